@@ -1,0 +1,143 @@
+/* The microcontroller runtime: load a .tflite flatbuffer, verify it, plan its memory into one
+ * caller-provided arena and run it. No malloc, no stdio, no OS.
+ *
+ *   nml_model m;           nml_model_load(&m, bytes, size, &err);     // verifies everything once
+ *   nml_interpreter it;    nml_interpreter_init(&it, &m, nml_ops_all(), arena, arena_bytes, &err);
+ *   nml_tensor *in = nml_input(&it, 0);   ... fill in->data ...
+ *   nml_invoke(&it, &err); nml_tensor *out = nml_output(&it, 0);
+ *
+ * The model bytes must stay alive and unchanged while a model or interpreter uses them; constant
+ * tensors are read in place. Model bytes and the arena must be 16-byte aligned. */
+#ifndef NANOML_RUNTIME_H
+#define NANOML_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nanoml/ops.h"
+#include "nanoml/status.h"
+#include "nanoml/types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Model: a verified view of the flatbuffer (no copies, no allocation) ---- */
+
+typedef struct nml_model {
+    const uint8_t *data;
+    size_t size;
+    uint32_t version;        /* schema version field */
+    /* absolute byte offsets of verified tables/vectors inside data (0 = absent) */
+    uint32_t model_table;
+    uint32_t opcodes_vec;    /* vector of OperatorCode tables */
+    uint32_t buffers_vec;    /* vector of Buffer tables */
+    uint32_t subgraph_table; /* subgraph 0 */
+    uint32_t tensors_vec, operators_vec, inputs_vec, outputs_vec;
+    uint32_t n_opcodes, n_buffers, n_subgraphs, n_tensors, n_operators, n_inputs, n_outputs;
+} nml_model;
+
+/* Verifies the whole flatbuffer (identifier "TFL3", every offset, vector, string, table and
+ * index, tensor sizes against their buffers) and fills *model. On failure the message names
+ * the element, e.g. "tensor 12: buffer 40 out of range (model has 31 buffers)". */
+nml_status nml_model_load(nml_model *model, const void *data, size_t size, nml_error *err);
+
+/* ---- Tensors ---- */
+
+typedef enum nml_alloc {
+    NML_ALLOC_NONE = 0, /* optional input absent, or not yet planned */
+    NML_ALLOC_CONST,    /* data points into the model buffer (read only) */
+    NML_ALLOC_ARENA,    /* planned activation inside the arena */
+    NML_ALLOC_PERSIST   /* variable tensor: own arena region, kept across invokes */
+} nml_alloc;
+
+typedef struct nml_tensor {
+    void *data;                    /* NULL until planned (arena) or for absent tensors */
+    uint32_t bytes;                /* storage bytes (INT4: packed) */
+    int32_t dims[NML_MAX_RANK];
+    uint8_t type;                  /* nml_dtype */
+    uint8_t rank;
+    uint8_t alloc;                 /* nml_alloc */
+    uint8_t reserved;
+    /* quantization: per-tensor values, or channel 0 of a per-channel tensor */
+    float scale;                   /* 0 when not quantized */
+    int32_t zero_point;
+    /* per-channel quantization (n_q > 1): raw little-endian vectors inside the model buffer;
+     * read them with nml_tensor_channel_scale() / nml_tensor_channel_zero_point() */
+    const uint8_t *q_scales;       /* n_q floats */
+    const uint8_t *q_zero_points;  /* n_q int64 (may be NULL: all zero) */
+    uint32_t n_q;
+    int32_t q_dim;                 /* quantized_dimension */
+    const char *name;              /* NUL-terminated inside the model (verified), or "" */
+    /* planner bookkeeping */
+    int32_t first_use, last_use;   /* operator indices; -1 when unused */
+    uint32_t arena_offset;
+} nml_tensor;
+
+float nml_tensor_channel_scale(const nml_tensor *t, uint32_t channel);
+int32_t nml_tensor_channel_zero_point(const nml_tensor *t, uint32_t channel);
+/* Product of dims (1 for rank 0). Dimensions were checked at load, so this cannot overflow. */
+uint32_t nml_tensor_count(const nml_tensor *t);
+
+/* ---- Operators available to an interpreter ---- */
+
+struct nml_kernel; /* defined in src/runtime/kernel.h (internal) */
+
+/* A table of kernels; the interpreter looks up each operator's builtin code here. Firmware can
+ * build one with only the kernels its model uses, so the others are not linked. */
+typedef struct nml_op_resolver {
+    const struct nml_kernel *const *kernels;
+    uint32_t count;
+} nml_op_resolver;
+
+/* Every kernel the runtime has (reference kernels). */
+const nml_op_resolver *nml_ops_all(void);
+
+/* ---- Interpreter ---- */
+
+typedef struct nml_node nml_node; /* internal, lives in the arena */
+
+typedef struct nml_interpreter {
+    const nml_model *model;
+    const nml_op_resolver *ops;
+    uint8_t *arena;
+    size_t arena_size;
+    size_t arena_used;        /* bytes of the arena this model needs (exact) */
+    size_t persistent_bytes;  /* tensor/node tables and kernel data, at the start of the arena */
+    size_t activation_bytes;  /* planned activations and scratch, after the persistent part */
+    nml_tensor *tensors;      /* model->n_tensors entries, in the arena */
+    nml_node *nodes;          /* model->n_operators entries, in the arena */
+    uint32_t n_tensors, n_nodes;
+    int ready;                /* 1 after a successful init */
+    /* optional per-operator hook, for profiling (instruction counters on the MCU) */
+    void (*on_node_done)(void *user, uint32_t node_index);
+    void *hook_user;
+} nml_interpreter;
+
+/* Builds tensor and node tables, prepares every kernel (an unsupported operator is reported by
+ * name and index; inconsistent shapes are rejected here, never discovered at invoke) and plans
+ * all activations into the arena. When the arena is too small the status is NML_E_ARENA and the
+ * message gives the exact number of bytes needed (or a lower bound when the arena cannot even
+ * hold the tables needed to plan). */
+nml_status nml_interpreter_init(nml_interpreter *it, const nml_model *model,
+                                const nml_op_resolver *ops, void *arena, size_t arena_size,
+                                nml_error *err);
+
+nml_status nml_invoke(nml_interpreter *it, nml_error *err);
+
+uint32_t nml_input_count(const nml_interpreter *it);
+uint32_t nml_output_count(const nml_interpreter *it);
+nml_tensor *nml_input(nml_interpreter *it, uint32_t i);   /* NULL when out of range */
+nml_tensor *nml_output(nml_interpreter *it, uint32_t i);  /* NULL when out of range */
+/* Tensor-table index of input/output i, or -1. */
+int32_t nml_input_index(const nml_interpreter *it, uint32_t i);
+int32_t nml_output_index(const nml_interpreter *it, uint32_t i);
+
+/* Builtin code, name and tensor indices of operator i (for reports and profiling). */
+int32_t nml_node_builtin(const nml_interpreter *it, uint32_t i);
+const char *nml_node_name(const nml_interpreter *it, uint32_t i);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

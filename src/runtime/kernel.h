@@ -1,0 +1,90 @@
+/* The kernel interface (internal to the runtime). Each operator is one kernel file in
+ * src/runtime/kernels/ exporting one `const nml_kernel nml_kernel_<name>` with a prepare/eval
+ * split in the manner of TFLite Micro:
+ *   prepare: runs once at init. Checks input/output counts, types and shapes (any inconsistency
+ *            is an error here, never at eval), precomputes everything eval needs (requantization
+ *            multipliers, per-channel tables, padding) into persistent data allocated with
+ *            nml_ctx_alloc_persistent(), and requests scratch memory with nml_ctx_request_scratch().
+ *   eval:    runs every invoke. No allocation, no validation that prepare could have done,
+ *            no floating point in int8 paths, never reads or writes outside its tensors.
+ * Kernels only see tensors through nml_ctx / nml_node, so unit tests can drive a kernel with
+ * hand-built tensors (tests/unit/kernel_harness.h) without a flatbuffer. */
+#ifndef NANOML_RUNTIME_KERNEL_H
+#define NANOML_RUNTIME_KERNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nanoml/ops.h"
+#include "nanoml/runtime.h"
+#include "nanoml/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The context a kernel sees: the tensor table plus an allocator for prepare. */
+typedef struct nml_ctx {
+    nml_tensor *tensors;
+    uint32_t n_tensors;
+    nml_error *err;           /* where prepare/eval put their message (may be NULL) */
+    /* persistent bump allocator (used only during prepare) */
+    uint8_t *persist_base;
+    size_t persist_used, persist_cap;
+    size_t persist_needed;    /* grows even when the cap is exceeded, to report the need */
+    uint8_t *scratch_base;    /* set before eval: node scratch = scratch_base + node->scratch_offset */
+} nml_ctx;
+
+struct nml_node {
+    const struct nml_kernel *kernel;
+    const int32_t *inputs;    /* tensor indices, -1 = optional input absent */
+    const int32_t *outputs;
+    uint16_t n_inputs, n_outputs;
+    int32_t builtin;          /* nml_op */
+    uint32_t index;           /* position in execution order */
+    void *data;               /* kernel's persistent data (from prepare) */
+    uint32_t scratch_bytes;   /* requested in prepare, 0 = none */
+    uint32_t scratch_offset;  /* planned arena offset of the scratch region */
+    uint32_t op_table;        /* flatbuffer offset of the Operator table (0 in unit tests) */
+};
+
+typedef struct nml_kernel {
+    int32_t builtin; /* nml_op */
+    const char *name;
+    nml_status (*prepare)(nml_ctx *ctx, nml_node *node, const nml_op_params *params);
+    nml_status (*eval)(nml_ctx *ctx, nml_node *node);
+} nml_kernel;
+
+/* Input/output i of a node; NULL when the index is out of range or the optional input is
+ * absent (-1). */
+nml_tensor *nml_node_input(nml_ctx *ctx, const nml_node *node, uint32_t i);
+nml_tensor *nml_node_output(nml_ctx *ctx, const nml_node *node, uint32_t i);
+
+/* 8-byte aligned, zeroed; NULL when the arena is exhausted (prepare then returns NML_E_ARENA,
+ * which the interpreter turns into a message with the needed size). */
+void *nml_ctx_alloc_persistent(nml_ctx *ctx, size_t bytes);
+/* Scratch memory live only while this node runs; get it in eval with nml_ctx_scratch(). */
+nml_status nml_ctx_request_scratch(nml_ctx *ctx, nml_node *node, size_t bytes);
+void *nml_ctx_scratch(nml_ctx *ctx, const nml_node *node);
+
+/* Uniform prepare-time checks with messages naming the operator, e.g.
+ * "CONV_2D: input 0 has type float32, expected int8". */
+nml_status nml_check_io_count(nml_ctx *ctx, const nml_node *node, uint32_t min_in, uint32_t max_in,
+                              uint32_t n_out);
+nml_status nml_check_type(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
+                          const char *what, int expected_type);
+nml_status nml_check_rank(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
+                          const char *what, int rank);
+nml_status nml_check_same_shape(nml_ctx *ctx, const nml_node *node, const nml_tensor *a,
+                                const nml_tensor *b, const char *what_a, const char *what_b);
+/* Any other prepare failure: "OPNAME: <message>". */
+nml_status nml_kernel_fail(nml_ctx *ctx, const nml_node *node, nml_status st, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,48 @@
+/* nanoml: from training to a RISC-V microcontroller. Dispatches to the subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+int cmd_version(int argc, char **argv);
+
+const nml_command nml_commands[] = {
+    {"version", "print the nanoml version", cmd_version},
+    {NULL, NULL, NULL},
+};
+
+static void print_help(FILE *out) {
+    fprintf(out, "usage: nanoml <command> [options]\n\n"
+                 "nanoml takes neural networks from training to a RISC-V microcontroller.\n\n"
+                 "commands:\n");
+    for (const nml_command *c = nml_commands; c->name; c++)
+        fprintf(out, "  %-14s %s\n", c->name, c->summary);
+    fprintf(out, "\nRun 'nanoml <command> --help' for the options of a command.\n");
+}
+
+int cmd_version(int argc, char **argv) {
+    (void)argv;
+    if (argc > 1) {
+        printf("usage: nanoml version\n\nPrints the nanoml version.\n");
+        return 0;
+    }
+    printf("nanoml %s\n", NML_VERSION);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        print_help(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        print_help(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) return cmd_version(1, argv + 1);
+    for (const nml_command *c = nml_commands; c->name; c++)
+        if (strcmp(argv[1], c->name) == 0) return c->run(argc - 1, argv + 1);
+    fprintf(stderr, "nanoml: unknown command '%s'\nTry 'nanoml --help'.\n", argv[1]);
+    return 2;
+}
