@@ -1,0 +1,118 @@
+/* Services the interpreter gives kernels: tensor lookup, memory, uniform prepare-time checks. */
+#include "kernel.h"
+
+#include <string.h>
+
+static nml_tensor *tensor_at(nml_ctx *ctx, int32_t index) {
+    if (index < 0 || (uint32_t)index >= ctx->n_tensors) return NULL;
+    return &ctx->tensors[index];
+}
+
+nml_tensor *nml_node_input(nml_ctx *ctx, const nml_node *node, uint32_t i) {
+    if (i >= node->n_inputs) return NULL;
+    return tensor_at(ctx, node->inputs[i]);
+}
+
+nml_tensor *nml_node_output(nml_ctx *ctx, const nml_node *node, uint32_t i) {
+    if (i >= node->n_outputs) return NULL;
+    return tensor_at(ctx, node->outputs[i]);
+}
+
+void *nml_ctx_alloc_persistent(nml_ctx *ctx, size_t bytes) {
+    size_t start = (ctx->persist_needed + 7u) & ~(size_t)7u;
+    if (bytes > (size_t)-1 - start) return NULL;
+    ctx->persist_needed = start + bytes;
+    if (!ctx->persist_base || ctx->persist_needed > ctx->persist_cap) return NULL;
+    ctx->persist_used = ctx->persist_needed;
+    void *p = ctx->persist_base + start;
+    memset(p, 0, bytes);
+    return p;
+}
+
+nml_status nml_ctx_request_scratch(nml_ctx *ctx, nml_node *node, size_t bytes) {
+    if (bytes > NML_MAX_TENSOR_BYTES)
+        return nml_kernel_fail(ctx, node, NML_E_LIMIT, "scratch of %zu bytes exceeds the limit",
+                               bytes);
+    node->scratch_bytes = (uint32_t)bytes;
+    return NML_OK;
+}
+
+void *nml_ctx_scratch(nml_ctx *ctx, const nml_node *node) {
+    if (!node->scratch_bytes || !ctx->scratch_base) return NULL;
+    return ctx->scratch_base + node->scratch_offset;
+}
+
+static const char *node_name(const nml_node *node) {
+    return node->kernel && node->kernel->name ? node->kernel->name : nml_op_name(node->builtin);
+}
+
+nml_status nml_kernel_fail(nml_ctx *ctx, const nml_node *node, nml_status st, const char *fmt,
+                           ...) {
+    if (!ctx->err) return st;
+    char msg[NML_ERROR_MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    nml_vformat(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return nml_fail(ctx->err, st, "%s: %s", node_name(node), msg);
+}
+
+nml_status nml_check_io_count(nml_ctx *ctx, const nml_node *node, uint32_t min_in,
+                              uint32_t max_in, uint32_t n_out) {
+    if (node->n_inputs < min_in || node->n_inputs > max_in) {
+        if (min_in == max_in)
+            return nml_kernel_fail(ctx, node, NML_E_FORMAT, "has %u inputs, expected %u",
+                                   (unsigned)node->n_inputs, (unsigned)min_in);
+        return nml_kernel_fail(ctx, node, NML_E_FORMAT, "has %u inputs, expected %u to %u",
+                               (unsigned)node->n_inputs, (unsigned)min_in, (unsigned)max_in);
+    }
+    if (node->n_outputs != n_out)
+        return nml_kernel_fail(ctx, node, NML_E_FORMAT, "has %u outputs, expected %u",
+                               (unsigned)node->n_outputs, (unsigned)n_out);
+    for (uint32_t i = 0; i < node->n_outputs; i++) {
+        nml_tensor *t = nml_node_output(ctx, node, i);
+        if (!t) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "output %u is missing", (unsigned)i);
+        if (t->alloc == NML_ALLOC_CONST)
+            return nml_kernel_fail(ctx, node, NML_E_FORMAT, "output %u is a constant tensor",
+                                   (unsigned)i);
+    }
+    return NML_OK;
+}
+
+nml_status nml_check_type(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
+                          const char *what, int expected_type) {
+    if (!t) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "%s is missing", what);
+    if (t->type != expected_type)
+        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED, "%s has type %s, expected %s", what,
+                               nml_dtype_name(t->type), nml_dtype_name(expected_type));
+    return NML_OK;
+}
+
+nml_status nml_check_rank(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
+                          const char *what, int rank) {
+    if (!t) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "%s is missing", what);
+    if (t->rank != rank)
+        return nml_kernel_fail(ctx, node, NML_E_SHAPE, "%s has rank %u, expected %d", what,
+                               (unsigned)t->rank, rank);
+    return NML_OK;
+}
+
+static size_t format_shape(char *buf, size_t cap, const nml_tensor *t) {
+    size_t n = 0;
+    if (t->rank == 0) return nml_format(buf, cap, "scalar");
+    for (uint32_t i = 0; i < t->rank && n + 1 < cap; i++)
+        n += nml_format(buf + n, cap - n, i ? "x%d" : "%d", (int)t->dims[i]);
+    return n;
+}
+
+nml_status nml_check_same_shape(nml_ctx *ctx, const nml_node *node, const nml_tensor *a,
+                                const nml_tensor *b, const char *what_a, const char *what_b) {
+    int same = a->rank == b->rank;
+    for (uint32_t i = 0; same && i < a->rank; i++) same = a->dims[i] == b->dims[i];
+    if (same) return NML_OK;
+    char sa[80], sb[80];
+    format_shape(sa, sizeof sa, a);
+    format_shape(sb, sizeof sb, b);
+    return nml_kernel_fail(ctx, node, NML_E_SHAPE, "%s shape %s does not match %s shape %s",
+                           what_a, sa, what_b, sb);
+}

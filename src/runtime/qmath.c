@@ -1,0 +1,59 @@
+#include "qmath.h"
+
+#include <string.h>
+
+void nml_quantize_multiplier(double m, int32_t *significand, int *exponent) {
+    *significand = 0;
+    *exponent = 0;
+    if (!(m > 0.0)) return; /* zero, negative or NaN: nothing representable */
+    uint64_t bits;
+    memcpy(&bits, &m, sizeof bits);
+    int biased = (int)((bits >> 52) & 0x7ff);
+    if (biased == 0x7ff) return; /* infinity */
+    uint64_t mantissa = bits & ((1ULL << 52) - 1);
+    int exp;
+    if (biased == 0) {
+        /* subnormal: far below 2^-31, so it rounds to zero like TFLite's shift < -31 case */
+        return;
+    }
+    mantissa |= 1ULL << 52; /* 53-bit significand: m = mantissa * 2^(biased - 1075) */
+    exp = biased - 1022;    /* m = (mantissa / 2^53) * 2^exp, fraction in [0.5, 1) */
+    /* fraction * 2^31 = mantissa / 2^22, rounded half away from zero */
+    int64_t q = (int64_t)((mantissa + (1ULL << 21)) >> 22);
+    if (q == (1LL << 31)) {
+        q /= 2;
+        exp++;
+    }
+    if (exp < -31) return;
+    if (exp > 30) { /* multipliers this large do not occur in valid models; saturate */
+        q = INT32_MAX;
+        exp = 30;
+    }
+    *significand = (int32_t)q;
+    *exponent = exp;
+}
+
+int32_t nml_srdhm(int32_t a, int32_t b) {
+    if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
+    int64_t ab = (int64_t)a * (int64_t)b;
+    int64_t nudge = ab >= 0 ? (1LL << 30) : (1 - (1LL << 30));
+    /* C division truncates toward zero, as the reference requires */
+    return (int32_t)((ab + nudge) / (1LL << 31));
+}
+
+int32_t nml_rdbpot(int32_t x, int exponent) {
+    int32_t mask = (int32_t)((1LL << exponent) - 1);
+    int32_t remainder = x & mask;
+    int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    /* arithmetic right shift of a negative value: implementation-defined in C, arithmetic on
+     * every compiler nanoml supports (gcc, clang) */
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+int32_t nml_mul_by_qm(int32_t x, int32_t significand, int exponent) {
+    int left = exponent > 0 ? exponent : 0;
+    int right = exponent > 0 ? 0 : -exponent;
+    /* left shift in unsigned arithmetic: the reference wraps (x * 2^left in int32) */
+    int32_t shifted = (int32_t)((uint32_t)x << left);
+    return nml_rdbpot(nml_srdhm(shifted, significand), right);
+}

@@ -1,0 +1,37 @@
+/* Integer quantization arithmetic with TFLite's reference semantics (bit-exact):
+ * real_value = scale * (q - zero_point); a real multiplier M is represented as a Q31
+ * significand and a power-of-two exponent, applied with a rounding doubling high multiply
+ * followed by a rounding right shift. No floating point at eval time. */
+#ifndef NANOML_RUNTIME_QMATH_H
+#define NANOML_RUNTIME_QMATH_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Splits a positive real multiplier into significand (Q31, in [2^30, 2^31)) and exponent so
+ * that m ~= significand * 2^(exponent - 31), rounding half away from zero like std::round of
+ * std::frexp's fraction. m == 0 (or too small to represent) gives 0, 0. No libm. */
+void nml_quantize_multiplier(double m, int32_t *significand, int *exponent);
+
+/* (a * b * 2) >> 32 with round-to-nearest and saturation of INT32_MIN * INT32_MIN. */
+int32_t nml_srdhm(int32_t a, int32_t b);
+
+/* x / 2^exponent rounded to nearest, ties away from zero (0 <= exponent <= 31). */
+int32_t nml_rdbpot(int32_t x, int exponent);
+
+/* x * M where M = significand * 2^(exponent - 31): TFLite's MultiplyByQuantizedMultiplier
+ * (left shift before the high multiply, rounding right shift after). */
+int32_t nml_mul_by_qm(int32_t x, int32_t significand, int exponent);
+
+/* Clamps to [lo, hi]. */
+static inline int32_t nml_clamp_i32(int32_t x, int32_t lo, int32_t hi) {
+    return x < lo ? lo : (x > hi ? hi : x);
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,25 @@
+/* Tensor helpers. Per-channel quantization vectors stay in the model buffer as raw
+ * little-endian bytes; these read them without assuming alignment. */
+#include <string.h>
+
+#include "nanoml/runtime.h"
+
+float nml_tensor_channel_scale(const nml_tensor *t, uint32_t channel) {
+    if (!t->q_scales || channel >= t->n_q) return t->scale;
+    float v;
+    memcpy(&v, t->q_scales + 4u * channel, sizeof v);
+    return v;
+}
+
+int32_t nml_tensor_channel_zero_point(const nml_tensor *t, uint32_t channel) {
+    if (!t->q_zero_points || channel >= t->n_q) return t->zero_point;
+    int64_t v;
+    memcpy(&v, t->q_zero_points + 8u * channel, sizeof v);
+    return (int32_t)v;
+}
+
+uint32_t nml_tensor_count(const nml_tensor *t) {
+    uint32_t n = 1;
+    for (uint32_t i = 0; i < t->rank; i++) n *= (uint32_t)t->dims[i];
+    return n;
+}

@@ -1,0 +1,54 @@
+/* Drives one kernel's prepare + eval on hand-built tensors, without a flatbuffer.
+ *
+ *   nml_kh h; kh_init(&h);
+ *   int in  = kh_tensor(&h, NML_INT8, 4, (int32_t[]){1, 4, 4, 1}, in_data, 0.5f, -1);
+ *   int out = kh_tensor(&h, NML_INT8, 4, (int32_t[]){1, 2, 2, 1}, out_data, 0.5f, -1);
+ *   kh_inputs(&h, 1, in); kh_outputs(&h, 1, out);
+ *   nml_op_params p; nml_op_params_default(&p); ...
+ *   assert_int_equal(kh_run(&h, &nml_kernel_max_pool_2d, &p), NML_OK);
+ *   kh_free(&h);
+ */
+#ifndef NML_KERNEL_HARNESS_H
+#define NML_KERNEL_HARNESS_H
+
+#include <stdint.h>
+
+#include "kernel.h"
+#include "nanoml/runtime.h"
+
+#define KH_MAX_TENSORS 32
+
+typedef struct nml_kh {
+    nml_tensor tensors[KH_MAX_TENSORS];
+    uint32_t n_tensors;
+    int32_t inputs[KH_MAX_TENSORS], outputs[KH_MAX_TENSORS];
+    nml_node node;
+    nml_ctx ctx;
+    nml_error err;
+    uint8_t *persist;
+    uint8_t *scratch;
+} nml_kh;
+
+void kh_init(nml_kh *h);
+void kh_free(nml_kh *h);
+
+/* Adds a tensor over caller-owned data (NULL allowed for "absent" data); scale 0 = not
+ * quantized. Constant tensors (weights, bias) should be marked with kh_const(). Returns its
+ * index. */
+int kh_tensor(nml_kh *h, int type, int rank, const int32_t *dims, void *data, float scale,
+              int32_t zero_point);
+void kh_const(nml_kh *h, int t);
+/* Per-channel quantization: scales and zero points are host arrays (little-endian host). */
+void kh_per_channel(nml_kh *h, int t, const float *scales, const int64_t *zero_points, uint32_t n,
+                    int32_t q_dim);
+
+/* Sets the node's inputs / outputs (tensor indices, -1 = absent optional input). */
+void kh_inputs(nml_kh *h, int n, ...);
+void kh_outputs(nml_kh *h, int n, ...);
+
+/* prepare, then eval. Returns the first failing status; message in h->err.msg. */
+nml_status kh_prepare(nml_kh *h, const nml_kernel *k, const nml_op_params *p);
+nml_status kh_eval(nml_kh *h);
+nml_status kh_run(nml_kh *h, const nml_kernel *k, const nml_op_params *p);
+
+#endif

@@ -1,0 +1,77 @@
+/* Fixed-point requantization primitives, checked against values worked out by hand from
+ * TFLite's definitions (frexp + round for the multiplier; round-half-up doubling high multiply;
+ * round-half-away rounding shift). */
+#include "test_util.h"
+
+#include "qmath.h"
+
+static void quantize_multiplier_splits_like_frexp(void **state) {
+    (void)state;
+    int32_t q;
+    int e;
+    nml_quantize_multiplier(0.5, &q, &e); /* 0.5 = 0.5 * 2^0 */
+    assert_int_equal(q, 1 << 30);
+    assert_int_equal(e, 0);
+    nml_quantize_multiplier(1.0, &q, &e); /* 1.0 = 0.5 * 2^1 */
+    assert_int_equal(q, 1 << 30);
+    assert_int_equal(e, 1);
+    nml_quantize_multiplier(0.75, &q, &e); /* 0.75 * 2^31 = 1610612736 */
+    assert_int_equal(q, 1610612736);
+    assert_int_equal(e, 0);
+    nml_quantize_multiplier(0.1, &q, &e); /* 0.1 = 0.8 * 2^-3; 0.8 * 2^31 = 1717986918.4 */
+    assert_int_equal(q, 1717986918);
+    assert_int_equal(e, -3);
+    nml_quantize_multiplier(0.0, &q, &e);
+    assert_int_equal(q, 0);
+    assert_int_equal(e, 0);
+    nml_quantize_multiplier(1e-12, &q, &e); /* 2^-40: exponent below -31 becomes zero */
+    assert_int_equal(q, 0);
+    assert_int_equal(e, 0);
+    /* fraction just below 1 rounds up to 2^31 and renormalizes: (2^31 - 0.25) / 2^31 */
+    nml_quantize_multiplier(1.0 - 1.0 / 8589934592.0, &q, &e);
+    assert_int_equal(q, 1 << 30);
+    assert_int_equal(e, 1);
+}
+
+static void high_mul_rounds_half_up_and_saturates(void **state) {
+    (void)state;
+    assert_int_equal(nml_srdhm(100, 1 << 30), 50);  /* 100 * 0.5 */
+    assert_int_equal(nml_srdhm(3, 1 << 30), 2);     /* 1.5 -> 2 */
+    assert_int_equal(nml_srdhm(-3, 1 << 30), -1);   /* -1.5 -> -1 */
+    assert_int_equal(nml_srdhm(INT32_MIN, INT32_MIN), INT32_MAX);
+    assert_int_equal(nml_srdhm(INT32_MAX, INT32_MAX), INT32_MAX - 1);
+}
+
+static void rounding_shift_rounds_half_away_from_zero(void **state) {
+    (void)state;
+    assert_int_equal(nml_rdbpot(3, 1), 2);   /* 1.5 */
+    assert_int_equal(nml_rdbpot(-3, 1), -2); /* -1.5 */
+    assert_int_equal(nml_rdbpot(5, 2), 1);   /* 1.25 */
+    assert_int_equal(nml_rdbpot(-5, 2), -1);
+    assert_int_equal(nml_rdbpot(6, 2), 2);   /* 1.5 */
+    assert_int_equal(nml_rdbpot(-6, 2), -2);
+    assert_int_equal(nml_rdbpot(7, 0), 7);
+}
+
+static void multiply_by_quantized_multiplier(void **state) {
+    (void)state;
+    int32_t q;
+    int e;
+    nml_quantize_multiplier(0.1, &q, &e);
+    assert_int_equal(nml_mul_by_qm(1000, q, e), 100);
+    assert_int_equal(nml_mul_by_qm(-1000, q, e), -100);
+    assert_int_equal(nml_mul_by_qm(15, q, e), 2); /* 1.5 -> 2 */
+    nml_quantize_multiplier(3.0, &q, &e);         /* exponent 2: left shift first */
+    assert_int_equal(e, 2);
+    assert_int_equal(nml_mul_by_qm(7, q, e), 21);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(quantize_multiplier_splits_like_frexp),
+        cmocka_unit_test(high_mul_rounds_half_up_and_saturates),
+        cmocka_unit_test(rounding_shift_rounds_half_away_from_zero),
+        cmocka_unit_test(multiply_by_quantized_multiplier),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
