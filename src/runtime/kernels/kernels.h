@@ -1,0 +1,39 @@
+/* Every kernel the runtime provides, one per operator (reference semantics). The tables in
+ * ops_all.c and the firmware's generated resolvers refer to these. */
+#ifndef NANOML_RUNTIME_KERNELS_H
+#define NANOML_RUNTIME_KERNELS_H
+
+#include "kernel.h"
+
+/* convolution, matrix and pooling (kernels-math) */
+extern const nml_kernel nml_kernel_fully_connected;
+extern const nml_kernel nml_kernel_conv_2d;
+extern const nml_kernel nml_kernel_depthwise_conv_2d;
+extern const nml_kernel nml_kernel_average_pool_2d;
+extern const nml_kernel nml_kernel_max_pool_2d;
+extern const nml_kernel nml_kernel_softmax;
+extern const nml_kernel nml_kernel_logistic;
+extern const nml_kernel nml_kernel_tanh;
+
+/* element-wise, data movement and reductions (kernels-elem) */
+extern const nml_kernel nml_kernel_add;
+extern const nml_kernel nml_kernel_sub;
+extern const nml_kernel nml_kernel_mul;
+extern const nml_kernel nml_kernel_relu;
+extern const nml_kernel nml_kernel_relu6;
+extern const nml_kernel nml_kernel_leaky_relu;
+extern const nml_kernel nml_kernel_quantize;
+extern const nml_kernel nml_kernel_dequantize;
+extern const nml_kernel nml_kernel_reshape;
+extern const nml_kernel nml_kernel_pad;
+extern const nml_kernel nml_kernel_padv2;
+extern const nml_kernel nml_kernel_concatenation;
+extern const nml_kernel nml_kernel_transpose;
+extern const nml_kernel nml_kernel_gather;
+extern const nml_kernel nml_kernel_resize_nearest_neighbor;
+extern const nml_kernel nml_kernel_mean;
+extern const nml_kernel nml_kernel_strided_slice;
+extern const nml_kernel nml_kernel_split;
+extern const nml_kernel nml_kernel_split_v;
+
+#endif
