@@ -28,11 +28,11 @@ static nml_status window_dim(nml_ctx *ctx, const nml_node *node, int padding, co
                              int32_t in, int32_t filter, int32_t stride, int32_t dilation,
                              int32_t *out_size, int32_t *pad) {
     if (stride < 1)
-        return nml_kernel_fail(ctx, node, NML_E_FORMAT, "stride_%s is %d, must be >= 1", axis,
+        return nml_kernel_fail(ctx, node, NML_E_FORMAT, "stride along %s is %d, must be >= 1", axis,
                                (int)stride);
     if (dilation < 1)
-        return nml_kernel_fail(ctx, node, NML_E_FORMAT, "dilation_%s is %d, must be >= 1", axis,
-                               (int)dilation);
+        return nml_kernel_fail(ctx, node, NML_E_FORMAT, "dilation along %s is %d, must be >= 1",
+                               axis, (int)dilation);
     if (filter < 1)
         return nml_kernel_fail(ctx, node, NML_E_SHAPE, "filter %s is %d, must be >= 1", axis,
                                (int)filter);
