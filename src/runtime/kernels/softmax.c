@@ -52,11 +52,11 @@ static nml_status prepare_int8(nml_ctx *ctx, const nml_node *node, const nml_op_
     int exponent;
     split_multiplier_up_to_2_31(real, &d->input_multiplier, &exponent);
     d->input_left_shift = exponent;
-    /* CalculateInputRadius: largest diff whose rescaled value still fits Q5.26, floored */
-    const int64_t radius = (((int64_t)1 << SCALED_DIFF_INTEGER_BITS) - 1)
-                               << (31 - SCALED_DIFF_INTEGER_BITS) >>
-                           exponent;
-    d->diff_min = -(int32_t)radius;
+    /* CalculateInputRadius: the largest diff whose rescaled value still fits Q5.26, i.e.
+     * floor((2^5 - 1) * 2^26 / 2^exponent) */
+    const int64_t max_scaled_diff = (int64_t)((1 << SCALED_DIFF_INTEGER_BITS) - 1)
+                                    << (31 - SCALED_DIFF_INTEGER_BITS);
+    d->diff_min = -(int32_t)(max_scaled_diff >> exponent);
     return NML_OK;
 }
 
