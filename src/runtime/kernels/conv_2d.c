@@ -1,0 +1,189 @@
+/* CONV_2D: NHWC input [N,H,W,C], filter [O,KH,KW,C/groups], optional bias [O], output
+ * [N,OH,OW,O]. float32, and int8 with per-tensor or per-channel (dimension 0) symmetric weights
+ * and int32 bias, as TFLite Micro's reference kernel (reference_integer_ops::ConvPerChannel):
+ *   acc = sum w * (x - input_zp) [+ bias];  y = clamp(requant(acc) + output_zp, act range).
+ * Padding pixels are skipped (they contribute real zero). Grouped convolution is supported the
+ * way the reference does it: group g uses input channels [g*C/groups, (g+1)*C/groups). */
+#include <stddef.h>
+
+#include "conv_common.h"
+#include "kernels.h"
+#include "qmath.h"
+
+typedef struct conv_data {
+    nml_window w;
+    int32_t input_offset;  /* -input zero point */
+    int32_t output_offset; /* output zero point */
+    int32_t act_min, act_max;
+    float f_min, f_max;
+    int32_t *mult, *shift; /* per output channel */
+} conv_data;
+
+static nml_status conv_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    NML_TRY(nml_check_io_count(ctx, node, 2, 3, 1));
+    const nml_tensor *input = nml_node_input(ctx, node, 0);
+    const nml_tensor *filter = nml_node_input(ctx, node, 1);
+    const nml_tensor *bias = nml_node_input(ctx, node, 2);
+    const nml_tensor *output = nml_node_output(ctx, node, 0);
+    if (!input || !filter)
+        return nml_kernel_fail(ctx, node, NML_E_FORMAT, "input or filter is missing");
+    const int type = input->type;
+    if (type != NML_FLOAT32 && type != NML_INT8)
+        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
+                               "input type %s is not supported (float32, int8 are)",
+                               nml_dtype_name(type));
+    NML_TRY(nml_check_type(ctx, node, filter, "filter", type));
+    NML_TRY(nml_check_type(ctx, node, output, "output", type));
+    NML_TRY(nml_check_rank(ctx, node, input, "input", 4));
+    NML_TRY(nml_check_rank(ctx, node, filter, "filter", 4));
+
+    const int32_t in_ch = input->dims[3];
+    const int32_t out_ch = filter->dims[0];
+    const int32_t filter_in_ch = filter->dims[3];
+    if (filter_in_ch < 1 || out_ch < 1 || in_ch % filter_in_ch != 0)
+        return nml_kernel_fail(ctx, node, NML_E_SHAPE,
+                               "filter depth %d does not divide the input depth %d",
+                               (int)filter_in_ch, (int)in_ch);
+    const int32_t groups = in_ch / filter_in_ch;
+    if (out_ch % groups != 0)
+        return nml_kernel_fail(ctx, node, NML_E_SHAPE,
+                               "%d output channels cannot be split into %d groups", (int)out_ch,
+                               (int)groups);
+
+    conv_data *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
+    if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
+    NML_TRY(nml_window_init(ctx, node, p, input->dims[1], input->dims[2], filter->dims[1],
+                            filter->dims[2], &d->w));
+    NML_TRY(nml_check_nhwc(ctx, node, output, input->dims[0], d->w.out_h, d->w.out_w, out_ch));
+    if (bias) NML_TRY(nml_check_bias(ctx, node, bias, type == NML_INT8 ? NML_INT32 : type, out_ch));
+
+    if (type == NML_FLOAT32) {
+        NML_TRY(nml_activation_range_f32(ctx, node, p->activation, &d->f_min, &d->f_max));
+    } else {
+        NML_TRY(nml_check_int8_quant(ctx, node, input, "input"));
+        NML_TRY(nml_check_int8_quant(ctx, node, output, "output"));
+        NML_TRY(nml_check_accumulator(ctx, node,
+                                      (int64_t)filter->dims[1] * filter->dims[2] * filter_in_ch,
+                                      input->zero_point, 128));
+        NML_TRY(
+            nml_conv_multipliers(ctx, node, input, filter, output, out_ch, 0, &d->mult, &d->shift));
+        NML_TRY(nml_activation_range_q(ctx, node, p->activation, output, -128, 127, &d->act_min,
+                                       &d->act_max));
+        d->input_offset = -input->zero_point;
+        d->output_offset = output->zero_point;
+    }
+    node->data = d;
+    return NML_OK;
+}
+
+/* Geometry of one evaluation, read from the tensors checked in prepare. */
+typedef struct conv_dims {
+    int32_t batches, in_h, in_w, in_ch;
+    int32_t out_h, out_w, out_ch;
+    int32_t filter_h, filter_w, filter_in_ch, filters_per_group;
+} conv_dims;
+
+static conv_dims dims_of(const nml_tensor *input, const nml_tensor *filter,
+                         const nml_tensor *output) {
+    conv_dims g;
+    g.batches = input->dims[0];
+    g.in_h = input->dims[1];
+    g.in_w = input->dims[2];
+    g.in_ch = input->dims[3];
+    g.out_h = output->dims[1];
+    g.out_w = output->dims[2];
+    g.out_ch = output->dims[3];
+    g.filter_h = filter->dims[1];
+    g.filter_w = filter->dims[2];
+    g.filter_in_ch = filter->dims[3];
+    g.filters_per_group = g.out_ch / (g.in_ch / g.filter_in_ch);
+    return g;
+}
+
+static void conv_f32(const conv_data *d, const conv_dims *g, const float *in, const float *filter,
+                     const float *bias, float *out) {
+    const nml_window *w = &d->w;
+    for (int32_t b = 0; b < g->batches; b++) {
+        for (int32_t oy = 0; oy < g->out_h; oy++) {
+            const int32_t iy0 = oy * w->stride_h - w->pad_h;
+            for (int32_t ox = 0; ox < g->out_w; ox++) {
+                const int32_t ix0 = ox * w->stride_w - w->pad_w;
+                for (int32_t oc = 0; oc < g->out_ch; oc++) {
+                    const int32_t ic0 = (oc / g->filters_per_group) * g->filter_in_ch;
+                    float acc = 0.0f;
+                    for (int32_t ky = 0; ky < g->filter_h; ky++) {
+                        const int32_t iy = iy0 + w->dilation_h * ky;
+                        if (iy < 0 || iy >= g->in_h) continue;
+                        for (int32_t kx = 0; kx < g->filter_w; kx++) {
+                            const int32_t ix = ix0 + w->dilation_w * kx;
+                            if (ix < 0 || ix >= g->in_w) continue;
+                            const float *x =
+                                in + ((b * g->in_h + iy) * g->in_w + ix) * g->in_ch + ic0;
+                            const float *k = filter + ((oc * g->filter_h + ky) * g->filter_w + kx) *
+                                                          g->filter_in_ch;
+                            for (int32_t ic = 0; ic < g->filter_in_ch; ic++)
+                                acc += x[ic] * k[ic];
+                        }
+                    }
+                    if (bias) acc += bias[oc];
+                    acc = acc < d->f_min ? d->f_min : acc;
+                    acc = acc > d->f_max ? d->f_max : acc;
+                    out[((b * g->out_h + oy) * g->out_w + ox) * g->out_ch + oc] = acc;
+                }
+            }
+        }
+    }
+}
+
+static void conv_int8(const conv_data *d, const conv_dims *g, const int8_t *in,
+                      const int8_t *filter, const int32_t *bias, int8_t *out) {
+    const nml_window *w = &d->w;
+    for (int32_t b = 0; b < g->batches; b++) {
+        for (int32_t oy = 0; oy < g->out_h; oy++) {
+            const int32_t iy0 = oy * w->stride_h - w->pad_h;
+            for (int32_t ox = 0; ox < g->out_w; ox++) {
+                const int32_t ix0 = ox * w->stride_w - w->pad_w;
+                for (int32_t oc = 0; oc < g->out_ch; oc++) {
+                    const int32_t ic0 = (oc / g->filters_per_group) * g->filter_in_ch;
+                    int32_t acc = 0;
+                    for (int32_t ky = 0; ky < g->filter_h; ky++) {
+                        const int32_t iy = iy0 + w->dilation_h * ky;
+                        if (iy < 0 || iy >= g->in_h) continue;
+                        for (int32_t kx = 0; kx < g->filter_w; kx++) {
+                            const int32_t ix = ix0 + w->dilation_w * kx;
+                            if (ix < 0 || ix >= g->in_w) continue;
+                            const int8_t *x =
+                                in + ((b * g->in_h + iy) * g->in_w + ix) * g->in_ch + ic0;
+                            const int8_t *k =
+                                filter +
+                                ((oc * g->filter_h + ky) * g->filter_w + kx) * g->filter_in_ch;
+                            for (int32_t ic = 0; ic < g->filter_in_ch; ic++)
+                                acc += (int32_t)k[ic] * ((int32_t)x[ic] + d->input_offset);
+                        }
+                    }
+                    if (bias) acc = nml_add_wrap(acc, bias[oc]);
+                    acc = nml_add_wrap(nml_mul_by_qm(acc, d->mult[oc], d->shift[oc]),
+                                       d->output_offset);
+                    acc = nml_clamp_i32(acc, d->act_min, d->act_max);
+                    out[((b * g->out_h + oy) * g->out_w + ox) * g->out_ch + oc] = (int8_t)acc;
+                }
+            }
+        }
+    }
+}
+
+static nml_status conv_eval(nml_ctx *ctx, nml_node *node) {
+    const conv_data *d = node->data;
+    const nml_tensor *input = nml_node_input(ctx, node, 0);
+    const nml_tensor *filter = nml_node_input(ctx, node, 1);
+    const nml_tensor *bias = nml_node_input(ctx, node, 2);
+    nml_tensor *output = nml_node_output(ctx, node, 0);
+    const conv_dims g = dims_of(input, filter, output);
+    if (input->type == NML_FLOAT32)
+        conv_f32(d, &g, input->data, filter->data, bias ? bias->data : NULL, output->data);
+    else
+        conv_int8(d, &g, input->data, filter->data, bias ? bias->data : NULL, output->data);
+    return NML_OK;
+}
+
+const nml_kernel nml_kernel_conv_2d = {NML_OP_CONV_2D, "CONV_2D", conv_prepare, conv_eval};

@@ -1,0 +1,269 @@
+/* Prepare-time helpers for conv/matrix/pooling kernels. Every formula follows TFLite
+ * (tensorflow/lite/kernels/padding.h, kernel_util.cc, quantization_util.cc); the comments name
+ * the reference function each one reproduces. */
+#include "conv_common.h"
+
+#include <float.h>
+#include <limits.h>
+
+#include "qmath.h"
+
+/* Index arithmetic in eval is plain int32; keep every window coordinate far below the limit. */
+#define WINDOW_COORD_LIMIT (1 << 30)
+
+void nml_format_dims(char *buf, size_t cap, const nml_tensor *t) {
+    size_t n = 0;
+    if (cap == 0) return;
+    buf[0] = '\0';
+    if (t->rank == 0) {
+        nml_format(buf, cap, "scalar");
+        return;
+    }
+    for (uint32_t i = 0; i < t->rank && n + 1 < cap; i++)
+        n += nml_format(buf + n, cap - n, i ? "x%d" : "%d", (int)t->dims[i]);
+}
+
+/* TFLite's ComputeOutSize + ComputePaddingWithOffset for one spatial dimension. */
+static nml_status window_dim(nml_ctx *ctx, const nml_node *node, int padding, const char *axis,
+                             int32_t in, int32_t filter, int32_t stride, int32_t dilation,
+                             int32_t *out_size, int32_t *pad) {
+    if (stride < 1)
+        return nml_kernel_fail(ctx, node, NML_E_FORMAT, "stride along %s is %d, must be >= 1", axis,
+                               (int)stride);
+    if (dilation < 1)
+        return nml_kernel_fail(ctx, node, NML_E_FORMAT, "dilation along %s is %d, must be >= 1",
+                               axis, (int)dilation);
+    if (filter < 1)
+        return nml_kernel_fail(ctx, node, NML_E_SHAPE, "filter %s is %d, must be >= 1", axis,
+                               (int)filter);
+    if (in < 1)
+        return nml_kernel_fail(ctx, node, NML_E_SHAPE, "input %s is %d, must be >= 1", axis,
+                               (int)in);
+    const int64_t effective = (int64_t)(filter - 1) * dilation + 1;
+    int64_t out;
+    if (padding == NML_PAD_SAME)
+        out = ((int64_t)in + stride - 1) / stride;
+    else
+        out = ((int64_t)in + stride - effective) / stride;
+    if (out < 1)
+        return nml_kernel_fail(ctx, node, NML_E_SHAPE,
+                               "VALID window of %lld %s does not fit the input %s %d",
+                               (long long)effective, axis, axis, (int)in);
+    int64_t total_pad = (out - 1) * stride + effective - in;
+    if (total_pad < 0) total_pad = 0;
+    if ((out - 1) * stride + effective > WINDOW_COORD_LIMIT || in > WINDOW_COORD_LIMIT)
+        return nml_kernel_fail(ctx, node, NML_E_LIMIT,
+                               "window along %s too large (stride %d, dilation %d, filter %d)",
+                               axis, (int)stride, (int)dilation, (int)filter);
+    *out_size = (int32_t)out;
+    *pad = (int32_t)(total_pad / 2);
+    return NML_OK;
+}
+
+nml_status nml_window_init(nml_ctx *ctx, const nml_node *node, const nml_op_params *p, int32_t in_h,
+                           int32_t in_w, int32_t filter_h, int32_t filter_w, nml_window *w) {
+    if (p->padding != NML_PAD_SAME && p->padding != NML_PAD_VALID)
+        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED, "unknown padding %u",
+                               (unsigned)p->padding);
+    w->stride_h = p->stride_h;
+    w->stride_w = p->stride_w;
+    w->dilation_h = p->dilation_h;
+    w->dilation_w = p->dilation_w;
+    w->filter_h = filter_h;
+    w->filter_w = filter_w;
+    NML_TRY(window_dim(ctx, node, p->padding, "height", in_h, filter_h, p->stride_h, p->dilation_h,
+                       &w->out_h, &w->pad_h));
+    NML_TRY(window_dim(ctx, node, p->padding, "width", in_w, filter_w, p->stride_w, p->dilation_w,
+                       &w->out_w, &w->pad_w));
+    return NML_OK;
+}
+
+nml_status nml_check_nhwc(nml_ctx *ctx, const nml_node *node, const nml_tensor *output,
+                          int32_t batches, int32_t out_h, int32_t out_w, int32_t channels) {
+    if (output->rank == 4 && output->dims[0] == batches && output->dims[1] == out_h &&
+        output->dims[2] == out_w && output->dims[3] == channels)
+        return NML_OK;
+    char got[80];
+    nml_format_dims(got, sizeof got, output);
+    return nml_kernel_fail(ctx, node, NML_E_SHAPE,
+                           "output shape %s does not match the computed %dx%dx%dx%d", got,
+                           (int)batches, (int)out_h, (int)out_w, (int)channels);
+}
+
+static nml_status unsupported_activation(nml_ctx *ctx, const nml_node *node, int activation) {
+    return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
+                           "fused activation %d is not supported (NONE, RELU, RELU_N1_TO_1, "
+                           "RELU6 are)",
+                           activation);
+}
+
+nml_status nml_activation_range_f32(nml_ctx *ctx, const nml_node *node, int activation, float *lo,
+                                    float *hi) {
+    switch (activation) {
+    case NML_ACT_NONE:
+        *lo = -FLT_MAX;
+        *hi = FLT_MAX;
+        return NML_OK;
+    case NML_ACT_RELU:
+        *lo = 0.0f;
+        *hi = FLT_MAX;
+        return NML_OK;
+    case NML_ACT_RELU6:
+        *lo = 0.0f;
+        *hi = 6.0f;
+        return NML_OK;
+    case NML_ACT_RELU_N1_TO_1:
+        *lo = -1.0f;
+        *hi = 1.0f;
+        return NML_OK;
+    default:
+        return unsupported_activation(ctx, node, activation);
+    }
+}
+
+/* TFLite's Quantize() inside CalculateActivationRangeQuantized: the division is done in float
+ * and rounded half away from zero (TfLiteRound). Returns 0 when out of int32 range. */
+static int quantize_bound(float bound, float scale, int32_t zero_point, int64_t *q) {
+    const float v = bound / scale;
+    if (!(v >= -2147483648.0f && v < 2147483648.0f)) return 0;
+    /* float -> double is exact and v + 0.5 is exact in double for |v| < 2^31, so truncation
+     * gives round-half-away */
+    const int64_t r = v >= 0.0f ? (int64_t)((double)v + 0.5) : -(int64_t)(-(double)v + 0.5);
+    *q = r + zero_point;
+    return 1;
+}
+
+nml_status nml_activation_range_q(nml_ctx *ctx, const nml_node *node, int activation,
+                                  const nml_tensor *output, int32_t qmin, int32_t qmax, int32_t *lo,
+                                  int32_t *hi) {
+    float real_lo, real_hi;
+    int has_lo = 1, has_hi = 1;
+    switch (activation) {
+    case NML_ACT_NONE:
+        has_lo = has_hi = 0;
+        real_lo = real_hi = 0.0f;
+        break;
+    case NML_ACT_RELU:
+        real_lo = 0.0f;
+        real_hi = 0.0f;
+        has_hi = 0;
+        break;
+    case NML_ACT_RELU6:
+        real_lo = 0.0f;
+        real_hi = 6.0f;
+        break;
+    case NML_ACT_RELU_N1_TO_1:
+        real_lo = -1.0f;
+        real_hi = 1.0f;
+        break;
+    default:
+        return unsupported_activation(ctx, node, activation);
+    }
+    int64_t q_lo = qmin, q_hi = qmax, q;
+    if (has_lo) {
+        if (!quantize_bound(real_lo, output->scale, output->zero_point, &q))
+            return nml_kernel_fail(ctx, node, NML_E_FORMAT,
+                                   "activation bound does not fit the output quantization");
+        if (q > q_lo) q_lo = q;
+    }
+    if (has_hi) {
+        if (!quantize_bound(real_hi, output->scale, output->zero_point, &q))
+            return nml_kernel_fail(ctx, node, NML_E_FORMAT,
+                                   "activation bound does not fit the output quantization");
+        if (q < q_hi) q_hi = q;
+    }
+    if (q_lo > q_hi)
+        return nml_kernel_fail(ctx, node, NML_E_FORMAT,
+                               "fused activation leaves an empty output range [%lld, %lld]",
+                               (long long)q_lo, (long long)q_hi);
+    *lo = (int32_t)q_lo;
+    *hi = (int32_t)q_hi;
+    return NML_OK;
+}
+
+static int scale_ok(float s) {
+    return s > 0.0f && s <= FLT_MAX;
+}
+
+nml_status nml_check_int8_quant(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
+                                const char *what) {
+    if (t->n_q == 0 || !scale_ok(t->scale))
+        return nml_kernel_fail(ctx, node, NML_E_FORMAT,
+                               "%s is int8 but has no valid quantization scale", what);
+    if (t->n_q > 1)
+        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
+                               "%s must be quantized per tensor (has %u scales)", what,
+                               (unsigned)t->n_q);
+    if (t->zero_point < -128 || t->zero_point > 127)
+        return nml_kernel_fail(ctx, node, NML_E_FORMAT,
+                               "%s zero point %d is outside the int8 range", what,
+                               (int)t->zero_point);
+    return NML_OK;
+}
+
+nml_status nml_conv_multipliers(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
+                                const nml_tensor *filter, const nml_tensor *output,
+                                int32_t channels, int32_t q_dim, int32_t **mult, int32_t **shift) {
+    if (filter->n_q == 0)
+        return nml_kernel_fail(ctx, node, NML_E_FORMAT, "filter is int8 but not quantized");
+    const int per_channel = filter->n_q > 1;
+    if (per_channel) {
+        if (filter->q_dim != q_dim)
+            return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
+                                   "filter is quantized along dimension %d, expected %d",
+                                   (int)filter->q_dim, (int)q_dim);
+        if ((int64_t)filter->n_q != channels)
+            return nml_kernel_fail(ctx, node, NML_E_FORMAT,
+                                   "filter has %u per-channel scales for %d output channels",
+                                   (unsigned)filter->n_q, (int)channels);
+    }
+    int32_t *m = nml_ctx_alloc_persistent(ctx, (size_t)channels * sizeof *m);
+    int32_t *s = nml_ctx_alloc_persistent(ctx, (size_t)channels * sizeof *s);
+    if (!m || !s)
+        return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for %d multipliers",
+                               (int)channels);
+    for (int32_t c = 0; c < channels; c++) {
+        const uint32_t qc = per_channel ? (uint32_t)c : 0u;
+        const float fs = nml_tensor_channel_scale(filter, qc);
+        const int32_t fz = nml_tensor_channel_zero_point(filter, qc);
+        if (!scale_ok(fs))
+            return nml_kernel_fail(ctx, node, NML_E_FORMAT, "filter scale of channel %d is not > 0",
+                                   (int)c);
+        if (fz != 0)
+            return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
+                                   "filter zero point %d on channel %d: int8 weights must be "
+                                   "symmetric (zero point 0)",
+                                   (int)fz, (int)c);
+        /* products and quotient in double, as PopulateConvolutionQuantizationParams does */
+        const double effective = (double)input->scale * (double)fs / (double)output->scale;
+        int exponent;
+        nml_quantize_multiplier(effective, &m[c], &exponent);
+        s[c] = exponent;
+    }
+    *mult = m;
+    *shift = s;
+    return NML_OK;
+}
+
+nml_status nml_check_bias(nml_ctx *ctx, const nml_node *node, const nml_tensor *bias, int type,
+                          int32_t channels) {
+    NML_TRY(nml_check_type(ctx, node, bias, "bias", type));
+    const uint32_t count = nml_tensor_count(bias);
+    if ((int64_t)count != channels)
+        return nml_kernel_fail(ctx, node, NML_E_SHAPE,
+                               "bias has %u elements, expected %d (one per output channel)",
+                               (unsigned)count, (int)channels);
+    return NML_OK;
+}
+
+nml_status nml_check_accumulator(nml_ctx *ctx, const nml_node *node, int64_t depth,
+                                 int32_t input_zero_point, int32_t max_abs_weight) {
+    const int64_t max_x = 127 - input_zero_point > input_zero_point + 128
+                              ? 127 - (int64_t)input_zero_point
+                              : (int64_t)input_zero_point + 128;
+    if (depth > 0 && depth * max_x * max_abs_weight > INT32_MAX)
+        return nml_kernel_fail(ctx, node, NML_E_LIMIT,
+                               "accumulation depth %lld could overflow the int32 accumulator",
+                               (long long)depth);
+    return NML_OK;
+}

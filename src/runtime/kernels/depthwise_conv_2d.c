@@ -1,0 +1,181 @@
+/* DEPTHWISE_CONV_2D: NHWC input [N,H,W,C], filter [1,KH,KW,C*M] (M = depth multiplier),
+ * optional bias [C*M], output [N,OH,OW,C*M]. Output channel ic*M + m sees only input channel ic.
+ * float32, and int8 with per-tensor or per-channel (dimension 3) symmetric weights and int32 bias,
+ * as TFLite Micro's reference kernel (reference_integer_ops::DepthwiseConvPerChannel). */
+#include <stddef.h>
+
+#include "conv_common.h"
+#include "kernels.h"
+#include "qmath.h"
+
+typedef struct dwconv_data {
+    nml_window w;
+    int32_t depth_multiplier;
+    int32_t input_offset, output_offset;
+    int32_t act_min, act_max;
+    float f_min, f_max;
+    int32_t *mult, *shift; /* per output channel */
+} dwconv_data;
+
+static nml_status dwconv_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    NML_TRY(nml_check_io_count(ctx, node, 2, 3, 1));
+    const nml_tensor *input = nml_node_input(ctx, node, 0);
+    const nml_tensor *filter = nml_node_input(ctx, node, 1);
+    const nml_tensor *bias = nml_node_input(ctx, node, 2);
+    const nml_tensor *output = nml_node_output(ctx, node, 0);
+    if (!input || !filter)
+        return nml_kernel_fail(ctx, node, NML_E_FORMAT, "input or filter is missing");
+    const int type = input->type;
+    if (type != NML_FLOAT32 && type != NML_INT8)
+        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
+                               "input type %s is not supported (float32, int8 are)",
+                               nml_dtype_name(type));
+    NML_TRY(nml_check_type(ctx, node, filter, "filter", type));
+    NML_TRY(nml_check_type(ctx, node, output, "output", type));
+    NML_TRY(nml_check_rank(ctx, node, input, "input", 4));
+    NML_TRY(nml_check_rank(ctx, node, filter, "filter", 4));
+    if (filter->dims[0] != 1)
+        return nml_kernel_fail(ctx, node, NML_E_SHAPE, "filter dimension 0 is %d, expected 1",
+                               (int)filter->dims[0]);
+
+    const int32_t in_ch = input->dims[3];
+    const int32_t out_ch = filter->dims[3];
+    const int32_t m = p->depth_multiplier;
+    if (m < 1 || (int64_t)in_ch * m != out_ch)
+        return nml_kernel_fail(ctx, node, NML_E_SHAPE,
+                               "filter has %d channels, expected input depth %d x depth "
+                               "multiplier %d",
+                               (int)out_ch, (int)in_ch, (int)m);
+
+    dwconv_data *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
+    if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
+    d->depth_multiplier = m;
+    NML_TRY(nml_window_init(ctx, node, p, input->dims[1], input->dims[2], filter->dims[1],
+                            filter->dims[2], &d->w));
+    NML_TRY(nml_check_nhwc(ctx, node, output, input->dims[0], d->w.out_h, d->w.out_w, out_ch));
+    if (bias) NML_TRY(nml_check_bias(ctx, node, bias, type == NML_INT8 ? NML_INT32 : type, out_ch));
+
+    if (type == NML_FLOAT32) {
+        NML_TRY(nml_activation_range_f32(ctx, node, p->activation, &d->f_min, &d->f_max));
+    } else {
+        NML_TRY(nml_check_int8_quant(ctx, node, input, "input"));
+        NML_TRY(nml_check_int8_quant(ctx, node, output, "output"));
+        NML_TRY(nml_check_accumulator(ctx, node, (int64_t)filter->dims[1] * filter->dims[2],
+                                      input->zero_point, 128));
+        NML_TRY(
+            nml_conv_multipliers(ctx, node, input, filter, output, out_ch, 3, &d->mult, &d->shift));
+        NML_TRY(nml_activation_range_q(ctx, node, p->activation, output, -128, 127, &d->act_min,
+                                       &d->act_max));
+        d->input_offset = -input->zero_point;
+        d->output_offset = output->zero_point;
+    }
+    node->data = d;
+    return NML_OK;
+}
+
+typedef struct dw_dims {
+    int32_t batches, in_h, in_w, in_ch;
+    int32_t out_h, out_w, out_ch;
+    int32_t filter_h, filter_w;
+} dw_dims;
+
+static dw_dims dims_of(const nml_tensor *input, const nml_tensor *filter,
+                       const nml_tensor *output) {
+    dw_dims g;
+    g.batches = input->dims[0];
+    g.in_h = input->dims[1];
+    g.in_w = input->dims[2];
+    g.in_ch = input->dims[3];
+    g.out_h = output->dims[1];
+    g.out_w = output->dims[2];
+    g.out_ch = output->dims[3];
+    g.filter_h = filter->dims[1];
+    g.filter_w = filter->dims[2];
+    return g;
+}
+
+static void dwconv_f32(const dwconv_data *d, const dw_dims *g, const float *in, const float *filter,
+                       const float *bias, float *out) {
+    const nml_window *w = &d->w;
+    for (int32_t b = 0; b < g->batches; b++) {
+        for (int32_t oy = 0; oy < g->out_h; oy++) {
+            const int32_t iy0 = oy * w->stride_h - w->pad_h;
+            for (int32_t ox = 0; ox < g->out_w; ox++) {
+                const int32_t ix0 = ox * w->stride_w - w->pad_w;
+                for (int32_t ic = 0; ic < g->in_ch; ic++) {
+                    for (int32_t m = 0; m < d->depth_multiplier; m++) {
+                        const int32_t oc = ic * d->depth_multiplier + m;
+                        float acc = 0.0f;
+                        for (int32_t ky = 0; ky < g->filter_h; ky++) {
+                            const int32_t iy = iy0 + w->dilation_h * ky;
+                            if (iy < 0 || iy >= g->in_h) continue;
+                            for (int32_t kx = 0; kx < g->filter_w; kx++) {
+                                const int32_t ix = ix0 + w->dilation_w * kx;
+                                if (ix < 0 || ix >= g->in_w) continue;
+                                acc += in[((b * g->in_h + iy) * g->in_w + ix) * g->in_ch + ic] *
+                                       filter[(ky * g->filter_w + kx) * g->out_ch + oc];
+                            }
+                        }
+                        if (bias) acc += bias[oc];
+                        acc = acc < d->f_min ? d->f_min : acc;
+                        acc = acc > d->f_max ? d->f_max : acc;
+                        out[((b * g->out_h + oy) * g->out_w + ox) * g->out_ch + oc] = acc;
+                    }
+                }
+            }
+        }
+    }
+}
+
+static void dwconv_int8(const dwconv_data *d, const dw_dims *g, const int8_t *in,
+                        const int8_t *filter, const int32_t *bias, int8_t *out) {
+    const nml_window *w = &d->w;
+    for (int32_t b = 0; b < g->batches; b++) {
+        for (int32_t oy = 0; oy < g->out_h; oy++) {
+            const int32_t iy0 = oy * w->stride_h - w->pad_h;
+            for (int32_t ox = 0; ox < g->out_w; ox++) {
+                const int32_t ix0 = ox * w->stride_w - w->pad_w;
+                for (int32_t ic = 0; ic < g->in_ch; ic++) {
+                    for (int32_t m = 0; m < d->depth_multiplier; m++) {
+                        const int32_t oc = ic * d->depth_multiplier + m;
+                        int32_t acc = 0;
+                        for (int32_t ky = 0; ky < g->filter_h; ky++) {
+                            const int32_t iy = iy0 + w->dilation_h * ky;
+                            if (iy < 0 || iy >= g->in_h) continue;
+                            for (int32_t kx = 0; kx < g->filter_w; kx++) {
+                                const int32_t ix = ix0 + w->dilation_w * kx;
+                                if (ix < 0 || ix >= g->in_w) continue;
+                                const int32_t x =
+                                    in[((b * g->in_h + iy) * g->in_w + ix) * g->in_ch + ic];
+                                const int32_t k = filter[(ky * g->filter_w + kx) * g->out_ch + oc];
+                                acc += k * (x + d->input_offset);
+                            }
+                        }
+                        if (bias) acc = nml_add_wrap(acc, bias[oc]);
+                        acc = nml_add_wrap(nml_mul_by_qm(acc, d->mult[oc], d->shift[oc]),
+                                           d->output_offset);
+                        acc = nml_clamp_i32(acc, d->act_min, d->act_max);
+                        out[((b * g->out_h + oy) * g->out_w + ox) * g->out_ch + oc] = (int8_t)acc;
+                    }
+                }
+            }
+        }
+    }
+}
+
+static nml_status dwconv_eval(nml_ctx *ctx, nml_node *node) {
+    const dwconv_data *d = node->data;
+    const nml_tensor *input = nml_node_input(ctx, node, 0);
+    const nml_tensor *filter = nml_node_input(ctx, node, 1);
+    const nml_tensor *bias = nml_node_input(ctx, node, 2);
+    nml_tensor *output = nml_node_output(ctx, node, 0);
+    const dw_dims g = dims_of(input, filter, output);
+    if (input->type == NML_FLOAT32)
+        dwconv_f32(d, &g, input->data, filter->data, bias ? bias->data : NULL, output->data);
+    else
+        dwconv_int8(d, &g, input->data, filter->data, bias ? bias->data : NULL, output->data);
+    return NML_OK;
+}
+
+const nml_kernel nml_kernel_depthwise_conv_2d = {NML_OP_DEPTHWISE_CONV_2D, "DEPTHWISE_CONV_2D",
+                                                 dwconv_prepare, dwconv_eval};

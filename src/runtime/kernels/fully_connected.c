@@ -1,0 +1,200 @@
+/* FULLY_CONNECTED: weights [units, depth], input of any shape with depth dividing its element
+ * count (batches = count / depth), optional bias [units]. Output [batches, units], or with
+ * keep_num_dims the input shape with its last dimension replaced by units (TFLite's shape rule).
+ * float32, and int8 with per-tensor (weight zero point honoured) or per-channel (dimension 0,
+ * symmetric) weights and int32 bias, as TFLite Micro's reference kernels
+ * (reference_integer_ops::FullyConnected / FullyConnectedPerChannel). */
+#include <stddef.h>
+
+#include "conv_common.h"
+#include "kernels.h"
+#include "qmath.h"
+
+typedef struct fc_data {
+    int32_t batches, units, depth;
+    int32_t input_offset, weights_offset, output_offset;
+    int32_t act_min, act_max;
+    float f_min, f_max;
+    int32_t *mult, *shift; /* per unit (a per-tensor multiplier is broadcast) */
+} fc_data;
+
+static nml_status check_output_shape(nml_ctx *ctx, const nml_node *node, const nml_op_params *p,
+                                     const nml_tensor *input, const nml_tensor *output,
+                                     int32_t batches, int32_t units, int32_t depth) {
+    int ok;
+    if (p->keep_num_dims) {
+        if (input->dims[input->rank - 1] != depth)
+            return nml_kernel_fail(ctx, node, NML_E_SHAPE,
+                                   "keep_num_dims needs the input's last dimension (%d) to equal "
+                                   "the weights depth %d",
+                                   (int)input->dims[input->rank - 1], (int)depth);
+        ok = output->rank == input->rank && output->dims[output->rank - 1] == units;
+        for (uint32_t i = 0; ok && i + 1 < input->rank; i++)
+            ok = output->dims[i] == input->dims[i];
+    } else {
+        ok = output->rank == 2 && output->dims[0] == batches && output->dims[1] == units;
+    }
+    if (ok) return NML_OK;
+    char got[80];
+    nml_format_dims(got, sizeof got, output);
+    if (p->keep_num_dims) {
+        char in[80];
+        nml_format_dims(in, sizeof in, input);
+        return nml_kernel_fail(ctx, node, NML_E_SHAPE,
+                               "output shape %s does not match input %s with last dimension %d",
+                               got, in, (int)units);
+    }
+    return nml_kernel_fail(ctx, node, NML_E_SHAPE,
+                           "output shape %s does not match the computed %dx%d", got, (int)batches,
+                           (int)units);
+}
+
+/* Per-tensor weights: TFLite's GetQuantizedConvolutionMultipler, which forms the product
+ * input_scale * filter_scale in float before dividing in double, and checks the bias scale. */
+static nml_status per_tensor_multiplier(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
+                                        const nml_tensor *filter, const nml_tensor *bias,
+                                        const nml_tensor *output, fc_data *d) {
+    if (filter->n_q == 0 || !(filter->scale > 0.0f))
+        return nml_kernel_fail(ctx, node, NML_E_FORMAT, "weights are int8 but not quantized");
+    if (filter->zero_point < -128 || filter->zero_point > 127)
+        return nml_kernel_fail(ctx, node, NML_E_FORMAT, "weights zero point %d is outside int8",
+                               (int)filter->zero_point);
+    if (bias) {
+        const double product = (double)input->scale * (double)filter->scale;
+        double diff = product - (double)bias->scale;
+        if (diff < 0) diff = -diff;
+        if (!(diff / (double)output->scale <= 0.02))
+            return nml_kernel_fail(ctx, node, NML_E_FORMAT,
+                                   "bias scale does not match input scale x weights scale");
+    }
+    const float product = input->scale * filter->scale; /* rounded to float on purpose */
+    int32_t m;
+    int e;
+    nml_quantize_multiplier((double)product / (double)output->scale, &m, &e);
+    for (int32_t u = 0; u < d->units; u++) {
+        d->mult[u] = m;
+        d->shift[u] = e;
+    }
+    d->weights_offset = -filter->zero_point;
+    return NML_OK;
+}
+
+static nml_status prepare_int8(nml_ctx *ctx, const nml_node *node, const nml_op_params *p,
+                               const nml_tensor *input, const nml_tensor *filter,
+                               const nml_tensor *bias, const nml_tensor *output, fc_data *d) {
+    NML_TRY(nml_check_int8_quant(ctx, node, input, "input"));
+    NML_TRY(nml_check_int8_quant(ctx, node, output, "output"));
+    if (filter->n_q > 1) {
+        NML_TRY(nml_conv_multipliers(ctx, node, input, filter, output, d->units, 0, &d->mult,
+                                     &d->shift));
+        d->weights_offset = 0;
+    } else {
+        d->mult = nml_ctx_alloc_persistent(ctx, (size_t)d->units * sizeof *d->mult);
+        d->shift = nml_ctx_alloc_persistent(ctx, (size_t)d->units * sizeof *d->shift);
+        if (!d->mult || !d->shift)
+            return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for multipliers");
+        NML_TRY(per_tensor_multiplier(ctx, node, input, filter, bias, output, d));
+    }
+    const int32_t max_abs_weight = d->weights_offset ? 255 : 128;
+    NML_TRY(nml_check_accumulator(ctx, node, d->depth, input->zero_point, max_abs_weight));
+    NML_TRY(nml_activation_range_q(ctx, node, p->activation, output, -128, 127, &d->act_min,
+                                   &d->act_max));
+    d->input_offset = -input->zero_point;
+    d->output_offset = output->zero_point;
+    return NML_OK;
+}
+
+static nml_status fc_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    NML_TRY(nml_check_io_count(ctx, node, 2, 3, 1));
+    const nml_tensor *input = nml_node_input(ctx, node, 0);
+    const nml_tensor *filter = nml_node_input(ctx, node, 1);
+    const nml_tensor *bias = nml_node_input(ctx, node, 2);
+    const nml_tensor *output = nml_node_output(ctx, node, 0);
+    if (!input || !filter)
+        return nml_kernel_fail(ctx, node, NML_E_FORMAT, "input or weights are missing");
+    const int type = input->type;
+    if (type != NML_FLOAT32 && type != NML_INT8)
+        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
+                               "input type %s is not supported (float32, int8 are)",
+                               nml_dtype_name(type));
+    NML_TRY(nml_check_type(ctx, node, filter, "weights", type));
+    NML_TRY(nml_check_type(ctx, node, output, "output", type));
+    NML_TRY(nml_check_rank(ctx, node, filter, "weights", 2));
+    if (p->weights_format != 0)
+        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
+                               "weights format %u is not supported (only DEFAULT)",
+                               (unsigned)p->weights_format);
+    if (input->rank < 1) return nml_kernel_fail(ctx, node, NML_E_SHAPE, "input is a scalar");
+
+    const int32_t units = filter->dims[0];
+    const int32_t depth = filter->dims[1];
+    const uint32_t count = nml_tensor_count(input);
+    if (units < 1 || depth < 1 || count == 0 || count % (uint32_t)depth != 0)
+        return nml_kernel_fail(ctx, node, NML_E_SHAPE,
+                               "input has %u elements, not a multiple of the weights depth %d",
+                               (unsigned)count, (int)depth);
+    const int32_t batches = (int32_t)(count / (uint32_t)depth);
+    NML_TRY(check_output_shape(ctx, node, p, input, output, batches, units, depth));
+    if (bias) NML_TRY(nml_check_bias(ctx, node, bias, type == NML_INT8 ? NML_INT32 : type, units));
+
+    fc_data *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
+    if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
+    d->batches = batches;
+    d->units = units;
+    d->depth = depth;
+    if (type == NML_FLOAT32)
+        NML_TRY(nml_activation_range_f32(ctx, node, p->activation, &d->f_min, &d->f_max));
+    else
+        NML_TRY(prepare_int8(ctx, node, p, input, filter, bias, output, d));
+    node->data = d;
+    return NML_OK;
+}
+
+static void fc_f32(const fc_data *d, const float *in, const float *w, const float *bias,
+                   float *out) {
+    for (int32_t b = 0; b < d->batches; b++) {
+        const float *x = in + b * d->depth;
+        for (int32_t u = 0; u < d->units; u++) {
+            const float *wu = w + u * d->depth;
+            float acc = 0.0f;
+            for (int32_t i = 0; i < d->depth; i++)
+                acc += x[i] * wu[i];
+            if (bias) acc += bias[u];
+            acc = acc < d->f_min ? d->f_min : acc;
+            acc = acc > d->f_max ? d->f_max : acc;
+            out[b * d->units + u] = acc;
+        }
+    }
+}
+
+static void fc_int8(const fc_data *d, const int8_t *in, const int8_t *w, const int32_t *bias,
+                    int8_t *out) {
+    for (int32_t b = 0; b < d->batches; b++) {
+        const int8_t *x = in + b * d->depth;
+        for (int32_t u = 0; u < d->units; u++) {
+            const int8_t *wu = w + u * d->depth;
+            int32_t acc = 0;
+            for (int32_t i = 0; i < d->depth; i++)
+                acc += ((int32_t)wu[i] + d->weights_offset) * ((int32_t)x[i] + d->input_offset);
+            if (bias) acc = nml_add_wrap(acc, bias[u]);
+            acc = nml_add_wrap(nml_mul_by_qm(acc, d->mult[u], d->shift[u]), d->output_offset);
+            out[b * d->units + u] = (int8_t)nml_clamp_i32(acc, d->act_min, d->act_max);
+        }
+    }
+}
+
+static nml_status fc_eval(nml_ctx *ctx, nml_node *node) {
+    const fc_data *d = node->data;
+    const nml_tensor *input = nml_node_input(ctx, node, 0);
+    const nml_tensor *filter = nml_node_input(ctx, node, 1);
+    const nml_tensor *bias = nml_node_input(ctx, node, 2);
+    nml_tensor *output = nml_node_output(ctx, node, 0);
+    if (input->type == NML_FLOAT32)
+        fc_f32(d, input->data, filter->data, bias ? bias->data : NULL, output->data);
+    else
+        fc_int8(d, input->data, filter->data, bias ? bias->data : NULL, output->data);
+    return NML_OK;
+}
+
+const nml_kernel nml_kernel_fully_connected = {NML_OP_FULLY_CONNECTED, "FULLY_CONNECTED",
+                                               fc_prepare, fc_eval};

@@ -1,0 +1,59 @@
+/* LOGISTIC (sigmoid). float32 as TFLite's reference (1 for x > 16.619..., exp(x) for x < -9,
+ * else 1 / (1 + exp(-x))); int8 as TFLite Micro: input rescaled to Q4.27, gemmlowp fixed-point
+ * logistic, result rounded to Q0.8 and offset by the fixed output zero point -128 (output scale
+ * 1/256). */
+#include <math.h>
+
+#include "fixedpoint.h"
+#include "kernels.h"
+#include "qmath.h"
+#include "sigmoid_common.h"
+
+static nml_status logistic_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    (void)p;
+    return nml_sigmoid_prepare(ctx, node, 1.0f / 256.0f, -128, "1/256");
+}
+
+static void logistic_f32(const nml_sigmoid_data *d, const float *in, float *out) {
+    const float cutoff_upper = 16.619047164916992188f; /* logistic rounds to 1.0f beyond */
+    const float cutoff_lower = -9.0f;                  /* exp(x) is within float eps below */
+    for (int32_t i = 0; i < d->count; i++) {
+        const float x = in[i];
+        if (x > cutoff_upper)
+            out[i] = 1.0f;
+        else if (x < cutoff_lower)
+            out[i] = expf(x);
+        else
+            out[i] = 1.0f / (1.0f + expf(-x));
+    }
+}
+
+static void logistic_int8(const nml_sigmoid_data *d, const int8_t *in, int8_t *out) {
+    for (int32_t i = 0; i < d->count; i++) {
+        const int32_t x = (int32_t)in[i] - d->input_zero_point;
+        if (x <= -d->input_range_radius) {
+            out[i] = -128;
+        } else if (x >= d->input_range_radius) {
+            out[i] = 127;
+        } else {
+            const int32_t x_q4 = nml_mul_by_qm(x, d->input_multiplier, d->input_shift);
+            const int32_t y_q0 = nml_fp_logistic(x_q4, NML_SIGMOID_INPUT_INTEGER_BITS);
+            const int32_t y_q8 = nml_rdbpot(y_q0, 31 - 8); /* 256 steps for [0, 1) */
+            out[i] = (int8_t)nml_clamp_i32(y_q8 - 128, -128, 127);
+        }
+    }
+}
+
+static nml_status logistic_eval(nml_ctx *ctx, nml_node *node) {
+    const nml_sigmoid_data *d = node->data;
+    const nml_tensor *input = nml_node_input(ctx, node, 0);
+    nml_tensor *output = nml_node_output(ctx, node, 0);
+    if (input->type == NML_FLOAT32)
+        logistic_f32(d, input->data, output->data);
+    else
+        logistic_int8(d, input->data, output->data);
+    return NML_OK;
+}
+
+const nml_kernel nml_kernel_logistic = {NML_OP_LOGISTIC, "LOGISTIC", logistic_prepare,
+                                        logistic_eval};

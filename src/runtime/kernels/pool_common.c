@@ -1,0 +1,71 @@
+#include "pool_common.h"
+
+/* Every output row/column must see at least one input element. */
+static nml_status check_nonempty(nml_ctx *ctx, const nml_node *node, const nml_window *w,
+                                 int32_t in_h, int32_t in_w) {
+    for (int32_t oy = 0; oy < w->out_h; oy++) {
+        int32_t start, end;
+        nml_pool_range(oy * w->stride_h - w->pad_h, w->filter_h, in_h, &start, &end);
+        if (end <= start)
+            return nml_kernel_fail(ctx, node, NML_E_SHAPE,
+                                   "pooling window of output row %d lies entirely in the padding",
+                                   (int)oy);
+    }
+    for (int32_t ox = 0; ox < w->out_w; ox++) {
+        int32_t start, end;
+        nml_pool_range(ox * w->stride_w - w->pad_w, w->filter_w, in_w, &start, &end);
+        if (end <= start)
+            return nml_kernel_fail(
+                ctx, node, NML_E_SHAPE,
+                "pooling window of output column %d lies entirely in the padding", (int)ox);
+    }
+    return NML_OK;
+}
+
+nml_status nml_pool_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
+                            int require_nonempty, nml_pool_data **out) {
+    NML_TRY(nml_check_io_count(ctx, node, 1, 1, 1));
+    const nml_tensor *input = nml_node_input(ctx, node, 0);
+    const nml_tensor *output = nml_node_output(ctx, node, 0);
+    if (!input) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "input is missing");
+    const int type = input->type;
+    if (type != NML_FLOAT32 && type != NML_INT8)
+        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
+                               "input type %s is not supported (float32, int8 are)",
+                               nml_dtype_name(type));
+    NML_TRY(nml_check_type(ctx, node, output, "output", type));
+    NML_TRY(nml_check_rank(ctx, node, input, "input", 4));
+
+    nml_pool_data *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
+    if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
+    nml_op_params window = *p;
+    window.dilation_h = window.dilation_w = 1; /* pooling options have no dilation */
+    NML_TRY(nml_window_init(ctx, node, &window, input->dims[1], input->dims[2], p->filter_h,
+                            p->filter_w, &d->w));
+    if ((int64_t)p->filter_h * p->filter_w > (1 << 23))
+        return nml_kernel_fail(ctx, node, NML_E_LIMIT, "pooling window %dx%d is too large",
+                               (int)p->filter_h, (int)p->filter_w);
+    NML_TRY(
+        nml_check_nhwc(ctx, node, output, input->dims[0], d->w.out_h, d->w.out_w, input->dims[3]));
+    if (require_nonempty) NML_TRY(check_nonempty(ctx, node, &d->w, input->dims[1], input->dims[2]));
+
+    if (type == NML_FLOAT32) {
+        NML_TRY(nml_activation_range_f32(ctx, node, p->activation, &d->f_min, &d->f_max));
+    } else {
+        NML_TRY(nml_check_int8_quant(ctx, node, input, "input"));
+        NML_TRY(nml_check_int8_quant(ctx, node, output, "output"));
+        /* the int8 kernels work on raw values, so input and output must share quantization */
+        double diff = (double)input->scale - (double)output->scale;
+        if (diff < 0) diff = -diff;
+        if (diff > 1.0e-6 || input->zero_point != output->zero_point)
+            return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
+                                   "input and output quantization differ (zero points %d, %d); "
+                                   "int8 pooling needs them equal",
+                                   (int)input->zero_point, (int)output->zero_point);
+        NML_TRY(nml_activation_range_q(ctx, node, p->activation, output, -128, 127, &d->act_min,
+                                       &d->act_max));
+    }
+    node->data = d;
+    *out = d;
+    return NML_OK;
+}
