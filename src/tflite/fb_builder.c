@@ -6,7 +6,9 @@
 
 /* ---- sticky errors ---- */
 
-static int fb_ok(const nml_fb_builder *b) { return b->status == NML_OK; }
+static int fb_ok(const nml_fb_builder *b) {
+    return b->status == NML_OK;
+}
 
 static void fb_fail(nml_fb_builder *b, nml_status status, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -42,7 +44,9 @@ void nml_fb_free(nml_fb_builder *b) {
     b->n_vtables = b->cap_vtables = 0;
 }
 
-nml_status nml_fb_status(const nml_fb_builder *b) { return b->status; }
+nml_status nml_fb_status(const nml_fb_builder *b) {
+    return b->status;
+}
 
 /* ---- raw space at the front of the data ---- */
 
@@ -58,7 +62,8 @@ static int fb_reserve(nml_fb_builder *b, size_t n) {
     if (b->cap - b->size >= n) return 1;
     size_t need = b->size + n;
     size_t cap = b->cap ? b->cap : 1024;
-    while (cap < need) cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    while (cap < need)
+        cap = cap > SIZE_MAX / 2 ? need : cap * 2;
     uint8_t *nb = malloc(cap);
     if (!nb) {
         fb_fail(b, NML_E_NOMEM, "flatbuffer: cannot allocate %zu bytes", cap);
@@ -93,12 +98,14 @@ static void fb_prep(nml_fb_builder *b, size_t align, size_t extra) {
 }
 
 static void fb_put_le(uint8_t *p, uint64_t v, size_t n) {
-    for (size_t i = 0; i < n; i++) p[i] = (uint8_t)(v >> (8 * i));
+    for (size_t i = 0; i < n; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
 }
 
 static uint64_t fb_get_le(const uint8_t *p, size_t n) {
     uint64_t v = 0;
-    for (size_t i = 0; i < n; i++) v |= (uint64_t)p[i] << (8 * i);
+    for (size_t i = 0; i < n; i++)
+        v |= (uint64_t)p[i] << (8 * i);
     return v;
 }
 
@@ -106,7 +113,8 @@ static uint64_t fb_get_le(const uint8_t *p, size_t n) {
 static uint64_t fb_host_elem(const void *elems, size_t i, size_t elem_size) {
     const uint8_t *p = (const uint8_t *)elems + i * elem_size;
     switch (elem_size) {
-    case 1: return *p;
+    case 1:
+        return *p;
     case 2: {
         uint16_t v;
         memcpy(&v, p, 2);
@@ -133,7 +141,9 @@ static int fb_outside_table(nml_fb_builder *b, const char *what) {
 
 /* ---- vectors and strings ---- */
 
-static int fb_is_pow2(size_t v) { return v && !(v & (v - 1)); }
+static int fb_is_pow2(size_t v) {
+    return v && !(v & (v - 1));
+}
 
 nml_fb_ref nml_fb_vector(nml_fb_builder *b, const void *elems, size_t count, size_t elem_size,
                          size_t align) {
@@ -344,8 +354,8 @@ void nml_fb_add_ref(nml_fb_builder *b, int field, nml_fb_ref ref) {
 void nml_fb_add_union(nml_fb_builder *b, int type_field, uint8_t type, nml_fb_ref value) {
     if (type == 0) return;
     if (value == 0) {
-        fb_fail(b, NML_E_INTERNAL, "flatbuffer: union field %d of type %u has no value",
-                type_field, type);
+        fb_fail(b, NML_E_INTERNAL, "flatbuffer: union field %d of type %u has no value", type_field,
+                type);
         return;
     }
     nml_fb_add_u8(b, type_field, type, 0);
@@ -356,8 +366,7 @@ void nml_fb_add_union(nml_fb_builder *b, int type_field, uint8_t type, nml_fb_re
 static nml_fb_ref fb_find_vtable(const nml_fb_builder *b, const uint8_t *vt, size_t vt_bytes) {
     for (int i = 0; i < b->n_vtables; i++) {
         const uint8_t *old = b->buf + b->cap - b->vtables[i];
-        if (fb_get_le(old, 2) == vt_bytes && memcmp(old, vt, vt_bytes) == 0)
-            return b->vtables[i];
+        if (fb_get_le(old, 2) == vt_bytes && memcmp(old, vt, vt_bytes) == 0) return b->vtables[i];
     }
     return 0;
 }
@@ -417,8 +426,8 @@ nml_fb_ref nml_fb_end_table(nml_fb_builder *b) {
 
 /* ---- finishing ---- */
 
-nml_status nml_fb_finish(nml_fb_builder *b, nml_fb_ref root, const char *identifier,
-                         uint8_t **out, size_t *size, nml_error *err) {
+nml_status nml_fb_finish(nml_fb_builder *b, nml_fb_ref root, const char *identifier, uint8_t **out,
+                         size_t *size, nml_error *err) {
     *out = NULL;
     *size = 0;
     if (fb_ok(b)) fb_outside_table(b, "root offset");

@@ -36,7 +36,7 @@
 /* Position of an object, counted in bytes from the end of the buffer. 0 means "none". */
 typedef uint32_t nml_fb_ref;
 
-#define NML_FB_MAX_FIELDS 64      /* field ids 0..63 per table (TFLite's largest uses 13) */
+#define NML_FB_MAX_FIELDS 64        /* field ids 0..63 per table (TFLite's largest uses 13) */
 #define NML_FB_MAX_SIZE 0x7fffffffu /* FlatBuffers offsets address 2 GiB - 1 */
 
 typedef struct nml_fb_field {
@@ -45,7 +45,7 @@ typedef struct nml_fb_field {
 } nml_fb_field;
 
 typedef struct nml_fb_builder {
-    uint8_t *buf;     /* the data occupies the last `size` bytes of buf[0..cap) */
+    uint8_t *buf; /* the data occupies the last `size` bytes of buf[0..cap) */
     size_t cap, size;
     size_t max_align; /* largest alignment used so far */
     size_t limit;     /* maximum finished size (NML_FB_MAX_SIZE unless lowered, e.g. by tests) */
@@ -110,7 +110,7 @@ nml_fb_ref nml_fb_end_table(nml_fb_builder *b);
 
 /* Writes the root offset (and the 4-character identifier when non-NULL) and copies the finished
  * buffer into *out (malloc'd, 16-byte aligned; free()). The builder can be freed afterwards. */
-nml_status nml_fb_finish(nml_fb_builder *b, nml_fb_ref root, const char *identifier,
-                         uint8_t **out, size_t *size, nml_error *err);
+nml_status nml_fb_finish(nml_fb_builder *b, nml_fb_ref root, const char *identifier, uint8_t **out,
+                         size_t *size, nml_error *err);
 
 #endif

@@ -68,11 +68,15 @@ nml_status nml_ir_compact(nml_ir *ir, nml_error *err) {
         return nml_fail(err, NML_E_NOMEM, "compact: out of memory for %d tensors", n);
     }
     for (int i = 0; i < ir->n_ops; i++) {
-        for (int k = 0; k < ir->ops[i].n_inputs; k++) mark(used, n, ir->ops[i].inputs[k]);
-        for (int k = 0; k < ir->ops[i].n_outputs; k++) mark(used, n, ir->ops[i].outputs[k]);
+        for (int k = 0; k < ir->ops[i].n_inputs; k++)
+            mark(used, n, ir->ops[i].inputs[k]);
+        for (int k = 0; k < ir->ops[i].n_outputs; k++)
+            mark(used, n, ir->ops[i].outputs[k]);
     }
-    for (int k = 0; k < ir->n_inputs; k++) mark(used, n, ir->inputs[k]);
-    for (int k = 0; k < ir->n_outputs; k++) mark(used, n, ir->outputs[k]);
+    for (int k = 0; k < ir->n_inputs; k++)
+        mark(used, n, ir->inputs[k]);
+    for (int k = 0; k < ir->n_outputs; k++)
+        mark(used, n, ir->outputs[k]);
 
     int kept = 0;
     for (int t = 0; t < n; t++) {
@@ -92,11 +96,15 @@ nml_status nml_ir_compact(nml_ir *ir, nml_error *err) {
     ir->n_tensors = kept;
     for (int i = 0; i < ir->n_ops; i++) {
         nml_ir_op *op = &ir->ops[i];
-        for (int k = 0; k < op->n_inputs; k++) op->inputs[k] = remap(map, n, op->inputs[k]);
-        for (int k = 0; k < op->n_outputs; k++) op->outputs[k] = remap(map, n, op->outputs[k]);
+        for (int k = 0; k < op->n_inputs; k++)
+            op->inputs[k] = remap(map, n, op->inputs[k]);
+        for (int k = 0; k < op->n_outputs; k++)
+            op->outputs[k] = remap(map, n, op->outputs[k]);
     }
-    for (int k = 0; k < ir->n_inputs; k++) ir->inputs[k] = remap(map, n, ir->inputs[k]);
-    for (int k = 0; k < ir->n_outputs; k++) ir->outputs[k] = remap(map, n, ir->outputs[k]);
+    for (int k = 0; k < ir->n_inputs; k++)
+        ir->inputs[k] = remap(map, n, ir->inputs[k]);
+    for (int k = 0; k < ir->n_outputs; k++)
+        ir->outputs[k] = remap(map, n, ir->outputs[k]);
     free(used);
     free(map);
     return NML_OK;

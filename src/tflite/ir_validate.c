@@ -47,7 +47,9 @@ static nml_status validate_tensor(const nml_ir_tensor *t, nml_error *err) {
     return validate_quant(t, err);
 }
 
-static int tensor_ok(const nml_ir *ir, int32_t t) { return t >= 0 && t < ir->n_tensors; }
+static int tensor_ok(const nml_ir *ir, int32_t t) {
+    return t >= 0 && t < ir->n_tensors;
+}
 
 static nml_status validate_io(const nml_ir *ir, nml_error *err) {
     if (ir->n_inputs < 0 || ir->n_outputs < 0 || (ir->n_inputs && !ir->inputs) ||
@@ -90,8 +92,9 @@ static nml_status validate_op(const nml_ir *ir, int i, unsigned char *src, nml_e
         int32_t t = op->inputs[k];
         if (t == -1) continue;
         if (!tensor_ok(ir, t))
-            return nml_fail(err, NML_E_FORMAT, "operator %d (%s): input %d is tensor %ld (IR has "
-                            "%d)", i, name, k, (long)t, ir->n_tensors);
+            return nml_fail(err, NML_E_FORMAT,
+                            "operator %d (%s): input %d is tensor %ld (IR has %d)", i, name, k,
+                            (long)t, ir->n_tensors);
         if (src[t] == SRC_NONE) {
             int later = nml_ir_producer(ir, t);
             if (later >= 0)
@@ -108,15 +111,17 @@ static nml_status validate_op(const nml_ir *ir, int i, unsigned char *src, nml_e
     for (int k = 0; k < op->n_outputs; k++) {
         int32_t t = op->outputs[k];
         if (!tensor_ok(ir, t))
-            return nml_fail(err, NML_E_FORMAT, "operator %d (%s): output %d is tensor %ld (IR "
-                            "has %d)", i, name, k, (long)t, ir->n_tensors);
+            return nml_fail(err, NML_E_FORMAT,
+                            "operator %d (%s): output %d is tensor %ld (IR has %d)", i, name, k,
+                            (long)t, ir->n_tensors);
         const char *why = src[t] == SRC_CONST   ? "a constant"
                           : src[t] == SRC_INPUT ? "a graph input"
                           : src[t] == SRC_OP    ? "already written by another operator"
                                                 : NULL;
         if (why)
-            return nml_fail(err, NML_E_FORMAT, "operator %d (%s): output %d, tensor %ld (%s), is "
-                            "%s", i, name, k, (long)t, ir->tensors[t].name, why);
+            return nml_fail(err, NML_E_FORMAT,
+                            "operator %d (%s): output %d, tensor %ld (%s), is %s", i, name, k,
+                            (long)t, ir->tensors[t].name, why);
         if (src[t] != SRC_VARIABLE) src[t] = SRC_OP;
     }
     return NML_OK;
@@ -141,9 +146,11 @@ nml_status nml_ir_validate(const nml_ir *ir, nml_error *err) {
         src[t] = ir->tensors[t].data          ? SRC_CONST
                  : ir->tensors[t].is_variable ? SRC_VARIABLE
                                               : SRC_NONE;
-    for (int i = 0; i < ir->n_inputs; i++) src[ir->inputs[i]] = SRC_INPUT;
+    for (int i = 0; i < ir->n_inputs; i++)
+        src[ir->inputs[i]] = SRC_INPUT;
     nml_status st = NML_OK;
-    for (int i = 0; i < ir->n_ops && st == NML_OK; i++) st = validate_op(ir, i, src, err);
+    for (int i = 0; i < ir->n_ops && st == NML_OK; i++)
+        st = validate_op(ir, i, src, err);
     free(src);
     return st;
 }

@@ -233,7 +233,9 @@ nml_fb_ref nml_tfl_write_options(nml_fb_builder *b, const nml_ir *ir, const nml_
     case NML_OP_DEPTH_TO_SPACE:
         *type = NML_TFL_OPT_DEPTH_TO_SPACE;
         return one_i32_options(b, p->block_size);
-    case NML_OP_GATHER: *type = NML_TFL_OPT_GATHER; return two_i32_options(b, p->axis, p->batch_dims);
+    case NML_OP_GATHER:
+        *type = NML_TFL_OPT_GATHER;
+        return two_i32_options(b, p->axis, p->batch_dims);
     case NML_OP_MEAN:
     case NML_OP_SUM:
     case NML_OP_REDUCE_MAX: *type = NML_TFL_OPT_REDUCER; return one_bool_options(b, p->keep_dims);
@@ -250,8 +252,12 @@ nml_fb_ref nml_tfl_write_options(nml_fb_builder *b, const nml_ir *ir, const nml_
         *type = NML_TFL_OPT_SHAPE;
         return one_i8_options(b, type_or(p->out_type, ir, op->n_outputs ? op->outputs[0] : -1));
     case NML_OP_PACK: *type = NML_TFL_OPT_PACK; return two_i32_options(b, op->n_inputs, p->axis);
-    case NML_OP_UNPACK: *type = NML_TFL_OPT_UNPACK; return two_i32_options(b, op->n_outputs, p->axis);
-    case NML_OP_MIRROR_PAD: *type = NML_TFL_OPT_MIRROR_PAD; return one_i8_options(b, p->mirror_mode);
+    case NML_OP_UNPACK:
+        *type = NML_TFL_OPT_UNPACK;
+        return two_i32_options(b, op->n_outputs, p->axis);
+    case NML_OP_MIRROR_PAD:
+        *type = NML_TFL_OPT_MIRROR_PAD;
+        return one_i8_options(b, p->mirror_mode);
     case NML_OP_BATCH_MATMUL: *type = NML_TFL_OPT_BATCH_MATMUL; return batch_matmul_options(b, p);
     default:
         *type = empty_options_type(op->builtin);

@@ -20,14 +20,14 @@ typedef struct opcode_key {
 typedef struct writer {
     nml_fb_builder b;
     const nml_ir *ir;
-    nml_fb_ref *buffers;       /* one per Buffer entry: 0 sentinel, constants, metadata */
+    nml_fb_ref *buffers; /* one per Buffer entry: 0 sentinel, constants, metadata */
     int n_buffers;
     uint32_t *tensor_buffer;   /* Buffer index of each tensor (0 = none) */
     uint32_t *metadata_buffer; /* Buffer index of each metadata entry */
     opcode_key *codes;
     int n_codes;
-    uint32_t *op_code;         /* OperatorCode index of each operator */
-    nml_fb_ref *scratch;       /* refs for vectors of tables (tensors, operators, ...) */
+    uint32_t *op_code;   /* OperatorCode index of each operator */
+    nml_fb_ref *scratch; /* refs for vectors of tables (tensors, operators, ...) */
 } writer;
 
 static void writer_free(writer *w) {
@@ -173,7 +173,8 @@ static nml_fb_ref write_tensor(writer *w, int i) {
 }
 
 static nml_fb_ref write_tensors(writer *w) {
-    for (int i = 0; i < w->ir->n_tensors; i++) w->scratch[i] = write_tensor(w, i);
+    for (int i = 0; i < w->ir->n_tensors; i++)
+        w->scratch[i] = write_tensor(w, i);
     return nml_fb_vector_refs(&w->b, w->scratch, (size_t)w->ir->n_tensors);
 }
 
@@ -200,7 +201,8 @@ static nml_fb_ref write_operator(writer *w, int i) {
 }
 
 static nml_fb_ref write_operators(writer *w) {
-    for (int i = 0; i < w->ir->n_ops; i++) w->scratch[i] = write_operator(w, i);
+    for (int i = 0; i < w->ir->n_ops; i++)
+        w->scratch[i] = write_operator(w, i);
     return nml_fb_vector_refs(&w->b, w->scratch, (size_t)w->ir->n_ops);
 }
 

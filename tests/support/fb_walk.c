@@ -12,7 +12,8 @@ static void need(const fbw *b, size_t at, size_t bytes) {
 uint64_t fbw_uint(const fbw *b, size_t at, size_t bytes) {
     need(b, at, bytes);
     uint64_t v = 0;
-    for (size_t i = 0; i < bytes; i++) v |= (uint64_t)b->p[at + i] << (8 * i);
+    for (size_t i = 0; i < bytes; i++)
+        v |= (uint64_t)b->p[at + i] << (8 * i);
     return v;
 }
 
@@ -29,7 +30,9 @@ float fbw_f32(const fbw *b, size_t at) {
     return f;
 }
 
-size_t fbw_root(const fbw *b) { return (size_t)fbw_uint(b, 0, 4); }
+size_t fbw_root(const fbw *b) {
+    return (size_t)fbw_uint(b, 0, 4);
+}
 
 size_t fbw_field(const fbw *b, size_t table, int id) {
     int64_t vtable = (int64_t)table - fbw_int(b, table, 4);

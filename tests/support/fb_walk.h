@@ -12,8 +12,8 @@ typedef struct fbw {
     size_t n;
 } fbw;
 
-uint64_t fbw_uint(const fbw *b, size_t at, size_t bytes);   /* little-endian, bounds-checked */
-int64_t fbw_int(const fbw *b, size_t at, size_t bytes);     /* sign-extended */
+uint64_t fbw_uint(const fbw *b, size_t at, size_t bytes); /* little-endian, bounds-checked */
+int64_t fbw_int(const fbw *b, size_t at, size_t bytes);   /* sign-extended */
 float fbw_f32(const fbw *b, size_t at);
 /* Position of the root table. */
 size_t fbw_root(const fbw *b);

@@ -47,13 +47,20 @@ void nml_test_tmpdir_remove(const char *dir) {
 
 static const char *npy_descr(int dtype) {
     switch (dtype) {
-    case NML_FLOAT32: return "<f4";
-    case NML_INT8: return "|i1";
-    case NML_UINT8: return "|u1";
-    case NML_INT16: return "<i2";
-    case NML_INT32: return "<i4";
-    case NML_INT64: return "<i8";
-    default: return NULL;
+    case NML_FLOAT32:
+        return "<f4";
+    case NML_INT8:
+        return "|i1";
+    case NML_UINT8:
+        return "|u1";
+    case NML_INT16:
+        return "<i2";
+    case NML_INT32:
+        return "<i4";
+    case NML_INT64:
+        return "<i8";
+    default:
+        return NULL;
     }
 }
 
@@ -75,7 +82,8 @@ void nml_test_npy_write(const char *path, int dtype, int rank, const int32_t *di
     /* pad so that magic (6) + version (2) + length (2) + header is a multiple of 64 */
     int total = 10 + n + 1;
     int pad = (64 - total % 64) % 64;
-    for (int i = 0; i < pad; i++) header[n++] = ' ';
+    for (int i = 0; i < pad; i++)
+        header[n++] = ' ';
     header[n++] = '\n';
     FILE *f = fopen(path, "wb");
     if (!f) fail_msg("cannot write %s", path);

@@ -115,11 +115,10 @@ static void test_string_vector_identifier(void **state) {
     uint8_t *out;
     size_t n;
     finish_ok(&b, t, "TEST", &out, &n);
-    const uint8_t want[] = {
-        28, 0,  0,  0,  'T', 'E', 'S', 'T', 0,    0,   0,   0,   0, 0, 0, 0,
-        0,  0,  10, 0,  16,  0,   12,  0,   8,    0,   7,   0,   10, 0, 0, 0,
-        0,  0,  0,  9,  8,   0,   0,   0,   16,   0,   0,   0,   3, 0, 0, 0,
-        1,  2,  3,  0,  0,   0,   0,   0,   2,    0,   0,   0,   'h', 'i', 0, 0};
+    const uint8_t want[] = {28, 0, 0,  0, 'T', 'E', 'S', 'T', 0,  0, 0, 0, 0,   0,   0, 0,
+                            0,  0, 10, 0, 16,  0,   12,  0,   8,  0, 7, 0, 10,  0,   0, 0,
+                            0,  0, 0,  9, 8,   0,   0,   0,   16, 0, 0, 0, 3,   0,   0, 0,
+                            1,  2, 3,  0, 0,   0,   0,   0,   2,  0, 0, 0, 'h', 'i', 0, 0};
     expect_bytes(out, n, want, sizeof want);
     free(out);
     nml_fb_free(&b);
@@ -148,9 +147,9 @@ static void test_vtable_sharing(void **state) {
     uint8_t *out;
     size_t n;
     finish_ok(&b, v, NULL, &out, &n);
-    const uint8_t want[] = {4, 0, 0, 0, 2, 0, 0, 0, 28, 0, 0, 0, 4, 0, 0, 0,
-                            0xf4, 0xff, 0xff, 0xff, 4, 0, 0, 0, 3, 0, 0, 0,
-                            8, 0, 12, 0, 8, 0, 4, 0, 8, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0};
+    const uint8_t want[] = {4,    0,    0,    0,    2, 0, 0, 0, 28, 0, 0, 0, 4, 0, 0,  0,
+                            0xf4, 0xff, 0xff, 0xff, 4, 0, 0, 0, 3,  0, 0, 0, 8, 0, 12, 0,
+                            8,    0,    4,    0,    8, 0, 0, 0, 2,  0, 0, 0, 1, 0, 0,  0};
     expect_bytes(out, n, want, sizeof want);
     free(out);
     nml_fb_free(&b);
@@ -206,7 +205,8 @@ static void test_vectors_floats_unions(void **state) {
     uint16_t vt_bytes = (uint16_t)(vt[0] | vt[1] << 8);
     assert_int_equal(vt_bytes, 4 + 2 * 6); /* fields 0..5 */
     uint16_t off[6];
-    for (int i = 0; i < 6; i++) off[i] = (uint16_t)(vt[4 + 2 * i] | vt[5 + 2 * i] << 8);
+    for (int i = 0; i < 6; i++)
+        off[i] = (uint16_t)(vt[4 + 2 * i] | vt[5 + 2 * i] << 8);
     assert_int_not_equal(off[0], 0);
     assert_int_equal(off[1], 0);
     const uint8_t negzero[4] = {0, 0, 0, 0x80};

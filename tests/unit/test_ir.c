@@ -21,9 +21,8 @@ static void test_add_tensor_copies_and_checks(void **state) {
     float data[6] = {1, 2, 3, 4, 5, 6};
     const int32_t dims[2] = {2, 3};
     int idx = -5;
-    assert_int_equal(nml_ir_add_tensor(&ir, "w", NML_FLOAT32, 2, dims, data, sizeof data, &idx,
-                                       &err),
-                     NML_OK);
+    assert_int_equal(
+        nml_ir_add_tensor(&ir, "w", NML_FLOAT32, 2, dims, data, sizeof data, &idx, &err), NML_OK);
     assert_int_equal(idx, 0);
     data[0] = 100; /* the IR owns a copy */
     assert_true(((float *)ir.tensors[0].data)[0] == 1.0f);
@@ -32,15 +31,15 @@ static void test_add_tensor_copies_and_checks(void **state) {
     assert_int_equal(nml_ir_add_tensor(&ir, NULL, NML_INT8, 0, NULL, NULL, 0, &idx, &err), NML_OK);
     assert_string_equal(ir.tensors[1].name, "tensor_1");
 
-    expect_msg(nml_ir_add_tensor(&ir, "bad", 99, 1, dims, NULL, 0, &idx, &err),
-               NML_E_UNSUPPORTED, &err, "tensor bad: unknown type 99");
+    expect_msg(nml_ir_add_tensor(&ir, "bad", 99, 1, dims, NULL, 0, &idx, &err), NML_E_UNSUPPORTED,
+               &err, "tensor bad: unknown type 99");
     assert_int_equal(idx, -1);
     const int32_t seven[7] = {1, 1, 1, 1, 1, 1, 1};
-    expect_msg(nml_ir_add_tensor(&ir, "deep", NML_INT8, 7, seven, NULL, 0, &idx, &err),
-               NML_E_LIMIT, &err, "rank 7");
+    expect_msg(nml_ir_add_tensor(&ir, "deep", NML_INT8, 7, seven, NULL, 0, &idx, &err), NML_E_LIMIT,
+               &err, "rank 7");
     const int32_t dyn[2] = {-1, 3};
-    expect_msg(nml_ir_add_tensor(&ir, "dyn", NML_FLOAT32, 2, dyn, NULL, 0, &idx, &err),
-               NML_E_SHAPE, &err, "dimension 0 is -1");
+    expect_msg(nml_ir_add_tensor(&ir, "dyn", NML_FLOAT32, 2, dyn, NULL, 0, &idx, &err), NML_E_SHAPE,
+               &err, "dimension 0 is -1");
     expect_msg(nml_ir_add_tensor(&ir, "short", NML_FLOAT32, 2, dims, data, 20, &idx, &err),
                NML_E_SHAPE, &err, "tensor short: 20 data bytes, shape needs 24");
     expect_msg(nml_ir_add_tensor(&ir, "nodata", NML_FLOAT32, 2, dims, NULL, 24, &idx, &err),
@@ -75,7 +74,8 @@ static void test_sizes(void **state) {
     assert_int_equal(bytes, 8);
     t.type = NML_FLOAT32;
     t.rank = 4;
-    for (int i = 0; i < 4; i++) t.dims[i] = 0x7fffffff;
+    for (int i = 0; i < 4; i++)
+        t.dims[i] = 0x7fffffff;
     expect_msg(nml_ir_tensor_bytes(&t, &bytes, &err), NML_E_LIMIT, &err, "elements");
     t.rank = 2;
     t.dims[0] = 0x8000;
@@ -130,8 +130,8 @@ static void test_ops_insert_remove(void **state) {
     expect_msg(nml_ir_add_op(&ir, NML_OP_RELU, NULL, 17, (const int32_t[17]){0}, 1,
                              (const int32_t[]){5}, &idx, &err),
                NML_E_LIMIT, &err, "17 inputs");
-    expect_msg(nml_ir_insert_op(&ir, 9, NML_OP_RELU, NULL, 0, NULL, 0, NULL, &idx, &err),
-               NML_E_ARG, &err, "insert position 9");
+    expect_msg(nml_ir_insert_op(&ir, 9, NML_OP_RELU, NULL, 0, NULL, 0, NULL, &idx, &err), NML_E_ARG,
+               &err, "insert position 9");
     assert_int_equal(nml_ir_insert_op(&ir, 0, NML_OP_RELU, NULL, 1, (const int32_t[]){0}, 1,
                                       (const int32_t[]){2}, &idx, &err),
                      NML_OK);
@@ -232,8 +232,8 @@ static void test_validate(void **state) {
     nml_test_model_fc_float(&ir);
     assert_int_equal(nml_ir_validate(&ir, &err), NML_OK);
     int extra;
-    assert_int_equal(nml_ir_add_tensor(&ir, "loose", NML_FLOAT32, 1, (const int32_t[]){2}, NULL,
-                                       0, &extra, &err),
+    assert_int_equal(nml_ir_add_tensor(&ir, "loose", NML_FLOAT32, 1, (const int32_t[]){2}, NULL, 0,
+                                       &extra, &err),
                      NML_OK);
     assert_int_equal(nml_ir_add_op(&ir, NML_OP_RELU, NULL, 1, (const int32_t[]){extra}, 1,
                                    (const int32_t[]){3}, NULL, &err),
@@ -245,8 +245,9 @@ static void test_validate(void **state) {
                "output 0, tensor 3 (y), is already written by another operator");
     ir.n_ops = 1;
     ir.inputs[0] = 1;
-    expect_msg(nml_ir_validate(&ir, &err), NML_E_FORMAT, &err, "graph input 0 (fc/weights) is a "
-                                                               "constant");
+    expect_msg(nml_ir_validate(&ir, &err), NML_E_FORMAT, &err,
+               "graph input 0 (fc/weights) is a "
+               "constant");
     ir.n_ops = 2;
     nml_ir_free(&ir);
 }
@@ -273,7 +274,7 @@ static void test_op_versions(void **state) {
     assert_int_equal(nml_ir_op_min_version(&ir, &ir.ops[0]), 3); /* CONV_2D int8 */
     assert_int_equal(nml_ir_op_min_version(&ir, &ir.ops[1]), 2); /* RELU int8 */
     assert_int_equal(nml_ir_op_min_version(&ir, &ir.ops[2]), 2); /* AVERAGE_POOL_2D int8 */
-    ir.tensors[0].type = ir.tensors[3].type = NML_FLOAT32;      /* hybrid per-channel conv */
+    ir.tensors[0].type = ir.tensors[3].type = NML_FLOAT32;       /* hybrid per-channel conv */
     assert_int_equal(nml_ir_op_min_version(&ir, &ir.ops[0]), 5);
     ir.ops[1].builtin = NML_OP_SOFTMAX;
     ir.tensors[3].type = NML_INT16;
@@ -301,8 +302,7 @@ static void test_op_versions(void **state) {
     nml_error err;
     const int32_t d[1] = {4};
     for (int i = 0; i < 3; i++)
-        assert_int_equal(nml_ir_add_tensor(&ir, NULL, NML_INT8, 1, d, NULL, 0, NULL, &err),
-                         NML_OK);
+        assert_int_equal(nml_ir_add_tensor(&ir, NULL, NML_INT8, 1, d, NULL, 0, NULL, &err), NML_OK);
     const float s_in = 0.5f, s_out = 0.25f;
     const int64_t z = 0;
     assert_int_equal(nml_ir_set_quant(&ir, 0, 1, &s_in, &z, 0, &err), NML_OK);

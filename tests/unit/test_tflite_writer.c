@@ -64,7 +64,8 @@ static void expect_i32_vector(const written *w, size_t table, int field, const i
     size_t v = fbw_vector(&w->b, table, field, &len);
     assert_true(v != 0);
     assert_int_equal(len, n);
-    for (uint32_t i = 0; i < n; i++) assert_int_equal(fbw_int(&w->b, v + 4 * i, 4), want[i]);
+    for (uint32_t i = 0; i < n; i++)
+        assert_int_equal(fbw_int(&w->b, v + 4 * i, 4), want[i]);
 }
 
 /* Position and length of a buffer's data; 0 when the buffer has none. */
@@ -119,7 +120,7 @@ static void test_fc_float(void **state) {
         assert_string_equal(fbw_string(b, t, 3), names[i]);
         assert_int_equal(fbw_scalar(b, t, 1, 1, 0), 0); /* FLOAT32 */
         assert_int_equal(fbw_scalar(b, t, 2, 4, 0), buffers[i]);
-        assert_int_equal(fbw_field(b, t, 4), 0); /* no quantization */
+        assert_int_equal(fbw_field(b, t, 4), 0);        /* no quantization */
         assert_int_equal(fbw_scalar(b, t, 8, 1, 0), 1); /* has_rank */
     }
     expect_i32_vector(&w, tensor(&w, 1), 0, (const int32_t[]){2, 3}, 2);
@@ -161,7 +162,8 @@ static void expect_f32_vector(const written *w, size_t table, int field, const f
     uint32_t len;
     size_t v = fbw_vector(&w->b, table, field, &len);
     assert_int_equal(len, n);
-    for (uint32_t i = 0; i < n; i++) assert_true(fbw_f32(&w->b, v + 4 * i) == want[i]);
+    for (uint32_t i = 0; i < n; i++)
+        assert_true(fbw_f32(&w->b, v + 4 * i) == want[i]);
 }
 
 static void expect_i64_vector(const written *w, size_t table, int field, const int64_t *want,
@@ -170,7 +172,8 @@ static void expect_i64_vector(const written *w, size_t table, int field, const i
     size_t v = fbw_vector(&w->b, table, field, &len);
     assert_int_equal(len, n);
     assert_int_equal(v % 8, 0);
-    for (uint32_t i = 0; i < n; i++) assert_int_equal(fbw_int(&w->b, v + 8 * i, 8), want[i]);
+    for (uint32_t i = 0; i < n; i++)
+        assert_int_equal(fbw_int(&w->b, v + 8 * i, 8), want[i]);
 }
 
 static void test_conv_int8(void **state) {
@@ -209,11 +212,12 @@ static void test_conv_int8(void **state) {
     assert_int_equal(fbw_scalar(b, pool, 3, 1, 0), 5);
     opt = fbw_ref(b, pool, 4);
     assert_int_equal(fbw_scalar(b, opt, 0, 1, 0), 1);
-    for (int f = 1; f <= 4; f++) assert_int_equal(fbw_scalar(b, opt, f, 4, 0), 2);
+    for (int f = 1; f <= 4; f++)
+        assert_int_equal(fbw_scalar(b, opt, f, 4, 0), 2);
 
     /* quantization: per-tensor input, per-channel filter and bias along dimension 0 */
     size_t x = tensor(&w, 0), f = tensor(&w, 1), bias = tensor(&w, 2);
-    assert_int_equal(fbw_scalar(b, x, 1, 1, 0), 9); /* INT8 */
+    assert_int_equal(fbw_scalar(b, x, 1, 1, 0), 9);    /* INT8 */
     assert_int_equal(fbw_scalar(b, bias, 1, 1, 0), 2); /* INT32 */
     size_t q = fbw_ref(b, x, 4);
     expect_f32_vector(&w, q, 2, (const float[]){0.5f}, 1);

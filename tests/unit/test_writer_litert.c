@@ -66,7 +66,8 @@ static void *run_output0(run_ctx *c, int n_in, const char *const *inputs, int wa
     nml_test_npy_read(c->out, &type, &rank, dims, &data, bytes);
     assert_int_equal(type, want_type);
     assert_int_equal(rank, want_rank);
-    for (int i = 0; i < rank; i++) assert_int_equal(dims[i], want_dims[i]);
+    for (int i = 0; i < rank; i++)
+        assert_int_equal(dims[i], want_dims[i]);
     return data;
 }
 
@@ -143,7 +144,8 @@ static void test_concat_reshape_softmax_float(void **state) {
     float *y = run_output0(c, 2, inputs, NML_FLOAT32, 2, (const int32_t[]){2, 2}, &bytes);
     assert_int_equal(bytes, 4 * sizeof(float));
     const float want[4] = {0.25f, 0.75f, 0.5f, 0.5f};
-    for (int i = 0; i < 4; i++) assert_float_equal(y[i], want[i], 1e-5f);
+    for (int i = 0; i < 4; i++)
+        assert_float_equal(y[i], want[i], 1e-5f);
     free(y);
 }
 

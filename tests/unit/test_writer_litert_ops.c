@@ -57,7 +57,8 @@ static int T(tc *c, int type, int rank, const int32_t *dims, const void *data) {
     memset(&probe, 0, sizeof probe);
     probe.type = type;
     probe.rank = rank;
-    for (int i = 0; i < rank; i++) probe.dims[i] = dims[i];
+    for (int i = 0; i < rank; i++)
+        probe.dims[i] = dims[i];
     size_t bytes = 0;
     nml_error err;
     if (data && nml_ir_tensor_bytes(&probe, &bytes, &err) != NML_OK) fail_msg("%s", err.msg);
@@ -73,8 +74,8 @@ static void Q(tc *c, int t, float scale, int64_t zero_point) {
         fail_msg("%s", err.msg);
 }
 
-static void OP(tc *c, int32_t code, const nml_op_params *p, int n_in, const int32_t *in,
-               int n_out, const int32_t *out) {
+static void OP(tc *c, int32_t code, const nml_op_params *p, int n_in, const int32_t *in, int n_out,
+               const int32_t *out) {
     nml_error err;
     if (nml_ir_add_op(&c->ir, code, p, n_in, in, n_out, out, NULL, &err) != NML_OK)
         fail_msg("%s", err.msg);
@@ -119,7 +120,8 @@ static void check(tc *c, int n_in, const int32_t *in, const void *const *in_data
         nml_test_npy_read(got_path, &type, &rank, dims, &got, &got_bytes);
         assert_int_equal(type, t->type);
         assert_int_equal(rank, t->rank);
-        for (int i = 0; i < rank; i++) assert_int_equal(dims[i], t->dims[i]);
+        for (int i = 0; i < rank; i++)
+            assert_int_equal(dims[i], t->dims[i]);
         size_t count = (size_t)nml_ir_tensor_count(t);
         for (size_t i = 0; i < count; i++) {
             if (type == NML_FLOAT32) {
@@ -603,8 +605,8 @@ static void test_resize(void **state) {
 
 /* QUANTIZE to int8 (scale 0.5, zero point 1): round(x / 0.5) + 1 of [1, -2, 0.2] = [3, -3, 1];
  * DEQUANTIZE back: (q - 1) * 0.5 = [1, -2, 0]; CAST float -> int32 truncates [1.7, -2.2] to
- * [1, -2]; ARG_MAX (int32 output) of [1, 5, 2, 0] is 1; SHAPE of a 2x3 tensor is [2, 3], plus [10, 20]
- * gives [12, 23] (LiteRT computes SHAPE at prepare time into its own buffer, so the test reads
+ * [1, -2]; ARG_MAX (int32 output) of [1, 5, 2, 0] is 1; SHAPE of a 2x3 tensor is [2, 3], plus [10,
+ * 20] gives [12, 23] (LiteRT computes SHAPE at prepare time into its own buffer, so the test reads
  * it through an ADD rather than as a graph output). */
 static void test_conversions(void **state) {
     tc *c = get(state);
@@ -643,7 +645,7 @@ static void test_conversions(void **state) {
  *                                    0.25*3.25/6, 4*6/6] = [-1/3, -5/24, 13/96, 4]
  * r = [4, 0.25]: SQRT [2, 0.5], RSQRT [0.5, 2]
  * a = [1, 4], b = [3, 2]: MAXIMUM [3, 4], MINIMUM [1, 2], SQUARED_DIFFERENCE [4, 4],
- *   POW [1, 16], PRELU(a - 2 = ... ) uses a with alpha [0.5, 0.25] on [-2, 3] below
+ *   POW [1, 16]
  * z = [0, ln 3]: LOG_SOFTMAX [ln 1/4, ln 3/4]; LOGISTIC(0) = 1/2, LOGISTIC(ln 3) = 3/4;
  *   TANH(0) = 0, TANH(ln 3) = (9 - 1)/(9 + 1) = 0.8; EXP [1, 3];
  *   L2_NORMALIZATION of [3, 4] = [0.6, 0.8]; PRELU of [-2, 3] with alpha [0.5, 0.25] = [-1, 3] */
@@ -658,7 +660,7 @@ static void test_elementwise(void **state) {
     int l2 = T(c, NML_FLOAT32, 2, D(1, 2), NULL);
     int pr = T(c, NML_FLOAT32, 1, D(2), NULL);
     int alpha = T(c, NML_FLOAT32, 1, D(2), F(0.5f, 0.25f));
-    const int32_t unary[8] = {NML_OP_NEG,  NML_OP_ABS,          NML_OP_SQUARE, NML_OP_RELU,
+    const int32_t unary[8] = {NML_OP_NEG,   NML_OP_ABS,          NML_OP_SQUARE, NML_OP_RELU,
                               NML_OP_RELU6, NML_OP_RELU_N1_TO_1, NML_OP_FLOOR,  NML_OP_HARD_SWISH};
     int32_t outs[24];
     int n = 0;
@@ -693,18 +695,28 @@ static void test_elementwise(void **state) {
     OP(c, NML_OP_PRELU, &p, 2, I32(pr, alpha), 1, &outs[n]);
     n++;
 
-    const void *ins[7] = {F(-2, -0.5f, 0.25f, 4), F(4, 0.25f), F(1, 4), F(3, 2), F(0, logf(3)),
-                          F(3, 4), F(-2, 3)};
-    const void *want[20] = {F(2, 0.5f, -0.25f, -4),     F(2, 0.5f, 0.25f, 4),
-                            F(4, 0.25f, 0.0625f, 16),   F(0, 0, 0.25f, 4),
-                            F(0, 0, 0.25f, 4),          F(-1, -0.5f, 0.25f, 1),
-                            F(-2, -1, 0, 4),            F(-1.0f / 3, -5.0f / 24, 13.0f / 96, 4),
-                            F(2, 0.5f),                 F(0.5f, 2),
-                            F(3, 4),                    F(1, 2),
-                            F(4, 4),                    F(1, 16),
-                            F(logf(0.25f), logf(0.75f)), F(0.5f, 0.75f),
-                            F(0, 0.8f),                 F(1, 3),
-                            F(0.6f, 0.8f),              F(-1, 3)};
+    const void *ins[7] = {F(-2, -0.5f, 0.25f, 4), F(4, 0.25f), F(1, 4), F(3, 2),
+                          F(0, logf(3)),          F(3, 4),     F(-2, 3)};
+    const void *want[20] = {F(2, 0.5f, -0.25f, -4),
+                            F(2, 0.5f, 0.25f, 4),
+                            F(4, 0.25f, 0.0625f, 16),
+                            F(0, 0, 0.25f, 4),
+                            F(0, 0, 0.25f, 4),
+                            F(-1, -0.5f, 0.25f, 1),
+                            F(-2, -1, 0, 4),
+                            F(-1.0f / 3, -5.0f / 24, 13.0f / 96, 4),
+                            F(2, 0.5f),
+                            F(0.5f, 2),
+                            F(3, 4),
+                            F(1, 2),
+                            F(4, 4),
+                            F(1, 16),
+                            F(logf(0.25f), logf(0.75f)),
+                            F(0.5f, 0.75f),
+                            F(0, 0.8f),
+                            F(1, 3),
+                            F(0.6f, 0.8f),
+                            F(-1, 3)};
     assert_int_equal(n, 20);
     check(c, 7, I32(x, r, a, b, z, l2, pr), ins, n, outs, want);
 }
