@@ -231,6 +231,10 @@ nml_fb_ref nml_fb_vector_refs(nml_fb_builder *b, const nml_fb_ref *refs, size_t 
 
 nml_fb_ref nml_fb_string_len(nml_fb_builder *b, const char *s, size_t len) {
     if (!fb_ok(b) || !fb_outside_table(b, "string")) return 0;
+    if (len && !s) {
+        fb_fail(b, NML_E_INTERNAL, "flatbuffer: string of %zu bytes without data", len);
+        return 0;
+    }
     if (len >= b->limit) {
         fb_fail(b, NML_E_LIMIT, "flatbuffer: string of %zu bytes too large", len);
         return 0;

@@ -88,6 +88,15 @@ static nml_status validate_op(const nml_ir *ir, int i, unsigned char *src, nml_e
                         op->n_inputs, op->n_outputs);
     if (op->custom_options_bytes && !op->custom_options)
         return nml_fail(err, NML_E_FORMAT, "operator %d (%s): custom options missing", i, name);
+    /* the option arrays hold NML_MAX_RANK entries; longer lengths would be read past them */
+    if (op->builtin == NML_OP_RESHAPE &&
+        (op->params.new_shape_len < -1 || op->params.new_shape_len > NML_MAX_RANK))
+        return nml_fail(err, NML_E_LIMIT, "operator %d (RESHAPE): new_shape_len %ld outside -1..%d",
+                        i, (long)op->params.new_shape_len, NML_MAX_RANK);
+    if (op->builtin == NML_OP_SQUEEZE &&
+        (op->params.squeeze_len < 0 || op->params.squeeze_len > NML_MAX_RANK))
+        return nml_fail(err, NML_E_LIMIT, "operator %d (SQUEEZE): squeeze_len %ld outside 0..%d", i,
+                        (long)op->params.squeeze_len, NML_MAX_RANK);
     for (int k = 0; k < op->n_inputs; k++) {
         int32_t t = op->inputs[k];
         if (t == -1) continue;

@@ -36,18 +36,18 @@ static op_sig signature(const nml_ir *ir, const nml_ir_op *op) {
         s.rank0 = i0->rank;
         s.in0_quantized = i0->n_q > 0;
         s.in0_per_channel = i0->n_q > 1;
-        s.in0_scale = i0->n_q ? i0->scales[0] : 0.0f;
+        s.in0_scale = i0->n_q && i0->scales ? i0->scales[0] : 0.0f;
     }
     if (i1) {
         s.in1 = i1->type;
         s.per_channel_w = i1->n_q > 1;
-        s.in1_scale = i1->n_q ? i1->scales[0] : 0.0f;
+        s.in1_scale = i1->n_q && i1->scales ? i1->scales[0] : 0.0f;
     }
     if (i3) s.in3 = i3->type;
     if (o0) {
         s.out0 = o0->type;
         s.out_per_channel = o0->n_q > 1;
-        s.out_scale = o0->n_q ? o0->scales[0] : 0.0f;
+        s.out_scale = o0->n_q && o0->scales ? o0->scales[0] : 0.0f;
     }
     for (int k = 0; k < op->n_inputs; k++) {
         const nml_ir_tensor *t = tensor_at(ir, op, k, 0);

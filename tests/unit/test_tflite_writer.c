@@ -429,6 +429,11 @@ static void test_invalid_ir_rejected(void **state) {
     ir.ops[0].outputs[0] = 1; /* writing into a constant */
     expect_write_error(&ir, "is a constant");
     nml_ir_free(&ir);
+
+    nml_test_model_concat_softmax(&ir); /* would read past new_shape[6] */
+    ir.ops[1].params.new_shape_len = 7;
+    expect_write_error(&ir, "operator 1 (RESHAPE): new_shape_len 7 outside -1..6");
+    nml_ir_free(&ir);
 }
 
 int main(void) {
