@@ -6,17 +6,17 @@
 
 /* ---- sticky errors ---- */
 
-static int fb_ok(const nml_fb_builder *b) {
+static int fb_ok(const nml_fbb *b) {
     return b->status == NML_OK;
 }
 
-static void fb_fail(nml_fb_builder *b, nml_status status, const char *fmt, ...)
+static void fb_fail(nml_fbb *b, nml_status status, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
 
-static void fb_fail(nml_fb_builder *b, nml_status status, const char *fmt, ...) {
+static void fb_fail(nml_fbb *b, nml_status status, const char *fmt, ...) {
     if (!fb_ok(b)) return; /* keep the first error: later ones are consequences */
     va_list ap;
     va_start(ap, fmt);
@@ -26,16 +26,16 @@ static void fb_fail(nml_fb_builder *b, nml_status status, const char *fmt, ...) 
     b->status = status;
 }
 
-void nml_fb_init(nml_fb_builder *b) {
+void nml_fbb_init(nml_fbb *b) {
     memset(b, 0, sizeof *b);
     b->max_align = 1;
-    b->limit = NML_FB_MAX_SIZE;
+    b->limit = NML_FBB_MAX_SIZE;
     b->dedup_vtables = 1;
     nml_error_clear(&b->err);
     b->status = NML_OK;
 }
 
-void nml_fb_free(nml_fb_builder *b) {
+void nml_fbb_free(nml_fbb *b) {
     free(b->buf);
     free(b->vtables);
     b->buf = NULL;
@@ -44,7 +44,7 @@ void nml_fb_free(nml_fb_builder *b) {
     b->n_vtables = b->cap_vtables = 0;
 }
 
-nml_status nml_fb_status(const nml_fb_builder *b) {
+nml_status nml_fbb_status(const nml_fbb *b) {
     return b->status;
 }
 
@@ -52,7 +52,7 @@ nml_status nml_fb_status(const nml_fb_builder *b) {
 
 /* Makes room for n more bytes in front of the data, growing the allocation (data stays at the
  * end). Fails when the buffer would pass the size limit. */
-static int fb_reserve(nml_fb_builder *b, size_t n) {
+static int fb_reserve(nml_fbb *b, size_t n) {
     if (!fb_ok(b)) return 0;
     if (n > b->limit || b->size > b->limit - n) {
         fb_fail(b, NML_E_LIMIT, "flatbuffer would exceed %zu bytes (%zu + %zu)", b->limit, b->size,
@@ -77,21 +77,21 @@ static int fb_reserve(nml_fb_builder *b, size_t n) {
 }
 
 /* Claims n bytes in front of the data and returns their (lowest) address, or NULL. */
-static uint8_t *fb_push(nml_fb_builder *b, size_t n) {
+static uint8_t *fb_push(nml_fbb *b, size_t n) {
     if (!fb_reserve(b, n)) return NULL;
     b->size += n;
     return b->buf + b->cap - b->size;
 }
 
-static void fb_pad(nml_fb_builder *b, size_t n) {
+static void fb_pad(nml_fbb *b, size_t n) {
     uint8_t *p = fb_push(b, n);
     if (p) memset(p, 0, n);
 }
 
 /* Pads so that after `extra` more bytes are pushed, the size is a multiple of align. Objects
  * start at (final size - ref), so this aligns them once the final size is a multiple of the
- * largest alignment, which nml_fb_finish ensures. */
-static void fb_prep(nml_fb_builder *b, size_t align, size_t extra) {
+ * largest alignment, which nml_fbb_finish ensures. */
+static void fb_prep(nml_fbb *b, size_t align, size_t extra) {
     if (align > b->max_align) b->max_align = align;
     size_t pad = (size_t)(0 - (b->size + extra)) & (align - 1);
     if (pad) fb_pad(b, pad);
@@ -133,7 +133,7 @@ static uint64_t fb_host_elem(const void *elems, size_t i, size_t elem_size) {
     }
 }
 
-static int fb_outside_table(nml_fb_builder *b, const char *what) {
+static int fb_outside_table(nml_fbb *b, const char *what) {
     if (!b->in_table) return 1;
     fb_fail(b, NML_E_INTERNAL, "flatbuffer: %s built while a table is open", what);
     return 0;
@@ -145,8 +145,8 @@ static int fb_is_pow2(size_t v) {
     return v && !(v & (v - 1));
 }
 
-nml_fb_ref nml_fb_vector(nml_fb_builder *b, const void *elems, size_t count, size_t elem_size,
-                         size_t align) {
+nml_fbb_ref nml_fbb_vector(nml_fbb *b, const void *elems, size_t count, size_t elem_size,
+                           size_t align) {
     if (!fb_ok(b) || !fb_outside_table(b, "vector")) return 0;
     if (elem_size != 1 && elem_size != 2 && elem_size != 4 && elem_size != 8) {
         fb_fail(b, NML_E_INTERNAL, "flatbuffer: element size %zu not 1, 2, 4 or 8", elem_size);
@@ -182,34 +182,34 @@ nml_fb_ref nml_fb_vector(nml_fb_builder *b, const void *elems, size_t count, siz
     uint8_t *len = fb_push(b, 4);
     if (!len) return 0;
     fb_put_le(len, count, 4);
-    return (nml_fb_ref)b->size;
+    return (nml_fbb_ref)b->size;
 }
 
-nml_fb_ref nml_fb_vector_u8(nml_fb_builder *b, const uint8_t *v, size_t count, size_t align) {
-    return nml_fb_vector(b, v, count, 1, align);
+nml_fbb_ref nml_fbb_vector_u8(nml_fbb *b, const uint8_t *v, size_t count, size_t align) {
+    return nml_fbb_vector(b, v, count, 1, align);
 }
 
-nml_fb_ref nml_fb_vector_i32(nml_fb_builder *b, const int32_t *v, size_t count) {
-    return nml_fb_vector(b, v, count, 4, 0);
+nml_fbb_ref nml_fbb_vector_i32(nml_fbb *b, const int32_t *v, size_t count) {
+    return nml_fbb_vector(b, v, count, 4, 0);
 }
 
-nml_fb_ref nml_fb_vector_i64(nml_fb_builder *b, const int64_t *v, size_t count) {
-    return nml_fb_vector(b, v, count, 8, 0);
+nml_fbb_ref nml_fbb_vector_i64(nml_fbb *b, const int64_t *v, size_t count) {
+    return nml_fbb_vector(b, v, count, 8, 0);
 }
 
-nml_fb_ref nml_fb_vector_f32(nml_fb_builder *b, const float *v, size_t count) {
-    return nml_fb_vector(b, v, count, 4, 0);
+nml_fbb_ref nml_fbb_vector_f32(nml_fbb *b, const float *v, size_t count) {
+    return nml_fbb_vector(b, v, count, 4, 0);
 }
 
 /* A reference must point at something already written (smaller position from the end). */
-static int fb_check_ref(nml_fb_builder *b, nml_fb_ref ref, const char *what) {
+static int fb_check_ref(nml_fbb *b, nml_fbb_ref ref, const char *what) {
     if (ref != 0 && ref <= b->size) return 1;
     fb_fail(b, NML_E_INTERNAL, "flatbuffer: %s refers to %u, not a finished object (size %zu)",
             what, (unsigned)ref, b->size);
     return 0;
 }
 
-nml_fb_ref nml_fb_vector_refs(nml_fb_builder *b, const nml_fb_ref *refs, size_t count) {
+nml_fbb_ref nml_fbb_vector_refs(nml_fbb *b, const nml_fbb_ref *refs, size_t count) {
     if (!fb_ok(b) || !fb_outside_table(b, "vector")) return 0;
     if (count > b->limit / 4) {
         fb_fail(b, NML_E_LIMIT, "flatbuffer: vector of %zu offsets too large", count);
@@ -226,10 +226,10 @@ nml_fb_ref nml_fb_vector_refs(nml_fb_builder *b, const nml_fb_ref *refs, size_t 
     uint8_t *len = fb_push(b, 4);
     if (!len) return 0;
     fb_put_le(len, count, 4);
-    return (nml_fb_ref)b->size;
+    return (nml_fbb_ref)b->size;
 }
 
-nml_fb_ref nml_fb_string_len(nml_fb_builder *b, const char *s, size_t len) {
+nml_fbb_ref nml_fbb_string_len(nml_fbb *b, const char *s, size_t len) {
     if (!fb_ok(b) || !fb_outside_table(b, "string")) return 0;
     if (len && !s) {
         fb_fail(b, NML_E_INTERNAL, "flatbuffer: string of %zu bytes without data", len);
@@ -247,16 +247,16 @@ nml_fb_ref nml_fb_string_len(nml_fb_builder *b, const char *s, size_t len) {
     uint8_t *n = fb_push(b, 4);
     if (!n) return 0;
     fb_put_le(n, len, 4);
-    return (nml_fb_ref)b->size;
+    return (nml_fbb_ref)b->size;
 }
 
-nml_fb_ref nml_fb_string(nml_fb_builder *b, const char *s) {
-    return nml_fb_string_len(b, s ? s : "", s ? strlen(s) : 0);
+nml_fbb_ref nml_fbb_string(nml_fbb *b, const char *s) {
+    return nml_fbb_string_len(b, s ? s : "", s ? strlen(s) : 0);
 }
 
 /* ---- tables ---- */
 
-void nml_fb_start_table(nml_fb_builder *b) {
+void nml_fbb_start_table(nml_fbb *b) {
     if (!fb_ok(b)) return;
     if (b->in_table) {
         fb_fail(b, NML_E_INTERNAL, "flatbuffer: table started inside an open table");
@@ -267,15 +267,15 @@ void nml_fb_start_table(nml_fb_builder *b) {
     b->table_start = b->size;
 }
 
-static int fb_field_ok(nml_fb_builder *b, int field) {
+static int fb_field_ok(nml_fbb *b, int field) {
     if (!fb_ok(b)) return 0;
     if (!b->in_table) {
         fb_fail(b, NML_E_INTERNAL, "flatbuffer: field %d added outside a table", field);
         return 0;
     }
-    if (field < 0 || field >= NML_FB_MAX_FIELDS) {
+    if (field < 0 || field >= NML_FBB_MAX_FIELDS) {
         fb_fail(b, NML_E_INTERNAL, "flatbuffer: field id %d out of range 0..%d", field,
-                NML_FB_MAX_FIELDS - 1);
+                NML_FBB_MAX_FIELDS - 1);
         return 0;
     }
     for (int i = 0; i < b->n_fields; i++) {
@@ -287,13 +287,13 @@ static int fb_field_ok(nml_fb_builder *b, int field) {
     return 1;
 }
 
-static void fb_record_field(nml_fb_builder *b, int field) {
+static void fb_record_field(nml_fbb *b, int field) {
     b->fields[b->n_fields].id = (uint16_t)field;
-    b->fields[b->n_fields].at = (nml_fb_ref)b->size;
+    b->fields[b->n_fields].at = (nml_fbb_ref)b->size;
     b->n_fields++;
 }
 
-static void fb_add_scalar(nml_fb_builder *b, int field, uint64_t bits, size_t n) {
+static void fb_add_scalar(nml_fbb *b, int field, uint64_t bits, size_t n) {
     if (!fb_field_ok(b, field)) return;
     fb_prep(b, n, n);
     uint8_t *p = fb_push(b, n);
@@ -302,50 +302,50 @@ static void fb_add_scalar(nml_fb_builder *b, int field, uint64_t bits, size_t n)
     fb_record_field(b, field);
 }
 
-void nml_fb_add_bool(nml_fb_builder *b, int field, int value, int def) {
+void nml_fbb_add_bool(nml_fbb *b, int field, int value, int def) {
     if ((value != 0) != (def != 0)) fb_add_scalar(b, field, value != 0, 1);
 }
 
-void nml_fb_add_u8(nml_fb_builder *b, int field, uint8_t value, uint8_t def) {
+void nml_fbb_add_u8(nml_fbb *b, int field, uint8_t value, uint8_t def) {
     if (value != def) fb_add_scalar(b, field, value, 1);
 }
 
-void nml_fb_add_i8(nml_fb_builder *b, int field, int8_t value, int8_t def) {
+void nml_fbb_add_i8(nml_fbb *b, int field, int8_t value, int8_t def) {
     if (value != def) fb_add_scalar(b, field, (uint8_t)value, 1);
 }
 
-void nml_fb_add_i16(nml_fb_builder *b, int field, int16_t value, int16_t def) {
+void nml_fbb_add_i16(nml_fbb *b, int field, int16_t value, int16_t def) {
     if (value != def) fb_add_scalar(b, field, (uint16_t)value, 2);
 }
 
-void nml_fb_add_u16(nml_fb_builder *b, int field, uint16_t value, uint16_t def) {
+void nml_fbb_add_u16(nml_fbb *b, int field, uint16_t value, uint16_t def) {
     if (value != def) fb_add_scalar(b, field, value, 2);
 }
 
-void nml_fb_add_i32(nml_fb_builder *b, int field, int32_t value, int32_t def) {
+void nml_fbb_add_i32(nml_fbb *b, int field, int32_t value, int32_t def) {
     if (value != def) fb_add_scalar(b, field, (uint32_t)value, 4);
 }
 
-void nml_fb_add_u32(nml_fb_builder *b, int field, uint32_t value, uint32_t def) {
+void nml_fbb_add_u32(nml_fbb *b, int field, uint32_t value, uint32_t def) {
     if (value != def) fb_add_scalar(b, field, value, 4);
 }
 
-void nml_fb_add_i64(nml_fb_builder *b, int field, int64_t value, int64_t def) {
+void nml_fbb_add_i64(nml_fbb *b, int field, int64_t value, int64_t def) {
     if (value != def) fb_add_scalar(b, field, (uint64_t)value, 8);
 }
 
-void nml_fb_add_u64(nml_fb_builder *b, int field, uint64_t value, uint64_t def) {
+void nml_fbb_add_u64(nml_fbb *b, int field, uint64_t value, uint64_t def) {
     if (value != def) fb_add_scalar(b, field, value, 8);
 }
 
-void nml_fb_add_f32(nml_fb_builder *b, int field, float value, float def) {
+void nml_fbb_add_f32(nml_fbb *b, int field, float value, float def) {
     uint32_t vb, db;
     memcpy(&vb, &value, 4);
     memcpy(&db, &def, 4);
     if (vb != db) fb_add_scalar(b, field, vb, 4);
 }
 
-void nml_fb_add_ref(nml_fb_builder *b, int field, nml_fb_ref ref) {
+void nml_fbb_add_ref(nml_fbb *b, int field, nml_fbb_ref ref) {
     if (ref == 0 || !fb_field_ok(b, field)) return;
     if (!fb_check_ref(b, ref, "field")) return;
     fb_prep(b, 4, 4);
@@ -355,19 +355,19 @@ void nml_fb_add_ref(nml_fb_builder *b, int field, nml_fb_ref ref) {
     fb_record_field(b, field);
 }
 
-void nml_fb_add_union(nml_fb_builder *b, int type_field, uint8_t type, nml_fb_ref value) {
+void nml_fbb_add_union(nml_fbb *b, int type_field, uint8_t type, nml_fbb_ref value) {
     if (type == 0) return;
     if (value == 0) {
         fb_fail(b, NML_E_INTERNAL, "flatbuffer: union field %d of type %u has no value", type_field,
                 type);
         return;
     }
-    nml_fb_add_u8(b, type_field, type, 0);
-    nml_fb_add_ref(b, type_field + 1, value);
+    nml_fbb_add_u8(b, type_field, type, 0);
+    nml_fbb_add_ref(b, type_field + 1, value);
 }
 
 /* Returns the position of an earlier vtable with exactly these bytes, or 0. */
-static nml_fb_ref fb_find_vtable(const nml_fb_builder *b, const uint8_t *vt, size_t vt_bytes) {
+static nml_fbb_ref fb_find_vtable(const nml_fbb *b, const uint8_t *vt, size_t vt_bytes) {
     for (int i = 0; i < b->n_vtables; i++) {
         const uint8_t *old = b->buf + b->cap - b->vtables[i];
         if (fb_get_le(old, 2) == vt_bytes && memcmp(old, vt, vt_bytes) == 0) return b->vtables[i];
@@ -375,10 +375,10 @@ static nml_fb_ref fb_find_vtable(const nml_fb_builder *b, const uint8_t *vt, siz
     return 0;
 }
 
-static void fb_remember_vtable(nml_fb_builder *b, nml_fb_ref ref) {
+static void fb_remember_vtable(nml_fbb *b, nml_fbb_ref ref) {
     if (b->n_vtables == b->cap_vtables) {
         int cap = b->cap_vtables ? b->cap_vtables * 2 : 16;
-        nml_fb_ref *nv = realloc(b->vtables, (size_t)cap * sizeof *nv);
+        nml_fbb_ref *nv = realloc(b->vtables, (size_t)cap * sizeof *nv);
         if (!nv) return; /* sharing is an optimization: without memory, just do not share */
         b->vtables = nv;
         b->cap_vtables = cap;
@@ -386,7 +386,7 @@ static void fb_remember_vtable(nml_fb_builder *b, nml_fb_ref ref) {
     b->vtables[b->n_vtables++] = ref;
 }
 
-nml_fb_ref nml_fb_end_table(nml_fb_builder *b) {
+nml_fbb_ref nml_fbb_end_table(nml_fbb *b) {
     if (!fb_ok(b)) return 0;
     if (!b->in_table) {
         fb_fail(b, NML_E_INTERNAL, "flatbuffer: end of a table that was not started");
@@ -395,7 +395,7 @@ nml_fb_ref nml_fb_end_table(nml_fb_builder *b) {
     /* the table starts with an int32 soffset to its vtable, patched below */
     fb_prep(b, 4, 4);
     if (!fb_push(b, 4)) return 0;
-    nml_fb_ref table = (nml_fb_ref)b->size;
+    nml_fbb_ref table = (nml_fbb_ref)b->size;
     b->in_table = 0;
 
     int slots = 0;
@@ -407,19 +407,19 @@ nml_fb_ref nml_fb_end_table(nml_fb_builder *b) {
         fb_fail(b, NML_E_LIMIT, "flatbuffer: table of %zu bytes exceeds 65535", obj_bytes);
         return 0;
     }
-    uint8_t vt[4 + 2 * NML_FB_MAX_FIELDS];
+    uint8_t vt[4 + 2 * NML_FBB_MAX_FIELDS];
     memset(vt, 0, sizeof vt);
     fb_put_le(vt, vt_bytes, 2);
     fb_put_le(vt + 2, obj_bytes, 2);
     for (int i = 0; i < b->n_fields; i++)
         fb_put_le(vt + 4 + 2 * b->fields[i].id, table - b->fields[i].at, 2);
 
-    nml_fb_ref vtable = b->dedup_vtables ? fb_find_vtable(b, vt, vt_bytes) : 0;
+    nml_fbb_ref vtable = b->dedup_vtables ? fb_find_vtable(b, vt, vt_bytes) : 0;
     if (!vtable) {
         uint8_t *p = fb_push(b, vt_bytes); /* 2-aligned: size is 4-aligned here */
         if (!p) return 0;
         memcpy(p, vt, vt_bytes);
-        vtable = (nml_fb_ref)b->size;
+        vtable = (nml_fbb_ref)b->size;
         if (b->dedup_vtables) fb_remember_vtable(b, vtable);
     }
     /* vtable address = table address - soffset, addresses being (final size - ref) */
@@ -430,8 +430,8 @@ nml_fb_ref nml_fb_end_table(nml_fb_builder *b) {
 
 /* ---- finishing ---- */
 
-nml_status nml_fb_finish(nml_fb_builder *b, nml_fb_ref root, const char *identifier, uint8_t **out,
-                         size_t *size, nml_error *err) {
+nml_status nml_fbb_finish(nml_fbb *b, nml_fbb_ref root, const char *identifier, uint8_t **out,
+                          size_t *size, nml_error *err) {
     *out = NULL;
     *size = 0;
     if (fb_ok(b)) fb_outside_table(b, "root offset");

@@ -9,7 +9,6 @@
 
 /* Builds the options table for op (outside any open table) and sets *type to its BuiltinOptions
  * union id. Returns 0 with *type = 0 for operators without options. */
-nml_fb_ref nml_tfl_write_options(nml_fb_builder *b, const nml_ir *ir, const nml_ir_op *op,
-                                 uint8_t *type);
+nml_fbb_ref nml_tfl_write_options(nml_fbb *b, const nml_ir *ir, const nml_ir_op *op, uint8_t *type);
 
 #endif

@@ -18,10 +18,9 @@ static void expect_bytes(const uint8_t *got, size_t got_n, const uint8_t *want, 
     }
 }
 
-static void finish_ok(nml_fb_builder *b, nml_fb_ref root, const char *ident, uint8_t **out,
-                      size_t *n) {
+static void finish_ok(nml_fbb *b, nml_fbb_ref root, const char *ident, uint8_t **out, size_t *n) {
     nml_error err;
-    nml_status st = nml_fb_finish(b, root, ident, out, n, &err);
+    nml_status st = nml_fbb_finish(b, root, ident, out, n, &err);
     if (st != NML_OK) fail_msg("finish: %s", err.msg);
     assert_true(((uintptr_t)*out & 15) == 0);
 }
@@ -33,37 +32,37 @@ static void finish_ok(nml_fb_builder *b, nml_fb_ref root, const char *ident, uin
  *  12: soffset = 6 (vtable at 12 - 6 = 6)       16: a = 7 (table + 4) */
 static void test_single_int_field(void **state) {
     (void)state;
-    nml_fb_builder b;
-    nml_fb_init(&b);
-    nml_fb_start_table(&b);
-    nml_fb_add_i32(&b, 0, 7, 0);
-    nml_fb_ref t = nml_fb_end_table(&b);
+    nml_fbb b;
+    nml_fbb_init(&b);
+    nml_fbb_start_table(&b);
+    nml_fbb_add_i32(&b, 0, 7, 0);
+    nml_fbb_ref t = nml_fbb_end_table(&b);
     uint8_t *out;
     size_t n;
     finish_ok(&b, t, NULL, &out, &n);
     const uint8_t want[] = {0x0c, 0, 0, 0, 0, 0, 6, 0, 8, 0, 4, 0, 6, 0, 0, 0, 7, 0, 0, 0};
     expect_bytes(out, n, want, sizeof want);
     free(out);
-    nml_fb_free(&b);
+    nml_fbb_free(&b);
 }
 
 /* Field 0 equal to its default is omitted: vtable [8, 8, 0, 4]; field 1 = 5.
  *   0: root = 12   4: vtable 08 00 08 00 00 00 04 00   12: soffset 8   16: 5 */
 static void test_default_omitted(void **state) {
     (void)state;
-    nml_fb_builder b;
-    nml_fb_init(&b);
-    nml_fb_start_table(&b);
-    nml_fb_add_i32(&b, 0, 0, 0);
-    nml_fb_add_i32(&b, 1, 5, 0);
-    nml_fb_ref t = nml_fb_end_table(&b);
+    nml_fbb b;
+    nml_fbb_init(&b);
+    nml_fbb_start_table(&b);
+    nml_fbb_add_i32(&b, 0, 0, 0);
+    nml_fbb_add_i32(&b, 1, 5, 0);
+    nml_fbb_ref t = nml_fbb_end_table(&b);
     uint8_t *out;
     size_t n;
     finish_ok(&b, t, NULL, &out, &n);
     const uint8_t want[] = {12, 0, 0, 0, 8, 0, 8, 0, 0, 0, 4, 0, 8, 0, 0, 0, 5, 0, 0, 0};
     expect_bytes(out, n, want, sizeof want);
     free(out);
-    nml_fb_free(&b);
+    nml_fbb_free(&b);
 }
 
 /* u8 field 0 = 1, i64 field 1 = 0x0102030405060708: the i64 needs 8-byte alignment, so 7 bytes
@@ -74,12 +73,12 @@ static void test_default_omitted(void **state) {
  *  12: soffset = 8     16: i64 LE          24: 7 x pad      31: u8 = 1 */
 static void test_alignment_of_wide_scalars(void **state) {
     (void)state;
-    nml_fb_builder b;
-    nml_fb_init(&b);
-    nml_fb_start_table(&b);
-    nml_fb_add_u8(&b, 0, 1, 0);
-    nml_fb_add_i64(&b, 1, 0x0102030405060708LL, 0);
-    nml_fb_ref t = nml_fb_end_table(&b);
+    nml_fbb b;
+    nml_fbb_init(&b);
+    nml_fbb_start_table(&b);
+    nml_fbb_add_u8(&b, 0, 1, 0);
+    nml_fbb_add_i64(&b, 1, 0x0102030405060708LL, 0);
+    nml_fbb_ref t = nml_fbb_end_table(&b);
     uint8_t *out;
     size_t n;
     finish_ok(&b, t, NULL, &out, &n);
@@ -87,7 +86,7 @@ static void test_alignment_of_wide_scalars(void **state) {
                             8,  7, 6, 5, 4, 3, 2,  1, 0,  0, 0, 0, 0, 0, 0, 1};
     expect_bytes(out, n, want, sizeof want);
     free(out);
-    nml_fb_free(&b);
+    nml_fbb_free(&b);
 }
 
 /* A string "hi", a ubyte vector {1,2,3} with force_align 16, and a table {0: string, 1: vector,
@@ -102,16 +101,16 @@ static void test_alignment_of_wide_scalars(void **state) {
  * The elements {1,2,3} land at address 64 - 16 = 48, a multiple of 16. */
 static void test_string_vector_identifier(void **state) {
     (void)state;
-    nml_fb_builder b;
-    nml_fb_init(&b);
-    nml_fb_ref s = nml_fb_string(&b, "hi");
+    nml_fbb b;
+    nml_fbb_init(&b);
+    nml_fbb_ref s = nml_fbb_string(&b, "hi");
     const uint8_t elems[] = {1, 2, 3};
-    nml_fb_ref v = nml_fb_vector_u8(&b, elems, 3, 16);
-    nml_fb_start_table(&b);
-    nml_fb_add_ref(&b, 0, s);
-    nml_fb_add_ref(&b, 1, v);
-    nml_fb_add_u8(&b, 2, 9, 0);
-    nml_fb_ref t = nml_fb_end_table(&b);
+    nml_fbb_ref v = nml_fbb_vector_u8(&b, elems, 3, 16);
+    nml_fbb_start_table(&b);
+    nml_fbb_add_ref(&b, 0, s);
+    nml_fbb_add_ref(&b, 1, v);
+    nml_fbb_add_u8(&b, 2, 9, 0);
+    nml_fbb_ref t = nml_fbb_end_table(&b);
     uint8_t *out;
     size_t n;
     finish_ok(&b, t, "TEST", &out, &n);
@@ -121,7 +120,7 @@ static void test_string_vector_identifier(void **state) {
                             1,  2, 3,  0, 0,   0,   0,   0,   2,  0, 0, 0, 'h', 'i', 0, 0};
     expect_bytes(out, n, want, sizeof want);
     free(out);
-    nml_fb_free(&b);
+    nml_fbb_free(&b);
 }
 
 /* Two tables with the same layout share one vtable; the second refers back to it with a
@@ -132,18 +131,18 @@ static void test_string_vector_identifier(void **state) {
  *   root (48) = 48 - 44 = 4. Addresses = 48 - position. */
 static void test_vtable_sharing(void **state) {
     (void)state;
-    nml_fb_builder b;
-    nml_fb_init(&b);
-    nml_fb_start_table(&b);
-    nml_fb_add_i32(&b, 0, 1, 0);
-    nml_fb_add_i32(&b, 1, 2, 0);
-    nml_fb_ref a = nml_fb_end_table(&b);
-    nml_fb_start_table(&b);
-    nml_fb_add_i32(&b, 0, 3, 0);
-    nml_fb_add_i32(&b, 1, 4, 0);
-    nml_fb_ref c = nml_fb_end_table(&b);
-    nml_fb_ref refs[2] = {a, c};
-    nml_fb_ref v = nml_fb_vector_refs(&b, refs, 2);
+    nml_fbb b;
+    nml_fbb_init(&b);
+    nml_fbb_start_table(&b);
+    nml_fbb_add_i32(&b, 0, 1, 0);
+    nml_fbb_add_i32(&b, 1, 2, 0);
+    nml_fbb_ref a = nml_fbb_end_table(&b);
+    nml_fbb_start_table(&b);
+    nml_fbb_add_i32(&b, 0, 3, 0);
+    nml_fbb_add_i32(&b, 1, 4, 0);
+    nml_fbb_ref c = nml_fbb_end_table(&b);
+    nml_fbb_ref refs[2] = {a, c};
+    nml_fbb_ref v = nml_fbb_vector_refs(&b, refs, 2);
     uint8_t *out;
     size_t n;
     finish_ok(&b, v, NULL, &out, &n);
@@ -152,26 +151,26 @@ static void test_vtable_sharing(void **state) {
                             8,    0,    4,    0,    8, 0, 0, 0, 2,  0, 0, 0, 1, 0, 0,  0};
     expect_bytes(out, n, want, sizeof want);
     free(out);
-    nml_fb_free(&b);
+    nml_fbb_free(&b);
 
     /* without sharing, B gets its own vtable: 8 bytes more */
-    nml_fb_init(&b);
+    nml_fbb_init(&b);
     b.dedup_vtables = 0;
-    nml_fb_start_table(&b);
-    nml_fb_add_i32(&b, 0, 1, 0);
-    nml_fb_add_i32(&b, 1, 2, 0);
-    a = nml_fb_end_table(&b);
-    nml_fb_start_table(&b);
-    nml_fb_add_i32(&b, 0, 3, 0);
-    nml_fb_add_i32(&b, 1, 4, 0);
-    c = nml_fb_end_table(&b);
+    nml_fbb_start_table(&b);
+    nml_fbb_add_i32(&b, 0, 1, 0);
+    nml_fbb_add_i32(&b, 1, 2, 0);
+    a = nml_fbb_end_table(&b);
+    nml_fbb_start_table(&b);
+    nml_fbb_add_i32(&b, 0, 3, 0);
+    nml_fbb_add_i32(&b, 1, 4, 0);
+    c = nml_fbb_end_table(&b);
     refs[0] = a;
     refs[1] = c;
-    v = nml_fb_vector_refs(&b, refs, 2);
+    v = nml_fbb_vector_refs(&b, refs, 2);
     finish_ok(&b, v, NULL, &out, &n);
     assert_int_equal(n, sizeof want + 8);
     free(out);
-    nml_fb_free(&b);
+    nml_fbb_free(&b);
 }
 
 /* Empty table: vtable [4, 4], no fields. int32 and float vectors are little-endian, floats are
@@ -179,19 +178,19 @@ static void test_vtable_sharing(void **state) {
  * are one byte, and a union writes its type at field k and the value offset at k + 1. */
 static void test_vectors_floats_unions(void **state) {
     (void)state;
-    nml_fb_builder b;
-    nml_fb_init(&b);
-    nml_fb_start_table(&b);
-    nml_fb_ref empty = nml_fb_end_table(&b);
+    nml_fbb b;
+    nml_fbb_init(&b);
+    nml_fbb_start_table(&b);
+    nml_fbb_ref empty = nml_fbb_end_table(&b);
     const int32_t iv[2] = {-2, 0x01020304};
-    nml_fb_ref ivec = nml_fb_vector_i32(&b, iv, 2);
-    nml_fb_start_table(&b);
-    nml_fb_add_f32(&b, 0, -0.0f, 0.0f);
-    nml_fb_add_f32(&b, 1, 1.0f, 1.0f); /* equals default: absent */
-    nml_fb_add_bool(&b, 2, 1, 0);
-    nml_fb_add_union(&b, 3, 7, empty);
-    nml_fb_add_ref(&b, 5, ivec);
-    nml_fb_ref t = nml_fb_end_table(&b);
+    nml_fbb_ref ivec = nml_fbb_vector_i32(&b, iv, 2);
+    nml_fbb_start_table(&b);
+    nml_fbb_add_f32(&b, 0, -0.0f, 0.0f);
+    nml_fbb_add_f32(&b, 1, 1.0f, 1.0f); /* equals default: absent */
+    nml_fbb_add_bool(&b, 2, 1, 0);
+    nml_fbb_add_union(&b, 3, 7, empty);
+    nml_fbb_add_ref(&b, 5, ivec);
+    nml_fbb_ref t = nml_fbb_end_table(&b);
     uint8_t *out;
     size_t n;
     finish_ok(&b, t, NULL, &out, &n);
@@ -226,15 +225,15 @@ static void test_vectors_floats_unions(void **state) {
     assert_memory_equal(out + vec, want_vec, sizeof want_vec);
     assert_int_equal(vec % 4, 0);
     free(out);
-    nml_fb_free(&b);
+    nml_fbb_free(&b);
 }
 
-static void expect_finish_error(nml_fb_builder *b, nml_fb_ref root, nml_status want,
+static void expect_finish_error(nml_fbb *b, nml_fbb_ref root, nml_status want,
                                 const char *msg_part) {
     uint8_t *out = (uint8_t *)1;
     size_t n = 1;
     nml_error err;
-    assert_int_equal(nml_fb_finish(b, root, NULL, &out, &n, &err), want);
+    assert_int_equal(nml_fbb_finish(b, root, NULL, &out, &n, &err), want);
     assert_null(out);
     assert_int_equal(n, 0);
     if (!strstr(err.msg, msg_part)) fail_msg("message '%s' lacks '%s'", err.msg, msg_part);
@@ -242,52 +241,52 @@ static void expect_finish_error(nml_fb_builder *b, nml_fb_ref root, nml_status w
 
 static void test_misuse_is_reported(void **state) {
     (void)state;
-    nml_fb_builder b;
+    nml_fbb b;
 
-    nml_fb_init(&b); /* a vector inside an open table */
-    nml_fb_start_table(&b);
+    nml_fbb_init(&b); /* a vector inside an open table */
+    nml_fbb_start_table(&b);
     const int32_t v[1] = {1};
-    assert_int_equal(nml_fb_vector_i32(&b, v, 1), 0);
+    assert_int_equal(nml_fbb_vector_i32(&b, v, 1), 0);
     expect_finish_error(&b, 4, NML_E_INTERNAL, "table is open");
-    nml_fb_free(&b);
+    nml_fbb_free(&b);
 
-    nml_fb_init(&b); /* nested table */
-    nml_fb_start_table(&b);
-    nml_fb_start_table(&b);
+    nml_fbb_init(&b); /* nested table */
+    nml_fbb_start_table(&b);
+    nml_fbb_start_table(&b);
     expect_finish_error(&b, 4, NML_E_INTERNAL, "inside an open table");
-    nml_fb_free(&b);
+    nml_fbb_free(&b);
 
-    nml_fb_init(&b); /* field id out of range, then the first error is kept */
-    nml_fb_start_table(&b);
-    nml_fb_add_i32(&b, NML_FB_MAX_FIELDS, 1, 0);
-    nml_fb_add_i32(&b, 0, 1, 0);
-    nml_fb_add_i32(&b, 0, 2, 0);
+    nml_fbb_init(&b); /* field id out of range, then the first error is kept */
+    nml_fbb_start_table(&b);
+    nml_fbb_add_i32(&b, NML_FBB_MAX_FIELDS, 1, 0);
+    nml_fbb_add_i32(&b, 0, 1, 0);
+    nml_fbb_add_i32(&b, 0, 2, 0);
     expect_finish_error(&b, 4, NML_E_INTERNAL, "field id 64");
-    nml_fb_free(&b);
+    nml_fbb_free(&b);
 
-    nml_fb_init(&b); /* the same field twice */
-    nml_fb_start_table(&b);
-    nml_fb_add_i32(&b, 2, 1, 0);
-    nml_fb_add_i32(&b, 2, 2, 0);
+    nml_fbb_init(&b); /* the same field twice */
+    nml_fbb_start_table(&b);
+    nml_fbb_add_i32(&b, 2, 1, 0);
+    nml_fbb_add_i32(&b, 2, 2, 0);
     expect_finish_error(&b, 4, NML_E_INTERNAL, "field 2 added twice");
-    nml_fb_free(&b);
+    nml_fbb_free(&b);
 
-    nml_fb_init(&b); /* a root that was never built */
+    nml_fbb_init(&b); /* a root that was never built */
     expect_finish_error(&b, 40, NML_E_INTERNAL, "root");
-    nml_fb_free(&b);
+    nml_fbb_free(&b);
 
-    nml_fb_init(&b); /* union with a type but no value */
-    nml_fb_start_table(&b);
-    nml_fb_add_union(&b, 3, 2, 0);
+    nml_fbb_init(&b); /* union with a type but no value */
+    nml_fbb_start_table(&b);
+    nml_fbb_add_union(&b, 3, 2, 0);
     expect_finish_error(&b, 4, NML_E_INTERNAL, "no value");
-    nml_fb_free(&b);
+    nml_fbb_free(&b);
 
-    nml_fb_init(&b); /* size limit */
+    nml_fbb_init(&b); /* size limit */
     b.limit = 64;
     uint8_t big[100] = {0};
-    assert_int_equal(nml_fb_vector_u8(&b, big, sizeof big, 0), 0);
+    assert_int_equal(nml_fbb_vector_u8(&b, big, sizeof big, 0), 0);
     expect_finish_error(&b, 4, NML_E_LIMIT, "64 bytes");
-    nml_fb_free(&b);
+    nml_fbb_free(&b);
 }
 
 /* Growth: many objects force several reallocations; every string must still be intact and
@@ -295,15 +294,15 @@ static void test_misuse_is_reported(void **state) {
 static void test_growth(void **state) {
     (void)state;
     enum { N = 3000 };
-    nml_fb_builder b;
-    nml_fb_init(&b);
-    nml_fb_ref *refs = malloc(N * sizeof *refs);
+    nml_fbb b;
+    nml_fbb_init(&b);
+    nml_fbb_ref *refs = malloc(N * sizeof *refs);
     char name[32];
     for (int i = 0; i < N; i++) {
         snprintf(name, sizeof name, "tensor_%d", i);
-        refs[i] = nml_fb_string(&b, name);
+        refs[i] = nml_fbb_string(&b, name);
     }
-    nml_fb_ref v = nml_fb_vector_refs(&b, refs, N);
+    nml_fbb_ref v = nml_fbb_vector_refs(&b, refs, N);
     uint8_t *out;
     size_t n;
     finish_ok(&b, v, NULL, &out, &n);
@@ -322,7 +321,7 @@ static void test_growth(void **state) {
     }
     free(out);
     free(refs);
-    nml_fb_free(&b);
+    nml_fbb_free(&b);
 }
 
 int main(void) {
