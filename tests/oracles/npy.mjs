@@ -4,6 +4,7 @@ import fs from 'node:fs';
 const DESCR = {
   '<f4': ['float32', Float32Array], '<i4': ['int32', Int32Array], '<i8': ['int64', BigInt64Array],
   '|u1': ['uint8', Uint8Array], '|i1': ['int8', Int8Array], '<f8': ['float64', Float64Array],
+  '<i2': ['int16', Int16Array],
 };
 
 export function readNpy(file) {
