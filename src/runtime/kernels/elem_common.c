@@ -368,3 +368,24 @@ nml_status nml_addsub_prepare_q(nml_ctx *ctx, const nml_node *node, const nml_te
                                "multiplier >= 1)");
     return nml_act_range_quant(ctx, node, activation, out, &q->act_min, &q->act_max);
 }
+
+/* ---- RELU-style requantizing clamp ---- */
+
+nml_status nml_relu_prepare_q(nml_ctx *ctx, const nml_node *node, const nml_tensor *in,
+                              const nml_tensor *out, float act_max, nml_relu_q *q) {
+    NML_TRY(nml_check_quant(ctx, node, in, "input"));
+    NML_TRY(nml_check_quant(ctx, node, out, "output"));
+    int32_t qmin, qmax;
+    nml_int_range(out->type, &qmin, &qmax);
+    nml_quantize_multiplier((double)in->scale / (double)out->scale, &q->mult, &q->shift);
+    q->in_zp = in->zero_point;
+    q->out_zp = out->zero_point;
+    /* zero point + roundf(0 / scale) for the lower bound, as TFLM computes it */
+    q->lo = out->zero_point > qmin ? out->zero_point : qmin;
+    q->hi = qmax;
+    if (act_max > 0.0f) {
+        int64_t top = (int64_t)out->zero_point + nml_round_f32(act_max / out->scale);
+        q->hi = top < qmax ? (int32_t)top : qmax;
+    }
+    return NML_OK;
+}

@@ -124,4 +124,23 @@ static inline int32_t nml_addsub_q_elem(const nml_addsub_q *q, int32_t x, int32_
     return r < q->act_min ? q->act_min : (r > q->act_max ? q->act_max : r);
 }
 
+/* ---- RELU-style requantizing clamp (TFLM's CalculateReluOpData) ---- */
+
+typedef struct nml_relu_q {
+    int32_t in_zp, out_zp;
+    int32_t mult;
+    int shift;
+    int32_t lo, hi;
+} nml_relu_q;
+
+/* Rescales input to output quantization and clamps to [0, act_max] in real terms; act_max 0
+ * means unbounded above. */
+nml_status nml_relu_prepare_q(nml_ctx *ctx, const nml_node *node, const nml_tensor *in,
+                              const nml_tensor *out, float act_max, nml_relu_q *q);
+
+static inline int32_t nml_relu_q_elem(const nml_relu_q *q, int32_t x) {
+    int32_t v = q->out_zp + nml_mul_by_qm(x - q->in_zp, q->mult, q->shift);
+    return v < q->lo ? q->lo : (v > q->hi ? q->hi : v);
+}
+
 #endif
