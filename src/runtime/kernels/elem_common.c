@@ -226,15 +226,15 @@ size_t nml_shape_str(char *buf, size_t cap, const int32_t *dims, int rank) {
     return n;
 }
 
-nml_status nml_check_output_shape(nml_ctx *ctx, const nml_node *node, const nml_tensor *out,
-                                  const int32_t *dims, int rank) {
-    int same = out->rank == rank;
-    for (int i = 0; same && i < rank; i++) same = out->dims[i] == dims[i];
+nml_status nml_check_shape(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
+                           const char *what, const int32_t *dims, int rank) {
+    int same = t->rank == rank;
+    for (int i = 0; same && i < rank; i++) same = t->dims[i] == dims[i];
     if (same) return NML_OK;
     char have[80], want[80];
-    nml_shape_str(have, sizeof have, out->dims, out->rank);
+    nml_shape_str(have, sizeof have, t->dims, t->rank);
     nml_shape_str(want, sizeof want, dims, rank);
-    return nml_kernel_fail(ctx, node, NML_E_SHAPE, "output shape %s does not match computed %s",
+    return nml_kernel_fail(ctx, node, NML_E_SHAPE, "%s shape %s does not match computed %s", what,
                            have, want);
 }
 
@@ -254,6 +254,59 @@ nml_status nml_alloc_node_data(nml_ctx *ctx, nml_node *node, size_t bytes, void 
                                "no room for %zu bytes of kernel data in the arena", bytes);
     node->data = *data;
     return NML_OK;
+}
+
+/* ---- strided copies ---- */
+
+static void copy_row(uint8_t *dst, const uint8_t *src, size_t esize, uint32_t n, int32_t stride) {
+    if (stride == 1) {
+        memcpy(dst, src, (size_t)n * esize);
+        return;
+    }
+    ptrdiff_t step = (ptrdiff_t)stride * (ptrdiff_t)esize;
+    switch (esize) {
+    case 1:
+        for (uint32_t k = 0; k < n; k++, src += step) dst[k] = *src;
+        break;
+    case 2:
+        for (uint32_t k = 0; k < n; k++, src += step) memcpy(dst + 2u * k, src, 2);
+        break;
+    case 4:
+        for (uint32_t k = 0; k < n; k++, src += step) memcpy(dst + 4u * k, src, 4);
+        break;
+    default:
+        for (uint32_t k = 0; k < n; k++, src += step) memcpy(dst + esize * k, src, esize);
+        break;
+    }
+}
+
+void nml_copy_strided(void *dst, const void *src, size_t esize, int rank, const int32_t *dims,
+                      const int32_t *strides, int32_t base) {
+    uint8_t *out = dst;
+    const uint8_t *in = src;
+    if (rank == 0) {
+        memcpy(out, in + (ptrdiff_t)base * (ptrdiff_t)esize, esize);
+        return;
+    }
+    for (int i = 0; i < rank; i++)
+        if (dims[i] <= 0) return;
+    int last = rank - 1;
+    uint32_t n = (uint32_t)dims[last];
+    int32_t idx[NML_MAX_RANK] = {0};
+    int32_t off = base;
+    for (;;) {
+        copy_row(out, in + (ptrdiff_t)off * (ptrdiff_t)esize, esize, n, strides[last]);
+        out += (size_t)n * esize;
+        int d = last - 1;
+        for (; d >= 0; d--) {
+            idx[d]++;
+            off += strides[d];
+            if (idx[d] < dims[d]) break;
+            off -= strides[d] * dims[d];
+            idx[d] = 0;
+        }
+        if (d < 0) return;
+    }
 }
 
 /* ---- broadcasting ---- */
@@ -278,7 +331,7 @@ nml_status nml_bcast_prepare(nml_ctx *ctx, const nml_node *node, const nml_tenso
         }
         dims[i] = da[i] == 1 ? db[i] : da[i];
     }
-    NML_TRY(nml_check_output_shape(ctx, node, out, dims, rank));
+    NML_TRY(nml_check_shape(ctx, node, out, "output", dims, rank));
 
     /* element strides of each input, 0 where it is broadcast */
     int32_t sa[NML_MAX_RANK], sb[NML_MAX_RANK];

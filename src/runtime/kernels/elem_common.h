@@ -27,6 +27,26 @@ void nml_int_range(int type, int32_t *lo, int32_t *hi);
 nml_status nml_elem_size(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
                          const char *what, size_t *size);
 
+/* Reads element i of an int8, uint8, int16 or int32 buffer as int32. */
+static inline int32_t nml_load_int(const void *p, int type, uint32_t i) {
+    switch (type) {
+    case NML_INT8: return ((const int8_t *)p)[i];
+    case NML_UINT8: return ((const uint8_t *)p)[i];
+    case NML_INT16: return ((const int16_t *)p)[i];
+    default: return ((const int32_t *)p)[i];
+    }
+}
+
+/* Writes v (already in range) to element i of an int8, uint8, int16 or int32 buffer. */
+static inline void nml_store_int(void *p, int type, uint32_t i, int32_t v) {
+    switch (type) {
+    case NML_INT8: ((int8_t *)p)[i] = (int8_t)v; break;
+    case NML_UINT8: ((uint8_t *)p)[i] = (uint8_t)v; break;
+    case NML_INT16: ((int16_t *)p)[i] = (int16_t)v; break;
+    default: ((int32_t *)p)[i] = v; break;
+    }
+}
+
 /* ---- quantization ---- */
 
 /* The tensor carries a usable per-tensor quantization: finite scale > 0, zero point in the
@@ -70,14 +90,20 @@ nml_status nml_read_const_ints(nml_ctx *ctx, const nml_node *node, const nml_ten
 
 /* "1x28x28x1" or "scalar". */
 size_t nml_shape_str(char *buf, size_t cap, const int32_t *dims, int rank);
-/* The output tensor's shape equals the computed one; the message gives both. */
-nml_status nml_check_output_shape(nml_ctx *ctx, const nml_node *node, const nml_tensor *out,
-                                  const int32_t *dims, int rank);
+/* The tensor's shape equals the computed one; the message names it ("output", "output 2")
+ * and gives both shapes. */
+nml_status nml_check_shape(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
+                           const char *what, const int32_t *dims, int rank);
 /* axis in [-rank, rank) to [0, rank); error naming the operator otherwise. */
 nml_status nml_resolve_axis(nml_ctx *ctx, const nml_node *node, int32_t axis, int rank,
                             int32_t *resolved);
 /* Persistent kernel data of `bytes`, stored in node->data. */
 nml_status nml_alloc_node_data(nml_ctx *ctx, nml_node *node, size_t bytes, void **data);
+
+/* Copies a strided view of src into dst in row-major order: output element (i0, .., ir-1)
+ * is src[base + sum(ik * strides[k])] (strides in elements, may be negative or 0). */
+void nml_copy_strided(void *dst, const void *src, size_t esize, int rank, const int32_t *dims,
+                      const int32_t *strides, int32_t base);
 
 /* ---- broadcasting (TFLite/numpy rules, rank <= 6) ---- */
 

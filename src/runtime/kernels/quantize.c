@@ -41,22 +41,6 @@ static nml_status quantize_prepare(nml_ctx *ctx, nml_node *node, const nml_op_pa
     return NML_OK;
 }
 
-static int32_t load(const void *p, int type, uint32_t i) {
-    switch (type) {
-    case NML_INT8: return ((const int8_t *)p)[i];
-    case NML_UINT8: return ((const uint8_t *)p)[i];
-    default: return ((const int16_t *)p)[i];
-    }
-}
-
-static void store(void *p, int type, uint32_t i, int32_t v) {
-    switch (type) {
-    case NML_INT8: ((int8_t *)p)[i] = (int8_t)v; break;
-    case NML_UINT8: ((uint8_t *)p)[i] = (uint8_t)v; break;
-    default: ((int16_t *)p)[i] = (int16_t)v; break;
-    }
-}
-
 static nml_status quantize_eval(nml_ctx *ctx, nml_node *node) {
     const nml_tensor *in = nml_node_input(ctx, node, 0);
     nml_tensor *out = nml_node_output(ctx, node, 0);
@@ -66,13 +50,13 @@ static nml_status quantize_eval(nml_ctx *ctx, nml_node *node) {
         const float *x = in->data;
         for (uint32_t i = 0; i < n; i++) {
             int64_t v = (int64_t)nml_round_f64((double)x[i] / d->scale) + d->out_zp;
-            store(out->data, out->type, i, v < d->lo ? d->lo : (v > d->hi ? d->hi : (int32_t)v));
+            nml_store_int(out->data, out->type, i, v < d->lo ? d->lo : (v > d->hi ? d->hi : (int32_t)v));
         }
         return NML_OK;
     }
     for (uint32_t i = 0; i < n; i++) {
-        int32_t v = nml_mul_by_qm(load(in->data, in->type, i) - d->in_zp, d->mult, d->shift);
-        store(out->data, out->type, i, nml_clamp_i32(v + d->out_zp, d->lo, d->hi));
+        int32_t v = nml_mul_by_qm(nml_load_int(in->data, in->type, i) - d->in_zp, d->mult, d->shift);
+        nml_store_int(out->data, out->type, i, nml_clamp_i32(v + d->out_zp, d->lo, d->hi));
     }
     return NML_OK;
 }
