@@ -36,8 +36,7 @@ static nml_status plan(nml_ctx *ctx, nml_node *node, const nml_tensor *in, int32
         NML_TRY(nml_check_same_quant(ctx, node, in, out, "input", what));
         int32_t dims[NML_MAX_RANK];
         for (int k = 0; k < in->rank; k++) dims[k] = k == axis ? d->sizes[i] : in->dims[k];
-        nml_status st = nml_check_shape(ctx, node, out, "output", dims, in->rank);
-        if (st != NML_OK) return nml_error_prefix(ctx->err, "%s: ", what);
+        NML_TRY(nml_check_shape(ctx, node, out, what, dims, in->rank));
     }
     return NML_OK;
 }
