@@ -20,7 +20,7 @@
 #define KH_EXPECT_OK(h, kernel, params)                                                            \
     do {                                                                                           \
         nml_status kh_st_ = kh_run((h), (kernel), (params));                                       \
-        if (kh_st_ != NML_OK) fail_msg("kernel failed (%d): %s", (int)kh_st_, (h)->err.msg);      \
+        if (kh_st_ != NML_OK) fail_msg("kernel failed (%d): %s", (int)kh_st_, (h)->err.msg);       \
     } while (0)
 
 static inline void kh_expect_i8(const int8_t *got, const int8_t *want, int n) {

@@ -40,7 +40,8 @@ static void float_broadcast_rank6(void **state) {
     /* a [2,1,2,1,2,1] + b [1,2,1,2,1,2] -> [2,2,2,2,2,2]: every other axis broadcast in each
      * input, so no two neighbouring axes can be merged. Expected: by the definition. */
     float a[8], b[8], out[64];
-    for (int i = 0; i < 8; i++) a[i] = (float)(i * 100), b[i] = (float)i;
+    for (int i = 0; i < 8; i++)
+        a[i] = (float)(i * 100), b[i] = (float)i;
     nml_kh h;
     kh_init(&h);
     int ta = kh_tensor(&h, NML_FLOAT32, 6, (int32_t[]){2, 1, 2, 1, 2, 1}, a, 0, 0);

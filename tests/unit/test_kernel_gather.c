@@ -136,10 +136,8 @@ static void errors(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(rows_and_columns),
-        cmocka_unit_test(scalar_index_int8_int64),
-        cmocka_unit_test(batch_dims),
-        cmocka_unit_test(out_of_range_indices),
+        cmocka_unit_test(rows_and_columns), cmocka_unit_test(scalar_index_int8_int64),
+        cmocka_unit_test(batch_dims),       cmocka_unit_test(out_of_range_indices),
         cmocka_unit_test(errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -85,7 +85,8 @@ static void errors(void **state) {
     KH_EXPECT_FAIL(&h, &nml_kernel_leaky_relu, &p, NML_E_FORMAT,
                    "LEAKY_RELU: output (int8) needs a positive finite quantization scale");
     p.alpha = NAN;
-    KH_EXPECT_FAIL(&h, &nml_kernel_leaky_relu, &p, NML_E_FORMAT, "LEAKY_RELU: alpha is not a number");
+    KH_EXPECT_FAIL(&h, &nml_kernel_leaky_relu, &p, NML_E_FORMAT,
+                   "LEAKY_RELU: alpha is not a number");
     kh_free(&h);
 }
 

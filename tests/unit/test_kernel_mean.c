@@ -88,11 +88,11 @@ static void int8_hw_fast_path_rounds(void **state) {
     setup_hw(&f, 0.5f, 0, 0.5f, 0);
     f.axis[0] = 1, f.axis[1] = 2;
     /* multiplier 1 = (2^30, 1); acc / 4 rounded half away from zero: (acc + 2) / 4 */
-    assert_int_equal(run(&f, 1, 2, 3, 5), 3);     /* 11 / 4 = 2.75 -> 3 */
+    assert_int_equal(run(&f, 1, 2, 3, 5), 3);      /* 11 / 4 = 2.75 -> 3 */
     assert_int_equal(run(&f, -1, -2, -3, -5), -3); /* (-11 - 2) / 4 -> -3 */
-    assert_int_equal(run(&f, 1, 1, 0, 0), 1);     /* 0.5 -> 1 */
-    assert_int_equal(run(&f, -1, -1, 0, 0), -1);  /* -0.5 -> -1 */
-    f.axis[0] = 2, f.axis[1] = 1; /* either order */
+    assert_int_equal(run(&f, 1, 1, 0, 0), 1);      /* 0.5 -> 1 */
+    assert_int_equal(run(&f, -1, -1, 0, 0), -1);   /* -0.5 -> -1 */
+    f.axis[0] = 2, f.axis[1] = 1;                  /* either order */
     assert_int_equal(run(&f, 1, 2, 3, 5), 3);
     /* the same reduction spelled {-3, -2} is not TFLM's special case: with equal quantization
      * it takes the truncating path, 11 / 4 -> 2 */
@@ -148,12 +148,14 @@ static void duplicate_axes_and_errors(void **state) {
     kh_inputs(&h, 2, ti, ta);
     kh_outputs(&h, 1, to);
     nml_op_params p = keep(0);
-    KH_EXPECT_FAIL(&h, &nml_kernel_mean, &p, NML_E_UNSUPPORTED, "MEAN: axis must be a constant tensor");
+    KH_EXPECT_FAIL(&h, &nml_kernel_mean, &p, NML_E_UNSUPPORTED,
+                   "MEAN: axis must be a constant tensor");
     kh_const(&h, ta);
     KH_EXPECT_OK(&h, &nml_kernel_mean, &p); /* axis 1 twice */
     kh_expect_f32(y, (const float[]){2, 5}, 2);
     axis[1] = 2;
-    KH_EXPECT_FAIL(&h, &nml_kernel_mean, &p, NML_E_FORMAT, "MEAN: axis 2 is out of range for rank 2");
+    KH_EXPECT_FAIL(&h, &nml_kernel_mean, &p, NML_E_FORMAT,
+                   "MEAN: axis 2 is out of range for rank 2");
     axis[1] = 1;
     p = keep(1);
     KH_EXPECT_FAIL(&h, &nml_kernel_mean, &p, NML_E_SHAPE,

@@ -33,9 +33,9 @@ static void float_2d(void **state) {
     kh_const(&h, tc);
     kh_inputs(&h, 3, ti, tp, tc);
     KH_EXPECT_OK(&h, &nml_kernel_padv2, &p);
-    kh_expect_f32(y, (const float[]){9.5f, 9.5f, 9.5f, 9.5f, 9.5f, 1, 2, 3, 9.5f, 9.5f, 4, 5, 6,
-                                     9.5f, 9.5f},
-                  15);
+    kh_expect_f32(
+        y, (const float[]){9.5f, 9.5f, 9.5f, 9.5f, 9.5f, 1, 2, 3, 9.5f, 9.5f, 4, 5, 6, 9.5f, 9.5f},
+        15);
     kh_free(&h);
 }
 
@@ -107,7 +107,8 @@ static void errors(void **state) {
                    "PAD: paddings must be a constant tensor");
     kh_const(&h, tp);
     kh_inputs(&h, 2, ti, tn);
-    KH_EXPECT_FAIL(&h, &nml_kernel_pad, &p, NML_E_FORMAT, "PAD: negative padding -1,0 on dimension 0");
+    KH_EXPECT_FAIL(&h, &nml_kernel_pad, &p, NML_E_FORMAT,
+                   "PAD: negative padding -1,0 on dimension 0");
     kh_inputs(&h, 2, ti, ts);
     KH_EXPECT_FAIL(&h, &nml_kernel_pad, &p, NML_E_SHAPE,
                    "PAD: paddings has 2 values (rank 2), expected shape 2x2");

@@ -125,7 +125,8 @@ static void dequantize_types(void **state) {
 static void dequantize_float16(void **state) {
     (void)state;
     /* IEEE half bit patterns */
-    uint16_t x[10] = {0x3c00, 0xc000, 0x7bff, 0x0001, 0x0400, 0x7c00, 0xfc00, 0x8000, 0x3555, 0x7e00};
+    uint16_t x[10] = {0x3c00, 0xc000, 0x7bff, 0x0001, 0x0400,
+                      0x7c00, 0xfc00, 0x8000, 0x3555, 0x7e00};
     float y[10];
     nml_kh h;
     kh_init(&h);
@@ -137,8 +138,9 @@ static void dequantize_float16(void **state) {
     KH_EXPECT_OK(&h, &nml_kernel_dequantize, &p);
     /* 1, -2, largest half 65504, smallest subnormal 2^-24, smallest normal 2^-14, +inf, -inf,
      * -0, 0x3555 = 1.0101010101b * 2^-2 = 0.333251953125, NaN */
-    kh_expect_f32(y, (const float[]){1, -2, 65504, 0x1p-24f, 0x1p-14f, INFINITY, -INFINITY, -0.0f,
-                                     0.333251953125f, NAN},
+    kh_expect_f32(y,
+                  (const float[]){1, -2, 65504, 0x1p-24f, 0x1p-14f, INFINITY, -INFINITY, -0.0f,
+                                  0.333251953125f, NAN},
                   10);
     assert_true(signbit(y[7]));
     kh_free(&h);

@@ -31,7 +31,8 @@ static void int8_2x2_to_3x3(void **state) {
      * (2,1): (20*341 + 40*683) * 1024 = 34959360 -> 33.84 -> 33; grid points are exact */
     kh_expect_i8(y, (const int8_t[]){0, 7, 10, 13, 24, 30, 20, 33, 40}, 9);
     /* negated input: rounding is symmetric (half away from zero) */
-    for (int i = 0; i < 4; i++) x[i] = (int8_t)-x[i];
+    for (int i = 0; i < 4; i++)
+        x[i] = (int8_t)-x[i];
     KH_EXPECT_OK(&h, &nml_kernel_resize_bilinear, &p);
     kh_expect_i8(y, (const int8_t[]){0, -7, -10, -13, -24, -30, -20, -33, -40}, 9);
     kh_free(&h);

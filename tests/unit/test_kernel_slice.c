@@ -9,7 +9,8 @@ static void blocks(void **state) {
     /* x is 3x4 (x[i][j] = 10i + j); begin {1, 1}, size {2, -1} -> rows 1..2, columns 1..3 */
     float x[12], y[6];
     for (int i = 0; i < 3; i++)
-        for (int j = 0; j < 4; j++) x[i * 4 + j] = (float)(10 * i + j);
+        for (int j = 0; j < 4; j++)
+            x[i * 4 + j] = (float)(10 * i + j);
     int64_t begin[2] = {1, 1}, size[2] = {2, -1};
     nml_kh h;
     kh_init(&h);

@@ -34,7 +34,8 @@ static void split_equal(void **state) {
                    "SPLIT: output 0 shape 2x2 does not match computed 1x4");
     axis = 1;
     p = splits(3);
-    KH_EXPECT_FAIL(&h, &nml_kernel_split, &p, NML_E_FORMAT, "SPLIT: has 2 outputs, num_splits is 3");
+    KH_EXPECT_FAIL(&h, &nml_kernel_split, &p, NML_E_FORMAT,
+                   "SPLIT: has 2 outputs, num_splits is 3");
     kh_free(&h);
 }
 
@@ -86,7 +87,8 @@ static void errors(void **state) {
                    "SPLIT: axis must be a constant tensor");
     kh_const(&h, tax);
     axis = 1;
-    KH_EXPECT_FAIL(&h, &nml_kernel_split, &p, NML_E_FORMAT, "SPLIT: axis 1 is out of range for rank 1");
+    KH_EXPECT_FAIL(&h, &nml_kernel_split, &p, NML_E_FORMAT,
+                   "SPLIT: axis 1 is out of range for rank 1");
     axis = 0;
     p = splits(4);
     kh_outputs(&h, 4, ta, tb, tc, tc);

@@ -53,7 +53,8 @@ static void expand_dims(void **state) {
     KH_EXPECT_FAIL(&h, &nml_kernel_expand_dims, &p, NML_E_SHAPE,
                    "EXPAND_DIMS: output shape 2x3x1 does not match computed 1x2x3");
     axis = 3;
-    KH_EXPECT_FAIL(&h, &nml_kernel_expand_dims, &p, NML_E_FORMAT, "axis 3 is out of range for rank 3");
+    KH_EXPECT_FAIL(&h, &nml_kernel_expand_dims, &p, NML_E_FORMAT,
+                   "axis 3 is out of range for rank 3");
     kh_free(&h);
 }
 

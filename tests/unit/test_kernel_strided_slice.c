@@ -72,11 +72,13 @@ static void yolo_channel_slice_int8(void **state) {
     /* YOLOv8n splits channels: [1,2,2,4] begin {0,0,0,2} end {1,2,2,4}, begin_mask 0b0111 ->
      * x[..., 2:4] of every pixel */
     int8_t x[16], y[8];
-    for (int i = 0; i < 16; i++) x[i] = (int8_t)i;
+    for (int i = 0; i < 16; i++)
+        x[i] = (int8_t)i;
     fixture f;
     setup(&f, NML_INT8, 4, (int32_t[]){1, 2, 2, 4}, x, 4, 4, (int32_t[]){1, 2, 2, 2}, y);
     f.h.tensors[f.ti].scale = f.h.tensors[f.to].scale = 0.1f;
-    for (int i = 0; i < 4; i++) f.b[i] = 0, f.s[i] = 1;
+    for (int i = 0; i < 4; i++)
+        f.b[i] = 0, f.s[i] = 1;
     f.b[3] = 2;
     f.e[0] = 1, f.e[1] = 2, f.e[2] = 2, f.e[3] = 4;
     nml_op_params p = masks(7, 7, 0, 0, 0);
@@ -89,7 +91,8 @@ static void shrink_axis(void **state) {
     (void)state;
     /* x is 3x4; x[1] (shrink axis 0) = row 1; x[-1] = row 2; x[:, -2] = column 2 */
     float x[12], y[4];
-    for (int i = 0; i < 12; i++) x[i] = (float)i;
+    for (int i = 0; i < 12; i++)
+        x[i] = (float)i;
     fixture f;
     setup(&f, NML_FLOAT32, 2, (int32_t[]){3, 4}, x, 2, 1, (int32_t[]){4}, y);
     f.b[0] = 1, f.e[0] = 2, f.s[0] = 1;
@@ -121,7 +124,8 @@ static void ellipsis_and_new_axis(void **state) {
     float x[24], y[6];
     for (int i = 0; i < 2; i++)
         for (int j = 0; j < 3; j++)
-            for (int k = 0; k < 4; k++) x[(i * 3 + j) * 4 + k] = (float)(100 * i + 10 * j + k);
+            for (int k = 0; k < 4; k++)
+                x[(i * 3 + j) * 4 + k] = (float)(100 * i + 10 * j + k);
     fixture f;
     setup(&f, NML_FLOAT32, 3, (int32_t[]){2, 3, 4}, x, 2, 2, (int32_t[]){2, 3}, y);
     f.b[0] = 0, f.e[0] = 0, f.s[0] = 1;
@@ -148,7 +152,8 @@ static void ellipsis_and_new_axis(void **state) {
     f.b[0] = 1, f.e[0] = 2, f.s[0] = 1;
     p = masks(0, 0, 0, 0, 1);
     KH_EXPECT_OK(&f.h, &nml_kernel_strided_slice, &p);
-    for (int i = 0; i < 12; i++) assert_true(w[i] == x[12 + i]);
+    for (int i = 0; i < 12; i++)
+        assert_true(w[i] == x[12 + i]);
     kh_free(&f.h);
 }
 
@@ -187,10 +192,8 @@ static void errors(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(one_d_strides),
-        cmocka_unit_test(yolo_channel_slice_int8),
-        cmocka_unit_test(shrink_axis),
-        cmocka_unit_test(ellipsis_and_new_axis),
+        cmocka_unit_test(one_d_strides), cmocka_unit_test(yolo_channel_slice_int8),
+        cmocka_unit_test(shrink_axis),   cmocka_unit_test(ellipsis_and_new_axis),
         cmocka_unit_test(errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -72,10 +72,12 @@ static void errors(void **state) {
     kh_outputs(&h, 1, to);
     nml_op_params p;
     nml_op_params_default(&p);
-    KH_EXPECT_FAIL(&h, &nml_kernel_sub, &p, NML_E_SHAPE, "SUB: input shapes 4 and 3 do not broadcast");
+    KH_EXPECT_FAIL(&h, &nml_kernel_sub, &p, NML_E_SHAPE,
+                   "SUB: input shapes 4 and 3 do not broadcast");
     kh_inputs(&h, 2, ta, ta);
     p.activation = NML_ACT_SIGN_BIT;
-    KH_EXPECT_FAIL(&h, &nml_kernel_sub, &p, NML_E_UNSUPPORTED, "SUB: fused activation 5 is not supported");
+    KH_EXPECT_FAIL(&h, &nml_kernel_sub, &p, NML_E_UNSUPPORTED,
+                   "SUB: fused activation 5 is not supported");
     kh_free(&h);
 }
 

@@ -36,7 +36,8 @@ static void nhwc_to_nchw_int8(void **state) {
     int8_t x[24], y[24];
     for (int hh = 0; hh < 2; hh++)
         for (int w = 0; w < 3; w++)
-            for (int c = 0; c < 4; c++) x[(hh * 3 + w) * 4 + c] = (int8_t)(50 * hh + 10 * w + c);
+            for (int c = 0; c < 4; c++)
+                x[(hh * 3 + w) * 4 + c] = (int8_t)(50 * hh + 10 * w + c);
     int64_t perm[4] = {0, 3, 1, 2};
     nml_kh h;
     kh_init(&h);
@@ -59,7 +60,8 @@ static void rank6_reverse_int16(void **state) {
     (void)state;
     /* dims 2,1,3,1,2,2 reversed -> 2,2,1,3,1,2 */
     int16_t x[24], y[24];
-    for (int i = 0; i < 24; i++) x[i] = (int16_t)(i * 1000);
+    for (int i = 0; i < 24; i++)
+        x[i] = (int16_t)(i * 1000);
     int32_t perm[6] = {5, 4, 3, 2, 1, 0};
     nml_kh h;
     kh_init(&h);
@@ -77,7 +79,8 @@ static void rank6_reverse_int16(void **state) {
         for (int c = 0; c < 3; c++)
             for (int e = 0; e < 2; e++)
                 for (int f = 0; f < 2; f++)
-                    assert_int_equal(y[((f * 2 + e) * 3 + c) * 2 + a], x[((a * 3 + c) * 2 + e) * 2 + f]);
+                    assert_int_equal(y[((f * 2 + e) * 3 + c) * 2 + a],
+                                     x[((a * 3 + c) * 2 + e) * 2 + f]);
     kh_free(&h);
 }
 
@@ -111,7 +114,8 @@ static void errors(void **state) {
     KH_EXPECT_FAIL(&h, &nml_kernel_transpose, &p, NML_E_FORMAT,
                    "perm is not a permutation of 0..1 (entry 0 is -1)");
     kh_inputs(&h, 2, ti, t3);
-    KH_EXPECT_FAIL(&h, &nml_kernel_transpose, &p, NML_E_SHAPE, "perm has 3 entries, input has rank 2");
+    KH_EXPECT_FAIL(&h, &nml_kernel_transpose, &p, NML_E_SHAPE,
+                   "perm has 3 entries, input has rank 2");
     kh_inputs(&h, 2, ti, tf);
     KH_EXPECT_FAIL(&h, &nml_kernel_transpose, &p, NML_E_UNSUPPORTED,
                    "perm has type float32, expected int32 or int64");

@@ -22,7 +22,9 @@ typedef struct concat_data {
     concat_input in[NML_MAX_OP_INPUTS];
 } concat_data;
 
-static int is_q(int t) { return t == NML_INT8 || t == NML_UINT8 || t == NML_INT16; }
+static int is_q(int t) {
+    return t == NML_INT8 || t == NML_UINT8 || t == NML_INT16;
+}
 
 static nml_status check_input(nml_ctx *ctx, const nml_node *node, concat_data *d, uint32_t i,
                               const nml_tensor *t, const nml_tensor *out) {
@@ -78,19 +80,21 @@ static nml_status concat_prepare(nml_ctx *ctx, nml_node *node, const nml_op_para
     }
     if (sum != out->dims[d->axis])
         return nml_kernel_fail(ctx, node, NML_E_SHAPE,
-                               "inputs add up to %lld along axis %d, output has %d",
-                               (long long)sum, (int)d->axis, (int)out->dims[d->axis]);
+                               "inputs add up to %lld along axis %d, output has %d", (long long)sum,
+                               (int)d->axis, (int)out->dims[d->axis]);
     d->outer = d->inner = 1;
-    for (int k = 0; k < d->axis; k++) d->outer *= (uint32_t)out->dims[k];
-    for (int k = d->axis + 1; k < out->rank; k++) d->inner *= (uint32_t)out->dims[k];
+    for (int k = 0; k < d->axis; k++)
+        d->outer *= (uint32_t)out->dims[k];
+    for (int k = d->axis + 1; k < out->rank; k++)
+        d->inner *= (uint32_t)out->dims[k];
     return NML_OK;
 }
 
 static void requant_chunk(const concat_data *d, const concat_input *ci, int type, const void *src,
                           uint32_t src_i, void *dst, uint32_t dst_i, uint32_t n) {
     for (uint32_t k = 0; k < n; k++) {
-        int32_t v = nml_mul_by_qm(nml_load_int(src, type, src_i + k) - ci->in_zp, ci->mult,
-                                  ci->shift);
+        int32_t v =
+            nml_mul_by_qm(nml_load_int(src, type, src_i + k) - ci->in_zp, ci->mult, ci->shift);
         nml_store_int(dst, type, dst_i + k, nml_clamp_i32(v + d->out_zp, d->lo, d->hi));
     }
 }
@@ -108,8 +112,8 @@ static nml_status concat_eval(nml_ctx *ctx, nml_node *node) {
             if (ci->requant) {
                 requant_chunk(d, ci, out->type, t->data, b * n, dst, o, n);
             } else {
-                memcpy(dst + (size_t)o * d->esize, (const uint8_t *)t->data + (size_t)b * n * d->esize,
-                       (size_t)n * d->esize);
+                memcpy(dst + (size_t)o * d->esize,
+                       (const uint8_t *)t->data + (size_t)b * n * d->esize, (size_t)n * d->esize);
             }
             o += n;
         }
@@ -117,5 +121,5 @@ static nml_status concat_eval(nml_ctx *ctx, nml_node *node) {
     return NML_OK;
 }
 
-const nml_kernel nml_kernel_concatenation = {NML_OP_CONCATENATION, "CONCATENATION",
-                                             concat_prepare, concat_eval};
+const nml_kernel nml_kernel_concatenation = {NML_OP_CONCATENATION, "CONCATENATION", concat_prepare,
+                                             concat_eval};

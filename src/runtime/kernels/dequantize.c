@@ -61,7 +61,8 @@ static nml_status dequantize_eval(nml_ctx *ctx, nml_node *node) {
     float *y = out->data;
     if (in->type == NML_FLOAT16) {
         const uint16_t *x = in->data;
-        for (uint32_t i = 0; i < n; i++) y[i] = half_to_float(x[i]);
+        for (uint32_t i = 0; i < n; i++)
+            y[i] = half_to_float(x[i]);
         return NML_OK;
     }
     const dequantize_data *d = node->data;

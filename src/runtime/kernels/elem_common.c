@@ -22,8 +22,10 @@ int32_t nml_round_f64(double x) {
     if (x <= -2147483648.5) return INT32_MIN;
     int64_t t = (int64_t)x;
     double frac = x - (double)t;
-    if (frac >= 0.5) t++;
-    else if (frac <= -0.5) t--;
+    if (frac >= 0.5)
+        t++;
+    else if (frac <= -0.5)
+        t--;
     return (int32_t)t;
 }
 
@@ -39,15 +41,23 @@ int32_t nml_floor_f32(float x) {
 
 void nml_int_range(int type, int32_t *lo, int32_t *hi) {
     switch (type) {
-    case NML_INT8: *lo = INT8_MIN, *hi = INT8_MAX; break;
-    case NML_UINT8: *lo = 0, *hi = UINT8_MAX; break;
-    case NML_INT16: *lo = INT16_MIN, *hi = INT16_MAX; break;
-    default: *lo = INT32_MIN, *hi = INT32_MAX; break;
+    case NML_INT8:
+        *lo = INT8_MIN, *hi = INT8_MAX;
+        break;
+    case NML_UINT8:
+        *lo = 0, *hi = UINT8_MAX;
+        break;
+    case NML_INT16:
+        *lo = INT16_MIN, *hi = INT16_MAX;
+        break;
+    default:
+        *lo = INT32_MIN, *hi = INT32_MAX;
+        break;
     }
 }
 
-nml_status nml_elem_size(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
-                         const char *what, size_t *size) {
+nml_status nml_elem_size(nml_ctx *ctx, const nml_node *node, const nml_tensor *t, const char *what,
+                         size_t *size) {
     *size = t->type == NML_STRING ? 0 : nml_dtype_size(t->type);
     if (*size == 0)
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED, "%s has unsupported type %s", what,
@@ -106,10 +116,18 @@ void nml_quantize_multiplier_signed(double m, int32_t *significand, int *exponen
 nml_status nml_act_range_float(nml_ctx *ctx, const nml_node *node, int activation, float *lo,
                                float *hi) {
     switch (activation) {
-    case NML_ACT_NONE: *lo = -FLT_MAX, *hi = FLT_MAX; return NML_OK;
-    case NML_ACT_RELU: *lo = 0.0f, *hi = FLT_MAX; return NML_OK;
-    case NML_ACT_RELU_N1_TO_1: *lo = -1.0f, *hi = 1.0f; return NML_OK;
-    case NML_ACT_RELU6: *lo = 0.0f, *hi = 6.0f; return NML_OK;
+    case NML_ACT_NONE:
+        *lo = -FLT_MAX, *hi = FLT_MAX;
+        return NML_OK;
+    case NML_ACT_RELU:
+        *lo = 0.0f, *hi = FLT_MAX;
+        return NML_OK;
+    case NML_ACT_RELU_N1_TO_1:
+        *lo = -1.0f, *hi = 1.0f;
+        return NML_OK;
+    case NML_ACT_RELU6:
+        *lo = 0.0f, *hi = 6.0f;
+        return NML_OK;
     default:
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED, "fused activation %d is not supported",
                                activation);
@@ -119,10 +137,18 @@ nml_status nml_act_range_float(nml_ctx *ctx, const nml_node *node, int activatio
 nml_status nml_act_range_int32(nml_ctx *ctx, const nml_node *node, int activation, int32_t *lo,
                                int32_t *hi) {
     switch (activation) {
-    case NML_ACT_NONE: *lo = INT32_MIN, *hi = INT32_MAX; return NML_OK;
-    case NML_ACT_RELU: *lo = 0, *hi = INT32_MAX; return NML_OK;
-    case NML_ACT_RELU_N1_TO_1: *lo = -1, *hi = 1; return NML_OK;
-    case NML_ACT_RELU6: *lo = 0, *hi = 6; return NML_OK;
+    case NML_ACT_NONE:
+        *lo = INT32_MIN, *hi = INT32_MAX;
+        return NML_OK;
+    case NML_ACT_RELU:
+        *lo = 0, *hi = INT32_MAX;
+        return NML_OK;
+    case NML_ACT_RELU_N1_TO_1:
+        *lo = -1, *hi = 1;
+        return NML_OK;
+    case NML_ACT_RELU6:
+        *lo = 0, *hi = 6;
+        return NML_OK;
     default:
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED, "fused activation %d is not supported",
                                activation);
@@ -148,7 +174,8 @@ nml_status nml_act_range_quant(nml_ctx *ctx, const nml_node *node, int activatio
     *lo = qmin;
     *hi = qmax;
     switch (activation) {
-    case NML_ACT_NONE: return NML_OK;
+    case NML_ACT_NONE:
+        return NML_OK;
     case NML_ACT_RELU:
     case NML_ACT_RELU6:
         NML_TRY(quantize_act_bound(ctx, node, out, 0.0f, &q));
@@ -172,13 +199,13 @@ nml_status nml_act_range_quant(nml_ctx *ctx, const nml_node *node, int activatio
 
 /* ---- constant tensors ---- */
 
-nml_status nml_const_data(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
-                          const char *what, const void **data) {
+nml_status nml_const_data(nml_ctx *ctx, const nml_node *node, const nml_tensor *t, const char *what,
+                          const void **data) {
     if (!t) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "%s is missing", what);
     if (t->alloc != NML_ALLOC_CONST || !t->data)
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
-                               "%s must be a constant tensor (computed %s is not supported)",
-                               what, what);
+                               "%s must be a constant tensor (computed %s is not supported)", what,
+                               what);
     int ok;
     size_t need = nml_dtype_bytes_for(t->type, nml_tensor_count(t), &ok);
     if (!ok || t->bytes < need)
@@ -193,8 +220,9 @@ nml_status nml_read_const_ints(nml_ctx *ctx, const nml_node *node, const nml_ten
     const void *data;
     NML_TRY(nml_const_data(ctx, node, t, what, &data));
     if (t->type != NML_INT32 && t->type != NML_INT64)
-        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED, "%s has type %s, expected int32 or int64",
-                               what, nml_dtype_name(t->type));
+        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
+                               "%s has type %s, expected int32 or int64", what,
+                               nml_dtype_name(t->type));
     uint32_t count = nml_tensor_count(t);
     if (count > max)
         return nml_kernel_fail(ctx, node, NML_E_LIMIT, "%s has %u values, at most %u supported",
@@ -229,7 +257,8 @@ size_t nml_shape_str(char *buf, size_t cap, const int32_t *dims, int rank) {
 nml_status nml_check_shape(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
                            const char *what, const int32_t *dims, int rank) {
     int same = t->rank == rank;
-    for (int i = 0; same && i < rank; i++) same = t->dims[i] == dims[i];
+    for (int i = 0; same && i < rank; i++)
+        same = t->dims[i] == dims[i];
     if (same) return NML_OK;
     char have[80], want[80];
     nml_shape_str(have, sizeof have, t->dims, t->rank);
@@ -266,16 +295,20 @@ static void copy_row(uint8_t *dst, const uint8_t *src, size_t esize, uint32_t n,
     ptrdiff_t step = (ptrdiff_t)stride * (ptrdiff_t)esize;
     switch (esize) {
     case 1:
-        for (uint32_t k = 0; k < n; k++, src += step) dst[k] = *src;
+        for (uint32_t k = 0; k < n; k++, src += step)
+            dst[k] = *src;
         break;
     case 2:
-        for (uint32_t k = 0; k < n; k++, src += step) memcpy(dst + 2u * k, src, 2);
+        for (uint32_t k = 0; k < n; k++, src += step)
+            memcpy(dst + 2u * k, src, 2);
         break;
     case 4:
-        for (uint32_t k = 0; k < n; k++, src += step) memcpy(dst + 4u * k, src, 4);
+        for (uint32_t k = 0; k < n; k++, src += step)
+            memcpy(dst + 4u * k, src, 4);
         break;
     default:
-        for (uint32_t k = 0; k < n; k++, src += step) memcpy(dst + esize * k, src, esize);
+        for (uint32_t k = 0; k < n; k++, src += step)
+            memcpy(dst + esize * k, src, esize);
         break;
     }
 }
@@ -325,9 +358,10 @@ nml_status nml_bcast_prepare(nml_ctx *ctx, const nml_node *node, const nml_tenso
             char sa[80], sb[80];
             nml_shape_str(sa, sizeof sa, a->dims, a->rank);
             nml_shape_str(sb, sizeof sb, b->dims, b->rank);
-            return nml_kernel_fail(ctx, node, NML_E_SHAPE,
-                                   "input shapes %s and %s do not broadcast (dimension %d: %d vs %d)",
-                                   sa, sb, i, (int)da[i], (int)db[i]);
+            return nml_kernel_fail(
+                ctx, node, NML_E_SHAPE,
+                "input shapes %s and %s do not broadcast (dimension %d: %d vs %d)", sa, sb, i,
+                (int)da[i], (int)db[i]);
         }
         dims[i] = da[i] == 1 ? db[i] : da[i];
     }

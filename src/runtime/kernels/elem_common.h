@@ -24,26 +24,38 @@ int32_t nml_floor_f32(float x);
 void nml_int_range(int type, int32_t *lo, int32_t *hi);
 /* Bytes per element for the data-movement kernels; 0 (with a message) for types they cannot
  * move (string, int4, unknown). */
-nml_status nml_elem_size(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
-                         const char *what, size_t *size);
+nml_status nml_elem_size(nml_ctx *ctx, const nml_node *node, const nml_tensor *t, const char *what,
+                         size_t *size);
 
 /* Reads element i of an int8, uint8, int16 or int32 buffer as int32. */
 static inline int32_t nml_load_int(const void *p, int type, uint32_t i) {
     switch (type) {
-    case NML_INT8: return ((const int8_t *)p)[i];
-    case NML_UINT8: return ((const uint8_t *)p)[i];
-    case NML_INT16: return ((const int16_t *)p)[i];
-    default: return ((const int32_t *)p)[i];
+    case NML_INT8:
+        return ((const int8_t *)p)[i];
+    case NML_UINT8:
+        return ((const uint8_t *)p)[i];
+    case NML_INT16:
+        return ((const int16_t *)p)[i];
+    default:
+        return ((const int32_t *)p)[i];
     }
 }
 
 /* Writes v (already in range) to element i of an int8, uint8, int16 or int32 buffer. */
 static inline void nml_store_int(void *p, int type, uint32_t i, int32_t v) {
     switch (type) {
-    case NML_INT8: ((int8_t *)p)[i] = (int8_t)v; break;
-    case NML_UINT8: ((uint8_t *)p)[i] = (uint8_t)v; break;
-    case NML_INT16: ((int16_t *)p)[i] = (int16_t)v; break;
-    default: ((int32_t *)p)[i] = v; break;
+    case NML_INT8:
+        ((int8_t *)p)[i] = (int8_t)v;
+        break;
+    case NML_UINT8:
+        ((uint8_t *)p)[i] = (uint8_t)v;
+        break;
+    case NML_INT16:
+        ((int16_t *)p)[i] = (int16_t)v;
+        break;
+    default:
+        ((int32_t *)p)[i] = v;
+        break;
     }
 }
 
@@ -79,8 +91,8 @@ static inline float nml_clamp_f32(float x, float lo, float hi) {
 
 /* Data of a constant tensor after checking it is constant, present and large enough for its
  * shape; `what` names it in messages ("axis", "paddings", ...). */
-nml_status nml_const_data(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
-                          const char *what, const void **data);
+nml_status nml_const_data(nml_ctx *ctx, const nml_node *node, const nml_tensor *t, const char *what,
+                          const void **data);
 /* Reads a constant int32 or int64 tensor (any rank) into dst[0..*n); more than `max` elements
  * or an int64 value outside int32 is an error. */
 nml_status nml_read_const_ints(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
@@ -108,10 +120,10 @@ void nml_copy_strided(void *dst, const void *src, size_t esize, int rank, const 
 /* ---- broadcasting (TFLite/numpy rules, rank <= 6) ---- */
 
 typedef struct nml_bcast {
-    int32_t rank;                 /* after dropping size-1 dims and merging; >= 1 */
+    int32_t rank; /* after dropping size-1 dims and merging; >= 1 */
     int32_t dims[NML_MAX_RANK];
     int32_t stride_a[NML_MAX_RANK], stride_b[NML_MAX_RANK]; /* in elements, 0 = broadcast */
-    uint32_t count;               /* output elements */
+    uint32_t count;                                         /* output elements */
 } nml_bcast;
 
 /* Checks that inputs a and b broadcast together and that the output has exactly the
@@ -130,7 +142,7 @@ void nml_bcast_run(const nml_bcast *bc, nml_bcast_row row, void *user);
 typedef struct nml_addsub_q {
     int32_t in1_offset, in2_offset, out_offset; /* -zp1, -zp2, +zp_out */
     int32_t in1_mult, in2_mult, out_mult;
-    int in1_shift, in2_shift, out_shift;        /* <= 0 */
+    int in1_shift, in2_shift, out_shift; /* <= 0 */
     int left_shift;
     int32_t act_min, act_max;
 } nml_addsub_q;

@@ -23,7 +23,8 @@ static nml_status expand_dims_prepare(nml_ctx *ctx, nml_node *node, const nml_op
     int32_t axis;
     NML_TRY(nml_resolve_axis(ctx, node, v[0], in->rank + 1, &axis));
     int32_t dims[NML_MAX_RANK];
-    for (int i = 0, k = 0; i <= in->rank; i++) dims[i] = i == axis ? 1 : in->dims[k++];
+    for (int i = 0, k = 0; i <= in->rank; i++)
+        dims[i] = i == axis ? 1 : in->dims[k++];
     return nml_check_shape(ctx, node, out, "output", dims, in->rank + 1);
 }
 

@@ -70,8 +70,10 @@ static nml_status gather_prepare(nml_ctx *ctx, nml_node *node, const nml_op_para
                                    (int)in->dims[i], (int)idx->dims[i]);
         d->batch *= (uint32_t)in->dims[i];
     }
-    for (int i = 0; i < axis; i++) dims[rank++] = in->dims[i];
-    for (int i = bd; i < axis; i++) d->outer *= (uint32_t)in->dims[i];
+    for (int i = 0; i < axis; i++)
+        dims[rank++] = in->dims[i];
+    for (int i = bd; i < axis; i++)
+        d->outer *= (uint32_t)in->dims[i];
     for (int i = bd; i < idx->rank; i++) {
         dims[rank++] = idx->dims[i];
         d->coords *= (uint32_t)idx->dims[i];

@@ -100,7 +100,7 @@ static nml_status hswish_eval(nml_ctx *ctx, nml_node *node) {
         float *y = out->data;
         for (uint32_t i = 0; i < n; i++) {
             float t = x[i] + 3.0f;
-            float relu6 = 0.0f < t ? t : 0.0f; /* std::max(0, t) */
+            float relu6 = 0.0f < t ? t : 0.0f;   /* std::max(0, t) */
             relu6 = relu6 < 6.0f ? relu6 : 6.0f; /* std::min(6, relu6) */
             y[i] = x[i] * relu6 / 6.0f;
         }
@@ -109,7 +109,8 @@ static nml_status hswish_eval(nml_ctx *ctx, nml_node *node) {
     const hswish_data *d = node->data;
     const int8_t *x = in->data;
     int8_t *y = out->data;
-    for (uint32_t i = 0; i < n; i++) y[i] = hswish_q(d, x[i]);
+    for (uint32_t i = 0; i < n; i++)
+        y[i] = hswish_q(d, x[i]);
     return NML_OK;
 }
 

@@ -47,7 +47,8 @@ static nml_status leaky_eval(nml_ctx *ctx, nml_node *node) {
     if (in->type == NML_FLOAT32) {
         const float *x = in->data;
         float *y = out->data;
-        for (uint32_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : x[i] * d->alpha;
+        for (uint32_t i = 0; i < n; i++)
+            y[i] = x[i] > 0.0f ? x[i] : x[i] * d->alpha;
         return NML_OK;
     }
     const int8_t *x = in->data;

@@ -22,9 +22,11 @@ typedef struct minmax_run {
         const T *a = (const T *)r->a + ia, *b = (const T *)r->b + ib;                              \
         T *o = (T *)r->out + io;                                                                   \
         if (r->is_max)                                                                             \
-            for (uint32_t k = 0; k < n; k++, a += sa, b += sb) o[k] = *a > *b ? *a : *b;           \
+            for (uint32_t k = 0; k < n; k++, a += sa, b += sb)                                     \
+                o[k] = *a > *b ? *a : *b;                                                          \
         else                                                                                       \
-            for (uint32_t k = 0; k < n; k++, a += sa, b += sb) o[k] = *a < *b ? *a : *b;           \
+            for (uint32_t k = 0; k < n; k++, a += sa, b += sb)                                     \
+                o[k] = *a < *b ? *a : *b;                                                          \
     }
 
 MINMAX_ROW(row_f32, float)
@@ -41,8 +43,13 @@ static nml_status minmax_prepare(nml_ctx *ctx, nml_node *node, const nml_op_para
     nml_tensor *out = nml_node_output(ctx, node, 0);
     if (!a || !b) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "an input is missing");
     switch (out->type) {
-    case NML_FLOAT32: case NML_INT8: case NML_UINT8: case NML_INT16: case NML_INT32:
-    case NML_INT64: break;
+    case NML_FLOAT32:
+    case NML_INT8:
+    case NML_UINT8:
+    case NML_INT16:
+    case NML_INT32:
+    case NML_INT64:
+        break;
     default:
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED, "output type %s is not supported",
                                nml_dtype_name(out->type));
@@ -62,12 +69,24 @@ static nml_status minmax_eval(nml_ctx *ctx, nml_node *node) {
                     nml_node_input(ctx, node, 1)->data, out->data};
     nml_bcast_row row;
     switch (out->type) {
-    case NML_FLOAT32: row = row_f32; break;
-    case NML_INT8: row = row_i8; break;
-    case NML_UINT8: row = row_u8; break;
-    case NML_INT16: row = row_i16; break;
-    case NML_INT32: row = row_i32; break;
-    default: row = row_i64; break;
+    case NML_FLOAT32:
+        row = row_f32;
+        break;
+    case NML_INT8:
+        row = row_i8;
+        break;
+    case NML_UINT8:
+        row = row_u8;
+        break;
+    case NML_INT16:
+        row = row_i16;
+        break;
+    case NML_INT32:
+        row = row_i32;
+        break;
+    default:
+        row = row_i64;
+        break;
     }
     nml_bcast_run(&d->bc, row, &r);
     return NML_OK;

@@ -84,7 +84,8 @@ static int32_t mean_int(const mean_data *d, const void *data, int type, int32_t 
         acc = acc > 0 ? (acc + n / 2) / n : (acc - n / 2) / n;
         return nml_clamp_i32(acc + d->out_zp, d->lo, d->hi);
     }
-    case MEAN_SAME: return sum / n;
+    case MEAN_SAME:
+        return sum / n;
     default: {
         int32_t shifted = (int32_t)((uint32_t)sum - (uint32_t)d->in_zp * (uint32_t)n);
         int32_t v = nml_mul_by_qm(shifted, d->mult, d->shift) + d->out_zp;

@@ -81,12 +81,18 @@ static nml_status mul_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params 
 }
 
 static nml_status mul_eval(nml_ctx *ctx, nml_node *node) {
-    mul_run r = {node->data, nml_node_input(ctx, node, 0)->data,
-                 nml_node_input(ctx, node, 1)->data, nml_node_output(ctx, node, 0)->data};
+    mul_run r = {node->data, nml_node_input(ctx, node, 0)->data, nml_node_input(ctx, node, 1)->data,
+                 nml_node_output(ctx, node, 0)->data};
     switch (nml_node_output(ctx, node, 0)->type) {
-    case NML_FLOAT32: nml_bcast_run(&r.d->bc, row_f32, &r); break;
-    case NML_INT32: nml_bcast_run(&r.d->bc, row_i32, &r); break;
-    default: nml_bcast_run(&r.d->bc, row_i8, &r); break;
+    case NML_FLOAT32:
+        nml_bcast_run(&r.d->bc, row_f32, &r);
+        break;
+    case NML_INT32:
+        nml_bcast_run(&r.d->bc, row_i32, &r);
+        break;
+    default:
+        nml_bcast_run(&r.d->bc, row_i8, &r);
+        break;
     }
     return NML_OK;
 }

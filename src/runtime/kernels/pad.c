@@ -17,8 +17,8 @@ static nml_status pad_value_check(nml_ctx *ctx, const nml_node *node, const nml_
                                   const nml_tensor *out) {
     if (v->type != out->type)
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
-                               "constant_values has type %s, expected %s",
-                               nml_dtype_name(v->type), nml_dtype_name(out->type));
+                               "constant_values has type %s, expected %s", nml_dtype_name(v->type),
+                               nml_dtype_name(out->type));
     if (nml_tensor_count(v) != 1)
         return nml_kernel_fail(ctx, node, NML_E_SHAPE,
                                "constant_values has %u elements, expected 1",
@@ -79,14 +79,16 @@ static void copy_rows(const pad_data *d, const nml_tensor *in, const nml_tensor 
     }
     int64_t ostride[NML_MAX_RANK];
     ostride[rank - 1] = 1;
-    for (int i = rank - 2; i >= 0; i--) ostride[i] = ostride[i + 1] * out->dims[i + 1];
+    for (int i = rank - 2; i >= 0; i--)
+        ostride[i] = ostride[i + 1] * out->dims[i + 1];
     for (int i = 0; i < rank; i++)
         if (in->dims[i] == 0) return;
     int32_t idx[NML_MAX_RANK] = {0};
     size_t row = (size_t)in->dims[rank - 1] * d->esize;
     for (;;) {
         int64_t o = 0;
-        for (int i = 0; i < rank; i++) o += (int64_t)(idx[i] + d->before[i]) * ostride[i];
+        for (int i = 0; i < rank; i++)
+            o += (int64_t)(idx[i] + d->before[i]) * ostride[i];
         memcpy(dst + (size_t)o * d->esize, src, row);
         src += row;
         int k = rank - 2;
@@ -108,7 +110,8 @@ static nml_status pad_eval(nml_ctx *ctx, nml_node *node) {
     if (d->esize == 1) {
         memset(dst, v[0], n);
     } else {
-        for (uint32_t i = 0; i < n; i++) memcpy(dst + (size_t)i * d->esize, v, d->esize);
+        for (uint32_t i = 0; i < n; i++)
+            memcpy(dst + (size_t)i * d->esize, v, d->esize);
     }
     copy_rows(d, in, out);
     return NML_OK;

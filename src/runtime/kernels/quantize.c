@@ -12,7 +12,9 @@ typedef struct quantize_data {
     int32_t lo, hi;
 } quantize_data;
 
-static int is_q_type(int t) { return t == NML_INT8 || t == NML_UINT8 || t == NML_INT16; }
+static int is_q_type(int t) {
+    return t == NML_INT8 || t == NML_UINT8 || t == NML_INT16;
+}
 
 static nml_status quantize_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     (void)p;
@@ -50,12 +52,14 @@ static nml_status quantize_eval(nml_ctx *ctx, nml_node *node) {
         const float *x = in->data;
         for (uint32_t i = 0; i < n; i++) {
             int64_t v = (int64_t)nml_round_f64((double)x[i] / d->scale) + d->out_zp;
-            nml_store_int(out->data, out->type, i, v < d->lo ? d->lo : (v > d->hi ? d->hi : (int32_t)v));
+            nml_store_int(out->data, out->type, i,
+                          v < d->lo ? d->lo : (v > d->hi ? d->hi : (int32_t)v));
         }
         return NML_OK;
     }
     for (uint32_t i = 0; i < n; i++) {
-        int32_t v = nml_mul_by_qm(nml_load_int(in->data, in->type, i) - d->in_zp, d->mult, d->shift);
+        int32_t v =
+            nml_mul_by_qm(nml_load_int(in->data, in->type, i) - d->in_zp, d->mult, d->shift);
         nml_store_int(out->data, out->type, i, nml_clamp_i32(v + d->out_zp, d->lo, d->hi));
     }
     return NML_OK;

@@ -7,12 +7,12 @@
 #include "elem_common.h"
 
 typedef struct nml_reduce_plan {
-    int32_t n_raw;                    /* axis values as given (before resolving) */
+    int32_t n_raw; /* axis values as given (before resolving) */
     int32_t raw[NML_MAX_RANK];
     int32_t kept_rank, red_rank;
     int32_t kept_dims[NML_MAX_RANK], kept_strides[NML_MAX_RANK];
     int32_t red_dims[NML_MAX_RANK], red_strides[NML_MAX_RANK];
-    uint32_t n_out, n_red;            /* outputs; input elements per output */
+    uint32_t n_out, n_red; /* outputs; input elements per output */
 } nml_reduce_plan;
 
 /* Reads the constant axis input (int32 or int64; duplicates allowed, negative from the end),
@@ -35,7 +35,8 @@ static inline void nml_walk_start(nml_walk *w, int32_t rank, const int32_t *dims
     w->dims = dims;
     w->strides = strides;
     w->off = 0;
-    for (int32_t i = 0; i < rank; i++) w->idx[i] = 0;
+    for (int32_t i = 0; i < rank; i++)
+        w->idx[i] = 0;
 }
 
 /* Advances to the next index; returns 0 after the last one. */

@@ -16,8 +16,7 @@ static nml_status reduce_max_prepare(nml_ctx *ctx, nml_node *node, const nml_op_
     NML_TRY(nml_check_same_quant(ctx, node, in, out, "input", "output"));
     nml_reduce_plan *plan;
     NML_TRY(nml_alloc_node_data(ctx, node, sizeof *plan, (void **)&plan));
-    return nml_reduce_prepare(ctx, node, in, nml_node_input(ctx, node, 1), out, p->keep_dims,
-                              plan);
+    return nml_reduce_prepare(ctx, node, in, nml_node_input(ctx, node, 1), out, p->keep_dims, plan);
 }
 
 static nml_status reduce_max_eval(nml_ctx *ctx, nml_node *node) {

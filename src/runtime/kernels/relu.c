@@ -27,13 +27,15 @@ static nml_status relu_eval(nml_ctx *ctx, nml_node *node) {
     if (in->type == NML_FLOAT32) {
         const float *x = in->data;
         float *y = out->data;
-        for (uint32_t i = 0; i < n; i++) y[i] = x[i] < 0.0f ? 0.0f : x[i];
+        for (uint32_t i = 0; i < n; i++)
+            y[i] = x[i] < 0.0f ? 0.0f : x[i];
         return NML_OK;
     }
     const nml_relu_q *q = node->data;
     const int8_t *x = in->data;
     int8_t *y = out->data;
-    for (uint32_t i = 0; i < n; i++) y[i] = (int8_t)nml_relu_q_elem(q, x[i]);
+    for (uint32_t i = 0; i < n; i++)
+        y[i] = (int8_t)nml_relu_q_elem(q, x[i]);
     return NML_OK;
 }
 

@@ -40,7 +40,8 @@ static nml_status relu6_eval(nml_ctx *ctx, nml_node *node) {
     if (in->type == NML_FLOAT32) {
         const float *x = in->data;
         float *y = out->data;
-        for (uint32_t i = 0; i < n; i++) y[i] = x[i] > 6.0f ? 6.0f : (x[i] < 0.0f ? 0.0f : x[i]);
+        for (uint32_t i = 0; i < n; i++)
+            y[i] = x[i] > 6.0f ? 6.0f : (x[i] < 0.0f ? 0.0f : x[i]);
         return NML_OK;
     }
     const relu6_data *d = node->data;
@@ -50,7 +51,8 @@ static nml_status relu6_eval(nml_ctx *ctx, nml_node *node) {
         for (uint32_t i = 0; i < n; i++)
             y[i] = (int8_t)(x[i] > d->hi ? d->hi : (x[i] < d->lo ? d->lo : x[i]));
     } else {
-        for (uint32_t i = 0; i < n; i++) y[i] = (int8_t)nml_relu_q_elem(&d->q, x[i]);
+        for (uint32_t i = 0; i < n; i++)
+            y[i] = (int8_t)nml_relu_q_elem(&d->q, x[i]);
     }
     return NML_OK;
 }

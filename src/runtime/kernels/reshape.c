@@ -19,8 +19,8 @@ static nml_status resolve_shape(nml_ctx *ctx, const nml_node *node, int32_t *sha
                                        (unsigned)i);
             wild = (int)i;
         } else if (shape[i] < 0) {
-            return nml_kernel_fail(ctx, node, NML_E_FORMAT, "new shape entry %u is %d",
-                                   (unsigned)i, (int)shape[i]);
+            return nml_kernel_fail(ctx, node, NML_E_FORMAT, "new shape entry %u is %d", (unsigned)i,
+                                   (int)shape[i]);
         } else {
             known *= (uint64_t)shape[i];
             if (known > UINT32_MAX) known = (uint64_t)UINT32_MAX + 1; /* cannot match count */
@@ -28,9 +28,10 @@ static nml_status resolve_shape(nml_ctx *ctx, const nml_node *node, int32_t *sha
     }
     if (wild >= 0) {
         if (known == 0 || count % known != 0)
-            return nml_kernel_fail(ctx, node, NML_E_SHAPE,
-                                   "cannot infer the -1 entry: %u elements are not a multiple of %llu",
-                                   (unsigned)count, (unsigned long long)known);
+            return nml_kernel_fail(
+                ctx, node, NML_E_SHAPE,
+                "cannot infer the -1 entry: %u elements are not a multiple of %llu",
+                (unsigned)count, (unsigned long long)known);
         shape[wild] = (int32_t)(count / known);
         known *= (uint64_t)shape[wild];
     }
@@ -53,9 +54,8 @@ static nml_status reshape_prepare(nml_ctx *ctx, nml_node *node, const nml_op_par
         char si[80], so[80];
         nml_shape_str(si, sizeof si, in->dims, in->rank);
         nml_shape_str(so, sizeof so, out->dims, out->rank);
-        return nml_kernel_fail(ctx, node, NML_E_SHAPE,
-                               "input %s has %u elements, output %s has %u", si, (unsigned)count,
-                               so, (unsigned)nml_tensor_count(out));
+        return nml_kernel_fail(ctx, node, NML_E_SHAPE, "input %s has %u elements, output %s has %u",
+                               si, (unsigned)count, so, (unsigned)nml_tensor_count(out));
     }
     int32_t shape[NML_MAX_RANK];
     uint32_t n;

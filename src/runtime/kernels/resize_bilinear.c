@@ -58,10 +58,11 @@ static nml_status bilinear_prepare(nml_ctx *ctx, nml_node *node, const nml_op_pa
     uint32_t n;
     NML_TRY(nml_read_const_ints(ctx, node, size_t_, "size", size, 2, &n));
     if (n != 2)
-        return nml_kernel_fail(ctx, node, NML_E_SHAPE, "size has %u values, expected 2", (unsigned)n);
+        return nml_kernel_fail(ctx, node, NML_E_SHAPE, "size has %u values, expected 2",
+                               (unsigned)n);
     if (size[0] <= 0 || size[1] <= 0)
-        return nml_kernel_fail(ctx, node, NML_E_FORMAT, "size %dx%d is not positive",
-                               (int)size[0], (int)size[1]);
+        return nml_kernel_fail(ctx, node, NML_E_FORMAT, "size %dx%d is not positive", (int)size[0],
+                               (int)size[1]);
     if (p->align_corners && p->half_pixel_centers)
         return nml_kernel_fail(ctx, node, NML_E_FORMAT,
                                "align_corners and half_pixel_centers cannot both be set");
@@ -76,17 +77,24 @@ static nml_status bilinear_prepare(nml_ctx *ctx, nml_node *node, const nml_op_pa
     NML_TRY(nml_alloc_node_data(ctx, node, sizeof *d, (void **)&d));
     d->rows = nml_ctx_alloc_persistent(ctx, (size_t)(size[0] + size[1]) * sizeof(axis_pos));
     if (!d->rows)
-        return nml_kernel_fail(ctx, node, NML_E_ARENA, "no room for the position tables in the arena");
+        return nml_kernel_fail(ctx, node, NML_E_ARENA,
+                               "no room for the position tables in the arena");
     d->cols = d->rows + size[0];
     int half = p->half_pixel_centers, align = p->align_corners;
     if (in->type == NML_FLOAT32) {
-        float sy = float_scale(in->dims[1], size[0], align), sx = float_scale(in->dims[2], size[1], align);
-        for (int32_t y = 0; y < size[0]; y++) position_float(&d->rows[y], y, sy, half, in->dims[1]);
-        for (int32_t x = 0; x < size[1]; x++) position_float(&d->cols[x], x, sx, half, in->dims[2]);
+        float sy = float_scale(in->dims[1], size[0], align),
+              sx = float_scale(in->dims[2], size[1], align);
+        for (int32_t y = 0; y < size[0]; y++)
+            position_float(&d->rows[y], y, sy, half, in->dims[1]);
+        for (int32_t x = 0; x < size[1]; x++)
+            position_float(&d->cols[x], x, sx, half, in->dims[2]);
     } else {
-        int32_t sy = int_scale(in->dims[1], size[0], align), sx = int_scale(in->dims[2], size[1], align);
-        for (int32_t y = 0; y < size[0]; y++) position_int(&d->rows[y], y, sy, half, in->dims[1]);
-        for (int32_t x = 0; x < size[1]; x++) position_int(&d->cols[x], x, sx, half, in->dims[2]);
+        int32_t sy = int_scale(in->dims[1], size[0], align),
+                sx = int_scale(in->dims[2], size[1], align);
+        for (int32_t y = 0; y < size[0]; y++)
+            position_int(&d->rows[y], y, sy, half, in->dims[1]);
+        for (int32_t x = 0; x < size[1]; x++)
+            position_int(&d->cols[x], x, sx, half, in->dims[2]);
     }
     return NML_OK;
 }
@@ -142,8 +150,10 @@ static nml_status bilinear_eval(nml_ctx *ctx, nml_node *node) {
     const bilinear_data *d = node->data;
     const nml_tensor *in = nml_node_input(ctx, node, 0);
     nml_tensor *out = nml_node_output(ctx, node, 0);
-    if (in->type == NML_FLOAT32) run_float(d, in, out);
-    else run_int8(d, in, out);
+    if (in->type == NML_FLOAT32)
+        run_float(d, in, out);
+    else
+        run_int8(d, in, out);
     return NML_OK;
 }
 

@@ -37,10 +37,12 @@ static nml_status resize_prepare(nml_ctx *ctx, nml_node *node, const nml_op_para
     int32_t size[2];
     uint32_t n;
     NML_TRY(nml_read_const_ints(ctx, node, size_t_, "size", size, 2, &n));
-    if (n != 2) return nml_kernel_fail(ctx, node, NML_E_SHAPE, "size has %u values, expected 2", (unsigned)n);
+    if (n != 2)
+        return nml_kernel_fail(ctx, node, NML_E_SHAPE, "size has %u values, expected 2",
+                               (unsigned)n);
     if (size[0] <= 0 || size[1] <= 0)
-        return nml_kernel_fail(ctx, node, NML_E_FORMAT, "size %dx%d is not positive",
-                               (int)size[0], (int)size[1]);
+        return nml_kernel_fail(ctx, node, NML_E_FORMAT, "size %dx%d is not positive", (int)size[0],
+                               (int)size[1]);
     if (p->align_corners && p->half_pixel_centers)
         return nml_kernel_fail(ctx, node, NML_E_FORMAT,
                                "align_corners and half_pixel_centers cannot both be set");

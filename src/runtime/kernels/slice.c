@@ -23,8 +23,8 @@ static nml_status slice_prepare(nml_ctx *ctx, nml_node *node, const nml_op_param
     uint32_t nb, ns;
     NML_TRY(nml_read_const_ints(ctx, node, nml_node_input(ctx, node, 1), "begin", begin,
                                 NML_MAX_RANK, &nb));
-    NML_TRY(nml_read_const_ints(ctx, node, nml_node_input(ctx, node, 2), "size", size,
-                                NML_MAX_RANK, &ns));
+    NML_TRY(nml_read_const_ints(ctx, node, nml_node_input(ctx, node, 2), "size", size, NML_MAX_RANK,
+                                &ns));
     if (nb != in->rank || ns != in->rank)
         return nml_kernel_fail(ctx, node, NML_E_SHAPE,
                                "begin and size have %u and %u entries, input has rank %u",

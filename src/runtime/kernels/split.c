@@ -6,8 +6,8 @@
 #include "kernels.h"
 
 typedef struct split_data {
-    uint32_t outer;        /* elements before the axis */
-    size_t inner_bytes;    /* bytes of one index along the axis */
+    uint32_t outer;     /* elements before the axis */
+    size_t inner_bytes; /* bytes of one index along the axis */
     int32_t sizes[NML_MAX_OP_OUTPUTS];
 } split_data;
 
@@ -27,15 +27,18 @@ static nml_status plan(nml_ctx *ctx, nml_node *node, const nml_tensor *in, int32
     NML_TRY(nml_elem_size(ctx, node, in, "input", &esize));
     d->outer = 1;
     d->inner_bytes = esize;
-    for (int k = 0; k < axis; k++) d->outer *= (uint32_t)in->dims[k];
-    for (int k = axis + 1; k < in->rank; k++) d->inner_bytes *= (size_t)in->dims[k];
+    for (int k = 0; k < axis; k++)
+        d->outer *= (uint32_t)in->dims[k];
+    for (int k = axis + 1; k < in->rank; k++)
+        d->inner_bytes *= (size_t)in->dims[k];
     for (uint32_t i = 0; i < node->n_outputs; i++) {
         const nml_tensor *out = nml_node_output(ctx, node, i);
         char what[32];
         nml_format(what, sizeof what, "output %u", (unsigned)i);
         NML_TRY(nml_check_same_quant(ctx, node, in, out, "input", what));
         int32_t dims[NML_MAX_RANK];
-        for (int k = 0; k < in->rank; k++) dims[k] = k == axis ? d->sizes[i] : in->dims[k];
+        for (int k = 0; k < in->rank; k++)
+            dims[k] = k == axis ? d->sizes[i] : in->dims[k];
         NML_TRY(nml_check_shape(ctx, node, out, what, dims, in->rank));
     }
     return NML_OK;
@@ -62,7 +65,8 @@ static nml_status split_prepare(nml_ctx *ctx, nml_node *node, const nml_op_param
         return nml_kernel_fail(ctx, node, NML_E_SHAPE,
                                "dimension %d of size %d does not split into %d equal parts",
                                (int)axis, (int)in->dims[axis], (int)p->num_splits);
-    for (int32_t i = 0; i < p->num_splits; i++) d->sizes[i] = in->dims[axis] / p->num_splits;
+    for (int32_t i = 0; i < p->num_splits; i++)
+        d->sizes[i] = in->dims[axis] / p->num_splits;
     return plan(ctx, node, in, axis, d);
 }
 
@@ -94,7 +98,8 @@ static nml_status split_v_prepare(nml_ctx *ctx, nml_node *node, const nml_op_par
             sum += d->sizes[i];
         }
     }
-    if (wild >= 0 && sum <= in->dims[axis]) d->sizes[wild] = (int32_t)(in->dims[axis] - sum);
+    if (wild >= 0 && sum <= in->dims[axis])
+        d->sizes[wild] = (int32_t)(in->dims[axis] - sum);
     else if (sum != in->dims[axis])
         return nml_kernel_fail(ctx, node, NML_E_SHAPE,
                                "size_splits add up to %lld, dimension %d has %d", (long long)sum,

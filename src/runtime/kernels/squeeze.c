@@ -20,9 +20,8 @@ static nml_status squeeze_prepare(nml_ctx *ctx, nml_node *node, const nml_op_par
         int32_t a;
         NML_TRY(nml_resolve_axis(ctx, node, p->squeeze_dims[i], in->rank, &a));
         if (in->dims[a] != 1)
-            return nml_kernel_fail(ctx, node, NML_E_SHAPE,
-                                   "cannot squeeze dimension %d of size %d", (int)a,
-                                   (int)in->dims[a]);
+            return nml_kernel_fail(ctx, node, NML_E_SHAPE, "cannot squeeze dimension %d of size %d",
+                                   (int)a, (int)in->dims[a]);
         drop |= 1u << a;
     }
     int32_t dims[NML_MAX_RANK];

@@ -16,13 +16,15 @@ typedef struct slice_data {
 
 /* One effective axis after mask expansion. */
 typedef struct eff_axis {
-    int32_t size;       /* input size (1 for a new axis) */
-    int32_t in_stride;  /* input element stride (0 for a new axis) */
+    int32_t size;      /* input size (1 for a new axis) */
+    int32_t in_stride; /* input element stride (0 for a new axis) */
     int32_t begin, end, stride;
     int begin_mask, end_mask, shrink;
 } eff_axis;
 
-static int32_t clamp(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
+static int32_t clamp(int32_t v, int32_t lo, int32_t hi) {
+    return v < lo ? lo : (v > hi ? hi : v);
+}
 
 static int32_t start_for_axis(const eff_axis *a) {
     int32_t start = a->begin;
@@ -38,7 +40,8 @@ static int32_t end_for_axis(const eff_axis *a, int32_t start, int offset) {
     if (end < 0) end += a->size;
     if (end > INT32_MAX) end = INT32_MAX;
     if (end < INT32_MIN) end = INT32_MIN;
-    int32_t e = a->stride > 0 ? clamp((int32_t)end, 0, a->size) : clamp((int32_t)end, -1, a->size - 1);
+    int32_t e =
+        a->stride > 0 ? clamp((int32_t)end, 0, a->size) : clamp((int32_t)end, -1, a->size - 1);
     if (a->end_mask) e = a->stride > 0 ? a->size : -1;
     return e;
 }
@@ -70,7 +73,8 @@ static nml_status expand_masks(nml_ctx *ctx, const nml_node *node, const nml_op_
             if (end > eff) end = eff;
             if (end < i + 1) end = i + 1;
             expanded = end - ell_start - 1;
-            for (; i < end; i++) ell_mask |= 1 << i;
+            for (; i < end; i++)
+                ell_mask |= 1 << i;
             continue;
         }
         if (i - expanded < 31 && (p->new_axis_mask & (1 << (i - expanded)))) new_mask |= 1 << i;
@@ -144,8 +148,9 @@ static nml_status slice_prepare(nml_ctx *ctx, nml_node *node, const nml_op_param
     NML_TRY(read_vec(ctx, node, 2, "end", e, &ne));
     NML_TRY(read_vec(ctx, node, 3, "strides", s, &ns));
     if (nb != ne || nb != ns)
-        return nml_kernel_fail(ctx, node, NML_E_SHAPE, "begin, end and strides have %u, %u and %u entries",
-                               (unsigned)nb, (unsigned)ne, (unsigned)ns);
+        return nml_kernel_fail(ctx, node, NML_E_SHAPE,
+                               "begin, end and strides have %u, %u and %u entries", (unsigned)nb,
+                               (unsigned)ne, (unsigned)ns);
     eff_axis ax[NML_MAX_RANK];
     int eff = 0;
     NML_TRY(expand_masks(ctx, node, p, in, b, e, s, (int)nb, ax, &eff));
