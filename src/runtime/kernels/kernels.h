@@ -35,5 +35,15 @@ extern const nml_kernel nml_kernel_mean;
 extern const nml_kernel nml_kernel_strided_slice;
 extern const nml_kernel nml_kernel_split;
 extern const nml_kernel nml_kernel_split_v;
+/* further element-wise kernels (kernels-elem) */
+extern const nml_kernel nml_kernel_squeeze;
+extern const nml_kernel nml_kernel_expand_dims;
+extern const nml_kernel nml_kernel_slice;
+extern const nml_kernel nml_kernel_maximum;
+extern const nml_kernel nml_kernel_minimum;
+extern const nml_kernel nml_kernel_sum;
+extern const nml_kernel nml_kernel_reduce_max;
+extern const nml_kernel nml_kernel_hard_swish;
+extern const nml_kernel nml_kernel_resize_bilinear;
 
 #endif

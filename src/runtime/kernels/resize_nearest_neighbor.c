@@ -1,0 +1,85 @@
+/* RESIZE_NEAREST_NEIGHBOR on NHWC tensors of any element type, to the constant size input
+ * (int32 [2]: height, width). The source row/column of every output row/column follows
+ * TFLite's GetNearestNeighbor (float scale, floor or round, align_corners, half_pixel_centers)
+ * and is tabulated at prepare, so eval has no floating point. */
+#include <string.h>
+
+#include "elem_common.h"
+#include "kernels.h"
+
+typedef struct resize_data {
+    size_t esize;
+    int32_t *rows, *cols; /* source index per output row / column */
+} resize_data;
+
+static int32_t nearest(int32_t out_i, int32_t in_size, int32_t out_size, int align, int half) {
+    float scale = (align && out_size > 1) ? (float)(in_size - 1) / (float)(out_size - 1)
+                                          : (float)in_size / (float)out_size;
+    float offset = half ? 0.5f : 0.0f;
+    float pos = ((float)out_i + offset) * scale;
+    int32_t v = align ? nml_round_f32(pos) : nml_floor_f32(pos);
+    if (v > in_size - 1) v = in_size - 1;
+    if (half && v < 0) v = 0;
+    return v;
+}
+
+static nml_status resize_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    NML_TRY(nml_check_io_count(ctx, node, 2, 2, 1));
+    nml_tensor *in = nml_node_input(ctx, node, 0), *out = nml_node_output(ctx, node, 0);
+    NML_TRY(nml_check_rank(ctx, node, in, "input", 4));
+    size_t esize;
+    NML_TRY(nml_elem_size(ctx, node, in, "input", &esize));
+    NML_TRY(nml_check_same_quant(ctx, node, in, out, "input", "output"));
+    nml_tensor *size_t_ = nml_node_input(ctx, node, 1);
+    if (size_t_ && size_t_->type != NML_INT32)
+        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED, "size has type %s, expected int32",
+                               nml_dtype_name(size_t_->type));
+    int32_t size[2];
+    uint32_t n;
+    NML_TRY(nml_read_const_ints(ctx, node, size_t_, "size", size, 2, &n));
+    if (n != 2)
+        return nml_kernel_fail(ctx, node, NML_E_SHAPE, "size has %u values, expected 2",
+                               (unsigned)n);
+    if (size[0] <= 0 || size[1] <= 0)
+        return nml_kernel_fail(ctx, node, NML_E_FORMAT, "size %dx%d is not positive", (int)size[0],
+                               (int)size[1]);
+    if (p->align_corners && p->half_pixel_centers)
+        return nml_kernel_fail(ctx, node, NML_E_FORMAT,
+                               "align_corners and half_pixel_centers cannot both be set");
+    if (in->dims[1] <= 0 || in->dims[2] <= 0)
+        return nml_kernel_fail(ctx, node, NML_E_SHAPE, "input has no pixels");
+    int32_t dims[4] = {in->dims[0], size[0], size[1], in->dims[3]};
+    NML_TRY(nml_check_shape(ctx, node, out, "output", dims, 4));
+    resize_data *d;
+    NML_TRY(nml_alloc_node_data(ctx, node, sizeof *d, (void **)&d));
+    d->esize = esize;
+    d->rows = nml_ctx_alloc_persistent(ctx, (size_t)(size[0] + size[1]) * sizeof(int32_t));
+    if (!d->rows)
+        return nml_kernel_fail(ctx, node, NML_E_ARENA, "no room for the index tables in the arena");
+    d->cols = d->rows + size[0];
+    for (int32_t y = 0; y < size[0]; y++)
+        d->rows[y] = nearest(y, in->dims[1], size[0], p->align_corners, p->half_pixel_centers);
+    for (int32_t x = 0; x < size[1]; x++)
+        d->cols[x] = nearest(x, in->dims[2], size[1], p->align_corners, p->half_pixel_centers);
+    return NML_OK;
+}
+
+static nml_status resize_eval(nml_ctx *ctx, nml_node *node) {
+    const resize_data *d = node->data;
+    const nml_tensor *in = nml_node_input(ctx, node, 0);
+    nml_tensor *out = nml_node_output(ctx, node, 0);
+    size_t pixel = (size_t)in->dims[3] * d->esize;
+    size_t row = (size_t)in->dims[2] * pixel, image = (size_t)in->dims[1] * row;
+    const uint8_t *src = in->data;
+    uint8_t *dst = out->data;
+    for (int32_t b = 0; b < out->dims[0]; b++, src += image)
+        for (int32_t y = 0; y < out->dims[1]; y++) {
+            const uint8_t *src_row = src + (size_t)d->rows[y] * row;
+            for (int32_t x = 0; x < out->dims[2]; x++, dst += pixel)
+                memcpy(dst, src_row + (size_t)d->cols[x] * pixel, pixel);
+        }
+    return NML_OK;
+}
+
+const nml_kernel nml_kernel_resize_nearest_neighbor = {
+    NML_OP_RESIZE_NEAREST_NEIGHBOR, "RESIZE_NEAREST_NEIGHBOR", resize_prepare, resize_eval};
