@@ -57,7 +57,11 @@ static nml_status load_input(const char *path, uint32_t index, nml_tensor *t, nm
     }
     uint8_t *raw;
     size_t size;
-    NML_TRY(nml_read_file(path, (size_t)t->bytes + 1, &raw, &size, err));
+    nml_status rst = nml_read_file(path, (size_t)t->bytes, &raw, &size, err);
+    if (rst == NML_E_LIMIT) /* larger than the tensor: not read at all */
+        return nml_fail(err, NML_E_SHAPE, "%s: more than %u bytes, input %u (%s) needs %u", path,
+                        (unsigned)t->bytes, (unsigned)index, want, (unsigned)t->bytes);
+    NML_TRY(rst);
     nml_status st = NML_OK;
     if (size != t->bytes)
         st = nml_fail(err, NML_E_SHAPE, "%s: %zu bytes, input %u (%s) needs %u", path, size,
