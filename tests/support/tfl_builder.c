@@ -108,7 +108,8 @@ uint8_t *fbb_finish(fbb *b, uint32_t root, const char *ident, size_t *size) {
     uint8_t *rp = prepend(b, 4); /* the offset is relative to its own position, byte 0 */
     put_u32(rp, (uint32_t)b->used - root);
     *size = b->used;
-    uint8_t *out = aligned_alloc(16, (b->used + 15) / 16 * 16);
+    void *out = NULL;
+    if (posix_memalign(&out, 16, b->used) != 0) return NULL;
     memcpy(out, b->buf + b->cap - b->used, b->used);
     return out;
 }

@@ -83,7 +83,7 @@ static void load(fixture *f, tb_model *m) {
     memset(f, 0, sizeof *f);
     f->data = tb_build(m, &f->size);
     if (nml_model_load(&f->model, f->data, f->size, &f->err) != NML_OK) fail_msg("%s", f->err.msg);
-    f->arena = aligned_alloc(16, ARENA);
+    f->arena = nml_test_alloc16(ARENA);
 }
 
 static nml_status init(fixture *f, const nml_op_resolver *ops) {

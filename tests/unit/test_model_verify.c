@@ -297,7 +297,7 @@ static void exercise(const nml_model *m, uint8_t *arena) {
 static void fuzz_model(const char *name, int trials) {
     size_t size;
     uint8_t *data = read_model(name, &size);
-    uint8_t *arena = aligned_alloc(16, FUZZ_ARENA);
+    uint8_t *arena = nml_test_alloc16(FUZZ_ARENA);
     int loaded = 0;
     setup_any_ops();
     rng_state = 12345u;
@@ -325,11 +325,11 @@ static void fuzz_model(const char *name, int trials) {
 
 static void random_byte_flips(void **state) {
     (void)state;
-    fuzz_model("hello_world_float", 3000);
-    fuzz_model("hello_world_int8", 3000);
-    fuzz_model("simple_add_model", 3000);
-    fuzz_model("micro_speech_quantized", 2000);
-    fuzz_model("person_detect", 300);
+    fuzz_model("hello_world_float", 10000);
+    fuzz_model("hello_world_int8", 10000);
+    fuzz_model("simple_add_model", 10000);
+    fuzz_model("micro_speech_quantized", 5000);
+    fuzz_model("person_detect", 500);
 }
 
 static void damaged_headers(void **state) {
@@ -349,7 +349,7 @@ static void damaged_headers(void **state) {
     assert_string_equal(err.msg, "file identifier is 'TFL2', expected 'TFL3'");
     free(copy);
 
-    uint8_t *shifted = aligned_alloc(16, size + 16);
+    uint8_t *shifted = nml_test_alloc16(size + 16);
     memcpy(shifted + 4, data, size);
     assert_int_equal(nml_model_load(&m, shifted + 4, size, &err), NML_E_ARG);
     assert_non_null(strstr(err.msg, "16-byte aligned"));

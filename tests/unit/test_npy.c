@@ -24,7 +24,7 @@ static size_t make_npy(uint8_t *out, int major, const char *dict, const void *da
     memset(out + pre, ' ', hlen);
     memcpy(out + pre, dict, strlen(dict));
     out[total_header - 1] = '\n';
-    memcpy(out + total_header, data, bytes);
+    if (bytes) memcpy(out + total_header, data, bytes);
     return total_header + bytes;
 }
 

@@ -151,7 +151,7 @@ static size_t check_plan(const tb_model *m, nml_interpreter *it) {
 
 /* Inits in exactly `size` bytes surrounded by guard bytes, runs twice, checks the guards. */
 static void run_guarded(const tb_model *m, const nml_model *model, size_t size) {
-    uint8_t *block = aligned_alloc(16, size + 2 * GUARD + 16);
+    uint8_t *block = nml_test_alloc16(size + 2 * GUARD + 16);
     memset(block, 0xa5, size + 2 * GUARD + 16);
     nml_interpreter it = {0};
     nml_error err;
@@ -185,7 +185,7 @@ static size_t check_graph(tb_model *m) {
     nml_interpreter it = {0};
     nml_error err;
     size_t big = 4u << 20;
-    uint8_t *arena = aligned_alloc(16, big);
+    uint8_t *arena = nml_test_alloc16(big);
     if (nml_interpreter_init(&it, &b.model, &fake_ops, arena, big, &err) != NML_OK)
         fail_msg("%s", err.msg);
     size_t n = it.arena_used;
@@ -250,7 +250,7 @@ static void chain_plan(void **state) {
     build(m, &bm);
     nml_interpreter it = {0};
     nml_error err;
-    uint8_t *arena = aligned_alloc(16, 1 << 16);
+    uint8_t *arena = nml_test_alloc16(1 << 16);
     assert_int_equal(nml_interpreter_init(&it, &bm.model, &fake_ops, arena, 1 << 16, &err), NML_OK);
     assert_int_equal(it.tensors[b].arena_offset, 0);
     assert_int_equal(it.tensors[a].arena_offset, 208);
@@ -288,7 +288,7 @@ static void diamond_plan_with_scratch(void **state) {
     build(m, &bm);
     nml_interpreter it = {0};
     nml_error err;
-    uint8_t *arena = aligned_alloc(16, 1 << 16);
+    uint8_t *arena = nml_test_alloc16(1 << 16);
     assert_int_equal(nml_interpreter_init(&it, &bm.model, &fake_ops, arena, 1 << 16, &err), NML_OK);
     assert_int_equal(it.nodes[1].scratch_offset, 0);
     assert_int_equal(it.tensors[in].arena_offset, 112);
