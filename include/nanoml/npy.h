@@ -13,10 +13,10 @@ extern "C" {
 #endif
 
 typedef struct nml_npy {
-    int dtype;                  /* nml_dtype */
+    int dtype; /* nml_dtype */
     int rank;
     int32_t dims[NML_MAX_RANK];
-    uint8_t *data;              /* owned, little-endian, C order (free with nml_npy_free) */
+    uint8_t *data; /* owned, little-endian, C order (free with nml_npy_free) */
     size_t bytes;
 } nml_npy;
 
@@ -27,8 +27,8 @@ nml_status nml_npy_read(const char *path, nml_npy *out, nml_error *err);
 
 /* Serializes an array as .npy (format 1.0: a header of at most NML_MAX_RANK dims always fits)
  * into a new buffer (free() it). Supported dtypes: float16/32/64, int8/16/32/64, uint8, bool. */
-nml_status nml_npy_encode(int dtype, int rank, const int32_t *dims, const void *data,
-                          uint8_t **out, size_t *size, nml_error *err);
+nml_status nml_npy_encode(int dtype, int rank, const int32_t *dims, const void *data, uint8_t **out,
+                          size_t *size, nml_error *err);
 nml_status nml_npy_write(const char *path, int dtype, int rank, const int32_t *dims,
                          const void *data, nml_error *err);
 

@@ -7,8 +7,9 @@
  *   nml_invoke(&it, &err); nml_tensor *out = nml_output(&it, 0);
  *
  * The model bytes must stay alive and unchanged while a model or interpreter uses them; constant
- * tensors are read in place. Model bytes and the arena must be 16-byte aligned. Only subgraph 0
- * is used. The target must be little-endian (RV32, x86, Arm). */
+ * tensors are read in place; the nml_model struct must outlive its interpreters too. Model bytes
+ * and the arena must be 16-byte aligned. Only subgraph 0 is used. The target must be
+ * little-endian (RV32, x86, Arm). */
 #ifndef NANOML_RUNTIME_H
 #define NANOML_RUNTIME_H
 

@@ -24,8 +24,7 @@ nml_status nml_arena_size(const nml_model *model, const nml_op_resolver *ops, si
 /* nml_interpreter_init with a malloc'd arena of exactly the needed size in *arena (free() it
  * when done with the interpreter). On failure *arena is NULL. */
 nml_status nml_interpreter_init_alloc(nml_interpreter *it, const nml_model *model,
-                                      const nml_op_resolver *ops, uint8_t **arena,
-                                      nml_error *err);
+                                      const nml_op_resolver *ops, uint8_t **arena, nml_error *err);
 
 #ifdef __cplusplus
 }

@@ -17,9 +17,9 @@ typedef struct descr_entry {
 } descr_entry;
 
 static const descr_entry DESCRS[] = {
-    {"f4", NML_FLOAT32}, {"f2", NML_FLOAT16}, {"f8", NML_FLOAT64}, {"i1", NML_INT8},
-    {"i2", NML_INT16},   {"i4", NML_INT32},   {"i8", NML_INT64},   {"u1", NML_UINT8},
-    {"b1", NML_BOOL},
+    {"f4", NML_FLOAT32}, {"f2", NML_FLOAT16}, {"f8", NML_FLOAT64},
+    {"i1", NML_INT8},    {"i2", NML_INT16},   {"i4", NML_INT32},
+    {"i8", NML_INT64},   {"u1", NML_UINT8},   {"b1", NML_BOOL},
 };
 
 /* ---- header tokenizer ---- */
@@ -107,8 +107,10 @@ static nml_status dtype_of(const char *descr, int *dtype, nml_error *err) {
     for (size_t i = 0; i < sizeof DESCRS / sizeof DESCRS[0]; i++) {
         if (strcmp(code, DESCRS[i].code) != 0) continue;
         if (order == '>' && code[1] != '1')
-            return nml_fail(err, NML_E_UNSUPPORTED, "npy: big-endian data ('%s') is not "
-                            "supported", descr);
+            return nml_fail(err, NML_E_UNSUPPORTED,
+                            "npy: big-endian data ('%s') is not "
+                            "supported",
+                            descr);
         *dtype = DESCRS[i].dtype;
         return NML_OK;
     }
@@ -129,7 +131,8 @@ static nml_status parse_header(const char *h, size_t len, nml_npy *a, nml_error 
             have_descr = 1;
         } else if (strcmp(key, "fortran_order") == 0) {
             if (accept_word(&c, "True"))
-                return nml_fail(err, NML_E_UNSUPPORTED, "npy: Fortran-order data is not "
+                return nml_fail(err, NML_E_UNSUPPORTED,
+                                "npy: Fortran-order data is not "
                                 "supported (save with C order)");
             if (!accept_word(&c, "False"))
                 return nml_fail(err, NML_E_FORMAT, "npy header: fortran_order is not a bool");
@@ -150,7 +153,9 @@ static nml_status parse_header(const char *h, size_t len, nml_npy *a, nml_error 
     if (c.p != c.end) return nml_fail(err, NML_E_FORMAT, "npy header: text after the dictionary");
     if (!have_descr || !have_order || !have_shape)
         return nml_fail(err, NML_E_FORMAT, "npy header: missing '%s'",
-                        !have_descr ? "descr" : !have_order ? "fortran_order" : "shape");
+                        !have_descr   ? "descr"
+                        : !have_order ? "fortran_order"
+                                      : "shape");
     return NML_OK;
 }
 
@@ -160,16 +165,18 @@ nml_status nml_npy_parse(const uint8_t *buf, size_t size, nml_npy *a, nml_error 
         return nml_fail(err, NML_E_FORMAT, "not a .npy file (no \\x93NUMPY magic)");
     unsigned major = buf[6], minor = buf[7];
     if ((major < 1 || major > 3) || minor != 0)
-        return nml_fail(err, NML_E_UNSUPPORTED, "npy format version %u.%u is not supported",
-                        major, minor);
+        return nml_fail(err, NML_E_UNSUPPORTED, "npy format version %u.%u is not supported", major,
+                        minor);
     size_t start = major == 1 ? 10 : 12;
     if (size < start) return nml_fail(err, NML_E_FORMAT, "npy: truncated header");
     size_t hlen = major == 1 ? (size_t)(buf[8] | buf[9] << 8)
                              : (size_t)buf[8] | (size_t)buf[9] << 8 | (size_t)buf[10] << 16 |
                                    (size_t)buf[11] << 24;
     if (hlen > size - start)
-        return nml_fail(err, NML_E_FORMAT, "npy: header of %zu bytes runs past the end of the "
-                        "%zu-byte file", hlen, size);
+        return nml_fail(err, NML_E_FORMAT,
+                        "npy: header of %zu bytes runs past the end of the "
+                        "%zu-byte file",
+                        hlen, size);
     NML_TRY(parse_header((const char *)buf + start, hlen, a, err));
     uint64_t count = 1;
     for (int i = 0; i < a->rank; i++) {
@@ -203,32 +210,40 @@ nml_status nml_npy_read(const char *path, nml_npy *a, nml_error *err) {
 
 static const char *descr_for(int dtype) {
     switch (dtype) {
-    case NML_FLOAT32: return "<f4";
-    case NML_FLOAT16: return "<f2";
-    case NML_FLOAT64: return "<f8";
-    case NML_INT8: return "|i1";
-    case NML_INT16: return "<i2";
-    case NML_INT32: return "<i4";
-    case NML_INT64: return "<i8";
-    case NML_UINT8: return "|u1";
-    case NML_BOOL: return "|b1";
-    default: return NULL;
+    case NML_FLOAT32:
+        return "<f4";
+    case NML_FLOAT16:
+        return "<f2";
+    case NML_FLOAT64:
+        return "<f8";
+    case NML_INT8:
+        return "|i1";
+    case NML_INT16:
+        return "<i2";
+    case NML_INT32:
+        return "<i4";
+    case NML_INT64:
+        return "<i8";
+    case NML_UINT8:
+        return "|u1";
+    case NML_BOOL:
+        return "|b1";
+    default:
+        return NULL;
     }
 }
 
-nml_status nml_npy_encode(int dtype, int rank, const int32_t *dims, const void *data,
-                          uint8_t **out, size_t *size, nml_error *err) {
+nml_status nml_npy_encode(int dtype, int rank, const int32_t *dims, const void *data, uint8_t **out,
+                          size_t *size, nml_error *err) {
     *out = NULL;
     *size = 0;
     const char *descr = descr_for(dtype);
     if (!descr)
-        return nml_fail(err, NML_E_UNSUPPORTED, "npy: cannot write %s data",
-                        nml_dtype_name(dtype));
-    if (rank < 0 || rank > NML_MAX_RANK)
-        return nml_fail(err, NML_E_ARG, "npy: bad rank %d", rank);
+        return nml_fail(err, NML_E_UNSUPPORTED, "npy: cannot write %s data", nml_dtype_name(dtype));
+    if (rank < 0 || rank > NML_MAX_RANK) return nml_fail(err, NML_E_ARG, "npy: bad rank %d", rank);
     char dict[256];
-    int n = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (",
-                     descr);
+    int n =
+        snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': False, 'shape': (", descr);
     uint64_t count = 1;
     for (int i = 0; i < rank; i++) {
         if (dims[i] < 0) return nml_fail(err, NML_E_ARG, "npy: negative dimension %d", dims[i]);

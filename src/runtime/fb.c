@@ -6,11 +6,12 @@
 
 #include "nanoml/types.h"
 
-uint16_t nml_fb_load_u16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+uint16_t nml_fb_load_u16(const uint8_t *p) {
+    return (uint16_t)(p[0] | (p[1] << 8));
+}
 
 uint32_t nml_fb_load_u32(const uint8_t *p) {
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-           ((uint32_t)p[3] << 24);
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 
 uint64_t nml_fb_load_u64(const uint8_t *p) {
@@ -27,8 +28,8 @@ nml_status nml_fb_init(nml_fb *fb, const void *data, size_t size, nml_error *err
     fb->size = 0;
     if (!data && size) return nml_fail(err, NML_E_ARG, "no data");
     if (size > NML_MAX_MODEL_BYTES)
-        return nml_fail(err, NML_E_LIMIT, "flatbuffer of %zu bytes exceeds the limit of %lu",
-                        size, (unsigned long)NML_MAX_MODEL_BYTES);
+        return nml_fail(err, NML_E_LIMIT, "flatbuffer of %zu bytes exceeds the limit of %lu", size,
+                        (unsigned long)NML_MAX_MODEL_BYTES);
     fb->size = (uint32_t)size;
     return NML_OK;
 }
@@ -238,8 +239,8 @@ nml_status nml_fb_str_field(const nml_fb *fb, const nml_fb_table *t, unsigned id
     return target ? string_at(fb, target, s, len, err) : NML_OK;
 }
 
-nml_status nml_fb_union_field(const nml_fb *fb, const nml_fb_table *t, unsigned id,
-                              uint8_t *type, nml_fb_table *value, nml_error *err) {
+nml_status nml_fb_union_field(const nml_fb *fb, const nml_fb_table *t, unsigned id, uint8_t *type,
+                              nml_fb_table *value, nml_error *err) {
     int present;
     *value = NML_FB_EMPTY_TABLE;
     NML_TRY(nml_fb_u8(fb, t, id, 0, type, err));

@@ -85,8 +85,8 @@ nml_status nml_fb_str_field(const nml_fb *fb, const nml_fb_table *t, unsigned id
                             uint32_t *len, nml_error *err);
 
 /* Union: type byte at field id, table at id + 1. Type 0 (NONE) gives *value = empty table. */
-nml_status nml_fb_union_field(const nml_fb *fb, const nml_fb_table *t, unsigned id,
-                              uint8_t *type, nml_fb_table *value, nml_error *err);
+nml_status nml_fb_union_field(const nml_fb *fb, const nml_fb_table *t, unsigned id, uint8_t *type,
+                              nml_fb_table *value, nml_error *err);
 
 /* Element i (< v.len) of a vector of tables. */
 nml_status nml_fb_vec_table(const nml_fb *fb, nml_fb_vec v, uint32_t i, nml_fb_table *out,

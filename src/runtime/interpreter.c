@@ -13,11 +13,14 @@
 
 #define ALIGN 16u
 
-static uint64_t align16(uint64_t x) { return (x + ALIGN - 1) & ~(uint64_t)(ALIGN - 1); }
+static uint64_t align16(uint64_t x) {
+    return (x + ALIGN - 1) & ~(uint64_t)(ALIGN - 1);
+}
 
 static int same_str(const char *a, const char *b) {
     if (!a || !b) return 0;
-    while (*a && *a == *b) a++, b++;
+    while (*a && *a == *b)
+        a++, b++;
     return *a == *b;
 }
 
@@ -53,14 +56,15 @@ static nml_status arena_too_small(nml_interpreter *it, uint64_t need, int exact,
                         "persistent + %zu activations)",
                         it->arena_size, (unsigned long long)need, it->persistent_bytes,
                         it->activation_bytes);
-    return nml_fail(err, NML_E_ARENA, "arena of %zu bytes is too small: needs at least %llu "
-                    "bytes (%s)", it->arena_size, (unsigned long long)need, why);
+    return nml_fail(err, NML_E_ARENA,
+                    "arena of %zu bytes is too small: needs at least %llu "
+                    "bytes (%s)",
+                    it->arena_size, (unsigned long long)need, why);
 }
 
-/* Every operator must have a kernel; counts operators and checks table sizes first, so an
+/* Every operator must have a kernel. Checked before anything touches the arena, so an
  * unsupported operator is reported whatever the arena size. */
-static nml_status check_supported(const nml_model *m, const nml_op_resolver *ops,
-                                  nml_error *err) {
+static nml_status check_supported(const nml_model *m, const nml_op_resolver *ops, nml_error *err) {
     nml_model_op op;
     char label[64];
     for (uint32_t i = 0; i < m->n_operators; i++) {
@@ -235,7 +239,8 @@ nml_status nml_interpreter_init(nml_interpreter *it, const nml_model *model,
 
 nml_status nml_invoke(nml_interpreter *it, nml_error *err) {
     if (!it || it->ready != 1 || !it->ctx)
-        return nml_fail(err, NML_E_STATE, "interpreter is not initialized (call "
+        return nml_fail(err, NML_E_STATE,
+                        "interpreter is not initialized (call "
                         "nml_interpreter_init first, and check that it succeeded)");
     nml_ctx *ctx = it->ctx;
     ctx->err = err;

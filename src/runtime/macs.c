@@ -4,7 +4,8 @@
 static uint64_t count(const nml_tensor *t) {
     if (!t) return 0;
     uint64_t n = 1;
-    for (uint32_t i = 0; i < t->rank; i++) n *= (uint64_t)t->dims[i];
+    for (uint32_t i = 0; i < t->rank; i++)
+        n *= (uint64_t)t->dims[i];
     return n;
 }
 
@@ -26,12 +27,16 @@ static uint64_t batch_matmul(const nml_op_params *p, const nml_tensor *a) {
 uint64_t nml_op_macs(int32_t builtin, const nml_op_params *p, const nml_tensor *in0,
                      const nml_tensor *in1, const nml_tensor *in2, const nml_tensor *out0) {
     switch (builtin) {
-    case NML_OP_CONV_2D: return count(out0) * filter_window(in1) * dim_back(in1, 1);
-    case NML_OP_DEPTHWISE_CONV_2D: return count(out0) * filter_window(in1);
+    case NML_OP_CONV_2D:
+        return count(out0) * filter_window(in1) * dim_back(in1, 1);
+    case NML_OP_DEPTHWISE_CONV_2D:
+        return count(out0) * filter_window(in1);
     case NML_OP_TRANSPOSE_CONV: /* inputs: output shape, filter (OC x KH x KW x IC), input */
         return count(in2) * filter_window(in1) * (in1 && in1->rank == 4 ? in1->dims[0] : 0);
-    case NML_OP_FULLY_CONNECTED: return count(out0) * dim_back(in1, 1);
-    case NML_OP_BATCH_MATMUL: return count(out0) * batch_matmul(p, in0);
+    case NML_OP_FULLY_CONNECTED:
+        return count(out0) * dim_back(in1, 1);
+    case NML_OP_BATCH_MATMUL:
+        return count(out0) * batch_matmul(p, in0);
     case NML_OP_AVERAGE_POOL_2D:
     case NML_OP_MAX_POOL_2D:
         return p && p->filter_w > 0 && p->filter_h > 0
@@ -40,8 +45,10 @@ uint64_t nml_op_macs(int32_t builtin, const nml_op_params *p, const nml_tensor *
     case NML_OP_MEAN:
     case NML_OP_SUM:
     case NML_OP_REDUCE_MAX:
-    case NML_OP_ARG_MAX: return count(in0);
-    case NML_OP_RESIZE_BILINEAR: return 4 * count(out0);
+    case NML_OP_ARG_MAX:
+        return count(in0);
+    case NML_OP_RESIZE_BILINEAR:
+        return 4 * count(out0);
     case NML_OP_RESHAPE:
     case NML_OP_SQUEEZE:
     case NML_OP_EXPAND_DIMS:
@@ -61,8 +68,10 @@ uint64_t nml_op_macs(int32_t builtin, const nml_op_params *p, const nml_tensor *
     case NML_OP_DEPTH_TO_SPACE:
     case NML_OP_SPACE_TO_DEPTH:
     case NML_OP_RESIZE_NEAREST_NEIGHBOR:
-    case NML_OP_CUSTOM: return 0;
-    default: return count(out0); /* element-wise */
+    case NML_OP_CUSTOM:
+        return 0;
+    default:
+        return count(out0); /* element-wise */
     }
 }
 

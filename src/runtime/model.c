@@ -56,8 +56,8 @@ static nml_status opcode_at(const nml_model *m, uint32_t i, nml_model_op *op, nm
 
 /* ---- buffers ---- */
 
-static nml_status read_buffer(const nml_model *m, uint32_t i, const uint8_t **data,
-                              uint32_t *bytes, nml_error *err) {
+static nml_status read_buffer(const nml_model *m, uint32_t i, const uint8_t **data, uint32_t *bytes,
+                              nml_error *err) {
     nml_fb fb = nml_model_fb(m);
     nml_fb_table t;
     nml_fb_vec v;
@@ -80,8 +80,8 @@ static nml_status read_buffer(const nml_model *m, uint32_t i, const uint8_t **da
     return NML_OK;
 }
 
-nml_status nml_model_buffer(const nml_model *m, uint32_t i, const uint8_t **data,
-                            uint32_t *bytes, nml_error *err) {
+nml_status nml_model_buffer(const nml_model *m, uint32_t i, const uint8_t **data, uint32_t *bytes,
+                            nml_error *err) {
     *data = NULL;
     *bytes = 0;
     if (i >= m->n_buffers)
@@ -93,7 +93,9 @@ nml_status nml_model_buffer(const nml_model *m, uint32_t i, const uint8_t **data
 
 /* ---- tensors ---- */
 
-static int float_ok(float f) { return f == f && f >= 0.0f && f <= FLT_MAX; }
+static int float_ok(float f) {
+    return f == f && f >= 0.0f && f <= FLT_MAX;
+}
 
 static nml_status read_quantization(const nml_fb *fb, const nml_fb_table *q, nml_tensor *t,
                                     nml_error *err) {
@@ -129,12 +131,10 @@ static nml_status read_quantization(const nml_fb *fb, const nml_fb_table *q, nml
     t->q_dim = scale.len > 1 ? qdim : 0;
     t->n_q = scale.len;
     t->scale = nml_fb_vec_f32(fb, scale, 0);
-    if (!float_ok(t->scale))
-        return nml_fail(err, NML_E_FORMAT, "scale is negative or not finite");
+    if (!float_ok(t->scale)) return nml_fail(err, NML_E_FORMAT, "scale is negative or not finite");
     int64_t z = zp.len ? nml_fb_vec_i64(fb, zp, 0) : 0;
     if (z < INT32_MIN || z > INT32_MAX)
-        return nml_fail(err, NML_E_FORMAT, "zero point %lld does not fit in 32 bits",
-                        (long long)z);
+        return nml_fail(err, NML_E_FORMAT, "zero point %lld does not fit in 32 bits", (long long)z);
     t->zero_point = (int32_t)z;
     t->q_scales = fb->data + scale.pos;
     t->q_zero_points = zp.len ? fb->data + zp.pos : NULL;
@@ -153,8 +153,10 @@ static nml_status read_shape(const nml_fb *fb, const nml_fb_table *tt, nml_tenso
     for (uint32_t d = 0; d < shape.len; d++) {
         t->dims[d] = nml_fb_vec_i32(fb, shape, d);
         if (t->dims[d] < 0)
-            return nml_fail(err, NML_E_SHAPE, "dimension %lu is %d (dynamic shapes are not "
-                            "supported)", (unsigned long)d, (int)t->dims[d]);
+            return nml_fail(err, NML_E_SHAPE,
+                            "dimension %lu is %d (dynamic shapes are not "
+                            "supported)",
+                            (unsigned long)d, (int)t->dims[d]);
         has_zero |= t->dims[d] == 0;
     }
     *count = has_zero ? 0 : 1;
@@ -185,8 +187,10 @@ static nml_status read_tensor(const nml_model *m, const nml_fb *fb, const nml_fb
     size_t bytes = nml_dtype_bytes_for(type, count, &ok);
     if (!ok || count > UINT32_MAX) {
         nml_format_shape(shape, sizeof shape, t);
-        return nml_fail(err, NML_E_LIMIT, "%s tensor of shape %s exceeds the size limit of %lu "
-                        "bytes", nml_dtype_name(type), shape, (unsigned long)NML_MAX_TENSOR_BYTES);
+        return nml_fail(err, NML_E_LIMIT,
+                        "%s tensor of shape %s exceeds the size limit of %lu "
+                        "bytes",
+                        nml_dtype_name(type), shape, (unsigned long)NML_MAX_TENSOR_BYTES);
     }
     t->bytes = (uint32_t)bytes;
 
@@ -204,12 +208,15 @@ static nml_status read_tensor(const nml_model *m, const nml_fb *fb, const nml_fb
     if (buffer >= m->n_buffers && !(buffer == 0 && m->n_buffers == 0))
         return nml_fail(err, NML_E_FORMAT, "buffer %lu out of range (model has %lu buffers)",
                         (unsigned long)buffer, (unsigned long)m->n_buffers);
-    if (m->n_buffers) TRY_CTX(read_buffer(m, buffer, &data, &data_bytes, err), "buffer %lu: ",
-                              (unsigned long)buffer);
+    if (m->n_buffers)
+        TRY_CTX(read_buffer(m, buffer, &data, &data_bytes, err),
+                "buffer %lu: ", (unsigned long)buffer);
     if (data_bytes) {
         if (is_variable)
-            return nml_fail(err, NML_E_UNSUPPORTED, "variable tensor with initial data "
-                            "(buffer %lu) is not supported", (unsigned long)buffer);
+            return nml_fail(err, NML_E_UNSUPPORTED,
+                            "variable tensor with initial data "
+                            "(buffer %lu) is not supported",
+                            (unsigned long)buffer);
         if (data_bytes != t->bytes) {
             nml_format_shape(shape, sizeof shape, t);
             return nml_fail(err, NML_E_FORMAT, "buffer %lu holds %lu bytes, but %s %s needs %lu",
@@ -219,9 +226,11 @@ static nml_status read_tensor(const nml_model *m, const nml_fb *fb, const nml_fb
         size_t align = type == NML_INT4 ? 1 : nml_dtype_size(type);
         if (align > 8) align = 8;
         if ((size_t)(data - m->data) % align)
-            return nml_fail(err, NML_E_FORMAT, "constant data at offset %lu is not aligned to "
-                            "%lu bytes for %s", (unsigned long)(data - m->data),
-                            (unsigned long)align, nml_dtype_name(type));
+            return nml_fail(err, NML_E_FORMAT,
+                            "constant data at offset %lu is not aligned to "
+                            "%lu bytes for %s",
+                            (unsigned long)(data - m->data), (unsigned long)align,
+                            nml_dtype_name(type));
         t->data = (void *)(uintptr_t)data; /* read only: alloc says so */
         t->alloc = NML_ALLOC_CONST;
     } else if (is_variable) {
@@ -259,9 +268,10 @@ static nml_status read_indices(const nml_model *m, const nml_fb *fb, const nml_f
         int32_t idx = nml_fb_vec_i32(fb, v, k);
         if (idx == -1 && allow_absent) continue;
         if (idx < 0 || (uint32_t)idx >= m->n_tensors)
-            return nml_fail(err, NML_E_FORMAT, "%s %lu refers to tensor %d (subgraph has %lu "
-                            "tensors)", what, (unsigned long)k, (int)idx,
-                            (unsigned long)m->n_tensors);
+            return nml_fail(err, NML_E_FORMAT,
+                            "%s %lu refers to tensor %d (subgraph has %lu "
+                            "tensors)",
+                            what, (unsigned long)k, (int)idx, (unsigned long)m->n_tensors);
     }
     /* vectors of int are 4-aligned inside a 16-aligned model and the target is little-endian,
      * so the indices are used in place */
@@ -270,20 +280,21 @@ static nml_status read_indices(const nml_model *m, const nml_fb *fb, const nml_f
     return NML_OK;
 }
 
-static nml_status read_operator(const nml_model *m, uint32_t i, nml_model_op *op,
-                                nml_error *err) {
+static nml_status read_operator(const nml_model *m, uint32_t i, nml_model_op *op, nml_error *err) {
     nml_fb fb = nml_model_fb(m);
     nml_fb_table t;
     uint32_t opcode;
     NML_TRY(nml_fb_vec_table(&fb, vec_of(m->operators_vec, m->n_operators), i, &t, err));
     NML_TRY(nml_fb_u32(&fb, &t, TFL_OP_OPCODE_INDEX, 0, &opcode, err));
     if (opcode >= m->n_opcodes)
-        return nml_fail(err, NML_E_FORMAT, "opcode index %lu out of range (model has %lu "
-                        "operator codes)", (unsigned long)opcode, (unsigned long)m->n_opcodes);
+        return nml_fail(err, NML_E_FORMAT,
+                        "opcode index %lu out of range (model has %lu "
+                        "operator codes)",
+                        (unsigned long)opcode, (unsigned long)m->n_opcodes);
     NML_TRY(opcode_at(m, opcode, op, err));
     NML_TRY(read_indices(m, &fb, &t, TFL_OP_INPUTS, "input", 1, &op->inputs, &op->n_inputs, err));
-    NML_TRY(read_indices(m, &fb, &t, TFL_OP_OUTPUTS, "output", 0, &op->outputs, &op->n_outputs,
-                         err));
+    NML_TRY(
+        read_indices(m, &fb, &t, TFL_OP_OUTPUTS, "output", 0, &op->outputs, &op->n_outputs, err));
     op->table = t.pos;
     return NML_OK;
 }
@@ -319,8 +330,8 @@ int32_t nml_model_output(const nml_model *m, uint32_t i) {
 
 /* ---- loading ---- */
 
-static nml_status load_vec(const nml_fb *fb, const nml_fb_table *t, unsigned field,
-                           uint32_t elem, uint32_t *pos, uint32_t *len, nml_error *err) {
+static nml_status load_vec(const nml_fb *fb, const nml_fb_table *t, unsigned field, uint32_t elem,
+                           uint32_t *pos, uint32_t *len, nml_error *err) {
     nml_fb_vec v;
     NML_TRY(nml_fb_vec_field(fb, t, field, elem, &v, err));
     *pos = v.pos;
@@ -335,8 +346,10 @@ static nml_status load_tables(nml_model *m, const nml_fb *fb, nml_error *err) {
     m->model_table = root.pos;
     NML_TRY(nml_fb_u32(fb, &root, TFL_MODEL_VERSION, 0, &m->version, err));
     if (m->version != TFL_SCHEMA_VERSION)
-        return nml_fail(err, NML_E_UNSUPPORTED, "schema version %lu is not supported (expected "
-                        "%d)", (unsigned long)m->version, TFL_SCHEMA_VERSION);
+        return nml_fail(err, NML_E_UNSUPPORTED,
+                        "schema version %lu is not supported (expected "
+                        "%d)",
+                        (unsigned long)m->version, TFL_SCHEMA_VERSION);
     TRY_CTX(load_vec(fb, &root, TFL_MODEL_OPERATOR_CODES, 4, &m->opcodes_vec, &m->n_opcodes, err),
             "operator codes: ");
     TRY_CTX(load_vec(fb, &root, TFL_MODEL_BUFFERS, 4, &m->buffers_vec, &m->n_buffers, err),
@@ -352,8 +365,8 @@ static nml_status load_tables(nml_model *m, const nml_fb *fb, nml_error *err) {
             "subgraph 0: inputs: ");
     TRY_CTX(load_vec(fb, &sub, TFL_SUBGRAPH_OUTPUTS, 4, &m->outputs_vec, &m->n_outputs, err),
             "subgraph 0: outputs: ");
-    TRY_CTX(load_vec(fb, &sub, TFL_SUBGRAPH_OPERATORS, 4, &m->operators_vec, &m->n_operators,
-                     err), "subgraph 0: operators: ");
+    TRY_CTX(load_vec(fb, &sub, TFL_SUBGRAPH_OPERATORS, 4, &m->operators_vec, &m->n_operators, err),
+            "subgraph 0: operators: ");
     return NML_OK;
 }
 
@@ -362,9 +375,10 @@ static nml_status verify_io(const nml_model *m, uint32_t vec, uint32_t n, const 
     for (uint32_t i = 0; i < n; i++) {
         int32_t idx = index_at(m, vec, n, i);
         if (idx < 0 || (uint32_t)idx >= m->n_tensors)
-            return nml_fail(err, NML_E_FORMAT, "subgraph %s %lu refers to tensor %d (subgraph "
-                            "has %lu tensors)", what, (unsigned long)i, (int)idx,
-                            (unsigned long)m->n_tensors);
+            return nml_fail(err, NML_E_FORMAT,
+                            "subgraph %s %lu refers to tensor %d (subgraph "
+                            "has %lu tensors)",
+                            what, (unsigned long)i, (int)idx, (unsigned long)m->n_tensors);
     }
     return NML_OK;
 }
@@ -375,9 +389,12 @@ static nml_status verify_all(const nml_model *m, nml_error *err) {
     nml_op_params p;
     const uint8_t *data;
     uint32_t bytes;
-    for (uint32_t i = 0; i < m->n_opcodes; i++) NML_TRY(opcode_at(m, i, &op, err));
-    for (uint32_t i = 0; i < m->n_buffers; i++) NML_TRY(nml_model_buffer(m, i, &data, &bytes, err));
-    for (uint32_t i = 0; i < m->n_tensors; i++) NML_TRY(nml_model_tensor(m, i, &t, err));
+    for (uint32_t i = 0; i < m->n_opcodes; i++)
+        NML_TRY(opcode_at(m, i, &op, err));
+    for (uint32_t i = 0; i < m->n_buffers; i++)
+        NML_TRY(nml_model_buffer(m, i, &data, &bytes, err));
+    for (uint32_t i = 0; i < m->n_tensors; i++)
+        NML_TRY(nml_model_tensor(m, i, &t, err));
     NML_TRY(verify_io(m, m->inputs_vec, m->n_inputs, "input", err));
     NML_TRY(verify_io(m, m->outputs_vec, m->n_outputs, "output", err));
     for (uint32_t i = 0; i < m->n_operators; i++) {

@@ -9,4 +9,6 @@ static const nml_kernel *const all_kernels[] = {
 static const nml_op_resolver all_ops = {all_kernels,
                                         (uint32_t)(sizeof all_kernels / sizeof all_kernels[0])};
 
-const nml_op_resolver *nml_ops_all(void) { return &all_ops; }
+const nml_op_resolver *nml_ops_all(void) {
+    return &all_ops;
+}

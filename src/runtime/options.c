@@ -20,8 +20,8 @@ static nml_status padding(const nml_fb *fb, const nml_fb_table *t, unsigned id, 
     return NML_OK;
 }
 
-static nml_status activation(const nml_fb *fb, const nml_fb_table *t, unsigned id,
-                             nml_op_params *p, nml_error *err) {
+static nml_status activation(const nml_fb *fb, const nml_fb_table *t, unsigned id, nml_op_params *p,
+                             nml_error *err) {
     NML_TRY(nml_fb_u8(fb, t, id, NML_ACT_NONE, &p->activation, err));
     if (p->activation > NML_ACT_SIGN_BIT)
         return nml_fail(err, NML_E_FORMAT, "fused activation %u is unknown",
@@ -36,7 +36,8 @@ static nml_status int_list(const nml_fb *fb, const nml_fb_table *t, unsigned id,
     if (v.len > NML_MAX_RANK)
         return nml_fail(err, NML_E_LIMIT, "%s has %lu entries (limit %d)", what,
                         (unsigned long)v.len, NML_MAX_RANK);
-    for (uint32_t i = 0; i < v.len; i++) dst[i] = nml_fb_vec_i32(fb, v, i);
+    for (uint32_t i = 0; i < v.len; i++)
+        dst[i] = nml_fb_vec_i32(fb, v, i);
     *len = (int32_t)v.len;
     return NML_OK;
 }
@@ -113,8 +114,7 @@ static nml_status activation_only(const nml_fb *fb, const nml_fb_table *t, nml_o
 static nml_status resize_bilinear(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p,
                                   nml_error *err) {
     NML_TRY(nml_fb_u8(fb, t, TFL_RESIZE_BILINEAR_ALIGN_CORNERS, 0, &p->align_corners, err));
-    return nml_fb_u8(fb, t, TFL_RESIZE_BILINEAR_HALF_PIXEL_CENTERS, 0, &p->half_pixel_centers,
-                     err);
+    return nml_fb_u8(fb, t, TFL_RESIZE_BILINEAR_HALF_PIXEL_CENTERS, 0, &p->half_pixel_centers, err);
 }
 
 static nml_status resize_nearest(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p,
@@ -149,8 +149,7 @@ static nml_status reducer(const nml_fb *fb, const nml_fb_table *t, nml_op_params
 
 static nml_status squeeze(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p,
                           nml_error *err) {
-    return int_list(fb, t, TFL_SQUEEZE_DIMS, p->squeeze_dims, &p->squeeze_len, "squeeze_dims",
-                    err);
+    return int_list(fb, t, TFL_SQUEEZE_DIMS, p->squeeze_dims, &p->squeeze_len, "squeeze_dims", err);
 }
 
 static nml_status strided_slice(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p,
@@ -168,8 +167,7 @@ static nml_status num_splits(const nml_fb *fb, const nml_fb_table *t, nml_op_par
     return nml_fb_i32(fb, t, TFL_NUM_SPLITS, 0, &p->num_splits, err);
 }
 
-static nml_status cast(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p,
-                       nml_error *err) {
+static nml_status cast(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p, nml_error *err) {
     NML_TRY(tensor_type(fb, t, TFL_CAST_IN_TYPE, &p->in_type, err));
     return tensor_type(fb, t, TFL_CAST_OUT_TYPE, &p->out_type, err);
 }
@@ -179,8 +177,7 @@ static nml_status arg_max(const nml_fb *fb, const nml_fb_table *t, nml_op_params
     return tensor_type(fb, t, TFL_ARG_MAX_OUTPUT_TYPE, &p->out_type, err);
 }
 
-static nml_status shape(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p,
-                        nml_error *err) {
+static nml_status shape(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p, nml_error *err) {
     return tensor_type(fb, t, TFL_SHAPE_OUT_TYPE, &p->out_type, err);
 }
 
@@ -192,8 +189,7 @@ static nml_status transpose_conv(const nml_fb *fb, const nml_fb_table *t, nml_op
     return activation(fb, t, TFL_TCONV_ACTIVATION, p, err);
 }
 
-static nml_status pack(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p,
-                       nml_error *err) {
+static nml_status pack(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p, nml_error *err) {
     NML_TRY(nml_fb_i32(fb, t, TFL_PACK_VALUES_COUNT, 0, &p->count, err));
     return nml_fb_i32(fb, t, TFL_PACK_AXIS, 0, &p->axis, err);
 }
@@ -294,8 +290,7 @@ static const option_kind kinds[] = {
     {NML_OP_RESIZE_NEAREST_NEIGHBOR, TFL_OPT_RESIZE_NEAREST_NEIGHBOR,
      "ResizeNearestNeighborOptions", resize_nearest},
     {NML_OP_LEAKY_RELU, TFL_OPT_LEAKY_RELU, "LeakyReluOptions", leaky_relu},
-    {NML_OP_SQUARED_DIFFERENCE, TFL_OPT_SQUARED_DIFFERENCE, "SquaredDifferenceOptions",
-     no_fields},
+    {NML_OP_SQUARED_DIFFERENCE, TFL_OPT_SQUARED_DIFFERENCE, "SquaredDifferenceOptions", no_fields},
     {NML_OP_MIRROR_PAD, TFL_OPT_MIRROR_PAD, "MirrorPadOptions", mirror_pad},
     {NML_OP_ABS, TFL_OPT_ABS, "AbsOptions", no_fields},
     {NML_OP_SPLIT_V, TFL_OPT_SPLIT_V, "SplitVOptions", num_splits},

@@ -29,9 +29,10 @@ static nml_status use_inputs(nml_tensor *tensors, const nml_node *node, nml_erro
         if (idx < 0 || !is_activation(&tensors[idx])) continue;
         nml_tensor *t = &tensors[idx];
         if (t->first_use < 0)
-            return nml_fail(err, NML_E_FORMAT, "operator %lu: input %lu (tensor %d) is read "
-                            "before any operator writes it", (unsigned long)node->index,
-                            (unsigned long)k, (int)idx);
+            return nml_fail(err, NML_E_FORMAT,
+                            "operator %lu: input %lu (tensor %d) is read "
+                            "before any operator writes it",
+                            (unsigned long)node->index, (unsigned long)k, (int)idx);
         t->last_use = (int32_t)node->index;
     }
     return NML_OK;
@@ -48,7 +49,8 @@ static void define_outputs(nml_tensor *tensors, const nml_node *node) {
 
 nml_status nml_plan_lifetimes(const nml_model *m, nml_tensor *tensors, uint32_t n_tensors,
                               const nml_node *nodes, uint32_t n_nodes, nml_error *err) {
-    for (uint32_t i = 0; i < n_tensors; i++) tensors[i].first_use = tensors[i].last_use = -1;
+    for (uint32_t i = 0; i < n_tensors; i++)
+        tensors[i].first_use = tensors[i].last_use = -1;
     NML_TRY(mark_graph_inputs(m, tensors, err));
     for (uint32_t i = 0; i < n_nodes; i++) {
         NML_TRY(use_inputs(tensors, &nodes[i], err));
@@ -60,8 +62,10 @@ nml_status nml_plan_lifetimes(const nml_model *m, nml_tensor *tensors, uint32_t 
         nml_tensor *t = &tensors[idx];
         if (!is_activation(t)) continue;
         if (t->first_use < 0)
-            return nml_fail(err, NML_E_FORMAT, "subgraph output %lu (tensor %d) is never "
-                            "written", (unsigned long)i, (int)idx);
+            return nml_fail(err, NML_E_FORMAT,
+                            "subgraph output %lu (tensor %d) is never "
+                            "written",
+                            (unsigned long)i, (int)idx);
         t->last_use = end;
     }
     for (uint32_t i = 0; i < n_tensors; i++)
@@ -107,7 +111,9 @@ static int lives_overlap(const buffer *a, const buffer *b) {
     return a->first <= b->last && b->first <= a->last;
 }
 
-static uint64_t align_up(uint64_t x) { return (x + NML_PLAN_ALIGN - 1) & ~(uint64_t)(NML_PLAN_ALIGN - 1); }
+static uint64_t align_up(uint64_t x) {
+    return (x + NML_PLAN_ALIGN - 1) & ~(uint64_t)(NML_PLAN_ALIGN - 1);
+}
 
 /* The largest unplaced buffer (lowest index on ties), or UINT32_MAX when all are placed. */
 static uint32_t next_largest(const plan *p) {

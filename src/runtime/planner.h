@@ -18,8 +18,7 @@ nml_status nml_plan_lifetimes(const nml_model *m, nml_tensor *tensors, uint32_t 
  * the end of the highest buffer in *bytes and max over operators of the live bytes in
  * *min_bytes. Uses no memory besides the tables. */
 nml_status nml_plan_offsets(nml_tensor *tensors, uint32_t n_tensors, nml_node *nodes,
-                            uint32_t n_nodes, uint64_t *bytes, uint64_t *min_bytes,
-                            nml_error *err);
+                            uint32_t n_nodes, uint64_t *bytes, uint64_t *min_bytes, nml_error *err);
 
 #define NML_PLAN_ALIGN 16u
 

@@ -53,23 +53,23 @@ enum {
 
 /* table QuantizationParameters */
 enum {
-    TFL_QUANT_MIN = 0,          /* [float] */
-    TFL_QUANT_MAX = 1,          /* [float] */
-    TFL_QUANT_SCALE = 2,        /* [float] */
-    TFL_QUANT_ZERO_POINT = 3,   /* [long] */
-    TFL_QUANT_DETAILS_TYPE = 4, /* union QuantizationDetails: type */
-    TFL_QUANT_DETAILS = 5,      /*                            value */
+    TFL_QUANT_MIN = 0,                /* [float] */
+    TFL_QUANT_MAX = 1,                /* [float] */
+    TFL_QUANT_SCALE = 2,              /* [float] */
+    TFL_QUANT_ZERO_POINT = 3,         /* [long] */
+    TFL_QUANT_DETAILS_TYPE = 4,       /* union QuantizationDetails: type */
+    TFL_QUANT_DETAILS = 5,            /*                            value */
     TFL_QUANT_QUANTIZED_DIMENSION = 6 /* int */
 };
 
 /* table Operator */
 enum {
-    TFL_OP_OPCODE_INDEX = 0,          /* uint */
-    TFL_OP_INPUTS = 1,                /* [int], -1 = optional input absent */
-    TFL_OP_OUTPUTS = 2,               /* [int] */
-    TFL_OP_BUILTIN_OPTIONS_TYPE = 3,  /* union BuiltinOptions: type */
-    TFL_OP_BUILTIN_OPTIONS = 4,       /*                       value */
-    TFL_OP_CUSTOM_OPTIONS = 5,        /* [ubyte] */
+    TFL_OP_OPCODE_INDEX = 0,         /* uint */
+    TFL_OP_INPUTS = 1,               /* [int], -1 = optional input absent */
+    TFL_OP_OUTPUTS = 2,              /* [int] */
+    TFL_OP_BUILTIN_OPTIONS_TYPE = 3, /* union BuiltinOptions: type */
+    TFL_OP_BUILTIN_OPTIONS = 4,      /*                       value */
+    TFL_OP_CUSTOM_OPTIONS = 5,       /* [ubyte] */
     TFL_OP_CUSTOM_OPTIONS_FORMAT = 6,
     TFL_OP_MUTATING_VARIABLE_INPUTS = 7,
     TFL_OP_INTERMEDIATES = 8,
@@ -139,33 +139,73 @@ enum {
 };
 
 /* Fields of the option tables (declaration order). */
-enum { TFL_CONV_PADDING, TFL_CONV_STRIDE_W, TFL_CONV_STRIDE_H, TFL_CONV_ACTIVATION,
-       TFL_CONV_DILATION_W, TFL_CONV_DILATION_H, TFL_CONV_QUANTIZED_BIAS_TYPE };
-enum { TFL_DW_PADDING, TFL_DW_STRIDE_W, TFL_DW_STRIDE_H, TFL_DW_DEPTH_MULTIPLIER,
-       TFL_DW_ACTIVATION, TFL_DW_DILATION_W, TFL_DW_DILATION_H };
-enum { TFL_POOL_PADDING, TFL_POOL_STRIDE_W, TFL_POOL_STRIDE_H, TFL_POOL_FILTER_W,
-       TFL_POOL_FILTER_H, TFL_POOL_ACTIVATION };
-enum { TFL_FC_ACTIVATION, TFL_FC_WEIGHTS_FORMAT, TFL_FC_KEEP_NUM_DIMS,
-       TFL_FC_ASYMMETRIC_QUANTIZE_INPUTS, TFL_FC_QUANTIZED_BIAS_TYPE };
+enum {
+    TFL_CONV_PADDING,
+    TFL_CONV_STRIDE_W,
+    TFL_CONV_STRIDE_H,
+    TFL_CONV_ACTIVATION,
+    TFL_CONV_DILATION_W,
+    TFL_CONV_DILATION_H,
+    TFL_CONV_QUANTIZED_BIAS_TYPE
+};
+enum {
+    TFL_DW_PADDING,
+    TFL_DW_STRIDE_W,
+    TFL_DW_STRIDE_H,
+    TFL_DW_DEPTH_MULTIPLIER,
+    TFL_DW_ACTIVATION,
+    TFL_DW_DILATION_W,
+    TFL_DW_DILATION_H
+};
+enum {
+    TFL_POOL_PADDING,
+    TFL_POOL_STRIDE_W,
+    TFL_POOL_STRIDE_H,
+    TFL_POOL_FILTER_W,
+    TFL_POOL_FILTER_H,
+    TFL_POOL_ACTIVATION
+};
+enum {
+    TFL_FC_ACTIVATION,
+    TFL_FC_WEIGHTS_FORMAT,
+    TFL_FC_KEEP_NUM_DIMS,
+    TFL_FC_ASYMMETRIC_QUANTIZE_INPUTS,
+    TFL_FC_QUANTIZED_BIAS_TYPE
+};
 enum { TFL_SOFTMAX_BETA };
 enum { TFL_CONCAT_AXIS, TFL_CONCAT_ACTIVATION };
 enum { TFL_ADD_ACTIVATION, TFL_ADD_POT_SCALE_INT16 }; /* AddOptions, SubOptions */
 enum { TFL_ACT_ONLY_ACTIVATION };                     /* MulOptions, DivOptions, L2NormOptions */
-enum { TFL_RESIZE_BILINEAR_NEW_HEIGHT, TFL_RESIZE_BILINEAR_NEW_WIDTH,
-       TFL_RESIZE_BILINEAR_ALIGN_CORNERS, TFL_RESIZE_BILINEAR_HALF_PIXEL_CENTERS };
+enum {
+    TFL_RESIZE_BILINEAR_NEW_HEIGHT,
+    TFL_RESIZE_BILINEAR_NEW_WIDTH,
+    TFL_RESIZE_BILINEAR_ALIGN_CORNERS,
+    TFL_RESIZE_BILINEAR_HALF_PIXEL_CENTERS
+};
 enum { TFL_RESIZE_NN_ALIGN_CORNERS, TFL_RESIZE_NN_HALF_PIXEL_CENTERS };
 enum { TFL_RESHAPE_NEW_SHAPE };
-enum { TFL_BLOCK_SIZE };  /* SpaceToDepthOptions, DepthToSpaceOptions */
+enum { TFL_BLOCK_SIZE }; /* SpaceToDepthOptions, DepthToSpaceOptions */
 enum { TFL_GATHER_AXIS, TFL_GATHER_BATCH_DIMS };
 enum { TFL_REDUCER_KEEP_DIMS };
 enum { TFL_SQUEEZE_DIMS };
-enum { TFL_SS_BEGIN_MASK, TFL_SS_END_MASK, TFL_SS_ELLIPSIS_MASK, TFL_SS_NEW_AXIS_MASK,
-       TFL_SS_SHRINK_AXIS_MASK, TFL_SS_OFFSET };
-enum { TFL_NUM_SPLITS };  /* SplitOptions, SplitVOptions */
+enum {
+    TFL_SS_BEGIN_MASK,
+    TFL_SS_END_MASK,
+    TFL_SS_ELLIPSIS_MASK,
+    TFL_SS_NEW_AXIS_MASK,
+    TFL_SS_SHRINK_AXIS_MASK,
+    TFL_SS_OFFSET
+};
+enum { TFL_NUM_SPLITS }; /* SplitOptions, SplitVOptions */
 enum { TFL_CAST_IN_TYPE, TFL_CAST_OUT_TYPE };
 enum { TFL_ARG_MAX_OUTPUT_TYPE };
-enum { TFL_TCONV_PADDING, TFL_TCONV_STRIDE_W, TFL_TCONV_STRIDE_H, TFL_TCONV_ACTIVATION,
-       TFL_TCONV_QUANTIZED_BIAS_TYPE };
+enum {
+    TFL_TCONV_PADDING,
+    TFL_TCONV_STRIDE_W,
+    TFL_TCONV_STRIDE_H,
+    TFL_TCONV_ACTIVATION,
+    TFL_TCONV_QUANTIZED_BIAS_TYPE
+};
 enum { TFL_SHAPE_OUT_TYPE };
 enum { TFL_PACK_VALUES_COUNT, TFL_PACK_AXIS };
 enum { TFL_UNPACK_NUM, TFL_UNPACK_AXIS };

@@ -17,9 +17,8 @@ static uint8_t *alloc_arena(size_t bytes) {
 }
 
 /* Initializes it in a growing arena; on success *arena / *size hold the arena used. */
-static nml_status grow_init(nml_interpreter *it, const nml_model *model,
-                            const nml_op_resolver *ops, uint8_t **arena, size_t *size,
-                            nml_error *err) {
+static nml_status grow_init(nml_interpreter *it, const nml_model *model, const nml_op_resolver *ops,
+                            uint8_t **arena, size_t *size, nml_error *err) {
     size_t bytes = FIRST_TRY;
     for (;;) {
         uint8_t *a = alloc_arena(bytes);
@@ -54,8 +53,7 @@ nml_status nml_arena_size(const nml_model *model, const nml_op_resolver *ops, si
 }
 
 nml_status nml_interpreter_init_alloc(nml_interpreter *it, const nml_model *model,
-                                      const nml_op_resolver *ops, uint8_t **arena,
-                                      nml_error *err) {
+                                      const nml_op_resolver *ops, uint8_t **arena, nml_error *err) {
     size_t size;
     *arena = NULL;
     NML_TRY(grow_init(it, model, ops, arena, &size, err));

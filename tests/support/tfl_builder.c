@@ -9,14 +9,18 @@ static void put_u16(uint8_t *p, uint16_t v) {
 }
 
 static void put_u32(uint8_t *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
 }
 
 static void put_u64(uint8_t *p, uint64_t v) {
-    for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
 }
 
-void fbb_init(fbb *b) { memset(b, 0, sizeof *b); }
+void fbb_init(fbb *b) {
+    memset(b, 0, sizeof *b);
+}
 
 void fbb_free(fbb *b) {
     free(b->buf);
@@ -41,7 +45,8 @@ static uint8_t *prepend(fbb *b, size_t n) {
 /* Pads so that after prepending `extra` bytes the absolute start is congruent to `phase`
  * modulo `align` (the finished size is a multiple of 16, so absolute = size - position). */
 static void pad_for(fbb *b, size_t extra, size_t align, size_t phase) {
-    while ((b->used + extra + phase) % align) prepend(b, 1);
+    while ((b->used + extra + phase) % align)
+        prepend(b, 1);
 }
 
 uint32_t fbb_vector(fbb *b, const void *elems, uint32_t count, uint32_t elem, uint32_t phase) {
@@ -82,10 +87,14 @@ uint32_t fbb_table(fbb *b, const fbb_field *f, int n) {
         uint8_t *p = prepend(b, (size_t)f[i].size);
         pos[i] = (uint32_t)b->used;
         uint64_t v = f[i].is_offset ? pos[i] - (uint32_t)f[i].value : f[i].value;
-        if (f[i].size == 1) p[0] = (uint8_t)v;
-        else if (f[i].size == 2) put_u16(p, (uint16_t)v);
-        else if (f[i].size == 4) put_u32(p, (uint32_t)v);
-        else put_u64(p, v);
+        if (f[i].size == 1)
+            p[0] = (uint8_t)v;
+        else if (f[i].size == 2)
+            put_u16(p, (uint16_t)v);
+        else if (f[i].size == 4)
+            put_u32(p, (uint32_t)v);
+        else
+            put_u64(p, v);
         if (f[i].id + 1 > slots) slots = f[i].id + 1;
     }
     pad_for(b, 4, 4, 0);
@@ -96,7 +105,8 @@ uint32_t fbb_table(fbb *b, const fbb_field *f, int n) {
     uint32_t vtable = (uint32_t)b->used;
     put_u16(vt, (uint16_t)(4 + 2 * slots));
     put_u16(vt + 2, table_bytes);
-    for (int i = 0; i < n; i++) put_u16(vt + 4 + 2 * f[i].id, (uint16_t)(table - pos[i]));
+    for (int i = 0; i < n; i++)
+        put_u16(vt + 4 + 2 * f[i].id, (uint16_t)(table - pos[i]));
     put_u32(b->buf + b->cap - table, vtable - table);
     return table;
 }
@@ -130,12 +140,13 @@ int tb_buffer(tb_model *m, const void *data, uint32_t size) {
 }
 
 int tb_add_tensor(tb_model *m, int type, int rank, const int32_t *dims, uint32_t buffer,
-              const char *name) {
+                  const char *name) {
     tb_tensor *t = &m->tensors[m->n_tensors];
     memset(t, 0, sizeof *t);
     t->type = type;
     t->rank = rank;
-    for (int i = 0; i < rank; i++) t->dims[i] = dims[i];
+    for (int i = 0; i < rank; i++)
+        t->dims[i] = dims[i];
     t->buffer = buffer;
     t->name = name;
     return m->n_tensors++;
@@ -240,7 +251,8 @@ static uint32_t build_op(fbb *b, const tb_op *o) {
         fbb_field of[9];
         int k = o->n_opt;
         memcpy(of, o->opt, sizeof(fbb_field) * (size_t)k);
-        if (o->vec_id >= 0) of[k++] = offset(o->vec_id, fbb_vector(b, o->vec, (uint32_t)o->n_vec, 4, 0));
+        if (o->vec_id >= 0)
+            of[k++] = offset(o->vec_id, fbb_vector(b, o->vec, (uint32_t)o->n_vec, 4, 0));
         opts = fbb_table(b, of, k);
     }
     uint32_t outs = fbb_vector(b, o->out, (uint32_t)o->n_out, 4, 0);
@@ -260,9 +272,11 @@ uint8_t *tb_build(const tb_model *m, size_t *size) {
     fbb_init(&b);
     uint32_t tmp[TB_MAX_TENSORS];
     uint32_t buffers = build_buffers(&b, m);
-    for (int i = m->n_tensors - 1; i >= 0; i--) tmp[i] = build_tensor(&b, &m->tensors[i]);
+    for (int i = m->n_tensors - 1; i >= 0; i--)
+        tmp[i] = build_tensor(&b, &m->tensors[i]);
     uint32_t tensors = fbb_offsets(&b, tmp, (uint32_t)m->n_tensors);
-    for (int i = m->n_ops - 1; i >= 0; i--) tmp[i] = build_op(&b, &m->ops[i]);
+    for (int i = m->n_ops - 1; i >= 0; i--)
+        tmp[i] = build_op(&b, &m->ops[i]);
     uint32_t ops = fbb_offsets(&b, tmp, (uint32_t)m->n_ops);
     uint32_t ins = fbb_vector(&b, m->inputs, (uint32_t)m->n_inputs, 4, 0);
     uint32_t outs = fbb_vector(&b, m->outputs, (uint32_t)m->n_outputs, 4, 0);

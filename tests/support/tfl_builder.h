@@ -15,8 +15,8 @@ typedef struct fbb {
 
 typedef struct fbb_field {
     int id;
-    int size;       /* 1, 2, 4 or 8; offsets are 4 */
-    int is_offset;  /* value is the position of a table, vector or string */
+    int size;      /* 1, 2, 4 or 8; offsets are 4 */
+    int is_offset; /* value is the position of a table, vector or string */
     uint64_t value;
 } fbb_field;
 
@@ -49,10 +49,10 @@ typedef struct tb_op {
     uint32_t opcode;
     int n_in, n_out;
     int32_t in[TB_MAX_IO], out[TB_MAX_IO];
-    uint8_t opt_type;   /* BuiltinOptions union type; 0 none */
+    uint8_t opt_type; /* BuiltinOptions union type; 0 none */
     int n_opt;
-    fbb_field opt[8];   /* scalar fields of the options table */
-    int vec_id;         /* an int-vector field of the options table, -1 none */
+    fbb_field opt[8]; /* scalar fields of the options table */
+    int vec_id;       /* an int-vector field of the options table, -1 none */
     int n_vec;
     int32_t vec[8];
 } tb_op;
@@ -64,7 +64,7 @@ typedef struct tb_model {
     int n_buffers;
     const void *buf_data[TB_MAX_TENSORS];
     uint32_t buf_size[TB_MAX_TENSORS];
-    uint32_t buf_phase[TB_MAX_TENSORS]; /* data offset modulo 16 (0 = aligned) */
+    uint32_t buf_phase[TB_MAX_TENSORS];  /* data offset modulo 16 (0 = aligned) */
     uint64_t buf_offset[TB_MAX_TENSORS]; /* Buffer.offset field, 0 = absent */
     int n_tensors;
     tb_tensor tensors[TB_MAX_TENSORS];

@@ -29,10 +29,18 @@ static sample build_sample(const char *ident) {
     uint32_t inner = fbb_table(&b, inner_f, 1);
     uint32_t f15 = 0x3fc00000u; /* 1.5f */
     fbb_field f[] = {
-        {0, 1, 0, 200},      {1, 1, 0, (uint8_t)-5},  {2, 4, 0, (uint32_t)-123456},
-        {3, 4, 0, 4000000000u}, {4, 8, 0, ((uint64_t)1 << 40) + 7}, {5, 4, 0, f15},
-        {6, 4, 1, str},      {7, 4, 1, iv},           {8, 4, 1, inner},
-        {9, 1, 0, 3},        {10, 4, 1, inner},       {12, 4, 1, lv},
+        {0, 1, 0, 200},
+        {1, 1, 0, (uint8_t)-5},
+        {2, 4, 0, (uint32_t)-123456},
+        {3, 4, 0, 4000000000u},
+        {4, 8, 0, ((uint64_t)1 << 40) + 7},
+        {5, 4, 0, f15},
+        {6, 4, 1, str},
+        {7, 4, 1, iv},
+        {8, 4, 1, inner},
+        {9, 1, 0, 3},
+        {10, 4, 1, inner},
+        {12, 4, 1, lv},
     };
     uint32_t root = fbb_table(&b, f, (int)(sizeof f / sizeof f[0]));
     sample s;
@@ -124,7 +132,8 @@ static uint32_t field_position(const nml_fb *fb, const nml_fb_table *t, unsigned
 }
 
 static void put32(uint8_t *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
 }
 
 static void rejects_bad_roots(void **state) {
@@ -172,7 +181,7 @@ static void rejects_bad_tables(void **state) {
     nml_fb_root(&fb, NULL, &root, &err);
     put32(copy + root.pos, 0x7ffffff0u); /* vtable far before the start */
     expect_fail(nml_fb_table_at(&fb, root.pos, &t, &err), NML_E_FORMAT, &err);
-    put32(copy + root.pos, (uint32_t)-(int32_t)s.size); /* vtable past the end */
+    put32(copy + root.pos, (uint32_t) - (int32_t)s.size); /* vtable past the end */
     expect_fail(nml_fb_table_at(&fb, root.pos, &t, &err), NML_E_FORMAT, &err);
 
     memcpy(copy, s.data, s.size);

@@ -52,15 +52,16 @@ static uint8_t *read_golden(const char *model, const char *file, size_t *size) {
     return nml_test_read(nml_test_shared(rel), size);
 }
 
-static void compare(const char *model, const char *file, const nml_tensor *out,
-                    const uint8_t *want, size_t want_size) {
+static void compare(const char *model, const char *file, const nml_tensor *out, const uint8_t *want,
+                    size_t want_size) {
     if (want_size != out->bytes)
         fail_msg("%s %s: golden has %zu bytes, output %u", model, file, want_size,
                  (unsigned)out->bytes);
     if (out->type != NML_FLOAT32) {
         if (memcmp(out->data, want, want_size) != 0) {
             size_t i = 0;
-            while (((const uint8_t *)out->data)[i] == want[i]) i++;
+            while (((const uint8_t *)out->data)[i] == want[i])
+                i++;
             fail_msg("%s %s: byte %zu is %u, TFLM has %u", model, file, i,
                      ((const uint8_t *)out->data)[i], want[i]);
         }
@@ -92,13 +93,16 @@ static void run_goldens(const char *model) {
         const char *suffix = e->d_name + 4;
         for (uint32_t k = 0; k < nml_input_count(&s.it); k++) {
             char name[300];
-            if (nml_input_count(&s.it) == 1) snprintf(name, sizeof name, "in_%s", suffix);
-            else snprintf(name, sizeof name, "in%u_%s", (unsigned)k, suffix);
+            if (nml_input_count(&s.it) == 1)
+                snprintf(name, sizeof name, "in_%s", suffix);
+            else
+                snprintf(name, sizeof name, "in%u_%s", (unsigned)k, suffix);
             size_t size;
             uint8_t *in = read_golden(model, name, &size);
             nml_tensor *t = nml_input(&s.it, k);
-            if (size != t->bytes) fail_msg("%s %s: %zu bytes for a %u-byte input", model, name,
-                                           size, (unsigned)t->bytes);
+            if (size != t->bytes)
+                fail_msg("%s %s: %zu bytes for a %u-byte input", model, name, size,
+                         (unsigned)t->bytes);
             memcpy(t->data, in, size);
             free(in);
         }
@@ -115,11 +119,26 @@ static void run_goldens(const char *model) {
     close_session(&s);
 }
 
-static void hello_world_float(void **state) { (void)state; run_goldens("hello_world_float"); }
-static void hello_world_int8(void **state) { (void)state; run_goldens("hello_world_int8"); }
-static void micro_speech(void **state) { (void)state; run_goldens("micro_speech_quantized"); }
-static void person_detect(void **state) { (void)state; run_goldens("person_detect"); }
-static void simple_add(void **state) { (void)state; run_goldens("simple_add_model"); }
+static void hello_world_float(void **state) {
+    (void)state;
+    run_goldens("hello_world_float");
+}
+static void hello_world_int8(void **state) {
+    (void)state;
+    run_goldens("hello_world_int8");
+}
+static void micro_speech(void **state) {
+    (void)state;
+    run_goldens("micro_speech_quantized");
+}
+static void person_detect(void **state) {
+    (void)state;
+    run_goldens("person_detect");
+}
+static void simple_add(void **state) {
+    (void)state;
+    run_goldens("simple_add_model");
+}
 
 /* hello_world approximates sin(x) on [0, 2pi]. Its accuracy, measured on TFLM's own golden
  * outputs: at most 0.042 from sin(x) for the float model (64 inputs) and 0.118 for the int8

@@ -43,7 +43,8 @@ static nml_status failing_eval(nml_ctx *ctx, nml_node *node) {
 static nml_status accumulate_eval(nml_ctx *ctx, nml_node *node) {
     nml_tensor *var = nml_node_input(ctx, node, 1), *out = nml_node_output(ctx, node, 0);
     uint8_t *v = var->data;
-    for (uint32_t i = 0; i < var->bytes; i++) v[i]++;
+    for (uint32_t i = 0; i < var->bytes; i++)
+        v[i]++;
     memcpy(out->data, var->data, out->bytes);
     return NML_OK;
 }
@@ -163,8 +164,7 @@ static void argument_and_state_errors(void **state) {
     assert_memory_equal(nml_output(&f.it, 0)->data, "\x01\x02\x03\x04", 4);
 
     /* a failed init leaves the interpreter unusable */
-    assert_int_equal(nml_interpreter_init(&f.it, &f.model, &ops, f.arena, 32, &f.err),
-                     NML_E_ARENA);
+    assert_int_equal(nml_interpreter_init(&f.it, &f.model, &ops, f.arena, 32, &f.err), NML_E_ARENA);
     assert_int_equal(nml_invoke(&f.it, &f.err), NML_E_STATE);
     assert_null(nml_output(&f.it, 0));
     done(&f, m);
@@ -222,8 +222,10 @@ static void hook_runs_after_each_node(void **state) {
     tb_model *m = tb_new();
     int32_t dims[1] = {8};
     tb_opcode(m, NML_OP_ADD);
-    for (int i = 0; i < 4; i++) tb_add_tensor(m, NML_INT8, 1, dims, 0, NULL);
-    for (int i = 0; i < 3; i++) tb_add_op(m, 0, 1, (int32_t[]){i}, 1, (int32_t[]){i + 1});
+    for (int i = 0; i < 4; i++)
+        tb_add_tensor(m, NML_INT8, 1, dims, 0, NULL);
+    for (int i = 0; i < 3; i++)
+        tb_add_op(m, 0, 1, (int32_t[]){i}, 1, (int32_t[]){i + 1});
     tb_io(m, 1, (int32_t[]){0}, 1, (int32_t[]){3});
     fixture f;
     load(&f, m);
@@ -233,7 +235,8 @@ static void hook_runs_after_each_node(void **state) {
     n_hook_calls = 0;
     assert_int_equal(nml_invoke(&f.it, &f.err), NML_OK);
     assert_int_equal(n_hook_calls, 3);
-    for (uint32_t i = 0; i < 3; i++) assert_int_equal(hook_calls[i], i);
+    for (uint32_t i = 0; i < 3; i++)
+        assert_int_equal(hook_calls[i], i);
     done(&f, m);
 }
 
@@ -275,7 +278,8 @@ static void invalid_graphs(void **state) {
     tb_model *m = tb_new();
     int32_t dims[1] = {4};
     tb_opcode(m, NML_OP_ADD);
-    for (int i = 0; i < 3; i++) tb_add_tensor(m, NML_INT8, 1, dims, 0, NULL);
+    for (int i = 0; i < 3; i++)
+        tb_add_tensor(m, NML_INT8, 1, dims, 0, NULL);
     tb_add_op(m, 0, 2, (int32_t[]){0, 2}, 1, (int32_t[]){1});
     tb_add_op(m, 0, 1, (int32_t[]){1}, 1, (int32_t[]){2});
     tb_io(m, 1, (int32_t[]){0}, 1, (int32_t[]){2});

@@ -91,7 +91,8 @@ static void check_io(const nml_model *m, int32_t idx, int rank, const int32_t *d
     nml_error err;
     assert_int_equal(nml_model_tensor(m, (uint32_t)idx, &t, &err), NML_OK);
     assert_int_equal(t.rank, rank);
-    for (int i = 0; i < rank; i++) assert_int_equal(t.dims[i], dims[i]);
+    for (int i = 0; i < rank; i++)
+        assert_int_equal(t.dims[i], dims[i]);
     assert_int_equal(t.type, type);
     assert_int_equal(t.alloc, NML_ALLOC_NONE);
 }
@@ -159,15 +160,44 @@ static void check_window_ops(const char *path) {
             fw = filter.dims[2];
         }
         assert_true(p.stride_h >= 1 && p.stride_w >= 1);
-        assert_int_equal(out.dims[1],
-                         expected_out(in.dims[1], fh, p.stride_h, pool ? 1 : p.dilation_h,
-                                      p.padding));
-        assert_int_equal(out.dims[2],
-                         expected_out(in.dims[2], fw, p.stride_w, pool ? 1 : p.dilation_w,
-                                      p.padding));
+        assert_int_equal(out.dims[1], expected_out(in.dims[1], fh, p.stride_h,
+                                                   pool ? 1 : p.dilation_h, p.padding));
+        assert_int_equal(out.dims[2], expected_out(in.dims[2], fw, p.stride_w,
+                                                   pool ? 1 : p.dilation_w, p.padding));
         if (dw) assert_int_equal(out.dims[3], in.dims[3] * p.depth_multiplier);
         if (conv) assert_int_equal(out.dims[3], filter.dims[0]);
         if (pool) assert_int_equal(out.dims[3], in.dims[3]);
+        checked++;
+    }
+    assert_true(checked > 0);
+    free(data);
+}
+
+/* CONCATENATION's axis (ConcatenationOptions field 0) must be the dimension along which the
+ * output is the sum of the inputs. */
+static void check_concat_axes(const char *path) {
+    size_t size;
+    uint8_t *data = nml_test_read(path, &size);
+    nml_model m;
+    nml_error err;
+    assert_int_equal(nml_model_load(&m, data, size, &err), NML_OK);
+    int checked = 0;
+    for (uint32_t i = 0; i < m.n_operators; i++) {
+        nml_model_op op;
+        nml_op_params p;
+        nml_tensor t, out;
+        assert_int_equal(nml_model_operator(&m, i, &op, &err), NML_OK);
+        if (op.builtin != NML_OP_CONCATENATION) continue;
+        assert_int_equal(nml_model_op_params(&m, i, &p, &err), NML_OK);
+        assert_int_equal(nml_model_tensor(&m, (uint32_t)op.outputs[0], &out, &err), NML_OK);
+        int axis = p.axis < 0 ? p.axis + out.rank : p.axis;
+        assert_true(axis >= 0 && axis < out.rank);
+        int32_t sum = 0;
+        for (uint32_t k = 0; k < op.n_inputs; k++) {
+            assert_int_equal(nml_model_tensor(&m, (uint32_t)op.inputs[k], &t, &err), NML_OK);
+            sum += t.dims[axis];
+        }
+        assert_int_equal(sum, out.dims[axis]);
         checked++;
     }
     assert_true(checked > 0);
@@ -179,7 +209,10 @@ static void options_reproduce_output_shapes(void **state) {
     check_window_ops(nml_test_shared("models/tflm/person_detect.tflite"));
     check_window_ops(nml_test_shared("models/tflm/micro_speech_quantized.tflite"));
     const char *yolo = nml_test_shared("models/yolov8n/yolov8n_full_integer_quant.tflite");
-    if (nml_test_exists(yolo)) check_window_ops(yolo);
+    if (nml_test_exists(yolo)) {
+        check_window_ops(yolo);
+        check_concat_axes(yolo);
+    }
 }
 
 /* hello_world is Dense(16, relu) -> Dense(16, relu) -> Dense(1) (the TFLM training script);
@@ -283,7 +316,8 @@ static uint32_t rng(void) {
 static void exercise(const nml_model *m, uint8_t *arena) {
     nml_error err;
     uint64_t macs;
-    for (uint32_t i = 0; i < m->n_operators; i++) assert_int_equal(nml_model_op_macs(m, i, &macs, &err), NML_OK);
+    for (uint32_t i = 0; i < m->n_operators; i++)
+        assert_int_equal(nml_model_op_macs(m, i, &macs, &err), NML_OK);
     nml_interpreter it = {0};
     nml_status st = nml_interpreter_init(&it, m, &any_ops, arena, FUZZ_ARENA, &err);
     if (st != NML_OK) {
@@ -304,7 +338,8 @@ static void fuzz_model(const char *name, int trials) {
     for (int trial = 0; trial < trials; trial++) {
         uint8_t *copy = exact_copy(data, size);
         int flips = 1 + (int)(rng() % 4);
-        for (int f = 0; f < flips; f++) copy[rng() % size] ^= (uint8_t)(1 + rng() % 255);
+        for (int f = 0; f < flips; f++)
+            copy[rng() % size] ^= (uint8_t)(1 + rng() % 255);
         nml_model m;
         nml_error err;
         nml_error_clear(&err);
@@ -472,7 +507,8 @@ static void broken_quantization(void **state) {
     tb_quant(m, t, 3, scales, zps, 0);
     expect_error(m, NML_E_FORMAT, "tensor 3: quantization: 3 scales for dimension 0 of size 4");
     tb_quant(m, t, 4, scales, zps, 5);
-    expect_error(m, NML_E_FORMAT, "tensor 3: quantization: quantized_dimension 5 out of range (rank 2)");
+    expect_error(m, NML_E_FORMAT,
+                 "tensor 3: quantization: quantized_dimension 5 out of range (rank 2)");
     tb_quant(m, t, 4, scales, zps, -1);
     expect_error(m, NML_E_FORMAT, "quantized_dimension -1 is negative");
     tb_quant(m, t, 2, scales, zps, 1);
@@ -527,17 +563,20 @@ static void broken_graph(void **state) {
     (void)state;
     tb_model *m = base_model();
     m->ops[0].in[1] = 99;
-    expect_error(m, NML_E_FORMAT, "operator 0: input 1 refers to tensor 99 (subgraph has 3 tensors)");
+    expect_error(m, NML_E_FORMAT,
+                 "operator 0: input 1 refers to tensor 99 (subgraph has 3 tensors)");
     m->ops[0].in[1] = -1; /* optional input absent: allowed */
     assert_int_equal(load_built(m, &(nml_error){0}), NML_OK);
     m->ops[0].in[1] = -2;
     expect_error(m, NML_E_FORMAT, "operator 0: input 1 refers to tensor -2");
     m->ops[0].in[1] = 1;
     m->ops[0].out[0] = -1;
-    expect_error(m, NML_E_FORMAT, "operator 0: output 0 refers to tensor -1 (subgraph has 3 tensors)");
+    expect_error(m, NML_E_FORMAT,
+                 "operator 0: output 0 refers to tensor -1 (subgraph has 3 tensors)");
     m->ops[0].out[0] = 2;
     m->ops[0].opcode = 5;
-    expect_error(m, NML_E_FORMAT, "operator 0: opcode index 5 out of range (model has 1 operator codes)");
+    expect_error(m, NML_E_FORMAT,
+                 "operator 0: opcode index 5 out of range (model has 1 operator codes)");
     m->ops[0].opcode = 0;
     m->ops[0].n_in = 17;
     expect_error(m, NML_E_LIMIT, "operator 0: 17 inputs exceed the limit of 16");
@@ -605,7 +644,8 @@ static void decoded_options(void **state) {
     m->ops[0].opt[3].value = 9;
     expect_error(m, NML_E_FORMAT, "fused activation 9 is unknown");
     m->opcodes[0] = NML_OP_LOGISTIC;
-    expect_error(m, NML_E_FORMAT, "operator 0 (LOGISTIC): builtin options of type 1, but LOGISTIC has none");
+    expect_error(m, NML_E_FORMAT,
+                 "operator 0 (LOGISTIC): builtin options of type 1, but LOGISTIC has none");
     free(m);
 
     /* ReshapeOptions (17): new_shape 0; absent -> -1 (shape from the second input) */

@@ -10,8 +10,7 @@
 #include "test_util.h"
 
 /* Builds magic + version + length + dict + padding + data, as numpy.save lays it out. */
-static size_t make_npy(uint8_t *out, int major, const char *dict, const void *data,
-                       size_t bytes) {
+static size_t make_npy(uint8_t *out, int major, const char *dict, const void *data, size_t bytes) {
     size_t pre = major == 1 ? 10 : 12;
     size_t total_header = (pre + strlen(dict) + 1 + 63) / 64 * 64;
     size_t hlen = total_header - pre;
@@ -32,8 +31,9 @@ static void writes_what_numpy_writes(void **state) {
     (void)state;
     const float values[6] = {1, 2, 3, 4, 5, 6};
     uint8_t want[256];
-    size_t want_size = make_npy(want, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }",
-                                values, sizeof values);
+    size_t want_size =
+        make_npy(want, 1, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }", values,
+                 sizeof values);
     assert_int_equal(want_size, 128 + 24);
     uint8_t *got;
     size_t size;
@@ -46,14 +46,16 @@ static void writes_what_numpy_writes(void **state) {
 
     /* 1-D shapes keep the trailing comma of a Python 1-tuple; scalars are () */
     const int8_t bytes3[3] = {-1, 0, 1};
-    want_size = make_npy(want, 1, "{'descr': '|i1', 'fortran_order': False, 'shape': (3,), }",
-                         bytes3, 3);
-    assert_int_equal(nml_npy_encode(NML_INT8, 1, (int32_t[]){3}, bytes3, &got, &size, &err), NML_OK);
+    want_size =
+        make_npy(want, 1, "{'descr': '|i1', 'fortran_order': False, 'shape': (3,), }", bytes3, 3);
+    assert_int_equal(nml_npy_encode(NML_INT8, 1, (int32_t[]){3}, bytes3, &got, &size, &err),
+                     NML_OK);
     assert_int_equal(size, want_size);
     assert_memory_equal(got, want, size);
     free(got);
     const int32_t one = 7;
-    want_size = make_npy(want, 1, "{'descr': '<i4', 'fortran_order': False, 'shape': (), }", &one, 4);
+    want_size =
+        make_npy(want, 1, "{'descr': '<i4', 'fortran_order': False, 'shape': (), }", &one, 4);
     assert_int_equal(nml_npy_encode(NML_INT32, 0, NULL, &one, &got, &size, &err), NML_OK);
     assert_memory_equal(got, want, want_size);
     free(got);
@@ -68,8 +70,8 @@ static void reads_header_variants(void **state) {
     nml_error err;
     const uint8_t u8[4] = {1, 2, 250, 255};
     /* keys in another order, double quotes, no trailing comma, format 2.0 */
-    size_t n = make_npy(buf, 2, "{\"shape\": (4,), \"fortran_order\": False, \"descr\": \"|u1\"}",
-                        u8, 4);
+    size_t n =
+        make_npy(buf, 2, "{\"shape\": (4,), \"fortran_order\": False, \"descr\": \"|u1\"}", u8, 4);
     assert_int_equal(nml_npy_parse(buf, n, &a, &err), NML_OK);
     assert_int_equal(a.dtype, NML_UINT8);
     assert_int_equal(a.rank, 1);
@@ -158,7 +160,8 @@ static void round_trips_through_files(void **state) {
     const int types[] = {NML_FLOAT32, NML_FLOAT16, NML_FLOAT64, NML_INT8, NML_INT16,
                          NML_INT32,   NML_INT64,   NML_UINT8,   NML_BOOL};
     uint8_t data[2 * 3 * 4 * 8];
-    for (size_t i = 0; i < sizeof data; i++) data[i] = (uint8_t)(i * 7 + 1);
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t)(i * 7 + 1);
     for (size_t k = 0; k < sizeof types / sizeof types[0]; k++) {
         nml_error err;
         nml_npy a;

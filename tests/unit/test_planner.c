@@ -18,7 +18,9 @@ static uint32_t g_scratch[TB_MAX_OPS];
 static uint32_t g_persist[TB_MAX_OPS];
 static int g_corrupt; /* set when a kernel finds an input overwritten */
 
-static uint8_t pattern(int32_t tensor) { return (uint8_t)(tensor * 29 + 7); }
+static uint8_t pattern(int32_t tensor) {
+    return (uint8_t)(tensor * 29 + 7);
+}
 
 static nml_status fake_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     (void)p;
@@ -50,7 +52,9 @@ static const nml_op_resolver fake_ops = {fake_table, 1};
 
 /* ---- graphs ---- */
 
-static int32_t dims1(uint32_t n) { return (int32_t)n; }
+static int32_t dims1(uint32_t n) {
+    return (int32_t)n;
+}
 
 static int add_act(tb_model *m, uint32_t bytes) {
     int32_t d = dims1(bytes);
@@ -77,8 +81,10 @@ typedef struct life {
 
 /* Lifetimes from the operator lists: graph inputs from 0, outputs to the end. */
 static void lifetimes(const tb_model *m, life *l) {
-    for (int t = 0; t < m->n_tensors; t++) l[t].first = l[t].last = -1;
-    for (int i = 0; i < m->n_inputs; i++) l[m->inputs[i]].first = l[m->inputs[i]].last = 0;
+    for (int t = 0; t < m->n_tensors; t++)
+        l[t].first = l[t].last = -1;
+    for (int i = 0; i < m->n_inputs; i++)
+        l[m->inputs[i]].first = l[m->inputs[i]].last = 0;
     for (int o = 0; o < m->n_ops; o++) {
         for (int k = 0; k < m->ops[o].n_in; k++) {
             int32_t t = m->ops[o].in[k];
@@ -90,7 +96,8 @@ static void lifetimes(const tb_model *m, life *l) {
             if (l[t].last < o) l[t].last = o;
         }
     }
-    for (int i = 0; i < m->n_outputs; i++) l[m->outputs[i]].last = m->n_ops - 1;
+    for (int i = 0; i < m->n_outputs; i++)
+        l[m->outputs[i]].last = m->n_ops - 1;
 }
 
 static int disjoint(const uint8_t *a, size_t na, const uint8_t *b, size_t nb) {
@@ -136,8 +143,7 @@ static size_t check_plan(const tb_model *m, nml_interpreter *it) {
         assert_int_equal(n->scratch_bytes, g_scratch[o]);
         if (s) assert_true(s >= act && s + n->scratch_bytes <= end);
         for (int t = 0; t < m->n_tensors; t++) {
-            if (m->tensors[t].buffer || l[t].first < 0 || l[t].first > o || l[t].last < o)
-                continue;
+            if (m->tensors[t].buffer || l[t].first < 0 || l[t].first > o || l[t].last < o) continue;
             live += it->tensors[t].bytes;
             if (s && !disjoint(s, n->scratch_bytes, it->tensors[t].data, it->tensors[t].bytes))
                 fail_msg("scratch of operator %d overlaps live tensor %d", o, t);
@@ -196,7 +202,8 @@ static size_t check_graph(tb_model *m) {
 
     /* deterministic: a second init gives the same plan */
     uint32_t offsets[TB_MAX_TENSORS];
-    for (int t = 0; t < m->n_tensors; t++) offsets[t] = it.tensors[t].arena_offset;
+    for (int t = 0; t < m->n_tensors; t++)
+        offsets[t] = it.tensors[t].arena_offset;
     assert_int_equal(nml_interpreter_init(&it, &b.model, &fake_ops, arena, n, &err), NML_OK);
     assert_int_equal(it.arena_used, n);
     for (int t = 0; t < m->n_tensors; t++)
@@ -216,8 +223,7 @@ static size_t check_graph(tb_model *m) {
     assert_int_equal(nml_invoke(&it, &err), NML_E_STATE);
 
     /* far too small: a lower bound */
-    assert_int_equal(nml_interpreter_init(&it, &b.model, &fake_ops, arena, 64, &err),
-                     NML_E_ARENA);
+    assert_int_equal(nml_interpreter_init(&it, &b.model, &fake_ops, arena, 64, &err), NML_E_ARENA);
     assert_non_null(strstr(err.msg, "needs at least"));
     assert_true(it.arena_used > 64 && it.arena_used <= n);
     free(arena);
@@ -324,7 +330,8 @@ static tb_model *random_graph(void) {
     int konst = tb_add_tensor(m, NML_INT8, 1, &d16, (uint32_t)cbuf, "const");
     int n_in = 1 + (int)(rng() % 2);
     int32_t inputs[2];
-    for (int i = 0; i < n_in; i++) avail[n_avail++] = inputs[i] = add_act(m, 1 + rng() % 2000);
+    for (int i = 0; i < n_in; i++)
+        avail[n_avail++] = inputs[i] = add_act(m, 1 + rng() % 2000);
     int n_ops = 1 + (int)(rng() % 40);
     int32_t last_out[2] = {0, 0};
     int n_last = 0;
@@ -332,7 +339,8 @@ static tb_model *random_graph(void) {
         int32_t in[5], out[2];
         int ni = 0, no = 1 + (int)(rng() % 2);
         int reads = 1 + (int)(rng() % 3);
-        for (int k = 0; k < reads; k++) in[ni++] = avail[rng() % (uint32_t)n_avail];
+        for (int k = 0; k < reads; k++)
+            in[ni++] = avail[rng() % (uint32_t)n_avail];
         if (rng() % 4 == 0) in[ni++] = konst;
         if (rng() % 8 == 0) in[ni++] = -1;
         for (int k = 0; k < no; k++) {
@@ -348,7 +356,8 @@ static tb_model *random_graph(void) {
     }
     int32_t outputs[3];
     int n_out = 0;
-    for (int k = 0; k < n_last; k++) outputs[n_out++] = last_out[k];
+    for (int k = 0; k < n_last; k++)
+        outputs[n_out++] = last_out[k];
     outputs[n_out++] = avail[rng() % (uint32_t)n_avail]; /* maybe an input or an early tensor */
     tb_io(m, n_in, inputs, n_out, outputs);
     return m;

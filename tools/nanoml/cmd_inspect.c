@@ -162,8 +162,7 @@ static void print_text(const report *r) {
     if (r->arena_ok)
         printf("arena       %zu bytes (persistent %zu, activations %zu; activation lower bound "
                "%zu)\n",
-               r->arena_bytes, r->persistent_bytes, r->activation_bytes,
-               r->activation_min_bytes);
+               r->arena_bytes, r->persistent_bytes, r->activation_bytes, r->activation_min_bytes);
     else
         printf("arena       unknown: %s\n", r->arena_err.msg);
 
@@ -192,8 +191,10 @@ static void json_tensor(const nml_model *m, int32_t idx) {
     cli_json_string(stdout, t.name);
     printf(", \"type\": \"%s\", \"shape\": ", nml_dtype_name(t.type));
     cli_json_shape(stdout, &t);
-    if (t.n_q == 1) printf(", \"scale\": %.9g, \"zero_point\": %d", t.scale, (int)t.zero_point);
-    else if (t.n_q > 1) printf(", \"channels\": %u", (unsigned)t.n_q);
+    if (t.n_q == 1)
+        printf(", \"scale\": %.9g, \"zero_point\": %d", t.scale, (int)t.zero_point);
+    else if (t.n_q > 1)
+        printf(", \"channels\": %u", (unsigned)t.n_q);
     printf("}");
 }
 
@@ -227,8 +228,7 @@ static void print_json(const report *r) {
     if (r->arena_ok)
         printf("  \"arena_bytes\": %zu,\n  \"persistent_bytes\": %zu,\n  \"activation_bytes\": "
                "%zu,\n  \"activation_min_bytes\": %zu,\n  \"arena_error\": null,\n",
-               r->arena_bytes, r->persistent_bytes, r->activation_bytes,
-               r->activation_min_bytes);
+               r->arena_bytes, r->persistent_bytes, r->activation_bytes, r->activation_min_bytes);
     else {
         printf("  \"arena_bytes\": null,\n  \"arena_error\": ");
         cli_json_string(stdout, r->arena_err.msg);
@@ -240,8 +240,7 @@ static void print_json(const report *r) {
         if (nml_model_operator(m, i, &op, NULL) != NML_OK) continue;
         printf("%s\n    {\"index\": %u, \"op\": ", i ? "," : "", (unsigned)i);
         cli_json_string(stdout, r->rows[i].name);
-        printf(", \"builtin\": %d, \"macs\": %llu, \"inputs\": ", (int)op.builtin,
-               r->rows[i].macs);
+        printf(", \"builtin\": %d, \"macs\": %llu, \"inputs\": ", (int)op.builtin, r->rows[i].macs);
         json_list(m, op.inputs, op.n_inputs);
         printf(", \"outputs\": ");
         json_list(m, op.outputs, op.n_outputs);
@@ -292,8 +291,10 @@ int cmd_inspect(int argc, char **argv) {
         rc = cli_error(CMD, &err);
     } else {
         plan_arena(&r);
-        if (json) print_json(&r);
-        else print_text(&r);
+        if (json)
+            print_json(&r);
+        else
+            print_text(&r);
     }
     free_report(&r);
     free(data);

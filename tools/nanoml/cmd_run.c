@@ -149,14 +149,16 @@ static int parse(int argc, char **argv, run_args *a) {
 static nml_status run(const run_args *a, nml_interpreter *it, nml_error *err) {
     uint32_t n_in = nml_input_count(it), n_out = nml_output_count(it);
     if ((uint32_t)a->n_inputs != n_in)
-        return nml_fail(err, NML_E_ARG, "the model has %u inputs, %d --input given",
-                        (unsigned)n_in, a->n_inputs);
+        return nml_fail(err, NML_E_ARG, "the model has %u inputs, %d --input given", (unsigned)n_in,
+                        a->n_inputs);
     if ((uint32_t)a->n_outputs > n_out)
         return nml_fail(err, NML_E_ARG, "the model has %u outputs, %d --output given",
                         (unsigned)n_out, a->n_outputs);
-    for (uint32_t i = 0; i < n_in; i++) NML_TRY(load_input(a->inputs[i], i, nml_input(it, i), err));
+    for (uint32_t i = 0; i < n_in; i++)
+        NML_TRY(load_input(a->inputs[i], i, nml_input(it, i), err));
     NML_TRY(nml_invoke(it, err));
-    for (uint32_t i = 0; i < n_out; i++) print_output(it, i);
+    for (uint32_t i = 0; i < n_out; i++)
+        print_output(it, i);
     for (int i = 0; i < a->n_outputs; i++)
         NML_TRY(save_output(a->outputs[i], nml_output(it, (uint32_t)i), err));
     return NML_OK;
