@@ -122,8 +122,9 @@ typedef struct nml_op_params {
     int32_t new_shape[NML_MAX_RANK];
     int32_t squeeze_len;          /* SQUEEZE */
     int32_t squeeze_dims[NML_MAX_RANK];
-    int32_t in_type, out_type;    /* CAST, ARG_MAX output type */
+    int32_t in_type, out_type;    /* CAST; ARG_MAX, SHAPE output type (-1: not given) */
     int32_t block_size;           /* DEPTH_TO_SPACE, SPACE_TO_DEPTH */
+    int32_t count;                /* PACK values_count, UNPACK num */
     uint8_t adj_x, adj_y;         /* BATCH_MATMUL */
 } nml_op_params;
 

@@ -7,7 +7,9 @@
  *   nml_invoke(&it, &err); nml_tensor *out = nml_output(&it, 0);
  *
  * The model bytes must stay alive and unchanged while a model or interpreter uses them; constant
- * tensors are read in place. Model bytes and the arena must be 16-byte aligned. */
+ * tensors are read in place; the nml_model struct must outlive its interpreters too. Model bytes
+ * and the arena must be 16-byte aligned. Only subgraph 0 is used. The target must be
+ * little-endian (RV32, x86, Arm). */
 #ifndef NANOML_RUNTIME_H
 #define NANOML_RUNTIME_H
 
@@ -21,26 +23,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* ---- Model: a verified view of the flatbuffer (no copies, no allocation) ---- */
-
-typedef struct nml_model {
-    const uint8_t *data;
-    size_t size;
-    uint32_t version;        /* schema version field */
-    /* absolute byte offsets of verified tables/vectors inside data (0 = absent) */
-    uint32_t model_table;
-    uint32_t opcodes_vec;    /* vector of OperatorCode tables */
-    uint32_t buffers_vec;    /* vector of Buffer tables */
-    uint32_t subgraph_table; /* subgraph 0 */
-    uint32_t tensors_vec, operators_vec, inputs_vec, outputs_vec;
-    uint32_t n_opcodes, n_buffers, n_subgraphs, n_tensors, n_operators, n_inputs, n_outputs;
-} nml_model;
-
-/* Verifies the whole flatbuffer (identifier "TFL3", every offset, vector, string, table and
- * index, tensor sizes against their buffers) and fills *model. On failure the message names
- * the element, e.g. "tensor 12: buffer 40 out of range (model has 31 buffers)". */
-nml_status nml_model_load(nml_model *model, const void *data, size_t size, nml_error *err);
 
 /* ---- Tensors ---- */
 
@@ -66,25 +48,80 @@ typedef struct nml_tensor {
      * read them with nml_tensor_channel_scale() / nml_tensor_channel_zero_point() */
     const uint8_t *q_scales;       /* n_q floats */
     const uint8_t *q_zero_points;  /* n_q int64 (may be NULL: all zero) */
-    uint32_t n_q;
-    int32_t q_dim;                 /* quantized_dimension */
+    uint32_t n_q;                  /* 0 not quantized, 1 per-tensor, > 1 per-channel */
+    int32_t q_dim;                 /* quantized_dimension (0 unless per-channel) */
     const char *name;              /* NUL-terminated inside the model (verified), or "" */
     /* planner bookkeeping */
     int32_t first_use, last_use;   /* operator indices; -1 when unused */
-    uint32_t arena_offset;
+    uint32_t arena_offset;         /* offset inside the activation region (planned tensors) */
 } nml_tensor;
 
 float nml_tensor_channel_scale(const nml_tensor *t, uint32_t channel);
 int32_t nml_tensor_channel_zero_point(const nml_tensor *t, uint32_t channel);
 /* Product of dims (1 for rank 0). Dimensions were checked at load, so this cannot overflow. */
 uint32_t nml_tensor_count(const nml_tensor *t);
+/* "1x28x28x1" (or "scalar") into buf; returns the characters written. */
+size_t nml_format_shape(char *buf, size_t cap, const nml_tensor *t);
+
+/* ---- Model: a verified view of the flatbuffer (no copies, no allocation) ---- */
+
+typedef struct nml_model {
+    const uint8_t *data;
+    size_t size;
+    uint32_t version;        /* schema version field */
+    /* absolute byte offsets inside data of verified tables, and of the first element of
+     * verified vectors (0 = absent, count 0) */
+    uint32_t model_table;
+    uint32_t opcodes_vec;    /* vector of OperatorCode tables */
+    uint32_t buffers_vec;    /* vector of Buffer tables */
+    uint32_t subgraph_table; /* subgraph 0 */
+    uint32_t tensors_vec, operators_vec, inputs_vec, outputs_vec;
+    uint32_t n_opcodes, n_buffers, n_subgraphs, n_tensors, n_operators, n_inputs, n_outputs;
+} nml_model;
+
+/* Verifies the whole flatbuffer (identifier "TFL3", every offset, vector, string, table and
+ * index nanoml uses, tensor sizes against their buffers, operator options) and fills *model.
+ * On failure the message names the element, e.g.
+ * "tensor 12: buffer 40 out of range (model has 31 buffers)". */
+nml_status nml_model_load(nml_model *model, const void *data, size_t size, nml_error *err);
+
+/* Operator i of subgraph 0, as stored in a loaded model. */
+typedef struct nml_model_op {
+    int32_t builtin;          /* nml_op: max(deprecated_builtin_code, builtin_code) */
+    int32_t version;          /* OperatorCode.version */
+    const char *custom_code;  /* CUSTOM operators: NUL-terminated inside the model; else NULL */
+    const int32_t *inputs;    /* tensor indices inside the model; -1 = optional input absent */
+    const int32_t *outputs;
+    uint16_t n_inputs, n_outputs;
+    uint32_t table;           /* flatbuffer offset of the Operator table */
+} nml_model_op;
+
+nml_status nml_model_operator(const nml_model *model, uint32_t i, nml_model_op *op,
+                              nml_error *err);
+/* Tensor i as the model describes it: shape, type, quantization, name; data points into the
+ * model for constant tensors (alloc NML_ALLOC_CONST), variable tensors have alloc
+ * NML_ALLOC_PERSIST and activations NML_ALLOC_NONE, both with data NULL. */
+nml_status nml_model_tensor(const nml_model *model, uint32_t i, nml_tensor *t, nml_error *err);
+/* Operator i's builtin options decoded (schema defaults for absent fields/tables; the union
+ * type must match the operator). */
+nml_status nml_model_op_params(const nml_model *model, uint32_t i, nml_op_params *params,
+                               nml_error *err);
+/* Buffer i's data inside the model (NULL, 0 when empty). */
+nml_status nml_model_buffer(const nml_model *model, uint32_t i, const uint8_t **data,
+                            uint32_t *bytes, nml_error *err);
+/* Tensor index of subgraph input/output i, or -1 when i is out of range. */
+int32_t nml_model_input(const nml_model *model, uint32_t i);
+int32_t nml_model_output(const nml_model *model, uint32_t i);
+/* "CONV_2D", or the custom code of a CUSTOM operator. */
+const char *nml_model_op_name(const nml_model_op *op);
 
 /* ---- Operators available to an interpreter ---- */
 
 struct nml_kernel; /* defined in src/runtime/kernel.h (internal) */
 
-/* A table of kernels; the interpreter looks up each operator's builtin code here. Firmware can
- * build one with only the kernels its model uses, so the others are not linked. */
+/* A table of kernels; the interpreter looks up each operator's builtin code here (CUSTOM
+ * operators by kernel name == custom code). NULL entries are skipped. Firmware can build one
+ * with only the kernels its model uses, so the others are not linked. */
 typedef struct nml_op_resolver {
     const struct nml_kernel *const *kernels;
     uint32_t count;
@@ -93,23 +130,35 @@ typedef struct nml_op_resolver {
 /* Every kernel the runtime has (reference kernels). */
 const nml_op_resolver *nml_ops_all(void);
 
+/* The kernel for a builtin (custom_code for CUSTOM, else ignored), or NULL. */
+const struct nml_kernel *nml_resolver_find(const nml_op_resolver *ops, int32_t builtin,
+                                           const char *custom_code);
+
 /* ---- Interpreter ---- */
 
 typedef struct nml_node nml_node; /* internal, lives in the arena */
+struct nml_ctx;                   /* internal, lives in the arena */
 
 typedef struct nml_interpreter {
     const nml_model *model;
     const nml_op_resolver *ops;
     uint8_t *arena;
     size_t arena_size;
-    size_t arena_used;        /* bytes of the arena this model needs (exact) */
+    /* bytes of the arena this model needs (exact). After a failed init with NML_E_ARENA: the
+     * exact need, or a lower bound when the arena could not hold the persistent part. */
+    size_t arena_used;
     size_t persistent_bytes;  /* tensor/node tables and kernel data, at the start of the arena */
     size_t activation_bytes;  /* planned activations and scratch, after the persistent part */
+    /* no plan can use fewer activation bytes: max over operators of the bytes live while it
+     * runs (the greedy plan's activation_bytes is >= this) */
+    size_t activation_min_bytes;
     nml_tensor *tensors;      /* model->n_tensors entries, in the arena */
     nml_node *nodes;          /* model->n_operators entries, in the arena */
+    struct nml_ctx *ctx;      /* kernel context, in the arena */
     uint32_t n_tensors, n_nodes;
     int ready;                /* 1 after a successful init */
-    /* optional per-operator hook, for profiling (instruction counters on the MCU) */
+    /* optional per-operator hook, for profiling (instruction counters on the MCU); init
+     * keeps whatever the caller set here */
     void (*on_node_done)(void *user, uint32_t node_index);
     void *hook_user;
 } nml_interpreter;
@@ -118,11 +167,12 @@ typedef struct nml_interpreter {
  * name and index; inconsistent shapes are rejected here, never discovered at invoke) and plans
  * all activations into the arena. When the arena is too small the status is NML_E_ARENA and the
  * message gives the exact number of bytes needed (or a lower bound when the arena cannot even
- * hold the tables needed to plan). */
+ * hold the tables needed to plan); it->arena_used holds the same number. */
 nml_status nml_interpreter_init(nml_interpreter *it, const nml_model *model,
                                 const nml_op_resolver *ops, void *arena, size_t arena_size,
                                 nml_error *err);
 
+/* Runs every operator in order; calls it->on_node_done after each one. */
 nml_status nml_invoke(nml_interpreter *it, nml_error *err);
 
 uint32_t nml_input_count(const nml_interpreter *it);

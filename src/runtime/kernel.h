@@ -5,6 +5,8 @@
  *            is an error here, never at eval), precomputes everything eval needs (requantization
  *            multipliers, per-channel tables, padding) into persistent data allocated with
  *            nml_ctx_alloc_persistent(), and requests scratch memory with nml_ctx_request_scratch().
+ *            Activation tensors have no data yet during prepare (data == NULL, they are
+ *            planned afterwards); constant tensors do.
  *   eval:    runs every invoke. No allocation, no validation that prepare could have done,
  *            no floating point in int8 paths, never reads or writes outside its tensors.
  * Kernels only see tensors through nml_ctx / nml_node, so unit tests can drive a kernel with

@@ -23,3 +23,11 @@ uint32_t nml_tensor_count(const nml_tensor *t) {
     for (uint32_t i = 0; i < t->rank; i++) n *= (uint32_t)t->dims[i];
     return n;
 }
+
+size_t nml_format_shape(char *buf, size_t cap, const nml_tensor *t) {
+    if (t->rank == 0) return nml_format(buf, cap, "scalar");
+    size_t n = 0;
+    for (uint32_t i = 0; i < t->rank && n + 1 < cap; i++)
+        n += nml_format(buf + n, cap - n, i ? "x%d" : "%d", (int)t->dims[i]);
+    return n;
+}

@@ -39,3 +39,9 @@ int nml_test_exists(const char *path) {
     struct stat st;
     return stat(path, &st) == 0;
 }
+
+void *nml_test_alloc16(size_t bytes) {
+    void *p = NULL;
+    if (posix_memalign(&p, 16, bytes ? bytes : 1) != 0) fail_msg("out of memory");
+    return p;
+}

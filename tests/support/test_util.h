@@ -18,5 +18,7 @@ const char *nml_test_source(const char *relative);
 uint8_t *nml_test_read(const char *path, size_t *size);
 /* Returns 1 if the path exists. */
 int nml_test_exists(const char *path);
+/* 16-byte aligned block of exactly `bytes` bytes (so ASan sees any overrun); free() it. */
+void *nml_test_alloc16(size_t bytes);
 
 #endif

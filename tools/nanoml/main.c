@@ -5,9 +5,13 @@
 #include "commands.h"
 
 int cmd_version(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 const nml_command nml_commands[] = {
     {"version", "print the nanoml version", cmd_version},
+    {"inspect", "show a .tflite model: operators, sizes, MACs, exact arena", cmd_inspect},
+    {"run", "run one inference of a .tflite model", cmd_run},
     {NULL, NULL, NULL},
 };
 

@@ -1,0 +1,295 @@
+/* The interpreter: arena layout, kernel lookup and prepare, planning, invoke.
+ *
+ * Arena layout (every part 16-byte aligned):
+ *   [tensor table][node table][kernel context][variable tensors][kernel persistent data]
+ *   [activations and scratch, as planned]
+ * The persistent part is laid out before the planner runs, so the plan never depends on the
+ * arena size: the same model always needs the same number of bytes, and the size reported
+ * after a too-small arena is exact whenever the persistent part fits. */
+#include <string.h>
+
+#include "kernel.h"
+#include "planner.h"
+
+#define ALIGN 16u
+
+static uint64_t align16(uint64_t x) {
+    return (x + ALIGN - 1) & ~(uint64_t)(ALIGN - 1);
+}
+
+static int same_str(const char *a, const char *b) {
+    if (!a || !b) return 0;
+    while (*a && *a == *b)
+        a++, b++;
+    return *a == *b;
+}
+
+const struct nml_kernel *nml_resolver_find(const nml_op_resolver *ops, int32_t builtin,
+                                           const char *custom_code) {
+    if (!ops || !ops->kernels) return NULL;
+    for (uint32_t i = 0; i < ops->count; i++) {
+        const nml_kernel *k = ops->kernels[i];
+        if (!k || k->builtin != builtin) continue;
+        if (builtin == NML_OP_CUSTOM && !same_str(k->name, custom_code)) continue;
+        return k;
+    }
+    return NULL;
+}
+
+/* "CONV_2D", "builtin 66" or "CUSTOM name" into buf. */
+static const char *op_label(char *buf, size_t cap, const nml_model_op *op) {
+    if (op->builtin == NML_OP_CUSTOM)
+        nml_format(buf, cap, "CUSTOM %s", op->custom_code ? op->custom_code : "(no code)");
+    else if (same_str(nml_op_name(op->builtin), "UNKNOWN"))
+        nml_format(buf, cap, "builtin %d", (int)op->builtin);
+    else
+        nml_format(buf, cap, "%s", nml_op_name(op->builtin));
+    return buf;
+}
+
+static nml_status arena_too_small(nml_interpreter *it, uint64_t need, int exact, const char *why,
+                                  nml_error *err) {
+    it->arena_used = need > SIZE_MAX ? SIZE_MAX : (size_t)need;
+    if (exact)
+        return nml_fail(err, NML_E_ARENA,
+                        "arena of %zu bytes is too small: the model needs %llu bytes (%zu "
+                        "persistent + %zu activations)",
+                        it->arena_size, (unsigned long long)need, it->persistent_bytes,
+                        it->activation_bytes);
+    return nml_fail(err, NML_E_ARENA,
+                    "arena of %zu bytes is too small: needs at least %llu "
+                    "bytes (%s)",
+                    it->arena_size, (unsigned long long)need, why);
+}
+
+/* Every operator must have a kernel. Checked before anything touches the arena, so an
+ * unsupported operator is reported whatever the arena size. */
+static nml_status check_supported(const nml_model *m, const nml_op_resolver *ops, nml_error *err) {
+    nml_model_op op;
+    char label[64];
+    for (uint32_t i = 0; i < m->n_operators; i++) {
+        NML_TRY(nml_model_operator(m, i, &op, err));
+        if (!nml_resolver_find(ops, op.builtin, op.custom_code))
+            return nml_fail(err, NML_E_UNSUPPORTED, "operator %lu (%s): not supported",
+                            (unsigned long)i, op_label(label, sizeof label, &op));
+    }
+    return NML_OK;
+}
+
+static nml_status build_tensors(nml_interpreter *it, nml_error *err) {
+    for (uint32_t i = 0; i < it->n_tensors; i++)
+        NML_TRY(nml_model_tensor(it->model, i, &it->tensors[i], err));
+    return NML_OK;
+}
+
+static nml_status build_nodes(nml_interpreter *it, nml_error *err) {
+    nml_model_op op;
+    for (uint32_t i = 0; i < it->n_nodes; i++) {
+        nml_node *n = &it->nodes[i];
+        NML_TRY(nml_model_operator(it->model, i, &op, err));
+        memset(n, 0, sizeof *n);
+        n->kernel = nml_resolver_find(it->ops, op.builtin, op.custom_code);
+        n->inputs = op.inputs;
+        n->outputs = op.outputs;
+        n->n_inputs = op.n_inputs;
+        n->n_outputs = op.n_outputs;
+        n->builtin = op.builtin;
+        n->index = i;
+        n->op_table = op.table;
+    }
+    return NML_OK;
+}
+
+/* Variable tensors get their own region right after the tables. */
+static uint64_t place_variables(nml_interpreter *it, uint64_t off) {
+    for (uint32_t i = 0; i < it->n_tensors; i++) {
+        nml_tensor *t = &it->tensors[i];
+        if (t->alloc != NML_ALLOC_PERSIST) continue;
+        off = align16(off);
+        if (off + t->bytes <= it->arena_size) t->data = it->arena + off;
+        off += t->bytes;
+    }
+    return off;
+}
+
+/* Variables start at the zero point like TFLite Micro's reset (int8), zero otherwise. */
+static void reset_variables(nml_interpreter *it) {
+    for (uint32_t i = 0; i < it->n_tensors; i++) {
+        nml_tensor *t = &it->tensors[i];
+        if (t->alloc != NML_ALLOC_PERSIST || !t->data) continue;
+        int value = t->type == NML_INT8 ? (int)(uint8_t)(int8_t)t->zero_point : 0;
+        memset(t->data, value, t->bytes);
+    }
+}
+
+static nml_status failed_in_node(nml_error *err, nml_status st, const nml_node *n,
+                                 const char *stage) {
+    if (err && err->msg[0] && err->status == st)
+        return nml_error_prefix(err, "operator %lu: ", (unsigned long)n->index);
+    return nml_fail(err, st, "operator %lu (%s): %s failed (%s)", (unsigned long)n->index,
+                    nml_op_name(n->builtin), stage, nml_status_str(st));
+}
+
+static nml_status prepare_nodes(nml_interpreter *it, nml_ctx *ctx, uint64_t persist_start,
+                                nml_error *err) {
+    char why[96];
+    for (uint32_t i = 0; i < it->n_nodes; i++) {
+        nml_node *n = &it->nodes[i];
+        nml_op_params params;
+        NML_TRY(nml_model_op_params(it->model, i, &params, err));
+        nml_error_clear(err);
+        nml_status st = n->kernel->prepare ? n->kernel->prepare(ctx, n, &params) : NML_OK;
+        if (ctx->persist_needed > ctx->persist_cap) {
+            nml_format(why, sizeof why, "persistent data of operator %lu (%s) does not fit",
+                       (unsigned long)i, nml_op_name(n->builtin));
+            return arena_too_small(it, persist_start + ctx->persist_needed, 0, why, err);
+        }
+        if (st != NML_OK) return failed_in_node(err, st, n, "prepare");
+    }
+    return NML_OK;
+}
+
+static nml_status check_args(nml_interpreter *it, const nml_model *model,
+                             const nml_op_resolver *ops, void *arena, nml_error *err) {
+    if (!it) return nml_fail(err, NML_E_ARG, "no interpreter");
+    if (!model || !model->data || !model->model_table)
+        return nml_fail(err, NML_E_ARG, "model is not loaded (call nml_model_load first)");
+    if (!ops) return nml_fail(err, NML_E_ARG, "no operator resolver");
+    if (!arena) return nml_fail(err, NML_E_ARG, "no arena");
+    if ((uintptr_t)arena % ALIGN)
+        return nml_fail(err, NML_E_ARG, "arena at %p is not 16-byte aligned", arena);
+    return NML_OK;
+}
+
+static nml_status init(nml_interpreter *it, nml_error *err) {
+    const nml_model *m = it->model;
+    NML_TRY(check_supported(m, it->ops, err));
+
+    uint64_t tensors_at = 0;
+    uint64_t nodes_at = align16(tensors_at + (uint64_t)m->n_tensors * sizeof(nml_tensor));
+    uint64_t ctx_at = align16(nodes_at + (uint64_t)m->n_operators * sizeof(nml_node));
+    uint64_t tables_end = align16(ctx_at + sizeof(nml_ctx));
+    if (tables_end > it->arena_size)
+        return arena_too_small(it, tables_end, 0, "tensor and node tables alone", err);
+    it->tensors = (nml_tensor *)(void *)(it->arena + tensors_at);
+    it->nodes = (nml_node *)(void *)(it->arena + nodes_at);
+    it->ctx = (nml_ctx *)(void *)(it->arena + ctx_at);
+    it->n_tensors = m->n_tensors;
+    it->n_nodes = m->n_operators;
+    NML_TRY(build_tensors(it, err));
+    NML_TRY(build_nodes(it, err));
+    NML_TRY(nml_plan_lifetimes(m, it->tensors, it->n_tensors, it->nodes, it->n_nodes, err));
+
+    uint64_t persist_start = align16(place_variables(it, tables_end));
+    if (persist_start > it->arena_size)
+        return arena_too_small(it, persist_start, 0, "tables and variable tensors", err);
+    nml_ctx *ctx = it->ctx;
+    memset(ctx, 0, sizeof *ctx);
+    ctx->tensors = it->tensors;
+    ctx->n_tensors = it->n_tensors;
+    ctx->err = err;
+    ctx->persist_base = it->arena + persist_start;
+    ctx->persist_cap = it->arena_size - (size_t)persist_start;
+    NML_TRY(prepare_nodes(it, ctx, persist_start, err));
+
+    uint64_t act_start = align16(persist_start + ctx->persist_used);
+    uint64_t act_bytes, act_min;
+    NML_TRY(nml_plan_offsets(it->tensors, it->n_tensors, it->nodes, it->n_nodes, &act_bytes,
+                             &act_min, err));
+    it->persistent_bytes = (size_t)act_start;
+    it->activation_bytes = (size_t)act_bytes;
+    it->activation_min_bytes = (size_t)act_min;
+    uint64_t need = act_start + act_bytes;
+    if (need > it->arena_size) return arena_too_small(it, need, 1, NULL, err);
+    it->arena_used = (size_t)need;
+
+    uint8_t *act = it->arena + act_start;
+    for (uint32_t i = 0; i < it->n_tensors; i++)
+        if (it->tensors[i].alloc == NML_ALLOC_ARENA)
+            it->tensors[i].data = act + it->tensors[i].arena_offset;
+    ctx->scratch_base = act;
+    ctx->err = NULL;
+    reset_variables(it);
+    return NML_OK;
+}
+
+nml_status nml_interpreter_init(nml_interpreter *it, const nml_model *model,
+                                const nml_op_resolver *ops, void *arena, size_t arena_size,
+                                nml_error *err) {
+    NML_TRY(check_args(it, model, ops, arena, err));
+    void (*hook)(void *, uint32_t) = it->on_node_done;
+    void *hook_user = it->hook_user;
+    memset(it, 0, sizeof *it);
+    it->on_node_done = hook;
+    it->hook_user = hook_user;
+    it->model = model;
+    it->ops = ops;
+    it->arena = arena;
+    it->arena_size = arena_size;
+    nml_status st = init(it, err);
+    if (st != NML_OK) {
+        it->tensors = NULL;
+        it->nodes = NULL;
+        it->ctx = NULL;
+        return st;
+    }
+    it->ready = 1;
+    return NML_OK;
+}
+
+nml_status nml_invoke(nml_interpreter *it, nml_error *err) {
+    if (!it || it->ready != 1 || !it->ctx)
+        return nml_fail(err, NML_E_STATE,
+                        "interpreter is not initialized (call "
+                        "nml_interpreter_init first, and check that it succeeded)");
+    nml_ctx *ctx = it->ctx;
+    ctx->err = err;
+    for (uint32_t i = 0; i < it->n_nodes; i++) {
+        nml_node *n = &it->nodes[i];
+        nml_error_clear(err);
+        nml_status st = n->kernel->eval(ctx, n);
+        if (st != NML_OK) {
+            ctx->err = NULL;
+            return failed_in_node(err, st, n, "eval");
+        }
+        if (it->on_node_done) it->on_node_done(it->hook_user, i);
+    }
+    ctx->err = NULL;
+    return NML_OK;
+}
+
+uint32_t nml_input_count(const nml_interpreter *it) {
+    return it && it->ready == 1 ? it->model->n_inputs : 0;
+}
+
+uint32_t nml_output_count(const nml_interpreter *it) {
+    return it && it->ready == 1 ? it->model->n_outputs : 0;
+}
+
+int32_t nml_input_index(const nml_interpreter *it, uint32_t i) {
+    return it && it->ready == 1 ? nml_model_input(it->model, i) : -1;
+}
+
+int32_t nml_output_index(const nml_interpreter *it, uint32_t i) {
+    return it && it->ready == 1 ? nml_model_output(it->model, i) : -1;
+}
+
+nml_tensor *nml_input(nml_interpreter *it, uint32_t i) {
+    int32_t idx = nml_input_index(it, i);
+    return idx < 0 ? NULL : &it->tensors[idx];
+}
+
+nml_tensor *nml_output(nml_interpreter *it, uint32_t i) {
+    int32_t idx = nml_output_index(it, i);
+    return idx < 0 ? NULL : &it->tensors[idx];
+}
+
+int32_t nml_node_builtin(const nml_interpreter *it, uint32_t i) {
+    return it && it->ready == 1 && i < it->n_nodes ? it->nodes[i].builtin : -1;
+}
+
+const char *nml_node_name(const nml_interpreter *it, uint32_t i) {
+    if (!it || it->ready != 1 || i >= it->n_nodes) return "";
+    const nml_node *n = &it->nodes[i];
+    return n->kernel && n->kernel->name ? n->kernel->name : nml_op_name(n->builtin);
+}

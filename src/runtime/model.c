@@ -1,0 +1,424 @@
+/* Loading and verifying a .tflite model, and reading its parts.
+ *
+ * Verification is the accessors run once over everything: nml_model_load() reads every operator
+ * code, buffer, tensor, subgraph input/output and operator (with its options) through the same
+ * checked functions the interpreter uses later, so whatever loads cleanly cannot fail or read
+ * out of bounds afterwards. The walk follows the schema explicitly (no recursion) and touches
+ * each element a bounded number of times, so a hostile file costs time linear in its size. */
+#include <float.h>
+#include <string.h>
+
+#include "model_internal.h"
+#include "schema.h"
+
+/* Runs expr; on failure prefixes the message with the given context and returns. */
+#define TRY_CTX(expr, ...)                                                                         \
+    do {                                                                                           \
+        nml_status st_ = (expr);                                                                   \
+        if (st_ != NML_OK) {                                                                       \
+            nml_error_prefix(err, __VA_ARGS__);                                                    \
+            return st_;                                                                            \
+        }                                                                                          \
+    } while (0)
+
+static nml_fb_vec vec_of(uint32_t pos, uint32_t len) {
+    nml_fb_vec v = {pos, len};
+    return v;
+}
+
+/* ---- operator codes ---- */
+
+static nml_status read_opcode(const nml_fb *fb, const nml_fb_table *t, nml_model_op *op,
+                              nml_error *err) {
+    int8_t deprecated;
+    int32_t code;
+    uint32_t len;
+    NML_TRY(nml_fb_i8(fb, t, TFL_OPCODE_DEPRECATED_BUILTIN_CODE, 0, &deprecated, err));
+    NML_TRY(nml_fb_i32(fb, t, TFL_OPCODE_BUILTIN_CODE, 0, &code, err));
+    NML_TRY(nml_fb_i32(fb, t, TFL_OPCODE_VERSION, 1, &op->version, err));
+    NML_TRY(nml_fb_str_field(fb, t, TFL_OPCODE_CUSTOM_CODE, &op->custom_code, &len, err));
+    /* the schema's rule: the larger of the two fields is the operator */
+    op->builtin = code > deprecated ? code : deprecated;
+    if (op->builtin < 0)
+        return nml_fail(err, NML_E_FORMAT, "builtin code %d is negative", (int)op->builtin);
+    if (op->builtin != NML_OP_CUSTOM) op->custom_code = NULL;
+    return NML_OK;
+}
+
+static nml_status opcode_at(const nml_model *m, uint32_t i, nml_model_op *op, nml_error *err) {
+    nml_fb fb = nml_model_fb(m);
+    nml_fb_table t;
+    TRY_CTX(nml_fb_vec_table(&fb, vec_of(m->opcodes_vec, m->n_opcodes), i, &t, err),
+            "operator code %lu: ", (unsigned long)i);
+    TRY_CTX(read_opcode(&fb, &t, op, err), "operator code %lu: ", (unsigned long)i);
+    return NML_OK;
+}
+
+/* ---- buffers ---- */
+
+static nml_status read_buffer(const nml_model *m, uint32_t i, const uint8_t **data, uint32_t *bytes,
+                              nml_error *err) {
+    nml_fb fb = nml_model_fb(m);
+    nml_fb_table t;
+    nml_fb_vec v;
+    uint64_t offset, size;
+    *data = NULL;
+    *bytes = 0;
+    NML_TRY(nml_fb_vec_table(&fb, vec_of(m->buffers_vec, m->n_buffers), i, &t, err));
+    NML_TRY(nml_fb_vec_field(&fb, &t, TFL_BUFFER_DATA, 1, &v, err));
+    NML_TRY(nml_fb_u64(&fb, &t, TFL_BUFFER_OFFSET, 0, &offset, err));
+    NML_TRY(nml_fb_u64(&fb, &t, TFL_BUFFER_SIZE, 0, &size, err));
+    if (offset > 1 || size > 0)
+        return nml_fail(err, NML_E_UNSUPPORTED,
+                        "data stored outside the flatbuffer (offset %llu, size %llu): models "
+                        "over 2 GB are not supported",
+                        (unsigned long long)offset, (unsigned long long)size);
+    if (v.len) {
+        *data = m->data + v.pos;
+        *bytes = v.len;
+    }
+    return NML_OK;
+}
+
+nml_status nml_model_buffer(const nml_model *m, uint32_t i, const uint8_t **data, uint32_t *bytes,
+                            nml_error *err) {
+    *data = NULL;
+    *bytes = 0;
+    if (i >= m->n_buffers)
+        return nml_fail(err, NML_E_ARG, "buffer %lu out of range (model has %lu buffers)",
+                        (unsigned long)i, (unsigned long)m->n_buffers);
+    TRY_CTX(read_buffer(m, i, data, bytes, err), "buffer %lu: ", (unsigned long)i);
+    return NML_OK;
+}
+
+/* ---- tensors ---- */
+
+static int float_ok(float f) {
+    return f == f && f >= 0.0f && f <= FLT_MAX;
+}
+
+static nml_status read_quantization(const nml_fb *fb, const nml_fb_table *q, nml_tensor *t,
+                                    nml_error *err) {
+    nml_fb_vec scale, zp;
+    uint8_t details;
+    int32_t qdim;
+    NML_TRY(nml_fb_vec_field(fb, q, TFL_QUANT_SCALE, 4, &scale, err));
+    NML_TRY(nml_fb_vec_field(fb, q, TFL_QUANT_ZERO_POINT, 8, &zp, err));
+    NML_TRY(nml_fb_u8(fb, q, TFL_QUANT_DETAILS_TYPE, 0, &details, err));
+    NML_TRY(nml_fb_i32(fb, q, TFL_QUANT_QUANTIZED_DIMENSION, 0, &qdim, err));
+    if (details != 0)
+        return nml_fail(err, NML_E_UNSUPPORTED, "custom quantization (type %u) is not supported",
+                        (unsigned)details);
+    if (zp.len && zp.len != scale.len)
+        return nml_fail(err, NML_E_FORMAT, "%lu scales but %lu zero points",
+                        (unsigned long)scale.len, (unsigned long)zp.len);
+    if (scale.len == 0) return NML_OK; /* min/max only, or empty: not quantized */
+    if (qdim < 0)
+        return nml_fail(err, NML_E_FORMAT, "quantized_dimension %d is negative", (int)qdim);
+    if (scale.len > 1) {
+        /* Converters have written the filter's quantized_dimension into per-channel bias
+         * tensors (person_detect: rank 1, dimension 3). A rank-1 tensor can only be quantized
+         * along its one dimension, so read it that way when the length agrees. */
+        if (t->rank == 1 && qdim >= 1 && (uint32_t)t->dims[0] == scale.len) qdim = 0;
+        if (qdim >= (int32_t)t->rank)
+            return nml_fail(err, NML_E_FORMAT, "quantized_dimension %d out of range (rank %u)",
+                            (int)qdim, (unsigned)t->rank);
+        if ((uint32_t)t->dims[qdim] != scale.len)
+            return nml_fail(err, NML_E_FORMAT, "%lu scales for dimension %d of size %d",
+                            (unsigned long)scale.len, (int)qdim, (int)t->dims[qdim]);
+    }
+    /* per-tensor quantization may carry any (legacy) quantized_dimension: it means nothing */
+    t->q_dim = scale.len > 1 ? qdim : 0;
+    t->n_q = scale.len;
+    t->scale = nml_fb_vec_f32(fb, scale, 0);
+    if (!float_ok(t->scale)) return nml_fail(err, NML_E_FORMAT, "scale is negative or not finite");
+    int64_t z = zp.len ? nml_fb_vec_i64(fb, zp, 0) : 0;
+    if (z < INT32_MIN || z > INT32_MAX)
+        return nml_fail(err, NML_E_FORMAT, "zero point %lld does not fit in 32 bits", (long long)z);
+    t->zero_point = (int32_t)z;
+    t->q_scales = fb->data + scale.pos;
+    t->q_zero_points = zp.len ? fb->data + zp.pos : NULL;
+    return NML_OK;
+}
+
+static nml_status read_shape(const nml_fb *fb, const nml_fb_table *tt, nml_tensor *t,
+                             uint64_t *count, nml_error *err) {
+    nml_fb_vec shape;
+    NML_TRY(nml_fb_vec_field(fb, tt, TFL_TENSOR_SHAPE, 4, &shape, err));
+    if (shape.len > NML_MAX_RANK)
+        return nml_fail(err, NML_E_LIMIT, "rank %lu exceeds the limit of %d",
+                        (unsigned long)shape.len, NML_MAX_RANK);
+    t->rank = (uint8_t)shape.len;
+    int has_zero = 0;
+    for (uint32_t d = 0; d < shape.len; d++) {
+        t->dims[d] = nml_fb_vec_i32(fb, shape, d);
+        if (t->dims[d] < 0)
+            return nml_fail(err, NML_E_SHAPE,
+                            "dimension %lu is %d (dynamic shapes are not "
+                            "supported)",
+                            (unsigned long)d, (int)t->dims[d]);
+        has_zero |= t->dims[d] == 0;
+    }
+    *count = has_zero ? 0 : 1;
+    /* each dim < 2^31 and the running count stays <= 2^32, so the product never overflows */
+    for (uint32_t d = 0; d < shape.len && *count; d++) {
+        *count *= (uint64_t)t->dims[d];
+        if (*count > UINT32_MAX) break;
+    }
+    return NML_OK;
+}
+
+static nml_status read_tensor(const nml_model *m, const nml_fb *fb, const nml_fb_table *tt,
+                              nml_tensor *t, nml_error *err) {
+    int8_t type;
+    uint32_t buffer, name_len;
+    uint8_t is_variable;
+    uint64_t count = 0;
+    int present, ok;
+    nml_fb_table q, sparsity;
+    char shape[64];
+
+    NML_TRY(read_shape(fb, tt, t, &count, err));
+    NML_TRY(nml_fb_i8(fb, tt, TFL_TENSOR_TYPE, NML_FLOAT32, &type, err));
+    t->type = (uint8_t)type;
+    if (type != NML_INT4 && nml_dtype_size(type) == 0)
+        return nml_fail(err, NML_E_UNSUPPORTED, "type %s (%d) is not supported",
+                        nml_dtype_name(type), (int)type);
+    size_t bytes = nml_dtype_bytes_for(type, count, &ok);
+    if (!ok || count > UINT32_MAX) {
+        nml_format_shape(shape, sizeof shape, t);
+        return nml_fail(err, NML_E_LIMIT,
+                        "%s tensor of shape %s exceeds the size limit of %lu "
+                        "bytes",
+                        nml_dtype_name(type), shape, (unsigned long)NML_MAX_TENSOR_BYTES);
+    }
+    t->bytes = (uint32_t)bytes;
+
+    NML_TRY(nml_fb_str_field(fb, tt, TFL_TENSOR_NAME, &t->name, &name_len, err));
+    if (!t->name) t->name = "";
+    NML_TRY(nml_fb_table_field(fb, tt, TFL_TENSOR_QUANTIZATION, &q, &present, err));
+    if (present) TRY_CTX(read_quantization(fb, &q, t, err), "quantization: ");
+    NML_TRY(nml_fb_table_field(fb, tt, TFL_TENSOR_SPARSITY, &sparsity, &present, err));
+    if (present) return nml_fail(err, NML_E_UNSUPPORTED, "sparse tensors are not supported");
+
+    NML_TRY(nml_fb_u32(fb, tt, TFL_TENSOR_BUFFER, 0, &buffer, err));
+    NML_TRY(nml_fb_u8(fb, tt, TFL_TENSOR_IS_VARIABLE, 0, &is_variable, err));
+    const uint8_t *data = NULL;
+    uint32_t data_bytes = 0;
+    if (buffer >= m->n_buffers && !(buffer == 0 && m->n_buffers == 0))
+        return nml_fail(err, NML_E_FORMAT, "buffer %lu out of range (model has %lu buffers)",
+                        (unsigned long)buffer, (unsigned long)m->n_buffers);
+    if (m->n_buffers)
+        TRY_CTX(read_buffer(m, buffer, &data, &data_bytes, err),
+                "buffer %lu: ", (unsigned long)buffer);
+    if (data_bytes) {
+        if (is_variable)
+            return nml_fail(err, NML_E_UNSUPPORTED,
+                            "variable tensor with initial data "
+                            "(buffer %lu) is not supported",
+                            (unsigned long)buffer);
+        if (data_bytes != t->bytes) {
+            nml_format_shape(shape, sizeof shape, t);
+            return nml_fail(err, NML_E_FORMAT, "buffer %lu holds %lu bytes, but %s %s needs %lu",
+                            (unsigned long)buffer, (unsigned long)data_bytes, nml_dtype_name(type),
+                            shape, (unsigned long)t->bytes);
+        }
+        size_t align = type == NML_INT4 ? 1 : nml_dtype_size(type);
+        if (align > 8) align = 8;
+        if ((size_t)(data - m->data) % align)
+            return nml_fail(err, NML_E_FORMAT,
+                            "constant data at offset %lu is not aligned to "
+                            "%lu bytes for %s",
+                            (unsigned long)(data - m->data), (unsigned long)align,
+                            nml_dtype_name(type));
+        t->data = (void *)(uintptr_t)data; /* read only: alloc says so */
+        t->alloc = NML_ALLOC_CONST;
+    } else if (is_variable) {
+        t->alloc = NML_ALLOC_PERSIST;
+    }
+    return NML_OK;
+}
+
+nml_status nml_model_tensor(const nml_model *m, uint32_t i, nml_tensor *t, nml_error *err) {
+    memset(t, 0, sizeof *t);
+    t->name = "";
+    t->first_use = t->last_use = -1;
+    if (i >= m->n_tensors)
+        return nml_fail(err, NML_E_ARG, "tensor %lu out of range (subgraph has %lu tensors)",
+                        (unsigned long)i, (unsigned long)m->n_tensors);
+    nml_fb fb = nml_model_fb(m);
+    nml_fb_table tt;
+    TRY_CTX(nml_fb_vec_table(&fb, vec_of(m->tensors_vec, m->n_tensors), i, &tt, err),
+            "tensor %lu: ", (unsigned long)i);
+    TRY_CTX(read_tensor(m, &fb, &tt, t, err), "tensor %lu: ", (unsigned long)i);
+    return NML_OK;
+}
+
+/* ---- operators ---- */
+
+static nml_status read_indices(const nml_model *m, const nml_fb *fb, const nml_fb_table *t,
+                               unsigned field, const char *what, int allow_absent,
+                               const int32_t **out, uint16_t *n, nml_error *err) {
+    nml_fb_vec v;
+    NML_TRY(nml_fb_vec_field(fb, t, field, 4, &v, err));
+    if (v.len > (field == TFL_OP_INPUTS ? NML_MAX_OP_INPUTS : NML_MAX_OP_OUTPUTS))
+        return nml_fail(err, NML_E_LIMIT, "%lu %ss exceed the limit of %d", (unsigned long)v.len,
+                        what, field == TFL_OP_INPUTS ? NML_MAX_OP_INPUTS : NML_MAX_OP_OUTPUTS);
+    for (uint32_t k = 0; k < v.len; k++) {
+        int32_t idx = nml_fb_vec_i32(fb, v, k);
+        if (idx == -1 && allow_absent) continue;
+        if (idx < 0 || (uint32_t)idx >= m->n_tensors)
+            return nml_fail(err, NML_E_FORMAT,
+                            "%s %lu refers to tensor %d (subgraph has %lu "
+                            "tensors)",
+                            what, (unsigned long)k, (int)idx, (unsigned long)m->n_tensors);
+    }
+    /* vectors of int are 4-aligned inside a 16-aligned model and the target is little-endian,
+     * so the indices are used in place */
+    *out = v.len ? (const int32_t *)(const void *)(fb->data + v.pos) : NULL;
+    *n = (uint16_t)v.len;
+    return NML_OK;
+}
+
+static nml_status read_operator(const nml_model *m, uint32_t i, nml_model_op *op, nml_error *err) {
+    nml_fb fb = nml_model_fb(m);
+    nml_fb_table t;
+    uint32_t opcode;
+    NML_TRY(nml_fb_vec_table(&fb, vec_of(m->operators_vec, m->n_operators), i, &t, err));
+    NML_TRY(nml_fb_u32(&fb, &t, TFL_OP_OPCODE_INDEX, 0, &opcode, err));
+    if (opcode >= m->n_opcodes)
+        return nml_fail(err, NML_E_FORMAT,
+                        "opcode index %lu out of range (model has %lu "
+                        "operator codes)",
+                        (unsigned long)opcode, (unsigned long)m->n_opcodes);
+    NML_TRY(opcode_at(m, opcode, op, err));
+    NML_TRY(read_indices(m, &fb, &t, TFL_OP_INPUTS, "input", 1, &op->inputs, &op->n_inputs, err));
+    NML_TRY(
+        read_indices(m, &fb, &t, TFL_OP_OUTPUTS, "output", 0, &op->outputs, &op->n_outputs, err));
+    op->table = t.pos;
+    return NML_OK;
+}
+
+nml_status nml_model_operator(const nml_model *m, uint32_t i, nml_model_op *op, nml_error *err) {
+    memset(op, 0, sizeof *op);
+    if (i >= m->n_operators)
+        return nml_fail(err, NML_E_ARG, "operator %lu out of range (subgraph has %lu operators)",
+                        (unsigned long)i, (unsigned long)m->n_operators);
+    TRY_CTX(read_operator(m, i, op, err), "operator %lu: ", (unsigned long)i);
+    return NML_OK;
+}
+
+const char *nml_model_op_name(const nml_model_op *op) {
+    if (op->builtin == NML_OP_CUSTOM && op->custom_code && op->custom_code[0])
+        return op->custom_code;
+    return nml_op_name(op->builtin);
+}
+
+static int32_t index_at(const nml_model *m, uint32_t vec, uint32_t n, uint32_t i) {
+    if (i >= n) return -1;
+    nml_fb fb = nml_model_fb(m);
+    return nml_fb_vec_i32(&fb, vec_of(vec, n), i);
+}
+
+int32_t nml_model_input(const nml_model *m, uint32_t i) {
+    return index_at(m, m->inputs_vec, m->n_inputs, i);
+}
+
+int32_t nml_model_output(const nml_model *m, uint32_t i) {
+    return index_at(m, m->outputs_vec, m->n_outputs, i);
+}
+
+/* ---- loading ---- */
+
+static nml_status load_vec(const nml_fb *fb, const nml_fb_table *t, unsigned field, uint32_t elem,
+                           uint32_t *pos, uint32_t *len, nml_error *err) {
+    nml_fb_vec v;
+    NML_TRY(nml_fb_vec_field(fb, t, field, elem, &v, err));
+    *pos = v.pos;
+    *len = v.len;
+    return NML_OK;
+}
+
+static nml_status load_tables(nml_model *m, const nml_fb *fb, nml_error *err) {
+    nml_fb_table root, sub;
+    nml_fb_vec subgraphs;
+    NML_TRY(nml_fb_root(fb, TFL_IDENTIFIER, &root, err));
+    m->model_table = root.pos;
+    NML_TRY(nml_fb_u32(fb, &root, TFL_MODEL_VERSION, 0, &m->version, err));
+    if (m->version != TFL_SCHEMA_VERSION)
+        return nml_fail(err, NML_E_UNSUPPORTED,
+                        "schema version %lu is not supported (expected "
+                        "%d)",
+                        (unsigned long)m->version, TFL_SCHEMA_VERSION);
+    TRY_CTX(load_vec(fb, &root, TFL_MODEL_OPERATOR_CODES, 4, &m->opcodes_vec, &m->n_opcodes, err),
+            "operator codes: ");
+    TRY_CTX(load_vec(fb, &root, TFL_MODEL_BUFFERS, 4, &m->buffers_vec, &m->n_buffers, err),
+            "buffers: ");
+    TRY_CTX(nml_fb_vec_field(fb, &root, TFL_MODEL_SUBGRAPHS, 4, &subgraphs, err), "subgraphs: ");
+    m->n_subgraphs = subgraphs.len;
+    if (subgraphs.len == 0) return nml_fail(err, NML_E_FORMAT, "model has no subgraphs");
+    TRY_CTX(nml_fb_vec_table(fb, subgraphs, 0, &sub, err), "subgraph 0: ");
+    m->subgraph_table = sub.pos;
+    TRY_CTX(load_vec(fb, &sub, TFL_SUBGRAPH_TENSORS, 4, &m->tensors_vec, &m->n_tensors, err),
+            "subgraph 0: tensors: ");
+    TRY_CTX(load_vec(fb, &sub, TFL_SUBGRAPH_INPUTS, 4, &m->inputs_vec, &m->n_inputs, err),
+            "subgraph 0: inputs: ");
+    TRY_CTX(load_vec(fb, &sub, TFL_SUBGRAPH_OUTPUTS, 4, &m->outputs_vec, &m->n_outputs, err),
+            "subgraph 0: outputs: ");
+    TRY_CTX(load_vec(fb, &sub, TFL_SUBGRAPH_OPERATORS, 4, &m->operators_vec, &m->n_operators, err),
+            "subgraph 0: operators: ");
+    return NML_OK;
+}
+
+static nml_status verify_io(const nml_model *m, uint32_t vec, uint32_t n, const char *what,
+                            nml_error *err) {
+    for (uint32_t i = 0; i < n; i++) {
+        int32_t idx = index_at(m, vec, n, i);
+        if (idx < 0 || (uint32_t)idx >= m->n_tensors)
+            return nml_fail(err, NML_E_FORMAT,
+                            "subgraph %s %lu refers to tensor %d (subgraph "
+                            "has %lu tensors)",
+                            what, (unsigned long)i, (int)idx, (unsigned long)m->n_tensors);
+    }
+    return NML_OK;
+}
+
+static nml_status verify_all(const nml_model *m, nml_error *err) {
+    nml_model_op op;
+    nml_tensor t;
+    nml_op_params p;
+    const uint8_t *data;
+    uint32_t bytes;
+    for (uint32_t i = 0; i < m->n_opcodes; i++)
+        NML_TRY(opcode_at(m, i, &op, err));
+    for (uint32_t i = 0; i < m->n_buffers; i++)
+        NML_TRY(nml_model_buffer(m, i, &data, &bytes, err));
+    for (uint32_t i = 0; i < m->n_tensors; i++)
+        NML_TRY(nml_model_tensor(m, i, &t, err));
+    NML_TRY(verify_io(m, m->inputs_vec, m->n_inputs, "input", err));
+    NML_TRY(verify_io(m, m->outputs_vec, m->n_outputs, "output", err));
+    for (uint32_t i = 0; i < m->n_operators; i++) {
+        NML_TRY(nml_model_operator(m, i, &op, err));
+        NML_TRY(nml_model_op_params(m, i, &p, err));
+    }
+    return NML_OK;
+}
+
+nml_status nml_model_load(nml_model *model, const void *data, size_t size, nml_error *err) {
+    if (!model) return nml_fail(err, NML_E_ARG, "no model to fill");
+    memset(model, 0, sizeof *model);
+    if (!data) return nml_fail(err, NML_E_ARG, "no model data");
+    if ((uintptr_t)data % 16)
+        return nml_fail(err, NML_E_ARG, "model data at %p is not 16-byte aligned", data);
+    if (size == 0) return nml_fail(err, NML_E_FORMAT, "empty model (0 bytes)");
+    nml_model m;
+    memset(&m, 0, sizeof m);
+    nml_fb fb;
+    NML_TRY(nml_fb_init(&fb, data, size, err));
+    m.data = data;
+    m.size = size;
+    NML_TRY(load_tables(&m, &fb, err));
+    NML_TRY(verify_all(&m, err));
+    *model = m;
+    return NML_OK;
+}

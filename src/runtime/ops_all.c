@@ -1,0 +1,49 @@
+/* The table of every kernel the runtime has: nml_ops_all(). Firmware that wants only some
+ * kernels builds its own nml_op_resolver (see nanoml export) so the rest is not linked. */
+#include "kernels/kernels.h"
+
+static const nml_kernel *const all_kernels[] = {
+    &nml_kernel_add,
+    &nml_kernel_average_pool_2d,
+    &nml_kernel_concatenation,
+    &nml_kernel_conv_2d,
+    &nml_kernel_depthwise_conv_2d,
+    &nml_kernel_dequantize,
+    &nml_kernel_expand_dims,
+    &nml_kernel_fully_connected,
+    &nml_kernel_gather,
+    &nml_kernel_hard_swish,
+    &nml_kernel_leaky_relu,
+    &nml_kernel_logistic,
+    &nml_kernel_max_pool_2d,
+    &nml_kernel_maximum,
+    &nml_kernel_mean,
+    &nml_kernel_minimum,
+    &nml_kernel_mul,
+    &nml_kernel_pad,
+    &nml_kernel_padv2,
+    &nml_kernel_quantize,
+    &nml_kernel_reduce_max,
+    &nml_kernel_relu,
+    &nml_kernel_relu6,
+    &nml_kernel_reshape,
+    &nml_kernel_resize_bilinear,
+    &nml_kernel_resize_nearest_neighbor,
+    &nml_kernel_slice,
+    &nml_kernel_softmax,
+    &nml_kernel_split,
+    &nml_kernel_split_v,
+    &nml_kernel_squeeze,
+    &nml_kernel_strided_slice,
+    &nml_kernel_sub,
+    &nml_kernel_sum,
+    &nml_kernel_tanh,
+    &nml_kernel_transpose,
+};
+
+static const nml_op_resolver all_ops = {all_kernels,
+                                        (uint32_t)(sizeof all_kernels / sizeof all_kernels[0])};
+
+const nml_op_resolver *nml_ops_all(void) {
+    return &all_ops;
+}

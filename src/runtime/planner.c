@@ -1,0 +1,186 @@
+/* Lifetimes and the greedy offset planner. Buffer b < n_tensors is tensor b; buffer
+ * n_tensors + i is node i's scratch. An offset of UINT32_MAX marks a buffer not yet placed, so
+ * the planner needs no memory beyond the tensor and node tables. */
+#include "planner.h"
+
+#define UNPLACED UINT32_MAX
+
+static int is_activation(const nml_tensor *t) {
+    return t->alloc == NML_ALLOC_NONE || t->alloc == NML_ALLOC_ARENA;
+}
+
+static nml_status mark_graph_inputs(const nml_model *m, nml_tensor *tensors, nml_error *err) {
+    for (uint32_t i = 0; i < m->n_inputs; i++) {
+        int32_t idx = nml_model_input(m, i);
+        nml_tensor *t = &tensors[idx];
+        if (!is_activation(t))
+            return nml_fail(err, NML_E_FORMAT, "subgraph input %lu (tensor %d) is a %s tensor",
+                            (unsigned long)i, (int)idx,
+                            t->alloc == NML_ALLOC_CONST ? "constant" : "variable");
+        t->first_use = 0;
+        t->last_use = 0;
+    }
+    return NML_OK;
+}
+
+static nml_status use_inputs(nml_tensor *tensors, const nml_node *node, nml_error *err) {
+    for (uint32_t k = 0; k < node->n_inputs; k++) {
+        int32_t idx = node->inputs[k];
+        if (idx < 0 || !is_activation(&tensors[idx])) continue;
+        nml_tensor *t = &tensors[idx];
+        if (t->first_use < 0)
+            return nml_fail(err, NML_E_FORMAT,
+                            "operator %lu: input %lu (tensor %d) is read "
+                            "before any operator writes it",
+                            (unsigned long)node->index, (unsigned long)k, (int)idx);
+        t->last_use = (int32_t)node->index;
+    }
+    return NML_OK;
+}
+
+static void define_outputs(nml_tensor *tensors, const nml_node *node) {
+    for (uint32_t k = 0; k < node->n_outputs; k++) {
+        nml_tensor *t = &tensors[node->outputs[k]];
+        if (!is_activation(t)) continue;
+        if (t->first_use < 0) t->first_use = (int32_t)node->index;
+        t->last_use = (int32_t)node->index;
+    }
+}
+
+nml_status nml_plan_lifetimes(const nml_model *m, nml_tensor *tensors, uint32_t n_tensors,
+                              const nml_node *nodes, uint32_t n_nodes, nml_error *err) {
+    for (uint32_t i = 0; i < n_tensors; i++)
+        tensors[i].first_use = tensors[i].last_use = -1;
+    NML_TRY(mark_graph_inputs(m, tensors, err));
+    for (uint32_t i = 0; i < n_nodes; i++) {
+        NML_TRY(use_inputs(tensors, &nodes[i], err));
+        define_outputs(tensors, &nodes[i]);
+    }
+    int32_t end = n_nodes ? (int32_t)n_nodes - 1 : 0;
+    for (uint32_t i = 0; i < m->n_outputs; i++) {
+        int32_t idx = nml_model_output(m, i);
+        nml_tensor *t = &tensors[idx];
+        if (!is_activation(t)) continue;
+        if (t->first_use < 0)
+            return nml_fail(err, NML_E_FORMAT,
+                            "subgraph output %lu (tensor %d) is never "
+                            "written",
+                            (unsigned long)i, (int)idx);
+        t->last_use = end;
+    }
+    for (uint32_t i = 0; i < n_tensors; i++)
+        if (is_activation(&tensors[i]))
+            tensors[i].alloc = tensors[i].first_use >= 0 ? NML_ALLOC_ARENA : NML_ALLOC_NONE;
+    return NML_OK;
+}
+
+/* ---- offsets ---- */
+
+typedef struct plan {
+    nml_tensor *tensors;
+    nml_node *nodes;
+    uint32_t n_tensors, n_nodes;
+} plan;
+
+typedef struct buffer {
+    uint32_t size;
+    int32_t first, last;
+    uint32_t *offset;
+} buffer;
+
+/* Buffer b, or 0 when b is not something to plan. */
+static int buffer_at(const plan *p, uint32_t b, buffer *out) {
+    if (b < p->n_tensors) {
+        nml_tensor *t = &p->tensors[b];
+        if (t->alloc != NML_ALLOC_ARENA) return 0;
+        out->size = t->bytes;
+        out->first = t->first_use;
+        out->last = t->last_use;
+        out->offset = &t->arena_offset;
+        return 1;
+    }
+    nml_node *n = &p->nodes[b - p->n_tensors];
+    if (!n->scratch_bytes) return 0;
+    out->size = n->scratch_bytes;
+    out->first = out->last = (int32_t)n->index;
+    out->offset = &n->scratch_offset;
+    return 1;
+}
+
+static int lives_overlap(const buffer *a, const buffer *b) {
+    return a->first <= b->last && b->first <= a->last;
+}
+
+static uint64_t align_up(uint64_t x) {
+    return (x + NML_PLAN_ALIGN - 1) & ~(uint64_t)(NML_PLAN_ALIGN - 1);
+}
+
+/* The largest unplaced buffer (lowest index on ties), or UINT32_MAX when all are placed. */
+static uint32_t next_largest(const plan *p) {
+    uint32_t best = UINT32_MAX, best_size = 0;
+    buffer b;
+    for (uint32_t i = 0; i < p->n_tensors + p->n_nodes; i++) {
+        if (!buffer_at(p, i, &b) || *b.offset != UNPLACED) continue;
+        if (best == UINT32_MAX || b.size > best_size) {
+            best = i;
+            best_size = b.size;
+        }
+    }
+    return best;
+}
+
+/* Lowest aligned offset for `cur` clear of every placed buffer that is live at the same time.
+ * Moving past a conflicting buffer only skips offsets that overlap it, so the first offset
+ * that survives a full pass without moving is the lowest feasible one. */
+static uint64_t lowest_offset(const plan *p, const buffer *cur) {
+    uint64_t off = 0;
+    int moved = 1;
+    buffer b;
+    while (moved) {
+        moved = 0;
+        for (uint32_t i = 0; i < p->n_tensors + p->n_nodes; i++) {
+            if (!buffer_at(p, i, &b) || *b.offset == UNPLACED || b.size == 0) continue;
+            if (!lives_overlap(cur, &b)) continue;
+            uint64_t b_end = (uint64_t)*b.offset + b.size;
+            if (off < b_end && *b.offset < off + cur->size) {
+                off = align_up(b_end);
+                moved = 1;
+            }
+        }
+    }
+    return off;
+}
+
+static uint64_t live_bytes_max(const plan *p) {
+    uint64_t best = 0;
+    buffer b;
+    uint32_t n_steps = p->n_nodes ? p->n_nodes : 1;
+    for (uint32_t step = 0; step < n_steps; step++) {
+        uint64_t live = 0;
+        for (uint32_t i = 0; i < p->n_tensors + p->n_nodes; i++)
+            if (buffer_at(p, i, &b) && b.first <= (int32_t)step && (int32_t)step <= b.last)
+                live += b.size;
+        if (live > best) best = live;
+    }
+    return best;
+}
+
+nml_status nml_plan_offsets(nml_tensor *tensors, uint32_t n_tensors, nml_node *nodes,
+                            uint32_t n_nodes, uint64_t *bytes, uint64_t *min_bytes,
+                            nml_error *err) {
+    plan p = {tensors, nodes, n_tensors, n_nodes};
+    buffer b;
+    *bytes = 0;
+    for (uint32_t i = 0; i < n_tensors + n_nodes; i++)
+        if (buffer_at(&p, i, &b)) *b.offset = b.size ? UNPLACED : 0;
+    for (uint32_t i = next_largest(&p); i != UINT32_MAX; i = next_largest(&p)) {
+        buffer_at(&p, i, &b);
+        uint64_t off = lowest_offset(&p, &b);
+        if (off + b.size > UINT32_MAX)
+            return nml_fail(err, NML_E_LIMIT, "activations need more than 4 GiB");
+        *b.offset = (uint32_t)off;
+        if (off + b.size > *bytes) *bytes = off + b.size;
+    }
+    *min_bytes = live_bytes_max(&p);
+    return NML_OK;
+}

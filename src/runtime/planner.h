@@ -1,0 +1,25 @@
+/* Activation memory planning (internal to the runtime). */
+#ifndef NANOML_RUNTIME_PLANNER_H
+#define NANOML_RUNTIME_PLANNER_H
+
+#include "kernel.h"
+
+/* Sets first_use/last_use of every activation from the execution order (subgraph inputs live
+ * from the start, outputs to the end) and marks the tensors to plan with NML_ALLOC_ARENA.
+ * Constant and variable tensors are left alone; unused activations keep NML_ALLOC_NONE.
+ * Fails when an operator reads an activation nothing wrote before it. */
+nml_status nml_plan_lifetimes(const nml_model *m, nml_tensor *tensors, uint32_t n_tensors,
+                              const nml_node *nodes, uint32_t n_nodes, nml_error *err);
+
+/* Greedy offset planner. Buffers are the NML_ALLOC_ARENA tensors (live first_use..last_use)
+ * and each node's scratch (live while the node runs). Largest first (ties: lower index,
+ * tensors before scratch), each at the lowest 16-aligned offset that overlaps no placed buffer
+ * with an overlapping lifetime. Writes tensor arena_offset / node scratch_offset and returns
+ * the end of the highest buffer in *bytes and max over operators of the live bytes in
+ * *min_bytes. Uses no memory besides the tables. */
+nml_status nml_plan_offsets(nml_tensor *tensors, uint32_t n_tensors, nml_node *nodes,
+                            uint32_t n_nodes, uint64_t *bytes, uint64_t *min_bytes, nml_error *err);
+
+#define NML_PLAN_ALIGN 16u
+
+#endif
