@@ -14,6 +14,7 @@ for variant in plain asan; do
   echo "== build ($variant)"
   "$here/scripts/build.sh" "$dir" "${args[@]}"
   echo "== test ($variant)"
+  export NML_REQUIRE_ORACLES=1
   export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
   ctest --test-dir "$dir" -j"$jobs" --output-on-failure --timeout 1200 || status=1

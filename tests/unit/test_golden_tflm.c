@@ -1,10 +1,6 @@
 /* End to end against TensorFlow Lite Micro: every shared TFLM model runs on every golden input
  * in ../shared/golden/tflm-reference and must reproduce TFLM's reference-kernel output byte for
- * byte (float outputs within 1e-5), using nml_ops_all().
- *
- * NOTE: this needs the kernels. Until the kernel branches are merged, nml_ops_all() lacks
- * operators and each test here SKIPS with the unsupported operator's name (so main stays
- * green); once every operator is present the tests run and must pass. */
+ * byte (float outputs within 1e-5), using nml_ops_all(). */
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
@@ -23,7 +19,7 @@ typedef struct session {
     nml_interpreter it;
 } session;
 
-/* Loads the model and initializes it with every kernel; skips when one is missing. */
+/* Loads the model and initializes it with every kernel. */
 static int open_session(session *s, const char *name) {
     char rel[256];
     nml_error err;
@@ -32,11 +28,6 @@ static int open_session(session *s, const char *name) {
     if (nml_load_model_file(nml_test_shared(rel), &s->data, &s->size, &s->model, &err) != NML_OK)
         fail_msg("%s", err.msg);
     nml_status st = nml_interpreter_init_alloc(&s->it, &s->model, nml_ops_all(), &s->arena, &err);
-    if (st == NML_E_UNSUPPORTED) {
-        print_message("SKIP %s until the kernels are merged: %s\n", name, err.msg);
-        free(s->data);
-        return 0;
-    }
     if (st != NML_OK) fail_msg("%s: %s", name, err.msg);
     return 1;
 }
