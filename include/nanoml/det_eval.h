@@ -39,18 +39,30 @@ typedef enum nml_ap_rule {
     NML_AP_COCO = 1
 } nml_ap_rule;
 
+/* Which confidence threshold the reported precision and recall are read at. Both use the
+ * per-class precision and recall curves at IoU 0.5 sampled at 1000 confidences 0..1. */
+typedef enum nml_pr_rule {
+    /* Ultralytics (ap_per_class): one threshold for all classes, where the mean over classes of
+     * F1 (smoothed by a 101-point box filter) is highest; P and R are the class means there. */
+    NML_PR_MEAN_F1 = 0,
+    /* Each class at its own highest-F1 threshold (no smoothing); P and R are the class means.
+     * This is what reproduces the FastestDet reference figures (docs/detection-metrics.md). */
+    NML_PR_CLASS_F1 = 1
+} nml_pr_rule;
+
 typedef struct nml_det_eval_config {
     int num_classes;
     nml_match_rule match;
     nml_ap_rule ap;
+    nml_pr_rule pr;
 } nml_det_eval_config;
 
 nml_det_eval_config nml_det_eval_defaults(int num_classes);
 
 typedef struct nml_det_metrics {
-    double precision, recall; /* mean over classes at the confidence of best mean F1 */
-    double f1;                /* mean F1 there */
-    double best_conf;         /* that confidence */
+    double precision, recall; /* means over classes at the operating point(s) of cfg.pr */
+    double f1;                /* mean over classes of F1 there */
+    double best_conf;         /* NML_PR_MEAN_F1: that confidence; NML_PR_CLASS_F1: NaN */
     double map50, map50_95;   /* mean AP over classes with ground truth */
     int classes_evaluated;    /* classes with at least one ground-truth box */
     size_t images, ground_truth, detections;

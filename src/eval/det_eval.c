@@ -19,7 +19,8 @@ struct nml_det_eval {
 };
 
 nml_det_eval_config nml_det_eval_defaults(int num_classes) {
-    nml_det_eval_config c = {num_classes, NML_MATCH_ULTRALYTICS, NML_AP_ULTRALYTICS};
+    nml_det_eval_config c = {num_classes, NML_MATCH_ULTRALYTICS, NML_AP_ULTRALYTICS,
+                             NML_PR_MEAN_F1};
     return c;
 }
 
@@ -28,6 +29,9 @@ nml_status nml_det_eval_create(const nml_det_eval_config *cfg, nml_det_eval **ou
     *out = NULL;
     if (!cfg || cfg->num_classes < 1 || cfg->num_classes > MAX_CLASSES)
         return nml_fail(err, NML_E_ARG, "eval: bad class count %d", cfg ? cfg->num_classes : 0);
+    if ((unsigned)cfg->match > NML_MATCH_COCO || (unsigned)cfg->ap > NML_AP_COCO ||
+        (unsigned)cfg->pr > NML_PR_CLASS_F1)
+        return nml_fail(err, NML_E_ARG, "eval: unknown match/AP/PR rule");
     nml_det_eval *ev = calloc(1, sizeof *ev);
     if (!ev || !(ev->gt_count = calloc((size_t)cfg->num_classes, sizeof *ev->gt_count))) {
         free(ev);
@@ -219,30 +223,48 @@ static nml_status evaluate_class(const nml_det_eval *ev, const size_t *order, in
     return NML_OK;
 }
 
-static void summarise(nml_det_metrics *m, const int *classes, int k, const double *p_curves,
-                      const double *r_curves) {
+static double f1_score(double p, double r) { return 2.0 * p * r / (p + r + 1e-16); }
+
+/* The grid index where the smoothed mean F1 over the k classes peaks. */
+static size_t mean_f1_index(int k, const double *p_curves, const double *r_curves) {
     double f1[NML_CURVE_POINTS];
     for (int i = 0; i < NML_CURVE_POINTS; i++) {
         double s = 0.0;
-        for (int j = 0; j < k; j++) {
-            double p = p_curves[(size_t)j * NML_CURVE_POINTS + i];
-            double r = r_curves[(size_t)j * NML_CURVE_POINTS + i];
-            s += 2.0 * p * r / (p + r + 1e-16);
-        }
+        for (int j = 0; j < k; j++)
+            s += f1_score(p_curves[(size_t)j * NML_CURVE_POINTS + i],
+                          r_curves[(size_t)j * NML_CURVE_POINTS + i]);
         f1[i] = s / k;
     }
-    size_t best = nml_best_f1_index(f1);
-    m->best_conf = best == NML_CURVE_POINTS - 1 ? 1.0 : (double)best / (NML_CURVE_POINTS - 1);
+    return nml_best_f1_index(f1);
+}
+
+/* The grid index where one class's F1 peaks (first one on ties). */
+static size_t class_f1_index(const double *p, const double *r) {
+    size_t best = 0;
+    for (size_t i = 1; i < NML_CURVE_POINTS; i++)
+        if (f1_score(p[i], r[i]) > f1_score(p[best], r[best])) best = i;
+    return best;
+}
+
+static void summarise(nml_det_metrics *m, nml_pr_rule rule, const int *classes, int k,
+                      const double *p_curves, const double *r_curves) {
+    size_t shared = mean_f1_index(k, p_curves, r_curves);
+    m->best_conf = rule == NML_PR_MEAN_F1
+                       ? (shared == NML_CURVE_POINTS - 1 ? 1.0
+                                                         : (double)shared / (NML_CURVE_POINTS - 1))
+                       : NAN;
     double ps = 0, rs = 0, fs = 0, a50 = 0, a = 0;
     for (int j = 0; j < k; j++) {
         int c = classes[j];
-        double p = p_curves[(size_t)j * NML_CURVE_POINTS + best];
-        double r = r_curves[(size_t)j * NML_CURVE_POINTS + best];
+        const double *pc = p_curves + (size_t)j * NML_CURVE_POINTS;
+        const double *rc = r_curves + (size_t)j * NML_CURVE_POINTS;
+        size_t best = rule == NML_PR_MEAN_F1 ? shared : class_f1_index(pc, rc);
+        double p = pc[best], r = rc[best];
         m->class_precision[c] = p;
         m->class_recall[c] = r;
         ps += p;
         rs += r;
-        fs += 2.0 * p * r / (p + r + 1e-16);
+        fs += f1_score(p, r);
         a50 += m->ap50[c];
         a += m->ap50_95[c];
     }
@@ -275,7 +297,7 @@ nml_status nml_det_eval_compute(const nml_det_eval *ev, nml_det_metrics *m, nml_
         k++;
     }
     m->classes_evaluated = k;
-    if (st == NML_OK && k > 0) summarise(m, classes, k, pc, rc);
+    if (st == NML_OK && k > 0) summarise(m, ev->cfg.pr, classes, k, pc, rc);
     free(classes);
     free(order);
     free(pc);
