@@ -93,8 +93,7 @@ float nml_eval_iou_threshold(int i);
 /* Matches one image's detections (already in priority order: descending score) to its ground
  * truth; sets bit i of tp[d] when detection d is a true positive at threshold i. */
 nml_status nml_match_detections(const nml_gt_box *gt, size_t num_gt, const nml_detection *dets,
-                                size_t num_dets, nml_match_rule rule, uint16_t *tp,
-                                nml_error *err);
+                                size_t num_dets, nml_match_rule rule, uint16_t *tp, nml_error *err);
 
 /* AP of one precision/recall curve (n points ordered by descending confidence). */
 double nml_average_precision(const double *recall, const double *precision, size_t n,
@@ -102,7 +101,7 @@ double nml_average_precision(const double *recall, const double *precision, size
 
 /* NumPy's interp(x, xp, fp, left, right) for non-decreasing xp (n >= 1). */
 double nml_np_interp(double x, const double *xp, const double *fp, size_t n, double left,
-                  double right);
+                     double right);
 
 #ifdef __cplusplus
 }

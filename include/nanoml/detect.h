@@ -88,8 +88,7 @@ nml_yolov8_config nml_yolov8_defaults(void);
 
 /* count = (4+nc)*N floats; N is derived from count. */
 nml_status nml_yolov8_decode(const float *out, size_t count, const nml_yolov8_config *cfg,
-                             const nml_image_transform *tf, nml_detections *dets,
-                             nml_error *err);
+                             const nml_image_transform *tf, nml_detections *dets, nml_error *err);
 
 #ifdef __cplusplus
 }

@@ -18,8 +18,8 @@ typedef struct nml_rgb {
     uint8_t r, g, b;
 } nml_rgb;
 
-#define NML_FONT_W 5      /* glyph width in font pixels */
-#define NML_FONT_H 7      /* glyph height */
+#define NML_FONT_W 5       /* glyph width in font pixels */
+#define NML_FONT_H 7       /* glyph height */
 #define NML_FONT_ADVANCE 6 /* horizontal distance between characters (one column of spacing) */
 
 void nml_draw_pixel(nml_image *img, int x, int y, nml_rgb color);
@@ -31,7 +31,8 @@ void nml_draw_rect(nml_image *img, int x1, int y1, int x2, int y2, int thickness
 /* The 7 row bitmaps of a character (bit 4 = leftmost column); characters outside printable ASCII
  * draw as '?'. */
 const uint8_t *nml_font_glyph(char ch);
-/* Size of a text line at an integer scale (each font pixel becomes scale x scale pixels). */
+/* Size of a text line at an integer scale 1..64 (each font pixel becomes scale x scale pixels;
+ * other scales draw nothing). At most 4096 characters are drawn. */
 int nml_text_width(const char *text, int scale);
 int nml_text_height(int scale);
 /* Draws text with its top-left corner at (x, y); returns the width drawn. */

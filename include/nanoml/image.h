@@ -99,8 +99,7 @@ nml_pixel_norm nml_pixel_norm_unit(int bgr);
 /* Writes the 1 x h x w x c (NHWC) or 1 x c x h x w (NCHW) float tensor; count must equal
  * w*h*c. */
 nml_status nml_image_to_float(const nml_image *img, nml_tensor_layout layout,
-                              const nml_pixel_norm *norm, float *out, size_t count,
-                              nml_error *err);
+                              const nml_pixel_norm *norm, float *out, size_t count, nml_error *err);
 
 /* Same, then quantizes: q = clamp(round(value / scale) + zero_point), rounding half away from
  * zero (TFLite's rule). dtype is NML_INT8 or NML_UINT8 (nml_dtype values); out holds count

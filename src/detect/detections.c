@@ -30,9 +30,12 @@ void nml_detections_free(nml_detections *d) {
 static void merge_runs(const nml_detection *src, nml_detection *dst, size_t lo, size_t mid,
                        size_t hi) {
     size_t i = lo, j = mid, k = lo;
-    while (i < mid && j < hi) dst[k++] = (src[j].score > src[i].score) ? src[j++] : src[i++];
-    while (i < mid) dst[k++] = src[i++];
-    while (j < hi) dst[k++] = src[j++];
+    while (i < mid && j < hi)
+        dst[k++] = (src[j].score > src[i].score) ? src[j++] : src[i++];
+    while (i < mid)
+        dst[k++] = src[i++];
+    while (j < hi)
+        dst[k++] = src[j++];
 }
 
 nml_status nml_detections_sort(nml_detection *dets, size_t n, nml_error *err) {

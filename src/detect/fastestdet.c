@@ -32,10 +32,14 @@ static float grid_at(const grid_view *g, int ch, int row, int col) {
     return g->data[cell * (size_t)g->channels + (size_t)ch];
 }
 
-static double sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
+static double sigmoid(double x) {
+    return 1.0 / (1.0 + exp(-x));
+}
 
 /* Probabilities should be in [0, 1]; a negative value would make pow() NaN. */
-static double unit_clamp(float v) { return v > 0.f ? (v < 1.f ? (double)v : 1.0) : 0.0; }
+static double unit_clamp(float v) {
+    return v > 0.f ? (v < 1.f ? (double)v : 1.0) : 0.0;
+}
 
 static int best_class(const grid_view *g, int row, int col, float *best) {
     int cls = 0;
@@ -70,12 +74,12 @@ static nml_detection cell_box(const grid_view *g, int row, int col, int img_w, i
     return d;
 }
 
-static nml_status check_config(const nml_fastestdet_config *cfg, size_t count, int img_w,
-                               int img_h, nml_error *err) {
+static nml_status check_config(const nml_fastestdet_config *cfg, size_t count, int img_w, int img_h,
+                               nml_error *err) {
     if (cfg->grid_w < 1 || cfg->grid_h < 1 || cfg->num_classes < 1 || cfg->grid_w > 4096 ||
         cfg->grid_h > 4096 || cfg->num_classes > 100000)
-        return nml_fail(err, NML_E_ARG, "fastestdet: bad grid %dx%d or class count %d",
-                        cfg->grid_w, cfg->grid_h, cfg->num_classes);
+        return nml_fail(err, NML_E_ARG, "fastestdet: bad grid %dx%d or class count %d", cfg->grid_w,
+                        cfg->grid_h, cfg->num_classes);
     if (cfg->layout != NML_LAYOUT_NCHW && cfg->layout != NML_LAYOUT_NHWC)
         return nml_fail(err, NML_E_ARG, "fastestdet: unknown layout %d", (int)cfg->layout);
     size_t need = (size_t)(FASTESTDET_BOX_CHANNELS + cfg->num_classes) * (size_t)cfg->grid_w *
@@ -83,8 +87,7 @@ static nml_status check_config(const nml_fastestdet_config *cfg, size_t count, i
     if (count != need)
         return nml_fail(err, NML_E_SHAPE,
                         "fastestdet: output has %zu values, expected %d x %d x %d = %zu", count,
-                        FASTESTDET_BOX_CHANNELS + cfg->num_classes, cfg->grid_h, cfg->grid_w,
-                        need);
+                        FASTESTDET_BOX_CHANNELS + cfg->num_classes, cfg->grid_h, cfg->grid_w, need);
     if (img_w < 1 || img_h < 1)
         return nml_fail(err, NML_E_ARG, "fastestdet: bad image size %dx%d", img_w, img_h);
     return NML_OK;

@@ -50,7 +50,9 @@ static nml_detection anchor_box(const head_view *v, size_t a, float scale) {
     return d;
 }
 
-static float clamp_f(float v, float hi) { return v < 0.f ? 0.f : v > hi ? hi : v; }
+static float clamp_f(float v, float hi) {
+    return v < 0.f ? 0.f : v > hi ? hi : v;
+}
 
 static void map_to_source(nml_detection *d, const nml_image_transform *tf, int clip) {
     nml_transform_to_source(tf, &d->x1, &d->y1);
@@ -79,8 +81,7 @@ static nml_status check_config(const nml_yolov8_config *cfg, size_t count,
 }
 
 nml_status nml_yolov8_decode(const float *out, size_t count, const nml_yolov8_config *cfg,
-                             const nml_image_transform *tf, nml_detections *dets,
-                             nml_error *err) {
+                             const nml_image_transform *tf, nml_detections *dets, nml_error *err) {
     NML_TRY(check_config(cfg, count, tf, err));
     head_view v = {out, count / ((size_t)YOLO_BOX_ROWS + (size_t)cfg->num_classes),
                    YOLO_BOX_ROWS + cfg->num_classes, cfg->anchors_first};
@@ -98,6 +99,7 @@ nml_status nml_yolov8_decode(const float *out, size_t count, const nml_yolov8_co
     NML_TRY(nml_nms(dets->v + first, dets->n - first, cfg->nms_iou, cfg->per_class_nms,
                     cfg->max_det, &kept, err));
     dets->n = first + kept;
-    for (size_t i = first; i < dets->n; i++) map_to_source(&dets->v[i], tf, cfg->clip);
+    for (size_t i = first; i < dets->n; i++)
+        map_to_source(&dets->v[i], tf, cfg->clip);
     return NML_OK;
 }

@@ -7,14 +7,16 @@
 #define RECALL_POINTS 101
 
 double nml_np_interp(double x, const double *xp, const double *fp, size_t n, double left,
-                  double right) {
+                     double right) {
     if (x < xp[0]) return left;
     if (x > xp[n - 1]) return right;
     size_t lo = 0, hi = n; /* find the last j with xp[j] <= x */
     while (hi - lo > 1) {
         size_t mid = lo + (hi - lo) / 2;
-        if (xp[mid] <= x) lo = mid;
-        else hi = mid;
+        if (xp[mid] <= x)
+            lo = mid;
+        else
+            hi = mid;
     }
     size_t j = lo;
     if (j == n - 1 || xp[j] == x) return fp[j];
@@ -28,7 +30,9 @@ double nml_np_interp(double x, const double *xp, const double *fp, size_t n, dou
 }
 
 /* The 101 recall points 0, 0.01, ..., 1 computed like numpy.linspace(0, 1, 101). */
-static double recall_point(int i) { return i == RECALL_POINTS - 1 ? 1.0 : i * 0.01; }
+static double recall_point(int i) {
+    return i == RECALL_POINTS - 1 ? 1.0 : i * 0.01;
+}
 
 static double ap_ultralytics(const double *recall, const double *precision, size_t n) {
     double *mrec = malloc((n + 2) * sizeof *mrec), *mpre = malloc((n + 2) * sizeof *mpre);
@@ -62,14 +66,16 @@ static double ap_ultralytics(const double *recall, const double *precision, size
 static double ap_coco(const double *recall, const double *precision, size_t n) {
     double *env = malloc((n ? n : 1) * sizeof *env);
     if (!env) return NAN;
-    for (size_t i = 0; i < n; i++) env[i] = precision[i];
+    for (size_t i = 0; i < n; i++)
+        env[i] = precision[i];
     for (size_t i = n; i-- > 1;)
         if (env[i] > env[i - 1]) env[i - 1] = env[i];
     double sum = 0.0;
     size_t k = 0;
     for (int i = 0; i < RECALL_POINTS; i++) {
         double r = recall_point(i);
-        while (k < n && recall[k] < r) k++; /* first point with recall >= r */
+        while (k < n && recall[k] < r)
+            k++; /* first point with recall >= r */
         if (k < n) sum += env[k];
     }
     free(env);

@@ -20,7 +20,8 @@ static int is_file(const char *path) {
 
 static char *join_path(const char *a, const char *b) {
     size_t la = strlen(a), lb = strlen(b);
-    while (la > 1 && a[la - 1] == '/') la--;
+    while (la > 1 && a[la - 1] == '/')
+        la--;
     char *s = malloc(la + 1 + lb + 1);
     if (!s) return NULL;
     memcpy(s, a, la);
@@ -39,7 +40,8 @@ static char *copy_string(const char *s) {
 /* ".../images" -> ".../labels", also for ".../images/val" -> ".../labels/val". */
 static char *sibling_labels_dir(const char *images_dir) {
     size_t n = strlen(images_dir);
-    while (n > 1 && images_dir[n - 1] == '/') n--;
+    while (n > 1 && images_dir[n - 1] == '/')
+        n--;
     for (size_t i = n; i >= 6; i--) {
         size_t s = i - 6;
         if (memcmp(images_dir + s, "images", 6) != 0) continue;
@@ -74,7 +76,8 @@ typedef struct name_list {
 } name_list;
 
 static void free_names(name_list *l) {
-    for (size_t i = 0; i < l->n; i++) free(l->v[i]);
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
     free(l->v);
 }
 

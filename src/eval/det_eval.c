@@ -24,8 +24,7 @@ nml_det_eval_config nml_det_eval_defaults(int num_classes) {
     return c;
 }
 
-nml_status nml_det_eval_create(const nml_det_eval_config *cfg, nml_det_eval **out,
-                               nml_error *err) {
+nml_status nml_det_eval_create(const nml_det_eval_config *cfg, nml_det_eval **out, nml_error *err) {
     *out = NULL;
     if (!cfg || cfg->num_classes < 1 || cfg->num_classes > MAX_CLASSES)
         return nml_fail(err, NML_E_ARG, "eval: bad class count %d", cfg ? cfg->num_classes : 0);
@@ -54,14 +53,16 @@ void nml_det_eval_destroy(nml_det_eval *ev) {
 static nml_status reserve(nml_det_eval *ev, size_t extra, nml_error *err) {
     if (ev->n + extra <= ev->cap) return NML_OK;
     size_t cap = ev->cap ? ev->cap : 1024;
-    while (cap < ev->n + extra) cap *= 2;
+    while (cap < ev->n + extra)
+        cap *= 2;
     float *s = realloc(ev->score, cap * sizeof *s);
     if (s) ev->score = s;
     int *c = realloc(ev->cls, cap * sizeof *c);
     if (c) ev->cls = c;
     uint16_t *t = realloc(ev->tp, cap * sizeof *t);
     if (t) ev->tp = t;
-    if (!s || !c || !t) return nml_fail(err, NML_E_NOMEM, "eval: out of memory (%zu detections)", cap);
+    if (!s || !c || !t)
+        return nml_fail(err, NML_E_NOMEM, "eval: out of memory (%zu detections)", cap);
     ev->cap = cap;
     return NML_OK;
 }
@@ -98,7 +99,8 @@ nml_status nml_det_eval_add(nml_det_eval *ev, const nml_gt_box *gt, size_t ng,
             ev->cls[ev->n + i] = sorted[i].cls;
         }
         ev->n += nd;
-        for (size_t i = 0; i < ng; i++) ev->gt_count[gt[i].cls]++;
+        for (size_t i = 0; i < ng; i++)
+            ev->gt_count[gt[i].cls]++;
         ev->images++;
     }
     free(sorted);
@@ -113,14 +115,18 @@ static size_t *order_by_score(const float *score, size_t n) {
         free(b);
         return NULL;
     }
-    for (size_t i = 0; i < n; i++) a[i] = i;
+    for (size_t i = 0; i < n; i++)
+        a[i] = i;
     for (size_t w = 1; w < n; w *= 2) {
         for (size_t lo = 0; lo < n; lo += 2 * w) {
             size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
             size_t i = lo, j = mid, k = lo;
-            while (i < mid && j < hi) b[k++] = score[a[j]] > score[a[i]] ? a[j++] : a[i++];
-            while (i < mid) b[k++] = a[i++];
-            while (j < hi) b[k++] = a[j++];
+            while (i < mid && j < hi)
+                b[k++] = score[a[j]] > score[a[i]] ? a[j++] : a[i++];
+            while (i < mid)
+                b[k++] = a[i++];
+            while (j < hi)
+                b[k++] = a[j++];
         }
         size_t *t = a;
         a = b;
@@ -139,7 +145,8 @@ typedef struct class_curves {
 static nml_status build_curves(const nml_det_eval *ev, const size_t *order, int c, size_t ngt,
                                class_curves *cc, nml_error *err) {
     size_t n = 0;
-    for (size_t k = 0; k < ev->n; k++) n += ev->cls[order[k]] == c;
+    for (size_t k = 0; k < ev->n; k++)
+        n += ev->cls[order[k]] == c;
     cc->n = n;
     if (n == 0) return NML_OK;
     cc->conf = malloc(n * sizeof(double));
@@ -206,7 +213,8 @@ static nml_status evaluate_class(const nml_det_eval *ev, const size_t *order, in
     nml_status st = build_curves(ev, order, c, ev->gt_count[c], &cc, err);
     if (st != NML_OK || cc.n == 0) {
         free_curves(&cc);
-        for (int i = 0; i < NML_CURVE_POINTS; i++) p_curve[i] = r_curve[i] = 0.0;
+        for (int i = 0; i < NML_CURVE_POINTS; i++)
+            p_curve[i] = r_curve[i] = 0.0;
         m->ap50[c] = m->ap50_95[c] = 0.0;
         return st;
     }
@@ -223,7 +231,9 @@ static nml_status evaluate_class(const nml_det_eval *ev, const size_t *order, in
     return NML_OK;
 }
 
-static double f1_score(double p, double r) { return 2.0 * p * r / (p + r + 1e-16); }
+static double f1_score(double p, double r) {
+    return 2.0 * p * r / (p + r + 1e-16);
+}
 
 /* The grid index where the smoothed mean F1 over the k classes peaks. */
 static size_t mean_f1_index(int k, const double *p_curves, const double *r_curves) {
@@ -249,10 +259,10 @@ static size_t class_f1_index(const double *p, const double *r) {
 static void summarise(nml_det_metrics *m, nml_pr_rule rule, const int *classes, int k,
                       const double *p_curves, const double *r_curves) {
     size_t shared = mean_f1_index(k, p_curves, r_curves);
-    m->best_conf = rule == NML_PR_MEAN_F1
-                       ? (shared == NML_CURVE_POINTS - 1 ? 1.0
-                                                         : (double)shared / (NML_CURVE_POINTS - 1))
-                       : NAN;
+    m->best_conf =
+        rule == NML_PR_MEAN_F1
+            ? (shared == NML_CURVE_POINTS - 1 ? 1.0 : (double)shared / (NML_CURVE_POINTS - 1))
+            : NAN;
     double ps = 0, rs = 0, fs = 0, a50 = 0, a = 0;
     for (int j = 0; j < k; j++) {
         int c = classes[j];

@@ -4,7 +4,9 @@
 
 #include "nanoml/det_eval.h"
 
-float nml_eval_iou_threshold(int i) { return (float)(0.5 + 0.05 * i); }
+float nml_eval_iou_threshold(int i) {
+    return (float)(0.5 + 0.05 * i);
+}
 
 static float gt_iou(const nml_gt_box *g, const nml_detection *d) {
     nml_detection b = {g->x1, g->y1, g->x2, g->y2, 0.f, g->cls};
@@ -17,7 +19,8 @@ static float gt_iou(const nml_gt_box *g, const nml_detection *d) {
 static void match_ultralytics(const float *iou, size_t ng, size_t nd, float t, int bit,
                               uint16_t *tp, size_t *claim, size_t *winner) {
     const size_t none = (size_t)-1;
-    for (size_t g = 0; g < ng; g++) winner[g] = none;
+    for (size_t g = 0; g < ng; g++)
+        winner[g] = none;
     for (size_t d = 0; d < nd; d++) {
         claim[d] = none;
         float best = -1.f;
@@ -38,7 +41,8 @@ static void match_ultralytics(const float *iou, size_t ng, size_t nd, float t, i
 static void match_coco(const float *iou, size_t ng, size_t nd, float t, int bit, uint16_t *tp,
                        size_t *taken) {
     const size_t none = (size_t)-1;
-    for (size_t g = 0; g < ng; g++) taken[g] = 0;
+    for (size_t g = 0; g < ng; g++)
+        taken[g] = 0;
     for (size_t d = 0; d < nd; d++) {
         size_t m = none;
         float best = fminf(t, 1.f - 1e-10f);
@@ -56,7 +60,8 @@ static void match_coco(const float *iou, size_t ng, size_t nd, float t, int bit,
 
 nml_status nml_match_detections(const nml_gt_box *gt, size_t ng, const nml_detection *dets,
                                 size_t nd, nml_match_rule rule, uint16_t *tp, nml_error *err) {
-    for (size_t d = 0; d < nd; d++) tp[d] = 0;
+    for (size_t d = 0; d < nd; d++)
+        tp[d] = 0;
     if (ng == 0 || nd == 0) return NML_OK;
     if (rule != NML_MATCH_ULTRALYTICS && rule != NML_MATCH_COCO)
         return nml_fail(err, NML_E_ARG, "match: unknown rule %d", (int)rule);

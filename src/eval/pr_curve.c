@@ -14,10 +14,12 @@ void nml_pr_curves(const double *conf, const double *precision, const double *re
                    double *p_curve, double *r_curve) {
     double *neg = malloc(n * sizeof *neg);
     if (!neg) {
-        for (size_t i = 0; i < NML_CURVE_POINTS; i++) p_curve[i] = r_curve[i] = 0.0;
+        for (size_t i = 0; i < NML_CURVE_POINTS; i++)
+            p_curve[i] = r_curve[i] = 0.0;
         return;
     }
-    for (size_t k = 0; k < n; k++) neg[k] = -conf[k]; /* ascending, as interp needs */
+    for (size_t k = 0; k < n; k++)
+        neg[k] = -conf[k]; /* ascending, as interp needs */
     for (size_t i = 0; i < NML_CURVE_POINTS; i++) {
         double x = -grid_point(i);
         r_curve[i] = nml_np_interp(x, neg, recall, n, 0.0, recall[n - 1]);

@@ -16,20 +16,26 @@ typedef struct line_fields {
     int too_long;
 } line_fields;
 
-static int is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
+static int is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
 
 static void split_fields(const char *s, size_t n, line_fields *f) {
     memset(f, 0, sizeof *f);
     size_t i = 0;
     while (i < n) {
-        while (i < n && is_space(s[i])) i++;
+        while (i < n && is_space(s[i]))
+            i++;
         if (i >= n) break;
         size_t start = i;
-        while (i < n && !is_space(s[i])) i++;
+        while (i < n && !is_space(s[i]))
+            i++;
         size_t len = i - start;
         if (f->count < LABEL_FIELDS) {
-            if (len >= FIELD_MAX) f->too_long = 1;
-            else memcpy(f->text[f->count], s + start, len);
+            if (len >= FIELD_MAX)
+                f->too_long = 1;
+            else
+                memcpy(f->text[f->count], s + start, len);
         }
         f->count++;
     }
@@ -41,8 +47,8 @@ static nml_status parse_class(const char *t, const char *path, size_t line, int 
     errno = 0;
     long v = strtol(t, &end, 10);
     if (end == t || *end != '\0' || errno == ERANGE || v < 0 || v > 1000000)
-        return nml_fail(err, NML_E_FORMAT, "%s:%zu: class '%s' is not a non-negative integer",
-                        path, line, t);
+        return nml_fail(err, NML_E_FORMAT, "%s:%zu: class '%s' is not a non-negative integer", path,
+                        line, t);
     if (num_classes > 0 && v >= num_classes)
         return nml_fail(err, NML_E_FORMAT, "%s:%zu: class %ld out of range (%d classes)", path,
                         line, v, num_classes);
@@ -81,7 +87,8 @@ static nml_status parse_line(const line_fields *f, const char *path, size_t line
 
 static size_t count_lines(const char *text, size_t len) {
     size_t n = 1;
-    for (size_t i = 0; i < len; i++) n += text[i] == '\n';
+    for (size_t i = 0; i < len; i++)
+        n += text[i] == '\n';
     return n;
 }
 
@@ -95,7 +102,8 @@ nml_status nml_yolo_labels_parse(const char *text, size_t len, const char *path,
     size_t n = 0, line = 0, pos = 0;
     while (pos < len) {
         size_t end = pos;
-        while (end < len && text[end] != '\n') end++;
+        while (end < len && text[end] != '\n')
+            end++;
         line++;
         if (memchr(text + pos, '\0', end - pos)) {
             free(out);
@@ -128,8 +136,8 @@ nml_status nml_yolo_labels_load(const char *path, int num_classes, nml_yolo_labe
     *labels = NULL;
     *count = 0;
     NML_TRY(nml_read_file(path, NML_LABEL_MAX_FILE_BYTES, &data, &size, err));
-    nml_status st = nml_yolo_labels_parse((const char *)data, size, path, num_classes, labels,
-                                          count, err);
+    nml_status st =
+        nml_yolo_labels_parse((const char *)data, size, path, num_classes, labels, count, err);
     free(data);
     return st;
 }

@@ -15,7 +15,9 @@ void nml_draw_pixel(nml_image *img, int x, int y, nml_rgb color) {
     }
 }
 
-static int clamp_int(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
+static int clamp_int(int v, int lo, int hi) {
+    return v < lo ? lo : v > hi ? hi : v;
+}
 
 void nml_draw_fill_rect(nml_image *img, int x1, int y1, int x2, int y2, nml_rgb color) {
     if (!img || !img->data) return;
@@ -35,10 +37,20 @@ void nml_draw_fill_rect(nml_image *img, int x1, int y1, int x2, int y2, nml_rgb 
     y1 = clamp_int(y1, 0, img->h - 1);
     y2 = clamp_int(y2, 0, img->h - 1);
     for (int y = y1; y <= y2; y++)
-        for (int x = x1; x <= x2; x++) nml_draw_pixel(img, x, y, color);
+        for (int x = x1; x <= x2; x++)
+            nml_draw_pixel(img, x, y, color);
 }
 
+/* Far-away coordinates change nothing visible; clamping them keeps the arithmetic below
+ * (x2 - x1, x1 + t) free of overflow. */
+#define COORD_LIMIT (1 << 24)
+
 void nml_draw_rect(nml_image *img, int x1, int y1, int x2, int y2, int thickness, nml_rgb color) {
+    x1 = clamp_int(x1, -COORD_LIMIT, COORD_LIMIT);
+    x2 = clamp_int(x2, -COORD_LIMIT, COORD_LIMIT);
+    y1 = clamp_int(y1, -COORD_LIMIT, COORD_LIMIT);
+    y2 = clamp_int(y2, -COORD_LIMIT, COORD_LIMIT);
+    thickness = clamp_int(thickness, 1, COORD_LIMIT);
     if (x1 > x2) {
         int t = x1;
         x1 = x2;
@@ -49,7 +61,6 @@ void nml_draw_rect(nml_image *img, int x1, int y1, int x2, int y2, int thickness
         y1 = y2;
         y2 = t;
     }
-    if (thickness < 1) thickness = 1;
     int t = thickness - 1;
     if (2 * t >= x2 - x1 || 2 * t >= y2 - y1) { /* the outline covers the whole box */
         nml_draw_fill_rect(img, x1, y1, x2, y2, color);

@@ -5,6 +5,9 @@
 
 #define FIRST_CHAR 32
 #define LAST_CHAR 126
+/* Bounds that keep every pixel coordinate computation far from int overflow. */
+#define MAX_SCALE 64
+#define MAX_TEXT 4096
 
 /* One glyph per character from ' ' to '~': 7 rows, top first; bit 4 is the leftmost column. */
 static const uint8_t font_5x7[LAST_CHAR - FIRST_CHAR + 1][NML_FONT_H] = {
@@ -112,14 +115,17 @@ const uint8_t *nml_font_glyph(char ch) {
 }
 
 int nml_text_width(const char *text, int scale) {
-    if (!text || scale < 1) return 0;
+    if (!text || scale < 1 || scale > MAX_SCALE) return 0;
     size_t n = strlen(text);
+    if (n > MAX_TEXT) n = MAX_TEXT;
     if (n == 0) return 0;
     /* no spacing column after the last character */
     return (int)((n - 1) * NML_FONT_ADVANCE + NML_FONT_W) * scale;
 }
 
-int nml_text_height(int scale) { return scale < 1 ? 0 : NML_FONT_H * scale; }
+int nml_text_height(int scale) {
+    return (scale < 1 || scale > MAX_SCALE) ? 0 : NML_FONT_H * scale;
+}
 
 static void draw_glyph(nml_image *img, int x, int y, char ch, int scale, nml_rgb color) {
     const uint8_t *rows = nml_font_glyph(ch);
@@ -131,8 +137,9 @@ static void draw_glyph(nml_image *img, int x, int y, char ch, int scale, nml_rgb
 }
 
 int nml_draw_text(nml_image *img, int x, int y, const char *text, int scale, nml_rgb color) {
-    if (!img || !text || scale < 1) return 0;
-    for (size_t i = 0; text[i]; i++)
+    if (!img || !text || scale < 1 || scale > MAX_SCALE) return 0;
+    if (x < -(1 << 20) || x > (1 << 20) || y < -(1 << 20) || y > (1 << 20)) return 0;
+    for (size_t i = 0; text[i] && i < MAX_TEXT; i++)
         draw_glyph(img, x + (int)i * NML_FONT_ADVANCE * scale, y, text[i], scale, color);
     return nml_text_width(text, scale);
 }
@@ -147,7 +154,10 @@ static nml_rgb contrasting_text(nml_rgb bg) {
 void nml_draw_labeled_box(nml_image *img, int x1, int y1, int x2, int y2, const char *label,
                           int thickness, int text_scale, nml_rgb color) {
     nml_draw_rect(img, x1, y1, x2, y2, thickness, color);
-    if (!label || !label[0] || text_scale < 1) return;
+    if (!label || !label[0] || text_scale < 1 || text_scale > MAX_SCALE) return;
+    if (x1 < -(1 << 20) || x1 > (1 << 20) || x2 < -(1 << 20) || x2 > (1 << 20) || y1 < -(1 << 20) ||
+        y1 > (1 << 20) || y2 < -(1 << 20) || y2 > (1 << 20))
+        return; /* the label would be off the image anyway */
     int pad = text_scale;
     int w = nml_text_width(label, text_scale) + 2 * pad;
     int h = nml_text_height(text_scale) + 2 * pad;

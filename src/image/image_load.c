@@ -21,16 +21,21 @@ static image_format sniff_format(const uint8_t *d, size_t size) {
 
 static const char *format_name(image_format f) {
     switch (f) {
-    case FMT_JPEG: return "JPEG";
-    case FMT_PNG: return "PNG";
-    case FMT_BMP: return "BMP";
-    default: return "image";
+    case FMT_JPEG:
+        return "JPEG";
+    case FMT_PNG:
+        return "PNG";
+    case FMT_BMP:
+        return "BMP";
+    default:
+        return "image";
     }
 }
 
 static nml_status unknown_format(const uint8_t *d, size_t size, const char *name, nml_error *err) {
     unsigned b[4] = {0, 0, 0, 0};
-    for (size_t i = 0; i < 4 && i < size; i++) b[i] = d[i];
+    for (size_t i = 0; i < 4 && i < size; i++)
+        b[i] = d[i];
     return nml_fail(err, NML_E_FORMAT,
                     "%s: not a JPEG, PNG or BMP file (first bytes %02x %02x %02x %02x)", name, b[0],
                     b[1], b[2], b[3]);

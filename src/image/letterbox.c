@@ -17,7 +17,9 @@ nml_image_transform nml_stretch_geometry(int src_w, int src_h, int dst_w, int ds
 }
 
 /* Python's round(): half to even (the default floating-point rounding mode). */
-static int round_half_even(double v) { return (int)nearbyint(v); }
+static int round_half_even(double v) {
+    return (int)nearbyint(v);
+}
 
 nml_image_transform nml_letterbox_geometry(int src_w, int src_h, int dst_w, int dst_h) {
     nml_image_transform tf;

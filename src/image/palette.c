@@ -3,7 +3,9 @@
 
 #include "nanoml/draw.h"
 
-static uint8_t channel(double v) { return (uint8_t)lround(v * 255.0); }
+static uint8_t channel(double v) {
+    return (uint8_t)lround(v * 255.0);
+}
 
 static nml_rgb hsv_to_rgb(double h, double s, double v) {
     double hh = h * 6.0;
@@ -12,12 +14,24 @@ static nml_rgb hsv_to_rgb(double h, double s, double v) {
     double p = v * (1 - s), q = v * (1 - s * f), t = v * (1 - s * (1 - f));
     double r, g, b;
     switch (sector) {
-    case 0: r = v, g = t, b = p; break;
-    case 1: r = q, g = v, b = p; break;
-    case 2: r = p, g = v, b = t; break;
-    case 3: r = p, g = q, b = v; break;
-    case 4: r = t, g = p, b = v; break;
-    default: r = v, g = p, b = q; break;
+    case 0:
+        r = v, g = t, b = p;
+        break;
+    case 1:
+        r = q, g = v, b = p;
+        break;
+    case 2:
+        r = p, g = v, b = t;
+        break;
+    case 3:
+        r = p, g = q, b = v;
+        break;
+    case 4:
+        r = t, g = p, b = v;
+        break;
+    default:
+        r = v, g = p, b = q;
+        break;
     }
     nml_rgb c = {channel(r), channel(g), channel(b)};
     return c;

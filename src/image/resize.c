@@ -14,8 +14,7 @@ nml_status nml_image_resize(const nml_image *src, int w, int h, nml_interp inter
     if (dst == src) return nml_fail(err, NML_E_ARG, "resize: destination aliases the source");
     if (interp != NML_INTERP_LINEAR && interp != NML_INTERP_NEAREST)
         return nml_fail(err, NML_E_ARG, "resize: unknown interpolation %d", (int)interp);
-    if (nml_image_alloc(dst, w, h, src->c, err) != NML_OK)
-        return nml_error_prefix(err, "resize: ");
+    if (nml_image_alloc(dst, w, h, src->c, err) != NML_OK) return nml_error_prefix(err, "resize: ");
     if (interp == NML_INTERP_NEAREST) {
         nml_resize_nearest(src, dst);
         return NML_OK;

@@ -63,14 +63,18 @@ static void horizontal_pass(const uint8_t *row, int src_w, int c, const linear_t
     for (int dx = 0; dx < dst_w; dx++, out += c) {
         const uint8_t *p = row + (size_t)tx[dx].src * (size_t)c;
         if (tx[dx].src + 1 < src_w) {
-            for (int ch = 0; ch < c; ch++) out[ch] = p[ch] * tx[dx].w0 + p[ch + c] * tx[dx].w1;
+            for (int ch = 0; ch < c; ch++)
+                out[ch] = p[ch] * tx[dx].w0 + p[ch + c] * tx[dx].w1;
         } else {
-            for (int ch = 0; ch < c; ch++) out[ch] = p[ch] * tx[dx].w0;
+            for (int ch = 0; ch < c; ch++)
+                out[ch] = p[ch] * tx[dx].w0;
         }
     }
 }
 
-static uint8_t saturate_u8(int v) { return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v); }
+static uint8_t saturate_u8(int v) {
+    return (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+}
 
 static int16_t saturate_i16(int32_t v) {
     return (int16_t)(v < INT16_MIN ? INT16_MIN : v > INT16_MAX ? INT16_MAX : v);
@@ -90,7 +94,8 @@ static void vertical_pass(const int32_t *r0, const int32_t *r1, int16_t b0, int1
         int32_t t = mul_hi16(saturate_i16(r0[x] >> 4), b0) + mul_hi16(saturate_i16(r1[x] >> 4), b1);
         out[x] = saturate_u8((int)saturate_i16(saturate_i16(t) + 2) >> 2); /* saturating adds */
     }
-    for (; x < n; x++) out[x] = saturate_u8((r0[x] * b0 + r1[x] * b1 + (1 << 21)) >> 22);
+    for (; x < n; x++)
+        out[x] = saturate_u8((r0[x] * b0 + r1[x] * b1 + (1 << 21)) >> 22);
 }
 
 /* Two cached horizontal rows, keyed by source row, so each source row is filtered once. */

@@ -18,8 +18,9 @@ static nml_status check_args(const nml_image *img, const nml_pixel_norm *norm, s
         return nml_fail(err, NML_E_ARG, "to tensor: unknown layout %d", (int)layout);
     size_t need = (size_t)img->w * (size_t)img->h * (size_t)img->c;
     if (count != need)
-        return nml_fail(err, NML_E_SHAPE, "to tensor: tensor has %zu values, image %dx%dx%d needs %zu",
-                        count, img->w, img->h, img->c, need);
+        return nml_fail(err, NML_E_SHAPE,
+                        "to tensor: tensor has %zu values, image %dx%dx%d needs %zu", count, img->w,
+                        img->h, img->c, need);
     if (norm->bgr && img->c < 3)
         return nml_fail(err, NML_E_ARG, "to tensor: BGR order needs 3 or 4 channels, image has %d",
                         img->c);
@@ -81,14 +82,14 @@ nml_status nml_image_to_quantized(const nml_image *img, nml_tensor_layout layout
                         nml_dtype_name(dtype));
     }
     if (zero_point < lo || zero_point > hi)
-        return nml_fail(err, NML_E_ARG, "to tensor: zero point %d outside [%d, %d]", zero_point,
-                        lo, hi);
+        return nml_fail(err, NML_E_ARG, "to tensor: zero point %d outside [%d, %d]", zero_point, lo,
+                        hi);
     size_t pixels = (size_t)img->w * (size_t)img->h;
     for (int t = 0; t < img->c; t++) {
         int s = src_channel(norm, t);
         for (size_t p = 0; p < pixels; p++) {
-            float v = ((float)img->data[p * (size_t)img->c + (size_t)s] - norm->mean[t]) /
-                      norm->std[t];
+            float v =
+                ((float)img->data[p * (size_t)img->c + (size_t)s] - norm->mean[t]) / norm->std[t];
             int q = quantize(v, scale, zero_point, lo, hi);
             size_t i = tensor_index(layout, img, p, t);
             if (dtype == NML_INT8)

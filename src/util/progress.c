@@ -64,7 +64,8 @@ static size_t append_bar(char *buf, size_t cap, size_t len, uint64_t done, uint6
     int filled = (int)((double)done / (double)total * width);
     if (filled > width) filled = width;
     len = append(buf, cap, len, " [");
-    for (int i = 0; i < width; i++) len = append(buf, cap, len, "%c", i < filled ? '#' : '.');
+    for (int i = 0; i < width; i++)
+        len = append(buf, cap, len, "%c", i < filled ? '#' : '.');
     return append(buf, cap, len, "]");
 }
 
@@ -82,8 +83,7 @@ size_t nml_progress_format(char *buf, size_t cap, const char *label, uint64_t do
         len = append(buf, cap, len, " %llu", (unsigned long long)done);
     }
     double rate = elapsed_s > 0 ? (double)done / elapsed_s : 0.0;
-    if (done > 0 && elapsed_s > 0)
-        len = append(buf, cap, len, " %.1f %s/s", rate, unit);
+    if (done > 0 && elapsed_s > 0) len = append(buf, cap, len, " %.1f %s/s", rate, unit);
     char dur[24];
     if (total > 0 && done >= total) {
         nml_progress_format_duration(dur, sizeof dur, elapsed_s);

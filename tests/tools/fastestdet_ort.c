@@ -95,8 +95,8 @@ static nml_status eval_one(nml_det_eval *ev, const nml_det_sample *s, const char
 }
 
 static void print_metrics(const nml_det_metrics *m) {
-    printf("images %zu  ground truth %zu  detections %zu  classes %d\n", m->images,
-           m->ground_truth, m->detections, m->classes_evaluated);
+    printf("images %zu  ground truth %zu  detections %zu  classes %d\n", m->images, m->ground_truth,
+           m->detections, m->classes_evaluated);
     printf("precision %.4f\nrecall %.4f\nmAP50 %.4f\nmAP50-95 %.4f\n", m->precision, m->recall,
            m->map50, m->map50_95);
     printf("F1 %.4f  (confidence %.4f)\n", m->f1, m->best_conf);
@@ -142,14 +142,22 @@ static int parse_options(int argc, char **argv, options *o) {
     o->max_det = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (!strcmp(a, "--clip")) o->clip = 1;
-        else if (!strcmp(a, "--class-agnostic")) o->agnostic = 1;
-        else if (!strcmp(a, "--threshold") && v) o->threshold = strtof(argv[++i], NULL);
-        else if (!strcmp(a, "--nms-iou") && v) o->nms_iou = strtof(argv[++i], NULL);
-        else if (!strcmp(a, "--max-det") && v) o->max_det = strtoul(argv[++i], NULL, 10);
-        else if (!strcmp(a, "--match") && v) o->match = !strcmp(argv[++i], "coco") ? NML_MATCH_COCO : NML_MATCH_ULTRALYTICS;
-        else if (!strcmp(a, "--pr") && v) o->pr = !strcmp(argv[++i], "class-f1") ? NML_PR_CLASS_F1 : NML_PR_MEAN_F1;
-        else if (!strcmp(a, "--ap") && v) o->ap = !strcmp(argv[++i], "coco") ? NML_AP_COCO : NML_AP_ULTRALYTICS;
+        if (!strcmp(a, "--clip"))
+            o->clip = 1;
+        else if (!strcmp(a, "--class-agnostic"))
+            o->agnostic = 1;
+        else if (!strcmp(a, "--threshold") && v)
+            o->threshold = strtof(argv[++i], NULL);
+        else if (!strcmp(a, "--nms-iou") && v)
+            o->nms_iou = strtof(argv[++i], NULL);
+        else if (!strcmp(a, "--max-det") && v)
+            o->max_det = strtoul(argv[++i], NULL, 10);
+        else if (!strcmp(a, "--match") && v)
+            o->match = !strcmp(argv[++i], "coco") ? NML_MATCH_COCO : NML_MATCH_ULTRALYTICS;
+        else if (!strcmp(a, "--pr") && v)
+            o->pr = !strcmp(argv[++i], "class-f1") ? NML_PR_CLASS_F1 : NML_PR_MEAN_F1;
+        else if (!strcmp(a, "--ap") && v)
+            o->ap = !strcmp(argv[++i], "coco") ? NML_AP_COCO : NML_AP_ULTRALYTICS;
         else {
             fprintf(stderr, "fastestdet_ort: unknown option %s\n", a);
             return 0;

@@ -22,11 +22,12 @@ nml_status npy_write_f32(const char *path, const float *data, const size_t *shap
     size_t hlen = (size_t)n + pad + 1;
     FILE *f = fopen(path, "wb");
     if (!f) return nml_fail(err, NML_E_IO, "%s: cannot create", path);
-    uint8_t pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (uint8_t)(hlen & 0xff),
-                       (uint8_t)(hlen >> 8)};
+    uint8_t pre[10] = {
+        0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (uint8_t)(hlen & 0xff), (uint8_t)(hlen >> 8)};
     fwrite(pre, 1, 10, f);
     fwrite(header, 1, (size_t)n, f);
-    for (size_t i = 0; i < pad; i++) fputc(' ', f);
+    for (size_t i = 0; i < pad; i++)
+        fputc(' ', f);
     fputc('\n', f);
     size_t put = fwrite(data, sizeof(float), count, f);
     if (fclose(f) != 0 || put != count) return nml_fail(err, NML_E_IO, "%s: write failed", path);
@@ -40,7 +41,8 @@ static nml_status parse_shape(const char *h, const char *path, npy_array *a, nml
     a->rank = 0;
     a->count = 1;
     while (*s && *s != ')') {
-        while (*s == ' ' || *s == ',') s++;
+        while (*s == ' ' || *s == ',')
+            s++;
         if (*s == ')') break;
         char *end;
         unsigned long long v = strtoull(s, &end, 10);

@@ -148,7 +148,8 @@ static void shared_coco128(void **state) {
                      NML_OK);
     assert_int_equal(ds.count, 128);
     size_t boxes = 0;
-    for (size_t i = 0; i < ds.count; i++) boxes += ds.samples[i].num_labels;
+    for (size_t i = 0; i < ds.count; i++)
+        boxes += ds.samples[i].num_labels;
     assert_int_equal(boxes, 898); /* wc -l labels/\*.txt */
     nml_det_dataset_free(&ds);
 }

@@ -25,12 +25,13 @@ static void iou_hand_cases(void **state) {
 
 static void sort_is_stable(void **state) {
     (void)state;
-    nml_detection d[4] = {box(0, 0, 1, 1, .5f, 0), box(0, 0, 1, 1, .9f, 1),
-                          box(0, 0, 1, 1, .5f, 2), box(0, 0, 1, 1, .7f, 3)};
+    nml_detection d[4] = {box(0, 0, 1, 1, .5f, 0), box(0, 0, 1, 1, .9f, 1), box(0, 0, 1, 1, .5f, 2),
+                          box(0, 0, 1, 1, .7f, 3)};
     nml_error err;
     assert_int_equal(nml_detections_sort(d, 4, &err), NML_OK);
     int want[4] = {1, 3, 0, 2}; /* equal scores (classes 0 and 2) keep their order */
-    for (int i = 0; i < 4; i++) assert_int_equal(d[i].cls, want[i]);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(d[i].cls, want[i]);
 }
 
 /* A (0.9) and B (0.8) overlap with IoU 81/119 = 0.68 > 0.45; C is B's box with another class;
@@ -104,7 +105,8 @@ static void fastestdet_decode_both_layouts(void **state) {
     fill_fastestdet(nhwc);
     for (int c = 0; c < CH; c++)
         for (int r = 0; r < 2; r++)
-            for (int k = 0; k < 2; k++) nchw[c][r][k] = nhwc[r][k][c];
+            for (int k = 0; k < 2; k++)
+                nchw[c][r][k] = nhwc[r][k][c];
     nml_fastestdet_config cfg = nml_fastestdet_defaults();
     cfg.grid_w = cfg.grid_h = 2;
     cfg.num_classes = 2;
@@ -138,8 +140,8 @@ static void fastestdet_decode_both_layouts(void **state) {
  *           (15.625,15.625), clipped to (0,0)-(15.625,15.625) */
 static void yolov8_decode_letterbox(void **state) {
     (void)state;
-    float out[6][3] = {{32, 50, 0}, {32, 50, 16}, {32, 4, 10}, {16, 4, 10}, {0.1f, 0.2f, 0.9f},
-                       {0.8f, 0.1f, 0.f}};
+    float out[6][3] = {{32, 50, 0}, {32, 50, 16},       {32, 4, 10},
+                       {16, 4, 10}, {0.1f, 0.2f, 0.9f}, {0.8f, 0.1f, 0.f}};
     nml_yolov8_config cfg = nml_yolov8_defaults();
     cfg.num_classes = 2;
     nml_image_transform tf = nml_letterbox_geometry(200, 100, 64, 64);
@@ -160,7 +162,8 @@ static void yolov8_decode_letterbox(void **state) {
     /* the same head transposed ([1, 3, 6]) with coordinates normalised by 64 */
     float t[3][6];
     for (int r = 0; r < 6; r++)
-        for (int a = 0; a < 3; a++) t[a][r] = r < 4 ? out[r][a] / 64.f : out[r][a];
+        for (int a = 0; a < 3; a++)
+            t[a][r] = r < 4 ? out[r][a] / 64.f : out[r][a];
     cfg.anchors_first = 1;
     cfg.coord_scale = 64.f;
     d.n = 0;

@@ -38,11 +38,13 @@ static void rectangle_outline_and_thickness(void **state) {
 static void glyph_table(void **state) {
     (void)state;
     const uint8_t *bang = nml_font_glyph('!');
-    for (int r = 0; r < 5; r++) assert_int_equal(bang[r], 0x04);
+    for (int r = 0; r < 5; r++)
+        assert_int_equal(bang[r], 0x04);
     assert_int_equal(bang[5], 0x00);
     assert_int_equal(bang[6], 0x04);
     assert_int_equal(nml_font_glyph('A')[3], 0x1F);
-    for (int r = 0; r < NML_FONT_H; r++) assert_int_equal(nml_font_glyph(' ')[r], 0);
+    for (int r = 0; r < NML_FONT_H; r++)
+        assert_int_equal(nml_font_glyph(' ')[r], 0);
     assert_ptr_equal(nml_font_glyph((char)0xE9), nml_font_glyph('?'));
     assert_ptr_equal(nml_font_glyph('\n'), nml_font_glyph('?'));
 }
@@ -58,10 +60,12 @@ static void text_pixels(void **state) {
     assert_false(is_set(&img, 1, 1) || is_set(&img, 5, 1));
     assert_true(is_set(&img, 3, 4) && !is_set(&img, 2, 4));
     assert_true(is_set(&img, 2, 7) && is_set(&img, 4, 7));
-    for (int y = 1; y <= 7; y++) assert_true(is_set(&img, 9, y)); /* '|' */
+    for (int y = 1; y <= 7; y++)
+        assert_true(is_set(&img, 9, y)); /* '|' */
     assert_false(is_set(&img, 8, 4) || is_set(&img, 10, 4));
     int set = 0;
-    for (size_t i = 0; i < 20 * 12; i++) set += img.data[i * 3] != 0;
+    for (size_t i = 0; i < 20 * 12; i++)
+        set += img.data[i * 3] != 0;
     assert_int_equal(set, 3 + 5 + 3 + 7); /* every lit font pixel and nothing else */
     memset(img.data, 0, 20 * 12 * 3);
     nml_draw_text(&img, 0, 0, "-", 2, white); /* '-' is row 3, full width */

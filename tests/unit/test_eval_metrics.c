@@ -148,12 +148,9 @@ static void precision_recall_rules(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(interp_follows_numpy),
-        cmocka_unit_test(ap_full_recall),
-        cmocka_unit_test(ap_partial_recall),
-        cmocka_unit_test(matching_rules),
-        cmocka_unit_test(evaluate_two_images),
-        cmocka_unit_test(precision_recall_rules),
+        cmocka_unit_test(interp_follows_numpy), cmocka_unit_test(ap_full_recall),
+        cmocka_unit_test(ap_partial_recall),    cmocka_unit_test(matching_rules),
+        cmocka_unit_test(evaluate_two_images),  cmocka_unit_test(precision_recall_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -41,9 +41,9 @@ static void not_an_image(void **state) {
     const char *text = "class cx cy w h\n";
     nml_image img;
     nml_error err;
-    assert_int_equal(nml_image_decode((const uint8_t *)text, strlen(text), "notes.txt", 0, &img,
-                                      &err),
-                     NML_E_FORMAT);
+    assert_int_equal(
+        nml_image_decode((const uint8_t *)text, strlen(text), "notes.txt", 0, &img, &err),
+        NML_E_FORMAT);
     assert_non_null(strstr(err.msg, "notes.txt: not a JPEG, PNG or BMP file"));
     assert_int_equal(nml_image_decode((const uint8_t *)"", 0, "empty.png", 0, &img, &err),
                      NML_E_FORMAT);
@@ -63,7 +63,8 @@ static void corrupt_png_is_an_error(void **state) {
 }
 
 static void put_le32(uint8_t *p, uint32_t v) {
-    for (int i = 0; i < 4; i++) p[i] = (uint8_t)(v >> (8 * i));
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
 }
 
 /* A 54-byte BMP header declaring 60000 x 60000 pixels at 24 bits, with no pixel data: the limit
@@ -83,8 +84,8 @@ static void huge_declared_dimensions(void **state) {
     assert_int_equal(nml_image_decode(bmp, sizeof bmp, "huge.bmp", 3, &img, &err), NML_E_LIMIT);
     assert_non_null(strstr(err.msg, "huge.bmp: BMP declares 60000x60000 pixels"));
     /* a PNG IHDR declaring 70000 x 10 */
-    uint8_t png[33] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 'I', 'H', 'D', 'R',
-                       0, 1, 0x11, 0x70, 0, 0, 0, 10, 8, 2, 0, 0, 0};
+    uint8_t png[33] = {0x89, 'P', 'N', 'G',  0x0D, 0x0A, 0x1A, 0x0A, 0,  0, 0, 13, 'I', 'H', 'D',
+                       'R',  0,   1,   0x11, 0x70, 0,    0,    0,    10, 8, 2, 0,  0,   0};
     assert_int_equal(nml_image_decode(png, sizeof png, "wide.png", 3, &img, &err), NML_E_LIMIT);
     assert_non_null(strstr(err.msg, "70000x10"));
 }
@@ -102,7 +103,8 @@ static void png_round_trip(void **state) {
     nml_image img, back;
     nml_error err;
     assert_int_equal(nml_image_alloc(&img, 5, 3, 3, &err), NML_OK);
-    for (size_t i = 0; i < 45; i++) img.data[i] = (uint8_t)(i * 17);
+    for (size_t i = 0; i < 45; i++)
+        img.data[i] = (uint8_t)(i * 17);
     char path[] = "/tmp/nml_png_XXXXXX";
     int fd = mkstemp(path);
     assert_true(fd >= 0);

@@ -34,8 +34,7 @@ static uint8_t px(const nml_image *img, int x, int y, int ch) {
 static void bilinear_2x2_to_4x4(void **state) {
     (void)state;
     const uint8_t src_px[] = {0, 100, 200, 40};
-    const uint8_t want[16] = {0,  25,  75, 100, 50,  59,  76, 85,
-                              150, 126, 79, 55,  200, 160, 80, 40};
+    const uint8_t want[16] = {0, 25, 75, 100, 50, 59, 76, 85, 150, 126, 79, 55, 200, 160, 80, 40};
     nml_image src = make_image(2, 2, 1, src_px), dst;
     nml_error err;
     assert_int_equal(nml_image_resize(&src, 4, 4, NML_INTERP_LINEAR, &dst, &err), NML_OK);
@@ -225,9 +224,9 @@ static void to_quantized(void **state) {
                      NML_OK);
     assert_int_equal(u[0], 0);
     assert_int_equal(u[2], 255);
-    assert_int_equal(nml_image_to_quantized(&src, NML_LAYOUT_NHWC, &norm, 1.f, 0, NML_FLOAT32, u,
-                                            3, &err),
-                     NML_E_UNSUPPORTED);
+    assert_int_equal(
+        nml_image_to_quantized(&src, NML_LAYOUT_NHWC, &norm, 1.f, 0, NML_FLOAT32, u, 3, &err),
+        NML_E_UNSUPPORTED);
     nml_image_free(&src);
 }
 

@@ -35,7 +35,8 @@ static void formats_a_line(void **state) {
 static int count_lines(FILE *f) {
     rewind(f);
     int n = 0, c;
-    while ((c = fgetc(f)) != EOF) n += c == '\n';
+    while ((c = fgetc(f)) != EOF)
+        n += c == '\n';
     return n;
 }
 
@@ -47,7 +48,8 @@ static void line_mode_is_sparse(void **state) {
     assert_non_null(f);
     nml_progress p;
     nml_progress_begin_ex(&p, "train", 100, "batch", f, NML_PROGRESS_LINES);
-    for (int i = 0; i < 100; i++) nml_progress_add(&p, 1);
+    for (int i = 0; i < 100; i++)
+        nml_progress_add(&p, 1);
     nml_progress_end(&p);
     nml_progress_end(&p); /* twice is harmless */
     assert_int_equal(count_lines(f), 10);
