@@ -23,7 +23,8 @@ void fw_putc(char c) {
 }
 
 void fw_puts(const char *s) {
-    while (*s) fw_putc(*s++);
+    while (*s)
+        fw_putc(*s++);
 }
 
 void fw_exit(int code) {
@@ -32,12 +33,14 @@ void fw_exit(int code) {
     uint32_t c = (uint32_t)code & 0xffffu;
     if (code != 0 && c == 0) c = 1;
     *test = code == 0 ? TEST_PASS : ((c << 16) | TEST_FAIL);
-    for (;;) __asm__ volatile("wfi");
+    for (;;)
+        __asm__ volatile("wfi");
 }
 
 size_t fw_stack_peak(void) {
     const uint32_t *p = __stack_bottom;
-    while (p < __stack_top && *p == STACK_PAINT) p++;
+    while (p < __stack_top && *p == STACK_PAINT)
+        p++;
     return (size_t)((const uint8_t *)__stack_top - (const uint8_t *)p);
 }
 

@@ -7,9 +7,11 @@
 static void put_padded(const char *digits, int n, int negative, int width, char pad) {
     int len = n + negative;
     if (negative && pad == '0') fw_putc('-');
-    for (; len < width; len++) fw_putc(pad);
+    for (; len < width; len++)
+        fw_putc(pad);
     if (negative && pad != '0') fw_putc('-');
-    while (n > 0) fw_putc(digits[--n]);
+    while (n > 0)
+        fw_putc(digits[--n]);
 }
 
 static void put_number(unsigned long long v, unsigned base, int negative, int width, char pad) {
@@ -43,7 +45,8 @@ void fw_printf(const char *fmt, ...) {
             pad = '0';
             p++;
         }
-        while (*p >= '0' && *p <= '9') width = width * 10 + (*p++ - '0');
+        while (*p >= '0' && *p <= '9')
+            width = width * 10 + (*p++ - '0');
         while (*p == 'l') {
             longs++;
             p++;
@@ -51,9 +54,12 @@ void fw_printf(const char *fmt, ...) {
         switch (*p) {
         case 'd':
         case 'i':
-            if (longs >= 2) put_signed(va_arg(ap, long long), width, pad);
-            else if (longs == 1) put_signed(va_arg(ap, long), width, pad);
-            else put_signed(va_arg(ap, int), width, pad);
+            if (longs >= 2)
+                put_signed(va_arg(ap, long long), width, pad);
+            else if (longs == 1)
+                put_signed(va_arg(ap, long), width, pad);
+            else
+                put_signed(va_arg(ap, int), width, pad);
             break;
         case 'u':
         case 'x': {
@@ -69,9 +75,15 @@ void fw_printf(const char *fmt, ...) {
             fw_puts(s ? s : "(null)");
             break;
         }
-        case 'c': fw_putc((char)va_arg(ap, int)); break;
-        case '%': fw_putc('%'); break;
-        case '\0': p--; break;
+        case 'c':
+            fw_putc((char)va_arg(ap, int));
+            break;
+        case '%':
+            fw_putc('%');
+            break;
+        case '\0':
+            p--;
+            break;
         default:
             fw_putc('%');
             fw_putc(*p);
