@@ -37,6 +37,7 @@ static void usage(FILE *out) {
 
 typedef struct export_args {
     const char *model, *name, *out, *format, *target, *linker;
+    nml_target t; /* parsed --target/--linker */
 } export_args;
 
 static int parse(int argc, char **argv, export_args *a) {
@@ -64,6 +65,12 @@ static int parse(int argc, char **argv, export_args *a) {
     if (!a->model) return cli_usage_error("export", "no model given");
     if (strcmp(a->format, "nanoml") != 0 && strcmp(a->format, "xxd") != 0)
         return cli_usage_error("export", "unknown format '%s' (nanoml, xxd)", a->format);
+    nml_error err;
+    if (a->target && nml_target_parse(a->target, &a->t, &err) != NML_OK)
+        return cli_usage_error("export", "%s", err.msg);
+    if (a->linker && !a->target) return cli_usage_error("export", "--linker needs --target");
+    if (a->linker && nml_xheep_linker_parse(a->linker, &a->t.linker, &err) != NML_OK)
+        return cli_usage_error("export", "%s", err.msg);
     return -1; /* go on */
 }
 
@@ -80,11 +87,8 @@ static void default_name(const char *path, char *buf, size_t cap) {
 }
 
 static int check_target(const export_args *a, const nml_model_info *info) {
-    nml_target t;
+    const nml_target t = a->t;
     nml_error err;
-    if (nml_target_parse(a->target, &t, &err) != NML_OK) return cli_error("export", &err);
-    if (a->linker && nml_xheep_linker_parse(a->linker, &t.linker, &err) != NML_OK)
-        return cli_error("export", &err);
     nml_mem_need m = {0};
     m.rodata = info->model_bytes;
     m.arena = info->arena_bytes;
