@@ -478,6 +478,11 @@ int cmd_deploy(int argc, char **argv) {
         return cli_usage_error("deploy", "%s", err.msg);
     if (a.linker && nml_xheep_linker_parse(a.linker, &t.linker, &err) != NML_OK)
         return cli_usage_error("deploy", "%s", err.msg);
+    if (t.is_qemu) { /* a missing toolchain is said before any work is done */
+        nml_fw_options o;
+        fw_options(&a, "", &o);
+        if (nml_fw_check_setup(&o, 1, &err) != NML_OK) return cli_error("deploy", &err);
+    }
     loaded l;
     rc = load_all(&a, &l);
     if (!rc) rc = t.is_qemu ? deploy_qemu(&a, &l) : deploy_xheep(&a, &l, &t);
