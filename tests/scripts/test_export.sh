@@ -11,6 +11,7 @@ src="${NML_SOURCE_DIR:?}"
 bin="${NML_BINARY_DIR:?}"
 models="$shared/models/tflm"
 golden="$shared/golden/tflm-reference"
+[ -f "$models/hello_world_int8.tflite" ] || { echo "SKIP: shared models not found under $models"; exit 77; }
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
