@@ -110,7 +110,11 @@ int main(int argc, char **argv) {
 C
 cat "$golden"/hello_world_int8/in_[0-9]*.bin >"$work/in.bin"
 cat "$golden"/hello_world_int8/out_[0-9]*.bin >"$work/out.bin"
-${CC:-cc} -std=c11 -Wall -Wextra -Werror -I"$work/c" -I"$src/include" -I"$src/src/runtime" \
+san=()  # a sanitizer build's runtime library needs the same flags at link time
+if nm -u "$bin/libnanoml_runtime.a" 2>/dev/null | grep -q __asan_init; then
+  san=(-fsanitize=address,undefined -fno-sanitize-recover=all)
+fi
+${CC:-cc} -std=c11 -Wall -Wextra -Werror "${san[@]}" -I"$work/c" -I"$src/include" -I"$src/src/runtime" \
   "$work/check.c" "$work/c/hw_model.c" "$bin/libnanoml_runtime.a" -lm -o "$work/check"
 "$work/check" "$work/roundtrip.bin" "$work/in.bin" "$work/out.bin"
 cmp "$work/roundtrip.bin" "$models/hello_world_int8.tflite"
