@@ -111,7 +111,7 @@ C
 cat "$golden"/hello_world_int8/in_[0-9]*.bin >"$work/in.bin"
 cat "$golden"/hello_world_int8/out_[0-9]*.bin >"$work/out.bin"
 san=()  # a sanitizer build's runtime library needs the same flags at link time
-if nm -u "$bin/libnanoml_runtime.a" 2>/dev/null | grep -q __asan_init; then
+if [ "$(nm -u "$bin/libnanoml_runtime.a" 2>/dev/null | grep -c __asan_init)" -gt 0 ]; then
   san=(-fsanitize=address,undefined -fno-sanitize-recover=all)
 fi
 ${CC:-cc} -std=c11 -Wall -Wextra -Werror "${san[@]}" -I"$work/c" -I"$src/include" -I"$src/src/runtime" \
