@@ -174,6 +174,7 @@ typedef struct nml_xheep_app {
     const uint8_t *input;   /* one input set or NULL (zeros) */
     size_t input_size;
     const nml_target *target;
+    const nml_mem_need *measured; /* sizes measured in the QEMU harness, or NULL */
 } nml_xheep_app;
 
 /* Writes main.c, NAME_model.h/.c, input.c, nanoml.mk, README.md and nanoml/ (the runtime

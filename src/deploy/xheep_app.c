@@ -292,6 +292,20 @@ static char *readme_text(const nml_xheep_app *app, const nml_model_info *info, s
                   base, app->target->name, app->model_file, info->model_bytes,
                   (unsigned)info->n_nodes, (unsigned)info->n_ops, arena, (unsigned)info->n_inputs,
                   (unsigned)info->n_outputs);
+    if (app->measured) {
+        const nml_mem_need *m = app->measured;
+        nml_sb_printf(
+            &sb,
+            "Measured on RV32IMC in the nanoml harness under QEMU (-Os; X-HEEP's printf and\n"
+            "startup code differ a little): code %llu B, constants %llu B (model included),\n"
+            "data %llu B, bss %llu B, arena %llu B, stack %llu B (peak rounded up to 1 KiB).\n"
+            "The linker script's code section must hold the code: with LINKER=on_chip set\n"
+            "`linker_sections` in the MCU configuration so that `code` is at least %llu bytes\n"
+            "and `data` holds the rest (docs/source/Configuration/LinkerConfiguration.md).\n\n",
+            (unsigned long long)m->text, (unsigned long long)m->rodata, (unsigned long long)m->data,
+            (unsigned long long)m->bss, (unsigned long long)m->arena, (unsigned long long)m->stack,
+            (unsigned long long)m->text);
+    }
     nml_sb_printf(
         &sb,
         "## Run it\n\n"

@@ -426,6 +426,7 @@ static int deploy_xheep(const deploy_args *a, const loaded *l, nml_target *t) {
     char note[200];
     nml_fw_options o;
     fw_options(a, "", &o);
+    nml_mem_need measured = {0};
     int measure = !a->no_measure && nml_fw_check_setup(&o, 1, &err) == NML_OK;
     if (!a->no_measure && !measure)
         fprintf(stderr, "nanoml deploy: cannot measure on RV32 (%s); using the host plan\n",
@@ -443,6 +444,7 @@ static int deploy_xheep(const deploy_args *a, const loaded *l, nml_target *t) {
             return cli_errorf("deploy", "the firmware failed under QEMU (exit code %d)", code);
         }
         nml_mem_need m = res.measured;
+        measured = m;
         eo.arena_bytes_override = res.report.arena_used;
         snprintf(note, sizeof note,
                  "exact for RV32, measured by running the model in the "
@@ -460,7 +462,14 @@ static int deploy_xheep(const deploy_args *a, const loaded *l, nml_target *t) {
         if (nml_target_check(t, &m, &err) != NML_OK)
             return cli_errorf("deploy", "%s %s (model and arena alone)", l->model_file, err.msg);
     }
-    nml_xheep_app app = {a->out, l->name, o.source_dir, l->model_file, l->input, l->input_size, t};
+    nml_xheep_app app = {.dir = a->out,
+                         .name = l->name,
+                         .source_dir = o.source_dir,
+                         .model_file = l->model_file,
+                         .input = l->input,
+                         .input_size = l->input_size,
+                         .target = t,
+                         .measured = measure ? &measured : NULL};
     if (nml_xheep_write_app(&app, &l->info, l->model, l->model_size, &eo, &err) != NML_OK)
         return cli_error("deploy", &err);
     printf("wrote the X-HEEP application %s for %s (LINKER=%s); see %s/README.md\n", a->out,
