@@ -30,7 +30,8 @@ usable() {
 # deploy MODEL INPUTS EXPECTED -> work/MODEL.log, work/MODEL.got
 deploy() {
   "$cli" deploy "$models/$1.tflite" --target rv32-qemu --input "$2" --expect "$3" \
-    --save-outputs "$work/$1.got" >"$work/$1.log" 2>&1 || { cat "$work/$1.log"; return 1; }
+    --save-outputs "$work/$1.got" --out "$work/build_$1" >"$work/$1.log" 2>&1 \
+    || { cat "$work/$1.log"; return 1; }
   cat "$work/$1.log"
   grep -q '^result: PASS (every output matches --expect)$' "$work/$1.log"
 }
@@ -52,6 +53,9 @@ if usable hello_world_int8; then
   deploy hello_world_int8 "$work/hw.in" "$work/hw.out"
   cmp "$work/hello_world_int8.got" "$work/hw.out"
   check_report hello_world_int8 256
+  # the generated resolver links exactly the model's kernel, no other
+  kernels="$("${prefix}nm" "$work/build_hello_world_int8/firmware.elf" | awk '$3 ~ /^nml_kernel_/ && $2 ~ /^[Rr]$/ {print $3}')"
+  [ "$kernels" = "nml_kernel_fully_connected" ] || { echo "kernels linked: $kernels"; exit 1; }
   # three dense layers 1->16->16->1: 16, 256 and 16 MACs
   if ! grep -q 'MACs unavailable' "$work/hello_world_int8.log"; then
     grep -qE '^ +0  FULLY_CONNECTED +[0-9]+ +16 ' "$work/hello_world_int8.log"
