@@ -303,6 +303,23 @@ static nml_status start_job(const nml_fw_options *o, argv_buf *a, job *j, nml_er
     return NML_OK;
 }
 
+/* The start of a tool's output for a one-line error: newlines become "; ", at most cap - 1
+ * characters (nml_fail's formatter has no precision). */
+static void excerpt(char *buf, size_t cap, const char *text) {
+    size_t n = 0;
+    for (const char *p = text; *p && n + 3 < cap; p++) {
+        if (*p == '\n') {
+            if (p[1]) {
+                buf[n++] = ';';
+                buf[n++] = ' ';
+            }
+        } else {
+            buf[n++] = *p;
+        }
+    }
+    buf[n] = '\0';
+}
+
 /* The first lines of a failed compile's log, as the error message. */
 static nml_status job_failed(const job *j, nml_error *err) {
     uint8_t *text = NULL;
@@ -311,26 +328,26 @@ static nml_status job_failed(const job *j, nml_error *err) {
     if (nml_read_file(j->log, 1 << 20, &text, &size, &ignore) != NML_OK) text = NULL;
     const char *msg = text ? (const char *)text : "(no output)";
     const char *slash = strrchr(j->src, '/');
+    char short_msg[180];
+    excerpt(short_msg, sizeof short_msg, msg);
     nml_status st =
-        nml_fail(err, NML_E_IO, "compiling %s failed: %.180s", slash ? slash + 1 : j->src, msg);
+        nml_fail(err, NML_E_IO, "compiling %s failed: %s", slash ? slash + 1 : j->src, short_msg);
     free(text);
     return st;
 }
 
+/* Waits for the oldest running job (by its pid: other children of the process are left
+ * alone) and removes it from the list. */
 static nml_status wait_job(job *jobs, int *running, nml_error *err) {
     int status;
-    pid_t pid;
-    while ((pid = wait(&status)) < 0 && errno == EINTR) {
+    job done = jobs[0];
+    while (waitpid(done.pid, &status, 0) < 0) {
+        if (errno != EINTR) return nml_fail(err, NML_E_IO, "waitpid: %s", strerror(errno));
     }
-    if (pid < 0) return nml_fail(err, NML_E_IO, "wait: %s", strerror(errno));
-    for (int k = 0; k < *running; k++) {
-        if (jobs[k].pid != pid) continue;
-        job done = jobs[k];
-        jobs[k] = jobs[--*running];
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return job_failed(&done, err);
-        return NML_OK;
-    }
-    return NML_OK; /* not one of ours */
+    memmove(jobs, jobs + 1, (size_t)(*running - 1) * sizeof *jobs);
+    (*running)--;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return job_failed(&done, err);
+    return NML_OK;
 }
 
 static nml_status compile_all(const nml_fw_options *o, const src_list *l, src_list *objs,
@@ -392,8 +409,11 @@ static nml_status link_elf(const nml_fw_options *o, const src_list *objs, nml_er
     nml_status st = nml_run_process(a->argv, 0, &r, err);
     free(a);
     if (st != NML_OK) return st;
-    if (r.exit_code != 0 || r.signaled)
-        st = nml_fail(err, NML_E_IO, "linking the firmware failed: %.200s", r.output);
+    if (r.exit_code != 0 || r.signaled) {
+        char short_msg[200];
+        excerpt(short_msg, sizeof short_msg, r.output ? r.output : "");
+        st = nml_fail(err, NML_E_IO, "linking the firmware failed: %s", short_msg);
+    }
     nml_proc_result_free(&r);
     return st;
 }

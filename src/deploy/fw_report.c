@@ -52,7 +52,7 @@ static nml_status add_op(nml_fw_report *r, const char *line, nml_error *err) {
     unsigned idx;
     int used = 0;
     if (sscanf(line, "%u %39s instret %" SCNu64 "%n", &idx, op.name, &op.instret, &used) < 3)
-        return nml_fail(err, NML_E_FORMAT, "firmware output: bad op line '%.60s'", line);
+        return nml_fail(err, NML_E_FORMAT, "firmware output: bad op line '%s'", line);
     if (sscanf(line + used, " macs %" SCNu64, &op.macs) == 1) op.has_macs = 1;
     nml_fw_op *p = realloc(r->ops, (r->n_ops + 1) * sizeof *p);
     if (!p) return nml_fail(err, NML_E_NOMEM, "out of memory for firmware ops");

@@ -301,7 +301,8 @@ static char *readme_text(const nml_xheep_app *app, const nml_model_info *info, s
             "data %llu B, bss %llu B, arena %llu B, stack %llu B (peak rounded up to 1 KiB).\n"
             "The linker script's code section must hold the code: with LINKER=on_chip set\n"
             "`linker_sections` in the MCU configuration so that `code` is at least %llu bytes\n"
-            "and `data` holds the rest (X-HEEP docs/source/Configuration/LinkerConfiguration.md).\n\n",
+            "and `data` holds the rest (X-HEEP "
+            "docs/source/Configuration/LinkerConfiguration.md).\n\n",
             (unsigned long long)m->text, (unsigned long long)m->rodata, (unsigned long long)m->data,
             (unsigned long long)m->bss, (unsigned long long)m->arena, (unsigned long long)m->stack,
             (unsigned long long)m->text);
