@@ -9,7 +9,7 @@ packages=(
   libcmocka-dev zlib1g-dev libstb-dev
   dataset-fashion-mnist
   clang libclang-rt-14-dev valgrind
-  gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc
+  gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc xxd
 )
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 

@@ -73,12 +73,19 @@ nml_status nml_fb_table_at(const nml_fb *fb, uint32_t pos, nml_fb_table *t, nml_
     return NML_OK;
 }
 
+/* A byte loop rather than memcmp: the freestanding runtime links only memcpy/memset/memmove. */
+static int same_identifier(const uint8_t *p, const char *ident) {
+    for (int i = 0; i < 4; i++)
+        if (p[i] != (uint8_t)ident[i]) return 0;
+    return 1;
+}
+
 nml_status nml_fb_root(const nml_fb *fb, const char *ident, nml_fb_table *root, nml_error *err) {
     *root = NML_FB_EMPTY_TABLE;
     if (fb->size < 8)
         return nml_fail(err, NML_E_FORMAT, "%lu bytes are too few for a flatbuffer",
                         (unsigned long)fb->size);
-    if (ident && memcmp(fb->data + 4, ident, 4) != 0) {
+    if (ident && !same_identifier(fb->data + 4, ident)) {
         char got[5], want[5];
         for (int i = 0; i < 4; i++) {
             char c = (char)fb->data[4 + i];

@@ -7,11 +7,15 @@
 int cmd_version(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_deploy(int argc, char **argv);
 
 const nml_command nml_commands[] = {
     {"version", "print the nanoml version", cmd_version},
     {"inspect", "show a .tflite model: operators, sizes, MACs, exact arena", cmd_inspect},
     {"run", "run one inference of a .tflite model", cmd_run},
+    {"export", "write a model as C sources for firmware (array, arena, resolver)", cmd_export},
+    {"deploy", "build and run a model on RV32 (QEMU) or write an X-HEEP application", cmd_deploy},
     {NULL, NULL, NULL},
 };
 

@@ -1,0 +1,114 @@
+/* What firmware needs to know about a model, found by loading and planning it with the
+ * runtime itself (one engine: whatever the firmware will accept, this accepts). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nanoml/export.h"
+#include "nanoml/macs.h"
+#include "nanoml/runtime.h"
+
+void nml_model_info_free(nml_model_info *info) {
+    free(info->node_builtin);
+    free(info->node_macs);
+    free(info->ops);
+    memset(info, 0, sizeof *info);
+}
+
+#define ARENA_FIRST_TRY ((size_t)64 << 10)
+#define ARENA_LIMIT ((size_t)1 << 30)
+
+static void copy_io(nml_io_info *io, const nml_tensor *t) {
+    memset(io, 0, sizeof *io);
+    snprintf(io->name, sizeof io->name, "%s", t->name ? t->name : "");
+    io->type = t->type;
+    io->rank = t->rank;
+    for (int d = 0; d < t->rank && d < NML_MAX_RANK; d++)
+        io->dims[d] = t->dims[d];
+    io->bytes = t->bytes;
+    io->scale = t->scale;
+    io->zero_point = t->zero_point;
+    io->n_q = t->n_q;
+}
+
+static int cmp_i32(const void *a, const void *b) {
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    return (x > y) - (x < y);
+}
+
+static nml_status collect_macs(nml_model_info *info, const nml_model *model, nml_error *err) {
+    uint32_t n = info->n_nodes;
+    info->node_macs = calloc(n ? n : 1, sizeof *info->node_macs);
+    if (!info->node_macs) return nml_fail(err, NML_E_NOMEM, "out of memory counting MACs");
+    for (uint32_t i = 0; i < n; i++) {
+        NML_TRY(nml_model_op_macs(model, i, &info->node_macs[i], err));
+        info->total_macs += info->node_macs[i];
+    }
+    return NML_OK;
+}
+
+static nml_status collect_nodes(nml_model_info *info, const nml_interpreter *it, nml_error *err) {
+    uint32_t n = it->n_nodes;
+    info->n_nodes = n;
+    info->node_builtin = calloc(n ? n : 1, sizeof *info->node_builtin);
+    info->ops = calloc(n ? n : 1, sizeof *info->ops);
+    if (!info->node_builtin || !info->ops)
+        return nml_fail(err, NML_E_NOMEM, "out of memory listing %u operators", (unsigned)n);
+    for (uint32_t i = 0; i < n; i++)
+        info->node_builtin[i] = nml_node_builtin(it, i);
+    memcpy(info->ops, info->node_builtin, n * sizeof *info->ops);
+    qsort(info->ops, n, sizeof *info->ops, cmp_i32);
+    uint32_t distinct = 0;
+    for (uint32_t i = 0; i < n; i++)
+        if (distinct == 0 || info->ops[distinct - 1] != info->ops[i])
+            info->ops[distinct++] = info->ops[i];
+    info->n_ops = distinct;
+    return NML_OK;
+}
+
+static nml_status collect_io(nml_model_info *info, nml_interpreter *it, nml_error *err) {
+    info->n_inputs = nml_input_count(it);
+    info->n_outputs = nml_output_count(it);
+    if (info->n_inputs > NML_EXPORT_MAX_IO || info->n_outputs > NML_EXPORT_MAX_IO)
+        return nml_fail(err, NML_E_LIMIT, "model has %u inputs and %u outputs; export handles %d",
+                        (unsigned)info->n_inputs, (unsigned)info->n_outputs, NML_EXPORT_MAX_IO);
+    for (uint32_t i = 0; i < info->n_inputs; i++)
+        copy_io(&info->inputs[i], nml_input(it, i));
+    for (uint32_t i = 0; i < info->n_outputs; i++)
+        copy_io(&info->outputs[i], nml_output(it, i));
+    return NML_OK;
+}
+
+/* Plans the model in ever larger host arenas until it fits, then reads the exact need. */
+static nml_status plan(nml_model_info *info, const nml_model *model, nml_error *err) {
+    for (size_t size = ARENA_FIRST_TRY; size <= ARENA_LIMIT; size *= 2) {
+        uint8_t *arena = aligned_alloc(16, size);
+        if (!arena) return nml_fail(err, NML_E_NOMEM, "out of memory for a %zu byte arena", size);
+        nml_interpreter it;
+        memset(&it, 0, sizeof it);
+        nml_status st = nml_interpreter_init(&it, model, nml_ops_all(), arena, size, err);
+        if (st == NML_OK) {
+            info->arena_bytes = it.arena_used;
+            info->persistent_bytes = it.persistent_bytes;
+            info->activation_bytes = it.activation_bytes;
+            st = collect_nodes(info, &it, err);
+            if (st == NML_OK) st = collect_macs(info, model, err);
+            if (st == NML_OK) st = collect_io(info, &it, err);
+        }
+        free(arena);
+        if (st != NML_E_ARENA) return st;
+    }
+    return nml_fail(err, NML_E_LIMIT, "model needs an arena larger than %zu bytes", ARENA_LIMIT);
+}
+
+nml_status nml_model_info_analyze(nml_model_info *info, const uint8_t *data, size_t size,
+                                  nml_error *err) {
+    memset(info, 0, sizeof *info);
+    info->model_bytes = size;
+    nml_model model;
+    nml_status st = nml_model_load(&model, data, size, err);
+    if (st == NML_OK) st = plan(info, &model, err);
+    if (st != NML_OK) nml_model_info_free(info);
+    return st;
+}
+
