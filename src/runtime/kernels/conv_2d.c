@@ -6,20 +6,14 @@
  * way the reference does it: group g uses input channels [g*C/groups, (g+1)*C/groups). */
 #include <stddef.h>
 
-#include "conv_common.h"
+#include "conv_ref.h"
 #include "kernels.h"
 #include "qmath.h"
 
-typedef struct conv_data {
-    nml_window w;
-    int32_t input_offset;  /* -input zero point */
-    int32_t output_offset; /* output zero point */
-    int32_t act_min, act_max;
-    float f_min, f_max;
-    int32_t *mult, *shift; /* per output channel */
-} conv_data;
+typedef nml_conv_data conv_data;
 
-static nml_status conv_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+nml_status nml_conv_2d_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p, conv_data *d,
+                             int with_multipliers) {
     NML_TRY(nml_check_io_count(ctx, node, 2, 3, 1));
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
@@ -50,8 +44,6 @@ static nml_status conv_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params
                                "%d output channels cannot be split into %d groups", (int)out_ch,
                                (int)groups);
 
-    conv_data *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
-    if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
     NML_TRY(nml_window_init(ctx, node, p, input->dims[1], input->dims[2], filter->dims[1],
                             filter->dims[2], &d->w));
     NML_TRY(nml_check_nhwc(ctx, node, output, input->dims[0], d->w.out_h, d->w.out_w, out_ch));
@@ -65,13 +57,23 @@ static nml_status conv_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params
         NML_TRY(nml_check_accumulator(ctx, node,
                                       (int64_t)filter->dims[1] * filter->dims[2] * filter_in_ch,
                                       input->zero_point, 128));
-        NML_TRY(
-            nml_conv_multipliers(ctx, node, input, filter, output, out_ch, 0, &d->mult, &d->shift));
+        if (with_multipliers)
+            NML_TRY(nml_conv_multipliers(ctx, node, input, filter, output, out_ch, 0, &d->mult,
+                                         &d->shift));
+        else
+            NML_TRY(nml_conv_multipliers_check(ctx, node, input, filter, output, out_ch, 0));
         NML_TRY(nml_activation_range_q(ctx, node, p->activation, output, -128, 127, &d->act_min,
                                        &d->act_max));
         d->input_offset = -input->zero_point;
         d->output_offset = output->zero_point;
     }
+    return NML_OK;
+}
+
+static nml_status conv_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    conv_data *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
+    if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
+    NML_TRY(nml_conv_2d_setup(ctx, node, p, d, 1));
     node->data = d;
     return NML_OK;
 }
@@ -172,8 +174,7 @@ static void conv_int8(const conv_data *d, const conv_dims *g, const int8_t *in,
     }
 }
 
-static nml_status conv_eval(nml_ctx *ctx, nml_node *node) {
-    const conv_data *d = node->data;
+void nml_conv_2d_eval_ref(nml_ctx *ctx, const nml_node *node, const conv_data *d) {
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
     const nml_tensor *bias = nml_node_input(ctx, node, 2);
@@ -183,6 +184,10 @@ static nml_status conv_eval(nml_ctx *ctx, nml_node *node) {
         conv_f32(d, &g, input->data, filter->data, bias ? bias->data : NULL, output->data);
     else
         conv_int8(d, &g, input->data, filter->data, bias ? bias->data : NULL, output->data);
+}
+
+static nml_status conv_eval(nml_ctx *ctx, nml_node *node) {
+    nml_conv_2d_eval_ref(ctx, node, node->data);
     return NML_OK;
 }
 

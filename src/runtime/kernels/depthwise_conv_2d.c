@@ -4,20 +4,14 @@
  * as TFLite Micro's reference kernel (reference_integer_ops::DepthwiseConvPerChannel). */
 #include <stddef.h>
 
-#include "conv_common.h"
+#include "conv_ref.h"
 #include "kernels.h"
 #include "qmath.h"
 
-typedef struct dwconv_data {
-    nml_window w;
-    int32_t depth_multiplier;
-    int32_t input_offset, output_offset;
-    int32_t act_min, act_max;
-    float f_min, f_max;
-    int32_t *mult, *shift; /* per output channel */
-} dwconv_data;
+typedef nml_dwconv_data dwconv_data;
 
-static nml_status dwconv_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+nml_status nml_dwconv_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p, dwconv_data *d,
+                            int with_multipliers) {
     NML_TRY(nml_check_io_count(ctx, node, 2, 3, 1));
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
@@ -47,8 +41,6 @@ static nml_status dwconv_prepare(nml_ctx *ctx, nml_node *node, const nml_op_para
                                "multiplier %d",
                                (int)out_ch, (int)in_ch, (int)m);
 
-    dwconv_data *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
-    if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
     d->depth_multiplier = m;
     NML_TRY(nml_window_init(ctx, node, p, input->dims[1], input->dims[2], filter->dims[1],
                             filter->dims[2], &d->w));
@@ -62,13 +54,23 @@ static nml_status dwconv_prepare(nml_ctx *ctx, nml_node *node, const nml_op_para
         NML_TRY(nml_check_int8_quant(ctx, node, output, "output"));
         NML_TRY(nml_check_accumulator(ctx, node, (int64_t)filter->dims[1] * filter->dims[2],
                                       input->zero_point, 128));
-        NML_TRY(
-            nml_conv_multipliers(ctx, node, input, filter, output, out_ch, 3, &d->mult, &d->shift));
+        if (with_multipliers)
+            NML_TRY(nml_conv_multipliers(ctx, node, input, filter, output, out_ch, 3, &d->mult,
+                                         &d->shift));
+        else
+            NML_TRY(nml_conv_multipliers_check(ctx, node, input, filter, output, out_ch, 3));
         NML_TRY(nml_activation_range_q(ctx, node, p->activation, output, -128, 127, &d->act_min,
                                        &d->act_max));
         d->input_offset = -input->zero_point;
         d->output_offset = output->zero_point;
     }
+    return NML_OK;
+}
+
+static nml_status dwconv_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    dwconv_data *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
+    if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
+    NML_TRY(nml_dwconv_setup(ctx, node, p, d, 1));
     node->data = d;
     return NML_OK;
 }
@@ -163,8 +165,7 @@ static void dwconv_int8(const dwconv_data *d, const dw_dims *g, const int8_t *in
     }
 }
 
-static nml_status dwconv_eval(nml_ctx *ctx, nml_node *node) {
-    const dwconv_data *d = node->data;
+void nml_dwconv_eval_ref(nml_ctx *ctx, const nml_node *node, const dwconv_data *d) {
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
     const nml_tensor *bias = nml_node_input(ctx, node, 2);
@@ -174,6 +175,10 @@ static nml_status dwconv_eval(nml_ctx *ctx, nml_node *node) {
         dwconv_f32(d, &g, input->data, filter->data, bias ? bias->data : NULL, output->data);
     else
         dwconv_int8(d, &g, input->data, filter->data, bias ? bias->data : NULL, output->data);
+}
+
+static nml_status dwconv_eval(nml_ctx *ctx, nml_node *node) {
+    nml_dwconv_eval_ref(ctx, node, node->data);
     return NML_OK;
 }
 

@@ -6,17 +6,11 @@
  * (reference_integer_ops::FullyConnected / FullyConnectedPerChannel). */
 #include <stddef.h>
 
-#include "conv_common.h"
+#include "conv_ref.h"
 #include "kernels.h"
 #include "qmath.h"
 
-typedef struct fc_data {
-    int32_t batches, units, depth;
-    int32_t input_offset, weights_offset, output_offset;
-    int32_t act_min, act_max;
-    float f_min, f_max;
-    int32_t *mult, *shift; /* per unit (a per-tensor multiplier is broadcast) */
-} fc_data;
+typedef nml_fc_data fc_data;
 
 static nml_status check_output_shape(nml_ctx *ctx, const nml_node *node, const nml_op_params *p,
                                      const nml_tensor *input, const nml_tensor *output,
@@ -71,7 +65,9 @@ static nml_status per_tensor_multiplier(nml_ctx *ctx, const nml_node *node, cons
     int32_t m;
     int e;
     nml_quantize_multiplier((double)product / (double)output->scale, &m, &e);
-    for (int32_t u = 0; u < d->units; u++) {
+    d->tensor_mult = m;
+    d->tensor_shift = e;
+    for (int32_t u = 0; d->mult && u < d->units; u++) {
         d->mult[u] = m;
         d->shift[u] = e;
     }
@@ -81,18 +77,25 @@ static nml_status per_tensor_multiplier(nml_ctx *ctx, const nml_node *node, cons
 
 static nml_status prepare_int8(nml_ctx *ctx, const nml_node *node, const nml_op_params *p,
                                const nml_tensor *input, const nml_tensor *filter,
-                               const nml_tensor *bias, const nml_tensor *output, fc_data *d) {
+                               const nml_tensor *bias, const nml_tensor *output, fc_data *d,
+                               int with_multipliers) {
     NML_TRY(nml_check_int8_quant(ctx, node, input, "input"));
     NML_TRY(nml_check_int8_quant(ctx, node, output, "output"));
-    if (filter->n_q > 1) {
-        NML_TRY(nml_conv_multipliers(ctx, node, input, filter, output, d->units, 0, &d->mult,
-                                     &d->shift));
+    d->per_channel = filter->n_q > 1;
+    if (d->per_channel) {
+        if (with_multipliers)
+            NML_TRY(nml_conv_multipliers(ctx, node, input, filter, output, d->units, 0, &d->mult,
+                                         &d->shift));
+        else
+            NML_TRY(nml_conv_multipliers_check(ctx, node, input, filter, output, d->units, 0));
         d->weights_offset = 0;
     } else {
-        d->mult = nml_ctx_alloc_persistent(ctx, (size_t)d->units * sizeof *d->mult);
-        d->shift = nml_ctx_alloc_persistent(ctx, (size_t)d->units * sizeof *d->shift);
-        if (!d->mult || !d->shift)
-            return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for multipliers");
+        if (with_multipliers) {
+            d->mult = nml_ctx_alloc_persistent(ctx, (size_t)d->units * sizeof *d->mult);
+            d->shift = nml_ctx_alloc_persistent(ctx, (size_t)d->units * sizeof *d->shift);
+            if (!d->mult || !d->shift)
+                return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for multipliers");
+        }
         NML_TRY(per_tensor_multiplier(ctx, node, input, filter, bias, output, d));
     }
     const int32_t max_abs_weight = d->weights_offset ? 255 : 128;
@@ -104,7 +107,8 @@ static nml_status prepare_int8(nml_ctx *ctx, const nml_node *node, const nml_op_
     return NML_OK;
 }
 
-static nml_status fc_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+nml_status nml_fc_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p, fc_data *d,
+                        int with_multipliers) {
     NML_TRY(nml_check_io_count(ctx, node, 2, 3, 1));
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
@@ -137,15 +141,20 @@ static nml_status fc_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *
     NML_TRY(check_output_shape(ctx, node, p, input, output, batches, units, depth));
     if (bias) NML_TRY(nml_check_bias(ctx, node, bias, type == NML_INT8 ? NML_INT32 : type, units));
 
-    fc_data *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
-    if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
     d->batches = batches;
     d->units = units;
     d->depth = depth;
     if (type == NML_FLOAT32)
         NML_TRY(nml_activation_range_f32(ctx, node, p->activation, &d->f_min, &d->f_max));
     else
-        NML_TRY(prepare_int8(ctx, node, p, input, filter, bias, output, d));
+        NML_TRY(prepare_int8(ctx, node, p, input, filter, bias, output, d, with_multipliers));
+    return NML_OK;
+}
+
+static nml_status fc_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    fc_data *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
+    if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
+    NML_TRY(nml_fc_setup(ctx, node, p, d, 1));
     node->data = d;
     return NML_OK;
 }
@@ -183,8 +192,7 @@ static void fc_int8(const fc_data *d, const int8_t *in, const int8_t *w, const i
     }
 }
 
-static nml_status fc_eval(nml_ctx *ctx, nml_node *node) {
-    const fc_data *d = node->data;
+void nml_fc_eval_ref(nml_ctx *ctx, const nml_node *node, const fc_data *d) {
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
     const nml_tensor *bias = nml_node_input(ctx, node, 2);
@@ -193,6 +201,10 @@ static nml_status fc_eval(nml_ctx *ctx, nml_node *node) {
         fc_f32(d, input->data, filter->data, bias ? bias->data : NULL, output->data);
     else
         fc_int8(d, input->data, filter->data, bias ? bias->data : NULL, output->data);
+}
+
+static nml_status fc_eval(nml_ctx *ctx, nml_node *node) {
+    nml_fc_eval_ref(ctx, node, node->data);
     return NML_OK;
 }
 
