@@ -57,7 +57,7 @@ static void check_rq(int32_t acc, int32_t m, int e, int32_t zp) {
     rq.shift = shift;
     rq.step = 0;
     nml_rq_set(&rq, 0, m, e);
-    nml_rq_finish(&rq, 1, zp, -128, 127);
+    nml_rq_finish(&rq, 1, zp, -128, 127, NULL, 0);
     assert_true(rq.fast);
     const int32_t got = nml_rq_apply(acc, nml_rq_channel(&rq, 0));
     const int32_t want = reference_rq(acc, m, e, zp);
@@ -69,41 +69,53 @@ static void check_rq(int32_t acc, int32_t m, int e, int32_t zp) {
 static void fast_requant_equals_reference(void **state) {
     (void)state;
     rng_state = 12345u;
-    const int32_t accs[] = {0, 1, -1, 2, -2, INT32_MAX, INT32_MIN, INT32_MIN + 1, 1 << 30,
-                            -(1 << 30), 12345678, -12345678};
+    const int32_t lim = NML_RQ_ACC_LIMIT - 1;
+    const int32_t accs[] = {0, 1, -1, 2, -2, lim, -lim, lim - 1, 1 << 29, -(1 << 29), 12345678,
+                            -12345678};
     const int32_t mults[] = {1 << 30, (1 << 30) + 1, INT32_MAX, 1518500250, 1073741825};
-    for (int e = -NML_RQ_MAX_RIGHT; e <= -NML_RQ_MIN_RIGHT; e++)
+    for (int e = -NML_RQ_MAX_RIGHT; e <= 0; e++)
         for (size_t a = 0; a < sizeof accs / sizeof accs[0]; a++)
             for (size_t k = 0; k < sizeof mults / sizeof mults[0]; k++)
                 for (int32_t zp = -128; zp <= 127; zp += 51)
                     check_rq(accs[a], mults[k], e, zp);
     /* exact ties of both roundings: acc * M / 2^31 = n + 1/2 and s / 2^r = n + 1/2 */
-    for (int e = -NML_RQ_MAX_RIGHT; e <= -NML_RQ_MIN_RIGHT; e++)
+    for (int e = -NML_RQ_MAX_RIGHT; e <= 0; e++)
         for (int32_t acc = -4100; acc <= 4100; acc++)
             check_rq(acc, 1 << 30, e, (int32_t)(acc % 7));
     for (int i = 0; i < 2000000; i++) {
-        const int e = -rnd_in(NML_RQ_MIN_RIGHT, NML_RQ_MAX_RIGHT);
+        const int e = -rnd_in(0, NML_RQ_MAX_RIGHT);
         const int32_t m = (int32_t)((1u << 30) + (rnd() >> 2));
-        const int32_t acc = (i & 1) ? (int32_t)rnd() : rnd_in(-70000, 70000);
+        const int32_t acc = (i & 1) ? (int32_t)(rnd() >> 2) - (1 << 29) * (int32_t)(rnd() & 1)
+                                    : rnd_in(-70000, 70000);
         check_rq(acc, m, e, rnd_in(-128, 127));
     }
 }
 
 static void fast_requant_range_is_decided_per_layer(void **state) {
     (void)state;
-    int32_t mult[3] = {1 << 30, 1 << 30, 1 << 30};
+    int32_t mult[3];
     int8_t shift[3];
-    nml_rq rq = {mult, shift, 1, 0, 0, -128, 127, 0};
+    nml_rq rq = {mult, shift, 1, 0, -128, 127, 0};
     nml_rq_set(&rq, 0, 1 << 30, -5);
-    nml_rq_set(&rq, 1, 1 << 30, -1); /* multiplier 1/4: outside the fast range */
+    nml_rq_set(&rq, 1, 1 << 30, 1); /* multiplier 1: a left shift, outside the fast range */
     nml_rq_set(&rq, 2, 1 << 30, -7);
-    nml_rq_finish(&rq, 3, 3, -128, 127);
+    nml_rq_finish(&rq, 3, 3, -128, 127, NULL, 1000);
     assert_false(rq.fast);
-    /* the slow path is the reference arithmetic: channel 1 is 1000 * 0.5 * 2^-1 = 250, + zp 3
-     * = 253, clamped to 127; channel 0 is SRDHM(1000, 2^30) = 500, 500 / 2^5 = 15.625 -> 16,
-     * + 3 = 19 */
+    /* the slow path is the reference arithmetic: channel 1 is 1000 * 0.5 * 2^1 = 1000, + zp 3,
+     * clamped to 127; channel 0 is SRDHM(1000, 2^30) = 500, 500 / 2^5 = 15.625 -> 16, + 3 =
+     * 19 */
     assert_int_equal(nml_rq_slow(&rq, 1, 1000), 127);
     assert_int_equal(nml_rq_slow(&rq, 0, 1000), 19);
+    /* in range, but an accumulator bound of 2^30 is not */
+    nml_rq_set(&rq, 1, 1 << 30, -1);
+    nml_rq_finish(&rq, 3, 3, -128, 127, NULL, NML_RQ_ACC_LIMIT);
+    assert_false(rq.fast);
+    nml_rq_set(&rq, 0, 1 << 30, -5);
+    nml_rq_set(&rq, 1, 1 << 30, -1);
+    nml_rq_set(&rq, 2, 1 << 30, -7);
+    nml_rq_finish(&rq, 3, 3, -128, 127, NULL, NML_RQ_ACC_LIMIT - 1);
+    assert_true(rq.fast);
+    assert_int_equal(nml_rq_apply(1000, nml_rq_channel(&rq, 0)), 19);
 }
 
 /* ---- random layers ---- */

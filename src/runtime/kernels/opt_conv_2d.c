@@ -36,7 +36,11 @@ static nml_status opt_conv_prepare(nml_ctx *ctx, nml_node *node, const nml_op_pa
                                      &d->ref.shift));
     else if (!d->use_ref)
         NML_TRY(nml_rq_conv(ctx, node, input, filter, output, out_ch, d->ref.act_min,
-                            d->ref.act_max, &d->rq));
+                            d->ref.act_max, nml_node_input(ctx, node, 2),
+                            nml_rq_dot_bound((int64_t)filter->dims[1] * filter->dims[2] *
+                                                 filter->dims[3],
+                                             input->zero_point, 128),
+                            &d->rq));
     node->data = d;
     return NML_OK;
 }

@@ -34,8 +34,11 @@ static nml_status opt_dw_prepare(nml_ctx *ctx, nml_node *node, const nml_op_para
     const nml_tensor *output = nml_node_output(ctx, node, 0);
     d->use_ref = input->type != NML_INT8;
     if (!d->use_ref)
-        NML_TRY(nml_rq_conv(ctx, node, input, filter, output, filter->dims[3], d->ref.act_min,
-                            d->ref.act_max, &d->rq));
+        NML_TRY(nml_rq_conv(
+            ctx, node, input, filter, output, filter->dims[3], d->ref.act_min, d->ref.act_max,
+            nml_node_input(ctx, node, 2),
+            nml_rq_dot_bound((int64_t)filter->dims[1] * filter->dims[2], input->zero_point, 128),
+            &d->rq));
     node->data = d;
     return NML_OK;
 }
@@ -50,7 +53,7 @@ typedef struct geom {
     const nml_rq *rq;
 } geom;
 
-static inline int8_t requant(const nml_rq *rq, nml_rq_ch ch, int32_t oc, int32_t acc) {
+NML_OPT_INLINE int8_t requant(const nml_rq *rq, nml_rq_ch ch, int32_t oc, int32_t acc) {
     if (rq->fast) return nml_rq_clamp(nml_rq_apply(acc, ch), rq->act_min, rq->act_max);
     return nml_rq_slow(rq, oc, acc);
 }
@@ -164,7 +167,7 @@ static void inner_range(int32_t n, int32_t out, int32_t stride, int32_t pad, int
 
 static void dw_plane(const geom *g, int32_t c) {
     const nml_window *win = g->win;
-    const nml_rq_ch ch = g->rq->fast ? nml_rq_channel(g->rq, c) : (nml_rq_ch){0, 0, 0};
+    const nml_rq_ch ch = g->rq->fast ? nml_rq_channel(g->rq, c) : (nml_rq_ch){0, 0, 0, 0};
     const int32_t bias = g->bias ? g->bias[c] : 0;
     const int fast3x3 = g->kh == 3 && g->kw == 3 && win->dilation_h == 1 &&
                         win->dilation_w == 1 && (win->stride_w == 1 || win->stride_w == 2);
@@ -212,59 +215,123 @@ static int same_part(const win_part *a, const win_part *b) {
     return a->ky0 == b->ky0 && a->ky1 == b->ky1 && a->kx0 == b->kx0 && a->kx1 == b->kx1;
 }
 
-/* acc[2*j + k] = sum over the window part of w[tap][j] * (x_k[tap] - zp), j = 0..n-1 (n <= 4
- * adjacent output channels starting at w), k = 0, 1. */
-static void dw_block(const geom *g, const int8_t *x0, const int8_t *x1, const int8_t *w,
-                     const win_part *p, int32_t n, int32_t acc[8]) {
-    const int32_t x_step = g->win->dilation_w * g->c, x_row = g->win->dilation_h * g->w * g->c;
-    const int32_t w_row = g->kw * g->out_c, zp = g->zp;
+/* The taps of a clipped window for a block of output channels: `rows` rows of `taps` taps;
+ * activations x_step bytes apart within a row and x_row apart from row to row, weights w_step
+ * and w_row apart. */
+typedef struct taps {
+    int32_t rows, taps, x_step, x_row, w_step, w_row;
+} taps;
+
+/* acc[2*j + k] = sum over the taps of w[j] * (x_k - zp) for four adjacent output channels j
+ * and two pixels k. Out of line so that its accumulators and pointers get the registers to
+ * themselves. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void
+taps_4x2(const int8_t *x0, const int8_t *x1, const int8_t *w, const taps *t, int32_t zp,
+         int32_t acc[8]) {
     int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0, a20 = 0, a21 = 0, a30 = 0, a31 = 0;
-    const int8_t *wr = w + (p->ky0 * g->kw + p->kx0) * g->out_c;
-    const int32_t taps = p->kx1 - p->kx0, w_step = g->out_c;
-    for (int32_t ky = p->ky0; ky < p->ky1; ky++, wr += w_row, x0 += x_row, x1 += x_row) {
-        const int8_t *q0 = x0, *q1 = x1, *wk = wr;
-        if (n == 4) {
-            for (int32_t k = 0; k < taps; k++, q0 += x_step, q1 += x_step, wk += w_step) {
+    const int32_t x_step = t->x_step, w_step = t->w_step;
+    int32_t r = t->rows;
+    if (r > 0 && t->taps > 0) do { /* bottom-tested loops: one branch per iteration */
+            const int8_t *q0 = x0, *q1 = x1, *wk = w;
+            int32_t n = t->taps;
+            do {
                 const int32_t xa = *q0 - zp, xb = *q1 - zp;
                 int32_t v = wk[0];
                 a00 += v * xa, a01 += v * xb;
                 v = wk[1], a10 += v * xa, a11 += v * xb;
                 v = wk[2], a20 += v * xa, a21 += v * xb;
                 v = wk[3], a30 += v * xa, a31 += v * xb;
-            }
-            continue;
-        }
-        for (int32_t k = 0; k < taps; k++, q0 += x_step, q1 += x_step, wk += w_step) {
-            const int32_t xa = *q0 - zp, xb = *q1 - zp;
-            int32_t v = wk[0];
-            a00 += v * xa, a01 += v * xb;
-            if (n > 1) v = wk[1], a10 += v * xa, a11 += v * xb;
-            if (n > 2) v = wk[2], a20 += v * xa, a21 += v * xb;
-        }
-    }
+                q0 += x_step, q1 += x_step, wk += w_step;
+            } while (--n);
+            x0 += t->x_row, x1 += t->x_row, w += t->w_row;
+        } while (--r);
     acc[0] = a00, acc[1] = a01, acc[2] = a10, acc[3] = a11;
     acc[4] = a20, acc[5] = a21, acc[6] = a30, acc[7] = a31;
 }
 
-static void dw_pair(const geom *g, const win_part *pa, const win_part *pb, int8_t *oa,
-                    int8_t *ob) {
+/* The same for one pixel (acc[2*j]): pixels whose windows are clipped unlike their
+ * neighbour's. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void
+taps_4x1(const int8_t *x0, const int8_t *w, const taps *t, int32_t zp, int32_t acc[8]) {
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    const int32_t x_step = t->x_step, w_step = t->w_step;
+    int32_t r = t->rows;
+    if (r > 0 && t->taps > 0) do {
+            const int8_t *q0 = x0, *wk = w;
+            int32_t n = t->taps;
+            do {
+                const int32_t xa = *q0 - zp;
+                a0 += wk[0] * xa, a1 += wk[1] * xa, a2 += wk[2] * xa, a3 += wk[3] * xa;
+                q0 += x_step, wk += w_step;
+            } while (--n);
+            x0 += t->x_row, w += t->w_row;
+        } while (--r);
+    acc[0] = a0, acc[2] = a1, acc[4] = a2, acc[6] = a3;
+}
+
+/* One output channel, two pixels (acc[0], acc[1]): channels left after blocks of four. */
+static void taps_1x2(const int8_t *x0, const int8_t *x1, const int8_t *w, const taps *t,
+                     int32_t zp, int32_t acc[2]) {
+    int32_t a0 = 0, a1 = 0;
+    for (int32_t r = 0; r < t->rows; r++) {
+        for (int32_t k = 0; k < t->taps; k++) {
+            const int32_t v = w[r * t->w_row + k * t->w_step];
+            const int32_t i = r * t->x_row + k * t->x_step;
+            a0 += v * (x0[i] - zp), a1 += v * (x1[i] - zp);
+        }
+    }
+    acc[0] = a0, acc[1] = a1;
+}
+
+/* Requantizes acc[2*j + k] for channels oc .. oc+n-1 into oa (k = 0) and, if ob, ob (k = 1). */
+static void store_block(const geom *g, int32_t oc, int32_t n, const int32_t *acc, int8_t *oa,
+                        int8_t *ob) {
+    for (int32_t j = 0; j < n; j++) {
+        int32_t va = acc[2 * j], vb = acc[2 * j + 1];
+        if (g->bias) {
+            va = nml_add_wrap(va, g->bias[oc + j]);
+            vb = nml_add_wrap(vb, g->bias[oc + j]);
+        }
+        const nml_rq_ch ch = g->rq->fast ? nml_rq_channel(g->rq, oc + j) : (nml_rq_ch){0, 0, 0, 0};
+        oa[oc + j] = requant(g->rq, ch, oc + j, va);
+        if (ob) ob[oc + j] = requant(g->rq, ch, oc + j, vb);
+    }
+}
+
+/* Every output channel of pixel a (and of pixel b when pb is given: same clipping). */
+static void dw_pixels(const geom *g, const win_part *pa, const win_part *pb, int8_t *oa,
+                      int8_t *ob) {
     const int32_t m = g->mult;
+    taps t;
+    t.rows = pa->ky1 - pa->ky0;
+    t.taps = pa->kx1 - pa->kx0;
+    t.x_step = g->win->dilation_w * g->c;
+    t.x_row = g->win->dilation_h * g->w * g->c;
+    t.w_step = g->out_c;
+    t.w_row = g->kw * g->out_c;
+    const int8_t *w0 = g->filter + (pa->ky0 * g->kw + pa->kx0) * g->out_c;
     int32_t acc[8];
     for (int32_t ic = 0; ic < g->c; ic++) {
-        for (int32_t j0 = 0; j0 < m; j0 += 4) {
-            const int32_t n = m - j0 < 4 ? m - j0 : 4, oc = ic * m + j0;
-            dw_block(g, pa->x + ic, pb->x + ic, g->filter + oc, pa, n, acc);
-            for (int32_t j = 0; j < n; j++) {
-                int32_t va = acc[2 * j], vb = acc[2 * j + 1];
-                if (g->bias) {
-                    va = nml_add_wrap(va, g->bias[oc + j]);
-                    vb = nml_add_wrap(vb, g->bias[oc + j]);
-                }
-                const nml_rq_ch ch =
-                    g->rq->fast ? nml_rq_channel(g->rq, oc + j) : (nml_rq_ch){0, 0, 0};
-                oa[oc + j] = requant(g->rq, ch, oc + j, va);
-                ob[oc + j] = requant(g->rq, ch, oc + j, vb);
-            }
+        const int8_t *xa = pa->x + ic, *xb = pb ? pb->x + ic : NULL;
+        int32_t j = 0;
+        for (; j + 4 <= m; j += 4) {
+            const int32_t oc = ic * m + j;
+            if (pb)
+                taps_4x2(xa, xb, w0 + oc, &t, g->zp, acc);
+            else
+                taps_4x1(xa, w0 + oc, &t, g->zp, acc);
+            store_block(g, oc, 4, acc, oa, pb ? ob : NULL);
+        }
+        for (; j < m; j++) {
+            const int32_t oc = ic * m + j;
+            taps_1x2(xa, pb ? xb : xa, w0 + oc, &t, g->zp, acc);
+            store_block(g, oc, 1, acc, oa, pb ? ob : NULL);
         }
     }
 }
@@ -288,10 +355,10 @@ static void dw_multiplier(const geom *g) {
         int8_t *oa = g->out + i * g->out_c;
         int8_t *ob = i + 1 < total ? oa + g->out_c : oa;
         if (same_part(&pa, &pb)) {
-            dw_pair(g, &pa, &pb, oa, ob);
+            dw_pixels(g, &pa, &pb, oa, ob);
         } else {
-            dw_pair(g, &pa, &pa, oa, oa);
-            dw_pair(g, &pb, &pb, ob, ob);
+            dw_pixels(g, &pa, NULL, oa, NULL);
+            dw_pixels(g, &pb, NULL, ob, NULL);
         }
         b = b2, y = y2, x = x2;
         next_pixel(g, &b, &y, &x);

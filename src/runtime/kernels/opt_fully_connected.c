@@ -27,13 +27,17 @@ static nml_status opt_fc_prepare(nml_ctx *ctx, nml_node *node, const nml_op_para
     const nml_tensor *output = nml_node_output(ctx, node, 0);
     d->use_ref = input->type != NML_INT8;
     if (!d->use_ref) {
+        const nml_tensor *bias = nml_node_input(ctx, node, 2);
+        const int64_t bound =
+            nml_rq_dot_bound(d->ref.depth, input->zero_point, d->ref.weights_offset ? 255 : 128);
         if (d->ref.per_channel) {
             NML_TRY(nml_rq_conv(ctx, node, input, filter, output, d->ref.units, d->ref.act_min,
-                                d->ref.act_max, &d->rq));
+                                d->ref.act_max, bias, bound, &d->rq));
         } else {
             NML_TRY(nml_rq_alloc(ctx, node, &d->rq, 1));
             nml_rq_set(&d->rq, 0, d->ref.tensor_mult, d->ref.tensor_shift);
-            nml_rq_finish(&d->rq, 1, output->zero_point, d->ref.act_min, d->ref.act_max);
+            nml_rq_finish(&d->rq, d->ref.units, output->zero_point, d->ref.act_min,
+                          d->ref.act_max, bias, bound);
         }
     }
     node->data = d;
