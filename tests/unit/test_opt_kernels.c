@@ -49,6 +49,8 @@ static int32_t reference_rq(int32_t acc, int32_t m, int e, int32_t zp) {
     return nml_add_wrap(nml_mul_by_qm(acc, m, e), zp);
 }
 
+static nml_kh rq_kh; /* a persistent allocator for the tables */
+
 static void check_rq(int32_t acc, int32_t m, int e, int32_t zp) {
     nml_rq rq;
     int32_t mult[1];
@@ -57,7 +59,8 @@ static void check_rq(int32_t acc, int32_t m, int e, int32_t zp) {
     rq.shift = shift;
     rq.step = 0;
     nml_rq_set(&rq, 0, m, e);
-    nml_rq_finish(&rq, 1, zp, -128, 127, NULL, 0);
+    assert_int_equal(nml_rq_finish(&rq_kh.ctx, &rq_kh.node, &rq, 1, zp, -128, 127, NULL, 0),
+                     NML_OK);
     assert_true(rq.fast);
     const int32_t got = nml_rq_apply(acc, nml_rq_channel(&rq, 0));
     const int32_t want = reference_rq(acc, m, e, zp);
@@ -68,6 +71,7 @@ static void check_rq(int32_t acc, int32_t m, int e, int32_t zp) {
 
 static void fast_requant_equals_reference(void **state) {
     (void)state;
+    kh_init(&rq_kh);
     rng_state = 12345u;
     const int32_t lim = NML_RQ_ACC_LIMIT - 1;
     const int32_t accs[] = {0, 1, -1, 2, -2, lim, -lim, lim - 1, 1 << 29, -(1 << 29), 12345678,
@@ -88,18 +92,22 @@ static void fast_requant_equals_reference(void **state) {
         const int32_t acc = (i & 1) ? (int32_t)(rnd() >> 2) - (1 << 29) * (int32_t)(rnd() & 1)
                                     : rnd_in(-70000, 70000);
         check_rq(acc, m, e, rnd_in(-128, 127));
+        if (rq_kh.ctx.persist_used > (1u << 20)) kh_free(&rq_kh), kh_init(&rq_kh);
     }
+    kh_free(&rq_kh);
 }
 
 static void fast_requant_range_is_decided_per_layer(void **state) {
     (void)state;
     int32_t mult[3];
     int8_t shift[3];
-    nml_rq rq = {mult, shift, 1, 0, -128, 127, 0};
+    nml_rq rq = {mult, shift, NULL, 1, 0, -128, 127, 0};
+    nml_kh h;
+    kh_init(&h);
     nml_rq_set(&rq, 0, 1 << 30, -5);
     nml_rq_set(&rq, 1, 1 << 30, 1); /* multiplier 1: a left shift, outside the fast range */
     nml_rq_set(&rq, 2, 1 << 30, -7);
-    nml_rq_finish(&rq, 3, 3, -128, 127, NULL, 1000);
+    assert_int_equal(nml_rq_finish(&h.ctx, &h.node, &rq, 3, 3, -128, 127, NULL, 1000), NML_OK);
     assert_false(rq.fast);
     /* the slow path is the reference arithmetic: channel 1 is 1000 * 0.5 * 2^1 = 1000, + zp 3,
      * clamped to 127; channel 0 is SRDHM(1000, 2^30) = 500, 500 / 2^5 = 15.625 -> 16, + 3 =
@@ -108,14 +116,17 @@ static void fast_requant_range_is_decided_per_layer(void **state) {
     assert_int_equal(nml_rq_slow(&rq, 0, 1000), 19);
     /* in range, but an accumulator bound of 2^30 is not */
     nml_rq_set(&rq, 1, 1 << 30, -1);
-    nml_rq_finish(&rq, 3, 3, -128, 127, NULL, NML_RQ_ACC_LIMIT);
+    assert_int_equal(
+        nml_rq_finish(&h.ctx, &h.node, &rq, 3, 3, -128, 127, NULL, NML_RQ_ACC_LIMIT), NML_OK);
     assert_false(rq.fast);
     nml_rq_set(&rq, 0, 1 << 30, -5);
     nml_rq_set(&rq, 1, 1 << 30, -1);
     nml_rq_set(&rq, 2, 1 << 30, -7);
-    nml_rq_finish(&rq, 3, 3, -128, 127, NULL, NML_RQ_ACC_LIMIT - 1);
+    assert_int_equal(
+        nml_rq_finish(&h.ctx, &h.node, &rq, 3, 3, -128, 127, NULL, NML_RQ_ACC_LIMIT - 1), NML_OK);
     assert_true(rq.fast);
     assert_int_equal(nml_rq_apply(1000, nml_rq_channel(&rq, 0)), 19);
+    kh_free(&h);
 }
 
 /* ---- random layers ---- */

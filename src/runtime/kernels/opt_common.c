@@ -41,21 +41,30 @@ static int accumulators_fit(const nml_tensor *bias, int32_t n, int64_t acc_bound
     return 1;
 }
 
-void nml_rq_finish(nml_rq *rq, int32_t n, int32_t out_zp, int32_t act_min, int32_t act_max,
-                   const nml_tensor *bias, int64_t acc_bound) {
+nml_status nml_rq_finish(nml_ctx *ctx, const nml_node *node, nml_rq *rq, int32_t n,
+                         int32_t out_zp, int32_t act_min, int32_t act_max,
+                         const nml_tensor *bias, int64_t acc_bound) {
     const int32_t entries = rq->step ? n : 1;
     int fast = accumulators_fit(bias, n, acc_bound);
     for (int32_t i = 0; i < entries && fast; i++)
         fast = fits_fast(rq->mult[i], rq->shift[i]);
-    if (fast)
-        for (int32_t i = 0; i < entries; i++) {
-            rq->mult[i] = (int32_t)((uint32_t)rq->mult[i] << 1); /* 2M < 2^32, kept as bits */
-            rq->shift[i] = (int8_t)-rq->shift[i];
-        }
-    rq->fast = (uint8_t)fast;
     rq->out_zp = out_zp;
     rq->act_min = act_min;
     rq->act_max = act_max;
+    rq->fast = (uint8_t)fast;
+    rq->khi = NULL;
+    if (!fast) return NML_OK;
+    rq->khi = nml_ctx_alloc_persistent(ctx, (size_t)entries * sizeof *rq->khi);
+    if (!rq->khi)
+        return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for %d multipliers",
+                               (int)entries);
+    for (int32_t i = 0; i < entries; i++) {
+        const int32_t r = -rq->shift[i];
+        rq->mult[i] = (int32_t)((uint32_t)rq->mult[i] << 1); /* 2M < 2^32, kept as bits */
+        rq->shift[i] = (int8_t)r;
+        rq->khi[i] = r ? (uint32_t)(1 + 2 * out_zp) << (r - 1) : (uint32_t)out_zp;
+    }
+    return NML_OK;
 }
 
 nml_status nml_rq_conv(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
@@ -69,8 +78,8 @@ nml_status nml_rq_conv(nml_ctx *ctx, const nml_node *node, const nml_tensor *inp
         NML_TRY(nml_conv_channel_multiplier(ctx, node, input, filter, output, c, &m, &e));
         nml_rq_set(rq, c, m, e);
     }
-    nml_rq_finish(rq, channels, output->zero_point, act_min, act_max, bias, acc_bound);
-    return NML_OK;
+    return nml_rq_finish(ctx, node, rq, channels, output->zero_point, act_min, act_max, bias,
+                         acc_bound);
 }
 
 int8_t nml_rq_slow(const nml_rq *rq, int32_t c, int32_t acc) {

@@ -37,6 +37,7 @@ typedef struct nml_rq {
     int32_t *mult;   /* fast: 2 * significand (as uint32); otherwise the Q31 significand, per
                       * channel (one entry when step == 0) */
     int8_t *shift;   /* fast: r = -exponent; otherwise the exponent */
+    uint32_t *khi;   /* fast: (1 + 2 * zp) * 2^(r-1), or zp when r == 0 (NULL otherwise) */
     int32_t step;    /* 1: per-channel tables, 0: one multiplier for every channel */
     int32_t out_zp;
     int32_t act_min, act_max;
@@ -52,8 +53,9 @@ void nml_rq_set(nml_rq *rq, int32_t i, int32_t mult, int exponent);
  * 0 <= r <= 23 and |accumulator| < 2^30, where the accumulator of channel c is at most
  * acc_bound + |bias[c]| (bias: the constant int32 bias tensor or NULL; a bias that is not
  * constant rules the fast form out). */
-void nml_rq_finish(nml_rq *rq, int32_t n, int32_t out_zp, int32_t act_min, int32_t act_max,
-                   const nml_tensor *bias, int64_t acc_bound);
+nml_status nml_rq_finish(nml_ctx *ctx, const nml_node *node, nml_rq *rq, int32_t n,
+                         int32_t out_zp, int32_t act_min, int32_t act_max,
+                         const nml_tensor *bias, int64_t acc_bound);
 /* The table of a convolution-like operator: entry c = nml_conv_channel_multiplier(c). */
 nml_status nml_rq_conv(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
                        const nml_tensor *filter, const nml_tensor *output, int32_t channels,
@@ -73,9 +75,21 @@ NML_OPT_INLINE nml_rq_ch nml_rq_channel(const nml_rq *rq, int32_t c) {
     const int32_t i = c * rq->step;
     const int32_t r = rq->shift[i];
     p.mult = (uint32_t)rq->mult[i];
+    p.khi = rq->khi[i];
     p.r = r;
-    p.khi = r ? (uint32_t)(1 + 2 * rq->out_zp) << (r - 1) : (uint32_t)rq->out_zp;
-    p.neg_mask = r ? 0xffffffffu : 0u;
+    p.neg_mask = 0u - (uint32_t)(r != 0);
+    return p;
+}
+
+/* Entry i read from tables the caller keeps in locals: int8 stores may alias anything, so
+ * gcc reloads struct fields after every output store; locals stay in registers. */
+NML_OPT_INLINE nml_rq_ch nml_rq_entry(const int32_t *mult, const uint32_t *khi, const int8_t *r,
+                                      int32_t i) {
+    nml_rq_ch p;
+    p.mult = (uint32_t)mult[i];
+    p.khi = khi[i];
+    p.r = r[i];
+    p.neg_mask = 0u - (uint32_t)(p.r != 0);
     return p;
 }
 

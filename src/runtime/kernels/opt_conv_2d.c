@@ -108,18 +108,18 @@ static int same_runs(const runs *a, const runs *b) {
            a->w_start == b->w_start;
 }
 
-/* acc[2*j + k] += sum over len bytes of w_j[i] * (x_k[i] - zp) for the four weight rows
- * w_j = w + j * depth. Kept out of line so that its 8 accumulators, 6 pointers and
- * temporaries get the registers to themselves (inlined, gcc spills pointers inside the loop). */
+/* acc[2*j + k] = sum over the window's runs of w_j[i] * (x_k[i] - zp) for the four weight rows
+ * w_j = w + j * depth (from the window's first weight) and the two pixels' windows x_k. Out of
+ * line so that its 8 accumulators, 6 pointers and temporaries get the registers to themselves
+ * (inlined, gcc spills pointers inside the loop); the whole window in one call. */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
 static void
-run_4x2(const int8_t *p0, const int8_t *p1, const int8_t *w0, int32_t depth, int32_t len,
+dot_4x2(const int8_t *x0, const int8_t *x1, const int8_t *w, int32_t depth, const runs *r,
         int32_t zp, int32_t acc[8]) {
-    const int8_t *w1 = w0 + depth, *w2 = w1 + depth, *w3 = w2 + depth;
-    int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
-    int32_t a20 = acc[4], a21 = acc[5], a30 = acc[6], a31 = acc[7];
+    const int8_t *w0 = w + r->w_start, *w1 = w0 + depth, *w2 = w1 + depth, *w3 = w2 + depth;
+    int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0, a20 = 0, a21 = 0, a30 = 0, a31 = 0;
 #define NML_MAC_4X2(i)                                                                            \
     do {                                                                                          \
         const int32_t xa = p0[i] - zp, xb = p1[i] - zp;                                           \
@@ -136,48 +136,48 @@ run_4x2(const int8_t *p0, const int8_t *p1, const int8_t *w0, int32_t depth, int
         a30 += v * xa;                                                                            \
         a31 += v * xb;                                                                            \
     } while (0)
-    int32_t n4 = len >> 2;
-    if (n4 > 0) do {
-            NML_MAC_4X2(0);
-            NML_MAC_4X2(1);
+    const int32_t n4_len = r->len >> 2, tail = r->len & 3;
+    /* runs: rows x cols; without horizontal dilation one run per row (cols == 1) */
+    const int32_t x_next = r->cols > 1 ? r->x_col : r->x_row, w_skip_end = r->w_row_skip;
+    int32_t runs_left = r->rows * r->cols, col = 0;
+    for (; runs_left > 0; runs_left--) {
+        const int8_t *p0 = x0, *p1 = x1;
+        int32_t n4 = n4_len;
+        if (n4 > 0) do {
+                NML_MAC_4X2(0);
+                NML_MAC_4X2(1);
+                NML_MAC_4X2(2);
+                NML_MAC_4X2(3);
+                p0 += 4, p1 += 4, w0 += 4, w1 += 4, w2 += 4, w3 += 4;
+            } while (--n4);
+        /* the last len % 4 bytes without a loop (short runs such as 3x3 filters over one channel
+         * are all tail) */
+        switch (tail) {
+        case 3:
             NML_MAC_4X2(2);
-            NML_MAC_4X2(3);
-            p0 += 4, p1 += 4, w0 += 4, w1 += 4, w2 += 4, w3 += 4;
-        } while (--n4);
-    /* the last len % 4 bytes without a loop (short runs such as 3x3 filters over one channel
-     * are all tail) */
-    switch (len & 3) {
-    case 3:
-        NML_MAC_4X2(2);
-        /* fall through */
-    case 2:
-        NML_MAC_4X2(1);
-        /* fall through */
-    case 1:
-        NML_MAC_4X2(0);
-        /* fall through */
-    default:
-        break;
+            /* fall through */
+        case 2:
+            NML_MAC_4X2(1);
+            /* fall through */
+        case 1:
+            NML_MAC_4X2(0);
+            /* fall through */
+        default:
+            break;
+        }
+        w0 += tail, w1 += tail, w2 += tail, w3 += tail;
+        if (++col == r->cols) { /* end of a row of runs: next row, skip clipped weights */
+            col = 0;
+            x0 += r->x_row - (r->cols - 1) * x_next * (r->cols > 1);
+            x1 += r->x_row - (r->cols - 1) * x_next * (r->cols > 1);
+            w0 += w_skip_end, w1 += w_skip_end, w2 += w_skip_end, w3 += w_skip_end;
+        } else {
+            x0 += x_next, x1 += x_next;
+        }
     }
 #undef NML_MAC_4X2
     acc[0] = a00, acc[1] = a01, acc[2] = a10, acc[3] = a11;
     acc[4] = a20, acc[5] = a21, acc[6] = a30, acc[7] = a31;
-}
-
-/* acc[2*j + k] = sum over the runs of w_j * (x_k - zp), channels j = 0..3, pixels k = 0, 1. */
-static void dot_4x2(const int8_t *x0, const int8_t *x1, const int8_t *w, int32_t depth,
-                    const runs *r, int32_t zp, int32_t acc[8]) {
-    const int8_t *w0 = w + r->w_start;
-    for (int32_t j = 0; j < 8; j++)
-        acc[j] = 0;
-    for (int32_t row = 0; row < r->rows; row++) {
-        const int8_t *p0 = x0 + row * r->x_row, *p1 = x1 + row * r->x_row;
-        for (int32_t col = 0; col < r->cols; col++) {
-            run_4x2(p0, p1, w0, depth, r->len, zp, acc);
-            p0 += r->x_col, p1 += r->x_col, w0 += r->len;
-        }
-        w0 += r->w_row_skip;
-    }
 }
 
 /* One channel, two pixels (the channels left over after blocks of four). */
@@ -205,20 +205,24 @@ static void dot_1x2(const int8_t *x0, const int8_t *x1, const int8_t *w, const r
 /* Requantizes n channels x 2 pixels (acc[2*j + k]) into o0[j], o1[j]. */
 static void store_nx2(const nml_rq *rq, const int32_t *bias, int32_t oc, int32_t n,
                       const int32_t *acc, int8_t *o0, int8_t *o1) {
+    if (!rq->fast) {
+        for (int32_t j = 0; j < n; j++) {
+            const int32_t b = bias ? bias[oc + j] : 0;
+            o0[j] = nml_rq_slow(rq, oc + j, nml_add_wrap(acc[2 * j], b));
+            o1[j] = nml_rq_slow(rq, oc + j, nml_add_wrap(acc[2 * j + 1], b));
+        }
+        return;
+    }
+    const int32_t lo = rq->act_min, hi = rq->act_max, i0 = oc * rq->step;
+    const int32_t *mult = rq->mult + i0;
+    const uint32_t *khi = rq->khi + i0;
+    const int8_t *r = rq->shift + i0;
+    const int32_t *b = bias ? bias + oc : NULL;
     for (int32_t j = 0; j < n; j++) {
-        int32_t v0 = acc[2 * j], v1 = acc[2 * j + 1];
-        if (bias) {
-            v0 = nml_add_wrap(v0, bias[oc + j]);
-            v1 = nml_add_wrap(v1, bias[oc + j]);
-        }
-        if (rq->fast) {
-            const nml_rq_ch ch = nml_rq_channel(rq, oc + j);
-            o0[j] = nml_rq_clamp(nml_rq_apply(v0, ch), rq->act_min, rq->act_max);
-            o1[j] = nml_rq_clamp(nml_rq_apply(v1, ch), rq->act_min, rq->act_max);
-        } else {
-            o0[j] = nml_rq_slow(rq, oc + j, v0);
-            o1[j] = nml_rq_slow(rq, oc + j, v1);
-        }
+        const nml_rq_ch ch = nml_rq_entry(mult, khi, r, j * rq->step);
+        const int32_t bj = b ? b[j] : 0;
+        o0[j] = nml_rq_clamp(nml_rq_apply(nml_add_wrap(acc[2 * j], bj), ch), lo, hi);
+        o1[j] = nml_rq_clamp(nml_rq_apply(nml_add_wrap(acc[2 * j + 1], bj), ch), lo, hi);
     }
 }
 

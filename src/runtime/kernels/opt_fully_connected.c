@@ -36,8 +36,8 @@ static nml_status opt_fc_prepare(nml_ctx *ctx, nml_node *node, const nml_op_para
         } else {
             NML_TRY(nml_rq_alloc(ctx, node, &d->rq, 1));
             nml_rq_set(&d->rq, 0, d->ref.tensor_mult, d->ref.tensor_shift);
-            nml_rq_finish(&d->rq, d->ref.units, output->zero_point, d->ref.act_min,
-                          d->ref.act_max, bias, bound);
+            NML_TRY(nml_rq_finish(ctx, node, &d->rq, d->ref.units, output->zero_point,
+                                  d->ref.act_min, d->ref.act_max, bias, bound));
         }
     }
     node->data = d;
