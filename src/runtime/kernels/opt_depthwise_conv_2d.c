@@ -14,6 +14,7 @@
  * as in CONV_2D: per tap, two activation loads and four weight loads (adjacent in memory) feed
  * eight multiply-accumulates. */
 #include <stddef.h>
+#include <string.h>
 
 #include "conv_ref.h"
 #include "kernels.h"
@@ -22,8 +23,30 @@
 typedef struct opt_dw {
     nml_dwconv_data ref;
     nml_rq rq;
-    uint8_t use_ref; /* float32: the reference evaluation */
+    int32_t plane_h, plane_w; /* > 0: depth multiplier 1 over padded planes */
+    uint8_t use_ref;          /* float32: the reference evaluation */
 } opt_dw;
+
+/* Planes larger than this (or filters with more taps) take the block path instead. */
+#define PLANE_MAX_BYTES (1 << 16)
+#define PLANE_MAX_TAPS 64
+
+/* Depth multiplier 1: a scratch plane holding every window of one channel, padding included,
+ * and the channel's weights as int32. */
+static nml_status plan_planes(nml_ctx *ctx, nml_node *node, opt_dw *d, const nml_tensor *filter,
+                              const nml_tensor *output) {
+    const nml_window *w = &d->ref.w;
+    const int64_t ph = (int64_t)(output->dims[1] - 1) * w->stride_h +
+                       (int64_t)(w->filter_h - 1) * w->dilation_h + 1;
+    const int64_t pw = (int64_t)(output->dims[2] - 1) * w->stride_w +
+                       (int64_t)(w->filter_w - 1) * w->dilation_w + 1;
+    const int64_t taps = (int64_t)filter->dims[1] * filter->dims[2];
+    if (d->ref.depth_multiplier != 1 || taps > PLANE_MAX_TAPS || ph * pw > PLANE_MAX_BYTES)
+        return NML_OK;
+    d->plane_h = (int32_t)ph;
+    d->plane_w = (int32_t)pw;
+    return nml_ctx_request_scratch(ctx, node, (size_t)(taps * 4 + ph * pw));
+}
 
 static nml_status opt_dw_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     opt_dw *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
@@ -33,6 +56,7 @@ static nml_status opt_dw_prepare(nml_ctx *ctx, nml_node *node, const nml_op_para
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
     const nml_tensor *output = nml_node_output(ctx, node, 0);
     d->use_ref = input->type != NML_INT8;
+    if (!d->use_ref) NML_TRY(plan_planes(ctx, node, d, filter, output));
     if (!d->use_ref)
         NML_TRY(nml_rq_conv(
             ctx, node, input, filter, output, filter->dims[3], d->ref.act_min, d->ref.act_max,
@@ -51,6 +75,8 @@ typedef struct geom {
     int32_t zp; /* input zero point */
     const nml_window *win;
     const nml_rq *rq;
+    int32_t plane_h, plane_w; /* depth multiplier 1: the padded plane in scratch */
+    int fast3x3;
 } geom;
 
 NML_OPT_INLINE int8_t requant(const nml_rq *rq, nml_rq_ch ch, int32_t oc, int32_t acc) {
@@ -74,121 +100,115 @@ static void tap_range(int32_t i0, int32_t k, int32_t dil, int32_t n, int32_t *lo
 
 /* ---- depth multiplier 1 ---- */
 
-/* Output (b, oy, ox) of channel c by the reference's tap loop over the clipped window. */
-static int8_t dw_tap_loop(const geom *g, nml_rq_ch ch, int32_t c, int32_t bias, int32_t b,
-                          int32_t oy, int32_t ox) {
+/* The channel's plane is copied into scratch with the padding made explicit (filled with the
+ * input zero point), so every window is inside it: no border cases, taps at small constant
+ * offsets, and the input zero point folds into the bias, sum w * (x - zp) = sum w * x -
+ * zp * sum w, because padding now contributes w * zp - w * zp = 0 like in the reference. */
+static void fill_plane(const geom *g, int8_t *plane, int32_t b, int32_t c) {
     const nml_window *win = g->win;
-    const int32_t iy0 = oy * win->stride_h - win->pad_h, ix0 = ox * win->stride_w - win->pad_w;
-    int32_t ky0, ky1, kx0, kx1;
-    tap_range(iy0, g->kh, win->dilation_h, g->h, &ky0, &ky1);
-    tap_range(ix0, g->kw, win->dilation_w, g->w, &kx0, &kx1);
-    int32_t acc = 0;
-    for (int32_t ky = ky0; ky < ky1; ky++) {
-        const int32_t row = (b * g->h + iy0 + ky * win->dilation_h) * g->w;
-        const int8_t *w = g->filter + ky * g->kw * g->c + c;
-        for (int32_t kx = kx0; kx < kx1; kx++)
-            acc += w[kx * g->c] * (g->in[(row + ix0 + kx * win->dilation_w) * g->c + c] - g->zp);
+    const int8_t *src = g->in + (size_t)b * g->h * g->w * g->c + c;
+    for (int32_t iy = 0; iy < g->h; iy++) {
+        const int32_t py = iy + win->pad_h;
+        if (py >= g->plane_h) break;
+        int8_t *dst = plane + py * g->plane_w + win->pad_w;
+        const int8_t *s = src + iy * g->w * g->c;
+        int32_t n = g->w;
+        if (win->pad_w + n > g->plane_w) n = g->plane_w - win->pad_w;
+        for (int32_t ix = 0; ix < n; ix++, s += g->c)
+            dst[ix] = *s;
     }
-    return requant(g->rq, ch, c, nml_add_wrap(acc, bias));
 }
 
-/* The nine weights of a 3x3 channel and its bias with the input zero point folded in. */
-typedef struct taps9 {
-    int32_t w00, w01, w02, w10, w11, w12, w20, w21, w22;
-    int32_t bias; /* bias - zp * sum(w), wrapping like the reference's int32 arithmetic */
-} taps9;
-
-static taps9 load_taps9(const geom *g, int32_t c, int32_t bias) {
-    const int8_t *f = g->filter + c;
-    const int32_t s = g->c;
-    taps9 t;
-    t.w00 = f[0], t.w01 = f[s], t.w02 = f[2 * s];
-    t.w10 = f[3 * s], t.w11 = f[4 * s], t.w12 = f[5 * s];
-    t.w20 = f[6 * s], t.w21 = f[7 * s], t.w22 = f[8 * s];
-    const int32_t sum = t.w00 + t.w01 + t.w02 + t.w10 + t.w11 + t.w12 + t.w20 + t.w21 + t.w22;
-    t.bias = nml_add_wrap(bias, -g->zp * sum);
-    return t;
-}
-
-/* Outputs [ox0, ox1) of row oy whose 3x3 windows (dilation 1) lie inside the input; the
- * window slides by stride 1 or 2 and keeps its last loaded columns. */
-static void dw3x3_row(const geom *g, const taps9 *t, nml_rq_ch ch, int32_t c, int32_t b,
-                      int32_t oy, int32_t ox0, int32_t ox1) {
-    const nml_window *win = g->win;
-    const int32_t s = g->c, row = g->w * g->c;
-    const int32_t iy0 = oy * win->stride_h - win->pad_h, ix0 = ox0 * win->stride_w - win->pad_w;
-    const int8_t *p = g->in + ((b * g->h + iy0) * g->w + ix0) * s + c;
-    int8_t *o = g->out + ((b * g->out_h + oy) * g->out_w + ox0) * s + c;
-    const nml_rq *rq = g->rq;
-    int32_t a0 = p[0], a1 = p[row], a2 = p[2 * row];
-    int32_t b0 = 0, b1 = 0, b2 = 0;
-    p += s;
-    int32_t n = ox1 - ox0;
-    if (win->stride_w == 1) {
-        b0 = p[0], b1 = p[row], b2 = p[2 * row];
-        p += s;
+/* One output row of 3x3 windows (dilation 1) over three plane rows q0..q2, n outputs o[0],
+ * o[s], ...: each loaded column is multiplied by the three weight columns once, and the
+ * partial sums of the outputs it belongs to roll along (stride 1: 3 loads, 9 multiply-adds per
+ * output; stride 2: 6 loads). Out of line so the nine weights stay in registers. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void
+row_3x3(const int8_t *q0, const int8_t *q1, const int8_t *q2, const int32_t *wk, int32_t stride,
+        int32_t n, int8_t *o, int32_t s, int32_t bias, nml_rq_ch ch, int32_t lo, int32_t hi) {
+    const int32_t w00 = wk[0], w01 = wk[1], w02 = wk[2], w10 = wk[3], w11 = wk[4], w12 = wk[5];
+    const int32_t w20 = wk[6], w21 = wk[7], w22 = wk[8];
+    /* b: the output whose window starts at the current column, a: the one before */
+    int32_t b = bias + w00 * q0[0] + w10 * q1[0] + w20 * q2[0], a = 0;
+    if (stride == 1) {
+        int32_t x0 = q0[1], x1 = q1[1], x2 = q2[1];
+        a = b + w01 * x0 + w11 * x1 + w21 * x2;
+        b = bias + w00 * x0 + w10 * x1 + w20 * x2;
+        q0 += 2, q1 += 2, q2 += 2;
         for (; n > 0; n--) {
-            const int32_t c0 = p[0], c1 = p[row], c2 = p[2 * row];
-            p += s;
-            int32_t acc = t->w00 * a0 + t->w01 * b0 + t->w02 * c0;
-            acc += t->w10 * a1 + t->w11 * b1 + t->w12 * c1;
-            acc += t->w20 * a2 + t->w21 * b2 + t->w22 * c2;
-            *o = requant(rq, ch, c, nml_add_wrap(acc, t->bias));
+            x0 = *q0++, x1 = *q1++, x2 = *q2++;
+            const int32_t acc = a + w02 * x0 + w12 * x1 + w22 * x2;
+            a = b + w01 * x0 + w11 * x1 + w21 * x2;
+            b = bias + w00 * x0 + w10 * x1 + w20 * x2;
+            *o = nml_rq_clamp(nml_rq_apply(acc, ch), lo, hi);
             o += s;
-            a0 = b0, a1 = b1, a2 = b2;
-            b0 = c0, b1 = c1, b2 = c2;
         }
     } else {
         for (; n > 0; n--) {
-            b0 = p[0], b1 = p[row], b2 = p[2 * row];
-            p += s;
-            const int32_t c0 = p[0], c1 = p[row], c2 = p[2 * row];
-            p += s;
-            int32_t acc = t->w00 * a0 + t->w01 * b0 + t->w02 * c0;
-            acc += t->w10 * a1 + t->w11 * b1 + t->w12 * c1;
-            acc += t->w20 * a2 + t->w21 * b2 + t->w22 * c2;
-            *o = requant(rq, ch, c, nml_add_wrap(acc, t->bias));
+            b += w01 * q0[1] + w11 * q1[1] + w21 * q2[1];
+            const int32_t x0 = q0[2], x1 = q1[2], x2 = q2[2];
+            const int32_t acc = b + w02 * x0 + w12 * x1 + w22 * x2;
+            b = bias + w00 * x0 + w10 * x1 + w20 * x2;
+            q0 += 2, q1 += 2, q2 += 2;
+            *o = nml_rq_clamp(nml_rq_apply(acc, ch), lo, hi);
             o += s;
-            a0 = c0, a1 = c1, a2 = c2;
+        }
+    }
+    (void)a;
+}
+
+static void plane_3x3(const geom *g, const int8_t *plane, const int32_t *wk, int32_t bias,
+                      nml_rq_ch ch, int8_t *out) {
+    const int32_t pw = g->plane_w, row_step = g->win->stride_h * pw;
+    for (int32_t oy = 0; oy < g->out_h; oy++, plane += row_step)
+        row_3x3(plane, plane + pw, plane + 2 * pw, wk, g->win->stride_w, g->out_w,
+                out + oy * g->out_w * g->c, g->c, bias, ch, g->rq->act_min, g->rq->act_max);
+}
+
+/* Any filter size, stride and dilation. */
+static void plane_any(const geom *g, const int8_t *plane, const int32_t *wk, int32_t bias,
+                      nml_rq_ch ch, int32_t c, int8_t *out) {
+    const nml_window *win = g->win;
+    const int32_t pw = g->plane_w, x_tap = win->dilation_w, y_tap = win->dilation_h * pw;
+    for (int32_t oy = 0; oy < g->out_h; oy++) {
+        for (int32_t ox = 0; ox < g->out_w; ox++) {
+            const int8_t *row = plane + oy * win->stride_h * pw + ox * win->stride_w;
+            const int32_t *w = wk;
+            int32_t acc = 0;
+            for (int32_t ky = 0; ky < g->kh; ky++, row += y_tap) {
+                const int8_t *q = row;
+                for (int32_t kx = 0; kx < g->kw; kx++, q += x_tap)
+                    acc += *w++ * *q;
+            }
+            out[(oy * g->out_w + ox) * g->c] =
+                requant(g->rq, ch, c, nml_add_wrap(acc, bias));
         }
     }
 }
 
-/* The range [lo, hi) of outputs along one dimension whose 3x3 window lies inside [0, n). */
-static void inner_range(int32_t n, int32_t out, int32_t stride, int32_t pad, int32_t *lo,
-                        int32_t *hi) {
-    int32_t l = (pad + stride - 1) / stride;
-    int32_t h = n >= 3 ? (n - 3 + pad) / stride + 1 : 0;
-    if (h > out) h = out;
-    if (l > h) l = h;
-    *lo = l;
-    *hi = h;
-}
-
-static void dw_plane(const geom *g, int32_t c) {
-    const nml_window *win = g->win;
-    const nml_rq_ch ch = g->rq->fast ? nml_rq_channel(g->rq, c) : (nml_rq_ch){0, 0, 0, 0};
-    const int32_t bias = g->bias ? g->bias[c] : 0;
-    const int fast3x3 = g->kh == 3 && g->kw == 3 && win->dilation_h == 1 &&
-                        win->dilation_w == 1 && (win->stride_w == 1 || win->stride_w == 2);
-    taps9 t = {0};
-    int32_t oy_lo = 0, oy_hi = 0, ox_lo = 0, ox_hi = 0;
-    if (fast3x3) {
-        t = load_taps9(g, c, bias);
-        inner_range(g->h, g->out_h, win->stride_h, win->pad_h, &oy_lo, &oy_hi);
-        inner_range(g->w, g->out_w, win->stride_w, win->pad_w, &ox_lo, &ox_hi);
-    }
+static void dw_planes(const geom *g, int8_t *scratch) {
+    const int32_t taps = g->kh * g->kw;
+    int32_t *wk = (int32_t *)(void *)scratch;
+    int8_t *plane = scratch + (size_t)taps * sizeof *wk;
+    memset(plane, (int)(uint8_t)(int8_t)g->zp, (size_t)g->plane_h * g->plane_w);
     for (int32_t b = 0; b < g->batches; b++) {
-        for (int32_t oy = 0; oy < g->out_h; oy++) {
-            int8_t *o = g->out + (b * g->out_h + oy) * g->out_w * g->c + c;
-            int32_t lo = 0, hi = 0;
-            if (fast3x3 && oy >= oy_lo && oy < oy_hi) lo = ox_lo, hi = ox_hi;
-            for (int32_t ox = 0; ox < lo; ox++)
-                o[ox * g->c] = dw_tap_loop(g, ch, c, bias, b, oy, ox);
-            if (hi > lo) dw3x3_row(g, &t, ch, c, b, oy, lo, hi);
-            /* hi >= lo always; hi == 0 when the row has no inner part */
-            for (int32_t ox = hi; ox < g->out_w; ox++)
-                o[ox * g->c] = dw_tap_loop(g, ch, c, bias, b, oy, ox);
+        for (int32_t c = 0; c < g->c; c++) {
+            int32_t sum = 0;
+            for (int32_t t = 0; t < taps; t++)
+                sum += wk[t] = g->filter[t * g->c + c];
+            /* bias - zp * sum w, wrapping like the reference's int32 arithmetic */
+            const int32_t bias = nml_add_wrap(g->bias ? g->bias[c] : 0, -g->zp * sum);
+            fill_plane(g, plane, b, c);
+            int8_t *out = g->out + (size_t)b * g->out_h * g->out_w * g->c + c;
+            if (g->fast3x3 && g->rq->fast)
+                plane_3x3(g, plane, wk, bias, nml_rq_channel(g->rq, c), out);
+            else
+                plane_any(g, plane, wk, bias,
+                          g->rq->fast ? nml_rq_channel(g->rq, c) : (nml_rq_ch){0, 0, 0, 0}, c,
+                          out);
         }
     }
 }
@@ -393,9 +413,12 @@ static nml_status opt_dw_eval(nml_ctx *ctx, nml_node *node) {
     g.zp = -d->ref.input_offset;
     g.win = &d->ref.w;
     g.rq = &d->rq;
-    if (g.mult == 1)
-        for (int32_t c = 0; c < g.c; c++)
-            dw_plane(&g, c);
+    g.plane_h = d->plane_h;
+    g.plane_w = d->plane_w;
+    g.fast3x3 = g.kh == 3 && g.kw == 3 && g.win->dilation_h == 1 && g.win->dilation_w == 1 &&
+                (g.win->stride_w == 1 || g.win->stride_w == 2);
+    if (d->plane_h > 0)
+        dw_planes(&g, nml_ctx_scratch(ctx, node));
     else
         dw_multiplier(&g);
     return NML_OK;
