@@ -286,6 +286,10 @@ static void print_memory(const nml_deploy_result *res) {
            "%llu)\n",
            (unsigned long long)r->arena_used, (unsigned long long)res->arena_reserved,
            (unsigned long long)r->persistent_bytes, (unsigned long long)r->activation_bytes);
+    if (r->activation_min_bytes)
+        printf("          activations lower bound %llu B (the most bytes live while one operator "
+               "runs)\n",
+               (unsigned long long)r->activation_min_bytes);
     printf("  stack   %8llu B  peak (painted; %llu reserved)\n", (unsigned long long)r->stack_peak,
            (unsigned long long)r->stack_reserved);
     print_fit(m);
