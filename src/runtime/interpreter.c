@@ -194,8 +194,10 @@ static nml_status init(nml_interpreter *it, nml_error *err) {
 
     uint64_t act_start = align16(persist_start + ctx->persist_used);
     uint64_t act_bytes, act_min;
+    nml_plan_aliases(it->tensors, it->n_tensors, it->nodes, it->n_nodes);
     NML_TRY(nml_plan_offsets(it->tensors, it->n_tensors, it->nodes, it->n_nodes, &act_bytes,
                              &act_min, err));
+    nml_plan_resolve_aliases(it->tensors, it->n_tensors);
     it->persistent_bytes = (size_t)act_start;
     it->activation_bytes = (size_t)act_bytes;
     it->activation_min_bytes = (size_t)act_min;

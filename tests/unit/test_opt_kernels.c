@@ -101,7 +101,7 @@ static void fast_requant_range_is_decided_per_layer(void **state) {
     (void)state;
     int32_t mult[3];
     int8_t shift[3];
-    nml_rq rq = {mult, shift, NULL, 1, 0, -128, 127, 0};
+    nml_rq rq = {mult, shift, 1, 0, -128, 127, 0};
     nml_kh h;
     kh_init(&h);
     nml_rq_set(&rq, 0, 1 << 30, -5);

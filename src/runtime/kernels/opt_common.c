@@ -52,17 +52,11 @@ nml_status nml_rq_finish(nml_ctx *ctx, const nml_node *node, nml_rq *rq, int32_t
     rq->act_min = act_min;
     rq->act_max = act_max;
     rq->fast = (uint8_t)fast;
-    rq->khi = NULL;
+    (void)ctx, (void)node;
     if (!fast) return NML_OK;
-    rq->khi = nml_ctx_alloc_persistent(ctx, (size_t)entries * sizeof *rq->khi);
-    if (!rq->khi)
-        return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for %d multipliers",
-                               (int)entries);
     for (int32_t i = 0; i < entries; i++) {
-        const int32_t r = -rq->shift[i];
         rq->mult[i] = (int32_t)((uint32_t)rq->mult[i] << 1); /* 2M < 2^32, kept as bits */
-        rq->shift[i] = (int8_t)r;
-        rq->khi[i] = r ? (uint32_t)(1 + 2 * out_zp) << (r - 1) : (uint32_t)out_zp;
+        rq->shift[i] = (int8_t)-rq->shift[i];
     }
     return NML_OK;
 }

@@ -213,13 +213,12 @@ static void store_nx2(const nml_rq *rq, const int32_t *bias, int32_t oc, int32_t
         }
         return;
     }
-    const int32_t lo = rq->act_min, hi = rq->act_max, i0 = oc * rq->step;
+    const int32_t lo = rq->act_min, hi = rq->act_max, i0 = oc * rq->step, zp = rq->out_zp;
     const int32_t *mult = rq->mult + i0;
-    const uint32_t *khi = rq->khi + i0;
     const int8_t *r = rq->shift + i0;
     const int32_t *b = bias ? bias + oc : NULL;
     for (int32_t j = 0; j < n; j++) {
-        const nml_rq_ch ch = nml_rq_entry(mult, khi, r, j * rq->step);
+        const nml_rq_ch ch = nml_rq_entry(mult, r, j * rq->step, zp);
         const int32_t bj = b ? b[j] : 0;
         o0[j] = nml_rq_clamp(nml_rq_apply(nml_add_wrap(acc[2 * j], bj), ch), lo, hi);
         o1[j] = nml_rq_clamp(nml_rq_apply(nml_add_wrap(acc[2 * j + 1], bj), ch), lo, hi);
