@@ -34,7 +34,8 @@ static nml_status opt_conv_prepare(nml_ctx *ctx, nml_node *node, const nml_op_pa
     if (d->use_ref && input->type == NML_INT8)
         NML_TRY(nml_conv_multipliers(ctx, node, input, filter, output, out_ch, 0, &d->ref.mult,
                                      &d->ref.shift));
-    else if (!d->use_ref)
+    if (!d->use_ref) NML_TRY(nml_ctx_request_scratch(ctx, node, (size_t)out_ch * sizeof(int32_t)));
+    if (!d->use_ref)
         NML_TRY(nml_rq_conv(ctx, node, input, filter, output, out_ch, d->ref.act_min,
                             d->ref.act_max, nml_node_input(ctx, node, 2),
                             nml_rq_dot_bound((int64_t)filter->dims[1] * filter->dims[2] *
@@ -51,6 +52,7 @@ typedef struct runs {
     int32_t x_row, x_col;       /* input pointer steps between rows / runs in a row */
     int32_t w_row_skip;         /* weights to skip after each row (clipped taps) */
     int32_t w_start;            /* first weight of the window part */
+    int32_t full;               /* the whole window is inside the input */
 } runs;
 
 typedef struct geom {
@@ -60,6 +62,7 @@ typedef struct geom {
     int32_t h, w, c, out_h, out_w, out_c, kh, kw, depth; /* depth = kh * kw * c */
     int32_t zp;                                           /* input zero point */
     const nml_window *win;
+    const int32_t *folded_bias; /* bias - zp * sum of the channel's weights (scratch) */
 } geom;
 
 /* Taps [lo, hi) of one dimension whose input coordinate i0 + k * dil lies in [0, n). */
@@ -98,6 +101,7 @@ static const int8_t *window_at(const geom *g, int32_t b, int32_t oy, int32_t ox,
     }
     r->w_row_skip = (g->kw - taps_x) * g->c;
     r->w_start = (ky0 * g->kw + kx0) * g->c;
+    r->full = r->rows == g->kh && taps_x == g->kw;
     const int32_t iy = iy0 + ky0 * win->dilation_h, ix = ix0 + kx0 * win->dilation_w;
     if (r->rows == 0 || taps_x == 0) return g->in; /* nothing is read; iy, ix may lie outside */
     return g->in + ((b * g->h + iy) * g->w + ix) * g->c;
@@ -105,24 +109,13 @@ static const int8_t *window_at(const geom *g, int32_t b, int32_t oy, int32_t ox,
 
 static int same_runs(const runs *a, const runs *b) {
     return a->rows == b->rows && a->cols == b->cols && a->len == b->len &&
-           a->w_start == b->w_start;
+           a->w_start == b->w_start && a->full == b->full;
 }
 
-/* acc[2*j + k] = sum over the window's runs of w_j[i] * (x_k[i] - zp) for the four weight rows
- * w_j = w + j * depth (from the window's first weight) and the two pixels' windows x_k. Out of
- * line so that its 8 accumulators, 6 pointers and temporaries get the registers to themselves
- * (inlined, gcc spills pointers inside the loop); the whole window in one call. */
-#if defined(__GNUC__)
-__attribute__((noinline))
-#endif
-static void
-dot_4x2(const int8_t *x0, const int8_t *x1, const int8_t *w, int32_t depth, const runs *r,
-        int32_t zp, int32_t acc[8]) {
-    const int8_t *w0 = w + r->w_start, *w1 = w0 + depth, *w2 = w1 + depth, *w3 = w2 + depth;
-    int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0, a20 = 0, a21 = 0, a30 = 0, a31 = 0;
-#define NML_MAC_4X2(i)                                                                            \
+/* One step of the 4x2 block: activations i of both pixels times weights i of four channels. */
+#define NML_MAC_4X2(i, X)                                                                         \
     do {                                                                                          \
-        const int32_t xa = p0[i] - zp, xb = p1[i] - zp;                                           \
+        const int32_t xa = X(p0[i]), xb = X(p1[i]);                                               \
         int32_t v = w0[i];                                                                        \
         a00 += v * xa;                                                                            \
         a01 += v * xb;                                                                            \
@@ -136,49 +129,75 @@ dot_4x2(const int8_t *x0, const int8_t *x1, const int8_t *w, int32_t depth, cons
         a30 += v * xa;                                                                            \
         a31 += v * xb;                                                                            \
     } while (0)
-    const int32_t n4_len = r->len >> 2, tail = r->len & 3;
-    /* runs: rows x cols; without horizontal dilation one run per row (cols == 1) */
-    const int32_t x_next = r->cols > 1 ? r->x_col : r->x_row, w_skip_end = r->w_row_skip;
-    int32_t runs_left = r->rows * r->cols, col = 0;
-    for (; runs_left > 0; runs_left--) {
-        const int8_t *p0 = x0, *p1 = x1;
-        int32_t n4 = n4_len;
-        if (n4 > 0) do {
-                NML_MAC_4X2(0);
-                NML_MAC_4X2(1);
-                NML_MAC_4X2(2);
-                NML_MAC_4X2(3);
-                p0 += 4, p1 += 4, w0 += 4, w1 += 4, w2 += 4, w3 += 4;
-            } while (--n4);
-        /* the last len % 4 bytes without a loop (short runs such as 3x3 filters over one channel
-         * are all tail) */
-        switch (tail) {
-        case 3:
-            NML_MAC_4X2(2);
-            /* fall through */
-        case 2:
-            NML_MAC_4X2(1);
-            /* fall through */
-        case 1:
-            NML_MAC_4X2(0);
-            /* fall through */
-        default:
-            break;
-        }
-        w0 += tail, w1 += tail, w2 += tail, w3 += tail;
-        if (++col == r->cols) { /* end of a row of runs: next row, skip clipped weights */
-            col = 0;
-            x0 += r->x_row - (r->cols - 1) * x_next * (r->cols > 1);
-            x1 += r->x_row - (r->cols - 1) * x_next * (r->cols > 1);
-            w0 += w_skip_end, w1 += w_skip_end, w2 += w_skip_end, w3 += w_skip_end;
-        } else {
-            x0 += x_next, x1 += x_next;
-        }
-    }
-#undef NML_MAC_4X2
-    acc[0] = a00, acc[1] = a01, acc[2] = a10, acc[3] = a11;
-    acc[4] = a20, acc[5] = a21, acc[6] = a30, acc[7] = a31;
+
+/* acc[2*j + k] = sum over the window's runs of w_j[i] * X(x_k[i]) for the four weight rows
+ * w_j = w + j * depth (from the window's first weight) and the two pixels' windows x_k, with
+ * X(x) = x - zp (dot_4x2_zp) or X(x) = x when the zero point is folded into the bias
+ * (dot_4x2_raw, windows entirely inside the input). Out of line so that the 8 accumulators,
+ * 6 pointers and temporaries get the registers to themselves (inlined, gcc spills pointers
+ * inside the loop); the whole window in one call. */
+#if defined(__GNUC__)
+#define NML_NOINLINE __attribute__((noinline))
+#else
+#define NML_NOINLINE
+#endif
+#define NML_DEFINE_DOT_4X2(name, X)                                                               \
+    NML_NOINLINE static void name(const int8_t *x0, const int8_t *x1, const int8_t *w,            \
+                                  int32_t depth, const runs *r, int32_t zp, int32_t acc[8])       \
+{                                                                                                  \
+    const int8_t *w0 = w + r->w_start, *w1 = w0 + depth, *w2 = w1 + depth, *w3 = w2 + depth;       \
+    int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0, a20 = 0, a21 = 0, a30 = 0, a31 = 0;                \
+    const int32_t n4_len = r->len >> 2, tail = r->len & 3;                                         \
+    /* runs: rows x cols; without horizontal dilation one run per row (cols == 1) */               \
+    const int32_t x_next = r->cols > 1 ? r->x_col : r->x_row, w_skip_end = r->w_row_skip;          \
+    int32_t runs_left = r->rows * r->cols, col = 0;                                                \
+    (void)zp;                                                                                      \
+    for (; runs_left > 0; runs_left--) {                                                           \
+        const int8_t *p0 = x0, *p1 = x1;                                                           \
+        int32_t n4 = n4_len;                                                                       \
+        if (n4 > 0) do {                                                                           \
+                NML_MAC_4X2(0, X);                                                                 \
+                NML_MAC_4X2(1, X);                                                                 \
+                NML_MAC_4X2(2, X);                                                                 \
+                NML_MAC_4X2(3, X);                                                                 \
+                p0 += 4, p1 += 4, w0 += 4, w1 += 4, w2 += 4, w3 += 4;                              \
+            } while (--n4);                                                                        \
+        /* the last len % 4 bytes without a loop (short runs are all tail) */                      \
+        switch (tail) {                                                                            \
+        case 3:                                                                                    \
+            NML_MAC_4X2(2, X);                                                                     \
+            /* fall through */                                                                     \
+        case 2:                                                                                    \
+            NML_MAC_4X2(1, X);                                                                     \
+            /* fall through */                                                                     \
+        case 1:                                                                                    \
+            NML_MAC_4X2(0, X);                                                                     \
+            /* fall through */                                                                     \
+        default:                                                                                   \
+            break;                                                                                 \
+        }                                                                                          \
+        w0 += tail, w1 += tail, w2 += tail, w3 += tail;                                            \
+        if (++col == r->cols) { /* end of a row of runs: next row, skip clipped weights */         \
+            col = 0;                                                                               \
+            x0 += r->x_row - (r->cols - 1) * x_next * (r->cols > 1);                               \
+            x1 += r->x_row - (r->cols - 1) * x_next * (r->cols > 1);                               \
+            w0 += w_skip_end, w1 += w_skip_end, w2 += w_skip_end, w3 += w_skip_end;                \
+        } else {                                                                                   \
+            x0 += x_next, x1 += x_next;                                                            \
+        }                                                                                          \
+    }                                                                                              \
+    acc[0] = a00, acc[1] = a01, acc[2] = a10, acc[3] = a11;                                        \
+    acc[4] = a20, acc[5] = a21, acc[6] = a30, acc[7] = a31;                                        \
 }
+
+#define NML_X_MINUS_ZP(x) ((x) - zp)
+#define NML_X_RAW(x) (x)
+NML_DEFINE_DOT_4X2(dot_4x2_zp, NML_X_MINUS_ZP)
+NML_DEFINE_DOT_4X2(dot_4x2_raw, NML_X_RAW)
+#undef NML_X_MINUS_ZP
+#undef NML_X_RAW
+#undef NML_DEFINE_DOT_4X2
+#undef NML_MAC_4X2
 
 /* One channel, two pixels (the channels left over after blocks of four). */
 static void dot_1x2(const int8_t *x0, const int8_t *x1, const int8_t *w, const runs *r,
@@ -230,9 +249,14 @@ static void pixel_pair(const geom *g, const nml_rq *rq, const int8_t *x0, const 
                        const runs *r, int8_t *o0, int8_t *o1) {
     int32_t acc[8];
     int32_t oc = 0;
+    /* whole windows: the zero point is folded into the bias (sum w * x + bias - zp * sum w) */
+    const int32_t *bias4 = r->full ? g->folded_bias : g->bias;
     for (; oc + 4 <= g->out_c; oc += 4) {
-        dot_4x2(x0, x1, g->filter + oc * g->depth, g->depth, r, g->zp, acc);
-        store_nx2(rq, g->bias, oc, 4, acc, o0 + oc, o1 + oc);
+        if (r->full)
+            dot_4x2_raw(x0, x1, g->filter + oc * g->depth, g->depth, r, g->zp, acc);
+        else
+            dot_4x2_zp(x0, x1, g->filter + oc * g->depth, g->depth, r, g->zp, acc);
+        store_nx2(rq, bias4, oc, 4, acc, o0 + oc, o1 + oc);
     }
     for (; oc < g->out_c; oc++) {
         dot_1x2(x0, x1, g->filter + oc * g->depth, r, g->zp, acc);
@@ -303,6 +327,15 @@ static nml_status opt_conv_eval(nml_ctx *ctx, nml_node *node) {
     g.depth = g.kh * g.kw * g.c;
     g.zp = -d->ref.input_offset;
     g.win = &d->ref.w;
+    int32_t *folded = nml_ctx_scratch(ctx, node);
+    for (int32_t c = 0; c < g.out_c; c++) {
+        const int8_t *w = g.filter + c * g.depth;
+        int32_t sum = 0; /* |sum| <= depth * 128: the accumulator check bounds zp * sum */
+        for (int32_t i = 0; i < g.depth; i++)
+            sum += w[i];
+        folded[c] = nml_add_wrap(g.bias ? g.bias[c] : 0, -g.zp * sum);
+    }
+    g.folded_bias = folded;
     conv_int8_opt(&g, &d->rq, input->dims[0]);
     return NML_OK;
 }
