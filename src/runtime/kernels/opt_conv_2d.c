@@ -190,6 +190,57 @@ static int same_runs(const runs *a, const runs *b) {
     acc[4] = a20, acc[5] = a21, acc[6] = a30, acc[7] = a31;                                        \
 }
 
+/* Output stage of a 4x2 block done inside the dot function, while the accumulators are still
+ * in registers: the fast requantization of channels oc..oc+3 into o0 and o1. */
+typedef struct out4x2 {
+    const int32_t *bias; /* folded bias */
+    const int32_t *mult;
+    const int8_t *shift;
+    int32_t zp, lo, hi;
+} out4x2;
+
+/* The struct's fields are copied to locals first: int8 stores may alias anything, so gcc would
+ * reload them after every output. */
+NML_OPT_INLINE void emit_4x2(out4x2 s, int32_t j, int32_t v0, int32_t v1, int8_t *o0,
+                             int8_t *o1) {
+    const nml_rq_ch ch = nml_rq_entry(s.mult, s.shift, j, s.zp);
+    const int32_t b = s.bias[j];
+    o0[j] = nml_rq_clamp(nml_rq_apply(nml_add_wrap(v0, b), ch), s.lo, s.hi);
+    o1[j] = nml_rq_clamp(nml_rq_apply(nml_add_wrap(v1, b), ch), s.lo, s.hi);
+}
+
+/* Four output channels of two pixels over one contiguous run of len bytes with the zero point
+ * folded (whole 1x1 windows: the GEMM case), requantized and stored. Nothing else is live
+ * across its loop, so the 8 accumulators and 6 pointers stay in registers (3 instructions per
+ * multiply-accumulate), and the accumulators never go through memory. */
+NML_NOINLINE static void gemm_4x2(const int8_t *p0, const int8_t *p1, const int8_t *w0,
+                                  int32_t depth, int32_t len, const out4x2 *s, int32_t oc,
+                                  int8_t *o0, int8_t *o1) {
+    const int8_t *w1 = w0 + depth, *w2 = w1 + depth, *w3 = w2 + depth;
+    int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0, a20 = 0, a21 = 0, a30 = 0, a31 = 0;
+#define NML_X_RAW(x) (x)
+    int32_t n4 = len >> 2;
+    if (n4 > 0) do {
+            NML_MAC_4X2(0, NML_X_RAW);
+            NML_MAC_4X2(1, NML_X_RAW);
+            NML_MAC_4X2(2, NML_X_RAW);
+            NML_MAC_4X2(3, NML_X_RAW);
+            p0 += 4, p1 += 4, w0 += 4, w1 += 4, w2 += 4, w3 += 4;
+        } while (--n4);
+    for (n4 = len & 3; n4 > 0; n4--) {
+        NML_MAC_4X2(0, NML_X_RAW);
+        p0++, p1++, w0++, w1++, w2++, w3++;
+    }
+#undef NML_X_RAW
+    out4x2 l = *s;
+    l.bias += oc, l.mult += oc, l.shift += oc;
+    o0 += oc, o1 += oc;
+    emit_4x2(l, 0, a00, a01, o0, o1);
+    emit_4x2(l, 1, a10, a11, o0, o1);
+    emit_4x2(l, 2, a20, a21, o0, o1);
+    emit_4x2(l, 3, a30, a31, o0, o1);
+}
+
 #define NML_X_MINUS_ZP(x) ((x) - zp)
 #define NML_X_RAW(x) (x)
 NML_DEFINE_DOT_4X2(dot_4x2_zp, NML_X_MINUS_ZP)
@@ -251,7 +302,14 @@ static void pixel_pair(const geom *g, const nml_rq *rq, const int8_t *x0, const 
     int32_t oc = 0;
     /* whole windows: the zero point is folded into the bias (sum w * x + bias - zp * sum w) */
     const int32_t *bias4 = r->full ? g->folded_bias : g->bias;
+    const int gemm = r->full && r->rows * r->cols == 1 && rq->fast && rq->step;
+    out4x2 so = {g->folded_bias, rq->mult, rq->shift, rq->out_zp, rq->act_min, rq->act_max};
     for (; oc + 4 <= g->out_c; oc += 4) {
+        if (gemm) {
+            gemm_4x2(x0, x1, g->filter + oc * g->depth + r->w_start, g->depth, r->len, &so, oc,
+                     o0, o1);
+            continue;
+        }
         if (r->full)
             dot_4x2_raw(x0, x1, g->filter + oc * g->depth, g->depth, r, g->zp, acc);
         else
@@ -279,8 +337,24 @@ static void next_pixel(const geom *g, pixel *p) {
     }
 }
 
+/* 1x1 filter, stride 1, no padding: pixel i's window is input pixel i, all alike. */
+static int pointwise(const geom *g) {
+    const nml_window *w = g->win;
+    return g->kh == 1 && g->kw == 1 && w->stride_h == 1 && w->stride_w == 1 && w->pad_h == 0 &&
+           w->pad_w == 0 && g->out_h == g->h && g->out_w == g->w;
+}
+
 static void conv_int8_opt(const geom *g, const nml_rq *rq, int32_t batches) {
     const int32_t total = batches * g->out_h * g->out_w;
+    if (pointwise(g)) {
+        runs r = {1, 1, g->c, 0, 0, 0, 0, 1};
+        for (int32_t i = 0; i < total; i += 2) {
+            const int32_t j = i + 1 < total ? i + 1 : i;
+            pixel_pair(g, rq, g->in + i * g->c, g->in + j * g->c, &r, g->out + i * g->out_c,
+                       g->out + j * g->out_c);
+        }
+        return;
+    }
     pixel a = {0, 0, 0};
     for (int32_t i = 0; i < total; i += 2) {
         pixel b = a;
