@@ -11,6 +11,8 @@
  *                            shuffle), head on P3 (avg pool), P4, P5 (nearest upsample)
  *                            concatenated, 1x1 conv, dw 5x5, 1x1 conv to 85 channels, logistic
  *                            and softmax outputs
+ * Tensors that meet in a channel-shuffle CONCATENATION share their quantization, as in models
+ * from TFLite's int8 converter.
  * usage: synth_models OUT_DIR */
 #include <math.h>
 #include <stdio.h>
@@ -84,6 +86,10 @@ static int32_t out_dim(int32_t in, int32_t k, int32_t stride, int same) {
     return same ? (in + stride - 1) / stride : (in - k + stride) / stride;
 }
 
+/* Output quantization forced on the next weighted layer (NULL: its own), so that tensors that
+ * meet in a CONCATENATION share one, as TFLite's int8 converter makes them. */
+static const act *quant_like;
+
 /* Random int8 weights with per-channel scales along q_dim, int32 bias; the output scale makes
  * typical outputs use a good part of the int8 range (relu: zero point -128). */
 static act weighted(int32_t builtin, const act *x, int32_t out_c, int32_t k, int32_t stride,
@@ -123,18 +129,24 @@ static act weighted(int32_t builtin, const act *x, int32_t out_c, int32_t k, int
     int bt = new_tensor("bias", NML_INT32, 1, &out_c, b, (size_t)out_c * sizeof *b);
     check(nml_ir_set_quant(&ir, bt, (uint32_t)out_c, bs, z, 0, &err));
     /* |sum| ~ sqrt(depth) * 73 * 73 input and weight steps: map ~3 standard deviations to 127 */
-    const float out_scale = x->scale * 0.003f * sqrtf((float)depth) * 73.0f * 73.0f * 3.0f / 127.0f;
+    float out_scale = x->scale * 0.003f * sqrtf((float)depth) * 73.0f * 73.0f * 3.0f / 127.0f;
+    int32_t out_zp = relu ? -128 : 0;
+    if (quant_like) {
+        out_scale = quant_like->scale;
+        out_zp = quant_like->zp;
+        quant_like = NULL;
+    }
     act y;
     nml_op_params p;
     nml_op_params_default(&p);
     p.activation = relu ? NML_ACT_RELU : NML_ACT_NONE;
     if (fc) {
         int32_t d[2] = {x->dims[0], out_c};
-        y = new_act(2, d, out_scale, relu ? -128 : 0);
+        y = new_act(2, d, out_scale, out_zp);
     } else {
         int32_t d[4] = {x->dims[0], out_dim(x->dims[1], k, stride, same),
                         out_dim(x->dims[2], k, stride, same), out_c};
-        y = new_act(4, d, out_scale, relu ? -128 : 0);
+        y = new_act(4, d, out_scale, out_zp);
         p.padding = same ? NML_PAD_SAME : NML_PAD_VALID;
         p.stride_h = p.stride_w = stride;
         p.depth_multiplier = depth_multiplier;
@@ -238,6 +250,7 @@ static act shuffle_unit(const act *x, int32_t out_c, int32_t stride) {
     }
     act b = conv(&in, half, 1, 1, 1);
     b = dwconv(&b, 3, stride, 0);
+    quant_like = &pass; /* the two halves meet in the CONCATENATION below */
     b = conv(&b, half, 1, 1, 1);
     act parts[2] = {pass, b};
     act y = concat(2, parts);

@@ -4,11 +4,13 @@
  * is not linked. */
 #include "kernels/kernels.h"
 
-/* nml_ops_all(): the optimized kernels are found first */
+/* nml_ops_all(): the N_OPTIMIZED optimized kernels are found first */
+#define N_OPTIMIZED 4
 static const nml_kernel *const all_kernels[] = {
     &nml_kernel_conv_2d_opt,
     &nml_kernel_depthwise_conv_2d_opt,
     &nml_kernel_fully_connected_opt,
+    &nml_kernel_logistic_opt,
     &nml_kernel_add,
     &nml_kernel_average_pool_2d,
     &nml_kernel_concatenation,
@@ -51,7 +53,7 @@ static const nml_op_resolver all_ops = {all_kernels,
                                         (uint32_t)(sizeof all_kernels / sizeof all_kernels[0])};
 /* the same table without the optimized kernels in front */
 static const nml_op_resolver reference_ops = {
-    all_kernels + 3, (uint32_t)(sizeof all_kernels / sizeof all_kernels[0]) - 3};
+    all_kernels + N_OPTIMIZED, (uint32_t)(sizeof all_kernels / sizeof all_kernels[0]) - N_OPTIMIZED};
 
 const nml_op_resolver *nml_ops_all(void) {
     return &all_ops;

@@ -483,6 +483,53 @@ static void fully_connected_matches_reference(void **state) {
     assert_true(ran > cases * 7 / 10);
 }
 
+/* LOGISTIC: every int8 input value under random input quantizations (the output quantization
+ * is fixed by TFLite: 1/256, -128), and float32 through the same kernel. */
+static run_result run_logistic(const nml_kernel *k, int type, void *in, float in_scale,
+                               int32_t in_zp, void *out, int32_t n) {
+    nml_kh h;
+    kh_init(&h);
+    const int q = type == NML_INT8;
+    int ti = kh_tensor(&h, type, 1, (const int32_t[]){n}, in, q ? in_scale : 0.0f, in_zp);
+    int to = kh_tensor(&h, type, 1, (const int32_t[]){n}, out, q ? 1.0f / 256.0f : 0.0f,
+                       q ? -128 : 0);
+    kh_inputs(&h, 1, ti);
+    kh_outputs(&h, 1, to);
+    nml_op_params p;
+    nml_op_params_default(&p);
+    run_result r;
+    r.st = kh_run(&h, k, &p);
+    snprintf(r.msg, sizeof r.msg, "%s", h.err.msg);
+    kh_free(&h);
+    return r;
+}
+
+static void logistic_matches_reference(void **state) {
+    (void)state;
+    rng_state = 0x5161u;
+    int8_t in[300], ref[300], opt[300];
+    for (int iter = 0; iter < 300; iter++) {
+        for (int i = 0; i < 300; i++)
+            in[i] = (int8_t)(i < 256 ? i - 128 : rnd_in(-128, 127));
+        const float scale = pow2f(rnd_in(-9, 3)) * rnd_scale(0.5f, 1.0f);
+        const int32_t zp = rnd_in(-128, 127);
+        run_result a = run_logistic(&nml_kernel_logistic, NML_INT8, in, scale, zp, ref, 300);
+        run_result b = run_logistic(&nml_kernel_logistic_opt, NML_INT8, in, scale, zp, opt, 300);
+        assert_int_equal(a.st, NML_OK);
+        assert_int_equal(b.st, NML_OK);
+        for (int i = 0; i < 300; i++)
+            if (ref[i] != opt[i])
+                fail_msg("LOGISTIC scale %g zp %d input %d: reference %d, optimized %d",
+                         (double)scale, (int)zp, in[i], ref[i], opt[i]);
+    }
+    float fin[5] = {-20.0f, -1.5f, 0.0f, 2.0f, 30.0f}, fref[5], fopt[5];
+    assert_int_equal(run_logistic(&nml_kernel_logistic, NML_FLOAT32, fin, 0, 0, fref, 5).st,
+                     NML_OK);
+    assert_int_equal(run_logistic(&nml_kernel_logistic_opt, NML_FLOAT32, fin, 0, 0, fopt, 5).st,
+                     NML_OK);
+    assert_memory_equal(fref, fopt, sizeof fref);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fast_requant_equals_reference),
@@ -490,6 +537,7 @@ int main(void) {
         cmocka_unit_test(conv_matches_reference),
         cmocka_unit_test(depthwise_matches_reference),
         cmocka_unit_test(fully_connected_matches_reference),
+        cmocka_unit_test(logistic_matches_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
