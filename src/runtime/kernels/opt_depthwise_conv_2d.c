@@ -128,7 +128,9 @@ __attribute__((noinline))
 #endif
 static void
 row_3x3(const int8_t *q0, const int8_t *q1, const int8_t *q2, const int32_t *wk, int32_t stride,
-        int32_t n, int8_t *o, int32_t s, int32_t bias, nml_rq_ch ch, int32_t lo, int32_t hi) {
+        int32_t n, int8_t *o, int32_t s, int32_t bias, const nml_rq_ch *chp, int32_t lo,
+        int32_t hi) {
+    const nml_rq_ch ch = *chp; /* by pointer: a 16-byte struct by value costs a memcpy */
     const int32_t w00 = wk[0], w01 = wk[1], w02 = wk[2], w10 = wk[3], w11 = wk[4], w12 = wk[5];
     const int32_t w20 = wk[6], w21 = wk[7], w22 = wk[8];
     /* b: the output whose window starts at the current column, a: the one before */
@@ -165,7 +167,7 @@ static void plane_3x3(const geom *g, const int8_t *plane, const int32_t *wk, int
     const int32_t pw = g->plane_w, row_step = g->win->stride_h * pw;
     for (int32_t oy = 0; oy < g->out_h; oy++, plane += row_step)
         row_3x3(plane, plane + pw, plane + 2 * pw, wk, g->win->stride_w, g->out_w,
-                out + oy * g->out_w * g->c, g->c, bias, ch, g->rq->act_min, g->rq->act_max);
+                out + oy * g->out_w * g->c, g->c, bias, &ch, g->rq->act_min, g->rq->act_max);
 }
 
 /* Any filter size, stride and dilation. */
