@@ -5,12 +5,13 @@
 #include "kernels/kernels.h"
 
 /* nml_ops_all(): the N_OPTIMIZED optimized kernels are found first */
-#define N_OPTIMIZED 4
+#define N_OPTIMIZED 5
 static const nml_kernel *const all_kernels[] = {
     &nml_kernel_conv_2d_opt,
     &nml_kernel_depthwise_conv_2d_opt,
     &nml_kernel_fully_connected_opt,
     &nml_kernel_logistic_opt,
+    &nml_kernel_softmax_opt,
     &nml_kernel_add,
     &nml_kernel_average_pool_2d,
     &nml_kernel_concatenation,

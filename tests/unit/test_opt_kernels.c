@@ -530,6 +530,58 @@ static void logistic_matches_reference(void **state) {
     assert_memory_equal(fref, fopt, sizeof fref);
 }
 
+/* SOFTMAX: random rows, input quantizations and betas; outputs 1/256, -128 (fixed by TFLite). */
+static run_result run_softmax(const nml_kernel *k, int8_t *in, float in_scale, int32_t in_zp,
+                              float beta, int8_t *out, int32_t outer, int32_t depth) {
+    nml_kh h;
+    kh_init(&h);
+    int ti = kh_tensor(&h, NML_INT8, 2, (const int32_t[]){outer, depth}, in, in_scale, in_zp);
+    int to =
+        kh_tensor(&h, NML_INT8, 2, (const int32_t[]){outer, depth}, out, 1.0f / 256.0f, -128);
+    kh_inputs(&h, 1, ti);
+    kh_outputs(&h, 1, to);
+    nml_op_params p;
+    nml_op_params_default(&p);
+    p.beta = beta;
+    run_result r;
+    r.st = kh_run(&h, k, &p);
+    snprintf(r.msg, sizeof r.msg, "%s", h.err.msg);
+    kh_free(&h);
+    return r;
+}
+
+static void softmax_matches_reference(void **state) {
+    (void)state;
+    rng_state = 0x50F7u;
+    int ran = 0;
+    for (int iter = 0; iter < 500; iter++) {
+        const int32_t outer = rnd_in(1, 4), depth = rnd_in(1, 120), n = outer * depth;
+        int8_t *in = nml_test_alloc16((size_t)n), *ref = nml_test_alloc16((size_t)n);
+        int8_t *opt = nml_test_alloc16((size_t)n);
+        fill_i8(in, (size_t)n);
+        if (iter % 3 == 0) /* narrow rows: many diffs near 0 */
+            for (int32_t i = 0; i < n; i++)
+                in[i] = (int8_t)(in[i] / 16);
+        const float scale = pow2f(rnd_in(-8, 0)) * rnd_scale(0.5f, 1.0f);
+        const float beta = iter % 2 ? 1.0f : rnd_scale(0.2f, 3.0f);
+        const int32_t zp = rnd_in(-128, 127);
+        run_result a = run_softmax(&nml_kernel_softmax, in, scale, zp, beta, ref, outer, depth);
+        run_result b = run_softmax(&nml_kernel_softmax_opt, in, scale, zp, beta, opt, outer, depth);
+        if (a.st != b.st || strcmp(a.msg, b.msg) != 0)
+            fail_msg("SOFTMAX case %d: reference '%s', optimized '%s'", iter, a.msg, b.msg);
+        if (a.st == NML_OK) {
+            for (int32_t i = 0; i < n; i++)
+                if (ref[i] != opt[i])
+                    fail_msg("SOFTMAX case %d element %d: reference %d, optimized %d", iter,
+                             (int)i, ref[i], opt[i]);
+            ran++;
+        }
+        free(in), free(ref), free(opt);
+    }
+    printf("SOFTMAX: %d of 500 random layers compared\n", ran);
+    assert_true(ran > 400);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fast_requant_equals_reference),
@@ -538,6 +590,7 @@ int main(void) {
         cmocka_unit_test(depthwise_matches_reference),
         cmocka_unit_test(fully_connected_matches_reference),
         cmocka_unit_test(logistic_matches_reference),
+        cmocka_unit_test(softmax_matches_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -52,5 +52,6 @@ extern const nml_kernel nml_kernel_conv_2d_opt;
 extern const nml_kernel nml_kernel_depthwise_conv_2d_opt;
 extern const nml_kernel nml_kernel_fully_connected_opt;
 extern const nml_kernel nml_kernel_logistic_opt;
+extern const nml_kernel nml_kernel_softmax_opt;
 
 #endif
