@@ -114,60 +114,68 @@ static void fill_plane(const geom *g, int8_t *plane, int32_t b, int32_t c) {
         const int8_t *s = src + iy * g->w * g->c;
         int32_t n = g->w;
         if (win->pad_w + n > g->plane_w) n = g->plane_w - win->pad_w;
-        for (int32_t ix = 0; ix < n; ix++, s += g->c)
-            dst[ix] = *s;
+        const int32_t step = g->c;
+        for (; n >= 4; n -= 4, dst += 4, s += 4 * step) /* strided gather, unrolled */
+            dst[0] = s[0], dst[1] = s[step], dst[2] = s[2 * step], dst[3] = s[3 * step];
+        for (; n > 0; n--, s += step)
+            *dst++ = *s;
     }
 }
 
-/* One output row of 3x3 windows (dilation 1) over three plane rows q0..q2, n outputs o[0],
- * o[s], ...: each loaded column is multiplied by the three weight columns once, and the
- * partial sums of the outputs it belongs to roll along (stride 1: 3 loads, 9 multiply-adds per
- * output; stride 2: 6 loads). Out of line so the nine weights stay in registers. */
+/* A plane's output rows of 3x3 windows (dilation 1): along a row each loaded column is
+ * multiplied by the three weight columns once, and the partial sums of the outputs it belongs
+ * to roll along (stride 1: 3 loads, 9 multiply-adds per output; stride 2: 6 loads). Out of line
+ * and over the whole plane so the nine weights are loaded into registers once per channel. */
+typedef struct plane3 {
+    const int8_t *plane;
+    int32_t plane_w, row_step, stride, out_h, out_w;
+    int8_t *out;
+    int32_t out_row, out_step; /* output pointer steps: per row, per pixel */
+    int32_t bias, lo, hi;
+} plane3;
+
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
 static void
-row_3x3(const int8_t *q0, const int8_t *q1, const int8_t *q2, const int32_t *wk, int32_t stride,
-        int32_t n, int8_t *o, int32_t s, int32_t bias, const nml_rq_ch *chp, int32_t lo,
-        int32_t hi) {
+plane_3x3(const plane3 *pp, const int32_t *wk, const nml_rq_ch *chp) {
     const nml_rq_ch ch = *chp; /* by pointer: a 16-byte struct by value costs a memcpy */
     const int32_t w00 = wk[0], w01 = wk[1], w02 = wk[2], w10 = wk[3], w11 = wk[4], w12 = wk[5];
     const int32_t w20 = wk[6], w21 = wk[7], w22 = wk[8];
-    /* b: the output whose window starts at the current column, a: the one before */
-    int32_t b = bias + w00 * q0[0] + w10 * q1[0] + w20 * q2[0], a = 0;
-    if (stride == 1) {
-        int32_t x0 = q0[1], x1 = q1[1], x2 = q2[1];
-        a = b + w01 * x0 + w11 * x1 + w21 * x2;
-        b = bias + w00 * x0 + w10 * x1 + w20 * x2;
-        q0 += 2, q1 += 2, q2 += 2;
-        for (; n > 0; n--) {
-            x0 = *q0++, x1 = *q1++, x2 = *q2++;
-            const int32_t acc = a + w02 * x0 + w12 * x1 + w22 * x2;
-            a = b + w01 * x0 + w11 * x1 + w21 * x2;
-            b = bias + w00 * x0 + w10 * x1 + w20 * x2;
-            *o = nml_rq_clamp(nml_rq_apply(acc, ch), lo, hi);
-            o += s;
-        }
-    } else {
-        for (; n > 0; n--) {
-            b += w01 * q0[1] + w11 * q1[1] + w21 * q2[1];
-            const int32_t x0 = q0[2], x1 = q1[2], x2 = q2[2];
-            const int32_t acc = b + w02 * x0 + w12 * x1 + w22 * x2;
+    const int32_t bias = pp->bias, lo = pp->lo, hi = pp->hi, s = pp->out_step;
+    const int8_t *row = pp->plane;
+    int8_t *orow = pp->out;
+    for (int32_t oy = pp->out_h; oy > 0; oy--, row += pp->row_step, orow += pp->out_row) {
+        const int8_t *q0 = row, *q1 = row + pp->plane_w, *q2 = row + 2 * pp->plane_w;
+        int8_t *o = orow;
+        /* b: the output whose window starts at the current column, a: the one before */
+        int32_t b = bias + w00 * q0[0] + w10 * q1[0] + w20 * q2[0];
+        int32_t n = pp->out_w;
+        if (pp->stride == 1) {
+            int32_t x0 = q0[1], x1 = q1[1], x2 = q2[1];
+            int32_t a = b + w01 * x0 + w11 * x1 + w21 * x2;
             b = bias + w00 * x0 + w10 * x1 + w20 * x2;
             q0 += 2, q1 += 2, q2 += 2;
-            *o = nml_rq_clamp(nml_rq_apply(acc, ch), lo, hi);
-            o += s;
+            for (; n > 0; n--) {
+                x0 = *q0++, x1 = *q1++, x2 = *q2++;
+                const int32_t acc = a + w02 * x0 + w12 * x1 + w22 * x2;
+                a = b + w01 * x0 + w11 * x1 + w21 * x2;
+                b = bias + w00 * x0 + w10 * x1 + w20 * x2;
+                *o = nml_rq_clamp(nml_rq_apply(acc, ch), lo, hi);
+                o += s;
+            }
+        } else {
+            for (; n > 0; n--) {
+                b += w01 * q0[1] + w11 * q1[1] + w21 * q2[1];
+                const int32_t x0 = q0[2], x1 = q1[2], x2 = q2[2];
+                const int32_t acc = b + w02 * x0 + w12 * x1 + w22 * x2;
+                b = bias + w00 * x0 + w10 * x1 + w20 * x2;
+                q0 += 2, q1 += 2, q2 += 2;
+                *o = nml_rq_clamp(nml_rq_apply(acc, ch), lo, hi);
+                o += s;
+            }
         }
     }
-    (void)a;
-}
-
-static void plane_3x3(const geom *g, const int8_t *plane, const int32_t *wk, int32_t bias,
-                      nml_rq_ch ch, int8_t *out) {
-    const int32_t pw = g->plane_w, row_step = g->win->stride_h * pw;
-    for (int32_t oy = 0; oy < g->out_h; oy++, plane += row_step)
-        row_3x3(plane, plane + pw, plane + 2 * pw, wk, g->win->stride_w, g->out_w,
-                out + oy * g->out_w * g->c, g->c, bias, &ch, g->rq->act_min, g->rq->act_max);
 }
 
 /* Any filter size, stride and dilation. */
@@ -205,8 +213,14 @@ static void dw_planes(const geom *g, int8_t *scratch) {
             const int32_t bias = nml_add_wrap(g->bias ? g->bias[c] : 0, -g->zp * sum);
             fill_plane(g, plane, b, c);
             int8_t *out = g->out + (size_t)b * g->out_h * g->out_w * g->c + c;
-            if (g->fast3x3 && g->rq->fast)
-                plane_3x3(g, plane, wk, bias, nml_rq_channel(g->rq, c), out);
+            if (g->fast3x3 && g->rq->fast) {
+                const nml_rq_ch ch = nml_rq_channel(g->rq, c);
+                const plane3 pp = {plane,    g->plane_w,     g->win->stride_h * g->plane_w,
+                                   g->win->stride_w, g->out_h, g->out_w,
+                                   out,      g->out_w * g->c, g->c,
+                                   bias,     g->rq->act_min, g->rq->act_max};
+                plane_3x3(&pp, wk, &ch);
+            }
             else
                 plane_any(g, plane, wk, bias,
                           g->rq->fast ? nml_rq_channel(g->rq, c) : (nml_rq_ch){0, 0, 0, 0}, c,
