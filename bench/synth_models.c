@@ -221,8 +221,9 @@ static act shuffle(const act *x) {
            (const int32_t[]){a.t});
     act b = new_act(5, t5, x->scale, x->zp);
     nml_op_params_default(&p);
-    add_op(NML_OP_TRANSPOSE, &p, 2, (const int32_t[]){a.t, const_i32(5, (int32_t[]){0, 1, 2, 4, 3})},
-           1, (const int32_t[]){b.t});
+    add_op(NML_OP_TRANSPOSE, &p, 2,
+           (const int32_t[]){a.t, const_i32(5, (int32_t[]){0, 1, 2, 4, 3})}, 1,
+           (const int32_t[]){b.t});
     return reshape(&b, 4, x->dims);
 }
 

@@ -12,8 +12,8 @@
 #include "test_util.h"
 
 #include "kernel_harness.h"
-#include "kernels/kernels.h"
 #include "kernels/conv_common.h"
+#include "kernels/kernels.h"
 #include "kernels/opt_common.h"
 #include "qmath.h"
 
@@ -74,8 +74,8 @@ static void fast_requant_equals_reference(void **state) {
     kh_init(&rq_kh);
     rng_state = 12345u;
     const int32_t lim = NML_RQ_ACC_LIMIT - 1;
-    const int32_t accs[] = {0, 1, -1, 2, -2, lim, -lim, lim - 1, 1 << 29, -(1 << 29), 12345678,
-                            -12345678};
+    const int32_t accs[] = {0,    1,       -1,      2,          -2,       lim,
+                            -lim, lim - 1, 1 << 29, -(1 << 29), 12345678, -12345678};
     const int32_t mults[] = {1 << 30, (1 << 30) + 1, INT32_MAX, 1518500250, 1073741825};
     for (int e = -NML_RQ_MAX_RIGHT; e <= 0; e++)
         for (size_t a = 0; a < sizeof accs / sizeof accs[0]; a++)
@@ -116,8 +116,8 @@ static void fast_requant_range_is_decided_per_layer(void **state) {
     assert_int_equal(nml_rq_slow(&rq, 0, 1000), 19);
     /* in range, but an accumulator bound of 2^30 is not */
     nml_rq_set(&rq, 1, 1 << 30, -1);
-    assert_int_equal(
-        nml_rq_finish(&h.ctx, &h.node, &rq, 3, 3, -128, 127, NULL, NML_RQ_ACC_LIMIT), NML_OK);
+    assert_int_equal(nml_rq_finish(&h.ctx, &h.node, &rq, 3, 3, -128, 127, NULL, NML_RQ_ACC_LIMIT),
+                     NML_OK);
     assert_false(rq.fast);
     nml_rq_set(&rq, 0, 1 << 30, -5);
     nml_rq_set(&rq, 1, 1 << 30, -1);
@@ -170,8 +170,8 @@ typedef struct run_result {
 /* Runs kernel k on the given tensors (fresh harness), output into out. */
 static run_result run_conv_like(const nml_kernel *k, const layer *L, const nml_op_params *p,
                                 const int32_t *in_dims, int8_t *in, const int32_t *w_dims,
-                                int8_t *w, int32_t w_q_dim, const float *w_scales,
-                                int32_t *bias, const int32_t *out_dims, int8_t *out) {
+                                int8_t *w, int32_t w_q_dim, const float *w_scales, int32_t *bias,
+                                const int32_t *out_dims, int8_t *out) {
     nml_kh h;
     kh_init(&h);
     const int32_t n_q = w_dims[w_q_dim];
@@ -313,13 +313,13 @@ static void conv_matches_reference(void **state) {
         p.dilation_w = L.dil_w;
         memset(ref, 0x55, n_out);
         memset(opt, 0x2a, n_out);
-        run_result a = run_conv_like(&nml_kernel_conv_2d, &L, &p, in_dims, in, w_dims, w, 0,
-                                     scales, bias, out_dims, ref);
+        run_result a = run_conv_like(&nml_kernel_conv_2d, &L, &p, in_dims, in, w_dims, w, 0, scales,
+                                     bias, out_dims, ref);
         run_result b = run_conv_like(&nml_kernel_conv_2d_opt, &L, &p, in_dims, in, w_dims, w, 0,
                                      scales, bias, out_dims, opt);
         if (a.st != b.st || strcmp(a.msg, b.msg) != 0)
-            fail_msg("case %d: reference '%s' (%d), optimized '%s' (%d)", iter, a.msg, a.st,
-                     b.msg, b.st);
+            fail_msg("case %d: reference '%s' (%d), optimized '%s' (%d)", iter, a.msg, a.st, b.msg,
+                     b.st);
         if (a.st == NML_OK) {
             compare_outputs("CONV_2D", iter, &L, ref, opt, n_out);
             ran++;
@@ -385,13 +385,13 @@ static void depthwise_matches_reference(void **state) {
         p.depth_multiplier = L.depth_multiplier;
         memset(ref, 0x55, n_out);
         memset(opt, 0x2a, n_out);
-        run_result a = run_conv_like(&nml_kernel_depthwise_conv_2d, &L, &p, in_dims, in, w_dims,
-                                     w, 3, scales, bias, out_dims, ref);
-        run_result b = run_conv_like(&nml_kernel_depthwise_conv_2d_opt, &L, &p, in_dims, in,
-                                     w_dims, w, 3, scales, bias, out_dims, opt);
+        run_result a = run_conv_like(&nml_kernel_depthwise_conv_2d, &L, &p, in_dims, in, w_dims, w,
+                                     3, scales, bias, out_dims, ref);
+        run_result b = run_conv_like(&nml_kernel_depthwise_conv_2d_opt, &L, &p, in_dims, in, w_dims,
+                                     w, 3, scales, bias, out_dims, opt);
         if (a.st != b.st || strcmp(a.msg, b.msg) != 0)
-            fail_msg("case %d: reference '%s' (%d), optimized '%s' (%d)", iter, a.msg, a.st,
-                     b.msg, b.st);
+            fail_msg("case %d: reference '%s' (%d), optimized '%s' (%d)", iter, a.msg, a.st, b.msg,
+                     b.st);
         if (a.st == NML_OK) {
             compare_outputs("DEPTHWISE_CONV_2D", iter, &L, ref, opt, n_out);
             ran++;
@@ -409,15 +409,15 @@ static run_result run_fc(const nml_kernel *k, const layer *L, int32_t units, int
                          int8_t *out) {
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 2, (const int32_t[]){L->batches, depth}, in, L->in_scale,
-                       L->in_zp);
+    int ti =
+        kh_tensor(&h, NML_INT8, 2, (const int32_t[]){L->batches, depth}, in, L->in_scale, L->in_zp);
     int tw = kh_tensor(&h, NML_INT8, 2, (const int32_t[]){units, depth}, w, scales[0], w_zp);
     kh_const(&h, tw);
     if (L->per_channel) kh_per_channel(&h, tw, scales, NULL, (uint32_t)units, 0);
     int tb = -1;
     if (L->has_bias) {
-        tb = kh_tensor(&h, NML_INT32, 1, (const int32_t[]){units}, bias,
-                       L->in_scale * scales[0], 0);
+        tb =
+            kh_tensor(&h, NML_INT32, 1, (const int32_t[]){units}, bias, L->in_scale * scales[0], 0);
         kh_const(&h, tb);
     }
     int to = kh_tensor(&h, NML_INT8, 2, (const int32_t[]){L->batches, units}, out, L->out_scale,
@@ -460,13 +460,13 @@ static void fully_connected_matches_reference(void **state) {
         random_weights(&L, w, n_w, scales, units, bias, depth);
         memset(ref, 0x55, n_out);
         memset(opt, 0x2a, n_out);
-        run_result a = run_fc(&nml_kernel_fully_connected, &L, units, depth, in, w, w_zp, scales,
-                              bias, ref);
+        run_result a =
+            run_fc(&nml_kernel_fully_connected, &L, units, depth, in, w, w_zp, scales, bias, ref);
         run_result b = run_fc(&nml_kernel_fully_connected_opt, &L, units, depth, in, w, w_zp,
                               scales, bias, opt);
         if (a.st != b.st || strcmp(a.msg, b.msg) != 0)
-            fail_msg("case %d: reference '%s' (%d), optimized '%s' (%d)", iter, a.msg, a.st,
-                     b.msg, b.st);
+            fail_msg("case %d: reference '%s' (%d), optimized '%s' (%d)", iter, a.msg, a.st, b.msg,
+                     b.st);
         if (a.st == NML_OK) {
             for (size_t i = 0; i < n_out; i++)
                 if (ref[i] != opt[i])
@@ -491,8 +491,8 @@ static run_result run_logistic(const nml_kernel *k, int type, void *in, float in
     kh_init(&h);
     const int q = type == NML_INT8;
     int ti = kh_tensor(&h, type, 1, (const int32_t[]){n}, in, q ? in_scale : 0.0f, in_zp);
-    int to = kh_tensor(&h, type, 1, (const int32_t[]){n}, out, q ? 1.0f / 256.0f : 0.0f,
-                       q ? -128 : 0);
+    int to =
+        kh_tensor(&h, type, 1, (const int32_t[]){n}, out, q ? 1.0f / 256.0f : 0.0f, q ? -128 : 0);
     kh_inputs(&h, 1, ti);
     kh_outputs(&h, 1, to);
     nml_op_params p;
@@ -536,8 +536,7 @@ static run_result run_softmax(const nml_kernel *k, int8_t *in, float in_scale, i
     nml_kh h;
     kh_init(&h);
     int ti = kh_tensor(&h, NML_INT8, 2, (const int32_t[]){outer, depth}, in, in_scale, in_zp);
-    int to =
-        kh_tensor(&h, NML_INT8, 2, (const int32_t[]){outer, depth}, out, 1.0f / 256.0f, -128);
+    int to = kh_tensor(&h, NML_INT8, 2, (const int32_t[]){outer, depth}, out, 1.0f / 256.0f, -128);
     kh_inputs(&h, 1, ti);
     kh_outputs(&h, 1, to);
     nml_op_params p;
@@ -572,8 +571,8 @@ static void softmax_matches_reference(void **state) {
         if (a.st == NML_OK) {
             for (int32_t i = 0; i < n; i++)
                 if (ref[i] != opt[i])
-                    fail_msg("SOFTMAX case %d element %d: reference %d, optimized %d", iter,
-                             (int)i, ref[i], opt[i]);
+                    fail_msg("SOFTMAX case %d element %d: reference %d, optimized %d", iter, (int)i,
+                             ref[i], opt[i]);
             ran++;
         }
         free(in), free(ref), free(opt);

@@ -70,10 +70,10 @@ static void person_detect_still_matches_tflm(void **state) {
     }
     assert_true(found);
     size_t n_in, n_out;
-    uint8_t *in = nml_test_read(nml_test_shared("golden/tflm-reference/person_detect/in_person.bin"),
-                                &n_in);
-    uint8_t *want =
-        nml_test_read(nml_test_shared("golden/tflm-reference/person_detect/out_person.bin"), &n_out);
+    uint8_t *in =
+        nml_test_read(nml_test_shared("golden/tflm-reference/person_detect/in_person.bin"), &n_in);
+    uint8_t *want = nml_test_read(
+        nml_test_shared("golden/tflm-reference/person_detect/out_person.bin"), &n_out);
     assert_int_equal(n_in, nml_input(&it, 0)->bytes);
     memcpy(nml_input(&it, 0)->data, in, n_in);
     assert_int_equal(nml_invoke(&it, &err), NML_OK);

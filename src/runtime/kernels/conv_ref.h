@@ -24,8 +24,8 @@ typedef struct nml_conv_data {
 /* Every check of the reference prepare and the window, activation range and offsets; when
  * with_multipliers is 0 the per-channel tables are not allocated (d->mult, d->shift NULL) but
  * the filter quantization is still validated. */
-nml_status nml_conv_2d_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
-                             nml_conv_data *d, int with_multipliers);
+nml_status nml_conv_2d_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p, nml_conv_data *d,
+                             int with_multipliers);
 /* The reference evaluation with d (its tables must be there for int8). */
 void nml_conv_2d_eval_ref(nml_ctx *ctx, const nml_node *node, const nml_conv_data *d);
 

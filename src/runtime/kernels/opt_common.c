@@ -18,8 +18,8 @@ void nml_rq_set(nml_rq *rq, int32_t i, int32_t mult, int exponent) {
 }
 
 int64_t nml_rq_dot_bound(int64_t depth, int32_t input_zp, int32_t max_abs_weight) {
-    const int64_t max_x = 127 - input_zp > input_zp + 128 ? 127 - (int64_t)input_zp
-                                                          : (int64_t)input_zp + 128;
+    const int64_t max_x =
+        127 - input_zp > input_zp + 128 ? 127 - (int64_t)input_zp : (int64_t)input_zp + 128;
     return depth * max_x * max_abs_weight;
 }
 
@@ -41,9 +41,9 @@ static int accumulators_fit(const nml_tensor *bias, int32_t n, int64_t acc_bound
     return 1;
 }
 
-nml_status nml_rq_finish(nml_ctx *ctx, const nml_node *node, nml_rq *rq, int32_t n,
-                         int32_t out_zp, int32_t act_min, int32_t act_max,
-                         const nml_tensor *bias, int64_t acc_bound) {
+nml_status nml_rq_finish(nml_ctx *ctx, const nml_node *node, nml_rq *rq, int32_t n, int32_t out_zp,
+                         int32_t act_min, int32_t act_max, const nml_tensor *bias,
+                         int64_t acc_bound) {
     const int32_t entries = rq->step ? n : 1;
     int fast = accumulators_fit(bias, n, acc_bound);
     for (int32_t i = 0; i < entries && fast; i++)
@@ -63,8 +63,8 @@ nml_status nml_rq_finish(nml_ctx *ctx, const nml_node *node, nml_rq *rq, int32_t
 
 nml_status nml_rq_conv(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
                        const nml_tensor *filter, const nml_tensor *output, int32_t channels,
-                       int32_t act_min, int32_t act_max, const nml_tensor *bias,
-                       int64_t acc_bound, nml_rq *rq) {
+                       int32_t act_min, int32_t act_max, const nml_tensor *bias, int64_t acc_bound,
+                       nml_rq *rq) {
     NML_TRY(nml_rq_alloc(ctx, node, rq, channels));
     for (int32_t c = 0; c < channels; c++) {
         int32_t m;

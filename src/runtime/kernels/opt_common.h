@@ -34,10 +34,10 @@
 #define NML_RQ_ACC_LIMIT (1 << 30) /* |accumulator| bound of the fast form */
 
 typedef struct nml_rq {
-    int32_t *mult;   /* fast: 2 * significand (as uint32); otherwise the Q31 significand, per
-                      * channel (one entry when step == 0) */
-    int8_t *shift;   /* fast: r = -exponent; otherwise the exponent */
-    int32_t step;    /* 1: per-channel tables, 0: one multiplier for every channel */
+    int32_t *mult; /* fast: 2 * significand (as uint32); otherwise the Q31 significand, per
+                    * channel (one entry when step == 0) */
+    int8_t *shift; /* fast: r = -exponent; otherwise the exponent */
+    int32_t step;  /* 1: per-channel tables, 0: one multiplier for every channel */
     int32_t out_zp;
     int32_t act_min, act_max;
     uint8_t fast;
@@ -52,14 +52,14 @@ void nml_rq_set(nml_rq *rq, int32_t i, int32_t mult, int exponent);
  * 0 <= r <= 23 and |accumulator| < 2^30, where the accumulator of channel c is at most
  * acc_bound + |bias[c]| (bias: the constant int32 bias tensor or NULL; a bias that is not
  * constant rules the fast form out). */
-nml_status nml_rq_finish(nml_ctx *ctx, const nml_node *node, nml_rq *rq, int32_t n,
-                         int32_t out_zp, int32_t act_min, int32_t act_max,
-                         const nml_tensor *bias, int64_t acc_bound);
+nml_status nml_rq_finish(nml_ctx *ctx, const nml_node *node, nml_rq *rq, int32_t n, int32_t out_zp,
+                         int32_t act_min, int32_t act_max, const nml_tensor *bias,
+                         int64_t acc_bound);
 /* The table of a convolution-like operator: entry c = nml_conv_channel_multiplier(c). */
 nml_status nml_rq_conv(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
                        const nml_tensor *filter, const nml_tensor *output, int32_t channels,
-                       int32_t act_min, int32_t act_max, const nml_tensor *bias,
-                       int64_t acc_bound, nml_rq *rq);
+                       int32_t act_min, int32_t act_max, const nml_tensor *bias, int64_t acc_bound,
+                       nml_rq *rq);
 /* The largest |sum of depth products w * (x - input_zp)| with |w| <= max_abs_weight. */
 int64_t nml_rq_dot_bound(int64_t depth, int32_t input_zp, int32_t max_abs_weight);
 

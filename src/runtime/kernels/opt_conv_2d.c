@@ -42,12 +42,12 @@ static nml_status opt_conv_prepare(nml_ctx *ctx, nml_node *node, const nml_op_pa
         NML_TRY(nml_ctx_request_scratch(ctx, node, (size_t)out_ch * sizeof(int32_t) + 2 * depth));
     }
     if (!d->use_ref)
-        NML_TRY(nml_rq_conv(ctx, node, input, filter, output, out_ch, d->ref.act_min,
-                            d->ref.act_max, nml_node_input(ctx, node, 2),
-                            nml_rq_dot_bound((int64_t)filter->dims[1] * filter->dims[2] *
-                                                 filter->dims[3],
-                                             input->zero_point, 128),
-                            &d->rq));
+        NML_TRY(nml_rq_conv(
+            ctx, node, input, filter, output, out_ch, d->ref.act_min, d->ref.act_max,
+            nml_node_input(ctx, node, 2),
+            nml_rq_dot_bound((int64_t)filter->dims[1] * filter->dims[2] * filter->dims[3],
+                             input->zero_point, 128),
+            &d->rq));
     node->data = d;
     return NML_OK;
 }
@@ -56,7 +56,7 @@ typedef struct geom {
     const int8_t *in, *filter;
     int8_t *out;
     int32_t h, w, c, out_h, out_w, out_c, kh, kw, depth; /* depth = kh * kw * c */
-    int32_t zp;                                           /* input zero point */
+    int32_t zp;                                          /* input zero point */
     const nml_window *win;
     const int32_t *folded_bias; /* bias - zp * sum of the channel's weights (scratch) */
     int8_t *col;                /* two windows of depth bytes (scratch), or NULL (pointwise) */
@@ -102,21 +102,21 @@ static void im2col(const geom *g, int32_t b, int32_t oy, int32_t ox, int8_t *dst
 }
 
 /* One step of the 4x2 block: activations i of both pixels times weights i of four channels. */
-#define NML_MAC_4X2(i)                                                                            \
-    do {                                                                                          \
-        const int32_t xa = p0[i], xb = p1[i];                                                     \
-        int32_t v = w0[i];                                                                        \
-        a00 += v * xa;                                                                            \
-        a01 += v * xb;                                                                            \
-        v = w1[i];                                                                                \
-        a10 += v * xa;                                                                            \
-        a11 += v * xb;                                                                            \
-        v = w2[i];                                                                                \
-        a20 += v * xa;                                                                            \
-        a21 += v * xb;                                                                            \
-        v = w3[i];                                                                                \
-        a30 += v * xa;                                                                            \
-        a31 += v * xb;                                                                            \
+#define NML_MAC_4X2(i)                                                                             \
+    do {                                                                                           \
+        const int32_t xa = p0[i], xb = p1[i];                                                      \
+        int32_t v = w0[i];                                                                         \
+        a00 += v * xa;                                                                             \
+        a01 += v * xb;                                                                             \
+        v = w1[i];                                                                                 \
+        a10 += v * xa;                                                                             \
+        a11 += v * xb;                                                                             \
+        v = w2[i];                                                                                 \
+        a20 += v * xa;                                                                             \
+        a21 += v * xb;                                                                             \
+        v = w3[i];                                                                                 \
+        a30 += v * xa;                                                                             \
+        a31 += v * xb;                                                                             \
     } while (0)
 
 /* Output stage of a 4x2 block: channels oc..oc+3 of the two pixels. */
@@ -130,8 +130,7 @@ typedef struct out4x2 {
 
 /* The struct's fields come in by value as locals: int8 stores may alias anything, so gcc would
  * reload them after every output. */
-NML_OPT_INLINE void emit_4x2(out4x2 s, int32_t j, int32_t v0, int32_t v1, int8_t *o0,
-                             int8_t *o1) {
+NML_OPT_INLINE void emit_4x2(out4x2 s, int32_t j, int32_t v0, int32_t v1, int8_t *o0, int8_t *o1) {
     const nml_rq_ch ch = nml_rq_entry(s.mult, s.shift, j, s.zp);
     const int32_t b = s.bias[j];
     o0[j] = nml_rq_clamp(nml_rq_apply(nml_add_wrap(v0, b), ch), s.lo, s.hi);
@@ -194,8 +193,8 @@ static void store_slow(const nml_rq *rq, const int32_t *bias, int32_t oc, int32_
 static void pixel_pair(const geom *g, const nml_rq *rq, const int8_t *x0, const int8_t *x1,
                        int8_t *o0, int8_t *o1) {
     int32_t acc[8];
-    out4x2 so = {g->folded_bias, rq->mult,    rq->shift, rq->out_zp, rq->act_min,
-                 rq->act_max,    rq->fast ? NULL : acc};
+    out4x2 so = {g->folded_bias,       rq->mult, rq->shift, rq->out_zp, rq->act_min, rq->act_max,
+                 rq->fast ? NULL : acc};
     int32_t oc = 0;
     for (; oc < g->out_c && g->out_c >= 4; oc += 4) {
         /* a last partial block is redone as the last four channels (rewriting equal values) */

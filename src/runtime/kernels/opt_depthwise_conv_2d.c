@@ -199,8 +199,7 @@ static void plane_any(const geom *g, const int8_t *plane, const int32_t *wk, int
                         acc += *w++ * *q;
                 }
             }
-            out[(oy * g->out_w + ox) * g->c] =
-                requant(g->rq, ch, c, nml_add_wrap(acc, bias));
+            out[(oy * g->out_w + ox) * g->c] = requant(g->rq, ch, c, nml_add_wrap(acc, bias));
         }
     }
 }
@@ -221,16 +220,22 @@ static void dw_planes(const geom *g, int8_t *scratch) {
             int8_t *out = g->out + (size_t)b * g->out_h * g->out_w * g->c + c;
             if (g->fast3x3 && g->rq->fast) {
                 const nml_rq_ch ch = nml_rq_channel(g->rq, c);
-                const plane3 pp = {plane,    g->plane_w,     g->win->stride_h * g->plane_w,
-                                   g->win->stride_w, g->out_h, g->out_w,
-                                   out,      g->out_w * g->c, g->c,
-                                   bias,     g->rq->act_min, g->rq->act_max};
+                const plane3 pp = {plane,
+                                   g->plane_w,
+                                   g->win->stride_h * g->plane_w,
+                                   g->win->stride_w,
+                                   g->out_h,
+                                   g->out_w,
+                                   out,
+                                   g->out_w * g->c,
+                                   g->c,
+                                   bias,
+                                   g->rq->act_min,
+                                   g->rq->act_max};
                 plane_3x3(&pp, wk, &ch);
-            }
-            else
+            } else
                 plane_any(g, plane, wk, bias,
-                          g->rq->fast ? nml_rq_channel(g->rq, c) : (nml_rq_ch){0, 0, 0, 0}, c,
-                          out);
+                          g->rq->fast ? nml_rq_channel(g->rq, c) : (nml_rq_ch){0, 0, 0, 0}, c, out);
         }
     }
 }
@@ -318,8 +323,8 @@ taps_4x1(const int8_t *x0, const int8_t *w, const taps *t, int32_t zp, int32_t a
 }
 
 /* One output channel, two pixels (acc[0], acc[1]): channels left after blocks of four. */
-static void taps_1x2(const int8_t *x0, const int8_t *x1, const int8_t *w, const taps *t,
-                     int32_t zp, int32_t acc[2]) {
+static void taps_1x2(const int8_t *x0, const int8_t *x1, const int8_t *w, const taps *t, int32_t zp,
+                     int32_t acc[2]) {
     int32_t a0 = 0, a1 = 0;
     for (int32_t r = 0; r < t->rows; r++) {
         for (int32_t k = 0; k < t->taps; k++) {

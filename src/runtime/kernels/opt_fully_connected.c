@@ -50,17 +50,16 @@ static nml_status opt_fc_prepare(nml_ctx *ctx, nml_node *node, const nml_op_para
 __attribute__((noinline))
 #endif
 static void
-run_4x1(const int8_t *x, const int8_t *w0, int32_t depth, int32_t len, int32_t zp,
-        int32_t acc[4]) {
+run_4x1(const int8_t *x, const int8_t *w0, int32_t depth, int32_t len, int32_t zp, int32_t acc[4]) {
     const int8_t *w1 = w0 + depth, *w2 = w1 + depth, *w3 = w2 + depth;
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-#define NML_MAC_4X1(i)                                                                            \
-    do {                                                                                          \
-        const int32_t xv = x[i] - zp;                                                             \
-        a0 += w0[i] * xv;                                                                         \
-        a1 += w1[i] * xv;                                                                         \
-        a2 += w2[i] * xv;                                                                         \
-        a3 += w3[i] * xv;                                                                         \
+#define NML_MAC_4X1(i)                                                                             \
+    do {                                                                                           \
+        const int32_t xv = x[i] - zp;                                                              \
+        a0 += w0[i] * xv;                                                                          \
+        a1 += w1[i] * xv;                                                                          \
+        a2 += w2[i] * xv;                                                                          \
+        a3 += w3[i] * xv;                                                                          \
     } while (0)
     int32_t n4 = len >> 2;
     if (n4 > 0) do {

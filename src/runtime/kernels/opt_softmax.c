@@ -19,7 +19,8 @@ static nml_status opt_softmax_prepare(nml_ctx *ctx, nml_node *node, const nml_op
     d->ref = ref;
     if (nml_node_input(ctx, node, 0)->type == NML_INT8)
         for (int32_t diff = -255; diff <= 0; diff++)
-            if (diff >= ref->diff_min) d->exp_table[255 + diff] = nml_softmax_exp_of_diff(ref, diff);
+            if (diff >= ref->diff_min)
+                d->exp_table[255 + diff] = nml_softmax_exp_of_diff(ref, diff);
     node->data = d;
     return NML_OK;
 }
