@@ -130,4 +130,3 @@ nml_status nml_model_info_analyze_kernels(nml_model_info *info, const uint8_t *d
     if (st != NML_OK) nml_model_info_free(info);
     return st;
 }
-

@@ -54,7 +54,8 @@ static const nml_op_resolver all_ops = {all_kernels,
                                         (uint32_t)(sizeof all_kernels / sizeof all_kernels[0])};
 /* the same table without the optimized kernels in front */
 static const nml_op_resolver reference_ops = {
-    all_kernels + N_OPTIMIZED, (uint32_t)(sizeof all_kernels / sizeof all_kernels[0]) - N_OPTIMIZED};
+    all_kernels + N_OPTIMIZED,
+    (uint32_t)(sizeof all_kernels / sizeof all_kernels[0]) - N_OPTIMIZED};
 
 const nml_op_resolver *nml_ops_all(void) {
     return &all_ops;

@@ -71,11 +71,11 @@ static int parse_int(const char *what, const char *s, int lo, int hi, int *out) 
 
 static int take_all(int argc, char **argv, int *i, deploy_args *a, const char **jobs,
                     const char **timeout) {
-    static const char *const names[] = {"--target", "--input",  "--expect", "--save-outputs",
-                                        "--name",   "--out",    "--linker", "--opt",
+    static const char *const names[] = {"--target", "--input",   "--expect", "--save-outputs",
+                                        "--name",   "--out",     "--linker", "--opt",
                                         "--jobs",   "--timeout", "--kernels"};
-    const char **slots[] = {&a->target, &a->input,  &a->expect, &a->save, &a->name,   &a->out,
-                            &a->linker, &a->opt,    jobs,       timeout,  &a->kernels_name};
+    const char **slots[] = {&a->target, &a->input, &a->expect, &a->save, &a->name,        &a->out,
+                            &a->linker, &a->opt,   jobs,       timeout,  &a->kernels_name};
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
         int r = cli_take_value("deploy", argc, argv, i, names[k], slots[k]);
         if (r) return r;

@@ -218,10 +218,9 @@ nml_status nml_conv_filter_layout(nml_ctx *ctx, const nml_node *node, const nml_
     return NML_OK;
 }
 
-nml_status nml_conv_channel_multiplier(nml_ctx *ctx, const nml_node *node,
-                                       const nml_tensor *input, const nml_tensor *filter,
-                                       const nml_tensor *output, int32_t c, int32_t *mult,
-                                       int *exponent) {
+nml_status nml_conv_channel_multiplier(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
+                                       const nml_tensor *filter, const nml_tensor *output,
+                                       int32_t c, int32_t *mult, int *exponent) {
     const uint32_t qc = filter->n_q > 1 ? (uint32_t)c : 0u;
     const float fs = nml_tensor_channel_scale(filter, qc);
     const int32_t fz = nml_tensor_channel_zero_point(filter, qc);

@@ -64,10 +64,9 @@ nml_status nml_conv_multipliers(nml_ctx *ctx, const nml_node *node, const nml_te
  * storing anything. */
 nml_status nml_conv_filter_layout(nml_ctx *ctx, const nml_node *node, const nml_tensor *filter,
                                   int32_t channels, int32_t q_dim);
-nml_status nml_conv_channel_multiplier(nml_ctx *ctx, const nml_node *node,
-                                       const nml_tensor *input, const nml_tensor *filter,
-                                       const nml_tensor *output, int32_t c, int32_t *mult,
-                                       int *exponent);
+nml_status nml_conv_channel_multiplier(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
+                                       const nml_tensor *filter, const nml_tensor *output,
+                                       int32_t c, int32_t *mult, int *exponent);
 nml_status nml_conv_multipliers_check(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
                                       const nml_tensor *filter, const nml_tensor *output,
                                       int32_t channels, int32_t q_dim);
