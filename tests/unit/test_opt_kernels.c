@@ -554,7 +554,8 @@ static void softmax_matches_reference(void **state) {
     rng_state = 0x50F7u;
     int ran = 0;
     for (int iter = 0; iter < 500; iter++) {
-        const int32_t outer = rnd_in(1, 4), depth = rnd_in(1, 120), n = outer * depth;
+        /* large enough for the table in most cases, small rows compute exp */
+        const int32_t outer = rnd_in(1, 8), depth = rnd_in(1, 120), n = outer * depth;
         int8_t *in = nml_test_alloc16((size_t)n), *ref = nml_test_alloc16((size_t)n);
         int8_t *opt = nml_test_alloc16((size_t)n);
         fill_i8(in, (size_t)n);
