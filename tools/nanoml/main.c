@@ -5,9 +5,11 @@
 #include "commands.h"
 
 int cmd_version(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 
 const nml_command nml_commands[] = {
     {"version", "print the nanoml version", cmd_version},
+    {"import", "convert an ONNX model to .tflite (float32, NHWC)", cmd_import},
     {NULL, NULL, NULL},
 };
 
