@@ -199,6 +199,12 @@ nml_status imp_need_layout(imp_ctx *c, int v, const int8_t *layout, int *lt, nml
  * constant indices, Identity): records its output as a view of its source. */
 nml_status imp_lower_movement(imp_ctx *c, int node, nml_error *err);
 int imp_is_movement(const imp_ctx *c, int node);
+/* For a virtual [M,K] value that is, row by row, the same permutation of its stored source's
+ * rows: *perm (malloc'd, K entries) gives the stored column of each ONNX column and *src_lt the
+ * source reshaped to [M,K]. *found = 0 otherwise. Lets Flatten -> Gemm permute the weights
+ * instead of transposing the activation back to NCHW. */
+nml_status imp_row_permutation(imp_ctx *c, int v, int32_t **perm, int *src_lt, int *found,
+                               nml_error *err);
 /* Constant v broadcast to rank r and permuted into layout, as a new lowered float tensor. */
 nml_status imp_const_in_layout(imp_ctx *c, const imp_tensor *t, int rank, const int8_t *layout,
                                const char *name, int *lt, nml_error *err);

@@ -521,6 +521,64 @@ static nml_status materialize_virtual(imp_ctx *c, int v, nml_error *err) {
     return NML_OK;
 }
 
+nml_status imp_row_permutation(imp_ctx *c, int v, int32_t **perm, int *src_lt, int *found,
+                               nml_error *err) {
+    imp_value *x = &c->vals[v];
+    *found = 0;
+    *perm = NULL;
+    if (!x->virt || x->lt >= 0 || x->t.rank != 2) return NML_OK;
+    int si = x->virt_src;
+    NML_TRY(imp_materialize(c, si, err));
+    const imp_value *src = &c->vals[si];
+    int64_t m = x->t.dims[0], k = x->t.dims[1];
+    if (src->t.count != x->t.count || k <= 0 || k > NML_MAX_DIM) return NML_OK;
+    imp_tensor map = {0};
+    NML_TRY(compute_map(c, v, &map, err));
+    int64_t sd[IMP_MAX_RANK], ss[IMP_MAX_RANK], nat[IMP_MAX_RANK];
+    for (int i = 0; i < src->t.rank; i++)
+        sd[i] = src->t.dims[src->layout[i]];
+    imp_strides(src->t.rank, sd, ss);
+    int64_t *g = map.data;
+    int32_t *p = malloc((size_t)k * sizeof *p);
+    uint8_t *seen = calloc((size_t)k, 1);
+    if (!p || !seen) {
+        free(p);
+        free(seen);
+        imp_tensor_free(&map);
+        return nml_fail(err, NML_E_NOMEM, "out of memory");
+    }
+    int ok = 1;
+    for (uint64_t i = 0; ok && i < map.count; i++) {
+        unflatten((uint64_t)g[i], src->t.rank, src->t.dims, nat);
+        int64_t off = stored_offset(src->t.rank, nat, src->layout, ss);
+        int64_t row = (int64_t)i / k, col = (int64_t)i % k, scol = off - row * k;
+        if (scol < 0 || scol >= k)
+            ok = 0;
+        else if (row == 0) {
+            if (seen[scol]) ok = 0;
+            seen[scol] = 1;
+            p[col] = (int32_t)scol;
+        } else if (p[col] != scol) {
+            ok = 0;
+        }
+    }
+    imp_tensor_free(&map);
+    free(seen);
+    if (!ok) {
+        free(p);
+        return NML_OK;
+    }
+    int32_t d[2] = {(int32_t)m, (int32_t)k};
+    nml_status s = emit_reshape(c, src->lt, 2, d, x->name, src_lt, err);
+    if (s != NML_OK) {
+        free(p);
+        return s;
+    }
+    *perm = p;
+    *found = 1;
+    return NML_OK;
+}
+
 nml_status imp_materialize(imp_ctx *c, int v, nml_error *err) {
     imp_value *x = &c->vals[v];
     if (x->lt >= 0) return NML_OK;

@@ -366,6 +366,32 @@ static nml_status emit_fc(imp_ctx *c, int node, int a_lt, const float *wt, int64
     return NML_OK;
 }
 
+/* The FC input in ONNX order; when it is a flattened NHWC tensor, the weight columns are
+ * permuted to the stored order instead (no TRANSPOSE back to NCHW). */
+static nml_status fc_input(imp_ctx *c, int a, float *wt, int64_t n, int64_t k, int *lt,
+                           nml_error *err) {
+    int32_t *perm;
+    int found;
+    NML_TRY(imp_row_permutation(c, a, &perm, lt, &found, err));
+    if (!found) {
+        int8_t ident[2] = {0, 1};
+        return imp_need_layout(c, a, ident, lt, err);
+    }
+    float *row = malloc((size_t)k * sizeof *row);
+    if (!row) {
+        free(perm);
+        return nml_fail(err, NML_E_NOMEM, "out of memory");
+    }
+    for (int64_t i = 0; i < n; i++) {
+        for (int64_t j = 0; j < k; j++)
+            row[perm[j]] = wt[i * k + j];
+        memcpy(wt + i * k, row, (size_t)k * sizeof *row);
+    }
+    free(row);
+    free(perm);
+    return NML_OK;
+}
+
 nml_status imp_lower_gemm(imp_ctx *c, int node, nml_error *err) {
     imp_value *a = imp_in(c, node, 0), *b = imp_in(c, node, 1), *cc = imp_in(c, node, 2);
     int64_t ta, tb;
@@ -387,9 +413,8 @@ nml_status imp_lower_gemm(imp_ctx *c, int node, nml_error *err) {
             wt[i * k + j] = alpha * (float)imp_get(&b->t, (uint64_t)(tb ? i * k + j : j * n + i));
         if (cc) bias[i] = beta * (float)imp_get(&cc->t, cc->t.count == 1 ? 0 : (uint64_t)i);
     }
-    int8_t ident[2] = {0, 1};
     int lt = -1;
-    if (s == NML_OK) s = imp_need_layout(c, (int)(a - c->vals), ident, &lt, err);
+    if (s == NML_OK) s = fc_input(c, (int)(a - c->vals), wt, n, k, &lt, err);
     if (s == NML_OK) s = emit_fc(c, node, lt, wt, n, k, bias, 0, err);
     free(wt);
     free(bias);
@@ -402,8 +427,9 @@ nml_status imp_lower_matmul(imp_ctx *c, int node, nml_error *err) {
     if (a->t.data || a->t.rank < 2)
         return imp_fail(c, err, node, NML_E_UNSUPPORTED, "A must be an activation of rank >= 2");
     imp_layout_identity(ident, a->t.rank);
-    int lt;
-    NML_TRY(imp_need_layout(c, (int)(a - c->vals), ident, &lt, err));
+    int lt = -1;
+    if (!b->t.data || a->t.rank != 2)
+        NML_TRY(imp_need_layout(c, (int)(a - c->vals), ident, &lt, err));
     if (b->t.data) {
         if (b->t.rank != 2)
             return imp_fail(c, err, node, NML_E_UNSUPPORTED, "constant B must have rank 2");
@@ -413,6 +439,7 @@ nml_status imp_lower_matmul(imp_ctx *c, int node, nml_error *err) {
         for (int64_t i = 0; s == NML_OK && i < n; i++)
             for (int64_t j = 0; j < k; j++)
                 wt[i * k + j] = (float)imp_get(&b->t, (uint64_t)(j * n + i));
+        if (s == NML_OK && a->t.rank == 2) s = fc_input(c, (int)(a - c->vals), wt, n, k, &lt, err);
         if (s == NML_OK) s = emit_fc(c, node, lt, wt, n, k, bias, a->t.rank > 2, err);
         free(wt);
         free(bias);
