@@ -123,12 +123,28 @@ nml_status imp_const_in_layout(imp_ctx *c, const imp_tensor *t, int rank, const 
     return s;
 }
 
+static nml_status emit_reshape(imp_ctx *c, int in_lt, int rank, const int32_t *dims,
+                               const char *name, int *out_lt, nml_error *err);
+
+/* 1 when the permutation only moves size-1 axes: the data order does not change. */
+static int moves_only_unit_axes(int rank, const int32_t *in_dims, const int32_t *perm) {
+    int last = -1;
+    for (int i = 0; i < rank; i++) {
+        if (in_dims[perm[i]] == 1) continue;
+        if (perm[i] < last) return 0;
+        last = perm[i];
+    }
+    return 1;
+}
+
 static nml_status emit_transpose(imp_ctx *c, int in_lt, int rank, const int32_t *in_dims,
                                  const int32_t *perm, const char *name, int *out_lt,
                                  nml_error *err) {
     int32_t od[NML_MAX_RANK], pd = rank;
     for (int i = 0; i < rank; i++)
         od[i] = in_dims[perm[i]];
+    if (moves_only_unit_axes(rank, in_dims, perm))
+        return emit_reshape(c, in_lt, rank, od, name, out_lt, err);
     int pt;
     char nm[300];
     snprintf(nm, sizeof nm, "%s/perm", name);
