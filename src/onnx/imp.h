@@ -21,7 +21,7 @@
 #include "onnx/onnx_model.h"
 
 #define IMP_MAX_RANK NML_ONNX_MAX_RANK
-#define IMP_MAX_CONST_ELEMS ((uint64_t)1 << 26) /* folded constants and index maps */
+#define IMP_MAX_CONST_ELEMS ((uint64_t)1 << 24) /* folded constants and index maps */
 
 /* Host tensors use two element types: float32 for real numbers, int64 for integers/bools. */
 enum { IMP_F32 = NML_ONNX_FLOAT, IMP_I64 = NML_ONNX_INT64 };

@@ -241,6 +241,9 @@ nml_status imp_lower_conv(imp_ctx *c, int node, nml_error *err) {
 static nml_status avg_correction(imp_ctx *c, int node, const imp_window *w, int *lt, int out_v,
                                  int act, nml_error *err) {
     int64_t oh = w[0].out, ow = w[1].out;
+    if ((uint64_t)(oh * ow) > IMP_MAX_CONST_ELEMS)
+        return imp_fail(c, err, node, NML_E_LIMIT, "output %lldx%lld too large", (long long)oh,
+                        (long long)ow);
     float *f = malloc((size_t)(oh * ow) * sizeof(float));
     if (!f) return nml_fail(err, NML_E_NOMEM, "out of memory");
     for (int64_t y = 0; y < oh; y++)
