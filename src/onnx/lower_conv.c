@@ -162,9 +162,16 @@ static nml_status bn_params(imp_ctx *c, int bn, int64_t channels, float **scale,
     return NML_OK;
 }
 
-static int is_bn_foldable(imp_ctx *c, int v) {
+/* The BatchNormalization node reading only v with constant per-channel parameters, or -1. */
+static int is_bn_foldable(imp_ctx *c, int v, int64_t channels) {
     int n = imp_sole_consumer(c, v);
-    return n >= 0 && !strcmp(imp_op(c, n), "BatchNormalization") && c->nodes[n].in[0] == v ? n : -1;
+    if (n < 0 || strcmp(imp_op(c, n), "BatchNormalization") != 0 || c->nodes[n].in[0] != v)
+        return -1;
+    for (int k = 1; k <= 4; k++) {
+        imp_value *p = imp_in(c, n, k);
+        if (!p || !p->t.data || p->t.count != (uint64_t)channels) return -1;
+    }
+    return n;
 }
 
 nml_status imp_lower_conv(imp_ctx *c, int node, nml_error *err) {
@@ -188,7 +195,7 @@ nml_status imp_lower_conv(imp_ctx *c, int node, nml_error *err) {
     float *scale = NULL, *shift = NULL;
     nml_status s = wt && bias ? NML_OK : nml_fail(err, NML_E_NOMEM, "out of memory");
     int out_v = c->nodes[node].out[0];
-    int bn = s == NML_OK ? is_bn_foldable(c, out_v) : -1;
+    int bn = s == NML_OK ? is_bn_foldable(c, out_v, m) : -1;
     if (bn >= 0) s = bn_params(c, bn, m, &scale, &shift, err);
     for (int64_t o = 0; s == NML_OK && o < m; o++) {
         double sc = scale ? scale[o] : 1.0;

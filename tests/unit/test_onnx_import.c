@@ -672,6 +672,116 @@ static void split_slice_concat_pad_keep_nhwc(void **state) {
     nml_ir_free(&ir);
 }
 
+/* Operators FastestDet does not use, on one small graph (opset 11):
+ * y1 = MatMul(Flatten(GlobalAveragePool(Tanh(LeakyRelu(x * k - 0.5, 0.1)))), M)
+ * y2 = BatchNormalization(x) on its own (MUL + ADD with per-channel constants) */
+static void other_operators_follow_onnx(void **state) {
+    (void)state;
+    enum { C = 3, H = 2, W = 2 };
+    ob_buf g = {0}, m = {0}, a = {0}, t = {0};
+    ob_io(&g, 0, "x", 4, D(1, C, H, W));
+    /* k = [1, -2, 0.5] as a Constant node of shape [3,1,1] */
+    ob_int(&t, 1, 3);
+    ob_int(&t, 1, 1);
+    ob_int(&t, 1, 1);
+    ob_int(&t, 2, 1);
+    ob_bytes(&t, 9, (const float[]){1, -2, 0.5f}, 12);
+    ob_str(&a, 1, "value");
+    ob_int(&a, 20, 4);
+    ob_msg(&a, 5, &t);
+    ob_buf attrs = {0};
+    ob_msg(&attrs, 5, &a);
+    ob_node(&g, "Constant", "k", NULL, L("k"), &attrs);
+    ob_init_f32(&g, "half", 0, NULL, (const float[]){0.5f});
+    ob_init_f32(&g, "M", 2, D(3, 2), (const float[]){1, 2, 3, 4, 5, 6});
+    ob_init_f32(&g, "sc", 1, D(3), (const float[]){2, 1, 0.5f});
+    ob_init_f32(&g, "bi", 1, D(3), (const float[]){0, 1, -1});
+    ob_init_f32(&g, "mu", 1, D(3), (const float[]){1, 0, 0});
+    ob_init_f32(&g, "va", 1, D(3), (const float[]){4, 1, 0.25f});
+    ob_node(&g, "Mul", "mul", L("x", "k"), L("a1"), NULL);
+    ob_node(&g, "Sub", "sub", L("a1", "half"), L("a2"), NULL);
+    ob_attr_float(&a, "alpha", 0.1f);
+    ob_node(&g, "LeakyRelu", "lrelu", L("a2"), L("a3"), &a);
+    ob_node(&g, "Tanh", "tanh", L("a3"), L("a4"), NULL);
+    ob_node(&g, "GlobalAveragePool", "gap", L("a4"), L("a5"), NULL);
+    ob_node(&g, "Flatten", "flat", L("a5"), L("a6"), NULL);
+    ob_node(&g, "MatMul", "mm", L("a6", "M"), L("y1"), NULL);
+    ob_attr_float(&a, "epsilon", 0.0f);
+    ob_node(&g, "BatchNormalization", "bn", L("x", "sc", "bi", "mu", "va"), L("y2"), &a);
+    ob_io(&g, 1, "y1", 2, D(1, 2));
+    ob_io(&g, 1, "y2", 4, D(1, C, H, W));
+    ob_model(&m, 11, &g);
+    nml_ir ir;
+    nml_onnx_import_stats st;
+    import_ok(&m, NULL, &ir, &st);
+    assert_int_equal(st.folded, 1); /* the Constant node */
+    assert_int_equal(st.ir_transposes, 0);
+    float *x = iota(C * H * W, -1, 0.2f), pooled[C] = {0}, want1[2] = {0}, want2[C * H * W];
+    const float k[3] = {1, -2, 0.5f}, M[6] = {1, 2, 3, 4, 5, 6};
+    for (int c = 0; c < C; c++) {
+        for (int i = 0; i < H * W; i++) {
+            float v = x[c * H * W + i] * k[c] - 0.5f;
+            v = v < 0 ? 0.1f * v : v;
+            pooled[c] += tanhf(v) / (H * W);
+            /* (x - mean) / sqrt(var) * scale + bias */
+            want2[c * H * W + i] = (x[c * H * W + i] - ((const float[]){1, 0, 0})[c]) /
+                                       sqrtf(((const float[]){4, 1, 0.25f})[c]) *
+                                       ((const float[]){2, 1, 0.5f})[c] +
+                                   ((const float[]){0, 1, -1})[c];
+        }
+    }
+    for (int j = 0; j < 2; j++)
+        for (int c = 0; c < C; c++)
+            want1[j] += pooled[c] * M[c * 2 + j];
+    float *y1 = run(&ir, x, C, H, W, 0);
+    assert_close(y1, want1, 2, 1e-5);
+    float *y2 = run(&ir, x, C, H, W, 1), *y2n = to_nchw(y2, C, H, W);
+    assert_close(y2n, want2, C * H * W, 1e-5);
+    free(y1);
+    free(y2);
+    free(y2n);
+    free(x);
+    nml_ir_free(&ir);
+}
+
+/* Opset 13+ forms (axes and split sizes as inputs, Softmax over the last axis by default),
+ * imported at opset 17. */
+static void opset_17_input_forms(void **state) {
+    (void)state;
+    enum { C = 4, H = 2, W = 3 };
+    ob_buf g = {0}, m = {0}, a = {0};
+    ob_io(&g, 0, "x", 4, D(1, C, H, W));
+    ob_init_i64(&g, "sizes", 1, D(2), (const int64_t[]){1, 3});
+    ob_init_i64(&g, "zero", 1, D(1), (const int64_t[]){0});
+    ob_attr_int(&a, "axis", 1);
+    ob_node(&g, "Split", "split", L("x", "sizes"), L("p", "q"), &a);
+    ob_node(&g, "Unsqueeze", "unsq", L("q", "zero"), L("q5"), NULL);
+    ob_node(&g, "Squeeze", "sq", L("q5", "zero"), L("q4"), NULL);
+    ob_attr_int(&a, "axis", 1);
+    ob_node(&g, "Concat", "cat", L("q4", "p"), L("r"), &a);
+    ob_node(&g, "Softmax", "sm", L("r"), L("y"), NULL);
+    ob_io(&g, 1, "y", 4, D(1, C, H, W));
+    ob_model(&m, 17, &g);
+    nml_ir ir;
+    import_ok(&m, NULL, &ir, NULL);
+    float *x = iota(C * H * W, -2, 0.25f), want[C * H * W];
+    for (int c = 0; c < C; c++) /* r = channels 1,2,3,0 of x; softmax along W */
+        for (int h = 0; h < H; h++) {
+            const float *row = x + (((c + 1) % C) * H + h) * W;
+            double s = 0;
+            for (int w = 0; w < W; w++)
+                s += exp(row[w]);
+            for (int w = 0; w < W; w++)
+                want[(c * H + h) * W + w] = (float)(exp(row[w]) / s);
+        }
+    float *y = run(&ir, x, C, H, W, 0), *nchw = to_nchw(y, C, H, W);
+    assert_close(nchw, want, C * H * W, 1e-6);
+    free(y);
+    free(nchw);
+    free(x);
+    nml_ir_free(&ir);
+}
+
 /* ---- re-targeting the input size ---- */
 
 static void build_shuffle_block(ob_buf *m, int c, int h, int w) {
@@ -808,6 +918,8 @@ int main(void) {
         cmocka_unit_test(unsupported_operator_is_named),
         cmocka_unit_test(softmax_axis_semantics_follow_the_opset),
         cmocka_unit_test(split_slice_concat_pad_keep_nhwc),
+        cmocka_unit_test(other_operators_follow_onnx),
+        cmocka_unit_test(opset_17_input_forms),
         cmocka_unit_test(stored_reshape_shapes_are_retargeted),
         cmocka_unit_test(unexplainable_stored_shapes_are_refused),
         cmocka_unit_test(input_shape_errors),

@@ -17,7 +17,8 @@ static void usage(FILE *out) {
     fprintf(
         out,
         "usage: nanoml import MODEL.onnx --out MODEL.tflite [options]\n\n"
-        "Converts an ONNX model (opsets 7-21; tested on 11-17) to a float32 TFLite model.\n"
+        "Converts an ONNX model (opsets 7-21 accepted; tested with 11, 13 and 17) to float32 "
+        "TFLite.\n"
         "Batch norms and activations are fused, constant sub-graphs folded, and data-movement\n"
         "chains (Reshape/Transpose/Gather, e.g. channel shuffles) become single operators.\n\n"
         "Layout: rank-4 tensors become NHWC. A [N,C,H,W] input is fed as [N,H,W,C] (same\n"
