@@ -70,7 +70,19 @@ nml_status imp_lower_movement(imp_ctx *c, int node, nml_error *err) {
     o->virt = 1;
     o->virt_src = x->virt ? x->virt_src : (int)(x - c->vals);
     c->st->absorbed++;
-    return NML_OK;
+    /* A chain end is materialized here, in ONNX order, so the source can die as early as the
+     * ONNX graph lets it (smaller peak memory); values only read by further data movement stay
+     * virtual. */
+    int v = c->nodes[node].out[0], end = o->is_output;
+    for (size_t i = 0; i < c->n_nodes && !end; i++) {
+        const imp_node *n = &c->nodes[i];
+        if (!n->live || n->folded || (int)i == node) continue;
+        /* Gemm/MatMul read a flattened view directly (their weights get permuted) */
+        int takes_view = !strcmp(imp_op(c, (int)i), "Gemm") || !strcmp(imp_op(c, (int)i), "MatMul");
+        for (int k = 0; k < n->n_in && !end; k++)
+            if (n->in[k] == v && !imp_is_movement(c, (int)i) && !(takes_view && k == 0)) end = 1;
+    }
+    return end ? imp_materialize(c, v, err) : NML_OK;
 }
 
 /* ---- lowered tensors for values ---- */
@@ -525,8 +537,10 @@ static nml_status materialize_virtual(imp_ctx *c, int v, nml_error *err) {
         unflatten((uint64_t)g0[k], src->t.rank, src->t.dims, nat);
         g0[k] = stored_offset(src->t.rank, nat, src->layout, ss);
     }
-    int done;
+    int done, save = c->cur_node;
+    c->cur_node = x->producer; /* operators emitted here are named after the movement node */
     nml_status s = try_forms(c, x, src, g0, &done, err);
+    c->cur_node = save;
     imp_tensor_free(&map);
     NML_TRY(s);
     if (done) return NML_OK;
