@@ -75,6 +75,15 @@ static void structure_follows_the_onnx_graph(void **state) {
     /* each shuffle yields its two halves: one GATHER each */
     assert_int_equal(count_ops(&ir, NML_OP_GATHER), 2 * shuffles);
     assert_int_equal(count_ops(&ir, NML_OP_RELU), 0); /* all fused */
+    /* the shuffles happen where ONNX has them: each GATHER reads a tensor made at most two
+     * operators earlier, so the full-width tensor is dead before the branch convolutions run */
+    for (int i = 0; i < ir.n_ops; i++) {
+        if (ir.ops[i].builtin != NML_OP_GATHER) continue;
+        int producer = -1;
+        for (int j = 0; j < i; j++)
+            if (ir.ops[j].outputs[0] == ir.ops[i].inputs[0]) producer = j;
+        assert_true(producer >= 0 && i - producer <= 2);
+    }
     assert_int_equal(ir.n_inputs, 1);
     assert_int_equal(ir.n_outputs, 1);
     const nml_ir_tensor *in = &ir.tensors[ir.inputs[0]], *out = &ir.tensors[ir.outputs[0]];
