@@ -525,6 +525,7 @@ static nml_status materialize_virtual(imp_ctx *c, int v, nml_error *err) {
     int si = x->virt_src;
     NML_TRY(imp_materialize(c, si, err));
     const imp_value *src = &c->vals[si];
+    x->nonneg = src->nonneg; /* moving data keeps its sign */
     imp_tensor map = {0};
     NML_TRY(compute_map(c, v, &map, err));
     /* g0[k]: stored offset in the source of v's element k (ONNX order) */

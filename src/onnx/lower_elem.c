@@ -327,6 +327,7 @@ nml_status imp_lower_slice(imp_ctx *c, int node, nml_error *err) {
     for (int i = 0; i < r; i++) {
         int a = x->layout[i];
         if (count[a] == 0) return imp_fail(c, err, node, NML_E_UNSUPPORTED, "empty slice");
+        if (count[a] == 1) step[a] = 1; /* one element: the step is irrelevant (and may be huge) */
         int64_t last = start[a] + (count[a] - 1) * step[a];
         b[i] = (int32_t)start[a];
         s[i] = (int32_t)step[a];

@@ -206,7 +206,7 @@ static nml_status infer_conv(imp_ctx *c, int node, nml_error *err) {
     NML_TRY(imp_attr_int(c, node, "group", 1, &group, err));
     int64_t m = w->t.dims[0];
     if (m < 1 || w->t.dims[1] < 1) return imp_fail(c, err, node, NML_E_SHAPE, "empty weights");
-    if (group < 1 || x->t.dims[1] != w->t.dims[1] * group || m % group)
+    if (group < 1 || group > NML_MAX_DIM || x->t.dims[1] != w->t.dims[1] * group || m % group)
         return imp_fail(c, err, node, NML_E_SHAPE,
                         "input has %lld channels, weights [%lld,%lld,..] with group %lld",
                         (long long)x->t.dims[1], (long long)m, (long long)w->t.dims[1],
@@ -420,6 +420,8 @@ nml_status imp_slice_params(imp_ctx *c, int node, int64_t *start, int64_t *step,
         seen[a] = 1;
         step[a] = nst ? steps[i] : 1;
         if (step[a] == 0) return imp_fail(c, err, node, NML_E_FORMAT, "step 0");
+        /* any step longer than the axis selects one element: clamp so arithmetic stays small */
+        step[a] = clamp64(step[a], -((int64_t)1 << 32), (int64_t)1 << 32);
         int64_t dim = x->t.dims[a];
         if (stored && x->orig_rank == rank && x->orig_dims[a] != dim) {
             /* a stored slice of an axis whose size changed: only "the whole axis" carries over */
@@ -498,6 +500,9 @@ static nml_status infer_resize(imp_ctx *c, int node, nml_error *err) {
                             (unsigned long long)vz->t.count, rank);
         for (int d = 0; d < rank; d++) {
             out[d] = imp_geti(&vz->t, (uint64_t)d);
+            if (out[d] < 0 || out[d] > NML_MAX_DIM)
+                return imp_fail(c, err, node, NML_E_FORMAT, "size %lld for axis %d",
+                                (long long)out[d], d);
             if (c->retarget && !vz->derived && x->has_orig && x->orig_rank == rank &&
                 x->orig_dims[d] != x->t.dims[d]) {
                 /* stored output size of a re-targeted axis: keep the export's ratio */
