@@ -293,15 +293,15 @@ nml_status imp_lower_pool(imp_ctx *c, int node, nml_error *err) {
     int64_t cip, pads[4][2];
     NML_TRY(imp_attr_int(c, node, "count_include_pad", 0, &cip, err));
     int padding = window_padding(win, pads), correct = 0;
-    if (!is_max && padding != 0) {
+    /* TFLite's AVERAGE_POOL_2D never counts padding: SAME only fits count_include_pad=0 */
+    if (!is_max && padding != 0 && !(padding == 1 && !cip)) {
         for (int i = 0; i < 2; i++)
             if (pads[1 + i][1] > win[i].pad_end)
                 return imp_fail(c, err, node, NML_E_UNSUPPORTED,
                                 "ceil_mode windows past the padding are not supported");
-        /* TFLite's AVERAGE_POOL_2D never counts padding: SAME only fits count_include_pad=0 */
         if (cip)
             padding = 2;
-        else if (padding == 2)
+        else
             correct = 1;
     }
     int out_v = c->nodes[node].out[0], lt, ol;

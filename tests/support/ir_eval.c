@@ -211,12 +211,44 @@ static nml_status unary(ev *e, const nml_ir_op *o) {
         case NML_OP_LEAKY_RELU:
             v = v < 0 ? v * o->params.alpha : v;
             break;
+        case NML_OP_ABS:
+            v = fabsf(v);
+            break;
+        case NML_OP_NEG:
+            v = -v;
+            break;
+        case NML_OP_SQRT:
+            v = sqrtf(v);
+            break;
+        case NML_OP_FLOOR:
+            v = floorf(v);
+            break;
+        case NML_OP_HARD_SWISH:
+            v = v * (v + 3 < 0 ? 0 : v + 3 > 6 ? 6 : v + 3) / 6;
+            break;
         default:
             break; /* RESHAPE */
         }
         out[k] = v;
     }
     return NML_OK;
+}
+
+static void mirror_pad(ev *e, const nml_ir_op *o) {
+    const nml_ir_tensor *x = T(e, o->inputs[0]), *y = T(e, o->outputs[0]);
+    const int32_t *pd = I32(e, o->inputs[1]);
+    int sym = o->params.mirror_mode == 1;
+    int64_t idx[NML_MAX_RANK];
+    for (int64_t k = 0; k < count_of(y); k++) {
+        unflat(k, y, idx);
+        for (int i = 0; i < y->rank; i++) {
+            int64_t v = idx[i] - pd[2 * i], n = x->dims[i];
+            if (v < 0) v = sym ? -v - 1 : -v;
+            if (v >= n) v = sym ? 2 * n - v - 1 : 2 * n - v - 2;
+            idx[i] = v;
+        }
+        e->f[o->outputs[0]][k] = e->f[o->inputs[0]][flat(idx, x)];
+    }
 }
 
 static void softmax(ev *e, const nml_ir_op *o) {
@@ -231,8 +263,11 @@ static void softmax(ev *e, const nml_ir_op *o) {
             m = in[r * inner + i] > m ? in[r * inner + i] : m;
         for (int64_t i = 0; i < inner; i++)
             s += exp((in[r * inner + i] - m) * o->params.beta);
-        for (int64_t i = 0; i < inner; i++)
-            out[r * inner + i] = (float)(exp((in[r * inner + i] - m) * o->params.beta) / s);
+        for (int64_t i = 0; i < inner; i++) {
+            double z = (in[r * inner + i] - m) * o->params.beta;
+            out[r * inner + i] =
+                (float)(o->builtin == NML_OP_LOG_SOFTMAX ? z - log(s) : exp(z) / s);
+        }
     }
 }
 
@@ -385,9 +420,18 @@ static nml_status run_op(ev *e, const nml_ir_op *o, nml_error *err) {
     case NML_OP_TANH:
     case NML_OP_EXP:
     case NML_OP_LEAKY_RELU:
+    case NML_OP_ABS:
+    case NML_OP_NEG:
+    case NML_OP_SQRT:
+    case NML_OP_FLOOR:
+    case NML_OP_HARD_SWISH:
     case NML_OP_RESHAPE:
         return unary(e, o);
+    case NML_OP_MIRROR_PAD:
+        mirror_pad(e, o);
+        return NML_OK;
     case NML_OP_SOFTMAX:
+    case NML_OP_LOG_SOFTMAX:
         softmax(e, o);
         return NML_OK;
     case NML_OP_CONCATENATION:

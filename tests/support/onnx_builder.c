@@ -154,7 +154,7 @@ void ob_io(ob_buf *graph, int output, const char *name, int rank, const int64_t 
         ob_msg(&shape, 1, &dim);
     }
     ob_int(&tt, 1, 1);
-    ob_msg(&tt, 2, &shape);
+    if (rank >= 0) ob_msg(&tt, 2, &shape);
     ob_msg(&type, 1, &tt);
     ob_str(&vi, 1, name);
     ob_msg(&vi, 2, &type);

@@ -36,7 +36,8 @@ void ob_node(ob_buf *graph, const char *op, const char *name, const char *const 
 /* Initializers with raw_data. */
 void ob_init_f32(ob_buf *graph, const char *name, int rank, const int64_t *dims, const float *v);
 void ob_init_i64(ob_buf *graph, const char *name, int rank, const int64_t *dims, const int64_t *v);
-/* Graph input (field 11) or output (field 12) of type float with a fixed shape. */
+/* Graph input (field 11) or output (field 12) of type float with a fixed shape (rank < 0: no
+ * shape given). */
 void ob_io(ob_buf *graph, int output, const char *name, int rank, const int64_t *dims);
 /* Wraps a graph into a ModelProto (ir_version 7, default-domain opset). Consumes graph. */
 void ob_model(ob_buf *model, int64_t opset, ob_buf *graph);
