@@ -66,8 +66,11 @@ static void print_summary(const char *path, const nml_onnx_model *m, const nml_i
     printf("  nodes: %zu converted, %zu fused (batch norm, activations), %zu folded (constants),\n"
            "         %zu absorbed (data movement), %zu unused\n",
            st->converted, st->fused, st->folded, st->absorbed, st->dead);
-    printf("  transposes: %zu in the ONNX graph, %zu in the result (%zu cancelled by peephole)\n",
-           st->onnx_transposes, st->ir_transposes, st->transposes_removed);
+    size_t removed =
+        st->onnx_transposes > st->ir_transposes ? st->onnx_transposes - st->ir_transposes : 0;
+    printf("  transposes: %zu in the ONNX graph, %zu in the result (%zu removed; %zu cancelled in "
+           "pairs)\n",
+           st->onnx_transposes, st->ir_transposes, removed, st->transposes_removed);
     printf("  operators: %zu:", st->ir_ops);
     int first = 1;
     for (int code = 0; code < 256; code++)
@@ -137,6 +140,7 @@ int cmd_import(int argc, char **argv) {
     if (!rc && !quiet) print_summary(in_path, &model, &ir, &st);
     uint8_t *flat = NULL;
     size_t flat_size = 0;
+    fflush(stdout); /* the summary before any error line */
     if (!rc && (nml_ir_to_tflite(&ir, &flat, &flat_size, &err) != NML_OK ||
                 nml_write_file(out_path, flat, flat_size, &err) != NML_OK))
         rc = cli_error(CMD, &err);
