@@ -234,8 +234,9 @@ nml_status imp_lower_global_pool(imp_ctx *c, int node, nml_error *err);
 nml_status imp_lower_gemm(imp_ctx *c, int node, nml_error *err);
 nml_status imp_lower_matmul(imp_ctx *c, int node, nml_error *err);
 nml_status imp_lower_batchnorm(imp_ctx *c, int node, nml_error *err);
-/* If v's only consumer is Relu/Clip(0,6)/Clip(-1,1)/LeakyRelu-free activation, returns the
- * fused activation and the value to write to (and marks the consumer done). */
+/* If v's only consumer is a Relu, Clip(0,6), Clip(-1,1) or Clip(0,inf), returns the TFLite
+ * fused activation and (in *out_value) the value to write to, and marks the consumer done;
+ * otherwise NML_ACT_NONE and v. */
 int imp_fuse_activation(imp_ctx *c, int v, int *out_value);
 /* Explicit PAD/PADV2 of an NHWC tensor; returns the padded tensor. */
 nml_status imp_pad_nhwc(imp_ctx *c, int in_lt, const int32_t *in_dims, int64_t pads[4][2],

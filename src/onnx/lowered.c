@@ -189,7 +189,7 @@ static nml_status fuse_transposes(imp_ctx *c, size_t i, const int *prod, int *ch
     int pt;
     int32_t rd = r;
     NML_TRY(lg_add_i32(c, "perm", 1, &rd, comp, &pt, err));
-    b = &c->lo[i]; /* lg_add_i32 may have moved nothing here, but keep the pointer fresh */
+    b = &c->lo[i]; /* lg_add_i32 grows the tensor table only; re-read for clarity */
     kill_op(c, &c->lo[pa]);
     c->lt[b->in[1]].uses--;
     b->in[0] = src;
