@@ -66,6 +66,26 @@ static void parses_fastestdet(void **state) {
     for (size_t i = 0; i < g->n_initializers; i++)
         if (g->initializers[i].dtype == NML_ONNX_FLOAT) params += g->initializers[i].count;
     assert_int_equal(params, 240305);
+    /* the graph is closed: every node input comes from an initializer, the graph input or an
+     * earlier node, and every initializer is read by some node */
+    for (size_t i = 0; i < g->n_nodes; i++)
+        for (size_t k = 0; k < g->nodes[i].n_inputs; k++) {
+            const char *name = g->nodes[i].inputs[k];
+            int found = !name[0] || !strcmp(name, "input.1");
+            for (size_t j = 0; j < g->n_initializers && !found; j++)
+                found = !strcmp(g->initializers[j].name, name);
+            for (size_t j = 0; j < i && !found; j++)
+                for (size_t o = 0; o < g->nodes[j].n_outputs && !found; o++)
+                    found = !strcmp(g->nodes[j].outputs[o], name);
+            if (!found) fail_msg("node %zu reads unknown tensor '%s'", i, name);
+        }
+    for (size_t j = 0; j < g->n_initializers; j++) {
+        int used = 0;
+        for (size_t i = 0; i < g->n_nodes && !used; i++)
+            for (size_t k = 0; k < g->nodes[i].n_inputs && !used; k++)
+                used = !strcmp(g->nodes[i].inputs[k], g->initializers[j].name);
+        if (!used) fail_msg("initializer '%s' is never read", g->initializers[j].name);
+    }
     printf("FastestDet: %zu nodes, %zu initializers, %zu value_info, %d shuffles\n", g->n_nodes,
            g->n_initializers, g->n_value_info, shuffles);
     nml_onnx_free(&m);
