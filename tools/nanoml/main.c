@@ -9,6 +9,7 @@ int cmd_inspect(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_deploy(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 
 const nml_command nml_commands[] = {
     {"version", "print the nanoml version", cmd_version},
@@ -16,6 +17,7 @@ const nml_command nml_commands[] = {
     {"run", "run one inference of a .tflite model", cmd_run},
     {"export", "write a model as C sources for firmware (array, arena, resolver)", cmd_export},
     {"deploy", "build and run a model on RV32 (QEMU) or write an X-HEEP application", cmd_deploy},
+    {"import", "convert an ONNX model to .tflite (float32, NHWC)", cmd_import},
     {NULL, NULL, NULL},
 };
 
