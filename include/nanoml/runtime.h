@@ -158,7 +158,7 @@ typedef struct nml_interpreter {
     uint32_t n_tensors, n_nodes;
     int ready;                /* 1 after a successful init */
     /* optional per-operator hook, for profiling (instruction counters on the MCU); init
-     * keeps whatever the caller set here */
+     * clears it, so set it after a successful init */
     void (*on_node_done)(void *user, uint32_t node_index);
     void *hook_user;
 } nml_interpreter;

@@ -217,11 +217,9 @@ nml_status nml_interpreter_init(nml_interpreter *it, const nml_model *model,
                                 const nml_op_resolver *ops, void *arena, size_t arena_size,
                                 nml_error *err) {
     NML_TRY(check_args(it, model, ops, arena, err));
-    void (*hook)(void *, uint32_t) = it->on_node_done;
-    void *hook_user = it->hook_user;
+    /* everything is reset, the hook too: interpreters usually live uninitialized on the stack,
+     * so nothing in *it may be trusted before init. Set on_node_done after init. */
     memset(it, 0, sizeof *it);
-    it->on_node_done = hook;
-    it->hook_user = hook_user;
     it->model = model;
     it->ops = ops;
     it->arena = arena;
