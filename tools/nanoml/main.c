@@ -5,9 +5,11 @@
 #include "commands.h"
 
 int cmd_version(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 
 const nml_command nml_commands[] = {
     {"version", "print the nanoml version", cmd_version},
+    {"train", "define and train a model in C (LeNet-5 on Fashion-MNIST)", cmd_train},
     {NULL, NULL, NULL},
 };
 
