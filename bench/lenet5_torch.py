@@ -39,6 +39,7 @@ def main():
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--test", action="store_true", help="also print the test accuracy")
     args = ap.parse_args()
 
     torch.set_num_threads(1)
@@ -71,6 +72,14 @@ def main():
     seconds = time.perf_counter() - start
     print(f"pytorch {torch.__version__}: params {params}, batch {args.batch}, "
           f"{seen} images in {seconds:.2f} s, {seen / seconds:.0f} images/s (1 thread)")
+    if args.test:
+        ti = read_idx(args.data + "/t10k-images-idx3-ubyte.gz")
+        tl = read_idx(args.data + "/t10k-labels-idx1-ubyte.gz")
+        tx = np.zeros((ti.shape[0], 1, 32, 32), dtype=np.float32)
+        tx[:, 0, 2:30, 2:30] = ti / np.float32(255.0)
+        with torch.no_grad():
+            pred = model(torch.from_numpy(tx)).argmax(dim=1).numpy()
+        print(f"pytorch test accuracy: {100.0 * (pred == tl).mean():.2f}%")
 
 
 if __name__ == "__main__":

@@ -81,6 +81,12 @@ nml_status nml_net_backward(nml_net *net, nml_error *err);
 void nml_net_set_profiling(nml_net *net, int on);
 void nml_net_print_profile(const nml_net *net, FILE *out);
 
+/* Also compute d loss / d input (saliency maps, adversarial examples, gradient checks); off by
+ * default, since nothing else needs it. Then nml_net_input_grad gives input i's gradient after
+ * a backward pass. */
+void nml_net_want_input_grad(nml_net *net, int on);
+const float *nml_net_input_grad(const nml_net *net, int i);
+
 /* The network's generator (dropout); exposed for reproducible custom loops. */
 nml_rng *nml_net_rng(nml_net *net);
 

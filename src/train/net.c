@@ -93,6 +93,22 @@ static void default_name(const nml_net *net, const char *kind, char *out, size_t
     }
 }
 
+/* needs_grad of every node, from its inputs and parameters, in execution order. */
+static void mark_needs_grad(nml_net *net) {
+    for (int k = 0; k < net->n_nodes; k++) {
+        nml_node *n = &net->nodes[k];
+        if (!n->layer) {
+            n->needs_grad = net->want_input_grad;
+            continue;
+        }
+        n->needs_grad = 0;
+        for (int i = 0; i < n->layer->n_params; i++)
+            if (n->layer->params[i]->trainable) n->needs_grad = 1;
+        for (int j = 0; j < n->n_in; j++)
+            if (net->nodes[n->in[j]].needs_grad) n->needs_grad = 1;
+    }
+}
+
 nml_status nml_net_input(nml_net *net, const char *name, nml_shape shape, int *tensor,
                          nml_error *err) {
     if (tensor) *tensor = -1;
@@ -119,6 +135,7 @@ nml_status nml_net_input(nml_net *net, const char *name, nml_shape shape, int *t
     snprintf(n->input_name, sizeof n->input_name, "%s", label);
     n->shape = shape;
     n->count = nml_shape_count(&shape);
+    n->needs_grad = net->want_input_grad;
     net->inputs[net->n_inputs++] = net->n_nodes;
     if (tensor) *tensor = net->n_nodes;
     net->n_nodes++;
@@ -254,6 +271,7 @@ nml_status nml_net_build(nml_net *net, int n_out, const int *outputs, nml_error 
         for (int j = 0; l && j < l->n_params; j++) net->params[net->n_params++] = l->params[j];
         if (net->nodes[i].count > net->max_count) net->max_count = net->nodes[i].count;
     }
+    mark_needs_grad(net);
     net->built = 1;
     return NML_OK;
 }
@@ -368,6 +386,21 @@ void nml_net_summary(const nml_net *net, FILE *out) {
 }
 
 nml_rng *nml_net_rng(nml_net *net) { return &net->rng; }
+
+void nml_net_want_input_grad(nml_net *net, int on) {
+    net->want_input_grad = on;
+    mark_needs_grad(net);
+    for (int k = 0; k < net->n_nodes; k++) { /* buffers are sized again on the next forward */
+        free(net->nodes[k].grad);
+        net->nodes[k].grad = NULL;
+    }
+    net->cap_batch = 0;
+}
+
+const float *nml_net_input_grad(const nml_net *net, int i) {
+    if (!net->want_input_grad || i < 0 || i >= net->n_inputs) return NULL;
+    return net->nodes[net->inputs[i]].grad;
+}
 
 static double clock_seconds(void) {
     struct timespec ts;

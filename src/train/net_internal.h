@@ -38,6 +38,7 @@ struct nml_net {
     float *fan_tmp[NML_MAX_OP_INPUTS]; /* gradients of inputs that already have one */
     size_t max_count;
     int profiling;
+    int want_input_grad;
     int64_t profiled_samples;
 };
 
