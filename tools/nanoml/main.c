@@ -6,10 +6,12 @@
 
 int cmd_version(int argc, char **argv);
 int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 const nml_command nml_commands[] = {
     {"version", "print the nanoml version", cmd_version},
     {"train", "define and train a model in C (LeNet-5 on Fashion-MNIST)", cmd_train},
+    {"eval", "accuracy and confusion matrix of a .tflite classifier", cmd_eval},
     {NULL, NULL, NULL},
 };
 
