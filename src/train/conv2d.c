@@ -41,52 +41,79 @@ static nml_status conv_params(nml_layer *l, int n_in, const nml_shape *in, const
     return NML_OK;
 }
 
-/* The column matrix of the batch: the input itself when im2col would be a copy. */
-static const float *conv_columns(nml_layer *l, const nml_ftensor *in, nml_error *err) {
-    conv2d *s = l->state;
-    if (nml_conv_is_identity(&s->g)) return in->data;
-    const size_t rows = (size_t)nml_conv_rows(&s->g), patch = (size_t)nml_conv_patch(&s->g);
-    float *col = nml_layer_scratch(l, 0, (size_t)in->batch * rows * patch * sizeof(float), err);
-    if (!col) return NULL;
+/* The batch is processed a few images at a time, so that a chunk's column matrix (and its
+ * gradient) is still in cache when the SGEMM and col2im read it. The backward pass rebuilds the
+ * columns instead of keeping a whole batch of them from the forward pass: im2col is cheaper than
+ * a round trip of megabytes through memory. */
+#define CHUNK_BYTES ((size_t)192 << 10)
+
+static int32_t chunk_images(const conv2d *s, int32_t batch) {
+    const size_t per_image =
+        (size_t)nml_conv_rows(&s->g) * (size_t)nml_conv_patch(&s->g) * sizeof(float);
+    size_t n = per_image ? CHUNK_BYTES / per_image : (size_t)batch;
+    if (n < 1) n = 1;
+    return n < (size_t)batch ? (int32_t)n : batch;
+}
+
+/* Column matrix of images [first, first + count) of a batch. */
+static void columns(const conv2d *s, const nml_ftensor *in, int32_t first, int32_t count,
+                    float *col) {
     const size_t in_count = nml_ftensor_sample_count(in);
-    for (int32_t b = 0; b < in->batch; b++)
-        nml_im2col(in->data + b * in_count, &s->g, col + b * rows * patch);
-    return col;
+    const size_t block = (size_t)nml_conv_rows(&s->g) * (size_t)nml_conv_patch(&s->g);
+    for (int32_t i = 0; i < count; i++)
+        nml_im2col(in->data + (size_t)(first + i) * in_count, &s->g, col + (size_t)i * block);
 }
 
 static nml_status conv_forward(nml_layer *l, const nml_fwd *f, nml_error *err) {
     conv2d *s = l->state;
-    const float *col = conv_columns(l, &f->in[0], err);
+    const int32_t rows = nml_conv_rows(&s->g), k = nml_conv_patch(&s->g), n = s->o.filters;
+    const float *w = nml_param_data(s->kernel), *bias = s->bias ? nml_param_data(s->bias) : NULL;
+    if (nml_conv_is_identity(&s->g)) {
+        nml_sgemm_bias(0, 1, f->batch * rows, n, k, f->in[0].data, k, w, k, bias, f->out->data,
+                       n);
+        return NML_OK;
+    }
+    const int32_t chunk = chunk_images(s, f->batch);
+    float *col = nml_layer_scratch(l, 0, (size_t)chunk * rows * k * sizeof(float), err);
     if (!col) return err ? err->status : NML_E_NOMEM;
-    const int32_t m = f->batch * nml_conv_rows(&s->g), k = nml_conv_patch(&s->g);
-    const int32_t n = s->o.filters;
-    nml_sgemm_bias(0, 1, m, n, k, col, k, nml_param_data(s->kernel), k,
-                   s->bias ? nml_param_data(s->bias) : NULL, f->out->data, n);
+    for (int32_t b0 = 0; b0 < f->batch; b0 += chunk) {
+        const int32_t nb = f->batch - b0 < chunk ? f->batch - b0 : chunk;
+        columns(s, &f->in[0], b0, nb, col);
+        nml_sgemm_bias(0, 1, nb * rows, n, k, col, k, w, k, bias,
+                       f->out->data + (size_t)b0 * rows * n, n);
+    }
     return NML_OK;
 }
 
 static nml_status conv_backward(nml_layer *l, const nml_bwd *b, nml_error *err) {
     conv2d *s = l->state;
-    const int32_t m = b->batch * nml_conv_rows(&s->g), k = nml_conv_patch(&s->g);
-    const int32_t n = s->o.filters;
-    const int identity = nml_conv_is_identity(&s->g);
-    const float *col = identity ? b->in[0].data : l->scratch[0];
-    if (s->bias) nml_bias_grad_rows(b->dout, s->bias->grad, (size_t)m, n);
-    nml_sgemm(1, 0, n, k, m, 1.0f, b->dout, n, col, k, 1.0f, s->kernel->grad, k);
-    if (!b->din[0]) return NML_OK;
-    if (identity) {
-        nml_sgemm(0, 0, m, k, n, 1.0f, b->dout, n, nml_param_data(s->kernel), k, 0.0f, b->din[0],
-                  k);
+    const int32_t rows = nml_conv_rows(&s->g), k = nml_conv_patch(&s->g), n = s->o.filters;
+    const float *w = nml_param_data(s->kernel);
+    if (s->bias) nml_bias_grad_rows(b->dout, s->bias->grad, (size_t)b->batch * rows, n);
+    if (nml_conv_is_identity(&s->g)) {
+        const int32_t m = b->batch * rows;
+        nml_sgemm(1, 0, n, k, m, 1.0f, b->dout, n, b->in[0].data, k, 1.0f, s->kernel->grad, k);
+        if (b->din[0]) nml_sgemm(0, 0, m, k, n, 1.0f, b->dout, n, w, k, 0.0f, b->din[0], k);
         return NML_OK;
     }
-    float *dcol = nml_layer_scratch(l, 1, (size_t)m * k * sizeof(float), err);
-    if (!dcol) return err ? err->status : NML_E_NOMEM;
-    nml_sgemm(0, 0, m, k, n, 1.0f, b->dout, n, nml_param_data(s->kernel), k, 0.0f, dcol, k);
+    const int32_t chunk = chunk_images(s, b->batch);
+    const size_t block = (size_t)rows * k;
+    float *col = nml_layer_scratch(l, 0, (size_t)chunk * block * sizeof(float), err);
+    float *dcol = b->din[0] ? nml_layer_scratch(l, 1, (size_t)chunk * block * sizeof(float), err)
+                            : NULL;
+    if (!col || (b->din[0] && !dcol)) return err ? err->status : NML_E_NOMEM;
     const size_t in_count = nml_ftensor_sample_count(&b->in[0]);
-    const size_t rows = (size_t)nml_conv_rows(&s->g);
-    memset(b->din[0], 0, (size_t)b->batch * in_count * sizeof(float));
-    for (int32_t i = 0; i < b->batch; i++)
-        nml_col2im(dcol + i * rows * (size_t)k, &s->g, b->din[0] + i * in_count);
+    if (b->din[0]) memset(b->din[0], 0, (size_t)b->batch * in_count * sizeof(float));
+    for (int32_t b0 = 0; b0 < b->batch; b0 += chunk) {
+        const int32_t nb = b->batch - b0 < chunk ? b->batch - b0 : chunk;
+        const float *dout = b->dout + (size_t)b0 * rows * n;
+        columns(s, &b->in[0], b0, nb, col);
+        nml_sgemm(1, 0, n, k, nb * rows, 1.0f, dout, n, col, k, 1.0f, s->kernel->grad, k);
+        if (!dcol) continue;
+        nml_sgemm(0, 0, nb * rows, k, n, 1.0f, dout, n, w, k, 0.0f, dcol, k);
+        for (int32_t i = 0; i < nb; i++)
+            nml_col2im(dcol + (size_t)i * block, &s->g, b->din[0] + (size_t)(b0 + i) * in_count);
+    }
     return NML_OK;
 }
 
