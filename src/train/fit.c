@@ -87,7 +87,7 @@ static nml_status evaluate_range(nml_net *net, const nml_data *data, int32_t fir
     for (int32_t start = 0; start < count; start += batch) {
         const int32_t bs = count - start < batch ? count - start : batch;
         for (int32_t i = 0; i < bs; i++) buf->idx[i] = first + start + i;
-        NML_TRY(data->fetch(data, buf->idx, bs, buf->x, buf->y, err));
+        NML_TRY(data->fetch(data, buf->idx, bs, buf->x, buf->y, 0, err));
         const float *in = buf->x;
         NML_TRY(nml_net_forward(net, &in, bs, 0, err));
         double l;
@@ -143,7 +143,7 @@ static nml_status train_epoch(nml_net *net, nml_optim *opt, const nml_data *data
     for (int32_t start = 0; start < n_train; start += batch) {
         const int32_t bs = n_train - start < batch ? n_train - start : batch;
         float lr = nml_optim_set_progress(opt, p->epoch, p->epochs, (double)start / n_train);
-        NML_TRY(data->fetch(data, buf->idx + start, bs, buf->x, buf->y, err));
+        NML_TRY(data->fetch(data, buf->idx + start, bs, buf->x, buf->y, 1, err));
         const float *in = buf->x;
         NML_TRY(nml_net_forward(net, &in, bs, 1, err));
         double l;

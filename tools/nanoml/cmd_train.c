@@ -23,7 +23,7 @@ typedef struct train_args {
     uint64_t seed;
     nml_optim_kind optimizer;
     nml_schedule_kind schedule;
-    int summary, profile;
+    int summary, profile, shift, flip;
 } train_args;
 
 static void usage(FILE *f) {
@@ -46,6 +46,9 @@ static void usage(FILE *f) {
             "  --val-split F     fraction of the training set held out for validation\n"
             "                    (default 0)\n"
             "  --limit N         train on the first N training images only\n"
+            "  --shift N         augment: move training images up to N pixels inside the\n"
+            "                    padded frame (default 0, at most 2 for 28x28 in 32x32)\n"
+            "  --flip            augment: mirror half of the training images left-right\n"
             "  --data DIR        Fashion-MNIST .gz files (default %s)\n"
             "  --summary         print the model summary and exit\n"
             "  --profile         print the time spent in each layer after training\n"
@@ -133,6 +136,11 @@ static int parse_args(int argc, char **argv, train_args *a) {
             a->summary = 1;
         } else if (strcmp(argv[i], "--profile") == 0) {
             a->profile = 1;
+        } else if (strcmp(argv[i], "--flip") == 0) {
+            a->flip = 1;
+        } else if ((r = cli_take_value(CMD, argc, argv, &i, "--shift", &v))) {
+            if (r < 0 || parse_number("--shift", v, 0, 16, &d)) return 2;
+            a->shift = (int32_t)d;
         } else if (argv[i][0] == '-') {
             return cli_usage_error(CMD, "unknown option '%s'", argv[i]);
         } else if (!a->model) {
@@ -197,6 +205,9 @@ static int train(const train_args *a) {
     if (nml_data_from_images(&train_data, &train_set, in.dims[0], in.dims[1], &err) != NML_OK ||
         nml_data_from_images(&test_data, &test_set, in.dims[0], in.dims[1], &err) != NML_OK)
         goto fail;
+    nml_rng aug_rng;
+    nml_rng_seed(&aug_rng, a->seed + 1);
+    if (nml_data_augment(&train_data, a->shift, a->flip, &aug_rng, &err) != NML_OK) goto fail;
     nml_optim_opts oo = {.kind = a->optimizer, .lr = a->lr, .momentum = a->momentum,
                          .schedule = {.kind = a->schedule, .step_epochs = 4, .gamma = 0.1f}};
     if (a->optimizer == NML_OPTIM_ADAM) oo.momentum = 0.0f;
