@@ -9,7 +9,8 @@
 
 static nml_layer *conv(const char *name, int32_t filters) {
     return nml_conv2d(&(nml_conv2d_opts){.name = name, .filters = filters, .kernel = 5,
-                                         .activation = NML_AFN_TANH});
+                                         .activation = NML_AFN_TANH,
+                                         .kernel_init = NML_INIT_HE_UNIFORM});
 }
 
 static nml_layer *pool(const char *name) {

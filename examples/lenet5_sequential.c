@@ -14,15 +14,18 @@ static nml_status define_model(nml_net **out, nml_error *err) {
     int image;
     nml_net_input(net, "image", nml_shape_3d(32, 32, 1), &image, err);
     nml_net_add(net, nml_conv2d(&(nml_conv2d_opts){.name = "c1", .filters = 6, .kernel = 5,
-                                                   .activation = NML_AFN_TANH}), err);
+                                                   .activation = NML_AFN_TANH,
+                                                   .kernel_init = NML_INIT_HE_UNIFORM}), err);
     nml_net_add(net, nml_average_pooling2d(&(nml_pool2d_opts){.name = "s2", .pool = 2}), err);
     nml_net_add(net, nml_activation_layer("s2_sigmoid", NML_AFN_SIGMOID), err);
     nml_net_add(net, nml_conv2d(&(nml_conv2d_opts){.name = "c3", .filters = 16, .kernel = 5,
-                                                   .activation = NML_AFN_TANH}), err);
+                                                   .activation = NML_AFN_TANH,
+                                                   .kernel_init = NML_INIT_HE_UNIFORM}), err);
     nml_net_add(net, nml_average_pooling2d(&(nml_pool2d_opts){.name = "s4", .pool = 2}), err);
     nml_net_add(net, nml_activation_layer("s4_sigmoid", NML_AFN_SIGMOID), err);
     nml_net_add(net, nml_conv2d(&(nml_conv2d_opts){.name = "c5", .filters = 120, .kernel = 5,
-                                                   .activation = NML_AFN_TANH}), err);
+                                                   .activation = NML_AFN_TANH,
+                                                   .kernel_init = NML_INIT_HE_UNIFORM}), err);
     nml_net_add(net, nml_flatten("flatten"), err);
     nml_net_add(net, nml_dense(&(nml_dense_opts){.name = "f6", .units = 84,
                                                  .activation = NML_AFN_TANH}), err);

@@ -104,9 +104,12 @@ nml_layer *nml_lenet5_custom_dense(const char *name, int32_t units, nml_afn act)
 
 /* ---- the three definitions ---- */
 
+/* He-uniform initialized convolutions: they learn markedly faster here than with Keras' default
+ * Glorot uniform (see docs/training.md). */
 static nml_layer *conv(const char *name, int32_t filters) {
-    return nml_conv2d(&(nml_conv2d_opts){
-        .name = name, .filters = filters, .kernel = 5, .activation = NML_AFN_TANH});
+    return nml_conv2d(&(nml_conv2d_opts){.name = name, .filters = filters, .kernel = 5,
+                                         .activation = NML_AFN_TANH,
+                                         .kernel_init = NML_INIT_HE_UNIFORM});
 }
 
 static nml_layer *pool(const char *name) {

@@ -23,7 +23,7 @@ typedef struct train_args {
     uint64_t seed;
     nml_optim_kind optimizer;
     nml_schedule_kind schedule;
-    int summary, profile, shift, flip;
+    int summary, profile, shift, flip, test_each_epoch;
 } train_args;
 
 static void usage(FILE *f) {
@@ -36,9 +36,9 @@ static void usage(FILE *f) {
             "                    (a user-defined callback layer); all give the same network\n"
             "                    (default sequential)\n"
             "  --epochs N        passes over the training data (default 10)\n"
-            "  --batch B         mini-batch size (default 64)\n"
+            "  --batch B         mini-batch size (default 16)\n"
             "  --optimizer O     adam or sgd (default adam)\n"
-            "  --lr X            initial learning rate (default 0.002 for adam, 0.05 for sgd)\n"
+            "  --lr X            initial learning rate (default 0.001 for adam, 0.01 for sgd)\n"
             "  --momentum M      sgd momentum (default 0.9)\n"
             "  --schedule S      learning-rate schedule: constant, step (x0.1 every 4 epochs)\n"
             "                    or cosine (to 0 over all epochs) (default cosine)\n"
@@ -52,6 +52,8 @@ static void usage(FILE *f) {
             "  --data DIR        Fashion-MNIST .gz files (default %s)\n"
             "  --summary         print the model summary and exit\n"
             "  --profile         print the time spent in each layer after training\n"
+            "  --test-each-epoch report the test accuracy after every epoch (for learning\n"
+            "                    curves; the final test accuracy is always printed)\n"
             "  --out FILE        where to write the trained float32 .tflite\n"
             "  -h, --help        show this help\n",
             NML_FASHION_MNIST_DIR);
@@ -72,7 +74,7 @@ static int parse_number(const char *opt, const char *v, double lo, double hi, do
 static int parse_args(int argc, char **argv, train_args *a) {
     memset(a, 0, sizeof *a);
     a->epochs = 10;
-    a->batch = 64;
+    a->batch = 16;
     a->momentum = 0.9f;
     a->seed = 1;
     a->optimizer = NML_OPTIM_ADAM;
@@ -136,6 +138,8 @@ static int parse_args(int argc, char **argv, train_args *a) {
             a->summary = 1;
         } else if (strcmp(argv[i], "--profile") == 0) {
             a->profile = 1;
+        } else if (strcmp(argv[i], "--test-each-epoch") == 0) {
+            a->test_each_epoch = 1;
         } else if (strcmp(argv[i], "--flip") == 0) {
             a->flip = 1;
         } else if ((r = cli_take_value(CMD, argc, argv, &i, "--shift", &v))) {
@@ -152,7 +156,7 @@ static int parse_args(int argc, char **argv, train_args *a) {
     if (!a->model) return cli_usage_error(CMD, "which model? (lenet5)");
     if (strcmp(a->model, "lenet5") != 0)
         return cli_usage_error(CMD, "unknown model '%s' (available: lenet5)", a->model);
-    if (a->lr == 0.0f) a->lr = a->optimizer == NML_OPTIM_ADAM ? 2e-3f : 5e-2f;
+    if (a->lr == 0.0f) a->lr = a->optimizer == NML_OPTIM_ADAM ? 1e-3f : 1e-2f;
     return 0;
 }
 
@@ -175,6 +179,27 @@ static nml_status write_tflite(const nml_net *net, const char *path, size_t *byt
     return nml_fail(err, NML_E_UNSUPPORTED, "%s: this build has no .tflite writer (host IR "
                     "missing)", path);
 #endif
+}
+
+typedef struct progress_ctx {
+    nml_net *net;
+    const nml_data *test;
+    int test_each_epoch;
+} progress_ctx;
+
+/* The standard progress bar, plus the test accuracy at the end of each epoch when asked for. */
+static void on_progress(const nml_fit_progress *p, void *user) {
+    const progress_ctx *ctx = user;
+    nml_fit_print_progress(p, NULL);
+    if (!p->end_of_epoch || !ctx->test_each_epoch) return;
+    nml_eval_result r;
+    nml_error err;
+    if (nml_evaluate(ctx->net, ctx->test, 0, 0, 256, NML_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, &r,
+                     NULL, &err) == NML_OK)
+        fprintf(stderr, "  test accuracy after epoch %d: %.2f%% (loss %.4f)\n", (int)p->epoch + 1,
+                100.0 * r.accuracy, r.loss);
+    else
+        fprintf(stderr, "  test evaluation failed: %s\n", err.msg);
 }
 
 static double seconds_now(void) {
@@ -223,7 +248,9 @@ static int train(const train_args *a) {
     nml_fit_opts fo = {.epochs = a->epochs, .batch = a->batch,
                        .loss = NML_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY,
                        .val_split = a->val_split, .seed = a->seed,
-                       .on_progress = nml_fit_print_progress};
+                       .on_progress = on_progress};
+    progress_ctx pctx = {net, &test_data, a->test_each_epoch};
+    fo.user = &pctx;
     nml_net_set_profiling(net, a->profile);
     const double t0 = seconds_now();
     if (nml_fit(net, opt, &train_data, &fo, NULL, &err) != NML_OK) goto fail;
