@@ -26,6 +26,8 @@ typedef struct nml_schedule {
     int32_t step_epochs; /* STEP: 0 means 1 */
     float gamma;         /* STEP: 0 means 0.1 */
     float min_lr;        /* COSINE */
+    float warmup_epochs; /* any kind: rise linearly from 0 to lr over this many epochs first
+                            (COSINE then decays over the remaining epochs) */
 } nml_schedule;
 
 typedef struct nml_optim_opts {

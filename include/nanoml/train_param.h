@@ -55,6 +55,7 @@ struct nml_param {
     nml_init init;
     int32_t fan_in, fan_out;       /* for the initializers */
     int trainable;                 /* 0: state such as batch-norm moving statistics */
+    float lr_scale;                /* the optimizer's learning rate is multiplied by this (1) */
 };
 
 /* The weights a layer computes with. */

@@ -24,6 +24,9 @@ struct nml_optim {
 
 float nml_schedule_lr(const nml_schedule *s, float base_lr, int32_t epoch, int32_t epochs,
                       double fraction) {
+    const double at = (double)epoch + fraction; /* epochs done */
+    const double warm = s->warmup_epochs > 0.0f ? (double)s->warmup_epochs : 0.0;
+    if (at < warm) return (float)(base_lr * (at + 1e-3) / (warm + 1e-3));
     switch (s->kind) {
     case NML_SCHEDULE_STEP: {
         int32_t step = s->step_epochs > 0 ? s->step_epochs : 1;
@@ -31,8 +34,9 @@ float nml_schedule_lr(const nml_schedule *s, float base_lr, int32_t epoch, int32
         return base_lr * powf(gamma, (float)(epoch / step));
     }
     case NML_SCHEDULE_COSINE: {
-        if (epochs < 1) return base_lr;
-        double progress = ((double)epoch + fraction) / (double)epochs;
+        const double span = (double)epochs - warm;
+        if (span <= 0.0) return base_lr;
+        double progress = (at - warm) / span;
         if (progress > 1.0) progress = 1.0;
         return s->min_lr +
                (base_lr - s->min_lr) * (float)(0.5 * (1.0 + cos(3.14159265358979 * progress)));
@@ -105,7 +109,7 @@ float nml_optim_set_progress(nml_optim *opt, int32_t epoch, int32_t epochs, doub
 float nml_optim_lr(const nml_optim *opt) { return opt->lr; }
 
 static void sgd_update(const nml_optim *opt, nml_param *p, float *m) {
-    const float lr = opt->lr, mu = opt->o.momentum, wd = opt->o.weight_decay;
+    const float lr = opt->lr * p->lr_scale, mu = opt->o.momentum, wd = opt->o.weight_decay;
     float *w = p->value;
     const float *g = p->grad;
     for (size_t i = 0; i < p->count; i++) {
@@ -175,7 +179,7 @@ static int have_avx2(void) {
 static void adam_update(const nml_optim *opt, nml_param *p, float *m, float *v) {
     const double t = (double)opt->t;
     const adam_coef c = {opt->o.beta1, opt->o.beta2, opt->o.epsilon, opt->o.weight_decay,
-                         (float)(opt->lr * sqrt(1.0 - pow(opt->o.beta2, t)) /
+                         (float)(opt->lr * p->lr_scale * sqrt(1.0 - pow(opt->o.beta2, t)) /
                                  (1.0 - pow(opt->o.beta1, t)))};
 #ifdef NML_OPTIM_X86
     if (have_avx2()) {

@@ -21,6 +21,7 @@ nml_status nml_param_create(nml_param **out, const char *name, const nml_shape *
     p->fan_in = fan_in;
     p->fan_out = fan_out;
     p->trainable = trainable;
+    p->lr_scale = 1.0f;
     p->value = calloc(p->count, sizeof(float));
     p->grad = trainable ? calloc(p->count, sizeof(float)) : NULL;
     if (!p->value || (trainable && !p->grad)) {

@@ -119,6 +119,26 @@ static void schedules(void **state) {
                       (float)(0.1 * (1 + cos(3.14159265358979 / 4)))) < 1e-7f);
     s = (nml_schedule){.kind = NML_SCHEDULE_CONSTANT};
     assert_true(nml_schedule_lr(&s, 0.3f, 9, 10, 0.5) == 0.3f);
+    /* warm-up over 2 epochs, then cosine over the remaining 8: a quarter of the way up after
+     * half an epoch, the full rate at epoch 2, half of it 4 epochs later */
+    s = (nml_schedule){.kind = NML_SCHEDULE_COSINE, .warmup_epochs = 2.0f};
+    assert_true(fabsf(nml_schedule_lr(&s, 0.4f, 0, 10, 0.5) - 0.4f * 0.501f / 2.001f) < 1e-7f);
+    assert_true(fabsf(nml_schedule_lr(&s, 0.4f, 2, 10, 0.0) - 0.4f) < 1e-7f);
+    assert_true(fabsf(nml_schedule_lr(&s, 0.4f, 6, 10, 0.0) - 0.2f) < 1e-7f);
+}
+
+static void per_parameter_learning_rate(void **state) {
+    (void)state;
+    nml_net *net = one_weight(1.0f);
+    nml_net_param(net, 0)->lr_scale = 0.5f;
+    nml_optim *opt;
+    nml_error err;
+    nml_optim_opts o = {.kind = NML_OPTIM_SGD, .lr = 0.1f};
+    assert_int_equal(nml_optim_create(&opt, net, &o, &err), NML_OK);
+    /* plain SGD, gradient 1, rate 0.1 * 0.5: w = 1 - 0.05 */
+    assert_true(fabsf(step(net, opt) - 0.95f) < 1e-7f);
+    nml_optim_free(opt);
+    nml_net_free(net);
 }
 
 static void mask_keeps_pruned_weights_at_zero(void **state) {
@@ -195,6 +215,7 @@ int main(void) {
         cmocka_unit_test(sgd_momentum_by_hand),
         cmocka_unit_test(adam_by_hand),
         cmocka_unit_test(schedules),
+        cmocka_unit_test(per_parameter_learning_rate),
         cmocka_unit_test(mask_keeps_pruned_weights_at_zero),
         cmocka_unit_test(transform_hook_is_used_by_forward),
     };

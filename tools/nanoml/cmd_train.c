@@ -19,7 +19,7 @@ typedef struct train_args {
     const char *model, *out, *data;
     nml_lenet5_style style;
     int32_t epochs, batch, limit;
-    float lr, momentum, val_split, min_lr;
+    float lr, momentum, val_split, min_lr, warmup;
     uint64_t seed;
     nml_optim_kind optimizer;
     nml_schedule_kind schedule;
@@ -42,6 +42,8 @@ static void usage(FILE *f) {
             "  --momentum M      sgd momentum (default 0.9)\n"
             "  --schedule S      learning-rate schedule: constant, step (x0.1 every 4 epochs)\n"
             "                    or cosine (to 0 over all epochs) (default cosine)\n"
+            "  --warmup E        raise the learning rate linearly over the first E epochs\n"
+            "                    (default 0)\n"
             "  --seed S          seed for weights and shuffling (default 1)\n"
             "  --val-split F     fraction of the training set held out for validation\n"
             "                    (default 0)\n"
@@ -104,6 +106,9 @@ static int parse_args(int argc, char **argv, train_args *a) {
         } else if ((r = cli_take_value(CMD, argc, argv, &i, "--momentum", &v))) {
             if (r < 0 || parse_number("--momentum", v, 0, 0.999999, &d)) return 2;
             a->momentum = (float)d;
+        } else if ((r = cli_take_value(CMD, argc, argv, &i, "--warmup", &v))) {
+            if (r < 0 || parse_number("--warmup", v, 0, 1000, &d)) return 2;
+            a->warmup = (float)d;
         } else if ((r = cli_take_value(CMD, argc, argv, &i, "--val-split", &v))) {
             if (r < 0 || parse_number("--val-split", v, 0, 0.99, &d)) return 2;
             a->val_split = (float)d;
@@ -234,7 +239,8 @@ static int train(const train_args *a) {
     nml_rng_seed(&aug_rng, a->seed + 1);
     if (nml_data_augment(&train_data, a->shift, a->flip, &aug_rng, &err) != NML_OK) goto fail;
     nml_optim_opts oo = {.kind = a->optimizer, .lr = a->lr, .momentum = a->momentum,
-                         .schedule = {.kind = a->schedule, .step_epochs = 4, .gamma = 0.1f}};
+                         .schedule = {.kind = a->schedule, .step_epochs = 4, .gamma = 0.1f,
+                                      .warmup_epochs = a->warmup}};
     if (a->optimizer == NML_OPTIM_ADAM) oo.momentum = 0.0f;
     if (nml_optim_create(&opt, net, &oo, &err) != NML_OK) goto fail;
     fprintf(stderr,
