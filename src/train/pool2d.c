@@ -6,6 +6,7 @@
 #include "conv_geom.h"
 #include "layer_util.h"
 #include "nanoml/train_layers.h"
+#include "vec4.h"
 
 typedef struct pool2d {
     nml_pool2d_opts o;
@@ -33,21 +34,43 @@ static void window(const nml_conv_geom *g, int32_t oy, int32_t ox, int32_t *y0, 
     *x1 = xs + g->k_w < g->in_w ? xs + g->k_w : g->in_w;
 }
 
+/* Pointers to the window's input pixels (at most MAX_TAPS; returns 0 for larger windows). */
+#define MAX_TAPS 64
+static int window_taps(const nml_conv_geom *g, const float *in, int32_t oy, int32_t ox,
+                       const float **taps) {
+    int32_t y0, y1, x0, x1;
+    window(g, oy, ox, &y0, &y1, &x0, &x1);
+    if ((y1 - y0) * (x1 - x0) > MAX_TAPS) return 0;
+    int n = 0;
+    for (int32_t y = y0; y < y1; y++)
+        for (int32_t x = x0; x < x1; x++) taps[n++] = in + ((size_t)y * g->in_w + x) * g->in_c;
+    return n;
+}
+
 static void avg_forward_image(const nml_conv_geom *g, const float *in, float *out) {
     const int32_t c = g->in_c;
+    const float *taps[MAX_TAPS];
     for (int32_t oy = 0; oy < g->out_h; oy++)
         for (int32_t ox = 0; ox < g->out_w; ox++) {
+            float *o = out + ((size_t)oy * g->out_w + ox) * c;
+            const int n = window_taps(g, in, oy, ox, taps);
+            if (n > 0) { /* one pass per channel over a few taps: no clearing, no re-reading */
+                const float inv = 1.0f / (float)n;
+                for (int32_t k = 0; k < c; k++) {
+                    float sum = 0.0f;
+                    for (int t = 0; t < n; t++) sum += taps[t][k];
+                    o[k] = sum * inv;
+                }
+                continue;
+            }
             int32_t y0, y1, x0, x1;
             window(g, oy, ox, &y0, &y1, &x0, &x1);
-            float *o = out + ((size_t)oy * g->out_w + ox) * c;
-            for (int32_t k = 0; k < c; k++) o[k] = 0.0f;
-            for (int32_t y = y0; y < y1; y++)
-                for (int32_t x = x0; x < x1; x++) {
-                    const float *p = in + ((size_t)y * g->in_w + x) * c;
-                    for (int32_t k = 0; k < c; k++) o[k] += p[k];
-                }
             const float inv = 1.0f / (float)((y1 - y0) * (x1 - x0));
-            for (int32_t k = 0; k < c; k++) o[k] *= inv;
+            memset(o, 0, (size_t)c * sizeof(float));
+            for (int32_t y = y0; y < y1; y++) {
+                const float *p = in + ((size_t)y * g->in_w + x0) * c;
+                for (int32_t x = x0; x < x1; x++, p += c) nml_axpy_into(o, inv, p, (size_t)c);
+            }
         }
 }
 
@@ -59,11 +82,10 @@ static void avg_backward_image(const nml_conv_geom *g, const float *dout, float 
             window(g, oy, ox, &y0, &y1, &x0, &x1);
             const float *d = dout + ((size_t)oy * g->out_w + ox) * c;
             const float inv = 1.0f / (float)((y1 - y0) * (x1 - x0));
-            for (int32_t y = y0; y < y1; y++)
-                for (int32_t x = x0; x < x1; x++) {
-                    float *p = din + ((size_t)y * g->in_w + x) * c;
-                    for (int32_t k = 0; k < c; k++) p[k] += d[k] * inv;
-                }
+            for (int32_t y = y0; y < y1; y++) {
+                float *p = din + ((size_t)y * g->in_w + x0) * c;
+                for (int32_t x = x0; x < x1; x++, p += c) nml_axpy_into(p, inv, d, (size_t)c);
+            }
         }
 }
 
