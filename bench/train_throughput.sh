@@ -25,7 +25,7 @@ done
 nanoml="$build/nanoml"
 [ -x "$nanoml" ] || { echo "train_throughput.sh: build nanoml first ($nanoml missing)" >&2; exit 1; }
 /usr/bin/python3 -c 'import torch' 2>/dev/null ||
-  { echo "train_throughput.sh: needs PyTorch: apt-get install python3-torch" >&2; exit 1; }
+  { echo "train_throughput.sh: needs PyTorch (python3-torch): scripts/setup.sh --bench" >&2; exit 1; }
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 
 best_nanoml=0
@@ -41,7 +41,7 @@ for r in $(seq "$rounds"); do
 done
 torch_version=$(/usr/bin/python3 -c 'import torch; print(torch.__version__)')
 echo
-echo "machine:  $(lscpu | sed -n 's/^Model name: *//p') ($(nproc) cores, 1 thread used)"
+echo "machine:  $(lscpu | sed -n 's/^Model name: *//p') ($(getconf _NPROCESSORS_ONLN) cores, 1 thread used)"
 echo "date:     $(date -u +%Y-%m-%d)"
 echo "sgemm:    $("$nanoml" train lenet5 --epochs 1 --limit 16 --batch 16 2>&1 | sed -n 's/.*sgemm \(.*\)$/\1/p')"
 echo "batch:    $batch, Adam, LeNet-5 61,706 parameters, 60,000 images per round"

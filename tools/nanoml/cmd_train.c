@@ -299,6 +299,10 @@ int cmd_train(int argc, char **argv) {
     train_args a;
     int rc = parse_args(argc, argv, &a);
     if (rc) return rc;
+#ifndef NML_HAVE_IR
+    if (a.out) /* say so before training, not after */
+        return cli_errorf(CMD, "--out: this build has no .tflite writer (host IR missing)");
+#endif
     if (!a.out && !a.summary)
         fprintf(stderr, "nanoml train: no --out given; the trained model will not be saved\n");
     return train(&a);
