@@ -54,6 +54,12 @@ static int example_main(int argc, char **argv, define_fn define) {
         }
     }
     if (epochs < 1) epochs = 1;
+#ifndef NML_HAVE_IR
+    if (out) {
+        fprintf(stderr, "%s: --out: this build has no .tflite writer\n", argv[0]);
+        return 1;
+    }
+#endif
     nml_error err;
     nml_net *net = NULL;
     if (define(&net, &err) != NML_OK) return example_fail(argv[0], &err);
