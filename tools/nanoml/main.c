@@ -10,6 +10,8 @@ int cmd_run(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_deploy(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 const nml_command nml_commands[] = {
     {"version", "print the nanoml version", cmd_version},
@@ -18,6 +20,8 @@ const nml_command nml_commands[] = {
     {"export", "write a model as C sources for firmware (array, arena, resolver)", cmd_export},
     {"deploy", "build and run a model on RV32 (QEMU) or write an X-HEEP application", cmd_deploy},
     {"import", "convert an ONNX model to .tflite (float32, NHWC)", cmd_import},
+    {"train", "define and train a model in C (LeNet-5 on Fashion-MNIST)", cmd_train},
+    {"eval", "accuracy and confusion matrix of a .tflite classifier", cmd_eval},
     {NULL, NULL, NULL},
 };
 
