@@ -29,14 +29,14 @@ extern "C" {
 #define NML_GUARD_BYTES 64u
 #define NML_GUARDED_BYTES(arena_bytes) ((arena_bytes) + 2u * NML_GUARD_BYTES)
 
-/* Pattern byte i of a guard region with the given seed (never the same byte twice in a row,
- * and never 0x00 or 0xff runs that a memset would reproduce). */
+/* Pattern byte i of a guard region with the given seed: a hash of the position, odd (so
+ * never 0x00) and never 0xff, the two values a stray memset most often writes. */
 static inline uint8_t nml_guard_byte(size_t i, uint32_t seed) {
     uint32_t x = (uint32_t)i * 0x9e3779b1u + seed;
     x ^= x >> 15;
     x *= 0x2c1b3c6du;
     x ^= x >> 12;
-    return (uint8_t)(x | 1u) == 0xffu ? 0x5a : (uint8_t)(x | 1u);
+    return (uint8_t)(x | 1u) == 0xffu ? 0x5b : (uint8_t)(x | 1u);
 }
 
 static inline void nml_guard_fill(uint8_t *p, size_t n, uint32_t seed) {

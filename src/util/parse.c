@@ -235,9 +235,11 @@ nml_status nml_parse_wxh(const char *s, int32_t max, int32_t *width, int32_t *he
     int n;
     if (!s || !*s) return nml_fail(err, NML_E_ARG, "empty size (expected WIDTHxHEIGHT)");
     if (max < 1) return nml_fail(err, NML_E_ARG, "bad limit %d", (int)max);
-    NML_TRY(parse_dims("size", s, shape_separator(s) == 'X' ? 'X' : 'x', 2, max, &n, d, err));
-    if (n != 2)
+    char sep = shape_separator(s) == 'X' ? 'X' : 'x';
+    const char *first = strchr(s, sep);
+    if (!first || strchr(first + 1, sep))
         return nml_fail(err, NML_E_ARG, "size '%s' is not WIDTHxHEIGHT", quoted(q, s, strlen(s)));
+    NML_TRY(parse_dims("size", s, sep, 2, max, &n, d, err));
     *width = d[0];
     *height = d[1];
     return NML_OK;
