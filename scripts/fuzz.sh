@@ -3,7 +3,8 @@
 #
 #   scripts/fuzz.sh [SECONDS] [TARGET...]      e.g. scripts/fuzz.sh 600 tflite
 #
-# SECONDS per target (default $NML_FUZZ_SECONDS, else 60); TARGETs default to every target.
+# SECONDS per target (default $NML_FUZZ_SECONDS, else 60; 0 only replays the regression
+# corpus); TARGETs default to every target.
 # For each target: build (clang, ASan + UBSan + libFuzzer) into $NML_FUZZ_BUILD (default
 # build-fuzz/), replay the committed regression corpus fuzz/regressions/<name>/ (every input
 # that once crashed), then fuzz from seeds made from ../shared and small generated inputs.
@@ -70,6 +71,14 @@ make_seeds() { # TARGET DIR
   case "$1" in
     tflite)
       cp "$shared"/models/tflm/*.tflite "$dir"/ ;;
+    tflite_fields) # mutation programs: model byte, then 6-byte (field, value) records
+      local i k hex
+      RANDOM=1 # deterministic seeds (computed here, not in a subshell, which reseeds)
+      for i in $(seq 0 39); do
+        printf -v hex '\\x%02x' $((i % 5))
+        for k in $(seq 1 $(( (1 + i % 3) * 6 ))); do printf -v hex '%s\\x%02x' "$hex" $((RANDOM % 256)); done
+        printf "$hex" > "$dir/seed$i"
+      done ;;
     npy)
       npy_seed "$dir/f4.npy" '<f4' '(1, 2)' '\x00\x00\x80\x3f\x00\x00\x00\xc0'
       npy_seed "$dir/i1.npy" '|i1' '(2, 3)' '\x01\x02\x03\xff\xfe\x80'
@@ -112,6 +121,10 @@ for t in "${targets[@]}"; do
     fi
   fi
 
+  if [ "$seconds" -eq 0 ]; then # replay only
+    summary+=("$t: ${#saved[@]} regression inputs replayed")
+    continue
+  fi
   echo "== $t: fuzzing for ${seconds}s"
   parallel=()
   [ "$jobs" -gt 1 ] && parallel=(-jobs="$jobs" -workers="$jobs")
