@@ -32,10 +32,20 @@ command -v clang >/dev/null || { echo "fuzz: clang is missing (run scripts/setup
 
 # ---- build ----
 if [ ! -f "$build/CMakeCache.txt" ]; then
-  cmake -S "$here" -B "$build" -DCMAKE_C_COMPILER=clang -DNML_FUZZ=ON -DNML_BUILD_TESTS=OFF \
-    -DNML_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNML_SHARED_DIR="$shared" >/dev/null
+  mkdir -p "$build"
+  if ! cmake -S "$here" -B "$build" -DCMAKE_C_COMPILER=clang -DNML_FUZZ=ON -DNML_BUILD_TESTS=OFF \
+      -DNML_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNML_SHARED_DIR="$shared" \
+      >"$build/fuzz-configure.log" 2>&1; then
+    cat "$build/fuzz-configure.log"
+    echo "fuzz: configure failed" >&2
+    exit 1
+  fi
 fi
-cmake --build "$build" -j2 >/dev/null
+if ! cmake --build "$build" -j2 >"$build/fuzz-build.log" 2>&1; then
+  tail -40 "$build/fuzz-build.log"
+  echo "fuzz: build failed (log: $build/fuzz-build.log)" >&2
+  exit 1
+fi
 
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then

@@ -229,7 +229,7 @@ static uint32_t hostile_i32(uint32_t r, uint32_t old) {
                           old + 1,
                           old - 1,
                           old * 2,
-                          (uint32_t) - (int32_t)old,
+                          0u - old, /* negated, without signed overflow */
                           r >> 16,
                           (r >> 16) % 8};
     return pick(r, v, sizeof v / sizeof v[0]);
