@@ -140,6 +140,8 @@ for t in "${targets[@]}"; do
   [ "$jobs" -gt 1 ] && parallel=(-jobs="$jobs" -workers="$jobs")
   dict=()
   [ -f "$here/fuzz/$t.dict" ] && dict=(-dict="$here/fuzz/$t.dict")
+  # fuzz/<target>.options: extra libFuzzer flags, one per line (e.g. -max_len=49)
+  [ -f "$here/fuzz/$t.options" ] && mapfile -t -O ${#dict[@]} dict < <(grep -v -e '^#' -e '^\s*$' "$here/fuzz/$t.options")
   set +e
   (cd "$dir" && "$bin" -max_total_time="$seconds" -timeout="$timeout_s" -rss_limit_mb=2048 \
       "${parallel[@]}" -print_final_stats=1 -artifact_prefix="$dir/crashes/" \
