@@ -194,8 +194,14 @@ static nml_status init(nml_interpreter *it, nml_error *err) {
 
     uint64_t act_start = align16(persist_start + ctx->persist_used);
     uint64_t act_bytes, act_min;
-    NML_TRY(nml_plan_offsets(it->tensors, it->n_tensors, it->nodes, it->n_nodes, &act_bytes,
-                             &act_min, err));
+    /* the planner borrows the start of the (still unused) activation region for its list */
+    uint64_t work = nml_plan_work_bytes(it->tensors, it->n_tensors, it->nodes, it->n_nodes);
+    if (act_start + work > it->arena_size)
+        return arena_too_small(it, act_start + work, 0, "temporary space for planning", err);
+    NML_TRY(nml_plan_offsets(it->tensors, it->n_tensors, it->nodes, it->n_nodes,
+                             (uint32_t *)(void *)(it->arena + act_start), &act_bytes, &act_min,
+                             err));
+    if (act_bytes < work) act_bytes = work; /* tiny activations: the list still had to fit */
     it->persistent_bytes = (size_t)act_start;
     it->activation_bytes = (size_t)act_bytes;
     it->activation_min_bytes = (size_t)act_min;
