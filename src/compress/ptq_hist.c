@@ -71,7 +71,8 @@ int nml_hist_add(nml_histogram *h, const float *x, size_t n) {
 /* Smallest value v with (values <= v) >= q * total, interpolated within its bin. */
 static double quantile(const nml_histogram *h, double q) {
     if (h->limit == 0.0) return 0.0;
-    const double target = q * (double)h->total, w = nml_hist_width(h);
+    /* q * total is inexact (0.999 * 10000 = 9990.000000000002): allow for that */
+    const double target = q * (double)h->total * (1.0 - 1e-12), w = nml_hist_width(h);
     double cum = 0.0;
     for (int i = 0; i < NML_HIST_BINS; i++) {
         const double c = (double)h->bins[i];
