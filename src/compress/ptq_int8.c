@@ -182,7 +182,32 @@ static nml_status set_output_from_range(pass *s, int i, nml_error *err) {
 
 /* ---- weights and bias ---- */
 
+/* TFLite's int8 CONV_2D refuses to run without a bias and the converter always writes one, so a
+ * missing bias becomes a zero bias (quantized with everything else). */
+static nml_status add_zero_bias(pass *s, int i, nml_error *err) {
+    nml_ir *ir = s->ir;
+    const int32_t builtin = ir->ops[i].builtin;
+    if (builtin == NML_OP_FULLY_CONNECTED) return NML_OK;
+    if (ir->ops[i].n_inputs > 2 && ir->ops[i].inputs[2] >= 0) return NML_OK;
+    const nml_ir_tensor *w = &ir->tensors[ir->ops[i].inputs[1]];
+    const int32_t channels = builtin == NML_OP_DEPTHWISE_CONV_2D ? w->dims[3] : w->dims[0];
+    float *zeros = calloc((size_t)channels + 1, sizeof *zeros);
+    if (!zeros) return nml_fail(err, NML_E_NOMEM, "quantize: out of memory");
+    char name[512];
+    snprintf(name, sizeof name, "%s/bias", ir->tensors[ir->ops[i].outputs[0]].name);
+    int b;
+    nml_status st = nml_ir_add_tensor(ir, name, NML_FLOAT32, 1, &channels, zeros,
+                                      (size_t)channels * sizeof *zeros, &b, err);
+    free(zeros);
+    NML_TRY(st);
+    NML_TRY(ensure_q(s, err));
+    ir->ops[i].inputs[2] = b;
+    ir->ops[i].n_inputs = 3;
+    return NML_OK;
+}
+
 static nml_status quantize_weights(pass *s, int i, const ptq_rule *rule, nml_error *err) {
+    NML_TRY(add_zero_bias(s, i, err));
     nml_ir *ir = s->ir;
     const int w = ir->ops[i].inputs[1];
     const int b = ir->ops[i].n_inputs > 2 ? ir->ops[i].inputs[2] : -1;
