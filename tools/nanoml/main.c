@@ -7,11 +7,13 @@
 int cmd_version(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_quantize(int argc, char **argv);
 
 const nml_command nml_commands[] = {
     {"version", "print the nanoml version", cmd_version},
     {"inspect", "show a .tflite model: operators, sizes, MACs, exact arena", cmd_inspect},
     {"run", "run one inference of a .tflite model", cmd_run},
+    {"quantize", "post-training quantization: int8, int4, dynamic range, float16", cmd_quantize},
     {NULL, NULL, NULL},
 };
 
