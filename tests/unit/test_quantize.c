@@ -13,7 +13,9 @@
  *     input scale (2pi - 0) / 255 with zero point -128.
  * A small CNN built here exercises the operator rules (fixed SOFTMAX/LOGISTIC output, pooling
  * sharing its input's quantization, CONCATENATION sharing one quantization by adoption or a
- * requantize operator) and runs in LiteRT too. Bad input gives errors naming the problem. */
+ * requantize operator) and runs in LiteRT too: int8 within 2 LSB, its dynamic-range form
+ * (hybrid CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED) within 0.02 and float16 within 1e-5.
+ * Bad input gives errors naming the problem. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -752,6 +754,25 @@ static void cnn_litert(void **state) {
     assert_true(d <= 2.0);
     nml_quant_report_free(&report);
     nml_ir_free(&q);
+
+    /* weight-only modes of the CNN: hybrid CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED
+     * (per-channel, asymmetric input quantization in both runtimes) and float16 */
+    const nml_quant_mode modes[2] = {NML_QUANT_DYNAMIC, NML_QUANT_FLOAT16};
+    const double tolerance[2] = {0.02, 1e-5};
+    for (int m = 0; m < 2; m++) {
+        nml_quant_options opt;
+        nml_quant_options_default(&opt);
+        opt.mode = modes[m];
+        nml_error err;
+        ok(nml_quantize(&f, &q, &opt, NULL, NULL, &err), &err);
+        for (int k = 0; k < 2; k++) {
+            const double dm = nanoml_vs_litert(o, &q, x + 5 * 192, k);
+            print_message("CNN %s output %d: nanoml vs LiteRT %g\n", m ? "float16" : "dynamic", k,
+                          dm);
+            assert_true(dm <= tolerance[m]);
+        }
+        nml_ir_free(&q);
+    }
     nml_ir_free(&f);
     free(x);
 }
