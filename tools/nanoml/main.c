@@ -12,6 +12,7 @@ int cmd_deploy(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_quantize(int argc, char **argv);
 
 const nml_command nml_commands[] = {
     {"version", "print the nanoml version", cmd_version},
@@ -22,6 +23,7 @@ const nml_command nml_commands[] = {
     {"import", "convert an ONNX model to .tflite (float32, NHWC)", cmd_import},
     {"train", "define and train a model in C (LeNet-5 on Fashion-MNIST)", cmd_train},
     {"eval", "accuracy and confusion matrix of a .tflite classifier", cmd_eval},
+    {"quantize", "post-training quantization: int8, int4, dynamic range, float16", cmd_quantize},
     {NULL, NULL, NULL},
 };
 

@@ -3,19 +3,30 @@
  * keep_num_dims the input shape with its last dimension replaced by units (TFLite's shape rule).
  * float32, and int8 with per-tensor (weight zero point honoured) or per-channel (dimension 0,
  * symmetric) weights and int32 bias, as TFLite Micro's reference kernels
- * (reference_integer_ops::FullyConnected / FullyConnectedPerChannel). */
+ * (reference_integer_ops::FullyConnected / FullyConnectedPerChannel). Two compressed forms:
+ *   int4 weights with int8 activations: the same integer arithmetic, each weight row unpacked
+ *     into scratch right before it is used (the packed weights stay in flash);
+ *   hybrid (dynamic range): float32 input/output, int8 weights and float bias, as TFLite's
+ *     EvalHybrid: each batch row is quantized symmetrically (scale max|x| / 127), the integer
+ *     dot product is scaled by row_scale * weight_scale[unit] in float and added to the bias. */
 #include <stddef.h>
 
 #include "conv_common.h"
+#include "hybrid_common.h"
+#include "int4.h"
 #include "kernels.h"
 #include "qmath.h"
 
+enum { FC_FLOAT, FC_INT8, FC_INT4, FC_HYBRID };
+
 typedef struct fc_data {
     int32_t batches, units, depth;
+    int mode;
     int32_t input_offset, weights_offset, output_offset;
     int32_t act_min, act_max;
     float f_min, f_max;
     int32_t *mult, *shift; /* per unit (a per-tensor multiplier is broadcast) */
+    float *w_scale;        /* hybrid: weight scale per unit */
 } fc_data;
 
 static nml_status check_output_shape(nml_ctx *ctx, const nml_node *node, const nml_op_params *p,
@@ -95,7 +106,9 @@ static nml_status prepare_int8(nml_ctx *ctx, const nml_node *node, const nml_op_
             return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for multipliers");
         NML_TRY(per_tensor_multiplier(ctx, node, input, filter, bias, output, d));
     }
-    const int32_t max_abs_weight = d->weights_offset ? 255 : 128;
+    int32_t max_abs_weight = d->weights_offset ? 255 : 128;
+    if (filter->type == NML_INT4)
+        max_abs_weight = 8 + (d->weights_offset < 0 ? -d->weights_offset : d->weights_offset);
     NML_TRY(nml_check_accumulator(ctx, node, d->depth, input->zero_point, max_abs_weight));
     NML_TRY(nml_activation_range_q(ctx, node, p->activation, output, -128, 127, &d->act_min,
                                    &d->act_max));
@@ -117,7 +130,12 @@ static nml_status fc_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
                                "input type %s is not supported (float32, int8 are)",
                                nml_dtype_name(type));
-    NML_TRY(nml_check_type(ctx, node, filter, "weights", type));
+    if (!output) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "output is missing");
+    int mode = type == NML_FLOAT32 ? FC_FLOAT : FC_INT8;
+    if (type == NML_FLOAT32 && filter->type == NML_INT8 && filter->n_q > 0) mode = FC_HYBRID;
+    if (type == NML_INT8 && filter->type == NML_INT4) mode = FC_INT4;
+    if (mode == FC_FLOAT || mode == FC_INT8)
+        NML_TRY(nml_check_type(ctx, node, filter, "weights", type));
     NML_TRY(nml_check_type(ctx, node, output, "output", type));
     NML_TRY(nml_check_rank(ctx, node, filter, "weights", 2));
     if (p->weights_format != 0)
@@ -142,10 +160,18 @@ static nml_status fc_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *
     d->batches = batches;
     d->units = units;
     d->depth = depth;
+    d->mode = mode;
     if (type == NML_FLOAT32)
         NML_TRY(nml_activation_range_f32(ctx, node, p->activation, &d->f_min, &d->f_max));
     else
         NML_TRY(prepare_int8(ctx, node, p, input, filter, bias, output, d));
+    if (mode == FC_HYBRID) {
+        NML_TRY(nml_hybrid_weight_scales(ctx, node, filter, units, 0, &d->w_scale));
+        NML_TRY(nml_check_accumulator(ctx, node, depth, 0, 127));
+    }
+    /* hybrid: one quantized input row; int4: one unpacked weight row */
+    if (mode == FC_HYBRID || mode == FC_INT4)
+        NML_TRY(nml_ctx_request_scratch(ctx, node, (size_t)depth));
     node->data = d;
     return NML_OK;
 }
@@ -183,16 +209,63 @@ static void fc_int8(const fc_data *d, const int8_t *in, const int8_t *w, const i
     }
 }
 
+/* Unit-major order so that each packed weight row is unpacked once for all batches. */
+static void fc_int4(const fc_data *d, const int8_t *in, const uint8_t *w, const int32_t *bias,
+                    int8_t *row, int8_t *out) {
+    for (int32_t u = 0; u < d->units; u++) {
+        nml_int4_unpack(w, (uint32_t)u * (uint32_t)d->depth, (uint32_t)d->depth, row);
+        for (int32_t b = 0; b < d->batches; b++) {
+            const int8_t *x = in + b * d->depth;
+            int32_t acc = 0;
+            for (int32_t i = 0; i < d->depth; i++)
+                acc += ((int32_t)row[i] + d->weights_offset) * ((int32_t)x[i] + d->input_offset);
+            if (bias) acc = nml_add_wrap(acc, bias[u]);
+            acc = nml_add_wrap(nml_mul_by_qm(acc, d->mult[u], d->shift[u]), d->output_offset);
+            out[b * d->units + u] = (int8_t)nml_clamp_i32(acc, d->act_min, d->act_max);
+        }
+    }
+}
+
+static void fc_hybrid(const fc_data *d, const float *in, const int8_t *w, const float *bias,
+                      int8_t *xq, float *out) {
+    for (int32_t b = 0; b < d->batches; b++) {
+        float row_scale;
+        nml_hybrid_quantize_symmetric(in + b * d->depth, (uint32_t)d->depth, xq, &row_scale);
+        for (int32_t u = 0; u < d->units; u++) {
+            const int8_t *wu = w + u * d->depth;
+            int32_t dot = 0;
+            for (int32_t i = 0; i < d->depth; i++)
+                dot += (int32_t)wu[i] * (int32_t)xq[i];
+            float acc = bias ? bias[u] : 0.0f;
+            acc += (float)dot * (row_scale * d->w_scale[u]);
+            acc = acc < d->f_min ? d->f_min : acc;
+            acc = acc > d->f_max ? d->f_max : acc;
+            out[b * d->units + u] = acc;
+        }
+    }
+}
+
 static nml_status fc_eval(nml_ctx *ctx, nml_node *node) {
     const fc_data *d = node->data;
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
     const nml_tensor *bias = nml_node_input(ctx, node, 2);
     nml_tensor *output = nml_node_output(ctx, node, 0);
-    if (input->type == NML_FLOAT32)
-        fc_f32(d, input->data, filter->data, bias ? bias->data : NULL, output->data);
-    else
-        fc_int8(d, input->data, filter->data, bias ? bias->data : NULL, output->data);
+    const void *b = bias ? bias->data : NULL;
+    switch (d->mode) {
+    case FC_FLOAT:
+        fc_f32(d, input->data, filter->data, b, output->data);
+        break;
+    case FC_INT8:
+        fc_int8(d, input->data, filter->data, b, output->data);
+        break;
+    case FC_INT4:
+        fc_int4(d, input->data, filter->data, b, nml_ctx_scratch(ctx, node), output->data);
+        break;
+    default:
+        fc_hybrid(d, input->data, filter->data, b, nml_ctx_scratch(ctx, node), output->data);
+        break;
+    }
     return NML_OK;
 }
 
