@@ -7,11 +7,15 @@
 int cmd_version(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_detect(int argc, char **argv);
+int cmd_eval_detect(int argc, char **argv);
 
 const nml_command nml_commands[] = {
     {"version", "print the nanoml version", cmd_version},
     {"inspect", "show a .tflite model: operators, sizes, MACs, exact arena", cmd_inspect},
     {"run", "run one inference of a .tflite model", cmd_run},
+    {"detect", "detect objects in an image (FastestDet, YOLOv8)", cmd_detect},
+    {"eval-detect", "precision, recall, mAP of a detector on a dataset", cmd_eval_detect},
     {NULL, NULL, NULL},
 };
 
