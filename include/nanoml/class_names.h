@@ -1,5 +1,5 @@
-/* Class names of a detector: the 80 COCO names built in (the order of FastestDet's coco.names and
- * YOLOv8's metadata, identical), or a names file with one name per line. Host only. */
+/* Class names of a detector: the 80 COCO names built in (FastestDet's coco.names; YOLOv8's metadata
+ * has the same classes in the same order), or a names file with one name per line. Host only. */
 #ifndef NANOML_CLASS_NAMES_H
 #define NANOML_CLASS_NAMES_H
 

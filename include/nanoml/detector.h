@@ -142,7 +142,7 @@ nml_status nml_detector_eval_range(nml_detector *d, const nml_det_dataset *ds, s
 /* An evaluation protocol: decoding settings plus metric rules, with per-decoder defaults that
  * follow each model's reference figures (docs/detection.md, docs/detection-metrics.md):
  *   YOLOv8      conf > 0.001, class-wise NMS IoU 0.7, at most 300 detections (Ultralytics val),
- *               Ultralytics matching and AP, P/R at the best mean F1
+ *               Ultralytics matching and AP, P/R at each class's best F1 (as the reference)
  *   FastestDet  score > 0.001, class-agnostic NMS IoU 0.45, no cap (the author's ONNX Runtime
  *               example), Ultralytics matching and AP, P/R at each class's best F1 */
 typedef struct nml_det_protocol {
@@ -150,6 +150,7 @@ typedef struct nml_det_protocol {
     float nms_iou;
     int per_class_nms;
     size_t max_det; /* 0 = no limit */
+    int multi_label; /* YOLOv8: every class above the threshold is a candidate */
     nml_det_eval_config eval;
 } nml_det_protocol;
 

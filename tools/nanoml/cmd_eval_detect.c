@@ -21,8 +21,8 @@ static void usage(FILE *out) {
             "0.50:0.05:0.95, 101-point AP; definitions in docs/detection-metrics.md), with a\n"
             "progress bar on stderr. Preprocessing follows the decoder (see nanoml detect).\n\n"
             "Defaults follow each model's reference protocol and are printed:\n"
-            "  yolov8      conf > 0.001, class-wise NMS IoU 0.7, max 300 boxes per image,\n"
-            "              P/R at the best mean F1 (Ultralytics val)\n"
+            "  yolov8      conf > 0.001, class-wise NMS IoU 0.7, max 300 boxes per image\n"
+            "              (Ultralytics val), P/R at each class's best F1\n"
             "  fastestdet  score > 0.001, class-agnostic NMS IoU 0.45, no cap, P/R at each\n"
             "              class's best F1 (the FastestDet ONNX Runtime reference)\n\n"
             "options:\n"
@@ -38,6 +38,8 @@ static void usage(FILE *out) {
             "  --pr mean-f1|class-f1      where precision and recall are read\n"
             "  --match ultralytics|coco   detection-to-box matching rule\n"
             "  --ap ultralytics|coco      101-point AP rule\n"
+            "  --multi-label        YOLOv8: every class above --conf is a candidate (Ultralytics'\n"
+            "                       validation), not only each anchor's best class\n"
             "  --input-rounding round|truncate  how a quantized input is rounded (TFLite\n"
             "                       rounds; Ultralytics' AutoBackend truncates)\n"
             "  --skip N             start at image N (sorted by file name)\n"
@@ -54,6 +56,7 @@ typedef struct eval_args {
     size_t max_det, limit, skip;
     int have_conf, have_iou, have_max_det;
     int nms, pr, match, ap, rounding; /* -1: default */
+    int multi_label;
 } eval_args;
 
 /* "--opt a|b": stores 0 for the first word, 1 for the second. */
@@ -98,6 +101,10 @@ static int take_number(int argc, char **argv, int *i, eval_args *a) {
 }
 
 static int take_option(int argc, char **argv, int *i, eval_args *a) {
+    if (strcmp(argv[*i], "--multi-label") == 0) {
+        a->multi_label = 1;
+        return 1;
+    }
     int r = cli_det_common_option(CMD, argc, argv, i, &a->c);
     if (r == 0) r = take_number(argc, argv, i, a);
     if (r == 0) r = take_choice(argc, argv, i, "--nms", "per-class", "agnostic", &a->nms);
@@ -135,6 +142,7 @@ static nml_det_protocol make_protocol(const eval_args *a, const nml_detector *d)
     if (a->have_conf) p.score_threshold = a->conf;
     if (a->have_iou) p.nms_iou = a->iou;
     if (a->have_max_det) p.max_det = a->max_det;
+    if (a->multi_label) p.multi_label = 1;
     if (a->nms >= 0) p.per_class_nms = a->nms == 0;
     if (a->pr >= 0) p.eval.pr = a->pr ? NML_PR_CLASS_F1 : NML_PR_MEAN_F1;
     if (a->match >= 0) p.eval.match = a->match ? NML_MATCH_COCO : NML_MATCH_ULTRALYTICS;
