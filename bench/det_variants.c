@@ -10,15 +10,19 @@
  *   det_variants eval MODEL DATASET [--split N] [--truncate-input] [--multi-label]
  *       the model's default protocol (nml_det_protocol_defaults) on all images and on the
  *       parts before and after image N (64), precision/recall by both rules, in one pass
+ *   det_variants decode MODEL IMAGE OUTPUT.npy
+ *       decodes an output computed by another runtime (LiteRT) for that image as nanoml would
  * Each prints its results on stdout. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "nanoml/class_names.h"
 #include "nanoml/det_dataset.h"
 #include "nanoml/detector.h"
 #include "nanoml/file.h"
+#include "nanoml/npy.h"
 #include "nanoml/progress.h"
 #include "nanoml/prune_int8.h"
 #include "nanoml/recalib.h"
@@ -313,18 +317,64 @@ static int cmd_eval(int argc, char **argv) {
     return st == NML_OK ? 0 : fail(&err);
 }
 
+/* ---- decoding an output computed by another runtime ---- */
+
+static void print_dets(const nml_detections *dets) {
+    nml_class_names names = nml_class_names_coco();
+    for (size_t i = 0; i < dets->n; i++) {
+        const nml_detection *x = &dets->v[i];
+        printf("%-12s %.3f [%.1f, %.1f, %.1f, %.1f]\n", nml_class_name(&names, x->cls),
+               (double)x->score, (double)x->x1, (double)x->y1, (double)x->x2, (double)x->y2);
+    }
+}
+
+static nml_status decode_npy(nml_detector *d, const char *image, const char *npy, nml_error *err) {
+    nml_image img;
+    NML_TRY(nml_image_load(image, 3, &img, err));
+    nml_image_transform tf;
+    nml_npy a = {0};
+    nml_status st = nml_detector_set_input(d, &img, &tf, err);
+    nml_image_free(&img);
+    if (st == NML_OK) st = nml_npy_read(npy, &a, err);
+    nml_tensor *out = nml_output(&d->it, 0);
+    if (st == NML_OK && (a.dtype != out->type || a.bytes != out->bytes))
+        st = nml_fail(err, NML_E_SHAPE, "%s: not the model's output type and size", npy);
+    if (st == NML_OK) {
+        memcpy(out->data, a.data, out->bytes);
+        nml_detector_read_output(d);
+        nml_detections dets = {NULL, 0, 0};
+        st = nml_detector_decode(d, &tf, &dets, err);
+        if (st == NML_OK) print_dets(&dets);
+        nml_detections_free(&dets);
+    }
+    nml_npy_free(&a);
+    return st;
+}
+
+static int cmd_decode(int argc, char **argv) {
+    if (argc != 3) return 2;
+    nml_error err;
+    nml_detector d;
+    if (nml_detector_open(&d, argv[0], NML_DET_AUTO, 80, &err) != NML_OK) return fail(&err);
+    nml_status st = decode_npy(&d, argv[1], argv[2], &err);
+    nml_detector_close(&d);
+    return st == NML_OK ? 0 : fail(&err);
+}
+
 int main(int argc, char **argv) {
     int rc = 2;
     if (argc >= 2 && !strcmp(argv[1], "prune")) rc = cmd_prune(argc - 2, argv + 2);
     if (argc >= 2 && !strcmp(argv[1], "twin")) rc = cmd_twin(argc - 2, argv + 2);
     if (argc >= 2 && !strcmp(argv[1], "recal")) rc = cmd_recal(argc - 2, argv + 2);
     if (argc >= 2 && !strcmp(argv[1], "eval")) rc = cmd_eval(argc - 2, argv + 2);
+    if (argc >= 2 && !strcmp(argv[1], "decode")) rc = cmd_decode(argc - 2, argv + 2);
     if (rc == 2)
         fprintf(stderr, "usage: det_variants prune MODEL OUT --weights|--filters [--fraction F]\n"
                         "       det_variants twin MODEL OUT\n"
                         "       det_variants recal MODEL OUT [--dataset DIR --first N --count N] "
                         "[IMAGE ...]\n"
                         "       det_variants eval MODEL DATASET [--split N] [--truncate-input] "
-                        "[--multi-label]\n");
+                        "[--multi-label]\n"
+                        "       det_variants decode MODEL IMAGE OUTPUT.npy\n");
     return rc;
 }

@@ -120,8 +120,12 @@ nml_status nml_detector_check_size(const nml_detector *d, int w, int h, nml_erro
 /* Preprocesses img into the model's input tensor; *tf (may be NULL) receives the transform. */
 nml_status nml_detector_set_input(nml_detector *d, const nml_image *img, nml_image_transform *tf,
                                   nml_error *err);
-/* Runs the model on the current input and dequantizes the output into d->out. */
+/* Runs the model on the current input, then nml_detector_read_output. */
 nml_status nml_detector_invoke(nml_detector *d, nml_error *err);
+/* Dequantizes the output tensor into d->out (YOLOv8 boxes in input pixels). Exposed so that an
+ * output computed elsewhere (another runtime) can be decoded the same way: write its bytes into
+ * nml_output(&d->it, 0)->data first. */
+void nml_detector_read_output(nml_detector *d);
 /* Decodes d->out into dets (appended) in the original-image pixels of tf. */
 nml_status nml_detector_decode(nml_detector *d, const nml_image_transform *tf, nml_detections *dets,
                                nml_error *err);
@@ -149,7 +153,7 @@ typedef struct nml_det_protocol {
     float score_threshold;
     float nms_iou;
     int per_class_nms;
-    size_t max_det; /* 0 = no limit */
+    size_t max_det;  /* 0 = no limit */
     int multi_label; /* YOLOv8: every class above the threshold is a candidate */
     nml_det_eval_config eval;
 } nml_det_protocol;

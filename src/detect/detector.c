@@ -201,11 +201,15 @@ static void yolo_to_pixels(nml_detector *d) {
     }
 }
 
-nml_status nml_detector_invoke(nml_detector *d, nml_error *err) {
-    NML_TRY(nml_invoke(&d->it, err));
+void nml_detector_read_output(nml_detector *d) {
     const nml_tensor *t = nml_output(&d->it, 0);
     dequantize_output(d, t);
     if (d->kind == NML_DET_YOLOV8 && yolo_normalized(d, t)) yolo_to_pixels(d);
+}
+
+nml_status nml_detector_invoke(nml_detector *d, nml_error *err) {
+    NML_TRY(nml_invoke(&d->it, err));
+    nml_detector_read_output(d);
     return NML_OK;
 }
 
