@@ -3,7 +3,7 @@
 # is not a detector, a size the model was not built for, a dataset without labels; then one real
 # YOLOv8n inference on images/3.jpg (the street scene: four people, each holding or throwing a
 # frisbee, counted by eye) whose picture must show them, with every box inside the 500x335 image,
-# a valid PNG and JSON. Skipped parts say why.
+# a valid PNG and JSON (not in sanitizer builds, where it takes 30 s). Skipped parts say why.
 set -uo pipefail
 cli="${NML_CLI:?}"
 shared="${NML_SHARED_DIR:?}"
@@ -76,7 +76,12 @@ mkdir -p "$tmp/ds/labels"
 printf '0 0.5 0.5 0.2\n' >"$tmp/ds/labels/a.txt"
 expect_error eval-detect "a.txt:1:" -- "$cli" eval-detect "$yolo" --dataset "$tmp/ds"
 
-# one real inference (about 2 s optimised; sanitizer builds are slower but well within the limit)
+# one real inference: about 2 s optimised, about 30 s in the Debug + ASan build, where it is left
+# to the optimised build and bench/yolov8n_eval.sh (unit tests stay fast)
+if ldd "$cli" 2>/dev/null | grep -q libasan; then
+  echo "SKIP: real YOLOv8n inference in a sanitizer build"
+  exit $((failures > 0))
+fi
 json="$("$cli" detect "$yolo" --image "$image" --json --out "$tmp/out.png")" \
   || fail "detect exited $?"
 command -v node >/dev/null 2>&1 || { echo "SKIP: node missing for the JSON checks"; exit $((failures > 0)); }
