@@ -6,7 +6,8 @@
  *
  * The decoder is recognised from the output shape (nml_det_head_from_shape); the model's input
  * shape fixes the preprocessing size. The decoder settings (fastestdet / yolov8 fields) are
- * public: change them between nml_detector_open and nml_detector_run. Host only. */
+ * public: change them between nml_detector_open and nml_detector_run. An open detector points into
+ * itself (interpreter -> model): never copy or move the struct. Host only. */
 #ifndef NANOML_DETECTOR_H
 #define NANOML_DETECTOR_H
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "nanoml/class_names.h"
 #include "nanoml/det_draw.h"
@@ -293,6 +294,63 @@ static void test_yolov8_candidate_cap(void **state) {
     nml_detections_free(&dets);
 }
 
+/* The evaluation loop on a one-image dataset: the constant head's box [24, 0, 40, 32] (class 2,
+ * see test_yolov8_decode_through_runtime) equals the label "2 0.5 0.5 0.25 1" on the 64x32
+ * image (x1 = (0.5 - 0.125) * 64 = 24, x2 = 40, y from 0 to 32): IoU 1 at every threshold.
+ * Ultralytics' AP of a single perfect detection is 0.995 (its curve drops from precision 1 to 0
+ * at recall 1, so the last of the 101 trapezoids is half), P = R = 1. */
+static void test_eval_one_image_dataset(void **state) {
+    (void)state;
+    char dir[512], path[600];
+    snprintf(dir, sizeof dir, "%s/det_eval_ds", NML_BINARY_DIR);
+    mkdir(dir, 0755);
+    snprintf(path, sizeof path, "%s/images", dir);
+    mkdir(path, 0755);
+    snprintf(path, sizeof path, "%s/labels", dir);
+    mkdir(path, 0755);
+    nml_image img;
+    nml_error err;
+    assert_int_equal(nml_image_alloc(&img, 64, 32, 3, &err), NML_OK);
+    snprintf(path, sizeof path, "%s/images/a.png", dir);
+    assert_int_equal(nml_image_write_png(path, &img, &err), NML_OK);
+    nml_image_free(&img);
+    snprintf(path, sizeof path, "%s/labels/a.txt", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("2 0.5 0.5 0.25 1\n", f);
+    fclose(f);
+
+    int32_t dims[3] = {1, 7, 2};
+    float head[14] = {0.5f, 0.25f, 0.5f, 0.5f,  0.25f, 0.1f, 0.5f,
+                      0.1f, 0.1f,  0.2f, 0.05f, 0.f,   0.9f, 0.1f};
+    size_t size;
+    uint8_t *bytes = constant_head_model(32, 32, dims, 3, head, 14, &size);
+    nml_detector d;
+    assert_int_equal(nml_detector_open_bytes(&d, bytes, size, NML_DET_AUTO, 3, &err), NML_OK);
+    free(bytes);
+    nml_det_protocol p = nml_det_protocol_defaults(d.kind, 3);
+    assert_int_equal(p.eval.pr, NML_PR_CLASS_F1);
+    p.score_threshold = 0.25f;
+    nml_detector_apply_protocol(&d, &p);
+    nml_det_dataset ds;
+    assert_int_equal(nml_det_dataset_open(dir, 3, &ds, &err), NML_OK);
+    nml_det_eval *ev;
+    assert_int_equal(nml_det_eval_create(&p.eval, &ev, &err), NML_OK);
+    assert_int_equal(nml_detector_eval_range(&d, &ds, 0, 10, ev, NULL, &err), NML_OK);
+    nml_det_metrics m;
+    assert_int_equal(nml_det_eval_compute(ev, &m, &err), NML_OK);
+    assert_int_equal(m.images, 1);
+    assert_int_equal(m.detections, 1);
+    assert_float_equal(m.map50, 0.995, 1e-9);
+    assert_float_equal(m.map50_95, 0.995, 1e-9);
+    assert_float_equal(m.precision, 1.0, 1e-9);
+    assert_float_equal(m.recall, 1.0, 1e-9);
+    nml_det_metrics_free(&m);
+    nml_det_eval_destroy(ev);
+    nml_det_dataset_free(&ds);
+    nml_detector_close(&d);
+}
+
 static void test_fastestdet_nhwc_through_runtime(void **state) {
     (void)state;
     /* 1 class, 1x2 grid, NHWC [1, 1, 2, 6]: obj, x, y, w, h, class. Cell (0, 1): obj 0.9,
@@ -448,6 +506,7 @@ int main(void) {
         cmocka_unit_test(test_names_file),
         cmocka_unit_test(test_yolov8_decode_through_runtime),
         cmocka_unit_test(test_yolov8_candidate_cap),
+        cmocka_unit_test(test_eval_one_image_dataset),
         cmocka_unit_test(test_fastestdet_nhwc_through_runtime),
         cmocka_unit_test(test_input_tensor_values),
         cmocka_unit_test(test_yolov8n_input_quantization),
