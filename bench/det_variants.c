@@ -1,12 +1,12 @@
 /* Model variants for the YOLOv8n study (bench/yolov8n_eval.sh):
- *   det_variants prune MODEL OUT --weights|--filters [--fraction F]
+ *   det_variants prune MODEL OUT --weights|--filters [--fraction F] [--skip-op I]
  *       int8 convolution weights pruned in place (10% by default), per layer
  *   det_variants twin MODEL OUT
  *       the float32 twin: same graph, constants dequantized (exactly the int8 weights)
- *   det_variants recal MODEL OUT [--dataset DIR --first N --count N] [IMAGE ...]
+ *   det_variants recal MODEL OUT [--dataset DIR --first N --count N] [--mean] [IMAGE ...]
  *       activations requantized from ranges of the float twin on calibration images
  *       (letterboxed like YOLOv8, RGB/255), input scale 1/255, float32 output so boxes and
- *       class scores keep separate scales
+ *       class scores keep separate scales; --mean: ranges are the mean of per-image min/max
  *   det_variants eval MODEL DATASET [--split N] [--truncate-input] [--multi-label]
  *       the model's default protocol (nml_det_protocol_defaults) on all images and on the
  *       parts before and after image N (64), precision/recall by both rules, in one pass
@@ -55,15 +55,17 @@ static nml_status write_ir(const nml_ir *ir, const char *path, size_t *bytes, nm
 
 static int cmd_prune(int argc, char **argv) {
     if (argc < 3) return 2;
-    nml_prune_mode mode = NML_PRUNE_WEIGHTS;
-    float fraction = 0.1f;
+    int32_t skip[16];
+    nml_prune_options opt = {NML_PRUNE_WEIGHTS, 0.1f, skip, 0};
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--filters"))
-            mode = NML_PRUNE_FILTERS;
+            opt.mode = NML_PRUNE_FILTERS;
         else if (!strcmp(argv[i], "--weights"))
-            mode = NML_PRUNE_WEIGHTS;
+            opt.mode = NML_PRUNE_WEIGHTS;
         else if (!strcmp(argv[i], "--fraction") && i + 1 < argc)
-            fraction = strtof(argv[++i], NULL);
+            opt.fraction = strtof(argv[++i], NULL);
+        else if (!strcmp(argv[i], "--skip-op") && i + 1 < argc && opt.n_skip < 16)
+            skip[opt.n_skip++] = (int32_t)strtol(argv[++i], NULL, 10);
         else
             return 2;
     }
@@ -72,13 +74,13 @@ static int cmd_prune(int argc, char **argv) {
     size_t size;
     nml_prune_stats s;
     if (read_model(argv[0], &data, &size, NULL, &err) != NML_OK) return fail(&err);
-    nml_status st = nml_prune_int8_convs(data, size, mode, fraction, &s, &err);
+    nml_status st = nml_prune_int8_convs(data, size, &opt, &s, &err);
     if (st == NML_OK) st = nml_write_file(argv[1], data, size, &err);
     free(data);
     if (st != NML_OK) return fail(&err);
     printf("pruned %s: %d layers, %llu weights, zero before %llu, zero after %llu (%.2f%%), "
            "filters %llu of %llu\n",
-           mode == NML_PRUNE_FILTERS ? "filters" : "weights", s.layers,
+           opt.mode == NML_PRUNE_FILTERS ? "filters" : "weights", s.layers,
            (unsigned long long)s.weights, (unsigned long long)s.zero_before,
            (unsigned long long)s.zero_after, 100.0 * (double)s.zero_after / (double)s.weights,
            (unsigned long long)s.filters_pruned, (unsigned long long)s.filters);
@@ -111,6 +113,7 @@ typedef struct calib_set {
     size_t n;
     nml_det_dataset ds;
     int have_ds;
+    int mean; /* ranges: mean of per-image min/max instead of the extremes */
 } calib_set;
 
 static nml_status observe_image(nml_detector *twin, nml_act_ranges *r, const char *path,
@@ -161,6 +164,8 @@ static int parse_calib(int argc, char **argv, calib_set *cs, nml_error *err) {
             first = strtoul(argv[++i], NULL, 10);
         else if (!strcmp(argv[i], "--count") && i + 1 < argc)
             count = strtoul(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--mean"))
+            cs->mean = 1;
         else if (argv[i][0] == '-')
             return 2;
         else
@@ -186,17 +191,19 @@ static nml_status recalibrate(const char *in, const char *out, const calib_set *
     size_t size, bytes = 0;
     nml_ir q;
     NML_TRY(read_model(in, &data, &size, &q, err));
-    nml_act_ranges r = {0, NULL, NULL, NULL};
+    nml_act_ranges r = {0, NULL, NULL, NULL, NULL, NULL, NULL};
     nml_recalib_report rep;
     nml_recalib_options opt = {0.f, 1.f}; /* pixels / 255 */
     nml_status st = nml_recalib_float_output(&q, 0, err);
     if (st == NML_OK) st = calibrate(&q, cs, &r, err);
+    if (st == NML_OK && cs->mean) nml_act_ranges_use_mean(&r);
     if (st == NML_OK) st = nml_recalib_requantize(&q, &r, &opt, &rep, err);
     if (st == NML_OK) st = write_ir(&q, out, &bytes, err);
     if (st == NML_OK)
-        printf("recalibrated on %zu images: %d activations (%d shared groups, %d fixed, %d "
+        printf("recalibrated on %zu images (%s): %d activations (%d shared groups, %d fixed, %d "
                "unobserved), %d biases; %zu bytes\n",
-               cs->n, rep.activations, rep.groups, rep.fixed, rep.unobserved, rep.biases, bytes);
+               cs->n, cs->mean ? "mean per-image ranges" : "min/max", rep.activations, rep.groups,
+               rep.fixed, rep.unobserved, rep.biases, bytes);
     nml_act_ranges_free(&r);
     nml_ir_free(&q);
     free(data);
@@ -369,12 +376,14 @@ int main(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "eval")) rc = cmd_eval(argc - 2, argv + 2);
     if (argc >= 2 && !strcmp(argv[1], "decode")) rc = cmd_decode(argc - 2, argv + 2);
     if (rc == 2)
-        fprintf(stderr, "usage: det_variants prune MODEL OUT --weights|--filters [--fraction F]\n"
-                        "       det_variants twin MODEL OUT\n"
-                        "       det_variants recal MODEL OUT [--dataset DIR --first N --count N] "
-                        "[IMAGE ...]\n"
-                        "       det_variants eval MODEL DATASET [--split N] [--truncate-input] "
-                        "[--multi-label]\n"
-                        "       det_variants decode MODEL IMAGE OUTPUT.npy\n");
+        fprintf(
+            stderr,
+            "usage: det_variants prune MODEL OUT --weights|--filters [--fraction F] [--skip-op I]\n"
+            "       det_variants twin MODEL OUT\n"
+            "       det_variants recal MODEL OUT [--dataset DIR --first N --count N] "
+            "[--mean] [IMAGE ...]\n"
+            "       det_variants eval MODEL DATASET [--split N] [--truncate-input] "
+            "[--multi-label]\n"
+            "       det_variants decode MODEL IMAGE OUTPUT.npy\n");
     return rc;
 }

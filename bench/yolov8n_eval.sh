@@ -7,7 +7,7 @@
 #   - each evaluated on all 128 images and on images 64-127 (held out from that calibration),
 #   - protocol variants of the baseline (P/R rule, input rounding, multi-label NMS),
 #   - LiteRT (npm @litertjs/core) on one image against nanoml's output, when installed.
-# Takes about 40 minutes on 2 cores (about 1,100 YOLOv8n inferences).
+# Takes about an hour on 2 cores (about 1,450 YOLOv8n inferences).
 # usage: bench/yolov8n_eval.sh [BUILD_DIR] [WORK_DIR]     (defaults: build-bench, a temp dir)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,15 +33,27 @@ log "variants"
 cp "$model" "$work/baseline.tflite"
 "$dv" prune "$model" "$work/prune_weights.tflite" --weights --fraction 0.1 >"$work/prune_weights.log"
 "$dv" prune "$model" "$work/prune_filters.tflite" --filters --fraction 0.1 >"$work/prune_filters.log"
+# operator 240 is the DFL convolution (one filter of 16 fixed weights 0..15, not learned)
+"$cli" inspect "$model" >"$work/inspect.txt"
+grep -q "^ 240  CONV_2D .* int8 1x1x1x16" "$work/inspect.txt" ||
+  { echo "yolov8n_eval: operator 240 is not the DFL convolution" >&2; exit 1; }
+"$dv" prune "$model" "$work/prune_weights_nodfl.tflite" --weights --fraction 0.1 --skip-op 240 \
+  >"$work/prune_weights_nodfl.log"
 "$dv" twin "$model" "$work/float_twin.tflite" >"$work/float_twin.log"
 "$dv" recal "$model" "$work/recal_images5.tflite" "$shared"/images/*.jpg >"$work/recal_images5.log"
 "$dv" recal "$model" "$work/recal_coco64.tflite" --dataset "$ds" --first 0 --count 64 \
   >"$work/recal_coco64.log"
+"$dv" recal "$model" "$work/recal_images5_mean.tflite" --mean "$shared"/images/*.jpg \
+  >"$work/recal_images5_mean.log"
+"$dv" recal "$model" "$work/recal_coco64_mean.tflite" --dataset "$ds" --first 0 --count 64 \
+  --mean >"$work/recal_coco64_mean.log"
 
 # ---- evaluations ----
+variants="baseline float_twin recal_images5 recal_coco64 recal_images5_mean recal_coco64_mean
+  prune_weights prune_weights_nodfl prune_filters"
 log "nanoml eval-detect (headline)"
 "$cli" eval-detect "$model" --dataset "$ds" | tee "$work/cli.txt" >&2
-for v in baseline float_twin recal_images5 recal_coco64 prune_weights prune_filters; do
+for v in $variants; do
   log "evaluate $v"
   "$dv" eval "$work/$v.tflite" "$ds" --split 64 >"$work/$v.eval"
 done
@@ -110,8 +122,14 @@ e="$work"
       "$e/recal_images5.eval" all "$(bytes "$e/recal_images5.tflite")"
   row "nanoml, recalibrated on coco128-val images 0-63 (half of these 128: optimistic)" \
       "$e/recal_coco64.eval" all "$(bytes "$e/recal_coco64.tflite")"
+  row "nanoml, recalibrated on images/0-4.jpg, mean of per-image ranges" \
+      "$e/recal_images5_mean.eval" all "$(bytes "$e/recal_images5_mean.tflite")"
+  row "nanoml, recalibrated on coco128-val images 0-63, mean of per-image ranges (optimistic)" \
+      "$e/recal_coco64_mean.eval" all "$(bytes "$e/recal_coco64_mean.tflite")"
   row "nanoml, 10% of each convolution's weights pruned (magnitude)" "$e/prune_weights.eval" all \
       "$(bytes "$e/prune_weights.tflite")"
+  row "nanoml, the same without the fixed DFL convolution" "$e/prune_weights_nodfl.eval" all \
+      "$(bytes "$e/prune_weights_nodfl.tflite")"
   row "nanoml, 10% of each convolution's filters pruned (L1)" "$e/prune_filters.eval" all \
       "$(bytes "$e/prune_filters.tflite")"
   echo "| study: 10% L1 unstructured pruning, no fine-tuning (PyTorch) | | 0.483 | 0.429 | 0.462 | 0.317 |"
@@ -120,13 +138,16 @@ e="$work"
   echo
   echo "| model | bytes | precision | recall | mAP50 | mAP50-95 |"
   echo "| --- | ---: | ---: | ---: | ---: | ---: |"
-  for v in baseline float_twin recal_images5 recal_coco64 prune_weights prune_filters; do
+  for v in $variants; do
     case $v in
       baseline) label="the export (baseline)" ;;
       float_twin) label="float twin" ;;
       recal_images5) label="recalibrated on images/0-4.jpg" ;;
       recal_coco64) label="recalibrated on coco128-val images 0-63" ;;
+      recal_images5_mean) label="recalibrated on images/0-4.jpg, mean ranges" ;;
+      recal_coco64_mean) label="recalibrated on coco128-val images 0-63, mean ranges" ;;
       prune_weights) label="10% weights pruned" ;;
+      prune_weights_nodfl) label="10% weights pruned, DFL convolution kept" ;;
       prune_filters) label="10% filters pruned" ;;
     esac
     row "$label" "$e/$v.eval" rest64 "$(bytes "$e/$v.tflite")"
@@ -153,9 +174,12 @@ e="$work"
   echo "| --- | --- | ---: |"
   echo "| the export | (3,146,176 convolution weights) | $(zipped "$e/baseline.tflite") |"
   echo "| 10% weights | $(sed 's/^pruned weights: //' "$e/prune_weights.log") | $(zipped "$e/prune_weights.tflite") |"
+  echo "| 10% weights, DFL kept | $(sed 's/^pruned weights: //' "$e/prune_weights_nodfl.log") | $(zipped "$e/prune_weights_nodfl.tflite") |"
   echo "| 10% filters | $(sed 's/^pruned filters: //' "$e/prune_filters.log") | $(zipped "$e/prune_filters.tflite") |"
   echo "| recalibrated (5 pictures) | $(cat "$e/recal_images5.log") | $(zipped "$e/recal_images5.tflite") |"
   echo "| recalibrated (64 images) | $(cat "$e/recal_coco64.log") | $(zipped "$e/recal_coco64.tflite") |"
+  echo "| recalibrated (5 pictures, mean) | $(cat "$e/recal_images5_mean.log") | $(zipped "$e/recal_images5_mean.tflite") |"
+  echo "| recalibrated (64 images, mean) | $(cat "$e/recal_coco64_mean.log") | $(zipped "$e/recal_coco64_mean.tflite") |"
   if [ -n "$litert" ]; then
     echo
     echo "### LiteRT on images/3.jpg (same int8 input tensor)"

@@ -22,6 +22,13 @@ extern "C" {
 
 typedef enum nml_prune_mode { NML_PRUNE_WEIGHTS = 0, NML_PRUNE_FILTERS = 1 } nml_prune_mode;
 
+typedef struct nml_prune_options {
+    nml_prune_mode mode;
+    float fraction;          /* 0..1 of each layer's weights or filters */
+    const int32_t *skip_ops; /* operator indices left alone (YOLOv8's fixed DFL convolution) */
+    int n_skip;
+} nml_prune_options;
+
 typedef struct nml_prune_stats {
     int layers;           /* weight tensors visited */
     uint64_t weights;     /* weights in those tensors */
@@ -32,8 +39,8 @@ typedef struct nml_prune_stats {
 
 /* data: a .tflite model in writable, 16-byte aligned memory (it is verified first). Weights
  * must be int8 with (per-channel) quantization; others are an error naming the operator.
- * stats may be NULL. */
-nml_status nml_prune_int8_convs(uint8_t *data, size_t size, nml_prune_mode mode, float fraction,
+ * Operators listed in opt->skip_ops are not touched. stats may be NULL. */
+nml_status nml_prune_int8_convs(uint8_t *data, size_t size, const nml_prune_options *opt,
                                 nml_prune_stats *stats, nml_error *err);
 
 #ifdef __cplusplus

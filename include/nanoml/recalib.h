@@ -44,17 +44,24 @@ nml_status nml_recalib_float_twin(const nml_ir *q, nml_ir *f, nml_error *err);
  * are removed afterwards (tensor indices change). */
 nml_status nml_recalib_float_output(nml_ir *q, int output, nml_error *err);
 
-/* Per-tensor observed ranges, indexed like the graph's tensors. */
+/* Per-tensor observed ranges, indexed like the graph's tensors: lo/hi are the extremes over all
+ * observations (TFLite's calibration); the sums give the mean of each observation's min and max
+ * (nml_act_ranges_use_mean), which one outlying image cannot stretch. */
 typedef struct nml_act_ranges {
     int n;
     float *lo, *hi;
     uint8_t *seen;
+    double *sum_lo, *sum_hi;
+    uint32_t *count; /* observations per tensor */
 } nml_act_ranges;
 
 nml_status nml_act_ranges_init(nml_act_ranges *r, int n_tensors, nml_error *err);
 void nml_act_ranges_free(nml_act_ranges *r);
-/* Widens tensor t's range by count float values. */
+/* One observation of tensor t (count values): widens its range and adds its min and max to the
+ * sums. */
 void nml_act_ranges_add(nml_act_ranges *r, int t, const float *v, size_t count);
+/* Replaces lo/hi by the mean over observations of each observation's min and max. */
+void nml_act_ranges_use_mean(nml_act_ranges *r);
 /* Invokes the (float) interpreter once and records the range of its inputs and of every
  * float32 operator output. */
 nml_status nml_act_ranges_observe(nml_act_ranges *r, nml_interpreter *it, nml_error *err);

@@ -131,11 +131,18 @@ static uint64_t count_zero(const weights *w) {
     return z;
 }
 
-nml_status nml_prune_int8_convs(uint8_t *data, size_t size, nml_prune_mode mode, float fraction,
+static int skipped(const nml_prune_options *opt, uint32_t op) {
+    for (int k = 0; k < opt->n_skip; k++)
+        if (opt->skip_ops && opt->skip_ops[k] == (int32_t)op) return 1;
+    return 0;
+}
+
+nml_status nml_prune_int8_convs(uint8_t *data, size_t size, const nml_prune_options *opt,
                                 nml_prune_stats *stats, nml_error *err) {
     nml_prune_stats local;
     nml_prune_stats *s = stats ? stats : &local;
     memset(s, 0, sizeof *s);
+    float fraction = opt->fraction;
     if (!(fraction >= 0.f && fraction <= 1.f))
         return nml_fail(err, NML_E_ARG, "prune: fraction must be in [0, 1]");
     nml_model m;
@@ -149,6 +156,7 @@ nml_status nml_prune_int8_convs(uint8_t *data, size_t size, nml_prune_mode mode,
         weights w = {0};
         if ((st = nml_model_operator(&m, i, &op, err)) != NML_OK) break;
         if (op.builtin != NML_OP_CONV_2D && op.builtin != NML_OP_DEPTHWISE_CONV_2D) continue;
+        if (skipped(opt, i)) continue;
         if ((st = view_weights(data, &m, &op, &t, &w, err)) != NML_OK) {
             nml_error_prefix(err, "operator %u (%s): ", (unsigned)i, nml_model_op_name(&op));
             break;
@@ -161,8 +169,8 @@ nml_status nml_prune_int8_convs(uint8_t *data, size_t size, nml_prune_mode mode,
         s->weights += w.n;
         s->filters += w.filters;
         s->zero_before += count_zero(&w);
-        st = mode == NML_PRUNE_FILTERS ? prune_filters(&w, fraction, &s->filters_pruned, err)
-                                       : prune_weights(&w, fraction, err);
+        st = opt->mode == NML_PRUNE_FILTERS ? prune_filters(&w, fraction, &s->filters_pruned, err)
+                                            : prune_weights(&w, fraction, err);
         s->zero_after += count_zero(&w);
     }
     free(seen);

@@ -10,7 +10,10 @@ nml_status nml_act_ranges_init(nml_act_ranges *r, int n_tensors, nml_error *err)
     r->lo = malloc(n * sizeof *r->lo);
     r->hi = malloc(n * sizeof *r->hi);
     r->seen = calloc(n, 1);
-    if (!r->lo || !r->hi || !r->seen) {
+    r->sum_lo = calloc(n, sizeof *r->sum_lo);
+    r->sum_hi = calloc(n, sizeof *r->sum_hi);
+    r->count = calloc(n, sizeof *r->count);
+    if (!r->lo || !r->hi || !r->seen || !r->sum_lo || !r->sum_hi || !r->count) {
         nml_act_ranges_free(r);
         return nml_fail(err, NML_E_NOMEM, "ranges: out of memory for %d tensors", n_tensors);
     }
@@ -21,23 +24,39 @@ void nml_act_ranges_free(nml_act_ranges *r) {
     free(r->lo);
     free(r->hi);
     free(r->seen);
+    free(r->sum_lo);
+    free(r->sum_hi);
+    free(r->count);
     r->lo = r->hi = NULL;
     r->seen = NULL;
+    r->sum_lo = r->sum_hi = NULL;
+    r->count = NULL;
     r->n = 0;
 }
 
 void nml_act_ranges_add(nml_act_ranges *r, int t, const float *v, size_t count) {
     if (t < 0 || t >= r->n || count == 0) return;
-    float lo = r->seen[t] ? r->lo[t] : INFINITY, hi = r->seen[t] ? r->hi[t] : -INFINITY;
+    float lo = INFINITY, hi = -INFINITY;
     for (size_t i = 0; i < count; i++) {
         if (!isfinite(v[i])) continue;
         if (v[i] < lo) lo = v[i];
         if (v[i] > hi) hi = v[i];
     }
     if (lo > hi) return; /* nothing finite */
-    r->lo[t] = lo;
-    r->hi[t] = hi;
+    r->lo[t] = r->seen[t] && r->lo[t] < lo ? r->lo[t] : lo;
+    r->hi[t] = r->seen[t] && r->hi[t] > hi ? r->hi[t] : hi;
     r->seen[t] = 1;
+    r->sum_lo[t] += lo;
+    r->sum_hi[t] += hi;
+    r->count[t]++;
+}
+
+void nml_act_ranges_use_mean(nml_act_ranges *r) {
+    for (int t = 0; t < r->n; t++) {
+        if (!r->seen[t] || r->count[t] == 0) continue;
+        r->lo[t] = (float)(r->sum_lo[t] / r->count[t]);
+        r->hi[t] = (float)(r->sum_hi[t] / r->count[t]);
+    }
 }
 
 static void add_tensor(nml_act_ranges *r, nml_interpreter *it, int32_t t) {

@@ -41,7 +41,10 @@ static void test_unstructured_by_real_magnitude(void **state) {
     uint8_t *b = to_bytes(&ir, &size);
     nml_prune_stats s;
     nml_error err;
-    assert_int_equal(nml_prune_int8_convs(b, size, NML_PRUNE_WEIGHTS, 0.75f, &s, &err), NML_OK);
+    assert_int_equal(nml_prune_int8_convs(b, size,
+                                          &(nml_prune_options){NML_PRUNE_WEIGHTS, 0.75f, NULL, 0},
+                                          &s, &err),
+                     NML_OK);
     const int8_t want[8] = {0, 2, 0, 0, 0, 0, 0, 4};
     assert_memory_equal(weights_of(b, size), want, 8);
     assert_int_equal(s.layers, 1);
@@ -51,10 +54,20 @@ static void test_unstructured_by_real_magnitude(void **state) {
     free(b);
     /* 10%: round(0.8) = 1 weight, an already-zero one: nothing changes */
     b = to_bytes(&ir, &size);
-    assert_int_equal(nml_prune_int8_convs(b, size, NML_PRUNE_WEIGHTS, 0.1f, &s, &err), NML_OK);
+    assert_int_equal(nml_prune_int8_convs(
+                         b, size, &(nml_prune_options){NML_PRUNE_WEIGHTS, 0.1f, NULL, 0}, &s, &err),
+                     NML_OK);
     const int8_t same[8] = {1, 2, 0, -1, 2, 0, -2, 4};
     assert_memory_equal(weights_of(b, size), same, 8);
     assert_int_equal(s.zero_after, 2);
+    free(b);
+    /* a skipped operator keeps its weights */
+    b = to_bytes(&ir, &size);
+    const int32_t skip[1] = {0};
+    nml_prune_options keep = {NML_PRUNE_WEIGHTS, 0.75f, skip, 1};
+    assert_int_equal(nml_prune_int8_convs(b, size, &keep, &s, &err), NML_OK);
+    assert_memory_equal(weights_of(b, size), same, 8);
+    assert_int_equal(s.layers, 0);
     free(b);
     nml_ir_free(&ir);
 }
@@ -117,7 +130,10 @@ static void test_filters_by_real_l1(void **state) {
     uint8_t *b = to_bytes(&ir, &size);
     nml_prune_stats s;
     nml_error err;
-    assert_int_equal(nml_prune_int8_convs(b, size, NML_PRUNE_FILTERS, 0.34f, &s, &err), NML_OK);
+    assert_int_equal(nml_prune_int8_convs(b, size,
+                                          &(nml_prune_options){NML_PRUNE_FILTERS, 0.34f, NULL, 0},
+                                          &s, &err),
+                     NML_OK);
     const int8_t want1[6] = {1, -1, 0, 0, 3, -3};
     assert_memory_equal(weights_of(b, size), want1, 6);
     assert_int_equal(s.filters, 3);
@@ -131,7 +147,10 @@ static void test_filters_by_real_l1(void **state) {
     assert_int_equal(((const int32_t *)bias.data)[1], 7);
     free(b);
     b = to_bytes(&ir, &size);
-    assert_int_equal(nml_prune_int8_convs(b, size, NML_PRUNE_FILTERS, 0.67f, &s, &err), NML_OK);
+    assert_int_equal(nml_prune_int8_convs(b, size,
+                                          &(nml_prune_options){NML_PRUNE_FILTERS, 0.67f, NULL, 0},
+                                          &s, &err),
+                     NML_OK);
     const int8_t want2[6] = {0, 0, 0, 0, 3, -3};
     assert_memory_equal(weights_of(b, size), want2, 6);
     free(b);
@@ -151,7 +170,10 @@ static void test_depthwise_filters(void **state) {
     size_t size;
     uint8_t *b = to_bytes(&ir, &size);
     nml_error err;
-    assert_int_equal(nml_prune_int8_convs(b, size, NML_PRUNE_FILTERS, 0.34f, NULL, &err), NML_OK);
+    assert_int_equal(nml_prune_int8_convs(b, size,
+                                          &(nml_prune_options){NML_PRUNE_FILTERS, 0.34f, NULL, 0},
+                                          NULL, &err),
+                     NML_OK);
     const int8_t want[6] = {0, 4, 2, 0, 4, 2};
     assert_memory_equal(weights_of(b, size), want, 6);
     free(b);
@@ -166,13 +188,19 @@ static void test_errors(void **state) {
     uint8_t *b = to_bytes(&ir, &size);
     nml_prune_stats s;
     nml_error err;
-    assert_int_equal(nml_prune_int8_convs(b, size, NML_PRUNE_WEIGHTS, 0.1f, &s, &err), NML_OK);
+    assert_int_equal(nml_prune_int8_convs(
+                         b, size, &(nml_prune_options){NML_PRUNE_WEIGHTS, 0.1f, NULL, 0}, &s, &err),
+                     NML_OK);
     assert_int_equal(s.layers, 0);
-    assert_int_equal(nml_prune_int8_convs(b, size, NML_PRUNE_WEIGHTS, 1.5f, &s, &err), NML_E_ARG);
+    assert_int_equal(nml_prune_int8_convs(
+                         b, size, &(nml_prune_options){NML_PRUNE_WEIGHTS, 1.5f, NULL, 0}, &s, &err),
+                     NML_E_ARG);
     free(b);
     nml_ir_free(&ir);
     uint8_t junk[32] = {0};
-    assert_int_equal(nml_prune_int8_convs(junk, sizeof junk, NML_PRUNE_WEIGHTS, 0.1f, NULL, &err),
+    assert_int_equal(nml_prune_int8_convs(junk, sizeof junk,
+                                          &(nml_prune_options){NML_PRUNE_WEIGHTS, 0.1f, NULL, 0},
+                                          NULL, &err),
                      NML_E_FORMAT);
 }
 
@@ -196,7 +224,9 @@ static void test_float_weights_refused(void **state) {
     assert_int_equal(nml_ir_set_io(&ir, 1, (int32_t[]){x}, 1, &out, &err), NML_OK);
     size_t size;
     uint8_t *b = to_bytes(&ir, &size);
-    assert_int_equal(nml_prune_int8_convs(b, size, NML_PRUNE_WEIGHTS, 0.1f, NULL, &err),
+    assert_int_equal(nml_prune_int8_convs(b, size,
+                                          &(nml_prune_options){NML_PRUNE_WEIGHTS, 0.1f, NULL, 0},
+                                          NULL, &err),
                      NML_E_UNSUPPORTED);
     assert_non_null(strstr(err.msg, "operator 0 (CONV_2D): weights 1 (w)"));
     free(b);

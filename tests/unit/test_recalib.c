@@ -175,6 +175,15 @@ static void test_float_twin_and_ranges(void **state) {
     assert_float_equal(r.hi[0], 9.f, 0.f);
     assert_float_equal(r.lo[3], -2.f, 1e-6f);
     assert_float_equal(r.lo[4], 0.f, 1e-6f); /* after RELU */
+    /* mean of the two observations' extremes: input ([1, 9] + [-1, -1]) / 2 = [0, 4];
+     * conv ([1, 6.5] + [-2, 0]) / 2 = [-0.5, 3.25] */
+    assert_int_equal(r.count[3], 2);
+    nml_act_ranges_use_mean(&r);
+    assert_float_equal(r.lo[0], 0.f, 0.f);
+    assert_float_equal(r.hi[0], 4.f, 0.f);
+    assert_float_equal(r.lo[3], -0.5f, 1e-6f);
+    assert_float_equal(r.hi[3], 3.25f, 1e-6f);
+    assert_false(r.seen[1]);
     nml_act_ranges_free(&r);
     free(arena);
     free(bytes);
