@@ -67,6 +67,26 @@ static void test_head_errors(void **state) {
     assert_non_null(strstr(err.msg, "fastestdet, yolov8 or auto"));
 }
 
+/* The evaluation defaults are the reference protocols (docs/detection-metrics.md for
+ * FastestDet's ONNX Runtime figures, docs/detection.md for YOLOv8n's TFLite Micro figures). */
+static void test_protocol_defaults(void **state) {
+    (void)state;
+    nml_det_protocol f = nml_det_protocol_defaults(NML_DET_FASTESTDET, 80);
+    assert_float_equal(f.score_threshold, 0.001f, 0.f);
+    assert_float_equal(f.nms_iou, 0.45f, 0.f);
+    assert_int_equal(f.per_class_nms, 0);
+    assert_int_equal(f.max_det, 0);
+    assert_int_equal(f.eval.pr, NML_PR_CLASS_F1);
+    nml_det_protocol y = nml_det_protocol_defaults(NML_DET_YOLOV8, 80);
+    assert_float_equal(y.nms_iou, 0.7f, 0.f);
+    assert_int_equal(y.per_class_nms, 1);
+    assert_int_equal(y.max_det, 300);
+    assert_int_equal(y.multi_label, 0);
+    assert_int_equal(y.eval.match, NML_MATCH_ULTRALYTICS);
+    assert_int_equal(y.eval.ap, NML_AP_ULTRALYTICS);
+    assert_int_equal(y.eval.num_classes, 80);
+}
+
 static void test_input_shapes(void **state) {
     (void)state;
     nml_tensor t;
@@ -501,6 +521,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_head_shapes),
         cmocka_unit_test(test_head_errors),
+        cmocka_unit_test(test_protocol_defaults),
         cmocka_unit_test(test_input_shapes),
         cmocka_unit_test(test_builtin_names_match_shared_file),
         cmocka_unit_test(test_names_file),
