@@ -16,7 +16,8 @@ shared="${NML_SHARED_DIR:-$here/../shared}"
 model="$shared/models/yolov8n/yolov8n_full_integer_quant.tflite"
 ds="$shared/datasets/coco128-val"
 doc="$here/docs/detection.md"
-if [ -n "${2:-}" ]; then work="$2"; mkdir -p "$work"; else
+keep=""
+if [ -n "${2:-}" ]; then work="$2"; keep=1; mkdir -p "$work"; else
   work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT; fi
 [ -f "$model" ] || { echo "yolov8n_eval: $model missing" >&2; exit 1; }
 
@@ -28,38 +29,52 @@ dv="$build/det_variants"
 export NML_PROGRESS=1
 log() { echo "yolov8n_eval: $*" >&2; }
 
+# Every result file is kept in WORK_DIR; when WORK_DIR is given, steps whose result file already
+# exists there are not redone (an interrupted run resumes; delete the folder to recompute).
+step() { # RESULT_FILE command...: runs command with stdout into RESULT_FILE
+  local out="$1"
+  shift
+  if [ -n "$keep" ] && [ -s "$out" ]; then log "reusing $(basename "$out")"; return; fi
+  "$@" >"$out.part"
+  mv "$out.part" "$out"
+}
+
 # ---- model variants ----
 log "variants"
 cp "$model" "$work/baseline.tflite"
-"$dv" prune "$model" "$work/prune_weights.tflite" --weights --fraction 0.1 >"$work/prune_weights.log"
-"$dv" prune "$model" "$work/prune_filters.tflite" --filters --fraction 0.1 >"$work/prune_filters.log"
+step "$work/prune_weights.log" "$dv" prune "$model" "$work/prune_weights.tflite" --weights \
+  --fraction 0.1
+step "$work/prune_filters.log" "$dv" prune "$model" "$work/prune_filters.tflite" --filters \
+  --fraction 0.1
 # operator 240 is the DFL convolution (one filter of 16 fixed weights 0..15, not learned)
 "$cli" inspect "$model" >"$work/inspect.txt"
 grep -q "^ 240  CONV_2D .* int8 1x1x1x16" "$work/inspect.txt" ||
   { echo "yolov8n_eval: operator 240 is not the DFL convolution" >&2; exit 1; }
-"$dv" prune "$model" "$work/prune_weights_nodfl.tflite" --weights --fraction 0.1 --skip-op 240 \
-  >"$work/prune_weights_nodfl.log"
-"$dv" twin "$model" "$work/float_twin.tflite" >"$work/float_twin.log"
-"$dv" recal "$model" "$work/recal_images5.tflite" "$shared"/images/*.jpg >"$work/recal_images5.log"
-"$dv" recal "$model" "$work/recal_coco64.tflite" --dataset "$ds" --first 0 --count 64 \
-  >"$work/recal_coco64.log"
-"$dv" recal "$model" "$work/recal_images5_mean.tflite" --mean "$shared"/images/*.jpg \
-  >"$work/recal_images5_mean.log"
-"$dv" recal "$model" "$work/recal_coco64_mean.tflite" --dataset "$ds" --first 0 --count 64 \
-  --mean >"$work/recal_coco64_mean.log"
+step "$work/prune_weights_nodfl.log" "$dv" prune "$model" "$work/prune_weights_nodfl.tflite" \
+  --weights --fraction 0.1 --skip-op 240
+step "$work/float_twin.log" "$dv" twin "$model" "$work/float_twin.tflite"
+step "$work/recal_images5.log" "$dv" recal "$model" "$work/recal_images5.tflite" \
+  "$shared"/images/*.jpg
+step "$work/recal_coco64.log" "$dv" recal "$model" "$work/recal_coco64.tflite" --dataset "$ds" \
+  --first 0 --count 64
+step "$work/recal_images5_mean.log" "$dv" recal "$model" "$work/recal_images5_mean.tflite" --mean \
+  "$shared"/images/*.jpg
+step "$work/recal_coco64_mean.log" "$dv" recal "$model" "$work/recal_coco64_mean.tflite" \
+  --dataset "$ds" --first 0 --count 64 --mean
 
 # ---- evaluations ----
 variants="baseline float_twin recal_images5 recal_coco64 recal_images5_mean recal_coco64_mean
   prune_weights prune_weights_nodfl prune_filters"
 log "nanoml eval-detect (headline)"
-"$cli" eval-detect "$model" --dataset "$ds" | tee "$work/cli.txt" >&2
+step "$work/cli.txt" "$cli" eval-detect "$model" --dataset "$ds"
+cat "$work/cli.txt" >&2
 for v in $variants; do
   log "evaluate $v"
-  "$dv" eval "$work/$v.tflite" "$ds" --split 64 >"$work/$v.eval"
+  step "$work/$v.eval" "$dv" eval "$work/$v.tflite" "$ds" --split 64
 done
 log "evaluate baseline variants"
-"$dv" eval "$model" "$ds" --split 64 --truncate-input >"$work/truncated.eval"
-"$dv" eval "$model" "$ds" --split 64 --multi-label >"$work/multilabel.eval"
+step "$work/truncated.eval" "$dv" eval "$model" "$ds" --split 64 --truncate-input
+step "$work/multilabel.eval" "$dv" eval "$model" "$ds" --split 64 --multi-label
 
 # ---- LiteRT on one image ----
 litert=""
@@ -192,7 +207,12 @@ e="$work"
     echo
     echo "| nanoml runtime | LiteRT |"
     echo "| --- | --- |"
-    paste -d'|' "$e/dets_nanoml.txt" "$e/dets_litert.txt" | sed 's/^/| /; s/|/ | /; s/$/ |/'
+    # pair the two lists by class, then left edge (both are in score order)
+    rows() { awk '{ i = index($0, "["); x = substr($0, i + 1) + 0; line = $0; gsub(/  +/, " ", line)
+                    name = substr($0, 1, match($0, / +[0-9]\.[0-9]+ \[/) - 1)
+                    printf "%s %09.1f|%s\n", name, x, line }' "$1" | sort | cut -d'|' -f2; }
+    paste -d'|' <(rows "$e/dets_nanoml.txt") <(rows "$e/dets_litert.txt") |
+      awk -F'|' '{ print "| " $1 " | " $2 " |" }'
   fi
   echo
   echo "<!-- yolov8n-results:end -->"
