@@ -12,6 +12,8 @@ packages=(
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc xxd
 )
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
+# Only for the comparison benchmarks in bench/ (never for building or testing): scripts/setup.sh --bench
+[ "${1:-}" = "--bench" ] && packages+=(python3-torch)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -150,8 +150,11 @@ nml_status nml_ir_compact(nml_ir *ir, nml_error *err);
 
 /* ---- .tflite ---- */
 
-/* Reads a .tflite flatbuffer (verified by the runtime's loader) into an IR. Not implemented yet
- * (needs the runtime verifier). */
+/* Reads a .tflite flatbuffer into an IR (initialized by the call; freed again on failure). The
+ * runtime loader verifies the bytes first, so malformed files fail with its message. Reads
+ * tensors (data, per-tensor/per-channel quantization, variables), operators (decoded options,
+ * versions, custom codes and options), graph inputs/outputs, description and metadata. Models
+ * with more than one subgraph are refused. Unaligned bytes are copied first. */
 nml_status nml_ir_from_tflite(nml_ir *ir, const uint8_t *data, size_t size, nml_error *err);
 
 /* Serializes to a standard TFLite flatbuffer (schema v3, identifier "TFL3", buffer 0 empty,

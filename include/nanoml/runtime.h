@@ -61,6 +61,7 @@ int32_t nml_tensor_channel_zero_point(const nml_tensor *t, uint32_t channel);
 /* Product of dims (1 for rank 0). Dimensions were checked at load, so this cannot overflow. */
 uint32_t nml_tensor_count(const nml_tensor *t);
 /* "1x28x28x1" (or "scalar") into buf; returns the characters written. */
+size_t nml_format_dims(char *buf, size_t cap, const int32_t *dims, int rank);
 size_t nml_format_shape(char *buf, size_t cap, const nml_tensor *t);
 
 /* ---- Model: a verified view of the flatbuffer (no copies, no allocation) ---- */
@@ -162,7 +163,7 @@ typedef struct nml_interpreter {
     uint32_t n_tensors, n_nodes;
     int ready;                /* 1 after a successful init */
     /* optional per-operator hook, for profiling (instruction counters on the MCU); init
-     * keeps whatever the caller set here */
+     * clears it, so set it after a successful init */
     void (*on_node_done)(void *user, uint32_t node_index);
     void *hook_user;
 } nml_interpreter;

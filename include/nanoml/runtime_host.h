@@ -26,6 +26,21 @@ nml_status nml_arena_size(const nml_model *model, const nml_op_resolver *ops, si
 nml_status nml_interpreter_init_alloc(nml_interpreter *it, const nml_model *model,
                                       const nml_op_resolver *ops, uint8_t **arena, nml_error *err);
 
+/* An arena of exactly `bytes` bytes between two guard regions (nanoml/guard.h), in one malloc'd
+ * block. Under AddressSanitizer the guards are also poisoned, so a stray access stops at once
+ * with a stack trace; elsewhere (plain builds, valgrind) nml_guarded_arena_check finds it. */
+typedef struct nml_guarded_arena {
+    uint8_t *block; /* NML_GUARDED_BYTES(bytes), 16-byte aligned */
+    uint8_t *arena; /* block + NML_GUARD_BYTES */
+    size_t bytes;
+} nml_guarded_arena;
+
+nml_status nml_guarded_arena_alloc(nml_guarded_arena *g, size_t bytes, nml_error *err);
+/* NML_OK when both guards are unchanged; otherwise NML_E_INTERNAL with a message saying how
+ * far before or after the arena the first changed byte is. */
+nml_status nml_guarded_arena_check(const nml_guarded_arena *g, nml_error *err);
+void nml_guarded_arena_free(nml_guarded_arena *g);
+
 #ifdef __cplusplus
 }
 #endif

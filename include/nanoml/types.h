@@ -33,6 +33,12 @@ typedef enum nml_dtype {
 #define NML_MAX_MODEL_BYTES 0x7fffffffu     /* flatbuffers address 31 bits */
 #define NML_MAX_OP_INPUTS 16                /* inputs per operator (CONCATENATION may have many) */
 #define NML_MAX_OP_OUTPUTS 16               /* outputs per operator (SPLIT) */
+#define NML_MAX_TENSORS 8192                /* tensors per subgraph (yolov8n has 412) */
+#define NML_MAX_OPERATORS 8192              /* operators per subgraph (yolov8n has 255) */
+/* The tensor and operator bounds keep memory planning (quadratic in the number of buffers) to
+ * about a second on the host for the most hostile model, whatever the file size. The .tflite
+ * reader does not recurse (its nesting depth is fixed by the schema walk), so it needs no depth
+ * limit; readers of recursive formats (ONNX protobuf) define their own. */
 
 /* Bytes per element, 0 for types without a fixed element size (string) or unknown types.
  * INT4 reports 0 too: use nml_dtype_bytes_for() for packed sizes. */

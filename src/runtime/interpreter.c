@@ -194,9 +194,17 @@ static nml_status init(nml_interpreter *it, nml_error *err) {
 
     uint64_t act_start = align16(persist_start + ctx->persist_used);
     uint64_t act_bytes, act_min;
+    /* views share their input's buffer: marked first, so that neither the work memory nor the
+     * plan counts them, and placed after planning */
     nml_plan_aliases(it->tensors, it->n_tensors, it->nodes, it->n_nodes);
-    NML_TRY(nml_plan_offsets(it->tensors, it->n_tensors, it->nodes, it->n_nodes, &act_bytes,
-                             &act_min, err));
+    /* the planner borrows the start of the (still unused) activation region for its list */
+    uint64_t work = nml_plan_work_bytes(it->tensors, it->n_tensors, it->nodes, it->n_nodes);
+    if (act_start + work > it->arena_size)
+        return arena_too_small(it, act_start + work, 0, "temporary space for planning", err);
+    NML_TRY(nml_plan_offsets(it->tensors, it->n_tensors, it->nodes, it->n_nodes,
+                             (uint32_t *)(void *)(it->arena + act_start), &act_bytes, &act_min,
+                             err));
+    if (act_bytes < work) act_bytes = work; /* tiny activations: the list still had to fit */
     nml_plan_resolve_aliases(it->tensors, it->n_tensors);
     it->persistent_bytes = (size_t)act_start;
     it->activation_bytes = (size_t)act_bytes;
@@ -219,11 +227,9 @@ nml_status nml_interpreter_init(nml_interpreter *it, const nml_model *model,
                                 const nml_op_resolver *ops, void *arena, size_t arena_size,
                                 nml_error *err) {
     NML_TRY(check_args(it, model, ops, arena, err));
-    void (*hook)(void *, uint32_t) = it->on_node_done;
-    void *hook_user = it->hook_user;
+    /* everything is reset, the hook too: interpreters usually live uninitialized on the stack,
+     * so nothing in *it may be trusted before init. Set on_node_done after init. */
     memset(it, 0, sizeof *it);
-    it->on_node_done = hook;
-    it->hook_user = hook_user;
     it->model = model;
     it->ops = ops;
     it->arena = arena;

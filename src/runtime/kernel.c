@@ -97,22 +97,14 @@ nml_status nml_check_rank(nml_ctx *ctx, const nml_node *node, const nml_tensor *
     return NML_OK;
 }
 
-static size_t format_shape(char *buf, size_t cap, const nml_tensor *t) {
-    size_t n = 0;
-    if (t->rank == 0) return nml_format(buf, cap, "scalar");
-    for (uint32_t i = 0; i < t->rank && n + 1 < cap; i++)
-        n += nml_format(buf + n, cap - n, i ? "x%d" : "%d", (int)t->dims[i]);
-    return n;
-}
-
 nml_status nml_check_same_shape(nml_ctx *ctx, const nml_node *node, const nml_tensor *a,
                                 const nml_tensor *b, const char *what_a, const char *what_b) {
     int same = a->rank == b->rank;
     for (uint32_t i = 0; same && i < a->rank; i++) same = a->dims[i] == b->dims[i];
     if (same) return NML_OK;
     char sa[80], sb[80];
-    format_shape(sa, sizeof sa, a);
-    format_shape(sb, sizeof sb, b);
+    nml_format_shape(sa, sizeof sa, a);
+    nml_format_shape(sb, sizeof sb, b);
     return nml_kernel_fail(ctx, node, NML_E_SHAPE, "%s shape %s does not match %s shape %s",
                            what_a, sa, what_b, sb);
 }

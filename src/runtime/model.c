@@ -367,6 +367,12 @@ static nml_status load_tables(nml_model *m, const nml_fb *fb, nml_error *err) {
             "subgraph 0: outputs: ");
     TRY_CTX(load_vec(fb, &sub, TFL_SUBGRAPH_OPERATORS, 4, &m->operators_vec, &m->n_operators, err),
             "subgraph 0: operators: ");
+    if (m->n_tensors > NML_MAX_TENSORS)
+        return nml_fail(err, NML_E_LIMIT, "subgraph 0: %lu tensors exceed the limit of %d",
+                        (unsigned long)m->n_tensors, NML_MAX_TENSORS);
+    if (m->n_operators > NML_MAX_OPERATORS)
+        return nml_fail(err, NML_E_LIMIT, "subgraph 0: %lu operators exceed the limit of %d",
+                        (unsigned long)m->n_operators, NML_MAX_OPERATORS);
     return NML_OK;
 }
 

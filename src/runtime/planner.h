@@ -25,9 +25,14 @@ void nml_plan_resolve_aliases(nml_tensor *tensors, uint32_t n_tensors);
  * tensors before scratch), each at the lowest 16-aligned offset that overlaps no placed buffer
  * with an overlapping lifetime. Writes tensor arena_offset / node scratch_offset and returns
  * the end of the highest buffer in *bytes and max over operators of the live bytes in
- * *min_bytes. Uses no memory besides the tables. */
+ * *min_bytes. work: nml_plan_work_bytes() of 4-byte aligned temporary memory (a list of the
+ * placed buffers by offset, which keeps planning quadratic in the number of buffers). */
 nml_status nml_plan_offsets(nml_tensor *tensors, uint32_t n_tensors, nml_node *nodes,
-                            uint32_t n_nodes, uint64_t *bytes, uint64_t *min_bytes, nml_error *err);
+                            uint32_t n_nodes, uint32_t *work, uint64_t *bytes, uint64_t *min_bytes,
+                            nml_error *err);
+/* Bytes of work memory nml_plan_offsets needs: 4 per non-empty buffer to plan. */
+uint64_t nml_plan_work_bytes(nml_tensor *tensors, uint32_t n_tensors, nml_node *nodes,
+                             uint32_t n_nodes);
 
 #define NML_PLAN_ALIGN 16u
 

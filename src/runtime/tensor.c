@@ -24,10 +24,15 @@ uint32_t nml_tensor_count(const nml_tensor *t) {
     return n;
 }
 
-size_t nml_format_shape(char *buf, size_t cap, const nml_tensor *t) {
-    if (t->rank == 0) return nml_format(buf, cap, "scalar");
+size_t nml_format_dims(char *buf, size_t cap, const int32_t *dims, int rank) {
+    if (cap) buf[0] = '\0';
+    if (rank == 0) return nml_format(buf, cap, "scalar");
     size_t n = 0;
-    for (uint32_t i = 0; i < t->rank && n + 1 < cap; i++)
-        n += nml_format(buf + n, cap - n, i ? "x%d" : "%d", (int)t->dims[i]);
+    for (int i = 0; i < rank && n + 1 < cap; i++)
+        n += nml_format(buf + n, cap - n, i ? "x%d" : "%d", (int)dims[i]);
     return n;
+}
+
+size_t nml_format_shape(char *buf, size_t cap, const nml_tensor *t) {
+    return nml_format_dims(buf, cap, t->dims, t->rank);
 }

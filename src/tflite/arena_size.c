@@ -31,8 +31,12 @@ static nml_status grow_init(nml_interpreter *it, const nml_model *model, const n
         }
         free(a);
         if (st != NML_E_ARENA) return st;
-        size_t next = it->arena_used > bytes ? it->arena_used : bytes;
-        if (next == bytes) next = bytes > LARGEST / 2 ? LARGEST : bytes * 2; /* a lower bound */
+        /* Grow by at least half: a lower bound can rise by just one operator's persistent
+         * data per try, which made sizing quadratic in the operator count (8192 operators:
+         * 8192 tries, seconds). Overshooting is harmless: once init succeeds it->arena_used is
+         * the exact size. */
+        size_t at_least = bytes > LARGEST / 3 * 2 ? LARGEST : bytes + bytes / 2;
+        size_t next = it->arena_used > at_least ? it->arena_used : at_least;
         if (next <= bytes || next > LARGEST)
             return nml_fail(err, NML_E_LIMIT, "the model needs an arena of more than %zu bytes",
                             LARGEST);

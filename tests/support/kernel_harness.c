@@ -48,7 +48,9 @@ int kh_tensor(nml_kh *h, int type, int rank, const int32_t *dims, void *data, fl
     return i;
 }
 
-void kh_const(nml_kh *h, int t) { h->tensors[t].alloc = NML_ALLOC_CONST; }
+void kh_const(nml_kh *h, int t) {
+    h->tensors[t].alloc = NML_ALLOC_CONST;
+}
 
 void kh_per_channel(nml_kh *h, int t, const float *scales, const int64_t *zero_points, uint32_t n,
                     int32_t q_dim) {
@@ -62,7 +64,8 @@ void kh_per_channel(nml_kh *h, int t, const float *scales, const int64_t *zero_p
 }
 
 static void set_list(int32_t *dst, uint16_t *count, int n, va_list ap) {
-    for (int i = 0; i < n; i++) dst[i] = va_arg(ap, int);
+    for (int i = 0; i < n; i++)
+        dst[i] = va_arg(ap, int);
     *count = (uint16_t)n;
 }
 
@@ -97,7 +100,9 @@ nml_status kh_prepare(nml_kh *h, const nml_kernel *k, const nml_op_params *p) {
     return NML_OK;
 }
 
-nml_status kh_eval(nml_kh *h) { return h->node.kernel->eval(&h->ctx, &h->node); }
+nml_status kh_eval(nml_kh *h) {
+    return h->node.kernel->eval(&h->ctx, &h->node);
+}
 
 nml_status kh_run(nml_kh *h, const nml_kernel *k, const nml_op_params *p) {
     nml_status st = kh_prepare(h, k, p);

@@ -16,7 +16,7 @@
 #include "nanoml/detect.h"
 #include "nanoml/image.h"
 #include "nanoml/progress.h"
-#include "npy.h"
+#include "nanoml/npy.h"
 
 #define INPUT_SIZE 352
 #define NUM_CLASSES 80
@@ -46,8 +46,8 @@ static nml_status prep_one(const char *image_path, const char *out_path, nml_err
     nml_pixel_norm norm = nml_pixel_norm_unit(1);
     if (!t) st = nml_fail(err, NML_E_NOMEM, "out of memory");
     if (st == NML_OK) st = nml_image_to_float(&in, NML_LAYOUT_NCHW, &norm, t, count, err);
-    size_t shape[4] = {1, 3, INPUT_SIZE, INPUT_SIZE};
-    if (st == NML_OK) st = npy_write_f32(out_path, t, shape, 4, err);
+    const int32_t shape[4] = {1, 3, INPUT_SIZE, INPUT_SIZE};
+    if (st == NML_OK) st = nml_npy_write(out_path, NML_FLOAT32, 4, shape, t, err);
     free(t);
     nml_image_free(&in);
     return st;
@@ -73,8 +73,12 @@ static nml_status eval_one(nml_det_eval *ev, const nml_det_sample *s, const char
     NML_TRY(nml_image_load(s->image_path, 3, &img, err)); /* for its size */
     int w = img.w, h = img.h;
     nml_image_free(&img);
-    npy_array a;
-    NML_TRY(npy_read_f32(out_path, &a, err));
+    nml_npy a;
+    NML_TRY(nml_npy_read(out_path, &a, err));
+    if (a.dtype != NML_FLOAT32) {
+        nml_npy_free(&a);
+        return nml_fail(err, NML_E_FORMAT, "%s: expected float32 outputs", out_path);
+    }
     nml_fastestdet_config cfg = nml_fastestdet_defaults();
     cfg.score_threshold = o->threshold;
     cfg.nms_iou = o->nms_iou;
@@ -84,12 +88,12 @@ static nml_status eval_one(nml_det_eval *ev, const nml_det_sample *s, const char
     nml_detections dets = {NULL, 0, 0};
     nml_gt_box *gt = malloc((s->num_labels ? s->num_labels : 1) * sizeof *gt);
     nml_status st = gt ? NML_OK : nml_fail(err, NML_E_NOMEM, "out of memory");
-    if (st == NML_OK) st = nml_fastestdet_decode(a.data, a.count, &cfg, w, h, &dets, err);
+    if (st == NML_OK) st = nml_fastestdet_decode((const float *)a.data, a.bytes / sizeof(float), &cfg, w, h, &dets, err);
     for (size_t i = 0; st == NML_OK && i < s->num_labels; i++)
         gt[i] = nml_yolo_label_to_box(&s->labels[i], w, h);
     if (st == NML_OK) st = nml_det_eval_add(ev, gt, s->num_labels, dets.v, dets.n, err);
     free(gt);
-    free(a.data);
+    nml_npy_free(&a);
     nml_detections_free(&dets);
     return st;
 }

@@ -1,6 +1,7 @@
 /* End to end against TensorFlow Lite Micro: every shared TFLM model runs on every golden input
  * in ../shared/golden/tflm-reference and must reproduce TFLM's reference-kernel output byte for
- * byte (float outputs within 1e-5), using nml_ops_all(). */
+ * byte (float outputs within 1e-5), using nml_ops_all(). Each model runs in an arena of exactly
+ * the size it needs between guard bytes, checked after init and after every invoke. */
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>
@@ -13,7 +14,8 @@
 #define TWO_PI 6.283185307179586
 
 typedef struct session {
-    uint8_t *data, *arena;
+    uint8_t *data;
+    nml_guarded_arena arena;
     size_t size;
     nml_model model;
     nml_interpreter it;
@@ -27,13 +29,25 @@ static int open_session(session *s, const char *name) {
     snprintf(rel, sizeof rel, "models/tflm/%s.tflite", name);
     if (nml_load_model_file(nml_test_shared(rel), &s->data, &s->size, &s->model, &err) != NML_OK)
         fail_msg("%s", err.msg);
-    nml_status st = nml_interpreter_init_alloc(&s->it, &s->model, nml_ops_all(), &s->arena, &err);
-    if (st != NML_OK) fail_msg("%s: %s", name, err.msg);
+    size_t need;
+    if (nml_arena_size(&s->model, nml_ops_all(), &need, &err) != NML_OK ||
+        nml_guarded_arena_alloc(&s->arena, need, &err) != NML_OK ||
+        nml_interpreter_init(&s->it, &s->model, nml_ops_all(), s->arena.arena, need, &err) !=
+            NML_OK ||
+        nml_guarded_arena_check(&s->arena, &err) != NML_OK)
+        fail_msg("%s: %s", name, err.msg);
     return 1;
 }
 
+/* Nothing outside the arena was written (checked after every invoke). */
+static void check_guards(const session *s, const char *what) {
+    nml_error err;
+    if (nml_guarded_arena_check(&s->arena, &err) != NML_OK) fail_msg("%s: %s", what, err.msg);
+}
+
 static void close_session(session *s) {
-    free(s->arena);
+    check_guards(s, "close");
+    nml_guarded_arena_free(&s->arena);
     free(s->data);
 }
 
@@ -98,6 +112,7 @@ static void run_goldens(const char *model) {
             free(in);
         }
         if (nml_invoke(&s.it, &err) != NML_OK) fail_msg("%s %s: %s", model, suffix, err.msg);
+        check_guards(&s, suffix);
         size_t size;
         uint8_t *want = read_golden(model, e->d_name, &size);
         compare(model, e->d_name, nml_output(&s.it, 0), want, size);

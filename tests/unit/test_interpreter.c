@@ -229,9 +229,11 @@ static void hook_runs_after_each_node(void **state) {
     tb_io(m, 1, (int32_t[]){0}, 1, (int32_t[]){3});
     fixture f;
     load(&f, m);
-    f.it.on_node_done = hook; /* set before init: init keeps it */
-    f.it.hook_user = hook_calls;
+    f.it.on_node_done = hook; /* set before init: init clears it (the struct may be garbage) */
     assert_int_equal(init(&f, &ops), NML_OK);
+    assert_null(f.it.on_node_done);
+    f.it.on_node_done = hook;
+    f.it.hook_user = hook_calls;
     n_hook_calls = 0;
     assert_int_equal(nml_invoke(&f.it, &f.err), NML_OK);
     assert_int_equal(n_hook_calls, 3);

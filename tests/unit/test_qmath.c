@@ -35,9 +35,9 @@ static void quantize_multiplier_splits_like_frexp(void **state) {
 
 static void high_mul_rounds_half_up_and_saturates(void **state) {
     (void)state;
-    assert_int_equal(nml_srdhm(100, 1 << 30), 50);  /* 100 * 0.5 */
-    assert_int_equal(nml_srdhm(3, 1 << 30), 2);     /* 1.5 -> 2 */
-    assert_int_equal(nml_srdhm(-3, 1 << 30), -1);   /* -1.5 -> -1 */
+    assert_int_equal(nml_srdhm(100, 1 << 30), 50); /* 100 * 0.5 */
+    assert_int_equal(nml_srdhm(3, 1 << 30), 2);    /* 1.5 -> 2 */
+    assert_int_equal(nml_srdhm(-3, 1 << 30), -1);  /* -1.5 -> -1 */
     assert_int_equal(nml_srdhm(INT32_MIN, INT32_MIN), INT32_MAX);
     assert_int_equal(nml_srdhm(INT32_MAX, INT32_MAX), INT32_MAX - 1);
 }
@@ -48,7 +48,7 @@ static void rounding_shift_rounds_half_away_from_zero(void **state) {
     assert_int_equal(nml_rdbpot(-3, 1), -2); /* -1.5 */
     assert_int_equal(nml_rdbpot(5, 2), 1);   /* 1.25 */
     assert_int_equal(nml_rdbpot(-5, 2), -1);
-    assert_int_equal(nml_rdbpot(6, 2), 2);   /* 1.5 */
+    assert_int_equal(nml_rdbpot(6, 2), 2); /* 1.5 */
     assert_int_equal(nml_rdbpot(-6, 2), -2);
     assert_int_equal(nml_rdbpot(7, 0), 7);
 }

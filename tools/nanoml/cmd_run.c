@@ -6,6 +6,7 @@
 #include "cli_tensor.h"
 #include "nanoml/file.h"
 #include "nanoml/npy.h"
+#include "nanoml/parse.h"
 #include "nanoml/runtime_host.h"
 
 #define CMD "run"
@@ -15,6 +16,7 @@
 static void usage(FILE *out) {
     fprintf(out,
             "usage: nanoml run MODEL.tflite --input FILE [--input FILE ...] [--output FILE ...]\n"
+            "                  [--arena BYTES]\n"
             "\n"
             "Runs one inference with the nanoml runtime (exact arena, reference kernels) and\n"
             "prints every output tensor; int8/uint8 outputs are also shown dequantized.\n\n"
@@ -24,6 +26,9 @@ static void usage(FILE *out) {
             "                 size must match)\n"
             "  --output FILE  one per model output, in order: writes .npy, or raw bytes when\n"
             "                 FILE ends in .bin\n"
+            "  --arena BYTES  run inside an arena of exactly this size, as on the microcontroller\n"
+            "                 (e.g. 96K, 131072); guard bytes around it are checked after the\n"
+            "                 inference. Default: the exact size the model needs\n"
             "  -h, --help     show this help\n");
 }
 
@@ -114,6 +119,8 @@ typedef struct run_args {
     const char *model;
     const char *inputs[MAX_FILES], *outputs[MAX_FILES];
     int n_inputs, n_outputs;
+    int fixed_arena; /* --arena given */
+    uint64_t arena_bytes;
 } run_args;
 
 static int parse(int argc, char **argv, run_args *a) {
@@ -133,6 +140,12 @@ static int parse(int argc, char **argv, run_args *a) {
             if (r < 0) return 2;
             if (a->n_outputs == MAX_FILES) return cli_usage_error(CMD, "too many --output files");
             a->outputs[a->n_outputs++] = v;
+        } else if ((r = cli_take_value(CMD, argc, argv, &i, "--arena", &v)) != 0) {
+            nml_error err;
+            if (r < 0) return 2;
+            if (nml_parse_size(v, NML_MAX_TENSOR_BYTES, &a->arena_bytes, &err) != NML_OK)
+                return cli_usage_error(CMD, "--arena: %s", err.msg);
+            a->fixed_arena = 1;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             return cli_usage_error(CMD, "unknown option '%s'", argv[i]);
         } else if (!a->model) {
@@ -164,6 +177,20 @@ static nml_status run(const run_args *a, nml_interpreter *it, nml_error *err) {
     return NML_OK;
 }
 
+/* --arena: the caller's arena size between guard bytes, as firmware would run it. */
+static nml_status run_in_fixed_arena(const run_args *a, const nml_model *model, nml_interpreter *it,
+                                     nml_error *err) {
+    nml_guarded_arena g;
+    NML_TRY(nml_guarded_arena_alloc(&g, (size_t)a->arena_bytes, err));
+    nml_status st = nml_interpreter_init(it, model, nml_ops_all(), g.arena, g.bytes, err);
+    if (st == NML_OK) st = run(a, it, err);
+    if (st == NML_OK) st = nml_guarded_arena_check(&g, err);
+    if (st == NML_OK)
+        printf("arena: %zu of %zu bytes used, guard bytes intact\n", it->arena_used, g.bytes);
+    nml_guarded_arena_free(&g);
+    return st;
+}
+
 int cmd_run(int argc, char **argv);
 int cmd_run(int argc, char **argv) {
     run_args a;
@@ -176,11 +203,14 @@ int cmd_run(int argc, char **argv) {
     size_t size;
     nml_error err;
     nml_error_clear(&err);
-    rc = 0;
-    if (nml_load_model_file(a.model, &data, &size, &model, &err) != NML_OK ||
-        nml_interpreter_init_alloc(&it, &model, nml_ops_all(), &arena, &err) != NML_OK ||
-        run(&a, &it, &err) != NML_OK)
-        rc = cli_error(CMD, &err);
+    nml_status st = nml_load_model_file(a.model, &data, &size, &model, &err);
+    if (st == NML_OK && a.fixed_arena)
+        st = run_in_fixed_arena(&a, &model, &it, &err);
+    else if (st == NML_OK) {
+        st = nml_interpreter_init_alloc(&it, &model, nml_ops_all(), &arena, &err);
+        if (st == NML_OK) st = run(&a, &it, &err);
+    }
+    rc = st == NML_OK ? 0 : cli_error(CMD, &err);
     free(arena);
     free(data);
     return rc;

@@ -9,6 +9,12 @@ int cmd_inspect(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_deploy(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_quantize(int argc, char **argv);
+int cmd_detect(int argc, char **argv);
+int cmd_eval_detect(int argc, char **argv);
 
 const nml_command nml_commands[] = {
     {"version", "print the nanoml version", cmd_version},
@@ -16,6 +22,12 @@ const nml_command nml_commands[] = {
     {"run", "run one inference of a .tflite model", cmd_run},
     {"export", "write a model as C sources for firmware (array, arena, resolver)", cmd_export},
     {"deploy", "build and run a model on RV32 (QEMU) or write an X-HEEP application", cmd_deploy},
+    {"import", "convert an ONNX model to .tflite (float32, NHWC)", cmd_import},
+    {"train", "define and train a model in C (LeNet-5 on Fashion-MNIST)", cmd_train},
+    {"eval", "accuracy and confusion matrix of a .tflite classifier", cmd_eval},
+    {"quantize", "post-training quantization: int8, int4, dynamic range, float16", cmd_quantize},
+    {"detect", "detect objects in an image (FastestDet, YOLOv8)", cmd_detect},
+    {"eval-detect", "precision, recall, mAP of a detector on a dataset", cmd_eval_detect},
     {NULL, NULL, NULL},
 };
 

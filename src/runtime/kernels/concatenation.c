@@ -38,8 +38,8 @@ static nml_status check_input(nml_ctx *ctx, const nml_node *node, concat_data *d
     for (int k = 0; k < out->rank; k++) {
         if (k != d->axis && t->dims[k] != out->dims[k]) {
             char st[80], so[80];
-            nml_shape_str(st, sizeof st, t->dims, t->rank);
-            nml_shape_str(so, sizeof so, out->dims, out->rank);
+            nml_format_dims(st, sizeof st, t->dims, t->rank);
+            nml_format_dims(so, sizeof so, out->dims, out->rank);
             return nml_kernel_fail(ctx, node, NML_E_SHAPE,
                                    "%s shape %s does not fit output %s outside axis %d", what, st,
                                    so, (int)d->axis);

@@ -3,10 +3,20 @@
  * and int32 bias, as TFLite Micro's reference kernel (reference_integer_ops::ConvPerChannel):
  *   acc = sum w * (x - input_zp) [+ bias];  y = clamp(requant(acc) + output_zp, act range).
  * Padding pixels are skipped (they contribute real zero). Grouped convolution is supported the
- * way the reference does it: group g uses input channels [g*C/groups, (g+1)*C/groups). */
+ * way the reference does it: group g uses input channels [g*C/groups, (g+1)*C/groups).
+ * Compressed weights:
+ *   int4 filter with int8 activations: the int8 arithmetic, one output channel's filter unpacked
+ *     into scratch at a time;
+ *   hybrid (dynamic range): float32 input/output, int8 filter, float bias, as TFLite's
+ *     EvalHybridPerChannel (per-channel filter: each batch quantized asymmetrically,
+ *     y = acc * filter_scale[c] * input_scale + bias, acc over w * (x - offset)) and EvalHybrid
+ *     (per-tensor filter: each batch quantized symmetrically, y = acc * (input_scale *
+ *     filter_scale) + bias). */
 #include <stddef.h>
 
 #include "conv_ref.h"
+#include "hybrid_common.h"
+#include "int4.h"
 #include "kernels.h"
 #include "qmath.h"
 
@@ -26,7 +36,12 @@ nml_status nml_conv_2d_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
                                "input type %s is not supported (float32, int8 are)",
                                nml_dtype_name(type));
-    NML_TRY(nml_check_type(ctx, node, filter, "filter", type));
+    if (!output) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "output is missing");
+    int mode = type == NML_FLOAT32 ? NML_CONV_FLOAT : NML_CONV_INT8;
+    if (type == NML_FLOAT32 && filter->type == NML_INT8 && filter->n_q > 0) mode = NML_CONV_HYBRID;
+    if (type == NML_INT8 && filter->type == NML_INT4) mode = NML_CONV_INT4;
+    if (mode == NML_CONV_FLOAT || mode == NML_CONV_INT8)
+        NML_TRY(nml_check_type(ctx, node, filter, "filter", type));
     NML_TRY(nml_check_type(ctx, node, output, "output", type));
     NML_TRY(nml_check_rank(ctx, node, input, "input", 4));
     NML_TRY(nml_check_rank(ctx, node, filter, "filter", 4));
@@ -49,14 +64,23 @@ nml_status nml_conv_2d_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *
     NML_TRY(nml_check_nhwc(ctx, node, output, input->dims[0], d->w.out_h, d->w.out_w, out_ch));
     if (bias) NML_TRY(nml_check_bias(ctx, node, bias, type == NML_INT8 ? NML_INT32 : type, out_ch));
 
+    d->mode = mode;
+    const int64_t window = (int64_t)filter->dims[1] * filter->dims[2] * filter_in_ch;
     if (type == NML_FLOAT32) {
         NML_TRY(nml_activation_range_f32(ctx, node, p->activation, &d->f_min, &d->f_max));
+        if (mode == NML_CONV_HYBRID) {
+            NML_TRY(nml_hybrid_weight_scales(ctx, node, filter, out_ch, 0, &d->w_scale));
+            NML_TRY(nml_check_accumulator(ctx, node, window, 0, 127));
+            d->per_channel = filter->n_q > 1;
+            if (input->dims[0] < 1)
+                return nml_kernel_fail(ctx, node, NML_E_SHAPE, "input has no batches");
+            d->scratch_bytes = nml_tensor_count(input) / (uint32_t)input->dims[0]; /* one batch */
+        }
     } else {
         NML_TRY(nml_check_int8_quant(ctx, node, input, "input"));
         NML_TRY(nml_check_int8_quant(ctx, node, output, "output"));
-        NML_TRY(nml_check_accumulator(ctx, node,
-                                      (int64_t)filter->dims[1] * filter->dims[2] * filter_in_ch,
-                                      input->zero_point, 128));
+        NML_TRY(nml_check_accumulator(ctx, node, window, input->zero_point, 128));
+        if (mode == NML_CONV_INT4) d->scratch_bytes = (uint32_t)window; /* one unpacked filter */
         if (with_multipliers)
             NML_TRY(nml_conv_multipliers(ctx, node, input, filter, output, out_ch, 0, &d->mult,
                                          &d->shift));
@@ -70,10 +94,23 @@ nml_status nml_conv_2d_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *
     return NML_OK;
 }
 
+nml_status nml_conv_2d_ref_finish(nml_ctx *ctx, nml_node *node, conv_data *d) {
+    if ((d->mode == NML_CONV_INT8 || d->mode == NML_CONV_INT4) && !d->mult) {
+        const nml_tensor *input = nml_node_input(ctx, node, 0);
+        const nml_tensor *filter = nml_node_input(ctx, node, 1);
+        const nml_tensor *output = nml_node_output(ctx, node, 0);
+        NML_TRY(nml_conv_multipliers(ctx, node, input, filter, output, filter->dims[0], 0, &d->mult,
+                                     &d->shift));
+    }
+    if (d->scratch_bytes) NML_TRY(nml_ctx_request_scratch(ctx, node, d->scratch_bytes));
+    return NML_OK;
+}
+
 static nml_status conv_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     conv_data *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
     if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
     NML_TRY(nml_conv_2d_setup(ctx, node, p, d, 1));
+    NML_TRY(nml_conv_2d_ref_finish(ctx, node, d));
     node->data = d;
     return NML_OK;
 }
@@ -174,16 +211,116 @@ static void conv_int8(const conv_data *d, const conv_dims *g, const int8_t *in,
     }
 }
 
+/* Output-channel-major so that each packed filter is unpacked once into `k`. */
+static void conv_int4(const conv_data *d, const conv_dims *g, const int8_t *in,
+                      const uint8_t *filter, const int32_t *bias, int8_t *k, int8_t *out) {
+    const nml_window *w = &d->w;
+    const uint32_t slice = (uint32_t)(g->filter_h * g->filter_w * g->filter_in_ch);
+    for (int32_t oc = 0; oc < g->out_ch; oc++) {
+        nml_int4_unpack(filter, (uint32_t)oc * slice, slice, k);
+        const int32_t ic0 = (oc / g->filters_per_group) * g->filter_in_ch;
+        for (int32_t b = 0; b < g->batches; b++) {
+            for (int32_t oy = 0; oy < g->out_h; oy++) {
+                const int32_t iy0 = oy * w->stride_h - w->pad_h;
+                for (int32_t ox = 0; ox < g->out_w; ox++) {
+                    const int32_t ix0 = ox * w->stride_w - w->pad_w;
+                    int32_t acc = 0;
+                    for (int32_t ky = 0; ky < g->filter_h; ky++) {
+                        const int32_t iy = iy0 + w->dilation_h * ky;
+                        if (iy < 0 || iy >= g->in_h) continue;
+                        for (int32_t kx = 0; kx < g->filter_w; kx++) {
+                            const int32_t ix = ix0 + w->dilation_w * kx;
+                            if (ix < 0 || ix >= g->in_w) continue;
+                            const int8_t *x =
+                                in + ((b * g->in_h + iy) * g->in_w + ix) * g->in_ch + ic0;
+                            const int8_t *kk = k + (ky * g->filter_w + kx) * g->filter_in_ch;
+                            for (int32_t ic = 0; ic < g->filter_in_ch; ic++)
+                                acc += (int32_t)kk[ic] * ((int32_t)x[ic] + d->input_offset);
+                        }
+                    }
+                    if (bias) acc = nml_add_wrap(acc, bias[oc]);
+                    acc = nml_add_wrap(nml_mul_by_qm(acc, d->mult[oc], d->shift[oc]),
+                                       d->output_offset);
+                    acc = nml_clamp_i32(acc, d->act_min, d->act_max);
+                    out[((b * g->out_h + oy) * g->out_w + ox) * g->out_ch + oc] = (int8_t)acc;
+                }
+            }
+        }
+    }
+}
+
+/* One batch of the hybrid convolution on its quantized input xq (offset subtracted). */
+static void conv_hybrid_batch(const conv_data *d, const conv_dims *g, const int8_t *xq,
+                              int32_t offset, float in_scale, const int8_t *filter,
+                              const float *bias, float *out) {
+    const nml_window *w = &d->w;
+    for (int32_t oy = 0; oy < g->out_h; oy++) {
+        const int32_t iy0 = oy * w->stride_h - w->pad_h;
+        for (int32_t ox = 0; ox < g->out_w; ox++) {
+            const int32_t ix0 = ox * w->stride_w - w->pad_w;
+            for (int32_t oc = 0; oc < g->out_ch; oc++) {
+                const int32_t ic0 = (oc / g->filters_per_group) * g->filter_in_ch;
+                int32_t acc = 0;
+                for (int32_t ky = 0; ky < g->filter_h; ky++) {
+                    const int32_t iy = iy0 + w->dilation_h * ky;
+                    if (iy < 0 || iy >= g->in_h) continue;
+                    for (int32_t kx = 0; kx < g->filter_w; kx++) {
+                        const int32_t ix = ix0 + w->dilation_w * kx;
+                        if (ix < 0 || ix >= g->in_w) continue;
+                        const int8_t *x = xq + (iy * g->in_w + ix) * g->in_ch + ic0;
+                        const int8_t *k =
+                            filter + ((oc * g->filter_h + ky) * g->filter_w + kx) * g->filter_in_ch;
+                        for (int32_t ic = 0; ic < g->filter_in_ch; ic++)
+                            acc += (int32_t)k[ic] * ((int32_t)x[ic] - offset);
+                    }
+                }
+                float y = d->per_channel ? (float)acc * d->w_scale[oc] * in_scale
+                                         : (float)acc * (in_scale * d->w_scale[oc]);
+                if (bias) y += bias[oc];
+                y = y < d->f_min ? d->f_min : y;
+                y = y > d->f_max ? d->f_max : y;
+                out[(oy * g->out_w + ox) * g->out_ch + oc] = y;
+            }
+        }
+    }
+}
+
+static void conv_hybrid(const conv_data *d, const conv_dims *g, const float *in,
+                        const int8_t *filter, const float *bias, int8_t *xq, float *out) {
+    const uint32_t in_size = (uint32_t)(g->in_h * g->in_w * g->in_ch);
+    const uint32_t out_size = (uint32_t)(g->out_h * g->out_w * g->out_ch);
+    for (int32_t b = 0; b < g->batches; b++) {
+        float scale;
+        int32_t offset = 0;
+        if (d->per_channel)
+            nml_hybrid_quantize_asymmetric(in + b * in_size, in_size, xq, &scale, &offset);
+        else
+            nml_hybrid_quantize_symmetric(in + b * in_size, in_size, xq, &scale);
+        conv_hybrid_batch(d, g, xq, offset, scale, filter, bias, out + b * out_size);
+    }
+}
+
 void nml_conv_2d_eval_ref(nml_ctx *ctx, const nml_node *node, const conv_data *d) {
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
     const nml_tensor *bias = nml_node_input(ctx, node, 2);
     nml_tensor *output = nml_node_output(ctx, node, 0);
     const conv_dims g = dims_of(input, filter, output);
-    if (input->type == NML_FLOAT32)
-        conv_f32(d, &g, input->data, filter->data, bias ? bias->data : NULL, output->data);
-    else
-        conv_int8(d, &g, input->data, filter->data, bias ? bias->data : NULL, output->data);
+    const void *b = bias ? bias->data : NULL;
+    switch (d->mode) {
+    case NML_CONV_FLOAT:
+        conv_f32(d, &g, input->data, filter->data, b, output->data);
+        break;
+    case NML_CONV_INT8:
+        conv_int8(d, &g, input->data, filter->data, b, output->data);
+        break;
+    case NML_CONV_INT4:
+        conv_int4(d, &g, input->data, filter->data, b, nml_ctx_scratch(ctx, node), output->data);
+        break;
+    default:
+        conv_hybrid(d, &g, input->data, filter->data, b, nml_ctx_scratch(ctx, node), output->data);
+        break;
+    }
 }
 
 static nml_status conv_eval(nml_ctx *ctx, nml_node *node) {

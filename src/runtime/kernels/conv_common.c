@@ -11,18 +11,6 @@
 /* Index arithmetic in eval is plain int32; keep every window coordinate far below the limit. */
 #define WINDOW_COORD_LIMIT (1 << 30)
 
-void nml_format_dims(char *buf, size_t cap, const nml_tensor *t) {
-    size_t n = 0;
-    if (cap == 0) return;
-    buf[0] = '\0';
-    if (t->rank == 0) {
-        nml_format(buf, cap, "scalar");
-        return;
-    }
-    for (uint32_t i = 0; i < t->rank && n + 1 < cap; i++)
-        n += nml_format(buf + n, cap - n, i ? "x%d" : "%d", (int)t->dims[i]);
-}
-
 /* TFLite's ComputeOutSize + ComputePaddingWithOffset for one spatial dimension. */
 static nml_status window_dim(nml_ctx *ctx, const nml_node *node, int padding, const char *axis,
                              int32_t in, int32_t filter, int32_t stride, int32_t dilation,
@@ -84,7 +72,7 @@ nml_status nml_check_nhwc(nml_ctx *ctx, const nml_node *node, const nml_tensor *
         output->dims[2] == out_w && output->dims[3] == channels)
         return NML_OK;
     char got[80];
-    nml_format_dims(got, sizeof got, output);
+    nml_format_shape(got, sizeof got, output);
     return nml_kernel_fail(ctx, node, NML_E_SHAPE,
                            "output shape %s does not match the computed %dx%dx%dx%d", got,
                            (int)batches, (int)out_h, (int)out_w, (int)channels);

@@ -86,7 +86,4 @@ static inline int32_t nml_add_wrap(int32_t a, int32_t b) {
     return (int32_t)((uint32_t)a + (uint32_t)b);
 }
 
-/* Shape as "1x28x28x1" for messages. */
-void nml_format_dims(char *buf, size_t cap, const nml_tensor *t);
-
 #endif

@@ -169,7 +169,7 @@ static nml_status quantize_act_bound(nml_ctx *ctx, const nml_node *node, const n
 
 nml_status nml_act_range_quant(nml_ctx *ctx, const nml_node *node, int activation,
                                const nml_tensor *out, int32_t *lo, int32_t *hi) {
-    int32_t qmin, qmax, q;
+    int32_t qmin, qmax, q = 0;
     nml_int_range(out->type, &qmin, &qmax);
     *lo = qmin;
     *hi = qmax;
@@ -245,15 +245,6 @@ nml_status nml_read_const_ints(nml_ctx *ctx, const nml_node *node, const nml_ten
 
 /* ---- shapes ---- */
 
-size_t nml_shape_str(char *buf, size_t cap, const int32_t *dims, int rank) {
-    size_t n = 0;
-    if (cap) buf[0] = '\0';
-    if (rank == 0) return nml_format(buf, cap, "scalar");
-    for (int i = 0; i < rank && n + 1 < cap; i++)
-        n += nml_format(buf + n, cap - n, i ? "x%d" : "%d", (int)dims[i]);
-    return n;
-}
-
 nml_status nml_check_shape(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
                            const char *what, const int32_t *dims, int rank) {
     int same = t->rank == rank;
@@ -261,8 +252,8 @@ nml_status nml_check_shape(nml_ctx *ctx, const nml_node *node, const nml_tensor 
         same = t->dims[i] == dims[i];
     if (same) return NML_OK;
     char have[80], want[80];
-    nml_shape_str(have, sizeof have, t->dims, t->rank);
-    nml_shape_str(want, sizeof want, dims, rank);
+    nml_format_dims(have, sizeof have, t->dims, t->rank);
+    nml_format_dims(want, sizeof want, dims, rank);
     return nml_kernel_fail(ctx, node, NML_E_SHAPE, "%s shape %s does not match computed %s", what,
                            have, want);
 }
@@ -356,8 +347,8 @@ nml_status nml_bcast_prepare(nml_ctx *ctx, const nml_node *node, const nml_tenso
         db[i] = ib >= 0 ? b->dims[ib] : 1;
         if (da[i] != db[i] && da[i] != 1 && db[i] != 1) {
             char sa[80], sb[80];
-            nml_shape_str(sa, sizeof sa, a->dims, a->rank);
-            nml_shape_str(sb, sizeof sb, b->dims, b->rank);
+            nml_format_dims(sa, sizeof sa, a->dims, a->rank);
+            nml_format_dims(sb, sizeof sb, b->dims, b->rank);
             return nml_kernel_fail(
                 ctx, node, NML_E_SHAPE,
                 "input shapes %s and %s do not broadcast (dimension %d: %d vs %d)", sa, sb, i,

@@ -100,8 +100,6 @@ nml_status nml_read_const_ints(nml_ctx *ctx, const nml_node *node, const nml_ten
 
 /* ---- shapes ---- */
 
-/* "1x28x28x1" or "scalar". */
-size_t nml_shape_str(char *buf, size_t cap, const int32_t *dims, int rank);
 /* The tensor's shape equals the computed one; the message names it ("output", "output 2")
  * and gives both shapes. */
 nml_status nml_check_shape(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,

@@ -3,10 +3,17 @@
  * keep_num_dims the input shape with its last dimension replaced by units (TFLite's shape rule).
  * float32, and int8 with per-tensor (weight zero point honoured) or per-channel (dimension 0,
  * symmetric) weights and int32 bias, as TFLite Micro's reference kernels
- * (reference_integer_ops::FullyConnected / FullyConnectedPerChannel). */
+ * (reference_integer_ops::FullyConnected / FullyConnectedPerChannel). Two compressed forms:
+ *   int4 weights with int8 activations: the same integer arithmetic, each weight row unpacked
+ *     into scratch right before it is used (the packed weights stay in flash);
+ *   hybrid (dynamic range): float32 input/output, int8 weights and float bias, as TFLite's
+ *     EvalHybrid: each batch row is quantized symmetrically (scale max|x| / 127), the integer
+ *     dot product is scaled by row_scale * weight_scale[unit] in float and added to the bias. */
 #include <stddef.h>
 
 #include "conv_ref.h"
+#include "hybrid_common.h"
+#include "int4.h"
 #include "kernels.h"
 #include "qmath.h"
 
@@ -30,10 +37,10 @@ static nml_status check_output_shape(nml_ctx *ctx, const nml_node *node, const n
     }
     if (ok) return NML_OK;
     char got[80];
-    nml_format_dims(got, sizeof got, output);
+    nml_format_shape(got, sizeof got, output);
     if (p->keep_num_dims) {
         char in[80];
-        nml_format_dims(in, sizeof in, input);
+        nml_format_shape(in, sizeof in, input);
         return nml_kernel_fail(ctx, node, NML_E_SHAPE,
                                "output shape %s does not match input %s with last dimension %d",
                                got, in, (int)units);
@@ -67,11 +74,20 @@ static nml_status per_tensor_multiplier(nml_ctx *ctx, const nml_node *node, cons
     nml_quantize_multiplier((double)product / (double)output->scale, &m, &e);
     d->tensor_mult = m;
     d->tensor_shift = e;
-    for (int32_t u = 0; d->mult && u < d->units; u++) {
-        d->mult[u] = m;
-        d->shift[u] = e;
-    }
     d->weights_offset = -filter->zero_point;
+    return NML_OK;
+}
+
+/* The per-unit tables of per-tensor weights: the one multiplier for every unit. */
+static nml_status broadcast_multiplier(nml_ctx *ctx, const nml_node *node, fc_data *d) {
+    d->mult = nml_ctx_alloc_persistent(ctx, (size_t)d->units * sizeof *d->mult);
+    d->shift = nml_ctx_alloc_persistent(ctx, (size_t)d->units * sizeof *d->shift);
+    if (!d->mult || !d->shift)
+        return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for multipliers");
+    for (int32_t u = 0; u < d->units; u++) {
+        d->mult[u] = d->tensor_mult;
+        d->shift[u] = d->tensor_shift;
+    }
     return NML_OK;
 }
 
@@ -90,15 +106,12 @@ static nml_status prepare_int8(nml_ctx *ctx, const nml_node *node, const nml_op_
             NML_TRY(nml_conv_multipliers_check(ctx, node, input, filter, output, d->units, 0));
         d->weights_offset = 0;
     } else {
-        if (with_multipliers) {
-            d->mult = nml_ctx_alloc_persistent(ctx, (size_t)d->units * sizeof *d->mult);
-            d->shift = nml_ctx_alloc_persistent(ctx, (size_t)d->units * sizeof *d->shift);
-            if (!d->mult || !d->shift)
-                return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for multipliers");
-        }
         NML_TRY(per_tensor_multiplier(ctx, node, input, filter, bias, output, d));
+        if (with_multipliers) NML_TRY(broadcast_multiplier(ctx, node, d));
     }
-    const int32_t max_abs_weight = d->weights_offset ? 255 : 128;
+    int32_t max_abs_weight = d->weights_offset ? 255 : 128;
+    if (filter->type == NML_INT4)
+        max_abs_weight = 8 + (d->weights_offset < 0 ? -d->weights_offset : d->weights_offset);
     NML_TRY(nml_check_accumulator(ctx, node, d->depth, input->zero_point, max_abs_weight));
     NML_TRY(nml_activation_range_q(ctx, node, p->activation, output, -128, 127, &d->act_min,
                                    &d->act_max));
@@ -121,7 +134,12 @@ nml_status nml_fc_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p, fc
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
                                "input type %s is not supported (float32, int8 are)",
                                nml_dtype_name(type));
-    NML_TRY(nml_check_type(ctx, node, filter, "weights", type));
+    if (!output) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "output is missing");
+    int mode = type == NML_FLOAT32 ? NML_CONV_FLOAT : NML_CONV_INT8;
+    if (type == NML_FLOAT32 && filter->type == NML_INT8 && filter->n_q > 0) mode = NML_CONV_HYBRID;
+    if (type == NML_INT8 && filter->type == NML_INT4) mode = NML_CONV_INT4;
+    if (mode == NML_CONV_FLOAT || mode == NML_CONV_INT8)
+        NML_TRY(nml_check_type(ctx, node, filter, "weights", type));
     NML_TRY(nml_check_type(ctx, node, output, "output", type));
     NML_TRY(nml_check_rank(ctx, node, filter, "weights", 2));
     if (p->weights_format != 0)
@@ -144,10 +162,33 @@ nml_status nml_fc_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p, fc
     d->batches = batches;
     d->units = units;
     d->depth = depth;
+    d->mode = mode;
     if (type == NML_FLOAT32)
         NML_TRY(nml_activation_range_f32(ctx, node, p->activation, &d->f_min, &d->f_max));
     else
         NML_TRY(prepare_int8(ctx, node, p, input, filter, bias, output, d, with_multipliers));
+    if (mode == NML_CONV_HYBRID) {
+        NML_TRY(nml_hybrid_weight_scales(ctx, node, filter, units, 0, &d->w_scale));
+        NML_TRY(nml_check_accumulator(ctx, node, depth, 0, 127));
+    }
+    /* hybrid: one quantized input row; int4: one unpacked weight row */
+    if (mode == NML_CONV_HYBRID || mode == NML_CONV_INT4) d->scratch_bytes = (uint32_t)depth;
+    return NML_OK;
+}
+
+nml_status nml_fc_ref_finish(nml_ctx *ctx, nml_node *node, fc_data *d) {
+    if ((d->mode == NML_CONV_INT8 || d->mode == NML_CONV_INT4) && !d->mult) {
+        if (d->per_channel) {
+            const nml_tensor *input = nml_node_input(ctx, node, 0);
+            const nml_tensor *filter = nml_node_input(ctx, node, 1);
+            const nml_tensor *output = nml_node_output(ctx, node, 0);
+            NML_TRY(nml_conv_multipliers(ctx, node, input, filter, output, d->units, 0, &d->mult,
+                                         &d->shift));
+        } else {
+            NML_TRY(broadcast_multiplier(ctx, node, d));
+        }
+    }
+    if (d->scratch_bytes) NML_TRY(nml_ctx_request_scratch(ctx, node, d->scratch_bytes));
     return NML_OK;
 }
 
@@ -155,6 +196,7 @@ static nml_status fc_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *
     fc_data *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
     if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
     NML_TRY(nml_fc_setup(ctx, node, p, d, 1));
+    NML_TRY(nml_fc_ref_finish(ctx, node, d));
     node->data = d;
     return NML_OK;
 }
@@ -192,15 +234,62 @@ static void fc_int8(const fc_data *d, const int8_t *in, const int8_t *w, const i
     }
 }
 
+/* Unit-major order so that each packed weight row is unpacked once for all batches. */
+static void fc_int4(const fc_data *d, const int8_t *in, const uint8_t *w, const int32_t *bias,
+                    int8_t *row, int8_t *out) {
+    for (int32_t u = 0; u < d->units; u++) {
+        nml_int4_unpack(w, (uint32_t)u * (uint32_t)d->depth, (uint32_t)d->depth, row);
+        for (int32_t b = 0; b < d->batches; b++) {
+            const int8_t *x = in + b * d->depth;
+            int32_t acc = 0;
+            for (int32_t i = 0; i < d->depth; i++)
+                acc += ((int32_t)row[i] + d->weights_offset) * ((int32_t)x[i] + d->input_offset);
+            if (bias) acc = nml_add_wrap(acc, bias[u]);
+            acc = nml_add_wrap(nml_mul_by_qm(acc, d->mult[u], d->shift[u]), d->output_offset);
+            out[b * d->units + u] = (int8_t)nml_clamp_i32(acc, d->act_min, d->act_max);
+        }
+    }
+}
+
+static void fc_hybrid(const fc_data *d, const float *in, const int8_t *w, const float *bias,
+                      int8_t *xq, float *out) {
+    for (int32_t b = 0; b < d->batches; b++) {
+        float row_scale;
+        nml_hybrid_quantize_symmetric(in + b * d->depth, (uint32_t)d->depth, xq, &row_scale);
+        for (int32_t u = 0; u < d->units; u++) {
+            const int8_t *wu = w + u * d->depth;
+            int32_t dot = 0;
+            for (int32_t i = 0; i < d->depth; i++)
+                dot += (int32_t)wu[i] * (int32_t)xq[i];
+            float acc = bias ? bias[u] : 0.0f;
+            acc += (float)dot * (row_scale * d->w_scale[u]);
+            acc = acc < d->f_min ? d->f_min : acc;
+            acc = acc > d->f_max ? d->f_max : acc;
+            out[b * d->units + u] = acc;
+        }
+    }
+}
+
 void nml_fc_eval_ref(nml_ctx *ctx, const nml_node *node, const fc_data *d) {
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
     const nml_tensor *bias = nml_node_input(ctx, node, 2);
     nml_tensor *output = nml_node_output(ctx, node, 0);
-    if (input->type == NML_FLOAT32)
-        fc_f32(d, input->data, filter->data, bias ? bias->data : NULL, output->data);
-    else
-        fc_int8(d, input->data, filter->data, bias ? bias->data : NULL, output->data);
+    const void *b = bias ? bias->data : NULL;
+    switch (d->mode) {
+    case NML_CONV_FLOAT:
+        fc_f32(d, input->data, filter->data, b, output->data);
+        break;
+    case NML_CONV_INT8:
+        fc_int8(d, input->data, filter->data, b, output->data);
+        break;
+    case NML_CONV_INT4:
+        fc_int4(d, input->data, filter->data, b, nml_ctx_scratch(ctx, node), output->data);
+        break;
+    default:
+        fc_hybrid(d, input->data, filter->data, b, nml_ctx_scratch(ctx, node), output->data);
+        break;
+    }
 }
 
 static nml_status fc_eval(nml_ctx *ctx, nml_node *node) {

@@ -1,5 +1,6 @@
 /* CONV_2D optimized for cores without SIMD or FPU (RV32IMC), bit-exact with the reference
- * kernel (conv_2d.c), which stays the oracle and handles float32 and grouped convolution.
+ * kernel (conv_2d.c), which stays the oracle and evaluates everything but plain int8 (int8
+ * activations and weights, not grouped): float32, hybrid, int4 weights, grouped convolution.
  *
  * int8 evaluation is a GEMM: output pixels are taken two at a time and output channels four at
  * a time; the 4x2 block's eight accumulators stay in registers while the inner loop runs over
@@ -20,7 +21,7 @@
 typedef struct opt_conv {
     nml_conv_data ref;
     nml_rq rq;
-    uint8_t use_ref; /* float32 or grouped: the reference evaluation */
+    uint8_t use_ref; /* not plain int8 (float32, hybrid, int4) or grouped: the reference */
 } opt_conv;
 
 static nml_status opt_conv_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
@@ -31,23 +32,20 @@ static nml_status opt_conv_prepare(nml_ctx *ctx, nml_node *node, const nml_op_pa
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
     const nml_tensor *output = nml_node_output(ctx, node, 0);
     const int32_t out_ch = filter->dims[0];
-    d->use_ref = input->type != NML_INT8 || filter->dims[3] != input->dims[3];
-    if (d->use_ref && input->type == NML_INT8)
-        NML_TRY(nml_conv_multipliers(ctx, node, input, filter, output, out_ch, 0, &d->ref.mult,
-                                     &d->ref.shift));
-    if (!d->use_ref) {
+    /* the reference path gets its tables and its scratch, the optimized one its own scratch:
+     * a node has one scratch region, sized for the path chosen here */
+    d->use_ref = d->ref.mode != NML_CONV_INT8 || filter->dims[3] != input->dims[3];
+    if (d->use_ref) {
+        NML_TRY(nml_conv_2d_ref_finish(ctx, node, &d->ref));
+    } else {
         /* folded biases, then two im2col windows (not needed by 1x1 stride-1 layers, kept
          * simple: depth bytes each) */
         const size_t depth = (size_t)filter->dims[1] * filter->dims[2] * filter->dims[3];
         NML_TRY(nml_ctx_request_scratch(ctx, node, (size_t)out_ch * sizeof(int32_t) + 2 * depth));
+        NML_TRY(nml_rq_conv(ctx, node, input, filter, output, out_ch, d->ref.act_min,
+                            d->ref.act_max, nml_node_input(ctx, node, 2),
+                            nml_rq_dot_bound((int64_t)depth, input->zero_point, 128), &d->rq));
     }
-    if (!d->use_ref)
-        NML_TRY(nml_rq_conv(
-            ctx, node, input, filter, output, out_ch, d->ref.act_min, d->ref.act_max,
-            nml_node_input(ctx, node, 2),
-            nml_rq_dot_bound((int64_t)filter->dims[1] * filter->dims[2] * filter->dims[3],
-                             input->zero_point, 128),
-            &d->rq));
     node->data = d;
     return NML_OK;
 }

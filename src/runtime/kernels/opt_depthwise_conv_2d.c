@@ -1,5 +1,6 @@
 /* DEPTHWISE_CONV_2D optimized for cores without SIMD or FPU (RV32IMC), bit-exact with the
- * reference kernel (depthwise_conv_2d.c), which stays the oracle and evaluates float32.
+ * reference kernel (depthwise_conv_2d.c), which stays the oracle and evaluates everything but
+ * plain int8 (int8 activations and weights): float32, hybrid, int4 weights.
  *
  * Depth multiplier 1 (MobileNet-style layers): one channel at a time, so the channel's nine
  * 3x3 weights, its bias and its requantization stay in registers for the whole plane. Inside
@@ -24,7 +25,7 @@ typedef struct opt_dw {
     nml_dwconv_data ref;
     nml_rq rq;
     int32_t plane_h, plane_w; /* > 0: depth multiplier 1 over padded planes */
-    uint8_t use_ref;          /* float32: the reference evaluation */
+    uint8_t use_ref;          /* not plain int8 (float32, hybrid, int4): the reference */
 } opt_dw;
 
 /* Planes larger than this (or filters with more taps) take the block path instead. */
@@ -55,14 +56,18 @@ static nml_status opt_dw_prepare(nml_ctx *ctx, nml_node *node, const nml_op_para
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
     const nml_tensor *output = nml_node_output(ctx, node, 0);
-    d->use_ref = input->type != NML_INT8;
-    if (!d->use_ref) NML_TRY(plan_planes(ctx, node, d, filter, output));
-    if (!d->use_ref)
+    /* one scratch region per node: the reference path's or the optimized path's */
+    d->use_ref = d->ref.mode != NML_CONV_INT8;
+    if (d->use_ref) {
+        NML_TRY(nml_dwconv_ref_finish(ctx, node, &d->ref));
+    } else {
+        NML_TRY(plan_planes(ctx, node, d, filter, output));
         NML_TRY(nml_rq_conv(
             ctx, node, input, filter, output, filter->dims[3], d->ref.act_min, d->ref.act_max,
             nml_node_input(ctx, node, 2),
             nml_rq_dot_bound((int64_t)filter->dims[1] * filter->dims[2], input->zero_point, 128),
             &d->rq));
+    }
     node->data = d;
     return NML_OK;
 }

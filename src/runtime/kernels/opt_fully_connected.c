@@ -1,5 +1,6 @@
 /* FULLY_CONNECTED optimized for cores without SIMD or FPU (RV32IMC), bit-exact with the
- * reference kernel (fully_connected.c), which stays the oracle and evaluates float32.
+ * reference kernel (fully_connected.c), which stays the oracle and evaluates everything but
+ * plain int8 (int8 activations and weights): float32, hybrid, int4 weights.
  *
  * int8 evaluation: four units at a time share each loaded activation (one load and one
  * zero-point subtraction per four multiply-accumulates), the depth loop is unrolled by four
@@ -15,7 +16,7 @@
 typedef struct opt_fc {
     nml_fc_data ref;
     nml_rq rq;
-    uint8_t use_ref; /* float32: the reference evaluation */
+    uint8_t use_ref; /* not plain int8 (float32, hybrid, int4): the reference evaluation */
 } opt_fc;
 
 static nml_status opt_fc_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
@@ -25,8 +26,10 @@ static nml_status opt_fc_prepare(nml_ctx *ctx, nml_node *node, const nml_op_para
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
     const nml_tensor *output = nml_node_output(ctx, node, 0);
-    d->use_ref = input->type != NML_INT8;
-    if (!d->use_ref) {
+    d->use_ref = d->ref.mode != NML_CONV_INT8;
+    if (d->use_ref) {
+        NML_TRY(nml_fc_ref_finish(ctx, node, &d->ref)); /* its tables and scratch */
+    } else {
         const nml_tensor *bias = nml_node_input(ctx, node, 2);
         const int64_t bound =
             nml_rq_dot_bound(d->ref.depth, input->zero_point, d->ref.weights_offset ? 255 : 128);

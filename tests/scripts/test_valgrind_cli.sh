@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The CLI under valgrind memcheck on every shared model: `nanoml inspect` (text and JSON) on all
+# of them, `nanoml run` on the TFLM models with their golden inputs (yolov8n's 4.4 G MACs are
+# too slow under memcheck; inspect covers its loading and planning), and the error paths
+# (truncated model, missing file, wrong input size, too small an arena), where leaks hide.
+# Every command must finish with no memcheck error and no definite or indirect leak.
+# Skipped (77) in sanitizer builds: valgrind cannot run AddressSanitizer binaries.
+set -uo pipefail
+cli="${NML_CLI:?}"
+shared="${NML_SHARED_DIR:?}"
+if [ "${NML_SANITIZE:-OFF}" = ON ] || ldd "$cli" 2>/dev/null | grep -q libasan; then
+  echo "skip: sanitizer build (valgrind needs the plain build)"
+  exit 77
+fi
+command -v valgrind >/dev/null || { echo "FAIL: valgrind is missing (scripts/setup.sh)"; exit 1; }
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+runs=0
+
+# memcheck EXPECTED_EXIT -- command...: the command's own exit code must be EXPECTED_EXIT and
+# memcheck must report nothing (its error exit code 99 would say otherwise).
+memcheck() {
+  local want="$1"
+  shift 2
+  local log="$tmp/vg.log" rc
+  valgrind --tool=memcheck --error-exitcode=99 --leak-check=full \
+    --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
+    --track-origins=yes --log-file="$log" "$@" >"$tmp/out.txt" 2>"$tmp/err.txt"
+  rc=$?
+  runs=$((runs + 1))
+  if [ $rc -eq 99 ] || grep -qE "Invalid|uninitialised|definitely lost: [1-9]|indirectly lost: [1-9]" "$log"; then
+    echo "FAIL: memcheck errors in: $*"
+    grep -E "^==[0-9]+== (Invalid|Conditional|Use of|Syscall| +at | +by |.*lost)" "$log" | head -30
+    failures=$((failures + 1))
+  elif [ $rc -ne "$want" ]; then
+    echo "FAIL: '$*' exited $rc, expected $want: $(cat "$tmp/err.txt")"
+    failures=$((failures + 1))
+  fi
+}
+
+for model in "$shared"/models/tflm/*.tflite "$shared"/models/yolov8n/*.tflite; do
+  memcheck 0 -- "$cli" inspect "$model"
+  memcheck 0 -- "$cli" inspect --json "$model"
+done
+
+for model in "$shared"/models/tflm/*.tflite; do
+  name="$(basename "$model" .tflite)"
+  golden="$shared/golden/tflm-reference/$name"
+  [ -d "$golden" ] || continue
+  inputs=()
+  if compgen -G "$golden/in0_*" >/dev/null; then
+    suffix="$(basename "$(ls "$golden"/in0_* | head -1)")"
+    suffix="${suffix#in0_}"
+    for f in "$golden"/in[0-9]_"$suffix"; do inputs+=(--input "$f"); done
+  else
+    inputs=(--input "$(ls "$golden"/in_* | head -1)")
+  fi
+  memcheck 0 -- "$cli" run "$model" "${inputs[@]}" --output "$tmp/out.npy"
+done
+
+small="$shared/models/tflm/hello_world_int8.tflite"
+input="$(ls "$shared"/golden/tflm-reference/hello_world_int8/in_* | head -1)"
+memcheck 0 -- "$cli" run "$small" --input "$input" --arena 4K --output "$tmp/out.bin"
+head -c 1000 "$small" > "$tmp/truncated.tflite"
+memcheck 1 -- "$cli" inspect "$tmp/truncated.tflite"
+memcheck 1 -- "$cli" run "$tmp/truncated.tflite" --input "$input"
+memcheck 1 -- "$cli" inspect "$tmp/missing.tflite"
+memcheck 1 -- "$cli" inspect "$tmp"
+printf 'xyz' > "$tmp/short.bin"
+memcheck 1 -- "$cli" run "$small" --input "$tmp/short.bin"
+printf '\x93NUMPY\x01\x00\x10\x00{"descr": 1}   \n' > "$tmp/bad.npy"
+memcheck 1 -- "$cli" run "$small" --input "$tmp/bad.npy"
+memcheck 1 -- "$cli" run "$small" --input "$input" --arena 64
+memcheck 2 -- "$cli" run "$small" --input "$input" --arena 12X
+
+[ "$failures" -eq 0 ] || { echo "$failures of $runs memcheck runs failed"; exit 1; }
+echo "ok: $runs commands under memcheck, no errors, no definite or indirect leaks"

@@ -1,0 +1,299 @@
+/* nanoml train: trains a model defined in C on an image dataset and writes a float32 .tflite. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli.h"
+#include "nanoml/file.h"
+#include "nanoml/idx.h"
+#include "nanoml/train_export.h"
+#include "nanoml/train_fit.h"
+#include "nanoml/train_gemm.h"
+#include "nanoml/train_lenet5.h"
+
+#define CMD "train"
+
+typedef struct train_args {
+    const char *model, *out, *data;
+    nml_lenet5_style style;
+    int32_t epochs, batch, limit;
+    float lr, momentum, val_split, min_lr, warmup;
+    uint64_t seed;
+    nml_optim_kind optimizer;
+    nml_schedule_kind schedule;
+    int summary, profile, shift, flip, test_each_epoch;
+} train_args;
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: nanoml train lenet5 [options] --out MODEL.tflite\n\n"
+            "Defines LeNet-5 in C, trains it on Fashion-MNIST on one CPU thread, prints the test\n"
+            "accuracy and writes the trained model as a float32 .tflite file.\n\n"
+            "options:\n"
+            "  --style S         how the model is defined: sequential, functional or custom\n"
+            "                    (a user-defined callback layer); all give the same network\n"
+            "                    (default sequential)\n"
+            "  --epochs N        passes over the training data (default 10)\n"
+            "  --batch B         mini-batch size (default 16)\n"
+            "  --optimizer O     adam or sgd (default adam)\n"
+            "  --lr X            initial learning rate (default 0.001 for adam, 0.01 for sgd)\n"
+            "  --momentum M      sgd momentum (default 0.9)\n"
+            "  --schedule S      learning-rate schedule: constant, step (x0.1 every 4 epochs)\n"
+            "                    or cosine (to 0 over all epochs) (default cosine)\n"
+            "  --warmup E        raise the learning rate linearly over the first E epochs\n"
+            "                    (default 0)\n"
+            "  --seed S          seed for weights and shuffling (default 1)\n"
+            "  --val-split F     fraction of the training set held out for validation\n"
+            "                    (default 0)\n"
+            "  --limit N         train on the first N training images only\n"
+            "  --shift N         augment: move training images up to N pixels inside the\n"
+            "                    padded frame (default 0, at most 2 for 28x28 in 32x32)\n"
+            "  --flip            augment: mirror half of the training images left-right\n"
+            "  --data DIR        Fashion-MNIST .gz files (default %s)\n"
+            "  --summary         print the model summary and exit\n"
+            "  --profile         print the time spent in each layer after training\n"
+            "  --test-each-epoch report the test accuracy after every epoch (for learning\n"
+            "                    curves; the final test accuracy is always printed)\n"
+            "  --out FILE        where to write the trained float32 .tflite\n"
+            "  -h, --help        show this help\n",
+            NML_FASHION_MNIST_DIR);
+}
+
+static int parse_number(const char *opt, const char *v, double lo, double hi, double *out) {
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (errno || end == v || *end || !(d >= lo && d <= hi)) {
+        cli_usage_error(CMD, "%s: '%s' is not a number in [%g, %g]", opt, v, lo, hi);
+        return -1;
+    }
+    *out = d;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, train_args *a) {
+    memset(a, 0, sizeof *a);
+    a->epochs = 10;
+    a->batch = 16;
+    a->momentum = 0.9f;
+    a->seed = 1;
+    a->optimizer = NML_OPTIM_ADAM;
+    a->schedule = NML_SCHEDULE_COSINE;
+    a->data = NML_FASHION_MNIST_DIR;
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        double d;
+        int r;
+        if ((r = cli_take_value(CMD, argc, argv, &i, "--style", &v))) {
+            if (r < 0) return 2;
+            if (nml_lenet5_style_parse(v, &a->style) != 0)
+                return cli_usage_error(CMD, "unknown style '%s' (sequential, functional, custom)",
+                                       v);
+        } else if ((r = cli_take_value(CMD, argc, argv, &i, "--epochs", &v))) {
+            if (r < 0 || parse_number("--epochs", v, 1, 100000, &d)) return 2;
+            a->epochs = (int32_t)d;
+        } else if ((r = cli_take_value(CMD, argc, argv, &i, "--batch", &v))) {
+            if (r < 0 || parse_number("--batch", v, 1, 65536, &d)) return 2;
+            a->batch = (int32_t)d;
+        } else if ((r = cli_take_value(CMD, argc, argv, &i, "--limit", &v))) {
+            if (r < 0 || parse_number("--limit", v, 1, 1e9, &d)) return 2;
+            a->limit = (int32_t)d;
+        } else if ((r = cli_take_value(CMD, argc, argv, &i, "--lr", &v))) {
+            if (r < 0 || parse_number("--lr", v, 1e-9, 100, &d)) return 2;
+            a->lr = (float)d;
+        } else if ((r = cli_take_value(CMD, argc, argv, &i, "--momentum", &v))) {
+            if (r < 0 || parse_number("--momentum", v, 0, 0.999999, &d)) return 2;
+            a->momentum = (float)d;
+        } else if ((r = cli_take_value(CMD, argc, argv, &i, "--warmup", &v))) {
+            if (r < 0 || parse_number("--warmup", v, 0, 1000, &d)) return 2;
+            a->warmup = (float)d;
+        } else if ((r = cli_take_value(CMD, argc, argv, &i, "--val-split", &v))) {
+            if (r < 0 || parse_number("--val-split", v, 0, 0.99, &d)) return 2;
+            a->val_split = (float)d;
+        } else if ((r = cli_take_value(CMD, argc, argv, &i, "--seed", &v))) {
+            if (r < 0 || parse_number("--seed", v, 0, 1e15, &d)) return 2;
+            a->seed = (uint64_t)d;
+        } else if ((r = cli_take_value(CMD, argc, argv, &i, "--optimizer", &v))) {
+            if (r < 0) return 2;
+            if (strcmp(v, "adam") == 0)
+                a->optimizer = NML_OPTIM_ADAM;
+            else if (strcmp(v, "sgd") == 0)
+                a->optimizer = NML_OPTIM_SGD;
+            else
+                return cli_usage_error(CMD, "unknown optimizer '%s' (adam, sgd)", v);
+        } else if ((r = cli_take_value(CMD, argc, argv, &i, "--schedule", &v))) {
+            if (r < 0) return 2;
+            if (strcmp(v, "constant") == 0)
+                a->schedule = NML_SCHEDULE_CONSTANT;
+            else if (strcmp(v, "step") == 0)
+                a->schedule = NML_SCHEDULE_STEP;
+            else if (strcmp(v, "cosine") == 0)
+                a->schedule = NML_SCHEDULE_COSINE;
+            else
+                return cli_usage_error(CMD, "unknown schedule '%s' (constant, step, cosine)", v);
+        } else if ((r = cli_take_value(CMD, argc, argv, &i, "--data", &v))) {
+            if (r < 0) return 2;
+            a->data = v;
+        } else if ((r = cli_take_value(CMD, argc, argv, &i, "--out", &v))) {
+            if (r < 0) return 2;
+            a->out = v;
+        } else if (strcmp(argv[i], "--summary") == 0) {
+            a->summary = 1;
+        } else if (strcmp(argv[i], "--profile") == 0) {
+            a->profile = 1;
+        } else if (strcmp(argv[i], "--test-each-epoch") == 0) {
+            a->test_each_epoch = 1;
+        } else if (strcmp(argv[i], "--flip") == 0) {
+            a->flip = 1;
+        } else if ((r = cli_take_value(CMD, argc, argv, &i, "--shift", &v))) {
+            if (r < 0 || parse_number("--shift", v, 0, 16, &d)) return 2;
+            a->shift = (int32_t)d;
+        } else if (argv[i][0] == '-') {
+            return cli_usage_error(CMD, "unknown option '%s'", argv[i]);
+        } else if (!a->model) {
+            a->model = argv[i];
+        } else {
+            return cli_usage_error(CMD, "unexpected argument '%s'", argv[i]);
+        }
+    }
+    if (!a->model) return cli_usage_error(CMD, "which model? (lenet5)");
+    if (strcmp(a->model, "lenet5") != 0)
+        return cli_usage_error(CMD, "unknown model '%s' (available: lenet5)", a->model);
+    if (a->lr == 0.0f) a->lr = a->optimizer == NML_OPTIM_ADAM ? 1e-3f : 1e-2f;
+    return 0;
+}
+
+static nml_status write_tflite(const nml_net *net, const char *path, size_t *bytes,
+                               nml_error *err) {
+    nml_ir ir;
+    nml_ir_init(&ir);
+    uint8_t *data = NULL;
+    size_t size = 0;
+    nml_status st = nml_net_export(net, &ir, err);
+    if (st == NML_OK) st = nml_ir_to_tflite(&ir, &data, &size, err);
+    if (st == NML_OK) st = nml_write_file(path, data, size, err);
+    free(data);
+    nml_ir_free(&ir);
+    *bytes = size;
+    return st;
+}
+
+typedef struct progress_ctx {
+    nml_net *net;
+    const nml_data *test;
+    int test_each_epoch;
+} progress_ctx;
+
+/* The standard progress bar, plus the test accuracy at the end of each epoch when asked for. */
+static void on_progress(const nml_fit_progress *p, void *user) {
+    const progress_ctx *ctx = user;
+    nml_fit_print_progress(p, NULL);
+    if (!p->end_of_epoch || !ctx->test_each_epoch) return;
+    nml_eval_result r;
+    nml_error err;
+    if (nml_evaluate(ctx->net, ctx->test, 0, 0, 256, NML_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, &r,
+                     NULL, &err) == NML_OK)
+        fprintf(stderr, "  test accuracy after epoch %d: %.2f%% (loss %.4f)\n", (int)p->epoch + 1,
+                100.0 * r.accuracy, r.loss);
+    else
+        fprintf(stderr, "  test evaluation failed: %s\n", err.msg);
+}
+
+static double seconds_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int train(const train_args *a) {
+    nml_error err;
+    nml_error_clear(&err);
+    nml_net *net = NULL;
+    nml_optim *opt = NULL;
+    nml_idx_dataset train_set = {0}, test_set = {0};
+    int rc = 1;
+    if (nml_lenet5(&net, a->style, a->seed, &err) != NML_OK) goto fail;
+    if (a->summary) {
+        nml_net_summary(net, stdout);
+        rc = 0;
+        goto done;
+    }
+    if (nml_idx_load_split(a->data, "train", &train_set, &err) != NML_OK ||
+        nml_idx_load_split(a->data, "t10k", &test_set, &err) != NML_OK)
+        goto fail;
+    if (a->limit > 0 && a->limit < train_set.n) train_set.n = a->limit;
+    nml_data train_data, test_data;
+    nml_shape in = nml_net_input_shape(net, 0);
+    if (nml_data_from_images(&train_data, &train_set, in.dims[0], in.dims[1], &err) != NML_OK ||
+        nml_data_from_images(&test_data, &test_set, in.dims[0], in.dims[1], &err) != NML_OK)
+        goto fail;
+    nml_rng aug_rng;
+    nml_rng_seed(&aug_rng, a->seed + 1);
+    if (nml_data_augment(&train_data, a->shift, a->flip, &aug_rng, &err) != NML_OK) goto fail;
+    nml_optim_opts oo = {.kind = a->optimizer, .lr = a->lr, .momentum = a->momentum,
+                         .schedule = {.kind = a->schedule, .step_epochs = 4, .gamma = 0.1f,
+                                      .warmup_epochs = a->warmup}};
+    if (a->optimizer == NML_OPTIM_ADAM) oo.momentum = 0.0f;
+    if (nml_optim_create(&opt, net, &oo, &err) != NML_OK) goto fail;
+    fprintf(stderr,
+            "lenet5 (%s style): %zu parameters; %d training images, batch %d, %s lr %g (%s), "
+            "seed %llu, sgemm %s\n",
+            nml_lenet5_style_name(a->style), nml_net_weight_count(net), (int)train_set.n,
+            (int)a->batch, a->optimizer == NML_OPTIM_ADAM ? "adam" : "sgd", (double)a->lr,
+            a->schedule == NML_SCHEDULE_COSINE ? "cosine"
+            : a->schedule == NML_SCHEDULE_STEP ? "step" : "constant",
+            (unsigned long long)a->seed, nml_sgemm_kernel());
+    nml_fit_opts fo = {.epochs = a->epochs, .batch = a->batch,
+                       .loss = NML_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY,
+                       .val_split = a->val_split, .seed = a->seed,
+                       .on_progress = on_progress};
+    progress_ctx pctx = {net, &test_data, a->test_each_epoch};
+    fo.user = &pctx;
+    nml_net_set_profiling(net, a->profile);
+    const double t0 = seconds_now();
+    if (nml_fit(net, opt, &train_data, &fo, NULL, &err) != NML_OK) goto fail;
+    const double train_s = seconds_now() - t0;
+    if (a->profile) nml_net_print_profile(net, stderr);
+    nml_eval_result r;
+    if (nml_evaluate(net, &test_data, 0, 0, 256, NML_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, &r,
+                     NULL, &err) != NML_OK)
+        goto fail;
+    const int32_t n_train = train_set.n - (int32_t)((double)train_set.n * a->val_split);
+    printf("test accuracy: %.2f%% (%d images), test loss %.4f\n", 100.0 * r.accuracy, (int)r.n,
+           r.loss);
+    printf("training: %d epochs in %.1f s (%.0f images/s)\n", (int)a->epochs, train_s,
+           (double)n_train * a->epochs / train_s);
+    if (a->out) {
+        size_t bytes = 0;
+        if (write_tflite(net, a->out, &bytes, &err) != NML_OK) goto fail;
+        printf("wrote %s (%zu bytes)\n", a->out, bytes);
+    }
+    rc = 0;
+    goto done;
+fail:
+    rc = cli_error(CMD, &err);
+done:
+    nml_optim_free(opt);
+    nml_net_free(net);
+    nml_idx_dataset_free(&train_set);
+    nml_idx_dataset_free(&test_set);
+    return rc;
+}
+
+int cmd_train(int argc, char **argv); /* registered in main.c */
+
+int cmd_train(int argc, char **argv) {
+    for (int i = 1; i < argc; i++)
+        if (cli_is_help(argv[i])) {
+            usage(stdout);
+            return 0;
+        }
+    train_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc) return rc;
+    if (!a.out && !a.summary)
+        fprintf(stderr, "nanoml train: no --out given; the trained model will not be saved\n");
+    return train(&a);
+}
