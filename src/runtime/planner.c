@@ -98,8 +98,11 @@ uint32_t nml_plan_aliases(nml_tensor *tensors, uint32_t n_tensors, const nml_nod
         nml_tensor *r = &tensors[root], *out = &tensors[b];
         if (r->alloc != NML_ALLOC_ARENA || out->alloc != NML_ALLOC_ARENA || r->bytes != out->bytes)
             continue;
+        /* only an output this node writes first: one read or written before (a graph input, a
+         * second writer in a malformed graph) may already be a root or be this very root, and
+         * a root turned alias would leave offsets that are tensor indices */
+        if (out->first_use != (int32_t)n->index) continue;
         if (out->last_use > r->last_use) r->last_use = out->last_use;
-        if (out->first_use < r->first_use) r->first_use = out->first_use;
         out->alloc = ALLOC_ALIAS;
         out->arena_offset = root;
         count++;

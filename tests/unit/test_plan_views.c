@@ -14,6 +14,7 @@
 #include "nanoml/ir.h"
 #include "nanoml/runtime.h"
 #include "nanoml/runtime_host.h"
+#include "tfl_builder.h"
 
 static void reshape_output_shares_its_input(void **state) {
     (void)state;
@@ -84,10 +85,53 @@ static void person_detect_still_matches_tflm(void **state) {
     free(data);
 }
 
+/* A malformed graph whose second RESHAPE writes back into the graph input its first RESHAPE
+ * read (a -> b -> a -> c, a written twice): a was already the buffer b shares, so the second
+ * view must not make it an alias (of itself). Every planned buffer must stay aligned and
+ * inside the activations, and c must still be the input. */
+static void view_writing_a_shared_buffer_is_not_aliased(void **state) {
+    (void)state;
+    static const int32_t four[1] = {4};
+    const int32_t dims[1] = {4};
+    tb_model *tm = tb_new();
+    tb_opcode(tm, NML_OP_RESHAPE);
+    const int shape = tb_add_tensor(tm, NML_INT32, 1, (const int32_t[]){1},
+                                    (uint32_t)tb_buffer(tm, four, sizeof four), "shape");
+    const int b = tb_add_tensor(tm, NML_FLOAT32, 1, dims, 0, "b");
+    const int c = tb_add_tensor(tm, NML_FLOAT32, 1, dims, 0, "c");
+    const int a = tb_add_tensor(tm, NML_FLOAT32, 1, dims, 0, "a"); /* index 3: not offset 0 */
+    tb_add_op(tm, 0, 2, (int32_t[]){a, shape}, 1, (int32_t[]){b});
+    tb_add_op(tm, 0, 2, (int32_t[]){b, shape}, 1, (int32_t[]){a});
+    tb_add_op(tm, 0, 2, (int32_t[]){a, shape}, 1, (int32_t[]){c});
+    tb_io(tm, 1, (int32_t[]){a}, 1, (int32_t[]){c});
+    size_t size;
+    uint8_t *bytes = tb_build(tm, &size);
+    nml_model m;
+    nml_error err;
+    assert_int_equal(nml_model_load(&m, bytes, size, &err), NML_OK);
+    nml_interpreter it = {0};
+    uint8_t *arena;
+    assert_int_equal(nml_interpreter_init_alloc(&it, &m, nml_ops_all(), &arena, &err), NML_OK);
+    for (uint32_t i = 0; i < it.n_tensors; i++) {
+        const nml_tensor *t = &it.tensors[i];
+        if (t->alloc != NML_ALLOC_ARENA) continue;
+        assert_int_equal(t->arena_offset % 16u, 0);
+        assert_true((uint64_t)t->arena_offset + t->bytes <= it.activation_bytes);
+    }
+    const float x[4] = {1.5f, -2.0f, 3.25f, 8.0f};
+    memcpy(nml_input(&it, 0)->data, x, sizeof x);
+    assert_int_equal(nml_invoke(&it, &err), NML_OK);
+    assert_memory_equal(nml_output(&it, 0)->data, x, sizeof x);
+    free(arena);
+    free(bytes);
+    free(tm);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(reshape_output_shares_its_input),
         cmocka_unit_test(person_detect_still_matches_tflm),
+        cmocka_unit_test(view_writing_a_shared_buffer_is_not_aliased),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
