@@ -64,23 +64,21 @@ nml_status nml_conv_2d_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *
     NML_TRY(nml_check_nhwc(ctx, node, output, input->dims[0], d->w.out_h, d->w.out_w, out_ch));
     if (bias) NML_TRY(nml_check_bias(ctx, node, bias, type == NML_INT8 ? NML_INT32 : type, out_ch));
 
-    d->mode = mode;
+    d->mode = (uint8_t)mode;
     const int64_t window = (int64_t)filter->dims[1] * filter->dims[2] * filter_in_ch;
     if (type == NML_FLOAT32) {
         NML_TRY(nml_activation_range_f32(ctx, node, p->activation, &d->f_min, &d->f_max));
         if (mode == NML_CONV_HYBRID) {
             NML_TRY(nml_hybrid_weight_scales(ctx, node, filter, out_ch, 0, &d->w_scale));
             NML_TRY(nml_check_accumulator(ctx, node, window, 0, 127));
-            d->per_channel = filter->n_q > 1;
+            d->per_channel = (uint8_t)(filter->n_q > 1);
             if (input->dims[0] < 1)
                 return nml_kernel_fail(ctx, node, NML_E_SHAPE, "input has no batches");
-            d->scratch_bytes = nml_tensor_count(input) / (uint32_t)input->dims[0]; /* one batch */
         }
     } else {
         NML_TRY(nml_check_int8_quant(ctx, node, input, "input"));
         NML_TRY(nml_check_int8_quant(ctx, node, output, "output"));
         NML_TRY(nml_check_accumulator(ctx, node, window, input->zero_point, 128));
-        if (mode == NML_CONV_INT4) d->scratch_bytes = (uint32_t)window; /* one unpacked filter */
         if (with_multipliers)
             NML_TRY(nml_conv_multipliers(ctx, node, input, filter, output, out_ch, 0, &d->mult,
                                          &d->shift));
@@ -95,14 +93,21 @@ nml_status nml_conv_2d_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *
 }
 
 nml_status nml_conv_2d_ref_finish(nml_ctx *ctx, nml_node *node, conv_data *d) {
+    const nml_tensor *input = nml_node_input(ctx, node, 0);
+    const nml_tensor *filter = nml_node_input(ctx, node, 1);
     if ((d->mode == NML_CONV_INT8 || d->mode == NML_CONV_INT4) && !d->mult) {
-        const nml_tensor *input = nml_node_input(ctx, node, 0);
-        const nml_tensor *filter = nml_node_input(ctx, node, 1);
         const nml_tensor *output = nml_node_output(ctx, node, 0);
         NML_TRY(nml_conv_multipliers(ctx, node, input, filter, output, filter->dims[0], 0, &d->mult,
                                      &d->shift));
     }
-    if (d->scratch_bytes) NML_TRY(nml_ctx_request_scratch(ctx, node, d->scratch_bytes));
+    /* int4: one output channel's filter unpacked; hybrid: one batch of the input quantized */
+    if (d->mode == NML_CONV_INT4)
+        NML_TRY(nml_ctx_request_scratch(ctx, node,
+                                        (size_t)filter->dims[1] * (size_t)filter->dims[2] *
+                                            (size_t)filter->dims[3]));
+    if (d->mode == NML_CONV_HYBRID)
+        NML_TRY(nml_ctx_request_scratch(ctx, node,
+                                        (size_t)nml_tensor_count(input) / (size_t)input->dims[0]));
     return NML_OK;
 }
 

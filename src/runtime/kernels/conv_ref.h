@@ -20,25 +20,24 @@ enum nml_conv_mode { NML_CONV_FLOAT, NML_CONV_INT8, NML_CONV_INT4, NML_CONV_HYBR
 /* ---- CONV_2D ---- */
 typedef struct nml_conv_data {
     nml_window w;
-    int mode;              /* enum nml_conv_mode */
-    int per_channel;       /* hybrid: the filter has one scale per output channel */
     float *w_scale;        /* hybrid: filter scale per output channel */
     int32_t input_offset;  /* -input zero point */
     int32_t output_offset; /* output zero point */
     int32_t act_min, act_max;
     float f_min, f_max;
-    int32_t *mult, *shift;  /* per output channel (reference evaluation, int8 and int4) */
-    uint32_t scratch_bytes; /* scratch the reference evaluation needs (int4, hybrid), or 0 */
+    int32_t *mult, *shift; /* per output channel (reference evaluation, int8 and int4) */
+    uint8_t mode;          /* enum nml_conv_mode (bytes: kernel data lives in the arena) */
+    uint8_t per_channel;   /* hybrid: the filter has one scale per output channel */
 } nml_conv_data;
 
-/* Every check of the reference prepare and the window, activation range, offsets, hybrid
- * weight scales and the reference's scratch size; when with_multipliers is 0 the per-channel
- * tables are not allocated (d->mult, d->shift NULL) but the filter quantization is still
- * validated. Requests no scratch: the caller requests what the path it chose needs. */
+/* Every check of the reference prepare and the window, activation range, offsets and hybrid
+ * weight scales; when with_multipliers is 0 the per-channel tables are not allocated (d->mult,
+ * d->shift NULL) but the filter quantization is still validated. Requests no scratch: the
+ * caller requests what the path it chose needs (a node has one scratch region). */
 nml_status nml_conv_2d_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p, nml_conv_data *d,
                              int with_multipliers);
 /* After setup, what the reference evaluation still needs: the per-channel tables (int8, int4)
- * when setup did not allocate them, and its scratch (d->scratch_bytes). */
+ * when setup did not allocate them, and its scratch (int4, hybrid). */
 nml_status nml_conv_2d_ref_finish(nml_ctx *ctx, nml_node *node, nml_conv_data *d);
 /* The reference evaluation with d, in every mode. */
 void nml_conv_2d_eval_ref(nml_ctx *ctx, const nml_node *node, const nml_conv_data *d);
@@ -46,14 +45,13 @@ void nml_conv_2d_eval_ref(nml_ctx *ctx, const nml_node *node, const nml_conv_dat
 /* ---- DEPTHWISE_CONV_2D ---- */
 typedef struct nml_dwconv_data {
     nml_window w;
-    int mode;       /* enum nml_conv_mode */
     float *w_scale; /* hybrid: filter scale per output channel */
     int32_t depth_multiplier;
     int32_t input_offset, output_offset;
     int32_t act_min, act_max;
     float f_min, f_max;
-    int32_t *mult, *shift;  /* per output channel */
-    uint32_t scratch_bytes; /* scratch the reference evaluation needs (hybrid), or 0 */
+    int32_t *mult, *shift; /* per output channel */
+    uint8_t mode;          /* enum nml_conv_mode */
 } nml_dwconv_data;
 
 nml_status nml_dwconv_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
@@ -64,7 +62,6 @@ void nml_dwconv_eval_ref(nml_ctx *ctx, const nml_node *node, const nml_dwconv_da
 /* ---- FULLY_CONNECTED ---- */
 typedef struct nml_fc_data {
     int32_t batches, units, depth;
-    int mode; /* enum nml_conv_mode */
     int32_t input_offset, weights_offset, output_offset;
     int32_t act_min, act_max;
     float f_min, f_max;
@@ -74,7 +71,7 @@ typedef struct nml_fc_data {
      * quantized per channel */
     int32_t tensor_mult, tensor_shift;
     uint8_t per_channel;
-    uint32_t scratch_bytes; /* scratch the reference evaluation needs (int4, hybrid), or 0 */
+    uint8_t mode; /* enum nml_conv_mode */
 } nml_fc_data;
 
 nml_status nml_fc_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p, nml_fc_data *d,

@@ -58,7 +58,7 @@ nml_status nml_dwconv_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p
     NML_TRY(nml_check_nhwc(ctx, node, output, input->dims[0], d->w.out_h, d->w.out_w, out_ch));
     if (bias) NML_TRY(nml_check_bias(ctx, node, bias, type == NML_INT8 ? NML_INT32 : type, out_ch));
 
-    d->mode = mode;
+    d->mode = (uint8_t)mode;
     if (type == NML_FLOAT32) {
         NML_TRY(nml_activation_range_f32(ctx, node, p->activation, &d->f_min, &d->f_max));
         if (mode == NML_CONV_HYBRID) {
@@ -67,7 +67,6 @@ nml_status nml_dwconv_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p
                                           127));
             if (input->dims[0] < 1)
                 return nml_kernel_fail(ctx, node, NML_E_SHAPE, "input has no batches");
-            d->scratch_bytes = nml_tensor_count(input) / (uint32_t)input->dims[0]; /* one batch */
         }
     } else {
         NML_TRY(nml_check_int8_quant(ctx, node, input, "input"));
@@ -95,7 +94,11 @@ nml_status nml_dwconv_ref_finish(nml_ctx *ctx, nml_node *node, dwconv_data *d) {
         NML_TRY(nml_conv_multipliers(ctx, node, input, filter, output, filter->dims[3], 3, &d->mult,
                                      &d->shift));
     }
-    if (d->scratch_bytes) NML_TRY(nml_ctx_request_scratch(ctx, node, d->scratch_bytes));
+    if (d->mode == NML_CONV_HYBRID) { /* one batch of the input, quantized */
+        const nml_tensor *input = nml_node_input(ctx, node, 0);
+        NML_TRY(nml_ctx_request_scratch(ctx, node,
+                                        (size_t)nml_tensor_count(input) / (size_t)input->dims[0]));
+    }
     return NML_OK;
 }
 

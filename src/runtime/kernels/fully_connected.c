@@ -97,7 +97,7 @@ static nml_status prepare_int8(nml_ctx *ctx, const nml_node *node, const nml_op_
                                int with_multipliers) {
     NML_TRY(nml_check_int8_quant(ctx, node, input, "input"));
     NML_TRY(nml_check_int8_quant(ctx, node, output, "output"));
-    d->per_channel = filter->n_q > 1;
+    d->per_channel = (uint8_t)(filter->n_q > 1);
     if (d->per_channel) {
         if (with_multipliers)
             NML_TRY(nml_conv_multipliers(ctx, node, input, filter, output, d->units, 0, &d->mult,
@@ -162,7 +162,7 @@ nml_status nml_fc_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p, fc
     d->batches = batches;
     d->units = units;
     d->depth = depth;
-    d->mode = mode;
+    d->mode = (uint8_t)mode;
     if (type == NML_FLOAT32)
         NML_TRY(nml_activation_range_f32(ctx, node, p->activation, &d->f_min, &d->f_max));
     else
@@ -171,8 +171,6 @@ nml_status nml_fc_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p, fc
         NML_TRY(nml_hybrid_weight_scales(ctx, node, filter, units, 0, &d->w_scale));
         NML_TRY(nml_check_accumulator(ctx, node, depth, 0, 127));
     }
-    /* hybrid: one quantized input row; int4: one unpacked weight row */
-    if (mode == NML_CONV_HYBRID || mode == NML_CONV_INT4) d->scratch_bytes = (uint32_t)depth;
     return NML_OK;
 }
 
@@ -188,7 +186,9 @@ nml_status nml_fc_ref_finish(nml_ctx *ctx, nml_node *node, fc_data *d) {
             NML_TRY(broadcast_multiplier(ctx, node, d));
         }
     }
-    if (d->scratch_bytes) NML_TRY(nml_ctx_request_scratch(ctx, node, d->scratch_bytes));
+    /* hybrid: one quantized input row; int4: one unpacked weight row */
+    if (d->mode == NML_CONV_HYBRID || d->mode == NML_CONV_INT4)
+        NML_TRY(nml_ctx_request_scratch(ctx, node, (size_t)d->depth));
     return NML_OK;
 }
 
