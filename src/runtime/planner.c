@@ -74,6 +74,51 @@ nml_status nml_plan_lifetimes(const nml_model *m, nml_tensor *tensors, uint32_t 
     return NML_OK;
 }
 
+/* ---- views ---- */
+
+/* Internal alloc value while planning: an alias whose arena_offset holds the index of the
+ * tensor whose buffer it shares. */
+#define ALLOC_ALIAS 0x80u
+
+static int is_view(int32_t builtin) {
+    return builtin == NML_OP_RESHAPE || builtin == NML_OP_SQUEEZE || builtin == NML_OP_EXPAND_DIMS;
+}
+
+uint32_t nml_plan_aliases(nml_tensor *tensors, uint32_t n_tensors, const nml_node *nodes,
+                          uint32_t n_nodes) {
+    uint32_t count = 0;
+    for (uint32_t i = 0; i < n_nodes; i++) {
+        const nml_node *n = &nodes[i];
+        if (!is_view(n->builtin) || n->n_inputs < 1 || n->n_outputs != 1) continue;
+        const int32_t a = n->inputs[0], b = n->outputs[0];
+        if (a < 0 || b < 0 || (uint32_t)a >= n_tensors || (uint32_t)b >= n_tensors || a == b)
+            continue;
+        uint32_t root = (uint32_t)a;
+        if (tensors[root].alloc == ALLOC_ALIAS) root = tensors[root].arena_offset;
+        nml_tensor *r = &tensors[root], *out = &tensors[b];
+        if (r->alloc != NML_ALLOC_ARENA || out->alloc != NML_ALLOC_ARENA || r->bytes != out->bytes)
+            continue;
+        /* only an output this node writes first: one read or written before (a graph input, a
+         * second writer in a malformed graph) may already be a root or be this very root, and
+         * a root turned alias would leave offsets that are tensor indices */
+        if (out->first_use != (int32_t)n->index) continue;
+        if (out->last_use > r->last_use) r->last_use = out->last_use;
+        out->alloc = ALLOC_ALIAS;
+        out->arena_offset = root;
+        count++;
+    }
+    return count;
+}
+
+void nml_plan_resolve_aliases(nml_tensor *tensors, uint32_t n_tensors) {
+    for (uint32_t i = 0; i < n_tensors; i++) {
+        nml_tensor *t = &tensors[i];
+        if (t->alloc != ALLOC_ALIAS) continue;
+        t->arena_offset = tensors[t->arena_offset].arena_offset;
+        t->alloc = NML_ALLOC_ARENA;
+    }
+}
+
 /* ---- offsets ---- */
 
 typedef struct plan {
