@@ -229,8 +229,7 @@ static uint64_t fb_hash_elems(const void *elems, size_t count, size_t elem_size)
 static int fb_same_elems(const nml_fbb *b, const struct nml_fbb_shared *s, const void *elems) {
     const uint8_t *p = b->buf + b->cap - s->ref + 4; /* elements follow the uint32 length */
     for (size_t i = 0; i < s->count; i++)
-        if (fb_get_le(p + i * s->elem_size, s->elem_size) !=
-            fb_host_elem(elems, i, s->elem_size))
+        if (fb_get_le(p + i * s->elem_size, s->elem_size) != fb_host_elem(elems, i, s->elem_size))
             return 0;
     return 1;
 }

@@ -197,8 +197,8 @@ static void test_vector_sharing(void **state) {
     nml_fbb b;
     nml_fbb_init(&b);
     nml_fbb_ref vec[6] = {
-        nml_fbb_vector_shared(&b, v123, 3, 4, 0), nml_fbb_vector_shared(&b, v124, 3, 4, 0),
-        nml_fbb_vector_shared(&b, v123, 3, 4, 0), nml_fbb_vector_shared(&b, zeros64, 2, 8, 0),
+        nml_fbb_vector_shared(&b, v123, 3, 4, 0),    nml_fbb_vector_shared(&b, v124, 3, 4, 0),
+        nml_fbb_vector_shared(&b, v123, 3, 4, 0),    nml_fbb_vector_shared(&b, zeros64, 2, 8, 0),
         nml_fbb_vector_shared(&b, zeros32, 4, 4, 0), nml_fbb_vector_shared(&b, v123, 3, 4, 64)};
     assert_int_equal(vec[2], vec[0]);
     assert_true(vec[1] != vec[0] && vec[4] != vec[3] && vec[5] != vec[0]);
