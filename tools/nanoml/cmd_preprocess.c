@@ -171,9 +171,8 @@ int cmd_preprocess(int argc, char **argv) {
     if (rc == 0) {
         char desc[112];
         cli_tensor_desc(desc, sizeof desc, nml_input(&d.it, 0));
-        if (!a.quiet)
-            printf("wrote %zu tensor%s (%s, %s preprocessing) to %s\n", written,
-                   written == 1 ? "" : "s", desc, nml_det_kind_name(d.kind), a.out);
+        printf("wrote %zu tensor%s (%s, %s preprocessing) to %s\n", written,
+               written == 1 ? "" : "s", desc, nml_det_kind_name(d.kind), a.out);
     }
     nml_detector_close(&d);
     nml_class_names_free(&names);
