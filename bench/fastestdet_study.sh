@@ -115,6 +115,19 @@ cp "$work/q128.tflite" "$work/q128_scaled.tflite"
 evaluate float128_scaled --box-scale "$sx" "$sy"
 evaluate q128_scaled --box-scale "$sx" "$sy"
 
+# the evaluations above are det_variants' one-pass form of `nanoml eval-detect`'s defaults; the
+# headline rows must give the same figures through the CLI itself
+for v in float352 q352; do
+  log "nanoml eval-detect $v"
+  step "$work/$v.cli.json" "$cli" eval-detect "$work/$v.tflite" --dataset "$ds" --json
+  for k in mAP50 mAP50-95; do
+    a="$(sed -n "s/.*\"${k/-/_}\": \([0-9.]*\).*/\1/p" "$work/$v.cli.json")"
+    b="$(field "$v" all "$k")"
+    awk -v a="$a" -v b="$b" 'BEGIN { exit !(a != "" && (a - b) ^ 2 < 1e-8) }' ||
+      { echo "fastestdet_study: $v $k: eval-detect $a, det_variants $b" >&2; exit 1; }
+  done
+done
+
 # ---- pictures: images/3.jpg ----
 log "pictures"
 picture() { # NAME SIZE OUT
