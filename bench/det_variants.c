@@ -10,9 +10,12 @@
  *   det_variants eval MODEL DATASET [--split N] [--truncate-input] [--multi-label]
  *       the model's default protocol (nml_det_protocol_defaults) on all images and on the
  *       parts before and after image N (64), precision/recall by both rules, in one pass
+ *       [--box-scale SX SY]: FastestDet box widths and heights multiplied by SX and SY before
+ *       decoding (a diagnostic for models run at another input size than trained at)
  *   det_variants decode MODEL IMAGE OUTPUT.npy
  *       decodes an output computed by another runtime (LiteRT) for that image as nanoml would
  * Each prints its results on stdout. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,6 +223,50 @@ static int cmd_recal(int argc, char **argv) {
     return rc;
 }
 
+/* ---- FastestDet diagnostic: box sizes scaled before decoding ---- */
+
+/* FastestDet predicts box width and height as sigmoid outputs relative to the image. A model run
+ * at another input size than it was trained at may read object sizes from pixels; multiplying
+ * the decoded sizes by (sx, sy) tests that. The w/h logits in d->out are rewritten so that the
+ * decoder's sigmoid yields the scaled size (capped just below 1). Diagnostic only. */
+static void scale_fastestdet_sizes(nml_detector *d, double sx, double sy) {
+    const nml_fastestdet_config *c = &d->fastestdet;
+    size_t cells = (size_t)c->grid_w * (size_t)c->grid_h, ch = 5 + (size_t)c->num_classes;
+    for (size_t cell = 0; cell < cells; cell++) {
+        for (int k = 0; k < 2; k++) {
+            size_t at = c->layout == NML_LAYOUT_NCHW ? (3 + (size_t)k) * cells + cell
+                                                     : cell * ch + 3 + (size_t)k;
+            double p = 1.0 / (1.0 + exp(-(double)d->out[at])) * (k ? sy : sx);
+            if (p > 1.0 - 1e-6) p = 1.0 - 1e-6;
+            d->out[at] = (float)log(p / (1.0 - p));
+        }
+    }
+}
+
+static nml_status eval_sample_scaled(nml_detector *d, const nml_det_sample *s, double sx, double sy,
+                                     nml_det_eval *const *evs, size_t n_evs, nml_error *err) {
+    nml_image img;
+    NML_TRY(nml_image_load(s->image_path, 3, &img, err));
+    nml_detections dets = {NULL, 0, 0};
+    nml_gt_box *gt = malloc((s->num_labels ? s->num_labels : 1) * sizeof *gt);
+    nml_image_transform tf;
+    nml_status st = gt ? NML_OK : nml_fail(err, NML_E_NOMEM, "out of memory");
+    if (st == NML_OK) st = nml_detector_set_input(d, &img, &tf, err);
+    if (st == NML_OK) st = nml_detector_invoke(d, err);
+    if (st == NML_OK) {
+        scale_fastestdet_sizes(d, sx, sy);
+        st = nml_detector_decode(d, &tf, &dets, err);
+    }
+    for (size_t i = 0; st == NML_OK && i < s->num_labels; i++)
+        gt[i] = nml_yolo_label_to_box(&s->labels[i], img.w, img.h);
+    for (size_t i = 0; st == NML_OK && i < n_evs; i++)
+        st = nml_det_eval_add(evs[i], gt, s->num_labels, dets.v, dets.n, err);
+    free(gt);
+    nml_detections_free(&dets);
+    nml_image_free(&img);
+    return st;
+}
+
 /* ---- evaluation of one model on a dataset: all images and two parts, both P/R rules ---- */
 
 #define N_RULES 2   /* class-F1, mean-F1 */
@@ -249,8 +296,10 @@ static double now_s(void) {
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
+/* box_scale: NULL, or the FastestDet size factors (x, y) of --box-scale */
 static nml_status eval_all(nml_detector *d, const nml_det_dataset *ds, size_t split,
-                           nml_det_eval *evs[N_SUBSETS][N_RULES], double *secs, nml_error *err) {
+                           const double *box_scale, nml_det_eval *evs[N_SUBSETS][N_RULES],
+                           double *secs, nml_error *err) {
     nml_progress bar;
     nml_progress_begin(&bar, "eval", ds->count, "img");
     double t0 = now_s();
@@ -262,7 +311,11 @@ static nml_status eval_all(nml_detector *d, const nml_det_dataset *ds, size_t sp
             to[r] = evs[0][r];
             to[N_RULES + r] = evs[part][r];
         }
-        st = nml_detector_eval_sample(d, &ds->samples[i], to, 2 * N_RULES, err);
+        if (box_scale)
+            st = eval_sample_scaled(d, &ds->samples[i], box_scale[0], box_scale[1], to, 2 * N_RULES,
+                                    err);
+        else
+            st = nml_detector_eval_sample(d, &ds->samples[i], to, 2 * N_RULES, err);
         nml_progress_add(&bar, 1);
     }
     nml_progress_end(&bar);
@@ -274,6 +327,8 @@ static int cmd_eval(int argc, char **argv) {
     if (argc < 2) return 2;
     size_t split = 64;
     int truncate = 0, multi = 0;
+    double box_scale[2] = {1.0, 1.0};
+    int scaled = 0;
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--split") && i + 1 < argc)
             split = strtoul(argv[++i], NULL, 10);
@@ -281,7 +336,11 @@ static int cmd_eval(int argc, char **argv) {
             truncate = 1;
         else if (!strcmp(argv[i], "--multi-label"))
             multi = 1;
-        else
+        else if (!strcmp(argv[i], "--box-scale") && i + 2 < argc) {
+            box_scale[0] = strtod(argv[++i], NULL);
+            box_scale[1] = strtod(argv[++i], NULL);
+            scaled = 1;
+        } else
             return 2;
     }
     nml_error err;
@@ -305,7 +364,9 @@ static int cmd_eval(int argc, char **argv) {
             st = nml_det_eval_create(&c, &evs[s][r], &err);
         }
     double secs = 0;
-    if (st == NML_OK) st = eval_all(&d, &ds, split, evs, &secs, &err);
+    if (st == NML_OK && scaled && d.kind != NML_DET_FASTESTDET)
+        st = nml_fail(&err, NML_E_ARG, "--box-scale applies to FastestDet models only");
+    if (st == NML_OK) st = eval_all(&d, &ds, split, scaled ? box_scale : NULL, evs, &secs, &err);
     if (st == NML_OK) {
         char protocol[512], name[32];
         nml_det_protocol_describe(&d, &p, protocol, sizeof protocol);
@@ -383,7 +444,7 @@ int main(int argc, char **argv) {
             "       det_variants recal MODEL OUT [--dataset DIR --first N --count N] "
             "[--mean] [IMAGE ...]\n"
             "       det_variants eval MODEL DATASET [--split N] [--truncate-input] "
-            "[--multi-label]\n"
+            "[--multi-label] [--box-scale SX SY]\n"
             "       det_variants decode MODEL IMAGE OUTPUT.npy\n");
     return rc;
 }

@@ -35,7 +35,8 @@ static void usage(FILE *out) {
             "  --iou T             NMS IoU threshold (default 0.45 / 0.7)\n"
             "  --max-det N         keep at most N boxes (0 = no limit)\n"
             "  --names FILE        class names, one per line (default: the 80 COCO names)\n"
-            "  --out OUT.png       draw the boxes and labels onto the image\n"
+            "  --out OUT.png       draw the boxes and labels onto the image (PNG; JPEG, quality\n"
+            "                      85, when the name ends in .jpg or .jpeg)\n"
             "  --save-input F.npy  write the model input tensor (as fed to the runtime)\n"
             "  --save-output F.npy write the raw model output tensor\n"
             "  --json              machine-readable output\n"
@@ -178,6 +179,8 @@ static nml_status detect(const detect_args *a, nml_detector *d, const nml_class_
         print_text(a, d, img, dets, names, secs);
     if (!a->out) return NML_OK;
     nml_draw_detections(img, dets->v, dets->n, names);
+    if (cli_ends_with(a->out, ".jpg") || cli_ends_with(a->out, ".jpeg"))
+        return nml_image_write_jpeg(a->out, img, 85, err);
     return nml_image_write_png(a->out, img, err);
 }
 
