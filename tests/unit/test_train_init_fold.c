@@ -24,7 +24,8 @@ static void center_rows_by_hand(void **state) {
     const float v[6] = {1, 2, 3, 0, 0, 6}, want[6] = {-2, 0, 2, -4, -4, 8};
     memcpy(p->value, v, sizeof v);
     assert_int_equal(nml_param_center_rows(p, 2.0f, &err), NML_OK);
-    for (int i = 0; i < 6; i++) assert_true(fabsf(p->value[i] - want[i]) < 1e-6f);
+    for (int i = 0; i < 6; i++)
+        assert_true(fabsf(p->value[i] - want[i]) < 1e-6f);
     const uint8_t mask[6] = {1, 1, 1, 1, 1, 0};
     assert_int_equal(nml_param_set_mask(p, mask, &err), NML_OK);
     assert_int_equal(nml_param_center_rows(p, 1.0f, &err), NML_E_UNSUPPORTED);
@@ -78,7 +79,8 @@ static void lenet5_centered_init(void **state) {
     /* Glorot: c1 limit sqrt(6 / (25 + 150)) = 0.185 < He's sqrt(6 / 25) = 0.49 */
     const nml_param *g1 = kernel(glorot, "c1");
     float gmax = 0.0f;
-    for (size_t i = 0; i < g1->count; i++) gmax = fmaxf(gmax, fabsf(g1->value[i]));
+    for (size_t i = 0; i < g1->count; i++)
+        gmax = fmaxf(gmax, fabsf(g1->value[i]));
     assert_true(gmax <= sqrtf(6.0f / 175.0f) && gmax > 0.1f);
     assert_int_equal(nml_net_weight_count(cen), NML_LENET5_PARAMS);
     nml_lenet5_init init;
@@ -103,15 +105,18 @@ static void fold_keeps_the_function(void **state) {
     nml_net *net = lenet(NML_LENET5_FUNCTIONAL, NML_LENET5_INIT_CENTERED);
     /* non-zero biases, so that the fold's bias change is exercised on top of them */
     nml_param *b1 = nml_layer_find_param(nml_net_find_layer(net, "c1"), "bias");
-    for (int i = 0; i < 6; i++) b1->value[i] = 0.1f * (float)(i - 2);
+    for (int i = 0; i < 6; i++)
+        b1->value[i] = 0.1f * (float)(i - 2);
     enum { B = 4, N = 32 * 32 };
     float *x = calloc((size_t)B * N, sizeof(float)), *z = malloc(sizeof(float) * B * N);
     float img[28 * 28];
     for (int b = 0; b < B; b++) {
         tc_fill_uniform(img, 28 * 28, 0, 1, 100 + (uint64_t)b);
-        for (int r = 0; r < 28; r++) memcpy(&x[b * N + (r + 2) * 32 + 2], &img[r * 28], 28 * 4);
+        for (int r = 0; r < 28; r++)
+            memcpy(&x[b * N + (r + 2) * 32 + 2], &img[r * 28], 28 * 4);
     }
-    for (int i = 0; i < B * N; i++) z[i] = (x[i] - m) / s;
+    for (int i = 0; i < B * N; i++)
+        z[i] = (x[i] - m) / s;
     nml_error err;
     const float *in = z;
     assert_int_equal(nml_net_forward(net, &in, B, 0, &err), NML_OK);
@@ -121,7 +126,8 @@ static void fold_keeps_the_function(void **state) {
     in = x;
     assert_int_equal(nml_net_forward(net, &in, B, 0, &err), NML_OK);
     const float *after = nml_net_output(net, 0);
-    for (int i = 0; i < B * 10; i++) assert_true(fabsf(after[i] - before[i]) < 1e-5f);
+    for (int i = 0; i < B * 10; i++)
+        assert_true(fabsf(after[i] - before[i]) < 1e-5f);
     assert_int_equal(nml_net_fold_input_affine(net, 1, 1.0f, 0.0f, &err), NML_E_ARG);
     assert_int_equal(nml_net_fold_input_affine(net, 0, NAN, 0.0f, &err), NML_E_ARG);
     nml_net_free(net);
@@ -139,8 +145,8 @@ static void fold_refuses_what_it_cannot_fold(void **state) {
     int x, a, p, cat, flat, out;
     assert_int_equal(nml_net_create(&net, "two", 3, &err), NML_OK);
     nml_net_input(net, "x", nml_shape_3d(6, 6, 1), &x, &err);
-    nml_net_call1(net, nml_conv2d(&(nml_conv2d_opts){.name = "conv", .filters = 2, .kernel = 3}),
-                  x, &a, &err);
+    nml_net_call1(net, nml_conv2d(&(nml_conv2d_opts){.name = "conv", .filters = 2, .kernel = 3}), x,
+                  &a, &err);
     nml_net_call1(net, nml_average_pooling2d(&(nml_pool2d_opts){.pool = 3, .stride = 1}), x, &p,
                   &err);
     const int both[2] = {a, p};
