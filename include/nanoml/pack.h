@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "nanoml/ir.h"
+#include "nanoml/runtime.h"
 #include "nanoml/status.h"
 
 #ifdef __cplusplus
@@ -56,6 +57,25 @@ nml_status nml_pack_weights(nml_ir *ir, const nml_pack_options *o, nml_pack_repo
 nml_status nml_unpack_weights(nml_ir *ir, nml_error *err);
 
 void nml_pack_report_free(nml_pack_report *r);
+
+/* What a tensor of a loaded model stores, for reports (`nanoml inspect`). */
+typedef struct nml_pack_info {
+    int packed;                /* 0: dense (the other fields describe the plain data) */
+    const char *encoding_name; /* "dense", "sparse-bitmask+clustered-16", ... */
+    uint32_t elements;
+    size_t stored_bytes;       /* bytes of the buffer */
+    size_t dense_bytes;        /* bytes of the tensor in its plain form */
+    size_t record_bytes;       /* bytes of the packing record (0 when dense) */
+    uint32_t stored;           /* values stored (packed: non-zero, or all when not sparse) */
+    uint32_t tables, table_size, value_bits;
+} nml_pack_info;
+
+nml_status nml_pack_info_of(const nml_tensor *t, nml_pack_info *info, nml_error *err);
+
+/* The logical values of an int8 or int4 constant tensor of a loaded model, packed or not:
+ * count (= element count) int8 values in the tensor's element order. */
+nml_status nml_pack_tensor_values(const nml_tensor *t, int8_t *out, size_t count,
+                                  nml_error *err);
 
 #ifdef __cplusplus
 }

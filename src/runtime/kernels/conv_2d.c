@@ -11,16 +11,20 @@
  *     EvalHybridPerChannel (per-channel filter: each batch quantized asymmetrically,
  *     y = acc * filter_scale[c] * input_scale + bias, acc over w * (x - offset)) and EvalHybrid
  *     (per-tensor filter: each batch quantized symmetrically, y = acc * (input_scale *
- *     filter_scale) + bias). */
+ *     filter_scale) + bias);
+ *   packed filters (sparse and/or clustered, packed.h) with int8 activations: the int8
+ *     arithmetic over each output channel's non-zero weights, decoded into scratch once per
+ *     channel and grouped by filter tap so that padding is still skipped tap by tap. */
 #include <stddef.h>
 
 #include "conv_common.h"
 #include "hybrid_common.h"
 #include "int4.h"
 #include "kernels.h"
+#include "packed_filter.h"
 #include "qmath.h"
 
-enum { CONV_FLOAT, CONV_INT8, CONV_INT4, CONV_HYBRID };
+enum { CONV_FLOAT, CONV_INT8, CONV_INT4, CONV_HYBRID, CONV_PACKED };
 
 typedef struct conv_data {
     nml_window w;
@@ -32,7 +36,17 @@ typedef struct conv_data {
     int32_t act_min, act_max;
     float f_min, f_max;
     int32_t *mult, *shift; /* per output channel */
+    const nml_packed *packed; /* packed filter */
 } conv_data;
+
+/* Packed scratch: the row's weight positions and values, then where each tap's weights start. */
+static size_t packed_taps_offset(uint32_t window) {
+    return (nml_packed_row_scratch(window) + 1u) & ~(size_t)1u;
+}
+
+static size_t tap_table_bytes(const nml_tensor *filter) {
+    return ((size_t)filter->dims[1] * (size_t)filter->dims[2] + 1u) * sizeof(uint16_t);
+}
 
 static nml_status conv_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     NML_TRY(nml_check_io_count(ctx, node, 2, 3, 1));
@@ -51,6 +65,7 @@ static nml_status conv_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params
     int mode = type == NML_FLOAT32 ? CONV_FLOAT : CONV_INT8;
     if (type == NML_FLOAT32 && filter->type == NML_INT8 && filter->n_q > 0) mode = CONV_HYBRID;
     if (type == NML_INT8 && filter->type == NML_INT4) mode = CONV_INT4;
+    if (filter->pack) mode = CONV_PACKED;
     if (mode == CONV_FLOAT || mode == CONV_INT8)
         NML_TRY(nml_check_type(ctx, node, filter, "filter", type));
     NML_TRY(nml_check_type(ctx, node, output, "output", type));
@@ -79,6 +94,11 @@ static nml_status conv_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params
 
     d->mode = mode;
     const int64_t window = (int64_t)filter->dims[1] * filter->dims[2] * filter_in_ch;
+    if (mode == CONV_PACKED) {
+        NML_TRY(nml_packed_filter_prepare(ctx, node, input, filter, 0, &d->packed));
+        NML_TRY(nml_ctx_request_scratch(
+            ctx, node, packed_taps_offset((uint32_t)window) + tap_table_bytes(filter)));
+    }
     if (type == NML_FLOAT32) {
         NML_TRY(nml_activation_range_f32(ctx, node, p->activation, &d->f_min, &d->f_max));
         if (mode == CONV_HYBRID) {
@@ -241,6 +261,66 @@ static void conv_int4(const conv_data *d, const conv_dims *g, const int8_t *in,
     }
 }
 
+/* Turns the row positions of a channel's non-zero weights (ascending, (ky*KW + kx)*C + ic) into
+ * input-channel offsets, with first[t] .. first[t + 1] - 1 the weights of tap t. */
+static void group_by_tap(uint16_t *pos, uint32_t n, uint32_t depth, uint32_t taps,
+                         uint16_t *first) {
+    uint32_t t = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        const uint32_t tap = pos[k] / depth;
+        while (t <= tap)
+            first[t++] = (uint16_t)k;
+        pos[k] = (uint16_t)(pos[k] - tap * depth);
+    }
+    while (t <= taps)
+        first[t++] = (uint16_t)n;
+}
+
+/* Output-channel-major so that each packed filter is decoded once. */
+static void conv_packed(const conv_data *d, const conv_dims *g, const int8_t *in,
+                        const int32_t *bias, uint8_t *scratch, int8_t *out) {
+    const nml_window *w = &d->w;
+    const uint32_t window = (uint32_t)(g->filter_h * g->filter_w * g->filter_in_ch);
+    uint16_t *ic_of = nml_packed_row_index(scratch);
+    int8_t *k = nml_packed_row_values(scratch, window);
+    uint16_t *first = (uint16_t *)(void *)(scratch + packed_taps_offset(window));
+    nml_packed_cursor c;
+    nml_packed_begin(&c);
+    for (int32_t oc = 0; oc < g->out_ch; oc++) {
+        const uint32_t n = nml_packed_next_sparse(d->packed, &c, ic_of, k);
+        group_by_tap(ic_of, n, (uint32_t)g->filter_in_ch, (uint32_t)(g->filter_h * g->filter_w),
+                     first);
+        const int32_t ic0 = (oc / g->filters_per_group) * g->filter_in_ch;
+        for (int32_t b = 0; b < g->batches; b++) {
+            for (int32_t oy = 0; oy < g->out_h; oy++) {
+                const int32_t iy0 = oy * w->stride_h - w->pad_h;
+                for (int32_t ox = 0; ox < g->out_w; ox++) {
+                    const int32_t ix0 = ox * w->stride_w - w->pad_w;
+                    int32_t acc = 0;
+                    for (int32_t ky = 0; ky < g->filter_h; ky++) {
+                        const int32_t iy = iy0 + w->dilation_h * ky;
+                        if (iy < 0 || iy >= g->in_h) continue;
+                        for (int32_t kx = 0; kx < g->filter_w; kx++) {
+                            const int32_t ix = ix0 + w->dilation_w * kx;
+                            if (ix < 0 || ix >= g->in_w) continue;
+                            const int8_t *x =
+                                in + ((b * g->in_h + iy) * g->in_w + ix) * g->in_ch + ic0;
+                            const uint32_t t = (uint32_t)(ky * g->filter_w + kx);
+                            for (uint32_t j = first[t]; j < first[t + 1]; j++)
+                                acc += (int32_t)k[j] * ((int32_t)x[ic_of[j]] + d->input_offset);
+                        }
+                    }
+                    if (bias) acc = nml_add_wrap(acc, bias[oc]);
+                    acc = nml_add_wrap(nml_mul_by_qm(acc, d->mult[oc], d->shift[oc]),
+                                       d->output_offset);
+                    acc = nml_clamp_i32(acc, d->act_min, d->act_max);
+                    out[((b * g->out_h + oy) * g->out_w + ox) * g->out_ch + oc] = (int8_t)acc;
+                }
+            }
+        }
+    }
+}
+
 /* One batch of the hybrid convolution on its quantized input xq (offset subtracted). */
 static void conv_hybrid_batch(const conv_data *d, const conv_dims *g, const int8_t *xq,
                               int32_t offset, float in_scale, const int8_t *filter,
@@ -309,6 +389,9 @@ static nml_status conv_eval(nml_ctx *ctx, nml_node *node) {
         break;
     case CONV_INT4:
         conv_int4(d, &g, input->data, filter->data, b, nml_ctx_scratch(ctx, node), output->data);
+        break;
+    case CONV_PACKED:
+        conv_packed(d, &g, input->data, b, nml_ctx_scratch(ctx, node), output->data);
         break;
     default:
         conv_hybrid(d, &g, input->data, filter->data, b, nml_ctx_scratch(ctx, node), output->data);

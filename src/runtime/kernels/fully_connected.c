@@ -8,16 +8,19 @@
  *     into scratch right before it is used (the packed weights stay in flash);
  *   hybrid (dynamic range): float32 input/output, int8 weights and float bias, as TFLite's
  *     EvalHybrid: each batch row is quantized symmetrically (scale max|x| / 127), the integer
- *     dot product is scaled by row_scale * weight_scale[unit] in float and added to the bias. */
+ *     dot product is scaled by row_scale * weight_scale[unit] in float and added to the bias;
+ *   packed weights (sparse and/or clustered, packed.h) with int8 activations: each row's
+ *     non-zero weights decoded into scratch, the dot product over them only. */
 #include <stddef.h>
 
 #include "conv_common.h"
 #include "hybrid_common.h"
 #include "int4.h"
 #include "kernels.h"
+#include "packed_filter.h"
 #include "qmath.h"
 
-enum { FC_FLOAT, FC_INT8, FC_INT4, FC_HYBRID };
+enum { FC_FLOAT, FC_INT8, FC_INT4, FC_HYBRID, FC_PACKED };
 
 typedef struct fc_data {
     int32_t batches, units, depth;
@@ -27,6 +30,7 @@ typedef struct fc_data {
     float f_min, f_max;
     int32_t *mult, *shift; /* per unit (a per-tensor multiplier is broadcast) */
     float *w_scale;        /* hybrid: weight scale per unit */
+    const nml_packed *packed; /* packed weights */
 } fc_data;
 
 static nml_status check_output_shape(nml_ctx *ctx, const nml_node *node, const nml_op_params *p,
@@ -117,6 +121,12 @@ static nml_status prepare_int8(nml_ctx *ctx, const nml_node *node, const nml_op_
     return NML_OK;
 }
 
+static size_t packed_scratch(const fc_data *d) {
+    size_t bytes = (nml_packed_row_scratch((uint32_t)d->depth) + 3u) & ~(size_t)3u;
+    if (d->weights_offset) bytes += (size_t)d->batches * sizeof(int32_t);
+    return bytes;
+}
+
 static nml_status fc_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     NML_TRY(nml_check_io_count(ctx, node, 2, 3, 1));
     const nml_tensor *input = nml_node_input(ctx, node, 0);
@@ -134,6 +144,7 @@ static nml_status fc_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *
     int mode = type == NML_FLOAT32 ? FC_FLOAT : FC_INT8;
     if (type == NML_FLOAT32 && filter->type == NML_INT8 && filter->n_q > 0) mode = FC_HYBRID;
     if (type == NML_INT8 && filter->type == NML_INT4) mode = FC_INT4;
+    if (filter->pack) mode = FC_PACKED;
     if (mode == FC_FLOAT || mode == FC_INT8)
         NML_TRY(nml_check_type(ctx, node, filter, "weights", type));
     NML_TRY(nml_check_type(ctx, node, output, "output", type));
@@ -161,6 +172,8 @@ static nml_status fc_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *
     d->units = units;
     d->depth = depth;
     d->mode = mode;
+    if (mode == FC_PACKED)
+        NML_TRY(nml_packed_filter_prepare(ctx, node, input, filter, 0, &d->packed));
     if (type == NML_FLOAT32)
         NML_TRY(nml_activation_range_f32(ctx, node, p->activation, &d->f_min, &d->f_max));
     else
@@ -172,6 +185,9 @@ static nml_status fc_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *
     /* hybrid: one quantized input row; int4: one unpacked weight row */
     if (mode == FC_HYBRID || mode == FC_INT4)
         NML_TRY(nml_ctx_request_scratch(ctx, node, (size_t)depth));
+    /* packed: one row's non-zero weights, and the input sums a weight zero point needs */
+    if (mode == FC_PACKED)
+        NML_TRY(nml_ctx_request_scratch(ctx, node, packed_scratch(d)));
     node->data = d;
     return NML_OK;
 }
@@ -226,6 +242,47 @@ static void fc_int4(const fc_data *d, const int8_t *in, const uint8_t *w, const 
     }
 }
 
+/* Sum over x of (x + input_offset) per batch: with weights zero point z, the zero weights the
+ * packed rows leave out still contribute z * (x + input_offset) each, so
+ *   sum (w + z)(x + off) = sum_nonzero w (x + off) + z * sum (x + off). */
+static void input_sums(const fc_data *d, const int8_t *in, int32_t *sums) {
+    for (int32_t b = 0; b < d->batches; b++) {
+        const int8_t *x = in + b * d->depth;
+        int32_t s = 0;
+        for (int32_t i = 0; i < d->depth; i++)
+            s += (int32_t)x[i] + d->input_offset;
+        sums[b] = s;
+    }
+}
+
+/* Unit-major, each row decoded once for all batches. */
+static void fc_packed(const fc_data *d, const int8_t *in, const int32_t *bias, uint8_t *scratch,
+                      int8_t *out) {
+    uint16_t *index = nml_packed_row_index(scratch);
+    int8_t *value = nml_packed_row_values(scratch, (uint32_t)d->depth);
+    int32_t *sums = NULL;
+    if (d->weights_offset) {
+        sums = (int32_t *)(void *)(scratch + ((nml_packed_row_scratch((uint32_t)d->depth) + 3u) &
+                                              ~(size_t)3u));
+        input_sums(d, in, sums);
+    }
+    nml_packed_cursor c;
+    nml_packed_begin(&c);
+    for (int32_t u = 0; u < d->units; u++) {
+        const uint32_t n = nml_packed_next_sparse(d->packed, &c, index, value);
+        for (int32_t b = 0; b < d->batches; b++) {
+            const int8_t *x = in + b * d->depth;
+            int32_t acc = 0;
+            for (uint32_t k = 0; k < n; k++)
+                acc += (int32_t)value[k] * ((int32_t)x[index[k]] + d->input_offset);
+            if (sums) acc += d->weights_offset * sums[b];
+            if (bias) acc = nml_add_wrap(acc, bias[u]);
+            acc = nml_add_wrap(nml_mul_by_qm(acc, d->mult[u], d->shift[u]), d->output_offset);
+            out[b * d->units + u] = (int8_t)nml_clamp_i32(acc, d->act_min, d->act_max);
+        }
+    }
+}
+
 static void fc_hybrid(const fc_data *d, const float *in, const int8_t *w, const float *bias,
                       int8_t *xq, float *out) {
     for (int32_t b = 0; b < d->batches; b++) {
@@ -261,6 +318,9 @@ static nml_status fc_eval(nml_ctx *ctx, nml_node *node) {
         break;
     case FC_INT4:
         fc_int4(d, input->data, filter->data, b, nml_ctx_scratch(ctx, node), output->data);
+        break;
+    case FC_PACKED:
+        fc_packed(d, input->data, b, nml_ctx_scratch(ctx, node), output->data);
         break;
     default:
         fc_hybrid(d, input->data, filter->data, b, nml_ctx_scratch(ctx, node), output->data);

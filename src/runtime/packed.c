@@ -1,0 +1,388 @@
+/* Packed weights: record parsing, one-pass verification and the row decoders (packed.h). */
+#include "packed.h"
+
+#include <string.h>
+
+#include "nanoml/types.h"
+
+enum {
+    HDR_MAGIC = 0,
+    HDR_VERSION = 4,
+    HDR_POSITIONS = 5,
+    HDR_VALUE_BITS = 6,
+    HDR_FLAGS = 7,
+    HDR_ROW_AXIS = 8,
+    HDR_RESERVED = 9,
+    HDR_TABLE_SIZE = 10, /* u16 */
+    HDR_ROWS = 12,       /* u32 ... */
+    HDR_ROW_LEN = 16,
+    HDR_STORED = 20,
+    HDR_STEPS = 24,
+    HDR_DATA_BYTES = 28
+};
+
+static uint32_t load_u16(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8;
+}
+
+static uint32_t load_u32(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* log2 of the value fields per byte: 8-bit 0, 4-bit 1, 2-bit 2, 1-bit 3 */
+static uint32_t fields_per_byte_log2(uint32_t bits) {
+    return bits == 8 ? 0 : bits == 4 ? 1 : bits == 2 ? 2 : 3;
+}
+
+/* Value field k (bits wide, low bits of each byte first). Shifts only: no k * bits overflow. */
+static inline uint32_t field_at(const uint8_t *v, uint32_t k, uint32_t bits) {
+    const uint32_t lg = fields_per_byte_log2(bits);
+    const uint32_t shift = (k & ((1u << lg) - 1u)) << (3u - lg);
+    return ((uint32_t)v[k >> lg] >> shift) & ((1u << bits) - 1u);
+}
+
+static uint64_t element_count(const nml_packed *p) {
+    return (uint64_t)p->rows * p->row_len;
+}
+
+static uint32_t n_tables(const nml_packed *p) {
+    if (!(p->flags & NML_PACK_CLUSTERED)) return 0;
+    return (p->flags & NML_PACK_ROW_TABLES) ? p->rows : 1;
+}
+
+static uint32_t clamp_u32(uint64_t x) {
+    return x > UINT32_MAX ? 0 : (uint32_t)x;
+}
+
+uint32_t nml_packed_tables_bytes(const nml_packed *p) {
+    return clamp_u32((uint64_t)n_tables(p) * p->table_size);
+}
+
+uint32_t nml_packed_positions_bytes(const nml_packed *p) {
+    if (p->positions == NML_PACK_POS_BITMASK) return clamp_u32((element_count(p) + 7) / 8);
+    if (p->positions == NML_PACK_POS_GAPS) return p->steps;
+    return 0;
+}
+
+uint32_t nml_packed_values_bytes(const nml_packed *p) {
+    return clamp_u32(((uint64_t)p->stored * p->value_bits + 7) / 8);
+}
+
+/* ---- header ---- */
+
+int nml_packed_magic(const uint8_t *record, uint32_t record_bytes) {
+    const char *m = NML_PACK_MAGIC;
+    if (!record || record_bytes < 4) return 0;
+    for (int i = 0; i < 4; i++)
+        if (record[HDR_MAGIC + i] != (uint8_t)m[i]) return 0;
+    return 1;
+}
+
+static nml_status parse_shape(nml_packed *p, int rank, const int32_t *dims, nml_error *err) {
+    if (rank < 1) return nml_fail(err, NML_E_FORMAT, "a scalar cannot be packed");
+    if (p->row_axis != 0 && p->row_axis != rank - 1)
+        return nml_fail(err, NML_E_FORMAT, "row axis %u is neither 0 nor the last axis (%d)",
+                        (unsigned)p->row_axis, rank - 1);
+    uint64_t count = 1;
+    for (int i = 0; i < rank; i++)
+        count *= (uint64_t)(dims[i] < 0 ? 0 : dims[i]); /* dims < 2^31, count <= 2^32 checked */
+    if (count == 0 || count > UINT32_MAX)
+        return nml_fail(err, NML_E_FORMAT, "tensor has %llu elements", (unsigned long long)count);
+    if (p->rows != (uint32_t)dims[p->row_axis] || element_count(p) != count)
+        return nml_fail(err, NML_E_FORMAT,
+                        "%lu rows of %lu elements do not match the shape (%llu elements, %d "
+                        "along axis %u)",
+                        (unsigned long)p->rows, (unsigned long)p->row_len,
+                        (unsigned long long)count, (int)dims[p->row_axis], (unsigned)p->row_axis);
+    return NML_OK;
+}
+
+static nml_status parse_values(nml_packed *p, nml_error *err) {
+    const uint32_t b = p->value_bits;
+    if (b != 1 && b != 2 && b != 4 && b != 8)
+        return nml_fail(err, NML_E_FORMAT, "value width %u bits (1, 2, 4 or 8 expected)",
+                        (unsigned)b);
+    if (p->flags & ~(uint32_t)(NML_PACK_CLUSTERED | NML_PACK_ROW_TABLES))
+        return nml_fail(err, NML_E_FORMAT, "unknown flags 0x%x", (unsigned)p->flags);
+    if (p->flags & NML_PACK_CLUSTERED) {
+        if (b == 8)
+            return nml_fail(err, NML_E_FORMAT, "cluster indices are 1, 2 or 4 bits, not 8");
+        if (p->table_size < 1 || p->table_size > (1u << b))
+            return nml_fail(err, NML_E_FORMAT, "table of %lu entries for %u-bit indices",
+                            (unsigned long)p->table_size, (unsigned)b);
+        return NML_OK;
+    }
+    if (p->flags & NML_PACK_ROW_TABLES)
+        return nml_fail(err, NML_E_FORMAT, "per-row tables without clustering");
+    if (p->table_size != 0)
+        return nml_fail(err, NML_E_FORMAT, "table of %lu entries without clustering",
+                        (unsigned long)p->table_size);
+    const uint32_t raw = p->is_int4 ? 4 : 8;
+    if (b != raw)
+        return nml_fail(err, NML_E_FORMAT, "raw %s values stored in %u bits (expected %u)",
+                        p->is_int4 ? "int4" : "int8", (unsigned)b, (unsigned)raw);
+    return NML_OK;
+}
+
+static nml_status parse_positions(nml_packed *p, nml_error *err) {
+    const uint64_t count = element_count(p);
+    switch (p->positions) {
+    case NML_PACK_POS_ALL:
+        if (!(p->flags & NML_PACK_CLUSTERED))
+            return nml_fail(err, NML_E_FORMAT, "dense raw values: nothing is packed");
+        if (p->stored != count)
+            return nml_fail(err, NML_E_FORMAT, "%lu values stored for %llu elements",
+                            (unsigned long)p->stored, (unsigned long long)count);
+        break;
+    case NML_PACK_POS_BITMASK:
+    case NML_PACK_POS_GAPS:
+        if (p->stored > count)
+            return nml_fail(err, NML_E_FORMAT, "%lu values stored for %llu elements",
+                            (unsigned long)p->stored, (unsigned long long)count);
+        if (p->positions == NML_PACK_POS_GAPS && p->steps < p->stored)
+            return nml_fail(err, NML_E_FORMAT, "%lu gap bytes for %lu stored values",
+                            (unsigned long)p->steps, (unsigned long)p->stored);
+        break;
+    default:
+        return nml_fail(err, NML_E_FORMAT, "unknown position coding %u", (unsigned)p->positions);
+    }
+    if (p->positions != NML_PACK_POS_GAPS && p->steps != 0)
+        return nml_fail(err, NML_E_FORMAT, "%lu gap bytes without gap coding",
+                        (unsigned long)p->steps);
+    return NML_OK;
+}
+
+static nml_status parse_sections(nml_packed *p, const uint8_t *data, uint32_t data_bytes,
+                                 nml_error *err) {
+    const uint64_t tables = (uint64_t)n_tables(p) * p->table_size;
+    const uint64_t positions =
+        p->positions == NML_PACK_POS_BITMASK ? (element_count(p) + 7) / 8 : p->steps;
+    const uint64_t values = ((uint64_t)p->stored * p->value_bits + 7) / 8;
+    const uint64_t total = tables + positions + values;
+    if (p->data_bytes != data_bytes)
+        return nml_fail(err, NML_E_FORMAT, "record says %lu data bytes, the buffer holds %lu",
+                        (unsigned long)p->data_bytes, (unsigned long)data_bytes);
+    if (total != data_bytes)
+        return nml_fail(err, NML_E_FORMAT,
+                        "sections need %llu bytes (tables %llu, positions %llu, values %llu), "
+                        "the buffer holds %lu",
+                        (unsigned long long)total, (unsigned long long)tables,
+                        (unsigned long long)positions, (unsigned long long)values,
+                        (unsigned long)data_bytes);
+    if (data_bytes == 0 || !data) return nml_fail(err, NML_E_FORMAT, "no packed data");
+    p->tables = tables ? (const int8_t *)data : NULL;
+    p->pos = positions ? data + tables : NULL;
+    p->values = data + tables + positions;
+    return NML_OK;
+}
+
+nml_status nml_packed_parse(const uint8_t *record, uint32_t record_bytes, int type, int rank,
+                            const int32_t *dims, const uint8_t *data, uint32_t data_bytes,
+                            nml_packed *p, nml_error *err) {
+    memset(p, 0, sizeof *p);
+    if (!record || record_bytes < NML_PACK_HEADER_BYTES)
+        return nml_fail(err, NML_E_FORMAT, "record of %lu bytes is shorter than its %d-byte header",
+                        (unsigned long)record_bytes, NML_PACK_HEADER_BYTES);
+    if (!nml_packed_magic(record, record_bytes))
+        return nml_fail(err, NML_E_FORMAT, "record does not start with \"%s\"", NML_PACK_MAGIC);
+    if (record[HDR_VERSION] != NML_PACK_VERSION)
+        return nml_fail(err, NML_E_UNSUPPORTED, "record version %u (this runtime reads %d)",
+                        (unsigned)record[HDR_VERSION], NML_PACK_VERSION);
+    if (type != NML_INT8 && type != NML_INT4)
+        return nml_fail(err, NML_E_FORMAT, "type %s cannot be packed (int8, int4 can)",
+                        nml_dtype_name(type));
+    if (record[HDR_RESERVED] != 0)
+        return nml_fail(err, NML_E_FORMAT, "reserved header byte is %u, not 0",
+                        (unsigned)record[HDR_RESERVED]);
+    p->positions = record[HDR_POSITIONS];
+    p->value_bits = record[HDR_VALUE_BITS];
+    p->flags = record[HDR_FLAGS];
+    p->row_axis = record[HDR_ROW_AXIS];
+    p->table_size = load_u16(record + HDR_TABLE_SIZE);
+    p->rows = load_u32(record + HDR_ROWS);
+    p->row_len = load_u32(record + HDR_ROW_LEN);
+    p->stored = load_u32(record + HDR_STORED);
+    p->steps = load_u32(record + HDR_STEPS);
+    p->data_bytes = load_u32(record + HDR_DATA_BYTES);
+    p->is_int4 = type == NML_INT4;
+    NML_TRY(parse_shape(p, rank, dims, err));
+    NML_TRY(parse_values(p, err));
+    NML_TRY(parse_positions(p, err));
+    return parse_sections(p, data, data_bytes, err);
+}
+
+/* ---- one pass over the data ---- */
+
+static uint32_t popcount8(uint32_t b) {
+    b = b - ((b >> 1) & 0x55u);
+    b = (b & 0x33u) + ((b >> 2) & 0x33u);
+    return (b + (b >> 4)) & 0x0fu;
+}
+
+static nml_status verify_bitmask(const nml_packed *p, nml_error *err) {
+    const uint32_t count = (uint32_t)element_count(p);
+    const uint32_t full = count / 8, tail = count % 8;
+    uint64_t ones = 0;
+    for (uint32_t i = 0; i < full; i++)
+        ones += popcount8(p->pos[i]);
+    if (tail) {
+        const uint32_t last = p->pos[full];
+        if (last >> tail)
+            return nml_fail(err, NML_E_FORMAT, "bitmask has bits set past element %lu",
+                            (unsigned long)count);
+        ones += popcount8(last);
+    }
+    if (ones != p->stored)
+        return nml_fail(err, NML_E_FORMAT, "bitmask marks %llu elements, %lu values are stored",
+                        (unsigned long long)ones, (unsigned long)p->stored);
+    return NML_OK;
+}
+
+static nml_status verify_gaps(const nml_packed *p, nml_error *err) {
+    const uint64_t count = element_count(p);
+    uint64_t at = 0, values = 0; /* at: first element a gap can reach */
+    for (uint32_t s = 0; s < p->steps; s++) {
+        const uint32_t g = p->pos[s];
+        if (g == 0) {
+            at += 255;
+            if (s + 1 == p->steps)
+                return nml_fail(err, NML_E_FORMAT, "gap stream ends with a skip (byte %lu)",
+                                (unsigned long)s);
+            if (at >= count)
+                return nml_fail(err, NML_E_FORMAT, "gap byte %lu skips past element %llu",
+                                (unsigned long)s, (unsigned long long)count);
+            continue;
+        }
+        at += g - 1;
+        if (at >= count)
+            return nml_fail(err, NML_E_FORMAT,
+                            "gap byte %lu reaches element %llu of a %llu-element tensor",
+                            (unsigned long)s, (unsigned long long)at, (unsigned long long)count);
+        at++;
+        values++;
+    }
+    if (values != p->stored)
+        return nml_fail(err, NML_E_FORMAT, "gaps mark %llu elements, %lu values are stored",
+                        (unsigned long long)values, (unsigned long)p->stored);
+    return NML_OK;
+}
+
+static nml_status verify_values(const nml_packed *p, nml_error *err) {
+    if (!(p->flags & NML_PACK_CLUSTERED)) return NML_OK;
+    for (uint32_t k = 0; k < p->stored; k++) {
+        const uint32_t idx = field_at(p->values, k, p->value_bits);
+        if (idx >= p->table_size)
+            return nml_fail(err, NML_E_FORMAT, "value %lu: index %lu >= table size %lu",
+                            (unsigned long)k, (unsigned long)idx, (unsigned long)p->table_size);
+    }
+    if (p->is_int4) {
+        const uint32_t n = nml_packed_tables_bytes(p);
+        for (uint32_t i = 0; i < n; i++)
+            if (p->tables[i] < -8 || p->tables[i] > 7)
+                return nml_fail(err, NML_E_FORMAT, "table entry %lu is %d, outside int4",
+                                (unsigned long)i, (int)p->tables[i]);
+    }
+    return NML_OK;
+}
+
+nml_status nml_packed_verify(const nml_packed *p, nml_error *err) {
+    if (p->positions == NML_PACK_POS_BITMASK) NML_TRY(verify_bitmask(p, err));
+    if (p->positions == NML_PACK_POS_GAPS) NML_TRY(verify_gaps(p, err));
+    return verify_values(p, err);
+}
+
+/* ---- decoding ---- */
+
+void nml_packed_begin(nml_packed_cursor *c) {
+    memset(c, 0, sizeof *c);
+}
+
+/* Everything the inner loops read, copied out of the record: int8 stores may alias any
+ * memory, so fields read through a pointer would be reloaded after every store. */
+typedef struct value_reader {
+    const uint8_t *values;
+    const int8_t *table; /* NULL: raw values */
+    uint32_t lg, mask, shift_lg;
+    int int4;
+} value_reader;
+
+static value_reader reader_for(const nml_packed *p, uint32_t row) {
+    value_reader r;
+    r.values = p->values;
+    r.table = NULL;
+    if (p->flags & NML_PACK_CLUSTERED)
+        r.table = (p->flags & NML_PACK_ROW_TABLES) ? p->tables + row * p->table_size : p->tables;
+    r.lg = fields_per_byte_log2(p->value_bits);
+    r.mask = (1u << p->value_bits) - 1u;
+    r.shift_lg = 3u - r.lg;
+    r.int4 = p->value_bits == 4;
+    return r;
+}
+
+static inline int8_t value_at(const value_reader *r, uint32_t k) {
+    const uint32_t shift = (k & ((1u << r->lg) - 1u)) << r->shift_lg;
+    const uint32_t f = ((uint32_t)r->values[k >> r->lg] >> shift) & r->mask;
+    if (r->table) return r->table[f];
+    if (!r->int4) return (int8_t)f;
+    return (int8_t)((int32_t)f - (int32_t)((f & 8u) << 1)); /* int4, sign-extended */
+}
+
+/* Runs EMIT (with j = position in the row, v = value) for every stored element of the cursor's
+ * row, in order; one loop per position coding. */
+#define FOR_EACH_STORED(p, c, EMIT)                                                                \
+    do {                                                                                           \
+        const value_reader vr_ = reader_for(p, (c)->row);                                          \
+        const uint32_t len_ = (p)->row_len, start_ = (c)->row * len_;                              \
+        const uint8_t *pos_ = (p)->pos;                                                            \
+        uint32_t k_ = (c)->value;                                                                  \
+        if ((p)->positions == NML_PACK_POS_ALL) {                                                  \
+            for (uint32_t j = 0; j < len_; j++) {                                                  \
+                const int8_t v = value_at(&vr_, k_++);                                             \
+                EMIT;                                                                              \
+            }                                                                                      \
+        } else if ((p)->positions == NML_PACK_POS_BITMASK) {                                       \
+            for (uint32_t j = 0; j < len_; j++) {                                                  \
+                const uint32_t e_ = start_ + j;                                                    \
+                if (!((pos_[e_ >> 3] >> (e_ & 7u)) & 1u)) continue;                                \
+                const int8_t v = value_at(&vr_, k_++);                                             \
+                EMIT;                                                                              \
+            }                                                                                      \
+        } else {                                                                                   \
+            const uint32_t end_ = start_ + len_, steps_ = (p)->steps;                              \
+            uint32_t s_ = (c)->step, at_ = (c)->at;                                                \
+            while (s_ < steps_) {                                                                  \
+                const uint32_t g_ = pos_[s_];                                                      \
+                if (g_ == 0) { /* skip 255 elements */                                             \
+                    at_ += 255;                                                                    \
+                    s_++;                                                                          \
+                    continue;                                                                      \
+                }                                                                                  \
+                const uint32_t e_ = at_ + g_ - 1;                                                  \
+                if (e_ >= end_) break; /* belongs to a later row */                                \
+                at_ = e_ + 1;                                                                      \
+                s_++;                                                                              \
+                const uint32_t j = e_ - start_;                                                    \
+                const int8_t v = value_at(&vr_, k_++);                                             \
+                EMIT;                                                                              \
+            }                                                                                      \
+            (c)->step = s_;                                                                        \
+            (c)->at = at_;                                                                         \
+        }                                                                                          \
+        (c)->value = k_;                                                                           \
+        (c)->row++;                                                                                \
+    } while (0)
+
+void nml_packed_next_dense(const nml_packed *p, nml_packed_cursor *c, int8_t *row) {
+    if (p->positions != NML_PACK_POS_ALL) memset(row, 0, p->row_len);
+    FOR_EACH_STORED(p, c, row[j] = v);
+}
+
+uint32_t nml_packed_next_sparse(const nml_packed *p, nml_packed_cursor *c, uint16_t *index,
+                                int8_t *value) {
+    uint32_t n = 0;
+    FOR_EACH_STORED(p, c, if (v) {
+        index[n] = (uint16_t)j;
+        value[n++] = v;
+    });
+    return n;
+}
