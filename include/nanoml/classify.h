@@ -23,8 +23,8 @@ typedef struct nml_classify_options {
 } nml_classify_options;
 
 typedef struct nml_classify_result {
-    int32_t n;          /* images evaluated */
-    int32_t classes;    /* the dataset's */
+    int32_t n;       /* images evaluated */
+    int32_t classes; /* the dataset's */
     int64_t correct;
     int32_t *confusion; /* classes x classes counts (row: true class), malloc'd */
     size_t arena_bytes; /* the arena the interpreter used */

@@ -17,8 +17,8 @@ extern "C" {
 #endif
 
 typedef struct nml_compare_row {
-    char *label;            /* owned */
-    char *path;             /* owned */
+    char *label; /* owned */
+    char *path;  /* owned */
     nml_model_stats stats;
     int has_accuracy;
     int64_t correct;

@@ -45,8 +45,7 @@ static void dense_values(int type, const uint8_t *data, uint32_t n, int8_t *out)
 }
 
 /* Element order -> row order along row_axis (0: identical; last axis: transposed). */
-static void to_rows(const int8_t *v, uint32_t rows, uint32_t row_len, int last_axis,
-                    int8_t *out) {
+static void to_rows(const int8_t *v, uint32_t rows, uint32_t row_len, int last_axis, int8_t *out) {
     if (!last_axis) {
         memcpy(out, v, (size_t)rows * row_len);
         return;
@@ -71,8 +70,9 @@ static void from_rows(const int8_t *rows_v, uint32_t rows, uint32_t row_len, int
 
 static int candidate_specs(const nml_pack_options *o, nml_pack_spec *specs) {
     int n = 0;
-    static const int positions[3] = {NML_PACK_POS_ALL, NML_PACK_POS_BITMASK, NML_PACK_POS_GAPS};
-    for (int p = 0; p < 3; p++) {
+    static const int positions[4] = {NML_PACK_POS_ALL, NML_PACK_POS_BITMASK, NML_PACK_POS_GAPS,
+                                     NML_PACK_POS_GAPS4};
+    for (int p = 0; p < 4; p++) {
         if (positions[p] != NML_PACK_POS_ALL && !o->sparse) continue;
         for (int c = 0; c < 3; c++) { /* raw, tensor table, row tables */
             if (c == 0 && positions[p] == NML_PACK_POS_ALL) continue;
@@ -90,7 +90,7 @@ static int candidate_specs(const nml_pack_options *o, nml_pack_spec *specs) {
 static nml_status smallest_encoding(const nml_pack_rows *rows, const nml_pack_options *o,
                                     nml_pack_encoded *best, nml_pack_spec *best_spec,
                                     nml_error *err) {
-    nml_pack_spec specs[9];
+    nml_pack_spec specs[12];
     const int n = candidate_specs(o, specs);
     memset(best, 0, sizeof *best);
     for (int i = 0; i < n; i++) {
@@ -182,8 +182,7 @@ static nml_status pack_tensor(nml_ir *ir, int32_t t, int axis, const nml_pack_op
         nml_pack_encoded best;
         nml_pack_spec spec = {0, 0, 0};
         status = smallest_encoding(&pr, o, &best, &spec, err);
-        if (status == NML_OK && best.data &&
-            best.data_bytes + RECORD_FILE_BYTES < w->data_bytes) {
+        if (status == NML_OK && best.data && best.data_bytes + RECORD_FILE_BYTES < w->data_bytes) {
             status = nml_ir_set_packed(ir, t, best.record, sizeof best.record, best.data,
                                        best.data_bytes, err);
             if (status == NML_OK) {
@@ -324,8 +323,8 @@ nml_status nml_unpack_weights(nml_ir *ir, nml_error *err) {
 /* ---- loaded models ---- */
 
 static nml_status parse_model_tensor(const nml_tensor *t, nml_packed *p, nml_error *err) {
-    return nml_packed_parse(t->pack, t->pack_bytes, t->type, t->rank, t->dims, t->data, t->bytes,
-                            p, err);
+    return nml_packed_parse(t->pack, t->pack_bytes, t->type, t->rank, t->dims, t->data, t->bytes, p,
+                            err);
 }
 
 nml_status nml_pack_info_of(const nml_tensor *t, nml_pack_info *info, nml_error *err) {
@@ -345,17 +344,15 @@ nml_status nml_pack_info_of(const nml_tensor *t, nml_pack_info *info, nml_error 
     info->stored = p.stored;
     info->value_bits = p.value_bits;
     info->table_size = p.table_size;
-    info->tables = (p.flags & NML_PACK_CLUSTERED)
-                       ? ((p.flags & NML_PACK_ROW_TABLES) ? p.rows : 1)
-                       : 0;
+    info->tables =
+        (p.flags & NML_PACK_CLUSTERED) ? ((p.flags & NML_PACK_ROW_TABLES) ? p.rows : 1) : 0;
     info->encoding_name =
         nml_pack_encoding_name(p.positions, (p.flags & NML_PACK_CLUSTERED) != 0,
                                (p.flags & NML_PACK_ROW_TABLES) != 0, p.value_bits);
     return NML_OK;
 }
 
-nml_status nml_pack_tensor_values(const nml_tensor *t, int8_t *out, size_t count,
-                                  nml_error *err) {
+nml_status nml_pack_tensor_values(const nml_tensor *t, int8_t *out, size_t count, nml_error *err) {
     const uint32_t n = nml_tensor_count(t);
     if (t->type != NML_INT8 && t->type != NML_INT4)
         return nml_fail(err, NML_E_ARG, "tensor %s is %s, not int8/int4", t->name,

@@ -90,15 +90,31 @@ static nml_status make_tables(const nml_pack_rows *r, const nml_pack_spec *s, in
     return NML_OK;
 }
 
-static uint32_t gap_steps(const nml_pack_rows *r) {
+static int is_gaps(int positions) {
+    return positions == NML_PACK_POS_GAPS || positions == NML_PACK_POS_GAPS4;
+}
+
+/* The largest gap a gap coding holds; a 0 gap skips this many elements. */
+static uint32_t max_gap(int positions) {
+    return positions == NML_PACK_POS_GAPS4 ? 15 : 255;
+}
+
+static uint32_t gap_steps(const nml_pack_rows *r, uint32_t max) {
     const uint32_t n = r->rows * r->row_len;
     uint32_t steps = 0, at = 0;
     for (uint32_t e = 0; e < n; e++) {
         if (!r->v[e]) continue;
-        steps += (e - at) / 255 + 1; /* gap e - at + 1 > 255 needs skips of 255 first */
+        steps += (e - at) / max + 1; /* a gap e - at + 1 > max needs skips of max first */
         at = e + 1;
     }
     return steps;
+}
+
+static void put_gap(uint8_t *pos, uint32_t step, uint32_t gap, int nibbles) {
+    if (nibbles)
+        pos[step >> 1] |= (uint8_t)(gap << ((step & 1u) << 2));
+    else
+        pos[step] = (uint8_t)gap;
 }
 
 /* Positions and value fields, in row order. */
@@ -119,11 +135,13 @@ static void write_elements(const nml_pack_rows *r, const nml_pack_spec *s, const
             const int8_t v = r->v[e];
             if (!is_stored(s, v)) continue;
             if (s->positions == NML_PACK_POS_BITMASK) pos[e >> 3] |= (uint8_t)(1u << (e & 7u));
-            if (s->positions == NML_PACK_POS_GAPS) {
+            if (is_gaps(s->positions)) {
+                const uint32_t max = max_gap(s->positions);
+                const int nibbles = s->positions == NML_PACK_POS_GAPS4;
                 uint32_t gap = e - at + 1;
-                for (; gap > 255; gap -= 255)
-                    pos[step++] = 0;
-                pos[step++] = (uint8_t)gap;
+                for (; gap > max; gap -= max)
+                    put_gap(pos, step++, 0, nibbles);
+                put_gap(pos, step++, gap, nibbles);
                 at = e + 1;
             }
             const uint32_t f = s->clustered ? (uint32_t)index_of[(uint8_t)v]
@@ -169,10 +187,11 @@ nml_status nml_pack_encode(const nml_pack_rows *r, const nml_pack_spec *s, nml_p
         NML_TRY(make_tables(r, s, &tables, &n_tables, &table_size, err));
         bits = bits_for(table_size);
     }
-    const uint32_t steps = s->positions == NML_PACK_POS_GAPS ? gap_steps(r) : 0;
+    const uint32_t steps = is_gaps(s->positions) ? gap_steps(r, max_gap(s->positions)) : 0;
     const size_t tables_bytes = (size_t)n_tables * table_size;
     const size_t pos_bytes = s->positions == NML_PACK_POS_BITMASK ? (size_t)(n + 7) / 8
                              : s->positions == NML_PACK_POS_GAPS  ? steps
+                             : s->positions == NML_PACK_POS_GAPS4 ? ((size_t)steps + 1) / 2
                                                                   : 0;
     const size_t values_bytes = ((size_t)stored * bits + 7) / 8;
     enc->data_bytes = tables_bytes + pos_bytes + values_bytes;
@@ -211,7 +230,7 @@ void nml_pack_decode_rows(const nml_packed *p, int8_t *rows) {
 
 /* ---- names ---- */
 
-static const char *const names[3][3][3] = {
+static const char *const names[4][3][3] = {
     /* positions ALL: raw is not an encoding */
     {{"dense", "dense", "dense"},
      {"clustered-2", "clustered-4", "clustered-16"},
@@ -224,6 +243,10 @@ static const char *const names[3][3][3] = {
      {"sparse-gaps+clustered-2", "sparse-gaps+clustered-4", "sparse-gaps+clustered-16"},
      {"sparse-gaps+clustered-2/row", "sparse-gaps+clustered-4/row",
       "sparse-gaps+clustered-16/row"}},
+    {{"sparse-gaps4", "sparse-gaps4", "sparse-gaps4"},
+     {"sparse-gaps4+clustered-2", "sparse-gaps4+clustered-4", "sparse-gaps4+clustered-16"},
+     {"sparse-gaps4+clustered-2/row", "sparse-gaps4+clustered-4/row",
+      "sparse-gaps4+clustered-16/row"}},
 };
 
 static int bits_slot(uint32_t bits) {
@@ -232,7 +255,7 @@ static int bits_slot(uint32_t bits) {
 
 const char *nml_pack_encoding_name(int positions, int clustered, int row_tables,
                                    uint32_t value_bits) {
-    if (positions < 0 || positions > 2) return "unknown";
+    if (positions < 0 || positions > 3) return "unknown";
     const int c = clustered ? (row_tables ? 2 : 1) : 0;
     return names[positions][c][bits_slot(value_bits)];
 }

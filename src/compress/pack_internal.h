@@ -13,8 +13,8 @@
 typedef struct nml_pack_rows {
     const int8_t *v; /* rows * row_len values */
     uint32_t rows, row_len;
-    int is_int4;     /* logical type int4 (values in [-8, 7]) */
-    int row_axis;    /* 0, or the last axis */
+    int is_int4;  /* logical type int4 (values in [-8, 7]) */
+    int row_axis; /* 0, or the last axis */
 } nml_pack_rows;
 
 /* One encoding to produce. */

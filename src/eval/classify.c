@@ -24,8 +24,8 @@ static void fill_input(nml_tensor *in, const uint8_t *img, int32_t rows, int32_t
     for (int32_t y = 0; y < h; y++)
         for (int32_t x = 0; x < w; x++) {
             int32_t sy = y - top, sx = x - left;
-            float v = sy >= 0 && sy < rows && sx >= 0 && sx < cols ? img[sy * cols + sx] / 255.0f
-                                                                   : 0.0f;
+            float v =
+                sy >= 0 && sy < rows && sx >= 0 && sx < cols ? img[sy * cols + sx] / 255.0f : 0.0f;
             size_t i = (size_t)y * w + x;
             if (in->type == NML_FLOAT32) {
                 ((float *)in->data)[i] = v;
@@ -44,9 +44,12 @@ static void fill_input(nml_tensor *in, const uint8_t *img, int32_t rows, int32_t
 
 static float output_value(const nml_tensor *out, uint32_t i) {
     switch (out->type) {
-    case NML_FLOAT32: return ((const float *)out->data)[i];
-    case NML_INT8: return out->scale * (float)(((const int8_t *)out->data)[i] - out->zero_point);
-    default: return out->scale * (float)(((const uint8_t *)out->data)[i] - out->zero_point);
+    case NML_FLOAT32:
+        return ((const float *)out->data)[i];
+    case NML_INT8:
+        return out->scale * (float)(((const int8_t *)out->data)[i] - out->zero_point);
+    default:
+        return out->scale * (float)(((const uint8_t *)out->data)[i] - out->zero_point);
     }
 }
 

@@ -27,8 +27,7 @@ void nml_compare_row_free(nml_compare_row *row) {
 }
 
 nml_status nml_compare_model(const char *path, const char *label, const nml_idx_dataset *ds,
-                             const nml_classify_options *o, nml_compare_row *row,
-                             nml_error *err) {
+                             const nml_classify_options *o, nml_compare_row *row, nml_error *err) {
     memset(row, 0, sizeof *row);
     uint8_t *bytes = NULL;
     size_t size = 0;
@@ -117,8 +116,9 @@ static void md_cell(FILE *f, const char *s) {
 
 nml_status nml_compare_write_markdown(FILE *f, const nml_compare_row *rows, int n,
                                       const char *dataset, nml_error *err) {
-    fprintf(f, "| model | file bytes | gzip bytes | constant bytes | parameters | sparsity | "
-               "distinct (max) | accuracy%s%s%s |\n",
+    fprintf(f,
+            "| model | file bytes | gzip bytes | constant bytes | parameters | sparsity | "
+            "distinct (max) | accuracy%s%s%s |\n",
             dataset ? " (" : "", dataset ? dataset : "", dataset ? ")" : "");
     fprintf(f, "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
     for (int i = 0; i < n; i++) {

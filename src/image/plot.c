@@ -115,8 +115,8 @@ static void draw_axes(nml_image *img, const nml_plot_layout *l, const nml_plot_o
     nml_draw_fill_rect(img, l->left, l->top, l->left, l->bottom, black);
     nml_draw_fill_rect(img, l->left, l->bottom, l->right, l->bottom, black);
     if (o->x_label)
-        nml_draw_text(img, (l->left + l->right - nml_text_width(o->x_label, 2)) / 2,
-                      l->bottom + 26, o->x_label, 2, black);
+        nml_draw_text(img, (l->left + l->right - nml_text_width(o->x_label, 2)) / 2, l->bottom + 26,
+                      o->x_label, 2, black);
     if (o->y_label) nml_draw_text(img, 10, l->top - 24, o->y_label, 2, black);
     if (o->title)
         nml_draw_text(img, (o->width - nml_text_width(o->title, 2)) / 2, 10, o->title, 2, black);

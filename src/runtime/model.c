@@ -191,7 +191,8 @@ static nml_status read_shape(const nml_fb *fb, const nml_fb_table *tt, nml_tenso
 static nml_status read_packed(nml_tensor *t, uint8_t is_variable, const uint8_t *data,
                               uint32_t data_bytes, nml_error *err) {
     nml_packed p;
-    if (is_variable) return nml_fail(err, NML_E_FORMAT, "a variable tensor cannot hold packed weights");
+    if (is_variable)
+        return nml_fail(err, NML_E_FORMAT, "a variable tensor cannot hold packed weights");
     TRY_CTX(nml_packed_parse(t->pack, t->pack_bytes, t->type, t->rank, t->dims, data, data_bytes,
                              &p, err),
             "packed weights: ");
@@ -453,8 +454,8 @@ static nml_status check_packed_use(const nml_model *m, uint32_t i, const nml_mod
                             (unsigned long)i, nml_model_op_name(op), (unsigned long)k,
                             (int)op->inputs[k]);
         nml_packed pk;
-        NML_TRY(nml_packed_parse(t.pack, t.pack_bytes, t.type, t.rank, t.dims, t.data, t.bytes,
-                                 &pk, err));
+        NML_TRY(nml_packed_parse(t.pack, t.pack_bytes, t.type, t.rank, t.dims, t.data, t.bytes, &pk,
+                                 err));
         const uint32_t axis = op->builtin == NML_OP_DEPTHWISE_CONV_2D ? t.rank - 1u : 0u;
         if (pk.row_axis != axis)
             return nml_fail(err, NML_E_FORMAT,

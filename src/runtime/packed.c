@@ -58,10 +58,30 @@ uint32_t nml_packed_tables_bytes(const nml_packed *p) {
     return clamp_u32((uint64_t)n_tables(p) * p->table_size);
 }
 
+static int is_gaps(uint32_t positions) {
+    return positions == NML_PACK_POS_GAPS || positions == NML_PACK_POS_GAPS4;
+}
+
+static uint64_t positions_bytes(const nml_packed *p) {
+    switch (p->positions) {
+    case NML_PACK_POS_BITMASK:
+        return (element_count(p) + 7) / 8;
+    case NML_PACK_POS_GAPS:
+        return p->steps;
+    case NML_PACK_POS_GAPS4:
+        return ((uint64_t)p->steps + 1) / 2;
+    default:
+        return 0;
+    }
+}
+
 uint32_t nml_packed_positions_bytes(const nml_packed *p) {
-    if (p->positions == NML_PACK_POS_BITMASK) return clamp_u32((element_count(p) + 7) / 8);
-    if (p->positions == NML_PACK_POS_GAPS) return p->steps;
-    return 0;
+    return clamp_u32(positions_bytes(p));
+}
+
+/* Gap s of a gap coding, and how far its 0 skips. */
+static inline uint32_t gap_at(const uint8_t *pos, uint32_t s, int nibbles) {
+    return nibbles ? (pos[s >> 1] >> ((s & 1u) << 2)) & 0x0fu : pos[s];
 }
 
 uint32_t nml_packed_values_bytes(const nml_packed *p) {
@@ -105,8 +125,7 @@ static nml_status parse_values(nml_packed *p, nml_error *err) {
     if (p->flags & ~(uint32_t)(NML_PACK_CLUSTERED | NML_PACK_ROW_TABLES))
         return nml_fail(err, NML_E_FORMAT, "unknown flags 0x%x", (unsigned)p->flags);
     if (p->flags & NML_PACK_CLUSTERED) {
-        if (b == 8)
-            return nml_fail(err, NML_E_FORMAT, "cluster indices are 1, 2 or 4 bits, not 8");
+        if (b == 8) return nml_fail(err, NML_E_FORMAT, "cluster indices are 1, 2 or 4 bits, not 8");
         if (p->table_size < 1 || p->table_size > (1u << b))
             return nml_fail(err, NML_E_FORMAT, "table of %lu entries for %u-bit indices",
                             (unsigned long)p->table_size, (unsigned)b);
@@ -136,27 +155,26 @@ static nml_status parse_positions(nml_packed *p, nml_error *err) {
         break;
     case NML_PACK_POS_BITMASK:
     case NML_PACK_POS_GAPS:
+    case NML_PACK_POS_GAPS4:
         if (p->stored > count)
             return nml_fail(err, NML_E_FORMAT, "%lu values stored for %llu elements",
                             (unsigned long)p->stored, (unsigned long long)count);
-        if (p->positions == NML_PACK_POS_GAPS && p->steps < p->stored)
-            return nml_fail(err, NML_E_FORMAT, "%lu gap bytes for %lu stored values",
+        if (is_gaps(p->positions) && p->steps < p->stored)
+            return nml_fail(err, NML_E_FORMAT, "%lu gaps for %lu stored values",
                             (unsigned long)p->steps, (unsigned long)p->stored);
         break;
     default:
         return nml_fail(err, NML_E_FORMAT, "unknown position coding %u", (unsigned)p->positions);
     }
-    if (p->positions != NML_PACK_POS_GAPS && p->steps != 0)
-        return nml_fail(err, NML_E_FORMAT, "%lu gap bytes without gap coding",
-                        (unsigned long)p->steps);
+    if (!is_gaps(p->positions) && p->steps != 0)
+        return nml_fail(err, NML_E_FORMAT, "%lu gaps without gap coding", (unsigned long)p->steps);
     return NML_OK;
 }
 
 static nml_status parse_sections(nml_packed *p, const uint8_t *data, uint32_t data_bytes,
                                  nml_error *err) {
     const uint64_t tables = (uint64_t)n_tables(p) * p->table_size;
-    const uint64_t positions =
-        p->positions == NML_PACK_POS_BITMASK ? (element_count(p) + 7) / 8 : p->steps;
+    const uint64_t positions = positions_bytes(p);
     const uint64_t values = ((uint64_t)p->stored * p->value_bits + 7) / 8;
     const uint64_t total = tables + positions + values;
     if (p->data_bytes != data_bytes)
@@ -239,24 +257,26 @@ static nml_status verify_bitmask(const nml_packed *p, nml_error *err) {
 }
 
 static nml_status verify_gaps(const nml_packed *p, nml_error *err) {
+    const int nibbles = p->positions == NML_PACK_POS_GAPS4;
+    const uint32_t skip = nibbles ? 15 : 255;
     const uint64_t count = element_count(p);
     uint64_t at = 0, values = 0; /* at: first element a gap can reach */
     for (uint32_t s = 0; s < p->steps; s++) {
-        const uint32_t g = p->pos[s];
+        const uint32_t g = gap_at(p->pos, s, nibbles);
         if (g == 0) {
-            at += 255;
+            at += skip;
             if (s + 1 == p->steps)
-                return nml_fail(err, NML_E_FORMAT, "gap stream ends with a skip (byte %lu)",
+                return nml_fail(err, NML_E_FORMAT, "gap stream ends with a skip (gap %lu)",
                                 (unsigned long)s);
             if (at >= count)
-                return nml_fail(err, NML_E_FORMAT, "gap byte %lu skips past element %llu",
+                return nml_fail(err, NML_E_FORMAT, "gap %lu skips past element %llu",
                                 (unsigned long)s, (unsigned long long)count);
             continue;
         }
         at += g - 1;
         if (at >= count)
             return nml_fail(err, NML_E_FORMAT,
-                            "gap byte %lu reaches element %llu of a %llu-element tensor",
+                            "gap %lu reaches element %llu of a %llu-element tensor",
                             (unsigned long)s, (unsigned long long)at, (unsigned long long)count);
         at++;
         values++;
@@ -264,6 +284,8 @@ static nml_status verify_gaps(const nml_packed *p, nml_error *err) {
     if (values != p->stored)
         return nml_fail(err, NML_E_FORMAT, "gaps mark %llu elements, %lu values are stored",
                         (unsigned long long)values, (unsigned long)p->stored);
+    if (nibbles && (p->steps & 1u) && (p->pos[p->steps >> 1] >> 4))
+        return nml_fail(err, NML_E_FORMAT, "the unused last gap nibble is not 0");
     return NML_OK;
 }
 
@@ -287,7 +309,7 @@ static nml_status verify_values(const nml_packed *p, nml_error *err) {
 
 nml_status nml_packed_verify(const nml_packed *p, nml_error *err) {
     if (p->positions == NML_PACK_POS_BITMASK) NML_TRY(verify_bitmask(p, err));
-    if (p->positions == NML_PACK_POS_GAPS) NML_TRY(verify_gaps(p, err));
+    if (is_gaps(p->positions)) NML_TRY(verify_gaps(p, err));
     return verify_values(p, err);
 }
 
@@ -349,11 +371,13 @@ static inline int8_t value_at(const value_reader *r, uint32_t k) {
             }                                                                                      \
         } else {                                                                                   \
             const uint32_t end_ = start_ + len_, steps_ = (p)->steps;                              \
+            const int nib_ = (p)->positions == NML_PACK_POS_GAPS4;                                 \
+            const uint32_t skip_ = nib_ ? 15u : 255u;                                              \
             uint32_t s_ = (c)->step, at_ = (c)->at;                                                \
             while (s_ < steps_) {                                                                  \
-                const uint32_t g_ = pos_[s_];                                                      \
-                if (g_ == 0) { /* skip 255 elements */                                             \
-                    at_ += 255;                                                                    \
+                const uint32_t g_ = gap_at(pos_, s_, nib_);                                        \
+                if (g_ == 0) { /* skip */                                                          \
+                    at_ += skip_;                                                                  \
                     s_++;                                                                          \
                     continue;                                                                      \
                 }                                                                                  \
@@ -380,9 +404,10 @@ void nml_packed_next_dense(const nml_packed *p, nml_packed_cursor *c, int8_t *ro
 uint32_t nml_packed_next_sparse(const nml_packed *p, nml_packed_cursor *c, uint16_t *index,
                                 int8_t *value) {
     uint32_t n = 0;
-    FOR_EACH_STORED(p, c, if (v) {
-        index[n] = (uint16_t)j;
-        value[n++] = v;
-    });
+    FOR_EACH_STORED(
+        p, c, if (v) {
+            index[n] = (uint16_t)j;
+            value[n++] = v;
+        });
     return n;
 }

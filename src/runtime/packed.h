@@ -32,7 +32,8 @@
 enum nml_pack_positions {
     NML_PACK_POS_ALL = 0,     /* every element stored (clustered only) */
     NML_PACK_POS_BITMASK = 1, /* one bit per element, 1 = stored */
-    NML_PACK_POS_GAPS = 2     /* uint8 gaps between stored elements, 0 = skip 255 */
+    NML_PACK_POS_GAPS = 2,    /* 8-bit gaps between stored elements, 0 = skip 255 */
+    NML_PACK_POS_GAPS4 = 3    /* 4-bit gaps (two per byte, low first), 0 = skip 15 */
 };
 
 enum nml_pack_flags {
@@ -41,18 +42,18 @@ enum nml_pack_flags {
 };
 
 typedef struct nml_packed {
-    uint8_t positions;  /* enum nml_pack_positions */
-    uint8_t value_bits; /* 1, 2, 4 or 8 */
-    uint8_t flags;      /* enum nml_pack_flags */
-    uint8_t row_axis;   /* 0 or rank - 1 */
+    uint8_t positions;   /* enum nml_pack_positions */
+    uint8_t value_bits;  /* 1, 2, 4 or 8 */
+    uint8_t flags;       /* enum nml_pack_flags */
+    uint8_t row_axis;    /* 0 or rank - 1 */
     uint32_t table_size; /* entries per table (clustered), else 0 */
     uint32_t rows, row_len;
-    uint32_t stored;    /* number of value fields */
-    uint32_t steps;     /* gap bytes (POS_GAPS), else 0 */
+    uint32_t stored; /* number of value fields */
+    uint32_t steps;  /* gaps (POS_GAPS, POS_GAPS4: bytes, nibbles), else 0 */
     uint32_t data_bytes;
-    int is_int4;        /* logical type int4: raw values are signed 4-bit */
-    const int8_t *tables;     /* n_tables * table_size, or NULL */
-    const uint8_t *pos;       /* bitmask or gaps, or NULL */
+    int is_int4;          /* logical type int4: raw values are signed 4-bit */
+    const int8_t *tables; /* n_tables * table_size, or NULL */
+    const uint8_t *pos;   /* bitmask or gaps, or NULL */
     const uint8_t *values;
 } nml_packed;
 
@@ -81,8 +82,8 @@ nml_status nml_packed_verify(const nml_packed *p, nml_error *err);
 typedef struct nml_packed_cursor {
     uint32_t row;   /* next row */
     uint32_t value; /* next value field */
-    uint32_t step;  /* next gap byte (POS_GAPS) */
-    uint32_t at;    /* element index after the last stored one (POS_GAPS) */
+    uint32_t step;  /* next gap (gap codings) */
+    uint32_t at;    /* element index after the last stored one (gap codings) */
 } nml_packed_cursor;
 
 void nml_packed_begin(nml_packed_cursor *c);

@@ -52,7 +52,8 @@ static nml_status read_tensor(nml_ir *ir, const nml_model *m, uint32_t i, nml_er
     NML_TRY(nml_ir_add_tensor(ir, t.name, t.type, t.rank, t.dims, dense ? t.data : NULL,
                               dense ? t.bytes : 0, &index, err));
     ir->tensors[index].is_variable = t.alloc == NML_ALLOC_PERSIST;
-    if (t.pack && nml_ir_set_packed(ir, index, t.pack, t.pack_bytes, t.data, t.bytes, err) != NML_OK)
+    if (t.pack &&
+        nml_ir_set_packed(ir, index, t.pack, t.pack_bytes, t.data, t.bytes, err) != NML_OK)
         return nml_error_prefix(err, "tensor %lu: ", (unsigned long)i);
     if (read_quant(ir, index, &t, err) != NML_OK)
         return nml_error_prefix(err, "tensor %lu (%s): ", (unsigned long)i, t.name);

@@ -160,7 +160,8 @@ static nml_fbb_ref write_quantization(nml_fbb *b, const nml_ir_tensor *t) {
     nml_fbb_start_table(b);
     nml_fbb_add_ref(b, NML_TFL_QUANT_SCALE, scale);
     nml_fbb_add_ref(b, NML_TFL_QUANT_ZERO_POINT, zero);
-    if (details) nml_fbb_add_union(b, NML_TFL_QUANT_DETAILS_TYPE, NML_TFL_QUANT_DETAILS_CUSTOM, details);
+    if (details)
+        nml_fbb_add_union(b, NML_TFL_QUANT_DETAILS_TYPE, NML_TFL_QUANT_DETAILS_CUSTOM, details);
     nml_fbb_add_i32(b, NML_TFL_QUANT_QUANTIZED_DIMENSION, dim, 0);
     return nml_fbb_end_table(b);
 }

@@ -91,20 +91,25 @@ static void write_models(void) {
     const float s = 1.0f / 255.0f, one = 1.0f;
     const int64_t zp = -128, z0 = 0;
     int x, wt, bt, y;
-    assert_int_equal(nml_ir_add_tensor(&ir, "x", NML_INT8, 4, (const int32_t[]){1, 28, 28, 1},
-                                       NULL, 0, &x, &err), NML_OK);
-    assert_int_equal(nml_ir_add_tensor(&ir, "w", NML_INT8, 2, (const int32_t[]){2, 784}, w,
-                                       sizeof w, &wt, &err), NML_OK);
-    assert_int_equal(nml_ir_add_tensor(&ir, "b", NML_INT32, 1, (const int32_t[]){2}, b, sizeof b,
-                                       &bt, &err), NML_OK);
-    assert_int_equal(nml_ir_add_tensor(&ir, "y", NML_INT8, 2, (const int32_t[]){1, 2}, NULL, 0,
-                                       &y, &err), NML_OK);
+    assert_int_equal(nml_ir_add_tensor(&ir, "x", NML_INT8, 4, (const int32_t[]){1, 28, 28, 1}, NULL,
+                                       0, &x, &err),
+                     NML_OK);
+    assert_int_equal(
+        nml_ir_add_tensor(&ir, "w", NML_INT8, 2, (const int32_t[]){2, 784}, w, sizeof w, &wt, &err),
+        NML_OK);
+    assert_int_equal(
+        nml_ir_add_tensor(&ir, "b", NML_INT32, 1, (const int32_t[]){2}, b, sizeof b, &bt, &err),
+        NML_OK);
+    assert_int_equal(
+        nml_ir_add_tensor(&ir, "y", NML_INT8, 2, (const int32_t[]){1, 2}, NULL, 0, &y, &err),
+        NML_OK);
     assert_int_equal(nml_ir_set_quant(&ir, x, 1, &s, &zp, 0, &err), NML_OK);
     assert_int_equal(nml_ir_set_quant(&ir, wt, 1, &one, &z0, 0, &err), NML_OK);
     assert_int_equal(nml_ir_set_quant(&ir, bt, 1, &s, &z0, 0, &err), NML_OK);
     assert_int_equal(nml_ir_set_quant(&ir, y, 1, &s, &zp, 0, &err), NML_OK);
     assert_int_equal(nml_ir_add_op(&ir, NML_OP_FULLY_CONNECTED, NULL, 3,
-                                   (const int32_t[]){x, wt, bt}, 1, &y, NULL, &err), NML_OK);
+                                   (const int32_t[]){x, wt, bt}, 1, &y, NULL, &err),
+                     NML_OK);
     assert_int_equal(nml_ir_set_io(&ir, 1, &x, 1, &y, &err), NML_OK);
     uint8_t *bytes;
     size_t size;
@@ -148,13 +153,13 @@ static void expect_row(const char *line, const char *label, const char *model) {
     char want[512];
     const char *path = path_in(model);
     snprintf(want, sizeof want, "%s,%s,%ld,%ld,", label, path, file_size(path), gzip_size(path));
-    if (strncmp(line, want, strlen(want)) != 0) fail_msg("row '%s' does not start '%s'", line, want);
+    if (strncmp(line, want, strlen(want)) != 0)
+        fail_msg("row '%s' does not start '%s'", line, want);
     /* constant bytes: dense 1568 + 8 bias; packed 5 + 8. Then 1570 parameters, 1567 of 1568
      * weights zero, 2 distinct values {0, 1}, 15 of 20 correct */
     const char *rest = line + strlen(want);
-    const char *tail = strcmp(model, "dense.tflite") == 0
-                           ? "1576,1570,0.999362,2,0.750000,15,20"
-                           : "13,1570,0.999362,2,0.750000,15,20";
+    const char *tail = strcmp(model, "dense.tflite") == 0 ? "1576,1570,0.999362,2,0.750000,15,20"
+                                                          : "13,1570,0.999362,2,0.750000,15,20";
     assert_string_equal(rest, tail);
 }
 
@@ -183,7 +188,8 @@ static void compare_cli_csv(void **state) {
     free(csv);
     /* the markdown file and stdout hold the same table */
     size_t a, b;
-    uint8_t *md = nml_test_read(path_in("out.md"), &a), *out = nml_test_read(path_in("stdout.txt"), &b);
+    uint8_t *md = nml_test_read(path_in("out.md"), &a),
+            *out = nml_test_read(path_in("stdout.txt"), &b);
     assert_int_equal(a, b);
     assert_memory_equal(md, out, a);
     assert_non_null(strstr((char *)md, "| packed | "));
@@ -228,16 +234,19 @@ static void inspect_packed(void **state) {
     char *text = (char *)nml_test_read(path_in("inspect.txt"), &n);
     const long file = file_size(path_in("packed.tflite")), gz = gzip_size(path_in("packed.tflite"));
     snprintf(want, sizeof want,
-             "flash       %ld bytes stored (file), constant data 13 bytes; gzip -9: %ld bytes", file,
-             gz);
+             "flash       %ld bytes stored (file), constant data 13 bytes; gzip -9: %ld bytes",
+             file, gz);
     if (!strstr(text, want)) fail_msg("'%s' lacks '%s'", text, want);
     assert_non_null(strstr(text, "packed      1 weight tensors; constant data 13 bytes stored, "
                                  "1576 bytes plain"));
     free(text);
     char *json = (char *)nml_test_read(path_in("inspect.json"), &n);
     snprintf(want, sizeof want, "\"file_bytes\": %ld,\n  \"gzip_bytes\": %ld,", file, gz);
-    const char *needles[] = {want, "\"constant_bytes\": 13,", "\"constant_dense_bytes\": 1576,",
-                             "\"packed_tensors\": 1,", "\"weight_zeros\": 1567,",
+    const char *needles[] = {want,
+                             "\"constant_bytes\": 13,",
+                             "\"constant_dense_bytes\": 1576,",
+                             "\"packed_tensors\": 1,",
+                             "\"weight_zeros\": 1567,",
                              "\"encoding\": \"sparse-gaps\", \"stored_bytes\": 5, "
                              "\"dense_bytes\": 1568, \"elements\": 1568, \"stored_values\": 1, "
                              "\"record_bytes\": 32, \"value_bits\": 8"};
@@ -292,9 +301,9 @@ static void plot_linear(void **state) {
     expect_color(px, 800, 202, 404, nml_class_color(0));
     expect_color(px, 800, 648, 146, nml_class_color(1));
     const nml_rgb white = {255, 255, 255}, black = {0, 0, 0};
-    expect_color(px, 800, 400, 300, white);  /* empty plot area */
-    expect_color(px, 800, 90, 300, black);   /* y axis */
-    expect_color(px, 800, 400, 490, black);  /* x axis */
+    expect_color(px, 800, 400, 300, white); /* empty plot area */
+    expect_color(px, 800, 90, 300, black);  /* y axis */
+    expect_color(px, 800, 400, 490, black); /* x axis */
     stbi_image_free(px);
 }
 
@@ -327,12 +336,9 @@ static void plot_errors(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(compare_cli_csv),
-        cmocka_unit_test(compare_cli_errors),
-        cmocka_unit_test(inspect_packed),
-        cmocka_unit_test(plot_linear),
-        cmocka_unit_test(plot_log),
-        cmocka_unit_test(plot_errors),
+        cmocka_unit_test(compare_cli_csv), cmocka_unit_test(compare_cli_errors),
+        cmocka_unit_test(inspect_packed),  cmocka_unit_test(plot_linear),
+        cmocka_unit_test(plot_log),        cmocka_unit_test(plot_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

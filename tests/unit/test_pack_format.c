@@ -34,10 +34,10 @@ static void header(uint8_t *h, int positions, int bits, int flags, int table, ui
     h[5] = (uint8_t)positions;
     h[6] = (uint8_t)bits;
     h[7] = (uint8_t)flags;
-    h[8] = 0;             /* rows along axis 0 */
+    h[8] = 0;               /* rows along axis 0 */
     h[10] = (uint8_t)table; /* table size, u16 */
-    h[12] = 2;            /* rows */
-    h[16] = 8;            /* row length */
+    h[12] = 2;              /* rows */
+    h[16] = 8;              /* row length */
     h[20] = (uint8_t)stored;
     h[24] = (uint8_t)steps;
     h[28] = (uint8_t)data_bytes;
@@ -78,6 +78,17 @@ static void layout_gaps_raw(void **state) {
     expect_encoding(&spec, h, data, sizeof data);
 }
 
+/* 4-bit gaps + raw int8: the same gaps 2, 3, 2, 9, two per byte, first in the low nibble:
+ * 0x32, 0x92; then the values: 6 bytes. */
+static void layout_gaps4_raw(void **state) {
+    (void)state;
+    uint8_t h[32];
+    header(h, 3, 8, 0, 0, 4, 4, 6);
+    const uint8_t data[6] = {0x32, 0x92, 0x05, 0xFD, 0x05, 0xFD};
+    nml_pack_spec spec = {NML_PACK_POS_GAPS4, 0, 0};
+    expect_encoding(&spec, h, data, sizeof data);
+}
+
 /* All elements + one table: values {-3, 0, 5} -> table [-3, 0, 5], K = 3 -> 2-bit indices
  * row 0: 1 2 1 1 0 1 2 1, row 1: 1 1 1 1 1 1 1 0; four per byte, first in the low bits:
  * 1|2<<2|1<<4|1<<6 = 0x59, 0|1<<2|2<<4|1<<6 = 0x64, 0x55, 1|1<<2|1<<4|0<<6 = 0x15. */
@@ -97,9 +108,9 @@ typedef struct fc_model {
     uint32_t record_bytes;
     uint8_t data[32];
     uint32_t data_bytes;
-    int32_t builtin;       /* operator reading tensor 1 */
-    int packed_output;     /* graph output = the packed tensor */
-    int32_t cols;          /* W is [2, cols] */
+    int32_t builtin;   /* operator reading tensor 1 */
+    int packed_output; /* graph output = the packed tensor */
+    int32_t cols;      /* W is [2, cols] */
 } fc_model;
 
 /* The bitmask + table example as FULLY_CONNECTED weights [2, 8]. */
@@ -252,18 +263,29 @@ static void rejects_bad_gaps(void **state) {
     f.data_bytes = 8;
     assert_int_equal(load(&f, NULL), NML_OK);
     f.data[3] = 10; /* element 16 of 16 */
-    expect_reject(&f, NML_E_FORMAT, "gap byte 3 reaches element 16 of a 16-element tensor", NULL);
+    expect_reject(&f, NML_E_FORMAT, "gap 3 reaches element 16 of a 16-element tensor", NULL);
     /* a trailing skip: 5 gap bytes, the last 0 */
     const uint8_t skip[9] = {2, 3, 2, 9, 0, 0x05, 0xFD, 0x05, 0xFD};
     memcpy(f.data, skip, 9);
     f.data_bytes = 9;
     f.record[24] = 5;
     f.record[28] = 9;
-    expect_reject(&f, NML_E_FORMAT, "gap stream ends with a skip (byte 4)", NULL);
+    expect_reject(&f, NML_E_FORMAT, "gap stream ends with a skip (gap 4)", NULL);
     /* a gap byte marking a fifth element: values and gaps disagree */
     const uint8_t extra[9] = {2, 3, 2, 1, 1, 0x05, 0xFD, 0x05, 0xFD};
     memcpy(f.data, extra, 9);
     expect_reject(&f, NML_E_FORMAT, "gaps mark 5 elements, 4 values are stored", NULL);
+
+    /* 4-bit gaps 2, 3, 2 (elements 1, 4, 6): three nibbles, the fourth must stay 0 */
+    header(f.record, 3, 8, 0, 0, 3, 3, 5);
+    const uint8_t nib[5] = {0x32, 0x02, 0x05, 0xFD, 0x05};
+    memcpy(f.data, nib, 5);
+    f.data_bytes = 5;
+    assert_int_equal(load(&f, NULL), NML_OK);
+    f.data[1] = 0x12;
+    expect_reject(&f, NML_E_FORMAT, "the unused last gap nibble is not 0", NULL);
+    f.data[1] = 0x0E; /* gap 14 from element 5 reaches element 18 */
+    expect_reject(&f, NML_E_FORMAT, "gap 2 reaches element 18 of a 16-element tensor", NULL);
 }
 
 static void rejects_bits_past_end(void **state) {
@@ -322,7 +344,8 @@ static void rejects_packed_elsewhere(void **state) {
     fc_model f;
     example_model(&f);
     f.builtin = NML_OP_ADD;
-    expect_reject(&f, NML_E_UNSUPPORTED, "operator 0 (ADD): input 1 (tensor 1) holds packed weights",
+    expect_reject(&f, NML_E_UNSUPPORTED,
+                  "operator 0 (ADD): input 1 (tensor 1) holds packed weights",
                   "only the filter of CONV_2D");
     example_model(&f);
     f.packed_output = 1;
@@ -342,7 +365,8 @@ static void rejects_wrong_axis(void **state) {
     tb_model *m = tb_new();
     const int32_t d[4] = {1, 2, 2, 3};
     int x = tb_add_tensor(m, NML_INT8, 4, d, 0, "x");
-    int wt = tb_add_tensor(m, NML_INT8, 4, d, (uint32_t)tb_buffer(m, enc.data, (uint32_t)enc.data_bytes), "w");
+    int wt = tb_add_tensor(m, NML_INT8, 4, d,
+                           (uint32_t)tb_buffer(m, enc.data, (uint32_t)enc.data_bytes), "w");
     int y = tb_add_tensor(m, NML_INT8, 4, d, 0, "y");
     tb_quant(m, x, 1, &one, &zero, 0);
     tb_quant(m, wt, 1, &one, &zero, 0);
@@ -386,7 +410,8 @@ static void writer_reader_round_trip(void **state) {
     nml_pack_options_default(&o);
     o.min_elements = 0;
     pack_or_fail(&ir, &o, NULL);
-    for (int t = 1; t <= 7; t += 3) assert_non_null(ir.tensors[t].pack);
+    for (int t = 1; t <= 7; t += 3)
+        assert_non_null(ir.tensors[t].pack);
     size_t a_size, b_size;
     uint8_t *a = to_tflite(&ir, &a_size);
     nml_error err;
@@ -409,7 +434,8 @@ static void writer_reader_round_trip(void **state) {
 /* Pruned and clustered variants: pack then unpack gives the dense file byte for byte. */
 static void pack_unpack_round_trip(void **state) {
     (void)state;
-    const int cases[6][3] = {{0, 0, 0}, {50, 0, 0}, {80, 0, 0}, {0, 16, 0}, {80, 4, 1}, {100, 0, 0}};
+    const int cases[6][3] = {{0, 0, 0},  {50, 0, 0}, {80, 0, 0},
+                             {0, 16, 0}, {80, 4, 1}, {100, 0, 0}};
     for (int c = 0; c < 6; c++) {
         nml_ir ir;
         nml_test_model_cnn_int8(&ir, 10 + (uint32_t)c, cases[c][0], cases[c][1], cases[c][2]);
@@ -421,7 +447,8 @@ static void pack_unpack_round_trip(void **state) {
         pack_or_fail(&ir, &o, NULL);
         nml_error err;
         if (nml_unpack_weights(&ir, &err) != NML_OK) fail_msg("%s", err.msg);
-        for (int t = 0; t < ir.n_tensors; t++) assert_null(ir.tensors[t].pack);
+        for (int t = 0; t < ir.n_tensors; t++)
+            assert_null(ir.tensors[t].pack);
         uint8_t *back = to_tflite(&ir, &back_size);
         assert_int_equal(dense_size, back_size);
         assert_memory_equal(dense, back, dense_size);
@@ -474,7 +501,8 @@ static void packed_model_matches_dense(void **state) {
         int8_t *got = run_model(&ir);
         assert_memory_equal(got, want, 80);
         int distinct = 0;
-        for (int i = 1; i < 80; i++) distinct += want[i] != want[0];
+        for (int i = 1; i < 80; i++)
+            distinct += want[i] != want[0];
         assert_true(distinct > 10);
         free(want);
         free(got);
@@ -539,10 +567,18 @@ static void float_model_untouched(void **state) {
     nml_error err;
     const float w[6] = {1, 0, 0, 0, 0, 2};
     int x, wt, y;
-    assert_int_equal(nml_ir_add_tensor(&ir, "x", NML_FLOAT32, 2, (const int32_t[]){1, 3}, NULL, 0, &x, &err), NML_OK);
-    assert_int_equal(nml_ir_add_tensor(&ir, "w", NML_FLOAT32, 2, (const int32_t[]){2, 3}, w, sizeof w, &wt, &err), NML_OK);
-    assert_int_equal(nml_ir_add_tensor(&ir, "y", NML_FLOAT32, 2, (const int32_t[]){1, 2}, NULL, 0, &y, &err), NML_OK);
-    assert_int_equal(nml_ir_add_op(&ir, NML_OP_FULLY_CONNECTED, NULL, 2, (const int32_t[]){x, wt}, 1, &y, NULL, &err), NML_OK);
+    assert_int_equal(
+        nml_ir_add_tensor(&ir, "x", NML_FLOAT32, 2, (const int32_t[]){1, 3}, NULL, 0, &x, &err),
+        NML_OK);
+    assert_int_equal(nml_ir_add_tensor(&ir, "w", NML_FLOAT32, 2, (const int32_t[]){2, 3}, w,
+                                       sizeof w, &wt, &err),
+                     NML_OK);
+    assert_int_equal(
+        nml_ir_add_tensor(&ir, "y", NML_FLOAT32, 2, (const int32_t[]){1, 2}, NULL, 0, &y, &err),
+        NML_OK);
+    assert_int_equal(nml_ir_add_op(&ir, NML_OP_FULLY_CONNECTED, NULL, 2, (const int32_t[]){x, wt},
+                                   1, &y, NULL, &err),
+                     NML_OK);
     assert_int_equal(nml_ir_set_io(&ir, 1, &x, 1, &y, &err), NML_OK);
     nml_pack_options o;
     nml_pack_options_default(&o);
@@ -574,23 +610,15 @@ static void ir_set_packed_checks(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(layout_bitmask_clustered),
-        cmocka_unit_test(layout_gaps_raw),
-        cmocka_unit_test(layout_all_clustered),
-        cmocka_unit_test(hand_built_model_runs),
-        cmocka_unit_test(rejects_truncated_bitmask),
-        cmocka_unit_test(rejects_wrong_popcount),
-        cmocka_unit_test(rejects_index_out_of_range),
-        cmocka_unit_test(rejects_bad_gaps),
-        cmocka_unit_test(rejects_bits_past_end),
-        cmocka_unit_test(rejects_bad_headers),
-        cmocka_unit_test(rejects_packed_elsewhere),
-        cmocka_unit_test(rejects_wrong_axis),
-        cmocka_unit_test(writer_reader_round_trip),
-        cmocka_unit_test(pack_unpack_round_trip),
-        cmocka_unit_test(packed_model_matches_dense),
-        cmocka_unit_test(pack_choice_and_report),
-        cmocka_unit_test(float_model_untouched),
+        cmocka_unit_test(layout_bitmask_clustered), cmocka_unit_test(layout_gaps_raw),
+        cmocka_unit_test(layout_gaps4_raw),         cmocka_unit_test(layout_all_clustered),
+        cmocka_unit_test(hand_built_model_runs),    cmocka_unit_test(rejects_truncated_bitmask),
+        cmocka_unit_test(rejects_wrong_popcount),   cmocka_unit_test(rejects_index_out_of_range),
+        cmocka_unit_test(rejects_bad_gaps),         cmocka_unit_test(rejects_bits_past_end),
+        cmocka_unit_test(rejects_bad_headers),      cmocka_unit_test(rejects_packed_elsewhere),
+        cmocka_unit_test(rejects_wrong_axis),       cmocka_unit_test(writer_reader_round_trip),
+        cmocka_unit_test(pack_unpack_round_trip),   cmocka_unit_test(packed_model_matches_dense),
+        cmocka_unit_test(pack_choice_and_report),   cmocka_unit_test(float_model_untouched),
         cmocka_unit_test(ir_set_packed_checks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

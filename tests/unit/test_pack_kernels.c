@@ -5,7 +5,7 @@
  * Randomized shapes (strides, dilations, padding, groups, depth multipliers, batches), weight
  * sparsities 0 / 50 / 80 / 100 %, cluster tables of K = 2..16 values (one for the tensor or a
  * different one per output channel), per-channel quantization, int8 activations with non-zero
- * zero points, every encoding the formats offer (bitmask or gap positions, raw values or
+ * zero points, every encoding the formats offer (bitmask, 8-bit or 4-bit gaps, raw values or
  * indices, tensor or row tables), int4 logical weights, and per-tensor FULLY_CONNECTED weights
  * with a non-zero zero point (whose zero weights still contribute). Each encoding passes the
  * loader's full verification first and decodes back to the dense weights. */
@@ -71,10 +71,8 @@ static void random_window(layer *l, int32_t kh, int32_t kw) {
     for (;;) {
         l->in_dims[1] = rnd(kh, 8);
         l->in_dims[2] = rnd(kw, 8);
-        l->out_dims[1] = out_size(l->in_dims[1], kh, l->p.stride_h, l->p.dilation_h,
-                                  l->p.padding);
-        l->out_dims[2] = out_size(l->in_dims[2], kw, l->p.stride_w, l->p.dilation_w,
-                                  l->p.padding);
+        l->out_dims[1] = out_size(l->in_dims[1], kh, l->p.stride_h, l->p.dilation_h, l->p.padding);
+        l->out_dims[2] = out_size(l->in_dims[2], kw, l->p.stride_w, l->p.dilation_w, l->p.padding);
         if (l->out_dims[1] > 0 && l->out_dims[2] > 0) return;
         l->p.padding = NML_PAD_SAME;
     }
@@ -185,7 +183,8 @@ static void run_layer(const layer *l, run_data *d, int w_type, void *w, uint32_t
     kh_init(&h);
     const int pt = l->per_tensor_zp != 0;
     int ti = kh_tensor(&h, NML_INT8, l->in_rank, l->in_dims, d->x, d->in_scale, d->in_zp);
-    int tw = kh_tensor(&h, w_type, l->w_rank, l->w_dims, w, d->scales[0], pt ? l->per_tensor_zp : 0);
+    int tw =
+        kh_tensor(&h, w_type, l->w_rank, l->w_dims, w, d->scales[0], pt ? l->per_tensor_zp : 0);
     if (!pt) kh_per_channel(&h, tw, d->scales, NULL, (uint32_t)l->rows, l->row_axis);
     int tb = kh_tensor(&h, NML_INT32, 1, DIMS(l->rows), d->bias, d->in_scale * d->scales[0], 0);
     int to = kh_tensor(&h, NML_INT8, l->in_rank, l->out_dims, d->y, d->out_scale, d->out_zp);
@@ -202,10 +201,11 @@ static void run_layer(const layer *l, run_data *d, int w_type, void *w, uint32_t
     kh_free(&h);
 }
 
-static const nml_pack_spec all_specs[8] = {
+static const nml_pack_spec all_specs[11] = {
     {NML_PACK_POS_ALL, 1, 0},     {NML_PACK_POS_ALL, 1, 1},     {NML_PACK_POS_BITMASK, 0, 0},
     {NML_PACK_POS_BITMASK, 1, 0}, {NML_PACK_POS_BITMASK, 1, 1}, {NML_PACK_POS_GAPS, 0, 0},
-    {NML_PACK_POS_GAPS, 1, 0},    {NML_PACK_POS_GAPS, 1, 1},
+    {NML_PACK_POS_GAPS, 1, 0},    {NML_PACK_POS_GAPS, 1, 1},    {NML_PACK_POS_GAPS4, 0, 0},
+    {NML_PACK_POS_GAPS4, 1, 0},   {NML_PACK_POS_GAPS4, 1, 1},
 };
 
 /* Encodes rows with spec (skipping specs that cannot hold them), checks the encoding as the
@@ -276,7 +276,7 @@ static int check_layer(const layer *l, const weight_kind *kind) {
     run_layer(l, &d, NML_INT8, dense, (uint32_t)n, NULL);
     memcpy(y_ref, d.y, (size_t)out_count(l));
     int tested = 0;
-    for (int s = 0; s < 8; s++)
+    for (int s = 0; s < 11; s++)
         tested += check_spec(l, kind, &all_specs[s], rows, &d, y_ref);
     free_run_data(&d);
     free(rows);
@@ -362,8 +362,11 @@ static void long_zero_runs(void **state) {
     run_layer(&l, &d, NML_INT8, rows, 2800, NULL);
     memcpy(y_ref, d.y, 8);
     weight_kind kind = {99, 0, 0, 0};
-    const nml_pack_spec gaps[2] = {{NML_PACK_POS_GAPS, 0, 0}, {NML_PACK_POS_GAPS, 1, 1}};
-    for (int i = 0; i < 2; i++)
+    const nml_pack_spec gaps[4] = {{NML_PACK_POS_GAPS, 0, 0},
+                                   {NML_PACK_POS_GAPS, 1, 1},
+                                   {NML_PACK_POS_GAPS4, 0, 0},
+                                   {NML_PACK_POS_GAPS4, 1, 0}};
+    for (int i = 0; i < 4; i++)
         assert_true(check_spec(&l, &kind, &gaps[i], rows, &d, y_ref));
     free_run_data(&d);
     free(rows);

@@ -12,18 +12,19 @@
 #define CMD "inspect"
 
 static void usage(FILE *out) {
-    fprintf(out,
-            "usage: nanoml inspect MODEL.tflite [--json] [--verbose]\n\n"
-            "Verifies a TFLite model and prints its operators (inputs and outputs with types and\n"
-            "shapes, multiply-accumulates), tensor and parameter counts, flash bytes (the file as\n"
-            "stored, its constant data, and the file's gzip -9 size for comparisons with\n"
-            "TF-MOT's compressed sizes) and the exact tensor arena the nanoml runtime needs. When\n"
-            "an operator has no nanoml kernel, the arena is reported as unknown with the reason.\n"
-            "Packed weights (nanoml's sparse/clustered encodings) count with their stored bytes.\n\n"
-            "options:\n"
-            "  --json     machine-readable output (always lists the constant tensors)\n"
-            "  --verbose  list every constant tensor: encoding, stored and dense bytes\n"
-            "  -h, --help show this help\n");
+    fprintf(
+        out,
+        "usage: nanoml inspect MODEL.tflite [--json] [--verbose]\n\n"
+        "Verifies a TFLite model and prints its operators (inputs and outputs with types and\n"
+        "shapes, multiply-accumulates), tensor and parameter counts, flash bytes (the file as\n"
+        "stored, its constant data, and the file's gzip -9 size for comparisons with\n"
+        "TF-MOT's compressed sizes) and the exact tensor arena the nanoml runtime needs. When\n"
+        "an operator has no nanoml kernel, the arena is reported as unknown with the reason.\n"
+        "Packed weights (nanoml's sparse/clustered encodings) count with their stored bytes.\n\n"
+        "options:\n"
+        "  --json     machine-readable output (always lists the constant tensors)\n"
+        "  --verbose  list every constant tensor: encoding, stored and dense bytes\n"
+        "  -h, --help show this help\n");
 }
 
 typedef struct op_row {
@@ -136,8 +137,8 @@ static void print_constants_text(const nml_model *m) {
                info.stored_bytes, info.dense_bytes, info.encoding_name,
                t.name[0] ? t.name : "unnamed");
         if (info.packed) {
-            printf(" (%u of %u values, %u-bit", (unsigned)info.stored,
-                   (unsigned)info.elements, (unsigned)info.value_bits);
+            printf(" (%u of %u values, %u-bit", (unsigned)info.stored, (unsigned)info.elements,
+                   (unsigned)info.value_bits);
             if (info.tables)
                 printf(", %u table%s of %u", (unsigned)info.tables, info.tables > 1 ? "s" : "",
                        (unsigned)info.table_size);

@@ -18,22 +18,23 @@ typedef struct pack_args {
 } pack_args;
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: nanoml pack MODEL.tflite --out PACKED.tflite [options]\n\n"
-               "Stores the int8/int4 filters of CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED in\n"
-               "the smallest encoding the nanoml runtime executes directly: sparse (a bitmask or\n"
-               "gaps between the non-zero weights), clustered (indices into a table of at most 16\n"
-               "values per layer or per output channel), or both; a tensor stays plain when no\n"
-               "encoding saves bytes. Outputs are bit-identical. The result is a valid .tflite\n"
-               "whose packed tensors only nanoml runs (docs/compression.md); --unpack restores the\n"
-               "plain model byte for byte.\n\n"
-               "options:\n"
-               "  --out FILE          where to write the result (required)\n"
-               "  --unpack            turn packed tensors back into plain ones\n"
-               "  --no-sparse         do not use the sparse encodings\n"
-               "  --no-clusters       do not use cluster tables\n"
-               "  --min-elements N    leave tensors with fewer elements plain (default 256)\n"
-               "  --quiet             print nothing on success\n"
-               "  -h, --help          show this help\n");
+    fprintf(f,
+            "usage: nanoml pack MODEL.tflite --out PACKED.tflite [options]\n\n"
+            "Stores the int8/int4 filters of CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED in\n"
+            "the smallest encoding the nanoml runtime executes directly: sparse (a bitmask or\n"
+            "gaps between the non-zero weights), clustered (indices into a table of at most 16\n"
+            "values per layer or per output channel), or both; a tensor stays plain when no\n"
+            "encoding saves bytes. Outputs are bit-identical. The result is a valid .tflite\n"
+            "whose packed tensors only nanoml runs (docs/compression.md); --unpack restores the\n"
+            "plain model byte for byte.\n\n"
+            "options:\n"
+            "  --out FILE          where to write the result (required)\n"
+            "  --unpack            turn packed tensors back into plain ones\n"
+            "  --no-sparse         do not use the sparse encodings\n"
+            "  --no-clusters       do not use cluster tables\n"
+            "  --min-elements N    leave tensors with fewer elements plain (default 256)\n"
+            "  --quiet             print nothing on success\n"
+            "  -h, --help          show this help\n");
 }
 
 static int parse_args(int argc, char **argv, pack_args *a) {

@@ -35,7 +35,7 @@ typedef struct conv_data {
     int32_t output_offset; /* output zero point */
     int32_t act_min, act_max;
     float f_min, f_max;
-    int32_t *mult, *shift; /* per output channel */
+    int32_t *mult, *shift;    /* per output channel */
     const nml_packed *packed; /* packed filter */
 } conv_data;
 

@@ -27,7 +27,7 @@ typedef struct dwconv_data {
     int32_t input_offset, output_offset;
     int32_t act_min, act_max;
     float f_min, f_max;
-    int32_t *mult, *shift; /* per output channel */
+    int32_t *mult, *shift;    /* per output channel */
     const nml_packed *packed; /* packed filter */
 } dwconv_data;
 

@@ -28,8 +28,8 @@ typedef struct fc_data {
     int32_t input_offset, weights_offset, output_offset;
     int32_t act_min, act_max;
     float f_min, f_max;
-    int32_t *mult, *shift; /* per unit (a per-tensor multiplier is broadcast) */
-    float *w_scale;        /* hybrid: weight scale per unit */
+    int32_t *mult, *shift;    /* per unit (a per-tensor multiplier is broadcast) */
+    float *w_scale;           /* hybrid: weight scale per unit */
     const nml_packed *packed; /* packed weights */
 } fc_data;
 
@@ -186,8 +186,7 @@ static nml_status fc_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *
     if (mode == FC_HYBRID || mode == FC_INT4)
         NML_TRY(nml_ctx_request_scratch(ctx, node, (size_t)depth));
     /* packed: one row's non-zero weights, and the input sums a weight zero point needs */
-    if (mode == FC_PACKED)
-        NML_TRY(nml_ctx_request_scratch(ctx, node, packed_scratch(d)));
+    if (mode == FC_PACKED) NML_TRY(nml_ctx_request_scratch(ctx, node, packed_scratch(d)));
     node->data = d;
     return NML_OK;
 }
