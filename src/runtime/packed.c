@@ -315,99 +315,170 @@ nml_status nml_packed_verify(const nml_packed *p, nml_error *err) {
 
 /* ---- decoding ---- */
 
+/* The value decoders must be specialised per field width (at -Os gcc would otherwise keep one
+ * generic loop with shifts computed per element). */
+#if defined(__GNUC__)
+#define DECODE_INLINE static inline __attribute__((always_inline))
+#else
+#define DECODE_INLINE static inline
+#endif
+
 void nml_packed_begin(nml_packed_cursor *c) {
     memset(c, 0, sizeof *c);
 }
 
-/* Everything the inner loops read, copied out of the record: int8 stores may alias any
- * memory, so fields read through a pointer would be reloaded after every store. */
-typedef struct value_reader {
-    const uint8_t *values;
-    const int8_t *table; /* NULL: raw values */
-    uint32_t lg, mask, shift_lg;
-    int int4;
-} value_reader;
-
-static value_reader reader_for(const nml_packed *p, uint32_t row) {
-    value_reader r;
-    r.values = p->values;
-    r.table = NULL;
-    if (p->flags & NML_PACK_CLUSTERED)
-        r.table = (p->flags & NML_PACK_ROW_TABLES) ? p->tables + row * p->table_size : p->tables;
-    r.lg = fields_per_byte_log2(p->value_bits);
-    r.mask = (1u << p->value_bits) - 1u;
-    r.shift_lg = 3u - r.lg;
-    r.int4 = p->value_bits == 4;
-    return r;
+static const int8_t *row_table(const nml_packed *p, uint32_t row) {
+    if (!(p->flags & NML_PACK_CLUSTERED)) return NULL;
+    return (p->flags & NML_PACK_ROW_TABLES) ? p->tables + row * p->table_size : p->tables;
 }
 
-static inline int8_t value_at(const value_reader *r, uint32_t k) {
-    const uint32_t shift = (k & ((1u << r->lg) - 1u)) << r->shift_lg;
-    const uint32_t f = ((uint32_t)r->values[k >> r->lg] >> shift) & r->mask;
-    if (r->table) return r->table[f];
-    if (!r->int4) return (int8_t)f;
-    return (int8_t)((int32_t)f - (int32_t)((f & 8u) << 1)); /* int4, sign-extended */
+/* Fields first .. first + n - 1 of `bits` bits as table entries. */
+DECODE_INLINE void table_fields(const uint8_t *v, uint32_t first, uint32_t n, uint32_t bits,
+                                const int8_t *table, int8_t *out) {
+    const uint32_t lg = fields_per_byte_log2(bits), mask = (1u << bits) - 1u;
+    const uint32_t per_byte = 1u << lg;
+    uint32_t i = 0, k = first;
+    for (; i < n && (k & (per_byte - 1u)); i++, k++) /* up to the next whole byte */
+        out[i] = table[(v[k >> lg] >> ((k & (per_byte - 1u)) << (3u - lg))) & mask];
+    const uint8_t *b = v + (k >> lg);
+    if (bits == 4) { /* the common case, two per byte without a loop per field */
+        for (; n - i >= 2; i += 2, k += 2, b++) {
+            out[i] = table[*b & 0x0fu];
+            out[i + 1] = table[*b >> 4];
+        }
+    } else {
+        for (; n - i >= per_byte; k += per_byte, b++)
+            for (uint32_t x = *b, f = 0; f < per_byte; f++, x >>= bits)
+                out[i++] = table[x & mask];
+    }
+    for (; i < n; i++, k++) /* the last partial byte */
+        out[i] = table[(v[k >> lg] >> ((k & (per_byte - 1u)) << (3u - lg))) & mask];
 }
 
-/* Runs EMIT (with j = position in the row, v = value) for every stored element of the cursor's
- * row, in order; one loop per position coding. */
-#define FOR_EACH_STORED(p, c, EMIT)                                                                \
-    do {                                                                                           \
-        const value_reader vr_ = reader_for(p, (c)->row);                                          \
-        const uint32_t len_ = (p)->row_len, start_ = (c)->row * len_;                              \
-        const uint8_t *pos_ = (p)->pos;                                                            \
-        uint32_t k_ = (c)->value;                                                                  \
-        if ((p)->positions == NML_PACK_POS_ALL) {                                                  \
-            for (uint32_t j = 0; j < len_; j++) {                                                  \
-                const int8_t v = value_at(&vr_, k_++);                                             \
-                EMIT;                                                                              \
-            }                                                                                      \
-        } else if ((p)->positions == NML_PACK_POS_BITMASK) {                                       \
-            for (uint32_t j = 0; j < len_; j++) {                                                  \
-                const uint32_t e_ = start_ + j;                                                    \
-                if (!((pos_[e_ >> 3] >> (e_ & 7u)) & 1u)) continue;                                \
-                const int8_t v = value_at(&vr_, k_++);                                             \
-                EMIT;                                                                              \
-            }                                                                                      \
-        } else {                                                                                   \
-            const uint32_t end_ = start_ + len_, steps_ = (p)->steps;                              \
-            const int nib_ = (p)->positions == NML_PACK_POS_GAPS4;                                 \
-            const uint32_t skip_ = nib_ ? 15u : 255u;                                              \
-            uint32_t s_ = (c)->step, at_ = (c)->at;                                                \
-            while (s_ < steps_) {                                                                  \
-                const uint32_t g_ = gap_at(pos_, s_, nib_);                                        \
-                if (g_ == 0) { /* skip */                                                          \
-                    at_ += skip_;                                                                  \
-                    s_++;                                                                          \
-                    continue;                                                                      \
-                }                                                                                  \
-                const uint32_t e_ = at_ + g_ - 1;                                                  \
-                if (e_ >= end_) break; /* belongs to a later row */                                \
-                at_ = e_ + 1;                                                                      \
-                s_++;                                                                              \
-                const uint32_t j = e_ - start_;                                                    \
-                const int8_t v = value_at(&vr_, k_++);                                             \
-                EMIT;                                                                              \
-            }                                                                                      \
-            (c)->step = s_;                                                                        \
-            (c)->at = at_;                                                                         \
-        }                                                                                          \
-        (c)->value = k_;                                                                           \
-        (c)->row++;                                                                                \
-    } while (0)
+/* Raw int4 fields, sign-extended. */
+DECODE_INLINE void int4_fields(const uint8_t *v, uint32_t first, uint32_t n, int8_t *out) {
+    for (uint32_t i = 0, k = first; i < n; i++, k++) {
+        const uint32_t f = (v[k >> 1] >> ((k & 1u) << 2)) & 0x0fu;
+        out[i] = (int8_t)((int32_t)f - (int32_t)((f & 8u) << 1));
+    }
+}
 
-void nml_packed_next_dense(const nml_packed *p, nml_packed_cursor *c, int8_t *row) {
-    if (p->positions != NML_PACK_POS_ALL) memset(row, 0, p->row_len);
-    FOR_EACH_STORED(p, c, row[j] = v);
+/* n values of row `row` starting at field `first`. */
+static void decode_values(const nml_packed *p, uint32_t row, uint32_t first, uint32_t n,
+                          int8_t *out) {
+    const int8_t *t = row_table(p, row);
+    if (!t) {
+        if (p->value_bits == 8)
+            memcpy(out, p->values + first, n);
+        else
+            int4_fields(p->values, first, n, out);
+        return;
+    }
+    switch (p->value_bits) {
+    case 4:
+        table_fields(p->values, first, n, 4, t, out);
+        break;
+    case 2:
+        table_fields(p->values, first, n, 2, t, out);
+        break;
+    default:
+        table_fields(p->values, first, n, 1, t, out);
+        break;
+    }
+}
+
+/* Stored positions of the bitmask row starting at element `start`. */
+static uint32_t bitmask_positions(const uint8_t *pos, uint32_t start, uint32_t len, uint16_t *idx) {
+    const uint8_t *bp = pos + (start >> 3);
+    uint32_t bits = *bp >> (start & 7u), left = 8u - (start & 7u), m = 0;
+    for (uint32_t j = 0; j < len; j++) {
+        if (left == 0) { /* load the next byte only when an element needs it */
+            bits = *++bp;
+            left = 8;
+        }
+        if (bits & 1u) idx[m++] = (uint16_t)j;
+        bits >>= 1;
+        left--;
+    }
+    return m;
+}
+
+/* Stored positions of the gap-coded row [start, start + len), continuing the cursor's stream. */
+DECODE_INLINE uint32_t gap_positions(const nml_packed *p, nml_packed_cursor *c, uint32_t start,
+                                     uint32_t len, int nibbles, uint16_t *idx) {
+    const uint32_t end = start + len, steps = p->steps, skip = nibbles ? 15u : 255u;
+    const uint8_t *pos = p->pos;
+    uint32_t s = c->step, at = c->at, m = 0;
+    while (s < steps) {
+        const uint32_t g = gap_at(pos, s, nibbles);
+        if (g == 0) {
+            at += skip;
+            s++;
+            continue;
+        }
+        const uint32_t e = at + g - 1;
+        if (e >= end) break; /* belongs to a later row */
+        idx[m++] = (uint16_t)(e - start);
+        at = e + 1;
+        s++;
+    }
+    c->step = s;
+    c->at = at;
+    return m;
+}
+
+static uint32_t row_positions(const nml_packed *p, nml_packed_cursor *c, uint16_t *idx) {
+    const uint32_t len = p->row_len, start = c->row * len;
+    switch (p->positions) {
+    case NML_PACK_POS_BITMASK:
+        return bitmask_positions(p->pos, start, len, idx);
+    case NML_PACK_POS_GAPS:
+        return gap_positions(p, c, start, len, 0, idx);
+    case NML_PACK_POS_GAPS4:
+        return gap_positions(p, c, start, len, 1, idx);
+    default:
+        for (uint32_t j = 0; j < len; j++)
+            idx[j] = (uint16_t)j;
+        return len;
+    }
 }
 
 uint32_t nml_packed_next_sparse(const nml_packed *p, nml_packed_cursor *c, uint16_t *index,
                                 int8_t *value) {
-    uint32_t n = 0;
-    FOR_EACH_STORED(
-        p, c, if (v) {
-            index[n] = (uint16_t)j;
-            value[n++] = v;
-        });
-    return n;
+    const uint32_t m = row_positions(p, c, index);
+    decode_values(p, c->row, c->value, m, value);
+    c->value += m;
+    c->row++;
+    return m;
+}
+
+/* Dense decoding of a sparse row, in windows of 64 elements so that the position lists fit on
+ * the stack (host unpacking uses it; the kernels take whole-row position lists instead). */
+static void scatter_row(const nml_packed *p, nml_packed_cursor *c, int8_t *row) {
+    const uint32_t len = p->row_len, start = c->row * len;
+    uint16_t idx[64];
+    int8_t val[64];
+    for (uint32_t w = 0; w < len; w += 64) {
+        const uint32_t wl = len - w < 64 ? len - w : 64;
+        uint32_t n;
+        if (p->positions == NML_PACK_POS_BITMASK)
+            n = bitmask_positions(p->pos, start + w, wl, idx);
+        else
+            n = gap_positions(p, c, start + w, wl, p->positions == NML_PACK_POS_GAPS4, idx);
+        decode_values(p, c->row, c->value, n, val);
+        c->value += n;
+        for (uint32_t i = 0; i < n; i++)
+            row[w + idx[i]] = val[i];
+    }
+}
+
+void nml_packed_next_dense(const nml_packed *p, nml_packed_cursor *c, int8_t *row) {
+    if (p->positions == NML_PACK_POS_ALL) {
+        decode_values(p, c->row, c->value, p->row_len, row);
+        c->value += p->row_len;
+    } else {
+        memset(row, 0, p->row_len);
+        scatter_row(p, c, row);
+    }
+    c->row++;
 }

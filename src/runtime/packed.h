@@ -89,8 +89,9 @@ typedef struct nml_packed_cursor {
 void nml_packed_begin(nml_packed_cursor *c);
 /* The next row as row_len int8 values (zeros where nothing is stored). */
 void nml_packed_next_dense(const nml_packed *p, nml_packed_cursor *c, int8_t *row);
-/* The next row's non-zero elements: their positions inside the row (ascending) and values;
- * returns their count. Needs row_len <= NML_PACK_MAX_SPARSE_ROW. */
+/* The next row's stored elements: their positions inside the row (ascending) and values;
+ * returns their count. Sparse codings store only non-zero weights; a row that stores every
+ * element lists them all (a value may then be 0). Needs row_len <= NML_PACK_MAX_SPARSE_ROW. */
 uint32_t nml_packed_next_sparse(const nml_packed *p, nml_packed_cursor *c, uint16_t *index,
                                 int8_t *value);
 

@@ -223,69 +223,85 @@ static void conv_int8(const conv_data *d, const conv_dims *g, const int8_t *in,
     }
 }
 
-/* Output-channel-major so that each packed filter is unpacked once into `k`. */
-static void conv_int4(const conv_data *d, const conv_dims *g, const int8_t *in,
-                      const uint8_t *filter, const int32_t *bias, int8_t *k, int8_t *out) {
+/* Output channel oc of every output pixel, from its filter unpacked into `k`. */
+static void conv_channel(const conv_data *d, const conv_dims *g, const int8_t *in, const int8_t *k,
+                         int32_t oc, const int32_t *bias, int8_t *out) {
     const nml_window *w = &d->w;
-    const uint32_t slice = (uint32_t)(g->filter_h * g->filter_w * g->filter_in_ch);
-    for (int32_t oc = 0; oc < g->out_ch; oc++) {
-        nml_int4_unpack(filter, (uint32_t)oc * slice, slice, k);
-        const int32_t ic0 = (oc / g->filters_per_group) * g->filter_in_ch;
-        for (int32_t b = 0; b < g->batches; b++) {
-            for (int32_t oy = 0; oy < g->out_h; oy++) {
-                const int32_t iy0 = oy * w->stride_h - w->pad_h;
-                for (int32_t ox = 0; ox < g->out_w; ox++) {
-                    const int32_t ix0 = ox * w->stride_w - w->pad_w;
-                    int32_t acc = 0;
-                    for (int32_t ky = 0; ky < g->filter_h; ky++) {
-                        const int32_t iy = iy0 + w->dilation_h * ky;
-                        if (iy < 0 || iy >= g->in_h) continue;
-                        for (int32_t kx = 0; kx < g->filter_w; kx++) {
-                            const int32_t ix = ix0 + w->dilation_w * kx;
-                            if (ix < 0 || ix >= g->in_w) continue;
-                            const int8_t *x =
-                                in + ((b * g->in_h + iy) * g->in_w + ix) * g->in_ch + ic0;
-                            const int8_t *kk = k + (ky * g->filter_w + kx) * g->filter_in_ch;
-                            for (int32_t ic = 0; ic < g->filter_in_ch; ic++)
-                                acc += (int32_t)kk[ic] * ((int32_t)x[ic] + d->input_offset);
-                        }
+    const int32_t ic0 = (oc / g->filters_per_group) * g->filter_in_ch;
+    for (int32_t b = 0; b < g->batches; b++) {
+        for (int32_t oy = 0; oy < g->out_h; oy++) {
+            const int32_t iy0 = oy * w->stride_h - w->pad_h;
+            for (int32_t ox = 0; ox < g->out_w; ox++) {
+                const int32_t ix0 = ox * w->stride_w - w->pad_w;
+                int32_t acc = 0;
+                for (int32_t ky = 0; ky < g->filter_h; ky++) {
+                    const int32_t iy = iy0 + w->dilation_h * ky;
+                    if (iy < 0 || iy >= g->in_h) continue;
+                    for (int32_t kx = 0; kx < g->filter_w; kx++) {
+                        const int32_t ix = ix0 + w->dilation_w * kx;
+                        if (ix < 0 || ix >= g->in_w) continue;
+                        const int8_t *x = in + ((b * g->in_h + iy) * g->in_w + ix) * g->in_ch + ic0;
+                        const int8_t *kk = k + (ky * g->filter_w + kx) * g->filter_in_ch;
+                        for (int32_t ic = 0; ic < g->filter_in_ch; ic++)
+                            acc += (int32_t)kk[ic] * ((int32_t)x[ic] + d->input_offset);
                     }
-                    if (bias) acc = nml_add_wrap(acc, bias[oc]);
-                    acc = nml_add_wrap(nml_mul_by_qm(acc, d->mult[oc], d->shift[oc]),
-                                       d->output_offset);
-                    acc = nml_clamp_i32(acc, d->act_min, d->act_max);
-                    out[((b * g->out_h + oy) * g->out_w + ox) * g->out_ch + oc] = (int8_t)acc;
                 }
+                if (bias) acc = nml_add_wrap(acc, bias[oc]);
+                acc = nml_add_wrap(nml_mul_by_qm(acc, d->mult[oc], d->shift[oc]), d->output_offset);
+                acc = nml_clamp_i32(acc, d->act_min, d->act_max);
+                out[((b * g->out_h + oy) * g->out_w + ox) * g->out_ch + oc] = (int8_t)acc;
             }
         }
     }
 }
 
-/* Turns the row positions of a channel's non-zero weights (ascending, (ky*KW + kx)*C + ic) into
- * input-channel offsets, with first[t] .. first[t + 1] - 1 the weights of tap t. */
-static void group_by_tap(uint16_t *pos, uint32_t n, uint32_t depth, uint32_t taps,
-                         uint16_t *first) {
-    uint32_t t = 0;
-    for (uint32_t k = 0; k < n; k++) {
-        const uint32_t tap = pos[k] / depth;
-        while (t <= tap)
-            first[t++] = (uint16_t)k;
-        pos[k] = (uint16_t)(pos[k] - tap * depth);
+/* Output-channel-major so that each packed filter is unpacked once into `k`. */
+static void conv_int4(const conv_data *d, const conv_dims *g, const int8_t *in,
+                      const uint8_t *filter, const int32_t *bias, int8_t *k, int8_t *out) {
+    const uint32_t slice = (uint32_t)(g->filter_h * g->filter_w * g->filter_in_ch);
+    for (int32_t oc = 0; oc < g->out_ch; oc++) {
+        nml_int4_unpack(filter, (uint32_t)oc * slice, slice, k);
+        conv_channel(d, g, in, k, oc, bias, out);
     }
-    while (t <= taps)
-        first[t++] = (uint16_t)n;
 }
 
-/* Output-channel-major so that each packed filter is decoded once. */
+/* Turns the row positions of a channel's stored weights (ascending, (ky*KW + kx)*C + ic) into
+ * input-channel offsets, with first[t] .. first[t + 1] - 1 the weights of tap t. The positions
+ * ascend, so the tap advances without a division. */
+static void group_by_tap(uint16_t *pos, uint32_t n, uint32_t depth, uint32_t taps,
+                         uint16_t *first) {
+    uint32_t t = 0, tap_start = 0;
+    first[0] = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        while (pos[k] >= tap_start + depth) { /* next tap: the weights so far end before it */
+            tap_start += depth;
+            first[++t] = (uint16_t)k;
+        }
+        pos[k] = (uint16_t)(pos[k] - tap_start);
+    }
+    while (t < taps)
+        first[++t] = (uint16_t)n;
+}
+
+/* Output-channel-major so that each packed filter is decoded once: filters that store every
+ * weight (clustered, not sparse) into a plain filter, sparse ones into the list of their stored
+ * weights, and only those are multiplied. */
 static void conv_packed(const conv_data *d, const conv_dims *g, const int8_t *in,
                         const int32_t *bias, uint8_t *scratch, int8_t *out) {
     const nml_window *w = &d->w;
     const uint32_t window = (uint32_t)(g->filter_h * g->filter_w * g->filter_in_ch);
+    nml_packed_cursor c;
+    nml_packed_begin(&c);
+    if (d->packed->positions == NML_PACK_POS_ALL) {
+        for (int32_t oc = 0; oc < g->out_ch; oc++) {
+            nml_packed_next_dense(d->packed, &c, (int8_t *)scratch);
+            conv_channel(d, g, in, (const int8_t *)scratch, oc, bias, out);
+        }
+        return;
+    }
     uint16_t *ic_of = nml_packed_row_index(scratch);
     int8_t *k = nml_packed_row_values(scratch, window);
     uint16_t *first = (uint16_t *)(void *)(scratch + packed_taps_offset(window));
-    nml_packed_cursor c;
-    nml_packed_begin(&c);
     for (int32_t oc = 0; oc < g->out_ch; oc++) {
         const uint32_t n = nml_packed_next_sparse(d->packed, &c, ic_of, k);
         group_by_tap(ic_of, n, (uint32_t)g->filter_in_ch, (uint32_t)(g->filter_h * g->filter_w),

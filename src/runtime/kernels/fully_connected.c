@@ -224,20 +224,26 @@ static void fc_int8(const fc_data *d, const int8_t *in, const int8_t *w, const i
     }
 }
 
+/* Unit u for every batch, from its weights unpacked into `row`. */
+static void fc_unit(const fc_data *d, const int8_t *in, const int8_t *row, int32_t u,
+                    const int32_t *bias, int8_t *out) {
+    for (int32_t b = 0; b < d->batches; b++) {
+        const int8_t *x = in + b * d->depth;
+        int32_t acc = 0;
+        for (int32_t i = 0; i < d->depth; i++)
+            acc += ((int32_t)row[i] + d->weights_offset) * ((int32_t)x[i] + d->input_offset);
+        if (bias) acc = nml_add_wrap(acc, bias[u]);
+        acc = nml_add_wrap(nml_mul_by_qm(acc, d->mult[u], d->shift[u]), d->output_offset);
+        out[b * d->units + u] = (int8_t)nml_clamp_i32(acc, d->act_min, d->act_max);
+    }
+}
+
 /* Unit-major order so that each packed weight row is unpacked once for all batches. */
 static void fc_int4(const fc_data *d, const int8_t *in, const uint8_t *w, const int32_t *bias,
                     int8_t *row, int8_t *out) {
     for (int32_t u = 0; u < d->units; u++) {
         nml_int4_unpack(w, (uint32_t)u * (uint32_t)d->depth, (uint32_t)d->depth, row);
-        for (int32_t b = 0; b < d->batches; b++) {
-            const int8_t *x = in + b * d->depth;
-            int32_t acc = 0;
-            for (int32_t i = 0; i < d->depth; i++)
-                acc += ((int32_t)row[i] + d->weights_offset) * ((int32_t)x[i] + d->input_offset);
-            if (bias) acc = nml_add_wrap(acc, bias[u]);
-            acc = nml_add_wrap(nml_mul_by_qm(acc, d->mult[u], d->shift[u]), d->output_offset);
-            out[b * d->units + u] = (int8_t)nml_clamp_i32(acc, d->act_min, d->act_max);
-        }
+        fc_unit(d, in, row, u, bias, out);
     }
 }
 
@@ -254,9 +260,20 @@ static void input_sums(const fc_data *d, const int8_t *in, int32_t *sums) {
     }
 }
 
-/* Unit-major, each row decoded once for all batches. */
+/* Unit-major, each row decoded once for all batches. Rows that store every weight (clustered,
+ * not sparse) are decoded into a plain row; sparse rows into the list of their stored weights,
+ * and only those are multiplied. */
 static void fc_packed(const fc_data *d, const int8_t *in, const int32_t *bias, uint8_t *scratch,
                       int8_t *out) {
+    nml_packed_cursor c;
+    nml_packed_begin(&c);
+    if (d->packed->positions == NML_PACK_POS_ALL) {
+        for (int32_t u = 0; u < d->units; u++) {
+            nml_packed_next_dense(d->packed, &c, (int8_t *)scratch);
+            fc_unit(d, in, (const int8_t *)scratch, u, bias, out);
+        }
+        return;
+    }
     uint16_t *index = nml_packed_row_index(scratch);
     int8_t *value = nml_packed_row_values(scratch, (uint32_t)d->depth);
     int32_t *sums = NULL;
@@ -265,8 +282,6 @@ static void fc_packed(const fc_data *d, const int8_t *in, const int32_t *bias, u
                                               ~(size_t)3u));
         input_sums(d, in, sums);
     }
-    nml_packed_cursor c;
-    nml_packed_begin(&c);
     for (int32_t u = 0; u < d->units; u++) {
         const uint32_t n = nml_packed_next_sparse(d->packed, &c, index, value);
         for (int32_t b = 0; b < d->batches; b++) {
