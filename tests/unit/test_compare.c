@@ -255,6 +255,41 @@ static void inspect_packed(void **state) {
     free(json);
 }
 
+/* nanoml pack gives the library's bytes; --unpack restores the plain file byte for byte.
+ * The one weight sits at element 784 of 1568: as 8-bit gaps that is three skips of 255 (0x00),
+ * the gap 20 (765 + 20 - 1 = 784) and the value 1, so 5 bytes stored. */
+static void pack_cli_round_trip(void **state) {
+    (void)state;
+    const char *cli = getenv("NML_CLI");
+    if (!cli) skip();
+    write_models();
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd,
+             "'%s' pack '%s' --out '%s' > '%s' && '%s' pack '%s' --unpack --out '%s' --quiet", cli,
+             path_in("dense.tflite"), path_in("p.tflite"), path_in("pack.txt"), cli,
+             path_in("p.tflite"), path_in("u.tflite"));
+    assert_int_equal(system(cmd), 0);
+    size_t a, b;
+    uint8_t *x = nml_test_read(path_in("p.tflite"), &a),
+            *y = nml_test_read(path_in("packed.tflite"), &b);
+    assert_int_equal(a, b);
+    assert_memory_equal(x, y, a);
+    free(x);
+    free(y);
+    x = nml_test_read(path_in("u.tflite"), &a);
+    y = nml_test_read(path_in("dense.tflite"), &b);
+    assert_int_equal(a, b);
+    assert_memory_equal(x, y, a);
+    free(x);
+    free(y);
+    char *text = (char *)nml_test_read(path_in("pack.txt"), &a);
+    assert_non_null(strstr(text, "sparse-gaps"));
+    assert_non_null(strstr(text, "weights: 1568 bytes plain, 5 bytes stored"));
+    free(text);
+    snprintf(cmd, sizeof cmd, "'%s' pack '%s' 2>/dev/null", cli, path_in("dense.tflite"));
+    assert_int_equal(WEXITSTATUS(system(cmd)), 2);
+}
+
 /* ---- the plot ---- */
 
 static void expect_color(const unsigned char *px, int w, int x, int y, nml_rgb c) {
@@ -337,8 +372,9 @@ static void plot_errors(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(compare_cli_csv), cmocka_unit_test(compare_cli_errors),
-        cmocka_unit_test(inspect_packed),  cmocka_unit_test(plot_linear),
-        cmocka_unit_test(plot_log),        cmocka_unit_test(plot_errors),
+        cmocka_unit_test(inspect_packed),  cmocka_unit_test(pack_cli_round_trip),
+        cmocka_unit_test(plot_linear),     cmocka_unit_test(plot_log),
+        cmocka_unit_test(plot_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
