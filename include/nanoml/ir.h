@@ -36,7 +36,7 @@ typedef struct nml_ir_tensor {
     int64_t *zero_points;        /* owned, n_q entries */
     int32_t q_dim;
     int is_variable;
-    /* packed weights (nanoml/pack.h, docs/compression.md): the owned record written to
+    /* packed weights (nanoml/pack.h, docs/packed-weights.md): the owned record written to
      * QuantizationParameters.details, or NULL. When set, `data` holds the encoding the record
      * describes (data_bytes long) instead of the dense tensor; type, shape and quantization
      * stay the logical ones. nml_ir_set_data drops the record. */

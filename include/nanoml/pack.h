@@ -6,7 +6,7 @@
  * The packed model stays a schema-valid .tflite: a packed weight tensor keeps its logical type,
  * shape and quantization, its buffer holds the compact encoding, and a nanoml-specific record in
  * QuantizationParameters.details (CustomQuantization) says how to read it (layout documented in
- * docs/compression.md). Tools that do not know the record (LiteRT) cannot run a packed model;
+ * docs/packed-weights.md). Tools that do not know the record (LiteRT) cannot run a packed model;
  * `nml_unpack_weights` restores the standard dense form byte for byte.
  *
  * Host only. The runtime side lives in src/runtime (decoders used by the kernels). */

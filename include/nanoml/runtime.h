@@ -50,7 +50,7 @@ typedef struct nml_tensor {
     const uint8_t *q_zero_points;  /* n_q int64 (may be NULL: all zero) */
     uint32_t n_q;                  /* 0 not quantized, 1 per-tensor, > 1 per-channel */
     int32_t q_dim;                 /* quantized_dimension (0 unless per-channel) */
-    /* packed weights (docs/compression.md): the record inside the model, or NULL for dense
+    /* packed weights (docs/packed-weights.md): the record inside the model, or NULL for dense
      * data. A packed tensor is a constant int8/int4 weight tensor whose data holds the
      * encoding; `bytes` is then the encoding's size. Only the kernels of CONV_2D,
      * DEPTHWISE_CONV_2D and FULLY_CONNECTED read it (the loader refuses any other use). */

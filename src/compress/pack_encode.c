@@ -1,5 +1,5 @@
 /* Encoders of the packed-weights formats: cluster tables, bitmask or gap positions, value
- * fields (docs/compression.md, "Packed weights"). */
+ * fields (docs/packed-weights.md). */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,4 +1,4 @@
-/* Encoders of the packed-weights formats (runtime/packed.h, docs/compression.md), shared by
+/* Encoders of the packed-weights formats (runtime/packed.h, docs/packed-weights.md), shared by
  * nml_pack_weights, the tests (which force each format) and the measurement tool. */
 #ifndef NML_COMPRESS_PACK_INTERNAL_H
 #define NML_COMPRESS_PACK_INTERNAL_H

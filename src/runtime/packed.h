@@ -1,6 +1,6 @@
 /* Packed weights (internal to the runtime, shared with the host packer): the record a packed
  * constant tensor carries in QuantizationParameters.details (CustomQuantization) and the
- * decoders the kernels use. Byte layouts: docs/compression.md, section "Packed weights".
+ * decoders the kernels use. Byte layouts: docs/packed-weights.md.
  *
  * A packed tensor keeps its logical type (int8 or int4), shape and quantization; its buffer
  * holds, back to back: the cluster tables (int8), the positions of the stored elements (a

@@ -1,4 +1,4 @@
-/* The packed-weights format (docs/compression.md, "Packed weights") end to end:
+/* The packed-weights format (docs/packed-weights.md) end to end:
  *   - the encoder writes exactly the bytes the documented layout gives, worked out by hand
  *     below for a 2x8 tensor in three encodings;
  *   - a .tflite built field by field around such a record loads and computes W x by hand;

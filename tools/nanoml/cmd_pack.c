@@ -25,7 +25,7 @@ static void usage(FILE *f) {
             "gaps between the non-zero weights), clustered (indices into a table of at most 16\n"
             "values per layer or per output channel), or both; a tensor stays plain when no\n"
             "encoding saves bytes. Outputs are bit-identical. The result is a valid .tflite\n"
-            "whose packed tensors only nanoml runs (docs/compression.md); --unpack restores the\n"
+            "whose packed tensors only nanoml runs (docs/packed-weights.md); --unpack restores the\n"
             "plain model byte for byte.\n\n"
             "options:\n"
             "  --out FILE          where to write the result (required)\n"
