@@ -15,6 +15,9 @@ int cmd_eval(int argc, char **argv);
 int cmd_quantize(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_pack(int argc, char **argv);
+int cmd_detect(int argc, char **argv);
+int cmd_eval_detect(int argc, char **argv);
+int cmd_preprocess(int argc, char **argv);
 
 const nml_command nml_commands[] = {
     {"version", "print the nanoml version", cmd_version},
@@ -28,6 +31,9 @@ const nml_command nml_commands[] = {
     {"quantize", "post-training quantization: int8, int4, dynamic range, float16", cmd_quantize},
     {"pack", "store pruned/clustered int8 weights compactly (sparse, clustered)", cmd_pack},
     {"compare", "models side by side: bytes, gzip, sparsity, accuracy; CSV, plot", cmd_compare},
+    {"detect", "detect objects in an image (FastestDet, YOLOv8)", cmd_detect},
+    {"eval-detect", "precision, recall, mAP of a detector on a dataset", cmd_eval_detect},
+    {"preprocess", "write images as a detection model's input tensors (.npy)", cmd_preprocess},
     {NULL, NULL, NULL},
 };
 
