@@ -21,7 +21,7 @@ typedef struct train_args {
     const char *model, *out, *data;
     nml_lenet5_style style;
     nml_lenet5_init init;
-    int32_t epochs, batch, limit;
+    int32_t epochs, batch, limit, test_limit;
     float lr, momentum, val_split, min_lr, warmup, beta1, beta2, epsilon, weight_decay;
     int normalize; /* NORM_* */
     uint64_t seed;
@@ -64,6 +64,7 @@ static void usage(FILE *f) {
             "  --val-split F     fraction of the training set held out for validation\n"
             "                    (default 0)\n"
             "  --limit N         train on the first N training images only\n"
+            "  --test-limit N    report the accuracy on the first N test images only\n"
             "  --shift N         augment: move training images up to N pixels inside the\n"
             "                    padded frame (default 0, at most 2 for 28x28 in 32x32)\n"
             "  --flip            augment: mirror half of the training images left-right\n"
@@ -124,6 +125,9 @@ static int parse_args(int argc, char **argv, train_args *a) {
         } else if ((r = cli_take_value(CMD, argc, argv, &i, "--limit", &v))) {
             if (r < 0 || parse_number("--limit", v, 1, 1e9, &d)) return 2;
             a->limit = (int32_t)d;
+        } else if ((r = cli_take_value(CMD, argc, argv, &i, "--test-limit", &v))) {
+            if (r < 0 || parse_number("--test-limit", v, 1, 1e9, &d)) return 2;
+            a->test_limit = (int32_t)d;
         } else if ((r = cli_take_value(CMD, argc, argv, &i, "--lr", &v))) {
             if (r < 0 || parse_number("--lr", v, 1e-9, 100, &d)) return 2;
             a->lr = (float)d;
@@ -274,6 +278,7 @@ static int train(const train_args *a) {
         nml_idx_load_split(a->data, "t10k", &test_set, &err) != NML_OK)
         goto fail;
     if (a->limit > 0 && a->limit < train_set.n) train_set.n = a->limit;
+    if (a->test_limit > 0 && a->test_limit < test_set.n) test_set.n = a->test_limit;
     nml_data train_data, test_data;
     nml_shape in = nml_net_input_shape(net, 0);
     if (nml_data_from_images(&train_data, &train_set, in.dims[0], in.dims[1], &err) != NML_OK ||
