@@ -1,11 +1,10 @@
 /* YOLO label files: "class cx cy w h" per line, strictly checked, errors as PATH:LINE. */
-#include <errno.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nanoml/det_dataset.h"
 #include "nanoml/file.h"
+#include "nanoml/parse.h"
 
 #define LABEL_FIELDS 5
 #define FIELD_MAX 64
@@ -41,32 +40,30 @@ static void split_fields(const char *s, size_t n, line_fields *f) {
     }
 }
 
+/* Numbers go through nanoml/parse.h: no hex floats, no "inf", no trailing garbage. */
 static nml_status parse_class(const char *t, const char *path, size_t line, int num_classes,
                               int *cls, nml_error *err) {
-    char *end = NULL;
-    errno = 0;
-    long v = strtol(t, &end, 10);
-    if (end == t || *end != '\0' || errno == ERANGE || v < 0 || v > 1000000)
+    int v;
+    if (nml_parse_int(t, 0, 1000000, &v, NULL) != NML_OK)
         return nml_fail(err, NML_E_FORMAT, "%s:%zu: class '%s' is not a non-negative integer", path,
                         line, t);
     if (num_classes > 0 && v >= num_classes)
-        return nml_fail(err, NML_E_FORMAT, "%s:%zu: class %ld out of range (%d classes)", path,
+        return nml_fail(err, NML_E_FORMAT, "%s:%zu: class %d out of range (%d classes)", path,
                         line, v, num_classes);
-    *cls = (int)v;
+    *cls = v;
     return NML_OK;
 }
 
 static nml_status parse_coord(const char *t, const char *name, const char *path, size_t line,
                               float *out, nml_error *err) {
-    char *end = NULL;
-    errno = 0;
-    double v = strtod(t, &end);
-    if (end == t || *end != '\0' || errno == ERANGE || !isfinite(v))
-        return nml_fail(err, NML_E_FORMAT, "%s:%zu: %s '%s' is not a number", path, line, name, t);
-    if (v < 0.0 || v > 1.0)
+    double v;
+    nml_status st = nml_parse_double(t, 0.0, 1.0, &v, NULL);
+    if (st == NML_E_LIMIT)
         return nml_fail(err, NML_E_FORMAT,
                         "%s:%zu: %s '%s' outside [0, 1] (coordinates must be normalised)", path,
                         line, name, t);
+    if (st != NML_OK)
+        return nml_fail(err, NML_E_FORMAT, "%s:%zu: %s '%s' is not a number", path, line, name, t);
     *out = (float)v;
     return NML_OK;
 }

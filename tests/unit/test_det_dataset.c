@@ -59,6 +59,10 @@ static void malformed_lines(void **state) {
                  "lab/x.txt:1: cy '1.5' outside [0, 1] (coordinates must be normalised)");
     expect_error("1 0.5 0.5 nan 0.1", 80, "lab/x.txt:1: w 'nan' is not a number");
     expect_error("1 0.5 0.5 0.1 0.1x", 80, "lab/x.txt:1: h '0.1x' is not a number");
+    /* strict numbers (nanoml/parse.h): strtod read the hex float as 0.5 */
+    expect_error("1 0x0.8p0 0.5 0.1 0.1", 80, "lab/x.txt:1: cx '0x0.8p0' is not a number");
+    expect_error("1 0.5 0.5 0.1 infinity", 80, "lab/x.txt:1: h 'infinity' is not a number");
+    expect_error("0x1 0.5 0.5 0.1 0.1", 80, "lab/x.txt:1: class '0x1' is not a non-negative integer");
     expect_error("1 0.5 0.5 0.1 0.1 0.7 0.2", 80,
                  "lab/x.txt:1: expected 5 fields (class cx cy w h), found 7");
     /* num_classes <= 0 accepts any class */
