@@ -53,7 +53,8 @@ nml_status nml_onnx_import_model(const nml_onnx_model *model, const nml_onnx_imp
 nml_status nml_onnx_import(const uint8_t *data, size_t size, const nml_onnx_import_options *opt,
                            nml_ir *ir, nml_onnx_import_stats *stats, nml_error *err);
 
-/* Parses "1x3x86x128" into an ONNX-order shape. */
+/* Parses "1x3x86x128" into an ONNX-order shape (nml_parse_shape: at most NML_MAX_RANK
+ * dimensions, each positive, at most NML_MAX_TENSOR_BYTES elements). */
 nml_status nml_onnx_parse_shape(const char *text, int64_t *dims, int *rank, nml_error *err);
 
 #endif

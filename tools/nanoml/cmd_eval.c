@@ -1,15 +1,15 @@
 /* nanoml eval: runs a .tflite classifier in the nanoml runtime over a labelled image dataset and
  * reports accuracy and the confusion matrix. */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
+#include "cli_numbers.h"
 #include "nanoml/file.h"
 #include "nanoml/idx.h"
+#include "nanoml/progress.h"
 #include "nanoml/runtime.h"
 
 #define CMD "eval"
@@ -60,18 +60,12 @@ static int parse_args(int argc, char **argv, eval_args *a) {
             if (r < 0) return 2;
             a->split = v;
         } else if ((r = cli_take_value(CMD, argc, argv, &i, "--limit", &v))) {
-            char *end;
-            errno = 0;
-            long n = r < 0 ? 0 : strtol(v, &end, 10);
-            if (r < 0 || errno || *end || n < 1 || n > INT32_MAX)
-                return r < 0 ? 2 : cli_usage_error(CMD, "--limit: '%s' is not a positive count", v);
+            int64_t n;
+            if (r < 0 || cli_int(CMD, "--limit", v, &n)) return 2;
             a->limit = (int32_t)n;
         } else if ((r = cli_take_value(CMD, argc, argv, &i, "--arena-max", &v))) {
-            char *end;
-            errno = 0;
-            unsigned long long n = r < 0 ? 0 : strtoull(v, &end, 10);
-            if (r < 0 || errno || *end || n < 1024)
-                return r < 0 ? 2 : cli_usage_error(CMD, "--arena-max: '%s' is not a size", v);
+            uint64_t n;
+            if (r < 0 || cli_size(CMD, "--arena-max", v, &n)) return 2;
             a->arena_max = (size_t)n;
         } else if (argv[i][0] == '-') {
             return cli_usage_error(CMD, "unknown option '%s'", argv[i]);
@@ -201,11 +195,13 @@ static int evaluate(const eval_args *a, const nml_idx_dataset *ds) {
         rc = cli_errorf(CMD, "out of memory");
         goto done;
     }
-    const int tty = isatty(fileno(stderr));
+    nml_progress bar;
+    nml_progress_begin(&bar, "eval", (uint64_t)n, "img");
     int64_t correct = 0;
     for (int32_t i = 0; i < n; i++) {
         fill_input(in, ds->images + (size_t)i * ds->rows * ds->cols, ds->rows, ds->cols, h, w);
         if (nml_invoke(&it, &err) != NML_OK) {
+            nml_progress_end(&bar);
             nml_error_prefix(&err, "image %d: ", (int)i);
             rc = cli_error(CMD, &err);
             free(confusion);
@@ -217,11 +213,9 @@ static int evaluate(const eval_args *a, const nml_idx_dataset *ds) {
         const int32_t label = ds->labels[i];
         correct += best == label;
         confusion[label * classes + best]++;
-        if (tty && (i % 500 == 499 || i == n - 1))
-            fprintf(stderr, "\reval %d/%d acc %.2f%%", (int)(i + 1), (int)n,
-                    100.0 * correct / (i + 1));
+        nml_progress_set(&bar, (uint64_t)i + 1);
     }
-    if (tty) fputc('\n', stderr);
+    nml_progress_end(&bar);
     printf("%s: accuracy %.2f%% (%lld of %d %s images of %s)\n", a->model,
            100.0 * correct / n, (long long)correct, (int)n, a->split, a->dataset);
     print_confusion(confusion, classes, strcmp(a->dataset, "fashion-mnist") == 0);
