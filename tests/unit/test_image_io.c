@@ -36,6 +36,55 @@ static void truncated_jpeg_is_an_error(void **state) {
     free(jpg);
 }
 
+/* Offset of the first DHT (define Huffman table) segment's marker, 0 if none. */
+static size_t first_dht(const uint8_t *d, size_t size) {
+    for (size_t i = 2; i + 4 < size;) {
+        if (d[i] != 0xFF || d[i + 1] == 0x00 || d[i + 1] == 0xFF) {
+            i++;
+            continue;
+        }
+        if (d[i + 1] == 0xC4) return i;
+        i += 2 + ((size_t)d[i + 2] << 8 | d[i + 3]);
+    }
+    return 0;
+}
+
+/* Found by the image fuzzer: a Huffman table whose 16 code counts total more than 256 made
+ * stb_image write past its 257-entry size table and 256-entry symbol table (heap corruption;
+ * UBSan: "index 257 out of bounds for type 'stbi_uc[257]'"). The loader refuses it first. */
+static void oversized_huffman_table_is_refused(void **state) {
+    (void)state;
+    size_t size;
+    uint8_t *jpg = nml_test_read(nml_test_shared("images/3.jpg"), &size);
+    const size_t dht = first_dht(jpg, size);
+    assert_true(dht > 0);
+    const size_t counts = dht + 5; /* marker, 2 length bytes, class/destination byte */
+    size_t codes = 0;
+    for (int i = 0; i < 16; i++)
+        codes += jpg[counts + (size_t)i];
+    assert_true(codes <= 256); /* the photo itself is fine */
+    nml_image img;
+    nml_error err;
+    const uint8_t saved = jpg[counts + 15];
+    jpg[counts + 15] = 255; /* now more than 256 codes of length 16 */
+    assert_int_equal(nml_image_decode(jpg, size, "dht.jpg", 3, &img, &err), NML_E_FORMAT);
+    char want[96];
+    snprintf(want, sizeof want, "dht.jpg: JPEG Huffman table at byte %zu declares %zu codes", dht + 4,
+             codes - saved + 255);
+    if (!strstr(err.msg, want)) fail_msg("'%s' lacks '%s'", err.msg, want);
+    assert_null(img.data);
+    /* at most 256 codes, but more symbols than the segment holds */
+    jpg[counts + 15] = (uint8_t)(saved + 200 > 255 ? 255 : saved + 200);
+    codes = 0;
+    for (int i = 0; i < 16; i++)
+        codes += jpg[counts + (size_t)i];
+    if (codes <= 256) {
+        assert_int_equal(nml_image_decode(jpg, size, "dht.jpg", 3, &img, &err), NML_E_FORMAT);
+        assert_non_null(strstr(err.msg, "run past its segment"));
+    }
+    free(jpg);
+}
+
 static void not_an_image(void **state) {
     (void)state;
     const char *text = "class cx cy w h\n";
@@ -128,6 +177,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(decodes_street_scene),
         cmocka_unit_test(truncated_jpeg_is_an_error),
+        cmocka_unit_test(oversized_huffman_table_is_refused),
         cmocka_unit_test(not_an_image),
         cmocka_unit_test(corrupt_png_is_an_error),
         cmocka_unit_test(huge_declared_dimensions),
