@@ -6,10 +6,14 @@
 #include "cli.h"
 #include "nanoml/parse.h"
 
-#define INT(cmd, opt, lo, hi) {cmd, opt, CLI_INT, lo, hi, 0, 0, 0}
-#define REAL(cmd, opt, lo, hi, open) {cmd, opt, CLI_REAL, 0, 0, lo, hi, open}
-#define SIZE(cmd, opt, lo, hi) {cmd, opt, CLI_SIZE, lo, hi, 0, 0, 0}
-#define SHAPE(cmd, opt) {cmd, opt, CLI_SHAPE, 0, 0, 0, 0, 0}
+#define INT(cmd, opt, lo, hi)                                                                      \
+    { cmd, opt, CLI_INT, lo, hi, 0, 0, 0 }
+#define REAL(cmd, opt, lo, hi, open)                                                               \
+    { cmd, opt, CLI_REAL, 0, 0, lo, hi, open }
+#define SIZE(cmd, opt, lo, hi)                                                                     \
+    { cmd, opt, CLI_SIZE, lo, hi, 0, 0, 0 }
+#define SHAPE(cmd, opt)                                                                            \
+    { cmd, opt, CLI_SHAPE, 0, 0, 0, 0, 0 }
 
 const cli_num_spec cli_numbers[] = {
     /* nanoml train */
@@ -54,8 +58,7 @@ static const char *shortened(char buf[48], const char *text) {
     return buf;
 }
 
-static nml_status parse_real(const cli_num_spec *s, const char *text, double *out,
-                             nml_error *err) {
+static nml_status parse_real(const cli_num_spec *s, const char *text, double *out, nml_error *err) {
     nml_status st = nml_parse_double(text, s->lo, s->hi, out, err);
     if (!s->lo_open || st == NML_E_ARG || (st == NML_OK && *out != s->lo)) return st;
     /* an open range: say so, whether the value was below it or on its excluded end */

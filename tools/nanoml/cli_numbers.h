@@ -27,9 +27,9 @@ typedef struct cli_num_spec {
 } cli_num_spec;
 
 typedef struct cli_num_value {
-    int64_t i;  /* CLI_INT, CLI_SIZE */
-    double d;   /* CLI_REAL */
-    int rank;   /* CLI_SHAPE */
+    int64_t i; /* CLI_INT, CLI_SIZE */
+    double d;  /* CLI_REAL */
+    int rank;  /* CLI_SHAPE */
     int32_t dims[NML_MAX_RANK];
 } cli_num_value;
 
