@@ -41,7 +41,8 @@ typedef struct imp_value {
     int derived;      /* constant computed from a Shape node (already fits the new size) */
     int producer;     /* node index, -1 for graph inputs and initializers */
     int is_input, is_output;
-    int uses; /* consumers among live nodes, plus 1 per graph output */
+    int uses;     /* consumers among live nodes, plus 1 per graph output */
+    int consumer; /* the last live node that reads it (the only one when uses == 1) */
     int live;
     /* shape at the model's own input size, when re-targeting to another size */
     int has_orig;

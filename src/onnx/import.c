@@ -38,7 +38,10 @@ static void liveness(imp_ctx *c) {
         imp_node *n = &c->nodes[i];
         if (!n->live || n->folded) continue;
         for (int k = 0; k < n->n_in; k++)
-            if (n->in[k] >= 0) c->vals[n->in[k]].uses++;
+            if (n->in[k] >= 0) {
+                c->vals[n->in[k]].uses++;
+                c->vals[n->in[k]].consumer = (int)i;
+            }
     }
 }
 
