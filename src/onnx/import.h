@@ -23,6 +23,9 @@ typedef struct nml_onnx_import_options {
     int keep_nchw_output; /* rank-4 outputs in ONNX order (adds a TRANSPOSE) */
     void (*progress)(void *user, size_t done, size_t total); /* optional, per ONNX node */
     void *progress_user;
+    /* elements the importer may compute (constant folding, index maps of data-movement
+     * chains) in all; 0 or more than the default: the default, 2^27 (a few seconds) */
+    uint64_t max_eval_elems;
 } nml_onnx_import_options;
 
 typedef struct nml_onnx_import_stats {

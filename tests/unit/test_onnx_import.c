@@ -937,6 +937,58 @@ static void long_chains_import_in_linear_time(void **state) {
     nml_ir_free(&ir);
 }
 
+/* 200 bytes of ONNX: a 4096x4096 ConstantOfShape and a chain of Neg nodes folded one after
+ * the other took 128 MB per node (600 MB and 3 s for 8 nodes). Folding has a budget of kept
+ * elements; computing has a budget the caller can lower. */
+static void constant_folding_is_bounded(void **state) {
+    (void)state;
+    ob_buf g = {0}, m = {0};
+    ob_io(&g, 0, "x", 1, D(1));
+    ob_init_i64(&g, "shape", 1, D(2), D(4096, 4096));
+    ob_node(&g, "ConstantOfShape", "cos", L("shape"), L("k0"), NULL);
+    ob_node(&g, "Neg", "k1", L("k0"), L("k1"), NULL);
+    ob_node(&g, "Neg", "k2", L("k1"), L("k2"), NULL);
+    ob_node(&g, "Neg", "k3", L("k2"), L("k3"), NULL);
+    ob_node(&g, "Add", "add", L("x", "x"), L("y"), NULL);
+    ob_io(&g, 1, "y", 1, D(1));
+    ob_model(&m, 11, &g);
+    nml_ir ir;
+    nml_error err;
+    assert_int_equal(try_import(&m, NULL, 0, &ir, NULL, &err), NML_E_LIMIT);
+    assert_string_equal(err.msg, "node 'k2' (Neg): folding it would exceed the budget of 33554432 "
+                                 "constant elements in all (33554432 so far)");
+    assert_int_equal(ir.n_ops, 0);
+
+    /* a data-movement chain's index map: 3 transposes of 64x64 = 12,288 elements computed */
+    ob_buf a = {0};
+    g = (ob_buf){0};
+    m = (ob_buf){0};
+    ob_io(&g, 0, "t0", 2, D(64, 64));
+    for (int i = 0; i < 3; i++) {
+        char in[8], out[8];
+        snprintf(in, sizeof in, "t%d", i);
+        snprintf(out, sizeof out, "t%d", i + 1);
+        ob_attr_ints(&a, "perm", D(1, 0), 2);
+        ob_node(&g, "Transpose", out, L(in), L(out), &a);
+    }
+    ob_node(&g, "Relu", "relu", L("t3"), L("y"), NULL);
+    ob_io(&g, 1, "y", 2, D(64, 64));
+    ob_model(&m, 11, &g);
+    ob_buf copy = {0};
+    ob_raw(&copy, m.d, m.n);
+    nml_onnx_import_options opt;
+    nml_onnx_import_options_default(&opt);
+    opt.max_eval_elems = 12288;
+    nml_ir_init(&ir);
+    if (nml_onnx_import(m.d, m.n, &opt, &ir, NULL, &err) != NML_OK) fail_msg("%s", err.msg);
+    nml_ir_free(&ir);
+    opt.max_eval_elems = 12287;
+    assert_int_equal(nml_onnx_import(copy.d, copy.n, &opt, &ir, NULL, &err), NML_E_LIMIT);
+    assert_non_null(strstr(err.msg, "would exceed the budget of 12287 elements computed in all"));
+    ob_free(&m);
+    ob_free(&copy);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(conv_bn_relu_fold_into_one_conv),
@@ -960,6 +1012,7 @@ int main(void) {
         cmocka_unit_test(input_shape_errors),
         cmocka_unit_test(clip_fuses_as_relu6_or_lowers_to_min_max),
         cmocka_unit_test(long_chains_import_in_linear_time),
+        cmocka_unit_test(constant_folding_is_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
