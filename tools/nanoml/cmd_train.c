@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "cli_numbers.h"
@@ -196,16 +197,20 @@ static void epoch_summary(const nml_fit_progress *p) {
             p->seconds > 0 ? p->done / p->seconds : 0.0, (double)p->lr);
 }
 
-/* One nanoml/progress.h bar per epoch, labelled with the running loss, then a summary line per
- * epoch, plus the test accuracy when asked for. */
+/* One nanoml/progress.h bar per epoch on a terminal, labelled with the running loss, then a
+ * summary line per epoch, plus the test accuracy when asked for. */
 static void on_progress(const nml_fit_progress *p, void *user) {
     progress_ctx *ctx = user;
+    char label[sizeof ctx->bar.label];
+    snprintf(label, sizeof label, "epoch %d/%d loss %.4f", (int)p->epoch + 1, (int)p->epochs,
+             p->loss);
     if (ctx->bar_epoch != p->epoch) {
-        nml_progress_begin(&ctx->bar, "", (uint64_t)p->total, "img");
+        /* logs get the summary line per epoch only, terminals a live bar as well */
+        nml_progress_begin_ex(&ctx->bar, label, (uint64_t)p->total, "img", stderr,
+                              isatty(fileno(stderr)) ? NML_PROGRESS_AUTO : NML_PROGRESS_OFF);
         ctx->bar_epoch = p->epoch;
     }
-    snprintf(ctx->bar.label, sizeof ctx->bar.label, "epoch %d/%d loss %.4f", (int)p->epoch + 1,
-             (int)p->epochs, p->loss);
+    memcpy(ctx->bar.label, label, sizeof label); /* the running loss in the bar's label */
     nml_progress_set(&ctx->bar, (uint64_t)p->done);
     if (!p->end_of_epoch) return;
     nml_progress_end(&ctx->bar);
