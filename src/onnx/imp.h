@@ -30,6 +30,7 @@
  * folding keeps (8 bytes each: 256 MiB). FastestDet computes 4.8 M at its own 352x352 input and
  * 67 M at 1408x1408, and keeps none. */
 #define IMP_MAX_EVAL_ELEMS ((uint64_t)1 << 27)
+#define IMP_MAX_RESIZE_SIDE 65536 /* output pixels per axis of a nearest-neighbour Resize */
 #define IMP_MAX_FOLDED_ELEMS ((uint64_t)1 << 25)
 
 /* Host tensors use two element types: float32 for real numbers, int64 for integers/bools. */

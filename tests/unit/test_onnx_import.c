@@ -989,6 +989,36 @@ static void constant_folding_is_bounded(void **state) {
     ob_free(&copy);
 }
 
+/* A nearest Resize to `width` columns by sizes (opset 13). */
+static nml_status resize_to_width(int64_t width, nml_error *err) {
+    ob_buf g = {0}, m = {0}, a = {0};
+    ob_io(&g, 0, "x", 4, D(1, 1, 1, 1));
+    ob_init_f32(&g, "roi", 1, D(0), NULL);
+    ob_init_f32(&g, "scales", 1, D(0), NULL);
+    ob_init_i64(&g, "sizes", 1, D(4), ((const int64_t[]){1, 1, 1, width}));
+    ob_attr_str(&a, "mode", "nearest");
+    ob_node(&g, "Resize", "up", L("x", "roi", "scales", "sizes"), L("y"), &a);
+    ob_io(&g, 1, "y", 4, ((const int64_t[]){1, 1, 1, width}));
+    ob_model(&m, 13, &g);
+    nml_ir ir;
+    nml_status st = try_import(&m, NULL, 0, &ir, NULL, err);
+    nml_ir_free(&ir);
+    return st;
+}
+
+/* Found by the ONNX fuzzer: a nearest Resize to 1.5 billion columns spent 30 s comparing the
+ * ONNX and TFLite index mappings column by column. At most 65536 pixels per axis. */
+static void nearest_resize_width_is_bounded(void **state) {
+    (void)state;
+    nml_error err;
+    if (resize_to_width(65536, &err) != NML_OK) fail_msg("%s", err.msg);
+    assert_int_equal(resize_to_width(65537, &err), NML_E_LIMIT);
+    assert_string_equal(err.msg,
+                        "node 'up' (Resize): nearest resize to 65537 pixels along axis 3 (at most "
+                        "65536)");
+    assert_int_equal(resize_to_width(1526726660, &err), NML_E_LIMIT);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(conv_bn_relu_fold_into_one_conv),
@@ -1013,6 +1043,7 @@ int main(void) {
         cmocka_unit_test(clip_fuses_as_relu6_or_lowers_to_min_max),
         cmocka_unit_test(long_chains_import_in_linear_time),
         cmocka_unit_test(constant_folding_is_bounded),
+        cmocka_unit_test(nearest_resize_width_is_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
