@@ -35,6 +35,36 @@ static void parses_lines_blank_and_crlf(void **state) {
     assert_null(l);
 }
 
+/* The label array is sized by the text's length (a label needs 10 bytes with its line end), not
+ * by its newlines: text made only of the shortest labels fills it exactly, with and without a
+ * final newline and with CR LF ends. */
+static void densest_labels_fit(void **state) {
+    (void)state;
+    enum { K = 1000 };
+    static const char *const ends[] = {"\n", "\r\n"};
+    for (int e = 0; e < 2; e++) {
+        size_t step = 9 + strlen(ends[e]);
+        char *text = malloc(K * step + 1);
+        assert_non_null(text);
+        for (size_t i = 0; i < K; i++) {
+            memcpy(text + i * step, i % 2 ? "1\t0 1 0 1" : "0 0 0 0 0", 9);
+            memcpy(text + i * step + 9, ends[e], strlen(ends[e]));
+        }
+        nml_yolo_label *l;
+        size_t n;
+        nml_error err;
+        for (int cut = 0; cut < 2; cut++) { /* with and without the final line end */
+            size_t len = K * step - (cut ? strlen(ends[e]) : 0);
+            assert_int_equal(nml_yolo_labels_parse(text, len, "d.txt", 2, &l, &n, &err), NML_OK);
+            assert_int_equal(n, K);
+            assert_int_equal(l[K - 1].cls, 1);
+            assert_float_equal(l[K - 1].w, 0.f, 0);
+            free(l);
+        }
+        free(text);
+    }
+}
+
 static void expect_error(const char *text, int nc, const char *msg) {
     nml_yolo_label *l = (nml_yolo_label *)1;
     size_t n = 99;
@@ -162,6 +192,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parses_lines_blank_and_crlf),
         cmocka_unit_test(malformed_lines),
+        cmocka_unit_test(densest_labels_fit),
         cmocka_unit_test(dataset_folder),
         cmocka_unit_test(shared_coco128),
     };
