@@ -128,8 +128,12 @@ typedef struct nml_op_resolver {
     uint32_t count;
 } nml_op_resolver;
 
-/* Every kernel the runtime has (reference kernels). */
+/* Every kernel the runtime has; CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED resolve to the
+ * optimized int8 kernels (same results as the reference kernels, bit for bit). */
 const nml_op_resolver *nml_ops_all(void);
+/* Every kernel, reference implementations only: the oracle the optimized kernels are tested
+ * against. */
+const nml_op_resolver *nml_ops_reference(void);
 
 /* The kernel for a builtin (custom_code for CUSTOM, else ignored), or NULL. */
 const struct nml_kernel *nml_resolver_find(const nml_op_resolver *ops, int32_t builtin,

@@ -140,8 +140,10 @@ static nml_fbb_ref write_buffers(writer *w) {
 
 static nml_fbb_ref write_quantization(nml_fbb *b, const nml_ir_tensor *t) {
     if (t->n_q == 0) return 0;
-    nml_fbb_ref scale = nml_fbb_vector_f32(b, t->scales, t->n_q);
-    nml_fbb_ref zero = nml_fbb_vector_i64(b, t->zero_points, t->n_q);
+    /* shared: per-channel zero points are all zero, and tensors that pass values through (or
+     * a convolution's weights and bias) repeat the same parameters */
+    nml_fbb_ref scale = nml_fbb_vector_shared(b, t->scales, t->n_q, 4, 0);
+    nml_fbb_ref zero = nml_fbb_vector_shared(b, t->zero_points, t->n_q, 8, 0);
     /* Per-tensor parameters carry no meaningful dimension; writing a stale one makes LiteRT
      * reject the model (it checks the dimension against the rank), so keep it only when it
      * names a real axis of size n_q. */
@@ -157,7 +159,7 @@ static nml_fbb_ref write_quantization(nml_fbb *b, const nml_ir_tensor *t) {
 static nml_fbb_ref write_tensor(writer *w, int i) {
     nml_fbb *b = &w->b;
     const nml_ir_tensor *t = &w->ir->tensors[i];
-    nml_fbb_ref shape = nml_fbb_vector_i32(b, t->dims, (size_t)t->rank);
+    nml_fbb_ref shape = nml_fbb_vector_shared(b, t->dims, (size_t)t->rank, 4, 0);
     nml_fbb_ref name = nml_fbb_string(b, t->name);
     nml_fbb_ref quant = write_quantization(b, t);
     nml_fbb_start_table(b);

@@ -14,27 +14,16 @@
  *     filter_scale) + bias). */
 #include <stddef.h>
 
-#include "conv_common.h"
+#include "conv_ref.h"
 #include "hybrid_common.h"
 #include "int4.h"
 #include "kernels.h"
 #include "qmath.h"
 
-enum { CONV_FLOAT, CONV_INT8, CONV_INT4, CONV_HYBRID };
+typedef nml_conv_data conv_data;
 
-typedef struct conv_data {
-    nml_window w;
-    int mode;
-    int per_channel;       /* hybrid: the filter has one scale per output channel */
-    float *w_scale;        /* hybrid: filter scale per output channel */
-    int32_t input_offset;  /* -input zero point */
-    int32_t output_offset; /* output zero point */
-    int32_t act_min, act_max;
-    float f_min, f_max;
-    int32_t *mult, *shift; /* per output channel */
-} conv_data;
-
-static nml_status conv_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+nml_status nml_conv_2d_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p, conv_data *d,
+                             int with_multipliers) {
     NML_TRY(nml_check_io_count(ctx, node, 2, 3, 1));
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
@@ -48,10 +37,10 @@ static nml_status conv_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params
                                "input type %s is not supported (float32, int8 are)",
                                nml_dtype_name(type));
     if (!output) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "output is missing");
-    int mode = type == NML_FLOAT32 ? CONV_FLOAT : CONV_INT8;
-    if (type == NML_FLOAT32 && filter->type == NML_INT8 && filter->n_q > 0) mode = CONV_HYBRID;
-    if (type == NML_INT8 && filter->type == NML_INT4) mode = CONV_INT4;
-    if (mode == CONV_FLOAT || mode == CONV_INT8)
+    int mode = type == NML_FLOAT32 ? NML_CONV_FLOAT : NML_CONV_INT8;
+    if (type == NML_FLOAT32 && filter->type == NML_INT8 && filter->n_q > 0) mode = NML_CONV_HYBRID;
+    if (type == NML_INT8 && filter->type == NML_INT4) mode = NML_CONV_INT4;
+    if (mode == NML_CONV_FLOAT || mode == NML_CONV_INT8)
         NML_TRY(nml_check_type(ctx, node, filter, "filter", type));
     NML_TRY(nml_check_type(ctx, node, output, "output", type));
     NML_TRY(nml_check_rank(ctx, node, input, "input", 4));
@@ -70,39 +59,63 @@ static nml_status conv_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params
                                "%d output channels cannot be split into %d groups", (int)out_ch,
                                (int)groups);
 
-    conv_data *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
-    if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
     NML_TRY(nml_window_init(ctx, node, p, input->dims[1], input->dims[2], filter->dims[1],
                             filter->dims[2], &d->w));
     NML_TRY(nml_check_nhwc(ctx, node, output, input->dims[0], d->w.out_h, d->w.out_w, out_ch));
     if (bias) NML_TRY(nml_check_bias(ctx, node, bias, type == NML_INT8 ? NML_INT32 : type, out_ch));
 
-    d->mode = mode;
+    d->mode = (uint8_t)mode;
     const int64_t window = (int64_t)filter->dims[1] * filter->dims[2] * filter_in_ch;
     if (type == NML_FLOAT32) {
         NML_TRY(nml_activation_range_f32(ctx, node, p->activation, &d->f_min, &d->f_max));
-        if (mode == CONV_HYBRID) {
+        if (mode == NML_CONV_HYBRID) {
             NML_TRY(nml_hybrid_weight_scales(ctx, node, filter, out_ch, 0, &d->w_scale));
             NML_TRY(nml_check_accumulator(ctx, node, window, 0, 127));
-            d->per_channel = filter->n_q > 1;
+            d->per_channel = (uint8_t)(filter->n_q > 1);
             if (input->dims[0] < 1)
                 return nml_kernel_fail(ctx, node, NML_E_SHAPE, "input has no batches");
-            /* one batch of the input, quantized */
-            NML_TRY(nml_ctx_request_scratch(
-                ctx, node, (size_t)nml_tensor_count(input) / (size_t)input->dims[0]));
         }
     } else {
         NML_TRY(nml_check_int8_quant(ctx, node, input, "input"));
         NML_TRY(nml_check_int8_quant(ctx, node, output, "output"));
         NML_TRY(nml_check_accumulator(ctx, node, window, input->zero_point, 128));
-        if (mode == CONV_INT4) NML_TRY(nml_ctx_request_scratch(ctx, node, (size_t)window));
-        NML_TRY(
-            nml_conv_multipliers(ctx, node, input, filter, output, out_ch, 0, &d->mult, &d->shift));
+        if (with_multipliers)
+            NML_TRY(nml_conv_multipliers(ctx, node, input, filter, output, out_ch, 0, &d->mult,
+                                         &d->shift));
+        else
+            NML_TRY(nml_conv_multipliers_check(ctx, node, input, filter, output, out_ch, 0));
         NML_TRY(nml_activation_range_q(ctx, node, p->activation, output, -128, 127, &d->act_min,
                                        &d->act_max));
         d->input_offset = -input->zero_point;
         d->output_offset = output->zero_point;
     }
+    return NML_OK;
+}
+
+nml_status nml_conv_2d_ref_finish(nml_ctx *ctx, nml_node *node, conv_data *d) {
+    const nml_tensor *input = nml_node_input(ctx, node, 0);
+    const nml_tensor *filter = nml_node_input(ctx, node, 1);
+    if ((d->mode == NML_CONV_INT8 || d->mode == NML_CONV_INT4) && !d->mult) {
+        const nml_tensor *output = nml_node_output(ctx, node, 0);
+        NML_TRY(nml_conv_multipliers(ctx, node, input, filter, output, filter->dims[0], 0, &d->mult,
+                                     &d->shift));
+    }
+    /* int4: one output channel's filter unpacked; hybrid: one batch of the input quantized */
+    if (d->mode == NML_CONV_INT4)
+        NML_TRY(nml_ctx_request_scratch(ctx, node,
+                                        (size_t)filter->dims[1] * (size_t)filter->dims[2] *
+                                            (size_t)filter->dims[3]));
+    if (d->mode == NML_CONV_HYBRID)
+        NML_TRY(nml_ctx_request_scratch(ctx, node,
+                                        (size_t)nml_tensor_count(input) / (size_t)input->dims[0]));
+    return NML_OK;
+}
+
+static nml_status conv_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    conv_data *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
+    if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
+    NML_TRY(nml_conv_2d_setup(ctx, node, p, d, 1));
+    NML_TRY(nml_conv_2d_ref_finish(ctx, node, d));
     node->data = d;
     return NML_OK;
 }
@@ -292,8 +305,7 @@ static void conv_hybrid(const conv_data *d, const conv_dims *g, const float *in,
     }
 }
 
-static nml_status conv_eval(nml_ctx *ctx, nml_node *node) {
-    const conv_data *d = node->data;
+void nml_conv_2d_eval_ref(nml_ctx *ctx, const nml_node *node, const conv_data *d) {
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
     const nml_tensor *bias = nml_node_input(ctx, node, 2);
@@ -301,19 +313,23 @@ static nml_status conv_eval(nml_ctx *ctx, nml_node *node) {
     const conv_dims g = dims_of(input, filter, output);
     const void *b = bias ? bias->data : NULL;
     switch (d->mode) {
-    case CONV_FLOAT:
+    case NML_CONV_FLOAT:
         conv_f32(d, &g, input->data, filter->data, b, output->data);
         break;
-    case CONV_INT8:
+    case NML_CONV_INT8:
         conv_int8(d, &g, input->data, filter->data, b, output->data);
         break;
-    case CONV_INT4:
+    case NML_CONV_INT4:
         conv_int4(d, &g, input->data, filter->data, b, nml_ctx_scratch(ctx, node), output->data);
         break;
     default:
         conv_hybrid(d, &g, input->data, filter->data, b, nml_ctx_scratch(ctx, node), output->data);
         break;
     }
+}
+
+static nml_status conv_eval(nml_ctx *ctx, nml_node *node) {
+    nml_conv_2d_eval_ref(ctx, node, node->data);
     return NML_OK;
 }
 

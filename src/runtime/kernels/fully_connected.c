@@ -11,23 +11,13 @@
  *     dot product is scaled by row_scale * weight_scale[unit] in float and added to the bias. */
 #include <stddef.h>
 
-#include "conv_common.h"
+#include "conv_ref.h"
 #include "hybrid_common.h"
 #include "int4.h"
 #include "kernels.h"
 #include "qmath.h"
 
-enum { FC_FLOAT, FC_INT8, FC_INT4, FC_HYBRID };
-
-typedef struct fc_data {
-    int32_t batches, units, depth;
-    int mode;
-    int32_t input_offset, weights_offset, output_offset;
-    int32_t act_min, act_max;
-    float f_min, f_max;
-    int32_t *mult, *shift; /* per unit (a per-tensor multiplier is broadcast) */
-    float *w_scale;        /* hybrid: weight scale per unit */
-} fc_data;
+typedef nml_fc_data fc_data;
 
 static nml_status check_output_shape(nml_ctx *ctx, const nml_node *node, const nml_op_params *p,
                                      const nml_tensor *input, const nml_tensor *output,
@@ -82,29 +72,42 @@ static nml_status per_tensor_multiplier(nml_ctx *ctx, const nml_node *node, cons
     int32_t m;
     int e;
     nml_quantize_multiplier((double)product / (double)output->scale, &m, &e);
-    for (int32_t u = 0; u < d->units; u++) {
-        d->mult[u] = m;
-        d->shift[u] = e;
-    }
+    d->tensor_mult = m;
+    d->tensor_shift = e;
     d->weights_offset = -filter->zero_point;
+    return NML_OK;
+}
+
+/* The per-unit tables of per-tensor weights: the one multiplier for every unit. */
+static nml_status broadcast_multiplier(nml_ctx *ctx, const nml_node *node, fc_data *d) {
+    d->mult = nml_ctx_alloc_persistent(ctx, (size_t)d->units * sizeof *d->mult);
+    d->shift = nml_ctx_alloc_persistent(ctx, (size_t)d->units * sizeof *d->shift);
+    if (!d->mult || !d->shift)
+        return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for multipliers");
+    for (int32_t u = 0; u < d->units; u++) {
+        d->mult[u] = d->tensor_mult;
+        d->shift[u] = d->tensor_shift;
+    }
     return NML_OK;
 }
 
 static nml_status prepare_int8(nml_ctx *ctx, const nml_node *node, const nml_op_params *p,
                                const nml_tensor *input, const nml_tensor *filter,
-                               const nml_tensor *bias, const nml_tensor *output, fc_data *d) {
+                               const nml_tensor *bias, const nml_tensor *output, fc_data *d,
+                               int with_multipliers) {
     NML_TRY(nml_check_int8_quant(ctx, node, input, "input"));
     NML_TRY(nml_check_int8_quant(ctx, node, output, "output"));
-    if (filter->n_q > 1) {
-        NML_TRY(nml_conv_multipliers(ctx, node, input, filter, output, d->units, 0, &d->mult,
-                                     &d->shift));
+    d->per_channel = (uint8_t)(filter->n_q > 1);
+    if (d->per_channel) {
+        if (with_multipliers)
+            NML_TRY(nml_conv_multipliers(ctx, node, input, filter, output, d->units, 0, &d->mult,
+                                         &d->shift));
+        else
+            NML_TRY(nml_conv_multipliers_check(ctx, node, input, filter, output, d->units, 0));
         d->weights_offset = 0;
     } else {
-        d->mult = nml_ctx_alloc_persistent(ctx, (size_t)d->units * sizeof *d->mult);
-        d->shift = nml_ctx_alloc_persistent(ctx, (size_t)d->units * sizeof *d->shift);
-        if (!d->mult || !d->shift)
-            return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for multipliers");
         NML_TRY(per_tensor_multiplier(ctx, node, input, filter, bias, output, d));
+        if (with_multipliers) NML_TRY(broadcast_multiplier(ctx, node, d));
     }
     int32_t max_abs_weight = d->weights_offset ? 255 : 128;
     if (filter->type == NML_INT4)
@@ -117,7 +120,8 @@ static nml_status prepare_int8(nml_ctx *ctx, const nml_node *node, const nml_op_
     return NML_OK;
 }
 
-static nml_status fc_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+nml_status nml_fc_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p, fc_data *d,
+                        int with_multipliers) {
     NML_TRY(nml_check_io_count(ctx, node, 2, 3, 1));
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
@@ -131,10 +135,10 @@ static nml_status fc_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *
                                "input type %s is not supported (float32, int8 are)",
                                nml_dtype_name(type));
     if (!output) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "output is missing");
-    int mode = type == NML_FLOAT32 ? FC_FLOAT : FC_INT8;
-    if (type == NML_FLOAT32 && filter->type == NML_INT8 && filter->n_q > 0) mode = FC_HYBRID;
-    if (type == NML_INT8 && filter->type == NML_INT4) mode = FC_INT4;
-    if (mode == FC_FLOAT || mode == FC_INT8)
+    int mode = type == NML_FLOAT32 ? NML_CONV_FLOAT : NML_CONV_INT8;
+    if (type == NML_FLOAT32 && filter->type == NML_INT8 && filter->n_q > 0) mode = NML_CONV_HYBRID;
+    if (type == NML_INT8 && filter->type == NML_INT4) mode = NML_CONV_INT4;
+    if (mode == NML_CONV_FLOAT || mode == NML_CONV_INT8)
         NML_TRY(nml_check_type(ctx, node, filter, "weights", type));
     NML_TRY(nml_check_type(ctx, node, output, "output", type));
     NML_TRY(nml_check_rank(ctx, node, filter, "weights", 2));
@@ -155,23 +159,44 @@ static nml_status fc_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *
     NML_TRY(check_output_shape(ctx, node, p, input, output, batches, units, depth));
     if (bias) NML_TRY(nml_check_bias(ctx, node, bias, type == NML_INT8 ? NML_INT32 : type, units));
 
-    fc_data *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
-    if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
     d->batches = batches;
     d->units = units;
     d->depth = depth;
-    d->mode = mode;
+    d->mode = (uint8_t)mode;
     if (type == NML_FLOAT32)
         NML_TRY(nml_activation_range_f32(ctx, node, p->activation, &d->f_min, &d->f_max));
     else
-        NML_TRY(prepare_int8(ctx, node, p, input, filter, bias, output, d));
-    if (mode == FC_HYBRID) {
+        NML_TRY(prepare_int8(ctx, node, p, input, filter, bias, output, d, with_multipliers));
+    if (mode == NML_CONV_HYBRID) {
         NML_TRY(nml_hybrid_weight_scales(ctx, node, filter, units, 0, &d->w_scale));
         NML_TRY(nml_check_accumulator(ctx, node, depth, 0, 127));
     }
+    return NML_OK;
+}
+
+nml_status nml_fc_ref_finish(nml_ctx *ctx, nml_node *node, fc_data *d) {
+    if ((d->mode == NML_CONV_INT8 || d->mode == NML_CONV_INT4) && !d->mult) {
+        if (d->per_channel) {
+            const nml_tensor *input = nml_node_input(ctx, node, 0);
+            const nml_tensor *filter = nml_node_input(ctx, node, 1);
+            const nml_tensor *output = nml_node_output(ctx, node, 0);
+            NML_TRY(nml_conv_multipliers(ctx, node, input, filter, output, d->units, 0, &d->mult,
+                                         &d->shift));
+        } else {
+            NML_TRY(broadcast_multiplier(ctx, node, d));
+        }
+    }
     /* hybrid: one quantized input row; int4: one unpacked weight row */
-    if (mode == FC_HYBRID || mode == FC_INT4)
-        NML_TRY(nml_ctx_request_scratch(ctx, node, (size_t)depth));
+    if (d->mode == NML_CONV_HYBRID || d->mode == NML_CONV_INT4)
+        NML_TRY(nml_ctx_request_scratch(ctx, node, (size_t)d->depth));
+    return NML_OK;
+}
+
+static nml_status fc_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    fc_data *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
+    if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
+    NML_TRY(nml_fc_setup(ctx, node, p, d, 1));
+    NML_TRY(nml_fc_ref_finish(ctx, node, d));
     node->data = d;
     return NML_OK;
 }
@@ -245,27 +270,30 @@ static void fc_hybrid(const fc_data *d, const float *in, const int8_t *w, const 
     }
 }
 
-static nml_status fc_eval(nml_ctx *ctx, nml_node *node) {
-    const fc_data *d = node->data;
+void nml_fc_eval_ref(nml_ctx *ctx, const nml_node *node, const fc_data *d) {
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
     const nml_tensor *bias = nml_node_input(ctx, node, 2);
     nml_tensor *output = nml_node_output(ctx, node, 0);
     const void *b = bias ? bias->data : NULL;
     switch (d->mode) {
-    case FC_FLOAT:
+    case NML_CONV_FLOAT:
         fc_f32(d, input->data, filter->data, b, output->data);
         break;
-    case FC_INT8:
+    case NML_CONV_INT8:
         fc_int8(d, input->data, filter->data, b, output->data);
         break;
-    case FC_INT4:
+    case NML_CONV_INT4:
         fc_int4(d, input->data, filter->data, b, nml_ctx_scratch(ctx, node), output->data);
         break;
     default:
         fc_hybrid(d, input->data, filter->data, b, nml_ctx_scratch(ctx, node), output->data);
         break;
     }
+}
+
+static nml_status fc_eval(nml_ctx *ctx, nml_node *node) {
+    nml_fc_eval_ref(ctx, node, node->data);
     return NML_OK;
 }
 
