@@ -1,6 +1,6 @@
 /* The numbers, sizes and shapes of every nanoml command option (tools/nanoml/cli_numbers.c:
- * --epochs, --lr, --arena, --input-shape, ...). The first byte picks the option, the rest is
- * the text typed after it. Whatever the CLI accepts must lie inside that option's limits and
+ * --epochs, --lr, --arena, --input-shape, --size, ...). The first byte picks the option, the rest
+ * is the text typed after it. Whatever the CLI accepts must lie inside that option's limits and
  * print back to text that parses to the same value; every refusal names the option. */
 #include <math.h>
 #include <stdio.h>
@@ -31,6 +31,12 @@ static void check_value(const cli_num_spec *s, const cli_num_value *v) {
                            (s->lo_open ? v->d > s->lo : v->d >= s->lo),
                        "number within the option's limits");
         snprintf(text, sizeof text, "%.17g", v->d);
+        break;
+    case CLI_WXH:
+        nml_fuzz_check(v->rank == 2 && v->dims[0] >= 1 && v->dims[0] <= s->max && v->dims[1] >= 1 &&
+                           v->dims[1] <= s->max,
+                       "image size within the option's limits");
+        snprintf(text, sizeof text, "%dx%d", (int)v->dims[0], (int)v->dims[1]);
         break;
     default: {
         nml_fuzz_check(v->rank >= 1 && v->rank <= NML_MAX_RANK, "rank within the limit");

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "nanoml/image.h"
 #include "nanoml/parse.h"
 
 #define INT(cmd, opt, lo, hi)                                                                      \
@@ -14,6 +15,8 @@
     { cmd, opt, CLI_SIZE, lo, hi, 0, 0, 0 }
 #define SHAPE(cmd, opt)                                                                            \
     { cmd, opt, CLI_SHAPE, 0, 0, 0, 0, 0 }
+#define WXH(cmd, opt, hi)                                                                          \
+    { cmd, opt, CLI_WXH, 1, hi, 0, 0, 0 }
 
 const cli_num_spec cli_numbers[] = {
     /* nanoml train */
@@ -40,6 +43,20 @@ const cli_num_spec cli_numbers[] = {
     INT("deploy", "--timeout", 1, 86400),
     /* nanoml import */
     SHAPE("import", "--input-shape"),
+    /* nanoml detect, eval-detect, preprocess (appended: the cli fuzz seeds index the table) */
+    REAL("detect", "--score", 0.0, 1.0, 0),
+    REAL("detect", "--iou", 0.0, 1.0, 0),
+    INT("detect", "--max-det", 0, 100000000),
+    WXH("detect", "--size", NML_IMAGE_MAX_DIM),
+    REAL("eval-detect", "--conf", 0.0, 1.0, 0),
+    REAL("eval-detect", "--iou", 0.0, 1.0, 0),
+    INT("eval-detect", "--max-det", 0, 100000000),
+    INT("eval-detect", "--limit", 0, 100000000),
+    INT("eval-detect", "--skip", 0, 100000000),
+    WXH("eval-detect", "--size", NML_IMAGE_MAX_DIM),
+    INT("preprocess", "--skip", 0, 100000000),
+    INT("preprocess", "--limit", 0, 100000000),
+    WXH("preprocess", "--size", NML_IMAGE_MAX_DIM),
     {NULL, NULL, CLI_INT, 0, 0, 0, 0, 0},
 };
 
@@ -94,6 +111,10 @@ nml_status cli_num_parse(const cli_num_spec *s, const char *text, cli_num_value 
     case CLI_SIZE:
         st = parse_size(s, text, &out->i, err);
         break;
+    case CLI_WXH:
+        st = nml_parse_wxh(text, (int32_t)s->max, &out->dims[0], &out->dims[1], err);
+        if (st == NML_OK) out->rank = 2;
+        break;
     default:
         st = nml_parse_shape(text, &out->rank, out->dims, err);
         break;
@@ -140,6 +161,16 @@ int cli_shape(const char *cmd, const char *option, const char *text, int *rank, 
     if (!rc) {
         *rank = v.rank;
         memcpy(dims, v.dims, sizeof v.dims[0] * (size_t)v.rank);
+    }
+    return rc;
+}
+
+int cli_wxh(const char *cmd, const char *option, const char *text, int *width, int *height) {
+    cli_num_value v;
+    int rc = parse(cmd, option, CLI_WXH, text, &v);
+    if (!rc) {
+        *width = v.dims[0];
+        *height = v.dims[1];
     }
     return rc;
 }

@@ -12,16 +12,17 @@
 #include "nanoml/types.h"
 
 typedef enum cli_num_kind {
-    CLI_INT,  /* decimal integer in [min, max] */
-    CLI_REAL, /* decimal number in [lo, hi] (or (lo, hi] with lo_open) */
-    CLI_SIZE, /* byte size with an optional K/M/G suffix, in [min, max] */
-    CLI_SHAPE /* tensor shape NxCxHxW, at most NML_MAX_RANK positive dimensions */
+    CLI_INT,   /* decimal integer in [min, max] */
+    CLI_REAL,  /* decimal number in [lo, hi] (or (lo, hi] with lo_open) */
+    CLI_SIZE,  /* byte size with an optional K/M/G suffix, in [min, max] */
+    CLI_SHAPE, /* tensor shape NxCxHxW, at most NML_MAX_RANK positive dimensions */
+    CLI_WXH    /* image size WIDTHxHEIGHT, each 1 to max (dims[0] width, dims[1] height) */
 } cli_num_kind;
 
 typedef struct cli_num_spec {
     const char *cmd, *option;
     cli_num_kind kind;
-    int64_t min, max; /* CLI_INT, CLI_SIZE */
+    int64_t min, max; /* CLI_INT, CLI_SIZE; max: CLI_WXH */
     double lo, hi;    /* CLI_REAL */
     int lo_open;      /* CLI_REAL: lo itself is excluded */
 } cli_num_spec;
@@ -29,7 +30,7 @@ typedef struct cli_num_spec {
 typedef struct cli_num_value {
     int64_t i; /* CLI_INT, CLI_SIZE */
     double d;  /* CLI_REAL */
-    int rank;  /* CLI_SHAPE */
+    int rank;  /* CLI_SHAPE; 2 for CLI_WXH */
     int32_t dims[NML_MAX_RANK];
 } cli_num_value;
 
@@ -49,5 +50,6 @@ int cli_int(const char *cmd, const char *option, const char *text, int64_t *out)
 int cli_real(const char *cmd, const char *option, const char *text, double *out);
 int cli_size(const char *cmd, const char *option, const char *text, uint64_t *out);
 int cli_shape(const char *cmd, const char *option, const char *text, int *rank, int32_t *dims);
+int cli_wxh(const char *cmd, const char *option, const char *text, int *width, int *height);
 
 #endif
