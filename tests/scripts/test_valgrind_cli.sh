@@ -4,9 +4,10 @@
 # too slow under memcheck; inspect covers its loading and planning), and the error paths
 # (truncated model, missing file, wrong input size, too small an arena), where leaks hide.
 # Then the newer readers: `nanoml import` of FastestDet.onnx, `nanoml quantize --mode dynamic`,
-# and an error path of each reader (truncated ONNX, truncated and corrupt IDX .gz through
-# `nanoml eval --data`); the image and YOLO-label readers, which no command on this branch
-# calls, through their fuzz replay programs on bad inputs (the same code path as the fuzzers).
+# an error path of each reader (truncated ONNX, truncated and corrupt IDX .gz through
+# `nanoml eval --data`), and the detection commands (detect, eval-detect, preprocess) on the
+# 64x64 FastestDet import, which read images and YOLO labels, with their error paths; the
+# image and label readers also through their fuzz replay programs on the regression inputs.
 # Every command must finish with no memcheck error and no definite or indirect leak.
 # Skipped (77) in sanitizer builds: valgrind cannot run AddressSanitizer binaries.
 set -uo pipefail
@@ -89,6 +90,20 @@ memcheck 0 -- "$cli" quantize "$shared/models/tflm/hello_world_float.tflite" --m
   --out "$tmp/dynamic.tflite"
 memcheck 1 -- "$cli" quantize "$tmp/truncated.tflite" --mode dynamic --out "$tmp/q.tflite"
 
+# detection commands on the 64x64 import: image loading, resizing, the YOLO label reader,
+# drawing and PNG output, and their error paths
+photo="$shared/images/3.jpg"
+memcheck 0 -- "$cli" detect "$tmp/fastestdet.tflite" --image "$photo" --out "$tmp/det.png"
+memcheck 0 -- "$cli" eval-detect "$tmp/fastestdet.tflite" --dataset "$shared/datasets/coco128-val" --limit 2
+memcheck 0 -- "$cli" preprocess "$tmp/fastestdet.tflite" --out "$tmp/pre" "$photo" --quiet
+head -c 20000 "$photo" > "$tmp/truncated.jpg"
+memcheck 1 -- "$cli" detect "$tmp/fastestdet.tflite" --image "$tmp/truncated.jpg"
+mkdir -p "$tmp/ds/images" "$tmp/ds/labels"
+cp "$photo" "$tmp/ds/images/a.jpg"
+printf '0 0.5 1.5 0.1 0.1\n' > "$tmp/ds/labels/a.txt"
+memcheck 1 -- "$cli" eval-detect "$tmp/fastestdet.tflite" --dataset "$tmp/ds"
+memcheck 2 -- "$cli" detect "$tmp/fastestdet.tflite" --image "$photo" --size 64x
+
 # IDX through nanoml eval --data: a truncated .gz, and one with a flipped byte in its stream
 fm="${NML_FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}"
 if [ -f "$fm/t10k-labels-idx1-ubyte.gz" ]; then
@@ -103,8 +118,8 @@ else
   echo "note: $fm missing, IDX error paths not checked"
 fi
 
-# images and YOLO labels through the fuzz replay programs (exit 0: errors are expected, crashes,
-# leaks and memcheck errors are not)
+# images and YOLO labels through the fuzz replay programs too, on inputs the commands above do
+# not reach (exit 0: errors are expected, crashes, leaks and memcheck errors are not)
 replay="${NML_BINARY_DIR:-}/fuzz"
 if [ -x "$replay/replay_image" ] && [ -x "$replay/replay_yolo_labels" ]; then
   mkdir -p "$tmp/img" "$tmp/lab"
