@@ -41,12 +41,6 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
     exit 1
   fi
 fi
-if ! cmake --build "$build" -j2 >"$build/fuzz-build.log" 2>&1; then
-  tail -40 "$build/fuzz-build.log"
-  echo "fuzz: build failed (log: $build/fuzz-build.log)" >&2
-  exit 1
-fi
-
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   for src in "$here"/fuzz/fuzz_*.c; do
@@ -54,6 +48,17 @@ if [ ${#targets[@]} -eq 0 ]; then
     [ "$name" = fuzz_support ] && continue
     targets+=("${name#fuzz_}")
   done
+fi
+for t in "${targets[@]}"; do
+  [ -f "$here/fuzz/fuzz_$t.c" ] || { echo "fuzz: no target '$t' (fuzz/fuzz_$t.c)" >&2; exit 2; }
+done
+
+# only what fuzzing needs (the library, the targets, the seed writer): not the CLI or benches
+if ! cmake --build "$build" -j2 --target make_seeds "${targets[@]/#/fuzz_}" \
+    >"$build/fuzz-build.log" 2>&1; then
+  tail -40 "$build/fuzz-build.log"
+  echo "fuzz: build failed (log: $build/fuzz-build.log)" >&2
+  exit 1
 fi
 
 if [ -n "${NML_FUZZ_WORK:-}" ]; then
