@@ -99,6 +99,14 @@ bad eval-detect --size 0x480 "$model" --dataset "$tmp"
 bad preprocess --skip -2 "$model" --dataset "$tmp" --out "$tmp/p"
 bad preprocess --limit 4.0 "$model" --dataset "$tmp" --out "$tmp/p"
 bad preprocess --size 128x-86 "$model" --dataset "$tmp" --out "$tmp/p"
+# compare, pack (checked before any model is read)
+bad compare --limit 0 "$model" "$model"
+bad compare --limit 12abc "$model" "$model"
+bad compare --arena-max 1.5M "$model" "$model"
+bad compare --arena-max 100 "$model" "$model"
+bad pack --min-elements -1 "$model" --out "$tmp/p.tflite"
+bad pack --min-elements 4294967296 "$model" --out "$tmp/p.tflite"
+bad pack --min-elements 2e3 "$model" --out "$tmp/p.tflite"
 
 # export --target names a memory size: same rules (one line, exit 2)
 "$cli" export "$model" --target xheep-064k --out "$tmp" >"$tmp/out" 2>"$tmp/err"
@@ -119,6 +127,10 @@ if ! "$cli" train lenet5 --epochs 3 --batch 32 --lr 1e-3 --momentum 0.5 --warmup
 fi
 "$cli" quantize "$model" --out "$tmp/q.tflite" --mode dynamic --min-elements 16 --quiet \
   >"$tmp/out" 2>"$tmp/err" || fail "quantize with valid numbers: $(cat "$tmp/err")"
+"$cli" pack "$model" --out "$tmp/p.tflite" --min-elements 16 --quiet \
+  >"$tmp/out" 2>"$tmp/err" || fail "pack with valid numbers: $(cat "$tmp/err")"
+"$cli" compare "$model" --dataset none --limit 10 --arena-max 1M \
+  >"$tmp/out" 2>"$tmp/err" || fail "compare with valid numbers: $(cat "$tmp/err")"
 
 echo "$checked bad values checked"
 [ "$failures" -eq 0 ] || { echo "$failures failures"; exit 1; }

@@ -57,6 +57,10 @@ const cli_num_spec cli_numbers[] = {
     INT("preprocess", "--skip", 0, 100000000),
     INT("preprocess", "--limit", 0, 100000000),
     WXH("preprocess", "--size", NML_IMAGE_MAX_DIM),
+    /* nanoml compare, pack */
+    INT("compare", "--limit", 1, INT32_MAX),
+    SIZE("compare", "--arena-max", 1024, NML_MAX_TENSOR_BYTES),
+    INT("pack", "--min-elements", 0, UINT32_MAX),
     {NULL, NULL, CLI_INT, 0, 0, 0, 0, 0},
 };
 
