@@ -37,4 +37,33 @@ nml_status nml_prune_smallest(const double *key, size_t n, size_t k, size_t stri
 /* L2 norm of each row. */
 void nml_row_norms(const float *w, size_t rows, size_t row_len, double *norm);
 
+/* ---- the weight transform behind clustering and quantization-aware training
+ * (weight_hook.c) ---- */
+
+typedef struct nml_weight_hook_cfg {
+    int k;                   /* clusters (0: not clustered) */
+    const int32_t *index;    /* k > 0: every weight's cluster (copied) */
+    const float *centroids;  /* k > 0: initial centroid values (copied) */
+    int zero_cluster;        /* cluster fixed at 0 (-1: none) */
+    int qmax;                /* > 0: symmetric per-channel fake quantization onto
+                                [-qmax, qmax] x scale, scale = max|w| / qmax (int8: 127) */
+    int axis;                /* per-channel axis of the kernel */
+} nml_weight_hook_cfg;
+
+/* Installs the transform on p: forward gathers the centroids (each centroid being the mean of
+ * its members' stored values, which training keeps equal) and fake-quantizes; backward passes
+ * the gradient straight through the quantizer and gives every member of a cluster the sum of
+ * the cluster's gradients (the zero cluster gets none). With k > 0 the stored values are set to
+ * their centroids first. */
+nml_status nml_weight_hook_install(nml_param *p, const nml_weight_hook_cfg *cfg, nml_error *err);
+/* Clusters of p's transform (0 when p has none or is not clustered). */
+int nml_weight_hook_clusters(const nml_param *p);
+/* 1 when p carries this transform. */
+int nml_weight_hook_present(const nml_param *p);
+/* Stores what the transform computes as p's plain weights and removes it. */
+nml_status nml_weight_hook_strip(nml_param *p, nml_error *err);
+/* Output-channel axis of a layer's kernel for per-channel quantization (0, or 3 for
+ * depthwise). */
+int nml_compress_channel_axis(const nml_layer *l);
+
 #endif
