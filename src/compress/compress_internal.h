@@ -66,4 +66,22 @@ nml_status nml_weight_hook_strip(nml_param *p, nml_error *err);
  * depthwise). */
 int nml_compress_channel_axis(const nml_layer *l);
 
+/* ---- fake quantization with explicit int8 parameters (fake_quant.c) ---- */
+void nml_fake_quant_sz(const float *x, size_t n, float scale, int32_t zero_point, float *y);
+void nml_fake_quant_grad_sz(const float *x, const float *dy, size_t n, float scale,
+                            int32_t zero_point, float *dx);
+
+/* ---- the fake-quantization layer of quantization-aware training (qat_layer.c) ---- */
+typedef struct nml_fq nml_fq;
+/* A moving-average range (decay), a fixed int8 quantization, or the quantization of another
+ * fake-quantization layer (follow). Returns NULL when out of memory. */
+nml_layer *nml_fq_layer_ema(const char *name, float decay, nml_fq **state);
+nml_layer *nml_fq_layer_fixed(const char *name, float scale, int32_t zero_point, nml_fq **state);
+nml_layer *nml_fq_layer_follow(const char *name, const nml_fq *follow, nml_fq **state);
+/* 1 for a moving-average layer; its range, whether it saw a training batch, and the IR tensor
+ * it stood on in the last export (-1 before one). */
+int nml_fq_is_ema(const nml_fq *q);
+void nml_fq_range(const nml_fq *q, float *lo, float *hi, int *ready);
+int32_t nml_fq_exported_tensor(const nml_fq *q);
+
 #endif
