@@ -58,7 +58,8 @@ expect 2 "--samples needs a positive count" -- "$cli" quantize "$model" --out "$
 expect 2 "--percentile must be in (50, 100]" -- "$cli" quantize "$model" --out "$tmp/x.tflite" --calib "$calib" --percentile 30
 expect 2 "unknown option '--bogus'" -- "$cli" quantize "$model" --bogus
 
-expect_error "not available in this build" -- "$cli" quantize "$model" --out "$tmp/x.tflite" --calib images:/nonexistent
+expect_error "is not an image (1 x H x W x C)" -- "$cli" quantize "$model" --out "$tmp/x.tflite" --calib images:/nonexistent
+expect_error "is not an image (1 x H x W x C)" -- "$cli" quantize "$model" --out "$tmp/x.tflite" --calib fashion-mnist:10
 expect_error "unknown calibration source 'foo'" -- "$cli" quantize "$model" --out "$tmp/x.tflite" --calib foo
 expect_error "no such file" -- "$cli" quantize "$model" --out "$tmp/x.tflite" --calib npy:/nonexistent
 expect_error "already quantized" -- "$cli" quantize "$shared/models/tflm/hello_world_int8.tflite" --out "$tmp/x.tflite" --mode float16
