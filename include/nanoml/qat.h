@@ -56,6 +56,8 @@ typedef struct nml_qat_opts {
     float ema_decay;       /* moving-average decay of activation ranges (0: 0.999) */
     int preserve_sparsity; /* zero weights stay zero */
     int preserve_clusters; /* each layer's distinct weight values stay tied (<= 256 per layer) */
+    int per_tensor;        /* one weight scale per tensor instead of per channel (export with
+                              nml_quant_options.per_channel = 0 then) */
     uint64_t seed;         /* the network's generator */
 } nml_qat_opts;
 

@@ -47,7 +47,7 @@ typedef struct nml_weight_hook_cfg {
     int zero_cluster;        /* cluster fixed at 0 (-1: none) */
     int qmax;                /* > 0: symmetric per-channel fake quantization onto
                                 [-qmax, qmax] x scale, scale = max|w| / qmax (int8: 127) */
-    int axis;                /* per-channel axis of the kernel */
+    int axis;                /* per-channel axis of the kernel (-1: one scale per tensor) */
 } nml_weight_hook_cfg;
 
 /* Installs the transform on p: forward gathers the centroids (each centroid being the mean of

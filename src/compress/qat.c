@@ -133,7 +133,8 @@ static nml_status clusters_from_values(const nml_layer *l, const nml_param *k, i
 static nml_status quantize_kernel(nml_qat *q, nml_layer *l, nml_error *err) {
     nml_param *k = nml_compress_kernel(l);
     if (!k) return NML_OK;
-    nml_weight_hook_cfg cfg = {.qmax = 127, .axis = nml_compress_channel_axis(l),
+    nml_weight_hook_cfg cfg = {.qmax = 127,
+                               .axis = q->o.per_tensor ? -1 : nml_compress_channel_axis(l),
                                .zero_cluster = -1};
     int32_t *index = malloc(k->count * sizeof *index);
     float *cent = malloc((NML_CLUSTERS_MAX + 1) * sizeof *cent);
@@ -209,6 +210,9 @@ nml_status nml_qat_export(nml_qat *q, const nml_quant_options *o, nml_calib_sour
     nml_ir_init(out);
     if (o->mode != NML_QUANT_INT8)
         return nml_fail(err, NML_E_UNSUPPORTED, "QAT trains for int8; export it as int8");
+    if (o->per_channel == q->o.per_tensor)
+        return nml_fail(err, NML_E_ARG, "QAT trained %s weight scales; export with the same",
+                        q->o.per_tensor ? "per-tensor" : "per-channel");
     nml_ir f;
     nml_ir_init(&f);
     nml_quant_fixed_range *ranges = calloc((size_t)q->n_ema + 1, sizeof *ranges);

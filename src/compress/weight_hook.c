@@ -78,12 +78,13 @@ static void whook_backward(nml_param *p, void *user) {
 }
 
 static nml_status setup_quant(nml_param *p, whook *h, nml_error *err) {
-    if (h->axis < 0 || h->axis >= p->shape.rank)
+    if (h->axis < -1 || h->axis >= p->shape.rank)
         return nml_fail(err, NML_E_ARG, "%s: channel axis %d outside rank %d", p->name, h->axis,
                         (int)p->shape.rank);
-    h->channels = p->shape.dims[h->axis];
-    h->inner = 1;
-    for (int d = h->axis + 1; d < p->shape.rank; d++) h->inner *= (size_t)p->shape.dims[d];
+    h->channels = h->axis >= 0 ? p->shape.dims[h->axis] : 1; /* -1: one scale per tensor */
+    h->inner = h->axis >= 0 ? 1 : p->count;
+    for (int d = h->axis + 1; h->axis >= 0 && d < p->shape.rank; d++)
+        h->inner *= (size_t)p->shape.dims[d];
     h->scales = malloc((size_t)h->channels * sizeof *h->scales);
     h->q = malloc(p->count);
     if (!h->scales || !h->q) return nml_fail(err, NML_E_NOMEM, "%s: out of memory", p->name);

@@ -125,15 +125,18 @@ static void train(nml_net *net, const nml_data *d, int epochs) {
 static nml_qat *qat_ok(const nml_ir *ir, int sparsity, int clusters) {
     nml_qat *q;
     nml_error err;
-    const nml_qat_opts o = {.preserve_sparsity = sparsity, .preserve_clusters = clusters};
+    /* with clusters: one scale per tensor, so that k centroids become k int8 codes */
+    const nml_qat_opts o = {.preserve_sparsity = sparsity, .preserve_clusters = clusters,
+                            .per_tensor = clusters};
     if (nml_qat_create(&q, ir, &o, &err) != NML_OK) fail_msg("qat: %s", err.msg);
     return q;
 }
 
-static void export_int8(nml_qat *q, nml_ir *out) {
+static void export_int8(nml_qat *q, nml_ir *out, int per_tensor) {
     nml_error err;
     nml_quant_options o;
     nml_quant_options_default(&o);
+    o.per_channel = !per_tensor;
     if (nml_qat_export(q, &o, NULL, out, NULL, &err) != NML_OK) fail_msg("export: %s", err.msg);
 }
 
@@ -164,7 +167,7 @@ static void qat_exports_learned_ranges(void **state) {
     assert_int_equal(nml_qat_export(q, &o, NULL, &q8, NULL, &err), NML_E_STATE);
     assert_non_null(strstr(err.msg, "no learned range"));
     train(net, &s->d, 2);
-    export_int8(q, &q8);
+    export_int8(q, &q8, 0);
     /* the int8 activations carry the learned ranges */
     for (int i = 0; i < nml_qat_range_count(q); i++) {
         const char *layer;
@@ -250,7 +253,7 @@ static void sparsity_survives_qat(void **state) {
             zeros += k->value[i] == 0.0f;
             if (!mask[i] && k->value[i] != 0.0f) kept = 0;
         }
-        export_int8(q, &q8);
+        export_int8(q, &q8, 0);
         const nml_ir_tensor *t = find(&q8, "out/kernel");
         printf("preserve_sparsity=%d: %d zero weights of 108 after QAT, %zu in int8\n", preserve,
                zeros, int8_zeros(t));
@@ -288,14 +291,17 @@ static void clusters_and_sparsity_survive_pcqat(void **state) {
     train(nml_qat_net(q), &s->d, 2);
     const nml_param *k = nml_layer_find_param(nml_net_find_layer(nml_qat_net(q), "out"), "kernel");
     assert_true(nml_count_distinct(k->effective, 108) <= 8);
-    export_int8(q, &q8);
+    /* exporting with other scales than trained is refused */
+    nml_quant_options po;
+    nml_quant_options_default(&po);
+    assert_int_equal(nml_qat_export(q, &po, NULL, &q8, NULL, &err), NML_E_ARG);
+    export_int8(q, &q8, 1);
     const nml_ir_tensor *t = find(&q8, "out/kernel");
-    /* per output row the int8 values: at most 8 distinct over the layer's 3 rows x scales */
-    float deq[108];
-    for (int i = 0; i < 108; i++) deq[i] = (float)((const int8_t *)t->data)[i] * t->scales[i / 36];
-    const size_t distinct = nml_count_distinct(deq, 108);
-    printf("PCQAT: %zu distinct dequantized values, %zu zeros in int8\n", distinct,
-           int8_zeros(t));
+    assert_int_equal(t->n_q, 1);
+    float codes[108];
+    for (int i = 0; i < 108; i++) codes[i] = (float)((const int8_t *)t->data)[i];
+    const size_t distinct = nml_count_distinct(codes, 108);
+    printf("PCQAT: %zu distinct int8 codes, %zu zeros in int8\n", distinct, int8_zeros(t));
     assert_true(distinct <= 8);
     for (int i = 0; i < 108; i++)
         if (!mask[i]) assert_int_equal(((const int8_t *)t->data)[i], 0);
