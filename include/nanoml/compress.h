@@ -134,7 +134,8 @@ typedef struct nml_weight_stats {
     int layers;
 } nml_weight_stats;
 
-/* Counts over the weights of a float32, int8 or int4 model (packed tensors are not read). */
+/* Counts over the weights of a float32, float16 (behind DEQUANTIZE), int8 or int4 model
+ * (packed tensors are counted, not read). */
 nml_status nml_weight_stats_of(const nml_ir *ir, nml_weight_stats *s, nml_error *err);
 
 #ifdef __cplusplus

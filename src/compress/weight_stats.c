@@ -24,12 +24,33 @@ static int code(const nml_ir_tensor *t, uint64_t i) {
     return nib >= 8 ? nib - 16 : nib;
 }
 
+/* float16 weights: zero is +-0, distinct values are distinct bit patterns (but one zero). */
+static uint32_t count_half(const nml_ir_tensor *t, uint64_t n, nml_weight_stats *s) {
+    uint8_t *seen = calloc(65536 / 8, 1);
+    uint32_t distinct = 0;
+    if (!seen) return 0;
+    for (uint64_t i = 0; i < n; i++) {
+        uint16_t h;
+        memcpy(&h, t->data + 2 * i, 2);
+        if ((h & 0x7fffu) == 0) {
+            s->zeros++;
+            h = 0;
+        }
+        distinct += !(seen[h / 8] & (1u << (h % 8)));
+        seen[h / 8] |= (uint8_t)(1u << (h % 8));
+    }
+    free(seen);
+    return distinct;
+}
+
 static void count_weights(const nml_ir_tensor *t, nml_weight_stats *s) {
     const uint64_t n = nml_ir_tensor_count(t);
     s->kernel += n;
     if (!plain(t)) return;
     uint32_t distinct = 0;
-    if (t->type == NML_FLOAT32) {
+    if (t->type == NML_FLOAT16) {
+        distinct = count_half(t, n, s);
+    } else if (t->type == NML_FLOAT32) {
         const float *v = (const float *)(const void *)t->data;
         for (uint64_t i = 0; i < n; i++) s->zeros += v[i] == 0.0f;
         distinct = (uint32_t)nml_count_distinct(v, (size_t)n);
@@ -54,7 +75,10 @@ nml_status nml_weight_stats_of(const nml_ir *ir, nml_weight_stats *s, nml_error 
         const nml_ir_op *op = &ir->ops[i];
         if (!has_weights(op->builtin)) continue;
         for (int k = 1; k < op->n_inputs && k < 3; k++) {
-            const int t = op->inputs[k];
+            int t = op->inputs[k];
+            const int p = t >= 0 && !ir->tensors[t].data ? nml_ir_producer(ir, t) : -1;
+            if (p >= 0 && ir->ops[p].builtin == NML_OP_DEQUANTIZE && ir->ops[p].n_inputs > 0)
+                t = ir->ops[p].inputs[0]; /* float16 weights expanded at run time */
             if (t < 0 || !ir->tensors[t].data || seen[t]) continue;
             seen[t] = 1;
             s->params += nml_ir_tensor_count(&ir->tensors[t]);

@@ -175,11 +175,55 @@ static void pcqat_chain_keeps_structure(void **state) {
     free(x);
 }
 
+/* Hand-counted: a dense layer [2, 3] = {0, 1, 1, 0, 2, 0} with 2 biases: 8 parameters, 6
+ * weights, 3 zeros, 3 distinct values; its float16 form (behind DEQUANTIZE) counts the same. */
+static void weight_stats_count(void **state) {
+    (void)state;
+    nml_ir ir, half;
+    nml_error err;
+    nml_ir_init(&ir);
+    const int32_t xd[2] = {1, 3}, wd[2] = {2, 3}, bd[1] = {2}, yd[2] = {1, 2};
+    const float w[6] = {0, 1, 1, 0, 2, 0}, b[2] = {0.5f, 0.5f};
+    int x, wt, bt, y;
+    assert_int_equal(nml_ir_add_tensor(&ir, "x", NML_FLOAT32, 2, xd, NULL, 0, &x, &err), NML_OK);
+    assert_int_equal(nml_ir_add_tensor(&ir, "w", NML_FLOAT32, 2, wd, w, sizeof w, &wt, &err), NML_OK);
+    assert_int_equal(nml_ir_add_tensor(&ir, "b", NML_FLOAT32, 1, bd, b, sizeof b, &bt, &err), NML_OK);
+    assert_int_equal(nml_ir_add_tensor(&ir, "y", NML_FLOAT32, 2, yd, NULL, 0, &y, &err), NML_OK);
+    const int32_t in[3] = {x, wt, bt}, out = y;
+    assert_int_equal(nml_ir_add_op(&ir, NML_OP_FULLY_CONNECTED, NULL, 3, in, 1, &out, NULL, &err),
+                     NML_OK);
+    assert_int_equal(nml_ir_set_io(&ir, 1, &in[0], 1, &out, &err), NML_OK);
+    nml_weight_stats ws;
+    assert_int_equal(nml_weight_stats_of(&ir, &ws, &err), NML_OK);
+    assert_int_equal(ws.params, 8);
+    assert_int_equal(ws.kernel, 6);
+    assert_int_equal(ws.zeros, 3);
+    assert_int_equal(ws.max_distinct, 3);
+    assert_int_equal(ws.layers, 1);
+    nml_quant_options o;
+    nml_quant_options_default(&o);
+    o.mode = NML_QUANT_FLOAT16;
+    assert_int_equal(nml_quantize(&ir, &half, &o, NULL, NULL, &err), NML_OK);
+    assert_int_equal(nml_weight_stats_of(&half, &ws, &err), NML_OK);
+    assert_int_equal(ws.params, 8);
+    assert_int_equal(ws.zeros, 3);
+    assert_int_equal(ws.max_distinct, 3);
+    nml_ir_free(&half);
+    o.mode = NML_QUANT_DYNAMIC; /* per-row scales 1/127, 2/127: codes 0 127 127 / 0 127 0 */
+    assert_int_equal(nml_quantize(&ir, &half, &o, NULL, NULL, &err), NML_OK);
+    assert_int_equal(nml_weight_stats_of(&half, &ws, &err), NML_OK);
+    assert_int_equal(ws.zeros, 3);
+    assert_int_equal(ws.max_distinct, 2);
+    nml_ir_free(&half);
+    nml_ir_free(&ir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(recipe_parses),
         cmocka_unit_test(errors_name_line_and_setting),
         cmocka_unit_test(pcqat_chain_keeps_structure),
+        cmocka_unit_test(weight_stats_count),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
