@@ -63,10 +63,10 @@ static int parse_cli_option(const cli_compress_cmd *c, args *a, int argc, char *
         a->data = v;
     } else if ((r = cli_take_value(c->name, argc, argv, i, "--limit", &v))) {
         nml_error err;
-        int n;
+        int n = 0;
         if (r > 0 && nml_parse_int(v, 1, 1 << 30, &n, &err) != NML_OK)
             return cli_usage_error(c->name, "--limit: %s", err.msg);
-        a->limit = n;
+        if (r > 0) a->limit = n;
     } else if (!c->step && (r = cli_take_value(c->name, argc, argv, i, "--recipe", &v))) {
         a->recipe_file = v;
     } else if (!c->step && (r = cli_take_value(c->name, argc, argv, i, "--step", &v))) {
