@@ -129,6 +129,7 @@ static void describe_model(void) {
     fw_printf("nml: arena used %u reserved %u persistent %u activations %u\n",
               (unsigned)interp.arena_used, (unsigned)fw_arena_size,
               (unsigned)interp.persistent_bytes, (unsigned)interp.activation_bytes);
+    fw_printf("nml: arena activations lower_bound %u\n", (unsigned)interp.activation_min_bytes);
     for (uint32_t i = 0; i < nml_input_count(&interp); i++)
         print_tensor_info("input", i, nml_input(&interp, i));
     for (uint32_t i = 0; i < nml_output_count(&interp); i++)

@@ -130,6 +130,7 @@ typedef struct nml_fw_report {
     uint32_t mismatches;
     char error[256]; /* "nml: error ..." text, if any */
     uint64_t arena_used, arena_reserved, persistent_bytes, activation_bytes;
+    uint64_t activation_min_bytes; /* no plan of this operator order needs fewer */
     uint64_t stack_peak, stack_reserved;
     uint64_t setup_instret, hook_overhead;
     uint32_t n_runs;

@@ -82,6 +82,9 @@ typedef struct nml_yolov8_config {
     int per_class_nms;     /* 1 */
     size_t max_det;        /* 300 */
     int clip;              /* 1: clip to the original image (Ultralytics does) */
+    int multi_label;       /* 1: every class above the threshold is a candidate (Ultralytics'
+                              validation); 0: only the best class of each anchor */
+    size_t max_nms;        /* candidates entering NMS, highest scores first (30000; 0 = all) */
 } nml_yolov8_config;
 
 nml_yolov8_config nml_yolov8_defaults(void);

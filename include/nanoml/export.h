@@ -46,17 +46,34 @@ typedef struct nml_model_info {
     int32_t *ops; /* distinct builtin codes, ascending (owned) */
     uint32_t n_inputs, n_outputs;
     nml_io_info inputs[NML_EXPORT_MAX_IO], outputs[NML_EXPORT_MAX_IO];
+    /* the kernels the analysis planned with and the export's resolver names:
+     * NML_KERNELS_OPTIMIZED (nml_ops_all) or NML_KERNELS_REFERENCE (nml_ops_reference) */
+    int kernels;
 } nml_model_info;
+
+typedef enum nml_kernel_set {
+    NML_KERNELS_OPTIMIZED = 0, /* optimized int8 kernels where the runtime has them */
+    NML_KERNELS_REFERENCE = 1  /* the reference kernels only */
+} nml_kernel_set;
 
 /* Verifies and plans the model with the runtime (every operator must have a kernel) and fills
  * *info. Free with nml_model_info_free(). */
 nml_status nml_model_info_analyze(nml_model_info *info, const uint8_t *data, size_t size,
                                   nml_error *err);
+/* The same with the given kernel set (nml_model_info_analyze uses NML_KERNELS_OPTIMIZED). The
+ * kernels' persistent data differ, so the arena figure belongs to the set. */
+nml_status nml_model_info_analyze_kernels(nml_model_info *info, const uint8_t *data, size_t size,
+                                          int kernels, nml_error *err);
+/* "optimized" / "reference" -> *kernels; NML_E_ARG otherwise. */
+nml_status nml_kernel_set_parse(const char *name, int *kernels, nml_error *err);
 void nml_model_info_free(nml_model_info *info);
 
 /* The kernel symbol for a builtin operator code: "nml_kernel_fully_connected". Writes at most
  * cap bytes (NUL-terminated); returns 0 when the code has no name. */
 int nml_export_kernel_symbol(int32_t builtin, char *buf, size_t cap);
+/* The same for a kernel set: with NML_KERNELS_OPTIMIZED the operators that have an optimized
+ * kernel get its symbol ("nml_kernel_conv_2d_opt"). */
+int nml_export_kernel_symbol_for(int32_t builtin, int kernels, char *buf, size_t cap);
 
 /* A valid C identifier of at most NML_EXPORT_NAME_MAX - 1 characters? */
 int nml_export_name_valid(const char *name);

@@ -1,7 +1,7 @@
 /* 8-bit images for the detection pipeline: decode (JPEG/PNG/BMP via stb_image), resize with
  * OpenCV's semantics, stretch/letterbox to a network input size, convert to float or quantized
- * input tensors, write PNG. Host only (allocates). Pixels are row-major, interleaved channels,
- * in the order the file stores them after decoding: RGB (stb_image), never BGR. */
+ * input tensors, write PNG or JPEG. Host only (allocates). Pixels are row-major, interleaved
+ * channels, in the order the file stores them after decoding: RGB (stb_image), never BGR. */
 #ifndef NANOML_IMAGE_H
 #define NANOML_IMAGE_H
 
@@ -38,6 +38,9 @@ nml_status nml_image_load(const char *path, int channels, nml_image *img, nml_er
 
 /* Writes an image with 1-4 channels as PNG. */
 nml_status nml_image_write_png(const char *path, const nml_image *img, nml_error *err);
+/* Writes an image with 1-4 channels as baseline JPEG, quality 1..100 (alpha is dropped). */
+nml_status nml_image_write_jpeg(const char *path, const nml_image *img, int quality,
+                                nml_error *err);
 
 typedef enum nml_interp {
     /* cv2.INTER_LINEAR on uint8 images, reproduced bit for bit: half-pixel centres, edge

@@ -144,7 +144,7 @@ static nml_status quantize_const(pass *s, int t, qparam p, int *out, nml_error *
 
 /* Points input k of operator i at the quantized version of its float constant. */
 static nml_status use_const(pass *s, int i, int k, qparam p, nml_error *err) {
-    int q;
+    int q = -1;
     NML_TRY(quantize_const(s, s->ir->ops[i].inputs[k], p, &q, err));
     s->ir->ops[i].inputs[k] = q;
     return NML_OK;

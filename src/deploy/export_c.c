@@ -47,6 +47,21 @@ int nml_export_kernel_symbol(int32_t builtin, char *buf, size_t cap) {
     return 1;
 }
 
+int nml_export_kernel_symbol_for(int32_t builtin, int kernels, char *buf, size_t cap) {
+    /* the operators with an optimized kernel (src/runtime/kernels/opt_*.c) */
+    static const int32_t optimized[] = {NML_OP_CONV_2D, NML_OP_DEPTHWISE_CONV_2D,
+                                        NML_OP_FULLY_CONNECTED, NML_OP_LOGISTIC, NML_OP_SOFTMAX};
+    if (!nml_export_kernel_symbol(builtin, buf, cap)) return 0;
+    if (kernels != NML_KERNELS_OPTIMIZED) return 1;
+    for (size_t i = 0; i < sizeof optimized / sizeof optimized[0]; i++) {
+        if (optimized[i] != builtin) continue;
+        size_t n = strlen(buf);
+        if (n + 5 > cap) return 0;
+        memcpy(buf + n, "_opt", 5);
+    }
+    return 1;
+}
+
 static void upper(const char *name, char *out, size_t cap) {
     size_t n = 0;
     for (; name[n] && n + 1 < cap; n++)
@@ -253,7 +268,7 @@ static nml_status resolver_text(nml_sb *sb, const nml_model_info *info, const ch
     nml_sb_printf(sb, "static const nml_kernel *const %s_kernels[] = {\n", name);
     for (uint32_t i = 0; i < info->n_ops; i++) {
         char sym[96];
-        if (!nml_export_kernel_symbol(info->ops[i], sym, sizeof sym))
+        if (!nml_export_kernel_symbol_for(info->ops[i], info->kernels, sym, sizeof sym))
             return nml_fail(err, NML_E_UNSUPPORTED,
                             "operator code %d has no kernel symbol to put in the resolver",
                             (int)info->ops[i]);

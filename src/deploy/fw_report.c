@@ -82,6 +82,8 @@ static nml_status parse_line(nml_fw_report *r, const char *s, size_t len, nml_er
         r->arena_reserved = b;
         r->persistent_bytes = c;
         r->activation_bytes = d;
+    } else if (sscanf(s, "arena activations lower_bound %" SCNu64, &a) == 1) {
+        r->activation_min_bytes = a;
     } else if (sscanf(s, "stack peak %" SCNu64 " reserved %" SCNu64, &a, &b) == 2) {
         r->stack_peak = a;
         r->stack_reserved = b;

@@ -81,12 +81,14 @@ static nml_status collect_io(nml_model_info *info, nml_interpreter *it, nml_erro
 
 /* Plans the model in ever larger host arenas until it fits, then reads the exact need. */
 static nml_status plan(nml_model_info *info, const nml_model *model, nml_error *err) {
+    const nml_op_resolver *ops =
+        info->kernels == NML_KERNELS_REFERENCE ? nml_ops_reference() : nml_ops_all();
     for (size_t size = ARENA_FIRST_TRY; size <= ARENA_LIMIT; size *= 2) {
         uint8_t *arena = aligned_alloc(16, size);
         if (!arena) return nml_fail(err, NML_E_NOMEM, "out of memory for a %zu byte arena", size);
         nml_interpreter it;
         memset(&it, 0, sizeof it);
-        nml_status st = nml_interpreter_init(&it, model, nml_ops_all(), arena, size, err);
+        nml_status st = nml_interpreter_init(&it, model, ops, arena, size, err);
         if (st == NML_OK) {
             info->arena_bytes = it.arena_used;
             info->persistent_bytes = it.persistent_bytes;
@@ -101,14 +103,30 @@ static nml_status plan(nml_model_info *info, const nml_model *model, nml_error *
     return nml_fail(err, NML_E_LIMIT, "model needs an arena larger than %zu bytes", ARENA_LIMIT);
 }
 
+nml_status nml_kernel_set_parse(const char *name, int *kernels, nml_error *err) {
+    if (name && strcmp(name, "optimized") == 0)
+        *kernels = NML_KERNELS_OPTIMIZED;
+    else if (name && strcmp(name, "reference") == 0)
+        *kernels = NML_KERNELS_REFERENCE;
+    else
+        return nml_fail(err, NML_E_ARG, "kernels '%s' is not 'optimized' or 'reference'",
+                        name ? name : "");
+    return NML_OK;
+}
+
 nml_status nml_model_info_analyze(nml_model_info *info, const uint8_t *data, size_t size,
                                   nml_error *err) {
+    return nml_model_info_analyze_kernels(info, data, size, NML_KERNELS_OPTIMIZED, err);
+}
+
+nml_status nml_model_info_analyze_kernels(nml_model_info *info, const uint8_t *data, size_t size,
+                                          int kernels, nml_error *err) {
     memset(info, 0, sizeof *info);
     info->model_bytes = size;
+    info->kernels = kernels;
     nml_model model;
     nml_status st = nml_model_load(&model, data, size, err);
     if (st == NML_OK) st = plan(info, &model, err);
     if (st != NML_OK) nml_model_info_free(info);
     return st;
 }
-

@@ -55,7 +55,8 @@ static double now_s(void) {
 }
 
 static int append(nml_proc_result *r, size_t *cap, const char *buf, size_t n) {
-    if (r->output_len + n > OUTPUT_LIMIT) n = OUTPUT_LIMIT - r->output_len;
+    size_t room = r->output_len < OUTPUT_LIMIT ? OUTPUT_LIMIT - r->output_len : 0;
+    if (n > room) n = room;
     if (r->output_len + n + 1 > *cap) {
         size_t c = *cap ? *cap : 4096;
         while (c < r->output_len + n + 1)

@@ -15,6 +15,8 @@ nml_yolov8_config nml_yolov8_defaults(void) {
     c.per_class_nms = 1;
     c.max_det = 300;
     c.clip = 1;
+    c.multi_label = 0;
+    c.max_nms = 30000;
     return c;
 }
 
@@ -48,6 +50,41 @@ static nml_detection anchor_box(const head_view *v, size_t a, float scale) {
     float w = head_at(v, 2, a) * scale, h = head_at(v, 3, a) * scale;
     nml_detection d = {cx - 0.5f * w, cy - 0.5f * h, cx + 0.5f * w, cy + 0.5f * h, 0.f, 0};
     return d;
+}
+
+static nml_status push_best_class(const head_view *v, size_t a, const nml_yolov8_config *cfg,
+                                  nml_detections *dets, nml_error *err) {
+    float score;
+    int cls = best_class(v, a, &score);
+    if (!(score > cfg->score_threshold)) return NML_OK;
+    nml_detection d = anchor_box(v, a, cfg->coord_scale);
+    d.score = score;
+    d.cls = cls;
+    return nml_detections_push(dets, d, err);
+}
+
+/* Ultralytics' multi-label candidates: one per class above the threshold, in class order. */
+static nml_status push_all_classes(const head_view *v, size_t a, const nml_yolov8_config *cfg,
+                                   nml_detections *dets, nml_error *err) {
+    for (int c = 0; c < v->rows - YOLO_BOX_ROWS; c++) {
+        float score = head_at(v, YOLO_BOX_ROWS + c, a);
+        if (!(score > cfg->score_threshold)) continue;
+        nml_detection d = anchor_box(v, a, cfg->coord_scale);
+        d.score = score;
+        d.cls = c;
+        NML_TRY(nml_detections_push(dets, d, err));
+    }
+    return NML_OK;
+}
+
+/* Keeps the max_nms highest-scoring candidates (stable), as Ultralytics does before NMS. */
+static nml_status cap_candidates(nml_detections *dets, size_t first, size_t max_nms,
+                                 nml_error *err) {
+    size_t n = dets->n - first;
+    if (max_nms == 0 || n <= max_nms) return NML_OK;
+    NML_TRY(nml_detections_sort(dets->v + first, n, err));
+    dets->n = first + max_nms;
+    return NML_OK;
 }
 
 static float clamp_f(float v, float hi) {
@@ -86,15 +123,10 @@ nml_status nml_yolov8_decode(const float *out, size_t count, const nml_yolov8_co
     head_view v = {out, count / ((size_t)YOLO_BOX_ROWS + (size_t)cfg->num_classes),
                    YOLO_BOX_ROWS + cfg->num_classes, cfg->anchors_first};
     size_t first = dets->n;
-    for (size_t a = 0; a < v.anchors; a++) {
-        float score;
-        int cls = best_class(&v, a, &score);
-        if (!(score > cfg->score_threshold)) continue;
-        nml_detection d = anchor_box(&v, a, cfg->coord_scale);
-        d.score = score;
-        d.cls = cls;
-        NML_TRY(nml_detections_push(dets, d, err));
-    }
+    for (size_t a = 0; a < v.anchors; a++)
+        NML_TRY(cfg->multi_label ? push_all_classes(&v, a, cfg, dets, err)
+                                 : push_best_class(&v, a, cfg, dets, err));
+    NML_TRY(cap_candidates(dets, first, cfg->max_nms, err));
     size_t kept = 0;
     NML_TRY(nml_nms(dets->v + first, dets->n - first, cfg->nms_iou, cfg->per_class_nms,
                     cfg->max_det, &kept, err));

@@ -186,7 +186,7 @@ static nml_status fuse_transposes(imp_ctx *c, size_t i, const int *prod, int *ch
         *changed = 1;
         return NML_OK;
     }
-    int pt;
+    int pt = -1;
     int32_t rd = r;
     NML_TRY(lg_add_i32(c, "perm", 1, &rd, comp, &pt, err));
     b = &c->lo[i]; /* lg_add_i32 grows the tensor table only; re-read for clarity */

@@ -95,7 +95,7 @@ nml_status nml_fb_root(const nml_fb *fb, const char *ident, nml_fb_table *root, 
         got[4] = want[4] = '\0';
         return nml_fail(err, NML_E_FORMAT, "file identifier is '%s', expected '%s'", got, want);
     }
-    uint32_t pos;
+    uint32_t pos = 0;
     NML_TRY(follow(fb, 0, &pos, err));
     return nml_fb_table_at(fb, pos, root, err);
 }
@@ -187,7 +187,7 @@ static nml_status offset_field(const nml_fb *fb, const nml_fb_table *t, unsigned
 
 nml_status nml_fb_table_field(const nml_fb *fb, const nml_fb_table *t, unsigned id,
                               nml_fb_table *out, int *present, nml_error *err) {
-    uint32_t target;
+    uint32_t target = 0;
     *out = NML_FB_EMPTY_TABLE;
     *present = 0;
     NML_TRY(offset_field(fb, t, id, &target, err));
@@ -219,7 +219,7 @@ static nml_status vector_at(const nml_fb *fb, uint32_t pos, uint32_t elem_bytes,
 
 nml_status nml_fb_vec_field(const nml_fb *fb, const nml_fb_table *t, unsigned id,
                             uint32_t elem_bytes, nml_fb_vec *out, nml_error *err) {
-    uint32_t target;
+    uint32_t target = 0;
     out->pos = out->len = 0;
     NML_TRY(offset_field(fb, t, id, &target, err));
     return target ? vector_at(fb, target, elem_bytes, out, err) : NML_OK;
@@ -239,7 +239,7 @@ static nml_status string_at(const nml_fb *fb, uint32_t pos, const char **s, uint
 
 nml_status nml_fb_str_field(const nml_fb *fb, const nml_fb_table *t, unsigned id, const char **s,
                             uint32_t *len, nml_error *err) {
-    uint32_t target;
+    uint32_t target = 0;
     *s = NULL;
     *len = 0;
     NML_TRY(offset_field(fb, t, id, &target, err));
@@ -265,7 +265,7 @@ nml_status nml_fb_vec_table(const nml_fb *fb, nml_fb_vec v, uint32_t i, nml_fb_t
     if (i >= v.len)
         return nml_fail(err, NML_E_INTERNAL, "vector index %lu out of range (%lu)",
                         (unsigned long)i, (unsigned long)v.len);
-    uint32_t target;
+    uint32_t target = 0;
     NML_TRY(follow(fb, v.pos + 4 * i, &target, err));
     return nml_fb_table_at(fb, target, out, err);
 }

@@ -194,6 +194,9 @@ static nml_status init(nml_interpreter *it, nml_error *err) {
 
     uint64_t act_start = align16(persist_start + ctx->persist_used);
     uint64_t act_bytes, act_min;
+    /* views share their input's buffer: marked first, so that neither the work memory nor the
+     * plan counts them, and placed after planning */
+    nml_plan_aliases(it->tensors, it->n_tensors, it->nodes, it->n_nodes);
     /* the planner borrows the start of the (still unused) activation region for its list */
     uint64_t work = nml_plan_work_bytes(it->tensors, it->n_tensors, it->nodes, it->n_nodes);
     if (act_start + work > it->arena_size)
@@ -202,6 +205,7 @@ static nml_status init(nml_interpreter *it, nml_error *err) {
                              (uint32_t *)(void *)(it->arena + act_start), &act_bytes, &act_min,
                              err));
     if (act_bytes < work) act_bytes = work; /* tiny activations: the list still had to fit */
+    nml_plan_resolve_aliases(it->tensors, it->n_tensors);
     it->persistent_bytes = (size_t)act_start;
     it->activation_bytes = (size_t)act_bytes;
     it->activation_min_bytes = (size_t)act_min;

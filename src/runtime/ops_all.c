@@ -1,8 +1,17 @@
-/* The table of every kernel the runtime has: nml_ops_all(). Firmware that wants only some
- * kernels builds its own nml_op_resolver (see nanoml export) so the rest is not linked. */
+/* The tables of every kernel the runtime has: nml_ops_all() (optimized kernels where there
+ * are some) and nml_ops_reference() (the reference kernels only, the bit-exact oracle). Firmware
+ * that wants only some kernels builds its own nml_op_resolver (see nanoml export) so the rest
+ * is not linked. */
 #include "kernels/kernels.h"
 
+/* nml_ops_all(): the N_OPTIMIZED optimized kernels are found first */
+#define N_OPTIMIZED 5
 static const nml_kernel *const all_kernels[] = {
+    &nml_kernel_conv_2d_opt,
+    &nml_kernel_depthwise_conv_2d_opt,
+    &nml_kernel_fully_connected_opt,
+    &nml_kernel_logistic_opt,
+    &nml_kernel_softmax_opt,
     &nml_kernel_add,
     &nml_kernel_average_pool_2d,
     &nml_kernel_concatenation,
@@ -43,7 +52,15 @@ static const nml_kernel *const all_kernels[] = {
 
 static const nml_op_resolver all_ops = {all_kernels,
                                         (uint32_t)(sizeof all_kernels / sizeof all_kernels[0])};
+/* the same table without the optimized kernels in front */
+static const nml_op_resolver reference_ops = {
+    all_kernels + N_OPTIMIZED,
+    (uint32_t)(sizeof all_kernels / sizeof all_kernels[0]) - N_OPTIMIZED};
 
 const nml_op_resolver *nml_ops_all(void) {
     return &all_ops;
+}
+
+const nml_op_resolver *nml_ops_reference(void) {
+    return &reference_ops;
 }

@@ -74,6 +74,51 @@ nml_status nml_plan_lifetimes(const nml_model *m, nml_tensor *tensors, uint32_t 
     return NML_OK;
 }
 
+/* ---- views ---- */
+
+/* Internal alloc value while planning: an alias whose arena_offset holds the index of the
+ * tensor whose buffer it shares. */
+#define ALLOC_ALIAS 0x80u
+
+static int is_view(int32_t builtin) {
+    return builtin == NML_OP_RESHAPE || builtin == NML_OP_SQUEEZE || builtin == NML_OP_EXPAND_DIMS;
+}
+
+uint32_t nml_plan_aliases(nml_tensor *tensors, uint32_t n_tensors, const nml_node *nodes,
+                          uint32_t n_nodes) {
+    uint32_t count = 0;
+    for (uint32_t i = 0; i < n_nodes; i++) {
+        const nml_node *n = &nodes[i];
+        if (!is_view(n->builtin) || n->n_inputs < 1 || n->n_outputs != 1) continue;
+        const int32_t a = n->inputs[0], b = n->outputs[0];
+        if (a < 0 || b < 0 || (uint32_t)a >= n_tensors || (uint32_t)b >= n_tensors || a == b)
+            continue;
+        uint32_t root = (uint32_t)a;
+        if (tensors[root].alloc == ALLOC_ALIAS) root = tensors[root].arena_offset;
+        nml_tensor *r = &tensors[root], *out = &tensors[b];
+        if (r->alloc != NML_ALLOC_ARENA || out->alloc != NML_ALLOC_ARENA || r->bytes != out->bytes)
+            continue;
+        /* only an output this node writes first: one read or written before (a graph input, a
+         * second writer in a malformed graph) may already be a root or be this very root, and
+         * a root turned alias would leave offsets that are tensor indices */
+        if (out->first_use != (int32_t)n->index) continue;
+        if (out->last_use > r->last_use) r->last_use = out->last_use;
+        out->alloc = ALLOC_ALIAS;
+        out->arena_offset = root;
+        count++;
+    }
+    return count;
+}
+
+void nml_plan_resolve_aliases(nml_tensor *tensors, uint32_t n_tensors) {
+    for (uint32_t i = 0; i < n_tensors; i++) {
+        nml_tensor *t = &tensors[i];
+        if (t->alloc != ALLOC_ALIAS) continue;
+        t->arena_offset = tensors[t->arena_offset].arena_offset;
+        t->alloc = NML_ALLOC_ARENA;
+    }
+}
+
 /* ---- offsets ---- */
 
 typedef struct plan {
@@ -120,7 +165,7 @@ static uint64_t align_up(uint64_t x) {
 /* The largest unplaced buffer (lowest index on ties), or UINT32_MAX when all are placed. */
 static uint32_t next_largest(const plan *p) {
     uint32_t best = UINT32_MAX, best_size = 0;
-    buffer b;
+    buffer b = {0, 0, 0, NULL};
     for (uint32_t i = 0; i < p->n_tensors + p->n_nodes; i++) {
         if (!buffer_at(p, i, &b) || *b.offset != UNPLACED) continue;
         if (best == UINT32_MAX || b.size > best_size) {
@@ -138,7 +183,7 @@ static uint32_t next_largest(const plan *p) {
  * pass per conflicting buffer: cubic time on graphs built to exploit it.) */
 static uint64_t lowest_offset(const plan *p, const buffer *cur) {
     uint64_t off = 0;
-    buffer b;
+    buffer b = {0, 0, 0, NULL};
     for (uint32_t k = 0; k < p->n_placed; k++) {
         buffer_at(p, p->placed[k], &b);
         if (!lives_overlap(cur, &b)) continue;
@@ -152,7 +197,7 @@ static uint64_t lowest_offset(const plan *p, const buffer *cur) {
 /* Records buffer id at its offset, keeping p->placed sorted by offset. */
 static void insert_placed(plan *p, uint32_t id, uint32_t offset) {
     uint32_t k = p->n_placed++;
-    buffer b;
+    buffer b = {0, 0, 0, NULL};
     for (; k > 0; k--) {
         buffer_at(p, p->placed[k - 1], &b);
         if (*b.offset <= offset) break;
@@ -163,7 +208,7 @@ static void insert_placed(plan *p, uint32_t id, uint32_t offset) {
 
 static uint64_t live_bytes_max(const plan *p) {
     uint64_t best = 0;
-    buffer b;
+    buffer b = {0, 0, 0, NULL};
     uint32_t n_steps = p->n_nodes ? p->n_nodes : 1;
     for (uint32_t step = 0; step < n_steps; step++) {
         uint64_t live = 0;
@@ -178,7 +223,7 @@ static uint64_t live_bytes_max(const plan *p) {
 uint64_t nml_plan_work_bytes(nml_tensor *tensors, uint32_t n_tensors, nml_node *nodes,
                              uint32_t n_nodes) {
     plan p = {tensors, nodes, n_tensors, n_nodes, NULL, 0};
-    buffer b;
+    buffer b = {0, 0, 0, NULL};
     uint64_t n = 0;
     for (uint32_t i = 0; i < n_tensors + n_nodes; i++)
         n += buffer_at(&p, i, &b) && b.size;
@@ -189,7 +234,7 @@ nml_status nml_plan_offsets(nml_tensor *tensors, uint32_t n_tensors, nml_node *n
                             uint32_t n_nodes, uint32_t *work, uint64_t *bytes, uint64_t *min_bytes,
                             nml_error *err) {
     plan p = {tensors, nodes, n_tensors, n_nodes, work, 0};
-    buffer b;
+    buffer b = {0, 0, 0, NULL};
     *bytes = 0;
     for (uint32_t i = 0; i < n_tensors + n_nodes; i++)
         if (buffer_at(&p, i, &b)) *b.offset = b.size ? UNPLACED : 0;

@@ -11,6 +11,17 @@
 nml_status nml_plan_lifetimes(const nml_model *m, nml_tensor *tensors, uint32_t n_tensors,
                               const nml_node *nodes, uint32_t n_nodes, nml_error *err);
 
+/* Views share memory: the output of a RESHAPE, SQUEEZE or EXPAND_DIMS holds exactly its input's
+ * bytes, so it is given its input's buffer (the buffer then lives from the first use of the
+ * one to the last use of the other) and the kernel's copy becomes a no-op. Marks such outputs
+ * so that nml_plan_offsets skips them and nml_plan_resolve_aliases places them afterwards.
+ * Only outputs the view writes first (after nml_plan_lifetimes: first_use == the node) are
+ * aliased, so no buffer is ever both a root and an alias. Returns the number of aliased
+ * tensors. */
+uint32_t nml_plan_aliases(nml_tensor *tensors, uint32_t n_tensors, const nml_node *nodes,
+                          uint32_t n_nodes);
+void nml_plan_resolve_aliases(nml_tensor *tensors, uint32_t n_tensors);
+
 /* Greedy offset planner. Buffers are the NML_ALLOC_ARENA tensors (live first_use..last_use)
  * and each node's scratch (live while the node runs). Largest first (ties: lower index,
  * tensors before scratch), each at the lowest 16-aligned offset that overlaps no placed buffer

@@ -37,6 +37,9 @@ void nml_fbb_init(nml_fbb *b) {
 
 void nml_fbb_free(nml_fbb *b) {
     free(b->buf);
+    free(b->shared);
+    b->shared = NULL;
+    b->n_shared = b->cap_shared = 0;
     free(b->vtables);
     b->buf = NULL;
     b->vtables = NULL;
@@ -199,6 +202,67 @@ nml_fbb_ref nml_fbb_vector_i64(nml_fbb *b, const int64_t *v, size_t count) {
 
 nml_fbb_ref nml_fbb_vector_f32(nml_fbb *b, const float *v, size_t count) {
     return nml_fbb_vector(b, v, count, 4, 0);
+}
+
+/* ---- shared vectors ---- */
+
+struct nml_fbb_shared {
+    nml_fbb_ref ref;
+    size_t count, elem_size, align;
+    uint64_t hash;
+};
+
+/* FNV-1a over the little-endian element bytes: a cheap filter before the exact comparison. */
+static uint64_t fb_hash_elems(const void *elems, size_t count, size_t elem_size) {
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < count; i++) {
+        uint64_t v = fb_host_elem(elems, i, elem_size);
+        for (size_t k = 0; k < elem_size; k++) {
+            h ^= (uint8_t)(v >> (8 * k));
+            h *= 1099511628211ull;
+        }
+    }
+    return h;
+}
+
+/* 1 when the vector written at s->ref holds exactly these elements. */
+static int fb_same_elems(const nml_fbb *b, const struct nml_fbb_shared *s, const void *elems) {
+    const uint8_t *p = b->buf + b->cap - s->ref + 4; /* elements follow the uint32 length */
+    for (size_t i = 0; i < s->count; i++)
+        if (fb_get_le(p + i * s->elem_size, s->elem_size) != fb_host_elem(elems, i, s->elem_size))
+            return 0;
+    return 1;
+}
+
+static void fb_remember_shared(nml_fbb *b, const struct nml_fbb_shared *s) {
+    if (b->n_shared == b->cap_shared) {
+        int cap = b->cap_shared ? b->cap_shared * 2 : 64;
+        struct nml_fbb_shared *nv = realloc(b->shared, (size_t)cap * sizeof *nv);
+        if (!nv) return; /* sharing is an optimization: without memory, just do not share */
+        b->shared = nv;
+        b->cap_shared = cap;
+    }
+    b->shared[b->n_shared++] = *s;
+}
+
+nml_fbb_ref nml_fbb_vector_shared(nml_fbb *b, const void *elems, size_t count, size_t elem_size,
+                                  size_t align) {
+    if (!fb_ok(b) || !fb_outside_table(b, "vector")) return 0;
+    size_t eff = align > elem_size ? align : elem_size;
+    struct nml_fbb_shared s = {0, count, elem_size, eff, 0};
+    if (elems && (elem_size == 1 || elem_size == 2 || elem_size == 4 || elem_size == 8)) {
+        s.hash = fb_hash_elems(elems, count, elem_size);
+        for (int i = 0; i < b->n_shared; i++) {
+            const struct nml_fbb_shared *o = &b->shared[i];
+            /* an earlier vector sits at a higher address, so the offset to it is positive */
+            if (o->hash == s.hash && o->count == count && o->elem_size == elem_size &&
+                o->align >= eff && fb_same_elems(b, o, elems))
+                return o->ref;
+        }
+    }
+    s.ref = nml_fbb_vector(b, elems, count, elem_size, align);
+    if (s.ref) fb_remember_shared(b, &s);
+    return s.ref;
 }
 
 /* A reference must point at something already written (smaller position from the end). */

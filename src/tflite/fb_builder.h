@@ -58,6 +58,9 @@ typedef struct nml_fbb {
     nml_fbb_ref *vtables;
     int n_vtables, cap_vtables;
     int dedup_vtables; /* 1 (default): reuse identical vtables */
+    /* vectors built with nml_fbb_vector_shared, for sharing */
+    struct nml_fbb_shared *shared;
+    int n_shared, cap_shared;
     /* sticky error */
     nml_status status;
     nml_error err;
@@ -79,6 +82,12 @@ nml_fbb_ref nml_fbb_vector_u8(nml_fbb *b, const uint8_t *v, size_t count, size_t
 nml_fbb_ref nml_fbb_vector_i32(nml_fbb *b, const int32_t *v, size_t count);
 nml_fbb_ref nml_fbb_vector_i64(nml_fbb *b, const int64_t *v, size_t count);
 nml_fbb_ref nml_fbb_vector_f32(nml_fbb *b, const float *v, size_t count);
+/* As nml_fbb_vector, but returns an earlier vector built through this function when it has
+ * the same bytes and at least this alignment. Readers follow offsets, so one vector may serve
+ * several tables; use it for small, often repeated vectors (shapes, quantization parameters),
+ * never for data a consumer might modify in place. */
+nml_fbb_ref nml_fbb_vector_shared(nml_fbb *b, const void *elems, size_t count, size_t elem_size,
+                                  size_t align);
 /* A vector of offsets to previously built tables/strings/vectors (all refs non-zero). */
 nml_fbb_ref nml_fbb_vector_refs(nml_fbb *b, const nml_fbb_ref *refs, size_t count);
 nml_fbb_ref nml_fbb_string(nml_fbb *b, const char *s);

@@ -142,10 +142,10 @@ static uint64_t size_unit(const char *suffix) {
     } units[] = {{"", 1},          {"k", 1u << 10},  {"kb", 1u << 10},  {"kib", 1u << 10},
                  {"m", 1u << 20},  {"mb", 1u << 20}, {"mib", 1u << 20}, {"g", 1u << 30},
                  {"gb", 1u << 30}, {"gib", 1u << 30}};
-    char low[4];
+    char low[4] = {0, 0, 0, 0};
     size_t n = strlen(suffix);
     if (n > 3) return 0;
-    for (size_t i = 0; i <= n; i++)
+    for (size_t i = 0; i < n; i++)
         low[i] = lower(suffix[i]);
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
         if (strcmp(low, units[i].name) == 0) return units[i].unit;
@@ -214,7 +214,7 @@ static char shape_separator(const char *s) {
 nml_status nml_parse_shape(const char *s, int *rank, int32_t dims[NML_MAX_RANK], nml_error *err) {
     char q[QUOTE_MAX + 4];
     if (!s || !*s) return nml_fail(err, NML_E_ARG, "empty shape");
-    int n;
+    int n = 0;
     NML_TRY(parse_dims("shape", s, shape_separator(s), NML_MAX_RANK, NML_MAX_DIM, &n, dims, err));
     uint64_t count = 1;
     for (int i = 0; i < n; i++) {

@@ -6,6 +6,7 @@
 
 #include "nanoml/deploy.h"
 #include "nanoml/export.h"
+#include "nanoml/ops.h"
 #include "test_util.h"
 
 /* ---------------------------------------------------------------- targets */
@@ -313,11 +314,31 @@ static void test_nanoml_sources(void **state) {
     assert_null(strstr(h, "in */ x")); /* a tensor name cannot end the comment */
     assert_non_null(strstr(c, "_Alignas(16) const uint8_t net_model[NET_MODEL_BYTES] = {\n"
                               "    0x01, 0x02, 0x03, 0x04\n};\n"));
-    assert_non_null(strstr(c, "    &nml_kernel_conv_2d,\n    &nml_kernel_softmax,\n};\n"));
+    /* the default kernel set names the optimized kernels */
+    assert_non_null(
+        strstr(c, "    &nml_kernel_conv_2d_opt,\n    &nml_kernel_softmax_opt,\n};\n"));
     assert_non_null(strstr(c, "const nml_op_resolver net_op_resolver = {net_kernels, 2u};"));
     assert_non_null(strstr(c, "100u, 200u, 10u"));
     free(h);
     free(c);
+    info.kernels = NML_KERNELS_REFERENCE;
+    assert_int_equal(nml_export_sources(&info, data, 4, "net", &o, &h, &c, &err), NML_OK);
+    assert_non_null(strstr(c, "    &nml_kernel_conv_2d,\n    &nml_kernel_softmax,\n};\n"));
+    free(h);
+    free(c);
+    char sym[64];
+    assert_int_equal(nml_export_kernel_symbol_for(NML_OP_FULLY_CONNECTED, NML_KERNELS_OPTIMIZED,
+                                                  sym, sizeof sym),
+                     1);
+    assert_string_equal(sym, "nml_kernel_fully_connected_opt");
+    /* RESHAPE has only the one kernel */
+    assert_int_equal(
+        nml_export_kernel_symbol_for(NML_OP_RESHAPE, NML_KERNELS_OPTIMIZED, sym, sizeof sym), 1);
+    assert_string_equal(sym, "nml_kernel_reshape");
+    int k = -1;
+    assert_int_equal(nml_kernel_set_parse("reference", &k, &err), NML_OK);
+    assert_int_equal(k, NML_KERNELS_REFERENCE);
+    assert_int_equal(nml_kernel_set_parse("fast", &k, &err), NML_E_ARG);
     /* an operator without a kernel symbol cannot be exported */
     int32_t custom[1] = {32};
     info.ops = custom;

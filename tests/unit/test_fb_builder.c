@@ -173,6 +173,68 @@ static void test_vtable_sharing(void **state) {
     nml_fbb_free(&b);
 }
 
+/* Follows table field `field` (a uoffset) of the table at `table` in a finished buffer. */
+static size_t follow_field(const uint8_t *buf, size_t table, int field) {
+    int32_t soff;
+    memcpy(&soff, buf + table, 4);
+    size_t vt = (size_t)((int64_t)table - soff);
+    uint16_t at;
+    memcpy(&at, buf + vt + 4 + 2 * field, 2);
+    assert_true(at != 0);
+    uint32_t rel;
+    memcpy(&rel, buf + table + at, 4);
+    return table + at + rel;
+}
+
+/* Shared vectors: a second vector with the same elements is the first one (both tables'
+ * offsets land on one position); other elements, another element size with the same bytes, or
+ * a larger alignment than the earlier vector had get their own copy. Root: a vector of five
+ * tables, each with one vector field 0. */
+static void test_vector_sharing(void **state) {
+    (void)state;
+    const int32_t v123[3] = {1, 2, 3}, v124[3] = {1, 2, 4}, zeros32[4] = {0, 0, 0, 0};
+    const int64_t zeros64[2] = {0, 0};
+    nml_fbb b;
+    nml_fbb_init(&b);
+    nml_fbb_ref vec[6] = {
+        nml_fbb_vector_shared(&b, v123, 3, 4, 0),    nml_fbb_vector_shared(&b, v124, 3, 4, 0),
+        nml_fbb_vector_shared(&b, v123, 3, 4, 0),    nml_fbb_vector_shared(&b, zeros64, 2, 8, 0),
+        nml_fbb_vector_shared(&b, zeros32, 4, 4, 0), nml_fbb_vector_shared(&b, v123, 3, 4, 64)};
+    assert_int_equal(vec[2], vec[0]);
+    assert_true(vec[1] != vec[0] && vec[4] != vec[3] && vec[5] != vec[0]);
+    nml_fbb_ref tables[6];
+    for (int i = 0; i < 6; i++) {
+        nml_fbb_start_table(&b);
+        nml_fbb_add_ref(&b, 0, vec[i]);
+        tables[i] = nml_fbb_end_table(&b);
+    }
+    nml_fbb_ref root = nml_fbb_vector_refs(&b, tables, 6);
+    uint8_t *out;
+    size_t n;
+    finish_ok(&b, root, NULL, &out, &n);
+    uint32_t r;
+    memcpy(&r, out, 4);
+    size_t pos[6];
+    for (int i = 0; i < 6; i++) {
+        uint32_t rel;
+        memcpy(&rel, out + r + 4 + 4 * (size_t)i, 4);
+        pos[i] = follow_field(out, r + 4 + 4 * (size_t)i + rel, 0);
+    }
+    assert_int_equal(pos[0], pos[2]);
+    const int32_t *want[3] = {v123, v124, v123};
+    for (int i = 0; i < 3; i++) {
+        uint32_t len;
+        int32_t e[3];
+        memcpy(&len, out + pos[i], 4);
+        memcpy(e, out + pos[i] + 4, sizeof e);
+        assert_int_equal(len, 3);
+        assert_memory_equal(e, want[i], sizeof e);
+    }
+    assert_int_equal((pos[5] + 4) % 64, 0); /* its own, 64-byte aligned copy */
+    free(out);
+    nml_fbb_free(&b);
+}
+
 /* Empty table: vtable [4, 4], no fields. int32 and float vectors are little-endian, floats are
  * compared bitwise with their default (so -0.0 is written when the default is 0.0), booleans
  * are one byte, and a union writes its type at field k and the value offset at k + 1. */
@@ -331,6 +393,7 @@ int main(void) {
         cmocka_unit_test(test_alignment_of_wide_scalars),
         cmocka_unit_test(test_string_vector_identifier),
         cmocka_unit_test(test_vtable_sharing),
+        cmocka_unit_test(test_vector_sharing),
         cmocka_unit_test(test_vectors_floats_unions),
         cmocka_unit_test(test_misuse_is_reported),
         cmocka_unit_test(test_growth),

@@ -124,6 +124,44 @@ static void png_round_trip(void **state) {
     nml_image_free(&img);
 }
 
+/* JPEG is lossy: a smooth 48x32 gradient must come back with the same size and every value
+ * within 8 grey levels (baseline JPEG at quality 90 on a smooth image errs by a few levels);
+ * bad arguments are errors naming the file. */
+static void jpeg_round_trip(void **state) {
+    (void)state;
+    nml_image img, back;
+    nml_error err;
+    assert_int_equal(nml_image_alloc(&img, 48, 32, 3, &err), NML_OK);
+    for (int y = 0; y < 32; y++)
+        for (int x = 0; x < 48; x++) {
+            uint8_t *p = img.data + (y * 48 + x) * 3;
+            p[0] = (uint8_t)(x * 5);
+            p[1] = (uint8_t)(y * 7);
+            p[2] = 128;
+        }
+    char path[] = "/tmp/nml_jpg_XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(nml_image_write_jpeg(path, &img, 90, &err), NML_OK);
+    assert_int_equal(nml_image_load(path, 3, &back, &err), NML_OK);
+    assert_int_equal(back.w, 48);
+    assert_int_equal(back.h, 32);
+    int worst = 0;
+    for (size_t i = 0; i < (size_t)48 * 32 * 3; i++) {
+        int d = abs((int)back.data[i] - (int)img.data[i]);
+        if (d > worst) worst = d;
+    }
+    assert_true(worst <= 8);
+    nml_image_free(&back);
+    assert_int_equal(nml_image_write_jpeg(path, &img, 0, &err), NML_E_ARG);
+    assert_non_null(strstr(err.msg, "quality 0"));
+    assert_int_equal(nml_image_write_jpeg("/nonexistent/x.jpg", &img, 90, &err), NML_E_IO);
+    assert_non_null(strstr(err.msg, "/nonexistent/x.jpg"));
+    unlink(path);
+    nml_image_free(&img);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(decodes_street_scene),
@@ -133,6 +171,7 @@ int main(void) {
         cmocka_unit_test(huge_declared_dimensions),
         cmocka_unit_test(missing_file),
         cmocka_unit_test(png_round_trip),
+        cmocka_unit_test(jpeg_round_trip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

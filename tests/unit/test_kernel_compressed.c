@@ -6,6 +6,8 @@
  *     dequantized weights and on the input as TFLite's hybrid kernels quantize it (written out
  *     below from TFLite's documented rules, not taken from the kernel), up to float rounding,
  *     and with the float kernel on the original weights within the quantization error.
+ * Each case also runs the optimized variant (*_opt, which falls back to the reference for int4
+ * and hybrid weights): its outputs must be identical, with the same scratch request.
  * Plus the nibble order of TFLite's INT4 packing, by hand. */
 #include <math.h>
 #include <stdlib.h>
@@ -32,6 +34,14 @@ static void pack_int4(const int8_t *v, int n, uint8_t *out) {
     memset(out, 0, (size_t)(n + 1) / 2);
     for (int i = 0; i < n; i++)
         out[i / 2] |= (uint8_t)(((uint8_t)v[i] & 0x0f) << (i % 2 ? 4 : 0));
+}
+
+/* The optimized variant of a reference kernel (opt_*.c): it evaluates only plain int8 itself
+ * and falls back to the reference for int4 and hybrid weights, so results must be identical. */
+static const nml_kernel *optimized_of(const nml_kernel *k) {
+    if (k == &nml_kernel_fully_connected) return &nml_kernel_fully_connected_opt;
+    if (k == &nml_kernel_conv_2d) return &nml_kernel_conv_2d_opt;
+    return &nml_kernel_depthwise_conv_2d_opt;
 }
 
 /* ---- int4 ---- */
@@ -80,6 +90,7 @@ static void int4_vs_int8(const int4_case *c, uint32_t seed) {
     int8_t *x = malloc((size_t)n_in), *w = malloc((size_t)n_w);
     uint8_t *packed = malloc((size_t)(n_w + 1) / 2);
     int8_t *y8 = malloc((size_t)n_out), *y4 = malloc((size_t)n_out);
+    int8_t *y_opt = malloc((size_t)n_out);
     int32_t *bias = malloc((size_t)c->channels * sizeof *bias);
     float *scales = malloc((size_t)c->channels * sizeof *scales);
     for (int i = 0; i < n_in; i++)
@@ -91,8 +102,11 @@ static void int4_vs_int8(const int4_case *c, uint32_t seed) {
         scales[i] = 0.01f + 0.002f * (float)i;
     }
     pack_int4(w, n_w, packed);
+    uint32_t scratch_ref = 0;
     const int w_rank = c->kernel == &nml_kernel_fully_connected ? 2 : 4;
-    for (int pass = 0; pass < 2; pass++) {
+    for (int run = 0; run < 4; run++) {
+        const int pass = run / 2, opt = run % 2; /* int8 / int4 weights, reference / optimized */
+        int8_t *y = opt ? y_opt : (pass ? y4 : y8);
         nml_kh h;
         kh_init(&h);
         int ti = kh_tensor(&h, NML_INT8, c->rank_in, c->in_dims, x, 0.05f, 3);
@@ -100,13 +114,20 @@ static void int4_vs_int8(const int4_case *c, uint32_t seed) {
                            pass ? (void *)packed : (void *)w, 1.0f, 0);
         kh_per_channel(&h, tw, scales, NULL, (uint32_t)c->channels, c->q_dim);
         int tb = kh_tensor(&h, NML_INT32, 1, DIMS(c->channels), bias, 0.0005f, 0);
-        int to = kh_tensor(&h, NML_INT8, c->rank_in, c->out_dims, pass ? y4 : y8, 0.02f, -5);
+        int to = kh_tensor(&h, NML_INT8, c->rank_in, c->out_dims, y, 0.02f, -5);
         kh_const(&h, tw);
         kh_const(&h, tb);
         kh_inputs(&h, 3, ti, tw, tb);
         kh_outputs(&h, 1, to);
-        if (kh_run(&h, c->kernel, &c->p) != NML_OK) fail_msg("pass %d: %s", pass, h.err.msg);
+        const nml_kernel *k = opt ? optimized_of(c->kernel) : c->kernel;
+        if (kh_run(&h, k, &c->p) != NML_OK) fail_msg("run %d: %s", run, h.err.msg);
+        if (!opt) scratch_ref = h.node.scratch_bytes;
+        if (opt && pass) /* int4 falls back: the reference's scratch, the same bytes */
+            assert_int_equal(h.node.scratch_bytes, scratch_ref);
         kh_free(&h);
+        if (opt && memcmp(y_opt, pass ? y4 : y8, (size_t)n_out) != 0)
+            fail_msg("%s optimized differs from the reference (%s weights)", k->name,
+                     pass ? "int4" : "int8");
     }
     for (int i = 0; i < n_out; i++)
         if (y4[i] != y8[i]) fail_msg("element %d: int4 %d, int8 %d", i, y4[i], y8[i]);
@@ -119,6 +140,7 @@ static void int4_vs_int8(const int4_case *c, uint32_t seed) {
     free(packed);
     free(y8);
     free(y4);
+    free(y_opt);
     free(bias);
     free(scales);
 }
@@ -269,6 +291,7 @@ static void hybrid_vs_float(const hybrid_case *c, uint32_t seed) {
     float *bias = malloc((size_t)c->channels * 4), *scales = malloc((size_t)c->channels * 4);
     float *y_h = malloc((size_t)n_out * 4), *y_ref = malloc((size_t)n_out * 4);
     float *y_f = malloc((size_t)n_out * 4), *in_scale = malloc((size_t)batches * 4);
+    float *y_opt = malloc((size_t)n_out * 4);
     for (int i = 0; i < n_in; i++)
         x[i] = rndf(-1.0f, 3.0f);
     for (int i = 0; i < n_w; i++)
@@ -295,6 +318,14 @@ static void hybrid_vs_float(const hybrid_case *c, uint32_t seed) {
     kh_inputs(&h, 3, ti, tw, tb);
     kh_outputs(&h, 1, to);
     if (kh_run(&h, c->kernel, &c->p) != NML_OK) fail_msg("hybrid: %s", h.err.msg);
+    const uint32_t scratch_ref = h.node.scratch_bytes;
+    /* the optimized kernel falls back to the reference: same scratch, same bits */
+    h.tensors[to].data = y_opt;
+    const nml_kernel *k_opt = optimized_of(c->kernel);
+    if (kh_run(&h, k_opt, &c->p) != NML_OK) fail_msg("hybrid %s: %s", k_opt->name, h.err.msg);
+    assert_int_equal(h.node.scratch_bytes, scratch_ref);
+    if (memcmp(y_opt, y_h, (size_t)n_out * 4) != 0)
+        fail_msg("%s optimized differs from the reference (hybrid)", k_opt->name);
     kh_free(&h);
 
     run_float(c, xq, wd, bias, y_ref); /* same arithmetic up to float rounding */
@@ -322,6 +353,7 @@ static void hybrid_vs_float(const hybrid_case *c, uint32_t seed) {
     free(y_h);
     free(y_ref);
     free(y_f);
+    free(y_opt);
     free(in_scale);
 }
 

@@ -45,6 +45,9 @@ static void usage(FILE *out) {
         "                       flash_load, flash_exec\n"
         "  --no-measure         xheep: do not run QEMU; use the host arena plan (upper bound)\n"
         "  --opt FLAG           firmware optimization (default -Os)\n"
+        "  --kernels SET        optimized (default: the optimized int8 CONV_2D,\n"
+        "                       DEPTHWISE_CONV_2D and FULLY_CONNECTED kernels) or reference\n"
+        "                       (the reference kernels only, e.g. to compare)\n"
         "  --jobs N             parallel compiles (default 2)\n"
         "  --timeout S          QEMU time limit in seconds (default 120)\n"
         "  --verbose            print every compiler and QEMU command\n\n"
@@ -53,8 +56,8 @@ static void usage(FILE *out) {
 }
 
 typedef struct deploy_args {
-    const char *model, *target, *input, *expect, *save, *name, *out, *linker, *opt;
-    int jobs, timeout_s, verbose, no_measure;
+    const char *model, *target, *input, *expect, *save, *name, *out, *linker, *opt, *kernels_name;
+    int jobs, timeout_s, verbose, no_measure, kernels;
 } deploy_args;
 
 static int parse_int(const char *what, const char *s, int lo, int hi, int *out) {
@@ -68,11 +71,11 @@ static int parse_int(const char *what, const char *s, int lo, int hi, int *out) 
 
 static int take_all(int argc, char **argv, int *i, deploy_args *a, const char **jobs,
                     const char **timeout) {
-    static const char *const names[] = {"--target", "--input",  "--expect", "--save-outputs",
-                                        "--name",   "--out",    "--linker", "--opt",
-                                        "--jobs",   "--timeout"};
-    const char **slots[] = {&a->target, &a->input,  &a->expect, &a->save, &a->name,
-                            &a->out,    &a->linker, &a->opt,    jobs,     timeout};
+    static const char *const names[] = {"--target", "--input",   "--expect", "--save-outputs",
+                                        "--name",   "--out",     "--linker", "--opt",
+                                        "--jobs",   "--timeout", "--kernels"};
+    const char **slots[] = {&a->target, &a->input, &a->expect, &a->save, &a->name,        &a->out,
+                            &a->linker, &a->opt,   jobs,       timeout,  &a->kernels_name};
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
         int r = cli_take_value("deploy", argc, argv, i, names[k], slots[k]);
         if (r) return r;
@@ -110,6 +113,9 @@ static int parse(int argc, char **argv, deploy_args *a) {
     if (timeout && parse_int("--timeout", timeout, 1, 86400, &a->timeout_s)) return 2;
     if (a->name && !nml_export_name_valid(a->name))
         return cli_usage_error("deploy", "--name '%s' is not a C identifier", a->name);
+    nml_error err;
+    if (a->kernels_name && nml_kernel_set_parse(a->kernels_name, &a->kernels, &err) != NML_OK)
+        return cli_usage_error("deploy", "%s", err.msg);
     return -1;
 }
 
@@ -280,6 +286,10 @@ static void print_memory(const nml_deploy_result *res) {
            "%llu)\n",
            (unsigned long long)r->arena_used, (unsigned long long)res->arena_reserved,
            (unsigned long long)r->persistent_bytes, (unsigned long long)r->activation_bytes);
+    if (r->activation_min_bytes)
+        printf("          activations lower bound %llu B (the most bytes live while one operator "
+               "runs)\n",
+               (unsigned long long)r->activation_min_bytes);
     printf("  stack   %8llu B  peak (painted; %llu reserved)\n", (unsigned long long)r->stack_peak,
            (unsigned long long)r->stack_reserved);
     print_fit(m);
@@ -324,7 +334,8 @@ static int load_all(const deploy_args *a, loaded *l) {
          nml_read_file(a->expect, DATA_LIMIT, &l->expect, &l->expect_size, &err) != NML_OK))
         return cli_error("deploy", &err);
     if (a->input && l->input_size == 0) return cli_errorf("deploy", "%s is empty", a->input);
-    if (nml_model_info_analyze(&l->info, l->model, l->model_size, &err) != NML_OK)
+    if (nml_model_info_analyze_kernels(&l->info, l->model, l->model_size, a->kernels, &err) !=
+        NML_OK)
         return cli_errorf("deploy", "%s: %s", a->model, err.msg);
     l->have_info = 1;
     const char *slash = strrchr(a->model, '/');
@@ -396,6 +407,7 @@ static int deploy_qemu(const deploy_args *a, const loaded *l) {
     const nml_fw_report *r = &res.report;
     printf("model %s: %zu bytes, %u operators on rv32-qemu (RV32IMC, QEMU virt)\n", l->model_file,
            l->model_size, (unsigned)l->info.n_nodes);
+    printf("kernels: %s\n", a->kernels == NML_KERNELS_REFERENCE ? "reference" : "optimized");
     if (r->n_runs) {
         printf("outputs (input set 0):\n");
         print_outputs(&l->info, r);

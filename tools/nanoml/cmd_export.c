@@ -16,7 +16,7 @@ static void usage(FILE *out) {
     fprintf(
         out,
         "usage: nanoml export MODEL.tflite [--name NAME] [--out DIR] [--format nanoml|xxd]\n"
-        "                     [--target TARGET] [--linker MODE]\n\n"
+        "                     [--target TARGET] [--linker MODE] [--kernels SET]\n\n"
         "Writes DIR/NAME_model.h and DIR/NAME_model.c for firmware: the model bytes as a 16-byte\n"
         "aligned const array (byte-identical to the file), its length, the exact tensor arena\n"
         "size, the operators it uses with an op resolver (NAME_op_resolver) that links only\n"
@@ -30,14 +30,18 @@ static void usage(FILE *out) {
         "  --target T       refuse a model that cannot fit T: xheep (= xheep-64k), xheep-96k,\n"
         "                   ..., xheep-512k (X-HEEP RAM in 32 KiB banks, 16 MiB flash)\n"
         "  --linker MODE    X-HEEP LINKER mode for that check: on_chip (default), flash_load,\n"
-        "                   flash_exec (code and constants stay in flash)\n\n"
+        "                   flash_exec (code and constants stay in flash)\n"
+        "  --kernels SET    optimized (default): the resolver names the optimized int8\n"
+        "                   CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED kernels; reference:\n"
+        "                   only the reference kernels (the arena is planned for the set)\n\n"
         "The target check counts the model and the arena; code, stack and buffers come on top\n"
         "(`nanoml deploy` measures them).\n");
 }
 
 typedef struct export_args {
-    const char *model, *name, *out, *format, *target, *linker;
+    const char *model, *name, *out, *format, *target, *linker, *kernels_name;
     nml_target t; /* parsed --target/--linker */
+    int kernels;  /* nml_kernel_set */
 } export_args;
 
 static int parse(int argc, char **argv, export_args *a) {
@@ -54,7 +58,8 @@ static int parse(int argc, char **argv, export_args *a) {
             (r = cli_take_value("export", argc, argv, &i, "--out", &a->out)) != 0 ||
             (r = cli_take_value("export", argc, argv, &i, "--format", &a->format)) != 0 ||
             (r = cli_take_value("export", argc, argv, &i, "--target", &a->target)) != 0 ||
-            (r = cli_take_value("export", argc, argv, &i, "--linker", &a->linker)) != 0) {
+            (r = cli_take_value("export", argc, argv, &i, "--linker", &a->linker)) != 0 ||
+            (r = cli_take_value("export", argc, argv, &i, "--kernels", &a->kernels_name)) != 0) {
             if (r < 0) return 2;
             continue;
         }
@@ -70,6 +75,8 @@ static int parse(int argc, char **argv, export_args *a) {
         return cli_usage_error("export", "%s", err.msg);
     if (a->linker && !a->target) return cli_usage_error("export", "--linker needs --target");
     if (a->linker && nml_xheep_linker_parse(a->linker, &a->t.linker, &err) != NML_OK)
+        return cli_usage_error("export", "%s", err.msg);
+    if (a->kernels_name && nml_kernel_set_parse(a->kernels_name, &a->kernels, &err) != NML_OK)
         return cli_usage_error("export", "%s", err.msg);
     return -1; /* go on */
 }
@@ -164,7 +171,7 @@ int cmd_export(int argc, char **argv) {
     int have_info = 0;
     rc = 0;
     if (!xxd || a.target) { /* xxd output is the bytes alone */
-        if (nml_model_info_analyze(&info, data, size, &err) != NML_OK)
+        if (nml_model_info_analyze_kernels(&info, data, size, a.kernels, &err) != NML_OK)
             rc = cli_errorf("export", "%s: %s", a.model, err.msg);
         else
             have_info = 1;

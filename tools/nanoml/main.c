@@ -17,6 +17,11 @@ int cmd_prune(int argc, char **argv);
 int cmd_cluster(int argc, char **argv);
 int cmd_qat(int argc, char **argv);
 int cmd_compress(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_pack(int argc, char **argv);
+int cmd_detect(int argc, char **argv);
+int cmd_eval_detect(int argc, char **argv);
+int cmd_preprocess(int argc, char **argv);
 
 const nml_command nml_commands[] = {
     {"version", "print the nanoml version", cmd_version},
@@ -32,6 +37,11 @@ const nml_command nml_commands[] = {
     {"cluster", "weight clustering (k-means per layer) with centroid fine-tuning", cmd_cluster},
     {"qat", "quantization-aware training, written as an int8 model", cmd_qat},
     {"compress", "a chain of compression steps from a recipe", cmd_compress},
+    {"pack", "store pruned/clustered int8 weights compactly (sparse, clustered)", cmd_pack},
+    {"compare", "models side by side: bytes, gzip, sparsity, accuracy; CSV, plot", cmd_compare},
+    {"detect", "detect objects in an image (FastestDet, YOLOv8)", cmd_detect},
+    {"eval-detect", "precision, recall, mAP of a detector on a dataset", cmd_eval_detect},
+    {"preprocess", "write images as a detection model's input tensors (.npy)", cmd_preprocess},
     {NULL, NULL, NULL},
 };
 

@@ -189,13 +189,11 @@ nml_status nml_check_int8_quant(nml_ctx *ctx, const nml_node *node, const nml_te
     return NML_OK;
 }
 
-nml_status nml_conv_multipliers(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
-                                const nml_tensor *filter, const nml_tensor *output,
-                                int32_t channels, int32_t q_dim, int32_t **mult, int32_t **shift) {
+nml_status nml_conv_filter_layout(nml_ctx *ctx, const nml_node *node, const nml_tensor *filter,
+                                  int32_t channels, int32_t q_dim) {
     if (filter->n_q == 0)
         return nml_kernel_fail(ctx, node, NML_E_FORMAT, "filter is int8 but not quantized");
-    const int per_channel = filter->n_q > 1;
-    if (per_channel) {
+    if (filter->n_q > 1) {
         if (filter->q_dim != q_dim)
             return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
                                    "filter is quantized along dimension %d, expected %d",
@@ -205,29 +203,60 @@ nml_status nml_conv_multipliers(nml_ctx *ctx, const nml_node *node, const nml_te
                                    "filter has %u per-channel scales for %d output channels",
                                    (unsigned)filter->n_q, (int)channels);
     }
+    return NML_OK;
+}
+
+nml_status nml_conv_channel_multiplier(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
+                                       const nml_tensor *filter, const nml_tensor *output,
+                                       int32_t c, int32_t *mult, int *exponent) {
+    const uint32_t qc = filter->n_q > 1 ? (uint32_t)c : 0u;
+    const float fs = nml_tensor_channel_scale(filter, qc);
+    const int32_t fz = nml_tensor_channel_zero_point(filter, qc);
+    if (!scale_ok(fs))
+        return nml_kernel_fail(ctx, node, NML_E_FORMAT, "filter scale of channel %d is not > 0",
+                               (int)c);
+    if (fz != 0)
+        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
+                               "filter zero point %d on channel %d: int8 weights must be "
+                               "symmetric (zero point 0)",
+                               (int)fz, (int)c);
+    /* products and quotient in double, as PopulateConvolutionQuantizationParams does */
+    const double effective = (double)input->scale * (double)fs / (double)output->scale;
+    nml_quantize_multiplier(effective, mult, exponent);
+    return NML_OK;
+}
+
+/* Validates every channel; stores the tables when m and s are given. */
+static nml_status channel_multipliers(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
+                                      const nml_tensor *filter, const nml_tensor *output,
+                                      int32_t channels, int32_t *m, int32_t *s) {
+    for (int32_t c = 0; c < channels; c++) {
+        int32_t mult;
+        int exponent;
+        NML_TRY(nml_conv_channel_multiplier(ctx, node, input, filter, output, c, &mult, &exponent));
+        if (m) m[c] = mult;
+        if (s) s[c] = exponent;
+    }
+    return NML_OK;
+}
+
+nml_status nml_conv_multipliers_check(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
+                                      const nml_tensor *filter, const nml_tensor *output,
+                                      int32_t channels, int32_t q_dim) {
+    NML_TRY(nml_conv_filter_layout(ctx, node, filter, channels, q_dim));
+    return channel_multipliers(ctx, node, input, filter, output, channels, NULL, NULL);
+}
+
+nml_status nml_conv_multipliers(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
+                                const nml_tensor *filter, const nml_tensor *output,
+                                int32_t channels, int32_t q_dim, int32_t **mult, int32_t **shift) {
+    NML_TRY(nml_conv_filter_layout(ctx, node, filter, channels, q_dim));
     int32_t *m = nml_ctx_alloc_persistent(ctx, (size_t)channels * sizeof *m);
     int32_t *s = nml_ctx_alloc_persistent(ctx, (size_t)channels * sizeof *s);
     if (!m || !s)
         return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for %d multipliers",
                                (int)channels);
-    for (int32_t c = 0; c < channels; c++) {
-        const uint32_t qc = per_channel ? (uint32_t)c : 0u;
-        const float fs = nml_tensor_channel_scale(filter, qc);
-        const int32_t fz = nml_tensor_channel_zero_point(filter, qc);
-        if (!scale_ok(fs))
-            return nml_kernel_fail(ctx, node, NML_E_FORMAT, "filter scale of channel %d is not > 0",
-                                   (int)c);
-        if (fz != 0)
-            return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
-                                   "filter zero point %d on channel %d: int8 weights must be "
-                                   "symmetric (zero point 0)",
-                                   (int)fz, (int)c);
-        /* products and quotient in double, as PopulateConvolutionQuantizationParams does */
-        const double effective = (double)input->scale * (double)fs / (double)output->scale;
-        int exponent;
-        nml_quantize_multiplier(effective, &m[c], &exponent);
-        s[c] = exponent;
-    }
+    NML_TRY(channel_multipliers(ctx, node, input, filter, output, channels, m, s));
     *mult = m;
     *shift = s;
     return NML_OK;

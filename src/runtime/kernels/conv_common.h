@@ -58,6 +58,19 @@ nml_status nml_conv_multipliers(nml_ctx *ctx, const nml_node *node, const nml_te
                                 const nml_tensor *filter, const nml_tensor *output,
                                 int32_t channels, int32_t q_dim, int32_t **mult, int32_t **shift);
 
+/* The parts of nml_conv_multipliers, for kernels that keep their own tables: the filter's
+ * quantization layout (quantized, per-channel along q_dim with one scale per channel), one
+ * channel's multiplier (scale > 0 and zero point 0 checked), and all channels checked without
+ * storing anything. */
+nml_status nml_conv_filter_layout(nml_ctx *ctx, const nml_node *node, const nml_tensor *filter,
+                                  int32_t channels, int32_t q_dim);
+nml_status nml_conv_channel_multiplier(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
+                                       const nml_tensor *filter, const nml_tensor *output,
+                                       int32_t c, int32_t *mult, int *exponent);
+nml_status nml_conv_multipliers_check(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
+                                      const nml_tensor *filter, const nml_tensor *output,
+                                      int32_t channels, int32_t q_dim);
+
 /* Checks a bias tensor: type, element count == channels. */
 nml_status nml_check_bias(nml_ctx *ctx, const nml_node *node, const nml_tensor *bias, int type,
                           int32_t channels);

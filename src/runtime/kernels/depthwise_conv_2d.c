@@ -5,29 +5,27 @@
  * Compressed weights: int4 filters with int8 activations (the int8 arithmetic on weights
  * unpacked one at a time), and hybrid float32 activations with an int8 filter and float bias as
  * TFLite's DepthwiseConvHybridPerChannel: each batch quantized asymmetrically, acc over
- * w * (x - offset), y = acc * (filter_scale[c] * input_scale) + bias. */
+ * w * (x - offset), y = acc * (filter_scale[c] * input_scale) + bias. Packed filters
+ * (sparse and/or clustered, packed.h) with int8 activations: each output channel's non-zero
+ * taps decoded into scratch once, the int8 arithmetic over them only. */
 #include <stddef.h>
 
-#include "conv_common.h"
+#include "conv_ref.h"
 #include "hybrid_common.h"
 #include "int4.h"
 #include "kernels.h"
+#include "packed_filter.h"
 #include "qmath.h"
 
-enum { DW_FLOAT, DW_INT8, DW_INT4, DW_HYBRID };
+typedef nml_dwconv_data dwconv_data;
 
-typedef struct dwconv_data {
-    nml_window w;
-    int mode;
-    float *w_scale; /* hybrid: filter scale per output channel */
-    int32_t depth_multiplier;
-    int32_t input_offset, output_offset;
-    int32_t act_min, act_max;
-    float f_min, f_max;
-    int32_t *mult, *shift; /* per output channel */
-} dwconv_data;
+/* Packed scratch: one channel's non-zero taps (positions, values), then their offsets. */
+static size_t packed_offsets_at(uint32_t taps) {
+    return (nml_packed_row_scratch(taps) + 3u) & ~(size_t)3u;
+}
 
-static nml_status dwconv_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+nml_status nml_dwconv_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p, dwconv_data *d,
+                            int with_multipliers) {
     NML_TRY(nml_check_io_count(ctx, node, 2, 3, 1));
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
@@ -41,10 +39,11 @@ static nml_status dwconv_prepare(nml_ctx *ctx, nml_node *node, const nml_op_para
                                "input type %s is not supported (float32, int8 are)",
                                nml_dtype_name(type));
     if (!output) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "output is missing");
-    int mode = type == NML_FLOAT32 ? DW_FLOAT : DW_INT8;
-    if (type == NML_FLOAT32 && filter->type == NML_INT8 && filter->n_q > 0) mode = DW_HYBRID;
-    if (type == NML_INT8 && filter->type == NML_INT4) mode = DW_INT4;
-    if (mode == DW_FLOAT || mode == DW_INT8)
+    int mode = type == NML_FLOAT32 ? NML_CONV_FLOAT : NML_CONV_INT8;
+    if (type == NML_FLOAT32 && filter->type == NML_INT8 && filter->n_q > 0) mode = NML_CONV_HYBRID;
+    if (type == NML_INT8 && filter->type == NML_INT4) mode = NML_CONV_INT4;
+    if (filter->pack) mode = NML_CONV_PACKED;
+    if (mode == NML_CONV_FLOAT || mode == NML_CONV_INT8)
         NML_TRY(nml_check_type(ctx, node, filter, "filter", type));
     NML_TRY(nml_check_type(ctx, node, output, "output", type));
     NML_TRY(nml_check_rank(ctx, node, input, "input", 4));
@@ -62,38 +61,70 @@ static nml_status dwconv_prepare(nml_ctx *ctx, nml_node *node, const nml_op_para
                                "multiplier %d",
                                (int)out_ch, (int)in_ch, (int)m);
 
-    dwconv_data *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
-    if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
     d->depth_multiplier = m;
     NML_TRY(nml_window_init(ctx, node, p, input->dims[1], input->dims[2], filter->dims[1],
                             filter->dims[2], &d->w));
     NML_TRY(nml_check_nhwc(ctx, node, output, input->dims[0], d->w.out_h, d->w.out_w, out_ch));
     if (bias) NML_TRY(nml_check_bias(ctx, node, bias, type == NML_INT8 ? NML_INT32 : type, out_ch));
 
-    d->mode = mode;
+    d->mode = (uint8_t)mode;
+    if (mode == NML_CONV_PACKED)
+        NML_TRY(nml_packed_filter_prepare(ctx, node, input, filter, 3, &d->packed));
     if (type == NML_FLOAT32) {
         NML_TRY(nml_activation_range_f32(ctx, node, p->activation, &d->f_min, &d->f_max));
-        if (mode == DW_HYBRID) {
+        if (mode == NML_CONV_HYBRID) {
             NML_TRY(nml_hybrid_weight_scales(ctx, node, filter, out_ch, 3, &d->w_scale));
             NML_TRY(nml_check_accumulator(ctx, node, (int64_t)filter->dims[1] * filter->dims[2], 0,
                                           127));
             if (input->dims[0] < 1)
                 return nml_kernel_fail(ctx, node, NML_E_SHAPE, "input has no batches");
-            NML_TRY(nml_ctx_request_scratch(
-                ctx, node, (size_t)nml_tensor_count(input) / (size_t)input->dims[0]));
         }
     } else {
         NML_TRY(nml_check_int8_quant(ctx, node, input, "input"));
         NML_TRY(nml_check_int8_quant(ctx, node, output, "output"));
         NML_TRY(nml_check_accumulator(ctx, node, (int64_t)filter->dims[1] * filter->dims[2],
                                       input->zero_point, 128));
-        NML_TRY(
-            nml_conv_multipliers(ctx, node, input, filter, output, out_ch, 3, &d->mult, &d->shift));
+        if (with_multipliers)
+            NML_TRY(nml_conv_multipliers(ctx, node, input, filter, output, out_ch, 3, &d->mult,
+                                         &d->shift));
+        else
+            NML_TRY(nml_conv_multipliers_check(ctx, node, input, filter, output, out_ch, 3));
         NML_TRY(nml_activation_range_q(ctx, node, p->activation, output, -128, 127, &d->act_min,
                                        &d->act_max));
         d->input_offset = -input->zero_point;
         d->output_offset = output->zero_point;
     }
+    return NML_OK;
+}
+
+nml_status nml_dwconv_ref_finish(nml_ctx *ctx, nml_node *node, dwconv_data *d) {
+    if ((d->mode == NML_CONV_INT8 || d->mode == NML_CONV_INT4 || d->mode == NML_CONV_PACKED) &&
+        !d->mult) {
+        const nml_tensor *input = nml_node_input(ctx, node, 0);
+        const nml_tensor *filter = nml_node_input(ctx, node, 1);
+        const nml_tensor *output = nml_node_output(ctx, node, 0);
+        NML_TRY(nml_conv_multipliers(ctx, node, input, filter, output, filter->dims[3], 3, &d->mult,
+                                     &d->shift));
+    }
+    if (d->mode == NML_CONV_HYBRID) { /* one batch of the input, quantized */
+        const nml_tensor *input = nml_node_input(ctx, node, 0);
+        NML_TRY(nml_ctx_request_scratch(ctx, node,
+                                        (size_t)nml_tensor_count(input) / (size_t)input->dims[0]));
+    }
+    if (d->mode == NML_CONV_PACKED) { /* one channel's stored taps and their input offsets */
+        const nml_tensor *filter = nml_node_input(ctx, node, 1);
+        const uint32_t taps = (uint32_t)filter->dims[1] * (uint32_t)filter->dims[2];
+        NML_TRY(nml_ctx_request_scratch(ctx, node,
+                                        packed_offsets_at(taps) + 2u * taps * sizeof(int32_t)));
+    }
+    return NML_OK;
+}
+
+static nml_status dwconv_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    dwconv_data *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
+    if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
+    NML_TRY(nml_dwconv_setup(ctx, node, p, d, 1));
+    NML_TRY(nml_dwconv_ref_finish(ctx, node, d));
     node->data = d;
     return NML_OK;
 }
@@ -227,6 +258,48 @@ static void dwconv_int4(const dwconv_data *d, const dw_dims *g, const int8_t *in
     }
 }
 
+/* Output-channel-major so that each packed channel is decoded once; its non-zero taps become
+ * (dy, dx) offsets into the input window. */
+static void dwconv_packed(const dwconv_data *d, const dw_dims *g, const int8_t *in,
+                          const int32_t *bias, uint8_t *scratch, int8_t *out) {
+    const nml_window *w = &d->w;
+    const uint32_t taps = (uint32_t)(g->filter_h * g->filter_w);
+    uint16_t *tap = nml_packed_row_index(scratch);
+    int8_t *k = nml_packed_row_values(scratch, taps);
+    int32_t *dy = (int32_t *)(void *)(scratch + packed_offsets_at(taps));
+    int32_t *dx = dy + taps;
+    nml_packed_cursor c;
+    nml_packed_begin(&c);
+    for (int32_t oc = 0; oc < g->out_ch; oc++) {
+        const uint32_t n = nml_packed_next_sparse(d->packed, &c, tap, k);
+        for (uint32_t j = 0; j < n; j++) {
+            dy[j] = (int32_t)(tap[j] / (uint32_t)g->filter_w) * w->dilation_h;
+            dx[j] = (int32_t)(tap[j] % (uint32_t)g->filter_w) * w->dilation_w;
+        }
+        const int32_t ic = oc / d->depth_multiplier;
+        for (int32_t b = 0; b < g->batches; b++) {
+            for (int32_t oy = 0; oy < g->out_h; oy++) {
+                const int32_t iy0 = oy * w->stride_h - w->pad_h;
+                for (int32_t ox = 0; ox < g->out_w; ox++) {
+                    const int32_t ix0 = ox * w->stride_w - w->pad_w;
+                    int32_t acc = 0;
+                    for (uint32_t j = 0; j < n; j++) {
+                        const int32_t iy = iy0 + dy[j], ix = ix0 + dx[j];
+                        if (iy < 0 || iy >= g->in_h || ix < 0 || ix >= g->in_w) continue;
+                        const int32_t x = in[((b * g->in_h + iy) * g->in_w + ix) * g->in_ch + ic];
+                        acc += (int32_t)k[j] * (x + d->input_offset);
+                    }
+                    if (bias) acc = nml_add_wrap(acc, bias[oc]);
+                    acc = nml_add_wrap(nml_mul_by_qm(acc, d->mult[oc], d->shift[oc]),
+                                       d->output_offset);
+                    acc = nml_clamp_i32(acc, d->act_min, d->act_max);
+                    out[((b * g->out_h + oy) * g->out_w + ox) * g->out_ch + oc] = (int8_t)acc;
+                }
+            }
+        }
+    }
+}
+
 /* One batch of the hybrid depthwise convolution on its quantized input xq. */
 static void dwconv_hybrid_batch(const dwconv_data *d, const dw_dims *g, const int8_t *xq,
                                 int32_t offset, float in_scale, const int8_t *filter,
@@ -274,8 +347,7 @@ static void dwconv_hybrid(const dwconv_data *d, const dw_dims *g, const float *i
     }
 }
 
-static nml_status dwconv_eval(nml_ctx *ctx, nml_node *node) {
-    const dwconv_data *d = node->data;
+void nml_dwconv_eval_ref(nml_ctx *ctx, const nml_node *node, const dwconv_data *d) {
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
     const nml_tensor *bias = nml_node_input(ctx, node, 2);
@@ -283,20 +355,27 @@ static nml_status dwconv_eval(nml_ctx *ctx, nml_node *node) {
     const dw_dims g = dims_of(input, filter, output);
     const void *b = bias ? bias->data : NULL;
     switch (d->mode) {
-    case DW_FLOAT:
+    case NML_CONV_FLOAT:
         dwconv_f32(d, &g, input->data, filter->data, b, output->data);
         break;
-    case DW_INT8:
+    case NML_CONV_INT8:
         dwconv_int8(d, &g, input->data, filter->data, b, output->data);
         break;
-    case DW_INT4:
+    case NML_CONV_INT4:
         dwconv_int4(d, &g, input->data, filter->data, b, output->data);
+        break;
+    case NML_CONV_PACKED:
+        dwconv_packed(d, &g, input->data, b, nml_ctx_scratch(ctx, node), output->data);
         break;
     default:
         dwconv_hybrid(d, &g, input->data, filter->data, b, nml_ctx_scratch(ctx, node),
                       output->data);
         break;
     }
+}
+
+static nml_status dwconv_eval(nml_ctx *ctx, nml_node *node) {
+    nml_dwconv_eval_ref(ctx, node, node->data);
     return NML_OK;
 }
 

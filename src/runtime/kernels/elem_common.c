@@ -169,7 +169,7 @@ static nml_status quantize_act_bound(nml_ctx *ctx, const nml_node *node, const n
 
 nml_status nml_act_range_quant(nml_ctx *ctx, const nml_node *node, int activation,
                                const nml_tensor *out, int32_t *lo, int32_t *hi) {
-    int32_t qmin, qmax, q;
+    int32_t qmin, qmax, q = 0;
     nml_int_range(out->type, &qmin, &qmax);
     *lo = qmin;
     *hi = qmax;

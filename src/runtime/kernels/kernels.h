@@ -46,4 +46,12 @@ extern const nml_kernel nml_kernel_reduce_max;
 extern const nml_kernel nml_kernel_hard_swish;
 extern const nml_kernel nml_kernel_resize_bilinear;
 
+/* optimized int8 variants for RV32IMC-class cores (opt_*.c): same operator, same checks, same
+ * results as the reference kernels above, which remain the oracle (nml_ops_reference()) */
+extern const nml_kernel nml_kernel_conv_2d_opt;
+extern const nml_kernel nml_kernel_depthwise_conv_2d_opt;
+extern const nml_kernel nml_kernel_fully_connected_opt;
+extern const nml_kernel nml_kernel_logistic_opt;
+extern const nml_kernel nml_kernel_softmax_opt;
+
 #endif

@@ -9,12 +9,12 @@
 #include "qmath.h"
 #include "sigmoid_common.h"
 
-static nml_status logistic_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+nml_status nml_logistic_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     (void)p;
     return nml_sigmoid_prepare(ctx, node, 1.0f / 256.0f, -128, "1/256");
 }
 
-static void logistic_f32(const nml_sigmoid_data *d, const float *in, float *out) {
+void nml_logistic_f32(const nml_sigmoid_data *d, const float *in, float *out) {
     const float cutoff_upper = 16.619047164916992188f; /* logistic rounds to 1.0f beyond */
     const float cutoff_lower = -9.0f;                  /* exp(x) is within float eps below */
     for (int32_t i = 0; i < d->count; i++) {
@@ -28,8 +28,8 @@ static void logistic_f32(const nml_sigmoid_data *d, const float *in, float *out)
     }
 }
 
-static void logistic_int8(const nml_sigmoid_data *d, const int8_t *in, int8_t *out) {
-    for (int32_t i = 0; i < d->count; i++) {
+void nml_logistic_int8(const nml_sigmoid_data *d, const int8_t *in, int8_t *out, int32_t count) {
+    for (int32_t i = 0; i < count; i++) {
         const int32_t x = (int32_t)in[i] - d->input_zero_point;
         if (x <= -d->input_range_radius) {
             out[i] = -128;
@@ -49,11 +49,11 @@ static nml_status logistic_eval(nml_ctx *ctx, nml_node *node) {
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     nml_tensor *output = nml_node_output(ctx, node, 0);
     if (input->type == NML_FLOAT32)
-        logistic_f32(d, input->data, output->data);
+        nml_logistic_f32(d, input->data, output->data);
     else
-        logistic_int8(d, input->data, output->data);
+        nml_logistic_int8(d, input->data, output->data, d->count);
     return NML_OK;
 }
 
-const nml_kernel nml_kernel_logistic = {NML_OP_LOGISTIC, "LOGISTIC", logistic_prepare,
+const nml_kernel nml_kernel_logistic = {NML_OP_LOGISTIC, "LOGISTIC", nml_logistic_prepare,
                                         logistic_eval};

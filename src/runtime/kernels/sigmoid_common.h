@@ -22,4 +22,10 @@ typedef struct nml_sigmoid_data {
 nml_status nml_sigmoid_prepare(nml_ctx *ctx, nml_node *node, float out_scale,
                                int32_t out_zero_point, const char *out_scale_text);
 
+/* The reference LOGISTIC's prepare and evaluations (logistic.c), shared with the optimized
+ * kernel (opt_logistic.c). */
+nml_status nml_logistic_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p);
+void nml_logistic_int8(const nml_sigmoid_data *d, const int8_t *in, int8_t *out, int32_t count);
+void nml_logistic_f32(const nml_sigmoid_data *d, const float *in, float *out);
+
 #endif

@@ -11,17 +11,12 @@
 #include "fixedpoint.h"
 #include "kernels.h"
 #include "qmath.h"
+#include "softmax_ref.h"
 
 #define SCALED_DIFF_INTEGER_BITS 5 /* exp input in Q5.26: diffs down to -32 */
 #define ACCUM_INTEGER_BITS 12      /* sum of exps in Q12.19: up to 4096 terms */
 
-typedef struct softmax_data {
-    int32_t outer, depth;
-    float beta;
-    int32_t input_multiplier; /* Q31 */
-    int32_t input_left_shift;
-    int32_t diff_min;
-} softmax_data;
+typedef nml_softmax_data softmax_data;
 
 /* nml_quantize_multiplier for 1 < m < 2^31 without its saturation at exponent 30: softmax
  * multipliers may reach exponent 31 (TFLite's QuantizeMultiplierGreaterThanOne). */
@@ -60,7 +55,7 @@ static nml_status prepare_int8(nml_ctx *ctx, const nml_node *node, const nml_op_
     return NML_OK;
 }
 
-static nml_status softmax_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+nml_status nml_softmax_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     NML_TRY(nml_check_io_count(ctx, node, 1, 1, 1));
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *output = nml_node_output(ctx, node, 0);
@@ -85,7 +80,7 @@ static nml_status softmax_prepare(nml_ctx *ctx, nml_node *node, const nml_op_par
     return NML_OK;
 }
 
-static void softmax_f32(const softmax_data *d, const float *in, float *out) {
+void nml_softmax_f32(const softmax_data *d, const float *in, float *out) {
     for (int32_t r = 0; r < d->outer; r++) {
         const float *x = in + r * d->depth;
         float *y = out + r * d->depth;
@@ -102,13 +97,19 @@ static void softmax_f32(const softmax_data *d, const float *in, float *out) {
     }
 }
 
-/* exp(diff * beta * input_scale) in Q0.31 for diff <= 0. */
-static int32_t exp_of_diff(const softmax_data *d, int32_t diff) {
+int32_t nml_softmax_exp_of_diff(const softmax_data *d, int32_t diff) {
     const int32_t scaled = nml_fp_mul_by_qm_gt_one(diff, d->input_multiplier, d->input_left_shift);
     return nml_fp_exp_on_negative_values(scaled, SCALED_DIFF_INTEGER_BITS);
 }
 
-static void softmax_int8(const softmax_data *d, const int8_t *in, int8_t *out) {
+/* exp of a diff: from the table when there is one (exp_table[255 + diff], filled with
+ * nml_softmax_exp_of_diff), else computed */
+static int32_t exp_of(const softmax_data *d, const int32_t *exp_table, int32_t diff) {
+    return exp_table ? exp_table[255 + diff] : nml_softmax_exp_of_diff(d, diff);
+}
+
+void nml_softmax_int8(const softmax_data *d, const int8_t *in, int8_t *out,
+                      const int32_t *exp_table) {
     for (int32_t r = 0; r < d->outer; r++) {
         const int8_t *x = in + r * d->depth;
         int8_t *y = out + r * d->depth;
@@ -121,7 +122,7 @@ static void softmax_int8(const softmax_data *d, const int8_t *in, int8_t *out) {
         for (int32_t c = 0; c < d->depth; c++) {
             const int32_t diff = x[c] - max;
             if (diff >= d->diff_min)
-                sum += (uint32_t)nml_fp_mul_pot(exp_of_diff(d, diff), -ACCUM_INTEGER_BITS);
+                sum += (uint32_t)nml_fp_mul_pot(exp_of(d, exp_table, diff), -ACCUM_INTEGER_BITS);
         }
         int bits_over_unit;
         const int32_t reciprocal =
@@ -135,7 +136,7 @@ static void softmax_int8(const softmax_data *d, const int8_t *in, int8_t *out) {
             int32_t v = -128;
             if (diff >= d->diff_min) {
                 const int32_t prob =
-                    nml_rdbpot(nml_srdhm(reciprocal, exp_of_diff(d, diff)), exponent);
+                    nml_rdbpot(nml_srdhm(reciprocal, exp_of(d, exp_table, diff)), exponent);
                 v = nml_clamp_i32(prob - 128, -128, 127);
             }
             y[c] = (int8_t)v;
@@ -148,10 +149,11 @@ static nml_status softmax_eval(nml_ctx *ctx, nml_node *node) {
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     nml_tensor *output = nml_node_output(ctx, node, 0);
     if (input->type == NML_FLOAT32)
-        softmax_f32(d, input->data, output->data);
+        nml_softmax_f32(d, input->data, output->data);
     else
-        softmax_int8(d, input->data, output->data);
+        nml_softmax_int8(d, input->data, output->data, NULL);
     return NML_OK;
 }
 
-const nml_kernel nml_kernel_softmax = {NML_OP_SOFTMAX, "SOFTMAX", softmax_prepare, softmax_eval};
+const nml_kernel nml_kernel_softmax = {NML_OP_SOFTMAX, "SOFTMAX", nml_softmax_prepare,
+                                       softmax_eval};

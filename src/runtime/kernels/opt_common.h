@@ -1,0 +1,110 @@
+/* Requantization for the optimized int8 kernels (opt_*.c): the same result as the reference
+ * clamp(nml_mul_by_qm(acc, m, e) + output_zp), computed with one 32x32->64-bit multiply
+ * (mul + mulhsu on RV32IM) and five more instructions per output.
+ *
+ * Why it is exact: with M = m > 0 and a right shift r = -e >= 1, the reference computes
+ *   s = SRDHM(acc, M) = floor((acc*M + 2^30) / 2^31)          (rounds half up, any sign)
+ *   y = RDBPOT(s, r)  = floor((s + 2^(r-1) - [s < 0]) / 2^r)   (rounds half away from zero)
+ * Nested floors of integer divisions merge, so with the doubled multiplier M2 = 2M < 2^32
+ *   y + zp = floor((acc*M2 + K) / 2^(32+r)),  K = 2^31 + 2^(31+r) + zp*2^(32+r) - [s<0]*2^32,
+ * and [s < 0] may be replaced by [acc < 0]: they differ only when s == 0, where both give 0.
+ * K's low word is 2^31, so it only adds bit 31 of the product's low word as a carry:
+ *   y + zp = (hi(acc*M2) + lo(acc*M2)>>31 + (1 + 2*zp)*2^(r-1) - [acc<0]) >> r.
+ * For r = 0 (no second rounding) the same holds with zp in place of (1 + 2*zp)*2^(r-1) and no
+ * [acc<0] term. The high word cannot overflow when |acc| < 2^30 and r <= 23; layers whose
+ * accumulators (bias included) could be larger, or with multipliers >= 1 or < 2^-23, use the
+ * reference arithmetic instead. */
+#ifndef NANOML_KERNELS_OPT_COMMON_H
+#define NANOML_KERNELS_OPT_COMMON_H
+
+#include <stdint.h>
+
+#include "kernel.h"
+#include "qmath.h"
+
+/* The per-output helpers must be inlined into the kernels' loops (at -Os gcc would otherwise
+ * call them and pass the channel parameters through memory). */
+#if defined(__GNUC__)
+#define NML_OPT_INLINE static inline __attribute__((always_inline))
+#else
+#define NML_OPT_INLINE static inline
+#endif
+
+#define NML_RQ_MAX_RIGHT 23
+#define NML_RQ_ACC_LIMIT (1 << 30) /* |accumulator| bound of the fast form */
+
+typedef struct nml_rq {
+    int32_t *mult; /* fast: 2 * significand (as uint32); otherwise the Q31 significand, per
+                    * channel (one entry when step == 0) */
+    int8_t *shift; /* fast: r = -exponent; otherwise the exponent */
+    int32_t step;  /* 1: per-channel tables, 0: one multiplier for every channel */
+    int32_t out_zp;
+    int32_t act_min, act_max;
+    uint8_t fast;
+} nml_rq;
+
+/* Allocates an n-entry table (persistent). Fill it with nml_rq_set, then call nml_rq_finish. */
+nml_status nml_rq_alloc(nml_ctx *ctx, const nml_node *node, nml_rq *rq, int32_t n);
+/* Entry i: the reference multiplier (significand, exponent). */
+void nml_rq_set(nml_rq *rq, int32_t i, int32_t mult, int exponent);
+/* Stores the output zero point and the clamp range (absolute quantized values, as
+ * nml_activation_range_q gives them) and decides the fast form: every entry has
+ * 0 <= r <= 23 and |accumulator| < 2^30, where the accumulator of channel c is at most
+ * acc_bound + |bias[c]| (bias: the constant int32 bias tensor or NULL; a bias that is not
+ * constant rules the fast form out). */
+nml_status nml_rq_finish(nml_ctx *ctx, const nml_node *node, nml_rq *rq, int32_t n, int32_t out_zp,
+                         int32_t act_min, int32_t act_max, const nml_tensor *bias,
+                         int64_t acc_bound);
+/* The table of a convolution-like operator: entry c = nml_conv_channel_multiplier(c). */
+nml_status nml_rq_conv(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
+                       const nml_tensor *filter, const nml_tensor *output, int32_t channels,
+                       int32_t act_min, int32_t act_max, const nml_tensor *bias, int64_t acc_bound,
+                       nml_rq *rq);
+/* The largest |sum of depth products w * (x - input_zp)| with |w| <= max_abs_weight. */
+int64_t nml_rq_dot_bound(int64_t depth, int32_t input_zp, int32_t max_abs_weight);
+
+/* One channel's parameters unpacked for the inner loops. */
+typedef struct nml_rq_ch {
+    uint32_t mult, khi, neg_mask;
+    int32_t r;
+} nml_rq_ch;
+
+/* Entry i from the tables (kept in locals by the caller: int8 stores may alias anything, so
+ * gcc would reload struct fields after every output store). The rounding constant
+ * (1 + 2 * zp) * 2^(r-1), or zp when r == 0, is rebuilt here rather than stored: 4 bytes per
+ * channel of persistent arena saved for a few instructions per channel. */
+NML_OPT_INLINE nml_rq_ch nml_rq_entry(const int32_t *mult, const int8_t *shift, int32_t i,
+                                      int32_t out_zp) {
+    nml_rq_ch p;
+    const int32_t r = shift[i];
+    p.mult = (uint32_t)mult[i];
+    p.r = r;
+    p.khi = r ? (uint32_t)(1 + 2 * out_zp) << (r - 1) : (uint32_t)out_zp;
+    p.neg_mask = 0u - (uint32_t)(r != 0);
+    return p;
+}
+
+NML_OPT_INLINE nml_rq_ch nml_rq_channel(const nml_rq *rq, int32_t c) {
+    return nml_rq_entry(rq->mult, rq->shift, c * rq->step, rq->out_zp);
+}
+
+/* The fast form: acc requantized and offset by the output zero point (not clamped). */
+NML_OPT_INLINE int32_t nml_rq_apply(int32_t acc, nml_rq_ch p) {
+    const int64_t prod = (int64_t)acc * (int64_t)p.mult; /* |prod| < 2^62 */
+    const uint32_t plo = (uint32_t)prod;
+    const uint32_t phi = (uint32_t)((uint64_t)prod >> 32);
+    const uint32_t neg = (uint32_t)(acc >> 31); /* all ones when acc < 0 */
+    const uint32_t hi = phi + (plo >> 31) + p.khi + (neg & p.neg_mask);
+    return (int32_t)hi >> p.r;
+}
+
+NML_OPT_INLINE int8_t nml_rq_clamp(int32_t v, int32_t lo, int32_t hi) {
+    if (v < lo) v = lo;
+    if (v > hi) v = hi;
+    return (int8_t)v;
+}
+
+/* Reference arithmetic for entry i (layers that are not fast). */
+int8_t nml_rq_slow(const nml_rq *rq, int32_t c, int32_t acc);
+
+#endif

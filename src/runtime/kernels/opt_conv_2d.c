@@ -1,0 +1,301 @@
+/* CONV_2D optimized for cores without SIMD or FPU (RV32IMC), bit-exact with the reference
+ * kernel (conv_2d.c), which stays the oracle and evaluates everything but plain int8 (int8
+ * activations and weights, not grouped): float32, hybrid, int4 weights, grouped convolution.
+ *
+ * int8 evaluation is a GEMM: output pixels are taken two at a time and output channels four at
+ * a time; the 4x2 block's eight accumulators stay in registers while the inner loop runs over
+ * the filter depth, so each loaded activation serves four channels and each loaded weight two
+ * pixels (6 loads per 8 multiply-accumulates, ~3 instructions per MAC), and the block is
+ * requantized from registers (opt_common.h). A 1x1 stride-1 layer reads its pixels in place;
+ * any other layer first copies the two pixels' windows into a scratch buffer (im2col for two
+ * pixels, amortized over all output channels), with padding taps set to the input zero point.
+ * Every window is then whole, so the input zero point folds into the bias:
+ * sum w * (x - zp) + bias = sum w * x + (bias - zp * sum w), the folded bias being computed
+ * once per evaluation (padding contributes w * zp - w * zp = 0, as in the reference). */
+#include <stddef.h>
+
+#include "conv_ref.h"
+#include "kernels.h"
+#include "opt_common.h"
+
+typedef struct opt_conv {
+    nml_conv_data ref;
+    nml_rq rq;
+    uint8_t use_ref; /* not plain int8 (float32, hybrid, int4) or grouped: the reference */
+} opt_conv;
+
+static nml_status opt_conv_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    opt_conv *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
+    if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
+    NML_TRY(nml_conv_2d_setup(ctx, node, p, &d->ref, 0));
+    const nml_tensor *input = nml_node_input(ctx, node, 0);
+    const nml_tensor *filter = nml_node_input(ctx, node, 1);
+    const nml_tensor *output = nml_node_output(ctx, node, 0);
+    const int32_t out_ch = filter->dims[0];
+    /* the reference path gets its tables and its scratch, the optimized one its own scratch:
+     * a node has one scratch region, sized for the path chosen here */
+    d->use_ref = d->ref.mode != NML_CONV_INT8 || filter->dims[3] != input->dims[3];
+    if (d->use_ref) {
+        NML_TRY(nml_conv_2d_ref_finish(ctx, node, &d->ref));
+    } else {
+        /* folded biases, then two im2col windows (not needed by 1x1 stride-1 layers, kept
+         * simple: depth bytes each) */
+        const size_t depth = (size_t)filter->dims[1] * filter->dims[2] * filter->dims[3];
+        NML_TRY(nml_ctx_request_scratch(ctx, node, (size_t)out_ch * sizeof(int32_t) + 2 * depth));
+        NML_TRY(nml_rq_conv(ctx, node, input, filter, output, out_ch, d->ref.act_min,
+                            d->ref.act_max, nml_node_input(ctx, node, 2),
+                            nml_rq_dot_bound((int64_t)depth, input->zero_point, 128), &d->rq));
+    }
+    node->data = d;
+    return NML_OK;
+}
+
+typedef struct geom {
+    const int8_t *in, *filter;
+    int8_t *out;
+    int32_t h, w, c, out_h, out_w, out_c, kh, kw, depth; /* depth = kh * kw * c */
+    int32_t zp;                                          /* input zero point */
+    const nml_window *win;
+    const int32_t *folded_bias; /* bias - zp * sum of the channel's weights (scratch) */
+    int8_t *col;                /* two windows of depth bytes (scratch), or NULL (pointwise) */
+} geom;
+
+static void copy_bytes(int8_t *dst, const int8_t *src, int32_t n) {
+    for (; n > 0; n--)
+        *dst++ = *src++;
+}
+
+static void fill_bytes(int8_t *dst, int8_t v, int32_t n) {
+    for (; n > 0; n--)
+        *dst++ = v;
+}
+
+/* Window of output pixel (b, oy, ox) copied to dst, padding taps set to the zero point; a
+ * filter row inside the input without horizontal dilation is one contiguous copy. */
+static void im2col(const geom *g, int32_t b, int32_t oy, int32_t ox, int8_t *dst) {
+    const nml_window *win = g->win;
+    const int32_t iy0 = oy * win->stride_h - win->pad_h, ix0 = ox * win->stride_w - win->pad_w;
+    const int32_t row_bytes = g->kw * g->c;
+    const int whole_rows = win->dilation_w == 1 && ix0 >= 0 && ix0 + g->kw <= g->w;
+    const int8_t zp = (int8_t)g->zp;
+    for (int32_t ky = 0; ky < g->kh; ky++, dst += row_bytes) {
+        const int32_t iy = iy0 + ky * win->dilation_h;
+        if (iy < 0 || iy >= g->h) {
+            fill_bytes(dst, zp, row_bytes);
+            continue;
+        }
+        const int8_t *src = g->in + ((size_t)(b * g->h + iy) * g->w) * g->c;
+        if (whole_rows) {
+            copy_bytes(dst, src + ix0 * g->c, row_bytes);
+            continue;
+        }
+        for (int32_t kx = 0; kx < g->kw; kx++) {
+            const int32_t ix = ix0 + kx * win->dilation_w;
+            if (ix >= 0 && ix < g->w)
+                copy_bytes(dst + kx * g->c, src + ix * g->c, g->c);
+            else
+                fill_bytes(dst + kx * g->c, zp, g->c);
+        }
+    }
+}
+
+/* One step of the 4x2 block: activations i of both pixels times weights i of four channels. */
+#define NML_MAC_4X2(i)                                                                             \
+    do {                                                                                           \
+        const int32_t xa = p0[i], xb = p1[i];                                                      \
+        int32_t v = w0[i];                                                                         \
+        a00 += v * xa;                                                                             \
+        a01 += v * xb;                                                                             \
+        v = w1[i];                                                                                 \
+        a10 += v * xa;                                                                             \
+        a11 += v * xb;                                                                             \
+        v = w2[i];                                                                                 \
+        a20 += v * xa;                                                                             \
+        a21 += v * xb;                                                                             \
+        v = w3[i];                                                                                 \
+        a30 += v * xa;                                                                             \
+        a31 += v * xb;                                                                             \
+    } while (0)
+
+/* Output stage of a 4x2 block: channels oc..oc+3 of the two pixels. */
+typedef struct out4x2 {
+    const int32_t *bias; /* folded bias */
+    const int32_t *mult;
+    const int8_t *shift;
+    int32_t zp, lo, hi;
+    int32_t *acc; /* slow requantization: the accumulators go here instead */
+} out4x2;
+
+/* The struct's fields come in by value as locals: int8 stores may alias anything, so gcc would
+ * reload them after every output. */
+NML_OPT_INLINE void emit_4x2(out4x2 s, int32_t j, int32_t v0, int32_t v1, int8_t *o0, int8_t *o1) {
+    const nml_rq_ch ch = nml_rq_entry(s.mult, s.shift, j, s.zp);
+    const int32_t b = s.bias[j];
+    o0[j] = nml_rq_clamp(nml_rq_apply(nml_add_wrap(v0, b), ch), s.lo, s.hi);
+    o1[j] = nml_rq_clamp(nml_rq_apply(nml_add_wrap(v1, b), ch), s.lo, s.hi);
+}
+
+#if defined(__GNUC__)
+#define NML_NOINLINE __attribute__((noinline))
+#else
+#define NML_NOINLINE
+#endif
+
+/* Output channels oc..oc+3 (weights w0 = their first row) of the two pixels whose windows are
+ * the depth bytes at p0 and p1, requantized into o0[oc..] and o1[oc..] (or, for the slow
+ * requantization, the accumulators into s->acc). Out of line so nothing else competes for the
+ * registers: 8 accumulators, 6 pointers, the counter and temporaries. */
+NML_NOINLINE static void gemm_4x2(const int8_t *p0, const int8_t *p1, const int8_t *w0,
+                                  int32_t depth, const out4x2 *s, int32_t oc, int8_t *o0,
+                                  int8_t *o1) {
+    const int8_t *w1 = w0 + depth, *w2 = w1 + depth, *w3 = w2 + depth;
+    int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0, a20 = 0, a21 = 0, a30 = 0, a31 = 0;
+    int32_t n4 = depth >> 2;
+    if (n4 > 0) do {
+            NML_MAC_4X2(0);
+            NML_MAC_4X2(1);
+            NML_MAC_4X2(2);
+            NML_MAC_4X2(3);
+            p0 += 4, p1 += 4, w0 += 4, w1 += 4, w2 += 4, w3 += 4;
+        } while (--n4);
+    for (n4 = depth & 3; n4 > 0; n4--) {
+        NML_MAC_4X2(0);
+        p0++, p1++, w0++, w1++, w2++, w3++;
+    }
+    if (s->acc) {
+        int32_t *acc = s->acc;
+        acc[0] = a00, acc[1] = a01, acc[2] = a10, acc[3] = a11;
+        acc[4] = a20, acc[5] = a21, acc[6] = a30, acc[7] = a31;
+        return;
+    }
+    out4x2 l = *s;
+    l.bias += oc, l.mult += oc, l.shift += oc;
+    o0 += oc, o1 += oc;
+    emit_4x2(l, 0, a00, a01, o0, o1);
+    emit_4x2(l, 1, a10, a11, o0, o1);
+    emit_4x2(l, 2, a20, a21, o0, o1);
+    emit_4x2(l, 3, a30, a31, o0, o1);
+}
+#undef NML_MAC_4X2
+
+/* Requantizes with the reference arithmetic: channels oc..oc+n-1, acc[2*j + k]. */
+static void store_slow(const nml_rq *rq, const int32_t *bias, int32_t oc, int32_t n,
+                       const int32_t *acc, int8_t *o0, int8_t *o1) {
+    for (int32_t j = 0; j < n; j++) {
+        o0[oc + j] = nml_rq_slow(rq, oc + j, nml_add_wrap(acc[2 * j], bias[oc + j]));
+        o1[oc + j] = nml_rq_slow(rq, oc + j, nml_add_wrap(acc[2 * j + 1], bias[oc + j]));
+    }
+}
+
+/* Every output channel of the two pixels whose windows are x0 and x1. */
+static void pixel_pair(const geom *g, const nml_rq *rq, const int8_t *x0, const int8_t *x1,
+                       int8_t *o0, int8_t *o1) {
+    int32_t acc[8];
+    out4x2 so = {g->folded_bias,       rq->mult, rq->shift, rq->out_zp, rq->act_min, rq->act_max,
+                 rq->fast ? NULL : acc};
+    int32_t oc = 0;
+    for (; oc < g->out_c && g->out_c >= 4; oc += 4) {
+        /* a last partial block is redone as the last four channels (rewriting equal values) */
+        if (oc + 4 > g->out_c) oc = g->out_c - 4;
+        gemm_4x2(x0, x1, g->filter + oc * g->depth, g->depth, &so, oc, o0, o1);
+        if (!rq->fast) store_slow(rq, g->folded_bias, oc, 4, acc, o0, o1);
+    }
+    for (; oc < g->out_c; oc++) { /* channels left after blocks of four */
+        const int8_t *w = g->filter + oc * g->depth;
+        int32_t a0 = 0, a1 = 0;
+        for (int32_t i = 0; i < g->depth; i++)
+            a0 += w[i] * x0[i], a1 += w[i] * x1[i];
+        if (rq->fast) {
+            const nml_rq_ch ch = nml_rq_channel(rq, oc);
+            const int32_t b = g->folded_bias[oc];
+            o0[oc] = nml_rq_clamp(nml_rq_apply(nml_add_wrap(a0, b), ch), rq->act_min, rq->act_max);
+            o1[oc] = nml_rq_clamp(nml_rq_apply(nml_add_wrap(a1, b), ch), rq->act_min, rq->act_max);
+        } else {
+            acc[0] = a0, acc[1] = a1;
+            store_slow(rq, g->folded_bias, oc, 1, acc, o0, o1);
+        }
+    }
+}
+
+/* Output pixel counter in (batch, row, column) order. */
+typedef struct pixel {
+    int32_t b, y, x;
+} pixel;
+
+static void next_pixel(const geom *g, pixel *p) {
+    if (++p->x == g->out_w) {
+        p->x = 0;
+        if (++p->y == g->out_h) {
+            p->y = 0;
+            p->b++;
+        }
+    }
+}
+
+/* 1x1 filter, stride 1, no padding: pixel i's window is input pixel i. */
+static int pointwise(const geom *g) {
+    const nml_window *w = g->win;
+    return g->kh == 1 && g->kw == 1 && w->stride_h == 1 && w->stride_w == 1 && w->pad_h == 0 &&
+           w->pad_w == 0 && g->out_h == g->h && g->out_w == g->w;
+}
+
+static void conv_int8_opt(const geom *g, const nml_rq *rq, int32_t batches) {
+    const int32_t total = batches * g->out_h * g->out_w;
+    pixel a = {0, 0, 0};
+    for (int32_t i = 0; i < total; i += 2) {
+        const int32_t j = i + 1 < total ? i + 1 : i; /* an odd last pixel pairs with itself */
+        const int8_t *x0 = g->in + i * g->c, *x1 = g->in + j * g->c;
+        if (g->col) {
+            pixel b = a;
+            if (j > i) next_pixel(g, &b);
+            im2col(g, a.b, a.y, a.x, g->col);
+            im2col(g, b.b, b.y, b.x, g->col + g->depth);
+            x0 = g->col, x1 = g->col + g->depth;
+            a = b;
+            next_pixel(g, &a);
+        }
+        pixel_pair(g, rq, x0, x1, g->out + i * g->out_c, g->out + j * g->out_c);
+    }
+}
+
+static nml_status opt_conv_eval(nml_ctx *ctx, nml_node *node) {
+    const opt_conv *d = node->data;
+    if (d->use_ref) {
+        nml_conv_2d_eval_ref(ctx, node, &d->ref);
+        return NML_OK;
+    }
+    const nml_tensor *input = nml_node_input(ctx, node, 0);
+    const nml_tensor *filter = nml_node_input(ctx, node, 1);
+    const nml_tensor *bias = nml_node_input(ctx, node, 2);
+    nml_tensor *output = nml_node_output(ctx, node, 0);
+    geom g;
+    g.in = input->data;
+    g.filter = filter->data;
+    g.out = output->data;
+    g.h = input->dims[1];
+    g.w = input->dims[2];
+    g.c = input->dims[3];
+    g.out_h = output->dims[1];
+    g.out_w = output->dims[2];
+    g.out_c = output->dims[3];
+    g.kh = filter->dims[1];
+    g.kw = filter->dims[2];
+    g.depth = g.kh * g.kw * g.c;
+    g.zp = -d->ref.input_offset;
+    g.win = &d->ref.w;
+    int32_t *folded = nml_ctx_scratch(ctx, node);
+    g.col = pointwise(&g) ? NULL : (int8_t *)(folded + g.out_c);
+    for (int32_t c = 0; c < g.out_c; c++) {
+        const int8_t *w = g.filter + c * g.depth;
+        int32_t sum = 0; /* |sum| <= depth * 128: the accumulator check bounds zp * sum */
+        for (int32_t i = 0; i < g.depth; i++)
+            sum += w[i];
+        folded[c] = nml_add_wrap(bias ? ((const int32_t *)bias->data)[c] : 0, -g.zp * sum);
+    }
+    g.folded_bias = folded;
+    conv_int8_opt(&g, &d->rq, input->dims[0]);
+    return NML_OK;
+}
+
+const nml_kernel nml_kernel_conv_2d_opt = {NML_OP_CONV_2D, "CONV_2D", opt_conv_prepare,
+                                           opt_conv_eval};

@@ -1,0 +1,460 @@
+/* DEPTHWISE_CONV_2D optimized for cores without SIMD or FPU (RV32IMC), bit-exact with the
+ * reference kernel (depthwise_conv_2d.c), which stays the oracle and evaluates everything but
+ * plain int8 (int8 activations and weights): float32, hybrid, int4 weights.
+ *
+ * Depth multiplier 1 (MobileNet-style layers): one channel at a time, so the channel's nine
+ * 3x3 weights, its bias and its requantization stay in registers for the whole plane. Inside
+ * the input a 3x3 window with stride 1 or 2 slides along the row and keeps the columns it has
+ * already loaded, so each output costs 3 (stride 1) or 6 (stride 2) loads and 9 multiply-adds;
+ * the input zero point is folded into the bias once per channel (bias - zp * sum of weights).
+ * Border outputs, other filter sizes and dilations take the tap loop of the reference with the
+ * window clipped to the input.
+ *
+ * Depth multiplier > 1 (e.g. a first layer over one input channel): output channels
+ * ic*M .. ic*M+M-1 share input channel ic, so four of them and two output pixels form a block
+ * as in CONV_2D: per tap, two activation loads and four weight loads (adjacent in memory) feed
+ * eight multiply-accumulates. */
+#include <stddef.h>
+#include <string.h>
+
+#include "conv_ref.h"
+#include "kernels.h"
+#include "opt_common.h"
+
+typedef struct opt_dw {
+    nml_dwconv_data ref;
+    nml_rq rq;
+    int32_t plane_h, plane_w; /* > 0: depth multiplier 1 over padded planes */
+    uint8_t use_ref;          /* not plain int8 (float32, hybrid, int4): the reference */
+} opt_dw;
+
+/* Planes larger than this (or filters with more taps) take the block path instead. */
+#define PLANE_MAX_BYTES (1 << 16)
+#define PLANE_MAX_TAPS 64
+
+/* Depth multiplier 1: a scratch plane holding every window of one channel, padding included,
+ * and the channel's weights as int32. */
+static nml_status plan_planes(nml_ctx *ctx, nml_node *node, opt_dw *d, const nml_tensor *filter,
+                              const nml_tensor *output) {
+    const nml_window *w = &d->ref.w;
+    const int64_t ph = (int64_t)(output->dims[1] - 1) * w->stride_h +
+                       (int64_t)(w->filter_h - 1) * w->dilation_h + 1;
+    const int64_t pw = (int64_t)(output->dims[2] - 1) * w->stride_w +
+                       (int64_t)(w->filter_w - 1) * w->dilation_w + 1;
+    const int64_t taps = (int64_t)filter->dims[1] * filter->dims[2];
+    if (d->ref.depth_multiplier != 1 || taps > PLANE_MAX_TAPS || ph * pw > PLANE_MAX_BYTES)
+        return NML_OK;
+    d->plane_h = (int32_t)ph;
+    d->plane_w = (int32_t)pw;
+    return nml_ctx_request_scratch(ctx, node, (size_t)(taps * 4 + ph * pw));
+}
+
+static nml_status opt_dw_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    opt_dw *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
+    if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
+    NML_TRY(nml_dwconv_setup(ctx, node, p, &d->ref, 0));
+    const nml_tensor *input = nml_node_input(ctx, node, 0);
+    const nml_tensor *filter = nml_node_input(ctx, node, 1);
+    const nml_tensor *output = nml_node_output(ctx, node, 0);
+    /* one scratch region per node: the reference path's or the optimized path's */
+    d->use_ref = d->ref.mode != NML_CONV_INT8;
+    if (d->use_ref) {
+        NML_TRY(nml_dwconv_ref_finish(ctx, node, &d->ref));
+    } else {
+        NML_TRY(plan_planes(ctx, node, d, filter, output));
+        NML_TRY(nml_rq_conv(
+            ctx, node, input, filter, output, filter->dims[3], d->ref.act_min, d->ref.act_max,
+            nml_node_input(ctx, node, 2),
+            nml_rq_dot_bound((int64_t)filter->dims[1] * filter->dims[2], input->zero_point, 128),
+            &d->rq));
+    }
+    node->data = d;
+    return NML_OK;
+}
+
+typedef struct geom {
+    const int8_t *in, *filter;
+    const int32_t *bias;
+    int8_t *out;
+    int32_t batches, h, w, c, out_h, out_w, out_c, kh, kw, mult;
+    int32_t zp; /* input zero point */
+    const nml_window *win;
+    const nml_rq *rq;
+    int32_t plane_h, plane_w; /* depth multiplier 1: the padded plane in scratch */
+    int fast3x3;
+} geom;
+
+NML_OPT_INLINE int8_t requant(const nml_rq *rq, nml_rq_ch ch, int32_t oc, int32_t acc) {
+    if (rq->fast) return nml_rq_clamp(nml_rq_apply(acc, ch), rq->act_min, rq->act_max);
+    return nml_rq_slow(rq, oc, acc);
+}
+
+/* Taps [lo, hi) of one dimension whose input coordinate i0 + k * dil lies in [0, n). */
+static void tap_range(int32_t i0, int32_t k, int32_t dil, int32_t n, int32_t *lo, int32_t *hi) {
+    int32_t l = 0, h = k;
+    if (i0 < 0) l = (-i0 + dil - 1) / dil;
+    const int32_t room = n - 1 - i0;
+    if (room < 0)
+        h = 0;
+    else if (room / dil + 1 < k)
+        h = room / dil + 1;
+    if (h < l) h = l;
+    *lo = l;
+    *hi = h;
+}
+
+/* ---- depth multiplier 1 ---- */
+
+/* The channel's plane is copied into scratch with the padding made explicit (filled with the
+ * input zero point), so every window is inside it: no border cases, taps at small constant
+ * offsets, and the input zero point folds into the bias, sum w * (x - zp) = sum w * x -
+ * zp * sum w, because padding now contributes w * zp - w * zp = 0 like in the reference. */
+static void fill_plane(const geom *g, int8_t *plane, int32_t b, int32_t c) {
+    const nml_window *win = g->win;
+    const int8_t *src = g->in + (size_t)b * g->h * g->w * g->c + c;
+    for (int32_t iy = 0; iy < g->h; iy++) {
+        const int32_t py = iy + win->pad_h;
+        if (py >= g->plane_h) break;
+        int8_t *dst = plane + py * g->plane_w + win->pad_w;
+        const int8_t *s = src + iy * g->w * g->c;
+        int32_t n = g->w;
+        if (win->pad_w + n > g->plane_w) n = g->plane_w - win->pad_w;
+        const int32_t step = g->c;
+        for (; n >= 4; n -= 4, dst += 4, s += 4 * step) /* strided gather, unrolled */
+            dst[0] = s[0], dst[1] = s[step], dst[2] = s[2 * step], dst[3] = s[3 * step];
+        for (; n > 0; n--, s += step)
+            *dst++ = *s;
+    }
+}
+
+/* A plane's output rows of 3x3 windows (dilation 1): along a row each loaded column is
+ * multiplied by the three weight columns once, and the partial sums of the outputs it belongs
+ * to roll along (stride 1: 3 loads, 9 multiply-adds per output; stride 2: 6 loads). Out of line
+ * and over the whole plane so the nine weights are loaded into registers once per channel. */
+typedef struct plane3 {
+    const int8_t *plane;
+    int32_t plane_w, row_step, stride, out_h, out_w;
+    int8_t *out;
+    int32_t out_row, out_step; /* output pointer steps: per row, per pixel */
+    int32_t bias, lo, hi;
+} plane3;
+
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void
+plane_3x3(const plane3 *pp, const int32_t *wk, const nml_rq_ch *chp) {
+    const nml_rq_ch ch = *chp; /* by pointer: a 16-byte struct by value costs a memcpy */
+    const int32_t w00 = wk[0], w01 = wk[1], w02 = wk[2], w10 = wk[3], w11 = wk[4], w12 = wk[5];
+    const int32_t w20 = wk[6], w21 = wk[7], w22 = wk[8];
+    const int32_t bias = pp->bias, lo = pp->lo, hi = pp->hi, s = pp->out_step;
+    const int8_t *row = pp->plane;
+    int8_t *orow = pp->out;
+    for (int32_t oy = pp->out_h; oy > 0; oy--, row += pp->row_step, orow += pp->out_row) {
+        const int8_t *q0 = row, *q1 = row + pp->plane_w, *q2 = row + 2 * pp->plane_w;
+        int8_t *o = orow;
+        /* b: the output whose window starts at the current column, a: the one before */
+        int32_t b = bias + w00 * q0[0] + w10 * q1[0] + w20 * q2[0];
+        int32_t n = pp->out_w;
+        if (pp->stride == 1) {
+            int32_t x0 = q0[1], x1 = q1[1], x2 = q2[1];
+            int32_t a = b + w01 * x0 + w11 * x1 + w21 * x2;
+            b = bias + w00 * x0 + w10 * x1 + w20 * x2;
+            q0 += 2, q1 += 2, q2 += 2;
+            for (; n > 0; n--) {
+                x0 = *q0++, x1 = *q1++, x2 = *q2++;
+                const int32_t acc = a + w02 * x0 + w12 * x1 + w22 * x2;
+                a = b + w01 * x0 + w11 * x1 + w21 * x2;
+                b = bias + w00 * x0 + w10 * x1 + w20 * x2;
+                *o = nml_rq_clamp(nml_rq_apply(acc, ch), lo, hi);
+                o += s;
+            }
+        } else {
+            for (; n > 0; n--) {
+                b += w01 * q0[1] + w11 * q1[1] + w21 * q2[1];
+                const int32_t x0 = q0[2], x1 = q1[2], x2 = q2[2];
+                const int32_t acc = b + w02 * x0 + w12 * x1 + w22 * x2;
+                b = bias + w00 * x0 + w10 * x1 + w20 * x2;
+                q0 += 2, q1 += 2, q2 += 2;
+                *o = nml_rq_clamp(nml_rq_apply(acc, ch), lo, hi);
+                o += s;
+            }
+        }
+    }
+}
+
+/* Any filter size, stride and dilation. */
+static void plane_any(const geom *g, const int8_t *plane, const int32_t *wk, int32_t bias,
+                      nml_rq_ch ch, int32_t c, int8_t *out) {
+    const nml_window *win = g->win;
+    const int32_t pw = g->plane_w, x_tap = win->dilation_w, y_tap = win->dilation_h * pw;
+    for (int32_t oy = 0; oy < g->out_h; oy++) {
+        for (int32_t ox = 0; ox < g->out_w; ox++) {
+            const int8_t *row = plane + oy * win->stride_h * pw + ox * win->stride_w;
+            const int32_t *w = wk;
+            int32_t acc = 0;
+            if (g->kw == 5 && x_tap == 1) { /* 5x5 windows: a filter row without a loop */
+                for (int32_t ky = 0; ky < g->kh; ky++, row += y_tap, w += 5)
+                    acc += w[0] * row[0] + w[1] * row[1] + w[2] * row[2] + w[3] * row[3] +
+                           w[4] * row[4];
+            } else {
+                for (int32_t ky = 0; ky < g->kh; ky++, row += y_tap) {
+                    const int8_t *q = row;
+                    for (int32_t kx = 0; kx < g->kw; kx++, q += x_tap)
+                        acc += *w++ * *q;
+                }
+            }
+            out[(oy * g->out_w + ox) * g->c] = requant(g->rq, ch, c, nml_add_wrap(acc, bias));
+        }
+    }
+}
+
+static void dw_planes(const geom *g, int8_t *scratch) {
+    const int32_t taps = g->kh * g->kw;
+    int32_t *wk = (int32_t *)(void *)scratch;
+    int8_t *plane = scratch + (size_t)taps * sizeof *wk;
+    memset(plane, (int)(uint8_t)(int8_t)g->zp, (size_t)g->plane_h * g->plane_w);
+    for (int32_t b = 0; b < g->batches; b++) {
+        for (int32_t c = 0; c < g->c; c++) {
+            int32_t sum = 0;
+            for (int32_t t = 0; t < taps; t++)
+                sum += wk[t] = g->filter[t * g->c + c];
+            /* bias - zp * sum w, wrapping like the reference's int32 arithmetic */
+            const int32_t bias = nml_add_wrap(g->bias ? g->bias[c] : 0, -g->zp * sum);
+            fill_plane(g, plane, b, c);
+            int8_t *out = g->out + (size_t)b * g->out_h * g->out_w * g->c + c;
+            if (g->fast3x3 && g->rq->fast) {
+                const nml_rq_ch ch = nml_rq_channel(g->rq, c);
+                const plane3 pp = {plane,
+                                   g->plane_w,
+                                   g->win->stride_h * g->plane_w,
+                                   g->win->stride_w,
+                                   g->out_h,
+                                   g->out_w,
+                                   out,
+                                   g->out_w * g->c,
+                                   g->c,
+                                   bias,
+                                   g->rq->act_min,
+                                   g->rq->act_max};
+                plane_3x3(&pp, wk, &ch);
+            } else
+                plane_any(g, plane, wk, bias,
+                          g->rq->fast ? nml_rq_channel(g->rq, c) : (nml_rq_ch){0, 0, 0, 0}, c, out);
+        }
+    }
+}
+
+/* ---- depth multiplier > 1 ---- */
+
+/* The clipped window of output pixel (b, oy, ox) for input channel 0. */
+typedef struct win_part {
+    const int8_t *x; /* first input byte (channel 0) */
+    int32_t ky0, ky1, kx0, kx1;
+} win_part;
+
+static void window_at(const geom *g, int32_t b, int32_t oy, int32_t ox, win_part *p) {
+    const nml_window *win = g->win;
+    const int32_t iy0 = oy * win->stride_h - win->pad_h, ix0 = ox * win->stride_w - win->pad_w;
+    tap_range(iy0, g->kh, win->dilation_h, g->h, &p->ky0, &p->ky1);
+    tap_range(ix0, g->kw, win->dilation_w, g->w, &p->kx0, &p->kx1);
+    const int32_t iy = iy0 + p->ky0 * win->dilation_h, ix = ix0 + p->kx0 * win->dilation_w;
+    const int empty = p->ky0 == p->ky1 || p->kx0 == p->kx1; /* coordinates may lie outside */
+    p->x = empty ? g->in : g->in + ((b * g->h + iy) * g->w + ix) * g->c;
+}
+
+static int same_part(const win_part *a, const win_part *b) {
+    return a->ky0 == b->ky0 && a->ky1 == b->ky1 && a->kx0 == b->kx0 && a->kx1 == b->kx1;
+}
+
+/* The taps of a clipped window for a block of output channels: `rows` rows of `taps` taps;
+ * activations x_step bytes apart within a row and x_row apart from row to row, weights w_step
+ * and w_row apart. */
+typedef struct taps {
+    int32_t rows, taps, x_step, x_row, w_step, w_row;
+} taps;
+
+/* acc[2*j + k] = sum over the taps of w[j] * (x_k - zp) for four adjacent output channels j
+ * and two pixels k. Out of line so that its accumulators and pointers get the registers to
+ * themselves. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void
+taps_4x2(const int8_t *x0, const int8_t *x1, const int8_t *w, const taps *t, int32_t zp,
+         int32_t acc[8]) {
+    int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0, a20 = 0, a21 = 0, a30 = 0, a31 = 0;
+    const int32_t x_step = t->x_step, w_step = t->w_step;
+    int32_t r = t->rows;
+    if (r > 0 && t->taps > 0) do { /* bottom-tested loops: one branch per iteration */
+            const int8_t *q0 = x0, *q1 = x1, *wk = w;
+            int32_t n = t->taps;
+            do {
+                const int32_t xa = *q0 - zp, xb = *q1 - zp;
+                int32_t v = wk[0];
+                a00 += v * xa, a01 += v * xb;
+                v = wk[1], a10 += v * xa, a11 += v * xb;
+                v = wk[2], a20 += v * xa, a21 += v * xb;
+                v = wk[3], a30 += v * xa, a31 += v * xb;
+                q0 += x_step, q1 += x_step, wk += w_step;
+            } while (--n);
+            x0 += t->x_row, x1 += t->x_row, w += t->w_row;
+        } while (--r);
+    acc[0] = a00, acc[1] = a01, acc[2] = a10, acc[3] = a11;
+    acc[4] = a20, acc[5] = a21, acc[6] = a30, acc[7] = a31;
+}
+
+/* The same for one pixel (acc[2*j]): pixels whose windows are clipped unlike their
+ * neighbour's. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void
+taps_4x1(const int8_t *x0, const int8_t *w, const taps *t, int32_t zp, int32_t acc[8]) {
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    const int32_t x_step = t->x_step, w_step = t->w_step;
+    int32_t r = t->rows;
+    if (r > 0 && t->taps > 0) do {
+            const int8_t *q0 = x0, *wk = w;
+            int32_t n = t->taps;
+            do {
+                const int32_t xa = *q0 - zp;
+                a0 += wk[0] * xa, a1 += wk[1] * xa, a2 += wk[2] * xa, a3 += wk[3] * xa;
+                q0 += x_step, wk += w_step;
+            } while (--n);
+            x0 += t->x_row, w += t->w_row;
+        } while (--r);
+    acc[0] = a0, acc[2] = a1, acc[4] = a2, acc[6] = a3;
+}
+
+/* One output channel, two pixels (acc[0], acc[1]): channels left after blocks of four. */
+static void taps_1x2(const int8_t *x0, const int8_t *x1, const int8_t *w, const taps *t, int32_t zp,
+                     int32_t acc[2]) {
+    int32_t a0 = 0, a1 = 0;
+    for (int32_t r = 0; r < t->rows; r++) {
+        for (int32_t k = 0; k < t->taps; k++) {
+            const int32_t v = w[r * t->w_row + k * t->w_step];
+            const int32_t i = r * t->x_row + k * t->x_step;
+            a0 += v * (x0[i] - zp), a1 += v * (x1[i] - zp);
+        }
+    }
+    acc[0] = a0, acc[1] = a1;
+}
+
+/* Requantizes acc[2*j + k] for channels oc .. oc+n-1 into oa (k = 0) and, if ob, ob (k = 1). */
+static void store_block(const geom *g, int32_t oc, int32_t n, const int32_t *acc, int8_t *oa,
+                        int8_t *ob) {
+    for (int32_t j = 0; j < n; j++) {
+        int32_t va = acc[2 * j], vb = acc[2 * j + 1];
+        if (g->bias) {
+            va = nml_add_wrap(va, g->bias[oc + j]);
+            vb = nml_add_wrap(vb, g->bias[oc + j]);
+        }
+        const nml_rq_ch ch = g->rq->fast ? nml_rq_channel(g->rq, oc + j) : (nml_rq_ch){0, 0, 0, 0};
+        oa[oc + j] = requant(g->rq, ch, oc + j, va);
+        if (ob) ob[oc + j] = requant(g->rq, ch, oc + j, vb);
+    }
+}
+
+/* Every output channel of pixel a (and of pixel b when pb is given: same clipping). */
+static void dw_pixels(const geom *g, const win_part *pa, const win_part *pb, int8_t *oa,
+                      int8_t *ob) {
+    const int32_t m = g->mult;
+    taps t;
+    t.rows = pa->ky1 - pa->ky0;
+    t.taps = pa->kx1 - pa->kx0;
+    t.x_step = g->win->dilation_w * g->c;
+    t.x_row = g->win->dilation_h * g->w * g->c;
+    t.w_step = g->out_c;
+    t.w_row = g->kw * g->out_c;
+    const int8_t *w0 = g->filter + (pa->ky0 * g->kw + pa->kx0) * g->out_c;
+    int32_t acc[8];
+    for (int32_t ic = 0; ic < g->c; ic++) {
+        const int8_t *xa = pa->x + ic, *xb = pb ? pb->x + ic : NULL;
+        int32_t j = 0;
+        for (; j + 4 <= m; j += 4) {
+            const int32_t oc = ic * m + j;
+            if (pb)
+                taps_4x2(xa, xb, w0 + oc, &t, g->zp, acc);
+            else
+                taps_4x1(xa, w0 + oc, &t, g->zp, acc);
+            store_block(g, oc, 4, acc, oa, pb ? ob : NULL);
+        }
+        for (; j < m; j++) {
+            const int32_t oc = ic * m + j;
+            taps_1x2(xa, pb ? xb : xa, w0 + oc, &t, g->zp, acc);
+            store_block(g, oc, 1, acc, oa, pb ? ob : NULL);
+        }
+    }
+}
+
+static void next_pixel(const geom *g, int32_t *b, int32_t *y, int32_t *x) {
+    if (++*x == g->out_w) {
+        *x = 0;
+        if (++*y == g->out_h) *y = 0, ++*b;
+    }
+}
+
+static void dw_multiplier(const geom *g) {
+    const int32_t total = g->batches * g->out_h * g->out_w;
+    int32_t b = 0, y = 0, x = 0;
+    for (int32_t i = 0; i < total; i += 2) {
+        int32_t b2 = b, y2 = y, x2 = x;
+        if (i + 1 < total) next_pixel(g, &b2, &y2, &x2);
+        win_part pa, pb;
+        window_at(g, b, y, x, &pa);
+        window_at(g, b2, y2, x2, &pb);
+        int8_t *oa = g->out + i * g->out_c;
+        int8_t *ob = i + 1 < total ? oa + g->out_c : oa;
+        if (same_part(&pa, &pb)) {
+            dw_pixels(g, &pa, &pb, oa, ob);
+        } else {
+            dw_pixels(g, &pa, NULL, oa, NULL);
+            dw_pixels(g, &pb, NULL, ob, NULL);
+        }
+        b = b2, y = y2, x = x2;
+        next_pixel(g, &b, &y, &x);
+    }
+}
+
+static nml_status opt_dw_eval(nml_ctx *ctx, nml_node *node) {
+    const opt_dw *d = node->data;
+    if (d->use_ref) {
+        nml_dwconv_eval_ref(ctx, node, &d->ref);
+        return NML_OK;
+    }
+    const nml_tensor *input = nml_node_input(ctx, node, 0);
+    const nml_tensor *filter = nml_node_input(ctx, node, 1);
+    const nml_tensor *bias = nml_node_input(ctx, node, 2);
+    nml_tensor *output = nml_node_output(ctx, node, 0);
+    geom g;
+    g.in = input->data;
+    g.filter = filter->data;
+    g.bias = bias ? bias->data : NULL;
+    g.out = output->data;
+    g.batches = input->dims[0];
+    g.h = input->dims[1];
+    g.w = input->dims[2];
+    g.c = input->dims[3];
+    g.out_h = output->dims[1];
+    g.out_w = output->dims[2];
+    g.out_c = output->dims[3];
+    g.kh = filter->dims[1];
+    g.kw = filter->dims[2];
+    g.mult = d->ref.depth_multiplier;
+    g.zp = -d->ref.input_offset;
+    g.win = &d->ref.w;
+    g.rq = &d->rq;
+    g.plane_h = d->plane_h;
+    g.plane_w = d->plane_w;
+    g.fast3x3 = g.kh == 3 && g.kw == 3 && g.win->dilation_h == 1 && g.win->dilation_w == 1 &&
+                (g.win->stride_w == 1 || g.win->stride_w == 2);
+    if (d->plane_h > 0)
+        dw_planes(&g, nml_ctx_scratch(ctx, node));
+    else
+        dw_multiplier(&g);
+    return NML_OK;
+}
+
+const nml_kernel nml_kernel_depthwise_conv_2d_opt = {NML_OP_DEPTHWISE_CONV_2D, "DEPTHWISE_CONV_2D",
+                                                     opt_dw_prepare, opt_dw_eval};

@@ -1,0 +1,140 @@
+/* FULLY_CONNECTED optimized for cores without SIMD or FPU (RV32IMC), bit-exact with the
+ * reference kernel (fully_connected.c), which stays the oracle and evaluates everything but
+ * plain int8 (int8 activations and weights): float32, hybrid, int4 weights.
+ *
+ * int8 evaluation: four units at a time share each loaded activation (one load and one
+ * zero-point subtraction per four multiply-accumulates), the depth loop is unrolled by four
+ * with pointer increments. A weights zero point (per-tensor asymmetric weights) is applied once
+ * per row: sum (w - wz)(x - xz) = sum w (x - xz) - wz * sum (x - xz). Per-tensor weights keep
+ * one multiplier instead of one per unit. */
+#include <stddef.h>
+
+#include "conv_ref.h"
+#include "kernels.h"
+#include "opt_common.h"
+
+typedef struct opt_fc {
+    nml_fc_data ref;
+    nml_rq rq;
+    uint8_t use_ref; /* not plain int8 (float32, hybrid, int4): the reference evaluation */
+} opt_fc;
+
+static nml_status opt_fc_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    opt_fc *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
+    if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
+    NML_TRY(nml_fc_setup(ctx, node, p, &d->ref, 0));
+    const nml_tensor *input = nml_node_input(ctx, node, 0);
+    const nml_tensor *filter = nml_node_input(ctx, node, 1);
+    const nml_tensor *output = nml_node_output(ctx, node, 0);
+    d->use_ref = d->ref.mode != NML_CONV_INT8;
+    if (d->use_ref) {
+        NML_TRY(nml_fc_ref_finish(ctx, node, &d->ref)); /* its tables and scratch */
+    } else {
+        const nml_tensor *bias = nml_node_input(ctx, node, 2);
+        const int64_t bound =
+            nml_rq_dot_bound(d->ref.depth, input->zero_point, d->ref.weights_offset ? 255 : 128);
+        if (d->ref.per_channel) {
+            NML_TRY(nml_rq_conv(ctx, node, input, filter, output, d->ref.units, d->ref.act_min,
+                                d->ref.act_max, bias, bound, &d->rq));
+        } else {
+            NML_TRY(nml_rq_alloc(ctx, node, &d->rq, 1));
+            nml_rq_set(&d->rq, 0, d->ref.tensor_mult, d->ref.tensor_shift);
+            NML_TRY(nml_rq_finish(ctx, node, &d->rq, d->ref.units, output->zero_point,
+                                  d->ref.act_min, d->ref.act_max, bias, bound));
+        }
+    }
+    node->data = d;
+    return NML_OK;
+}
+
+/* acc[j] += sum over len bytes of w_j[i] * (x[i] - zp), w_j = w + j * depth, j = 0..3. Out of
+ * line so the accumulators and pointers get the registers to themselves. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void
+run_4x1(const int8_t *x, const int8_t *w0, int32_t depth, int32_t len, int32_t zp, int32_t acc[4]) {
+    const int8_t *w1 = w0 + depth, *w2 = w1 + depth, *w3 = w2 + depth;
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+#define NML_MAC_4X1(i)                                                                             \
+    do {                                                                                           \
+        const int32_t xv = x[i] - zp;                                                              \
+        a0 += w0[i] * xv;                                                                          \
+        a1 += w1[i] * xv;                                                                          \
+        a2 += w2[i] * xv;                                                                          \
+        a3 += w3[i] * xv;                                                                          \
+    } while (0)
+    int32_t n4 = len >> 2;
+    if (n4 > 0) do {
+            NML_MAC_4X1(0);
+            NML_MAC_4X1(1);
+            NML_MAC_4X1(2);
+            NML_MAC_4X1(3);
+            x += 4, w0 += 4, w1 += 4, w2 += 4, w3 += 4;
+        } while (--n4);
+    for (int32_t i = 0; i < (len & 3); i++)
+        NML_MAC_4X1(i);
+#undef NML_MAC_4X1
+    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+}
+
+static int32_t dot_1(const int8_t *x, const int8_t *w, int32_t len, int32_t zp) {
+    int32_t a = 0;
+    for (int32_t i = 0; i < len; i++)
+        a += w[i] * (x[i] - zp);
+    return a;
+}
+
+static int8_t finish(const opt_fc *d, const int32_t *bias, int32_t u, int32_t acc,
+                     int32_t correction) {
+    acc -= correction;
+    if (bias) acc = nml_add_wrap(acc, bias[u]);
+    const nml_rq *rq = &d->rq;
+    if (rq->fast)
+        return nml_rq_clamp(nml_rq_apply(acc, nml_rq_channel(rq, u)), rq->act_min, rq->act_max);
+    return nml_rq_slow(rq, u, acc);
+}
+
+static void fc_int8_opt(const opt_fc *d, const int8_t *in, const int8_t *w, const int32_t *bias,
+                        int8_t *out) {
+    const int32_t units = d->ref.units, depth = d->ref.depth, zp = -d->ref.input_offset;
+    const int32_t wz = -d->ref.weights_offset;
+    int32_t acc[4];
+    for (int32_t b = 0; b < d->ref.batches; b++) {
+        const int8_t *x = in + b * depth;
+        int8_t *o = out + b * units;
+        /* wz * sum (x - zp): the weights zero point's share, the same for every unit */
+        int32_t correction = 0;
+        if (wz) {
+            int32_t sx = 0;
+            for (int32_t i = 0; i < depth; i++)
+                sx += x[i] - zp;
+            correction = wz * sx;
+        }
+        int32_t u = 0;
+        for (; u + 4 <= units; u += 4) {
+            run_4x1(x, w + u * depth, depth, depth, zp, acc);
+            for (int32_t j = 0; j < 4; j++)
+                o[u + j] = finish(d, bias, u + j, acc[j], correction);
+        }
+        for (; u < units; u++)
+            o[u] = finish(d, bias, u, dot_1(x, w + u * depth, depth, zp), correction);
+    }
+}
+
+static nml_status opt_fc_eval(nml_ctx *ctx, nml_node *node) {
+    const opt_fc *d = node->data;
+    if (d->use_ref) {
+        nml_fc_eval_ref(ctx, node, &d->ref);
+        return NML_OK;
+    }
+    const nml_tensor *input = nml_node_input(ctx, node, 0);
+    const nml_tensor *filter = nml_node_input(ctx, node, 1);
+    const nml_tensor *bias = nml_node_input(ctx, node, 2);
+    nml_tensor *output = nml_node_output(ctx, node, 0);
+    fc_int8_opt(d, input->data, filter->data, bias ? bias->data : NULL, output->data);
+    return NML_OK;
+}
+
+const nml_kernel nml_kernel_fully_connected_opt = {NML_OP_FULLY_CONNECTED, "FULLY_CONNECTED",
+                                                   opt_fc_prepare, opt_fc_eval};

@@ -1,0 +1,596 @@
+/* The optimized int8 kernels (src/runtime/kernels/opt_*.c) against the reference kernels, which
+ * are the oracle (they match TFLite Micro's reference kernels bit for bit, see
+ * test_golden_tflm.c): seeded random shapes, strides, dilations, paddings, zero points,
+ * per-tensor and per-channel weights, fused activations and multipliers on both sides of the
+ * fast requantization's range; every output byte must be identical. Also checks the fast
+ * requantization arithmetic itself against nml_mul_by_qm on edge and random values, and that
+ * both kernels reject the same malformed nodes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_util.h"
+
+#include "kernel_harness.h"
+#include "kernels/conv_common.h"
+#include "kernels/kernels.h"
+#include "kernels/opt_common.h"
+#include "qmath.h"
+
+/* ---- deterministic random numbers (xorshift32) ---- */
+
+static uint32_t rng_state;
+
+static uint32_t rnd(void) {
+    uint32_t x = rng_state;
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    return rng_state = x;
+}
+
+/* uniform in [lo, hi] */
+static int32_t rnd_in(int32_t lo, int32_t hi) {
+    return lo + (int32_t)(rnd() % (uint32_t)(hi - lo + 1));
+}
+
+static float rnd_scale(float lo, float hi) {
+    return lo + (hi - lo) * (float)(rnd() % 100000u) / 100000.0f;
+}
+
+static void fill_i8(int8_t *p, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        p[i] = (int8_t)rnd_in(-128, 127);
+}
+
+/* ---- fast requantization ---- */
+
+static int32_t reference_rq(int32_t acc, int32_t m, int e, int32_t zp) {
+    return nml_add_wrap(nml_mul_by_qm(acc, m, e), zp);
+}
+
+static nml_kh rq_kh; /* a persistent allocator for the tables */
+
+static void check_rq(int32_t acc, int32_t m, int e, int32_t zp) {
+    nml_rq rq;
+    int32_t mult[1];
+    int8_t shift[1];
+    rq.mult = mult;
+    rq.shift = shift;
+    rq.step = 0;
+    nml_rq_set(&rq, 0, m, e);
+    assert_int_equal(nml_rq_finish(&rq_kh.ctx, &rq_kh.node, &rq, 1, zp, -128, 127, NULL, 0),
+                     NML_OK);
+    assert_true(rq.fast);
+    const int32_t got = nml_rq_apply(acc, nml_rq_channel(&rq, 0));
+    const int32_t want = reference_rq(acc, m, e, zp);
+    if (got != want)
+        fail_msg("acc %d m %d e %d zp %d: fast %d, reference %d", (int)acc, (int)m, e, (int)zp,
+                 (int)got, (int)want);
+}
+
+static void fast_requant_equals_reference(void **state) {
+    (void)state;
+    kh_init(&rq_kh);
+    rng_state = 12345u;
+    const int32_t lim = NML_RQ_ACC_LIMIT - 1;
+    const int32_t accs[] = {0,    1,       -1,      2,          -2,       lim,
+                            -lim, lim - 1, 1 << 29, -(1 << 29), 12345678, -12345678};
+    const int32_t mults[] = {1 << 30, (1 << 30) + 1, INT32_MAX, 1518500250, 1073741825};
+    for (int e = -NML_RQ_MAX_RIGHT; e <= 0; e++)
+        for (size_t a = 0; a < sizeof accs / sizeof accs[0]; a++)
+            for (size_t k = 0; k < sizeof mults / sizeof mults[0]; k++)
+                for (int32_t zp = -128; zp <= 127; zp += 51)
+                    check_rq(accs[a], mults[k], e, zp);
+    /* exact ties of both roundings: acc * M / 2^31 = n + 1/2 and s / 2^r = n + 1/2 */
+    for (int e = -NML_RQ_MAX_RIGHT; e <= 0; e++)
+        for (int32_t acc = -4100; acc <= 4100; acc++)
+            check_rq(acc, 1 << 30, e, (int32_t)(acc % 7));
+    for (int i = 0; i < 2000000; i++) {
+        const int e = -rnd_in(0, NML_RQ_MAX_RIGHT);
+        const int32_t m = (int32_t)((1u << 30) + (rnd() >> 2));
+        const int32_t acc = (i & 1) ? (int32_t)(rnd() >> 2) - (1 << 29) * (int32_t)(rnd() & 1)
+                                    : rnd_in(-70000, 70000);
+        check_rq(acc, m, e, rnd_in(-128, 127));
+        if (rq_kh.ctx.persist_used > (1u << 20)) kh_free(&rq_kh), kh_init(&rq_kh);
+    }
+    kh_free(&rq_kh);
+}
+
+static void fast_requant_range_is_decided_per_layer(void **state) {
+    (void)state;
+    int32_t mult[3];
+    int8_t shift[3];
+    nml_rq rq = {mult, shift, 1, 0, -128, 127, 0};
+    nml_kh h;
+    kh_init(&h);
+    nml_rq_set(&rq, 0, 1 << 30, -5);
+    nml_rq_set(&rq, 1, 1 << 30, 1); /* multiplier 1: a left shift, outside the fast range */
+    nml_rq_set(&rq, 2, 1 << 30, -7);
+    assert_int_equal(nml_rq_finish(&h.ctx, &h.node, &rq, 3, 3, -128, 127, NULL, 1000), NML_OK);
+    assert_false(rq.fast);
+    /* the slow path is the reference arithmetic: channel 1 is 1000 * 0.5 * 2^1 = 1000, + zp 3,
+     * clamped to 127; channel 0 is SRDHM(1000, 2^30) = 500, 500 / 2^5 = 15.625 -> 16, + 3 =
+     * 19 */
+    assert_int_equal(nml_rq_slow(&rq, 1, 1000), 127);
+    assert_int_equal(nml_rq_slow(&rq, 0, 1000), 19);
+    /* in range, but an accumulator bound of 2^30 is not */
+    nml_rq_set(&rq, 1, 1 << 30, -1);
+    assert_int_equal(nml_rq_finish(&h.ctx, &h.node, &rq, 3, 3, -128, 127, NULL, NML_RQ_ACC_LIMIT),
+                     NML_OK);
+    assert_false(rq.fast);
+    nml_rq_set(&rq, 0, 1 << 30, -5);
+    nml_rq_set(&rq, 1, 1 << 30, -1);
+    nml_rq_set(&rq, 2, 1 << 30, -7);
+    assert_int_equal(
+        nml_rq_finish(&h.ctx, &h.node, &rq, 3, 3, -128, 127, NULL, NML_RQ_ACC_LIMIT - 1), NML_OK);
+    assert_true(rq.fast);
+    assert_int_equal(nml_rq_apply(1000, nml_rq_channel(&rq, 0)), 19);
+    kh_free(&h);
+}
+
+/* ---- random layers ---- */
+
+typedef struct layer {
+    int32_t batches, h, w, c, out_c, kh, kw, groups;
+    int32_t stride_h, stride_w, dil_h, dil_w, padding, activation;
+    int32_t in_zp, out_zp, per_channel, has_bias, depth_multiplier;
+    float in_scale, out_scale;
+} layer;
+
+/* 2^e for small integer e */
+static float pow2f(int32_t e) {
+    float s = 1.0f;
+    for (int32_t i = 0; i < (e < 0 ? -e : e); i++)
+        s = e < 0 ? s * 0.5f : s * 2.0f;
+    return s;
+}
+
+/* Weight scale giving the effective multiplier in_scale * w_scale / out_scale = m. */
+static float weight_scale_for(const layer *L, float m) {
+    return m * L->out_scale / L->in_scale;
+}
+
+static int32_t activation_of(uint32_t r) {
+    static const int32_t acts[] = {NML_ACT_NONE, NML_ACT_RELU, NML_ACT_RELU6, NML_ACT_RELU_N1_TO_1};
+    return acts[r % 4];
+}
+
+static int32_t out_size(int32_t in, int32_t k, int32_t stride, int32_t dil, int32_t padding) {
+    const int32_t eff = (k - 1) * dil + 1;
+    if (padding == NML_PAD_SAME) return (in + stride - 1) / stride;
+    return in >= eff ? (in - eff + stride) / stride : 0;
+}
+
+typedef struct run_result {
+    nml_status st;
+    char msg[NML_ERROR_MSG_MAX];
+} run_result;
+
+/* Runs kernel k on the given tensors (fresh harness), output into out. */
+static run_result run_conv_like(const nml_kernel *k, const layer *L, const nml_op_params *p,
+                                const int32_t *in_dims, int8_t *in, const int32_t *w_dims,
+                                int8_t *w, int32_t w_q_dim, const float *w_scales, int32_t *bias,
+                                const int32_t *out_dims, int8_t *out) {
+    nml_kh h;
+    kh_init(&h);
+    const int32_t n_q = w_dims[w_q_dim];
+    int ti = kh_tensor(&h, NML_INT8, 4, in_dims, in, L->in_scale, L->in_zp);
+    int tw = kh_tensor(&h, NML_INT8, 4, w_dims, w, w_scales[0], 0);
+    kh_const(&h, tw);
+    if (L->per_channel) kh_per_channel(&h, tw, w_scales, NULL, (uint32_t)n_q, w_q_dim);
+    int tb = -1;
+    if (L->has_bias) {
+        tb = kh_tensor(&h, NML_INT32, 1, (const int32_t[]){n_q}, bias, 0, 0);
+        kh_const(&h, tb);
+    }
+    int to = kh_tensor(&h, NML_INT8, 4, out_dims, out, L->out_scale, L->out_zp);
+    if (L->has_bias)
+        kh_inputs(&h, 3, ti, tw, tb);
+    else
+        kh_inputs(&h, 2, ti, tw);
+    kh_outputs(&h, 1, to);
+    run_result r;
+    r.st = kh_run(&h, k, p);
+    snprintf(r.msg, sizeof r.msg, "%s", h.err.msg);
+    kh_free(&h);
+    return r;
+}
+
+static void compare_outputs(const char *what, int iter, const layer *L, const int8_t *ref,
+                            const int8_t *opt, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        if (ref[i] != opt[i])
+            fail_msg("%s case %d: output %zu differs (reference %d, optimized %d); batches %d "
+                     "in %dx%dx%d out_c %d filter %dx%d groups %d stride %d,%d dilation %d,%d "
+                     "padding %d act %d zp in %d out %d per_channel %d bias %d",
+                     what, iter, i, ref[i], opt[i], (int)L->batches, (int)L->h, (int)L->w,
+                     (int)L->c, (int)L->out_c, (int)L->kh, (int)L->kw, (int)L->groups,
+                     (int)L->stride_h, (int)L->stride_w, (int)L->dil_h, (int)L->dil_w,
+                     (int)L->padding, (int)L->activation, (int)L->in_zp, (int)L->out_zp,
+                     (int)L->per_channel, (int)L->has_bias);
+    }
+}
+
+static void random_common(layer *L) {
+    L->padding = (rnd() & 1) ? NML_PAD_SAME : NML_PAD_VALID;
+    L->activation = activation_of(rnd());
+    L->in_zp = rnd_in(-128, 127);
+    L->out_zp = rnd_in(-128, 127);
+    L->per_channel = (int32_t)(rnd() % 3 != 0);
+    L->has_bias = (int32_t)(rnd() % 4 != 0);
+    L->in_scale = rnd_scale(0.001f, 0.1f);
+    L->out_scale = rnd_scale(0.001f, 0.1f);
+}
+
+/* Weights, scales and bias for output dots of `depth` products. Three kinds of layers:
+ * calibrated (outputs mostly inside the int8 range, so every accumulator unit can move an
+ * output near a rounding tie), small weights with multipliers up to 1/4 (one accumulator unit
+ * is a large fraction of an output step) and extreme multipliers (2^-26 .. 2, both
+ * requantization paths and saturation). */
+static void random_weights(const layer *L, int8_t *w, size_t n, float *scales, int32_t n_q,
+                           int32_t *bias, int32_t depth) {
+    const uint32_t kind = rnd() % 3;
+    float sd = 1.0f;
+    for (int32_t k = 1; k * k < depth; k++)
+        sd = (float)(k + 1); /* ~ sqrt(depth) */
+    fill_i8(w, n);
+    if (kind == 1)
+        for (size_t i = 0; i < n; i++)
+            w[i] = (int8_t)rnd_in(-4, 4);
+    else if (rnd() % 8 == 0) /* saturated weights stress the accumulators */
+        for (size_t i = 0; i < n; i++)
+            w[i] = (rnd() & 1) ? 127 : -128;
+    const float typical = kind == 1 ? sd * 2.6f * 74.0f : sd * 74.0f * 74.0f;
+    for (int32_t i = 0; i < n_q; i++) {
+        float m;
+        if (kind == 2)
+            m = pow2f(rnd_in(-26, 1)) * rnd_scale(0.5f, 1.0f);
+        else
+            m = 60.0f / typical * pow2f(rnd_in(-2, 2)) * rnd_scale(0.5f, 1.0f);
+        if (m > 0.25f && kind == 1) m = 0.25f * rnd_scale(0.5f, 1.0f);
+        scales[i] = weight_scale_for(L, m);
+        if (!L->per_channel) {
+            for (int32_t k = 1; k < n_q; k++)
+                scales[k] = scales[0];
+            break;
+        }
+    }
+    const int32_t t = (int32_t)typical;
+    for (int32_t i = 0; i < n_q; i++)
+        bias[i] = rnd() % 16 == 0 ? (int32_t)rnd() : rnd_in(-t, t);
+}
+
+static int random_conv(layer *L) {
+    L->batches = rnd_in(1, 2);
+    L->h = rnd_in(1, 11);
+    L->w = rnd_in(1, 11);
+    L->kh = rnd_in(1, 5);
+    L->kw = rnd_in(1, 5);
+    if (rnd() % 3 == 0) L->kh = L->kw = 1; /* pointwise layers: the GEMM case */
+    L->stride_h = rnd_in(1, 3);
+    L->stride_w = rnd_in(1, 3);
+    L->dil_h = rnd() % 4 == 0 ? rnd_in(2, 3) : 1;
+    L->dil_w = rnd() % 4 == 0 ? rnd_in(2, 3) : 1;
+    L->groups = rnd() % 10 == 0 ? rnd_in(2, 3) : 1;
+    L->c = rnd_in(1, 19) * L->groups;
+    L->out_c = rnd_in(1, 13) * L->groups;
+    L->depth_multiplier = 1;
+    random_common(L);
+    return out_size(L->h, L->kh, L->stride_h, L->dil_h, L->padding) > 0 &&
+           out_size(L->w, L->kw, L->stride_w, L->dil_w, L->padding) > 0;
+}
+
+static void conv_matches_reference(void **state) {
+    (void)state;
+    rng_state = 0xC0417u;
+    int cases = 0, ran = 0;
+    for (int iter = 0; cases < 1500; iter++) {
+        layer L;
+        if (!random_conv(&L)) continue;
+        cases++;
+        const int32_t oh = out_size(L.h, L.kh, L.stride_h, L.dil_h, L.padding);
+        const int32_t ow = out_size(L.w, L.kw, L.stride_w, L.dil_w, L.padding);
+        const int32_t in_dims[4] = {L.batches, L.h, L.w, L.c};
+        const int32_t w_dims[4] = {L.out_c, L.kh, L.kw, L.c / L.groups};
+        const int32_t out_dims[4] = {L.batches, oh, ow, L.out_c};
+        const size_t n_in = (size_t)L.batches * L.h * L.w * L.c;
+        const size_t n_w = (size_t)L.out_c * L.kh * L.kw * (L.c / L.groups);
+        const size_t n_out = (size_t)L.batches * oh * ow * L.out_c;
+        int8_t *in = nml_test_alloc16(n_in), *w = nml_test_alloc16(n_w);
+        int8_t *ref = nml_test_alloc16(n_out), *opt = nml_test_alloc16(n_out);
+        float *scales = malloc((size_t)L.out_c * sizeof *scales);
+        int32_t *bias = malloc((size_t)L.out_c * sizeof *bias);
+        fill_i8(in, n_in);
+        random_weights(&L, w, n_w, scales, L.out_c, bias, L.kh * L.kw * (L.c / L.groups));
+        nml_op_params p;
+        nml_op_params_default(&p);
+        p.padding = (uint8_t)L.padding;
+        p.activation = (uint8_t)L.activation;
+        p.stride_h = L.stride_h;
+        p.stride_w = L.stride_w;
+        p.dilation_h = L.dil_h;
+        p.dilation_w = L.dil_w;
+        memset(ref, 0x55, n_out);
+        memset(opt, 0x2a, n_out);
+        run_result a = run_conv_like(&nml_kernel_conv_2d, &L, &p, in_dims, in, w_dims, w, 0, scales,
+                                     bias, out_dims, ref);
+        run_result b = run_conv_like(&nml_kernel_conv_2d_opt, &L, &p, in_dims, in, w_dims, w, 0,
+                                     scales, bias, out_dims, opt);
+        if (a.st != b.st || strcmp(a.msg, b.msg) != 0)
+            fail_msg("case %d: reference '%s' (%d), optimized '%s' (%d)", iter, a.msg, a.st, b.msg,
+                     b.st);
+        if (a.st == NML_OK) {
+            compare_outputs("CONV_2D", iter, &L, ref, opt, n_out);
+            ran++;
+        }
+        free(in), free(w), free(ref), free(opt), free(scales), free(bias);
+    }
+    /* the comparison must have run on nearly all cases (some fused activation ranges are
+     * empty for random output quantizations and are rejected by both) */
+    printf("CONV_2D: %d of %d random layers compared\n", ran, cases);
+    assert_true(ran > cases * 8 / 10);
+}
+
+static int random_dw(layer *L) {
+    L->batches = rnd_in(1, 2);
+    L->h = rnd_in(1, 12);
+    L->w = rnd_in(1, 12);
+    L->kh = rnd_in(1, 5);
+    L->kw = rnd_in(1, 5);
+    if (rnd() % 2 == 0) L->kh = L->kw = 3; /* the specialized 3x3 path */
+    L->stride_h = rnd_in(1, 3);
+    L->stride_w = rnd() % 2 ? rnd_in(1, 2) : rnd_in(1, 3);
+    L->dil_h = rnd() % 5 == 0 ? rnd_in(2, 3) : 1;
+    L->dil_w = rnd() % 5 == 0 ? rnd_in(2, 3) : 1;
+    L->groups = 1;
+    L->c = rnd_in(1, 13);
+    L->depth_multiplier = rnd() % 3 == 0 ? rnd_in(2, 9) : 1;
+    L->out_c = L->c * L->depth_multiplier;
+    random_common(L);
+    return out_size(L->h, L->kh, L->stride_h, L->dil_h, L->padding) > 0 &&
+           out_size(L->w, L->kw, L->stride_w, L->dil_w, L->padding) > 0;
+}
+
+static void depthwise_matches_reference(void **state) {
+    (void)state;
+    rng_state = 0xD3E9u;
+    int cases = 0, ran = 0;
+    for (int iter = 0; cases < 1500; iter++) {
+        layer L;
+        if (!random_dw(&L)) continue;
+        cases++;
+        const int32_t oh = out_size(L.h, L.kh, L.stride_h, L.dil_h, L.padding);
+        const int32_t ow = out_size(L.w, L.kw, L.stride_w, L.dil_w, L.padding);
+        const int32_t in_dims[4] = {L.batches, L.h, L.w, L.c};
+        const int32_t w_dims[4] = {1, L.kh, L.kw, L.out_c};
+        const int32_t out_dims[4] = {L.batches, oh, ow, L.out_c};
+        const size_t n_in = (size_t)L.batches * L.h * L.w * L.c;
+        const size_t n_w = (size_t)L.kh * L.kw * L.out_c;
+        const size_t n_out = (size_t)L.batches * oh * ow * L.out_c;
+        int8_t *in = nml_test_alloc16(n_in), *w = nml_test_alloc16(n_w);
+        int8_t *ref = nml_test_alloc16(n_out), *opt = nml_test_alloc16(n_out);
+        float *scales = malloc((size_t)L.out_c * sizeof *scales);
+        int32_t *bias = malloc((size_t)L.out_c * sizeof *bias);
+        fill_i8(in, n_in);
+        random_weights(&L, w, n_w, scales, L.out_c, bias, L.kh * L.kw);
+        nml_op_params p;
+        nml_op_params_default(&p);
+        p.padding = (uint8_t)L.padding;
+        p.activation = (uint8_t)L.activation;
+        p.stride_h = L.stride_h;
+        p.stride_w = L.stride_w;
+        p.dilation_h = L.dil_h;
+        p.dilation_w = L.dil_w;
+        p.depth_multiplier = L.depth_multiplier;
+        memset(ref, 0x55, n_out);
+        memset(opt, 0x2a, n_out);
+        run_result a = run_conv_like(&nml_kernel_depthwise_conv_2d, &L, &p, in_dims, in, w_dims, w,
+                                     3, scales, bias, out_dims, ref);
+        run_result b = run_conv_like(&nml_kernel_depthwise_conv_2d_opt, &L, &p, in_dims, in, w_dims,
+                                     w, 3, scales, bias, out_dims, opt);
+        if (a.st != b.st || strcmp(a.msg, b.msg) != 0)
+            fail_msg("case %d: reference '%s' (%d), optimized '%s' (%d)", iter, a.msg, a.st, b.msg,
+                     b.st);
+        if (a.st == NML_OK) {
+            compare_outputs("DEPTHWISE_CONV_2D", iter, &L, ref, opt, n_out);
+            ran++;
+        }
+        free(in), free(w), free(ref), free(opt), free(scales), free(bias);
+    }
+    printf("DEPTHWISE_CONV_2D: %d of %d random layers compared\n", ran, cases);
+    assert_true(ran > cases * 8 / 10);
+}
+
+/* FULLY_CONNECTED: weights [units, depth], input [batches, depth], per-tensor weights with a
+ * zero point (asymmetric) or per-channel symmetric weights. */
+static run_result run_fc(const nml_kernel *k, const layer *L, int32_t units, int32_t depth,
+                         int8_t *in, int8_t *w, int32_t w_zp, const float *scales, int32_t *bias,
+                         int8_t *out) {
+    nml_kh h;
+    kh_init(&h);
+    int ti =
+        kh_tensor(&h, NML_INT8, 2, (const int32_t[]){L->batches, depth}, in, L->in_scale, L->in_zp);
+    int tw = kh_tensor(&h, NML_INT8, 2, (const int32_t[]){units, depth}, w, scales[0], w_zp);
+    kh_const(&h, tw);
+    if (L->per_channel) kh_per_channel(&h, tw, scales, NULL, (uint32_t)units, 0);
+    int tb = -1;
+    if (L->has_bias) {
+        tb =
+            kh_tensor(&h, NML_INT32, 1, (const int32_t[]){units}, bias, L->in_scale * scales[0], 0);
+        kh_const(&h, tb);
+    }
+    int to = kh_tensor(&h, NML_INT8, 2, (const int32_t[]){L->batches, units}, out, L->out_scale,
+                       L->out_zp);
+    if (L->has_bias)
+        kh_inputs(&h, 3, ti, tw, tb);
+    else
+        kh_inputs(&h, 2, ti, tw);
+    kh_outputs(&h, 1, to);
+    nml_op_params p;
+    nml_op_params_default(&p);
+    p.activation = (uint8_t)L->activation;
+    run_result r;
+    r.st = kh_run(&h, k, &p);
+    snprintf(r.msg, sizeof r.msg, "%s", h.err.msg);
+    kh_free(&h);
+    return r;
+}
+
+static void fully_connected_matches_reference(void **state) {
+    (void)state;
+    rng_state = 0xFC01u;
+    int ran = 0;
+    const int cases = 1500;
+    for (int iter = 0; iter < cases; iter++) {
+        layer L;
+        memset(&L, 0, sizeof L);
+        random_common(&L);
+        L.batches = rnd_in(1, 3);
+        const int32_t units = rnd_in(1, 21), depth = rnd() % 4 ? rnd_in(1, 70) : rnd_in(1, 700);
+        const int32_t w_zp = L.per_channel || rnd() % 2 ? 0 : rnd_in(-128, 127);
+        const size_t n_in = (size_t)L.batches * depth, n_w = (size_t)units * depth;
+        const size_t n_out = (size_t)L.batches * units;
+        int8_t *in = nml_test_alloc16(n_in), *w = nml_test_alloc16(n_w);
+        int8_t *ref = nml_test_alloc16(n_out), *opt = nml_test_alloc16(n_out);
+        float *scales = malloc((size_t)units * sizeof *scales);
+        int32_t *bias = malloc((size_t)units * sizeof *bias);
+        fill_i8(in, n_in);
+        L.out_c = units;
+        random_weights(&L, w, n_w, scales, units, bias, depth);
+        memset(ref, 0x55, n_out);
+        memset(opt, 0x2a, n_out);
+        run_result a =
+            run_fc(&nml_kernel_fully_connected, &L, units, depth, in, w, w_zp, scales, bias, ref);
+        run_result b = run_fc(&nml_kernel_fully_connected_opt, &L, units, depth, in, w, w_zp,
+                              scales, bias, opt);
+        if (a.st != b.st || strcmp(a.msg, b.msg) != 0)
+            fail_msg("case %d: reference '%s' (%d), optimized '%s' (%d)", iter, a.msg, a.st, b.msg,
+                     b.st);
+        if (a.st == NML_OK) {
+            for (size_t i = 0; i < n_out; i++)
+                if (ref[i] != opt[i])
+                    fail_msg("FULLY_CONNECTED case %d: output %zu differs (reference %d, "
+                             "optimized %d); batches %d units %d depth %d weights zp %d input zp "
+                             "%d per_channel %d",
+                             iter, i, ref[i], opt[i], (int)L.batches, (int)units, (int)depth,
+                             (int)w_zp, (int)L.in_zp, (int)L.per_channel);
+            ran++;
+        }
+        free(in), free(w), free(ref), free(opt), free(scales), free(bias);
+    }
+    printf("FULLY_CONNECTED: %d of %d random layers compared\n", ran, cases);
+    assert_true(ran > cases * 7 / 10);
+}
+
+/* LOGISTIC: every int8 input value under random input quantizations (the output quantization
+ * is fixed by TFLite: 1/256, -128), and float32 through the same kernel. */
+static run_result run_logistic(const nml_kernel *k, int type, void *in, float in_scale,
+                               int32_t in_zp, void *out, int32_t n) {
+    nml_kh h;
+    kh_init(&h);
+    const int q = type == NML_INT8;
+    int ti = kh_tensor(&h, type, 1, (const int32_t[]){n}, in, q ? in_scale : 0.0f, in_zp);
+    int to =
+        kh_tensor(&h, type, 1, (const int32_t[]){n}, out, q ? 1.0f / 256.0f : 0.0f, q ? -128 : 0);
+    kh_inputs(&h, 1, ti);
+    kh_outputs(&h, 1, to);
+    nml_op_params p;
+    nml_op_params_default(&p);
+    run_result r;
+    r.st = kh_run(&h, k, &p);
+    snprintf(r.msg, sizeof r.msg, "%s", h.err.msg);
+    kh_free(&h);
+    return r;
+}
+
+static void logistic_matches_reference(void **state) {
+    (void)state;
+    rng_state = 0x5161u;
+    int8_t in[300], ref[300], opt[300];
+    for (int iter = 0; iter < 300; iter++) {
+        for (int i = 0; i < 300; i++)
+            in[i] = (int8_t)(i < 256 ? i - 128 : rnd_in(-128, 127));
+        const float scale = pow2f(rnd_in(-9, 3)) * rnd_scale(0.5f, 1.0f);
+        const int32_t zp = rnd_in(-128, 127);
+        run_result a = run_logistic(&nml_kernel_logistic, NML_INT8, in, scale, zp, ref, 300);
+        run_result b = run_logistic(&nml_kernel_logistic_opt, NML_INT8, in, scale, zp, opt, 300);
+        assert_int_equal(a.st, NML_OK);
+        assert_int_equal(b.st, NML_OK);
+        for (int i = 0; i < 300; i++)
+            if (ref[i] != opt[i])
+                fail_msg("LOGISTIC scale %g zp %d input %d: reference %d, optimized %d",
+                         (double)scale, (int)zp, in[i], ref[i], opt[i]);
+    }
+    float fin[5] = {-20.0f, -1.5f, 0.0f, 2.0f, 30.0f}, fref[5], fopt[5];
+    assert_int_equal(run_logistic(&nml_kernel_logistic, NML_FLOAT32, fin, 0, 0, fref, 5).st,
+                     NML_OK);
+    assert_int_equal(run_logistic(&nml_kernel_logistic_opt, NML_FLOAT32, fin, 0, 0, fopt, 5).st,
+                     NML_OK);
+    assert_memory_equal(fref, fopt, sizeof fref);
+}
+
+/* SOFTMAX: random rows, input quantizations and betas; outputs 1/256, -128 (fixed by TFLite). */
+static run_result run_softmax(const nml_kernel *k, int8_t *in, float in_scale, int32_t in_zp,
+                              float beta, int8_t *out, int32_t outer, int32_t depth) {
+    nml_kh h;
+    kh_init(&h);
+    int ti = kh_tensor(&h, NML_INT8, 2, (const int32_t[]){outer, depth}, in, in_scale, in_zp);
+    int to = kh_tensor(&h, NML_INT8, 2, (const int32_t[]){outer, depth}, out, 1.0f / 256.0f, -128);
+    kh_inputs(&h, 1, ti);
+    kh_outputs(&h, 1, to);
+    nml_op_params p;
+    nml_op_params_default(&p);
+    p.beta = beta;
+    run_result r;
+    r.st = kh_run(&h, k, &p);
+    snprintf(r.msg, sizeof r.msg, "%s", h.err.msg);
+    kh_free(&h);
+    return r;
+}
+
+static void softmax_matches_reference(void **state) {
+    (void)state;
+    rng_state = 0x50F7u;
+    int ran = 0;
+    for (int iter = 0; iter < 500; iter++) {
+        /* large enough for the table in most cases, small rows compute exp */
+        const int32_t outer = rnd_in(1, 8), depth = rnd_in(1, 120), n = outer * depth;
+        int8_t *in = nml_test_alloc16((size_t)n), *ref = nml_test_alloc16((size_t)n);
+        int8_t *opt = nml_test_alloc16((size_t)n);
+        fill_i8(in, (size_t)n);
+        if (iter % 3 == 0) /* narrow rows: many diffs near 0 */
+            for (int32_t i = 0; i < n; i++)
+                in[i] = (int8_t)(in[i] / 16);
+        const float scale = pow2f(rnd_in(-8, 0)) * rnd_scale(0.5f, 1.0f);
+        const float beta = iter % 2 ? 1.0f : rnd_scale(0.2f, 3.0f);
+        const int32_t zp = rnd_in(-128, 127);
+        run_result a = run_softmax(&nml_kernel_softmax, in, scale, zp, beta, ref, outer, depth);
+        run_result b = run_softmax(&nml_kernel_softmax_opt, in, scale, zp, beta, opt, outer, depth);
+        if (a.st != b.st || strcmp(a.msg, b.msg) != 0)
+            fail_msg("SOFTMAX case %d: reference '%s', optimized '%s'", iter, a.msg, b.msg);
+        if (a.st == NML_OK) {
+            for (int32_t i = 0; i < n; i++)
+                if (ref[i] != opt[i])
+                    fail_msg("SOFTMAX case %d element %d: reference %d, optimized %d", iter, (int)i,
+                             ref[i], opt[i]);
+            ran++;
+        }
+        free(in), free(ref), free(opt);
+    }
+    printf("SOFTMAX: %d of 500 random layers compared\n", ran);
+    assert_true(ran > 400);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(fast_requant_equals_reference),
+        cmocka_unit_test(fast_requant_range_is_decided_per_layer),
+        cmocka_unit_test(conv_matches_reference),
+        cmocka_unit_test(depthwise_matches_reference),
+        cmocka_unit_test(fully_connected_matches_reference),
+        cmocka_unit_test(logistic_matches_reference),
+        cmocka_unit_test(softmax_matches_reference),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
