@@ -25,7 +25,10 @@
  *             so a layer's k centroids stay k int8 codes]  io=float|int8|uint8 [float]
  *   quantize  mode=int8|int4|dynamic|float16 [int8]  calib=SOURCE [fashion-mnist:1000]
  *             samples  calibrator=minmax|percentile|mse  percentile  io  weights
- * qat and quantize produce the final (quantized) model, so nothing may follow them.
+ *   pack      sparse=yes|no [yes]  clustered=yes|no [yes]  min-elements [256]: stores the int8 /
+ *             int4 weights in the runtime's compact encodings (pack.h, `nanoml pack`)
+ * qat and quantize produce the final (quantized) model, so only pack may follow them; pack
+ * needs a quantized model (it follows qat or quantize) and ends the recipe.
  * Host only. */
 #ifndef NANOML_COMPRESS_H
 #define NANOML_COMPRESS_H
@@ -35,6 +38,7 @@
 
 #include "nanoml/cluster.h"
 #include "nanoml/ir.h"
+#include "nanoml/pack.h"
 #include "nanoml/prune.h"
 #include "nanoml/qat.h"
 #include "nanoml/quantize.h"
@@ -50,10 +54,11 @@ typedef enum nml_step_kind {
     NML_STEP_PRUNE = 0,
     NML_STEP_CLUSTER,
     NML_STEP_QAT,
-    NML_STEP_QUANTIZE
+    NML_STEP_QUANTIZE,
+    NML_STEP_PACK
 } nml_step_kind;
 
-/* "prune", "cluster", "qat", "quantize" */
+/* "prune", "cluster", "qat", "quantize", "pack" */
 const char *nml_step_name(nml_step_kind k);
 
 typedef struct nml_finetune_opts {
@@ -76,6 +81,7 @@ typedef struct nml_compress_step {
     int weights_given;        /* the recipe said weights=... */
     nml_quant_options quant;  /* quantize; qat uses io */
     char *calib;              /* quantize: owned source spec */
+    nml_pack_options pack;    /* pack */
 } nml_compress_step;
 
 typedef struct nml_recipe {
@@ -107,8 +113,8 @@ typedef struct nml_compress_env {
     FILE *log;                    /* one summary block per step (NULL: quiet) */
 } nml_compress_env;
 
-/* Applies one step to a float model; *out is initialized by the call (float after prune and
- * cluster, quantized after qat and quantize). */
+/* Applies one step to a float model (pack: to a quantized one); *out is initialized by the call
+ * (float after prune and cluster, quantized after qat and quantize, packed after pack). */
 nml_status nml_compress_step_run(const nml_ir *in, const nml_compress_step *s,
                                  const nml_compress_env *env, nml_ir *out, nml_error *err);
 

@@ -196,6 +196,33 @@ static nml_status run_quantize(const nml_ir *in, const nml_compress_step *s,
     return st;
 }
 
+/* ---- pack ---- */
+
+static void log_pack(FILE *f, const nml_ir *ir, const nml_pack_report *r) {
+    if (!f) return;
+    fprintf(f, "pack: weights %zu -> %zu bytes\n", r->dense_bytes, r->packed_bytes);
+    for (int i = 0; i < r->n_layers; i++) {
+        const nml_pack_layer *l = &r->layers[i];
+        const char *name = l->tensor >= 0 && l->tensor < ir->n_tensors && ir->tensors[l->tensor].name
+                               ? ir->tensors[l->tensor].name
+                               : "?";
+        fprintf(f, "  %-32s %-28s %7zu -> %7zu bytes\n", name,
+                l->encoding_name ? l->encoding_name : "?", l->dense_bytes, l->packed_bytes);
+    }
+}
+
+static nml_status run_pack(const nml_ir *in, const nml_compress_step *s,
+                           const nml_compress_env *env, nml_ir *out, nml_error *err) {
+    NML_TRY(nml_ir_clone(out, in, err));
+    nml_pack_report r;
+    memset(&r, 0, sizeof r);
+    nml_status st = nml_pack_weights(out, &s->pack, &r, err);
+    if (st == NML_OK) log_pack(log_of(env), out, &r);
+    nml_pack_report_free(&r);
+    if (st != NML_OK) nml_ir_free(out);
+    return st;
+}
+
 nml_status nml_compress_step_run(const nml_ir *in, const nml_compress_step *s,
                                  const nml_compress_env *env, nml_ir *out, nml_error *err) {
     nml_ir_init(out);
@@ -205,6 +232,7 @@ nml_status nml_compress_step_run(const nml_ir *in, const nml_compress_step *s,
     case NML_STEP_CLUSTER: st = run_cluster(in, s, env, out, err); break;
     case NML_STEP_QAT: st = run_qat(in, s, env, out, err); break;
     case NML_STEP_QUANTIZE: st = run_quantize(in, s, env, out, err); break;
+    case NML_STEP_PACK: return run_pack(in, s, env, out, err); /* the weights are as before */
     default: return nml_fail(err, NML_E_ARG, "unknown step %d", (int)s->kind);
     }
     if (st == NML_OK) log_stats(log_of(env), out);

@@ -16,12 +16,13 @@ const char *nml_step_name(nml_step_kind k) {
     case NML_STEP_CLUSTER: return "cluster";
     case NML_STEP_QAT: return "qat";
     case NML_STEP_QUANTIZE: return "quantize";
+    case NML_STEP_PACK: return "pack";
     }
     return "?";
 }
 
 static int step_kind(const char *name, nml_step_kind *k) {
-    for (int i = NML_STEP_PRUNE; i <= NML_STEP_QUANTIZE; i++)
+    for (int i = NML_STEP_PRUNE; i <= NML_STEP_PACK; i++)
         if (strcmp(name, nml_step_name((nml_step_kind)i)) == 0) {
             *k = (nml_step_kind)i;
             return 1;
@@ -32,7 +33,7 @@ static int step_kind(const char *name, nml_step_kind *k) {
 void nml_compress_step_default(nml_compress_step *s, nml_step_kind kind) {
     memset(s, 0, sizeof *s);
     s->kind = kind;
-    s->train.epochs = kind == NML_STEP_PRUNE ? 2 : (kind == NML_STEP_QUANTIZE ? 0 : 1);
+    s->train.epochs = kind == NML_STEP_PRUNE ? 2 : (kind == NML_STEP_CLUSTER || kind == NML_STEP_QAT);
     s->train.batch = 32;
     s->train.lr = 1e-4f;
     s->train.seed = 1;
@@ -45,6 +46,7 @@ void nml_compress_step_default(nml_compress_step *s, nml_step_kind kind) {
     nml_cluster_opts_default(&s->cluster);
     s->qat.ema_decay = 0.999f;
     nml_quant_options_default(&s->quant);
+    nml_pack_options_default(&s->pack);
 }
 
 void nml_compress_step_free(nml_compress_step *s) {
@@ -193,7 +195,7 @@ static nml_status preserve(nml_compress_step *s, const char *v, nml_error *err) 
 
 /* ---- settings ---- */
 
-enum { P = 1, C = 2, Q = 4, QZ = 8, TRAIN = P | C | Q };
+enum { P = 1, C = 2, Q = 4, QZ = 8, K = 16, TRAIN = P | C | Q };
 
 typedef struct setting {
     const char *key;
@@ -208,10 +210,18 @@ static const setting SETTINGS[] = {
     {"clusters", C}, {"init", C}, {"iterations", C}, {"preserve", C | Q},
     {"decay", Q}, {"weights", Q | QZ}, {"io", Q | QZ},
     {"mode", QZ}, {"calib", QZ}, {"samples", QZ}, {"calibrator", QZ}, {"percentile", QZ},
+    {"sparse", K}, {"clustered", K}, {"min-elements", K},
 };
 
 static unsigned step_bit(nml_step_kind k) {
-    return k == NML_STEP_PRUNE ? P : k == NML_STEP_CLUSTER ? C : k == NML_STEP_QAT ? Q : QZ;
+    switch (k) {
+    case NML_STEP_PRUNE: return P;
+    case NML_STEP_CLUSTER: return C;
+    case NML_STEP_QAT: return Q;
+    case NML_STEP_QUANTIZE: return QZ;
+    case NML_STEP_PACK: return K;
+    }
+    return 0;
 }
 
 /* The settings a step takes, for messages. */
@@ -348,6 +358,20 @@ static nml_status set_quant(nml_compress_step *s, const char *k, const char *v, 
     return NML_OK;
 }
 
+static nml_status set_pack(nml_compress_step *s, const char *k, const char *v, nml_error *err) {
+    static const char *const YESNO[] = {"no", "yes"};
+    int c = 0;
+    if (strcmp(k, "min-elements") == 0) {
+        NML_TRY(nml_parse_int(v, 0, INT32_MAX, &c, err));
+        s->pack.min_elements = (uint32_t)c;
+        return NML_OK;
+    }
+    NML_TRY(choice(v, YESNO, 2, &c, "yes, no", err));
+    if (k[0] == 's') s->pack.sparse = c;
+    else s->pack.clustered = c;
+    return NML_OK;
+}
+
 static nml_status set(nml_compress_step *s, const char *k, const char *v, nml_error *err) {
     const setting *found = NULL;
     for (size_t i = 0; i < sizeof SETTINGS / sizeof SETTINGS[0] && !found; i++)
@@ -363,6 +387,7 @@ static nml_status set(nml_compress_step *s, const char *k, const char *v, nml_er
     if (strcmp(k, "preserve") == 0) return preserve(s, v, err);
     if (s->kind == NML_STEP_PRUNE) return set_prune(s, k, v, err);
     if (s->kind == NML_STEP_CLUSTER) return set_cluster(s, k, v, err);
+    if (s->kind == NML_STEP_PACK) return set_pack(s, k, v, err);
     return set_quant(s, k, v, err);
 }
 
@@ -389,7 +414,8 @@ nml_status nml_compress_step_parse(const char *kind, int n_words, const char *co
     nml_step_kind k;
     memset(s, 0, sizeof *s);
     if (!step_kind(kind, &k))
-        return nml_fail(err, NML_E_ARG, "unknown step '%s' (prune, cluster, qat, quantize)", kind);
+        return nml_fail(err, NML_E_ARG, "unknown step '%s' (prune, cluster, qat, quantize, pack)",
+                        kind);
     nml_compress_step_default(s, k);
     for (int i = 0; i < n_words; i++) {
         const char *eq = strchr(words[i], '=');
@@ -433,6 +459,30 @@ void nml_recipe_free(nml_recipe *r) {
     memset(r, 0, sizeof *r);
 }
 
+/* A quantized model cannot be trained again, and packing works on quantized weights: qat and
+ * quantize may only be followed by pack, which comes last. */
+static nml_status check_order(const nml_recipe *r, const char *step, int number, nml_error *err) {
+    const nml_compress_step *last = r->n > 0 ? &r->steps[r->n - 1] : NULL;
+    const int quantized = last && (last->kind == NML_STEP_QAT || last->kind == NML_STEP_QUANTIZE);
+    if (last && last->kind == NML_STEP_PACK)
+        return nml_fail(err, NML_E_ARG, "line %d: %s cannot follow pack on line %d: packing "
+                        "is the last step", number, step, last->line);
+    if (strcmp(step, "pack") == 0) {
+        if (quantized) return NML_OK;
+        if (!last)
+            return nml_fail(err, NML_E_ARG, "line %d: pack needs a quantized model: put qat or "
+                            "quantize before it", number);
+        return nml_fail(err, NML_E_ARG, "line %d: pack cannot follow %s on line %d: it packs "
+                        "int8 or int4 weights (put qat or quantize before it)", number,
+                        nml_step_name(last->kind), last->line);
+    }
+    if (quantized)
+        return nml_fail(err, NML_E_ARG, "line %d: %s cannot follow %s on line %d: that step "
+                        "writes the final quantized model", number, step,
+                        nml_step_name(last->kind), last->line);
+    return NML_OK;
+}
+
 static nml_status parse_line(nml_recipe *r, char *line, int number, nml_error *err) {
     char *hash = strchr(line, '#');
     if (hash) *hash = '\0';
@@ -441,13 +491,7 @@ static nml_status parse_line(nml_recipe *r, char *line, int number, nml_error *e
     if (n < 0)
         return nml_fail(err, NML_E_LIMIT, "line %d: more than %d words", number, MAX_WORDS);
     if (n == 0) return NML_OK;
-    if (r->n > 0) {
-        const nml_compress_step *last = &r->steps[r->n - 1];
-        if (last->kind == NML_STEP_QAT || last->kind == NML_STEP_QUANTIZE)
-            return nml_fail(err, NML_E_ARG, "line %d: %s cannot follow %s on line %d: that step "
-                            "writes the final quantized model", number, words[0],
-                            nml_step_name(last->kind), last->line);
-    }
+    NML_TRY(check_order(r, words[0], number, err));
     nml_compress_step *grown = realloc(r->steps, (size_t)(r->n + 1) * sizeof *grown);
     if (!grown) return nml_fail(err, NML_E_NOMEM, "out of memory");
     r->steps = grown;

@@ -10,10 +10,11 @@ static int has_weights(int32_t op) {
            op == NML_OP_FULLY_CONNECTED;
 }
 
-/* Stored data of the size the type and shape need (a packed encoding has another size). */
+/* Plain stored data (packed tensors hold an encoding; pack.h reads them on a loaded model). */
 static int plain(const nml_ir_tensor *t) {
     size_t bytes;
-    return t->data && nml_ir_tensor_bytes(t, &bytes, NULL) == NML_OK && bytes == t->data_bytes;
+    return t->data && !t->pack && nml_ir_tensor_bytes(t, &bytes, NULL) == NML_OK &&
+           bytes == t->data_bytes;
 }
 
 /* Integer code i of an int8 or int4 tensor. */

@@ -55,6 +55,10 @@ printf 'prune sparsity=0.5\n# a comment\ncluster clusters=16 init=kmeanz\n' > "$
 expect 1 "line 3: cluster: init=kmeanz: unknown value 'kmeanz'" -- "$cli" compress "$tmp/m.tflite" --recipe "$tmp/bad.recipe" --out "$tmp/x.tflite"
 printf 'qat\nprune\n' > "$tmp/order.recipe"
 expect 1 "line 2: prune cannot follow qat on line 1" -- "$cli" compress "$tmp/m.tflite" --recipe "$tmp/order.recipe" --out "$tmp/x.tflite"
+printf 'prune\npack\n' > "$tmp/pack.recipe"
+expect 1 "line 2: pack cannot follow prune on line 1" -- "$cli" compress "$tmp/m.tflite" --recipe "$tmp/pack.recipe" --out "$tmp/x.tflite"
+expect 2 "--no-pack contradicts the pack step" -- "$cli" compress "$tmp/m.tflite" --step qat --step pack --no-pack --out "$tmp/x.tflite"
+expect 2 "unknown setting 'clusters' (sparse, clustered, min-elements)" -- "$cli" compress "$tmp/m.tflite" --step qat --step "pack clusters=16" --out "$tmp/x.tflite"
 [ ! -e "$tmp/x.tflite" ] || fail "a failed command wrote its output"
 
 # each technique end to end; the result runs in the runtime (nanoml eval)
@@ -74,8 +78,19 @@ expect 0 "removed" -- "$cli" prune "$tmp/m.tflite" --structure filters --sparsit
 "$cli" inspect "$tmp/f.tflite" | grep -q "60x5x5x8" || fail "filters were not removed"
 evaluates "$tmp/f.tflite"
 printf '# PCQAT\nprune sparsity=0.5 epochs=1 frequency=2\ncluster clusters=8 preserve=sparsity\nqat preserve=sparsity,clusters\n' > "$tmp/pcqat.recipe"
-expect 0 "wrote $tmp/r.tflite" -- "$cli" compress "$tmp/m.tflite" --recipe "$tmp/pcqat.recipe" --limit 256 --quiet --out "$tmp/r.tflite"
+# the quantized result is packed by default: the pack step reports the encodings, the file holds
+# packed tensors, and it computes what its plain twin (nanoml pack --unpack) computes
+expect 0 "sparse-bitmask+clustered" -- "$cli" compress "$tmp/m.tflite" --recipe "$tmp/pcqat.recipe" --limit 256 --quiet --out "$tmp/r.tflite"
 evaluates "$tmp/r.tflite"
+"$cli" inspect "$tmp/r.tflite" | grep -q "^packed  *4 weight tensors" || fail "the PCQAT result is not packed"
+"$cli" pack "$tmp/r.tflite" --unpack --quiet --out "$tmp/ru.tflite" || fail "unpacking the PCQAT result"
+[ "$(stat -c %s "$tmp/r.tflite")" -lt "$(( $(stat -c %s "$tmp/ru.tflite") / 2 ))" ] ||
+  fail "packing did not halve the PCQAT model"
+[ "$("$cli" eval "$tmp/r.tflite" --limit 300 | sed 's/^[^:]*://')" = "$("$cli" eval "$tmp/ru.tflite" --limit 300 | sed 's/^[^:]*://')" ] ||
+  fail "packed and plain PCQAT models disagree"
+expect 0 "wrote $tmp/rn.tflite" -- "$cli" compress "$tmp/m.tflite" --recipe "$tmp/pcqat.recipe" --limit 256 --quiet --no-pack --out "$tmp/rn.tflite"
+! "$cli" inspect "$tmp/rn.tflite" | grep -q "^packed" || fail "--no-pack wrote packed tensors"
+cmp -s "$tmp/rn.tflite" "$tmp/ru.tflite" || fail "--no-pack differs from the unpacked packed result"
 expect 0 "quantize: int8, 50 calibration samples" -- "$cli" cluster "$tmp/m.tflite" --epochs 0 --quantize int8 --calib fashion-mnist:50 --quiet --out "$tmp/ci.tflite"
 evaluates "$tmp/ci.tflite"
 

@@ -63,6 +63,20 @@ static void recipe_parses(void **state) {
     assert_int_equal(r.steps[1].quant.io, NML_QIO_INT8);
     assert_int_equal(r.steps[1].quant.per_channel, 0);
     nml_recipe_free(&r);
+    /* pack after a quantizing step, with and without settings */
+    assert_int_equal(nml_recipe_parse("qat\npack sparse=no min-elements=64\n", &r, &err), NML_OK);
+    assert_int_equal(r.n, 2);
+    assert_int_equal(r.steps[1].kind, NML_STEP_PACK);
+    assert_int_equal(r.steps[1].line, 2);
+    assert_int_equal(r.steps[1].pack.sparse, 0);
+    assert_int_equal(r.steps[1].pack.clustered, 1);
+    assert_int_equal(r.steps[1].pack.min_elements, 64);
+    assert_int_equal(r.steps[1].train.epochs, 0);
+    nml_recipe_free(&r);
+    assert_int_equal(nml_recipe_parse("quantize\npack\n", &r, &err), NML_OK);
+    assert_int_equal(r.steps[1].pack.sparse, 1);
+    assert_int_equal(r.steps[1].pack.min_elements, 256);
+    nml_recipe_free(&r);
 }
 
 static void expect_error(const char *text, const char *want) {
@@ -81,7 +95,7 @@ static void errors_name_line_and_setting(void **state) {
                  "line 3: prune: sparsity=1.2: sparsity 1.2 is outside [0, 1)");
     expect_error("prune sparsity=-0.1\n", "sparsity -0.1 is outside [0, 1)");
     expect_error("prun sparsity=0.5\n", "line 1: unknown step 'prun' (prune, cluster, qat, "
-                                        "quantize)");
+                                        "quantize, pack)");
     expect_error("cluster clusters=0\n", "line 1: cluster: clusters=0: 0 clusters");
     expect_error("cluster clusters=300\n", "300 clusters: the number of clusters must be 1 to 256");
     expect_error("prune\nprune sparsity\n", "line 2: prune: 'sparsity' is not a setting");
@@ -97,6 +111,14 @@ static void errors_name_line_and_setting(void **state) {
     expect_error("quantize mode=int2\n", "unknown value 'int2' (int8, int4, dynamic, float16)");
     expect_error("qat preserve=zeros\n", "cannot preserve 'zeros' (sparsity, clusters, none)");
     expect_error("prune epochs=two\n", "'two' is not an integer");
+    expect_error("pack\n", "line 1: pack needs a quantized model: put qat or quantize before it");
+    expect_error("prune\npack\n", "line 2: pack cannot follow prune on line 1");
+    expect_error("qat\npack\nprune\n", "line 3: prune cannot follow pack on line 2");
+    expect_error("qat\npack\npack\n", "line 3: pack cannot follow pack on line 2: packing is the last step");
+    expect_error("quantize\npack sparse=maybe\n", "line 2: pack: sparse=maybe: unknown value "
+                                                  "'maybe' (yes, no)");
+    expect_error("qat\npack clusters=16\n", "unknown setting 'clusters' (sparse, clustered, "
+                                            "min-elements)");
 }
 
 /* ---- a chain on a small model ---- */
@@ -164,6 +186,28 @@ static void pcqat_chain_keeps_structure(void **state) {
     for (int i = 0; i < N; i++) correct += nml_argmax(p + 3 * i, 3) == (int)y[i];
     printf("int8 accuracy %d/%d\n", correct, N);
     assert_true(correct >= N * 9 / 10);
+    /* the pack step stores f2's 50% zeros and 8 values compactly (c1 and out are under the
+     * 256-weight minimum) and the runtime computes the same outputs from it */
+    nml_compress_step pack;
+    const char *words[1] = {"min-elements=256"};
+    assert_int_equal(nml_compress_step_parse("pack", 1, words, &pack, &err), NML_OK);
+    nml_ir packed;
+    if (nml_compress_step_run(&out, &pack, &env, &packed, &err) != NML_OK) fail_msg("%s", err.msg);
+    int n_packed = 0, f2 = -1;
+    for (int t = 0; t < packed.n_tensors; t++)
+        if (packed.tensors[t].pack) {
+            n_packed++;
+            f2 = t;
+        }
+    assert_int_equal(n_packed, 1);
+    assert_int_equal(packed.tensors[f2].dims[0], 16); /* f2: [16, 288] */
+    /* 288 x 16 weights: a bitmask (1 bit each) + 3-bit or 4-bit indices of the non-zero half */
+    assert_true(packed.tensors[f2].data_bytes < 4608 / 2);
+    float *pp = malloc(N * 3 * sizeof *pp);
+    cc_run_ir(&packed, x, N, pp);
+    assert_memory_equal(p, pp, N * 3 * sizeof *pp);
+    free(pp);
+    nml_ir_free(&packed);
     free(p);
     nml_ir_free(&out);
     /* a step that needs data without any */

@@ -8,7 +8,6 @@
 #include "nanoml/compress.h"
 #include "nanoml/file.h"
 #include "nanoml/idx.h"
-#include "nanoml/pack.h"
 #include "nanoml/parse.h"
 #include "nanoml/runtime.h"
 #include "nanoml/train_import.h"
@@ -22,7 +21,9 @@ const char CLI_COMPRESS_COMMON_HELP[] =
     "  --data DIR        Fashion-MNIST .gz files for fine-tuning and calibration\n"
     "                    (default " NML_FASHION_MNIST_DIR ")\n"
     "  --limit N         fine-tune on the first N training images only\n"
-    "  --no-pack         write weights dense even when the packer could compress them\n"
+    "  --no-pack         write a quantized result with plain int8 weights (default:\n"
+    "                    pruned / clustered weights packed as by `nanoml pack`, which\n"
+    "                    only nanoml runs; a recipe may end with its own pack step)\n"
     "  --quiet           no progress display\n"
     "  -h, --help        show this help\n";
 
@@ -175,8 +176,26 @@ static nml_status make_recipe(const cli_compress_cmd *c, const args *a, nml_reci
 
 static int needs_training(const nml_recipe *r) {
     for (int i = 0; i < r->n; i++)
-        if (r->steps[i].kind != NML_STEP_QUANTIZE && r->steps[i].train.epochs > 0) return 1;
+        if ((r->steps[i].kind == NML_STEP_PRUNE || r->steps[i].kind == NML_STEP_CLUSTER ||
+             r->steps[i].kind == NML_STEP_QAT) &&
+            r->steps[i].train.epochs > 0)
+            return 1;
     return 0;
+}
+
+/* A quantized result is packed by default: a pack step with the default settings is appended
+ * unless the recipe has one (or --no-pack). A float result has nothing to pack. */
+static nml_status add_default_pack(const args *a, nml_recipe *r, nml_error *err) {
+    const nml_compress_step *last = &r->steps[r->n - 1];
+    if (last->kind == NML_STEP_PACK && a->no_pack)
+        return nml_fail(err, NML_E_ARG, "--no-pack contradicts the pack step on line %d",
+                        last->line);
+    if (a->no_pack || (last->kind != NML_STEP_QAT && last->kind != NML_STEP_QUANTIZE))
+        return NML_OK;
+    nml_compress_step *grown = realloc(r->steps, (size_t)(r->n + 1) * sizeof *grown);
+    if (!grown) return nml_fail(err, NML_E_NOMEM, "out of memory");
+    r->steps = grown;
+    return nml_compress_step_parse("pack", 0, NULL, &r->steps[r->n++], err);
 }
 
 /* ---- data ---- */
@@ -199,24 +218,6 @@ static nml_status load_data(const args *a, const nml_ir *model, nml_idx_dataset 
 }
 
 /* ---- output ---- */
-
-static nml_status pack(const args *a, nml_ir *ir, FILE *f, nml_error *err) {
-    if (a->no_pack) return NML_OK;
-    nml_pack_options po;
-    nml_pack_options_default(&po);
-    nml_pack_report r;
-    memset(&r, 0, sizeof r);
-    nml_status st = nml_pack_weights(ir, &po, &r, err);
-    if (st == NML_E_UNSUPPORTED) {
-        fprintf(f, "packing: not available (%s); weights written dense\n", err->msg);
-        nml_error_clear(err);
-        return NML_OK;
-    }
-    if (st == NML_OK)
-        fprintf(f, "packing: weights %zu -> %zu bytes\n", r.dense_bytes, r.packed_bytes);
-    nml_pack_report_free(&r);
-    return st;
-}
 
 static nml_status write_model(const args *a, const nml_ir *ir, FILE *f, nml_error *err) {
     uint8_t *bytes = NULL;
@@ -253,7 +254,6 @@ static nml_status run(const args *a, const nml_recipe *r, nml_error *err) {
                                   .log = stdout};
     if (st == NML_OK) st = nml_compress_run(&model, r, &env, &out, err);
     cli_progress_end(&cp);
-    if (st == NML_OK) st = pack(a, &out, stdout, err);
     if (st == NML_OK) st = write_model(a, &out, stdout, err);
     nml_ir_free(&model);
     nml_ir_free(&out);
@@ -278,7 +278,8 @@ int cli_compress_main(const cli_compress_cmd *c, int argc, char **argv) {
     nml_error_clear(&err);
     nml_recipe r;
     memset(&r, 0, sizeof r);
-    if (make_recipe(c, &a, &r, &err) != NML_OK) /* typed settings are usage errors */
+    if (make_recipe(c, &a, &r, &err) != NML_OK ||
+        add_default_pack(&a, &r, &err) != NML_OK) /* typed settings are usage errors */
         rc = a.recipe_file || err.status == NML_E_IO ? cli_error(c->name, &err)
                                                      : cli_usage_error(c->name, "%s", err.msg);
     else
