@@ -62,14 +62,14 @@ typedef struct nml_cluster_layer {
 } nml_cluster_layer;
 
 typedef struct nml_cluster_opts {
-    int clusters;                   /* per layer (1 ... NML_CLUSTERS_MAX; default 16) */
+    int clusters; /* per layer (1 ... NML_CLUSTERS_MAX; default 16) */
     nml_centroid_init init;
-    uint64_t seed;                  /* KMEANS_PP draws */
-    int max_iter;                   /* Lloyd rounds; < 0: until stable (at most 300) */
+    uint64_t seed; /* KMEANS_PP draws */
+    int max_iter;  /* Lloyd rounds; < 0: until stable (at most 300) */
     int preserve_sparsity;
-    const nml_cluster_layer *layers;/* per-layer counts (borrowed) */
+    const nml_cluster_layer *layers; /* per-layer counts (borrowed) */
     int n_layers;
-    int only_listed;                /* 1: cluster only the listed layers */
+    int only_listed; /* 1: cluster only the listed layers */
 } nml_cluster_opts;
 
 /* 16 clusters, k-means++ (TF-MOT's default), seed 1, k-means until stable, no preservation. */
@@ -94,11 +94,11 @@ nml_status nml_clusterer_strip(nml_clusterer *c, nml_error *err);
 void nml_clusterer_free(nml_clusterer *c);
 
 typedef struct nml_cluster_layer_report {
-    const char *layer;  /* valid while the network lives */
+    const char *layer; /* valid while the network lives */
     size_t weights;
-    int clusters;       /* requested (including the zero cluster with preserve_sparsity) */
-    int distinct;       /* distinct weight values the layer now computes with */
-    int iterations;     /* k-means rounds run */
+    int clusters;   /* requested (including the zero cluster with preserve_sparsity) */
+    int distinct;   /* distinct weight values the layer now computes with */
+    int iterations; /* k-means rounds run */
 } nml_cluster_layer_report;
 
 int nml_clusterer_layer_count(const nml_clusterer *c);

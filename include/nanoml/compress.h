@@ -64,24 +64,24 @@ const char *nml_step_name(nml_step_kind k);
 typedef struct nml_finetune_opts {
     int32_t epochs; /* 0: no fine-tuning */
     int32_t batch;
-    float lr;       /* Adam, cosine decay to 0 over the epochs */
-    uint64_t seed;  /* shuffling */
+    float lr;      /* Adam, cosine decay to 0 over the epochs */
+    uint64_t seed; /* shuffling */
 } nml_finetune_opts;
 
 typedef struct nml_compress_step {
     nml_step_kind kind;
-    int line;                 /* in the recipe (0: not from a recipe) */
+    int line; /* in the recipe (0: not from a recipe) */
     nml_finetune_opts train;
     nml_prune_opts prune;     /* prune.layers points into owned memory */
     int end_auto;             /* prune: end step = 70% of the training steps */
     int remove_channels;      /* prune, filters: delete the pruned channels */
     nml_cluster_opts cluster; /* cluster.layers points into owned memory */
     nml_qat_opts qat;
-    int per_tensor_weights;   /* qat, quantize: one weight scale per tensor */
-    int weights_given;        /* the recipe said weights=... */
-    nml_quant_options quant;  /* quantize; qat uses io */
-    char *calib;              /* quantize: owned source spec */
-    nml_pack_options pack;    /* pack */
+    int per_tensor_weights;  /* qat, quantize: one weight scale per tensor */
+    int weights_given;       /* the recipe said weights=... */
+    nml_quant_options quant; /* quantize; qat uses io */
+    char *calib;             /* quantize: owned source spec */
+    nml_pack_options pack;   /* pack */
 } nml_compress_step;
 
 typedef struct nml_recipe {
@@ -110,7 +110,7 @@ typedef struct nml_compress_env {
     void *progress_user;
     nml_progress_fn quant_progress; /* calibration progress (optional) */
     void *quant_progress_user;
-    FILE *log;                    /* one summary block per step (NULL: quiet) */
+    FILE *log; /* one summary block per step (NULL: quiet) */
 } nml_compress_env;
 
 /* Applies one step to a float model (pack: to a quantized one); *out is initialized by the call
@@ -132,11 +132,11 @@ nml_status nml_finetune(nml_net *net, const nml_data *data, const nml_finetune_o
 /* ---- what a model holds ---- */
 
 typedef struct nml_weight_stats {
-    uint64_t params;      /* elements of the constant weights and biases of CONV_2D,
-                             DEPTHWISE_CONV_2D and FULLY_CONNECTED */
-    uint64_t kernel;      /* of which weights (not biases) */
-    uint64_t zeros;       /* weights equal to zero (int8: code 0 = real 0) */
-    uint32_t max_distinct;/* most distinct weight values in one layer (int8/int4: codes) */
+    uint64_t params;       /* elements of the constant weights and biases of CONV_2D,
+                              DEPTHWISE_CONV_2D and FULLY_CONNECTED */
+    uint64_t kernel;       /* of which weights (not biases) */
+    uint64_t zeros;        /* weights equal to zero (int8: code 0 = real 0) */
+    uint32_t max_distinct; /* most distinct weight values in one layer (int8/int4: codes) */
     int layers;
 } nml_weight_stats;
 

@@ -100,10 +100,10 @@ typedef struct nml_prune_layer {
 typedef struct nml_prune_opts {
     nml_prune_structure structure;
     nml_prune_schedule schedule;
-    int n, m;                     /* NML_PRUNE_NM: keep n of m (default 2 and 4) */
-    const nml_prune_layer *layers;/* per-layer targets (borrowed) */
+    int n, m;                      /* NML_PRUNE_NM: keep n of m (default 2 and 4) */
+    const nml_prune_layer *layers; /* per-layer targets (borrowed) */
     int n_layers;
-    int only_listed;              /* 1: prune only the layers listed in `layers` */
+    int only_listed; /* 1: prune only the layers listed in `layers` */
 } nml_prune_opts;
 
 typedef struct nml_pruner nml_pruner;
@@ -111,8 +111,7 @@ typedef struct nml_pruner nml_pruner;
 /* Chooses the layers to prune and checks every target (a layer named in `layers` must exist;
  * FILTERS skips depthwise kernels and the network's last kernel layer, whose channels are the
  * model's outputs). Installs empty masks. net must outlive the pruner. */
-nml_status nml_pruner_create(nml_pruner **p, nml_net *net, const nml_prune_opts *o,
-                             nml_error *err);
+nml_status nml_pruner_create(nml_pruner **p, nml_net *net, const nml_prune_opts *o, nml_error *err);
 void nml_pruner_free(nml_pruner *p); /* the masks stay on the parameters */
 
 /* Updates the masks when the schedule says so at this step (pass it as nml_fit_opts.on_step
@@ -124,9 +123,9 @@ nml_status nml_pruner_on_step(void *pruner, int64_t step, nml_error *err);
 nml_status nml_pruner_finish(nml_pruner *p, nml_error *err);
 
 typedef struct nml_prune_layer_report {
-    const char *layer;  /* valid while the network lives */
-    size_t weights;     /* in the kernel */
-    size_t zeros;       /* masked kernel weights */
+    const char *layer; /* valid while the network lives */
+    size_t weights;    /* in the kernel */
+    size_t zeros;      /* masked kernel weights */
     float target;
 } nml_prune_layer_report;
 
@@ -136,10 +135,10 @@ void nml_pruner_layer_report(const nml_pruner *p, int i, nml_prune_layer_report 
 /* ---- removing pruned channels from a float model ---- */
 
 typedef struct nml_channel_report {
-    int removed;      /* output channels deleted over all layers */
-    int kept_zero;    /* all-zero channels that could not be removed (see message) */
+    int removed;   /* output channels deleted over all layers */
+    int kept_zero; /* all-zero channels that could not be removed (see message) */
     uint64_t weights_before, weights_after; /* float constant elements of the model */
-    char note[256];   /* why the first kept channel stayed, "" when none */
+    char note[256];                         /* why the first kept channel stayed, "" when none */
 } nml_channel_report;
 
 /* Deletes every output channel of a CONV_2D or FULLY_CONNECTED whose weights are all zero: the

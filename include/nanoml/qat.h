@@ -43,12 +43,11 @@ extern "C" {
  * 127): the value an int8 tensor with that range represents. y may alias x. */
 void nml_fake_quant(const float *x, size_t n, float lo, float hi, float *y);
 /* Straight-through gradient: dx = dy where x lies in [(-128 - z) s, (127 - z) s], else 0. */
-void nml_fake_quant_grad(const float *x, const float *dy, size_t n, float lo, float hi,
-                         float *dx);
+void nml_fake_quant_grad(const float *x, const float *dy, size_t n, float lo, float hi, float *dx);
 /* Weights as int8 stores them: q * scale with the scales and rounding of nml_weight_scales /
  * nml_quantize_weights (per channel along axis, qmax 127 for int8). */
-nml_status nml_fake_quant_weights(const float *w, int rank, const int32_t *dims, int axis,
-                                  int qmax, float *out, nml_error *err);
+nml_status nml_fake_quant_weights(const float *w, int rank, const int32_t *dims, int axis, int qmax,
+                                  float *out, nml_error *err);
 
 /* ---- training ---- */
 

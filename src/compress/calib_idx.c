@@ -23,7 +23,9 @@ static void idx_close(void *user) {
     free(s);
 }
 
-static int64_t idx_count(void *user) { return ((idx_source *)user)->n; }
+static int64_t idx_count(void *user) {
+    return ((idx_source *)user)->n;
+}
 
 static nml_status idx_next(void *user, nml_calib_tensor *inputs, int max_inputs, int *n,
                            nml_error *err) {
@@ -48,16 +50,18 @@ static nml_status idx_next(void *user, nml_calib_tensor *inputs, int max_inputs,
     return NML_OK;
 }
 
-nml_status nml_calib_idx_open(nml_calib_source *src, const char *dir, const char *split,
-                              uint32_t n, int32_t h, int32_t w, nml_error *err) {
+nml_status nml_calib_idx_open(nml_calib_source *src, const char *dir, const char *split, uint32_t n,
+                              int32_t h, int32_t w, nml_error *err) {
     memset(src, 0, sizeof *src);
     idx_source *s = calloc(1, sizeof *s);
     if (!s) return nml_fail(err, NML_E_NOMEM, "out of memory");
     snprintf(s->name, sizeof s->name, "%s images of %s", split, dir);
     nml_status st = nml_idx_load_split(dir, split, &s->ds, err);
     if (st == NML_OK && (h < s->ds.rows || w < s->ds.cols))
-        st = nml_fail(err, NML_E_SHAPE, "%s: the model input %dx%d is smaller than the %dx%d "
-                      "images", s->name, (int)h, (int)w, (int)s->ds.rows, (int)s->ds.cols);
+        st = nml_fail(err, NML_E_SHAPE,
+                      "%s: the model input %dx%d is smaller than the %dx%d "
+                      "images",
+                      s->name, (int)h, (int)w, (int)s->ds.rows, (int)s->ds.cols);
     if (st == NML_OK) st = nml_data_from_images(&s->data, &s->ds, h, w, err);
     if (st == NML_OK && s->ds.n == 0)
         st = nml_fail(err, NML_E_ARG, "%s: the dataset holds no images", s->name);

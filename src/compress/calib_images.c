@@ -35,14 +35,17 @@ static int by_name(const void *a, const void *b) {
 
 static void images_close(void *user) {
     image_dir *d = user;
-    for (size_t i = 0; i < d->n; i++) free(d->files[i]);
+    for (size_t i = 0; i < d->n; i++)
+        free(d->files[i]);
     free(d->files);
     free(d->dir);
     free(d->x);
     free(d);
 }
 
-static int64_t images_count(void *user) { return (int64_t)((image_dir *)user)->n; }
+static int64_t images_count(void *user) {
+    return (int64_t)((image_dir *)user)->n;
+}
 
 static nml_status images_next(void *user, nml_calib_tensor *inputs, int max_inputs, int *n,
                               nml_error *err) {
@@ -54,8 +57,8 @@ static nml_status images_next(void *user, nml_calib_tensor *inputs, int max_inpu
     snprintf(d->path, sizeof d->path, "%s/%s", d->dir, file);
     nml_image img = {0}, sized = {0};
     nml_status st = nml_image_load(d->path, (int)d->c, &img, err);
-    if (st == NML_OK) st = nml_image_resize(&img, (int)d->w, (int)d->h, NML_INTERP_LINEAR, &sized,
-                                            err);
+    if (st == NML_OK)
+        st = nml_image_resize(&img, (int)d->w, (int)d->h, NML_INTERP_LINEAR, &sized, err);
     if (st == NML_OK) {
         const nml_pixel_norm unit = nml_pixel_norm_unit(0);
         st = nml_image_to_float(&sized, NML_LAYOUT_NHWC, &unit, d->x,
@@ -103,8 +106,10 @@ static nml_status list_images(image_dir *d, nml_error *err) {
     closedir(dir);
     NML_TRY(st);
     if (d->n == 0)
-        return nml_fail(err, NML_E_ARG, "%s: no image files (.png, .jpg, .jpeg, .bmp) in the "
-                        "directory", d->name);
+        return nml_fail(err, NML_E_ARG,
+                        "%s: no image files (.png, .jpg, .jpeg, .bmp) in the "
+                        "directory",
+                        d->name);
     qsort(d->files, d->n, sizeof *d->files, by_name);
     return NML_OK;
 }
@@ -114,8 +119,10 @@ nml_status nml_calib_images_open(nml_calib_source *src, const char *dir, int32_t
     memset(src, 0, sizeof *src);
     if (!dir || !*dir) return nml_fail(err, NML_E_ARG, "images: no directory given");
     if (c != 1 && c != 3)
-        return nml_fail(err, NML_E_SHAPE, "images:%s: the model input has %d channels; images "
-                        "give 1 (grey) or 3 (RGB)", dir, (int)c);
+        return nml_fail(err, NML_E_SHAPE,
+                        "images:%s: the model input has %d channels; images "
+                        "give 1 (grey) or 3 (RGB)",
+                        dir, (int)c);
     if (h < 1 || w < 1 || h > NML_IMAGE_MAX_DIM || w > NML_IMAGE_MAX_DIM)
         return nml_fail(err, NML_E_SHAPE, "images:%s: input size %dx%d is not an image size", dir,
                         (int)h, (int)w);

@@ -17,11 +17,13 @@ static nml_status image_input(const nml_ir *model, const char *spec, int32_t *h,
     char dims[96];
     nml_format_dims(dims, sizeof dims, t->dims, t->rank);
     if (t->rank != 4 || t->dims[0] != 1)
-        return nml_fail(err, NML_E_SHAPE, "%s: the model input %s (%s) is not an image (1 x H x "
-                        "W x C)", spec, t->name, dims);
+        return nml_fail(err, NML_E_SHAPE,
+                        "%s: the model input %s (%s) is not an image (1 x H x "
+                        "W x C)",
+                        spec, t->name, dims);
     if (t->type != NML_FLOAT32)
-        return nml_fail(err, NML_E_UNSUPPORTED, "%s: the model input %s is %s, not float32",
-                        spec, t->name, nml_dtype_name(t->type));
+        return nml_fail(err, NML_E_UNSUPPORTED, "%s: the model input %s is %s, not float32", spec,
+                        t->name, nml_dtype_name(t->type));
     *h = t->dims[1];
     *w = t->dims[2];
     *c = t->dims[3];
@@ -37,10 +39,10 @@ static nml_status open_fashion(nml_calib_source *src, const char *spec, const nm
         return nml_error_prefix(err, "%s: sample count: ", spec);
     NML_TRY(image_input(model, spec, &h, &w, &c, err));
     if (c != 1)
-        return nml_fail(err, NML_E_SHAPE, "%s: the model input has %d channels, the images 1",
-                        spec, (int)c);
-    return nml_calib_idx_open(src, dir ? dir : NML_FASHION_MNIST_DIR, "train", (uint32_t)n, h,
-                              w, err);
+        return nml_fail(err, NML_E_SHAPE, "%s: the model input has %d channels, the images 1", spec,
+                        (int)c);
+    return nml_calib_idx_open(src, dir ? dir : NML_FASHION_MNIST_DIR, "train", (uint32_t)n, h, w,
+                              err);
 }
 
 nml_status nml_calib_open_spec(nml_calib_source *src, const char *spec, const nml_ir *model,
@@ -55,6 +57,8 @@ nml_status nml_calib_open_spec(nml_calib_source *src, const char *spec, const nm
         NML_TRY(image_input(model, spec, &h, &w, &c, err));
         return nml_calib_images_open(src, spec + 7, h, w, c, err);
     }
-    return nml_fail(err, NML_E_ARG, "unknown calibration source '%s' (npy:DIR, npy:FILE, "
-                    "fashion-mnist[:N], images:DIR)", spec);
+    return nml_fail(err, NML_E_ARG,
+                    "unknown calibration source '%s' (npy:DIR, npy:FILE, "
+                    "fashion-mnist[:N], images:DIR)",
+                    spec);
 }

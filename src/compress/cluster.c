@@ -46,8 +46,8 @@ static nml_status cluster_kernel(clustered *c, const nml_cluster_opts *o, nml_er
     float *x = malloc(n * sizeof *x), *cent = malloc((NML_CLUSTERS_MAX + 1) * sizeof *cent);
     int32_t *a = malloc(n * sizeof *a), *index = malloc(n * sizeof *index);
     uint8_t *mask = malloc(n);
-    nml_status st = x && cent && a && index && mask ? NML_OK
-                                                    : nml_fail(err, NML_E_NOMEM, "out of memory");
+    nml_status st =
+        x && cent && a && index && mask ? NML_OK : nml_fail(err, NML_E_NOMEM, "out of memory");
     size_t m = 0, zeros = 0;
     for (size_t i = 0; st == NML_OK && i < n; i++) {
         const int zero = o->preserve_sparsity && p->value[i] == 0.0f;
@@ -56,14 +56,17 @@ static nml_status cluster_kernel(clustered *c, const nml_cluster_opts *o, nml_er
     }
     const int k = c->clusters - (zeros > 0); /* the zero cluster counts towards k */
     if (st == NML_OK && k < 1)
-        st = nml_fail(err, NML_E_ARG, "1 cluster with preserve_sparsity leaves none for the "
+        st = nml_fail(err, NML_E_ARG,
+                      "1 cluster with preserve_sparsity leaves none for the "
                       "non-zero weights");
     if (st == NML_OK && (size_t)k > m && zeros)
-        st = nml_fail(err, NML_E_ARG, "%d clusters (one of them for the zeros) for %zu non-zero "
-                      "weights: too many clusters", c->clusters, m);
-    else if (st == NML_OK && (size_t)k > m)
-        st = nml_fail(err, NML_E_ARG, "%d clusters for %zu weights: too many clusters",
+        st = nml_fail(err, NML_E_ARG,
+                      "%d clusters (one of them for the zeros) for %zu non-zero "
+                      "weights: too many clusters",
                       c->clusters, m);
+    else if (st == NML_OK && (size_t)k > m)
+        st = nml_fail(err, NML_E_ARG, "%d clusters for %zu weights: too many clusters", c->clusters,
+                      m);
     if (st == NML_OK)
         st = nml_kmeans_1d(x, m, k, o->init, o->seed, o->max_iter, cent, a, &c->iterations, err);
     if (st == NML_OK) {
@@ -76,7 +79,9 @@ static nml_status cluster_kernel(clustered *c, const nml_cluster_opts *o, nml_er
         if (zeros) st = nml_param_set_mask(p, mask, err);
     }
     if (st == NML_OK) {
-        const nml_weight_hook_cfg cfg = {.k = k + (zeros > 0), .index = index, .centroids = cent,
+        const nml_weight_hook_cfg cfg = {.k = k + (zeros > 0),
+                                         .index = index,
+                                         .centroids = cent,
                                          .zero_cluster = zeros ? k : -1};
         st = nml_weight_hook_install(p, &cfg, err);
     }
@@ -91,8 +96,8 @@ static nml_status cluster_kernel(clustered *c, const nml_cluster_opts *o, nml_er
 
 static nml_status choose(nml_clusterer *c, const nml_cluster_opts *o, nml_error *err) {
     for (int j = 0; j < o->n_layers; j++) {
-        const nml_layer *l = o->layers[j].layer ? nml_net_find_layer(c->net, o->layers[j].layer)
-                                                : NULL;
+        const nml_layer *l =
+            o->layers[j].layer ? nml_net_find_layer(c->net, o->layers[j].layer) : NULL;
         if (!l || !nml_compress_kernel(l))
             return nml_fail(err, NML_E_ARG, "layer '%s' is not a layer with weights in %s",
                             o->layers[j].layer ? o->layers[j].layer : "(null)",
@@ -118,8 +123,8 @@ static nml_status choose(nml_clusterer *c, const nml_cluster_opts *o, nml_error 
                             l->name);
         c->l[c->n++] = (clustered){l, k, clusters, 0};
     }
-    if (c->n == 0) return nml_fail(err, NML_E_ARG, "no layer to cluster in %s",
-                                   nml_net_name(c->net));
+    if (c->n == 0)
+        return nml_fail(err, NML_E_ARG, "no layer to cluster in %s", nml_net_name(c->net));
     return NML_OK;
 }
 
@@ -131,7 +136,8 @@ nml_status nml_clusterer_create(nml_clusterer **out, nml_net *net, const nml_clu
     if (!c) return nml_fail(err, NML_E_NOMEM, "out of memory");
     c->net = net;
     nml_status st = choose(c, o, err);
-    for (int i = 0; st == NML_OK && i < c->n; i++) st = cluster_kernel(&c->l[i], o, err);
+    for (int i = 0; st == NML_OK && i < c->n; i++)
+        st = cluster_kernel(&c->l[i], o, err);
     if (st != NML_OK) {
         nml_clusterer_free(c);
         return st;
@@ -141,7 +147,8 @@ nml_status nml_clusterer_create(nml_clusterer **out, nml_net *net, const nml_clu
 }
 
 nml_status nml_clusterer_strip(nml_clusterer *c, nml_error *err) {
-    for (int i = 0; i < c->n; i++) NML_TRY(nml_weight_hook_strip(c->l[i].kernel, err));
+    for (int i = 0; i < c->n; i++)
+        NML_TRY(nml_weight_hook_strip(c->l[i].kernel, err));
     return NML_OK;
 }
 
@@ -151,7 +158,9 @@ void nml_clusterer_free(nml_clusterer *c) {
     free(c);
 }
 
-int nml_clusterer_layer_count(const nml_clusterer *c) { return c->n; }
+int nml_clusterer_layer_count(const nml_clusterer *c) {
+    return c->n;
+}
 
 void nml_clusterer_layer_report(const nml_clusterer *c, int i, nml_cluster_layer_report *r) {
     memset(r, 0, sizeof *r);

@@ -32,8 +32,8 @@ int nml_compress_is_depthwise(const nml_layer *l);
 size_t nml_prune_count(size_t n, float sparsity);
 /* Sets mask to 1, then zeroes the stride-sized blocks of the k smallest keys (ties: lower
  * index first). */
-nml_status nml_prune_smallest(const double *key, size_t n, size_t k, size_t stride,
-                              uint8_t *mask, nml_error *err);
+nml_status nml_prune_smallest(const double *key, size_t n, size_t k, size_t stride, uint8_t *mask,
+                              nml_error *err);
 /* L2 norm of each row. */
 void nml_row_norms(const float *w, size_t rows, size_t row_len, double *norm);
 
@@ -41,13 +41,13 @@ void nml_row_norms(const float *w, size_t rows, size_t row_len, double *norm);
  * (weight_hook.c) ---- */
 
 typedef struct nml_weight_hook_cfg {
-    int k;                   /* clusters (0: not clustered) */
-    const int32_t *index;    /* k > 0: every weight's cluster (copied) */
-    const float *centroids;  /* k > 0: initial centroid values (copied) */
-    int zero_cluster;        /* cluster fixed at 0 (-1: none) */
-    int qmax;                /* > 0: symmetric per-channel fake quantization onto
-                                [-qmax, qmax] x scale, scale = max|w| / qmax (int8: 127) */
-    int axis;                /* per-channel axis of the kernel (-1: one scale per tensor) */
+    int k;                  /* clusters (0: not clustered) */
+    const int32_t *index;   /* k > 0: every weight's cluster (copied) */
+    const float *centroids; /* k > 0: initial centroid values (copied) */
+    int zero_cluster;       /* cluster fixed at 0 (-1: none) */
+    int qmax;               /* > 0: symmetric per-channel fake quantization onto
+                               [-qmax, qmax] x scale, scale = max|w| / qmax (int8: 127) */
+    int axis;               /* per-channel axis of the kernel (-1: one scale per tensor) */
 } nml_weight_hook_cfg;
 
 /* Installs the transform on p: forward gathers the centroids (each centroid being the mean of

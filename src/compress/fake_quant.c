@@ -16,7 +16,8 @@ void nml_fake_quant_sz(const float *x, size_t n, float s, int32_t z, float *y) {
 void nml_fake_quant_grad_sz(const float *x, const float *dy, size_t n, float s, int32_t z,
                             float *dx) {
     const float lo = (float)(-128 - z) * s, hi = (float)(127 - z) * s;
-    for (size_t i = 0; i < n; i++) dx[i] = x[i] >= lo && x[i] <= hi ? dy[i] : 0.0f;
+    for (size_t i = 0; i < n; i++)
+        dx[i] = x[i] >= lo && x[i] <= hi ? dy[i] : 0.0f;
 }
 
 void nml_fake_quant(const float *x, size_t n, float lo, float hi, float *y) {
@@ -26,22 +27,23 @@ void nml_fake_quant(const float *x, size_t n, float lo, float hi, float *y) {
     nml_fake_quant_sz(x, n, s, z, y);
 }
 
-void nml_fake_quant_grad(const float *x, const float *dy, size_t n, float lo, float hi,
-                         float *dx) {
+void nml_fake_quant_grad(const float *x, const float *dy, size_t n, float lo, float hi, float *dx) {
     float s;
     int32_t z;
     nml_quant_params(lo, hi, -128, 127, &s, &z);
     nml_fake_quant_grad_sz(x, dy, n, s, z, dx);
 }
 
-nml_status nml_fake_quant_weights(const float *w, int rank, const int32_t *dims, int axis,
-                                  int qmax, float *out, nml_error *err) {
+nml_status nml_fake_quant_weights(const float *w, int rank, const int32_t *dims, int axis, int qmax,
+                                  float *out, nml_error *err) {
     if (rank < 1 || rank > NML_MAX_RANK || axis < -1 || axis >= rank)
         return nml_fail(err, NML_E_ARG, "fake quantization axis %d of a rank-%d tensor", axis,
                         rank);
     size_t n = 1, inner = 1;
-    for (int d = 0; d < rank; d++) n *= (size_t)dims[d];
-    for (int d = axis + 1; axis >= 0 && d < rank; d++) inner *= (size_t)dims[d];
+    for (int d = 0; d < rank; d++)
+        n *= (size_t)dims[d];
+    for (int d = axis + 1; axis >= 0 && d < rank; d++)
+        inner *= (size_t)dims[d];
     const int32_t channels = axis >= 0 ? dims[axis] : 1;
     float *scales = malloc((size_t)channels * sizeof *scales);
     int8_t *q = malloc(n ? n : 1);

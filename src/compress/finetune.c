@@ -8,14 +8,18 @@ nml_status nml_finetune(nml_net *net, const nml_data *data, const nml_finetune_o
     if (o->epochs <= 0) return NML_OK;
     if (!data) return nml_fail(err, NML_E_ARG, "fine-tuning needs training data");
     nml_optim *opt;
-    const nml_optim_opts oo = {.kind = NML_OPTIM_ADAM, .lr = o->lr,
-                               .schedule = {.kind = NML_SCHEDULE_COSINE}};
+    const nml_optim_opts oo = {
+        .kind = NML_OPTIM_ADAM, .lr = o->lr, .schedule = {.kind = NML_SCHEDULE_COSINE}};
     NML_TRY(nml_optim_create(&opt, net, &oo, err));
-    const nml_fit_opts fo = {.epochs = o->epochs, .batch = o->batch,
+    const nml_fit_opts fo = {.epochs = o->epochs,
+                             .batch = o->batch,
                              .loss = data->n_classes > 0 ? NML_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY
                                                          : NML_LOSS_MSE,
-                             .seed = o->seed, .on_progress = on_progress, .user = progress_user,
-                             .on_step = on_step, .step_user = step_user};
+                             .seed = o->seed,
+                             .on_progress = on_progress,
+                             .user = progress_user,
+                             .on_step = on_step,
+                             .step_user = step_user};
     nml_status st = nml_fit(net, opt, data, &fo, NULL, err);
     nml_optim_free(opt);
     return st;

@@ -11,9 +11,12 @@
 
 const char *nml_centroid_init_name(nml_centroid_init init) {
     switch (init) {
-    case NML_CENTROIDS_LINEAR: return "linear";
-    case NML_CENTROIDS_DENSITY: return "density";
-    case NML_CENTROIDS_KMEANS_PP: return "kmeans++";
+    case NML_CENTROIDS_LINEAR:
+        return "linear";
+    case NML_CENTROIDS_DENSITY:
+        return "density";
+    case NML_CENTROIDS_KMEANS_PP:
+        return "kmeans++";
     }
     return "?";
 }
@@ -41,7 +44,8 @@ size_t nml_count_distinct(const float *x, size_t n) {
     memcpy(s, x, n * sizeof *s);
     qsort(s, n, sizeof *s, by_value);
     size_t d = 1;
-    for (size_t i = 1; i < n; i++) d += s[i] != s[i - 1];
+    for (size_t i = 1; i < n; i++)
+        d += s[i] != s[i - 1];
     free(s);
     return d;
 }
@@ -68,7 +72,8 @@ static void linear_init(const float *x, size_t n, int k, float *c) {
         c[0] = (float)(0.5 * ((double)lo + hi));
         return;
     }
-    for (int i = 0; i < k; i++) c[i] = (float)((double)lo + ((double)hi - lo) * i / (k - 1));
+    for (int i = 0; i < k; i++)
+        c[i] = (float)((double)lo + ((double)hi - lo) * i / (k - 1));
 }
 
 /* Quantile q of sorted values, interpolating between neighbours (NumPy's default). */
@@ -85,7 +90,8 @@ static nml_status density_init(const float *x, size_t n, int k, float *c, nml_er
     if (!s) return nml_fail(err, NML_E_NOMEM, "out of memory sorting %zu weights", n);
     memcpy(s, x, n * sizeof *s);
     qsort(s, n, sizeof *s, by_value);
-    for (int i = 0; i < k; i++) c[i] = quantile(s, n, k == 1 ? 0.5 : (double)i / (k - 1));
+    for (int i = 0; i < k; i++)
+        c[i] = quantile(s, n, k == 1 ? 0.5 : (double)i / (k - 1));
     free(s);
     return NML_OK;
 }
@@ -97,10 +103,12 @@ static nml_status kmeanspp_init(const float *x, size_t n, int k, uint64_t seed, 
     nml_rng rng;
     nml_rng_seed(&rng, seed);
     c[0] = x[nml_rng_below(&rng, (uint32_t)n)];
-    for (size_t i = 0; i < n; i++) d2[i] = ((double)x[i] - c[0]) * ((double)x[i] - c[0]);
+    for (size_t i = 0; i < n; i++)
+        d2[i] = ((double)x[i] - c[0]) * ((double)x[i] - c[0]);
     for (int j = 1; j < k; j++) {
         double total = 0.0;
-        for (size_t i = 0; i < n; i++) total += d2[i];
+        for (size_t i = 0; i < n; i++)
+            total += d2[i];
         size_t pick = n; /* the first value whose cumulative weight passes the draw */
         if (total > 0.0) {
             const double r = (double)nml_rng_uniform(&rng) * total;
@@ -126,10 +134,17 @@ nml_status nml_centroids_init(const float *x, size_t n, int k, nml_centroid_init
                               uint64_t seed, float *centroids, nml_error *err) {
     NML_TRY(check_values(x, n, k, err));
     switch (init) {
-    case NML_CENTROIDS_LINEAR: linear_init(x, n, k, centroids); break;
-    case NML_CENTROIDS_DENSITY: NML_TRY(density_init(x, n, k, centroids, err)); break;
-    case NML_CENTROIDS_KMEANS_PP: NML_TRY(kmeanspp_init(x, n, k, seed, centroids, err)); break;
-    default: return nml_fail(err, NML_E_ARG, "unknown centroid initialization %d", (int)init);
+    case NML_CENTROIDS_LINEAR:
+        linear_init(x, n, k, centroids);
+        break;
+    case NML_CENTROIDS_DENSITY:
+        NML_TRY(density_init(x, n, k, centroids, err));
+        break;
+    case NML_CENTROIDS_KMEANS_PP:
+        NML_TRY(kmeanspp_init(x, n, k, seed, centroids, err));
+        break;
+    default:
+        return nml_fail(err, NML_E_ARG, "unknown centroid initialization %d", (int)init);
     }
     qsort(centroids, (size_t)k, sizeof *centroids, by_value);
     return NML_OK;
@@ -140,8 +155,10 @@ static int32_t nearest(const float *c, int k, float v) {
     int lo = 0, hi = k; /* first centroid >= v */
     while (lo < hi) {
         const int mid = (lo + hi) / 2;
-        if (c[mid] < v) lo = mid + 1;
-        else hi = mid;
+        if (c[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     if (lo == 0) return 0;
     if (lo == k) return k - 1;
@@ -158,8 +175,8 @@ static int assign_all(const float *x, size_t n, const float *c, int k, int32_t *
     return changed;
 }
 
-static void update_means(const float *x, size_t n, const int32_t *a, int k, float *c,
-                         double *sum, size_t *count) {
+static void update_means(const float *x, size_t n, const int32_t *a, int k, float *c, double *sum,
+                         size_t *count) {
     memset(sum, 0, (size_t)k * sizeof *sum);
     memset(count, 0, (size_t)k * sizeof *count);
     for (size_t i = 0; i < n; i++) {
@@ -181,7 +198,8 @@ nml_status nml_kmeans_1d(const float *x, size_t n, int k, nml_centroid_init init
     size_t *count = malloc((size_t)k * sizeof *count);
     nml_status st = a && sum && count ? NML_OK : nml_fail(err, NML_E_NOMEM, "out of memory");
     if (st == NML_OK) {
-        for (size_t i = 0; i < n; i++) a[i] = -1;
+        for (size_t i = 0; i < n; i++)
+            a[i] = -1;
         assign_all(x, n, centroids, k, a);
         const int rounds = max_iter < 0 ? 300 : max_iter;
         for (int it = 0; it < rounds; it++) {

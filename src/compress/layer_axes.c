@@ -7,4 +7,6 @@ int nml_compress_is_depthwise(const nml_layer *l) {
     return l && l->ops && l->ops->kind && strcmp(l->ops->kind, "DepthwiseConv2D") == 0;
 }
 
-int nml_compress_channel_axis(const nml_layer *l) { return nml_compress_is_depthwise(l) ? 3 : 0; }
+int nml_compress_channel_axis(const nml_layer *l) {
+    return nml_compress_is_depthwise(l) ? 3 : 0;
+}

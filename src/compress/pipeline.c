@@ -9,7 +9,9 @@
 
 #define DEFAULT_CALIB "fashion-mnist:1000"
 
-static FILE *log_of(const nml_compress_env *env) { return env ? env->log : NULL; }
+static FILE *log_of(const nml_compress_env *env) {
+    return env ? env->log : NULL;
+}
 
 static nml_status import(const nml_ir *in, const nml_compress_step *s, nml_net **net,
                          nml_error *err) {
@@ -34,8 +36,10 @@ static nml_status export_net(const nml_net *net, nml_ir *out, nml_error *err) {
 static void log_stats(FILE *f, const nml_ir *ir) {
     nml_weight_stats ws;
     if (!f || nml_weight_stats_of(ir, &ws, NULL) != NML_OK) return;
-    fprintf(f, "  result: %llu parameters, %.1f%% of %llu weights zero, at most %u distinct "
-            "values in a layer\n", (unsigned long long)ws.params,
+    fprintf(f,
+            "  result: %llu parameters, %.1f%% of %llu weights zero, at most %u distinct "
+            "values in a layer\n",
+            (unsigned long long)ws.params,
             ws.kernel ? 100.0 * (double)ws.zeros / (double)ws.kernel : 0.0,
             (unsigned long long)ws.kernel, ws.max_distinct);
 }
@@ -48,8 +52,8 @@ static nml_prune_schedule resolve_schedule(const nml_compress_step *s,
     nml_prune_schedule sc = s->prune.schedule;
     if (!s->end_auto) return sc;
     const nml_data *d = env ? env->train : NULL;
-    const int64_t per_epoch = d && s->train.batch > 0 ? (d->n + s->train.batch - 1) / s->train.batch
-                                                      : 0;
+    const int64_t per_epoch =
+        d && s->train.batch > 0 ? (d->n + s->train.batch - 1) / s->train.batch : 0;
     const int64_t total = per_epoch * (s->train.epochs > 0 ? s->train.epochs : 0);
     sc.end_step = sc.begin_step + (int64_t)(0.7 * (double)(total - sc.begin_step));
     if (sc.end_step <= sc.begin_step) sc.end_step = sc.begin_step + 1;
@@ -57,8 +61,10 @@ static nml_prune_schedule resolve_schedule(const nml_compress_step *s,
 }
 
 static const char *structure_text(const nml_prune_opts *o, char *buf, size_t cap) {
-    if (o->structure == NML_PRUNE_NM) snprintf(buf, cap, "%d:%d", o->n, o->m);
-    else snprintf(buf, cap, "%s", o->structure == NML_PRUNE_FILTERS ? "filters" : "unstructured");
+    if (o->structure == NML_PRUNE_NM)
+        snprintf(buf, cap, "%d:%d", o->n, o->m);
+    else
+        snprintf(buf, cap, "%s", o->structure == NML_PRUNE_FILTERS ? "filters" : "unstructured");
     return buf;
 }
 
@@ -67,8 +73,8 @@ static void log_pruner(FILE *f, const nml_pruner *p) {
     for (int i = 0; i < nml_pruner_layer_count(p); i++) {
         nml_prune_layer_report r;
         nml_pruner_layer_report(p, i, &r);
-        fprintf(f, "  %-16s %8zu weights %8zu zero (%5.1f%%, target %.1f%%)\n", r.layer,
-                r.weights, r.zeros, r.weights ? 100.0 * (double)r.zeros / (double)r.weights : 0.0,
+        fprintf(f, "  %-16s %8zu weights %8zu zero (%5.1f%%, target %.1f%%)\n", r.layer, r.weights,
+                r.zeros, r.weights ? 100.0 * (double)r.zeros / (double)r.weights : 0.0,
                 100.0 * r.target);
     }
 }
@@ -83,10 +89,9 @@ static nml_status run_prune(const nml_ir *in, const nml_compress_step *s,
         fprintf(f, "prune: %s, %s sparsity %g%s over steps %lld..%lld every %lld, %d epoch(s)\n",
                 structure_text(&po, sb, sizeof sb),
                 po.schedule.kind == NML_PRUNE_POLYNOMIAL ? "polynomial" : "constant",
-                (double)po.schedule.target_sparsity,
-                po.n_layers ? " (and per-layer targets)" : "", (long long)po.schedule.begin_step,
-                (long long)po.schedule.end_step, (long long)po.schedule.frequency,
-                (int)s->train.epochs);
+                (double)po.schedule.target_sparsity, po.n_layers ? " (and per-layer targets)" : "",
+                (long long)po.schedule.begin_step, (long long)po.schedule.end_step,
+                (long long)po.schedule.frequency, (int)s->train.epochs);
     nml_net *net;
     NML_TRY(import(in, s, &net, err));
     nml_pruner *p = NULL;
@@ -148,8 +153,8 @@ static nml_quant_options quant_options(const nml_compress_step *s, const nml_com
     return o;
 }
 
-static nml_status run_qat(const nml_ir *in, const nml_compress_step *s,
-                          const nml_compress_env *env, nml_ir *out, nml_error *err) {
+static nml_status run_qat(const nml_ir *in, const nml_compress_step *s, const nml_compress_env *env,
+                          nml_ir *out, nml_error *err) {
     FILE *f = log_of(env);
     if (f)
         fprintf(f, "qat: int8, %s weights%s%s, %d epoch(s)\n",
@@ -181,8 +186,7 @@ static nml_status run_quantize(const nml_ir *in, const nml_compress_step *s,
     const char *spec = s->calib ? s->calib : DEFAULT_CALIB;
     nml_calib_source src;
     memset(&src, 0, sizeof src);
-    if (full)
-        NML_TRY(nml_calib_open_spec(&src, spec, in, env ? env->fashion_dir : NULL, err));
+    if (full) NML_TRY(nml_calib_open_spec(&src, spec, in, env ? env->fashion_dir : NULL, err));
     nml_quant_report r;
     nml_status st = nml_quantize(in, out, &o, full ? &src : NULL, &r, err);
     if (st == NML_OK && f) {
@@ -203,9 +207,10 @@ static void log_pack(FILE *f, const nml_ir *ir, const nml_pack_report *r) {
     fprintf(f, "pack: weights %zu -> %zu bytes\n", r->dense_bytes, r->packed_bytes);
     for (int i = 0; i < r->n_layers; i++) {
         const nml_pack_layer *l = &r->layers[i];
-        const char *name = l->tensor >= 0 && l->tensor < ir->n_tensors && ir->tensors[l->tensor].name
-                               ? ir->tensors[l->tensor].name
-                               : "?";
+        const char *name =
+            l->tensor >= 0 && l->tensor < ir->n_tensors && ir->tensors[l->tensor].name
+                ? ir->tensors[l->tensor].name
+                : "?";
         fprintf(f, "  %-32s %-28s %7zu -> %7zu bytes\n", name,
                 l->encoding_name ? l->encoding_name : "?", l->dense_bytes, l->packed_bytes);
     }
@@ -228,12 +233,22 @@ nml_status nml_compress_step_run(const nml_ir *in, const nml_compress_step *s,
     nml_ir_init(out);
     nml_status st;
     switch (s->kind) {
-    case NML_STEP_PRUNE: st = run_prune(in, s, env, out, err); break;
-    case NML_STEP_CLUSTER: st = run_cluster(in, s, env, out, err); break;
-    case NML_STEP_QAT: st = run_qat(in, s, env, out, err); break;
-    case NML_STEP_QUANTIZE: st = run_quantize(in, s, env, out, err); break;
-    case NML_STEP_PACK: return run_pack(in, s, env, out, err); /* the weights are as before */
-    default: return nml_fail(err, NML_E_ARG, "unknown step %d", (int)s->kind);
+    case NML_STEP_PRUNE:
+        st = run_prune(in, s, env, out, err);
+        break;
+    case NML_STEP_CLUSTER:
+        st = run_cluster(in, s, env, out, err);
+        break;
+    case NML_STEP_QAT:
+        st = run_qat(in, s, env, out, err);
+        break;
+    case NML_STEP_QUANTIZE:
+        st = run_quantize(in, s, env, out, err);
+        break;
+    case NML_STEP_PACK:
+        return run_pack(in, s, env, out, err); /* the weights are as before */
+    default:
+        return nml_fail(err, NML_E_ARG, "unknown step %d", (int)s->kind);
     }
     if (st == NML_OK) log_stats(log_of(env), out);
     return st;

@@ -24,9 +24,12 @@ struct nml_pruner {
 
 static const char *structure_name(nml_prune_structure s) {
     switch (s) {
-    case NML_PRUNE_NM: return "N:M";
-    case NML_PRUNE_FILTERS: return "filter";
-    default: return "unstructured";
+    case NML_PRUNE_NM:
+        return "N:M";
+    case NML_PRUNE_FILTERS:
+        return "filter";
+    default:
+        return "unstructured";
     }
 }
 
@@ -141,8 +144,8 @@ nml_status nml_pruner_create(nml_pruner **out, nml_net *net, const nml_prune_opt
     if (st == NML_OK && p->o.structure == NML_PRUNE_NM &&
         (p->o.m < 2 || p->o.m > 64 || p->o.n < 1 || p->o.n >= p->o.m))
         st = nml_fail(err, NML_E_ARG, "%d:%d sparsity needs 1 <= N < M <= 64", p->o.n, p->o.m);
-    if (st == NML_OK && (p->o.structure < NML_PRUNE_UNSTRUCTURED ||
-                         p->o.structure > NML_PRUNE_FILTERS))
+    if (st == NML_OK &&
+        (p->o.structure < NML_PRUNE_UNSTRUCTURED || p->o.structure > NML_PRUNE_FILTERS))
         st = nml_fail(err, NML_E_ARG, "unknown pruning structure %d", (int)p->o.structure);
     if (st == NML_OK) st = check_listed(p, err);
     if (st == NML_OK) st = choose_layers(p, err);
@@ -169,14 +172,16 @@ static nml_status update_filters(nml_pruner *p, pruned_layer *e, float s, nml_er
     nml_row_norms(k->value, e->rows, e->row_len, p->key);
     for (size_t r = 0; r < e->rows; r++) {
         int gone = k->mask != NULL;
-        for (size_t j = 0; gone && j < e->row_len; j++) gone = !k->mask[r * e->row_len + j];
+        for (size_t j = 0; gone && j < e->row_len; j++)
+            gone = !k->mask[r * e->row_len + j];
         if (gone) p->key[r] = -1.0;
     }
     size_t n = nml_prune_count(e->rows, s);
     if (n > e->rows - 1) n = e->rows - 1;
     NML_TRY(nml_prune_smallest(p->key, e->rows, n, e->row_len, p->mask, err));
     if (!e->bias) return NML_OK;
-    for (size_t r = 0; r < e->rows; r++) p->bias_mask[r] = p->mask[r * e->row_len];
+    for (size_t r = 0; r < e->rows; r++)
+        p->bias_mask[r] = p->mask[r * e->row_len];
     return nml_param_set_mask(e->bias, p->bias_mask, err);
 }
 
@@ -186,8 +191,12 @@ static nml_status update_layer(nml_pruner *p, pruned_layer *e, float s, nml_erro
     case NML_PRUNE_NM:
         st = nml_nm_mask(e->kernel->value, e->rows, e->row_len, p->o.n, p->o.m, p->mask, err);
         break;
-    case NML_PRUNE_FILTERS: st = update_filters(p, e, s, err); break;
-    default: st = update_unstructured(p, e, s, err); break;
+    case NML_PRUNE_FILTERS:
+        st = update_filters(p, e, s, err);
+        break;
+    default:
+        st = update_unstructured(p, e, s, err);
+        break;
     }
     if (st == NML_OK) st = nml_param_set_mask(e->kernel, p->mask, err);
     if (st != NML_OK) return nml_error_prefix(err, "layer %s: ", e->layer->name);
@@ -214,11 +223,14 @@ nml_status nml_pruner_on_step(void *pruner, int64_t step, nml_error *err) {
 }
 
 nml_status nml_pruner_finish(nml_pruner *p, nml_error *err) {
-    for (int i = 0; i < p->n; i++) NML_TRY(update_layer(p, &p->l[i], p->l[i].target, err));
+    for (int i = 0; i < p->n; i++)
+        NML_TRY(update_layer(p, &p->l[i], p->l[i].target, err));
     return NML_OK;
 }
 
-int nml_pruner_layer_count(const nml_pruner *p) { return p->n; }
+int nml_pruner_layer_count(const nml_pruner *p) {
+    return p->n;
+}
 
 void nml_pruner_layer_report(const nml_pruner *p, int i, nml_prune_layer_report *r) {
     memset(r, 0, sizeof *r);
@@ -227,5 +239,6 @@ void nml_pruner_layer_report(const nml_pruner *p, int i, nml_prune_layer_report 
     r->layer = e->layer->name;
     r->weights = e->kernel->count;
     r->target = p->o.structure == NML_PRUNE_NM ? 1.0f - (float)p->o.n / (float)p->o.m : e->target;
-    for (size_t k = 0; e->kernel->mask && k < e->kernel->count; k++) r->zeros += !e->kernel->mask[k];
+    for (size_t k = 0; e->kernel->mask && k < e->kernel->count; k++)
+        r->zeros += !e->kernel->mask[k];
 }

@@ -18,7 +18,7 @@ typedef struct plan {
     int producer, consumer;
     int chain[MAX_CHAIN], n_chain; /* operators between them, in order */
     int reshape;                   /* chain index of a RESHAPE (flatten), -1 if none */
-    int64_t spatial;               /* positions per channel the reader sees (H x W), 1 for vectors */
+    int64_t spatial; /* positions per channel the reader sees (H x W), 1 for vectors */
     int32_t channels;
 } plan;
 
@@ -31,7 +31,8 @@ typedef struct remover {
 #if defined(__GNUC__)
 __attribute__((format(printf, 2, 3)))
 #endif
-static void note(remover *m, const char *fmt, ...) {
+static void
+note(remover *m, const char *fmt, ...) {
     if (m->r->note[0]) return;
     va_list ap;
     va_start(ap, fmt);
@@ -50,12 +51,13 @@ static int sole_data_reader(const nml_ir *ir, int t) {
 }
 
 static int is_per_channel(int32_t op) {
-    return op == NML_OP_TANH || op == NML_OP_LOGISTIC || op == NML_OP_RELU ||
-           op == NML_OP_RELU6 || op == NML_OP_AVERAGE_POOL_2D || op == NML_OP_MAX_POOL_2D ||
-           op == NML_OP_PAD;
+    return op == NML_OP_TANH || op == NML_OP_LOGISTIC || op == NML_OP_RELU || op == NML_OP_RELU6 ||
+           op == NML_OP_AVERAGE_POOL_2D || op == NML_OP_MAX_POOL_2D || op == NML_OP_PAD;
 }
 
-static int64_t elems(const nml_ir *ir, int t) { return (int64_t)nml_ir_tensor_count(&ir->tensors[t]); }
+static int64_t elems(const nml_ir *ir, int t) {
+    return (int64_t)nml_ir_tensor_count(&ir->tensors[t]);
+}
 
 /* Follows the producer's output to the operator that consumes its channels. */
 static int find_reader(remover *m, int producer, plan *p) {
@@ -105,11 +107,16 @@ static int find_reader(remover *m, int producer, plan *p) {
 
 static float activate(uint8_t act, float v) {
     switch (act) {
-    case NML_ACT_RELU: return v > 0.0f ? v : 0.0f;
-    case NML_ACT_RELU6: return v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);
-    case NML_ACT_RELU_N1_TO_1: return v < -1.0f ? -1.0f : (v > 1.0f ? 1.0f : v);
-    case NML_ACT_TANH: return tanhf(v);
-    default: return v;
+    case NML_ACT_RELU:
+        return v > 0.0f ? v : 0.0f;
+    case NML_ACT_RELU6:
+        return v < 0.0f ? 0.0f : (v > 6.0f ? 6.0f : v);
+    case NML_ACT_RELU_N1_TO_1:
+        return v < -1.0f ? -1.0f : (v > 1.0f ? 1.0f : v);
+    case NML_ACT_TANH:
+        return tanhf(v);
+    default:
+        return v;
     }
 }
 
@@ -124,14 +131,27 @@ static float channel_constant(const nml_ir *ir, const plan *p, int32_t c, int *o
     for (int k = 0; k < p->n_chain; k++) {
         const nml_ir_op *op = &ir->ops[p->chain[k]];
         switch (op->builtin) {
-        case NML_OP_TANH: v = tanhf(v); break;
-        case NML_OP_LOGISTIC: v = 1.0f / (1.0f + expf(-v)); break;
-        case NML_OP_RELU: v = activate(NML_ACT_RELU, v); break;
-        case NML_OP_RELU6: v = activate(NML_ACT_RELU6, v); break;
+        case NML_OP_TANH:
+            v = tanhf(v);
+            break;
+        case NML_OP_LOGISTIC:
+            v = 1.0f / (1.0f + expf(-v));
+            break;
+        case NML_OP_RELU:
+            v = activate(NML_ACT_RELU, v);
+            break;
+        case NML_OP_RELU6:
+            v = activate(NML_ACT_RELU6, v);
+            break;
         case NML_OP_AVERAGE_POOL_2D:
-        case NML_OP_MAX_POOL_2D: v = activate(op->params.activation, v); break;
-        case NML_OP_PAD: *ok &= v == 0.0f; break;
-        default: break;
+        case NML_OP_MAX_POOL_2D:
+            v = activate(op->params.activation, v);
+            break;
+        case NML_OP_PAD:
+            *ok &= v == 0.0f;
+            break;
+        default:
+            break;
         }
     }
     const nml_ir_op *cons = &ir->ops[p->consumer];
@@ -164,11 +184,11 @@ static nml_status shrink_rows(nml_ir *ir, int t, const uint8_t *keep, int32_t ro
     if (!out) return nml_fail(err, NML_E_NOMEM, "out of memory");
     int32_t n = 0;
     for (int32_t r = 0; r < rows; r++)
-        if (keep[r]) memcpy(out + (size_t)n++ * row_len, w + (size_t)r * row_len,
-                            row_len * sizeof *out);
+        if (keep[r])
+            memcpy(out + (size_t)n++ * row_len, w + (size_t)r * row_len, row_len * sizeof *out);
     x->dims[0] = n;
-    nml_status st = nml_ir_set_data(ir, t, NML_FLOAT32, out, (size_t)n * row_len * sizeof *out,
-                                    err);
+    nml_status st =
+        nml_ir_set_data(ir, t, NML_FLOAT32, out, (size_t)n * row_len * sizeof *out, err);
     free(out);
     return st;
 }
@@ -218,8 +238,7 @@ static nml_status fold_constants(nml_ir *ir, const plan *p, const uint8_t *keep,
         const int bt = cons->n_inputs > 2 ? cons->inputs[2] : -1;
         if (!b) st = nml_fail(err, NML_E_NOMEM, "out of memory");
         for (int32_t o = 0; st == NML_OK && o < outs; o++)
-            b[o] = (float)((bt >= 0 ? (double)((const float *)(const void *)ir->tensors[bt]
-                                                   .data)[o]
+            b[o] = (float)((bt >= 0 ? (double)((const float *)(const void *)ir->tensors[bt].data)[o]
                                     : 0.0) +
                            add[o]);
         if (st == NML_OK && bt >= 0) {
@@ -267,16 +286,15 @@ static nml_status shrink_chain(nml_ir *ir, const plan *p, int32_t kept, nml_erro
             snprintf(name, sizeof name, "%s/shape", y->name);
             const int32_t two = 2;
             /* a fresh tensor: the old shape may be shared with other reshapes */
-            NML_TRY(nml_ir_add_tensor(ir, name, NML_INT32, 1, &two, shape, sizeof shape, &ns,
-                                      err));
+            NML_TRY(nml_ir_add_tensor(ir, name, NML_INT32, 1, &two, shape, sizeof shape, &ns, err));
             ir->ops[p->chain[k]].inputs[1] = ns;
         }
     }
     return NML_OK;
 }
 
-static nml_status remove_channels(remover *m, const plan *p, const uint8_t *keep,
-                                  const float *v, int32_t kept) {
+static nml_status remove_channels(remover *m, const plan *p, const uint8_t *keep, const float *v,
+                                  int32_t kept) {
     nml_ir *ir = m->ir;
     const nml_ir_op *prod = &ir->ops[p->producer];
     const int w = prod->inputs[1], b = prod->n_inputs > 2 ? prod->inputs[2] : -1;
@@ -297,7 +315,8 @@ static nml_status visit(remover *m, int i) {
     const size_t row_len = (size_t)(nml_ir_tensor_count(&ir->tensors[w]) / (uint64_t)rows);
     const float *wv = (const float *)(const void *)ir->tensors[w].data;
     int zeros = 0;
-    for (int32_t c = 0; c < rows; c++) zeros += row_is_zero(wv, row_len, c);
+    for (int32_t c = 0; c < rows; c++)
+        zeros += row_is_zero(wv, row_len, c);
     if (zeros == 0) return NML_OK;
     plan p;
     const int b = op->n_inputs > 2 ? op->inputs[2] : -1;
@@ -322,7 +341,8 @@ static nml_status visit(remover *m, int i) {
         keep[c] = 1;
         if (row_is_zero(wv, row_len, c)) {
             v[c] = channel_constant(ir, &p, c, &ok);
-            if (ok) keep[c] = 0;
+            if (ok)
+                keep[c] = 0;
             else {
                 note(m, "%s: a zero channel carries a non-zero constant into zero padding",
                      ir->tensors[op->outputs[0]].name);
@@ -339,8 +359,10 @@ static nml_status visit(remover *m, int i) {
     nml_status st = NML_OK;
     if (kept < rows) {
         st = remove_channels(m, &p, keep, v, kept);
-        if (st == NML_OK) m->r->removed += rows - kept;
-        else nml_error_prefix(m->err, "operator %d (%s): ", i, nml_op_name(op->builtin));
+        if (st == NML_OK)
+            m->r->removed += rows - kept;
+        else
+            nml_error_prefix(m->err, "operator %d (%s): ", i, nml_op_name(op->builtin));
     }
     free(keep);
     free(v);

@@ -31,15 +31,17 @@ static nml_status check_sparsity(float s, nml_error *err) {
     return NML_OK;
 }
 
-nml_status nml_prune_smallest(const double *key, size_t n, size_t k, size_t stride,
-                              uint8_t *mask, nml_error *err) {
+nml_status nml_prune_smallest(const double *key, size_t n, size_t k, size_t stride, uint8_t *mask,
+                              nml_error *err) {
     memset(mask, 1, n * stride);
     if (k == 0) return NML_OK;
     ranked *r = malloc((n ? n : 1) * sizeof *r);
     if (!r) return nml_fail(err, NML_E_NOMEM, "out of memory ranking %zu weights", n);
-    for (size_t i = 0; i < n; i++) r[i] = (ranked){key[i], i};
+    for (size_t i = 0; i < n; i++)
+        r[i] = (ranked){key[i], i};
     qsort(r, n, sizeof *r, by_key);
-    for (size_t i = 0; i < k && i < n; i++) memset(mask + r[i].index * stride, 0, stride);
+    for (size_t i = 0; i < k && i < n; i++)
+        memset(mask + r[i].index * stride, 0, stride);
     free(r);
     return NML_OK;
 }
@@ -51,7 +53,8 @@ nml_status nml_magnitude_mask(const float *w, size_t n, float sparsity, uint8_t 
     if (pruned) *pruned = k;
     double *key = malloc((n ? n : 1) * sizeof *key);
     if (!key) return nml_fail(err, NML_E_NOMEM, "out of memory for a mask of %zu weights", n);
-    for (size_t i = 0; i < n; i++) key[i] = fabs((double)w[i]);
+    for (size_t i = 0; i < n; i++)
+        key[i] = fabs((double)w[i]);
     nml_status st = nml_prune_smallest(key, n, k, 1, mask, err);
     free(key);
     return st;
@@ -60,7 +63,8 @@ nml_status nml_magnitude_mask(const float *w, size_t n, float sparsity, uint8_t 
 void nml_row_norms(const float *w, size_t rows, size_t row_len, double *norm) {
     for (size_t i = 0; i < rows; i++) {
         double sum = 0.0;
-        for (size_t j = 0; j < row_len; j++) sum += (double)w[i * row_len + j] * w[i * row_len + j];
+        for (size_t j = 0; j < row_len; j++)
+            sum += (double)w[i * row_len + j] * w[i * row_len + j];
         norm[i] = sqrt(sum);
     }
 }

@@ -13,7 +13,9 @@ void nml_prune_schedule_default(nml_prune_schedule *s) {
     s->end_step = -1;
 }
 
-static int in_unit(float v) { return v >= 0.0f && v < 1.0f; }
+static int in_unit(float v) {
+    return v >= 0.0f && v < 1.0f;
+}
 
 nml_status nml_prune_schedule_check(const nml_prune_schedule *s, nml_error *err) {
     nml_gbuf g;
@@ -45,9 +47,9 @@ float nml_prune_sparsity_at(const nml_prune_schedule *s, int64_t step) {
     if (s->kind != NML_PRUNE_POLYNOMIAL) return s->target_sparsity;
     double p = (double)(step - s->begin_step) / (double)(s->end_step - s->begin_step);
     p = p < 0.0 ? 0.0 : (p > 1.0 ? 1.0 : p);
-    return (float)((double)s->target_sparsity + ((double)s->initial_sparsity -
-                                                 (double)s->target_sparsity) *
-                                                    pow(1.0 - p, (double)s->power));
+    return (float)((double)s->target_sparsity +
+                   ((double)s->initial_sparsity - (double)s->target_sparsity) *
+                       pow(1.0 - p, (double)s->power));
 }
 
 /* TF-MOT's rule, plus the end step itself, so that the final target is always reached even when

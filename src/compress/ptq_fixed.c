@@ -26,22 +26,28 @@ static int needs_range(const nml_ir *ir, int t) {
     return r && (r->kind == PTQ_WEIGHTS || r->kind == PTQ_FREE || r->kind == PTQ_SHARED);
 }
 
-nml_status ptq_apply_fixed_ranges(const nml_ir *ir, const nml_quant_options *o,
-                                  ptq_calibration *c, int require_all, nml_error *err) {
+nml_status ptq_apply_fixed_ranges(const nml_ir *ir, const nml_quant_options *o, ptq_calibration *c,
+                                  int require_all, nml_error *err) {
     if (!c->t) NML_TRY(setup(ir, c, err));
     char a[32], b[32];
     for (int j = 0; j < o->n_fixed_ranges; j++) {
         const nml_quant_fixed_range *f = &o->fixed_ranges[j];
         const int t = f->name ? nml_ir_find_tensor(ir, f->name) : -1;
         if (t < 0)
-            return nml_fail(err, NML_E_ARG, "quantize: a range is given for '%s', which is not a "
-                            "tensor of the model", f->name ? f->name : "(null)");
+            return nml_fail(err, NML_E_ARG,
+                            "quantize: a range is given for '%s', which is not a "
+                            "tensor of the model",
+                            f->name ? f->name : "(null)");
         if (!c->t[t].tracked)
-            return nml_fail(err, NML_E_ARG, "quantize: a range is given for tensor %d (%s), "
-                            "which is not a float activation", t, f->name);
+            return nml_fail(err, NML_E_ARG,
+                            "quantize: a range is given for tensor %d (%s), "
+                            "which is not a float activation",
+                            t, f->name);
         if (!isfinite(f->lo) || !isfinite(f->hi) || f->lo > f->hi)
-            return nml_fail(err, NML_E_ARG, "quantize: tensor %d (%s): range [%s, %s] is not an "
-                            "interval", t, f->name, ptq_fmt_float(a, sizeof a, f->lo),
+            return nml_fail(err, NML_E_ARG,
+                            "quantize: tensor %d (%s): range [%s, %s] is not an "
+                            "interval",
+                            t, f->name, ptq_fmt_float(a, sizeof a, f->lo),
                             ptq_fmt_float(b, sizeof b, f->hi));
         free(c->t[t].hist); /* the given range replaces what calibration saw */
         c->t[t].hist = NULL;
@@ -52,7 +58,9 @@ nml_status ptq_apply_fixed_ranges(const nml_ir *ir, const nml_quant_options *o,
     if (!require_all) return NML_OK;
     for (int t = 0; t < ir->n_tensors; t++)
         if (needs_range(ir, t) && !c->t[t].seen)
-            return nml_fail(err, NML_E_ARG, "quantize: tensor %d (%s) has no range: give "
-                            "calibration data or a range for it", t, ir->tensors[t].name);
+            return nml_fail(err, NML_E_ARG,
+                            "quantize: tensor %d (%s) has no range: give "
+                            "calibration data or a range for it",
+                            t, ir->tensors[t].name);
     return NML_OK;
 }

@@ -29,9 +29,9 @@ typedef struct builder {
 } builder;
 
 static int has_own_range(int32_t op) {
-    return op == NML_OP_CONV_2D || op == NML_OP_DEPTHWISE_CONV_2D ||
-           op == NML_OP_FULLY_CONNECTED || op == NML_OP_ADD || op == NML_OP_CONCATENATION ||
-           op == NML_OP_RELU || op == NML_OP_RELU6;
+    return op == NML_OP_CONV_2D || op == NML_OP_DEPTHWISE_CONV_2D || op == NML_OP_FULLY_CONNECTED ||
+           op == NML_OP_ADD || op == NML_OP_CONCATENATION || op == NML_OP_RELU ||
+           op == NML_OP_RELU6;
 }
 
 static nml_status remember(nml_qat *q, nml_layer *l, nml_fq *fq, nml_error *err) {
@@ -59,7 +59,8 @@ static nml_status insert_fq(void *user, nml_net *net, const nml_ir *ir, int t, i
     snprintf(name, sizeof name, "%.*s/fq", NML_LAYER_NAME_MAX - 4, ir->tensors[t].name);
     const char *nm = nml_net_find_layer(net, name) ? NULL : name;
     int is_output = 0;
-    for (int k = 0; k < ir->n_outputs; k++) is_output |= ir->outputs[k] == t;
+    for (int k = 0; k < ir->n_outputs; k++)
+        is_output |= ir->outputs[k] == t;
     if (p < 0 || has_own_range(op)) {
         l = nml_fq_layer_ema(nm, b->q->o.ema_decay, &fq);
     } else if (is_output && (op == NML_OP_TANH || op == NML_OP_LOGISTIC || op == NML_OP_SOFTMAX)) {
@@ -95,15 +96,17 @@ static nml_status clusters_from_values(const nml_layer *l, const nml_param *k, i
     size_t d = nml_count_distinct(s, k->count);
     if (d > NML_CLUSTERS_MAX) {
         free(s);
-        return nml_fail(err, NML_E_ARG, "layer %s: %zu distinct weight values; cluster-preserving "
-                        "QAT keeps at most %d (cluster the model first)", l->name, d,
-                        NML_CLUSTERS_MAX);
+        return nml_fail(err, NML_E_ARG,
+                        "layer %s: %zu distinct weight values; cluster-preserving "
+                        "QAT keeps at most %d (cluster the model first)",
+                        l->name, d, NML_CLUSTERS_MAX);
     }
     /* the distinct values in ascending order become the centroids */
     int n = 0;
     for (size_t i = 0; i < k->count; i++) {
         int found = 0;
-        for (int c = 0; c < n && !found; c++) found = cent[c] == k->value[i];
+        for (int c = 0; c < n && !found; c++)
+            found = cent[c] == k->value[i];
         if (!found) cent[n++] = k->value[i];
     }
     for (int a = 1; a < n; a++)
@@ -117,8 +120,10 @@ static nml_status clusters_from_values(const nml_layer *l, const nml_param *k, i
         int lo = 0, hi = n - 1;
         while (lo < hi) {
             const int mid = (lo + hi) / 2;
-            if (cent[mid] < k->value[i]) lo = mid + 1;
-            else hi = mid;
+            if (cent[mid] < k->value[i])
+                lo = mid + 1;
+            else
+                hi = mid;
         }
         index[i] = lo;
         if (keep_zero && k->value[i] == 0.0f) cfg->zero_cluster = lo;
@@ -176,8 +181,11 @@ nml_status nml_qat_create(nml_qat **out, const nml_ir *model, const nml_qat_opts
     b.fq_of = st == NML_OK ? calloc((size_t)model->n_tensors + 1, sizeof *b.fq_of) : NULL;
     if (st == NML_OK && !b.fq_of) st = nml_fail(err, NML_E_NOMEM, "out of memory");
     if (st == NML_OK) {
-        nml_import_opts io = {.name = "qat", .seed = q->o.seed, .split_activations = 1,
-                              .after_tensor = insert_fq, .user = &b};
+        nml_import_opts io = {.name = "qat",
+                              .seed = q->o.seed,
+                              .split_activations = 1,
+                              .after_tensor = insert_fq,
+                              .user = &b};
         st = nml_net_from_ir(&q->net, model, &io, err);
         if (st != NML_OK) nml_error_prefix(err, "QAT: ");
     }
@@ -192,9 +200,13 @@ nml_status nml_qat_create(nml_qat **out, const nml_ir *model, const nml_qat_opts
     return NML_OK;
 }
 
-nml_net *nml_qat_net(nml_qat *q) { return q->net; }
+nml_net *nml_qat_net(nml_qat *q) {
+    return q->net;
+}
 
-int nml_qat_range_count(const nml_qat *q) { return q->n_ema; }
+int nml_qat_range_count(const nml_qat *q) {
+    return q->n_ema;
+}
 
 void nml_qat_range(const nml_qat *q, int i, const char **layer, float *lo, float *hi) {
     int ready;
@@ -216,16 +228,18 @@ nml_status nml_qat_export(nml_qat *q, const nml_quant_options *o, nml_calib_sour
     nml_ir f;
     nml_ir_init(&f);
     nml_quant_fixed_range *ranges = calloc((size_t)q->n_ema + 1, sizeof *ranges);
-    nml_status st = ranges ? nml_net_export(q->net, &f, err)
-                           : nml_fail(err, NML_E_NOMEM, "out of memory");
+    nml_status st =
+        ranges ? nml_net_export(q->net, &f, err) : nml_fail(err, NML_E_NOMEM, "out of memory");
     int n = 0;
     for (int i = 0; st == NML_OK && i < q->n_ema; i++) {
         int ready;
         const int32_t t = nml_fq_exported_tensor(q->ema[i].fq);
         nml_fq_range(q->ema[i].fq, &ranges[n].lo, &ranges[n].hi, &ready);
         if (!ready)
-            st = nml_fail(err, NML_E_STATE, "QAT: %s has no learned range (train at least one "
-                          "step first)", q->ema[i].layer->name);
+            st = nml_fail(err, NML_E_STATE,
+                          "QAT: %s has no learned range (train at least one "
+                          "step first)",
+                          q->ema[i].layer->name);
         else if (t >= 0 && t < f.n_tensors)
             ranges[n++].name = f.tensors[t].name;
     }

@@ -17,7 +17,7 @@ struct nml_fq {
     float lo, hi, decay; /* FQ_EMA */
     int ready;           /* FQ_EMA: a training batch was seen */
     int64_t updates;
-    float scale;         /* FQ_FIXED */
+    float scale; /* FQ_FIXED */
     int32_t zero_point;
     const nml_fq *follow;
     int32_t exported;
@@ -25,7 +25,8 @@ struct nml_fq {
 
 /* Quantization in force; 0 when there is none yet (an untrained moving average). */
 static int params(const nml_fq *q, float *s, int32_t *z) {
-    while (q->mode == FQ_FOLLOW) q = q->follow;
+    while (q->mode == FQ_FOLLOW)
+        q = q->follow;
     if (q->mode == FQ_FIXED) {
         *s = q->scale;
         *z = q->zero_point;
@@ -102,10 +103,12 @@ static nml_status fq_export(nml_layer *l, nml_export_ctx *x, nml_error *err) {
     return NML_OK;
 }
 
-static void fq_destroy(nml_layer *l) { free(l->state); }
+static void fq_destroy(nml_layer *l) {
+    free(l->state);
+}
 
-static const nml_layer_ops fq_ops = {"FakeQuant", 1, 1, 0, fq_shape, NULL, fq_forward,
-                                     fq_backward, fq_export, fq_destroy};
+static const nml_layer_ops fq_ops = {"FakeQuant", 1,          1,           0,         fq_shape,
+                                     NULL,        fq_forward, fq_backward, fq_export, fq_destroy};
 
 static nml_layer *make(const char *name, const nml_fq *init, nml_fq **state) {
     nml_fq *q = malloc(sizeof *q);
@@ -123,8 +126,7 @@ nml_layer *nml_fq_layer_ema(const char *name, float decay, nml_fq **state) {
     return make(name, &init, state);
 }
 
-nml_layer *nml_fq_layer_fixed(const char *name, float scale, int32_t zero_point,
-                              nml_fq **state) {
+nml_layer *nml_fq_layer_fixed(const char *name, float scale, int32_t zero_point, nml_fq **state) {
     const nml_fq init = {.mode = FQ_FIXED, .scale = scale, .zero_point = zero_point};
     return make(name, &init, state);
 }
@@ -134,7 +136,9 @@ nml_layer *nml_fq_layer_follow(const char *name, const nml_fq *follow, nml_fq **
     return make(name, &init, state);
 }
 
-int nml_fq_is_ema(const nml_fq *q) { return q->mode == FQ_EMA; }
+int nml_fq_is_ema(const nml_fq *q) {
+    return q->mode == FQ_EMA;
+}
 
 void nml_fq_range(const nml_fq *q, float *lo, float *hi, int *ready) {
     *lo = q->lo;
@@ -142,4 +146,6 @@ void nml_fq_range(const nml_fq *q, float *lo, float *hi, int *ready) {
     *ready = q->ready;
 }
 
-int32_t nml_fq_exported_tensor(const nml_fq *q) { return q->exported; }
+int32_t nml_fq_exported_tensor(const nml_fq *q) {
+    return q->exported;
+}

@@ -12,11 +12,16 @@
 
 const char *nml_step_name(nml_step_kind k) {
     switch (k) {
-    case NML_STEP_PRUNE: return "prune";
-    case NML_STEP_CLUSTER: return "cluster";
-    case NML_STEP_QAT: return "qat";
-    case NML_STEP_QUANTIZE: return "quantize";
-    case NML_STEP_PACK: return "pack";
+    case NML_STEP_PRUNE:
+        return "prune";
+    case NML_STEP_CLUSTER:
+        return "cluster";
+    case NML_STEP_QAT:
+        return "qat";
+    case NML_STEP_QUANTIZE:
+        return "quantize";
+    case NML_STEP_PACK:
+        return "pack";
     }
     return "?";
 }
@@ -33,7 +38,8 @@ static int step_kind(const char *name, nml_step_kind *k) {
 void nml_compress_step_default(nml_compress_step *s, nml_step_kind kind) {
     memset(s, 0, sizeof *s);
     s->kind = kind;
-    s->train.epochs = kind == NML_STEP_PRUNE ? 2 : (kind == NML_STEP_CLUSTER || kind == NML_STEP_QAT);
+    s->train.epochs =
+        kind == NML_STEP_PRUNE ? 2 : (kind == NML_STEP_CLUSTER || kind == NML_STEP_QAT);
     s->train.batch = 32;
     s->train.lr = 1e-4f;
     s->train.seed = 1;
@@ -51,8 +57,10 @@ void nml_compress_step_default(nml_compress_step *s, nml_step_kind kind) {
 
 void nml_compress_step_free(nml_compress_step *s) {
     if (!s) return;
-    for (int i = 0; i < s->prune.n_layers; i++) free((char *)s->prune.layers[i].layer);
-    for (int i = 0; i < s->cluster.n_layers; i++) free((char *)s->cluster.layers[i].layer);
+    for (int i = 0; i < s->prune.n_layers; i++)
+        free((char *)s->prune.layers[i].layer);
+    for (int i = 0; i < s->cluster.n_layers; i++)
+        free((char *)s->cluster.layers[i].layer);
     free((void *)s->prune.layers);
     free((void *)s->cluster.layers);
     free(s->calib);
@@ -61,8 +69,8 @@ void nml_compress_step_free(nml_compress_step *s) {
 
 /* ---- values ---- */
 
-static nml_status choice(const char *v, const char *const *names, int n, int *out,
-                         const char *list, nml_error *err) {
+static nml_status choice(const char *v, const char *const *names, int n, int *out, const char *list,
+                         nml_error *err) {
     for (int i = 0; i < n; i++)
         if (strcmp(v, names[i]) == 0) {
             *out = i;
@@ -87,8 +95,8 @@ static nml_status add_layer(nml_compress_step *s, const char *name, size_t len, 
     char *n = dup_n(name, len);
     if (!n) return nml_fail(err, NML_E_NOMEM, "out of memory");
     if (s->kind == NML_STEP_PRUNE) {
-        nml_prune_layer *l = realloc((void *)s->prune.layers,
-                                     (size_t)(s->prune.n_layers + 1) * sizeof *l);
+        nml_prune_layer *l =
+            realloc((void *)s->prune.layers, (size_t)(s->prune.n_layers + 1) * sizeof *l);
         if (!l) {
             free(n);
             return nml_fail(err, NML_E_NOMEM, "out of memory");
@@ -96,8 +104,8 @@ static nml_status add_layer(nml_compress_step *s, const char *name, size_t len, 
         l[s->prune.n_layers++] = (nml_prune_layer){n, (float)value};
         s->prune.layers = l;
     } else {
-        nml_cluster_layer *l = realloc((void *)s->cluster.layers,
-                                       (size_t)(s->cluster.n_layers + 1) * sizeof *l);
+        nml_cluster_layer *l =
+            realloc((void *)s->cluster.layers, (size_t)(s->cluster.n_layers + 1) * sizeof *l);
         if (!l) {
             free(n);
             return nml_fail(err, NML_E_NOMEM, "out of memory");
@@ -109,8 +117,7 @@ static nml_status add_layer(nml_compress_step *s, const char *name, size_t len, 
 }
 
 /* "c1:0.5,c3:0.7" (with_value) or "c1,c3". */
-static nml_status layer_list(nml_compress_step *s, const char *v, int with_value,
-                             nml_error *err) {
+static nml_status layer_list(nml_compress_step *s, const char *v, int with_value, nml_error *err) {
     while (*v) {
         const char *end = strchr(v, ',');
         const size_t len = end ? (size_t)(end - v) : strlen(v);
@@ -159,8 +166,10 @@ static nml_status structure(nml_compress_step *s, const char *v, nml_error *err)
         int n, m;
         if (!colon || nml_parse_int(a, 1, 64, &n, NULL) != NML_OK ||
             nml_parse_int(b, 2, 64, &m, NULL) != NML_OK || n >= m)
-            return nml_fail(err, NML_E_ARG, "unknown structure '%s' (unstructured, filters, or "
-                            "N:M such as 2:4)", v);
+            return nml_fail(err, NML_E_ARG,
+                            "unknown structure '%s' (unstructured, filters, or "
+                            "N:M such as 2:4)",
+                            v);
         s->prune.structure = NML_PRUNE_NM;
         s->prune.n = n;
         s->prune.m = m;
@@ -173,8 +182,10 @@ static nml_status preserve(nml_compress_step *s, const char *v, nml_error *err) 
     while (*v) {
         const char *end = strchr(v, ',');
         const size_t len = end ? (size_t)(end - v) : strlen(v);
-        if (len == 8 && strncmp(v, "sparsity", 8) == 0) sparsity = 1;
-        else if (len == 8 && strncmp(v, "clusters", 8) == 0 && s->kind == NML_STEP_QAT) clusters = 1;
+        if (len == 8 && strncmp(v, "sparsity", 8) == 0)
+            sparsity = 1;
+        else if (len == 8 && strncmp(v, "clusters", 8) == 0 && s->kind == NML_STEP_QAT)
+            clusters = 1;
         else if (!(len == 4 && strncmp(v, "none", 4) == 0)) {
             char what[128];
             snprintf(what, sizeof what, "%.*s", (int)len, v);
@@ -203,23 +214,28 @@ typedef struct setting {
 } setting;
 
 static const setting SETTINGS[] = {
-    {"epochs", TRAIN}, {"batch", TRAIN}, {"lr", TRAIN}, {"seed", TRAIN},
-    {"sparsity", P}, {"schedule", P}, {"initial", P}, {"begin", P}, {"end", P},
-    {"frequency", P}, {"power", P}, {"structure", P}, {"remove", P},
-    {"layers", P | C}, {"skip", P | C},
-    {"clusters", C}, {"init", C}, {"iterations", C}, {"preserve", C | Q},
-    {"decay", Q}, {"weights", Q | QZ}, {"io", Q | QZ},
-    {"mode", QZ}, {"calib", QZ}, {"samples", QZ}, {"calibrator", QZ}, {"percentile", QZ},
-    {"sparse", K}, {"clustered", K}, {"min-elements", K},
+    {"epochs", TRAIN},   {"batch", TRAIN},    {"lr", TRAIN},       {"seed", TRAIN},
+    {"sparsity", P},     {"schedule", P},     {"initial", P},      {"begin", P},
+    {"end", P},          {"frequency", P},    {"power", P},        {"structure", P},
+    {"remove", P},       {"layers", P | C},   {"skip", P | C},     {"clusters", C},
+    {"init", C},         {"iterations", C},   {"preserve", C | Q}, {"decay", Q},
+    {"weights", Q | QZ}, {"io", Q | QZ},      {"mode", QZ},        {"calib", QZ},
+    {"samples", QZ},     {"calibrator", QZ},  {"percentile", QZ},  {"sparse", K},
+    {"clustered", K},    {"min-elements", K},
 };
 
 static unsigned step_bit(nml_step_kind k) {
     switch (k) {
-    case NML_STEP_PRUNE: return P;
-    case NML_STEP_CLUSTER: return C;
-    case NML_STEP_QAT: return Q;
-    case NML_STEP_QUANTIZE: return QZ;
-    case NML_STEP_PACK: return K;
+    case NML_STEP_PRUNE:
+        return P;
+    case NML_STEP_CLUSTER:
+        return C;
+    case NML_STEP_QAT:
+        return Q;
+    case NML_STEP_QUANTIZE:
+        return QZ;
+    case NML_STEP_PACK:
+        return K;
     }
     return 0;
 }
@@ -234,8 +250,7 @@ static void list_settings(nml_step_kind k, char *buf, size_t cap) {
                                   SETTINGS[i].key);
 }
 
-static nml_status set_training(nml_compress_step *s, const char *k, const char *v,
-                               nml_error *err) {
+static nml_status set_training(nml_compress_step *s, const char *k, const char *v, nml_error *err) {
     int i = 0;
     double d = 0.0;
     int64_t l = 0;
@@ -270,8 +285,10 @@ static nml_status set_prune(nml_compress_step *s, const char *k, const char *v, 
             nml_gbuf g;
             return nml_fail(err, NML_E_ARG, "%s %s is outside [0, 1)", k, nml_g(&g, d));
         }
-        if (k[0] == 's') sc->target_sparsity = (float)d;
-        else sc->initial_sparsity = (float)d;
+        if (k[0] == 's')
+            sc->target_sparsity = (float)d;
+        else
+            sc->initial_sparsity = (float)d;
     } else if (strcmp(k, "schedule") == 0) {
         NML_TRY(choice(v, SCHEDULES, 2, &c, "constant, polynomial", err));
         sc->kind = c ? NML_PRUNE_POLYNOMIAL : NML_PRUNE_CONSTANT;
@@ -299,8 +316,7 @@ static nml_status set_prune(nml_compress_step *s, const char *k, const char *v, 
     return NML_OK;
 }
 
-static nml_status set_cluster(nml_compress_step *s, const char *k, const char *v,
-                              nml_error *err) {
+static nml_status set_cluster(nml_compress_step *s, const char *k, const char *v, nml_error *err) {
     int i = 0;
     if (strcmp(k, "clusters") == 0) {
         NML_TRY(nml_parse_int(v, -1000000, 1000000, &i, err));
@@ -367,8 +383,10 @@ static nml_status set_pack(nml_compress_step *s, const char *k, const char *v, n
         return NML_OK;
     }
     NML_TRY(choice(v, YESNO, 2, &c, "yes, no", err));
-    if (k[0] == 's') s->pack.sparse = c;
-    else s->pack.clustered = c;
+    if (k[0] == 's')
+        s->pack.sparse = c;
+    else
+        s->pack.clustered = c;
     return NML_OK;
 }
 
@@ -401,7 +419,8 @@ static nml_status check_step(nml_compress_step *s, nml_error *err) {
         if (!s->end_auto) NML_TRY(nml_prune_schedule_check(&s->prune.schedule, err));
     }
     if (s->kind == NML_STEP_QAT && s->train.epochs < 1)
-        return nml_fail(err, NML_E_ARG, "epochs=0: QAT learns its activation ranges while "
+        return nml_fail(err, NML_E_ARG,
+                        "epochs=0: QAT learns its activation ranges while "
                         "training (at least 1 epoch)");
     if (s->kind == NML_STEP_QAT && s->qat.preserve_clusters && !s->weights_given)
         s->per_tensor_weights = 1;
@@ -443,18 +462,21 @@ nml_status nml_compress_step_parse(const char *kind, int n_words, const char *co
 static int split_words(char *line, char **words) {
     int n = 0;
     for (char *p = line; *p;) {
-        while (*p == ' ' || *p == '\t' || *p == '\r') *p++ = '\0';
+        while (*p == ' ' || *p == '\t' || *p == '\r')
+            *p++ = '\0';
         if (!*p) break;
         if (n == MAX_WORDS) return -1;
         words[n++] = p;
-        while (*p && *p != ' ' && *p != '\t' && *p != '\r') p++;
+        while (*p && *p != ' ' && *p != '\t' && *p != '\r')
+            p++;
     }
     return n;
 }
 
 void nml_recipe_free(nml_recipe *r) {
     if (!r) return;
-    for (int i = 0; i < r->n; i++) nml_compress_step_free(&r->steps[i]);
+    for (int i = 0; i < r->n; i++)
+        nml_compress_step_free(&r->steps[i]);
     free(r->steps);
     memset(r, 0, sizeof *r);
 }
@@ -465,21 +487,27 @@ static nml_status check_order(const nml_recipe *r, const char *step, int number,
     const nml_compress_step *last = r->n > 0 ? &r->steps[r->n - 1] : NULL;
     const int quantized = last && (last->kind == NML_STEP_QAT || last->kind == NML_STEP_QUANTIZE);
     if (last && last->kind == NML_STEP_PACK)
-        return nml_fail(err, NML_E_ARG, "line %d: %s cannot follow pack on line %d: packing "
-                        "is the last step", number, step, last->line);
+        return nml_fail(err, NML_E_ARG,
+                        "line %d: %s cannot follow pack on line %d: packing "
+                        "is the last step",
+                        number, step, last->line);
     if (strcmp(step, "pack") == 0) {
         if (quantized) return NML_OK;
         if (!last)
-            return nml_fail(err, NML_E_ARG, "line %d: pack needs a quantized model: put qat or "
-                            "quantize before it", number);
-        return nml_fail(err, NML_E_ARG, "line %d: pack cannot follow %s on line %d: it packs "
-                        "int8 or int4 weights (put qat or quantize before it)", number,
-                        nml_step_name(last->kind), last->line);
+            return nml_fail(err, NML_E_ARG,
+                            "line %d: pack needs a quantized model: put qat or "
+                            "quantize before it",
+                            number);
+        return nml_fail(err, NML_E_ARG,
+                        "line %d: pack cannot follow %s on line %d: it packs "
+                        "int8 or int4 weights (put qat or quantize before it)",
+                        number, nml_step_name(last->kind), last->line);
     }
     if (quantized)
-        return nml_fail(err, NML_E_ARG, "line %d: %s cannot follow %s on line %d: that step "
-                        "writes the final quantized model", number, step,
-                        nml_step_name(last->kind), last->line);
+        return nml_fail(err, NML_E_ARG,
+                        "line %d: %s cannot follow %s on line %d: that step "
+                        "writes the final quantized model",
+                        number, step, nml_step_name(last->kind), last->line);
     return NML_OK;
 }
 
@@ -488,8 +516,7 @@ static nml_status parse_line(nml_recipe *r, char *line, int number, nml_error *e
     if (hash) *hash = '\0';
     char *words[MAX_WORDS];
     const int n = split_words(line, words);
-    if (n < 0)
-        return nml_fail(err, NML_E_LIMIT, "line %d: more than %d words", number, MAX_WORDS);
+    if (n < 0) return nml_fail(err, NML_E_LIMIT, "line %d: more than %d words", number, MAX_WORDS);
     if (n == 0) return NML_OK;
     NML_TRY(check_order(r, words[0], number, err));
     nml_compress_step *grown = realloc(r->steps, (size_t)(r->n + 1) * sizeof *grown);

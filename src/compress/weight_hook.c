@@ -12,12 +12,12 @@ typedef struct whook {
     int k, zero_cluster;
     int32_t *index;
     float *centroid;
-    double *sum;      /* per cluster: member values (forward), gradients (backward) */
-    size_t *members;  /* per cluster */
+    double *sum;     /* per cluster: member values (forward), gradients (backward) */
+    size_t *members; /* per cluster */
     int qmax, axis;
-    float *scales;    /* per channel */
-    int8_t *q;        /* per weight */
-    size_t inner;     /* weights between consecutive channel indices */
+    float *scales; /* per channel */
+    int8_t *q;     /* per weight */
+    size_t inner;  /* weights between consecutive channel indices */
     int32_t channels;
 } whook;
 
@@ -43,9 +43,12 @@ static void gather(nml_param *p, whook *h) {
         h->members[h->index[i]]++;
     }
     for (int c = 0; c < h->k; c++)
-        if (c == h->zero_cluster) h->centroid[c] = 0.0f;
-        else if (h->members[c]) h->centroid[c] = (float)(h->sum[c] / (double)h->members[c]);
-    for (size_t i = 0; i < p->count; i++) p->effective[i] = h->centroid[h->index[i]];
+        if (c == h->zero_cluster)
+            h->centroid[c] = 0.0f;
+        else if (h->members[c])
+            h->centroid[c] = (float)(h->sum[c] / (double)h->members[c]);
+    for (size_t i = 0; i < p->count; i++)
+        p->effective[i] = h->centroid[h->index[i]];
 }
 
 static void fake_quantize(nml_param *p, whook *h) {
@@ -61,8 +64,10 @@ static void fake_quantize(nml_param *p, whook *h) {
 
 static void whook_forward(nml_param *p, void *user) {
     whook *h = user;
-    if (h->k > 0) gather(p, h);
-    else memcpy(p->effective, p->value, p->count * sizeof(float));
+    if (h->k > 0)
+        gather(p, h);
+    else
+        memcpy(p->effective, p->value, p->count * sizeof(float));
     if (h->qmax > 0) fake_quantize(p, h);
 }
 
@@ -72,7 +77,8 @@ static void whook_backward(nml_param *p, void *user) {
     whook *h = user;
     if (h->k == 0 || !p->grad) return;
     memset(h->sum, 0, (size_t)h->k * sizeof *h->sum);
-    for (size_t i = 0; i < p->count; i++) h->sum[h->index[i]] += p->grad[i];
+    for (size_t i = 0; i < p->count; i++)
+        h->sum[h->index[i]] += p->grad[i];
     for (size_t i = 0; i < p->count; i++)
         p->grad[i] = h->index[i] == h->zero_cluster ? 0.0f : (float)h->sum[h->index[i]];
 }
@@ -128,7 +134,9 @@ nml_status nml_weight_hook_install(nml_param *p, const nml_weight_hook_cfg *cfg,
     return st;
 }
 
-int nml_weight_hook_present(const nml_param *p) { return p->hook.forward == whook_forward; }
+int nml_weight_hook_present(const nml_param *p) {
+    return p->hook.forward == whook_forward;
+}
 
 int nml_weight_hook_clusters(const nml_param *p) {
     return nml_weight_hook_present(p) ? ((const whook *)p->hook.user)->k : 0;

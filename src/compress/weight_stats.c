@@ -6,8 +6,7 @@
 #include "nanoml/compress.h"
 
 static int has_weights(int32_t op) {
-    return op == NML_OP_CONV_2D || op == NML_OP_DEPTHWISE_CONV_2D ||
-           op == NML_OP_FULLY_CONNECTED;
+    return op == NML_OP_CONV_2D || op == NML_OP_DEPTHWISE_CONV_2D || op == NML_OP_FULLY_CONNECTED;
 }
 
 /* Plain stored data (packed tensors hold an encoding; pack.h reads them on a loaded model). */
@@ -53,7 +52,8 @@ static void count_weights(const nml_ir_tensor *t, nml_weight_stats *s) {
         distinct = count_half(t, n, s);
     } else if (t->type == NML_FLOAT32) {
         const float *v = (const float *)(const void *)t->data;
-        for (uint64_t i = 0; i < n; i++) s->zeros += v[i] == 0.0f;
+        for (uint64_t i = 0; i < n; i++)
+            s->zeros += v[i] == 0.0f;
         distinct = (uint32_t)nml_count_distinct(v, (size_t)n);
     } else if (t->type == NML_INT8 || t->type == NML_INT4) {
         uint8_t seen[256] = {0};

@@ -20,7 +20,9 @@ typedef struct importer {
     int n_input_names;
 } importer;
 
-static const char *op_name(const nml_ir *ir, int i) { return nml_op_name(ir->ops[i].builtin); }
+static const char *op_name(const nml_ir *ir, int i) {
+    return nml_op_name(ir->ops[i].builtin);
+}
 
 static nml_status op_fail(const importer *im, int i, nml_status st, const char *what,
                           nml_error *err) {
@@ -60,7 +62,8 @@ static nml_status sample_shape(const nml_ir *ir, int t, nml_shape *s, nml_error 
                         t, x->name, x->rank, x->rank ? (int)x->dims[0] : 0);
     memset(s, 0, sizeof *s);
     s->rank = x->rank - 1;
-    for (int i = 1; i < x->rank; i++) s->dims[i - 1] = x->dims[i];
+    for (int i = 1; i < x->rank; i++)
+        s->dims[i - 1] = x->dims[i];
     return nml_shape_check(s, err);
 }
 
@@ -127,23 +130,43 @@ static void layer_name(const importer *im, const char *base, const char *suffix,
 
 static int fused_afn(uint8_t act, nml_afn *afn) {
     switch (act) {
-    case NML_ACT_NONE: *afn = NML_AFN_LINEAR; return 1;
-    case NML_ACT_RELU: *afn = NML_AFN_RELU; return 1;
-    case NML_ACT_RELU6: *afn = NML_AFN_RELU6; return 1;
-    case NML_ACT_TANH: *afn = NML_AFN_TANH; return 1;
-    default: return 0;
+    case NML_ACT_NONE:
+        *afn = NML_AFN_LINEAR;
+        return 1;
+    case NML_ACT_RELU:
+        *afn = NML_AFN_RELU;
+        return 1;
+    case NML_ACT_RELU6:
+        *afn = NML_AFN_RELU6;
+        return 1;
+    case NML_ACT_TANH:
+        *afn = NML_AFN_TANH;
+        return 1;
+    default:
+        return 0;
     }
 }
 
 /* The activation an activation operator computes; 0 for other operators. */
 static int activation_op(const nml_ir_op *op, nml_afn *afn) {
     switch (op->builtin) {
-    case NML_OP_TANH: *afn = NML_AFN_TANH; return 1;
-    case NML_OP_LOGISTIC: *afn = NML_AFN_SIGMOID; return 1;
-    case NML_OP_RELU: *afn = NML_AFN_RELU; return 1;
-    case NML_OP_RELU6: *afn = NML_AFN_RELU6; return 1;
-    case NML_OP_SOFTMAX: *afn = NML_AFN_SOFTMAX; return op->params.beta == 1.0f;
-    default: return 0;
+    case NML_OP_TANH:
+        *afn = NML_AFN_TANH;
+        return 1;
+    case NML_OP_LOGISTIC:
+        *afn = NML_AFN_SIGMOID;
+        return 1;
+    case NML_OP_RELU:
+        *afn = NML_AFN_RELU;
+        return 1;
+    case NML_OP_RELU6:
+        *afn = NML_AFN_RELU6;
+        return 1;
+    case NML_OP_SOFTMAX:
+        *afn = NML_AFN_SOFTMAX;
+        return op->params.beta == 1.0f;
+    default:
+        return 0;
     }
 }
 
@@ -178,10 +201,12 @@ static nml_status call_layer(importer *im, int i, nml_layer *l, int n_in, const 
         return nml_error_prefix(err, "operator %d (%s): ", i, op_name(im->ir, i));
     if (!nml_shape_equal(&want, &l->out_shape)) {
         char a[64], b[64];
-        return nml_fail(err, NML_E_SHAPE, "operator %d (%s): the model's output %s is 1x%s, the "
-                        "layer computes 1x%s", i, op_name(im->ir, i), im->ir->tensors[t].name,
-                        nml_shape_str(&want, a, sizeof a), nml_shape_str(&l->out_shape, b,
-                                                                         sizeof b));
+        return nml_fail(err, NML_E_SHAPE,
+                        "operator %d (%s): the model's output %s is 1x%s, the "
+                        "layer computes 1x%s",
+                        i, op_name(im->ir, i), im->ir->tensors[t].name,
+                        nml_shape_str(&want, a, sizeof a),
+                        nml_shape_str(&l->out_shape, b, sizeof b));
     }
     return NML_OK;
 }
@@ -191,24 +216,26 @@ static nml_status copy_param(const importer *im, int i, nml_layer *l, const char
     nml_param *p = nml_layer_find_param(l, which);
     if (!src) return NML_OK;
     if (!p || (uint64_t)p->count != nml_ir_tensor_count(src))
-        return nml_fail(err, NML_E_SHAPE, "operator %d (%s): %s %s has %llu values, the layer "
-                        "needs %zu", i, op_name(im->ir, i), which, src->name,
+        return nml_fail(err, NML_E_SHAPE,
+                        "operator %d (%s): %s %s has %llu values, the layer "
+                        "needs %zu",
+                        i, op_name(im->ir, i), which, src->name,
                         (unsigned long long)nml_ir_tensor_count(src), p ? p->count : (size_t)0);
     memcpy(p->value, src->data, p->count * sizeof(float));
     return NML_OK;
 }
 
 /* The optional bias (input 2) of a convolution or matrix product. */
-static nml_status bias_input(const importer *im, int i, int32_t channels,
-                             const nml_ir_tensor **b, nml_error *err) {
+static nml_status bias_input(const importer *im, int i, int32_t channels, const nml_ir_tensor **b,
+                             nml_error *err) {
     const nml_ir_op *op = &im->ir->ops[i];
     *b = NULL;
     if (op->n_inputs < 3 || op->inputs[2] < 0) return NML_OK;
     *b = const_input(im, i, 2, 1, err);
     if (!*b) return err ? err->status : NML_E_ARG;
     if ((*b)->dims[0] != channels)
-        return nml_fail(err, NML_E_SHAPE, "operator %d (%s): bias has %d values for %d channels",
-                        i, op_name(im->ir, i), (int)(*b)->dims[0], (int)channels);
+        return nml_fail(err, NML_E_SHAPE, "operator %d (%s): bias has %d values for %d channels", i,
+                        op_name(im->ir, i), (int)(*b)->dims[0], (int)channels);
     return NML_OK;
 }
 
@@ -238,21 +265,32 @@ static nml_status import_conv(importer *im, int i, const char *name, nml_afn act
     nml_layer *l;
     if (dw) {
         if (w->dims[0] != 1 || in_c < 1 || w->dims[3] % in_c != 0)
-            return op_fail(im, i, NML_E_SHAPE, "depthwise filters must be 1 x H x W x (channels "
-                           "x multiplier)", err);
-        l = nml_depthwise_conv2d(&(nml_depthwise_conv2d_opts){
-            .name = name, .kernel_h = w->dims[1], .kernel_w = w->dims[2],
-            .stride_h = op->params.stride_h, .stride_w = op->params.stride_w,
-            .depth_multiplier = w->dims[3] / in_c, .same_padding = op->params.padding == NML_PAD_SAME,
-            .no_bias = b == NULL, .activation = act});
+            return op_fail(im, i, NML_E_SHAPE,
+                           "depthwise filters must be 1 x H x W x (channels "
+                           "x multiplier)",
+                           err);
+        l = nml_depthwise_conv2d(
+            &(nml_depthwise_conv2d_opts){.name = name,
+                                         .kernel_h = w->dims[1],
+                                         .kernel_w = w->dims[2],
+                                         .stride_h = op->params.stride_h,
+                                         .stride_w = op->params.stride_w,
+                                         .depth_multiplier = w->dims[3] / in_c,
+                                         .same_padding = op->params.padding == NML_PAD_SAME,
+                                         .no_bias = b == NULL,
+                                         .activation = act});
     } else {
         if (w->dims[3] != in_c)
             return op_fail(im, i, NML_E_SHAPE, "filters do not match the input channels", err);
-        l = nml_conv2d(&(nml_conv2d_opts){
-            .name = name, .filters = w->dims[0], .kernel_h = w->dims[1], .kernel_w = w->dims[2],
-            .stride_h = op->params.stride_h, .stride_w = op->params.stride_w,
-            .same_padding = op->params.padding == NML_PAD_SAME, .no_bias = b == NULL,
-            .activation = act});
+        l = nml_conv2d(&(nml_conv2d_opts){.name = name,
+                                          .filters = w->dims[0],
+                                          .kernel_h = w->dims[1],
+                                          .kernel_w = w->dims[2],
+                                          .stride_h = op->params.stride_h,
+                                          .stride_w = op->params.stride_w,
+                                          .same_padding = op->params.padding == NML_PAD_SAME,
+                                          .no_bias = b == NULL,
+                                          .activation = act});
     }
     NML_TRY(call_layer(im, i, l, 1, &in, op->outputs[0], out, err));
     NML_TRY(copy_param(im, i, l, "kernel", w, err));
@@ -281,8 +319,8 @@ static nml_status import_dense(importer *im, int i, const char *name, nml_afn ac
         if (nml_net_call1(im->net, f, in, &in, err) != NML_OK)
             return nml_error_prefix(err, "operator %d (%s): ", i, op_name(im->ir, i));
     }
-    nml_layer *l = nml_dense(&(nml_dense_opts){.name = name, .units = w->dims[0],
-                                               .no_bias = b == NULL, .activation = act});
+    nml_layer *l = nml_dense(&(nml_dense_opts){
+        .name = name, .units = w->dims[0], .no_bias = b == NULL, .activation = act});
     NML_TRY(call_layer(im, i, l, 1, &in, op->outputs[0], out, err));
     NML_TRY(copy_param(im, i, l, "kernel", w, err));
     return copy_param(im, i, l, "bias", b, err);
@@ -296,17 +334,18 @@ static nml_status import_pool(importer *im, int i, const char *name, nml_afn act
     NML_TRY(check_geometry(im, i, err));
     if (op->params.filter_h < 1 || op->params.filter_w < 1)
         return op_fail(im, i, NML_E_FORMAT, "pool size must be at least 1", err);
-    const nml_pool2d_opts po = {.name = name, .pool_h = op->params.filter_h,
-                                .pool_w = op->params.filter_w, .stride_h = op->params.stride_h,
+    const nml_pool2d_opts po = {.name = name,
+                                .pool_h = op->params.filter_h,
+                                .pool_w = op->params.filter_w,
+                                .stride_h = op->params.stride_h,
                                 .stride_w = op->params.stride_w,
                                 .same_padding = op->params.padding == NML_PAD_SAME};
-    nml_layer *l = op->builtin == NML_OP_MAX_POOL_2D ? nml_max_pooling2d(&po)
-                                                     : nml_average_pooling2d(&po);
+    nml_layer *l =
+        op->builtin == NML_OP_MAX_POOL_2D ? nml_max_pooling2d(&po) : nml_average_pooling2d(&po);
     return call_layer(im, i, nml_layer_set_activation(l, act), 1, &in, op->outputs[0], out, err);
 }
 
-static nml_status import_reshape(importer *im, int i, const char *name, int *out,
-                                 nml_error *err) {
+static nml_status import_reshape(importer *im, int i, const char *name, int *out, nml_error *err) {
     const nml_ir_op *op = &im->ir->ops[i];
     int in;
     NML_TRY(data_input(im, i, 0, &in, err));
@@ -318,8 +357,10 @@ static nml_status import_reshape(importer *im, int i, const char *name, int *out
         return NML_OK;
     }
     if (ys.rank != 1)
-        return op_fail(im, i, NML_E_UNSUPPORTED, "only a reshape to 1 x N (Flatten) can be "
-                       "trained", err);
+        return op_fail(im, i, NML_E_UNSUPPORTED,
+                       "only a reshape to 1 x N (Flatten) can be "
+                       "trained",
+                       err);
     return call_layer(im, i, nml_flatten(name), 1, &in, op->outputs[0], out, err);
 }
 
@@ -331,8 +372,10 @@ static nml_status import_pad(importer *im, int i, const char *name, int *out, nm
     const nml_ir_tensor *p = pt >= 0 ? &im->ir->tensors[pt] : NULL;
     if (!p || p->type != NML_INT32 || !p->data || p->rank != 2 || p->dims[0] != 4 ||
         p->dims[1] != 2)
-        return op_fail(im, i, NML_E_UNSUPPORTED, "paddings must be a constant 4 x 2 int32 "
-                       "tensor (an image input)", err);
+        return op_fail(im, i, NML_E_UNSUPPORTED,
+                       "paddings must be a constant 4 x 2 int32 "
+                       "tensor (an image input)",
+                       err);
     int32_t v[8];
     memcpy(v, p->data, sizeof v);
     if (v[0] || v[1] || v[6] || v[7])
@@ -347,7 +390,8 @@ static nml_status import_merge(importer *im, int i, const char *name, nml_afn ac
     const nml_ir_op *op = &im->ir->ops[i];
     int in[NML_MAX_OP_INPUTS];
     if (op->n_inputs < 2) return op_fail(im, i, NML_E_FORMAT, "needs two or more inputs", err);
-    for (int k = 0; k < op->n_inputs; k++) NML_TRY(data_input(im, i, k, &in[k], err));
+    for (int k = 0; k < op->n_inputs; k++)
+        NML_TRY(data_input(im, i, k, &in[k], err));
     nml_layer *l;
     if (op->builtin == NML_OP_ADD) {
         if (op->n_inputs != 2) return op_fail(im, i, NML_E_FORMAT, "needs two inputs", err);
@@ -355,8 +399,7 @@ static nml_status import_merge(importer *im, int i, const char *name, nml_afn ac
     } else {
         const int rank = im->ir->tensors[op->outputs[0]].rank;
         if (op->params.axis != rank - 1 && op->params.axis != -1)
-            return op_fail(im, i, NML_E_UNSUPPORTED, "only the last axis can be concatenated",
-                           err);
+            return op_fail(im, i, NML_E_UNSUPPORTED, "only the last axis can be concatenated", err);
         l = nml_concatenate(name);
     }
     return call_layer(im, i, nml_layer_set_activation(l, act), op->n_inputs, in, op->outputs[0],
@@ -380,8 +423,12 @@ static nml_status import_op(importer *im, int i, nml_error *err) {
         return op_fail(im, i, NML_E_UNSUPPORTED, "fused activation cannot be trained", err);
     int merged = -1;
     switch (op->builtin) {
-    case NML_OP_CONV_2D: case NML_OP_DEPTHWISE_CONV_2D: case NML_OP_FULLY_CONNECTED:
-    case NML_OP_AVERAGE_POOL_2D: case NML_OP_MAX_POOL_2D: case NML_OP_ADD:
+    case NML_OP_CONV_2D:
+    case NML_OP_DEPTHWISE_CONV_2D:
+    case NML_OP_FULLY_CONNECTED:
+    case NML_OP_AVERAGE_POOL_2D:
+    case NML_OP_MAX_POOL_2D:
+    case NML_OP_ADD:
     case NML_OP_CONCATENATION:
         merged = own_activation(im, i, &own);
         if (merged >= 0) {
@@ -389,7 +436,8 @@ static nml_status import_op(importer *im, int i, nml_error *err) {
             im->absorbed[merged] = 1;
         }
         break;
-    default: break;
+    default:
+        break;
     }
     char name[NML_LAYER_NAME_MAX];
     layer_name(im, im->ir->tensors[result].name, "", name);
@@ -398,14 +446,26 @@ static nml_status import_op(importer *im, int i, nml_error *err) {
     nml_afn a;
     switch (op->builtin) {
     case NML_OP_CONV_2D:
-    case NML_OP_DEPTHWISE_CONV_2D: NML_TRY(import_conv(im, i, nm, act, &h, err)); break;
-    case NML_OP_FULLY_CONNECTED: NML_TRY(import_dense(im, i, nm, act, &h, err)); break;
+    case NML_OP_DEPTHWISE_CONV_2D:
+        NML_TRY(import_conv(im, i, nm, act, &h, err));
+        break;
+    case NML_OP_FULLY_CONNECTED:
+        NML_TRY(import_dense(im, i, nm, act, &h, err));
+        break;
     case NML_OP_AVERAGE_POOL_2D:
-    case NML_OP_MAX_POOL_2D: NML_TRY(import_pool(im, i, nm, act, &h, err)); break;
-    case NML_OP_RESHAPE: NML_TRY(import_reshape(im, i, nm, &h, err)); break;
-    case NML_OP_PAD: NML_TRY(import_pad(im, i, nm, &h, err)); break;
+    case NML_OP_MAX_POOL_2D:
+        NML_TRY(import_pool(im, i, nm, act, &h, err));
+        break;
+    case NML_OP_RESHAPE:
+        NML_TRY(import_reshape(im, i, nm, &h, err));
+        break;
+    case NML_OP_PAD:
+        NML_TRY(import_pad(im, i, nm, &h, err));
+        break;
     case NML_OP_ADD:
-    case NML_OP_CONCATENATION: NML_TRY(import_merge(im, i, nm, act, &h, err)); break;
+    case NML_OP_CONCATENATION:
+        NML_TRY(import_merge(im, i, nm, act, &h, err));
+        break;
     default: {
         if (!activation_op(op, &a))
             return op_fail(im, i, NML_E_UNSUPPORTED,
@@ -483,7 +543,8 @@ nml_status nml_net_from_ir(nml_net **net, const nml_ir *ir, const nml_import_opt
     im.handle = malloc(((size_t)ir->n_tensors + 1) * sizeof *im.handle);
     im.absorbed = calloc((size_t)ir->n_ops + 1, 1);
     if (!im.handle || !im.absorbed) st = nml_fail(err, NML_E_NOMEM, "import: out of memory");
-    for (int t = 0; st == NML_OK && t < ir->n_tensors; t++) im.handle[t] = -1;
+    for (int t = 0; st == NML_OK && t < ir->n_tensors; t++)
+        im.handle[t] = -1;
     if (st == NML_OK) st = run(&im, err);
     free(im.handle);
     free(im.absorbed);

@@ -12,14 +12,21 @@ static size_t tensor_elems(const nml_ir *ir, int t) {
     return (size_t)nml_ir_tensor_count(&ir->tensors[t]);
 }
 
-size_t cc_input_count(const nml_ir *ir) { return tensor_elems(ir, ir->inputs[0]); }
-size_t cc_output_count(const nml_ir *ir) { return tensor_elems(ir, ir->outputs[0]); }
+size_t cc_input_count(const nml_ir *ir) {
+    return tensor_elems(ir, ir->inputs[0]);
+}
+size_t cc_output_count(const nml_ir *ir) {
+    return tensor_elems(ir, ir->outputs[0]);
+}
 
 static float out_value(const nml_tensor *t, size_t i) {
     switch (t->type) {
-    case NML_FLOAT32: return ((const float *)t->data)[i];
-    case NML_INT8: return t->scale * (float)(((const int8_t *)t->data)[i] - t->zero_point);
-    default: return t->scale * (float)(((const uint8_t *)t->data)[i] - t->zero_point);
+    case NML_FLOAT32:
+        return ((const float *)t->data)[i];
+    case NML_INT8:
+        return t->scale * (float)(((const int8_t *)t->data)[i] - t->zero_point);
+    default:
+        return t->scale * (float)(((const uint8_t *)t->data)[i] - t->zero_point);
     }
 }
 
@@ -39,7 +46,8 @@ void cc_run_ir(const nml_ir *ir, const float *x, int n, float *y) {
     for (int s = 0; s < n; s++) {
         memcpy(in->data, x + (size_t)s * ni, ni * sizeof(float));
         if (nml_invoke(&it, &err) != NML_OK) fail_msg("invoke: %s", err.msg);
-        for (size_t i = 0; i < no; i++) y[(size_t)s * no + i] = out_value(out, i);
+        for (size_t i = 0; i < no; i++)
+            y[(size_t)s * no + i] = out_value(out, i);
     }
     free(arena);
     free(bytes);

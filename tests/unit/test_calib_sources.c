@@ -24,11 +24,13 @@ static void input_model(nml_ir *ir, int rank, const int32_t *dims) {
     nml_ir_init(ir);
     int x, y, s;
     int64_t n = 1;
-    for (int i = 0; i < rank; i++) n *= dims[i];
+    for (int i = 0; i < rank; i++)
+        n *= dims[i];
     const int32_t flat[2] = {1, (int32_t)n}, two = 2;
-    assert_int_equal(nml_ir_add_tensor(ir, "x", NML_FLOAT32, rank, dims, NULL, 0, &x, &err), NML_OK);
-    assert_int_equal(nml_ir_add_tensor(ir, "shape", NML_INT32, 1, &two, flat, sizeof flat, &s, &err),
+    assert_int_equal(nml_ir_add_tensor(ir, "x", NML_FLOAT32, rank, dims, NULL, 0, &x, &err),
                      NML_OK);
+    assert_int_equal(
+        nml_ir_add_tensor(ir, "shape", NML_INT32, 1, &two, flat, sizeof flat, &s, &err), NML_OK);
     assert_int_equal(nml_ir_add_tensor(ir, "y", NML_FLOAT32, 2, flat, NULL, 0, &y, &err), NML_OK);
     const int32_t in[2] = {x, s}, out = y;
     assert_int_equal(nml_ir_add_op(ir, NML_OP_RESHAPE, NULL, 2, in, 1, &out, NULL, &err), NML_OK);
@@ -57,9 +59,9 @@ static void fashion_samples_are_padded_pixels(void **state) {
         for (int r = 0; r < 32; r++)
             for (int c = 0; c < 32; c++) {
                 const int inside = r >= 2 && r < 30 && c >= 2 && c < 30;
-                const float want = inside ? ds.images[(size_t)s * 784 + (r - 2) * 28 + (c - 2)] *
-                                                (1.0f / 255.0f)
-                                          : 0.0f;
+                const float want =
+                    inside ? ds.images[(size_t)s * 784 + (r - 2) * 28 + (c - 2)] * (1.0f / 255.0f)
+                           : 0.0f;
                 if (x[r * 32 + c] != want) fail_msg("sample %d pixel %d,%d", s, r, c);
             }
     }
@@ -115,7 +117,8 @@ static void image_folder_in_name_order(void **state) {
     assert_non_null(mkdtemp(dir));
     char path[256];
     uint8_t a[16], b[16], flat[4] = {100, 100, 100, 100};
-    for (int i = 0; i < 16; i++) a[i] = (uint8_t)(i * 16), b[i] = (uint8_t)(255 - i);
+    for (int i = 0; i < 16; i++)
+        a[i] = (uint8_t)(i * 16), b[i] = (uint8_t)(255 - i);
     snprintf(path, sizeof path, "%s/b.png", dir);
     write_grey(path, 4, 4, b);
     snprintf(path, sizeof path, "%s/a.PNG", dir);
@@ -139,8 +142,8 @@ static void image_folder_in_name_order(void **state) {
         const float *x = t[0].data;
         for (int i = 0; i < 16; i++) {
             const float v = want[s] ? want[s][i] / 255.0f : 100.0f / 255.0f;
-            if (x[i] != v) fail_msg("image %d (%s) pixel %d: %g, expected %g", s, t[0].origin, i,
-                                    x[i], v);
+            if (x[i] != v)
+                fail_msg("image %d (%s) pixel %d: %g, expected %g", s, t[0].origin, i, x[i], v);
         }
     }
     nml_calib_close(&src);
@@ -152,7 +155,8 @@ static void image_folder_in_name_order(void **state) {
     assert_int_equal(nml_calib_images_open(&src, dir, 4, 4, 1, &err), NML_OK);
     nml_calib_tensor t[1];
     int n, st = NML_OK;
-    for (int s = 0; s < 4 && st == NML_OK; s++) st = src.next(src.user, t, 1, &n, &err);
+    for (int s = 0; s < 4 && st == NML_OK; s++)
+        st = src.next(src.user, t, 1, &n, &err);
     assert_int_not_equal(st, NML_OK);
     assert_non_null(strstr(err.msg, "d.png"));
     nml_calib_close(&src);
@@ -165,7 +169,8 @@ static void image_folder_in_name_order(void **state) {
     for (const char *name = "a.PNG b.png c.png d.png notes.txt"; *name;) {
         char one[32];
         int len = 0;
-        while (name[len] && name[len] != ' ') len++;
+        while (name[len] && name[len] != ' ')
+            len++;
         snprintf(one, sizeof one, "%.*s", len, name);
         snprintf(path, sizeof path, "%s/%s", dir, one);
         unlink(path);
@@ -180,9 +185,11 @@ static void conv_model(nml_ir *ir) {
     nml_error err;
     assert_int_equal(nml_net_create(&net, "cm", 3, &err), NML_OK);
     nml_net_input(net, "image", nml_shape_3d(32, 32, 1), NULL, &err);
-    nml_net_add(net, nml_conv2d(&(nml_conv2d_opts){.name = "c1", .filters = 4, .kernel = 5,
-                                                   .stride = 3, .activation = NML_AFN_RELU}),
-                &err);
+    nml_net_add(
+        net,
+        nml_conv2d(&(nml_conv2d_opts){
+            .name = "c1", .filters = 4, .kernel = 5, .stride = 3, .activation = NML_AFN_RELU}),
+        &err);
     nml_net_add(net, nml_flatten("flatten"), &err);
     nml_net_add(net, nml_dense(&(nml_dense_opts){.name = "out", .units = 3}), &err);
     assert_int_equal(nml_net_build(net, 0, NULL, &err), NML_OK);
@@ -213,7 +220,8 @@ static void quantize_from_fashion_mnist(void **state) {
     nml_idx_dataset ds;
     assert_int_equal(nml_idx_load_split(NML_FASHION_MNIST_DIR, "train", &ds, &err), NML_OK);
     uint8_t brightest = 0;
-    for (size_t i = 0; i < 20 * 784; i++) brightest = ds.images[i] > brightest ? ds.images[i] : brightest;
+    for (size_t i = 0; i < 20 * 784; i++)
+        brightest = ds.images[i] > brightest ? ds.images[i] : brightest;
     float scale;
     int32_t zp;
     nml_quant_params(0.0f, brightest * (1.0f / 255.0f), -128, 127, &scale, &zp);
@@ -237,8 +245,8 @@ static void fixed_ranges_replace_calibration(void **state) {
     nml_quant_options o;
     nml_quant_options_default(&o);
     /* every range given: no calibration data needed */
-    const nml_quant_fixed_range all[3] = {{"image", 0.0f, 1.0f}, {"c1", 0.0f, 2.55f},
-                                          {"out", -1.0f, 3.0f}};
+    const nml_quant_fixed_range all[3] = {
+        {"image", 0.0f, 1.0f}, {"c1", 0.0f, 2.55f}, {"out", -1.0f, 3.0f}};
     o.fixed_ranges = all;
     o.n_fixed_ranges = 3;
     assert_int_equal(nml_quantize(&model, &q, &o, NULL, NULL, &err), NML_OK);
@@ -261,11 +269,12 @@ static void fixed_ranges_replace_calibration(void **state) {
     assert_non_null(strstr(err.msg, "'nope'"));
     /* with calibration data, a given range overrides the calibrated one */
     float x[4 * 1024];
-    for (int i = 0; i < 4 * 1024; i++) x[i] = (float)(i % 7) / 7.0f;
+    for (int i = 0; i < 4 * 1024; i++)
+        x[i] = (float)(i % 7) / 7.0f;
     nml_calib_source src;
-    assert_int_equal(nml_calib_array_open(&src, NML_FLOAT32, 3, (const int32_t[]){32, 32, 1}, x, 4,
-                                          &err),
-                     NML_OK);
+    assert_int_equal(
+        nml_calib_array_open(&src, NML_FLOAT32, 3, (const int32_t[]){32, 32, 1}, x, 4, &err),
+        NML_OK);
     const nml_quant_fixed_range one[1] = {{"c1", 0.0f, 5.1f}};
     o.fixed_ranges = one;
     assert_int_equal(nml_quantize(&model, &q, &o, &src, NULL, &err), NML_OK);

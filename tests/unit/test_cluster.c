@@ -78,7 +78,8 @@ static void centroid_initializations(void **state) {
     assert_memory_equal(c1, c2, sizeof c1);
     for (int j = 0; j < 8; j++) {
         int found = 0;
-        for (int i = 0; i < 200; i++) found |= g[i] == c1[j];
+        for (int i = 0; i < 200; i++)
+            found |= g[i] == c1[j];
         assert_true(found);
     }
 }
@@ -92,10 +93,12 @@ static void kmeans_fixed_point(void **state) {
     int32_t a[N];
     nml_error err;
     tc_fill_uniform(x, N, -0.3f, 0.3f, 4);
-    for (int i = 0; i < N; i += 3) x[i] *= 0.1f; /* a denser middle */
+    for (int i = 0; i < N; i += 3)
+        x[i] *= 0.1f; /* a denser middle */
     assert_int_equal(nml_kmeans_1d(x, N, K, NML_CENTROIDS_DENSITY, 0, -1, c, a, NULL, &err),
                      NML_OK);
-    for (int j = 1; j < K; j++) assert_true(c[j - 1] <= c[j]);
+    for (int j = 1; j < K; j++)
+        assert_true(c[j - 1] <= c[j]);
     double sum[K] = {0};
     int count[K] = {0};
     for (int i = 0; i < N; i++) {
@@ -147,8 +150,9 @@ static nml_net *mlp(uint64_t seed) {
     nml_error err;
     assert_int_equal(nml_net_create(&net, "mlp", seed, &err), NML_OK);
     nml_net_input(net, "x", nml_shape_1d(4), NULL, &err);
-    nml_net_add(net, nml_dense(&(nml_dense_opts){.name = "h", .units = 6,
-                                                 .activation = NML_AFN_TANH}), &err);
+    nml_net_add(net,
+                nml_dense(&(nml_dense_opts){.name = "h", .units = 6, .activation = NML_AFN_TANH}),
+                &err);
     nml_net_add(net, nml_dense(&(nml_dense_opts){.name = "y", .units = 2}), &err);
     if (nml_net_build(net, 0, NULL, &err) != NML_OK) fail_msg("%s", err.msg);
     return net;
@@ -193,7 +197,8 @@ static void centroid_gradients_match_differences(void **state) {
     for (size_t lead = 0; lead < k->count; lead++) {
         const float c = k->effective[lead];
         int first = 1; /* one check per centroid: at its first member */
-        for (size_t j = 0; j < lead; j++) first &= k->effective[j] != c;
+        for (size_t j = 0; j < lead; j++)
+            first &= k->effective[j] != c;
         if (!first) continue;
         int members = 0;
         for (size_t j = 0; j < k->count; j++) {
@@ -203,14 +208,16 @@ static void centroid_gradients_match_differences(void **state) {
         const float h = 1e-2f;
         float saved[24];
         memcpy(saved, k->value, sizeof saved);
-        for (size_t j = 0; j < k->count; j++) k->value[j] = saved[j] + (saved[j] == c ? h : 0);
+        for (size_t j = 0; j < k->count; j++)
+            k->value[j] = saved[j] + (saved[j] == c ? h : 0);
         const double up = loss_of(net, x, t, B, 0);
-        for (size_t j = 0; j < k->count; j++) k->value[j] = saved[j] - (saved[j] == c ? h : 0);
+        for (size_t j = 0; j < k->count; j++)
+            k->value[j] = saved[j] - (saved[j] == c ? h : 0);
         const double down = loss_of(net, x, t, B, 0);
         memcpy(k->value, saved, sizeof saved);
         const double numeric = (up - down) / (2.0 * h);
-        printf("centroid %.4f (%d members): analytic %.6f numeric %.6f\n", c, members,
-               grad[lead], numeric);
+        printf("centroid %.4f (%d members): analytic %.6f numeric %.6f\n", c, members, grad[lead],
+               numeric);
         assert_near(grad[lead], numeric, 1e-3 + 1e-2 * fabs(numeric));
         checked++;
     }
@@ -240,10 +247,9 @@ static void tied_weights_stay_tied(void **state) {
     nml_data data;
     assert_int_equal(nml_data_from_arrays(&data, x, t, N, nml_shape_1d(4), 2, 0, &err), NML_OK);
     nml_optim *opt;
-    assert_int_equal(nml_optim_create(&opt, net,
-                                      &(nml_optim_opts){.kind = NML_OPTIM_ADAM, .lr = 0.01f},
-                                      &err),
-                     NML_OK);
+    assert_int_equal(
+        nml_optim_create(&opt, net, &(nml_optim_opts){.kind = NML_OPTIM_ADAM, .lr = 0.01f}, &err),
+        NML_OK);
     nml_fit_opts fo = {.epochs = 3, .batch = 8, .loss = NML_LOSS_MSE};
     assert_int_equal(nml_fit(net, opt, &data, &fo, NULL, &err), NML_OK);
     int moved = 0;
@@ -300,8 +306,9 @@ static void pruning_preserving_clustering(void **state) {
         nml_data data;
         assert_int_equal(nml_data_from_arrays(&data, x, t, N, nml_shape_1d(4), 2, 0, &err), NML_OK);
         nml_optim *opt;
-        assert_int_equal(nml_optim_create(&opt, net, &(nml_optim_opts){.kind = NML_OPTIM_ADAM,
-                                                                       .lr = 0.01f}, &err),
+        assert_int_equal(nml_optim_create(&opt, net,
+                                          &(nml_optim_opts){.kind = NML_OPTIM_ADAM, .lr = 0.01f},
+                                          &err),
                          NML_OK);
         nml_fit_opts fo = {.epochs = 3, .batch = 8, .loss = NML_LOSS_MSE};
         assert_int_equal(nml_fit(net, opt, &data, &fo, NULL, &err), NML_OK);

@@ -155,8 +155,10 @@ static void nm_pattern_is_valid(void **state) {
         float min_kept = 2.0f, max_pruned = 0.0f;
         for (int j = g; j < g + 4; j++) {
             kept += km[j];
-            if (km[j]) min_kept = fminf(min_kept, fabsf(k[j]));
-            else max_pruned = fmaxf(max_pruned, fabsf(k[j]));
+            if (km[j])
+                min_kept = fminf(min_kept, fabsf(k[j]));
+            else
+                max_pruned = fmaxf(max_pruned, fabsf(k[j]));
         }
         assert_int_equal(kept, 2);
         assert_true(max_pruned <= min_kept);
@@ -191,10 +193,12 @@ static nml_net *small_mlp(void) {
     nml_error err;
     assert_int_equal(nml_net_create(&net, "mlp", 4, &err), NML_OK);
     nml_net_input(net, "x", nml_shape_1d(8), NULL, &err);
-    nml_net_add(net, nml_dense(&(nml_dense_opts){.name = "h", .units = 16,
-                                                 .activation = NML_AFN_TANH}), &err);
-    nml_net_add(net, nml_dense(&(nml_dense_opts){.name = "out", .units = 3,
-                                                 .activation = NML_AFN_SOFTMAX}), &err);
+    nml_net_add(net,
+                nml_dense(&(nml_dense_opts){.name = "h", .units = 16, .activation = NML_AFN_TANH}),
+                &err);
+    nml_net_add(
+        net, nml_dense(&(nml_dense_opts){.name = "out", .units = 3, .activation = NML_AFN_SOFTMAX}),
+        &err);
     if (nml_net_build(net, 0, NULL, &err) != NML_OK) fail_msg("%s", err.msg);
     return net;
 }
@@ -208,7 +212,8 @@ typedef struct watch {
 
 static size_t masked(const nml_param *k) {
     size_t n = 0;
-    for (size_t i = 0; k->mask && i < k->count; i++) n += !k->mask[i];
+    for (size_t i = 0; k->mask && i < k->count; i++)
+        n += !k->mask[i];
     return n;
 }
 
@@ -236,7 +241,8 @@ static void pruning_follows_schedule_during_fit(void **state) {
     enum { N = 200 };
     float x[N * 8], y[N];
     tc_fill_uniform(x, N * 8, -1.0f, 1.0f, 1);
-    for (int i = 0; i < N; i++) y[i] = (float)(i % 3);
+    for (int i = 0; i < N; i++)
+        y[i] = (float)(i % 3);
     nml_data data;
     assert_int_equal(nml_data_from_arrays(&data, x, y, N, nml_shape_1d(8), 1, 3, &err), NML_OK);
     nml_prune_opts po = {.structure = NML_PRUNE_UNSTRUCTURED};
@@ -265,7 +271,8 @@ static void pruning_follows_schedule_during_fit(void **state) {
     assert_int_equal(r.zeros, 96); /* exactly 75% of 128 */
     size_t zeros = 0;
     const nml_param *k = nml_layer_find_param(nml_net_find_layer(net, "h"), "kernel");
-    for (size_t i = 0; i < k->count; i++) zeros += k->value[i] == 0.0f;
+    for (size_t i = 0; i < k->count; i++)
+        zeros += k->value[i] == 0.0f;
     assert_int_equal(zeros, 96);
     nml_optim_free(opt);
     nml_pruner_free(p);
@@ -308,18 +315,26 @@ static nml_net *mini_lenet(int same_second) {
     nml_error err;
     assert_int_equal(nml_net_create(&net, "mini", 2, &err), NML_OK);
     nml_net_input(net, "image", nml_shape_3d(12, 12, 1), NULL, &err);
-    nml_net_add(net, nml_conv2d(&(nml_conv2d_opts){.name = "c1", .filters = 4, .kernel = 3,
-                                                   .activation = NML_AFN_TANH}), &err);
+    nml_net_add(net,
+                nml_conv2d(&(nml_conv2d_opts){
+                    .name = "c1", .filters = 4, .kernel = 3, .activation = NML_AFN_TANH}),
+                &err);
     nml_net_add(net, nml_average_pooling2d(&(nml_pool2d_opts){.name = "s2", .pool = 2}), &err);
     nml_net_add(net, nml_activation_layer("s2_sigmoid", NML_AFN_SIGMOID), &err);
-    nml_net_add(net, nml_conv2d(&(nml_conv2d_opts){.name = "c3", .filters = 6, .kernel = 3,
-                                                   .same_padding = same_second,
-                                                   .activation = NML_AFN_TANH}), &err);
+    nml_net_add(net,
+                nml_conv2d(&(nml_conv2d_opts){.name = "c3",
+                                              .filters = 6,
+                                              .kernel = 3,
+                                              .same_padding = same_second,
+                                              .activation = NML_AFN_TANH}),
+                &err);
     nml_net_add(net, nml_flatten("flatten"), &err);
-    nml_net_add(net, nml_dense(&(nml_dense_opts){.name = "f5", .units = 5,
-                                                 .activation = NML_AFN_TANH}), &err);
-    nml_net_add(net, nml_dense(&(nml_dense_opts){.name = "out", .units = 3,
-                                                 .activation = NML_AFN_SOFTMAX}), &err);
+    nml_net_add(net,
+                nml_dense(&(nml_dense_opts){.name = "f5", .units = 5, .activation = NML_AFN_TANH}),
+                &err);
+    nml_net_add(
+        net, nml_dense(&(nml_dense_opts){.name = "out", .units = 3, .activation = NML_AFN_SOFTMAX}),
+        &err);
     if (nml_net_build(net, 0, NULL, &err) != NML_OK) fail_msg("%s", err.msg);
     for (int i = 0; i < nml_net_param_count(net); i++) {
         nml_param *q = nml_net_param(net, i);

@@ -76,13 +76,16 @@ static void float_model(nml_ir *ir, uint64_t seed, const nml_data *d) {
     nml_error err;
     assert_int_equal(nml_net_create(&net, "small", seed, &err), NML_OK);
     nml_net_input(net, "image", nml_shape_3d(8, 8, 1), NULL, &err);
-    nml_net_add(net, nml_conv2d(&(nml_conv2d_opts){.name = "c1", .filters = 4, .kernel = 3,
-                                                   .activation = NML_AFN_TANH}), &err);
+    nml_net_add(net,
+                nml_conv2d(&(nml_conv2d_opts){
+                    .name = "c1", .filters = 4, .kernel = 3, .activation = NML_AFN_TANH}),
+                &err);
     nml_net_add(net, nml_average_pooling2d(&(nml_pool2d_opts){.name = "s2", .pool = 2}), &err);
     nml_net_add(net, nml_activation_layer("s2_sigmoid", NML_AFN_SIGMOID), &err);
     nml_net_add(net, nml_flatten("flatten"), &err);
-    nml_net_add(net, nml_dense(&(nml_dense_opts){.name = "out", .units = 3,
-                                                 .activation = NML_AFN_SOFTMAX}), &err);
+    nml_net_add(
+        net, nml_dense(&(nml_dense_opts){.name = "out", .units = 3, .activation = NML_AFN_SOFTMAX}),
+        &err);
     if (nml_net_build(net, 0, NULL, &err) != NML_OK) fail_msg("%s", err.msg);
     if (d) train(net, d, 10);
     cc_export(net, ir);
@@ -114,9 +117,9 @@ static void make_data(dataset *s) {
 static void train(nml_net *net, const nml_data *d, int epochs) {
     nml_error err;
     nml_optim *opt;
-    assert_int_equal(nml_optim_create(&opt, net, &(nml_optim_opts){.kind = NML_OPTIM_ADAM,
-                                                                   .lr = 0.01f}, &err),
-                     NML_OK);
+    assert_int_equal(
+        nml_optim_create(&opt, net, &(nml_optim_opts){.kind = NML_OPTIM_ADAM, .lr = 0.01f}, &err),
+        NML_OK);
     nml_fit_opts fo = {.epochs = epochs, .batch = 16, .seed = 3};
     if (nml_fit(net, opt, d, &fo, NULL, &err) != NML_OK) fail_msg("fit: %s", err.msg);
     nml_optim_free(opt);
@@ -126,8 +129,8 @@ static nml_qat *qat_ok(const nml_ir *ir, int sparsity, int clusters) {
     nml_qat *q;
     nml_error err;
     /* with clusters: one scale per tensor, so that k centroids become k int8 codes */
-    const nml_qat_opts o = {.preserve_sparsity = sparsity, .preserve_clusters = clusters,
-                            .per_tensor = clusters};
+    const nml_qat_opts o = {
+        .preserve_sparsity = sparsity, .preserve_clusters = clusters, .per_tensor = clusters};
     if (nml_qat_create(&q, ir, &o, &err) != NML_OK) fail_msg("qat: %s", err.msg);
     return q;
 }
@@ -183,8 +186,8 @@ static void qat_exports_learned_ranges(void **state) {
         }
         assert_int_equal(t->n_q, 1);
         nml_quant_params(lo, hi, -128, 127, &scale, &zp);
-        printf("%s: learned [%g, %g] -> scale %g zero point %d; int8 model %g %d\n", tensor, lo,
-               hi, scale, zp, t->scales[0], (int)t->zero_points[0]);
+        printf("%s: learned [%g, %g] -> scale %g zero point %d; int8 model %g %d\n", tensor, lo, hi,
+               scale, zp, t->scales[0], (int)t->zero_points[0]);
         assert_true(t->scales[0] == scale);
         assert_int_equal(t->zero_points[0], zp);
     }
@@ -224,7 +227,8 @@ static void qat_exports_learned_ranges(void **state) {
 
 static size_t int8_zeros(const nml_ir_tensor *t) {
     size_t z = 0;
-    for (uint64_t i = 0; i < nml_ir_tensor_count(t); i++) z += ((const int8_t *)t->data)[i] == 0;
+    for (uint64_t i = 0; i < nml_ir_tensor_count(t); i++)
+        z += ((const int8_t *)t->data)[i] == 0;
     return z;
 }
 
@@ -246,8 +250,8 @@ static void sparsity_survives_qat(void **state) {
             if (!mask[i]) w[i] = 0.0f;
         nml_qat *q = qat_ok(&ir, preserve, 0);
         train(nml_qat_net(q), &s->d, 2);
-        const nml_param *k = nml_layer_find_param(nml_net_find_layer(nml_qat_net(q), "out"),
-                                                  "kernel");
+        const nml_param *k =
+            nml_layer_find_param(nml_net_find_layer(nml_qat_net(q), "out"), "kernel");
         int zeros = 0, kept = 1;
         for (int i = 0; i < 108; i++) {
             zeros += k->value[i] == 0.0f;
@@ -286,7 +290,8 @@ static void clusters_and_sparsity_survive_pcqat(void **state) {
     assert_int_equal(nml_magnitude_mask(w, 108, 0.5f, mask, NULL, &err), NML_OK);
     /* 54 zeros and 7 distinct non-zero values */
     static const float values[7] = {-0.6f, -0.4f, -0.2f, 0.1f, 0.3f, 0.5f, 0.7f};
-    for (int i = 0, j = 0; i < 108; i++) w[i] = mask[i] ? values[j++ % 7] : 0.0f;
+    for (int i = 0, j = 0; i < 108; i++)
+        w[i] = mask[i] ? values[j++ % 7] : 0.0f;
     nml_qat *q = qat_ok(&ir, 1, 1);
     train(nml_qat_net(q), &s->d, 2);
     const nml_param *k = nml_layer_find_param(nml_net_find_layer(nml_qat_net(q), "out"), "kernel");
@@ -299,7 +304,8 @@ static void clusters_and_sparsity_survive_pcqat(void **state) {
     const nml_ir_tensor *t = find(&q8, "out/kernel");
     assert_int_equal(t->n_q, 1);
     float codes[108];
-    for (int i = 0; i < 108; i++) codes[i] = (float)((const int8_t *)t->data)[i];
+    for (int i = 0; i < 108; i++)
+        codes[i] = (float)((const int8_t *)t->data)[i];
     const size_t distinct = nml_count_distinct(codes, 108);
     printf("PCQAT: %zu distinct int8 codes, %zu zeros in int8\n", distinct, int8_zeros(t));
     assert_true(distinct <= 8);

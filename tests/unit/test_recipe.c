@@ -114,7 +114,8 @@ static void errors_name_line_and_setting(void **state) {
     expect_error("pack\n", "line 1: pack needs a quantized model: put qat or quantize before it");
     expect_error("prune\npack\n", "line 2: pack cannot follow prune on line 1");
     expect_error("qat\npack\nprune\n", "line 3: prune cannot follow pack on line 2");
-    expect_error("qat\npack\npack\n", "line 3: pack cannot follow pack on line 2: packing is the last step");
+    expect_error("qat\npack\npack\n",
+                 "line 3: pack cannot follow pack on line 2: packing is the last step");
     expect_error("quantize\npack sparse=maybe\n", "line 2: pack: sparse=maybe: unknown value "
                                                   "'maybe' (yes, no)");
     expect_error("qat\npack clusters=16\n", "unknown setting 'clusters' (sparse, clustered, "
@@ -138,18 +139,22 @@ static void small_model(nml_ir *ir, nml_data *d, float *x, float *y) {
     assert_int_equal(nml_data_from_arrays(d, x, y, N, nml_shape_3d(8, 8, 1), 1, 3, &err), NML_OK);
     assert_int_equal(nml_net_create(&net, "small", 4, &err), NML_OK);
     nml_net_input(net, "image", nml_shape_3d(8, 8, 1), NULL, &err);
-    nml_net_add(net, nml_conv2d(&(nml_conv2d_opts){.name = "c1", .filters = 8, .kernel = 3,
-                                                   .activation = NML_AFN_TANH}), &err);
+    nml_net_add(net,
+                nml_conv2d(&(nml_conv2d_opts){
+                    .name = "c1", .filters = 8, .kernel = 3, .activation = NML_AFN_TANH}),
+                &err);
     nml_net_add(net, nml_flatten("flatten"), &err);
-    nml_net_add(net, nml_dense(&(nml_dense_opts){.name = "f2", .units = 16,
-                                                 .activation = NML_AFN_TANH}), &err);
-    nml_net_add(net, nml_dense(&(nml_dense_opts){.name = "out", .units = 3,
-                                                 .activation = NML_AFN_SOFTMAX}), &err);
+    nml_net_add(net,
+                nml_dense(&(nml_dense_opts){.name = "f2", .units = 16, .activation = NML_AFN_TANH}),
+                &err);
+    nml_net_add(
+        net, nml_dense(&(nml_dense_opts){.name = "out", .units = 3, .activation = NML_AFN_SOFTMAX}),
+        &err);
     assert_int_equal(nml_net_build(net, 0, NULL, &err), NML_OK);
     nml_optim *opt;
-    assert_int_equal(nml_optim_create(&opt, net, &(nml_optim_opts){.kind = NML_OPTIM_ADAM,
-                                                                   .lr = 0.01f}, &err),
-                     NML_OK);
+    assert_int_equal(
+        nml_optim_create(&opt, net, &(nml_optim_opts){.kind = NML_OPTIM_ADAM, .lr = 0.01f}, &err),
+        NML_OK);
     nml_fit_opts fo = {.epochs = 5, .batch = 16};
     assert_int_equal(nml_fit(net, opt, d, &fo, NULL, &err), NML_OK);
     nml_optim_free(opt);
@@ -183,7 +188,8 @@ static void pcqat_chain_keeps_structure(void **state) {
     float *p = malloc(N * 3 * sizeof *p);
     cc_run_ir(&out, x, N, p);
     int correct = 0;
-    for (int i = 0; i < N; i++) correct += nml_argmax(p + 3 * i, 3) == (int)y[i];
+    for (int i = 0; i < N; i++)
+        correct += nml_argmax(p + 3 * i, 3) == (int)y[i];
     printf("int8 accuracy %d/%d\n", correct, N);
     assert_true(correct >= N * 9 / 10);
     /* the pack step stores f2's 50% zeros and 8 values compactly (c1 and out are under the
@@ -230,8 +236,10 @@ static void weight_stats_count(void **state) {
     const float w[6] = {0, 1, 1, 0, 2, 0}, b[2] = {0.5f, 0.5f};
     int x, wt, bt, y;
     assert_int_equal(nml_ir_add_tensor(&ir, "x", NML_FLOAT32, 2, xd, NULL, 0, &x, &err), NML_OK);
-    assert_int_equal(nml_ir_add_tensor(&ir, "w", NML_FLOAT32, 2, wd, w, sizeof w, &wt, &err), NML_OK);
-    assert_int_equal(nml_ir_add_tensor(&ir, "b", NML_FLOAT32, 1, bd, b, sizeof b, &bt, &err), NML_OK);
+    assert_int_equal(nml_ir_add_tensor(&ir, "w", NML_FLOAT32, 2, wd, w, sizeof w, &wt, &err),
+                     NML_OK);
+    assert_int_equal(nml_ir_add_tensor(&ir, "b", NML_FLOAT32, 1, bd, b, sizeof b, &bt, &err),
+                     NML_OK);
     assert_int_equal(nml_ir_add_tensor(&ir, "y", NML_FLOAT32, 2, yd, NULL, 0, &y, &err), NML_OK);
     const int32_t in[3] = {x, wt, bt}, out = y;
     assert_int_equal(nml_ir_add_op(&ir, NML_OP_FULLY_CONNECTED, NULL, 3, in, 1, &out, NULL, &err),

@@ -87,23 +87,32 @@ static nml_net *branchy_model(void) {
     int x, p, c, d, m, a, s, cat, ap, t, f, fc, out;
     assert_int_equal(nml_net_create(&net, "branchy", 9, &err), NML_OK);
     nml_net_input(net, "x", nml_shape_3d(8, 8, 3), &x, &err);
-    nml_net_call1(net, nml_zero_padding2d(&(nml_zero_padding2d_opts){.name = "pad", .top = 1,
-                                                                     .bottom = 1, .left = 2,
-                                                                     .right = 0}),
+    nml_net_call1(net,
+                  nml_zero_padding2d(&(nml_zero_padding2d_opts){
+                      .name = "pad", .top = 1, .bottom = 1, .left = 2, .right = 0}),
                   x, &p, &err);
-    nml_net_call1(net, nml_conv2d(&(nml_conv2d_opts){.name = "conv", .filters = 4, .kernel_h = 3,
-                                                     .kernel_w = 3, .stride_w = 1, .stride_h = 1,
-                                                     .activation = NML_AFN_RELU}),
+    nml_net_call1(net,
+                  nml_conv2d(&(nml_conv2d_opts){.name = "conv",
+                                                .filters = 4,
+                                                .kernel_h = 3,
+                                                .kernel_w = 3,
+                                                .stride_w = 1,
+                                                .stride_h = 1,
+                                                .activation = NML_AFN_RELU}),
                   p, &c, &err);
-    nml_net_call1(net, nml_depthwise_conv2d(&(nml_depthwise_conv2d_opts){
-                           .name = "dw", .kernel = 3, .depth_multiplier = 2, .same_padding = 1,
-                           .activation = NML_AFN_RELU6}),
+    nml_net_call1(net,
+                  nml_depthwise_conv2d(&(nml_depthwise_conv2d_opts){.name = "dw",
+                                                                    .kernel = 3,
+                                                                    .depth_multiplier = 2,
+                                                                    .same_padding = 1,
+                                                                    .activation = NML_AFN_RELU6}),
                   c, &d, &err);
     nml_net_call1(net, nml_max_pooling2d(&(nml_pool2d_opts){.name = "maxpool", .pool = 2}), d, &m,
                   &err);
-    nml_net_call1(net, nml_conv2d(&(nml_conv2d_opts){.name = "proj", .filters = 8, .kernel = 1,
-                                                     .no_bias = 1}),
-                  m, &a, &err);
+    nml_net_call1(
+        net,
+        nml_conv2d(&(nml_conv2d_opts){.name = "proj", .filters = 8, .kernel = 1, .no_bias = 1}), m,
+        &a, &err);
     nml_net_call(net, nml_layer_set_activation(nml_add("sum"), NML_AFN_RELU), 2, (int[]){a, m}, &s,
                  &err);
     nml_net_call(net, nml_concatenate("cat"), 2, (int[]){s, m}, &cat, &err);
@@ -111,12 +120,12 @@ static nml_net *branchy_model(void) {
                   &ap, &err);
     nml_net_call1(net, nml_activation_layer("squash", NML_AFN_TANH), ap, &t, &err);
     nml_net_call1(net, nml_flatten("flat"), t, &f, &err);
-    nml_net_call1(net, nml_dense(&(nml_dense_opts){.name = "fc", .units = 6,
-                                                   .activation = NML_AFN_SIGMOID}),
-                  f, &fc, &err);
-    nml_net_call1(net, nml_dense(&(nml_dense_opts){.name = "out", .units = 3,
-                                                   .activation = NML_AFN_SOFTMAX}),
-                  fc, &out, &err);
+    nml_net_call1(
+        net, nml_dense(&(nml_dense_opts){.name = "fc", .units = 6, .activation = NML_AFN_SIGMOID}),
+        f, &fc, &err);
+    nml_net_call1(
+        net, nml_dense(&(nml_dense_opts){.name = "out", .units = 3, .activation = NML_AFN_SOFTMAX}),
+        fc, &out, &err);
     if (nml_net_build(net, 1, &out, &err) != NML_OK) fail_msg("build: %s", err.msg);
     for (int i = 0; i < nml_net_param_count(net); i++) {
         nml_param *q = nml_net_param(net, i);
@@ -131,13 +140,23 @@ static void branchy_round_trip(void **state) {
     nml_ir exported, ir;
     cc_export(orig, &exported);
     cc_tflite_round_trip(&exported, &ir);
-    const int32_t want[] = {NML_OP_PAD, NML_OP_CONV_2D, NML_OP_DEPTHWISE_CONV_2D,
-                            NML_OP_MAX_POOL_2D, NML_OP_CONV_2D, NML_OP_ADD,
-                            NML_OP_CONCATENATION, NML_OP_AVERAGE_POOL_2D, NML_OP_TANH,
-                            NML_OP_RESHAPE, NML_OP_FULLY_CONNECTED, NML_OP_LOGISTIC,
-                            NML_OP_FULLY_CONNECTED, NML_OP_SOFTMAX};
+    const int32_t want[] = {NML_OP_PAD,
+                            NML_OP_CONV_2D,
+                            NML_OP_DEPTHWISE_CONV_2D,
+                            NML_OP_MAX_POOL_2D,
+                            NML_OP_CONV_2D,
+                            NML_OP_ADD,
+                            NML_OP_CONCATENATION,
+                            NML_OP_AVERAGE_POOL_2D,
+                            NML_OP_TANH,
+                            NML_OP_RESHAPE,
+                            NML_OP_FULLY_CONNECTED,
+                            NML_OP_LOGISTIC,
+                            NML_OP_FULLY_CONNECTED,
+                            NML_OP_SOFTMAX};
     assert_int_equal(ir.n_ops, 14);
-    for (int i = 0; i < 14; i++) assert_int_equal(ir.ops[i].builtin, want[i]);
+    for (int i = 0; i < 14; i++)
+        assert_int_equal(ir.ops[i].builtin, want[i]);
     nml_net *net = import_ok(&ir, 0);
     /* the exporter writes a zero bias for "proj", which has none: the import has 8 more */
     assert_int_equal(nml_net_weight_count(net), nml_net_weight_count(orig) + 8);
@@ -174,8 +193,8 @@ static void hello_world_matches_tflm(void **state) {
         if (!nml_test_exists(in_path)) break;
         snprintf(rel, sizeof rel, "golden/tflm-reference/hello_world_float/out_%03d.bin", i);
         size_t n_in, n_out;
-        uint8_t *in = nml_test_read(in_path, &n_in), *out = nml_test_read(nml_test_shared(rel),
-                                                                            &n_out);
+        uint8_t *in = nml_test_read(in_path, &n_in),
+                *out = nml_test_read(nml_test_shared(rel), &n_out);
         assert_int_equal(n_in, sizeof(float));
         assert_int_equal(n_out, sizeof(float));
         float x, y;

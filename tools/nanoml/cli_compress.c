@@ -39,13 +39,13 @@ typedef struct args {
 } args;
 
 static void free_args(args *a) {
-    for (int i = 0; i < a->n_settings; i++) free(a->owned[i]);
+    for (int i = 0; i < a->n_settings; i++)
+        free(a->owned[i]);
 }
 
 /* --key value -> "key=value" for the step parser, which knows the settings. */
 static int add_setting(const cli_compress_cmd *c, args *a, const char *key, const char *value) {
-    if (a->n_settings == MAX_SETTINGS)
-        return cli_usage_error(c->name, "too many options");
+    if (a->n_settings == MAX_SETTINGS) return cli_usage_error(c->name, "too many options");
     const size_t n = strlen(key) + strlen(value) + 2;
     char *s = malloc(n);
     if (!s) return cli_usage_error(c->name, "out of memory");
@@ -73,7 +73,8 @@ static int parse_cli_option(const cli_compress_cmd *c, args *a, int argc, char *
     } else if (!c->step && (r = cli_take_value(c->name, argc, argv, i, "--step", &v))) {
         if (r > 0 && a->n_steps == MAX_SETTINGS) return cli_usage_error(c->name, "too many --step");
         if (r > 0) a->steps[a->n_steps++] = v;
-    } else if (c->allow_quantize && (r = cli_take_value(c->name, argc, argv, i, "--quantize", &v))) {
+    } else if (c->allow_quantize &&
+               (r = cli_take_value(c->name, argc, argv, i, "--quantize", &v))) {
         a->quantize = v;
     } else if (c->allow_quantize && (r = cli_take_value(c->name, argc, argv, i, "--calib", &v))) {
         a->calib = v;
@@ -133,14 +134,16 @@ static char *recipe_file_text(const args *a, nml_error *err) {
 /* --step "..." options, one recipe line each (errors count them as lines). */
 static char *steps_text(const args *a, nml_error *err) {
     size_t n = 1;
-    for (int i = 0; i < a->n_steps; i++) n += strlen(a->steps[i]) + 1;
+    for (int i = 0; i < a->n_steps; i++)
+        n += strlen(a->steps[i]) + 1;
     char *t = malloc(n);
     if (!t) {
         nml_fail(err, NML_E_NOMEM, "out of memory");
         return NULL;
     }
     size_t o = 0;
-    for (int i = 0; i < a->n_steps; i++) o += (size_t)snprintf(t + o, n - o, "%s\n", a->steps[i]);
+    for (int i = 0; i < a->n_steps; i++)
+        o += (size_t)snprintf(t + o, n - o, "%s\n", a->steps[i]);
     t[o] = '\0';
     return t;
 }
@@ -200,19 +203,22 @@ static nml_status add_default_pack(const args *a, nml_recipe *r, nml_error *err)
 
 /* ---- data ---- */
 
-static nml_status load_data(const args *a, const nml_ir *model, nml_idx_dataset *ds,
-                            nml_data *d, nml_error *err) {
+static nml_status load_data(const args *a, const nml_ir *model, nml_idx_dataset *ds, nml_data *d,
+                            nml_error *err) {
     const nml_ir_tensor *in = &model->tensors[model->inputs[0]];
     char dims[96];
     nml_format_dims(dims, sizeof dims, in->dims, in->rank);
     if (model->n_inputs != 1 || in->rank != 4 || in->dims[0] != 1 || in->dims[3] != 1)
-        return nml_fail(err, NML_E_SHAPE, "the model input %s (%s) is not a 1 x H x W x 1 image: "
-                        "fine-tuning on Fashion-MNIST needs one (or give epochs 0)", in->name,
-                        dims);
+        return nml_fail(err, NML_E_SHAPE,
+                        "the model input %s (%s) is not a 1 x H x W x 1 image: "
+                        "fine-tuning on Fashion-MNIST needs one (or give epochs 0)",
+                        in->name, dims);
     NML_TRY(nml_idx_load_split(a->data, "train", ds, err));
     if (in->dims[1] < ds->rows || in->dims[2] < ds->cols)
-        return nml_fail(err, NML_E_SHAPE, "the model input %s is smaller than the %dx%d training "
-                        "images", dims, (int)ds->rows, (int)ds->cols);
+        return nml_fail(err, NML_E_SHAPE,
+                        "the model input %s is smaller than the %dx%d training "
+                        "images",
+                        dims, (int)ds->rows, (int)ds->cols);
     if (a->limit > 0 && a->limit < ds->n) ds->n = a->limit;
     return nml_data_from_images(d, ds, in->dims[1], in->dims[2], err);
 }
@@ -248,9 +254,11 @@ static nml_status run(const args *a, const nml_recipe *r, nml_error *err) {
     if (st == NML_OK && train) st = load_data(a, &model, &ds, &data, err);
     cli_progress cp;
     cli_progress_init(&cp, !a->quiet);
-    const nml_compress_env env = {.train = train ? &data : NULL, .fashion_dir = a->data,
+    const nml_compress_env env = {.train = train ? &data : NULL,
+                                  .fashion_dir = a->data,
                                   .on_progress = a->quiet ? NULL : nml_fit_print_progress,
-                                  .quant_progress = cli_progress_fn, .quant_progress_user = &cp,
+                                  .quant_progress = cli_progress_fn,
+                                  .quant_progress_user = &cp,
                                   .log = stdout};
     if (st == NML_OK) st = nml_compress_run(&model, r, &env, &out, err);
     cli_progress_end(&cp);

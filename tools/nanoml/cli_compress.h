@@ -7,10 +7,10 @@
 #include <stdio.h>
 
 typedef struct cli_compress_cmd {
-    const char *name;           /* "prune"; also the step kind (NULL step: compress) */
-    const char *step;           /* step every --key value belongs to, or NULL (compress) */
+    const char *name; /* "prune"; also the step kind (NULL step: compress) */
+    const char *step; /* step every --key value belongs to, or NULL (compress) */
     void (*usage)(FILE *out);
-    int allow_quantize;         /* --quantize MODE appends a quantize step */
+    int allow_quantize; /* --quantize MODE appends a quantize step */
 } cli_compress_cmd;
 
 /* Parses the options, runs, prints; returns the exit code. */
