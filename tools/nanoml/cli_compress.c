@@ -4,7 +4,6 @@
 
 #include "cli.h"
 #include "cli_compress.h"
-#include "cli_progress.h"
 #include "nanoml/compress.h"
 #include "nanoml/file.h"
 #include "nanoml/idx.h"
@@ -252,16 +251,16 @@ static nml_status run(const args *a, const nml_recipe *r, nml_error *err) {
         nml_error_prefix(err, "%s: ", a->model);
     const int train = needs_training(r);
     if (st == NML_OK && train) st = load_data(a, &model, &ds, &data, err);
-    cli_progress cp;
-    cli_progress_init(&cp, !a->quiet);
+    cli_bar bar;
+    cli_bar_init(&bar, "sample", a->quiet);
     const nml_compress_env env = {.train = train ? &data : NULL,
                                   .fashion_dir = a->data,
                                   .on_progress = a->quiet ? NULL : nml_fit_print_progress,
-                                  .quant_progress = cli_progress_fn,
-                                  .quant_progress_user = &cp,
+                                  .quant_progress = cli_bar_update,
+                                  .quant_progress_user = &bar,
                                   .log = stdout};
     if (st == NML_OK) st = nml_compress_run(&model, r, &env, &out, err);
-    cli_progress_end(&cp);
+    cli_bar_end(&bar);
     if (st == NML_OK) st = write_model(a, &out, stdout, err);
     nml_ir_free(&model);
     nml_ir_free(&out);
