@@ -160,7 +160,8 @@ static nml_fbb_ref write_tensor(writer *w, int i) {
     nml_fbb *b = &w->b;
     const nml_ir_tensor *t = &w->ir->tensors[i];
     nml_fbb_ref shape = nml_fbb_vector_shared(b, t->dims, (size_t)t->rank, 4, 0);
-    nml_fbb_ref name = nml_fbb_string(b, t->name);
+    /* an unnamed tensor (nml_ir_drop_tensor_names) has no name field: readers give "" */
+    nml_fbb_ref name = t->name[0] ? nml_fbb_string(b, t->name) : 0;
     nml_fbb_ref quant = write_quantization(b, t);
     nml_fbb_start_table(b);
     nml_fbb_add_ref(b, NML_TFL_TENSOR_SHAPE, shape);
@@ -169,8 +170,9 @@ static nml_fbb_ref write_tensor(writer *w, int i) {
     nml_fbb_add_ref(b, NML_TFL_TENSOR_NAME, name);
     nml_fbb_add_ref(b, NML_TFL_TENSOR_QUANTIZATION, quant);
     nml_fbb_add_bool(b, NML_TFL_TENSOR_IS_VARIABLE, t->is_variable, 0);
-    /* shapes are always fully known: rank 0 means a scalar, not "unknown rank" */
-    nml_fbb_add_bool(b, NML_TFL_TENSOR_HAS_RANK, 1, 0);
+    /* shapes are always fully known. A non-empty shape says so by itself; only an empty one
+     * needs has_rank to mean "a scalar" rather than "unknown rank" */
+    nml_fbb_add_bool(b, NML_TFL_TENSOR_HAS_RANK, t->rank == 0, 0);
     return nml_fbb_end_table(b);
 }
 
