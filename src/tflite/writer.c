@@ -17,6 +17,13 @@ typedef struct opcode_key {
     int32_t version;
 } opcode_key;
 
+/* A written QuantizationParameters table and what it holds (its vectors are shared, so equal
+ * parameters have equal vector refs). */
+typedef struct quant_ref {
+    nml_fbb_ref scale, zero, table;
+    int32_t dim;
+} quant_ref;
+
 typedef struct writer {
     nml_fbb b;
     const nml_ir *ir;
@@ -28,6 +35,8 @@ typedef struct writer {
     int n_codes;
     uint32_t *op_code;    /* OperatorCode index of each operator */
     nml_fbb_ref *scratch; /* refs for vectors of tables (tensors, operators, ...) */
+    quant_ref *quants;    /* QuantizationParameters tables written so far, for sharing */
+    int n_quants;
 } writer;
 
 static void writer_free(writer *w) {
@@ -38,6 +47,7 @@ static void writer_free(writer *w) {
     free(w->codes);
     free(w->op_code);
     free(w->scratch);
+    free(w->quants);
 }
 
 static nml_status writer_alloc(writer *w, const nml_ir *ir, nml_error *err) {
@@ -55,8 +65,9 @@ static nml_status writer_alloc(writer *w, const nml_ir *ir, nml_error *err) {
     w->codes = calloc(no + 1, sizeof *w->codes);
     w->op_code = calloc(no + 1, sizeof *w->op_code);
     w->scratch = calloc(most + 1, sizeof *w->scratch);
+    w->quants = calloc(nt + 1, sizeof *w->quants);
     if (!w->buffers || !w->tensor_buffer || !w->metadata_buffer || !w->codes || !w->op_code ||
-        !w->scratch)
+        !w->scratch || !w->quants)
         return nml_fail(err, NML_E_NOMEM, "tflite writer: out of memory for %zu tensors", nt);
     return NML_OK;
 }
@@ -138,7 +149,8 @@ static nml_fbb_ref write_buffers(writer *w) {
 
 /* ---- tensors ---- */
 
-static nml_fbb_ref write_quantization(nml_fbb *b, const nml_ir_tensor *t) {
+static nml_fbb_ref write_quantization(writer *w, const nml_ir_tensor *t) {
+    nml_fbb *b = &w->b;
     if (t->n_q == 0) return 0;
     /* shared: per-channel zero points are all zero, and tensors that pass values through (or
      * a convolution's weights and bias) repeat the same parameters */
@@ -149,11 +161,18 @@ static nml_fbb_ref write_quantization(nml_fbb *b, const nml_ir_tensor *t) {
      * names a real axis of size n_q. */
     int32_t dim = 0;
     if (t->q_dim > 0 && t->q_dim < t->rank && (uint32_t)t->dims[t->q_dim] == t->n_q) dim = t->q_dim;
+    /* tensors that pass values through share their parameters: one table serves them all */
+    for (int k = 0; k < w->n_quants; k++) {
+        const quant_ref *q = &w->quants[k];
+        if (q->scale == scale && q->zero == zero && q->dim == dim) return q->table;
+    }
     nml_fbb_start_table(b);
     nml_fbb_add_ref(b, NML_TFL_QUANT_SCALE, scale);
     nml_fbb_add_ref(b, NML_TFL_QUANT_ZERO_POINT, zero);
     nml_fbb_add_i32(b, NML_TFL_QUANT_QUANTIZED_DIMENSION, dim, 0);
-    return nml_fbb_end_table(b);
+    nml_fbb_ref table = nml_fbb_end_table(b);
+    if (table && scale && zero) w->quants[w->n_quants++] = (quant_ref){scale, zero, table, dim};
+    return table;
 }
 
 static nml_fbb_ref write_tensor(writer *w, int i) {
@@ -162,7 +181,7 @@ static nml_fbb_ref write_tensor(writer *w, int i) {
     nml_fbb_ref shape = nml_fbb_vector_shared(b, t->dims, (size_t)t->rank, 4, 0);
     /* an unnamed tensor (nml_ir_drop_tensor_names) has no name field: readers give "" */
     nml_fbb_ref name = t->name[0] ? nml_fbb_string(b, t->name) : 0;
-    nml_fbb_ref quant = write_quantization(b, t);
+    nml_fbb_ref quant = write_quantization(w, t);
     nml_fbb_start_table(b);
     nml_fbb_add_ref(b, NML_TFL_TENSOR_SHAPE, shape);
     nml_fbb_add_i8(b, NML_TFL_TENSOR_TYPE, (int8_t)t->type, 0);

@@ -311,6 +311,11 @@ static void test_quantized_dimension(void **state) {
     const fbw *b = &w.b;
     assert_int_equal(fbw_scalar(b, fbw_ref(b, tensor(&w, 1), 4), 6, 4, 0), 3);
     assert_int_equal(fbw_field(b, fbw_ref(b, tensor(&w, 0), 4), 6), 0);
+    /* equal parameters share one QuantizationParameters table (x and y: 0.1, 0, dimension 0);
+     * the bias has the filter's scales but dimension 0, so a table of its own */
+    assert_int_equal(fbw_ref(b, tensor(&w, 0), 4), fbw_ref(b, tensor(&w, 3), 4));
+    assert_int_not_equal(fbw_ref(b, tensor(&w, 1), 4), fbw_ref(b, tensor(&w, 2), 4));
+    assert_int_equal(fbw_field(b, fbw_ref(b, tensor(&w, 2), 4), 6), 0);
     /* DepthwiseConv2DOptions (2): depth_multiplier 1 at field 3, RELU6 (3) at field 4 */
     size_t o = op(&w, 0);
     assert_int_equal(fbw_scalar(b, o, 3, 1, 0), 2);
