@@ -134,6 +134,10 @@ const nml_op_resolver *nml_ops_all(void);
 /* Every kernel, reference implementations only: the oracle the optimized kernels are tested
  * against. */
 const nml_op_resolver *nml_ops_reference(void);
+/* The int8-only variant of an optimized kernel: the same evaluation without the fallback to the
+ * reference one for float32, hybrid, int4 or grouped nodes (which it rejects at prepare), so
+ * firmware that uses it links less code. NULL when the builtin has none. */
+const struct nml_kernel *nml_kernel_int8_only(int32_t builtin);
 
 /* The kernel for a builtin (custom_code for CUSTOM, else ignored), or NULL. */
 const struct nml_kernel *nml_resolver_find(const nml_op_resolver *ops, int32_t builtin,

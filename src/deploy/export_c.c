@@ -272,7 +272,8 @@ static nml_status resolver_text(nml_sb *sb, const nml_model_info *info, const ch
             return nml_fail(err, NML_E_UNSUPPORTED,
                             "operator code %d has no kernel symbol to put in the resolver",
                             (int)info->ops[i]);
-        nml_sb_printf(sb, "    &%s,\n", sym);
+        nml_sb_printf(sb, "    &%s%s,\n", sym,
+                      info->ops_int8_only && info->ops_int8_only[i] ? "_int8" : "");
     }
     if (info->n_ops == 0) nml_sb_puts(sb, "    0,\n");
     nml_sb_printf(sb, "};\nconst nml_op_resolver %s_op_resolver = {%s_kernels, %uu};\n\n", name,

@@ -64,3 +64,13 @@ const nml_op_resolver *nml_ops_all(void) {
 const nml_op_resolver *nml_ops_reference(void) {
     return &reference_ops;
 }
+
+const nml_kernel *nml_kernel_int8_only(int32_t builtin) {
+    static const nml_kernel *const variants[] = {
+        &nml_kernel_conv_2d_opt_int8, &nml_kernel_depthwise_conv_2d_opt_int8,
+        &nml_kernel_fully_connected_opt_int8, &nml_kernel_logistic_opt_int8,
+        &nml_kernel_softmax_opt_int8};
+    for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++)
+        if (variants[i]->builtin == builtin) return variants[i];
+    return NULL;
+}

@@ -1,7 +1,7 @@
 /* Prepare-time helpers for conv/matrix/pooling kernels. Every formula follows TFLite
  * (tensorflow/lite/kernels/padding.h, kernel_util.cc, quantization_util.cc); the comments name
  * the reference function each one reproduces. */
-#include "conv_common.h"
+#include "conv_ref.h"
 
 #include <float.h>
 #include <limits.h>
@@ -283,4 +283,12 @@ nml_status nml_check_accumulator(nml_ctx *ctx, const nml_node *node, int64_t dep
                                "accumulation depth %lld could overflow the int32 accumulator",
                                (long long)depth);
     return NML_OK;
+}
+
+nml_status nml_conv_not_int8(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
+                             const nml_tensor *filter) {
+    return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
+                           "the int8-only kernel takes int8 input and weights, not %s with %s "
+                           "(link the full optimized or the reference kernel)",
+                           nml_dtype_name(input->type), nml_dtype_name(filter->type));
 }

@@ -49,16 +49,21 @@ static nml_status plan_planes(nml_ctx *ctx, nml_node *node, opt_dw *d, const nml
     return nml_ctx_request_scratch(ctx, node, (size_t)(taps * 4 + ph * pw));
 }
 
-static nml_status opt_dw_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+/* int8_only: the variant without the reference fallback (conv_ref.h), constant per caller */
+NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
+                                          int int8_only) {
     opt_dw *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
     if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
-    NML_TRY(nml_dwconv_setup(ctx, node, p, &d->ref, 0));
+    if (int8_only)
+        NML_TRY(nml_dwconv_setup_int8(ctx, node, p, &d->ref));
+    else
+        NML_TRY(nml_dwconv_setup(ctx, node, p, &d->ref, 0));
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
     const nml_tensor *output = nml_node_output(ctx, node, 0);
     /* one scratch region per node: the reference path's or the optimized path's */
     d->use_ref = d->ref.mode != NML_CONV_INT8;
-    if (d->use_ref) {
+    if (!int8_only && d->use_ref) {
         NML_TRY(nml_dwconv_ref_finish(ctx, node, &d->ref));
     } else {
         NML_TRY(plan_planes(ctx, node, d, filter, output));
@@ -70,6 +75,14 @@ static nml_status opt_dw_prepare(nml_ctx *ctx, nml_node *node, const nml_op_para
     }
     node->data = d;
     return NML_OK;
+}
+
+static nml_status opt_dw_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    return prepare_variant(ctx, node, p, 0);
+}
+
+static nml_status opt_dw_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    return prepare_variant(ctx, node, p, 1);
 }
 
 typedef struct geom {
@@ -417,12 +430,8 @@ static void dw_multiplier(const geom *g) {
     }
 }
 
-static nml_status opt_dw_eval(nml_ctx *ctx, nml_node *node) {
+static nml_status opt_dw_eval_int8(nml_ctx *ctx, nml_node *node) {
     const opt_dw *d = node->data;
-    if (d->use_ref) {
-        nml_dwconv_eval_ref(ctx, node, &d->ref);
-        return NML_OK;
-    }
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
     const nml_tensor *bias = nml_node_input(ctx, node, 2);
@@ -456,5 +465,16 @@ static nml_status opt_dw_eval(nml_ctx *ctx, nml_node *node) {
     return NML_OK;
 }
 
+static nml_status opt_dw_eval(nml_ctx *ctx, nml_node *node) {
+    const opt_dw *d = node->data;
+    if (d->use_ref) {
+        nml_dwconv_eval_ref(ctx, node, &d->ref);
+        return NML_OK;
+    }
+    return opt_dw_eval_int8(ctx, node);
+}
+
 const nml_kernel nml_kernel_depthwise_conv_2d_opt = {NML_OP_DEPTHWISE_CONV_2D, "DEPTHWISE_CONV_2D",
                                                      opt_dw_prepare, opt_dw_eval};
+const nml_kernel nml_kernel_depthwise_conv_2d_opt_int8 = {
+    NML_OP_DEPTHWISE_CONV_2D, "DEPTHWISE_CONV_2D", opt_dw_prepare_int8, opt_dw_eval_int8};
