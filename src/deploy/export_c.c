@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "nanoml/export.h"
+#include "nanoml/runtime.h"
 #include "nanoml/ops.h"
 #include "strbuf.h"
 
@@ -272,8 +273,10 @@ static nml_status resolver_text(nml_sb *sb, const nml_model_info *info, const ch
             return nml_fail(err, NML_E_UNSUPPORTED,
                             "operator code %d has no kernel symbol to put in the resolver",
                             (int)info->ops[i]);
-        nml_sb_printf(sb, "    &%s%s,\n", sym,
-                      info->ops_int8_only && info->ops_int8_only[i] ? "_int8" : "");
+        const char *variant = NULL;
+        if (info->op_variants && info->op_variants[i])
+            nml_kernel_variant(info->ops[i], info->op_variants[i] - 1u, &variant);
+        nml_sb_printf(sb, "    &%s,\n", variant ? variant : sym);
     }
     if (info->n_ops == 0) nml_sb_puts(sb, "    0,\n");
     nml_sb_printf(sb, "};\nconst nml_op_resolver %s_op_resolver = {%s_kernels, %uu};\n\n", name,

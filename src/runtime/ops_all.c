@@ -65,12 +65,27 @@ const nml_op_resolver *nml_ops_reference(void) {
     return &reference_ops;
 }
 
-const nml_kernel *nml_kernel_int8_only(int32_t builtin) {
-    static const nml_kernel *const variants[] = {
-        &nml_kernel_conv_2d_opt_int8, &nml_kernel_depthwise_conv_2d_opt_int8,
-        &nml_kernel_fully_connected_opt_int8, &nml_kernel_logistic_opt_int8,
-        &nml_kernel_softmax_opt_int8};
-    for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++)
-        if (variants[i]->builtin == builtin) return variants[i];
+/* Leaner variants of the optimized kernels, leanest first per operator. */
+typedef struct variant {
+    const nml_kernel *kernel;
+    const char *symbol;
+} variant;
+
+static const variant variants[] = {
+    {&nml_kernel_conv_2d_opt_int8, "nml_kernel_conv_2d_opt_int8"},
+    {&nml_kernel_depthwise_conv_2d_opt_planes, "nml_kernel_depthwise_conv_2d_opt_planes"},
+    {&nml_kernel_depthwise_conv_2d_opt_int8, "nml_kernel_depthwise_conv_2d_opt_int8"},
+    {&nml_kernel_fully_connected_opt_int8, "nml_kernel_fully_connected_opt_int8"},
+    {&nml_kernel_logistic_opt_int8, "nml_kernel_logistic_opt_int8"},
+    {&nml_kernel_softmax_opt_int8, "nml_kernel_softmax_opt_int8"},
+};
+
+const nml_kernel *nml_kernel_variant(int32_t builtin, uint32_t i, const char **symbol) {
+    for (size_t k = 0; k < sizeof variants / sizeof variants[0]; k++) {
+        if (variants[k].kernel->builtin != builtin) continue;
+        if (i-- > 0) continue;
+        if (symbol) *symbol = variants[k].symbol;
+        return variants[k].kernel;
+    }
     return NULL;
 }

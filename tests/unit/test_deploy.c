@@ -322,12 +322,12 @@ static void test_nanoml_sources(void **state) {
     free(h);
     free(c);
     /* operators the analysis found all-int8 name their int8-only variant */
-    uint8_t int8_only[2] = {1, 0};
-    info.ops_int8_only = int8_only;
+    uint8_t variants[2] = {1, 0};
+    info.op_variants = variants;
     assert_int_equal(nml_export_sources(&info, data, 4, "net", &o, &h, &c, &err), NML_OK);
     assert_non_null(
         strstr(c, "    &nml_kernel_conv_2d_opt_int8,\n    &nml_kernel_softmax_opt,\n};\n"));
-    info.ops_int8_only = NULL;
+    info.op_variants = NULL;
     free(h);
     free(c);
     info.kernels = NML_KERNELS_REFERENCE;
@@ -416,12 +416,12 @@ static void analyze_int8_only(const char *model, int expect) {
     assert_int_equal(nml_model_info_analyze(&info, data, size, &err), NML_OK);
     assert_int_equal(info.n_ops, 1);
     assert_int_equal(info.ops[0], NML_OP_FULLY_CONNECTED);
-    assert_non_null(info.ops_int8_only);
-    assert_int_equal(info.ops_int8_only[0], expect);
+    assert_non_null(info.op_variants);
+    assert_int_equal(info.op_variants[0], expect);
     nml_model_info_free(&info);
     assert_int_equal(nml_model_info_analyze_kernels(&info, data, size, NML_KERNELS_REFERENCE, &err),
                      NML_OK);
-    assert_null(info.ops_int8_only);
+    assert_null(info.op_variants);
     nml_model_info_free(&info);
     free(data);
 }

@@ -367,7 +367,7 @@ static int random_dw(layer *L) {
 static void depthwise_matches_reference(void **state) {
     (void)state;
     rng_state = 0xD3E9u;
-    int cases = 0, ran = 0;
+    int cases = 0, ran = 0, planes = 0;
     for (int iter = 0; cases < 1500; iter++) {
         layer L;
         if (!random_dw(&L)) continue;
@@ -415,9 +415,27 @@ static void depthwise_matches_reference(void **state) {
             fail_msg("case %d: reference '%s', int8-only '%s'", iter, a.msg, c.msg);
         if (a.st == NML_OK)
             compare_outputs("DEPTHWISE_CONV_2D int8-only", iter, &L, ref, opt, n_out);
+        /* the planes variant: the same where it accepts the node, which it must for depth
+         * multiplier 1 (these planes are small); it rejects depth multipliers > 1 */
+        memset(opt, 0x2a, n_out);
+        run_result e = run_conv_like(&nml_kernel_depthwise_conv_2d_opt_planes, &L, &p, in_dims, in,
+                                     w_dims, w, 3, scales, bias, out_dims, opt);
+        if (a.st == NML_OK && L.depth_multiplier > 1) {
+            assert_int_equal(e.st, NML_E_UNSUPPORTED);
+            assert_non_null(strstr(e.msg, "planes-only"));
+        } else {
+            if (a.st != e.st || strcmp(a.msg, e.msg) != 0)
+                fail_msg("case %d: reference '%s', planes '%s'", iter, a.msg, e.msg);
+            if (a.st == NML_OK) {
+                compare_outputs("DEPTHWISE_CONV_2D planes", iter, &L, ref, opt, n_out);
+                planes++;
+            }
+        }
         free(in), free(w), free(ref), free(opt), free(scales), free(bias);
     }
-    printf("DEPTHWISE_CONV_2D: %d of %d random layers compared\n", ran, cases);
+    printf("DEPTHWISE_CONV_2D: %d of %d random layers compared (%d by the planes variant)\n", ran,
+           cases, planes);
+    assert_true(planes > ran / 3);
     assert_true(ran > cases * 8 / 10);
 }
 
@@ -667,10 +685,18 @@ static void int8_only_variants_reject_float(void **state) {
                      NML_OK);
     assert_int_equal(run_float_node(&nml_kernel_fully_connected_opt_int8, NML_OP_FULLY_CONNECTED),
                      NML_E_UNSUPPORTED);
-    /* the public lookup finds exactly these variants */
-    assert_ptr_equal(nml_kernel_int8_only(NML_OP_CONV_2D), &nml_kernel_conv_2d_opt_int8);
-    assert_ptr_equal(nml_kernel_int8_only(NML_OP_SOFTMAX), &nml_kernel_softmax_opt_int8);
-    assert_null(nml_kernel_int8_only(NML_OP_ADD));
+    /* the public lookup lists exactly these variants, leanest first, with their C names */
+    const char *sym = NULL;
+    assert_ptr_equal(nml_kernel_variant(NML_OP_CONV_2D, 0, &sym), &nml_kernel_conv_2d_opt_int8);
+    assert_string_equal(sym, "nml_kernel_conv_2d_opt_int8");
+    assert_null(nml_kernel_variant(NML_OP_CONV_2D, 1, NULL));
+    assert_ptr_equal(nml_kernel_variant(NML_OP_DEPTHWISE_CONV_2D, 0, &sym),
+                     &nml_kernel_depthwise_conv_2d_opt_planes);
+    assert_string_equal(sym, "nml_kernel_depthwise_conv_2d_opt_planes");
+    assert_ptr_equal(nml_kernel_variant(NML_OP_DEPTHWISE_CONV_2D, 1, &sym),
+                     &nml_kernel_depthwise_conv_2d_opt_int8);
+    assert_ptr_equal(nml_kernel_variant(NML_OP_SOFTMAX, 0, NULL), &nml_kernel_softmax_opt_int8);
+    assert_null(nml_kernel_variant(NML_OP_ADD, 0, NULL));
 }
 
 int main(void) {
