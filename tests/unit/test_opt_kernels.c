@@ -582,6 +582,54 @@ static void logistic_matches_reference(void **state) {
     assert_non_null(strstr(r.msg, "int8-only kernel takes int8 input, not float32"));
 }
 
+/* TANH: as LOGISTIC, output quantization 1/128, 0 (fixed by TFLite). */
+static run_result run_tanh(const nml_kernel *k, int type, void *in, float in_scale, int32_t in_zp,
+                           void *out, int32_t n) {
+    nml_kh h;
+    kh_init(&h);
+    const int q = type == NML_INT8;
+    int ti = kh_tensor(&h, type, 1, (const int32_t[]){n}, in, q ? in_scale : 0.0f, in_zp);
+    int to = kh_tensor(&h, type, 1, (const int32_t[]){n}, out, q ? 1.0f / 128.0f : 0.0f, 0);
+    kh_inputs(&h, 1, ti);
+    kh_outputs(&h, 1, to);
+    nml_op_params p;
+    nml_op_params_default(&p);
+    run_result r;
+    r.st = kh_run(&h, k, &p);
+    snprintf(r.msg, sizeof r.msg, "%s", h.err.msg);
+    kh_free(&h);
+    return r;
+}
+
+static void tanh_matches_reference(void **state) {
+    (void)state;
+    rng_state = 0x7A4Bu;
+    int8_t in[300], ref[300], opt[300];
+    for (int iter = 0; iter < 300; iter++) {
+        for (int i = 0; i < 300; i++)
+            in[i] = (int8_t)(i < 256 ? i - 128 : rnd_in(-128, 127));
+        const float scale = pow2f(rnd_in(-9, 3)) * rnd_scale(0.5f, 1.0f);
+        const int32_t zp = rnd_in(-128, 127);
+        assert_int_equal(run_tanh(&nml_kernel_tanh, NML_INT8, in, scale, zp, ref, 300).st, NML_OK);
+        assert_int_equal(run_tanh(&nml_kernel_tanh_opt, NML_INT8, in, scale, zp, opt, 300).st,
+                         NML_OK);
+        for (int i = 0; i < 300; i++)
+            if (ref[i] != opt[i])
+                fail_msg("TANH scale %g zp %d input %d: reference %d, optimized %d", (double)scale,
+                         (int)zp, in[i], ref[i], opt[i]);
+        memset(opt, 0, sizeof opt);
+        assert_int_equal(
+            run_tanh(&nml_kernel_tanh_opt_int8, NML_INT8, in, scale, zp, opt, 300).st, NML_OK);
+        assert_memory_equal(ref, opt, sizeof ref);
+    }
+    float fin[5] = {-20.0f, -1.5f, 0.0f, 2.0f, 30.0f}, fref[5], fopt[5];
+    assert_int_equal(run_tanh(&nml_kernel_tanh, NML_FLOAT32, fin, 0, 0, fref, 5).st, NML_OK);
+    assert_int_equal(run_tanh(&nml_kernel_tanh_opt, NML_FLOAT32, fin, 0, 0, fopt, 5).st, NML_OK);
+    assert_memory_equal(fref, fopt, sizeof fref);
+    run_result r = run_tanh(&nml_kernel_tanh_opt_int8, NML_FLOAT32, fin, 0, 0, fopt, 5);
+    assert_int_equal(r.st, NML_E_UNSUPPORTED);
+}
+
 /* SOFTMAX: random rows, input quantizations and betas; outputs 1/256, -128 (fixed by TFLite). */
 static run_result run_softmax(const nml_kernel *k, int8_t *in, float in_scale, int32_t in_zp,
                               float beta, int8_t *out, int32_t outer, int32_t depth) {
@@ -707,6 +755,7 @@ int main(void) {
         cmocka_unit_test(depthwise_matches_reference),
         cmocka_unit_test(fully_connected_matches_reference),
         cmocka_unit_test(logistic_matches_reference),
+        cmocka_unit_test(tanh_matches_reference),
         cmocka_unit_test(softmax_matches_reference),
         cmocka_unit_test(int8_only_variants_reject_float),
     };
