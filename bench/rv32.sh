@@ -280,7 +280,7 @@ keep "$work/real" "$work"/*.log
   echo "which does not link the reference evaluation it would otherwise fall back to. Runtime code"
   echo "outside the optimized kernels is compiled with \`-msave-restore\`."
   echo
-  echo "The persistent part is the tensor table (76 B per tensor on RV32, constants included), the"
+  echo "The persistent part is the tensor table (84 B per tensor on RV32, constants included), the"
   echo "node table (40 B per operator) and the kernels' data: for CONV_2D and DEPTHWISE_CONV_2D about"
   echo "110-140 B per node plus the requantization tables (5 B per output channel), for LOGISTIC and"
   echo "TANH a 256 B table per node, for SOFTMAX a 1 KiB exp table on tensors of 256 or more"

@@ -289,7 +289,8 @@ nml_status nml_check_accumulator(nml_ctx *ctx, const nml_node *node, int64_t dep
 nml_status nml_conv_not_int8(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
                              const nml_tensor *filter) {
     return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
-                           "the int8-only kernel takes int8 input and weights, not %s with %s "
+                           "the int8-only kernel takes int8 input and weights, not %s with %s%s "
                            "(link the full optimized or the reference kernel)",
-                           nml_dtype_name(input->type), nml_dtype_name(filter->type));
+                           nml_dtype_name(input->type), filter->pack ? "packed " : "",
+                           nml_dtype_name(filter->type));
 }
