@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "cli_numbers.h"
 #include "nanoml/file.h"
+#include "nanoml/idx.h"
 #include "nanoml/quantize.h"
 
 #define CMD "quantize"
@@ -35,7 +36,11 @@ static void usage(FILE *out) {
         "                        npy:DIR    a directory with one .npy per sample, taken in\n"
         "                                   file-name order (single-input models)\n"
         "                        npy:FILE   one .npy whose first dimension counts samples\n"
-        "                      (images:DIR and fashion-mnist sources are not in this build)\n"
+        "                        fashion-mnist[:N]  the first N (default 1000) Fashion-MNIST\n"
+        "                                   training images, scaled to [0, 1] and zero-padded\n"
+        "                                   to the input as `nanoml train` does\n"
+        "                        images:DIR every .png/.jpg/.jpeg/.bmp in DIR (name order),\n"
+        "                                   resized to the input, scaled to [0, 1]\n"
         "  --samples N         use at most N calibration samples (default: all)\n"
         "  --calibrator NAME   how ranges are chosen from the observed values:\n"
         "                        minmax      the extremes (default)\n"
@@ -141,8 +146,8 @@ static int parse(int argc, char **argv, quant_args *a) {
     const int full = a->o.mode == NML_QUANT_INT8 || a->o.mode == NML_QUANT_INT4;
     if (full && !a->calib)
         return cli_usage_error(CMD,
-                               "--mode %s needs calibration data: --calib npy:DIR (real input "
-                               "samples of the model)",
+                               "--mode %s needs calibration data: --calib npy:DIR, "
+                               "fashion-mnist or images:DIR (real input samples of the model)",
                                MODES[a->o.mode]);
     if (!full && a->calib)
         return cli_usage_error(CMD, "--mode %s uses no calibration data; drop --calib",
@@ -150,15 +155,9 @@ static int parse(int argc, char **argv, quant_args *a) {
     return 0;
 }
 
-static nml_status open_calib(const char *spec, nml_calib_source *src, nml_error *err) {
-    if (strncmp(spec, "npy:", 4) == 0) return nml_calib_npy_open(src, spec + 4, err);
-    if (strncmp(spec, "images:", 7) == 0 || strcmp(spec, "fashion-mnist") == 0)
-        return nml_fail(err, NML_E_UNSUPPORTED,
-                        "calibration source '%s' is not available in this build yet (use "
-                        "npy:DIR)",
-                        spec);
-    return nml_fail(err, NML_E_ARG,
-                    "unknown calibration source '%s' (expected npy:DIR or npy:FILE)", spec);
+static nml_status open_calib(const char *spec, const nml_ir *model, nml_calib_source *src,
+                             nml_error *err) {
+    return nml_calib_open_spec(src, spec, model, NML_FASHION_MNIST_DIR, err);
 }
 
 static const char *mode_summary(const nml_quant_options *o) {
@@ -220,7 +219,7 @@ static int quantize(const quant_args *a) {
     nml_status st = nml_read_file(a->model, MODEL_MAX_BYTES, &bytes, &size, &err);
     if (st == NML_OK && (st = nml_ir_from_tflite(&in, bytes, size, &err)) != NML_OK)
         nml_error_prefix(&err, "%s: ", a->model);
-    if (st == NML_OK && a->calib) st = open_calib(a->calib, &src, &err);
+    if (st == NML_OK && a->calib) st = open_calib(a->calib, &in, &src, &err);
     cli_bar bar;
     cli_bar_init(&bar, "sample", a->quiet);
     nml_quant_options o = a->o;
