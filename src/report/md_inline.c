@@ -60,9 +60,12 @@ static nml_status inline_picture(rp_buf *b, const char *alt, size_t alt_n, const
         rp_puts(b, "<img src=\"");
         rp_escape(b, src, src_n);
     } else {
-        if (is_remote(src, src_n) || src_n == 0 || src_n >= PATH_MAX_LEN)
-            return nml_fail(err, NML_E_ARG, "%s:%d: picture '%.*s' is not a local file", name,
-                            ctx->line, (int)(src_n > 200 ? 200 : src_n), src);
+        if (is_remote(src, src_n) || src_n == 0 || src_n >= PATH_MAX_LEN) {
+            char shown[160]; /* nml_fail has no %.*s */
+            snprintf(shown, sizeof shown, "%.*s", (int)src_n, src);
+            return nml_fail(err, NML_E_ARG, "%s:%d: picture '%s' is not a local file", name,
+                            ctx->line, shown);
+        }
         char path[2 * PATH_MAX_LEN + 2];
         const char *dir = ctx->opt->base_dir ? ctx->opt->base_dir : ".";
         if (src[0] == '/')
