@@ -4,6 +4,7 @@
 # to generated files): the HTML page is checked by tests/oracles/check_report.mjs, which decodes
 # every inline picture completely (PNG: CRCs and inflated rows; JPEG: segments and frame) and
 # resolves every link, without using nanoml's code. The checker must also reject broken pages.
+# The page is also opened in headless Chromium (every picture loaded, no console errors).
 # Then the commands' errors: missing picture, remote picture, bad data, usage.
 set -uo pipefail
 cli="${NML_CLI:?}"
@@ -82,6 +83,23 @@ expect checker-file-image 1 "not an inline PNG/JPEG data URI" -- node "$check" "
 sed 's|</head>|<script src="https://cdn.example/x.js"></script></head>|' "$html" >"$r/remote.html"
 expect checker-remote 1 "external resource" -- node "$check" "$r/remote.html"
 
+# ---- the same page in a real browser: headless Chromium (Debian's chromium, npm playwright-core)
+browser="not run"
+if [ -x /usr/bin/chromium ] && [ -d "$src/tests/oracles/node_modules/playwright-core" ]; then
+  expect chromium-accepts 0 "3 images loaded in Chromium .* 0 problems" -- \
+    node "$src/tests/oracles/browser_check.mjs" "$html" --min-images 3
+  sed 's|<img src="data:image/png;base64,[^"]*"|<img src="gone.png"|' "$html" >"$r/gone_img.html"
+  expect chromium-rejects 1 "image 1 \(bars\): not loaded" -- \
+    node "$src/tests/oracles/browser_check.mjs" "$r/gone_img.html" --min-images 3
+  rm -f "$r/bars.png" # the data URI must not need the file
+  expect chromium-self-contained 0 "0 problems" -- node "$src/tests/oracles/browser_check.mjs" "$html"
+  browser="Chromium"
+elif [ "${NML_REQUIRE_ORACLES:-0}" = 1 ]; then
+  fail "chromium or npm playwright-core missing (scripts/setup.sh installs both)"
+else
+  echo "note: Chromium check skipped (chromium or npm playwright-core missing; scripts/setup.sh)"
+fi
+
 # ---- errors ----
 mkdir -p "$work/e"
 printf '# x\n\n![gone](gone.png)\n' >"$work/e/index.md"
@@ -113,5 +131,5 @@ expect bars-narrow 1 "width 250 pixels leaves no room" -- \
   sh -c "printf '1 a-very-long-label-that-takes-space-here\n' | '$cli' plot bars - --out '$work/x.png' --width 250"
 expect bars-help 0 "VALUE LABEL|value" -- "$cli" plot --help
 
-[ "$fails" -eq 0 ] && echo "ok: nanoml report page checked (pictures decoded, links resolved); errors"
+[ "$fails" -eq 0 ] && echo "ok: nanoml report page checked (pictures decoded, links resolved; browser: $browser); errors"
 exit $((fails > 0))
