@@ -88,6 +88,15 @@ mode="$([ "$full" = 1 ] && echo full || echo default)"
 acc_of() { sed -n 's/.*: accuracy \([0-9.]*\)%.*/\1/p' "$1" | head -n1; }
 json_num() { sed -n "s/.*\"$2\": \([-0-9.e]*\).*/\1/p" "$1"; }
 commas() { sed ':a;s/\B[0-9]\{3\}\>/,&/;ta' <<<"$1"; }
+# logged FILE COMMAND...: runs COMMAND with its output in FILE, then shows it; a failure names
+# the command itself (not the `tee` a pipeline would end with)
+logged() {
+  local f="$1" s=0
+  shift
+  "$@" >"$f" || s=$?
+  cat "$f"
+  if [ "$s" -ne 0 ]; then printf '%s\n%s\n' "$s" "$*" >"$out/.failed"; return "$s"; fi
+}
 npy_payload() { # NPY OUT: the raw tensor bytes (format 1.0; header length at byte 8)
   local hl
   hl="$(od -An -tu2 -j8 -N2 "$1" | tr -d ' ')"
@@ -99,8 +108,8 @@ step_train() {
   local s
   for s in sequential functional custom; do
     echo "-- nanoml train lenet5 --style $s --epochs $epochs"
-    "$nanoml" train lenet5 --style "$s" --epochs "$epochs" --out "$out/lenet5_$s.tflite" |
-      tee "$out/train_$s.txt"
+    logged "$out/train_$s.txt" "$nanoml" train lenet5 --style "$s" --epochs "$epochs" \
+      --out "$out/lenet5_$s.tflite"
     "$nanoml" eval "$out/lenet5_$s.tflite" >"$out/eval_$s.txt"
     sed -n 1p "$out/eval_$s.txt"
   done
@@ -148,15 +157,15 @@ step_compress() {
   : >"$out/commands.txt"
   while IFS='|' read -r name label cmd; do
     echo "-- $label"
-    echo "$cmd" | sed "s|\\\$nanoml|nanoml|; s|\\\$base|lenet5.tflite|; s|\\\$out/||g" >>"$out/commands.txt"
+    sed 's|"\$nanoml"|nanoml|; s|"\$base"|lenet5.tflite|g; s|"\$out/\([^"]*\)"|\1|g' <<<"$cmd" >>"$out/commands.txt"
     eval "$cmd"
     models+=("$out/$name.tflite")
     labels+=("$label")
   done < <(compress_rows)
   echo "-- nanoml compare (${#models[@]} models, accuracy on the 10,000 test images)"
-  "$nanoml" compare "${models[@]}" --labels "${labels[@]}" --md "$out/table.md" \
-    --csv "$out/table.csv" --plot "$out/pareto.png" --log-x \
-    --title "LeNet-5 on Fashion-MNIST: file size vs accuracy" | tee "$out/compare.txt"
+  logged "$out/compare.txt" "$nanoml" compare "${models[@]}" --labels "${labels[@]}" \
+    --md "$out/table.md" --csv "$out/table.csv" --plot "$out/pareto.png" --log-x \
+    --title "LeNet-5 on Fashion-MNIST: file size vs accuracy"
   local f32 pc
   f32="$(stat -c %s "$out/float32.tflite")"
   pc="$(stat -c %s "$out/pcqat.tflite")"
@@ -167,15 +176,15 @@ step_compress() {
 # ---- 3. FastestDet ----
 step_fastestdet() {
   echo "-- nanoml import (352x352 and 128x86)"
-  "$nanoml" import "$onnx" --out "$out/float_352.tflite" | tee "$out/import_352.txt"
+  logged "$out/import_352.txt" "$nanoml" import "$onnx" --out "$out/float_352.tflite"
   "$nanoml" import "$onnx" --input-shape 1x3x86x128 --out "$out/float_128x86.tflite" \
     >"$out/import_128x86.txt"
   echo "-- check against ONNX Runtime (images/3.jpg, 352x352)"
   "$nanoml" detect "$out/float_352.tflite" --image "$picture" --save-input "$out/ort_in.npy" \
     --save-output "$out/ort_out.npy" >/dev/null
   if [ -d "$oracles/node_modules/onnxruntime-node" ]; then
-    node "$oracles/ort_check_nhwc.mjs" "$onnx" "$out/ort_in.npy" "$out/ort_out.npy" |
-      tee "$out/ort_check.txt"
+    logged "$out/ort_check.txt" node "$oracles/ort_check_nhwc.mjs" "$onnx" "$out/ort_in.npy" \
+      "$out/ort_out.npy"
   else
     echo "skipped: onnxruntime-node is not installed (scripts/setup.sh installs it)" |
       tee "$out/ort_check.txt"
@@ -194,8 +203,8 @@ step_fastestdet() {
   local m
   for m in float_352 int8_352 float_128x86 int8_128x86; do
     echo "-- nanoml detect $m images/3.jpg"
-    "$nanoml" detect "$out/$m.tflite" --image "$picture" --out "$out/det_$m.jpg" \
-      --save-input "$out/in3_$m.npy" --save-output "$out/out3_$m.npy" | tee "$out/detect_$m.txt"
+    logged "$out/detect_$m.txt" "$nanoml" detect "$out/$m.tflite" --image "$picture" \
+      --out "$out/det_$m.jpg" --save-input "$out/in3_$m.npy" --save-output "$out/out3_$m.npy"
   done
   cp "$reference_jpg" "$out/det_reference_onnxruntime.jpg"
   for m in float_352 int8_352 float_128x86 int8_128x86; do
@@ -203,9 +212,10 @@ step_fastestdet() {
     "$nanoml" eval-detect "$out/$m.tflite" --dataset "$coco" --json >"$out/eval_$m.json"
     echo "   mAP50 $(json_num "$out/eval_$m.json" mAP50), mAP50-95 $(json_num "$out/eval_$m.json" mAP50_95)"
   done
-  echo "mAP50 352x352: float $(json_num "$out/eval_float_352.json" mAP50)," \
-    "int8 $(json_num "$out/eval_int8_352.json" mAP50); 128x86 int8" \
-    "$(json_num "$out/eval_int8_128x86.json" mAP50)" >"$out/summary.txt"
+  local r3='{ printf "%.3f", $1 }'
+  echo "mAP50 352x352: float $(json_num "$out/eval_float_352.json" mAP50 | awk "$r3")," \
+    "int8 $(json_num "$out/eval_int8_352.json" mAP50 | awk "$r3"); 128x86 int8" \
+    "$(json_num "$out/eval_int8_128x86.json" mAP50 | awk "$r3")" >"$out/summary.txt"
 }
 
 # ---- 4. firmware ----
@@ -217,7 +227,8 @@ lenet_inputs() { # MODEL N OUT.bin
   scale="$(sed -n 's/.*scale \([0-9.e+-]*\), zero point \(-*[0-9]*\)).*/\1/p' <<<"$line")"
   zp="$(sed -n 's/.*scale \([0-9.e+-]*\), zero point \(-*[0-9]*\)).*/\2/p' <<<"$line")"
   [ -n "$scale" ] && [ -n "$zp" ] || { echo "no int8 input quantization in: $line" >&2; return 1; }
-  gzip -dc "$fmnist/t10k-images-idx3-ubyte.gz" | od -An -tu1 -v -j16 -N$((784 * $2)) |
+  # od stops reading early, so gzip may end on SIGPIPE: not an error here (pipefail)
+  { gzip -dc "$fmnist/t10k-images-idx3-ubyte.gz" || true; } | od -An -tu1 -v -j16 -N$((784 * $2)) |
     LC_ALL=C awk -v s="$scale" -v z="$zp" -v n="$2" '
       { for (i = 1; i <= NF; i++) px[k++] = $i }
       function q(v,   r) { r = v / s; r = (r < 0 ? -int(-r + 0.5) : int(r + 0.5)) + z
@@ -241,9 +252,10 @@ step_deploy() {
   cp "$lenet" "$out/lenet5_int8.tflite"
   cp "$fd" "$out/fastestdet_int8_128x86.tflite"
   echo "-- nanoml export (C arrays)"
-  "$nanoml" export "$out/lenet5_int8.tflite" --name lenet5_int8 --out "$out/c" | tee "$out/export_lenet5.txt"
-  "$nanoml" export "$out/fastestdet_int8_128x86.tflite" --name fastestdet_int8 --out "$out/c" |
-    tee "$out/export_fastestdet.txt"
+  logged "$out/export_lenet5.txt" "$nanoml" export "$out/lenet5_int8.tflite" --name lenet5_int8 \
+    --out "$out/c"
+  logged "$out/export_fastestdet.txt" "$nanoml" export "$out/fastestdet_int8_128x86.tflite" \
+    --name fastestdet_int8 --out "$out/c"
 
   echo "-- LeNet-5 int8 on RV32IMC (QEMU): 5 test images, outputs compared with the host runtime"
   lenet_inputs "$out/lenet5_int8.tflite" 5 "$out/lenet5_in.bin"
@@ -255,20 +267,25 @@ step_deploy() {
     cat "$out/one_out.bin" >>"$out/lenet5_host.bin"
   done
   rm -f "$out/one.bin" "$out/one_out.bin"
-  "$nanoml" deploy "$out/lenet5_int8.tflite" --target rv32-qemu --input "$out/lenet5_in.bin" \
-    --expect "$out/lenet5_host.bin" --out "$out/fw_lenet5" | tee "$out/deploy_lenet5.txt"
+  logged "$out/deploy_lenet5.txt" "$nanoml" deploy "$out/lenet5_int8.tflite" --target rv32-qemu \
+    --input "$out/lenet5_in.bin" --expect "$out/lenet5_host.bin" --out "$out/fw_lenet5"
 
   echo "-- FastestDet int8 128x86 on RV32IMC (QEMU): images/3.jpg, compared with the host runtime"
   npy_payload "$fdw/in3_int8_128x86.npy" "$out/fastestdet_in.bin"
   npy_payload "$fdw/out3_int8_128x86.npy" "$out/fastestdet_host.bin"
-  "$nanoml" deploy "$out/fastestdet_int8_128x86.tflite" --target rv32-qemu --timeout 600 \
-    --input "$out/fastestdet_in.bin" --expect "$out/fastestdet_host.bin" --out "$out/fw_fastestdet" |
-    tee "$out/deploy_fastestdet.txt"
+  logged "$out/deploy_fastestdet.txt" "$nanoml" deploy "$out/fastestdet_int8_128x86.tflite" \
+    --target rv32-qemu --timeout 600 --input "$out/fastestdet_in.bin" \
+    --expect "$out/fastestdet_host.bin" --out "$out/fw_fastestdet"
   rm -rf "$out/fw_lenet5/obj" "$out/fw_fastestdet/obj" # objects only; firmware.elf and gen/ stay
 
-  echo "-- X-HEEP application folder (LeNet-5 int8)"
-  "$nanoml" deploy "$out/lenet5_int8.tflite" --target xheep --out "$out/xheep_lenet5" |
-    tee "$out/xheep_lenet5.txt"
+  # the smallest X-HEEP configuration the measured firmware fits with everything in RAM
+  local target
+  target="$(sed -n 's/^  LINKER=on_chip .*-> \(xheep-[0-9]*k\) .*/\1/p' "$out/deploy_lenet5.txt")"
+  [ -n "$target" ] || { echo "deploy: LeNet-5 fits no X-HEEP configuration on chip" >&2; return 1; }
+  echo "-- X-HEEP application folder (LeNet-5 int8, $target)"
+  logged "$out/xheep_lenet5.txt" "$nanoml" deploy "$out/lenet5_int8.tflite" --target "$target" \
+    --out "$out/xheep_lenet5"
+  echo "$target" >"$out/xheep_target.txt"
 
   echo "-- per-layer instruction charts (nanoml plot bars)"
   layer_bars "$out/deploy_lenet5.txt" >"$out/bars_lenet5.txt"

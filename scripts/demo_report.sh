@@ -40,7 +40,8 @@ report_train() {
       "$(commas "$(stat -c %s "$t/lenet5_$s.tflite")") | $(acc_of "$t/eval_$s.txt")% |"
   done
   echo
-  [ "$full" = 1 ] || echo "The default run trains $epochs epochs; \`scripts/demo.sh --full\` trains 10."
+  [ "$full" = 1 ] || echo "The default run trains $epochs epochs (\`scripts/demo.sh --full\`: 10), so the" \
+    "float baseline is not fully trained: in step 2, models fine-tuned for further epochs can end above it."
   echo
 }
 
@@ -92,6 +93,10 @@ report_fastestdet() {
       "$(fmt3 "$(json_num "$j" recall)") | $(fmt3 "$(json_num "$j" mAP50)") |" \
       "$(fmt3 "$(json_num "$j" mAP50_95)") |"
   done
+  echo
+  echo "At 128x86 the network still runs and finds people on the picture below, but its boxes are"
+  echo "3-4 times too small (it judges sizes in pixels as learned at 352x352), so almost no box"
+  echo "reaches IoU 0.5 on coco128-val; [docs/detection.md]($docs_rel/detection.md) explains it."
   echo
   echo "**Detections on images/3.jpg** (\`nanoml detect\`: score > 0.65, per-class NMS IoU 0.45),"
   echo "next to the author's ONNX Runtime picture:"
@@ -165,6 +170,47 @@ report_deploy() {
   echo
 }
 
+# compare_field NAME FIELD: file_bytes or accuracy of DEMO_WORK/compress/NAME.tflite, from the
+# CSV of nanoml compare (counted from the end: a label may hold commas)
+compare_field() {
+  local col
+  case "$2" in file_bytes) col=8 ;; accuracy) col=2 ;; *) return 1 ;; esac
+  grep "/$1.tflite," "$DEMO_WORK/compress/table.csv" | awk -F, -v c="$col" '{ print $(NF - c) }'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1fx", a / b }'; }
+points() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%+.2f", 100 * (a - b) }'; }
+
+report_headlines() {
+  local d="$DEMO_WORK/fastestdet" p="$DEMO_WORK/deploy"
+  local fb fa qb qa pb pa f352 q352
+  fb="$(compare_field float32 file_bytes)"
+  fa="$(compare_field float32 accuracy)"
+  qb="$(compare_field ptq_int8 file_bytes)"
+  qa="$(compare_field ptq_int8 accuracy)"
+  pb="$(compare_field pcqat file_bytes)"
+  pa="$(compare_field pcqat accuracy)"
+  f352="$(json_num "$d/eval_float_352.json" mAP50)"
+  q352="$(json_num "$d/eval_int8_352.json" mAP50)"
+  echo "## Headlines"
+  echo
+  echo "- **Training in C**: LeNet-5 defined in three styles reaches"
+  echo "  $(acc_of "$DEMO_WORK/train/eval_sequential.txt")% / $(acc_of "$DEMO_WORK/train/eval_functional.txt")% /"
+  echo "  $(acc_of "$DEMO_WORK/train/eval_custom.txt")% test accuracy in $epochs epochs (sequential / functional / custom)."
+  echo "- **int8 post-training quantization**: $(ratio "$fb" "$qb") smaller file, accuracy $(points "$qa" "$fa")"
+  echo "  points against float32. **PCQAT** (50% sparsity + 16 clusters + QAT int8): $(ratio "$fb" "$pb")"
+  echo "  smaller, $(points "$pa" "$fa") points."
+  echo "- **FastestDet from ONNX**: nanoml's import matches ONNX Runtime"
+  echo "  ($(sed -n 's/.*max |difference| \([^ ]*\) .*/max difference \1/p' "$d/ort_check.txt"));"
+  echo "  mAP50 on coco128-val $(fmt3 "$f352") float (the author's ONNX Runtime figure: 0.342), $(fmt3 "$q352") int8"
+  echo "  ($(points "$q352" "$f352") points) in a $(ratio "$(stat -c %s "$d/float_352.tflite")" "$(stat -c %s "$d/int8_352.tflite")") smaller file."
+  echo "- **On the microcontroller**: the RV32IMC firmware's outputs equal the host runtime's"
+  echo "  (LeNet-5: $(dep_result "$p/deploy_lenet5.txt" | cut -d' ' -f1), FastestDet: $(dep_result "$p/deploy_fastestdet.txt" | cut -d' ' -f1)); LeNet-5 int8 takes"
+  echo "  $(commas "$(dep_instr "$p/deploy_lenet5.txt")") instructions per inference and fits $(dep_fit "$p/deploy_lenet5.txt" on_chip);"
+  echo "  FastestDet int8 128x86 takes $(commas "$(dep_instr "$p/deploy_fastestdet.txt")") and fits"
+  echo "  $(dep_fit "$p/deploy_fastestdet.txt" flash_exec) with code and constants in flash (LINKER=flash_exec)."
+  echo
+}
+
 report_steps() {
   echo "## The steps"
   echo
@@ -184,8 +230,9 @@ report_steps() {
 }
 
 step_report() {
-  local rel
+  local rel docs_rel
   rel="$(realpath -m --relative-to="$(demo_dir report)" "$DEMO_WORK")"
+  docs_rel="$(realpath -m --relative-to="$(demo_dir report)" "$here/docs")"
   cp "$DEMO_WORK/compress/pareto.png" "$DEMO_WORK/deploy/"bars_*.png "$out/"
   cp "$DEMO_WORK/fastestdet/"det_*.jpg "$out/"
   {
@@ -197,6 +244,7 @@ step_report() {
     echo "Every number below was produced by a \`nanoml\` command; the step results are in"
     echo "[$(basename "$DEMO_WORK")/]($rel/) (each step's folder holds its command outputs)."
     echo
+    report_headlines
     report_steps
     report_train
     report_compress

@@ -19,7 +19,8 @@ typedef struct nml_bar {
 } nml_bar;
 
 typedef struct nml_bars_options {
-    int width;           /* pixels (default 900); the height follows the number of bars */
+    int width;           /* pixels (default 900; widened for a longer title); the height
+                          * follows the number of bars */
     int bar_height;      /* pixels per bar (default 18) */
     const char *title;   /* above the chart; may be NULL */
     const char *x_label; /* below the axis; may be NULL */

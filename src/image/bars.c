@@ -35,6 +35,21 @@ void nml_bars_format_value(char *buf, size_t cap, double v) {
         snprintf(buf, cap, "%.3g", v);
 }
 
+/* A tick label: the value's short form without trailing zeros ("10.00M" -> "10M"). */
+static void format_tick(char *buf, size_t cap, double v) {
+    nml_bars_format_value(buf, cap, v);
+    char *dot = strchr(buf, '.');
+    if (!dot) return;
+    char *end = dot + strlen(dot); /* the unit letter, if any, stays */
+    char unit = end[-1] >= '0' && end[-1] <= '9' ? '\0' : end[-1];
+    char *last = unit ? end - 2 : end - 1;
+    while (last > dot && *last == '0')
+        last--;
+    if (last == dot) last--;
+    last[1] = unit;
+    last[2] = '\0';
+}
+
 /* 1, 2 or 5 x 10^k, the smallest at least raw. */
 static double nice_step(double raw) {
     const double p = pow(10.0, floor(log10(raw)));
@@ -107,7 +122,7 @@ static void draw_axis(nml_image *img, const nml_bars_layout *l, const nml_bars_o
         int x = value_x(l, t);
         nml_draw_fill_rect(img, x, l->top, x, l->bottom, grid);
         nml_draw_fill_rect(img, x, l->bottom, x, l->bottom + 4, black);
-        nml_bars_format_value(buf, sizeof buf, t);
+        format_tick(buf, sizeof buf, t);
         nml_draw_text(img, x - nml_text_width(buf, SCALE) / 2, l->bottom + 6, buf, SCALE, black);
     }
     nml_draw_fill_rect(img, l->left, l->top, l->left, l->bottom, black);
@@ -143,6 +158,10 @@ nml_status nml_plot_bars(const nml_bar *bars, int n, const nml_bars_options *opt
     else
         nml_bars_options_default(&o);
     NML_TRY(check_input(bars, n, &o, err));
+    if (o.title && o.width >= 200 && o.width <= MAX_WIDTH) { /* a long title widens the picture */
+        const int need = nml_text_width(o.title, SCALE) + 2 * MARGIN;
+        if (need > o.width) o.width = need < MAX_WIDTH ? need : MAX_WIDTH;
+    }
     nml_bars_layout l;
     int height = 0;
     NML_TRY(plan(bars, n, &o, &l, &height, err));
