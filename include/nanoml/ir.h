@@ -36,6 +36,12 @@ typedef struct nml_ir_tensor {
     int64_t *zero_points;        /* owned, n_q entries */
     int32_t q_dim;
     int is_variable;
+    /* packed weights (nanoml/pack.h, docs/packed-weights.md): the owned record written to
+     * QuantizationParameters.details, or NULL. When set, `data` holds the encoding the record
+     * describes (data_bytes long) instead of the dense tensor; type, shape and quantization
+     * stay the logical ones. nml_ir_set_data drops the record. */
+    uint8_t *pack;
+    size_t pack_bytes;
 } nml_ir_tensor;
 
 typedef struct nml_ir_op {
@@ -90,6 +96,11 @@ nml_status nml_ir_set_quant(nml_ir *ir, int t, uint32_t n_q, const float *scales
  * count must match the tensor's shape in the new type. */
 nml_status nml_ir_set_data(nml_ir *ir, int t, int type, const void *data, size_t data_bytes,
                            nml_error *err);
+/* Makes tensor t (int8 or int4) hold packed weights: the record and its encoded data (both
+ * copied), checked completely (header against shape, type and data size; bitmask counts, gap
+ * stream and index ranges). Replaces data and any previous record. */
+nml_status nml_ir_set_packed(nml_ir *ir, int t, const void *record, size_t record_bytes,
+                             const void *data, size_t data_bytes, nml_error *err);
 /* Appends an operator; inputs/outputs are copied, params may be NULL (defaults). */
 nml_status nml_ir_add_op(nml_ir *ir, int32_t builtin, const nml_op_params *params,
                          int n_inputs, const int32_t *inputs, int n_outputs,

@@ -35,7 +35,7 @@ typedef enum nml_alloc {
 
 typedef struct nml_tensor {
     void *data;                    /* NULL until planned (arena) or for absent tensors */
-    uint32_t bytes;                /* storage bytes (INT4: packed) */
+    uint32_t bytes;                /* storage bytes (INT4: packed; packed weights: encoded) */
     int32_t dims[NML_MAX_RANK];
     uint8_t type;                  /* nml_dtype */
     uint8_t rank;
@@ -50,6 +50,12 @@ typedef struct nml_tensor {
     const uint8_t *q_zero_points;  /* n_q int64 (may be NULL: all zero) */
     uint32_t n_q;                  /* 0 not quantized, 1 per-tensor, > 1 per-channel */
     int32_t q_dim;                 /* quantized_dimension (0 unless per-channel) */
+    /* packed weights (docs/packed-weights.md): the record inside the model, or NULL for dense
+     * data. A packed tensor is a constant int8/int4 weight tensor whose data holds the
+     * encoding; `bytes` is then the encoding's size. Only the kernels of CONV_2D,
+     * DEPTHWISE_CONV_2D and FULLY_CONNECTED read it (the loader refuses any other use). */
+    const uint8_t *pack;
+    uint32_t pack_bytes;
     const char *name;              /* NUL-terminated inside the model (verified), or "" */
     /* planner bookkeeping */
     int32_t first_use, last_use;   /* operator indices; -1 when unused */

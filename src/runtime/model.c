@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "model_internal.h"
+#include "packed.h"
 #include "schema.h"
 
 /* Runs expr; on failure prefixes the message with the given context and returns. */
@@ -97,18 +98,36 @@ static int float_ok(float f) {
     return f == f && f >= 0.0f && f <= FLT_MAX;
 }
 
+/* QuantizationDetails: only nanoml's packed-weights record (a CustomQuantization whose bytes
+ * start with its magic) is understood; the header is checked later against tensor and buffer. */
+static nml_status read_details(const nml_fb *fb, const nml_fb_table *q, nml_tensor *t,
+                               nml_error *err) {
+    uint8_t type;
+    nml_fb_table details;
+    nml_fb_vec custom;
+    NML_TRY(nml_fb_union_field(fb, q, TFL_QUANT_DETAILS_TYPE, &type, &details, err));
+    if (type == 0) return NML_OK;
+    if (type != TFL_QUANT_DETAILS_CUSTOM)
+        return nml_fail(err, NML_E_UNSUPPORTED, "quantization details of type %u are not supported",
+                        (unsigned)type);
+    NML_TRY(nml_fb_vec_field(fb, &details, TFL_CUSTOM_QUANT_CUSTOM, 1, &custom, err));
+    if (!nml_packed_magic(fb->data + custom.pos, custom.len))
+        return nml_fail(err, NML_E_UNSUPPORTED,
+                        "custom quantization (%lu bytes) is not a nanoml packed-weights record",
+                        (unsigned long)custom.len);
+    t->pack = fb->data + custom.pos;
+    t->pack_bytes = custom.len;
+    return NML_OK;
+}
+
 static nml_status read_quantization(const nml_fb *fb, const nml_fb_table *q, nml_tensor *t,
                                     nml_error *err) {
     nml_fb_vec scale, zp;
-    uint8_t details;
     int32_t qdim;
     NML_TRY(nml_fb_vec_field(fb, q, TFL_QUANT_SCALE, 4, &scale, err));
     NML_TRY(nml_fb_vec_field(fb, q, TFL_QUANT_ZERO_POINT, 8, &zp, err));
-    NML_TRY(nml_fb_u8(fb, q, TFL_QUANT_DETAILS_TYPE, 0, &details, err));
     NML_TRY(nml_fb_i32(fb, q, TFL_QUANT_QUANTIZED_DIMENSION, 0, &qdim, err));
-    if (details != 0)
-        return nml_fail(err, NML_E_UNSUPPORTED, "custom quantization (type %u) is not supported",
-                        (unsigned)details);
+    NML_TRY(read_details(fb, q, t, err));
     if (zp.len && zp.len != scale.len)
         return nml_fail(err, NML_E_FORMAT, "%lu scales but %lu zero points",
                         (unsigned long)scale.len, (unsigned long)zp.len);
@@ -168,6 +187,21 @@ static nml_status read_shape(const nml_fb *fb, const nml_fb_table *tt, nml_tenso
     return NML_OK;
 }
 
+/* A packed weight tensor: constant, its buffer holds the encoding the record describes. */
+static nml_status read_packed(nml_tensor *t, uint8_t is_variable, const uint8_t *data,
+                              uint32_t data_bytes, nml_error *err) {
+    nml_packed p;
+    if (is_variable)
+        return nml_fail(err, NML_E_FORMAT, "a variable tensor cannot hold packed weights");
+    TRY_CTX(nml_packed_parse(t->pack, t->pack_bytes, t->type, t->rank, t->dims, data, data_bytes,
+                             &p, err),
+            "packed weights: ");
+    t->data = (void *)(uintptr_t)data; /* read only: alloc says so */
+    t->bytes = data_bytes;
+    t->alloc = NML_ALLOC_CONST;
+    return NML_OK;
+}
+
 static nml_status read_tensor(const nml_model *m, const nml_fb *fb, const nml_fb_table *tt,
                               nml_tensor *t, nml_error *err) {
     int8_t type;
@@ -211,6 +245,7 @@ static nml_status read_tensor(const nml_model *m, const nml_fb *fb, const nml_fb
     if (m->n_buffers)
         TRY_CTX(read_buffer(m, buffer, &data, &data_bytes, err),
                 "buffer %lu: ", (unsigned long)buffer);
+    if (t->pack) return read_packed(t, is_variable, data, data_bytes, err);
     if (data_bytes) {
         if (is_variable)
             return nml_fail(err, NML_E_UNSUPPORTED,
@@ -389,6 +424,62 @@ static nml_status verify_io(const nml_model *m, uint32_t vec, uint32_t n, const 
     return NML_OK;
 }
 
+/* The data walk that nml_model_tensor leaves out (it only checks the header). */
+static nml_status verify_packed(const nml_tensor *t, uint32_t i, nml_error *err) {
+    nml_packed p;
+    nml_status st = nml_packed_parse(t->pack, t->pack_bytes, t->type, t->rank, t->dims, t->data,
+                                     t->bytes, &p, err);
+    if (st == NML_OK) st = nml_packed_verify(&p, err);
+    if (st != NML_OK) nml_error_prefix(err, "tensor %lu: packed weights: ", (unsigned long)i);
+    return st;
+}
+
+/* Packed weights are read only by the filters of the kernels that decode them, along their
+ * output-channel axis. */
+static nml_status check_packed_use(const nml_model *m, uint32_t i, const nml_model_op *op,
+                                   nml_error *err) {
+    nml_tensor t;
+    for (uint32_t k = 0; k < op->n_inputs; k++) {
+        if (op->inputs[k] < 0) continue;
+        NML_TRY(nml_model_tensor(m, (uint32_t)op->inputs[k], &t, err));
+        if (!t.pack) continue;
+        const int filter = op->builtin == NML_OP_CONV_2D ||
+                           op->builtin == NML_OP_DEPTHWISE_CONV_2D ||
+                           op->builtin == NML_OP_FULLY_CONNECTED;
+        if (!filter || k != 1)
+            return nml_fail(err, NML_E_UNSUPPORTED,
+                            "operator %lu (%s): input %lu (tensor %d) holds packed weights, which "
+                            "only the filter of CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED "
+                            "can read",
+                            (unsigned long)i, nml_model_op_name(op), (unsigned long)k,
+                            (int)op->inputs[k]);
+        nml_packed pk;
+        NML_TRY(nml_packed_parse(t.pack, t.pack_bytes, t.type, t.rank, t.dims, t.data, t.bytes, &pk,
+                                 err));
+        const uint32_t axis = op->builtin == NML_OP_DEPTHWISE_CONV_2D ? t.rank - 1u : 0u;
+        if (pk.row_axis != axis)
+            return nml_fail(err, NML_E_FORMAT,
+                            "operator %lu (%s): filter (tensor %d) is packed along axis %u, the "
+                            "output channels are axis %lu",
+                            (unsigned long)i, nml_model_op_name(op), (int)op->inputs[k],
+                            (unsigned)pk.row_axis, (unsigned long)axis);
+    }
+    return NML_OK;
+}
+
+static nml_status check_io_not_packed(const nml_model *m, int inputs, nml_error *err) {
+    nml_tensor t;
+    const uint32_t n = inputs ? m->n_inputs : m->n_outputs;
+    for (uint32_t i = 0; i < n; i++) {
+        const int32_t idx = inputs ? nml_model_input(m, i) : nml_model_output(m, i);
+        NML_TRY(nml_model_tensor(m, (uint32_t)idx, &t, err));
+        if (t.pack)
+            return nml_fail(err, NML_E_FORMAT, "subgraph %s %lu (tensor %d) holds packed weights",
+                            inputs ? "input" : "output", (unsigned long)i, (int)idx);
+    }
+    return NML_OK;
+}
+
 static nml_status verify_all(const nml_model *m, nml_error *err) {
     nml_model_op op;
     nml_tensor t;
@@ -399,13 +490,18 @@ static nml_status verify_all(const nml_model *m, nml_error *err) {
         NML_TRY(opcode_at(m, i, &op, err));
     for (uint32_t i = 0; i < m->n_buffers; i++)
         NML_TRY(nml_model_buffer(m, i, &data, &bytes, err));
-    for (uint32_t i = 0; i < m->n_tensors; i++)
+    for (uint32_t i = 0; i < m->n_tensors; i++) {
         NML_TRY(nml_model_tensor(m, i, &t, err));
+        if (t.pack) NML_TRY(verify_packed(&t, i, err));
+    }
     NML_TRY(verify_io(m, m->inputs_vec, m->n_inputs, "input", err));
     NML_TRY(verify_io(m, m->outputs_vec, m->n_outputs, "output", err));
+    NML_TRY(check_io_not_packed(m, 1, err));
+    NML_TRY(check_io_not_packed(m, 0, err));
     for (uint32_t i = 0; i < m->n_operators; i++) {
         NML_TRY(nml_model_operator(m, i, &op, err));
         NML_TRY(nml_model_op_params(m, i, &p, err));
+        NML_TRY(check_packed_use(m, i, &op, err));
     }
     return NML_OK;
 }

@@ -62,6 +62,10 @@ enum {
     TFL_QUANT_QUANTIZED_DIMENSION = 6 /* int */
 };
 
+/* union QuantizationDetails: CustomQuantization (type 1) { custom: [ubyte] (force_align: 16) } */
+#define TFL_QUANT_DETAILS_CUSTOM 1
+enum { TFL_CUSTOM_QUANT_CUSTOM = 0 };
+
 /* table Operator */
 enum {
     TFL_OP_OPCODE_INDEX = 0,         /* uint */

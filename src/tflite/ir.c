@@ -13,6 +13,7 @@ static void tensor_free(nml_ir_tensor *t) {
     free(t->data);
     free(t->scales);
     free(t->zero_points);
+    free(t->pack);
     memset(t, 0, sizeof *t);
 }
 
@@ -260,9 +261,41 @@ nml_status nml_ir_set_data(nml_ir *ir, int t, int type, const void *data, size_t
         if (!copy) return nml_fail(err, NML_E_NOMEM, "tensor %d: out of memory", t);
     }
     free(tt->data);
+    free(tt->pack);
+    tt->pack = NULL;
+    tt->pack_bytes = 0;
     tt->data = copy;
     tt->data_bytes = data ? data_bytes : 0;
     tt->type = type;
+    return NML_OK;
+}
+
+nml_status nml_ir_set_packed(nml_ir *ir, int t, const void *record, size_t record_bytes,
+                             const void *data, size_t data_bytes, nml_error *err) {
+    NML_TRY(check_tensor_index(ir, t, err));
+    nml_ir_tensor *tt = &ir->tensors[t];
+    if (!record || !data || !data_bytes)
+        return nml_fail(err, NML_E_ARG, "tensor %d (%s): packed weights need a record and data", t,
+                        tt->name);
+    nml_ir_tensor probe = *tt;
+    probe.pack = (uint8_t *)(uintptr_t)record;
+    probe.pack_bytes = record_bytes;
+    probe.data = (uint8_t *)(uintptr_t)data;
+    probe.data_bytes = data_bytes;
+    if (nml_ir_check_packed(&probe, err) != NML_OK)
+        return nml_error_prefix(err, "tensor %d (%s): ", t, tt->name);
+    uint8_t *r = nml_ir_memdup(record, record_bytes), *d = nml_ir_memdup(data, data_bytes);
+    if (!r || !d) {
+        free(r);
+        free(d);
+        return nml_fail(err, NML_E_NOMEM, "tensor %d: out of memory", t);
+    }
+    free(tt->data);
+    free(tt->pack);
+    tt->data = d;
+    tt->data_bytes = data_bytes;
+    tt->pack = r;
+    tt->pack_bytes = record_bytes;
     return NML_OK;
 }
 
@@ -450,7 +483,9 @@ static nml_status clone_tensor(nml_ir_tensor *d, const nml_ir_tensor *s, nml_err
     d->data = NULL;
     d->scales = NULL;
     d->zero_points = NULL;
+    d->pack = NULL;
     d->name = nml_ir_strdup(s->name);
+    if (s->pack) d->pack = nml_ir_memdup(s->pack, s->pack_bytes);
     if (s->data) d->data = nml_ir_memdup(s->data, s->data_bytes);
     if (s->n_q) {
         d->scales = nml_ir_memdup(s->scales, s->n_q * sizeof *s->scales);
@@ -458,7 +493,8 @@ static nml_status clone_tensor(nml_ir_tensor *d, const nml_ir_tensor *s, nml_err
                              ? nml_ir_memdup(s->zero_points, s->n_q * sizeof *s->zero_points)
                              : calloc(s->n_q, sizeof *s->zero_points);
     }
-    if (!d->name || (s->data && !d->data) || (s->n_q && (!d->scales || !d->zero_points))) {
+    if (!d->name || (s->data && !d->data) || (s->n_q && (!d->scales || !d->zero_points)) ||
+        (s->pack && !d->pack)) {
         tensor_free(d);
         return nml_fail(err, NML_E_NOMEM, "clone: out of memory for tensor %s", s->name);
     }

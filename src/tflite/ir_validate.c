@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "nanoml/ir.h"
+#include "runtime/packed.h"
 #include "tflite/ir_internal.h"
 
 static nml_status validate_quant(const nml_ir_tensor *t, nml_error *err) {
@@ -24,6 +25,20 @@ static nml_status validate_quant(const nml_ir_tensor *t, nml_error *err) {
     return NML_OK;
 }
 
+nml_status nml_ir_check_packed(const nml_ir_tensor *t, nml_error *err) {
+    nml_packed p;
+    if (t->pack_bytes > UINT32_MAX || t->data_bytes > UINT32_MAX)
+        return nml_fail(err, NML_E_LIMIT, "packed weights exceed 4 GB");
+    if (t->rank < 1 || t->rank > NML_MAX_RANK)
+        return nml_fail(err, NML_E_SHAPE, "packed weights need rank 1..%d, not %d", NML_MAX_RANK,
+                        t->rank);
+    nml_status st = nml_packed_parse(t->pack, (uint32_t)t->pack_bytes, t->type, t->rank, t->dims,
+                                     t->data, (uint32_t)t->data_bytes, &p, err);
+    if (st == NML_OK) st = nml_packed_verify(&p, err);
+    if (st != NML_OK) nml_error_prefix(err, "packed weights: ");
+    return st;
+}
+
 static nml_status validate_tensor(const nml_ir_tensor *t, nml_error *err) {
     if (!t->name) return nml_fail(err, NML_E_FORMAT, "no name");
     if (!nml_ir_dtype_known(t->type))
@@ -35,7 +50,9 @@ static nml_status validate_tensor(const nml_ir_tensor *t, nml_error *err) {
             return nml_fail(err, NML_E_SHAPE,
                             "dimension %d is %ld (dynamic shapes are not supported)", i,
                             (long)t->dims[i]);
-    if (t->data) {
+    if (t->pack) {
+        NML_TRY(nml_ir_check_packed(t, err));
+    } else if (t->data) {
         size_t want;
         NML_TRY(nml_ir_tensor_bytes(t, &want, err));
         if (want != t->data_bytes)
@@ -64,15 +81,32 @@ static nml_status validate_io(const nml_ir *ir, nml_error *err) {
             return nml_fail(err, NML_E_FORMAT, "graph input %d (%s) is a constant", i,
                             ir->tensors[t].name);
     }
-    for (int i = 0; i < ir->n_outputs; i++)
+    for (int i = 0; i < ir->n_outputs; i++) {
         if (!tensor_ok(ir, ir->outputs[i]))
             return nml_fail(err, NML_E_FORMAT, "graph output %d is tensor %ld (IR has %d)", i,
                             (long)ir->outputs[i], ir->n_tensors);
+        if (ir->tensors[ir->outputs[i]].pack)
+            return nml_fail(err, NML_E_FORMAT, "graph output %d (%s) holds packed weights", i,
+                            ir->tensors[ir->outputs[i]].name);
+    }
     return NML_OK;
 }
 
 /* Where each tensor's value comes from, for the order check. */
 enum { SRC_NONE = 0, SRC_CONST, SRC_INPUT, SRC_VARIABLE, SRC_OP };
+
+/* As the runtime's loader demands: filters only, packed along the output channels. */
+static int packed_use_ok(const nml_ir *ir, const nml_ir_op *op, int k, int32_t t) {
+    const nml_ir_tensor *w = &ir->tensors[t];
+    const int filter = op->builtin == NML_OP_CONV_2D || op->builtin == NML_OP_DEPTHWISE_CONV_2D ||
+                       op->builtin == NML_OP_FULLY_CONNECTED;
+    if (!filter || k != 1 || w->pack_bytes < NML_PACK_HEADER_BYTES) return 0;
+    nml_packed p;
+    if (nml_packed_parse(w->pack, (uint32_t)w->pack_bytes, w->type, w->rank, w->dims, w->data,
+                         (uint32_t)w->data_bytes, &p, NULL) != NML_OK)
+        return 0;
+    return p.row_axis == (op->builtin == NML_OP_DEPTHWISE_CONV_2D ? w->rank - 1 : 0);
+}
 
 static nml_status validate_op(const nml_ir *ir, int i, unsigned char *src, nml_error *err) {
     const nml_ir_op *op = &ir->ops[i];
@@ -104,6 +138,12 @@ static nml_status validate_op(const nml_ir *ir, int i, unsigned char *src, nml_e
             return nml_fail(err, NML_E_FORMAT,
                             "operator %d (%s): input %d is tensor %ld (IR has %d)", i, name, k,
                             (long)t, ir->n_tensors);
+        if (ir->tensors[t].pack && !packed_use_ok(ir, op, k, t))
+            return nml_fail(err, NML_E_FORMAT,
+                            "operator %d (%s): input %d, tensor %ld (%s), holds packed weights; "
+                            "only the filter of CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED "
+                            "along its output channels can",
+                            i, name, k, (long)t, ir->tensors[t].name);
         if (src[t] == SRC_NONE) {
             int later = nml_ir_producer(ir, t);
             if (later >= 0)

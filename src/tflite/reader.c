@@ -47,10 +47,14 @@ static nml_status read_tensor(nml_ir *ir, const nml_model *m, uint32_t i, nml_er
     nml_tensor t;
     NML_TRY(nml_model_tensor(m, i, &t, err));
     const int is_const = t.alloc == NML_ALLOC_CONST;
+    const int dense = is_const && !t.pack;
     int index;
-    NML_TRY(nml_ir_add_tensor(ir, t.name, t.type, t.rank, t.dims, is_const ? t.data : NULL,
-                              is_const ? t.bytes : 0, &index, err));
+    NML_TRY(nml_ir_add_tensor(ir, t.name, t.type, t.rank, t.dims, dense ? t.data : NULL,
+                              dense ? t.bytes : 0, &index, err));
     ir->tensors[index].is_variable = t.alloc == NML_ALLOC_PERSIST;
+    if (t.pack &&
+        nml_ir_set_packed(ir, index, t.pack, t.pack_bytes, t.data, t.bytes, err) != NML_OK)
+        return nml_error_prefix(err, "tensor %lu: ", (unsigned long)i);
     if (read_quant(ir, index, &t, err) != NML_OK)
         return nml_error_prefix(err, "tensor %lu (%s): ", (unsigned long)i, t.name);
     return NML_OK;

@@ -51,6 +51,12 @@ enum {
     NML_TFL_QUANT_QUANTIZED_DIMENSION = 6
 };
 
+/* union QuantizationDetails: type 1 = table CustomQuantization { custom: [ubyte]
+ * (force_align: 16) } (nanoml's packed-weights record) */
+#define NML_TFL_QUANT_DETAILS_CUSTOM 1
+#define NML_TFL_CUSTOM_QUANT_ALIGN 16
+enum { NML_TFL_CUSTOM_QUANT_CUSTOM = 0 };
+
 /* table OperatorCode */
 enum {
     NML_TFL_OPCODE_DEPRECATED_BUILTIN_CODE = 0,

@@ -138,12 +138,22 @@ static nml_fbb_ref write_buffers(writer *w) {
 
 /* ---- tensors ---- */
 
+/* Packed weights: the record as CustomQuantization details. */
+static nml_fbb_ref write_pack_record(nml_fbb *b, const nml_ir_tensor *t) {
+    if (!t->pack) return 0;
+    nml_fbb_ref custom = nml_fbb_vector_u8(b, t->pack, t->pack_bytes, NML_TFL_CUSTOM_QUANT_ALIGN);
+    nml_fbb_start_table(b);
+    nml_fbb_add_ref(b, NML_TFL_CUSTOM_QUANT_CUSTOM, custom);
+    return nml_fbb_end_table(b);
+}
+
 static nml_fbb_ref write_quantization(nml_fbb *b, const nml_ir_tensor *t) {
-    if (t->n_q == 0) return 0;
+    if (t->n_q == 0 && !t->pack) return 0;
+    nml_fbb_ref details = write_pack_record(b, t);
     /* shared: per-channel zero points are all zero, and tensors that pass values through (or
      * a convolution's weights and bias) repeat the same parameters */
-    nml_fbb_ref scale = nml_fbb_vector_shared(b, t->scales, t->n_q, 4, 0);
-    nml_fbb_ref zero = nml_fbb_vector_shared(b, t->zero_points, t->n_q, 8, 0);
+    nml_fbb_ref scale = t->n_q ? nml_fbb_vector_shared(b, t->scales, t->n_q, 4, 0) : 0;
+    nml_fbb_ref zero = t->n_q ? nml_fbb_vector_shared(b, t->zero_points, t->n_q, 8, 0) : 0;
     /* Per-tensor parameters carry no meaningful dimension; writing a stale one makes LiteRT
      * reject the model (it checks the dimension against the rank), so keep it only when it
      * names a real axis of size n_q. */
@@ -152,6 +162,8 @@ static nml_fbb_ref write_quantization(nml_fbb *b, const nml_ir_tensor *t) {
     nml_fbb_start_table(b);
     nml_fbb_add_ref(b, NML_TFL_QUANT_SCALE, scale);
     nml_fbb_add_ref(b, NML_TFL_QUANT_ZERO_POINT, zero);
+    if (details)
+        nml_fbb_add_union(b, NML_TFL_QUANT_DETAILS_TYPE, NML_TFL_QUANT_DETAILS_CUSTOM, details);
     nml_fbb_add_i32(b, NML_TFL_QUANT_QUANTIZED_DIMENSION, dim, 0);
     return nml_fbb_end_table(b);
 }

@@ -119,27 +119,14 @@ static nml_status conv_backward(nml_layer *l, const nml_bwd *b, nml_error *err) 
 
 static nml_status conv_export(nml_layer *l, nml_export_ctx *x, nml_error *err) {
     conv2d *s = l->state;
-    float *w = NULL, *bias = NULL;
-    const size_t inner = s->kernel->count / (size_t)s->o.filters;
-    NML_TRY(nml_export_affine(x, s->kernel, s->bias, s->o.filters, inner, &w, &bias, err));
-    int32_t wi, bi, out;
-    int32_t bdims[1] = {s->o.filters};
-    nml_status st = nml_export_const(x, l, "kernel", 4, s->kernel->shape.dims, w, &wi, err);
-    if (st == NML_OK) st = nml_export_const(x, l, "bias", 1, bdims, bias, &bi, err);
-    free(w);
-    free(bias);
-    NML_TRY(st);
-    NML_TRY(nml_export_activation(x, l->name, &x->out_shape, &out, err));
     nml_op_params p;
     nml_op_params_default(&p);
     p.padding = s->o.same_padding ? NML_PAD_SAME : NML_PAD_VALID;
     p.stride_h = s->o.stride_h;
     p.stride_w = s->o.stride_w;
-    p.activation = x->fused_activation;
-    const int32_t ins[3] = {x->in[0], wi, bi};
-    NML_TRY(nml_export_op(x, l, NML_OP_CONV_2D, &p, 3, ins, out, err));
-    x->out = out;
-    return NML_OK;
+    const size_t inner = s->kernel->count / (size_t)s->o.filters;
+    return nml_export_affine_op(x, l, s->kernel, s->bias, s->o.filters, inner, NML_OP_CONV_2D, &p,
+                                err);
 }
 
 static const nml_layer_ops conv2d_ops = {

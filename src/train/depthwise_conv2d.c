@@ -141,27 +141,14 @@ static nml_status dw_backward(nml_layer *l, const nml_bwd *b, nml_error *err) {
 
 static nml_status dw_export(nml_layer *l, nml_export_ctx *x, nml_error *err) {
     depthwise *s = l->state;
-    float *w = NULL, *bias = NULL;
-    NML_TRY(nml_export_affine(x, s->kernel, s->bias, s->out_c, 1, &w, &bias, err));
-    int32_t wi, bi, out;
-    int32_t bdims[1] = {s->out_c};
-    nml_status st = nml_export_const(x, l, "kernel", 4, s->kernel->shape.dims, w, &wi, err);
-    if (st == NML_OK) st = nml_export_const(x, l, "bias", 1, bdims, bias, &bi, err);
-    free(w);
-    free(bias);
-    NML_TRY(st);
-    NML_TRY(nml_export_activation(x, l->name, &x->out_shape, &out, err));
     nml_op_params p;
     nml_op_params_default(&p);
     p.padding = s->o.same_padding ? NML_PAD_SAME : NML_PAD_VALID;
     p.stride_h = s->o.stride_h;
     p.stride_w = s->o.stride_w;
     p.depth_multiplier = s->o.depth_multiplier;
-    p.activation = x->fused_activation;
-    const int32_t ins[3] = {x->in[0], wi, bi};
-    NML_TRY(nml_export_op(x, l, NML_OP_DEPTHWISE_CONV_2D, &p, 3, ins, out, err));
-    x->out = out;
-    return NML_OK;
+    return nml_export_affine_op(x, l, s->kernel, s->bias, s->out_c, 1, NML_OP_DEPTHWISE_CONV_2D,
+                                &p, err);
 }
 
 static const nml_layer_ops depthwise_ops = {

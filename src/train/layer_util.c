@@ -79,3 +79,24 @@ nml_status nml_export_affine(const nml_export_ctx *x, const nml_param *kernel,
     }
     return NML_OK;
 }
+
+nml_status nml_export_affine_op(nml_export_ctx *x, const nml_layer *l, const nml_param *kernel,
+                                const nml_param *bias, int32_t channels, size_t inner,
+                                int32_t builtin, nml_op_params *p, nml_error *err) {
+    float *w = NULL, *b = NULL;
+    NML_TRY(nml_export_affine(x, kernel, bias, channels, inner, &w, &b, err));
+    int32_t wi, bi, out;
+    const int32_t bdims[1] = {channels};
+    nml_status st = nml_export_const(x, l, "kernel", kernel->shape.rank, kernel->shape.dims, w,
+                                     &wi, err);
+    if (st == NML_OK) st = nml_export_const(x, l, "bias", 1, bdims, b, &bi, err);
+    free(w);
+    free(b);
+    NML_TRY(st);
+    NML_TRY(nml_export_activation(x, l->name, &x->out_shape, &out, err));
+    p->activation = x->fused_activation;
+    const int32_t ins[3] = {x->in[0], wi, bi};
+    NML_TRY(nml_export_op(x, l, builtin, p, 3, ins, out, err));
+    x->out = out;
+    return NML_OK;
+}

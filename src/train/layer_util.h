@@ -32,6 +32,13 @@ nml_status nml_export_affine(const nml_export_ctx *x, const nml_param *kernel,
                              const nml_param *bias, int32_t channels, size_t inner, float **w,
                              float **b, nml_error *err);
 
+/* Exports an affine layer (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED): the folded weights and
+ * bias as constants, the output activation, and the operator reading {x->in[0], kernel, bias}
+ * with params p (its fused activation is set here). Sets x->out. */
+nml_status nml_export_affine_op(nml_export_ctx *x, const nml_layer *l, const nml_param *kernel,
+                                const nml_param *bias, int32_t channels, size_t inner,
+                                int32_t builtin, nml_op_params *p, nml_error *err);
+
 /* Layer kinds the exporter treats specially (internal). */
 int nml_layer_is_batch_norm(const nml_layer *l);
 int nml_layer_is_dropout(const nml_layer *l);

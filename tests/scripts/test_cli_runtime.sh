@@ -44,7 +44,7 @@ expect 2 "no --input given" -- "$cli" run "$model"
 expect 2 "option --input needs a value" -- "$cli" run "$model" --input
 
 out="$("$cli" inspect "$model")" || fail "inspect exited $?"
-for want in "2704 bytes file, 420 bytes constant data" "tensors     10 (321 parameters)" \
+for want in "2704 bytes stored (file), constant data 420 bytes; gzip -9: " "tensors     10 (321 parameters)" \
             "operators   3 (288 MACs)" "inputs      0: int8 1x1" "outputs     0: int8 1x1" \
             "FULLY_CONNECTED  int8 1x16, int8 16x16, int32 16  int8 1x16"; do
   [[ "$out" == *"$want"* ]] || fail "inspect output lacks '$want': $out"

@@ -162,6 +162,14 @@ void tb_quant(tb_model *m, int t, int n, const float *scales, const int64_t *zer
     x->q_dim = q_dim;
 }
 
+void tb_details(tb_model *m, int t, uint8_t type, const uint8_t *bytes, uint32_t n) {
+    tb_tensor *x = &m->tensors[t];
+    x->has_quant = 1;
+    x->details_type = type;
+    x->details = bytes;
+    x->details_bytes = n;
+}
+
 int tb_opcode(tb_model *m, int32_t builtin) {
     m->opcodes[m->n_opcodes] = builtin;
     return m->n_opcodes++;
@@ -224,8 +232,13 @@ static uint32_t build_tensor(fbb *b, const tb_tensor *t) {
     int n = 0;
     uint32_t quant = 0;
     if (t->has_quant) {
-        fbb_field q[3];
+        fbb_field q[5];
         int nq = 0;
+        if (t->details_type) {
+            fbb_field c = offset(0, fbb_vector(b, t->details, t->details_bytes, 1, 0));
+            q[nq++] = scalar(4, 1, t->details_type);
+            q[nq++] = offset(5, fbb_table(b, &c, 1));
+        }
         if (t->scales) q[nq++] = offset(2, fbb_vector(b, t->scales, (uint32_t)t->n_q, 4, 0));
         if (t->zero_points)
             q[nq++] = offset(3, fbb_vector(b, t->zero_points, (uint32_t)t->n_q, 8, 0));

@@ -43,6 +43,11 @@ typedef struct tb_tensor {
     int n_q, q_dim, has_quant, is_variable;
     const float *scales;
     const int64_t *zero_points;
+    /* QuantizationParameters.details: union type (0 none) and, for type 1
+     * (CustomQuantization), its custom bytes */
+    uint8_t details_type;
+    const uint8_t *details;
+    uint32_t details_bytes;
 } tb_tensor;
 
 typedef struct tb_op {
@@ -81,6 +86,8 @@ int tb_add_tensor(tb_model *m, int type, int rank, const int32_t *dims, uint32_t
                   const char *name);
 void tb_quant(tb_model *m, int t, int n, const float *scales, const int64_t *zero_points,
               int q_dim);
+/* Quantization details of tensor t (adds a quantization table if there is none). */
+void tb_details(tb_model *m, int t, uint8_t type, const uint8_t *bytes, uint32_t n);
 int tb_opcode(tb_model *m, int32_t builtin);
 int tb_add_op(tb_model *m, int opcode, int n_in, const int32_t *in, int n_out, const int32_t *out);
 void tb_option(tb_model *m, int op, uint8_t type, int id, int size, uint64_t value);

@@ -5,20 +5,26 @@
 #include "cli.h"
 #include "cli_tensor.h"
 #include "nanoml/macs.h"
+#include "nanoml/model_stats.h"
+#include "nanoml/pack.h"
 #include "nanoml/runtime_host.h"
 
 #define CMD "inspect"
 
 static void usage(FILE *out) {
-    fprintf(out,
-            "usage: nanoml inspect MODEL.tflite [--json]\n\n"
-            "Verifies a TFLite model and prints its operators (inputs and outputs with types and\n"
-            "shapes, multiply-accumulates), tensor and parameter counts, flash bytes (file size\n"
-            "and constant data) and the exact tensor arena the nanoml runtime needs. When an\n"
-            "operator has no nanoml kernel, the arena is reported as unknown with the reason.\n\n"
-            "options:\n"
-            "  --json     machine-readable output\n"
-            "  -h, --help show this help\n");
+    fprintf(
+        out,
+        "usage: nanoml inspect MODEL.tflite [--json] [--verbose]\n\n"
+        "Verifies a TFLite model and prints its operators (inputs and outputs with types and\n"
+        "shapes, multiply-accumulates), tensor and parameter counts, flash bytes (the file as\n"
+        "stored, its constant data, and the file's gzip -9 size for comparisons with\n"
+        "TF-MOT's compressed sizes) and the exact tensor arena the nanoml runtime needs. When\n"
+        "an operator has no nanoml kernel, the arena is reported as unknown with the reason.\n"
+        "Packed weights (nanoml's sparse/clustered encodings) count with their stored bytes.\n\n"
+        "options:\n"
+        "  --json     machine-readable output (always lists the constant tensors)\n"
+        "  --verbose  list every constant tensor: encoding, stored and dense bytes\n"
+        "  -h, --help show this help\n");
 }
 
 typedef struct op_row {
@@ -31,6 +37,7 @@ typedef struct report {
     const char *path;
     nml_model model;
     size_t file_bytes;
+    nml_model_stats stats;
     unsigned long long constant_bytes, parameters, macs;
     op_row *rows;
     /* arena */
@@ -61,46 +68,11 @@ static char *describe_list(const nml_model *m, const int32_t *idx, uint16_t n, n
     return s;
 }
 
-typedef struct const_data {
-    const void *data;
-    uint32_t bytes;
-} const_data;
-
-static int by_address(const void *a, const void *b) {
-    const uint8_t *x = ((const const_data *)a)->data, *y = ((const const_data *)b)->data;
-    return x < y ? -1 : x > y;
-}
-
-/* Parameters of constant tensors, and the bytes of their data (tensors sharing a buffer are
- * counted once; buffers no tensor uses, such as metadata, are not constant data). */
-static nml_status count_constants(report *r, nml_error *err) {
+static nml_status collect(report *r, const uint8_t *file, nml_error *err) {
     const nml_model *m = &r->model;
-    nml_tensor t;
-    const_data *seen = calloc(m->n_tensors ? m->n_tensors : 1, sizeof *seen);
-    uint32_t n = 0;
-    if (!seen) return nml_fail(err, NML_E_NOMEM, "out of memory");
-    for (uint32_t i = 0; i < m->n_tensors; i++) {
-        if (nml_model_tensor(m, i, &t, err) != NML_OK) {
-            free(seen);
-            return err->status;
-        }
-        if (t.alloc != NML_ALLOC_CONST) continue;
-        r->parameters += nml_tensor_count(&t);
-        seen[n].data = t.data;
-        seen[n++].bytes = t.bytes;
-    }
-    qsort(seen, n, sizeof *seen, by_address);
-    for (uint32_t i = 0; i < n; i++) {
-        if (i && seen[i].data == seen[i - 1].data) continue;
-        r->constant_bytes += seen[i].bytes;
-    }
-    free(seen);
-    return NML_OK;
-}
-
-static nml_status collect(report *r, nml_error *err) {
-    const nml_model *m = &r->model;
-    NML_TRY(count_constants(r, err));
+    NML_TRY(nml_model_stats_of(m, file, r->file_bytes, &r->stats, err));
+    r->constant_bytes = r->stats.constant_bytes;
+    r->parameters = r->stats.parameters;
     r->rows = calloc(m->n_operators ? m->n_operators : 1, sizeof *r->rows);
     if (!r->rows) return nml_fail(err, NML_E_NOMEM, "out of memory");
     for (uint32_t i = 0; i < m->n_operators; i++) {
@@ -150,11 +122,48 @@ static void print_io_text(const report *r, const char *what, int inputs) {
     }
 }
 
-static void print_text(const report *r) {
+/* One line per constant tensor: how it is stored. */
+static void print_constants_text(const nml_model *m) {
+    printf("\nconstants\n");
+    for (uint32_t i = 0; i < m->n_tensors; i++) {
+        nml_tensor t;
+        nml_pack_info info;
+        char desc[112];
+        if (nml_model_tensor(m, i, &t, NULL) != NML_OK || t.alloc != NML_ALLOC_CONST ||
+            nml_pack_info_of(&t, &info, NULL) != NML_OK)
+            continue;
+        cli_tensor_desc(desc, sizeof desc, &t);
+        printf("%4u  %-16s %8zu bytes stored, %8zu plain  %-30s %s", (unsigned)i, desc,
+               info.stored_bytes, info.dense_bytes, info.encoding_name,
+               t.name[0] ? t.name : "unnamed");
+        if (info.packed) {
+            printf(" (%u of %u values, %u-bit", (unsigned)info.stored, (unsigned)info.elements,
+                   (unsigned)info.value_bits);
+            if (info.tables)
+                printf(", %u table%s of %u", (unsigned)info.tables, info.tables > 1 ? "s" : "",
+                       (unsigned)info.table_size);
+            printf(", record %zu bytes)", info.record_bytes);
+        }
+        printf("\n");
+    }
+}
+
+static void print_text(const report *r, int verbose) {
     const nml_model *m = &r->model;
+    const nml_model_stats *st = &r->stats;
     printf("model       %s\n", r->path);
-    printf("flash       %zu bytes file, %llu bytes constant data\n", r->file_bytes,
-           r->constant_bytes);
+    printf("flash       %zu bytes stored (file), constant data %llu bytes; gzip -9: %zu bytes\n",
+           r->file_bytes, r->constant_bytes, st->gzip_bytes);
+    if (st->packed_tensors)
+        printf("packed      %u weight tensors; constant data %llu bytes stored, %llu bytes plain\n",
+               (unsigned)st->packed_tensors, (unsigned long long)st->constant_bytes,
+               (unsigned long long)st->constant_dense_bytes);
+    if (st->weight_count)
+        printf("weights     %u filters, %llu values, %.1f%% zero, at most %u distinct per "
+               "tensor\n",
+               (unsigned)st->weight_tensors, (unsigned long long)st->weight_count,
+               100.0 * (double)st->weight_zeros / (double)st->weight_count,
+               (unsigned)st->max_distinct);
     printf("tensors     %u (%llu parameters)\n", (unsigned)m->n_tensors, r->parameters);
     printf("operators   %u (%llu MACs)\n", (unsigned)m->n_operators, r->macs);
     print_io_text(r, "inputs", 1);
@@ -179,6 +188,7 @@ static void print_text(const report *r) {
     for (uint32_t i = 0; i < m->n_operators; i++)
         printf("%4u  %-*s  %-*s  %-*s  %12llu\n", (unsigned)i, wn, r->rows[i].name, wi,
                r->rows[i].inputs, wo, r->rows[i].outputs, r->rows[i].macs);
+    if (verbose) print_constants_text(m);
 }
 
 static void json_tensor(const nml_model *m, int32_t idx) {
@@ -207,13 +217,45 @@ static void json_list(const nml_model *m, const int32_t *idx, uint32_t n) {
     printf("]");
 }
 
+static void json_constants(const nml_model *m) {
+    printf("  \"constants\": [");
+    int first = 1;
+    for (uint32_t i = 0; i < m->n_tensors; i++) {
+        nml_tensor t;
+        nml_pack_info info;
+        if (nml_model_tensor(m, i, &t, NULL) != NML_OK || t.alloc != NML_ALLOC_CONST ||
+            nml_pack_info_of(&t, &info, NULL) != NML_OK)
+            continue;
+        printf("%s\n    {\"tensor\": %u, \"name\": ", first ? "" : ",", (unsigned)i);
+        first = 0;
+        cli_json_string(stdout, t.name);
+        printf(", \"type\": \"%s\", \"encoding\": \"%s\", \"stored_bytes\": %zu, "
+               "\"dense_bytes\": %zu, \"elements\": %u, \"stored_values\": %u, "
+               "\"record_bytes\": %zu, \"value_bits\": %u, \"tables\": %u, \"table_size\": %u}",
+               nml_dtype_name(t.type), info.encoding_name, info.stored_bytes, info.dense_bytes,
+               (unsigned)info.elements, (unsigned)info.stored, info.record_bytes,
+               (unsigned)info.value_bits, (unsigned)info.tables, (unsigned)info.table_size);
+    }
+    printf("%s],\n", first ? "" : "\n  ");
+}
+
 static void print_json(const report *r) {
     const nml_model *m = &r->model;
+    const nml_model_stats *st = &r->stats;
     printf("{\n  \"model\": ");
     cli_json_string(stdout, r->path);
-    printf(",\n  \"file_bytes\": %zu,\n  \"constant_bytes\": %llu,\n  \"tensors\": %u,\n"
+    printf(",\n  \"file_bytes\": %zu,\n  \"gzip_bytes\": %zu,\n  \"constant_bytes\": %llu,\n"
+           "  \"constant_dense_bytes\": %llu,\n  \"packed_tensors\": %u,\n  \"tensors\": %u,\n"
            "  \"parameters\": %llu,\n  \"macs\": %llu,\n",
-           r->file_bytes, r->constant_bytes, (unsigned)m->n_tensors, r->parameters, r->macs);
+           r->file_bytes, st->gzip_bytes, r->constant_bytes,
+           (unsigned long long)st->constant_dense_bytes, (unsigned)st->packed_tensors,
+           (unsigned)m->n_tensors, r->parameters, r->macs);
+    printf("  \"weight_values\": %llu,\n  \"weight_zeros\": %llu,\n  \"weight_sparsity\": %.6f,\n"
+           "  \"max_distinct\": %u,\n",
+           (unsigned long long)st->weight_count, (unsigned long long)st->weight_zeros,
+           st->weight_count ? (double)st->weight_zeros / (double)st->weight_count : 0.0,
+           (unsigned)st->max_distinct);
+    json_constants(m);
     printf("  \"inputs\": [");
     for (uint32_t i = 0; i < m->n_inputs; i++) {
         if (i) printf(", ");
@@ -261,13 +303,15 @@ static void free_report(report *r) {
 int cmd_inspect(int argc, char **argv);
 int cmd_inspect(int argc, char **argv) {
     const char *path = NULL;
-    int json = 0;
+    int json = 0, verbose = 0;
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
             usage(stdout);
             return 0;
         } else if (strcmp(argv[i], "--json") == 0) {
             json = 1;
+        } else if (strcmp(argv[i], "--verbose") == 0) {
+            verbose = 1;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             return cli_usage_error(CMD, "unknown option '%s'", argv[i]);
         } else if (!path) {
@@ -287,14 +331,14 @@ int cmd_inspect(int argc, char **argv) {
     if (nml_load_model_file(path, &data, &r.file_bytes, &r.model, &err) != NML_OK)
         return cli_error(CMD, &err);
     int rc = 0;
-    if (collect(&r, &err) != NML_OK) {
+    if (collect(&r, data, &err) != NML_OK) {
         rc = cli_error(CMD, &err);
     } else {
         plan_arena(&r);
         if (json)
             print_json(&r);
         else
-            print_text(&r);
+            print_text(&r, verbose);
     }
     free_report(&r);
     free(data);

@@ -13,6 +13,8 @@ int cmd_import(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_quantize(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
+int cmd_pack(int argc, char **argv);
 int cmd_detect(int argc, char **argv);
 int cmd_eval_detect(int argc, char **argv);
 int cmd_preprocess(int argc, char **argv);
@@ -29,6 +31,8 @@ const nml_command nml_commands[] = {
     {"train", "define and train a model in C (LeNet-5 on Fashion-MNIST)", cmd_train},
     {"eval", "accuracy and confusion matrix of a .tflite classifier", cmd_eval},
     {"quantize", "post-training quantization: int8, int4, dynamic range, float16", cmd_quantize},
+    {"pack", "store pruned/clustered int8 weights compactly (sparse, clustered)", cmd_pack},
+    {"compare", "models side by side: bytes, gzip, sparsity, accuracy; CSV, plot", cmd_compare},
     {"detect", "detect objects in an image (FastestDet, YOLOv8)", cmd_detect},
     {"eval-detect", "precision, recall, mAP of a detector on a dataset", cmd_eval_detect},
     {"preprocess", "write images as a detection model's input tensors (.npy)", cmd_preprocess},

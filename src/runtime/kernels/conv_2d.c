@@ -11,16 +11,29 @@
  *     EvalHybridPerChannel (per-channel filter: each batch quantized asymmetrically,
  *     y = acc * filter_scale[c] * input_scale + bias, acc over w * (x - offset)) and EvalHybrid
  *     (per-tensor filter: each batch quantized symmetrically, y = acc * (input_scale *
- *     filter_scale) + bias). */
+ *     filter_scale) + bias);
+ *   packed filters (sparse and/or clustered, packed.h) with int8 activations: the int8
+ *     arithmetic over each output channel's non-zero weights, decoded into scratch once per
+ *     channel and grouped by filter tap so that padding is still skipped tap by tap. */
 #include <stddef.h>
 
 #include "conv_ref.h"
 #include "hybrid_common.h"
 #include "int4.h"
 #include "kernels.h"
+#include "packed_filter.h"
 #include "qmath.h"
 
 typedef nml_conv_data conv_data;
+
+/* Packed scratch: the row's weight positions and values, then where each tap's weights start. */
+static size_t packed_taps_offset(uint32_t window) {
+    return (nml_packed_row_scratch(window) + 1u) & ~(size_t)1u;
+}
+
+static size_t tap_table_bytes(const nml_tensor *filter) {
+    return ((size_t)filter->dims[1] * (size_t)filter->dims[2] + 1u) * sizeof(uint16_t);
+}
 
 nml_status nml_conv_2d_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p, conv_data *d,
                              int with_multipliers) {
@@ -40,6 +53,7 @@ nml_status nml_conv_2d_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *
     int mode = type == NML_FLOAT32 ? NML_CONV_FLOAT : NML_CONV_INT8;
     if (type == NML_FLOAT32 && filter->type == NML_INT8 && filter->n_q > 0) mode = NML_CONV_HYBRID;
     if (type == NML_INT8 && filter->type == NML_INT4) mode = NML_CONV_INT4;
+    if (filter->pack) mode = NML_CONV_PACKED;
     if (mode == NML_CONV_FLOAT || mode == NML_CONV_INT8)
         NML_TRY(nml_check_type(ctx, node, filter, "filter", type));
     NML_TRY(nml_check_type(ctx, node, output, "output", type));
@@ -66,6 +80,8 @@ nml_status nml_conv_2d_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *
 
     d->mode = (uint8_t)mode;
     const int64_t window = (int64_t)filter->dims[1] * filter->dims[2] * filter_in_ch;
+    if (mode == NML_CONV_PACKED)
+        NML_TRY(nml_packed_filter_prepare(ctx, node, input, filter, 0, &d->packed));
     if (type == NML_FLOAT32) {
         NML_TRY(nml_activation_range_f32(ctx, node, p->activation, &d->f_min, &d->f_max));
         if (mode == NML_CONV_HYBRID) {
@@ -95,7 +111,8 @@ nml_status nml_conv_2d_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *
 nml_status nml_conv_2d_ref_finish(nml_ctx *ctx, nml_node *node, conv_data *d) {
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
-    if ((d->mode == NML_CONV_INT8 || d->mode == NML_CONV_INT4) && !d->mult) {
+    if ((d->mode == NML_CONV_INT8 || d->mode == NML_CONV_INT4 || d->mode == NML_CONV_PACKED) &&
+        !d->mult) {
         const nml_tensor *output = nml_node_output(ctx, node, 0);
         NML_TRY(nml_conv_multipliers(ctx, node, input, filter, output, filter->dims[0], 0, &d->mult,
                                      &d->shift));
@@ -108,6 +125,13 @@ nml_status nml_conv_2d_ref_finish(nml_ctx *ctx, nml_node *node, conv_data *d) {
     if (d->mode == NML_CONV_HYBRID)
         NML_TRY(nml_ctx_request_scratch(ctx, node,
                                         (size_t)nml_tensor_count(input) / (size_t)input->dims[0]));
+    /* packed: one channel's stored weights and its tap table */
+    if (d->mode == NML_CONV_PACKED) {
+        const uint32_t window = (uint32_t)filter->dims[1] * (uint32_t)filter->dims[2] *
+                                (uint32_t)filter->dims[3];
+        NML_TRY(nml_ctx_request_scratch(ctx, node,
+                                        packed_taps_offset(window) + tap_table_bytes(filter)));
+    }
     return NML_OK;
 }
 
@@ -216,13 +240,89 @@ static void conv_int8(const conv_data *d, const conv_dims *g, const int8_t *in,
     }
 }
 
+/* Output channel oc of every output pixel, from its filter unpacked into `k`. */
+static void conv_channel(const conv_data *d, const conv_dims *g, const int8_t *in, const int8_t *k,
+                         int32_t oc, const int32_t *bias, int8_t *out) {
+    const nml_window *w = &d->w;
+    const int32_t ic0 = (oc / g->filters_per_group) * g->filter_in_ch;
+    for (int32_t b = 0; b < g->batches; b++) {
+        for (int32_t oy = 0; oy < g->out_h; oy++) {
+            const int32_t iy0 = oy * w->stride_h - w->pad_h;
+            for (int32_t ox = 0; ox < g->out_w; ox++) {
+                const int32_t ix0 = ox * w->stride_w - w->pad_w;
+                int32_t acc = 0;
+                for (int32_t ky = 0; ky < g->filter_h; ky++) {
+                    const int32_t iy = iy0 + w->dilation_h * ky;
+                    if (iy < 0 || iy >= g->in_h) continue;
+                    for (int32_t kx = 0; kx < g->filter_w; kx++) {
+                        const int32_t ix = ix0 + w->dilation_w * kx;
+                        if (ix < 0 || ix >= g->in_w) continue;
+                        const int8_t *x = in + ((b * g->in_h + iy) * g->in_w + ix) * g->in_ch + ic0;
+                        const int8_t *kk = k + (ky * g->filter_w + kx) * g->filter_in_ch;
+                        for (int32_t ic = 0; ic < g->filter_in_ch; ic++)
+                            acc += (int32_t)kk[ic] * ((int32_t)x[ic] + d->input_offset);
+                    }
+                }
+                if (bias) acc = nml_add_wrap(acc, bias[oc]);
+                acc = nml_add_wrap(nml_mul_by_qm(acc, d->mult[oc], d->shift[oc]), d->output_offset);
+                acc = nml_clamp_i32(acc, d->act_min, d->act_max);
+                out[((b * g->out_h + oy) * g->out_w + ox) * g->out_ch + oc] = (int8_t)acc;
+            }
+        }
+    }
+}
+
 /* Output-channel-major so that each packed filter is unpacked once into `k`. */
 static void conv_int4(const conv_data *d, const conv_dims *g, const int8_t *in,
                       const uint8_t *filter, const int32_t *bias, int8_t *k, int8_t *out) {
-    const nml_window *w = &d->w;
     const uint32_t slice = (uint32_t)(g->filter_h * g->filter_w * g->filter_in_ch);
     for (int32_t oc = 0; oc < g->out_ch; oc++) {
         nml_int4_unpack(filter, (uint32_t)oc * slice, slice, k);
+        conv_channel(d, g, in, k, oc, bias, out);
+    }
+}
+
+/* Turns the row positions of a channel's stored weights (ascending, (ky*KW + kx)*C + ic) into
+ * input-channel offsets, with first[t] .. first[t + 1] - 1 the weights of tap t. The positions
+ * ascend, so the tap advances without a division. */
+static void group_by_tap(uint16_t *pos, uint32_t n, uint32_t depth, uint32_t taps,
+                         uint16_t *first) {
+    uint32_t t = 0, tap_start = 0;
+    first[0] = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        while (pos[k] >= tap_start + depth) { /* next tap: the weights so far end before it */
+            tap_start += depth;
+            first[++t] = (uint16_t)k;
+        }
+        pos[k] = (uint16_t)(pos[k] - tap_start);
+    }
+    while (t < taps)
+        first[++t] = (uint16_t)n;
+}
+
+/* Output-channel-major so that each packed filter is decoded once: filters that store every
+ * weight (clustered, not sparse) into a plain filter, sparse ones into the list of their stored
+ * weights, and only those are multiplied. */
+static void conv_packed(const conv_data *d, const conv_dims *g, const int8_t *in,
+                        const int32_t *bias, uint8_t *scratch, int8_t *out) {
+    const nml_window *w = &d->w;
+    const uint32_t window = (uint32_t)(g->filter_h * g->filter_w * g->filter_in_ch);
+    nml_packed_cursor c;
+    nml_packed_begin(&c);
+    if (d->packed->positions == NML_PACK_POS_ALL) {
+        for (int32_t oc = 0; oc < g->out_ch; oc++) {
+            nml_packed_next_dense(d->packed, &c, (int8_t *)scratch);
+            conv_channel(d, g, in, (const int8_t *)scratch, oc, bias, out);
+        }
+        return;
+    }
+    uint16_t *ic_of = nml_packed_row_index(scratch);
+    int8_t *k = nml_packed_row_values(scratch, window);
+    uint16_t *first = (uint16_t *)(void *)(scratch + packed_taps_offset(window));
+    for (int32_t oc = 0; oc < g->out_ch; oc++) {
+        const uint32_t n = nml_packed_next_sparse(d->packed, &c, ic_of, k);
+        group_by_tap(ic_of, n, (uint32_t)g->filter_in_ch, (uint32_t)(g->filter_h * g->filter_w),
+                     first);
         const int32_t ic0 = (oc / g->filters_per_group) * g->filter_in_ch;
         for (int32_t b = 0; b < g->batches; b++) {
             for (int32_t oy = 0; oy < g->out_h; oy++) {
@@ -238,9 +338,9 @@ static void conv_int4(const conv_data *d, const conv_dims *g, const int8_t *in,
                             if (ix < 0 || ix >= g->in_w) continue;
                             const int8_t *x =
                                 in + ((b * g->in_h + iy) * g->in_w + ix) * g->in_ch + ic0;
-                            const int8_t *kk = k + (ky * g->filter_w + kx) * g->filter_in_ch;
-                            for (int32_t ic = 0; ic < g->filter_in_ch; ic++)
-                                acc += (int32_t)kk[ic] * ((int32_t)x[ic] + d->input_offset);
+                            const uint32_t t = (uint32_t)(ky * g->filter_w + kx);
+                            for (uint32_t j = first[t]; j < first[t + 1]; j++)
+                                acc += (int32_t)k[j] * ((int32_t)x[ic_of[j]] + d->input_offset);
                         }
                     }
                     if (bias) acc = nml_add_wrap(acc, bias[oc]);
@@ -321,6 +421,9 @@ void nml_conv_2d_eval_ref(nml_ctx *ctx, const nml_node *node, const conv_data *d
         break;
     case NML_CONV_INT4:
         conv_int4(d, &g, input->data, filter->data, b, nml_ctx_scratch(ctx, node), output->data);
+        break;
+    case NML_CONV_PACKED:
+        conv_packed(d, &g, input->data, b, nml_ctx_scratch(ctx, node), output->data);
         break;
     default:
         conv_hybrid(d, &g, input->data, filter->data, b, nml_ctx_scratch(ctx, node), output->data);

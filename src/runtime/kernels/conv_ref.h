@@ -3,7 +3,7 @@
  * without allocating per-channel tables, and their evaluation. An optimized kernel runs the
  * same checks (so it accepts and rejects exactly the same models with the same messages) and
  * falls back to the reference evaluation for the cases it does not specialize (float32,
- * hybrid, int4 weights, grouped convolution). */
+ * hybrid, int4 weights, packed weights, grouped convolution). */
 #ifndef NANOML_KERNELS_CONV_REF_H
 #define NANOML_KERNELS_CONV_REF_H
 
@@ -14,8 +14,11 @@
 /* The arithmetic a node's tensor types select, decided by setup:
  *   FLOAT: float32 activations and weights; INT8: int8 activations and weights (the only mode
  *   the optimized kernels specialize); INT4: int8 activations, packed int4 weights; HYBRID:
- *   float32 activations, quantized int8 weights (dynamic range). */
-enum nml_conv_mode { NML_CONV_FLOAT, NML_CONV_INT8, NML_CONV_INT4, NML_CONV_HYBRID };
+ *   float32 activations, quantized int8 weights (dynamic range); PACKED: int8 activations, int8
+ *   or int4 weights stored sparse and/or clustered (packed.h, docs/packed-weights.md). */
+enum nml_conv_mode { NML_CONV_FLOAT, NML_CONV_INT8, NML_CONV_INT4, NML_CONV_HYBRID, NML_CONV_PACKED };
+
+struct nml_packed;
 
 /* ---- CONV_2D ---- */
 typedef struct nml_conv_data {
@@ -28,6 +31,7 @@ typedef struct nml_conv_data {
     int32_t *mult, *shift; /* per output channel (reference evaluation, int8 and int4) */
     uint8_t mode;          /* enum nml_conv_mode (bytes: kernel data lives in the arena) */
     uint8_t per_channel;   /* hybrid: the filter has one scale per output channel */
+    const struct nml_packed *packed; /* packed filter, else NULL */
 } nml_conv_data;
 
 /* Every check of the reference prepare and the window, activation range, offsets and hybrid
@@ -52,6 +56,7 @@ typedef struct nml_dwconv_data {
     float f_min, f_max;
     int32_t *mult, *shift; /* per output channel */
     uint8_t mode;          /* enum nml_conv_mode */
+    const struct nml_packed *packed; /* packed filter, else NULL */
 } nml_dwconv_data;
 
 nml_status nml_dwconv_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
@@ -72,6 +77,7 @@ typedef struct nml_fc_data {
     int32_t tensor_mult, tensor_shift;
     uint8_t per_channel;
     uint8_t mode; /* enum nml_conv_mode */
+    const struct nml_packed *packed; /* packed weights, else NULL */
 } nml_fc_data;
 
 nml_status nml_fc_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p, nml_fc_data *d,

@@ -5,16 +5,24 @@
  * Compressed weights: int4 filters with int8 activations (the int8 arithmetic on weights
  * unpacked one at a time), and hybrid float32 activations with an int8 filter and float bias as
  * TFLite's DepthwiseConvHybridPerChannel: each batch quantized asymmetrically, acc over
- * w * (x - offset), y = acc * (filter_scale[c] * input_scale) + bias. */
+ * w * (x - offset), y = acc * (filter_scale[c] * input_scale) + bias. Packed filters
+ * (sparse and/or clustered, packed.h) with int8 activations: each output channel's non-zero
+ * taps decoded into scratch once, the int8 arithmetic over them only. */
 #include <stddef.h>
 
 #include "conv_ref.h"
 #include "hybrid_common.h"
 #include "int4.h"
 #include "kernels.h"
+#include "packed_filter.h"
 #include "qmath.h"
 
 typedef nml_dwconv_data dwconv_data;
+
+/* Packed scratch: one channel's non-zero taps (positions, values), then their offsets. */
+static size_t packed_offsets_at(uint32_t taps) {
+    return (nml_packed_row_scratch(taps) + 3u) & ~(size_t)3u;
+}
 
 nml_status nml_dwconv_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p, dwconv_data *d,
                             int with_multipliers) {
@@ -34,6 +42,7 @@ nml_status nml_dwconv_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p
     int mode = type == NML_FLOAT32 ? NML_CONV_FLOAT : NML_CONV_INT8;
     if (type == NML_FLOAT32 && filter->type == NML_INT8 && filter->n_q > 0) mode = NML_CONV_HYBRID;
     if (type == NML_INT8 && filter->type == NML_INT4) mode = NML_CONV_INT4;
+    if (filter->pack) mode = NML_CONV_PACKED;
     if (mode == NML_CONV_FLOAT || mode == NML_CONV_INT8)
         NML_TRY(nml_check_type(ctx, node, filter, "filter", type));
     NML_TRY(nml_check_type(ctx, node, output, "output", type));
@@ -59,6 +68,8 @@ nml_status nml_dwconv_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p
     if (bias) NML_TRY(nml_check_bias(ctx, node, bias, type == NML_INT8 ? NML_INT32 : type, out_ch));
 
     d->mode = (uint8_t)mode;
+    if (mode == NML_CONV_PACKED)
+        NML_TRY(nml_packed_filter_prepare(ctx, node, input, filter, 3, &d->packed));
     if (type == NML_FLOAT32) {
         NML_TRY(nml_activation_range_f32(ctx, node, p->activation, &d->f_min, &d->f_max));
         if (mode == NML_CONV_HYBRID) {
@@ -87,7 +98,8 @@ nml_status nml_dwconv_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p
 }
 
 nml_status nml_dwconv_ref_finish(nml_ctx *ctx, nml_node *node, dwconv_data *d) {
-    if ((d->mode == NML_CONV_INT8 || d->mode == NML_CONV_INT4) && !d->mult) {
+    if ((d->mode == NML_CONV_INT8 || d->mode == NML_CONV_INT4 || d->mode == NML_CONV_PACKED) &&
+        !d->mult) {
         const nml_tensor *input = nml_node_input(ctx, node, 0);
         const nml_tensor *filter = nml_node_input(ctx, node, 1);
         const nml_tensor *output = nml_node_output(ctx, node, 0);
@@ -98,6 +110,12 @@ nml_status nml_dwconv_ref_finish(nml_ctx *ctx, nml_node *node, dwconv_data *d) {
         const nml_tensor *input = nml_node_input(ctx, node, 0);
         NML_TRY(nml_ctx_request_scratch(ctx, node,
                                         (size_t)nml_tensor_count(input) / (size_t)input->dims[0]));
+    }
+    if (d->mode == NML_CONV_PACKED) { /* one channel's stored taps and their input offsets */
+        const nml_tensor *filter = nml_node_input(ctx, node, 1);
+        const uint32_t taps = (uint32_t)filter->dims[1] * (uint32_t)filter->dims[2];
+        NML_TRY(nml_ctx_request_scratch(ctx, node,
+                                        packed_offsets_at(taps) + 2u * taps * sizeof(int32_t)));
     }
     return NML_OK;
 }
@@ -240,6 +258,48 @@ static void dwconv_int4(const dwconv_data *d, const dw_dims *g, const int8_t *in
     }
 }
 
+/* Output-channel-major so that each packed channel is decoded once; its non-zero taps become
+ * (dy, dx) offsets into the input window. */
+static void dwconv_packed(const dwconv_data *d, const dw_dims *g, const int8_t *in,
+                          const int32_t *bias, uint8_t *scratch, int8_t *out) {
+    const nml_window *w = &d->w;
+    const uint32_t taps = (uint32_t)(g->filter_h * g->filter_w);
+    uint16_t *tap = nml_packed_row_index(scratch);
+    int8_t *k = nml_packed_row_values(scratch, taps);
+    int32_t *dy = (int32_t *)(void *)(scratch + packed_offsets_at(taps));
+    int32_t *dx = dy + taps;
+    nml_packed_cursor c;
+    nml_packed_begin(&c);
+    for (int32_t oc = 0; oc < g->out_ch; oc++) {
+        const uint32_t n = nml_packed_next_sparse(d->packed, &c, tap, k);
+        for (uint32_t j = 0; j < n; j++) {
+            dy[j] = (int32_t)(tap[j] / (uint32_t)g->filter_w) * w->dilation_h;
+            dx[j] = (int32_t)(tap[j] % (uint32_t)g->filter_w) * w->dilation_w;
+        }
+        const int32_t ic = oc / d->depth_multiplier;
+        for (int32_t b = 0; b < g->batches; b++) {
+            for (int32_t oy = 0; oy < g->out_h; oy++) {
+                const int32_t iy0 = oy * w->stride_h - w->pad_h;
+                for (int32_t ox = 0; ox < g->out_w; ox++) {
+                    const int32_t ix0 = ox * w->stride_w - w->pad_w;
+                    int32_t acc = 0;
+                    for (uint32_t j = 0; j < n; j++) {
+                        const int32_t iy = iy0 + dy[j], ix = ix0 + dx[j];
+                        if (iy < 0 || iy >= g->in_h || ix < 0 || ix >= g->in_w) continue;
+                        const int32_t x = in[((b * g->in_h + iy) * g->in_w + ix) * g->in_ch + ic];
+                        acc += (int32_t)k[j] * (x + d->input_offset);
+                    }
+                    if (bias) acc = nml_add_wrap(acc, bias[oc]);
+                    acc = nml_add_wrap(nml_mul_by_qm(acc, d->mult[oc], d->shift[oc]),
+                                       d->output_offset);
+                    acc = nml_clamp_i32(acc, d->act_min, d->act_max);
+                    out[((b * g->out_h + oy) * g->out_w + ox) * g->out_ch + oc] = (int8_t)acc;
+                }
+            }
+        }
+    }
+}
+
 /* One batch of the hybrid depthwise convolution on its quantized input xq. */
 static void dwconv_hybrid_batch(const dwconv_data *d, const dw_dims *g, const int8_t *xq,
                                 int32_t offset, float in_scale, const int8_t *filter,
@@ -303,6 +363,9 @@ void nml_dwconv_eval_ref(nml_ctx *ctx, const nml_node *node, const dwconv_data *
         break;
     case NML_CONV_INT4:
         dwconv_int4(d, &g, input->data, filter->data, b, output->data);
+        break;
+    case NML_CONV_PACKED:
+        dwconv_packed(d, &g, input->data, b, nml_ctx_scratch(ctx, node), output->data);
         break;
     default:
         dwconv_hybrid(d, &g, input->data, filter->data, b, nml_ctx_scratch(ctx, node),

@@ -8,13 +8,16 @@
  *     into scratch right before it is used (the packed weights stay in flash);
  *   hybrid (dynamic range): float32 input/output, int8 weights and float bias, as TFLite's
  *     EvalHybrid: each batch row is quantized symmetrically (scale max|x| / 127), the integer
- *     dot product is scaled by row_scale * weight_scale[unit] in float and added to the bias. */
+ *     dot product is scaled by row_scale * weight_scale[unit] in float and added to the bias;
+ *   packed weights (sparse and/or clustered, packed.h) with int8 activations: each row's
+ *     non-zero weights decoded into scratch, the dot product over them only. */
 #include <stddef.h>
 
 #include "conv_ref.h"
 #include "hybrid_common.h"
 #include "int4.h"
 #include "kernels.h"
+#include "packed_filter.h"
 #include "qmath.h"
 
 typedef nml_fc_data fc_data;
@@ -120,6 +123,12 @@ static nml_status prepare_int8(nml_ctx *ctx, const nml_node *node, const nml_op_
     return NML_OK;
 }
 
+static size_t packed_scratch(const fc_data *d) {
+    size_t bytes = (nml_packed_row_scratch((uint32_t)d->depth) + 3u) & ~(size_t)3u;
+    if (d->weights_offset) bytes += (size_t)d->batches * sizeof(int32_t);
+    return bytes;
+}
+
 nml_status nml_fc_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p, fc_data *d,
                         int with_multipliers) {
     NML_TRY(nml_check_io_count(ctx, node, 2, 3, 1));
@@ -138,6 +147,7 @@ nml_status nml_fc_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p, fc
     int mode = type == NML_FLOAT32 ? NML_CONV_FLOAT : NML_CONV_INT8;
     if (type == NML_FLOAT32 && filter->type == NML_INT8 && filter->n_q > 0) mode = NML_CONV_HYBRID;
     if (type == NML_INT8 && filter->type == NML_INT4) mode = NML_CONV_INT4;
+    if (filter->pack) mode = NML_CONV_PACKED;
     if (mode == NML_CONV_FLOAT || mode == NML_CONV_INT8)
         NML_TRY(nml_check_type(ctx, node, filter, "weights", type));
     NML_TRY(nml_check_type(ctx, node, output, "output", type));
@@ -163,6 +173,8 @@ nml_status nml_fc_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p, fc
     d->units = units;
     d->depth = depth;
     d->mode = (uint8_t)mode;
+    if (mode == NML_CONV_PACKED)
+        NML_TRY(nml_packed_filter_prepare(ctx, node, input, filter, 0, &d->packed));
     if (type == NML_FLOAT32)
         NML_TRY(nml_activation_range_f32(ctx, node, p->activation, &d->f_min, &d->f_max));
     else
@@ -175,7 +187,8 @@ nml_status nml_fc_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p, fc
 }
 
 nml_status nml_fc_ref_finish(nml_ctx *ctx, nml_node *node, fc_data *d) {
-    if ((d->mode == NML_CONV_INT8 || d->mode == NML_CONV_INT4) && !d->mult) {
+    if ((d->mode == NML_CONV_INT8 || d->mode == NML_CONV_INT4 || d->mode == NML_CONV_PACKED) &&
+        !d->mult) {
         if (d->per_channel) {
             const nml_tensor *input = nml_node_input(ctx, node, 0);
             const nml_tensor *filter = nml_node_input(ctx, node, 1);
@@ -189,6 +202,8 @@ nml_status nml_fc_ref_finish(nml_ctx *ctx, nml_node *node, fc_data *d) {
     /* hybrid: one quantized input row; int4: one unpacked weight row */
     if (d->mode == NML_CONV_HYBRID || d->mode == NML_CONV_INT4)
         NML_TRY(nml_ctx_request_scratch(ctx, node, (size_t)d->depth));
+    /* packed: one row's non-zero weights, and the input sums a weight zero point needs */
+    if (d->mode == NML_CONV_PACKED) NML_TRY(nml_ctx_request_scratch(ctx, node, packed_scratch(d)));
     return NML_OK;
 }
 
@@ -234,16 +249,72 @@ static void fc_int8(const fc_data *d, const int8_t *in, const int8_t *w, const i
     }
 }
 
+/* Unit u for every batch, from its weights unpacked into `row`. */
+static void fc_unit(const fc_data *d, const int8_t *in, const int8_t *row, int32_t u,
+                    const int32_t *bias, int8_t *out) {
+    for (int32_t b = 0; b < d->batches; b++) {
+        const int8_t *x = in + b * d->depth;
+        int32_t acc = 0;
+        for (int32_t i = 0; i < d->depth; i++)
+            acc += ((int32_t)row[i] + d->weights_offset) * ((int32_t)x[i] + d->input_offset);
+        if (bias) acc = nml_add_wrap(acc, bias[u]);
+        acc = nml_add_wrap(nml_mul_by_qm(acc, d->mult[u], d->shift[u]), d->output_offset);
+        out[b * d->units + u] = (int8_t)nml_clamp_i32(acc, d->act_min, d->act_max);
+    }
+}
+
 /* Unit-major order so that each packed weight row is unpacked once for all batches. */
 static void fc_int4(const fc_data *d, const int8_t *in, const uint8_t *w, const int32_t *bias,
                     int8_t *row, int8_t *out) {
     for (int32_t u = 0; u < d->units; u++) {
         nml_int4_unpack(w, (uint32_t)u * (uint32_t)d->depth, (uint32_t)d->depth, row);
+        fc_unit(d, in, row, u, bias, out);
+    }
+}
+
+/* Sum over x of (x + input_offset) per batch: with weights zero point z, the zero weights the
+ * packed rows leave out still contribute z * (x + input_offset) each, so
+ *   sum (w + z)(x + off) = sum_nonzero w (x + off) + z * sum (x + off). */
+static void input_sums(const fc_data *d, const int8_t *in, int32_t *sums) {
+    for (int32_t b = 0; b < d->batches; b++) {
+        const int8_t *x = in + b * d->depth;
+        int32_t s = 0;
+        for (int32_t i = 0; i < d->depth; i++)
+            s += (int32_t)x[i] + d->input_offset;
+        sums[b] = s;
+    }
+}
+
+/* Unit-major, each row decoded once for all batches. Rows that store every weight (clustered,
+ * not sparse) are decoded into a plain row; sparse rows into the list of their stored weights,
+ * and only those are multiplied. */
+static void fc_packed(const fc_data *d, const int8_t *in, const int32_t *bias, uint8_t *scratch,
+                      int8_t *out) {
+    nml_packed_cursor c;
+    nml_packed_begin(&c);
+    if (d->packed->positions == NML_PACK_POS_ALL) {
+        for (int32_t u = 0; u < d->units; u++) {
+            nml_packed_next_dense(d->packed, &c, (int8_t *)scratch);
+            fc_unit(d, in, (const int8_t *)scratch, u, bias, out);
+        }
+        return;
+    }
+    uint16_t *index = nml_packed_row_index(scratch);
+    int8_t *value = nml_packed_row_values(scratch, (uint32_t)d->depth);
+    int32_t *sums = NULL;
+    if (d->weights_offset) {
+        sums = (int32_t *)(void *)(scratch + ((nml_packed_row_scratch((uint32_t)d->depth) + 3u) &
+                                              ~(size_t)3u));
+        input_sums(d, in, sums);
+    }
+    for (int32_t u = 0; u < d->units; u++) {
+        const uint32_t n = nml_packed_next_sparse(d->packed, &c, index, value);
         for (int32_t b = 0; b < d->batches; b++) {
             const int8_t *x = in + b * d->depth;
             int32_t acc = 0;
-            for (int32_t i = 0; i < d->depth; i++)
-                acc += ((int32_t)row[i] + d->weights_offset) * ((int32_t)x[i] + d->input_offset);
+            for (uint32_t k = 0; k < n; k++)
+                acc += (int32_t)value[k] * ((int32_t)x[index[k]] + d->input_offset);
+            if (sums) acc += d->weights_offset * sums[b];
             if (bias) acc = nml_add_wrap(acc, bias[u]);
             acc = nml_add_wrap(nml_mul_by_qm(acc, d->mult[u], d->shift[u]), d->output_offset);
             out[b * d->units + u] = (int8_t)nml_clamp_i32(acc, d->act_min, d->act_max);
@@ -285,6 +356,9 @@ void nml_fc_eval_ref(nml_ctx *ctx, const nml_node *node, const fc_data *d) {
         break;
     case NML_CONV_INT4:
         fc_int4(d, input->data, filter->data, b, nml_ctx_scratch(ctx, node), output->data);
+        break;
+    case NML_CONV_PACKED:
+        fc_packed(d, input->data, b, nml_ctx_scratch(ctx, node), output->data);
         break;
     default:
         fc_hybrid(d, input->data, filter->data, b, nml_ctx_scratch(ctx, node), output->data);
