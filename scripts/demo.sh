@@ -154,6 +154,11 @@ step_compress() {
   local base="$DEMO_WORK/train/lenet5_sequential.tflite" name label cmd
   local models=() labels=()
   [ -f "$base" ] || { echo "compress: $base missing (run the train step)" >&2; return 1; }
+  local c
+  for c in prune cluster qat compress compare; do
+    "$nanoml" "$c" --help >/dev/null 2>&1 ||
+      { echo "compress: this nanoml has no '$c' command (build the compression CLI)" >&2; return 1; }
+  done
   : >"$out/commands.txt"
   while IFS='|' read -r name label cmd; do
     echo "-- $label"

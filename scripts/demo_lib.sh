@@ -97,8 +97,11 @@ demo_step() {
   if [ "$status" -ne 0 ]; then
     local cmd="" code="$status"
     if [ -f "$part/.failed" ]; then code="$(sed -n 1p "$part/.failed")"; cmd="$(sed -n 2p "$part/.failed")"; fi
-    printf '\ndemo: step %s (%s) FAILED after %s: `%s` exited with status %s.\n' \
-      "'$name'" "$title" "$(demo_fmt_time "$dt")" "$cmd" "$code" >&2
+    local what="\`$cmd\` exited with status $code"
+    # a step's own check ends in `return 1` after printing why
+    [[ -z "$cmd" || "$cmd" == return* ]] && what="status $code (its message is above)"
+    printf '\ndemo: step %s (%s) FAILED after %s: %s.\n' \
+      "'$name'" "$title" "$(demo_fmt_time "$dt")" "$what" >&2
     printf 'demo: its partial output is in %s; earlier steps are kept (rerun to resume).\n' "$part" >&2
     exit 1
   fi
