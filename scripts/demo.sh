@@ -23,7 +23,7 @@
 #   --list       list the steps
 #   --work DIR   where step results go (default demo-out)
 #   --report DIR where the report goes (default report)
-#   --no-setup   skip scripts/setup.sh and use an existing build (build/nanoml)
+#   --no-setup   skip scripts/setup.sh and scripts/build.sh; use build/nanoml (or $NANOML)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 shared="${NML_SHARED_DIR:-$here/../shared}"

@@ -65,6 +65,7 @@ demo_step() {
   shift 3
   if [ "$DEMO_LIST" = 1 ]; then printf '  %-12s %s\n' "$name" "$title"; return 0; fi
   if [ -n "$DEMO_ONLY" ] && [ "$DEMO_ONLY" != "$name" ]; then return 0; fi
+  demo_only_seen=1
   local dir stamp
   dir="$(demo_dir "$name")"
   stamp="$(demo_stamp "$name" "$func" "$@")" || { echo "demo: step '$name': bad inputs" >&2; exit 1; }
@@ -115,6 +116,10 @@ demo_step() {
 
 demo_summary() { # prints the table of the steps run or reused
   [ "$DEMO_LIST" = 1 ] && return 0
+  if [ -n "$DEMO_ONLY" ] && [ -z "${demo_only_seen:-}" ]; then
+    echo "demo: there is no step '$DEMO_ONLY' (--list shows the steps)" >&2
+    exit 2
+  fi
   local total=$(($(date +%s) - demo_started)) r name how t key
   printf '\n== summary (%s in all)\n' "$(demo_fmt_time "$total")"
   printf '%-12s %-7s %-12s %s\n' step status time "key result"

@@ -86,6 +86,9 @@ run "$work/8.log" PARAM=3 # resume: a reused, b reruns and replaces its partial 
 [ "$(cat "$work/out/b/b.txt")" = "ALPHA 3" ] || fail "resume: b not updated"
 [ -e "$work/out/b.partial" ] && fail "resume: b.partial left behind"
 
+run "$work/8b.log" DEMO_ONLY=c
+[ "$status" -eq 2 ] && grep -q "there is no step 'c'" "$work/8b.log" || fail "DEMO_ONLY of an unknown step"
+
 run "$work/9.log" DEMO_LIST=1
 [ "$(cat "$work/9.log")" = "$(printf '  %-12s %s\n  %-12s %s' a "first step" b "second step")" ] ||
   { cat "$work/9.log"; fail "DEMO_LIST output"; }
