@@ -6,13 +6,18 @@
 
 #include <stdint.h>
 
+#include "nanoml/guard.h"
 #include "nanoml/runtime.h"
 
 extern const char fw_model_name[];
 extern const uint8_t *const fw_model_data;
 extern const uint32_t fw_model_size;
 extern const nml_op_resolver *const fw_resolver;
-extern uint8_t fw_arena[];
+/* fw_arena_block is [NML_GUARD_BYTES guard][fw_arena_size arena][NML_GUARD_BYTES guard]
+ * (nanoml/guard.h) and fw_arena points at its middle: the harness checks that the runtime
+ * wrote nothing outside the arena after every invoke. */
+extern uint8_t fw_arena_block[];
+extern uint8_t *const fw_arena;
 extern const uint32_t fw_arena_size;
 
 /* fw_input_sets sets of fw_input_set_bytes bytes each: every model input's raw bytes, in input

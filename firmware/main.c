@@ -136,6 +136,34 @@ static void describe_model(void) {
         print_tensor_info("output", i, nml_output(&interp, i));
 }
 
+/* Evidence that the runtime writes nothing outside its arena: the guard bytes around it and
+ * the unused tail after arena_used (filled with the same kind of pattern once init is done)
+ * must be unchanged after every invoke. */
+#define TAIL_SEED 0x6e6d6c33u
+static uint32_t guard_checks;
+
+static void fill_arena_tail(void) {
+    nml_guard_fill(fw_arena + interp.arena_used, fw_arena_size - interp.arena_used, TAIL_SEED);
+}
+
+static void check_guards(const char *after) {
+    long where;
+    if (!nml_guard_intact(fw_arena_block, fw_arena_size, &where)) {
+        fw_printf("nml: error guard byte at arena offset %ld changed after %s\n", where, after);
+        fw_printf("nml: result FAIL\n");
+        fw_exit(FW_EXIT_ERROR);
+    }
+    size_t tail = fw_arena_size - interp.arena_used;
+    size_t i = nml_guard_find_change(fw_arena + interp.arena_used, tail, TAIL_SEED);
+    if (i < tail) {
+        fw_printf("nml: error arena byte %u (past the %u used) changed after %s\n",
+                  (unsigned)(interp.arena_used + i), (unsigned)interp.arena_used, after);
+        fw_printf("nml: result FAIL\n");
+        fw_exit(FW_EXIT_ERROR);
+    }
+    guard_checks++;
+}
+
 /* Runs every input set; returns the number of mismatching outputs. */
 static uint32_t run_all_sets(void) {
     uint32_t sets = fw_input_sets ? fw_input_sets : 1, mismatches = 0;
@@ -145,6 +173,7 @@ static uint32_t run_all_sets(void) {
         nml_status st = nml_invoke(&interp, &err);
         uint64_t t1 = fw_instret(), c1 = fw_cycles();
         if (st != NML_OK) fail_with("invoke");
+        check_guards("invoke");
         fw_printf("nml: run %u instret %llu cycles %llu\n", (unsigned)s,
                   (unsigned long long)(t1 - t0), (unsigned long long)(c1 - c0));
         mismatches += print_and_check_outputs(s);
@@ -164,6 +193,7 @@ static void profile_operators(void) {
     nml_status st = nml_invoke(&interp, &err);
     interp.on_node_done = 0;
     if (st != NML_OK) fail_with("profiling invoke");
+    check_guards("the profiling invoke");
     /* what the hook itself adds to each count: two counter reads and a store */
     profile probe = {0};
     probe.last = fw_instret();
@@ -186,13 +216,18 @@ int main(void) {
     fw_printf("nml: nanoml firmware harness (RV32)\n");
     uint64_t t0 = fw_instret();
     if (nml_model_load(&model, fw_model_data, fw_model_size, &err) != NML_OK) fail_with("load");
+    nml_guard_setup(fw_arena_block, fw_arena_size);
     if (nml_interpreter_init(&interp, &model, fw_resolver, fw_arena, fw_arena_size, &err) != NML_OK)
         fail_with("init");
+    fill_arena_tail();
+    check_guards("init");
     fw_printf("nml: setup instret %llu\n", (unsigned long long)(fw_instret() - t0));
     describe_model();
     check_data_layout();
     uint32_t mismatches = run_all_sets();
     profile_operators();
+    fw_printf("nml: guard intact checks %u guard_bytes %u tail %u\n", (unsigned)guard_checks,
+              (unsigned)NML_GUARD_BYTES, (unsigned)(fw_arena_size - interp.arena_used));
     fw_printf("nml: stack peak %u reserved %u\n", (unsigned)fw_stack_peak(),
               (unsigned)fw_stack_size());
     if (mismatches) {

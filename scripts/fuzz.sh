@@ -41,12 +41,6 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
     exit 1
   fi
 fi
-if ! cmake --build "$build" -j2 >"$build/fuzz-build.log" 2>&1; then
-  tail -40 "$build/fuzz-build.log"
-  echo "fuzz: build failed (log: $build/fuzz-build.log)" >&2
-  exit 1
-fi
-
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   for src in "$here"/fuzz/fuzz_*.c; do
@@ -54,6 +48,17 @@ if [ ${#targets[@]} -eq 0 ]; then
     [ "$name" = fuzz_support ] && continue
     targets+=("${name#fuzz_}")
   done
+fi
+for t in "${targets[@]}"; do
+  [ -f "$here/fuzz/fuzz_$t.c" ] || { echo "fuzz: no target '$t' (fuzz/fuzz_$t.c)" >&2; exit 2; }
+done
+
+# only what fuzzing needs (the library, the targets, the seed writer): not the CLI or benches
+if ! cmake --build "$build" -j2 --target make_seeds "${targets[@]/#/fuzz_}" \
+    >"$build/fuzz-build.log" 2>&1; then
+  tail -40 "$build/fuzz-build.log"
+  echo "fuzz: build failed (log: $build/fuzz-build.log)" >&2
+  exit 1
 fi
 
 if [ -n "${NML_FUZZ_WORK:-}" ]; then
@@ -98,6 +103,45 @@ make_seeds() { # TARGET DIR
       npy_seed "$dir/f2.npy" '<f2' '(2, 1, 1)' '\x00\x3c\x00\xc0'
       npy_seed "$dir/f8.npy" '<f8' '(0, 4)' ''
       npy_seed "$dir/i4.npy" '<i4' '(1, 1, 1, 1, 1, 1)' '\x2a\x00\x00\x00' ;;
+    onnx) # FastestDet plus small models of every operator family (make_seeds)
+      cp "$shared/models/fastestdet/FastestDet.onnx" "$dir"/
+      "$build/fuzz/make_seeds" onnx "$dir" ;;
+    image) # the shared photos (those under the size cap), a few COCO images, tiny PNG/BMP/JPEG
+      local f
+      for f in "$shared"/images/*.jpg $(ls -S "$shared"/datasets/coco128-val/images/*.jpg | tail -4); do
+        if [ "$(stat -c %s "$f")" -le $((256 << 10)) ]; then cp "$f" "$dir"/; fi
+      done
+      "$build/fuzz/make_seeds" image "$dir" ;;
+    idx) # headers of the Fashion-MNIST files with a few records, gzip-compressed and plain
+      local fm="${NML_FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}" split
+      for split in t10k train; do
+        { printf '\x00\x00\x08\x03\x00\x00\x00\x03'
+          zcat "$fm/$split-images-idx3-ubyte.gz" | tail -c +9 | head -c $((8 + 3 * 784)); } \
+          > "$dir/$split-images-3.idx" || true
+        { printf '\x00\x00\x08\x01\x00\x00\x00\x0a'
+          zcat "$fm/$split-labels-idx1-ubyte.gz" | tail -c +9 | head -c 10; } \
+          > "$dir/$split-labels-10.idx" || true
+        gzip -9nc "$dir/$split-images-3.idx" > "$dir/$split-images-3.idx.gz"
+        gzip -1nc "$dir/$split-labels-10.idx" > "$dir/$split-labels-10.idx.gz"
+      done
+      printf '\x00\x00\x08\x04\x00\x00\x00\x01\x00\x00\x00\x02\x00\x00\x00\x01\x00\x00\x00\x02\x01\x02\x03\x04' > "$dir/rank4.idx"
+      cat "$dir/t10k-labels-10.idx.gz" "$dir/t10k-labels-10.idx.gz" > "$dir/two-members.gz" ;;
+    yolo_labels) # first byte: class count (0 mod 4: any); then label text
+      local f i=0
+      for f in $(ls "$shared"/datasets/coco128-val/labels/*.txt | head -6); do
+        { printf '\x51'; cat "$f"; } > "$dir/coco$((i++))"
+      done
+      printf '\x00 0 0.5 0.5 1 1\n\n\t3\t0.25 0.75 0.1 0.2\r\n' > "$dir/any-classes"
+      printf '\x02 1 0 1e-1 0.50 1.0' > "$dir/two-classes" ;;
+    cli) # first byte: the option (cli_numbers.c table order); then the value
+      local i=0 s
+      for s in '\x0010' '\x01256' '\x02100000' '\x0342' '\x042' '\x051e-3' '\x060.9' \
+               '\x070.5' '\x080.1' '\x09500' '\x0a64M' '\x0b100' '\x0c1024' '\x0d99.99' \
+               '\x0e256K' '\x0f2' '\x10120' '\x111x3x86x128' '\x120.65' '\x130.45' '\x14100' \
+               '\x15640x640' '\x160.001' '\x170.7' '\x18300' '\x190' '\x1a4' '\x1b128X86' \
+               '\x1c2' '\x1d64' '\x1e352x352' '\x1f1000' '\x2064M' '\x21256'; do
+        printf "$s" > "$dir/seed$((i++))"
+      done ;;
     parse)
       local i=0 s
       for s in '\x00-12' '\x08255' '\x10-9223372036854775808' '\x01.5e-3' '\x09-0.25' \

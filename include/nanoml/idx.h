@@ -27,6 +27,11 @@ typedef struct nml_idx {
 
 /* Reads one IDX file (gzip-compressed or not). max_bytes bounds the payload (0: default). */
 nml_status nml_idx_read(const char *path, size_t max_bytes, nml_idx *idx, nml_error *err);
+/* The same for a file held in memory: gzip-compressed (it starts with 1f 8b; concatenated
+ * members are read one after another, anything else after them is an error) or not. name is
+ * used in messages. */
+nml_status nml_idx_parse(const uint8_t *data, size_t size, const char *name, size_t max_bytes,
+                         nml_idx *idx, nml_error *err);
 void nml_idx_free(nml_idx *idx);
 
 /* Labelled 8-bit images: an idx3 image file and the matching idx1 label file. */

@@ -127,7 +127,10 @@ nml_status nml_fw_data_source(const nml_model_info *info, const char *name, size
     nml_sb_printf(&sb, "const uint32_t fw_model_size = sizeof %s_model;\n", name);
     nml_sb_printf(&sb, "const nml_op_resolver *const fw_resolver = &%s_op_resolver;\n\n", name);
     nml_sb_printf(&sb,
-                  "_Alignas(16) uint8_t fw_arena[%zu] __attribute__((section(\".nml_arena\")));\n"
+                  "/* the arena between guard bytes (nanoml/guard.h) */\n"
+                  "_Alignas(16) uint8_t fw_arena_block[NML_GUARDED_BYTES(%zuu)]\n"
+                  "    __attribute__((section(\".nml_arena\")));\n"
+                  "uint8_t *const fw_arena = fw_arena_block + NML_GUARD_BYTES;\n"
                   "const uint32_t fw_arena_size = %zuu;\n\n",
                   arena_bytes, arena_bytes);
     byte_array(&sb,

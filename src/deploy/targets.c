@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "nanoml/deploy.h"
+#include "nanoml/parse.h"
 
 static const char *const linker_names[] = {"on_chip", "flash_load", "flash_exec"};
 
@@ -29,12 +30,17 @@ static void set_xheep(nml_target *t, uint32_t banks) {
     t->flash_bytes = NML_XHEEP_FLASH_BYTES;
 }
 
-/* "64k" -> 64, or 0 when malformed */
+/* "64k" -> 64, or 0 when malformed: digits (no sign, no leading zero) and a k or K. */
 static unsigned parse_kib(const char *s) {
-    if (!s[0] || s[0] == '0') return 0;
-    char *end = NULL;
-    unsigned long v = strtoul(s, &end, 10);
-    if (end == s || (end[0] != 'k' && end[0] != 'K') || end[1] != '\0' || v > 1u << 20) return 0;
+    char digits[16];
+    size_t n = strlen(s);
+    if (n < 2 || n > sizeof digits || (s[n - 1] != 'k' && s[n - 1] != 'K') || s[0] < '1' ||
+        s[0] > '9')
+        return 0;
+    memcpy(digits, s, n - 1);
+    digits[n - 1] = '\0';
+    int v;
+    if (nml_parse_int(digits, 1, 1 << 20, &v, NULL) != NML_OK) return 0;
     return (unsigned)v;
 }
 

@@ -1,10 +1,12 @@
-/* Decoding JPEG/PNG/BMP with stb_image (libstb), behind format sniffing, a truncation check for
- * JPEG and size limits checked from the header before any pixel memory is allocated. */
+/* Decoding JPEG/PNG/BMP with stb_image (libstb), behind format sniffing, a structural check of
+ * JPEG (truncation, Huffman tables) and PNG (chunks, inflated size) streams, and size limits
+ * checked from the header before any pixel memory is allocated. */
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jpeg_scan.h"
+#include "png_scan.h"
 #include "nanoml/file.h"
 #include "nanoml/image.h"
 #include "stb_image.h"
@@ -78,6 +80,7 @@ nml_status nml_image_decode(const uint8_t *data, size_t size, const char *name, 
     if (f == FMT_UNKNOWN) return unknown_format(data, size, name, err);
     if (f == FMT_JPEG) NML_TRY(nml_jpeg_check_complete(data, size, name, err));
     NML_TRY(check_header(data, size, name, f, err));
+    if (f == FMT_PNG) NML_TRY(nml_png_check_data(data, size, name, err));
 
     int w = 0, h = 0, comp = 0;
     uint8_t *pixels = stbi_load_from_memory(data, (int)size, &w, &h, &comp, channels);

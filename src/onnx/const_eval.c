@@ -388,11 +388,33 @@ static nml_status eval_range(imp_tensor *const *in, imp_tensor *out) {
     return NML_OK;
 }
 
+nml_status imp_charge(imp_ctx *c, int node, uint64_t elems, int kept, nml_error *err) {
+    const uint64_t budget =
+        c->opt && c->opt->max_eval_elems && c->opt->max_eval_elems < IMP_MAX_EVAL_ELEMS
+            ? c->opt->max_eval_elems
+            : IMP_MAX_EVAL_ELEMS;
+    if (elems > budget - c->eval_elems)
+        return imp_fail(c, err, node, NML_E_LIMIT,
+                        "evaluating it at import time would exceed the budget of %llu elements "
+                        "computed in all (%llu so far)",
+                        (unsigned long long)budget, (unsigned long long)c->eval_elems);
+    if (kept && elems > IMP_MAX_FOLDED_ELEMS - c->folded_elems)
+        return imp_fail(c, err, node, NML_E_LIMIT,
+                        "folding it would exceed the budget of %llu constant elements in all "
+                        "(%llu so far)",
+                        (unsigned long long)IMP_MAX_FOLDED_ELEMS,
+                        (unsigned long long)c->folded_elems);
+    c->eval_elems += elems;
+    if (kept) c->folded_elems += elems;
+    return NML_OK;
+}
+
 nml_status imp_eval(imp_ctx *c, int node, imp_tensor *const *in, imp_tensor *const *out,
                     nml_error *err) {
     const char *op = imp_op(c, node);
     int n_in = c->nodes[node].n_in;
     imp_tensor *o = out[0];
+    NML_TRY(imp_charge(c, node, o->count, 0, err)); /* folded operators have one output */
     if (!strcmp(op, "Constant")) return eval_constant(c, node, o, err);
     if (!strcmp(op, "Shape") || !strcmp(op, "Size") || !strcmp(op, "ConstantOfShape"))
         return NML_OK; /* filled by shape inference, which already knows the answer */

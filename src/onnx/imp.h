@@ -22,6 +22,16 @@
 
 #define IMP_MAX_RANK NML_ONNX_MAX_RANK
 #define IMP_MAX_CONST_ELEMS ((uint64_t)1 << 24) /* folded constants and index maps */
+/* Budgets per import, so that a few hundred hostile bytes (ConstantOfShape [4096,4096] and a
+ * chain of Neg nodes: 600 MB and 3 s for 8 nodes, gigabytes for 30) cannot take gigabytes and
+ * minutes: elements computed at import time in all (folding, and the index maps of
+ * data-movement chains, 20-50 ns each on the host: at most about 6 s; the caller may set a
+ * smaller one, nml_onnx_import_options.max_eval_elems), and elements of the constants that
+ * folding keeps (8 bytes each: 256 MiB). FastestDet computes 4.8 M at its own 352x352 input and
+ * 67 M at 1408x1408, and keeps none. */
+#define IMP_MAX_EVAL_ELEMS ((uint64_t)1 << 27)
+#define IMP_MAX_RESIZE_SIDE 65536 /* output pixels per axis of a nearest-neighbour Resize */
+#define IMP_MAX_FOLDED_ELEMS ((uint64_t)1 << 25)
 
 /* Host tensors use two element types: float32 for real numbers, int64 for integers/bools. */
 enum { IMP_F32 = NML_ONNX_FLOAT, IMP_I64 = NML_ONNX_INT64 };
@@ -41,7 +51,8 @@ typedef struct imp_value {
     int derived;      /* constant computed from a Shape node (already fits the new size) */
     int producer;     /* node index, -1 for graph inputs and initializers */
     int is_input, is_output;
-    int uses; /* consumers among live nodes, plus 1 per graph output */
+    int uses;     /* consumers among live nodes, plus 1 per graph output */
+    int consumer; /* the last live node that reads it (the only one when uses == 1) */
     int live;
     /* shape at the model's own input size, when re-targeting to another size */
     int has_orig;
@@ -111,6 +122,7 @@ typedef struct imp_ctx {
     int32_t *in_lt, *out_lt;
     size_t n_in_lt, n_out_lt;
     int cur_node; /* node being lowered, for op names */
+    uint64_t eval_elems, folded_elems; /* spent of the budgets above */
 } imp_ctx;
 
 /* ---- imp_graph.c ---- */
@@ -155,7 +167,10 @@ nml_status imp_from_onnx(imp_tensor *dst, const nml_onnx_tensor *src, nml_error 
 uint64_t imp_count(int rank, const int64_t *dims);
 /* 1 if ONNX op_type can be evaluated at import time when all its inputs are constant. */
 int imp_foldable(const char *op_type);
-/* Evaluates node on host tensors; outputs already carry their inferred shapes and dtypes. */
+/* Charges elems to the evaluation budget (and, when kept, to the folded-constant budget). */
+nml_status imp_charge(imp_ctx *c, int node, uint64_t elems, int kept, nml_error *err);
+/* Evaluates node on host tensors; outputs already carry their inferred shapes and dtypes.
+ * Charges the output's elements to the evaluation budget. */
 nml_status imp_eval(imp_ctx *c, int node, imp_tensor *const *in, imp_tensor *const *out,
                     nml_error *err);
 /* Row-major strides. */

@@ -195,15 +195,11 @@ imp_value *imp_out(imp_ctx *c, int node, int i) {
     return &c->vals[n->out[i]];
 }
 
+/* Recorded by the liveness pass, so fusion decisions cost O(1) per value instead of a scan of
+ * all nodes (a chain of n convolutions took O(n^2): 16,000 nodes 1 s, a 2 MB file minutes). */
 int imp_sole_consumer(const imp_ctx *c, int v) {
     if (c->vals[v].is_output || c->vals[v].uses != 1) return -1;
-    for (size_t i = 0; i < c->n_nodes; i++) {
-        const imp_node *n = &c->nodes[i];
-        if (!n->live || n->folded) continue;
-        for (int k = 0; k < n->n_in; k++)
-            if (n->in[k] == v) return (int)i;
-    }
-    return -1;
+    return c->vals[v].consumer;
 }
 
 static const nml_onnx_attr *attr_of(const imp_ctx *c, int node, const char *name) {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nanoml/parse.h"
 #include "onnx/imp.h"
 
 void nml_onnx_import_options_default(nml_onnx_import_options *opt) {
@@ -12,31 +13,10 @@ void nml_onnx_import_options_default(nml_onnx_import_options *opt) {
 }
 
 nml_status nml_onnx_parse_shape(const char *text, int64_t *dims, int *rank, nml_error *err) {
-    int n = 0;
-    const char *p = text;
-    if (!p || !*p) return nml_fail(err, NML_E_ARG, "empty shape");
-    while (*p) {
-        if (n >= NML_ONNX_MAX_RANK)
-            return nml_fail(err, NML_E_ARG, "shape '%s' has more than %d dimensions", text,
-                            NML_ONNX_MAX_RANK);
-        if (*p < '0' || *p > '9')
-            return nml_fail(err, NML_E_ARG, "shape '%s': expected a number at '%s'", text, p);
-        int64_t v = 0;
-        while (*p >= '0' && *p <= '9') {
-            v = v * 10 + (*p++ - '0');
-            if (v > NML_MAX_DIM)
-                return nml_fail(err, NML_E_ARG, "shape '%s': dimension too large", text);
-        }
-        if (v < 1) return nml_fail(err, NML_E_ARG, "shape '%s': dimension 0", text);
-        dims[n++] = v;
-        if (*p == 'x' || *p == 'X' || *p == ',') {
-            p++;
-            if (!*p) return nml_fail(err, NML_E_ARG, "shape '%s' ends with a separator", text);
-        } else if (*p) {
-            return nml_fail(err, NML_E_ARG, "shape '%s': unexpected '%c'", text, *p);
-        }
-    }
-    *rank = n;
+    int32_t d[NML_MAX_RANK];
+    NML_TRY(nml_parse_shape(text, rank, d, err));
+    for (int i = 0; i < *rank; i++)
+        dims[i] = d[i];
     return NML_OK;
 }
 
@@ -58,7 +38,10 @@ static void liveness(imp_ctx *c) {
         imp_node *n = &c->nodes[i];
         if (!n->live || n->folded) continue;
         for (int k = 0; k < n->n_in; k++)
-            if (n->in[k] >= 0) c->vals[n->in[k]].uses++;
+            if (n->in[k] >= 0) {
+                c->vals[n->in[k]].uses++;
+                c->vals[n->in[k]].consumer = (int)i;
+            }
     }
 }
 

@@ -23,6 +23,9 @@ typedef struct nml_onnx_import_options {
     int keep_nchw_output; /* rank-4 outputs in ONNX order (adds a TRANSPOSE) */
     void (*progress)(void *user, size_t done, size_t total); /* optional, per ONNX node */
     void *progress_user;
+    /* elements the importer may compute (constant folding, index maps of data-movement
+     * chains) in all; 0 or more than the default: the default, 2^27 (a few seconds) */
+    uint64_t max_eval_elems;
 } nml_onnx_import_options;
 
 typedef struct nml_onnx_import_stats {
@@ -53,7 +56,8 @@ nml_status nml_onnx_import_model(const nml_onnx_model *model, const nml_onnx_imp
 nml_status nml_onnx_import(const uint8_t *data, size_t size, const nml_onnx_import_options *opt,
                            nml_ir *ir, nml_onnx_import_stats *stats, nml_error *err);
 
-/* Parses "1x3x86x128" into an ONNX-order shape. */
+/* Parses "1x3x86x128" into an ONNX-order shape (nml_parse_shape: at most NML_MAX_RANK
+ * dimensions, each positive, at most NML_MAX_TENSOR_BYTES elements). */
 nml_status nml_onnx_parse_shape(const char *text, int64_t *dims, int *rank, nml_error *err);
 
 #endif

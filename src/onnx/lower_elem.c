@@ -470,6 +470,13 @@ nml_status imp_lower_resize(imp_ctx *c, int node, nml_error *err) {
     int32_t builtin;
     if (!strcmp(mode, "nearest")) {
         builtin = NML_OP_RESIZE_NEAREST_NEIGHBOR;
+        /* the mapping is compared index by index below: found by the ONNX fuzzer, an output of
+         * 1.5 billion columns took 30 s (TFLite sizes are int32; no image is this wide) */
+        for (int a = 0; a < 2; a++)
+            if (o->t.dims[2 + a] > IMP_MAX_RESIZE_SIDE)
+                return imp_fail(c, err, node, NML_E_LIMIT,
+                                "nearest resize to %lld pixels along axis %d (at most %d)",
+                                (long long)o->t.dims[2 + a], 2 + a, IMP_MAX_RESIZE_SIDE);
         static const int cand[3][2] = {{0, 0}, {0, 1}, {1, 0}};
         for (int k = 0; k < 3 && !found; k++) {
             int match = 1;

@@ -142,6 +142,10 @@ static nml_status push_string(const nml_pb_field *f, const char *what, char ***i
     return dup_string(f, what, (char **)slot, NULL, err);
 }
 
+static nml_status too_many(nml_error *err, const char *what, int limit, size_t at) {
+    return nml_fail(err, NML_E_LIMIT, "more than %d %s at byte %zu", limit, what, at);
+}
+
 /* ---- TensorProto ---- */
 
 typedef struct tensor_fields {
@@ -524,9 +528,13 @@ static nml_status parse_node(nml_pb_reader *r, nml_onnx_node *n, nml_error *err)
     while ((st = nml_pb_next(r, &f, &more, err)) == NML_OK && more) {
         switch (f.number) {
         case NODE_INPUT:
+            if (n->n_inputs >= NML_ONNX_MAX_VALUES)
+                return too_many(err, "inputs of one node", NML_ONNX_MAX_VALUES, f.offset);
             NML_TRY(push_string(&f, "node input", &n->inputs, &n->n_inputs, &cap_in, err));
             break;
         case NODE_OUTPUT:
+            if (n->n_outputs >= NML_ONNX_MAX_VALUES)
+                return too_many(err, "outputs of one node", NML_ONNX_MAX_VALUES, f.offset);
             NML_TRY(push_string(&f, "node output", &n->outputs, &n->n_outputs, &cap_out, err));
             break;
         case NODE_NAME:
@@ -541,6 +549,8 @@ static nml_status parse_node(nml_pb_reader *r, nml_onnx_node *n, nml_error *err)
         case NODE_ATTRIBUTE: {
             nml_pb_reader sub;
             void *slot;
+            if (n->n_attrs >= NML_ONNX_MAX_ATTRIBUTES)
+                return too_many(err, "attributes of one node", NML_ONNX_MAX_ATTRIBUTES, f.offset);
             NML_TRY(nml_pb_sub(r, &f, &sub, err));
             NML_TRY(push((void **)&n->attrs, &n->n_attrs, &cap_attr, sizeof *n->attrs, &slot, err));
             NML_TRY(parse_attr(&sub, slot, err));
@@ -578,12 +588,42 @@ static void node_free(nml_onnx_node *n) {
 
 typedef struct graph_caps {
     size_t nodes, inits, inputs, outputs, vis;
+    size_t values; /* initializers + graph inputs + node outputs so far */
 } graph_caps;
+
+/* The per-graph counts of onnx_model.h, checked before each element is added. */
+static nml_status check_graph_counts(const nml_pb_field *f, const nml_onnx_graph *g,
+                                     const graph_caps *caps, nml_error *err) {
+    switch (f->number) {
+    case GRAPH_NODE:
+        if (g->n_nodes >= NML_ONNX_MAX_NODES)
+            return too_many(err, "nodes", NML_ONNX_MAX_NODES, f->offset);
+        break;
+    case GRAPH_INITIALIZER:
+    case GRAPH_INPUT:
+        if (caps->values >= NML_ONNX_MAX_VALUES)
+            return too_many(err, "values (initializers, inputs, node outputs)",
+                            NML_ONNX_MAX_VALUES, f->offset);
+        break;
+    case GRAPH_OUTPUT:
+        if (g->n_outputs >= NML_ONNX_MAX_VALUE_INFOS)
+            return too_many(err, "graph outputs", NML_ONNX_MAX_VALUE_INFOS, f->offset);
+        break;
+    case GRAPH_VALUE_INFO:
+        if (g->n_value_info >= NML_ONNX_MAX_VALUE_INFOS)
+            return too_many(err, "value_info entries", NML_ONNX_MAX_VALUE_INFOS, f->offset);
+        break;
+    default:
+        break;
+    }
+    return NML_OK;
+}
 
 static nml_status parse_graph_field(nml_pb_reader *r, const nml_pb_field *f, nml_onnx_graph *g,
                                     graph_caps *caps, nml_error *err) {
     nml_pb_reader sub;
     void *slot;
+    NML_TRY(check_graph_counts(f, g, caps, err));
     switch (f->number) {
     case GRAPH_NAME:
         return dup_string(f, "graph name", &g->name, NULL, err);
@@ -592,11 +632,16 @@ static nml_status parse_graph_field(nml_pb_reader *r, const nml_pb_field *f, nml
         NML_TRY(push((void **)&g->nodes, &g->n_nodes, &caps->nodes, sizeof *g->nodes, &slot, err));
         if (parse_node(&sub, slot, err) != NML_OK)
             return nml_error_prefix(err, "node %zu: ", g->n_nodes - 1);
+        caps->values += g->nodes[g->n_nodes - 1].n_outputs;
+        if (caps->values > NML_ONNX_MAX_VALUES)
+            return too_many(err, "values (initializers, inputs, node outputs)",
+                            NML_ONNX_MAX_VALUES, f->offset);
         return NML_OK;
     case GRAPH_INITIALIZER:
         NML_TRY(nml_pb_sub(r, f, &sub, err));
         NML_TRY(push((void **)&g->initializers, &g->n_initializers, &caps->inits,
                      sizeof *g->initializers, &slot, err));
+        caps->values++;
         if (parse_tensor(&sub, slot, err) != NML_OK)
             return nml_error_prefix(err, "initializer %zu: ", g->n_initializers - 1);
         return NML_OK;
@@ -618,6 +663,7 @@ static nml_status parse_graph_field(nml_pb_reader *r, const nml_pb_field *f, nml
                                                   : &caps->vis;
         NML_TRY(nml_pb_sub(r, f, &sub, err));
         NML_TRY(push((void **)arr, n, cap, sizeof **arr, &slot, err));
+        caps->values += f->number == GRAPH_INPUT;
         return parse_value_info(&sub, slot, err);
     }
     default:
@@ -626,7 +672,7 @@ static nml_status parse_graph_field(nml_pb_reader *r, const nml_pb_field *f, nml
 }
 
 static nml_status parse_graph(nml_pb_reader *r, nml_onnx_graph *g, nml_error *err) {
-    graph_caps caps = {0, 0, 0, 0, 0};
+    graph_caps caps = {0, 0, 0, 0, 0, 0};
     nml_pb_field f;
     int more;
     nml_status st;

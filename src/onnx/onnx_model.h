@@ -12,6 +12,14 @@
 #include "nanoml/status.h"
 
 #define NML_ONNX_MAX_RANK 8
+/* Counts per graph, checked while parsing. They bound the memory a small hostile file can make
+ * the parser and importer allocate (the importer keeps about 1.3 KiB per value: a 3-byte output
+ * name would otherwise cost 400 times its size) and lie far above real models (FastestDet:
+ * 211 nodes, 406 values); nanoml's runtime runs at most NML_MAX_OPERATORS operators. */
+#define NML_ONNX_MAX_NODES 65536
+#define NML_ONNX_MAX_VALUES 65536     /* initializers + graph inputs + node outputs */
+#define NML_ONNX_MAX_VALUE_INFOS 65536 /* graph outputs, and value_info entries (each) */
+#define NML_ONNX_MAX_ATTRIBUTES 1024  /* per node */
 
 /* TensorProto.DataType */
 typedef enum nml_onnx_dtype {

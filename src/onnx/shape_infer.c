@@ -875,6 +875,7 @@ static nml_status infer_constant_of_shape(imp_ctx *c, int node, nml_error *err) 
     imp_value *o = imp_out(c, node, 0);
     if (!o) return NML_OK;
     NML_TRY(imp_tensor_alloc(&o->t, dtype, n, dims, err));
+    NML_TRY(imp_charge(c, node, o->t.count, 1, err));
     for (uint64_t i = 0; i < o->t.count; i++)
         imp_set(&o->t, i, fill);
     return NML_OK;
@@ -990,6 +991,7 @@ static nml_status fold(imp_ctx *c, int node, nml_error *err) {
     for (int k = 0; k < nd->n_out; k++) {
         imp_value *o = imp_out(c, node, k);
         if (!o) continue;
+        if (k == 0) NML_TRY(imp_charge(c, node, o->t.count, 1, err)); /* before allocating */
         if (!o->t.data) {
             imp_tensor shape = o->t;
             shape.data = NULL;

@@ -303,10 +303,24 @@ static nml_status serialize(writer *w, uint8_t **out, size_t *size, nml_error *e
     return NML_OK;
 }
 
+/* What nanoml's reader (nml_model_load) refuses is not written: a converter must not hand out
+ * a model the runtime cannot load (a chain of 9,000 ONNX convolutions imported into 27,001
+ * tensors and was written). */
+static nml_status check_reader_limits(const nml_ir *ir, nml_error *err) {
+    if (ir->n_tensors > NML_MAX_TENSORS)
+        return nml_fail(err, NML_E_LIMIT, "%d tensors exceed the limit of %d", ir->n_tensors,
+                        NML_MAX_TENSORS);
+    if (ir->n_ops > NML_MAX_OPERATORS)
+        return nml_fail(err, NML_E_LIMIT, "%d operators exceed the limit of %d", ir->n_ops,
+                        NML_MAX_OPERATORS);
+    return NML_OK;
+}
+
 nml_status nml_ir_to_tflite(const nml_ir *ir, uint8_t **out, size_t *size, nml_error *err) {
     *out = NULL;
     *size = 0;
-    if (nml_ir_validate(ir, err) != NML_OK) return nml_error_prefix(err, "tflite writer: ");
+    if (check_reader_limits(ir, err) != NML_OK || nml_ir_validate(ir, err) != NML_OK)
+        return nml_error_prefix(err, "tflite writer: ");
     writer w;
     nml_status st = writer_alloc(&w, ir, err);
     if (st == NML_OK) st = serialize(&w, out, size, err);

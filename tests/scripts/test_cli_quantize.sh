@@ -54,8 +54,8 @@ expect 2 "--out is required" -- "$cli" quantize "$model" --calib "$calib"
 expect 2 "needs calibration data" -- "$cli" quantize "$model" --out "$tmp/x.tflite"
 expect 2 "uses no calibration data" -- "$cli" quantize "$model" --out "$tmp/x.tflite" --mode dynamic --calib "$calib"
 expect 2 "unknown mode 'int2'" -- "$cli" quantize "$model" --out "$tmp/x.tflite" --mode int2
-expect 2 "--samples needs a positive count" -- "$cli" quantize "$model" --out "$tmp/x.tflite" --calib "$calib" --samples 0
-expect 2 "--percentile must be in (50, 100]" -- "$cli" quantize "$model" --out "$tmp/x.tflite" --calib "$calib" --percentile 30
+expect 2 "--samples: '0' is out of range (1 to 4294967295)" -- "$cli" quantize "$model" --out "$tmp/x.tflite" --calib "$calib" --samples 0
+expect 2 "--percentile: '30' is out of range (above 50, at most 100)" -- "$cli" quantize "$model" --out "$tmp/x.tflite" --calib "$calib" --percentile 30
 expect 2 "unknown option '--bogus'" -- "$cli" quantize "$model" --bogus
 
 expect_error "not available in this build" -- "$cli" quantize "$model" --out "$tmp/x.tflite" --calib images:/nonexistent

@@ -42,13 +42,13 @@ expect 0 "mAP50-95" -- "$cli" eval-detect --help
 expect 0 "eval-detect" -- "$cli" --help
 expect 2 "no model given" -- "$cli" detect --image x.jpg
 expect 2 "no --image given" -- "$cli" detect "$yolo"
-expect 2 "--size needs WxH" -- "$cli" detect "$yolo" --image x.jpg --size 640
+expect 2 "--size: size '640' is not WIDTHxHEIGHT" -- "$cli" detect "$yolo" --image x.jpg --size 640
 expect 2 "unknown decoder 'yolo'" -- "$cli" detect "$yolo" --image x.jpg --decoder yolo
-expect 2 "--score needs a number in [0, 1]" -- "$cli" detect "$yolo" --image x.jpg --score 1.5
+expect 2 "--score: '1.5' is out of range (0 to 1)" -- "$cli" detect "$yolo" --image x.jpg --score 1.5
 expect 2 "unknown option '--bogus'" -- "$cli" detect "$yolo" --bogus
 expect 2 "no --dataset given" -- "$cli" eval-detect "$yolo"
 expect 2 "--nms takes per-class or agnostic" -- "$cli" eval-detect "$yolo" --dataset d --nms x
-expect 2 "--limit needs a whole number" -- "$cli" eval-detect "$yolo" --dataset d --limit -3
+expect 2 "--limit: '-3' is out of range" -- "$cli" eval-detect "$yolo" --dataset d --limit -3
 
 if [ ! -f "$yolo" ] || [ ! -f "$person" ]; then
   echo "SKIP: shared models missing"

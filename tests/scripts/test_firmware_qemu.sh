@@ -3,7 +3,8 @@
 # RV32IMC firmware for each TFLM model, runs every golden input on qemu-system-riscv32 and the
 # outputs must equal TensorFlow Lite Micro's reference outputs (../shared/golden/tflm-reference):
 # bit for bit for int8 models (compared here on the host with cmp), within 1e-5 for float.
-# Also checks the instruction counts are deterministic and the report is complete.
+# Also checks the instruction counts are deterministic and the report is complete, and that the
+# harness found the guard bytes around the arena (and its unused tail) intact after every invoke.
 set -euo pipefail
 cli="${NML_CLI:?}"
 shared="${NML_SHARED_DIR:?}"
@@ -71,6 +72,10 @@ if usable hello_world_int8; then
   second="$(sed -n 's/^nml: run 0 instret \([0-9]*\) .*/\1/p' <<<"$rerun")"
   [ -n "$first" ] && [ "$first" = "$second" ] || { echo "instruction counts differ: '$first' vs '$second'"; exit 1; }
   [ "$(grep -c '^nml: run ' <<<"$rerun")" -eq 256 ]
+  # the guard bytes around the arena and its unused tail were checked after init, after each
+  # of the 256 invokes and after the profiling invoke, all intact (else the run would FAIL)
+  grep -qE '^nml: guard intact checks 258 guard_bytes 64 tail [0-9]+' <<<"$rerun" ||
+    { echo "guard checks missing: $(grep '^nml: guard' <<<"$rerun")"; exit 1; }
   # the exact RV32 arena is within the 64-bit host plan
   host="$(sed -n 's/.*arena \([0-9]*\) bytes (64-bit host plan.*/\1/p' "$work/probe.log")"
   rv32="$(sed -n 's/^  arena *\([0-9]*\) B  used on RV32.*/\1/p' "$work/hw.first.log")"

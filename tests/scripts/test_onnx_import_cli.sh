@@ -28,7 +28,7 @@ check help-layout 0 "keep-nchw-output" -- "$cli" import --help
 check listed 0 "import" -- "$cli" --help
 check no-model 2 "no ONNX model given" -- "$cli" import
 check no-out 2 "--out FILE is required" -- "$cli" import "$model"
-check bad-shape 2 "input-shape: shape '1x3x' ends with a separator" -- \
+check bad-shape 2 "input-shape: shape '1x3x': dimension 2 .* is not a positive integer" -- \
     "$cli" import "$model" --out "$work/x.tflite" --input-shape 1x3x
 check unknown-option 2 "unknown option '--frobnicate'" -- "$cli" import "$model" --frobnicate
 check missing-file 1 "^nanoml import: .*no_such.onnx" -- \

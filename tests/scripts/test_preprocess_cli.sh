@@ -33,7 +33,7 @@ expect 2 "no --out folder given" -- "$cli" preprocess "$model" "$image"
 expect 2 "no images given" -- "$cli" preprocess "$model" --out "$tmp/x"
 expect 2 "--skip and --limit apply to --dataset" -- "$cli" preprocess "$model" "$image" --out "$tmp/x" --limit 2
 expect 2 "unknown option '--bogus'" -- "$cli" preprocess "$model" --bogus
-expect 2 "--limit needs a whole number" -- "$cli" preprocess "$model" --dataset "$ds" --limit -1 --out "$tmp/x"
+expect 2 "--limit: '-1' is out of range" -- "$cli" preprocess "$model" --dataset "$ds" --limit -1 --out "$tmp/x"
 expect 1 "the model was built for 128x86" -- "$cli" preprocess "$model" "$image" --size 352x352 --out "$tmp/x"
 printf 'not an image' >"$tmp/notes.jpg"
 expect 1 "notes.jpg" -- "$cli" preprocess "$model" "$tmp/notes.jpg" --out "$tmp/x" --quiet

@@ -3,6 +3,11 @@
 # of them, `nanoml run` on the TFLM models with their golden inputs (yolov8n's 4.4 G MACs are
 # too slow under memcheck; inspect covers its loading and planning), and the error paths
 # (truncated model, missing file, wrong input size, too small an arena), where leaks hide.
+# Then the newer readers: `nanoml import` of FastestDet.onnx, `nanoml quantize --mode dynamic`,
+# an error path of each reader (truncated ONNX, truncated and corrupt IDX .gz through
+# `nanoml eval --data`), and the detection commands (detect, eval-detect, preprocess) on the
+# 64x64 FastestDet import, which read images and YOLO labels, with their error paths; the
+# image and label readers also through their fuzz replay programs on the regression inputs.
 # Every command must finish with no memcheck error and no definite or indirect leak.
 # Skipped (77) in sanitizer builds: valgrind cannot run AddressSanitizer binaries.
 set -uo pipefail
@@ -73,6 +78,65 @@ printf '\x93NUMPY\x01\x00\x10\x00{"descr": 1}   \n' > "$tmp/bad.npy"
 memcheck 1 -- "$cli" run "$small" --input "$tmp/bad.npy"
 memcheck 1 -- "$cli" run "$small" --input "$input" --arena 64
 memcheck 2 -- "$cli" run "$small" --input "$input" --arena 12X
+
+# ONNX import and post-training quantization
+fastestdet="$shared/models/fastestdet/FastestDet.onnx"
+memcheck 0 -- "$cli" import "$fastestdet" --out "$tmp/fastestdet.tflite"
+memcheck 0 -- "$cli" import "$fastestdet" --out "$tmp/fastestdet.tflite" --input-shape 1x3x64x64 --quiet
+head -c 300000 "$fastestdet" > "$tmp/cut.onnx"
+memcheck 1 -- "$cli" import "$tmp/cut.onnx" --out "$tmp/cut.tflite"
+memcheck 2 -- "$cli" import "$fastestdet" --out "$tmp/x.tflite" --input-shape 1x3x0x64
+memcheck 0 -- "$cli" quantize "$shared/models/tflm/hello_world_float.tflite" --mode dynamic \
+  --out "$tmp/dynamic.tflite"
+memcheck 1 -- "$cli" quantize "$tmp/truncated.tflite" --mode dynamic --out "$tmp/q.tflite"
+
+# detection commands on the 64x64 import: image loading, resizing, the YOLO label reader,
+# drawing and PNG output, and their error paths
+photo="$shared/images/3.jpg"
+memcheck 0 -- "$cli" detect "$tmp/fastestdet.tflite" --image "$photo" --out "$tmp/det.png"
+memcheck 0 -- "$cli" eval-detect "$tmp/fastestdet.tflite" --dataset "$shared/datasets/coco128-val" --limit 2
+memcheck 0 -- "$cli" preprocess "$tmp/fastestdet.tflite" --out "$tmp/pre" "$photo" --quiet
+head -c 20000 "$photo" > "$tmp/truncated.jpg"
+memcheck 1 -- "$cli" detect "$tmp/fastestdet.tflite" --image "$tmp/truncated.jpg"
+mkdir -p "$tmp/ds/images" "$tmp/ds/labels"
+cp "$photo" "$tmp/ds/images/a.jpg"
+printf '0 0.5 1.5 0.1 0.1\n' > "$tmp/ds/labels/a.txt"
+memcheck 1 -- "$cli" eval-detect "$tmp/fastestdet.tflite" --dataset "$tmp/ds"
+memcheck 2 -- "$cli" detect "$tmp/fastestdet.tflite" --image "$photo" --size 64x
+
+# IDX through nanoml eval --data: a truncated .gz, and one with a flipped byte in its stream
+fm="${NML_FASHION_MNIST_DIR:-/usr/share/datasets/fashion-mnist}"
+if [ -f "$fm/t10k-labels-idx1-ubyte.gz" ]; then
+  mkdir -p "$tmp/idx"
+  head -c 3000 "$fm/t10k-labels-idx1-ubyte.gz" > "$tmp/idx/t10k-labels-idx1-ubyte.gz"
+  cp "$tmp/idx/t10k-labels-idx1-ubyte.gz" "$tmp/idx/t10k-images-idx3-ubyte.gz"
+  memcheck 1 -- "$cli" eval "$small" --data "$tmp/idx"
+  cp "$fm/t10k-labels-idx1-ubyte.gz" "$tmp/idx/t10k-images-idx3-ubyte.gz"
+  printf '\xff\xff\xff\xff' | dd of="$tmp/idx/t10k-images-idx3-ubyte.gz" bs=1 seek=2000 conv=notrunc 2>/dev/null
+  memcheck 1 -- "$cli" eval "$small" --data "$tmp/idx"
+else
+  echo "note: $fm missing, IDX error paths not checked"
+fi
+
+# images and YOLO labels through the fuzz replay programs too, on inputs the commands above do
+# not reach (exit 0: errors are expected, crashes, leaks and memcheck errors are not)
+replay="${NML_BINARY_DIR:-}/fuzz"
+if [ -x "$replay/replay_image" ] && [ -x "$replay/replay_yolo_labels" ]; then
+  mkdir -p "$tmp/img" "$tmp/lab"
+  cp "${NML_SOURCE_DIR:?}"/fuzz/regressions/image/* "$tmp/img"/
+  head -c 20000 "$shared/images/0.jpg" > "$tmp/img/truncated.jpg"
+  printf '\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR\x00\x00\x40\x00\x00\x00\x40\x00\x08\x02' > "$tmp/img/cut.png"
+  printf 'BM not a bitmap' > "$tmp/img/bad.bmp"
+  cp "$shared/images/3.jpg" "$tmp/img/good.jpg"
+  memcheck 0 -- "$replay/replay_image" "$tmp/img"
+  printf '\x51 0 0.5 0.5 0.2 0.2\n12 0.5 1.5 0.1 0.1\n' > "$tmp/lab/out-of-range"
+  printf '\x51 0 0.5 0.5 0.2\n' > "$tmp/lab/four-fields"
+  printf '\x00 0 0.5 0.5 0.2 0.2\n\n 7 0.1 0.1 0.1 0.1 \n' > "$tmp/lab/good"
+  memcheck 0 -- "$replay/replay_yolo_labels" "$tmp/lab"
+else
+  echo "FAIL: fuzz replay programs missing in $replay"
+  failures=$((failures + 1))
+fi
 
 [ "$failures" -eq 0 ] || { echo "$failures of $runs memcheck runs failed"; exit 1; }
 echo "ok: $runs commands under memcheck, no errors, no definite or indirect leaks"

@@ -358,7 +358,9 @@ static void test_fw_data_sets(void **state) {
                      NML_OK);
     assert_non_null(strstr(src, "fw_input_sets = 3u, fw_input_set_bytes = 784u;"));
     assert_non_null(strstr(src, "fw_expected_sets = 3u, fw_expected_set_bytes = 40u;"));
-    assert_non_null(strstr(src, "uint8_t fw_arena[512]"));
+    assert_non_null(strstr(src, "uint8_t fw_arena_block[NML_GUARDED_BYTES(512u)]"));
+    assert_non_null(strstr(src, "fw_arena = fw_arena_block + NML_GUARD_BYTES;"));
+    assert_non_null(strstr(src, "fw_arena_size = 512u;"));
     free(src);
     assert_int_equal(nml_fw_data_source(&info, "net", 512, in, 785, NULL, 0, &src, &err),
                      NML_E_SHAPE);

@@ -35,6 +35,36 @@ static void parses_lines_blank_and_crlf(void **state) {
     assert_null(l);
 }
 
+/* The label array is sized by the text's length (a label needs 10 bytes with its line end), not
+ * by its newlines: text made only of the shortest labels fills it exactly, with and without a
+ * final newline and with CR LF ends. */
+static void densest_labels_fit(void **state) {
+    (void)state;
+    enum { K = 1000 };
+    static const char *const ends[] = {"\n", "\r\n"};
+    for (int e = 0; e < 2; e++) {
+        size_t step = 9 + strlen(ends[e]);
+        char *text = malloc(K * step + 1);
+        assert_non_null(text);
+        for (size_t i = 0; i < K; i++) {
+            memcpy(text + i * step, i % 2 ? "1\t0 1 0 1" : "0 0 0 0 0", 9);
+            memcpy(text + i * step + 9, ends[e], strlen(ends[e]));
+        }
+        nml_yolo_label *l;
+        size_t n;
+        nml_error err;
+        for (int cut = 0; cut < 2; cut++) { /* with and without the final line end */
+            size_t len = K * step - (cut ? strlen(ends[e]) : 0);
+            assert_int_equal(nml_yolo_labels_parse(text, len, "d.txt", 2, &l, &n, &err), NML_OK);
+            assert_int_equal(n, K);
+            assert_int_equal(l[K - 1].cls, 1);
+            assert_float_equal(l[K - 1].w, 0.f, 0);
+            free(l);
+        }
+        free(text);
+    }
+}
+
 static void expect_error(const char *text, int nc, const char *msg) {
     nml_yolo_label *l = (nml_yolo_label *)1;
     size_t n = 99;
@@ -59,6 +89,10 @@ static void malformed_lines(void **state) {
                  "lab/x.txt:1: cy '1.5' outside [0, 1] (coordinates must be normalised)");
     expect_error("1 0.5 0.5 nan 0.1", 80, "lab/x.txt:1: w 'nan' is not a number");
     expect_error("1 0.5 0.5 0.1 0.1x", 80, "lab/x.txt:1: h '0.1x' is not a number");
+    /* strict numbers (nanoml/parse.h): strtod read the hex float as 0.5 */
+    expect_error("1 0x0.8p0 0.5 0.1 0.1", 80, "lab/x.txt:1: cx '0x0.8p0' is not a number");
+    expect_error("1 0.5 0.5 0.1 infinity", 80, "lab/x.txt:1: h 'infinity' is not a number");
+    expect_error("0x1 0.5 0.5 0.1 0.1", 80, "lab/x.txt:1: class '0x1' is not a non-negative integer");
     expect_error("1 0.5 0.5 0.1 0.1 0.7 0.2", 80,
                  "lab/x.txt:1: expected 5 fields (class cx cy w h), found 7");
     /* num_classes <= 0 accepts any class */
@@ -158,6 +192,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parses_lines_blank_and_crlf),
         cmocka_unit_test(malformed_lines),
+        cmocka_unit_test(densest_labels_fit),
         cmocka_unit_test(dataset_folder),
         cmocka_unit_test(shared_coco128),
     };

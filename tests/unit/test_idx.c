@@ -188,6 +188,80 @@ static void image_and_label_counts_must_match(void **state) {
     assert_non_null(strstr(err.msg, "rank 3"));
 }
 
+/* The in-memory reader gives the file reader's result on every file above, gzip or plain. */
+static void parse_from_memory_matches_files(void **state) {
+    (void)state;
+    write_dataset("mimg.gz", "mlab.gz", 3);
+    uint8_t plain[16];
+    size_t h = header(plain, 0x08, 2, (const uint32_t[]){2, 1});
+    memcpy(plain + h, "\x05\x06", 2);
+    write_raw("plain.idx", plain, h + 2);
+    /* and a real file made by another gzip: Debian's Fashion-MNIST test labels */
+    const char *names[] = {path("mimg.gz"), path("mlab.gz"), path("plain.idx"),
+                           NML_FASHION_MNIST_DIR "/t10k-labels-idx1-ubyte.gz"};
+    for (int k = 0; k < 4; k++) {
+        size_t size;
+        uint8_t *bytes = nml_test_read(names[k], &size);
+        nml_idx a, b;
+        nml_error err;
+        assert_int_equal(nml_idx_read(names[k], 0, &a, &err), NML_OK);
+        assert_int_equal(nml_idx_parse(bytes, size, names[k], 0, &b, &err), NML_OK);
+        assert_int_equal(a.rank, b.rank);
+        assert_memory_equal(a.dims, b.dims, sizeof a.dims);
+        assert_int_equal(a.bytes, b.bytes);
+        assert_memory_equal(a.data, b.data, a.bytes);
+        nml_idx_free(&a);
+        nml_idx_free(&b);
+        free(bytes);
+    }
+}
+
+static void expect_parse_error(const uint8_t *bytes, size_t size, size_t max_bytes,
+                               nml_status status, const char *part) {
+    nml_idx idx;
+    nml_error err;
+    assert_int_equal(nml_idx_parse(bytes, size, "mem", max_bytes, &idx, &err), status);
+    if (!strstr(err.msg, part)) fail_msg("'%s' lacks '%s'", err.msg, part);
+    assert_null(idx.data);
+}
+
+/* Two gzip members back to back (`cat a.gz b.gz`) read as one stream; a truncated member, a
+ * flipped byte, bytes after the last member and a decompressed size over the limit are errors
+ * that say so. */
+static void parse_from_memory_gzip_members_and_errors(void **state) {
+    (void)state;
+    uint8_t buf[32];
+    size_t h = header(buf, 0x08, 1, (const uint32_t[]){6});
+    memcpy(buf + h, "abcdef", 6);
+    write_gz("part1.gz", buf, h + 2);
+    write_gz("part2.gz", buf + h + 2, 4);
+    size_t n1, n2;
+    uint8_t *p1 = nml_test_read(path("part1.gz"), &n1), *p2 = nml_test_read(path("part2.gz"), &n2);
+    uint8_t *both = malloc(n1 + n2 + 3);
+    assert_non_null(both);
+    memcpy(both, p1, n1);
+    memcpy(both + n1, p2, n2);
+    nml_idx idx;
+    nml_error err;
+    assert_int_equal(nml_idx_parse(both, n1 + n2, "cat", 0, &idx, &err), NML_OK);
+    assert_int_equal(idx.bytes, 6);
+    assert_memory_equal(idx.data, "abcdef", 6);
+    nml_idx_free(&idx);
+    memcpy(both + n1 + n2, "xyz", 3);
+    expect_parse_error(both, n1 + n2 + 3, 0, NML_E_FORMAT, "3 bytes after the gzip data");
+    expect_parse_error(both, n1 + n2 - 5, 0, NML_E_FORMAT, "truncated gzip data");
+    expect_parse_error(p1, n1 - 1, 0, NML_E_FORMAT, "truncated gzip data");
+    both[n1 + n2 - 8] ^= 0x01; /* the second member's CRC-32 */
+    expect_parse_error(both, n1 + n2, 0, NML_E_FORMAT, "corrupt gzip data");
+    expect_parse_error(buf, h + 6, 5, NML_E_LIMIT, "more than 5 bytes");
+    expect_parse_error(buf, h + 5, 0, NML_E_FORMAT, "truncated");
+    expect_parse_error(buf, 3, 0, NML_E_FORMAT, "too short");
+    expect_parse_error((const uint8_t *)"", 0, 0, NML_E_FORMAT, "too short");
+    free(both);
+    free(p1);
+    free(p2);
+}
+
 static void fashion_mnist_from_debian(void **state) {
     (void)state;
     nml_idx_dataset ds;
@@ -215,6 +289,8 @@ int main(void) {
         cmocka_unit_test(corrupt_gzip_stream),
         cmocka_unit_test(huge_header_counts_are_bounded),
         cmocka_unit_test(image_and_label_counts_must_match),
+        cmocka_unit_test(parse_from_memory_matches_files),
+        cmocka_unit_test(parse_from_memory_gzip_members_and_errors),
         cmocka_unit_test(fashion_mnist_from_debian),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

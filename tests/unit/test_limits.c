@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "kernel.h"
+#include "nanoml/ir.h"
 #include "nanoml/runtime_host.h"
 #include "planner.h"
 #include "test_util.h"
@@ -194,6 +195,42 @@ static void tensor_and_operator_counts(void **state) {
     free(d);
 }
 
+/* A chain of RELUs in the IR with n tensors, written by the .tflite writer. */
+static nml_status write_chain(int n, uint8_t **data, size_t *size, nml_error *err) {
+    nml_ir ir;
+    nml_ir_init(&ir);
+    const int32_t dims[1] = {1};
+    nml_status st = NML_OK;
+    for (int t = 0; t < n && st == NML_OK; t++) {
+        char name[16];
+        snprintf(name, sizeof name, "t%d", t);
+        st = nml_ir_add_tensor(&ir, name, NML_FLOAT32, 1, dims, NULL, 0, NULL, err);
+        if (st == NML_OK && t > 0) {
+            const int32_t in = t - 1, out = t;
+            st = nml_ir_add_op(&ir, NML_OP_RELU, NULL, 1, &in, 1, &out, NULL, err);
+        }
+    }
+    const int32_t first = 0, last = n - 1;
+    if (st == NML_OK) st = nml_ir_set_io(&ir, 1, &first, 1, &last, err);
+    if (st == NML_OK) st = nml_ir_to_tflite(&ir, data, size, err);
+    nml_ir_free(&ir);
+    return st;
+}
+
+/* The writer keeps to the reader's tensor limit: it never writes a model nanoml cannot load. */
+static void writer_keeps_reader_limits(void **state) {
+    (void)state;
+    uint8_t *d = NULL;
+    size_t size;
+    nml_error err;
+    if (write_chain(NML_MAX_TENSORS, &d, &size, &err) != NML_OK) fail_msg("%s", err.msg);
+    assert_int_equal(load(d, size, &err), NML_OK);
+    free(d);
+    assert_int_equal(write_chain(NML_MAX_TENSORS + 1, &d, &size, &err), NML_E_LIMIT);
+    assert_string_equal(err.msg, "tflite writer: 8193 tensors exceed the limit of 8192");
+    assert_null(d);
+}
+
 static void model_size_limit(void **state) {
     (void)state;
     /* the size is checked before a single byte is read (ASan would see any read) */
@@ -261,6 +298,7 @@ int main(void) {
         cmocka_unit_test(rank_limit),         cmocka_unit_test(tensor_size_limits),
         cmocka_unit_test(operator_io_limits), cmocka_unit_test(tensor_and_operator_counts),
         cmocka_unit_test(model_size_limit),   cmocka_unit_test(planner_staircase),
+        cmocka_unit_test(writer_keeps_reader_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -850,9 +850,9 @@ static void input_shape_errors(void **state) {
     assert_int_equal(nml_onnx_parse_shape("1x3x86x128", dims, &rank, &err), NML_OK);
     assert_true(rank == 4 && dims[2] == 86 && dims[3] == 128);
     assert_int_equal(nml_onnx_parse_shape("1x3x", dims, &rank, &err), NML_E_ARG);
-    assert_int_equal(nml_onnx_parse_shape("1x0x2", dims, &rank, &err), NML_E_ARG);
+    assert_int_equal(nml_onnx_parse_shape("1x0x2", dims, &rank, &err), NML_E_LIMIT);
     assert_int_equal(nml_onnx_parse_shape("1x3xfoo", dims, &rank, &err), NML_E_ARG);
-    assert_int_equal(nml_onnx_parse_shape("99999999999", dims, &rank, &err), NML_E_ARG);
+    assert_int_equal(nml_onnx_parse_shape("99999999999", dims, &rank, &err), NML_E_LIMIT);
     ob_buf m = {0};
     build_shuffle_block(&m, 8, 4, 4);
     nml_ir ir;
@@ -902,6 +902,123 @@ static void clip_fuses_as_relu6_or_lowers_to_min_max(void **state) {
     }
 }
 
+/* A chain of 20,000 Conv -> Relu pairs: every Relu fuses into its Conv (fusion asks each
+ * value's sole consumer, which used to be a scan of all nodes: quadratic, 1 s at 16,000 nodes
+ * and minutes for a 2 MB file). The result exceeds the runtime's tensor limit, which the
+ * .tflite writer refuses to write. */
+static void long_chains_import_in_linear_time(void **state) {
+    (void)state;
+    enum { N = 20000 };
+    ob_buf g = {0}, m = {0};
+    const float w = 0.5f;
+    ob_io(&g, 0, "c0", 4, D(1, 1, 1, 1));
+    ob_init_f32(&g, "w", 4, D(1, 1, 1, 1), &w);
+    char in[16], mid[16], out[16];
+    for (int i = 0; i < N; i++) {
+        snprintf(in, sizeof in, "c%d", i);
+        snprintf(mid, sizeof mid, "r%d", i);
+        snprintf(out, sizeof out, "c%d", i + 1);
+        ob_node(&g, "Conv", mid, L(in, "w"), L(mid), NULL);
+        ob_node(&g, "Relu", out, L(mid), L(out), NULL);
+    }
+    ob_io(&g, 1, out, 4, D(1, 1, 1, 1));
+    ob_model(&m, 11, &g);
+    nml_ir ir;
+    nml_onnx_import_stats st;
+    import_ok(&m, NULL, &ir, &st);
+    assert_int_equal(count_ops(&ir, NML_OP_CONV_2D), N);
+    assert_int_equal(ir.n_ops, N);
+    assert_int_equal((int)st.fused, N);
+    uint8_t *flat = NULL;
+    size_t size;
+    nml_error err;
+    assert_int_equal(nml_ir_to_tflite(&ir, &flat, &size, &err), NML_E_LIMIT);
+    assert_non_null(strstr(err.msg, "tensors exceed the limit of 8192"));
+    nml_ir_free(&ir);
+}
+
+/* 200 bytes of ONNX: a 4096x4096 ConstantOfShape and a chain of Neg nodes folded one after
+ * the other took 128 MB per node (600 MB and 3 s for 8 nodes). Folding has a budget of kept
+ * elements; computing has a budget the caller can lower. */
+static void constant_folding_is_bounded(void **state) {
+    (void)state;
+    ob_buf g = {0}, m = {0};
+    ob_io(&g, 0, "x", 1, D(1));
+    ob_init_i64(&g, "shape", 1, D(2), D(4096, 4096));
+    ob_node(&g, "ConstantOfShape", "cos", L("shape"), L("k0"), NULL);
+    ob_node(&g, "Neg", "k1", L("k0"), L("k1"), NULL);
+    ob_node(&g, "Neg", "k2", L("k1"), L("k2"), NULL);
+    ob_node(&g, "Neg", "k3", L("k2"), L("k3"), NULL);
+    ob_node(&g, "Add", "add", L("x", "x"), L("y"), NULL);
+    ob_io(&g, 1, "y", 1, D(1));
+    ob_model(&m, 11, &g);
+    nml_ir ir;
+    nml_error err;
+    assert_int_equal(try_import(&m, NULL, 0, &ir, NULL, &err), NML_E_LIMIT);
+    assert_string_equal(err.msg, "node 'k2' (Neg): folding it would exceed the budget of 33554432 "
+                                 "constant elements in all (33554432 so far)");
+    assert_int_equal(ir.n_ops, 0);
+
+    /* a data-movement chain's index map: 3 transposes of 64x64 = 12,288 elements computed */
+    ob_buf a = {0};
+    g = (ob_buf){0};
+    m = (ob_buf){0};
+    ob_io(&g, 0, "t0", 2, D(64, 64));
+    for (int i = 0; i < 3; i++) {
+        char in[8], out[8];
+        snprintf(in, sizeof in, "t%d", i);
+        snprintf(out, sizeof out, "t%d", i + 1);
+        ob_attr_ints(&a, "perm", D(1, 0), 2);
+        ob_node(&g, "Transpose", out, L(in), L(out), &a);
+    }
+    ob_node(&g, "Relu", "relu", L("t3"), L("y"), NULL);
+    ob_io(&g, 1, "y", 2, D(64, 64));
+    ob_model(&m, 11, &g);
+    ob_buf copy = {0};
+    ob_raw(&copy, m.d, m.n);
+    nml_onnx_import_options opt;
+    nml_onnx_import_options_default(&opt);
+    opt.max_eval_elems = 12288;
+    nml_ir_init(&ir);
+    if (nml_onnx_import(m.d, m.n, &opt, &ir, NULL, &err) != NML_OK) fail_msg("%s", err.msg);
+    nml_ir_free(&ir);
+    opt.max_eval_elems = 12287;
+    assert_int_equal(nml_onnx_import(copy.d, copy.n, &opt, &ir, NULL, &err), NML_E_LIMIT);
+    assert_non_null(strstr(err.msg, "would exceed the budget of 12287 elements computed in all"));
+    ob_free(&m);
+    ob_free(&copy);
+}
+
+/* A nearest Resize to `width` columns by sizes (opset 13). */
+static nml_status resize_to_width(int64_t width, nml_error *err) {
+    ob_buf g = {0}, m = {0}, a = {0};
+    ob_io(&g, 0, "x", 4, D(1, 1, 1, 1));
+    ob_init_f32(&g, "roi", 1, D(0), NULL);
+    ob_init_f32(&g, "scales", 1, D(0), NULL);
+    ob_init_i64(&g, "sizes", 1, D(4), ((const int64_t[]){1, 1, 1, width}));
+    ob_attr_str(&a, "mode", "nearest");
+    ob_node(&g, "Resize", "up", L("x", "roi", "scales", "sizes"), L("y"), &a);
+    ob_io(&g, 1, "y", 4, ((const int64_t[]){1, 1, 1, width}));
+    ob_model(&m, 13, &g);
+    nml_ir ir;
+    nml_status st = try_import(&m, NULL, 0, &ir, NULL, err);
+    nml_ir_free(&ir);
+    return st;
+}
+
+/* Found by the ONNX fuzzer: a nearest Resize to 1.5 billion columns spent 30 s comparing the
+ * ONNX and TFLite index mappings column by column. At most 65536 pixels per axis. */
+static void nearest_resize_width_is_bounded(void **state) {
+    (void)state;
+    nml_error err;
+    if (resize_to_width(65536, &err) != NML_OK) fail_msg("%s", err.msg);
+    assert_int_equal(resize_to_width(65537, &err), NML_E_LIMIT);
+    assert_string_equal(err.msg,
+                        "node 'up' (Resize): nearest resize to 65537 pixels along axis 3 (at most "
+                        "65536)");
+    assert_int_equal(resize_to_width(1526726660, &err), NML_E_LIMIT);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(conv_bn_relu_fold_into_one_conv),
@@ -924,6 +1041,9 @@ int main(void) {
         cmocka_unit_test(unexplainable_stored_shapes_are_refused),
         cmocka_unit_test(input_shape_errors),
         cmocka_unit_test(clip_fuses_as_relu6_or_lowers_to_min_max),
+        cmocka_unit_test(long_chains_import_in_linear_time),
+        cmocka_unit_test(constant_folding_is_bounded),
+        cmocka_unit_test(nearest_resize_width_is_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -251,12 +251,70 @@ static void rejects_non_models(void **state) {
     ob_free(&b);
 }
 
+/* A ModelProto around graph (consumed). */
+static nml_status parse_graph_bytes(ob_buf *graph, nml_error *err) {
+    ob_buf b = {0};
+    ob_int(&b, 1, 7);
+    ob_msg(&b, 7, graph);
+    nml_onnx_model m;
+    nml_status st = nml_onnx_parse(&m, b.d, b.n, err);
+    if (st == NML_OK) nml_onnx_free(&m);
+    ob_free(&b);
+    return st;
+}
+
+/* A graph of `nodes` nodes (op_type only) plus one node with `outputs` outputs and `attrs`
+ * attributes, and `inputs` graph inputs. */
+static nml_status parse_counts(int nodes, int outputs, int attrs, int inputs, nml_error *err) {
+    ob_buf g = {0}, big = {0};
+    for (int i = 0; i < nodes; i++) {
+        ob_buf n = {0};
+        ob_str(&n, 4, "Relu");
+        ob_msg(&g, 1, &n);
+    }
+    ob_str(&big, 4, "Split");
+    for (int i = 0; i < outputs; i++)
+        ob_str(&big, 2, "o");
+    for (int i = 0; i < attrs; i++) {
+        ob_buf a = {0};
+        ob_str(&a, 1, "a");
+        ob_int(&a, 3, i);
+        ob_msg(&big, 5, &a);
+    }
+    ob_msg(&g, 1, &big);
+    for (int i = 0; i < inputs; i++) {
+        ob_buf vi = {0};
+        ob_str(&vi, 1, "x");
+        ob_msg(&g, 11, &vi);
+    }
+    return parse_graph_bytes(&g, err);
+}
+
+/* The per-graph counts (onnx_model.h) at their limits and one past them. */
+static void count_limits(void **state) {
+    (void)state;
+    nml_error err;
+    assert_int_equal(parse_counts(NML_ONNX_MAX_NODES - 1, 1, 0, 0, &err), NML_OK);
+    assert_int_equal(parse_counts(NML_ONNX_MAX_NODES, 1, 0, 0, &err), NML_E_LIMIT);
+    assert_non_null(strstr(err.msg, "graph: more than 65536 nodes at byte"));
+    assert_int_equal(parse_counts(0, NML_ONNX_MAX_VALUES, 0, 0, &err), NML_OK);
+    assert_int_equal(parse_counts(0, NML_ONNX_MAX_VALUES + 1, 0, 0, &err), NML_E_LIMIT);
+    assert_non_null(strstr(err.msg, "graph: node 0: more than 65536 outputs of one node at byte"));
+    assert_int_equal(parse_counts(0, NML_ONNX_MAX_VALUES - 10, 0, 10, &err), NML_OK);
+    assert_int_equal(parse_counts(0, NML_ONNX_MAX_VALUES - 10, 0, 11, &err), NML_E_LIMIT);
+    assert_non_null(strstr(err.msg, "more than 65536 values (initializers, inputs, node outputs)"));
+    assert_int_equal(parse_counts(0, 1, NML_ONNX_MAX_ATTRIBUTES, 0, &err), NML_OK);
+    assert_int_equal(parse_counts(0, 1, NML_ONNX_MAX_ATTRIBUTES + 1, 0, &err), NML_E_LIMIT);
+    assert_non_null(strstr(err.msg, "more than 1024 attributes of one node"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parses_fastestdet),
         cmocka_unit_test(decodes_every_data_field),
         cmocka_unit_test(rejects_inconsistent_tensors),
         cmocka_unit_test(rejects_non_models),
+        cmocka_unit_test(count_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,7 +23,7 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
     va_start(ap, fmt);
     fprintf(stderr, "nanoml %s: ", cmd);
     vfprintf(stderr, fmt, ap);
-    fprintf(stderr, "\nTry 'nanoml %s --help'.\n", cmd);
+    fprintf(stderr, " (see 'nanoml %s --help')\n", cmd);
     va_end(ap);
     return 2;
 }
@@ -39,4 +39,30 @@ int cli_take_value(const char *cmd, int argc, char **argv, int *i, const char *n
     }
     *value = argv[++*i];
     return 1;
+}
+
+void cli_bar_init(cli_bar *b, const char *unit, int quiet) {
+    memset(b, 0, sizeof *b);
+    b->unit = unit;
+    b->quiet = quiet;
+}
+
+void cli_bar_update(void *user, uint64_t done, uint64_t total, const char *what) {
+    cli_bar *b = user;
+    if (!what) what = "";
+    if (b->started && (b->p.total != total || done < b->p.done ||
+                       strncmp(b->what, what, sizeof b->what - 1) != 0))
+        cli_bar_end(b); /* other work, or the same work again */
+    if (!b->started) {
+        snprintf(b->what, sizeof b->what, "%s", what);
+        nml_progress_begin_ex(&b->p, what, total, b->unit, stderr,
+                              b->quiet ? NML_PROGRESS_OFF : NML_PROGRESS_AUTO);
+        b->started = 1;
+    }
+    nml_progress_set(&b->p, done);
+}
+
+void cli_bar_end(cli_bar *b) {
+    if (b->started) nml_progress_end(&b->p);
+    b->started = 0;
 }

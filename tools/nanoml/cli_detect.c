@@ -1,48 +1,23 @@
 #include "cli_detect.h"
 
-#include <errno.h>
-#include <math.h>
-#include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "cli.h"
+#include "cli_numbers.h"
 
-int cli_parse_float(const char *cmd, const char *opt, const char *s, float lo, float hi, float *v) {
-    char *end;
-    errno = 0;
-    double x = strtod(s, &end);
-    if (end == s || *end || errno || !isfinite(x) || x < lo || x > hi) {
-        cli_usage_error(cmd, "%s needs a number in [%g, %g], got '%s'", opt, (double)lo, (double)hi,
-                        s);
-        return 0;
-    }
-    *v = (float)x;
+/* The detection commands' numbers: limits in cli_numbers.c. */
+int cli_parse_float(const char *cmd, const char *opt, const char *s, float *v) {
+    double d;
+    if (cli_real(cmd, opt, s, &d) != 0) return 0;
+    *v = (float)d;
     return 1;
 }
 
 int cli_parse_count(const char *cmd, const char *opt, const char *s, size_t *v) {
-    char *end;
-    errno = 0;
-    unsigned long long x = strtoull(s, &end, 10);
-    if (end == s || *end || errno || s[0] == '-' || x > 100000000ull) {
-        cli_usage_error(cmd, "%s needs a whole number, got '%s'", opt, s);
-        return 0;
-    }
-    *v = (size_t)x;
-    return 1;
-}
-
-static int parse_size(const char *s, int *w, int *h) {
-    char *end;
-    errno = 0;
-    long a = strtol(s, &end, 10);
-    if (end == s || (*end != 'x' && *end != 'X') || errno || a < 1 || a > NML_IMAGE_MAX_DIM)
-        return 0;
-    const char *p = end + 1;
-    long b = strtol(p, &end, 10);
-    if (end == p || *end || errno || b < 1 || b > NML_IMAGE_MAX_DIM) return 0;
-    *w = (int)a;
-    *h = (int)b;
+    int64_t n;
+    if (cli_int(cmd, opt, s, &n) != 0) return 0;
+    *v = (size_t)n;
     return 1;
 }
 
@@ -54,12 +29,7 @@ int cli_det_common_option(const char *cmd, int argc, char **argv, int *i, cli_de
         return 1;
     }
     if ((r = cli_take_value(cmd, argc, argv, i, "--size", &v)) != 0) {
-        if (r < 0) return 2;
-        int w, h;
-        if (!parse_size(v, &w, &h)) {
-            cli_usage_error(cmd, "--size needs WxH (e.g. 640x640), got '%s'", v);
-            return 2;
-        }
+        if (r < 0 || cli_wxh(cmd, "--size", v, &c->width, &c->height) != 0) return 2;
         c->size = v;
         return 1;
     }
@@ -87,9 +57,8 @@ nml_status cli_det_open(const cli_det_common *c, nml_class_names *names, nml_det
     else
         *names = nml_class_names_coco();
     NML_TRY(nml_detector_open(d, c->model, c->kind, names->count, err));
-    int w, h;
-    if (c->size && parse_size(c->size, &w, &h)) {
-        nml_status st = nml_detector_check_size(d, w, h, err);
+    if (c->size) {
+        nml_status st = nml_detector_check_size(d, c->width, c->height, err);
         if (st != NML_OK) {
             nml_detector_close(d);
             return st;

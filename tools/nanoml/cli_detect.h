@@ -12,6 +12,7 @@ typedef struct cli_det_common {
     const char *model;
     const char *names_path; /* NULL: built-in COCO names */
     const char *size;       /* "WxH" or NULL */
+    int width, height;      /* --size, parsed */
     nml_det_kind kind;
     int json;
 } cli_det_common;
@@ -20,8 +21,9 @@ typedef struct cli_det_common {
  * not one of them, 2 after printing a usage error. */
 int cli_det_common_option(const char *cmd, int argc, char **argv, int *i, cli_det_common *c);
 
-/* Strict number parsing for option values; print a usage error and return 0 on failure. */
-int cli_parse_float(const char *cmd, const char *opt, const char *s, float lo, float hi, float *v);
+/* Strict number parsing for option values through cli_numbers.c (which holds each option's
+ * limits); print a usage error and return 0 on failure. */
+int cli_parse_float(const char *cmd, const char *opt, const char *s, float *v);
 int cli_parse_count(const char *cmd, const char *opt, const char *s, size_t *v);
 
 /* Loads the names, opens the detector with their count and checks --size against the model. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_numbers.h"
 #include "nanoml/compare.h"
 #include "nanoml/progress.h"
 
@@ -47,17 +48,6 @@ static void usage(FILE *f) {
             NML_FASHION_MNIST_DIR);
 }
 
-static int parse_count(const char *opt, const char *v, long long min, long long max,
-                       long long *out) {
-    char *end;
-    errno = 0;
-    long long n = strtoll(v, &end, 10);
-    if (errno || *end || end == v || n < min || n > max)
-        return cli_usage_error(CMD, "%s: '%s' is not a number in %lld..%lld", opt, v, min, max);
-    *out = n;
-    return 0;
-}
-
 /* Options that take one value. Returns 1 when argv[*i] was one, -1 on a usage error. */
 static int take_option(int argc, char **argv, int *i, compare_args *a) {
     static const char *const names[] = {"--dataset", "--data", "--split", "--csv",
@@ -72,17 +62,18 @@ static int take_option(int argc, char **argv, int *i, compare_args *a) {
             return 1;
         }
     }
-    long long n;
+    int64_t n; /* limits in cli_numbers.c */
     int r = cli_take_value(CMD, argc, argv, i, "--limit", &v);
     if (r) {
-        if (r < 0 || parse_count("--limit", v, 1, INT32_MAX, &n)) return -1;
+        if (r < 0 || cli_int(CMD, "--limit", v, &n)) return -1;
         a->limit = (int32_t)n;
         return 1;
     }
     r = cli_take_value(CMD, argc, argv, i, "--arena-max", &v);
     if (r) {
-        if (r < 0 || parse_count("--arena-max", v, 1024, (long long)1 << 40, &n)) return -1;
-        a->arena_max = (size_t)n;
+        uint64_t bytes;
+        if (r < 0 || cli_size(CMD, "--arena-max", v, &bytes)) return -1;
+        a->arena_max = (size_t)bytes;
         return 1;
     }
     return 0;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_numbers.h"
 #include "nanoml/deploy.h"
 #include "nanoml/export.h"
 #include "nanoml/file.h"
@@ -60,15 +61,6 @@ typedef struct deploy_args {
     int jobs, timeout_s, verbose, no_measure, kernels;
 } deploy_args;
 
-static int parse_int(const char *what, const char *s, int lo, int hi, int *out) {
-    char *end = NULL;
-    long v = strtol(s, &end, 10);
-    if (!s[0] || *end || v < lo || v > hi)
-        return cli_usage_error("deploy", "%s '%s' is not a number from %d to %d", what, s, lo, hi);
-    *out = (int)v;
-    return 0;
-}
-
 static int take_all(int argc, char **argv, int *i, deploy_args *a, const char **jobs,
                     const char **timeout) {
     static const char *const names[] = {"--target", "--input",   "--expect", "--save-outputs",
@@ -109,8 +101,15 @@ static int parse(int argc, char **argv, deploy_args *a) {
     }
     if (!a->model) return cli_usage_error("deploy", "no model given");
     if (!a->target) return cli_usage_error("deploy", "no --target given (rv32-qemu or xheep)");
-    if (jobs && parse_int("--jobs", jobs, 1, 16, &a->jobs)) return 2;
-    if (timeout && parse_int("--timeout", timeout, 1, 86400, &a->timeout_s)) return 2;
+    int64_t n;
+    if (jobs) {
+        if (cli_int("deploy", "--jobs", jobs, &n)) return 2;
+        a->jobs = (int)n;
+    }
+    if (timeout) {
+        if (cli_int("deploy", "--timeout", timeout, &n)) return 2;
+        a->timeout_s = (int)n;
+    }
     if (a->name && !nml_export_name_valid(a->name))
         return cli_usage_error("deploy", "--name '%s' is not a C identifier", a->name);
     nml_error err;

@@ -65,11 +65,11 @@ static int parse_value_option(int argc, char **argv, int *i, detect_args *a) {
     }
     if ((r = cli_take_value(CMD, argc, argv, i, "--score", &v)) != 0) {
         a->have_score = 1;
-        return r < 0 || !cli_parse_float(CMD, "--score", v, 0.f, 1.f, &a->score) ? 2 : 1;
+        return r < 0 || !cli_parse_float(CMD, "--score", v, &a->score) ? 2 : 1;
     }
     if ((r = cli_take_value(CMD, argc, argv, i, "--iou", &v)) != 0) {
         a->have_iou = 1;
-        return r < 0 || !cli_parse_float(CMD, "--iou", v, 0.f, 1.f, &a->iou) ? 2 : 1;
+        return r < 0 || !cli_parse_float(CMD, "--iou", v, &a->iou) ? 2 : 1;
     }
     if ((r = cli_take_value(CMD, argc, argv, i, "--max-det", &v)) != 0) {
         a->have_max_det = 1;

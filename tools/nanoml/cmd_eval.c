@@ -1,15 +1,15 @@
 /* nanoml eval: runs a .tflite classifier in the nanoml runtime over a labelled image dataset and
  * reports accuracy and the confusion matrix. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
+#include "cli_numbers.h"
 #include "nanoml/classify.h"
 #include "nanoml/file.h"
 #include "nanoml/idx.h"
+#include "nanoml/progress.h"
 #include "nanoml/runtime.h"
 
 #define CMD "eval"
@@ -60,18 +60,12 @@ static int parse_args(int argc, char **argv, eval_args *a) {
             if (r < 0) return 2;
             a->split = v;
         } else if ((r = cli_take_value(CMD, argc, argv, &i, "--limit", &v))) {
-            char *end;
-            errno = 0;
-            long n = r < 0 ? 0 : strtol(v, &end, 10);
-            if (r < 0 || errno || *end || n < 1 || n > INT32_MAX)
-                return r < 0 ? 2 : cli_usage_error(CMD, "--limit: '%s' is not a positive count", v);
+            int64_t n;
+            if (r < 0 || cli_int(CMD, "--limit", v, &n)) return 2;
             a->limit = (int32_t)n;
         } else if ((r = cli_take_value(CMD, argc, argv, &i, "--arena-max", &v))) {
-            char *end;
-            errno = 0;
-            unsigned long long n = r < 0 ? 0 : strtoull(v, &end, 10);
-            if (r < 0 || errno || *end || n < 1024)
-                return r < 0 ? 2 : cli_usage_error(CMD, "--arena-max: '%s' is not a size", v);
+            uint64_t n;
+            if (r < 0 || cli_size(CMD, "--arena-max", v, &n)) return 2;
             a->arena_max = (size_t)n;
         } else if (argv[i][0] == '-') {
             return cli_usage_error(CMD, "unknown option '%s'", argv[i]);
@@ -110,10 +104,11 @@ static void print_confusion(const int32_t *m, int32_t classes, int fashion) {
     }
 }
 
+/* nml_classify_eval's per-image callback drives the progress bar. */
 static void show_progress(void *user, int32_t done, int32_t total, int64_t correct) {
-    (void)user;
-    if (done % 500 == 0 || done == total)
-        fprintf(stderr, "\reval %d/%d acc %.2f%%", (int)done, (int)total, 100.0 * correct / done);
+    (void)total;
+    (void)correct;
+    nml_progress_set((nml_progress *)user, (uint64_t)done);
 }
 
 static int evaluate(const eval_args *a, const nml_idx_dataset *ds) {
@@ -130,11 +125,14 @@ static int evaluate(const eval_args *a, const nml_idx_dataset *ds) {
     nml_classify_options_default(&o);
     o.limit = a->limit;
     o.arena_max = a->arena_max;
-    const int tty = isatty(fileno(stderr));
-    if (tty) o.progress = show_progress;
+    nml_progress bar;
+    nml_progress_begin(&bar, "eval", (uint64_t)(a->limit && a->limit < ds->n ? a->limit : ds->n),
+                       "img");
+    o.progress = show_progress;
+    o.progress_user = &bar;
     nml_classify_result r;
     nml_status st = nml_classify_eval(&model, ds, &o, &r, &err);
-    if (tty) fputc('\n', stderr);
+    nml_progress_end(&bar);
     free(bytes);
     if (st != NML_OK) return cli_error(CMD, &err);
     printf("%s: accuracy %.2f%% (%lld of %d %s images of %s)\n", a->model,

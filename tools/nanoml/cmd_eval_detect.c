@@ -79,11 +79,11 @@ static int take_number(int argc, char **argv, int *i, eval_args *a) {
     int r;
     if ((r = cli_take_value(CMD, argc, argv, i, "--conf", &v)) != 0) {
         a->have_conf = 1;
-        return r < 0 || !cli_parse_float(CMD, "--conf", v, 0.f, 1.f, &a->conf) ? 2 : 1;
+        return r < 0 || !cli_parse_float(CMD, "--conf", v, &a->conf) ? 2 : 1;
     }
     if ((r = cli_take_value(CMD, argc, argv, i, "--iou", &v)) != 0) {
         a->have_iou = 1;
-        return r < 0 || !cli_parse_float(CMD, "--iou", v, 0.f, 1.f, &a->iou) ? 2 : 1;
+        return r < 0 || !cli_parse_float(CMD, "--iou", v, &a->iou) ? 2 : 1;
     }
     if ((r = cli_take_value(CMD, argc, argv, i, "--max-det", &v)) != 0) {
         a->have_max_det = 1;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_numbers.h"
 #include "nanoml/file.h"
 #include "nanoml/ir.h"
 #include "onnx/import.h"
@@ -34,11 +35,9 @@ static void usage(FILE *out) {
         "  -h, --help             show this help\n");
 }
 
+/* Shape inference, the part that grows with the model, reports per ONNX node. */
 static void progress(void *user, size_t done, size_t total) {
-    (void)user;
-    if (done == total || done % 16 == 0)
-        fprintf(stderr, "\rinferring shapes: %zu/%zu nodes%s", done, total,
-                done == total ? "\n" : "");
+    cli_bar_update(user, done, total, "shapes");
 }
 
 static void print_dims(const nml_ir_tensor *t) {
@@ -114,9 +113,17 @@ int cmd_import(int argc, char **argv) {
     nml_onnx_import_options opt;
     nml_onnx_import_options_default(&opt);
     opt.keep_nchw_output = keep_nchw;
-    if (shape && nml_onnx_parse_shape(shape, opt.input_shape, &opt.n_input_shape, &err) != NML_OK)
-        return cli_usage_error(CMD, "--input-shape: %s", err.msg);
-    if (!quiet && isatty(2)) opt.progress = progress;
+    if (shape) {
+        int32_t dims[NML_MAX_RANK];
+        if (cli_shape(CMD, "--input-shape", shape, &opt.n_input_shape, dims)) return 2;
+        for (int i = 0; i < opt.n_input_shape; i++)
+            opt.input_shape[i] = dims[i];
+    }
+    /* a bar on a terminal only: imports take a second, logs need no ten lines of it */
+    cli_bar bar;
+    cli_bar_init(&bar, "node", quiet || !isatty(2));
+    opt.progress = progress;
+    opt.progress_user = &bar;
 
     uint8_t *data = NULL;
     size_t size = 0;
@@ -133,7 +140,9 @@ int cmd_import(int argc, char **argv) {
     nml_ir_init(&ir);
     nml_onnx_import_stats st;
     int rc = 0;
-    if (nml_onnx_import_model(&model, &opt, &ir, &st, &err) != NML_OK) {
+    nml_status ist = nml_onnx_import_model(&model, &opt, &ir, &st, &err);
+    cli_bar_end(&bar);
+    if (ist != NML_OK) {
         nml_error_prefix(&err, "%s: ", in_path);
         rc = cli_error(CMD, &err);
     }

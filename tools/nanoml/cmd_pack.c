@@ -1,10 +1,10 @@
 /* nanoml pack: re-encode a quantized model's pruned/clustered weights in the runtime's compact
  * formats (or back to plain tensors with --unpack). */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "cli_numbers.h"
 #include "nanoml/file.h"
 #include "nanoml/ir.h"
 #include "nanoml/pack.h"
@@ -47,12 +47,8 @@ static int parse_args(int argc, char **argv, pack_args *a) {
             if (r < 0) return 2;
             a->out = v;
         } else if ((r = cli_take_value(CMD, argc, argv, &i, "--min-elements", &v))) {
-            char *end;
-            errno = 0;
-            unsigned long n = r < 0 ? 0 : strtoul(v, &end, 10);
-            if (r < 0) return 2;
-            if (errno || *end || end == v || n > UINT32_MAX)
-                return cli_usage_error(CMD, "--min-elements: '%s' is not a count", v);
+            int64_t n; /* limits in cli_numbers.c */
+            if (r < 0 || cli_int(CMD, "--min-elements", v, &n)) return 2;
             a->o.min_elements = (uint32_t)n;
         } else if (strcmp(argv[i], "--unpack") == 0) {
             a->unpack = 1;

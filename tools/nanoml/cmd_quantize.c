@@ -1,10 +1,9 @@
 /* nanoml quantize: post-training quantization of a float32 .tflite model. */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "cli_progress.h"
+#include "cli_numbers.h"
 #include "nanoml/file.h"
 #include "nanoml/quantize.h"
 
@@ -62,16 +61,6 @@ typedef struct quant_args {
     int verbose, quiet;
 } quant_args;
 
-static int parse_uint(const char *s, uint64_t max, uint64_t *v) {
-    if (!s || !*s || *s == '-') return 0;
-    char *end;
-    errno = 0;
-    unsigned long long x = strtoull(s, &end, 10);
-    if (errno || *end || x > max) return 0;
-    *v = x;
-    return 1;
-}
-
 static int parse_choice(const char *value, const char *const *names, int n, int *out) {
     for (int i = 0; i < n; i++)
         if (strcmp(value, names[i]) == 0) {
@@ -87,7 +76,6 @@ static const char *const IO_TYPES[] = {"float", "int8", "uint8"};
 
 static int parse_value(quant_args *a, const char *name, const char *value) {
     int choice;
-    uint64_t n;
     if (strcmp(name, "--out") == 0) {
         a->out = value;
     } else if (strcmp(name, "--calib") == 0) {
@@ -105,19 +93,15 @@ static int parse_value(quant_args *a, const char *name, const char *value) {
             return cli_usage_error(CMD, "unknown --io type '%s' (float, int8, uint8)", value);
         a->o.io = (nml_quant_io)choice;
     } else if (strcmp(name, "--samples") == 0) {
-        if (!parse_uint(value, UINT32_MAX, &n) || n == 0)
-            return cli_usage_error(CMD, "--samples needs a positive count, not '%s'", value);
+        int64_t n;
+        if (cli_int(CMD, name, value, &n)) return 2;
         a->o.max_samples = (uint32_t)n;
     } else if (strcmp(name, "--min-elements") == 0) {
-        if (!parse_uint(value, UINT64_MAX, &n))
-            return cli_usage_error(CMD, "--min-elements needs a count, not '%s'", value);
-        a->o.min_elements = n;
+        int64_t n;
+        if (cli_int(CMD, name, value, &n)) return 2;
+        a->o.min_elements = (uint64_t)n;
     } else { /* --percentile */
-        char *end;
-        double p = strtod(value, &end);
-        if (*end || !(p > 50.0 && p <= 100.0))
-            return cli_usage_error(CMD, "--percentile must be in (50, 100], not '%s'", value);
-        a->o.percentile = p;
+        if (cli_real(CMD, name, value, &a->o.percentile)) return 2;
     }
     return 0;
 }
@@ -237,13 +221,13 @@ static int quantize(const quant_args *a) {
     if (st == NML_OK && (st = nml_ir_from_tflite(&in, bytes, size, &err)) != NML_OK)
         nml_error_prefix(&err, "%s: ", a->model);
     if (st == NML_OK && a->calib) st = open_calib(a->calib, &src, &err);
-    cli_progress progress;
-    cli_progress_init(&progress, !a->quiet);
+    cli_bar bar;
+    cli_bar_init(&bar, "sample", a->quiet);
     nml_quant_options o = a->o;
-    o.progress = cli_progress_fn;
-    o.progress_user = &progress;
+    o.progress = cli_bar_update;
+    o.progress_user = &bar;
     if (st == NML_OK) st = nml_quantize(&in, &q, &o, a->calib ? &src : NULL, &report, &err);
-    cli_progress_end(&progress);
+    cli_bar_end(&bar);
     if (st == NML_OK) st = nml_ir_to_tflite(&q, &out, &out_size, &err);
     if (st == NML_OK) st = nml_write_file(a->out, out, out_size, &err);
     if (st == NML_OK) print_summary(a, &report, size, out_size, src.name ? src.name : "");

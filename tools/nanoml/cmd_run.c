@@ -3,10 +3,10 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_numbers.h"
 #include "cli_tensor.h"
 #include "nanoml/file.h"
 #include "nanoml/npy.h"
-#include "nanoml/parse.h"
 #include "nanoml/runtime_host.h"
 
 #define CMD "run"
@@ -141,10 +141,7 @@ static int parse(int argc, char **argv, run_args *a) {
             if (a->n_outputs == MAX_FILES) return cli_usage_error(CMD, "too many --output files");
             a->outputs[a->n_outputs++] = v;
         } else if ((r = cli_take_value(CMD, argc, argv, &i, "--arena", &v)) != 0) {
-            nml_error err;
-            if (r < 0) return 2;
-            if (nml_parse_size(v, NML_MAX_TENSOR_BYTES, &a->arena_bytes, &err) != NML_OK)
-                return cli_usage_error(CMD, "--arena: %s", err.msg);
+            if (r < 0 || cli_size(CMD, "--arena", v, &a->arena_bytes)) return 2;
             a->fixed_arena = 1;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             return cli_usage_error(CMD, "unknown option '%s'", argv[i]);

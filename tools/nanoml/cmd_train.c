@@ -1,13 +1,15 @@
 /* nanoml train: trains a model defined in C on an image dataset and writes a float32 .tflite. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "cli_numbers.h"
 #include "nanoml/file.h"
 #include "nanoml/idx.h"
+#include "nanoml/progress.h"
 #include "nanoml/train_export.h"
 #include "nanoml/train_fit.h"
 #include "nanoml/train_gemm.h"
@@ -61,15 +63,15 @@ static void usage(FILE *f) {
             NML_FASHION_MNIST_DIR);
 }
 
-static int parse_number(const char *opt, const char *v, double lo, double hi, double *out) {
-    char *end;
-    errno = 0;
-    double d = strtod(v, &end);
-    if (errno || end == v || *end || !(d >= lo && d <= hi)) {
-        cli_usage_error(CMD, "%s: '%s' is not a number in [%g, %g]", opt, v, lo, hi);
-        return -1;
-    }
-    *out = d;
+/* Numeric options: limits in cli_numbers.c. */
+static int int_option(const char *opt, const char *v, int64_t *out) {
+    return cli_int(CMD, opt, v, out);
+}
+
+static int real_option(const char *opt, const char *v, float *out) {
+    double d;
+    if (cli_real(CMD, opt, v, &d)) return 2;
+    *out = (float)d;
     return 0;
 }
 
@@ -84,7 +86,7 @@ static int parse_args(int argc, char **argv, train_args *a) {
     a->data = NML_FASHION_MNIST_DIR;
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
-        double d;
+        int64_t n;
         int r;
         if ((r = cli_take_value(CMD, argc, argv, &i, "--style", &v))) {
             if (r < 0) return 2;
@@ -92,29 +94,25 @@ static int parse_args(int argc, char **argv, train_args *a) {
                 return cli_usage_error(CMD, "unknown style '%s' (sequential, functional, custom)",
                                        v);
         } else if ((r = cli_take_value(CMD, argc, argv, &i, "--epochs", &v))) {
-            if (r < 0 || parse_number("--epochs", v, 1, 100000, &d)) return 2;
-            a->epochs = (int32_t)d;
+            if (r < 0 || int_option("--epochs", v, &n)) return 2;
+            a->epochs = (int32_t)n;
         } else if ((r = cli_take_value(CMD, argc, argv, &i, "--batch", &v))) {
-            if (r < 0 || parse_number("--batch", v, 1, 65536, &d)) return 2;
-            a->batch = (int32_t)d;
+            if (r < 0 || int_option("--batch", v, &n)) return 2;
+            a->batch = (int32_t)n;
         } else if ((r = cli_take_value(CMD, argc, argv, &i, "--limit", &v))) {
-            if (r < 0 || parse_number("--limit", v, 1, 1e9, &d)) return 2;
-            a->limit = (int32_t)d;
+            if (r < 0 || int_option("--limit", v, &n)) return 2;
+            a->limit = (int32_t)n;
         } else if ((r = cli_take_value(CMD, argc, argv, &i, "--lr", &v))) {
-            if (r < 0 || parse_number("--lr", v, 1e-9, 100, &d)) return 2;
-            a->lr = (float)d;
+            if (r < 0 || real_option("--lr", v, &a->lr)) return 2;
         } else if ((r = cli_take_value(CMD, argc, argv, &i, "--momentum", &v))) {
-            if (r < 0 || parse_number("--momentum", v, 0, 0.999999, &d)) return 2;
-            a->momentum = (float)d;
+            if (r < 0 || real_option("--momentum", v, &a->momentum)) return 2;
         } else if ((r = cli_take_value(CMD, argc, argv, &i, "--warmup", &v))) {
-            if (r < 0 || parse_number("--warmup", v, 0, 1000, &d)) return 2;
-            a->warmup = (float)d;
+            if (r < 0 || real_option("--warmup", v, &a->warmup)) return 2;
         } else if ((r = cli_take_value(CMD, argc, argv, &i, "--val-split", &v))) {
-            if (r < 0 || parse_number("--val-split", v, 0, 0.99, &d)) return 2;
-            a->val_split = (float)d;
+            if (r < 0 || real_option("--val-split", v, &a->val_split)) return 2;
         } else if ((r = cli_take_value(CMD, argc, argv, &i, "--seed", &v))) {
-            if (r < 0 || parse_number("--seed", v, 0, 1e15, &d)) return 2;
-            a->seed = (uint64_t)d;
+            if (r < 0 || int_option("--seed", v, &n)) return 2;
+            a->seed = (uint64_t)n;
         } else if ((r = cli_take_value(CMD, argc, argv, &i, "--optimizer", &v))) {
             if (r < 0) return 2;
             if (strcmp(v, "adam") == 0)
@@ -148,8 +146,8 @@ static int parse_args(int argc, char **argv, train_args *a) {
         } else if (strcmp(argv[i], "--flip") == 0) {
             a->flip = 1;
         } else if ((r = cli_take_value(CMD, argc, argv, &i, "--shift", &v))) {
-            if (r < 0 || parse_number("--shift", v, 0, 16, &d)) return 2;
-            a->shift = (int32_t)d;
+            if (r < 0 || int_option("--shift", v, &n)) return 2;
+            a->shift = (int32_t)n;
         } else if (argv[i][0] == '-') {
             return cli_usage_error(CMD, "unknown option '%s'", argv[i]);
         } else if (!a->model) {
@@ -184,13 +182,40 @@ typedef struct progress_ctx {
     nml_net *net;
     const nml_data *test;
     int test_each_epoch;
+    nml_progress bar; /* of the current epoch */
+    int32_t bar_epoch;
 } progress_ctx;
 
-/* The standard progress bar, plus the test accuracy at the end of each epoch when asked for. */
+static void epoch_summary(const nml_fit_progress *p) {
+    fprintf(stderr, "epoch %d/%d: loss %.4f", (int)p->epoch + 1, (int)p->epochs, p->loss);
+    if (p->accuracy >= 0.0) fprintf(stderr, " acc %.2f%%", 100.0 * p->accuracy);
+    if (p->val_loss >= 0.0) {
+        fprintf(stderr, " | val loss %.4f", p->val_loss);
+        if (p->val_accuracy >= 0.0) fprintf(stderr, " val acc %.2f%%", 100.0 * p->val_accuracy);
+    }
+    fprintf(stderr, " | %.1f s, %.0f img/s, lr %.2g\n", p->seconds,
+            p->seconds > 0 ? p->done / p->seconds : 0.0, (double)p->lr);
+}
+
+/* One nanoml/progress.h bar per epoch on a terminal, labelled with the running loss, then a
+ * summary line per epoch, plus the test accuracy when asked for. */
 static void on_progress(const nml_fit_progress *p, void *user) {
-    const progress_ctx *ctx = user;
-    nml_fit_print_progress(p, NULL);
-    if (!p->end_of_epoch || !ctx->test_each_epoch) return;
+    progress_ctx *ctx = user;
+    char label[sizeof ctx->bar.label];
+    snprintf(label, sizeof label, "epoch %d/%d loss %.4f", (int)p->epoch + 1, (int)p->epochs,
+             p->loss);
+    if (ctx->bar_epoch != p->epoch) {
+        /* logs get the summary line per epoch only, terminals a live bar as well */
+        nml_progress_begin_ex(&ctx->bar, label, (uint64_t)p->total, "img", stderr,
+                              isatty(fileno(stderr)) ? NML_PROGRESS_AUTO : NML_PROGRESS_OFF);
+        ctx->bar_epoch = p->epoch;
+    }
+    memcpy(ctx->bar.label, label, sizeof label); /* the running loss in the bar's label */
+    nml_progress_set(&ctx->bar, (uint64_t)p->done);
+    if (!p->end_of_epoch) return;
+    nml_progress_end(&ctx->bar);
+    epoch_summary(p);
+    if (!ctx->test_each_epoch) return;
     nml_eval_result r;
     nml_error err;
     if (nml_evaluate(ctx->net, ctx->test, 0, 0, 256, NML_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, &r,
@@ -249,7 +274,12 @@ static int train(const train_args *a) {
                        .loss = NML_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY,
                        .val_split = a->val_split, .seed = a->seed,
                        .on_progress = on_progress};
-    progress_ctx pctx = {net, &test_data, a->test_each_epoch};
+    progress_ctx pctx;
+    memset(&pctx, 0, sizeof pctx);
+    pctx.net = net;
+    pctx.test = &test_data;
+    pctx.test_each_epoch = a->test_each_epoch;
+    pctx.bar_epoch = -1;
     fo.user = &pctx;
     nml_net_set_profiling(net, a->profile);
     const double t0 = seconds_now();
