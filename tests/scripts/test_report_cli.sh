@@ -126,7 +126,7 @@ printf '# only a comment\n' >"$work/empty.txt"
 expect bars-empty 1 "no bars" -- "$cli" plot bars "$work/empty.txt" --out "$work/x.png"
 expect bars-no-out 2 "--out CHART.png is required" -- "$cli" plot bars "$work/bars.txt"
 expect bars-kind 2 "unknown chart 'pie'" -- "$cli" plot pie "$work/bars.txt"
-expect bars-width 2 "--width: 'x' is not a number" -- "$cli" plot bars "$work/bars.txt" --out "$work/x.png" --width x
+expect bars-width 2 "--width: 'x' is not an integer" -- "$cli" plot bars "$work/bars.txt" --out "$work/x.png" --width x
 expect bars-narrow 1 "width 250 pixels leaves no room" -- \
   sh -c "printf '1 a-very-long-label-that-takes-space-here\n' | '$cli' plot bars - --out '$work/x.png' --width 250"
 expect bars-help 0 "VALUE LABEL|value" -- "$cli" plot --help

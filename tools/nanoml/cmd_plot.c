@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_numbers.h"
 #include "nanoml/bars.h"
 #include "nanoml/file.h"
 
@@ -26,8 +27,8 @@ static void usage(FILE *f) {
                "  --out FILE       the PNG to write (required)\n"
                "  --title TEXT     title above the chart\n"
                "  --x-label TEXT   label under the value axis\n"
-               "  --width N        picture width in pixels (default 900)\n"
-               "  --bar-height N   pixels per bar (default 18)\n"
+               "  --width N        picture width in pixels, 200 to 8192 (default 900)\n"
+               "  --bar-height N   pixels per bar, 4 to 256 (default 18)\n"
                "  -h, --help       show this help\n");
 }
 
@@ -37,11 +38,8 @@ typedef struct plot_args {
 } plot_args;
 
 static int parse_int(const char *opt, const char *v, int *out) {
-    char *end;
-    errno = 0;
-    long n = strtol(v, &end, 10);
-    if (errno || *end || end == v || n < 1 || n > 100000)
-        return cli_usage_error(CMD, "%s: '%s' is not a number in 1..100000", opt, v);
+    int64_t n;
+    if (cli_int(CMD, opt, v, &n)) return 2;
     *out = (int)n;
     return 0;
 }
