@@ -10,8 +10,11 @@
  *   det_variants eval MODEL DATASET [--split N] [--truncate-input] [--multi-label]
  *       the model's default protocol (nml_det_protocol_defaults) on all images and on the
  *       parts before and after image N (64), precision/recall by both rules, in one pass
- *       [--box-scale SX SY]: FastestDet box widths and heights multiplied by SX and SY before
- *       decoding (a diagnostic for models run at another input size than trained at)
+ *       [--train-size W H]: FastestDet training size (the decoder's default 352 352; the
+ *       input size itself turns the box-size correction off); [--stride S]: FastestDet cell
+ *       size in input pixels (16; 0: the grid spans the image)
+ *       [--box-scale SX SY]: FastestDet box widths and heights further multiplied by SX and SY
+ *       before decoding (a diagnostic)
  *   det_variants decode MODEL IMAGE OUTPUT.npy
  *       decodes an output computed by another runtime (LiteRT) for that image as nanoml would
  * Each prints its results on stdout. */
@@ -328,7 +331,7 @@ static int cmd_eval(int argc, char **argv) {
     size_t split = 64;
     int truncate = 0, multi = 0;
     double box_scale[2] = {1.0, 1.0};
-    int scaled = 0;
+    int scaled = 0, train[2] = {0, 0}, stride = -1;
     for (int i = 2; i < argc; i++) {
         if (!strcmp(argv[i], "--split") && i + 1 < argc)
             split = strtoul(argv[++i], NULL, 10);
@@ -336,7 +339,12 @@ static int cmd_eval(int argc, char **argv) {
             truncate = 1;
         else if (!strcmp(argv[i], "--multi-label"))
             multi = 1;
-        else if (!strcmp(argv[i], "--box-scale") && i + 2 < argc) {
+        else if (!strcmp(argv[i], "--stride") && i + 1 < argc)
+            stride = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--train-size") && i + 2 < argc) {
+            train[0] = atoi(argv[++i]);
+            train[1] = atoi(argv[++i]);
+        } else if (!strcmp(argv[i], "--box-scale") && i + 2 < argc) {
             box_scale[0] = strtod(argv[++i], NULL);
             box_scale[1] = strtod(argv[++i], NULL);
             scaled = 1;
@@ -355,6 +363,11 @@ static int cmd_eval(int argc, char **argv) {
     p.multi_label = multi;
     nml_detector_apply_protocol(&d, &p);
     if (truncate) d.rounding = NML_DET_TRUNCATE;
+    if (stride >= 0) d.fastestdet.stride = stride;
+    if (train[0] > 0 && train[1] > 0) {
+        d.fastestdet.train_w = train[0];
+        d.fastestdet.train_h = train[1];
+    }
     nml_det_eval *evs[N_SUBSETS][N_RULES] = {{NULL}};
     nml_status st = NML_OK;
     for (int s = 0; s < N_SUBSETS && st == NML_OK; s++)
@@ -444,7 +457,7 @@ int main(int argc, char **argv) {
             "       det_variants recal MODEL OUT [--dataset DIR --first N --count N] "
             "[--mean] [IMAGE ...]\n"
             "       det_variants eval MODEL DATASET [--split N] [--truncate-input] "
-            "[--multi-label] [--box-scale SX SY]\n"
+            "[--multi-label] [--train-size W H] [--stride S] [--box-scale SX SY]\n"
             "       det_variants decode MODEL IMAGE OUTPUT.npy\n");
     return rc;
 }

@@ -66,10 +66,12 @@ step "$work/prep128.log" "$cli" preprocess "$work/float128.tflite" --dataset "$d
 step "$work/prep352_out5.log" "$cli" preprocess "$work/float352.tflite" "$shared"/images/*.jpg \
   --out "$work/cal352_out5" --quiet
 
-# quant NAME FLOAT_MODEL CALIB_DIR SAMPLES CALIBRATOR IO -> work/NAME.tflite
+# quant NAME FLOAT_MODEL CALIB_DIR SAMPLES CALIBRATOR IO [quantize options] -> work/NAME.tflite
 quant() {
-  step "$work/$1.qlog" "$cli" quantize "$2" --calib "npy:$3" --samples "$4" --calibrator "$5" \
-    --io "$6" --out "$work/$1.tflite" --quiet
+  local name="$1" model="$2" dir="$3" n="$4" calibrator="$5" io="$6"
+  shift 6
+  step "$work/$name.qlog" "$cli" quantize "$model" --calib "npy:$dir" --samples "$n" \
+    --calibrator "$calibrator" --io "$io" --out "$work/$name.tflite" --quiet "$@"
 }
 evaluate() { # NAME [det_variants options]
   local name="$1"
@@ -102,18 +104,26 @@ quant q352_out5 "$work/float352.tflite" "$work/cal352_out5" 5 "$best" int8
 quant q352_uint8 "$work/float352.tflite" "$work/cal352" "$calib_count" "$best" uint8
 quant q352_floatio "$work/float352.tflite" "$work/cal352" "$calib_count" "$best" float
 quant q128 "$work/float128.tflite" "$work/cal128" "$calib_count" "$best" int8
+# the same file with every tensor name kept (quantize drops the internal ones by default)
+quant q352_names "$work/float352.tflite" "$work/cal352" "$calib_count" "$best" int8 --keep-names
 cp "$work/q352_$best.tflite" "$work/q352.tflite"
 for v in float352 q352 q352_all128 q352_out5 q352_uint8 q352_floatio float128 q128; do
   [ "$v" = q352 ] && { cp "$work/q352_$best.eval" "$work/q352.eval"; continue; }
   evaluate "$v"
 done
-# box sizes scaled by the input's shrink factors (352/128, 352/86), a diagnostic
-sx="$(awk 'BEGIN { printf "%.4f", 352 / 128 }')"
-sy="$(awk 'BEGIN { printf "%.4f", 352 / 86 }')"
-cp "$work/float128.tflite" "$work/float128_scaled.tflite"
-cp "$work/q128.tflite" "$work/q128_scaled.tflite"
-evaluate float128_scaled --box-scale "$sx" "$sy"
-evaluate q128_scaled --box-scale "$sx" "$sy"
+# 128x86: the decoder scales box sizes by 352/128 and 352/86 and counts 16-pixel cells (86 rows
+# hold 5.375 of the 6). Without each correction, and with the size factors 0.75 and 1.25 times
+# what the training size predicts, to see whether the prediction is the best factor.
+for v in float128 q128; do
+  cp "$work/$v.tflite" "$work/${v}_nosize.tflite"
+  evaluate "${v}_nosize" --train-size 128 86
+done
+cp "$work/float128.tflite" "$work/float128_nocells.tflite"
+evaluate float128_nocells --stride 0
+for f in 0.75 1.25; do
+  cp "$work/float128.tflite" "$work/float128_x$f.tflite"
+  evaluate "float128_x$f" --box-scale "$f" "$f"
+done
 
 # the evaluations above are det_variants' one-pass form of `nanoml eval-detect`'s defaults; the
 # headline rows must give the same figures through the CLI itself
@@ -241,6 +251,9 @@ protocol="$(sed -n 's/^protocol //p' "$work/float352.eval")"
   echo "  $(commas $((8 * channels))) bytes of per-channel float32 scales (one per output channel for the"
   echo "  weights and again for the biases); $(commas "$const_bytes") bytes of constants in all (with the"
   echo "  GATHER indices and PAD sizes), $(commas $((file_bytes - const_bytes))) bytes of structure and quantization parameters."
+  echo "  Constants and the per-channel scales alone take $(commas $((const_bytes + 8 * channels))) bytes, so no"
+  echo "  file with this quantization reaches 270,000. With every tensor name kept (\`--keep-names\`):"
+  echo "  $(bytes q352_names) bytes."
   echo "- **RV32 output equals the host runtime's** on images/3.jpg (bytes compared): $rv32_ok."
   echo
   echo "**Calibration choices** (352x352, int8; the I/O type does not change the arithmetic, only the"
@@ -261,13 +274,20 @@ protocol="$(sed -n 's/^protocol //p' "$work/float352.eval")"
   echo
   echo "The calibrator is the one with the highest mAP50 on the held-out images 64-127."
   echo
-  echo "**128x86, box sizes scaled by 352/128 and 352/86 before decoding** (\`det_variants eval"
-  echo "--box-scale $sx $sy\`, a diagnostic, not a nanoml option):"
+  echo "**128x86: what the decoder's corrections do** (FastestDet learned box sizes at 352x352;"
+  echo "\`nanoml detect\` and \`eval-detect\` scale them by 352/128 = 2.75 and 352/86 = 4.09 and count"
+  echo "16-pixel grid cells, of which 86 rows hold 5.375, not 6; \`det_variants eval\` options in"
+  echo "parentheses):"
   echo
-  echo "| model | precision | recall | mAP50 | mAP50-95 | mAP50 64-127 | mAP50-95 64-127 |"
-  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-  echo "| float, 128x86, sizes scaled | $(metrics float128_scaled) |"
-  echo "| int8, 128x86, sizes scaled | $(metrics q128_scaled) |"
+  echo "| model | decoding | precision | recall | mAP50 | mAP50-95 | mAP50 64-127 | mAP50-95 64-127 |"
+  echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+  echo "| float, 128x86 | **default**: sizes x 2.75 x 4.09, 16-pixel cells | $(metrics float128) |"
+  echo "| float, 128x86 | no size factor (\`--train-size 128 86\`, the decoding before) | $(metrics float128_nosize) |"
+  echo "| float, 128x86 | grid spans the image (\`--stride 0\`) | $(metrics float128_nocells) |"
+  echo "| float, 128x86 | sizes x 0.75 more (\`--box-scale 0.75 0.75\`) | $(metrics float128_x0.75) |"
+  echo "| float, 128x86 | sizes x 1.25 more (\`--box-scale 1.25 1.25\`) | $(metrics float128_x1.25) |"
+  echo "| int8, 128x86 | **default** | $(metrics q128) |"
+  echo "| int8, 128x86 | no size factor (\`--train-size 128 86\`) | $(metrics q128_nosize) |"
   echo
   echo "**RV32IMC under QEMU** (int8 128x86, \`nanoml deploy --target rv32-qemu\`, firmware -Os,"
   echo "minstret with \`-icount shift=0\`, one inference of images/3.jpg):"

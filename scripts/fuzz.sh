@@ -31,15 +31,15 @@ fi
 command -v clang >/dev/null || { echo "fuzz: clang is missing (run scripts/setup.sh)" >&2; exit 1; }
 
 # ---- build ----
-if [ ! -f "$build/CMakeCache.txt" ]; then
-  mkdir -p "$build"
-  if ! cmake -S "$here" -B "$build" -DCMAKE_C_COMPILER=clang -DNML_FUZZ=ON -DNML_BUILD_TESTS=OFF \
-      -DNML_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNML_SHARED_DIR="$shared" \
-      >"$build/fuzz-configure.log" 2>&1; then
-    cat "$build/fuzz-configure.log"
-    echo "fuzz: configure failed" >&2
-    exit 1
-  fi
+# Configured on every run (quick with a cache): a build folder configured by an older
+# checkout must pick up the options and targets of this one.
+mkdir -p "$build"
+if ! cmake -S "$here" -B "$build" -DCMAKE_C_COMPILER=clang -DNML_FUZZ=ON -DNML_BUILD_TESTS=OFF \
+    -DNML_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNML_SHARED_DIR="$shared" \
+    >"$build/fuzz-configure.log" 2>&1; then
+  cat "$build/fuzz-configure.log"
+  echo "fuzz: configure failed" >&2
+  exit 1
 fi
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then

@@ -56,6 +56,30 @@ nml_status nml_calib_array_open(nml_calib_source *src, int type, int rank, const
  * file-name order; or one .npy file whose first dimension counts the samples. */
 nml_status nml_calib_npy_open(nml_calib_source *src, const char *path, nml_error *err);
 
+/* Labelled IDX images (Fashion-MNIST, MNIST): the first n images (0: all) of split ("train" or
+ * "t10k") in dir, preprocessed exactly as `nanoml train` feeds them: pixels x (1/255),
+ * zero-padded (centered) to h x w, one channel. Fails when the images do not fit h x w. */
+nml_status nml_calib_idx_open(nml_calib_source *src, const char *dir, const char *split,
+                              uint32_t n, int32_t h, int32_t w, nml_error *err);
+
+/* Every .png, .jpg, .jpeg and .bmp file of dir in file-name order, decoded to c channels (1:
+ * grey, 3: RGB), resized to w x h (bilinear) and scaled to [0, 1] (pixel / 255). Fails when the
+ * directory holds no image; a file that does not decode fails when its turn comes, naming it. */
+nml_status nml_calib_images_open(nml_calib_source *src, const char *dir, int32_t h, int32_t w,
+                                 int32_t c, nml_error *err);
+
+struct nml_ir;
+/* Opens the source a command-line spec names, for a model whose input 0 is float32:
+ *   npy:DIR | npy:FILE       see nml_calib_npy_open
+ *   fashion-mnist[:N]        the first N training images of fashion_dir (default N 1000);
+ *                            the input must be 1 x H x W x 1 with H, W >= 28
+ *   images:DIR               image files resized to the input 1 x H x W x C (C 1 or 3)
+ * Errors name the spec and say what does not fit. */
+nml_status nml_calib_open_spec(nml_calib_source *src, const char *spec, const struct nml_ir *model,
+                               const char *fashion_dir, nml_error *err);
+
+#define NML_CALIB_FASHION_DEFAULT 1000
+
 #ifdef __cplusplus
 }
 #endif

@@ -47,9 +47,16 @@ nml_status nml_nms(nml_detection *dets, size_t n, float iou_threshold, int per_c
  * applied), 1-2 x/y offsets (raw, tanh), 3-4 w/h (raw, sigmoid), 5.. class probabilities
  * (softmax applied). For cell (row, col) of an H x W grid:
  *     score = obj^0.6 * max_class^0.4       (class = first argmax)
- *     cx = (col + tanh(t1)) / W   cy = (row + tanh(t2)) / H   w = sigmoid(t3)   h = sigmoid(t4)
+ *     cx = (col + tanh(t1)) / W   cy = (row + tanh(t2)) / H
+ *     w = sigmoid(t3) * train_w / input_w   h = sigmoid(t4) * train_h / input_h
  * relative to the image (the input is a stretch of the whole image), so boxes scale straight to
- * the original image's pixels. */
+ * the original image's pixels. The network learned w and h as fractions of its training input
+ * (352x352), but it sees object sizes in pixels: run at a smaller input, an object spanning half
+ * the picture spans as many pixels as a smaller object did in training, and w, h shrink by the
+ * input's size ratio. The factors train / input undo that per axis (1 when the model runs at its
+ * training size, or when input_w/input_h are 0). Centres count grid cells of `stride` (16) input
+ * pixels: when the input is not a multiple of 16 (86 rows: 6 cells over 96 pixels) W and H above
+ * become input_w / 16 and input_h / 16, the part of the grid that covers the image. */
 typedef struct nml_fastestdet_config {
     int grid_w, grid_h;       /* 22 x 22 for the 352x352 model */
     int num_classes;          /* 80 */
@@ -59,7 +66,14 @@ typedef struct nml_fastestdet_config {
     int per_class_nms;        /* 1: classes do not suppress each other */
     size_t max_det;           /* 0 = no limit */
     int clip;                 /* 1: clip boxes to the image */
+    int train_w, train_h;     /* input size the model was trained at: 352 x 352 */
+    int input_w, input_h;     /* input size it runs at (0 = the training size) */
+    int stride;               /* input pixels per grid cell: 16 */
 } nml_fastestdet_config;
+
+/* FastestDet's published model was trained at 352x352. */
+#define NML_FASTESTDET_TRAIN_SIZE 352
+#define NML_FASTESTDET_STRIDE 16
 
 nml_fastestdet_config nml_fastestdet_defaults(void);
 

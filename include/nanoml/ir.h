@@ -158,6 +158,11 @@ int nml_ir_remove_dead_ops(nml_ir *ir);
 /* Removes tensors no operator and no graph input/output refers to and renumbers the rest
  * (order kept). */
 nml_status nml_ir_compact(nml_ir *ir, nml_error *err);
+/* Empties the name of every tensor that is not a graph input or output (the signature names
+ * those), so the writer leaves the names out of the file: the runtimes address tensors by index
+ * and never need them, and for ONNX imports they are most of the file's strings. Returns the
+ * number of names dropped. */
+int nml_ir_drop_tensor_names(nml_ir *ir);
 
 /* ---- .tflite ---- */
 

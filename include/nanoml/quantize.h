@@ -63,6 +63,12 @@ typedef enum nml_quant_io {
     NML_QIO_UINT8 /* uint8 with zero point + 128, converted by QUANTIZE operators */
 } nml_quant_io;
 
+/* An activation range decided elsewhere (quantization-aware training learns them). */
+typedef struct nml_quant_fixed_range {
+    const char *name; /* the float model's tensor */
+    float lo, hi;
+} nml_quant_fixed_range;
+
 /* Progress of long work: done of total steps (total 0 when unknown). */
 typedef void (*nml_progress_fn)(void *user, uint64_t done, uint64_t total, const char *what);
 
@@ -77,6 +83,11 @@ typedef struct nml_quant_options {
                               (TFLite's converter uses 1024 for dynamic range; default 0) */
     nml_progress_fn progress;
     void *progress_user;
+    /* INT8 / INT4: tensors named here take [lo, hi] instead of a calibrated range (borrowed).
+     * When they cover every activation whose range the rules need (the inputs and the outputs
+     * of operators with an own output range), no calibration source is needed. */
+    const nml_quant_fixed_range *fixed_ranges;
+    int n_fixed_ranges;
 } nml_quant_options;
 
 /* INT8, min/max, percentile 99.99, float I/O, per channel, all samples, min_elements 0. */
@@ -104,7 +115,8 @@ typedef struct nml_quant_report {
 void nml_quant_report_free(nml_quant_report *r);
 
 /* Quantizes a float IR into *out (initialized by the call; left empty on failure). calib is
- * needed for the INT8 and INT4 modes (it is read, not closed); report may be NULL. */
+ * needed for the INT8 and INT4 modes unless fixed ranges cover them (it is read, not closed);
+ * report may be NULL. */
 nml_status nml_quantize(const nml_ir *in, nml_ir *out, const nml_quant_options *opts,
                         nml_calib_source *calib, nml_quant_report *report, nml_error *err);
 

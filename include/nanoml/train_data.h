@@ -28,7 +28,9 @@ typedef struct nml_data {
     const float *xf, *yf;
     const nml_idx_dataset *images;
     int32_t pad_top, pad_left;
-    float scale;
+    float scale;           /* image pixel value = byte * scale + offset */
+    float offset;
+    float pad_value;       /* value of the padding around an image */
     /* training-time augmentation of image sources (see nml_data_augment) */
     int32_t max_shift;
     int hflip;
@@ -51,6 +53,20 @@ nml_status nml_data_from_images(nml_data *d, const nml_idx_dataset *ds, int32_t 
  * are never augmented. rng (owned by the caller) drives the choices. */
 nml_status nml_data_augment(nml_data *d, int32_t max_shift, int hflip, nml_rng *rng,
                             nml_error *err);
+
+/* Mean and standard deviation of the pixels of image samples [first, first + count) of an image
+ * source, in the source's [0, 1] scale and over the images only (the padding is not counted).
+ * Used to standardize with training-set statistics. */
+nml_status nml_data_image_stats(const nml_data *d, int32_t first, int32_t count, float *mean,
+                                float *std, nml_error *err);
+
+/* Standardizes an image source: pixels become (p - mean) / std for p in [0, 1]. The padding
+ * holds the standardized background (p = 0, the -mean / std the images' own black pixels get)
+ * unless pad_with_mean is set, in which case it holds 0 (the mean pixel). With background
+ * padding the standardized input is an affine function of the unstandardized padded image, so
+ * a first convolution trained on it folds back exactly (nml_net_fold_input_affine). */
+nml_status nml_data_standardize(nml_data *d, float mean, float std, int pad_with_mean,
+                                nml_error *err);
 
 #ifdef __cplusplus
 }

@@ -37,6 +37,11 @@ typedef struct nml_fit_opts {
     uint64_t seed;             /* shuffling order */
     nml_fit_callback on_progress; /* optional; called every few batches and at epoch ends */
     void *user;
+    /* Optional: called before every training step (mini-batch) with the number of steps taken
+     * so far in this nml_fit call (0 before the first), e.g. to update pruning masks on a
+     * schedule. A failure stops training with that error. */
+    nml_status (*on_step)(void *user, int64_t step, nml_error *err);
+    void *step_user;
 } nml_fit_opts;
 
 typedef struct nml_fit_epoch {

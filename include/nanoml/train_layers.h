@@ -26,6 +26,11 @@ typedef struct nml_conv2d_opts {
     nml_init kernel_init;       /* default Glorot uniform; bias starts at zero */
 } nml_conv2d_opts;
 nml_layer *nml_conv2d(const nml_conv2d_opts *o);
+/* Rewrites a Conv2D trained on inputs scale * x + offset into one that gives the same outputs on
+ * x: kernel *= scale, bias += offset * (sum of the filter's taps). Exact for "valid" padding
+ * only (a "same" convolution's zero padding would not be transformed), which is checked, as are
+ * a bias to absorb the offset and a plain kernel (no mask or hook). */
+nml_status nml_conv2d_fold_input_affine(nml_layer *l, float scale, float offset, nml_error *err);
 
 typedef struct nml_depthwise_conv2d_opts {
     const char *name;

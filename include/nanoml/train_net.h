@@ -90,6 +90,13 @@ const float *nml_net_input_grad(const nml_net *net, int i);
 /* The network's generator (dropout); exposed for reproducible custom loops. */
 nml_rng *nml_net_rng(nml_net *net);
 
+/* Makes a network trained on preprocessed inputs (scale * x + offset, e.g. standardized pixels)
+ * take x itself: every layer reading input `input` absorbs the transform (only Conv2D layers
+ * without padding can: nml_conv2d_fold_input_affine). Used before export, so the exported model
+ * reads the raw [0, 1] pixels. Nothing changes when an error is returned. */
+nml_status nml_net_fold_input_affine(nml_net *net, int input, float scale, float offset,
+                                     nml_error *err);
+
 #ifdef __cplusplus
 }
 #endif

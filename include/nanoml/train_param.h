@@ -71,6 +71,13 @@ void nml_param_free(nml_param *p);
 nml_status nml_param_initialize(nml_param *p, nml_rng *rng, nml_error *err);
 
 /* Copies count mask bytes (non-zero = keep) and zeroes the pruned values; NULL removes it. */
+/* Initialization for a layer that reads sigmoid outputs (LeNet-5's C3 and C5): shifts each
+ * output's weights (a slice along the first dimension: a conv filter, a dense row) to sum to zero,
+ * so a constant input (the sigmoid's 0.5 offset) contributes nothing at the start, then multiplies
+ * every weight by gain (e.g. 4 = 1 / sigmoid'(0), to undo the sigmoid's slope). Acts on the
+ * stored values after nml_param_initialize; a masked parameter is refused (its zeros would move). */
+nml_status nml_param_center_rows(nml_param *p, float gain, nml_error *err);
+
 nml_status nml_param_set_mask(nml_param *p, const uint8_t *mask, nml_error *err);
 
 /* Installs a transform hook (allocates p->effective) or, with NULL, removes it (destroying the

@@ -52,9 +52,13 @@ static nml_status rewrite(nml_ir *work, const nml_ir *in, const nml_quant_option
         st = ptq_float16(work, o, r, err);
         break;
     default:
-        NML_TRY(ptq_calibrate(in, calib, o, &cal, err));
+        if (calib || o->n_fixed_ranges == 0)
+            NML_TRY(ptq_calibrate(in, calib, o, &cal, err));
+        else
+            memset(&cal, 0, sizeof cal);
+        st = ptq_apply_fixed_ranges(in, o, &cal, calib == NULL, err);
         r->samples = cal.samples;
-        st = ptq_full_integer(work, &cal, o, r, err);
+        if (st == NML_OK) st = ptq_full_integer(work, &cal, o, r, err);
         ptq_calibration_free(&cal);
         break;
     }

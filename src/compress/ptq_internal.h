@@ -31,6 +31,11 @@ nml_status ptq_calibrate(const nml_ir *ir, nml_calib_source *src, const nml_quan
                          ptq_calibration *c, nml_error *err);
 void ptq_calibration_free(ptq_calibration *c);
 
+/* Puts the options' fixed ranges into c (set up here when empty). With require_all, every
+ * range the rewrite needs must be among them. Unknown tensor names are errors. */
+nml_status ptq_apply_fixed_ranges(const nml_ir *ir, const nml_quant_options *o,
+                                  ptq_calibration *c, int require_all, nml_error *err);
+
 /* The graph rewrites. They edit ir in place and count into the report. */
 nml_status ptq_full_integer(nml_ir *ir, const ptq_calibration *c, const nml_quant_options *o,
                             nml_quant_report *r, nml_error *err);

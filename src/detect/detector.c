@@ -29,6 +29,8 @@ static void set_decoders(nml_detector *d) {
     d->fastestdet.grid_w = d->head.grid_w;
     d->fastestdet.grid_h = d->head.grid_h;
     d->fastestdet.layout = d->head.layout;
+    d->fastestdet.input_w = d->input.w; /* box sizes rescale when this differs from training */
+    d->fastestdet.input_h = d->input.h;
     d->yolov8 = nml_yolov8_defaults();
     d->yolov8.num_classes = d->num_classes;
     d->yolov8.anchors_first = d->head.anchors_first;

@@ -16,6 +16,9 @@ nml_fastestdet_config nml_fastestdet_defaults(void) {
     c.per_class_nms = 1;
     c.max_det = 0;
     c.clip = 0;
+    c.train_w = c.train_h = NML_FASTESTDET_TRAIN_SIZE;
+    c.input_w = c.input_h = 0;
+    c.stride = NML_FASTESTDET_STRIDE;
     return c;
 }
 
@@ -59,11 +62,36 @@ static float clip_to(float v, int limit, int clip) {
     return v < 0.f ? 0.f : v > (float)limit ? (float)limit : v;
 }
 
-static nml_detection cell_box(const grid_view *g, int row, int col, int img_w, int img_h,
-                              int clip) {
-    double cx = (col + tanh(grid_at(g, 1, row, col))) / g->w;
-    double cy = (row + tanh(grid_at(g, 2, row, col))) / g->h;
-    double bw = sigmoid(grid_at(g, 3, row, col)), bh = sigmoid(grid_at(g, 4, row, col));
+/* train / input along one axis: how much larger the model would have seen the objects at its
+ * training size (1 when either size is unknown). */
+static double size_factor(int train, int input) {
+    return train > 0 && input > 0 ? (double)train / (double)input : 1.0;
+}
+
+/* Grid cells the image spans, per axis. A cell covers `stride` input pixels; when the input is
+ * not a multiple of the stride the last cell hangs over the edge (the convolutions pad), so the
+ * image holds input / stride cells, not the whole grid. When the stride does not explain the
+ * grid on both axes (an unknown head, input size not given) the grid spans the image. */
+static void cells_per_image(const nml_fastestdet_config *cfg, double *cx, double *cy) {
+    int s = cfg->stride;
+    *cx = cfg->grid_w;
+    *cy = cfg->grid_h;
+    if (s < 1 || cfg->input_w < 1 || cfg->input_h < 1) return;
+    if ((cfg->input_w + s - 1) / s != cfg->grid_w || (cfg->input_h + s - 1) / s != cfg->grid_h)
+        return;
+    *cx = (double)cfg->input_w / s;
+    *cy = (double)cfg->input_h / s;
+}
+
+static nml_detection cell_box(const grid_view *g, int row, int col,
+                              const nml_fastestdet_config *cfg, int img_w, int img_h) {
+    double cells_x, cells_y;
+    cells_per_image(cfg, &cells_x, &cells_y);
+    double cx = (col + tanh(grid_at(g, 1, row, col))) / cells_x;
+    double cy = (row + tanh(grid_at(g, 2, row, col))) / cells_y;
+    double bw = sigmoid(grid_at(g, 3, row, col)) * size_factor(cfg->train_w, cfg->input_w);
+    double bh = sigmoid(grid_at(g, 4, row, col)) * size_factor(cfg->train_h, cfg->input_h);
+    int clip = cfg->clip;
     nml_detection d;
     d.x1 = clip_to((float)((cx - 0.5 * bw) * img_w), img_w, clip);
     d.y1 = clip_to((float)((cy - 0.5 * bh) * img_h), img_h, clip);
@@ -88,6 +116,12 @@ static nml_status check_config(const nml_fastestdet_config *cfg, size_t count, i
         return nml_fail(err, NML_E_SHAPE,
                         "fastestdet: output has %zu values, expected %d x %d x %d = %zu", count,
                         FASTESTDET_BOX_CHANNELS + cfg->num_classes, cfg->grid_h, cfg->grid_w, need);
+    if (cfg->stride < 0 || cfg->stride > 4096 || cfg->train_w < 0 || cfg->train_h < 0 ||
+        cfg->input_w < 0 || cfg->input_h < 0 || cfg->train_w > 65536 || cfg->train_h > 65536 ||
+        cfg->input_w > 65536 || cfg->input_h > 65536)
+        return nml_fail(err, NML_E_ARG,
+                        "fastestdet: bad training size %dx%d, input size %dx%d or stride %d",
+                        cfg->train_w, cfg->train_h, cfg->input_w, cfg->input_h, cfg->stride);
     if (img_w < 1 || img_h < 1)
         return nml_fail(err, NML_E_ARG, "fastestdet: bad image size %dx%d", img_w, img_h);
     return NML_OK;
@@ -106,7 +140,7 @@ nml_status nml_fastestdet_decode(const float *out, size_t count, const nml_faste
             double score =
                 pow(unit_clamp(grid_at(&g, 0, row, col)), 0.6) * pow(unit_clamp(cls_p), 0.4);
             if (!(score > cfg->score_threshold)) continue;
-            nml_detection d = cell_box(&g, row, col, img_w, img_h, cfg->clip);
+            nml_detection d = cell_box(&g, row, col, cfg, img_w, img_h);
             d.score = (float)score;
             d.cls = cls;
             NML_TRY(nml_detections_push(dets, d, err));

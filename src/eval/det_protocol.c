@@ -37,8 +37,15 @@ void nml_det_protocol_describe(const nml_detector *d, const nml_det_protocol *p,
                                size_t cap) {
     char cap_text[48] = "no cap";
     if (p->max_det) snprintf(cap_text, sizeof cap_text, "max %zu per image", p->max_det);
+    char sizes[96] = "";
+    const nml_fastestdet_config *f = &d->fastestdet;
+    if (d->kind == NML_DET_FASTESTDET && f->train_w > 0 && f->train_h > 0 &&
+        (f->train_w != d->input.w || f->train_h != d->input.h))
+        snprintf(sizes, sizeof sizes, ", box sizes x %.4g x %.4g (trained at %dx%d)",
+                 (double)f->train_w / d->input.w, (double)f->train_h / d->input.h, f->train_w,
+                 f->train_h);
     snprintf(buf, cap,
-             "%s, %dx%d %s (bilinear%s), %s/255 %s input%s; score > %g%s, %s NMS IoU %g, %s; "
+             "%s, %dx%d %s (bilinear%s), %s/255 %s input%s%s; score > %g%s, %s NMS IoU %g, %s; "
              "%s matching, %s 101-point AP, P/R at %s",
              nml_det_kind_name(d->kind), d->input.w, d->input.h,
              d->letterbox ? "letterbox" : "stretch", d->letterbox ? ", pad 114" : "",
@@ -46,7 +53,7 @@ void nml_det_protocol_describe(const nml_detector *d, const nml_det_protocol *p,
              d->input.dtype == NML_FLOAT32     ? ""
              : d->rounding == NML_DET_TRUNCATE ? " (truncated)"
                                                : " (rounded)",
-             (double)p->score_threshold, p->multi_label ? " (multi-label)" : "",
+             sizes, (double)p->score_threshold, p->multi_label ? " (multi-label)" : "",
              p->per_class_nms ? "class-wise" : "class-agnostic", (double)p->nms_iou, cap_text,
              p->eval.match == NML_MATCH_COCO ? "pycocotools" : "Ultralytics",
              p->eval.ap == NML_AP_COCO ? "pycocotools" : "Ultralytics",

@@ -17,6 +17,13 @@ typedef struct opcode_key {
     int32_t version;
 } opcode_key;
 
+/* A written QuantizationParameters table and what it holds (its vectors are shared, so equal
+ * parameters have equal vector refs). */
+typedef struct quant_ref {
+    nml_fbb_ref scale, zero, table;
+    int32_t dim;
+} quant_ref;
+
 typedef struct writer {
     nml_fbb b;
     const nml_ir *ir;
@@ -28,6 +35,8 @@ typedef struct writer {
     int n_codes;
     uint32_t *op_code;    /* OperatorCode index of each operator */
     nml_fbb_ref *scratch; /* refs for vectors of tables (tensors, operators, ...) */
+    quant_ref *quants;    /* QuantizationParameters tables written so far, for sharing */
+    int n_quants;
 } writer;
 
 static void writer_free(writer *w) {
@@ -38,6 +47,7 @@ static void writer_free(writer *w) {
     free(w->codes);
     free(w->op_code);
     free(w->scratch);
+    free(w->quants);
 }
 
 static nml_status writer_alloc(writer *w, const nml_ir *ir, nml_error *err) {
@@ -55,8 +65,9 @@ static nml_status writer_alloc(writer *w, const nml_ir *ir, nml_error *err) {
     w->codes = calloc(no + 1, sizeof *w->codes);
     w->op_code = calloc(no + 1, sizeof *w->op_code);
     w->scratch = calloc(most + 1, sizeof *w->scratch);
+    w->quants = calloc(nt + 1, sizeof *w->quants);
     if (!w->buffers || !w->tensor_buffer || !w->metadata_buffer || !w->codes || !w->op_code ||
-        !w->scratch)
+        !w->scratch || !w->quants)
         return nml_fail(err, NML_E_NOMEM, "tflite writer: out of memory for %zu tensors", nt);
     return NML_OK;
 }
@@ -147,7 +158,8 @@ static nml_fbb_ref write_pack_record(nml_fbb *b, const nml_ir_tensor *t) {
     return nml_fbb_end_table(b);
 }
 
-static nml_fbb_ref write_quantization(nml_fbb *b, const nml_ir_tensor *t) {
+static nml_fbb_ref write_quantization(writer *w, const nml_ir_tensor *t) {
+    nml_fbb *b = &w->b;
     if (t->n_q == 0 && !t->pack) return 0;
     nml_fbb_ref details = write_pack_record(b, t);
     /* shared: per-channel zero points are all zero, and tensors that pass values through (or
@@ -159,21 +171,31 @@ static nml_fbb_ref write_quantization(nml_fbb *b, const nml_ir_tensor *t) {
      * names a real axis of size n_q. */
     int32_t dim = 0;
     if (t->q_dim > 0 && t->q_dim < t->rank && (uint32_t)t->dims[t->q_dim] == t->n_q) dim = t->q_dim;
+    /* tensors that pass values through share their parameters: one table serves them all
+     * (a packed tensor's table also holds its own record, so it is never shared) */
+    for (int k = 0; !details && k < w->n_quants; k++) {
+        const quant_ref *q = &w->quants[k];
+        if (q->scale == scale && q->zero == zero && q->dim == dim) return q->table;
+    }
     nml_fbb_start_table(b);
     nml_fbb_add_ref(b, NML_TFL_QUANT_SCALE, scale);
     nml_fbb_add_ref(b, NML_TFL_QUANT_ZERO_POINT, zero);
     if (details)
         nml_fbb_add_union(b, NML_TFL_QUANT_DETAILS_TYPE, NML_TFL_QUANT_DETAILS_CUSTOM, details);
     nml_fbb_add_i32(b, NML_TFL_QUANT_QUANTIZED_DIMENSION, dim, 0);
-    return nml_fbb_end_table(b);
+    nml_fbb_ref table = nml_fbb_end_table(b);
+    if (table && scale && zero && !details)
+        w->quants[w->n_quants++] = (quant_ref){scale, zero, table, dim};
+    return table;
 }
 
 static nml_fbb_ref write_tensor(writer *w, int i) {
     nml_fbb *b = &w->b;
     const nml_ir_tensor *t = &w->ir->tensors[i];
     nml_fbb_ref shape = nml_fbb_vector_shared(b, t->dims, (size_t)t->rank, 4, 0);
-    nml_fbb_ref name = nml_fbb_string(b, t->name);
-    nml_fbb_ref quant = write_quantization(b, t);
+    /* an unnamed tensor (nml_ir_drop_tensor_names) has no name field: readers give "" */
+    nml_fbb_ref name = t->name[0] ? nml_fbb_string(b, t->name) : 0;
+    nml_fbb_ref quant = write_quantization(w, t);
     nml_fbb_start_table(b);
     nml_fbb_add_ref(b, NML_TFL_TENSOR_SHAPE, shape);
     nml_fbb_add_i8(b, NML_TFL_TENSOR_TYPE, (int8_t)t->type, 0);
@@ -181,8 +203,9 @@ static nml_fbb_ref write_tensor(writer *w, int i) {
     nml_fbb_add_ref(b, NML_TFL_TENSOR_NAME, name);
     nml_fbb_add_ref(b, NML_TFL_TENSOR_QUANTIZATION, quant);
     nml_fbb_add_bool(b, NML_TFL_TENSOR_IS_VARIABLE, t->is_variable, 0);
-    /* shapes are always fully known: rank 0 means a scalar, not "unknown rank" */
-    nml_fbb_add_bool(b, NML_TFL_TENSOR_HAS_RANK, 1, 0);
+    /* shapes are always fully known. A non-empty shape says so by itself; only an empty one
+     * needs has_rank to mean "a scalar" rather than "unknown rank" */
+    nml_fbb_add_bool(b, NML_TFL_TENSOR_HAS_RANK, t->rank == 0, 0);
     return nml_fbb_end_table(b);
 }
 

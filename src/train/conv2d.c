@@ -144,3 +144,31 @@ nml_layer *nml_conv2d(const nml_conv2d_opts *o) {
     s.o.stride_w = nml_pick(o->stride_w, o->stride, 1);
     return nml_layer_with_state(&conv2d_ops, o->name, &s, sizeof s, o->activation);
 }
+
+nml_status nml_conv2d_fold_input_affine(nml_layer *l, float scale, float offset, nml_error *err) {
+    if (!l || l->ops != &conv2d_ops)
+        return nml_fail(err, NML_E_UNSUPPORTED, "%s (%s): only a Conv2D layer can absorb an input "
+                        "scale and offset", l ? l->name : "(null)", l ? l->ops->kind : "none");
+    conv2d *s = l->state;
+    if (!s->kernel)
+        return nml_fail(err, NML_E_ARG, "%s: the layer is not part of a built network", l->name);
+    if (s->o.same_padding)
+        return nml_fail(err, NML_E_UNSUPPORTED, "%s: a 'same' convolution pads with zeros, which "
+                        "an input offset would change; only 'valid' folds exactly", l->name);
+    if (!s->bias)
+        return nml_fail(err, NML_E_UNSUPPORTED, "%s: no bias to absorb the input offset", l->name);
+    if (s->kernel->mask || s->kernel->hook.forward || s->bias->hook.forward)
+        return nml_fail(err, NML_E_UNSUPPORTED, "%s: a masked or transformed kernel cannot be "
+                        "folded", l->name);
+    const size_t f = (size_t)s->o.filters, taps = s->kernel->count / f;
+    float *k = s->kernel->value, *b = s->bias->value;
+    for (size_t o = 0; o < f; o++) {
+        double sum = 0.0;
+        for (size_t t = 0; t < taps; t++) {
+            sum += k[o * taps + t];
+            k[o * taps + t] *= scale;
+        }
+        b[o] += (float)((double)offset * sum);
+    }
+    return NML_OK;
+}

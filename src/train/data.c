@@ -1,6 +1,7 @@
 /* Data sources for fitting: float arrays and 8-bit labelled images. */
 #include "nanoml/train_data.h"
 
+#include <math.h>
 #include <string.h>
 
 static nml_status fetch_arrays(const nml_data *d, const int32_t *idx, int32_t count, float *x,
@@ -60,14 +61,16 @@ static nml_status fetch_images(const nml_data *d, const int32_t *idx, int32_t co
             left += random_shift(d->aug_rng, lim_x);
             flip = d->hflip && (nml_rng_next(d->aug_rng) >> 63);
         }
-        memset(dst, 0, per * sizeof(float));
+        const float scale = d->scale, offset = d->offset;
+        for (size_t k = 0; k < per; k++) dst[k] = d->pad_value;
         for (int32_t r = 0; r < ds->rows; r++) {
             float *row = dst + (size_t)(r + top) * ow + left;
             const uint8_t *s = src + (size_t)r * ds->cols;
             if (flip)
-                for (int32_t c = 0; c < ds->cols; c++) row[c] = s[ds->cols - 1 - c] * d->scale;
+                for (int32_t c = 0; c < ds->cols; c++)
+                    row[c] = s[ds->cols - 1 - c] * scale + offset;
             else
-                for (int32_t c = 0; c < ds->cols; c++) row[c] = s[c] * d->scale;
+                for (int32_t c = 0; c < ds->cols; c++) row[c] = s[c] * scale + offset;
         }
         if (y) y[i] = (float)ds->labels[idx[i]];
     }
@@ -102,5 +105,43 @@ nml_status nml_data_from_images(nml_data *d, const nml_idx_dataset *ds, int32_t 
     d->pad_top = (out_h - ds->rows) / 2;
     d->pad_left = (out_w - ds->cols) / 2;
     d->scale = 1.0f / 255.0f;
+    return NML_OK;
+}
+
+nml_status nml_data_image_stats(const nml_data *d, int32_t first, int32_t count, float *mean,
+                                float *std, nml_error *err) {
+    if (d->fetch != fetch_images)
+        return nml_fail(err, NML_E_UNSUPPORTED, "pixel statistics need an image data source");
+    if (count == 0 && first >= 0) count = d->n - first;
+    if (first < 0 || count < 1 || first > d->n - count)
+        return nml_fail(err, NML_E_ARG, "samples [%d, %d) are not inside the %d images",
+                        (int)first, (int)first + (int)count, (int)d->n);
+    const nml_idx_dataset *ds = d->images;
+    const size_t per = (size_t)ds->rows * ds->cols;
+    /* integer sums are exact; 60,000 images x 784 pixels x 255^2 fits easily in 64 bits */
+    uint64_t sum = 0, sum_sq = 0;
+    const uint8_t *p = ds->images + (size_t)first * per;
+    for (size_t i = 0; i < (size_t)count * per; i++) {
+        sum += p[i];
+        sum_sq += (uint64_t)p[i] * p[i];
+    }
+    const double n = (double)count * (double)per;
+    const double m = (double)sum / n, var = (double)sum_sq / n - m * m;
+    *mean = (float)(m / 255.0);
+    *std = (float)(sqrt(var > 0.0 ? var : 0.0) / 255.0);
+    return NML_OK;
+}
+
+nml_status nml_data_standardize(nml_data *d, float mean, float std, int pad_with_mean,
+                                nml_error *err) {
+    if (d->fetch != fetch_images)
+        return nml_fail(err, NML_E_UNSUPPORTED, "standardization needs an image data source");
+    if (!isfinite(mean) || !isfinite(std) || !(std > 0.0f))
+        return nml_fail(err, NML_E_ARG, "standardization needs a positive, finite standard "
+                                        "deviation (got mean %g, std %g)",
+                        (double)mean, (double)std);
+    d->scale = 1.0f / (255.0f * std);
+    d->offset = -mean / std;
+    d->pad_value = pad_with_mean ? 0.0f : d->offset;
     return NML_OK;
 }

@@ -132,7 +132,8 @@ static void report(const nml_fit_opts *o, nml_fit_progress *p) {
 
 static nml_status train_epoch(nml_net *net, nml_optim *opt, const nml_data *data,
                               const nml_fit_opts *o, int32_t batch, int32_t n_train,
-                              buffers *buf, nml_rng *rng, nml_fit_progress *p, nml_error *err) {
+                              buffers *buf, nml_rng *rng, nml_fit_progress *p, int64_t *step,
+                              nml_error *err) {
     nml_shape os = nml_net_output_shape(net, 0);
     const int32_t classes = (int32_t)nml_shape_count(&os);
     const int classify = o->loss == NML_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY;
@@ -142,6 +143,8 @@ static nml_status train_epoch(nml_net *net, nml_optim *opt, const nml_data *data
     int64_t correct = 0;
     for (int32_t start = 0; start < n_train; start += batch) {
         const int32_t bs = n_train - start < batch ? n_train - start : batch;
+        if (o->on_step) NML_TRY(o->on_step(o->step_user, *step, err));
+        (*step)++;
         float lr = nml_optim_set_progress(opt, p->epoch, p->epochs, (double)start / n_train);
         NML_TRY(data->fetch(data, buf->idx + start, bs, buf->x, buf->y, 1, err));
         const float *in = buf->x;
@@ -186,11 +189,12 @@ nml_status nml_fit(nml_net *net, nml_optim *opt, const nml_data *data, const nml
     memset(&p, 0, sizeof p);
     p.epochs = epochs;
     p.total = n_train;
+    int64_t step = 0;
     for (int32_t e = 0; e < epochs && st == NML_OK; e++) {
         p.epoch = e;
         p.end_of_epoch = 0;
         p.val_loss = p.val_accuracy = -1.0;
-        st = train_epoch(net, opt, data, opts, batch, n_train, &buf, &rng, &p, err);
+        st = train_epoch(net, opt, data, opts, batch, n_train, &buf, &rng, &p, &step, err);
         if (st == NML_OK && n_val > 0) {
             nml_eval_result r;
             st = nml_evaluate(net, data, n_train, n_val, batch > 128 ? batch : 128, opts->loss, &r,

@@ -74,6 +74,23 @@ nml_status nml_param_initialize(nml_param *p, nml_rng *rng, nml_error *err) {
     return NML_OK;
 }
 
+nml_status nml_param_center_rows(nml_param *p, float gain, nml_error *err) {
+    if (p->mask)
+        return nml_fail(err, NML_E_UNSUPPORTED, "%s: centering would move the pruned zeros",
+                        p->name);
+    if (p->shape.rank < 1 || p->shape.dims[0] < 1 || p->count == 0)
+        return nml_fail(err, NML_E_SHAPE, "%s: no rows to center", p->name);
+    const size_t rows = (size_t)p->shape.dims[0], per = p->count / rows;
+    for (size_t r = 0; r < rows; r++) {
+        float *w = p->value + r * per;
+        double sum = 0.0;
+        for (size_t i = 0; i < per; i++) sum += w[i];
+        const float mean = (float)(sum / (double)per);
+        for (size_t i = 0; i < per; i++) w[i] = (w[i] - mean) * gain;
+    }
+    return NML_OK;
+}
+
 nml_status nml_param_set_mask(nml_param *p, const uint8_t *mask, nml_error *err) {
     if (!mask) {
         free(p->mask);

@@ -58,7 +58,8 @@ expect 2 "--samples: '0' is out of range (1 to 4294967295)" -- "$cli" quantize "
 expect 2 "--percentile: '30' is out of range (above 50, at most 100)" -- "$cli" quantize "$model" --out "$tmp/x.tflite" --calib "$calib" --percentile 30
 expect 2 "unknown option '--bogus'" -- "$cli" quantize "$model" --bogus
 
-expect_error "not available in this build" -- "$cli" quantize "$model" --out "$tmp/x.tflite" --calib images:/nonexistent
+expect_error "is not an image (1 x H x W x C)" -- "$cli" quantize "$model" --out "$tmp/x.tflite" --calib images:/nonexistent
+expect_error "is not an image (1 x H x W x C)" -- "$cli" quantize "$model" --out "$tmp/x.tflite" --calib fashion-mnist:10
 expect_error "unknown calibration source 'foo'" -- "$cli" quantize "$model" --out "$tmp/x.tflite" --calib foo
 expect_error "no such file" -- "$cli" quantize "$model" --out "$tmp/x.tflite" --calib npy:/nonexistent
 expect_error "already quantized" -- "$cli" quantize "$shared/models/tflm/hello_world_int8.tflite" --out "$tmp/x.tflite" --mode float16

@@ -131,6 +131,60 @@ static void fastestdet_decode_both_layouts(void **state) {
     nml_detections_free(&d);
 }
 
+/* The same grid from a model trained at 64x48 and run at 32x24 with 16-pixel cells. Sizes scale
+ * by train / input: x 64/32 = 2, y 48/24 = 2. Columns: 32 / 16 = 2 cells span the image; rows:
+ * ceil(24 / 16) = 2 cells, but the image holds only 24 / 16 = 1.5 of them.
+ * cell (row 0, col 1), score 0.9: cx = (1 + 0) / 2 = 0.5, cy = 0 / 1.5 = 0, w = 0.5 * 2 = 1,
+ *   h = 0.5 * 2 = 1 -> on 200x100: x 0..200, y -50..50
+ * cell (row 1, col 0), score 0.7: cx = 0.5 / 2 = 0.25, cy = 1 / 1.5 = 2/3, w = 0.5 * 2 = 1,
+ *   h = 0.75 * 2 = 1.5 -> x -50..150, y 100 (2/3 - 3/4) = -8.333..100 (2/3 + 3/4) = 141.667
+ * With 40 rows (ceil(40 / 16) = 3, not the grid's 2) the cell size does not explain the grid,
+ * and the grid spans the image: cy = 1/2, h = 0.75 * 48/40 = 0.9 -> y 5..95 (x unchanged: the
+ * 2 columns span 32 pixels either way). */
+static void fastestdet_decode_other_input_size(void **state) {
+    (void)state;
+    float nhwc[2][2][CH];
+    fill_fastestdet(nhwc);
+    nml_fastestdet_config cfg = nml_fastestdet_defaults();
+    assert_int_equal(cfg.train_w, 352);
+    assert_int_equal(cfg.train_h, 352);
+    assert_int_equal(cfg.stride, 16);
+    cfg.grid_w = cfg.grid_h = 2;
+    cfg.num_classes = 2;
+    cfg.score_threshold = 0.5f;
+    cfg.layout = NML_LAYOUT_NHWC;
+    cfg.train_w = 64;
+    cfg.train_h = 48;
+    cfg.input_w = 32;
+    cfg.input_h = 24;
+    nml_detections d = {NULL, 0, 0};
+    nml_error err;
+    assert_int_equal(nml_fastestdet_decode(&nhwc[0][0][0], 28, &cfg, 200, 100, &d, &err), NML_OK);
+    assert_int_equal(d.n, 2);
+    assert_float_equal(d.v[0].score, 0.9f, 1e-6);
+    assert_float_equal(d.v[0].x1, 0.f, 1e-3);
+    assert_float_equal(d.v[0].x2, 200.f, 1e-3);
+    assert_float_equal(d.v[0].y1, -50.f, 1e-3);
+    assert_float_equal(d.v[0].y2, 50.f, 1e-3);
+    assert_float_equal(d.v[1].score, 0.7f, 1e-6);
+    assert_float_equal(d.v[1].x1, -50.f, 1e-3);
+    assert_float_equal(d.v[1].x2, 150.f, 1e-3);
+    assert_float_equal(d.v[1].y1, -25.f / 3.f, 1e-3);
+    assert_float_equal(d.v[1].y2, 425.f / 3.f, 1e-3);
+    d.n = 0;
+    cfg.input_h = 40;
+    assert_int_equal(nml_fastestdet_decode(&nhwc[0][0][0], 28, &cfg, 200, 100, &d, &err), NML_OK);
+    assert_int_equal(d.n, 2);
+    assert_float_equal(d.v[1].y1, 5.f, 1e-3);
+    assert_float_equal(d.v[1].y2, 95.f, 1e-3);
+    d.n = 0;
+    cfg.train_w = -1;
+    assert_int_equal(nml_fastestdet_decode(&nhwc[0][0][0], 28, &cfg, 200, 100, &d, &err),
+                     NML_E_ARG);
+    assert_non_null(strstr(err.msg, "training size"));
+    nml_detections_free(&d);
+}
+
 /* YOLOv8 head with 2 classes and 3 anchors ([1, 6, 3]) for a 200x100 image letterboxed into
  * 64x64: r = 0.32, content 64x32, top padding round(16 - 0.1) = 16.
  * anchor 0: cx 32, cy 32, w 32, h 16, scores (0.1, 0.8) -> input box (16,24)-(48,40)
@@ -180,6 +234,7 @@ int main(void) {
         cmocka_unit_test(sort_is_stable),
         cmocka_unit_test(nms_per_class_and_agnostic),
         cmocka_unit_test(fastestdet_decode_both_layouts),
+        cmocka_unit_test(fastestdet_decode_other_input_size),
         cmocka_unit_test(yolov8_decode_letterbox),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -390,6 +390,12 @@ static void test_fastestdet_nhwc_through_runtime(void **state) {
     assert_int_equal(d.letterbox, 0);
     assert_int_equal(d.norm.bgr, 1);
     assert_int_equal(d.fastestdet.layout, NML_LAYOUT_NHWC);
+    /* the decoder takes the input size from the model; this head counts as trained at it, so
+     * box sizes are not rescaled (the 352x352 default would multiply w by 352/8) */
+    assert_int_equal(d.fastestdet.input_w, 8);
+    assert_int_equal(d.fastestdet.input_h, 4);
+    d.fastestdet.train_w = 8;
+    d.fastestdet.train_h = 4;
     nml_image img;
     assert_int_equal(nml_image_alloc(&img, 100, 60, 3, &err), NML_OK);
     nml_detections dets = {NULL, 0, 0};

@@ -121,7 +121,7 @@ static void test_fc_float(void **state) {
         assert_int_equal(fbw_scalar(b, t, 1, 1, 0), 0); /* FLOAT32 */
         assert_int_equal(fbw_scalar(b, t, 2, 4, 0), buffers[i]);
         assert_int_equal(fbw_field(b, t, 4), 0);        /* no quantization */
-        assert_int_equal(fbw_scalar(b, t, 8, 1, 0), 1); /* has_rank */
+        assert_int_equal(fbw_field(b, t, 8), 0); /* has_rank absent: the shape has a rank */
     }
     expect_i32_vector(&w, tensor(&w, 1), 0, (const int32_t[]){2, 3}, 2);
 
@@ -311,6 +311,11 @@ static void test_quantized_dimension(void **state) {
     const fbw *b = &w.b;
     assert_int_equal(fbw_scalar(b, fbw_ref(b, tensor(&w, 1), 4), 6, 4, 0), 3);
     assert_int_equal(fbw_field(b, fbw_ref(b, tensor(&w, 0), 4), 6), 0);
+    /* equal parameters share one QuantizationParameters table (x and y: 0.1, 0, dimension 0);
+     * the bias has the filter's scales but dimension 0, so a table of its own */
+    assert_int_equal(fbw_ref(b, tensor(&w, 0), 4), fbw_ref(b, tensor(&w, 3), 4));
+    assert_int_not_equal(fbw_ref(b, tensor(&w, 1), 4), fbw_ref(b, tensor(&w, 2), 4));
+    assert_int_equal(fbw_field(b, fbw_ref(b, tensor(&w, 2), 4), 6), 0);
     /* DepthwiseConv2DOptions (2): depth_multiplier 1 at field 3, RELU6 (3) at field 4 */
     size_t o = op(&w, 0);
     assert_int_equal(fbw_scalar(b, o, 3, 1, 0), 2);
@@ -319,6 +324,53 @@ static void test_quantized_dimension(void **state) {
     assert_int_equal(fbw_scalar(b, opt, 4, 1, 0), 3);
     uint32_t n;
     assert_int_equal(fbw_scalar(b, opcode(&w, 0, &n), 2, 4, 1), 3); /* int8 depthwise: v3 */
+    free(w.bytes);
+    nml_ir_free(&ir);
+}
+
+/* nml_ir_drop_tensor_names leaves the graph inputs' and outputs' names (the signature maps name
+ * them) and the writer omits the others' name fields; has_rank is written for the scalar only,
+ * where an empty shape would otherwise read as "unknown rank". Read back, the unnamed tensor is
+ * "" and the graph is the same. */
+static void test_dropped_names_and_scalar_rank(void **state) {
+    (void)state;
+    nml_ir ir;
+    nml_ir_init(&ir);
+    nml_error err;
+    const int32_t d2[1] = {2};
+    const float c = 3.0f;
+    int x = add_t(&ir, "x", NML_FLOAT32, 1, d2, NULL, 0);
+    int k = add_t(&ir, "a_long_onnx_value_name::Constant_17", NML_FLOAT32, 0, NULL, &c, sizeof c);
+    int y = add_t(&ir, "y", NML_FLOAT32, 1, d2, NULL, 0);
+    nml_op_params p;
+    nml_op_params_default(&p);
+    add_op(&ir, NML_OP_ADD, &p, 2, (const int32_t[]){x, k}, 1, (const int32_t[]){y});
+    assert_int_equal(nml_ir_set_io(&ir, 1, (const int32_t[]){x}, 1, (const int32_t[]){y}, &err),
+                     NML_OK);
+    assert_int_equal(nml_ir_drop_tensor_names(&ir), 1);
+    assert_string_equal(ir.tensors[k].name, "");
+    written w;
+    write_ok(&ir, &w);
+    const fbw *b = &w.b;
+    assert_string_equal(fbw_string(b, tensor(&w, 0), 3), "x");
+    assert_int_equal(fbw_field(b, tensor(&w, 1), 3), 0);
+    assert_string_equal(fbw_string(b, tensor(&w, 2), 3), "y");
+    assert_int_equal(fbw_field(b, tensor(&w, 0), 8), 0);
+    assert_int_equal(fbw_scalar(b, tensor(&w, 1), 8, 1, 0), 1); /* the scalar: has_rank */
+    assert_int_equal(fbw_field(b, tensor(&w, 2), 8), 0);
+    /* signature: inputs[0] and outputs[0] keep their names */
+    uint32_t n;
+    size_t sig = table_at(&w, w.model, 7, 0, &n);
+    assert_string_equal(fbw_string(b, table_at(&w, sig, 0, 0, &n), 0), "x");
+    assert_string_equal(fbw_string(b, table_at(&w, sig, 1, 0, &n), 0), "y");
+    nml_ir back;
+    nml_ir_init(&back);
+    if (nml_ir_from_tflite(&back, w.bytes, w.size, &err) != NML_OK) fail_msg("%s", err.msg);
+    assert_int_equal(back.n_tensors, 3);
+    assert_string_equal(back.tensors[1].name, "");
+    assert_int_equal(back.tensors[1].rank, 0);
+    assert_string_equal(back.tensors[2].name, "y");
+    nml_ir_free(&back);
     free(w.bytes);
     nml_ir_free(&ir);
 }
@@ -443,6 +495,7 @@ int main(void) {
         cmocka_unit_test(test_concat_reshape_softmax),
         cmocka_unit_test(test_quantized_dimension),
         cmocka_unit_test(test_codes_custom_metadata),
+        cmocka_unit_test(test_dropped_names_and_scalar_rank),
         cmocka_unit_test(test_invalid_ir_rejected),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

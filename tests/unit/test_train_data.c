@@ -1,4 +1,5 @@
-/* Data sources: float arrays, padded and scaled 8-bit images, and training-time augmentation. */
+/* Data sources: float arrays, padded and scaled 8-bit images, standardization with pixel
+ * statistics, and training-time augmentation. */
 #include <math.h>
 #include <string.h>
 
@@ -76,6 +77,65 @@ static void augmentation_moves_and_mirrors(void **state) {
     assert_true(x[2 * 7 + 2] == 1.0f && fabsf(x[3 * 7 + 4] - 0.2f) < 1e-6f);
 }
 
+/* The tiny images' pixels in [0, 1]: 0, 0.2, 0.4, 0.6, 0.8, 1, 1, 0, 0, 0, 0, 0.
+ * Both images: sum 4, mean 1/3; sum of squares 0.04+0.16+0.36+0.64+1+1 = 3.2,
+ * variance 3.2/12 - 1/9 = 0.15556, std 0.39441. Image 1 alone: mean 1/6, variance 1/6 - 1/36,
+ * std 0.37268. */
+static void pixel_statistics(void **state) {
+    (void)state;
+    nml_idx_dataset ds = tiny();
+    nml_data d;
+    nml_error err;
+    float mean, std;
+    assert_int_equal(nml_data_from_images(&d, &ds, 4, 5, &err), NML_OK);
+    assert_int_equal(nml_data_image_stats(&d, 0, 0, &mean, &std, &err), NML_OK);
+    assert_true(fabsf(mean - 1.0f / 3.0f) < 1e-6f && fabsf(std - 0.394405f) < 1e-5f);
+    assert_int_equal(nml_data_image_stats(&d, 1, 1, &mean, &std, &err), NML_OK);
+    assert_true(fabsf(mean - 1.0f / 6.0f) < 1e-6f && fabsf(std - 0.372678f) < 1e-5f);
+    assert_int_equal(nml_data_image_stats(&d, 1, 2, &mean, &std, &err), NML_E_ARG);
+    assert_int_equal(nml_data_image_stats(&d, -1, 1, &mean, &std, &err), NML_E_ARG);
+}
+
+/* Standardizing with mean 0.4, std 0.5: pixel p becomes (p - 0.4) / 0.5, so 0 -> -0.8,
+ * 0.2 -> -0.4, 1 -> 1.2. The padding is the background (-0.8), or 0 with pad_with_mean. */
+static void standardize_pads_with_background_or_mean(void **state) {
+    (void)state;
+    nml_idx_dataset ds = tiny();
+    nml_data d;
+    nml_error err;
+    float x[20], y;
+    const int32_t idx = 0;
+    assert_int_equal(nml_data_from_images(&d, &ds, 4, 5, &err), NML_OK);
+    assert_int_equal(nml_data_standardize(&d, 0.4f, 0.5f, 0, &err), NML_OK);
+    assert_int_equal(d.fetch(&d, &idx, 1, x, &y, 0, &err), NML_OK);
+    const float want[20] = {-0.8f, -0.8f, -0.8f, -0.8f, -0.8f, -0.8f, -0.8f, -0.4f, 0.0f, -0.8f,
+                            -0.8f, 0.4f,  0.8f,  1.2f,  -0.8f, -0.8f, -0.8f, -0.8f, -0.8f, -0.8f};
+    for (int i = 0; i < 20; i++) assert_true(fabsf(x[i] - want[i]) < 1e-6f);
+    assert_int_equal(nml_data_standardize(&d, 0.4f, 0.5f, 1, &err), NML_OK);
+    assert_int_equal(d.fetch(&d, &idx, 1, x, &y, 0, &err), NML_OK);
+    for (int i = 0; i < 20; i++) {
+        const int inside = i / 5 >= 1 && i / 5 <= 2 && i % 5 >= 1 && i % 5 <= 3;
+        assert_true(fabsf(x[i] - (inside ? want[i] : 0.0f)) < 1e-6f);
+    }
+    /* augmentation moves the standardized image over the same padding */
+    nml_rng rng;
+    nml_rng_seed(&rng, 1);
+    assert_int_equal(nml_data_standardize(&d, 0.4f, 0.5f, 0, &err), NML_OK);
+    assert_int_equal(nml_data_augment(&d, 1, 1, &rng, &err), NML_OK);
+    for (int it = 0; it < 20; it++) {
+        assert_int_equal(d.fetch(&d, &idx, 1, x, &y, 1, &err), NML_OK);
+        int background = 0, bright = 0;
+        for (int i = 0; i < 20; i++) {
+            background += fabsf(x[i] + 0.8f) < 1e-6f;
+            bright += fabsf(x[i] - 1.2f) < 1e-6f;
+        }
+        assert_int_equal(background, 15); /* 14 padding + the image's own black pixel */
+        assert_int_equal(bright, 1);
+    }
+    assert_int_equal(nml_data_standardize(&d, 0.4f, 0.0f, 0, &err), NML_E_ARG);
+    assert_int_equal(nml_data_standardize(&d, NAN, 1.0f, 0, &err), NML_E_ARG);
+}
+
 static void arrays(void **state) {
     (void)state;
     const float xs[6] = {1, 2, 3, 4, 5, 6}, ys[3] = {0, 1, 0};
@@ -87,12 +147,17 @@ static void arrays(void **state) {
     assert_int_equal(d.fetch(&d, idx, 2, x, y, 1, &err), NML_OK);
     assert_true(x[0] == 5 && x[1] == 6 && x[2] == 1 && y[0] == 0 && y[1] == 0);
     assert_int_equal(nml_data_augment(&d, 1, 0, NULL, &err), NML_E_UNSUPPORTED);
+    float mean, std;
+    assert_int_equal(nml_data_standardize(&d, 0.5f, 1.0f, 0, &err), NML_E_UNSUPPORTED);
+    assert_int_equal(nml_data_image_stats(&d, 0, 0, &mean, &std, &err), NML_E_UNSUPPORTED);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(images_are_scaled_and_centered),
         cmocka_unit_test(augmentation_moves_and_mirrors),
+        cmocka_unit_test(pixel_statistics),
+        cmocka_unit_test(standardize_pads_with_background_or_mean),
         cmocka_unit_test(arrays),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -33,6 +33,10 @@ int cli_det_common_option(const char *cmd, int argc, char **argv, int *i, cli_de
         c->size = v;
         return 1;
     }
+    if ((r = cli_take_value(cmd, argc, argv, i, "--train-size", &v)) != 0) {
+        if (r < 0 || cli_wxh(cmd, "--train-size", v, &c->train_w, &c->train_h) != 0) return 2;
+        return 1;
+    }
     if ((r = cli_take_value(cmd, argc, argv, i, "--decoder", &v)) != 0) {
         if (r < 0) return 2;
         nml_error err;
@@ -63,6 +67,10 @@ nml_status cli_det_open(const cli_det_common *c, nml_class_names *names, nml_det
             nml_detector_close(d);
             return st;
         }
+    }
+    if (c->train_w > 0) {
+        d->fastestdet.train_w = c->train_w;
+        d->fastestdet.train_h = c->train_h;
     }
     return NML_OK;
 }

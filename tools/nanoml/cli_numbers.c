@@ -29,6 +29,11 @@ const cli_num_spec cli_numbers[] = {
     REAL("train", "--momentum", 0.0, 0.999999, 0),
     REAL("train", "--warmup", 0.0, 1000.0, 0),
     REAL("train", "--val-split", 0.0, 0.99, 0),
+    INT("train", "--test-limit", 1, INT32_MAX),
+    REAL("train", "--beta1", 0.0, 0.999999, 0),
+    REAL("train", "--beta2", 0.5, 0.9999999, 0),
+    REAL("train", "--eps", 1e-12, 1.0, 0),
+    REAL("train", "--weight-decay", 0.0, 1.0, 0),
     /* nanoml eval */
     INT("eval", "--limit", 1, INT32_MAX),
     SIZE("eval", "--arena-max", 1024, NML_MAX_TENSOR_BYTES),
@@ -64,6 +69,9 @@ const cli_num_spec cli_numbers[] = {
     /* nanoml plot bars (the limits of nanoml/bars.h) */
     INT("plot", "--width", 200, 8192),
     INT("plot", "--bar-height", 4, 256),
+    /* FastestDet training size (detect, eval-detect) */
+    WXH("detect", "--train-size", NML_IMAGE_MAX_DIM),
+    WXH("eval-detect", "--train-size", NML_IMAGE_MAX_DIM),
     {NULL, NULL, CLI_INT, 0, 0, 0, 0, 0},
 };
 

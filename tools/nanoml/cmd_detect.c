@@ -13,7 +13,7 @@
 
 static void usage(FILE *out) {
     fprintf(out,
-            "usage: nanoml detect MODEL.tflite --image IMG [--size WxH]\n"
+            "usage: nanoml detect MODEL.tflite --image IMG [--size WxH] [--train-size WxH]\n"
             "                     [--decoder fastestdet|yolov8|auto] [--score T] [--iou T]\n"
             "                     [--max-det N] [--names FILE] [--out OUT.png] [--json]\n\n"
             "Detects objects in one image with the nanoml runtime and prints each box in\n"
@@ -31,6 +31,9 @@ static void usage(FILE *out) {
             "  --size WxH          check that the model takes this input size (the model's\n"
             "                      input shape decides; a different size is an error)\n"
             "  --decoder KIND      fastestdet, yolov8 or auto (default auto)\n"
+            "  --train-size WxH    FastestDet: input size the model was trained at (default\n"
+            "                      352x352); box sizes scale by train / input size per\n"
+            "                      axis when the model runs at another size\n"
             "  --score T           score threshold (default per decoder: 0.65 / 0.25)\n"
             "  --iou T             NMS IoU threshold (default 0.45 / 0.7)\n"
             "  --max-det N         keep at most N boxes (0 = no limit)\n"

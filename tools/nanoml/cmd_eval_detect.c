@@ -13,7 +13,7 @@
 
 static void usage(FILE *out) {
     fprintf(out,
-            "usage: nanoml eval-detect MODEL.tflite --dataset DIR [--size WxH]\n"
+            "usage: nanoml eval-detect MODEL.tflite --dataset DIR [--size WxH] [--train-size WxH]\n"
             "                          [--decoder fastestdet|yolov8|auto] [--conf T] [--iou T]\n"
             "                          [--max-det N] [--limit N] [--json] [more options]\n\n"
             "Runs the model on every image of a dataset (DIR/images + DIR/labels, YOLO text\n"
@@ -30,6 +30,9 @@ static void usage(FILE *out) {
             "                       with a sibling labels folder (required)\n"
             "  --size WxH           check that the model takes this input size\n"
             "  --decoder KIND       fastestdet, yolov8 or auto (default auto)\n"
+            "  --train-size WxH     FastestDet: input size the model was trained at (default\n"
+            "                       352x352); box sizes scale by train / input size per\n"
+            "                       axis when the model runs at another size\n"
             "  --names FILE         class names, one per line (default: the 80 COCO names)\n"
             "  --conf T             score threshold\n"
             "  --iou T              NMS IoU threshold\n"

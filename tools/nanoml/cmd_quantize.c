@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "cli_numbers.h"
 #include "nanoml/file.h"
+#include "nanoml/idx.h"
 #include "nanoml/quantize.h"
 
 #define CMD "quantize"
@@ -35,7 +36,11 @@ static void usage(FILE *out) {
         "                        npy:DIR    a directory with one .npy per sample, taken in\n"
         "                                   file-name order (single-input models)\n"
         "                        npy:FILE   one .npy whose first dimension counts samples\n"
-        "                      (images:DIR and fashion-mnist sources are not in this build)\n"
+        "                        fashion-mnist[:N]  the first N (default 1000) Fashion-MNIST\n"
+        "                                   training images, scaled to [0, 1] and zero-padded\n"
+        "                                   to the input as `nanoml train` does\n"
+        "                        images:DIR every .png/.jpg/.jpeg/.bmp in DIR (name order),\n"
+        "                                   resized to the input, scaled to [0, 1]\n"
         "  --samples N         use at most N calibration samples (default: all)\n"
         "  --calibrator NAME   how ranges are chosen from the observed values:\n"
         "                        minmax      the extremes (default)\n"
@@ -47,6 +52,9 @@ static void usage(FILE *out) {
         "  --per-tensor        one weight scale per tensor instead of one per channel\n"
         "  --min-elements N    dynamic, float16: keep constants with fewer than N elements\n"
         "                      in float32 (the TFLite converter uses 1024; default 0)\n"
+        "  --keep-names        keep every tensor's name in the file (default: only the\n"
+        "                      inputs' and outputs'; the runtimes address tensors by\n"
+        "                      index, and the names of an ONNX import are ~2%% of the file)\n"
         "  --verbose           print every activation's range and quantization\n"
         "  --quiet             no progress display\n"
         "  -h, --help          show this help\n"
@@ -58,7 +66,7 @@ static void usage(FILE *out) {
 typedef struct quant_args {
     const char *model, *out, *calib;
     nml_quant_options o;
-    int verbose, quiet;
+    int verbose, quiet, keep_names;
 } quant_args;
 
 static int parse_choice(const char *value, const char *const *names, int n, int *out) {
@@ -127,6 +135,8 @@ static int parse(int argc, char **argv, quant_args *a) {
             a->o.per_channel = 0;
         else if (strcmp(argv[i], "--verbose") == 0)
             a->verbose = 1;
+        else if (strcmp(argv[i], "--keep-names") == 0)
+            a->keep_names = 1;
         else if (strcmp(argv[i], "--quiet") == 0)
             a->quiet = 1;
         else if (argv[i][0] == '-')
@@ -141,8 +151,8 @@ static int parse(int argc, char **argv, quant_args *a) {
     const int full = a->o.mode == NML_QUANT_INT8 || a->o.mode == NML_QUANT_INT4;
     if (full && !a->calib)
         return cli_usage_error(CMD,
-                               "--mode %s needs calibration data: --calib npy:DIR (real input "
-                               "samples of the model)",
+                               "--mode %s needs calibration data: --calib npy:DIR, "
+                               "fashion-mnist or images:DIR (real input samples of the model)",
                                MODES[a->o.mode]);
     if (!full && a->calib)
         return cli_usage_error(CMD, "--mode %s uses no calibration data; drop --calib",
@@ -150,15 +160,9 @@ static int parse(int argc, char **argv, quant_args *a) {
     return 0;
 }
 
-static nml_status open_calib(const char *spec, nml_calib_source *src, nml_error *err) {
-    if (strncmp(spec, "npy:", 4) == 0) return nml_calib_npy_open(src, spec + 4, err);
-    if (strncmp(spec, "images:", 7) == 0 || strcmp(spec, "fashion-mnist") == 0)
-        return nml_fail(err, NML_E_UNSUPPORTED,
-                        "calibration source '%s' is not available in this build yet (use "
-                        "npy:DIR)",
-                        spec);
-    return nml_fail(err, NML_E_ARG,
-                    "unknown calibration source '%s' (expected npy:DIR or npy:FILE)", spec);
+static nml_status open_calib(const char *spec, const nml_ir *model, nml_calib_source *src,
+                             nml_error *err) {
+    return nml_calib_open_spec(src, spec, model, NML_FASHION_MNIST_DIR, err);
 }
 
 static const char *mode_summary(const nml_quant_options *o) {
@@ -220,7 +224,7 @@ static int quantize(const quant_args *a) {
     nml_status st = nml_read_file(a->model, MODEL_MAX_BYTES, &bytes, &size, &err);
     if (st == NML_OK && (st = nml_ir_from_tflite(&in, bytes, size, &err)) != NML_OK)
         nml_error_prefix(&err, "%s: ", a->model);
-    if (st == NML_OK && a->calib) st = open_calib(a->calib, &src, &err);
+    if (st == NML_OK && a->calib) st = open_calib(a->calib, &in, &src, &err);
     cli_bar bar;
     cli_bar_init(&bar, "sample", a->quiet);
     nml_quant_options o = a->o;
@@ -228,6 +232,8 @@ static int quantize(const quant_args *a) {
     o.progress_user = &bar;
     if (st == NML_OK) st = nml_quantize(&in, &q, &o, a->calib ? &src : NULL, &report, &err);
     cli_bar_end(&bar);
+    /* the quantized model is the one that goes to flash; names are for debugging */
+    if (st == NML_OK && !a->keep_names) nml_ir_drop_tensor_names(&q);
     if (st == NML_OK) st = nml_ir_to_tflite(&q, &out, &out_size, &err);
     if (st == NML_OK) st = nml_write_file(a->out, out, out_size, &err);
     if (st == NML_OK) print_summary(a, &report, size, out_size, src.name ? src.name : "");

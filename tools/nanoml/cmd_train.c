@@ -17,11 +17,15 @@
 
 #define CMD "train"
 
+enum { NORM_NONE = 0, NORM_STANDARDIZE, NORM_STANDARDIZE_MEAN_PAD };
+
 typedef struct train_args {
     const char *model, *out, *data;
     nml_lenet5_style style;
-    int32_t epochs, batch, limit;
-    float lr, momentum, val_split, min_lr, warmup;
+    nml_lenet5_init init;
+    int32_t epochs, batch, limit, test_limit;
+    float lr, momentum, val_split, min_lr, warmup, beta1, beta2, epsilon, weight_decay;
+    int normalize; /* NORM_* */
     uint64_t seed;
     nml_optim_kind optimizer;
     nml_schedule_kind schedule;
@@ -37,19 +41,32 @@ static void usage(FILE *f) {
             "  --style S         how the model is defined: sequential, functional or custom\n"
             "                    (a user-defined callback layer); all give the same network\n"
             "                    (default sequential)\n"
+            "  --init I          weight initialization: centered (He uniform; C3 and C5, which\n"
+            "                    read the sigmoid outputs, with zero-sum filters scaled by 4),\n"
+            "                    he or glorot (uniform) (default centered)\n"
             "  --epochs N        passes over the training data (default 10)\n"
             "  --batch B         mini-batch size (default 16)\n"
             "  --optimizer O     adam or sgd (default adam)\n"
-            "  --lr X            initial learning rate (default 0.001 for adam, 0.01 for sgd)\n"
+            "  --lr X            initial learning rate (default 0.0015 for adam, 0.01 for sgd)\n"
             "  --momentum M      sgd momentum (default 0.9)\n"
             "  --schedule S      learning-rate schedule: constant, step (x0.1 every 4 epochs)\n"
             "                    or cosine (to 0 over all epochs) (default cosine)\n"
             "  --warmup E        raise the learning rate linearly over the first E epochs\n"
-            "                    (default 0)\n"
+            "                    (default 0.3)\n"
+            "  --beta1 B, --beta2 B, --eps E\n"
+            "                    adam moment decay rates and epsilon (default 0.9, 0.999, 1e-7)\n"
+            "  --weight-decay W  L2 term W * w added to every gradient (default 0)\n"
+            "  --normalize N     input pixels: none ([0, 1], zero padding), standardize (with\n"
+            "                    the training images' mean and std; the padding is the\n"
+            "                    standardized black background, and the exported model still\n"
+            "                    reads [0, 1] pixels: the transform is folded into the first\n"
+            "                    convolution) or mean-pad (standardize, padding with the mean;\n"
+            "                    cannot be exported exactly, so no --out) (default standardize)\n"
             "  --seed S          seed for weights and shuffling (default 1)\n"
             "  --val-split F     fraction of the training set held out for validation\n"
             "                    (default 0)\n"
             "  --limit N         train on the first N training images only\n"
+            "  --test-limit N    report the accuracy on the first N test images only\n"
             "  --shift N         augment: move training images up to N pixels inside the\n"
             "                    padded frame (default 0, at most 2 for 28x28 in 32x32)\n"
             "  --flip            augment: mirror half of the training images left-right\n"
@@ -83,6 +100,9 @@ static int parse_args(int argc, char **argv, train_args *a) {
     a->seed = 1;
     a->optimizer = NML_OPTIM_ADAM;
     a->schedule = NML_SCHEDULE_COSINE;
+    /* the recipe chosen on a validation split (docs/training.md) */
+    a->warmup = 0.3f;
+    a->normalize = NORM_STANDARDIZE;
     a->data = NML_FASHION_MNIST_DIR;
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
@@ -93,6 +113,11 @@ static int parse_args(int argc, char **argv, train_args *a) {
             if (nml_lenet5_style_parse(v, &a->style) != 0)
                 return cli_usage_error(CMD, "unknown style '%s' (sequential, functional, custom)",
                                        v);
+        } else if ((r = cli_take_value(CMD, argc, argv, &i, "--init", &v))) {
+            if (r < 0) return 2;
+            if (nml_lenet5_init_parse(v, &a->init) != 0)
+                return cli_usage_error(CMD, "unknown initialization '%s' (centered, he, glorot)",
+                                       v);
         } else if ((r = cli_take_value(CMD, argc, argv, &i, "--epochs", &v))) {
             if (r < 0 || int_option("--epochs", v, &n)) return 2;
             a->epochs = (int32_t)n;
@@ -102,12 +127,34 @@ static int parse_args(int argc, char **argv, train_args *a) {
         } else if ((r = cli_take_value(CMD, argc, argv, &i, "--limit", &v))) {
             if (r < 0 || int_option("--limit", v, &n)) return 2;
             a->limit = (int32_t)n;
+        } else if ((r = cli_take_value(CMD, argc, argv, &i, "--test-limit", &v))) {
+            if (r < 0 || int_option("--test-limit", v, &n)) return 2;
+            a->test_limit = (int32_t)n;
         } else if ((r = cli_take_value(CMD, argc, argv, &i, "--lr", &v))) {
             if (r < 0 || real_option("--lr", v, &a->lr)) return 2;
         } else if ((r = cli_take_value(CMD, argc, argv, &i, "--momentum", &v))) {
             if (r < 0 || real_option("--momentum", v, &a->momentum)) return 2;
         } else if ((r = cli_take_value(CMD, argc, argv, &i, "--warmup", &v))) {
             if (r < 0 || real_option("--warmup", v, &a->warmup)) return 2;
+        } else if ((r = cli_take_value(CMD, argc, argv, &i, "--beta1", &v))) {
+            if (r < 0 || real_option("--beta1", v, &a->beta1)) return 2;
+        } else if ((r = cli_take_value(CMD, argc, argv, &i, "--beta2", &v))) {
+            if (r < 0 || real_option("--beta2", v, &a->beta2)) return 2;
+        } else if ((r = cli_take_value(CMD, argc, argv, &i, "--eps", &v))) {
+            if (r < 0 || real_option("--eps", v, &a->epsilon)) return 2;
+        } else if ((r = cli_take_value(CMD, argc, argv, &i, "--weight-decay", &v))) {
+            if (r < 0 || real_option("--weight-decay", v, &a->weight_decay)) return 2;
+        } else if ((r = cli_take_value(CMD, argc, argv, &i, "--normalize", &v))) {
+            if (r < 0) return 2;
+            if (strcmp(v, "none") == 0)
+                a->normalize = NORM_NONE;
+            else if (strcmp(v, "standardize") == 0)
+                a->normalize = NORM_STANDARDIZE;
+            else if (strcmp(v, "mean-pad") == 0)
+                a->normalize = NORM_STANDARDIZE_MEAN_PAD;
+            else
+                return cli_usage_error(CMD, "unknown normalization '%s' (none, standardize, "
+                                            "mean-pad)", v);
         } else if ((r = cli_take_value(CMD, argc, argv, &i, "--val-split", &v))) {
             if (r < 0 || real_option("--val-split", v, &a->val_split)) return 2;
         } else if ((r = cli_take_value(CMD, argc, argv, &i, "--seed", &v))) {
@@ -159,7 +206,10 @@ static int parse_args(int argc, char **argv, train_args *a) {
     if (!a->model) return cli_usage_error(CMD, "which model? (lenet5)");
     if (strcmp(a->model, "lenet5") != 0)
         return cli_usage_error(CMD, "unknown model '%s' (available: lenet5)", a->model);
-    if (a->lr == 0.0f) a->lr = a->optimizer == NML_OPTIM_ADAM ? 1e-3f : 1e-2f;
+    if (a->normalize == NORM_STANDARDIZE_MEAN_PAD && a->out)
+        return cli_usage_error(CMD, "--normalize mean-pad cannot be folded into the model; "
+                                    "use standardize to write --out");
+    if (a->lr == 0.0f) a->lr = a->optimizer == NML_OPTIM_ADAM ? 1.5e-3f : 1e-2f;
     return 0;
 }
 
@@ -239,7 +289,7 @@ static int train(const train_args *a) {
     nml_optim *opt = NULL;
     nml_idx_dataset train_set = {0}, test_set = {0};
     int rc = 1;
-    if (nml_lenet5(&net, a->style, a->seed, &err) != NML_OK) goto fail;
+    if (nml_lenet5_with_init(&net, a->style, a->seed, a->init, &err) != NML_OK) goto fail;
     if (a->summary) {
         nml_net_summary(net, stdout);
         rc = 0;
@@ -249,27 +299,44 @@ static int train(const train_args *a) {
         nml_idx_load_split(a->data, "t10k", &test_set, &err) != NML_OK)
         goto fail;
     if (a->limit > 0 && a->limit < train_set.n) train_set.n = a->limit;
+    if (a->test_limit > 0 && a->test_limit < test_set.n) test_set.n = a->test_limit;
     nml_data train_data, test_data;
     nml_shape in = nml_net_input_shape(net, 0);
     if (nml_data_from_images(&train_data, &train_set, in.dims[0], in.dims[1], &err) != NML_OK ||
         nml_data_from_images(&test_data, &test_set, in.dims[0], in.dims[1], &err) != NML_OK)
         goto fail;
+    float mean = 0.0f, std = 1.0f;
+    if (a->normalize != NORM_NONE) {
+        /* statistics of the images actually trained on (not the validation part) */
+        const int32_t n_fit = train_set.n - (int32_t)((double)train_set.n * a->val_split);
+        if (nml_data_image_stats(&train_data, 0, n_fit, &mean, &std, &err) != NML_OK ||
+            nml_data_standardize(&train_data, mean, std, a->normalize == NORM_STANDARDIZE_MEAN_PAD,
+                                 &err) != NML_OK ||
+            nml_data_standardize(&test_data, mean, std, a->normalize == NORM_STANDARDIZE_MEAN_PAD,
+                                 &err) != NML_OK)
+            goto fail;
+        fprintf(stderr, "inputs standardized: pixel mean %.4f, std %.4f (training images)\n",
+                (double)mean, (double)std);
+    }
     nml_rng aug_rng;
     nml_rng_seed(&aug_rng, a->seed + 1);
     if (nml_data_augment(&train_data, a->shift, a->flip, &aug_rng, &err) != NML_OK) goto fail;
     nml_optim_opts oo = {.kind = a->optimizer, .lr = a->lr, .momentum = a->momentum,
+                         .beta1 = a->beta1, .beta2 = a->beta2, .epsilon = a->epsilon,
+                         .weight_decay = a->weight_decay,
                          .schedule = {.kind = a->schedule, .step_epochs = 4, .gamma = 0.1f,
                                       .warmup_epochs = a->warmup}};
     if (a->optimizer == NML_OPTIM_ADAM) oo.momentum = 0.0f;
     if (nml_optim_create(&opt, net, &oo, &err) != NML_OK) goto fail;
     fprintf(stderr,
-            "lenet5 (%s style): %zu parameters; %d training images, batch %d, %s lr %g (%s), "
-            "seed %llu, sgemm %s\n",
-            nml_lenet5_style_name(a->style), nml_net_weight_count(net), (int)train_set.n,
-            (int)a->batch, a->optimizer == NML_OPTIM_ADAM ? "adam" : "sgd", (double)a->lr,
+            "lenet5 (%s style, %s init): %zu parameters; %d training images, batch %d, %s lr %g "
+            "(%s, warm-up %g epochs), seed %llu, sgemm %s\n",
+            nml_lenet5_style_name(a->style), nml_lenet5_init_name(a->init),
+            nml_net_weight_count(net), (int)train_set.n, (int)a->batch,
+            a->optimizer == NML_OPTIM_ADAM ? "adam" : "sgd", (double)a->lr,
             a->schedule == NML_SCHEDULE_COSINE ? "cosine"
             : a->schedule == NML_SCHEDULE_STEP ? "step" : "constant",
-            (unsigned long long)a->seed, nml_sgemm_kernel());
+            (double)a->warmup, (unsigned long long)a->seed, nml_sgemm_kernel());
     nml_fit_opts fo = {.epochs = a->epochs, .batch = a->batch,
                        .loss = NML_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY,
                        .val_split = a->val_split, .seed = a->seed,
@@ -297,6 +364,10 @@ static int train(const train_args *a) {
            (double)n_train * a->epochs / train_s);
     if (a->out) {
         size_t bytes = 0;
+        /* the exported model reads [0, 1] pixels like every other consumer of it */
+        if (a->normalize == NORM_STANDARDIZE &&
+            nml_net_fold_input_affine(net, 0, 1.0f / std, -mean / std, &err) != NML_OK)
+            goto fail;
         if (write_tflite(net, a->out, &bytes, &err) != NML_OK) goto fail;
         printf("wrote %s (%zu bytes)\n", a->out, bytes);
     }

@@ -13,6 +13,10 @@ int cmd_import(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_quantize(int argc, char **argv);
+int cmd_prune(int argc, char **argv);
+int cmd_cluster(int argc, char **argv);
+int cmd_qat(int argc, char **argv);
+int cmd_compress(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_pack(int argc, char **argv);
 int cmd_detect(int argc, char **argv);
@@ -31,6 +35,10 @@ const nml_command nml_commands[] = {
     {"train", "define and train a model in C (LeNet-5 on Fashion-MNIST)", cmd_train},
     {"eval", "accuracy and confusion matrix of a .tflite classifier", cmd_eval},
     {"quantize", "post-training quantization: int8, int4, dynamic range, float16", cmd_quantize},
+    {"prune", "magnitude pruning with fine-tuning (unstructured, N:M, filters)", cmd_prune},
+    {"cluster", "weight clustering (k-means per layer) with centroid fine-tuning", cmd_cluster},
+    {"qat", "quantization-aware training, written as an int8 model", cmd_qat},
+    {"compress", "a chain of compression steps from a recipe", cmd_compress},
     {"pack", "store pruned/clustered int8 weights compactly (sparse, clustered)", cmd_pack},
     {"compare", "models side by side: bytes, gzip, sparsity, accuracy; CSV, plot", cmd_compare},
     {"detect", "detect objects in an image (FastestDet, YOLOv8)", cmd_detect},
