@@ -94,9 +94,10 @@ report_fastestdet() {
       "$(fmt3 "$(json_num "$j" mAP50_95)") |"
   done
   echo
-  echo "At 128x86 the network still runs and finds people on the picture below, but its boxes are"
-  echo "3-4 times too small (it judges sizes in pixels as learned at 352x352), so almost no box"
-  echo "reaches IoU 0.5 on coco128-val; [docs/detection.md]($docs_rel/detection.md) explains it."
+  echo "At 128x86 the network reads box sizes from the object's extent in pixels as it learned it at"
+  echo "352x352, so the decoder scales them by 352/128 and 352/86 (\`--train-size\`, default 352x352);"
+  echo "even so, many coco128-val objects are only a few pixels tall at 86 rows and mAP stays low."
+  echo "[docs/detection.md]($docs_rel/detection.md) explains it."
   echo
   echo "**Detections on images/3.jpg** (\`nanoml detect\`: score > 0.65, per-class NMS IoU 0.45),"
   echo "next to the author's ONNX Runtime picture:"
