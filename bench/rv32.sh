@@ -5,30 +5,97 @@
 # exact and repeatable), and the results are written as Markdown to bench/rv32.md (or OUT).
 #
 # usage: bench/rv32.sh [BUILD_DIR] [OUT.md]      (defaults: build/, bench/rv32.md)
-# models, in this order, each when its file exists:
-#   $NML_BENCH_LENET5      LeNet-5 int8 (the trainer + PTQ output)
-#   $NML_BENCH_FASTESTDET  FastestDet int8 at 128x86 (the ONNX import + PTQ output)
-#   lenet5_synth, fastestdet_synth: synthetic stand-ins with the same layer structure and
-#                          random weights (bench/synth_models.c), always included
-#   micro_speech_quantized, person_detect: the shared TFLM models
+# models, in this order:
+#   lenet5       LeNet-5 int8, made here: `nanoml train lenet5 --epochs 1` on all of
+#                Fashion-MNIST, `nanoml quantize` (int8 I/O) calibrated on 300 training images;
+#                input: Fashion-MNIST test image 0, expected output: the host runtime's
+#                (`nanoml run`). $NML_BENCH_LENET5=FILE.tflite takes that model instead.
+#   fastestdet   FastestDet int8 at 128x86, made here as tests/scripts/test_firmware_fastestdet.sh
+#                does: `nanoml import` of the shared ONNX file at 1x3x86x128, calibration
+#                tensors from `nanoml preprocess` (64 coco128-val images), `nanoml quantize`
+#                (int8 I/O); input: images/3.jpg as `nanoml detect` prepares it, expected output:
+#                the host runtime's. $NML_BENCH_FASTESTDET=FILE.tflite takes that model instead.
+#   micro_speech_quantized, person_detect: the shared TFLM models, TFLM golden input/output
 #   $NML_BENCH_MODELS      more .tflite files, space-separated
+# NML_BENCH_KEEP=DIR keeps the models made here and the deploy logs.
+# When a real model cannot be made (no Fashion-MNIST, no ONNX file), its synthetic stand-in
+# from bench/synth_models.c (same layer structure, random weights) is measured instead and
+# the table says so.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 build="${1:-$here/build}"
 out="${2:-$here/bench/rv32.md}"
 cli="$build/nanoml"
 shared="${NML_SHARED_DIR:-$here/../shared}"
+fmnist="/usr/share/datasets/fashion-mnist"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-cmake --build "$build" --target nanoml synth_models -j2 >/dev/null
+cmake --build "$build" --target nanoml synth_models idx_npy -j2 >/dev/null
 "$build/synth_models" "$work/synth" >/dev/null
 
+# The raw tensor bytes of a .npy file (format 1.0: header length at byte 8).
+npy_payload() { # NPY OUT
+  local hl
+  hl="$(od -An -tu2 -j8 -N2 "$1" | tr -d ' ')"
+  tail -c +$((10 + hl + 1)) "$1" >"$2"
+}
+
+# LeNet-5: trained and quantized here -> $work/real/lenet5.tflite, .in.bin, .expect.bin
+make_lenet5() {
+  local d="$work/real"
+  [ -f "$fmnist/train-images-idx3-ubyte.gz" ] || return 1
+  if [ -n "${NML_BENCH_LENET5:-}" ]; then
+    cp "$NML_BENCH_LENET5" "$d/lenet5.tflite"
+  else
+    echo "rv32.sh: training LeNet-5 (1 epoch, Fashion-MNIST) ..." >&2
+    "$cli" train lenet5 --epochs 1 --out "$d/lenet5_float.tflite" >"$d/train.log" 2>&1 || return 1
+    "$build/tests/idx_npy" "$fmnist" train 0 300 32 32 "$d/lenet5_calib" >/dev/null || return 1
+    "$cli" quantize "$d/lenet5_float.tflite" --calib "npy:$d/lenet5_calib" --io int8 \
+      --out "$d/lenet5.tflite" --quiet >/dev/null || return 1
+  fi
+  local line scale zp
+  line="$("$cli" inspect "$d/lenet5.tflite" | grep '^inputs *0: int8 1x32x32x1 ')" || return 1
+  scale="$(sed -n 's/.*scale \([0-9.e+-]*\), zero point \(-*[0-9]*\)).*/\1/p' <<<"$line")"
+  zp="$(sed -n 's/.*scale \([0-9.e+-]*\), zero point \(-*[0-9]*\)).*/\2/p' <<<"$line")"
+  "$build/tests/idx_npy" "$fmnist" t10k 0 1 32 32 "$d/lenet5_in" --int8 "$scale" "$zp" \
+    >/dev/null || return 1
+  cp "$d"/lenet5_in/*.bin "$d/lenet5.in.bin"
+  "$cli" run "$d/lenet5.tflite" --input "$d/lenet5.in.bin" --output "$d/lenet5.expect.bin" \
+    >/dev/null || return 1
+}
+
+# FastestDet at 128x86: imported and quantized here -> $work/real/fastestdet.tflite, ...
+make_fastestdet() {
+  local d="$work/real" onnx="$shared/models/fastestdet/FastestDet.onnx"
+  if [ -n "${NML_BENCH_FASTESTDET:-}" ]; then
+    cp "$NML_BENCH_FASTESTDET" "$d/fastestdet.tflite"
+  else
+    [ -f "$onnx" ] || return 1
+    echo "rv32.sh: importing and quantizing FastestDet at 128x86 ..." >&2
+    "$cli" import "$onnx" --out "$d/fastestdet_float.tflite" --input-shape 1x3x86x128 \
+      --quiet >/dev/null || return 1
+    "$cli" preprocess "$d/fastestdet_float.tflite" --dataset "$shared/datasets/coco128-val" \
+      --limit 64 --out "$d/fastestdet_calib" --quiet >/dev/null || return 1
+    "$cli" quantize "$d/fastestdet_float.tflite" --calib "npy:$d/fastestdet_calib" --io int8 \
+      --out "$d/fastestdet.tflite" --quiet >/dev/null || return 1
+  fi
+  "$cli" detect "$d/fastestdet.tflite" --image "$shared/images/3.jpg" \
+    --save-input "$d/fastestdet_in.npy" --save-output "$d/fastestdet_out.npy" >/dev/null ||
+    return 1
+  npy_payload "$d/fastestdet_in.npy" "$d/fastestdet.in.bin"
+  npy_payload "$d/fastestdet_out.npy" "$d/fastestdet.expect.bin"
+}
+
+mkdir -p "$work/real"
+# NML_BENCH_KEEP=DIR: keep the models made here and every deploy log there
+keep() { if [ -n "${NML_BENCH_KEEP:-}" ]; then mkdir -p "$NML_BENCH_KEEP"; cp -r "$@" "$NML_BENCH_KEEP"/; fi; }
 models=()
-for m in "${NML_BENCH_LENET5:-}" "${NML_BENCH_FASTESTDET:-}"; do
-  [ -n "$m" ] && [ -f "$m" ] && models+=("$m")
-done
-models+=("$work/synth/lenet5_synth.tflite" "$work/synth/fastestdet_synth.tflite")
+synthetic=""
+if make_lenet5; then models+=("$work/real/lenet5.tflite")
+else models+=("$work/synth/lenet5_synth.tflite"); synthetic="$synthetic lenet5_synth"; fi
+if make_fastestdet; then models+=("$work/real/fastestdet.tflite")
+else models+=("$work/synth/fastestdet_synth.tflite"); synthetic="$synthetic fastestdet_synth"; fi
 for m in micro_speech_quantized person_detect; do
   [ -f "$shared/models/tflm/$m.tflite" ] && models+=("$shared/models/tflm/$m.tflite")
 done
@@ -55,9 +122,32 @@ text_split() {
     END { printf "%d %d %d\n", sum["runtime"], sum["lib"], sum["harness"] }' "$1"
 }
 
-# golden input/expected output of the shared TFLM models (first input set), else none (zeros)
+# .text per runtime object (GNU ld map), largest first: "bytes object"
+objects() {
+  awk '
+    function hex(s,   i, v) { s = tolower(s); sub(/^0x/, "", s); v = 0
+      for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
+      return v }
+    function add(size, file) { if (file !~ /src_runtime_/) return
+      sub(/.*src_runtime_(kernels_)?/, "", file); sub(/\.o$/, "", file); sum[file] += hex(size) }
+    /^Linker script and memory map/ { inmap = 1; next }
+    !inmap { next }
+    /^\.text/ { intext = 1; next }
+    /^\.[a-z]/ { intext = 0 }
+    !intext { next }
+    /^ \.text/ { if (NF >= 4) { add($3, $4); pending = 0 } else pending = 1; next }
+    pending && /^ +0x/ { if (NF >= 3) add($2, $3); pending = 0 }
+    END { for (f in sum) if (sum[f] > 0) print sum[f], f }' "$1" | sort -nr
+}
+
+# input/expected output: the host runtime's for the models made here, the TFLM golden files
+# (first input set) for the shared TFLM models, else none (an all-zero input)
 golden_args() {
   local g="$shared/golden/tflm-reference/$1"
+  if [ -f "$work/real/$1.in.bin" ]; then
+    echo "--input $work/real/$1.in.bin --expect $work/real/$1.expect.bin"
+    return
+  fi
   case "$1" in
     person_detect) echo "--input $g/in_person.bin --expect $g/out_person.bin" ;;
     micro_speech_quantized) echo "--input $g/in_000.bin --expect $g/out_000.bin" ;;
@@ -102,15 +192,20 @@ for model in "${models[@]}"; do
     text="$(field "$log" 's/^  \.text *\([0-9]*\) B.*/\1/p')"
     read -r rt lib hz <<<"$(text_split "$work/$name.$k.fw/firmware.map")"
     pass="$(grep -q '^result: PASS' "$log" && echo PASS || echo FAIL)"
-    if grep -q 'every output matches --expect' "$log"; then pass="golden"; fi
+    if grep -q 'every output matches --expect' "$log"; then
+      if [ -f "$work/real/$name.in.bin" ]; then pass="host"; else pass="golden"; fi
+    fi
     if [ "$k" = optimized ]; then
       if cmp -s "$work/$name.reference.out" "$work/$name.optimized.out"; then
         pass="$pass,same"; else pass="$pass,DIFFERENT"; fi
     fi
     echo "$name $k $instr ${macs:-0} $arena $pers $act ${low:-0} $text $rt $lib $hz $pass" >>"$results"
     by_kind "$log" | sed "s/^/$name $k KIND /" >>"$results"
+    objects "$work/$name.$k.fw/firmware.map" | sed "s/^/$name $k OBJ /" >>"$results"
   done
 done
+
+keep "$work/real" "$work"/*.log
 
 # ---- Markdown ----
 {
@@ -126,32 +221,38 @@ done
   echo
   echo "Machine: $(uname -m), $(nproc) cores. Date: $(date -u +%Y-%m-%d)."
   echo
-  echo "Models: \`lenet5_synth\` and \`fastestdet_synth\` are **synthetic** int8 models written by"
-  echo "\`bench/synth_models.c\` with the IR and the .tflite writer: the layer structure of LeNet-5"
-  echo "(28x28x1, conv 5x5x6, max pool, conv 5x5x16, max pool, FC 400-120-84-10, softmax) and of"
-  echo "FastestDet at 128x86 (ShuffleNetV2 0.25x backbone with channel split/shuffle, P3/P4/P5 head,"
-  echo "dw 5x5, 85 output channels), with random weights. They stand in until the trained LeNet-5"
-  echo "and the imported FastestDet exist; set \`NML_BENCH_LENET5\` / \`NML_BENCH_FASTESTDET\` to their"
-  echo ".tflite files and they are measured first. \`micro_speech_quantized\` and \`person_detect\`"
-  echo "are the shared TFLM models."
+  echo "Models: \`lenet5\` is LeNet-5 trained here (\`nanoml train lenet5 --epochs 1\`, all of"
+  echo "Fashion-MNIST) and quantized by \`nanoml quantize\` (int8 I/O, per-channel weights, 300"
+  echo "training images for calibration); \`fastestdet\` is the shared FastestDet ONNX file imported"
+  echo "at 1x3x86x128 (\`nanoml import\`), calibrated on 64 coco128-val images prepared by \`nanoml"
+  echo "preprocess\` and quantized the same way. Their inputs are Fashion-MNIST test image 0 and"
+  echo "images/3.jpg (as \`nanoml detect\` prepares it). \`micro_speech_quantized\` and"
+  echo "\`person_detect\` are the shared TFLM models."
+  if [ -n "$synthetic" ]; then
+    echo
+    echo "**Synthetic stand-ins measured:**$synthetic (the real model could not be made on this"
+    echo "machine: Fashion-MNIST or the FastestDet ONNX file missing). They have the layer structure"
+    echo "of the real model and random weights (\`bench/synth_models.c\`)."
+  fi
   echo
   echo "## Instructions per inference"
   echo
   echo "| model | MACs | reference instr | optimized instr | speed-up | reference instr/MAC | optimized instr/MAC | outputs |"
   echo "|---|---:|---:|---:|---:|---:|---:|---|"
-  awk '$2 == "reference" && $3 != "KIND" && $3 != "FAILED" { r[$1] = $3; m[$1] = $4; ok[$1] = $13; order[++n] = $1 }
-       $2 == "optimized" && $3 != "KIND" && $3 != "FAILED" { o[$1] = $3; ok2[$1] = $13 }
+  awk '$2 == "reference" && $3 != "KIND" && $3 != "OBJ" && $3 != "FAILED" { r[$1] = $3; m[$1] = $4; ok[$1] = $13; order[++n] = $1 }
+       $2 == "optimized" && $3 != "KIND" && $3 != "OBJ" && $3 != "FAILED" { o[$1] = $3; ok2[$1] = $13 }
        END { for (i = 1; i <= n; i++) { k = order[i]
                printf "| %s | %d | %d | %d | %.2fx | %.2f | %.2f | %s / %s |\n", k, m[k], r[k], o[k],
                       o[k] ? r[k] / o[k] : 0, m[k] ? r[k] / m[k] : 0, m[k] ? o[k] / m[k] : 0,
                       ok[k], ok2[k] } }' "$results"
   echo
   echo "\"outputs\": golden = the firmware matched the TFLM golden output of the first input set"
-  echo "bit for bit (PASS: ran, no expectation: the synthetic models run on an all-zero input);"
+  echo "bit for bit; host = it matched the host runtime's output (\`nanoml run\` / \`nanoml detect\`)"
+  echo "bit for bit (PASS: ran, no expectation: a synthetic model on an all-zero input);"
   echo "same = the optimized run's output bytes equal the reference run's."
   echo
-  echo "Optimized kernels exist for CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, LOGISTIC and"
-  echo "SOFTMAX (int8); every other operator runs the same reference kernel in both columns, and both"
+  echo "Optimized kernels exist for CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, LOGISTIC, SOFTMAX"
+  echo "and TANH (int8); every other operator runs the same reference kernel in both columns, and both"
   echo "columns use the same planner (views share their input's buffer)."
   echo
   echo "## Instructions per MAC by operator kind"
@@ -171,12 +272,30 @@ done
   echo "the persistent part (tensor and node tables, kernel data) and the activations; the lower bound"
   echo "is the most activation bytes live while one operator runs (no plan for this operator order"
   echo "can use less). Code: \`.text\` of the whole firmware, of the runtime's objects, and of"
-  echo "libgcc + picolibc (soft-float and 64-bit division helpers, mostly pulled in by the runtime's"
-  echo "prepare-time arithmetic; the harness's printf uses the 64-bit division too)."
+  echo "libgcc + picolibc (soft-float and 64-bit division helpers: the prepare-time arithmetic that"
+  echo "TFLite itself does in double (requantization multipliers, activation ranges, softmax and"
+  echo "logistic scaling), the harness's printf (64-bit division) and the \`-msave-restore\` routines)."
+  echo "Only the kernels a model uses are linked (the export's resolver); with \`--kernels optimized\`"
+  echo "an operator whose nodes are all plain int8 gets the optimized kernel's int8-only variant,"
+  echo "which does not link the reference evaluation it would otherwise fall back to. Runtime code"
+  echo "outside the optimized kernels is compiled with \`-msave-restore\`."
+  echo
+  echo "The persistent part is the tensor table (84 B per tensor on RV32, constants included), the"
+  echo "node table (40 B per operator) and the kernels' data: for CONV_2D and DEPTHWISE_CONV_2D about"
+  echo "110-140 B per node plus the requantization tables (5 B per output channel), for LOGISTIC and"
+  echo "TANH a 256 B table per node, for SOFTMAX a 1 KiB exp table on tensors of 256 or more"
+  echo "elements. The planner keeps the model's operator order (it does not search orders); where the"
+  echo "activations equal the lower bound, only another order or fused operators could need less."
   echo
   echo "| model | kernels | arena B | persistent B | activations B | activation lower bound B | firmware .text B | runtime .text B | libgcc+libc .text B |"
   echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
-  awk '$3 != "KIND" && $3 != "FAILED" { printf "| %s | %s | %d | %d | %d | %d | %d | %d | %d |\n", $1, $2, $5, $6, $7, $8, $9, $10, $11 }
+  awk '$3 != "KIND" && $3 != "OBJ" && $3 != "FAILED" { printf "| %s | %s | %d | %d | %d | %d | %d | %d | %d |\n", $1, $2, $5, $6, $7, $8, $9, $10, $11 }
        $3 == "FAILED" { printf "| %s | %s | failed: %s |\n", $1, $2, substr($0, index($0, $4)) }' "$results"
+  echo
+  echo "Runtime .text by object, optimized kernels (bytes; the goal is 24,576 B for FastestDet):"
+  echo
+  awk '$3 == "OBJ" && $2 == "optimized" { if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 }
+         t[$1] = t[$1] (t[$1] == "" ? "" : ", ") $5 " " $4 }
+       END { for (i = 1; i <= n; i++) printf "- %s: %s\n", order[i], t[order[i]] }' "$results"
 } >"$out"
 echo "wrote $out"

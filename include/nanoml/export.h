@@ -49,6 +49,10 @@ typedef struct nml_model_info {
     /* the kernels the analysis planned with and the export's resolver names:
      * NML_KERNELS_OPTIMIZED (nml_ops_all) or NML_KERNELS_REFERENCE (nml_ops_reference) */
     int kernels;
+    /* NML_KERNELS_OPTIMIZED: per entry of ops, 0 for the optimized kernel, or v when every node
+     * of that operator accepts its leaner variant nml_kernel_variant(op, v - 1), which the plan
+     * above then used and the export's resolver names; else NULL (owned) */
+    uint8_t *op_variants;
 } nml_model_info;
 
 typedef enum nml_kernel_set {

@@ -32,7 +32,7 @@ static nml_status image_input(const nml_ir *model, const char *spec, int32_t *h,
 
 static nml_status open_fashion(nml_calib_source *src, const char *spec, const nml_ir *model,
                                const char *dir, nml_error *err) {
-    int32_t h, w, c;
+    int32_t h = 0, w = 0, c = 0; /* gcc -O3 cannot see image_input set them */
     int n = NML_CALIB_FASHION_DEFAULT;
     if (spec[strlen("fashion-mnist")] == ':' &&
         nml_parse_int(spec + strlen("fashion-mnist:"), 1, 1 << 30, &n, err) != NML_OK)
@@ -53,7 +53,7 @@ nml_status nml_calib_open_spec(nml_calib_source *src, const char *spec, const nm
     if (strcmp(spec, "fashion-mnist") == 0 || strncmp(spec, "fashion-mnist:", 14) == 0)
         return open_fashion(src, spec, model, fashion_dir, err);
     if (strncmp(spec, "images:", 7) == 0) {
-        int32_t h, w, c;
+        int32_t h = 0, w = 0, c = 0;
         NML_TRY(image_input(model, spec, &h, &w, &c, err));
         return nml_calib_images_open(src, spec + 7, h, w, c, err);
     }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "nanoml/export.h"
+#include "nanoml/runtime.h"
 #include "nanoml/ops.h"
 #include "strbuf.h"
 
@@ -50,7 +51,8 @@ int nml_export_kernel_symbol(int32_t builtin, char *buf, size_t cap) {
 int nml_export_kernel_symbol_for(int32_t builtin, int kernels, char *buf, size_t cap) {
     /* the operators with an optimized kernel (src/runtime/kernels/opt_*.c) */
     static const int32_t optimized[] = {NML_OP_CONV_2D, NML_OP_DEPTHWISE_CONV_2D,
-                                        NML_OP_FULLY_CONNECTED, NML_OP_LOGISTIC, NML_OP_SOFTMAX};
+                                        NML_OP_FULLY_CONNECTED, NML_OP_LOGISTIC, NML_OP_SOFTMAX,
+                                        NML_OP_TANH};
     if (!nml_export_kernel_symbol(builtin, buf, cap)) return 0;
     if (kernels != NML_KERNELS_OPTIMIZED) return 1;
     for (size_t i = 0; i < sizeof optimized / sizeof optimized[0]; i++) {
@@ -272,7 +274,10 @@ static nml_status resolver_text(nml_sb *sb, const nml_model_info *info, const ch
             return nml_fail(err, NML_E_UNSUPPORTED,
                             "operator code %d has no kernel symbol to put in the resolver",
                             (int)info->ops[i]);
-        nml_sb_printf(sb, "    &%s,\n", sym);
+        const char *variant = NULL;
+        if (info->op_variants && info->op_variants[i])
+            nml_kernel_variant(info->ops[i], info->op_variants[i] - 1u, &variant);
+        nml_sb_printf(sb, "    &%s,\n", variant ? variant : sym);
     }
     if (info->n_ops == 0) nml_sb_puts(sb, "    0,\n");
     nml_sb_printf(sb, "};\nconst nml_op_resolver %s_op_resolver = {%s_kernels, %uu};\n\n", name,

@@ -12,6 +12,7 @@ void nml_model_info_free(nml_model_info *info) {
     free(info->node_builtin);
     free(info->node_macs);
     free(info->ops);
+    free(info->op_variants);
     memset(info, 0, sizeof *info);
 }
 
@@ -79,10 +80,11 @@ static nml_status collect_io(nml_model_info *info, nml_interpreter *it, nml_erro
     return NML_OK;
 }
 
-/* Plans the model in ever larger host arenas until it fits, then reads the exact need. */
-static nml_status plan(nml_model_info *info, const nml_model *model, nml_error *err) {
-    const nml_op_resolver *ops =
-        info->kernels == NML_KERNELS_REFERENCE ? nml_ops_reference() : nml_ops_all();
+/* Plans the model with ops in ever larger host arenas until it fits, then reads the exact need
+ * (and, with collect, everything else the export needs). *size: the arena that worked. */
+static nml_status plan_with(nml_model_info *info, const nml_model *model,
+                            const nml_op_resolver *ops, int collect, size_t *size_out,
+                            nml_error *err) {
     for (size_t size = ARENA_FIRST_TRY; size <= ARENA_LIMIT; size *= 2) {
         uint8_t *arena = aligned_alloc(16, size);
         if (!arena) return nml_fail(err, NML_E_NOMEM, "out of memory for a %zu byte arena", size);
@@ -90,17 +92,69 @@ static nml_status plan(nml_model_info *info, const nml_model *model, nml_error *
         memset(&it, 0, sizeof it);
         nml_status st = nml_interpreter_init(&it, model, ops, arena, size, err);
         if (st == NML_OK) {
+            *size_out = size;
             info->arena_bytes = it.arena_used;
             info->persistent_bytes = it.persistent_bytes;
             info->activation_bytes = it.activation_bytes;
-            st = collect_nodes(info, &it, err);
-            if (st == NML_OK) st = collect_macs(info, model, err);
-            if (st == NML_OK) st = collect_io(info, &it, err);
+            if (collect) st = collect_nodes(info, &it, err);
+            if (collect && st == NML_OK) st = collect_macs(info, model, err);
+            if (collect && st == NML_OK) st = collect_io(info, &it, err);
         }
         free(arena);
         if (st != NML_E_ARENA) return st;
     }
     return nml_fail(err, NML_E_LIMIT, "model needs an arena larger than %zu bytes", ARENA_LIMIT);
+}
+
+/* Chooses for every optimized operator the leanest variant that all its nodes accept (tried
+ * one operator and variant at a time on top of the ones already chosen; the variants reject at
+ * prepare what they cannot evaluate), then plans again with the final resolver: the firmware
+ * links exactly these kernels, and its arena is this plan's. */
+static nml_status choose_variants(nml_model_info *info, const nml_model *model, size_t size,
+                                  nml_error *err) {
+    const nml_op_resolver *all = nml_ops_all();
+    const struct nml_kernel **table = calloc(info->n_ops + all->count, sizeof *table);
+    info->op_variants = calloc(info->n_ops ? info->n_ops : 1, 1);
+    uint8_t *arena = aligned_alloc(16, size);
+    nml_status st = table && info->op_variants && arena
+                        ? NML_OK
+                        : nml_fail(err, NML_E_NOMEM, "out of memory choosing kernels");
+    uint32_t chosen = 0;
+    for (uint32_t i = 0; st == NML_OK && i < info->n_ops; i++) {
+        const struct nml_kernel *v;
+        for (uint32_t k = 0; k < 255 && (v = nml_kernel_variant(info->ops[i], k, NULL)); k++) {
+            table[chosen] = v;
+            for (uint32_t a = 0; a < all->count; a++)
+                table[chosen + 1 + a] = all->kernels[a];
+            nml_op_resolver trial = {table, chosen + 1 + all->count};
+            nml_interpreter it;
+            memset(&it, 0, sizeof it);
+            if (nml_interpreter_init(&it, model, &trial, arena, size, NULL) == NML_OK) {
+                info->op_variants[i] = (uint8_t)(k + 1);
+                chosen++;
+                break;
+            }
+        }
+    }
+    free(arena);
+    if (st == NML_OK && chosen > 0) {
+        for (uint32_t a = 0; a < all->count; a++)
+            table[chosen + a] = all->kernels[a];
+        nml_op_resolver final_ops = {table, chosen + all->count};
+        size_t ignore;
+        st = plan_with(info, model, &final_ops, 0, &ignore, err);
+    }
+    free(table);
+    return st;
+}
+
+static nml_status plan(nml_model_info *info, const nml_model *model, nml_error *err) {
+    const nml_op_resolver *ops =
+        info->kernels == NML_KERNELS_REFERENCE ? nml_ops_reference() : nml_ops_all();
+    size_t size = 0;
+    NML_TRY(plan_with(info, model, ops, 1, &size, err));
+    if (info->kernels != NML_KERNELS_OPTIMIZED) return NML_OK;
+    return choose_variants(info, model, size, err);
 }
 
 nml_status nml_kernel_set_parse(const char *name, int *kernels, nml_error *err) {

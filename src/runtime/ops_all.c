@@ -5,13 +5,14 @@
 #include "kernels/kernels.h"
 
 /* nml_ops_all(): the N_OPTIMIZED optimized kernels are found first */
-#define N_OPTIMIZED 5
+#define N_OPTIMIZED 6
 static const nml_kernel *const all_kernels[] = {
     &nml_kernel_conv_2d_opt,
     &nml_kernel_depthwise_conv_2d_opt,
     &nml_kernel_fully_connected_opt,
     &nml_kernel_logistic_opt,
     &nml_kernel_softmax_opt,
+    &nml_kernel_tanh_opt,
     &nml_kernel_add,
     &nml_kernel_average_pool_2d,
     &nml_kernel_concatenation,
@@ -63,4 +64,30 @@ const nml_op_resolver *nml_ops_all(void) {
 
 const nml_op_resolver *nml_ops_reference(void) {
     return &reference_ops;
+}
+
+/* Leaner variants of the optimized kernels, leanest first per operator. */
+typedef struct variant {
+    const nml_kernel *kernel;
+    const char *symbol;
+} variant;
+
+static const variant variants[] = {
+    {&nml_kernel_conv_2d_opt_int8, "nml_kernel_conv_2d_opt_int8"},
+    {&nml_kernel_depthwise_conv_2d_opt_planes, "nml_kernel_depthwise_conv_2d_opt_planes"},
+    {&nml_kernel_depthwise_conv_2d_opt_int8, "nml_kernel_depthwise_conv_2d_opt_int8"},
+    {&nml_kernel_fully_connected_opt_int8, "nml_kernel_fully_connected_opt_int8"},
+    {&nml_kernel_logistic_opt_int8, "nml_kernel_logistic_opt_int8"},
+    {&nml_kernel_softmax_opt_int8, "nml_kernel_softmax_opt_int8"},
+    {&nml_kernel_tanh_opt_int8, "nml_kernel_tanh_opt_int8"},
+};
+
+const nml_kernel *nml_kernel_variant(int32_t builtin, uint32_t i, const char **symbol) {
+    for (size_t k = 0; k < sizeof variants / sizeof variants[0]; k++) {
+        if (variants[k].kernel->builtin != builtin) continue;
+        if (i-- > 0) continue;
+        if (symbol) *symbol = variants[k].symbol;
+        return variants[k].kernel;
+    }
+    return NULL;
 }

@@ -55,9 +55,13 @@ if usable hello_world_int8; then
   cmp "$work/hello_world_int8.got" "$work/hw.out"
   check_report hello_world_int8 256
   # the generated resolver links exactly the model's kernel, no other: the optimized one by
-  # default (it evaluates int8 itself, so the reference kernel object is not linked)
+  # default, in its int8-only variant (every node is plain int8), so neither the reference
+  # kernel nor the reference evaluation it would fall back to is linked
   kernels="$("${prefix}nm" "$work/build_hello_world_int8/firmware.elf" | awk '$3 ~ /^nml_kernel_/ && $2 ~ /^[Rr]$/ {print $3}')"
-  [ "$kernels" = "nml_kernel_fully_connected_opt" ] || { echo "kernels linked: $kernels"; exit 1; }
+  [ "$kernels" = "nml_kernel_fully_connected_opt_int8" ] || { echo "kernels linked: $kernels"; exit 1; }
+  if "${prefix}nm" "$work/build_hello_world_int8/firmware.elf" | grep -qE ' (nml_fc_eval_ref|nml_fc_setup)$'; then
+    echo "the int8-only firmware links the reference FULLY_CONNECTED evaluation"; exit 1
+  fi
   # three dense layers 1->16->16->1: 16, 256 and 16 MACs
   if ! grep -q 'MACs unavailable' "$work/hello_world_int8.log"; then
     grep -qE '^ +0  FULLY_CONNECTED +[0-9]+ +16 ' "$work/hello_world_int8.log"

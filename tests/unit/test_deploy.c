@@ -321,6 +321,15 @@ static void test_nanoml_sources(void **state) {
     assert_non_null(strstr(c, "100u, 200u, 10u"));
     free(h);
     free(c);
+    /* operators the analysis found all-int8 name their int8-only variant */
+    uint8_t variants[2] = {1, 0};
+    info.op_variants = variants;
+    assert_int_equal(nml_export_sources(&info, data, 4, "net", &o, &h, &c, &err), NML_OK);
+    assert_non_null(
+        strstr(c, "    &nml_kernel_conv_2d_opt_int8,\n    &nml_kernel_softmax_opt,\n};\n"));
+    info.op_variants = NULL;
+    free(h);
+    free(c);
     info.kernels = NML_KERNELS_REFERENCE;
     assert_int_equal(nml_export_sources(&info, data, 4, "net", &o, &h, &c, &err), NML_OK);
     assert_non_null(strstr(c, "    &nml_kernel_conv_2d,\n    &nml_kernel_softmax,\n};\n"));
@@ -398,6 +407,33 @@ static void test_process(void **state) {
     assert_false(nml_program_exists("nanoml-no-such-program"));
 }
 
+/* The analysis picks the int8-only kernel variant exactly when every node of the operator is
+ * int8: the TFLM hello_world model's three FULLY_CONNECTED layers, int8 vs float32. */
+static void analyze_int8_only(const char *model, int expect) {
+    size_t size = 0;
+    uint8_t *data = nml_test_read(nml_test_shared(model), &size);
+    assert_non_null(data);
+    nml_model_info info;
+    nml_error err;
+    assert_int_equal(nml_model_info_analyze(&info, data, size, &err), NML_OK);
+    assert_int_equal(info.n_ops, 1);
+    assert_int_equal(info.ops[0], NML_OP_FULLY_CONNECTED);
+    assert_non_null(info.op_variants);
+    assert_int_equal(info.op_variants[0], expect);
+    nml_model_info_free(&info);
+    assert_int_equal(nml_model_info_analyze_kernels(&info, data, size, NML_KERNELS_REFERENCE, &err),
+                     NML_OK);
+    assert_null(info.op_variants);
+    nml_model_info_free(&info);
+    free(data);
+}
+
+static void test_int8_only_choice(void **state) {
+    (void)state;
+    analyze_int8_only("models/tflm/hello_world_int8.tflite", 1);
+    analyze_int8_only("models/tflm/hello_world_float.tflite", 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_target_names), cmocka_unit_test(test_fit_arithmetic),
@@ -405,6 +441,7 @@ int main(void) {
         cmocka_unit_test(test_report_parse), cmocka_unit_test(test_names),
         cmocka_unit_test(test_xxd_text),     cmocka_unit_test(test_nanoml_sources),
         cmocka_unit_test(test_fw_data_sets), cmocka_unit_test(test_process),
+        cmocka_unit_test(test_int8_only_choice),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -324,6 +324,18 @@ static void conv_matches_reference(void **state) {
             compare_outputs("CONV_2D", iter, &L, ref, opt, n_out);
             ran++;
         }
+        /* the int8-only variant: the same, except that it rejects grouped convolution */
+        memset(opt, 0x2a, n_out);
+        run_result c = run_conv_like(&nml_kernel_conv_2d_opt_int8, &L, &p, in_dims, in, w_dims, w,
+                                     0, scales, bias, out_dims, opt);
+        if (a.st == NML_OK && L.groups > 1) {
+            assert_int_equal(c.st, NML_E_UNSUPPORTED);
+            assert_non_null(strstr(c.msg, "grouped"));
+        } else {
+            if (a.st != c.st || strcmp(a.msg, c.msg) != 0)
+                fail_msg("case %d: reference '%s', int8-only '%s'", iter, a.msg, c.msg);
+            if (a.st == NML_OK) compare_outputs("CONV_2D int8-only", iter, &L, ref, opt, n_out);
+        }
         free(in), free(w), free(ref), free(opt), free(scales), free(bias);
     }
     /* the comparison must have run on nearly all cases (some fused activation ranges are
@@ -355,7 +367,7 @@ static int random_dw(layer *L) {
 static void depthwise_matches_reference(void **state) {
     (void)state;
     rng_state = 0xD3E9u;
-    int cases = 0, ran = 0;
+    int cases = 0, ran = 0, planes = 0;
     for (int iter = 0; cases < 1500; iter++) {
         layer L;
         if (!random_dw(&L)) continue;
@@ -396,9 +408,34 @@ static void depthwise_matches_reference(void **state) {
             compare_outputs("DEPTHWISE_CONV_2D", iter, &L, ref, opt, n_out);
             ran++;
         }
+        memset(opt, 0x2a, n_out);
+        run_result c = run_conv_like(&nml_kernel_depthwise_conv_2d_opt_int8, &L, &p, in_dims, in,
+                                     w_dims, w, 3, scales, bias, out_dims, opt);
+        if (a.st != c.st || strcmp(a.msg, c.msg) != 0)
+            fail_msg("case %d: reference '%s', int8-only '%s'", iter, a.msg, c.msg);
+        if (a.st == NML_OK)
+            compare_outputs("DEPTHWISE_CONV_2D int8-only", iter, &L, ref, opt, n_out);
+        /* the planes variant: the same where it accepts the node, which it must for depth
+         * multiplier 1 (these planes are small); it rejects depth multipliers > 1 */
+        memset(opt, 0x2a, n_out);
+        run_result e = run_conv_like(&nml_kernel_depthwise_conv_2d_opt_planes, &L, &p, in_dims, in,
+                                     w_dims, w, 3, scales, bias, out_dims, opt);
+        if (a.st == NML_OK && L.depth_multiplier > 1) {
+            assert_int_equal(e.st, NML_E_UNSUPPORTED);
+            assert_non_null(strstr(e.msg, "planes-only"));
+        } else {
+            if (a.st != e.st || strcmp(a.msg, e.msg) != 0)
+                fail_msg("case %d: reference '%s', planes '%s'", iter, a.msg, e.msg);
+            if (a.st == NML_OK) {
+                compare_outputs("DEPTHWISE_CONV_2D planes", iter, &L, ref, opt, n_out);
+                planes++;
+            }
+        }
         free(in), free(w), free(ref), free(opt), free(scales), free(bias);
     }
-    printf("DEPTHWISE_CONV_2D: %d of %d random layers compared\n", ran, cases);
+    printf("DEPTHWISE_CONV_2D: %d of %d random layers compared (%d by the planes variant)\n", ran,
+           cases, planes);
+    assert_true(planes > ran / 3);
     assert_true(ran > cases * 8 / 10);
 }
 
@@ -477,6 +514,13 @@ static void fully_connected_matches_reference(void **state) {
                              (int)w_zp, (int)L.in_zp, (int)L.per_channel);
             ran++;
         }
+        memset(opt, 0x2a, n_out);
+        run_result c = run_fc(&nml_kernel_fully_connected_opt_int8, &L, units, depth, in, w, w_zp,
+                              scales, bias, opt);
+        if (a.st != c.st || strcmp(a.msg, c.msg) != 0)
+            fail_msg("case %d: reference '%s', int8-only '%s'", iter, a.msg, c.msg);
+        if (a.st == NML_OK && memcmp(ref, opt, n_out) != 0)
+            fail_msg("FULLY_CONNECTED int8-only case %d differs from the reference", iter);
         free(in), free(w), free(ref), free(opt), free(scales), free(bias);
     }
     printf("FULLY_CONNECTED: %d of %d random layers compared\n", ran, cases);
@@ -521,6 +565,11 @@ static void logistic_matches_reference(void **state) {
             if (ref[i] != opt[i])
                 fail_msg("LOGISTIC scale %g zp %d input %d: reference %d, optimized %d",
                          (double)scale, (int)zp, in[i], ref[i], opt[i]);
+        memset(opt, 0, sizeof opt);
+        assert_int_equal(
+            run_logistic(&nml_kernel_logistic_opt_int8, NML_INT8, in, scale, zp, opt, 300).st,
+            NML_OK);
+        assert_memory_equal(ref, opt, sizeof ref);
     }
     float fin[5] = {-20.0f, -1.5f, 0.0f, 2.0f, 30.0f}, fref[5], fopt[5];
     assert_int_equal(run_logistic(&nml_kernel_logistic, NML_FLOAT32, fin, 0, 0, fref, 5).st,
@@ -528,6 +577,57 @@ static void logistic_matches_reference(void **state) {
     assert_int_equal(run_logistic(&nml_kernel_logistic_opt, NML_FLOAT32, fin, 0, 0, fopt, 5).st,
                      NML_OK);
     assert_memory_equal(fref, fopt, sizeof fref);
+    run_result r = run_logistic(&nml_kernel_logistic_opt_int8, NML_FLOAT32, fin, 0, 0, fopt, 5);
+    assert_int_equal(r.st, NML_E_UNSUPPORTED);
+    assert_non_null(strstr(r.msg, "int8-only kernel takes int8 input, not float32"));
+}
+
+/* TANH: as LOGISTIC, output quantization 1/128, 0 (fixed by TFLite). */
+static run_result run_tanh(const nml_kernel *k, int type, void *in, float in_scale, int32_t in_zp,
+                           void *out, int32_t n) {
+    nml_kh h;
+    kh_init(&h);
+    const int q = type == NML_INT8;
+    int ti = kh_tensor(&h, type, 1, (const int32_t[]){n}, in, q ? in_scale : 0.0f, in_zp);
+    int to = kh_tensor(&h, type, 1, (const int32_t[]){n}, out, q ? 1.0f / 128.0f : 0.0f, 0);
+    kh_inputs(&h, 1, ti);
+    kh_outputs(&h, 1, to);
+    nml_op_params p;
+    nml_op_params_default(&p);
+    run_result r;
+    r.st = kh_run(&h, k, &p);
+    snprintf(r.msg, sizeof r.msg, "%s", h.err.msg);
+    kh_free(&h);
+    return r;
+}
+
+static void tanh_matches_reference(void **state) {
+    (void)state;
+    rng_state = 0x7A4Bu;
+    int8_t in[300], ref[300], opt[300];
+    for (int iter = 0; iter < 300; iter++) {
+        for (int i = 0; i < 300; i++)
+            in[i] = (int8_t)(i < 256 ? i - 128 : rnd_in(-128, 127));
+        const float scale = pow2f(rnd_in(-9, 3)) * rnd_scale(0.5f, 1.0f);
+        const int32_t zp = rnd_in(-128, 127);
+        assert_int_equal(run_tanh(&nml_kernel_tanh, NML_INT8, in, scale, zp, ref, 300).st, NML_OK);
+        assert_int_equal(run_tanh(&nml_kernel_tanh_opt, NML_INT8, in, scale, zp, opt, 300).st,
+                         NML_OK);
+        for (int i = 0; i < 300; i++)
+            if (ref[i] != opt[i])
+                fail_msg("TANH scale %g zp %d input %d: reference %d, optimized %d", (double)scale,
+                         (int)zp, in[i], ref[i], opt[i]);
+        memset(opt, 0, sizeof opt);
+        assert_int_equal(
+            run_tanh(&nml_kernel_tanh_opt_int8, NML_INT8, in, scale, zp, opt, 300).st, NML_OK);
+        assert_memory_equal(ref, opt, sizeof ref);
+    }
+    float fin[5] = {-20.0f, -1.5f, 0.0f, 2.0f, 30.0f}, fref[5], fopt[5];
+    assert_int_equal(run_tanh(&nml_kernel_tanh, NML_FLOAT32, fin, 0, 0, fref, 5).st, NML_OK);
+    assert_int_equal(run_tanh(&nml_kernel_tanh_opt, NML_FLOAT32, fin, 0, 0, fopt, 5).st, NML_OK);
+    assert_memory_equal(fref, fopt, sizeof fref);
+    run_result r = run_tanh(&nml_kernel_tanh_opt_int8, NML_FLOAT32, fin, 0, 0, fopt, 5);
+    assert_int_equal(r.st, NML_E_UNSUPPORTED);
 }
 
 /* SOFTMAX: random rows, input quantizations and betas; outputs 1/256, -128 (fixed by TFLite). */
@@ -576,10 +676,75 @@ static void softmax_matches_reference(void **state) {
                              ref[i], opt[i]);
             ran++;
         }
+        memset(opt, 0x2a, (size_t)n);
+        run_result c =
+            run_softmax(&nml_kernel_softmax_opt_int8, in, scale, zp, beta, opt, outer, depth);
+        if (a.st != c.st || strcmp(a.msg, c.msg) != 0)
+            fail_msg("SOFTMAX case %d: reference '%s', int8-only '%s'", iter, a.msg, c.msg);
+        if (a.st == NML_OK && memcmp(ref, opt, (size_t)n) != 0)
+            fail_msg("SOFTMAX int8-only case %d differs from the reference", iter);
         free(in), free(ref), free(opt);
     }
     printf("SOFTMAX: %d of 500 random layers compared\n", ran);
     assert_true(ran > 400);
+}
+
+/* The int8-only variants reject, at prepare, the float32 nodes the full kernels hand to the
+ * reference evaluation (and the full kernels still run them). */
+static nml_status run_float_node(const nml_kernel *k, int32_t builtin) {
+    float in[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, w[9] = {1, 0, 0, 0, 1, 0, 0, 0, 1}, out[9];
+    const int fc = builtin == NML_OP_FULLY_CONNECTED;
+    nml_kh h;
+    kh_init(&h);
+    int ti = fc ? kh_tensor(&h, NML_FLOAT32, 2, (const int32_t[]){1, 3}, in, 0, 0)
+                : kh_tensor(&h, NML_FLOAT32, 4, (const int32_t[]){1, 3, 3, 1}, in, 0, 0);
+    int tw = fc ? kh_tensor(&h, NML_FLOAT32, 2, (const int32_t[]){3, 3}, w, 0, 0)
+                : kh_tensor(&h, NML_FLOAT32, 4, (const int32_t[]){1, 1, 1, 1}, w, 0, 0);
+    kh_const(&h, tw);
+    int to = fc ? kh_tensor(&h, NML_FLOAT32, 2, (const int32_t[]){1, 3}, out, 0, 0)
+                : kh_tensor(&h, NML_FLOAT32, 4, (const int32_t[]){1, 3, 3, 1}, out, 0, 0);
+    kh_inputs(&h, 2, ti, tw);
+    kh_outputs(&h, 1, to);
+    nml_op_params p;
+    nml_op_params_default(&p);
+    p.stride_h = p.stride_w = 1;
+    p.depth_multiplier = 1;
+    nml_status st = kh_run(&h, k, &p);
+    if (st == NML_E_UNSUPPORTED)
+        assert_non_null(strstr(h.err.msg, "int8-only kernel takes int8 input and weights, not "
+                                          "float32 with float32"));
+    else
+        assert_memory_equal(in, out, sizeof in); /* an identity filter */
+    kh_free(&h);
+    return st;
+}
+
+static void int8_only_variants_reject_float(void **state) {
+    (void)state;
+    assert_int_equal(run_float_node(&nml_kernel_conv_2d_opt, NML_OP_CONV_2D), NML_OK);
+    assert_int_equal(run_float_node(&nml_kernel_conv_2d_opt_int8, NML_OP_CONV_2D),
+                     NML_E_UNSUPPORTED);
+    assert_int_equal(run_float_node(&nml_kernel_depthwise_conv_2d_opt, NML_OP_DEPTHWISE_CONV_2D),
+                     NML_OK);
+    assert_int_equal(
+        run_float_node(&nml_kernel_depthwise_conv_2d_opt_int8, NML_OP_DEPTHWISE_CONV_2D),
+        NML_E_UNSUPPORTED);
+    assert_int_equal(run_float_node(&nml_kernel_fully_connected_opt, NML_OP_FULLY_CONNECTED),
+                     NML_OK);
+    assert_int_equal(run_float_node(&nml_kernel_fully_connected_opt_int8, NML_OP_FULLY_CONNECTED),
+                     NML_E_UNSUPPORTED);
+    /* the public lookup lists exactly these variants, leanest first, with their C names */
+    const char *sym = NULL;
+    assert_ptr_equal(nml_kernel_variant(NML_OP_CONV_2D, 0, &sym), &nml_kernel_conv_2d_opt_int8);
+    assert_string_equal(sym, "nml_kernel_conv_2d_opt_int8");
+    assert_null(nml_kernel_variant(NML_OP_CONV_2D, 1, NULL));
+    assert_ptr_equal(nml_kernel_variant(NML_OP_DEPTHWISE_CONV_2D, 0, &sym),
+                     &nml_kernel_depthwise_conv_2d_opt_planes);
+    assert_string_equal(sym, "nml_kernel_depthwise_conv_2d_opt_planes");
+    assert_ptr_equal(nml_kernel_variant(NML_OP_DEPTHWISE_CONV_2D, 1, &sym),
+                     &nml_kernel_depthwise_conv_2d_opt_int8);
+    assert_ptr_equal(nml_kernel_variant(NML_OP_SOFTMAX, 0, NULL), &nml_kernel_softmax_opt_int8);
+    assert_null(nml_kernel_variant(NML_OP_ADD, 0, NULL));
 }
 
 int main(void) {
@@ -590,7 +755,9 @@ int main(void) {
         cmocka_unit_test(depthwise_matches_reference),
         cmocka_unit_test(fully_connected_matches_reference),
         cmocka_unit_test(logistic_matches_reference),
+        cmocka_unit_test(tanh_matches_reference),
         cmocka_unit_test(softmax_matches_reference),
+        cmocka_unit_test(int8_only_variants_reject_float),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

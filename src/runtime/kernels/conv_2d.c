@@ -35,8 +35,10 @@ static size_t tap_table_bytes(const nml_tensor *filter) {
     return ((size_t)filter->dims[1] * (size_t)filter->dims[2] + 1u) * sizeof(uint16_t);
 }
 
-nml_status nml_conv_2d_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p, conv_data *d,
-                             int with_multipliers) {
+/* int8_only is a constant in each caller: the int8-only variant is compiled without the float,
+ * hybrid and int4 branches, so firmware that links only it links none of their helpers. */
+NML_SETUP_INLINE nml_status conv_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
+                                       conv_data *d, int with_multipliers, int int8_only) {
     NML_TRY(nml_check_io_count(ctx, node, 2, 3, 1));
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
@@ -57,6 +59,7 @@ nml_status nml_conv_2d_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *
     if (mode == NML_CONV_FLOAT || mode == NML_CONV_INT8)
         NML_TRY(nml_check_type(ctx, node, filter, "filter", type));
     NML_TRY(nml_check_type(ctx, node, output, "output", type));
+    if (int8_only && mode != NML_CONV_INT8) return nml_conv_not_int8(ctx, node, input, filter);
     NML_TRY(nml_check_rank(ctx, node, input, "input", 4));
     NML_TRY(nml_check_rank(ctx, node, filter, "filter", 4));
 
@@ -80,9 +83,9 @@ nml_status nml_conv_2d_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *
 
     d->mode = (uint8_t)mode;
     const int64_t window = (int64_t)filter->dims[1] * filter->dims[2] * filter_in_ch;
-    if (mode == NML_CONV_PACKED)
+    if (!int8_only && mode == NML_CONV_PACKED)
         NML_TRY(nml_packed_filter_prepare(ctx, node, input, filter, 0, &d->packed));
-    if (type == NML_FLOAT32) {
+    if (!int8_only && type == NML_FLOAT32) {
         NML_TRY(nml_activation_range_f32(ctx, node, p->activation, &d->f_min, &d->f_max));
         if (mode == NML_CONV_HYBRID) {
             NML_TRY(nml_hybrid_weight_scales(ctx, node, filter, out_ch, 0, &d->w_scale));
@@ -106,6 +109,16 @@ nml_status nml_conv_2d_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *
         d->output_offset = output->zero_point;
     }
     return NML_OK;
+}
+
+nml_status nml_conv_2d_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p, conv_data *d,
+                             int with_multipliers) {
+    return conv_setup(ctx, node, p, d, with_multipliers, 0);
+}
+
+nml_status nml_conv_2d_setup_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
+                                  conv_data *d) {
+    return conv_setup(ctx, node, p, d, 0, 1);
 }
 
 nml_status nml_conv_2d_ref_finish(nml_ctx *ctx, nml_node *node, conv_data *d) {

@@ -1,7 +1,7 @@
 /* Prepare-time helpers for conv/matrix/pooling kernels. Every formula follows TFLite
  * (tensorflow/lite/kernels/padding.h, kernel_util.cc, quantization_util.cc); the comments name
  * the reference function each one reproduces. */
-#include "conv_common.h"
+#include "conv_ref.h"
 
 #include <float.h>
 #include <limits.h>
@@ -28,11 +28,12 @@ static nml_status window_dim(nml_ctx *ctx, const nml_node *node, int padding, co
         return nml_kernel_fail(ctx, node, NML_E_SHAPE, "input %s is %d, must be >= 1", axis,
                                (int)in);
     const int64_t effective = (int64_t)(filter - 1) * dilation + 1;
-    int64_t out;
-    if (padding == NML_PAD_SAME)
-        out = ((int64_t)in + stride - 1) / stride;
-    else
-        out = ((int64_t)in + stride - effective) / stride;
+    /* a numerator that is not negative is at most in + stride - 1 < 2^32, so the division is
+     * 32-bit (RV32 has no 64-bit divide: that would link libgcc's __divdi3); a negative one
+     * means an empty VALID output, as the truncating 64-bit division gave */
+    const int64_t num = padding == NML_PAD_SAME ? (int64_t)in + stride - 1
+                                                : (int64_t)in + stride - effective;
+    const int64_t out = num < 0 ? 0 : (int64_t)((uint32_t)num / (uint32_t)stride);
     if (out < 1)
         return nml_kernel_fail(ctx, node, NML_E_SHAPE,
                                "VALID window of %lld %s does not fit the input %s %d",
@@ -283,4 +284,13 @@ nml_status nml_check_accumulator(nml_ctx *ctx, const nml_node *node, int64_t dep
                                "accumulation depth %lld could overflow the int32 accumulator",
                                (long long)depth);
     return NML_OK;
+}
+
+nml_status nml_conv_not_int8(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
+                             const nml_tensor *filter) {
+    return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
+                           "the int8-only kernel takes int8 input and weights, not %s with %s%s "
+                           "(link the full optimized or the reference kernel)",
+                           nml_dtype_name(input->type), filter->pack ? "packed " : "",
+                           nml_dtype_name(filter->type));
 }

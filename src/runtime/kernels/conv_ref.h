@@ -20,6 +20,21 @@ enum nml_conv_mode { NML_CONV_FLOAT, NML_CONV_INT8, NML_CONV_INT4, NML_CONV_HYBR
 
 struct nml_packed;
 
+/* Each setup below exists twice: the full one, and an int8-only one (the *_setup_int8
+ * functions) that rejects every other mode with nml_conv_not_int8() and is compiled without the
+ * other modes' code. The optimized kernels' int8-only variants (nml_kernel_*_opt_int8, chosen by
+ * `nanoml export` when every node of the operator is plain int8) use it, so firmware with them
+ * links neither the reference evaluation nor the float, hybrid and int4 helpers. */
+#if defined(__GNUC__)
+#define NML_SETUP_INLINE static inline __attribute__((always_inline))
+#else
+#define NML_SETUP_INLINE static inline
+#endif
+
+/* "OPNAME: int8-only kernel: input float32 with filter int8 needs the full kernel ...". */
+nml_status nml_conv_not_int8(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
+                             const nml_tensor *filter);
+
 /* ---- CONV_2D ---- */
 typedef struct nml_conv_data {
     nml_window w;
@@ -40,6 +55,8 @@ typedef struct nml_conv_data {
  * caller requests what the path it chose needs (a node has one scratch region). */
 nml_status nml_conv_2d_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p, nml_conv_data *d,
                              int with_multipliers);
+nml_status nml_conv_2d_setup_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
+                                  nml_conv_data *d);
 /* After setup, what the reference evaluation still needs: the per-channel tables (int8, int4)
  * when setup did not allocate them, and its scratch (int4, hybrid). */
 nml_status nml_conv_2d_ref_finish(nml_ctx *ctx, nml_node *node, nml_conv_data *d);
@@ -61,6 +78,8 @@ typedef struct nml_dwconv_data {
 
 nml_status nml_dwconv_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
                             nml_dwconv_data *d, int with_multipliers);
+nml_status nml_dwconv_setup_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
+                                 nml_dwconv_data *d);
 nml_status nml_dwconv_ref_finish(nml_ctx *ctx, nml_node *node, nml_dwconv_data *d);
 void nml_dwconv_eval_ref(nml_ctx *ctx, const nml_node *node, const nml_dwconv_data *d);
 
@@ -82,6 +101,7 @@ typedef struct nml_fc_data {
 
 nml_status nml_fc_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p, nml_fc_data *d,
                         int with_multipliers);
+nml_status nml_fc_setup_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p, nml_fc_data *d);
 nml_status nml_fc_ref_finish(nml_ctx *ctx, nml_node *node, nml_fc_data *d);
 void nml_fc_eval_ref(nml_ctx *ctx, const nml_node *node, const nml_fc_data *d);
 

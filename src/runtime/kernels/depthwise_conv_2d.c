@@ -24,8 +24,9 @@ static size_t packed_offsets_at(uint32_t taps) {
     return (nml_packed_row_scratch(taps) + 3u) & ~(size_t)3u;
 }
 
-nml_status nml_dwconv_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p, dwconv_data *d,
-                            int with_multipliers) {
+/* int8_only: as conv_setup (conv_2d.c) */
+NML_SETUP_INLINE nml_status dwconv_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
+                                         dwconv_data *d, int with_multipliers, int int8_only) {
     NML_TRY(nml_check_io_count(ctx, node, 2, 3, 1));
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
@@ -46,6 +47,7 @@ nml_status nml_dwconv_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p
     if (mode == NML_CONV_FLOAT || mode == NML_CONV_INT8)
         NML_TRY(nml_check_type(ctx, node, filter, "filter", type));
     NML_TRY(nml_check_type(ctx, node, output, "output", type));
+    if (int8_only && mode != NML_CONV_INT8) return nml_conv_not_int8(ctx, node, input, filter);
     NML_TRY(nml_check_rank(ctx, node, input, "input", 4));
     NML_TRY(nml_check_rank(ctx, node, filter, "filter", 4));
     if (filter->dims[0] != 1)
@@ -68,9 +70,9 @@ nml_status nml_dwconv_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p
     if (bias) NML_TRY(nml_check_bias(ctx, node, bias, type == NML_INT8 ? NML_INT32 : type, out_ch));
 
     d->mode = (uint8_t)mode;
-    if (mode == NML_CONV_PACKED)
+    if (!int8_only && mode == NML_CONV_PACKED)
         NML_TRY(nml_packed_filter_prepare(ctx, node, input, filter, 3, &d->packed));
-    if (type == NML_FLOAT32) {
+    if (!int8_only && type == NML_FLOAT32) {
         NML_TRY(nml_activation_range_f32(ctx, node, p->activation, &d->f_min, &d->f_max));
         if (mode == NML_CONV_HYBRID) {
             NML_TRY(nml_hybrid_weight_scales(ctx, node, filter, out_ch, 3, &d->w_scale));
@@ -95,6 +97,16 @@ nml_status nml_dwconv_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p
         d->output_offset = output->zero_point;
     }
     return NML_OK;
+}
+
+nml_status nml_dwconv_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p, dwconv_data *d,
+                            int with_multipliers) {
+    return dwconv_setup(ctx, node, p, d, with_multipliers, 0);
+}
+
+nml_status nml_dwconv_setup_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
+                                 dwconv_data *d) {
+    return dwconv_setup(ctx, node, p, d, 0, 1);
 }
 
 nml_status nml_dwconv_ref_finish(nml_ctx *ctx, nml_node *node, dwconv_data *d) {

@@ -129,8 +129,9 @@ static size_t packed_scratch(const fc_data *d) {
     return bytes;
 }
 
-nml_status nml_fc_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p, fc_data *d,
-                        int with_multipliers) {
+/* int8_only: as conv_setup (conv_2d.c) */
+NML_SETUP_INLINE nml_status fc_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
+                                     fc_data *d, int with_multipliers, int int8_only) {
     NML_TRY(nml_check_io_count(ctx, node, 2, 3, 1));
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
@@ -151,6 +152,7 @@ nml_status nml_fc_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p, fc
     if (mode == NML_CONV_FLOAT || mode == NML_CONV_INT8)
         NML_TRY(nml_check_type(ctx, node, filter, "weights", type));
     NML_TRY(nml_check_type(ctx, node, output, "output", type));
+    if (int8_only && mode != NML_CONV_INT8) return nml_conv_not_int8(ctx, node, input, filter);
     NML_TRY(nml_check_rank(ctx, node, filter, "weights", 2));
     if (p->weights_format != 0)
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
@@ -173,17 +175,26 @@ nml_status nml_fc_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p, fc
     d->units = units;
     d->depth = depth;
     d->mode = (uint8_t)mode;
-    if (mode == NML_CONV_PACKED)
+    if (!int8_only && mode == NML_CONV_PACKED)
         NML_TRY(nml_packed_filter_prepare(ctx, node, input, filter, 0, &d->packed));
-    if (type == NML_FLOAT32)
+    if (!int8_only && type == NML_FLOAT32)
         NML_TRY(nml_activation_range_f32(ctx, node, p->activation, &d->f_min, &d->f_max));
     else
         NML_TRY(prepare_int8(ctx, node, p, input, filter, bias, output, d, with_multipliers));
-    if (mode == NML_CONV_HYBRID) {
+    if (!int8_only && mode == NML_CONV_HYBRID) {
         NML_TRY(nml_hybrid_weight_scales(ctx, node, filter, units, 0, &d->w_scale));
         NML_TRY(nml_check_accumulator(ctx, node, depth, 0, 127));
     }
     return NML_OK;
+}
+
+nml_status nml_fc_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p, fc_data *d,
+                        int with_multipliers) {
+    return fc_setup(ctx, node, p, d, with_multipliers, 0);
+}
+
+nml_status nml_fc_setup_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p, fc_data *d) {
+    return fc_setup(ctx, node, p, d, 0, 1);
 }
 
 nml_status nml_fc_ref_finish(nml_ctx *ctx, nml_node *node, fc_data *d) {

@@ -52,6 +52,17 @@ extern const nml_kernel nml_kernel_conv_2d_opt;
 extern const nml_kernel nml_kernel_depthwise_conv_2d_opt;
 extern const nml_kernel nml_kernel_fully_connected_opt;
 extern const nml_kernel nml_kernel_logistic_opt;
+extern const nml_kernel nml_kernel_tanh_opt;
 extern const nml_kernel nml_kernel_softmax_opt;
+/* The same without the fallback to the reference evaluation for what they do not specialize
+ * (float32, hybrid, int4, grouped): they reject such nodes at prepare. */
+extern const nml_kernel nml_kernel_conv_2d_opt_int8;
+extern const nml_kernel nml_kernel_depthwise_conv_2d_opt_int8;
+extern const nml_kernel nml_kernel_fully_connected_opt_int8;
+extern const nml_kernel nml_kernel_logistic_opt_int8;
+extern const nml_kernel nml_kernel_tanh_opt_int8;
+extern const nml_kernel nml_kernel_softmax_opt_int8;
+/* int8-only and only the depth multiplier 1 plane path (rejects other nodes at prepare) */
+extern const nml_kernel nml_kernel_depthwise_conv_2d_opt_planes;
 
 #endif

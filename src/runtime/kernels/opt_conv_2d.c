@@ -24,10 +24,15 @@ typedef struct opt_conv {
     uint8_t use_ref; /* not plain int8 (float32, hybrid, int4) or grouped: the reference */
 } opt_conv;
 
-static nml_status opt_conv_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+/* int8_only: the variant without the reference fallback (conv_ref.h), constant per caller */
+NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
+                                          int int8_only) {
     opt_conv *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
     if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
-    NML_TRY(nml_conv_2d_setup(ctx, node, p, &d->ref, 0));
+    if (int8_only)
+        NML_TRY(nml_conv_2d_setup_int8(ctx, node, p, &d->ref));
+    else
+        NML_TRY(nml_conv_2d_setup(ctx, node, p, &d->ref, 0));
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
     const nml_tensor *output = nml_node_output(ctx, node, 0);
@@ -35,6 +40,11 @@ static nml_status opt_conv_prepare(nml_ctx *ctx, nml_node *node, const nml_op_pa
     /* the reference path gets its tables and its scratch, the optimized one its own scratch:
      * a node has one scratch region, sized for the path chosen here */
     d->use_ref = d->ref.mode != NML_CONV_INT8 || filter->dims[3] != input->dims[3];
+    if (int8_only && d->use_ref)
+        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
+                               "the int8-only kernel does not do grouped convolution (filter "
+                               "depth %d, input depth %d)",
+                               (int)filter->dims[3], (int)input->dims[3]);
     if (d->use_ref) {
         NML_TRY(nml_conv_2d_ref_finish(ctx, node, &d->ref));
     } else {
@@ -48,6 +58,14 @@ static nml_status opt_conv_prepare(nml_ctx *ctx, nml_node *node, const nml_op_pa
     }
     node->data = d;
     return NML_OK;
+}
+
+static nml_status opt_conv_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    return prepare_variant(ctx, node, p, 0);
+}
+
+static nml_status opt_conv_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    return prepare_variant(ctx, node, p, 1);
 }
 
 typedef struct geom {
@@ -258,12 +276,8 @@ static void conv_int8_opt(const geom *g, const nml_rq *rq, int32_t batches) {
     }
 }
 
-static nml_status opt_conv_eval(nml_ctx *ctx, nml_node *node) {
+static nml_status opt_conv_eval_int8(nml_ctx *ctx, nml_node *node) {
     const opt_conv *d = node->data;
-    if (d->use_ref) {
-        nml_conv_2d_eval_ref(ctx, node, &d->ref);
-        return NML_OK;
-    }
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
     const nml_tensor *bias = nml_node_input(ctx, node, 2);
@@ -297,5 +311,16 @@ static nml_status opt_conv_eval(nml_ctx *ctx, nml_node *node) {
     return NML_OK;
 }
 
+static nml_status opt_conv_eval(nml_ctx *ctx, nml_node *node) {
+    const opt_conv *d = node->data;
+    if (d->use_ref) {
+        nml_conv_2d_eval_ref(ctx, node, &d->ref);
+        return NML_OK;
+    }
+    return opt_conv_eval_int8(ctx, node);
+}
+
 const nml_kernel nml_kernel_conv_2d_opt = {NML_OP_CONV_2D, "CONV_2D", opt_conv_prepare,
                                            opt_conv_eval};
+const nml_kernel nml_kernel_conv_2d_opt_int8 = {NML_OP_CONV_2D, "CONV_2D", opt_conv_prepare_int8,
+                                                opt_conv_eval_int8};

@@ -49,16 +49,21 @@ static nml_status plan_planes(nml_ctx *ctx, nml_node *node, opt_dw *d, const nml
     return nml_ctx_request_scratch(ctx, node, (size_t)(taps * 4 + ph * pw));
 }
 
-static nml_status opt_dw_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+/* int8_only: the variant without the reference fallback (conv_ref.h), constant per caller */
+NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
+                                          int int8_only) {
     opt_dw *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
     if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
-    NML_TRY(nml_dwconv_setup(ctx, node, p, &d->ref, 0));
+    if (int8_only)
+        NML_TRY(nml_dwconv_setup_int8(ctx, node, p, &d->ref));
+    else
+        NML_TRY(nml_dwconv_setup(ctx, node, p, &d->ref, 0));
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
     const nml_tensor *output = nml_node_output(ctx, node, 0);
     /* one scratch region per node: the reference path's or the optimized path's */
     d->use_ref = d->ref.mode != NML_CONV_INT8;
-    if (d->use_ref) {
+    if (!int8_only && d->use_ref) {
         NML_TRY(nml_dwconv_ref_finish(ctx, node, &d->ref));
     } else {
         NML_TRY(plan_planes(ctx, node, d, filter, output));
@@ -70,6 +75,14 @@ static nml_status opt_dw_prepare(nml_ctx *ctx, nml_node *node, const nml_op_para
     }
     node->data = d;
     return NML_OK;
+}
+
+static nml_status opt_dw_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    return prepare_variant(ctx, node, p, 0);
+}
+
+static nml_status opt_dw_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    return prepare_variant(ctx, node, p, 1);
 }
 
 typedef struct geom {
@@ -417,12 +430,9 @@ static void dw_multiplier(const geom *g) {
     }
 }
 
-static nml_status opt_dw_eval(nml_ctx *ctx, nml_node *node) {
+/* planes_only: the variant without the depth multiplier path, constant per caller */
+NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int planes_only) {
     const opt_dw *d = node->data;
-    if (d->use_ref) {
-        nml_dwconv_eval_ref(ctx, node, &d->ref);
-        return NML_OK;
-    }
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
     const nml_tensor *bias = nml_node_input(ctx, node, 2);
@@ -449,12 +459,47 @@ static nml_status opt_dw_eval(nml_ctx *ctx, nml_node *node) {
     g.plane_w = d->plane_w;
     g.fast3x3 = g.kh == 3 && g.kw == 3 && g.win->dilation_h == 1 && g.win->dilation_w == 1 &&
                 (g.win->stride_w == 1 || g.win->stride_w == 2);
-    if (d->plane_h > 0)
+    if (planes_only || d->plane_h > 0)
         dw_planes(&g, nml_ctx_scratch(ctx, node));
     else
         dw_multiplier(&g);
     return NML_OK;
 }
 
+static nml_status opt_dw_eval_int8(nml_ctx *ctx, nml_node *node) {
+    return eval_variant(ctx, node, 0);
+}
+
+/* The planes variant (chosen by `nanoml export` when every DEPTHWISE_CONV_2D of the model takes
+ * the plane path: depth multiplier 1, small planes): int8-only, and without the depth
+ * multiplier path's code. */
+static nml_status opt_dw_prepare_planes(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    NML_TRY(prepare_variant(ctx, node, p, 1));
+    const opt_dw *d = node->data;
+    if (d->plane_h == 0)
+        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
+                               "the planes-only kernel needs depth multiplier 1 and a window "
+                               "plane of at most %d bytes and %d taps (depth multiplier %d)",
+                               PLANE_MAX_BYTES, PLANE_MAX_TAPS, (int)d->ref.depth_multiplier);
+    return NML_OK;
+}
+
+static nml_status opt_dw_eval_planes(nml_ctx *ctx, nml_node *node) {
+    return eval_variant(ctx, node, 1);
+}
+
+static nml_status opt_dw_eval(nml_ctx *ctx, nml_node *node) {
+    const opt_dw *d = node->data;
+    if (d->use_ref) {
+        nml_dwconv_eval_ref(ctx, node, &d->ref);
+        return NML_OK;
+    }
+    return opt_dw_eval_int8(ctx, node);
+}
+
 const nml_kernel nml_kernel_depthwise_conv_2d_opt = {NML_OP_DEPTHWISE_CONV_2D, "DEPTHWISE_CONV_2D",
                                                      opt_dw_prepare, opt_dw_eval};
+const nml_kernel nml_kernel_depthwise_conv_2d_opt_int8 = {
+    NML_OP_DEPTHWISE_CONV_2D, "DEPTHWISE_CONV_2D", opt_dw_prepare_int8, opt_dw_eval_int8};
+const nml_kernel nml_kernel_depthwise_conv_2d_opt_planes = {
+    NML_OP_DEPTHWISE_CONV_2D, "DEPTHWISE_CONV_2D", opt_dw_prepare_planes, opt_dw_eval_planes};

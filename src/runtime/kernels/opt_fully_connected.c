@@ -19,15 +19,20 @@ typedef struct opt_fc {
     uint8_t use_ref; /* not plain int8 (float32, hybrid, int4): the reference evaluation */
 } opt_fc;
 
-static nml_status opt_fc_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+/* int8_only: the variant without the reference fallback (conv_ref.h), constant per caller */
+NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
+                                          int int8_only) {
     opt_fc *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
     if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
-    NML_TRY(nml_fc_setup(ctx, node, p, &d->ref, 0));
+    if (int8_only)
+        NML_TRY(nml_fc_setup_int8(ctx, node, p, &d->ref));
+    else
+        NML_TRY(nml_fc_setup(ctx, node, p, &d->ref, 0));
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
     const nml_tensor *output = nml_node_output(ctx, node, 0);
     d->use_ref = d->ref.mode != NML_CONV_INT8;
-    if (d->use_ref) {
+    if (!int8_only && d->use_ref) {
         NML_TRY(nml_fc_ref_finish(ctx, node, &d->ref)); /* its tables and scratch */
     } else {
         const nml_tensor *bias = nml_node_input(ctx, node, 2);
@@ -45,6 +50,14 @@ static nml_status opt_fc_prepare(nml_ctx *ctx, nml_node *node, const nml_op_para
     }
     node->data = d;
     return NML_OK;
+}
+
+static nml_status opt_fc_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    return prepare_variant(ctx, node, p, 0);
+}
+
+static nml_status opt_fc_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    return prepare_variant(ctx, node, p, 1);
 }
 
 /* acc[j] += sum over len bytes of w_j[i] * (x[i] - zp), w_j = w + j * depth, j = 0..3. Out of
@@ -122,12 +135,8 @@ static void fc_int8_opt(const opt_fc *d, const int8_t *in, const int8_t *w, cons
     }
 }
 
-static nml_status opt_fc_eval(nml_ctx *ctx, nml_node *node) {
+static nml_status opt_fc_eval_int8(nml_ctx *ctx, nml_node *node) {
     const opt_fc *d = node->data;
-    if (d->use_ref) {
-        nml_fc_eval_ref(ctx, node, &d->ref);
-        return NML_OK;
-    }
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
     const nml_tensor *bias = nml_node_input(ctx, node, 2);
@@ -136,5 +145,16 @@ static nml_status opt_fc_eval(nml_ctx *ctx, nml_node *node) {
     return NML_OK;
 }
 
+static nml_status opt_fc_eval(nml_ctx *ctx, nml_node *node) {
+    const opt_fc *d = node->data;
+    if (d->use_ref) {
+        nml_fc_eval_ref(ctx, node, &d->ref);
+        return NML_OK;
+    }
+    return opt_fc_eval_int8(ctx, node);
+}
+
 const nml_kernel nml_kernel_fully_connected_opt = {NML_OP_FULLY_CONNECTED, "FULLY_CONNECTED",
                                                    opt_fc_prepare, opt_fc_eval};
+const nml_kernel nml_kernel_fully_connected_opt_int8 = {NML_OP_FULLY_CONNECTED, "FULLY_CONNECTED",
+                                                        opt_fc_prepare_int8, opt_fc_eval_int8};

@@ -26,14 +26,10 @@ static nml_status opt_logistic_prepare(nml_ctx *ctx, nml_node *node, const nml_o
     return NML_OK;
 }
 
-static nml_status opt_logistic_eval(nml_ctx *ctx, nml_node *node) {
+static nml_status opt_logistic_eval_int8(nml_ctx *ctx, nml_node *node) {
     const opt_logistic *d = node->data;
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     nml_tensor *output = nml_node_output(ctx, node, 0);
-    if (input->type != NML_INT8) {
-        nml_logistic_f32(d->ref, input->data, output->data);
-        return NML_OK;
-    }
     const int8_t *in = input->data;
     int8_t *out = output->data;
     const int8_t *table = d->table + 128;
@@ -42,5 +38,31 @@ static nml_status opt_logistic_eval(nml_ctx *ctx, nml_node *node) {
     return NML_OK;
 }
 
+static nml_status opt_logistic_eval(nml_ctx *ctx, nml_node *node) {
+    const opt_logistic *d = node->data;
+    const nml_tensor *input = nml_node_input(ctx, node, 0);
+    if (input->type != NML_INT8) {
+        nml_logistic_f32(d->ref, input->data, nml_node_output(ctx, node, 0)->data);
+        return NML_OK;
+    }
+    return opt_logistic_eval_int8(ctx, node);
+}
+
+/* The int8-only variant (chosen by `nanoml export` when every LOGISTIC is int8): without the
+ * float32 evaluation and the C library's expf it brings. */
+static nml_status opt_logistic_prepare_int8(nml_ctx *ctx, nml_node *node,
+                                            const nml_op_params *p) {
+    NML_TRY(opt_logistic_prepare(ctx, node, p));
+    const nml_tensor *input = nml_node_input(ctx, node, 0);
+    if (input->type != NML_INT8)
+        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
+                               "the int8-only kernel takes int8 input, not %s (link the full "
+                               "optimized or the reference kernel)",
+                               nml_dtype_name(input->type));
+    return NML_OK;
+}
+
 const nml_kernel nml_kernel_logistic_opt = {NML_OP_LOGISTIC, "LOGISTIC", opt_logistic_prepare,
                                             opt_logistic_eval};
+const nml_kernel nml_kernel_logistic_opt_int8 = {NML_OP_LOGISTIC, "LOGISTIC",
+                                                 opt_logistic_prepare_int8, opt_logistic_eval_int8};

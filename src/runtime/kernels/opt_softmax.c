@@ -47,5 +47,27 @@ static nml_status opt_softmax_eval(nml_ctx *ctx, nml_node *node) {
     return NML_OK;
 }
 
+/* The int8-only variant (chosen by `nanoml export` when every SOFTMAX is int8): without the
+ * float32 evaluation and the C library's expf it brings. */
+static nml_status opt_softmax_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    NML_TRY(opt_softmax_prepare(ctx, node, p));
+    const nml_tensor *input = nml_node_input(ctx, node, 0);
+    if (input->type != NML_INT8)
+        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
+                               "the int8-only kernel takes int8 input, not %s (link the full "
+                               "optimized or the reference kernel)",
+                               nml_dtype_name(input->type));
+    return NML_OK;
+}
+
+static nml_status opt_softmax_eval_int8(nml_ctx *ctx, nml_node *node) {
+    const opt_softmax *d = node->data;
+    nml_softmax_int8(d->ref, nml_node_input(ctx, node, 0)->data,
+                     nml_node_output(ctx, node, 0)->data, d->exp_table);
+    return NML_OK;
+}
+
 const nml_kernel nml_kernel_softmax_opt = {NML_OP_SOFTMAX, "SOFTMAX", opt_softmax_prepare,
                                            opt_softmax_eval};
+const nml_kernel nml_kernel_softmax_opt_int8 = {NML_OP_SOFTMAX, "SOFTMAX", opt_softmax_prepare_int8,
+                                                opt_softmax_eval_int8};

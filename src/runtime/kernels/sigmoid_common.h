@@ -28,4 +28,9 @@ nml_status nml_logistic_prepare(nml_ctx *ctx, nml_node *node, const nml_op_param
 void nml_logistic_int8(const nml_sigmoid_data *d, const int8_t *in, int8_t *out, int32_t count);
 void nml_logistic_f32(const nml_sigmoid_data *d, const float *in, float *out);
 
+/* The same for TANH (tanh.c, opt_tanh.c). */
+nml_status nml_tanh_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p);
+void nml_tanh_int8(const nml_sigmoid_data *d, const int8_t *in, int8_t *out, int32_t count);
+void nml_tanh_f32(const nml_sigmoid_data *d, const float *in, float *out);
+
 #endif

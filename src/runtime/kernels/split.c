@@ -8,7 +8,7 @@
 typedef struct split_data {
     uint32_t outer;     /* elements before the axis */
     size_t inner_bytes; /* bytes of one index along the axis */
-    int32_t sizes[NML_MAX_OP_OUTPUTS];
+    int32_t sizes[]; /* one per output: persistent arena for n_outputs, not the maximum */
 } split_data;
 
 static nml_status read_axis(nml_ctx *ctx, const nml_node *node, const nml_tensor *axis_t, int rank,
@@ -60,7 +60,8 @@ static nml_status split_prepare(nml_ctx *ctx, nml_node *node, const nml_op_param
     int32_t axis;
     NML_TRY(read_axis(ctx, node, nml_node_input(ctx, node, 0), in->rank, &axis));
     split_data *d;
-    NML_TRY(nml_alloc_node_data(ctx, node, sizeof *d, (void **)&d));
+    NML_TRY(nml_alloc_node_data(ctx, node, sizeof *d + node->n_outputs * sizeof d->sizes[0],
+                                (void **)&d));
     if (in->dims[axis] % p->num_splits != 0)
         return nml_kernel_fail(ctx, node, NML_E_SHAPE,
                                "dimension %d of size %d does not split into %d equal parts",
@@ -78,7 +79,8 @@ static nml_status split_v_prepare(nml_ctx *ctx, nml_node *node, const nml_op_par
     int32_t axis;
     NML_TRY(read_axis(ctx, node, nml_node_input(ctx, node, 2), in->rank, &axis));
     split_data *d;
-    NML_TRY(nml_alloc_node_data(ctx, node, sizeof *d, (void **)&d));
+    NML_TRY(nml_alloc_node_data(ctx, node, sizeof *d + node->n_outputs * sizeof d->sizes[0],
+                                (void **)&d));
     uint32_t n;
     NML_TRY(nml_read_const_ints(ctx, node, nml_node_input(ctx, node, 1), "size_splits", d->sizes,
                                 NML_MAX_OP_OUTPUTS, &n));

@@ -7,18 +7,18 @@
 #include "qmath.h"
 #include "sigmoid_common.h"
 
-static nml_status tanh_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+nml_status nml_tanh_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     (void)p;
     return nml_sigmoid_prepare(ctx, node, 1.0f / 128.0f, 0, "1/128");
 }
 
-static void tanh_f32(const nml_sigmoid_data *d, const float *in, float *out) {
+void nml_tanh_f32(const nml_sigmoid_data *d, const float *in, float *out) {
     for (int32_t i = 0; i < d->count; i++)
         out[i] = tanhf(in[i]);
 }
 
-static void tanh_int8(const nml_sigmoid_data *d, const int8_t *in, int8_t *out) {
-    for (int32_t i = 0; i < d->count; i++) {
+void nml_tanh_int8(const nml_sigmoid_data *d, const int8_t *in, int8_t *out, int32_t count) {
+    for (int32_t i = 0; i < count; i++) {
         const int32_t x = (int32_t)in[i] - d->input_zero_point;
         if (x <= -d->input_range_radius) {
             out[i] = -128;
@@ -38,10 +38,10 @@ static nml_status tanh_eval(nml_ctx *ctx, nml_node *node) {
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     nml_tensor *output = nml_node_output(ctx, node, 0);
     if (input->type == NML_FLOAT32)
-        tanh_f32(d, input->data, output->data);
+        nml_tanh_f32(d, input->data, output->data);
     else
-        tanh_int8(d, input->data, output->data);
+        nml_tanh_int8(d, input->data, output->data, d->count);
     return NML_OK;
 }
 
-const nml_kernel nml_kernel_tanh = {NML_OP_TANH, "TANH", tanh_prepare, tanh_eval};
+const nml_kernel nml_kernel_tanh = {NML_OP_TANH, "TANH", nml_tanh_prepare, tanh_eval};
