@@ -10,6 +10,7 @@ packages=(
   dataset-fashion-mnist
   clang libclang-rt-14-dev valgrind
   gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc xxd
+  chromium # the report's browser check (tests/oracles/browser_check.mjs)
 )
 command -v node >/dev/null 2>&1 || packages+=(nodejs npm)
 # Only for the comparison benchmarks in bench/ (never for building or testing): scripts/setup.sh --bench

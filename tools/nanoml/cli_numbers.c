@@ -66,6 +66,9 @@ const cli_num_spec cli_numbers[] = {
     INT("compare", "--limit", 1, INT32_MAX),
     SIZE("compare", "--arena-max", 1024, NML_MAX_TENSOR_BYTES),
     INT("pack", "--min-elements", 0, UINT32_MAX),
+    /* nanoml plot bars (the limits of nanoml/bars.h) */
+    INT("plot", "--width", 200, 8192),
+    INT("plot", "--bar-height", 4, 256),
     /* FastestDet training size (detect, eval-detect) */
     WXH("detect", "--train-size", NML_IMAGE_MAX_DIM),
     WXH("eval-detect", "--train-size", NML_IMAGE_MAX_DIM),

@@ -22,6 +22,8 @@ int cmd_pack(int argc, char **argv);
 int cmd_detect(int argc, char **argv);
 int cmd_eval_detect(int argc, char **argv);
 int cmd_preprocess(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
 
 const nml_command nml_commands[] = {
     {"version", "print the nanoml version", cmd_version},
@@ -42,6 +44,8 @@ const nml_command nml_commands[] = {
     {"detect", "detect objects in an image (FastestDet, YOLOv8)", cmd_detect},
     {"eval-detect", "precision, recall, mAP of a detector on a dataset", cmd_eval_detect},
     {"preprocess", "write images as a detection model's input tensors (.npy)", cmd_preprocess},
+    {"report", "a Markdown report as one self-contained HTML page", cmd_report},
+    {"plot", "bar charts (PNG) drawn with nanoml's own image code", cmd_plot},
     {NULL, NULL, NULL},
 };
 
