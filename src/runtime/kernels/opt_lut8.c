@@ -1,0 +1,46 @@
+#include "opt_lut8.h"
+
+typedef struct nml_lut8 {
+    const nml_sigmoid_data *ref_data;
+    const nml_lut8_ref *ref;
+    int8_t table[256]; /* output for input -128 + i */
+} nml_lut8;
+
+nml_status nml_lut8_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
+                            const nml_lut8_ref *ref) {
+    NML_TRY(ref->prepare(ctx, node, p));
+    const nml_tensor *input = nml_node_input(ctx, node, 0);
+    if (input->type != NML_INT8 && !ref->eval_f32)
+        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
+                               "the int8-only kernel takes int8 input, not %s (link the full "
+                               "optimized or the reference kernel)",
+                               nml_dtype_name(input->type));
+    nml_lut8 *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
+    if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
+    d->ref_data = node->data;
+    d->ref = ref;
+    if (input->type == NML_INT8) {
+        int8_t x[256];
+        for (int32_t i = 0; i < 256; i++)
+            x[i] = (int8_t)(i - 128);
+        ref->eval_int8(d->ref_data, x, d->table, 256);
+    }
+    node->data = d;
+    return NML_OK;
+}
+
+nml_status nml_lut8_eval(nml_ctx *ctx, nml_node *node) {
+    const nml_lut8 *d = node->data;
+    const nml_tensor *input = nml_node_input(ctx, node, 0);
+    nml_tensor *output = nml_node_output(ctx, node, 0);
+    if (input->type != NML_INT8) {
+        d->ref->eval_f32(d->ref_data, input->data, output->data);
+        return NML_OK;
+    }
+    const int8_t *in = input->data;
+    int8_t *out = output->data;
+    const int8_t *table = d->table + 128;
+    for (int32_t i = 0; i < d->ref_data->count; i++)
+        out[i] = table[in[i]];
+    return NML_OK;
+}

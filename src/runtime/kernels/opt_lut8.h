@@ -1,0 +1,26 @@
+/* Element-wise int8 operators as a 256-entry table: the reference kernel's fixed-point
+ * computation of every possible input is run once at prepare, so evaluation is one lookup per
+ * element and bit-identical to the reference by construction (256 bytes of persistent arena).
+ * Shared by the optimized LOGISTIC and TANH kernels. */
+#ifndef NML_KERNELS_OPT_LUT8_H
+#define NML_KERNELS_OPT_LUT8_H
+
+#include "kernels.h"
+#include "sigmoid_common.h"
+
+typedef struct nml_lut8_ref {
+    nml_status (*prepare)(nml_ctx *ctx, nml_node *node, const nml_op_params *p);
+    void (*eval_int8)(const nml_sigmoid_data *d, const int8_t *in, int8_t *out, int32_t count);
+    /* NULL for the int8-only variants, so that the float path (and the C library function it
+     * calls) is not linked into int8 firmware. */
+    void (*eval_f32)(const nml_sigmoid_data *d, const float *in, float *out);
+} nml_lut8_ref;
+
+/* The reference prepare, then the table; int8-only variants (ref->eval_f32 == NULL) refuse
+ * any other input type at prepare. */
+nml_status nml_lut8_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
+                            const nml_lut8_ref *ref);
+/* int8 input: the table; float32: the reference evaluation (when linked). */
+nml_status nml_lut8_eval(nml_ctx *ctx, nml_node *node);
+
+#endif
