@@ -15,6 +15,7 @@
 # 1e-4 (QAT), 1000 calibration images. Models stay in the work folder (build/compression_study).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+. "$here/bench/doc_section.sh"
 build="$here/build"
 work=""
 doc="$here/docs/compression.md"
@@ -231,12 +232,5 @@ section="$work/section.md"
   echo "<!-- study:end -->"
 } > "$section"
 
-if [ -f "$doc" ] && grep -q '<!-- study:begin' "$doc"; then
-  awk -v sec="$section" '
-    /<!-- study:begin/ { while ((getline line < sec) > 0) print line; skip = 1; next }
-    /<!-- study:end -->/ { skip = 0; next }
-    !skip { print }' "$doc" > "$doc.new" && mv "$doc.new" "$doc"
-else
-  cat "$section" >> "$doc"
-fi
+splice_doc_section "$doc" study "$section"
 say "wrote $doc and $plot ($elapsed s; models and log in $work)"

@@ -17,6 +17,7 @@
 # usage: bench/fastestdet_study.sh [BUILD_DIR] [WORK_DIR]   (defaults: build-bench, a temp dir)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+. "$here/bench/doc_section.sh"
 build="${1:-$here/build-bench}"
 shared="${NML_SHARED_DIR:-$here/../shared}"
 onnx="$shared/models/fastestdet/FastestDet.onnx"
@@ -332,18 +333,7 @@ protocol="$(sed -n 's/^protocol //p' "$work/float352.eval")"
   echo "<!-- fastestdet-results:end -->"
 } >"$work/section.md"
 
-# splice into docs/detection.md between the markers (or append a FastestDet section)
-if grep -q '<!-- fastestdet-results:begin' "$doc" 2>/dev/null; then
-  awk -v f="$work/section.md" '
-    /<!-- fastestdet-results:begin/ { while ((getline l < f) > 0) print l; skip = 1; next }
-    /<!-- fastestdet-results:end -->/ { skip = 0; next }
-    !skip { print }' "$doc" >"$work/doc.md"
-  cp "$work/doc.md" "$doc"
-else
-  { [ -f "$doc" ] && cat "$doc"; echo; echo "## FastestDet"; echo; cat "$work/section.md"; } \
-    >"$work/doc.md"
-  cp "$work/doc.md" "$doc"
-fi
+splice_doc_section "$doc" fastestdet-results "$work/section.md" FastestDet
 log "wrote $doc and docs/fastestdet_3_*.jpg"
 cat "$work/section.md"
 [ "$rv32_ok" = yes ] || { echo "fastestdet_study: RV32 output differs from the host's" >&2; exit 1; }

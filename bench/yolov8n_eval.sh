@@ -11,6 +11,7 @@
 # usage: bench/yolov8n_eval.sh [BUILD_DIR] [WORK_DIR]     (defaults: build-bench, a temp dir)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+. "$here/bench/doc_section.sh"
 build="${1:-$here/build-bench}"
 shared="${NML_SHARED_DIR:-$here/../shared}"
 model="$shared/models/yolov8n/yolov8n_full_integer_quant.tflite"
@@ -218,17 +219,6 @@ e="$work"
   echo "<!-- yolov8n-results:end -->"
 } >"$work/section.md"
 
-# splice into docs/detection.md between the markers (or append when they are missing)
-if grep -q '<!-- yolov8n-results:begin' "$doc" 2>/dev/null; then
-  awk -v f="$work/section.md" '
-    /<!-- yolov8n-results:begin/ { while ((getline l < f) > 0) print l; skip = 1; next }
-    /<!-- yolov8n-results:end -->/ { skip = 0; next }
-    !skip { print }' "$doc" >"$work/doc.md"
-  cp "$work/doc.md" "$doc"
-else
-  { [ -f "$doc" ] && cat "$doc"; echo; echo "## YOLOv8n"; echo; cat "$work/section.md"; } \
-    >"$work/doc.md"
-  cp "$work/doc.md" "$doc"
-fi
+splice_doc_section "$doc" yolov8n-results "$work/section.md" YOLOv8n
 log "wrote $doc and docs/yolov8n_3.png"
 cat "$work/section.md"
