@@ -527,16 +527,24 @@ static void fully_connected_matches_reference(void **state) {
     assert_true(ran > cases * 7 / 10);
 }
 
-/* LOGISTIC: every int8 input value under random input quantizations (the output quantization
- * is fixed by TFLite: 1/256, -128), and float32 through the same kernel. */
-static run_result run_logistic(const nml_kernel *k, int type, void *in, float in_scale,
-                               int32_t in_zp, void *out, int32_t n) {
+/* LOGISTIC and TANH: every int8 input value under random input quantizations (the output
+ * quantization is fixed by TFLite), and float32 through the same kernels. */
+typedef struct lut_case {
+    const char *name;
+    const nml_kernel *ref, *opt, *opt_int8;
+    float out_scale;
+    int32_t out_zp;
+    uint32_t seed;
+} lut_case;
+
+static run_result run_lut(const lut_case *c, const nml_kernel *k, int type, void *in,
+                          float in_scale, int32_t in_zp, void *out, int32_t n) {
     nml_kh h;
     kh_init(&h);
     const int q = type == NML_INT8;
     int ti = kh_tensor(&h, type, 1, (const int32_t[]){n}, in, q ? in_scale : 0.0f, in_zp);
-    int to =
-        kh_tensor(&h, type, 1, (const int32_t[]){n}, out, q ? 1.0f / 256.0f : 0.0f, q ? -128 : 0);
+    int to = kh_tensor(&h, type, 1, (const int32_t[]){n}, out, q ? c->out_scale : 0.0f,
+                       q ? c->out_zp : 0);
     kh_inputs(&h, 1, ti);
     kh_outputs(&h, 1, to);
     nml_op_params p;
@@ -548,86 +556,45 @@ static run_result run_logistic(const nml_kernel *k, int type, void *in, float in
     return r;
 }
 
-static void logistic_matches_reference(void **state) {
-    (void)state;
-    rng_state = 0x5161u;
+static void lut_matches_reference(const lut_case *c) {
+    rng_state = c->seed;
     int8_t in[300], ref[300], opt[300];
     for (int iter = 0; iter < 300; iter++) {
         for (int i = 0; i < 300; i++)
             in[i] = (int8_t)(i < 256 ? i - 128 : rnd_in(-128, 127));
         const float scale = pow2f(rnd_in(-9, 3)) * rnd_scale(0.5f, 1.0f);
         const int32_t zp = rnd_in(-128, 127);
-        run_result a = run_logistic(&nml_kernel_logistic, NML_INT8, in, scale, zp, ref, 300);
-        run_result b = run_logistic(&nml_kernel_logistic_opt, NML_INT8, in, scale, zp, opt, 300);
-        assert_int_equal(a.st, NML_OK);
-        assert_int_equal(b.st, NML_OK);
+        assert_int_equal(run_lut(c, c->ref, NML_INT8, in, scale, zp, ref, 300).st, NML_OK);
+        assert_int_equal(run_lut(c, c->opt, NML_INT8, in, scale, zp, opt, 300).st, NML_OK);
         for (int i = 0; i < 300; i++)
             if (ref[i] != opt[i])
-                fail_msg("LOGISTIC scale %g zp %d input %d: reference %d, optimized %d",
+                fail_msg("%s scale %g zp %d input %d: reference %d, optimized %d", c->name,
                          (double)scale, (int)zp, in[i], ref[i], opt[i]);
         memset(opt, 0, sizeof opt);
-        assert_int_equal(
-            run_logistic(&nml_kernel_logistic_opt_int8, NML_INT8, in, scale, zp, opt, 300).st,
-            NML_OK);
+        assert_int_equal(run_lut(c, c->opt_int8, NML_INT8, in, scale, zp, opt, 300).st, NML_OK);
         assert_memory_equal(ref, opt, sizeof ref);
     }
     float fin[5] = {-20.0f, -1.5f, 0.0f, 2.0f, 30.0f}, fref[5], fopt[5];
-    assert_int_equal(run_logistic(&nml_kernel_logistic, NML_FLOAT32, fin, 0, 0, fref, 5).st,
-                     NML_OK);
-    assert_int_equal(run_logistic(&nml_kernel_logistic_opt, NML_FLOAT32, fin, 0, 0, fopt, 5).st,
-                     NML_OK);
+    assert_int_equal(run_lut(c, c->ref, NML_FLOAT32, fin, 0, 0, fref, 5).st, NML_OK);
+    assert_int_equal(run_lut(c, c->opt, NML_FLOAT32, fin, 0, 0, fopt, 5).st, NML_OK);
     assert_memory_equal(fref, fopt, sizeof fref);
-    run_result r = run_logistic(&nml_kernel_logistic_opt_int8, NML_FLOAT32, fin, 0, 0, fopt, 5);
+    run_result r = run_lut(c, c->opt_int8, NML_FLOAT32, fin, 0, 0, fopt, 5);
     assert_int_equal(r.st, NML_E_UNSUPPORTED);
     assert_non_null(strstr(r.msg, "int8-only kernel takes int8 input, not float32"));
 }
 
-/* TANH: as LOGISTIC, output quantization 1/128, 0 (fixed by TFLite). */
-static run_result run_tanh(const nml_kernel *k, int type, void *in, float in_scale, int32_t in_zp,
-                           void *out, int32_t n) {
-    nml_kh h;
-    kh_init(&h);
-    const int q = type == NML_INT8;
-    int ti = kh_tensor(&h, type, 1, (const int32_t[]){n}, in, q ? in_scale : 0.0f, in_zp);
-    int to = kh_tensor(&h, type, 1, (const int32_t[]){n}, out, q ? 1.0f / 128.0f : 0.0f, 0);
-    kh_inputs(&h, 1, ti);
-    kh_outputs(&h, 1, to);
-    nml_op_params p;
-    nml_op_params_default(&p);
-    run_result r;
-    r.st = kh_run(&h, k, &p);
-    snprintf(r.msg, sizeof r.msg, "%s", h.err.msg);
-    kh_free(&h);
-    return r;
+static void logistic_matches_reference(void **state) {
+    (void)state;
+    const lut_case c = {"LOGISTIC",      &nml_kernel_logistic, &nml_kernel_logistic_opt,
+                        &nml_kernel_logistic_opt_int8, 1.0f / 256.0f, -128, 0x5161u};
+    lut_matches_reference(&c);
 }
 
 static void tanh_matches_reference(void **state) {
     (void)state;
-    rng_state = 0x7A4Bu;
-    int8_t in[300], ref[300], opt[300];
-    for (int iter = 0; iter < 300; iter++) {
-        for (int i = 0; i < 300; i++)
-            in[i] = (int8_t)(i < 256 ? i - 128 : rnd_in(-128, 127));
-        const float scale = pow2f(rnd_in(-9, 3)) * rnd_scale(0.5f, 1.0f);
-        const int32_t zp = rnd_in(-128, 127);
-        assert_int_equal(run_tanh(&nml_kernel_tanh, NML_INT8, in, scale, zp, ref, 300).st, NML_OK);
-        assert_int_equal(run_tanh(&nml_kernel_tanh_opt, NML_INT8, in, scale, zp, opt, 300).st,
-                         NML_OK);
-        for (int i = 0; i < 300; i++)
-            if (ref[i] != opt[i])
-                fail_msg("TANH scale %g zp %d input %d: reference %d, optimized %d", (double)scale,
-                         (int)zp, in[i], ref[i], opt[i]);
-        memset(opt, 0, sizeof opt);
-        assert_int_equal(
-            run_tanh(&nml_kernel_tanh_opt_int8, NML_INT8, in, scale, zp, opt, 300).st, NML_OK);
-        assert_memory_equal(ref, opt, sizeof ref);
-    }
-    float fin[5] = {-20.0f, -1.5f, 0.0f, 2.0f, 30.0f}, fref[5], fopt[5];
-    assert_int_equal(run_tanh(&nml_kernel_tanh, NML_FLOAT32, fin, 0, 0, fref, 5).st, NML_OK);
-    assert_int_equal(run_tanh(&nml_kernel_tanh_opt, NML_FLOAT32, fin, 0, 0, fopt, 5).st, NML_OK);
-    assert_memory_equal(fref, fopt, sizeof fref);
-    run_result r = run_tanh(&nml_kernel_tanh_opt_int8, NML_FLOAT32, fin, 0, 0, fopt, 5);
-    assert_int_equal(r.st, NML_E_UNSUPPORTED);
+    const lut_case c = {"TANH", &nml_kernel_tanh, &nml_kernel_tanh_opt, &nml_kernel_tanh_opt_int8,
+                        1.0f / 128.0f, 0, 0x7A4Bu};
+    lut_matches_reference(&c);
 }
 
 /* SOFTMAX: random rows, input quantizations and betas; outputs 1/256, -128 (fixed by TFLite). */
