@@ -585,15 +585,21 @@ static void lut_matches_reference(const lut_case *c) {
 
 static void logistic_matches_reference(void **state) {
     (void)state;
-    const lut_case c = {"LOGISTIC",      &nml_kernel_logistic, &nml_kernel_logistic_opt,
-                        &nml_kernel_logistic_opt_int8, 1.0f / 256.0f, -128, 0x5161u};
+    const lut_case c = {"LOGISTIC",
+                        &nml_kernel_logistic,
+                        &nml_kernel_logistic_opt,
+                        &nml_kernel_logistic_opt_int8,
+                        1.0f / 256.0f,
+                        -128,
+                        0x5161u};
     lut_matches_reference(&c);
 }
 
 static void tanh_matches_reference(void **state) {
     (void)state;
-    const lut_case c = {"TANH", &nml_kernel_tanh, &nml_kernel_tanh_opt, &nml_kernel_tanh_opt_int8,
-                        1.0f / 128.0f, 0, 0x7A4Bu};
+    const lut_case c = {
+        "TANH", &nml_kernel_tanh, &nml_kernel_tanh_opt, &nml_kernel_tanh_opt_int8, 1.0f / 128.0f,
+        0,      0x7A4Bu};
     lut_matches_reference(&c);
 }
 
