@@ -129,7 +129,7 @@ objects() {
       for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
       return v }
     function add(size, file) { if (file !~ /src_runtime_/) return
-      sub(/.*src_runtime_(kernels_)?/, "", file); sub(/\.o$/, "", file); sum[file] += hex(size) }
+      sub(/.*src_runtime_(kernels_)?/, "", file); sub(/\.o\)?$/, "", file); sum[file] += hex(size) }
     /^Linker script and memory map/ { inmap = 1; next }
     !inmap { next }
     /^\.text/ { intext = 1; next }

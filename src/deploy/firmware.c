@@ -401,10 +401,57 @@ static nml_status compile_all(const nml_fw_options *o, const src_list *l, src_li
     return st;
 }
 
+/* 1 for the objects of src/runtime (named src_runtime_*.o by object_path). */
+static int runtime_object(const char *obj) {
+    const char *base = strrchr(obj, '/');
+    base = base ? base + 1 : obj;
+    return strncmp(base, "src_runtime_", 12) == 0;
+}
+
+/* Runs one tool; its output becomes the error message when it fails. */
+static nml_status run_tool(const nml_fw_options *o, argv_buf *a, const char *what,
+                           nml_error *err) {
+    if (a->truncated) return nml_fail(err, NML_E_LIMIT, "%s: command too long", what);
+    print_command(o, a->argv);
+    nml_proc_result r;
+    NML_TRY(nml_run_process(a->argv, 0, &r, err));
+    nml_status st = NML_OK;
+    if (r.exit_code != 0 || r.signaled) {
+        char short_msg[200];
+        excerpt(short_msg, sizeof short_msg, r.output ? r.output : "");
+        st = nml_fail(err, NML_E_IO, "%s failed: %s", what, short_msg);
+    }
+    nml_proc_result_free(&r);
+    return st;
+}
+
+/* The runtime's objects go into an archive, as a library build of the runtime would: the linker
+ * then takes only the members something references, and a weak reference takes none (the
+ * loader's references to the packed-weights code, src/runtime/model.c). */
+static nml_status archive_runtime(const nml_fw_options *o, const src_list *objs, nml_error *err) {
+    char lib[PATH_CAP];
+    NML_TRY(join(lib, o->work_dir, "libnanoml_runtime.a", err));
+    if (remove(lib) != 0 && errno != ENOENT)
+        return nml_fail(err, NML_E_IO, "cannot remove %s: %s", lib, strerror(errno));
+    argv_buf *a = malloc(sizeof *a);
+    if (!a) return nml_fail(err, NML_E_NOMEM, "out of memory");
+    a->n = 0;
+    a->truncated = 0;
+    arg(a, "%sar", o->prefix);
+    arg(a, "%s", "rcs");
+    arg(a, "%s", lib);
+    for (int i = 0; i < objs->n; i++)
+        if (runtime_object(objs->paths[i])) arg(a, "%s", objs->paths[i]);
+    nml_status st = run_tool(o, a, "archiving the runtime", err);
+    free(a);
+    return st;
+}
+
 static nml_status link_elf(const nml_fw_options *o, const src_list *objs, nml_error *err) {
     argv_buf *a = malloc(sizeof *a);
     if (!a) return nml_fail(err, NML_E_NOMEM, "out of memory");
     a->n = 0;
+    a->truncated = 0;
     arg(a, "%sgcc", o->prefix);
     static const char *const fixed[] = {"--specs=picolibc.specs", "-march=rv32imc", "-mabi=ilp32",
                                         "-nostartfiles", "-Wl,--gc-sections"};
@@ -413,25 +460,13 @@ static nml_status link_elf(const nml_fw_options *o, const src_list *objs, nml_er
     arg(a, "-T%s/firmware/link.ld", o->source_dir);
     arg(a, "-Wl,-Map=%s/firmware.map", o->work_dir);
     for (int i = 0; i < objs->n; i++)
-        arg(a, "%s", objs->paths[i]);
+        if (!runtime_object(objs->paths[i])) arg(a, "%s", objs->paths[i]);
+    arg(a, "%s/libnanoml_runtime.a", o->work_dir);
     arg(a, "%s", "-lm");
     arg(a, "%s", "-o");
     arg(a, "%s/firmware.elf", o->work_dir);
-    if (a->truncated) {
-        free(a);
-        return nml_fail(err, NML_E_LIMIT, "link command too long");
-    }
-    print_command(o, a->argv);
-    nml_proc_result r;
-    nml_status st = nml_run_process(a->argv, 0, &r, err);
+    nml_status st = run_tool(o, a, "linking the firmware", err);
     free(a);
-    if (st != NML_OK) return st;
-    if (r.exit_code != 0 || r.signaled) {
-        char short_msg[200];
-        excerpt(short_msg, sizeof short_msg, r.output ? r.output : "");
-        st = nml_fail(err, NML_E_IO, "linking the firmware failed: %s", short_msg);
-    }
-    nml_proc_result_free(&r);
     return st;
 }
 
@@ -443,6 +478,7 @@ nml_status nml_fw_build(const nml_fw_options *o, nml_error *err) {
     nml_status st = l && objs ? NML_OK : nml_fail(err, NML_E_NOMEM, "out of memory");
     if (st == NML_OK) st = collect_sources(o, l, err);
     if (st == NML_OK) st = compile_all(o, l, objs, err);
+    if (st == NML_OK) st = archive_runtime(o, objs, err);
     if (st == NML_OK) st = link_elf(o, objs, err);
     if (l) src_list_free(l);
     if (objs) src_list_free(objs);

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "model_internal.h"
-#include "packed.h"
+#include "packed_weak.h"
 #include "schema.h"
 
 /* Runs expr; on failure prefixes the message with the given context and returns. */
@@ -191,6 +191,11 @@ static nml_status read_shape(const nml_fb *fb, const nml_fb_table *tt, nml_tenso
 static nml_status read_packed(nml_tensor *t, uint8_t is_variable, const uint8_t *data,
                               uint32_t data_bytes, nml_error *err) {
     nml_packed p;
+    if (!NML_PACKED_LINKED())
+        return nml_fail(err, NML_E_UNSUPPORTED,
+                        "packed weights, but this runtime was linked without their code "
+                        "(src/runtime/packed.c; NML_LINK_PACKED_WEIGHTS in packed.h links it, "
+                        "as `nanoml export` does for packed models)");
     if (is_variable)
         return nml_fail(err, NML_E_FORMAT, "a variable tensor cannot hold packed weights");
     TRY_CTX(nml_packed_parse(t->pack, t->pack_bytes, t->type, t->rank, t->dims, data, data_bytes,

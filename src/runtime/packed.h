@@ -57,8 +57,21 @@ typedef struct nml_packed {
     const uint8_t *values;
 } nml_packed;
 
-/* 1 when the record starts with NML_PACK_MAGIC. */
-int nml_packed_magic(const uint8_t *record, uint32_t record_bytes);
+/* Defined in packed.c. The runtime's own calls into packed.c are weak references (packed_weak.h),
+ * which do not make a static link (an archive such as libnanoml_runtime.a, or the firmware's)
+ * take packed.c; code that must run packed weights references this instead, through
+ * NML_LINK_PACKED_WEIGHTS: the export of a model with packed tensors, and nml_ops_all(). A
+ * runtime linked without it refuses packed tensors at load, by name. */
+extern const uint8_t nml_packed_support;
+#define NML_LINK_PACKED_WEIGHTS(name) const uint8_t *const name = &nml_packed_support
+
+/* 1 when the record starts with NML_PACK_MAGIC. Inline: the loader recognises a packed record
+ * without referencing packed.c, which it reaches only through weak references (model.c). */
+static inline int nml_packed_magic(const uint8_t *record, uint32_t record_bytes) {
+    return record && record_bytes >= 4 && record[0] == (uint8_t)NML_PACK_MAGIC[0] &&
+           record[1] == (uint8_t)NML_PACK_MAGIC[1] && record[2] == (uint8_t)NML_PACK_MAGIC[2] &&
+           record[3] == (uint8_t)NML_PACK_MAGIC[3];
+}
 
 /* Bytes of each section for a header; 0 on overflow or invalid fields. */
 uint32_t nml_packed_tables_bytes(const nml_packed *p);
