@@ -90,8 +90,6 @@ uint32_t nml_packed_values_bytes(const nml_packed *p) {
 
 /* ---- header ---- */
 
-const uint8_t nml_packed_support = 1;
-
 static nml_status parse_shape(nml_packed *p, int rank, const int32_t *dims, nml_error *err) {
     if (rank < 1) return nml_fail(err, NML_E_FORMAT, "a scalar cannot be packed");
     if (p->row_axis != 0 && p->row_axis != rank - 1)

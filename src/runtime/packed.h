@@ -19,6 +19,7 @@
 
 #include <stdint.h>
 
+#include "nanoml/runtime.h"
 #include "nanoml/status.h"
 
 #define NML_PACK_MAGIC "NMLP"
@@ -57,7 +58,7 @@ typedef struct nml_packed {
     const uint8_t *values;
 } nml_packed;
 
-/* Defined in packed.c. The runtime's own calls into packed.c are weak references (packed_weak.h),
+/* Defined in packed_verify.c (which references packed.c). The runtime's own calls into packed.c are weak references (packed_weak.h),
  * which do not make a static link (an archive such as libnanoml_runtime.a, or the firmware's)
  * take packed.c; code that must run packed weights references this instead, through
  * NML_LINK_PACKED_WEIGHTS: the export of a model with packed tensors, and nml_ops_all(). A
@@ -112,5 +113,17 @@ uint32_t nml_packed_next_sparse(const nml_packed *p, nml_packed_cursor *c, uint1
 static inline uint32_t nml_packed_dense_index(const nml_packed *p, uint32_t r, uint32_t j) {
     return p->row_axis == 0 ? r * p->row_len + j : j * p->rows + r;
 }
+
+/* ---- the loader's checks (packed_verify.c, which also defines nml_packed_support and so
+ * comes into a static link exactly when packed.c does) ---- */
+
+/* The data walk of the packed tensor t (tensor index i); errors say "tensor i: packed weights". */
+nml_status nml_packed_verify_tensor(const nml_tensor *t, uint32_t i, nml_error *err);
+/* Subgraph inputs and outputs hold no packed weights. */
+nml_status nml_packed_check_io(const nml_model *m, nml_error *err);
+/* Operator i (op) reads packed weights only as the filter of CONV_2D, DEPTHWISE_CONV_2D or
+ * FULLY_CONNECTED, packed along its output channels. */
+nml_status nml_packed_check_use(const nml_model *m, uint32_t i, const nml_model_op *op,
+                                nml_error *err);
 
 #endif

@@ -14,15 +14,22 @@
 
 #if defined(__GNUC__) && defined(__ELF__)
 #pragma weak nml_packed_support
+#pragma weak nml_packed_verify_tensor
+#pragma weak nml_packed_check_io
+#pragma weak nml_packed_check_use
 #pragma weak nml_packed_parse
 #pragma weak nml_packed_verify
 #pragma weak nml_packed_begin
 #pragma weak nml_packed_next_dense
 #pragma weak nml_packed_next_sparse
-/* 1 when packed.c is part of the link. */
+/* 1 when the loader's checks (and so packed.c) are part of the link. */
 #define NML_PACKED_LINKED() (&nml_packed_support != NULL)
+/* 1 when packed.c's decoders are (kernels driven without the loader, e.g. by unit tests,
+ * may have them without the loader's checks). */
+#define NML_PACKED_DECODERS_LINKED() (nml_packed_parse != NULL)
 #else
 #define NML_PACKED_LINKED() 1
+#define NML_PACKED_DECODERS_LINKED() 1
 #endif
 
 #endif
