@@ -6,6 +6,7 @@
  * out of bounds afterwards. The walk follows the schema explicitly (no recursion) and touches
  * each element a bounded number of times, so a hostile file costs time linear in its size. */
 #include <float.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "model_internal.h"
@@ -370,12 +371,35 @@ int32_t nml_model_output(const nml_model *m, uint32_t i) {
 
 /* ---- loading ---- */
 
-static nml_status load_vec(const nml_fb *fb, const nml_fb_table *t, unsigned field, uint32_t elem,
-                           uint32_t *pos, uint32_t *len, nml_error *err) {
-    nml_fb_vec v;
-    NML_TRY(nml_fb_vec_field(fb, t, field, elem, &v, err));
-    *pos = v.pos;
-    *len = v.len;
+/* The vectors nml_model keeps, read by one loop: from the model table (in_subgraph 0), then
+ * from subgraph 0. */
+typedef struct model_vec {
+    uint8_t in_subgraph, field, pos, len; /* offsets of the two uint32 inside nml_model */
+    const char *what;                     /* error prefix */
+} model_vec;
+
+#define MODEL_VEC(sub, field, pos, len, what)                                                      \
+    {sub, field, (uint8_t)offsetof(nml_model, pos), (uint8_t)offsetof(nml_model, len), what}
+
+static const model_vec model_vecs[] = {
+    MODEL_VEC(0, TFL_MODEL_OPERATOR_CODES, opcodes_vec, n_opcodes, "operator codes: "),
+    MODEL_VEC(0, TFL_MODEL_BUFFERS, buffers_vec, n_buffers, "buffers: "),
+    MODEL_VEC(1, TFL_SUBGRAPH_TENSORS, tensors_vec, n_tensors, "subgraph 0: tensors: "),
+    MODEL_VEC(1, TFL_SUBGRAPH_INPUTS, inputs_vec, n_inputs, "subgraph 0: inputs: "),
+    MODEL_VEC(1, TFL_SUBGRAPH_OUTPUTS, outputs_vec, n_outputs, "subgraph 0: outputs: "),
+    MODEL_VEC(1, TFL_SUBGRAPH_OPERATORS, operators_vec, n_operators, "subgraph 0: operators: "),
+};
+
+static nml_status load_vecs(nml_model *m, const nml_fb *fb, const nml_fb_table *t,
+                            uint8_t in_subgraph, nml_error *err) {
+    for (size_t i = 0; i < sizeof model_vecs / sizeof model_vecs[0]; i++) {
+        const model_vec *d = &model_vecs[i];
+        nml_fb_vec v;
+        if (d->in_subgraph != in_subgraph) continue;
+        TRY_CTX(nml_fb_vec_field(fb, t, d->field, 4, &v, err), "%s", d->what);
+        memcpy((uint8_t *)m + d->pos, &v.pos, 4);
+        memcpy((uint8_t *)m + d->len, &v.len, 4);
+    }
     return NML_OK;
 }
 
@@ -390,23 +414,13 @@ static nml_status load_tables(nml_model *m, const nml_fb *fb, nml_error *err) {
                         "schema version %lu is not supported (expected "
                         "%d)",
                         (unsigned long)m->version, TFL_SCHEMA_VERSION);
-    TRY_CTX(load_vec(fb, &root, TFL_MODEL_OPERATOR_CODES, 4, &m->opcodes_vec, &m->n_opcodes, err),
-            "operator codes: ");
-    TRY_CTX(load_vec(fb, &root, TFL_MODEL_BUFFERS, 4, &m->buffers_vec, &m->n_buffers, err),
-            "buffers: ");
+    NML_TRY(load_vecs(m, fb, &root, 0, err));
     TRY_CTX(nml_fb_vec_field(fb, &root, TFL_MODEL_SUBGRAPHS, 4, &subgraphs, err), "subgraphs: ");
     m->n_subgraphs = subgraphs.len;
     if (subgraphs.len == 0) return nml_fail(err, NML_E_FORMAT, "model has no subgraphs");
     TRY_CTX(nml_fb_vec_table(fb, subgraphs, 0, &sub, err), "subgraph 0: ");
     m->subgraph_table = sub.pos;
-    TRY_CTX(load_vec(fb, &sub, TFL_SUBGRAPH_TENSORS, 4, &m->tensors_vec, &m->n_tensors, err),
-            "subgraph 0: tensors: ");
-    TRY_CTX(load_vec(fb, &sub, TFL_SUBGRAPH_INPUTS, 4, &m->inputs_vec, &m->n_inputs, err),
-            "subgraph 0: inputs: ");
-    TRY_CTX(load_vec(fb, &sub, TFL_SUBGRAPH_OUTPUTS, 4, &m->outputs_vec, &m->n_outputs, err),
-            "subgraph 0: outputs: ");
-    TRY_CTX(load_vec(fb, &sub, TFL_SUBGRAPH_OPERATORS, 4, &m->operators_vec, &m->n_operators, err),
-            "subgraph 0: operators: ");
+    NML_TRY(load_vecs(m, fb, &sub, 1, err));
     if (m->n_tensors > NML_MAX_TENSORS)
         return nml_fail(err, NML_E_LIMIT, "subgraph 0: %lu tensors exceed the limit of %d",
                         (unsigned long)m->n_tensors, NML_MAX_TENSORS);
