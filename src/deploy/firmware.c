@@ -271,6 +271,12 @@ static int cold_code(const char *src) {
     return 1;
 }
 
+/* 1 for the harness's own sources (firmware/). */
+static int harness_source(const nml_fw_options *o, const char *src) {
+    size_t n = strlen(o->source_dir);
+    return strncmp(src, o->source_dir, n) == 0 && strncmp(src + n, "/firmware/", 10) == 0;
+}
+
 static void compile_args(const nml_fw_options *o, const char *src, const char *obj, argv_buf *a) {
     char gen[PATH_CAP];
     a->n = 0;
@@ -283,6 +289,8 @@ static void compile_args(const nml_fw_options *o, const char *src, const char *o
         arg(a, "%s", fixed[i]);
     arg(a, "%s", o->opt);
     if (cold_code(src)) arg(a, "%s", "-msave-restore");
+    /* the harness's inline assembly needs zicsr, which an LTO link would not pass on */
+    if (o->lto && !harness_source(o, src)) arg(a, "%s", "-flto");
     arg(a, "-I%s/include", o->source_dir);
     arg(a, "-I%s/src/runtime", o->source_dir);
     arg(a, "-I%s/firmware", o->source_dir);
@@ -437,7 +445,7 @@ static nml_status archive_runtime(const nml_fw_options *o, const src_list *objs,
     if (!a) return nml_fail(err, NML_E_NOMEM, "out of memory");
     a->n = 0;
     a->truncated = 0;
-    arg(a, "%sar", o->prefix);
+    arg(a, o->lto ? "%sgcc-ar" : "%sar", o->prefix); /* gcc-ar indexes LTO objects */
     arg(a, "%s", "rcs");
     arg(a, "%s", lib);
     for (int i = 0; i < objs->n; i++)
@@ -457,6 +465,10 @@ static nml_status link_elf(const nml_fw_options *o, const src_list *objs, nml_er
                                         "-nostartfiles", "-Wl,--gc-sections"};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         arg(a, "%s", fixed[i]);
+    if (o->lto) {
+        arg(a, "%s", "-flto");
+        arg(a, "%s", o->opt);
+    }
     arg(a, "-T%s/firmware/link.ld", o->source_dir);
     arg(a, "-Wl,-Map=%s/firmware.map", o->work_dir);
     for (int i = 0; i < objs->n; i++)

@@ -49,6 +49,8 @@ static void usage(FILE *out) {
         "  --kernels SET        optimized (default: the optimized int8 CONV_2D,\n"
         "                       DEPTHWISE_CONV_2D and FULLY_CONNECTED kernels) or reference\n"
         "                       (the reference kernels only, e.g. to compare)\n"
+        "  --lto                link-time optimization of the runtime and the model (smaller\n"
+        "                       code; the build's map then no longer names each source file)\n"
         "  --jobs N             parallel compiles (default 2)\n"
         "  --timeout S          QEMU time limit in seconds (default 120)\n"
         "  --verbose            print every compiler and QEMU command\n\n"
@@ -58,7 +60,7 @@ static void usage(FILE *out) {
 
 typedef struct deploy_args {
     const char *model, *target, *input, *expect, *save, *name, *out, *linker, *opt, *kernels_name;
-    int jobs, timeout_s, verbose, no_measure, kernels;
+    int jobs, timeout_s, verbose, no_measure, kernels, lto;
 } deploy_args;
 
 static int take_all(int argc, char **argv, int *i, deploy_args *a, const char **jobs,
@@ -92,6 +94,8 @@ static int parse(int argc, char **argv, deploy_args *a) {
             a->verbose = 1;
         else if (strcmp(argv[i], "--no-measure") == 0)
             a->no_measure = 1;
+        else if (strcmp(argv[i], "--lto") == 0)
+            a->lto = 1;
         else if (argv[i][0] == '-')
             return cli_usage_error("deploy", "unknown option '%s'", argv[i]);
         else if (a->model)
@@ -352,6 +356,7 @@ static void fw_options(const deploy_args *a, const char *work, nml_fw_options *o
     o->jobs = a->jobs;
     o->timeout_s = a->timeout_s;
     o->verbose = a->verbose;
+    o->lto = a->lto;
     if (a->opt) o->opt = a->opt;
 }
 
