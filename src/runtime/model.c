@@ -5,7 +5,6 @@
  * checked functions the interpreter uses later, so whatever loads cleanly cannot fail or read
  * out of bounds afterwards. The walk follows the schema explicitly (no recursion) and touches
  * each element a bounded number of times, so a hostile file costs time linear in its size. */
-#include <float.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -95,8 +94,12 @@ nml_status nml_model_buffer(const nml_model *m, uint32_t i, const uint8_t **data
 
 /* ---- tensors ---- */
 
+/* Not NaN, not negative (-0 is fine), not infinite: on the bits, so that a soft-float target
+ * links no float comparison for it. */
 static int float_ok(float f) {
-    return f == f && f >= 0.0f && f <= FLT_MAX;
+    uint32_t bits;
+    memcpy(&bits, &f, sizeof bits);
+    return bits < 0x7f800000u || bits == 0x80000000u;
 }
 
 /* QuantizationDetails: only nanoml's packed-weights record (a CustomQuantization whose bytes
