@@ -58,11 +58,11 @@ typedef struct nml_packed {
     const uint8_t *values;
 } nml_packed;
 
-/* Defined in packed_verify.c (which references packed.c). The runtime's own calls into packed.c are weak references (packed_weak.h),
- * which do not make a static link (an archive such as libnanoml_runtime.a, or the firmware's)
- * take packed.c; code that must run packed weights references this instead, through
- * NML_LINK_PACKED_WEIGHTS: the export of a model with packed tensors, and nml_ops_all(). A
- * runtime linked without it refuses packed tensors at load, by name. */
+/* Defined in packed_verify.c (which references packed.c). The runtime's own calls into packed.c
+ * are weak references (packed_weak.h), which do not make a static link (an archive such as
+ * libnanoml_runtime.a, or the firmware's) take packed.c; code that must run packed weights
+ * references this instead, through NML_LINK_PACKED_WEIGHTS: the export of a model with packed
+ * tensors, and nml_ops_all(). A runtime linked without it refuses packed tensors at load. */
 extern const uint8_t nml_packed_support;
 #define NML_LINK_PACKED_WEIGHTS(name) const uint8_t *const name = &nml_packed_support
 
