@@ -117,6 +117,9 @@ static nml_status define_model(nml_net **out, nml_error *err) {
     nml_net_add(net, nml_dense(&(nml_dense_opts){.name = "output", .units = 10,
                                                  .activation = NML_AFN_SOFTMAX}), err);
     nml_status st = nml_net_build(net, 0, NULL, err);
+    /* C3 and C5 read sigmoid outputs: start them centered (see example_main.h) */
+    if (st == NML_OK) st = example_center_filters(net, "c3", err);
+    if (st == NML_OK) st = example_center_filters(net, "c5", err);
     if (st != NML_OK) {
         nml_net_free(net);
         return st;

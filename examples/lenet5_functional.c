@@ -40,6 +40,9 @@ static nml_status define_model(nml_net **out, nml_error *err) {
      *     nml_net_call1(net, nml_conv2d(...same_padding = 1...), a2, &r1, err);
      *     nml_net_call(net, nml_add("residual"), 2, (int[]){a2, r1}, &sum, err);      */
     nml_status st = nml_net_build(net, 1, &probs, err);
+    /* C3 and C5 read sigmoid outputs: start them centered (see example_main.h) */
+    if (st == NML_OK) st = example_center_filters(net, "c3", err);
+    if (st == NML_OK) st = example_center_filters(net, "c5", err);
     if (st != NML_OK) {
         nml_net_free(net);
         return st;
