@@ -16,8 +16,8 @@
 
 #include "nanoml/file.h"
 #include "nanoml/idx.h"
-#include "nanoml/train_export.h"
 #include "nanoml/train_data.h"
+#include "nanoml/train_export.h"
 #include "nanoml/train_fit.h"
 #include "nanoml/train_lenet5.h"
 #include "nanoml/train_net.h"
@@ -54,8 +54,8 @@ static nml_status example_export(const nml_net *net, const char *path, nml_error
 }
 
 /* Standardizes both sets with the training images' pixel mean and standard deviation. */
-static nml_status example_standardize(nml_data *train, nml_data *test, int32_t n_train,
-                                      float *mean, float *std, nml_error *err) {
+static nml_status example_standardize(nml_data *train, nml_data *test, int32_t n_train, float *mean,
+                                      float *std, nml_error *err) {
     NML_TRY(nml_data_image_stats(train, 0, n_train, mean, std, err));
     NML_TRY(nml_data_standardize(train, *mean, *std, 0, err));
     return nml_data_standardize(test, *mean, *std, 0, err);
@@ -99,10 +99,13 @@ static int example_main(int argc, char **argv, define_fn define) {
     nml_data train, test;
     float mean = 0.0f, std = 1.0f;
     nml_optim *opt = NULL;
-    nml_optim_opts oo = {.kind = NML_OPTIM_ADAM, .lr = 1.5e-3f,
+    nml_optim_opts oo = {.kind = NML_OPTIM_ADAM,
+                         .lr = 1.5e-3f,
                          .schedule = {.kind = NML_SCHEDULE_COSINE, .warmup_epochs = 0.3f}};
-    nml_fit_opts fo = {.epochs = epochs, .batch = 16,
-                       .loss = NML_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, .seed = 1,
+    nml_fit_opts fo = {.epochs = epochs,
+                       .batch = 16,
+                       .loss = NML_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY,
+                       .seed = 1,
                        .on_progress = nml_fit_print_progress};
     nml_eval_result r;
     int rc = 0;
