@@ -102,7 +102,7 @@ done
 for m in ${NML_BENCH_MODELS:-}; do models+=("$m"); done
 
 # .text of the linked firmware by origin (GNU ld map): runtime objects, libgcc + C library
-# (pulled in by the runtime's prepare-time arithmetic and by the harness's printf), harness.
+# (pulled in by the runtime's prepare-time arithmetic), harness.
 text_split() {
   awk '
     function hex(s,   i, v) { s = tolower(s); sub(/^0x/, "", s); v = 0
@@ -282,7 +282,8 @@ keep "$work/real" "$work"/*.log
   echo "can use less). Code: \`.text\` of the whole firmware, of the runtime's objects, and of"
   echo "libgcc + picolibc (soft-float and 64-bit division helpers: the prepare-time arithmetic that"
   echo "TFLite itself does in double (requantization multipliers, activation ranges, softmax and"
-  echo "logistic scaling), the harness's printf (64-bit division) and the \`-msave-restore\` routines)."
+  echo "logistic scaling), 64-bit division in some kernels' prepare (not in the formatter or the"
+  echo "harness's printf, which divide with 32-bit instructions) and the \`-msave-restore\` routines)."
   echo "Only the kernels a model uses are linked (the export's resolver); with \`--kernels optimized\`"
   echo "an operator whose nodes are all plain int8 gets the optimized kernel's int8-only variant,"
   echo "which does not link the reference evaluation it would otherwise fall back to. Runtime code"
