@@ -191,24 +191,15 @@ static nml_status read_shape(const nml_fb *fb, const nml_fb_table *tt, nml_tenso
     return NML_OK;
 }
 
-/* A packed weight tensor: constant, its buffer holds the encoding the record describes. */
+/* A packed weight tensor: nml_packed_read_tensor (packed_verify.c), when it is linked. */
 static nml_status read_packed(nml_tensor *t, uint8_t is_variable, const uint8_t *data,
                               uint32_t data_bytes, nml_error *err) {
-    nml_packed p;
     if (!NML_PACKED_LINKED())
         return nml_fail(err, NML_E_UNSUPPORTED,
                         "packed weights, but this runtime was linked without their code "
                         "(src/runtime/packed.c; NML_LINK_PACKED_WEIGHTS in packed.h links it, "
                         "as `nanoml export` does for packed models)");
-    if (is_variable)
-        return nml_fail(err, NML_E_FORMAT, "a variable tensor cannot hold packed weights");
-    TRY_CTX(nml_packed_parse(t->pack, t->pack_bytes, t->type, t->rank, t->dims, data, data_bytes,
-                             &p, err),
-            "packed weights: ");
-    t->data = (void *)(uintptr_t)data; /* read only: alloc says so */
-    t->bytes = data_bytes;
-    t->alloc = NML_ALLOC_CONST;
-    return NML_OK;
+    return nml_packed_read_tensor(t, is_variable, data, data_bytes, err);
 }
 
 static nml_status read_tensor(const nml_model *m, const nml_fb *fb, const nml_fb_table *tt,

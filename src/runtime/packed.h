@@ -117,6 +117,10 @@ static inline uint32_t nml_packed_dense_index(const nml_packed *p, uint32_t r, u
 /* ---- the loader's checks (packed_verify.c, which also defines nml_packed_support and so
  * comes into a static link exactly when packed.c does) ---- */
 
+/* The rest of a packed tensor's reading (t has its shape, type and record): a constant whose
+ * buffer (data_bytes at data) holds the encoding the record describes; the header checks. */
+nml_status nml_packed_read_tensor(nml_tensor *t, uint8_t is_variable, const uint8_t *data,
+                                  uint32_t data_bytes, nml_error *err);
 /* The data walk of the packed tensor t (tensor index i); errors say "tensor i: packed weights". */
 nml_status nml_packed_verify_tensor(const nml_tensor *t, uint32_t i, nml_error *err);
 /* Subgraph inputs and outputs hold no packed weights. */

@@ -7,6 +7,23 @@
 
 const uint8_t nml_packed_support = 1;
 
+nml_status nml_packed_read_tensor(nml_tensor *t, uint8_t is_variable, const uint8_t *data,
+                                  uint32_t data_bytes, nml_error *err) {
+    nml_packed p;
+    if (is_variable)
+        return nml_fail(err, NML_E_FORMAT, "a variable tensor cannot hold packed weights");
+    nml_status st = nml_packed_parse(t->pack, t->pack_bytes, t->type, t->rank, t->dims, data,
+                                     data_bytes, &p, err);
+    if (st != NML_OK) {
+        nml_error_prefix(err, "packed weights: ");
+        return st;
+    }
+    t->data = (void *)(uintptr_t)data; /* read only: alloc says so */
+    t->bytes = data_bytes;
+    t->alloc = NML_ALLOC_CONST;
+    return NML_OK;
+}
+
 /* The data walk that nml_model_tensor leaves out (it only checks the header). */
 nml_status nml_packed_verify_tensor(const nml_tensor *t, uint32_t i, nml_error *err) {
     nml_packed p;

@@ -14,6 +14,7 @@
 
 #if defined(__GNUC__) && defined(__ELF__)
 #pragma weak nml_packed_support
+#pragma weak nml_packed_read_tensor
 #pragma weak nml_packed_verify_tensor
 #pragma weak nml_packed_check_io
 #pragma weak nml_packed_check_use
