@@ -35,8 +35,9 @@ void nml_plan_resolve_aliases(nml_tensor *tensors, uint32_t n_tensors);
  * with an overlapping lifetime. Writes tensor arena_offset / node scratch_offset and returns
  * the end of the highest buffer in *bytes and, in *min_bytes, the lower bound of any plan of
  * this order and these shared buffers: max over operators of the bytes of the distinct
- * buffers live while it runs (a shared buffer counts once) plus its scratch. work: nml_plan_work_bytes() of 4-byte aligned temporary memory (a list of the
- * placed buffers by offset, which keeps planning quadratic in the number of buffers). */
+ * buffers live while it runs (a shared buffer counts once) plus its scratch. work:
+ * nml_plan_work_bytes() of 4-byte aligned temporary memory (a list of the placed buffers by offset,
+ * which keeps planning quadratic in the number of buffers). */
 nml_status nml_plan_offsets(nml_tensor *tensors, uint32_t n_tensors, nml_node *nodes,
                             uint32_t n_nodes, uint32_t *work, uint64_t *bytes, uint64_t *min_bytes,
                             nml_error *err);
