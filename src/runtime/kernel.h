@@ -4,12 +4,13 @@
  *   prepare: runs once at init. Checks input/output counts, types and shapes (any inconsistency
  *            is an error here, never at eval), precomputes everything eval needs (requantization
  *            multipliers, per-channel tables, padding) into persistent data allocated with
- *            nml_ctx_alloc_persistent(), and requests scratch memory with
- * nml_ctx_request_scratch(). Activation tensors have no data yet during prepare (data == NULL, they
- * are planned afterwards); constant tensors do. eval:    runs every invoke. No allocation, no
- * validation that prepare could have done, no floating point in int8 paths, never reads or writes
- * outside its tensors. Kernels only see tensors through nml_ctx / nml_node, so unit tests can drive
- * a kernel with hand-built tensors (tests/unit/kernel_harness.h) without a flatbuffer. */
+ *            nml_ctx_alloc_persistent(), and requests scratch memory with nml_ctx_request_scratch().
+ *            Activation tensors have no data yet during prepare (data == NULL, they are
+ *            planned afterwards); constant tensors do.
+ *   eval:    runs every invoke. No allocation, no validation that prepare could have done,
+ *            no floating point in int8 paths, never reads or writes outside its tensors.
+ * Kernels only see tensors through nml_ctx / nml_node, so unit tests can drive a kernel with
+ * hand-built tensors (tests/unit/kernel_harness.h) without a flatbuffer. */
 #ifndef NANOML_RUNTIME_KERNEL_H
 #define NANOML_RUNTIME_KERNEL_H
 
@@ -28,25 +29,25 @@ extern "C" {
 typedef struct nml_ctx {
     nml_tensor *tensors;
     uint32_t n_tensors;
-    nml_error *err; /* where prepare/eval put their message (may be NULL) */
+    nml_error *err;           /* where prepare/eval put their message (may be NULL) */
     /* persistent bump allocator (used only during prepare) */
     uint8_t *persist_base;
     size_t persist_used, persist_cap;
-    size_t persist_needed; /* grows even when the cap is exceeded, to report the need */
-    uint8_t *scratch_base; /* set before eval: node scratch = scratch_base + node->scratch_offset */
+    size_t persist_needed;    /* grows even when the cap is exceeded, to report the need */
+    uint8_t *scratch_base;    /* set before eval: node scratch = scratch_base + node->scratch_offset */
 } nml_ctx;
 
 struct nml_node {
     const struct nml_kernel *kernel;
-    const int32_t *inputs; /* tensor indices, -1 = optional input absent */
+    const int32_t *inputs;    /* tensor indices, -1 = optional input absent */
     const int32_t *outputs;
     uint16_t n_inputs, n_outputs;
-    int32_t builtin;         /* nml_op */
-    uint32_t index;          /* position in execution order */
-    void *data;              /* kernel's persistent data (from prepare) */
-    uint32_t scratch_bytes;  /* requested in prepare, 0 = none */
-    uint32_t scratch_offset; /* planned arena offset of the scratch region */
-    uint32_t op_table;       /* flatbuffer offset of the Operator table (0 in unit tests) */
+    int32_t builtin;          /* nml_op */
+    uint32_t index;           /* position in execution order */
+    void *data;               /* kernel's persistent data (from prepare) */
+    uint32_t scratch_bytes;   /* requested in prepare, 0 = none */
+    uint32_t scratch_offset;  /* planned arena offset of the scratch region */
+    uint32_t op_table;        /* flatbuffer offset of the Operator table (0 in unit tests) */
 };
 
 typedef struct nml_kernel {
@@ -86,10 +87,10 @@ void *nml_ctx_scratch(nml_ctx *ctx, const nml_node *node);
  * "CONV_2D: input 0 has type float32, expected int8". */
 nml_status nml_check_io_count(nml_ctx *ctx, const nml_node *node, uint32_t min_in, uint32_t max_in,
                               uint32_t n_out);
-nml_status nml_check_type(nml_ctx *ctx, const nml_node *node, const nml_tensor *t, const char *what,
-                          int expected_type);
-nml_status nml_check_rank(nml_ctx *ctx, const nml_node *node, const nml_tensor *t, const char *what,
-                          int rank);
+nml_status nml_check_type(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
+                          const char *what, int expected_type);
+nml_status nml_check_rank(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
+                          const char *what, int rank);
 nml_status nml_check_same_shape(nml_ctx *ctx, const nml_node *node, const nml_tensor *a,
                                 const nml_tensor *b, const char *what_a, const char *what_b);
 /* Any other prepare failure: "OPNAME: <message>". */

@@ -59,8 +59,8 @@ static nml_status concat_prepare(nml_ctx *ctx, nml_node *node, const nml_op_para
     NML_TRY(nml_check_io_count(ctx, node, 1, NML_MAX_OP_INPUTS, 1));
     nml_tensor *out = nml_node_output(ctx, node, 0);
     concat_data *d;
-    NML_TRY(
-        nml_alloc_node_data(ctx, node, sizeof *d + node->n_inputs * sizeof d->in[0], (void **)&d));
+    NML_TRY(nml_alloc_node_data(ctx, node, sizeof *d + node->n_inputs * sizeof d->in[0],
+                                (void **)&d));
     NML_TRY(nml_elem_size(ctx, node, out, "output", &d->esize));
     if (out->rank == 0)
         return nml_kernel_fail(ctx, node, NML_E_SHAPE, "cannot concatenate scalars");

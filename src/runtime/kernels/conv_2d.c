@@ -140,8 +140,8 @@ nml_status nml_conv_2d_ref_finish(nml_ctx *ctx, nml_node *node, conv_data *d) {
                                         (size_t)nml_tensor_count(input) / (size_t)input->dims[0]));
     /* packed: one channel's stored weights and its tap table */
     if (d->mode == NML_CONV_PACKED) {
-        const uint32_t window =
-            (uint32_t)filter->dims[1] * (uint32_t)filter->dims[2] * (uint32_t)filter->dims[3];
+        const uint32_t window = (uint32_t)filter->dims[1] * (uint32_t)filter->dims[2] *
+                                (uint32_t)filter->dims[3];
         NML_TRY(nml_ctx_request_scratch(ctx, node,
                                         packed_taps_offset(window) + tap_table_bytes(filter)));
     }

@@ -31,8 +31,8 @@ static nml_status window_dim(nml_ctx *ctx, const nml_node *node, int padding, co
     /* a numerator that is not negative is at most in + stride - 1 < 2^32, so the division is
      * 32-bit (RV32 has no 64-bit divide: that would link libgcc's __divdi3); a negative one
      * means an empty VALID output, as the truncating 64-bit division gave */
-    const int64_t num =
-        padding == NML_PAD_SAME ? (int64_t)in + stride - 1 : (int64_t)in + stride - effective;
+    const int64_t num = padding == NML_PAD_SAME ? (int64_t)in + stride - 1
+                                                : (int64_t)in + stride - effective;
     const int64_t out = num < 0 ? 0 : (int64_t)((uint32_t)num / (uint32_t)stride);
     if (out < 1)
         return nml_kernel_fail(ctx, node, NML_E_SHAPE,

@@ -8,7 +8,7 @@
 typedef struct split_data {
     uint32_t outer;     /* elements before the axis */
     size_t inner_bytes; /* bytes of one index along the axis */
-    int32_t sizes[];    /* one per output: persistent arena for n_outputs, not the maximum */
+    int32_t sizes[]; /* one per output: persistent arena for n_outputs, not the maximum */
 } split_data;
 
 static nml_status read_axis(nml_ctx *ctx, const nml_node *node, const nml_tensor *axis_t, int rank,
