@@ -19,6 +19,10 @@ void cli_print_order(const nml_reorder_result *r) {
         printf("activation peak: original order %zu B -> chosen order %zu B (lower bound for the "
                "chosen order %zu B, for the original %zu B; ",
                r->original_activations, r->chosen_activations, r->chosen_bound, r->original_bound);
+    } else if (r->order.peak < r->original_bound) {
+        printf("activation peak: original order %zu B kept (lower bound %zu B; the best order's "
+               "bound is %llu B, but the planner places it in no fewer bytes; ",
+               r->original_activations, r->original_bound, (unsigned long long)r->order.peak);
     } else {
         printf("activation peak: original order %zu B kept (lower bound %zu B; no order plans "
                "fewer bytes; ",
