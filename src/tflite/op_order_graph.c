@@ -157,7 +157,7 @@ static void fill_in_place(og *g, const builder *b, uint32_t i) {
     if (g->cands.start[i + 1] > g->cands.start[i]) g->in_place[i] = g->buf_bytes[out];
 }
 
-static void fill_consumers(og *g) {
+static nml_status fill_consumers(og *g, nml_error *err) {
     og_list *c = &g->consumers;
     for (uint32_t v = 0; v < g->n_ops; v++)
         for (uint32_t k = g->ins.start[v]; k < g->ins.start[v + 1]; k++)
@@ -165,13 +165,14 @@ static void fill_consumers(og *g) {
     for (uint32_t b = 0; b < g->n_bufs; b++)
         c->start[b + 1] += c->start[b];
     uint32_t *fill = calloc(g->n_bufs ? g->n_bufs : 1, sizeof *fill);
-    if (!fill) return; /* caller checks c->idx content via the count */
+    if (!fill) return nml_fail(err, NML_E_NOMEM, "out of memory (operator graph)");
     for (uint32_t v = 0; v < g->n_ops; v++)
         for (uint32_t k = g->ins.start[v]; k < g->ins.start[v + 1]; k++) {
             uint32_t b = g->ins.idx[k];
             c->idx[c->start[b] + fill[b]++] = v;
         }
     free(fill);
+    return NML_OK;
 }
 
 static nml_status alloc_graph(og *g, const nml_interpreter *it, nml_error *err) {
@@ -214,10 +215,7 @@ static nml_status build_lists(og *g, builder *b, nml_error *err) {
     }
     for (uint32_t i = 0; i < g->n_ops; i++)
         fill_in_place(g, b, i);
-    fill_consumers(g);
-    uint64_t reads = g->ins.start[g->n_ops];
-    if (g->consumers.start[g->n_bufs] != reads)
-        return nml_fail(err, NML_E_NOMEM, "out of memory (operator graph)");
+    NML_TRY(fill_consumers(g, err));
     find_start_bytes(g);
     return NML_OK;
 }
@@ -294,7 +292,7 @@ uint64_t og_step(const og *g, const uint64_t *done, int first, uint32_t v, uint6
 }
 
 /* Bytes live before the first operator: subgraph inputs somebody reads or that are outputs. */
-static uint64_t initial_live(const og *g) {
+uint64_t og_initial_live(const og *g) {
     uint64_t live = 0;
     for (uint32_t b = 0; b < g->n_bufs; b++)
         if ((g->buf_io[b] & OG_IN) && ((g->buf_io[b] & OG_OUT) || has_readers(g, b)))
@@ -310,7 +308,7 @@ nml_status og_order_peak(const og *g, const uint32_t *order, uint32_t n, uint64_
                         (unsigned)g->n_ops);
     uint64_t *done = calloc(g->words, sizeof *done);
     if (!done) return nml_fail(err, NML_E_NOMEM, "out of memory");
-    uint64_t live = initial_live(g);
+    uint64_t live = og_initial_live(g);
     nml_status st = NML_OK;
     for (uint32_t k = 0; k < n && st == NML_OK; k++) {
         uint32_t v = order[k];
@@ -328,8 +326,4 @@ nml_status og_order_peak(const og *g, const uint32_t *order, uint32_t n, uint64_
     }
     free(done);
     return st;
-}
-
-uint64_t og_initial_live(const og *g) {
-    return initial_live(g);
 }
