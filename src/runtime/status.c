@@ -31,28 +31,52 @@ static unsigned div_small(unsigned long long *v, unsigned d) {
     return (unsigned)(x % d);
 }
 
-static void put_unsigned(out_buf *o, unsigned long long v, unsigned base, int width, char pad,
-                         int negative) {
+/* The digits of v in base (10 or 16), '-' first when negative, padded to width with pad
+ * ('0' pads after the sign, ' ' before it). */
+static void put_number(out_buf *o, unsigned long long v, unsigned base, int negative, int width,
+                       char pad) {
     char tmp[24];
     int n = 0;
     do {
         unsigned d = div_small(&v, base);
         tmp[n++] = (char)(d < 10 ? '0' + d : 'a' + d - 10);
-    } while (v && n < (int)sizeof tmp);
-    int total = n + (negative ? 1 : 0);
-    if (negative && pad == '0') put_char(o, '-');
-    for (; total < width; total++) put_char(o, pad);
+    } while (v);
+    if (negative) {
+        if (pad == '0') put_char(o, '-');
+        width--;
+    }
+    for (; width > n; width--) put_char(o, pad);
     if (negative && pad != '0') put_char(o, '-');
     while (n > 0) put_char(o, tmp[--n]);
 }
 
-static void put_signed(out_buf *o, long long v, int width, char pad) {
-    unsigned long long mag = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    put_unsigned(o, mag, 10, width, pad, v < 0);
+/* The next integer argument as 64 bits: `longs` 'l's, or a size_t, or an int; signed
+ * conversions are sign-extended from the argument's width. The type given to va_arg is always
+ * the argument's own, whatever the target's sizes. */
+static unsigned long long int_arg(va_list *ap, int longs, int size_t_arg, int is_signed) {
+    unsigned long long v;
+    unsigned bits;
+    if (longs >= 2) {
+        v = va_arg(*ap, unsigned long long);
+        bits = 64;
+    } else if (longs == 1) {
+        v = va_arg(*ap, unsigned long);
+        bits = 8 * sizeof(long);
+    } else if (size_t_arg) {
+        v = va_arg(*ap, size_t);
+        bits = 8 * sizeof(size_t);
+    } else {
+        v = va_arg(*ap, unsigned);
+        bits = 8 * sizeof(unsigned);
+    }
+    if (is_signed && bits < 64 && (v >> (bits - 1)) & 1) v |= ~0ULL << bits;
+    return v;
 }
 
 size_t nml_vformat(char *buf, size_t cap, const char *fmt, va_list ap) {
     out_buf o = {buf, cap, 0};
+    va_list args;
+    va_copy(args, ap);
     for (const char *p = fmt; *p; p++) {
         if (*p != '%') {
             put_char(&o, *p);
@@ -60,62 +84,34 @@ size_t nml_vformat(char *buf, size_t cap, const char *fmt, va_list ap) {
         }
         p++;
         char pad = ' ';
-        int width = 0;
-        if (*p == '0') {
-            pad = '0';
-            p++;
-        }
+        int width = 0, longs = 0, size_t_arg = 0;
+        if (*p == '0') pad = *p++;
         while (*p >= '0' && *p <= '9') width = width * 10 + (*p++ - '0');
-        int longs = 0, size_t_arg = 0;
-        while (*p == 'l') {
-            longs++;
-            p++;
-        }
-        if (*p == 'z') {
-            size_t_arg = 1;
-            p++;
-        }
-        switch (*p) {
-        case 'd':
-        case 'i':
-            if (size_t_arg) put_signed(&o, (long long)va_arg(ap, size_t), width, pad);
-            else if (longs >= 2) put_signed(&o, va_arg(ap, long long), width, pad);
-            else if (longs == 1) put_signed(&o, va_arg(ap, long), width, pad);
-            else put_signed(&o, va_arg(ap, int), width, pad);
-            break;
-        case 'u':
-        case 'x': {
-            unsigned base = *p == 'x' ? 16u : 10u;
-            unsigned long long v;
-            if (size_t_arg) v = va_arg(ap, size_t);
-            else if (longs >= 2) v = va_arg(ap, unsigned long long);
-            else if (longs == 1) v = va_arg(ap, unsigned long);
-            else v = va_arg(ap, unsigned);
-            put_unsigned(&o, v, base, width, pad, 0);
-            break;
-        }
-        case 'p':
+        while (*p == 'l') longs++, p++;
+        if (*p == 'z') size_t_arg = 1, p++;
+        char c = *p;
+        if (c == 'd' || c == 'i') {
+            unsigned long long v = int_arg(&args, longs, size_t_arg, 1);
+            int negative = (long long)v < 0;
+            put_number(&o, negative ? 0ULL - v : v, 10, negative, width, pad);
+        } else if (c == 'u' || c == 'x') {
+            put_number(&o, int_arg(&args, longs, size_t_arg, 0), c == 'x' ? 16 : 10, 0, width,
+                       pad);
+        } else if (c == 'p') {
             put_str(&o, "0x");
-            put_unsigned(&o, (unsigned long long)(uintptr_t)va_arg(ap, void *), 16, 0, ' ', 0);
-            break;
-        case 's':
-            put_str(&o, va_arg(ap, const char *));
-            break;
-        case 'c':
-            put_char(&o, (char)va_arg(ap, int));
-            break;
-        case '%':
-            put_char(&o, '%');
-            break;
-        case '\0':
+            put_number(&o, (uintptr_t)va_arg(args, void *), 16, 0, 0, ' ');
+        } else if (c == 's') {
+            put_str(&o, va_arg(args, const char *));
+        } else if (c == 'c') {
+            put_char(&o, (char)va_arg(args, int));
+        } else if (c == '\0') {
             p--; /* a lone trailing '%': stop at the terminator */
-            break;
-        default: /* unsupported conversion: show it rather than misread the arguments */
-            put_char(&o, '%');
-            put_char(&o, *p);
-            break;
+        } else { /* "%%", or an unsupported conversion: shown rather than misreading arguments */
+            if (c != '%') put_char(&o, '%');
+            put_char(&o, c);
         }
     }
+    va_end(args);
     if (cap > 0) buf[o.len < cap ? o.len : cap - 1] = '\0';
     return o.len < cap ? o.len : (cap ? cap - 1 : 0);
 }
@@ -141,17 +137,17 @@ nml_status nml_fail(nml_error *err, nml_status status, const char *fmt, ...) {
 
 nml_status nml_error_prefix(nml_error *err, const char *fmt, ...) {
     if (!err) return NML_E_INTERNAL;
-    char prefix[NML_ERROR_MSG_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    size_t n = nml_vformat(prefix, sizeof prefix, fmt, ap);
-    va_end(ap);
     char old[NML_ERROR_MSG_MAX];
     size_t i = 0;
     for (; i + 1 < sizeof old && err->msg[i]; i++) old[i] = err->msg[i];
     old[i] = '\0';
-    nml_format(err->msg, sizeof err->msg, "%s%s", prefix, old);
-    (void)n;
+    va_list ap;
+    va_start(ap, fmt);
+    size_t n = nml_vformat(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    /* the old message after the prefix, as much of it as fits */
+    for (i = 0; old[i] && n + 1 < sizeof err->msg; i++) err->msg[n++] = old[i];
+    err->msg[n] = '\0';
     return err->status;
 }
 
