@@ -9,6 +9,11 @@ static int is_activation(const nml_tensor *t) {
     return t->alloc == NML_ALLOC_NONE || t->alloc == NML_ALLOC_ARENA;
 }
 
+/* Until nml_plan_offsets places them, planned tensors carry in arena_offset whether they
+ * are subgraph inputs or outputs (the caller's bytes an in-place output must not take). */
+#define IO_IN 1u
+#define IO_OUT 2u
+
 static nml_status mark_graph_inputs(const nml_model *m, nml_tensor *tensors, nml_error *err) {
     for (uint32_t i = 0; i < m->n_inputs; i++) {
         int32_t idx = nml_model_input(m, i);
@@ -19,11 +24,13 @@ static nml_status mark_graph_inputs(const nml_model *m, nml_tensor *tensors, nml
                             t->alloc == NML_ALLOC_CONST ? "constant" : "variable");
         t->first_use = 0;
         t->last_use = 0;
+        t->arena_offset |= IO_IN;
     }
     return NML_OK;
 }
 
-static nml_status use_inputs(nml_tensor *tensors, const nml_node *node, nml_error *err) {
+/* Reads before writes fail; writes define (first write) and extend lifetimes. */
+static nml_status use_node(nml_tensor *tensors, const nml_node *node, nml_error *err) {
     for (uint32_t k = 0; k < node->n_inputs; k++) {
         int32_t idx = node->inputs[k];
         if (idx < 0 || !is_activation(&tensors[idx])) continue;
@@ -35,41 +42,24 @@ static nml_status use_inputs(nml_tensor *tensors, const nml_node *node, nml_erro
                             (unsigned long)node->index, (unsigned long)k, (int)idx);
         t->last_use = (int32_t)node->index;
     }
-    return NML_OK;
-}
-
-static void define_outputs(nml_tensor *tensors, const nml_node *node) {
     for (uint32_t k = 0; k < node->n_outputs; k++) {
         nml_tensor *t = &tensors[node->outputs[k]];
         if (!is_activation(t)) continue;
         if (t->first_use < 0) t->first_use = (int32_t)node->index;
         t->last_use = (int32_t)node->index;
     }
-}
-
-/* Until nml_plan_offsets places them, planned tensors carry in arena_offset whether they
- * are subgraph inputs or outputs (the caller's bytes an in-place output must not take). */
-#define IO_IN 1u
-#define IO_OUT 2u
-
-static void mark_graph_io(const nml_model *m, nml_tensor *tensors) {
-    for (uint32_t i = 0; i < m->n_inputs; i++)
-        tensors[nml_model_input(m, i)].arena_offset |= IO_IN;
-    for (uint32_t i = 0; i < m->n_outputs; i++) {
-        nml_tensor *t = &tensors[nml_model_output(m, i)];
-        if (is_activation(t)) t->arena_offset |= IO_OUT;
-    }
+    return NML_OK;
 }
 
 nml_status nml_plan_lifetimes(const nml_model *m, nml_tensor *tensors, uint32_t n_tensors,
                               const nml_node *nodes, uint32_t n_nodes, nml_error *err) {
-    for (uint32_t i = 0; i < n_tensors; i++)
+    for (uint32_t i = 0; i < n_tensors; i++) {
         tensors[i].first_use = tensors[i].last_use = -1;
-    NML_TRY(mark_graph_inputs(m, tensors, err));
-    for (uint32_t i = 0; i < n_nodes; i++) {
-        NML_TRY(use_inputs(tensors, &nodes[i], err));
-        define_outputs(tensors, &nodes[i]);
+        if (is_activation(&tensors[i])) tensors[i].arena_offset = 0;
     }
+    NML_TRY(mark_graph_inputs(m, tensors, err));
+    for (uint32_t i = 0; i < n_nodes; i++)
+        NML_TRY(use_node(tensors, &nodes[i], err));
     int32_t end = n_nodes ? (int32_t)n_nodes - 1 : 0;
     for (uint32_t i = 0; i < m->n_outputs; i++) {
         int32_t idx = nml_model_output(m, i);
@@ -81,13 +71,11 @@ nml_status nml_plan_lifetimes(const nml_model *m, nml_tensor *tensors, uint32_t 
                             "written",
                             (unsigned long)i, (int)idx);
         t->last_use = end;
+        t->arena_offset |= IO_OUT;
     }
-    for (uint32_t i = 0; i < n_tensors; i++) {
-        if (!is_activation(&tensors[i])) continue;
-        tensors[i].alloc = tensors[i].first_use >= 0 ? NML_ALLOC_ARENA : NML_ALLOC_NONE;
-        tensors[i].arena_offset = 0;
-    }
-    mark_graph_io(m, tensors);
+    for (uint32_t i = 0; i < n_tensors; i++)
+        if (is_activation(&tensors[i]))
+            tensors[i].alloc = tensors[i].first_use >= 0 ? NML_ALLOC_ARENA : NML_ALLOC_NONE;
     return NML_OK;
 }
 
