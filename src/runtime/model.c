@@ -46,12 +46,15 @@ static nml_status read_opcode(const nml_fb *fb, const nml_fb_table *t, nml_model
     return NML_OK;
 }
 
-static nml_status opcode_at(const nml_model *m, uint32_t i, nml_model_op *op, nml_error *err) {
+static nml_status opcode_in(const nml_model *m, uint32_t i, nml_model_op *op, nml_error *err) {
     nml_fb fb = nml_model_fb(m);
     nml_fb_table t;
-    TRY_CTX(nml_fb_vec_table(&fb, vec_of(m->opcodes_vec, m->n_opcodes), i, &t, err),
-            "operator code %lu: ", (unsigned long)i);
-    TRY_CTX(read_opcode(&fb, &t, op, err), "operator code %lu: ", (unsigned long)i);
+    NML_TRY(nml_fb_vec_table(&fb, vec_of(m->opcodes_vec, m->n_opcodes), i, &t, err));
+    return read_opcode(&fb, &t, op, err);
+}
+
+static nml_status opcode_at(const nml_model *m, uint32_t i, nml_model_op *op, nml_error *err) {
+    TRY_CTX(opcode_in(m, i, op, err), "operator code %lu: ", (unsigned long)i);
     return NML_OK;
 }
 
@@ -202,8 +205,9 @@ static nml_status read_packed(nml_tensor *t, uint8_t is_variable, const uint8_t 
     return nml_packed_read_tensor(t, is_variable, data, data_bytes, err);
 }
 
-static nml_status read_tensor(const nml_model *m, const nml_fb *fb, const nml_fb_table *tt,
-                              nml_tensor *t, nml_error *err) {
+static nml_status read_tensor(const nml_model *m, uint32_t i, nml_tensor *t, nml_error *err) {
+    nml_fb fb_ = nml_model_fb(m), *fb = &fb_;
+    nml_fb_table tt_, *tt = &tt_;
     int8_t type;
     uint32_t buffer, name_len;
     uint8_t is_variable;
@@ -212,6 +216,7 @@ static nml_status read_tensor(const nml_model *m, const nml_fb *fb, const nml_fb
     nml_fb_table q, sparsity;
     char shape[64];
 
+    NML_TRY(nml_fb_vec_table(fb, vec_of(m->tensors_vec, m->n_tensors), i, tt, err));
     NML_TRY(read_shape(fb, tt, t, &count, err));
     NML_TRY(nml_fb_i8(fb, tt, TFL_TENSOR_TYPE, NML_FLOAT32, &type, err));
     t->type = (uint8_t)type;
@@ -281,26 +286,18 @@ nml_status nml_model_tensor(const nml_model *m, uint32_t i, nml_tensor *t, nml_e
     if (i >= m->n_tensors)
         return nml_fail(err, NML_E_ARG, "tensor %lu out of range (subgraph has %lu tensors)",
                         (unsigned long)i, (unsigned long)m->n_tensors);
-    nml_fb fb = nml_model_fb(m);
-    nml_fb_table tt;
-    TRY_CTX(nml_fb_vec_table(&fb, vec_of(m->tensors_vec, m->n_tensors), i, &tt, err),
-            "tensor %lu: ", (unsigned long)i);
-    TRY_CTX(read_tensor(m, &fb, &tt, t, err), "tensor %lu: ", (unsigned long)i);
+    TRY_CTX(read_tensor(m, i, t, err), "tensor %lu: ", (unsigned long)i);
     return NML_OK;
 }
 
 /* ---- operators ---- */
 
-static nml_status read_indices(const nml_model *m, const nml_fb *fb, const nml_fb_table *t,
-                               unsigned field, const char *what, int allow_absent,
-                               const int32_t **out, uint16_t *n, nml_error *err) {
-    nml_fb_vec v;
-    NML_TRY(nml_fb_vec_field(fb, t, field, 4, &v, err));
-    if (v.len > (field == TFL_OP_INPUTS ? NML_MAX_OP_INPUTS : NML_MAX_OP_OUTPUTS))
-        return nml_fail(err, NML_E_LIMIT, "%lu %ss exceed the limit of %d", (unsigned long)v.len,
-                        what, field == TFL_OP_INPUTS ? NML_MAX_OP_INPUTS : NML_MAX_OP_OUTPUTS);
+/* Every entry of v names a tensor of the subgraph (-1, "absent", only when allow_absent). */
+static nml_status check_indices(const nml_model *m, nml_fb_vec v, int allow_absent,
+                                const char *what, nml_error *err) {
+    nml_fb fb = nml_model_fb(m);
     for (uint32_t k = 0; k < v.len; k++) {
-        int32_t idx = nml_fb_vec_i32(fb, v, k);
+        int32_t idx = nml_fb_vec_i32(&fb, v, k);
         if (idx == -1 && allow_absent) continue;
         if (idx < 0 || (uint32_t)idx >= m->n_tensors)
             return nml_fail(err, NML_E_FORMAT,
@@ -308,6 +305,20 @@ static nml_status read_indices(const nml_model *m, const nml_fb *fb, const nml_f
                             "tensors)",
                             what, (unsigned long)k, (int)idx, (unsigned long)m->n_tensors);
     }
+    return NML_OK;
+}
+
+_Static_assert(NML_MAX_OP_INPUTS == NML_MAX_OP_OUTPUTS, "one limit for both lists");
+
+static nml_status read_indices(const nml_model *m, const nml_fb *fb, const nml_fb_table *t,
+                               unsigned field, const char *what, int allow_absent,
+                               const int32_t **out, uint16_t *n, nml_error *err) {
+    nml_fb_vec v;
+    NML_TRY(nml_fb_vec_field(fb, t, field, 4, &v, err));
+    if (v.len > NML_MAX_OP_INPUTS)
+        return nml_fail(err, NML_E_LIMIT, "%lu %ss exceed the limit of %d", (unsigned long)v.len,
+                        what, NML_MAX_OP_INPUTS);
+    NML_TRY(check_indices(m, v, allow_absent, what, err));
     /* vectors of int are 4-aligned inside a 16-aligned model and the target is little-endian,
      * so the indices are used in place */
     *out = v.len ? (const int32_t *)(const void *)(fb->data + v.pos) : NULL;
@@ -349,7 +360,7 @@ const char *nml_model_op_name(const nml_model_op *op) {
     return nml_op_name(op->builtin);
 }
 
-static int32_t index_at(const nml_model *m, uint32_t vec, uint32_t n, uint32_t i) {
+NML_OUTLINE static int32_t index_at(const nml_model *m, uint32_t vec, uint32_t n, uint32_t i) {
     if (i >= n) return -1;
     nml_fb fb = nml_model_fb(m);
     return nml_fb_vec_i32(&fb, vec_of(vec, n), i);
@@ -424,19 +435,6 @@ static nml_status load_tables(nml_model *m, const nml_fb *fb, nml_error *err) {
     return NML_OK;
 }
 
-static nml_status verify_io(const nml_model *m, uint32_t vec, uint32_t n, const char *what,
-                            nml_error *err) {
-    for (uint32_t i = 0; i < n; i++) {
-        int32_t idx = index_at(m, vec, n, i);
-        if (idx < 0 || (uint32_t)idx >= m->n_tensors)
-            return nml_fail(err, NML_E_FORMAT,
-                            "subgraph %s %lu refers to tensor %d (subgraph "
-                            "has %lu tensors)",
-                            what, (unsigned long)i, (int)idx, (unsigned long)m->n_tensors);
-    }
-    return NML_OK;
-}
-
 static nml_status verify_all(const nml_model *m, nml_error *err) {
     nml_model_op op;
     nml_tensor t;
@@ -451,8 +449,8 @@ static nml_status verify_all(const nml_model *m, nml_error *err) {
         NML_TRY(nml_model_tensor(m, i, &t, err));
         if (t.pack) NML_TRY(nml_packed_verify_tensor(&t, i, err)); /* packed.c is linked */
     }
-    NML_TRY(verify_io(m, m->inputs_vec, m->n_inputs, "input", err));
-    NML_TRY(verify_io(m, m->outputs_vec, m->n_outputs, "output", err));
+    NML_TRY(check_indices(m, vec_of(m->inputs_vec, m->n_inputs), 0, "subgraph input", err));
+    NML_TRY(check_indices(m, vec_of(m->outputs_vec, m->n_outputs), 0, "subgraph output", err));
     if (NML_PACKED_LINKED()) NML_TRY(nml_packed_check_io(m, err));
     for (uint32_t i = 0; i < m->n_operators; i++) {
         NML_TRY(nml_model_operator(m, i, &op, err));
