@@ -86,14 +86,13 @@ nml_status nml_fb_root(const nml_fb *fb, const char *ident, nml_fb_table *root, 
         return nml_fail(err, NML_E_FORMAT, "%lu bytes are too few for a flatbuffer",
                         (unsigned long)fb->size);
     if (ident && !same_identifier(fb->data + 4, ident)) {
-        char got[5], want[5];
+        char got[5];
         for (int i = 0; i < 4; i++) {
             char c = (char)fb->data[4 + i];
             got[i] = c >= 0x20 && c < 0x7f ? c : '?';
-            want[i] = ident[i];
         }
-        got[4] = want[4] = '\0';
-        return nml_fail(err, NML_E_FORMAT, "file identifier is '%s', expected '%s'", got, want);
+        got[4] = '\0';
+        return nml_fail(err, NML_E_FORMAT, "file identifier is '%s', expected '%s'", got, ident);
     }
     uint32_t pos = 0;
     NML_TRY(follow(fb, 0, &pos, err));

@@ -48,7 +48,7 @@ typedef struct nml_fb_vec {
 
 nml_status nml_fb_init(nml_fb *fb, const void *data, size_t size, nml_error *err);
 
-/* The root table; ident (4 characters) must match the file identifier when non-NULL. */
+/* The root table; ident (a string of 4 characters) must match the file identifier when non-NULL. */
 nml_status nml_fb_root(const nml_fb *fb, const char *ident, nml_fb_table *root, nml_error *err);
 
 /* Verifies the table at pos (alignment, vtable inside the buffer, table inside the buffer). */

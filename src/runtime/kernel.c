@@ -48,13 +48,16 @@ static const char *node_name(const nml_node *node) {
 
 nml_status nml_kernel_fail(nml_ctx *ctx, const nml_node *node, nml_status st, const char *fmt,
                            ...) {
-    if (!ctx->err) return st;
-    char msg[NML_ERROR_MSG_MAX];
+    nml_error *err = ctx->err;
+    if (!err) return st;
+    /* "NAME: " and then the message, formatted in place */
+    size_t n = nml_format(err->msg, sizeof err->msg, "%s: ", node_name(node));
+    err->status = st;
     va_list ap;
     va_start(ap, fmt);
-    nml_vformat(msg, sizeof msg, fmt, ap);
+    nml_vformat(err->msg + n, sizeof err->msg - n, fmt, ap);
     va_end(ap);
-    return nml_fail(ctx->err, st, "%s: %s", node_name(node), msg);
+    return st;
 }
 
 nml_status nml_check_io_count(nml_ctx *ctx, const nml_node *node, uint32_t min_in,
