@@ -31,15 +31,16 @@ static nml_fb_vec vec_of(uint32_t pos, uint32_t len) {
 
 static nml_status read_opcode(const nml_fb *fb, const nml_fb_table *t, nml_model_op *op,
                               nml_error *err) {
-    int8_t deprecated;
-    int32_t code;
-    uint32_t len;
-    NML_TRY(nml_fb_i8(fb, t, TFL_OPCODE_DEPRECATED_BUILTIN_CODE, 0, &deprecated, err));
-    NML_TRY(nml_fb_i32(fb, t, TFL_OPCODE_BUILTIN_CODE, 0, &code, err));
-    NML_TRY(nml_fb_i32(fb, t, TFL_OPCODE_VERSION, 1, &op->version, err));
+    /* signed fields are read as their unsigned bits (no sign-converting wrappers linked) */
+    uint8_t deprecated;
+    uint32_t code, version, len;
+    NML_TRY(nml_fb_u8(fb, t, TFL_OPCODE_DEPRECATED_BUILTIN_CODE, 0, &deprecated, err));
+    NML_TRY(nml_fb_u32(fb, t, TFL_OPCODE_BUILTIN_CODE, 0, &code, err));
+    NML_TRY(nml_fb_u32(fb, t, TFL_OPCODE_VERSION, 1, &version, err));
     NML_TRY(nml_fb_str_field(fb, t, TFL_OPCODE_CUSTOM_CODE, &op->custom_code, &len, err));
+    op->version = (int32_t)version;
     /* the schema's rule: the larger of the two fields is the operator */
-    op->builtin = code > deprecated ? code : deprecated;
+    op->builtin = (int32_t)code > (int8_t)deprecated ? (int32_t)code : (int8_t)deprecated;
     if (op->builtin < 0)
         return nml_fail(err, NML_E_FORMAT, "builtin code %d is negative", (int)op->builtin);
     if (op->builtin != NML_OP_CUSTOM) op->custom_code = NULL;
@@ -130,10 +131,11 @@ static nml_status read_details(const nml_fb *fb, const nml_fb_table *q, nml_tens
 static nml_status read_quantization(const nml_fb *fb, const nml_fb_table *q, nml_tensor *t,
                                     nml_error *err) {
     nml_fb_vec scale, zp;
-    int32_t qdim;
+    uint32_t qdim_bits;
     NML_TRY(nml_fb_vec_field(fb, q, TFL_QUANT_SCALE, 4, &scale, err));
     NML_TRY(nml_fb_vec_field(fb, q, TFL_QUANT_ZERO_POINT, 8, &zp, err));
-    NML_TRY(nml_fb_i32(fb, q, TFL_QUANT_QUANTIZED_DIMENSION, 0, &qdim, err));
+    NML_TRY(nml_fb_u32(fb, q, TFL_QUANT_QUANTIZED_DIMENSION, 0, &qdim_bits, err));
+    int32_t qdim = (int32_t)qdim_bits;
     NML_TRY(read_details(fb, q, t, err));
     if (zp.len && zp.len != scale.len)
         return nml_fail(err, NML_E_FORMAT, "%lu scales but %lu zero points",
@@ -175,7 +177,9 @@ static nml_status read_shape(const nml_fb *fb, const nml_fb_table *tt, nml_tenso
         return nml_fail(err, NML_E_LIMIT, "rank %lu exceeds the limit of %d",
                         (unsigned long)shape.len, NML_MAX_RANK);
     t->rank = (uint8_t)shape.len;
-    int has_zero = 0;
+    /* each dim < 2^31 and the count saturates at 2^32 (past any limit), so the product never
+     * overflows; a zero dimension still gives 0 */
+    *count = 1;
     for (uint32_t d = 0; d < shape.len; d++) {
         t->dims[d] = nml_fb_vec_i32(fb, shape, d);
         if (t->dims[d] < 0)
@@ -183,13 +187,8 @@ static nml_status read_shape(const nml_fb *fb, const nml_fb_table *tt, nml_tenso
                             "dimension %lu is %d (dynamic shapes are not "
                             "supported)",
                             (unsigned long)d, (int)t->dims[d]);
-        has_zero |= t->dims[d] == 0;
-    }
-    *count = has_zero ? 0 : 1;
-    /* each dim < 2^31 and the running count stays <= 2^32, so the product never overflows */
-    for (uint32_t d = 0; d < shape.len && *count; d++) {
         *count *= (uint64_t)t->dims[d];
-        if (*count > UINT32_MAX) break;
+        if (*count > (uint64_t)UINT32_MAX + 1) *count = (uint64_t)UINT32_MAX + 1;
     }
     return NML_OK;
 }
@@ -208,7 +207,7 @@ static nml_status read_packed(nml_tensor *t, uint8_t is_variable, const uint8_t 
 static nml_status read_tensor(const nml_model *m, uint32_t i, nml_tensor *t, nml_error *err) {
     nml_fb fb_ = nml_model_fb(m), *fb = &fb_;
     nml_fb_table tt_, *tt = &tt_;
-    int8_t type;
+    uint8_t type_bits;
     uint32_t buffer, name_len;
     uint8_t is_variable;
     uint64_t count = 0;
@@ -218,8 +217,9 @@ static nml_status read_tensor(const nml_model *m, uint32_t i, nml_tensor *t, nml
 
     NML_TRY(nml_fb_vec_table(fb, vec_of(m->tensors_vec, m->n_tensors), i, tt, err));
     NML_TRY(read_shape(fb, tt, t, &count, err));
-    NML_TRY(nml_fb_i8(fb, tt, TFL_TENSOR_TYPE, NML_FLOAT32, &type, err));
-    t->type = (uint8_t)type;
+    NML_TRY(nml_fb_u8(fb, tt, TFL_TENSOR_TYPE, NML_FLOAT32, &type_bits, err));
+    const int8_t type = (int8_t)type_bits; /* TensorType is a byte */
+    t->type = type_bits;
     if (type != NML_INT4 && nml_dtype_size(type) == 0)
         return nml_fail(err, NML_E_UNSUPPORTED, "type %s (%d) is not supported",
                         nml_dtype_name(type), (int)type);

@@ -145,9 +145,7 @@ nml_status nml_error_prefix(nml_error *err, const char *fmt, ...) {
     va_start(ap, fmt);
     size_t n = nml_vformat(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
-    /* the old message after the prefix, as much of it as fits */
-    for (i = 0; old[i] && n + 1 < sizeof err->msg; i++) err->msg[n++] = old[i];
-    err->msg[n] = '\0';
+    nml_format(err->msg + n, sizeof err->msg - n, "%s", old); /* as much as fits */
     return err->status;
 }
 

@@ -15,18 +15,13 @@
 static nml_status window_dim(nml_ctx *ctx, const nml_node *node, int padding, const char *axis,
                              int32_t in, int32_t filter, int32_t stride, int32_t dilation,
                              int32_t *out_size, int32_t *pad) {
-    if (stride < 1)
-        return nml_kernel_fail(ctx, node, NML_E_FORMAT, "stride along %s is %d, must be >= 1", axis,
-                               (int)stride);
-    if (dilation < 1)
-        return nml_kernel_fail(ctx, node, NML_E_FORMAT, "dilation along %s is %d, must be >= 1",
-                               axis, (int)dilation);
-    if (filter < 1)
-        return nml_kernel_fail(ctx, node, NML_E_SHAPE, "filter %s is %d, must be >= 1", axis,
-                               (int)filter);
-    if (in < 1)
-        return nml_kernel_fail(ctx, node, NML_E_SHAPE, "input %s is %d, must be >= 1", axis,
-                               (int)in);
+    /* one error site for the four lower bounds */
+    const int32_t value[4] = {stride, dilation, filter, in};
+    static const char *const what[4] = {"stride along", "dilation along", "filter", "input"};
+    for (int k = 0; k < 4; k++)
+        if (value[k] < 1)
+            return nml_kernel_fail(ctx, node, k < 2 ? NML_E_FORMAT : NML_E_SHAPE,
+                                   "%s %s is %d, must be >= 1", what[k], axis, (int)value[k]);
     const int64_t effective = (int64_t)(filter - 1) * dilation + 1;
     /* a numerator that is not negative is at most in + stride - 1 < 2^32, so the division is
      * 32-bit (RV32 has no 64-bit divide: that would link libgcc's __divdi3); a negative one
