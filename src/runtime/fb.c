@@ -1,5 +1,6 @@
-/* Bounds-checked flatbuffer reading. Positions are uint32 (the buffer is < 2^31 bytes) and all
- * sums are formed in uint64, so a hostile offset can never wrap around. */
+/* Bounds-checked flatbuffer reading. Positions are uint32 and the buffer is < 2^31 bytes, so a
+ * position inside it plus any offset below 2^31 fits in 32 bits: a hostile offset never wraps
+ * around, and a 32-bit target does no 64-bit arithmetic. */
 #include "fb.h"
 
 #include <string.h>
@@ -19,7 +20,7 @@ uint64_t nml_fb_load_u64(const uint8_t *p) {
 }
 
 /* 1 when [pos, pos + bytes) lies inside the buffer. */
-static int in_bounds(const nml_fb *fb, uint64_t pos, uint64_t bytes) {
+static int in_bounds(const nml_fb *fb, uint32_t pos, uint32_t bytes) {
     return pos <= fb->size && bytes <= fb->size - pos;
 }
 
@@ -40,12 +41,12 @@ static nml_status follow(const nml_fb *fb, uint32_t at, uint32_t *target, nml_er
     if (o == 0 || o > 0x7fffffffu)
         return nml_fail(err, NML_E_FORMAT, "offset %lu: bad offset value %lu", (unsigned long)at,
                         (unsigned long)o);
-    uint64_t t = (uint64_t)at + o;
+    uint32_t t = at + o; /* at < 2^31 and o < 2^31 */
     if (t >= fb->size)
         return nml_fail(err, NML_E_FORMAT,
-                        "offset %lu: points to %llu, past the end of the data (%lu bytes)",
-                        (unsigned long)at, (unsigned long long)t, (unsigned long)fb->size);
-    *target = (uint32_t)t;
+                        "offset %lu: points to %lu, past the end of the data (%lu bytes)",
+                        (unsigned long)at, (unsigned long)t, (unsigned long)fb->size);
+    *target = t;
     return NML_OK;
 }
 
@@ -54,20 +55,24 @@ nml_status nml_fb_table_at(const nml_fb *fb, uint32_t pos, nml_fb_table *t, nml_
     if (pos % 4 || !in_bounds(fb, pos, 4))
         return nml_fail(err, NML_E_FORMAT, "table at %lu: misaligned or out of bounds",
                         (unsigned long)pos);
-    int64_t vt = (int64_t)pos - (int32_t)nml_fb_load_u32(fb->data + pos);
-    if (vt < 0 || (vt & 1) || !in_bounds(fb, (uint64_t)vt, 4))
-        return nml_fail(err, NML_E_FORMAT, "table at %lu: vtable at %lld out of bounds",
-                        (unsigned long)pos, (long long)vt);
+    /* vtable = pos - soffset, taken modulo 2^32: a vtable before the start wraps to at least
+     * 2^31 and one past the end stays below 2^32 (pos and |soffset| are below 2^31), so the
+     * bounds check sees both */
+    int32_t soffset = (int32_t)nml_fb_load_u32(fb->data + pos);
+    uint32_t vt = pos - (uint32_t)soffset;
+    if ((vt & 1) || !in_bounds(fb, vt, 4))
+        return nml_fail(err, NML_E_FORMAT, "table at %lu: vtable out of bounds (soffset %ld)",
+                        (unsigned long)pos, (long)soffset);
     uint16_t vt_bytes = nml_fb_load_u16(fb->data + vt);
     uint16_t tbl_bytes = nml_fb_load_u16(fb->data + vt + 2);
-    if (vt_bytes < 4 || vt_bytes % 2 || !in_bounds(fb, (uint64_t)vt, vt_bytes))
+    if (vt_bytes < 4 || vt_bytes % 2 || !in_bounds(fb, vt, vt_bytes))
         return nml_fail(err, NML_E_FORMAT, "table at %lu: vtable of %u bytes is invalid",
                         (unsigned long)pos, (unsigned)vt_bytes);
     if (tbl_bytes < 4 || !in_bounds(fb, pos, tbl_bytes))
         return nml_fail(err, NML_E_FORMAT, "table at %lu: size %u runs past the end",
                         (unsigned long)pos, (unsigned)tbl_bytes);
     t->pos = pos;
-    t->vtable = (uint32_t)vt;
+    t->vtable = vt;
     t->n_fields = (uint16_t)((vt_bytes - 4) / 2);
     t->size = tbl_bytes;
     return NML_OK;
@@ -202,16 +207,16 @@ static nml_status vector_at(const nml_fb *fb, uint32_t pos, uint32_t elem_bytes,
         return nml_fail(err, NML_E_FORMAT, "vector at %lu: misaligned or out of bounds",
                         (unsigned long)pos);
     uint32_t len = nml_fb_load_u32(fb->data + pos);
-    uint64_t first = (uint64_t)pos + 4;
-    if (!in_bounds(fb, first, (uint64_t)len * elem_bytes))
+    uint32_t first = pos + 4; /* <= size */
+    if (len > (fb->size - first) / elem_bytes)
         return nml_fail(err, NML_E_FORMAT,
                         "vector at %lu: %lu elements of %lu bytes run past the end (%lu bytes)",
                         (unsigned long)pos, (unsigned long)len, (unsigned long)elem_bytes,
                         (unsigned long)fb->size);
-    if (elem_bytes > 1 && (uint32_t)first % elem_bytes) /* first <= size < 2^31 here */
+    if (elem_bytes > 1 && first % elem_bytes)
         return nml_fail(err, NML_E_FORMAT, "vector at %lu: elements not aligned to %lu bytes",
                         (unsigned long)pos, (unsigned long)elem_bytes);
-    out->pos = (uint32_t)first;
+    out->pos = first;
     out->len = len;
     return NML_OK;
 }
@@ -228,7 +233,7 @@ static nml_status string_at(const nml_fb *fb, uint32_t pos, const char **s, uint
                             nml_error *err) {
     nml_fb_vec v;
     NML_TRY(vector_at(fb, pos, 1, &v, err));
-    if (!in_bounds(fb, (uint64_t)v.pos + v.len, 1) || fb->data[v.pos + v.len] != 0)
+    if (!in_bounds(fb, v.pos + v.len, 1) || fb->data[v.pos + v.len] != 0)
         return nml_fail(err, NML_E_FORMAT, "string at %lu: missing NUL terminator",
                         (unsigned long)pos);
     *s = (const char *)fb->data + v.pos;
@@ -274,7 +279,7 @@ int32_t nml_fb_vec_i32(const nml_fb *fb, nml_fb_vec v, uint32_t i) {
 }
 
 int64_t nml_fb_vec_i64(const nml_fb *fb, nml_fb_vec v, uint32_t i) {
-    return i < v.len ? (int64_t)nml_fb_load_u64(fb->data + v.pos + 8 * (uint64_t)i) : 0;
+    return i < v.len ? (int64_t)nml_fb_load_u64(fb->data + v.pos + 8 * i) : 0;
 }
 
 float nml_fb_vec_f32(const nml_fb *fb, nml_fb_vec v, uint32_t i) {
