@@ -16,8 +16,8 @@
 /* Arena byte counts are size_t and saturate at SIZE_MAX instead of wrapping: a 32-bit target
  * then does 32-bit arithmetic, and a sum past 4 GiB (a hostile model) still reads as more than
  * any arena holds. */
-static size_t add_sat(size_t a, uint64_t b) {
-    return b > SIZE_MAX - a ? SIZE_MAX : a + (size_t)b;
+static size_t add_sat(size_t a, size_t b) {
+    return b > SIZE_MAX - a ? SIZE_MAX : a + b;
 }
 
 static size_t align16(size_t x) {
@@ -202,7 +202,7 @@ static nml_status init(nml_interpreter *it, nml_error *err) {
     NML_TRY(prepare_nodes(it, ctx, persist_start, err));
 
     size_t act_start = align16(persist_start + ctx->persist_used); /* both within the arena */
-    uint64_t act_bytes, act_min;
+    uint32_t act_bytes, act_min; /* the planner's offsets are 32-bit */
     /* views share their input's buffer: marked first, so that neither the work memory nor the
      * plan counts them, and placed after planning */
     nml_plan_aliases(it->tensors, it->n_tensors, it->nodes, it->n_nodes);
@@ -215,11 +215,12 @@ static nml_status init(nml_interpreter *it, nml_error *err) {
     NML_TRY(nml_plan_offsets(it->tensors, it->n_tensors, it->nodes, it->n_nodes,
                              (uint32_t *)(void *)(it->arena + act_start), &act_bytes, &act_min,
                              err));
-    if (act_bytes < work) act_bytes = work; /* tiny activations: the list still had to fit */
+    /* tiny activations: the list still had to fit */
+    if (act_bytes < work) act_bytes = (uint32_t)work;
     nml_plan_resolve_aliases(it->tensors, it->n_tensors);
     it->persistent_bytes = act_start;
-    it->activation_bytes = add_sat(0, act_bytes);
-    it->activation_min_bytes = add_sat(0, act_min);
+    it->activation_bytes = act_bytes;
+    it->activation_min_bytes = act_min;
     size_t need = add_sat(act_start, act_bytes);
     if (need > it->arena_size) return arena_too_small(it, need, 1, NULL, err);
     it->arena_used = need;

@@ -262,18 +262,18 @@ static uint32_t live_bytes_max(const plan *p) {
     return best;
 }
 
-uint64_t nml_plan_work_bytes(nml_tensor *tensors, uint32_t n_tensors, nml_node *nodes,
+uint32_t nml_plan_work_bytes(nml_tensor *tensors, uint32_t n_tensors, nml_node *nodes,
                              uint32_t n_nodes) {
     plan p = {tensors, nodes, n_tensors, n_nodes, NULL, 0};
     buffer b = {0, 0, 0, NULL};
-    uint64_t n = 0;
+    uint32_t n = 0;
     for (uint32_t i = 0; i < n_tensors + n_nodes; i++)
         n += buffer_at(&p, i, &b) && b.size;
     return 4 * n;
 }
 
 nml_status nml_plan_offsets(nml_tensor *tensors, uint32_t n_tensors, nml_node *nodes,
-                            uint32_t n_nodes, uint32_t *work, uint64_t *bytes, uint64_t *min_bytes,
+                            uint32_t n_nodes, uint32_t *work, uint32_t *bytes, uint32_t *min_bytes,
                             nml_error *err) {
     plan p = {tensors, nodes, n_tensors, n_nodes, work, 0};
     buffer b = {0, 0, 0, NULL};

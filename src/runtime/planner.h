@@ -39,10 +39,11 @@ void nml_plan_resolve_aliases(nml_tensor *tensors, uint32_t n_tensors);
  * nml_plan_work_bytes() of 4-byte aligned temporary memory (a list of the placed buffers by offset,
  * which keeps planning quadratic in the number of buffers). */
 nml_status nml_plan_offsets(nml_tensor *tensors, uint32_t n_tensors, nml_node *nodes,
-                            uint32_t n_nodes, uint32_t *work, uint64_t *bytes, uint64_t *min_bytes,
+                            uint32_t n_nodes, uint32_t *work, uint32_t *bytes, uint32_t *min_bytes,
                             nml_error *err);
-/* Bytes of work memory nml_plan_offsets needs: 4 per non-empty buffer to plan. */
-uint64_t nml_plan_work_bytes(nml_tensor *tensors, uint32_t n_tensors, nml_node *nodes,
+/* Bytes of work memory nml_plan_offsets needs: 4 per non-empty buffer to plan (the tables
+ * hold at most NML_MAX_TENSORS + NML_MAX_OPERATORS buffers, so this fits easily). */
+uint32_t nml_plan_work_bytes(nml_tensor *tensors, uint32_t n_tensors, nml_node *nodes,
                              uint32_t n_nodes);
 
 #define NML_PLAN_ALIGN 16u

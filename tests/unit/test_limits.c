@@ -274,7 +274,7 @@ static void planner_staircase(void **state) {
         t[i].last_use = N - 1;
         nodes[i].index = i;
     }
-    uint64_t work = nml_plan_work_bytes(t, N, nodes, N), bytes, min_bytes;
+    uint32_t work = nml_plan_work_bytes(t, N, nodes, N), bytes, min_bytes;
     assert_int_equal(work, 4 * N);
     uint32_t *list = malloc(work);
     nml_error err;
