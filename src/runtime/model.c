@@ -85,15 +85,22 @@ static nml_status read_buffer(const nml_model *m, uint32_t i, const uint8_t **da
     return NML_OK;
 }
 
-nml_status nml_model_buffer(const nml_model *m, uint32_t i, const uint8_t **data, uint32_t *bytes,
-                            nml_error *err) {
+/* Buffer i, checked against the buffer count (out of range: status range_st) and read with
+ * its index as the context of any error. */
+static nml_status buffer_at(const nml_model *m, uint32_t i, nml_status range_st,
+                            const uint8_t **data, uint32_t *bytes, nml_error *err) {
     *data = NULL;
     *bytes = 0;
     if (i >= m->n_buffers)
-        return nml_fail(err, NML_E_ARG, "buffer %lu out of range (model has %lu buffers)",
+        return nml_fail(err, range_st, "buffer %lu out of range (model has %lu buffers)",
                         (unsigned long)i, (unsigned long)m->n_buffers);
     TRY_CTX(read_buffer(m, i, data, bytes, err), "buffer %lu: ", (unsigned long)i);
     return NML_OK;
+}
+
+nml_status nml_model_buffer(const nml_model *m, uint32_t i, const uint8_t **data, uint32_t *bytes,
+                            nml_error *err) {
+    return buffer_at(m, i, NML_E_ARG, data, bytes, err);
 }
 
 /* ---- tensors ---- */
@@ -244,12 +251,9 @@ static nml_status read_tensor(const nml_model *m, uint32_t i, nml_tensor *t, nml
     NML_TRY(nml_fb_u8(fb, tt, TFL_TENSOR_IS_VARIABLE, 0, &is_variable, err));
     const uint8_t *data = NULL;
     uint32_t data_bytes = 0;
-    if (buffer >= m->n_buffers && !(buffer == 0 && m->n_buffers == 0))
-        return nml_fail(err, NML_E_FORMAT, "buffer %lu out of range (model has %lu buffers)",
-                        (unsigned long)buffer, (unsigned long)m->n_buffers);
-    if (m->n_buffers)
-        TRY_CTX(read_buffer(m, buffer, &data, &data_bytes, err),
-                "buffer %lu: ", (unsigned long)buffer);
+    /* buffer 0 of a model without buffers: no data */
+    if (buffer || m->n_buffers)
+        NML_TRY(buffer_at(m, buffer, NML_E_FORMAT, &data, &data_bytes, err));
     if (t->pack) return read_packed(t, is_variable, data, data_bytes, err);
     if (data_bytes) {
         if (is_variable)

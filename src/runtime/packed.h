@@ -69,9 +69,10 @@ extern const uint8_t nml_packed_support;
 /* 1 when the record starts with NML_PACK_MAGIC. Inline: the loader recognises a packed record
  * without referencing packed.c, which it reaches only through weak references (model.c). */
 static inline int nml_packed_magic(const uint8_t *record, uint32_t record_bytes) {
-    return record && record_bytes >= 4 && record[0] == (uint8_t)NML_PACK_MAGIC[0] &&
-           record[1] == (uint8_t)NML_PACK_MAGIC[1] && record[2] == (uint8_t)NML_PACK_MAGIC[2] &&
-           record[3] == (uint8_t)NML_PACK_MAGIC[3];
+    if (!record || record_bytes < 4) return 0;
+    for (int k = 0; k < 4; k++)
+        if (record[k] != (uint8_t)NML_PACK_MAGIC[k]) return 0;
+    return 1;
 }
 
 /* Bytes of each section for a header; 0 on overflow or invalid fields. */
