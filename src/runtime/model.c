@@ -457,9 +457,11 @@ static nml_status verify_all(const nml_model *m, nml_error *err) {
     NML_TRY(check_indices(m, vec_of(m->outputs_vec, m->n_outputs), 0, "subgraph output", err));
     if (NML_PACKED_LINKED()) NML_TRY(nml_packed_check_io(m, err));
     for (uint32_t i = 0; i < m->n_operators; i++) {
-        NML_TRY(nml_model_operator(m, i, &op, err));
-        NML_TRY(nml_model_op_params(m, i, &p, err));
-        if (NML_PACKED_LINKED()) NML_TRY(nml_packed_check_use(m, i, &op, err));
+        NML_TRY(nml_model_op_params(m, i, &p, err)); /* reads the operator first */
+        if (NML_PACKED_LINKED()) {
+            NML_TRY(nml_model_operator(m, i, &op, err));
+            NML_TRY(nml_packed_check_use(m, i, &op, err));
+        }
     }
     return NML_OK;
 }
