@@ -128,13 +128,12 @@ static const field fields[] = {
 };
 _Static_assert(sizeof fields / sizeof fields[0] == N_FIELDS, "field groups miscounted");
 
-static nml_status bad_u8(nml_error *err, unsigned kind, unsigned v) {
-    return nml_fail(err, NML_E_FORMAT, "%s %u %s",
-                    kind == F_PADDING      ? "padding"
-                    : kind == F_ACTIVATION ? "fused activation"
-                                           : "mirror pad mode",
-                    v, kind == F_PADDING ? "is neither SAME nor VALID" : "is unknown");
-}
+/* The largest valid value of each ubyte kind, and its name in errors. */
+static const uint8_t u8_max[] = {
+    [F_U8] = 255, [F_PADDING] = NML_PAD_VALID, [F_ACTIVATION] = NML_ACT_SIGN_BIT, [F_MIRROR] = 1};
+static const char *const u8_name[] = {
+    [F_U8] = "", [F_PADDING] = "padding", [F_ACTIVATION] = "fused activation",
+    [F_MIRROR] = "mirror pad mode"};
 
 static nml_status int_list(const nml_fb *fb, const nml_fb_table *t, const field *f,
                            uint8_t *params, nml_error *err) {
@@ -164,25 +163,24 @@ static nml_status decode_fields(const nml_fb *fb, const nml_fb_table *t, uint32_
         switch (f->kind) {
         case F_I32:
             NML_TRY(nml_fb_u32(fb, t, f->id, (uint32_t)(int32_t)f->def, &w, err));
-            memcpy(params + f->offset, &w, 4);
             break;
         case F_TYPE:
-            if (t->n_fields == 0 && t->pos == 0) break; /* no table: keep -1 */
+            if (t->n_fields == 0 && t->pos == 0) continue; /* no table: keep -1 */
             NML_TRY(nml_fb_u8(fb, t, f->id, (uint8_t)f->def, &b, err));
             w = (uint32_t)(int32_t)(int8_t)b;
-            memcpy(params + f->offset, &w, 4);
             break;
         case F_LIST:
             NML_TRY(int_list(fb, t, f, params, err));
-            break;
+            continue;
         default: /* the ubyte kinds */
             NML_TRY(nml_fb_u8(fb, t, f->id, (uint8_t)f->def, &b, err));
-            if (f->kind == F_PADDING && b > NML_PAD_VALID) return bad_u8(err, f->kind, b);
-            if (f->kind == F_ACTIVATION && b > NML_ACT_SIGN_BIT) return bad_u8(err, f->kind, b);
-            if (f->kind == F_MIRROR && b > 1) return bad_u8(err, f->kind, b);
+            if (b > u8_max[f->kind])
+                return nml_fail(err, NML_E_FORMAT, "%s %u is %s", u8_name[f->kind], (unsigned)b,
+                                f->kind == F_PADDING ? "neither SAME nor VALID" : "unknown");
             params[f->offset] = b;
-            break;
+            continue;
         }
+        memcpy(params + f->offset, &w, 4); /* int32 or float bits */
     }
     return NML_OK;
 }
