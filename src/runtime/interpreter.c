@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "kernel.h"
+#include "outline.h"
 #include "planner.h"
 
 #define ALIGN 16u
@@ -16,11 +17,11 @@
 /* Arena byte counts are size_t and saturate at SIZE_MAX instead of wrapping: a 32-bit target
  * then does 32-bit arithmetic, and a sum past 4 GiB (a hostile model) still reads as more than
  * any arena holds. */
-static size_t add_sat(size_t a, size_t b) {
+NML_OUTLINE static size_t add_sat(size_t a, size_t b) {
     return b > SIZE_MAX - a ? SIZE_MAX : a + b;
 }
 
-static size_t align16(size_t x) {
+NML_OUTLINE static size_t align16(size_t x) {
     return x > SIZE_MAX - (ALIGN - 1) ? SIZE_MAX : (x + ALIGN - 1) & ~(size_t)(ALIGN - 1);
 }
 

@@ -4,13 +4,7 @@
 
 #include "fb.h"
 #include "nanoml/runtime.h"
-
-/* Keeps a small shared function out of line where -Os would copy it into every caller. */
-#if defined(__GNUC__)
-#define NML_OUTLINE __attribute__((noinline))
-#else
-#define NML_OUTLINE
-#endif
+#include "outline.h"
 
 /* The flatbuffer view of a loaded model. */
 static inline nml_fb nml_model_fb(const nml_model *m) {
