@@ -44,14 +44,15 @@ const struct nml_kernel *nml_resolver_find(const nml_op_resolver *ops, int32_t b
     return NULL;
 }
 
-/* "CONV_2D", "builtin 66" or "CUSTOM name" into buf. */
+/* "CONV_2D", or "builtin 66" or "CUSTOM name" formatted into buf. */
 static const char *op_label(char *buf, size_t cap, const nml_model_op *op) {
+    const char *name = nml_op_name(op->builtin);
     if (op->builtin == NML_OP_CUSTOM)
         nml_format(buf, cap, "CUSTOM %s", op->custom_code ? op->custom_code : "(no code)");
-    else if (same_str(nml_op_name(op->builtin), "UNKNOWN"))
+    else if (same_str(name, "UNKNOWN"))
         nml_format(buf, cap, "builtin %d", (int)op->builtin);
     else
-        nml_format(buf, cap, "%s", nml_op_name(op->builtin));
+        return name;
     return buf;
 }
 
@@ -70,17 +71,33 @@ static nml_status arena_too_small(nml_interpreter *it, size_t need, int exact, c
                     it->arena_size, need, why);
 }
 
+/* Node i: operator i of the model and its kernel, which it must have. */
+static nml_status read_node(const nml_model *m, const nml_op_resolver *ops, uint32_t i,
+                            nml_node *n, nml_error *err) {
+    nml_model_op op;
+    char label[64];
+    NML_TRY(nml_model_operator(m, i, &op, err));
+    memset(n, 0, sizeof *n);
+    n->kernel = nml_resolver_find(ops, op.builtin, op.custom_code);
+    if (!n->kernel)
+        return nml_fail(err, NML_E_UNSUPPORTED, "operator %lu (%s): not supported",
+                        (unsigned long)i, op_label(label, sizeof label, &op));
+    n->inputs = op.inputs;
+    n->outputs = op.outputs;
+    n->n_inputs = op.n_inputs;
+    n->n_outputs = op.n_outputs;
+    n->builtin = op.builtin;
+    n->index = i;
+    n->op_table = op.table;
+    return NML_OK;
+}
+
 /* Every operator must have a kernel. Checked before anything touches the arena, so an
  * unsupported operator is reported whatever the arena size. */
 static nml_status check_supported(const nml_model *m, const nml_op_resolver *ops, nml_error *err) {
-    nml_model_op op;
-    char label[64];
-    for (uint32_t i = 0; i < m->n_operators; i++) {
-        NML_TRY(nml_model_operator(m, i, &op, err));
-        if (!nml_resolver_find(ops, op.builtin, op.custom_code))
-            return nml_fail(err, NML_E_UNSUPPORTED, "operator %lu (%s): not supported",
-                            (unsigned long)i, op_label(label, sizeof label, &op));
-    }
+    nml_node n;
+    for (uint32_t i = 0; i < m->n_operators; i++)
+        NML_TRY(read_node(m, ops, i, &n, err));
     return NML_OK;
 }
 
@@ -91,20 +108,8 @@ static nml_status build_tensors(nml_interpreter *it, nml_error *err) {
 }
 
 static nml_status build_nodes(nml_interpreter *it, nml_error *err) {
-    nml_model_op op;
-    for (uint32_t i = 0; i < it->n_nodes; i++) {
-        nml_node *n = &it->nodes[i];
-        NML_TRY(nml_model_operator(it->model, i, &op, err));
-        memset(n, 0, sizeof *n);
-        n->kernel = nml_resolver_find(it->ops, op.builtin, op.custom_code);
-        n->inputs = op.inputs;
-        n->outputs = op.outputs;
-        n->n_inputs = op.n_inputs;
-        n->n_outputs = op.n_outputs;
-        n->builtin = op.builtin;
-        n->index = i;
-        n->op_table = op.table;
-    }
+    for (uint32_t i = 0; i < it->n_nodes; i++)
+        NML_TRY(read_node(it->model, it->ops, i, &it->nodes[i], err));
     return NML_OK;
 }
 

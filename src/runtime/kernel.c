@@ -74,10 +74,9 @@ nml_status nml_check_io_count(nml_ctx *ctx, const nml_node *node, uint32_t min_i
                                (unsigned)node->n_outputs, (unsigned)n_out);
     for (uint32_t i = 0; i < node->n_outputs; i++) {
         nml_tensor *t = nml_node_output(ctx, node, i);
-        if (!t) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "output %u is missing", (unsigned)i);
-        if (t->alloc == NML_ALLOC_CONST)
-            return nml_kernel_fail(ctx, node, NML_E_FORMAT, "output %u is a constant tensor",
-                                   (unsigned)i);
+        if (!t || t->alloc == NML_ALLOC_CONST)
+            return nml_kernel_fail(ctx, node, NML_E_FORMAT, "output %u is %s", (unsigned)i,
+                                   t ? "a constant tensor" : "missing");
     }
     return NML_OK;
 }
