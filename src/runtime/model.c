@@ -148,22 +148,19 @@ static nml_status read_quantization(const nml_fb *fb, const nml_fb_table *q, nml
         return nml_fail(err, NML_E_FORMAT, "%lu scales but %lu zero points",
                         (unsigned long)scale.len, (unsigned long)zp.len);
     if (scale.len == 0) return NML_OK; /* min/max only, or empty: not quantized */
-    if (qdim < 0)
-        return nml_fail(err, NML_E_FORMAT, "quantized_dimension %d is negative", (int)qdim);
-    if (scale.len > 1) {
-        /* Converters have written the filter's quantized_dimension into per-channel bias
-         * tensors (person_detect: rank 1, dimension 3). A rank-1 tensor can only be quantized
-         * along its one dimension, so read it that way when the length agrees. */
-        if (t->rank == 1 && qdim >= 1 && (uint32_t)t->dims[0] == scale.len) qdim = 0;
-        if (qdim >= (int32_t)t->rank)
-            return nml_fail(err, NML_E_FORMAT, "quantized_dimension %d out of range (rank %u)",
-                            (int)qdim, (unsigned)t->rank);
-        if ((uint32_t)t->dims[qdim] != scale.len)
-            return nml_fail(err, NML_E_FORMAT, "%lu scales for dimension %d of size %d",
-                            (unsigned long)scale.len, (int)qdim, (int)t->dims[qdim]);
-    }
-    /* per-tensor quantization may carry any (legacy) quantized_dimension: it means nothing */
-    t->q_dim = scale.len > 1 ? qdim : 0;
+    /* Converters have written the filter's quantized_dimension into per-channel bias tensors
+     * (person_detect: rank 1, dimension 3). A rank-1 tensor can only be quantized along its one
+     * dimension, so read it that way when the length agrees. Per-tensor quantization may carry
+     * any (legacy) quantized_dimension that is not negative: it means nothing. */
+    const int per_channel = scale.len > 1;
+    if (per_channel && t->rank == 1 && qdim >= 1 && (uint32_t)t->dims[0] == scale.len) qdim = 0;
+    if (qdim < 0 || (per_channel && qdim >= (int32_t)t->rank))
+        return nml_fail(err, NML_E_FORMAT, "quantized_dimension %d out of range (rank %u)",
+                        (int)qdim, (unsigned)t->rank);
+    if (per_channel && (uint32_t)t->dims[qdim] != scale.len)
+        return nml_fail(err, NML_E_FORMAT, "%lu scales for dimension %d of size %d",
+                        (unsigned long)scale.len, (int)qdim, (int)t->dims[qdim]);
+    t->q_dim = per_channel ? qdim : 0;
     t->n_q = scale.len;
     t->scale = nml_fb_vec_f32(fb, scale, 0);
     if (!float_ok(t->scale)) return nml_fail(err, NML_E_FORMAT, "scale is negative or not finite");
