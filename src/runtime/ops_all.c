@@ -5,8 +5,15 @@
 #include "kernels/kernels.h"
 
 /* nml_ops_all(): the N_OPTIMIZED optimized kernels are found first */
-#define N_OPTIMIZED 6
+#define N_OPTIMIZED 13
 static const nml_kernel *const all_kernels[] = {
+    &nml_kernel_add_opt,
+    &nml_kernel_concatenation_opt,
+    &nml_kernel_gather_opt,
+    &nml_kernel_max_pool_2d_opt,
+    &nml_kernel_pad_opt,
+    &nml_kernel_padv2_opt,
+    &nml_kernel_quantize_opt,
     &nml_kernel_conv_2d_opt,
     &nml_kernel_depthwise_conv_2d_opt,
     &nml_kernel_fully_connected_opt,
@@ -73,6 +80,13 @@ typedef struct variant {
 } variant;
 
 static const variant variants[] = {
+    {&nml_kernel_add_opt_int8, "nml_kernel_add_opt_int8"},
+    {&nml_kernel_concatenation_opt_int8, "nml_kernel_concatenation_opt_int8"},
+    {&nml_kernel_gather_opt_strided, "nml_kernel_gather_opt_strided"},
+    {&nml_kernel_max_pool_2d_opt_int8, "nml_kernel_max_pool_2d_opt_int8"},
+    {&nml_kernel_pad_opt_int8, "nml_kernel_pad_opt_int8"},
+    {&nml_kernel_padv2_opt_int8, "nml_kernel_padv2_opt_int8"},
+    {&nml_kernel_quantize_opt_int8, "nml_kernel_quantize_opt_int8"},
     {&nml_kernel_conv_2d_opt_int8, "nml_kernel_conv_2d_opt_int8"},
     {&nml_kernel_depthwise_conv_2d_opt_planes, "nml_kernel_depthwise_conv_2d_opt_planes"},
     {&nml_kernel_depthwise_conv_2d_opt_int8, "nml_kernel_depthwise_conv_2d_opt_int8"},

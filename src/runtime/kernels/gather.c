@@ -5,13 +5,10 @@
 #include <string.h>
 
 #include "elem_common.h"
+#include "gather_ref.h"
 #include "kernels.h"
 
-typedef struct gather_data {
-    uint32_t batch, outer, coords, inner; /* sizes as in TFLite's reference */
-    int32_t axis_size;
-    size_t esize;
-} gather_data;
+typedef nml_gather_data gather_data;
 
 static int64_t index_at(const nml_tensor *t, uint32_t i) {
     if (t->type == NML_INT32) {
@@ -37,7 +34,7 @@ static nml_status check_indices(nml_ctx *ctx, const nml_node *node, const gather
     return NML_OK;
 }
 
-static nml_status gather_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+nml_status nml_gather_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     NML_TRY(nml_check_io_count(ctx, node, 2, 2, 1));
     nml_tensor *in = nml_node_input(ctx, node, 0), *idx = nml_node_input(ctx, node, 1);
     nml_tensor *out = nml_node_output(ctx, node, 0);
@@ -115,4 +112,4 @@ static nml_status gather_eval(nml_ctx *ctx, nml_node *node) {
     return NML_OK;
 }
 
-const nml_kernel nml_kernel_gather = {NML_OP_GATHER, "GATHER", gather_prepare, gather_eval};
+const nml_kernel nml_kernel_gather = {NML_OP_GATHER, "GATHER", nml_gather_prepare, gather_eval};

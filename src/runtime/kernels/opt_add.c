@@ -1,0 +1,139 @@
+/* ADD optimized for int8 inputs of the output's shape (no broadcasting): TFLite's pipeline
+ * (both inputs offset, shifted left by 20 bits and rescaled, summed, rescaled to the output)
+ * with each of the three fixed-point rescalings done by one 32x32->64-bit multiply and a few
+ * 32-bit operations instead of the reference's 64-bit rounding arithmetic and call chain.
+ *
+ * Why the fast rescaling is exact: the reference computes, for x with multiplier M (Q31) and
+ * right shift r = -exponent >= 0 (ADD's multipliers are all below one),
+ *   s = SRDHM(x, M) = floor((x*M + 2^30) / 2^31)          (its nudge rounds half up for any sign)
+ *   y = RDBPOT(s, r) = floor((s + 2^(r-1) - [s < 0]) / 2^r)  for r >= 1, y = s for r = 0.
+ * The two floors of integer quotients merge, and with M2 = 2M (< 2^32, unsigned) and a zero
+ * point z added:
+ *   y + z = floor((x*M2 + 2^31 + ((2^(r-1) - [s<0]) + z*2^r) * 2^32) / 2^(32+r)),
+ * i.e. with the product split into 32-bit words hi:lo,
+ *   y + z = (hi + (lo >> 31) + (1 + 2z)*2^(r-1) - [s<0]) >> r     (arithmetic shift)
+ * and for r = 0: y + z = hi + (lo >> 31) + z. [s < 0] may be replaced by [x < 0]: they differ
+ * only when s == 0, and then both sides give z. No 32-bit overflow: the shifted inputs are
+ * below 2^28 in magnitude, so are their rescaled values (multipliers < 1) and the sum is below
+ * 2^29; hi is at most that, and (1 + 2z)*2^(r-1) < 2^30 for r <= 23. Nodes with a shift beyond
+ * 23 keep the reference arithmetic (nml_addsub_q_elem).
+ * In place: safe (element i of both inputs is read before element i is written, and no other),
+ * so the output may share either input's buffer.
+ * Broadcasting and other types are handed to the reference kernel by nml_kernel_add_opt and
+ * rejected at prepare by nml_kernel_add_opt_int8. */
+#include "elem_common.h"
+#include "kernels.h"
+#include "qmath.h"
+
+#define MAX_RIGHT 23
+
+#if defined(__GNUC__)
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+#else
+#define ALWAYS_INLINE static inline
+#endif
+
+typedef struct fast_rs {
+    uint32_t m2;  /* 2 * Q31 significand */
+    uint32_t k;   /* (1 + 2z) * 2^(r-1), or z when r == 0 */
+    uint32_t neg; /* all ones when r > 0: subtract [x < 0] */
+    int32_t r;
+} fast_rs;
+
+typedef struct opt_add {
+    nml_addsub_q q;
+    uint32_t count;
+    int fast;
+    fast_rs in1, in2, out;
+} opt_add;
+
+static int fast_rs_set(fast_rs *f, int32_t mult, int exponent, int32_t zp) {
+    const int32_t r = -exponent;
+    if (r < 0 || r > MAX_RIGHT) return 0;
+    f->m2 = 2u * (uint32_t)mult;
+    f->r = r;
+    f->k = r ? (uint32_t)(1 + 2 * zp) << (r - 1) : (uint32_t)zp;
+    f->neg = r ? 0xffffffffu : 0u;
+    return 1;
+}
+
+ALWAYS_INLINE int32_t fast_rescale(int32_t x, uint32_t m2, uint32_t k, uint32_t neg, int32_t r) {
+    const int64_t prod = (int64_t)x * (int64_t)m2;
+    const uint32_t lo = (uint32_t)prod, hi = (uint32_t)((uint64_t)prod >> 32);
+    return (int32_t)(hi + (lo >> 31) + k + ((uint32_t)(x >> 31) & neg)) >> r;
+}
+
+static int is_plain_int8(nml_ctx *ctx, const nml_node *node) {
+    if (node->n_inputs != 2 || node->n_outputs != 1) return 0;
+    const nml_tensor *a = nml_node_input(ctx, node, 0), *b = nml_node_input(ctx, node, 1);
+    const nml_tensor *out = nml_node_output(ctx, node, 0);
+    if (!a || !b || !out) return 0;
+    if (a->type != NML_INT8 || b->type != NML_INT8 || out->type != NML_INT8) return 0;
+    if (a->rank != out->rank || b->rank != out->rank) return 0;
+    for (int k = 0; k < out->rank; k++)
+        if (a->dims[k] != out->dims[k] || b->dims[k] != out->dims[k]) return 0;
+    return 1;
+}
+
+/* A node is_plain_int8 accepted. */
+static nml_status prepare_plain(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    const nml_tensor *a = nml_node_input(ctx, node, 0), *b = nml_node_input(ctx, node, 1);
+    const nml_tensor *out = nml_node_output(ctx, node, 0);
+    opt_add *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
+    if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
+    NML_TRY(nml_addsub_prepare_q(ctx, node, a, b, out, p->activation, &d->q));
+    d->count = nml_tensor_count(out);
+    d->fast = d->q.left_shift == 20 && fast_rs_set(&d->in1, d->q.in1_mult, d->q.in1_shift, 0) &&
+              fast_rs_set(&d->in2, d->q.in2_mult, d->q.in2_shift, 0) &&
+              fast_rs_set(&d->out, d->q.out_mult, d->q.out_shift, d->q.out_offset);
+    node->data = d;
+    return NML_OK;
+}
+
+static nml_status opt_add_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    if (is_plain_int8(ctx, node)) return prepare_plain(ctx, node, p);
+    node->kernel = &nml_kernel_add; /* the reference kernel takes this node over */
+    return nml_kernel_add.prepare(ctx, node, p);
+}
+
+static nml_status opt_add_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    if (is_plain_int8(ctx, node)) return prepare_plain(ctx, node, p);
+    return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
+                           "the int8-only kernel takes two int8 inputs of the output's shape (no "
+                           "broadcasting; link the full optimized or the reference kernel)");
+}
+
+static void add_fast(const opt_add *d, const int8_t *a, const int8_t *b, int8_t *out) {
+    /* parameters in locals: int8 stores may alias the struct, gcc would reload it */
+    const int32_t off1 = d->q.in1_offset, off2 = d->q.in2_offset;
+    const uint32_t m1 = d->in1.m2, k1 = d->in1.k, n1 = d->in1.neg;
+    const uint32_t m2 = d->in2.m2, k2 = d->in2.k, n2 = d->in2.neg;
+    const uint32_t mo = d->out.m2, ko = d->out.k, no = d->out.neg;
+    const int32_t r1 = d->in1.r, r2 = d->in2.r, ro = d->out.r;
+    const int32_t lo = d->q.act_min, hi = d->q.act_max;
+    const uint32_t n = d->count;
+    for (uint32_t i = 0; i < n; i++) {
+        const int32_t x = (int32_t)((uint32_t)(a[i] + off1) << 20);
+        const int32_t y = (int32_t)((uint32_t)(b[i] + off2) << 20);
+        const int32_t sum = fast_rescale(x, m1, k1, n1, r1) + fast_rescale(y, m2, k2, n2, r2);
+        int32_t v = fast_rescale(sum, mo, ko, no, ro);
+        v = v < lo ? lo : v;
+        out[i] = (int8_t)(v > hi ? hi : v);
+    }
+}
+
+static nml_status opt_add_eval(nml_ctx *ctx, nml_node *node) {
+    const opt_add *d = node->data;
+    const int8_t *a = nml_node_input(ctx, node, 0)->data, *b = nml_node_input(ctx, node, 1)->data;
+    int8_t *out = nml_node_output(ctx, node, 0)->data;
+    if (d->fast) {
+        add_fast(d, a, b, out);
+    } else {
+        for (uint32_t i = 0; i < d->count; i++)
+            out[i] = (int8_t)nml_addsub_q_elem(&d->q, a[i], b[i], 1);
+    }
+    return NML_OK;
+}
+
+const nml_kernel nml_kernel_add_opt = {NML_OP_ADD, "ADD", opt_add_prepare, opt_add_eval};
+const nml_kernel nml_kernel_add_opt_int8 = {NML_OP_ADD, "ADD", opt_add_prepare_int8, opt_add_eval};
