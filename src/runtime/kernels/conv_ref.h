@@ -16,13 +16,7 @@
  *   the optimized kernels specialize); INT4: int8 activations, packed int4 weights; HYBRID:
  *   float32 activations, quantized int8 weights (dynamic range); PACKED: int8 activations, int8
  *   or int4 weights stored sparse and/or clustered (packed.h, docs/packed-weights.md). */
-enum nml_conv_mode {
-    NML_CONV_FLOAT,
-    NML_CONV_INT8,
-    NML_CONV_INT4,
-    NML_CONV_HYBRID,
-    NML_CONV_PACKED
-};
+enum nml_conv_mode { NML_CONV_FLOAT, NML_CONV_INT8, NML_CONV_INT4, NML_CONV_HYBRID, NML_CONV_PACKED };
 
 struct nml_packed;
 
@@ -77,8 +71,8 @@ typedef struct nml_dwconv_data {
     int32_t input_offset, output_offset;
     int32_t act_min, act_max;
     float f_min, f_max;
-    int32_t *mult, *shift;           /* per output channel */
-    uint8_t mode;                    /* enum nml_conv_mode */
+    int32_t *mult, *shift; /* per output channel */
+    uint8_t mode;          /* enum nml_conv_mode */
     const struct nml_packed *packed; /* packed filter, else NULL */
 } nml_dwconv_data;
 
@@ -101,7 +95,7 @@ typedef struct nml_fc_data {
      * quantized per channel */
     int32_t tensor_mult, tensor_shift;
     uint8_t per_channel;
-    uint8_t mode;                    /* enum nml_conv_mode */
+    uint8_t mode; /* enum nml_conv_mode */
     const struct nml_packed *packed; /* packed weights, else NULL */
 } nml_fc_data;
 
