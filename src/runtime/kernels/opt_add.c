@@ -16,14 +16,14 @@
  * only when s == 0, and then both sides give z. No 32-bit overflow: the shifted inputs are
  * below 2^28 in magnitude, so are their rescaled values (multipliers < 1) and the sum is below
  * 2^29; hi is at most that, and (1 + 2z)*2^(r-1) < 2^30 for r <= 23. Nodes with a shift beyond
- * 23 keep the reference arithmetic (nml_addsub_q_elem).
+ * 23 (scales 2^23 apart, not seen in practice) are not specialized.
  * In place: safe (element i of both inputs is read before element i is written, and no other),
  * so the output may share either input's buffer.
- * Broadcasting and other types are handed to the reference kernel by nml_kernel_add_opt and
- * rejected at prepare by nml_kernel_add_opt_int8. */
+ * Broadcasting, other types and shifts beyond 23 are handed to the reference kernel by
+ * nml_kernel_add_opt and rejected at prepare by nml_kernel_add_opt_int8. */
 #include "elem_common.h"
 #include "kernels.h"
-#include "qmath.h"
+#include "lean.h"
 
 #define MAX_RIGHT 23
 
@@ -41,15 +41,15 @@ typedef struct fast_rs {
 } fast_rs;
 
 typedef struct opt_add {
-    nml_addsub_q q;
-    uint32_t count;
-    int fast;
     fast_rs in1, in2, out;
+    int32_t off1, off2; /* minus the input zero points */
+    int32_t act_min, act_max;
+    uint32_t count;
 } opt_add;
 
 static int fast_rs_set(fast_rs *f, int32_t mult, int exponent, int32_t zp) {
     const int32_t r = -exponent;
-    if (r < 0 || r > MAX_RIGHT) return 0;
+    if (r > MAX_RIGHT) return 0; /* exponent <= 0: nml_addsub_prepare_q rejects the others */
     f->m2 = 2u * (uint32_t)mult;
     f->r = r;
     f->k = r ? (uint32_t)(1 + 2 * zp) << (r - 1) : (uint32_t)zp;
@@ -75,42 +75,58 @@ static int is_plain_int8(nml_ctx *ctx, const nml_node *node) {
     return 1;
 }
 
-/* A node is_plain_int8 accepted. */
-static nml_status prepare_plain(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
-    const nml_tensor *a = nml_node_input(ctx, node, 0), *b = nml_node_input(ctx, node, 1);
+/* The node is plain int8 with shifts the fast rescaling covers: its data in node->data. */
+static nml_status prepare_fast(nml_ctx *ctx, nml_node *node, const nml_op_params *p, int *fast) {
+    *fast = 0;
+    if (!is_plain_int8(ctx, node)) return NML_OK;
     const nml_tensor *out = nml_node_output(ctx, node, 0);
+    nml_addsub_q q;
+    NML_TRY(nml_addsub_prepare_q(ctx, node, nml_node_input(ctx, node, 0),
+                                 nml_node_input(ctx, node, 1), out, p->activation, &q));
     opt_add *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
     if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
-    NML_TRY(nml_addsub_prepare_q(ctx, node, a, b, out, p->activation, &d->q));
+    if (q.left_shift != 20 || !fast_rs_set(&d->in1, q.in1_mult, q.in1_shift, 0) ||
+        !fast_rs_set(&d->in2, q.in2_mult, q.in2_shift, 0) ||
+        !fast_rs_set(&d->out, q.out_mult, q.out_shift, q.out_offset))
+        return NML_OK;
+    d->off1 = q.in1_offset;
+    d->off2 = q.in2_offset;
+    d->act_min = q.act_min;
+    d->act_max = q.act_max;
     d->count = nml_tensor_count(out);
-    d->fast = d->q.left_shift == 20 && fast_rs_set(&d->in1, d->q.in1_mult, d->q.in1_shift, 0) &&
-              fast_rs_set(&d->in2, d->q.in2_mult, d->q.in2_shift, 0) &&
-              fast_rs_set(&d->out, d->q.out_mult, d->q.out_shift, d->q.out_offset);
     node->data = d;
+    *fast = 1;
     return NML_OK;
 }
 
 static nml_status opt_add_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
-    if (is_plain_int8(ctx, node)) return prepare_plain(ctx, node, p);
+    int fast;
+    NML_TRY(prepare_fast(ctx, node, p, &fast));
+    if (fast) return NML_OK;
     node->kernel = &nml_kernel_add; /* the reference kernel takes this node over */
     return nml_kernel_add.prepare(ctx, node, p);
 }
 
 static nml_status opt_add_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
-    if (is_plain_int8(ctx, node)) return prepare_plain(ctx, node, p);
-    return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
-                           "the int8-only kernel takes two int8 inputs of the output's shape (no "
-                           "broadcasting; link the full optimized or the reference kernel)");
+    int fast;
+    NML_TRY(prepare_fast(ctx, node, p, &fast));
+    return fast ? NML_OK
+                : nml_lean_refuse(ctx, node,
+                                  "two int8 inputs of the output's shape (no broadcasting) with "
+                                  "scales less than 2^23 apart");
 }
 
-static void add_fast(const opt_add *d, const int8_t *a, const int8_t *b, int8_t *out) {
+static nml_status opt_add_eval(nml_ctx *ctx, nml_node *node) {
+    const opt_add *d = node->data;
+    const int8_t *a = nml_node_input(ctx, node, 0)->data, *b = nml_node_input(ctx, node, 1)->data;
+    int8_t *out = nml_node_output(ctx, node, 0)->data;
     /* parameters in locals: int8 stores may alias the struct, gcc would reload it */
-    const int32_t off1 = d->q.in1_offset, off2 = d->q.in2_offset;
+    const int32_t off1 = d->off1, off2 = d->off2;
     const uint32_t m1 = d->in1.m2, k1 = d->in1.k, n1 = d->in1.neg;
     const uint32_t m2 = d->in2.m2, k2 = d->in2.k, n2 = d->in2.neg;
     const uint32_t mo = d->out.m2, ko = d->out.k, no = d->out.neg;
     const int32_t r1 = d->in1.r, r2 = d->in2.r, ro = d->out.r;
-    const int32_t lo = d->q.act_min, hi = d->q.act_max;
+    const int32_t lo = d->act_min, hi = d->act_max;
     const uint32_t n = d->count;
     for (uint32_t i = 0; i < n; i++) {
         const int32_t x = (int32_t)((uint32_t)(a[i] + off1) << 20);
@@ -119,18 +135,6 @@ static void add_fast(const opt_add *d, const int8_t *a, const int8_t *b, int8_t 
         int32_t v = fast_rescale(sum, mo, ko, no, ro);
         v = v < lo ? lo : v;
         out[i] = (int8_t)(v > hi ? hi : v);
-    }
-}
-
-static nml_status opt_add_eval(nml_ctx *ctx, nml_node *node) {
-    const opt_add *d = node->data;
-    const int8_t *a = nml_node_input(ctx, node, 0)->data, *b = nml_node_input(ctx, node, 1)->data;
-    int8_t *out = nml_node_output(ctx, node, 0)->data;
-    if (d->fast) {
-        add_fast(d, a, b, out);
-    } else {
-        for (uint32_t i = 0; i < d->count; i++)
-            out[i] = (int8_t)nml_addsub_q_elem(&d->q, a[i], b[i], 1);
     }
     return NML_OK;
 }

@@ -6,6 +6,7 @@
  * copies any type). */
 #include "concatenation_ref.h"
 #include "kernels.h"
+#include "lean.h"
 #include "opt_copy.h"
 #include "qmath.h"
 
@@ -34,11 +35,7 @@ static nml_status opt_concat_prepare(nml_ctx *ctx, nml_node *node, const nml_op_
 static nml_status opt_concat_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     int handled;
     NML_TRY(prepare_handled(ctx, node, p, &handled));
-    if (handled) return NML_OK;
-    return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
-                           "the int8-only kernel requantizes only int8 inputs, not %s (link the "
-                           "full optimized or the reference kernel)",
-                           nml_dtype_name(nml_node_output(ctx, node, 0)->type));
+    return handled ? NML_OK : nml_lean_refuse(ctx, node, "requantization of int8 inputs only");
 }
 
 static void requantize(const nml_concat_data *d, const nml_concat_input *ci, int8_t *dst,

@@ -8,6 +8,7 @@
 
 #include "gather_ref.h"
 #include "kernels.h"
+#include "lean.h"
 #include "opt_copy.h"
 
 typedef struct opt_gather {
@@ -19,27 +20,24 @@ typedef struct opt_gather {
     uint32_t chunk;     /* bytes per slice */
 } opt_gather;
 
-static int64_t index_at(const nml_tensor *t, uint32_t i) {
-    if (t->type == NML_INT32) {
-        int32_t v;
-        memcpy(&v, (const uint8_t *)t->data + 4u * i, 4);
-        return v;
-    }
-    int64_t v;
-    memcpy(&v, (const uint8_t *)t->data + 8u * i, 8);
+/* Index i; the reference prepare has checked constant indices to lie in [0, axis size), so
+ * int64 ones fit in 32 bits. */
+static int32_t index_at(const nml_tensor *t, uint32_t i) {
+    const uint8_t *p = (const uint8_t *)t->data + (t->type == NML_INT32 ? 4u : 8u) * i;
+    int32_t v;
+    memcpy(&v, p, 4); /* little-endian: the low word of an int64 */
     return v;
 }
 
-/* The progression (start, step) every batch's indices follow; 0 when there is none. The
- * reference prepare has already checked that constant indices are in range. */
-static int find_progression(const nml_gather_data *g, const nml_tensor *idx, int64_t *start,
-                            int64_t *step) {
+/* The progression (start, step) every batch's indices follow; 0 when there is none. */
+static int find_progression(const nml_gather_data *g, const nml_tensor *idx, int32_t *start,
+                            int32_t *step) {
     if (idx->alloc != NML_ALLOC_CONST || g->coords == 0) return 0;
     *start = index_at(idx, 0);
     *step = g->coords > 1 ? index_at(idx, 1) - *start : 0;
     for (uint32_t b = 0; b < g->batch; b++)
         for (uint32_t c = 0; c < g->coords; c++)
-            if (index_at(idx, b * g->coords + c) != *start + (int64_t)c * *step) return 0;
+            if (index_at(idx, b * g->coords + c) != *start + (int32_t)c * *step) return 0;
     return 1;
 }
 
@@ -50,7 +48,7 @@ static nml_status prepare_strided(nml_ctx *ctx, nml_node *node, const nml_op_par
     *strided = 0;
     NML_TRY(nml_gather_prepare(ctx, node, p));
     const nml_gather_data *g = node->data;
-    int64_t start, step;
+    int32_t start, step;
     if (!find_progression(g, nml_node_input(ctx, node, 1), &start, &step)) return NML_OK;
     opt_gather *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
     if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
@@ -60,7 +58,7 @@ static nml_status prepare_strided(nml_ctx *ctx, nml_node *node, const nml_op_par
     d->rows = g->batch * g->outer;
     d->row_bytes = (uint32_t)g->axis_size * d->chunk;
     d->first = (uint32_t)start * d->chunk;
-    d->step = (int32_t)step * (int32_t)d->chunk;
+    d->step = step * (int32_t)d->chunk;
     d->count = g->coords;
     if (step == 1) { /* consecutive slices: one copy per row */
         d->chunk *= g->coords;
@@ -82,10 +80,8 @@ static nml_status opt_gather_prepare(nml_ctx *ctx, nml_node *node, const nml_op_
 static nml_status opt_gather_prepare_strided(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     int strided;
     NML_TRY(prepare_strided(ctx, node, p, &strided));
-    if (strided) return NML_OK;
-    return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
-                           "the strided kernel takes constant indices in arithmetic progression "
-                           "(link the full optimized or the reference kernel)");
+    return strided ? NML_OK
+                   : nml_lean_refuse(ctx, node, "constant indices in arithmetic progression");
 }
 
 /* One byte per slice, slices two bytes apart: the channel shuffle, unrolled by four. */
@@ -101,11 +97,6 @@ static void gather_bytes_step2(uint8_t *dst, const uint8_t *src, uint32_t n) {
         *dst++ = *src;
 }
 
-static void gather_bytes(uint8_t *dst, const uint8_t *src, int32_t step, uint32_t n) {
-    for (; n > 0; n--, src += step)
-        *dst++ = *src;
-}
-
 static nml_status opt_gather_eval(nml_ctx *ctx, nml_node *node) {
     const opt_gather *d = node->data;
     const uint8_t *row = (const uint8_t *)nml_node_input(ctx, node, 0)->data + d->first;
@@ -116,10 +107,7 @@ static nml_status opt_gather_eval(nml_ctx *ctx, nml_node *node) {
         if (chunk == 1 && step == 2) {
             gather_bytes_step2(dst, row, count);
             dst += count;
-        } else if (chunk == 1) {
-            gather_bytes(dst, row, step, count);
-            dst += count;
-        } else {
+        } else { /* slices of any size (other byte steps: rare, and correct this way too) */
             const uint8_t *src = row;
             for (uint32_t c = 0; c < count; c++, src += step, dst += chunk)
                 nml_opt_copy(dst, src, chunk);

@@ -2,12 +2,15 @@
  * tap and takes the maximum with every other tap, all channels at once; with a depth that is a
  * multiple of 4 and word-aligned buffers, four channels per 32-bit word (SWAR signed-byte
  * maximum, 12 ALU operations per word), else one byte at a time. The result equals the
- * reference's (the maximum of the same taps, -128 for a window without taps, then the
- * activation clamp). float32 is handed to the reference kernel by nml_kernel_max_pool_2d_opt
- * and rejected at prepare by nml_kernel_max_pool_2d_opt_int8. */
+ * reference's (the maximum of the same taps, then the activation clamp). A window without taps
+ * (where the reference gives -128) cannot occur: with TFLite's padding (nml_window_init) the
+ * leading padding is less than a filter and every window starts inside the input, and prepare
+ * asks nml_pool_prepare to check it. float32 is handed to the reference kernel by
+ * nml_kernel_max_pool_2d_opt and rejected at prepare by nml_kernel_max_pool_2d_opt_int8. */
 #include <stdint.h>
 
 #include "kernels.h"
+#include "lean.h"
 #include "opt_copy.h"
 #include "pool_common.h"
 #include "qmath.h"
@@ -21,7 +24,7 @@ typedef uint32_t __attribute__((may_alias)) word;
 
 static nml_status opt_maxpool_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     nml_pool_data *d;
-    NML_TRY(nml_pool_prepare(ctx, node, p, 0, &d));
+    NML_TRY(nml_pool_prepare(ctx, node, p, 1, &d));
     /* float32: the reference kernel takes this node over, with the data its prepare made */
     if (nml_node_input(ctx, node, 0)->type != NML_INT8) node->kernel = &nml_kernel_max_pool_2d;
     return NML_OK;
@@ -29,13 +32,10 @@ static nml_status opt_maxpool_prepare(nml_ctx *ctx, nml_node *node, const nml_op
 
 static nml_status opt_maxpool_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     nml_pool_data *d;
-    NML_TRY(nml_pool_prepare(ctx, node, p, 0, &d));
-    const int type = nml_node_input(ctx, node, 0)->type;
-    if (type == NML_INT8) return NML_OK;
-    return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
-                           "the int8-only kernel takes int8 input, not %s (link the full "
-                           "optimized or the reference kernel)",
-                           nml_dtype_name(type));
+    NML_TRY(nml_pool_prepare(ctx, node, p, 1, &d));
+    return nml_node_input(ctx, node, 0)->type == NML_INT8
+               ? NML_OK
+               : nml_lean_refuse(ctx, node, "int8 input");
 }
 
 static void max_bytes(int8_t *o, const int8_t *p, uint32_t n) {
@@ -85,24 +85,19 @@ static nml_status opt_maxpool_eval(nml_ctx *ctx, nml_node *node) {
                 const int32_t ix0 = ox * w->stride_w - w->pad_w;
                 int32_t x0, x1;
                 nml_pool_range(ix0, w->filter_w, in_w, &x0, &x1);
-                if (y0 >= y1 || x0 >= x1) {
-                    nml_opt_fill(o, 0x80, depth); /* no taps: the reference's initial -128 */
-                } else {
-                    const int8_t *first = image + ((iy0 + y0) * in_w + ix0 + x0) * (int32_t)depth;
-                    nml_opt_copy(o, first, depth);
-                    for (int32_t ky = y0; ky < y1; ky++) {
-                        const int8_t *p = first + (ky - y0) * row;
-                        for (int32_t kx = x0; kx < x1; kx++, p += depth) {
-                            if (ky == y0 && kx == x0) continue;
+                const int8_t *first = image + ((iy0 + y0) * in_w + ix0 + x0) * (int32_t)depth;
+                nml_opt_copy(o, first, depth);
+                for (int32_t ky = y0; ky < y1; ky++) {
+                    const int8_t *p = first + (ky - y0) * row;
+                    for (int32_t kx = x0; kx < x1; kx++, p += depth) {
+                        if (ky == y0 && kx == x0) continue;
 #if HAVE_WORDS
-                            if (words) {
-                                max_words((word *)(void *)o, (const word *)(const void *)p,
-                                          depth / 4);
-                                continue;
-                            }
-#endif
-                            max_bytes(o, p, depth);
+                        if (words) {
+                            max_words((word *)(void *)o, (const word *)(const void *)p, depth / 4);
+                            continue;
                         }
+#endif
+                        max_bytes(o, p, depth);
                     }
                 }
                 if (clamp)

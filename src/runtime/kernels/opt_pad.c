@@ -6,6 +6,7 @@
  * fills and copies move words where alignment allows. Other element types are handed to the
  * reference kernel by nml_kernel_pad(v2)_opt and rejected at prepare by the _int8 variants. */
 #include "kernels.h"
+#include "lean.h"
 #include "opt_copy.h"
 #include "pad_ref.h"
 
@@ -78,11 +79,7 @@ static nml_status opt_pad_prepare(nml_ctx *ctx, nml_node *node, const nml_op_par
 static nml_status opt_pad_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     int bytes;
     NML_TRY(prepare_bytes(ctx, node, p, &bytes));
-    if (bytes) return NML_OK;
-    return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
-                           "the int8-only kernel takes one-byte elements, not %s (link the full "
-                           "optimized or the reference kernel)",
-                           nml_dtype_name(nml_node_input(ctx, node, 0)->type));
+    return bytes ? NML_OK : nml_lean_refuse(ctx, node, "one-byte elements (int8, uint8)");
 }
 
 typedef struct cursor {

@@ -9,6 +9,7 @@
  * may share the input's buffer. */
 #include "elem_common.h"
 #include "kernels.h"
+#include "lean.h"
 #include "quantize_ref.h"
 
 #define TABLE_MIN_ELEMENTS 256
@@ -31,15 +32,15 @@ static nml_status prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params
     NML_TRY(nml_quantize_prepare(ctx, node, p));
     const nml_tensor *in = nml_node_input(ctx, node, 0), *out = nml_node_output(ctx, node, 0);
     if (in->type != NML_INT8 || out->type != NML_INT8) return NML_OK;
-    opt_quantize *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
+    const uint32_t count = nml_tensor_count(in);
+    const int table = count >= TABLE_MIN_ELEMENTS;
+    opt_quantize *d = nml_ctx_alloc_persistent(ctx, sizeof *d + (table ? 256u : 0u));
     if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
     d->ref = node->data;
-    d->count = nml_tensor_count(in);
+    d->count = count;
     d->table = NULL;
-    if (d->count >= TABLE_MIN_ELEMENTS) {
-        d->table = nml_ctx_alloc_persistent(ctx, 256);
-        if (!d->table)
-            return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for the table");
+    if (table) {
+        d->table = (int8_t *)(d + 1);
         for (int32_t i = 0; i < 256; i++)
             d->table[i] = requantize(d->ref, i - 128);
     }
@@ -59,12 +60,7 @@ static nml_status opt_quantize_prepare(nml_ctx *ctx, nml_node *node, const nml_o
 static nml_status opt_quantize_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     int int8;
     NML_TRY(prepare_int8(ctx, node, p, &int8));
-    if (int8) return NML_OK;
-    return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
-                           "the int8-only kernel takes int8 input and output, not %s -> %s (link "
-                           "the full optimized or the reference kernel)",
-                           nml_dtype_name(nml_node_input(ctx, node, 0)->type),
-                           nml_dtype_name(nml_node_output(ctx, node, 0)->type));
+    return int8 ? NML_OK : nml_lean_refuse(ctx, node, "int8 input and output");
 }
 
 static nml_status opt_quantize_eval(nml_ctx *ctx, nml_node *node) {
