@@ -6,7 +6,10 @@
  * kernels hand what they do not specialize to the reference kernel (checked: the node's kernel
  * becomes the reference one), their leaner variants reject it at prepare. Also: the SWAR
  * maximum and the 32-bit ADD rescaling on every pair of int8 values, and the element-wise
- * kernels evaluated in place (output buffer = input buffer). */
+ * kernels evaluated in place (output buffer = input buffer), and the 32-bit rescalings
+ * (opt_rescale.h) against the reference arithmetic (qmath.c) on edges, exact ties and random
+ * values (output boundaries are hit once in 2^20 random elements, too rarely for the kernels'
+ * random tests alone). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +18,8 @@
 
 #include "kernel_harness.h"
 #include "kernels/kernels.h"
+#include "kernels/opt_rescale.h"
+#include "qmath.h"
 
 /* ---- deterministic random numbers (xorshift32) ---- */
 
@@ -209,6 +214,60 @@ static void *random_data(const tdesc *t) {
 static void free_inputs(node_case *c) {
     for (int i = 0; i < c->n_in; i++)
         free(c->in[i].data);
+}
+
+/* ---- rescaling arithmetic ---- */
+
+static void check_rs(int32_t x, int32_t m, int32_t r, int32_t zp) {
+    const nml_rs f = nml_rs_make(m, r, zp);
+    const int32_t got = nml_rs_apply(x, f.m2, f.k, f.neg, f.r);
+    const int32_t want = nml_mul_by_qm(x, m, -r) + zp;
+    if (got != want)
+        fail_msg("x %d m %d r %d zp %d: fast %d, reference %d", (int)x, (int)m, (int)r, (int)zp,
+                 (int)got, (int)want);
+}
+
+static void check_rs_unsigned(uint32_t x, int32_t m, int32_t r) {
+    const uint32_t got = nml_rs_apply_unsigned(x, 2u * (uint32_t)m, r ? 1u << (r - 1) : 0u, r);
+    const int32_t want = nml_rdbpot(nml_srdhm(m, (int32_t)x), r);
+    if ((int32_t)got != want)
+        fail_msg("x %u m %d r %d: fast %u, reference %d", (unsigned)x, (int)m, (int)r,
+                 (unsigned)got, (int)want);
+}
+
+static void rescale_equals_reference(void **state) {
+    (void)state;
+    rng_state = 0x5CA1Eu;
+    const int32_t lim = (1 << 29) - 1;
+    const int32_t xs[] = {0,        1,       -1,         2,         -2,           lim,
+                          -lim,     1 << 28, -(1 << 28), 255 << 20, -(255 << 20), 12345678,
+                          -12345678};
+    const int32_t ms[] = {0, 1 << 30, (1 << 30) + 1, INT32_MAX, 1518500250};
+    for (int32_t r = 0; r <= 23; r++)
+        for (size_t a = 0; a < sizeof xs / sizeof xs[0]; a++)
+            for (size_t k = 0; k < sizeof ms / sizeof ms[0]; k++)
+                for (int32_t zp = -128; zp <= 127; zp += 17)
+                    check_rs(xs[a], ms[k], r, zp);
+    /* exact ties of both roundings: x * 2^30 / 2^31 = x / 2, then / 2^r */
+    for (int32_t r = 0; r <= 23; r++)
+        for (int32_t x = -5000; x <= 5000; x++)
+            check_rs(x, 1 << 30, r, x % 7);
+    for (int i = 0; i < 1000000; i++) {
+        const int32_t m = (int32_t)((1u << 30) + (rnd() >> 2));
+        const int32_t x = (i & 1) ? rnd_in(-70000, 70000) : (int32_t)(rnd() >> 3) - (1 << 28);
+        check_rs(x, m, rnd_in(0, 23), rnd_in(-128, 127));
+    }
+    /* the unsigned form: SOFTMAX's exp (Q0.31, >= 0) times its reciprocal, every shift */
+    const uint32_t es[] = {0, 1, 2, 3, 0x7fffffffu, 0x40000000u, 0x3fffffffu, 2048, 4095};
+    for (int32_t r = 0; r <= 31; r++)
+        for (size_t a = 0; a < sizeof es / sizeof es[0]; a++)
+            for (size_t k = 0; k < sizeof ms / sizeof ms[0]; k++)
+                check_rs_unsigned(es[a], ms[k], r);
+    for (int32_t r = 0; r <= 31; r++)
+        for (uint32_t x = 0; x <= 10000; x++)
+            check_rs_unsigned(x, 1 << 30, r);
+    for (int i = 0; i < 1000000; i++)
+        check_rs_unsigned(rnd() >> 1, (int32_t)((1u << 30) + (rnd() >> 2)), rnd_in(0, 31));
 }
 
 /* ---- GATHER ---- */
@@ -624,6 +683,7 @@ static void add_all_pairs(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(rescale_equals_reference),
         cmocka_unit_test(gather_matches_reference),
         cmocka_unit_test(quantize_matches_reference),
         cmocka_unit_test(pad_matches_reference),

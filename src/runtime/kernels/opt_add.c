@@ -1,22 +1,11 @@
 /* ADD optimized for int8 inputs of the output's shape (no broadcasting): TFLite's pipeline
  * (both inputs offset, shifted left by 20 bits and rescaled, summed, rescaled to the output)
  * with each of the three fixed-point rescalings done by one 32x32->64-bit multiply and a few
- * 32-bit operations instead of the reference's 64-bit rounding arithmetic and call chain.
- *
- * Why the fast rescaling is exact: the reference computes, for x with multiplier M (Q31) and
- * right shift r = -exponent >= 0 (ADD's multipliers are all below one),
- *   s = SRDHM(x, M) = floor((x*M + 2^30) / 2^31)          (its nudge rounds half up for any sign)
- *   y = RDBPOT(s, r) = floor((s + 2^(r-1) - [s < 0]) / 2^r)  for r >= 1, y = s for r = 0.
- * The two floors of integer quotients merge, and with M2 = 2M (< 2^32, unsigned) and a zero
- * point z added:
- *   y + z = floor((x*M2 + 2^31 + ((2^(r-1) - [s<0]) + z*2^r) * 2^32) / 2^(32+r)),
- * i.e. with the product split into 32-bit words hi:lo,
- *   y + z = (hi + (lo >> 31) + (1 + 2z)*2^(r-1) - [s<0]) >> r     (arithmetic shift)
- * and for r = 0: y + z = hi + (lo >> 31) + z. [s < 0] may be replaced by [x < 0]: they differ
- * only when s == 0, and then both sides give z. No 32-bit overflow: the shifted inputs are
- * below 2^28 in magnitude, so are their rescaled values (multipliers < 1) and the sum is below
- * 2^29; hi is at most that, and (1 + 2z)*2^(r-1) < 2^30 for r <= 23. Nodes with a shift beyond
- * 23 (scales 2^23 apart, not seen in practice) are not specialized.
+ * 32-bit operations (nml_rs_apply, opt_rescale.h, exact as explained there) instead of the
+ * reference's 64-bit rounding arithmetic and call chain. Its bounds hold: the shifted inputs
+ * are below 255 * 2^20 < 2^28 in magnitude, so are their rescaled values (multipliers < 1),
+ * their sum is below 2^29, and the output zero point is an int8. Nodes with a shift beyond 23
+ * (scales 2^23 apart, not seen in practice) are not specialized.
  * In place: safe (element i of both inputs is read before element i is written, and no other),
  * so the output may share either input's buffer.
  * Broadcasting, other types and shifts beyond 23 are handed to the reference kernel by
@@ -24,43 +13,21 @@
 #include "elem_common.h"
 #include "kernels.h"
 #include "lean.h"
+#include "opt_rescale.h"
 
 #define MAX_RIGHT 23
 
-#if defined(__GNUC__)
-#define ALWAYS_INLINE static inline __attribute__((always_inline))
-#else
-#define ALWAYS_INLINE static inline
-#endif
-
-typedef struct fast_rs {
-    uint32_t m2;  /* 2 * Q31 significand */
-    uint32_t k;   /* (1 + 2z) * 2^(r-1), or z when r == 0 */
-    uint32_t neg; /* all ones when r > 0: subtract [x < 0] */
-    int32_t r;
-} fast_rs;
-
 typedef struct opt_add {
-    fast_rs in1, in2, out;
+    nml_rs in1, in2, out;
     int32_t off1, off2; /* minus the input zero points */
     int32_t act_min, act_max;
     uint32_t count;
 } opt_add;
 
-static int fast_rs_set(fast_rs *f, int32_t mult, int exponent, int32_t zp) {
-    const int32_t r = -exponent;
-    if (r > MAX_RIGHT) return 0; /* exponent <= 0: nml_addsub_prepare_q rejects the others */
-    f->m2 = 2u * (uint32_t)mult;
-    f->r = r;
-    f->k = r ? (uint32_t)(1 + 2 * zp) << (r - 1) : (uint32_t)zp;
-    f->neg = r ? 0xffffffffu : 0u;
+static int rs_set(nml_rs *f, int32_t mult, int exponent, int32_t zp) {
+    if (-exponent > MAX_RIGHT) return 0; /* exponent <= 0: nml_addsub_prepare_q rejects others */
+    *f = nml_rs_make(mult, -exponent, zp);
     return 1;
-}
-
-ALWAYS_INLINE int32_t fast_rescale(int32_t x, uint32_t m2, uint32_t k, uint32_t neg, int32_t r) {
-    const int64_t prod = (int64_t)x * (int64_t)m2;
-    const uint32_t lo = (uint32_t)prod, hi = (uint32_t)((uint64_t)prod >> 32);
-    return (int32_t)(hi + (lo >> 31) + k + ((uint32_t)(x >> 31) & neg)) >> r;
 }
 
 static int is_plain_int8(nml_ctx *ctx, const nml_node *node) {
@@ -85,9 +52,9 @@ static nml_status prepare_fast(nml_ctx *ctx, nml_node *node, const nml_op_params
                                  nml_node_input(ctx, node, 1), out, p->activation, &q));
     opt_add *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
     if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
-    if (q.left_shift != 20 || !fast_rs_set(&d->in1, q.in1_mult, q.in1_shift, 0) ||
-        !fast_rs_set(&d->in2, q.in2_mult, q.in2_shift, 0) ||
-        !fast_rs_set(&d->out, q.out_mult, q.out_shift, q.out_offset))
+    if (q.left_shift != 20 || !rs_set(&d->in1, q.in1_mult, q.in1_shift, 0) ||
+        !rs_set(&d->in2, q.in2_mult, q.in2_shift, 0) ||
+        !rs_set(&d->out, q.out_mult, q.out_shift, q.out_offset))
         return NML_OK;
     d->off1 = q.in1_offset;
     d->off2 = q.in2_offset;
@@ -131,8 +98,8 @@ static nml_status opt_add_eval(nml_ctx *ctx, nml_node *node) {
     for (uint32_t i = 0; i < n; i++) {
         const int32_t x = (int32_t)((uint32_t)(a[i] + off1) << 20);
         const int32_t y = (int32_t)((uint32_t)(b[i] + off2) << 20);
-        const int32_t sum = fast_rescale(x, m1, k1, n1, r1) + fast_rescale(y, m2, k2, n2, r2);
-        int32_t v = fast_rescale(sum, mo, ko, no, ro);
+        const int32_t sum = nml_rs_apply(x, m1, k1, n1, r1) + nml_rs_apply(y, m2, k2, n2, r2);
+        int32_t v = nml_rs_apply(sum, mo, ko, no, ro);
         v = v < lo ? lo : v;
         out[i] = (int8_t)(v > hi ? hi : v);
     }

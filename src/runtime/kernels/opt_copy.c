@@ -1,12 +1,8 @@
 #include "opt_copy.h"
 
-/* Word access to byte buffers (int8 tensors): may_alias tells gcc and clang that a uint32_t
- * store may change int8 data and the other way round. Other compilers copy bytes. */
-#if defined(__GNUC__)
-#define HAVE_WORDS 1
-typedef uint32_t __attribute__((may_alias)) word;
-#else
-#define HAVE_WORDS 0
+#define HAVE_WORDS NML_OPT_WORDS
+#if HAVE_WORDS
+typedef nml_opt_word word;
 #endif
 
 void nml_opt_copy(void *dst, const void *src, uint32_t n) {
