@@ -24,21 +24,23 @@ typedef struct opt_add {
     uint32_t count;
 } opt_add;
 
-static int rs_set(nml_rs *f, int32_t mult, int exponent, int32_t zp) {
+/* not inlined: three calls are smaller than three copies */
+NML_RS_NOINLINE int rs_set(nml_rs *f, int32_t mult, int exponent, int32_t zp) {
     if (-exponent > MAX_RIGHT) return 0; /* exponent <= 0: nml_addsub_prepare_q rejects others */
     *f = nml_rs_make(mult, -exponent, zp);
     return 1;
 }
 
+/* Two int8 inputs of the int8 output's shape. */
 static int is_plain_int8(nml_ctx *ctx, const nml_node *node) {
-    if (node->n_inputs != 2 || node->n_outputs != 1) return 0;
-    const nml_tensor *a = nml_node_input(ctx, node, 0), *b = nml_node_input(ctx, node, 1);
     const nml_tensor *out = nml_node_output(ctx, node, 0);
-    if (!a || !b || !out) return 0;
-    if (a->type != NML_INT8 || b->type != NML_INT8 || out->type != NML_INT8) return 0;
-    if (a->rank != out->rank || b->rank != out->rank) return 0;
-    for (int k = 0; k < out->rank; k++)
-        if (a->dims[k] != out->dims[k] || b->dims[k] != out->dims[k]) return 0;
+    if (node->n_inputs != 2 || node->n_outputs != 1 || !out || out->type != NML_INT8) return 0;
+    for (uint32_t i = 0; i < 2; i++) {
+        const nml_tensor *t = nml_node_input(ctx, node, i);
+        if (!t || t->type != NML_INT8 || t->rank != out->rank) return 0;
+        for (int k = 0; k < out->rank; k++)
+            if (t->dims[k] != out->dims[k]) return 0;
+    }
     return 1;
 }
 

@@ -16,10 +16,14 @@
 
 #include <stdint.h>
 
+/* The per-element helpers must be inlined into the loops (gcc -Os would call them); the
+ * prepare-time ones not, where several calls are smaller than several copies. */
 #if defined(__GNUC__)
 #define NML_RS_INLINE static inline __attribute__((always_inline))
+#define NML_RS_NOINLINE static __attribute__((noinline))
 #else
 #define NML_RS_INLINE static inline
+#define NML_RS_NOINLINE static
 #endif
 
 /* One rescaling's constants: m2 = 2 * Q31 significand; k = (1 + 2z) * 2^(r-1), or z when

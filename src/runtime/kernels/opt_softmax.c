@@ -1,10 +1,9 @@
 /* SOFTMAX optimized for int8: the reference's fixed-point exp of every possible difference
  * x - max(row) (256 values) is computed once at prepare into a table, so the two passes over
  * a row look it up instead of evaluating gemmlowp's exp twice per element (1 KiB of persistent
- * arena, spent only on tensors of 256 elements or more); with the table, the two roundings per
- * element are done in 32-bit arithmetic (softmax_rows_table below, exact as explained there),
- * without it the reference evaluation runs (softmax.c). float32 takes the reference
- * evaluation. */
+ * arena, spent only on tensors of 256 elements or more, smaller ones compute it); the two
+ * roundings per element are done in 32-bit arithmetic (softmax_int8 below, exact as explained
+ * there). float32 takes the reference evaluation. */
 #include "fixedpoint.h"
 #include "kernels.h"
 #include "opt_rescale.h"
@@ -41,24 +40,31 @@ static nml_status opt_softmax_prepare(nml_ctx *ctx, nml_node *node, const nml_op
     return NML_OK;
 }
 
-/* The reference's int8 rows (nml_softmax_int8) with the exp table, where every exp e is in
- * [0, 2^31) and entries below diff_min are 0 (the arena is zeroed), which the reference skips:
- * they add 0 to the sum and give probability 0, i.e. output -128, exactly as skipping does.
- *   sum term: RDBPOT(e, 12) of a non-negative e is floor((e + 2^11) / 2^12);
+/* exp of diff = x - max(row) in Q0.31, 0 below diff_min: from the table (whose entries below
+ * diff_min are 0, the arena being zeroed), else computed. */
+__attribute__((always_inline)) static inline uint32_t
+exp_at(const uint32_t *table, const nml_softmax_data *d, int32_t diff) {
+    if (table) return table[255 + diff];
+    return diff >= d->diff_min ? (uint32_t)nml_softmax_exp_of_diff(d, diff) : 0u;
+}
+
+/* The reference's int8 rows (nml_softmax_int8), where the reference skips diffs below
+ * diff_min: here their exp is 0, which adds 0 to the sum and gives probability 0, i.e. output
+ * -128, exactly as skipping does. Every exp e is in [0, 2^31), so
+ *   sum term: RDBPOT(e, 12) = floor((e + 2^11) / 2^12);
  *   output: RDBPOT(SRDHM(e, R), r) with the reciprocal R in (0, 2^31): nml_rs_apply_unsigned
  *     (opt_rescale.h). */
-static void softmax_rows_table(const nml_softmax_data *d, const int8_t *in, int8_t *out,
-                               const int32_t *exp_table) {
+static void softmax_int8(const opt_softmax *od, const int8_t *in, int8_t *out) {
+    const nml_softmax_data *d = od->ref;
     const int32_t depth = d->depth;
-    const uint32_t *table = (const uint32_t *)exp_table;
+    const uint32_t *table = (const uint32_t *)od->exp_table;
     for (int32_t r = 0; r < d->outer; r++, in += depth, out += depth) {
         int32_t max = -128;
         for (int32_t c = 0; c < depth; c++)
             max = in[c] > max ? in[c] : max;
-        const int32_t base = 255 - max; /* table[base + x]: the exp of x - max */
-        uint32_t sum = 0;               /* wraps like the reference's */
+        uint32_t sum = 0; /* wraps like the reference's */
         for (int32_t c = 0; c < depth; c++)
-            sum += (table[base + in[c]] + 2048u) >> ACCUM_INTEGER_BITS;
+            sum += (exp_at(table, d, in[c] - max) + 2048u) >> ACCUM_INTEGER_BITS;
         int bits_over_unit;
         const uint32_t twice_recip =
             2u * (uint32_t)nml_fp_reciprocal((int32_t)sum, ACCUM_INTEGER_BITS, &bits_over_unit);
@@ -67,17 +73,10 @@ static void softmax_rows_table(const nml_softmax_data *d, const int8_t *in, int8
         const uint32_t round = shift ? 1u << (shift - 1) : 0u;
         for (int32_t c = 0; c < depth; c++) {
             const uint32_t prob =
-                nml_rs_apply_unsigned(table[base + in[c]], twice_recip, round, shift);
+                nml_rs_apply_unsigned(exp_at(table, d, in[c] - max), twice_recip, round, shift);
             out[c] = (int8_t)(prob > 255u ? 127 : (int32_t)prob - 128);
         }
     }
-}
-
-static void softmax_int8(const opt_softmax *d, const int8_t *in, int8_t *out) {
-    if (d->exp_table)
-        softmax_rows_table(d->ref, in, out, d->exp_table);
-    else
-        nml_softmax_int8(d->ref, in, out, NULL);
 }
 
 static nml_status opt_softmax_eval(nml_ctx *ctx, nml_node *node) {
