@@ -5,9 +5,10 @@
 #include "kernels/kernels.h"
 
 /* nml_ops_all(): the N_OPTIMIZED optimized kernels are found first */
-#define N_OPTIMIZED 13
+#define N_OPTIMIZED 14
 static const nml_kernel *const all_kernels[] = {
     &nml_kernel_add_opt,
+    &nml_kernel_average_pool_2d_opt,
     &nml_kernel_concatenation_opt,
     &nml_kernel_gather_opt,
     &nml_kernel_max_pool_2d_opt,
@@ -81,6 +82,7 @@ typedef struct variant {
 
 static const variant variants[] = {
     {&nml_kernel_add_opt_int8, "nml_kernel_add_opt_int8"},
+    {&nml_kernel_average_pool_2d_opt_int8, "nml_kernel_average_pool_2d_opt_int8"},
     {&nml_kernel_concatenation_opt_int8, "nml_kernel_concatenation_opt_int8"},
     {&nml_kernel_gather_opt_strided, "nml_kernel_gather_opt_strided"},
     {&nml_kernel_max_pool_2d_opt_int8, "nml_kernel_max_pool_2d_opt_int8"},

@@ -1,5 +1,6 @@
 /* The optimized data-movement and element-wise kernels (opt_gather.c, opt_quantize.c,
- * opt_pad.c, opt_concatenation.c, opt_max_pool_2d.c, opt_add.c) against the reference kernels,
+ * opt_pad.c, opt_concatenation.c, opt_max_pool_2d.c, opt_average_pool_2d.c, opt_add.c) against
+ * the reference kernels,
  * which are the oracle (they match TFLite Micro's reference kernels, see test_golden_tflm.c):
  * seeded random shapes, axes, paddings, scales, zero points and activations; every output byte
  * must be identical and both kernels must accept and reject the same nodes. The full optimized
@@ -517,9 +518,10 @@ static int32_t pool_out(int32_t in, int32_t k, int32_t stride, int32_t padding) 
     return in >= k ? (in - k + stride) / stride : 0;
 }
 
-static void max_pool_matches_reference(void **state) {
-    (void)state;
-    rng_state = 0x3A9001u;
+/* MAX_POOL_2D or AVERAGE_POOL_2D (avg) on random windows. */
+static void pool_matches_reference(int avg, const nml_kernel *ref, const nml_kernel *opt,
+                                   const nml_kernel *variant) {
+    rng_state = avg ? 0xA7E9u : 0x3A9001u;
     int words = 0;
     for (int iter = 0; iter < 1500; iter++) {
         node_case c;
@@ -545,13 +547,23 @@ static void max_pool_matches_reference(void **state) {
         c.n_in = 1;
         c.out = tensor(type, 4, (const int32_t[]){dims[0], oh, ow, depth}, scale, zp);
         if (type == NML_INT8 && depth % 4 == 0) words++;
-        compare_kernels("MAX_POOL_2D", iter, &c, &nml_kernel_max_pool_2d,
-                        &nml_kernel_max_pool_2d_opt, &nml_kernel_max_pool_2d_opt_int8,
-                        type == NML_INT8);
+        compare_kernels(ref->name, iter, &c, ref, opt, variant, type == NML_INT8);
         free_inputs(&c);
     }
-    printf("MAX_POOL_2D: %d int8 nodes with depth a multiple of 4\n", words);
+    printf("%s: %d int8 nodes with depth a multiple of 4\n", ref->name, words);
     assert_true(words > 300);
+}
+
+static void max_pool_matches_reference(void **state) {
+    (void)state;
+    pool_matches_reference(0, &nml_kernel_max_pool_2d, &nml_kernel_max_pool_2d_opt,
+                           &nml_kernel_max_pool_2d_opt_int8);
+}
+
+static void average_pool_matches_reference(void **state) {
+    (void)state;
+    pool_matches_reference(1, &nml_kernel_average_pool_2d, &nml_kernel_average_pool_2d_opt,
+                           &nml_kernel_average_pool_2d_opt_int8);
 }
 
 /* Every pair of int8 values through the word (SWAR) maximum: a 2x1 window over two rows
@@ -690,6 +702,7 @@ int main(void) {
         cmocka_unit_test(concatenation_matches_reference),
         cmocka_unit_test(max_pool_matches_reference),
         cmocka_unit_test(max_pool_all_pairs),
+        cmocka_unit_test(average_pool_matches_reference),
         cmocka_unit_test(add_matches_reference),
         cmocka_unit_test(add_all_pairs),
     };
