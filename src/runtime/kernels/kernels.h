@@ -81,7 +81,7 @@ extern const nml_kernel nml_kernel_quantize_opt_int8;
 /* one-byte elements only */
 extern const nml_kernel nml_kernel_pad_opt_int8;
 extern const nml_kernel nml_kernel_padv2_opt_int8;
-/* requantizes int8 inputs only (copies any type) */
+/* copies only (no input requantized), any type */
 extern const nml_kernel nml_kernel_concatenation_opt_int8;
 /* int8 only */
 extern const nml_kernel nml_kernel_max_pool_2d_opt_int8;

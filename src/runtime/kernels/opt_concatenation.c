@@ -1,51 +1,41 @@
-/* CONCATENATION optimized: the same order of copies as the reference, with word copies where
- * alignment allows (channel concatenations of NHWC tensors with channels a multiple of 4 copy
- * whole words), and the reference's requantization arithmetic for int8 inputs whose
- * quantization differs from the output's. Requantizing other types is handed to the reference
- * kernel by nml_kernel_concatenation_opt and rejected at prepare by the _int8 variant (which
- * copies any type). */
+/* CONCATENATION optimized for inputs that are copied (any type; quantized inputs with the
+ * output's scale and zero point, which exporters arrange with QUANTIZE nodes in front): input
+ * by input, with whole words per row where alignment allows (channel concatenations of NHWC
+ * tensors with channels a multiple of 4) instead of picolibc's byte-wise memcpy. Nodes that
+ * requantize an input are handed to the reference kernel by nml_kernel_concatenation_opt and
+ * rejected at prepare by the _int8 variant. */
 #include "concatenation_ref.h"
 #include "kernels.h"
 #include "lean.h"
 #include "opt_copy.h"
-#include "qmath.h"
 
-/* The reference prepare; *handled = 0 when an input of a type other than int8 needs
- * requantization. Evaluation uses the reference's data. */
-static nml_status prepare_handled(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
-                                  int *handled) {
-    *handled = 0;
+/* The reference prepare; *copies = 0 when an input needs requantization. Evaluation uses the
+ * reference's data. */
+static nml_status prepare_copies(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
+                                 int *copies) {
+    *copies = 0;
     NML_TRY(nml_concat_prepare(ctx, node, p));
     const nml_concat_data *d = node->data;
-    const int int8 = nml_node_output(ctx, node, 0)->type == NML_INT8;
     for (uint32_t i = 0; i < node->n_inputs; i++)
-        if (d->in[i].requant && !int8) return NML_OK;
-    *handled = 1;
+        if (d->in[i].requant) return NML_OK;
+    *copies = 1;
     return NML_OK;
 }
 
 static nml_status opt_concat_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
-    int handled;
-    NML_TRY(prepare_handled(ctx, node, p, &handled));
+    int copies;
+    NML_TRY(prepare_copies(ctx, node, p, &copies));
     /* otherwise the reference kernel takes this node over */
-    if (!handled) node->kernel = &nml_kernel_concatenation;
+    if (!copies) node->kernel = &nml_kernel_concatenation;
     return NML_OK;
 }
 
 static nml_status opt_concat_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
-    int handled;
-    NML_TRY(prepare_handled(ctx, node, p, &handled));
-    return handled ? NML_OK : nml_lean_refuse(ctx, node, "requantization of int8 inputs only");
-}
-
-static void requantize(const nml_concat_data *d, const nml_concat_input *ci, int8_t *dst,
-                       const int8_t *src, uint32_t n) {
-    const int32_t in_zp = ci->in_zp, mult = ci->mult, out_zp = d->out_zp;
-    const int shift = ci->shift;
-    for (uint32_t k = 0; k < n; k++) {
-        const int32_t v = nml_mul_by_qm(src[k] - in_zp, mult, shift) + out_zp;
-        dst[k] = (int8_t)nml_clamp_i32(v, -128, 127);
-    }
+    int copies;
+    NML_TRY(prepare_copies(ctx, node, p, &copies));
+    return copies
+               ? NML_OK
+               : nml_lean_refuse(ctx, node, "inputs quantized like the output (no requantization)");
 }
 
 /* n bytes of each of `rows` rows, src rows n apart, dst rows stride apart. */
@@ -78,13 +68,7 @@ static nml_status opt_concat_eval(nml_ctx *ctx, nml_node *node) {
     for (uint32_t i = 0; i < node->n_inputs; i++) {
         const nml_concat_input *ci = &d->in[i];
         const uint32_t n = (uint32_t)ci->axis_dim * unit; /* bytes per outer row */
-        const uint8_t *src = nml_node_input(ctx, node, i)->data;
-        if (ci->requant) {
-            for (uint32_t b = 0; b < d->outer; b++)
-                requantize(d, ci, (int8_t *)(out + b * stride), (const int8_t *)(src + b * n), n);
-        } else {
-            copy_rows(out, src, n, stride, d->outer);
-        }
+        copy_rows(out, nml_node_input(ctx, node, i)->data, n, stride, d->outer);
         out += n;
     }
     return NML_OK;
