@@ -10,7 +10,7 @@
 
 typedef nml_gather_data gather_data;
 
-static int64_t index_at(const nml_tensor *t, uint32_t i) {
+int64_t nml_gather_index(const nml_tensor *t, uint32_t i) {
     if (t->type == NML_INT32) {
         int32_t v;
         memcpy(&v, (const uint8_t *)t->data + 4u * i, 4);
@@ -25,7 +25,7 @@ static nml_status check_indices(nml_ctx *ctx, const nml_node *node, const gather
                                 const nml_tensor *idx) {
     uint32_t n = d->batch * d->coords;
     for (uint32_t i = 0; i < n; i++) {
-        int64_t v = index_at(idx, i);
+        int64_t v = nml_gather_index(idx, i);
         if (v < 0 || v >= d->axis_size)
             return nml_kernel_fail(ctx, node, NML_E_ARG,
                                    "index %lld at position %u is out of range [0, %d)",
@@ -104,7 +104,7 @@ static nml_status gather_eval(nml_ctx *ctx, nml_node *node) {
         for (uint32_t o = 0; o < d->outer; o++) {
             const uint8_t *base = src + (size_t)(b * d->outer + o) * (uint32_t)d->axis_size * chunk;
             for (uint32_t c = 0; c < d->coords; c++) {
-                int64_t k = index_at(idx, b * d->coords + c);
+                int64_t k = nml_gather_index(idx, b * d->coords + c);
                 memcpy(dst, base + (size_t)k * chunk, chunk);
                 dst += chunk;
             }

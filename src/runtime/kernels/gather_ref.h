@@ -14,6 +14,9 @@ typedef struct nml_gather_data {
     size_t esize;
 } nml_gather_data;
 
+/* Index i of an int32 or int64 indices tensor (any alignment). */
+int64_t nml_gather_index(const nml_tensor *t, uint32_t i);
+
 /* Checks the node, stores nml_gather_data in node->data; constant indices are checked here. */
 nml_status nml_gather_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p);
 

@@ -21,12 +21,9 @@ typedef struct opt_gather {
 } opt_gather;
 
 /* Index i; the reference prepare has checked constant indices to lie in [0, axis size), so
- * int64 ones fit in 32 bits. */
+ * they fit in 32 bits. */
 static int32_t index_at(const nml_tensor *t, uint32_t i) {
-    const uint8_t *p = (const uint8_t *)t->data + (t->type == NML_INT32 ? 4u : 8u) * i;
-    int32_t v;
-    memcpy(&v, p, 4); /* little-endian: the low word of an int64 */
-    return v;
+    return (int32_t)nml_gather_index(t, i);
 }
 
 /* The progression (start, step) every batch's indices follow; 0 when there is none. */

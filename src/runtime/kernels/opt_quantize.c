@@ -20,7 +20,12 @@ typedef struct opt_quantize {
     int8_t *table; /* output for input -128 + i; NULL: computed */
 } opt_quantize;
 
-static int8_t requantize(const nml_quantize_data *q, int32_t x) {
+/* The reference arithmetic (not inlined: prepare's table and eval's small tensors call it). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int8_t
+requantize(const nml_quantize_data *q, int32_t x) {
     const int32_t v = nml_mul_by_qm(x - q->in_zp, q->mult, q->shift);
     return (int8_t)nml_clamp_i32(v + q->out_zp, q->lo, q->hi);
 }
