@@ -6,11 +6,14 @@
  * nml_kernel_gather_opt and rejected at prepare by nml_kernel_gather_opt_strided. */
 #include <string.h>
 
+#include <string.h>
+
 #include "gather_ref.h"
 #include "kernels.h"
 #include "lean.h"
 #include "opt_copy.h"
 
+/* Stored over the reference's nml_gather_data, which is at least as large. */
 typedef struct opt_gather {
     uint32_t rows;      /* batch * outer: independent input rows of axis_size slices */
     uint32_t row_bytes; /* input bytes per row */
@@ -19,6 +22,8 @@ typedef struct opt_gather {
     uint32_t count;     /* slices per row */
     uint32_t chunk;     /* bytes per slice */
 } opt_gather;
+
+_Static_assert(sizeof(opt_gather) <= sizeof(nml_gather_data), "opt_gather must fit");
 
 /* Index i; the reference prepare has checked constant indices to lie in [0, axis size), so
  * they fit in 32 bits. */
@@ -47,21 +52,22 @@ static nml_status prepare_strided(nml_ctx *ctx, nml_node *node, const nml_op_par
     const nml_gather_data *g = node->data;
     int32_t start, step;
     if (!find_progression(g, nml_node_input(ctx, node, 1), &start, &step)) return NML_OK;
-    opt_gather *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
-    if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
     /* every product below is at most the params tensor's byte count (checked by the model
      * loader to fit in 32 bits) */
-    d->chunk = g->inner * (uint32_t)g->esize;
-    d->rows = g->batch * g->outer;
-    d->row_bytes = (uint32_t)g->axis_size * d->chunk;
-    d->first = (uint32_t)start * d->chunk;
-    d->step = step * (int32_t)d->chunk;
-    d->count = g->coords;
+    const nml_gather_data g0 = *g;
+    opt_gather c;
+    c.chunk = g0.inner * (uint32_t)g0.esize;
+    c.rows = g0.batch * g0.outer;
+    c.row_bytes = (uint32_t)g0.axis_size * c.chunk;
+    c.first = (uint32_t)start * c.chunk;
+    c.step = step * (int32_t)c.chunk;
+    c.count = g0.coords;
     if (step == 1) { /* consecutive slices: one copy per row */
-        d->chunk *= g->coords;
-        d->count = 1;
+        c.chunk *= g0.coords;
+        c.count = 1;
     }
-    node->data = d;
+    /* the reference's data are not needed any more: no persistent arena of its own */
+    memcpy(node->data, &c, sizeof c);
     *strided = 1;
     return NML_OK;
 }
