@@ -65,6 +65,11 @@ static nml_status prepare_strided(nml_ctx *ctx, nml_node *node, const nml_op_par
     if (step == 1) { /* consecutive slices: one copy per row */
         c.chunk *= g0.coords;
         c.count = 1;
+    } else if (c.step > 0 && c.row_bytes == c.count * (uint32_t)c.step) {
+        /* the next row's slices continue the progression (a channel shuffle: every other
+         * channel of 2n): all rows as one */
+        c.count *= c.rows;
+        c.rows = 1;
     }
     /* the reference's data are not needed any more: no persistent arena of its own */
     memcpy(node->data, &c, sizeof c);
