@@ -693,6 +693,33 @@ static void add_all_pairs(void **state) {
     assert_true(kept > 30);
 }
 
+/* A handed-over node keeps no permission the resolver's kernel lacked: ADD with broadcasting
+ * goes to the reference ADD (which may run in place), but through a copy of the optimized
+ * kernel without NML_KERNEL_IN_PLACE it must arrive without the flag too. */
+static void hand_over_keeps_flags(void **state) {
+    (void)state;
+    int8_t a[6] = {1, 2, 3, 4, 5, 6}, b[3] = {7, 8, 9}, out[6];
+    for (int cleared = 0; cleared <= 1; cleared++) {
+        nml_kernel k = nml_kernel_add_opt;
+        if (cleared) k.flags = 0;
+        nml_kh h;
+        kh_init(&h);
+        int ta = kh_tensor(&h, NML_INT8, 2, (const int32_t[]){2, 3}, a, 0.1f, 0);
+        int tb = kh_tensor(&h, NML_INT8, 2, (const int32_t[]){1, 3}, b, 0.1f, 0);
+        int to = kh_tensor(&h, NML_INT8, 2, (const int32_t[]){2, 3}, out, 0.2f, 0);
+        kh_inputs(&h, 2, ta, tb);
+        kh_outputs(&h, 1, to);
+        nml_op_params p;
+        nml_op_params_default(&p);
+        assert_int_equal(kh_run(&h, &k, &p), NML_OK);
+        assert_ptr_not_equal(h.node.kernel, &k);
+        assert_ptr_equal(h.node.kernel->eval, nml_kernel_add.eval);
+        assert_int_equal(h.node.kernel->flags, cleared ? 0 : nml_kernel_add.flags);
+        if (!cleared) assert_ptr_equal(h.node.kernel, &nml_kernel_add);
+        kh_free(&h);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(rescale_equals_reference),
@@ -705,6 +732,7 @@ int main(void) {
         cmocka_unit_test(average_pool_matches_reference),
         cmocka_unit_test(add_matches_reference),
         cmocka_unit_test(add_all_pairs),
+        cmocka_unit_test(hand_over_keeps_flags),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,7 +7,7 @@
  * their sum is below 2^29, and the output zero point is an int8. Nodes with a shift beyond 23
  * (scales 2^23 apart, not seen in practice) are not specialized.
  * In place: safe (element i of both inputs is read before element i is written, and no other),
- * so the output may share either input's buffer.
+ * so the output may share either input's buffer (NML_KERNEL_IN_PLACE).
  * Broadcasting, other types and shifts beyond 23 are handed to the reference kernel by
  * nml_kernel_add_opt and rejected at prepare by nml_kernel_add_opt_int8. */
 #include "elem_common.h"
@@ -72,7 +72,7 @@ static nml_status opt_add_prepare(nml_ctx *ctx, nml_node *node, const nml_op_par
     int fast;
     NML_TRY(prepare_fast(ctx, node, p, &fast));
     if (fast) return NML_OK;
-    node->kernel = &nml_kernel_add; /* the reference kernel takes this node over */
+    NML_TRY(nml_hand_over(ctx, node, &nml_kernel_add)); /* the reference takes it over */
     return nml_kernel_add.prepare(ctx, node, p);
 }
 
@@ -108,5 +108,7 @@ static nml_status opt_add_eval(nml_ctx *ctx, nml_node *node) {
     return NML_OK;
 }
 
-const nml_kernel nml_kernel_add_opt = {NML_OP_ADD, "ADD", opt_add_prepare, opt_add_eval};
-const nml_kernel nml_kernel_add_opt_int8 = {NML_OP_ADD, "ADD", opt_add_prepare_int8, opt_add_eval};
+const nml_kernel nml_kernel_add_opt = {NML_OP_ADD, "ADD", opt_add_prepare, opt_add_eval,
+                                       NML_KERNEL_IN_PLACE};
+const nml_kernel nml_kernel_add_opt_int8 = {NML_OP_ADD, "ADD", opt_add_prepare_int8, opt_add_eval,
+                                            NML_KERNEL_IN_PLACE};

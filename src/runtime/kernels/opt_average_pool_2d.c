@@ -13,7 +13,8 @@ static nml_status opt_avgpool_prepare(nml_ctx *ctx, nml_node *node, const nml_op
     nml_pool_data *d;
     NML_TRY(nml_pool_prepare(ctx, node, p, 1, &d));
     /* float32: the reference kernel takes this node over, with the data its prepare made */
-    if (nml_node_input(ctx, node, 0)->type != NML_INT8) node->kernel = &nml_kernel_average_pool_2d;
+    if (nml_node_input(ctx, node, 0)->type != NML_INT8)
+        return nml_hand_over(ctx, node, &nml_kernel_average_pool_2d);
     return NML_OK;
 }
 

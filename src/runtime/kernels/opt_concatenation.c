@@ -26,7 +26,7 @@ static nml_status opt_concat_prepare(nml_ctx *ctx, nml_node *node, const nml_op_
     int copies;
     NML_TRY(prepare_copies(ctx, node, p, &copies));
     /* otherwise the reference kernel takes this node over */
-    if (!copies) node->kernel = &nml_kernel_concatenation;
+    if (!copies) return nml_hand_over(ctx, node, &nml_kernel_concatenation);
     return NML_OK;
 }
 

@@ -81,7 +81,7 @@ static nml_status opt_gather_prepare(nml_ctx *ctx, nml_node *node, const nml_op_
     int strided;
     NML_TRY(prepare_strided(ctx, node, p, &strided));
     /* otherwise the reference kernel takes this node over, with the data its prepare made */
-    if (!strided) node->kernel = &nml_kernel_gather;
+    if (!strided) return nml_hand_over(ctx, node, &nml_kernel_gather);
     return NML_OK;
 }
 

@@ -72,7 +72,9 @@ static nml_status opt_pad_prepare(nml_ctx *ctx, nml_node *node, const nml_op_par
     int bytes;
     NML_TRY(prepare_bytes(ctx, node, p, &bytes));
     /* otherwise the reference kernel takes this node over, with the data its prepare made */
-    if (!bytes) node->kernel = node->builtin == NML_OP_PADV2 ? &nml_kernel_padv2 : &nml_kernel_pad;
+    if (!bytes)
+        return nml_hand_over(ctx, node,
+                             node->builtin == NML_OP_PADV2 ? &nml_kernel_padv2 : &nml_kernel_pad);
     return NML_OK;
 }
 

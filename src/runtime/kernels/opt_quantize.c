@@ -6,7 +6,7 @@
  * handed to the reference kernel by nml_kernel_quantize_opt and rejected at prepare by
  * nml_kernel_quantize_opt_int8.
  * In place: safe (element i is read before element i is written, and no other), so the output
- * may share the input's buffer. */
+ * may share the input's buffer (NML_KERNEL_IN_PLACE). */
 #include "elem_common.h"
 #include "kernels.h"
 #include "lean.h"
@@ -58,7 +58,7 @@ static nml_status opt_quantize_prepare(nml_ctx *ctx, nml_node *node, const nml_o
     int int8;
     NML_TRY(prepare_int8(ctx, node, p, &int8));
     /* otherwise the reference kernel takes this node over, with the data its prepare made */
-    if (!int8) node->kernel = &nml_kernel_quantize;
+    if (!int8) return nml_hand_over(ctx, node, &nml_kernel_quantize);
     return NML_OK;
 }
 
@@ -94,6 +94,6 @@ static nml_status opt_quantize_eval(nml_ctx *ctx, nml_node *node) {
 }
 
 const nml_kernel nml_kernel_quantize_opt = {NML_OP_QUANTIZE, "QUANTIZE", opt_quantize_prepare,
-                                            opt_quantize_eval};
-const nml_kernel nml_kernel_quantize_opt_int8 = {NML_OP_QUANTIZE, "QUANTIZE",
-                                                 opt_quantize_prepare_int8, opt_quantize_eval};
+                                            opt_quantize_eval, NML_KERNEL_IN_PLACE};
+const nml_kernel nml_kernel_quantize_opt_int8 = {
+    NML_OP_QUANTIZE, "QUANTIZE", opt_quantize_prepare_int8, opt_quantize_eval, NML_KERNEL_IN_PLACE};
