@@ -6,6 +6,7 @@
  * there). float32 takes the reference evaluation. */
 #include "fixedpoint.h"
 #include "kernels.h"
+#include "lean.h"
 #include "opt_rescale.h"
 #include "softmax_ref.h"
 
@@ -94,13 +95,9 @@ static nml_status opt_softmax_eval(nml_ctx *ctx, nml_node *node) {
  * float32 evaluation and the C library's expf it brings. */
 static nml_status opt_softmax_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     NML_TRY(opt_softmax_prepare(ctx, node, p));
-    const nml_tensor *input = nml_node_input(ctx, node, 0);
-    if (input->type != NML_INT8)
-        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
-                               "the int8-only kernel takes int8 input, not %s (link the full "
-                               "optimized or the reference kernel)",
-                               nml_dtype_name(input->type));
-    return NML_OK;
+    return nml_node_input(ctx, node, 0)->type == NML_INT8
+               ? NML_OK
+               : nml_lean_refuse(ctx, node, "int8 input");
 }
 
 static nml_status opt_softmax_eval_int8(nml_ctx *ctx, nml_node *node) {
