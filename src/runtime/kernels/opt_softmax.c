@@ -41,12 +41,16 @@ static nml_status opt_softmax_prepare(nml_ctx *ctx, nml_node *node, const nml_op
     return NML_OK;
 }
 
-/* exp of diff = x - max(row) in Q0.31, 0 below diff_min: from the table (whose entries below
- * diff_min are 0, the arena being zeroed), else computed. */
-__attribute__((always_inline)) static inline uint32_t
-exp_at(const uint32_t *table, const nml_softmax_data *d, int32_t diff) {
-    if (table) return table[255 + diff];
+/* exp of diff = x - max(row) in Q0.31, 0 below diff_min, computed (tensors without a table;
+ * not inlined: called from two loops). */
+NML_RS_NOINLINE uint32_t exp_computed(const nml_softmax_data *d, int32_t diff) {
     return diff >= d->diff_min ? (uint32_t)nml_softmax_exp_of_diff(d, diff) : 0u;
+}
+
+/* The same from the table when there is one (its entries below diff_min are 0, the arena being
+ * zeroed). */
+NML_RS_INLINE uint32_t exp_at(const uint32_t *table, const nml_softmax_data *d, int32_t diff) {
+    return table ? table[255 + diff] : exp_computed(d, diff);
 }
 
 /* The reference's int8 rows (nml_softmax_int8), where the reference skips diffs below
