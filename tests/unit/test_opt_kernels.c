@@ -51,7 +51,9 @@ static int32_t reference_rq(int32_t acc, int32_t m, int e, int32_t zp) {
 
 static nml_kh rq_kh; /* a persistent allocator for the tables */
 
-static void check_rq(int32_t acc, int32_t m, int e, int32_t zp) {
+/* Decides the fast form for one multiplier and accumulators up to |bound|; when it is taken,
+ * the fast result of acc must equal the reference. Returns whether it was taken. */
+static int check_rq_bound(int32_t acc, int64_t bound, int32_t m, int e, int32_t zp) {
     nml_rq rq;
     int32_t mult[1];
     int8_t shift[1];
@@ -59,41 +61,72 @@ static void check_rq(int32_t acc, int32_t m, int e, int32_t zp) {
     rq.shift = shift;
     rq.step = 0;
     nml_rq_set(&rq, 0, m, e);
-    assert_int_equal(nml_rq_finish(&rq_kh.ctx, &rq_kh.node, &rq, 1, zp, -128, 127, NULL, 0),
+    assert_int_equal(nml_rq_finish(&rq_kh.ctx, &rq_kh.node, &rq, 1, zp, -128, 127, NULL, bound),
                      NML_OK);
-    assert_true(rq.fast);
+    if (!rq.fast) return 0;
     const int32_t got = nml_rq_apply(acc, nml_rq_channel(&rq, 0));
     const int32_t want = reference_rq(acc, m, e, zp);
     if (got != want)
-        fail_msg("acc %d m %d e %d zp %d: fast %d, reference %d", (int)acc, (int)m, e, (int)zp,
-                 (int)got, (int)want);
+        fail_msg("acc %d (bound %lld) m %d e %d zp %d: fast %d, reference %d", (int)acc,
+                 (long long)bound, (int)m, e, (int)zp, (int)got, (int)want);
+    return 1;
+}
+
+static int64_t abs64(int32_t v) {
+    return v < 0 ? -(int64_t)v : v;
+}
+
+/* The range the fast form was first written for (|acc| < 2^30, right shifts up to 23) must
+ * always be taken. */
+static void check_rq(int32_t acc, int32_t m, int e, int32_t zp) {
+    if (!check_rq_bound(acc, abs64(acc), m, e, zp))
+        fail_msg("acc %d m %d e %d zp %d: fast form refused", (int)acc, (int)m, e, (int)zp);
 }
 
 static void fast_requant_equals_reference(void **state) {
     (void)state;
     kh_init(&rq_kh);
     rng_state = 12345u;
-    const int32_t lim = NML_RQ_ACC_LIMIT - 1;
+    const int32_t lim = (1 << 30) - 1;
     const int32_t accs[] = {0,    1,       -1,      2,          -2,       lim,
                             -lim, lim - 1, 1 << 29, -(1 << 29), 12345678, -12345678};
     const int32_t mults[] = {1 << 30, (1 << 30) + 1, INT32_MAX, 1518500250, 1073741825};
-    for (int e = -NML_RQ_MAX_RIGHT; e <= 0; e++)
+    for (int e = -23; e <= 0; e++)
         for (size_t a = 0; a < sizeof accs / sizeof accs[0]; a++)
             for (size_t k = 0; k < sizeof mults / sizeof mults[0]; k++)
                 for (int32_t zp = -128; zp <= 127; zp += 51)
                     check_rq(accs[a], mults[k], e, zp);
     /* exact ties of both roundings: acc * M / 2^31 = n + 1/2 and s / 2^r = n + 1/2 */
-    for (int e = -NML_RQ_MAX_RIGHT; e <= 0; e++)
+    for (int e = -23; e <= 0; e++)
         for (int32_t acc = -4100; acc <= 4100; acc++)
             check_rq(acc, 1 << 30, e, (int32_t)(acc % 7));
     for (int i = 0; i < 2000000; i++) {
-        const int e = -rnd_in(0, NML_RQ_MAX_RIGHT);
+        const int e = -rnd_in(0, 23);
         const int32_t m = (int32_t)((1u << 30) + (rnd() >> 2));
         const int32_t acc = (i & 1) ? (int32_t)(rnd() >> 2) - (1 << 29) * (int32_t)(rnd() & 1)
                                     : rnd_in(-70000, 70000);
         check_rq(acc, m, e, rnd_in(-128, 127));
         if (rq_kh.ctx.persist_used > (1u << 20)) kh_free(&rq_kh), kh_init(&rq_kh);
     }
+    /* beyond it: any int32 accumulator bound, right shifts up to 31; wherever the exact
+     * no-wrap check takes the fast form, its results must be the reference's, including the
+     * extreme accumulators of the bound */
+    int taken = 0, refused = 0;
+    for (int i = 0; i < 2000000; i++) {
+        const int e = -rnd_in(0, 31);
+        const int32_t m = i % 97 == 0 ? 0 : (int32_t)((1u << 30) + (rnd() >> 2));
+        const int64_t bound = (i & 3) == 0 ? (int64_t)(rnd() >> 1) : (int64_t)(rnd() >> rnd_in(1, 31));
+        const int32_t zp = rnd_in(-128, 127);
+        int32_t acc = (int32_t)(rnd() % (uint32_t)(2 * bound + 1)) - (int32_t)bound;
+        if (i % 5 == 0) acc = (int32_t)((i & 8) ? bound : -bound);
+        if (check_rq_bound(acc, bound, m, e, zp))
+            taken++;
+        else
+            refused++;
+        if (rq_kh.ctx.persist_used > (1u << 20)) kh_free(&rq_kh), kh_init(&rq_kh);
+    }
+    printf("fast requantization beyond 2^30 / r 23: %d taken, %d refused\n", taken, refused);
+    assert_true(taken > 100000 && refused > 10000);
     kh_free(&rq_kh);
 }
 
@@ -114,16 +147,53 @@ static void fast_requant_range_is_decided_per_layer(void **state) {
      * 19 */
     assert_int_equal(nml_rq_slow(&rq, 1, 1000), 127);
     assert_int_equal(nml_rq_slow(&rq, 0, 1000), 19);
-    /* in range, but an accumulator bound of 2^30 is not */
+    /* a dead channel's bias of -2^30 (FastestDet's first layer) with multiplier 0.5 * 2^-5:
+     * hi = acc * 2^31 / 2^32 + (1 + 2 * 3) * 2^4 stays far inside int32: fast */
+    const int32_t big[3] = {0, -(1 << 30), 5};
+    int tb = kh_tensor(&h, NML_INT32, 1, (const int32_t[]){3}, (void *)big, 0, 0);
+    kh_const(&h, tb);
     nml_rq_set(&rq, 1, 1 << 30, -1);
-    assert_int_equal(nml_rq_finish(&h.ctx, &h.node, &rq, 3, 3, -128, 127, NULL, NML_RQ_ACC_LIMIT),
+    assert_int_equal(nml_rq_finish(&h.ctx, &h.node, &rq, 3, 3, -128, 127, &h.tensors[tb], 1000),
                      NML_OK);
-    assert_false(rq.fast);
+    assert_true(rq.fast);
+    /* -2^30 * 0.5 * 2^-1 = -2^28, + 3 */
+    assert_int_equal(nml_rq_apply(-(1 << 30), nml_rq_channel(&rq, 1)), -(1 << 28) + 3);
+    /* a dead channel's zero multiplier: the output is the zero point, at any shift (finish
+     * rewrote the table: set every entry again) */
+    nml_rq_set(&rq, 0, 1 << 30, -5);
+    nml_rq_set(&rq, 1, 0, 0);
+    nml_rq_set(&rq, 2, 0, -9);
+    assert_int_equal(nml_rq_finish(&h.ctx, &h.node, &rq, 3, 3, -128, 127, &h.tensors[tb], 1000),
+                     NML_OK);
+    assert_true(rq.fast);
+    for (int32_t acc = -(1 << 30) - 1000; acc <= -(1 << 30) + 1000; acc += 7)
+        assert_int_equal(nml_rq_apply(acc, nml_rq_channel(&rq, 1)), 3);
+    for (int32_t acc = -1000; acc <= 1000; acc++)
+        assert_int_equal(nml_rq_apply(acc, nml_rq_channel(&rq, 2)), 3);
+    assert_int_equal(reference_rq(-12345, 0, -9, 3), 3);
+    /* but the accumulator must fit int32: bias 2^30 + dot bound 2^30 does not */
     nml_rq_set(&rq, 0, 1 << 30, -5);
     nml_rq_set(&rq, 1, 1 << 30, -1);
     nml_rq_set(&rq, 2, 1 << 30, -7);
     assert_int_equal(
-        nml_rq_finish(&h.ctx, &h.node, &rq, 3, 3, -128, 127, NULL, NML_RQ_ACC_LIMIT - 1), NML_OK);
+        nml_rq_finish(&h.ctx, &h.node, &rq, 3, 3, -128, 127, &h.tensors[tb], 1 << 30), NML_OK);
+    assert_false(rq.fast);
+    /* r = 31 with zp 127: the rounding constant 255 * 2^30 alone wraps int32 */
+    nml_rq_set(&rq, 0, 1 << 30, -31);
+    nml_rq_set(&rq, 1, 1 << 30, -1);
+    nml_rq_set(&rq, 2, 1 << 30, -7);
+    assert_int_equal(nml_rq_finish(&h.ctx, &h.node, &rq, 3, 127, -128, 127, NULL, 10), NML_OK);
+    assert_false(rq.fast);
+    /* the same with zp 0: 2^30 fits, fast */
+    nml_rq_set(&rq, 0, 1 << 30, -31);
+    nml_rq_set(&rq, 1, 1 << 30, -1);
+    nml_rq_set(&rq, 2, 1 << 30, -7);
+    assert_int_equal(nml_rq_finish(&h.ctx, &h.node, &rq, 3, 0, -128, 127, NULL, 10), NML_OK);
+    assert_true(rq.fast);
+    nml_rq_set(&rq, 0, 1 << 30, -5);
+    nml_rq_set(&rq, 1, 1 << 30, -1);
+    nml_rq_set(&rq, 2, 1 << 30, -7);
+    assert_int_equal(nml_rq_finish(&h.ctx, &h.node, &rq, 3, 3, -128, 127, NULL, 1000), NML_OK);
     assert_true(rq.fast);
     assert_int_equal(nml_rq_apply(1000, nml_rq_channel(&rq, 0)), 19);
     kh_free(&h);
@@ -259,6 +329,13 @@ static void random_weights(const layer *L, int8_t *w, size_t n, float *scales, i
     const int32_t t = (int32_t)typical;
     for (int32_t i = 0; i < n_q; i++)
         bias[i] = rnd() % 16 == 0 ? (int32_t)rnd() : rnd_in(-t, t);
+    /* a dead channel as the quantizer writes it (FastestDet's first layer): a weight scale too
+     * small for a multiplier (0) and a bias of +-2^30 */
+    if (L->per_channel && rnd() % 6 == 0) {
+        const int32_t d = rnd_in(0, n_q - 1);
+        scales[d] = 1e-30f;
+        bias[d] = (rnd() & 1) ? -(1 << 30) : (1 << 30);
+    }
 }
 
 static int random_conv(layer *L) {
