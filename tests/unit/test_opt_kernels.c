@@ -115,7 +115,8 @@ static void fast_requant_equals_reference(void **state) {
     for (int i = 0; i < 2000000; i++) {
         const int e = -rnd_in(0, 31);
         const int32_t m = i % 97 == 0 ? 0 : (int32_t)((1u << 30) + (rnd() >> 2));
-        const int64_t bound = (i & 3) == 0 ? (int64_t)(rnd() >> 1) : (int64_t)(rnd() >> rnd_in(1, 31));
+        const int64_t bound =
+            (i & 3) == 0 ? (int64_t)(rnd() >> 1) : (int64_t)(rnd() >> rnd_in(1, 31));
         const int32_t zp = rnd_in(-128, 127);
         int32_t acc = (int32_t)(rnd() % (uint32_t)(2 * bound + 1)) - (int32_t)bound;
         if (i % 5 == 0) acc = (int32_t)((i & 8) ? bound : -bound);
@@ -175,8 +176,8 @@ static void fast_requant_range_is_decided_per_layer(void **state) {
     nml_rq_set(&rq, 0, 1 << 30, -5);
     nml_rq_set(&rq, 1, 1 << 30, -1);
     nml_rq_set(&rq, 2, 1 << 30, -7);
-    assert_int_equal(
-        nml_rq_finish(&h.ctx, &h.node, &rq, 3, 3, -128, 127, &h.tensors[tb], 1 << 30), NML_OK);
+    assert_int_equal(nml_rq_finish(&h.ctx, &h.node, &rq, 3, 3, -128, 127, &h.tensors[tb], 1 << 30),
+                     NML_OK);
     assert_false(rq.fast);
     /* r = 31 with zp 127: the rounding constant 255 * 2^30 alone wraps int32 */
     nml_rq_set(&rq, 0, 1 << 30, -31);
@@ -516,6 +517,98 @@ static void depthwise_matches_reference(void **state) {
     assert_true(ran > cases * 8 / 10);
 }
 
+/* One layer of a real model's shape (seeded random weights, zero points and scales; a dead
+ * channel as FastestDet's quantizer writes it on every third run): the optimized kernel and its
+ * int8-only variant against the reference. */
+static void compare_model_layer(layer L, int depthwise, int iter) {
+    random_common(&L);
+    const int32_t oh = out_size(L.h, L.kh, L.stride_h, L.dil_h, L.padding);
+    const int32_t ow = out_size(L.w, L.kw, L.stride_w, L.dil_w, L.padding);
+    const int32_t in_dims[4] = {L.batches, L.h, L.w, L.c};
+    const int32_t w_dims[4] = {depthwise ? 1 : L.out_c, L.kh, L.kw, depthwise ? L.out_c : L.c};
+    const int32_t out_dims[4] = {L.batches, oh, ow, L.out_c};
+    const size_t n_in = (size_t)L.batches * L.h * L.w * L.c;
+    const size_t n_w = (size_t)w_dims[0] * L.kh * L.kw * w_dims[3];
+    const size_t n_out = (size_t)L.batches * oh * ow * L.out_c;
+    int8_t *in = nml_test_alloc16(n_in), *w = nml_test_alloc16(n_w);
+    int8_t *ref = nml_test_alloc16(n_out), *opt = nml_test_alloc16(n_out);
+    float *scales = malloc((size_t)L.out_c * sizeof *scales);
+    int32_t *bias = malloc((size_t)L.out_c * sizeof *bias);
+    fill_i8(in, n_in);
+    L.per_channel = 1;
+    random_weights(&L, w, n_w, scales, L.out_c, bias, (int32_t)(n_w / (size_t)L.out_c));
+    if (iter % 3 == 0) { /* dead channel 1: zero weights, scale ~0, bias -2^30 */
+        for (size_t i = 0; i < n_w; i++)
+            if ((depthwise ? (int32_t)(i % (size_t)L.out_c) : (int32_t)(i / (n_w / L.out_c))) == 1)
+                w[i] = 0;
+        scales[1] = 1e-30f;
+        bias[1] = -(1 << 30);
+    }
+    nml_op_params p;
+    nml_op_params_default(&p);
+    p.padding = (uint8_t)L.padding;
+    p.activation = (uint8_t)L.activation;
+    p.stride_h = L.stride_h;
+    p.stride_w = L.stride_w;
+    p.dilation_h = p.dilation_w = 1;
+    p.depth_multiplier = L.depth_multiplier;
+    const int q = depthwise ? 3 : 0;
+    const nml_kernel *kr = depthwise ? &nml_kernel_depthwise_conv_2d : &nml_kernel_conv_2d;
+    const nml_kernel *ko = depthwise ? &nml_kernel_depthwise_conv_2d_opt : &nml_kernel_conv_2d_opt;
+    const nml_kernel *k8 =
+        depthwise ? &nml_kernel_depthwise_conv_2d_opt_int8 : &nml_kernel_conv_2d_opt_int8;
+    memset(ref, 0x55, n_out);
+    run_result a =
+        run_conv_like(kr, &L, &p, in_dims, in, w_dims, w, q, scales, bias, out_dims, ref);
+    if (a.st != NML_OK) fail_msg("model layer %d: reference failed: %s", iter, a.msg);
+    const nml_kernel *opts[2] = {ko, k8};
+    for (int v = 0; v < 2; v++) {
+        memset(opt, 0x2a, n_out);
+        run_result b =
+            run_conv_like(opts[v], &L, &p, in_dims, in, w_dims, w, q, scales, bias, out_dims, opt);
+        if (b.st != NML_OK) fail_msg("model layer %d: optimized failed: %s", iter, b.msg);
+        compare_outputs(depthwise ? "model DEPTHWISE_CONV_2D" : "model CONV_2D", iter, &L, ref, opt,
+                        n_out);
+    }
+    free(in), free(w), free(ref), free(opt), free(scales), free(bias);
+}
+
+/* The convolutions of FastestDet (128x86), LeNet-5, person_detect and micro_speech, shapes as
+ * `nanoml inspect` lists them (padding VALID after FastestDet's explicit PADs; random_common
+ * also draws SAME), three seeded runs each. */
+static void model_shapes_match_reference(void **state) {
+    (void)state;
+    rng_state = 0x5EEDu;
+    /* batches h w c out_c kh kw groups stride_h stride_w dil_h dil_w; the rest is random */
+    const layer convs[] = {
+        {1, 87, 129, 3, 24, 3, 3, 1, 2, 2, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0}, /* FastestDet #1 */
+        {1, 11, 16, 24, 24, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0},
+        {1, 6, 8, 48, 48, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0},
+        {1, 6, 8, 336, 96, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0},
+        {1, 6, 8, 96, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0},
+        {1, 32, 32, 1, 6, 5, 5, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0},  /* LeNet C1 */
+        {1, 14, 14, 6, 16, 5, 5, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0}, /* C3 */
+        {1, 5, 5, 16, 120, 5, 5, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0}, /* C5 */
+        {1, 48, 48, 8, 16, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0}, /* person #2 */
+    };
+    const layer dws[] = {
+        {1, 23, 33, 24, 24, 3, 3, 1, 2, 2, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0}, /* FastestDet #5 */
+        {1, 11, 16, 24, 24, 3, 3, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0},
+        {1, 7, 9, 96, 96, 3, 3, 1, 2, 2, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0},
+        {1, 6, 8, 96, 96, 5, 5, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0}, /* head 5x5 */
+        {1, 96, 96, 1, 8, 3, 3, 1, 2, 2, 1, 1, 0, 0, 0, 0, 0, 0, 8, 0, 0}, /* person #0 */
+        {1, 48, 48, 8, 8, 3, 3, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0},
+        {1, 49, 40, 1, 8, 10, 8, 1, 2, 2, 1, 1, 0, 0, 0, 0, 0, 0, 8, 0, 0}, /* micro_speech */
+    };
+    int iter = 0;
+    for (int run = 0; run < 3; run++) {
+        for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++)
+            compare_model_layer(convs[i], 0, iter++);
+        for (size_t i = 0; i < sizeof dws / sizeof dws[0]; i++)
+            compare_model_layer(dws[i], 1, iter++);
+    }
+}
+
 /* FULLY_CONNECTED: weights [units, depth], input [batches, depth], per-tensor weights with a
  * zero point (asymmetric) or per-channel symmetric weights. */
 static run_result run_fc(const nml_kernel *k, const layer *L, int32_t units, int32_t depth,
@@ -803,6 +896,7 @@ int main(void) {
         cmocka_unit_test(fast_requant_range_is_decided_per_layer),
         cmocka_unit_test(conv_matches_reference),
         cmocka_unit_test(depthwise_matches_reference),
+        cmocka_unit_test(model_shapes_match_reference),
         cmocka_unit_test(fully_connected_matches_reference),
         cmocka_unit_test(logistic_matches_reference),
         cmocka_unit_test(tanh_matches_reference),
