@@ -196,51 +196,72 @@ plane_3x3(const plane3 *pp, const int32_t *wk, const nml_rq_ch *chp) {
     }
 }
 
-/* Four adjacent outputs of a 5-wide filter (stride 1 along x, no horizontal dilation): per
- * filter row its five weights are loaded once and eight activations feed 20 multiply-adds
- * (instead of a weight and an activation load per multiply-add). */
+/* A plane's outputs of a 5-wide filter (stride 1 along x, no horizontal dilation, any height),
+ * four adjacent outputs at a time: per filter row its five weights are loaded once and eight
+ * activations feed 20 multiply-adds (instead of a weight and an activation load per
+ * multiply-add). Columns past the last multiple of four are left to plane_any. */
+typedef struct plane5 {
+    const int8_t *plane;
+    int32_t row_step, y_tap, kh, out_h, quads;
+    int8_t *out;
+    int32_t out_row, out_step; /* output pointer steps: per row, per pixel */
+    int32_t bias, lo, hi;
+} plane5;
+
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
 static void
-quad_5wide(const int8_t *row, int32_t y_tap, const int32_t *w, int32_t kh, int32_t acc[4]) {
-    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    do {
-        const int32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4];
-        int32_t x = row[0];
-        a0 += w0 * x;
-        x = row[1], a0 += w1 * x, a1 += w0 * x;
-        x = row[2], a0 += w2 * x, a1 += w1 * x, a2 += w0 * x;
-        x = row[3], a0 += w3 * x, a1 += w2 * x, a2 += w1 * x, a3 += w0 * x;
-        x = row[4], a0 += w4 * x, a1 += w3 * x, a2 += w2 * x, a3 += w1 * x;
-        x = row[5], a1 += w4 * x, a2 += w3 * x, a3 += w2 * x;
-        x = row[6], a2 += w4 * x, a3 += w3 * x;
-        x = row[7], a3 += w4 * x;
-        row += y_tap, w += 5;
-    } while (--kh);
-    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+plane_5wide(const plane5 *pp, const int32_t *wk, const nml_rq_ch *chp) {
+    const int8_t *base = pp->plane;
+    int8_t *orow = pp->out;
+    for (int32_t oy = pp->out_h; oy > 0; oy--, base += pp->row_step, orow += pp->out_row) {
+        const int8_t *col = base;
+        int8_t *o = orow;
+        for (int32_t q = pp->quads; q > 0; q--, col += 4) {
+            int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0; /* |a| <= 128 * 128 * taps: no overflow */
+            const int8_t *row = col;
+            const int32_t *w = wk;
+            const int32_t y_tap = pp->y_tap;
+            int32_t kh = pp->kh;
+            do {
+                const int32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4];
+                int32_t x = row[0];
+                a0 += w0 * x;
+                x = row[1], a0 += w1 * x, a1 += w0 * x;
+                x = row[2], a0 += w2 * x, a1 += w1 * x, a2 += w0 * x;
+                x = row[3], a0 += w3 * x, a1 += w2 * x, a2 += w1 * x, a3 += w0 * x;
+                x = row[4], a0 += w4 * x, a1 += w3 * x, a2 += w2 * x, a3 += w1 * x;
+                x = row[5], a1 += w4 * x, a2 += w3 * x, a3 += w2 * x;
+                x = row[6], a2 += w4 * x, a3 += w3 * x;
+                x = row[7], a3 += w4 * x;
+                row += y_tap, w += 5;
+            } while (--kh);
+            /* the output parameters are read here, after the taps, from memory: kept in
+             * registers across the loop above they would push its weights out of them */
+            const nml_rq_ch ch = *chp;
+            const int32_t bias = pp->bias, lo = pp->lo, hi = pp->hi, s = pp->out_step;
+            o[0] = nml_rq_clamp(nml_rq_apply(nml_add_wrap(a0, bias), ch), lo, hi);
+            o[s] = nml_rq_clamp(nml_rq_apply(nml_add_wrap(a1, bias), ch), lo, hi);
+            o[2 * s] = nml_rq_clamp(nml_rq_apply(nml_add_wrap(a2, bias), ch), lo, hi);
+            o[3 * s] = nml_rq_clamp(nml_rq_apply(nml_add_wrap(a3, bias), ch), lo, hi);
+            o += 4 * s;
+        }
+    }
 }
 
-/* Any filter size, stride and dilation. */
+static int five_wide(const geom *g) {
+    const nml_window *win = g->win;
+    return g->kw == 5 && win->dilation_w == 1 && win->stride_w == 1 && g->out_w >= 4 && g->rq->fast;
+}
+
+/* Any filter size, stride and dilation (columns from first_col on). */
 static void plane_any(const geom *g, const int8_t *plane, const int32_t *wk, int32_t bias,
-                      nml_rq_ch ch, int32_t c, int8_t *out) {
+                      nml_rq_ch ch, int32_t c, int8_t *out, int32_t first_col) {
     const nml_window *win = g->win;
     const int32_t pw = g->plane_w, x_tap = win->dilation_w, y_tap = win->dilation_h * pw;
-    const int quads = g->kw == 5 && x_tap == 1 && win->stride_w == 1;
-    /* locals: int8 stores may alias anything, gcc would reload the fields after each */
-    const nml_rq *rq = g->rq;
-    const int32_t step = g->c, lo = rq->act_min, hi = rq->act_max, fast = rq->fast, kh = g->kh;
     for (int32_t oy = 0; oy < g->out_h; oy++) {
-        int32_t ox = 0;
-        for (; quads && ox + 4 <= g->out_w; ox += 4) {
-            int32_t acc[4];
-            quad_5wide(plane + oy * win->stride_h * pw + ox, y_tap, wk, kh, acc);
-            int8_t *o = out + (oy * g->out_w + ox) * step;
-            for (int32_t k = 0; k < 4; k++, o += step) {
-                const int32_t v = nml_add_wrap(acc[k], bias);
-                *o = fast ? nml_rq_clamp(nml_rq_apply(v, ch), lo, hi) : nml_rq_slow(rq, c, v);
-            }
-        }
+        int32_t ox = first_col;
         for (; ox < g->out_w; ox++) {
             const int8_t *row = plane + oy * win->stride_h * pw + ox * win->stride_w;
             const int32_t *w = wk;
@@ -290,9 +311,28 @@ static void dw_planes(const geom *g, int8_t *scratch) {
                                    g->rq->act_min,
                                    g->rq->act_max};
                 plane_3x3(&pp, wk, &ch);
-            } else
-                plane_any(g, plane, wk, bias,
-                          g->rq->fast ? nml_rq_channel(g->rq, c) : (nml_rq_ch){0, 0, 0, 0}, c, out);
+            } else {
+                const nml_rq_ch ch =
+                    g->rq->fast ? nml_rq_channel(g->rq, c) : (nml_rq_ch){0, 0, 0, 0};
+                int32_t first_col = 0;
+                if (five_wide(g)) {
+                    const plane5 pp = {plane,
+                                       g->win->stride_h * g->plane_w,
+                                       g->win->dilation_h * g->plane_w,
+                                       g->kh,
+                                       g->out_h,
+                                       g->out_w >> 2,
+                                       out,
+                                       g->out_w * g->c,
+                                       g->c,
+                                       bias,
+                                       g->rq->act_min,
+                                       g->rq->act_max};
+                    plane_5wide(&pp, wk, &ch);
+                    first_col = g->out_w & ~3;
+                }
+                if (first_col < g->out_w) plane_any(g, plane, wk, bias, ch, c, out, first_col);
+            }
         }
     }
 }
