@@ -159,40 +159,46 @@ NML_OPT_INLINE void emit_4x2(out4x2 s, int32_t j, int32_t v0, int32_t v1, int8_t
 #define NML_NOINLINE
 #endif
 
-/* Output channels oc..oc+3 (weights w0 = their first row) of the two pixels whose windows are
- * the depth bytes at p0 and p1, requantized into o0[oc..] and o1[oc..] (or, for the slow
- * requantization, the accumulators into s->acc). Out of line so nothing else competes for the
- * registers: 8 accumulators, 6 pointers, the counter and temporaries. */
-NML_NOINLINE static void gemm_4x2(const int8_t *p0, const int8_t *p1, const int8_t *w0,
-                                  int32_t depth, const out4x2 *s, int32_t oc, int8_t *o0,
-                                  int8_t *o1) {
-    const int8_t *w1 = w0 + depth, *w2 = w1 + depth, *w3 = w2 + depth;
-    int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0, a20 = 0, a21 = 0, a30 = 0, a31 = 0;
-    int32_t n4 = depth >> 2;
-    if (n4 > 0) do {
+/* Output channels oc..end-1 (end - oc >= 4; filter: the whole filter) of the two pixels whose
+ * windows are the depth bytes at x0 and x1, four channels at a time (a last partial block is
+ * redone as the last four channels, rewriting equal values), requantized into o0 and o1; or,
+ * for the slow requantization, the accumulators of the one block oc..oc+3 into s->acc. Out of
+ * line so nothing else competes for the registers (8 accumulators, 6 pointers, the counter
+ * and temporaries), and over all blocks so small depths do not pay a call per block. */
+NML_NOINLINE static void gemm_4x2(const int8_t *x0, const int8_t *x1, const int8_t *filter,
+                                  int32_t depth, const out4x2 *s, int32_t oc, int32_t end,
+                                  int8_t *o0, int8_t *o1) {
+    for (; oc < end; oc += 4) {
+        if (oc + 4 > end) oc = end - 4;
+        const int8_t *p0 = x0, *p1 = x1, *w0 = filter + oc * depth;
+        const int8_t *w1 = w0 + depth, *w2 = w1 + depth, *w3 = w2 + depth;
+        int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0, a20 = 0, a21 = 0, a30 = 0, a31 = 0;
+        int32_t n4 = depth >> 2;
+        if (n4 > 0) do {
+                NML_MAC_4X2(0);
+                NML_MAC_4X2(1);
+                NML_MAC_4X2(2);
+                NML_MAC_4X2(3);
+                p0 += 4, p1 += 4, w0 += 4, w1 += 4, w2 += 4, w3 += 4;
+            } while (--n4);
+        for (n4 = depth & 3; n4 > 0; n4--) {
             NML_MAC_4X2(0);
-            NML_MAC_4X2(1);
-            NML_MAC_4X2(2);
-            NML_MAC_4X2(3);
-            p0 += 4, p1 += 4, w0 += 4, w1 += 4, w2 += 4, w3 += 4;
-        } while (--n4);
-    for (n4 = depth & 3; n4 > 0; n4--) {
-        NML_MAC_4X2(0);
-        p0++, p1++, w0++, w1++, w2++, w3++;
+            p0++, p1++, w0++, w1++, w2++, w3++;
+        }
+        if (s->acc) {
+            int32_t *acc = s->acc;
+            acc[0] = a00, acc[1] = a01, acc[2] = a10, acc[3] = a11;
+            acc[4] = a20, acc[5] = a21, acc[6] = a30, acc[7] = a31;
+            return;
+        }
+        out4x2 l = *s;
+        l.bias += oc, l.mult += oc, l.shift += oc;
+        int8_t *q0 = o0 + oc, *q1 = o1 + oc;
+        emit_4x2(l, 0, a00, a01, q0, q1);
+        emit_4x2(l, 1, a10, a11, q0, q1);
+        emit_4x2(l, 2, a20, a21, q0, q1);
+        emit_4x2(l, 3, a30, a31, q0, q1);
     }
-    if (s->acc) {
-        int32_t *acc = s->acc;
-        acc[0] = a00, acc[1] = a01, acc[2] = a10, acc[3] = a11;
-        acc[4] = a20, acc[5] = a21, acc[6] = a30, acc[7] = a31;
-        return;
-    }
-    out4x2 l = *s;
-    l.bias += oc, l.mult += oc, l.shift += oc;
-    o0 += oc, o1 += oc;
-    emit_4x2(l, 0, a00, a01, o0, o1);
-    emit_4x2(l, 1, a10, a11, o0, o1);
-    emit_4x2(l, 2, a20, a21, o0, o1);
-    emit_4x2(l, 3, a30, a31, o0, o1);
 }
 #undef NML_MAC_4X2
 
@@ -212,11 +218,14 @@ static void pixel_pair(const geom *g, const nml_rq *rq, const int8_t *x0, const 
     out4x2 so = {g->folded_bias,       rq->mult, rq->shift, rq->out_zp, rq->act_min, rq->act_max,
                  rq->fast ? NULL : acc};
     int32_t oc = 0;
-    for (; oc < g->out_c && g->out_c >= 4; oc += 4) {
-        /* a last partial block is redone as the last four channels (rewriting equal values) */
+    if (g->out_c >= 4 && rq->fast) {
+        gemm_4x2(x0, x1, g->filter, g->depth, &so, 0, g->out_c, o0, o1);
+        oc = g->out_c;
+    }
+    for (; oc < g->out_c && g->out_c >= 4; oc += 4) { /* slow: one block at a time */
         if (oc + 4 > g->out_c) oc = g->out_c - 4;
-        gemm_4x2(x0, x1, g->filter + oc * g->depth, g->depth, &so, oc, o0, o1);
-        if (!rq->fast) store_slow(rq, g->folded_bias, oc, 4, acc, o0, o1);
+        gemm_4x2(x0, x1, g->filter, g->depth, &so, oc, oc + 4, o0, o1);
+        store_slow(rq, g->folded_bias, oc, 4, acc, o0, o1);
     }
     for (; oc < g->out_c; oc++) { /* channels left after blocks of four */
         const int8_t *w = g->filter + oc * g->depth;
