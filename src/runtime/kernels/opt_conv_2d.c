@@ -48,10 +48,11 @@ NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nm
     if (d->use_ref) {
         NML_TRY(nml_conv_2d_ref_finish(ctx, node, &d->ref));
     } else {
-        /* folded biases, then two im2col windows (not needed by 1x1 stride-1 layers, kept
-         * simple: depth bytes each) */
+        /* folded biases, rounding constants, then two im2col windows (not needed by 1x1 stride-1
+         * layers, kept simple: depth bytes each) */
         const size_t depth = (size_t)filter->dims[1] * filter->dims[2] * filter->dims[3];
-        NML_TRY(nml_ctx_request_scratch(ctx, node, (size_t)out_ch * sizeof(int32_t) + 2 * depth));
+        NML_TRY(
+            nml_ctx_request_scratch(ctx, node, (size_t)out_ch * 2 * sizeof(int32_t) + 2 * depth));
         NML_TRY(nml_rq_conv(ctx, node, input, filter, output, out_ch, d->ref.act_min,
                             d->ref.act_max, nml_node_input(ctx, node, 2),
                             nml_rq_dot_bound((int64_t)depth, input->zero_point, 128), &d->rq));
@@ -75,6 +76,7 @@ typedef struct geom {
     int32_t zp;                                          /* input zero point */
     const nml_window *win;
     const int32_t *folded_bias; /* bias - zp * sum of the channel's weights (scratch) */
+    const uint32_t *khi;        /* fast requantization: rounding constants (scratch) */
     int8_t *col;                /* two windows of depth bytes (scratch), or NULL (pointwise) */
 } geom;
 
@@ -140,14 +142,19 @@ typedef struct out4x2 {
     const int32_t *bias; /* folded bias */
     const int32_t *mult;
     const int8_t *shift;
-    int32_t zp, lo, hi;
+    const uint32_t *khi; /* the channels' rounding constants (nml_rq_entry), per evaluation */
+    int32_t lo, hi;
     int32_t *acc; /* slow requantization: the accumulators go here instead */
 } out4x2;
 
 /* The struct's fields come in by value as locals: int8 stores may alias anything, so gcc would
  * reload them after every output. */
 NML_OPT_INLINE void emit_4x2(out4x2 s, int32_t j, int32_t v0, int32_t v1, int8_t *o0, int8_t *o1) {
-    const nml_rq_ch ch = nml_rq_entry(s.mult, s.shift, j, s.zp);
+    nml_rq_ch ch;
+    ch.mult = (uint32_t)s.mult[j];
+    ch.r = s.shift[j];
+    ch.khi = s.khi[j];
+    ch.neg_mask = 0u - (uint32_t)(ch.r != 0);
     const int32_t b = s.bias[j];
     o0[j] = nml_rq_clamp(nml_rq_apply(nml_add_wrap(v0, b), ch), s.lo, s.hi);
     o1[j] = nml_rq_clamp(nml_rq_apply(nml_add_wrap(v1, b), ch), s.lo, s.hi);
@@ -192,7 +199,7 @@ NML_NOINLINE static void gemm_4x2(const int8_t *x0, const int8_t *x1, const int8
             return;
         }
         out4x2 l = *s;
-        l.bias += oc, l.mult += oc, l.shift += oc;
+        l.bias += oc, l.mult += oc, l.shift += oc, l.khi += oc;
         int8_t *q0 = o0 + oc, *q1 = o1 + oc;
         emit_4x2(l, 0, a00, a01, q0, q1);
         emit_4x2(l, 1, a10, a11, q0, q1);
@@ -215,7 +222,7 @@ static void store_slow(const nml_rq *rq, const int32_t *bias, int32_t oc, int32_
 static void pixel_pair(const geom *g, const nml_rq *rq, const int8_t *x0, const int8_t *x1,
                        int8_t *o0, int8_t *o1) {
     int32_t acc[8];
-    out4x2 so = {g->folded_bias,       rq->mult, rq->shift, rq->out_zp, rq->act_min, rq->act_max,
+    out4x2 so = {g->folded_bias,       rq->mult, rq->shift, g->khi, rq->act_min, rq->act_max,
                  rq->fast ? NULL : acc};
     int32_t oc = 0;
     if (g->out_c >= 4 && rq->fast) {
@@ -285,6 +292,19 @@ static void conv_int8_opt(const geom *g, const nml_rq *rq, int32_t batches) {
     }
 }
 
+/* folded[c] = bias[c] - zp * (sum of channel c's weights), in locals: the int32 stores may
+ * alias the geometry, gcc would reload it for every weight. */
+static void fold_biases(const geom *g, const int32_t *bias, int32_t *folded) {
+    const int8_t *w = g->filter;
+    const int32_t depth = g->depth, zp = g->zp, out_c = g->out_c;
+    for (int32_t c = 0; c < out_c; c++) {
+        int32_t sum = 0; /* |sum| <= depth * 128: the accumulator check bounds zp * sum */
+        for (int32_t i = depth; i > 0; i--)
+            sum += *w++;
+        folded[c] = nml_add_wrap(bias ? bias[c] : 0, -zp * sum);
+    }
+}
+
 static nml_status opt_conv_eval_int8(nml_ctx *ctx, nml_node *node) {
     const opt_conv *d = node->data;
     const nml_tensor *input = nml_node_input(ctx, node, 0);
@@ -307,14 +327,13 @@ static nml_status opt_conv_eval_int8(nml_ctx *ctx, nml_node *node) {
     g.zp = -d->ref.input_offset;
     g.win = &d->ref.w;
     int32_t *folded = nml_ctx_scratch(ctx, node);
-    g.col = pointwise(&g) ? NULL : (int8_t *)(folded + g.out_c);
-    for (int32_t c = 0; c < g.out_c; c++) {
-        const int8_t *w = g.filter + c * g.depth;
-        int32_t sum = 0; /* |sum| <= depth * 128: the accumulator check bounds zp * sum */
-        for (int32_t i = 0; i < g.depth; i++)
-            sum += w[i];
-        folded[c] = nml_add_wrap(bias ? ((const int32_t *)bias->data)[c] : 0, -g.zp * sum);
-    }
+    uint32_t *khi = (uint32_t *)(folded + g.out_c);
+    g.col = pointwise(&g) ? NULL : (int8_t *)(khi + g.out_c);
+    g.khi = khi;
+    fold_biases(&g, bias ? (const int32_t *)bias->data : NULL, folded);
+    if (d->rq.fast)
+        for (int32_t c = 0; c < g.out_c; c++)
+            khi[c] = nml_rq_channel(&d->rq, c).khi;
     g.folded_bias = folded;
     conv_int8_opt(&g, &d->rq, input->dims[0]);
     return NML_OK;
