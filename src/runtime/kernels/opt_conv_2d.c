@@ -209,45 +209,65 @@ NML_NOINLINE static void gemm_4x2(const int8_t *x0, const int8_t *x1, const int8
 }
 #undef NML_MAC_4X2
 
-/* Requantizes with the reference arithmetic: channels oc..oc+n-1, acc[2*j + k]. */
-static void store_slow(const nml_rq *rq, const int32_t *bias, int32_t oc, int32_t n,
-                       const int32_t *acc, int8_t *o0, int8_t *o1) {
-    for (int32_t j = 0; j < n; j++) {
-        o0[oc + j] = nml_rq_slow(rq, oc + j, nml_add_wrap(acc[2 * j], bias[oc + j]));
-        o1[oc + j] = nml_rq_slow(rq, oc + j, nml_add_wrap(acc[2 * j + 1], bias[oc + j]));
+/* acc[j] = the dot products of channels j = 0..3 (weights w0 = the first one's) with the window
+ * at x: one pixel (an odd last one, or a layer's only one), where each weight serves one MAC
+ * and the 4x2 block would compute everything twice. */
+NML_NOINLINE static void dot_4x1(const int8_t *x, const int8_t *w0, int32_t depth, int32_t *acc) {
+    const int8_t *w1 = w0 + depth, *w2 = w1 + depth, *w3 = w2 + depth;
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    for (int32_t n = depth; n > 0; n--) {
+        const int32_t v = *x++;
+        a0 += *w0++ * v, a1 += *w1++ * v, a2 += *w2++ * v, a3 += *w3++ * v;
+    }
+    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+}
+
+/* Requantizes acc[2*j + k] (+ the folded bias) into channel oc + j of o0 (k = 0) and o1
+ * (k = 1), j < n: the paths off the 4x2 blocks (slow requantization, one pixel, channels left
+ * after blocks of four). */
+static void store_block(const nml_rq *rq, const int32_t *bias, int32_t oc, int32_t n,
+                        const int32_t *acc, int8_t *o0, int8_t *o1) {
+    for (int32_t j = 0; j < 2 * n; j++) {
+        const int32_t c = oc + (j >> 1);
+        const int32_t v = nml_add_wrap(acc[j], bias[c]);
+        int8_t *o = j & 1 ? o1 : o0;
+        o[c] = rq->fast
+                   ? nml_rq_clamp(nml_rq_apply(v, nml_rq_channel(rq, c)), rq->act_min, rq->act_max)
+                   : nml_rq_slow(rq, c, v);
     }
 }
 
-/* Every output channel of the two pixels whose windows are x0 and x1. */
+/* Every output channel of the two pixels whose windows are x0 and x1 (x0 == x1: one pixel). */
 static void pixel_pair(const geom *g, const nml_rq *rq, const int8_t *x0, const int8_t *x1,
                        int8_t *o0, int8_t *o1) {
     int32_t acc[8];
     out4x2 so = {g->folded_bias,       rq->mult, rq->shift, g->khi, rq->act_min, rq->act_max,
                  rq->fast ? NULL : acc};
     int32_t oc = 0;
-    if (g->out_c >= 4 && rq->fast) {
+    if (x0 == x1) { /* one pixel: blocks of four channels, then the channels left */
+        for (; oc + 4 <= g->out_c; oc += 4) {
+            dot_4x1(x0, g->filter + oc * g->depth, g->depth, acc);
+            for (int32_t j = 3; j >= 0; j--)
+                acc[2 * j] = acc[2 * j + 1] = acc[j];
+            store_block(rq, g->folded_bias, oc, 4, acc, o0, o1);
+        }
+    } else if (g->out_c >= 4 && rq->fast) {
         gemm_4x2(x0, x1, g->filter, g->depth, &so, 0, g->out_c, o0, o1);
         oc = g->out_c;
-    }
-    for (; oc < g->out_c && g->out_c >= 4; oc += 4) { /* slow: one block at a time */
-        if (oc + 4 > g->out_c) oc = g->out_c - 4;
-        gemm_4x2(x0, x1, g->filter, g->depth, &so, oc, oc + 4, o0, o1);
-        store_slow(rq, g->folded_bias, oc, 4, acc, o0, o1);
+    } else {
+        for (; oc < g->out_c && g->out_c >= 4; oc += 4) { /* slow: block by block */
+            if (oc + 4 > g->out_c) oc = g->out_c - 4;
+            gemm_4x2(x0, x1, g->filter, g->depth, &so, oc, oc + 4, o0, o1);
+            store_block(rq, g->folded_bias, oc, 4, acc, o0, o1);
+        }
     }
     for (; oc < g->out_c; oc++) { /* channels left after blocks of four */
         const int8_t *w = g->filter + oc * g->depth;
         int32_t a0 = 0, a1 = 0;
         for (int32_t i = 0; i < g->depth; i++)
             a0 += w[i] * x0[i], a1 += w[i] * x1[i];
-        if (rq->fast) {
-            const nml_rq_ch ch = nml_rq_channel(rq, oc);
-            const int32_t b = g->folded_bias[oc];
-            o0[oc] = nml_rq_clamp(nml_rq_apply(nml_add_wrap(a0, b), ch), rq->act_min, rq->act_max);
-            o1[oc] = nml_rq_clamp(nml_rq_apply(nml_add_wrap(a1, b), ch), rq->act_min, rq->act_max);
-        } else {
-            acc[0] = a0, acc[1] = a1;
-            store_slow(rq, g->folded_bias, oc, 1, acc, o0, o1);
-        }
+        acc[0] = a0, acc[1] = a1;
+        store_block(rq, g->folded_bias, oc, 1, acc, o0, o1);
     }
 }
 
@@ -299,7 +319,10 @@ static void fold_biases(const geom *g, const int32_t *bias, int32_t *folded) {
     const int32_t depth = g->depth, zp = g->zp, out_c = g->out_c;
     for (int32_t c = 0; c < out_c; c++) {
         int32_t sum = 0; /* |sum| <= depth * 128: the accumulator check bounds zp * sum */
-        for (int32_t i = depth; i > 0; i--)
+        int32_t i = depth;
+        for (; i >= 4; i -= 4, w += 4) /* unrolled: a one-pixel layer sums as much as it MACs */
+            sum += w[0] + w[1] + w[2] + w[3];
+        for (; i > 0; i--)
             sum += *w++;
         folded[c] = nml_add_wrap(bias ? bias[c] : 0, -zp * sum);
     }
