@@ -123,16 +123,17 @@ static void tap_range(int32_t i0, int32_t k, int32_t dil, int32_t n, int32_t *lo
  * offsets, and the input zero point folds into the bias, sum w * (x - zp) = sum w * x -
  * zp * sum w, because padding now contributes w * zp - w * zp = 0 like in the reference. */
 static void fill_plane(const geom *g, int8_t *plane, int32_t b, int32_t c) {
-    const nml_window *win = g->win;
-    const int8_t *src = g->in + (size_t)b * g->h * g->w * g->c + c;
-    for (int32_t iy = 0; iy < g->h; iy++) {
-        const int32_t py = iy + win->pad_h;
-        if (py >= g->plane_h) break;
-        int8_t *dst = plane + py * g->plane_w + win->pad_w;
-        const int8_t *s = src + iy * g->w * g->c;
-        int32_t n = g->w;
-        if (win->pad_w + n > g->plane_w) n = g->plane_w - win->pad_w;
-        const int32_t step = g->c;
+    /* locals: the int8 stores may alias the geometry, gcc would reload it for every byte */
+    const int32_t step = g->c, pw = g->plane_w, pad_w = g->win->pad_w;
+    const int32_t width = pad_w + g->w > pw ? pw - pad_w : g->w;
+    int32_t rows = g->plane_h - g->win->pad_h < g->h ? g->plane_h - g->win->pad_h : g->h;
+    const int8_t *src = g->in + (size_t)b * g->h * g->w * step + c;
+    const int32_t src_row = g->w * step;
+    int8_t *row = plane + g->win->pad_h * pw + pad_w;
+    for (; rows > 0; rows--, src += src_row, row += pw) {
+        int8_t *dst = row;
+        const int8_t *s = src;
+        int32_t n = width;
         for (; n >= 4; n -= 4, dst += 4, s += 4 * step) /* strided gather, unrolled */
             dst[0] = s[0], dst[1] = s[step], dst[2] = s[2 * step], dst[3] = s[3 * step];
         for (; n > 0; n--, s += step)
@@ -290,8 +291,13 @@ static void dw_planes(const geom *g, int8_t *scratch) {
     for (int32_t b = 0; b < g->batches; b++) {
         for (int32_t c = 0; c < g->c; c++) {
             int32_t sum = 0;
-            for (int32_t t = 0; t < taps; t++)
-                sum += wk[t] = g->filter[t * g->c + c];
+            const int8_t *f = g->filter + c;
+            const int32_t f_step = g->c;
+            for (int32_t t = 0; t < taps; t++, f += f_step) {
+                const int32_t v = *f;
+                wk[t] = v;
+                sum += v;
+            }
             /* bias - zp * sum w, wrapping like the reference's int32 arithmetic */
             const int32_t bias = nml_add_wrap(g->bias ? g->bias[c] : 0, -g->zp * sum);
             fill_plane(g, plane, b, c);
