@@ -122,32 +122,36 @@ static void tap_range(int32_t i0, int32_t k, int32_t dil, int32_t n, int32_t *lo
  * input zero point), so every window is inside it: no border cases, taps at small constant
  * offsets, and the input zero point folds into the bias, sum w * (x - zp) = sum w * x -
  * zp * sum w, because padding now contributes w * zp - w * zp = 0 like in the reference. */
-static void fill_plane(const geom *g, int8_t *plane, int32_t b, int32_t c) {
+static void fill_plane(const geom *g, int8_t *plane, int32_t b, int32_t c, int transposed) {
     /* locals: the int8 stores may alias the geometry, gcc would reload it for every byte */
     const int32_t step = g->c, pw = g->plane_w, pad_w = g->win->pad_w;
+    /* destination steps: next column, next row (row-major, or column-major when transposed) */
+    const int32_t dx = transposed ? g->plane_h : 1, dy = transposed ? 1 : pw;
     const int32_t width = pad_w + g->w > pw ? pw - pad_w : g->w;
     int32_t rows = g->plane_h - g->win->pad_h < g->h ? g->plane_h - g->win->pad_h : g->h;
     const int8_t *src = g->in + (size_t)b * g->h * g->w * step + c;
     const int32_t src_row = g->w * step;
-    int8_t *row = plane + g->win->pad_h * pw + pad_w;
-    for (; rows > 0; rows--, src += src_row, row += pw) {
+    int8_t *row = plane + g->win->pad_h * dy + pad_w * dx;
+    for (; rows > 0; rows--, src += src_row, row += dy) {
         int8_t *dst = row;
         const int8_t *s = src;
         int32_t n = width;
-        for (; n >= 4; n -= 4, dst += 4, s += 4 * step) /* strided gather, unrolled */
-            dst[0] = s[0], dst[1] = s[step], dst[2] = s[2 * step], dst[3] = s[3 * step];
-        for (; n > 0; n--, s += step)
-            *dst++ = *s;
+        for (; n >= 4; n -= 4, dst += 4 * dx, s += 4 * step) /* strided gather, unrolled */
+            dst[0] = s[0], dst[dx] = s[step], dst[2 * dx] = s[2 * step], dst[3 * dx] = s[3 * step];
+        for (; n > 0; n--, s += step, dst += dx)
+            *dst = *s;
     }
 }
 
-/* A plane's output rows of 3x3 windows (dilation 1): along a row each loaded column is
- * multiplied by the three weight columns once, and the partial sums of the outputs it belongs
- * to roll along (stride 1: 3 loads, 9 multiply-adds per output; stride 2: 6 loads). Out of line
- * and over the whole plane so the nine weights are loaded into registers once per channel. */
+/* A plane's output rows of 3x3 windows (dilation 1). The plane is stored column by column
+ * (transposed), so the three rows of a window column are adjacent bytes: one pointer with
+ * constant offsets walks a row of outputs. Along a row each loaded column is multiplied by the
+ * three weight columns once, and the partial sums of the outputs it belongs to roll along
+ * (stride 1: 3 loads, 9 multiply-adds per output; stride 2: 6 loads). Out of line and over the
+ * whole plane so the nine weights are loaded into registers once per channel. */
 typedef struct plane3 {
     const int8_t *plane;
-    int32_t plane_w, row_step, stride, out_h, out_w;
+    int32_t col_step, row_step, stride, out_h, out_w; /* plane steps: column, output row */
     int8_t *out;
     int32_t out_row, out_step; /* output pointer steps: per row, per pixel */
     int32_t bias, lo, hi;
@@ -162,21 +166,24 @@ plane_3x3(const plane3 *pp, const int32_t *wk, const nml_rq_ch *chp) {
     const int32_t w00 = wk[0], w01 = wk[1], w02 = wk[2], w10 = wk[3], w11 = wk[4], w12 = wk[5];
     const int32_t w20 = wk[6], w21 = wk[7], w22 = wk[8];
     const int32_t bias = pp->bias, lo = pp->lo, hi = pp->hi, s = pp->out_step;
+    const int32_t cs = pp->col_step;
     const int8_t *row = pp->plane;
     int8_t *orow = pp->out;
     for (int32_t oy = pp->out_h; oy > 0; oy--, row += pp->row_step, orow += pp->out_row) {
-        const int8_t *q0 = row, *q1 = row + pp->plane_w, *q2 = row + 2 * pp->plane_w;
+        const int8_t *q = row;
         int8_t *o = orow;
         /* b: the output whose window starts at the current column, a: the one before */
-        int32_t b = bias + w00 * q0[0] + w10 * q1[0] + w20 * q2[0];
+        int32_t b = bias + w00 * q[0] + w10 * q[1] + w20 * q[2];
         int32_t n = pp->out_w;
+        q += cs;
         if (pp->stride == 1) {
-            int32_t x0 = q0[1], x1 = q1[1], x2 = q2[1];
+            int32_t x0 = q[0], x1 = q[1], x2 = q[2];
             int32_t a = b + w01 * x0 + w11 * x1 + w21 * x2;
             b = bias + w00 * x0 + w10 * x1 + w20 * x2;
-            q0 += 2, q1 += 2, q2 += 2;
+            q += cs;
             for (; n > 0; n--) {
-                x0 = *q0++, x1 = *q1++, x2 = *q2++;
+                x0 = q[0], x1 = q[1], x2 = q[2];
+                q += cs;
                 const int32_t acc = a + w02 * x0 + w12 * x1 + w22 * x2;
                 a = b + w01 * x0 + w11 * x1 + w21 * x2;
                 b = bias + w00 * x0 + w10 * x1 + w20 * x2;
@@ -185,11 +192,12 @@ plane_3x3(const plane3 *pp, const int32_t *wk, const nml_rq_ch *chp) {
             }
         } else {
             for (; n > 0; n--) {
-                b += w01 * q0[1] + w11 * q1[1] + w21 * q2[1];
-                const int32_t x0 = q0[2], x1 = q1[2], x2 = q2[2];
+                b += w01 * q[0] + w11 * q[1] + w21 * q[2];
+                q += cs;
+                const int32_t x0 = q[0], x1 = q[1], x2 = q[2];
+                q += cs;
                 const int32_t acc = b + w02 * x0 + w12 * x1 + w22 * x2;
                 b = bias + w00 * x0 + w10 * x1 + w20 * x2;
-                q0 += 2, q1 += 2, q2 += 2;
                 *o = nml_rq_clamp(nml_rq_apply(acc, ch), lo, hi);
                 o += s;
             }
@@ -300,13 +308,14 @@ static void dw_planes(const geom *g, int8_t *scratch) {
             }
             /* bias - zp * sum w, wrapping like the reference's int32 arithmetic */
             const int32_t bias = nml_add_wrap(g->bias ? g->bias[c] : 0, -g->zp * sum);
-            fill_plane(g, plane, b, c);
+            const int three = g->fast3x3 && g->rq->fast;
+            fill_plane(g, plane, b, c, three);
             int8_t *out = g->out + (size_t)b * g->out_h * g->out_w * g->c + c;
-            if (g->fast3x3 && g->rq->fast) {
+            if (three) {
                 const nml_rq_ch ch = nml_rq_channel(g->rq, c);
                 const plane3 pp = {plane,
-                                   g->plane_w,
-                                   g->win->stride_h * g->plane_w,
+                                   g->plane_h,
+                                   g->win->stride_h,
                                    g->win->stride_w,
                                    g->out_h,
                                    g->out_w,
