@@ -2,18 +2,19 @@
  * reference kernel (depthwise_conv_2d.c), which stays the oracle and evaluates everything but
  * plain int8 (int8 activations and weights): float32, hybrid, int4 weights.
  *
- * Depth multiplier 1 (MobileNet-style layers): one channel at a time, so the channel's nine
- * 3x3 weights, its bias and its requantization stay in registers for the whole plane. Inside
- * the input a 3x3 window with stride 1 or 2 slides along the row and keeps the columns it has
+ * Planes (depth multiplier 1, MobileNet-style layers, and 3x3 windows of any multiplier): an
+ * input channel is copied into a scratch plane with its padding made explicit, then each
+ * output channel it feeds runs over it with its weights, bias and requantization in
+ * registers. A 3x3 window with stride 1 or 2 slides along the row and keeps the columns it has
  * already loaded, so each output costs 3 (stride 1) or 6 (stride 2) loads and 9 multiply-adds;
- * the input zero point is folded into the bias once per channel (bias - zp * sum of weights).
- * Border outputs, other filter sizes and dilations take the tap loop of the reference with the
- * window clipped to the input.
+ * 5-wide windows compute four adjacent outputs per weight row; the input zero point is folded
+ * into the bias once per channel (bias - zp * sum of weights). Other filter sizes and
+ * dilations take a tap loop over the plane.
  *
- * Depth multiplier > 1 (e.g. a first layer over one input channel): output channels
- * ic*M .. ic*M+M-1 share input channel ic, so four of them and two output pixels form a block
- * as in CONV_2D: per tap, two activation loads and four weight loads (adjacent in memory) feed
- * eight multiply-accumulates. */
+ * Other depth multipliers > 1 (e.g. micro_speech's 10x8 windows over one input channel):
+ * output channels ic*M .. ic*M+M-1 share input channel ic, so four of them and two output
+ * pixels form a block as in CONV_2D: per tap, two activation loads and four weight loads
+ * (adjacent in memory) feed eight multiply-accumulates. */
 #include <stddef.h>
 #include <string.h>
 
@@ -24,7 +25,7 @@
 typedef struct opt_dw {
     nml_dwconv_data ref;
     nml_rq rq;
-    int32_t plane_h, plane_w; /* > 0: depth multiplier 1 over padded planes */
+    int32_t plane_h, plane_w; /* > 0: the plane path (padded planes in scratch) */
     uint8_t use_ref;          /* not plain int8 (float32, hybrid, int4): the reference */
 } opt_dw;
 
@@ -42,7 +43,12 @@ static nml_status plan_planes(nml_ctx *ctx, nml_node *node, opt_dw *d, const nml
     const int64_t pw = (int64_t)(output->dims[2] - 1) * w->stride_w +
                        (int64_t)(w->filter_w - 1) * w->dilation_w + 1;
     const int64_t taps = (int64_t)filter->dims[1] * filter->dims[2];
-    if (d->ref.depth_multiplier != 1 || taps > PLANE_MAX_TAPS || ph * pw > PLANE_MAX_BYTES)
+    /* depth multipliers > 1 only where the plane serves them well: 3x3 windows with stride 1
+     * or 2 along x (the block path is better for large windows) */
+    const int fast3x3 = filter->dims[1] == 3 && filter->dims[2] == 3 && w->dilation_h == 1 &&
+                        w->dilation_w == 1 && (w->stride_w == 1 || w->stride_w == 2);
+    if ((d->ref.depth_multiplier != 1 && !fast3x3) || taps > PLANE_MAX_TAPS ||
+        ph * pw > PLANE_MAX_BYTES)
         return NML_OK;
     d->plane_h = (int32_t)ph;
     d->plane_w = (int32_t)pw;
@@ -93,7 +99,7 @@ typedef struct geom {
     int32_t zp; /* input zero point */
     const nml_window *win;
     const nml_rq *rq;
-    int32_t plane_h, plane_w; /* depth multiplier 1: the padded plane in scratch */
+    int32_t plane_h, plane_w; /* the plane path: the padded plane in scratch */
     int fast3x3;
 } geom;
 
@@ -116,7 +122,7 @@ static void tap_range(int32_t i0, int32_t k, int32_t dil, int32_t n, int32_t *lo
     *hi = h;
 }
 
-/* ---- depth multiplier 1 ---- */
+/* ---- planes ---- */
 
 /* The channel's plane is copied into scratch with the padding made explicit (filled with the
  * input zero point), so every window is inside it: no border cases, taps at small constant
@@ -286,68 +292,74 @@ static void plane_any(const geom *g, const int8_t *plane, const int32_t *wk, int
                         acc += *w++ * *q;
                 }
             }
-            out[(oy * g->out_w + ox) * g->c] = requant(g->rq, ch, c, nml_add_wrap(acc, bias));
+            out[(oy * g->out_w + ox) * g->out_c] = requant(g->rq, ch, c, nml_add_wrap(acc, bias));
         }
     }
 }
 
+/* Output channel oc (input channel oc / mult) over the plane in scratch. */
+static void plane_channel(const geom *g, const int8_t *plane, int32_t *wk, int32_t b, int32_t oc,
+                          int three) {
+    const int32_t taps = g->kh * g->kw, out_c = g->out_c;
+    int32_t sum = 0;
+    const int8_t *f = g->filter + oc;
+    for (int32_t t = 0; t < taps; t++, f += out_c) {
+        const int32_t v = *f;
+        wk[t] = v;
+        sum += v;
+    }
+    /* bias - zp * sum w, wrapping like the reference's int32 arithmetic */
+    const int32_t bias = nml_add_wrap(g->bias ? g->bias[oc] : 0, -g->zp * sum);
+    int8_t *out = g->out + (size_t)b * g->out_h * g->out_w * out_c + oc;
+    const nml_rq_ch ch = g->rq->fast ? nml_rq_channel(g->rq, oc) : (nml_rq_ch){0, 0, 0, 0};
+    if (three) {
+        const plane3 pp = {plane,
+                           g->plane_h,
+                           g->win->stride_h,
+                           g->win->stride_w,
+                           g->out_h,
+                           g->out_w,
+                           out,
+                           g->out_w * out_c,
+                           out_c,
+                           bias,
+                           g->rq->act_min,
+                           g->rq->act_max};
+        plane_3x3(&pp, wk, &ch);
+        return;
+    }
+    int32_t first_col = 0;
+    if (five_wide(g)) {
+        const plane5 pp = {plane,
+                           g->win->stride_h * g->plane_w,
+                           g->win->dilation_h * g->plane_w,
+                           g->kh,
+                           g->out_h,
+                           g->out_w >> 2,
+                           out,
+                           g->out_w * out_c,
+                           out_c,
+                           bias,
+                           g->rq->act_min,
+                           g->rq->act_max};
+        plane_5wide(&pp, wk, &ch);
+        first_col = g->out_w & ~3;
+    }
+    if (first_col < g->out_w) plane_any(g, plane, wk, bias, ch, oc, out, first_col);
+}
+
+/* Each input channel's plane once, then the mult output channels it feeds. */
 static void dw_planes(const geom *g, int8_t *scratch) {
     const int32_t taps = g->kh * g->kw;
     int32_t *wk = (int32_t *)(void *)scratch;
     int8_t *plane = scratch + (size_t)taps * sizeof *wk;
+    const int three = g->fast3x3 && g->rq->fast;
     memset(plane, (int)(uint8_t)(int8_t)g->zp, (size_t)g->plane_h * g->plane_w);
     for (int32_t b = 0; b < g->batches; b++) {
         for (int32_t c = 0; c < g->c; c++) {
-            int32_t sum = 0;
-            const int8_t *f = g->filter + c;
-            const int32_t f_step = g->c;
-            for (int32_t t = 0; t < taps; t++, f += f_step) {
-                const int32_t v = *f;
-                wk[t] = v;
-                sum += v;
-            }
-            /* bias - zp * sum w, wrapping like the reference's int32 arithmetic */
-            const int32_t bias = nml_add_wrap(g->bias ? g->bias[c] : 0, -g->zp * sum);
-            const int three = g->fast3x3 && g->rq->fast;
             fill_plane(g, plane, b, c, three);
-            int8_t *out = g->out + (size_t)b * g->out_h * g->out_w * g->c + c;
-            if (three) {
-                const nml_rq_ch ch = nml_rq_channel(g->rq, c);
-                const plane3 pp = {plane,
-                                   g->plane_h,
-                                   g->win->stride_h,
-                                   g->win->stride_w,
-                                   g->out_h,
-                                   g->out_w,
-                                   out,
-                                   g->out_w * g->c,
-                                   g->c,
-                                   bias,
-                                   g->rq->act_min,
-                                   g->rq->act_max};
-                plane_3x3(&pp, wk, &ch);
-            } else {
-                const nml_rq_ch ch =
-                    g->rq->fast ? nml_rq_channel(g->rq, c) : (nml_rq_ch){0, 0, 0, 0};
-                int32_t first_col = 0;
-                if (five_wide(g)) {
-                    const plane5 pp = {plane,
-                                       g->win->stride_h * g->plane_w,
-                                       g->win->dilation_h * g->plane_w,
-                                       g->kh,
-                                       g->out_h,
-                                       g->out_w >> 2,
-                                       out,
-                                       g->out_w * g->c,
-                                       g->c,
-                                       bias,
-                                       g->rq->act_min,
-                                       g->rq->act_max};
-                    plane_5wide(&pp, wk, &ch);
-                    first_col = g->out_w & ~3;
-                }
-                if (first_col < g->out_w) plane_any(g, plane, wk, bias, ch, c, out, first_col);
-            }
+            for (int32_t m = 0; m < g->mult; m++)
+                plane_channel(g, plane, wk, b, c * g->mult + m, three);
         }
     }
 }
@@ -565,15 +577,16 @@ static nml_status opt_dw_eval_int8(nml_ctx *ctx, nml_node *node) {
 }
 
 /* The planes variant (chosen by `nanoml export` when every DEPTHWISE_CONV_2D of the model takes
- * the plane path: depth multiplier 1, small planes): int8-only, and without the depth
- * multiplier path's code. */
+ * the plane path: depth multiplier 1 or 3x3 windows, small planes): int8-only, and without the
+ * block path's code. */
 static nml_status opt_dw_prepare_planes(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     NML_TRY(prepare_variant(ctx, node, p, 1));
     const opt_dw *d = node->data;
     if (d->plane_h == 0)
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
-                               "the planes-only kernel needs depth multiplier 1 and a window "
-                               "plane of at most %d bytes and %d taps (depth multiplier %d)",
+                               "the planes-only kernel needs depth multiplier 1 or 3x3 windows "
+                               "(stride 1 or 2 along x, no dilation), and a window plane of at "
+                               "most %d bytes and %d taps (depth multiplier %d)",
                                PLANE_MAX_BYTES, PLANE_MAX_TAPS, (int)d->ref.depth_multiplier);
     return NML_OK;
 }
