@@ -553,7 +553,8 @@ static void compare_model_layer(layer L, int depthwise, int iter) {
     p.activation = (uint8_t)L.activation;
     p.stride_h = L.stride_h;
     p.stride_w = L.stride_w;
-    p.dilation_h = p.dilation_w = 1;
+    p.dilation_h = L.dil_h;
+    p.dilation_w = L.dil_w;
     p.depth_multiplier = L.depth_multiplier;
     const int q = depthwise ? 3 : 0;
     const nml_kernel *kr = depthwise ? &nml_kernel_depthwise_conv_2d : &nml_kernel_conv_2d;
@@ -602,8 +603,36 @@ static void model_shapes_match_reference(void **state) {
         {1, 96, 96, 1, 8, 3, 3, 1, 2, 2, 1, 1, 0, 0, 0, 0, 0, 0, 8, 0, 0}, /* person #0 */
         {1, 48, 48, 8, 8, 3, 3, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0},
         {1, 49, 40, 1, 8, 10, 8, 1, 2, 2, 1, 1, 0, 0, 0, 0, 0, 0, 8, 0, 0}, /* micro_speech */
+        /* a plane over 64 KiB: the blocks over clipped windows */
+        {1, 260, 260, 1, 8, 5, 5, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 8, 0, 0},
     };
     int iter = 0;
+    /* planes over 64 KiB: depth multipliers >= 4 take the blocks over clipped windows */
+    for (int i = 0; i < 8; i++) {
+        layer L = {1,
+                   rnd_in(256, 262),
+                   rnd_in(256, 262),
+                   rnd_in(1, 2),
+                   0,
+                   rnd_in(1, 5),
+                   rnd_in(1, 5),
+                   1,
+                   rnd_in(1, 3),
+                   rnd_in(1, 3),
+                   rnd_in(1, 2),
+                   rnd_in(1, 2),
+                   0,
+                   0,
+                   0,
+                   0,
+                   0,
+                   0,
+                   rnd_in(4, 6),
+                   0,
+                   0};
+        L.out_c = L.c * L.depth_multiplier;
+        compare_model_layer(L, 1, iter++);
+    }
     for (int run = 0; run < 3; run++) {
         for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++)
             compare_model_layer(convs[i], 0, iter++);

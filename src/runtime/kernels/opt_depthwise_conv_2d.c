@@ -11,10 +11,12 @@
  * into the bias once per channel (bias - zp * sum of weights). Other filter sizes and
  * dilations take a tap loop over the plane.
  *
- * Other depth multipliers > 1 (e.g. micro_speech's 10x8 windows over one input channel):
+ * Depth multipliers of 4 or more (e.g. micro_speech's 10x8 windows over one input channel):
  * output channels ic*M .. ic*M+M-1 share input channel ic, so four of them and two output
  * pixels form a block as in CONV_2D: per tap, two activation loads and four weight loads
- * (adjacent in memory) feed eight multiply-accumulates. */
+ * (adjacent in memory) feed eight multiply-accumulates. Over a plane the windows are whole and
+ * the zero point is folded into the bias; planes too large for scratch take the same blocks
+ * over windows clipped to the input, subtracting the zero point per tap. */
 #include <stddef.h>
 #include <string.h>
 
@@ -31,10 +33,16 @@ typedef struct opt_dw {
 
 /* Planes larger than this (or filters with more taps) take the block path instead. */
 #define PLANE_MAX_BYTES (1 << 16)
-#define PLANE_MAX_TAPS 64
+#define PLANE_MAX_TAPS 128
 
-/* Depth multiplier 1: a scratch plane holding every window of one channel, padding included,
- * and the channel's weights as int32. */
+/* 3x3 windows without dilation, stride 1 or 2 along x: the sliding 3x3 plane path. */
+static int fast_3x3(const nml_window *w, const nml_tensor *filter) {
+    return filter->dims[1] == 3 && filter->dims[2] == 3 && w->dilation_h == 1 &&
+           w->dilation_w == 1 && (w->stride_w == 1 || w->stride_w == 2);
+}
+
+/* The plane path: a scratch plane holding every window of one input channel, padding
+ * included, and an output channel's weights as int32. */
 static nml_status plan_planes(nml_ctx *ctx, nml_node *node, opt_dw *d, const nml_tensor *filter,
                               const nml_tensor *output) {
     const nml_window *w = &d->ref.w;
@@ -43,12 +51,11 @@ static nml_status plan_planes(nml_ctx *ctx, nml_node *node, opt_dw *d, const nml
     const int64_t pw = (int64_t)(output->dims[2] - 1) * w->stride_w +
                        (int64_t)(w->filter_w - 1) * w->dilation_w + 1;
     const int64_t taps = (int64_t)filter->dims[1] * filter->dims[2];
-    /* depth multipliers > 1 only where the plane serves them well: 3x3 windows with stride 1
-     * or 2 along x (the block path is better for large windows) */
-    const int fast3x3 = filter->dims[1] == 3 && filter->dims[2] == 3 && w->dilation_h == 1 &&
-                        w->dilation_w == 1 && (w->stride_w == 1 || w->stride_w == 2);
-    if ((d->ref.depth_multiplier != 1 && !fast3x3) || taps > PLANE_MAX_TAPS ||
-        ph * pw > PLANE_MAX_BYTES)
+    /* depth multipliers > 1 where the plane serves them: 3x3 windows with stride 1 or 2 along
+     * x, and multipliers of 4 or more (blocks of four channels over the plane) */
+    const int fast3x3 = fast_3x3(w, filter);
+    const int32_t mult = d->ref.depth_multiplier;
+    if ((mult > 1 && mult < 4 && !fast3x3) || taps > PLANE_MAX_TAPS || ph * pw > PLANE_MAX_BYTES)
         return NML_OK;
     d->plane_h = (int32_t)ph;
     d->plane_w = (int32_t)pw;
@@ -348,8 +355,18 @@ static void plane_channel(const geom *g, const int8_t *plane, int32_t *wk, int32
     if (first_col < g->out_w) plane_any(g, plane, wk, bias, ch, oc, out, first_col);
 }
 
-/* Each input channel's plane once, then the mult output channels it feeds. */
-static void dw_planes(const geom *g, int8_t *scratch) {
+typedef struct tap_walk tap_walk;
+static void taps_4x2(const int8_t *x0, const int8_t *x1, const int8_t *w, const tap_walk *t,
+                     int32_t zp, int32_t acc[8]);
+static void plane_block(const geom *g, const int8_t *plane, int32_t b, int32_t oc);
+
+/* Each input channel's plane once, then the mult output channels it feeds (with `blocks`:
+ * blocks of four channels where the multiplier allows, with fast requantization and windows
+ * other than the 3x3 path's; a pointer so that the planes-only variant, which passes NULL,
+ * does not link them). */
+typedef void (*plane_block_fn)(const geom *g, const int8_t *plane, int32_t b, int32_t oc);
+
+static void dw_planes(const geom *g, int8_t *scratch, plane_block_fn blocks) {
     const int32_t taps = g->kh * g->kw;
     int32_t *wk = (int32_t *)(void *)scratch;
     int8_t *plane = scratch + (size_t)taps * sizeof *wk;
@@ -358,7 +375,11 @@ static void dw_planes(const geom *g, int8_t *scratch) {
     for (int32_t b = 0; b < g->batches; b++) {
         for (int32_t c = 0; c < g->c; c++) {
             fill_plane(g, plane, b, c, three);
-            for (int32_t m = 0; m < g->mult; m++)
+            int32_t m = 0;
+            if (blocks && !three && g->rq->fast)
+                for (; m + 4 <= g->mult; m += 4)
+                    blocks(g, plane, b, c * g->mult + m);
+            for (; m < g->mult; m++)
                 plane_channel(g, plane, wk, b, c * g->mult + m, three);
         }
     }
@@ -389,9 +410,9 @@ static int same_part(const win_part *a, const win_part *b) {
 /* The taps of a clipped window for a block of output channels: `rows` rows of `taps` taps;
  * activations x_step bytes apart within a row and x_row apart from row to row, weights w_step
  * and w_row apart. */
-typedef struct taps {
+struct tap_walk {
     int32_t rows, taps, x_step, x_row, w_step, w_row;
-} taps;
+};
 
 /* acc[2*j + k] = sum over the taps of w[j] * (x_k - zp) for four adjacent output channels j
  * and two pixels k. Out of line so that its accumulators and pointers get the registers to
@@ -400,7 +421,7 @@ typedef struct taps {
 __attribute__((noinline))
 #endif
 static void
-taps_4x2(const int8_t *x0, const int8_t *x1, const int8_t *w, const taps *t, int32_t zp,
+taps_4x2(const int8_t *x0, const int8_t *x1, const int8_t *w, const tap_walk *t, int32_t zp,
          int32_t acc[8]) {
     int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0, a20 = 0, a21 = 0, a30 = 0, a31 = 0;
     const int32_t x_step = t->x_step, w_step = t->w_step;
@@ -429,7 +450,7 @@ taps_4x2(const int8_t *x0, const int8_t *x1, const int8_t *w, const taps *t, int
 __attribute__((noinline))
 #endif
 static void
-taps_4x1(const int8_t *x0, const int8_t *w, const taps *t, int32_t zp, int32_t acc[8]) {
+taps_4x1(const int8_t *x0, const int8_t *w, const tap_walk *t, int32_t zp, int32_t acc[8]) {
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
     const int32_t x_step = t->x_step, w_step = t->w_step;
     int32_t r = t->rows;
@@ -447,8 +468,8 @@ taps_4x1(const int8_t *x0, const int8_t *w, const taps *t, int32_t zp, int32_t a
 }
 
 /* One output channel, two pixels (acc[0], acc[1]): channels left after blocks of four. */
-static void taps_1x2(const int8_t *x0, const int8_t *x1, const int8_t *w, const taps *t, int32_t zp,
-                     int32_t acc[2]) {
+static void taps_1x2(const int8_t *x0, const int8_t *x1, const int8_t *w, const tap_walk *t,
+                     int32_t zp, int32_t acc[2]) {
     int32_t a0 = 0, a1 = 0;
     for (int32_t r = 0; r < t->rows; r++) {
         for (int32_t k = 0; k < t->taps; k++) {
@@ -458,6 +479,43 @@ static void taps_1x2(const int8_t *x0, const int8_t *x1, const int8_t *w, const 
         }
     }
     acc[0] = a0, acc[1] = a1;
+}
+
+/* Output channels oc .. oc+3 (same input channel) over the plane: pixel pairs along each row,
+ * windows whole (no clipping, the zero point folded into the bias), fast requantization. */
+static void plane_block(const geom *g, const int8_t *plane, int32_t b, int32_t oc) {
+    const nml_window *win = g->win;
+    const int32_t out_c = g->out_c, pw = g->plane_w, n_taps = g->kh * g->kw;
+    const int32_t lo = g->rq->act_min, hi = g->rq->act_max;
+    int32_t bias[4];
+    nml_rq_ch ch[4];
+    for (int32_t j = 0; j < 4; j++) {
+        int32_t sum = 0;
+        for (int32_t t = 0; t < n_taps; t++)
+            sum += g->filter[t * out_c + oc + j];
+        bias[j] = nml_add_wrap(g->bias ? g->bias[oc + j] : 0, -g->zp * sum);
+        ch[j] = nml_rq_channel(g->rq, oc + j);
+    }
+    const tap_walk t = {g->kh, g->kw, win->dilation_w, win->dilation_h * pw, out_c, g->kw * out_c};
+    const int32_t sw = win->stride_w;
+    int32_t acc[8];
+    for (int32_t oy = 0; oy < g->out_h; oy++) {
+        const int8_t *row = plane + oy * win->stride_h * pw;
+        int8_t *o = g->out + ((size_t)(b * g->out_h + oy) * g->out_w) * out_c + oc;
+        for (int32_t ox = 0; ox < g->out_w; ox += 2) {
+            const int two = ox + 1 < g->out_w;
+            const int8_t *q0 = row + ox * sw;
+            taps_4x2(q0, two ? q0 + sw : q0, g->filter + oc, &t, 0, acc);
+            int8_t *oa = o + ox * out_c;
+            for (int32_t j = 0; j < 4; j++) {
+                oa[j] =
+                    nml_rq_clamp(nml_rq_apply(nml_add_wrap(acc[2 * j], bias[j]), ch[j]), lo, hi);
+                if (two)
+                    oa[out_c + j] = nml_rq_clamp(
+                        nml_rq_apply(nml_add_wrap(acc[2 * j + 1], bias[j]), ch[j]), lo, hi);
+            }
+        }
+    }
 }
 
 /* Requantizes acc[2*j + k] for channels oc .. oc+n-1 into oa (k = 0) and, if ob, ob (k = 1). */
@@ -479,7 +537,7 @@ static void store_block(const geom *g, int32_t oc, int32_t n, const int32_t *acc
 static void dw_pixels(const geom *g, const win_part *pa, const win_part *pb, int8_t *oa,
                       int8_t *ob) {
     const int32_t m = g->mult;
-    taps t;
+    tap_walk t;
     t.rows = pa->ky1 - pa->ky0;
     t.taps = pa->kx1 - pa->kx0;
     t.x_step = g->win->dilation_w * g->c;
@@ -566,7 +624,7 @@ NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int planes_
     g.fast3x3 = g.kh == 3 && g.kw == 3 && g.win->dilation_h == 1 && g.win->dilation_w == 1 &&
                 (g.win->stride_w == 1 || g.win->stride_w == 2);
     if (planes_only || d->plane_h > 0)
-        dw_planes(&g, nml_ctx_scratch(ctx, node));
+        dw_planes(&g, nml_ctx_scratch(ctx, node), planes_only ? NULL : plane_block);
     else
         dw_multiplier(&g);
     return NML_OK;
@@ -577,17 +635,19 @@ static nml_status opt_dw_eval_int8(nml_ctx *ctx, nml_node *node) {
 }
 
 /* The planes variant (chosen by `nanoml export` when every DEPTHWISE_CONV_2D of the model takes
- * the plane path: depth multiplier 1 or 3x3 windows, small planes): int8-only, and without the
- * block path's code. */
+ * the plane path with depth multiplier 1 or 3x3 windows, small planes): int8-only, without the
+ * blocks of four channels (planes or clipped windows). */
 static nml_status opt_dw_prepare_planes(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     NML_TRY(prepare_variant(ctx, node, p, 1));
     const opt_dw *d = node->data;
-    if (d->plane_h == 0)
-        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
-                               "the planes-only kernel needs depth multiplier 1 or 3x3 windows "
-                               "(stride 1 or 2 along x, no dilation), and a window plane of at "
-                               "most %d bytes and %d taps (depth multiplier %d)",
-                               PLANE_MAX_BYTES, PLANE_MAX_TAPS, (int)d->ref.depth_multiplier);
+    const nml_tensor *filter = nml_node_input(ctx, node, 1);
+    if (d->plane_h == 0 || (d->ref.depth_multiplier > 1 && !fast_3x3(&d->ref.w, filter)))
+        return nml_kernel_fail(
+            ctx, node, NML_E_UNSUPPORTED,
+            "the planes-only kernel needs depth multiplier 1 or 3x3 windows (stride 1 or 2 "
+            "along x, no dilation), and a window plane of at most %d bytes and %d taps "
+            "(depth multiplier %d)",
+            PLANE_MAX_BYTES, PLANE_MAX_TAPS, (int)d->ref.depth_multiplier);
     return NML_OK;
 }
 
