@@ -356,8 +356,8 @@ static void plane_channel(const geom *g, const int8_t *plane, int32_t *wk, int32
 }
 
 typedef struct tap_walk tap_walk;
-static void taps_4x2(const int8_t *x0, const int8_t *x1, const int8_t *w, const tap_walk *t,
-                     int32_t zp, int32_t acc[8]);
+static void plane_taps_4x2(const int8_t *x0, const int8_t *x1, const int8_t *w, const tap_walk *t,
+                           int32_t acc[8]);
 static void plane_block(const geom *g, const int8_t *plane, int32_t b, int32_t oc);
 
 /* Each input channel's plane once, then the mult output channels it feeds (with `blocks`:
@@ -415,14 +415,10 @@ struct tap_walk {
 };
 
 /* acc[2*j + k] = sum over the taps of w[j] * (x_k - zp) for four adjacent output channels j
- * and two pixels k. Out of line so that its accumulators and pointers get the registers to
- * themselves. */
-#if defined(__GNUC__)
-__attribute__((noinline))
-#endif
-static void
-taps_4x2(const int8_t *x0, const int8_t *x1, const int8_t *w, const tap_walk *t, int32_t zp,
-         int32_t acc[8]) {
+ * and two pixels k; sub (constant per caller) = 0 leaves the zero point out (planes fold it
+ * into the bias). */
+NML_OPT_INLINE void taps_4x2_body(const int8_t *x0, const int8_t *x1, const int8_t *w,
+                                  const tap_walk *t, int32_t zp, int32_t acc[8], int sub) {
     int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0, a20 = 0, a21 = 0, a30 = 0, a31 = 0;
     const int32_t x_step = t->x_step, w_step = t->w_step;
     int32_t r = t->rows;
@@ -430,7 +426,7 @@ taps_4x2(const int8_t *x0, const int8_t *x1, const int8_t *w, const tap_walk *t,
             const int8_t *q0 = x0, *q1 = x1, *wk = w;
             int32_t n = t->taps;
             do {
-                const int32_t xa = *q0 - zp, xb = *q1 - zp;
+                const int32_t xa = sub ? *q0 - zp : *q0, xb = sub ? *q1 - zp : *q1;
                 int32_t v = wk[0];
                 a00 += v * xa, a01 += v * xb;
                 v = wk[1], a10 += v * xa, a11 += v * xb;
@@ -442,6 +438,26 @@ taps_4x2(const int8_t *x0, const int8_t *x1, const int8_t *w, const tap_walk *t,
         } while (--r);
     acc[0] = a00, acc[1] = a01, acc[2] = a10, acc[3] = a11;
     acc[4] = a20, acc[5] = a21, acc[6] = a30, acc[7] = a31;
+}
+
+/* Out of line so that its accumulators and pointers get the registers to themselves. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void
+taps_4x2(const int8_t *x0, const int8_t *x1, const int8_t *w, const tap_walk *t, int32_t zp,
+         int32_t acc[8]) {
+    taps_4x2_body(x0, x1, w, t, zp, acc, 1);
+}
+
+/* The same over a plane (no zero point). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void
+plane_taps_4x2(const int8_t *x0, const int8_t *x1, const int8_t *w, const tap_walk *t,
+               int32_t acc[8]) {
+    taps_4x2_body(x0, x1, w, t, 0, acc, 0);
 }
 
 /* The same for one pixel (acc[2*j]): pixels whose windows are clipped unlike their
@@ -505,7 +521,7 @@ static void plane_block(const geom *g, const int8_t *plane, int32_t b, int32_t o
         for (int32_t ox = 0; ox < g->out_w; ox += 2) {
             const int two = ox + 1 < g->out_w;
             const int8_t *q0 = row + ox * sw;
-            taps_4x2(q0, two ? q0 + sw : q0, g->filter + oc, &t, 0, acc);
+            plane_taps_4x2(q0, two ? q0 + sw : q0, g->filter + oc, &t, acc);
             int8_t *oa = o + ox * out_c;
             for (int32_t j = 0; j < 4; j++) {
                 oa[j] =
