@@ -81,6 +81,8 @@ typedef struct geom {
 } geom;
 
 static void copy_bytes(int8_t *dst, const int8_t *src, int32_t n) {
+    for (; n >= 4; n -= 4, dst += 4, src += 4) /* unrolled: windows are copied per pixel pair */
+        dst[0] = src[0], dst[1] = src[1], dst[2] = src[2], dst[3] = src[3];
     for (; n > 0; n--)
         *dst++ = *src++;
 }
@@ -252,8 +254,11 @@ static void pixel_pair(const geom *g, const nml_rq *rq, const int8_t *x0, const 
             store_block(rq, g->folded_bias, oc, 4, acc, o0, o1);
         }
     } else if (g->out_c >= 4 && rq->fast) {
-        gemm_4x2(x0, x1, g->filter, g->depth, &so, 0, g->out_c, o0, o1);
-        oc = g->out_c;
+        /* three channels left are redone as a last block of four; one or two are cheaper on
+         * their own */
+        const int32_t end = (g->out_c & 3) == 3 ? g->out_c : g->out_c & ~3;
+        gemm_4x2(x0, x1, g->filter, g->depth, &so, 0, end, o0, o1);
+        oc = end;
     } else {
         for (; oc < g->out_c && g->out_c >= 4; oc += 4) { /* slow: block by block */
             if (oc + 4 > g->out_c) oc = g->out_c - 4;
