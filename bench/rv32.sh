@@ -175,6 +175,10 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 
 results="$work/results.txt"
 : >"$results"
+# operator order (the "activation peak:" line of nanoml deploy): "NAME KERNELS original-act
+# original-bound applied search..."
+orders="$work/orders.txt"
+: >"$orders"
 for model in "${models[@]}"; do
   name="$(basename "$model" .tflite)"
   for k in reference optimized; do
@@ -200,6 +204,17 @@ for model in "${models[@]}"; do
         pass="$pass,same"; else pass="$pass,DIFFERENT"; fi
     fi
     echo "$name $k $instr ${macs:-0} $arena $pers $act ${low:-0} $text $rt $lib $hz $pass" >>"$results"
+    oline="$(grep '^activation peak: ' "$log" | head -1)" || true
+    if [ -n "$oline" ]; then
+      oact="$(sed -n 's/^activation peak: original order \([0-9]*\) B.*/\1/p' <<<"$oline")"
+      if grep -q ' kept (' <<<"$oline"; then
+        oapplied=kept; obound="$(sed -n 's/.* kept (lower bound \([0-9]*\) B.*/\1/p' <<<"$oline")"
+      else
+        oapplied=reordered; obound="$(sed -n 's/.*, for the original \([0-9]*\) B.*/\1/p' <<<"$oline")"
+      fi
+      osearch="$(sed -n 's/.*; \([^;]*\))$/\1/p' <<<"$oline")"
+      echo "$name $k ${oact:-0} ${obound:-0} $oapplied ${osearch:-?}" >>"$orders"
+    fi
     by_kind "$log" | sed "s/^/$name $k KIND /" >>"$results"
     objects "$work/$name.$k.fw/firmware.map" | sed "s/^/$name $k OBJ /" >>"$results"
   done
@@ -284,13 +299,32 @@ keep "$work/real" "$work"/*.log
   echo "node table (40 B per operator) and the kernels' data: for CONV_2D and DEPTHWISE_CONV_2D about"
   echo "110-140 B per node plus the requantization tables (5 B per output channel), for LOGISTIC and"
   echo "TANH a 256 B table per node, for SOFTMAX a 1 KiB exp table on tensors of 256 or more"
-  echo "elements. The planner keeps the model's operator order (it does not search orders); where the"
-  echo "activations equal the lower bound, only another order or fused operators could need less."
+  echo "elements. The planner runs the operators in the embedded model's order, which \`nanoml deploy\`"
+  echo "chose (next table); where the activations equal the lower bound, only fused operators or"
+  echo "smaller tensors could need less."
   echo
   echo "| model | kernels | arena B | persistent B | activations B | activation lower bound B | firmware .text B | runtime .text B | libgcc+libc .text B |"
   echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
   awk '$3 != "KIND" && $3 != "OBJ" && $3 != "FAILED" { printf "| %s | %s | %d | %d | %d | %d | %d | %d | %d |\n", $1, $2, $5, $6, $7, $8, $9, $10, $11 }
        $3 == "FAILED" { printf "| %s | %s | failed: %s |\n", $1, $2, substr($0, index($0, $4)) }' "$results"
+  echo
+  echo "### Operator order and in-place outputs"
+  echo
+  echo "\`nanoml deploy\` searches the operator order with the smallest activation lower bound (the"
+  echo "runtime planner's metric: the most bytes of distinct buffers live while one operator runs,"
+  echo "plus its scratch; views and in-place element-wise outputs share their input's buffer) and"
+  echo "embeds the reordered model when the runtime then plans fewer activation bytes (\`--keep-order\`"
+  echo "disables it). \"original order\" is the host plan of the file's order; \"chosen order\" is the"
+  echo "RV32 figure of the model the firmware ran (the same as the columns above). \"search\": exact ="
+  echo "the minimum over every topological order (dynamic programming over sets of executed"
+  echo "operators), greedy = the exact search hit its state limit."
+  echo
+  echo "| model | kernels | original order activations B | original order lower bound B | chosen order activations B | chosen order lower bound B | order | search |"
+  echo "|---|---|---:|---:|---:|---:|---|---|"
+  awk 'FNR == NR { if ($3 != "KIND" && $3 != "OBJ" && $3 != "FAILED") { a[$1 " " $2] = $7; b[$1 " " $2] = $8 } next }
+       { k = $1 " " $2; s = $6; for (i = 7; i <= NF; i++) s = s " " $i
+         printf "| %s | %s | %d | %d | %s | %s | %s | %s |\n", $1, $2, $3, $4, a[k], b[k], $5, s }' \
+    "$results" "$orders"
   echo
   echo "Runtime .text by object, optimized kernels (bytes; the goal is 24,576 B for FastestDet):"
   echo

@@ -1,5 +1,12 @@
 /* The part the LeNet-5 examples share: command line, Fashion-MNIST, training, evaluation and
- * export. Each example only defines the model (its define_model function). */
+ * export. Each example only defines the model (its define_model function).
+ *
+ * The training recipe is the one `nanoml train lenet5` uses (docs/training.md): inputs
+ * standardized with the training images' pixel statistics (folded back into C1 at export, so
+ * the model reads [0, 1] pixels), C3 and C5 initialized centered (example_center_filters),
+ * Adam with learning rate 0.0015, 0.3 epochs of warm-up then cosine decay, batch 16, seed 1.
+ * With the same --epochs (and --limit) an example writes the same .tflite bytes as
+ * `nanoml train lenet5 --style ...` (tests/scripts/test_lenet5_styles.sh). */
 #ifndef NML_EXAMPLE_MAIN_H
 #define NML_EXAMPLE_MAIN_H
 
@@ -9,10 +16,24 @@
 
 #include "nanoml/file.h"
 #include "nanoml/idx.h"
+#include "nanoml/train_data.h"
 #include "nanoml/train_export.h"
 #include "nanoml/train_fit.h"
+#include "nanoml/train_lenet5.h"
+#include "nanoml/train_net.h"
+#include "nanoml/train_param.h"
 
 typedef nml_status (*define_fn)(nml_net **net, nml_error *err);
+
+/* Centered initialization of a convolution that reads sigmoid outputs (C3, C5): each filter
+ * is shifted to sum zero and scaled by 1 / sigmoid'(0), so the sigmoids' 0.5 offset does not
+ * couple all its inputs at the start of training. Call after nml_net_build. */
+static nml_status example_center_filters(nml_net *net, const char *layer, nml_error *err) {
+    nml_layer *l = nml_net_find_layer(net, layer);
+    nml_param *k = l ? nml_layer_find_param(l, "kernel") : NULL;
+    if (!k) return nml_fail(err, NML_E_ARG, "the model has no layer '%s' with a kernel", layer);
+    return nml_param_center_rows(k, NML_LENET5_CENTERED_GAIN, err);
+}
 
 static int example_fail(const char *prog, const nml_error *err) {
     fprintf(stderr, "%s: %s\n", prog, err->msg);
@@ -32,19 +53,31 @@ static nml_status example_export(const nml_net *net, const char *path, nml_error
     return st;
 }
 
-/* usage: PROGRAM [--epochs N] [--summary] [--out MODEL.tflite] */
+/* Standardizes both sets with the training images' pixel mean and standard deviation. */
+static nml_status example_standardize(nml_data *train, nml_data *test, int32_t n_train, float *mean,
+                                      float *std, nml_error *err) {
+    NML_TRY(nml_data_image_stats(train, 0, n_train, mean, std, err));
+    NML_TRY(nml_data_standardize(train, *mean, *std, 0, err));
+    return nml_data_standardize(test, *mean, *std, 0, err);
+}
+
+/* usage: PROGRAM [--epochs N] [--limit N] [--summary] [--out MODEL.tflite] */
 static int example_main(int argc, char **argv, define_fn define) {
-    int epochs = 10, summary = 0;
+    int epochs = 10, limit = 0, summary = 0;
     const char *out = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--epochs") == 0 && i + 1 < argc) {
             epochs = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc) {
+            limit = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) {
             out = argv[++i];
         } else if (strcmp(argv[i], "--summary") == 0) {
             summary = 1;
         } else {
-            printf("usage: %s [--epochs N] [--summary] [--out MODEL.tflite]\n", argv[0]);
+            printf("usage: %s [--epochs N] [--limit N] [--summary] [--out MODEL.tflite]\n"
+                   "  --limit N  train on the first N training images only\n",
+                   argv[0]);
             return strcmp(argv[i], "--help") == 0 ? 0 : 2;
         }
     }
@@ -62,29 +95,35 @@ static int example_main(int argc, char **argv, define_fn define) {
         return example_fail(argv[0], &err);
     if (nml_idx_load_split(NML_FASHION_MNIST_DIR, "t10k", &test_set, &err) != NML_OK)
         return example_fail(argv[0], &err);
+    if (limit > 0 && limit < train_set.n) train_set.n = limit;
     nml_data train, test;
-    nml_data_from_images(&train, &train_set, 32, 32, &err);
-    nml_data_from_images(&test, &test_set, 32, 32, &err);
+    float mean = 0.0f, std = 1.0f;
     nml_optim *opt = NULL;
-    nml_optim_opts oo = {.kind = NML_OPTIM_ADAM, .lr = 1e-3f,
-                         .schedule = {.kind = NML_SCHEDULE_COSINE}};
-    nml_fit_opts fo = {.epochs = epochs, .batch = 16,
-                       .loss = NML_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY, .seed = 1,
+    nml_optim_opts oo = {.kind = NML_OPTIM_ADAM,
+                         .lr = 1.5e-3f,
+                         .schedule = {.kind = NML_SCHEDULE_COSINE, .warmup_epochs = 0.3f}};
+    nml_fit_opts fo = {.epochs = epochs,
+                       .batch = 16,
+                       .loss = NML_LOSS_SPARSE_CATEGORICAL_CROSSENTROPY,
+                       .seed = 1,
                        .on_progress = nml_fit_print_progress};
     nml_eval_result r;
     int rc = 0;
-    if (nml_optim_create(&opt, net, &oo, &err) != NML_OK ||
+    if (nml_data_from_images(&train, &train_set, 32, 32, &err) != NML_OK ||
+        nml_data_from_images(&test, &test_set, 32, 32, &err) != NML_OK ||
+        example_standardize(&train, &test, train_set.n, &mean, &std, &err) != NML_OK ||
+        nml_optim_create(&opt, net, &oo, &err) != NML_OK ||
         nml_fit(net, opt, &train, &fo, NULL, &err) != NML_OK ||
         nml_evaluate(net, &test, 0, 0, 256, fo.loss, &r, NULL, &err) != NML_OK) {
         rc = example_fail(argv[0], &err);
     } else {
         printf("test accuracy: %.2f%%\n", 100.0 * r.accuracy);
-        if (out) {
-            if (example_export(net, out, &err) != NML_OK)
-                rc = example_fail(argv[0], &err);
-            else
-                printf("wrote %s\n", out);
-        }
+        /* the exported model reads [0, 1] pixels: the standardization moves into C1 */
+        if (out && (nml_net_fold_input_affine(net, 0, 1.0f / std, -mean / std, &err) != NML_OK ||
+                    example_export(net, out, &err) != NML_OK))
+            rc = example_fail(argv[0], &err);
+        else if (out)
+            printf("wrote %s\n", out);
     }
     nml_optim_free(opt);
     nml_net_free(net);

@@ -26,8 +26,8 @@ static nml_status my_output_shape(nml_layer *l, int n_in, const nml_shape *in, n
     return NML_OK;
 }
 
-static nml_status my_parameters(nml_layer *l, int n_in, const nml_shape *in,
-                                const nml_shape *out, nml_error *err) {
+static nml_status my_parameters(nml_layer *l, int n_in, const nml_shape *in, const nml_shape *out,
+                                nml_error *err) {
     (void)n_in, (void)in, (void)out;
     my_dense *s = l->state;
     nml_shape ws = {2, {s->units, s->inputs}}, bs = nml_shape_1d(s->units);
@@ -48,7 +48,8 @@ static nml_status my_backward(nml_layer *l, const nml_bwd *b, nml_error *err) {
     (void)err;
     my_dense *s = l->state;
     for (int32_t i = 0; i < b->batch; i++) /* weight gradients are added, never overwritten */
-        for (int32_t u = 0; u < s->units; u++) s->b->grad[u] += b->dout[i * s->units + u];
+        for (int32_t u = 0; u < s->units; u++)
+            s->b->grad[u] += b->dout[i * s->units + u];
     nml_sgemm(1, 0, s->units, s->inputs, b->batch, 1.0f, b->dout, s->units, b->in[0].data,
               s->inputs, 1.0f, s->w->grad, s->inputs);
     if (b->din[0]) /* NULL when nothing upstream needs a gradient */
@@ -65,13 +66,15 @@ static nml_status my_export(nml_layer *l, nml_export_ctx *x, nml_error *err) {
     NML_TRY(nml_export_activation(x, l->name, &x->out_shape, &y, err));
     nml_op_params p;
     nml_op_params_default(&p);
-    NML_TRY(nml_export_op(x, l, NML_OP_FULLY_CONNECTED, &p, 3, (const int32_t[]){x->in[0], w, b},
-                          y, err));
+    NML_TRY(nml_export_op(x, l, NML_OP_FULLY_CONNECTED, &p, 3, (const int32_t[]){x->in[0], w, b}, y,
+                          err));
     x->out = y;
     return NML_OK;
 }
 
-static void my_destroy(nml_layer *l) { free(l->state); }
+static void my_destroy(nml_layer *l) {
+    free(l->state);
+}
 
 static const nml_layer_ops my_dense_ops = {
     .kind = "MyDense",
@@ -99,24 +102,41 @@ static nml_status define_model(nml_net **out, nml_error *err) {
     NML_TRY(nml_net_create(&net, "lenet5", 1, err));
     int image;
     nml_net_input(net, "image", nml_shape_3d(32, 32, 1), &image, err);
-    nml_net_add(net, nml_conv2d(&(nml_conv2d_opts){.name = "c1", .filters = 6, .kernel = 5,
-                                                   .activation = NML_AFN_TANH,
-                                                   .kernel_init = NML_INIT_HE_UNIFORM}), err);
+    nml_net_add(net,
+                nml_conv2d(&(nml_conv2d_opts){.name = "c1",
+                                              .filters = 6,
+                                              .kernel = 5,
+                                              .activation = NML_AFN_TANH,
+                                              .kernel_init = NML_INIT_HE_UNIFORM}),
+                err);
     nml_net_add(net, nml_average_pooling2d(&(nml_pool2d_opts){.name = "s2", .pool = 2}), err);
     nml_net_add(net, nml_activation_layer("s2_sigmoid", NML_AFN_SIGMOID), err);
-    nml_net_add(net, nml_conv2d(&(nml_conv2d_opts){.name = "c3", .filters = 16, .kernel = 5,
-                                                   .activation = NML_AFN_TANH,
-                                                   .kernel_init = NML_INIT_HE_UNIFORM}), err);
+    nml_net_add(net,
+                nml_conv2d(&(nml_conv2d_opts){.name = "c3",
+                                              .filters = 16,
+                                              .kernel = 5,
+                                              .activation = NML_AFN_TANH,
+                                              .kernel_init = NML_INIT_HE_UNIFORM}),
+                err);
     nml_net_add(net, nml_average_pooling2d(&(nml_pool2d_opts){.name = "s4", .pool = 2}), err);
     nml_net_add(net, nml_activation_layer("s4_sigmoid", NML_AFN_SIGMOID), err);
-    nml_net_add(net, nml_conv2d(&(nml_conv2d_opts){.name = "c5", .filters = 120, .kernel = 5,
-                                                   .activation = NML_AFN_TANH,
-                                                   .kernel_init = NML_INIT_HE_UNIFORM}), err);
+    nml_net_add(net,
+                nml_conv2d(&(nml_conv2d_opts){.name = "c5",
+                                              .filters = 120,
+                                              .kernel = 5,
+                                              .activation = NML_AFN_TANH,
+                                              .kernel_init = NML_INIT_HE_UNIFORM}),
+                err);
     nml_net_add(net, nml_flatten("flatten"), err);
     nml_net_add(net, my_dense_layer("f6", 84, NML_AFN_TANH), err);
-    nml_net_add(net, nml_dense(&(nml_dense_opts){.name = "output", .units = 10,
-                                                 .activation = NML_AFN_SOFTMAX}), err);
+    nml_net_add(
+        net,
+        nml_dense(&(nml_dense_opts){.name = "output", .units = 10, .activation = NML_AFN_SOFTMAX}),
+        err);
     nml_status st = nml_net_build(net, 0, NULL, err);
+    /* C3 and C5 read sigmoid outputs: start them centered (see example_main.h) */
+    if (st == NML_OK) st = example_center_filters(net, "c3", err);
+    if (st == NML_OK) st = example_center_filters(net, "c5", err);
     if (st != NML_OK) {
         nml_net_free(net);
         return st;
@@ -125,4 +145,6 @@ static nml_status define_model(nml_net **out, nml_error *err) {
     return NML_OK;
 }
 
-int main(int argc, char **argv) { return example_main(argc, argv, define_model); }
+int main(int argc, char **argv) {
+    return example_main(argc, argv, define_model);
+}

@@ -8,7 +8,9 @@
 #include "nanoml/train_layers.h"
 
 static nml_layer *conv(const char *name, int32_t filters) {
-    return nml_conv2d(&(nml_conv2d_opts){.name = name, .filters = filters, .kernel = 5,
+    return nml_conv2d(&(nml_conv2d_opts){.name = name,
+                                         .filters = filters,
+                                         .kernel = 5,
                                          .activation = NML_AFN_TANH,
                                          .kernel_init = NML_INIT_HE_UNIFORM});
 }
@@ -30,16 +32,20 @@ static nml_status define_model(nml_net **out, nml_error *err) {
     nml_net_call1(net, nml_activation_layer("s4_sigmoid", NML_AFN_SIGMOID), s4, &a4, err);
     nml_net_call1(net, conv("c5", 120), a4, &c5, err);
     nml_net_call1(net, nml_flatten("flatten"), c5, &flat, err);
-    nml_net_call1(net, nml_dense(&(nml_dense_opts){.name = "f6", .units = 84,
-                                                   .activation = NML_AFN_TANH}),
-                  flat, &f6, err);
-    nml_net_call1(net, nml_dense(&(nml_dense_opts){.name = "output", .units = 10,
-                                                   .activation = NML_AFN_SOFTMAX}),
-                  f6, &probs, err);
+    nml_net_call1(
+        net, nml_dense(&(nml_dense_opts){.name = "f6", .units = 84, .activation = NML_AFN_TANH}),
+        flat, &f6, err);
+    nml_net_call1(
+        net,
+        nml_dense(&(nml_dense_opts){.name = "output", .units = 10, .activation = NML_AFN_SOFTMAX}),
+        f6, &probs, err);
     /* A residual block instead of c3 would read:
      *     nml_net_call1(net, nml_conv2d(...same_padding = 1...), a2, &r1, err);
      *     nml_net_call(net, nml_add("residual"), 2, (int[]){a2, r1}, &sum, err);      */
     nml_status st = nml_net_build(net, 1, &probs, err);
+    /* C3 and C5 read sigmoid outputs: start them centered (see example_main.h) */
+    if (st == NML_OK) st = example_center_filters(net, "c3", err);
+    if (st == NML_OK) st = example_center_filters(net, "c5", err);
     if (st != NML_OK) {
         nml_net_free(net);
         return st;
@@ -48,4 +54,6 @@ static nml_status define_model(nml_net **out, nml_error *err) {
     return NML_OK;
 }
 
-int main(int argc, char **argv) { return example_main(argc, argv, define_model); }
+int main(int argc, char **argv) {
+    return example_main(argc, argv, define_model);
+}

@@ -55,7 +55,21 @@ typedef struct nml_kernel {
     const char *name;
     nml_status (*prepare)(nml_ctx *ctx, nml_node *node, const nml_op_params *params);
     nml_status (*eval)(nml_ctx *ctx, nml_node *node);
+    /* NML_KERNEL_IN_PLACE or 0 (the default when the initializer leaves it out). */
+    uint8_t flags;
 } nml_kernel;
+
+/* In-place contract. A kernel with this flag promises that eval gives bit-identical results
+ * when its (single) output's data is the data of one of its inputs of the same byte size: it
+ * never reads a byte of that input after writing the output byte at the same address (e.g. it
+ * walks both in the same element order and reads element i before writing element i, or
+ * reads a whole block before writing it), on every type and broadcast path its prepare
+ * accepts. The planner then may give the output the buffer of such an input whose lifetime
+ * ends at this operator (never a subgraph input or output, never a buffer a view still uses),
+ * which saves that buffer's bytes. Default off: leave it off unless the eval code has been
+ * read for this (scratch-free element-wise kernels: RELU, LOGISTIC, ADD, ...). Views
+ * (RESHAPE, SQUEEZE, EXPAND_DIMS) do not need it: they always share their input's buffer. */
+#define NML_KERNEL_IN_PLACE 1u
 
 /* Input/output i of a node; NULL when the index is out of range or the optional input is
  * absent (-1). */

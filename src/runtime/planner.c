@@ -47,6 +47,20 @@ static void define_outputs(nml_tensor *tensors, const nml_node *node) {
     }
 }
 
+/* Until nml_plan_offsets places them, planned tensors carry in arena_offset whether they
+ * are subgraph inputs or outputs (the caller's bytes an in-place output must not take). */
+#define IO_IN 1u
+#define IO_OUT 2u
+
+static void mark_graph_io(const nml_model *m, nml_tensor *tensors) {
+    for (uint32_t i = 0; i < m->n_inputs; i++)
+        tensors[nml_model_input(m, i)].arena_offset |= IO_IN;
+    for (uint32_t i = 0; i < m->n_outputs; i++) {
+        nml_tensor *t = &tensors[nml_model_output(m, i)];
+        if (is_activation(t)) t->arena_offset |= IO_OUT;
+    }
+}
+
 nml_status nml_plan_lifetimes(const nml_model *m, nml_tensor *tensors, uint32_t n_tensors,
                               const nml_node *nodes, uint32_t n_nodes, nml_error *err) {
     for (uint32_t i = 0; i < n_tensors; i++)
@@ -68,9 +82,12 @@ nml_status nml_plan_lifetimes(const nml_model *m, nml_tensor *tensors, uint32_t 
                             (unsigned long)i, (int)idx);
         t->last_use = end;
     }
-    for (uint32_t i = 0; i < n_tensors; i++)
-        if (is_activation(&tensors[i]))
-            tensors[i].alloc = tensors[i].first_use >= 0 ? NML_ALLOC_ARENA : NML_ALLOC_NONE;
+    for (uint32_t i = 0; i < n_tensors; i++) {
+        if (!is_activation(&tensors[i])) continue;
+        tensors[i].alloc = tensors[i].first_use >= 0 ? NML_ALLOC_ARENA : NML_ALLOC_NONE;
+        tensors[i].arena_offset = 0;
+    }
+    mark_graph_io(m, tensors);
     return NML_OK;
 }
 
@@ -84,27 +101,59 @@ static int is_view(int32_t builtin) {
     return builtin == NML_OP_RESHAPE || builtin == NML_OP_SQUEEZE || builtin == NML_OP_EXPAND_DIMS;
 }
 
+/* The root of input a's buffer when node n's single output b may share it, else UINT32_MAX.
+ * Only an output this node writes first: one read or written before (a graph input, a second
+ * writer in a malformed graph) may already be a root or be this very root, and a root turned
+ * alias would leave offsets that are tensor indices. */
+static uint32_t shareable_root(nml_tensor *tensors, uint32_t n_tensors, const nml_node *n,
+                               int32_t a, int32_t b) {
+    if (a < 0 || b < 0 || (uint32_t)a >= n_tensors || (uint32_t)b >= n_tensors || a == b)
+        return UINT32_MAX;
+    uint32_t root = (uint32_t)a;
+    if (tensors[root].alloc == ALLOC_ALIAS) root = tensors[root].arena_offset;
+    const nml_tensor *r = &tensors[root], *out = &tensors[b];
+    if (r->alloc != NML_ALLOC_ARENA || out->alloc != NML_ALLOC_ARENA || r->bytes != out->bytes)
+        return UINT32_MAX;
+    if (out->first_use != (int32_t)n->index || (out->arena_offset & IO_IN)) return UINT32_MAX;
+    return root;
+}
+
+/* In place: the input buffer must die here (its last use, views of it included, is this
+ * node; nodes are visited in order, so later views of it would already show in last_use) and
+ * belong to no subgraph input or output. The first such input is taken. */
+static uint32_t in_place_root(nml_tensor *tensors, uint32_t n_tensors, const nml_node *n) {
+    if (!n->kernel || !(n->kernel->flags & NML_KERNEL_IN_PLACE) || n->n_outputs != 1)
+        return UINT32_MAX;
+    for (uint32_t k = 0; k < n->n_inputs; k++) {
+        uint32_t root = shareable_root(tensors, n_tensors, n, n->inputs[k], n->outputs[0]);
+        if (root == UINT32_MAX) continue;
+        const nml_tensor *r = &tensors[root];
+        if (r->last_use == (int32_t)n->index && !(r->arena_offset & (IO_IN | IO_OUT))) return root;
+    }
+    return UINT32_MAX;
+}
+
+static void make_alias(nml_tensor *tensors, uint32_t root, int32_t b) {
+    nml_tensor *r = &tensors[root], *out = &tensors[b];
+    if (out->last_use > r->last_use) r->last_use = out->last_use;
+    r->arena_offset |= out->arena_offset & (IO_IN | IO_OUT);
+    out->alloc = ALLOC_ALIAS;
+    out->arena_offset = root;
+}
+
 uint32_t nml_plan_aliases(nml_tensor *tensors, uint32_t n_tensors, const nml_node *nodes,
                           uint32_t n_nodes) {
     uint32_t count = 0;
     for (uint32_t i = 0; i < n_nodes; i++) {
         const nml_node *n = &nodes[i];
-        if (!is_view(n->builtin) || n->n_inputs < 1 || n->n_outputs != 1) continue;
-        const int32_t a = n->inputs[0], b = n->outputs[0];
-        if (a < 0 || b < 0 || (uint32_t)a >= n_tensors || (uint32_t)b >= n_tensors || a == b)
-            continue;
-        uint32_t root = (uint32_t)a;
-        if (tensors[root].alloc == ALLOC_ALIAS) root = tensors[root].arena_offset;
-        nml_tensor *r = &tensors[root], *out = &tensors[b];
-        if (r->alloc != NML_ALLOC_ARENA || out->alloc != NML_ALLOC_ARENA || r->bytes != out->bytes)
-            continue;
-        /* only an output this node writes first: one read or written before (a graph input, a
-         * second writer in a malformed graph) may already be a root or be this very root, and
-         * a root turned alias would leave offsets that are tensor indices */
-        if (out->first_use != (int32_t)n->index) continue;
-        if (out->last_use > r->last_use) r->last_use = out->last_use;
-        out->alloc = ALLOC_ALIAS;
-        out->arena_offset = root;
+        if (n->n_outputs != 1) continue;
+        uint32_t root = UINT32_MAX;
+        if (is_view(n->builtin) && n->n_inputs >= 1)
+            root = shareable_root(tensors, n_tensors, n, n->inputs[0], n->outputs[0]);
+        else
+            root = in_place_root(tensors, n_tensors, n);
+        if (root == UINT32_MAX) continue;
+        make_alias(tensors, root, n->outputs[0]);
         count++;
     }
     return count;

@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "cli_numbers.h"
+#include "cli_order.h"
 #include "nanoml/deploy.h"
 #include "nanoml/export.h"
 #include "nanoml/file.h"
@@ -49,6 +50,9 @@ static void usage(FILE *out) {
         "  --kernels SET        optimized (default: the optimized int8 CONV_2D,\n"
         "                       DEPTHWISE_CONV_2D and FULLY_CONNECTED kernels) or reference\n"
         "                       (the reference kernels only, e.g. to compare)\n"
+        "  --keep-order         keep the file's operator order (default: the operators run in\n"
+        "                       the order that needs the fewest activation bytes when the\n"
+        "                       runtime then plans fewer; outputs are bit-identical)\n"
         "  --jobs N             parallel compiles (default 2)\n"
         "  --timeout S          QEMU time limit in seconds (default 120)\n"
         "  --verbose            print every compiler and QEMU command\n\n"
@@ -58,7 +62,7 @@ static void usage(FILE *out) {
 
 typedef struct deploy_args {
     const char *model, *target, *input, *expect, *save, *name, *out, *linker, *opt, *kernels_name;
-    int jobs, timeout_s, verbose, no_measure, kernels;
+    int jobs, timeout_s, verbose, no_measure, kernels, keep_order;
 } deploy_args;
 
 static int take_all(int argc, char **argv, int *i, deploy_args *a, const char **jobs,
@@ -92,6 +96,8 @@ static int parse(int argc, char **argv, deploy_args *a) {
             a->verbose = 1;
         else if (strcmp(argv[i], "--no-measure") == 0)
             a->no_measure = 1;
+        else if (strcmp(argv[i], "--keep-order") == 0)
+            a->keep_order = 1;
         else if (argv[i][0] == '-')
             return cli_usage_error("deploy", "unknown option '%s'", argv[i]);
         else if (a->model)
@@ -333,6 +339,9 @@ static int load_all(const deploy_args *a, loaded *l) {
          nml_read_file(a->expect, DATA_LIMIT, &l->expect, &l->expect_size, &err) != NML_OK))
         return cli_error("deploy", &err);
     if (a->input && l->input_size == 0) return cli_errorf("deploy", "%s is empty", a->input);
+    if (!a->keep_order &&
+        cli_reorder("deploy", a->model, a->kernels, &l->model, &l->model_size) != 0)
+        return 1;
     if (nml_model_info_analyze_kernels(&l->info, l->model, l->model_size, a->kernels, &err) !=
         NML_OK)
         return cli_errorf("deploy", "%s: %s", a->model, err.msg);

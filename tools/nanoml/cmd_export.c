@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_order.h"
 #include "nanoml/deploy.h"
 #include "nanoml/export.h"
 #include "nanoml/file.h"
@@ -16,9 +17,10 @@ static void usage(FILE *out) {
     fprintf(
         out,
         "usage: nanoml export MODEL.tflite [--name NAME] [--out DIR] [--format nanoml|xxd]\n"
-        "                     [--target TARGET] [--linker MODE] [--kernels SET]\n\n"
+        "                     [--target TARGET] [--linker MODE] [--kernels SET]\n"
+        "                     [--keep-order] [--save-tflite FILE]\n\n"
         "Writes DIR/NAME_model.h and DIR/NAME_model.c for firmware: the model bytes as a 16-byte\n"
-        "aligned const array (byte-identical to the file), its length, the exact tensor arena\n"
+        "aligned const array, its length, the exact tensor arena\n"
         "size, the operators it uses with an op resolver (NAME_op_resolver) that links only\n"
         "their kernels, MACs per operator, and the input/output shapes, types, scales and zero\n"
         "points as constants.\n\n"
@@ -33,13 +35,21 @@ static void usage(FILE *out) {
         "                   flash_exec (code and constants stay in flash)\n"
         "  --kernels SET    optimized (default): the resolver names the optimized int8\n"
         "                   CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED kernels; reference:\n"
-        "                   only the reference kernels (the arena is planned for the set)\n\n"
+        "                   only the reference kernels (the arena is planned for the set)\n"
+        "  --keep-order     embed the operators in the file's order. By default (nanoml format)\n"
+        "                   the operators are put in the order that needs the fewest\n"
+        "                   activation bytes when the runtime then plans fewer (only the\n"
+        "                   operators vector changes; outputs are bit-identical); the line\n"
+        "                   \"activation peak: ...\" says what was chosen. xxd format: the\n"
+        "                   file's bytes, always\n"
+        "  --save-tflite F  also write the embedded model (reordered or not) to F\n\n"
         "The target check counts the model and the arena; code, stack and buffers come on top\n"
         "(`nanoml deploy` measures them).\n");
 }
 
 typedef struct export_args {
-    const char *model, *name, *out, *format, *target, *linker, *kernels_name;
+    const char *model, *name, *out, *format, *target, *linker, *kernels_name, *save_tflite;
+    int keep_order;
     nml_target t; /* parsed --target/--linker */
     int kernels;  /* nml_kernel_set */
 } export_args;
@@ -59,8 +69,13 @@ static int parse(int argc, char **argv, export_args *a) {
             (r = cli_take_value("export", argc, argv, &i, "--format", &a->format)) != 0 ||
             (r = cli_take_value("export", argc, argv, &i, "--target", &a->target)) != 0 ||
             (r = cli_take_value("export", argc, argv, &i, "--linker", &a->linker)) != 0 ||
-            (r = cli_take_value("export", argc, argv, &i, "--kernels", &a->kernels_name)) != 0) {
+            (r = cli_take_value("export", argc, argv, &i, "--kernels", &a->kernels_name)) != 0 ||
+            (r = cli_take_value("export", argc, argv, &i, "--save-tflite", &a->save_tflite)) != 0) {
             if (r < 0) return 2;
+            continue;
+        }
+        if (strcmp(argv[i], "--keep-order") == 0) {
+            a->keep_order = 1;
             continue;
         }
         if (argv[i][0] == '-') return cli_usage_error("export", "unknown option '%s'", argv[i]);
@@ -169,8 +184,10 @@ int cmd_export(int argc, char **argv) {
         return cli_error("export", &err);
     nml_model_info info;
     int have_info = 0;
-    rc = 0;
-    if (!xxd || a.target) { /* xxd output is the bytes alone */
+    rc = xxd || a.keep_order ? 0 : cli_reorder("export", a.model, a.kernels, &data, &size);
+    if (!rc && a.save_tflite && nml_write_file(a.save_tflite, data, size, &err) != NML_OK)
+        rc = cli_error("export", &err);
+    if (!rc && (!xxd || a.target)) { /* xxd output is the bytes alone */
         if (nml_model_info_analyze_kernels(&info, data, size, a.kernels, &err) != NML_OK)
             rc = cli_errorf("export", "%s: %s", a.model, err.msg);
         else

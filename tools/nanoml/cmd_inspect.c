@@ -6,6 +6,7 @@
 #include "cli_tensor.h"
 #include "nanoml/macs.h"
 #include "nanoml/model_stats.h"
+#include "nanoml/op_order.h"
 #include "nanoml/pack.h"
 #include "nanoml/runtime_host.h"
 
@@ -44,6 +45,9 @@ typedef struct report {
     int arena_ok;
     size_t arena_bytes, persistent_bytes, activation_bytes, activation_min_bytes;
     nml_error arena_err;
+    /* the operator order needing the fewest activation bytes (when the arena is known) */
+    int order_ok;
+    nml_op_order order;
 } report;
 
 static char *describe_list(const nml_model *m, const int32_t *idx, uint16_t n, nml_error *err) {
@@ -102,8 +106,23 @@ static void plan_arena(report *r) {
         r->persistent_bytes = it.persistent_bytes;
         r->activation_bytes = it.activation_bytes;
         r->activation_min_bytes = it.activation_min_bytes;
+        nml_error err;
+        r->order_ok = nml_order_search(&r->model, nml_ops_all(), NULL, &r->order, &err) == NML_OK;
     }
     free(arena);
+}
+
+static void print_order_text(const report *r) {
+    const nml_op_order *o = &r->order;
+    printf("order       activation lower bound %llu B in the file's order, %llu B in the best "
+           "order (%s",
+           (unsigned long long)o->original_peak, (unsigned long long)o->peak,
+           nml_order_method_name(o->method));
+    if (o->method == NML_ORDER_EXACT)
+        printf(" search, %llu sets of executed operators", (unsigned long long)o->states);
+    else
+        printf(": %s", o->note);
+    printf(")%s\n", nml_order_is_identity(o) ? ", the file's order is one" : "");
 }
 
 static void print_io_text(const report *r, const char *what, int inputs) {
@@ -174,6 +193,7 @@ static void print_text(const report *r, int verbose) {
                r->arena_bytes, r->persistent_bytes, r->activation_bytes, r->activation_min_bytes);
     else
         printf("arena       unknown: %s\n", r->arena_err.msg);
+    if (r->order_ok) print_order_text(r);
 
     int wn = 8, wi = 6, wo = 7;
     for (uint32_t i = 0; i < m->n_operators; i++) {
@@ -271,7 +291,10 @@ static void print_json(const report *r) {
         printf("  \"arena_bytes\": %zu,\n  \"persistent_bytes\": %zu,\n  \"activation_bytes\": "
                "%zu,\n  \"activation_min_bytes\": %zu,\n  \"arena_error\": null,\n",
                r->arena_bytes, r->persistent_bytes, r->activation_bytes, r->activation_min_bytes);
-    else {
+    if (r->order_ok)
+        printf("  \"best_order_min_bytes\": %llu,\n  \"best_order_method\": \"%s\",\n",
+               (unsigned long long)r->order.peak, nml_order_method_name(r->order.method));
+    if (!r->arena_ok) {
         printf("  \"arena_bytes\": null,\n  \"arena_error\": ");
         cli_json_string(stdout, r->arena_err.msg);
         printf(",\n");
@@ -292,6 +315,8 @@ static void print_json(const report *r) {
 }
 
 static void free_report(report *r) {
+    if (r->order_ok) nml_op_order_free(&r->order);
+    r->order_ok = 0;
     if (!r->rows) return;
     for (uint32_t i = 0; i < r->model.n_operators; i++) {
         free(r->rows[i].inputs);

@@ -84,4 +84,4 @@ static nml_status add_eval(nml_ctx *ctx, nml_node *node) {
     return NML_OK;
 }
 
-const nml_kernel nml_kernel_add = {NML_OP_ADD, "ADD", add_prepare, add_eval};
+const nml_kernel nml_kernel_add = {NML_OP_ADD, "ADD", add_prepare, add_eval, NML_KERNEL_IN_PLACE};

@@ -115,4 +115,4 @@ static nml_status hswish_eval(nml_ctx *ctx, nml_node *node) {
 }
 
 const nml_kernel nml_kernel_hard_swish = {NML_OP_HARD_SWISH, "HARD_SWISH", hswish_prepare,
-                                          hswish_eval};
+                                          hswish_eval, NML_KERNEL_IN_PLACE};

@@ -63,4 +63,4 @@ static nml_status leaky_eval(nml_ctx *ctx, nml_node *node) {
 }
 
 const nml_kernel nml_kernel_leaky_relu = {NML_OP_LEAKY_RELU, "LEAKY_RELU", leaky_prepare,
-                                          leaky_eval};
+                                          leaky_eval, NML_KERNEL_IN_PLACE};

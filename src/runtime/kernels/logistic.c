@@ -56,4 +56,4 @@ static nml_status logistic_eval(nml_ctx *ctx, nml_node *node) {
 }
 
 const nml_kernel nml_kernel_logistic = {NML_OP_LOGISTIC, "LOGISTIC", nml_logistic_prepare,
-                                        logistic_eval};
+                                        logistic_eval, NML_KERNEL_IN_PLACE};

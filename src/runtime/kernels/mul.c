@@ -97,4 +97,4 @@ static nml_status mul_eval(nml_ctx *ctx, nml_node *node) {
     return NML_OK;
 }
 
-const nml_kernel nml_kernel_mul = {NML_OP_MUL, "MUL", mul_prepare, mul_eval};
+const nml_kernel nml_kernel_mul = {NML_OP_MUL, "MUL", mul_prepare, mul_eval, NML_KERNEL_IN_PLACE};

@@ -15,6 +15,7 @@ static nml_status opt_tanh_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_
     return nml_lut8_prepare(ctx, node, p, &tanh_ref_int8);
 }
 
-const nml_kernel nml_kernel_tanh_opt = {NML_OP_TANH, "TANH", opt_tanh_prepare, nml_lut8_eval};
+const nml_kernel nml_kernel_tanh_opt = {NML_OP_TANH, "TANH", opt_tanh_prepare, nml_lut8_eval,
+                                        NML_KERNEL_IN_PLACE};
 const nml_kernel nml_kernel_tanh_opt_int8 = {NML_OP_TANH, "TANH", opt_tanh_prepare_int8,
-                                             nml_lut8_eval};
+                                             nml_lut8_eval, NML_KERNEL_IN_PLACE};

@@ -66,4 +66,4 @@ static nml_status quantize_eval(nml_ctx *ctx, nml_node *node) {
 }
 
 const nml_kernel nml_kernel_quantize = {NML_OP_QUANTIZE, "QUANTIZE", quantize_prepare,
-                                        quantize_eval};
+                                        quantize_eval, NML_KERNEL_IN_PLACE};

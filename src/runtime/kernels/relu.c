@@ -39,4 +39,5 @@ static nml_status relu_eval(nml_ctx *ctx, nml_node *node) {
     return NML_OK;
 }
 
-const nml_kernel nml_kernel_relu = {NML_OP_RELU, "RELU", relu_prepare, relu_eval};
+const nml_kernel nml_kernel_relu = {NML_OP_RELU, "RELU", relu_prepare, relu_eval,
+                                    NML_KERNEL_IN_PLACE};

@@ -57,4 +57,5 @@ static nml_status relu6_eval(nml_ctx *ctx, nml_node *node) {
     return NML_OK;
 }
 
-const nml_kernel nml_kernel_relu6 = {NML_OP_RELU6, "RELU6", relu6_prepare, relu6_eval};
+const nml_kernel nml_kernel_relu6 = {NML_OP_RELU6, "RELU6", relu6_prepare, relu6_eval,
+                                     NML_KERNEL_IN_PLACE};

@@ -84,4 +84,4 @@ static nml_status sub_eval(nml_ctx *ctx, nml_node *node) {
     return NML_OK;
 }
 
-const nml_kernel nml_kernel_sub = {NML_OP_SUB, "SUB", sub_prepare, sub_eval};
+const nml_kernel nml_kernel_sub = {NML_OP_SUB, "SUB", sub_prepare, sub_eval, NML_KERNEL_IN_PLACE};

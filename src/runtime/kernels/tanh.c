@@ -44,4 +44,5 @@ static nml_status tanh_eval(nml_ctx *ctx, nml_node *node) {
     return NML_OK;
 }
 
-const nml_kernel nml_kernel_tanh = {NML_OP_TANH, "TANH", nml_tanh_prepare, tanh_eval};
+const nml_kernel nml_kernel_tanh = {NML_OP_TANH, "TANH", nml_tanh_prepare, tanh_eval,
+                                    NML_KERNEL_IN_PLACE};
