@@ -11,12 +11,13 @@
  * into the bias once per channel (bias - zp * sum of weights). Other filter sizes and
  * dilations take a tap loop over the plane.
  *
- * Depth multipliers of 4 or more (e.g. micro_speech's 10x8 windows over one input channel):
+ * Other depth multipliers > 1 (e.g. micro_speech's 10x8 windows over one input channel):
  * output channels ic*M .. ic*M+M-1 share input channel ic, so four of them and two output
  * pixels form a block as in CONV_2D: per tap, two activation loads and four weight loads
- * (adjacent in memory) feed eight multiply-accumulates. Over a plane the windows are whole and
- * the zero point is folded into the bias; planes too large for scratch take the same blocks
- * over windows clipped to the input, subtracting the zero point per tap. */
+ * (adjacent in memory) feed eight multiply-accumulates, read in place from the input. Pixels
+ * whose windows lie inside the input use a bias with the zero point folded in (computed per
+ * evaluation into scratch, 4 bytes per channel); windows clipped at the border subtract the
+ * zero point per tap. */
 #include <stddef.h>
 #include <string.h>
 
@@ -33,7 +34,7 @@ typedef struct opt_dw {
 
 /* Planes larger than this (or filters with more taps) take the block path instead. */
 #define PLANE_MAX_BYTES (1 << 16)
-#define PLANE_MAX_TAPS 128
+#define PLANE_MAX_TAPS 64
 
 /* 3x3 windows without dilation, stride 1 or 2 along x: the sliding 3x3 plane path. */
 static int fast_3x3(const nml_window *w, const nml_tensor *filter) {
@@ -51,12 +52,12 @@ static nml_status plan_planes(nml_ctx *ctx, nml_node *node, opt_dw *d, const nml
     const int64_t pw = (int64_t)(output->dims[2] - 1) * w->stride_w +
                        (int64_t)(w->filter_w - 1) * w->dilation_w + 1;
     const int64_t taps = (int64_t)filter->dims[1] * filter->dims[2];
-    /* depth multipliers > 1 where the plane serves them: 3x3 windows with stride 1 or 2 along
-     * x, and multipliers of 4 or more (blocks of four channels over the plane) */
-    const int fast3x3 = fast_3x3(w, filter);
-    const int32_t mult = d->ref.depth_multiplier;
-    if ((mult > 1 && mult < 4 && !fast3x3) || taps > PLANE_MAX_TAPS || ph * pw > PLANE_MAX_BYTES)
-        return NML_OK;
+    /* depth multipliers > 1 only where the plane serves them well: 3x3 windows with stride 1
+     * or 2 along x (the block path is better for large windows); the block path's scratch is
+     * the folded biases */
+    if ((d->ref.depth_multiplier != 1 && !fast_3x3(w, filter)) || taps > PLANE_MAX_TAPS ||
+        ph * pw > PLANE_MAX_BYTES)
+        return nml_ctx_request_scratch(ctx, node, (size_t)output->dims[3] * sizeof(int32_t));
     d->plane_h = (int32_t)ph;
     d->plane_w = (int32_t)pw;
     return nml_ctx_request_scratch(ctx, node, (size_t)(taps * 4 + ph * pw));
@@ -108,6 +109,7 @@ typedef struct geom {
     const nml_rq *rq;
     int32_t plane_h, plane_w; /* the plane path: the padded plane in scratch */
     int fast3x3;
+    const int32_t *folded; /* block path: bias - zp * sum of the channel's weights (scratch) */
 } geom;
 
 NML_OPT_INLINE int8_t requant(const nml_rq *rq, nml_rq_ch ch, int32_t oc, int32_t acc) {
@@ -355,18 +357,8 @@ static void plane_channel(const geom *g, const int8_t *plane, int32_t *wk, int32
     if (first_col < g->out_w) plane_any(g, plane, wk, bias, ch, oc, out, first_col);
 }
 
-typedef struct tap_walk tap_walk;
-static void plane_taps_4x2(const int8_t *x0, const int8_t *x1, const int8_t *w, const tap_walk *t,
-                           int32_t acc[8]);
-static void plane_block(const geom *g, const int8_t *plane, int32_t b, int32_t oc);
-
-/* Each input channel's plane once, then the mult output channels it feeds (with `blocks`:
- * blocks of four channels where the multiplier allows, with fast requantization and windows
- * other than the 3x3 path's; a pointer so that the planes-only variant, which passes NULL,
- * does not link them). */
-typedef void (*plane_block_fn)(const geom *g, const int8_t *plane, int32_t b, int32_t oc);
-
-static void dw_planes(const geom *g, int8_t *scratch, plane_block_fn blocks) {
+/* Each input channel's plane once, then the mult output channels it feeds. */
+static void dw_planes(const geom *g, int8_t *scratch) {
     const int32_t taps = g->kh * g->kw;
     int32_t *wk = (int32_t *)(void *)scratch;
     int8_t *plane = scratch + (size_t)taps * sizeof *wk;
@@ -375,11 +367,7 @@ static void dw_planes(const geom *g, int8_t *scratch, plane_block_fn blocks) {
     for (int32_t b = 0; b < g->batches; b++) {
         for (int32_t c = 0; c < g->c; c++) {
             fill_plane(g, plane, b, c, three);
-            int32_t m = 0;
-            if (blocks && !three && g->rq->fast)
-                for (; m + 4 <= g->mult; m += 4)
-                    blocks(g, plane, b, c * g->mult + m);
-            for (; m < g->mult; m++)
+            for (int32_t m = 0; m < g->mult; m++)
                 plane_channel(g, plane, wk, b, c * g->mult + m, three);
         }
     }
@@ -410,9 +398,9 @@ static int same_part(const win_part *a, const win_part *b) {
 /* The taps of a clipped window for a block of output channels: `rows` rows of `taps` taps;
  * activations x_step bytes apart within a row and x_row apart from row to row, weights w_step
  * and w_row apart. */
-struct tap_walk {
+typedef struct tap_walk {
     int32_t rows, taps, x_step, x_row, w_step, w_row;
-};
+} tap_walk;
 
 /* acc[2*j + k] = sum over the taps of w[j] * (x_k - zp) for four adjacent output channels j
  * and two pixels k; sub (constant per caller) = 0 leaves the zero point out (planes fold it
@@ -450,12 +438,12 @@ taps_4x2(const int8_t *x0, const int8_t *x1, const int8_t *w, const tap_walk *t,
     taps_4x2_body(x0, x1, w, t, zp, acc, 1);
 }
 
-/* The same over a plane (no zero point). */
+/* The same without the zero point (windows inside the input: folded into the bias). */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
 static void
-plane_taps_4x2(const int8_t *x0, const int8_t *x1, const int8_t *w, const tap_walk *t,
+inner_taps_4x2(const int8_t *x0, const int8_t *x1, const int8_t *w, const tap_walk *t,
                int32_t acc[8]) {
     taps_4x2_body(x0, x1, w, t, 0, acc, 0);
 }
@@ -497,51 +485,14 @@ static void taps_1x2(const int8_t *x0, const int8_t *x1, const int8_t *w, const 
     acc[0] = a0, acc[1] = a1;
 }
 
-/* Output channels oc .. oc+3 (same input channel) over the plane: pixel pairs along each row,
- * windows whole (no clipping, the zero point folded into the bias), fast requantization. */
-static void plane_block(const geom *g, const int8_t *plane, int32_t b, int32_t oc) {
-    const nml_window *win = g->win;
-    const int32_t out_c = g->out_c, pw = g->plane_w, n_taps = g->kh * g->kw;
-    const int32_t lo = g->rq->act_min, hi = g->rq->act_max;
-    int32_t bias[4];
-    nml_rq_ch ch[4];
-    for (int32_t j = 0; j < 4; j++) {
-        int32_t sum = 0;
-        for (int32_t t = 0; t < n_taps; t++)
-            sum += g->filter[t * out_c + oc + j];
-        bias[j] = nml_add_wrap(g->bias ? g->bias[oc + j] : 0, -g->zp * sum);
-        ch[j] = nml_rq_channel(g->rq, oc + j);
-    }
-    const tap_walk t = {g->kh, g->kw, win->dilation_w, win->dilation_h * pw, out_c, g->kw * out_c};
-    const int32_t sw = win->stride_w;
-    int32_t acc[8];
-    for (int32_t oy = 0; oy < g->out_h; oy++) {
-        const int8_t *row = plane + oy * win->stride_h * pw;
-        int8_t *o = g->out + ((size_t)(b * g->out_h + oy) * g->out_w) * out_c + oc;
-        for (int32_t ox = 0; ox < g->out_w; ox += 2) {
-            const int two = ox + 1 < g->out_w;
-            const int8_t *q0 = row + ox * sw;
-            plane_taps_4x2(q0, two ? q0 + sw : q0, g->filter + oc, &t, acc);
-            int8_t *oa = o + ox * out_c;
-            for (int32_t j = 0; j < 4; j++) {
-                oa[j] =
-                    nml_rq_clamp(nml_rq_apply(nml_add_wrap(acc[2 * j], bias[j]), ch[j]), lo, hi);
-                if (two)
-                    oa[out_c + j] = nml_rq_clamp(
-                        nml_rq_apply(nml_add_wrap(acc[2 * j + 1], bias[j]), ch[j]), lo, hi);
-            }
-        }
-    }
-}
-
 /* Requantizes acc[2*j + k] for channels oc .. oc+n-1 into oa (k = 0) and, if ob, ob (k = 1). */
-static void store_block(const geom *g, int32_t oc, int32_t n, const int32_t *acc, int8_t *oa,
-                        int8_t *ob) {
+static void store_block(const geom *g, const int32_t *bias, int32_t oc, int32_t n,
+                        const int32_t *acc, int8_t *oa, int8_t *ob) {
     for (int32_t j = 0; j < n; j++) {
         int32_t va = acc[2 * j], vb = acc[2 * j + 1];
-        if (g->bias) {
-            va = nml_add_wrap(va, g->bias[oc + j]);
-            vb = nml_add_wrap(vb, g->bias[oc + j]);
+        if (bias) {
+            va = nml_add_wrap(va, bias[oc + j]);
+            vb = nml_add_wrap(vb, bias[oc + j]);
         }
         const nml_rq_ch ch = g->rq->fast ? nml_rq_channel(g->rq, oc + j) : (nml_rq_ch){0, 0, 0, 0};
         oa[oc + j] = requant(g->rq, ch, oc + j, va);
@@ -561,22 +512,28 @@ static void dw_pixels(const geom *g, const win_part *pa, const win_part *pb, int
     t.w_step = g->out_c;
     t.w_row = g->kw * g->out_c;
     const int8_t *w0 = g->filter + (pa->ky0 * g->kw + pa->kx0) * g->out_c;
+    const int whole = t.rows == g->kh && t.taps == g->kw; /* inside the input */
     int32_t acc[8];
     for (int32_t ic = 0; ic < g->c; ic++) {
         const int8_t *xa = pa->x + ic, *xb = pb ? pb->x + ic : NULL;
         int32_t j = 0;
         for (; j + 4 <= m; j += 4) {
             const int32_t oc = ic * m + j;
+            if (pb && whole) {
+                inner_taps_4x2(xa, xb, w0 + oc, &t, acc);
+                store_block(g, g->folded, oc, 4, acc, oa, ob);
+                continue;
+            }
             if (pb)
                 taps_4x2(xa, xb, w0 + oc, &t, g->zp, acc);
             else
                 taps_4x1(xa, w0 + oc, &t, g->zp, acc);
-            store_block(g, oc, 4, acc, oa, pb ? ob : NULL);
+            store_block(g, g->bias, oc, 4, acc, oa, pb ? ob : NULL);
         }
         for (; j < m; j++) {
             const int32_t oc = ic * m + j;
             taps_1x2(xa, pb ? xb : xa, w0 + oc, &t, g->zp, acc);
-            store_block(g, oc, 1, acc, oa, pb ? ob : NULL);
+            store_block(g, g->bias, oc, 1, acc, oa, pb ? ob : NULL);
         }
     }
 }
@@ -585,6 +542,18 @@ static void next_pixel(const geom *g, int32_t *b, int32_t *y, int32_t *x) {
     if (++*x == g->out_w) {
         *x = 0;
         if (++*y == g->out_h) *y = 0, ++*b;
+    }
+}
+
+/* folded[oc] = bias[oc] - zp * (sum of channel oc's weights), for windows inside the input. */
+static void fold_biases(const geom *g, int32_t *folded) {
+    const int32_t taps = g->kh * g->kw, out_c = g->out_c;
+    for (int32_t oc = 0; oc < out_c; oc++) {
+        int32_t sum = 0;
+        const int8_t *f = g->filter + oc;
+        for (int32_t t = 0; t < taps; t++, f += out_c)
+            sum += *f;
+        folded[oc] = nml_add_wrap(g->bias ? g->bias[oc] : 0, -g->zp * sum);
     }
 }
 
@@ -639,10 +608,15 @@ NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int planes_
     g.plane_w = d->plane_w;
     g.fast3x3 = g.kh == 3 && g.kw == 3 && g.win->dilation_h == 1 && g.win->dilation_w == 1 &&
                 (g.win->stride_w == 1 || g.win->stride_w == 2);
-    if (planes_only || d->plane_h > 0)
-        dw_planes(&g, nml_ctx_scratch(ctx, node), planes_only ? NULL : plane_block);
-    else
+    g.folded = NULL;
+    if (planes_only || d->plane_h > 0) {
+        dw_planes(&g, nml_ctx_scratch(ctx, node));
+    } else {
+        int32_t *folded = nml_ctx_scratch(ctx, node);
+        fold_biases(&g, folded);
+        g.folded = folded;
         dw_multiplier(&g);
+    }
     return NML_OK;
 }
 
