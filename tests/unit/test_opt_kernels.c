@@ -118,7 +118,8 @@ static void fast_requant_equals_reference(void **state) {
         const int64_t bound =
             (i & 3) == 0 ? (int64_t)(rnd() >> 1) : (int64_t)(rnd() >> rnd_in(1, 31));
         const int32_t zp = rnd_in(-128, 127);
-        int32_t acc = (int32_t)(rnd() % (uint32_t)(2 * bound + 1)) - (int32_t)bound;
+        /* uniform in [-bound, bound], in 64 bits (2 * bound + 1 can exceed INT32_MAX) */
+        int32_t acc = (int32_t)((int64_t)(rnd() % (uint64_t)(2 * bound + 1)) - bound);
         if (i % 5 == 0) acc = (int32_t)((i & 8) ? bound : -bound);
         if (check_rq_bound(acc, bound, m, e, zp))
             taken++;
@@ -540,7 +541,7 @@ static void compare_model_layer(layer L, int depthwise, int iter) {
     fill_i8(in, n_in);
     L.per_channel = 1;
     random_weights(&L, w, n_w, scales, L.out_c, bias, (int32_t)(n_w / (size_t)L.out_c));
-    if (iter % 3 == 0) { /* dead channel 1: zero weights, scale ~0, bias -2^30 */
+    if (iter % 3 == 0 && L.out_c > 1) { /* dead channel 1: zero weights, scale ~0, bias -2^30 */
         for (size_t i = 0; i < n_w; i++)
             if ((depthwise ? (int32_t)(i % (size_t)L.out_c) : (int32_t)(i / (n_w / L.out_c))) == 1)
                 w[i] = 0;
