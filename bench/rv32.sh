@@ -102,14 +102,15 @@ done
 for m in ${NML_BENCH_MODELS:-}; do models+=("$m"); done
 
 # .text of the linked firmware by origin (GNU ld map): runtime objects, libgcc + C library
-# (pulled in by the runtime's prepare-time arithmetic and by the harness's printf), harness.
+# (pulled in by the runtime's prepare-time arithmetic), harness.
 text_split() {
   awk '
     function hex(s,   i, v) { s = tolower(s); sub(/^0x/, "", s); v = 0
       for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
       return v }
     function add(size, file,   k) {
-      if (file ~ /src_runtime_/) k = "runtime"; else if (file ~ /firmware_|gen_/) k = "harness"
+      # an --lto build compiles the runtime and the model into ltrans objects
+      if (file ~ /src_runtime_|ltrans/) k = "runtime"; else if (file ~ /firmware_|gen_/) k = "harness"
       else k = "lib"
       sum[k] += hex(size) }
     /^Linker script and memory map/ { inmap = 1; next }
@@ -129,7 +130,7 @@ objects() {
       for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
       return v }
     function add(size, file) { if (file !~ /src_runtime_/) return
-      sub(/.*src_runtime_(kernels_)?/, "", file); sub(/\.o$/, "", file); sum[file] += hex(size) }
+      sub(/.*src_runtime_(kernels_)?/, "", file); sub(/\.o\)?$/, "", file); sum[file] += hex(size) }
     /^Linker script and memory map/ { inmap = 1; next }
     !inmap { next }
     /^\.text/ { intext = 1; next }
@@ -154,13 +155,15 @@ golden_args() {
   esac
 }
 
-# deploy MODEL KERNELS -> work/NAME.KERNELS.{log,out} and .../fw/firmware.map; 1 on failure
+# deploy NAME MODEL KERNELS [TAG EXTRA...] -> work/NAME.TAG.{log,out} and .../fw/firmware.map
+# (TAG defaults to KERNELS; EXTRA: more deploy options); 1 on failure
 deploy() {
-  local name="$1" model="$2" kernels="$3"
+  local name="$1" model="$2" kernels="$3" tag="${4:-$3}"
+  shift 4 2>/dev/null || shift 3
   # shellcheck disable=SC2046
   "$cli" deploy "$model" --target rv32-qemu --kernels "$kernels" --timeout 1200 \
-    $(golden_args "$name") --save-outputs "$work/$name.$kernels.out" \
-    --out "$work/$name.$kernels.fw" >"$work/$name.$kernels.log" 2>&1
+    $(golden_args "$name") --save-outputs "$work/$name.$tag.out" \
+    --out "$work/$name.$tag.fw" "$@" >"$work/$name.$tag.log" 2>&1
 }
 
 # per-operator-kind sums of a deploy log: "KIND instructions macs"
@@ -181,8 +184,13 @@ orders="$work/orders.txt"
 : >"$orders"
 for model in "${models[@]}"; do
   name="$(basename "$model" .tflite)"
-  for k in reference optimized; do
-    if ! deploy "$name" "$model" "$k"; then
+  runs=(reference optimized)
+  # FastestDet also with link-time optimization (opt-in: `nanoml deploy --lto`)
+  [[ "$name" == fastestdet* ]] && runs+=(optimized+lto)
+  for k in "${runs[@]}"; do
+    if [ "$k" = optimized+lto ]; then ok=0; deploy "$name" "$model" optimized "$k" --lto || ok=$?
+    else ok=0; deploy "$name" "$model" "$k" || ok=$?; fi
+    if [ "$ok" -ne 0 ]; then
       echo "$name $k FAILED $(tail -1 "$work/$name.$k.log")" >>"$results"
       continue
     fi
@@ -199,8 +207,8 @@ for model in "${models[@]}"; do
     if grep -q 'every output matches --expect' "$log"; then
       if [ -f "$work/real/$name.in.bin" ]; then pass="host"; else pass="golden"; fi
     fi
-    if [ "$k" = optimized ]; then
-      if cmp -s "$work/$name.reference.out" "$work/$name.optimized.out"; then
+    if [ "$k" != reference ]; then
+      if cmp -s "$work/$name.reference.out" "$work/$name.$k.out"; then
         pass="$pass,same"; else pass="$pass,DIFFERENT"; fi
     fi
     echo "$name $k $instr ${macs:-0} $arena $pers $act ${low:-0} $text $rt $lib $hz $pass" >>"$results"
@@ -289,7 +297,8 @@ keep "$work/real" "$work"/*.log
   echo "can use less). Code: \`.text\` of the whole firmware, of the runtime's objects, and of"
   echo "libgcc + picolibc (soft-float and 64-bit division helpers: the prepare-time arithmetic that"
   echo "TFLite itself does in double (requantization multipliers, activation ranges, softmax and"
-  echo "logistic scaling), the harness's printf (64-bit division) and the \`-msave-restore\` routines)."
+  echo "logistic scaling), 64-bit division in some kernels' prepare (not in the formatter or the"
+  echo "harness's printf, which divide with 32-bit instructions) and the \`-msave-restore\` routines)."
   echo "Only the kernels a model uses are linked (the export's resolver); with \`--kernels optimized\`"
   echo "an operator whose nodes are all plain int8 gets the optimized kernel's int8-only variant,"
   echo "which does not link the reference evaluation it would otherwise fall back to. Runtime code"
@@ -331,5 +340,19 @@ keep "$work/real" "$work"/*.log
   awk '$3 == "OBJ" && $2 == "optimized" { if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 }
          t[$1] = t[$1] (t[$1] == "" ? "" : ", ") $5 " " $4 }
        END { for (i = 1; i <= n; i++) printf "- %s: %s\n", order[i], t[order[i]] }' "$results"
+  echo
+  echo "The default build (the rows above) compiles each source file on its own and links the"
+  echo "runtime as an archive: only the objects something references are taken (packed-weights"
+  echo 'code only for a model with packed tensors), and `--gc-sections` drops unreferenced'
+  echo 'functions. `optimized+lto` is the opt-in `nanoml deploy --lto`: the runtime and the'
+  echo 'model compiled with `-flto`. LTO merges the objects, so that row'"'"'s runtime .text is the'
+  echo "whole runtime (no split by object):"
+  echo
+  awk '$3 == "KIND" || $3 == "OBJ" || $3 == "FAILED" { next }
+       $2 == "optimized" { oi[$1] = $3; ot[$1] = $10 }
+       $2 == "optimized+lto" { li[$1] = $3; lt[$1] = $10; lp[$1] = $13; order[++n] = $1 }
+       END { for (i = 1; i <= n; i++) { k = order[i]
+               printf "- %s: runtime .text %d B with LTO vs %d B without (%+d B); instructions per inference %d vs %d (%+.1f%%); outputs %s\n",
+                      k, lt[k], ot[k], lt[k] - ot[k], li[k], oi[k], oi[k] ? 100 * (li[k] - oi[k]) / oi[k] : 0, lp[k] } }' "$results"
 } >"$out"
 echo "wrote $out"

@@ -14,13 +14,24 @@ static void put_padded(const char *digits, int n, int negative, int width, char 
         fw_putc(digits[--n]);
 }
 
+/* *v /= d, returning the remainder, for d < 2^16 with 32-bit divisions only (as the runtime's
+ * formatter, src/runtime/status.c): no libgcc 64-bit division in the firmware. */
+static unsigned div_small(unsigned long long *v, unsigned d) {
+    uint32_t hi = (uint32_t)(*v >> 32), lo = (uint32_t)*v;
+    uint32_t q_hi = hi / d, r = hi % d;
+    uint32_t x = (r << 16) | (lo >> 16);
+    uint32_t q_mid = x / d;
+    x = ((x % d) << 16) | (lo & 0xffffu);
+    *v = ((unsigned long long)q_hi << 32) | ((unsigned long long)q_mid << 16) | (x / d);
+    return (unsigned)(x % d);
+}
+
 static void put_number(unsigned long long v, unsigned base, int negative, int width, char pad) {
     char digits[24];
     int n = 0;
     do {
-        unsigned d = (unsigned)(v % base);
+        unsigned d = div_small(&v, base);
         digits[n++] = (char)(d < 10 ? '0' + d : 'a' + d - 10);
-        v /= base;
     } while (v && n < (int)sizeof digits);
     put_padded(digits, n, negative, width, pad);
 }

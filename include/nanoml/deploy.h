@@ -96,6 +96,9 @@ typedef struct nml_fw_options {
     int jobs;               /* parallel compiles */
     int timeout_s;          /* QEMU run limit */
     int verbose;            /* print every command to stderr */
+    /* link-time optimization (-flto) of the runtime and the model sources (the harness is
+     * compiled as usual): smaller code, but the map no longer attributes it to source files */
+    int lto;
 } nml_fw_options;
 
 /* Fills defaults: NANOML_SOURCE_DIR or the compiled-in source dir, NANOML_RISCV_PREFIX,

@@ -53,6 +53,9 @@ typedef struct nml_model_info {
      * of that operator accepts its leaner variant nml_kernel_variant(op, v - 1), which the plan
      * above then used and the export's resolver names; else NULL (owned) */
     uint8_t *op_variants;
+    /* tensors holding packed weights (docs/packed-weights.md): the export then links the
+     * runtime's packed-weights code (src/runtime/packed.c), which it otherwise leaves out */
+    uint32_t n_packed;
 } nml_model_info;
 
 typedef enum nml_kernel_set {

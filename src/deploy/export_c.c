@@ -317,6 +317,12 @@ static nml_status source_text(nml_sb *sb, const nml_model_info *info, const uint
     xxd_array(sb, data, size, "    ");
     nml_sb_printf(sb, "};\nconst uint32_t %s_model_len = %s_MODEL_BYTES;\n\n", name, NAME);
     NML_TRY(resolver_text(sb, info, name, err));
+    if (info->n_packed)
+        nml_sb_printf(sb,
+                      "/* %lu tensors hold packed weights: link the runtime's packed-weights code\n"
+                      " * (a runtime without it refuses them at load). */\n"
+                      "#include \"packed.h\"\nNML_LINK_PACKED_WEIGHTS(%s_packed_weights);\n\n",
+                      (unsigned long)info->n_packed, name);
     node_tables(sb, info, name, NAME);
     return NML_OK;
 }

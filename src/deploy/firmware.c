@@ -271,6 +271,12 @@ static int cold_code(const char *src) {
     return 1;
 }
 
+/* 1 for the harness's own sources (firmware/). */
+static int harness_source(const nml_fw_options *o, const char *src) {
+    size_t n = strlen(o->source_dir);
+    return strncmp(src, o->source_dir, n) == 0 && strncmp(src + n, "/firmware/", 10) == 0;
+}
+
 static void compile_args(const nml_fw_options *o, const char *src, const char *obj, argv_buf *a) {
     char gen[PATH_CAP];
     a->n = 0;
@@ -284,6 +290,8 @@ static void compile_args(const nml_fw_options *o, const char *src, const char *o
         arg(a, "%s", fixed[i]);
     arg(a, "%s", o->opt);
     if (cold_code(src)) arg(a, "%s", "-msave-restore");
+    /* the harness's inline assembly needs zicsr, which an LTO link would not pass on */
+    if (o->lto && !harness_source(o, src)) arg(a, "%s", "-flto");
     arg(a, "-I%s/include", o->source_dir);
     arg(a, "-I%s/src/runtime", o->source_dir);
     arg(a, "-I%s/firmware", o->source_dir);
@@ -402,37 +410,76 @@ static nml_status compile_all(const nml_fw_options *o, const src_list *l, src_li
     return st;
 }
 
+/* 1 for the objects of src/runtime (named src_runtime_*.o by object_path). */
+static int runtime_object(const char *obj) {
+    const char *base = strrchr(obj, '/');
+    base = base ? base + 1 : obj;
+    return strncmp(base, "src_runtime_", 12) == 0;
+}
+
+/* Runs one tool; its output becomes the error message when it fails. */
+static nml_status run_tool(const nml_fw_options *o, argv_buf *a, const char *what,
+                           nml_error *err) {
+    if (a->truncated) return nml_fail(err, NML_E_LIMIT, "%s: command too long", what);
+    print_command(o, a->argv);
+    nml_proc_result r;
+    NML_TRY(nml_run_process(a->argv, 0, &r, err));
+    nml_status st = NML_OK;
+    if (r.exit_code != 0 || r.signaled) {
+        char short_msg[200];
+        excerpt(short_msg, sizeof short_msg, r.output ? r.output : "");
+        st = nml_fail(err, NML_E_IO, "%s failed: %s", what, short_msg);
+    }
+    nml_proc_result_free(&r);
+    return st;
+}
+
+/* The runtime's objects go into an archive, as a library build of the runtime would: the linker
+ * then takes only the members something references, and a weak reference takes none (the
+ * loader's references to the packed-weights code, src/runtime/model.c). */
+static nml_status archive_runtime(const nml_fw_options *o, const src_list *objs, nml_error *err) {
+    char lib[PATH_CAP];
+    NML_TRY(join(lib, o->work_dir, "libnanoml_runtime.a", err));
+    if (remove(lib) != 0 && errno != ENOENT)
+        return nml_fail(err, NML_E_IO, "cannot remove %s: %s", lib, strerror(errno));
+    argv_buf *a = malloc(sizeof *a);
+    if (!a) return nml_fail(err, NML_E_NOMEM, "out of memory");
+    a->n = 0;
+    a->truncated = 0;
+    arg(a, o->lto ? "%sgcc-ar" : "%sar", o->prefix); /* gcc-ar indexes LTO objects */
+    arg(a, "%s", "rcs");
+    arg(a, "%s", lib);
+    for (int i = 0; i < objs->n; i++)
+        if (runtime_object(objs->paths[i])) arg(a, "%s", objs->paths[i]);
+    nml_status st = run_tool(o, a, "archiving the runtime", err);
+    free(a);
+    return st;
+}
+
 static nml_status link_elf(const nml_fw_options *o, const src_list *objs, nml_error *err) {
     argv_buf *a = malloc(sizeof *a);
     if (!a) return nml_fail(err, NML_E_NOMEM, "out of memory");
     a->n = 0;
+    a->truncated = 0;
     arg(a, "%sgcc", o->prefix);
     static const char *const fixed[] = {"--specs=picolibc.specs", "-march=rv32imc", "-mabi=ilp32",
                                         "-nostartfiles", "-Wl,--gc-sections"};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         arg(a, "%s", fixed[i]);
+    if (o->lto) {
+        arg(a, "%s", "-flto");
+        arg(a, "%s", o->opt);
+    }
     arg(a, "-T%s/firmware/link.ld", o->source_dir);
     arg(a, "-Wl,-Map=%s/firmware.map", o->work_dir);
     for (int i = 0; i < objs->n; i++)
-        arg(a, "%s", objs->paths[i]);
+        if (!runtime_object(objs->paths[i])) arg(a, "%s", objs->paths[i]);
+    arg(a, "%s/libnanoml_runtime.a", o->work_dir);
     arg(a, "%s", "-lm");
     arg(a, "%s", "-o");
     arg(a, "%s/firmware.elf", o->work_dir);
-    if (a->truncated) {
-        free(a);
-        return nml_fail(err, NML_E_LIMIT, "link command too long");
-    }
-    print_command(o, a->argv);
-    nml_proc_result r;
-    nml_status st = nml_run_process(a->argv, 0, &r, err);
+    nml_status st = run_tool(o, a, "linking the firmware", err);
     free(a);
-    if (st != NML_OK) return st;
-    if (r.exit_code != 0 || r.signaled) {
-        char short_msg[200];
-        excerpt(short_msg, sizeof short_msg, r.output ? r.output : "");
-        st = nml_fail(err, NML_E_IO, "linking the firmware failed: %s", short_msg);
-    }
-    nml_proc_result_free(&r);
     return st;
 }
 
@@ -444,6 +491,7 @@ nml_status nml_fw_build(const nml_fw_options *o, nml_error *err) {
     nml_status st = l && objs ? NML_OK : nml_fail(err, NML_E_NOMEM, "out of memory");
     if (st == NML_OK) st = collect_sources(o, l, err);
     if (st == NML_OK) st = compile_all(o, l, objs, err);
+    if (st == NML_OK) st = archive_runtime(o, objs, err);
     if (st == NML_OK) st = link_elf(o, objs, err);
     if (l) src_list_free(l);
     if (objs) src_list_free(objs);

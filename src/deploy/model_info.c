@@ -180,6 +180,11 @@ nml_status nml_model_info_analyze_kernels(nml_model_info *info, const uint8_t *d
     info->kernels = kernels;
     nml_model model;
     nml_status st = nml_model_load(&model, data, size, err);
+    for (uint32_t i = 0; st == NML_OK && i < model.n_tensors; i++) {
+        nml_tensor t;
+        st = nml_model_tensor(&model, i, &t, err);
+        if (st == NML_OK && t.pack) info->n_packed++;
+    }
     if (st == NML_OK) st = plan(info, &model, err);
     if (st != NML_OK) nml_model_info_free(info);
     return st;

@@ -55,7 +55,7 @@ nml_status nml_fb_table_at(const nml_fb *fb, uint32_t pos, nml_fb_table *t, nml_
         return nml_fail(err, NML_E_FORMAT, "table at %lu: misaligned or out of bounds",
                         (unsigned long)pos);
     int64_t vt = (int64_t)pos - (int32_t)nml_fb_load_u32(fb->data + pos);
-    if (vt < 0 || vt % 2 || !in_bounds(fb, (uint64_t)vt, 4))
+    if (vt < 0 || (vt & 1) || !in_bounds(fb, (uint64_t)vt, 4))
         return nml_fail(err, NML_E_FORMAT, "table at %lu: vtable at %lld out of bounds",
                         (unsigned long)pos, (long long)vt);
     uint16_t vt_bytes = nml_fb_load_u16(fb->data + vt);
@@ -209,7 +209,7 @@ static nml_status vector_at(const nml_fb *fb, uint32_t pos, uint32_t elem_bytes,
                         "vector at %lu: %lu elements of %lu bytes run past the end (%lu bytes)",
                         (unsigned long)pos, (unsigned long)len, (unsigned long)elem_bytes,
                         (unsigned long)fb->size);
-    if (elem_bytes > 1 && first % elem_bytes)
+    if (elem_bytes > 1 && (uint32_t)first % elem_bytes) /* first <= size < 2^31 here */
         return nml_fail(err, NML_E_FORMAT, "vector at %lu: elements not aligned to %lu bytes",
                         (unsigned long)pos, (unsigned long)elem_bytes);
     out->pos = (uint32_t)first;

@@ -13,8 +13,15 @@
 
 #define ALIGN 16u
 
-static uint64_t align16(uint64_t x) {
-    return (x + ALIGN - 1) & ~(uint64_t)(ALIGN - 1);
+/* Arena byte counts are size_t and saturate at SIZE_MAX instead of wrapping: a 32-bit target
+ * then does 32-bit arithmetic, and a sum past 4 GiB (a hostile model) still reads as more than
+ * any arena holds. */
+static size_t add_sat(size_t a, uint64_t b) {
+    return b > SIZE_MAX - a ? SIZE_MAX : a + (size_t)b;
+}
+
+static size_t align16(size_t x) {
+    return x > SIZE_MAX - (ALIGN - 1) ? SIZE_MAX : (x + ALIGN - 1) & ~(size_t)(ALIGN - 1);
 }
 
 static int same_str(const char *a, const char *b) {
@@ -47,19 +54,19 @@ static const char *op_label(char *buf, size_t cap, const nml_model_op *op) {
     return buf;
 }
 
-static nml_status arena_too_small(nml_interpreter *it, uint64_t need, int exact, const char *why,
+static nml_status arena_too_small(nml_interpreter *it, size_t need, int exact, const char *why,
                                   nml_error *err) {
-    it->arena_used = need > SIZE_MAX ? SIZE_MAX : (size_t)need;
+    it->arena_used = need;
     if (exact)
         return nml_fail(err, NML_E_ARENA,
-                        "arena of %zu bytes is too small: the model needs %llu bytes (%zu "
+                        "arena of %zu bytes is too small: the model needs %zu bytes (%zu "
                         "persistent + %zu activations)",
-                        it->arena_size, (unsigned long long)need, it->persistent_bytes,
+                        it->arena_size, need, it->persistent_bytes,
                         it->activation_bytes);
     return nml_fail(err, NML_E_ARENA,
-                    "arena of %zu bytes is too small: needs at least %llu "
+                    "arena of %zu bytes is too small: needs at least %zu "
                     "bytes (%s)",
-                    it->arena_size, (unsigned long long)need, why);
+                    it->arena_size, need, why);
 }
 
 /* Every operator must have a kernel. Checked before anything touches the arena, so an
@@ -101,13 +108,14 @@ static nml_status build_nodes(nml_interpreter *it, nml_error *err) {
 }
 
 /* Variable tensors get their own region right after the tables. */
-static uint64_t place_variables(nml_interpreter *it, uint64_t off) {
+static size_t place_variables(nml_interpreter *it, size_t off) {
     for (uint32_t i = 0; i < it->n_tensors; i++) {
         nml_tensor *t = &it->tensors[i];
         if (t->alloc != NML_ALLOC_PERSIST) continue;
         off = align16(off);
-        if (off + t->bytes <= it->arena_size) t->data = it->arena + off;
-        off += t->bytes;
+        size_t end = add_sat(off, t->bytes);
+        if (end <= it->arena_size) t->data = it->arena + off;
+        off = end;
     }
     return off;
 }
@@ -130,7 +138,7 @@ static nml_status failed_in_node(nml_error *err, nml_status st, const nml_node *
                     nml_op_name(n->builtin), stage, nml_status_str(st));
 }
 
-static nml_status prepare_nodes(nml_interpreter *it, nml_ctx *ctx, uint64_t persist_start,
+static nml_status prepare_nodes(nml_interpreter *it, nml_ctx *ctx, size_t persist_start,
                                 nml_error *err) {
     char why[96];
     for (uint32_t i = 0; i < it->n_nodes; i++) {
@@ -142,7 +150,7 @@ static nml_status prepare_nodes(nml_interpreter *it, nml_ctx *ctx, uint64_t pers
         if (ctx->persist_needed > ctx->persist_cap) {
             nml_format(why, sizeof why, "persistent data of operator %lu (%s) does not fit",
                        (unsigned long)i, nml_op_name(n->builtin));
-            return arena_too_small(it, persist_start + ctx->persist_needed, 0, why, err);
+            return arena_too_small(it, add_sat(persist_start, ctx->persist_needed), 0, why, err);
         }
         if (st != NML_OK) return failed_in_node(err, st, n, "prepare");
     }
@@ -165,10 +173,11 @@ static nml_status init(nml_interpreter *it, nml_error *err) {
     const nml_model *m = it->model;
     NML_TRY(check_supported(m, it->ops, err));
 
-    uint64_t tensors_at = 0;
-    uint64_t nodes_at = align16(tensors_at + (uint64_t)m->n_tensors * sizeof(nml_tensor));
-    uint64_t ctx_at = align16(nodes_at + (uint64_t)m->n_operators * sizeof(nml_node));
-    uint64_t tables_end = align16(ctx_at + sizeof(nml_ctx));
+    /* at most NML_MAX_TENSORS and NML_MAX_OPERATORS entries: a few MiB, no overflow */
+    size_t tensors_at = 0;
+    size_t nodes_at = align16(tensors_at + (size_t)m->n_tensors * sizeof(nml_tensor));
+    size_t ctx_at = align16(nodes_at + (size_t)m->n_operators * sizeof(nml_node));
+    size_t tables_end = align16(ctx_at + sizeof(nml_ctx));
     if (tables_end > it->arena_size)
         return arena_too_small(it, tables_end, 0, "tensor and node tables alone", err);
     it->tensors = (nml_tensor *)(void *)(it->arena + tensors_at);
@@ -180,7 +189,7 @@ static nml_status init(nml_interpreter *it, nml_error *err) {
     NML_TRY(build_nodes(it, err));
     NML_TRY(nml_plan_lifetimes(m, it->tensors, it->n_tensors, it->nodes, it->n_nodes, err));
 
-    uint64_t persist_start = align16(place_variables(it, tables_end));
+    size_t persist_start = align16(place_variables(it, tables_end));
     if (persist_start > it->arena_size)
         return arena_too_small(it, persist_start, 0, "tables and variable tensors", err);
     nml_ctx *ctx = it->ctx;
@@ -189,29 +198,31 @@ static nml_status init(nml_interpreter *it, nml_error *err) {
     ctx->n_tensors = it->n_tensors;
     ctx->err = err;
     ctx->persist_base = it->arena + persist_start;
-    ctx->persist_cap = it->arena_size - (size_t)persist_start;
+    ctx->persist_cap = it->arena_size - persist_start;
     NML_TRY(prepare_nodes(it, ctx, persist_start, err));
 
-    uint64_t act_start = align16(persist_start + ctx->persist_used);
+    size_t act_start = align16(persist_start + ctx->persist_used); /* both within the arena */
     uint64_t act_bytes, act_min;
     /* views share their input's buffer: marked first, so that neither the work memory nor the
      * plan counts them, and placed after planning */
     nml_plan_aliases(it->tensors, it->n_tensors, it->nodes, it->n_nodes);
     /* the planner borrows the start of the (still unused) activation region for its list */
-    uint64_t work = nml_plan_work_bytes(it->tensors, it->n_tensors, it->nodes, it->n_nodes);
-    if (act_start + work > it->arena_size)
-        return arena_too_small(it, act_start + work, 0, "temporary space for planning", err);
+    size_t work_end =
+        add_sat(act_start, nml_plan_work_bytes(it->tensors, it->n_tensors, it->nodes, it->n_nodes));
+    if (work_end > it->arena_size)
+        return arena_too_small(it, work_end, 0, "temporary space for planning", err);
+    const size_t work = work_end - act_start;
     NML_TRY(nml_plan_offsets(it->tensors, it->n_tensors, it->nodes, it->n_nodes,
                              (uint32_t *)(void *)(it->arena + act_start), &act_bytes, &act_min,
                              err));
     if (act_bytes < work) act_bytes = work; /* tiny activations: the list still had to fit */
     nml_plan_resolve_aliases(it->tensors, it->n_tensors);
-    it->persistent_bytes = (size_t)act_start;
-    it->activation_bytes = (size_t)act_bytes;
-    it->activation_min_bytes = (size_t)act_min;
-    uint64_t need = act_start + act_bytes;
+    it->persistent_bytes = act_start;
+    it->activation_bytes = add_sat(0, act_bytes);
+    it->activation_min_bytes = add_sat(0, act_min);
+    size_t need = add_sat(act_start, act_bytes);
     if (need > it->arena_size) return arena_too_small(it, need, 1, NULL, err);
-    it->arena_used = (size_t)need;
+    it->arena_used = need;
 
     uint8_t *act = it->arena + act_start;
     for (uint32_t i = 0; i < it->n_tensors; i++)

@@ -5,11 +5,11 @@
  * checked functions the interpreter uses later, so whatever loads cleanly cannot fail or read
  * out of bounds afterwards. The walk follows the schema explicitly (no recursion) and touches
  * each element a bounded number of times, so a hostile file costs time linear in its size. */
-#include <float.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "model_internal.h"
-#include "packed.h"
+#include "packed_weak.h"
 #include "schema.h"
 
 /* Runs expr; on failure prefixes the message with the given context and returns. */
@@ -94,8 +94,12 @@ nml_status nml_model_buffer(const nml_model *m, uint32_t i, const uint8_t **data
 
 /* ---- tensors ---- */
 
+/* Not NaN, not negative (-0 is fine), not infinite: on the bits, so that a soft-float target
+ * links no float comparison for it. */
 static int float_ok(float f) {
-    return f == f && f >= 0.0f && f <= FLT_MAX;
+    uint32_t bits;
+    memcpy(&bits, &f, sizeof bits);
+    return bits < 0x7f800000u || bits == 0x80000000u;
 }
 
 /* QuantizationDetails: only nanoml's packed-weights record (a CustomQuantization whose bytes
@@ -187,19 +191,15 @@ static nml_status read_shape(const nml_fb *fb, const nml_fb_table *tt, nml_tenso
     return NML_OK;
 }
 
-/* A packed weight tensor: constant, its buffer holds the encoding the record describes. */
+/* A packed weight tensor: nml_packed_read_tensor (packed_verify.c), when it is linked. */
 static nml_status read_packed(nml_tensor *t, uint8_t is_variable, const uint8_t *data,
                               uint32_t data_bytes, nml_error *err) {
-    nml_packed p;
-    if (is_variable)
-        return nml_fail(err, NML_E_FORMAT, "a variable tensor cannot hold packed weights");
-    TRY_CTX(nml_packed_parse(t->pack, t->pack_bytes, t->type, t->rank, t->dims, data, data_bytes,
-                             &p, err),
-            "packed weights: ");
-    t->data = (void *)(uintptr_t)data; /* read only: alloc says so */
-    t->bytes = data_bytes;
-    t->alloc = NML_ALLOC_CONST;
-    return NML_OK;
+    if (!NML_PACKED_LINKED())
+        return nml_fail(err, NML_E_UNSUPPORTED,
+                        "packed weights, but this runtime was linked without their code "
+                        "(src/runtime/packed.c; NML_LINK_PACKED_WEIGHTS in packed.h links it, "
+                        "as `nanoml export` does for packed models)");
+    return nml_packed_read_tensor(t, is_variable, data, data_bytes, err);
 }
 
 static nml_status read_tensor(const nml_model *m, const nml_fb *fb, const nml_fb_table *tt,
@@ -365,12 +365,35 @@ int32_t nml_model_output(const nml_model *m, uint32_t i) {
 
 /* ---- loading ---- */
 
-static nml_status load_vec(const nml_fb *fb, const nml_fb_table *t, unsigned field, uint32_t elem,
-                           uint32_t *pos, uint32_t *len, nml_error *err) {
-    nml_fb_vec v;
-    NML_TRY(nml_fb_vec_field(fb, t, field, elem, &v, err));
-    *pos = v.pos;
-    *len = v.len;
+/* The vectors nml_model keeps, read by one loop: from the model table (in_subgraph 0), then
+ * from subgraph 0. */
+typedef struct model_vec {
+    uint8_t in_subgraph, field, pos, len; /* offsets of the two uint32 inside nml_model */
+    const char *what;                     /* error prefix */
+} model_vec;
+
+#define MODEL_VEC(sub, field, pos, len, what)                                                      \
+    {sub, field, (uint8_t)offsetof(nml_model, pos), (uint8_t)offsetof(nml_model, len), what}
+
+static const model_vec model_vecs[] = {
+    MODEL_VEC(0, TFL_MODEL_OPERATOR_CODES, opcodes_vec, n_opcodes, "operator codes: "),
+    MODEL_VEC(0, TFL_MODEL_BUFFERS, buffers_vec, n_buffers, "buffers: "),
+    MODEL_VEC(1, TFL_SUBGRAPH_TENSORS, tensors_vec, n_tensors, "subgraph 0: tensors: "),
+    MODEL_VEC(1, TFL_SUBGRAPH_INPUTS, inputs_vec, n_inputs, "subgraph 0: inputs: "),
+    MODEL_VEC(1, TFL_SUBGRAPH_OUTPUTS, outputs_vec, n_outputs, "subgraph 0: outputs: "),
+    MODEL_VEC(1, TFL_SUBGRAPH_OPERATORS, operators_vec, n_operators, "subgraph 0: operators: "),
+};
+
+static nml_status load_vecs(nml_model *m, const nml_fb *fb, const nml_fb_table *t,
+                            uint8_t in_subgraph, nml_error *err) {
+    for (size_t i = 0; i < sizeof model_vecs / sizeof model_vecs[0]; i++) {
+        const model_vec *d = &model_vecs[i];
+        nml_fb_vec v;
+        if (d->in_subgraph != in_subgraph) continue;
+        TRY_CTX(nml_fb_vec_field(fb, t, d->field, 4, &v, err), "%s", d->what);
+        memcpy((uint8_t *)m + d->pos, &v.pos, 4);
+        memcpy((uint8_t *)m + d->len, &v.len, 4);
+    }
     return NML_OK;
 }
 
@@ -385,23 +408,13 @@ static nml_status load_tables(nml_model *m, const nml_fb *fb, nml_error *err) {
                         "schema version %lu is not supported (expected "
                         "%d)",
                         (unsigned long)m->version, TFL_SCHEMA_VERSION);
-    TRY_CTX(load_vec(fb, &root, TFL_MODEL_OPERATOR_CODES, 4, &m->opcodes_vec, &m->n_opcodes, err),
-            "operator codes: ");
-    TRY_CTX(load_vec(fb, &root, TFL_MODEL_BUFFERS, 4, &m->buffers_vec, &m->n_buffers, err),
-            "buffers: ");
+    NML_TRY(load_vecs(m, fb, &root, 0, err));
     TRY_CTX(nml_fb_vec_field(fb, &root, TFL_MODEL_SUBGRAPHS, 4, &subgraphs, err), "subgraphs: ");
     m->n_subgraphs = subgraphs.len;
     if (subgraphs.len == 0) return nml_fail(err, NML_E_FORMAT, "model has no subgraphs");
     TRY_CTX(nml_fb_vec_table(fb, subgraphs, 0, &sub, err), "subgraph 0: ");
     m->subgraph_table = sub.pos;
-    TRY_CTX(load_vec(fb, &sub, TFL_SUBGRAPH_TENSORS, 4, &m->tensors_vec, &m->n_tensors, err),
-            "subgraph 0: tensors: ");
-    TRY_CTX(load_vec(fb, &sub, TFL_SUBGRAPH_INPUTS, 4, &m->inputs_vec, &m->n_inputs, err),
-            "subgraph 0: inputs: ");
-    TRY_CTX(load_vec(fb, &sub, TFL_SUBGRAPH_OUTPUTS, 4, &m->outputs_vec, &m->n_outputs, err),
-            "subgraph 0: outputs: ");
-    TRY_CTX(load_vec(fb, &sub, TFL_SUBGRAPH_OPERATORS, 4, &m->operators_vec, &m->n_operators, err),
-            "subgraph 0: operators: ");
+    NML_TRY(load_vecs(m, fb, &sub, 1, err));
     if (m->n_tensors > NML_MAX_TENSORS)
         return nml_fail(err, NML_E_LIMIT, "subgraph 0: %lu tensors exceed the limit of %d",
                         (unsigned long)m->n_tensors, NML_MAX_TENSORS);
@@ -424,62 +437,6 @@ static nml_status verify_io(const nml_model *m, uint32_t vec, uint32_t n, const 
     return NML_OK;
 }
 
-/* The data walk that nml_model_tensor leaves out (it only checks the header). */
-static nml_status verify_packed(const nml_tensor *t, uint32_t i, nml_error *err) {
-    nml_packed p;
-    nml_status st = nml_packed_parse(t->pack, t->pack_bytes, t->type, t->rank, t->dims, t->data,
-                                     t->bytes, &p, err);
-    if (st == NML_OK) st = nml_packed_verify(&p, err);
-    if (st != NML_OK) nml_error_prefix(err, "tensor %lu: packed weights: ", (unsigned long)i);
-    return st;
-}
-
-/* Packed weights are read only by the filters of the kernels that decode them, along their
- * output-channel axis. */
-static nml_status check_packed_use(const nml_model *m, uint32_t i, const nml_model_op *op,
-                                   nml_error *err) {
-    nml_tensor t;
-    for (uint32_t k = 0; k < op->n_inputs; k++) {
-        if (op->inputs[k] < 0) continue;
-        NML_TRY(nml_model_tensor(m, (uint32_t)op->inputs[k], &t, err));
-        if (!t.pack) continue;
-        const int filter = op->builtin == NML_OP_CONV_2D ||
-                           op->builtin == NML_OP_DEPTHWISE_CONV_2D ||
-                           op->builtin == NML_OP_FULLY_CONNECTED;
-        if (!filter || k != 1)
-            return nml_fail(err, NML_E_UNSUPPORTED,
-                            "operator %lu (%s): input %lu (tensor %d) holds packed weights, which "
-                            "only the filter of CONV_2D, DEPTHWISE_CONV_2D or FULLY_CONNECTED "
-                            "can read",
-                            (unsigned long)i, nml_model_op_name(op), (unsigned long)k,
-                            (int)op->inputs[k]);
-        nml_packed pk;
-        NML_TRY(nml_packed_parse(t.pack, t.pack_bytes, t.type, t.rank, t.dims, t.data, t.bytes, &pk,
-                                 err));
-        const uint32_t axis = op->builtin == NML_OP_DEPTHWISE_CONV_2D ? t.rank - 1u : 0u;
-        if (pk.row_axis != axis)
-            return nml_fail(err, NML_E_FORMAT,
-                            "operator %lu (%s): filter (tensor %d) is packed along axis %u, the "
-                            "output channels are axis %lu",
-                            (unsigned long)i, nml_model_op_name(op), (int)op->inputs[k],
-                            (unsigned)pk.row_axis, (unsigned long)axis);
-    }
-    return NML_OK;
-}
-
-static nml_status check_io_not_packed(const nml_model *m, int inputs, nml_error *err) {
-    nml_tensor t;
-    const uint32_t n = inputs ? m->n_inputs : m->n_outputs;
-    for (uint32_t i = 0; i < n; i++) {
-        const int32_t idx = inputs ? nml_model_input(m, i) : nml_model_output(m, i);
-        NML_TRY(nml_model_tensor(m, (uint32_t)idx, &t, err));
-        if (t.pack)
-            return nml_fail(err, NML_E_FORMAT, "subgraph %s %lu (tensor %d) holds packed weights",
-                            inputs ? "input" : "output", (unsigned long)i, (int)idx);
-    }
-    return NML_OK;
-}
-
 static nml_status verify_all(const nml_model *m, nml_error *err) {
     nml_model_op op;
     nml_tensor t;
@@ -492,16 +449,15 @@ static nml_status verify_all(const nml_model *m, nml_error *err) {
         NML_TRY(nml_model_buffer(m, i, &data, &bytes, err));
     for (uint32_t i = 0; i < m->n_tensors; i++) {
         NML_TRY(nml_model_tensor(m, i, &t, err));
-        if (t.pack) NML_TRY(verify_packed(&t, i, err));
+        if (t.pack) NML_TRY(nml_packed_verify_tensor(&t, i, err)); /* packed.c is linked */
     }
     NML_TRY(verify_io(m, m->inputs_vec, m->n_inputs, "input", err));
     NML_TRY(verify_io(m, m->outputs_vec, m->n_outputs, "output", err));
-    NML_TRY(check_io_not_packed(m, 1, err));
-    NML_TRY(check_io_not_packed(m, 0, err));
+    if (NML_PACKED_LINKED()) NML_TRY(nml_packed_check_io(m, err));
     for (uint32_t i = 0; i < m->n_operators; i++) {
         NML_TRY(nml_model_operator(m, i, &op, err));
         NML_TRY(nml_model_op_params(m, i, &p, err));
-        NML_TRY(check_packed_use(m, i, &op, err));
+        if (NML_PACKED_LINKED()) NML_TRY(nml_packed_check_use(m, i, &op, err));
     }
     return NML_OK;
 }

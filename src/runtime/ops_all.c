@@ -3,6 +3,11 @@
  * that wants only some kernels builds its own nml_op_resolver (see nanoml export) so the rest
  * is not linked. */
 #include "kernels/kernels.h"
+#include "packed.h"
+
+/* every kernel includes the packed-weights paths of CONV_2D, DEPTHWISE_CONV_2D and
+ * FULLY_CONNECTED, so these tables link packed.c (packed_weak.h) */
+NML_LINK_PACKED_WEIGHTS(nml_ops_all_packed_weights);
 
 /* nml_ops_all(): the N_OPTIMIZED optimized kernels are found first */
 #define N_OPTIMIZED 6

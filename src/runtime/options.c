@@ -8,295 +8,259 @@
 #include "model_internal.h"
 #include "schema.h"
 
-typedef nml_status (*decode_fn)(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p,
-                                nml_error *err);
+#include <stddef.h>
+#include <string.h>
 
-static nml_status padding(const nml_fb *fb, const nml_fb_table *t, unsigned id, nml_op_params *p,
-                          nml_error *err) {
-    NML_TRY(nml_fb_u8(fb, t, id, NML_PAD_SAME, &p->padding, err));
-    if (p->padding > NML_PAD_VALID)
-        return nml_fail(err, NML_E_FORMAT, "padding %u is neither SAME nor VALID",
-                        (unsigned)p->padding);
-    return NML_OK;
+/* The options are read by one loop over a table of field descriptions rather than by a
+ * function per table: the runtime carries this decoder in every firmware, and a few bytes of
+ * table per field cost much less code than a call sequence per field. */
+enum field_kind {
+    F_U8,         /* bool / ubyte */
+    F_PADDING,    /* ubyte, SAME or VALID */
+    F_ACTIVATION, /* ubyte, a fused activation */
+    F_MIRROR,     /* ubyte, REFLECT or SYMMETRIC */
+    F_I32,        /* int, or float bits (the float defaults are 0.0) */
+    F_TYPE,       /* byte TensorType into an int32; without a table it stays -1 */
+    F_LIST        /* [int] of at most NML_MAX_RANK into an int32 count and the array after it */
+};
+
+typedef struct field {
+    uint8_t id;     /* field id in the options table */
+    uint8_t kind;   /* enum field_kind */
+    uint8_t offset; /* inside nml_op_params (F_LIST: of the count) */
+    int8_t def;     /* schema default */
+} field;
+
+_Static_assert(sizeof(nml_op_params) <= 255, "field offsets are 8-bit");
+
+#define P(member) ((uint8_t)offsetof(nml_op_params, member))
+#define FIELD(id, kind, member, def) {id, kind, P(member), def}
+
+static const field fields[] = {
+#define CONV_2D 0 /* Conv2DOptions */
+    FIELD(TFL_CONV_PADDING, F_PADDING, padding, NML_PAD_SAME),
+    FIELD(TFL_CONV_STRIDE_W, F_I32, stride_w, 0),
+    FIELD(TFL_CONV_STRIDE_H, F_I32, stride_h, 0),
+    FIELD(TFL_CONV_ACTIVATION, F_ACTIVATION, activation, NML_ACT_NONE),
+    FIELD(TFL_CONV_DILATION_W, F_I32, dilation_w, 1),
+    FIELD(TFL_CONV_DILATION_H, F_I32, dilation_h, 1),
+#define DEPTHWISE (CONV_2D + 6) /* DepthwiseConv2DOptions */
+    FIELD(TFL_DW_PADDING, F_PADDING, padding, NML_PAD_SAME),
+    FIELD(TFL_DW_STRIDE_W, F_I32, stride_w, 0),
+    FIELD(TFL_DW_STRIDE_H, F_I32, stride_h, 0),
+    FIELD(TFL_DW_DEPTH_MULTIPLIER, F_I32, depth_multiplier, 0),
+    FIELD(TFL_DW_ACTIVATION, F_ACTIVATION, activation, NML_ACT_NONE),
+    FIELD(TFL_DW_DILATION_W, F_I32, dilation_w, 1),
+    FIELD(TFL_DW_DILATION_H, F_I32, dilation_h, 1),
+#define POOL_2D (DEPTHWISE + 7) /* Pool2DOptions */
+    FIELD(TFL_POOL_PADDING, F_PADDING, padding, NML_PAD_SAME),
+    FIELD(TFL_POOL_STRIDE_W, F_I32, stride_w, 0),
+    FIELD(TFL_POOL_STRIDE_H, F_I32, stride_h, 0),
+    FIELD(TFL_POOL_FILTER_W, F_I32, filter_w, 0),
+    FIELD(TFL_POOL_FILTER_H, F_I32, filter_h, 0),
+    FIELD(TFL_POOL_ACTIVATION, F_ACTIVATION, activation, NML_ACT_NONE),
+#define FULLY_CONNECTED (POOL_2D + 6) /* FullyConnectedOptions */
+    FIELD(TFL_FC_ACTIVATION, F_ACTIVATION, activation, NML_ACT_NONE),
+    FIELD(TFL_FC_WEIGHTS_FORMAT, F_U8, weights_format, 0),
+    FIELD(TFL_FC_KEEP_NUM_DIMS, F_U8, keep_num_dims, 0),
+#define SOFTMAX (FULLY_CONNECTED + 3) /* SoftmaxOptions */
+    FIELD(TFL_SOFTMAX_BETA, F_I32, beta, 0),
+#define CONCATENATION (SOFTMAX + 1) /* ConcatenationOptions */
+    FIELD(TFL_CONCAT_AXIS, F_I32, axis, 0),
+    FIELD(TFL_CONCAT_ACTIVATION, F_ACTIVATION, activation, NML_ACT_NONE),
+#define ADD_SUB (CONCATENATION + 2) /* AddOptions, SubOptions */
+    FIELD(TFL_ADD_ACTIVATION, F_ACTIVATION, activation, NML_ACT_NONE),
+    FIELD(TFL_ADD_POT_SCALE_INT16, F_U8, pot_scale_int16, 1),
+#define ACTIVATION_ONLY (ADD_SUB + 2) /* MulOptions, DivOptions, L2NormOptions */
+    FIELD(TFL_ACT_ONLY_ACTIVATION, F_ACTIVATION, activation, NML_ACT_NONE),
+#define RESIZE_BILINEAR (ACTIVATION_ONLY + 1) /* ResizeBilinearOptions */
+    FIELD(TFL_RESIZE_BILINEAR_ALIGN_CORNERS, F_U8, align_corners, 0),
+    FIELD(TFL_RESIZE_BILINEAR_HALF_PIXEL_CENTERS, F_U8, half_pixel_centers, 0),
+#define RESIZE_NEAREST (RESIZE_BILINEAR + 2) /* ResizeNearestNeighborOptions */
+    FIELD(TFL_RESIZE_NN_ALIGN_CORNERS, F_U8, align_corners, 0),
+    FIELD(TFL_RESIZE_NN_HALF_PIXEL_CENTERS, F_U8, half_pixel_centers, 0),
+#define RESHAPE (RESIZE_NEAREST + 2) /* ReshapeOptions: absent new_shape keeps -1 (2nd input) */
+    FIELD(TFL_RESHAPE_NEW_SHAPE, F_LIST, new_shape_len, 0),
+#define BLOCK_SIZE (RESHAPE + 1) /* DepthToSpaceOptions, SpaceToDepthOptions */
+    FIELD(TFL_BLOCK_SIZE, F_I32, block_size, 0),
+#define GATHER (BLOCK_SIZE + 1) /* GatherOptions */
+    FIELD(TFL_GATHER_AXIS, F_I32, axis, 0),
+    FIELD(TFL_GATHER_BATCH_DIMS, F_I32, batch_dims, 0),
+#define REDUCER (GATHER + 2) /* ReducerOptions */
+    FIELD(TFL_REDUCER_KEEP_DIMS, F_U8, keep_dims, 0),
+#define SQUEEZE (REDUCER + 1) /* SqueezeOptions */
+    FIELD(TFL_SQUEEZE_DIMS, F_LIST, squeeze_len, 0),
+#define STRIDED_SLICE (SQUEEZE + 1) /* StridedSliceOptions */
+    FIELD(TFL_SS_BEGIN_MASK, F_I32, begin_mask, 0),
+    FIELD(TFL_SS_END_MASK, F_I32, end_mask, 0),
+    FIELD(TFL_SS_ELLIPSIS_MASK, F_I32, ellipsis_mask, 0),
+    FIELD(TFL_SS_NEW_AXIS_MASK, F_I32, new_axis_mask, 0),
+    FIELD(TFL_SS_SHRINK_AXIS_MASK, F_I32, shrink_axis_mask, 0),
+    FIELD(TFL_SS_OFFSET, F_U8, offset, 0),
+#define NUM_SPLITS (STRIDED_SLICE + 6) /* SplitOptions, SplitVOptions */
+    FIELD(TFL_NUM_SPLITS, F_I32, num_splits, 0),
+#define CAST (NUM_SPLITS + 1) /* CastOptions */
+    FIELD(TFL_CAST_IN_TYPE, F_TYPE, in_type, NML_FLOAT32),
+    FIELD(TFL_CAST_OUT_TYPE, F_TYPE, out_type, NML_FLOAT32),
+#define ARG_MAX (CAST + 2) /* ArgMaxOptions */
+    FIELD(TFL_ARG_MAX_OUTPUT_TYPE, F_TYPE, out_type, NML_FLOAT32),
+#define SHAPE (ARG_MAX + 1) /* ShapeOptions */
+    FIELD(TFL_SHAPE_OUT_TYPE, F_TYPE, out_type, NML_FLOAT32),
+#define TRANSPOSE_CONV (SHAPE + 1) /* TransposeConvOptions */
+    FIELD(TFL_TCONV_PADDING, F_PADDING, padding, NML_PAD_SAME),
+    FIELD(TFL_TCONV_STRIDE_W, F_I32, stride_w, 0),
+    FIELD(TFL_TCONV_STRIDE_H, F_I32, stride_h, 0),
+    FIELD(TFL_TCONV_ACTIVATION, F_ACTIVATION, activation, NML_ACT_NONE),
+#define PACK (TRANSPOSE_CONV + 4) /* PackOptions */
+    FIELD(TFL_PACK_VALUES_COUNT, F_I32, count, 0),
+    FIELD(TFL_PACK_AXIS, F_I32, axis, 0),
+#define UNPACK (PACK + 2) /* UnpackOptions */
+    FIELD(TFL_UNPACK_NUM, F_I32, count, 0),
+    FIELD(TFL_UNPACK_AXIS, F_I32, axis, 0),
+#define LEAKY_RELU (UNPACK + 2) /* LeakyReluOptions */
+    FIELD(TFL_LEAKY_RELU_ALPHA, F_I32, alpha, 0),
+#define MIRROR_PAD (LEAKY_RELU + 1) /* MirrorPadOptions */
+    FIELD(TFL_MIRROR_PAD_MODE, F_MIRROR, mirror_mode, 0),
+#define BATCH_MATMUL (MIRROR_PAD + 1) /* BatchMatMulOptions */
+    FIELD(TFL_BMM_ADJ_X, F_U8, adj_x, 0),
+    FIELD(TFL_BMM_ADJ_Y, F_U8, adj_y, 0),
+#define N_FIELDS (BATCH_MATMUL + 2)
+};
+_Static_assert(sizeof fields / sizeof fields[0] == N_FIELDS, "field groups miscounted");
+
+static nml_status bad_u8(nml_error *err, unsigned kind, unsigned v) {
+    return nml_fail(err, NML_E_FORMAT, "%s %u %s",
+                    kind == F_PADDING      ? "padding"
+                    : kind == F_ACTIVATION ? "fused activation"
+                                           : "mirror pad mode",
+                    v, kind == F_PADDING ? "is neither SAME nor VALID" : "is unknown");
 }
 
-static nml_status activation(const nml_fb *fb, const nml_fb_table *t, unsigned id, nml_op_params *p,
-                             nml_error *err) {
-    NML_TRY(nml_fb_u8(fb, t, id, NML_ACT_NONE, &p->activation, err));
-    if (p->activation > NML_ACT_SIGN_BIT)
-        return nml_fail(err, NML_E_FORMAT, "fused activation %u is unknown",
-                        (unsigned)p->activation);
-    return NML_OK;
-}
-
-static nml_status int_list(const nml_fb *fb, const nml_fb_table *t, unsigned id, int32_t *dst,
-                           int32_t *len, const char *what, nml_error *err) {
+static nml_status int_list(const nml_fb *fb, const nml_fb_table *t, const field *f,
+                           uint8_t *params, nml_error *err) {
     nml_fb_vec v;
-    NML_TRY(nml_fb_vec_field(fb, t, id, 4, &v, err));
+    if (!nml_fb_has(fb, t, f->id)) return NML_OK; /* absent: the default count stays */
+    NML_TRY(nml_fb_vec_field(fb, t, f->id, 4, &v, err));
     if (v.len > NML_MAX_RANK)
-        return nml_fail(err, NML_E_LIMIT, "%s has %lu entries (limit %d)", what,
+        return nml_fail(err, NML_E_LIMIT, "%s has %lu entries (limit %d)",
+                        f->offset == P(new_shape_len) ? "new_shape" : "squeeze_dims",
                         (unsigned long)v.len, NML_MAX_RANK);
-    for (uint32_t i = 0; i < v.len; i++)
-        dst[i] = nml_fb_vec_i32(fb, v, i);
-    *len = (int32_t)v.len;
+    int32_t n = (int32_t)v.len;
+    memcpy(params + f->offset, &n, 4);
+    for (uint32_t i = 0; i < v.len; i++) {
+        int32_t x = nml_fb_vec_i32(fb, v, i);
+        memcpy(params + f->offset + 4 + 4 * i, &x, 4);
+    }
     return NML_OK;
 }
 
-static nml_status tensor_type(const nml_fb *fb, const nml_fb_table *t, unsigned id, int32_t *out,
-                              nml_error *err) {
-    int8_t v;
-    if (t->n_fields == 0 && t->pos == 0) return NML_OK; /* no table: keep -1 */
-    NML_TRY(nml_fb_i8(fb, t, id, NML_FLOAT32, &v, err));
-    *out = v;
-    return NML_OK;
-}
-
-static nml_status conv_2d(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p,
-                          nml_error *err) {
-    NML_TRY(padding(fb, t, TFL_CONV_PADDING, p, err));
-    NML_TRY(nml_fb_i32(fb, t, TFL_CONV_STRIDE_W, 0, &p->stride_w, err));
-    NML_TRY(nml_fb_i32(fb, t, TFL_CONV_STRIDE_H, 0, &p->stride_h, err));
-    NML_TRY(activation(fb, t, TFL_CONV_ACTIVATION, p, err));
-    NML_TRY(nml_fb_i32(fb, t, TFL_CONV_DILATION_W, 1, &p->dilation_w, err));
-    return nml_fb_i32(fb, t, TFL_CONV_DILATION_H, 1, &p->dilation_h, err);
-}
-
-static nml_status depthwise_conv_2d(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p,
-                                    nml_error *err) {
-    NML_TRY(padding(fb, t, TFL_DW_PADDING, p, err));
-    NML_TRY(nml_fb_i32(fb, t, TFL_DW_STRIDE_W, 0, &p->stride_w, err));
-    NML_TRY(nml_fb_i32(fb, t, TFL_DW_STRIDE_H, 0, &p->stride_h, err));
-    NML_TRY(nml_fb_i32(fb, t, TFL_DW_DEPTH_MULTIPLIER, 0, &p->depth_multiplier, err));
-    NML_TRY(activation(fb, t, TFL_DW_ACTIVATION, p, err));
-    NML_TRY(nml_fb_i32(fb, t, TFL_DW_DILATION_W, 1, &p->dilation_w, err));
-    return nml_fb_i32(fb, t, TFL_DW_DILATION_H, 1, &p->dilation_h, err);
-}
-
-static nml_status pool_2d(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p,
-                          nml_error *err) {
-    NML_TRY(padding(fb, t, TFL_POOL_PADDING, p, err));
-    NML_TRY(nml_fb_i32(fb, t, TFL_POOL_STRIDE_W, 0, &p->stride_w, err));
-    NML_TRY(nml_fb_i32(fb, t, TFL_POOL_STRIDE_H, 0, &p->stride_h, err));
-    NML_TRY(nml_fb_i32(fb, t, TFL_POOL_FILTER_W, 0, &p->filter_w, err));
-    NML_TRY(nml_fb_i32(fb, t, TFL_POOL_FILTER_H, 0, &p->filter_h, err));
-    return activation(fb, t, TFL_POOL_ACTIVATION, p, err);
-}
-
-static nml_status fully_connected(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p,
-                                  nml_error *err) {
-    NML_TRY(activation(fb, t, TFL_FC_ACTIVATION, p, err));
-    NML_TRY(nml_fb_u8(fb, t, TFL_FC_WEIGHTS_FORMAT, 0, &p->weights_format, err));
-    return nml_fb_u8(fb, t, TFL_FC_KEEP_NUM_DIMS, 0, &p->keep_num_dims, err);
-}
-
-static nml_status softmax(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p,
-                          nml_error *err) {
-    return nml_fb_f32(fb, t, TFL_SOFTMAX_BETA, 0.0f, &p->beta, err);
-}
-
-static nml_status concatenation(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p,
-                                nml_error *err) {
-    NML_TRY(nml_fb_i32(fb, t, TFL_CONCAT_AXIS, 0, &p->axis, err));
-    return activation(fb, t, TFL_CONCAT_ACTIVATION, p, err);
-}
-
-static nml_status add_sub(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p,
-                          nml_error *err) {
-    NML_TRY(activation(fb, t, TFL_ADD_ACTIVATION, p, err));
-    return nml_fb_u8(fb, t, TFL_ADD_POT_SCALE_INT16, 1, &p->pot_scale_int16, err);
-}
-
-static nml_status activation_only(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p,
-                                  nml_error *err) {
-    return activation(fb, t, TFL_ACT_ONLY_ACTIVATION, p, err);
-}
-
-static nml_status resize_bilinear(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p,
-                                  nml_error *err) {
-    NML_TRY(nml_fb_u8(fb, t, TFL_RESIZE_BILINEAR_ALIGN_CORNERS, 0, &p->align_corners, err));
-    return nml_fb_u8(fb, t, TFL_RESIZE_BILINEAR_HALF_PIXEL_CENTERS, 0, &p->half_pixel_centers, err);
-}
-
-static nml_status resize_nearest(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p,
-                                 nml_error *err) {
-    NML_TRY(nml_fb_u8(fb, t, TFL_RESIZE_NN_ALIGN_CORNERS, 0, &p->align_corners, err));
-    return nml_fb_u8(fb, t, TFL_RESIZE_NN_HALF_PIXEL_CENTERS, 0, &p->half_pixel_centers, err);
-}
-
-static nml_status reshape(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p,
-                          nml_error *err) {
-    p->new_shape_len = -1; /* the shape comes from the second input */
-    if (!nml_fb_has(fb, t, TFL_RESHAPE_NEW_SHAPE)) return NML_OK;
-    return int_list(fb, t, TFL_RESHAPE_NEW_SHAPE, p->new_shape, &p->new_shape_len, "new_shape",
-                    err);
-}
-
-static nml_status block_size(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p,
-                             nml_error *err) {
-    return nml_fb_i32(fb, t, TFL_BLOCK_SIZE, 0, &p->block_size, err);
-}
-
-static nml_status gather(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p,
-                         nml_error *err) {
-    NML_TRY(nml_fb_i32(fb, t, TFL_GATHER_AXIS, 0, &p->axis, err));
-    return nml_fb_i32(fb, t, TFL_GATHER_BATCH_DIMS, 0, &p->batch_dims, err);
-}
-
-static nml_status reducer(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p,
-                          nml_error *err) {
-    return nml_fb_u8(fb, t, TFL_REDUCER_KEEP_DIMS, 0, &p->keep_dims, err);
-}
-
-static nml_status squeeze(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p,
-                          nml_error *err) {
-    return int_list(fb, t, TFL_SQUEEZE_DIMS, p->squeeze_dims, &p->squeeze_len, "squeeze_dims", err);
-}
-
-static nml_status strided_slice(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p,
-                                nml_error *err) {
-    NML_TRY(nml_fb_i32(fb, t, TFL_SS_BEGIN_MASK, 0, &p->begin_mask, err));
-    NML_TRY(nml_fb_i32(fb, t, TFL_SS_END_MASK, 0, &p->end_mask, err));
-    NML_TRY(nml_fb_i32(fb, t, TFL_SS_ELLIPSIS_MASK, 0, &p->ellipsis_mask, err));
-    NML_TRY(nml_fb_i32(fb, t, TFL_SS_NEW_AXIS_MASK, 0, &p->new_axis_mask, err));
-    NML_TRY(nml_fb_i32(fb, t, TFL_SS_SHRINK_AXIS_MASK, 0, &p->shrink_axis_mask, err));
-    return nml_fb_u8(fb, t, TFL_SS_OFFSET, 0, &p->offset, err);
-}
-
-static nml_status num_splits(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p,
-                             nml_error *err) {
-    return nml_fb_i32(fb, t, TFL_NUM_SPLITS, 0, &p->num_splits, err);
-}
-
-static nml_status cast(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p, nml_error *err) {
-    NML_TRY(tensor_type(fb, t, TFL_CAST_IN_TYPE, &p->in_type, err));
-    return tensor_type(fb, t, TFL_CAST_OUT_TYPE, &p->out_type, err);
-}
-
-static nml_status arg_max(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p,
-                          nml_error *err) {
-    return tensor_type(fb, t, TFL_ARG_MAX_OUTPUT_TYPE, &p->out_type, err);
-}
-
-static nml_status shape(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p, nml_error *err) {
-    return tensor_type(fb, t, TFL_SHAPE_OUT_TYPE, &p->out_type, err);
-}
-
-static nml_status transpose_conv(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p,
-                                 nml_error *err) {
-    NML_TRY(padding(fb, t, TFL_TCONV_PADDING, p, err));
-    NML_TRY(nml_fb_i32(fb, t, TFL_TCONV_STRIDE_W, 0, &p->stride_w, err));
-    NML_TRY(nml_fb_i32(fb, t, TFL_TCONV_STRIDE_H, 0, &p->stride_h, err));
-    return activation(fb, t, TFL_TCONV_ACTIVATION, p, err);
-}
-
-static nml_status pack(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p, nml_error *err) {
-    NML_TRY(nml_fb_i32(fb, t, TFL_PACK_VALUES_COUNT, 0, &p->count, err));
-    return nml_fb_i32(fb, t, TFL_PACK_AXIS, 0, &p->axis, err);
-}
-
-static nml_status unpack(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p,
-                         nml_error *err) {
-    NML_TRY(nml_fb_i32(fb, t, TFL_UNPACK_NUM, 0, &p->count, err));
-    return nml_fb_i32(fb, t, TFL_UNPACK_AXIS, 0, &p->axis, err);
-}
-
-static nml_status leaky_relu(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p,
-                             nml_error *err) {
-    return nml_fb_f32(fb, t, TFL_LEAKY_RELU_ALPHA, 0.0f, &p->alpha, err);
-}
-
-static nml_status mirror_pad(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p,
-                             nml_error *err) {
-    NML_TRY(nml_fb_u8(fb, t, TFL_MIRROR_PAD_MODE, 0, &p->mirror_mode, err));
-    if (p->mirror_mode > 1)
-        return nml_fail(err, NML_E_FORMAT, "mirror pad mode %u is unknown",
-                        (unsigned)p->mirror_mode);
-    return NML_OK;
-}
-
-static nml_status batch_matmul(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p,
-                               nml_error *err) {
-    NML_TRY(nml_fb_u8(fb, t, TFL_BMM_ADJ_X, 0, &p->adj_x, err));
-    return nml_fb_u8(fb, t, TFL_BMM_ADJ_Y, 0, &p->adj_y, err);
-}
-
-/* Options tables without fields. */
-static nml_status no_fields(const nml_fb *fb, const nml_fb_table *t, nml_op_params *p,
-                            nml_error *err) {
-    (void)fb, (void)t, (void)p, (void)err;
+/* Fields first .. first + n - 1 of the table above, from the options table t. */
+static nml_status decode_fields(const nml_fb *fb, const nml_fb_table *t, uint32_t first,
+                                uint32_t n, nml_op_params *p, nml_error *err) {
+    uint8_t *params = (uint8_t *)p;
+    for (const field *f = fields + first; f < fields + first + n; f++) {
+        uint8_t b;
+        uint32_t w;
+        switch (f->kind) {
+        case F_I32:
+            NML_TRY(nml_fb_u32(fb, t, f->id, (uint32_t)(int32_t)f->def, &w, err));
+            memcpy(params + f->offset, &w, 4);
+            break;
+        case F_TYPE:
+            if (t->n_fields == 0 && t->pos == 0) break; /* no table: keep -1 */
+            NML_TRY(nml_fb_u8(fb, t, f->id, (uint8_t)f->def, &b, err));
+            w = (uint32_t)(int32_t)(int8_t)b;
+            memcpy(params + f->offset, &w, 4);
+            break;
+        case F_LIST:
+            NML_TRY(int_list(fb, t, f, params, err));
+            break;
+        default: /* the ubyte kinds */
+            NML_TRY(nml_fb_u8(fb, t, f->id, (uint8_t)f->def, &b, err));
+            if (f->kind == F_PADDING && b > NML_PAD_VALID) return bad_u8(err, f->kind, b);
+            if (f->kind == F_ACTIVATION && b > NML_ACT_SIGN_BIT) return bad_u8(err, f->kind, b);
+            if (f->kind == F_MIRROR && b > 1) return bad_u8(err, f->kind, b);
+            params[f->offset] = b;
+            break;
+        }
+    }
     return NML_OK;
 }
 
 typedef struct option_kind {
-    int32_t builtin;
-    uint8_t type; /* BuiltinOptions union type, TFL_OPT_NONE for operators without options */
+    uint8_t builtin;
+    uint8_t type;  /* BuiltinOptions union type, TFL_OPT_NONE for operators without options */
+    uint8_t first; /* fields[first .. first + n - 1] */
+    uint8_t n;
     const char *table;
-    decode_fn decode;
 } option_kind;
 
+#define KIND(op, type, table, group, n) {NML_OP_##op, type, group, n, table}
+#define NONE(op) {NML_OP_##op, TFL_OPT_NONE, 0, 0, NULL}
+#define EMPTY(op, type, table) {NML_OP_##op, type, 0, 0, table}
+
 static const option_kind kinds[] = {
-    {NML_OP_ADD, TFL_OPT_ADD, "AddOptions", add_sub},
-    {NML_OP_AVERAGE_POOL_2D, TFL_OPT_POOL_2D, "Pool2DOptions", pool_2d},
-    {NML_OP_CONCATENATION, TFL_OPT_CONCATENATION, "ConcatenationOptions", concatenation},
-    {NML_OP_CONV_2D, TFL_OPT_CONV_2D, "Conv2DOptions", conv_2d},
-    {NML_OP_DEPTHWISE_CONV_2D, TFL_OPT_DEPTHWISE_CONV_2D, "DepthwiseConv2DOptions",
-     depthwise_conv_2d},
-    {NML_OP_DEPTH_TO_SPACE, TFL_OPT_DEPTH_TO_SPACE, "DepthToSpaceOptions", block_size},
-    {NML_OP_DEQUANTIZE, TFL_OPT_DEQUANTIZE, "DequantizeOptions", no_fields},
-    {NML_OP_FLOOR, TFL_OPT_NONE, NULL, no_fields},
-    {NML_OP_FULLY_CONNECTED, TFL_OPT_FULLY_CONNECTED, "FullyConnectedOptions", fully_connected},
-    {NML_OP_L2_NORMALIZATION, TFL_OPT_L2_NORM, "L2NormOptions", activation_only},
-    {NML_OP_LOGISTIC, TFL_OPT_NONE, NULL, no_fields},
-    {NML_OP_MAX_POOL_2D, TFL_OPT_POOL_2D, "Pool2DOptions", pool_2d},
-    {NML_OP_MUL, TFL_OPT_MUL, "MulOptions", activation_only},
-    {NML_OP_RELU, TFL_OPT_NONE, NULL, no_fields},
-    {NML_OP_RELU_N1_TO_1, TFL_OPT_NONE, NULL, no_fields},
-    {NML_OP_RELU6, TFL_OPT_NONE, NULL, no_fields},
-    {NML_OP_RESHAPE, TFL_OPT_RESHAPE, "ReshapeOptions", reshape},
-    {NML_OP_RESIZE_BILINEAR, TFL_OPT_RESIZE_BILINEAR, "ResizeBilinearOptions", resize_bilinear},
-    {NML_OP_SOFTMAX, TFL_OPT_SOFTMAX, "SoftmaxOptions", softmax},
-    {NML_OP_SPACE_TO_DEPTH, TFL_OPT_SPACE_TO_DEPTH, "SpaceToDepthOptions", block_size},
-    {NML_OP_TANH, TFL_OPT_NONE, NULL, no_fields},
-    {NML_OP_PAD, TFL_OPT_PAD, "PadOptions", no_fields},
-    {NML_OP_GATHER, TFL_OPT_GATHER, "GatherOptions", gather},
-    {NML_OP_TRANSPOSE, TFL_OPT_TRANSPOSE, "TransposeOptions", no_fields},
-    {NML_OP_MEAN, TFL_OPT_REDUCER, "ReducerOptions", reducer},
-    {NML_OP_SUB, TFL_OPT_SUB, "SubOptions", add_sub},
-    {NML_OP_DIV, TFL_OPT_DIV, "DivOptions", activation_only},
-    {NML_OP_SQUEEZE, TFL_OPT_SQUEEZE, "SqueezeOptions", squeeze},
-    {NML_OP_STRIDED_SLICE, TFL_OPT_STRIDED_SLICE, "StridedSliceOptions", strided_slice},
-    {NML_OP_EXP, TFL_OPT_EXP, "ExpOptions", no_fields},
-    {NML_OP_SPLIT, TFL_OPT_SPLIT, "SplitOptions", num_splits},
-    {NML_OP_LOG_SOFTMAX, TFL_OPT_LOG_SOFTMAX, "LogSoftmaxOptions", no_fields},
-    {NML_OP_CAST, TFL_OPT_CAST, "CastOptions", cast},
-    {NML_OP_PRELU, TFL_OPT_NONE, NULL, no_fields},
-    {NML_OP_MAXIMUM, TFL_OPT_MAXIMUM_MINIMUM, "MaximumMinimumOptions", no_fields},
-    {NML_OP_ARG_MAX, TFL_OPT_ARG_MAX, "ArgMaxOptions", arg_max},
-    {NML_OP_MINIMUM, TFL_OPT_MAXIMUM_MINIMUM, "MaximumMinimumOptions", no_fields},
-    {NML_OP_NEG, TFL_OPT_NEG, "NegOptions", no_fields},
-    {NML_OP_PADV2, TFL_OPT_PADV2, "PadV2Options", no_fields},
-    {NML_OP_SLICE, TFL_OPT_SLICE, "SliceOptions", no_fields},
-    {NML_OP_TRANSPOSE_CONV, TFL_OPT_TRANSPOSE_CONV, "TransposeConvOptions", transpose_conv},
-    {NML_OP_EXPAND_DIMS, TFL_OPT_EXPAND_DIMS, "ExpandDimsOptions", no_fields},
-    {NML_OP_SUM, TFL_OPT_REDUCER, "ReducerOptions", reducer},
-    {NML_OP_SQRT, TFL_OPT_NONE, NULL, no_fields},
-    {NML_OP_RSQRT, TFL_OPT_NONE, NULL, no_fields},
-    {NML_OP_SHAPE, TFL_OPT_SHAPE, "ShapeOptions", shape},
-    {NML_OP_POW, TFL_OPT_POW, "PowOptions", no_fields},
-    {NML_OP_REDUCE_MAX, TFL_OPT_REDUCER, "ReducerOptions", reducer},
-    {NML_OP_PACK, TFL_OPT_PACK, "PackOptions", pack},
-    {NML_OP_UNPACK, TFL_OPT_UNPACK, "UnpackOptions", unpack},
-    {NML_OP_SQUARE, TFL_OPT_SQUARE, "SquareOptions", no_fields},
-    {NML_OP_RESIZE_NEAREST_NEIGHBOR, TFL_OPT_RESIZE_NEAREST_NEIGHBOR,
-     "ResizeNearestNeighborOptions", resize_nearest},
-    {NML_OP_LEAKY_RELU, TFL_OPT_LEAKY_RELU, "LeakyReluOptions", leaky_relu},
-    {NML_OP_SQUARED_DIFFERENCE, TFL_OPT_SQUARED_DIFFERENCE, "SquaredDifferenceOptions", no_fields},
-    {NML_OP_MIRROR_PAD, TFL_OPT_MIRROR_PAD, "MirrorPadOptions", mirror_pad},
-    {NML_OP_ABS, TFL_OPT_ABS, "AbsOptions", no_fields},
-    {NML_OP_SPLIT_V, TFL_OPT_SPLIT_V, "SplitVOptions", num_splits},
-    {NML_OP_QUANTIZE, TFL_OPT_QUANTIZE, "QuantizeOptions", no_fields},
-    {NML_OP_HARD_SWISH, TFL_OPT_HARD_SWISH, "HardSwishOptions", no_fields},
-    {NML_OP_BATCH_MATMUL, TFL_OPT_BATCH_MATMUL, "BatchMatMulOptions", batch_matmul},
+    KIND(ADD, TFL_OPT_ADD, "AddOptions", ADD_SUB, 2),
+    KIND(AVERAGE_POOL_2D, TFL_OPT_POOL_2D, "Pool2DOptions", POOL_2D, 6),
+    KIND(CONCATENATION, TFL_OPT_CONCATENATION, "ConcatenationOptions", CONCATENATION, 2),
+    KIND(CONV_2D, TFL_OPT_CONV_2D, "Conv2DOptions", CONV_2D, 6),
+    KIND(DEPTHWISE_CONV_2D, TFL_OPT_DEPTHWISE_CONV_2D, "DepthwiseConv2DOptions", DEPTHWISE, 7),
+    KIND(DEPTH_TO_SPACE, TFL_OPT_DEPTH_TO_SPACE, "DepthToSpaceOptions", BLOCK_SIZE, 1),
+    EMPTY(DEQUANTIZE, TFL_OPT_DEQUANTIZE, "DequantizeOptions"),
+    NONE(FLOOR),
+    KIND(FULLY_CONNECTED, TFL_OPT_FULLY_CONNECTED, "FullyConnectedOptions", FULLY_CONNECTED, 3),
+    KIND(L2_NORMALIZATION, TFL_OPT_L2_NORM, "L2NormOptions", ACTIVATION_ONLY, 1),
+    NONE(LOGISTIC),
+    KIND(MAX_POOL_2D, TFL_OPT_POOL_2D, "Pool2DOptions", POOL_2D, 6),
+    KIND(MUL, TFL_OPT_MUL, "MulOptions", ACTIVATION_ONLY, 1),
+    NONE(RELU),
+    NONE(RELU_N1_TO_1),
+    NONE(RELU6),
+    KIND(RESHAPE, TFL_OPT_RESHAPE, "ReshapeOptions", RESHAPE, 1),
+    KIND(RESIZE_BILINEAR, TFL_OPT_RESIZE_BILINEAR, "ResizeBilinearOptions", RESIZE_BILINEAR, 2),
+    KIND(SOFTMAX, TFL_OPT_SOFTMAX, "SoftmaxOptions", SOFTMAX, 1),
+    KIND(SPACE_TO_DEPTH, TFL_OPT_SPACE_TO_DEPTH, "SpaceToDepthOptions", BLOCK_SIZE, 1),
+    NONE(TANH),
+    EMPTY(PAD, TFL_OPT_PAD, "PadOptions"),
+    KIND(GATHER, TFL_OPT_GATHER, "GatherOptions", GATHER, 2),
+    EMPTY(TRANSPOSE, TFL_OPT_TRANSPOSE, "TransposeOptions"),
+    KIND(MEAN, TFL_OPT_REDUCER, "ReducerOptions", REDUCER, 1),
+    KIND(SUB, TFL_OPT_SUB, "SubOptions", ADD_SUB, 2),
+    KIND(DIV, TFL_OPT_DIV, "DivOptions", ACTIVATION_ONLY, 1),
+    KIND(SQUEEZE, TFL_OPT_SQUEEZE, "SqueezeOptions", SQUEEZE, 1),
+    KIND(STRIDED_SLICE, TFL_OPT_STRIDED_SLICE, "StridedSliceOptions", STRIDED_SLICE, 6),
+    EMPTY(EXP, TFL_OPT_EXP, "ExpOptions"),
+    KIND(SPLIT, TFL_OPT_SPLIT, "SplitOptions", NUM_SPLITS, 1),
+    EMPTY(LOG_SOFTMAX, TFL_OPT_LOG_SOFTMAX, "LogSoftmaxOptions"),
+    KIND(CAST, TFL_OPT_CAST, "CastOptions", CAST, 2),
+    NONE(PRELU),
+    EMPTY(MAXIMUM, TFL_OPT_MAXIMUM_MINIMUM, "MaximumMinimumOptions"),
+    KIND(ARG_MAX, TFL_OPT_ARG_MAX, "ArgMaxOptions", ARG_MAX, 1),
+    EMPTY(MINIMUM, TFL_OPT_MAXIMUM_MINIMUM, "MaximumMinimumOptions"),
+    EMPTY(NEG, TFL_OPT_NEG, "NegOptions"),
+    EMPTY(PADV2, TFL_OPT_PADV2, "PadV2Options"),
+    EMPTY(SLICE, TFL_OPT_SLICE, "SliceOptions"),
+    KIND(TRANSPOSE_CONV, TFL_OPT_TRANSPOSE_CONV, "TransposeConvOptions", TRANSPOSE_CONV, 4),
+    EMPTY(EXPAND_DIMS, TFL_OPT_EXPAND_DIMS, "ExpandDimsOptions"),
+    KIND(SUM, TFL_OPT_REDUCER, "ReducerOptions", REDUCER, 1),
+    NONE(SQRT),
+    NONE(RSQRT),
+    KIND(SHAPE, TFL_OPT_SHAPE, "ShapeOptions", SHAPE, 1),
+    EMPTY(POW, TFL_OPT_POW, "PowOptions"),
+    KIND(REDUCE_MAX, TFL_OPT_REDUCER, "ReducerOptions", REDUCER, 1),
+    KIND(PACK, TFL_OPT_PACK, "PackOptions", PACK, 2),
+    KIND(UNPACK, TFL_OPT_UNPACK, "UnpackOptions", UNPACK, 2),
+    EMPTY(SQUARE, TFL_OPT_SQUARE, "SquareOptions"),
+    KIND(RESIZE_NEAREST_NEIGHBOR, TFL_OPT_RESIZE_NEAREST_NEIGHBOR, "ResizeNearestNeighborOptions",
+         RESIZE_NEAREST, 2),
+    KIND(LEAKY_RELU, TFL_OPT_LEAKY_RELU, "LeakyReluOptions", LEAKY_RELU, 1),
+    EMPTY(SQUARED_DIFFERENCE, TFL_OPT_SQUARED_DIFFERENCE, "SquaredDifferenceOptions"),
+    KIND(MIRROR_PAD, TFL_OPT_MIRROR_PAD, "MirrorPadOptions", MIRROR_PAD, 1),
+    EMPTY(ABS, TFL_OPT_ABS, "AbsOptions"),
+    KIND(SPLIT_V, TFL_OPT_SPLIT_V, "SplitVOptions", NUM_SPLITS, 1),
+    EMPTY(QUANTIZE, TFL_OPT_QUANTIZE, "QuantizeOptions"),
+    EMPTY(HARD_SWISH, TFL_OPT_HARD_SWISH, "HardSwishOptions"),
+    KIND(BATCH_MATMUL, TFL_OPT_BATCH_MATMUL, "BatchMatMulOptions", BATCH_MATMUL, 2),
 };
 
 static const option_kind *kind_of(int32_t builtin) {
@@ -320,7 +284,7 @@ nml_status nml_decode_options(const nml_fb *fb, const nml_fb_table *op, int32_t 
         return nml_fail(err, NML_E_FORMAT, "builtin options of type %u, expected %u (%s)",
                         (unsigned)type, (unsigned)k->type, k->table);
     }
-    return k->decode(fb, &opts, p, err);
+    return decode_fields(fb, &opts, k->first, k->n, p, err);
 }
 
 nml_status nml_model_op_params(const nml_model *m, uint32_t i, nml_op_params *p, nml_error *err) {

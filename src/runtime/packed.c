@@ -90,14 +90,6 @@ uint32_t nml_packed_values_bytes(const nml_packed *p) {
 
 /* ---- header ---- */
 
-int nml_packed_magic(const uint8_t *record, uint32_t record_bytes) {
-    const char *m = NML_PACK_MAGIC;
-    if (!record || record_bytes < 4) return 0;
-    for (int i = 0; i < 4; i++)
-        if (record[HDR_MAGIC + i] != (uint8_t)m[i]) return 0;
-    return 1;
-}
-
 static nml_status parse_shape(nml_packed *p, int rank, const int32_t *dims, nml_error *err) {
     if (rank < 1) return nml_fail(err, NML_E_FORMAT, "a scalar cannot be packed");
     if (p->row_axis != 0 && p->row_axis != rank - 1)

@@ -19,6 +19,7 @@
 
 #include <stdint.h>
 
+#include "nanoml/runtime.h"
 #include "nanoml/status.h"
 
 #define NML_PACK_MAGIC "NMLP"
@@ -57,8 +58,21 @@ typedef struct nml_packed {
     const uint8_t *values;
 } nml_packed;
 
-/* 1 when the record starts with NML_PACK_MAGIC. */
-int nml_packed_magic(const uint8_t *record, uint32_t record_bytes);
+/* Defined in packed_verify.c (which references packed.c). The runtime's own calls into packed.c
+ * are weak references (packed_weak.h), which do not make a static link (an archive such as
+ * libnanoml_runtime.a, or the firmware's) take packed.c; code that must run packed weights
+ * references this instead, through NML_LINK_PACKED_WEIGHTS: the export of a model with packed
+ * tensors, and nml_ops_all(). A runtime linked without it refuses packed tensors at load. */
+extern const uint8_t nml_packed_support;
+#define NML_LINK_PACKED_WEIGHTS(name) const uint8_t *const name = &nml_packed_support
+
+/* 1 when the record starts with NML_PACK_MAGIC. Inline: the loader recognises a packed record
+ * without referencing packed.c, which it reaches only through weak references (model.c). */
+static inline int nml_packed_magic(const uint8_t *record, uint32_t record_bytes) {
+    return record && record_bytes >= 4 && record[0] == (uint8_t)NML_PACK_MAGIC[0] &&
+           record[1] == (uint8_t)NML_PACK_MAGIC[1] && record[2] == (uint8_t)NML_PACK_MAGIC[2] &&
+           record[3] == (uint8_t)NML_PACK_MAGIC[3];
+}
 
 /* Bytes of each section for a header; 0 on overflow or invalid fields. */
 uint32_t nml_packed_tables_bytes(const nml_packed *p);
@@ -99,5 +113,21 @@ uint32_t nml_packed_next_sparse(const nml_packed *p, nml_packed_cursor *c, uint1
 static inline uint32_t nml_packed_dense_index(const nml_packed *p, uint32_t r, uint32_t j) {
     return p->row_axis == 0 ? r * p->row_len + j : j * p->rows + r;
 }
+
+/* ---- the loader's checks (packed_verify.c, which also defines nml_packed_support and so
+ * comes into a static link exactly when packed.c does) ---- */
+
+/* The rest of a packed tensor's reading (t has its shape, type and record): a constant whose
+ * buffer (data_bytes at data) holds the encoding the record describes; the header checks. */
+nml_status nml_packed_read_tensor(nml_tensor *t, uint8_t is_variable, const uint8_t *data,
+                                  uint32_t data_bytes, nml_error *err);
+/* The data walk of the packed tensor t (tensor index i); errors say "tensor i: packed weights". */
+nml_status nml_packed_verify_tensor(const nml_tensor *t, uint32_t i, nml_error *err);
+/* Subgraph inputs and outputs hold no packed weights. */
+nml_status nml_packed_check_io(const nml_model *m, nml_error *err);
+/* Operator i (op) reads packed weights only as the filter of CONV_2D, DEPTHWISE_CONV_2D or
+ * FULLY_CONNECTED, packed along its output channels. */
+nml_status nml_packed_check_use(const nml_model *m, uint32_t i, const nml_model_op *op,
+                                nml_error *err);
 
 #endif

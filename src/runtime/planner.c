@@ -207,8 +207,11 @@ static int lives_overlap(const buffer *a, const buffer *b) {
     return a->first <= b->last && b->first <= a->last;
 }
 
-static uint64_t align_up(uint64_t x) {
-    return (x + NML_PLAN_ALIGN - 1) & ~(uint64_t)(NML_PLAN_ALIGN - 1);
+/* Offsets are 32-bit: every placed buffer ends at or below UINT32_MAX (nml_plan_offsets checks),
+ * and a window pushed past that saturates, which no buffer then fits. */
+static uint32_t align_up(uint32_t x) {
+    return x > UINT32_MAX - (NML_PLAN_ALIGN - 1) ? UINT32_MAX
+                                                 : (x + NML_PLAN_ALIGN - 1) & ~(NML_PLAN_ALIGN - 1);
 }
 
 /* The largest unplaced buffer (lowest index on ties), or UINT32_MAX when all are placed. */
@@ -230,14 +233,14 @@ static uint32_t next_largest(const plan *p) {
  * up, past the end of a buffer that overlaps it; the first placed buffer starting at or after
  * the window's end means the window is clear. (Repeated passes in index order instead cost a
  * pass per conflicting buffer: cubic time on graphs built to exploit it.) */
-static uint64_t lowest_offset(const plan *p, const buffer *cur) {
-    uint64_t off = 0;
+static uint32_t lowest_offset(const plan *p, const buffer *cur) {
+    uint32_t off = 0;
     buffer b = {0, 0, 0, NULL};
     for (uint32_t k = 0; k < p->n_placed; k++) {
         buffer_at(p, p->placed[k], &b);
         if (!lives_overlap(cur, &b)) continue;
-        if (*b.offset >= off + cur->size) break;
-        uint64_t b_end = (uint64_t)*b.offset + b.size;
+        if (*b.offset >= off && *b.offset - off >= cur->size) break;
+        uint32_t b_end = *b.offset + b.size; /* placed: no overflow */
         if (b_end > off) off = align_up(b_end);
     }
     return off;
@@ -255,12 +258,14 @@ static void insert_placed(plan *p, uint32_t id, uint32_t offset) {
     p->placed[k] = id;
 }
 
-static uint64_t live_bytes_max(const plan *p) {
-    uint64_t best = 0;
+/* After a successful placement the buffers live at one step are disjoint inside
+ * [0, UINT32_MAX], so their sum fits 32 bits. */
+static uint32_t live_bytes_max(const plan *p) {
+    uint32_t best = 0;
     buffer b = {0, 0, 0, NULL};
     uint32_t n_steps = p->n_nodes ? p->n_nodes : 1;
     for (uint32_t step = 0; step < n_steps; step++) {
-        uint64_t live = 0;
+        uint32_t live = 0;
         for (uint32_t i = 0; i < p->n_tensors + p->n_nodes; i++)
             if (buffer_at(p, i, &b) && b.first <= (int32_t)step && (int32_t)step <= b.last)
                 live += b.size;
@@ -289,11 +294,11 @@ nml_status nml_plan_offsets(nml_tensor *tensors, uint32_t n_tensors, nml_node *n
         if (buffer_at(&p, i, &b)) *b.offset = b.size ? UNPLACED : 0;
     for (uint32_t i = next_largest(&p); i != UINT32_MAX; i = next_largest(&p)) {
         buffer_at(&p, i, &b);
-        uint64_t off = lowest_offset(&p, &b);
-        if (off + b.size > UINT32_MAX)
+        uint32_t off = lowest_offset(&p, &b);
+        if (b.size > UINT32_MAX - off)
             return nml_fail(err, NML_E_LIMIT, "activations need more than 4 GiB");
-        *b.offset = (uint32_t)off;
-        insert_placed(&p, i, (uint32_t)off);
+        *b.offset = off;
+        insert_placed(&p, i, off);
         if (off + b.size > *bytes) *bytes = off + b.size;
     }
     *min_bytes = live_bytes_max(&p);

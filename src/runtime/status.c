@@ -19,14 +19,25 @@ static void put_str(out_buf *o, const char *s) {
     while (*s) put_char(o, *s++);
 }
 
+/* *v /= d, returning the remainder, for d < 2^16 with 32-bit divisions only: a 32-bit target
+ * would otherwise link libgcc's 64-bit division (about 2 KB on RV32) just for printing. */
+static unsigned div_small(unsigned long long *v, unsigned d) {
+    uint32_t hi = (uint32_t)(*v >> 32), lo = (uint32_t)*v;
+    uint32_t q_hi = hi / d, r = hi % d;
+    uint32_t x = (r << 16) | (lo >> 16); /* r < d < 2^16: no overflow */
+    uint32_t q_mid = x / d;
+    x = ((x % d) << 16) | (lo & 0xffffu);
+    *v = ((unsigned long long)q_hi << 32) | ((unsigned long long)q_mid << 16) | (x / d);
+    return (unsigned)(x % d);
+}
+
 static void put_unsigned(out_buf *o, unsigned long long v, unsigned base, int width, char pad,
                          int negative) {
     char tmp[24];
     int n = 0;
     do {
-        unsigned d = (unsigned)(v % base);
+        unsigned d = div_small(&v, base);
         tmp[n++] = (char)(d < 10 ? '0' + d : 'a' + d - 10);
-        v /= base;
     } while (v && n < (int)sizeof tmp);
     int total = n + (negative ? 1 : 0);
     if (negative && pad == '0') put_char(o, '-');

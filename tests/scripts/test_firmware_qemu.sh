@@ -137,6 +137,18 @@ if usable person_detect; then
   ran=$((ran + 1))
 fi
 
+# --- --lto (link-time optimization, opt-in): the same golden outputs from a smaller runtime
+if usable micro_speech_quantized; then
+  cat "$golden"/micro_speech_quantized/in_00[0-3].bin >"$work/lto.in"
+  cat "$golden"/micro_speech_quantized/out_00[0-3].bin >"$work/lto.out"
+  "$cli" deploy "$models/micro_speech_quantized.tflite" --target rv32-qemu --lto --input "$work/lto.in" \
+    --expect "$work/lto.out" --save-outputs "$work/lto.got" --out "$work/build_lto" >"$work/lto.log" 2>&1 ||
+    { cat "$work/lto.log"; exit 1; }
+  grep -q '^result: PASS (every output matches --expect)$' "$work/lto.log" || { cat "$work/lto.log"; exit 1; }
+  cmp "$work/lto.got" "$work/lto.out"
+  grep -q 'ltrans' "$work/build_lto/firmware.map" || { echo "--lto built without LTO"; exit 1; }
+fi
+
 # --- a wrong expectation must fail the firmware (the comparison can fail)
 if usable hello_world_int8; then
   printf '\x7f' >"$work/wrong.out"

@@ -53,6 +53,8 @@ static void usage(FILE *out) {
         "  --keep-order         keep the file's operator order (default: the operators run in\n"
         "                       the order that needs the fewest activation bytes when the\n"
         "                       runtime then plans fewer; outputs are bit-identical)\n"
+        "  --lto                link-time optimization of the runtime and the model (smaller\n"
+        "                       code; the build's map then no longer names each source file)\n"
         "  --jobs N             parallel compiles (default 2)\n"
         "  --timeout S          QEMU time limit in seconds (default 120)\n"
         "  --verbose            print every compiler and QEMU command\n\n"
@@ -62,7 +64,7 @@ static void usage(FILE *out) {
 
 typedef struct deploy_args {
     const char *model, *target, *input, *expect, *save, *name, *out, *linker, *opt, *kernels_name;
-    int jobs, timeout_s, verbose, no_measure, kernels, keep_order;
+    int jobs, timeout_s, verbose, no_measure, kernels, keep_order, lto;
 } deploy_args;
 
 static int take_all(int argc, char **argv, int *i, deploy_args *a, const char **jobs,
@@ -98,6 +100,8 @@ static int parse(int argc, char **argv, deploy_args *a) {
             a->no_measure = 1;
         else if (strcmp(argv[i], "--keep-order") == 0)
             a->keep_order = 1;
+        else if (strcmp(argv[i], "--lto") == 0)
+            a->lto = 1;
         else if (argv[i][0] == '-')
             return cli_usage_error("deploy", "unknown option '%s'", argv[i]);
         else if (a->model)
@@ -361,6 +365,7 @@ static void fw_options(const deploy_args *a, const char *work, nml_fw_options *o
     o->jobs = a->jobs;
     o->timeout_s = a->timeout_s;
     o->verbose = a->verbose;
+    o->lto = a->lto;
     if (a->opt) o->opt = a->opt;
 }
 

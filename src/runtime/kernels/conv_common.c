@@ -125,48 +125,32 @@ static int quantize_bound(float bound, float scale, int32_t zero_point, int64_t 
 nml_status nml_activation_range_q(nml_ctx *ctx, const nml_node *node, int activation,
                                   const nml_tensor *output, int32_t qmin, int32_t qmax, int32_t *lo,
                                   int32_t *hi) {
-    float real_lo, real_hi;
-    int has_lo = 1, has_hi = 1;
-    switch (activation) {
-    case NML_ACT_NONE:
-        has_lo = has_hi = 0;
-        real_lo = real_hi = 0.0f;
-        break;
-    case NML_ACT_RELU:
-        real_lo = 0.0f;
-        real_hi = 0.0f;
-        has_hi = 0;
-        break;
-    case NML_ACT_RELU6:
-        real_lo = 0.0f;
-        real_hi = 6.0f;
-        break;
-    case NML_ACT_RELU_N1_TO_1:
-        real_lo = -1.0f;
-        real_hi = 1.0f;
-        break;
-    default:
+    /* real lower and upper bound of each activation, NO_BOUND where it has none; one loop over
+     * the two bounds keeps a single copy of the float rounding */
+    enum { NO_BOUND = 127 };
+    static const int8_t bounds[4][2] = {
+        [NML_ACT_NONE] = {NO_BOUND, NO_BOUND},
+        [NML_ACT_RELU] = {0, NO_BOUND},
+        [NML_ACT_RELU_N1_TO_1] = {-1, 1},
+        [NML_ACT_RELU6] = {0, 6},
+    };
+    if (activation < 0 || activation > NML_ACT_RELU6)
         return unsupported_activation(ctx, node, activation);
-    }
-    int64_t q_lo = qmin, q_hi = qmax, q;
-    if (has_lo) {
-        if (!quantize_bound(real_lo, output->scale, output->zero_point, &q))
+    int64_t q[2] = {qmin, qmax};
+    for (int i = 0; i < 2; i++) {
+        int64_t b;
+        if (bounds[activation][i] == NO_BOUND) continue;
+        if (!quantize_bound((float)bounds[activation][i], output->scale, output->zero_point, &b))
             return nml_kernel_fail(ctx, node, NML_E_FORMAT,
                                    "activation bound does not fit the output quantization");
-        if (q > q_lo) q_lo = q;
+        if (i == 0 ? b > q[0] : b < q[1]) q[i] = b;
     }
-    if (has_hi) {
-        if (!quantize_bound(real_hi, output->scale, output->zero_point, &q))
-            return nml_kernel_fail(ctx, node, NML_E_FORMAT,
-                                   "activation bound does not fit the output quantization");
-        if (q < q_hi) q_hi = q;
-    }
-    if (q_lo > q_hi)
+    if (q[0] > q[1])
         return nml_kernel_fail(ctx, node, NML_E_FORMAT,
                                "fused activation leaves an empty output range [%lld, %lld]",
-                               (long long)q_lo, (long long)q_hi);
-    *lo = (int32_t)q_lo;
-    *hi = (int32_t)q_hi;
+                               (long long)q[0], (long long)q[1]);
+    *lo = (int32_t)q[0];
+    *hi = (int32_t)q[1];
     return NML_OK;
 }
 

@@ -10,6 +10,10 @@ nml_status nml_packed_filter_prepare(nml_ctx *ctx, const nml_node *node, const n
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
                                "packed weights need int8 activations, the input is %s",
                                nml_dtype_name(input->type));
+    /* the loader refuses packed tensors then; kept as defence in depth */
+    if (!NML_PACKED_DECODERS_LINKED())
+        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
+                               "packed weights, but packed.c is not linked");
     nml_packed *p = nml_ctx_alloc_persistent(ctx, sizeof *p);
     if (!p) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
     nml_status st = nml_packed_parse(filter->pack, filter->pack_bytes, filter->type, filter->rank,

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "kernel.h"
-#include "packed.h"
+#include "packed_weak.h" /* packed.c is linked only for models with packed weights */
 
 /* Parses the filter's record into persistent memory after checking that its rows run along
  * `axis` (the output channels) and are short enough for 16-bit positions. Activations must be
