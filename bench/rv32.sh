@@ -275,8 +275,10 @@ keep "$work/real" "$work"/*.log
   echo "same = the optimized run's output bytes equal the reference run's."
   echo
   echo "Optimized kernels exist for CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, LOGISTIC, SOFTMAX"
-  echo "and TANH (int8); every other operator runs the same reference kernel in both columns, and both"
-  echo "columns use the same planner (views share their input's buffer)."
+  echo "and TANH (int8), and for GATHER (constant indices in arithmetic progression), QUANTIZE"
+  echo "(int8 -> int8), PAD/PADV2 (one-byte elements), CONCATENATION (copies), MAX_POOL_2D,"
+  echo "AVERAGE_POOL_2D and ADD (int8, no broadcasting); every other operator runs the same reference"
+  echo "kernel in both columns, and both columns use the same planner (views share their input's buffer)."
   echo
   echo "## Instructions per MAC by operator kind"
   echo
@@ -308,7 +310,8 @@ keep "$work/real" "$work"/*.log
   echo "node table (40 B per operator) and the kernels' data: for CONV_2D and DEPTHWISE_CONV_2D about"
   echo "110-140 B per node plus the requantization tables (5 B per output channel), for LOGISTIC and"
   echo "TANH a 256 B table per node, for SOFTMAX a 1 KiB exp table on tensors of 256 or more"
-  echo "elements. The planner runs the operators in the embedded model's order, which \`nanoml deploy\`"
+  echo "elements, for QUANTIZE (int8 -> int8) a 256 B table on tensors of 256 or more elements."
+  echo "The planner runs the operators in the embedded model's order, which \`nanoml deploy\`"
   echo "chose (next table); where the activations equal the lower bound, only fused operators or"
   echo "smaller tensors could need less."
   echo

@@ -52,7 +52,11 @@ int nml_export_kernel_symbol_for(int32_t builtin, int kernels, char *buf, size_t
     /* the operators with an optimized kernel (src/runtime/kernels/opt_*.c) */
     static const int32_t optimized[] = {NML_OP_CONV_2D, NML_OP_DEPTHWISE_CONV_2D,
                                         NML_OP_FULLY_CONNECTED, NML_OP_LOGISTIC, NML_OP_SOFTMAX,
-                                        NML_OP_TANH};
+                                        NML_OP_TANH,
+                                        /* opt_gather.c .. opt_add.c */
+                                        NML_OP_GATHER, NML_OP_QUANTIZE, NML_OP_PAD, NML_OP_PADV2,
+                                        NML_OP_CONCATENATION, NML_OP_MAX_POOL_2D,
+                                        NML_OP_AVERAGE_POOL_2D, NML_OP_ADD};
     if (!nml_export_kernel_symbol(builtin, buf, cap)) return 0;
     if (kernels != NML_KERNELS_OPTIMIZED) return 1;
     for (size_t i = 0; i < sizeof optimized / sizeof optimized[0]; i++) {

@@ -10,8 +10,16 @@
 NML_LINK_PACKED_WEIGHTS(nml_ops_all_packed_weights);
 
 /* nml_ops_all(): the N_OPTIMIZED optimized kernels are found first */
-#define N_OPTIMIZED 6
+#define N_OPTIMIZED 14
 static const nml_kernel *const all_kernels[] = {
+    &nml_kernel_add_opt,
+    &nml_kernel_average_pool_2d_opt,
+    &nml_kernel_concatenation_opt,
+    &nml_kernel_gather_opt,
+    &nml_kernel_max_pool_2d_opt,
+    &nml_kernel_pad_opt,
+    &nml_kernel_padv2_opt,
+    &nml_kernel_quantize_opt,
     &nml_kernel_conv_2d_opt,
     &nml_kernel_depthwise_conv_2d_opt,
     &nml_kernel_fully_connected_opt,
@@ -78,6 +86,14 @@ typedef struct variant {
 } variant;
 
 static const variant variants[] = {
+    {&nml_kernel_add_opt_int8, "nml_kernel_add_opt_int8"},
+    {&nml_kernel_average_pool_2d_opt_int8, "nml_kernel_average_pool_2d_opt_int8"},
+    {&nml_kernel_concatenation_opt_int8, "nml_kernel_concatenation_opt_int8"},
+    {&nml_kernel_gather_opt_strided, "nml_kernel_gather_opt_strided"},
+    {&nml_kernel_max_pool_2d_opt_int8, "nml_kernel_max_pool_2d_opt_int8"},
+    {&nml_kernel_pad_opt_int8, "nml_kernel_pad_opt_int8"},
+    {&nml_kernel_padv2_opt_int8, "nml_kernel_padv2_opt_int8"},
+    {&nml_kernel_quantize_opt_int8, "nml_kernel_quantize_opt_int8"},
     {&nml_kernel_conv_2d_opt_int8, "nml_kernel_conv_2d_opt_int8"},
     {&nml_kernel_depthwise_conv_2d_opt_planes, "nml_kernel_depthwise_conv_2d_opt_planes"},
     {&nml_kernel_depthwise_conv_2d_opt_int8, "nml_kernel_depthwise_conv_2d_opt_int8"},

@@ -920,7 +920,7 @@ static void int8_only_variants_reject_float(void **state) {
     assert_ptr_equal(nml_kernel_variant(NML_OP_DEPTHWISE_CONV_2D, 1, &sym),
                      &nml_kernel_depthwise_conv_2d_opt_int8);
     assert_ptr_equal(nml_kernel_variant(NML_OP_SOFTMAX, 0, NULL), &nml_kernel_softmax_opt_int8);
-    assert_null(nml_kernel_variant(NML_OP_ADD, 0, NULL));
+    assert_null(nml_kernel_variant(NML_OP_RESHAPE, 0, NULL));
 }
 
 int main(void) {

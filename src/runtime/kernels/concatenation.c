@@ -4,23 +4,12 @@
  * match are copied, as in TFLite Micro. */
 #include <string.h>
 
+#include "concatenation_ref.h"
 #include "elem_common.h"
 #include "kernels.h"
 
-typedef struct concat_input {
-    int32_t axis_dim;
-    int requant;
-    int32_t in_zp, mult;
-    int shift;
-} concat_input;
-
-typedef struct concat_data {
-    int32_t axis;
-    uint32_t outer, inner; /* elements before the axis, after the axis */
-    size_t esize;
-    int32_t out_zp, lo, hi;
-    concat_input in[]; /* one per input: persistent arena for n_inputs, not the maximum */
-} concat_data;
+typedef nml_concat_input concat_input;
+typedef nml_concat_data concat_data;
 
 static int is_q(int t) {
     return t == NML_INT8 || t == NML_UINT8 || t == NML_INT16;
@@ -55,12 +44,12 @@ static nml_status check_input(nml_ctx *ctx, const nml_node *node, concat_data *d
     return NML_OK;
 }
 
-static nml_status concat_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+nml_status nml_concat_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     NML_TRY(nml_check_io_count(ctx, node, 1, NML_MAX_OP_INPUTS, 1));
     nml_tensor *out = nml_node_output(ctx, node, 0);
     concat_data *d;
-    NML_TRY(nml_alloc_node_data(ctx, node, sizeof *d + node->n_inputs * sizeof d->in[0],
-                                (void **)&d));
+    NML_TRY(
+        nml_alloc_node_data(ctx, node, sizeof *d + node->n_inputs * sizeof d->in[0], (void **)&d));
     NML_TRY(nml_elem_size(ctx, node, out, "output", &d->esize));
     if (out->rank == 0)
         return nml_kernel_fail(ctx, node, NML_E_SHAPE, "cannot concatenate scalars");
@@ -122,5 +111,5 @@ static nml_status concat_eval(nml_ctx *ctx, nml_node *node) {
     return NML_OK;
 }
 
-const nml_kernel nml_kernel_concatenation = {NML_OP_CONCATENATION, "CONCATENATION", concat_prepare,
-                                             concat_eval};
+const nml_kernel nml_kernel_concatenation = {NML_OP_CONCATENATION, "CONCATENATION",
+                                             nml_concat_prepare, concat_eval};

@@ -5,15 +5,12 @@
 #include <string.h>
 
 #include "elem_common.h"
+#include "gather_ref.h"
 #include "kernels.h"
 
-typedef struct gather_data {
-    uint32_t batch, outer, coords, inner; /* sizes as in TFLite's reference */
-    int32_t axis_size;
-    size_t esize;
-} gather_data;
+typedef nml_gather_data gather_data;
 
-static int64_t index_at(const nml_tensor *t, uint32_t i) {
+int64_t nml_gather_index(const nml_tensor *t, uint32_t i) {
     if (t->type == NML_INT32) {
         int32_t v;
         memcpy(&v, (const uint8_t *)t->data + 4u * i, 4);
@@ -28,7 +25,7 @@ static nml_status check_indices(nml_ctx *ctx, const nml_node *node, const gather
                                 const nml_tensor *idx) {
     uint32_t n = d->batch * d->coords;
     for (uint32_t i = 0; i < n; i++) {
-        int64_t v = index_at(idx, i);
+        int64_t v = nml_gather_index(idx, i);
         if (v < 0 || v >= d->axis_size)
             return nml_kernel_fail(ctx, node, NML_E_ARG,
                                    "index %lld at position %u is out of range [0, %d)",
@@ -37,7 +34,7 @@ static nml_status check_indices(nml_ctx *ctx, const nml_node *node, const gather
     return NML_OK;
 }
 
-static nml_status gather_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+nml_status nml_gather_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     NML_TRY(nml_check_io_count(ctx, node, 2, 2, 1));
     nml_tensor *in = nml_node_input(ctx, node, 0), *idx = nml_node_input(ctx, node, 1);
     nml_tensor *out = nml_node_output(ctx, node, 0);
@@ -107,7 +104,7 @@ static nml_status gather_eval(nml_ctx *ctx, nml_node *node) {
         for (uint32_t o = 0; o < d->outer; o++) {
             const uint8_t *base = src + (size_t)(b * d->outer + o) * (uint32_t)d->axis_size * chunk;
             for (uint32_t c = 0; c < d->coords; c++) {
-                int64_t k = index_at(idx, b * d->coords + c);
+                int64_t k = nml_gather_index(idx, b * d->coords + c);
                 memcpy(dst, base + (size_t)k * chunk, chunk);
                 dst += chunk;
             }
@@ -115,4 +112,4 @@ static nml_status gather_eval(nml_ctx *ctx, nml_node *node) {
     return NML_OK;
 }
 
-const nml_kernel nml_kernel_gather = {NML_OP_GATHER, "GATHER", gather_prepare, gather_eval};
+const nml_kernel nml_kernel_gather = {NML_OP_GATHER, "GATHER", nml_gather_prepare, gather_eval};

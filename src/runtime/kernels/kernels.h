@@ -62,6 +62,32 @@ extern const nml_kernel nml_kernel_fully_connected_opt_int8;
 extern const nml_kernel nml_kernel_logistic_opt_int8;
 extern const nml_kernel nml_kernel_tanh_opt_int8;
 extern const nml_kernel nml_kernel_softmax_opt_int8;
+/* Optimized data movement and element-wise kernels (opt_gather.c, opt_quantize.c, opt_pad.c,
+ * opt_concatenation.c, opt_max_pool_2d.c, opt_average_pool_2d.c, opt_add.c): they hand the nodes they do not
+ * specialize to the reference kernel at prepare (node->kernel), and their leaner variants below
+ * reject such nodes instead. */
+extern const nml_kernel nml_kernel_gather_opt;
+extern const nml_kernel nml_kernel_quantize_opt;
+extern const nml_kernel nml_kernel_pad_opt;
+extern const nml_kernel nml_kernel_padv2_opt;
+extern const nml_kernel nml_kernel_concatenation_opt;
+extern const nml_kernel nml_kernel_max_pool_2d_opt;
+extern const nml_kernel nml_kernel_add_opt;
+extern const nml_kernel nml_kernel_average_pool_2d_opt;
+/* constant indices in arithmetic progression only */
+extern const nml_kernel nml_kernel_gather_opt_strided;
+/* int8 -> int8 only */
+extern const nml_kernel nml_kernel_quantize_opt_int8;
+/* one-byte elements only */
+extern const nml_kernel nml_kernel_pad_opt_int8;
+extern const nml_kernel nml_kernel_padv2_opt_int8;
+/* copies only (no input requantized), any type */
+extern const nml_kernel nml_kernel_concatenation_opt_int8;
+/* int8 only */
+extern const nml_kernel nml_kernel_max_pool_2d_opt_int8;
+extern const nml_kernel nml_kernel_average_pool_2d_opt_int8;
+/* int8 inputs of the output's shape only (no broadcasting) */
+extern const nml_kernel nml_kernel_add_opt_int8;
 /* int8-only and only the depth multiplier 1 plane path (rejects other nodes at prepare) */
 extern const nml_kernel nml_kernel_depthwise_conv_2d_opt_planes;
 

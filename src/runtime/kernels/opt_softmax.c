@@ -1,11 +1,16 @@
 /* SOFTMAX optimized for int8: the reference's fixed-point exp of every possible difference
  * x - max(row) (256 values) is computed once at prepare into a table, so the two passes over
- * a row look it up instead of evaluating gemmlowp's exp twice per element; everything else is
- * the reference evaluation (softmax.c), so the output is bit-identical by construction (1 KiB of
- * persistent arena, spent only on tensors of 256 elements or more). float32 takes the reference
- * evaluation. */
+ * a row look it up instead of evaluating gemmlowp's exp twice per element (1 KiB of persistent
+ * arena, spent only on tensors of 256 elements or more, smaller ones compute it); the two
+ * roundings per element are done in 32-bit arithmetic (softmax_int8 below, exact as explained
+ * there). float32 takes the reference evaluation. */
+#include "fixedpoint.h"
 #include "kernels.h"
+#include "lean.h"
+#include "opt_rescale.h"
 #include "softmax_ref.h"
+
+#define ACCUM_INTEGER_BITS 12 /* the sum of exps in Q12.19, as in softmax.c */
 
 typedef struct opt_softmax {
     const nml_softmax_data *ref;
@@ -36,12 +41,55 @@ static nml_status opt_softmax_prepare(nml_ctx *ctx, nml_node *node, const nml_op
     return NML_OK;
 }
 
+/* exp of diff = x - max(row) in Q0.31, 0 below diff_min, computed (tensors without a table;
+ * not inlined: called from two loops). */
+NML_RS_NOINLINE uint32_t exp_computed(const nml_softmax_data *d, int32_t diff) {
+    return diff >= d->diff_min ? (uint32_t)nml_softmax_exp_of_diff(d, diff) : 0u;
+}
+
+/* The same from the table when there is one (its entries below diff_min are 0, the arena being
+ * zeroed). */
+NML_RS_INLINE uint32_t exp_at(const uint32_t *table, const nml_softmax_data *d, int32_t diff) {
+    return table ? table[255 + diff] : exp_computed(d, diff);
+}
+
+/* The reference's int8 rows (nml_softmax_int8), where the reference skips diffs below
+ * diff_min: here their exp is 0, which adds 0 to the sum and gives probability 0, i.e. output
+ * -128, exactly as skipping does. Every exp e is in [0, 2^31), so
+ *   sum term: RDBPOT(e, 12) = floor((e + 2^11) / 2^12);
+ *   output: RDBPOT(SRDHM(e, R), r) with the reciprocal R in (0, 2^31): nml_rs_apply_unsigned
+ *     (opt_rescale.h). */
+static void softmax_int8(const opt_softmax *od, const int8_t *in, int8_t *out) {
+    const nml_softmax_data *d = od->ref;
+    const int32_t depth = d->depth;
+    const uint32_t *table = (const uint32_t *)od->exp_table;
+    for (int32_t r = 0; r < d->outer; r++, in += depth, out += depth) {
+        int32_t max = -128;
+        for (int32_t c = 0; c < depth; c++)
+            max = in[c] > max ? in[c] : max;
+        uint32_t sum = 0; /* wraps like the reference's */
+        for (int32_t c = 0; c < depth; c++)
+            sum += (exp_at(table, d, in[c] - max) + 2048u) >> ACCUM_INTEGER_BITS;
+        int bits_over_unit;
+        const uint32_t twice_recip =
+            2u * (uint32_t)nml_fp_reciprocal((int32_t)sum, ACCUM_INTEGER_BITS, &bits_over_unit);
+        int shift = bits_over_unit + 31 - 8;
+        shift = shift < 0 ? 0 : (shift > 31 ? 31 : shift);
+        const uint32_t round = shift ? 1u << (shift - 1) : 0u;
+        for (int32_t c = 0; c < depth; c++) {
+            const uint32_t prob =
+                nml_rs_apply_unsigned(exp_at(table, d, in[c] - max), twice_recip, round, shift);
+            out[c] = (int8_t)(prob > 255u ? 127 : (int32_t)prob - 128);
+        }
+    }
+}
+
 static nml_status opt_softmax_eval(nml_ctx *ctx, nml_node *node) {
     const opt_softmax *d = node->data;
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     nml_tensor *output = nml_node_output(ctx, node, 0);
     if (input->type == NML_INT8)
-        nml_softmax_int8(d->ref, input->data, output->data, d->exp_table);
+        softmax_int8(d, input->data, output->data);
     else
         nml_softmax_f32(d->ref, input->data, output->data);
     return NML_OK;
@@ -51,19 +99,14 @@ static nml_status opt_softmax_eval(nml_ctx *ctx, nml_node *node) {
  * float32 evaluation and the C library's expf it brings. */
 static nml_status opt_softmax_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     NML_TRY(opt_softmax_prepare(ctx, node, p));
-    const nml_tensor *input = nml_node_input(ctx, node, 0);
-    if (input->type != NML_INT8)
-        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
-                               "the int8-only kernel takes int8 input, not %s (link the full "
-                               "optimized or the reference kernel)",
-                               nml_dtype_name(input->type));
-    return NML_OK;
+    return nml_node_input(ctx, node, 0)->type == NML_INT8
+               ? NML_OK
+               : nml_lean_refuse(ctx, node, "int8 input");
 }
 
 static nml_status opt_softmax_eval_int8(nml_ctx *ctx, nml_node *node) {
     const opt_softmax *d = node->data;
-    nml_softmax_int8(d->ref, nml_node_input(ctx, node, 0)->data,
-                     nml_node_output(ctx, node, 0)->data, d->exp_table);
+    softmax_int8(d, nml_node_input(ctx, node, 0)->data, nml_node_output(ctx, node, 0)->data);
     return NML_OK;
 }
 

@@ -5,13 +5,9 @@
 
 #include "elem_common.h"
 #include "kernels.h"
+#include "pad_ref.h"
 
-typedef struct pad_data {
-    int32_t rank;
-    int32_t before[NML_MAX_RANK];
-    size_t esize;
-    uint8_t value[8]; /* pad element when there is no constant_values input */
-} pad_data;
+typedef nml_pad_data pad_data;
 
 static nml_status pad_value_check(nml_ctx *ctx, const nml_node *node, const nml_tensor *v,
                                   const nml_tensor *out) {
@@ -26,7 +22,7 @@ static nml_status pad_value_check(nml_ctx *ctx, const nml_node *node, const nml_
     return nml_check_same_quant(ctx, node, v, out, "constant_values", "output");
 }
 
-static nml_status pad_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+nml_status nml_pad_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     (void)p;
     int v2 = node->builtin == NML_OP_PADV2;
     NML_TRY(nml_check_io_count(ctx, node, 2, v2 ? 3 : 2, 1));
@@ -117,5 +113,5 @@ static nml_status pad_eval(nml_ctx *ctx, nml_node *node) {
     return NML_OK;
 }
 
-const nml_kernel nml_kernel_pad = {NML_OP_PAD, "PAD", pad_prepare, pad_eval};
-const nml_kernel nml_kernel_padv2 = {NML_OP_PADV2, "PADV2", pad_prepare, pad_eval};
+const nml_kernel nml_kernel_pad = {NML_OP_PAD, "PAD", nml_pad_prepare, pad_eval};
+const nml_kernel nml_kernel_padv2 = {NML_OP_PADV2, "PADV2", nml_pad_prepare, pad_eval};

@@ -3,20 +3,15 @@
  * TFLite's Requantize (fixed-point multiplier s_in / s_out applied to q - zp_in). */
 #include "elem_common.h"
 #include "kernels.h"
+#include "quantize_ref.h"
 
-typedef struct quantize_data {
-    double scale; /* output scale, float input */
-    int32_t in_zp, out_zp;
-    int32_t mult;
-    int shift;
-    int32_t lo, hi;
-} quantize_data;
+typedef nml_quantize_data quantize_data;
 
 static int is_q_type(int t) {
     return t == NML_INT8 || t == NML_UINT8 || t == NML_INT16;
 }
 
-static nml_status quantize_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+nml_status nml_quantize_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     (void)p;
     NML_TRY(nml_check_io_count(ctx, node, 1, 1, 1));
     nml_tensor *in = nml_node_input(ctx, node, 0), *out = nml_node_output(ctx, node, 0);
@@ -65,5 +60,5 @@ static nml_status quantize_eval(nml_ctx *ctx, nml_node *node) {
     return NML_OK;
 }
 
-const nml_kernel nml_kernel_quantize = {NML_OP_QUANTIZE, "QUANTIZE", quantize_prepare,
+const nml_kernel nml_kernel_quantize = {NML_OP_QUANTIZE, "QUANTIZE", nml_quantize_prepare,
                                         quantize_eval, NML_KERNEL_IN_PLACE};

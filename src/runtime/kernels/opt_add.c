@@ -1,0 +1,114 @@
+/* ADD optimized for int8 inputs of the output's shape (no broadcasting): TFLite's pipeline
+ * (both inputs offset, shifted left by 20 bits and rescaled, summed, rescaled to the output)
+ * with each of the three fixed-point rescalings done by one 32x32->64-bit multiply and a few
+ * 32-bit operations (nml_rs_apply, opt_rescale.h, exact as explained there) instead of the
+ * reference's 64-bit rounding arithmetic and call chain. Its bounds hold: the shifted inputs
+ * are below 255 * 2^20 < 2^28 in magnitude, so are their rescaled values (multipliers < 1),
+ * their sum is below 2^29, and the output zero point is an int8. Nodes with a shift beyond 23
+ * (scales 2^23 apart, not seen in practice) are not specialized.
+ * In place: safe (element i of both inputs is read before element i is written, and no other),
+ * so the output may share either input's buffer (NML_KERNEL_IN_PLACE).
+ * Broadcasting, other types and shifts beyond 23 are handed to the reference kernel by
+ * nml_kernel_add_opt and rejected at prepare by nml_kernel_add_opt_int8. */
+#include "elem_common.h"
+#include "kernels.h"
+#include "lean.h"
+#include "opt_rescale.h"
+
+#define MAX_RIGHT 23
+
+typedef struct opt_add {
+    nml_rs in1, in2, out;
+    int32_t off1, off2; /* minus the input zero points */
+    int32_t act_min, act_max;
+    uint32_t count;
+} opt_add;
+
+/* not inlined: three calls are smaller than three copies */
+NML_RS_NOINLINE int rs_set(nml_rs *f, int32_t mult, int exponent, int32_t zp) {
+    if (-exponent > MAX_RIGHT) return 0; /* exponent <= 0: nml_addsub_prepare_q rejects others */
+    *f = nml_rs_make(mult, -exponent, zp);
+    return 1;
+}
+
+/* Two int8 inputs of the int8 output's shape. */
+static int is_plain_int8(nml_ctx *ctx, const nml_node *node) {
+    const nml_tensor *out = nml_node_output(ctx, node, 0);
+    if (node->n_inputs != 2 || node->n_outputs != 1 || !out || out->type != NML_INT8) return 0;
+    for (uint32_t i = 0; i < 2; i++) {
+        const nml_tensor *t = nml_node_input(ctx, node, i);
+        if (!t || t->type != NML_INT8 || t->rank != out->rank) return 0;
+        for (int k = 0; k < out->rank; k++)
+            if (t->dims[k] != out->dims[k]) return 0;
+    }
+    return 1;
+}
+
+/* The node is plain int8 with shifts the fast rescaling covers: its data in node->data. */
+static nml_status prepare_fast(nml_ctx *ctx, nml_node *node, const nml_op_params *p, int *fast) {
+    *fast = 0;
+    if (!is_plain_int8(ctx, node)) return NML_OK;
+    const nml_tensor *out = nml_node_output(ctx, node, 0);
+    nml_addsub_q q;
+    NML_TRY(nml_addsub_prepare_q(ctx, node, nml_node_input(ctx, node, 0),
+                                 nml_node_input(ctx, node, 1), out, p->activation, &q));
+    opt_add *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
+    if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
+    if (q.left_shift != 20 || !rs_set(&d->in1, q.in1_mult, q.in1_shift, 0) ||
+        !rs_set(&d->in2, q.in2_mult, q.in2_shift, 0) ||
+        !rs_set(&d->out, q.out_mult, q.out_shift, q.out_offset))
+        return NML_OK;
+    d->off1 = q.in1_offset;
+    d->off2 = q.in2_offset;
+    d->act_min = q.act_min;
+    d->act_max = q.act_max;
+    d->count = nml_tensor_count(out);
+    node->data = d;
+    *fast = 1;
+    return NML_OK;
+}
+
+static nml_status opt_add_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    int fast;
+    NML_TRY(prepare_fast(ctx, node, p, &fast));
+    if (fast) return NML_OK;
+    NML_TRY(nml_hand_over(ctx, node, &nml_kernel_add)); /* the reference takes it over */
+    return nml_kernel_add.prepare(ctx, node, p);
+}
+
+static nml_status opt_add_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    int fast;
+    NML_TRY(prepare_fast(ctx, node, p, &fast));
+    return fast ? NML_OK
+                : nml_lean_refuse(ctx, node,
+                                  "two int8 inputs of the output's shape (no broadcasting) with "
+                                  "scales less than 2^23 apart");
+}
+
+static nml_status opt_add_eval(nml_ctx *ctx, nml_node *node) {
+    const opt_add *d = node->data;
+    const int8_t *a = nml_node_input(ctx, node, 0)->data, *b = nml_node_input(ctx, node, 1)->data;
+    int8_t *out = nml_node_output(ctx, node, 0)->data;
+    /* parameters in locals: int8 stores may alias the struct, gcc would reload it */
+    const int32_t off1 = d->off1, off2 = d->off2;
+    const uint32_t m1 = d->in1.m2, k1 = d->in1.k, n1 = d->in1.neg;
+    const uint32_t m2 = d->in2.m2, k2 = d->in2.k, n2 = d->in2.neg;
+    const uint32_t mo = d->out.m2, ko = d->out.k, no = d->out.neg;
+    const int32_t r1 = d->in1.r, r2 = d->in2.r, ro = d->out.r;
+    const int32_t lo = d->act_min, hi = d->act_max;
+    const uint32_t n = d->count;
+    for (uint32_t i = 0; i < n; i++) {
+        const int32_t x = (int32_t)((uint32_t)(a[i] + off1) << 20);
+        const int32_t y = (int32_t)((uint32_t)(b[i] + off2) << 20);
+        const int32_t sum = nml_rs_apply(x, m1, k1, n1, r1) + nml_rs_apply(y, m2, k2, n2, r2);
+        int32_t v = nml_rs_apply(sum, mo, ko, no, ro);
+        v = v < lo ? lo : v;
+        out[i] = (int8_t)(v > hi ? hi : v);
+    }
+    return NML_OK;
+}
+
+const nml_kernel nml_kernel_add_opt = {NML_OP_ADD, "ADD", opt_add_prepare, opt_add_eval,
+                                       NML_KERNEL_IN_PLACE};
+const nml_kernel nml_kernel_add_opt_int8 = {NML_OP_ADD, "ADD", opt_add_prepare_int8, opt_add_eval,
+                                            NML_KERNEL_IN_PLACE};

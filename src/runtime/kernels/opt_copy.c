@@ -1,0 +1,53 @@
+#include "opt_copy.h"
+
+#define HAVE_WORDS NML_OPT_WORDS
+#if HAVE_WORDS
+typedef nml_opt_word word;
+#endif
+
+void nml_opt_copy(void *dst, const void *src, uint32_t n) {
+    uint8_t *d = dst;
+    const uint8_t *s = src;
+#if HAVE_WORDS
+    if ((((uintptr_t)d ^ (uintptr_t)s) & 3u) == 0) {
+        for (; n > 0 && ((uintptr_t)d & 3u) != 0; n--)
+            *d++ = *s++;
+        word *dw = (word *)(void *)d;
+        const word *sw = (const word *)(const void *)s;
+        for (; n >= 8; n -= 8, dw += 2, sw += 2) {
+            const uint32_t a = sw[0], b = sw[1];
+            dw[0] = a;
+            dw[1] = b;
+        }
+        d = (uint8_t *)dw;
+        s = (const uint8_t *)sw;
+    }
+#endif
+    /* different alignment (or the tail): four bytes per iteration */
+    for (; n >= 4; n -= 4, d += 4, s += 4) {
+        const uint8_t a = s[0], b = s[1], c = s[2], e = s[3];
+        d[0] = a;
+        d[1] = b;
+        d[2] = c;
+        d[3] = e;
+    }
+    for (; n > 0; n--)
+        *d++ = *s++;
+}
+
+void nml_opt_fill(void *dst, uint8_t value, uint32_t n) {
+    uint8_t *d = dst;
+#if HAVE_WORDS
+    for (; n > 0 && ((uintptr_t)d & 3u) != 0; n--)
+        *d++ = value;
+    word *dw = (word *)(void *)d;
+    const uint32_t v4 = value * 0x01010101u;
+    for (; n >= 8; n -= 8, dw += 2) {
+        dw[0] = v4;
+        dw[1] = v4;
+    }
+    d = (uint8_t *)dw;
+#endif
+    for (; n > 0; n--)
+        *d++ = value;
+}

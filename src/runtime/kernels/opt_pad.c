@@ -1,0 +1,130 @@
+/* PAD and PADV2 optimized for one-byte elements (int8, uint8): the output is written once, in
+ * order, as alternating fills and input rows. At prepare, dimensions of size 1 without padding
+ * are dropped and trailing dimensions without padding are merged into the one before (an NHWC
+ * pad of H and W copies whole W*C rows); at eval, the fills between two rows (the end of one
+ * row's padding and the start of the next's, at any level) are merged into one fill, and
+ * fills and copies move words where alignment allows. Other element types are handed to the
+ * reference kernel by nml_kernel_pad(v2)_opt and rejected at prepare by the _int8 variants. */
+#include "kernels.h"
+#include "lean.h"
+#include "opt_copy.h"
+#include "pad_ref.h"
+
+typedef struct opt_pad {
+    int32_t rank;                /* after merging, >= 1 */
+    uint32_t dims[NML_MAX_RANK]; /* input extent per level (bytes at the last level) */
+    uint32_t before[NML_MAX_RANK], after[NML_MAX_RANK]; /* fill bytes around a level's block */
+    uint8_t value; /* pad byte when there is no constant_values input */
+} opt_pad;
+
+/* The merged levels: level k repeats dims[k] blocks of the level below (input rows at the
+ * last level), with before[k] / after[k] fill bytes around them. */
+static void plan_levels(opt_pad *d, const nml_pad_data *ref, const nml_tensor *in,
+                        const nml_tensor *out) {
+    int32_t r = 0;
+    for (int32_t k = 0; k < ref->rank; k++) {
+        const uint32_t b = (uint32_t)ref->before[k];
+        const uint32_t a = (uint32_t)(out->dims[k] - in->dims[k]) - b;
+        if (in->dims[k] == 1 && a == 0 && b == 0) continue; /* nothing to iterate or fill */
+        d->dims[r] = (uint32_t)in->dims[k];
+        d->before[r] = b;
+        d->after[r] = a;
+        r++;
+    }
+    if (r == 0) { /* all dimensions 1 and unpadded: one element */
+        d->dims[0] = 1;
+        d->before[0] = d->after[0] = 0;
+        r = 1;
+    }
+    while (r > 1 && d->before[r - 1] == 0 && d->after[r - 1] == 0) {
+        d->dims[r - 2] *= d->dims[r - 1];
+        d->before[r - 2] *= d->dims[r - 1];
+        d->after[r - 2] *= d->dims[r - 1];
+        r--;
+    }
+    /* fills in bytes: level k's padding is before/after slices of the output below it */
+    uint32_t slice = 1;
+    for (int32_t k = r - 1; k >= 0; k--) {
+        d->before[k] *= slice;
+        d->after[k] *= slice;
+        slice = d->before[k] + d->dims[k] * slice + d->after[k];
+    }
+    d->rank = r; /* an empty input needs no case of its own: its levels are all fill */
+}
+
+/* The reference prepare, then the levels; *bytes = 0 (and the reference's data left in place)
+ * when the elements are not one byte. */
+static nml_status prepare_bytes(nml_ctx *ctx, nml_node *node, const nml_op_params *p, int *bytes) {
+    *bytes = 0;
+    NML_TRY(nml_pad_prepare(ctx, node, p));
+    const nml_pad_data *ref = node->data;
+    if (ref->esize != 1) return NML_OK;
+    opt_pad *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
+    if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
+    plan_levels(d, ref, nml_node_input(ctx, node, 0), nml_node_output(ctx, node, 0));
+    d->value = ref->value[0];
+    node->data = d;
+    *bytes = 1;
+    return NML_OK;
+}
+
+static nml_status opt_pad_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    int bytes;
+    NML_TRY(prepare_bytes(ctx, node, p, &bytes));
+    /* otherwise the reference kernel takes this node over, with the data its prepare made */
+    if (!bytes)
+        return nml_hand_over(ctx, node,
+                             node->builtin == NML_OP_PADV2 ? &nml_kernel_padv2 : &nml_kernel_pad);
+    return NML_OK;
+}
+
+static nml_status opt_pad_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    int bytes;
+    NML_TRY(prepare_bytes(ctx, node, p, &bytes));
+    return bytes ? NML_OK : nml_lean_refuse(ctx, node, "one-byte elements (int8, uint8)");
+}
+
+typedef struct cursor {
+    uint8_t *dst;
+    const uint8_t *src;
+    uint32_t pending; /* fill bytes not yet written */
+    uint8_t value;
+} cursor;
+
+static void flush(cursor *c) {
+    nml_opt_fill(c->dst, c->value, c->pending);
+    c->dst += c->pending;
+    c->pending = 0;
+}
+
+/* Writes level k's block (recursion depth <= NML_MAX_RANK). */
+static void write_level(const opt_pad *d, int32_t k, cursor *c) {
+    c->pending += d->before[k];
+    const uint32_t n = d->dims[k];
+    if (k == d->rank - 1) {
+        flush(c);
+        nml_opt_copy(c->dst, c->src, n);
+        c->dst += n;
+        c->src += n;
+    } else {
+        for (uint32_t i = 0; i < n; i++)
+            write_level(d, k + 1, c);
+    }
+    c->pending += d->after[k];
+}
+
+static nml_status opt_pad_eval(nml_ctx *ctx, nml_node *node) {
+    const opt_pad *d = node->data;
+    const nml_tensor *value = nml_node_input(ctx, node, 2);
+    cursor c = {nml_node_output(ctx, node, 0)->data, nml_node_input(ctx, node, 0)->data, 0,
+                value ? *(const uint8_t *)value->data : d->value};
+    write_level(d, 0, &c);
+    flush(&c);
+    return NML_OK;
+}
+
+const nml_kernel nml_kernel_pad_opt = {NML_OP_PAD, "PAD", opt_pad_prepare, opt_pad_eval};
+const nml_kernel nml_kernel_padv2_opt = {NML_OP_PADV2, "PADV2", opt_pad_prepare, opt_pad_eval};
+const nml_kernel nml_kernel_pad_opt_int8 = {NML_OP_PAD, "PAD", opt_pad_prepare_int8, opt_pad_eval};
+const nml_kernel nml_kernel_padv2_opt_int8 = {NML_OP_PADV2, "PADV2", opt_pad_prepare_int8,
+                                              opt_pad_eval};

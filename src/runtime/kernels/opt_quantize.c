@@ -1,0 +1,99 @@
+/* QUANTIZE optimized for int8 -> int8 (the requantization exporters put in front of
+ * CONCATENATION and at outputs): the reference's fixed-point computation of every possible
+ * input is run once at prepare into a 256-byte table, so evaluation is one lookup per element
+ * and bit-identical to the reference by construction. Tensors under TABLE_MIN_ELEMENTS keep
+ * the reference arithmetic (the table would cost more arena than it saves). Other types are
+ * handed to the reference kernel by nml_kernel_quantize_opt and rejected at prepare by
+ * nml_kernel_quantize_opt_int8.
+ * In place: safe (element i is read before element i is written, and no other), so the output
+ * may share the input's buffer (NML_KERNEL_IN_PLACE). */
+#include "elem_common.h"
+#include "kernels.h"
+#include "lean.h"
+#include "quantize_ref.h"
+
+#define TABLE_MIN_ELEMENTS 256
+
+typedef struct opt_quantize {
+    const nml_quantize_data *ref;
+    uint32_t count;
+    int8_t *table; /* output for input -128 + i; NULL: computed */
+} opt_quantize;
+
+/* The reference arithmetic (not inlined: prepare's table and eval's small tensors call it). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int8_t
+requantize(const nml_quantize_data *q, int32_t x) {
+    const int32_t v = nml_mul_by_qm(x - q->in_zp, q->mult, q->shift);
+    return (int8_t)nml_clamp_i32(v + q->out_zp, q->lo, q->hi);
+}
+
+/* The reference prepare, then the table; *int8 = 0 (and the reference's data left in place)
+ * when the node is not int8 -> int8. */
+static nml_status prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p, int *int8) {
+    *int8 = 0;
+    NML_TRY(nml_quantize_prepare(ctx, node, p));
+    const nml_tensor *in = nml_node_input(ctx, node, 0), *out = nml_node_output(ctx, node, 0);
+    if (in->type != NML_INT8 || out->type != NML_INT8) return NML_OK;
+    const uint32_t count = nml_tensor_count(in);
+    const int table = count >= TABLE_MIN_ELEMENTS;
+    opt_quantize *d = nml_ctx_alloc_persistent(ctx, sizeof *d + (table ? 256u : 0u));
+    if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
+    d->ref = node->data;
+    d->count = count;
+    d->table = NULL;
+    if (table) {
+        d->table = (int8_t *)(d + 1);
+        for (int32_t i = 0; i < 256; i++)
+            d->table[i] = requantize(d->ref, i - 128);
+    }
+    node->data = d;
+    *int8 = 1;
+    return NML_OK;
+}
+
+static nml_status opt_quantize_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    int int8;
+    NML_TRY(prepare_int8(ctx, node, p, &int8));
+    /* otherwise the reference kernel takes this node over, with the data its prepare made */
+    if (!int8) return nml_hand_over(ctx, node, &nml_kernel_quantize);
+    return NML_OK;
+}
+
+static nml_status opt_quantize_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    int int8;
+    NML_TRY(prepare_int8(ctx, node, p, &int8));
+    return int8 ? NML_OK : nml_lean_refuse(ctx, node, "int8 input and output");
+}
+
+static nml_status opt_quantize_eval(nml_ctx *ctx, nml_node *node) {
+    const opt_quantize *d = node->data;
+    const int8_t *in = nml_node_input(ctx, node, 0)->data;
+    int8_t *out = nml_node_output(ctx, node, 0)->data;
+    const uint32_t n = d->count;
+    if (d->table) {
+        const int8_t *table = d->table + 128;
+        uint32_t i = 0;
+        for (; i + 4 <= n; i += 4) { /* four loads before the stores: in place stays safe */
+            const int8_t a = table[in[i]], b = table[in[i + 1]];
+            const int8_t c = table[in[i + 2]], e = table[in[i + 3]];
+            out[i] = a;
+            out[i + 1] = b;
+            out[i + 2] = c;
+            out[i + 3] = e;
+        }
+        for (; i < n; i++)
+            out[i] = table[in[i]];
+    } else {
+        for (uint32_t i = 0; i < n; i++)
+            out[i] = requantize(d->ref, in[i]);
+    }
+    return NML_OK;
+}
+
+const nml_kernel nml_kernel_quantize_opt = {NML_OP_QUANTIZE, "QUANTIZE", opt_quantize_prepare,
+                                            opt_quantize_eval, NML_KERNEL_IN_PLACE};
+const nml_kernel nml_kernel_quantize_opt_int8 = {
+    NML_OP_QUANTIZE, "QUANTIZE", opt_quantize_prepare_int8, opt_quantize_eval, NML_KERNEL_IN_PLACE};
