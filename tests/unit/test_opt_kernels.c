@@ -51,7 +51,9 @@ static int32_t reference_rq(int32_t acc, int32_t m, int e, int32_t zp) {
 
 static nml_kh rq_kh; /* a persistent allocator for the tables */
 
-static void check_rq(int32_t acc, int32_t m, int e, int32_t zp) {
+/* Decides the fast form for one multiplier and accumulators up to |bound|; when it is taken,
+ * the fast result of acc must equal the reference. Returns whether it was taken. */
+static int check_rq_bound(int32_t acc, int64_t bound, int32_t m, int e, int32_t zp) {
     nml_rq rq;
     int32_t mult[1];
     int8_t shift[1];
@@ -59,41 +61,74 @@ static void check_rq(int32_t acc, int32_t m, int e, int32_t zp) {
     rq.shift = shift;
     rq.step = 0;
     nml_rq_set(&rq, 0, m, e);
-    assert_int_equal(nml_rq_finish(&rq_kh.ctx, &rq_kh.node, &rq, 1, zp, -128, 127, NULL, 0),
+    assert_int_equal(nml_rq_finish(&rq_kh.ctx, &rq_kh.node, &rq, 1, zp, -128, 127, NULL, bound),
                      NML_OK);
-    assert_true(rq.fast);
+    if (!rq.fast) return 0;
     const int32_t got = nml_rq_apply(acc, nml_rq_channel(&rq, 0));
     const int32_t want = reference_rq(acc, m, e, zp);
     if (got != want)
-        fail_msg("acc %d m %d e %d zp %d: fast %d, reference %d", (int)acc, (int)m, e, (int)zp,
-                 (int)got, (int)want);
+        fail_msg("acc %d (bound %lld) m %d e %d zp %d: fast %d, reference %d", (int)acc,
+                 (long long)bound, (int)m, e, (int)zp, (int)got, (int)want);
+    return 1;
+}
+
+static int64_t abs64(int32_t v) {
+    return v < 0 ? -(int64_t)v : v;
+}
+
+/* The range the fast form was first written for (|acc| < 2^30, right shifts up to 23) must
+ * always be taken. */
+static void check_rq(int32_t acc, int32_t m, int e, int32_t zp) {
+    if (!check_rq_bound(acc, abs64(acc), m, e, zp))
+        fail_msg("acc %d m %d e %d zp %d: fast form refused", (int)acc, (int)m, e, (int)zp);
 }
 
 static void fast_requant_equals_reference(void **state) {
     (void)state;
     kh_init(&rq_kh);
     rng_state = 12345u;
-    const int32_t lim = NML_RQ_ACC_LIMIT - 1;
+    const int32_t lim = (1 << 30) - 1;
     const int32_t accs[] = {0,    1,       -1,      2,          -2,       lim,
                             -lim, lim - 1, 1 << 29, -(1 << 29), 12345678, -12345678};
     const int32_t mults[] = {1 << 30, (1 << 30) + 1, INT32_MAX, 1518500250, 1073741825};
-    for (int e = -NML_RQ_MAX_RIGHT; e <= 0; e++)
+    for (int e = -23; e <= 0; e++)
         for (size_t a = 0; a < sizeof accs / sizeof accs[0]; a++)
             for (size_t k = 0; k < sizeof mults / sizeof mults[0]; k++)
                 for (int32_t zp = -128; zp <= 127; zp += 51)
                     check_rq(accs[a], mults[k], e, zp);
     /* exact ties of both roundings: acc * M / 2^31 = n + 1/2 and s / 2^r = n + 1/2 */
-    for (int e = -NML_RQ_MAX_RIGHT; e <= 0; e++)
+    for (int e = -23; e <= 0; e++)
         for (int32_t acc = -4100; acc <= 4100; acc++)
             check_rq(acc, 1 << 30, e, (int32_t)(acc % 7));
     for (int i = 0; i < 2000000; i++) {
-        const int e = -rnd_in(0, NML_RQ_MAX_RIGHT);
+        const int e = -rnd_in(0, 23);
         const int32_t m = (int32_t)((1u << 30) + (rnd() >> 2));
         const int32_t acc = (i & 1) ? (int32_t)(rnd() >> 2) - (1 << 29) * (int32_t)(rnd() & 1)
                                     : rnd_in(-70000, 70000);
         check_rq(acc, m, e, rnd_in(-128, 127));
         if (rq_kh.ctx.persist_used > (1u << 20)) kh_free(&rq_kh), kh_init(&rq_kh);
     }
+    /* beyond it: any int32 accumulator bound, right shifts up to 31; wherever the exact
+     * no-wrap check takes the fast form, its results must be the reference's, including the
+     * extreme accumulators of the bound */
+    int taken = 0, refused = 0;
+    for (int i = 0; i < 2000000; i++) {
+        const int e = -rnd_in(0, 31);
+        const int32_t m = i % 97 == 0 ? 0 : (int32_t)((1u << 30) + (rnd() >> 2));
+        const int64_t bound =
+            (i & 3) == 0 ? (int64_t)(rnd() >> 1) : (int64_t)(rnd() >> rnd_in(1, 31));
+        const int32_t zp = rnd_in(-128, 127);
+        /* uniform in [-bound, bound], in 64 bits (2 * bound + 1 can exceed INT32_MAX) */
+        int32_t acc = (int32_t)((int64_t)(rnd() % (uint64_t)(2 * bound + 1)) - bound);
+        if (i % 5 == 0) acc = (int32_t)((i & 8) ? bound : -bound);
+        if (check_rq_bound(acc, bound, m, e, zp))
+            taken++;
+        else
+            refused++;
+        if (rq_kh.ctx.persist_used > (1u << 20)) kh_free(&rq_kh), kh_init(&rq_kh);
+    }
+    printf("fast requantization beyond 2^30 / r 23: %d taken, %d refused\n", taken, refused);
+    assert_true(taken > 100000 && refused > 10000);
     kh_free(&rq_kh);
 }
 
@@ -114,16 +149,53 @@ static void fast_requant_range_is_decided_per_layer(void **state) {
      * 19 */
     assert_int_equal(nml_rq_slow(&rq, 1, 1000), 127);
     assert_int_equal(nml_rq_slow(&rq, 0, 1000), 19);
-    /* in range, but an accumulator bound of 2^30 is not */
+    /* a dead channel's bias of -2^30 (FastestDet's first layer) with multiplier 0.5 * 2^-5:
+     * hi = acc * 2^31 / 2^32 + (1 + 2 * 3) * 2^4 stays far inside int32: fast */
+    const int32_t big[3] = {0, -(1 << 30), 5};
+    int tb = kh_tensor(&h, NML_INT32, 1, (const int32_t[]){3}, (void *)big, 0, 0);
+    kh_const(&h, tb);
     nml_rq_set(&rq, 1, 1 << 30, -1);
-    assert_int_equal(nml_rq_finish(&h.ctx, &h.node, &rq, 3, 3, -128, 127, NULL, NML_RQ_ACC_LIMIT),
+    assert_int_equal(nml_rq_finish(&h.ctx, &h.node, &rq, 3, 3, -128, 127, &h.tensors[tb], 1000),
                      NML_OK);
-    assert_false(rq.fast);
+    assert_true(rq.fast);
+    /* -2^30 * 0.5 * 2^-1 = -2^28, + 3 */
+    assert_int_equal(nml_rq_apply(-(1 << 30), nml_rq_channel(&rq, 1)), -(1 << 28) + 3);
+    /* a dead channel's zero multiplier: the output is the zero point, at any shift (finish
+     * rewrote the table: set every entry again) */
+    nml_rq_set(&rq, 0, 1 << 30, -5);
+    nml_rq_set(&rq, 1, 0, 0);
+    nml_rq_set(&rq, 2, 0, -9);
+    assert_int_equal(nml_rq_finish(&h.ctx, &h.node, &rq, 3, 3, -128, 127, &h.tensors[tb], 1000),
+                     NML_OK);
+    assert_true(rq.fast);
+    for (int32_t acc = -(1 << 30) - 1000; acc <= -(1 << 30) + 1000; acc += 7)
+        assert_int_equal(nml_rq_apply(acc, nml_rq_channel(&rq, 1)), 3);
+    for (int32_t acc = -1000; acc <= 1000; acc++)
+        assert_int_equal(nml_rq_apply(acc, nml_rq_channel(&rq, 2)), 3);
+    assert_int_equal(reference_rq(-12345, 0, -9, 3), 3);
+    /* but the accumulator must fit int32: bias 2^30 + dot bound 2^30 does not */
     nml_rq_set(&rq, 0, 1 << 30, -5);
     nml_rq_set(&rq, 1, 1 << 30, -1);
     nml_rq_set(&rq, 2, 1 << 30, -7);
-    assert_int_equal(
-        nml_rq_finish(&h.ctx, &h.node, &rq, 3, 3, -128, 127, NULL, NML_RQ_ACC_LIMIT - 1), NML_OK);
+    assert_int_equal(nml_rq_finish(&h.ctx, &h.node, &rq, 3, 3, -128, 127, &h.tensors[tb], 1 << 30),
+                     NML_OK);
+    assert_false(rq.fast);
+    /* r = 31 with zp 127: the rounding constant 255 * 2^30 alone wraps int32 */
+    nml_rq_set(&rq, 0, 1 << 30, -31);
+    nml_rq_set(&rq, 1, 1 << 30, -1);
+    nml_rq_set(&rq, 2, 1 << 30, -7);
+    assert_int_equal(nml_rq_finish(&h.ctx, &h.node, &rq, 3, 127, -128, 127, NULL, 10), NML_OK);
+    assert_false(rq.fast);
+    /* the same with zp 0: 2^30 fits, fast */
+    nml_rq_set(&rq, 0, 1 << 30, -31);
+    nml_rq_set(&rq, 1, 1 << 30, -1);
+    nml_rq_set(&rq, 2, 1 << 30, -7);
+    assert_int_equal(nml_rq_finish(&h.ctx, &h.node, &rq, 3, 0, -128, 127, NULL, 10), NML_OK);
+    assert_true(rq.fast);
+    nml_rq_set(&rq, 0, 1 << 30, -5);
+    nml_rq_set(&rq, 1, 1 << 30, -1);
+    nml_rq_set(&rq, 2, 1 << 30, -7);
+    assert_int_equal(nml_rq_finish(&h.ctx, &h.node, &rq, 3, 3, -128, 127, NULL, 1000), NML_OK);
     assert_true(rq.fast);
     assert_int_equal(nml_rq_apply(1000, nml_rq_channel(&rq, 0)), 19);
     kh_free(&h);
@@ -259,6 +331,13 @@ static void random_weights(const layer *L, int8_t *w, size_t n, float *scales, i
     const int32_t t = (int32_t)typical;
     for (int32_t i = 0; i < n_q; i++)
         bias[i] = rnd() % 16 == 0 ? (int32_t)rnd() : rnd_in(-t, t);
+    /* a dead channel as the quantizer writes it (FastestDet's first layer): a weight scale too
+     * small for a multiplier (0) and a bias of +-2^30 */
+    if (L->per_channel && rnd() % 6 == 0) {
+        const int32_t d = rnd_in(0, n_q - 1);
+        scales[d] = 1e-30f;
+        bias[d] = (rnd() & 1) ? -(1 << 30) : (1 << 30);
+    }
 }
 
 static int random_conv(layer *L) {
@@ -416,11 +495,14 @@ static void depthwise_matches_reference(void **state) {
         if (a.st == NML_OK)
             compare_outputs("DEPTHWISE_CONV_2D int8-only", iter, &L, ref, opt, n_out);
         /* the planes variant: the same where it accepts the node, which it must for depth
-         * multiplier 1 (these planes are small); it rejects depth multipliers > 1 */
+         * multiplier 1 and for 3x3 windows with stride 1 or 2 along x and no dilation (these
+         * planes are small); it rejects other depth multipliers > 1 */
         memset(opt, 0x2a, n_out);
         run_result e = run_conv_like(&nml_kernel_depthwise_conv_2d_opt_planes, &L, &p, in_dims, in,
                                      w_dims, w, 3, scales, bias, out_dims, opt);
-        if (a.st == NML_OK && L.depth_multiplier > 1) {
+        const int plane_3x3 = L.kh == 3 && L.kw == 3 && L.dil_h == 1 && L.dil_w == 1 &&
+                              (L.stride_w == 1 || L.stride_w == 2);
+        if (a.st == NML_OK && L.depth_multiplier > 1 && !plane_3x3) {
             assert_int_equal(e.st, NML_E_UNSUPPORTED);
             assert_non_null(strstr(e.msg, "planes-only"));
         } else {
@@ -437,6 +519,127 @@ static void depthwise_matches_reference(void **state) {
            cases, planes);
     assert_true(planes > ran / 3);
     assert_true(ran > cases * 8 / 10);
+}
+
+/* One layer of a real model's shape (seeded random weights, zero points and scales; a dead
+ * channel as FastestDet's quantizer writes it on every third run): the optimized kernel and its
+ * int8-only variant against the reference. */
+static void compare_model_layer(layer L, int depthwise, int iter) {
+    random_common(&L);
+    const int32_t oh = out_size(L.h, L.kh, L.stride_h, L.dil_h, L.padding);
+    const int32_t ow = out_size(L.w, L.kw, L.stride_w, L.dil_w, L.padding);
+    const int32_t in_dims[4] = {L.batches, L.h, L.w, L.c};
+    const int32_t w_dims[4] = {depthwise ? 1 : L.out_c, L.kh, L.kw, depthwise ? L.out_c : L.c};
+    const int32_t out_dims[4] = {L.batches, oh, ow, L.out_c};
+    const size_t n_in = (size_t)L.batches * L.h * L.w * L.c;
+    const size_t n_w = (size_t)w_dims[0] * L.kh * L.kw * w_dims[3];
+    const size_t n_out = (size_t)L.batches * oh * ow * L.out_c;
+    int8_t *in = nml_test_alloc16(n_in), *w = nml_test_alloc16(n_w);
+    int8_t *ref = nml_test_alloc16(n_out), *opt = nml_test_alloc16(n_out);
+    float *scales = malloc((size_t)L.out_c * sizeof *scales);
+    int32_t *bias = malloc((size_t)L.out_c * sizeof *bias);
+    fill_i8(in, n_in);
+    L.per_channel = 1;
+    random_weights(&L, w, n_w, scales, L.out_c, bias, (int32_t)(n_w / (size_t)L.out_c));
+    if (iter % 3 == 0 && L.out_c > 1) { /* dead channel 1: zero weights, scale ~0, bias -2^30 */
+        for (size_t i = 0; i < n_w; i++)
+            if ((depthwise ? (int32_t)(i % (size_t)L.out_c) : (int32_t)(i / (n_w / L.out_c))) == 1)
+                w[i] = 0;
+        scales[1] = 1e-30f;
+        bias[1] = -(1 << 30);
+    }
+    nml_op_params p;
+    nml_op_params_default(&p);
+    p.padding = (uint8_t)L.padding;
+    p.activation = (uint8_t)L.activation;
+    p.stride_h = L.stride_h;
+    p.stride_w = L.stride_w;
+    p.dilation_h = L.dil_h;
+    p.dilation_w = L.dil_w;
+    p.depth_multiplier = L.depth_multiplier;
+    const int q = depthwise ? 3 : 0;
+    const nml_kernel *kr = depthwise ? &nml_kernel_depthwise_conv_2d : &nml_kernel_conv_2d;
+    const nml_kernel *ko = depthwise ? &nml_kernel_depthwise_conv_2d_opt : &nml_kernel_conv_2d_opt;
+    const nml_kernel *k8 =
+        depthwise ? &nml_kernel_depthwise_conv_2d_opt_int8 : &nml_kernel_conv_2d_opt_int8;
+    memset(ref, 0x55, n_out);
+    run_result a =
+        run_conv_like(kr, &L, &p, in_dims, in, w_dims, w, q, scales, bias, out_dims, ref);
+    if (a.st != NML_OK) fail_msg("model layer %d: reference failed: %s", iter, a.msg);
+    const nml_kernel *opts[2] = {ko, k8};
+    for (int v = 0; v < 2; v++) {
+        memset(opt, 0x2a, n_out);
+        run_result b =
+            run_conv_like(opts[v], &L, &p, in_dims, in, w_dims, w, q, scales, bias, out_dims, opt);
+        if (b.st != NML_OK) fail_msg("model layer %d: optimized failed: %s", iter, b.msg);
+        compare_outputs(depthwise ? "model DEPTHWISE_CONV_2D" : "model CONV_2D", iter, &L, ref, opt,
+                        n_out);
+    }
+    free(in), free(w), free(ref), free(opt), free(scales), free(bias);
+}
+
+/* The convolutions of FastestDet (128x86), LeNet-5, person_detect and micro_speech, shapes as
+ * `nanoml inspect` lists them (padding VALID after FastestDet's explicit PADs; random_common
+ * also draws SAME), three seeded runs each. */
+static void model_shapes_match_reference(void **state) {
+    (void)state;
+    rng_state = 0x5EEDu;
+    /* batches h w c out_c kh kw groups stride_h stride_w dil_h dil_w; the rest is random */
+    const layer convs[] = {
+        {1, 87, 129, 3, 24, 3, 3, 1, 2, 2, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0}, /* FastestDet #1 */
+        {1, 11, 16, 24, 24, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0},
+        {1, 6, 8, 48, 48, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0},
+        {1, 6, 8, 336, 96, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0},
+        {1, 6, 8, 96, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0},
+        {1, 32, 32, 1, 6, 5, 5, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0},  /* LeNet C1 */
+        {1, 14, 14, 6, 16, 5, 5, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0}, /* C3 */
+        {1, 5, 5, 16, 120, 5, 5, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0}, /* C5 */
+        {1, 48, 48, 8, 16, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0}, /* person #2 */
+    };
+    const layer dws[] = {
+        {1, 23, 33, 24, 24, 3, 3, 1, 2, 2, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0}, /* FastestDet #5 */
+        {1, 11, 16, 24, 24, 3, 3, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0},
+        {1, 7, 9, 96, 96, 3, 3, 1, 2, 2, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0},
+        {1, 6, 8, 96, 96, 5, 5, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0}, /* head 5x5 */
+        {1, 96, 96, 1, 8, 3, 3, 1, 2, 2, 1, 1, 0, 0, 0, 0, 0, 0, 8, 0, 0}, /* person #0 */
+        {1, 48, 48, 8, 8, 3, 3, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0},
+        {1, 49, 40, 1, 8, 10, 8, 1, 2, 2, 1, 1, 0, 0, 0, 0, 0, 0, 8, 0, 0}, /* micro_speech */
+        /* a plane over 64 KiB: the blocks over clipped windows */
+        {1, 260, 260, 1, 8, 5, 5, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 8, 0, 0},
+    };
+    int iter = 0;
+    /* planes over 64 KiB: depth multipliers >= 4 take the blocks over clipped windows */
+    for (int i = 0; i < 8; i++) {
+        layer L = {1,
+                   rnd_in(256, 262),
+                   rnd_in(256, 262),
+                   rnd_in(1, 2),
+                   0,
+                   rnd_in(1, 5),
+                   rnd_in(1, 5),
+                   1,
+                   rnd_in(1, 3),
+                   rnd_in(1, 3),
+                   rnd_in(1, 2),
+                   rnd_in(1, 2),
+                   0,
+                   0,
+                   0,
+                   0,
+                   0,
+                   0,
+                   rnd_in(4, 6),
+                   0,
+                   0};
+        L.out_c = L.c * L.depth_multiplier;
+        compare_model_layer(L, 1, iter++);
+    }
+    for (int run = 0; run < 3; run++) {
+        for (size_t i = 0; i < sizeof convs / sizeof convs[0]; i++)
+            compare_model_layer(convs[i], 0, iter++);
+        for (size_t i = 0; i < sizeof dws / sizeof dws[0]; i++)
+            compare_model_layer(dws[i], 1, iter++);
+    }
 }
 
 /* FULLY_CONNECTED: weights [units, depth], input [batches, depth], per-tensor weights with a
@@ -726,6 +929,7 @@ int main(void) {
         cmocka_unit_test(fast_requant_range_is_decided_per_layer),
         cmocka_unit_test(conv_matches_reference),
         cmocka_unit_test(depthwise_matches_reference),
+        cmocka_unit_test(model_shapes_match_reference),
         cmocka_unit_test(fully_connected_matches_reference),
         cmocka_unit_test(logistic_matches_reference),
         cmocka_unit_test(tanh_matches_reference),

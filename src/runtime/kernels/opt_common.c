@@ -23,31 +23,41 @@ int64_t nml_rq_dot_bound(int64_t depth, int32_t input_zp, int32_t max_abs_weight
     return depth * max_x * max_abs_weight;
 }
 
-static int fits_fast(int32_t mult, int exponent) {
-    return mult > 0 && exponent <= 0 && -exponent <= NML_RQ_MAX_RIGHT;
+/* The fast form's 32-bit sum hi = phi + carry + khi - neg (opt_common.h) cannot wrap for any
+ * accumulator |acc| <= bound: phi = floor(acc * M2 / 2^32) lies in [-ceil(bound * M2 / 2^32),
+ * floor(bound * M2 / 2^32)], the carry and the [acc < 0] term add at most 1 either way. Exact,
+ * so layers with large biases (e.g. a dead channel's -2^30) or small multipliers qualify
+ * whenever their arithmetic allows it. A zero multiplier (a dead channel's weight scale 0) is
+ * exact too: hi >> r is then the zero point, as in the reference. */
+static int fits_fast(int32_t mult, int exponent, int32_t out_zp, int64_t bound) {
+    if (mult < 0 || exponent > 0 || exponent < -31 || bound >= ((int64_t)1 << 31)) return 0;
+    const int r = -exponent;
+    const uint64_t prod = (uint64_t)bound * ((uint64_t)(uint32_t)mult << 1);
+    const int64_t khi = r ? (int64_t)(1 + 2 * out_zp) * ((int64_t)1 << (r - 1)) : out_zp;
+    const int64_t top = (int64_t)(prod >> 32) + 1 + khi;
+    const int64_t bottom = -(int64_t)((prod + 0xffffffffu) >> 32) - 1 + khi;
+    return top <= INT32_MAX && bottom >= INT32_MIN;
 }
 
-/* |bias[c]| + acc_bound < 2^30 for every channel. */
-static int accumulators_fit(const nml_tensor *bias, int32_t n, int64_t acc_bound) {
-    if (acc_bound >= NML_RQ_ACC_LIMIT) return 0;
-    if (!bias) return 1;
-    if (bias->alloc != NML_ALLOC_CONST || !bias->data || bias->type != NML_INT32) return 0;
-    const int32_t *b = bias->data;
-    const uint32_t count = nml_tensor_count(bias);
-    for (uint32_t c = 0; c < count && c < (uint32_t)n; c++) {
-        const int64_t v = b[c] < 0 ? -(int64_t)b[c] : b[c];
-        if (v + acc_bound >= NML_RQ_ACC_LIMIT) return 0;
-    }
-    return 1;
+/* |bias[c]| of a constant int32 bias (0 without bias); -1 when the bias is not constant. */
+static int64_t bias_magnitude(const nml_tensor *bias, int32_t c) {
+    if (!bias) return 0;
+    if (bias->alloc != NML_ALLOC_CONST || !bias->data || bias->type != NML_INT32) return -1;
+    if ((uint32_t)c >= nml_tensor_count(bias)) return 0;
+    const int32_t v = ((const int32_t *)bias->data)[c];
+    return v < 0 ? -(int64_t)v : v;
 }
 
 nml_status nml_rq_finish(nml_ctx *ctx, const nml_node *node, nml_rq *rq, int32_t n, int32_t out_zp,
                          int32_t act_min, int32_t act_max, const nml_tensor *bias,
                          int64_t acc_bound) {
     const int32_t entries = rq->step ? n : 1;
-    int fast = accumulators_fit(bias, n, acc_bound);
-    for (int32_t i = 0; i < entries && fast; i++)
-        fast = fits_fast(rq->mult[i], rq->shift[i]);
+    int fast = 1;
+    for (int32_t c = 0; c < n && fast; c++) {
+        const int64_t b = bias_magnitude(bias, c);
+        const int32_t i = c * rq->step;
+        fast = b >= 0 && fits_fast(rq->mult[i], rq->shift[i], out_zp, acc_bound + b);
+    }
     rq->out_zp = out_zp;
     rq->act_min = act_min;
     rq->act_max = act_max;

@@ -11,9 +11,10 @@
  * K's low word is 2^31, so it only adds bit 31 of the product's low word as a carry:
  *   y + zp = (hi(acc*M2) + lo(acc*M2)>>31 + (1 + 2*zp)*2^(r-1) - [acc<0]) >> r.
  * For r = 0 (no second rounding) the same holds with zp in place of (1 + 2*zp)*2^(r-1) and no
- * [acc<0] term. The high word cannot overflow when |acc| < 2^30 and r <= 23; layers whose
- * accumulators (bias included) could be larger, or with multipliers >= 1 or < 2^-23, use the
- * reference arithmetic instead. */
+ * [acc<0] term. The only condition is that this 32-bit sum does not wrap for any accumulator
+ * the layer can produce (bias included); nml_rq_finish checks that exactly per channel.
+ * Layers where it could wrap, or with multipliers >= 1 (a left shift), use the reference
+ * arithmetic instead. */
 #ifndef NANOML_KERNELS_OPT_COMMON_H
 #define NANOML_KERNELS_OPT_COMMON_H
 
@@ -30,9 +31,6 @@
 #define NML_OPT_INLINE static inline
 #endif
 
-#define NML_RQ_MAX_RIGHT 23
-#define NML_RQ_ACC_LIMIT (1 << 30) /* |accumulator| bound of the fast form */
-
 typedef struct nml_rq {
     int32_t *mult; /* fast: 2 * significand (as uint32); otherwise the Q31 significand, per
                     * channel (one entry when step == 0) */
@@ -48,10 +46,10 @@ nml_status nml_rq_alloc(nml_ctx *ctx, const nml_node *node, nml_rq *rq, int32_t 
 /* Entry i: the reference multiplier (significand, exponent). */
 void nml_rq_set(nml_rq *rq, int32_t i, int32_t mult, int exponent);
 /* Stores the output zero point and the clamp range (absolute quantized values, as
- * nml_activation_range_q gives them) and decides the fast form: every entry has
- * 0 <= r <= 23 and |accumulator| < 2^30, where the accumulator of channel c is at most
- * acc_bound + |bias[c]| (bias: the constant int32 bias tensor or NULL; a bias that is not
- * constant rules the fast form out). */
+ * nml_activation_range_q gives them) and decides the fast form: every channel's multiplier
+ * is below 1 and its fast sum cannot wrap for accumulators up to acc_bound + |bias[c]| in
+ * magnitude (bias: the constant int32 bias tensor or NULL; a bias that is not constant rules
+ * the fast form out). */
 nml_status nml_rq_finish(nml_ctx *ctx, const nml_node *node, nml_rq *rq, int32_t n, int32_t out_zp,
                          int32_t act_min, int32_t act_max, const nml_tensor *bias,
                          int64_t acc_bound);
@@ -90,7 +88,7 @@ NML_OPT_INLINE nml_rq_ch nml_rq_channel(const nml_rq *rq, int32_t c) {
 
 /* The fast form: acc requantized and offset by the output zero point (not clamped). */
 NML_OPT_INLINE int32_t nml_rq_apply(int32_t acc, nml_rq_ch p) {
-    const int64_t prod = (int64_t)acc * (int64_t)p.mult; /* |prod| < 2^62 */
+    const int64_t prod = (int64_t)acc * (int64_t)p.mult; /* |prod| < 2^63 */
     const uint32_t plo = (uint32_t)prod;
     const uint32_t phi = (uint32_t)((uint64_t)prod >> 32);
     const uint32_t neg = (uint32_t)(acc >> 31); /* all ones when acc < 0 */

@@ -11,7 +11,10 @@
  * pixels, amortized over all output channels), with padding taps set to the input zero point.
  * Every window is then whole, so the input zero point folds into the bias:
  * sum w * (x - zp) + bias = sum w * x + (bias - zp * sum w), the folded bias being computed
- * once per evaluation (padding contributes w * zp - w * zp = 0, as in the reference). */
+ * once per evaluation (padding contributes w * zp - w * zp = 0, as in the reference), with the
+ * channels' rounding constants. One call per pixel pair runs all blocks of four channels (a
+ * call per block cost small depths up to 0.5 instructions per MAC); a single pixel (a layer's
+ * only one, or an odd last one) takes a 4x1 dot instead of computing itself twice. */
 #include <stddef.h>
 
 #include "conv_ref.h"
@@ -48,10 +51,11 @@ NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nm
     if (d->use_ref) {
         NML_TRY(nml_conv_2d_ref_finish(ctx, node, &d->ref));
     } else {
-        /* folded biases, then two im2col windows (not needed by 1x1 stride-1 layers, kept
-         * simple: depth bytes each) */
+        /* folded biases, rounding constants, then two im2col windows (not needed by 1x1 stride-1
+         * layers, kept simple: depth bytes each) */
         const size_t depth = (size_t)filter->dims[1] * filter->dims[2] * filter->dims[3];
-        NML_TRY(nml_ctx_request_scratch(ctx, node, (size_t)out_ch * sizeof(int32_t) + 2 * depth));
+        NML_TRY(
+            nml_ctx_request_scratch(ctx, node, (size_t)out_ch * 2 * sizeof(int32_t) + 2 * depth));
         NML_TRY(nml_rq_conv(ctx, node, input, filter, output, out_ch, d->ref.act_min,
                             d->ref.act_max, nml_node_input(ctx, node, 2),
                             nml_rq_dot_bound((int64_t)depth, input->zero_point, 128), &d->rq));
@@ -75,10 +79,13 @@ typedef struct geom {
     int32_t zp;                                          /* input zero point */
     const nml_window *win;
     const int32_t *folded_bias; /* bias - zp * sum of the channel's weights (scratch) */
+    const uint32_t *khi;        /* fast requantization: rounding constants (scratch) */
     int8_t *col;                /* two windows of depth bytes (scratch), or NULL (pointwise) */
 } geom;
 
 static void copy_bytes(int8_t *dst, const int8_t *src, int32_t n) {
+    for (; n >= 4; n -= 4, dst += 4, src += 4) /* unrolled: windows are copied per pixel pair */
+        dst[0] = src[0], dst[1] = src[1], dst[2] = src[2], dst[3] = src[3];
     for (; n > 0; n--)
         *dst++ = *src++;
 }
@@ -140,14 +147,19 @@ typedef struct out4x2 {
     const int32_t *bias; /* folded bias */
     const int32_t *mult;
     const int8_t *shift;
-    int32_t zp, lo, hi;
+    const uint32_t *khi; /* the channels' rounding constants (nml_rq_entry), per evaluation */
+    int32_t lo, hi;
     int32_t *acc; /* slow requantization: the accumulators go here instead */
 } out4x2;
 
 /* The struct's fields come in by value as locals: int8 stores may alias anything, so gcc would
  * reload them after every output. */
 NML_OPT_INLINE void emit_4x2(out4x2 s, int32_t j, int32_t v0, int32_t v1, int8_t *o0, int8_t *o1) {
-    const nml_rq_ch ch = nml_rq_entry(s.mult, s.shift, j, s.zp);
+    nml_rq_ch ch;
+    ch.mult = (uint32_t)s.mult[j];
+    ch.r = s.shift[j];
+    ch.khi = s.khi[j];
+    ch.neg_mask = 0u - (uint32_t)(ch.r != 0);
     const int32_t b = s.bias[j];
     o0[j] = nml_rq_clamp(nml_rq_apply(nml_add_wrap(v0, b), ch), s.lo, s.hi);
     o1[j] = nml_rq_clamp(nml_rq_apply(nml_add_wrap(v1, b), ch), s.lo, s.hi);
@@ -159,79 +171,111 @@ NML_OPT_INLINE void emit_4x2(out4x2 s, int32_t j, int32_t v0, int32_t v1, int8_t
 #define NML_NOINLINE
 #endif
 
-/* Output channels oc..oc+3 (weights w0 = their first row) of the two pixels whose windows are
- * the depth bytes at p0 and p1, requantized into o0[oc..] and o1[oc..] (or, for the slow
- * requantization, the accumulators into s->acc). Out of line so nothing else competes for the
- * registers: 8 accumulators, 6 pointers, the counter and temporaries. */
-NML_NOINLINE static void gemm_4x2(const int8_t *p0, const int8_t *p1, const int8_t *w0,
-                                  int32_t depth, const out4x2 *s, int32_t oc, int8_t *o0,
-                                  int8_t *o1) {
-    const int8_t *w1 = w0 + depth, *w2 = w1 + depth, *w3 = w2 + depth;
-    int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0, a20 = 0, a21 = 0, a30 = 0, a31 = 0;
-    int32_t n4 = depth >> 2;
-    if (n4 > 0) do {
+/* Output channels oc..end-1 (end - oc >= 4; filter: the whole filter) of the two pixels whose
+ * windows are the depth bytes at x0 and x1, four channels at a time (a last partial block is
+ * redone as the last four channels, rewriting equal values), requantized into o0 and o1; or,
+ * for the slow requantization, the accumulators of the one block oc..oc+3 into s->acc. Out of
+ * line so nothing else competes for the registers (8 accumulators, 6 pointers, the counter
+ * and temporaries), and over all blocks so small depths do not pay a call per block. */
+NML_NOINLINE static void gemm_4x2(const int8_t *x0, const int8_t *x1, const int8_t *filter,
+                                  int32_t depth, const out4x2 *s, int32_t oc, int32_t end,
+                                  int8_t *o0, int8_t *o1) {
+    for (; oc < end; oc += 4) {
+        if (oc + 4 > end) oc = end - 4;
+        const int8_t *p0 = x0, *p1 = x1, *w0 = filter + oc * depth;
+        const int8_t *w1 = w0 + depth, *w2 = w1 + depth, *w3 = w2 + depth;
+        int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0, a20 = 0, a21 = 0, a30 = 0, a31 = 0;
+        int32_t n4 = depth >> 2;
+        if (n4 > 0) do {
+                NML_MAC_4X2(0);
+                NML_MAC_4X2(1);
+                NML_MAC_4X2(2);
+                NML_MAC_4X2(3);
+                p0 += 4, p1 += 4, w0 += 4, w1 += 4, w2 += 4, w3 += 4;
+            } while (--n4);
+        for (n4 = depth & 3; n4 > 0; n4--) {
             NML_MAC_4X2(0);
-            NML_MAC_4X2(1);
-            NML_MAC_4X2(2);
-            NML_MAC_4X2(3);
-            p0 += 4, p1 += 4, w0 += 4, w1 += 4, w2 += 4, w3 += 4;
-        } while (--n4);
-    for (n4 = depth & 3; n4 > 0; n4--) {
-        NML_MAC_4X2(0);
-        p0++, p1++, w0++, w1++, w2++, w3++;
+            p0++, p1++, w0++, w1++, w2++, w3++;
+        }
+        if (s->acc) {
+            int32_t *acc = s->acc;
+            acc[0] = a00, acc[1] = a01, acc[2] = a10, acc[3] = a11;
+            acc[4] = a20, acc[5] = a21, acc[6] = a30, acc[7] = a31;
+            return;
+        }
+        out4x2 l = *s;
+        l.bias += oc, l.mult += oc, l.shift += oc, l.khi += oc;
+        int8_t *q0 = o0 + oc, *q1 = o1 + oc;
+        emit_4x2(l, 0, a00, a01, q0, q1);
+        emit_4x2(l, 1, a10, a11, q0, q1);
+        emit_4x2(l, 2, a20, a21, q0, q1);
+        emit_4x2(l, 3, a30, a31, q0, q1);
     }
-    if (s->acc) {
-        int32_t *acc = s->acc;
-        acc[0] = a00, acc[1] = a01, acc[2] = a10, acc[3] = a11;
-        acc[4] = a20, acc[5] = a21, acc[6] = a30, acc[7] = a31;
-        return;
-    }
-    out4x2 l = *s;
-    l.bias += oc, l.mult += oc, l.shift += oc;
-    o0 += oc, o1 += oc;
-    emit_4x2(l, 0, a00, a01, o0, o1);
-    emit_4x2(l, 1, a10, a11, o0, o1);
-    emit_4x2(l, 2, a20, a21, o0, o1);
-    emit_4x2(l, 3, a30, a31, o0, o1);
 }
 #undef NML_MAC_4X2
 
-/* Requantizes with the reference arithmetic: channels oc..oc+n-1, acc[2*j + k]. */
-static void store_slow(const nml_rq *rq, const int32_t *bias, int32_t oc, int32_t n,
-                       const int32_t *acc, int8_t *o0, int8_t *o1) {
-    for (int32_t j = 0; j < n; j++) {
-        o0[oc + j] = nml_rq_slow(rq, oc + j, nml_add_wrap(acc[2 * j], bias[oc + j]));
-        o1[oc + j] = nml_rq_slow(rq, oc + j, nml_add_wrap(acc[2 * j + 1], bias[oc + j]));
+/* acc[j] = the dot products of channels j = 0..3 (weights w0 = the first one's) with the window
+ * at x: one pixel (an odd last one, or a layer's only one), where each weight serves one MAC
+ * and the 4x2 block would compute everything twice. */
+NML_NOINLINE static void dot_4x1(const int8_t *x, const int8_t *w0, int32_t depth, int32_t *acc) {
+    const int8_t *w1 = w0 + depth, *w2 = w1 + depth, *w3 = w2 + depth;
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    for (int32_t n = depth; n > 0; n--) {
+        const int32_t v = *x++;
+        a0 += *w0++ * v, a1 += *w1++ * v, a2 += *w2++ * v, a3 += *w3++ * v;
+    }
+    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+}
+
+/* Requantizes acc[2*j + k] (+ the folded bias) into channel oc + j of o0 (k = 0) and o1
+ * (k = 1), j < n: the paths off the 4x2 blocks (slow requantization, one pixel, channels left
+ * after blocks of four). */
+static void store_block(const nml_rq *rq, const int32_t *bias, int32_t oc, int32_t n,
+                        const int32_t *acc, int8_t *o0, int8_t *o1) {
+    for (int32_t j = 0; j < 2 * n; j++) {
+        const int32_t c = oc + (j >> 1);
+        const int32_t v = nml_add_wrap(acc[j], bias[c]);
+        int8_t *o = j & 1 ? o1 : o0;
+        o[c] = rq->fast
+                   ? nml_rq_clamp(nml_rq_apply(v, nml_rq_channel(rq, c)), rq->act_min, rq->act_max)
+                   : nml_rq_slow(rq, c, v);
     }
 }
 
-/* Every output channel of the two pixels whose windows are x0 and x1. */
+/* Every output channel of the two pixels whose windows are x0 and x1 (x0 == x1: one pixel). */
 static void pixel_pair(const geom *g, const nml_rq *rq, const int8_t *x0, const int8_t *x1,
                        int8_t *o0, int8_t *o1) {
     int32_t acc[8];
-    out4x2 so = {g->folded_bias,       rq->mult, rq->shift, rq->out_zp, rq->act_min, rq->act_max,
+    out4x2 so = {g->folded_bias,       rq->mult, rq->shift, g->khi, rq->act_min, rq->act_max,
                  rq->fast ? NULL : acc};
     int32_t oc = 0;
-    for (; oc < g->out_c && g->out_c >= 4; oc += 4) {
-        /* a last partial block is redone as the last four channels (rewriting equal values) */
-        if (oc + 4 > g->out_c) oc = g->out_c - 4;
-        gemm_4x2(x0, x1, g->filter + oc * g->depth, g->depth, &so, oc, o0, o1);
-        if (!rq->fast) store_slow(rq, g->folded_bias, oc, 4, acc, o0, o1);
+    if (x0 == x1) { /* one pixel: blocks of four channels, then the channels left */
+        for (; oc + 4 <= g->out_c; oc += 4) {
+            dot_4x1(x0, g->filter + oc * g->depth, g->depth, acc);
+            for (int32_t j = 3; j >= 0; j--)
+                acc[2 * j] = acc[2 * j + 1] = acc[j];
+            store_block(rq, g->folded_bias, oc, 4, acc, o0, o1);
+        }
+    } else if (g->out_c >= 4 && rq->fast) {
+        /* three channels left are redone as a last block of four; one or two are cheaper on
+         * their own */
+        const int32_t end = (g->out_c & 3) == 3 ? g->out_c : g->out_c & ~3;
+        gemm_4x2(x0, x1, g->filter, g->depth, &so, 0, end, o0, o1);
+        oc = end;
+    } else {
+        for (; oc < g->out_c && g->out_c >= 4; oc += 4) { /* slow: block by block */
+            if (oc + 4 > g->out_c) oc = g->out_c - 4;
+            gemm_4x2(x0, x1, g->filter, g->depth, &so, oc, oc + 4, o0, o1);
+            store_block(rq, g->folded_bias, oc, 4, acc, o0, o1);
+        }
     }
     for (; oc < g->out_c; oc++) { /* channels left after blocks of four */
         const int8_t *w = g->filter + oc * g->depth;
         int32_t a0 = 0, a1 = 0;
         for (int32_t i = 0; i < g->depth; i++)
             a0 += w[i] * x0[i], a1 += w[i] * x1[i];
-        if (rq->fast) {
-            const nml_rq_ch ch = nml_rq_channel(rq, oc);
-            const int32_t b = g->folded_bias[oc];
-            o0[oc] = nml_rq_clamp(nml_rq_apply(nml_add_wrap(a0, b), ch), rq->act_min, rq->act_max);
-            o1[oc] = nml_rq_clamp(nml_rq_apply(nml_add_wrap(a1, b), ch), rq->act_min, rq->act_max);
-        } else {
-            acc[0] = a0, acc[1] = a1;
-            store_slow(rq, g->folded_bias, oc, 1, acc, o0, o1);
-        }
+        acc[0] = a0, acc[1] = a1;
+        store_block(rq, g->folded_bias, oc, 1, acc, o0, o1);
     }
 }
 
@@ -276,6 +320,22 @@ static void conv_int8_opt(const geom *g, const nml_rq *rq, int32_t batches) {
     }
 }
 
+/* folded[c] = bias[c] - zp * (sum of channel c's weights), in locals: the int32 stores may
+ * alias the geometry, gcc would reload it for every weight. */
+static void fold_biases(const geom *g, const int32_t *bias, int32_t *folded) {
+    const int8_t *w = g->filter;
+    const int32_t depth = g->depth, zp = g->zp, out_c = g->out_c;
+    for (int32_t c = 0; c < out_c; c++) {
+        int32_t sum = 0; /* |sum| <= depth * 128: the accumulator check bounds zp * sum */
+        int32_t i = depth;
+        for (; i >= 4; i -= 4, w += 4) /* unrolled: a one-pixel layer sums as much as it MACs */
+            sum += w[0] + w[1] + w[2] + w[3];
+        for (; i > 0; i--)
+            sum += *w++;
+        folded[c] = nml_add_wrap(bias ? bias[c] : 0, -zp * sum);
+    }
+}
+
 static nml_status opt_conv_eval_int8(nml_ctx *ctx, nml_node *node) {
     const opt_conv *d = node->data;
     const nml_tensor *input = nml_node_input(ctx, node, 0);
@@ -298,14 +358,13 @@ static nml_status opt_conv_eval_int8(nml_ctx *ctx, nml_node *node) {
     g.zp = -d->ref.input_offset;
     g.win = &d->ref.w;
     int32_t *folded = nml_ctx_scratch(ctx, node);
-    g.col = pointwise(&g) ? NULL : (int8_t *)(folded + g.out_c);
-    for (int32_t c = 0; c < g.out_c; c++) {
-        const int8_t *w = g.filter + c * g.depth;
-        int32_t sum = 0; /* |sum| <= depth * 128: the accumulator check bounds zp * sum */
-        for (int32_t i = 0; i < g.depth; i++)
-            sum += w[i];
-        folded[c] = nml_add_wrap(bias ? ((const int32_t *)bias->data)[c] : 0, -g.zp * sum);
-    }
+    uint32_t *khi = (uint32_t *)(folded + g.out_c);
+    g.col = pointwise(&g) ? NULL : (int8_t *)(khi + g.out_c);
+    g.khi = khi;
+    fold_biases(&g, bias ? (const int32_t *)bias->data : NULL, folded);
+    if (d->rq.fast)
+        for (int32_t c = 0; c < g.out_c; c++)
+            khi[c] = nml_rq_channel(&d->rq, c).khi;
     g.folded_bias = folded;
     conv_int8_opt(&g, &d->rq, input->dims[0]);
     return NML_OK;

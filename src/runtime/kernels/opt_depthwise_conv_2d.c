@@ -2,18 +2,22 @@
  * reference kernel (depthwise_conv_2d.c), which stays the oracle and evaluates everything but
  * plain int8 (int8 activations and weights): float32, hybrid, int4 weights.
  *
- * Depth multiplier 1 (MobileNet-style layers): one channel at a time, so the channel's nine
- * 3x3 weights, its bias and its requantization stay in registers for the whole plane. Inside
- * the input a 3x3 window with stride 1 or 2 slides along the row and keeps the columns it has
+ * Planes (depth multiplier 1, MobileNet-style layers, and 3x3 windows of any multiplier): an
+ * input channel is copied into a scratch plane with its padding made explicit, then each
+ * output channel it feeds runs over it with its weights, bias and requantization in
+ * registers. A 3x3 window with stride 1 or 2 slides along the row and keeps the columns it has
  * already loaded, so each output costs 3 (stride 1) or 6 (stride 2) loads and 9 multiply-adds;
- * the input zero point is folded into the bias once per channel (bias - zp * sum of weights).
- * Border outputs, other filter sizes and dilations take the tap loop of the reference with the
- * window clipped to the input.
+ * 5-wide windows compute four adjacent outputs per weight row; the input zero point is folded
+ * into the bias once per channel (bias - zp * sum of weights). Other filter sizes and
+ * dilations take a tap loop over the plane.
  *
- * Depth multiplier > 1 (e.g. a first layer over one input channel): output channels
- * ic*M .. ic*M+M-1 share input channel ic, so four of them and two output pixels form a block
- * as in CONV_2D: per tap, two activation loads and four weight loads (adjacent in memory) feed
- * eight multiply-accumulates. */
+ * Other depth multipliers > 1 (e.g. micro_speech's 10x8 windows over one input channel):
+ * output channels ic*M .. ic*M+M-1 share input channel ic, so four of them and two output
+ * pixels form a block as in CONV_2D: per tap, two activation loads and four weight loads
+ * (adjacent in memory) feed eight multiply-accumulates, read in place from the input. Pixels
+ * whose windows lie inside the input use a bias with the zero point folded in (computed per
+ * evaluation into scratch, 4 bytes per channel); windows clipped at the border subtract the
+ * zero point per tap. */
 #include <stddef.h>
 #include <string.h>
 
@@ -24,7 +28,7 @@
 typedef struct opt_dw {
     nml_dwconv_data ref;
     nml_rq rq;
-    int32_t plane_h, plane_w; /* > 0: depth multiplier 1 over padded planes */
+    int32_t plane_h, plane_w; /* > 0: the plane path (padded planes in scratch) */
     uint8_t use_ref;          /* not plain int8 (float32, hybrid, int4): the reference */
 } opt_dw;
 
@@ -32,8 +36,14 @@ typedef struct opt_dw {
 #define PLANE_MAX_BYTES (1 << 16)
 #define PLANE_MAX_TAPS 64
 
-/* Depth multiplier 1: a scratch plane holding every window of one channel, padding included,
- * and the channel's weights as int32. */
+/* 3x3 windows without dilation, stride 1 or 2 along x: the sliding 3x3 plane path. */
+static int fast_3x3(const nml_window *w, const nml_tensor *filter) {
+    return filter->dims[1] == 3 && filter->dims[2] == 3 && w->dilation_h == 1 &&
+           w->dilation_w == 1 && (w->stride_w == 1 || w->stride_w == 2);
+}
+
+/* The plane path: a scratch plane holding every window of one input channel, padding
+ * included, and an output channel's weights as int32. */
 static nml_status plan_planes(nml_ctx *ctx, nml_node *node, opt_dw *d, const nml_tensor *filter,
                               const nml_tensor *output) {
     const nml_window *w = &d->ref.w;
@@ -42,8 +52,12 @@ static nml_status plan_planes(nml_ctx *ctx, nml_node *node, opt_dw *d, const nml
     const int64_t pw = (int64_t)(output->dims[2] - 1) * w->stride_w +
                        (int64_t)(w->filter_w - 1) * w->dilation_w + 1;
     const int64_t taps = (int64_t)filter->dims[1] * filter->dims[2];
-    if (d->ref.depth_multiplier != 1 || taps > PLANE_MAX_TAPS || ph * pw > PLANE_MAX_BYTES)
-        return NML_OK;
+    /* depth multipliers > 1 only where the plane serves them well: 3x3 windows with stride 1
+     * or 2 along x (the block path is better for large windows); the block path's scratch is
+     * the folded biases */
+    if ((d->ref.depth_multiplier != 1 && !fast_3x3(w, filter)) || taps > PLANE_MAX_TAPS ||
+        ph * pw > PLANE_MAX_BYTES)
+        return nml_ctx_request_scratch(ctx, node, (size_t)output->dims[3] * sizeof(int32_t));
     d->plane_h = (int32_t)ph;
     d->plane_w = (int32_t)pw;
     return nml_ctx_request_scratch(ctx, node, (size_t)(taps * 4 + ph * pw));
@@ -93,8 +107,9 @@ typedef struct geom {
     int32_t zp; /* input zero point */
     const nml_window *win;
     const nml_rq *rq;
-    int32_t plane_h, plane_w; /* depth multiplier 1: the padded plane in scratch */
+    int32_t plane_h, plane_w; /* the plane path: the padded plane in scratch */
     int fast3x3;
+    const int32_t *folded; /* block path: bias - zp * sum of the channel's weights (scratch) */
 } geom;
 
 NML_OPT_INLINE int8_t requant(const nml_rq *rq, nml_rq_ch ch, int32_t oc, int32_t acc) {
@@ -116,37 +131,42 @@ static void tap_range(int32_t i0, int32_t k, int32_t dil, int32_t n, int32_t *lo
     *hi = h;
 }
 
-/* ---- depth multiplier 1 ---- */
+/* ---- planes ---- */
 
 /* The channel's plane is copied into scratch with the padding made explicit (filled with the
  * input zero point), so every window is inside it: no border cases, taps at small constant
  * offsets, and the input zero point folds into the bias, sum w * (x - zp) = sum w * x -
  * zp * sum w, because padding now contributes w * zp - w * zp = 0 like in the reference. */
-static void fill_plane(const geom *g, int8_t *plane, int32_t b, int32_t c) {
-    const nml_window *win = g->win;
-    const int8_t *src = g->in + (size_t)b * g->h * g->w * g->c + c;
-    for (int32_t iy = 0; iy < g->h; iy++) {
-        const int32_t py = iy + win->pad_h;
-        if (py >= g->plane_h) break;
-        int8_t *dst = plane + py * g->plane_w + win->pad_w;
-        const int8_t *s = src + iy * g->w * g->c;
-        int32_t n = g->w;
-        if (win->pad_w + n > g->plane_w) n = g->plane_w - win->pad_w;
-        const int32_t step = g->c;
-        for (; n >= 4; n -= 4, dst += 4, s += 4 * step) /* strided gather, unrolled */
-            dst[0] = s[0], dst[1] = s[step], dst[2] = s[2 * step], dst[3] = s[3 * step];
-        for (; n > 0; n--, s += step)
-            *dst++ = *s;
+static void fill_plane(const geom *g, int8_t *plane, int32_t b, int32_t c, int transposed) {
+    /* locals: the int8 stores may alias the geometry, gcc would reload it for every byte */
+    const int32_t step = g->c, pw = g->plane_w, pad_w = g->win->pad_w;
+    /* destination steps: next column, next row (row-major, or column-major when transposed) */
+    const int32_t dx = transposed ? g->plane_h : 1, dy = transposed ? 1 : pw;
+    const int32_t width = pad_w + g->w > pw ? pw - pad_w : g->w;
+    int32_t rows = g->plane_h - g->win->pad_h < g->h ? g->plane_h - g->win->pad_h : g->h;
+    const int8_t *src = g->in + (size_t)b * g->h * g->w * step + c;
+    const int32_t src_row = g->w * step;
+    int8_t *row = plane + g->win->pad_h * dy + pad_w * dx;
+    for (; rows > 0; rows--, src += src_row, row += dy) {
+        int8_t *dst = row;
+        const int8_t *s = src;
+        int32_t n = width;
+        for (; n >= 4; n -= 4, dst += 4 * dx, s += 4 * step) /* strided gather, unrolled */
+            dst[0] = s[0], dst[dx] = s[step], dst[2 * dx] = s[2 * step], dst[3 * dx] = s[3 * step];
+        for (; n > 0; n--, s += step, dst += dx)
+            *dst = *s;
     }
 }
 
-/* A plane's output rows of 3x3 windows (dilation 1): along a row each loaded column is
- * multiplied by the three weight columns once, and the partial sums of the outputs it belongs
- * to roll along (stride 1: 3 loads, 9 multiply-adds per output; stride 2: 6 loads). Out of line
- * and over the whole plane so the nine weights are loaded into registers once per channel. */
+/* A plane's output rows of 3x3 windows (dilation 1). The plane is stored column by column
+ * (transposed), so the three rows of a window column are adjacent bytes: one pointer with
+ * constant offsets walks a row of outputs. Along a row each loaded column is multiplied by the
+ * three weight columns once, and the partial sums of the outputs it belongs to roll along
+ * (stride 1: 3 loads, 9 multiply-adds per output; stride 2: 6 loads). Out of line and over the
+ * whole plane so the nine weights are loaded into registers once per channel. */
 typedef struct plane3 {
     const int8_t *plane;
-    int32_t plane_w, row_step, stride, out_h, out_w;
+    int32_t col_step, row_step, stride, out_h, out_w; /* plane steps: column, output row */
     int8_t *out;
     int32_t out_row, out_step; /* output pointer steps: per row, per pixel */
     int32_t bias, lo, hi;
@@ -161,21 +181,24 @@ plane_3x3(const plane3 *pp, const int32_t *wk, const nml_rq_ch *chp) {
     const int32_t w00 = wk[0], w01 = wk[1], w02 = wk[2], w10 = wk[3], w11 = wk[4], w12 = wk[5];
     const int32_t w20 = wk[6], w21 = wk[7], w22 = wk[8];
     const int32_t bias = pp->bias, lo = pp->lo, hi = pp->hi, s = pp->out_step;
+    const int32_t cs = pp->col_step;
     const int8_t *row = pp->plane;
     int8_t *orow = pp->out;
     for (int32_t oy = pp->out_h; oy > 0; oy--, row += pp->row_step, orow += pp->out_row) {
-        const int8_t *q0 = row, *q1 = row + pp->plane_w, *q2 = row + 2 * pp->plane_w;
+        const int8_t *q = row;
         int8_t *o = orow;
         /* b: the output whose window starts at the current column, a: the one before */
-        int32_t b = bias + w00 * q0[0] + w10 * q1[0] + w20 * q2[0];
+        int32_t b = bias + w00 * q[0] + w10 * q[1] + w20 * q[2];
         int32_t n = pp->out_w;
+        q += cs;
         if (pp->stride == 1) {
-            int32_t x0 = q0[1], x1 = q1[1], x2 = q2[1];
+            int32_t x0 = q[0], x1 = q[1], x2 = q[2];
             int32_t a = b + w01 * x0 + w11 * x1 + w21 * x2;
             b = bias + w00 * x0 + w10 * x1 + w20 * x2;
-            q0 += 2, q1 += 2, q2 += 2;
+            q += cs;
             for (; n > 0; n--) {
-                x0 = *q0++, x1 = *q1++, x2 = *q2++;
+                x0 = q[0], x1 = q[1], x2 = q[2];
+                q += cs;
                 const int32_t acc = a + w02 * x0 + w12 * x1 + w22 * x2;
                 a = b + w01 * x0 + w11 * x1 + w21 * x2;
                 b = bias + w00 * x0 + w10 * x1 + w20 * x2;
@@ -184,11 +207,12 @@ plane_3x3(const plane3 *pp, const int32_t *wk, const nml_rq_ch *chp) {
             }
         } else {
             for (; n > 0; n--) {
-                b += w01 * q0[1] + w11 * q1[1] + w21 * q2[1];
-                const int32_t x0 = q0[2], x1 = q1[2], x2 = q2[2];
+                b += w01 * q[0] + w11 * q[1] + w21 * q[2];
+                q += cs;
+                const int32_t x0 = q[0], x1 = q[1], x2 = q[2];
+                q += cs;
                 const int32_t acc = b + w02 * x0 + w12 * x1 + w22 * x2;
                 b = bias + w00 * x0 + w10 * x1 + w20 * x2;
-                q0 += 2, q1 += 2, q2 += 2;
                 *o = nml_rq_clamp(nml_rq_apply(acc, ch), lo, hi);
                 o += s;
             }
@@ -196,13 +220,73 @@ plane_3x3(const plane3 *pp, const int32_t *wk, const nml_rq_ch *chp) {
     }
 }
 
-/* Any filter size, stride and dilation. */
+/* A plane's outputs of a 5-wide filter (stride 1 along x, no horizontal dilation, any height),
+ * four adjacent outputs at a time: per filter row its five weights are loaded once and eight
+ * activations feed 20 multiply-adds (instead of a weight and an activation load per
+ * multiply-add). Columns past the last multiple of four are left to plane_any. */
+typedef struct plane5 {
+    const int8_t *plane;
+    int32_t row_step, y_tap, kh, out_h, quads;
+    int8_t *out;
+    int32_t out_row, out_step; /* output pointer steps: per row, per pixel */
+    int32_t bias, lo, hi;
+} plane5;
+
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void
+plane_5wide(const plane5 *pp, const int32_t *wk, const nml_rq_ch *chp) {
+    const int8_t *base = pp->plane;
+    int8_t *orow = pp->out;
+    for (int32_t oy = pp->out_h; oy > 0; oy--, base += pp->row_step, orow += pp->out_row) {
+        const int8_t *col = base;
+        int8_t *o = orow;
+        for (int32_t q = pp->quads; q > 0; q--, col += 4) {
+            int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0; /* |a| <= 128 * 128 * taps: no overflow */
+            const int8_t *row = col;
+            const int32_t *w = wk;
+            const int32_t y_tap = pp->y_tap;
+            int32_t kh = pp->kh;
+            do {
+                const int32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4];
+                int32_t x = row[0];
+                a0 += w0 * x;
+                x = row[1], a0 += w1 * x, a1 += w0 * x;
+                x = row[2], a0 += w2 * x, a1 += w1 * x, a2 += w0 * x;
+                x = row[3], a0 += w3 * x, a1 += w2 * x, a2 += w1 * x, a3 += w0 * x;
+                x = row[4], a0 += w4 * x, a1 += w3 * x, a2 += w2 * x, a3 += w1 * x;
+                x = row[5], a1 += w4 * x, a2 += w3 * x, a3 += w2 * x;
+                x = row[6], a2 += w4 * x, a3 += w3 * x;
+                x = row[7], a3 += w4 * x;
+                row += y_tap, w += 5;
+            } while (--kh);
+            /* the output parameters are read here, after the taps, from memory: kept in
+             * registers across the loop above they would push its weights out of them */
+            const nml_rq_ch ch = *chp;
+            const int32_t bias = pp->bias, lo = pp->lo, hi = pp->hi, s = pp->out_step;
+            o[0] = nml_rq_clamp(nml_rq_apply(nml_add_wrap(a0, bias), ch), lo, hi);
+            o[s] = nml_rq_clamp(nml_rq_apply(nml_add_wrap(a1, bias), ch), lo, hi);
+            o[2 * s] = nml_rq_clamp(nml_rq_apply(nml_add_wrap(a2, bias), ch), lo, hi);
+            o[3 * s] = nml_rq_clamp(nml_rq_apply(nml_add_wrap(a3, bias), ch), lo, hi);
+            o += 4 * s;
+        }
+    }
+}
+
+static int five_wide(const geom *g) {
+    const nml_window *win = g->win;
+    return g->kw == 5 && win->dilation_w == 1 && win->stride_w == 1 && g->out_w >= 4 && g->rq->fast;
+}
+
+/* Any filter size, stride and dilation (columns from first_col on). */
 static void plane_any(const geom *g, const int8_t *plane, const int32_t *wk, int32_t bias,
-                      nml_rq_ch ch, int32_t c, int8_t *out) {
+                      nml_rq_ch ch, int32_t c, int8_t *out, int32_t first_col) {
     const nml_window *win = g->win;
     const int32_t pw = g->plane_w, x_tap = win->dilation_w, y_tap = win->dilation_h * pw;
     for (int32_t oy = 0; oy < g->out_h; oy++) {
-        for (int32_t ox = 0; ox < g->out_w; ox++) {
+        int32_t ox = first_col;
+        for (; ox < g->out_w; ox++) {
             const int8_t *row = plane + oy * win->stride_h * pw + ox * win->stride_w;
             const int32_t *w = wk;
             int32_t acc = 0;
@@ -217,43 +301,74 @@ static void plane_any(const geom *g, const int8_t *plane, const int32_t *wk, int
                         acc += *w++ * *q;
                 }
             }
-            out[(oy * g->out_w + ox) * g->c] = requant(g->rq, ch, c, nml_add_wrap(acc, bias));
+            out[(oy * g->out_w + ox) * g->out_c] = requant(g->rq, ch, c, nml_add_wrap(acc, bias));
         }
     }
 }
 
+/* Output channel oc (input channel oc / mult) over the plane in scratch. */
+static void plane_channel(const geom *g, const int8_t *plane, int32_t *wk, int32_t b, int32_t oc,
+                          int three) {
+    const int32_t taps = g->kh * g->kw, out_c = g->out_c;
+    int32_t sum = 0;
+    const int8_t *f = g->filter + oc;
+    for (int32_t t = 0; t < taps; t++, f += out_c) {
+        const int32_t v = *f;
+        wk[t] = v;
+        sum += v;
+    }
+    /* bias - zp * sum w, wrapping like the reference's int32 arithmetic */
+    const int32_t bias = nml_add_wrap(g->bias ? g->bias[oc] : 0, -g->zp * sum);
+    int8_t *out = g->out + (size_t)b * g->out_h * g->out_w * out_c + oc;
+    const nml_rq_ch ch = g->rq->fast ? nml_rq_channel(g->rq, oc) : (nml_rq_ch){0, 0, 0, 0};
+    if (three) {
+        const plane3 pp = {plane,
+                           g->plane_h,
+                           g->win->stride_h,
+                           g->win->stride_w,
+                           g->out_h,
+                           g->out_w,
+                           out,
+                           g->out_w * out_c,
+                           out_c,
+                           bias,
+                           g->rq->act_min,
+                           g->rq->act_max};
+        plane_3x3(&pp, wk, &ch);
+        return;
+    }
+    int32_t first_col = 0;
+    if (five_wide(g)) {
+        const plane5 pp = {plane,
+                           g->win->stride_h * g->plane_w,
+                           g->win->dilation_h * g->plane_w,
+                           g->kh,
+                           g->out_h,
+                           g->out_w >> 2,
+                           out,
+                           g->out_w * out_c,
+                           out_c,
+                           bias,
+                           g->rq->act_min,
+                           g->rq->act_max};
+        plane_5wide(&pp, wk, &ch);
+        first_col = g->out_w & ~3;
+    }
+    if (first_col < g->out_w) plane_any(g, plane, wk, bias, ch, oc, out, first_col);
+}
+
+/* Each input channel's plane once, then the mult output channels it feeds. */
 static void dw_planes(const geom *g, int8_t *scratch) {
     const int32_t taps = g->kh * g->kw;
     int32_t *wk = (int32_t *)(void *)scratch;
     int8_t *plane = scratch + (size_t)taps * sizeof *wk;
+    const int three = g->fast3x3 && g->rq->fast;
     memset(plane, (int)(uint8_t)(int8_t)g->zp, (size_t)g->plane_h * g->plane_w);
     for (int32_t b = 0; b < g->batches; b++) {
         for (int32_t c = 0; c < g->c; c++) {
-            int32_t sum = 0;
-            for (int32_t t = 0; t < taps; t++)
-                sum += wk[t] = g->filter[t * g->c + c];
-            /* bias - zp * sum w, wrapping like the reference's int32 arithmetic */
-            const int32_t bias = nml_add_wrap(g->bias ? g->bias[c] : 0, -g->zp * sum);
-            fill_plane(g, plane, b, c);
-            int8_t *out = g->out + (size_t)b * g->out_h * g->out_w * g->c + c;
-            if (g->fast3x3 && g->rq->fast) {
-                const nml_rq_ch ch = nml_rq_channel(g->rq, c);
-                const plane3 pp = {plane,
-                                   g->plane_w,
-                                   g->win->stride_h * g->plane_w,
-                                   g->win->stride_w,
-                                   g->out_h,
-                                   g->out_w,
-                                   out,
-                                   g->out_w * g->c,
-                                   g->c,
-                                   bias,
-                                   g->rq->act_min,
-                                   g->rq->act_max};
-                plane_3x3(&pp, wk, &ch);
-            } else
-                plane_any(g, plane, wk, bias,
-                          g->rq->fast ? nml_rq_channel(g->rq, c) : (nml_rq_ch){0, 0, 0, 0}, c, out);
+            fill_plane(g, plane, b, c, three);
+            for (int32_t m = 0; m < g->mult; m++)
+                plane_channel(g, plane, wk, b, c * g->mult + m, three);
         }
     }
 }
@@ -283,19 +398,15 @@ static int same_part(const win_part *a, const win_part *b) {
 /* The taps of a clipped window for a block of output channels: `rows` rows of `taps` taps;
  * activations x_step bytes apart within a row and x_row apart from row to row, weights w_step
  * and w_row apart. */
-typedef struct taps {
+typedef struct tap_walk {
     int32_t rows, taps, x_step, x_row, w_step, w_row;
-} taps;
+} tap_walk;
 
 /* acc[2*j + k] = sum over the taps of w[j] * (x_k - zp) for four adjacent output channels j
- * and two pixels k. Out of line so that its accumulators and pointers get the registers to
- * themselves. */
-#if defined(__GNUC__)
-__attribute__((noinline))
-#endif
-static void
-taps_4x2(const int8_t *x0, const int8_t *x1, const int8_t *w, const taps *t, int32_t zp,
-         int32_t acc[8]) {
+ * and two pixels k; sub (constant per caller) = 0 leaves the zero point out (planes fold it
+ * into the bias). */
+NML_OPT_INLINE void taps_4x2_body(const int8_t *x0, const int8_t *x1, const int8_t *w,
+                                  const tap_walk *t, int32_t zp, int32_t acc[8], int sub) {
     int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0, a20 = 0, a21 = 0, a30 = 0, a31 = 0;
     const int32_t x_step = t->x_step, w_step = t->w_step;
     int32_t r = t->rows;
@@ -303,7 +414,7 @@ taps_4x2(const int8_t *x0, const int8_t *x1, const int8_t *w, const taps *t, int
             const int8_t *q0 = x0, *q1 = x1, *wk = w;
             int32_t n = t->taps;
             do {
-                const int32_t xa = *q0 - zp, xb = *q1 - zp;
+                const int32_t xa = sub ? *q0 - zp : *q0, xb = sub ? *q1 - zp : *q1;
                 int32_t v = wk[0];
                 a00 += v * xa, a01 += v * xb;
                 v = wk[1], a10 += v * xa, a11 += v * xb;
@@ -317,13 +428,33 @@ taps_4x2(const int8_t *x0, const int8_t *x1, const int8_t *w, const taps *t, int
     acc[4] = a20, acc[5] = a21, acc[6] = a30, acc[7] = a31;
 }
 
+/* Out of line so that its accumulators and pointers get the registers to themselves. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void
+taps_4x2(const int8_t *x0, const int8_t *x1, const int8_t *w, const tap_walk *t, int32_t zp,
+         int32_t acc[8]) {
+    taps_4x2_body(x0, x1, w, t, zp, acc, 1);
+}
+
+/* The same without the zero point (windows inside the input: folded into the bias). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void
+inner_taps_4x2(const int8_t *x0, const int8_t *x1, const int8_t *w, const tap_walk *t,
+               int32_t acc[8]) {
+    taps_4x2_body(x0, x1, w, t, 0, acc, 0);
+}
+
 /* The same for one pixel (acc[2*j]): pixels whose windows are clipped unlike their
  * neighbour's. */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
 static void
-taps_4x1(const int8_t *x0, const int8_t *w, const taps *t, int32_t zp, int32_t acc[8]) {
+taps_4x1(const int8_t *x0, const int8_t *w, const tap_walk *t, int32_t zp, int32_t acc[8]) {
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
     const int32_t x_step = t->x_step, w_step = t->w_step;
     int32_t r = t->rows;
@@ -341,8 +472,8 @@ taps_4x1(const int8_t *x0, const int8_t *w, const taps *t, int32_t zp, int32_t a
 }
 
 /* One output channel, two pixels (acc[0], acc[1]): channels left after blocks of four. */
-static void taps_1x2(const int8_t *x0, const int8_t *x1, const int8_t *w, const taps *t, int32_t zp,
-                     int32_t acc[2]) {
+static void taps_1x2(const int8_t *x0, const int8_t *x1, const int8_t *w, const tap_walk *t,
+                     int32_t zp, int32_t acc[2]) {
     int32_t a0 = 0, a1 = 0;
     for (int32_t r = 0; r < t->rows; r++) {
         for (int32_t k = 0; k < t->taps; k++) {
@@ -355,13 +486,13 @@ static void taps_1x2(const int8_t *x0, const int8_t *x1, const int8_t *w, const 
 }
 
 /* Requantizes acc[2*j + k] for channels oc .. oc+n-1 into oa (k = 0) and, if ob, ob (k = 1). */
-static void store_block(const geom *g, int32_t oc, int32_t n, const int32_t *acc, int8_t *oa,
-                        int8_t *ob) {
+static void store_block(const geom *g, const int32_t *bias, int32_t oc, int32_t n,
+                        const int32_t *acc, int8_t *oa, int8_t *ob) {
     for (int32_t j = 0; j < n; j++) {
         int32_t va = acc[2 * j], vb = acc[2 * j + 1];
-        if (g->bias) {
-            va = nml_add_wrap(va, g->bias[oc + j]);
-            vb = nml_add_wrap(vb, g->bias[oc + j]);
+        if (bias) {
+            va = nml_add_wrap(va, bias[oc + j]);
+            vb = nml_add_wrap(vb, bias[oc + j]);
         }
         const nml_rq_ch ch = g->rq->fast ? nml_rq_channel(g->rq, oc + j) : (nml_rq_ch){0, 0, 0, 0};
         oa[oc + j] = requant(g->rq, ch, oc + j, va);
@@ -373,7 +504,7 @@ static void store_block(const geom *g, int32_t oc, int32_t n, const int32_t *acc
 static void dw_pixels(const geom *g, const win_part *pa, const win_part *pb, int8_t *oa,
                       int8_t *ob) {
     const int32_t m = g->mult;
-    taps t;
+    tap_walk t;
     t.rows = pa->ky1 - pa->ky0;
     t.taps = pa->kx1 - pa->kx0;
     t.x_step = g->win->dilation_w * g->c;
@@ -381,22 +512,28 @@ static void dw_pixels(const geom *g, const win_part *pa, const win_part *pb, int
     t.w_step = g->out_c;
     t.w_row = g->kw * g->out_c;
     const int8_t *w0 = g->filter + (pa->ky0 * g->kw + pa->kx0) * g->out_c;
+    const int whole = t.rows == g->kh && t.taps == g->kw; /* inside the input */
     int32_t acc[8];
     for (int32_t ic = 0; ic < g->c; ic++) {
         const int8_t *xa = pa->x + ic, *xb = pb ? pb->x + ic : NULL;
         int32_t j = 0;
         for (; j + 4 <= m; j += 4) {
             const int32_t oc = ic * m + j;
+            if (pb && whole) {
+                inner_taps_4x2(xa, xb, w0 + oc, &t, acc);
+                store_block(g, g->folded, oc, 4, acc, oa, ob);
+                continue;
+            }
             if (pb)
                 taps_4x2(xa, xb, w0 + oc, &t, g->zp, acc);
             else
                 taps_4x1(xa, w0 + oc, &t, g->zp, acc);
-            store_block(g, oc, 4, acc, oa, pb ? ob : NULL);
+            store_block(g, g->bias, oc, 4, acc, oa, pb ? ob : NULL);
         }
         for (; j < m; j++) {
             const int32_t oc = ic * m + j;
             taps_1x2(xa, pb ? xb : xa, w0 + oc, &t, g->zp, acc);
-            store_block(g, oc, 1, acc, oa, pb ? ob : NULL);
+            store_block(g, g->bias, oc, 1, acc, oa, pb ? ob : NULL);
         }
     }
 }
@@ -405,6 +542,18 @@ static void next_pixel(const geom *g, int32_t *b, int32_t *y, int32_t *x) {
     if (++*x == g->out_w) {
         *x = 0;
         if (++*y == g->out_h) *y = 0, ++*b;
+    }
+}
+
+/* folded[oc] = bias[oc] - zp * (sum of channel oc's weights), for windows inside the input. */
+static void fold_biases(const geom *g, int32_t *folded) {
+    const int32_t taps = g->kh * g->kw, out_c = g->out_c;
+    for (int32_t oc = 0; oc < out_c; oc++) {
+        int32_t sum = 0;
+        const int8_t *f = g->filter + oc;
+        for (int32_t t = 0; t < taps; t++, f += out_c)
+            sum += *f;
+        folded[oc] = nml_add_wrap(g->bias ? g->bias[oc] : 0, -g->zp * sum);
     }
 }
 
@@ -459,10 +608,15 @@ NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int planes_
     g.plane_w = d->plane_w;
     g.fast3x3 = g.kh == 3 && g.kw == 3 && g.win->dilation_h == 1 && g.win->dilation_w == 1 &&
                 (g.win->stride_w == 1 || g.win->stride_w == 2);
-    if (planes_only || d->plane_h > 0)
+    g.folded = NULL;
+    if (planes_only || d->plane_h > 0) {
         dw_planes(&g, nml_ctx_scratch(ctx, node));
-    else
+    } else {
+        int32_t *folded = nml_ctx_scratch(ctx, node);
+        fold_biases(&g, folded);
+        g.folded = folded;
         dw_multiplier(&g);
+    }
     return NML_OK;
 }
 
@@ -471,16 +625,19 @@ static nml_status opt_dw_eval_int8(nml_ctx *ctx, nml_node *node) {
 }
 
 /* The planes variant (chosen by `nanoml export` when every DEPTHWISE_CONV_2D of the model takes
- * the plane path: depth multiplier 1, small planes): int8-only, and without the depth
- * multiplier path's code. */
+ * the plane path with depth multiplier 1 or 3x3 windows, small planes): int8-only, without the
+ * blocks of four channels (planes or clipped windows). */
 static nml_status opt_dw_prepare_planes(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     NML_TRY(prepare_variant(ctx, node, p, 1));
     const opt_dw *d = node->data;
-    if (d->plane_h == 0)
-        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
-                               "the planes-only kernel needs depth multiplier 1 and a window "
-                               "plane of at most %d bytes and %d taps (depth multiplier %d)",
-                               PLANE_MAX_BYTES, PLANE_MAX_TAPS, (int)d->ref.depth_multiplier);
+    const nml_tensor *filter = nml_node_input(ctx, node, 1);
+    if (d->plane_h == 0 || (d->ref.depth_multiplier > 1 && !fast_3x3(&d->ref.w, filter)))
+        return nml_kernel_fail(
+            ctx, node, NML_E_UNSUPPORTED,
+            "the planes-only kernel needs depth multiplier 1 or 3x3 windows (stride 1 or 2 "
+            "along x, no dilation), and a window plane of at most %d bytes and %d taps "
+            "(depth multiplier %d)",
+            PLANE_MAX_BYTES, PLANE_MAX_TAPS, (int)d->ref.depth_multiplier);
     return NML_OK;
 }
 
