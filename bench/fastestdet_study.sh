@@ -211,7 +211,8 @@ read -r channels weights <<<"$(awk '$2 == "CONV_2D" || $2 == "DEPTHWISE_CONV_2D"
       for (i = 1; i <= n; i++) e *= d[i]; w += e; c += p[4] } }
     END { print c, w }' "$work/q352.inspect")"
 file_bytes="$(stat -c %s "$work/q352.tflite")"
-const_bytes="$(awk '$1 == "flash" { print $5; exit }' "$work/q352.inspect")"
+const_bytes="$(sed -n 's/^flash .*constant data \([0-9]*\) bytes.*/\1/p' "$work/q352.inspect" | head -1)"
+[ -n "$const_bytes" ] || { echo "fastestdet_study: no constant data line in nanoml inspect's output" >&2; exit 1; }
 float_map50="$(field float352 all mAP50)"
 int8_map50="$(field q352 all mAP50)"
 diff_points="$(awk -v a="$int8_map50" -v b="$float_map50" 'BEGIN { printf "%+.1f", 100 * (a - b) }')"
