@@ -101,43 +101,37 @@ for m in micro_speech_quantized person_detect; do
 done
 for m in ${NML_BENCH_MODELS:-}; do models+=("$m"); done
 
-# .text of the linked firmware by origin (GNU ld map): runtime objects, libgcc + C library
-# (pulled in by the runtime's prepare-time arithmetic), harness.
-text_split() {
-  awk '
+# The .text input sections of a GNU ld map file: calls add(size, file) for each (the caller's
+# awk program defines add and its END).
+map_text_walk='
     function hex(s,   i, v) { s = tolower(s); sub(/^0x/, "", s); v = 0
       for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
       return v }
+    /^Linker script and memory map/ { inmap = 1; next }
+    !inmap { next }
+    /^\.text/ { intext = 1; next }
+    /^\.[a-z]/ { intext = 0 }
+    !intext { next }
+    /^ \.text/ { if (NF >= 4) { add($3, $4); pending = 0 } else pending = 1; next }
+    pending && /^ +0x/ { if (NF >= 3) add($2, $3); pending = 0 }'
+
+# .text of the linked firmware by origin: runtime objects, libgcc + C library (pulled in by the
+# runtime's prepare-time arithmetic), harness.
+text_split() {
+  awk "$map_text_walk"'
     function add(size, file,   k) {
       # an --lto build compiles the runtime and the model into ltrans objects
       if (file ~ /src_runtime_|ltrans/) k = "runtime"; else if (file ~ /firmware_|gen_/) k = "harness"
       else k = "lib"
       sum[k] += hex(size) }
-    /^Linker script and memory map/ { inmap = 1; next }
-    !inmap { next }
-    /^\.text/ { intext = 1; next }
-    /^\.[a-z]/ { intext = 0 }
-    !intext { next }
-    /^ \.text/ { if (NF >= 4) { add($3, $4); pending = 0 } else pending = 1; next }
-    pending && /^ +0x/ { if (NF >= 3) add($2, $3); pending = 0 }
     END { printf "%d %d %d\n", sum["runtime"], sum["lib"], sum["harness"] }' "$1"
 }
 
-# .text per runtime object (GNU ld map), largest first: "bytes object"
+# .text per runtime object, largest first: "bytes object"
 objects() {
-  awk '
-    function hex(s,   i, v) { s = tolower(s); sub(/^0x/, "", s); v = 0
-      for (i = 1; i <= length(s); i++) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
-      return v }
+  awk "$map_text_walk"'
     function add(size, file) { if (file !~ /src_runtime_/) return
       sub(/.*src_runtime_(kernels_)?/, "", file); sub(/\.o\)?$/, "", file); sum[file] += hex(size) }
-    /^Linker script and memory map/ { inmap = 1; next }
-    !inmap { next }
-    /^\.text/ { intext = 1; next }
-    /^\.[a-z]/ { intext = 0 }
-    !intext { next }
-    /^ \.text/ { if (NF >= 4) { add($3, $4); pending = 0 } else pending = 1; next }
-    pending && /^ +0x/ { if (NF >= 3) add($2, $3); pending = 0 }
     END { for (f in sum) if (sum[f] > 0) print sum[f], f }' "$1" | sort -nr
 }
 

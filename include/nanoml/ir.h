@@ -138,6 +138,8 @@ int nml_ir_find_tensor(const nml_ir *ir, const char *name);
 int nml_ir_producer(const nml_ir *ir, int32_t t);
 /* Number of reads of tensor t: operator inputs plus graph outputs. */
 int nml_ir_count_uses(const nml_ir *ir, int32_t t);
+/* 1 when tensor t is one of the graph's inputs or outputs, else 0. */
+int nml_ir_is_graph_io(const nml_ir *ir, int32_t t);
 /* Checks the whole IR: indices in range, shapes and types valid, constant data sizes,
  * quantization vectors, every tensor written at most once. Messages name the tensor/op. */
 nml_status nml_ir_validate(const nml_ir *ir, nml_error *err);

@@ -283,14 +283,6 @@ static nml_status quantize_weights(pass *s, int i, const ptq_rule *rule, nml_err
 
 /* ---- shared quantization (CONCATENATION, MAXIMUM, MINIMUM) ---- */
 
-static int is_graph_io(const nml_ir *ir, int t) {
-    for (int k = 0; k < ir->n_inputs; k++)
-        if (ir->inputs[k] == t) return 1;
-    for (int k = 0; k < ir->n_outputs; k++)
-        if (ir->outputs[k] == t) return 1;
-    return 0;
-}
-
 /* First float data input of a PTQ_SAME operator. */
 static int same_data_input(const nml_ir *ir, const nml_ir_op *op, const ptq_rule *r) {
     for (int k = 0; k < op->n_inputs && k < 16; k++)
@@ -307,7 +299,7 @@ static int adopt(pass *s, int t, qparam p) {
     const nml_ir *ir = s->ir;
     int chain[ADOPT_DEPTH], n = 0;
     for (int cur = t; n < ADOPT_DEPTH;) {
-        if (nml_ir_count_uses(ir, cur) != 1 || is_graph_io(ir, cur) || ir->tensors[cur].data)
+        if (nml_ir_count_uses(ir, cur) != 1 || nml_ir_is_graph_io(ir, cur) || ir->tensors[cur].data)
             return 0;
         chain[n++] = cur;
         const int producer = nml_ir_producer(ir, cur);

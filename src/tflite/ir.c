@@ -140,6 +140,14 @@ int nml_ir_count_uses(const nml_ir *ir, int32_t t) {
     return n;
 }
 
+int nml_ir_is_graph_io(const nml_ir *ir, int32_t t) {
+    for (int k = 0; k < ir->n_inputs; k++)
+        if (ir->inputs[k] == t) return 1;
+    for (int k = 0; k < ir->n_outputs; k++)
+        if (ir->outputs[k] == t) return 1;
+    return 0;
+}
+
 /* ---- tensors ---- */
 
 static nml_status check_tensor_index(const nml_ir *ir, int t, nml_error *err) {

@@ -110,19 +110,11 @@ nml_status nml_ir_compact(nml_ir *ir, nml_error *err) {
     return NML_OK;
 }
 
-static int is_graph_io(const nml_ir *ir, int t) {
-    for (int k = 0; k < ir->n_inputs; k++)
-        if (ir->inputs[k] == t) return 1;
-    for (int k = 0; k < ir->n_outputs; k++)
-        if (ir->outputs[k] == t) return 1;
-    return 0;
-}
-
 int nml_ir_drop_tensor_names(nml_ir *ir) {
     int dropped = 0;
     for (int t = 0; t < ir->n_tensors; t++) {
         char *name = ir->tensors[t].name;
-        if (!name[0] || is_graph_io(ir, t)) continue;
+        if (!name[0] || nml_ir_is_graph_io(ir, t)) continue;
         name[0] = '\0'; /* stays a valid owned string: the IR's names are never NULL */
         dropped++;
     }
