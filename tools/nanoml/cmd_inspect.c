@@ -21,6 +21,8 @@ static void usage(FILE *out) {
         "stored, its constant data, and the file's gzip -9 size for comparisons with\n"
         "TF-MOT's compressed sizes) and the exact tensor arena the nanoml runtime needs. When\n"
         "an operator has no nanoml kernel, the arena is reported as unknown with the reason.\n"
+        "The activation lower bound is given for the file's operator order and for the order\n"
+        "needing the fewest activation bytes (the one nanoml export and deploy choose).\n"
         "Packed weights (nanoml's sparse/clustered encodings) count with their stored bytes.\n\n"
         "options:\n"
         "  --json     machine-readable output (always lists the constant tensors)\n"
