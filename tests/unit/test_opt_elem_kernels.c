@@ -21,26 +21,7 @@
 #include "kernels/kernels.h"
 #include "kernels/opt_rescale.h"
 #include "qmath.h"
-
-/* ---- deterministic random numbers (xorshift32) ---- */
-
-static uint32_t rng_state;
-
-static uint32_t rnd(void) {
-    uint32_t x = rng_state;
-    x ^= x << 13;
-    x ^= x >> 17;
-    x ^= x << 5;
-    return rng_state = x;
-}
-
-static int32_t rnd_in(int32_t lo, int32_t hi) {
-    return lo + (int32_t)(rnd() % (uint32_t)(hi - lo + 1));
-}
-
-static float rnd_scale(float lo, float hi) {
-    return lo + (hi - lo) * (float)(rnd() % 100000u) / 100000.0f;
-}
+#include "test_rng.h"
 
 static void fill_bytes(void *p, size_t n) {
     uint8_t *b = p;
