@@ -29,6 +29,7 @@ typedef struct opt_dw {
     nml_dwconv_data ref;
     nml_rq rq;
     int32_t plane_h, plane_w; /* > 0: the plane path (padded planes in scratch) */
+    uint8_t rows;             /* the 3x3 rows path (rows_3x3) */
     uint8_t use_ref;          /* not plain int8 (float32, hybrid, int4): the reference */
 } opt_dw;
 
@@ -42,11 +43,30 @@ static int fast_3x3(const nml_window *w, const nml_tensor *filter) {
            w->dilation_w == 1 && (w->stride_w == 1 || w->stride_w == 2);
 }
 
-/* The plane path: a scratch plane holding every window of one input channel, padding
- * included, and an output channel's weights as int32. */
+/* 3x3 windows that rows_3x3 reads in place: at most one padded column on either side, fast
+ * requantization with a right shift (r >= 1) for every channel. */
+static int rows_3x3_fit(const opt_dw *d, const nml_tensor *filter, int32_t in_w) {
+    const nml_window *w = &d->ref.w;
+    if (!fast_3x3(w, filter) || !d->rq.fast || w->pad_w > 1 ||
+        (int64_t)(w->out_w - 1) * w->stride_w - w->pad_w + 3 > (int64_t)in_w + 1)
+        return 0;
+    const int32_t entries = d->rq.step ? filter->dims[3] : 1;
+    for (int32_t i = 0; i < entries; i++)
+        if (d->rq.shift[i] == 0) return 0;
+    return 1;
+}
+
+/* The rows path (a row of input zero points in scratch), or the plane path: a scratch plane
+ * holding every window of one input channel, padding included, and an output channel's weights
+ * as int32. */
 static nml_status plan_planes(nml_ctx *ctx, nml_node *node, opt_dw *d, const nml_tensor *filter,
                               const nml_tensor *output) {
     const nml_window *w = &d->ref.w;
+    const nml_tensor *input = nml_node_input(ctx, node, 0);
+    if (rows_3x3_fit(d, filter, input->dims[2])) {
+        d->rows = 1;
+        return nml_ctx_request_scratch(ctx, node, (size_t)input->dims[2] * input->dims[3]);
+    }
     const int64_t ph = (int64_t)(output->dims[1] - 1) * w->stride_h +
                        (int64_t)(w->filter_h - 1) * w->dilation_h + 1;
     const int64_t pw = (int64_t)(output->dims[2] - 1) * w->stride_w +
@@ -80,12 +100,12 @@ NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nm
     if (!int8_only && d->use_ref) {
         NML_TRY(nml_dwconv_ref_finish(ctx, node, &d->ref));
     } else {
-        NML_TRY(plan_planes(ctx, node, d, filter, output));
         NML_TRY(nml_rq_conv(
             ctx, node, input, filter, output, filter->dims[3], d->ref.act_min, d->ref.act_max,
             nml_node_input(ctx, node, 2),
             nml_rq_dot_bound((int64_t)filter->dims[1] * filter->dims[2], input->zero_point, 128),
             &d->rq));
+        NML_TRY(plan_planes(ctx, node, d, filter, output));
     }
     node->data = d;
     return NML_OK;
@@ -108,7 +128,6 @@ typedef struct geom {
     const nml_window *win;
     const nml_rq *rq;
     int32_t plane_h, plane_w; /* the plane path: the padded plane in scratch */
-    int fast3x3;
     const int32_t *folded; /* block path: bias - zp * sum of the channel's weights (scratch) */
 } geom;
 
@@ -137,11 +156,9 @@ static void tap_range(int32_t i0, int32_t k, int32_t dil, int32_t n, int32_t *lo
  * input zero point), so every window is inside it: no border cases, taps at small constant
  * offsets, and the input zero point folds into the bias, sum w * (x - zp) = sum w * x -
  * zp * sum w, because padding now contributes w * zp - w * zp = 0 like in the reference. */
-static void fill_plane(const geom *g, int8_t *plane, int32_t b, int32_t c, int transposed) {
+static void fill_plane(const geom *g, int8_t *plane, int32_t b, int32_t c) {
     /* locals: the int8 stores may alias the geometry, gcc would reload it for every byte */
-    const int32_t step = g->c, pw = g->plane_w, pad_w = g->win->pad_w;
-    /* destination steps: next column, next row (row-major, or column-major when transposed) */
-    const int32_t dx = transposed ? g->plane_h : 1, dy = transposed ? 1 : pw;
+    const int32_t step = g->c, pw = g->plane_w, pad_w = g->win->pad_w, dx = 1, dy = pw;
     const int32_t width = pad_w + g->w > pw ? pw - pad_w : g->w;
     int32_t rows = g->plane_h - g->win->pad_h < g->h ? g->plane_h - g->win->pad_h : g->h;
     const int8_t *src = g->in + (size_t)b * g->h * g->w * step + c;
@@ -158,65 +175,111 @@ static void fill_plane(const geom *g, int8_t *plane, int32_t b, int32_t c, int t
     }
 }
 
-/* A plane's output rows of 3x3 windows (dilation 1). The plane is stored column by column
- * (transposed), so the three rows of a window column are adjacent bytes: one pointer with
- * constant offsets walks a row of outputs. Along a row each loaded column is multiplied by the
- * three weight columns once, and the partial sums of the outputs it belongs to roll along
- * (stride 1: 3 loads, 9 multiply-adds per output; stride 2: 6 loads). Out of line and over the
- * whole plane so the nine weights are loaded into registers once per channel. */
-typedef struct plane3 {
-    const int8_t *plane;
-    int32_t col_step, row_step, stride, out_h, out_w; /* plane steps: column, output row */
+/* ---- 3x3 windows read in place ---- */
+
+/* An output channel of 3x3 windows (no dilation, stride 1 or 2 along x, at most one padded
+ * column on either side), read straight from the NHWC input: three row pointers walk along the
+ * window's rows, c bytes per pixel. Rows above or below the input point at a row of input zero
+ * points (zrow), the padded columns' products are per-channel constants (lcol, rcol: zp times
+ * the weights of the first or last window column), so there is no plane to fill and no border
+ * case inside the loop. Along a row each loaded column is multiplied by the three weight
+ * columns once and the partial sums of the outputs it belongs to roll along (stride 1: 3
+ * loads, 9 multiply-adds per output; stride 2: 6 loads). Sums are uint32: the reference's
+ * int32 arithmetic wraps, and the final sum is the reference's accumulator (nml_rq_finish
+ * bounds it). Out of line and over all rows so the weights stay in registers. */
+typedef struct rows3 {
+    const int8_t *in;   /* the channel's first input byte (batch b, channel ic) */
+    const int8_t *zrow; /* w * c bytes of the input zero point */
+    int32_t h, row_bytes, c, stride_h, top; /* top: first window row of output row 0 */
+    int32_t out_h, full; /* output rows; outputs per row whose windows lie inside the input */
+    uint8_t stride_w, left, right; /* left/right: the first/last window has a padded column */
     int8_t *out;
     int32_t out_row, out_step; /* output pointer steps: per row, per pixel */
-    int32_t bias, lo, hi;
-} plane3;
+    uint32_t bias, lcol, rcol; /* bias - zp * sum of the weights; the padded columns' sums */
+    int32_t lo, hi;
+} rows3;
+
+static const int8_t *row_at(const rows3 *pp, int32_t iy) {
+    return (uint32_t)iy < (uint32_t)pp->h ? pp->in + iy * pp->row_bytes : pp->zrow;
+}
+
+/* Keeps gcc from merging the three row pointers into one index plus three bases (one add per
+ * pointer either way, but the merged form needs an address add per load). */
+#if defined(__GNUC__)
+#define OPAQUE(p) __asm__("" : "+r"(p))
+#else
+#define OPAQUE(p) (void)0
+#endif
+
+/* nml_rq_apply for r >= 1 (rows_3x3_fit checks it): the [acc < 0] term without a mask. */
+NML_OPT_INLINE int8_t rq_store(uint32_t acc, uint32_t mult, uint32_t khi, int32_t r, int32_t lo,
+                              int32_t hi) {
+    const int64_t prod = (int64_t)(int32_t)acc * (int64_t)mult;
+    const uint32_t v = (uint32_t)((uint64_t)prod >> 32) + ((uint32_t)prod >> 31) + khi +
+                       (uint32_t)((int32_t)acc >> 31);
+    return nml_rq_clamp((int32_t)v >> r, lo, hi);
+}
 
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
 static void
-plane_3x3(const plane3 *pp, const int32_t *wk, const nml_rq_ch *chp) {
-    const nml_rq_ch ch = *chp; /* by pointer: a 16-byte struct by value costs a memcpy */
+rows_3x3(rows3 *pp, const int32_t *wk, const nml_rq_ch *chp) {
+    const uint32_t mult = chp->mult, khi = chp->khi;
+    const int32_t r = chp->r;
     const int32_t w00 = wk[0], w01 = wk[1], w02 = wk[2], w10 = wk[3], w11 = wk[4], w12 = wk[5];
     const int32_t w20 = wk[6], w21 = wk[7], w22 = wk[8];
-    const int32_t bias = pp->bias, lo = pp->lo, hi = pp->hi, s = pp->out_step;
-    const int32_t cs = pp->col_step;
-    const int8_t *row = pp->plane;
-    int8_t *orow = pp->out;
-    for (int32_t oy = pp->out_h; oy > 0; oy--, row += pp->row_step, orow += pp->out_row) {
-        const int8_t *q = row;
-        int8_t *o = orow;
-        /* b: the output whose window starts at the current column, a: the one before */
-        int32_t b = bias + w00 * q[0] + w10 * q[1] + w20 * q[2];
-        int32_t n = pp->out_w;
-        q += cs;
-        if (pp->stride == 1) {
-            int32_t x0 = q[0], x1 = q[1], x2 = q[2];
-            int32_t a = b + w01 * x0 + w11 * x1 + w21 * x2;
-            b = bias + w00 * x0 + w10 * x1 + w20 * x2;
-            q += cs;
-            for (; n > 0; n--) {
-                x0 = q[0], x1 = q[1], x2 = q[2];
-                q += cs;
-                const int32_t acc = a + w02 * x0 + w12 * x1 + w22 * x2;
-                a = b + w01 * x0 + w11 * x1 + w21 * x2;
-                b = bias + w00 * x0 + w10 * x1 + w20 * x2;
-                *o = nml_rq_clamp(nml_rq_apply(acc, ch), lo, hi);
-                o += s;
-            }
+    const uint32_t bias = pp->bias;
+    const int32_t lo = pp->lo, hi = pp->hi, s = pp->out_step, c = pp->c;
+    /* the row loop's state lives in *pp (top, out): registers are short in the loops below */
+    for (int32_t oy = pp->out_h; oy > 0; oy--) {
+        const int32_t iy = pp->top;
+        const int8_t *r0 = row_at(pp, iy), *r1 = row_at(pp, iy + 1), *r2 = row_at(pp, iy + 2);
+        int8_t *o = pp->out, *const end = o + pp->full * s;
+        pp->top = iy + pp->stride_h;
+        pp->out = o + pp->out_row;
+        uint32_t b; /* the output whose window starts at the last loaded column */
+        if (pp->left) {
+            b = bias + pp->lcol;
         } else {
-            for (; n > 0; n--) {
-                b += w01 * q[0] + w11 * q[1] + w21 * q[2];
-                q += cs;
-                const int32_t x0 = q[0], x1 = q[1], x2 = q[2];
-                q += cs;
-                const int32_t acc = b + w02 * x0 + w12 * x1 + w22 * x2;
-                b = bias + w00 * x0 + w10 * x1 + w20 * x2;
-                *o = nml_rq_clamp(nml_rq_apply(acc, ch), lo, hi);
-                o += s;
-            }
+            b = bias + w00 * *r0 + w10 * *r1 + w20 * *r2;
+            r0 += c, r1 += c, r2 += c;
         }
+        if (pp->stride_w == 1) {
+            int32_t x0 = *r0, x1 = *r1, x2 = *r2; /* a: the output before b */
+            uint32_t a = b + w01 * x0 + w11 * x1 + w21 * x2;
+            b = bias + w00 * x0 + w10 * x1 + w20 * x2;
+            r0 += c, r1 += c, r2 += c;
+            if (o != end) do {
+                    x0 = *r0, x1 = *r1, x2 = *r2;
+                    r0 += c, r1 += c, r2 += c;
+                    OPAQUE(r0);
+                    OPAQUE(r1);
+                    OPAQUE(r2);
+                    const uint32_t acc = a + w02 * x0 + w12 * x1 + w22 * x2;
+                    a = b + w01 * x0 + w11 * x1 + w21 * x2;
+                    b = bias + w00 * x0 + w10 * x1 + w20 * x2;
+                    *o = rq_store(acc, mult, khi, r, lo, hi);
+                    o += s;
+                } while (o != end);
+            b = a; /* the last window, if its third column is padding */
+        } else {
+            if (o != end) do {
+                    b += w01 * *r0 + w11 * *r1 + w21 * *r2;
+                    r0 += c, r1 += c, r2 += c;
+                    const int32_t x0 = *r0, x1 = *r1, x2 = *r2;
+                    r0 += c, r1 += c, r2 += c;
+                    OPAQUE(r0);
+                    OPAQUE(r1);
+                    OPAQUE(r2);
+                    const uint32_t acc = b + w02 * x0 + w12 * x1 + w22 * x2;
+                    b = bias + w00 * x0 + w10 * x1 + w20 * x2;
+                    *o = rq_store(acc, mult, khi, r, lo, hi);
+                    o += s;
+                } while (o != end);
+            if (pp->right) b += w01 * *r0 + w11 * *r1 + w21 * *r2;
+        }
+        if (pp->right) *o = rq_store(b + pp->rcol, mult, khi, r, lo, hi);
     }
 }
 
@@ -306,9 +369,9 @@ static void plane_any(const geom *g, const int8_t *plane, const int32_t *wk, int
     }
 }
 
-/* Output channel oc (input channel oc / mult) over the plane in scratch. */
-static void plane_channel(const geom *g, const int8_t *plane, int32_t *wk, int32_t b, int32_t oc,
-                          int three) {
+/* The weights of output channel oc as int32 (wk) and its bias with the input zero point folded
+ * in: bias - zp * sum w, wrapping like the reference's int32 arithmetic. */
+static int32_t load_weights(const geom *g, int32_t *wk, int32_t oc) {
     const int32_t taps = g->kh * g->kw, out_c = g->out_c;
     int32_t sum = 0;
     const int8_t *f = g->filter + oc;
@@ -317,26 +380,14 @@ static void plane_channel(const geom *g, const int8_t *plane, int32_t *wk, int32
         wk[t] = v;
         sum += v;
     }
-    /* bias - zp * sum w, wrapping like the reference's int32 arithmetic */
-    const int32_t bias = nml_add_wrap(g->bias ? g->bias[oc] : 0, -g->zp * sum);
+    return nml_add_wrap(g->bias ? g->bias[oc] : 0, -g->zp * sum);
+}
+
+/* Output channel oc (input channel oc / mult) over the plane in scratch. */
+static void plane_channel(const geom *g, const int8_t *plane, int32_t *wk, int32_t b, int32_t oc) {
+    const int32_t bias = load_weights(g, wk, oc), out_c = g->out_c;
     int8_t *out = g->out + (size_t)b * g->out_h * g->out_w * out_c + oc;
     const nml_rq_ch ch = g->rq->fast ? nml_rq_channel(g->rq, oc) : (nml_rq_ch){0, 0, 0, 0};
-    if (three) {
-        const plane3 pp = {plane,
-                           g->plane_h,
-                           g->win->stride_h,
-                           g->win->stride_w,
-                           g->out_h,
-                           g->out_w,
-                           out,
-                           g->out_w * out_c,
-                           out_c,
-                           bias,
-                           g->rq->act_min,
-                           g->rq->act_max};
-        plane_3x3(&pp, wk, &ch);
-        return;
-    }
     int32_t first_col = 0;
     if (five_wide(g)) {
         const plane5 pp = {plane,
@@ -362,13 +413,47 @@ static void dw_planes(const geom *g, int8_t *scratch) {
     const int32_t taps = g->kh * g->kw;
     int32_t *wk = (int32_t *)(void *)scratch;
     int8_t *plane = scratch + (size_t)taps * sizeof *wk;
-    const int three = g->fast3x3 && g->rq->fast;
     memset(plane, (int)(uint8_t)(int8_t)g->zp, (size_t)g->plane_h * g->plane_w);
     for (int32_t b = 0; b < g->batches; b++) {
         for (int32_t c = 0; c < g->c; c++) {
-            fill_plane(g, plane, b, c, three);
+            fill_plane(g, plane, b, c);
             for (int32_t m = 0; m < g->mult; m++)
-                plane_channel(g, plane, wk, b, c * g->mult + m, three);
+                plane_channel(g, plane, wk, b, c * g->mult + m);
+        }
+    }
+}
+
+/* Every output channel by rows_3x3; scratch: a row of input zero points. */
+static void dw_rows(const geom *g, int8_t *zrow) {
+    const nml_window *win = g->win;
+    const int32_t row_bytes = g->w * g->c;
+    int32_t wk[9];
+    rows3 pp;
+    pp.zrow = zrow;
+    pp.h = g->h;
+    pp.row_bytes = row_bytes;
+    pp.c = g->c;
+    pp.stride_h = win->stride_h;
+    pp.out_h = g->out_h;
+    pp.stride_w = (uint8_t)win->stride_w;
+    pp.left = (uint8_t)(win->pad_w > 0);
+    pp.right = (uint8_t)((g->out_w - 1) * win->stride_w - win->pad_w + 3 > g->w);
+    pp.full = g->out_w - pp.right;
+    pp.out_row = g->out_w * g->out_c;
+    pp.out_step = g->out_c;
+    pp.lo = g->rq->act_min;
+    pp.hi = g->rq->act_max;
+    memset(zrow, (int)(uint8_t)(int8_t)g->zp, (size_t)row_bytes);
+    for (int32_t b = 0; b < g->batches; b++) {
+        for (int32_t oc = 0; oc < g->out_c; oc++) {
+            pp.bias = (uint32_t)load_weights(g, wk, oc);
+            pp.lcol = (uint32_t)(g->zp * (wk[0] + wk[3] + wk[6]));
+            pp.rcol = (uint32_t)(g->zp * (wk[2] + wk[5] + wk[8]));
+            pp.in = g->in + (size_t)b * g->h * row_bytes + oc / g->mult;
+            pp.out = g->out + (size_t)b * g->out_h * pp.out_row + oc;
+            pp.top = -win->pad_h;
+            const nml_rq_ch ch = nml_rq_channel(g->rq, oc);
+            rows_3x3(&pp, wk, &ch);
         }
     }
 }
@@ -606,10 +691,10 @@ NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int planes_
     g.rq = &d->rq;
     g.plane_h = d->plane_h;
     g.plane_w = d->plane_w;
-    g.fast3x3 = g.kh == 3 && g.kw == 3 && g.win->dilation_h == 1 && g.win->dilation_w == 1 &&
-                (g.win->stride_w == 1 || g.win->stride_w == 2);
     g.folded = NULL;
-    if (planes_only || d->plane_h > 0) {
+    if (d->rows) {
+        dw_rows(&g, nml_ctx_scratch(ctx, node));
+    } else if (planes_only || d->plane_h > 0) {
         dw_planes(&g, nml_ctx_scratch(ctx, node));
     } else {
         int32_t *folded = nml_ctx_scratch(ctx, node);
@@ -631,7 +716,8 @@ static nml_status opt_dw_prepare_planes(nml_ctx *ctx, nml_node *node, const nml_
     NML_TRY(prepare_variant(ctx, node, p, 1));
     const opt_dw *d = node->data;
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
-    if (d->plane_h == 0 || (d->ref.depth_multiplier > 1 && !fast_3x3(&d->ref.w, filter)))
+    if ((d->plane_h == 0 && !d->rows) ||
+        (d->ref.depth_multiplier > 1 && !fast_3x3(&d->ref.w, filter)))
         return nml_kernel_fail(
             ctx, node, NML_E_UNSUPPORTED,
             "the planes-only kernel needs depth multiplier 1 or 3x3 windows (stride 1 or 2 "
