@@ -44,16 +44,11 @@ static int fast_3x3(const nml_window *w, const nml_tensor *filter) {
 }
 
 /* 3x3 windows that rows_3x3 reads in place: at most one padded column on either side, fast
- * requantization with a right shift (r >= 1) for every channel. */
+ * requantization. */
 static int rows_3x3_fit(const opt_dw *d, const nml_tensor *filter, int32_t in_w) {
     const nml_window *w = &d->ref.w;
-    if (!fast_3x3(w, filter) || !d->rq.fast || w->pad_w > 1 ||
-        (int64_t)(w->out_w - 1) * w->stride_w - w->pad_w + 3 > (int64_t)in_w + 1)
-        return 0;
-    const int32_t entries = d->rq.step ? filter->dims[3] : 1;
-    for (int32_t i = 0; i < entries; i++)
-        if (d->rq.shift[i] == 0) return 0;
-    return 1;
+    return fast_3x3(w, filter) && d->rq.fast && w->pad_w <= 1 &&
+           (int64_t)(w->out_w - 1) * w->stride_w - w->pad_w + 3 <= (int64_t)in_w + 1;
 }
 
 /* The rows path (a row of input zero points in scratch), or the plane path: a scratch plane
@@ -211,7 +206,8 @@ static const int8_t *row_at(const rows3 *pp, int32_t iy) {
 #define OPAQUE(p) (void)0
 #endif
 
-/* nml_rq_apply for r >= 1 (rows_3x3_fit checks it): the [acc < 0] term without a mask. */
+/* nml_rq_apply for r >= 1 (dw_rows sends channels with r = 0 elsewhere): the [acc < 0] term
+ * without a mask. */
 NML_OPT_INLINE int8_t rq_store(uint32_t acc, uint32_t mult, uint32_t khi, int32_t r, int32_t lo,
                               int32_t hi) {
     const int64_t prod = (int64_t)(int32_t)acc * (int64_t)mult;
@@ -423,6 +419,31 @@ static void dw_planes(const geom *g, int8_t *scratch) {
     }
 }
 
+/* Output channel oc of batch b tap by tap, clipped windows: rows_3x3's channels without a right
+ * shift (r = 0, a multiplier of at least 1/2: rare). */
+static void channel_taps(const geom *g, const int32_t *wk, int32_t b, int32_t oc) {
+    const nml_window *win = g->win;
+    const nml_rq_ch ch = nml_rq_channel(g->rq, oc);
+    const int8_t *in = g->in + (size_t)b * g->h * g->w * g->c + oc / g->mult;
+    int8_t *out = g->out + (size_t)b * g->out_h * g->out_w * g->out_c + oc;
+    for (int32_t oy = 0; oy < g->out_h; oy++) {
+        const int32_t iy = oy * win->stride_h - win->pad_h;
+        int32_t y0, y1;
+        tap_range(iy, 3, 1, g->h, &y0, &y1);
+        for (int32_t ox = 0; ox < g->out_w; ox++, out += g->out_c) {
+            const int32_t ix = ox * win->stride_w - win->pad_w;
+            int32_t x0, x1;
+            tap_range(ix, 3, 1, g->w, &x0, &x1);
+            uint32_t acc = g->bias ? (uint32_t)g->bias[oc] : 0; /* wraps like the reference */
+            for (int32_t ky = y0; ky < y1; ky++)
+                for (int32_t kx = x0; kx < x1; kx++)
+                    acc += (uint32_t)(wk[ky * 3 + kx] *
+                                      (in[((iy + ky) * g->w + ix + kx) * g->c] - g->zp));
+            *out = requant(g->rq, ch, oc, (int32_t)acc);
+        }
+    }
+}
+
 /* Every output channel by rows_3x3; scratch: a row of input zero points. */
 static void dw_rows(const geom *g, int8_t *zrow) {
     const nml_window *win = g->win;
@@ -453,7 +474,10 @@ static void dw_rows(const geom *g, int8_t *zrow) {
             pp.out = g->out + (size_t)b * g->out_h * pp.out_row + oc;
             pp.top = -win->pad_h;
             const nml_rq_ch ch = nml_rq_channel(g->rq, oc);
-            rows_3x3(&pp, wk, &ch);
+            if (ch.r == 0)
+                channel_taps(g, wk, b, oc);
+            else
+                rows_3x3(&pp, wk, &ch);
         }
     }
 }
