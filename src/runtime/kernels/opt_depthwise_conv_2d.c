@@ -280,8 +280,8 @@ rows_3x3(rows3 *pp, const int32_t *wk, const nml_rq_ch *chp) {
 }
 
 /* A plane's outputs of a 5-wide filter (stride 1 along x, no horizontal dilation, any height),
- * four adjacent outputs at a time: per filter row its five weights are loaded once and eight
- * activations feed 20 multiply-adds (instead of a weight and an activation load per
+ * eight (then four) adjacent outputs at a time: per filter row its five weights are loaded once
+ * and twelve activations feed 40 multiply-adds (instead of a weight and an activation load per
  * multiply-add). Columns past the last multiple of four are left to plane_any. */
 typedef struct plane5 {
     const int8_t *plane;
@@ -298,37 +298,65 @@ static void
 plane_5wide(const plane5 *pp, const int32_t *wk, const nml_rq_ch *chp) {
     const int8_t *base = pp->plane;
     int8_t *orow = pp->out;
+    int32_t acc[8];
     for (int32_t oy = pp->out_h; oy > 0; oy--, base += pp->row_step, orow += pp->out_row) {
         const int8_t *col = base;
         int8_t *o = orow;
-        for (int32_t q = pp->quads; q > 0; q--, col += 4) {
-            int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0; /* |a| <= 128 * 128 * taps: no overflow */
+        for (int32_t q = pp->quads; q > 0; q -= 2) {
             const int8_t *row = col;
             const int32_t *w = wk;
             const int32_t y_tap = pp->y_tap;
-            int32_t kh = pp->kh;
-            do {
-                const int32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4];
-                int32_t x = row[0];
-                a0 += w0 * x;
-                x = row[1], a0 += w1 * x, a1 += w0 * x;
-                x = row[2], a0 += w2 * x, a1 += w1 * x, a2 += w0 * x;
-                x = row[3], a0 += w3 * x, a1 += w2 * x, a2 += w1 * x, a3 += w0 * x;
-                x = row[4], a0 += w4 * x, a1 += w3 * x, a2 += w2 * x, a3 += w1 * x;
-                x = row[5], a1 += w4 * x, a2 += w3 * x, a3 += w2 * x;
-                x = row[6], a2 += w4 * x, a3 += w3 * x;
-                x = row[7], a3 += w4 * x;
-                row += y_tap, w += 5;
-            } while (--kh);
+            int32_t kh = pp->kh, n = 8;
+            if (q >= 2) { /* eight outputs: 12 activations and 5 weights per 40 multiply-adds */
+                int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+                do {
+                    const int32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4];
+                    int32_t x = row[0];
+                    a0 += w0 * x;
+                    x = row[1], a0 += w1 * x, a1 += w0 * x;
+                    x = row[2], a0 += w2 * x, a1 += w1 * x, a2 += w0 * x;
+                    x = row[3], a0 += w3 * x, a1 += w2 * x, a2 += w1 * x, a3 += w0 * x;
+                    x = row[4], a0 += w4 * x, a1 += w3 * x, a2 += w2 * x, a3 += w1 * x;
+                    a4 += w0 * x;
+                    x = row[5], a1 += w4 * x, a2 += w3 * x, a3 += w2 * x, a4 += w1 * x;
+                    a5 += w0 * x;
+                    x = row[6], a2 += w4 * x, a3 += w3 * x, a4 += w2 * x, a5 += w1 * x;
+                    a6 += w0 * x;
+                    x = row[7], a3 += w4 * x, a4 += w3 * x, a5 += w2 * x, a6 += w1 * x;
+                    a7 += w0 * x;
+                    x = row[8], a4 += w4 * x, a5 += w3 * x, a6 += w2 * x, a7 += w1 * x;
+                    x = row[9], a5 += w4 * x, a6 += w3 * x, a7 += w2 * x;
+                    x = row[10], a6 += w4 * x, a7 += w3 * x;
+                    x = row[11], a7 += w4 * x;
+                    row += y_tap, w += 5;
+                } while (--kh);
+                acc[4] = a4, acc[5] = a5, acc[6] = a6, acc[7] = a7;
+                acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+            } else { /* the last four */
+                int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0; /* |a| <= 128 * 128 * taps */
+                do {
+                    const int32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4];
+                    int32_t x = row[0];
+                    a0 += w0 * x;
+                    x = row[1], a0 += w1 * x, a1 += w0 * x;
+                    x = row[2], a0 += w2 * x, a1 += w1 * x, a2 += w0 * x;
+                    x = row[3], a0 += w3 * x, a1 += w2 * x, a2 += w1 * x, a3 += w0 * x;
+                    x = row[4], a0 += w4 * x, a1 += w3 * x, a2 += w2 * x, a3 += w1 * x;
+                    x = row[5], a1 += w4 * x, a2 += w3 * x, a3 += w2 * x;
+                    x = row[6], a2 += w4 * x, a3 += w3 * x;
+                    x = row[7], a3 += w4 * x;
+                    row += y_tap, w += 5;
+                } while (--kh);
+                acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+                n = 4;
+            }
             /* the output parameters are read here, after the taps, from memory: kept in
-             * registers across the loop above they would push its weights out of them */
+             * registers across the loops above they would push the weights out of them */
             const nml_rq_ch ch = *chp;
             const int32_t bias = pp->bias, lo = pp->lo, hi = pp->hi, s = pp->out_step;
-            o[0] = nml_rq_clamp(nml_rq_apply(nml_add_wrap(a0, bias), ch), lo, hi);
-            o[s] = nml_rq_clamp(nml_rq_apply(nml_add_wrap(a1, bias), ch), lo, hi);
-            o[2 * s] = nml_rq_clamp(nml_rq_apply(nml_add_wrap(a2, bias), ch), lo, hi);
-            o[3 * s] = nml_rq_clamp(nml_rq_apply(nml_add_wrap(a3, bias), ch), lo, hi);
-            o += 4 * s;
+            for (int32_t i = 0; i < n; i++, o += s)
+                *o = nml_rq_clamp(nml_rq_apply(nml_add_wrap(acc[i], bias), ch), lo, hi);
+            col += n;
         }
     }
 }
