@@ -192,6 +192,7 @@ typedef struct rows3 {
     int32_t out_row, out_step; /* output pointer steps: per row, per pixel */
     uint32_t bias, lcol, rcol; /* bias - zp * sum of the weights; the padded columns' sums */
     int32_t lo, hi;
+    int32_t t; /* sums above t need no clamp at lo; t = 0: every other sum gives lo (low_bound) */
 } rows3;
 
 static const int8_t *row_at(const rows3 *pp, int32_t iy) {
@@ -206,17 +207,55 @@ static const int8_t *row_at(const rows3 *pp, int32_t iy) {
 #define OPAQUE(p) (void)0
 #endif
 
+#if defined(__GNUC__)
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#else
+#define LIKELY(x) (x)
+#endif
+
 /* nml_rq_apply for r >= 1 (dw_rows sends channels with r = 0 elsewhere): the [acc < 0] term
  * without a mask. */
-NML_OPT_INLINE int8_t rq_store(uint32_t acc, uint32_t mult, uint32_t khi, int32_t r, int32_t lo,
-                              int32_t hi) {
+NML_OPT_INLINE int32_t rq_shift(uint32_t acc, uint32_t mult, uint32_t khi, int32_t r) {
     const int64_t prod = (int64_t)(int32_t)acc * (int64_t)mult;
     const uint32_t v = (uint32_t)((uint64_t)prod >> 32) + ((uint32_t)prod >> 31) + khi +
                        (uint32_t)((int32_t)acc >> 31);
-    return nml_rq_clamp((int32_t)v >> r, lo, hi);
+    return (int32_t)v >> r;
 }
 
-#if defined(__GNUC__)
+/* The requantized output; sums up to t (low_bound) take the branch that clamps at lo, which for
+ * ReLU-like ranges (t = 0) is the constant lo: half the outputs of such layers skip the
+ * multiply. */
+NML_OPT_INLINE void rq_store(int8_t *o, const rows3 *pp, uint32_t acc, uint32_t mult,
+                             uint32_t khi, int32_t r, int32_t t, int32_t hi) {
+    if (LIKELY((int32_t)acc > t)) {
+        int32_t y = rq_shift(acc, mult, khi, r);
+        if (y > hi) y = hi;
+        *(uint8_t *)o = (uint8_t)y; /* unsigned: gcc would sign-extend first */
+    } else if (t == 0) {
+        *(uint8_t *)o = (uint8_t)pp->lo;
+    } else {
+        *o = nml_rq_clamp(rq_shift(acc, mult, khi, r), pp->lo, hi);
+    }
+}
+
+/* t of rows3 for a channel with right shift r >= 1: the outputs of sums > t are at least lo.
+ * The requantization is monotonic and gives the zero point for a sum of 0, so when lo is the
+ * output zero point (ReLU, ReLU6) t = 0 and every sum <= 0 gives lo. When lo is below it, a
+ * sum acc >= k * 2^r with k = lo - zp + 1 <= 0 gives at least zp + k > lo: the multiplier is
+ * below 2^-r, so acc * multiplier >= k, and the rounding terms add 1/2 - 2^-r >= 0. Above
+ * the zero point (unusual) every output takes the clamping branch. */
+static int32_t low_bound(int32_t lo, int32_t zp, int32_t r) {
+    if (lo == zp) return 0;
+    if (lo > zp) return INT32_MAX;
+    const int64_t t = (int64_t)(lo - zp + 1) * ((int64_t)1 << r) - 1;
+    return t < INT32_MIN ? INT32_MIN : (int32_t)t;
+}
+
+/* gcc -Os merges the two output branches' common tail (cross-jumping), which costs every
+ * output a jump; the attribute keeps the tails apart (gcc only). */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((noinline, optimize("no-crossjumping")))
+#elif defined(__GNUC__)
 __attribute__((noinline))
 #endif
 static void
@@ -226,7 +265,7 @@ rows_3x3(rows3 *pp, const int32_t *wk, const nml_rq_ch *chp) {
     const int32_t w00 = wk[0], w01 = wk[1], w02 = wk[2], w10 = wk[3], w11 = wk[4], w12 = wk[5];
     const int32_t w20 = wk[6], w21 = wk[7], w22 = wk[8];
     const uint32_t bias = pp->bias;
-    const int32_t lo = pp->lo, hi = pp->hi, s = pp->out_step, c = pp->c;
+    const int32_t t = pp->t, hi = pp->hi, s = pp->out_step, c = pp->c;
     /* the row loop's state lives in *pp (top, out): registers are short in the loops below */
     for (int32_t oy = pp->out_h; oy > 0; oy--) {
         const int32_t iy = pp->top;
@@ -255,7 +294,7 @@ rows_3x3(rows3 *pp, const int32_t *wk, const nml_rq_ch *chp) {
                     const uint32_t acc = a + w02 * x0 + w12 * x1 + w22 * x2;
                     a = b + w01 * x0 + w11 * x1 + w21 * x2;
                     b = bias + w00 * x0 + w10 * x1 + w20 * x2;
-                    *o = rq_store(acc, mult, khi, r, lo, hi);
+                    rq_store(o, pp, acc, mult, khi, r, t, hi);
                     o += s;
                 } while (o != end);
             b = a; /* the last window, if its third column is padding */
@@ -270,12 +309,12 @@ rows_3x3(rows3 *pp, const int32_t *wk, const nml_rq_ch *chp) {
                     OPAQUE(r2);
                     const uint32_t acc = b + w02 * x0 + w12 * x1 + w22 * x2;
                     b = bias + w00 * x0 + w10 * x1 + w20 * x2;
-                    *o = rq_store(acc, mult, khi, r, lo, hi);
+                    rq_store(o, pp, acc, mult, khi, r, t, hi);
                     o += s;
                 } while (o != end);
             if (pp->right) b += w01 * *r0 + w11 * *r1 + w21 * *r2;
         }
-        if (pp->right) *o = rq_store(b + pp->rcol, mult, khi, r, lo, hi);
+        if (pp->right) rq_store(o, pp, b + pp->rcol, mult, khi, r, t, hi);
     }
 }
 
@@ -510,10 +549,12 @@ static void dw_rows(const geom *g, int8_t *zrow) {
             pp.out = g->out + (size_t)b * g->out_h * pp.out_row + oc;
             pp.top = -win->pad_h;
             const nml_rq_ch ch = nml_rq_channel(g->rq, oc);
-            if (ch.r == 0)
+            if (ch.r == 0) {
                 channel_taps(g, wk, b, oc);
-            else
+            } else {
+                pp.t = low_bound(pp.lo, g->rq->out_zp, ch.r);
                 rows_3x3(&pp, wk, &ch);
+            }
         }
     }
 }
