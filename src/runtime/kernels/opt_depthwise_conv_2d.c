@@ -213,8 +213,8 @@ static const int8_t *row_at(const rows3 *pp, int32_t iy) {
 #define LIKELY(x) (x)
 #endif
 
-/* nml_rq_apply for r >= 1 (dw_rows sends channels with r = 0 elsewhere): the [acc < 0] term
- * without a mask. */
+/* nml_rq_apply for r >= 1 (dw_rows sends channels with r = 0 to rows_taps): the [acc < 0]
+ * term without a mask. */
 NML_OPT_INLINE int32_t rq_shift(uint32_t acc, uint32_t mult, uint32_t khi, int32_t r) {
     const int64_t prod = (int64_t)(int32_t)acc * (int64_t)mult;
     const uint32_t v = (uint32_t)((uint64_t)prod >> 32) + ((uint32_t)prod >> 31) + khi +
@@ -494,28 +494,24 @@ static void dw_planes(const geom *g, int8_t *scratch) {
     }
 }
 
-/* Output channel oc of batch b tap by tap, clipped windows: rows_3x3's channels without a right
- * shift (r = 0, a multiplier of at least 1/2: rare). */
-static void channel_taps(const geom *g, const int32_t *wk, int32_t b, int32_t oc) {
-    const nml_window *win = g->win;
-    const nml_rq_ch ch = nml_rq_channel(g->rq, oc);
-    const int8_t *in = g->in + (size_t)b * g->h * g->w * g->c + oc / g->mult;
-    int8_t *out = g->out + (size_t)b * g->out_h * g->out_w * g->out_c + oc;
-    for (int32_t oy = 0; oy < g->out_h; oy++) {
-        const int32_t iy = oy * win->stride_h - win->pad_h;
-        int32_t y0, y1;
-        tap_range(iy, 3, 1, g->h, &y0, &y1);
-        for (int32_t ox = 0; ox < g->out_w; ox++, out += g->out_c) {
-            const int32_t ix = ox * win->stride_w - win->pad_w;
-            int32_t x0, x1;
-            tap_range(ix, 3, 1, g->w, &x0, &x1);
-            uint32_t acc = g->bias ? (uint32_t)g->bias[oc] : 0; /* wraps like the reference */
-            for (int32_t ky = y0; ky < y1; ky++)
-                for (int32_t kx = x0; kx < x1; kx++)
-                    acc += (uint32_t)(wk[ky * 3 + kx] *
-                                      (in[((iy + ky) * g->w + ix + kx) * g->c] - g->zp));
-            *out = requant(g->rq, ch, oc, (int32_t)acc);
+/* rows_3x3's channel tap by tap, padding read as the zero point: for channels without a right
+ * shift (r = 0, a multiplier of at least 1/2: rare), which rows_3x3 does not requantize. */
+static void rows_taps(const rows3 *pp, const int32_t *wk, const nml_rq_ch *ch, int32_t w,
+                      int32_t stride_w, int32_t pad_w, int32_t zp) {
+    int8_t *o = pp->out;
+    const int32_t out_w = pp->full + pp->right;
+    for (int32_t oy = 0, iy = pp->top; oy < pp->out_h; oy++, iy += pp->stride_h) {
+        for (int32_t ix = -pad_w; ix < out_w * stride_w - pad_w; ix += stride_w) {
+            uint32_t acc = pp->bias; /* the folded bias: padding counts as zp */
+            for (int32_t k = 0; k < 9; k++) {
+                const int32_t y = iy + k / 3, x = ix + k % 3;
+                const int inside = (uint32_t)y < (uint32_t)pp->h && (uint32_t)x < (uint32_t)w;
+                acc += (uint32_t)(wk[k] * (inside ? pp->in[y * pp->row_bytes + x * pp->c] : zp));
+            }
+            *o = nml_rq_clamp(nml_rq_apply((int32_t)acc, *ch), pp->lo, pp->hi);
+            o += pp->out_step;
         }
+        o += pp->out_row - out_w * pp->out_step;
     }
 }
 
@@ -549,12 +545,11 @@ static void dw_rows(const geom *g, int8_t *zrow) {
             pp.out = g->out + (size_t)b * g->out_h * pp.out_row + oc;
             pp.top = -win->pad_h;
             const nml_rq_ch ch = nml_rq_channel(g->rq, oc);
-            if (ch.r == 0) {
-                channel_taps(g, wk, b, oc);
-            } else {
-                pp.t = low_bound(pp.lo, g->rq->out_zp, ch.r);
+            pp.t = low_bound(pp.lo, g->rq->out_zp, ch.r);
+            if (ch.r == 0)
+                rows_taps(&pp, wk, &ch, g->w, win->stride_w, win->pad_w, g->zp);
+            else
                 rows_3x3(&pp, wk, &ch);
-            }
         }
     }
 }
