@@ -330,6 +330,11 @@ typedef struct plane5 {
     int32_t bias, lo, hi;
 } plane5;
 
+NML_OPT_INLINE void put_out(int8_t *o, int32_t acc, int32_t bias, nml_rq_ch ch, int32_t lo,
+                            int32_t hi) {
+    *o = nml_rq_clamp(nml_rq_apply(nml_add_wrap(acc, bias), ch), lo, hi);
+}
+
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
@@ -337,7 +342,7 @@ static void
 plane_5wide(const plane5 *pp, const int32_t *wk, const nml_rq_ch *chp) {
     const int8_t *base = pp->plane;
     int8_t *orow = pp->out;
-    int32_t acc[8];
+    int32_t acc[4];
     for (int32_t oy = pp->out_h; oy > 0; oy--, base += pp->row_step, orow += pp->out_row) {
         const int8_t *col = base;
         int8_t *o = orow;
@@ -345,7 +350,7 @@ plane_5wide(const plane5 *pp, const int32_t *wk, const nml_rq_ch *chp) {
             const int8_t *row = col;
             const int32_t *w = wk;
             const int32_t y_tap = pp->y_tap;
-            int32_t kh = pp->kh, n = 8;
+            int32_t kh = pp->kh;
             if (q >= 2) { /* eight outputs: 12 activations and 5 weights per 40 multiply-adds */
                 int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
                 do {
@@ -369,8 +374,19 @@ plane_5wide(const plane5 *pp, const int32_t *wk, const nml_rq_ch *chp) {
                     x = row[11], a7 += w4 * x;
                     row += y_tap, w += 5;
                 } while (--kh);
-                acc[4] = a4, acc[5] = a5, acc[6] = a6, acc[7] = a7;
-                acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+                /* requantized here from registers (through acc[] it costs 6 more per output) */
+                const nml_rq_ch ch = *chp;
+                const int32_t bias = pp->bias, lo = pp->lo, hi = pp->hi, s = pp->out_step;
+                put_out(o, a0, bias, ch, lo, hi), put_out(o + s, a1, bias, ch, lo, hi);
+                o += 2 * s;
+                put_out(o, a2, bias, ch, lo, hi), put_out(o + s, a3, bias, ch, lo, hi);
+                o += 2 * s;
+                put_out(o, a4, bias, ch, lo, hi), put_out(o + s, a5, bias, ch, lo, hi);
+                o += 2 * s;
+                put_out(o, a6, bias, ch, lo, hi), put_out(o + s, a7, bias, ch, lo, hi);
+                o += 2 * s;
+                col += 8;
+                continue;
             } else { /* the last four */
                 int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0; /* |a| <= 128 * 128 * taps */
                 do {
@@ -387,17 +403,14 @@ plane_5wide(const plane5 *pp, const int32_t *wk, const nml_rq_ch *chp) {
                     row += y_tap, w += 5;
                 } while (--kh);
                 acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
-                n = 4;
             }
             /* the output parameters are read here, after the taps, from memory: kept in
              * registers across the loops above they would push the weights out of them */
             const nml_rq_ch ch = *chp;
             const int32_t bias = pp->bias, lo = pp->lo, hi = pp->hi, s = pp->out_step;
-            for (int32_t i = 0; i < n; i += 2, o += 2 * s) { /* two per step: fewer branches */
-                o[0] = nml_rq_clamp(nml_rq_apply(nml_add_wrap(acc[i], bias), ch), lo, hi);
-                o[s] = nml_rq_clamp(nml_rq_apply(nml_add_wrap(acc[i + 1], bias), ch), lo, hi);
-            }
-            col += n;
+            for (int32_t i = 0; i < 4; i++, o += s)
+                put_out(o, acc[i], bias, ch, lo, hi);
+            col += 4;
         }
     }
 }
