@@ -268,8 +268,13 @@ rows_3x3(rows3 *pp, const int32_t *wk, const nml_rq_ch *chp) {
     const int32_t t = pp->t, hi = pp->hi, s = pp->out_step, c = pp->c;
     /* the row loop's state lives in *pp (top, out): registers are short in the loops below */
     for (int32_t oy = pp->out_h; oy > 0; oy--) {
-        const int32_t iy = pp->top;
-        const int8_t *r0 = row_at(pp, iy), *r1 = row_at(pp, iy + 1), *r2 = row_at(pp, iy + 2);
+        const int32_t iy = pp->top, rb = pp->row_bytes;
+        const int8_t *r0, *r1, *r2;
+        if (iy >= 0 && iy <= pp->h - 3) { /* the window rows inside the input: most rows */
+            r0 = pp->in + iy * rb, r1 = r0 + rb, r2 = r1 + rb;
+        } else {
+            r0 = row_at(pp, iy), r1 = row_at(pp, iy + 1), r2 = row_at(pp, iy + 2);
+        }
         int8_t *o = pp->out, *const end = o + pp->full * s;
         pp->top = iy + pp->stride_h;
         pp->out = o + pp->out_row;
