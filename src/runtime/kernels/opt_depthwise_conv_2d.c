@@ -181,10 +181,13 @@ static void fill_plane(const geom *g, int8_t *plane, int32_t b, int32_t c) {
  * columns once and the partial sums of the outputs it belongs to roll along (stride 1: 3
  * loads, 9 multiply-adds per output; stride 2: 6 loads). Sums are uint32: the reference's
  * int32 arithmetic wraps, and the final sum is the reference's accumulator (nml_rq_finish
- * bounds it). Out of line and over all rows so the weights stay in registers. */
+ * bounds it). Out of line and over all channels and rows, so registers are saved once per
+ * layer and the weights stay in registers for a channel. */
 typedef struct rows3 {
     const int8_t *in;   /* the channel's first input byte (batch b, channel ic) */
     const int8_t *zrow; /* w * c bytes of the input zero point */
+    const geom *g;
+    int32_t oc, batch; /* the channel loop */
     int32_t h, row_bytes, c, stride_h, top; /* top: first window row of output row 0 */
     int32_t out_h, full; /* output rows; outputs per row whose windows lie inside the input */
     uint8_t stride_w, left, right; /* left/right: the first/last window has a padded column */
@@ -251,6 +254,32 @@ static int32_t low_bound(int32_t lo, int32_t zp, int32_t r) {
     return t < INT32_MIN ? INT32_MIN : (int32_t)t;
 }
 
+/* rows_3x3's channel tap by tap, padding read as the zero point: for channels without a right
+ * shift (r = 0, a multiplier of at least 1/2: rare), which rows_3x3 does not requantize. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void
+rows_taps(const rows3 *pp, const int32_t *wk, const nml_rq_ch *ch) {
+    const nml_window *win = pp->g->win;
+    const int32_t w = pp->g->w, stride_w = win->stride_w, pad_w = win->pad_w, zp = pp->g->zp;
+    int8_t *o = pp->out;
+    const int32_t out_w = pp->full + pp->right;
+    for (int32_t oy = 0, iy = pp->top; oy < pp->out_h; oy++, iy += pp->stride_h) {
+        for (int32_t ix = -pad_w; ix < out_w * stride_w - pad_w; ix += stride_w) {
+            uint32_t acc = pp->bias; /* the folded bias: padding counts as zp */
+            for (int32_t k = 0; k < 9; k++) {
+                const int32_t y = iy + k / 3, x = ix + k % 3;
+                const int inside = (uint32_t)y < (uint32_t)pp->h && (uint32_t)x < (uint32_t)w;
+                acc += (uint32_t)(wk[k] * (inside ? pp->in[y * pp->row_bytes + x * pp->c] : zp));
+            }
+            *o = nml_rq_clamp(nml_rq_apply((int32_t)acc, *ch), pp->lo, pp->hi);
+            o += pp->out_step;
+        }
+        o += pp->out_row - out_w * pp->out_step;
+    }
+}
+
 /* gcc -Os merges the two output branches' common tail (cross-jumping), which costs every
  * output a jump; the attribute keeps the tails apart (gcc only). */
 #if defined(__GNUC__) && !defined(__clang__)
@@ -259,13 +288,43 @@ __attribute__((noinline, optimize("no-crossjumping")))
 __attribute__((noinline))
 #endif
 static void
-rows_3x3(rows3 *pp, const int32_t *wk, const nml_rq_ch *chp) {
-    const uint32_t mult = chp->mult, khi = chp->khi;
-    const int32_t r = chp->r;
-    const int32_t w00 = wk[0], w01 = wk[1], w02 = wk[2], w10 = wk[3], w11 = wk[4], w12 = wk[5];
-    const int32_t w20 = wk[6], w21 = wk[7], w22 = wk[8];
-    const uint32_t bias = pp->bias;
-    const int32_t t = pp->t, hi = pp->hi, s = pp->out_step, c = pp->c;
+rows_3x3(rows3 *pp) {
+  next_channel:;
+    /* the channel loop's state lives in *pp: registers are short in the loops below */
+    const geom *g = pp->g;
+    const int32_t oc = pp->oc, out_c = g->out_c;
+    if (oc == out_c) {
+        if (++pp->batch == g->batches) return;
+        pp->oc = 0;
+        goto next_channel;
+    }
+    pp->oc = oc + 1;
+    const int8_t *f = g->filter + oc;
+    const int32_t w00 = f[0], w01 = f[out_c], w02 = f[2 * out_c];
+    f += 3 * out_c;
+    const int32_t w10 = f[0], w11 = f[out_c], w12 = f[2 * out_c];
+    f += 3 * out_c;
+    const int32_t w20 = f[0], w21 = f[out_c], w22 = f[2 * out_c];
+    const int32_t zp = g->zp, left_sum = w00 + w10 + w20, right_sum = w02 + w12 + w22;
+    /* bias - zp * sum w, wrapping like the reference's int32 arithmetic */
+    const uint32_t bias = (g->bias ? (uint32_t)g->bias[oc] : 0) -
+                          (uint32_t)zp * (uint32_t)(left_sum + right_sum + w01 + w11 + w21);
+    pp->bias = bias;
+    pp->lcol = (uint32_t)(zp * left_sum);
+    pp->rcol = (uint32_t)(zp * right_sum);
+    pp->in = g->in + (size_t)pp->batch * g->h * pp->row_bytes + oc / g->mult;
+    pp->out = g->out + (size_t)pp->batch * g->out_h * pp->out_row + oc;
+    pp->top = -g->win->pad_h;
+    const nml_rq_ch ch = nml_rq_channel(g->rq, oc);
+    const uint32_t mult = ch.mult, khi = ch.khi;
+    const int32_t r = ch.r, t = low_bound(pp->lo, g->rq->out_zp, r);
+    pp->t = t;
+    if (r == 0) { /* rare: no right shift */
+        const int32_t wk[9] = {w00, w01, w02, w10, w11, w12, w20, w21, w22};
+        rows_taps(pp, wk, &ch);
+        goto next_channel;
+    }
+    const int32_t hi = pp->hi, s = pp->out_step, c = pp->c;
     /* the row loop's state lives in *pp (top, out): registers are short in the loops below */
     for (int32_t oy = pp->out_h; oy > 0; oy--) {
         const int32_t iy = pp->top, rb = pp->row_bytes;
@@ -321,6 +380,7 @@ rows_3x3(rows3 *pp, const int32_t *wk, const nml_rq_ch *chp) {
         }
         if (pp->right) rq_store(o, pp, b + pp->rcol, mult, khi, r, t, hi);
     }
+    goto next_channel;
 }
 
 /* A plane's outputs of a 5-wide filter (stride 1 along x, no horizontal dilation, any height),
@@ -512,32 +572,10 @@ static void dw_planes(const geom *g, int8_t *scratch) {
     }
 }
 
-/* rows_3x3's channel tap by tap, padding read as the zero point: for channels without a right
- * shift (r = 0, a multiplier of at least 1/2: rare), which rows_3x3 does not requantize. */
-static void rows_taps(const rows3 *pp, const int32_t *wk, const nml_rq_ch *ch, int32_t w,
-                      int32_t stride_w, int32_t pad_w, int32_t zp) {
-    int8_t *o = pp->out;
-    const int32_t out_w = pp->full + pp->right;
-    for (int32_t oy = 0, iy = pp->top; oy < pp->out_h; oy++, iy += pp->stride_h) {
-        for (int32_t ix = -pad_w; ix < out_w * stride_w - pad_w; ix += stride_w) {
-            uint32_t acc = pp->bias; /* the folded bias: padding counts as zp */
-            for (int32_t k = 0; k < 9; k++) {
-                const int32_t y = iy + k / 3, x = ix + k % 3;
-                const int inside = (uint32_t)y < (uint32_t)pp->h && (uint32_t)x < (uint32_t)w;
-                acc += (uint32_t)(wk[k] * (inside ? pp->in[y * pp->row_bytes + x * pp->c] : zp));
-            }
-            *o = nml_rq_clamp(nml_rq_apply((int32_t)acc, *ch), pp->lo, pp->hi);
-            o += pp->out_step;
-        }
-        o += pp->out_row - out_w * pp->out_step;
-    }
-}
-
 /* Every output channel by rows_3x3; scratch: a row of input zero points. */
 static void dw_rows(const geom *g, int8_t *zrow) {
     const nml_window *win = g->win;
     const int32_t row_bytes = g->w * g->c;
-    int32_t wk[9];
     rows3 pp;
     pp.zrow = zrow;
     pp.h = g->h;
@@ -553,23 +591,11 @@ static void dw_rows(const geom *g, int8_t *zrow) {
     pp.out_step = g->out_c;
     pp.lo = g->rq->act_min;
     pp.hi = g->rq->act_max;
+    pp.g = g;
+    pp.oc = 0;
+    pp.batch = 0;
     memset(zrow, (int)(uint8_t)(int8_t)g->zp, (size_t)row_bytes);
-    for (int32_t b = 0; b < g->batches; b++) {
-        for (int32_t oc = 0; oc < g->out_c; oc++) {
-            pp.bias = (uint32_t)load_weights(g, wk, oc);
-            pp.lcol = (uint32_t)(g->zp * (wk[0] + wk[3] + wk[6]));
-            pp.rcol = (uint32_t)(g->zp * (wk[2] + wk[5] + wk[8]));
-            pp.in = g->in + (size_t)b * g->h * row_bytes + oc / g->mult;
-            pp.out = g->out + (size_t)b * g->out_h * pp.out_row + oc;
-            pp.top = -win->pad_h;
-            const nml_rq_ch ch = nml_rq_channel(g->rq, oc);
-            pp.t = low_bound(pp.lo, g->rq->out_zp, ch.r);
-            if (ch.r == 0)
-                rows_taps(&pp, wk, &ch, g->w, win->stride_w, win->pad_w, g->zp);
-            else
-                rows_3x3(&pp, wk, &ch);
-        }
-    }
+    rows_3x3(&pp);
 }
 
 /* ---- depth multiplier > 1 ---- */
