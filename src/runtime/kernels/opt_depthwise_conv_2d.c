@@ -75,7 +75,8 @@ static nml_status plan_planes(nml_ctx *ctx, nml_node *node, opt_dw *d, const nml
         return nml_ctx_request_scratch(ctx, node, (size_t)output->dims[3] * sizeof(int32_t));
     d->plane_h = (int32_t)ph;
     d->plane_w = (int32_t)pw;
-    return nml_ctx_request_scratch(ctx, node, (size_t)(taps * 4 + ph * pw));
+    /* + 4: plane_5wide's last quad of a row reads up to four bytes past the row */
+    return nml_ctx_request_scratch(ctx, node, (size_t)(taps * 4 + ph * pw + 4));
 }
 
 /* int8_only: the variant without the reference fallback (conv_ref.h), constant per caller */
@@ -384,9 +385,10 @@ rows_3x3(rows3 *pp) {
 }
 
 /* A plane's outputs of a 5-wide filter (stride 1 along x, no horizontal dilation, any height),
- * eight (then four) adjacent outputs at a time: per filter row its five weights are loaded once
- * and twelve activations feed 40 multiply-adds (instead of a weight and an activation load per
- * multiply-add). Columns past the last multiple of four are left to plane_any. */
+ * eight adjacent outputs at a time (the last four of a row alone: their neighbours' sums are
+ * dropped): per filter row its five weights are loaded once and twelve activations feed 40
+ * multiply-adds (instead of a weight and an activation load per multiply-add). Columns past the
+ * last multiple of four are left to plane_any. */
 typedef struct plane5 {
     const int8_t *plane;
     int32_t row_step, y_tap, kh, out_h, quads;
@@ -407,75 +409,52 @@ static void
 plane_5wide(const plane5 *pp, const int32_t *wk, const nml_rq_ch *chp) {
     const int8_t *base = pp->plane;
     int8_t *orow = pp->out;
-    int32_t acc[4];
     for (int32_t oy = pp->out_h; oy > 0; oy--, base += pp->row_step, orow += pp->out_row) {
         const int8_t *col = base;
         int8_t *o = orow;
-        for (int32_t q = pp->quads; q > 0; q -= 2) {
+        for (int32_t q = pp->quads; q > 0; q -= 2, col += 8) {
             const int8_t *row = col;
             const int32_t *w = wk;
             const int32_t y_tap = pp->y_tap;
             int32_t kh = pp->kh;
-            if (q >= 2) { /* eight outputs: 12 activations and 5 weights per 40 multiply-adds */
-                int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
-                do {
-                    const int32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4];
-                    int32_t x = row[0];
-                    a0 += w0 * x;
-                    x = row[1], a0 += w1 * x, a1 += w0 * x;
-                    x = row[2], a0 += w2 * x, a1 += w1 * x, a2 += w0 * x;
-                    x = row[3], a0 += w3 * x, a1 += w2 * x, a2 += w1 * x, a3 += w0 * x;
-                    x = row[4], a0 += w4 * x, a1 += w3 * x, a2 += w2 * x, a3 += w1 * x;
-                    a4 += w0 * x;
-                    x = row[5], a1 += w4 * x, a2 += w3 * x, a3 += w2 * x, a4 += w1 * x;
-                    a5 += w0 * x;
-                    x = row[6], a2 += w4 * x, a3 += w3 * x, a4 += w2 * x, a5 += w1 * x;
-                    a6 += w0 * x;
-                    x = row[7], a3 += w4 * x, a4 += w3 * x, a5 += w2 * x, a6 += w1 * x;
-                    a7 += w0 * x;
-                    x = row[8], a4 += w4 * x, a5 += w3 * x, a6 += w2 * x, a7 += w1 * x;
-                    x = row[9], a5 += w4 * x, a6 += w3 * x, a7 += w2 * x;
-                    x = row[10], a6 += w4 * x, a7 += w3 * x;
-                    x = row[11], a7 += w4 * x;
-                    row += y_tap, w += 5;
-                } while (--kh);
-                /* requantized here from registers (through acc[] it costs 6 more per output) */
-                const nml_rq_ch ch = *chp;
-                const int32_t bias = pp->bias, lo = pp->lo, hi = pp->hi, s = pp->out_step;
-                put_out(o, a0, bias, ch, lo, hi), put_out(o + s, a1, bias, ch, lo, hi);
-                o += 2 * s;
-                put_out(o, a2, bias, ch, lo, hi), put_out(o + s, a3, bias, ch, lo, hi);
-                o += 2 * s;
-                put_out(o, a4, bias, ch, lo, hi), put_out(o + s, a5, bias, ch, lo, hi);
-                o += 2 * s;
-                put_out(o, a6, bias, ch, lo, hi), put_out(o + s, a7, bias, ch, lo, hi);
-                o += 2 * s;
-                col += 8;
-                continue;
-            } else { /* the last four */
-                int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0; /* |a| <= 128 * 128 * taps */
-                do {
-                    const int32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4];
-                    int32_t x = row[0];
-                    a0 += w0 * x;
-                    x = row[1], a0 += w1 * x, a1 += w0 * x;
-                    x = row[2], a0 += w2 * x, a1 += w1 * x, a2 += w0 * x;
-                    x = row[3], a0 += w3 * x, a1 += w2 * x, a2 += w1 * x, a3 += w0 * x;
-                    x = row[4], a0 += w4 * x, a1 += w3 * x, a2 += w2 * x, a3 += w1 * x;
-                    x = row[5], a1 += w4 * x, a2 += w3 * x, a3 += w2 * x;
-                    x = row[6], a2 += w4 * x, a3 += w3 * x;
-                    x = row[7], a3 += w4 * x;
-                    row += y_tap, w += 5;
-                } while (--kh);
-                acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
-            }
+            /* |a| <= 128 * 128 * taps: no overflow; a4..a7 of a last single quad read up to
+             * four bytes past the plane's row (the plane has four spare bytes) and are dropped */
+            int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+            do {
+                const int32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4];
+                int32_t x = row[0];
+                a0 += w0 * x;
+                x = row[1], a0 += w1 * x, a1 += w0 * x;
+                x = row[2], a0 += w2 * x, a1 += w1 * x, a2 += w0 * x;
+                x = row[3], a0 += w3 * x, a1 += w2 * x, a2 += w1 * x, a3 += w0 * x;
+                x = row[4], a0 += w4 * x, a1 += w3 * x, a2 += w2 * x, a3 += w1 * x;
+                a4 += w0 * x;
+                x = row[5], a1 += w4 * x, a2 += w3 * x, a3 += w2 * x, a4 += w1 * x;
+                a5 += w0 * x;
+                x = row[6], a2 += w4 * x, a3 += w3 * x, a4 += w2 * x, a5 += w1 * x;
+                a6 += w0 * x;
+                x = row[7], a3 += w4 * x, a4 += w3 * x, a5 += w2 * x, a6 += w1 * x;
+                a7 += w0 * x;
+                x = row[8], a4 += w4 * x, a5 += w3 * x, a6 += w2 * x, a7 += w1 * x;
+                x = row[9], a5 += w4 * x, a6 += w3 * x, a7 += w2 * x;
+                x = row[10], a6 += w4 * x, a7 += w3 * x;
+                x = row[11], a7 += w4 * x;
+                row += y_tap, w += 5;
+            } while (--kh);
             /* the output parameters are read here, after the taps, from memory: kept in
-             * registers across the loops above they would push the weights out of them */
+             * registers across the loop above they would push the weights out of them;
+             * requantized from registers (through an array it costs 6 more per output) */
             const nml_rq_ch ch = *chp;
             const int32_t bias = pp->bias, lo = pp->lo, hi = pp->hi, s = pp->out_step;
-            for (int32_t i = 0; i < 4; i++, o += s)
-                put_out(o, acc[i], bias, ch, lo, hi);
-            col += 4;
+            put_out(o, a0, bias, ch, lo, hi), put_out(o + s, a1, bias, ch, lo, hi);
+            o += 2 * s;
+            put_out(o, a2, bias, ch, lo, hi), put_out(o + s, a3, bias, ch, lo, hi);
+            o += 2 * s;
+            if (q == 1) break;
+            put_out(o, a4, bias, ch, lo, hi), put_out(o + s, a5, bias, ch, lo, hi);
+            o += 2 * s;
+            put_out(o, a6, bias, ch, lo, hi), put_out(o + s, a7, bias, ch, lo, hi);
+            o += 2 * s;
         }
     }
 }
@@ -562,7 +541,7 @@ static void dw_planes(const geom *g, int8_t *scratch) {
     const int32_t taps = g->kh * g->kw;
     int32_t *wk = (int32_t *)(void *)scratch;
     int8_t *plane = scratch + (size_t)taps * sizeof *wk;
-    memset(plane, (int)(uint8_t)(int8_t)g->zp, (size_t)g->plane_h * g->plane_w);
+    memset(plane, (int)(uint8_t)(int8_t)g->zp, (size_t)g->plane_h * g->plane_w + 4);
     for (int32_t b = 0; b < g->batches; b++) {
         for (int32_t c = 0; c < g->c; c++) {
             fill_plane(g, plane, b, c);
