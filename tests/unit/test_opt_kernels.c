@@ -423,6 +423,79 @@ static int random_dw(layer *L) {
            out_size(L->w, L->kw, L->stride_w, L->dil_w, L->padding) > 0;
 }
 
+/* One random depthwise layer: the optimized kernel, its int8-only and its planes variants
+ * against the reference. Forces a multiplier in [1/2, 1) (no right shift) on one channel when
+ * half_mult. Returns 1 when the layer ran (2 when the planes variant also accepted it). */
+static int compare_dw_case(layer *L, int iter, int half_mult) {
+    const int32_t oh = out_size(L->h, L->kh, L->stride_h, L->dil_h, L->padding);
+    const int32_t ow = out_size(L->w, L->kw, L->stride_w, L->dil_w, L->padding);
+    const int32_t in_dims[4] = {L->batches, L->h, L->w, L->c};
+    const int32_t w_dims[4] = {1, L->kh, L->kw, L->out_c};
+    const int32_t out_dims[4] = {L->batches, oh, ow, L->out_c};
+    const size_t n_in = (size_t)L->batches * L->h * L->w * L->c;
+    const size_t n_w = (size_t)L->kh * L->kw * L->out_c;
+    const size_t n_out = (size_t)L->batches * oh * ow * L->out_c;
+    int8_t *in = nml_test_alloc16(n_in), *w = nml_test_alloc16(n_w);
+    int8_t *ref = nml_test_alloc16(n_out), *opt = nml_test_alloc16(n_out);
+    float *scales = malloc((size_t)L->out_c * sizeof *scales);
+    int32_t *bias = malloc((size_t)L->out_c * sizeof *bias);
+    fill_i8(in, n_in);
+    random_weights(L, w, n_w, scales, L->out_c, bias, L->kh * L->kw);
+    if (half_mult && L->per_channel)
+        scales[rnd_in(0, L->out_c - 1)] = weight_scale_for(L, rnd_scale(0.5f, 0.99f));
+    nml_op_params p;
+    nml_op_params_default(&p);
+    p.padding = (uint8_t)L->padding;
+    p.activation = (uint8_t)L->activation;
+    p.stride_h = L->stride_h;
+    p.stride_w = L->stride_w;
+    p.dilation_h = L->dil_h;
+    p.dilation_w = L->dil_w;
+    p.depth_multiplier = L->depth_multiplier;
+    memset(ref, 0x55, n_out);
+    memset(opt, 0x2a, n_out);
+    int result = 0;
+    run_result a = run_conv_like(&nml_kernel_depthwise_conv_2d, L, &p, in_dims, in, w_dims, w, 3,
+                                 scales, bias, out_dims, ref);
+    run_result b = run_conv_like(&nml_kernel_depthwise_conv_2d_opt, L, &p, in_dims, in, w_dims, w,
+                                 3, scales, bias, out_dims, opt);
+    if (a.st != b.st || strcmp(a.msg, b.msg) != 0)
+        fail_msg("case %d: reference '%s' (%d), optimized '%s' (%d)", iter, a.msg, a.st, b.msg,
+                 b.st);
+    if (a.st == NML_OK) {
+        compare_outputs("DEPTHWISE_CONV_2D", iter, L, ref, opt, n_out);
+        result = 1;
+    }
+    memset(opt, 0x2a, n_out);
+    run_result c = run_conv_like(&nml_kernel_depthwise_conv_2d_opt_int8, L, &p, in_dims, in,
+                                 w_dims, w, 3, scales, bias, out_dims, opt);
+    if (a.st != c.st || strcmp(a.msg, c.msg) != 0)
+        fail_msg("case %d: reference '%s', int8-only '%s'", iter, a.msg, c.msg);
+    if (a.st == NML_OK)
+        compare_outputs("DEPTHWISE_CONV_2D int8-only", iter, L, ref, opt, n_out);
+    /* the planes variant: the same where it accepts the node, which it must for depth
+     * multiplier 1 and for 3x3 windows with stride 1 or 2 along x and no dilation (these
+     * planes are small); it rejects other depth multipliers > 1 */
+    memset(opt, 0x2a, n_out);
+    run_result e = run_conv_like(&nml_kernel_depthwise_conv_2d_opt_planes, L, &p, in_dims, in,
+                                 w_dims, w, 3, scales, bias, out_dims, opt);
+    const int plane_3x3 = L->kh == 3 && L->kw == 3 && L->dil_h == 1 && L->dil_w == 1 &&
+                          (L->stride_w == 1 || L->stride_w == 2);
+    if (a.st == NML_OK && L->depth_multiplier > 1 && !plane_3x3) {
+        assert_int_equal(e.st, NML_E_UNSUPPORTED);
+        assert_non_null(strstr(e.msg, "planes-only"));
+    } else {
+        if (a.st != e.st || strcmp(a.msg, e.msg) != 0)
+            fail_msg("case %d: reference '%s', planes '%s'", iter, a.msg, e.msg);
+        if (a.st == NML_OK) {
+            compare_outputs("DEPTHWISE_CONV_2D planes", iter, L, ref, opt, n_out);
+            result = 2;
+        }
+    }
+    free(in), free(w), free(ref), free(opt), free(scales), free(bias);
+    return result;
+}
+
 static void depthwise_matches_reference(void **state) {
     (void)state;
     rng_state = 0xD3E9u;
@@ -431,73 +504,45 @@ static void depthwise_matches_reference(void **state) {
         layer L;
         if (!random_dw(&L)) continue;
         cases++;
-        const int32_t oh = out_size(L.h, L.kh, L.stride_h, L.dil_h, L.padding);
-        const int32_t ow = out_size(L.w, L.kw, L.stride_w, L.dil_w, L.padding);
-        const int32_t in_dims[4] = {L.batches, L.h, L.w, L.c};
-        const int32_t w_dims[4] = {1, L.kh, L.kw, L.out_c};
-        const int32_t out_dims[4] = {L.batches, oh, ow, L.out_c};
-        const size_t n_in = (size_t)L.batches * L.h * L.w * L.c;
-        const size_t n_w = (size_t)L.kh * L.kw * L.out_c;
-        const size_t n_out = (size_t)L.batches * oh * ow * L.out_c;
-        int8_t *in = nml_test_alloc16(n_in), *w = nml_test_alloc16(n_w);
-        int8_t *ref = nml_test_alloc16(n_out), *opt = nml_test_alloc16(n_out);
-        float *scales = malloc((size_t)L.out_c * sizeof *scales);
-        int32_t *bias = malloc((size_t)L.out_c * sizeof *bias);
-        fill_i8(in, n_in);
-        random_weights(&L, w, n_w, scales, L.out_c, bias, L.kh * L.kw);
-        nml_op_params p;
-        nml_op_params_default(&p);
-        p.padding = (uint8_t)L.padding;
-        p.activation = (uint8_t)L.activation;
-        p.stride_h = L.stride_h;
-        p.stride_w = L.stride_w;
-        p.dilation_h = L.dil_h;
-        p.dilation_w = L.dil_w;
-        p.depth_multiplier = L.depth_multiplier;
-        memset(ref, 0x55, n_out);
-        memset(opt, 0x2a, n_out);
-        run_result a = run_conv_like(&nml_kernel_depthwise_conv_2d, &L, &p, in_dims, in, w_dims, w,
-                                     3, scales, bias, out_dims, ref);
-        run_result b = run_conv_like(&nml_kernel_depthwise_conv_2d_opt, &L, &p, in_dims, in, w_dims,
-                                     w, 3, scales, bias, out_dims, opt);
-        if (a.st != b.st || strcmp(a.msg, b.msg) != 0)
-            fail_msg("case %d: reference '%s' (%d), optimized '%s' (%d)", iter, a.msg, a.st, b.msg,
-                     b.st);
-        if (a.st == NML_OK) {
-            compare_outputs("DEPTHWISE_CONV_2D", iter, &L, ref, opt, n_out);
-            ran++;
-        }
-        memset(opt, 0x2a, n_out);
-        run_result c = run_conv_like(&nml_kernel_depthwise_conv_2d_opt_int8, &L, &p, in_dims, in,
-                                     w_dims, w, 3, scales, bias, out_dims, opt);
-        if (a.st != c.st || strcmp(a.msg, c.msg) != 0)
-            fail_msg("case %d: reference '%s', int8-only '%s'", iter, a.msg, c.msg);
-        if (a.st == NML_OK)
-            compare_outputs("DEPTHWISE_CONV_2D int8-only", iter, &L, ref, opt, n_out);
-        /* the planes variant: the same where it accepts the node, which it must for depth
-         * multiplier 1 and for 3x3 windows with stride 1 or 2 along x and no dilation (these
-         * planes are small); it rejects other depth multipliers > 1 */
-        memset(opt, 0x2a, n_out);
-        run_result e = run_conv_like(&nml_kernel_depthwise_conv_2d_opt_planes, &L, &p, in_dims, in,
-                                     w_dims, w, 3, scales, bias, out_dims, opt);
-        const int plane_3x3 = L.kh == 3 && L.kw == 3 && L.dil_h == 1 && L.dil_w == 1 &&
-                              (L.stride_w == 1 || L.stride_w == 2);
-        if (a.st == NML_OK && L.depth_multiplier > 1 && !plane_3x3) {
-            assert_int_equal(e.st, NML_E_UNSUPPORTED);
-            assert_non_null(strstr(e.msg, "planes-only"));
-        } else {
-            if (a.st != e.st || strcmp(a.msg, e.msg) != 0)
-                fail_msg("case %d: reference '%s', planes '%s'", iter, a.msg, e.msg);
-            if (a.st == NML_OK) {
-                compare_outputs("DEPTHWISE_CONV_2D planes", iter, &L, ref, opt, n_out);
-                planes++;
-            }
-        }
-        free(in), free(w), free(ref), free(opt), free(scales), free(bias);
+        const int r = compare_dw_case(&L, iter, 0);
+        ran += r > 0;
+        planes += r == 2;
     }
     printf("DEPTHWISE_CONV_2D: %d of %d random layers compared (%d by the planes variant)\n", ran,
            cases, planes);
     assert_true(planes > ran / 3);
+    assert_true(ran > cases * 8 / 10);
+}
+
+/* 3x3 windows without dilation, the shapes the in-place rows path (rows_3x3) takes: strides 1
+ * and 2 along x (1..3 down), SAME and VALID on odd and even sizes down to 1 pixel, depth
+ * multipliers, ReLU ranges (their outputs at lo skip the requantization), and a channel with a
+ * multiplier in [1/2, 1) (no right shift: the tap loop) on every other layer. */
+static void depthwise_3x3_rows_match_reference(void **state) {
+    (void)state;
+    rng_state = 0x3B0Cu;
+    int cases = 0, ran = 0;
+    for (int iter = 0; cases < 1200; iter++) {
+        layer L;
+        L.batches = rnd_in(1, 2);
+        L.h = rnd_in(1, 14);
+        L.w = rnd_in(1, 14);
+        L.kh = L.kw = 3;
+        L.stride_h = rnd_in(1, 3);
+        L.stride_w = rnd_in(1, 2);
+        L.dil_h = L.dil_w = 1;
+        L.groups = 1;
+        L.c = rnd_in(1, 9);
+        L.depth_multiplier = rnd() % 4 == 0 ? rnd_in(2, 3) : 1;
+        L.out_c = L.c * L.depth_multiplier;
+        random_common(&L);
+        if (out_size(L.h, 3, L.stride_h, 1, L.padding) <= 0 ||
+            out_size(L.w, 3, L.stride_w, 1, L.padding) <= 0)
+            continue;
+        cases++;
+        ran += compare_dw_case(&L, iter, iter & 1) > 0;
+    }
+    printf("DEPTHWISE_CONV_2D 3x3: %d of %d random layers compared\n", ran, cases);
     assert_true(ran > cases * 8 / 10);
 }
 
@@ -909,6 +954,7 @@ int main(void) {
         cmocka_unit_test(fast_requant_range_is_decided_per_layer),
         cmocka_unit_test(conv_matches_reference),
         cmocka_unit_test(depthwise_matches_reference),
+        cmocka_unit_test(depthwise_3x3_rows_match_reference),
         cmocka_unit_test(model_shapes_match_reference),
         cmocka_unit_test(fully_connected_matches_reference),
         cmocka_unit_test(logistic_matches_reference),
