@@ -546,6 +546,39 @@ static void depthwise_3x3_rows_match_reference(void **state) {
     assert_true(ran > cases * 8 / 10);
 }
 
+/* One input channel and 8-wide windows with stride 2 along x (micro_speech's shape), which the
+ * depth multiplier path reads in place eight outputs at a time where windows lie inside the
+ * input: heights, strides and dilations down, sizes from a single window up, both paddings. */
+static void depthwise_wide_match_reference(void **state) {
+    (void)state;
+    rng_state = 0x8A1Du;
+    int cases = 0, ran = 0;
+    for (int iter = 0; cases < 300; iter++) {
+        layer L;
+        L.batches = rnd_in(1, 2);
+        L.kh = rnd_in(1, 10);
+        L.kw = 8;
+        L.h = rnd_in(1, 30);
+        L.w = rnd_in(8, 45);
+        L.stride_h = rnd_in(1, 3);
+        L.stride_w = 2;
+        L.dil_h = rnd() % 4 == 0 ? 2 : 1;
+        L.dil_w = 1;
+        L.groups = 1;
+        L.c = 1;
+        L.depth_multiplier = rnd_in(2, 9);
+        L.out_c = L.depth_multiplier;
+        random_common(&L);
+        if (out_size(L.h, L.kh, L.stride_h, L.dil_h, L.padding) <= 0 ||
+            out_size(L.w, 8, 2, 1, L.padding) <= 0)
+            continue;
+        cases++;
+        ran += compare_dw_case(&L, iter, 0) > 0;
+    }
+    printf("DEPTHWISE_CONV_2D 8-wide: %d of %d random layers compared\n", ran, cases);
+    assert_true(ran > cases * 8 / 10);
+}
+
 /* One layer of a real model's shape (seeded random weights, zero points and scales; a dead
  * channel as FastestDet's quantizer writes it on every third run): the optimized kernel and its
  * int8-only variant against the reference. */
@@ -955,6 +988,7 @@ int main(void) {
         cmocka_unit_test(conv_matches_reference),
         cmocka_unit_test(depthwise_matches_reference),
         cmocka_unit_test(depthwise_3x3_rows_match_reference),
+        cmocka_unit_test(depthwise_wide_match_reference),
         cmocka_unit_test(model_shapes_match_reference),
         cmocka_unit_test(fully_connected_matches_reference),
         cmocka_unit_test(logistic_matches_reference),

@@ -72,7 +72,8 @@ static nml_status plan_planes(nml_ctx *ctx, nml_node *node, opt_dw *d, const nml
      * the folded biases */
     if ((d->ref.depth_multiplier != 1 && !fast_3x3(w, filter)) || taps > PLANE_MAX_TAPS ||
         ph * pw > PLANE_MAX_BYTES)
-        return nml_ctx_request_scratch(ctx, node, (size_t)output->dims[3] * sizeof(int32_t));
+        return nml_ctx_request_scratch(ctx, node, /* + dw_wide's weights (int8) */
+                                       (size_t)output->dims[3] * sizeof(int32_t) + (size_t)taps);
     d->plane_h = (int32_t)ph;
     d->plane_w = (int32_t)pw;
     /* + 4: plane_5wide's last quad of a row reads up to four bytes past the row */
@@ -761,8 +762,130 @@ static void fold_biases(const geom *g, int32_t *folded) {
     }
 }
 
-static void dw_multiplier(const geom *g) {
+/* ---- one input channel, 8-wide windows with stride 2 along x (micro_speech) ---- */
+
+/* With a single input channel the input is itself a plane: windows inside it are read in place,
+ * consecutive pixels one byte apart. Eight adjacent outputs of one output channel at a time:
+ * per filter row its eight weights are loaded once and 22 activations feed 64 multiply-adds
+ * (the blocks below load a weight per two multiply-adds). The other pixels (windows clipped by
+ * the padding, the columns left over) take the blocks. */
+typedef struct wide8 {
+    const int8_t *x; /* the first window's top-left input byte */
+    int32_t kh, row_step;
+    int8_t *out;
+    int32_t out_step, bias, lo, hi; /* bias: with the zero point folded in */
+} wide8;
+
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void
+wide_8x2(const wide8 *pp, const int8_t *wk, const nml_rq_ch *chp) {
+    const int8_t *row = pp->x, *w = wk;
+    const int32_t row_step = pp->row_step;
+    int32_t kh = pp->kh;
+    /* |a| <= 128 * 128 * taps: no overflow; the folded bias wraps like the reference */
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+    do {
+        const int32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4], w5 = w[5];
+        const int32_t w6 = w[6], w7 = w[7];
+        int32_t x;
+        x = row[0], a0 += w0 * x;
+        x = row[1], a0 += w1 * x;
+        x = row[2], a0 += w2 * x, a1 += w0 * x;
+        x = row[3], a0 += w3 * x, a1 += w1 * x;
+        x = row[4], a0 += w4 * x, a1 += w2 * x, a2 += w0 * x;
+        x = row[5], a0 += w5 * x, a1 += w3 * x, a2 += w1 * x;
+        x = row[6], a0 += w6 * x, a1 += w4 * x, a2 += w2 * x, a3 += w0 * x;
+        x = row[7], a0 += w7 * x, a1 += w5 * x, a2 += w3 * x, a3 += w1 * x;
+        x = row[8], a1 += w6 * x, a2 += w4 * x, a3 += w2 * x, a4 += w0 * x;
+        x = row[9], a1 += w7 * x, a2 += w5 * x, a3 += w3 * x, a4 += w1 * x;
+        x = row[10], a2 += w6 * x, a3 += w4 * x, a4 += w2 * x, a5 += w0 * x;
+        x = row[11], a2 += w7 * x, a3 += w5 * x, a4 += w3 * x, a5 += w1 * x;
+        x = row[12], a3 += w6 * x, a4 += w4 * x, a5 += w2 * x, a6 += w0 * x;
+        x = row[13], a3 += w7 * x, a4 += w5 * x, a5 += w3 * x, a6 += w1 * x;
+        x = row[14], a4 += w6 * x, a5 += w4 * x, a6 += w2 * x, a7 += w0 * x;
+        x = row[15], a4 += w7 * x, a5 += w5 * x, a6 += w3 * x, a7 += w1 * x;
+        x = row[16], a5 += w6 * x, a6 += w4 * x, a7 += w2 * x;
+        x = row[17], a5 += w7 * x, a6 += w5 * x, a7 += w3 * x;
+        x = row[18], a6 += w6 * x, a7 += w4 * x;
+        x = row[19], a6 += w7 * x, a7 += w5 * x;
+        x = row[20], a7 += w6 * x;
+        x = row[21], a7 += w7 * x;
+        row += row_step, w += 8;
+    } while (--kh);
+    const nml_rq_ch ch = *chp;
+    const int32_t bias = pp->bias, lo = pp->lo, hi = pp->hi, s = pp->out_step;
+    int8_t *o = pp->out;
+    put_out(o, a0, bias, ch, lo, hi), put_out(o + s, a1, bias, ch, lo, hi);
+    o += 2 * s;
+    put_out(o, a2, bias, ch, lo, hi), put_out(o + s, a3, bias, ch, lo, hi);
+    o += 2 * s;
+    put_out(o, a4, bias, ch, lo, hi), put_out(o + s, a5, bias, ch, lo, hi);
+    o += 2 * s;
+    put_out(o, a6, bias, ch, lo, hi), put_out(o + s, a7, bias, ch, lo, hi);
+}
+
+/* Output pixels [y0, y1) x [x0, x0 + 8 * octs) of every batch whose windows lie inside the input
+ * (wide_region), or octs = 0. */
+typedef struct wide_region {
+    int32_t y0, y1, x0, octs;
+} wide_region;
+
+static void wide_region_of(const geom *g, wide_region *r) {
+    const nml_window *win = g->win;
+    r->y0 = r->y1 = r->x0 = r->octs = 0;
+    if (g->c != 1 || g->kw != 8 || win->stride_w != 2 || win->dilation_w != 1 || !g->rq->fast)
+        return;
+    /* first and last+1 output rows/columns whose windows start at >= 0 and end inside */
+    const int32_t span_h = (g->kh - 1) * win->dilation_h + 1;
+    r->y0 = (win->pad_h + win->stride_h - 1) / win->stride_h;
+    r->y1 = g->h - span_h + win->pad_h < 0 ? 0 : (g->h - span_h + win->pad_h) / win->stride_h + 1;
+    if (r->y1 > g->out_h) r->y1 = g->out_h;
+    r->x0 = (win->pad_w + 1) / 2;
+    int32_t x1 = g->w - 8 + win->pad_w < 0 ? 0 : (g->w - 8 + win->pad_w) / 2 + 1;
+    if (x1 > g->out_w) x1 = g->out_w;
+    if (r->y0 < r->y1 && r->x0 + 8 <= x1) r->octs = (x1 - r->x0) / 8;
+}
+
+static int in_wide(const wide_region *r, int32_t y, int32_t x) {
+    return r->octs && y >= r->y0 && y < r->y1 && x >= r->x0 && x < r->x0 + 8 * r->octs;
+}
+
+/* The wide region, channel by channel (weights copied to scratch once per channel). */
+static void dw_wide(const geom *g, const wide_region *r, int8_t *wk) {
+    const nml_window *win = g->win;
+    const int32_t taps = g->kh * 8, out_c = g->out_c;
+    wide8 pp;
+    pp.kh = g->kh;
+    pp.row_step = win->dilation_h * g->w;
+    pp.out_step = out_c;
+    pp.lo = g->rq->act_min;
+    pp.hi = g->rq->act_max;
+    for (int32_t oc = 0; oc < out_c; oc++) {
+        const int8_t *f = g->filter + oc;
+        for (int32_t t = 0; t < taps; t++, f += out_c)
+            wk[t] = *f;
+        pp.bias = g->folded[oc];
+        const nml_rq_ch ch = nml_rq_channel(g->rq, oc);
+        for (int32_t b = 0; b < g->batches; b++) {
+            for (int32_t y = r->y0; y < r->y1; y++) {
+                const int32_t iy = y * win->stride_h - win->pad_h;
+                const int32_t ix = r->x0 * 2 - win->pad_w;
+                pp.x = g->in + ((size_t)b * g->h + iy) * g->w + ix;
+                pp.out = g->out + (((size_t)b * g->out_h + y) * g->out_w + r->x0) * out_c + oc;
+                for (int32_t q = 0; q < r->octs; q++, pp.x += 16, pp.out += 8 * out_c)
+                    wide_8x2(&pp, wk, &ch);
+            }
+        }
+    }
+}
+
+/* wk: scratch for dw_wide's weights */
+static void dw_multiplier(const geom *g, int8_t *wk) {
     const int32_t total = g->batches * g->out_h * g->out_w;
+    wide_region r;
+    wide_region_of(g, &r);
     int32_t b = 0, y = 0, x = 0;
     for (int32_t i = 0; i < total; i += 2) {
         int32_t b2 = b, y2 = y, x2 = x;
@@ -772,15 +895,17 @@ static void dw_multiplier(const geom *g) {
         window_at(g, b2, y2, x2, &pb);
         int8_t *oa = g->out + i * g->out_c;
         int8_t *ob = i + 1 < total ? oa + g->out_c : oa;
-        if (same_part(&pa, &pb)) {
+        const int wa = in_wide(&r, y, x), wb = i + 1 < total && in_wide(&r, y2, x2);
+        if (!wa && !wb && same_part(&pa, &pb)) {
             dw_pixels(g, &pa, &pb, oa, ob);
         } else {
-            dw_pixels(g, &pa, NULL, oa, NULL);
-            dw_pixels(g, &pb, NULL, ob, NULL);
+            if (!wa) dw_pixels(g, &pa, NULL, oa, NULL);
+            if (!wb && i + 1 < total) dw_pixels(g, &pb, NULL, ob, NULL);
         }
         b = b2, y = y2, x = x2;
         next_pixel(g, &b, &y, &x);
     }
+    if (r.octs) dw_wide(g, &r, wk);
 }
 
 /* planes_only: the variant without the depth multiplier path, constant per caller */
@@ -819,7 +944,7 @@ NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int planes_
         int32_t *folded = nml_ctx_scratch(ctx, node);
         fold_biases(&g, folded);
         g.folded = folded;
-        dw_multiplier(&g);
+        dw_multiplier(&g, (int8_t *)(folded + g.out_c));
     }
     return NML_OK;
 }
