@@ -144,7 +144,9 @@ const nml_op_resolver *nml_ops_reference(void);
  * or NULL past the last; *symbol (if not NULL) gets its C name. A variant evaluates exactly like
  * the optimized kernel but has less code: the int8-only ones (nml_kernel_<op>_opt_int8) lack
  * the fallback to the reference evaluation for float32, hybrid, int4 or grouped nodes, the
- * planes one (nml_kernel_depthwise_conv_2d_opt_planes) also the depth multiplier path. Each
+ * planes one (nml_kernel_depthwise_conv_2d_opt_planes) also the depth multiplier path, the
+ * rows one (nml_kernel_depthwise_conv_2d_opt_rows) also the planes, the blocks one
+ * (nml_kernel_depthwise_conv_2d_opt_blocks) all but the depth multiplier path. Each
  * rejects at prepare the nodes it cannot evaluate, so `nanoml export` picks, per operator, the
  * leanest one that every node of the model accepts. */
 const struct nml_kernel *nml_kernel_variant(int32_t builtin, uint32_t i, const char **symbol);

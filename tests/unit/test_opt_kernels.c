@@ -426,6 +426,8 @@ static int random_dw(layer *L) {
 /* One random depthwise layer: the optimized kernel, its int8-only and its planes variants
  * against the reference. Forces a multiplier in [1/2, 1) (no right shift) on one channel when
  * half_mult. Returns 1 when the layer ran (2 when the planes variant also accepted it). */
+static int rows_accepted; /* layers the rows variant evaluated (compare_dw_case) */
+
 static int compare_dw_case(layer *L, int iter, int half_mult) {
     const int32_t oh = out_size(L->h, L->kh, L->stride_h, L->dil_h, L->padding);
     const int32_t ow = out_size(L->w, L->kw, L->stride_w, L->dil_w, L->padding);
@@ -492,6 +494,37 @@ static int compare_dw_case(layer *L, int iter, int half_mult) {
             result = 2;
         }
     }
+    /* the blocks variant: the same where it accepts the node; an int8 node takes either the
+     * planes or the blocks, so exactly one of the two variants accepts it */
+    memset(opt, 0x2a, n_out);
+    run_result f = run_conv_like(&nml_kernel_depthwise_conv_2d_opt_blocks, L, &p, in_dims, in,
+                                 w_dims, w, 3, scales, bias, out_dims, opt);
+    if (a.st == NML_OK) {
+        if ((e.st == NML_OK) == (f.st == NML_OK))
+            fail_msg("case %d: planes '%s', blocks '%s'", iter, e.msg, f.msg);
+        if (f.st == NML_OK) {
+            compare_outputs("DEPTHWISE_CONV_2D blocks", iter, L, ref, opt, n_out);
+        } else {
+            assert_int_equal(f.st, NML_E_UNSUPPORTED);
+            assert_non_null(strstr(f.msg, "blocks-only"));
+        }
+    } else if (a.st != f.st || strcmp(a.msg, f.msg) != 0) {
+        fail_msg("case %d: reference '%s', blocks '%s'", iter, a.msg, f.msg);
+    }
+    /* the rows variant: the same where it accepts the node (then the planes one accepts it) */
+    memset(opt, 0x2a, n_out);
+    run_result g = run_conv_like(&nml_kernel_depthwise_conv_2d_opt_rows, L, &p, in_dims, in,
+                                 w_dims, w, 3, scales, bias, out_dims, opt);
+    if (a.st == NML_OK && g.st == NML_OK) {
+        if (e.st != NML_OK) fail_msg("case %d: rows accepts, planes '%s'", iter, e.msg);
+        compare_outputs("DEPTHWISE_CONV_2D rows", iter, L, ref, opt, n_out);
+        rows_accepted++;
+    } else if (a.st == NML_OK) {
+        assert_int_equal(g.st, NML_E_UNSUPPORTED);
+        assert_non_null(strstr(g.msg, "rows-only"));
+    } else if (strcmp(a.msg, g.msg) != 0) {
+        fail_msg("case %d: reference '%s', rows '%s'", iter, a.msg, g.msg);
+    }
     free(in), free(w), free(ref), free(opt), free(scales), free(bias);
     return result;
 }
@@ -521,6 +554,7 @@ static void depthwise_matches_reference(void **state) {
 static void depthwise_3x3_rows_match_reference(void **state) {
     (void)state;
     rng_state = 0x3B0Cu;
+    rows_accepted = 0;
     int cases = 0, ran = 0;
     for (int iter = 0; cases < 1200; iter++) {
         layer L;
@@ -542,8 +576,10 @@ static void depthwise_3x3_rows_match_reference(void **state) {
         cases++;
         ran += compare_dw_case(&L, iter, iter & 1) > 0;
     }
-    printf("DEPTHWISE_CONV_2D 3x3: %d of %d random layers compared\n", ran, cases);
+    printf("DEPTHWISE_CONV_2D 3x3: %d of %d random layers compared (%d by the rows variant)\n",
+           ran, cases, rows_accepted);
     assert_true(ran > cases * 8 / 10);
+    assert_true(rows_accepted > ran / 3);
 }
 
 /* One input channel and 8-wide windows with stride 2 along x (micro_speech's shape), which the
@@ -973,9 +1009,15 @@ static void int8_only_variants_reject_float(void **state) {
     assert_string_equal(sym, "nml_kernel_conv_2d_opt_int8");
     assert_null(nml_kernel_variant(NML_OP_CONV_2D, 1, NULL));
     assert_ptr_equal(nml_kernel_variant(NML_OP_DEPTHWISE_CONV_2D, 0, &sym),
+                     &nml_kernel_depthwise_conv_2d_opt_rows);
+    assert_string_equal(sym, "nml_kernel_depthwise_conv_2d_opt_rows");
+    assert_ptr_equal(nml_kernel_variant(NML_OP_DEPTHWISE_CONV_2D, 1, &sym),
                      &nml_kernel_depthwise_conv_2d_opt_planes);
     assert_string_equal(sym, "nml_kernel_depthwise_conv_2d_opt_planes");
-    assert_ptr_equal(nml_kernel_variant(NML_OP_DEPTHWISE_CONV_2D, 1, &sym),
+    assert_ptr_equal(nml_kernel_variant(NML_OP_DEPTHWISE_CONV_2D, 2, &sym),
+                     &nml_kernel_depthwise_conv_2d_opt_blocks);
+    assert_string_equal(sym, "nml_kernel_depthwise_conv_2d_opt_blocks");
+    assert_ptr_equal(nml_kernel_variant(NML_OP_DEPTHWISE_CONV_2D, 3, &sym),
                      &nml_kernel_depthwise_conv_2d_opt_int8);
     assert_ptr_equal(nml_kernel_variant(NML_OP_SOFTMAX, 0, NULL), &nml_kernel_softmax_opt_int8);
     assert_null(nml_kernel_variant(NML_OP_RESHAPE, 0, NULL));

@@ -908,8 +908,11 @@ static void dw_multiplier(const geom *g, int8_t *wk) {
     if (r.octs) dw_wide(g, &r, wk);
 }
 
-/* planes_only: the variant without the depth multiplier path, constant per caller */
-NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int planes_only) {
+/* The paths a variant has (constant per caller): all, the planes (rows and planes), the rows
+ * alone, or the blocks (depth multiplier path). */
+enum { ALL_PATHS, PLANES_ONLY, ROWS_ONLY, BLOCKS_ONLY };
+
+NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int paths) {
     const opt_dw *d = node->data;
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
@@ -936,9 +939,9 @@ NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int planes_
     g.plane_h = d->plane_h;
     g.plane_w = d->plane_w;
     g.folded = NULL;
-    if (d->rows) {
+    if (paths == ROWS_ONLY || (paths != BLOCKS_ONLY && d->rows)) {
         dw_rows(&g, nml_ctx_scratch(ctx, node));
-    } else if (planes_only || d->plane_h > 0) {
+    } else if (paths == PLANES_ONLY || (paths == ALL_PATHS && d->plane_h > 0)) {
         dw_planes(&g, nml_ctx_scratch(ctx, node));
     } else {
         int32_t *folded = nml_ctx_scratch(ctx, node);
@@ -950,7 +953,7 @@ NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int planes_
 }
 
 static nml_status opt_dw_eval_int8(nml_ctx *ctx, nml_node *node) {
-    return eval_variant(ctx, node, 0);
+    return eval_variant(ctx, node, ALL_PATHS);
 }
 
 /* The planes variant (chosen by `nanoml export` when every DEPTHWISE_CONV_2D of the model takes
@@ -972,7 +975,42 @@ static nml_status opt_dw_prepare_planes(nml_ctx *ctx, nml_node *node, const nml_
 }
 
 static nml_status opt_dw_eval_planes(nml_ctx *ctx, nml_node *node) {
-    return eval_variant(ctx, node, 1);
+    return eval_variant(ctx, node, PLANES_ONLY);
+}
+
+/* The rows variant (chosen by `nanoml export` when every DEPTHWISE_CONV_2D of the model has 3x3
+ * windows that rows_3x3 reads in place, e.g. person_detect): int8-only, rows_3x3 alone. */
+static nml_status opt_dw_prepare_rows(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    NML_TRY(prepare_variant(ctx, node, p, 1));
+    const opt_dw *d = node->data;
+    if (!d->rows)
+        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
+                               "the rows-only kernel needs 3x3 windows with stride 1 or 2 along "
+                               "x, no dilation, at most one padded column on either side and "
+                               "multipliers below 1");
+    return NML_OK;
+}
+
+static nml_status opt_dw_eval_rows(nml_ctx *ctx, nml_node *node) {
+    return eval_variant(ctx, node, ROWS_ONLY);
+}
+
+/* The blocks variant (chosen by `nanoml export` when every DEPTHWISE_CONV_2D of the model takes
+ * the depth multiplier path, e.g. micro_speech): int8-only, without the rows and planes. */
+static nml_status opt_dw_prepare_blocks(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    NML_TRY(prepare_variant(ctx, node, p, 1));
+    const opt_dw *d = node->data;
+    if (d->plane_h > 0 || d->rows)
+        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
+                               "the blocks-only kernel needs a depth multiplier > 1 with windows "
+                               "other than 3x3 (stride 1 or 2 along x, no dilation), or a "
+                               "window plane over %d bytes or %d taps (depth multiplier %d)",
+                               PLANE_MAX_BYTES, PLANE_MAX_TAPS, (int)d->ref.depth_multiplier);
+    return NML_OK;
+}
+
+static nml_status opt_dw_eval_blocks(nml_ctx *ctx, nml_node *node) {
+    return eval_variant(ctx, node, BLOCKS_ONLY);
 }
 
 static nml_status opt_dw_eval(nml_ctx *ctx, nml_node *node) {
@@ -990,3 +1028,7 @@ const nml_kernel nml_kernel_depthwise_conv_2d_opt_int8 = {
     NML_OP_DEPTHWISE_CONV_2D, "DEPTHWISE_CONV_2D", opt_dw_prepare_int8, opt_dw_eval_int8};
 const nml_kernel nml_kernel_depthwise_conv_2d_opt_planes = {
     NML_OP_DEPTHWISE_CONV_2D, "DEPTHWISE_CONV_2D", opt_dw_prepare_planes, opt_dw_eval_planes};
+const nml_kernel nml_kernel_depthwise_conv_2d_opt_rows = {
+    NML_OP_DEPTHWISE_CONV_2D, "DEPTHWISE_CONV_2D", opt_dw_prepare_rows, opt_dw_eval_rows};
+const nml_kernel nml_kernel_depthwise_conv_2d_opt_blocks = {
+    NML_OP_DEPTHWISE_CONV_2D, "DEPTHWISE_CONV_2D", opt_dw_prepare_blocks, opt_dw_eval_blocks};
