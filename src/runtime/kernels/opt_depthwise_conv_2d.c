@@ -476,16 +476,10 @@ static void plane_any(const geom *g, const int8_t *plane, const int32_t *wk, int
             const int8_t *row = plane + oy * win->stride_h * pw + ox * win->stride_w;
             const int32_t *w = wk;
             int32_t acc = 0;
-            if (g->kw == 5 && x_tap == 1) { /* 5x5 windows: a filter row without a loop */
-                for (int32_t ky = 0; ky < g->kh; ky++, row += y_tap, w += 5)
-                    acc += w[0] * row[0] + w[1] * row[1] + w[2] * row[2] + w[3] * row[3] +
-                           w[4] * row[4];
-            } else {
-                for (int32_t ky = 0; ky < g->kh; ky++, row += y_tap) {
-                    const int8_t *q = row;
-                    for (int32_t kx = 0; kx < g->kw; kx++, q += x_tap)
-                        acc += *w++ * *q;
-                }
+            for (int32_t ky = 0; ky < g->kh; ky++, row += y_tap) {
+                const int8_t *q = row;
+                for (int32_t kx = 0; kx < g->kw; kx++, q += x_tap)
+                    acc += *w++ * *q;
             }
             out[(oy * g->out_w + ox) * g->out_c] = requant(g->rq, ch, c, nml_add_wrap(acc, bias));
         }
