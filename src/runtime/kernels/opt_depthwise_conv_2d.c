@@ -218,12 +218,13 @@ static const int8_t *row_at(const rows3 *pp, int32_t iy) {
 #define LIKELY(x) (x)
 #endif
 
-/* nml_rq_apply for r >= 1 (dw_rows sends channels with r = 0 to rows_taps): the [acc < 0]
- * term without a mask. */
-NML_OPT_INLINE int32_t rq_shift(uint32_t acc, uint32_t mult, uint32_t khi, int32_t r) {
+/* nml_rq_apply with the [acc < 0] term unmasked: exact for r >= 1, and for r = 0 when acc >= 0
+ * (the term is 0 then); masked, any acc (neg_term 0 when r = 0). */
+NML_OPT_INLINE int32_t rq_shift(uint32_t acc, uint32_t mult, uint32_t khi, int32_t r,
+                                int neg_term) {
     const int64_t prod = (int64_t)(int32_t)acc * (int64_t)mult;
     const uint32_t v = (uint32_t)((uint64_t)prod >> 32) + ((uint32_t)prod >> 31) + khi +
-                       (uint32_t)((int32_t)acc >> 31);
+                       (neg_term ? (uint32_t)((int32_t)acc >> 31) : 0);
     return (int32_t)v >> r;
 }
 
@@ -233,53 +234,29 @@ NML_OPT_INLINE int32_t rq_shift(uint32_t acc, uint32_t mult, uint32_t khi, int32
 NML_OPT_INLINE void rq_store(int8_t *o, const rows3 *pp, uint32_t acc, uint32_t mult,
                              uint32_t khi, int32_t r, int32_t t, int32_t hi) {
     if (LIKELY((int32_t)acc > t)) {
-        int32_t y = rq_shift(acc, mult, khi, r);
+        int32_t y = rq_shift(acc, mult, khi, r, 1);
         if (y > hi) y = hi;
         *(uint8_t *)o = (uint8_t)y; /* unsigned: gcc would sign-extend first */
     } else if (t == 0) {
         *(uint8_t *)o = (uint8_t)pp->lo;
     } else {
-        *o = nml_rq_clamp(rq_shift(acc, mult, khi, r), pp->lo, hi);
+        *o = nml_rq_clamp(rq_shift(acc, mult, khi, r, r != 0), pp->lo, hi);
     }
 }
 
-/* t of rows3 for a channel with right shift r >= 1: the outputs of sums > t are at least lo.
- * The requantization is monotonic and gives the zero point for a sum of 0, so when lo is the
+/* t of rows3 for a channel with right shift r: the outputs of sums > t are at least lo. The
+ * requantization is monotonic and gives the zero point for a sum of 0, so when lo is the
  * output zero point (ReLU, ReLU6) t = 0 and every sum <= 0 gives lo. When lo is below it, a
  * sum acc >= k * 2^r with k = lo - zp + 1 <= 0 gives at least zp + k > lo: the multiplier is
- * below 2^-r, so acc * multiplier >= k, and the rounding terms add 1/2 - 2^-r >= 0. Above
- * the zero point (unusual) every output takes the clamping branch. */
+ * below 2^-r, so acc * multiplier >= k, and the rounding terms add 1/2 - 2^-r >= 0 (r >= 1).
+ * Above the zero point (unusual) every output takes the clamping branch. Without a right shift
+ * (r = 0) negative sums take it too: rq_shift's unmasked [acc < 0] term is wrong for them. */
 static int32_t low_bound(int32_t lo, int32_t zp, int32_t r) {
     if (lo == zp) return 0;
     if (lo > zp) return INT32_MAX;
+    if (r == 0) return -1;
     const int64_t t = (int64_t)(lo - zp + 1) * ((int64_t)1 << r) - 1;
     return t < INT32_MIN ? INT32_MIN : (int32_t)t;
-}
-
-/* rows_3x3's channel tap by tap, padding read as the zero point: for channels without a right
- * shift (r = 0, a multiplier of at least 1/2: rare), which rows_3x3 does not requantize. */
-#if defined(__GNUC__)
-__attribute__((noinline))
-#endif
-static void
-rows_taps(const rows3 *pp, const int32_t *wk, const nml_rq_ch *ch) {
-    const nml_window *win = pp->g->win;
-    const int32_t w = pp->g->w, stride_w = win->stride_w, pad_w = win->pad_w, zp = pp->g->zp;
-    int8_t *o = pp->out;
-    const int32_t out_w = pp->full + pp->right;
-    for (int32_t oy = 0, iy = pp->top; oy < pp->out_h; oy++, iy += pp->stride_h) {
-        for (int32_t ix = -pad_w; ix < out_w * stride_w - pad_w; ix += stride_w) {
-            uint32_t acc = pp->bias; /* the folded bias: padding counts as zp */
-            for (int32_t k = 0; k < 9; k++) {
-                const int32_t y = iy + k / 3, x = ix + k % 3;
-                const int inside = (uint32_t)y < (uint32_t)pp->h && (uint32_t)x < (uint32_t)w;
-                acc += (uint32_t)(wk[k] * (inside ? pp->in[y * pp->row_bytes + x * pp->c] : zp));
-            }
-            *o = nml_rq_clamp(nml_rq_apply((int32_t)acc, *ch), pp->lo, pp->hi);
-            o += pp->out_step;
-        }
-        o += pp->out_row - out_w * pp->out_step;
-    }
 }
 
 /* gcc -Os merges the two output branches' common tail (cross-jumping), which costs every
@@ -321,11 +298,6 @@ rows_3x3(rows3 *pp) {
     const uint32_t mult = ch.mult, khi = ch.khi;
     const int32_t r = ch.r, t = low_bound(pp->lo, g->rq->out_zp, r);
     pp->t = t;
-    if (r == 0) { /* rare: no right shift */
-        const int32_t wk[9] = {w00, w01, w02, w10, w11, w12, w20, w21, w22};
-        rows_taps(pp, wk, &ch);
-        goto next_channel;
-    }
     const int32_t hi = pp->hi, s = pp->out_step, c = pp->c;
     /* the row loop's state lives in *pp (top, out): registers are short in the loops below */
     for (int32_t oy = pp->out_h; oy > 0; oy--) {
