@@ -190,8 +190,9 @@ typedef struct rows3 {
     const int8_t *zrow; /* w * c bytes of the input zero point */
     const geom *g;
     int32_t oc, batch; /* the channel loop */
-    int32_t h, row_bytes, c, stride_h, top; /* top: first window row of output row 0 */
-    int32_t out_h, full; /* output rows; outputs per row whose windows lie inside the input */
+    int32_t h, row_bytes, c, stride_h, top; /* top: first window row of the next output row */
+    int32_t full, full_bytes; /* outputs per row whose windows lie inside the input; * out_step */
+    int8_t *out_end;          /* the channel's output past its last row */
     uint8_t stride_w, left, right; /* left/right: the first/last window has a padded column */
     int8_t *out;
     int32_t out_row, out_step; /* output pointer steps: per row, per pixel */
@@ -293,6 +294,7 @@ rows_3x3(rows3 *pp) {
     pp->rcol = (uint32_t)(zp * right_sum);
     pp->in = g->in + (size_t)pp->batch * g->h * pp->row_bytes + oc / g->mult;
     pp->out = g->out + (size_t)pp->batch * g->out_h * pp->out_row + oc;
+    pp->out_end = pp->out + g->out_h * pp->out_row;
     pp->top = -g->win->pad_h;
     const nml_rq_ch ch = nml_rq_channel(g->rq, oc);
     const uint32_t mult = ch.mult, khi = ch.khi;
@@ -300,7 +302,7 @@ rows_3x3(rows3 *pp) {
     pp->t = t;
     const int32_t hi = pp->hi, s = pp->out_step, c = pp->c;
     /* the row loop's state lives in *pp (top, out): registers are short in the loops below */
-    for (int32_t oy = pp->out_h; oy > 0; oy--) {
+    while (pp->out != pp->out_end) {
         const int32_t iy = pp->top, rb = pp->row_bytes;
         const int8_t *r0, *r1, *r2;
         if (iy >= 0 && iy <= pp->h - 3) { /* the window rows inside the input: most rows */
@@ -308,7 +310,7 @@ rows_3x3(rows3 *pp) {
         } else {
             r0 = row_at(pp, iy), r1 = row_at(pp, iy + 1), r2 = row_at(pp, iy + 2);
         }
-        int8_t *o = pp->out, *const end = o + pp->full * s;
+        int8_t *o = pp->out, *const end = o + pp->full_bytes;
         pp->top = iy + pp->stride_h;
         pp->out = o + pp->out_row;
         uint32_t b; /* the output whose window starts at the last loaded column */
@@ -528,11 +530,11 @@ static void dw_rows(const geom *g, int8_t *zrow) {
     pp.row_bytes = row_bytes;
     pp.c = g->c;
     pp.stride_h = win->stride_h;
-    pp.out_h = g->out_h;
     pp.stride_w = (uint8_t)win->stride_w;
     pp.left = (uint8_t)(win->pad_w > 0);
     pp.right = (uint8_t)((g->out_w - 1) * win->stride_w - win->pad_w + 3 > g->w);
     pp.full = g->out_w - pp.right;
+    pp.full_bytes = pp.full * g->out_c;
     pp.out_row = g->out_w * g->out_c;
     pp.out_step = g->out_c;
     pp.lo = g->rq->act_min;
