@@ -1,15 +1,17 @@
 /* DEPTHWISE_CONV_2D optimized for cores without SIMD or FPU (RV32IMC), bit-exact with the
  * reference kernel (depthwise_conv_2d.c), which stays the oracle and evaluates everything but
- * plain int8 (int8 activations and weights): float32, hybrid, int4 weights.
+ * plain int8 (int8 activations and weights): float32, hybrid, int4 weights. Three paths; the
+ * input zero point is folded into the bias once per channel (bias - zp * sum of weights).
  *
- * Planes (depth multiplier 1, MobileNet-style layers, and 3x3 windows of any multiplier): an
- * input channel is copied into a scratch plane with its padding made explicit, then each
- * output channel it feeds runs over it with its weights, bias and requantization in
- * registers. A 3x3 window with stride 1 or 2 slides along the row and keeps the columns it has
- * already loaded, so each output costs 3 (stride 1) or 6 (stride 2) loads and 9 multiply-adds;
- * 5-wide windows compute four adjacent outputs per weight row; the input zero point is folded
- * into the bias once per channel (bias - zp * sum of weights). Other filter sizes and
- * dilations take a tap loop over the plane.
+ * Rows (3x3 windows, stride 1 or 2 along x, no dilation, any depth multiplier: MobileNet-style
+ * layers): read in place from the NHWC input by three row pointers, padded rows from a row of
+ * zero points, padded columns as per-channel constants; a window slides along the row keeping
+ * the partial sums of the columns already loaded (rows_3x3).
+ *
+ * Planes (depth multiplier 1, other filters): an input channel is copied into a scratch plane
+ * with its padding made explicit, then each output channel it feeds runs over it with its
+ * weights, bias and requantization in registers. 5-wide windows compute eight adjacent outputs
+ * per weight row; other filter sizes and dilations take a tap loop over the plane.
  *
  * Other depth multipliers > 1 (e.g. micro_speech's 10x8 windows over one input channel):
  * output channels ic*M .. ic*M+M-1 share input channel ic, so four of them and two output
@@ -17,7 +19,8 @@
  * (adjacent in memory) feed eight multiply-accumulates, read in place from the input. Pixels
  * whose windows lie inside the input use a bias with the zero point folded in (computed per
  * evaluation into scratch, 4 bytes per channel); windows clipped at the border subtract the
- * zero point per tap. */
+ * zero point per tap. With one input channel and 8-wide windows of stride 2 (micro_speech),
+ * windows inside the input are computed eight outputs of one channel at a time (wide_8x2). */
 #include <stddef.h>
 #include <string.h>
 
