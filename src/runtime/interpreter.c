@@ -154,8 +154,9 @@ static nml_status prepare_nodes(nml_interpreter *it, nml_ctx *ctx, size_t persis
         nml_error_clear(err);
         nml_status st = n->kernel->prepare ? n->kernel->prepare(ctx, n, &params) : NML_OK;
         if (ctx->persist_needed > ctx->persist_cap) {
-            nml_format(why, sizeof why, "persistent data of operator %lu (%s) does not fit",
-                       (unsigned long)i, nml_op_name(n->builtin));
+            if (NML_ERROR_DETAIL)
+                nml_format(why, sizeof why, "persistent data of operator %lu (%s) does not fit",
+                           (unsigned long)i, nml_op_name(n->builtin));
             return arena_too_small(it, add_sat(persist_start, ctx->persist_needed), 0, why, err);
         }
         if (st != NML_OK) return failed_in_node(err, st, n, "prepare");

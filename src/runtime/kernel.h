@@ -99,6 +99,10 @@ nml_status nml_kernel_fail(nml_ctx *ctx, const nml_node *node, nml_status st, co
     __attribute__((format(printf, 4, 5)))
 #endif
     ;
+#ifdef NML_COMPACT_ERRORS /* the operator is named by the interpreter's "operator N: " prefix */
+#define nml_kernel_fail(ctx, node, st, ...)                                                        \
+    ((void)(node), NML_COMPACT_MESSAGE_(__VA_ARGS__), nml_fail_status((ctx)->err, (st)))
+#endif
 
 #ifdef __cplusplus
 }

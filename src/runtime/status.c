@@ -19,6 +19,70 @@ static void put_str(out_buf *o, const char *s) {
     while (*s) put_char(o, *s++);
 }
 
+#ifdef NML_COMPACT_ERRORS
+/* The compact build's formatter: only what context prefixes and shapes need. %d %i %u %x %s %c
+ * %% with the l and z modifiers, no width; values as unsigned long (no 64-bit arithmetic is
+ * linked on a 32-bit target), so a 64-bit (%ll) argument prints as '?'. */
+static void put_ulong(out_buf *o, unsigned long v, unsigned base) {
+    char tmp[24];
+    int n = 0;
+    do {
+        unsigned d = (unsigned)(v % base);
+        tmp[n++] = (char)(d < 10 ? '0' + d : 'a' + d - 10);
+        v /= base;
+    } while (v);
+    while (n > 0) put_char(o, tmp[--n]);
+}
+
+size_t nml_vformat(char *buf, size_t cap, const char *fmt, va_list ap) {
+    out_buf o = {buf, cap, 0};
+    va_list args;
+    va_copy(args, ap);
+    for (const char *p = fmt; *p; p++) {
+        if (*p != '%') {
+            put_char(&o, *p);
+            continue;
+        }
+        int longs = 0, size_t_arg = 0;
+        while (*++p == 'l') longs++;
+        if (*p == 'z') size_t_arg = 1, p++;
+        char c = *p;
+        if (c == 'd' || c == 'i' || c == 'u' || c == 'x') {
+            int is_signed = c == 'd' || c == 'i';
+            unsigned long v;
+            if (longs >= 2) {
+                (void)va_arg(args, unsigned long long);
+                put_char(&o, '?');
+                continue;
+            }
+            /* where long and size_t are int-sized (RV32) this folds to one read */
+            if ((longs || size_t_arg) && sizeof(long) > sizeof(unsigned)) {
+                v = longs ? va_arg(args, unsigned long) : va_arg(args, size_t);
+            } else {
+                unsigned u = va_arg(args, unsigned);
+                v = is_signed && !longs && !size_t_arg ? (unsigned long)(long)(int)u : u;
+            }
+            if (is_signed && (long)v < 0) {
+                put_char(&o, '-');
+                v = 0UL - v;
+            }
+            put_ulong(&o, v, c == 'x' ? 16 : 10);
+        } else if (c == 's') {
+            put_str(&o, va_arg(args, const char *));
+        } else if (c == 'c') {
+            put_char(&o, (char)va_arg(args, int));
+        } else if (c == '\0') {
+            p--; /* a lone trailing '%': stop at the terminator */
+        } else {
+            if (c != '%') put_char(&o, '%');
+            put_char(&o, c);
+        }
+    }
+    va_end(args);
+    if (cap > 0) buf[o.len < cap ? o.len : cap - 1] = '\0';
+    return o.len < cap ? o.len : (cap ? cap - 1 : 0);
+}
+#else
 /* *v /= d, returning the remainder, for d < 2^16 with 32-bit divisions only: a 32-bit target
  * would otherwise link libgcc's 64-bit division (about 2 KB on RV32) just for printing. */
 static unsigned div_small(unsigned long long *v, unsigned d) {
@@ -115,6 +179,7 @@ size_t nml_vformat(char *buf, size_t cap, const char *fmt, va_list ap) {
     if (cap > 0) buf[o.len < cap ? o.len : cap - 1] = '\0';
     return o.len < cap ? o.len : (cap ? cap - 1 : 0);
 }
+#endif
 
 size_t nml_format(char *buf, size_t cap, const char *fmt, ...) {
     va_list ap;
@@ -124,6 +189,18 @@ size_t nml_format(char *buf, size_t cap, const char *fmt, ...) {
     return n;
 }
 
+#ifdef NML_COMPACT_ERRORS
+nml_status nml_fail_status(nml_error *err, nml_status status) {
+    if (err) {
+        const char *s = nml_status_str(status);
+        size_t i = 0;
+        for (; s[i] && i + 1 < sizeof err->msg; i++) err->msg[i] = s[i];
+        err->msg[i] = '\0';
+        err->status = status;
+    }
+    return status;
+}
+#else
 nml_status nml_fail(nml_error *err, nml_status status, const char *fmt, ...) {
     if (err) {
         va_list ap;
@@ -134,6 +211,7 @@ nml_status nml_fail(nml_error *err, nml_status status, const char *fmt, ...) {
     }
     return status;
 }
+#endif
 
 nml_status nml_error_prefix(nml_error *err, const char *fmt, ...) {
     if (!err) return NML_E_INTERNAL;

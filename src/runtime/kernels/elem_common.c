@@ -252,8 +252,10 @@ nml_status nml_check_shape(nml_ctx *ctx, const nml_node *node, const nml_tensor 
         same = t->dims[i] == dims[i];
     if (same) return NML_OK;
     char have[80], want[80];
-    nml_format_dims(have, sizeof have, t->dims, t->rank);
-    nml_format_dims(want, sizeof want, dims, rank);
+    if (NML_ERROR_DETAIL) {
+        nml_format_dims(have, sizeof have, t->dims, t->rank);
+        nml_format_dims(want, sizeof want, dims, rank);
+    }
     return nml_kernel_fail(ctx, node, NML_E_SHAPE, "%s shape %s does not match computed %s", what,
                            have, want);
 }
@@ -347,8 +349,10 @@ nml_status nml_bcast_prepare(nml_ctx *ctx, const nml_node *node, const nml_tenso
         db[i] = ib >= 0 ? b->dims[ib] : 1;
         if (da[i] != db[i] && da[i] != 1 && db[i] != 1) {
             char sa[80], sb[80];
-            nml_format_dims(sa, sizeof sa, a->dims, a->rank);
-            nml_format_dims(sb, sizeof sb, b->dims, b->rank);
+            if (NML_ERROR_DETAIL) {
+                nml_format_dims(sa, sizeof sa, a->dims, a->rank);
+                nml_format_dims(sb, sizeof sb, b->dims, b->rank);
+            }
             return nml_kernel_fail(
                 ctx, node, NML_E_SHAPE,
                 "input shapes %s and %s do not broadcast (dimension %d: %d vs %d)", sa, sb, i,
