@@ -20,63 +20,50 @@ static void put_str(out_buf *o, const char *s) {
 }
 
 #ifdef NML_COMPACT_ERRORS
-/* The compact build's formatter: only what context prefixes and shapes need. %d %i %u %x %s %c
- * %% with the l and z modifiers, no width; values as unsigned long (no 64-bit arithmetic is
- * linked on a 32-bit target), so a 64-bit (%ll) argument prints as '?'. */
-static void put_ulong(out_buf *o, unsigned long v, unsigned base) {
-    char tmp[24];
-    int n = 0;
-    do {
-        unsigned d = (unsigned)(v % base);
-        tmp[n++] = (char)(d < 10 ? '0' + d : 'a' + d - 10);
-        v /= base;
-    } while (v);
-    while (n > 0) put_char(o, tmp[--n]);
-}
+/* The compact build's formatter: only what context prefixes need. %s, and %d %i %u (with l, z)
+ * in decimal; other conversions consume their argument and print '?' (%ll: no 64-bit
+ * arithmetic is linked on a 32-bit target). No width. */
+_Static_assert(sizeof(size_t) == sizeof(unsigned long), "%z reads an unsigned long");
 
 size_t nml_vformat(char *buf, size_t cap, const char *fmt, va_list ap) {
     out_buf o = {buf, cap, 0};
     va_list args;
     va_copy(args, ap);
     for (const char *p = fmt; *p; p++) {
-        if (*p != '%') {
-            put_char(&o, *p);
+        char c = *p;
+        if (c != '%') {
+            put_char(&o, c);
             continue;
         }
-        int longs = 0, size_t_arg = 0;
-        while (*++p == 'l') longs++;
-        if (*p == 'z') size_t_arg = 1, p++;
-        char c = *p;
-        if (c == 'd' || c == 'i' || c == 'u' || c == 'x') {
-            int is_signed = c == 'd' || c == 'i';
-            unsigned long v;
-            if (longs >= 2) {
-                (void)va_arg(args, unsigned long long);
-                put_char(&o, '?');
-                continue;
-            }
-            /* where long and size_t are int-sized (RV32) this folds to one read */
-            if ((longs || size_t_arg) && sizeof(long) > sizeof(unsigned)) {
-                v = longs ? va_arg(args, unsigned long) : va_arg(args, size_t);
-            } else {
-                unsigned u = va_arg(args, unsigned);
-                v = is_signed && !longs && !size_t_arg ? (unsigned long)(long)(int)u : u;
-            }
-            if (is_signed && (long)v < 0) {
-                put_char(&o, '-');
-                v = 0UL - v;
-            }
-            put_ulong(&o, v, c == 'x' ? 16 : 10);
-        } else if (c == 's') {
+        int longs = 0;
+        while (*++p == 'l' || *p == 'z') longs++;
+        c = *p;
+        if (c == '\0') break;
+        if (c == 's') {
             put_str(&o, va_arg(args, const char *));
-        } else if (c == 'c') {
-            put_char(&o, (char)va_arg(args, int));
-        } else if (c == '\0') {
-            p--; /* a lone trailing '%': stop at the terminator */
-        } else {
-            if (c != '%') put_char(&o, '%');
-            put_char(&o, c);
+            continue;
         }
+        if (longs > 1) {
+            (void)va_arg(args, unsigned long long);
+            c = '?';
+        }
+        if (c == '%' || c == '?') {
+            put_char(&o, c);
+            continue;
+        }
+        unsigned long v = longs ? va_arg(args, unsigned long) : va_arg(args, unsigned);
+        if (c == 'd' || c == 'i') {
+            long s = longs ? (long)v : (long)(int)v;
+            if (s < 0) put_char(&o, '-');
+            v = s < 0 ? 0UL - (unsigned long)s : (unsigned long)s;
+        } else if (c != 'u') {
+            put_char(&o, '?');
+            continue;
+        }
+        char tmp[24];
+        int n = 0;
+        do tmp[n++] = (char)('0' + v % 10); while (v /= 10);
+        while (n > 0) put_char(&o, tmp[--n]);
     }
     va_end(args);
     if (cap > 0) buf[o.len < cap ? o.len : cap - 1] = '\0';
