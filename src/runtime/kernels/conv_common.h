@@ -10,6 +10,14 @@
 #include "kernel.h"
 
 /* A 2-D sliding window over an NHWC tensor (conv, depthwise conv, pooling). */
+/* A setup body compiled into each of its callers, so that arguments constant there (an
+ * int8-only variant's type) fold away the branches that variant does not take. */
+#if defined(__GNUC__)
+#define NML_SETUP_INLINE static inline __attribute__((always_inline))
+#else
+#define NML_SETUP_INLINE static inline
+#endif
+
 typedef struct nml_window {
     int32_t stride_h, stride_w;
     int32_t dilation_h, dilation_w;

@@ -24,12 +24,8 @@ struct nml_packed;
  * functions) that rejects every other mode with nml_conv_not_int8() and is compiled without the
  * other modes' code. The optimized kernels' int8-only variants (nml_kernel_*_opt_int8, chosen by
  * `nanoml export` when every node of the operator is plain int8) use it, so firmware with them
- * links neither the reference evaluation nor the float, hybrid and int4 helpers. */
-#if defined(__GNUC__)
-#define NML_SETUP_INLINE static inline __attribute__((always_inline))
-#else
-#define NML_SETUP_INLINE static inline
-#endif
+ * links neither the reference evaluation nor the float, hybrid and int4 helpers
+ * (NML_SETUP_INLINE, conv_common.h, makes the two instances). */
 
 /* "OPNAME: int8-only kernel: input float32 with filter int8 needs the full kernel ...". */
 nml_status nml_conv_not_int8(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
