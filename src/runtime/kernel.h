@@ -99,9 +99,11 @@ nml_status nml_kernel_fail(nml_ctx *ctx, const nml_node *node, nml_status st, co
     __attribute__((format(printf, 4, 5)))
 #endif
     ;
-#ifdef NML_COMPACT_ERRORS /* the operator is named by the interpreter's "operator N: " prefix */
+#ifdef NML_COMPACT_ERRORS
+/* Only the status: the interpreter, which cleared the error before prepare or eval, records it
+ * with "operator N: " and the status's name when the kernel returns (failed_in_node). */
 #define nml_kernel_fail(ctx, node, st, ...)                                                        \
-    ((void)(node), NML_COMPACT_MESSAGE_(__VA_ARGS__), nml_fail_status((ctx)->err, (st)))
+    ((void)(ctx), (void)(node), NML_COMPACT_MESSAGE_(__VA_ARGS__), (st))
 #endif
 
 #ifdef __cplusplus
