@@ -384,7 +384,7 @@ keep "$work/real" "$work"/*.log
   echo '`optimized+lto+compact` adds `--compact-errors` (errors keep their status and where, not'
   echo 'the detail text; docs/deploy.md), the smallest runtime:'
   echo
-  awk '$3 == "KIND" || $3 == "OBJ" || $3 == "FAILED" { next }
+  awk '$3 == "KIND" || $3 == "LAYER" || $3 == "OBJ" || $3 == "FAILED" { next }
        $2 == "optimized" { oi[$1] = $3; ot[$1] = $10 }
        $2 == "optimized+lto+compact" { ci[$1] = $3; ct[$1] = $10; cp[$1] = $13; order[++n] = $1 }
        END { for (i = 1; i <= n; i++) { k = order[i]

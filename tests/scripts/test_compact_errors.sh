@@ -7,7 +7,8 @@
 #    builds must give every mutant the same verdict and status, neither may write outside its
 #    arena, and a compact message must be the normal message's context ("operator 12: ",
 #    "tensor 3: quantization: ", ...) followed by the status's name ("malformed input").
-#  - on RV32 (when the cross compiler and QEMU are installed), person_detect deployed with
+#  - on RV32 (when the cross compiler and QEMU are installed): every runtime file compiles with
+#    NML_COMPACT_ERRORS and warnings as errors; person_detect deployed with
 #    --compact-errors still gives TFLite Micro's golden outputs bit for bit, with less code
 #    than the default build.
 set -euo pipefail
@@ -59,6 +60,19 @@ grep -q ' 0 $' "$work"/*.full || fail "no mutant ran"
 # --- RV32: person_detect with --compact-errors, TFLM golden outputs
 source "$(dirname "${BASH_SOURCE[0]}")/firmware_lib.sh"
 fw_require_tools
+# every runtime file compiles for rv32imc with compact errors and the project's warnings as
+# errors (an argument only a message used, a label built for it, must not warn)
+src="${NML_SOURCE_DIR:?}"
+mapfile -t sources < <(find "$src/src/runtime" -name '*.c' | sort)
+for f in "${sources[@]}"; do
+  "${fw_prefix}gcc" --specs=picolibc.specs -march=rv32imc_zicsr -mabi=ilp32 -ffreestanding \
+    -std=c11 -Os -DNML_COMPACT_ERRORS -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+    -Wmissing-prototypes -Wformat=2 -Wvla -Wno-missing-field-initializers -Werror \
+    -I"$src/include" -I"$src/src/runtime" -c "$f" -o "$work/compact.o" ||
+    fail "$f does not compile cleanly with NML_COMPACT_ERRORS"
+done
+echo "compiled ${#sources[@]} runtime files for rv32imc with NML_COMPACT_ERRORS (-Werror)"
+
 golden="$shared/golden/tflm-reference/person_detect"
 model="$shared/models/tflm/person_detect.tflite"
 [ -f "$golden/in_person.bin" ] || { echo "SKIP: no person_detect golden data"; exit 77; }
