@@ -1,5 +1,7 @@
 #include "elem_common.h"
 
+#include "conv_common.h"
+
 #include <float.h>
 #include <string.h>
 
@@ -155,46 +157,15 @@ nml_status nml_act_range_int32(nml_ctx *ctx, const nml_node *node, int activatio
     }
 }
 
-/* TFLite's Quantize(): round(f / scale) in float, then add the zero point. */
-static nml_status quantize_act_bound(nml_ctx *ctx, const nml_node *node, const nml_tensor *out,
-                                     float f, int32_t *q) {
-    float tmp = f / out->scale;
-    if (!(tmp >= -2147483648.0f && tmp <= 2147483520.0f))
-        return nml_kernel_fail(ctx, node, NML_E_FORMAT,
-                               "fused activation bound does not fit int32 at this output scale");
-    int64_t v = (int64_t)out->zero_point + nml_round_f32(tmp);
-    *q = v < INT32_MIN ? INT32_MIN : (v > INT32_MAX ? INT32_MAX : (int32_t)v);
-    return NML_OK;
-}
-
+/* TFLite's CalculateActivationRangeQuantized over the output type's range: the convolutions'
+ * implementation (conv_common.c). Callers have checked the output's quantization (positive
+ * finite scale, zero point inside the type's range), so every fused range is non-empty and
+ * that function's empty-range check never fires. */
 nml_status nml_act_range_quant(nml_ctx *ctx, const nml_node *node, int activation,
                                const nml_tensor *out, int32_t *lo, int32_t *hi) {
-    int32_t qmin, qmax, q = 0;
+    int32_t qmin, qmax;
     nml_int_range(out->type, &qmin, &qmax);
-    *lo = qmin;
-    *hi = qmax;
-    switch (activation) {
-    case NML_ACT_NONE:
-        return NML_OK;
-    case NML_ACT_RELU:
-    case NML_ACT_RELU6:
-        NML_TRY(quantize_act_bound(ctx, node, out, 0.0f, &q));
-        *lo = q > qmin ? q : qmin;
-        if (activation == NML_ACT_RELU6) {
-            NML_TRY(quantize_act_bound(ctx, node, out, 6.0f, &q));
-            *hi = q < qmax ? q : qmax;
-        }
-        return NML_OK;
-    case NML_ACT_RELU_N1_TO_1:
-        NML_TRY(quantize_act_bound(ctx, node, out, -1.0f, &q));
-        *lo = q > qmin ? q : qmin;
-        NML_TRY(quantize_act_bound(ctx, node, out, 1.0f, &q));
-        *hi = q < qmax ? q : qmax;
-        return NML_OK;
-    default:
-        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED, "fused activation %d is not supported",
-                               activation);
-    }
+    return nml_activation_range_q(ctx, node, activation, out, qmin, qmax, lo, hi);
 }
 
 /* ---- constant tensors ---- */
