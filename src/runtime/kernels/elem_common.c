@@ -117,23 +117,7 @@ void nml_quantize_multiplier_signed(double m, int32_t *significand, int *exponen
 
 nml_status nml_act_range_float(nml_ctx *ctx, const nml_node *node, int activation, float *lo,
                                float *hi) {
-    switch (activation) {
-    case NML_ACT_NONE:
-        *lo = -FLT_MAX, *hi = FLT_MAX;
-        return NML_OK;
-    case NML_ACT_RELU:
-        *lo = 0.0f, *hi = FLT_MAX;
-        return NML_OK;
-    case NML_ACT_RELU_N1_TO_1:
-        *lo = -1.0f, *hi = 1.0f;
-        return NML_OK;
-    case NML_ACT_RELU6:
-        *lo = 0.0f, *hi = 6.0f;
-        return NML_OK;
-    default:
-        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED, "fused activation %d is not supported",
-                               activation);
-    }
+    return nml_activation_range_f32(ctx, node, activation, lo, hi); /* the same table */
 }
 
 nml_status nml_act_range_int32(nml_ctx *ctx, const nml_node *node, int activation, int32_t *lo,
