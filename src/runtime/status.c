@@ -21,8 +21,8 @@ static void put_str(out_buf *o, const char *s) {
 
 #ifdef NML_COMPACT_ERRORS
 /* The compact build's formatter: only what context prefixes need. %s, and %d %i %u (with l, z)
- * in decimal; other conversions consume their argument and print '?' (%ll: no 64-bit
- * arithmetic is linked on a 32-bit target). No width. */
+ * in decimal; other conversions (%x %c %p, %ll: no 64-bit arithmetic is linked on a 32-bit
+ * target) consume their argument and print '?'. No width. */
 _Static_assert(sizeof(size_t) == sizeof(unsigned long), "%z reads an unsigned long");
 
 size_t nml_vformat(char *buf, size_t cap, const char *fmt, va_list ap) {
@@ -43,8 +43,11 @@ size_t nml_vformat(char *buf, size_t cap, const char *fmt, va_list ap) {
             put_str(&o, va_arg(args, const char *));
             continue;
         }
-        if (longs > 1) {
-            (void)va_arg(args, unsigned long long);
+        if (longs > 1 || c == 'p') {
+            if (c == 'p')
+                (void)va_arg(args, void *);
+            else
+                (void)va_arg(args, unsigned long long);
             c = '?';
         }
         if (c == '%' || c == '?') {

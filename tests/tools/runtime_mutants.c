@@ -46,9 +46,11 @@ static size_t mutate(const unsigned char *orig, size_t size, unsigned t, unsigne
     memcpy(buf, orig, size);
     uint32_t v;
     switch (t % 4) {
-    case 0: return rng() % size;
+    case 0:
+        return rng() % size;
     case 1:
-        for (unsigned k = 0, n = 1 + rng() % 4; k < n; k++) buf[rng() % size] ^= 1u << (rng() % 8);
+        for (unsigned k = 0, n = 1 + rng() % 4; k < n; k++)
+            buf[rng() % size] ^= 1u << (rng() % 8);
         return size;
     default:
         v = t % 4 == 2 ? rng() : rng() % 16;

@@ -63,8 +63,8 @@ NML_SETUP_INLINE nml_status setup(nml_ctx *ctx, nml_node *node, const nml_op_par
         const int32_t groups = in_ch / filter_in_ch;
         if (out_ch % groups != 0)
             return nml_kernel_fail(ctx, node, NML_E_SHAPE,
-                                   "%d output channels cannot be split into %d groups",
-                                   (int)out_ch, (int)groups);
+                                   "%d output channels cannot be split into %d groups", (int)out_ch,
+                                   (int)groups);
         window *= filter_in_ch;
     }
 
@@ -113,8 +113,8 @@ nml_status nml_dwconv_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p
 }
 
 /* the one int8-only instance, for both operators */
-static nml_status setup_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
-                             nml_conv_data *d, int depthwise) {
+static nml_status setup_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p, nml_conv_data *d,
+                             int depthwise) {
     return setup(ctx, node, p, d, 0, 1, depthwise);
 }
 
