@@ -83,7 +83,8 @@ nml_status nml_check_io_count(nml_ctx *ctx, const nml_node *node, uint32_t min_i
     return NML_OK;
 }
 
-nml_status nml_check_type(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
+/* (name)(...): compact-error builds define a macro of the same name (kernel.h) */
+nml_status(nml_check_type)(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
                           const char *what, int expected_type) {
     if (!t) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "%s is missing", what);
     if (t->type != expected_type)
@@ -92,7 +93,7 @@ nml_status nml_check_type(nml_ctx *ctx, const nml_node *node, const nml_tensor *
     return NML_OK;
 }
 
-nml_status nml_check_rank(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
+nml_status(nml_check_rank)(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
                           const char *what, int rank) {
     if (!t) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "%s is missing", what);
     if (t->rank != rank)
@@ -101,7 +102,7 @@ nml_status nml_check_rank(nml_ctx *ctx, const nml_node *node, const nml_tensor *
     return NML_OK;
 }
 
-nml_status nml_check_same_shape(nml_ctx *ctx, const nml_node *node, const nml_tensor *a,
+nml_status(nml_check_same_shape)(nml_ctx *ctx, const nml_node *node, const nml_tensor *a,
                                 const nml_tensor *b, const char *what_a, const char *what_b) {
     int same = a->rank == b->rank;
     for (uint32_t i = 0; same && i < a->rank; i++) same = a->dims[i] == b->dims[i];

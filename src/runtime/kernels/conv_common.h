@@ -54,6 +54,9 @@ nml_status nml_activation_range_q(nml_ctx *ctx, const nml_node *node, int activa
  * in [-128, 127]). */
 nml_status nml_check_int8_quant(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
                                 const char *what);
+#ifdef NML_COMPACT_ERRORS /* as in kernel.h */
+#define nml_check_int8_quant(ctx, node, t, what) nml_check_int8_quant(ctx, node, t, NULL)
+#endif
 
 /* Requantization table of a convolution-like int8 operator (TFLite's
  * PopulateConvolutionQuantizationParams): for every output channel c,

@@ -58,7 +58,8 @@ void nml_int_range(int type, int32_t *lo, int32_t *hi) {
     }
 }
 
-nml_status nml_elem_size(nml_ctx *ctx, const nml_node *node, const nml_tensor *t, const char *what,
+/* (name)(...): compact-error builds define a macro of the same name (kernel.h) */
+nml_status(nml_elem_size)(nml_ctx *ctx, const nml_node *node, const nml_tensor *t, const char *what,
                          size_t *size) {
     *size = t->type == NML_STRING ? 0 : nml_dtype_size(t->type);
     if (*size == 0)
@@ -73,7 +74,7 @@ static int is_quant_int(int type) {
     return type == NML_INT8 || type == NML_UINT8 || type == NML_INT16;
 }
 
-nml_status nml_check_quant(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
+nml_status(nml_check_quant)(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
                            const char *what) {
     if (!(t->scale > 0.0f) || t->scale > FLT_MAX)
         return nml_kernel_fail(ctx, node, NML_E_FORMAT,
@@ -91,7 +92,7 @@ nml_status nml_check_quant(nml_ctx *ctx, const nml_node *node, const nml_tensor 
     return NML_OK;
 }
 
-nml_status nml_check_same_quant(nml_ctx *ctx, const nml_node *node, const nml_tensor *a,
+nml_status(nml_check_same_quant)(nml_ctx *ctx, const nml_node *node, const nml_tensor *a,
                                 const nml_tensor *b, const char *what_a, const char *what_b) {
     if (a->type != b->type)
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED, "%s type %s differs from %s type %s",
@@ -154,7 +155,7 @@ nml_status nml_act_range_quant(nml_ctx *ctx, const nml_node *node, int activatio
 
 /* ---- constant tensors ---- */
 
-nml_status nml_const_data(nml_ctx *ctx, const nml_node *node, const nml_tensor *t, const char *what,
+nml_status(nml_const_data)(nml_ctx *ctx, const nml_node *node, const nml_tensor *t, const char *what,
                           const void **data) {
     if (!t) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "%s is missing", what);
     if (t->alloc != NML_ALLOC_CONST || !t->data)
@@ -170,7 +171,7 @@ nml_status nml_const_data(nml_ctx *ctx, const nml_node *node, const nml_tensor *
     return NML_OK;
 }
 
-nml_status nml_read_const_ints(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
+nml_status(nml_read_const_ints)(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
                                const char *what, int32_t *dst, uint32_t max, uint32_t *n) {
     const void *data;
     NML_TRY(nml_const_data(ctx, node, t, what, &data));
@@ -200,7 +201,7 @@ nml_status nml_read_const_ints(nml_ctx *ctx, const nml_node *node, const nml_ten
 
 /* ---- shapes ---- */
 
-nml_status nml_check_shape(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
+nml_status(nml_check_shape)(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
                            const char *what, const int32_t *dims, int rank) {
     int same = t->rank == rank;
     for (int i = 0; same && i < rank; i++)
