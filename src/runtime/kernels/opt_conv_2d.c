@@ -294,6 +294,73 @@ static void next_pixel(const geom *g, pixel *p) {
     }
 }
 
+/* acc[j] = sum_i w_j[i] * x[i] for eight channels j (w_j = w0 + j * depth), x: a window minus
+ * the input zero point (int16). For layers of a few pixels (a classifier's 5x5 conv over a 5x5
+ * map), where a folded bias would cost one more pass over all weights, as many loads as the
+ * MACs themselves; one activation load serves eight channels. */
+NML_NOINLINE static void dot_8x1(const int16_t *x, const int8_t *w0, int32_t depth, int32_t *acc) {
+    const int8_t *w1 = w0 + depth, *w2 = w1 + depth, *w3 = w2 + depth, *w4 = w3 + depth;
+    const int8_t *w5 = w4 + depth, *w6 = w5 + depth, *w7 = w6 + depth;
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+#define NML_MAC_8X1(i)                                                                             \
+    do {                                                                                           \
+        const int32_t v = x[i];                                                                    \
+        a0 += w0[i] * v, a1 += w1[i] * v, a2 += w2[i] * v, a3 += w3[i] * v;                        \
+        a4 += w4[i] * v, a5 += w5[i] * v, a6 += w6[i] * v, a7 += w7[i] * v;                        \
+    } while (0)
+    const int16_t *end = x + (depth & ~3);
+    for (; x != end; x += 4, w0 += 4, w1 += 4, w2 += 4, w3 += 4, w4 += 4, w5 += 4, w6 += 4,
+                     w7 += 4) {
+        NML_MAC_8X1(0);
+        NML_MAC_8X1(1);
+        NML_MAC_8X1(2);
+        NML_MAC_8X1(3);
+    }
+    for (int32_t i = 0; i < (depth & 3); i++)
+        NML_MAC_8X1(i);
+#undef NML_MAC_8X1
+    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+    acc[4] = a4, acc[5] = a5, acc[6] = a6, acc[7] = a7;
+}
+
+/* Requantizes acc + bias[c] (the layer's bias, not folded) into o[c]. */
+static void store_one(const nml_rq *rq, const int32_t *bias, int32_t c, int32_t acc, int8_t *o) {
+    const int32_t v = bias ? nml_add_wrap(acc, bias[c]) : acc;
+    o[c] = rq->fast ? nml_rq_clamp(nml_rq_apply(v, nml_rq_channel(rq, c)), rq->act_min, rq->act_max)
+                    : nml_rq_slow(rq, c, v);
+}
+
+/* Layers of fewer than four output pixels, pixel by pixel: the window minus the zero point in
+ * int16 (col: 2 * depth bytes; widened in place from its upper half, each int16 written over
+ * bytes already read), eight channels at a time (a last partial block is redone as the last
+ * eight channels), one at a time below eight. */
+static void few_pixels(const geom *g, const nml_rq *rq, const int32_t *bias, int32_t total) {
+    int16_t *x = (int16_t *)(void *)g->col;
+    int8_t *x8 = g->col + g->depth;
+    pixel a = {0, 0, 0};
+    int32_t acc[8];
+    for (int32_t i = 0; i < total; i++, next_pixel(g, &a)) {
+        im2col(g, a.b, a.y, a.x, x8);
+        for (int32_t k = 0; k < g->depth; k++)
+            x[k] = (int16_t)(x8[k] - g->zp);
+        int8_t *o = g->out + i * g->out_c;
+        int32_t oc = 0;
+        for (; oc < g->out_c && g->out_c >= 8; oc += 8) {
+            if (oc + 8 > g->out_c) oc = g->out_c - 8;
+            dot_8x1(x, g->filter + oc * g->depth, g->depth, acc);
+            for (int32_t j = 0; j < 8; j++)
+                store_one(rq, bias, oc + j, acc[j], o);
+        }
+        for (; oc < g->out_c; oc++) {
+            const int8_t *w = g->filter + oc * g->depth;
+            int32_t s = 0;
+            for (int32_t k = 0; k < g->depth; k++)
+                s += w[k] * x[k];
+            store_one(rq, bias, oc, s, o);
+        }
+    }
+}
+
 /* 1x1 filter, stride 1, no padding: pixel i's window is input pixel i. */
 static int pointwise(const geom *g) {
     const nml_window *w = g->win;
@@ -359,9 +426,16 @@ static nml_status opt_conv_eval_int8(nml_ctx *ctx, nml_node *node) {
     g.win = &d->ref.w;
     int32_t *folded = nml_ctx_scratch(ctx, node);
     uint32_t *khi = (uint32_t *)(folded + g.out_c);
-    g.col = pointwise(&g) ? NULL : (int8_t *)(khi + g.out_c);
+    g.col = (int8_t *)(khi + g.out_c);
+    const int32_t *b = bias ? (const int32_t *)bias->data : NULL;
+    const int32_t total = input->dims[0] * g.out_h * g.out_w;
+    if (total < 4) {
+        few_pixels(&g, &d->rq, b, total);
+        return NML_OK;
+    }
+    if (pointwise(&g)) g.col = NULL;
     g.khi = khi;
-    fold_biases(&g, bias ? (const int32_t *)bias->data : NULL, folded);
+    fold_biases(&g, b, folded);
     if (d->rq.fast)
         for (int32_t c = 0; c < g.out_c; c++)
             khi[c] = nml_rq_channel(&d->rq, c).khi;
