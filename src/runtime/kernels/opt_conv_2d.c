@@ -86,6 +86,7 @@ typedef struct geom {
     const int32_t *folded_bias; /* bias - zp * sum of the channel's weights (scratch) */
     const uint32_t *khi;        /* fast requantization: rounding constants (scratch) */
     int8_t *col;                /* NML_BLOCK_PIXELS interleaved windows (scratch) */
+    int pointwise;              /* 1x1 filter, stride 1, no padding */
 } geom;
 
 /* Output pixel counter in (batch, row, column) order. */
@@ -105,21 +106,23 @@ static void next_pixel(const geom *g, pixel *p) {
 
 /* n bytes from src to dst, dst advancing by step (1: a plain window; NML_BLOCK_PIXELS: one
  * window of an interleaved block). */
-static void copy_bytes(int8_t *dst, const int8_t *src, int32_t n, int32_t step) {
+NML_OPT_INLINE void copy_bytes(int8_t *dst, const int8_t *src, int32_t n, int32_t step) {
     for (; n >= 4; n -= 4, src += 4, dst += 4 * step) /* unrolled: every window is copied */
         dst[0] = src[0], dst[step] = src[1], dst[2 * step] = src[2], dst[3 * step] = src[3];
     for (; n > 0; n--, dst += step)
         *dst = *src++;
 }
 
-static void fill_bytes(int8_t *dst, int8_t v, int32_t n, int32_t step) {
+NML_OPT_INLINE void fill_bytes(int8_t *dst, int8_t v, int32_t n, int32_t step) {
     for (; n > 0; n--, dst += step)
         *dst = v;
 }
 
 /* Window of output pixel p copied to dst (byte i at dst[i * step]), padding taps set to the
- * zero point; a filter row inside the input without horizontal dilation is one run. */
-static void im2col(const geom *g, const pixel *p, int8_t *dst, int32_t step) {
+ * zero point; a filter row inside the input without horizontal dilation is one run. Inlined
+ * into the two callers below, each with a constant step (the copies' stores then take
+ * immediate offsets). */
+NML_OPT_INLINE void im2col(const geom *g, const pixel *p, int8_t *dst, int32_t step) {
     const nml_window *win = g->win;
     const int32_t iy0 = p->y * win->stride_h - win->pad_h, ix0 = p->x * win->stride_w - win->pad_w;
     const int32_t row_bytes = g->kw * g->c;
@@ -146,6 +149,22 @@ static void im2col(const geom *g, const pixel *p, int8_t *dst, int32_t step) {
     }
 }
 
+#if defined(__GNUC__)
+#define NML_NOINLINE __attribute__((noinline))
+#else
+#define NML_NOINLINE
+#endif
+
+/* Window k of an interleaved block (byte i at col[NML_BLOCK_PIXELS * i + k]). */
+NML_NOINLINE static void im2col_block(const geom *g, const pixel *p, int8_t *col) {
+    im2col(g, p, col, NML_BLOCK_PIXELS);
+}
+
+/* One plain window. */
+NML_NOINLINE static void im2col_one(const geom *g, const pixel *p, int8_t *dst) {
+    im2col(g, p, dst, 1);
+}
+
 /* Output stage of a block: the layer's folded biases, requantization tables and clamp range. */
 typedef struct outblk {
     const int32_t *bias; /* folded bias */
@@ -156,12 +175,13 @@ typedef struct outblk {
     int32_t *acc; /* slow requantization: the accumulators go here instead */
 } outblk;
 
-/* Channel c of the block's eight pixels (v0..v7) requantized into o[k * stride]. The struct's
+/* Channel c of the block's eight pixels (v0..v7, the folded bias included) requantized into
+ * o[k * stride]. The struct's
  * fields come in by value as locals: int8 stores may alias anything, so gcc would reload them
  * after every output. */
 #define NML_EMIT(v, o)                                                                             \
     do {                                                                                           \
-        *(o) = nml_rq_clamp(nml_rq_apply(nml_add_wrap(v, b), ch), s.lo, s.hi);                     \
+        *(o) = nml_rq_clamp(nml_rq_apply(v, ch), s.lo, s.hi);                                      \
         (o) += stride;                                                                             \
     } while (0)
 NML_OPT_INLINE void emit_8(outblk s, int32_t c, int8_t *o, int32_t stride, int32_t v0, int32_t v1,
@@ -171,7 +191,6 @@ NML_OPT_INLINE void emit_8(outblk s, int32_t c, int8_t *o, int32_t stride, int32
     ch.r = s.shift[c];
     ch.khi = s.khi[c];
     ch.neg_mask = 0u - (uint32_t)(ch.r != 0);
-    const int32_t b = s.bias[c];
     o += c;
     NML_EMIT(v0, o);
     NML_EMIT(v1, o);
@@ -184,41 +203,39 @@ NML_OPT_INLINE void emit_8(outblk s, int32_t c, int8_t *o, int32_t stride, int32
 }
 #undef NML_EMIT
 
-#if defined(__GNUC__)
-#define NML_NOINLINE __attribute__((noinline))
-#else
-#define NML_NOINLINE
-#endif
-
 /* One step of the 2x8 block: activations i of the eight interleaved windows times weight i of
  * both channels. */
 #define NML_MAC_2X8(i)                                                                             \
     do {                                                                                           \
         const int32_t u = w0[i], v = w1[i];                                                        \
-        int32_t t = x[8 * (i)];                                                                    \
-        a0 += u * t, b0 += v * t, t = x[8 * (i) + 1];                                              \
-        a1 += u * t, b1 += v * t, t = x[8 * (i) + 2];                                              \
-        a2 += u * t, b2 += v * t, t = x[8 * (i) + 3];                                              \
-        a3 += u * t, b3 += v * t, t = x[8 * (i) + 4];                                              \
-        a4 += u * t, b4 += v * t, t = x[8 * (i) + 5];                                              \
-        a5 += u * t, b5 += v * t, t = x[8 * (i) + 6];                                              \
-        a6 += u * t, b6 += v * t, t = x[8 * (i) + 7];                                              \
+        int32_t t = p[8 * (i)];                                                                    \
+        a0 += u * t, b0 += v * t, t = p[8 * (i) + 1];                                              \
+        a1 += u * t, b1 += v * t, t = p[8 * (i) + 2];                                              \
+        a2 += u * t, b2 += v * t, t = p[8 * (i) + 3];                                              \
+        a3 += u * t, b3 += v * t, t = p[8 * (i) + 4];                                              \
+        a4 += u * t, b4 += v * t, t = p[8 * (i) + 5];                                              \
+        a5 += u * t, b5 += v * t, t = p[8 * (i) + 6];                                              \
+        a6 += u * t, b6 += v * t, t = p[8 * (i) + 7];                                              \
         a7 += u * t, b7 += v * t;                                                                  \
     } while (0)
 
-/* Channels c0 and c1 (weights w0, w1) of the eight pixels whose windows are interleaved at x
- * (byte i of window k at x[8 * i + k]), requantized into o (pixel k's channel c at
+/* Channels c0 and c1 (weights w0, w1) of the eight pixels whose windows are interleaved at p
+ * (byte i of window k at p[8 * i + k]), requantized into o (pixel k's channel c at
  * o[k * out_c + c]); or, for the slow requantization, the 16 accumulators into s->acc
  * (channel-major). Each loaded weight serves eight pixels and each loaded activation two
- * channels: 10 loads per 16 multiply-accumulates, the 16 accumulators, three pointers and the
- * two weights in registers, and the interleaving keeps the eight windows on one pointer. */
-NML_NOINLINE static void gemm_2x8(const int8_t *x, const int8_t *w0, const int8_t *w1,
+ * channels: 10 loads per 16 multiply-accumulates, with the 16 accumulators, three pointers and
+ * the two weights in registers (the interleaving keeps the eight windows on one pointer). The
+ * fast form starts the accumulators at the folded biases (no partial sum can wrap: with the
+ * bias, nml_rq_finish bounds every sum of up to depth products). A call per pair: looping over
+ * the pairs in here costs gcc the registers of the inner loop. */
+NML_NOINLINE static void gemm_2x8(const int8_t *p, const int8_t *w0, const int8_t *w1,
                                   int32_t depth, const outblk *s, int32_t c0, int32_t c1,
                                   int8_t *o, int32_t out_c) {
-    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
-    int32_t b0 = 0, b1 = 0, b2 = 0, b3 = 0, b4 = 0, b5 = 0, b6 = 0, b7 = 0;
-    const int8_t *end = x + 8 * (depth & ~1);
-    for (; x != end; x += 16, w0 += 2, w1 += 2) {
+    const int32_t i0 = s->acc ? 0 : s->bias[c0], i1 = s->acc ? 0 : s->bias[c1];
+    int32_t a0 = i0, a1 = i0, a2 = i0, a3 = i0, a4 = i0, a5 = i0, a6 = i0, a7 = i0;
+    int32_t b0 = i1, b1 = i1, b2 = i1, b3 = i1, b4 = i1, b5 = i1, b6 = i1, b7 = i1;
+    const int8_t *stop = p + 8 * (depth & ~1);
+    for (; p != stop; p += 16, w0 += 2, w1 += 2) {
         NML_MAC_2X8(0);
         NML_MAC_2X8(1);
     }
@@ -254,8 +271,12 @@ static void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total, pixel *
                        rq->fast ? NULL : acc};
     const int32_t last = g->out_c > 1 ? g->out_c - 2 : 0;
     for (int32_t i = 0; i + NML_BLOCK_PIXELS <= total; i += NML_BLOCK_PIXELS) {
-        for (int32_t k = 0; k < NML_BLOCK_PIXELS; k++, next_pixel(g, a))
-            im2col(g, a, g->col + k, NML_BLOCK_PIXELS);
+        for (int32_t k = 0; k < NML_BLOCK_PIXELS; k++, next_pixel(g, a)) {
+            if (g->pointwise) /* pixel i + k's window is input pixel i + k */
+                copy_bytes(g->col + k, g->in + (i + k) * g->c, g->c, NML_BLOCK_PIXELS);
+            else
+                im2col_block(g, a, g->col + k);
+        }
         int8_t *o = g->out + i * g->out_c;
         for (int32_t oc = 0; oc < g->out_c; oc += 2) {
             const int32_t c0 = oc < last ? oc : last, c1 = g->out_c > 1 ? c0 + 1 : c0;
@@ -263,8 +284,7 @@ static void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total, pixel *
                      c0, c1, o, g->out_c);
             if (rq->fast) continue;
             for (int32_t j = 0; j < 16; j++)
-                store_one(rq, g->folded_bias, j < 8 ? c0 : c1, acc[j],
-                          o + (j & 7) * g->out_c);
+                store_one(rq, g->folded_bias, j < 8 ? c0 : c1, acc[j], o + (j & 7) * g->out_c);
         }
     }
 }
@@ -308,7 +328,7 @@ static void single_pixels(const geom *g, const nml_rq *rq, const int32_t *bias, 
     int8_t *x8 = g->col + g->depth;
     int32_t acc[8];
     for (; i < total; i++, next_pixel(g, &a)) {
-        im2col(g, &a, x8, 1);
+        im2col_one(g, &a, x8);
         for (int32_t k = 0; k < g->depth; k++)
             x[k] = (int16_t)(x8[k] - g->zp);
         int8_t *o = g->out + i * g->out_c;
@@ -372,6 +392,9 @@ static nml_status opt_conv_eval_int8(nml_ctx *ctx, nml_node *node) {
     const int32_t *b = bias ? (const int32_t *)bias->data : NULL;
     const int32_t total = input->dims[0] * g.out_h * g.out_w;
     pixel a = {0, 0, 0};
+    g.pointwise = g.kh == 1 && g.kw == 1 && g.out_h == g.h && g.out_w == g.w &&
+                  d->ref.w.stride_h == 1 && d->ref.w.stride_w == 1 && d->ref.w.pad_h == 0 &&
+                  d->ref.w.pad_w == 0;
     if (total >= NML_BLOCK_PIXELS) {
         g.khi = khi;
         fold_biases(&g, b, folded);
