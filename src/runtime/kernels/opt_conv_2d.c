@@ -219,37 +219,55 @@ NML_OPT_INLINE void emit_8(outblk s, int32_t c, int8_t *o, int32_t stride, int32
         a7 += u * t, b7 += v * t;                                                                  \
     } while (0)
 
-/* Channels c0 and c1 (weights w0, w1) of the eight pixels whose windows are interleaved at p
- * (byte i of window k at p[8 * i + k]), requantized into o (pixel k's channel c at
- * o[k * out_c + c]); or, for the slow requantization, the 16 accumulators into s->acc
- * (channel-major). Each loaded weight serves eight pixels and each loaded activation two
- * channels: 10 loads per 16 multiply-accumulates, with the 16 accumulators, three pointers and
- * the two weights in registers (the interleaving keeps the eight windows on one pointer). The
- * fast form starts the accumulators at the folded biases (no partial sum can wrap: with the
- * bias, nml_rq_finish bounds every sum of up to depth products). A call per pair: looping over
- * the pairs in here costs gcc the registers of the inner loop. */
-NML_NOINLINE static void gemm_2x8(const int8_t *p, const int8_t *w0, const int8_t *w1,
-                                  int32_t depth, const outblk *s, int32_t c0, int32_t c1,
-                                  int8_t *o, int32_t out_c) {
-    const int32_t i0 = s->acc ? 0 : s->bias[c0], i1 = s->acc ? 0 : s->bias[c1];
-    int32_t a0 = i0, a1 = i0, a2 = i0, a3 = i0, a4 = i0, a5 = i0, a6 = i0, a7 = i0;
-    int32_t b0 = i1, b1 = i1, b2 = i1, b3 = i1, b4 = i1, b5 = i1, b6 = i1, b7 = i1;
-    const int8_t *stop = p + 8 * (depth & ~1);
-    for (; p != stop; p += 16, w0 += 2, w1 += 2) {
-        NML_MAC_2X8(0);
-        NML_MAC_2X8(1);
+/* A block's channel pairs: the pair of oc is oc and oc + 1 (an odd last channel is redone with
+ * the one before it, a one-channel layer computes its channel twice). Kept in memory and read
+ * through one pointer: gcc would otherwise hold the loop's state in the registers the inner
+ * loop needs. */
+typedef struct pairs {
+    const int8_t *x;      /* the eight interleaved windows */
+    const int8_t *filter; /* the whole filter */
+    int8_t *o;            /* pixel k's channel c at o[k * out_c + c] */
+    int32_t depth, oc, end, out_c;
+    outblk s;
+} pairs;
+
+/* Channel pairs from q->oc on while oc < q->end, of the eight pixels whose windows are
+ * interleaved at q->x (byte i of window k at x[8 * i + k]), requantized into q->o; or, for the
+ * slow requantization, the 16 accumulators of one pair into s.acc (channel-major). Each loaded
+ * weight serves eight pixels and each loaded activation two channels: 10 loads per 16
+ * multiply-accumulates, with the 16 accumulators, three pointers and the two weights in
+ * registers (the interleaving keeps the eight windows on one pointer). The fast form starts
+ * the accumulators at the folded biases (no partial sum can wrap: with the bias, nml_rq_finish
+ * bounds every sum of up to depth products). Out of line and over all pairs: small depths pay
+ * the call once per block. */
+NML_NOINLINE static void gemm_2x8(pairs *q) {
+    for (; q->oc < q->end; q->oc += 2) {
+        const int32_t last = q->out_c > 1 ? q->out_c - 2 : 0, depth = q->depth;
+        const int32_t c0 = q->oc < last ? q->oc : last, c1 = q->out_c > 1 ? c0 + 1 : c0;
+        const int8_t *p = q->x, *w0 = q->filter + c0 * depth, *w1 = q->filter + c1 * depth;
+        const int32_t i0 = q->s.acc ? 0 : q->s.bias[c0], i1 = q->s.acc ? 0 : q->s.bias[c1];
+        int32_t a0 = i0, a1 = i0, a2 = i0, a3 = i0, a4 = i0, a5 = i0, a6 = i0, a7 = i0;
+        int32_t b0 = i1, b1 = i1, b2 = i1, b3 = i1, b4 = i1, b5 = i1, b6 = i1, b7 = i1;
+        const int8_t *stop = p + 8 * (depth & ~3);
+        for (; p != stop; p += 32, w0 += 4, w1 += 4) {
+            NML_MAC_2X8(0);
+            NML_MAC_2X8(1);
+            NML_MAC_2X8(2);
+            NML_MAC_2X8(3);
+        }
+        for (int32_t n = depth & 3; n > 0; n--, p += 8, w0++, w1++)
+            NML_MAC_2X8(0);
+        if (q->s.acc) {
+            int32_t *acc = q->s.acc;
+            acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+            acc[4] = a4, acc[5] = a5, acc[6] = a6, acc[7] = a7;
+            acc[8] = b0, acc[9] = b1, acc[10] = b2, acc[11] = b3;
+            acc[12] = b4, acc[13] = b5, acc[14] = b6, acc[15] = b7;
+            return;
+        }
+        emit_8(q->s, c0, q->o, q->out_c, a0, a1, a2, a3, a4, a5, a6, a7);
+        emit_8(q->s, c1, q->o, q->out_c, b0, b1, b2, b3, b4, b5, b6, b7);
     }
-    if (depth & 1) NML_MAC_2X8(0);
-    if (s->acc) {
-        int32_t *acc = s->acc;
-        acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
-        acc[4] = a4, acc[5] = a5, acc[6] = a6, acc[7] = a7;
-        acc[8] = b0, acc[9] = b1, acc[10] = b2, acc[11] = b3;
-        acc[12] = b4, acc[13] = b5, acc[14] = b6, acc[15] = b7;
-        return;
-    }
-    emit_8(*s, c0, o, out_c, a0, a1, a2, a3, a4, a5, a6, a7);
-    emit_8(*s, c1, o, out_c, b0, b1, b2, b3, b4, b5, b6, b7);
 }
 #undef NML_MAC_2X8
 
@@ -266,9 +284,15 @@ static void store_one(const nml_rq *rq, const int32_t *bias, int32_t c, int32_t 
  * one-channel layer computes its channel twice). */
 static void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total, pixel *a) {
     int32_t acc[16];
+    pairs q;
+    q.x = g->col;
+    q.filter = g->filter;
+    q.depth = g->depth;
+    q.out_c = g->out_c;
     const outblk so = {g->folded_bias, rq->mult,    rq->shift,
                        g->khi,         rq->act_min, rq->act_max,
                        rq->fast ? NULL : acc};
+    q.s = so;
     const int32_t last = g->out_c > 1 ? g->out_c - 2 : 0;
     for (int32_t i = 0; i + NML_BLOCK_PIXELS <= total; i += NML_BLOCK_PIXELS) {
         for (int32_t k = 0; k < NML_BLOCK_PIXELS; k++, next_pixel(g, a)) {
@@ -277,14 +301,18 @@ static void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total, pixel *
             else
                 im2col_block(g, a, g->col + k);
         }
-        int8_t *o = g->out + i * g->out_c;
-        for (int32_t oc = 0; oc < g->out_c; oc += 2) {
+        q.o = g->out + i * g->out_c;
+        if (rq->fast) {
+            q.oc = 0, q.end = g->out_c;
+            gemm_2x8(&q);
+            continue;
+        }
+        for (int32_t oc = 0; oc < g->out_c; oc += 2) { /* slow: pair by pair */
+            q.oc = oc, q.end = oc + 1;
+            gemm_2x8(&q);
             const int32_t c0 = oc < last ? oc : last, c1 = g->out_c > 1 ? c0 + 1 : c0;
-            gemm_2x8(g->col, g->filter + c0 * g->depth, g->filter + c1 * g->depth, g->depth, &so,
-                     c0, c1, o, g->out_c);
-            if (rq->fast) continue;
             for (int32_t j = 0; j < 16; j++)
-                store_one(rq, g->folded_bias, j < 8 ? c0 : c1, acc[j], o + (j & 7) * g->out_c);
+                store_one(rq, g->folded_bias, j < 8 ? c0 : c1, acc[j], q.o + (j & 7) * g->out_c);
         }
     }
 }
