@@ -160,6 +160,59 @@ NML_NOINLINE static void im2col_block(const geom *g, const pixel *p, int8_t *col
     im2col(g, p, col, NML_BLOCK_PIXELS);
 }
 
+/* Filter row ky of eight pixels whose windows are whole in the input row at src (pixel k's
+ * taps at q_k = src + k * pixel_step), copied tap-major into dst (tap j of pixel k at
+ * dst[8 * j + k], n taps): eight pointers, so the loads and stores take immediate offsets, four
+ * taps per step (one pointer increment per pixel per four taps). */
+static void gather_row8(int8_t *dst, const int8_t *src, int32_t pixel_step, int32_t n) {
+    const int8_t *q0 = src, *q1 = q0 + pixel_step, *q2 = q1 + pixel_step, *q3 = q2 + pixel_step;
+    const int8_t *q4 = q3 + pixel_step, *q5 = q4 + pixel_step, *q6 = q5 + pixel_step;
+    const int8_t *q7 = q6 + pixel_step;
+#define NML_TAP8(j)                                                                                \
+    do {                                                                                           \
+        dst[8 * (j)] = q0[j], dst[8 * (j) + 1] = q1[j], dst[8 * (j) + 2] = q2[j];                  \
+        dst[8 * (j) + 3] = q3[j], dst[8 * (j) + 4] = q4[j], dst[8 * (j) + 5] = q5[j];              \
+        dst[8 * (j) + 6] = q6[j], dst[8 * (j) + 7] = q7[j];                                        \
+    } while (0)
+    for (; n >= 4; n -= 4, dst += 32) {
+        NML_TAP8(0);
+        NML_TAP8(1);
+        NML_TAP8(2);
+        NML_TAP8(3);
+        q0 += 4, q1 += 4, q2 += 4, q3 += 4, q4 += 4, q5 += 4, q6 += 4, q7 += 4;
+    }
+    for (; n > 0; n--, dst += 8) {
+        NML_TAP8(0);
+        q0++, q1++, q2++, q3++, q4++, q5++, q6++, q7++;
+    }
+#undef NML_TAP8
+}
+
+/* The interleaved windows of the eight pixels from a on into col. When they lie in one output
+ * row, horizontally inside the input without dilation (all but a layer's border blocks), each
+ * filter row is one tap-major copy of eight runs (a filter row of a 1-channel 5x5 layer is 5
+ * bytes: copied pixel by pixel, the loop overhead would cost more than the bytes); otherwise
+ * window by window. */
+static void gather_block(const geom *g, pixel a, int8_t *col) {
+    const nml_window *win = g->win;
+    const int32_t ix0 = a.x * win->stride_w - win->pad_w;
+    if (a.x + NML_BLOCK_PIXELS <= g->out_w && win->dilation_w == 1 && ix0 >= 0 &&
+        ix0 + (NML_BLOCK_PIXELS - 1) * win->stride_w + g->kw <= g->w) {
+        const int32_t iy0 = a.y * win->stride_h - win->pad_h, row = g->kw * g->c;
+        for (int32_t ky = 0; ky < g->kh; ky++, col += NML_BLOCK_PIXELS * row) {
+            const int32_t iy = iy0 + ky * win->dilation_h;
+            if (iy < 0 || iy >= g->h)
+                fill_bytes(col, (int8_t)g->zp, NML_BLOCK_PIXELS * row, 1);
+            else
+                gather_row8(col, g->in + ((size_t)(a.b * g->h + iy) * g->w + ix0) * g->c,
+                            win->stride_w * g->c, row);
+        }
+        return;
+    }
+    for (int32_t k = 0; k < NML_BLOCK_PIXELS; k++, next_pixel(g, &a))
+        im2col_block(g, &a, col + k);
+}
+
 /* One plain window. */
 NML_NOINLINE static void im2col_one(const geom *g, const pixel *p, int8_t *dst) {
     im2col(g, p, dst, 1);
@@ -295,12 +348,12 @@ static void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total, pixel *
     q.s = so;
     const int32_t last = g->out_c > 1 ? g->out_c - 2 : 0;
     for (int32_t i = 0; i + NML_BLOCK_PIXELS <= total; i += NML_BLOCK_PIXELS) {
-        for (int32_t k = 0; k < NML_BLOCK_PIXELS; k++, next_pixel(g, a)) {
-            if (g->pointwise) /* pixel i + k's window is input pixel i + k */
-                copy_bytes(g->col + k, g->in + (i + k) * g->c, g->c, NML_BLOCK_PIXELS);
-            else
-                im2col_block(g, a, g->col + k);
-        }
+        if (g->pointwise) /* the windows are the input pixels i..i+7, in a row */
+            gather_row8(g->col, g->in + i * g->c, g->c, g->c);
+        else
+            gather_block(g, *a, g->col);
+        for (int32_t k = 0; k < NML_BLOCK_PIXELS; k++)
+            next_pixel(g, a);
         q.o = g->out + i * g->out_c;
         if (rq->fast) {
             q.oc = 0, q.end = g->out_c;
