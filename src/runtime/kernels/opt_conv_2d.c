@@ -160,14 +160,12 @@ NML_NOINLINE static void im2col_block(const geom *g, const pixel *p, int8_t *col
     im2col(g, p, col, NML_BLOCK_PIXELS);
 }
 
-/* Filter row ky of eight pixels whose windows are whole in the input row at src (pixel k's
- * taps at q_k = src + k * pixel_step), copied tap-major into dst (tap j of pixel k at
- * dst[8 * j + k], n taps): eight pointers, so the loads and stores take immediate offsets, four
- * taps per step (one pointer increment per pixel per four taps). */
-static void gather_row8(int8_t *dst, const int8_t *src, int32_t pixel_step, int32_t n) {
-    const int8_t *q0 = src, *q1 = q0 + pixel_step, *q2 = q1 + pixel_step, *q3 = q2 + pixel_step;
-    const int8_t *q4 = q3 + pixel_step, *q5 = q4 + pixel_step, *q6 = q5 + pixel_step;
-    const int8_t *q7 = q6 + pixel_step;
+/* n taps of eight windows, tap j of window k at q[k][off + j], copied tap-major into dst (tap j
+ * of window k at dst[8 * j + k]): eight pointers in registers, so the loads and stores take
+ * immediate offsets, four taps per step (one pointer increment per window per four taps). */
+static void gather_taps(int8_t *dst, const int8_t *const *q, size_t off, int32_t n) {
+    const int8_t *q0 = q[0] + off, *q1 = q[1] + off, *q2 = q[2] + off, *q3 = q[3] + off;
+    const int8_t *q4 = q[4] + off, *q5 = q[5] + off, *q6 = q[6] + off, *q7 = q[7] + off;
 #define NML_TAP8(j)                                                                                \
     do {                                                                                           \
         dst[8 * (j)] = q0[j], dst[8 * (j) + 1] = q1[j], dst[8 * (j) + 2] = q2[j];                  \
@@ -188,25 +186,33 @@ static void gather_row8(int8_t *dst, const int8_t *src, int32_t pixel_step, int3
 #undef NML_TAP8
 }
 
-/* The interleaved windows of the eight pixels from a on into col. When they lie in one output
- * row, horizontally inside the input without dilation (all but a layer's border blocks), each
- * filter row is one tap-major copy of eight runs (a filter row of a 1-channel 5x5 layer is 5
- * bytes: copied pixel by pixel, the loop overhead would cost more than the bytes); otherwise
- * window by window. */
+/* The interleaved windows of the eight pixels from a on into col. When every window lies
+ * inside the input without horizontal dilation (all but a layer's border pixels; the block
+ * may span two output rows), each filter row is one tap-major copy of eight runs (a filter row
+ * of a 1-channel 5x5 layer is 5 bytes: copied window by window, the loop overhead would cost
+ * more than the bytes); otherwise window by window. */
 static void gather_block(const geom *g, pixel a, int8_t *col) {
     const nml_window *win = g->win;
-    const int32_t ix0 = a.x * win->stride_w - win->pad_w;
-    if (a.x + NML_BLOCK_PIXELS <= g->out_w && win->dilation_w == 1 && ix0 >= 0 &&
-        ix0 + (NML_BLOCK_PIXELS - 1) * win->stride_w + g->kw <= g->w) {
-        const int32_t iy0 = a.y * win->stride_h - win->pad_h, row = g->kw * g->c;
-        for (int32_t ky = 0; ky < g->kh; ky++, col += NML_BLOCK_PIXELS * row) {
-            const int32_t iy = iy0 + ky * win->dilation_h;
-            if (iy < 0 || iy >= g->h)
-                fill_bytes(col, (int8_t)g->zp, NML_BLOCK_PIXELS * row, 1);
-            else
-                gather_row8(col, g->in + ((size_t)(a.b * g->h + iy) * g->w + ix0) * g->c,
-                            win->stride_w * g->c, row);
+    const int32_t span_h = (g->kh - 1) * win->dilation_h, row = g->kw * g->c;
+    const int8_t *q[NML_BLOCK_PIXELS];
+    int inside = win->dilation_w == 1;
+    int32_t x = a.x, y = a.y, b = a.b; /* counted here: next_pixel per pixel costs more */
+    int32_t ix0 = x * win->stride_w - win->pad_w, iy0 = y * win->stride_h - win->pad_h;
+    int32_t line = (b * g->h + iy0) * g->w; /* may be negative: a pointer only when inside */
+    for (int32_t k = 0; k < NML_BLOCK_PIXELS && inside; k++) {
+        inside = iy0 >= 0 && iy0 + span_h < g->h && ix0 >= 0 && ix0 + g->kw <= g->w;
+        if (inside) q[k] = g->in + (size_t)(line + ix0) * g->c;
+        ix0 += win->stride_w;
+        if (++x == g->out_w) {
+            x = 0, ix0 = -win->pad_w, iy0 += win->stride_h;
+            if (++y == g->out_h) y = 0, iy0 = -win->pad_h, b++;
+            line = (b * g->h + iy0) * g->w;
         }
+    }
+    if (inside) {
+        const size_t row_step = (size_t)win->dilation_h * g->w * g->c;
+        for (int32_t ky = 0; ky < g->kh; ky++)
+            gather_taps(col + ky * NML_BLOCK_PIXELS * row, q, ky * row_step, row);
         return;
     }
     for (int32_t k = 0; k < NML_BLOCK_PIXELS; k++, next_pixel(g, &a))
@@ -348,9 +354,12 @@ static void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total, pixel *
     q.s = so;
     const int32_t last = g->out_c > 1 ? g->out_c - 2 : 0;
     for (int32_t i = 0; i + NML_BLOCK_PIXELS <= total; i += NML_BLOCK_PIXELS) {
-        if (g->pointwise) /* the windows are the input pixels i..i+7, in a row */
-            gather_row8(g->col, g->in + i * g->c, g->c, g->c);
-        else
+        if (g->pointwise) { /* the windows are the input pixels i..i+7 */
+            const int8_t *px[NML_BLOCK_PIXELS];
+            for (int32_t k = 0; k < NML_BLOCK_PIXELS; k++)
+                px[k] = g->in + (i + k) * g->c;
+            gather_taps(g->col, px, 0, g->c);
+        } else
             gather_block(g, *a, g->col);
         for (int32_t k = 0; k < NML_BLOCK_PIXELS; k++)
             next_pixel(g, a);
