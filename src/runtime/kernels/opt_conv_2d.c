@@ -290,6 +290,20 @@ typedef struct pairs {
     outblk s;
 } pairs;
 
+/* The first channel of the pair of q->oc. */
+static inline int32_t pair_first(const pairs *q) {
+    const int32_t last = q->out_c > 1 ? q->out_c - 2 : 0;
+    return q->oc < last ? q->oc : last;
+}
+
+/* A compiler barrier (no instruction): values computed before it are read again from memory
+ * after it, so they do not occupy registers across the loop before it. */
+#if defined(__GNUC__)
+#define NML_REGISTER_BARRIER() __asm__ volatile("" ::: "memory")
+#else
+#define NML_REGISTER_BARRIER() ((void)0)
+#endif
+
 /* Channel pairs from q->oc on while oc < q->end, of the eight pixels whose windows are
  * interleaved at q->x (byte i of window k at x[8 * i + k]), requantized into q->o; or, for the
  * slow requantization, the 16 accumulators of one pair into s.acc (channel-major). Each loaded
@@ -301,21 +315,21 @@ typedef struct pairs {
  * the call once per block. */
 NML_NOINLINE static void gemm_2x8(pairs *q) {
     for (; q->oc < q->end; q->oc += 2) {
-        const int32_t last = q->out_c > 1 ? q->out_c - 2 : 0, depth = q->depth;
-        const int32_t c0 = q->oc < last ? q->oc : last, c1 = q->out_c > 1 ? c0 + 1 : c0;
+        const int32_t c0 = pair_first(q), c1 = q->out_c > 1 ? c0 + 1 : c0, depth = q->depth;
         const int8_t *p = q->x, *w0 = q->filter + c0 * depth, *w1 = q->filter + c1 * depth;
         const int32_t i0 = q->s.acc ? 0 : q->s.bias[c0], i1 = q->s.acc ? 0 : q->s.bias[c1];
         int32_t a0 = i0, a1 = i0, a2 = i0, a3 = i0, a4 = i0, a5 = i0, a6 = i0, a7 = i0;
         int32_t b0 = i1, b1 = i1, b2 = i1, b3 = i1, b4 = i1, b5 = i1, b6 = i1, b7 = i1;
-        const int8_t *stop = p + 8 * (depth & ~3);
+        const int8_t *stop = p + 8 * depth;
+        for (int32_t n = depth & 3; n > 0; n--, p += 8, w0++, w1++)
+            NML_MAC_2X8(0);
         for (; p != stop; p += 32, w0 += 4, w1 += 4) {
             NML_MAC_2X8(0);
             NML_MAC_2X8(1);
             NML_MAC_2X8(2);
             NML_MAC_2X8(3);
         }
-        for (int32_t n = depth & 3; n > 0; n--, p += 8, w0++, w1++)
-            NML_MAC_2X8(0);
+        NML_REGISTER_BARRIER(); /* c0, c1, depth: read again, not held across the loop */
         if (q->s.acc) {
             int32_t *acc = q->s.acc;
             acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
@@ -324,8 +338,9 @@ NML_NOINLINE static void gemm_2x8(pairs *q) {
             acc[12] = b4, acc[13] = b5, acc[14] = b6, acc[15] = b7;
             return;
         }
-        emit_8(q->s, c0, q->o, q->out_c, a0, a1, a2, a3, a4, a5, a6, a7);
-        emit_8(q->s, c1, q->o, q->out_c, b0, b1, b2, b3, b4, b5, b6, b7);
+        const int32_t d0 = pair_first(q), d1 = q->out_c > 1 ? d0 + 1 : d0;
+        emit_8(q->s, d0, q->o, q->out_c, a0, a1, a2, a3, a4, a5, a6, a7);
+        emit_8(q->s, d1, q->o, q->out_c, b0, b1, b2, b3, b4, b5, b6, b7);
     }
 }
 #undef NML_MAC_2X8
