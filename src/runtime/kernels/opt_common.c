@@ -39,6 +39,34 @@ static int fits_fast(int32_t mult, int exponent, int32_t out_zp, int64_t bound) 
     return top <= INT32_MAX && bottom >= INT32_MIN;
 }
 
+/* The doubled form's sum X + K2 + (neg & -2) (opt_common.h) cannot wrap for |acc| <= bound,
+ * and 2 * acc fits: X lies in [-ceil(bound * M2 / 2^31), floor(bound * M2 / 2^31)], r + 1 must
+ * stay a valid shift. A zero multiplier (a dead channel, whose bias may be 2^30) gives X = 0
+ * whatever 2 * acc wraps to, and (K2 + (neg & -2)) >> (r + 1) = (khi - [acc < 0]) >> r. */
+static int fits_doubled(int32_t mult, int exponent, int32_t out_zp, int64_t bound) {
+    if (mult < 0 || exponent > 0 || exponent < -30) return 0;
+    if (mult == 0) bound = 0;
+    if (bound >= ((int64_t)1 << 30)) return 0;
+    const int r = -exponent;
+    const uint64_t prod = (uint64_t)bound * ((uint64_t)(uint32_t)mult << 1); /* < 2^62 */
+    const int64_t k2 = r ? 1 + (int64_t)(1 + 2 * out_zp) * ((int64_t)1 << r) : 1 + 2 * (int64_t)out_zp;
+    const int64_t top = (int64_t)(prod >> 31) + k2;
+    const int64_t bottom = -(int64_t)((prod + 0x7fffffffu) >> 31) + k2 - 2;
+    return top <= INT32_MAX && bottom >= INT32_MIN;
+}
+
+static int64_t bias_magnitude(const nml_tensor *bias, int32_t c);
+
+int nml_rq_doubled_fits(const nml_rq *rq, int32_t n, int32_t out_zp, const nml_tensor *bias,
+                        int64_t acc_bound) {
+    for (int32_t c = 0; c < n; c++) {
+        const int64_t b = bias_magnitude(bias, c);
+        const int32_t i = c * rq->step;
+        if (b < 0 || !fits_doubled(rq->mult[i], rq->shift[i], out_zp, acc_bound + b)) return 0;
+    }
+    return 1;
+}
+
 /* |bias[c]| of a constant int32 bias (0 without bias); -1 when the bias is not constant. */
 static int64_t bias_magnitude(const nml_tensor *bias, int32_t c) {
     if (!bias) return 0;

@@ -61,9 +61,22 @@ NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nm
         const size_t windows = pixels >= NML_BLOCK_PIXELS ? NML_BLOCK_PIXELS : 2;
         NML_TRY(nml_ctx_request_scratch(ctx, node,
                                         (size_t)out_ch * 2 * sizeof(int32_t) + windows * depth));
-        NML_TRY(nml_rq_conv(ctx, node, input, filter, output, out_ch, d->ref.act_min,
-                            d->ref.act_max, nml_node_input(ctx, node, 2),
-                            nml_rq_dot_bound((int64_t)depth, input->zero_point, 128), &d->rq));
+        /* the blocks requantize in the doubled fast form: a layer it does not fit (|acc| near
+         * 2^30, shifts of 31) takes the reference arithmetic (a bound that rules out the fast
+         * form) */
+        const nml_tensor *bias = nml_node_input(ctx, node, 2);
+        int64_t bound = nml_rq_dot_bound((int64_t)depth, input->zero_point, 128);
+        NML_TRY(nml_rq_alloc(ctx, node, &d->rq, out_ch));
+        for (int32_t c = 0; c < out_ch; c++) {
+            int32_t m;
+            int e;
+            NML_TRY(nml_conv_channel_multiplier(ctx, node, input, filter, output, c, &m, &e));
+            nml_rq_set(&d->rq, c, m, e);
+        }
+        if (!nml_rq_doubled_fits(&d->rq, out_ch, output->zero_point, bias, bound))
+            bound = INT64_MAX / 2;
+        NML_TRY(nml_rq_finish(ctx, node, &d->rq, out_ch, output->zero_point, d->ref.act_min,
+                              d->ref.act_max, bias, bound));
     }
     node->data = d;
     return NML_OK;
@@ -84,7 +97,7 @@ typedef struct geom {
     int32_t zp;                                          /* input zero point */
     const nml_window *win;
     const int32_t *folded_bias; /* bias - zp * sum of the channel's weights (scratch) */
-    const uint32_t *khi;        /* fast requantization: rounding constants (scratch) */
+    const uint32_t *khi;        /* fast requantization: 1 + 2 * rounding constant (scratch) */
     int8_t *col;                /* NML_BLOCK_PIXELS interleaved windows (scratch) */
     int pointwise;              /* 1x1 filter, stride 1, no padding */
 } geom;
@@ -229,7 +242,7 @@ typedef struct outblk {
     const int32_t *bias; /* folded bias */
     const int32_t *mult;
     const int8_t *shift;
-    const uint32_t *khi; /* the channels' rounding constants (nml_rq_entry), per evaluation */
+    const uint32_t *khi; /* the channels' doubled rounding constants 1 + 2 * khi (opt_common.h) */
     int32_t lo, hi;
     int32_t *acc; /* slow requantization: the accumulators go here instead */
 } outblk;
@@ -240,16 +253,14 @@ typedef struct outblk {
  * after every output. */
 #define NML_EMIT(v, o)                                                                             \
     do {                                                                                           \
-        *(o) = nml_rq_clamp(nml_rq_apply(v, ch), s.lo, s.hi);                                      \
+        *(o) = nml_rq_clamp(nml_rq_apply_doubled(v, mult, k2, neg2, r1), s.lo, s.hi);              \
         (o) += stride;                                                                             \
     } while (0)
 NML_OPT_INLINE void emit_8(outblk s, int32_t c, int8_t *o, int32_t stride, int32_t v0, int32_t v1,
                            int32_t v2, int32_t v3, int32_t v4, int32_t v5, int32_t v6, int32_t v7) {
-    nml_rq_ch ch;
-    ch.mult = (uint32_t)s.mult[c];
-    ch.r = s.shift[c];
-    ch.khi = s.khi[c];
-    ch.neg_mask = 0u - (uint32_t)(ch.r != 0);
+    const uint32_t mult = (uint32_t)s.mult[c], k2 = s.khi[c];
+    const int32_t r = s.shift[c], r1 = r + 1;
+    const uint32_t neg2 = (0u - (uint32_t)(r != 0)) << 1;
     o += c;
     NML_EMIT(v0, o);
     NML_EMIT(v1, o);
@@ -505,7 +516,7 @@ static nml_status opt_conv_eval_int8(nml_ctx *ctx, nml_node *node) {
         fold_biases(&g, b, folded);
         if (d->rq.fast)
             for (int32_t c = 0; c < g.out_c; c++)
-                khi[c] = nml_rq_channel(&d->rq, c).khi;
+                khi[c] = 1u + 2u * nml_rq_channel(&d->rq, c).khi;
         g.folded_bias = folded;
         pixel_blocks(&g, &d->rq, total, &a);
     }
