@@ -30,6 +30,29 @@ typedef struct opt_conv {
     uint8_t use_ref; /* not plain int8 (float32, hybrid, int4) or grouped: the reference */
 } opt_conv;
 
+/* The requantization tables. The blocks requantize in the doubled fast form: a layer it does
+ * not fit (|acc| near 2^30, shifts of 31) takes the reference arithmetic (a bound that rules
+ * out the fast form). Out of line: both prepare variants call it. */
+static nml_status requant_tables(nml_ctx *ctx, nml_node *node, opt_conv *d, int64_t depth) {
+    const nml_tensor *input = nml_node_input(ctx, node, 0);
+    const nml_tensor *filter = nml_node_input(ctx, node, 1);
+    const nml_tensor *bias = nml_node_input(ctx, node, 2);
+    const nml_tensor *output = nml_node_output(ctx, node, 0);
+    const int32_t out_ch = filter->dims[0];
+    int64_t bound = nml_rq_dot_bound(depth, input->zero_point, 128);
+    NML_TRY(nml_rq_alloc(ctx, node, &d->rq, out_ch));
+    for (int32_t c = 0; c < out_ch; c++) {
+        int32_t m;
+        int e;
+        NML_TRY(nml_conv_channel_multiplier(ctx, node, input, filter, output, c, &m, &e));
+        nml_rq_set(&d->rq, c, m, e);
+    }
+    if (!nml_rq_doubled_fits(&d->rq, out_ch, output->zero_point, bias, bound))
+        bound = INT64_MAX / 2;
+    return nml_rq_finish(ctx, node, &d->rq, out_ch, output->zero_point, d->ref.act_min,
+                         d->ref.act_max, bias, bound);
+}
+
 /* int8_only: the variant without the reference fallback (conv_ref.h), constant per caller */
 NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
                                           int int8_only) {
@@ -61,22 +84,7 @@ NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nm
         const size_t windows = pixels >= NML_BLOCK_PIXELS ? NML_BLOCK_PIXELS : 2;
         NML_TRY(nml_ctx_request_scratch(ctx, node,
                                         (size_t)out_ch * 2 * sizeof(int32_t) + windows * depth));
-        /* the blocks requantize in the doubled fast form: a layer it does not fit (|acc| near
-         * 2^30, shifts of 31) takes the reference arithmetic (a bound that rules out the fast
-         * form) */
-        const nml_tensor *bias = nml_node_input(ctx, node, 2);
-        int64_t bound = nml_rq_dot_bound((int64_t)depth, input->zero_point, 128);
-        NML_TRY(nml_rq_alloc(ctx, node, &d->rq, out_ch));
-        for (int32_t c = 0; c < out_ch; c++) {
-            int32_t m;
-            int e;
-            NML_TRY(nml_conv_channel_multiplier(ctx, node, input, filter, output, c, &m, &e));
-            nml_rq_set(&d->rq, c, m, e);
-        }
-        if (!nml_rq_doubled_fits(&d->rq, out_ch, output->zero_point, bias, bound))
-            bound = INT64_MAX / 2;
-        NML_TRY(nml_rq_finish(ctx, node, &d->rq, out_ch, output->zero_point, d->ref.act_min,
-                              d->ref.act_max, bias, bound));
+        NML_TRY(requant_tables(ctx, node, d, (int64_t)depth));
     }
     node->data = d;
     return NML_OK;
@@ -119,23 +127,22 @@ static void next_pixel(const geom *g, pixel *p) {
 
 /* n bytes from src to dst, dst advancing by step (1: a plain window; NML_BLOCK_PIXELS: one
  * window of an interleaved block). */
-NML_OPT_INLINE void copy_bytes(int8_t *dst, const int8_t *src, int32_t n, int32_t step) {
+static void copy_bytes(int8_t *dst, const int8_t *src, int32_t n, int32_t step) {
     for (; n >= 4; n -= 4, src += 4, dst += 4 * step) /* unrolled: every window is copied */
         dst[0] = src[0], dst[step] = src[1], dst[2 * step] = src[2], dst[3 * step] = src[3];
     for (; n > 0; n--, dst += step)
         *dst = *src++;
 }
 
-NML_OPT_INLINE void fill_bytes(int8_t *dst, int8_t v, int32_t n, int32_t step) {
+static void fill_bytes(int8_t *dst, int8_t v, int32_t n, int32_t step) {
     for (; n > 0; n--, dst += step)
         *dst = v;
 }
 
 /* Window of output pixel p copied to dst (byte i at dst[i * step]), padding taps set to the
- * zero point; a filter row inside the input without horizontal dilation is one run. Inlined
- * into the two callers below, each with a constant step (the copies' stores then take
- * immediate offsets). */
-NML_OPT_INLINE void im2col(const geom *g, const pixel *p, int8_t *dst, int32_t step) {
+ * zero point; a filter row inside the input without horizontal dilation is one run. The
+ * blocks' windows that lie inside the input take gather_taps instead. */
+static void im2col(const geom *g, const pixel *p, int8_t *dst, int32_t step) {
     const nml_window *win = g->win;
     const int32_t iy0 = p->y * win->stride_h - win->pad_h, ix0 = p->x * win->stride_w - win->pad_w;
     const int32_t row_bytes = g->kw * g->c;
@@ -167,11 +174,6 @@ NML_OPT_INLINE void im2col(const geom *g, const pixel *p, int8_t *dst, int32_t s
 #else
 #define NML_NOINLINE
 #endif
-
-/* Window k of an interleaved block (byte i at col[NML_BLOCK_PIXELS * i + k]). */
-NML_NOINLINE static void im2col_block(const geom *g, const pixel *p, int8_t *col) {
-    im2col(g, p, col, NML_BLOCK_PIXELS);
-}
 
 /* n taps of eight windows, tap j of window k at q[k][off + j], copied tap-major into dst (tap j
  * of window k at dst[8 * j + k]): eight pointers in registers, so the loads and stores take
@@ -229,12 +231,7 @@ static void gather_block(const geom *g, pixel a, int8_t *col) {
         return;
     }
     for (int32_t k = 0; k < NML_BLOCK_PIXELS; k++, next_pixel(g, &a))
-        im2col_block(g, &a, col + k);
-}
-
-/* One plain window. */
-NML_NOINLINE static void im2col_one(const geom *g, const pixel *p, int8_t *dst) {
-    im2col(g, p, dst, 1);
+        im2col(g, &a, col + k, NML_BLOCK_PIXELS);
 }
 
 /* Output stage of a block: the layer's folded biases, requantization tables and clamp range. */
@@ -444,7 +441,7 @@ static void single_pixels(const geom *g, const nml_rq *rq, const int32_t *bias, 
     int8_t *x8 = g->col + g->depth;
     int32_t acc[8];
     for (; i < total; i++, next_pixel(g, &a)) {
-        im2col_one(g, &a, x8);
+        im2col(g, &a, x8, 1);
         for (int32_t k = 0; k < g->depth; k++)
             x[k] = (int16_t)(x8[k] - g->zp);
         int8_t *o = g->out + i * g->out_c;
