@@ -321,8 +321,9 @@ static inline int32_t pair_first(const pairs *q) {
  * the accumulators at the folded biases (no partial sum can wrap: with the bias, nml_rq_finish
  * bounds every sum of up to depth products). Out of line and over all pairs: small depths pay
  * the call once per block. */
-NML_NOINLINE static void gemm_2x8(pairs *q) {
-    for (; q->oc < q->end; q->oc += 2) {
+NML_NOINLINE static void gemm_2x8(pairs *block) {
+    pairs *volatile held = block; /* on the stack while the MAC loop needs every register */
+    for (pairs *q = block; q->oc < q->end; q->oc += 2) {
         const int32_t c0 = pair_first(q), c1 = q->out_c > 1 ? c0 + 1 : c0, depth = q->depth;
         const int8_t *p = q->x, *w0 = q->filter + c0 * depth, *w1 = q->filter + c1 * depth;
         const int32_t i0 = q->s.acc ? 0 : q->s.bias[c0], i1 = q->s.acc ? 0 : q->s.bias[c1];
@@ -338,6 +339,7 @@ NML_NOINLINE static void gemm_2x8(pairs *q) {
             NML_MAC_2X8(3);
         }
         NML_REGISTER_BARRIER(); /* c0, c1, depth: read again, not held across the loop */
+        q = held;
         if (q->s.acc) {
             int32_t *acc = q->s.acc;
             acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
