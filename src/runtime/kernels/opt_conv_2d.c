@@ -24,6 +24,15 @@
 /* Output pixels per block of the GEMM (gemm_2x8) */
 #define NML_BLOCK_PIXELS 8
 
+/* One output channel for the blocks, built per evaluation in scratch: one pointer reaches all
+ * of it (the tables' separate arrays cost an address computation per load). */
+typedef struct chan {
+    int32_t bias;        /* bias - zp * sum of the channel's weights */
+    uint32_t mult, k2;   /* the doubled fast form (opt_common.h): M2, 1 + 2 * khi */
+    uint32_t neg2;       /* -2 when r > 0, else 0 */
+    int32_t r1;          /* r + 1 */
+} chan;
+
 typedef struct opt_conv {
     nml_conv_data ref;
     nml_rq rq;
@@ -77,13 +86,13 @@ NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nm
     if (d->use_ref) {
         NML_TRY(nml_conv_2d_ref_finish(ctx, node, &d->ref));
     } else {
-        /* folded biases, rounding constants, then a block's interleaved windows (a layer of
-         * fewer pixels: one int16 window) */
+        /* the blocks' channel records, then a block's interleaved windows (a layer of fewer
+         * pixels: one int16 window) */
         const size_t depth = (size_t)filter->dims[1] * filter->dims[2] * filter->dims[3];
         const int32_t pixels = output->dims[0] * output->dims[1] * output->dims[2];
         const size_t windows = pixels >= NML_BLOCK_PIXELS ? NML_BLOCK_PIXELS : 2;
         NML_TRY(nml_ctx_request_scratch(ctx, node,
-                                        (size_t)out_ch * 2 * sizeof(int32_t) + windows * depth));
+                                        (size_t)out_ch * sizeof(chan) + windows * depth));
         NML_TRY(requant_tables(ctx, node, d, (int64_t)depth));
     }
     node->data = d;
@@ -104,8 +113,7 @@ typedef struct geom {
     int32_t h, w, c, out_h, out_w, out_c, kh, kw, depth; /* depth = kh * kw * c */
     int32_t zp;                                          /* input zero point */
     const nml_window *win;
-    const int32_t *folded_bias; /* bias - zp * sum of the channel's weights (scratch) */
-    const uint32_t *khi;        /* fast requantization: 1 + 2 * rounding constant (scratch) */
+    chan *ch;                   /* per output channel: folded bias and requantization (scratch) */
     int8_t *col;                /* NML_BLOCK_PIXELS interleaved windows (scratch) */
     int pointwise;              /* 1x1 filter, stride 1, no padding */
 } geom;
@@ -234,31 +242,20 @@ static void gather_block(const geom *g, pixel a, int8_t *col) {
         im2col(g, &a, col + k, NML_BLOCK_PIXELS);
 }
 
-/* Output stage of a block: the layer's folded biases, requantization tables and clamp range. */
-typedef struct outblk {
-    const int32_t *bias; /* folded bias */
-    const int32_t *mult;
-    const int8_t *shift;
-    const uint32_t *khi; /* the channels' doubled rounding constants 1 + 2 * khi (opt_common.h) */
-    int32_t lo, hi;
-    int32_t *acc; /* slow requantization: the accumulators go here instead */
-} outblk;
 
-/* Channel c of the block's eight pixels (v0..v7, the folded bias included) requantized into
- * o[k * stride]. The struct's
- * fields come in by value as locals: int8 stores may alias anything, so gcc would reload them
- * after every output. */
+/* Channel ch of the block's eight pixels (v0..v7, the folded bias included) requantized into
+ * o[k * stride], clamped to [lo, hi]. The fields come in as locals: int8 stores may alias
+ * anything, so gcc would reload them after every output. */
 #define NML_EMIT(v, o)                                                                             \
     do {                                                                                           \
-        *(o) = nml_rq_clamp(nml_rq_apply_doubled(v, mult, k2, neg2, r1), s.lo, s.hi);              \
+        *(o) = nml_rq_clamp(nml_rq_apply_doubled(v, mult, k2, neg2, r1), lo, hi);                  \
         (o) += stride;                                                                             \
     } while (0)
-NML_OPT_INLINE void emit_8(outblk s, int32_t c, int8_t *o, int32_t stride, int32_t v0, int32_t v1,
-                           int32_t v2, int32_t v3, int32_t v4, int32_t v5, int32_t v6, int32_t v7) {
-    const uint32_t mult = (uint32_t)s.mult[c], k2 = s.khi[c];
-    const int32_t r = s.shift[c], r1 = r + 1;
-    const uint32_t neg2 = (0u - (uint32_t)(r != 0)) << 1;
-    o += c;
+NML_OPT_INLINE void emit_8(const chan *ch, int32_t lo, int32_t hi, int8_t *o, int32_t stride,
+                           int32_t v0, int32_t v1, int32_t v2, int32_t v3, int32_t v4, int32_t v5,
+                           int32_t v6, int32_t v7) {
+    const uint32_t mult = ch->mult, k2 = ch->k2, neg2 = ch->neg2;
+    const int32_t r1 = ch->r1;
     NML_EMIT(v0, o);
     NML_EMIT(v1, o);
     NML_EMIT(v2, o);
@@ -294,8 +291,9 @@ typedef struct pairs {
     const int8_t *x;      /* the eight interleaved windows */
     const int8_t *filter; /* the whole filter */
     int8_t *o;            /* pixel k's channel c at o[k * out_c + c] */
-    int32_t depth, oc, end, out_c;
-    outblk s;
+    const chan *ch;       /* the layer's channels */
+    int32_t depth, oc, end, out_c, lo, hi;
+    int32_t *acc; /* slow requantization: the 16 accumulators go here instead */
 } pairs;
 
 /* The first channel of the pair of q->oc. */
@@ -321,9 +319,6 @@ static inline int32_t pair_first(const pairs *q) {
  * the accumulators at the folded biases (no partial sum can wrap: with the bias, nml_rq_finish
  * bounds every sum of up to depth products). Out of line and over all pairs: small depths pay
  * the call once per block. */
-/* gcc's default register allocator spills four of the MAC loop's values per iteration here
- * (-Os, RV32: 176 instructions per 64 MACs instead of 172); the priority-coloring one fits
- * them all. */
 #if defined(__GNUC__) && !defined(__clang__)
 #define NML_MAC_REGISTERS __attribute__((optimize("ira-algorithm=priority")))
 #else
@@ -335,7 +330,7 @@ NML_NOINLINE NML_MAC_REGISTERS static void gemm_2x8(pairs *block) {
     for (pairs *q = block; q->oc < q->end; q->oc += 2) {
         const int32_t c0 = pair_first(q), c1 = q->out_c > 1 ? c0 + 1 : c0, depth = q->depth;
         const int8_t *p = q->x, *w0 = q->filter + c0 * depth, *w1 = q->filter + c1 * depth;
-        const int32_t i0 = q->s.acc ? 0 : q->s.bias[c0], i1 = q->s.acc ? 0 : q->s.bias[c1];
+        const int32_t i0 = q->acc ? 0 : q->ch[c0].bias, i1 = q->acc ? 0 : q->ch[c1].bias;
         int32_t a0 = i0, a1 = i0, a2 = i0, a3 = i0, a4 = i0, a5 = i0, a6 = i0, a7 = i0;
         int32_t b0 = i1, b1 = i1, b2 = i1, b3 = i1, b4 = i1, b5 = i1, b6 = i1, b7 = i1;
         const int8_t *stop = p + 8 * depth;
@@ -349,8 +344,8 @@ NML_NOINLINE NML_MAC_REGISTERS static void gemm_2x8(pairs *block) {
         }
         NML_REGISTER_BARRIER(); /* c0, c1, depth: read again, not held across the loop */
         q = held;
-        if (q->s.acc) {
-            int32_t *acc = q->s.acc;
+        if (q->acc) {
+            int32_t *acc = q->acc;
             acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
             acc[4] = a4, acc[5] = a5, acc[6] = a6, acc[7] = a7;
             acc[8] = b0, acc[9] = b1, acc[10] = b2, acc[11] = b3;
@@ -358,15 +353,15 @@ NML_NOINLINE NML_MAC_REGISTERS static void gemm_2x8(pairs *block) {
             return;
         }
         const int32_t d0 = pair_first(q), d1 = q->out_c > 1 ? d0 + 1 : d0;
-        emit_8(q->s, d0, q->o, q->out_c, a0, a1, a2, a3, a4, a5, a6, a7);
-        emit_8(q->s, d1, q->o, q->out_c, b0, b1, b2, b3, b4, b5, b6, b7);
+        emit_8(q->ch + d0, q->lo, q->hi, q->o + d0, q->out_c, a0, a1, a2, a3, a4, a5, a6, a7);
+        emit_8(q->ch + d1, q->lo, q->hi, q->o + d1, q->out_c, b0, b1, b2, b3, b4, b5, b6, b7);
     }
 }
 #undef NML_MAC_2X8
 
-/* Requantizes acc + bias[c] into o[c] (bias: the layer's or the folded one, or NULL). */
-static void store_one(const nml_rq *rq, const int32_t *bias, int32_t c, int32_t acc, int8_t *o) {
-    const int32_t v = bias ? nml_add_wrap(acc, bias[c]) : acc;
+/* Requantizes acc + bias into o[c]. */
+static void store_one(const nml_rq *rq, int32_t bias, int32_t c, int32_t acc, int8_t *o) {
+    const int32_t v = nml_add_wrap(acc, bias);
     o[c] = rq->fast ? nml_rq_clamp(nml_rq_apply(v, nml_rq_channel(rq, c)), rq->act_min, rq->act_max)
                     : nml_rq_slow(rq, c, v);
 }
@@ -382,10 +377,10 @@ static void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total, pixel *
     q.filter = g->filter;
     q.depth = g->depth;
     q.out_c = g->out_c;
-    const outblk so = {g->folded_bias, rq->mult,    rq->shift,
-                       g->khi,         rq->act_min, rq->act_max,
-                       rq->fast ? NULL : acc};
-    q.s = so;
+    q.ch = g->ch;
+    q.lo = rq->act_min;
+    q.hi = rq->act_max;
+    q.acc = rq->fast ? NULL : acc;
     const int32_t last = g->out_c > 1 ? g->out_c - 2 : 0;
     for (int32_t i = 0; i + NML_BLOCK_PIXELS <= total; i += NML_BLOCK_PIXELS) {
         if (g->pointwise) { /* the windows are the input pixels i..i+7 */
@@ -408,7 +403,8 @@ static void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total, pixel *
             gemm_2x8(&q);
             const int32_t c0 = oc < last ? oc : last, c1 = g->out_c > 1 ? c0 + 1 : c0;
             for (int32_t j = 0; j < 16; j++)
-                store_one(rq, g->folded_bias, j < 8 ? c0 : c1, acc[j], q.o + (j & 7) * g->out_c);
+                store_one(rq, g->ch[j < 8 ? c0 : c1].bias, j < 8 ? c0 : c1, acc[j],
+                          q.o + (j & 7) * g->out_c);
         }
     }
 }
@@ -461,21 +457,22 @@ static void single_pixels(const geom *g, const nml_rq *rq, const int32_t *bias, 
             if (oc + 8 > g->out_c) oc = g->out_c - 8;
             dot_8x1(x, g->filter + oc * g->depth, g->depth, acc);
             for (int32_t j = 0; j < 8; j++)
-                store_one(rq, bias, oc + j, acc[j], o);
+                store_one(rq, bias ? bias[oc + j] : 0, oc + j, acc[j], o);
         }
         for (; oc < g->out_c; oc++) {
             const int8_t *w = g->filter + oc * g->depth;
             int32_t s = 0;
             for (int32_t k = 0; k < g->depth; k++)
                 s += w[k] * x[k];
-            store_one(rq, bias, oc, s, o);
+            store_one(rq, bias ? bias[oc] : 0, oc, s, o);
         }
     }
 }
 
-/* folded[c] = bias[c] - zp * (sum of channel c's weights), in locals: the int32 stores may
- * alias the geometry, gcc would reload it for every weight. */
-static void fold_biases(const geom *g, const int32_t *bias, int32_t *folded) {
+/* The blocks' channel records: folded bias (bias - zp * the sum of the channel's weights) and
+ * the doubled fast form's constants (fast layers), in locals: the stores may alias the
+ * geometry, gcc would reload it for every weight. */
+static void channels(const geom *g, const nml_rq *rq, const int32_t *bias, chan *ch) {
     const int8_t *w = g->filter;
     const int32_t depth = g->depth, zp = g->zp, out_c = g->out_c;
     for (int32_t c = 0; c < out_c; c++) {
@@ -485,7 +482,13 @@ static void fold_biases(const geom *g, const int32_t *bias, int32_t *folded) {
             sum += w[0] + w[1] + w[2] + w[3];
         for (; i > 0; i--)
             sum += *w++;
-        folded[c] = nml_add_wrap(bias ? bias[c] : 0, -zp * sum);
+        ch[c].bias = nml_add_wrap(bias ? bias[c] : 0, -zp * sum);
+        if (!rq->fast) continue;
+        const nml_rq_ch e = nml_rq_channel(rq, c);
+        ch[c].mult = e.mult;
+        ch[c].k2 = 1u + 2u * e.khi;
+        ch[c].neg2 = e.neg_mask << 1;
+        ch[c].r1 = e.r + 1;
     }
 }
 
@@ -510,9 +513,8 @@ static nml_status opt_conv_eval_int8(nml_ctx *ctx, nml_node *node) {
     g.depth = g.kh * g.kw * g.c;
     g.zp = -d->ref.input_offset;
     g.win = &d->ref.w;
-    int32_t *folded = nml_ctx_scratch(ctx, node);
-    uint32_t *khi = (uint32_t *)(folded + g.out_c);
-    g.col = (int8_t *)(khi + g.out_c);
+    g.ch = nml_ctx_scratch(ctx, node);
+    g.col = (int8_t *)(g.ch + g.out_c);
     const int32_t *b = bias ? (const int32_t *)bias->data : NULL;
     const int32_t total = input->dims[0] * g.out_h * g.out_w;
     pixel a = {0, 0, 0};
@@ -520,12 +522,7 @@ static nml_status opt_conv_eval_int8(nml_ctx *ctx, nml_node *node) {
                   d->ref.w.stride_h == 1 && d->ref.w.stride_w == 1 && d->ref.w.pad_h == 0 &&
                   d->ref.w.pad_w == 0;
     if (total >= NML_BLOCK_PIXELS) {
-        g.khi = khi;
-        fold_biases(&g, b, folded);
-        if (d->rq.fast)
-            for (int32_t c = 0; c < g.out_c; c++)
-                khi[c] = 1u + 2u * nml_rq_channel(&d->rq, c).khi;
-        g.folded_bias = folded;
+        channels(&g, &d->rq, b, g.ch);
         pixel_blocks(&g, &d->rq, total, &a);
     }
     single_pixels(&g, &d->rq, b, total - total % NML_BLOCK_PIXELS, total, a);
