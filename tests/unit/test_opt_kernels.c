@@ -412,8 +412,8 @@ static int compare_random_conv(const layer *Lp, int iter) {
     memset(opt, 0x2a, n_out);
     run_result a = run_conv_like(&nml_kernel_conv_2d, &L, &p, in_dims, in, w_dims, w, 0, scales,
                                  bias, out_dims, ref);
-    run_result b = run_conv_like(&nml_kernel_conv_2d_opt, &L, &p, in_dims, in, w_dims, w, 0,
-                                 scales, bias, out_dims, opt);
+    run_result b = run_conv_like(&nml_kernel_conv_2d_opt, &L, &p, in_dims, in, w_dims, w, 0, scales,
+                                 bias, out_dims, opt);
     if (a.st != b.st || strcmp(a.msg, b.msg) != 0)
         fail_msg("case %d: reference '%s' (%d), optimized '%s' (%d)", iter, a.msg, a.st, b.msg,
                  b.st);

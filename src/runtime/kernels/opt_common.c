@@ -49,7 +49,8 @@ static int fits_doubled(int32_t mult, int exponent, int32_t out_zp, int64_t boun
     if (bound >= ((int64_t)1 << 30)) return 0;
     const int r = -exponent;
     const uint64_t prod = (uint64_t)bound * ((uint64_t)(uint32_t)mult << 1); /* < 2^62 */
-    const int64_t k2 = r ? 1 + (int64_t)(1 + 2 * out_zp) * ((int64_t)1 << r) : 1 + 2 * (int64_t)out_zp;
+    const int64_t k2 =
+        r ? 1 + (int64_t)(1 + 2 * out_zp) * ((int64_t)1 << r) : 1 + 2 * (int64_t)out_zp;
     const int64_t top = (int64_t)(prod >> 31) + k2;
     const int64_t bottom = -(int64_t)((prod + 0x7fffffffu) >> 31) + k2 - 2;
     return top <= INT32_MAX && bottom >= INT32_MIN;

@@ -115,8 +115,8 @@ NML_OPT_INLINE int8_t nml_rq_clamp(int32_t v, int32_t lo, int32_t hi) {
 
 /* The doubled fast form (nml_rq_doubled_fits): k2 = 1 + 2 * khi, neg2 = neg_mask & -2,
  * r1 = r + 1. */
-NML_OPT_INLINE int32_t nml_rq_apply_doubled(int32_t acc, uint32_t mult, uint32_t k2,
-                                            uint32_t neg2, int32_t r1) {
+NML_OPT_INLINE int32_t nml_rq_apply_doubled(int32_t acc, uint32_t mult, uint32_t k2, uint32_t neg2,
+                                            int32_t r1) {
     const int32_t x2 = (int32_t)((uint32_t)acc << 1);
     const uint32_t hi = (uint32_t)(((int64_t)x2 * (int64_t)mult) >> 32);
     return (int32_t)(hi + k2 + ((uint32_t)(acc >> 31) & neg2)) >> r1;

@@ -2,19 +2,27 @@
  * kernel (conv_2d.c), which stays the oracle and evaluates everything but plain int8 (int8
  * activations and weights, not grouped): float32, hybrid, int4 weights, grouped convolution.
  *
- * int8 evaluation is a GEMM: output pixels are taken two at a time and output channels four at
- * a time; the 4x2 block's eight accumulators stay in registers while the inner loop runs over
- * the filter depth, so each loaded activation serves four channels and each loaded weight two
- * pixels (6 loads per 8 multiply-accumulates, ~3 instructions per MAC), and the block is
- * requantized from registers (opt_common.h). A 1x1 stride-1 layer reads its pixels in place;
- * any other layer first copies the two pixels' windows into a scratch buffer (im2col for two
- * pixels, amortized over all output channels), with padding taps set to the input zero point.
+ * int8 evaluation is a GEMM over blocks of 8 output pixels x 2 output channels. A block's eight
+ * windows are gathered once into scratch, interleaved (byte i of window k at col[8 i + k]), so
+ * one pointer with immediate offsets reaches all eight; then, for each pair of channels, 16
+ * accumulators stay in registers over the filter depth: each loaded weight serves eight pixels
+ * and each loaded activation two channels (10 loads per 16 multiply-accumulates, 172
+ * instructions per 64 MACs), and the block is requantized from registers in the doubled fast
+ * form (opt_common.h, ~11 instructions per output). Gathering is tap-major with eight source
+ * pointers when the eight windows lie inside the input (a 1x1 layer's pixels, or any block
+ * away from the padding; a block may span two output rows), so a 1-channel 5x5 layer pays
+ * about 2.4 instructions per window byte instead of a loop per 5-byte row; windows that touch
+ * the padding are copied one by one (im2col), padding taps set to the input zero point.
  * Every window is then whole, so the input zero point folds into the bias:
- * sum w * (x - zp) + bias = sum w * x + (bias - zp * sum w), the folded bias being computed
- * once per evaluation (padding contributes w * zp - w * zp = 0, as in the reference), with the
- * channels' rounding constants. One call per pixel pair runs all blocks of four channels (a
- * call per block cost small depths up to 0.5 instructions per MAC); a single pixel (a layer's
- * only one, or an odd last one) takes a 4x1 dot instead of computing itself twice. */
+ * sum w * (x - zp) + bias = sum w * x + (bias - zp * sum w), the folded bias computed once per
+ * evaluation (padding contributes w * zp - w * zp = 0, as in the reference) into per-channel
+ * records with the requantization constants. An odd last channel is redone with the one before
+ * it (rewriting equal values), a one-channel layer computes its channel twice.
+ *
+ * The last total % 8 pixels, and layers of fewer than eight (a classifier's 5x5 conv over a
+ * 5x5 map), go pixel by pixel: the window minus the zero point as int16, eight channels per
+ * activation load, with the layer's own bias (a folded bias would cost such a layer one more
+ * pass over all its weights: as many loads as its MACs). */
 #include <stddef.h>
 
 #include "conv_ref.h"
@@ -27,10 +35,10 @@
 /* One output channel for the blocks, built per evaluation in scratch: one pointer reaches all
  * of it (the tables' separate arrays cost an address computation per load). */
 typedef struct chan {
-    int32_t bias;        /* bias - zp * sum of the channel's weights */
-    uint32_t mult, k2;   /* the doubled fast form (opt_common.h): M2, 1 + 2 * khi */
-    uint32_t neg2;       /* -2 when r > 0, else 0 */
-    int32_t r1;          /* r + 1 */
+    int32_t bias;      /* bias - zp * sum of the channel's weights */
+    uint32_t mult, k2; /* the doubled fast form (opt_common.h): M2, 1 + 2 * khi */
+    uint32_t neg2;     /* -2 when r > 0, else 0 */
+    int32_t r1;        /* r + 1 */
 } chan;
 
 typedef struct opt_conv {
@@ -91,8 +99,8 @@ NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nm
         const size_t depth = (size_t)filter->dims[1] * filter->dims[2] * filter->dims[3];
         const int32_t pixels = output->dims[0] * output->dims[1] * output->dims[2];
         const size_t windows = pixels >= NML_BLOCK_PIXELS ? NML_BLOCK_PIXELS : 2;
-        NML_TRY(nml_ctx_request_scratch(ctx, node,
-                                        (size_t)out_ch * sizeof(chan) + windows * depth));
+        NML_TRY(
+            nml_ctx_request_scratch(ctx, node, (size_t)out_ch * sizeof(chan) + windows * depth));
         NML_TRY(requant_tables(ctx, node, d, (int64_t)depth));
     }
     node->data = d;
@@ -113,9 +121,9 @@ typedef struct geom {
     int32_t h, w, c, out_h, out_w, out_c, kh, kw, depth; /* depth = kh * kw * c */
     int32_t zp;                                          /* input zero point */
     const nml_window *win;
-    chan *ch;                   /* per output channel: folded bias and requantization (scratch) */
-    int8_t *col;                /* NML_BLOCK_PIXELS interleaved windows (scratch) */
-    int pointwise;              /* 1x1 filter, stride 1, no padding */
+    chan *ch;      /* per output channel: folded bias and requantization (scratch) */
+    int8_t *col;   /* NML_BLOCK_PIXELS interleaved windows (scratch) */
+    int pointwise; /* 1x1 filter, stride 1, no padding */
 } geom;
 
 /* Output pixel counter in (batch, row, column) order. */
@@ -242,7 +250,6 @@ static void gather_block(const geom *g, pixel a, int8_t *col) {
         im2col(g, &a, col + k, NML_BLOCK_PIXELS);
 }
 
-
 /* Channel ch of the block's eight pixels (v0..v7, the folded bias included) requantized into
  * o[k * stride], clamped to [lo, hi]. The fields come in as locals: int8 stores may alias
  * anything, so gcc would reload them after every output. */
@@ -312,7 +319,7 @@ static inline int32_t pair_first(const pairs *q) {
 
 /* Channel pairs from q->oc on while oc < q->end, of the eight pixels whose windows are
  * interleaved at q->x (byte i of window k at x[8 * i + k]), requantized into q->o; or, for the
- * slow requantization, the 16 accumulators of one pair into s.acc (channel-major). Each loaded
+ * slow requantization, the 16 accumulators of one pair into q->acc (channel-major). Each loaded
  * weight serves eight pixels and each loaded activation two channels: 10 loads per 16
  * multiply-accumulates, with the 16 accumulators, three pointers and the two weights in
  * registers (the interleaving keeps the eight windows on one pointer). The fast form starts
@@ -422,8 +429,8 @@ NML_NOINLINE static void dot_8x1(const int16_t *x, const int8_t *w0, int32_t dep
         a4 += w4[i] * v, a5 += w5[i] * v, a6 += w6[i] * v, a7 += w7[i] * v;                        \
     } while (0)
     const int16_t *end = x + (depth & ~3);
-    for (; x != end; x += 4, w0 += 4, w1 += 4, w2 += 4, w3 += 4, w4 += 4, w5 += 4, w6 += 4,
-                     w7 += 4) {
+    for (; x != end;
+         x += 4, w0 += 4, w1 += 4, w2 += 4, w3 += 4, w4 += 4, w5 += 4, w6 += 4, w7 += 4) {
         NML_MAC_8X1(0);
         NML_MAC_8X1(1);
         NML_MAC_8X1(2);
