@@ -166,6 +166,11 @@ by_kind() {
        END { for (k in i) print k, i[k], m[k] + 0 }' "$1"
 }
 
+# per-layer lines of a deploy log's convolution-like operators: "INDEX KIND instructions macs"
+conv_layers() {
+  awk '/^ +[0-9]+  (CONV_2D|DEPTHWISE_CONV_2D|FULLY_CONNECTED) +[0-9]+ +[0-9]+/ { print $1, $2, $3, $4 }' "$1"
+}
+
 field() { sed -n "$2" "$1" | head -1; }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "-" }'; }
@@ -218,6 +223,7 @@ for model in "${models[@]}"; do
       echo "$name $k ${oact:-0} ${obound:-0} $oapplied ${osearch:-?}" >>"$orders"
     fi
     by_kind "$log" | sed "s/^/$name $k KIND /" >>"$results"
+    conv_layers "$log" | sed "s/^/$name $k LAYER /" >>"$results"
     objects "$work/$name.$k.fw/firmware.map" | sed "s/^/$name $k OBJ /" >>"$results"
   done
 done
@@ -256,8 +262,8 @@ keep "$work/real" "$work"/*.log
   echo
   echo "| model | MACs | reference instr | optimized instr | speed-up | reference instr/MAC | optimized instr/MAC | outputs |"
   echo "|---|---:|---:|---:|---:|---:|---:|---|"
-  awk '$2 == "reference" && $3 != "KIND" && $3 != "OBJ" && $3 != "FAILED" { r[$1] = $3; m[$1] = $4; ok[$1] = $13; order[++n] = $1 }
-       $2 == "optimized" && $3 != "KIND" && $3 != "OBJ" && $3 != "FAILED" { o[$1] = $3; ok2[$1] = $13 }
+  awk '$2 == "reference" && $3 != "KIND" && $3 != "LAYER" && $3 != "OBJ" && $3 != "FAILED" { r[$1] = $3; m[$1] = $4; ok[$1] = $13; order[++n] = $1 }
+       $2 == "optimized" && $3 != "KIND" && $3 != "LAYER" && $3 != "OBJ" && $3 != "FAILED" { o[$1] = $3; ok2[$1] = $13 }
        END { for (i = 1; i <= n; i++) { k = order[i]
                printf "| %s | %d | %d | %d | %.2fx | %.2f | %.2f | %s / %s |\n", k, m[k], r[k], o[k],
                       o[k] ? r[k] / o[k] : 0, m[k] ? r[k] / m[k] : 0, m[k] ? o[k] / m[k] : 0,
@@ -285,6 +291,26 @@ keep "$work/real" "$work"/*.log
                printf "| %s | %s | %d | %d | %d | %s | %s |\n", a[1], a[2], m[k], r[k], o[k],
                       m[k] ? sprintf("%.2f", r[k] / m[k]) : "-", m[k] ? sprintf("%.2f", o[k] / m[k]) : "-" } }' "$results"
   echo
+  echo "### Convolution layers one by one"
+  echo
+  echo "The goal is at most 4 instructions per MAC on every convolution layer. Per model and"
+  echo "operator kind: the layers (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED) that meet it with the"
+  echo "optimized kernels, the share of the kind's MACs in them, and every layer that does not"
+  echo "(\`#index\` is the operator's position in the deployed model, as \`nanoml inspect\` lists it;"
+  echo "reference -> optimized instructions per MAC; counts include the dispatch and hook)."
+  echo
+  echo "| model | operator | layers <= 4 instr/MAC | MACs in them | layers above 4 (ref -> opt instr/MAC) |"
+  echo "|---|---|---:|---:|---|"
+  awk '$3 == "LAYER" && $2 == "reference" { r[$1 " " $4] = $7 ? $6 / $7 : 0 }
+       $3 == "LAYER" && $2 == "optimized" && $7 > 0 {
+         key = $1 " " $5; if (!(key in seen)) { seen[key] = 1; order[++n] = key }
+         v = $6 / $7; layers[key]++; macs[key] += $7
+         if (v <= 4.0) { good[key]++; gm[key] += $7 }
+         else bad[key] = bad[key] sprintf("%s#%d %.2f -> %.2f (%d MACs)", bad[key] == "" ? "" : ", ", $4, r[$1 " " $4], v, $7) }
+       END { for (i = 1; i <= n; i++) { k = order[i]; split(k, a, " ")
+               printf "| %s | %s | %d of %d | %.1f%% | %s |\n", a[1], a[2], good[k], layers[k],
+                      100 * gm[k] / macs[k], bad[k] == "" ? "none" : bad[k] } }' "$results"
+  echo
   echo "## Memory and code"
   echo
   echo "Arena: the exact RV32 figure the runtime planned (\`N\` bytes work, \`N - 1\` fail), split into"
@@ -311,7 +337,7 @@ keep "$work/real" "$work"/*.log
   echo
   echo "| model | kernels | arena B | persistent B | activations B | activation lower bound B | firmware .text B | runtime .text B | libgcc+libc .text B |"
   echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
-  awk '$3 != "KIND" && $3 != "OBJ" && $3 != "FAILED" { printf "| %s | %s | %d | %d | %d | %d | %d | %d | %d |\n", $1, $2, $5, $6, $7, $8, $9, $10, $11 }
+  awk '$3 != "KIND" && $3 != "LAYER" && $3 != "OBJ" && $3 != "FAILED" { printf "| %s | %s | %d | %d | %d | %d | %d | %d | %d |\n", $1, $2, $5, $6, $7, $8, $9, $10, $11 }
        $3 == "FAILED" { printf "| %s | %s | failed: %s |\n", $1, $2, substr($0, index($0, $4)) }' "$results"
   echo
   echo "### Operator order and in-place outputs"
@@ -327,7 +353,7 @@ keep "$work/real" "$work"/*.log
   echo
   echo "| model | kernels | original order activations B | original order lower bound B | chosen order activations B | chosen order lower bound B | order | search |"
   echo "|---|---|---:|---:|---:|---:|---|---|"
-  awk 'FNR == NR { if ($3 != "KIND" && $3 != "OBJ" && $3 != "FAILED") { a[$1 " " $2] = $7; b[$1 " " $2] = $8 } next }
+  awk 'FNR == NR { if ($3 != "KIND" && $3 != "LAYER" && $3 != "OBJ" && $3 != "FAILED") { a[$1 " " $2] = $7; b[$1 " " $2] = $8 } next }
        { k = $1 " " $2; s = $6; for (i = 7; i <= NF; i++) s = s " " $i
          printf "| %s | %s | %d | %d | %s | %s | %s | %s |\n", $1, $2, $3, $4, a[k], b[k], $5, s }' \
     "$results" "$orders"
@@ -345,7 +371,7 @@ keep "$work/real" "$work"/*.log
   echo 'model compiled with `-flto`. LTO merges the objects, so that row'"'"'s runtime .text is the'
   echo "whole runtime (no split by object):"
   echo
-  awk '$3 == "KIND" || $3 == "OBJ" || $3 == "FAILED" { next }
+  awk '$3 == "KIND" || $3 == "LAYER" || $3 == "OBJ" || $3 == "FAILED" { next }
        $2 == "optimized" { oi[$1] = $3; ot[$1] = $10 }
        $2 == "optimized+lto" { li[$1] = $3; lt[$1] = $10; lp[$1] = $13; order[++n] = $1 }
        END { for (i = 1; i <= n; i++) { k = order[i]
