@@ -124,6 +124,7 @@ typedef struct geom {
     chan *ch;      /* per output channel: folded bias and requantization (scratch) */
     int8_t *col;   /* NML_BLOCK_PIXELS interleaved windows (scratch) */
     int pointwise; /* 1x1 filter, stride 1, no padding */
+    int records;   /* ch holds the channel records (a layer of at least 8 pixels) */
 } geom;
 
 /* Output pixel counter in (batch, row, column) order. */
@@ -366,11 +367,22 @@ NML_NOINLINE NML_MAC_REGISTERS static void gemm_2x8(pairs *block) {
 }
 #undef NML_MAC_2X8
 
-/* Requantizes acc + bias into o[c]. */
-static void store_one(const nml_rq *rq, int32_t bias, int32_t c, int32_t acc, int8_t *o) {
-    const int32_t v = nml_add_wrap(acc, bias);
-    o[c] = rq->fast ? nml_rq_clamp(nml_rq_apply(v, nml_rq_channel(rq, c)), rq->act_min, rq->act_max)
-                    : nml_rq_slow(rq, c, v);
+/* Requantizes v (the bias included) into o[c] (the paths off the blocks' registers): the
+ * doubled fast form with channel c's record when the layer has blocks, else the fast form from
+ * the tables (a layer of fewer than eight pixels builds no records: one per channel would cost
+ * more than its few outputs), or the reference arithmetic. */
+static void requant_one(const geom *g, const nml_rq *rq, int32_t c, int32_t v, int8_t *o) {
+    const chan *ch = g->ch + c;
+    int32_t y;
+    if (!rq->fast) {
+        o[c] = nml_rq_slow(rq, c, v);
+        return;
+    }
+    if (g->records)
+        y = nml_rq_apply_doubled(v, ch->mult, ch->k2, ch->neg2, ch->r1);
+    else
+        y = nml_rq_apply(v, nml_rq_channel(rq, c));
+    o[c] = nml_rq_clamp(y, rq->act_min, rq->act_max);
 }
 
 /* Blocks of eight output pixels from pixel 0 on (total / 8 of them): the windows interleaved
@@ -410,8 +422,9 @@ static void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total, pixel *
             gemm_2x8(&q);
             const int32_t c0 = oc < last ? oc : last, c1 = g->out_c > 1 ? c0 + 1 : c0;
             for (int32_t j = 0; j < 16; j++)
-                store_one(rq, g->ch[j < 8 ? c0 : c1].bias, j < 8 ? c0 : c1, acc[j],
-                          q.o + (j & 7) * g->out_c);
+                requant_one(g, rq, j < 8 ? c0 : c1,
+                            nml_add_wrap(acc[j], g->ch[j < 8 ? c0 : c1].bias),
+                            q.o + (j & 7) * g->out_c);
         }
     }
 }
@@ -464,21 +477,21 @@ static void single_pixels(const geom *g, const nml_rq *rq, const int32_t *bias, 
             if (oc + 8 > g->out_c) oc = g->out_c - 8;
             dot_8x1(x, g->filter + oc * g->depth, g->depth, acc);
             for (int32_t j = 0; j < 8; j++)
-                store_one(rq, bias ? bias[oc + j] : 0, oc + j, acc[j], o);
+                requant_one(g, rq, oc + j, nml_add_wrap(acc[j], bias ? bias[oc + j] : 0), o);
         }
         for (; oc < g->out_c; oc++) {
             const int8_t *w = g->filter + oc * g->depth;
             int32_t s = 0;
             for (int32_t k = 0; k < g->depth; k++)
                 s += w[k] * x[k];
-            store_one(rq, bias ? bias[oc] : 0, oc, s, o);
+            requant_one(g, rq, oc, nml_add_wrap(s, bias ? bias[oc] : 0), o);
         }
     }
 }
 
-/* The blocks' channel records: folded bias (bias - zp * the sum of the channel's weights) and
- * the doubled fast form's constants (fast layers), in locals: the stores may alias the
- * geometry, gcc would reload it for every weight. */
+/* The channel records: folded bias (bias - zp * the sum of the channel's weights) and the
+ * doubled fast form's constants (fast layers), in locals: the stores may alias the geometry,
+ * gcc would reload it for every weight. */
 static void channels(const geom *g, const nml_rq *rq, const int32_t *bias, chan *ch) {
     const int8_t *w = g->filter;
     const int32_t depth = g->depth, zp = g->zp, out_c = g->out_c;
@@ -528,7 +541,8 @@ static nml_status opt_conv_eval_int8(nml_ctx *ctx, nml_node *node) {
     g.pointwise = g.kh == 1 && g.kw == 1 && g.out_h == g.h && g.out_w == g.w &&
                   d->ref.w.stride_h == 1 && d->ref.w.stride_w == 1 && d->ref.w.pad_h == 0 &&
                   d->ref.w.pad_w == 0;
-    if (total >= NML_BLOCK_PIXELS) {
+    g.records = total >= NML_BLOCK_PIXELS; /* fewer pixels: no blocks, no channel records */
+    if (g.records) {
         channels(&g, &d->rq, b, g.ch);
         pixel_blocks(&g, &d->rq, total, &a);
     }
