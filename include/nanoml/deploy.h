@@ -99,6 +99,9 @@ typedef struct nml_fw_options {
     /* link-time optimization (-flto) of the runtime and the model sources (the harness is
      * compiled as usual): smaller code, but the map no longer attributes it to source files */
     int lto;
+    /* compile with NML_COMPACT_ERRORS (include/nanoml/status.h): errors keep their status and
+     * where, not the detail text; smaller code */
+    int compact_errors;
 } nml_fw_options;
 
 /* Fills defaults: NANOML_SOURCE_DIR or the compiled-in source dir, NANOML_RISCV_PREFIX,
@@ -179,6 +182,7 @@ typedef struct nml_xheep_app {
     size_t input_size;
     const nml_target *target;
     const nml_mem_need *measured; /* sizes measured in the QEMU harness, or NULL */
+    int compact_errors;           /* nanoml.mk compiles with -DNML_COMPACT_ERRORS */
 } nml_xheep_app;
 
 /* Writes main.c, NAME_model.h/.c, input.c, nanoml.mk, README.md and nanoml/ (the runtime

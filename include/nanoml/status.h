@@ -63,6 +63,30 @@ size_t nml_format(char *buf, size_t cap, const char *fmt, ...)
 #endif
     ;
 
+/* Compact errors (compile definition NML_COMPACT_ERRORS; `nanoml deploy --compact-errors`), for
+ * firmware whose code memory is tight: nml_fail records the status and, as the message, the
+ * status's name; the detail text and its arguments are not compiled in (nor is the formatter
+ * for them). Context added with nml_error_prefix stays ("operator 12: tensor 3: malformed
+ * input"), so an error still says what kind of fault and where. Every check still runs: only
+ * the wording of a failure changes. Code that builds text only for a message tests
+ * NML_ERROR_DETAIL. */
+#ifdef NML_COMPACT_ERRORS
+#define NML_ERROR_DETAIL 0
+nml_status nml_fail_status(nml_error *err, nml_status status);
+/* never defined nor called: the message stays type-checked and its arguments count as used,
+ * inside sizeof, which evaluates nothing */
+int nml_compact_message_(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+#define NML_COMPACT_MESSAGE_(...) ((void)sizeof(nml_compact_message_(__VA_ARGS__)))
+#define nml_fail(err, status, ...)                                                                 \
+    (NML_COMPACT_MESSAGE_(__VA_ARGS__), nml_fail_status((err), (status)))
+#else
+#define NML_ERROR_DETAIL 1
+#endif
+
 /* Propagate a failing status unchanged. */
 #define NML_TRY(expr)                                                                              \
     do {                                                                                           \

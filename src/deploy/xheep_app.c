@@ -247,7 +247,8 @@ static char *input_source(const uint8_t *input, size_t size) {
     return nml_sb_take(&sb);
 }
 
-static char *make_fragment(const char *name, const nml_model_info *info, size_t arena) {
+static char *make_fragment(const char *name, const nml_model_info *info, size_t arena,
+                           int compact_errors) {
     nml_sb sb;
     nml_sb_init(&sb);
     nml_sb_printf(
@@ -270,10 +271,11 @@ static char *make_fragment(const char *name, const nml_model_info *info, size_t 
         "    $(NANOML_APP_DIR)%s_model.c $(NANOML_APP_DIR)input.c\n"
         "NANOML_INCLUDES := -I$(NANOML_APP_DIR) -I$(NANOML_APP_DIR)nanoml/include \\\n"
         "    -I$(NANOML_APP_DIR)nanoml/src/runtime\n"
-        "NANOML_CFLAGS := -std=c11 -Os -ffunction-sections -fdata-sections $(NANOML_INCLUDES)\n"
+        "NANOML_CFLAGS := -std=c11 -Os -ffunction-sections -fdata-sections%s "
+        "$(NANOML_INCLUDES)\n"
         "NANOML_LDFLAGS := -Wl,--gc-sections\n"
         "NANOML_LDLIBS := -lm\n",
-        name);
+        name, compact_errors ? " -DNML_COMPACT_ERRORS" : "");
     return nml_sb_take(&sb);
 }
 
@@ -321,6 +323,11 @@ static char *readme_text(const nml_xheep_app *app, const nml_model_info *info, s
         "inference and the instructions per operator over the UART; it returns 0 on success.\n\n",
         app->dir, base, (unsigned)app->target->banks, app->target->name,
         (unsigned)app->target->banks, base);
+    if (app->compact_errors)
+        nml_sb_puts(&sb, "Compact errors (`--compact-errors`): compile the runtime with\n"
+                         "`-DNML_COMPACT_ERRORS` (`nanoml.mk` does; in X-HEEP's own build add it to\n"
+                         "the application's compiler flags). Errors then keep their status and\n"
+                         "where (\"operator 12: malformed input\") without the detail text.\n\n");
     nml_sb_puts(
         &sb,
         "## Files\n\n"
@@ -377,7 +384,7 @@ nml_status nml_xheep_write_app(const nml_xheep_app *app, const nml_model_info *i
         st = write_owned(app->dir, "input.c",
                          input_source(app->input, app->input ? app->input_size : 0), err);
     if (st == NML_OK)
-        st = write_owned(app->dir, "nanoml.mk", make_fragment(app->name, info, arena), err);
+        st = write_owned(app->dir, "nanoml.mk", make_fragment(app->name, info, arena, app->compact_errors), err);
     if (st == NML_OK) st = write_owned(app->dir, "README.md", readme_text(app, info, arena), err);
     if (st == NML_OK) st = copy_runtime(app->source_dir, app->dir, err);
     return st;

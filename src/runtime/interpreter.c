@@ -140,8 +140,11 @@ static nml_status failed_in_node(nml_error *err, nml_status st, const nml_node *
                                  const char *stage) {
     if (err && err->msg[0] && err->status == st)
         return nml_error_prefix(err, "operator %lu: ", (unsigned long)n->index);
-    return nml_fail(err, st, "operator %lu (%s): %s failed (%s)", (unsigned long)n->index,
-                    nml_op_name(n->builtin), stage, nml_status_str(st));
+    nml_fail(err, st, "operator %lu (%s): %s failed (%s)", (unsigned long)n->index,
+             nml_op_name(n->builtin), stage, nml_status_str(st));
+    /* compact errors: the message above is the status's name alone; say where */
+    if (!NML_ERROR_DETAIL && err) nml_error_prefix(err, "operator %lu: ", (unsigned long)n->index);
+    return st;
 }
 
 static nml_status prepare_nodes(nml_interpreter *it, nml_ctx *ctx, size_t persist_start,
@@ -154,8 +157,9 @@ static nml_status prepare_nodes(nml_interpreter *it, nml_ctx *ctx, size_t persis
         nml_error_clear(err);
         nml_status st = n->kernel->prepare ? n->kernel->prepare(ctx, n, &params) : NML_OK;
         if (ctx->persist_needed > ctx->persist_cap) {
-            nml_format(why, sizeof why, "persistent data of operator %lu (%s) does not fit",
-                       (unsigned long)i, nml_op_name(n->builtin));
+            if (NML_ERROR_DETAIL)
+                nml_format(why, sizeof why, "persistent data of operator %lu (%s) does not fit",
+                           (unsigned long)i, nml_op_name(n->builtin));
             return arena_too_small(it, add_sat(persist_start, ctx->persist_needed), 0, why, err);
         }
         if (st != NML_OK) return failed_in_node(err, st, n, "prepare");

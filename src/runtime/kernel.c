@@ -42,6 +42,7 @@ void *nml_ctx_scratch(nml_ctx *ctx, const nml_node *node) {
     return ctx->scratch_base + node->scratch_offset;
 }
 
+#ifndef NML_COMPACT_ERRORS /* compact: a macro (kernel.h) */
 static const char *node_name(const nml_node *node) {
     return node->kernel && node->kernel->name ? node->kernel->name : nml_op_name(node->builtin);
 }
@@ -59,6 +60,7 @@ nml_status nml_kernel_fail(nml_ctx *ctx, const nml_node *node, nml_status st, co
     va_end(ap);
     return st;
 }
+#endif
 
 nml_status nml_check_io_count(nml_ctx *ctx, const nml_node *node, uint32_t min_in,
                               uint32_t max_in, uint32_t n_out) {
@@ -81,7 +83,8 @@ nml_status nml_check_io_count(nml_ctx *ctx, const nml_node *node, uint32_t min_i
     return NML_OK;
 }
 
-nml_status nml_check_type(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
+/* (name)(...): compact-error builds define a macro of the same name (kernel.h) */
+nml_status(nml_check_type)(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
                           const char *what, int expected_type) {
     if (!t) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "%s is missing", what);
     if (t->type != expected_type)
@@ -90,7 +93,7 @@ nml_status nml_check_type(nml_ctx *ctx, const nml_node *node, const nml_tensor *
     return NML_OK;
 }
 
-nml_status nml_check_rank(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
+nml_status(nml_check_rank)(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
                           const char *what, int rank) {
     if (!t) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "%s is missing", what);
     if (t->rank != rank)
@@ -99,14 +102,16 @@ nml_status nml_check_rank(nml_ctx *ctx, const nml_node *node, const nml_tensor *
     return NML_OK;
 }
 
-nml_status nml_check_same_shape(nml_ctx *ctx, const nml_node *node, const nml_tensor *a,
+nml_status(nml_check_same_shape)(nml_ctx *ctx, const nml_node *node, const nml_tensor *a,
                                 const nml_tensor *b, const char *what_a, const char *what_b) {
     int same = a->rank == b->rank;
     for (uint32_t i = 0; same && i < a->rank; i++) same = a->dims[i] == b->dims[i];
     if (same) return NML_OK;
     char sa[80], sb[80];
-    nml_format_shape(sa, sizeof sa, a);
-    nml_format_shape(sb, sizeof sb, b);
+    if (NML_ERROR_DETAIL) {
+        nml_format_shape(sa, sizeof sa, a);
+        nml_format_shape(sb, sizeof sb, b);
+    }
     return nml_kernel_fail(ctx, node, NML_E_SHAPE, "%s shape %s does not match %s shape %s",
                            what_a, sa, what_b, sb);
 }

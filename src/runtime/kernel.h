@@ -99,6 +99,19 @@ nml_status nml_kernel_fail(nml_ctx *ctx, const nml_node *node, nml_status st, co
     __attribute__((format(printf, 4, 5)))
 #endif
     ;
+#ifdef NML_COMPACT_ERRORS
+/* The names of tensors that only error messages use are not passed (a null pointer costs less
+ * code than a string's address); the definitions are written (nml_check_type)(...) so that
+ * these macros leave them alone. */
+#define nml_check_type(ctx, node, t, what, type) nml_check_type(ctx, node, t, NULL, type)
+#define nml_check_rank(ctx, node, t, what, rank) nml_check_rank(ctx, node, t, NULL, rank)
+#define nml_check_same_shape(ctx, node, a, b, what_a, what_b)                                      \
+    nml_check_same_shape(ctx, node, a, b, NULL, NULL)
+/* Only the status: the interpreter, which cleared the error before prepare or eval, records it
+ * with "operator N: " and the status's name when the kernel returns (failed_in_node). */
+#define nml_kernel_fail(ctx, node, st, ...)                                                        \
+    ((void)(ctx), (void)(node), NML_COMPACT_MESSAGE_(__VA_ARGS__), (st))
+#endif
 
 #ifdef __cplusplus
 }

@@ -229,7 +229,7 @@ static nml_status read_tensor(const nml_model *m, uint32_t i, nml_tensor *t, nml
                         nml_dtype_name(type), (int)type);
     size_t bytes = nml_dtype_bytes_for(type, count, &ok);
     if (!ok || count > UINT32_MAX) {
-        nml_format_shape(shape, sizeof shape, t);
+        if (NML_ERROR_DETAIL) nml_format_shape(shape, sizeof shape, t);
         return nml_fail(err, NML_E_LIMIT,
                         "%s tensor of shape %s exceeds the size limit of %lu "
                         "bytes",
@@ -259,7 +259,7 @@ static nml_status read_tensor(const nml_model *m, uint32_t i, nml_tensor *t, nml
                             "(buffer %lu) is not supported",
                             (unsigned long)buffer);
         if (data_bytes != t->bytes) {
-            nml_format_shape(shape, sizeof shape, t);
+            if (NML_ERROR_DETAIL) nml_format_shape(shape, sizeof shape, t);
             return nml_fail(err, NML_E_FORMAT, "buffer %lu holds %lu bytes, but %s %s needs %lu",
                             (unsigned long)buffer, (unsigned long)data_bytes, nml_dtype_name(type),
                             shape, (unsigned long)t->bytes);

@@ -19,6 +19,60 @@ static void put_str(out_buf *o, const char *s) {
     while (*s) put_char(o, *s++);
 }
 
+#ifdef NML_COMPACT_ERRORS
+/* The compact build's formatter: only what context prefixes need. %s, and %d %i %u (with l, z)
+ * in decimal; other conversions (%x %c %p, %ll: no 64-bit arithmetic is linked on a 32-bit
+ * target) consume their argument and print '?'. No width. */
+_Static_assert(sizeof(size_t) == sizeof(unsigned long), "%z reads an unsigned long");
+
+size_t nml_vformat(char *buf, size_t cap, const char *fmt, va_list ap) {
+    out_buf o = {buf, cap, 0};
+    va_list args;
+    va_copy(args, ap);
+    for (const char *p = fmt; *p; p++) {
+        char c = *p;
+        if (c != '%') {
+            put_char(&o, c);
+            continue;
+        }
+        int longs = 0;
+        while (*++p == 'l' || *p == 'z') longs++;
+        c = *p;
+        if (c == '\0') break;
+        if (c == 's') {
+            put_str(&o, va_arg(args, const char *));
+            continue;
+        }
+        if (longs > 1 || c == 'p') {
+            if (c == 'p')
+                (void)va_arg(args, void *);
+            else
+                (void)va_arg(args, unsigned long long);
+            c = '?';
+        }
+        if (c == '%' || c == '?') {
+            put_char(&o, c);
+            continue;
+        }
+        unsigned long v = longs ? va_arg(args, unsigned long) : va_arg(args, unsigned);
+        if (c == 'd' || c == 'i') {
+            long s = longs ? (long)v : (long)(int)v;
+            if (s < 0) put_char(&o, '-');
+            v = s < 0 ? 0UL - (unsigned long)s : (unsigned long)s;
+        } else if (c != 'u') {
+            put_char(&o, '?');
+            continue;
+        }
+        char tmp[24];
+        int n = 0;
+        do tmp[n++] = (char)('0' + v % 10); while (v /= 10);
+        while (n > 0) put_char(&o, tmp[--n]);
+    }
+    va_end(args);
+    if (cap > 0) buf[o.len < cap ? o.len : cap - 1] = '\0';
+    return o.len < cap ? o.len : (cap ? cap - 1 : 0);
+}
+#else
 /* *v /= d, returning the remainder, for d < 2^16 with 32-bit divisions only: a 32-bit target
  * would otherwise link libgcc's 64-bit division (about 2 KB on RV32) just for printing. */
 static unsigned div_small(unsigned long long *v, unsigned d) {
@@ -115,6 +169,7 @@ size_t nml_vformat(char *buf, size_t cap, const char *fmt, va_list ap) {
     if (cap > 0) buf[o.len < cap ? o.len : cap - 1] = '\0';
     return o.len < cap ? o.len : (cap ? cap - 1 : 0);
 }
+#endif
 
 size_t nml_format(char *buf, size_t cap, const char *fmt, ...) {
     va_list ap;
@@ -124,6 +179,18 @@ size_t nml_format(char *buf, size_t cap, const char *fmt, ...) {
     return n;
 }
 
+#ifdef NML_COMPACT_ERRORS
+nml_status nml_fail_status(nml_error *err, nml_status status) {
+    if (err) {
+        const char *s = nml_status_str(status);
+        size_t i = 0;
+        for (; s[i] && i + 1 < sizeof err->msg; i++) err->msg[i] = s[i];
+        err->msg[i] = '\0';
+        err->status = status;
+    }
+    return status;
+}
+#else
 nml_status nml_fail(nml_error *err, nml_status status, const char *fmt, ...) {
     if (err) {
         va_list ap;
@@ -134,6 +201,7 @@ nml_status nml_fail(nml_error *err, nml_status status, const char *fmt, ...) {
     }
     return status;
 }
+#endif
 
 nml_status nml_error_prefix(nml_error *err, const char *fmt, ...) {
     if (!err) return NML_E_INTERNAL;

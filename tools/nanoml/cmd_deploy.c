@@ -55,6 +55,9 @@ static void usage(FILE *out) {
         "                       runtime then plans fewer; outputs are bit-identical)\n"
         "  --lto                link-time optimization of the runtime and the model (smaller\n"
         "                       code; the build's map then no longer names each source file)\n"
+        "  --compact-errors     smaller runtime code: an error keeps its status and where\n"
+        "                       (\"operator 12: tensor 3: malformed input\"), not the detail\n"
+        "                       text; every check still runs (xheep: nanoml.mk builds so)\n"
         "  --jobs N             parallel compiles (default 2)\n"
         "  --timeout S          QEMU time limit in seconds (default 120)\n"
         "  --verbose            print every compiler and QEMU command\n\n"
@@ -64,7 +67,7 @@ static void usage(FILE *out) {
 
 typedef struct deploy_args {
     const char *model, *target, *input, *expect, *save, *name, *out, *linker, *opt, *kernels_name;
-    int jobs, timeout_s, verbose, no_measure, kernels, keep_order, lto;
+    int jobs, timeout_s, verbose, no_measure, kernels, keep_order, lto, compact_errors;
 } deploy_args;
 
 static int take_all(int argc, char **argv, int *i, deploy_args *a, const char **jobs,
@@ -102,6 +105,8 @@ static int parse(int argc, char **argv, deploy_args *a) {
             a->keep_order = 1;
         else if (strcmp(argv[i], "--lto") == 0)
             a->lto = 1;
+        else if (strcmp(argv[i], "--compact-errors") == 0)
+            a->compact_errors = 1;
         else if (argv[i][0] == '-')
             return cli_usage_error("deploy", "unknown option '%s'", argv[i]);
         else if (a->model)
@@ -366,6 +371,7 @@ static void fw_options(const deploy_args *a, const char *work, nml_fw_options *o
     o->timeout_s = a->timeout_s;
     o->verbose = a->verbose;
     o->lto = a->lto;
+    o->compact_errors = a->compact_errors;
     if (a->opt) o->opt = a->opt;
 }
 
@@ -494,7 +500,8 @@ static int deploy_xheep(const deploy_args *a, const loaded *l, nml_target *t) {
                          .input = l->input,
                          .input_size = l->input_size,
                          .target = t,
-                         .measured = measure ? &measured : NULL};
+                         .measured = measure ? &measured : NULL,
+                         .compact_errors = a->compact_errors};
     if (nml_xheep_write_app(&app, &l->info, l->model, l->model_size, &eo, &err) != NML_OK)
         return cli_error("deploy", &err);
     printf("wrote the X-HEEP application %s for %s (LINKER=%s); see %s/README.md\n", a->out,

@@ -17,8 +17,8 @@ static int is_q(int t) {
 
 static nml_status check_input(nml_ctx *ctx, const nml_node *node, concat_data *d, uint32_t i,
                               const nml_tensor *t, const nml_tensor *out) {
-    char what[32];
-    nml_format(what, sizeof what, "input %u", (unsigned)i);
+    char what[32] = "input";
+    if (NML_ERROR_DETAIL) nml_format(what, sizeof what, "input %u", (unsigned)i);
     if (!t) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "%s is missing", what);
     NML_TRY(nml_check_type(ctx, node, t, what, out->type));
     if (t->rank != out->rank)
@@ -27,8 +27,10 @@ static nml_status check_input(nml_ctx *ctx, const nml_node *node, concat_data *d
     for (int k = 0; k < out->rank; k++) {
         if (k != d->axis && t->dims[k] != out->dims[k]) {
             char st[80], so[80];
-            nml_format_dims(st, sizeof st, t->dims, t->rank);
-            nml_format_dims(so, sizeof so, out->dims, out->rank);
+            if (NML_ERROR_DETAIL) {
+                nml_format_dims(st, sizeof st, t->dims, t->rank);
+                nml_format_dims(so, sizeof so, out->dims, out->rank);
+            }
             return nml_kernel_fail(ctx, node, NML_E_SHAPE,
                                    "%s shape %s does not fit output %s outside axis %d", what, st,
                                    so, (int)d->axis);

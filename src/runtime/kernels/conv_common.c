@@ -68,7 +68,7 @@ nml_status nml_check_nhwc(nml_ctx *ctx, const nml_node *node, const nml_tensor *
         output->dims[2] == out_w && output->dims[3] == channels)
         return NML_OK;
     char got[80];
-    nml_format_shape(got, sizeof got, output);
+    if (NML_ERROR_DETAIL) nml_format_shape(got, sizeof got, output);
     return nml_kernel_fail(ctx, node, NML_E_SHAPE,
                            "output shape %s does not match the computed %dx%dx%dx%d", got,
                            (int)batches, (int)out_h, (int)out_w, (int)channels);
@@ -159,7 +159,8 @@ static int scale_ok(float s) {
     return s > 0.0f && s <= FLT_MAX;
 }
 
-nml_status nml_check_int8_quant(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
+/* (name)(...): compact-error builds define a macro of the same name (kernel.h) */
+nml_status(nml_check_int8_quant)(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
                                 const char *what) {
     if (t->n_q == 0 || !scale_ok(t->scale))
         return nml_kernel_fail(ctx, node, NML_E_FORMAT,

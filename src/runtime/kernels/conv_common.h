@@ -10,6 +10,14 @@
 #include "kernel.h"
 
 /* A 2-D sliding window over an NHWC tensor (conv, depthwise conv, pooling). */
+/* A setup body compiled into each of its callers, so that arguments constant there (an
+ * int8-only variant's type) fold away the branches that variant does not take. */
+#if defined(__GNUC__)
+#define NML_SETUP_INLINE static inline __attribute__((always_inline))
+#else
+#define NML_SETUP_INLINE static inline
+#endif
+
 typedef struct nml_window {
     int32_t stride_h, stride_w;
     int32_t dilation_h, dilation_w;
@@ -46,6 +54,9 @@ nml_status nml_activation_range_q(nml_ctx *ctx, const nml_node *node, int activa
  * in [-128, 127]). */
 nml_status nml_check_int8_quant(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
                                 const char *what);
+#ifdef NML_COMPACT_ERRORS /* as in kernel.h */
+#define nml_check_int8_quant(ctx, node, t, what) nml_check_int8_quant(ctx, node, t, NULL)
+#endif
 
 /* Requantization table of a convolution-like int8 operator (TFLite's
  * PopulateConvolutionQuantizationParams): for every output channel c,

@@ -24,30 +24,34 @@ struct nml_packed;
  * functions) that rejects every other mode with nml_conv_not_int8() and is compiled without the
  * other modes' code. The optimized kernels' int8-only variants (nml_kernel_*_opt_int8, chosen by
  * `nanoml export` when every node of the operator is plain int8) use it, so firmware with them
- * links neither the reference evaluation nor the float, hybrid and int4 helpers. */
-#if defined(__GNUC__)
-#define NML_SETUP_INLINE static inline __attribute__((always_inline))
-#else
-#define NML_SETUP_INLINE static inline
-#endif
+ * links neither the reference evaluation nor the float, hybrid and int4 helpers
+ * (NML_SETUP_INLINE, conv_common.h, makes the two instances). */
 
 /* "OPNAME: int8-only kernel: input float32 with filter int8 needs the full kernel ...". */
 nml_status nml_conv_not_int8(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
                              const nml_tensor *filter);
 
-/* ---- CONV_2D ---- */
+/* ---- CONV_2D and DEPTHWISE_CONV_2D (one setup for both: conv_setup.c) ---- */
 typedef struct nml_conv_data {
     nml_window w;
-    float *w_scale;        /* hybrid: filter scale per output channel */
-    int32_t input_offset;  /* -input zero point */
-    int32_t output_offset; /* output zero point */
-    int32_t act_min, act_max;
-    float f_min, f_max;
+    float *w_scale;           /* hybrid: filter scale per output channel */
+    int32_t depth_multiplier; /* DEPTHWISE_CONV_2D */
+    int32_t input_offset;     /* -input zero point */
+    int32_t output_offset;    /* output zero point */
+    union {                   /* a node uses one range: its output type's */
+        struct {
+            int32_t act_min, act_max; /* int8 */
+        };
+        struct {
+            float f_min, f_max; /* float32 (and hybrid) */
+        };
+    };
     int32_t *mult, *shift; /* per output channel (reference evaluation, int8 and int4) */
     uint8_t mode;          /* enum nml_conv_mode (bytes: kernel data lives in the arena) */
-    uint8_t per_channel;   /* hybrid: the filter has one scale per output channel */
+    uint8_t per_channel;   /* CONV_2D hybrid: the filter has one scale per output channel */
     const struct nml_packed *packed; /* packed filter, else NULL */
 } nml_conv_data;
+typedef nml_conv_data nml_dwconv_data;
 
 /* Every check of the reference prepare and the window, activation range, offsets and hybrid
  * weight scales; when with_multipliers is 0 the per-channel tables are not allocated (d->mult,
@@ -64,18 +68,6 @@ nml_status nml_conv_2d_ref_finish(nml_ctx *ctx, nml_node *node, nml_conv_data *d
 void nml_conv_2d_eval_ref(nml_ctx *ctx, const nml_node *node, const nml_conv_data *d);
 
 /* ---- DEPTHWISE_CONV_2D ---- */
-typedef struct nml_dwconv_data {
-    nml_window w;
-    float *w_scale; /* hybrid: filter scale per output channel */
-    int32_t depth_multiplier;
-    int32_t input_offset, output_offset;
-    int32_t act_min, act_max;
-    float f_min, f_max;
-    int32_t *mult, *shift; /* per output channel */
-    uint8_t mode;          /* enum nml_conv_mode */
-    const struct nml_packed *packed; /* packed filter, else NULL */
-} nml_dwconv_data;
-
 nml_status nml_dwconv_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
                             nml_dwconv_data *d, int with_multipliers);
 nml_status nml_dwconv_setup_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p,

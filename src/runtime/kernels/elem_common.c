@@ -1,5 +1,7 @@
 #include "elem_common.h"
 
+#include "conv_common.h"
+
 #include <float.h>
 #include <string.h>
 
@@ -56,7 +58,8 @@ void nml_int_range(int type, int32_t *lo, int32_t *hi) {
     }
 }
 
-nml_status nml_elem_size(nml_ctx *ctx, const nml_node *node, const nml_tensor *t, const char *what,
+/* (name)(...): compact-error builds define a macro of the same name (kernel.h) */
+nml_status(nml_elem_size)(nml_ctx *ctx, const nml_node *node, const nml_tensor *t, const char *what,
                          size_t *size) {
     *size = t->type == NML_STRING ? 0 : nml_dtype_size(t->type);
     if (*size == 0)
@@ -71,7 +74,7 @@ static int is_quant_int(int type) {
     return type == NML_INT8 || type == NML_UINT8 || type == NML_INT16;
 }
 
-nml_status nml_check_quant(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
+nml_status(nml_check_quant)(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
                            const char *what) {
     if (!(t->scale > 0.0f) || t->scale > FLT_MAX)
         return nml_kernel_fail(ctx, node, NML_E_FORMAT,
@@ -89,7 +92,7 @@ nml_status nml_check_quant(nml_ctx *ctx, const nml_node *node, const nml_tensor 
     return NML_OK;
 }
 
-nml_status nml_check_same_quant(nml_ctx *ctx, const nml_node *node, const nml_tensor *a,
+nml_status(nml_check_same_quant)(nml_ctx *ctx, const nml_node *node, const nml_tensor *a,
                                 const nml_tensor *b, const char *what_a, const char *what_b) {
     if (a->type != b->type)
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED, "%s type %s differs from %s type %s",
@@ -115,23 +118,7 @@ void nml_quantize_multiplier_signed(double m, int32_t *significand, int *exponen
 
 nml_status nml_act_range_float(nml_ctx *ctx, const nml_node *node, int activation, float *lo,
                                float *hi) {
-    switch (activation) {
-    case NML_ACT_NONE:
-        *lo = -FLT_MAX, *hi = FLT_MAX;
-        return NML_OK;
-    case NML_ACT_RELU:
-        *lo = 0.0f, *hi = FLT_MAX;
-        return NML_OK;
-    case NML_ACT_RELU_N1_TO_1:
-        *lo = -1.0f, *hi = 1.0f;
-        return NML_OK;
-    case NML_ACT_RELU6:
-        *lo = 0.0f, *hi = 6.0f;
-        return NML_OK;
-    default:
-        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED, "fused activation %d is not supported",
-                               activation);
-    }
+    return nml_activation_range_f32(ctx, node, activation, lo, hi); /* the same table */
 }
 
 nml_status nml_act_range_int32(nml_ctx *ctx, const nml_node *node, int activation, int32_t *lo,
@@ -155,51 +142,20 @@ nml_status nml_act_range_int32(nml_ctx *ctx, const nml_node *node, int activatio
     }
 }
 
-/* TFLite's Quantize(): round(f / scale) in float, then add the zero point. */
-static nml_status quantize_act_bound(nml_ctx *ctx, const nml_node *node, const nml_tensor *out,
-                                     float f, int32_t *q) {
-    float tmp = f / out->scale;
-    if (!(tmp >= -2147483648.0f && tmp <= 2147483520.0f))
-        return nml_kernel_fail(ctx, node, NML_E_FORMAT,
-                               "fused activation bound does not fit int32 at this output scale");
-    int64_t v = (int64_t)out->zero_point + nml_round_f32(tmp);
-    *q = v < INT32_MIN ? INT32_MIN : (v > INT32_MAX ? INT32_MAX : (int32_t)v);
-    return NML_OK;
-}
-
+/* TFLite's CalculateActivationRangeQuantized over the output type's range: the convolutions'
+ * implementation (conv_common.c). Callers have checked the output's quantization (positive
+ * finite scale, zero point inside the type's range), so every fused range is non-empty and
+ * that function's empty-range check never fires. */
 nml_status nml_act_range_quant(nml_ctx *ctx, const nml_node *node, int activation,
                                const nml_tensor *out, int32_t *lo, int32_t *hi) {
-    int32_t qmin, qmax, q = 0;
+    int32_t qmin, qmax;
     nml_int_range(out->type, &qmin, &qmax);
-    *lo = qmin;
-    *hi = qmax;
-    switch (activation) {
-    case NML_ACT_NONE:
-        return NML_OK;
-    case NML_ACT_RELU:
-    case NML_ACT_RELU6:
-        NML_TRY(quantize_act_bound(ctx, node, out, 0.0f, &q));
-        *lo = q > qmin ? q : qmin;
-        if (activation == NML_ACT_RELU6) {
-            NML_TRY(quantize_act_bound(ctx, node, out, 6.0f, &q));
-            *hi = q < qmax ? q : qmax;
-        }
-        return NML_OK;
-    case NML_ACT_RELU_N1_TO_1:
-        NML_TRY(quantize_act_bound(ctx, node, out, -1.0f, &q));
-        *lo = q > qmin ? q : qmin;
-        NML_TRY(quantize_act_bound(ctx, node, out, 1.0f, &q));
-        *hi = q < qmax ? q : qmax;
-        return NML_OK;
-    default:
-        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED, "fused activation %d is not supported",
-                               activation);
-    }
+    return nml_activation_range_q(ctx, node, activation, out, qmin, qmax, lo, hi);
 }
 
 /* ---- constant tensors ---- */
 
-nml_status nml_const_data(nml_ctx *ctx, const nml_node *node, const nml_tensor *t, const char *what,
+nml_status(nml_const_data)(nml_ctx *ctx, const nml_node *node, const nml_tensor *t, const char *what,
                           const void **data) {
     if (!t) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "%s is missing", what);
     if (t->alloc != NML_ALLOC_CONST || !t->data)
@@ -215,7 +171,7 @@ nml_status nml_const_data(nml_ctx *ctx, const nml_node *node, const nml_tensor *
     return NML_OK;
 }
 
-nml_status nml_read_const_ints(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
+nml_status(nml_read_const_ints)(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
                                const char *what, int32_t *dst, uint32_t max, uint32_t *n) {
     const void *data;
     NML_TRY(nml_const_data(ctx, node, t, what, &data));
@@ -245,15 +201,17 @@ nml_status nml_read_const_ints(nml_ctx *ctx, const nml_node *node, const nml_ten
 
 /* ---- shapes ---- */
 
-nml_status nml_check_shape(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
+nml_status(nml_check_shape)(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
                            const char *what, const int32_t *dims, int rank) {
     int same = t->rank == rank;
     for (int i = 0; same && i < rank; i++)
         same = t->dims[i] == dims[i];
     if (same) return NML_OK;
     char have[80], want[80];
-    nml_format_dims(have, sizeof have, t->dims, t->rank);
-    nml_format_dims(want, sizeof want, dims, rank);
+    if (NML_ERROR_DETAIL) {
+        nml_format_dims(have, sizeof have, t->dims, t->rank);
+        nml_format_dims(want, sizeof want, dims, rank);
+    }
     return nml_kernel_fail(ctx, node, NML_E_SHAPE, "%s shape %s does not match computed %s", what,
                            have, want);
 }
@@ -347,8 +305,10 @@ nml_status nml_bcast_prepare(nml_ctx *ctx, const nml_node *node, const nml_tenso
         db[i] = ib >= 0 ? b->dims[ib] : 1;
         if (da[i] != db[i] && da[i] != 1 && db[i] != 1) {
             char sa[80], sb[80];
-            nml_format_dims(sa, sizeof sa, a->dims, a->rank);
-            nml_format_dims(sb, sizeof sb, b->dims, b->rank);
+            if (NML_ERROR_DETAIL) {
+                nml_format_dims(sa, sizeof sa, a->dims, a->rank);
+                nml_format_dims(sb, sizeof sb, b->dims, b->rank);
+            }
             return nml_kernel_fail(
                 ctx, node, NML_E_SHAPE,
                 "input shapes %s and %s do not broadcast (dimension %d: %d vs %d)", sa, sb, i,

@@ -179,4 +179,15 @@ static inline int32_t nml_relu_q_elem(const nml_relu_q *q, int32_t x) {
     return v < q->lo ? q->lo : (v > q->hi ? q->hi : v);
 }
 
+#ifdef NML_COMPACT_ERRORS /* tensor names only errors use are not passed (kernel.h) */
+#define nml_elem_size(ctx, node, t, what, size) nml_elem_size(ctx, node, t, NULL, size)
+#define nml_check_quant(ctx, node, t, what) nml_check_quant(ctx, node, t, NULL)
+#define nml_check_same_quant(ctx, node, a, b, what_a, what_b)                                      \
+    nml_check_same_quant(ctx, node, a, b, NULL, NULL)
+#define nml_const_data(ctx, node, t, what, data) nml_const_data(ctx, node, t, NULL, data)
+#define nml_read_const_ints(ctx, node, t, what, dst, max, n)                                       \
+    nml_read_const_ints(ctx, node, t, NULL, dst, max, n)
+#define nml_check_shape(ctx, node, t, what, dims, rank) nml_check_shape(ctx, node, t, NULL, dims, rank)
+#endif
+
 #endif

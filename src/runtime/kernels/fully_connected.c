@@ -40,10 +40,10 @@ static nml_status check_output_shape(nml_ctx *ctx, const nml_node *node, const n
     }
     if (ok) return NML_OK;
     char got[80];
-    nml_format_shape(got, sizeof got, output);
+    if (NML_ERROR_DETAIL) nml_format_shape(got, sizeof got, output);
     if (p->keep_num_dims) {
         char in[80];
-        nml_format_shape(in, sizeof in, input);
+        if (NML_ERROR_DETAIL) nml_format_shape(in, sizeof in, input);
         return nml_kernel_fail(ctx, node, NML_E_SHAPE,
                                "output shape %s does not match input %s with last dimension %d",
                                got, in, (int)units);

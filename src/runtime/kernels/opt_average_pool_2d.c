@@ -20,10 +20,7 @@ static nml_status opt_avgpool_prepare(nml_ctx *ctx, nml_node *node, const nml_op
 
 static nml_status opt_avgpool_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     nml_pool_data *d;
-    NML_TRY(nml_pool_prepare(ctx, node, p, 1, &d));
-    return nml_node_input(ctx, node, 0)->type == NML_INT8
-               ? NML_OK
-               : nml_lean_refuse(ctx, node, "int8 input");
+    return nml_pool_prepare_int8(ctx, node, p, 1, &d);
 }
 
 typedef struct window {

@@ -28,10 +28,7 @@ static nml_status opt_maxpool_prepare(nml_ctx *ctx, nml_node *node, const nml_op
 
 static nml_status opt_maxpool_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     nml_pool_data *d;
-    NML_TRY(nml_pool_prepare(ctx, node, p, 0, &d));
-    return nml_node_input(ctx, node, 0)->type == NML_INT8
-               ? NML_OK
-               : nml_lean_refuse(ctx, node, "int8 input");
+    return nml_pool_prepare_int8(ctx, node, p, 0, &d);
 }
 
 /* The reference's maximum starts at -128 and is then clamped to [act_min, act_max]; starting

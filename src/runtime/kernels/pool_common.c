@@ -1,5 +1,7 @@
 #include "pool_common.h"
 
+#include "lean.h"
+
 /* Every output row/column must see at least one input element. */
 static nml_status check_nonempty(nml_ctx *ctx, const nml_node *node, const nml_window *w,
                                  int32_t in_h, int32_t in_w) {
@@ -22,8 +24,9 @@ static nml_status check_nonempty(nml_ctx *ctx, const nml_node *node, const nml_w
     return NML_OK;
 }
 
-nml_status nml_pool_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
-                            int require_nonempty, nml_pool_data **out) {
+/* int8_only: the lean kernels' instance, without the float32 branch */
+NML_SETUP_INLINE nml_status pool_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
+                                         int require_nonempty, nml_pool_data **out, int int8_only) {
     NML_TRY(nml_check_io_count(ctx, node, 1, 1, 1));
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *output = nml_node_output(ctx, node, 0);
@@ -34,6 +37,7 @@ nml_status nml_pool_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p
                                "input type %s is not supported (float32, int8 are)",
                                nml_dtype_name(type));
     NML_TRY(nml_check_type(ctx, node, output, "output", type));
+    if (int8_only && type != NML_INT8) return nml_lean_refuse(ctx, node, "int8 input");
     NML_TRY(nml_check_rank(ctx, node, input, "input", 4));
 
     nml_pool_data *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
@@ -49,7 +53,7 @@ nml_status nml_pool_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p
         nml_check_nhwc(ctx, node, output, input->dims[0], d->w.out_h, d->w.out_w, input->dims[3]));
     if (require_nonempty) NML_TRY(check_nonempty(ctx, node, &d->w, input->dims[1], input->dims[2]));
 
-    if (type == NML_FLOAT32) {
+    if (!int8_only && type == NML_FLOAT32) {
         NML_TRY(nml_activation_range_f32(ctx, node, p->activation, &d->f_min, &d->f_max));
     } else {
         NML_TRY(nml_check_int8_quant(ctx, node, input, "input"));
@@ -68,4 +72,14 @@ nml_status nml_pool_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p
     node->data = d;
     *out = d;
     return NML_OK;
+}
+
+nml_status nml_pool_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
+                            int require_nonempty, nml_pool_data **out) {
+    return pool_prepare(ctx, node, p, require_nonempty, out, 0);
+}
+
+nml_status nml_pool_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
+                                 int require_nonempty, nml_pool_data **out) {
+    return pool_prepare(ctx, node, p, require_nonempty, out, 1);
 }

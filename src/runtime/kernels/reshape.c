@@ -52,8 +52,10 @@ static nml_status reshape_prepare(nml_ctx *ctx, nml_node *node, const nml_op_par
     uint32_t count = nml_tensor_count(in);
     if (nml_tensor_count(out) != count) {
         char si[80], so[80];
-        nml_format_dims(si, sizeof si, in->dims, in->rank);
-        nml_format_dims(so, sizeof so, out->dims, out->rank);
+        if (NML_ERROR_DETAIL) {
+            nml_format_dims(si, sizeof si, in->dims, in->rank);
+            nml_format_dims(so, sizeof so, out->dims, out->rank);
+        }
         return nml_kernel_fail(ctx, node, NML_E_SHAPE, "input %s has %u elements, output %s has %u",
                                si, (unsigned)count, so, (unsigned)nml_tensor_count(out));
     }

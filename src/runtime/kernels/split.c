@@ -33,8 +33,8 @@ static nml_status plan(nml_ctx *ctx, nml_node *node, const nml_tensor *in, int32
         d->inner_bytes *= (size_t)in->dims[k];
     for (uint32_t i = 0; i < node->n_outputs; i++) {
         const nml_tensor *out = nml_node_output(ctx, node, i);
-        char what[32];
-        nml_format(what, sizeof what, "output %u", (unsigned)i);
+        char what[32] = "output";
+        if (NML_ERROR_DETAIL) nml_format(what, sizeof what, "output %u", (unsigned)i);
         NML_TRY(nml_check_same_quant(ctx, node, in, out, "input", what));
         int32_t dims[NML_MAX_RANK];
         for (int k = 0; k < in->rank; k++)
