@@ -33,6 +33,24 @@ static nml_kh rq_kh; /* a persistent allocator for the tables */
 
 /* Decides the fast form for one multiplier and accumulators up to |bound|; when it is taken,
  * the fast result of acc must equal the reference. Returns whether it was taken. */
+static int doubled_taken; /* how often check_rq_bound found the doubled form fit */
+
+/* The doubled form (opt_common.h) wherever nml_rq_doubled_fits takes it for accumulators up to
+ * |bound|: the reference's result, with the constants built here from m, e and zp. */
+static void check_doubled(const nml_rq *rq, int32_t acc, int64_t bound, int32_t m, int e,
+                          int32_t zp) {
+    if (!nml_rq_doubled_fits(rq, 1, zp, NULL, bound)) return;
+    doubled_taken++;
+    const int32_t r = -e;
+    const uint32_t khi = r ? (uint32_t)(1 + 2 * zp) << (r - 1) : (uint32_t)zp;
+    const uint32_t neg2 = r ? 0xfffffffeu : 0u;
+    const int32_t got = nml_rq_apply_doubled(acc, 2u * (uint32_t)m, 1u + 2u * khi, neg2, r + 1);
+    const int32_t want = reference_rq(acc, m, e, zp);
+    if (got != want)
+        fail_msg("acc %d (bound %lld) m %d e %d zp %d: doubled %d, reference %d", (int)acc,
+                 (long long)bound, (int)m, e, (int)zp, (int)got, (int)want);
+}
+
 static int check_rq_bound(int32_t acc, int64_t bound, int32_t m, int e, int32_t zp) {
     nml_rq rq;
     int32_t mult[1];
@@ -41,6 +59,7 @@ static int check_rq_bound(int32_t acc, int64_t bound, int32_t m, int e, int32_t 
     rq.shift = shift;
     rq.step = 0;
     nml_rq_set(&rq, 0, m, e);
+    check_doubled(&rq, acc, bound, m, e, zp);
     assert_int_equal(nml_rq_finish(&rq_kh.ctx, &rq_kh.node, &rq, 1, zp, -128, 127, NULL, bound),
                      NML_OK);
     if (!rq.fast) return 0;
@@ -109,6 +128,28 @@ static void fast_requant_equals_reference(void **state) {
     }
     printf("fast requantization beyond 2^30 / r 23: %d taken, %d refused\n", taken, refused);
     assert_true(taken > 100000 && refused > 10000);
+    /* the doubled form: taken on most of the cases above (all of the first 2.2 million), and
+     * for a dead channel (multiplier 0) whatever its accumulator, -2^31 and 2^31 - 1 included
+     * (shifts up to 21: the rounding constant 1 + (1 + 2 zp) 2^r of larger ones can wrap) */
+    printf("doubled requantization: %d taken\n", doubled_taken);
+    assert_true(doubled_taken > 2300000);
+    const int before = doubled_taken;
+    const int32_t dead_accs[] = {INT32_MIN, INT32_MAX, 1 << 30, -(1 << 30), -1, 0, 1};
+    for (size_t a = 0; a < sizeof dead_accs / sizeof dead_accs[0]; a++)
+        for (int e = -21; e <= 0; e += 3)
+            for (int32_t zp = -128; zp <= 127; zp += 85)
+                check_rq_bound(dead_accs[a], (int64_t)1 << 31, 0, e, zp);
+    assert_int_equal(doubled_taken - before, 7 * 8 * 4);
+    /* and refused where it would not be exact: |acc| reaching 2^30, a shift of 31 */
+    nml_rq one;
+    int32_t one_mult[1];
+    int8_t one_shift[1];
+    one.mult = one_mult, one.shift = one_shift, one.step = 0;
+    nml_rq_set(&one, 0, 1 << 30, -5);
+    assert_true(nml_rq_doubled_fits(&one, 1, 0, NULL, (1 << 30) - 1));
+    assert_false(nml_rq_doubled_fits(&one, 1, 0, NULL, 1 << 30));
+    nml_rq_set(&one, 0, 1 << 30, -31);
+    assert_false(nml_rq_doubled_fits(&one, 1, 0, NULL, 10));
     kh_free(&rq_kh);
 }
 
@@ -340,6 +381,59 @@ static int random_conv(layer *L) {
            out_size(L->w, L->kw, L->stride_w, L->dil_w, L->padding) > 0;
 }
 
+/* One layer L (random inputs, weights and quantization): the optimized kernel and its
+ * int8-only variant against the reference. Returns 1 when the reference ran (some fused
+ * activation ranges are empty for random output quantizations and are rejected by all). */
+static int compare_random_conv(const layer *Lp, int iter) {
+    layer L = *Lp;
+    const int32_t oh = out_size(L.h, L.kh, L.stride_h, L.dil_h, L.padding);
+    const int32_t ow = out_size(L.w, L.kw, L.stride_w, L.dil_w, L.padding);
+    const int32_t in_dims[4] = {L.batches, L.h, L.w, L.c};
+    const int32_t w_dims[4] = {L.out_c, L.kh, L.kw, L.c / L.groups};
+    const int32_t out_dims[4] = {L.batches, oh, ow, L.out_c};
+    const size_t n_in = (size_t)L.batches * L.h * L.w * L.c;
+    const size_t n_w = (size_t)L.out_c * L.kh * L.kw * (L.c / L.groups);
+    const size_t n_out = (size_t)L.batches * oh * ow * L.out_c;
+    int8_t *in = nml_test_alloc16(n_in), *w = nml_test_alloc16(n_w);
+    int8_t *ref = nml_test_alloc16(n_out), *opt = nml_test_alloc16(n_out);
+    float *scales = malloc((size_t)L.out_c * sizeof *scales);
+    int32_t *bias = malloc((size_t)L.out_c * sizeof *bias);
+    fill_i8(in, n_in);
+    random_weights(&L, w, n_w, scales, L.out_c, bias, L.kh * L.kw * (L.c / L.groups));
+    nml_op_params p;
+    nml_op_params_default(&p);
+    p.padding = (uint8_t)L.padding;
+    p.activation = (uint8_t)L.activation;
+    p.stride_h = L.stride_h;
+    p.stride_w = L.stride_w;
+    p.dilation_h = L.dil_h;
+    p.dilation_w = L.dil_w;
+    memset(ref, 0x55, n_out);
+    memset(opt, 0x2a, n_out);
+    run_result a = run_conv_like(&nml_kernel_conv_2d, &L, &p, in_dims, in, w_dims, w, 0, scales,
+                                 bias, out_dims, ref);
+    run_result b = run_conv_like(&nml_kernel_conv_2d_opt, &L, &p, in_dims, in, w_dims, w, 0, scales,
+                                 bias, out_dims, opt);
+    if (a.st != b.st || strcmp(a.msg, b.msg) != 0)
+        fail_msg("case %d: reference '%s' (%d), optimized '%s' (%d)", iter, a.msg, a.st, b.msg,
+                 b.st);
+    if (a.st == NML_OK) compare_outputs("CONV_2D", iter, &L, ref, opt, n_out);
+    /* the int8-only variant: the same, except that it rejects grouped convolution */
+    memset(opt, 0x2a, n_out);
+    run_result c = run_conv_like(&nml_kernel_conv_2d_opt_int8, &L, &p, in_dims, in, w_dims, w, 0,
+                                 scales, bias, out_dims, opt);
+    if (a.st == NML_OK && L.groups > 1) {
+        assert_int_equal(c.st, NML_E_UNSUPPORTED);
+        assert_non_null(strstr(c.msg, "grouped"));
+    } else {
+        if (a.st != c.st || strcmp(a.msg, c.msg) != 0)
+            fail_msg("case %d: reference '%s', int8-only '%s'", iter, a.msg, c.msg);
+        if (a.st == NML_OK) compare_outputs("CONV_2D int8-only", iter, &L, ref, opt, n_out);
+    }
+    free(in), free(w), free(ref), free(opt), free(scales), free(bias);
+    return a.st == NML_OK;
+}
+
 static void conv_matches_reference(void **state) {
     (void)state;
     rng_state = 0xC0417u;
@@ -348,59 +442,56 @@ static void conv_matches_reference(void **state) {
         layer L;
         if (!random_conv(&L)) continue;
         cases++;
-        const int32_t oh = out_size(L.h, L.kh, L.stride_h, L.dil_h, L.padding);
-        const int32_t ow = out_size(L.w, L.kw, L.stride_w, L.dil_w, L.padding);
-        const int32_t in_dims[4] = {L.batches, L.h, L.w, L.c};
-        const int32_t w_dims[4] = {L.out_c, L.kh, L.kw, L.c / L.groups};
-        const int32_t out_dims[4] = {L.batches, oh, ow, L.out_c};
-        const size_t n_in = (size_t)L.batches * L.h * L.w * L.c;
-        const size_t n_w = (size_t)L.out_c * L.kh * L.kw * (L.c / L.groups);
-        const size_t n_out = (size_t)L.batches * oh * ow * L.out_c;
-        int8_t *in = nml_test_alloc16(n_in), *w = nml_test_alloc16(n_w);
-        int8_t *ref = nml_test_alloc16(n_out), *opt = nml_test_alloc16(n_out);
-        float *scales = malloc((size_t)L.out_c * sizeof *scales);
-        int32_t *bias = malloc((size_t)L.out_c * sizeof *bias);
-        fill_i8(in, n_in);
-        random_weights(&L, w, n_w, scales, L.out_c, bias, L.kh * L.kw * (L.c / L.groups));
-        nml_op_params p;
-        nml_op_params_default(&p);
-        p.padding = (uint8_t)L.padding;
-        p.activation = (uint8_t)L.activation;
-        p.stride_h = L.stride_h;
-        p.stride_w = L.stride_w;
-        p.dilation_h = L.dil_h;
-        p.dilation_w = L.dil_w;
-        memset(ref, 0x55, n_out);
-        memset(opt, 0x2a, n_out);
-        run_result a = run_conv_like(&nml_kernel_conv_2d, &L, &p, in_dims, in, w_dims, w, 0, scales,
-                                     bias, out_dims, ref);
-        run_result b = run_conv_like(&nml_kernel_conv_2d_opt, &L, &p, in_dims, in, w_dims, w, 0,
-                                     scales, bias, out_dims, opt);
-        if (a.st != b.st || strcmp(a.msg, b.msg) != 0)
-            fail_msg("case %d: reference '%s' (%d), optimized '%s' (%d)", iter, a.msg, a.st, b.msg,
-                     b.st);
-        if (a.st == NML_OK) {
-            compare_outputs("CONV_2D", iter, &L, ref, opt, n_out);
-            ran++;
-        }
-        /* the int8-only variant: the same, except that it rejects grouped convolution */
-        memset(opt, 0x2a, n_out);
-        run_result c = run_conv_like(&nml_kernel_conv_2d_opt_int8, &L, &p, in_dims, in, w_dims, w,
-                                     0, scales, bias, out_dims, opt);
-        if (a.st == NML_OK && L.groups > 1) {
-            assert_int_equal(c.st, NML_E_UNSUPPORTED);
-            assert_non_null(strstr(c.msg, "grouped"));
-        } else {
-            if (a.st != c.st || strcmp(a.msg, c.msg) != 0)
-                fail_msg("case %d: reference '%s', int8-only '%s'", iter, a.msg, c.msg);
-            if (a.st == NML_OK) compare_outputs("CONV_2D int8-only", iter, &L, ref, opt, n_out);
-        }
-        free(in), free(w), free(ref), free(opt), free(scales), free(bias);
+        ran += compare_random_conv(&L, iter);
     }
     /* the comparison must have run on nearly all cases (some fused activation ranges are
      * empty for random output quantizations and are rejected by both) */
     printf("CONV_2D: %d of %d random layers compared\n", ran, cases);
     assert_true(ran > cases * 8 / 10);
+}
+
+/* Shallow inputs (depth 1..8) over maps large enough for the 8-pixel blocks to lie inside the
+ * input, span two output rows and meet the borders (SAME padding, strides, dilation), output
+ * channel counts odd and even from 1 (a one-channel layer computes its pair twice), pixel
+ * counts below 8 and with tails of 1..7 pixels (the int16 single-pixel path), and every kind
+ * of requantization random_weights draws (the slow reference arithmetic included). */
+static void conv_shallow_matches_reference(void **state) {
+    (void)state;
+    rng_state = 0x5A110u;
+    int cases = 0, ran = 0, few = 0, tails = 0, inside = 0;
+    for (int iter = 0; cases < 600; iter++) {
+        layer L;
+        memset(&L, 0, sizeof L);
+        L.batches = rnd_in(1, 2);
+        L.kh = rnd_in(1, 5);
+        L.kw = rnd_in(1, 5);
+        L.stride_h = rnd_in(1, 2);
+        L.stride_w = rnd_in(1, 3);
+        L.dil_h = rnd() % 6 == 0 ? 2 : 1;
+        L.dil_w = rnd() % 6 == 0 ? 2 : 1;
+        const uint32_t size = rnd() % 4; /* 0: a few output pixels, else up to ~24x24 */
+        L.h = size == 0 ? rnd_in(1, 6) : rnd_in(4, 26);
+        L.w = size == 0 ? rnd_in(1, 6) : rnd_in(4, 26);
+        L.groups = 1;
+        L.c = rnd_in(1, 8);
+        L.out_c = rnd() % 5 == 0 ? rnd_in(1, 3) : rnd_in(1, 19);
+        L.depth_multiplier = 1;
+        random_common(&L);
+        const int32_t oh = out_size(L.h, L.kh, L.stride_h, L.dil_h, L.padding);
+        const int32_t ow = out_size(L.w, L.kw, L.stride_w, L.dil_w, L.padding);
+        if (oh <= 0 || ow <= 0) continue;
+        cases++;
+        const int32_t total = L.batches * oh * ow;
+        few += total < 8;
+        tails += total >= 8 && total % 8 != 0;
+        inside += ow > 8 && L.padding == NML_PAD_VALID && L.dil_w == 1;
+        ran += compare_random_conv(&L, iter);
+    }
+    printf("CONV_2D shallow: %d of %d compared (%d under 8 pixels, %d with tails, %d with "
+           "blocks inside the input)\n",
+           ran, cases, few, tails, inside);
+    assert_true(ran > cases * 8 / 10);
+    assert_true(few > 50 && tails > 200 && inside > 50);
 }
 
 static int random_dw(layer *L) {
@@ -1028,6 +1119,7 @@ int main(void) {
         cmocka_unit_test(fast_requant_equals_reference),
         cmocka_unit_test(fast_requant_range_is_decided_per_layer),
         cmocka_unit_test(conv_matches_reference),
+        cmocka_unit_test(conv_shallow_matches_reference),
         cmocka_unit_test(depthwise_matches_reference),
         cmocka_unit_test(depthwise_3x3_rows_match_reference),
         cmocka_unit_test(depthwise_wide_match_reference),

@@ -23,20 +23,48 @@ int64_t nml_rq_dot_bound(int64_t depth, int32_t input_zp, int32_t max_abs_weight
     return depth * max_x * max_abs_weight;
 }
 
-/* The fast form's 32-bit sum hi = phi + carry + khi - neg (opt_common.h) cannot wrap for any
- * accumulator |acc| <= bound: phi = floor(acc * M2 / 2^32) lies in [-ceil(bound * M2 / 2^32),
- * floor(bound * M2 / 2^32)], the carry and the [acc < 0] term add at most 1 either way. Exact,
- * so layers with large biases (e.g. a dead channel's -2^30) or small multipliers qualify
- * whenever their arithmetic allows it. A zero multiplier (a dead channel's weight scale 0) is
- * exact too: hi >> r is then the zero point, as in the reference. */
-static int fits_fast(int32_t mult, int exponent, int32_t out_zp, int64_t bound) {
+/* The fast form's 32-bit sum hi = phi + carry + khi - neg (opt_common.h) stays within
+ * [-limit - 1, limit] (limit INT32_MAX: it cannot wrap) for any accumulator |acc| <= bound:
+ * phi = floor(acc * M2 / 2^32) lies in [-ceil(bound * M2 / 2^32), floor(bound * M2 / 2^32)],
+ * the carry and the [acc < 0] term add at most 1 either way. Exact, so layers with large biases
+ * (e.g. a dead channel's -2^30) or small multipliers qualify whenever their arithmetic allows
+ * it. A zero multiplier (a dead channel's weight scale 0) is exact too: hi >> r is then the
+ * zero point, as in the reference. */
+static int fits_sum(int32_t mult, int exponent, int32_t out_zp, int64_t bound, int64_t limit) {
     if (mult < 0 || exponent > 0 || exponent < -31 || bound >= ((int64_t)1 << 31)) return 0;
     const int r = -exponent;
     const uint64_t prod = (uint64_t)bound * ((uint64_t)(uint32_t)mult << 1);
     const int64_t khi = r ? (int64_t)(1 + 2 * out_zp) * ((int64_t)1 << (r - 1)) : out_zp;
     const int64_t top = (int64_t)(prod >> 32) + 1 + khi;
     const int64_t bottom = -(int64_t)((prod + 0xffffffffu) >> 32) - 1 + khi;
-    return top <= INT32_MAX && bottom >= INT32_MIN;
+    return top <= limit && bottom >= -limit - 1;
+}
+
+static int fits_fast(int32_t mult, int exponent, int32_t out_zp, int64_t bound) {
+    return fits_sum(mult, exponent, out_zp, bound, INT32_MAX);
+}
+
+/* The doubled form's sum X + K2 + (neg & -2) (opt_common.h): X is 2 phi or 2 phi + 1 and
+ * K2 = 2 khi + 1, so with the fast sum's phi + khi in [-limit, limit - 1] it lies in
+ * [-2 limit - 1, 2 limit]; limit 2^30 - 1 keeps it from wrapping. 2 * acc must fit as well
+ * (|acc| < 2^30) and r + 1 be a valid shift. A zero multiplier (a dead channel, whose bias may
+ * be 2^30) gives X = 0 whatever 2 * acc wraps to, and (K2 + (neg & -2)) >> (r + 1) =
+ * (khi - [acc < 0]) >> r, the fast form's result. */
+static int fits_doubled(int32_t mult, int exponent, int32_t out_zp, int64_t bound) {
+    if (exponent < -30 || (mult != 0 && bound >= ((int64_t)1 << 30))) return 0;
+    return fits_sum(mult, exponent, out_zp, mult ? bound : 0, ((int64_t)1 << 30) - 1);
+}
+
+static int64_t bias_magnitude(const nml_tensor *bias, int32_t c);
+
+int nml_rq_doubled_fits(const nml_rq *rq, int32_t n, int32_t out_zp, const nml_tensor *bias,
+                        int64_t acc_bound) {
+    for (int32_t c = 0; c < n; c++) {
+        const int64_t b = bias_magnitude(bias, c);
+        const int32_t i = c * rq->step;
+        if (b < 0 || !fits_doubled(rq->mult[i], rq->shift[i], out_zp, acc_bound + b)) return 0;
+    }
+    return 1;
 }
 
 /* |bias[c]| of a constant int32 bias (0 without bias); -1 when the bias is not constant. */

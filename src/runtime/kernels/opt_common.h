@@ -58,6 +58,17 @@ nml_status nml_rq_conv(nml_ctx *ctx, const nml_node *node, const nml_tensor *inp
                        const nml_tensor *filter, const nml_tensor *output, int32_t channels,
                        int32_t act_min, int32_t act_max, const nml_tensor *bias, int64_t acc_bound,
                        nml_rq *rq);
+/* The doubled fast form, for kernels that requantize from registers (opt_conv_2d.c): with
+ * X = hi(2 * acc * M2) = floor(acc * M2 / 2^31), the fast form's phi + carry is (X + 1) >> 1,
+ * and the nested floors merge into
+ *   y + zp = (X + K2 + (neg & -2)) >> (r + 1),   K2 = 1 + 2 * khi,
+ * one multiply and no carry extraction (two instructions fewer per output). It needs
+ * |acc| < 2^30 (2 * acc fits) and that sum not to wrap: 1 when every channel of the tables (as
+ * nml_rq_set filled them, before nml_rq_finish) qualifies for accumulators up to
+ * acc_bound + |bias[c]|. */
+int nml_rq_doubled_fits(const nml_rq *rq, int32_t n, int32_t out_zp, const nml_tensor *bias,
+                        int64_t acc_bound);
+
 /* The largest |sum of depth products w * (x - input_zp)| with |w| <= max_abs_weight. */
 int64_t nml_rq_dot_bound(int64_t depth, int32_t input_zp, int32_t max_abs_weight);
 
@@ -100,6 +111,15 @@ NML_OPT_INLINE int8_t nml_rq_clamp(int32_t v, int32_t lo, int32_t hi) {
     if (v < lo) v = lo;
     if (v > hi) v = hi;
     return (int8_t)v;
+}
+
+/* The doubled fast form (nml_rq_doubled_fits): k2 = 1 + 2 * khi, neg2 = neg_mask & -2,
+ * r1 = r + 1. */
+NML_OPT_INLINE int32_t nml_rq_apply_doubled(int32_t acc, uint32_t mult, uint32_t k2, uint32_t neg2,
+                                            int32_t r1) {
+    const int32_t x2 = (int32_t)((uint32_t)acc << 1);
+    const uint32_t hi = (uint32_t)(((int64_t)x2 * (int64_t)mult) >> 32);
+    return (int32_t)(hi + k2 + ((uint32_t)(acc >> 31) & neg2)) >> r1;
 }
 
 /* Reference arithmetic for entry i (layers that are not fast). */

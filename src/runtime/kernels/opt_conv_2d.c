@@ -2,30 +2,73 @@
  * kernel (conv_2d.c), which stays the oracle and evaluates everything but plain int8 (int8
  * activations and weights, not grouped): float32, hybrid, int4 weights, grouped convolution.
  *
- * int8 evaluation is a GEMM: output pixels are taken two at a time and output channels four at
- * a time; the 4x2 block's eight accumulators stay in registers while the inner loop runs over
- * the filter depth, so each loaded activation serves four channels and each loaded weight two
- * pixels (6 loads per 8 multiply-accumulates, ~3 instructions per MAC), and the block is
- * requantized from registers (opt_common.h). A 1x1 stride-1 layer reads its pixels in place;
- * any other layer first copies the two pixels' windows into a scratch buffer (im2col for two
- * pixels, amortized over all output channels), with padding taps set to the input zero point.
+ * int8 evaluation is a GEMM over blocks of 8 output pixels x 2 output channels. A block's eight
+ * windows are gathered once into scratch, interleaved (byte i of window k at col[8 i + k]), so
+ * one pointer with immediate offsets reaches all eight; then, for each pair of channels, 16
+ * accumulators stay in registers over the filter depth: each loaded weight serves eight pixels
+ * and each loaded activation two channels (10 loads per 16 multiply-accumulates, 172
+ * instructions per 64 MACs), and the block is requantized from registers in the doubled fast
+ * form (opt_common.h, ~11 instructions per output). Gathering is tap-major with eight source
+ * pointers when the eight windows lie inside the input (a 1x1 layer's pixels, or any block
+ * away from the padding; a block may span two output rows), so a 1-channel 5x5 layer pays
+ * about 2.4 instructions per window byte instead of a loop per 5-byte row; windows that touch
+ * the padding are copied one by one (im2col), padding taps set to the input zero point.
  * Every window is then whole, so the input zero point folds into the bias:
- * sum w * (x - zp) + bias = sum w * x + (bias - zp * sum w), the folded bias being computed
- * once per evaluation (padding contributes w * zp - w * zp = 0, as in the reference), with the
- * channels' rounding constants. One call per pixel pair runs all blocks of four channels (a
- * call per block cost small depths up to 0.5 instructions per MAC); a single pixel (a layer's
- * only one, or an odd last one) takes a 4x1 dot instead of computing itself twice. */
+ * sum w * (x - zp) + bias = sum w * x + (bias - zp * sum w), the folded bias computed once per
+ * evaluation (padding contributes w * zp - w * zp = 0, as in the reference) into per-channel
+ * records with the requantization constants. An odd last channel is redone with the one before
+ * it (rewriting equal values), a one-channel layer computes its channel twice.
+ *
+ * The last total % 8 pixels, and layers of fewer than eight (a classifier's 5x5 conv over a
+ * 5x5 map), go pixel by pixel: the window minus the zero point as int16, eight channels per
+ * activation load, with the layer's own bias (a folded bias would cost such a layer one more
+ * pass over all its weights: as many loads as its MACs). */
 #include <stddef.h>
 
 #include "conv_ref.h"
 #include "kernels.h"
 #include "opt_common.h"
 
+/* Output pixels per block of the GEMM (gemm_2x8) */
+#define NML_BLOCK_PIXELS 8
+
+/* One output channel for the blocks, built per evaluation in scratch: one pointer reaches all
+ * of it (the tables' separate arrays cost an address computation per load). */
+typedef struct chan {
+    int32_t bias;      /* bias - zp * sum of the channel's weights */
+    uint32_t mult, k2; /* the doubled fast form (opt_common.h): M2, 1 + 2 * khi */
+    uint32_t neg2;     /* -2 when r > 0, else 0 */
+    int32_t r1;        /* r + 1 */
+} chan;
+
 typedef struct opt_conv {
     nml_conv_data ref;
     nml_rq rq;
     uint8_t use_ref; /* not plain int8 (float32, hybrid, int4) or grouped: the reference */
 } opt_conv;
+
+/* The requantization tables. The blocks requantize in the doubled fast form: a layer it does
+ * not fit (|acc| near 2^30, shifts of 31) takes the reference arithmetic (a bound that rules
+ * out the fast form). Out of line: both prepare variants call it. */
+static nml_status requant_tables(nml_ctx *ctx, nml_node *node, opt_conv *d, int64_t depth) {
+    const nml_tensor *input = nml_node_input(ctx, node, 0);
+    const nml_tensor *filter = nml_node_input(ctx, node, 1);
+    const nml_tensor *bias = nml_node_input(ctx, node, 2);
+    const nml_tensor *output = nml_node_output(ctx, node, 0);
+    const int32_t out_ch = filter->dims[0];
+    int64_t bound = nml_rq_dot_bound(depth, input->zero_point, 128);
+    NML_TRY(nml_rq_alloc(ctx, node, &d->rq, out_ch));
+    for (int32_t c = 0; c < out_ch; c++) {
+        int32_t m;
+        int e;
+        NML_TRY(nml_conv_channel_multiplier(ctx, node, input, filter, output, c, &m, &e));
+        nml_rq_set(&d->rq, c, m, e);
+    }
+    if (!nml_rq_doubled_fits(&d->rq, out_ch, output->zero_point, bias, bound))
+        bound = INT64_MAX / 2;
+    return nml_rq_finish(ctx, node, &d->rq, out_ch, output->zero_point, d->ref.act_min,
+                         d->ref.act_max, bias, bound);
+}
 
 /* int8_only: the variant without the reference fallback (conv_ref.h), constant per caller */
 NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
@@ -51,14 +94,14 @@ NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nm
     if (d->use_ref) {
         NML_TRY(nml_conv_2d_ref_finish(ctx, node, &d->ref));
     } else {
-        /* folded biases, rounding constants, then two im2col windows (not needed by 1x1 stride-1
-         * layers, kept simple: depth bytes each) */
+        /* the blocks' channel records, then a block's interleaved windows (a layer of fewer
+         * pixels: one int16 window) */
         const size_t depth = (size_t)filter->dims[1] * filter->dims[2] * filter->dims[3];
+        const int32_t pixels = output->dims[0] * output->dims[1] * output->dims[2];
+        const size_t windows = pixels >= NML_BLOCK_PIXELS ? NML_BLOCK_PIXELS : 2;
         NML_TRY(
-            nml_ctx_request_scratch(ctx, node, (size_t)out_ch * 2 * sizeof(int32_t) + 2 * depth));
-        NML_TRY(nml_rq_conv(ctx, node, input, filter, output, out_ch, d->ref.act_min,
-                            d->ref.act_max, nml_node_input(ctx, node, 2),
-                            nml_rq_dot_bound((int64_t)depth, input->zero_point, 128), &d->rq));
+            nml_ctx_request_scratch(ctx, node, (size_t)out_ch * sizeof(chan) + windows * depth));
+        NML_TRY(requant_tables(ctx, node, d, (int64_t)depth));
     }
     node->data = d;
     return NML_OK;
@@ -78,206 +121,11 @@ typedef struct geom {
     int32_t h, w, c, out_h, out_w, out_c, kh, kw, depth; /* depth = kh * kw * c */
     int32_t zp;                                          /* input zero point */
     const nml_window *win;
-    const int32_t *folded_bias; /* bias - zp * sum of the channel's weights (scratch) */
-    const uint32_t *khi;        /* fast requantization: rounding constants (scratch) */
-    int8_t *col;                /* two windows of depth bytes (scratch), or NULL (pointwise) */
+    chan *ch;      /* per output channel: folded bias and requantization (scratch) */
+    int8_t *col;   /* NML_BLOCK_PIXELS interleaved windows (scratch) */
+    int pointwise; /* 1x1 filter, stride 1, no padding */
+    int records;   /* ch holds the channel records (a layer of at least 8 pixels) */
 } geom;
-
-static void copy_bytes(int8_t *dst, const int8_t *src, int32_t n) {
-    for (; n >= 4; n -= 4, dst += 4, src += 4) /* unrolled: windows are copied per pixel pair */
-        dst[0] = src[0], dst[1] = src[1], dst[2] = src[2], dst[3] = src[3];
-    for (; n > 0; n--)
-        *dst++ = *src++;
-}
-
-static void fill_bytes(int8_t *dst, int8_t v, int32_t n) {
-    for (; n > 0; n--)
-        *dst++ = v;
-}
-
-/* Window of output pixel (b, oy, ox) copied to dst, padding taps set to the zero point; a
- * filter row inside the input without horizontal dilation is one contiguous copy. */
-static void im2col(const geom *g, int32_t b, int32_t oy, int32_t ox, int8_t *dst) {
-    const nml_window *win = g->win;
-    const int32_t iy0 = oy * win->stride_h - win->pad_h, ix0 = ox * win->stride_w - win->pad_w;
-    const int32_t row_bytes = g->kw * g->c;
-    const int whole_rows = win->dilation_w == 1 && ix0 >= 0 && ix0 + g->kw <= g->w;
-    const int8_t zp = (int8_t)g->zp;
-    for (int32_t ky = 0; ky < g->kh; ky++, dst += row_bytes) {
-        const int32_t iy = iy0 + ky * win->dilation_h;
-        if (iy < 0 || iy >= g->h) {
-            fill_bytes(dst, zp, row_bytes);
-            continue;
-        }
-        const int8_t *src = g->in + ((size_t)(b * g->h + iy) * g->w) * g->c;
-        if (whole_rows) {
-            copy_bytes(dst, src + ix0 * g->c, row_bytes);
-            continue;
-        }
-        for (int32_t kx = 0; kx < g->kw; kx++) {
-            const int32_t ix = ix0 + kx * win->dilation_w;
-            if (ix >= 0 && ix < g->w)
-                copy_bytes(dst + kx * g->c, src + ix * g->c, g->c);
-            else
-                fill_bytes(dst + kx * g->c, zp, g->c);
-        }
-    }
-}
-
-/* One step of the 4x2 block: activations i of both pixels times weights i of four channels. */
-#define NML_MAC_4X2(i)                                                                             \
-    do {                                                                                           \
-        const int32_t xa = p0[i], xb = p1[i];                                                      \
-        int32_t v = w0[i];                                                                         \
-        a00 += v * xa;                                                                             \
-        a01 += v * xb;                                                                             \
-        v = w1[i];                                                                                 \
-        a10 += v * xa;                                                                             \
-        a11 += v * xb;                                                                             \
-        v = w2[i];                                                                                 \
-        a20 += v * xa;                                                                             \
-        a21 += v * xb;                                                                             \
-        v = w3[i];                                                                                 \
-        a30 += v * xa;                                                                             \
-        a31 += v * xb;                                                                             \
-    } while (0)
-
-/* Output stage of a 4x2 block: channels oc..oc+3 of the two pixels. */
-typedef struct out4x2 {
-    const int32_t *bias; /* folded bias */
-    const int32_t *mult;
-    const int8_t *shift;
-    const uint32_t *khi; /* the channels' rounding constants (nml_rq_entry), per evaluation */
-    int32_t lo, hi;
-    int32_t *acc; /* slow requantization: the accumulators go here instead */
-} out4x2;
-
-/* The struct's fields come in by value as locals: int8 stores may alias anything, so gcc would
- * reload them after every output. */
-NML_OPT_INLINE void emit_4x2(out4x2 s, int32_t j, int32_t v0, int32_t v1, int8_t *o0, int8_t *o1) {
-    nml_rq_ch ch;
-    ch.mult = (uint32_t)s.mult[j];
-    ch.r = s.shift[j];
-    ch.khi = s.khi[j];
-    ch.neg_mask = 0u - (uint32_t)(ch.r != 0);
-    const int32_t b = s.bias[j];
-    o0[j] = nml_rq_clamp(nml_rq_apply(nml_add_wrap(v0, b), ch), s.lo, s.hi);
-    o1[j] = nml_rq_clamp(nml_rq_apply(nml_add_wrap(v1, b), ch), s.lo, s.hi);
-}
-
-#if defined(__GNUC__)
-#define NML_NOINLINE __attribute__((noinline))
-#else
-#define NML_NOINLINE
-#endif
-
-/* Output channels oc..end-1 (end - oc >= 4; filter: the whole filter) of the two pixels whose
- * windows are the depth bytes at x0 and x1, four channels at a time (a last partial block is
- * redone as the last four channels, rewriting equal values), requantized into o0 and o1; or,
- * for the slow requantization, the accumulators of the one block oc..oc+3 into s->acc. Out of
- * line so nothing else competes for the registers (8 accumulators, 6 pointers, the counter
- * and temporaries), and over all blocks so small depths do not pay a call per block. */
-NML_NOINLINE static void gemm_4x2(const int8_t *x0, const int8_t *x1, const int8_t *filter,
-                                  int32_t depth, const out4x2 *s, int32_t oc, int32_t end,
-                                  int8_t *o0, int8_t *o1) {
-    for (; oc < end; oc += 4) {
-        if (oc + 4 > end) oc = end - 4;
-        const int8_t *p0 = x0, *p1 = x1, *w0 = filter + oc * depth;
-        const int8_t *w1 = w0 + depth, *w2 = w1 + depth, *w3 = w2 + depth;
-        int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0, a20 = 0, a21 = 0, a30 = 0, a31 = 0;
-        int32_t n4 = depth >> 2;
-        if (n4 > 0) do {
-                NML_MAC_4X2(0);
-                NML_MAC_4X2(1);
-                NML_MAC_4X2(2);
-                NML_MAC_4X2(3);
-                p0 += 4, p1 += 4, w0 += 4, w1 += 4, w2 += 4, w3 += 4;
-            } while (--n4);
-        for (n4 = depth & 3; n4 > 0; n4--) {
-            NML_MAC_4X2(0);
-            p0++, p1++, w0++, w1++, w2++, w3++;
-        }
-        if (s->acc) {
-            int32_t *acc = s->acc;
-            acc[0] = a00, acc[1] = a01, acc[2] = a10, acc[3] = a11;
-            acc[4] = a20, acc[5] = a21, acc[6] = a30, acc[7] = a31;
-            return;
-        }
-        out4x2 l = *s;
-        l.bias += oc, l.mult += oc, l.shift += oc, l.khi += oc;
-        int8_t *q0 = o0 + oc, *q1 = o1 + oc;
-        emit_4x2(l, 0, a00, a01, q0, q1);
-        emit_4x2(l, 1, a10, a11, q0, q1);
-        emit_4x2(l, 2, a20, a21, q0, q1);
-        emit_4x2(l, 3, a30, a31, q0, q1);
-    }
-}
-#undef NML_MAC_4X2
-
-/* acc[j] = the dot products of channels j = 0..3 (weights w0 = the first one's) with the window
- * at x: one pixel (an odd last one, or a layer's only one), where each weight serves one MAC
- * and the 4x2 block would compute everything twice. */
-NML_NOINLINE static void dot_4x1(const int8_t *x, const int8_t *w0, int32_t depth, int32_t *acc) {
-    const int8_t *w1 = w0 + depth, *w2 = w1 + depth, *w3 = w2 + depth;
-    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-    for (int32_t n = depth; n > 0; n--) {
-        const int32_t v = *x++;
-        a0 += *w0++ * v, a1 += *w1++ * v, a2 += *w2++ * v, a3 += *w3++ * v;
-    }
-    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
-}
-
-/* Requantizes acc[2*j + k] (+ the folded bias) into channel oc + j of o0 (k = 0) and o1
- * (k = 1), j < n: the paths off the 4x2 blocks (slow requantization, one pixel, channels left
- * after blocks of four). */
-static void store_block(const nml_rq *rq, const int32_t *bias, int32_t oc, int32_t n,
-                        const int32_t *acc, int8_t *o0, int8_t *o1) {
-    for (int32_t j = 0; j < 2 * n; j++) {
-        const int32_t c = oc + (j >> 1);
-        const int32_t v = nml_add_wrap(acc[j], bias[c]);
-        int8_t *o = j & 1 ? o1 : o0;
-        o[c] = rq->fast
-                   ? nml_rq_clamp(nml_rq_apply(v, nml_rq_channel(rq, c)), rq->act_min, rq->act_max)
-                   : nml_rq_slow(rq, c, v);
-    }
-}
-
-/* Every output channel of the two pixels whose windows are x0 and x1 (x0 == x1: one pixel). */
-static void pixel_pair(const geom *g, const nml_rq *rq, const int8_t *x0, const int8_t *x1,
-                       int8_t *o0, int8_t *o1) {
-    int32_t acc[8];
-    out4x2 so = {g->folded_bias,       rq->mult, rq->shift, g->khi, rq->act_min, rq->act_max,
-                 rq->fast ? NULL : acc};
-    int32_t oc = 0;
-    if (x0 == x1) { /* one pixel: blocks of four channels, then the channels left */
-        for (; oc + 4 <= g->out_c; oc += 4) {
-            dot_4x1(x0, g->filter + oc * g->depth, g->depth, acc);
-            for (int32_t j = 3; j >= 0; j--)
-                acc[2 * j] = acc[2 * j + 1] = acc[j];
-            store_block(rq, g->folded_bias, oc, 4, acc, o0, o1);
-        }
-    } else if (g->out_c >= 4 && rq->fast) {
-        /* three channels left are redone as a last block of four; one or two are cheaper on
-         * their own */
-        const int32_t end = (g->out_c & 3) == 3 ? g->out_c : g->out_c & ~3;
-        gemm_4x2(x0, x1, g->filter, g->depth, &so, 0, end, o0, o1);
-        oc = end;
-    } else {
-        for (; oc < g->out_c && g->out_c >= 4; oc += 4) { /* slow: block by block */
-            if (oc + 4 > g->out_c) oc = g->out_c - 4;
-            gemm_4x2(x0, x1, g->filter, g->depth, &so, oc, oc + 4, o0, o1);
-            store_block(rq, g->folded_bias, oc, 4, acc, o0, o1);
-        }
-    }
-    for (; oc < g->out_c; oc++) { /* channels left after blocks of four */
-        const int8_t *w = g->filter + oc * g->depth;
-        int32_t a0 = 0, a1 = 0;
-        for (int32_t i = 0; i < g->depth; i++)
-            a0 += w[i] * x0[i], a1 += w[i] * x1[i];
-        acc[0] = a0, acc[1] = a1;
-        store_block(rq, g->folded_bias, oc, 1, acc, o0, o1);
-    }
-}
 
 /* Output pixel counter in (batch, row, column) order. */
 typedef struct pixel {
@@ -294,45 +142,373 @@ static void next_pixel(const geom *g, pixel *p) {
     }
 }
 
-/* 1x1 filter, stride 1, no padding: pixel i's window is input pixel i. */
-static int pointwise(const geom *g) {
-    const nml_window *w = g->win;
-    return g->kh == 1 && g->kw == 1 && w->stride_h == 1 && w->stride_w == 1 && w->pad_h == 0 &&
-           w->pad_w == 0 && g->out_h == g->h && g->out_w == g->w;
+/* n bytes from src to dst, dst advancing by step (1: a plain window; NML_BLOCK_PIXELS: one
+ * window of an interleaved block). */
+static void copy_bytes(int8_t *dst, const int8_t *src, int32_t n, int32_t step) {
+    for (; n >= 4; n -= 4, src += 4, dst += 4 * step) /* unrolled: every window is copied */
+        dst[0] = src[0], dst[step] = src[1], dst[2 * step] = src[2], dst[3 * step] = src[3];
+    for (; n > 0; n--, dst += step)
+        *dst = *src++;
 }
 
-static void conv_int8_opt(const geom *g, const nml_rq *rq, int32_t batches) {
-    const int32_t total = batches * g->out_h * g->out_w;
-    pixel a = {0, 0, 0};
-    for (int32_t i = 0; i < total; i += 2) {
-        const int32_t j = i + 1 < total ? i + 1 : i; /* an odd last pixel pairs with itself */
-        const int8_t *x0 = g->in + i * g->c, *x1 = g->in + j * g->c;
-        if (g->col) {
-            pixel b = a;
-            if (j > i) next_pixel(g, &b);
-            im2col(g, a.b, a.y, a.x, g->col);
-            im2col(g, b.b, b.y, b.x, g->col + g->depth);
-            x0 = g->col, x1 = g->col + g->depth;
-            a = b;
-            next_pixel(g, &a);
+static void fill_bytes(int8_t *dst, int8_t v, int32_t n, int32_t step) {
+    for (; n > 0; n--, dst += step)
+        *dst = v;
+}
+
+/* Window of output pixel p copied to dst (byte i at dst[i * step]), padding taps set to the
+ * zero point; a filter row inside the input without horizontal dilation is one run. The
+ * blocks' windows that lie inside the input take gather_taps instead. */
+static void im2col(const geom *g, const pixel *p, int8_t *dst, int32_t step) {
+    const nml_window *win = g->win;
+    const int32_t iy0 = p->y * win->stride_h - win->pad_h, ix0 = p->x * win->stride_w - win->pad_w;
+    const int32_t row_bytes = g->kw * g->c;
+    const int whole_rows = win->dilation_w == 1 && ix0 >= 0 && ix0 + g->kw <= g->w;
+    const int8_t zp = (int8_t)g->zp;
+    for (int32_t ky = 0; ky < g->kh; ky++, dst += row_bytes * step) {
+        const int32_t iy = iy0 + ky * win->dilation_h;
+        if (iy < 0 || iy >= g->h) {
+            fill_bytes(dst, zp, row_bytes, step);
+            continue;
         }
-        pixel_pair(g, rq, x0, x1, g->out + i * g->out_c, g->out + j * g->out_c);
+        const int8_t *src = g->in + ((size_t)(p->b * g->h + iy) * g->w) * g->c;
+        if (whole_rows) {
+            copy_bytes(dst, src + ix0 * g->c, row_bytes, step);
+            continue;
+        }
+        for (int32_t kx = 0; kx < g->kw; kx++) {
+            const int32_t ix = ix0 + kx * win->dilation_w;
+            if (ix >= 0 && ix < g->w)
+                copy_bytes(dst + kx * g->c * step, src + ix * g->c, g->c, step);
+            else
+                fill_bytes(dst + kx * g->c * step, zp, g->c, step);
+        }
     }
 }
 
-/* folded[c] = bias[c] - zp * (sum of channel c's weights), in locals: the int32 stores may
- * alias the geometry, gcc would reload it for every weight. */
-static void fold_biases(const geom *g, const int32_t *bias, int32_t *folded) {
+#if defined(__GNUC__)
+#define NML_NOINLINE __attribute__((noinline))
+#else
+#define NML_NOINLINE
+#endif
+
+/* n taps of eight windows, tap j of window k at q[k][off + j], copied tap-major into dst (tap j
+ * of window k at dst[8 * j + k]): eight pointers in registers, so the loads and stores take
+ * immediate offsets, four taps per step (one pointer increment per window per four taps). */
+static void gather_taps(int8_t *dst, const int8_t *const *q, size_t off, int32_t n) {
+    const int8_t *q0 = q[0] + off, *q1 = q[1] + off, *q2 = q[2] + off, *q3 = q[3] + off;
+    const int8_t *q4 = q[4] + off, *q5 = q[5] + off, *q6 = q[6] + off, *q7 = q[7] + off;
+#define NML_TAP8(j)                                                                                \
+    do {                                                                                           \
+        dst[8 * (j)] = q0[j], dst[8 * (j) + 1] = q1[j], dst[8 * (j) + 2] = q2[j];                  \
+        dst[8 * (j) + 3] = q3[j], dst[8 * (j) + 4] = q4[j], dst[8 * (j) + 5] = q5[j];              \
+        dst[8 * (j) + 6] = q6[j], dst[8 * (j) + 7] = q7[j];                                        \
+    } while (0)
+    for (; n >= 4; n -= 4, dst += 32) {
+        NML_TAP8(0);
+        NML_TAP8(1);
+        NML_TAP8(2);
+        NML_TAP8(3);
+        q0 += 4, q1 += 4, q2 += 4, q3 += 4, q4 += 4, q5 += 4, q6 += 4, q7 += 4;
+    }
+    for (; n > 0; n--, dst += 8) {
+        NML_TAP8(0);
+        q0++, q1++, q2++, q3++, q4++, q5++, q6++, q7++;
+    }
+#undef NML_TAP8
+}
+
+/* The interleaved windows of the eight pixels from a on into col. When every window lies
+ * inside the input without horizontal dilation (all but a layer's border pixels; the block
+ * may span two output rows), each filter row is one tap-major copy of eight runs (a filter row
+ * of a 1-channel 5x5 layer is 5 bytes: copied window by window, the loop overhead would cost
+ * more than the bytes); otherwise window by window. */
+static void gather_block(const geom *g, pixel a, int8_t *col) {
+    const nml_window *win = g->win;
+    const int32_t span_h = (g->kh - 1) * win->dilation_h, row = g->kw * g->c;
+    const int8_t *q[NML_BLOCK_PIXELS];
+    int inside = win->dilation_w == 1;
+    int32_t x = a.x, y = a.y, b = a.b; /* counted here: next_pixel per pixel costs more */
+    int32_t ix0 = x * win->stride_w - win->pad_w, iy0 = y * win->stride_h - win->pad_h;
+    int32_t line = (b * g->h + iy0) * g->w; /* may be negative: a pointer only when inside */
+    for (int32_t k = 0; k < NML_BLOCK_PIXELS && inside; k++) {
+        inside = iy0 >= 0 && iy0 + span_h < g->h && ix0 >= 0 && ix0 + g->kw <= g->w;
+        if (inside) q[k] = g->in + (size_t)(line + ix0) * g->c;
+        ix0 += win->stride_w;
+        if (++x == g->out_w) {
+            x = 0, ix0 = -win->pad_w, iy0 += win->stride_h;
+            if (++y == g->out_h) y = 0, iy0 = -win->pad_h, b++;
+            line = (b * g->h + iy0) * g->w;
+        }
+    }
+    if (inside) {
+        const size_t row_step = (size_t)win->dilation_h * g->w * g->c;
+        for (int32_t ky = 0; ky < g->kh; ky++)
+            gather_taps(col + ky * NML_BLOCK_PIXELS * row, q, ky * row_step, row);
+        return;
+    }
+    for (int32_t k = 0; k < NML_BLOCK_PIXELS; k++, next_pixel(g, &a))
+        im2col(g, &a, col + k, NML_BLOCK_PIXELS);
+}
+
+/* Channel ch of the block's eight pixels (v0..v7, the folded bias included) requantized into
+ * o[k * stride], clamped to [lo, hi]. The fields come in as locals: int8 stores may alias
+ * anything, so gcc would reload them after every output. */
+#define NML_EMIT(v, o)                                                                             \
+    do {                                                                                           \
+        *(o) = nml_rq_clamp(nml_rq_apply_doubled(v, mult, k2, neg2, r1), lo, hi);                  \
+        (o) += stride;                                                                             \
+    } while (0)
+NML_OPT_INLINE void emit_8(const chan *ch, int32_t lo, int32_t hi, int8_t *o, int32_t stride,
+                           int32_t v0, int32_t v1, int32_t v2, int32_t v3, int32_t v4, int32_t v5,
+                           int32_t v6, int32_t v7) {
+    const uint32_t mult = ch->mult, k2 = ch->k2, neg2 = ch->neg2;
+    const int32_t r1 = ch->r1;
+    NML_EMIT(v0, o);
+    NML_EMIT(v1, o);
+    NML_EMIT(v2, o);
+    NML_EMIT(v3, o);
+    NML_EMIT(v4, o);
+    NML_EMIT(v5, o);
+    NML_EMIT(v6, o);
+    NML_EMIT(v7, o);
+}
+#undef NML_EMIT
+
+/* One step of the 2x8 block: activations i of the eight interleaved windows times weight i of
+ * both channels. */
+#define NML_MAC_2X8(i)                                                                             \
+    do {                                                                                           \
+        const int32_t u = w0[i], v = w1[i];                                                        \
+        int32_t t = p[8 * (i)];                                                                    \
+        a0 += u * t, b0 += v * t, t = p[8 * (i) + 1];                                              \
+        a1 += u * t, b1 += v * t, t = p[8 * (i) + 2];                                              \
+        a2 += u * t, b2 += v * t, t = p[8 * (i) + 3];                                              \
+        a3 += u * t, b3 += v * t, t = p[8 * (i) + 4];                                              \
+        a4 += u * t, b4 += v * t, t = p[8 * (i) + 5];                                              \
+        a5 += u * t, b5 += v * t, t = p[8 * (i) + 6];                                              \
+        a6 += u * t, b6 += v * t, t = p[8 * (i) + 7];                                              \
+        a7 += u * t, b7 += v * t;                                                                  \
+    } while (0)
+
+/* A block's channel pairs: the pair of oc is oc and oc + 1 (an odd last channel is redone with
+ * the one before it, a one-channel layer computes its channel twice). Kept in memory and read
+ * through one pointer: gcc would otherwise hold the loop's state in the registers the inner
+ * loop needs. */
+typedef struct pairs {
+    const int8_t *x;      /* the eight interleaved windows */
+    const int8_t *filter; /* the whole filter */
+    int8_t *o;            /* pixel k's channel c at o[k * out_c + c] */
+    const chan *ch;       /* the layer's channels */
+    int32_t depth, oc, end, out_c, lo, hi;
+    int32_t *acc; /* slow requantization: the 16 accumulators go here instead */
+} pairs;
+
+/* The first channel of the pair of q->oc. */
+static inline int32_t pair_first(const pairs *q) {
+    const int32_t last = q->out_c > 1 ? q->out_c - 2 : 0;
+    return q->oc < last ? q->oc : last;
+}
+
+/* A compiler barrier (no instruction): values computed before it are read again from memory
+ * after it, so they do not occupy registers across the loop before it. */
+#if defined(__GNUC__)
+#define NML_REGISTER_BARRIER() __asm__ volatile("" ::: "memory")
+#else
+#define NML_REGISTER_BARRIER() ((void)0)
+#endif
+
+/* Channel pairs from q->oc on while oc < q->end, of the eight pixels whose windows are
+ * interleaved at q->x (byte i of window k at x[8 * i + k]), requantized into q->o; or, for the
+ * slow requantization, the 16 accumulators of one pair into q->acc (channel-major). Each loaded
+ * weight serves eight pixels and each loaded activation two channels: 10 loads per 16
+ * multiply-accumulates, with the 16 accumulators, three pointers and the two weights in
+ * registers (the interleaving keeps the eight windows on one pointer). The fast form starts
+ * the accumulators at the folded biases (no partial sum can wrap: with the bias, nml_rq_finish
+ * bounds every sum of up to depth products). Out of line and over all pairs: small depths pay
+ * the call once per block. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define NML_MAC_REGISTERS __attribute__((optimize("ira-algorithm=priority")))
+#else
+#define NML_MAC_REGISTERS
+#endif
+
+NML_NOINLINE NML_MAC_REGISTERS static void gemm_2x8(pairs *block) {
+    pairs *volatile held = block; /* on the stack while the MAC loop needs every register */
+    for (pairs *q = block; q->oc < q->end; q->oc += 2) {
+        const int32_t c0 = pair_first(q), c1 = q->out_c > 1 ? c0 + 1 : c0, depth = q->depth;
+        const int8_t *p = q->x, *w0 = q->filter + c0 * depth, *w1 = q->filter + c1 * depth;
+        const int32_t i0 = q->acc ? 0 : q->ch[c0].bias, i1 = q->acc ? 0 : q->ch[c1].bias;
+        int32_t a0 = i0, a1 = i0, a2 = i0, a3 = i0, a4 = i0, a5 = i0, a6 = i0, a7 = i0;
+        int32_t b0 = i1, b1 = i1, b2 = i1, b3 = i1, b4 = i1, b5 = i1, b6 = i1, b7 = i1;
+        const int8_t *stop = p + 8 * depth;
+        for (int32_t n = depth & 3; n > 0; n--, p += 8, w0++, w1++)
+            NML_MAC_2X8(0);
+        for (; p != stop; p += 32, w0 += 4, w1 += 4) {
+            NML_MAC_2X8(0);
+            NML_MAC_2X8(1);
+            NML_MAC_2X8(2);
+            NML_MAC_2X8(3);
+        }
+        NML_REGISTER_BARRIER(); /* c0, c1, depth: read again, not held across the loop */
+        q = held;
+        if (q->acc) {
+            int32_t *acc = q->acc;
+            acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+            acc[4] = a4, acc[5] = a5, acc[6] = a6, acc[7] = a7;
+            acc[8] = b0, acc[9] = b1, acc[10] = b2, acc[11] = b3;
+            acc[12] = b4, acc[13] = b5, acc[14] = b6, acc[15] = b7;
+            return;
+        }
+        const int32_t d0 = pair_first(q), d1 = q->out_c > 1 ? d0 + 1 : d0;
+        emit_8(q->ch + d0, q->lo, q->hi, q->o + d0, q->out_c, a0, a1, a2, a3, a4, a5, a6, a7);
+        emit_8(q->ch + d1, q->lo, q->hi, q->o + d1, q->out_c, b0, b1, b2, b3, b4, b5, b6, b7);
+    }
+}
+#undef NML_MAC_2X8
+
+/* Requantizes v (the bias included) into o[c] (the paths off the blocks' registers): the
+ * doubled fast form with channel c's record when the layer has blocks, else the fast form from
+ * the tables (a layer of fewer than eight pixels builds no records: one per channel would cost
+ * more than its few outputs), or the reference arithmetic. */
+static void requant_one(const geom *g, const nml_rq *rq, int32_t c, int32_t v, int8_t *o) {
+    const chan *ch = g->ch + c;
+    int32_t y;
+    if (!rq->fast) {
+        o[c] = nml_rq_slow(rq, c, v);
+        return;
+    }
+    if (g->records)
+        y = nml_rq_apply_doubled(v, ch->mult, ch->k2, ch->neg2, ch->r1);
+    else
+        y = nml_rq_apply(v, nml_rq_channel(rq, c));
+    o[c] = nml_rq_clamp(y, rq->act_min, rq->act_max);
+}
+
+/* Blocks of eight output pixels from pixel 0 on (total / 8 of them): the windows interleaved
+ * into col (the input pixels themselves for a 1x1 layer, amortized over all output channels),
+ * then two channels at a time (an odd last channel is redone with the one before it; a
+ * one-channel layer computes its channel twice). */
+static void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total, pixel *a) {
+    int32_t acc[16];
+    pairs q;
+    q.x = g->col;
+    q.filter = g->filter;
+    q.depth = g->depth;
+    q.out_c = g->out_c;
+    q.ch = g->ch;
+    q.lo = rq->act_min;
+    q.hi = rq->act_max;
+    q.acc = rq->fast ? NULL : acc;
+    const int32_t last = g->out_c > 1 ? g->out_c - 2 : 0;
+    for (int32_t i = 0; i + NML_BLOCK_PIXELS <= total; i += NML_BLOCK_PIXELS) {
+        if (g->pointwise) { /* the windows are the input pixels i..i+7 */
+            const int8_t *px[NML_BLOCK_PIXELS];
+            for (int32_t k = 0; k < NML_BLOCK_PIXELS; k++)
+                px[k] = g->in + (i + k) * g->c;
+            gather_taps(g->col, px, 0, g->c);
+        } else
+            gather_block(g, *a, g->col);
+        for (int32_t k = 0; k < NML_BLOCK_PIXELS; k++)
+            next_pixel(g, a);
+        q.o = g->out + i * g->out_c;
+        if (rq->fast) {
+            q.oc = 0, q.end = g->out_c;
+            gemm_2x8(&q);
+            continue;
+        }
+        for (int32_t oc = 0; oc < g->out_c; oc += 2) { /* slow: pair by pair */
+            q.oc = oc, q.end = oc + 1;
+            gemm_2x8(&q);
+            const int32_t c0 = oc < last ? oc : last, c1 = g->out_c > 1 ? c0 + 1 : c0;
+            for (int32_t j = 0; j < 16; j++)
+                requant_one(g, rq, j < 8 ? c0 : c1,
+                            nml_add_wrap(acc[j], g->ch[j < 8 ? c0 : c1].bias),
+                            q.o + (j & 7) * g->out_c);
+        }
+    }
+}
+
+/* acc[j] = sum_i w_j[i] * x[i] for eight channels j (w_j = w0 + j * depth), x: a window minus
+ * the input zero point (int16): one activation load serves eight channels. */
+NML_NOINLINE static void dot_8x1(const int16_t *x, const int8_t *w0, int32_t depth, int32_t *acc) {
+    const int8_t *w1 = w0 + depth, *w2 = w1 + depth, *w3 = w2 + depth, *w4 = w3 + depth;
+    const int8_t *w5 = w4 + depth, *w6 = w5 + depth, *w7 = w6 + depth;
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+#define NML_MAC_8X1(i)                                                                             \
+    do {                                                                                           \
+        const int32_t v = x[i];                                                                    \
+        a0 += w0[i] * v, a1 += w1[i] * v, a2 += w2[i] * v, a3 += w3[i] * v;                        \
+        a4 += w4[i] * v, a5 += w5[i] * v, a6 += w6[i] * v, a7 += w7[i] * v;                        \
+    } while (0)
+    const int16_t *end = x + (depth & ~3);
+    for (; x != end;
+         x += 4, w0 += 4, w1 += 4, w2 += 4, w3 += 4, w4 += 4, w5 += 4, w6 += 4, w7 += 4) {
+        NML_MAC_8X1(0);
+        NML_MAC_8X1(1);
+        NML_MAC_8X1(2);
+        NML_MAC_8X1(3);
+    }
+    for (int32_t i = 0; i < (depth & 3); i++)
+        NML_MAC_8X1(i);
+#undef NML_MAC_8X1
+    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+    acc[4] = a4, acc[5] = a5, acc[6] = a6, acc[7] = a7;
+}
+
+/* Output pixels from i on, one at a time: a layer's last total % 8 pixels, or all of a layer of
+ * fewer than eight (a classifier's 5x5 conv over a 5x5 map), where a folded bias would cost one
+ * more pass over all weights. The window minus the zero point goes to col as int16 (widened in
+ * place from col's upper half, each int16 written over bytes already read), eight channels at
+ * a time (a last partial block is redone as the last eight channels), one at a time below
+ * eight; bias: the layer's. */
+static void single_pixels(const geom *g, const nml_rq *rq, const int32_t *bias, int32_t i,
+                          int32_t total, pixel a) {
+    int16_t *x = (int16_t *)(void *)g->col;
+    int8_t *x8 = g->col + g->depth;
+    int32_t acc[8];
+    for (; i < total; i++, next_pixel(g, &a)) {
+        im2col(g, &a, x8, 1);
+        for (int32_t k = 0; k < g->depth; k++)
+            x[k] = (int16_t)(x8[k] - g->zp);
+        int8_t *o = g->out + i * g->out_c;
+        int32_t oc = 0;
+        for (; oc < g->out_c && g->out_c >= 8; oc += 8) {
+            if (oc + 8 > g->out_c) oc = g->out_c - 8;
+            dot_8x1(x, g->filter + oc * g->depth, g->depth, acc);
+            for (int32_t j = 0; j < 8; j++)
+                requant_one(g, rq, oc + j, nml_add_wrap(acc[j], bias ? bias[oc + j] : 0), o);
+        }
+        for (; oc < g->out_c; oc++) {
+            const int8_t *w = g->filter + oc * g->depth;
+            int32_t s = 0;
+            for (int32_t k = 0; k < g->depth; k++)
+                s += w[k] * x[k];
+            requant_one(g, rq, oc, nml_add_wrap(s, bias ? bias[oc] : 0), o);
+        }
+    }
+}
+
+/* The channel records: folded bias (bias - zp * the sum of the channel's weights) and the
+ * doubled fast form's constants (fast layers), in locals: the stores may alias the geometry,
+ * gcc would reload it for every weight. */
+static void channels(const geom *g, const nml_rq *rq, const int32_t *bias, chan *ch) {
     const int8_t *w = g->filter;
     const int32_t depth = g->depth, zp = g->zp, out_c = g->out_c;
     for (int32_t c = 0; c < out_c; c++) {
         int32_t sum = 0; /* |sum| <= depth * 128: the accumulator check bounds zp * sum */
         int32_t i = depth;
-        for (; i >= 4; i -= 4, w += 4) /* unrolled: a one-pixel layer sums as much as it MACs */
+        for (; i >= 4; i -= 4, w += 4)
             sum += w[0] + w[1] + w[2] + w[3];
         for (; i > 0; i--)
             sum += *w++;
-        folded[c] = nml_add_wrap(bias ? bias[c] : 0, -zp * sum);
+        ch[c].bias = nml_add_wrap(bias ? bias[c] : 0, -zp * sum);
+        if (!rq->fast) continue;
+        const nml_rq_ch e = nml_rq_channel(rq, c);
+        ch[c].mult = e.mult;
+        ch[c].k2 = 1u + 2u * e.khi;
+        ch[c].neg2 = e.neg_mask << 1;
+        ch[c].r1 = e.r + 1;
     }
 }
 
@@ -357,16 +533,20 @@ static nml_status opt_conv_eval_int8(nml_ctx *ctx, nml_node *node) {
     g.depth = g.kh * g.kw * g.c;
     g.zp = -d->ref.input_offset;
     g.win = &d->ref.w;
-    int32_t *folded = nml_ctx_scratch(ctx, node);
-    uint32_t *khi = (uint32_t *)(folded + g.out_c);
-    g.col = pointwise(&g) ? NULL : (int8_t *)(khi + g.out_c);
-    g.khi = khi;
-    fold_biases(&g, bias ? (const int32_t *)bias->data : NULL, folded);
-    if (d->rq.fast)
-        for (int32_t c = 0; c < g.out_c; c++)
-            khi[c] = nml_rq_channel(&d->rq, c).khi;
-    g.folded_bias = folded;
-    conv_int8_opt(&g, &d->rq, input->dims[0]);
+    g.ch = nml_ctx_scratch(ctx, node);
+    g.col = (int8_t *)(g.ch + g.out_c);
+    const int32_t *b = bias ? (const int32_t *)bias->data : NULL;
+    const int32_t total = input->dims[0] * g.out_h * g.out_w;
+    pixel a = {0, 0, 0};
+    g.pointwise = g.kh == 1 && g.kw == 1 && g.out_h == g.h && g.out_w == g.w &&
+                  d->ref.w.stride_h == 1 && d->ref.w.stride_w == 1 && d->ref.w.pad_h == 0 &&
+                  d->ref.w.pad_w == 0;
+    g.records = total >= NML_BLOCK_PIXELS; /* fewer pixels: no blocks, no channel records */
+    if (g.records) {
+        channels(&g, &d->rq, b, g.ch);
+        pixel_blocks(&g, &d->rq, total, &a);
+    }
+    single_pixels(&g, &d->rq, b, total - total % NML_BLOCK_PIXELS, total, a);
     return NML_OK;
 }
 
