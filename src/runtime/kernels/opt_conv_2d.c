@@ -70,6 +70,14 @@ static nml_status requant_tables(nml_ctx *ctx, nml_node *node, opt_conv *d, int6
                          d->ref.act_max, bias, bound);
 }
 
+/* A 1x1 filter at stride 1 without padding: every window is one input pixel. */
+static int is_pointwise(const nml_tensor *filter, const nml_tensor *input,
+                        const nml_tensor *output, const nml_window *w) {
+    return filter->dims[1] == 1 && filter->dims[2] == 1 && output->dims[1] == input->dims[1] &&
+           output->dims[2] == input->dims[2] && w->stride_h == 1 && w->stride_w == 1 &&
+           w->pad_h == 0 && w->pad_w == 0;
+}
+
 /* int8_only: the variant without the reference fallback (conv_ref.h), constant per caller */
 NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
                                           int int8_only) {
@@ -94,13 +102,17 @@ NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nm
     if (d->use_ref) {
         NML_TRY(nml_conv_2d_ref_finish(ctx, node, &d->ref));
     } else {
-        /* the blocks' channel records, then a block's interleaved windows (a layer of fewer
-         * pixels: one int16 window) */
+        /* a layer of at least eight pixels: the channel records, then a block's eight
+         * windows; fewer pixels: one window. A 1x1 layer's windows are its input pixels, but
+         * its blocks interleave them (a one-channel layer reads them in place). */
         const size_t depth = (size_t)filter->dims[1] * filter->dims[2] * filter->dims[3];
         const int32_t pixels = output->dims[0] * output->dims[1] * output->dims[2];
-        const size_t windows = pixels >= NML_BLOCK_PIXELS ? NML_BLOCK_PIXELS : 2;
-        NML_TRY(
-            nml_ctx_request_scratch(ctx, node, (size_t)out_ch * sizeof(chan) + windows * depth));
+        const int pointwise = is_pointwise(filter, input, output, &d->ref.w);
+        size_t bytes = pointwise ? 0 : depth;
+        if (pixels >= NML_BLOCK_PIXELS)
+            bytes = (size_t)out_ch * sizeof(chan) +
+                    (pointwise && out_ch == 1 ? 0 : NML_BLOCK_PIXELS * depth);
+        NML_TRY(nml_ctx_request_scratch(ctx, node, bytes));
         NML_TRY(requant_tables(ctx, node, d, (int64_t)depth));
     }
     node->data = d;
@@ -429,19 +441,22 @@ static void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total, pixel *
     }
 }
 
-/* acc[j] = sum_i w_j[i] * x[i] for eight channels j (w_j = w0 + j * depth), x: a window minus
- * the input zero point (int16): one activation load serves eight channels. */
-NML_NOINLINE static void dot_8x1(const int16_t *x, const int8_t *w0, int32_t depth, int32_t *acc) {
+/* acc[j] = sum_i w_j[i] * (x[i] - zp) for eight rows w_j = w0 + j * depth: one activation
+ * load and subtraction serve eight multiply-accumulates. Single pixels: x is the window, the
+ * rows eight channels' weights. One-channel layers: x is the filter (zp 0), the rows eight
+ * pixels' windows (the zero point folded into the bias). */
+NML_NOINLINE static void dot_8x1(const int8_t *x, int32_t zp, const int8_t *w0, int32_t depth,
+                                 int32_t *acc) {
     const int8_t *w1 = w0 + depth, *w2 = w1 + depth, *w3 = w2 + depth, *w4 = w3 + depth;
     const int8_t *w5 = w4 + depth, *w6 = w5 + depth, *w7 = w6 + depth;
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
 #define NML_MAC_8X1(i)                                                                             \
     do {                                                                                           \
-        const int32_t v = x[i];                                                                    \
+        const int32_t v = x[i] - zp;                                                               \
         a0 += w0[i] * v, a1 += w1[i] * v, a2 += w2[i] * v, a3 += w3[i] * v;                        \
         a4 += w4[i] * v, a5 += w5[i] * v, a6 += w6[i] * v, a7 += w7[i] * v;                        \
     } while (0)
-    const int16_t *end = x + (depth & ~3);
+    const int8_t *end = x + (depth & ~3);
     for (; x != end;
          x += 4, w0 += 4, w1 += 4, w2 += 4, w3 += 4, w4 += 4, w5 += 4, w6 += 4, w7 += 4) {
         NML_MAC_8X1(0);
@@ -456,36 +471,84 @@ NML_NOINLINE static void dot_8x1(const int16_t *x, const int8_t *w0, int32_t dep
     acc[4] = a4, acc[5] = a5, acc[6] = a6, acc[7] = a7;
 }
 
+/* acc[0], acc[1] = sum_i w0[i] * (x[i] - zp), the same with w1 (w1 == w0 for one channel): the
+ * channels of a single pixel's layer of fewer than eight. */
+NML_NOINLINE static void dot_2x1(const int8_t *x, int32_t zp, const int8_t *w0, const int8_t *w1,
+                                 int32_t depth, int32_t *acc) {
+    int32_t a0 = 0, a1 = 0;
+#define NML_MAC_2X1(i)                                                                             \
+    do {                                                                                           \
+        const int32_t v = x[i] - zp;                                                               \
+        a0 += w0[i] * v, a1 += w1[i] * v;                                                          \
+    } while (0)
+    const int8_t *end = x + (depth & ~3);
+    for (; x != end; x += 4, w0 += 4, w1 += 4) {
+        NML_MAC_2X1(0);
+        NML_MAC_2X1(1);
+        NML_MAC_2X1(2);
+        NML_MAC_2X1(3);
+    }
+    for (int32_t i = 0; i < (depth & 3); i++)
+        NML_MAC_2X1(i);
+#undef NML_MAC_2X1
+    acc[0] = a0, acc[1] = a1;
+}
+
+/* The window of output pixel i (at a): the input pixel itself for a 1x1 layer, else copied
+ * into dst (padding taps set to the zero point). */
+static const int8_t *window(const geom *g, const pixel *a, int32_t i, int8_t *dst) {
+    if (g->pointwise) return g->in + (size_t)i * g->c;
+    im2col(g, a, dst, 1);
+    return dst;
+}
+
 /* Output pixels from i on, one at a time: a layer's last total % 8 pixels, or all of a layer of
  * fewer than eight (a classifier's 5x5 conv over a 5x5 map), where a folded bias would cost one
- * more pass over all weights. The window minus the zero point goes to col as int16 (widened in
- * place from col's upper half, each int16 written over bytes already read), eight channels at
- * a time (a last partial block is redone as the last eight channels), one at a time below
- * eight; bias: the layer's. */
+ * more pass over all weights: eight channels per activation load (a last partial group is
+ * redone as the last eight channels), a layer of fewer than eight channels two at a time;
+ * bias: the layer's. */
 static void single_pixels(const geom *g, const nml_rq *rq, const int32_t *bias, int32_t i,
                           int32_t total, pixel a) {
-    int16_t *x = (int16_t *)(void *)g->col;
-    int8_t *x8 = g->col + g->depth;
     int32_t acc[8];
+    const int32_t out_c = g->out_c, depth = g->depth;
     for (; i < total; i++, next_pixel(g, &a)) {
-        im2col(g, &a, x8, 1);
-        for (int32_t k = 0; k < g->depth; k++)
-            x[k] = (int16_t)(x8[k] - g->zp);
-        int8_t *o = g->out + i * g->out_c;
-        int32_t oc = 0;
-        for (; oc < g->out_c && g->out_c >= 8; oc += 8) {
-            if (oc + 8 > g->out_c) oc = g->out_c - 8;
-            dot_8x1(x, g->filter + oc * g->depth, g->depth, acc);
-            for (int32_t j = 0; j < 8; j++)
-                requant_one(g, rq, oc + j, nml_add_wrap(acc[j], bias ? bias[oc + j] : 0), o);
+        const int8_t *x = window(g, &a, i, g->col);
+        int8_t *o = g->out + i * out_c;
+        for (int32_t oc = 0; oc < out_c; oc += 8) {
+            int32_t c0 = oc, n = 8;
+            if (out_c < 8)
+                n = out_c;
+            else if (oc + 8 > out_c)
+                c0 = out_c - 8;
+            for (int32_t j = 0; j < n; j += 2) {
+                if (n == 8) {
+                    dot_8x1(x, g->zp, g->filter + c0 * depth, depth, acc);
+                } else {
+                    const int32_t c1 = j + 1 < n ? j + 1 : j;
+                    dot_2x1(x, g->zp, g->filter + j * depth, g->filter + c1 * depth, depth,
+                            acc + j);
+                }
+            }
+            for (int32_t j = 0; j < n; j++)
+                requant_one(g, rq, c0 + j, nml_add_wrap(acc[j], bias ? bias[c0 + j] : 0), o);
         }
-        for (; oc < g->out_c; oc++) {
-            const int8_t *w = g->filter + oc * g->depth;
-            int32_t s = 0;
-            for (int32_t k = 0; k < g->depth; k++)
-                s += w[k] * x[k];
-            requant_one(g, rq, oc, nml_add_wrap(s, bias ? bias[oc] : 0), o);
+    }
+}
+
+/* A one-channel layer's blocks of eight pixels (a pair would compute the channel twice): the
+ * eight windows one after another (the input itself for a 1x1 layer), the filter as the shared
+ * operand of dot_8x1, the folded bias from the channel record. */
+static void one_channel_blocks(const geom *g, const nml_rq *rq, int32_t total, pixel *a) {
+    int32_t acc[8];
+    for (int32_t i = 0; i + NML_BLOCK_PIXELS <= total; i += NML_BLOCK_PIXELS) {
+        const int8_t *x = window(g, a, i, g->col);
+        for (int32_t k = 0; k < NML_BLOCK_PIXELS; k++) {
+            if (k) (void)window(g, a, i + k, g->col + k * g->depth);
+            next_pixel(g, a);
         }
+        dot_8x1(g->filter, 0, x, g->depth, acc);
+        for (int32_t k = 0; k < NML_BLOCK_PIXELS; k++)
+            requant_one(g, rq, 0, nml_add_wrap(acc[k], g->ch[0].bias), g->out + i + k);
     }
 }
 
@@ -538,14 +601,16 @@ static nml_status opt_conv_eval_int8(nml_ctx *ctx, nml_node *node) {
     const int32_t *b = bias ? (const int32_t *)bias->data : NULL;
     const int32_t total = input->dims[0] * g.out_h * g.out_w;
     pixel a = {0, 0, 0};
-    g.pointwise = g.kh == 1 && g.kw == 1 && g.out_h == g.h && g.out_w == g.w &&
-                  d->ref.w.stride_h == 1 && d->ref.w.stride_w == 1 && d->ref.w.pad_h == 0 &&
-                  d->ref.w.pad_w == 0;
+    g.pointwise = is_pointwise(filter, input, output, &d->ref.w);
     g.records = total >= NML_BLOCK_PIXELS; /* fewer pixels: no blocks, no channel records */
     if (g.records) {
         channels(&g, &d->rq, b, g.ch);
-        pixel_blocks(&g, &d->rq, total, &a);
-    }
+        if (g.out_c == 1)
+            one_channel_blocks(&g, &d->rq, total, &a);
+        else
+            pixel_blocks(&g, &d->rq, total, &a);
+    } else
+        g.col = (int8_t *)g.ch; /* no records: the scratch is one window */
     single_pixels(&g, &d->rq, b, total - total % NML_BLOCK_PIXELS, total, a);
     return NML_OK;
 }
