@@ -520,14 +520,11 @@ static void single_pixels(const geom *g, const nml_rq *rq, const int32_t *bias, 
                 n = out_c;
             else if (oc + 8 > out_c)
                 c0 = out_c - 8;
-            for (int32_t j = 0; j < n; j += 2) {
-                if (n == 8) {
-                    dot_8x1(x, g->zp, g->filter + c0 * depth, depth, acc);
-                } else {
-                    const int32_t c1 = j + 1 < n ? j + 1 : j;
-                    dot_2x1(x, g->zp, g->filter + j * depth, g->filter + c1 * depth, depth,
-                            acc + j);
-                }
+            if (n == 8)
+                dot_8x1(x, g->zp, g->filter + c0 * depth, depth, acc);
+            for (int32_t j = 0; j < n && n < 8; j += 2) {
+                const int32_t c1 = j + 1 < n ? j + 1 : j;
+                dot_2x1(x, g->zp, g->filter + j * depth, g->filter + c1 * depth, depth, acc + j);
             }
             for (int32_t j = 0; j < n; j++)
                 requant_one(g, rq, c0 + j, nml_add_wrap(acc[j], bias ? bias[c0 + j] : 0), o);
