@@ -32,15 +32,6 @@
 /* Output pixels per block of the GEMM (gemm_2x8) */
 #define NML_BLOCK_PIXELS 8
 
-/* One output channel for the blocks, built per evaluation in scratch: one pointer reaches all
- * of it (the tables' separate arrays cost an address computation per load). */
-typedef struct chan {
-    int32_t bias;      /* bias - zp * sum of the channel's weights */
-    uint32_t mult, k2; /* the doubled fast form (opt_common.h): M2, 1 + 2 * khi */
-    uint32_t neg2;     /* -2 when r > 0, else 0 */
-    int32_t r1;        /* r + 1 */
-} chan;
-
 typedef struct opt_conv {
     nml_conv_data ref;
     nml_rq rq;
@@ -71,8 +62,8 @@ static nml_status requant_tables(nml_ctx *ctx, nml_node *node, opt_conv *d, int6
 }
 
 /* A 1x1 filter at stride 1 without padding: every window is one input pixel. */
-static int is_pointwise(const nml_tensor *filter, const nml_tensor *input,
-                        const nml_tensor *output, const nml_window *w) {
+static int is_pointwise(const nml_tensor *filter, const nml_tensor *input, const nml_tensor *output,
+                        const nml_window *w) {
     return filter->dims[1] == 1 && filter->dims[2] == 1 && output->dims[1] == input->dims[1] &&
            output->dims[2] == input->dims[2] && w->stride_h == 1 && w->stride_w == 1 &&
            w->pad_h == 0 && w->pad_w == 0;
@@ -102,15 +93,15 @@ NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nm
     if (d->use_ref) {
         NML_TRY(nml_conv_2d_ref_finish(ctx, node, &d->ref));
     } else {
-        /* a layer of at least eight pixels: the channel records, then a block's eight
-         * windows; fewer pixels: one window. A 1x1 layer's windows are its input pixels, but
+        /* a layer of at least eight pixels: the folded biases, then a block's eight windows;
+         * fewer pixels: one window. A 1x1 layer's windows are its input pixels, but
          * its blocks interleave them (a one-channel layer reads them in place). */
         const size_t depth = (size_t)filter->dims[1] * filter->dims[2] * filter->dims[3];
         const int32_t pixels = output->dims[0] * output->dims[1] * output->dims[2];
         const int pointwise = is_pointwise(filter, input, output, &d->ref.w);
         size_t bytes = pointwise ? 0 : depth;
         if (pixels >= NML_BLOCK_PIXELS)
-            bytes = (size_t)out_ch * sizeof(chan) +
+            bytes = (size_t)out_ch * sizeof(int32_t) +
                     (pointwise && out_ch == 1 ? 0 : NML_BLOCK_PIXELS * depth);
         NML_TRY(nml_ctx_request_scratch(ctx, node, bytes));
         NML_TRY(requant_tables(ctx, node, d, (int64_t)depth));
@@ -133,10 +124,9 @@ typedef struct geom {
     int32_t h, w, c, out_h, out_w, out_c, kh, kw, depth; /* depth = kh * kw * c */
     int32_t zp;                                          /* input zero point */
     const nml_window *win;
-    chan *ch;      /* per output channel: folded bias and requantization (scratch) */
+    int32_t *fb;   /* per output channel: the folded bias (scratch) */
     int8_t *col;   /* NML_BLOCK_PIXELS interleaved windows (scratch) */
     int pointwise; /* 1x1 filter, stride 1, no padding */
-    int records;   /* ch holds the channel records (a layer of at least 8 pixels) */
 } geom;
 
 /* Output pixel counter in (batch, row, column) order. */
@@ -263,30 +253,6 @@ static void gather_block(const geom *g, pixel a, int8_t *col) {
         im2col(g, &a, col + k, NML_BLOCK_PIXELS);
 }
 
-/* Channel ch of the block's eight pixels (v0..v7, the folded bias included) requantized into
- * o[k * stride], clamped to [lo, hi]. The fields come in as locals: int8 stores may alias
- * anything, so gcc would reload them after every output. */
-#define NML_EMIT(v, o)                                                                             \
-    do {                                                                                           \
-        *(o) = nml_rq_clamp(nml_rq_apply_doubled(v, mult, k2, neg2, r1), lo, hi);                  \
-        (o) += stride;                                                                             \
-    } while (0)
-NML_OPT_INLINE void emit_8(const chan *ch, int32_t lo, int32_t hi, int8_t *o, int32_t stride,
-                           int32_t v0, int32_t v1, int32_t v2, int32_t v3, int32_t v4, int32_t v5,
-                           int32_t v6, int32_t v7) {
-    const uint32_t mult = ch->mult, k2 = ch->k2, neg2 = ch->neg2;
-    const int32_t r1 = ch->r1;
-    NML_EMIT(v0, o);
-    NML_EMIT(v1, o);
-    NML_EMIT(v2, o);
-    NML_EMIT(v3, o);
-    NML_EMIT(v4, o);
-    NML_EMIT(v5, o);
-    NML_EMIT(v6, o);
-    NML_EMIT(v7, o);
-}
-#undef NML_EMIT
-
 /* One step of the 2x8 block: activations i of the eight interleaved windows times weight i of
  * both channels. */
 #define NML_MAC_2X8(i)                                                                             \
@@ -311,15 +277,44 @@ typedef struct pairs {
     const int8_t *x;      /* the eight interleaved windows */
     const int8_t *filter; /* the whole filter */
     int8_t *o;            /* pixel k's channel c at o[k * out_c + c] */
-    const chan *ch;       /* the layer's channels */
+    const int32_t *fb;    /* the layer's folded biases */
+    const nml_rq *rq;     /* its requantization tables */
     int32_t depth, oc, end, out_c, lo, hi;
-    int32_t *acc; /* slow requantization: the 16 accumulators go here instead */
+    int32_t *acc; /* a pair's 16 accumulators (channel-major) */
+    int32_t slow; /* the reference requantization: the caller requantizes acc */
 } pairs;
 
 /* The first channel of the pair of q->oc. */
 static inline int32_t pair_first(const pairs *q) {
     const int32_t last = q->out_c > 1 ? q->out_c - 2 : 0;
     return q->oc < last ? q->oc : last;
+}
+
+/* The pair's 16 accumulators (folded biases included) requantized in the doubled fast form
+ * (opt_common.h) into its two channels of the eight pixels. From memory: requantized from
+ * registers, the constants' extra live values made gcc spill in the MAC loop (3.6% more
+ * instructions), and one loop is a third of the code of sixteen inlined outputs. */
+static void emit_pair(const pairs *q) {
+    const int32_t d0 = pair_first(q), stride = q->out_c, lo = q->lo, hi = q->hi;
+    const int32_t *acc = q->acc;
+    for (int32_t j = 0; j < 2; j++, acc += NML_BLOCK_PIXELS) {
+        const int32_t c = q->out_c > 1 ? d0 + j : d0;
+        const nml_rq_ch e = nml_rq_channel(q->rq, c);
+        const uint32_t mult = e.mult, k2 = 1u + 2u * e.khi, neg2 = e.neg_mask << 1;
+        const int32_t r1 = e.r + 1;
+        int8_t *o = q->o + c;
+#define NML_EMIT(k)                                                                                \
+    o[(k)*stride] = nml_rq_clamp(nml_rq_apply_doubled(acc[k], mult, k2, neg2, r1), lo, hi)
+        NML_EMIT(0);
+        NML_EMIT(1);
+        NML_EMIT(2);
+        NML_EMIT(3);
+        NML_EMIT(4);
+        NML_EMIT(5);
+        NML_EMIT(6);
+        NML_EMIT(7);
+#undef NML_EMIT
+    }
 }
 
 /* A compiler barrier (no instruction): values computed before it are read again from memory
@@ -347,7 +342,7 @@ NML_NOINLINE static void gemm_2x8(pairs *block) {
     for (pairs *q = block; q->oc < q->end; q->oc += 2) {
         const int32_t c0 = pair_first(q), c1 = q->out_c > 1 ? c0 + 1 : c0, depth = q->depth;
         const int8_t *p = q->x, *w0 = q->filter + c0 * depth, *w1 = q->filter + c1 * depth;
-        const int32_t i0 = q->acc ? 0 : q->ch[c0].bias, i1 = q->acc ? 0 : q->ch[c1].bias;
+        const int32_t i0 = q->slow ? 0 : q->fb[c0], i1 = q->slow ? 0 : q->fb[c1];
         int32_t a0 = i0, a1 = i0, a2 = i0, a3 = i0, a4 = i0, a5 = i0, a6 = i0, a7 = i0;
         int32_t b0 = i1, b1 = i1, b2 = i1, b3 = i1, b4 = i1, b5 = i1, b6 = i1, b7 = i1;
         const int8_t *stop = p + 8 * depth;
@@ -361,36 +356,27 @@ NML_NOINLINE static void gemm_2x8(pairs *block) {
         }
         NML_REGISTER_BARRIER(); /* c0, c1, depth: read again, not held across the loop */
         q = held;
-        if (q->acc) {
-            int32_t *acc = q->acc;
-            acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
-            acc[4] = a4, acc[5] = a5, acc[6] = a6, acc[7] = a7;
-            acc[8] = b0, acc[9] = b1, acc[10] = b2, acc[11] = b3;
-            acc[12] = b4, acc[13] = b5, acc[14] = b6, acc[15] = b7;
-            return;
-        }
-        const int32_t d0 = pair_first(q), d1 = q->out_c > 1 ? d0 + 1 : d0;
-        emit_8(q->ch + d0, q->lo, q->hi, q->o + d0, q->out_c, a0, a1, a2, a3, a4, a5, a6, a7);
-        emit_8(q->ch + d1, q->lo, q->hi, q->o + d1, q->out_c, b0, b1, b2, b3, b4, b5, b6, b7);
+        int32_t *acc = q->acc;
+        acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+        acc[4] = a4, acc[5] = a5, acc[6] = a6, acc[7] = a7;
+        acc[8] = b0, acc[9] = b1, acc[10] = b2, acc[11] = b3;
+        acc[12] = b4, acc[13] = b5, acc[14] = b6, acc[15] = b7;
+        if (q->slow) return;
+        emit_pair(q);
     }
 }
 #undef NML_MAC_2X8
 
 /* Requantizes v (the bias included) into o[c] (the paths off the blocks' registers): the
- * doubled fast form with channel c's record when the layer has blocks, else the fast form from
- * the tables (a layer of fewer than eight pixels builds no records: one per channel would cost
- * more than its few outputs), or the reference arithmetic. */
-static void requant_one(const geom *g, const nml_rq *rq, int32_t c, int32_t v, int8_t *o) {
-    const chan *ch = g->ch + c;
-    int32_t y;
+ * doubled fast form (a fast layer qualifies for it: requant_tables), or the reference
+ * arithmetic. */
+static void requant_one(const nml_rq *rq, int32_t c, int32_t v, int8_t *o) {
     if (!rq->fast) {
         o[c] = nml_rq_slow(rq, c, v);
         return;
     }
-    if (g->records)
-        y = nml_rq_apply_doubled(v, ch->mult, ch->k2, ch->neg2, ch->r1);
-    else
-        y = nml_rq_apply(v, nml_rq_channel(rq, c));
+    const nml_rq_ch e = nml_rq_channel(rq, c);
+    const int32_t y = nml_rq_apply_doubled(v, e.mult, 1u + 2u * e.khi, e.neg_mask << 1, e.r + 1);
     o[c] = nml_rq_clamp(y, rq->act_min, rq->act_max);
 }
 
@@ -405,10 +391,12 @@ static void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total, pixel *
     q.filter = g->filter;
     q.depth = g->depth;
     q.out_c = g->out_c;
-    q.ch = g->ch;
+    q.fb = g->fb;
+    q.rq = rq;
     q.lo = rq->act_min;
     q.hi = rq->act_max;
-    q.acc = rq->fast ? NULL : acc;
+    q.acc = acc;
+    q.slow = !rq->fast;
     const int32_t last = g->out_c > 1 ? g->out_c - 2 : 0;
     for (int32_t i = 0; i + NML_BLOCK_PIXELS <= total; i += NML_BLOCK_PIXELS) {
         if (g->pointwise) { /* the windows are the input pixels i..i+7 */
@@ -431,8 +419,7 @@ static void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total, pixel *
             gemm_2x8(&q);
             const int32_t c0 = oc < last ? oc : last, c1 = g->out_c > 1 ? c0 + 1 : c0;
             for (int32_t j = 0; j < 16; j++)
-                requant_one(g, rq, j < 8 ? c0 : c1,
-                            nml_add_wrap(acc[j], g->ch[j < 8 ? c0 : c1].bias),
+                requant_one(rq, j < 8 ? c0 : c1, nml_add_wrap(acc[j], g->fb[j < 8 ? c0 : c1]),
                             q.o + (j & 7) * g->out_c);
         }
     }
@@ -517,14 +504,13 @@ static void single_pixels(const geom *g, const nml_rq *rq, const int32_t *bias, 
                 n = out_c;
             else if (oc + 8 > out_c)
                 c0 = out_c - 8;
-            if (n == 8)
-                dot_8x1(x, g->zp, g->filter + c0 * depth, depth, acc);
+            if (n == 8) dot_8x1(x, g->zp, g->filter + c0 * depth, depth, acc);
             for (int32_t j = 0; j < n && n < 8; j += 2) {
                 const int32_t c1 = j + 1 < n ? j + 1 : j;
                 dot_2x1(x, g->zp, g->filter + j * depth, g->filter + c1 * depth, depth, acc + j);
             }
             for (int32_t j = 0; j < n; j++)
-                requant_one(g, rq, c0 + j, nml_add_wrap(acc[j], bias ? bias[c0 + j] : 0), o);
+                requant_one(rq, c0 + j, nml_add_wrap(acc[j], bias ? bias[c0 + j] : 0), o);
         }
     }
 }
@@ -542,14 +528,13 @@ static void one_channel_blocks(const geom *g, const nml_rq *rq, int32_t total, p
         }
         dot_8x1(g->filter, 0, x, g->depth, acc);
         for (int32_t k = 0; k < NML_BLOCK_PIXELS; k++)
-            requant_one(g, rq, 0, nml_add_wrap(acc[k], g->ch[0].bias), g->out + i + k);
+            requant_one(rq, 0, nml_add_wrap(acc[k], g->fb[0]), g->out + i + k);
     }
 }
 
-/* The channel records: folded bias (bias - zp * the sum of the channel's weights) and the
- * doubled fast form's constants (fast layers), in locals: the stores may alias the geometry,
- * gcc would reload it for every weight. */
-static void channels(const geom *g, const nml_rq *rq, const int32_t *bias, chan *ch) {
+/* The folded biases: bias - zp * the sum of the channel's weights, in locals: the stores may
+ * alias the geometry, gcc would reload it for every weight. */
+static void fold_biases(const geom *g, const int32_t *bias, int32_t *fb) {
     const int8_t *w = g->filter;
     const int32_t depth = g->depth, zp = g->zp, out_c = g->out_c;
     for (int32_t c = 0; c < out_c; c++) {
@@ -559,13 +544,7 @@ static void channels(const geom *g, const nml_rq *rq, const int32_t *bias, chan 
             sum += w[0] + w[1] + w[2] + w[3];
         for (; i > 0; i--)
             sum += *w++;
-        ch[c].bias = nml_add_wrap(bias ? bias[c] : 0, -zp * sum);
-        if (!rq->fast) continue;
-        const nml_rq_ch e = nml_rq_channel(rq, c);
-        ch[c].mult = e.mult;
-        ch[c].k2 = 1u + 2u * e.khi;
-        ch[c].neg2 = e.neg_mask << 1;
-        ch[c].r1 = e.r + 1;
+        fb[c] = nml_add_wrap(bias ? bias[c] : 0, -zp * sum);
     }
 }
 
@@ -590,21 +569,20 @@ static nml_status opt_conv_eval_int8(nml_ctx *ctx, nml_node *node) {
     g.depth = g.kh * g.kw * g.c;
     g.zp = -d->ref.input_offset;
     g.win = &d->ref.w;
-    g.ch = nml_ctx_scratch(ctx, node);
-    g.col = (int8_t *)(g.ch + g.out_c);
+    g.fb = nml_ctx_scratch(ctx, node);
+    g.col = (int8_t *)(g.fb + g.out_c);
     const int32_t *b = bias ? (const int32_t *)bias->data : NULL;
     const int32_t total = input->dims[0] * g.out_h * g.out_w;
     pixel a = {0, 0, 0};
     g.pointwise = is_pointwise(filter, input, output, &d->ref.w);
-    g.records = total >= NML_BLOCK_PIXELS; /* fewer pixels: no blocks, no channel records */
-    if (g.records) {
-        channels(&g, &d->rq, b, g.ch);
+    if (total >= NML_BLOCK_PIXELS) { /* fewer pixels: no blocks, no folded biases */
+        fold_biases(&g, b, g.fb);
         if (g.out_c == 1)
             one_channel_blocks(&g, &d->rq, total, &a);
         else
             pixel_blocks(&g, &d->rq, total, &a);
     } else
-        g.col = (int8_t *)g.ch; /* no records: the scratch is one window */
+        g.col = (int8_t *)g.fb; /* the scratch is one window */
     single_pixels(&g, &d->rq, b, total - total % NML_BLOCK_PIXELS, total, a);
     return NML_OK;
 }
