@@ -270,7 +270,8 @@ static int cold_code(const char *src) {
     static const char *const hot[] = {"opt_conv_2d.c",    "opt_depthwise_conv_2d.c",
                                       "opt_fully_connected.c", "opt_max_pool_2d.c",
                                       "opt_copy.c",       "opt_pad.c",
-                                      "fixedpoint.c",     "qmath.c"};
+                                      "fixedpoint.c",     "qmath.c",
+                                      "opt_dot.c"};
     for (size_t i = 0; i < sizeof hot / sizeof hot[0]; i++)
         if (strcmp(base, hot[i]) == 0) return 0;
     return 1;

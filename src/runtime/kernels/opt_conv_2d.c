@@ -28,6 +28,7 @@
 #include "conv_ref.h"
 #include "kernels.h"
 #include "opt_common.h"
+#include "opt_dot.h"
 
 /* Output pixels per block of the GEMM (gemm_2x8) */
 #define NML_BLOCK_PIXELS 8
@@ -425,59 +426,6 @@ static void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total, pixel *
     }
 }
 
-/* acc[j] = sum_i w_j[i] * (x[i] - zp) for eight rows w_j = w0 + j * depth: one activation
- * load and subtraction serve eight multiply-accumulates. Single pixels: x is the window, the
- * rows eight channels' weights. One-channel layers: x is the filter (zp 0), the rows eight
- * pixels' windows (the zero point folded into the bias). */
-NML_NOINLINE static void dot_8x1(const int8_t *x, int32_t zp, const int8_t *w0, int32_t depth,
-                                 int32_t *acc) {
-    const int8_t *w1 = w0 + depth, *w2 = w1 + depth, *w3 = w2 + depth, *w4 = w3 + depth;
-    const int8_t *w5 = w4 + depth, *w6 = w5 + depth, *w7 = w6 + depth;
-    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
-#define NML_MAC_8X1(i)                                                                             \
-    do {                                                                                           \
-        const int32_t v = x[i] - zp;                                                               \
-        a0 += w0[i] * v, a1 += w1[i] * v, a2 += w2[i] * v, a3 += w3[i] * v;                        \
-        a4 += w4[i] * v, a5 += w5[i] * v, a6 += w6[i] * v, a7 += w7[i] * v;                        \
-    } while (0)
-    const int8_t *end = x + (depth & ~3);
-    for (; x != end;
-         x += 4, w0 += 4, w1 += 4, w2 += 4, w3 += 4, w4 += 4, w5 += 4, w6 += 4, w7 += 4) {
-        NML_MAC_8X1(0);
-        NML_MAC_8X1(1);
-        NML_MAC_8X1(2);
-        NML_MAC_8X1(3);
-    }
-    for (int32_t i = 0; i < (depth & 3); i++)
-        NML_MAC_8X1(i);
-#undef NML_MAC_8X1
-    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
-    acc[4] = a4, acc[5] = a5, acc[6] = a6, acc[7] = a7;
-}
-
-/* acc[0], acc[1] = sum_i w0[i] * (x[i] - zp), the same with w1 (w1 == w0 for one channel): the
- * channels of a single pixel's layer of fewer than eight. */
-NML_NOINLINE static void dot_2x1(const int8_t *x, int32_t zp, const int8_t *w0, const int8_t *w1,
-                                 int32_t depth, int32_t *acc) {
-    int32_t a0 = 0, a1 = 0;
-#define NML_MAC_2X1(i)                                                                             \
-    do {                                                                                           \
-        const int32_t v = x[i] - zp;                                                               \
-        a0 += w0[i] * v, a1 += w1[i] * v;                                                          \
-    } while (0)
-    const int8_t *end = x + (depth & ~3);
-    for (; x != end; x += 4, w0 += 4, w1 += 4) {
-        NML_MAC_2X1(0);
-        NML_MAC_2X1(1);
-        NML_MAC_2X1(2);
-        NML_MAC_2X1(3);
-    }
-    for (int32_t i = 0; i < (depth & 3); i++)
-        NML_MAC_2X1(i);
-#undef NML_MAC_2X1
-    acc[0] = a0, acc[1] = a1;
-}
-
 /* The window of output pixel i (at a): the input pixel itself for a 1x1 layer, else copied
  * into dst (padding taps set to the zero point). */
 static const int8_t *window(const geom *g, const pixel *a, int32_t i, int8_t *dst) {
@@ -504,10 +452,11 @@ static void single_pixels(const geom *g, const nml_rq *rq, const int32_t *bias, 
                 n = out_c;
             else if (oc + 8 > out_c)
                 c0 = out_c - 8;
-            if (n == 8) dot_8x1(x, g->zp, g->filter + c0 * depth, depth, acc);
+            if (n == 8) nml_dot_8x1(x, g->zp, g->filter + c0 * depth, depth, depth, acc);
             for (int32_t j = 0; j < n && n < 8; j += 2) {
                 const int32_t c1 = j + 1 < n ? j + 1 : j;
-                dot_2x1(x, g->zp, g->filter + j * depth, g->filter + c1 * depth, depth, acc + j);
+                nml_dot_2x1(x, g->zp, g->filter + j * depth, g->filter + c1 * depth, depth,
+                            acc + j);
             }
             for (int32_t j = 0; j < n; j++)
                 requant_one(rq, c0 + j, nml_add_wrap(acc[j], bias ? bias[c0 + j] : 0), o);
@@ -517,7 +466,7 @@ static void single_pixels(const geom *g, const nml_rq *rq, const int32_t *bias, 
 
 /* A one-channel layer's blocks of eight pixels (a pair would compute the channel twice): the
  * eight windows one after another (the input itself for a 1x1 layer), the filter as the shared
- * operand of dot_8x1, the folded bias from the channel record. */
+ * operand of nml_dot_8x1, the folded bias from the channel record. */
 static void one_channel_blocks(const geom *g, const nml_rq *rq, int32_t total, pixel *a) {
     int32_t acc[8];
     for (int32_t i = 0; i + NML_BLOCK_PIXELS <= total; i += NML_BLOCK_PIXELS) {
@@ -526,7 +475,7 @@ static void one_channel_blocks(const geom *g, const nml_rq *rq, int32_t total, p
             if (k) (void)window(g, a, i + k, g->col + k * g->depth);
             next_pixel(g, a);
         }
-        dot_8x1(g->filter, 0, x, g->depth, acc);
+        nml_dot_8x1(g->filter, 0, x, g->depth, g->depth, acc);
         for (int32_t k = 0; k < NML_BLOCK_PIXELS; k++)
             requant_one(rq, 0, nml_add_wrap(acc[k], g->fb[0]), g->out + i + k);
     }

@@ -2,16 +2,18 @@
  * reference kernel (fully_connected.c), which stays the oracle and evaluates everything but
  * plain int8 (int8 activations and weights): float32, hybrid, int4 weights.
  *
- * int8 evaluation: four units at a time share each loaded activation (one load and one
- * zero-point subtraction per four multiply-accumulates), the depth loop is unrolled by four
- * with pointer increments. A weights zero point (per-tensor asymmetric weights) is applied once
- * per row: sum (w - wz)(x - xz) = sum w (x - xz) - wz * sum (x - xz). Per-tensor weights keep
- * one multiplier instead of one per unit. */
+ * int8 evaluation: eight units at a time share each loaded activation (one load and one
+ * zero-point subtraction per eight multiply-accumulates, nml_dot_8x1), then four (run_4x1),
+ * two and one (nml_dot_2x1); the depth loops are unrolled by four with pointer increments. A
+ * weights zero point (per-tensor asymmetric weights) is applied once per row: sum (w - wz)(x - xz)
+ * = sum w (x - xz) - wz * sum (x - xz). Per-tensor weights keep one multiplier instead of one per
+ * unit. */
 #include <stddef.h>
 
 #include "conv_ref.h"
 #include "kernels.h"
 #include "opt_common.h"
+#include "opt_dot.h"
 
 typedef struct opt_fc {
     nml_fc_data ref;
@@ -91,13 +93,6 @@ run_4x1(const int8_t *x, const int8_t *w0, int32_t depth, int32_t len, int32_t z
     acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
 }
 
-static int32_t dot_1(const int8_t *x, const int8_t *w, int32_t len, int32_t zp) {
-    int32_t a = 0;
-    for (int32_t i = 0; i < len; i++)
-        a += w[i] * (x[i] - zp);
-    return a;
-}
-
 static int8_t finish(const opt_fc *d, const int32_t *bias, int32_t u, int32_t acc,
                      int32_t correction) {
     acc -= correction;
@@ -112,7 +107,7 @@ static void fc_int8_opt(const opt_fc *d, const int8_t *in, const int8_t *w, cons
                         int8_t *out) {
     const int32_t units = d->ref.units, depth = d->ref.depth, zp = -d->ref.input_offset;
     const int32_t wz = -d->ref.weights_offset;
-    int32_t acc[4];
+    int32_t acc[8];
     for (int32_t b = 0; b < d->ref.batches; b++) {
         const int8_t *x = in + b * depth;
         int8_t *o = out + b * units;
@@ -124,14 +119,19 @@ static void fc_int8_opt(const opt_fc *d, const int8_t *in, const int8_t *w, cons
                 sx += x[i] - zp;
             correction = wz * sx;
         }
-        int32_t u = 0;
-        for (; u + 4 <= units; u += 4) {
-            run_4x1(x, w + u * depth, depth, depth, zp, acc);
-            for (int32_t j = 0; j < 4; j++)
+        int32_t u = 0, n = 8;
+        for (; u < units; u += n) {
+            const int32_t left = units - u;
+            n = left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+            if (n == 8)
+                nml_dot_8x1(x, zp, w + u * depth, depth, depth, acc);
+            else if (n == 4)
+                run_4x1(x, w + u * depth, depth, depth, zp, acc);
+            else /* one unit: its row twice */
+                nml_dot_2x1(x, zp, w + u * depth, w + (u + n - 1) * depth, depth, acc);
+            for (int32_t j = 0; j < n; j++)
                 o[u + j] = finish(d, bias, u + j, acc[j], correction);
         }
-        for (; u < units; u++)
-            o[u] = finish(d, bias, u, dot_1(x, w + u * depth, depth, zp), correction);
     }
 }
 

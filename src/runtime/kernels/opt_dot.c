@@ -1,0 +1,50 @@
+/* Multi-row int8 dot products (opt_dot.h). Out of line so the accumulators and row pointers get
+ * the registers to themselves; the depth loop is unrolled by four with pointer increments. */
+#include "opt_dot.h"
+
+void nml_dot_8x1(const int8_t *x, int32_t zp, const int8_t *w0, int32_t stride, int32_t len,
+                 int32_t *acc) {
+    const int8_t *w1 = w0 + stride, *w2 = w1 + stride, *w3 = w2 + stride, *w4 = w3 + stride;
+    const int8_t *w5 = w4 + stride, *w6 = w5 + stride, *w7 = w6 + stride;
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+#define NML_MAC_8X1(i)                                                                             \
+    do {                                                                                           \
+        const int32_t v = x[i] - zp;                                                               \
+        a0 += w0[i] * v, a1 += w1[i] * v, a2 += w2[i] * v, a3 += w3[i] * v;                        \
+        a4 += w4[i] * v, a5 += w5[i] * v, a6 += w6[i] * v, a7 += w7[i] * v;                        \
+    } while (0)
+    const int8_t *end = x + (len & ~3);
+    for (; x != end;
+         x += 4, w0 += 4, w1 += 4, w2 += 4, w3 += 4, w4 += 4, w5 += 4, w6 += 4, w7 += 4) {
+        NML_MAC_8X1(0);
+        NML_MAC_8X1(1);
+        NML_MAC_8X1(2);
+        NML_MAC_8X1(3);
+    }
+    for (int32_t i = 0; i < (len & 3); i++)
+        NML_MAC_8X1(i);
+#undef NML_MAC_8X1
+    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+    acc[4] = a4, acc[5] = a5, acc[6] = a6, acc[7] = a7;
+}
+
+void nml_dot_2x1(const int8_t *x, int32_t zp, const int8_t *w0, const int8_t *w1, int32_t len,
+                 int32_t *acc) {
+    int32_t a0 = 0, a1 = 0;
+#define NML_MAC_2X1(i)                                                                             \
+    do {                                                                                           \
+        const int32_t v = x[i] - zp;                                                               \
+        a0 += w0[i] * v, a1 += w1[i] * v;                                                          \
+    } while (0)
+    const int8_t *end = x + (len & ~3);
+    for (; x != end; x += 4, w0 += 4, w1 += 4) {
+        NML_MAC_2X1(0);
+        NML_MAC_2X1(1);
+        NML_MAC_2X1(2);
+        NML_MAC_2X1(3);
+    }
+    for (int32_t i = 0; i < (len & 3); i++)
+        NML_MAC_2X1(i);
+#undef NML_MAC_2X1
+    acc[0] = a0, acc[1] = a1;
+}
