@@ -384,6 +384,8 @@ static int random_conv(layer *L) {
 /* One layer L (random inputs, weights and quantization): the optimized kernel and its
  * int8-only variant against the reference. Returns 1 when the reference ran (some fused
  * activation ranges are empty for random output quantizations and are rejected by all). */
+static int lean_compared; /* layers the lean variant evaluated (compared) */
+
 static int compare_random_conv(const layer *Lp, int iter) {
     layer L = *Lp;
     const int32_t oh = out_size(L.h, L.kh, L.stride_h, L.dil_h, L.padding);
@@ -430,6 +432,25 @@ static int compare_random_conv(const layer *Lp, int iter) {
             fail_msg("case %d: reference '%s', int8-only '%s'", iter, a.msg, c.msg);
         if (a.st == NML_OK) compare_outputs("CONV_2D int8-only", iter, &L, ref, opt, n_out);
     }
+    /* the lean variant: the same where it accepts the layer (int8, not grouped, fast
+     * requantization, at least 8 channels or a multiple of 8 output pixels), else it rejects
+     * it at prepare */
+    memset(opt, 0x2a, n_out);
+    run_result e = run_conv_like(&nml_kernel_conv_2d_opt_lean, &L, &p, in_dims, in, w_dims, w, 0,
+                                 scales, bias, out_dims, opt);
+    const int whole = (L.batches * oh * ow) % 8 == 0 || L.out_c >= 8;
+    if (a.st == NML_OK && (L.groups > 1 || !whole)) {
+        assert_int_equal(e.st, NML_E_UNSUPPORTED);
+    } else if (e.st == NML_E_UNSUPPORTED && a.st == NML_OK) {
+        assert_non_null(strstr(e.msg, "fast requantization"));
+    } else {
+        if (a.st != e.st || strcmp(a.msg, e.msg) != 0)
+            fail_msg("case %d: reference '%s', lean '%s'", iter, a.msg, e.msg);
+        if (a.st == NML_OK) {
+            compare_outputs("CONV_2D lean", iter, &L, ref, opt, n_out);
+            lean_compared++;
+        }
+    }
     free(in), free(w), free(ref), free(opt), free(scales), free(bias);
     return a.st == NML_OK;
 }
@@ -459,6 +480,7 @@ static void conv_shallow_matches_reference(void **state) {
     (void)state;
     rng_state = 0x5A110u;
     int cases = 0, ran = 0, few = 0, tails = 0, inside = 0;
+    lean_compared = 0;
     for (int iter = 0; cases < 600; iter++) {
         layer L;
         memset(&L, 0, sizeof L);
@@ -488,8 +510,9 @@ static void conv_shallow_matches_reference(void **state) {
         ran += compare_random_conv(&L, iter);
     }
     printf("CONV_2D shallow: %d of %d compared (%d under 8 pixels, %d with tails, %d with "
-           "blocks inside the input)\n",
-           ran, cases, few, tails, inside);
+           "blocks inside the input, %d by the lean variant)\n",
+           ran, cases, few, tails, inside, lean_compared);
+    assert_true(lean_compared > 50);
     assert_true(ran > cases * 8 / 10);
     assert_true(few > 50 && tails > 200 && inside > 50);
 }
@@ -1096,9 +1119,11 @@ static void int8_only_variants_reject_float(void **state) {
                      NML_E_UNSUPPORTED);
     /* the public lookup lists exactly these variants, leanest first, with their C names */
     const char *sym = NULL;
-    assert_ptr_equal(nml_kernel_variant(NML_OP_CONV_2D, 0, &sym), &nml_kernel_conv_2d_opt_int8);
+    assert_ptr_equal(nml_kernel_variant(NML_OP_CONV_2D, 0, &sym), &nml_kernel_conv_2d_opt_lean);
+    assert_string_equal(sym, "nml_kernel_conv_2d_opt_lean");
+    assert_ptr_equal(nml_kernel_variant(NML_OP_CONV_2D, 1, &sym), &nml_kernel_conv_2d_opt_int8);
     assert_string_equal(sym, "nml_kernel_conv_2d_opt_int8");
-    assert_null(nml_kernel_variant(NML_OP_CONV_2D, 1, NULL));
+    assert_null(nml_kernel_variant(NML_OP_CONV_2D, 2, NULL));
     assert_ptr_equal(nml_kernel_variant(NML_OP_DEPTHWISE_CONV_2D, 0, &sym),
                      &nml_kernel_depthwise_conv_2d_opt_rows);
     assert_string_equal(sym, "nml_kernel_depthwise_conv_2d_opt_rows");

@@ -92,6 +92,9 @@ extern const nml_kernel nml_kernel_add_opt_int8;
 extern const nml_kernel nml_kernel_depthwise_conv_2d_opt_rows;
 /* int8-only, the rows and plane paths only (rejects depth multiplier path nodes at prepare) */
 extern const nml_kernel nml_kernel_depthwise_conv_2d_opt_planes;
+/* int8-only, the fast requantization only, layers of fewer than 8 channels only in whole blocks
+ * of 8 output pixels (rejects other nodes at prepare) */
+extern const nml_kernel nml_kernel_conv_2d_opt_lean;
 /* int8-only and only the depth multiplier path (rejects other nodes at prepare) */
 extern const nml_kernel nml_kernel_depthwise_conv_2d_opt_blocks;
 

@@ -70,9 +70,15 @@ static int is_pointwise(const nml_tensor *filter, const nml_tensor *input, const
            w->pad_h == 0 && w->pad_w == 0;
 }
 
-/* int8_only: the variant without the reference fallback (conv_ref.h), constant per caller */
+/* The kernel variants: all of CONV_2D; int8 only (no reference fallback, conv_ref.h); lean:
+ * int8 with the fast requantization, single pixels only in layers of at least eight channels
+ * (no reference arithmetic after the blocks, no two-channel dot: less code for models whose
+ * layers all qualify). Constant per caller. */
+enum { VARIANT_FULL, VARIANT_INT8, VARIANT_LEAN };
+
 NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
-                                          int int8_only) {
+                                          int variant) {
+    const int int8_only = variant != VARIANT_FULL;
     opt_conv *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
     if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
     if (int8_only)
@@ -106,17 +112,27 @@ NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nm
                     (pointwise && out_ch == 1 ? 0 : NML_BLOCK_PIXELS * depth);
         NML_TRY(nml_ctx_request_scratch(ctx, node, bytes));
         NML_TRY(requant_tables(ctx, node, d, (int64_t)depth));
+        if (variant == VARIANT_LEAN &&
+            ((pixels % NML_BLOCK_PIXELS != 0 && out_ch < 8) || !d->rq.fast))
+            return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
+                                   "the lean kernel needs the fast requantization and, with %d "
+                                   "output pixels, at least 8 channels (%d)",
+                                   (int)pixels, (int)out_ch);
     }
     node->data = d;
     return NML_OK;
 }
 
 static nml_status opt_conv_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
-    return prepare_variant(ctx, node, p, 0);
+    return prepare_variant(ctx, node, p, VARIANT_FULL);
 }
 
 static nml_status opt_conv_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
-    return prepare_variant(ctx, node, p, 1);
+    return prepare_variant(ctx, node, p, VARIANT_INT8);
+}
+
+static nml_status opt_conv_prepare_lean(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    return prepare_variant(ctx, node, p, VARIANT_LEAN);
 }
 
 typedef struct geom {
@@ -385,7 +401,8 @@ static void requant_one(const nml_rq *rq, int32_t c, int32_t v, int8_t *o) {
  * into col (the input pixels themselves for a 1x1 layer, amortized over all output channels),
  * then two channels at a time (an odd last channel is redone with the one before it; a
  * one-channel layer computes its channel twice). */
-static void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total, pixel *a) {
+NML_OPT_INLINE void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total, pixel *a,
+                                 int fast_only) {
     int32_t acc[16];
     pairs q;
     q.x = g->col;
@@ -410,7 +427,7 @@ static void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total, pixel *
         for (int32_t k = 0; k < NML_BLOCK_PIXELS; k++)
             next_pixel(g, a);
         q.o = g->out + i * g->out_c;
-        if (rq->fast) {
+        if (fast_only || rq->fast) {
             q.oc = 0, q.end = g->out_c;
             gemm_2x8(&q);
             continue;
@@ -439,8 +456,8 @@ static const int8_t *window(const geom *g, const pixel *a, int32_t i, int8_t *ds
  * more pass over all weights: eight channels per activation load (a last partial group is
  * redone as the last eight channels), a layer of fewer than eight channels two at a time;
  * bias: the layer's. */
-static void single_pixels(const geom *g, const nml_rq *rq, const int32_t *bias, int32_t i,
-                          int32_t total, pixel a) {
+NML_OPT_INLINE void single_pixels(const geom *g, const nml_rq *rq, const int32_t *bias, int32_t i,
+                                  int32_t total, pixel a, int lean) {
     int32_t acc[8];
     const int32_t out_c = g->out_c, depth = g->depth;
     for (; i < total; i++, next_pixel(g, &a)) {
@@ -448,12 +465,12 @@ static void single_pixels(const geom *g, const nml_rq *rq, const int32_t *bias, 
         int8_t *o = g->out + i * out_c;
         for (int32_t oc = 0; oc < out_c; oc += 8) {
             int32_t c0 = oc, n = 8;
-            if (out_c < 8)
+            if (!lean && out_c < 8)
                 n = out_c;
             else if (oc + 8 > out_c)
                 c0 = out_c - 8;
             if (n == 8) nml_dot_8x1(x, g->zp, g->filter + c0 * depth, depth, depth, acc);
-            for (int32_t j = 0; j < n && n < 8; j += 2) {
+            for (int32_t j = 0; !lean && j < n && n < 8; j += 2) {
                 const int32_t c1 = j + 1 < n ? j + 1 : j;
                 nml_dot_2x1(x, g->zp, g->filter + j * depth, g->filter + c1 * depth, depth,
                             acc + j);
@@ -497,7 +514,8 @@ static void fold_biases(const geom *g, const int32_t *bias, int32_t *fb) {
     }
 }
 
-static nml_status opt_conv_eval_int8(nml_ctx *ctx, nml_node *node) {
+/* lean: the lean variant's evaluation (constant per caller) */
+NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int lean) {
     const opt_conv *d = node->data;
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
@@ -529,11 +547,19 @@ static nml_status opt_conv_eval_int8(nml_ctx *ctx, nml_node *node) {
         if (g.out_c == 1)
             one_channel_blocks(&g, &d->rq, total, &a);
         else
-            pixel_blocks(&g, &d->rq, total, &a);
+            pixel_blocks(&g, &d->rq, total, &a, lean);
     } else
         g.col = (int8_t *)g.fb; /* the scratch is one window */
-    single_pixels(&g, &d->rq, b, total - total % NML_BLOCK_PIXELS, total, a);
+    single_pixels(&g, &d->rq, b, total - total % NML_BLOCK_PIXELS, total, a, lean);
     return NML_OK;
+}
+
+static nml_status opt_conv_eval_int8(nml_ctx *ctx, nml_node *node) {
+    return eval_variant(ctx, node, 0);
+}
+
+static nml_status opt_conv_eval_lean(nml_ctx *ctx, nml_node *node) {
+    return eval_variant(ctx, node, 1);
 }
 
 static nml_status opt_conv_eval(nml_ctx *ctx, nml_node *node) {
@@ -549,3 +575,5 @@ const nml_kernel nml_kernel_conv_2d_opt = {NML_OP_CONV_2D, "CONV_2D", opt_conv_p
                                            opt_conv_eval};
 const nml_kernel nml_kernel_conv_2d_opt_int8 = {NML_OP_CONV_2D, "CONV_2D", opt_conv_prepare_int8,
                                                 opt_conv_eval_int8};
+const nml_kernel nml_kernel_conv_2d_opt_lean = {NML_OP_CONV_2D, "CONV_2D", opt_conv_prepare_lean,
+                                                opt_conv_eval_lean};
