@@ -100,6 +100,7 @@ static const variant variants[] = {
     {&nml_kernel_depthwise_conv_2d_opt_planes, "nml_kernel_depthwise_conv_2d_opt_planes"},
     {&nml_kernel_depthwise_conv_2d_opt_blocks, "nml_kernel_depthwise_conv_2d_opt_blocks"},
     {&nml_kernel_depthwise_conv_2d_opt_int8, "nml_kernel_depthwise_conv_2d_opt_int8"},
+    {&nml_kernel_fully_connected_opt_narrow, "nml_kernel_fully_connected_opt_narrow"},
     {&nml_kernel_fully_connected_opt_int8, "nml_kernel_fully_connected_opt_int8"},
     {&nml_kernel_logistic_opt_int8, "nml_kernel_logistic_opt_int8"},
     {&nml_kernel_softmax_opt_int8, "nml_kernel_softmax_opt_int8"},

@@ -888,7 +888,7 @@ static run_result run_fc(const nml_kernel *k, const layer *L, int32_t units, int
 static void fully_connected_matches_reference(void **state) {
     (void)state;
     rng_state = 0xFC01u;
-    int ran = 0;
+    int ran = 0, narrow = 0;
     const int cases = 1500;
     for (int iter = 0; iter < cases; iter++) {
         layer L;
@@ -932,9 +932,24 @@ static void fully_connected_matches_reference(void **state) {
             fail_msg("case %d: reference '%s', int8-only '%s'", iter, a.msg, c.msg);
         if (a.st == NML_OK && memcmp(ref, opt, n_out) != 0)
             fail_msg("FULLY_CONNECTED int8-only case %d differs from the reference", iter);
+        /* the narrow variant: the same below 8 units, rejected from 8 units on */
+        memset(opt, 0x2a, n_out);
+        run_result e = run_fc(&nml_kernel_fully_connected_opt_narrow, &L, units, depth, in, w,
+                              w_zp, scales, bias, opt);
+        if (a.st == NML_OK && units >= 8) {
+            assert_int_equal(e.st, NML_E_UNSUPPORTED);
+        } else {
+            if (a.st != e.st || strcmp(a.msg, e.msg) != 0)
+                fail_msg("case %d: reference '%s', narrow '%s'", iter, a.msg, e.msg);
+            if (a.st == NML_OK && memcmp(ref, opt, n_out) != 0)
+                fail_msg("FULLY_CONNECTED narrow case %d differs from the reference", iter);
+            narrow += a.st == NML_OK;
+        }
         free(in), free(w), free(ref), free(opt), free(scales), free(bias);
     }
-    printf("FULLY_CONNECTED: %d of %d random layers compared\n", ran, cases);
+    printf("FULLY_CONNECTED: %d of %d random layers compared (%d by the narrow variant)\n", ran,
+           cases, narrow);
+    assert_true(narrow > cases / 5);
     assert_true(ran > cases * 7 / 10);
 }
 
@@ -1135,6 +1150,11 @@ static void int8_only_variants_reject_float(void **state) {
     assert_string_equal(sym, "nml_kernel_depthwise_conv_2d_opt_blocks");
     assert_ptr_equal(nml_kernel_variant(NML_OP_DEPTHWISE_CONV_2D, 3, &sym),
                      &nml_kernel_depthwise_conv_2d_opt_int8);
+    assert_ptr_equal(nml_kernel_variant(NML_OP_FULLY_CONNECTED, 0, &sym),
+                     &nml_kernel_fully_connected_opt_narrow);
+    assert_ptr_equal(nml_kernel_variant(NML_OP_FULLY_CONNECTED, 1, &sym),
+                     &nml_kernel_fully_connected_opt_int8);
+    assert_null(nml_kernel_variant(NML_OP_FULLY_CONNECTED, 2, NULL));
     assert_ptr_equal(nml_kernel_variant(NML_OP_SOFTMAX, 0, NULL), &nml_kernel_softmax_opt_int8);
     assert_null(nml_kernel_variant(NML_OP_RESHAPE, 0, NULL));
 }

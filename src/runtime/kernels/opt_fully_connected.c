@@ -62,6 +62,16 @@ static nml_status opt_fc_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op
     return prepare_variant(ctx, node, p, 1);
 }
 
+static nml_status opt_fc_prepare_narrow(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    NML_TRY(prepare_variant(ctx, node, p, 1));
+    const opt_fc *d = node->data;
+    if (d->ref.units >= 8)
+        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
+                               "the narrow kernel takes fewer than 8 units (%d)",
+                               (int)d->ref.units);
+    return NML_OK;
+}
+
 /* acc[j] += sum over len bytes of w_j[i] * (x[i] - zp), w_j = w + j * depth, j = 0..3. Out of
  * line so the accumulators and pointers get the registers to themselves. */
 #if defined(__GNUC__)
@@ -103,8 +113,10 @@ static int8_t finish(const opt_fc *d, const int32_t *bias, int32_t u, int32_t ac
     return nml_rq_slow(rq, u, acc);
 }
 
-static void fc_int8_opt(const opt_fc *d, const int8_t *in, const int8_t *w, const int32_t *bias,
-                        int8_t *out) {
+/* narrow: the narrow variant (layers of fewer than eight units: no eight-unit dot linked),
+ * constant per caller */
+NML_OPT_INLINE void fc_int8_opt(const opt_fc *d, const int8_t *in, const int8_t *w,
+                                const int32_t *bias, int8_t *out, int narrow) {
     const int32_t units = d->ref.units, depth = d->ref.depth, zp = -d->ref.input_offset;
     const int32_t wz = -d->ref.weights_offset;
     int32_t acc[8];
@@ -122,7 +134,7 @@ static void fc_int8_opt(const opt_fc *d, const int8_t *in, const int8_t *w, cons
         int32_t u = 0, n = 8;
         for (; u < units; u += n) {
             const int32_t left = units - u;
-            n = left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
+            n = left >= 8 && !narrow ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
             if (n == 8)
                 nml_dot_8x1(x, zp, w + u * depth, depth, depth, acc);
             else if (n == 4)
@@ -135,14 +147,22 @@ static void fc_int8_opt(const opt_fc *d, const int8_t *in, const int8_t *w, cons
     }
 }
 
-static nml_status opt_fc_eval_int8(nml_ctx *ctx, nml_node *node) {
+NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int narrow) {
     const opt_fc *d = node->data;
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
     const nml_tensor *bias = nml_node_input(ctx, node, 2);
     nml_tensor *output = nml_node_output(ctx, node, 0);
-    fc_int8_opt(d, input->data, filter->data, bias ? bias->data : NULL, output->data);
+    fc_int8_opt(d, input->data, filter->data, bias ? bias->data : NULL, output->data, narrow);
     return NML_OK;
+}
+
+static nml_status opt_fc_eval_int8(nml_ctx *ctx, nml_node *node) {
+    return eval_variant(ctx, node, 0);
+}
+
+static nml_status opt_fc_eval_narrow(nml_ctx *ctx, nml_node *node) {
+    return eval_variant(ctx, node, 1);
 }
 
 static nml_status opt_fc_eval(nml_ctx *ctx, nml_node *node) {
@@ -158,3 +178,5 @@ const nml_kernel nml_kernel_fully_connected_opt = {NML_OP_FULLY_CONNECTED, "FULL
                                                    opt_fc_prepare, opt_fc_eval};
 const nml_kernel nml_kernel_fully_connected_opt_int8 = {NML_OP_FULLY_CONNECTED, "FULLY_CONNECTED",
                                                         opt_fc_prepare_int8, opt_fc_eval_int8};
+const nml_kernel nml_kernel_fully_connected_opt_narrow = {
+    NML_OP_FULLY_CONNECTED, "FULLY_CONNECTED", opt_fc_prepare_narrow, opt_fc_eval_narrow};
