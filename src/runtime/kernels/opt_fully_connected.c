@@ -103,7 +103,7 @@ run_4x1(const int8_t *x, const int8_t *w0, int32_t depth, int32_t len, int32_t z
     acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
 }
 
-static int8_t finish(const opt_fc *d, const int32_t *bias, int32_t u, int32_t acc,
+NML_OPT_INLINE int8_t finish(const opt_fc *d, const int32_t *bias, int32_t u, int32_t acc,
                      int32_t correction) {
     acc -= correction;
     if (bias) acc = nml_add_wrap(acc, bias[u]);
