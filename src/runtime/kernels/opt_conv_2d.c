@@ -299,6 +299,7 @@ typedef struct pairs {
     int32_t depth, oc, end, out_c, lo, hi;
     int32_t *acc; /* a pair's 16 accumulators (channel-major) */
     int32_t slow; /* the reference requantization: the caller requantizes acc */
+    uint32_t c1;  /* 1 + 2 * the output zero point */
 } pairs;
 
 /* The first channel of the pair of q->oc. */
@@ -316,9 +317,12 @@ static void emit_pair(const pairs *q) {
     const int32_t *acc = q->acc;
     for (int32_t j = 0; j < 2; j++, acc += NML_BLOCK_PIXELS) {
         const int32_t c = q->out_c > 1 ? d0 + j : d0;
-        const nml_rq_ch e = nml_rq_channel(q->rq, c);
-        const uint32_t mult = e.mult, k2 = 1u + 2u * e.khi, neg2 = e.neg_mask << 1;
-        const int32_t r1 = e.r + 1;
+        /* the doubled form's constants (opt_common.h) from the fast tables: with
+         * c1 = 1 + 2 * zp, K2 = 1 + 2 * khi = (c1 << r) + [r > 0] */
+        const int32_t i = c * q->rq->step, r = q->rq->shift[i];
+        const uint32_t mult = (uint32_t)q->rq->mult[i], nz = (uint32_t)(r != 0);
+        const uint32_t k2 = (q->c1 << r) + nz, neg2 = (0u - nz) << 1;
+        const int32_t r1 = r + 1;
         int8_t *o = q->o + c;
 #define NML_EMIT(k)                                                                                \
     o[(k)*stride] = nml_rq_clamp(nml_rq_apply_doubled(acc[k], mult, k2, neg2, r1), lo, hi)
@@ -415,6 +419,7 @@ NML_OPT_INLINE void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total,
     q.hi = rq->act_max;
     q.acc = acc;
     q.slow = !rq->fast;
+    q.c1 = 1u + 2u * (uint32_t)rq->out_zp;
     const int32_t last = g->out_c > 1 ? g->out_c - 2 : 0;
     for (int32_t i = 0; i + NML_BLOCK_PIXELS <= total; i += NML_BLOCK_PIXELS) {
         if (g->pointwise) { /* the windows are the input pixels i..i+7 */
