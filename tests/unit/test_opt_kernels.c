@@ -438,7 +438,9 @@ static int compare_random_conv(const layer *Lp, int iter) {
     memset(opt, 0x2a, n_out);
     run_result e = run_conv_like(&nml_kernel_conv_2d_opt_lean, &L, &p, in_dims, in, w_dims, w, 0,
                                  scales, bias, out_dims, opt);
-    const int whole = (L.batches * oh * ow) % 8 == 0 || L.out_c >= 8;
+    /* blocks: a multiple of 8 pixels whose 8 windows fit the 8 KB cap of opt_conv_2d.c */
+    const int32_t depth = L.kh * L.kw * (L.c / L.groups);
+    const int whole = ((L.batches * oh * ow) % 8 == 0 && 8 * depth <= 8192) || L.out_c >= 8;
     if (a.st == NML_OK && (L.groups > 1 || !whole)) {
         assert_int_equal(e.st, NML_E_UNSUPPORTED);
     } else if (e.st == NML_E_UNSUPPORTED && a.st == NML_OK) {
@@ -515,6 +517,41 @@ static void conv_shallow_matches_reference(void **state) {
     assert_true(lean_compared > 50);
     assert_true(ran > cases * 8 / 10);
     assert_true(few > 50 && tails > 200 && inside > 50);
+}
+
+/* Deep layers (depth around the 8 KB cap of a block's eight windows, 1024 bytes each): above
+ * it they go pixel by pixel with one window of scratch; small maps, channel counts from 1. */
+static void conv_deep_matches_reference(void **state) {
+    (void)state;
+    rng_state = 0xDEE9u;
+    int cases = 0, ran = 0, capped = 0;
+    for (int iter = 0; cases < 60; iter++) {
+        layer L;
+        memset(&L, 0, sizeof L);
+        L.batches = 1;
+        L.kh = L.kw = rnd() % 2 ? 3 : 1;
+        if (rnd() % 4 == 0) L.kw = 2;
+        L.stride_h = rnd() % 4 ? 1 : 2;
+        L.stride_w = rnd() % 4 ? 1 : 2;
+        L.dil_h = L.dil_w = 1;
+        L.h = rnd_in(1, 7);
+        L.w = rnd_in(2, 7);
+        L.groups = 1;
+        L.c = L.kh * L.kw == 1 ? rnd_in(900, 1400) : rnd_in(100, 180);
+        L.out_c = rnd() % 3 == 0 ? rnd_in(1, 3) : rnd_in(1, 12);
+        L.depth_multiplier = 1;
+        random_common(&L);
+        const int32_t oh = out_size(L.h, L.kh, L.stride_h, L.dil_h, L.padding);
+        const int32_t ow = out_size(L.w, L.kw, L.stride_w, L.dil_w, L.padding);
+        if (oh <= 0 || ow <= 0) continue;
+        cases++;
+        capped += 8 * L.kh * L.kw * L.c > 8192 && oh * ow >= 8;
+        ran += compare_random_conv(&L, iter);
+    }
+    printf("CONV_2D deep: %d of %d compared (%d of at least 8 pixels above the cap)\n", ran,
+           cases, capped);
+    assert_true(ran > cases * 7 / 10);
+    assert_true(capped > 10);
 }
 
 static int random_dw(layer *L) {
@@ -1165,6 +1202,7 @@ int main(void) {
         cmocka_unit_test(fast_requant_range_is_decided_per_layer),
         cmocka_unit_test(conv_matches_reference),
         cmocka_unit_test(conv_shallow_matches_reference),
+        cmocka_unit_test(conv_deep_matches_reference),
         cmocka_unit_test(depthwise_matches_reference),
         cmocka_unit_test(depthwise_3x3_rows_match_reference),
         cmocka_unit_test(depthwise_wide_match_reference),

@@ -32,11 +32,17 @@
 
 /* Output pixels per block of the GEMM (gemm_2x8) */
 #define NML_BLOCK_PIXELS 8
+/* The most scratch bytes a block's eight windows may take: deeper layers (8 * depth above it,
+ * e.g. 3x3 over more than 113 channels) go pixel by pixel, one window of scratch (none for a
+ * 1x1 layer) at ~3.6 instead of ~3 instructions per MAC, so that no layer's scratch grows
+ * without bound with its depth. */
+#define NML_BLOCK_SCRATCH_CAP 8192
 
 typedef struct opt_conv {
     nml_conv_data ref;
     nml_rq rq;
     uint8_t use_ref; /* not plain int8 (float32, hybrid, int4) or grouped: the reference */
+    uint8_t blocks;  /* the 8-pixel blocks (at least 8 pixels, windows within the cap) */
 } opt_conv;
 
 /* The requantization tables. The blocks requantize in the doubled fast form: a layer it does
@@ -100,20 +106,21 @@ NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nm
     if (d->use_ref) {
         NML_TRY(nml_conv_2d_ref_finish(ctx, node, &d->ref));
     } else {
-        /* a layer of at least eight pixels: the folded biases, then a block's eight windows;
-         * fewer pixels: one window. A 1x1 layer's windows are its input pixels, but
-         * its blocks interleave them (a one-channel layer reads them in place). */
+        /* blocks: the folded biases, then a block's eight windows; pixel by pixel: one window.
+         * A 1x1 layer's windows are its input pixels, but its blocks interleave them (a
+         * one-channel layer reads them in place). */
         const size_t depth = (size_t)filter->dims[1] * filter->dims[2] * filter->dims[3];
         const int32_t pixels = output->dims[0] * output->dims[1] * output->dims[2];
         const int pointwise = is_pointwise(filter, input, output, &d->ref.w);
         size_t bytes = pointwise ? 0 : depth;
-        if (pixels >= NML_BLOCK_PIXELS)
+        d->blocks = pixels >= NML_BLOCK_PIXELS && NML_BLOCK_PIXELS * depth <= NML_BLOCK_SCRATCH_CAP;
+        if (d->blocks)
             bytes = (size_t)out_ch * sizeof(int32_t) +
                     (pointwise && out_ch == 1 ? 0 : NML_BLOCK_PIXELS * depth);
         NML_TRY(nml_ctx_request_scratch(ctx, node, bytes));
         NML_TRY(requant_tables(ctx, node, d, (int64_t)depth));
         if (variant == VARIANT_LEAN &&
-            ((pixels % NML_BLOCK_PIXELS != 0 && out_ch < 8) || !d->rq.fast))
+            (((pixels % NML_BLOCK_PIXELS != 0 || !d->blocks) && out_ch < 8) || !d->rq.fast))
             return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
                                    "the lean kernel needs the fast requantization and, with %d "
                                    "output pixels, at least 8 channels (%d)",
@@ -547,7 +554,7 @@ NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int lean) {
     const int32_t total = input->dims[0] * g.out_h * g.out_w;
     pixel a = {0, 0, 0};
     g.pointwise = is_pointwise(filter, input, output, &d->ref.w);
-    if (total >= NML_BLOCK_PIXELS) { /* fewer pixels: no blocks, no folded biases */
+    if (d->blocks) { /* pixel by pixel: no folded biases */
         fold_biases(&g, b, g.fb);
         if (g.out_c == 1)
             one_channel_blocks(&g, &d->rq, total, &a);
@@ -555,7 +562,7 @@ NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int lean) {
             pixel_blocks(&g, &d->rq, total, &a, lean);
     } else
         g.col = (int8_t *)g.fb; /* the scratch is one window */
-    single_pixels(&g, &d->rq, b, total - total % NML_BLOCK_PIXELS, total, a, lean);
+    single_pixels(&g, &d->rq, b, d->blocks ? total - total % NML_BLOCK_PIXELS : 0, total, a, lean);
     return NML_OK;
 }
 
