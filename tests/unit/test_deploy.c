@@ -322,7 +322,7 @@ static void test_nanoml_sources(void **state) {
     free(h);
     free(c);
     /* operators the analysis found all-int8 name their int8-only variant */
-    uint8_t variants[2] = {1, 0};
+    uint8_t variants[2] = {2, 0}; /* CONV_2D: its second variant (the first is _opt_lean) */
     info.op_variants = variants;
     assert_int_equal(nml_export_sources(&info, data, 4, "net", &o, &h, &c, &err), NML_OK);
     assert_non_null(
@@ -430,7 +430,8 @@ static void analyze_int8_only(const char *model, int expect) {
 
 static void test_int8_only_choice(void **state) {
     (void)state;
-    analyze_int8_only("models/tflm/hello_world_int8.tflite", 1);
+    /* FULLY_CONNECTED's second variant: its first (_opt_narrow) rejects the 16-unit layers */
+    analyze_int8_only("models/tflm/hello_world_int8.tflite", 2);
     analyze_int8_only("models/tflm/hello_world_float.tflite", 0);
 }
 

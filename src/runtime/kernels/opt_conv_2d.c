@@ -548,20 +548,20 @@ NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int lean) {
     g.depth = g.kh * g.kw * g.c;
     g.zp = -d->ref.input_offset;
     g.win = &d->ref.w;
-    g.fb = nml_ctx_scratch(ctx, node);
-    g.col = (int8_t *)(g.fb + g.out_c);
+    g.fb = nml_ctx_scratch(ctx, node); /* NULL when a 1x1 layer goes pixel by pixel */
+    g.col = (int8_t *)g.fb;            /* pixel by pixel: the scratch is one window */
     const int32_t *b = bias ? (const int32_t *)bias->data : NULL;
     const int32_t total = input->dims[0] * g.out_h * g.out_w;
     pixel a = {0, 0, 0};
     g.pointwise = is_pointwise(filter, input, output, &d->ref.w);
     if (d->blocks) { /* pixel by pixel: no folded biases */
+        g.col = (int8_t *)(g.fb + g.out_c);
         fold_biases(&g, b, g.fb);
         if (g.out_c == 1)
             one_channel_blocks(&g, &d->rq, total, &a);
         else
             pixel_blocks(&g, &d->rq, total, &a, lean);
-    } else
-        g.col = (int8_t *)g.fb; /* the scratch is one window */
+    }
     single_pixels(&g, &d->rq, b, d->blocks ? total - total % NML_BLOCK_PIXELS : 0, total, a, lean);
     return NML_OK;
 }
