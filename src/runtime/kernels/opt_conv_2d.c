@@ -7,22 +7,31 @@
  * one pointer with immediate offsets reaches all eight; then, for each pair of channels, 16
  * accumulators stay in registers over the filter depth: each loaded weight serves eight pixels
  * and each loaded activation two channels (10 loads per 16 multiply-accumulates, 172
- * instructions per 64 MACs), and the block is requantized from registers in the doubled fast
- * form (opt_common.h, ~11 instructions per output). Gathering is tap-major with eight source
- * pointers when the eight windows lie inside the input (a 1x1 layer's pixels, or any block
- * away from the padding; a block may span two output rows), so a 1-channel 5x5 layer pays
- * about 2.4 instructions per window byte instead of a loop per 5-byte row; windows that touch
- * the padding are copied one by one (im2col), padding taps set to the input zero point.
- * Every window is then whole, so the input zero point folds into the bias:
+ * instructions per 64 MACs with gcc's priority register allocator, -fira-algorithm=priority,
+ * which the firmware build passes for this file). The pair's accumulators then go to memory and
+ * are requantized in the doubled fast form (opt_common.h, ~13 instructions per output) with
+ * constants from the fast tables. Gathering is tap-major with eight source pointers when the
+ * eight windows lie inside the input (a 1x1 layer's pixels, or any block away from the padding;
+ * a block may span two output rows), so a 1-channel 5x5 layer pays about 2.4 instructions per
+ * window byte instead of a loop per 5-byte row; windows that touch the padding are copied one
+ * by one (im2col), padding taps set to the input zero point. Every window is then whole, so the
+ * input zero point folds into the bias:
  * sum w * (x - zp) + bias = sum w * x + (bias - zp * sum w), the folded bias computed once per
- * evaluation (padding contributes w * zp - w * zp = 0, as in the reference) into per-channel
- * records with the requantization constants. An odd last channel is redone with the one before
- * it (rewriting equal values), a one-channel layer computes its channel twice.
+ * evaluation into scratch (padding contributes w * zp - w * zp = 0, as in the reference). An odd
+ * last channel is redone with the one before it (rewriting equal values). A one-channel layer
+ * turns the block around: the filter is the shared operand of an 8-row dot over the eight
+ * windows (opt_dot.h).
  *
- * The last total % 8 pixels, and layers of fewer than eight (a classifier's 5x5 conv over a
- * 5x5 map), go pixel by pixel: the window minus the zero point as int16, eight channels per
- * activation load, with the layer's own bias (a folded bias would cost such a layer one more
- * pass over all its weights: as many loads as its MACs). */
+ * Scratch: 4 bytes per output channel (the folded biases) and the block's 8 x depth bytes, the
+ * latter capped (NML_BLOCK_SCRATCH_CAP): deeper layers go pixel by pixel. Records of all the
+ * per-channel constants (20 bytes per channel) would save ~2% of the instructions but grew the
+ * arena peak of person_detect and LeNet-5, whose peak layers are these convolutions.
+ *
+ * The last total % 8 pixels, layers of fewer than eight (a classifier's 5x5 conv over a 5x5
+ * map) and layers over the cap go pixel by pixel: the window (in place for a 1x1 layer), eight
+ * channels per activation load and zero-point subtraction (opt_dot.h), fewer than eight two at
+ * a time, with the layer's own bias (a folded bias would cost such a layer one more pass over
+ * all its weights: as many loads as its MACs). */
 #include <stddef.h>
 
 #include "conv_ref.h"
