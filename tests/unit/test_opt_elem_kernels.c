@@ -335,9 +335,17 @@ static void gather_matches_reference(void **state) {
             continue;
         }
         c.out = tensor(type, orank, odims, scale, 3);
+        /* malformed nodes, which every kernel (the lean variant's own prepare too) must reject */
+        const uint32_t bad = rnd() % 24;
+        if (bad == 0) c.out.dims[rnd() % orank] += 1;
+        if (bad == 1) c.p.axis = rank;
+        if (bad == 2) c.p.batch_dims = irank + 1;
+        if (bad == 3 && type == NML_INT8) c.out.zp = 4;
+        if (bad == 4) c.in[1].type = NML_FLOAT32;
         /* a non-constant index out of range is an eval error in both */
         strided += compare_kernels("GATHER", iter, &c, &nml_kernel_gather, &nml_kernel_gather_opt,
-                                   &nml_kernel_gather_opt_strided, is_ap && is_const && bd == 0);
+                                   &nml_kernel_gather_opt_strided,
+                                   bad > 4 ? is_ap && is_const && bd == 0 : -1);
         free_inputs(&c);
         free(idx_vals);
     }
@@ -482,10 +490,22 @@ static void concatenation_matches_reference(void **state) {
             c.in[i].data = random_data(&c.in[i]);
         }
         c.out = tensor(type, rank, odims, out_scale, out_zp);
-        copied += !any_requant;
+        /* malformed nodes, which every kernel (the lean variant's own prepare too) must reject */
+        const uint32_t bad = rnd() % 24;
+        if (bad == 0) c.out.dims[rnd() % rank] += 1;
+        if (bad == 1) c.p.activation = NML_ACT_RELU;
+        if (bad == 2) c.p.axis = rank;
+        if (bad == 3 && rank > 1) c.in[rnd() % c.n_in].rank--;
+        if (bad == 4) {
+            tdesc *t = &c.in[rnd() % c.n_in];
+            const int k = rnd_in(0, rank - 1);
+            if (t->dims[k] > 1) t->dims[k]--;
+        }
+        if (bad == 5 && quant) c.in[rnd() % c.n_in].scale = -1.0f;
+        copied += !any_requant && bad > 5;
         compare_kernels("CONCATENATION", iter, &c, &nml_kernel_concatenation,
                         &nml_kernel_concatenation_opt, &nml_kernel_concatenation_opt_int8,
-                        !any_requant);
+                        bad > 5 ? !any_requant : -1);
         free_inputs(&c);
     }
     printf("CONCATENATION: %d of 1500 nodes copied by the optimized kernel\n", copied);
