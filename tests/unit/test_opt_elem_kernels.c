@@ -380,10 +380,16 @@ static void quantize_matches_reference(void **state) {
         c.in[0].data = random_data(&c.in[0]);
         c.n_in = 1;
         c.out = tensor(out_type, rank, dims, out_scale, out_zp);
-        const int int8 = in_type == NML_INT8 && out_type == NML_INT8;
+        /* malformed nodes, which every kernel (the lean variant's own prepare too) must reject */
+        const uint32_t bad = rnd() % 24;
+        if (bad == 0) c.out.dims[rnd() % rank] += 1;
+        if (bad == 1) c.out.scale = -1.0f;
+        if (bad == 2) c.in[0].zp = 300;
+        if (bad == 3) c.in[0].scale = 0.0f;
+        const int int8 = in_type == NML_INT8 && out_type == NML_INT8 && bad > 3;
         if (int8 && count_of(dims, rank) >= 256) table++;
         compare_kernels("QUANTIZE", iter, &c, &nml_kernel_quantize, &nml_kernel_quantize_opt,
-                        &nml_kernel_quantize_opt_int8, int8);
+                        &nml_kernel_quantize_opt_int8, bad > 3 ? int8 : -1);
         if (int8) { /* in place: the output in the input's buffer */
             c.out_aliases = 0;
             compare_kernels("QUANTIZE in place", iter, &c, &nml_kernel_quantize,
