@@ -449,10 +449,18 @@ static void pad_matches_reference(void **state) {
             c.n_in = 3;
         }
         c.out = tensor(type, rank, odims, scale, zp);
+        /* malformed nodes, which every kernel (the lean variant's own prepare too) must reject */
+        const uint32_t bad = rnd() % 24;
+        if (bad == 0) c.out.dims[rnd() % rank] += 1;
+        if (bad == 1) c.in[1].is_const = 0;
+        if (bad == 2) c.in[1].dims[0] = rank + 1 > NML_MAX_RANK ? rank - 1 : rank + 1;
+        if (bad == 3 && quant) c.out.scale = -1.0f, c.in[0].scale = -1.0f;
+        if (bad == 4 && v2) c.in[2].rank = 1, c.in[2].dims[0] = 2;
+        if (bad == 5 && v2) c.in[2].zp = zp == 0 ? 1 : 0;
         compare_kernels(v2 ? "PADV2" : "PAD", iter, &c, v2 ? &nml_kernel_padv2 : &nml_kernel_pad,
                         v2 ? &nml_kernel_padv2_opt : &nml_kernel_pad_opt,
                         v2 ? &nml_kernel_padv2_opt_int8 : &nml_kernel_pad_opt_int8,
-                        esize_of(type) == 1);
+                        bad > 5 ? esize_of(type) == 1 : -1);
         free_inputs(&c);
     }
 }
