@@ -33,6 +33,7 @@ typedef struct opt_dw {
     nml_rq rq;
     int32_t plane_h, plane_w; /* > 0: the plane path (padded planes in scratch) */
     uint8_t rows;             /* the 3x3 rows path (rows_3x3) */
+    uint8_t doubled;          /* the doubled fast form fits (rows_3x3 requantizes in it) */
     uint8_t use_ref;          /* not plain int8 (float32, hybrid, int4): the reference */
 } opt_dw;
 
@@ -46,11 +47,13 @@ static int fast_3x3(const nml_window *w, const nml_tensor *filter) {
            w->dilation_w == 1 && (w->stride_w == 1 || w->stride_w == 2);
 }
 
-/* 3x3 windows that rows_3x3 reads in place: at most one padded column on either side, fast
- * requantization. */
+/* 3x3 windows that rows_3x3 reads in place: at most one padded column on either side, the
+ * doubled fast requantization, an activation range reaching down to the output zero point
+ * (rq_store). */
 static int rows_3x3_fit(const opt_dw *d, const nml_tensor *filter, int32_t in_w) {
     const nml_window *w = &d->ref.w;
-    return fast_3x3(w, filter) && d->rq.fast && w->pad_w <= 1 &&
+    return fast_3x3(w, filter) && d->rq.fast && d->doubled && d->rq.act_min <= d->rq.out_zp &&
+           w->pad_w <= 1 &&
            (int64_t)(w->out_w - 1) * w->stride_w - w->pad_w + 3 <= (int64_t)in_w + 1;
 }
 
@@ -100,11 +103,13 @@ NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nm
     if (!int8_only && d->use_ref) {
         NML_TRY(nml_dwconv_ref_finish(ctx, node, &d->ref));
     } else {
-        NML_TRY(nml_rq_conv(
+        int doubled;
+        NML_TRY(nml_rq_conv_doubled(
             ctx, node, input, filter, output, filter->dims[3], d->ref.act_min, d->ref.act_max,
             nml_node_input(ctx, node, 2),
             nml_rq_dot_bound((int64_t)filter->dims[1] * filter->dims[2], input->zero_point, 128),
-            &d->rq));
+            &d->rq, &doubled));
+        d->doubled = (uint8_t)doubled;
         NML_TRY(plan_planes(ctx, node, d, filter, output));
     }
     node->data = d;
@@ -222,29 +227,36 @@ static const int8_t *row_at(const rows3 *pp, int32_t iy) {
 #define LIKELY(x) (x)
 #endif
 
-/* nml_rq_apply with the [acc < 0] term unmasked: exact for r >= 1, and for r = 0 when acc >= 0
- * (the term is 0 then); masked, any acc (neg_term 0 when r = 0). */
-NML_OPT_INLINE int32_t rq_shift(uint32_t acc, uint32_t mult, uint32_t khi, int32_t r,
-                                int neg_term) {
-    const int64_t prod = (int64_t)(int32_t)acc * (int64_t)mult;
-    const uint32_t v = (uint32_t)((uint64_t)prod >> 32) + ((uint32_t)prod >> 31) + khi +
-                       (neg_term ? (uint32_t)((int32_t)acc >> 31) : 0);
-    return (int32_t)v >> r;
+/* The doubled fast form (opt_common.h): k2 = 1 + 2 * khi, r1 = r + 1, neg2 the [acc < 0]
+ * term's mask (-2 when r >= 1, else 0; 0 also for acc >= 0, where the term is 0). */
+NML_OPT_INLINE int32_t rq_doubled(uint32_t acc, uint32_t mult, uint32_t k2, int32_t r1,
+                                  uint32_t neg2) {
+    const int32_t x2 = (int32_t)(acc << 1); /* |acc| < 2^30: nml_rq_doubled_fits */
+    const uint32_t x = (uint32_t)((uint64_t)((int64_t)x2 * (int64_t)mult) >> 32);
+    return (int32_t)(x + k2 + ((uint32_t)((int32_t)acc >> 31) & neg2)) >> r1;
 }
 
-/* The requantized output; sums up to t (low_bound) take the branch that clamps at lo, which for
- * ReLU-like ranges (t = 0) is the constant lo: half the outputs of such layers skip the
- * multiply. */
+/* The requantized output. Positive sums (outputs >= zp >= lo: rows_3x3_fit) need neither the
+ * [acc < 0] term nor the clamp at lo: four instructions and the clamp at hi. Sums in (t, 0]
+ * (t = low_bound < 0, so r >= 1 or acc = 0) take the term unmasked; for ReLU-like ranges
+ * (t = 0) every sum <= 0 gives the constant lo; the rest clamp at both ends. t is read from
+ * memory: a register less for the weights. */
+NML_OPT_INLINE void put_hi(int8_t *o, int32_t y, int32_t hi) {
+    if (y > hi) y = hi;
+    *(uint8_t *)o = (uint8_t)y; /* unsigned: gcc would sign-extend first */
+}
+
 NML_OPT_INLINE void rq_store(int8_t *o, const rows3 *pp, uint32_t acc, uint32_t mult,
-                             uint32_t khi, int32_t r, int32_t t, int32_t hi) {
-    if (LIKELY((int32_t)acc > t)) {
-        int32_t y = rq_shift(acc, mult, khi, r, 1);
-        if (y > hi) y = hi;
-        *(uint8_t *)o = (uint8_t)y; /* unsigned: gcc would sign-extend first */
+                             uint32_t k2, int32_t sh, int32_t hi) {
+    const int32_t t = pp->t;
+    if (LIKELY((int32_t)acc > 0)) {
+        put_hi(o, rq_doubled(acc, mult, k2, sh, 0), hi);
+    } else if ((int32_t)acc > t) {
+        put_hi(o, rq_doubled(acc, mult, k2, sh, ~1u), hi);
     } else if (t == 0) {
         *(uint8_t *)o = (uint8_t)pp->lo;
     } else {
-        *o = nml_rq_clamp(rq_shift(acc, mult, khi, r, r != 0), pp->lo, hi);
+        *o = nml_rq_clamp(rq_doubled(acc, mult, k2, sh, sh > 1 ? ~1u : 0), pp->lo, hi);
     }
 }
 
@@ -253,11 +265,10 @@ NML_OPT_INLINE void rq_store(int8_t *o, const rows3 *pp, uint32_t acc, uint32_t 
  * output zero point (ReLU, ReLU6) t = 0 and every sum <= 0 gives lo. When lo is below it, a
  * sum acc >= k * 2^r with k = lo - zp + 1 <= 0 gives at least zp + k > lo: the multiplier is
  * below 2^-r, so acc * multiplier >= k, and the rounding terms add 1/2 - 2^-r >= 0 (r >= 1).
- * Above the zero point (unusual) every output takes the clamping branch. Without a right shift
- * (r = 0) negative sums take it too: rq_shift's unmasked [acc < 0] term is wrong for them. */
+ * (rows_3x3_fit rules out lo above it.) Without a right shift (r = 0) negative sums take the
+ * clamping branch: rq_store's unmasked [acc < 0] term is wrong for them. */
 static int32_t low_bound(int32_t lo, int32_t zp, int32_t r) {
     if (lo == zp) return 0;
-    if (lo > zp) return INT32_MAX;
     if (r == 0) return -1;
     const int64_t t = (int64_t)(lo - zp + 1) * ((int64_t)1 << r) - 1;
     return t < INT32_MIN ? INT32_MIN : (int32_t)t;
@@ -300,9 +311,9 @@ rows_3x3(rows3 *pp) {
     pp->out_end = pp->out + g->out_h * pp->out_row;
     pp->top = -g->win->pad_h;
     const nml_rq_ch ch = nml_rq_channel(g->rq, oc);
-    const uint32_t mult = ch.mult, khi = ch.khi;
-    const int32_t r = ch.r, t = low_bound(pp->lo, g->rq->out_zp, r);
-    pp->t = t;
+    const uint32_t mult = ch.mult, k2 = 1 + 2 * ch.khi;
+    const int32_t sh = ch.r + 1;
+    pp->t = low_bound(pp->lo, g->rq->out_zp, ch.r);
     const int32_t hi = pp->hi, s = pp->out_step, c = pp->c;
     /* the row loop's state lives in *pp (top, out): registers are short in the loops below */
     while (pp->out != pp->out_end) {
@@ -337,7 +348,7 @@ rows_3x3(rows3 *pp) {
                     const uint32_t acc = a + w02 * x0 + w12 * x1 + w22 * x2;
                     a = b + w01 * x0 + w11 * x1 + w21 * x2;
                     b = bias + w00 * x0 + w10 * x1 + w20 * x2;
-                    rq_store(o, pp, acc, mult, khi, r, t, hi);
+                    rq_store(o, pp, acc, mult, k2, sh, hi);
                     o += s;
                 } while (o != end);
             b = a; /* the last window, if its third column is padding */
@@ -352,12 +363,12 @@ rows_3x3(rows3 *pp) {
                     OPAQUE(r2);
                     const uint32_t acc = b + w02 * x0 + w12 * x1 + w22 * x2;
                     b = bias + w00 * x0 + w10 * x1 + w20 * x2;
-                    rq_store(o, pp, acc, mult, khi, r, t, hi);
+                    rq_store(o, pp, acc, mult, k2, sh, hi);
                     o += s;
                 } while (o != end);
             if (pp->right) b += w01 * *r0 + w11 * *r1 + w21 * *r2;
         }
-        if (pp->right) rq_store(o, pp, b + pp->rcol, mult, khi, r, t, hi);
+        if (pp->right) rq_store(o, pp, b + pp->rcol, mult, k2, sh, hi);
     }
     goto next_channel;
 }
