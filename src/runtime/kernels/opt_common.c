@@ -99,12 +99,10 @@ nml_status nml_rq_finish(nml_ctx *ctx, const nml_node *node, nml_rq *rq, int32_t
     return NML_OK;
 }
 
-/* nml_rq_conv; doubled (or NULL): whether the doubled fast form fits as well (checked on the
- * tables before nml_rq_finish rewrites them). */
-static nml_status rq_conv(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
-                          const nml_tensor *filter, const nml_tensor *output, int32_t channels,
-                          int32_t act_min, int32_t act_max, const nml_tensor *bias,
-                          int64_t acc_bound, nml_rq *rq, int *doubled) {
+/* The multiplier tables of a convolution-like operator, before nml_rq_finish. */
+static nml_status rq_conv_tables(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
+                                 const nml_tensor *filter, const nml_tensor *output,
+                                 int32_t channels, nml_rq *rq) {
     NML_TRY(nml_rq_alloc(ctx, node, rq, channels));
     for (int32_t c = 0; c < channels; c++) {
         int32_t m;
@@ -112,27 +110,29 @@ static nml_status rq_conv(nml_ctx *ctx, const nml_node *node, const nml_tensor *
         NML_TRY(nml_conv_channel_multiplier(ctx, node, input, filter, output, c, &m, &e));
         nml_rq_set(rq, c, m, e);
     }
-    if (doubled)
-        *doubled = nml_rq_doubled_fits(rq, channels, output->zero_point, bias, acc_bound);
-    return nml_rq_finish(ctx, node, rq, channels, output->zero_point, act_min, act_max, bias,
-                         acc_bound);
+    return NML_OK;
 }
 
 nml_status nml_rq_conv(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
                        const nml_tensor *filter, const nml_tensor *output, int32_t channels,
                        int32_t act_min, int32_t act_max, const nml_tensor *bias, int64_t acc_bound,
                        nml_rq *rq) {
-    return rq_conv(ctx, node, input, filter, output, channels, act_min, act_max, bias, acc_bound,
-                   rq, NULL);
+    NML_TRY(rq_conv_tables(ctx, node, input, filter, output, channels, rq));
+    return nml_rq_finish(ctx, node, rq, channels, output->zero_point, act_min, act_max, bias,
+                         acc_bound);
 }
 
+/* A separate function so that kernels without the doubled form do not link its check. */
 nml_status nml_rq_conv_doubled(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
                                const nml_tensor *filter, const nml_tensor *output,
                                int32_t channels, int32_t act_min, int32_t act_max,
                                const nml_tensor *bias, int64_t acc_bound, nml_rq *rq,
                                int *doubled) {
-    return rq_conv(ctx, node, input, filter, output, channels, act_min, act_max, bias, acc_bound,
-                   rq, doubled);
+    NML_TRY(rq_conv_tables(ctx, node, input, filter, output, channels, rq));
+    /* on the tables as nml_rq_set filled them: nml_rq_finish rewrites them */
+    *doubled = nml_rq_doubled_fits(rq, channels, output->zero_point, bias, acc_bound);
+    return nml_rq_finish(ctx, node, rq, channels, output->zero_point, act_min, act_max, bias,
+                         acc_bound);
 }
 
 int8_t nml_rq_slow(const nml_rq *rq, int32_t c, int32_t acc) {

@@ -86,9 +86,10 @@ static nml_status plan_planes(nml_ctx *ctx, nml_node *node, opt_dw *d, const nml
     return nml_ctx_request_scratch(ctx, node, (size_t)(taps * 4 + ph * pw + 4));
 }
 
-/* int8_only: the variant without the reference fallback (conv_ref.h), constant per caller */
+/* int8_only: the variant without the reference fallback (conv_ref.h); with_rows: a variant
+ * with the rows path (rows_3x3 needs the doubled form); both constant per caller */
 NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
-                                          int int8_only) {
+                                          int int8_only, int with_rows) {
     opt_dw *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
     if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
     if (int8_only)
@@ -103,12 +104,17 @@ NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nm
     if (!int8_only && d->use_ref) {
         NML_TRY(nml_dwconv_ref_finish(ctx, node, &d->ref));
     } else {
-        int doubled;
-        NML_TRY(nml_rq_conv_doubled(
-            ctx, node, input, filter, output, filter->dims[3], d->ref.act_min, d->ref.act_max,
-            nml_node_input(ctx, node, 2),
-            nml_rq_dot_bound((int64_t)filter->dims[1] * filter->dims[2], input->zero_point, 128),
-            &d->rq, &doubled));
+        const nml_tensor *bias = nml_node_input(ctx, node, 2);
+        const int64_t bound =
+            nml_rq_dot_bound((int64_t)filter->dims[1] * filter->dims[2], input->zero_point, 128);
+        int doubled = 0;
+        if (with_rows)
+            NML_TRY(nml_rq_conv_doubled(ctx, node, input, filter, output, filter->dims[3],
+                                        d->ref.act_min, d->ref.act_max, bias, bound, &d->rq,
+                                        &doubled));
+        else /* the blocks variant: the doubled form's check not linked */
+            NML_TRY(nml_rq_conv(ctx, node, input, filter, output, filter->dims[3], d->ref.act_min,
+                                d->ref.act_max, bias, bound, &d->rq));
         d->doubled = (uint8_t)doubled;
         NML_TRY(plan_planes(ctx, node, d, filter, output));
     }
@@ -117,11 +123,11 @@ NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nm
 }
 
 static nml_status opt_dw_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
-    return prepare_variant(ctx, node, p, 0);
+    return prepare_variant(ctx, node, p, 0, 1);
 }
 
 static nml_status opt_dw_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
-    return prepare_variant(ctx, node, p, 1);
+    return prepare_variant(ctx, node, p, 1, 1);
 }
 
 typedef struct geom {
@@ -942,7 +948,7 @@ static nml_status opt_dw_eval_int8(nml_ctx *ctx, nml_node *node) {
  * the plane path with depth multiplier 1 or 3x3 windows, small planes): int8-only, without the
  * blocks of four channels (planes or clipped windows). */
 static nml_status opt_dw_prepare_planes(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
-    NML_TRY(prepare_variant(ctx, node, p, 1));
+    NML_TRY(prepare_variant(ctx, node, p, 1, 1));
     const opt_dw *d = node->data;
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
     if ((d->plane_h == 0 && !d->rows) ||
@@ -963,7 +969,7 @@ static nml_status opt_dw_eval_planes(nml_ctx *ctx, nml_node *node) {
 /* The rows variant (chosen by `nanoml export` when every DEPTHWISE_CONV_2D of the model has 3x3
  * windows that rows_3x3 reads in place, e.g. person_detect): int8-only, rows_3x3 alone. */
 static nml_status opt_dw_prepare_rows(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
-    NML_TRY(prepare_variant(ctx, node, p, 1));
+    NML_TRY(prepare_variant(ctx, node, p, 1, 1));
     const opt_dw *d = node->data;
     if (!d->rows)
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
@@ -980,7 +986,7 @@ static nml_status opt_dw_eval_rows(nml_ctx *ctx, nml_node *node) {
 /* The blocks variant (chosen by `nanoml export` when every DEPTHWISE_CONV_2D of the model takes
  * the depth multiplier path, e.g. micro_speech): int8-only, without the rows and planes. */
 static nml_status opt_dw_prepare_blocks(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
-    NML_TRY(prepare_variant(ctx, node, p, 1));
+    NML_TRY(prepare_variant(ctx, node, p, 1, 0));
     const opt_dw *d = node->data;
     if (d->plane_h > 0 || d->rows)
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
