@@ -252,12 +252,15 @@ NML_OPT_INLINE void put_hi(int8_t *o, int32_t y, int32_t hi) {
     *(uint8_t *)o = (uint8_t)y; /* unsigned: gcc would sign-extend first */
 }
 
-NML_OPT_INLINE void rq_store(int8_t *o, const rows3 *pp, uint32_t acc, uint32_t mult,
-                             uint32_t k2, int32_t sh, int32_t hi) {
-    const int32_t t = pp->t;
+NML_OPT_INLINE void rq_store(int8_t *o, rows3 *volatile const *slot, uint32_t acc,
+                             uint32_t mult, uint32_t k2, int32_t sh, int32_t hi) {
     if (LIKELY((int32_t)acc > 0)) {
         put_hi(o, rq_doubled(acc, mult, k2, sh, 0), hi);
-    } else if ((int32_t)acc > t) {
+        return;
+    }
+    const rows3 *pp = *slot; /* volatile: loaded here, not kept in a register in the loop */
+    const int32_t t = pp->t;
+    if ((int32_t)acc > t) {
         put_hi(o, rq_doubled(acc, mult, k2, sh, ~1u), hi);
     } else if (t == 0) {
         *(uint8_t *)o = (uint8_t)pp->lo;
@@ -288,8 +291,13 @@ __attribute__((noinline, optimize("no-crossjumping")))
 __attribute__((noinline))
 #endif
 static void
-rows_3x3(rows3 *pp) {
-  next_channel:;
+rows_3x3(rows3 *arg) {
+    /* *pp is reached through a volatile slot in the loops, so that gcc gives the register to a
+     * weight (it would keep pp in one for the outputs' rare branches and spill two weights) */
+    rows3 *volatile slot = arg;
+    rows3 *pp;
+  next_channel:
+    pp = slot;
     /* the channel loop's state lives in *pp: registers are short in the loops below */
     const geom *g = pp->g;
     const int32_t oc = pp->oc, out_c = g->out_c;
@@ -322,7 +330,8 @@ rows_3x3(rows3 *pp) {
     pp->t = low_bound(pp->lo, g->rq->out_zp, ch.r);
     const int32_t hi = pp->hi, s = pp->out_step, c = pp->c;
     /* the row loop's state lives in *pp (top, out): registers are short in the loops below */
-    while (pp->out != pp->out_end) {
+    for (;; pp = slot) {
+        if (pp->out == pp->out_end) break;
         const int32_t iy = pp->top, rb = pp->row_bytes;
         const int8_t *r0, *r1, *r2;
         if (iy >= 0 && iy <= pp->h - 3) { /* the window rows inside the input: most rows */
@@ -354,10 +363,11 @@ rows_3x3(rows3 *pp) {
                     const uint32_t acc = a + w02 * x0 + w12 * x1 + w22 * x2;
                     a = b + w01 * x0 + w11 * x1 + w21 * x2;
                     b = bias + w00 * x0 + w10 * x1 + w20 * x2;
-                    rq_store(o, pp, acc, mult, k2, sh, hi);
+                    rq_store(o, &slot, acc, mult, k2, sh, hi);
                     o += s;
                 } while (o != end);
             b = a; /* the last window, if its third column is padding */
+            pp = slot;
         } else {
             if (o != end) do {
                     b += w01 * *r0 + w11 * *r1 + w21 * *r2;
@@ -369,12 +379,13 @@ rows_3x3(rows3 *pp) {
                     OPAQUE(r2);
                     const uint32_t acc = b + w02 * x0 + w12 * x1 + w22 * x2;
                     b = bias + w00 * x0 + w10 * x1 + w20 * x2;
-                    rq_store(o, pp, acc, mult, k2, sh, hi);
+                    rq_store(o, &slot, acc, mult, k2, sh, hi);
                     o += s;
                 } while (o != end);
+            pp = slot;
             if (pp->right) b += w01 * *r0 + w11 * *r1 + w21 * *r2;
         }
-        if (pp->right) rq_store(o, pp, b + pp->rcol, mult, k2, sh, hi);
+        if (pp->right) rq_store(o, &slot, b + pp->rcol, mult, k2, sh, hi);
     }
     goto next_channel;
 }
