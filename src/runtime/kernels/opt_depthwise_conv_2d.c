@@ -140,6 +140,7 @@ typedef struct geom {
     const nml_rq *rq;
     int32_t plane_h, plane_w; /* the plane path: the padded plane in scratch */
     const int32_t *folded; /* block path: bias - zp * sum of the channel's weights (scratch) */
+    uint8_t doubled;       /* the doubled fast form fits (plane_5wide requantizes in it) */
 } geom;
 
 NML_OPT_INLINE int8_t requant(const nml_rq *rq, nml_rq_ch ch, int32_t oc, int32_t acc) {
@@ -408,6 +409,14 @@ NML_OPT_INLINE void put_out(int8_t *o, int32_t acc, int32_t bias, nml_rq_ch ch, 
     *o = nml_rq_clamp(nml_rq_apply(nml_add_wrap(acc, bias), ch), lo, hi);
 }
 
+/* The same in the doubled fast form: ch holds mult, k2 (in khi), neg2 (in neg_mask) and r + 1
+ * (in r), as plane_channel prepares them. */
+NML_OPT_INLINE void put_doubled(int8_t *o, int32_t acc, int32_t bias, nml_rq_ch ch, int32_t lo,
+                                int32_t hi) {
+    const uint32_t sum = (uint32_t)acc + (uint32_t)bias; /* wraps like the reference */
+    *o = nml_rq_clamp(rq_doubled(sum, ch.mult, ch.khi, ch.r, ch.neg_mask), lo, hi);
+}
+
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
@@ -452,14 +461,14 @@ plane_5wide(const plane5 *pp, const int32_t *wk, const nml_rq_ch *chp) {
              * requantized from registers (through an array it costs 6 more per output) */
             const nml_rq_ch ch = *chp;
             const int32_t bias = pp->bias, lo = pp->lo, hi = pp->hi, s = pp->out_step;
-            put_out(o, a0, bias, ch, lo, hi), put_out(o + s, a1, bias, ch, lo, hi);
+            put_doubled(o, a0, bias, ch, lo, hi), put_doubled(o + s, a1, bias, ch, lo, hi);
             o += 2 * s;
-            put_out(o, a2, bias, ch, lo, hi), put_out(o + s, a3, bias, ch, lo, hi);
+            put_doubled(o, a2, bias, ch, lo, hi), put_doubled(o + s, a3, bias, ch, lo, hi);
             o += 2 * s;
             if (q == 1) break;
-            put_out(o, a4, bias, ch, lo, hi), put_out(o + s, a5, bias, ch, lo, hi);
+            put_doubled(o, a4, bias, ch, lo, hi), put_doubled(o + s, a5, bias, ch, lo, hi);
             o += 2 * s;
-            put_out(o, a6, bias, ch, lo, hi), put_out(o + s, a7, bias, ch, lo, hi);
+            put_doubled(o, a6, bias, ch, lo, hi), put_doubled(o + s, a7, bias, ch, lo, hi);
             o += 2 * s;
         }
     }
@@ -467,7 +476,8 @@ plane_5wide(const plane5 *pp, const int32_t *wk, const nml_rq_ch *chp) {
 
 static int five_wide(const geom *g) {
     const nml_window *win = g->win;
-    return g->kw == 5 && win->dilation_w == 1 && win->stride_w == 1 && g->out_w >= 4 && g->rq->fast;
+    return g->kw == 5 && win->dilation_w == 1 && win->stride_w == 1 && g->out_w >= 4 &&
+           g->rq->fast && g->doubled;
 }
 
 /* Any filter size, stride and dilation (columns from first_col on). */
@@ -530,7 +540,8 @@ static void plane_channel(const geom *g, const int8_t *plane, int32_t *wk, int32
                            bias,
                            g->rq->act_min,
                            g->rq->act_max};
-        plane_5wide(&pp, wk, &ch);
+        const nml_rq_ch dch = {ch.mult, 1 + 2 * ch.khi, ch.neg_mask & ~1u, ch.r + 1};
+        plane_5wide(&pp, wk, &dch);
         first_col = g->out_w & ~3;
     }
     if (first_col < g->out_w) plane_any(g, plane, wk, bias, ch, oc, out, first_col);
@@ -938,6 +949,7 @@ NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int paths) 
     g.plane_h = d->plane_h;
     g.plane_w = d->plane_w;
     g.folded = NULL;
+    g.doubled = d->doubled;
     if (paths == ROWS_ONLY || (paths != BLOCKS_ONLY && d->rows)) {
         dw_rows(&g, nml_ctx_scratch(ctx, node));
     } else if (paths == PLANES_ONLY || (paths == ALL_PATHS && d->plane_h > 0)) {
