@@ -521,8 +521,10 @@ static int32_t load_weights(const geom *g, int32_t *wk, int32_t oc) {
     return nml_add_wrap(g->bias ? g->bias[oc] : 0, -g->zp * sum);
 }
 
-/* Output channel oc (input channel oc / mult) over the plane in scratch. */
-static void plane_channel(const geom *g, const int8_t *plane, int32_t *wk, int32_t b, int32_t oc) {
+/* Output channel oc (input channel oc / mult) over the plane in scratch; tap_loop (constant per
+ * caller): plane_any is linked (0: the variant that only takes 5-wide planes of 4k columns). */
+NML_OPT_INLINE void plane_channel(const geom *g, const int8_t *plane, int32_t *wk, int32_t b,
+                                  int32_t oc, int tap_loop) {
     const int32_t bias = load_weights(g, wk, oc), out_c = g->out_c;
     int8_t *out = g->out + (size_t)b * g->out_h * g->out_w * out_c + oc;
     const nml_rq_ch ch = g->rq->fast ? nml_rq_channel(g->rq, oc) : (nml_rq_ch){0, 0, 0, 0};
@@ -544,11 +546,11 @@ static void plane_channel(const geom *g, const int8_t *plane, int32_t *wk, int32
         plane_5wide(&pp, wk, &dch);
         first_col = g->out_w & ~3;
     }
-    if (first_col < g->out_w) plane_any(g, plane, wk, bias, ch, oc, out, first_col);
+    if (tap_loop && first_col < g->out_w) plane_any(g, plane, wk, bias, ch, oc, out, first_col);
 }
 
 /* Each input channel's plane once, then the mult output channels it feeds. */
-static void dw_planes(const geom *g, int8_t *scratch) {
+NML_OPT_INLINE void planes_body(const geom *g, int8_t *scratch, int tap_loop) {
     const int32_t taps = g->kh * g->kw;
     int32_t *wk = (int32_t *)(void *)scratch;
     int8_t *plane = scratch + (size_t)taps * sizeof *wk;
@@ -557,9 +559,18 @@ static void dw_planes(const geom *g, int8_t *scratch) {
         for (int32_t c = 0; c < g->c; c++) {
             fill_plane(g, plane, b, c);
             for (int32_t m = 0; m < g->mult; m++)
-                plane_channel(g, plane, wk, b, c * g->mult + m);
+                plane_channel(g, plane, wk, b, c * g->mult + m, tap_loop);
         }
     }
+}
+
+static void dw_planes(const geom *g, int8_t *scratch) {
+    planes_body(g, scratch, 1);
+}
+
+/* 5-wide windows over 4k output columns only (rows_five_fit). */
+static void dw_planes_five(const geom *g, int8_t *scratch) {
+    planes_body(g, scratch, 0);
 }
 
 /* Every output channel by rows_3x3; scratch: a row of input zero points. */
@@ -920,7 +931,7 @@ static void dw_multiplier(const geom *g, int8_t *wk) {
 
 /* The paths a variant has (constant per caller): all, the planes (rows and planes), the rows
  * alone, or the blocks (depth multiplier path). */
-enum { ALL_PATHS, PLANES_ONLY, ROWS_ONLY, BLOCKS_ONLY };
+enum { ALL_PATHS, PLANES_ONLY, ROWS_ONLY, BLOCKS_ONLY, ROWS_FIVE };
 
 NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int paths) {
     const opt_dw *d = node->data;
@@ -952,6 +963,8 @@ NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int paths) 
     g.doubled = d->doubled;
     if (paths == ROWS_ONLY || (paths != BLOCKS_ONLY && d->rows)) {
         dw_rows(&g, nml_ctx_scratch(ctx, node));
+    } else if (paths == ROWS_FIVE) {
+        dw_planes_five(&g, nml_ctx_scratch(ctx, node));
     } else if (paths == PLANES_ONLY || (paths == ALL_PATHS && d->plane_h > 0)) {
         dw_planes(&g, nml_ctx_scratch(ctx, node));
     } else {
@@ -989,6 +1002,25 @@ static nml_status opt_dw_eval_planes(nml_ctx *ctx, nml_node *node) {
     return eval_variant(ctx, node, PLANES_ONLY);
 }
 
+/* The rows-and-5-wide variant (chosen by `nanoml export` when every DEPTHWISE_CONV_2D of the
+ * model takes the rows path or 5-wide planes whose output width is a multiple of 4, e.g.
+ * FastestDet): the planes variant without the tap loop over the plane (plane_any). */
+static nml_status opt_dw_prepare_rows5(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    NML_TRY(prepare_variant(ctx, node, p, 1, 1));
+    const opt_dw *d = node->data;
+    const nml_window *w = &d->ref.w;
+    const int32_t out_w = w->out_w;
+    const int five = d->plane_h > 0 && nml_node_input(ctx, node, 1)->dims[2] == 5 &&
+                     w->dilation_w == 1 && w->stride_w == 1 && out_w >= 4 && out_w % 4 == 0 &&
+                     d->rq.fast && d->doubled;
+    if (!d->rows && !five)
+        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
+                               "the rows-and-5-wide kernel needs 3x3 windows the rows path reads "
+                               "in place, or 5-wide windows (stride 1 and no dilation along x, "
+                               "depth multiplier 1) over a multiple of 4 output columns");
+    return NML_OK;
+}
+
 /* The rows variant (chosen by `nanoml export` when every DEPTHWISE_CONV_2D of the model has 3x3
  * windows that rows_3x3 reads in place, e.g. person_detect): int8-only, rows_3x3 alone. */
 static nml_status opt_dw_prepare_rows(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
@@ -1000,6 +1032,10 @@ static nml_status opt_dw_prepare_rows(nml_ctx *ctx, nml_node *node, const nml_op
                                "x, no dilation, at most one padded column on either side and "
                                "multipliers below 1");
     return NML_OK;
+}
+
+static nml_status opt_dw_eval_rows5(nml_ctx *ctx, nml_node *node) {
+    return eval_variant(ctx, node, ROWS_FIVE);
 }
 
 static nml_status opt_dw_eval_rows(nml_ctx *ctx, nml_node *node) {
@@ -1039,6 +1075,8 @@ const nml_kernel nml_kernel_depthwise_conv_2d_opt_int8 = {
     NML_OP_DEPTHWISE_CONV_2D, "DEPTHWISE_CONV_2D", opt_dw_prepare_int8, opt_dw_eval_int8};
 const nml_kernel nml_kernel_depthwise_conv_2d_opt_planes = {
     NML_OP_DEPTHWISE_CONV_2D, "DEPTHWISE_CONV_2D", opt_dw_prepare_planes, opt_dw_eval_planes};
+const nml_kernel nml_kernel_depthwise_conv_2d_opt_rows5 = {
+    NML_OP_DEPTHWISE_CONV_2D, "DEPTHWISE_CONV_2D", opt_dw_prepare_rows5, opt_dw_eval_rows5};
 const nml_kernel nml_kernel_depthwise_conv_2d_opt_rows = {
     NML_OP_DEPTHWISE_CONV_2D, "DEPTHWISE_CONV_2D", opt_dw_prepare_rows, opt_dw_eval_rows};
 const nml_kernel nml_kernel_depthwise_conv_2d_opt_blocks = {
