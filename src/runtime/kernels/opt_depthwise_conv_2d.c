@@ -6,12 +6,15 @@
  * Rows (3x3 windows, stride 1 or 2 along x, no dilation, any depth multiplier: MobileNet-style
  * layers): read in place from the NHWC input by three row pointers, padded rows from a row of
  * zero points, padded columns as per-channel constants; a window slides along the row keeping
- * the partial sums of the columns already loaded (rows_3x3).
+ * the partial sums of the columns already loaded (rows_3x3). Requantized in the doubled fast
+ * form (opt_common.h), sums >= 0 without the [acc < 0] term and the clamp at lo.
  *
  * Planes (depth multiplier 1, other filters): an input channel is copied into a scratch plane
  * with its padding made explicit, then each output channel it feeds runs over it with its
  * weights, bias and requantization in registers. 5-wide windows compute eight adjacent outputs
- * per weight row; other filter sizes and dilations take a tap loop over the plane.
+ * per weight row (doubled fast form); other filter sizes and dilations take a tap loop over
+ * the plane. Variants chosen by export link only some paths: rows; rows and 5-wide planes of
+ * 4k columns (no tap loop); rows and planes; blocks.
  *
  * Other depth multipliers > 1 (e.g. micro_speech's 10x8 windows over one input channel):
  * output channels ic*M .. ic*M+M-1 share input channel ic, so four of them and two output
