@@ -51,12 +51,12 @@ static int fast_3x3(const nml_window *w, const nml_tensor *filter) {
 }
 
 /* 3x3 windows that rows_3x3 reads in place: at most one padded column on either side, the
- * doubled fast requantization, an activation range reaching down to the output zero point
+ * doubled fast requantization, an activation range that holds the output zero point
  * (rq_store). */
 static int rows_3x3_fit(const opt_dw *d, const nml_tensor *filter, int32_t in_w) {
     const nml_window *w = &d->ref.w;
     return fast_3x3(w, filter) && d->rq.fast && d->doubled && d->rq.act_min <= d->rq.out_zp &&
-           w->pad_w <= 1 &&
+           d->rq.act_max >= d->rq.out_zp && w->pad_w <= 1 &&
            (int64_t)(w->out_w - 1) * w->stride_w - w->pad_w + 3 <= (int64_t)in_w + 1;
 }
 
@@ -264,8 +264,8 @@ NML_OPT_INLINE void rq_store(int8_t *o, rows3 *volatile const *slot, uint32_t ac
     }
     const rows3 *pp = *slot; /* volatile: loaded here, not kept in a register in the loop */
     const int32_t t = pp->t;
-    if ((int32_t)acc > t) {
-        put_hi(o, rq_doubled(acc, mult, k2, sh, ~1u), hi);
+    if ((int32_t)acc > t) { /* outputs in [lo, zp], zp <= hi (rows_3x3_fit) */
+        *(uint8_t *)o = (uint8_t)rq_doubled(acc, mult, k2, sh, ~1u);
     } else if (t == 0) {
         *(uint8_t *)o = (uint8_t)pp->lo;
     } else {
