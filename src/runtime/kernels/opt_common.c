@@ -99,10 +99,10 @@ nml_status nml_rq_finish(nml_ctx *ctx, const nml_node *node, nml_rq *rq, int32_t
     return NML_OK;
 }
 
-/* The multiplier tables of a convolution-like operator, before nml_rq_finish. */
-static nml_status rq_conv_tables(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
-                                 const nml_tensor *filter, const nml_tensor *output,
-                                 int32_t channels, nml_rq *rq) {
+nml_status nml_rq_conv(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
+                       const nml_tensor *filter, const nml_tensor *output, int32_t channels,
+                       int32_t act_min, int32_t act_max, const nml_tensor *bias, int64_t acc_bound,
+                       nml_rq *rq) {
     NML_TRY(nml_rq_alloc(ctx, node, rq, channels));
     for (int32_t c = 0; c < channels; c++) {
         int32_t m;
@@ -110,27 +110,6 @@ static nml_status rq_conv_tables(nml_ctx *ctx, const nml_node *node, const nml_t
         NML_TRY(nml_conv_channel_multiplier(ctx, node, input, filter, output, c, &m, &e));
         nml_rq_set(rq, c, m, e);
     }
-    return NML_OK;
-}
-
-nml_status nml_rq_conv(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
-                       const nml_tensor *filter, const nml_tensor *output, int32_t channels,
-                       int32_t act_min, int32_t act_max, const nml_tensor *bias, int64_t acc_bound,
-                       nml_rq *rq) {
-    NML_TRY(rq_conv_tables(ctx, node, input, filter, output, channels, rq));
-    return nml_rq_finish(ctx, node, rq, channels, output->zero_point, act_min, act_max, bias,
-                         acc_bound);
-}
-
-/* A separate function so that kernels without the doubled form do not link its check. */
-nml_status nml_rq_conv_doubled(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
-                               const nml_tensor *filter, const nml_tensor *output,
-                               int32_t channels, int32_t act_min, int32_t act_max,
-                               const nml_tensor *bias, int64_t acc_bound, nml_rq *rq,
-                               int *doubled) {
-    NML_TRY(rq_conv_tables(ctx, node, input, filter, output, channels, rq));
-    /* on the tables as nml_rq_set filled them: nml_rq_finish rewrites them */
-    *doubled = nml_rq_doubled_fits(rq, channels, output->zero_point, bias, acc_bound);
     return nml_rq_finish(ctx, node, rq, channels, output->zero_point, act_min, act_max, bias,
                          acc_bound);
 }

@@ -58,12 +58,6 @@ nml_status nml_rq_conv(nml_ctx *ctx, const nml_node *node, const nml_tensor *inp
                        const nml_tensor *filter, const nml_tensor *output, int32_t channels,
                        int32_t act_min, int32_t act_max, const nml_tensor *bias, int64_t acc_bound,
                        nml_rq *rq);
-/* The same, and *doubled = nml_rq_doubled_fits of the tables (opt_depthwise_conv_2d.c). */
-nml_status nml_rq_conv_doubled(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
-                               const nml_tensor *filter, const nml_tensor *output,
-                               int32_t channels, int32_t act_min, int32_t act_max,
-                               const nml_tensor *bias, int64_t acc_bound, nml_rq *rq,
-                               int *doubled);
 /* The doubled fast form, for kernels that requantize from registers (opt_conv_2d.c): with
  * X = hi(2 * acc * M2) = floor(acc * M2 / 2^31), the fast form's phi + carry is (X + 1) >> 1,
  * and the nested floors merge into

@@ -89,6 +89,27 @@ static nml_status plan_planes(nml_ctx *ctx, nml_node *node, opt_dw *d, const nml
     return nml_ctx_request_scratch(ctx, node, (size_t)(taps * 4 + ph * pw + 4));
 }
 
+/* nml_rq_conv, and whether the doubled fast form fits too (checked on the tables before
+ * nml_rq_finish rewrites them). Here rather than in opt_common.c: models without these paths
+ * do not pay for it. */
+static nml_status rq_tables_doubled(nml_ctx *ctx, nml_node *node, opt_dw *d, int64_t bound) {
+    const nml_tensor *input = nml_node_input(ctx, node, 0);
+    const nml_tensor *filter = nml_node_input(ctx, node, 1);
+    const nml_tensor *bias = nml_node_input(ctx, node, 2);
+    const nml_tensor *output = nml_node_output(ctx, node, 0);
+    const int32_t n = filter->dims[3];
+    NML_TRY(nml_rq_alloc(ctx, node, &d->rq, n));
+    for (int32_t c = 0; c < n; c++) {
+        int32_t m;
+        int e;
+        NML_TRY(nml_conv_channel_multiplier(ctx, node, input, filter, output, c, &m, &e));
+        nml_rq_set(&d->rq, c, m, e);
+    }
+    d->doubled = (uint8_t)nml_rq_doubled_fits(&d->rq, n, output->zero_point, bias, bound);
+    return nml_rq_finish(ctx, node, &d->rq, n, output->zero_point, d->ref.act_min,
+                         d->ref.act_max, bias, bound);
+}
+
 /* int8_only: the variant without the reference fallback (conv_ref.h); with_rows: a variant
  * with the rows path (rows_3x3 needs the doubled form); both constant per caller */
 NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
@@ -110,15 +131,11 @@ NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nm
         const nml_tensor *bias = nml_node_input(ctx, node, 2);
         const int64_t bound =
             nml_rq_dot_bound((int64_t)filter->dims[1] * filter->dims[2], input->zero_point, 128);
-        int doubled = 0;
         if (with_rows)
-            NML_TRY(nml_rq_conv_doubled(ctx, node, input, filter, output, filter->dims[3],
-                                        d->ref.act_min, d->ref.act_max, bias, bound, &d->rq,
-                                        &doubled));
+            NML_TRY(rq_tables_doubled(ctx, node, d, bound));
         else /* the blocks variant: the doubled form's check not linked */
             NML_TRY(nml_rq_conv(ctx, node, input, filter, output, filter->dims[3], d->ref.act_min,
                                 d->ref.act_max, bias, bound, &d->rq));
-        d->doubled = (uint8_t)doubled;
         NML_TRY(plan_planes(ctx, node, d, filter, output));
     }
     node->data = d;
