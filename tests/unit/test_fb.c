@@ -164,6 +164,10 @@ static void rejects_bad_roots(void **state) {
     free(copy);
 
     assert_int_equal(nml_fb_init(&fb, s.data, (size_t)NML_MAX_MODEL_BYTES + 1, &err), NML_E_LIMIT);
+    /* the reader loads aligned fields with single loads: data off a 16-byte boundary is refused */
+    assert_int_equal((uintptr_t)s.data % 16, 0);
+    expect_fail(nml_fb_init(&fb, s.data + 4, s.size - 4, &err), NML_E_ARG, &err);
+    assert_non_null(strstr(err.msg, "not 16-byte aligned"));
     free(s.data);
 }
 

@@ -2,6 +2,8 @@
  *   scale = align_corners ? (in - 1) / (out - 1) : in / out      (float)
  *   src   = min(align_corners ? round((i + off) * scale) : floor((i + off) * scale), in - 1)
  *   off   = half_pixel_centers ? 0.5 : 0 */
+#include <math.h>
+
 #include "test_util.h"
 
 #include "kernel_expect.h"
@@ -121,12 +123,43 @@ static void errors(void **state) {
     kh_free(&f.h);
 }
 
+/* Every mode for widths 1..40 -> 1..64 against the formula above evaluated with the C
+ * library's floorf and roundf (TFLite's std::floor and TfLiteRound), in float as TFLite does */
+static void index_formula_sweep(void **state) {
+    (void)state;
+    int32_t x[40], y[64];
+    for (int i = 0; i < 40; i++)
+        x[i] = i;
+    for (int mode = 0; mode < 3; mode++) {
+        const int align = mode == 1, half = mode == 2;
+        for (int in_w = 1; in_w <= 40; in_w++)
+            for (int out_w = 1; out_w <= 64; out_w++) {
+                fixture f;
+                setup(&f, x, in_w, y, out_w, NML_INT32);
+                nml_op_params p = modes(align, half);
+                KH_EXPECT_OK(&f.h, &nml_kernel_resize_nearest_neighbor, &p);
+                const float scale = align && out_w > 1 ? (float)(in_w - 1) / (float)(out_w - 1)
+                                                       : (float)in_w / (float)out_w;
+                for (int i = 0; i < out_w; i++) {
+                    const float pos = ((float)i + (half ? 0.5f : 0.0f)) * scale;
+                    int32_t src = (int32_t)(align ? roundf(pos) : floorf(pos));
+                    if (src > in_w - 1) src = in_w - 1;
+                    if (y[i] != src)
+                        fail_msg("mode %d, %d -> %d, column %d: %d, expected %d", mode, in_w,
+                                 out_w, i, (int)y[i], (int)src);
+                }
+                kh_free(&f.h);
+            }
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(upsample_2x_like_yolo),
         cmocka_unit_test(align_corners),
         cmocka_unit_test(half_pixel_centers),
         cmocka_unit_test(errors),
+        cmocka_unit_test(index_formula_sweep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

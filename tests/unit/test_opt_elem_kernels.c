@@ -335,9 +335,17 @@ static void gather_matches_reference(void **state) {
             continue;
         }
         c.out = tensor(type, orank, odims, scale, 3);
+        /* malformed nodes, which every kernel (the lean variant's own prepare too) must reject */
+        const uint32_t bad = rnd() % 24;
+        if (bad == 0) c.out.dims[rnd() % orank] += 1;
+        if (bad == 1) c.p.axis = rank;
+        if (bad == 2) c.p.batch_dims = irank + 1;
+        if (bad == 3 && type == NML_INT8) c.out.zp = 4;
+        if (bad == 4) c.in[1].type = NML_FLOAT32;
         /* a non-constant index out of range is an eval error in both */
         strided += compare_kernels("GATHER", iter, &c, &nml_kernel_gather, &nml_kernel_gather_opt,
-                                   &nml_kernel_gather_opt_strided, is_ap && is_const);
+                                   &nml_kernel_gather_opt_strided,
+                                   bad > 4 ? is_ap && is_const && bd == 0 : -1);
         free_inputs(&c);
         free(idx_vals);
     }
@@ -372,10 +380,16 @@ static void quantize_matches_reference(void **state) {
         c.in[0].data = random_data(&c.in[0]);
         c.n_in = 1;
         c.out = tensor(out_type, rank, dims, out_scale, out_zp);
-        const int int8 = in_type == NML_INT8 && out_type == NML_INT8;
+        /* malformed nodes, which every kernel (the lean variant's own prepare too) must reject */
+        const uint32_t bad = rnd() % 24;
+        if (bad == 0) c.out.dims[rnd() % rank] += 1;
+        if (bad == 1) c.out.scale = -1.0f;
+        if (bad == 2) c.in[0].zp = 300;
+        if (bad == 3) c.in[0].scale = 0.0f;
+        const int int8 = in_type == NML_INT8 && out_type == NML_INT8 && bad > 3;
         if (int8 && count_of(dims, rank) >= 256) table++;
         compare_kernels("QUANTIZE", iter, &c, &nml_kernel_quantize, &nml_kernel_quantize_opt,
-                        &nml_kernel_quantize_opt_int8, int8);
+                        &nml_kernel_quantize_opt_int8, bad > 3 ? int8 : -1);
         if (int8) { /* in place: the output in the input's buffer */
             c.out_aliases = 0;
             compare_kernels("QUANTIZE in place", iter, &c, &nml_kernel_quantize,
@@ -435,10 +449,18 @@ static void pad_matches_reference(void **state) {
             c.n_in = 3;
         }
         c.out = tensor(type, rank, odims, scale, zp);
+        /* malformed nodes, which every kernel (the lean variant's own prepare too) must reject */
+        const uint32_t bad = rnd() % 24;
+        if (bad == 0) c.out.dims[rnd() % rank] += 1;
+        if (bad == 1) c.in[1].is_const = 0;
+        if (bad == 2) c.in[1].dims[0] = rank + 1 > NML_MAX_RANK ? rank - 1 : rank + 1;
+        if (bad == 3 && quant) c.out.scale = -1.0f, c.in[0].scale = -1.0f;
+        if (bad == 4 && v2) c.in[2].rank = 1, c.in[2].dims[0] = 2;
+        if (bad == 5 && v2) c.in[2].zp = zp == 0 ? 1 : 0;
         compare_kernels(v2 ? "PADV2" : "PAD", iter, &c, v2 ? &nml_kernel_padv2 : &nml_kernel_pad,
                         v2 ? &nml_kernel_padv2_opt : &nml_kernel_pad_opt,
                         v2 ? &nml_kernel_padv2_opt_int8 : &nml_kernel_pad_opt_int8,
-                        esize_of(type) == 1);
+                        bad > 5 ? esize_of(type) == 1 : -1);
         free_inputs(&c);
     }
 }
@@ -482,10 +504,22 @@ static void concatenation_matches_reference(void **state) {
             c.in[i].data = random_data(&c.in[i]);
         }
         c.out = tensor(type, rank, odims, out_scale, out_zp);
-        copied += !any_requant;
+        /* malformed nodes, which every kernel (the lean variant's own prepare too) must reject */
+        const uint32_t bad = rnd() % 24;
+        if (bad == 0) c.out.dims[rnd() % rank] += 1;
+        if (bad == 1) c.p.activation = NML_ACT_RELU;
+        if (bad == 2) c.p.axis = rank;
+        if (bad == 3 && rank > 1) c.in[rnd() % c.n_in].rank--;
+        if (bad == 4) {
+            tdesc *t = &c.in[rnd() % c.n_in];
+            const int k = rnd_in(0, rank - 1);
+            if (t->dims[k] > 1) t->dims[k]--;
+        }
+        if (bad == 5 && quant) c.in[rnd() % c.n_in].scale = -1.0f;
+        copied += !any_requant && bad > 5;
         compare_kernels("CONCATENATION", iter, &c, &nml_kernel_concatenation,
                         &nml_kernel_concatenation_opt, &nml_kernel_concatenation_opt_int8,
-                        !any_requant);
+                        bad > 5 ? !any_requant : -1);
         free_inputs(&c);
     }
     printf("CONCATENATION: %d of 1500 nodes copied by the optimized kernel\n", copied);

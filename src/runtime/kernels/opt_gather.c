@@ -2,12 +2,12 @@
  * which is what channel shuffles export to (indices 0, 2, 4, .. and 1, 3, 5, .. along the
  * channel axis): the indices are analysed once at prepare, so evaluation is a strided copy
  * without reading, converting or range-checking an index per element. Any element type.
- * Other indices (not constant, or not a progression) are handed to the reference kernel by
- * nml_kernel_gather_opt and rejected at prepare by nml_kernel_gather_opt_strided. */
+ * Other indices (not constant, or not a progression) and batch_dims other than 0 are handed to
+ * the reference kernel by nml_kernel_gather_opt and rejected at prepare by
+ * nml_kernel_gather_opt_strided, which has a prepare of its own for the nodes it takes. */
 #include <string.h>
 
-#include <string.h>
-
+#include "elem_common.h"
 #include "gather_ref.h"
 #include "kernels.h"
 #include "lean.h"
@@ -39,8 +39,36 @@ static int find_progression(const nml_gather_data *g, const nml_tensor *idx, int
     *step = g->coords > 1 ? index_at(idx, 1) - *start : 0;
     for (uint32_t b = 0; b < g->batch; b++)
         for (uint32_t c = 0; c < g->coords; c++)
-            if (index_at(idx, b * g->coords + c) != *start + (int32_t)c * *step) return 0;
+            if (index_at(idx, b * g->coords + c) != *start + (int64_t)c * *step) return 0;
     return 1;
+}
+
+/* batch_dims as a count: the strided copy's own prepare (the lean variant) takes 0 only, and
+ * the full kernel hands every other node to the reference, so that both keep the same nodes. */
+static int32_t batch_dims_of(const nml_op_params *p, const nml_tensor *idx) {
+    return p->batch_dims < 0 ? p->batch_dims + idx->rank : p->batch_dims;
+}
+
+/* The copy of `count` slices of `chunk` bytes, `start` and `step` slices apart, from each of
+ * `rows` rows of axis_size slices. Every product is at most the params tensor's byte count
+ * (checked by the model loader to fit in 32 bits). */
+static void plan_copy(opt_gather *c, uint32_t rows, uint32_t axis_size, uint32_t chunk,
+                      int32_t start, int32_t step, uint32_t count) {
+    c->chunk = chunk;
+    c->rows = rows;
+    c->row_bytes = axis_size * chunk;
+    c->first = (uint32_t)start * chunk;
+    c->step = step * (int32_t)chunk;
+    c->count = count;
+    if (step == 1) { /* consecutive slices: one copy per row */
+        c->chunk *= count;
+        c->count = 1;
+    } else if (c->step > 0 && c->row_bytes == count * (uint32_t)c->step) {
+        /* the next row's slices continue the progression (a channel shuffle: every other
+         * channel of 2n): all rows as one */
+        c->count *= rows;
+        c->rows = 1;
+    }
 }
 
 /* The reference prepare, then the strided copy's parameters; *strided = 0 (and the reference's
@@ -50,27 +78,13 @@ static nml_status prepare_strided(nml_ctx *ctx, nml_node *node, const nml_op_par
     *strided = 0;
     NML_TRY(nml_gather_prepare(ctx, node, p));
     const nml_gather_data *g = node->data;
+    const nml_tensor *idx = nml_node_input(ctx, node, 1);
     int32_t start, step;
-    if (!find_progression(g, nml_node_input(ctx, node, 1), &start, &step)) return NML_OK;
-    /* every product below is at most the params tensor's byte count (checked by the model
-     * loader to fit in 32 bits) */
+    if (batch_dims_of(p, idx) != 0 || !find_progression(g, idx, &start, &step)) return NML_OK;
     const nml_gather_data g0 = *g;
     opt_gather c;
-    c.chunk = g0.inner * (uint32_t)g0.esize;
-    c.rows = g0.batch * g0.outer;
-    c.row_bytes = (uint32_t)g0.axis_size * c.chunk;
-    c.first = (uint32_t)start * c.chunk;
-    c.step = step * (int32_t)c.chunk;
-    c.count = g0.coords;
-    if (step == 1) { /* consecutive slices: one copy per row */
-        c.chunk *= g0.coords;
-        c.count = 1;
-    } else if (c.step > 0 && c.row_bytes == c.count * (uint32_t)c.step) {
-        /* the next row's slices continue the progression (a channel shuffle: every other
-         * channel of 2n): all rows as one */
-        c.count *= c.rows;
-        c.rows = 1;
-    }
+    plan_copy(&c, g0.batch * g0.outer, (uint32_t)g0.axis_size, g0.inner * (uint32_t)g0.esize,
+              start, step, g0.coords);
     /* the reference's data are not needed any more: no persistent arena of its own */
     memcpy(node->data, &c, sizeof c);
     *strided = 1;
@@ -85,11 +99,77 @@ static nml_status opt_gather_prepare(nml_ctx *ctx, nml_node *node, const nml_op_
     return NML_OK;
 }
 
+/* Index i of constant int32 or int64 indices (the loader aligns constant data to its element
+ * size). */
+static int64_t const_index(const nml_tensor *idx, uint32_t i) {
+    return idx->type == NML_INT32 ? (int64_t)((const int32_t *)idx->data)[i]
+                                  : ((const int64_t *)idx->data)[i];
+}
+
+/* The lean variant's prepare: the reference's checks, only for the nodes the strided copy takes
+ * (constant indices, batch_dims 0), so that the reference's general prepare is not linked.
+ * Everything else the reference would reject is rejected here too. */
 static nml_status opt_gather_prepare_strided(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
-    int strided;
-    NML_TRY(prepare_strided(ctx, node, p, &strided));
-    return strided ? NML_OK
-                   : nml_lean_refuse(ctx, node, "constant indices in arithmetic progression");
+    static const char takes[] = "constant indices in arithmetic progression, batch_dims 0";
+    NML_TRY(nml_check_io_count(ctx, node, 2, 2, 1));
+    const nml_tensor *in = nml_node_input(ctx, node, 0), *idx = nml_node_input(ctx, node, 1);
+    const nml_tensor *out = nml_node_output(ctx, node, 0);
+    if (!in || !idx) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "an input is missing");
+    size_t esize;
+    NML_TRY(nml_elem_size(ctx, node, in, "params", &esize));
+    NML_TRY(nml_check_same_quant(ctx, node, in, out, "params", "output"));
+    if (idx->type != NML_INT32 && idx->type != NML_INT64)
+        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED, "indices must be int32 or int64");
+    if (in->rank == 0) return nml_kernel_fail(ctx, node, NML_E_SHAPE, "params is a scalar");
+    int32_t axis;
+    NML_TRY(nml_resolve_axis(ctx, node, p->axis, in->rank, &axis));
+    if (batch_dims_of(p, idx) != 0 || idx->alloc != NML_ALLOC_CONST)
+        return nml_lean_refuse(ctx, node, takes);
+    const void *data;
+    NML_TRY(nml_const_data(ctx, node, idx, "indices", &data));
+    /* output shape: params' dimensions with the axis replaced by the indices' */
+    int32_t dims[2 * NML_MAX_RANK];
+    int rank = 0;
+    uint32_t outer = 1, inner = 1, coords = 1;
+    for (int i = 0; i < in->rank; i++) {
+        if (i == axis) {
+            for (int k = 0; k < idx->rank; k++) {
+                dims[rank++] = idx->dims[k];
+                coords *= (uint32_t)idx->dims[k];
+            }
+            continue;
+        }
+        dims[rank++] = in->dims[i];
+        if (i < axis)
+            outer *= (uint32_t)in->dims[i];
+        else
+            inner *= (uint32_t)in->dims[i];
+    }
+    if (rank > NML_MAX_RANK)
+        return nml_kernel_fail(ctx, node, NML_E_LIMIT, "output rank %d exceeds %d", rank,
+                               NML_MAX_RANK);
+    NML_TRY(nml_check_shape(ctx, node, out, "output", dims, rank));
+    /* every index in range (else an error, as in the reference), all one progression (else
+     * refused); the range check bounds start and step, so the expected value cannot overflow */
+    const int32_t axis_size = in->dims[axis];
+    int progression = coords > 0;
+    int64_t start = 0, step = 0;
+    for (uint32_t c = 0; c < coords; c++) {
+        const int64_t v = const_index(idx, c);
+        if (v < 0 || v >= axis_size)
+            return nml_kernel_fail(ctx, node, NML_E_ARG,
+                                   "index %lld at position %u is out of range [0, %d)",
+                                   (long long)v, (unsigned)c, (int)axis_size);
+        if (c == 0) start = v;
+        if (c == 1) step = v - start;
+        if (v != start + (int64_t)c * step) progression = 0;
+    }
+    if (!progression) return nml_lean_refuse(ctx, node, takes);
+    opt_gather *d;
+    NML_TRY(nml_alloc_node_data(ctx, node, sizeof *d, (void **)&d));
+    plan_copy(d, outer, (uint32_t)axis_size, inner * (uint32_t)esize, (int32_t)start,
+              (int32_t)step, coords);
+    return NML_OK;
 }
 
 /* One byte per slice, slices two bytes apart: the channel shuffle, unrolled by four. */

@@ -4,7 +4,7 @@
  * and bit-identical to the reference by construction. Tensors under TABLE_MIN_ELEMENTS keep
  * the reference arithmetic (the table would cost more arena than it saves). Other types are
  * handed to the reference kernel by nml_kernel_quantize_opt and rejected at prepare by
- * nml_kernel_quantize_opt_int8.
+ * nml_kernel_quantize_opt_int8, which has a prepare of its own.
  * In place: safe (element i is read before element i is written, and no other), so the output
  * may share the input's buffer (NML_KERNEL_IN_PLACE). */
 #include "elem_common.h"
@@ -62,10 +62,44 @@ static nml_status opt_quantize_prepare(nml_ctx *ctx, nml_node *node, const nml_o
     return NML_OK;
 }
 
+/* The lean variant's prepare: the reference's checks and parameters for the nodes it takes
+ * (int8 -> int8), so that the reference prepare, with its other types, is not linked; its
+ * nml_quantize_data and the table in one allocation. Whatever the reference rejects is
+ * rejected here too; other types are refused. */
 static nml_status opt_quantize_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
-    int int8;
-    NML_TRY(prepare_int8(ctx, node, p, &int8));
-    return int8 ? NML_OK : nml_lean_refuse(ctx, node, "int8 input and output");
+    (void)p;
+    NML_TRY(nml_check_io_count(ctx, node, 1, 1, 1));
+    const nml_tensor *in = nml_node_input(ctx, node, 0), *out = nml_node_output(ctx, node, 0);
+    if (!in) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "input is missing");
+    if (in->type != NML_INT8 || out->type != NML_INT8)
+        return nml_lean_refuse(ctx, node, "int8 input and output");
+    NML_TRY(nml_check_same_shape(ctx, node, in, out, "input", "output"));
+    NML_TRY(nml_check_quant(ctx, node, out, "output"));
+    NML_TRY(nml_check_quant(ctx, node, in, "input"));
+    const uint32_t count = nml_tensor_count(in);
+    const int table = count >= TABLE_MIN_ELEMENTS;
+    typedef struct lean_quantize {
+        opt_quantize d;
+        nml_quantize_data q;
+    } lean_quantize;
+    lean_quantize *l = nml_ctx_alloc_persistent(ctx, sizeof *l + (table ? 256u : 0u));
+    if (!l) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
+    nml_quantize_data *q = &l->q;
+    q->in_zp = in->zero_point;
+    q->out_zp = out->zero_point;
+    q->lo = -128;
+    q->hi = 127;
+    nml_quantize_multiplier((double)in->scale / (double)out->scale, &q->mult, &q->shift);
+    l->d.ref = q;
+    l->d.count = count;
+    l->d.table = NULL;
+    if (table) {
+        l->d.table = (int8_t *)(l + 1);
+        for (int32_t i = 0; i < 256; i++)
+            l->d.table[i] = requantize(q, i - 128);
+    }
+    node->data = &l->d;
+    return NML_OK;
 }
 
 static nml_status opt_quantize_eval(nml_ctx *ctx, nml_node *node) {

@@ -12,15 +12,20 @@ typedef struct resize_data {
     int32_t *rows, *cols; /* source index per output row / column */
 } resize_data;
 
+/* TFLite's GetNearestNeighbor: floor (round half away from zero with align_corners) of the
+ * float position, at most in_size - 1. The position is never negative (out_i, offset and scale
+ * are not), so floor is truncation and rounding adds one for a fraction of at least 0.5 (exact
+ * in float: pos - trunc(pos) is representable); positions of 2^31 and more clamp before the
+ * conversion, which would overflow. */
 static int32_t nearest(int32_t out_i, int32_t in_size, int32_t out_size, int align, int half) {
     float scale = (align && out_size > 1) ? (float)(in_size - 1) / (float)(out_size - 1)
                                           : (float)in_size / (float)out_size;
     float offset = half ? 0.5f : 0.0f;
     float pos = ((float)out_i + offset) * scale;
-    int32_t v = align ? nml_round_f32(pos) : nml_floor_f32(pos);
-    if (v > in_size - 1) v = in_size - 1;
-    if (half && v < 0) v = 0;
-    return v;
+    if (!(pos < 2147483648.0f)) return in_size - 1;
+    int32_t v = (int32_t)pos;
+    if (align && pos - (float)v >= 0.5f) v++;
+    return v > in_size - 1 ? in_size - 1 : v;
 }
 
 static nml_status resize_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
