@@ -578,6 +578,7 @@ static int random_dw(layer *L) {
  * against the reference. Forces a multiplier in [1/2, 1) (no right shift) on one channel when
  * half_mult. Returns 1 when the layer ran (2 when the planes variant also accepted it). */
 static int rows_accepted; /* layers the rows variant evaluated (compare_dw_case) */
+static int five_accepted; /* layers the rows5 variant evaluated with its 5-wide planes */
 
 static int compare_dw_case(layer *L, int iter, int half_mult) {
     const int32_t oh = out_size(L->h, L->kh, L->stride_h, L->dil_h, L->padding);
@@ -676,6 +677,27 @@ static int compare_dw_case(layer *L, int iter, int half_mult) {
     } else if (strcmp(a.msg, g.msg) != 0) {
         fail_msg("case %d: reference '%s', rows '%s'", iter, a.msg, g.msg);
     }
+    /* the rows-and-5-wide variant: the same where it accepts the node, which it must where the
+     * rows variant does; otherwise only 5-wide windows (stride 1, no dilation along x) over a
+     * multiple of 4 output columns, which the planes variant accepts too */
+    memset(opt, 0x2a, n_out);
+    run_result h = run_conv_like(&nml_kernel_depthwise_conv_2d_opt_rows5, L, &p, in_dims, in,
+                                 w_dims, w, 3, scales, bias, out_dims, opt);
+    if (a.st == NML_OK && h.st == NML_OK) {
+        if (g.st != NML_OK) {
+            if (L->kw != 5 || L->stride_w != 1 || L->dil_w != 1 || ow % 4 != 0 ||
+                L->depth_multiplier != 1 || e.st != NML_OK)
+                fail_msg("case %d: rows5 accepts a layer without 5-wide planes", iter);
+            five_accepted++;
+        }
+        compare_outputs("DEPTHWISE_CONV_2D rows5", iter, L, ref, opt, n_out);
+    } else if (a.st == NML_OK) {
+        if (g.st == NML_OK) fail_msg("case %d: rows accepts, rows5 '%s'", iter, h.msg);
+        assert_int_equal(h.st, NML_E_UNSUPPORTED);
+        assert_non_null(strstr(h.msg, "rows-and-5-wide"));
+    } else if (strcmp(a.msg, h.msg) != 0) {
+        fail_msg("case %d: reference '%s', rows5 '%s'", iter, a.msg, h.msg);
+    }
     free(in), free(w), free(ref), free(opt), free(scales), free(bias);
     return result;
 }
@@ -731,6 +753,42 @@ static void depthwise_3x3_rows_match_reference(void **state) {
            ran, cases, rows_accepted);
     assert_true(ran > cases * 8 / 10);
     assert_true(rows_accepted > ran / 3);
+}
+
+/* 5-wide windows with stride 1 along x over output widths of multiples of 4 (FastestDet's 5x5
+ * layers), which the rows-and-5-wide variant takes without the tap loop: filter heights 1..5,
+ * vertical strides and dilations, both paddings, every kind of requantization. */
+static void depthwise_rows5_match_reference(void **state) {
+    (void)state;
+    rng_state = 0x5F1D5u;
+    five_accepted = 0;
+    int cases = 0, ran = 0;
+    for (int iter = 0; cases < 300; iter++) {
+        layer L;
+        L.batches = rnd_in(1, 2);
+        L.kh = rnd_in(1, 5);
+        L.kw = 5;
+        L.stride_h = rnd_in(1, 2);
+        L.stride_w = 1;
+        L.dil_h = rnd() % 5 == 0 ? 2 : 1;
+        L.dil_w = 1;
+        L.groups = 1;
+        L.c = rnd_in(1, 9);
+        L.depth_multiplier = 1;
+        L.out_c = L.c;
+        random_common(&L);
+        L.h = rnd_in(1, 10);
+        /* output width 4k: SAME keeps the width, VALID drops 4 columns */
+        L.w = 4 * rnd_in(1, 3) + (L.padding == NML_PAD_VALID ? 4 : 0);
+        if (out_size(L.h, L.kh, L.stride_h, L.dil_h, L.padding) <= 0) continue;
+        cases++;
+        ran += compare_dw_case(&L, iter, iter & 1) > 0;
+    }
+    printf("DEPTHWISE_CONV_2D 5-wide: %d of %d random layers compared (%d by the rows5 "
+           "variant's planes)\n",
+           ran, cases, five_accepted);
+    assert_true(ran > cases * 8 / 10);
+    assert_true(five_accepted > ran / 2);
 }
 
 /* One input channel and 8-wide windows with stride 2 along x (micro_speech's shape), which the
@@ -1180,12 +1238,15 @@ static void int8_only_variants_reject_float(void **state) {
                      &nml_kernel_depthwise_conv_2d_opt_rows);
     assert_string_equal(sym, "nml_kernel_depthwise_conv_2d_opt_rows");
     assert_ptr_equal(nml_kernel_variant(NML_OP_DEPTHWISE_CONV_2D, 1, &sym),
+                     &nml_kernel_depthwise_conv_2d_opt_rows5);
+    assert_string_equal(sym, "nml_kernel_depthwise_conv_2d_opt_rows5");
+    assert_ptr_equal(nml_kernel_variant(NML_OP_DEPTHWISE_CONV_2D, 2, &sym),
                      &nml_kernel_depthwise_conv_2d_opt_planes);
     assert_string_equal(sym, "nml_kernel_depthwise_conv_2d_opt_planes");
-    assert_ptr_equal(nml_kernel_variant(NML_OP_DEPTHWISE_CONV_2D, 2, &sym),
+    assert_ptr_equal(nml_kernel_variant(NML_OP_DEPTHWISE_CONV_2D, 3, &sym),
                      &nml_kernel_depthwise_conv_2d_opt_blocks);
     assert_string_equal(sym, "nml_kernel_depthwise_conv_2d_opt_blocks");
-    assert_ptr_equal(nml_kernel_variant(NML_OP_DEPTHWISE_CONV_2D, 3, &sym),
+    assert_ptr_equal(nml_kernel_variant(NML_OP_DEPTHWISE_CONV_2D, 4, &sym),
                      &nml_kernel_depthwise_conv_2d_opt_int8);
     assert_ptr_equal(nml_kernel_variant(NML_OP_FULLY_CONNECTED, 0, &sym),
                      &nml_kernel_fully_connected_opt_narrow);
@@ -1205,6 +1266,7 @@ int main(void) {
         cmocka_unit_test(conv_deep_matches_reference),
         cmocka_unit_test(depthwise_matches_reference),
         cmocka_unit_test(depthwise_3x3_rows_match_reference),
+        cmocka_unit_test(depthwise_rows5_match_reference),
         cmocka_unit_test(depthwise_wide_match_reference),
         cmocka_unit_test(model_shapes_match_reference),
         cmocka_unit_test(fully_connected_matches_reference),

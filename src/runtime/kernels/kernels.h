@@ -90,6 +90,9 @@ extern const nml_kernel nml_kernel_average_pool_2d_opt_int8;
 extern const nml_kernel nml_kernel_add_opt_int8;
 /* int8-only, 3x3 windows read in place only (rejects other nodes at prepare) */
 extern const nml_kernel nml_kernel_depthwise_conv_2d_opt_rows;
+/* int8-only, 3x3 windows read in place and 5-wide planes of 4k columns only (rejects other
+ * nodes at prepare) */
+extern const nml_kernel nml_kernel_depthwise_conv_2d_opt_rows5;
 /* int8-only, the rows and plane paths only (rejects depth multiplier path nodes at prepare) */
 extern const nml_kernel nml_kernel_depthwise_conv_2d_opt_planes;
 /* int8-only, the fast requantization only, layers of fewer than 8 channels only in whole blocks

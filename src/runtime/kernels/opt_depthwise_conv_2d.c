@@ -6,12 +6,15 @@
  * Rows (3x3 windows, stride 1 or 2 along x, no dilation, any depth multiplier: MobileNet-style
  * layers): read in place from the NHWC input by three row pointers, padded rows from a row of
  * zero points, padded columns as per-channel constants; a window slides along the row keeping
- * the partial sums of the columns already loaded (rows_3x3).
+ * the partial sums of the columns already loaded (rows_3x3). Requantized in the doubled fast
+ * form (opt_common.h), sums >= 0 without the [acc < 0] term and the clamp at lo.
  *
  * Planes (depth multiplier 1, other filters): an input channel is copied into a scratch plane
  * with its padding made explicit, then each output channel it feeds runs over it with its
  * weights, bias and requantization in registers. 5-wide windows compute eight adjacent outputs
- * per weight row; other filter sizes and dilations take a tap loop over the plane.
+ * per weight row (doubled fast form); other filter sizes and dilations take a tap loop over
+ * the plane. Variants chosen by export link only some paths: rows; rows and 5-wide planes of
+ * 4k columns (no tap loop); rows and planes; blocks.
  *
  * Other depth multipliers > 1 (e.g. micro_speech's 10x8 windows over one input channel):
  * output channels ic*M .. ic*M+M-1 share input channel ic, so four of them and two output
@@ -33,6 +36,7 @@ typedef struct opt_dw {
     nml_rq rq;
     int32_t plane_h, plane_w; /* > 0: the plane path (padded planes in scratch) */
     uint8_t rows;             /* the 3x3 rows path (rows_3x3) */
+    uint8_t doubled;          /* the doubled fast form fits (rows_3x3 requantizes in it) */
     uint8_t use_ref;          /* not plain int8 (float32, hybrid, int4): the reference */
 } opt_dw;
 
@@ -46,11 +50,13 @@ static int fast_3x3(const nml_window *w, const nml_tensor *filter) {
            w->dilation_w == 1 && (w->stride_w == 1 || w->stride_w == 2);
 }
 
-/* 3x3 windows that rows_3x3 reads in place: at most one padded column on either side, fast
- * requantization. */
+/* 3x3 windows that rows_3x3 reads in place: at most one padded column on either side, the
+ * doubled fast requantization, an activation range that holds the output zero point
+ * (rq_store). */
 static int rows_3x3_fit(const opt_dw *d, const nml_tensor *filter, int32_t in_w) {
     const nml_window *w = &d->ref.w;
-    return fast_3x3(w, filter) && d->rq.fast && w->pad_w <= 1 &&
+    return fast_3x3(w, filter) && d->rq.fast && d->doubled && d->rq.act_min <= d->rq.out_zp &&
+           d->rq.act_max >= d->rq.out_zp && w->pad_w <= 1 &&
            (int64_t)(w->out_w - 1) * w->stride_w - w->pad_w + 3 <= (int64_t)in_w + 1;
 }
 
@@ -83,9 +89,31 @@ static nml_status plan_planes(nml_ctx *ctx, nml_node *node, opt_dw *d, const nml
     return nml_ctx_request_scratch(ctx, node, (size_t)(taps * 4 + ph * pw + 4));
 }
 
-/* int8_only: the variant without the reference fallback (conv_ref.h), constant per caller */
+/* nml_rq_conv, and whether the doubled fast form fits too (checked on the tables before
+ * nml_rq_finish rewrites them). Here rather than in opt_common.c: models without these paths
+ * do not pay for it. */
+static nml_status rq_tables_doubled(nml_ctx *ctx, nml_node *node, opt_dw *d, int64_t bound) {
+    const nml_tensor *input = nml_node_input(ctx, node, 0);
+    const nml_tensor *filter = nml_node_input(ctx, node, 1);
+    const nml_tensor *bias = nml_node_input(ctx, node, 2);
+    const nml_tensor *output = nml_node_output(ctx, node, 0);
+    const int32_t n = filter->dims[3];
+    NML_TRY(nml_rq_alloc(ctx, node, &d->rq, n));
+    for (int32_t c = 0; c < n; c++) {
+        int32_t m;
+        int e;
+        NML_TRY(nml_conv_channel_multiplier(ctx, node, input, filter, output, c, &m, &e));
+        nml_rq_set(&d->rq, c, m, e);
+    }
+    d->doubled = (uint8_t)nml_rq_doubled_fits(&d->rq, n, output->zero_point, bias, bound);
+    return nml_rq_finish(ctx, node, &d->rq, n, output->zero_point, d->ref.act_min,
+                         d->ref.act_max, bias, bound);
+}
+
+/* int8_only: the variant without the reference fallback (conv_ref.h); with_rows: a variant
+ * with the rows path (rows_3x3 needs the doubled form); both constant per caller */
 NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
-                                          int int8_only) {
+                                          int int8_only, int with_rows) {
     opt_dw *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
     if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
     if (int8_only)
@@ -100,11 +128,14 @@ NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nm
     if (!int8_only && d->use_ref) {
         NML_TRY(nml_dwconv_ref_finish(ctx, node, &d->ref));
     } else {
-        NML_TRY(nml_rq_conv(
-            ctx, node, input, filter, output, filter->dims[3], d->ref.act_min, d->ref.act_max,
-            nml_node_input(ctx, node, 2),
-            nml_rq_dot_bound((int64_t)filter->dims[1] * filter->dims[2], input->zero_point, 128),
-            &d->rq));
+        const nml_tensor *bias = nml_node_input(ctx, node, 2);
+        const int64_t bound =
+            nml_rq_dot_bound((int64_t)filter->dims[1] * filter->dims[2], input->zero_point, 128);
+        if (with_rows)
+            NML_TRY(rq_tables_doubled(ctx, node, d, bound));
+        else /* the blocks variant: the doubled form's check not linked */
+            NML_TRY(nml_rq_conv(ctx, node, input, filter, output, filter->dims[3], d->ref.act_min,
+                                d->ref.act_max, bias, bound, &d->rq));
         NML_TRY(plan_planes(ctx, node, d, filter, output));
     }
     node->data = d;
@@ -112,11 +143,11 @@ NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nm
 }
 
 static nml_status opt_dw_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
-    return prepare_variant(ctx, node, p, 0);
+    return prepare_variant(ctx, node, p, 0, 1);
 }
 
 static nml_status opt_dw_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
-    return prepare_variant(ctx, node, p, 1);
+    return prepare_variant(ctx, node, p, 1, 1);
 }
 
 typedef struct geom {
@@ -129,6 +160,7 @@ typedef struct geom {
     const nml_rq *rq;
     int32_t plane_h, plane_w; /* the plane path: the padded plane in scratch */
     const int32_t *folded; /* block path: bias - zp * sum of the channel's weights (scratch) */
+    uint8_t doubled;       /* the doubled fast form fits (plane_5wide requantizes in it) */
 } geom;
 
 NML_OPT_INLINE int8_t requant(const nml_rq *rq, nml_rq_ch ch, int32_t oc, int32_t acc) {
@@ -222,29 +254,39 @@ static const int8_t *row_at(const rows3 *pp, int32_t iy) {
 #define LIKELY(x) (x)
 #endif
 
-/* nml_rq_apply with the [acc < 0] term unmasked: exact for r >= 1, and for r = 0 when acc >= 0
- * (the term is 0 then); masked, any acc (neg_term 0 when r = 0). */
-NML_OPT_INLINE int32_t rq_shift(uint32_t acc, uint32_t mult, uint32_t khi, int32_t r,
-                                int neg_term) {
-    const int64_t prod = (int64_t)(int32_t)acc * (int64_t)mult;
-    const uint32_t v = (uint32_t)((uint64_t)prod >> 32) + ((uint32_t)prod >> 31) + khi +
-                       (neg_term ? (uint32_t)((int32_t)acc >> 31) : 0);
-    return (int32_t)v >> r;
+/* The doubled fast form (opt_common.h): k2 = 1 + 2 * khi, r1 = r + 1, neg2 the [acc < 0]
+ * term's mask (-2 when r >= 1, else 0; 0 also for acc >= 0, where the term is 0). */
+NML_OPT_INLINE int32_t rq_doubled(uint32_t acc, uint32_t mult, uint32_t k2, int32_t r1,
+                                  uint32_t neg2) {
+    const int32_t x2 = (int32_t)(acc << 1); /* |acc| < 2^30: nml_rq_doubled_fits */
+    const uint32_t x = (uint32_t)((uint64_t)((int64_t)x2 * (int64_t)mult) >> 32);
+    return (int32_t)(x + k2 + ((uint32_t)((int32_t)acc >> 31) & neg2)) >> r1;
 }
 
-/* The requantized output; sums up to t (low_bound) take the branch that clamps at lo, which for
- * ReLU-like ranges (t = 0) is the constant lo: half the outputs of such layers skip the
- * multiply. */
-NML_OPT_INLINE void rq_store(int8_t *o, const rows3 *pp, uint32_t acc, uint32_t mult,
-                             uint32_t khi, int32_t r, int32_t t, int32_t hi) {
-    if (LIKELY((int32_t)acc > t)) {
-        int32_t y = rq_shift(acc, mult, khi, r, 1);
-        if (y > hi) y = hi;
-        *(uint8_t *)o = (uint8_t)y; /* unsigned: gcc would sign-extend first */
+/* The requantized output. Positive sums (outputs >= zp >= lo: rows_3x3_fit) need neither the
+ * [acc < 0] term nor the clamp at lo: four instructions and the clamp at hi. Sums in (t, 0]
+ * (t = low_bound < 0, so r >= 1 or acc = 0) take the term unmasked; for ReLU-like ranges
+ * (t = 0) every sum <= 0 gives the constant lo; the rest clamp at both ends. t is read from
+ * memory: a register less for the weights. */
+NML_OPT_INLINE void put_hi(int8_t *o, int32_t y, int32_t hi) {
+    if (y > hi) y = hi;
+    *(uint8_t *)o = (uint8_t)y; /* unsigned: gcc would sign-extend first */
+}
+
+NML_OPT_INLINE void rq_store(int8_t *o, rows3 *volatile const *slot, uint32_t acc,
+                             uint32_t mult, uint32_t k2, int32_t sh, int32_t hi) {
+    if (LIKELY((int32_t)acc > 0)) {
+        put_hi(o, rq_doubled(acc, mult, k2, sh, 0), hi);
+        return;
+    }
+    const rows3 *pp = *slot; /* volatile: loaded here, not kept in a register in the loop */
+    const int32_t t = pp->t;
+    if ((int32_t)acc > t) { /* outputs in [lo, zp], zp <= hi (rows_3x3_fit) */
+        *(uint8_t *)o = (uint8_t)rq_doubled(acc, mult, k2, sh, ~1u);
     } else if (t == 0) {
         *(uint8_t *)o = (uint8_t)pp->lo;
     } else {
-        *o = nml_rq_clamp(rq_shift(acc, mult, khi, r, r != 0), pp->lo, hi);
+        *o = nml_rq_clamp(rq_doubled(acc, mult, k2, sh, sh > 1 ? ~1u : 0), pp->lo, hi);
     }
 }
 
@@ -253,11 +295,10 @@ NML_OPT_INLINE void rq_store(int8_t *o, const rows3 *pp, uint32_t acc, uint32_t 
  * output zero point (ReLU, ReLU6) t = 0 and every sum <= 0 gives lo. When lo is below it, a
  * sum acc >= k * 2^r with k = lo - zp + 1 <= 0 gives at least zp + k > lo: the multiplier is
  * below 2^-r, so acc * multiplier >= k, and the rounding terms add 1/2 - 2^-r >= 0 (r >= 1).
- * Above the zero point (unusual) every output takes the clamping branch. Without a right shift
- * (r = 0) negative sums take it too: rq_shift's unmasked [acc < 0] term is wrong for them. */
+ * (rows_3x3_fit rules out lo above it.) Without a right shift (r = 0) negative sums take the
+ * clamping branch: rq_store's unmasked [acc < 0] term is wrong for them. */
 static int32_t low_bound(int32_t lo, int32_t zp, int32_t r) {
     if (lo == zp) return 0;
-    if (lo > zp) return INT32_MAX;
     if (r == 0) return -1;
     const int64_t t = (int64_t)(lo - zp + 1) * ((int64_t)1 << r) - 1;
     return t < INT32_MIN ? INT32_MIN : (int32_t)t;
@@ -271,8 +312,13 @@ __attribute__((noinline, optimize("no-crossjumping")))
 __attribute__((noinline))
 #endif
 static void
-rows_3x3(rows3 *pp) {
-  next_channel:;
+rows_3x3(rows3 *arg) {
+    /* *pp is reached through a volatile slot in the loops, so that gcc gives the register to a
+     * weight (it would keep pp in one for the outputs' rare branches and spill two weights) */
+    rows3 *volatile slot = arg;
+    rows3 *pp;
+  next_channel:
+    pp = slot;
     /* the channel loop's state lives in *pp: registers are short in the loops below */
     const geom *g = pp->g;
     const int32_t oc = pp->oc, out_c = g->out_c;
@@ -300,12 +346,13 @@ rows_3x3(rows3 *pp) {
     pp->out_end = pp->out + g->out_h * pp->out_row;
     pp->top = -g->win->pad_h;
     const nml_rq_ch ch = nml_rq_channel(g->rq, oc);
-    const uint32_t mult = ch.mult, khi = ch.khi;
-    const int32_t r = ch.r, t = low_bound(pp->lo, g->rq->out_zp, r);
-    pp->t = t;
+    const uint32_t mult = ch.mult, k2 = 1 + 2 * ch.khi;
+    const int32_t sh = ch.r + 1;
+    pp->t = low_bound(pp->lo, g->rq->out_zp, ch.r);
     const int32_t hi = pp->hi, s = pp->out_step, c = pp->c;
     /* the row loop's state lives in *pp (top, out): registers are short in the loops below */
-    while (pp->out != pp->out_end) {
+    for (;; pp = slot) {
+        if (pp->out == pp->out_end) break;
         const int32_t iy = pp->top, rb = pp->row_bytes;
         const int8_t *r0, *r1, *r2;
         if (iy >= 0 && iy <= pp->h - 3) { /* the window rows inside the input: most rows */
@@ -337,10 +384,11 @@ rows_3x3(rows3 *pp) {
                     const uint32_t acc = a + w02 * x0 + w12 * x1 + w22 * x2;
                     a = b + w01 * x0 + w11 * x1 + w21 * x2;
                     b = bias + w00 * x0 + w10 * x1 + w20 * x2;
-                    rq_store(o, pp, acc, mult, khi, r, t, hi);
+                    rq_store(o, &slot, acc, mult, k2, sh, hi);
                     o += s;
                 } while (o != end);
             b = a; /* the last window, if its third column is padding */
+            pp = slot;
         } else {
             if (o != end) do {
                     b += w01 * *r0 + w11 * *r1 + w21 * *r2;
@@ -352,12 +400,13 @@ rows_3x3(rows3 *pp) {
                     OPAQUE(r2);
                     const uint32_t acc = b + w02 * x0 + w12 * x1 + w22 * x2;
                     b = bias + w00 * x0 + w10 * x1 + w20 * x2;
-                    rq_store(o, pp, acc, mult, khi, r, t, hi);
+                    rq_store(o, &slot, acc, mult, k2, sh, hi);
                     o += s;
                 } while (o != end);
+            pp = slot;
             if (pp->right) b += w01 * *r0 + w11 * *r1 + w21 * *r2;
         }
-        if (pp->right) rq_store(o, pp, b + pp->rcol, mult, khi, r, t, hi);
+        if (pp->right) rq_store(o, &slot, b + pp->rcol, mult, k2, sh, hi);
     }
     goto next_channel;
 }
@@ -378,6 +427,14 @@ typedef struct plane5 {
 NML_OPT_INLINE void put_out(int8_t *o, int32_t acc, int32_t bias, nml_rq_ch ch, int32_t lo,
                             int32_t hi) {
     *o = nml_rq_clamp(nml_rq_apply(nml_add_wrap(acc, bias), ch), lo, hi);
+}
+
+/* The same in the doubled fast form: ch holds mult, k2 (in khi), neg2 (in neg_mask) and r + 1
+ * (in r), as plane_channel prepares them. */
+NML_OPT_INLINE void put_doubled(int8_t *o, int32_t acc, int32_t bias, nml_rq_ch ch, int32_t lo,
+                                int32_t hi) {
+    const uint32_t sum = (uint32_t)acc + (uint32_t)bias; /* wraps like the reference */
+    *o = nml_rq_clamp(rq_doubled(sum, ch.mult, ch.khi, ch.r, ch.neg_mask), lo, hi);
 }
 
 #if defined(__GNUC__)
@@ -424,14 +481,14 @@ plane_5wide(const plane5 *pp, const int32_t *wk, const nml_rq_ch *chp) {
              * requantized from registers (through an array it costs 6 more per output) */
             const nml_rq_ch ch = *chp;
             const int32_t bias = pp->bias, lo = pp->lo, hi = pp->hi, s = pp->out_step;
-            put_out(o, a0, bias, ch, lo, hi), put_out(o + s, a1, bias, ch, lo, hi);
+            put_doubled(o, a0, bias, ch, lo, hi), put_doubled(o + s, a1, bias, ch, lo, hi);
             o += 2 * s;
-            put_out(o, a2, bias, ch, lo, hi), put_out(o + s, a3, bias, ch, lo, hi);
+            put_doubled(o, a2, bias, ch, lo, hi), put_doubled(o + s, a3, bias, ch, lo, hi);
             o += 2 * s;
             if (q == 1) break;
-            put_out(o, a4, bias, ch, lo, hi), put_out(o + s, a5, bias, ch, lo, hi);
+            put_doubled(o, a4, bias, ch, lo, hi), put_doubled(o + s, a5, bias, ch, lo, hi);
             o += 2 * s;
-            put_out(o, a6, bias, ch, lo, hi), put_out(o + s, a7, bias, ch, lo, hi);
+            put_doubled(o, a6, bias, ch, lo, hi), put_doubled(o + s, a7, bias, ch, lo, hi);
             o += 2 * s;
         }
     }
@@ -439,7 +496,8 @@ plane_5wide(const plane5 *pp, const int32_t *wk, const nml_rq_ch *chp) {
 
 static int five_wide(const geom *g) {
     const nml_window *win = g->win;
-    return g->kw == 5 && win->dilation_w == 1 && win->stride_w == 1 && g->out_w >= 4 && g->rq->fast;
+    return g->kw == 5 && win->dilation_w == 1 && win->stride_w == 1 && g->out_w >= 4 &&
+           g->rq->fast && g->doubled;
 }
 
 /* Any filter size, stride and dilation (columns from first_col on). */
@@ -483,8 +541,10 @@ static int32_t load_weights(const geom *g, int32_t *wk, int32_t oc) {
     return nml_add_wrap(g->bias ? g->bias[oc] : 0, -g->zp * sum);
 }
 
-/* Output channel oc (input channel oc / mult) over the plane in scratch. */
-static void plane_channel(const geom *g, const int8_t *plane, int32_t *wk, int32_t b, int32_t oc) {
+/* Output channel oc (input channel oc / mult) over the plane in scratch; tap_loop (constant per
+ * caller): plane_any is linked (0: the variant that only takes 5-wide planes of 4k columns). */
+NML_OPT_INLINE void plane_channel(const geom *g, const int8_t *plane, int32_t *wk, int32_t b,
+                                  int32_t oc, int tap_loop) {
     const int32_t bias = load_weights(g, wk, oc), out_c = g->out_c;
     int8_t *out = g->out + (size_t)b * g->out_h * g->out_w * out_c + oc;
     const nml_rq_ch ch = g->rq->fast ? nml_rq_channel(g->rq, oc) : (nml_rq_ch){0, 0, 0, 0};
@@ -502,14 +562,15 @@ static void plane_channel(const geom *g, const int8_t *plane, int32_t *wk, int32
                            bias,
                            g->rq->act_min,
                            g->rq->act_max};
-        plane_5wide(&pp, wk, &ch);
+        const nml_rq_ch dch = {ch.mult, 1 + 2 * ch.khi, ch.neg_mask & ~1u, ch.r + 1};
+        plane_5wide(&pp, wk, &dch);
         first_col = g->out_w & ~3;
     }
-    if (first_col < g->out_w) plane_any(g, plane, wk, bias, ch, oc, out, first_col);
+    if (tap_loop && first_col < g->out_w) plane_any(g, plane, wk, bias, ch, oc, out, first_col);
 }
 
 /* Each input channel's plane once, then the mult output channels it feeds. */
-static void dw_planes(const geom *g, int8_t *scratch) {
+NML_OPT_INLINE void planes_body(const geom *g, int8_t *scratch, int tap_loop) {
     const int32_t taps = g->kh * g->kw;
     int32_t *wk = (int32_t *)(void *)scratch;
     int8_t *plane = scratch + (size_t)taps * sizeof *wk;
@@ -518,9 +579,18 @@ static void dw_planes(const geom *g, int8_t *scratch) {
         for (int32_t c = 0; c < g->c; c++) {
             fill_plane(g, plane, b, c);
             for (int32_t m = 0; m < g->mult; m++)
-                plane_channel(g, plane, wk, b, c * g->mult + m);
+                plane_channel(g, plane, wk, b, c * g->mult + m, tap_loop);
         }
     }
+}
+
+static void dw_planes(const geom *g, int8_t *scratch) {
+    planes_body(g, scratch, 1);
+}
+
+/* 5-wide windows over 4k output columns only (rows_five_fit). */
+static void dw_planes_five(const geom *g, int8_t *scratch) {
+    planes_body(g, scratch, 0);
 }
 
 /* Every output channel by rows_3x3; scratch: a row of input zero points. */
@@ -881,7 +951,7 @@ static void dw_multiplier(const geom *g, int8_t *wk) {
 
 /* The paths a variant has (constant per caller): all, the planes (rows and planes), the rows
  * alone, or the blocks (depth multiplier path). */
-enum { ALL_PATHS, PLANES_ONLY, ROWS_ONLY, BLOCKS_ONLY };
+enum { ALL_PATHS, PLANES_ONLY, ROWS_ONLY, BLOCKS_ONLY, ROWS_FIVE };
 
 NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int paths) {
     const opt_dw *d = node->data;
@@ -910,8 +980,11 @@ NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int paths) 
     g.plane_h = d->plane_h;
     g.plane_w = d->plane_w;
     g.folded = NULL;
+    g.doubled = d->doubled;
     if (paths == ROWS_ONLY || (paths != BLOCKS_ONLY && d->rows)) {
         dw_rows(&g, nml_ctx_scratch(ctx, node));
+    } else if (paths == ROWS_FIVE) {
+        dw_planes_five(&g, nml_ctx_scratch(ctx, node));
     } else if (paths == PLANES_ONLY || (paths == ALL_PATHS && d->plane_h > 0)) {
         dw_planes(&g, nml_ctx_scratch(ctx, node));
     } else {
@@ -931,7 +1004,7 @@ static nml_status opt_dw_eval_int8(nml_ctx *ctx, nml_node *node) {
  * the plane path with depth multiplier 1 or 3x3 windows, small planes): int8-only, without the
  * blocks of four channels (planes or clipped windows). */
 static nml_status opt_dw_prepare_planes(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
-    NML_TRY(prepare_variant(ctx, node, p, 1));
+    NML_TRY(prepare_variant(ctx, node, p, 1, 1));
     const opt_dw *d = node->data;
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
     if ((d->plane_h == 0 && !d->rows) ||
@@ -949,10 +1022,29 @@ static nml_status opt_dw_eval_planes(nml_ctx *ctx, nml_node *node) {
     return eval_variant(ctx, node, PLANES_ONLY);
 }
 
+/* The rows-and-5-wide variant (chosen by `nanoml export` when every DEPTHWISE_CONV_2D of the
+ * model takes the rows path or 5-wide planes whose output width is a multiple of 4, e.g.
+ * FastestDet): the planes variant without the tap loop over the plane (plane_any). */
+static nml_status opt_dw_prepare_rows5(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    NML_TRY(prepare_variant(ctx, node, p, 1, 1));
+    const opt_dw *d = node->data;
+    const nml_window *w = &d->ref.w;
+    const int32_t out_w = w->out_w;
+    const int five = d->plane_h > 0 && nml_node_input(ctx, node, 1)->dims[2] == 5 &&
+                     w->dilation_w == 1 && w->stride_w == 1 && out_w >= 4 && out_w % 4 == 0 &&
+                     d->rq.fast && d->doubled;
+    if (!d->rows && !five)
+        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
+                               "the rows-and-5-wide kernel needs 3x3 windows the rows path reads "
+                               "in place, or 5-wide windows (stride 1 and no dilation along x, "
+                               "depth multiplier 1) over a multiple of 4 output columns");
+    return NML_OK;
+}
+
 /* The rows variant (chosen by `nanoml export` when every DEPTHWISE_CONV_2D of the model has 3x3
  * windows that rows_3x3 reads in place, e.g. person_detect): int8-only, rows_3x3 alone. */
 static nml_status opt_dw_prepare_rows(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
-    NML_TRY(prepare_variant(ctx, node, p, 1));
+    NML_TRY(prepare_variant(ctx, node, p, 1, 1));
     const opt_dw *d = node->data;
     if (!d->rows)
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
@@ -962,6 +1054,10 @@ static nml_status opt_dw_prepare_rows(nml_ctx *ctx, nml_node *node, const nml_op
     return NML_OK;
 }
 
+static nml_status opt_dw_eval_rows5(nml_ctx *ctx, nml_node *node) {
+    return eval_variant(ctx, node, ROWS_FIVE);
+}
+
 static nml_status opt_dw_eval_rows(nml_ctx *ctx, nml_node *node) {
     return eval_variant(ctx, node, ROWS_ONLY);
 }
@@ -969,7 +1065,7 @@ static nml_status opt_dw_eval_rows(nml_ctx *ctx, nml_node *node) {
 /* The blocks variant (chosen by `nanoml export` when every DEPTHWISE_CONV_2D of the model takes
  * the depth multiplier path, e.g. micro_speech): int8-only, without the rows and planes. */
 static nml_status opt_dw_prepare_blocks(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
-    NML_TRY(prepare_variant(ctx, node, p, 1));
+    NML_TRY(prepare_variant(ctx, node, p, 1, 0));
     const opt_dw *d = node->data;
     if (d->plane_h > 0 || d->rows)
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
@@ -999,6 +1095,8 @@ const nml_kernel nml_kernel_depthwise_conv_2d_opt_int8 = {
     NML_OP_DEPTHWISE_CONV_2D, "DEPTHWISE_CONV_2D", opt_dw_prepare_int8, opt_dw_eval_int8};
 const nml_kernel nml_kernel_depthwise_conv_2d_opt_planes = {
     NML_OP_DEPTHWISE_CONV_2D, "DEPTHWISE_CONV_2D", opt_dw_prepare_planes, opt_dw_eval_planes};
+const nml_kernel nml_kernel_depthwise_conv_2d_opt_rows5 = {
+    NML_OP_DEPTHWISE_CONV_2D, "DEPTHWISE_CONV_2D", opt_dw_prepare_rows5, opt_dw_eval_rows5};
 const nml_kernel nml_kernel_depthwise_conv_2d_opt_rows = {
     NML_OP_DEPTHWISE_CONV_2D, "DEPTHWISE_CONV_2D", opt_dw_prepare_rows, opt_dw_eval_rows};
 const nml_kernel nml_kernel_depthwise_conv_2d_opt_blocks = {
