@@ -254,7 +254,7 @@ nml_status nml_fb_vec_field(const nml_fb *fb, const nml_fb_table *t, unsigned id
 
 static nml_status string_at(const nml_fb *fb, uint32_t pos, const char **s, uint32_t *len,
                             nml_error *err) {
-    nml_fb_vec v;
+    nml_fb_vec v = {0, 0}; /* set on success only; gcc -O2 cannot see that nml_fail is not OK */
     NML_TRY(vector_at(fb, pos, 1, &v, err));
     if (!in_bounds(fb, v.pos + v.len, 1) || fb->data[v.pos + v.len] != 0)
         return nml_fail(err, NML_E_FORMAT, "string at %lu: missing NUL terminator",

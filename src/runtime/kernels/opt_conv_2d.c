@@ -374,6 +374,30 @@ static void emit_pair(const pairs *q) {
  * per iteration here (3.8% more instructions on FastestDet's and person_detect's CONV_2D): the
  * firmware compiles this file with -fira-algorithm=priority (src/deploy/firmware.c, the X-HEEP
  * fragment of xheep_app.c), which keeps them all in registers. */
+/* Hosts with 16 general registers (x86-64, 32-bit Arm) cannot hold the block's 16
+ * accumulators with its pointers and weights: gcc spills them in every step (FastestDet on
+ * x86-64: 4.6 instructions per MAC). There the block runs as two halves of four pixels, eight
+ * accumulators each; every accumulator sums the same products in the same order. */
+#if defined(__x86_64__) || defined(__i386__) || defined(__arm__)
+#define NML_FEW_REGISTERS 1
+static void mac_2x4(const int8_t *p, const int8_t *w0, const int8_t *w1, int32_t depth,
+                    int32_t i0, int32_t i1, int32_t acc[8]) {
+    int32_t a0 = i0, a1 = i0, a2 = i0, a3 = i0, b0 = i1, b1 = i1, b2 = i1, b3 = i1;
+    for (int32_t n = 0; n < depth; n++, p += 8) {
+        const int32_t u = w0[n], v = w1[n];
+        int32_t t = p[0];
+        a0 += u * t, b0 += v * t, t = p[1];
+        a1 += u * t, b1 += v * t, t = p[2];
+        a2 += u * t, b2 += v * t, t = p[3];
+        a3 += u * t, b3 += v * t;
+    }
+    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+    acc[4] = b0, acc[5] = b1, acc[6] = b2, acc[7] = b3;
+}
+#else
+#define NML_FEW_REGISTERS 0
+#endif
+
 NML_NOINLINE static void gemm_2x8(pairs *block) {
     pairs *volatile held = block; /* on the stack while the MAC loop needs every register */
     for (pairs *q = block; q->oc < q->end; q->oc += 2) {
@@ -382,6 +406,14 @@ NML_NOINLINE static void gemm_2x8(pairs *block) {
         const int32_t i0 = q->slow ? 0 : q->fb[c0], i1 = q->slow ? 0 : q->fb[c1];
         int32_t a0 = i0, a1 = i0, a2 = i0, a3 = i0, a4 = i0, a5 = i0, a6 = i0, a7 = i0;
         int32_t b0 = i1, b1 = i1, b2 = i1, b3 = i1, b4 = i1, b5 = i1, b6 = i1, b7 = i1;
+#if NML_FEW_REGISTERS
+        int32_t lo[8], hi[8];
+        mac_2x4(p, w0, w1, depth, i0, i1, lo);
+        mac_2x4(p + 4, w0, w1, depth, i0, i1, hi);
+        a0 = lo[0], a1 = lo[1], a2 = lo[2], a3 = lo[3], b0 = lo[4], b1 = lo[5], b2 = lo[6];
+        b3 = lo[7], a4 = hi[0], a5 = hi[1], a6 = hi[2], a7 = hi[3], b4 = hi[4], b5 = hi[5];
+        b6 = hi[6], b7 = hi[7];
+#else
         const int8_t *stop = p + 8 * depth;
         for (int32_t n = depth & 3; n > 0; n--, p += 8, w0++, w1++)
             NML_MAC_2X8(0);
@@ -391,6 +423,7 @@ NML_NOINLINE static void gemm_2x8(pairs *block) {
             NML_MAC_2X8(2);
             NML_MAC_2X8(3);
         }
+#endif
         NML_REGISTER_BARRIER(); /* c0, c1, depth: read again, not held across the loop */
         q = held;
         int32_t *acc = q->acc;
