@@ -414,14 +414,23 @@ rows_3x3(rows3 *arg) {
 /* A plane's outputs of a 5-wide filter (stride 1 along x, no horizontal dilation, any height),
  * eight adjacent outputs at a time (the last four of a row alone: their neighbours' sums are
  * dropped): per filter row its five weights are loaded once and twelve activations feed 40
- * multiply-adds (instead of a weight and an activation load per multiply-add). Columns past the
- * last multiple of four are left to plane_any. */
+ * multiply-adds (instead of a weight and an activation load per multiply-add). The weights are
+ * doubled and the sums start at the doubled bias, so they are the doubled form's 2 * acc
+ * (opt_common.h) as they come out of the loop. Columns past the last multiple of four are left
+ * to plane_any. */
+/* The doubled form's parameters for sums of 2 * acc (put_acc2). */
+typedef struct rq2 {
+    uint32_t mult, k2, k2n;
+    int32_t sh, lo, hi;
+} rq2;
+
 typedef struct plane5 {
     const int8_t *plane;
     int32_t row_step, y_tap, kh, out_h, quads;
     int8_t *out;
     int32_t out_row, out_step; /* output pointer steps: per row, per pixel */
-    int32_t bias, lo, hi;
+    uint32_t bias2;            /* 2 * bias, wrapping like the reference's int32 sums */
+    rq2 q; /* k2n: k2 with the [acc < 0] term (-2 when r >= 1); sh = r + 1 */
 } plane5;
 
 NML_OPT_INLINE void put_out(int8_t *o, int32_t acc, int32_t bias, nml_rq_ch ch, int32_t lo,
@@ -429,19 +438,30 @@ NML_OPT_INLINE void put_out(int8_t *o, int32_t acc, int32_t bias, nml_rq_ch ch, 
     *o = nml_rq_clamp(nml_rq_apply(nml_add_wrap(acc, bias), ch), lo, hi);
 }
 
-/* The same in the doubled fast form: ch holds mult, k2 (in khi), neg2 (in neg_mask) and r + 1
- * (in r), as plane_channel prepares them. */
-NML_OPT_INLINE void put_doubled(int8_t *o, int32_t acc, int32_t bias, nml_rq_ch ch, int32_t lo,
-                                int32_t hi) {
-    const uint32_t sum = (uint32_t)acc + (uint32_t)bias; /* wraps like the reference */
-    *o = nml_rq_clamp(rq_doubled(sum, ch.mult, ch.khi, ch.r, ch.neg_mask), lo, hi);
+/* The doubled form from acc2 = 2 * acc. The activation range holds the output zero point
+ * (five_fit), and the requantization is monotonic with the zero point at acc = 0, so sums
+ * >= 0 only clamp at hi and negative ones only at lo. 2 * acc may wrap only for a channel with
+ * a zero multiplier (nml_rq_doubled_fits), whose output is the zero point either way. */
+NML_OPT_INLINE void put_acc2(int8_t *o, uint32_t acc2, rq2 q) {
+    const uint32_t x = (uint32_t)((uint64_t)((int64_t)(int32_t)acc2 * (int64_t)q.mult) >> 32);
+    int32_t y;
+    if (LIKELY((int32_t)acc2 >= 0)) {
+        y = (int32_t)(x + q.k2) >> q.sh;
+        if (y > q.hi) y = q.hi;
+    } else {
+        y = (int32_t)(x + q.k2n) >> q.sh;
+        if (y < q.lo) y = q.lo;
+    }
+    *(uint8_t *)o = (uint8_t)y; /* unsigned: gcc would sign-extend first */
 }
 
-#if defined(__GNUC__)
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((noinline, optimize("no-tree-reassoc")))
+#elif defined(__GNUC__)
 __attribute__((noinline))
 #endif
 static void
-plane_5wide(const plane5 *pp, const int32_t *wk, const nml_rq_ch *chp) {
+plane_5wide(const plane5 *pp, const int32_t *wk) {
     const int8_t *base = pp->plane;
     int8_t *orow = pp->out;
     for (int32_t oy = pp->out_h; oy > 0; oy--, base += pp->row_step, orow += pp->out_row) {
@@ -452,9 +472,10 @@ plane_5wide(const plane5 *pp, const int32_t *wk, const nml_rq_ch *chp) {
             const int32_t *w = wk;
             const int32_t y_tap = pp->y_tap;
             int32_t kh = pp->kh;
-            /* |a| <= 128 * 128 * taps: no overflow; a4..a7 of a last single quad read up to
+            /* |a| <= 2 * 128 * 128 * taps: no overflow; a4..a7 of a last single quad read up to
              * four bytes past the plane's row (the plane has four spare bytes) and are dropped */
-            int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+            uint32_t a0 = pp->bias2, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0,
+                     a7 = a0;
             do {
                 const int32_t w0 = w[0], w1 = w[1], w2 = w[2], w3 = w[3], w4 = w[4];
                 int32_t x = row[0];
@@ -479,25 +500,31 @@ plane_5wide(const plane5 *pp, const int32_t *wk, const nml_rq_ch *chp) {
             /* the output parameters are read here, after the taps, from memory: kept in
              * registers across the loop above they would push the weights out of them;
              * requantized from registers (through an array it costs 6 more per output) */
-            const nml_rq_ch ch = *chp;
-            const int32_t bias = pp->bias, lo = pp->lo, hi = pp->hi, s = pp->out_step;
-            put_doubled(o, a0, bias, ch, lo, hi), put_doubled(o + s, a1, bias, ch, lo, hi);
+            const int32_t s = pp->out_step;
+            const rq2 r = pp->q;
+            put_acc2(o, a0, r), put_acc2(o + s, a1, r);
             o += 2 * s;
-            put_doubled(o, a2, bias, ch, lo, hi), put_doubled(o + s, a3, bias, ch, lo, hi);
+            put_acc2(o, a2, r), put_acc2(o + s, a3, r);
             o += 2 * s;
             if (q == 1) break;
-            put_doubled(o, a4, bias, ch, lo, hi), put_doubled(o + s, a5, bias, ch, lo, hi);
+            put_acc2(o, a4, r), put_acc2(o + s, a5, r);
             o += 2 * s;
-            put_doubled(o, a6, bias, ch, lo, hi), put_doubled(o + s, a7, bias, ch, lo, hi);
+            put_acc2(o, a6, r), put_acc2(o + s, a7, r);
             o += 2 * s;
         }
     }
 }
 
+/* The requantization the 5-wide planes take: the doubled fast form, with an activation range
+ * that holds the output zero point (every fused activation's does). */
+static int five_rq(const nml_rq *rq, uint8_t doubled) {
+    return rq->fast && doubled && rq->act_min <= rq->out_zp && rq->act_max >= rq->out_zp;
+}
+
 static int five_wide(const geom *g) {
     const nml_window *win = g->win;
     return g->kw == 5 && win->dilation_w == 1 && win->stride_w == 1 && g->out_w >= 4 &&
-           g->rq->fast && g->doubled;
+           five_rq(g->rq, g->doubled);
 }
 
 /* Any filter size, stride and dilation (columns from first_col on). */
@@ -521,21 +548,21 @@ static void plane_any(const geom *g, const int8_t *plane, const int32_t *wk, int
     }
 }
 
-/* The weights of output channel oc as int32 (wk) and its bias with the input zero point folded
- * in: bias - zp * sum w, wrapping like the reference's int32 arithmetic. */
-static int32_t load_weights(const geom *g, int32_t *wk, int32_t oc) {
+/* The weights of output channel oc as int32 (wk), times 2^dbl, and its bias with the input zero
+ * point folded in: bias - zp * sum w, wrapping like the reference's int32 arithmetic. */
+static int32_t load_weights(const geom *g, int32_t *wk, int32_t oc, int dbl) {
     const int32_t taps = g->kh * g->kw, out_c = g->out_c;
     int32_t sum = 0;
     const int8_t *f = g->filter + oc;
     int32_t t = 0;
     for (; t + 3 <= taps; t += 3, f += 3 * out_c) { /* a filter row of 3x3, 3 per step */
         const int32_t v0 = f[0], v1 = f[out_c], v2 = f[2 * out_c];
-        wk[t] = v0, wk[t + 1] = v1, wk[t + 2] = v2;
+        wk[t] = v0 << dbl, wk[t + 1] = v1 << dbl, wk[t + 2] = v2 << dbl;
         sum += v0 + v1 + v2;
     }
     for (; t < taps; t++, f += out_c) {
         const int32_t v = *f;
-        wk[t] = v;
+        wk[t] = v << dbl;
         sum += v;
     }
     return nml_add_wrap(g->bias ? g->bias[oc] : 0, -g->zp * sum);
@@ -545,11 +572,13 @@ static int32_t load_weights(const geom *g, int32_t *wk, int32_t oc) {
  * caller): plane_any is linked (0: the variant that only takes 5-wide planes of 4k columns). */
 NML_OPT_INLINE void plane_channel(const geom *g, const int8_t *plane, int32_t *wk, int32_t b,
                                   int32_t oc, int tap_loop) {
-    const int32_t bias = load_weights(g, wk, oc), out_c = g->out_c;
+    const int five = five_wide(g);
+    const int32_t bias = load_weights(g, wk, oc, five), out_c = g->out_c;
     int8_t *out = g->out + (size_t)b * g->out_h * g->out_w * out_c + oc;
     const nml_rq_ch ch = g->rq->fast ? nml_rq_channel(g->rq, oc) : (nml_rq_ch){0, 0, 0, 0};
     int32_t first_col = 0;
-    if (five_wide(g)) {
+    if (five) {
+        const uint32_t k2 = 1 + 2 * ch.khi;
         const plane5 pp = {plane,
                            g->win->stride_h * g->plane_w,
                            g->win->dilation_h * g->plane_w,
@@ -559,12 +588,13 @@ NML_OPT_INLINE void plane_channel(const geom *g, const int8_t *plane, int32_t *w
                            out,
                            g->out_w * out_c,
                            out_c,
-                           bias,
-                           g->rq->act_min,
-                           g->rq->act_max};
-        const nml_rq_ch dch = {ch.mult, 1 + 2 * ch.khi, ch.neg_mask & ~1u, ch.r + 1};
-        plane_5wide(&pp, wk, &dch);
+                           (uint32_t)bias << 1,
+                           {ch.mult, k2, k2 + (ch.neg_mask & ~1u), ch.r + 1, g->rq->act_min,
+                            g->rq->act_max}};
+        plane_5wide(&pp, wk);
         first_col = g->out_w & ~3;
+        /* the columns left over: plane_any takes the weights as they are */
+        if (tap_loop && first_col < g->out_w) load_weights(g, wk, oc, 0);
     }
     if (tap_loop && first_col < g->out_w) plane_any(g, plane, wk, bias, ch, oc, out, first_col);
 }
@@ -1032,7 +1062,7 @@ static nml_status opt_dw_prepare_rows5(nml_ctx *ctx, nml_node *node, const nml_o
     const int32_t out_w = w->out_w;
     const int five = d->plane_h > 0 && nml_node_input(ctx, node, 1)->dims[2] == 5 &&
                      w->dilation_w == 1 && w->stride_w == 1 && out_w >= 4 && out_w % 4 == 0 &&
-                     d->rq.fast && d->doubled;
+                     five_rq(&d->rq, d->doubled);
     if (!d->rows && !five)
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
                                "the rows-and-5-wide kernel needs 3x3 windows the rows path reads "
