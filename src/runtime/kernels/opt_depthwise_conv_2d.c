@@ -233,7 +233,8 @@ typedef struct rows3 {
     int32_t out_row, out_step; /* output pointer steps: per row, per pixel */
     uint32_t bias, lcol, rcol; /* bias - zp * sum of the weights; the padded columns' sums */
     int32_t lo, hi;
-    int32_t t; /* sums above t need no clamp at lo; t = 0: every other sum gives lo (low_bound) */
+    uint32_t k2n; /* the doubled form's constant with the [acc < 0] term (rq_store) */
+    uint8_t relu; /* lo is the output zero point */
 } rows3;
 
 static const int8_t *row_at(const rows3 *pp, int32_t iy) {
@@ -254,54 +255,37 @@ static const int8_t *row_at(const rows3 *pp, int32_t iy) {
 #define LIKELY(x) (x)
 #endif
 
-/* The doubled fast form (opt_common.h): k2 = 1 + 2 * khi, r1 = r + 1, neg2 the [acc < 0]
- * term's mask (-2 when r >= 1, else 0; 0 also for acc >= 0, where the term is 0). */
-NML_OPT_INLINE int32_t rq_doubled(uint32_t acc, uint32_t mult, uint32_t k2, int32_t r1,
-                                  uint32_t neg2) {
-    const int32_t x2 = (int32_t)(acc << 1); /* |acc| < 2^30: nml_rq_doubled_fits */
-    const uint32_t x = (uint32_t)((uint64_t)((int64_t)x2 * (int64_t)mult) >> 32);
-    return (int32_t)(x + k2 + ((uint32_t)((int32_t)acc >> 31) & neg2)) >> r1;
+/* The doubled fast form (opt_common.h) from acc2 = 2 * acc: the weights, bias and padded
+ * columns' sums are doubled, so the sums come out of the loops doubled. */
+NML_OPT_INLINE uint32_t mul_hi(uint32_t acc2, uint32_t mult) {
+    return (uint32_t)((uint64_t)((int64_t)(int32_t)acc2 * (int64_t)mult) >> 32);
 }
 
-/* The requantized output. Positive sums (outputs >= zp >= lo: rows_3x3_fit) need neither the
- * [acc < 0] term nor the clamp at lo: four instructions and the clamp at hi. Sums in (t, 0]
- * (t = low_bound < 0, so r >= 1 or acc = 0) take the term unmasked; for ReLU-like ranges
- * (t = 0) every sum <= 0 gives the constant lo; the rest clamp at both ends. t is read from
- * memory: a register less for the weights. */
 NML_OPT_INLINE void put_hi(int8_t *o, int32_t y, int32_t hi) {
     if (y > hi) y = hi;
     *(uint8_t *)o = (uint8_t)y; /* unsigned: gcc would sign-extend first */
 }
 
-NML_OPT_INLINE void rq_store(int8_t *o, rows3 *volatile const *slot, uint32_t acc,
+/* The requantized output. The activation range holds the output zero point (rows_3x3_fit) and
+ * the requantization is monotonic with the zero point at acc = 0: sums >= 0 need neither the
+ * [acc < 0] term nor the clamp at lo (four instructions and the clamp at hi), negative ones
+ * (out of line, their parameters read from memory: registers are for the weights) take the
+ * term (in k2n) and only the clamp at lo, and give lo outright when lo is the zero point (ReLU,
+ * ReLU6). 2 * acc may wrap only for a channel with a zero multiplier (nml_rq_doubled_fits),
+ * whose output is the zero point on either branch. */
+NML_OPT_INLINE void rq_store(int8_t *o, rows3 *volatile const *slot, uint32_t acc2,
                              uint32_t mult, uint32_t k2, int32_t sh, int32_t hi) {
-    if (LIKELY((int32_t)acc > 0)) {
-        put_hi(o, rq_doubled(acc, mult, k2, sh, 0), hi);
+    if (LIKELY((int32_t)acc2 >= 0)) {
+        put_hi(o, (int32_t)(mul_hi(acc2, mult) + k2) >> sh, hi);
         return;
     }
     const rows3 *pp = *slot; /* volatile: loaded here, not kept in a register in the loop */
-    const int32_t t = pp->t;
-    if ((int32_t)acc > t) { /* outputs in [lo, zp], zp <= hi (rows_3x3_fit) */
-        *(uint8_t *)o = (uint8_t)rq_doubled(acc, mult, k2, sh, ~1u);
-    } else if (t == 0) {
-        *(uint8_t *)o = (uint8_t)pp->lo;
-    } else {
-        *o = nml_rq_clamp(rq_doubled(acc, mult, k2, sh, sh > 1 ? ~1u : 0), pp->lo, hi);
+    int32_t y = pp->lo;
+    if (!pp->relu) {
+        const int32_t v = (int32_t)(mul_hi(acc2, mult) + pp->k2n) >> sh;
+        if (v > y) y = v;
     }
-}
-
-/* t of rows3 for a channel with right shift r: the outputs of sums > t are at least lo. The
- * requantization is monotonic and gives the zero point for a sum of 0, so when lo is the
- * output zero point (ReLU, ReLU6) t = 0 and every sum <= 0 gives lo. When lo is below it, a
- * sum acc >= k * 2^r with k = lo - zp + 1 <= 0 gives at least zp + k > lo: the multiplier is
- * below 2^-r, so acc * multiplier >= k, and the rounding terms add 1/2 - 2^-r >= 0 (r >= 1).
- * (rows_3x3_fit rules out lo above it.) Without a right shift (r = 0) negative sums take the
- * clamping branch: rq_store's unmasked [acc < 0] term is wrong for them. */
-static int32_t low_bound(int32_t lo, int32_t zp, int32_t r) {
-    if (lo == zp) return 0;
-    if (r == 0) return -1;
-    const int64_t t = (int64_t)(lo - zp + 1) * ((int64_t)1 << r) - 1;
-    return t < INT32_MIN ? INT32_MIN : (int32_t)t;
+    *o = (int8_t)y; /* not as put_hi stores: gcc would merge the stores and zero-extend first */
 }
 
 /* gcc -Os merges the two output branches' common tail (cross-jumping), which costs every
@@ -329,14 +313,15 @@ rows_3x3(rows3 *arg) {
     }
     pp->oc = oc + 1;
     const int8_t *f = g->filter + oc;
-    const int32_t w00 = f[0], w01 = f[out_c], w02 = f[2 * out_c];
+    /* the weights doubled (rq_store) */
+    const int32_t w00 = 2 * f[0], w01 = 2 * f[out_c], w02 = 2 * f[2 * out_c];
     f += 3 * out_c;
-    const int32_t w10 = f[0], w11 = f[out_c], w12 = f[2 * out_c];
+    const int32_t w10 = 2 * f[0], w11 = 2 * f[out_c], w12 = 2 * f[2 * out_c];
     f += 3 * out_c;
-    const int32_t w20 = f[0], w21 = f[out_c], w22 = f[2 * out_c];
+    const int32_t w20 = 2 * f[0], w21 = 2 * f[out_c], w22 = 2 * f[2 * out_c];
     const int32_t zp = g->zp, left_sum = w00 + w10 + w20, right_sum = w02 + w12 + w22;
-    /* bias - zp * sum w, wrapping like the reference's int32 arithmetic */
-    const uint32_t bias = (g->bias ? (uint32_t)g->bias[oc] : 0) -
+    /* 2 * (bias - zp * sum w), wrapping like the reference's int32 arithmetic */
+    const uint32_t bias = 2 * (g->bias ? (uint32_t)g->bias[oc] : 0) -
                           (uint32_t)zp * (uint32_t)(left_sum + right_sum + w01 + w11 + w21);
     pp->bias = bias;
     pp->lcol = (uint32_t)(zp * left_sum);
@@ -348,7 +333,7 @@ rows_3x3(rows3 *arg) {
     const nml_rq_ch ch = nml_rq_channel(g->rq, oc);
     const uint32_t mult = ch.mult, k2 = 1 + 2 * ch.khi;
     const int32_t sh = ch.r + 1;
-    pp->t = low_bound(pp->lo, g->rq->out_zp, ch.r);
+    pp->k2n = k2 + (ch.neg_mask & ~1u);
     const int32_t hi = pp->hi, s = pp->out_step, c = pp->c;
     /* the row loop's state lives in *pp (top, out): registers are short in the loops below */
     for (;; pp = slot) {
@@ -642,6 +627,7 @@ static void dw_rows(const geom *g, int8_t *zrow) {
     pp.out_step = g->out_c;
     pp.lo = g->rq->act_min;
     pp.hi = g->rq->act_max;
+    pp.relu = (uint8_t)(pp.lo == g->rq->out_zp);
     pp.g = g;
     pp.oc = 0;
     pp.batch = 0;
