@@ -235,6 +235,8 @@ typedef struct rows3 {
     int32_t lo, hi;
     uint32_t k2n; /* the doubled form's constant with the [acc < 0] term (rq_store) */
     uint8_t relu; /* lo is the output zero point */
+    uint32_t mult, k2; /* the channel's doubled form: k2 = 1 + 2 * khi, sh = r + 1 */
+    int32_t sh;
 } rows3;
 
 static const int8_t *row_at(const rows3 *pp, int32_t iy) {
@@ -288,6 +290,49 @@ NML_OPT_INLINE void rq_store(int8_t *o, rows3 *volatile const *slot, uint32_t ac
     *o = (int8_t)y; /* not as put_hi stores: gcc would merge the stores and zero-extend first */
 }
 
+/* The next output channel's parameters into *pp (oc, batch: the channel loop) but its weights
+ * and bias (rows_weights); NULL when every channel of every batch is done, else the channel's
+ * first weight. Out of line: rows_3x3 and rows2_3x3 share it. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static const int8_t *
+rows_channel(rows3 *pp) {
+    const geom *g = pp->g;
+    if (pp->oc == g->out_c) {
+        if (++pp->batch == g->batches) return NULL;
+        pp->oc = 0;
+    }
+    const int32_t oc = pp->oc++;
+    pp->in = g->in + (size_t)pp->batch * g->h * pp->row_bytes + oc / g->mult;
+    pp->out = g->out + (size_t)pp->batch * g->out_h * pp->out_row + oc;
+    pp->out_end = pp->out + g->out_h * pp->out_row;
+    pp->top = -g->win->pad_h;
+    const nml_rq_ch ch = nml_rq_channel(g->rq, oc);
+    pp->mult = ch.mult;
+    pp->k2 = 1 + 2 * ch.khi;
+    pp->sh = ch.r + 1;
+    pp->k2n = pp->k2 + (ch.neg_mask & ~1u);
+    return g->filter + oc;
+}
+
+/* The channel's weights doubled (rq_store) into w00..w22 and its doubled bias with the input
+ * zero point folded in, 2 * (bias - zp * sum w), wrapping like the reference's int32
+ * arithmetic; the padded columns' sums into *pp. */
+#define ROWS_WEIGHTS(pp, f)                                                                      \
+    const int32_t out_c = (pp)->g->out_c;                                                       \
+    const int32_t w00 = 2 * f[0], w01 = 2 * f[out_c], w02 = 2 * f[2 * out_c];                  \
+    f += 3 * out_c;                                                                              \
+    const int32_t w10 = 2 * f[0], w11 = 2 * f[out_c], w12 = 2 * f[2 * out_c];                  \
+    f += 3 * out_c;                                                                              \
+    const int32_t w20 = 2 * f[0], w21 = 2 * f[out_c], w22 = 2 * f[2 * out_c];                  \
+    const int32_t zp_ = (pp)->g->zp, left_ = w00 + w10 + w20, right_ = w02 + w12 + w22;        \
+    const int32_t *bias_ = (pp)->g->bias;                                                       \
+    const uint32_t bias = 2 * (bias_ ? (uint32_t)bias_[(pp)->oc - 1] : 0) -                     \
+                          (uint32_t)zp_ * (uint32_t)(left_ + right_ + w01 + w11 + w21);         \
+    (pp)->lcol = (uint32_t)(zp_ * left_);                                                       \
+    (pp)->rcol = (uint32_t)(zp_ * right_)
+
 /* gcc -Os merges the two output branches' common tail (cross-jumping), which costs every
  * output a jump; the attribute keeps the tails apart (gcc only). */
 #if defined(__GNUC__) && !defined(__clang__)
@@ -303,37 +348,11 @@ rows_3x3(rows3 *arg) {
     rows3 *pp;
   next_channel:
     pp = slot;
-    /* the channel loop's state lives in *pp: registers are short in the loops below */
-    const geom *g = pp->g;
-    const int32_t oc = pp->oc, out_c = g->out_c;
-    if (oc == out_c) {
-        if (++pp->batch == g->batches) return;
-        pp->oc = 0;
-        goto next_channel;
-    }
-    pp->oc = oc + 1;
-    const int8_t *f = g->filter + oc;
-    /* the weights doubled (rq_store) */
-    const int32_t w00 = 2 * f[0], w01 = 2 * f[out_c], w02 = 2 * f[2 * out_c];
-    f += 3 * out_c;
-    const int32_t w10 = 2 * f[0], w11 = 2 * f[out_c], w12 = 2 * f[2 * out_c];
-    f += 3 * out_c;
-    const int32_t w20 = 2 * f[0], w21 = 2 * f[out_c], w22 = 2 * f[2 * out_c];
-    const int32_t zp = g->zp, left_sum = w00 + w10 + w20, right_sum = w02 + w12 + w22;
-    /* 2 * (bias - zp * sum w), wrapping like the reference's int32 arithmetic */
-    const uint32_t bias = 2 * (g->bias ? (uint32_t)g->bias[oc] : 0) -
-                          (uint32_t)zp * (uint32_t)(left_sum + right_sum + w01 + w11 + w21);
-    pp->bias = bias;
-    pp->lcol = (uint32_t)(zp * left_sum);
-    pp->rcol = (uint32_t)(zp * right_sum);
-    pp->in = g->in + (size_t)pp->batch * g->h * pp->row_bytes + oc / g->mult;
-    pp->out = g->out + (size_t)pp->batch * g->out_h * pp->out_row + oc;
-    pp->out_end = pp->out + g->out_h * pp->out_row;
-    pp->top = -g->win->pad_h;
-    const nml_rq_ch ch = nml_rq_channel(g->rq, oc);
-    const uint32_t mult = ch.mult, k2 = 1 + 2 * ch.khi;
-    const int32_t sh = ch.r + 1;
-    pp->k2n = k2 + (ch.neg_mask & ~1u);
+    const int8_t *f = rows_channel(pp);
+    if (!f) return;
+    ROWS_WEIGHTS(pp, f);
+    const uint32_t mult = pp->mult, k2 = pp->k2;
+    const int32_t sh = pp->sh;
     const int32_t hi = pp->hi, s = pp->out_step, c = pp->c;
     /* the row loop's state lives in *pp (top, out): registers are short in the loops below */
     for (;; pp = slot) {
