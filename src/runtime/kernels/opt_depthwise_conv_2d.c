@@ -229,6 +229,7 @@ typedef struct rows3 {
     int32_t full, full_bytes; /* outputs per row whose windows lie inside the input; * out_step */
     int8_t *out_end;          /* the channel's output past its last row */
     uint8_t stride_w, left, right; /* left/right: the first/last window has a padded column */
+    uint8_t pairs; /* stride 1, depth multiplier 1, output rows as long as input rows */
     int8_t *out;
     int32_t out_row, out_step; /* output pointer steps: per row, per pixel */
     uint32_t bias, lcol, rcol; /* bias - zp * sum of the weights; the padded columns' sums */
@@ -358,13 +359,58 @@ rows_3x3(rows3 *arg) {
     for (;; pp = slot) {
         if (pp->out == pp->out_end) break;
         const int32_t iy = pp->top, rb = pp->row_bytes;
+        int8_t *o;
+        uint32_t e0, e1 = 0; /* the right edges' sums */
+        int32_t next;
+        if (pp->pairs && iy >= 0 && iy + 3 < pp->h && pp->out + rb != pp->out_end) {
+            /* two output rows whose four window rows lie inside the input, rb bytes apart;
+             * input and output pixels are c bytes apart, input and output rows rb */
+            const int8_t *r = pp->in + iy * rb, *q;
+            o = pp->out;
+            int8_t *const end = o + pp->full_bytes;
+            pp->top = iy + 2;
+            pp->out = o + 2 * rb;
+            int32_t x0, x1, x2, x3;
+#define LOAD_COLUMN()                                                                            \
+    do {                                                                                         \
+        x0 = *r, q = r + rb;                                                                     \
+        OPAQUE(q);                                                                               \
+        x1 = *q, q += rb;                                                                        \
+        OPAQUE(q);                                                                               \
+        x2 = *q, q += rb, x3 = *q, r += c;                                                       \
+        OPAQUE(r);                                                                               \
+    } while (0)
+            /* output rows as long as input rows: one padded column on either side */
+            uint32_t ba = bias + pp->lcol, bb = ba; /* the windows from the last column on */
+            LOAD_COLUMN(); /* a: the outputs before b */
+            uint32_t aa = ba + w01 * x0 + w11 * x1 + w21 * x2;
+            uint32_t ab = bb + w01 * x1 + w11 * x2 + w21 * x3;
+            ba = bias + w00 * x0 + w10 * x1 + w20 * x2;
+            bb = bias + w00 * x1 + w10 * x2 + w20 * x3;
+            if (o != end) do { /* bottom-tested: one branch per column */
+                LOAD_COLUMN();
+                const uint32_t acc_a = aa + w02 * x0 + w12 * x1 + w22 * x2;
+                const uint32_t acc_b = ab + w02 * x1 + w12 * x2 + w22 * x3;
+                aa = ba + w01 * x0 + w11 * x1 + w21 * x2;
+                ab = bb + w01 * x1 + w11 * x2 + w21 * x3;
+                ba = bias + w00 * x0 + w10 * x1 + w20 * x2;
+                bb = bias + w00 * x1 + w10 * x2 + w20 * x3;
+                rq_store(o, &slot, acc_a, mult, k2, sh, hi);
+                rq_store(o + rb, &slot, acc_b, mult, k2, sh, hi);
+                o += c;
+            } while (o != end);
+#undef LOAD_COLUMN
+            e0 = aa, e1 = ab, next = rb;
+            goto right_edge;
+        }
         const int8_t *r0, *r1, *r2;
         if (iy >= 0 && iy <= pp->h - 3) { /* the window rows inside the input: most rows */
             r0 = pp->in + iy * rb, r1 = r0 + rb, r2 = r1 + rb;
         } else {
             r0 = row_at(pp, iy), r1 = row_at(pp, iy + 1), r2 = row_at(pp, iy + 2);
         }
-        int8_t *o = pp->out, *const end = o + pp->full_bytes;
+        o = pp->out;
+        int8_t *const end = o + pp->full_bytes;
         pp->top = iy + pp->stride_h;
         pp->out = o + pp->out_row;
         uint32_t b; /* the output whose window starts at the last loaded column */
@@ -410,7 +456,15 @@ rows_3x3(rows3 *arg) {
             pp = slot;
             if (pp->right) b += w01 * *r0 + w11 * *r1 + w21 * *r2;
         }
-        if (pp->right) rq_store(o, &slot, b + pp->rcol, mult, k2, sh, hi);
+        if (!pp->right) continue;
+        e0 = b, next = 0;
+      right_edge: /* the last window of the row (and of the pair's second row, next bytes on) */
+        for (;;) {
+            pp = slot;
+            rq_store(o, &slot, e0 + pp->rcol, mult, k2, sh, hi);
+            if (!next) break;
+            o += next, e0 = e1, next = 0;
+        }
     }
     goto next_channel;
 }
@@ -647,6 +701,8 @@ static void dw_rows(const geom *g, int8_t *zrow) {
     pp.lo = g->rq->act_min;
     pp.hi = g->rq->act_max;
     pp.relu = (uint8_t)(pp.lo == g->rq->out_zp);
+    pp.pairs = (uint8_t)(win->stride_h == 1 && win->stride_w == 1 && g->mult == 1 &&
+                         pp.out_row == row_bytes);
     pp.g = g;
     pp.oc = 0;
     pp.batch = 0;
