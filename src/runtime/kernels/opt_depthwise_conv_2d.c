@@ -234,7 +234,7 @@ typedef struct rows3 {
     int32_t out_row, out_step; /* output pointer steps: per row, per pixel */
     uint32_t bias, lcol, rcol; /* bias - zp * sum of the weights; the padded columns' sums */
     int32_t lo, hi;
-    uint32_t k2n; /* the doubled form's constant with the [acc < 0] term (rq_store) */
+    uint32_t k2n; /* the doubled form's constant with the [acc < 0] term, 0 for ReLU (rq_store) */
     uint8_t relu; /* lo is the output zero point */
     uint32_t mult, k2; /* the channel's doubled form: k2 = 1 + 2 * khi, sh = r + 1 */
     int32_t sh;
@@ -283,9 +283,10 @@ NML_OPT_INLINE void rq_store(int8_t *o, rows3 *volatile const *slot, uint32_t ac
         return;
     }
     const rows3 *pp = *slot; /* volatile: loaded here, not kept in a register in the loop */
+    const uint32_t k2n = pp->k2n;
     int32_t y = pp->lo;
-    if (!pp->relu) {
-        const int32_t v = (int32_t)(mul_hi(acc2, mult) + pp->k2n) >> sh;
+    if (k2n) { /* 0: ReLU-like, every negative sum gives lo */
+        const int32_t v = (int32_t)(mul_hi(acc2, mult) + k2n) >> sh;
         if (v > y) y = v;
     }
     *o = (int8_t)y; /* not as put_hi stores: gcc would merge the stores and zero-extend first */
@@ -313,7 +314,8 @@ rows_channel(rows3 *pp) {
     pp->mult = ch.mult;
     pp->k2 = 1 + 2 * ch.khi;
     pp->sh = ch.r + 1;
-    pp->k2n = pp->k2 + (ch.neg_mask & ~1u);
+    /* k2n is odd (k2 is): 0 marks ReLU-like ranges (rq_store) */
+    pp->k2n = pp->relu ? 0 : pp->k2 + (ch.neg_mask & ~1u);
     return g->filter + oc;
 }
 
@@ -367,7 +369,7 @@ rows_3x3(rows3 *arg) {
              * input and output pixels are c bytes apart, input and output rows rb */
             const int8_t *r = pp->in + iy * rb, *q;
             o = pp->out;
-            int8_t *const end = o + pp->full_bytes;
+            int8_t *volatile const end = o + pp->full_bytes; /* in memory: a register for the sums */
             pp->top = iy + 2;
             pp->out = o + 2 * rb;
             int32_t x0, x1, x2, x3;
