@@ -229,7 +229,7 @@ typedef struct rows3 {
     int32_t full, full_bytes; /* outputs per row whose windows lie inside the input; * out_step */
     int8_t *out_end;          /* the channel's output past its last row */
     uint8_t stride_w, left, right; /* left/right: the first/last window has a padded column */
-    uint8_t pairs; /* stride 1, depth multiplier 1, output rows as long as input rows */
+    int32_t pair_top; /* output rows whose first window row iy is in [0, pair_top) go in pairs */
     int8_t *out;
     int32_t out_row, out_step; /* output pointer steps: per row, per pixel */
     uint32_t bias, lcol, rcol; /* bias - zp * sum of the weights; the padded columns' sums */
@@ -310,12 +310,14 @@ rows_channel(rows3 *pp) {
     pp->out = g->out + (size_t)pp->batch * g->out_h * pp->out_row + oc;
     pp->out_end = pp->out + g->out_h * pp->out_row;
     pp->top = -g->win->pad_h;
-    const nml_rq_ch ch = nml_rq_channel(g->rq, oc);
-    pp->mult = ch.mult;
-    pp->k2 = 1 + 2 * ch.khi;
-    pp->sh = ch.r + 1;
-    /* k2n is odd (k2 is): 0 marks ReLU-like ranges (rq_store) */
-    pp->k2n = pp->relu ? 0 : pp->k2 + (ch.neg_mask & ~1u);
+    const nml_rq *rq = g->rq;
+    const int32_t i = oc * rq->step, r = rq->shift[i], shifted = r != 0;
+    pp->mult = (uint32_t)rq->mult[i];
+    /* k2 = 1 + 2 * khi (nml_rq_entry), odd: k2n = 0 marks ReLU-like ranges (rq_store) */
+    const uint32_t k2 = ((uint32_t)(1 + 2 * rq->out_zp) << r) + (uint32_t)shifted;
+    pp->k2 = k2;
+    pp->sh = r + 1;
+    pp->k2n = pp->relu ? 0 : k2 - 2 * (uint32_t)shifted;
     return g->filter + oc;
 }
 
@@ -364,7 +366,7 @@ rows_3x3(rows3 *arg) {
         int8_t *o;
         uint32_t e0, e1 = 0; /* the right edges' sums */
         int32_t next;
-        if (pp->pairs && iy >= 0 && iy + 3 < pp->h && pp->out + rb != pp->out_end) {
+        if ((uint32_t)iy < (uint32_t)pp->pair_top) {
             /* two output rows whose four window rows lie inside the input, rb bytes apart;
              * input and output pixels are c bytes apart, input and output rows rb */
             const int8_t *r = pp->in + iy * rb, *q;
@@ -632,7 +634,7 @@ static int32_t load_weights(const geom *g, int32_t *wk, int32_t oc, int dbl) {
  * caller): plane_any is linked (0: the variant that only takes 5-wide planes of 4k columns). */
 NML_OPT_INLINE void plane_channel(const geom *g, const int8_t *plane, int32_t *wk, int32_t b,
                                   int32_t oc, int tap_loop) {
-    const int five = five_wide(g);
+    const int five = !tap_loop || five_wide(g); /* without the tap loop: 5-wide (rows5) */
     const int32_t bias = load_weights(g, wk, oc, five), out_c = g->out_c;
     int8_t *out = g->out + (size_t)b * g->out_h * g->out_w * out_c + oc;
     const nml_rq_ch ch = g->rq->fast ? nml_rq_channel(g->rq, oc) : (nml_rq_ch){0, 0, 0, 0};
@@ -703,8 +705,13 @@ static void dw_rows(const geom *g, int8_t *zrow) {
     pp.lo = g->rq->act_min;
     pp.hi = g->rq->act_max;
     pp.relu = (uint8_t)(pp.lo == g->rq->out_zp);
-    pp.pairs = (uint8_t)(win->stride_h == 1 && win->stride_w == 1 && g->mult == 1 &&
-                         pp.out_row == row_bytes);
+    /* pairs: stride 1, depth multiplier 1 and output rows as long as input rows (SAME: one
+     * padded row and column on every side, so the second row of a pair whose four window rows
+     * lie inside the input exists) */
+    pp.pair_top = win->stride_h == 1 && win->stride_w == 1 && win->pad_h == 1 &&
+                          g->mult == 1 && pp.out_row == row_bytes && g->h > 3
+                      ? g->h - 3
+                      : 0;
     pp.g = g;
     pp.oc = 0;
     pp.batch = 0;
