@@ -358,7 +358,7 @@ rows_3x3(rows3 *arg) {
     ROWS_WEIGHTS(pp, f);
     const uint32_t mult = pp->mult, k2 = pp->k2;
     const int32_t sh = pp->sh;
-    const int32_t hi = pp->hi, s = pp->out_step, c = pp->c;
+    const int32_t hi = pp->hi, c = pp->c;
     /* the row loop's state lives in *pp (top, out): registers are short in the loops below */
     for (;; pp = slot) {
         if (pp->out == pp->out_end) break;
@@ -414,6 +414,7 @@ rows_3x3(rows3 *arg) {
             r0 = row_at(pp, iy), r1 = row_at(pp, iy + 1), r2 = row_at(pp, iy + 2);
         }
         o = pp->out;
+        const int32_t s = pp->out_step; /* per row: a register in these loops only */
         int8_t *const end = o + pp->full_bytes;
         pp->top = iy + pp->stride_h;
         pp->out = o + pp->out_row;
