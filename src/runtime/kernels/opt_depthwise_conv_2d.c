@@ -45,17 +45,17 @@ typedef struct opt_dw {
 #define PLANE_MAX_TAPS 64
 
 /* 3x3 windows without dilation, stride 1 or 2 along x: the sliding 3x3 plane path. */
-static int fast_3x3(const nml_window *w, const nml_tensor *filter) {
-    return filter->dims[1] == 3 && filter->dims[2] == 3 && w->dilation_h == 1 &&
+static int fast_3x3(const nml_window *w) {
+    return w->filter_h == 3 && w->filter_w == 3 && w->dilation_h == 1 &&
            w->dilation_w == 1 && (w->stride_w == 1 || w->stride_w == 2);
 }
 
 /* 3x3 windows that rows_3x3 reads in place: at most one padded column on either side, the
  * doubled fast requantization, an activation range that holds the output zero point
  * (rq_store). */
-static int rows_3x3_fit(const opt_dw *d, const nml_tensor *filter, int32_t in_w) {
+static int rows_3x3_fit(const opt_dw *d, int32_t in_w) {
     const nml_window *w = &d->ref.w;
-    return fast_3x3(w, filter) && d->rq.fast && d->doubled && d->rq.act_min <= d->rq.out_zp &&
+    return fast_3x3(w) && d->rq.fast && d->doubled && d->rq.act_min <= d->rq.out_zp &&
            d->rq.act_max >= d->rq.out_zp && w->pad_w <= 1 &&
            (int64_t)(w->out_w - 1) * w->stride_w - w->pad_w + 3 <= (int64_t)in_w + 1;
 }
@@ -63,11 +63,10 @@ static int rows_3x3_fit(const opt_dw *d, const nml_tensor *filter, int32_t in_w)
 /* The rows path (a row of input zero points in scratch), or the plane path: a scratch plane
  * holding every window of one input channel, padding included, and an output channel's weights
  * as int32. */
-static nml_status plan_planes(nml_ctx *ctx, nml_node *node, opt_dw *d, const nml_tensor *filter,
+static nml_status plan_planes(nml_ctx *ctx, nml_node *node, opt_dw *d, const nml_tensor *input,
                               const nml_tensor *output) {
     const nml_window *w = &d->ref.w;
-    const nml_tensor *input = nml_node_input(ctx, node, 0);
-    if (rows_3x3_fit(d, filter, input->dims[2])) {
+    if (rows_3x3_fit(d, input->dims[2])) {
         d->rows = 1;
         return nml_ctx_request_scratch(ctx, node, (size_t)input->dims[2] * input->dims[3]);
     }
@@ -75,11 +74,11 @@ static nml_status plan_planes(nml_ctx *ctx, nml_node *node, opt_dw *d, const nml
                        (int64_t)(w->filter_h - 1) * w->dilation_h + 1;
     const int64_t pw = (int64_t)(output->dims[2] - 1) * w->stride_w +
                        (int64_t)(w->filter_w - 1) * w->dilation_w + 1;
-    const int64_t taps = (int64_t)filter->dims[1] * filter->dims[2];
+    const int64_t taps = (int64_t)w->filter_h * w->filter_w;
     /* depth multipliers > 1 only where the plane serves them well: 3x3 windows with stride 1
      * or 2 along x (the block path is better for large windows); the block path's scratch is
      * the folded biases */
-    if ((d->ref.depth_multiplier != 1 && !fast_3x3(w, filter)) || taps > PLANE_MAX_TAPS ||
+    if ((d->ref.depth_multiplier != 1 && !fast_3x3(w)) || taps > PLANE_MAX_TAPS ||
         ph * pw > PLANE_MAX_BYTES)
         return nml_ctx_request_scratch(ctx, node, /* + dw_wide's weights (int8) */
                                        (size_t)output->dims[3] * sizeof(int32_t) + (size_t)taps);
@@ -92,11 +91,9 @@ static nml_status plan_planes(nml_ctx *ctx, nml_node *node, opt_dw *d, const nml
 /* nml_rq_conv, and whether the doubled fast form fits too (checked on the tables before
  * nml_rq_finish rewrites them). Here rather than in opt_common.c: models without these paths
  * do not pay for it. */
-static nml_status rq_tables_doubled(nml_ctx *ctx, nml_node *node, opt_dw *d, int64_t bound) {
-    const nml_tensor *input = nml_node_input(ctx, node, 0);
-    const nml_tensor *filter = nml_node_input(ctx, node, 1);
-    const nml_tensor *bias = nml_node_input(ctx, node, 2);
-    const nml_tensor *output = nml_node_output(ctx, node, 0);
+static nml_status rq_tables_doubled(nml_ctx *ctx, nml_node *node, opt_dw *d, int64_t bound,
+                                    const nml_tensor *input, const nml_tensor *filter,
+                                    const nml_tensor *bias, const nml_tensor *output) {
     const int32_t n = filter->dims[3];
     NML_TRY(nml_rq_alloc(ctx, node, &d->rq, n));
     for (int32_t c = 0; c < n; c++) {
@@ -132,11 +129,11 @@ NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nm
         const int64_t bound =
             nml_rq_dot_bound((int64_t)filter->dims[1] * filter->dims[2], input->zero_point, 128);
         if (with_rows)
-            NML_TRY(rq_tables_doubled(ctx, node, d, bound));
+            NML_TRY(rq_tables_doubled(ctx, node, d, bound, input, filter, bias, output));
         else /* the blocks variant: the doubled form's check not linked */
             NML_TRY(nml_rq_conv(ctx, node, input, filter, output, filter->dims[3], d->ref.act_min,
                                 d->ref.act_max, bias, bound, &d->rq));
-        NML_TRY(plan_planes(ctx, node, d, filter, output));
+        NML_TRY(plan_planes(ctx, node, d, input, output));
     }
     node->data = d;
     return NML_OK;
@@ -1107,9 +1104,8 @@ static nml_status opt_dw_eval_int8(nml_ctx *ctx, nml_node *node) {
 static nml_status opt_dw_prepare_planes(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     NML_TRY(prepare_variant(ctx, node, p, 1, 1));
     const opt_dw *d = node->data;
-    const nml_tensor *filter = nml_node_input(ctx, node, 1);
     if ((d->plane_h == 0 && !d->rows) ||
-        (d->ref.depth_multiplier > 1 && !fast_3x3(&d->ref.w, filter)))
+        (d->ref.depth_multiplier > 1 && !fast_3x3(&d->ref.w)))
         return nml_kernel_fail(
             ctx, node, NML_E_UNSUPPORTED,
             "the planes-only kernel needs depth multiplier 1 or 3x3 windows (stride 1 or 2 "
@@ -1131,7 +1127,7 @@ static nml_status opt_dw_prepare_rows5(nml_ctx *ctx, nml_node *node, const nml_o
     const opt_dw *d = node->data;
     const nml_window *w = &d->ref.w;
     const int32_t out_w = w->out_w;
-    const int five = d->plane_h > 0 && nml_node_input(ctx, node, 1)->dims[2] == 5 &&
+    const int five = d->plane_h > 0 && w->filter_w == 5 &&
                      w->dilation_w == 1 && w->stride_w == 1 && out_w >= 4 && out_w % 4 == 0 &&
                      five_rq(&d->rq, d->doubled);
     if (!d->rows && !five)
