@@ -755,6 +755,43 @@ static void depthwise_3x3_rows_match_reference(void **state) {
     assert_true(rows_accepted > ran / 3);
 }
 
+/* 3x3 windows with stride 1, SAME padding and depth multiplier 1, which the rows path takes two
+ * output rows at a time where the four window rows lie inside the input (the first and last
+ * rows, and any row left over, one at a time): heights 1..16 (no pair up to 3, odd and even
+ * counts above), widths down to one pixel, every kind of requantization, a channel without a
+ * right shift on every other layer. */
+static void depthwise_3x3_pairs_match_reference(void **state) {
+    (void)state;
+    rng_state = 0x9A125u;
+    rows_accepted = 0;
+    int cases = 0, ran = 0, paired = 0;
+    for (int iter = 0; cases < 400; iter++) {
+        layer L;
+        L.batches = rnd_in(1, 2);
+        L.h = rnd_in(1, 16);
+        L.w = rnd_in(1, 16);
+        L.kh = L.kw = 3;
+        L.stride_h = L.stride_w = 1;
+        L.dil_h = L.dil_w = 1;
+        L.groups = 1;
+        L.c = rnd_in(1, 9);
+        L.depth_multiplier = 1;
+        L.out_c = L.c;
+        random_common(&L);
+        L.padding = NML_PAD_SAME;
+        cases++;
+        const int r = compare_dw_case(&L, iter, iter & 1) > 0;
+        ran += r;
+        paired += r && L.h >= 4;
+    }
+    printf("DEPTHWISE_CONV_2D 3x3 SAME stride 1: %d of %d random layers compared (%d with row "
+           "pairs, %d by the rows variant)\n",
+           ran, cases, paired, rows_accepted);
+    assert_true(ran > cases * 8 / 10);
+    assert_true(paired > cases / 2);
+    assert_true(rows_accepted > ran / 2);
+}
+
 /* 5-wide windows with stride 1 along x over output widths of multiples of 4 (FastestDet's 5x5
  * layers), which the rows-and-5-wide variant takes without the tap loop: filter heights 1..5,
  * vertical strides and dilations, both paddings, every kind of requantization. */
@@ -1266,6 +1303,7 @@ int main(void) {
         cmocka_unit_test(conv_deep_matches_reference),
         cmocka_unit_test(depthwise_matches_reference),
         cmocka_unit_test(depthwise_3x3_rows_match_reference),
+        cmocka_unit_test(depthwise_3x3_pairs_match_reference),
         cmocka_unit_test(depthwise_rows5_match_reference),
         cmocka_unit_test(depthwise_wide_match_reference),
         cmocka_unit_test(model_shapes_match_reference),
