@@ -6,15 +6,18 @@
  * Rows (3x3 windows, stride 1 or 2 along x, no dilation, any depth multiplier: MobileNet-style
  * layers): read in place from the NHWC input by three row pointers, padded rows from a row of
  * zero points, padded columns as per-channel constants; a window slides along the row keeping
- * the partial sums of the columns already loaded (rows_3x3). Requantized in the doubled fast
- * form (opt_common.h), sums >= 0 without the [acc < 0] term and the clamp at lo.
+ * the partial sums of the columns already loaded (rows_3x3). With stride 1, depth multiplier 1
+ * and SAME padding, two output rows share each loaded column where their four window rows lie
+ * inside the input. The weights and bias are doubled, so the sums are the doubled fast form's
+ * 2 * acc (opt_common.h): sums >= 0 requantize without the [acc < 0] term or the clamp at lo,
+ * negative ones out of line.
  *
  * Planes (depth multiplier 1, other filters): an input channel is copied into a scratch plane
  * with its padding made explicit, then each output channel it feeds runs over it with its
  * weights, bias and requantization in registers. 5-wide windows compute eight adjacent outputs
- * per weight row (doubled fast form); other filter sizes and dilations take a tap loop over
- * the plane. Variants chosen by export link only some paths: rows; rows and 5-wide planes of
- * 4k columns (no tap loop); rows and planes; blocks.
+ * per weight row (doubled weights, the same requantization as the rows); other filter sizes
+ * and dilations take a tap loop over the plane. Variants chosen by export link only some
+ * paths: rows; rows and 5-wide planes of 4k columns (no tap loop); rows and planes; blocks.
  *
  * Other depth multipliers > 1 (e.g. micro_speech's 10x8 windows over one input channel):
  * output channels ic*M .. ic*M+M-1 share input channel ic, so four of them and two output
@@ -213,8 +216,11 @@ static void fill_plane(const geom *g, int8_t *plane, int32_t b, int32_t c) {
  * the weights of the first or last window column), so there is no plane to fill and no border
  * case inside the loop. Along a row each loaded column is multiplied by the three weight
  * columns once and the partial sums of the outputs it belongs to roll along (stride 1: 3
- * loads, 9 multiply-adds per output; stride 2: 6 loads). Sums are uint32: the reference's
- * int32 arithmetic wraps, and the final sum is the reference's accumulator (nml_rq_finish
+ * loads, 9 multiply-adds per output; stride 2: 6 loads). Two rows whose four window rows lie
+ * inside the input (stride 1, depth multiplier 1, SAME) go together: one pointer and the row
+ * step reach the four rows, each column's four loads feed 18 multiply-adds, and the rows'
+ * setup is paid once. Sums are uint32 and doubled (rq_store): the reference's int32
+ * arithmetic wraps, and half the final sum is the reference's accumulator (nml_rq_finish
  * bounds it). Out of line and over all channels and rows, so registers are saved once per
  * layer and the weights stay in registers for a channel. */
 typedef struct rows3 {
