@@ -235,7 +235,10 @@ typedef struct rows3 {
     int32_t pair_top; /* output rows whose first window row iy is in [0, pair_top) go in pairs */
     int8_t *out;
     int32_t out_row, out_step; /* output pointer steps: per row, per pixel */
-    uint32_t bias, lcol, rcol; /* bias - zp * sum of the weights; the padded columns' sums */
+    uint32_t bias, lcol, rcol; /* 2 * bias (rows_channel); the padded columns' sums */
+    const int8_t *in_b;        /* the batch's first input byte */
+    int8_t *out_b;             /* the batch's first output byte */
+    int32_t out_plane, top0;   /* output bytes per batch; the first window row */
     int32_t lo, hi;
     uint32_t k2n; /* the doubled form's constant with the [acc < 0] term, 0 for ReLU (rq_store) */
     uint8_t relu; /* lo is the output zero point */
@@ -307,12 +310,16 @@ rows_channel(rows3 *pp) {
     if (pp->oc == g->out_c) {
         if (++pp->batch == g->batches) return NULL;
         pp->oc = 0;
+        pp->in_b += g->h * pp->row_bytes;
+        pp->out_b += pp->out_plane;
     }
     const int32_t oc = pp->oc++;
-    pp->in = g->in + (size_t)pp->batch * g->h * pp->row_bytes + oc / g->mult;
-    pp->out = g->out + (size_t)pp->batch * g->out_h * pp->out_row + oc;
-    pp->out_end = pp->out + g->out_h * pp->out_row;
-    pp->top = -g->win->pad_h;
+    pp->in = pp->in_b + oc / g->mult;
+    int8_t *out = pp->out_b + oc;
+    pp->out = out;
+    pp->out_end = out + pp->out_plane;
+    pp->top = pp->top0;
+    pp->bias = g->bias ? 2 * (uint32_t)g->bias[oc] : 0;
     const nml_rq *rq = g->rq;
     const int32_t i = oc * rq->step, r = rq->shift[i], shifted = r != 0;
     pp->mult = (uint32_t)rq->mult[i];
@@ -335,9 +342,8 @@ rows_channel(rows3 *pp) {
     f += 3 * out_c;                                                                              \
     const int32_t w20 = 2 * f[0], w21 = 2 * f[out_c], w22 = 2 * f[2 * out_c];                  \
     const int32_t zp_ = (pp)->g->zp, left_ = w00 + w10 + w20, right_ = w02 + w12 + w22;        \
-    const int32_t *bias_ = (pp)->g->bias;                                                       \
-    const uint32_t bias = 2 * (bias_ ? (uint32_t)bias_[(pp)->oc - 1] : 0) -                     \
-                          (uint32_t)zp_ * (uint32_t)(left_ + right_ + w01 + w11 + w21);         \
+    const uint32_t bias =                                                                       \
+        (pp)->bias - (uint32_t)zp_ * (uint32_t)(left_ + right_ + w01 + w11 + w21);              \
     (pp)->lcol = (uint32_t)(zp_ * left_);                                                       \
     (pp)->rcol = (uint32_t)(zp_ * right_)
 
@@ -719,6 +725,10 @@ static void dw_rows(const geom *g, int8_t *zrow) {
     pp.g = g;
     pp.oc = 0;
     pp.batch = 0;
+    pp.in_b = g->in;
+    pp.out_b = g->out;
+    pp.out_plane = g->out_h * pp.out_row;
+    pp.top0 = -win->pad_h;
     memset(zrow, (int)(uint8_t)(int8_t)g->zp, (size_t)row_bytes);
     rows_3x3(&pp);
 }
