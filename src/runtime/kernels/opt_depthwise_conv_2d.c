@@ -231,7 +231,8 @@ typedef struct rows3 {
     int32_t h, row_bytes, c, stride_h, top; /* top: first window row of the next output row */
     int32_t full, full_bytes; /* outputs per row whose windows lie inside the input; * out_step */
     int8_t *out_end;          /* the channel's output past its last row */
-    uint8_t stride_w, left, right; /* left/right: the first/last window has a padded column */
+    uint8_t stride2;     /* stride 2 along x (else 1) */
+    uint8_t left, right; /* the first/last window has a padded column */
     int32_t pair_top; /* output rows whose first window row iy is in [0, pair_top) go in pairs */
     int8_t *out;
     int32_t out_row, out_step; /* output pointer steps: per row, per pixel */
@@ -380,7 +381,8 @@ rows_3x3(rows3 *arg) {
              * input and output pixels are c bytes apart, input and output rows rb */
             const int8_t *r = pp->in + iy * rb, *q;
             o = pp->out;
-            int8_t *volatile const end = o + pp->full_bytes; /* in memory: a register for the sums */
+            /* in memory: a register for the sums */
+            int8_t *volatile const end = o + pp->full_bytes;
             pp->top = iy + 2;
             pp->out = o + 2 * rb;
             int32_t x0, x1, x2, x3;
@@ -434,7 +436,7 @@ rows_3x3(rows3 *arg) {
             b = bias + w00 * *r0 + w10 * *r1 + w20 * *r2;
             r0 += c, r1 += c, r2 += c;
         }
-        if (pp->stride_w == 1) {
+        if (!pp->stride2) {
             int32_t x0 = *r0, x1 = *r1, x2 = *r2; /* a: the output before b */
             uint32_t a = b + w01 * x0 + w11 * x1 + w21 * x2;
             b = bias + w00 * x0 + w10 * x1 + w20 * x2;
@@ -705,7 +707,7 @@ static void dw_rows(const geom *g, int8_t *zrow) {
     pp.row_bytes = row_bytes;
     pp.c = g->c;
     pp.stride_h = win->stride_h;
-    pp.stride_w = (uint8_t)win->stride_w;
+    pp.stride2 = (uint8_t)(win->stride_w == 2);
     pp.left = (uint8_t)(win->pad_w > 0);
     pp.right = (uint8_t)((g->out_w - 1) * win->stride_w - win->pad_w + 3 > g->w);
     pp.full = g->out_w - pp.right;
