@@ -247,7 +247,7 @@ typedef struct rows3 {
     int32_t sh;
 } rows3;
 
-static const int8_t *row_at(const rows3 *pp, int32_t iy) {
+NML_OPT_INLINE const int8_t *row_at(const rows3 *pp, int32_t iy) {
     return (uint32_t)iy < (uint32_t)pp->h ? pp->in + iy * pp->row_bytes : pp->zrow;
 }
 
@@ -350,13 +350,9 @@ rows_channel(rows3 *pp) {
 
 /* gcc -Os merges the two output branches' common tail (cross-jumping), which costs every
  * output a jump; the attribute keeps the tails apart (gcc only). */
-#if defined(__GNUC__) && !defined(__clang__)
-__attribute__((noinline, optimize("no-crossjumping")))
-#elif defined(__GNUC__)
-__attribute__((noinline))
-#endif
-static void
-rows_3x3(rows3 *arg) {
+/* c1 (constant per caller): the loop for one input channel with stride 2 is linked (not in the
+ * rows-and-5-wide variant, whose models have no such layer: FastestDet's code stays smaller) */
+NML_OPT_INLINE void rows_3x3_body(rows3 *arg, int c1) {
     /* *pp is reached through a volatile slot in the loops, so that gcc gives the register to a
      * weight (it would keep pp in one for the outputs' rare branches and spill two weights) */
     rows3 *volatile slot = arg;
@@ -456,19 +452,28 @@ rows_3x3(rows3 *arg) {
             b = a; /* the last window, if its third column is padding */
             pp = slot;
         } else {
-            if (o != end) do {
-                    b += w01 * *r0 + w11 * *r1 + w21 * *r2;
-                    r0 += c, r1 += c, r2 += c;
-                    const int32_t x0 = *r0, x1 = *r1, x2 = *r2;
-                    r0 += c, r1 += c, r2 += c;
-                    OPAQUE(r0);
-                    OPAQUE(r1);
-                    OPAQUE(r2);
-                    const uint32_t acc = b + w02 * x0 + w12 * x1 + w22 * x2;
-                    b = bias + w00 * x0 + w10 * x1 + w20 * x2;
-                    rq_store(o, &slot, acc, mult, k2, sh, hi);
-                    o += s;
-                } while (o != end);
+            /* two columns per output, c bytes apart: with one input channel (a first layer over
+             * a grayscale image, depth multiplier > 1) at an immediate offset, an add less per
+             * row and output */
+#define STRIDE2_LOOP(step)                                                                       \
+    if (o != end) do {                                                                           \
+            b += w01 * *r0 + w11 * *r1 + w21 * *r2;                                              \
+            const int32_t x0 = r0[step], x1 = r1[step], x2 = r2[step];                           \
+            r0 += 2 * (step), r1 += 2 * (step), r2 += 2 * (step);                                \
+            OPAQUE(r0);                                                                          \
+            OPAQUE(r1);                                                                          \
+            OPAQUE(r2);                                                                          \
+            const uint32_t acc = b + w02 * x0 + w12 * x1 + w22 * x2;                             \
+            b = bias + w00 * x0 + w10 * x1 + w20 * x2;                                           \
+            rq_store(o, &slot, acc, mult, k2, sh, hi);                                           \
+            o += s;                                                                              \
+        } while (o != end)
+            if (c1 && c == 1) {
+                STRIDE2_LOOP(1);
+            } else {
+                STRIDE2_LOOP(c);
+            }
+#undef STRIDE2_LOOP
             pp = slot;
             if (pp->right) b += w01 * *r0 + w11 * *r1 + w21 * *r2;
         }
@@ -484,6 +489,22 @@ rows_3x3(rows3 *arg) {
     }
     goto next_channel;
 }
+
+#if defined(__GNUC__) && !defined(__clang__)
+#define ROWS_ATTR __attribute__((noinline, optimize("no-crossjumping")))
+#elif defined(__GNUC__)
+#define ROWS_ATTR __attribute__((noinline))
+#else
+#define ROWS_ATTR
+#endif
+ROWS_ATTR static void rows_3x3(rows3 *arg) {
+    rows_3x3_body(arg, 0);
+}
+
+ROWS_ATTR static void rows_3x3_c1(rows3 *arg) {
+    rows_3x3_body(arg, 1);
+}
+#undef ROWS_ATTR
 
 /* A plane's outputs of a 5-wide filter (stride 1 along x, no horizontal dilation, any height),
  * eight adjacent outputs at a time (the last four of a row alone: their neighbours' sums are
@@ -698,7 +719,7 @@ static void dw_planes_five(const geom *g, int8_t *scratch) {
 }
 
 /* Every output channel by rows_3x3; scratch: a row of input zero points. */
-static void dw_rows(const geom *g, int8_t *zrow) {
+NML_OPT_INLINE void dw_rows(const geom *g, int8_t *zrow, int c1) {
     const nml_window *win = g->win;
     const int32_t row_bytes = g->w * g->c;
     rows3 pp;
@@ -732,7 +753,10 @@ static void dw_rows(const geom *g, int8_t *zrow) {
     pp.out_plane = g->out_h * pp.out_row;
     pp.top0 = -win->pad_h;
     memset(zrow, (int)(uint8_t)(int8_t)g->zp, (size_t)row_bytes);
-    rows_3x3(&pp);
+    if (c1)
+        rows_3x3_c1(&pp);
+    else
+        rows_3x3(&pp);
 }
 
 /* ---- depth multiplier > 1 ---- */
@@ -1098,7 +1122,7 @@ NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int paths) 
     g.folded = NULL;
     g.doubled = d->doubled;
     if (paths == ROWS_ONLY || (paths != BLOCKS_ONLY && d->rows)) {
-        dw_rows(&g, nml_ctx_scratch(ctx, node));
+        dw_rows(&g, nml_ctx_scratch(ctx, node), paths != ROWS_FIVE);
     } else if (paths == ROWS_FIVE) {
         dw_planes_five(&g, nml_ctx_scratch(ctx, node));
     } else if (paths == PLANES_ONLY || (paths == ALL_PATHS && d->plane_h > 0)) {
