@@ -234,6 +234,8 @@ typedef struct rows3 {
     uint8_t stride2;     /* stride 2 along x (else 1) */
     uint8_t left, right; /* the first/last window has a padded column */
     int32_t pair_top; /* output rows whose first window row iy is in [0, pair_top) go in pairs */
+    uint8_t edge2;    /* the pairs' layers with two rows or more: the first and last row with two
+                       * window rows (rows_3x3_c1) */
     int8_t *out;
     int32_t out_row, out_step; /* output pointer steps: per row, per pixel */
     uint32_t bias, lcol, rcol; /* 2 * bias (rows_channel); the padded columns' sums */
@@ -417,6 +419,48 @@ NML_OPT_INLINE void rows_3x3_body(rows3 *arg, int c1) {
         const int8_t *r0, *r1, *r2;
         if (iy >= 0 && iy <= pp->h - 3) { /* the window rows inside the input: most rows */
             r0 = pp->in + iy * rb, r1 = r0 + rb, r2 = r1 + rb;
+        } else if (c1 && pp->edge2) {
+            /* the first or last output row of a SAME stride-1 layer (depth multiplier 1, at
+             * least two rows): one window row is padding, whose products are the constant zp
+             * times its weights (folded into be), so two input rows and six weights remain */
+            const int top = iy < 0;
+            const int8_t *ra = pp->in + (top ? 0 : iy * rb), *rz = ra + rb;
+            const int32_t zp = pp->g->zp;
+            o = pp->out;
+            int8_t *const end = o + pp->full_bytes; /* c == out_step, as for the pairs */
+            pp->top = iy + 1;
+            pp->out = o + pp->out_row;
+            uint32_t a, b, be; /* be: bias and the padded row's sum */
+            int32_t x0, x1;
+            /* the weights of window rows 1, 2 (top) or 0, 1 (bottom), straight from registers */
+#define EDGE_ROW(u00, u01, u02, u10, u11, u12, pad_sum)                                          \
+    do {                                                                                         \
+        be = bias + (uint32_t)zp * (uint32_t)(pad_sum);                                          \
+        x0 = *ra, x1 = *rz;                                                                      \
+        a = be + (uint32_t)zp * (uint32_t)(u00 + u10) + u01 * x0 + u11 * x1;                     \
+        b = be + u00 * x0 + u10 * x1;                                                            \
+        ra += c, rz += c;                                                                        \
+        if (o != end) do {                                                                       \
+                x0 = *ra, x1 = *rz;                                                              \
+                ra += c, rz += c;                                                                \
+                OPAQUE(ra);                                                                      \
+                OPAQUE(rz);                                                                      \
+                const uint32_t acc = a + u02 * x0 + u12 * x1;                                    \
+                a = b + u01 * x0 + u11 * x1;                                                     \
+                b = be + u00 * x0 + u10 * x1;                                                    \
+                rq_store(o, &slot, acc, mult, k2, sh, hi);                                       \
+                o += c;                                                                          \
+            } while (o != end);                                                                  \
+        a += (uint32_t)zp * (uint32_t)(u02 + u12); /* the padded last column */                  \
+    } while (0)
+            if (top)
+                EDGE_ROW(w10, w11, w12, w20, w21, w22, w00 + w01 + w02);
+            else
+                EDGE_ROW(w00, w01, w02, w10, w11, w12, w20 + w21 + w22);
+#undef EDGE_ROW
+            pp = slot;
+            e0 = a - pp->rcol, next = 0; /* right_edge adds rcol */
+            goto right_edge;
         } else {
             r0 = row_at(pp, iy), r1 = row_at(pp, iy + 1), r2 = row_at(pp, iy + 2);
         }
@@ -741,10 +785,10 @@ NML_OPT_INLINE void dw_rows(const geom *g, int8_t *zrow, int c1) {
     /* pairs: stride 1, depth multiplier 1 and output rows as long as input rows (SAME: one
      * padded row and column on every side, so the second row of a pair whose four window rows
      * lie inside the input exists) */
-    pp.pair_top = win->stride_h == 1 && win->stride_w == 1 && win->pad_h == 1 &&
-                          g->mult == 1 && pp.out_row == row_bytes && g->h > 3
-                      ? g->h - 3
-                      : 0;
+    const int same1 = win->stride_h == 1 && win->stride_w == 1 && win->pad_h == 1 &&
+                      g->mult == 1 && pp.out_row == row_bytes;
+    pp.pair_top = same1 && g->h > 3 ? g->h - 3 : 0;
+    pp.edge2 = (uint8_t)(same1 && g->h >= 2);
     pp.g = g;
     pp.oc = 0;
     pp.batch = 0;
