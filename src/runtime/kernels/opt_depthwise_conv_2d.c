@@ -8,9 +8,11 @@
  * zero points, padded columns as per-channel constants; a window slides along the row keeping
  * the partial sums of the columns already loaded (rows_3x3). With stride 1, depth multiplier 1
  * and SAME padding, two output rows share each loaded column where their four window rows lie
- * inside the input. The weights and bias are doubled, so the sums are the doubled fast form's
- * 2 * acc (opt_common.h): sums >= 0 requantize without the [acc < 0] term or the clamp at lo,
- * negative ones out of line.
+ * inside the input; outside the rows-and-5-wide variant also the first and last rows take two
+ * input rows and six weights (the padded row is a constant) and stride 2 over one input channel
+ * loads its column pairs at immediate offsets. The weights and bias are doubled, so the sums are
+ * the doubled fast form's 2 * acc (opt_common.h): sums >= 0 requantize without the [acc < 0]
+ * term or the clamp at lo, negative ones out of line.
  *
  * Planes (depth multiplier 1, other filters): an input channel is copied into a scratch plane
  * with its padding made explicit, then each output channel it feeds runs over it with its
@@ -352,8 +354,9 @@ rows_channel(rows3 *pp) {
 
 /* gcc -Os merges the two output branches' common tail (cross-jumping), which costs every
  * output a jump; the attribute keeps the tails apart (gcc only). */
-/* c1 (constant per caller): the loop for one input channel with stride 2 is linked (not in the
- * rows-and-5-wide variant, whose models have no such layer: FastestDet's code stays smaller) */
+/* c1 (constant per caller): the loops for one input channel with stride 2 and for the first
+ * and last rows of SAME stride-1 layers are linked (not in the rows-and-5-wide variant:
+ * FastestDet's code stays smaller, its boundary rows take the three-row loop) */
 NML_OPT_INLINE void rows_3x3_body(rows3 *arg, int c1) {
     /* *pp is reached through a volatile slot in the loops, so that gcc gives the register to a
      * weight (it would keep pp in one for the outputs' rare branches and spill two weights) */
