@@ -352,8 +352,6 @@ rows_channel(rows3 *pp) {
     (pp)->lcol = (uint32_t)(zp_ * left_);                                                       \
     (pp)->rcol = (uint32_t)(zp_ * right_)
 
-/* gcc -Os merges the two output branches' common tail (cross-jumping), which costs every
- * output a jump; the attribute keeps the tails apart (gcc only). */
 /* c1 (constant per caller): the loops for one input channel with stride 2 and for the first
  * and last rows of SAME stride-1 layers are linked (not in the rows-and-5-wide variant:
  * FastestDet's code stays smaller, its boundary rows take the three-row loop) */
@@ -537,6 +535,8 @@ NML_OPT_INLINE void rows_3x3_body(rows3 *arg, int c1) {
     goto next_channel;
 }
 
+/* gcc -Os merges the two output branches' common tail (cross-jumping), which costs every
+ * output a jump; the attribute keeps the tails apart (gcc only). */
 #if defined(__GNUC__) && !defined(__clang__)
 #define ROWS_ATTR __attribute__((noinline, optimize("no-crossjumping")))
 #elif defined(__GNUC__)
