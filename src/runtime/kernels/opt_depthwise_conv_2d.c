@@ -693,18 +693,18 @@ static void plane_any(const geom *g, const int8_t *plane, const int32_t *wk, int
 /* The weights of output channel oc as int32 (wk), times 2^dbl, and its bias with the input zero
  * point folded in: bias - zp * sum w, wrapping like the reference's int32 arithmetic. */
 static int32_t load_weights(const geom *g, int32_t *wk, int32_t oc, int dbl) {
-    const int32_t taps = g->kh * g->kw, out_c = g->out_c;
+    const int32_t taps = g->kh * g->kw, out_c = g->out_c, scale = 1 << dbl;
     int32_t sum = 0;
     const int8_t *f = g->filter + oc;
     int32_t t = 0;
     for (; t + 3 <= taps; t += 3, f += 3 * out_c) { /* a filter row of 3x3, 3 per step */
         const int32_t v0 = f[0], v1 = f[out_c], v2 = f[2 * out_c];
-        wk[t] = v0 << dbl, wk[t + 1] = v1 << dbl, wk[t + 2] = v2 << dbl;
+        wk[t] = v0 * scale, wk[t + 1] = v1 * scale, wk[t + 2] = v2 * scale;
         sum += v0 + v1 + v2;
     }
     for (; t < taps; t++, f += out_c) {
         const int32_t v = *f;
-        wk[t] = v << dbl;
+        wk[t] = v * scale;
         sum += v;
     }
     return nml_add_wrap(g->bias ? g->bias[oc] : 0, -g->zp * sum);
