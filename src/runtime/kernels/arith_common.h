@@ -1,0 +1,41 @@
+/* What the broadcasting arithmetic kernels ADD, SUB and MUL share: the checks of their inputs
+ * and output (float32, int8 or int32, all of the output's type), the evaluation that walks the
+ * broadcast with the operator's row function for the output type, and, for ADD and SUB, their
+ * whole node data and prepare (they differ only in the sign of the second input). */
+#ifndef NANOML_KERNELS_ARITH_COMMON_H
+#define NANOML_KERNELS_ARITH_COMMON_H
+
+#include "elem_common.h"
+
+/* What a row function (nml_bcast_row) gets as `user`: the node data and the tensors' data. */
+typedef struct nml_arith_run {
+    const void *d;
+    const void *a, *b;
+    void *out;
+} nml_arith_run;
+
+/* An operator's row functions, one per output type. */
+typedef struct nml_arith_rows {
+    nml_bcast_row f32, i32, i8;
+} nml_arith_rows;
+
+/* Two inputs and one output, float32, int8 or int32, the inputs of the output's type. */
+nml_status nml_arith_check(nml_ctx *ctx, const nml_node *node);
+
+/* Runs the row function for the node's output type over the broadcast bc of its inputs. */
+void nml_arith_eval(nml_ctx *ctx, const nml_node *node, const nml_bcast *bc,
+                    const nml_arith_rows *rows);
+
+/* ---- ADD and SUB ---- */
+
+typedef struct nml_addsub_data {
+    nml_bcast bc;
+    nml_addsub_q q;
+    float f_min, f_max;
+    int32_t i_min, i_max;
+} nml_addsub_data;
+
+/* The prepare of ADD and SUB (TFLite's requantization for int8, nml_addsub_prepare_q). */
+nml_status nml_addsub_kernel_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p);
+
+#endif
