@@ -19,12 +19,39 @@ typedef struct nml_arith_rows {
     nml_bcast_row f32, i32, i8;
 } nml_arith_rows;
 
-/* Two inputs and one output, float32, int8 or int32, the inputs of the output's type. */
-nml_status nml_arith_check(nml_ctx *ctx, const nml_node *node);
+/* Two inputs and one output, float32, int8 or int32, the inputs of the output's type; gives
+ * the three tensors. (Inline: each operator calls it from its one prepare, so firmware with
+ * one of them carries no extra call.) */
+static inline nml_status nml_arith_check(nml_ctx *ctx, const nml_node *node, const nml_tensor **in0,
+                                         const nml_tensor **in1, const nml_tensor **output) {
+    NML_TRY(nml_check_io_count(ctx, node, 2, 2, 1));
+    const nml_tensor *a = nml_node_input(ctx, node, 0), *b = nml_node_input(ctx, node, 1);
+    const nml_tensor *out = nml_node_output(ctx, node, 0);
+    if (!a || !b) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "an input is missing");
+    if (out->type != NML_FLOAT32 && out->type != NML_INT8 && out->type != NML_INT32)
+        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
+                               "output type %s is not supported (float32, int8, int32)",
+                               nml_dtype_name(out->type));
+    NML_TRY(nml_check_type(ctx, node, a, "input 0", out->type));
+    NML_TRY(nml_check_type(ctx, node, b, "input 1", out->type));
+    *in0 = a;
+    *in1 = b;
+    *output = out;
+    return NML_OK;
+}
 
 /* Runs the row function for the node's output type over the broadcast bc of its inputs. */
-void nml_arith_eval(nml_ctx *ctx, const nml_node *node, const nml_bcast *bc,
-                    const nml_arith_rows *rows);
+static inline void nml_arith_eval(nml_ctx *ctx, const nml_node *node, const nml_bcast *bc,
+                                  const nml_arith_rows *rows) {
+    nml_arith_run r = {node->data, nml_node_input(ctx, node, 0)->data,
+                       nml_node_input(ctx, node, 1)->data, nml_node_output(ctx, node, 0)->data};
+    const int type = nml_node_output(ctx, node, 0)->type;
+    nml_bcast_run(bc,
+                  type == NML_FLOAT32 ? rows->f32
+                  : type == NML_INT32 ? rows->i32
+                                      : rows->i8,
+                  &r);
+}
 
 /* ---- ADD and SUB ---- */
 

@@ -15,7 +15,8 @@ static nml_status avgpool_prepare(nml_ctx *ctx, nml_node *node, const nml_op_par
 static void avgpool_f32(const nml_pool_data *d, const nml_tensor *input, const float *in,
                         float *out) {
     const int32_t depth = input->dims[3];
-    for (nml_pixel_walk p = nml_pool_walk(d, input); nml_walk_more(&p); nml_walk_next(&p)) {
+    nml_pixel_walk p;
+    for (nml_pool_walk(&p, d, input); nml_walk_more(&p); nml_walk_next(&p)) {
         const int32_t count = (p.ky1 - p.ky0) * (p.kx1 - p.kx0);
         for (int32_t c = 0; c < depth; c++) {
             float sum = 0.0f;
@@ -30,7 +31,8 @@ static void avgpool_f32(const nml_pool_data *d, const nml_tensor *input, const f
 static void avgpool_int8(const nml_pool_data *d, const nml_tensor *input, const int8_t *in,
                          int8_t *out) {
     const int32_t depth = input->dims[3];
-    for (nml_pixel_walk p = nml_pool_walk(d, input); nml_walk_more(&p); nml_walk_next(&p)) {
+    nml_pixel_walk p;
+    for (nml_pool_walk(&p, d, input); nml_walk_more(&p); nml_walk_next(&p)) {
         const int32_t count = (p.ky1 - p.ky0) * (p.kx1 - p.kx0);
         for (int32_t c = 0; c < depth; c++) {
             int32_t sum = 0;

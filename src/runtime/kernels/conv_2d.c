@@ -114,7 +114,8 @@ NML_WALK_INLINE int32_t dot_i8(const nml_conv_dims *g, const nml_pixel_walk *p, 
 
 static void conv_f32(const conv_data *d, const nml_conv_dims *g, const float *in,
                      const float *filter, const float *bias, float *out) {
-    for (nml_pixel_walk p = nml_conv_walk(d, g); nml_walk_more(&p); nml_walk_next(&p)) {
+    nml_pixel_walk p;
+    for (nml_conv_walk(&p, d, g); nml_walk_more(&p); nml_walk_next(&p)) {
         for (int32_t oc = 0; oc < g->out_ch; oc++) {
             const float acc = dot_f32(g, &p, in + group_input(g, oc), filter + filter_of(g, oc));
             out[p.out + (uint32_t)oc] = nml_conv_out_f32(d, acc, bias, oc);
@@ -124,7 +125,8 @@ static void conv_f32(const conv_data *d, const nml_conv_dims *g, const float *in
 
 static void conv_int8(const conv_data *d, const nml_conv_dims *g, const int8_t *in,
                       const int8_t *filter, const int32_t *bias, int8_t *out) {
-    for (nml_pixel_walk p = nml_conv_walk(d, g); nml_walk_more(&p); nml_walk_next(&p)) {
+    nml_pixel_walk p;
+    for (nml_conv_walk(&p, d, g); nml_walk_more(&p); nml_walk_next(&p)) {
         for (int32_t oc = 0; oc < g->out_ch; oc++) {
             const int32_t acc =
                 dot_i8(g, &p, in + group_input(g, oc), filter + filter_of(g, oc), d->input_offset);
@@ -137,7 +139,8 @@ static void conv_int8(const conv_data *d, const nml_conv_dims *g, const int8_t *
 static void conv_channel(const conv_data *d, const nml_conv_dims *g, const int8_t *in,
                          const int8_t *k, int32_t oc, const int32_t *bias, int8_t *out) {
     in += group_input(g, oc);
-    for (nml_pixel_walk p = nml_conv_walk(d, g); nml_walk_more(&p); nml_walk_next(&p))
+    nml_pixel_walk p;
+    for (nml_conv_walk(&p, d, g); nml_walk_more(&p); nml_walk_next(&p))
         out[p.out + (uint32_t)oc] =
             nml_conv_out_i8(d, dot_i8(g, &p, in, k, d->input_offset), bias, oc);
 }
@@ -210,7 +213,8 @@ static void conv_packed(const conv_data *d, const nml_conv_dims *g, const int8_t
         group_by_tap(ic_of, n, (uint32_t)g->filter_in_ch, (uint32_t)(g->filter_h * g->filter_w),
                      first);
         const int8_t *x = in + group_input(g, oc);
-        for (nml_pixel_walk p = nml_conv_walk(d, g); nml_walk_more(&p); nml_walk_next(&p)) {
+        nml_pixel_walk p;
+        for (nml_conv_walk(&p, d, g); nml_walk_more(&p); nml_walk_next(&p)) {
             const int32_t acc = dot_sparse(g, &p, x, k, ic_of, first, d->input_offset);
             out[p.out + (uint32_t)oc] = nml_conv_out_i8(d, acc, bias, oc);
         }
@@ -221,8 +225,9 @@ static void conv_packed(const conv_data *d, const nml_conv_dims *g, const int8_t
 static void conv_hybrid_batch(const conv_data *d, const nml_conv_dims *g, const int8_t *xq,
                               int32_t offset, float in_scale, const int8_t *filter,
                               const float *bias, float *out) {
-    nml_pixel_walk p = nml_walk_begin(&d->w, 1, g->in_h, g->in_w, g->out_ch);
-    for (; nml_walk_more(&p); nml_walk_next(&p)) {
+    nml_pixel_walk p;
+    for (nml_walk_start(&p, &d->w, 1, g->in_h, g->in_w, g->out_ch); nml_walk_more(&p);
+         nml_walk_next(&p)) {
         for (int32_t oc = 0; oc < g->out_ch; oc++) {
             const int32_t acc =
                 dot_i8(g, &p, xq + group_input(g, oc), filter + filter_of(g, oc), -offset);

@@ -37,8 +37,9 @@ NML_WALK_INLINE nml_conv_dims nml_conv_dims_of(const nml_tensor *input, const nm
 }
 
 /* The walk over every output pixel of the evaluation. */
-NML_WALK_INLINE nml_pixel_walk nml_conv_walk(const nml_conv_data *d, const nml_conv_dims *g) {
-    return nml_walk_begin(&d->w, g->batches, g->in_h, g->in_w, g->out_ch);
+NML_WALK_INLINE void nml_conv_walk(nml_pixel_walk *p, const nml_conv_data *d,
+                                   const nml_conv_dims *g) {
+    nml_walk_start(p, &d->w, g->batches, g->in_h, g->in_w, g->out_ch);
 }
 
 /* int8: acc [+ bias] (wrapping), requantized with the channel's multiplier, plus the output

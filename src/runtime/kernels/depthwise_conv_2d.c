@@ -89,7 +89,8 @@ NML_WALK_INLINE int32_t dot_i8(const nml_conv_dims *g, const nml_pixel_walk *p, 
 
 static void dwconv_f32(const dwconv_data *d, const nml_conv_dims *g, const float *in,
                        const float *filter, const float *bias, float *out) {
-    for (nml_pixel_walk p = nml_conv_walk(d, g); nml_walk_more(&p); nml_walk_next(&p)) {
+    nml_pixel_walk p;
+    for (nml_conv_walk(&p, d, g); nml_walk_more(&p); nml_walk_next(&p)) {
         for (int32_t ic = 0; ic < g->in_ch; ic++) {
             for (int32_t m = 0; m < d->depth_multiplier; m++) {
                 const int32_t oc = ic * d->depth_multiplier + m;
@@ -104,7 +105,8 @@ static void dwconv_f32(const dwconv_data *d, const nml_conv_dims *g, const float
 NML_WALK_INLINE void dwconv_q(const dwconv_data *d, const nml_conv_dims *g, const int8_t *in,
                               const int8_t *filter, const uint8_t *filter4, const int32_t *bias,
                               int8_t *out) {
-    for (nml_pixel_walk p = nml_conv_walk(d, g); nml_walk_more(&p); nml_walk_next(&p)) {
+    nml_pixel_walk p;
+    for (nml_conv_walk(&p, d, g); nml_walk_more(&p); nml_walk_next(&p)) {
         for (int32_t ic = 0; ic < g->in_ch; ic++) {
             for (int32_t m = 0; m < d->depth_multiplier; m++) {
                 const int32_t oc = ic * d->depth_multiplier + m;
@@ -144,7 +146,8 @@ static void dwconv_packed(const dwconv_data *d, const nml_conv_dims *g, const in
             dx[j] = (int32_t)(tap[j] % (uint32_t)g->filter_w) * w->dilation_w;
         }
         const int32_t ic = oc / d->depth_multiplier;
-        for (nml_pixel_walk p = nml_conv_walk(d, g); nml_walk_more(&p); nml_walk_next(&p)) {
+        nml_pixel_walk p;
+        for (nml_conv_walk(&p, d, g); nml_walk_more(&p); nml_walk_next(&p)) {
             int32_t acc = 0;
             for (uint32_t j = 0; j < n; j++) {
                 const int32_t iy = p.iy0 + dy[j], ix = p.ix0 + dx[j];
@@ -161,8 +164,9 @@ static void dwconv_packed(const dwconv_data *d, const nml_conv_dims *g, const in
 static void dwconv_hybrid_batch(const dwconv_data *d, const nml_conv_dims *g, const int8_t *xq,
                                 int32_t offset, float in_scale, const int8_t *filter,
                                 const float *bias, float *out) {
-    nml_pixel_walk p = nml_walk_begin(&d->w, 1, g->in_h, g->in_w, g->out_ch);
-    for (; nml_walk_more(&p); nml_walk_next(&p)) {
+    nml_pixel_walk p;
+    for (nml_walk_start(&p, &d->w, 1, g->in_h, g->in_w, g->out_ch); nml_walk_more(&p);
+         nml_walk_next(&p)) {
         for (int32_t ic = 0; ic < g->in_ch; ic++) {
             for (int32_t m = 0; m < d->depth_multiplier; m++) {
                 const int32_t oc = ic * d->depth_multiplier + m;

@@ -16,7 +16,8 @@ static nml_status maxpool_prepare(nml_ctx *ctx, nml_node *node, const nml_op_par
 static void maxpool_f32(const nml_pool_data *d, const nml_tensor *input, const float *in,
                         float *out) {
     const int32_t depth = input->dims[3];
-    for (nml_pixel_walk p = nml_pool_walk(d, input); nml_walk_more(&p); nml_walk_next(&p)) {
+    nml_pixel_walk p;
+    for (nml_pool_walk(&p, d, input); nml_walk_more(&p); nml_walk_next(&p)) {
         for (int32_t c = 0; c < depth; c++) {
             float max = -FLT_MAX;
             for (int32_t ky = p.ky0; ky < p.ky1; ky++) {
@@ -33,7 +34,8 @@ static void maxpool_f32(const nml_pool_data *d, const nml_tensor *input, const f
 static void maxpool_int8(const nml_pool_data *d, const nml_tensor *input, const int8_t *in,
                          int8_t *out) {
     const int32_t depth = input->dims[3];
-    for (nml_pixel_walk p = nml_pool_walk(d, input); nml_walk_more(&p); nml_walk_next(&p)) {
+    nml_pixel_walk p;
+    for (nml_pool_walk(&p, d, input); nml_walk_more(&p); nml_walk_next(&p)) {
         for (int32_t c = 0; c < depth; c++) {
             int32_t max = -128;
             for (int32_t ky = p.ky0; ky < p.ky1; ky++) {

@@ -48,9 +48,8 @@ static void row_i8(void *user, uint32_t ia, uint32_t ib, uint32_t io, uint32_t n
 }
 
 static nml_status mul_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
-    NML_TRY(nml_arith_check(ctx, node));
-    const nml_tensor *a = nml_node_input(ctx, node, 0), *b = nml_node_input(ctx, node, 1);
-    const nml_tensor *out = nml_node_output(ctx, node, 0);
+    const nml_tensor *a = NULL, *b = NULL, *out = NULL;
+    NML_TRY(nml_arith_check(ctx, node, &a, &b, &out));
     mul_data *d;
     NML_TRY(nml_alloc_node_data(ctx, node, sizeof *d, (void **)&d));
     NML_TRY(nml_bcast_prepare(ctx, node, a, b, out, &d->bc));

@@ -31,8 +31,9 @@ static inline void nml_pool_range(int32_t origin, int32_t filter, int32_t size, 
 }
 
 /* The walk over the output pixels of a pooling node (window_walk.h). */
-NML_WALK_INLINE nml_pixel_walk nml_pool_walk(const nml_pool_data *d, const nml_tensor *input) {
-    return nml_walk_begin(&d->w, input->dims[0], input->dims[1], input->dims[2], input->dims[3]);
+NML_WALK_INLINE void nml_pool_walk(nml_pixel_walk *p, const nml_pool_data *d,
+                                   const nml_tensor *input) {
+    nml_walk_start(p, &d->w, input->dims[0], input->dims[1], input->dims[2], input->dims[3]);
 }
 
 /* float32: clamped to the fused activation range. */

@@ -28,55 +28,17 @@ typedef struct nml_pixel_walk {
     uint32_t out;               /* output index of the pixel's channel 0 */
 } nml_pixel_walk;
 
-/* Taps [*k0, *k1) of `taps` taps `dilation` apart from `origin` that lie inside [0, size)
- * (an empty range has *k1 <= *k0). */
-NML_WALK_INLINE void nml_window_taps(int32_t origin, int32_t taps, int32_t dilation, int32_t size,
-                                     int32_t *k0, int32_t *k1) {
-    *k0 = origin < 0 ? (dilation - 1 - origin) / dilation : 0;
-    const int32_t end = size <= origin ? 0 : (size - origin + dilation - 1) / dilation;
-    *k1 = end < taps ? end : taps;
-}
+/* Starts *p at the first pixel of a walk over `batches` images of in_h x in_w pixels, writing
+ * `depth` output channels per pixel. */
+void nml_walk_start(nml_pixel_walk *p, const nml_window *w, int32_t batches, int32_t in_h,
+                    int32_t in_w, int32_t depth);
 
-NML_WALK_INLINE void nml_walk_row(nml_pixel_walk *p) {
-    p->iy0 = p->oy * p->w->stride_h - p->w->pad_h;
-    nml_window_taps(p->iy0, p->w->filter_h, p->w->dilation_h, p->in_h, &p->ky0, &p->ky1);
-}
-
-NML_WALK_INLINE void nml_walk_column(nml_pixel_walk *p) {
-    p->ix0 = p->ox * p->w->stride_w - p->w->pad_w;
-    nml_window_taps(p->ix0, p->w->filter_w, p->w->dilation_w, p->in_w, &p->kx0, &p->kx1);
-}
-
-/* The first pixel of a walk over `batches` images of in_h x in_w pixels, writing `depth`
- * output channels per pixel. */
-NML_WALK_INLINE nml_pixel_walk nml_walk_begin(const nml_window *w, int32_t batches, int32_t in_h,
-                                              int32_t in_w, int32_t depth) {
-    nml_pixel_walk p = {0};
-    p.w = w;
-    p.batches = batches;
-    p.in_h = in_h;
-    p.in_w = in_w;
-    p.depth = depth;
-    nml_walk_row(&p);
-    nml_walk_column(&p);
-    return p;
-}
+/* Moves to the next pixel (out-of-line: one copy serves every kernel, and a pixel's taps cost
+ * far more than the call). */
+void nml_walk_next(nml_pixel_walk *p);
 
 NML_WALK_INLINE bool nml_walk_more(const nml_pixel_walk *p) {
     return p->b < p->batches;
-}
-
-NML_WALK_INLINE void nml_walk_next(nml_pixel_walk *p) {
-    p->out += (uint32_t)p->depth;
-    if (++p->ox == p->w->out_w) {
-        p->ox = 0;
-        if (++p->oy == p->w->out_h) {
-            p->oy = 0;
-            p->b++;
-        }
-        nml_walk_row(p);
-    }
-    nml_walk_column(p);
 }
 
 /* Input index of the current pixel's tap (ky, kx), channel 0, in an NHWC tensor of `depth`
