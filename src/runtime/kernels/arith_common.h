@@ -62,6 +62,47 @@ typedef struct nml_addsub_data {
     int32_t i_min, i_max;
 } nml_addsub_data;
 
+/* The rows of ADD (sign 1) and SUB (sign -1). Always inlined into each operator's row
+ * functions, so the constant sign folds away and neither carries the other's arithmetic. */
+#if defined(__GNUC__)
+#define NML_ADDSUB_INLINE static inline __attribute__((always_inline))
+#else
+#define NML_ADDSUB_INLINE static inline
+#endif
+
+NML_ADDSUB_INLINE void nml_addsub_row_f32(void *user, uint32_t ia, uint32_t ib, uint32_t io,
+                                          uint32_t n, int32_t sa, int32_t sb, int sign) {
+    const nml_arith_run *r = user;
+    const nml_addsub_data *d = r->d;
+    const float *a = (const float *)r->a + ia, *b = (const float *)r->b + ib;
+    float *o = (float *)r->out + io;
+    for (uint32_t k = 0; k < n; k++, a += sa, b += sb)
+        o[k] = nml_clamp_f32(sign > 0 ? *a + *b : *a - *b, d->f_min, d->f_max);
+}
+
+NML_ADDSUB_INLINE void nml_addsub_row_i32(void *user, uint32_t ia, uint32_t ib, uint32_t io,
+                                          uint32_t n, int32_t sa, int32_t sb, int sign) {
+    const nml_arith_run *r = user;
+    const nml_addsub_data *d = r->d;
+    const int32_t *a = (const int32_t *)r->a + ia, *b = (const int32_t *)r->b + ib;
+    int32_t *o = (int32_t *)r->out + io;
+    for (uint32_t k = 0; k < n; k++, a += sa, b += sb) {
+        /* wraps like the reference */
+        const uint32_t v = sign > 0 ? (uint32_t)*a + (uint32_t)*b : (uint32_t)*a - (uint32_t)*b;
+        o[k] = nml_clamp_i32((int32_t)v, d->i_min, d->i_max);
+    }
+}
+
+NML_ADDSUB_INLINE void nml_addsub_row_i8(void *user, uint32_t ia, uint32_t ib, uint32_t io,
+                                         uint32_t n, int32_t sa, int32_t sb, int sign) {
+    const nml_arith_run *r = user;
+    const nml_addsub_data *d = r->d;
+    const int8_t *a = (const int8_t *)r->a + ia, *b = (const int8_t *)r->b + ib;
+    int8_t *o = (int8_t *)r->out + io;
+    for (uint32_t k = 0; k < n; k++, a += sa, b += sb)
+        o[k] = (int8_t)nml_addsub_q_elem(&d->q, *a, *b, sign);
+}
+
 /* The prepare of ADD and SUB (TFLite's requantization for int8, nml_addsub_prepare_q). */
 nml_status nml_addsub_kernel_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p);
 
