@@ -51,4 +51,19 @@ nml_status kh_prepare(nml_kh *h, const nml_kernel *k, const nml_op_params *p);
 nml_status kh_eval(nml_kh *h);
 nml_status kh_run(nml_kh *h, const nml_kernel *k, const nml_op_params *p);
 
+/* ---- nodes the kernel tests share ---- */
+
+/* Pooling parameters: a filter_h x filter_w window moved by stride_h, stride_w. */
+nml_op_params kh_pool_params(int padding, int32_t filter_h, int32_t filter_w, int32_t stride_h,
+                             int32_t stride_w, int activation);
+/* A pooling node (AVERAGE_POOL_2D, MAX_POOL_2D) in a freshly initialized harness: rank-4 NHWC
+ * input (tensor 0) and output (tensor 1) of `type` sharing one quantization (scale 0: none). */
+void kh_pool_node(nml_kh *h, int type, const int32_t *in_dims, void *in, const int32_t *out_dims,
+                  void *out, float scale, int32_t zp);
+/* Builds that node in a fresh harness, runs pooling kernel k with p (window, stride, padding,
+ * activation) and frees the harness. */
+nml_status kh_run_pool(const nml_kernel *k, int type, const int32_t *in_dims, void *in,
+                       const int32_t *out_dims, void *out, float scale, int32_t zp,
+                       const nml_op_params *p);
+
 #endif

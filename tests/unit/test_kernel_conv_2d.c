@@ -5,22 +5,11 @@
 
 #include "test_util.h"
 
+#include "kernel_expect.h"
 #include "kernel_harness.h"
 #include "kernels/kernels.h"
 
 #define DIMS(...) ((const int32_t[]){__VA_ARGS__})
-
-static void assert_f32_near(const float *got, const float *want, int n) {
-    for (int i = 0; i < n; i++) {
-        if (!(got[i] > want[i] - 1e-5f && got[i] < want[i] + 1e-5f))
-            fail_msg("element %d: got %f, want %f", i, (double)got[i], (double)want[i]);
-    }
-}
-
-static void assert_i8_equal(const int8_t *got, const int8_t *want, int n) {
-    for (int i = 0; i < n; i++)
-        if (got[i] != want[i]) fail_msg("element %d: got %d, want %d", i, got[i], want[i]);
-}
 
 static void float_valid_with_bias(void **state) {
     (void)state;
@@ -42,7 +31,7 @@ static void float_valid_with_bias(void **state) {
     nml_op_params_default(&p);
     p.padding = NML_PAD_VALID;
     assert_int_equal(kh_run(&h, &nml_kernel_conv_2d, &p), NML_OK);
-    assert_f32_near(out, (const float[]){37.5f, 47.5f, 67.5f, 77.5f}, 4);
+    kh_expect_f32_near(out, (const float[]){37.5f, 47.5f, 67.5f, 77.5f}, 4);
     kh_free(&h);
 }
 
@@ -74,7 +63,7 @@ static void float_same_stride2_pads_after(void **state) {
     p.padding = NML_PAD_SAME;
     p.stride_h = p.stride_w = 2;
     assert_int_equal(kh_run(&h, &nml_kernel_conv_2d, &p), NML_OK);
-    assert_f32_near(out, (const float[]){54, 6, 45, 8, 72, 14, 54, 16}, 8);
+    kh_expect_f32_near(out, (const float[]){54, 6, 45, 8, 72, 14, 54, 16}, 8);
     kh_free(&h);
 }
 
@@ -101,7 +90,7 @@ static void float_dilation2_relu6(void **state) {
     p.dilation_h = p.dilation_w = 2;
     p.activation = NML_ACT_RELU6;
     assert_int_equal(kh_run(&h, &nml_kernel_conv_2d, &p), NML_OK);
-    assert_f32_near(out, (const float[]){0, 2, 6, 6, 6, 6, 6, 6, 6}, 9);
+    kh_expect_f32_near(out, (const float[]){0, 2, 6, 6, 6, 6, 6, 6, 6}, 9);
     kh_free(&h);
 }
 
@@ -120,7 +109,7 @@ static void float_grouped(void **state) {
     nml_op_params p;
     nml_op_params_default(&p);
     assert_int_equal(kh_run(&h, &nml_kernel_conv_2d, &p), NML_OK);
-    assert_f32_near(out, (const float[]){3, -1}, 2);
+    kh_expect_f32_near(out, (const float[]){3, -1}, 2);
     kh_free(&h);
 }
 
@@ -167,7 +156,7 @@ static void int8_per_channel_zero_points_bias_saturation(void **state) {
     (void)state;
     int8_t out[6];
     assert_int_equal(run_int8_per_channel(NML_ACT_NONE, out), NML_OK);
-    assert_i8_equal(out, (const int8_t[]){26, 19, 55, 127, -73, 2}, 6);
+    kh_expect_i8(out, (const int8_t[]){26, 19, 55, 127, -73, 2}, 6);
 }
 
 static void int8_fused_relu_and_relu6(void **state) {
@@ -175,10 +164,10 @@ static void int8_fused_relu_and_relu6(void **state) {
     int8_t out[6];
     /* RELU: lower bound = zp + round(0 / 1) = 20 */
     assert_int_equal(run_int8_per_channel(NML_ACT_RELU, out), NML_OK);
-    assert_i8_equal(out, (const int8_t[]){26, 20, 55, 127, 20, 20}, 6);
+    kh_expect_i8(out, (const int8_t[]){26, 20, 55, 127, 20, 20}, 6);
     /* RELU6: upper bound = zp + round(6 / 1) = 26 */
     assert_int_equal(run_int8_per_channel(NML_ACT_RELU6, out), NML_OK);
-    assert_i8_equal(out, (const int8_t[]){26, 20, 26, 26, 20, 20}, 6);
+    kh_expect_i8(out, (const int8_t[]){26, 20, 26, 26, 20, 20}, 6);
 }
 
 static void int8_same_padding_skips_padded_taps(void **state) {
@@ -220,11 +209,11 @@ static void int8_double_rounding(void **state) {
     nml_op_params p;
     nml_op_params_default(&p);
     assert_int_equal(kh_run(&h, &nml_kernel_conv_2d, &p), NML_OK);
-    assert_i8_equal(out, (const int8_t[]){2, 32}, 2);
+    kh_expect_i8(out, (const int8_t[]){2, 32}, 2);
     /* weight -128: acc = -640 -> -160 and acc = -16256 -> -4064, both saturate at -128 */
     w[0] = -128;
     assert_int_equal(kh_run(&h, &nml_kernel_conv_2d, &p), NML_OK);
-    assert_i8_equal(out, (const int8_t[]){-128, -128}, 2);
+    kh_expect_i8(out, (const int8_t[]){-128, -128}, 2);
     kh_free(&h);
 }
 

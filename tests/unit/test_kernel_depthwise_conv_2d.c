@@ -4,21 +4,11 @@
 
 #include "test_util.h"
 
+#include "kernel_expect.h"
 #include "kernel_harness.h"
 #include "kernels/kernels.h"
 
 #define DIMS(...) ((const int32_t[]){__VA_ARGS__})
-
-static void assert_f32_near(const float *got, const float *want, int n) {
-    for (int i = 0; i < n; i++)
-        if (!(got[i] > want[i] - 1e-5f && got[i] < want[i] + 1e-5f))
-            fail_msg("element %d: got %f, want %f", i, (double)got[i], (double)want[i]);
-}
-
-static void assert_i8_equal(const int8_t *got, const int8_t *want, int n) {
-    for (int i = 0; i < n; i++)
-        if (got[i] != want[i]) fail_msg("element %d: got %d, want %d", i, got[i], want[i]);
-}
 
 static void float_depth_multiplier2_same(void **state) {
     (void)state;
@@ -46,7 +36,7 @@ static void float_depth_multiplier2_same(void **state) {
     p.padding = NML_PAD_SAME;
     p.depth_multiplier = 2;
     assert_int_equal(kh_run(&h, &nml_kernel_depthwise_conv_2d, &p), NML_OK);
-    assert_f32_near(out, (const float[]){0.5f, 2, 30, -80, 1.5f, 3, 60, -60, 2.5f, 0, 50, -40}, 12);
+    kh_expect_f32_near(out, (const float[]){0.5f, 2, 30, -80, 1.5f, 3, 60, -60, 2.5f, 0, 50, -40}, 12);
     kh_free(&h);
 }
 
@@ -66,7 +56,7 @@ static void float_dilation2(void **state) {
     p.padding = NML_PAD_VALID;
     p.dilation_h = p.dilation_w = 2;
     assert_int_equal(kh_run(&h, &nml_kernel_depthwise_conv_2d, &p), NML_OK);
-    assert_f32_near(out, (const float[]){20}, 1);
+    kh_expect_f32_near(out, (const float[]){20}, 1);
     kh_free(&h);
 }
 
@@ -102,16 +92,16 @@ static void int8_per_channel_stride2_zero_points(void **state) {
     p.stride_h = p.stride_w = 2;
     p.depth_multiplier = 2;
     assert_int_equal(kh_run(&h, &nml_kernel_depthwise_conv_2d, &p), NML_OK);
-    assert_i8_equal(out, (const int8_t[]){-2, -12, 2, -12, 14, -12, 18, -12}, 8);
+    kh_expect_i8(out, (const int8_t[]){-2, -12, 2, -12, 14, -12, 18, -12}, 8);
 
     /* RELU6 with output scale 2, zp -10: [zp + round(0/2), zp + round(6/2)] = [-10, -7] */
     p.activation = NML_ACT_RELU6;
     assert_int_equal(kh_run(&h, &nml_kernel_depthwise_conv_2d, &p), NML_OK);
-    assert_i8_equal(out, (const int8_t[]){-7, -10, -7, -10, -7, -10, -7, -10}, 8);
+    kh_expect_i8(out, (const int8_t[]){-7, -10, -7, -10, -7, -10, -7, -10}, 8);
     /* RELU_N1_TO_1: [zp + round(-1/2), zp + round(1/2)] = [-11, -9] (0.5 rounds away) */
     p.activation = NML_ACT_RELU_N1_TO_1;
     assert_int_equal(kh_run(&h, &nml_kernel_depthwise_conv_2d, &p), NML_OK);
-    assert_i8_equal(out, (const int8_t[]){-9, -11, -9, -11, -9, -11, -9, -11}, 8);
+    kh_expect_i8(out, (const int8_t[]){-9, -11, -9, -11, -9, -11, -9, -11}, 8);
     kh_free(&h);
 }
 

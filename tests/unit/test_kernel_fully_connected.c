@@ -3,22 +3,12 @@
 
 #include "test_util.h"
 
+#include "kernel_expect.h"
 #include "kernel_harness.h"
 #include "kernels/kernels.h"
 #include "qmath.h"
 
 #define DIMS(...) ((const int32_t[]){__VA_ARGS__})
-
-static void assert_f32_near(const float *got, const float *want, int n) {
-    for (int i = 0; i < n; i++)
-        if (!(got[i] > want[i] - 1e-5f && got[i] < want[i] + 1e-5f))
-            fail_msg("element %d: got %f, want %f", i, (double)got[i], (double)want[i]);
-}
-
-static void assert_i8_equal(const int8_t *got, const int8_t *want, int n) {
-    for (int i = 0; i < n; i++)
-        if (got[i] != want[i]) fail_msg("element %d: got %d, want %d", i, got[i], want[i]);
-}
 
 static void float_batches_bias_relu(void **state) {
     (void)state;
@@ -39,7 +29,7 @@ static void float_batches_bias_relu(void **state) {
     nml_op_params_default(&p);
     p.activation = NML_ACT_RELU;
     assert_int_equal(kh_run(&h, &nml_kernel_fully_connected, &p), NML_OK);
-    assert_f32_near(out, (const float[]){0, 3, 3, 0}, 4);
+    kh_expect_f32_near(out, (const float[]){0, 3, 3, 0}, 4);
     kh_free(&h);
 }
 
@@ -59,7 +49,7 @@ static void output_shape_follows_keep_num_dims(void **state) {
     nml_op_params_default(&p);
     p.keep_num_dims = 1;
     assert_int_equal(kh_run(&h, &nml_kernel_fully_connected, &p), NML_OK);
-    assert_f32_near(out, (const float[]){6, 15}, 2);
+    kh_expect_f32_near(out, (const float[]){6, 15}, 2);
 
     p.keep_num_dims = 0; /* now [2, 1] is required */
     assert_int_equal(kh_prepare(&h, &nml_kernel_fully_connected, &p), NML_E_SHAPE);
@@ -68,7 +58,7 @@ static void output_shape_follows_keep_num_dims(void **state) {
     h.tensors[to].dims[0] = 2;
     h.tensors[to].dims[1] = 1;
     assert_int_equal(kh_run(&h, &nml_kernel_fully_connected, &p), NML_OK);
-    assert_f32_near(out, (const float[]){6, 15}, 2);
+    kh_expect_f32_near(out, (const float[]){6, 15}, 2);
     kh_free(&h);
 }
 
@@ -161,14 +151,14 @@ static void int8_per_channel_saturation_relu6(void **state) {
     nml_op_params p;
     nml_op_params_default(&p);
     assert_int_equal(kh_run(&h, &nml_kernel_fully_connected, &p), NML_OK);
-    assert_i8_equal(out, (const int8_t[]){127, 125, -128, -115}, 4);
+    kh_expect_i8(out, (const int8_t[]){127, 125, -128, -115}, 4);
 
     /* RELU6 with output scale 0.5: upper bound round(6 / 0.5) = 12, lower 0; the outputs are
      * now 400, 250, -320, -230 before clamping */
     h.tensors[to].scale = 0.5f;
     p.activation = NML_ACT_RELU6;
     assert_int_equal(kh_run(&h, &nml_kernel_fully_connected, &p), NML_OK);
-    assert_i8_equal(out, (const int8_t[]){12, 12, 0, 0}, 4);
+    kh_expect_i8(out, (const int8_t[]){12, 12, 0, 0}, 4);
     kh_free(&h);
 }
 

@@ -6,15 +6,11 @@
 
 #include "test_util.h"
 
+#include "kernel_expect.h"
 #include "kernel_harness.h"
 #include "kernels/kernels.h"
 
 #define DIMS(...) ((const int32_t[]){__VA_ARGS__})
-
-static void assert_i8_equal(const int8_t *got, const int8_t *want, int n) {
-    for (int i = 0; i < n; i++)
-        if (got[i] != want[i]) fail_msg("element %d: got %d, want %d", i, got[i], want[i]);
-}
 
 static void float_rows_and_beta(void **state) {
     (void)state;
@@ -63,14 +59,14 @@ static void int8_exact_fractions(void **state) {
     int8_t out[4];
     /* four equal inputs: p = 1/4 -> 64 - 128 = -64 each */
     assert_int_equal(run_int8((const int8_t[]){7, 7, 7, 7}, out, 4, 0.1f, 1.0f), NML_OK);
-    assert_i8_equal(out, (const int8_t[]){-64, -64, -64, -64}, 4);
+    kh_expect_i8(out, (const int8_t[]){-64, -64, -64, -64}, 4);
     /* scale ln(3)/16 and inputs [0 16]: the inputs differ by ln 3, so p = [1/4, 3/4]
      * -> [64 - 128, 192 - 128] = [-64, 64] */
     assert_int_equal(run_int8((const int8_t[]){0, 16}, out, 2, 0.068663268f, 1.0f), NML_OK);
-    assert_i8_equal(out, (const int8_t[]){-64, 64}, 2);
+    kh_expect_i8(out, (const int8_t[]){-64, 64}, 2);
     /* beta 2 with half the scale is the same distribution */
     assert_int_equal(run_int8((const int8_t[]){0, 16}, out, 2, 0.034331634f, 2.0f), NML_OK);
-    assert_i8_equal(out, (const int8_t[]){-64, 64}, 2);
+    kh_expect_i8(out, (const int8_t[]){-64, 64}, 2);
 }
 
 static void int8_saturates_and_cuts_small_terms(void **state) {
@@ -80,7 +76,7 @@ static void int8_saturates_and_cuts_small_terms(void **state) {
      * diff_min = -floor(31 * 2^26 / 2^27) = -15. The diff -255 is below it: output -128.
      * The maximum alone has p = 1 -> 256 - 128 = 128, saturating at 127. */
     assert_int_equal(run_int8((const int8_t[]){127, -128}, out, 2, 1.0f, 1.0f), NML_OK);
-    assert_i8_equal(out, (const int8_t[]){127, -128}, 2);
+    kh_expect_i8(out, (const int8_t[]){127, -128}, 2);
 }
 
 static void int8_close_to_real_softmax(void **state) {

@@ -17,12 +17,13 @@ static void avgpool_f32(const nml_pool_data *d, const nml_tensor *input, const f
     const int32_t depth = input->dims[3];
     nml_pixel_walk p;
     for (nml_pool_walk(&p, d, input); nml_walk_more(&p); nml_walk_next(&p)) {
-        const int32_t count = (p.ky1 - p.ky0) * (p.kx1 - p.kx0);
+        const nml_window_taps t = nml_walk_taps(&p, depth);
+        const int32_t count = (t.ky1 - t.ky0) * (t.kx1 - t.kx0);
         for (int32_t c = 0; c < depth; c++) {
             float sum = 0.0f;
-            for (int32_t ky = p.ky0; ky < p.ky1; ky++)
-                for (int32_t kx = p.kx0; kx < p.kx1; kx++)
-                    sum += in[nml_walk_tap(&p, ky, kx, depth) + c];
+            for (int32_t ky = t.ky0; ky < t.ky1; ky++)
+                for (int32_t kx = t.kx0; kx < t.kx1; kx++)
+                    sum += in[t.at + ky * t.row + kx * t.col + c];
             out[p.out + (uint32_t)c] = nml_pool_clamp_f32(d, sum / (float)count);
         }
     }
@@ -33,12 +34,13 @@ static void avgpool_int8(const nml_pool_data *d, const nml_tensor *input, const 
     const int32_t depth = input->dims[3];
     nml_pixel_walk p;
     for (nml_pool_walk(&p, d, input); nml_walk_more(&p); nml_walk_next(&p)) {
-        const int32_t count = (p.ky1 - p.ky0) * (p.kx1 - p.kx0);
+        const nml_window_taps t = nml_walk_taps(&p, depth);
+        const int32_t count = (t.ky1 - t.ky0) * (t.kx1 - t.kx0);
         for (int32_t c = 0; c < depth; c++) {
             int32_t sum = 0;
-            for (int32_t ky = p.ky0; ky < p.ky1; ky++)
-                for (int32_t kx = p.kx0; kx < p.kx1; kx++)
-                    sum += in[nml_walk_tap(&p, ky, kx, depth) + c];
+            for (int32_t ky = t.ky0; ky < t.ky1; ky++)
+                for (int32_t kx = t.kx0; kx < t.kx1; kx++)
+                    sum += in[t.at + ky * t.row + kx * t.col + c];
             /* C division truncates toward zero, so +-count/2 rounds half away */
             const int32_t avg = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
             out[p.out + (uint32_t)c] = (int8_t)nml_clamp_i32(avg, d->act_min, d->act_max);

@@ -83,12 +83,12 @@ static inline int32_t filter_of(const nml_conv_dims *g, int32_t oc) {
 
 /* Sum over the current pixel's window of k * x for one output channel: `in` is the input at
  * the first input channel of the channel's group, `k` the channel's filter. */
-NML_WALK_INLINE float dot_f32(const nml_conv_dims *g, const nml_pixel_walk *p, const float *in,
+NML_WALK_INLINE float dot_f32(const nml_conv_dims *g, const nml_window_taps *t, const float *in,
                               const float *k) {
     float acc = 0.0f;
-    for (int32_t ky = p->ky0; ky < p->ky1; ky++) {
-        for (int32_t kx = p->kx0; kx < p->kx1; kx++) {
-            const float *x = in + nml_walk_tap(p, ky, kx, g->in_ch);
+    for (int32_t ky = t->ky0; ky < t->ky1; ky++) {
+        for (int32_t kx = t->kx0; kx < t->kx1; kx++) {
+            const float *x = in + t->at + ky * t->row + kx * t->col;
             const float *kk = k + (ky * g->filter_w + kx) * g->filter_in_ch;
             for (int32_t ic = 0; ic < g->filter_in_ch; ic++)
                 acc += x[ic] * kk[ic];
@@ -98,12 +98,12 @@ NML_WALK_INLINE float dot_f32(const nml_conv_dims *g, const nml_pixel_walk *p, c
 }
 
 /* The same in int8: the sum of k * (x + input_offset). */
-NML_WALK_INLINE int32_t dot_i8(const nml_conv_dims *g, const nml_pixel_walk *p, const int8_t *in,
+NML_WALK_INLINE int32_t dot_i8(const nml_conv_dims *g, const nml_window_taps *t, const int8_t *in,
                                const int8_t *k, int32_t input_offset) {
     int32_t acc = 0;
-    for (int32_t ky = p->ky0; ky < p->ky1; ky++) {
-        for (int32_t kx = p->kx0; kx < p->kx1; kx++) {
-            const int8_t *x = in + nml_walk_tap(p, ky, kx, g->in_ch);
+    for (int32_t ky = t->ky0; ky < t->ky1; ky++) {
+        for (int32_t kx = t->kx0; kx < t->kx1; kx++) {
+            const int8_t *x = in + t->at + ky * t->row + kx * t->col;
             const int8_t *kk = k + (ky * g->filter_w + kx) * g->filter_in_ch;
             for (int32_t ic = 0; ic < g->filter_in_ch; ic++)
                 acc += (int32_t)kk[ic] * ((int32_t)x[ic] + input_offset);
@@ -116,8 +116,9 @@ static void conv_f32(const conv_data *d, const nml_conv_dims *g, const float *in
                      const float *filter, const float *bias, float *out) {
     nml_pixel_walk p;
     for (nml_conv_walk(&p, d, g); nml_walk_more(&p); nml_walk_next(&p)) {
+        const nml_window_taps t = nml_walk_taps(&p, g->in_ch);
         for (int32_t oc = 0; oc < g->out_ch; oc++) {
-            const float acc = dot_f32(g, &p, in + group_input(g, oc), filter + filter_of(g, oc));
+            const float acc = dot_f32(g, &t, in + group_input(g, oc), filter + filter_of(g, oc));
             out[p.out + (uint32_t)oc] = nml_conv_out_f32(d, acc, bias, oc);
         }
     }
@@ -127,9 +128,10 @@ static void conv_int8(const conv_data *d, const nml_conv_dims *g, const int8_t *
                       const int8_t *filter, const int32_t *bias, int8_t *out) {
     nml_pixel_walk p;
     for (nml_conv_walk(&p, d, g); nml_walk_more(&p); nml_walk_next(&p)) {
+        const nml_window_taps t = nml_walk_taps(&p, g->in_ch);
         for (int32_t oc = 0; oc < g->out_ch; oc++) {
             const int32_t acc =
-                dot_i8(g, &p, in + group_input(g, oc), filter + filter_of(g, oc), d->input_offset);
+                dot_i8(g, &t, in + group_input(g, oc), filter + filter_of(g, oc), d->input_offset);
             out[p.out + (uint32_t)oc] = nml_conv_out_i8(d, acc, bias, oc);
         }
     }
@@ -140,9 +142,11 @@ static void conv_channel(const conv_data *d, const nml_conv_dims *g, const int8_
                          const int8_t *k, int32_t oc, const int32_t *bias, int8_t *out) {
     in += group_input(g, oc);
     nml_pixel_walk p;
-    for (nml_conv_walk(&p, d, g); nml_walk_more(&p); nml_walk_next(&p))
+    for (nml_conv_walk(&p, d, g); nml_walk_more(&p); nml_walk_next(&p)) {
+        const nml_window_taps t = nml_walk_taps(&p, g->in_ch);
         out[p.out + (uint32_t)oc] =
-            nml_conv_out_i8(d, dot_i8(g, &p, in, k, d->input_offset), bias, oc);
+            nml_conv_out_i8(d, dot_i8(g, &t, in, k, d->input_offset), bias, oc);
+    }
 }
 
 /* Output-channel-major so that each packed filter is unpacked once into `k`. */
@@ -174,16 +178,16 @@ static void group_by_tap(uint16_t *pos, uint32_t n, uint32_t depth, uint32_t tap
 }
 
 /* The sum over the current pixel's window of a sparse filter's stored weights k[j] times
- * (x[ic_of[j]] + input_offset), tap t's weights being first[t] .. first[t + 1] - 1. */
-NML_WALK_INLINE int32_t dot_sparse(const nml_conv_dims *g, const nml_pixel_walk *p,
+ * (x[ic_of[j]] + input_offset), tap n's weights being first[n] .. first[n + 1] - 1. */
+NML_WALK_INLINE int32_t dot_sparse(const nml_conv_dims *g, const nml_window_taps *t,
                                    const int8_t *in, const int8_t *k, const uint16_t *ic_of,
                                    const uint16_t *first, int32_t input_offset) {
     int32_t acc = 0;
-    for (int32_t ky = p->ky0; ky < p->ky1; ky++) {
-        for (int32_t kx = p->kx0; kx < p->kx1; kx++) {
-            const int8_t *x = in + nml_walk_tap(p, ky, kx, g->in_ch);
-            const uint32_t t = (uint32_t)(ky * g->filter_w + kx);
-            for (uint32_t j = first[t]; j < first[t + 1]; j++)
+    for (int32_t ky = t->ky0; ky < t->ky1; ky++) {
+        for (int32_t kx = t->kx0; kx < t->kx1; kx++) {
+            const int8_t *x = in + t->at + ky * t->row + kx * t->col;
+            const uint32_t n = (uint32_t)(ky * g->filter_w + kx);
+            for (uint32_t j = first[n]; j < first[n + 1]; j++)
                 acc += (int32_t)k[j] * ((int32_t)x[ic_of[j]] + input_offset);
         }
     }
@@ -215,7 +219,8 @@ static void conv_packed(const conv_data *d, const nml_conv_dims *g, const int8_t
         const int8_t *x = in + group_input(g, oc);
         nml_pixel_walk p;
         for (nml_conv_walk(&p, d, g); nml_walk_more(&p); nml_walk_next(&p)) {
-            const int32_t acc = dot_sparse(g, &p, x, k, ic_of, first, d->input_offset);
+            const nml_window_taps t = nml_walk_taps(&p, g->in_ch);
+            const int32_t acc = dot_sparse(g, &t, x, k, ic_of, first, d->input_offset);
             out[p.out + (uint32_t)oc] = nml_conv_out_i8(d, acc, bias, oc);
         }
     }
@@ -228,9 +233,10 @@ static void conv_hybrid_batch(const conv_data *d, const nml_conv_dims *g, const 
     nml_pixel_walk p;
     for (nml_walk_start(&p, &d->w, 1, g->in_h, g->in_w, g->out_ch); nml_walk_more(&p);
          nml_walk_next(&p)) {
+        const nml_window_taps t = nml_walk_taps(&p, g->in_ch);
         for (int32_t oc = 0; oc < g->out_ch; oc++) {
             const int32_t acc =
-                dot_i8(g, &p, xq + group_input(g, oc), filter + filter_of(g, oc), -offset);
+                dot_i8(g, &t, xq + group_input(g, oc), filter + filter_of(g, oc), -offset);
             const float y = d->per_channel ? (float)acc * d->w_scale[oc] * in_scale
                                            : (float)acc * (in_scale * d->w_scale[oc]);
             out[p.out + (uint32_t)oc] = nml_conv_out_f32(d, y, bias, oc);

@@ -58,12 +58,12 @@ static nml_status dwconv_prepare(nml_ctx *ctx, nml_node *node, const nml_op_para
 
 /* Sum over the current pixel's window of k * x for output channel oc, which reads one input
  * channel: `in` is the input at that channel, `filter` [1, KH, KW, C * M]. */
-NML_WALK_INLINE float dot_f32(const nml_conv_dims *g, const nml_pixel_walk *p, const float *in,
+NML_WALK_INLINE float dot_f32(const nml_conv_dims *g, const nml_window_taps *t, const float *in,
                               const float *filter, int32_t oc) {
     float acc = 0.0f;
-    for (int32_t ky = p->ky0; ky < p->ky1; ky++)
-        for (int32_t kx = p->kx0; kx < p->kx1; kx++)
-            acc += in[nml_walk_tap(p, ky, kx, g->in_ch)] *
+    for (int32_t ky = t->ky0; ky < t->ky1; ky++)
+        for (int32_t kx = t->kx0; kx < t->kx1; kx++)
+            acc += in[t->at + ky * t->row + kx * t->col] *
                    filter[(ky * g->filter_w + kx) * g->out_ch + oc];
     return acc;
 }
@@ -72,13 +72,13 @@ NML_WALK_INLINE float dot_f32(const nml_conv_dims *g, const nml_pixel_walk *p, c
  * filter or, when filter4 is set, straight from a packed int4 one (depthwise filters are small,
  * KH x KW per channel, so they are not unpacked into scratch). Always inlined, so each caller's
  * choice of filter folds away. */
-NML_WALK_INLINE int32_t dot_i8(const nml_conv_dims *g, const nml_pixel_walk *p, const int8_t *in,
+NML_WALK_INLINE int32_t dot_i8(const nml_conv_dims *g, const nml_window_taps *t, const int8_t *in,
                                const int8_t *filter, const uint8_t *filter4, int32_t oc,
                                int32_t input_offset) {
     int32_t acc = 0;
-    for (int32_t ky = p->ky0; ky < p->ky1; ky++) {
-        for (int32_t kx = p->kx0; kx < p->kx1; kx++) {
-            const int32_t x = in[nml_walk_tap(p, ky, kx, g->in_ch)];
+    for (int32_t ky = t->ky0; ky < t->ky1; ky++) {
+        for (int32_t kx = t->kx0; kx < t->kx1; kx++) {
+            const int32_t x = in[t->at + ky * t->row + kx * t->col];
             const uint32_t at = (uint32_t)((ky * g->filter_w + kx) * g->out_ch + oc);
             const int32_t k = filter4 ? nml_int4_get(filter4, at) : filter[at];
             acc += k * (x + input_offset);
@@ -91,10 +91,11 @@ static void dwconv_f32(const dwconv_data *d, const nml_conv_dims *g, const float
                        const float *filter, const float *bias, float *out) {
     nml_pixel_walk p;
     for (nml_conv_walk(&p, d, g); nml_walk_more(&p); nml_walk_next(&p)) {
+        const nml_window_taps t = nml_walk_taps(&p, g->in_ch);
         for (int32_t ic = 0; ic < g->in_ch; ic++) {
             for (int32_t m = 0; m < d->depth_multiplier; m++) {
                 const int32_t oc = ic * d->depth_multiplier + m;
-                const float acc = dot_f32(g, &p, in + ic, filter, oc);
+                const float acc = dot_f32(g, &t, in + ic, filter, oc);
                 out[p.out + (uint32_t)oc] = nml_conv_out_f32(d, acc, bias, oc);
             }
         }
@@ -107,10 +108,11 @@ NML_WALK_INLINE void dwconv_q(const dwconv_data *d, const nml_conv_dims *g, cons
                               int8_t *out) {
     nml_pixel_walk p;
     for (nml_conv_walk(&p, d, g); nml_walk_more(&p); nml_walk_next(&p)) {
+        const nml_window_taps t = nml_walk_taps(&p, g->in_ch);
         for (int32_t ic = 0; ic < g->in_ch; ic++) {
             for (int32_t m = 0; m < d->depth_multiplier; m++) {
                 const int32_t oc = ic * d->depth_multiplier + m;
-                const int32_t acc = dot_i8(g, &p, in + ic, filter, filter4, oc, d->input_offset);
+                const int32_t acc = dot_i8(g, &t, in + ic, filter, filter4, oc, d->input_offset);
                 out[p.out + (uint32_t)oc] = nml_conv_out_i8(d, acc, bias, oc);
             }
         }
@@ -167,10 +169,11 @@ static void dwconv_hybrid_batch(const dwconv_data *d, const nml_conv_dims *g, co
     nml_pixel_walk p;
     for (nml_walk_start(&p, &d->w, 1, g->in_h, g->in_w, g->out_ch); nml_walk_more(&p);
          nml_walk_next(&p)) {
+        const nml_window_taps t = nml_walk_taps(&p, g->in_ch);
         for (int32_t ic = 0; ic < g->in_ch; ic++) {
             for (int32_t m = 0; m < d->depth_multiplier; m++) {
                 const int32_t oc = ic * d->depth_multiplier + m;
-                const int32_t acc = dot_i8(g, &p, xq + ic, filter, NULL, oc, -offset);
+                const int32_t acc = dot_i8(g, &t, xq + ic, filter, NULL, oc, -offset);
                 const float y = (float)acc * (d->w_scale[oc] * in_scale);
                 out[p.out + (uint32_t)oc] = nml_conv_out_f32(d, y, bias, oc);
             }

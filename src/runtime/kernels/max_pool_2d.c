@@ -18,11 +18,12 @@ static void maxpool_f32(const nml_pool_data *d, const nml_tensor *input, const f
     const int32_t depth = input->dims[3];
     nml_pixel_walk p;
     for (nml_pool_walk(&p, d, input); nml_walk_more(&p); nml_walk_next(&p)) {
+        const nml_window_taps t = nml_walk_taps(&p, depth);
         for (int32_t c = 0; c < depth; c++) {
             float max = -FLT_MAX;
-            for (int32_t ky = p.ky0; ky < p.ky1; ky++) {
-                for (int32_t kx = p.kx0; kx < p.kx1; kx++) {
-                    const float v = in[nml_walk_tap(&p, ky, kx, depth) + c];
+            for (int32_t ky = t.ky0; ky < t.ky1; ky++) {
+                for (int32_t kx = t.kx0; kx < t.kx1; kx++) {
+                    const float v = in[t.at + ky * t.row + kx * t.col + c];
                     if (v > max) max = v;
                 }
             }
@@ -36,11 +37,12 @@ static void maxpool_int8(const nml_pool_data *d, const nml_tensor *input, const 
     const int32_t depth = input->dims[3];
     nml_pixel_walk p;
     for (nml_pool_walk(&p, d, input); nml_walk_more(&p); nml_walk_next(&p)) {
+        const nml_window_taps t = nml_walk_taps(&p, depth);
         for (int32_t c = 0; c < depth; c++) {
             int32_t max = -128;
-            for (int32_t ky = p.ky0; ky < p.ky1; ky++) {
-                for (int32_t kx = p.kx0; kx < p.kx1; kx++) {
-                    const int32_t v = in[nml_walk_tap(&p, ky, kx, depth) + c];
+            for (int32_t ky = t.ky0; ky < t.ky1; ky++) {
+                for (int32_t kx = t.kx0; kx < t.kx1; kx++) {
+                    const int32_t v = in[t.at + ky * t.row + kx * t.col + c];
                     if (v > max) max = v;
                 }
             }

@@ -41,12 +41,24 @@ NML_WALK_INLINE bool nml_walk_more(const nml_pixel_walk *p) {
     return p->b < p->batches;
 }
 
-/* Input index of the current pixel's tap (ky, kx), channel 0, in an NHWC tensor of `depth`
- * channels. */
-NML_WALK_INLINE int32_t nml_walk_tap(const nml_pixel_walk *p, int32_t ky, int32_t kx,
-                                     int32_t depth) {
-    const int32_t iy = p->iy0 + p->w->dilation_h * ky, ix = p->ix0 + p->w->dilation_w * kx;
-    return ((p->b * p->in_h + iy) * p->in_w + ix) * depth;
+/* The current pixel's taps inside the input and where they are, copied out of the walk so that
+ * a kernel's loops keep them in registers (its int8 stores could alias the walk): tap (ky, kx)
+ * of channel c is at + ky * row + kx * col + c, for ky in [ky0, ky1) and kx in [kx0, kx1).
+ * `at` is where tap (0, 0) would be, outside the input when that tap lies in the padding; only
+ * the taps of the rectangle are read. */
+typedef struct nml_window_taps {
+    int32_t ky0, ky1, kx0, kx1;
+    int32_t at, row, col;
+} nml_window_taps;
+
+/* The taps of the current pixel in an NHWC input of `depth` channels. */
+NML_WALK_INLINE nml_window_taps nml_walk_taps(const nml_pixel_walk *p, int32_t depth) {
+    const nml_window *w = p->w;
+    nml_window_taps t = {p->ky0, p->ky1, p->kx0, p->kx1, 0, 0, 0};
+    t.at = ((p->b * p->in_h + p->iy0) * p->in_w + p->ix0) * depth;
+    t.row = w->dilation_h * p->in_w * depth;
+    t.col = w->dilation_w * depth;
+    return t;
 }
 
 #endif
