@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "conv_ref.h"
+#include "hybrid_common.h"
 #include "qmath.h"
 #include "window_walk.h"
 
@@ -57,6 +58,31 @@ NML_WALK_INLINE float nml_conv_out_f32(const nml_conv_data *d, float acc, const 
     if (bias) acc += bias[oc];
     acc = acc < d->f_min ? d->f_min : acc;
     return acc > d->f_max ? d->f_max : acc;
+}
+
+/* Hybrid (float32 activations, int8 filter): one batch on its input quantized into xq, with
+ * the quantization's zero point `offset` (0 when symmetric) and scale. */
+typedef void (*nml_hybrid_batch)(const nml_conv_data *d, const nml_conv_dims *g, const int8_t *xq,
+                                 int32_t offset, float in_scale, const int8_t *filter,
+                                 const float *bias, float *out);
+
+/* The hybrid evaluation batch by batch, as TFLite's hybrid kernels: each batch of the float
+ * input quantized (asymmetrically, or symmetrically with `symmetric`), then run by `batch`. */
+NML_WALK_INLINE void nml_conv_hybrid(const nml_conv_data *d, const nml_conv_dims *g,
+                                     const float *in, const int8_t *filter, const float *bias,
+                                     int8_t *xq, float *out, int symmetric,
+                                     nml_hybrid_batch batch) {
+    const uint32_t in_size = (uint32_t)(g->in_h * g->in_w * g->in_ch);
+    const uint32_t out_size = (uint32_t)(g->out_h * g->out_w * g->out_ch);
+    for (int32_t b = 0; b < g->batches; b++) {
+        float scale;
+        int32_t offset = 0;
+        if (symmetric)
+            nml_hybrid_quantize_symmetric(in + b * in_size, in_size, xq, &scale);
+        else
+            nml_hybrid_quantize_asymmetric(in + b * in_size, in_size, xq, &scale, &offset);
+        batch(d, g, xq, offset, scale, filter, bias, out + b * out_size);
+    }
 }
 
 #endif

@@ -181,18 +181,6 @@ static void dwconv_hybrid_batch(const dwconv_data *d, const nml_conv_dims *g, co
     }
 }
 
-static void dwconv_hybrid(const dwconv_data *d, const nml_conv_dims *g, const float *in,
-                          const int8_t *filter, const float *bias, int8_t *xq, float *out) {
-    const uint32_t in_size = (uint32_t)(g->in_h * g->in_w * g->in_ch);
-    const uint32_t out_size = (uint32_t)(g->out_h * g->out_w * g->out_ch);
-    for (int32_t b = 0; b < g->batches; b++) {
-        float scale;
-        int32_t offset;
-        nml_hybrid_quantize_asymmetric(in + b * in_size, in_size, xq, &scale, &offset);
-        dwconv_hybrid_batch(d, g, xq, offset, scale, filter, bias, out + b * out_size);
-    }
-}
-
 void nml_dwconv_eval_ref(nml_ctx *ctx, const nml_node *node, const dwconv_data *d) {
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
@@ -214,8 +202,8 @@ void nml_dwconv_eval_ref(nml_ctx *ctx, const nml_node *node, const dwconv_data *
         dwconv_packed(d, &g, input->data, b, nml_ctx_scratch(ctx, node), output->data);
         break;
     default:
-        dwconv_hybrid(d, &g, input->data, filter->data, b, nml_ctx_scratch(ctx, node),
-                      output->data);
+        nml_conv_hybrid(d, &g, input->data, filter->data, b, nml_ctx_scratch(ctx, node),
+                        output->data, 0, dwconv_hybrid_batch);
         break;
     }
 }
