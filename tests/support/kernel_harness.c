@@ -140,3 +140,22 @@ nml_status kh_run_pool(const nml_kernel *k, int type, const int32_t *in_dims, vo
     kh_free(&h);
     return st;
 }
+
+static int spec_tensor(nml_kh *h, const kh_spec *s) {
+    return kh_tensor(h, s->type, s->rank, s->dims, s->data, s->scale, s->zero_point);
+}
+
+int kh_weighted_node(nml_kh *h, kh_spec in, kh_spec weights, kh_spec bias, kh_spec out) {
+    const int ti = spec_tensor(h, &in), tw = spec_tensor(h, &weights);
+    kh_const(h, tw);
+    if (bias.data) {
+        const int tb = spec_tensor(h, &bias);
+        kh_const(h, tb);
+        kh_inputs(h, 3, ti, tw, tb);
+    } else {
+        kh_inputs(h, 2, ti, tw);
+    }
+    const int to = spec_tensor(h, &out);
+    kh_outputs(h, 1, to);
+    return to;
+}

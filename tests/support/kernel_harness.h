@@ -53,6 +53,25 @@ nml_status kh_run(nml_kh *h, const nml_kernel *k, const nml_op_params *p);
 
 /* ---- nodes the kernel tests share ---- */
 
+/* One tensor of a test node: type, shape, caller-owned data and quantization (scale 0: none). */
+typedef struct kh_spec {
+    int type, rank;
+    const int32_t *dims;
+    void *data;
+    float scale;
+    int32_t zero_point;
+} kh_spec;
+
+/* Tensor indices of a node built by kh_weighted_node (the output follows the last input). */
+enum { KH_INPUT = 0, KH_WEIGHTS = 1, KH_BIAS = 2 };
+/* The bias of a node that has none. */
+#define KH_NO_BIAS ((kh_spec){0})
+
+/* A weighted node (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED) in a freshly initialized
+ * harness: input, constant weights, constant bias (left out when its data is NULL) and one
+ * output. Returns the output's tensor index. */
+int kh_weighted_node(nml_kh *h, kh_spec in, kh_spec weights, kh_spec bias, kh_spec out);
+
 /* Pooling parameters: a filter_h x filter_w window moved by stride_h, stride_w. */
 nml_op_params kh_pool_params(int padding, int32_t filter_h, int32_t filter_w, int32_t stride_h,
                              int32_t stride_w, int activation);

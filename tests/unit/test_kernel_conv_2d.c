@@ -19,14 +19,10 @@ static void float_valid_with_bias(void **state) {
     float in[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, w[4] = {1, 2, 3, 4}, b[1] = {0.5f}, out[4];
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_FLOAT32, 4, DIMS(1, 3, 3, 1), in, 0, 0);
-    int tw = kh_tensor(&h, NML_FLOAT32, 4, DIMS(1, 2, 2, 1), w, 0, 0);
-    int tb = kh_tensor(&h, NML_FLOAT32, 1, DIMS(1), b, 0, 0);
-    int to = kh_tensor(&h, NML_FLOAT32, 4, DIMS(1, 2, 2, 1), out, 0, 0);
-    kh_const(&h, tw);
-    kh_const(&h, tb);
-    kh_inputs(&h, 3, ti, tw, tb);
-    kh_outputs(&h, 1, to);
+    kh_weighted_node(&h, (kh_spec){NML_FLOAT32, 4, DIMS(1, 3, 3, 1), in, 0, 0},
+                     (kh_spec){NML_FLOAT32, 4, DIMS(1, 2, 2, 1), w, 0, 0},
+                     (kh_spec){NML_FLOAT32, 1, DIMS(1), b, 0, 0},
+                     (kh_spec){NML_FLOAT32, 4, DIMS(1, 2, 2, 1), out, 0, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     p.padding = NML_PAD_VALID;
@@ -52,12 +48,9 @@ static void float_same_stride2_pads_after(void **state) {
     w[9 + 4] = 1.0f; /* channel 1: centre tap (1,1) */
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_FLOAT32, 4, DIMS(1, 4, 4, 1), in, 0, 0);
-    int tw = kh_tensor(&h, NML_FLOAT32, 4, DIMS(2, 3, 3, 1), w, 0, 0);
-    int to = kh_tensor(&h, NML_FLOAT32, 4, DIMS(1, 2, 2, 2), out, 0, 0);
-    kh_const(&h, tw);
-    kh_inputs(&h, 2, ti, tw);
-    kh_outputs(&h, 1, to);
+    kh_weighted_node(&h, (kh_spec){NML_FLOAT32, 4, DIMS(1, 4, 4, 1), in, 0, 0},
+                     (kh_spec){NML_FLOAT32, 4, DIMS(2, 3, 3, 1), w, 0, 0}, KH_NO_BIAS,
+                     (kh_spec){NML_FLOAT32, 4, DIMS(1, 2, 2, 2), out, 0, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     p.padding = NML_PAD_SAME;
@@ -78,12 +71,10 @@ static void float_dilation2_relu6(void **state) {
         in[i] = (float)(i + 1);
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_FLOAT32, 4, DIMS(1, 5, 5, 1), in, 0, 0);
-    int tw = kh_tensor(&h, NML_FLOAT32, 4, DIMS(1, 2, 2, 1), w, 0, 0);
-    int tb = kh_tensor(&h, NML_FLOAT32, 1, DIMS(1), b, 0, 0);
-    int to = kh_tensor(&h, NML_FLOAT32, 4, DIMS(1, 3, 3, 1), out, 0, 0);
-    kh_inputs(&h, 3, ti, tw, tb);
-    kh_outputs(&h, 1, to);
+    kh_weighted_node(&h, (kh_spec){NML_FLOAT32, 4, DIMS(1, 5, 5, 1), in, 0, 0},
+                     (kh_spec){NML_FLOAT32, 4, DIMS(1, 2, 2, 1), w, 0, 0},
+                     (kh_spec){NML_FLOAT32, 1, DIMS(1), b, 0, 0},
+                     (kh_spec){NML_FLOAT32, 4, DIMS(1, 3, 3, 1), out, 0, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     p.padding = NML_PAD_VALID;
@@ -101,11 +92,9 @@ static void float_grouped(void **state) {
     float in[4] = {1, 2, 3, 4}, w[4] = {1, 1, 1, -1}, out[2];
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_FLOAT32, 4, DIMS(1, 1, 1, 4), in, 0, 0);
-    int tw = kh_tensor(&h, NML_FLOAT32, 4, DIMS(2, 1, 1, 2), w, 0, 0);
-    int to = kh_tensor(&h, NML_FLOAT32, 4, DIMS(1, 1, 1, 2), out, 0, 0);
-    kh_inputs(&h, 2, ti, tw);
-    kh_outputs(&h, 1, to);
+    kh_weighted_node(&h, (kh_spec){NML_FLOAT32, 4, DIMS(1, 1, 1, 4), in, 0, 0},
+                     (kh_spec){NML_FLOAT32, 4, DIMS(2, 1, 1, 2), w, 0, 0}, KH_NO_BIAS,
+                     (kh_spec){NML_FLOAT32, 4, DIMS(1, 1, 1, 2), out, 0, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     assert_int_equal(kh_run(&h, &nml_kernel_conv_2d, &p), NML_OK);
@@ -135,15 +124,12 @@ static nml_status run_int8_per_channel(int activation, int8_t *out) {
     static const int64_t zps[2] = {0, 0};
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 4, DIMS(1, 1, 3, 2), in, 0.5f, -1);
-    int tw = kh_tensor(&h, NML_INT8, 4, DIMS(2, 1, 1, 2), w, 0.5f, 0);
+    kh_weighted_node(&h, (kh_spec){NML_INT8, 4, DIMS(1, 1, 3, 2), in, 0.5f, -1},
+                     (kh_spec){NML_INT8, 4, DIMS(2, 1, 1, 2), w, 0.5f, 0},
+                     (kh_spec){NML_INT32, 1, DIMS(2), b, 0, 0},
+                     (kh_spec){NML_INT8, 4, DIMS(1, 1, 3, 2), out, 1.0f, 20});
+    const int tw = KH_WEIGHTS;
     kh_per_channel(&h, tw, scales, zps, 2, 0);
-    int tb = kh_tensor(&h, NML_INT32, 1, DIMS(2), b, 0, 0);
-    int to = kh_tensor(&h, NML_INT8, 4, DIMS(1, 1, 3, 2), out, 1.0f, 20);
-    kh_const(&h, tw);
-    kh_const(&h, tb);
-    kh_inputs(&h, 3, ti, tw, tb);
-    kh_outputs(&h, 1, to);
     nml_op_params p;
     nml_op_params_default(&p);
     p.activation = (uint8_t)activation;
@@ -179,11 +165,9 @@ static void int8_same_padding_skips_padded_taps(void **state) {
     int8_t in[1] = {14}, w[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1}, out[1];
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 4, DIMS(1, 1, 1, 1), in, 0.5f, 10);
-    int tw = kh_tensor(&h, NML_INT8, 4, DIMS(1, 3, 3, 1), w, 0.5f, 0);
-    int to = kh_tensor(&h, NML_INT8, 4, DIMS(1, 1, 1, 1), out, 1.0f, 0);
-    kh_inputs(&h, 2, ti, tw);
-    kh_outputs(&h, 1, to);
+    kh_weighted_node(&h, (kh_spec){NML_INT8, 4, DIMS(1, 1, 1, 1), in, 0.5f, 10},
+                     (kh_spec){NML_INT8, 4, DIMS(1, 3, 3, 1), w, 0.5f, 0}, KH_NO_BIAS,
+                     (kh_spec){NML_INT8, 4, DIMS(1, 1, 1, 1), out, 1.0f, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     p.padding = NML_PAD_SAME;
@@ -201,11 +185,9 @@ static void int8_double_rounding(void **state) {
     int8_t in[2] = {5, 127}, w[1] = {1}, out[2];
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 4, DIMS(1, 1, 2, 1), in, 0.5f, 0);
-    int tw = kh_tensor(&h, NML_INT8, 4, DIMS(1, 1, 1, 1), w, 0.5f, 0);
-    int to = kh_tensor(&h, NML_INT8, 4, DIMS(1, 1, 2, 1), out, 1.0f, 0);
-    kh_inputs(&h, 2, ti, tw);
-    kh_outputs(&h, 1, to);
+    kh_weighted_node(&h, (kh_spec){NML_INT8, 4, DIMS(1, 1, 2, 1), in, 0.5f, 0},
+                     (kh_spec){NML_INT8, 4, DIMS(1, 1, 1, 1), w, 0.5f, 0}, KH_NO_BIAS,
+                     (kh_spec){NML_INT8, 4, DIMS(1, 1, 2, 1), out, 1.0f, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     assert_int_equal(kh_run(&h, &nml_kernel_conv_2d, &p), NML_OK);
@@ -294,11 +276,11 @@ static void prepare_rejects_bad_int8_quantization(void **state) {
     static const int64_t zps_nonzero[2] = {0, 3};
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 4, DIMS(1, 1, 2, 1), in, 0.5f, 0);
-    int tw = kh_tensor(&h, NML_INT8, 4, DIMS(2, 1, 1, 1), w, 0.5f, 0);
-    int to = kh_tensor(&h, NML_INT8, 4, DIMS(1, 1, 2, 2), out, 1.0f, 0);
-    kh_inputs(&h, 2, ti, tw);
-    kh_outputs(&h, 1, to);
+    kh_weighted_node(&h, (kh_spec){NML_INT8, 4, DIMS(1, 1, 2, 1), in, 0.5f, 0},
+                     (kh_spec){NML_INT8, 4, DIMS(2, 1, 1, 1), w, 0.5f, 0}, KH_NO_BIAS,
+                     (kh_spec){NML_INT8, 4, DIMS(1, 1, 2, 2), out, 1.0f, 0});
+    const int ti = KH_INPUT;
+    const int tw = KH_WEIGHTS;
     nml_op_params p;
     nml_op_params_default(&p);
     assert_int_equal(kh_prepare(&h, &nml_kernel_conv_2d, &p), NML_OK);

@@ -19,12 +19,10 @@ static void float_batches_bias_relu(void **state) {
     float out[4];
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_FLOAT32, 2, DIMS(2, 3), in, 0, 0);
-    int tw = kh_tensor(&h, NML_FLOAT32, 2, DIMS(2, 3), w, 0, 0);
-    int tb = kh_tensor(&h, NML_FLOAT32, 1, DIMS(2), b, 0, 0);
-    int to = kh_tensor(&h, NML_FLOAT32, 2, DIMS(2, 2), out, 0, 0);
-    kh_inputs(&h, 3, ti, tw, tb);
-    kh_outputs(&h, 1, to);
+    kh_weighted_node(&h, (kh_spec){NML_FLOAT32, 2, DIMS(2, 3), in, 0, 0},
+                     (kh_spec){NML_FLOAT32, 2, DIMS(2, 3), w, 0, 0},
+                     (kh_spec){NML_FLOAT32, 1, DIMS(2), b, 0, 0},
+                     (kh_spec){NML_FLOAT32, 2, DIMS(2, 2), out, 0, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     p.activation = NML_ACT_RELU;
@@ -72,14 +70,11 @@ static void int8_per_tensor_zero_points(void **state) {
     int32_t b[1] = {10};
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 2, DIMS(1, 2), in, 0.5f, 2);
-    int tw = kh_tensor(&h, NML_INT8, 2, DIMS(1, 2), w, 0.5f, -1);
-    int tb = kh_tensor(&h, NML_INT32, 1, DIMS(1), b, 0.25f, 0);
-    int to = kh_tensor(&h, NML_INT8, 2, DIMS(1, 1), out, 1.0f, -3);
-    kh_const(&h, tw);
-    kh_const(&h, tb);
-    kh_inputs(&h, 3, ti, tw, tb);
-    kh_outputs(&h, 1, to);
+    kh_weighted_node(&h, (kh_spec){NML_INT8, 2, DIMS(1, 2), in, 0.5f, 2},
+                     (kh_spec){NML_INT8, 2, DIMS(1, 2), w, 0.5f, -1},
+                     (kh_spec){NML_INT32, 1, DIMS(1), b, 0.25f, 0},
+                     (kh_spec){NML_INT8, 2, DIMS(1, 1), out, 1.0f, -3});
+    const int tb = KH_BIAS;
     nml_op_params p;
     nml_op_params_default(&p);
     assert_int_equal(kh_run(&h, &nml_kernel_fully_connected, &p), NML_OK);
@@ -121,11 +116,9 @@ static void int8_per_tensor_multiplier_uses_float_product(void **state) {
     w[181] = 111;
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 2, DIMS(1, DEPTH), in, in_scale, 0);
-    int tw = kh_tensor(&h, NML_INT8, 2, DIMS(1, DEPTH), w, w_scale, 0);
-    int to = kh_tensor(&h, NML_INT8, 2, DIMS(1, 1), out, out_scale, 0);
-    kh_inputs(&h, 2, ti, tw);
-    kh_outputs(&h, 1, to);
+    kh_weighted_node(&h, (kh_spec){NML_INT8, 2, DIMS(1, DEPTH), in, in_scale, 0},
+                     (kh_spec){NML_INT8, 2, DIMS(1, DEPTH), w, w_scale, 0}, KH_NO_BIAS,
+                     (kh_spec){NML_INT8, 2, DIMS(1, 1), out, out_scale, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     assert_int_equal(kh_run(&h, &nml_kernel_fully_connected, &p), NML_OK);
@@ -142,12 +135,11 @@ static void int8_per_channel_saturation_relu6(void **state) {
     static const float scales[2] = {1.0f, 0.25f};
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 2, DIMS(2, 2), in, 1.0f, 0);
-    int tw = kh_tensor(&h, NML_INT8, 2, DIMS(2, 2), w, 1.0f, 0);
+    const int to = kh_weighted_node(&h, (kh_spec){NML_INT8, 2, DIMS(2, 2), in, 1.0f, 0},
+                                    (kh_spec){NML_INT8, 2, DIMS(2, 2), w, 1.0f, 0}, KH_NO_BIAS,
+                                    (kh_spec){NML_INT8, 2, DIMS(2, 2), out, 1.0f, 0});
+    const int tw = KH_WEIGHTS;
     kh_per_channel(&h, tw, scales, NULL, 2, 0);
-    int to = kh_tensor(&h, NML_INT8, 2, DIMS(2, 2), out, 1.0f, 0);
-    kh_inputs(&h, 2, ti, tw);
-    kh_outputs(&h, 1, to);
     nml_op_params p;
     nml_op_params_default(&p);
     assert_int_equal(kh_run(&h, &nml_kernel_fully_connected, &p), NML_OK);
