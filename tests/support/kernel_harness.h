@@ -62,10 +62,22 @@ typedef struct kh_spec {
     int32_t zero_point;
 } kh_spec;
 
-/* Tensor indices of a node built by kh_weighted_node (the output follows the last input). */
-enum { KH_INPUT = 0, KH_WEIGHTS = 1, KH_BIAS = 2 };
+/* Tensor indices of the nodes built below (the output follows the last input). */
+enum { KH_INPUT = 0, KH_INPUT2 = 1, KH_WEIGHTS = 1, KH_OPERAND = 1, KH_BIAS = 2 };
 /* The bias of a node that has none. */
 #define KH_NO_BIAS ((kh_spec){0})
+
+/* A one-input, one-output node (activations, QUANTIZE, SOFTMAX, ...) in a freshly initialized
+ * harness. Returns the output's tensor index. */
+int kh_unary_node(nml_kh *h, kh_spec in, kh_spec out);
+
+/* A two-input, one-output node (ADD, SUB, MUL, ...) in a freshly initialized harness: a is
+ * tensor 0, b tensor 1. Returns the output's tensor index. */
+int kh_binary_node(nml_kh *h, kh_spec a, kh_spec b, kh_spec out);
+
+/* A node with an input and a constant operand (axis, paddings, size, permutation, ...) in a
+ * freshly initialized harness. Returns the output's tensor index. */
+int kh_operand_node(nml_kh *h, kh_spec in, kh_spec operand, kh_spec out);
 
 /* A weighted node (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED) in a freshly initialized
  * harness: input, constant weights, constant bias (left out when its data is NULL) and one

@@ -45,12 +45,9 @@ static void scalar_index_int8_int64(void **state) {
     int64_t idx = 3;
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 2, (int32_t[]){4, 2}, x, 0.5f, 1);
-    int tx = kh_tensor(&h, NML_INT64, 0, NULL, &idx, 0, 0);
-    kh_const(&h, tx);
-    int to = kh_tensor(&h, NML_INT8, 1, (int32_t[]){2}, y, 0.5f, 1);
-    kh_inputs(&h, 2, ti, tx);
-    kh_outputs(&h, 1, to);
+    kh_operand_node(&h, (kh_spec){NML_INT8, 2, (int32_t[]){4, 2}, x, 0.5f, 1},
+                    (kh_spec){NML_INT64, 0, NULL, &idx, 0, 0},
+                    (kh_spec){NML_INT8, 1, (int32_t[]){2}, y, 0.5f, 1});
     nml_op_params p = gp(0, 0);
     KH_EXPECT_OK(&h, &nml_kernel_gather, &p);
     kh_expect_i8(y, (const int8_t[]){7, 8}, 2);

@@ -20,10 +20,8 @@ static void float_rows_and_beta(void **state) {
     float in[6] = {1, 2, 3, 11, 12, 13}, out[6];
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_FLOAT32, 2, DIMS(2, 3), in, 0, 0);
-    int to = kh_tensor(&h, NML_FLOAT32, 2, DIMS(2, 3), out, 0, 0);
-    kh_inputs(&h, 1, ti);
-    kh_outputs(&h, 1, to);
+    kh_unary_node(&h, (kh_spec){NML_FLOAT32, 2, DIMS(2, 3), in, 0, 0},
+                  (kh_spec){NML_FLOAT32, 2, DIMS(2, 3), out, 0, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     assert_int_equal(kh_run(&h, &nml_kernel_softmax, &p), NML_OK);
@@ -42,10 +40,8 @@ static void float_rows_and_beta(void **state) {
 static nml_status run_int8(const int8_t *in, int8_t *out, int n, float scale, float beta) {
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 2, DIMS(1, n), (void *)in, scale, 0);
-    int to = kh_tensor(&h, NML_INT8, 2, DIMS(1, n), out, 1.0f / 256.0f, -128);
-    kh_inputs(&h, 1, ti);
-    kh_outputs(&h, 1, to);
+    kh_unary_node(&h, (kh_spec){NML_INT8, 2, DIMS(1, n), (void *)in, scale, 0},
+                  (kh_spec){NML_INT8, 2, DIMS(1, n), out, 1.0f / 256.0f, -128});
     nml_op_params p;
     nml_op_params_default(&p);
     p.beta = beta;
@@ -116,10 +112,8 @@ static void prepare_rejects_bad_nodes(void **state) {
     int8_t in[4] = {0}, out[4];
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 2, DIMS(1, 4), in, 0.1f, 0);
-    int to = kh_tensor(&h, NML_INT8, 2, DIMS(1, 4), out, 1.0f / 256.0f, -128);
-    kh_inputs(&h, 1, ti);
-    kh_outputs(&h, 1, to);
+    const int to = kh_unary_node(&h, (kh_spec){NML_INT8, 2, DIMS(1, 4), in, 0.1f, 0},
+                                 (kh_spec){NML_INT8, 2, DIMS(1, 4), out, 1.0f / 256.0f, -128});
     nml_op_params p;
     nml_op_params_default(&p);
     assert_int_equal(kh_prepare(&h, &nml_kernel_softmax, &p), NML_OK);
