@@ -88,7 +88,7 @@ NML_WALK_INLINE float dot_f32(const nml_conv_dims *g, const nml_window_taps *t, 
     float acc = 0.0f;
     for (int32_t ky = t->ky0; ky < t->ky1; ky++) {
         for (int32_t kx = t->kx0; kx < t->kx1; kx++) {
-            const float *x = in + t->at + ky * t->row + kx * t->col;
+            const float *x = in + (t->at + ky * t->row + kx * t->col);
             const float *kk = k + (ky * g->filter_w + kx) * g->filter_in_ch;
             for (int32_t ic = 0; ic < g->filter_in_ch; ic++)
                 acc += x[ic] * kk[ic];
@@ -103,7 +103,7 @@ NML_WALK_INLINE int32_t dot_i8(const nml_conv_dims *g, const nml_window_taps *t,
     int32_t acc = 0;
     for (int32_t ky = t->ky0; ky < t->ky1; ky++) {
         for (int32_t kx = t->kx0; kx < t->kx1; kx++) {
-            const int8_t *x = in + t->at + ky * t->row + kx * t->col;
+            const int8_t *x = in + (t->at + ky * t->row + kx * t->col);
             const int8_t *kk = k + (ky * g->filter_w + kx) * g->filter_in_ch;
             for (int32_t ic = 0; ic < g->filter_in_ch; ic++)
                 acc += (int32_t)kk[ic] * ((int32_t)x[ic] + input_offset);
@@ -185,7 +185,7 @@ NML_WALK_INLINE int32_t dot_sparse(const nml_conv_dims *g, const nml_window_taps
     int32_t acc = 0;
     for (int32_t ky = t->ky0; ky < t->ky1; ky++) {
         for (int32_t kx = t->kx0; kx < t->kx1; kx++) {
-            const int8_t *x = in + t->at + ky * t->row + kx * t->col;
+            const int8_t *x = in + (t->at + ky * t->row + kx * t->col);
             const uint32_t n = (uint32_t)(ky * g->filter_w + kx);
             for (uint32_t j = first[n]; j < first[n + 1]; j++)
                 acc += (int32_t)k[j] * ((int32_t)x[ic_of[j]] + input_offset);

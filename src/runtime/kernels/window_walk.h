@@ -12,7 +12,7 @@
 
 #include "conv_common.h"
 
-/* Always inlined: the walk's state then stays in the registers of the loop that uses it. */
+/* Always inlined: the accessors below fold into the kernel loops that use them. */
 #if defined(__GNUC__)
 #define NML_WALK_INLINE static inline __attribute__((always_inline))
 #else
@@ -44,8 +44,9 @@ NML_WALK_INLINE bool nml_walk_more(const nml_pixel_walk *p) {
 /* The current pixel's taps inside the input and where they are, copied out of the walk so that
  * a kernel's loops keep them in registers (its int8 stores could alias the walk): tap (ky, kx)
  * of channel c is at + ky * row + kx * col + c, for ky in [ky0, ky1) and kx in [kx0, kx1).
- * `at` is where tap (0, 0) would be, outside the input when that tap lies in the padding; only
- * the taps of the rectangle are read. */
+ * `at` is where tap (0, 0) would be, outside the input when that tap lies in the padding, so
+ * the whole index is summed before it meets a pointer; only the taps of the rectangle are
+ * read. */
 typedef struct nml_window_taps {
     int32_t ky0, ky1, kx0, kx1;
     int32_t at, row, col;
