@@ -5,6 +5,7 @@
 
 #include "test_util.h"
 
+#include "kernel_expect.h"
 #include "kernel_harness.h"
 #include "kernels/kernels.h"
 
@@ -46,8 +47,7 @@ static void int8_values_and_saturation(void **state) {
     nml_op_params_default(&p);
     assert_int_equal(kh_run(&h, &nml_kernel_tanh, &p), NML_OK);
     const int8_t want[12] = {0, 59, -59, 97, -97, 116, 127, 127, -128, 127, -128, 127};
-    for (int i = 0; i < 12; i++)
-        if (out[i] != want[i]) fail_msg("element %d: got %d, want %d", i, out[i], want[i]);
+    kh_expect_i8(out, want, 12);
     kh_free(&h);
 }
 
