@@ -133,11 +133,10 @@ static void duplicate_axes_and_errors(void **state) {
     int32_t axis[2] = {1, -1};
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_FLOAT32, 2, (int32_t[]){2, 3}, x, 0, 0);
-    int ta = kh_tensor(&h, NML_INT32, 1, (int32_t[]){2}, axis, 0, 0);
-    int to = kh_tensor(&h, NML_FLOAT32, 1, (int32_t[]){2}, y, 0, 0);
-    kh_inputs(&h, 2, ti, ta);
-    kh_outputs(&h, 1, to);
+    kh_binary_node(&h, (kh_spec){NML_FLOAT32, 2, (int32_t[]){2, 3}, x, 0, 0},
+                   (kh_spec){NML_INT32, 1, (int32_t[]){2}, axis, 0, 0},
+                   (kh_spec){NML_FLOAT32, 1, (int32_t[]){2}, y, 0, 0});
+    const int ta = KH_INPUT2;
     nml_op_params p = keep(0);
     KH_EXPECT_FAIL(&h, &nml_kernel_mean, &p, NML_E_UNSUPPORTED,
                    "MEAN: axis must be a constant tensor");
