@@ -11,7 +11,6 @@
 #include <stddef.h>
 
 #include "conv_eval.h"
-#include "hybrid_common.h"
 #include "int4.h"
 #include "kernels.h"
 #include "packed_filter.h"
