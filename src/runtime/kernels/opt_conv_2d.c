@@ -52,6 +52,7 @@ typedef struct opt_conv {
     nml_rq rq;
     uint8_t use_ref; /* not plain int8 (float32, hybrid, int4) or grouped: the reference */
     uint8_t blocks;  /* the 8-pixel blocks (at least 8 pixels, windows within the cap) */
+    uint8_t shallow; /* 8 or 16: a shallow pointwise layer of that depth (shallow_pairs) */
 } opt_conv;
 
 /* The requantization tables. The blocks requantize in the doubled fast form: a layer it does
@@ -126,8 +127,13 @@ NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nm
         if (d->blocks)
             bytes = (size_t)out_ch * sizeof(int32_t) +
                     (pointwise && out_ch == 1 ? 0 : NML_BLOCK_PIXELS * depth);
-        NML_TRY(nml_ctx_request_scratch(ctx, node, bytes));
         NML_TRY(requant_tables(ctx, node, d, (int64_t)depth));
+        if (variant != VARIANT_LEAN && d->blocks && pointwise && out_ch > 1 &&
+            (depth == 8 || depth == 16) && d->rq.fast && d->rq.act_min >= d->rq.out_zp) {
+            d->shallow = (uint8_t)depth;
+            bytes = (size_t)out_ch * sizeof(int32_t); /* the folded biases: no windows */
+        }
+        NML_TRY(nml_ctx_request_scratch(ctx, node, bytes));
         if (variant == VARIANT_LEAN &&
             (((pixels % NML_BLOCK_PIXELS != 0 || !d->blocks) && out_ch < 8) || !d->rq.fast))
             return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
@@ -568,6 +574,140 @@ static void fold_biases(const geom *g, const int32_t *bias, int32_t *fb) {
     }
 }
 
+/* Shallow pointwise layers (1x1, depth 8 or 16, e.g. the first pointwise layers of a
+ * MobileNet) under a ReLU-like activation (act_min >= the output zero point). With 8 or 16
+ * products per output, the blocks' per-output costs (the accumulators through memory, the
+ * requantization's rounding of negative sums, the gathering and the per-block setup) weigh
+ * as much as the MACs, so these layers get their own loop: channel pair outer, blocks of eight
+ * pixels inner, the pixels read in place (pixel k's byte i at x[k * depth + i], the depth a
+ * compile-time constant: immediate offsets, no gathering), the pair's constants in memory,
+ * read once per block, and the sixteen outputs requantized from registers. Under such an
+ * activation a negative accumulator (bias included) gives act_min: its requantized value is at
+ * most the zero point (opt_common.h: both roundings keep a negative sum at or below 0), so the
+ * rounding correction of negative sums and the lower clamp are skipped: a sign test instead. */
+typedef struct shallow_pair {
+    const int8_t *x, *end; /* the next block's pixels; past the last block */
+    int8_t *o;             /* the next block's output at the pair's first channel */
+    const int8_t *w;       /* the pair's weights (2 x depth) */
+    int32_t stride;        /* output channels: pixel k's outputs at o[k * stride] */
+    int32_t f0, f1;        /* folded biases */
+    uint32_t m0, m1, k0, k1; /* doubled multipliers and rounding constants (opt_common.h) */
+    int32_t s0, s1;          /* shifts r + 1 */
+    int32_t lo, hi;
+} shallow_pair;
+
+/* acc (a ReLU-like layer's, bias included) requantized in the doubled form into o: act_min for
+ * a negative acc, else without the negative-sum correction and the lower clamp. */
+#define NML_SHALLOW_OUT(acc, mult, k2, r1, o)                                                      \
+    do {                                                                                           \
+        int32_t y_ = lo_; /* (int32: an int8 here costs a sign extension per output) */           \
+        if ((acc) >= 0) {                                                                          \
+            const int32_t x2_ = (int32_t)((uint32_t)(acc) << 1);                                   \
+            y_ = (int32_t)((uint32_t)(((int64_t)x2_ * (int64_t)(mult)) >> 32) + (k2)) >> (r1);    \
+            if (y_ > hi_) y_ = hi_;                                                                \
+        }                                                                                          \
+        *(o) = (int8_t)y_;                                                                         \
+    } while (0)
+
+/* Step i of the depth: weight i of both channels times byte i of the eight pixels. */
+#define NML_SHALLOW_STEP(i)                                                                        \
+    do {                                                                                           \
+        const int32_t u = w[i], v = w[D + (i)];                                                    \
+        int32_t t = p[i];                                                                          \
+        a0 += u * t, b0 += v * t, t = p[D + (i)];                                                  \
+        a1 += u * t, b1 += v * t, t = p[2 * D + (i)];                                              \
+        a2 += u * t, b2 += v * t, t = p[3 * D + (i)];                                              \
+        a3 += u * t, b3 += v * t, t = p[4 * D + (i)];                                              \
+        a4 += u * t, b4 += v * t, t = p[5 * D + (i)];                                              \
+        a5 += u * t, b5 += v * t, t = p[6 * D + (i)];                                              \
+        a6 += u * t, b6 += v * t, t = p[7 * D + (i)];                                              \
+        a7 += u * t, b7 += v * t;                                                                  \
+    } while (0)
+
+/* The blocks of one channel pair (D: the depth, 8 or 16, constant per caller). */
+NML_OPT_INLINE void shallow_blocks(shallow_pair *s, const int D) {
+    do {
+        const int8_t *p = s->x, *w = s->w;
+        int32_t a0 = s->f0, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        int32_t b0 = s->f1, b1 = b0, b2 = b0, b3 = b0, b4 = b0, b5 = b0, b6 = b0, b7 = b0;
+        for (int32_t h = 0; h < D; h += 8, p += 8, w += 8) {
+            NML_SHALLOW_STEP(0);
+            NML_SHALLOW_STEP(1);
+            NML_SHALLOW_STEP(2);
+            NML_SHALLOW_STEP(3);
+            NML_SHALLOW_STEP(4);
+            NML_SHALLOW_STEP(5);
+            NML_SHALLOW_STEP(6);
+            NML_SHALLOW_STEP(7);
+        }
+        NML_REGISTER_BARRIER(); /* the pair's constants: read now, not held across the MACs */
+        const int32_t stride = s->stride, lo_ = s->lo, hi_ = s->hi;
+        const uint32_t m0 = s->m0, k0 = s->k0, m1 = s->m1, k1 = s->k1;
+        const int32_t r0 = s->s0, r1 = s->s1;
+        int8_t *o = s->o;
+#define NML_SHALLOW_PIXEL(a, b)                                                                    \
+    do {                                                                                           \
+        NML_SHALLOW_OUT(a, m0, k0, r0, o);                                                         \
+        NML_SHALLOW_OUT(b, m1, k1, r1, o + 1);                                                     \
+        o += stride;                                                                               \
+    } while (0)
+        NML_SHALLOW_PIXEL(a0, b0);
+        NML_SHALLOW_PIXEL(a1, b1);
+        NML_SHALLOW_PIXEL(a2, b2);
+        NML_SHALLOW_PIXEL(a3, b3);
+        NML_SHALLOW_PIXEL(a4, b4);
+        NML_SHALLOW_PIXEL(a5, b5);
+        NML_SHALLOW_PIXEL(a6, b6);
+        NML_SHALLOW_PIXEL(a7, b7);
+#undef NML_SHALLOW_PIXEL
+        s->o = o;
+        s->x += 8 * D;
+    } while (s->x != s->end);
+}
+#undef NML_SHALLOW_STEP
+#undef NML_SHALLOW_OUT
+
+NML_NOINLINE static void shallow_blocks_8(shallow_pair *s) {
+    shallow_blocks(s, 8);
+}
+
+NML_NOINLINE static void shallow_blocks_16(shallow_pair *s) {
+    shallow_blocks(s, 16);
+}
+
+/* The doubled form's constants of channel c (emit_pair). */
+static void shallow_channel(const nml_rq *rq, int32_t c, uint32_t *m, uint32_t *k, int32_t *r1) {
+    const int32_t i = c * rq->step, r = rq->shift[i];
+    *m = (uint32_t)rq->mult[i];
+    *k = ((1u + 2u * (uint32_t)rq->out_zp) << r) + (uint32_t)(r != 0);
+    *r1 = r + 1;
+}
+
+/* A shallow pointwise layer's blocks of eight pixels (total / 8 of them), pair by pair (an odd
+ * last channel is redone with the one before it). */
+static void shallow_pairs(const geom *g, const nml_rq *rq, int32_t total) {
+    const int32_t D = g->depth, blocks = total / NML_BLOCK_PIXELS;
+    shallow_pair s;
+    s.stride = g->out_c;
+    s.lo = rq->act_min;
+    s.hi = rq->act_max;
+    for (int32_t oc = 0; oc < g->out_c; oc += 2) {
+        const int32_t c0 = oc + 1 < g->out_c ? oc : oc - 1;
+        s.x = g->in;
+        s.end = g->in + (size_t)blocks * NML_BLOCK_PIXELS * D;
+        s.o = g->out + c0;
+        s.w = g->filter + c0 * D;
+        s.f0 = g->fb[c0];
+        s.f1 = g->fb[c0 + 1];
+        shallow_channel(rq, c0, &s.m0, &s.k0, &s.s0);
+        shallow_channel(rq, c0 + 1, &s.m1, &s.k1, &s.s1);
+        if (D == 8)
+            shallow_blocks_8(&s);
+        else
+            shallow_blocks_16(&s);
+    }
+}
+
 /* lean: the lean variant's evaluation (constant per caller) */
 NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int lean) {
     const opt_conv *d = node->data;
@@ -599,7 +739,9 @@ NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int lean) {
     if (d->blocks) { /* pixel by pixel: no folded biases */
         g.col = (int8_t *)(g.fb + g.out_c);
         fold_biases(&g, b, g.fb);
-        if (g.out_c == 1)
+        if (!lean && d->shallow)
+            shallow_pairs(&g, &d->rq, total);
+        else if (g.out_c == 1)
             one_channel_blocks(&g, &d->rq, total, &a);
         else
             pixel_blocks(&g, &d->rq, total, &a, lean);
