@@ -519,6 +519,42 @@ static void conv_shallow_matches_reference(void **state) {
     assert_true(few > 50 && tails > 200 && inside > 50);
 }
 
+/* Shallow pointwise layers (1x1, stride 1, depth 8 or 16: opt_conv_2d.c's shallow_pairs under
+ * ReLU and ReLU6, pair by pair over blocks of 8 pixels read in place, requantized with a sign
+ * test), with the other activations (the blocks), odd and even channel counts, tails of 1..7
+ * pixels, two batches and every kind of requantization random_weights draws. */
+static void conv_shallow_pointwise_matches_reference(void **state) {
+    (void)state;
+    rng_state = 0x5A1F0u;
+    int cases = 0, ran = 0, shallow = 0;
+    for (int iter = 0; cases < 400; iter++) {
+        layer L;
+        memset(&L, 0, sizeof L);
+        L.batches = rnd_in(1, 2);
+        L.kh = L.kw = 1;
+        L.stride_h = L.stride_w = 1;
+        L.dil_h = L.dil_w = 1;
+        L.h = rnd_in(1, 9);
+        L.w = rnd_in(1, 13);
+        L.groups = 1;
+        L.c = rnd() % 2 ? 8 : 16;
+        L.out_c = rnd() % 4 == 0 ? rnd_in(1, 3) : rnd_in(2, 40);
+        L.depth_multiplier = 1;
+        random_common(&L);
+        if (rnd() % 3 != 0) L.activation = rnd() % 2 ? NML_ACT_RELU : NML_ACT_RELU6;
+        cases++;
+        const int r = compare_random_conv(&L, iter);
+        ran += r;
+        shallow += r && L.out_c > 1 && L.batches * L.h * L.w >= 8 &&
+                   (L.activation == NML_ACT_RELU || L.activation == NML_ACT_RELU6);
+    }
+    printf("CONV_2D shallow pointwise: %d of %d compared (%d ReLU-like of at least 8 pixels and "
+           "2 channels)\n",
+           ran, cases, shallow);
+    assert_true(ran > cases * 8 / 10);
+    assert_true(shallow > 150);
+}
+
 /* Deep layers (depth around the 8 KB cap of a block's eight windows, 1024 bytes each): above
  * it they go pixel by pixel with one window of scratch; small maps, channel counts from 1. */
 static void conv_deep_matches_reference(void **state) {
@@ -898,6 +934,8 @@ static void model_shapes_match_reference(void **state) {
         {1, 14, 14, 6, 16, 5, 5, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0}, /* C3 */
         {1, 5, 5, 16, 120, 5, 5, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0}, /* C5 */
         {1, 48, 48, 8, 16, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0}, /* person #2 */
+        {1, 24, 24, 16, 32, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0}, /* person #4 */
+        {1, 1, 1, 256, 2, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0}, /* person #28 */
     };
     const layer dws[] = {
         {1, 23, 33, 24, 24, 3, 3, 1, 2, 2, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0}, /* FastestDet #5 */
@@ -1263,6 +1301,7 @@ int main(void) {
         cmocka_unit_test(fast_requant_range_is_decided_per_layer),
         cmocka_unit_test(conv_matches_reference),
         cmocka_unit_test(conv_shallow_matches_reference),
+        cmocka_unit_test(conv_shallow_pointwise_matches_reference),
         cmocka_unit_test(conv_deep_matches_reference),
         cmocka_unit_test(depthwise_matches_reference),
         cmocka_unit_test(depthwise_3x3_rows_match_reference),
