@@ -53,6 +53,7 @@ typedef struct opt_conv {
     uint8_t use_ref; /* not plain int8 (float32, hybrid, int4) or grouped: the reference */
     uint8_t blocks;  /* the 8-pixel blocks (at least 8 pixels, windows within the cap) */
     uint8_t shallow; /* 8 or 16: a shallow pointwise layer of that depth (shallow_pairs) */
+    uint8_t c1;      /* a one-channel input at stride 1 along x: its rows (c1_blocks) */
 } opt_conv;
 
 /* The requantization tables. The blocks requantize in the doubled fast form: a layer it does
@@ -90,11 +91,12 @@ static int is_pointwise(const nml_tensor *filter, const nml_tensor *input, const
  * int8 with the fast requantization, single pixels only in layers of at least eight channels
  * (no reference arithmetic after the blocks, no two-channel dot: less code for models whose
  * layers all qualify). Constant per caller. */
-enum { VARIANT_FULL, VARIANT_INT8, VARIANT_LEAN };
+enum { VARIANT_FULL, VARIANT_INT8, VARIANT_LEAN, VARIANT_LEAN_C1 };
 
 NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
                                           int variant) {
     const int int8_only = variant != VARIANT_FULL;
+    const int lean = variant == VARIANT_LEAN || variant == VARIANT_LEAN_C1; /* no shallow path */
     opt_conv *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
     if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
     if (int8_only)
@@ -128,17 +130,24 @@ NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nm
             bytes = (size_t)out_ch * sizeof(int32_t) +
                     (pointwise && out_ch == 1 ? 0 : NML_BLOCK_PIXELS * depth);
         NML_TRY(requant_tables(ctx, node, d, (int64_t)depth));
-        if (variant != VARIANT_LEAN && d->blocks && pointwise && out_ch > 1 &&
+        if (!lean && d->blocks && pointwise && out_ch > 1 &&
             (depth == 8 || depth == 16) && d->rq.fast && d->rq.act_min >= d->rq.out_zp) {
             d->shallow = (uint8_t)depth;
             bytes = (size_t)out_ch * sizeof(int32_t); /* the folded biases: no windows */
         }
         NML_TRY(nml_ctx_request_scratch(ctx, node, bytes));
-        if (variant == VARIANT_LEAN &&
-            (((pixels % NML_BLOCK_PIXELS != 0 || !d->blocks) && out_ch < 8) || !d->rq.fast))
+        /* c1_block's layers; the lean variant refuses them: a model with one links the variant
+         * that has the rows (export takes the leanest variant every node accepts) */
+        const nml_window *w = &d->ref.w;
+        d->c1 = (uint8_t)(d->blocks && d->rq.fast && input->dims[3] == 1 && filter->dims[2] == 5 &&
+                          w->stride_w == 1 && w->dilation_w == 1);
+        if (lean &&
+            (((pixels % NML_BLOCK_PIXELS != 0 || !d->blocks) && out_ch < 8) || !d->rq.fast ||
+             (variant == VARIANT_LEAN && d->c1)))
             return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
                                    "the lean kernel needs the fast requantization and, with %d "
-                                   "output pixels, at least 8 channels (%d)",
+                                   "output pixels, at least 8 channels (%d), and takes no 5-wide "
+                                   "filter over one input channel at stride 1",
                                    (int)pixels, (int)out_ch);
     }
     node->data = d;
@@ -155,6 +164,11 @@ static nml_status opt_conv_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_
 
 static nml_status opt_conv_prepare_lean(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     return prepare_variant(ctx, node, p, VARIANT_LEAN);
+}
+
+static nml_status opt_conv_prepare_lean_c1(nml_ctx *ctx, nml_node *node,
+                                           const nml_op_params *p) {
+    return prepare_variant(ctx, node, p, VARIANT_LEAN_C1);
 }
 
 typedef struct geom {
@@ -334,7 +348,7 @@ static inline int32_t pair_first(const pairs *q) {
  * (opt_common.h) into its two channels of the eight pixels. From memory: requantized from
  * registers, the constants' extra live values made gcc spill in the MAC loop (3.6% more
  * instructions), and one loop is a third of the code of sixteen inlined outputs. */
-static void emit_pair(const pairs *q) {
+NML_OPT_INLINE void emit_pair(const pairs *q) {
     const int32_t d0 = pair_first(q), stride = q->out_c, lo = q->lo, hi = q->hi;
     const int32_t *acc = q->acc;
     for (int32_t j = 0; j < 2; j++, acc += NML_BLOCK_PIXELS) {
@@ -456,12 +470,105 @@ static void requant_one(const nml_rq *rq, int32_t c, int32_t v, int8_t *o) {
     o[c] = nml_rq_clamp(y, rq->act_min, rq->act_max);
 }
 
+/* 5-wide filters over one-channel inputs at stride 1 along x (a grayscale image's first layer,
+ * LeNet-5's C1): the eight windows of a block inside one output row start at consecutive
+ * bytes, so within a filter row pixel k's tap j is p[k + j], and the block's eight values of a
+ * tap are the previous tap's shifted by one byte. One channel at a time, eight accumulators and
+ * eight activations in registers: each tap loads one weight and one new activation for eight
+ * multiply-accumulates (the registers rotate), and nothing is gathered (the tap-major copy of
+ * a block's 8 x 25 bytes cost ~0.8 instructions per MAC of LeNet-5's C1). The window rows are
+ * read again for every channel. Blocks that span two output rows or meet the padding take the
+ * 2x8 blocks. The width is a constant (no test after each tap, ~0.25 instructions per MAC);
+ * other widths take the 2x8 blocks: a model links this only for such a layer (the lean
+ * variant refuses it, nml_kernel_conv_2d_opt_lean_c1 takes it). */
+#define NML_C1_TAP(j, r0, r1, r2, r3, r4, r5, r6, r7)                                             \
+    do {                                                                                           \
+        const int32_t u = v[j];                                                                    \
+        a0 += u * r0, a1 += u * r1, a2 += u * r2, a3 += u * r3;                                    \
+        a4 += u * r4, a5 += u * r5, a6 += u * r6, a7 += u * r7;                                    \
+    } while (0)
+
+/* The sums of two channels (filters w0 and w0 + depth) over the windows at p, into acc[0..7]
+ * and acc[8..15] (each holding its starting value in acc[0], acc[8]); kw: the filter width,
+ * at most 8 taps per turn of the rotation (constant per caller). */
+NML_OPT_INLINE void c1_pair(const int8_t *p, const int8_t *w0, int32_t kh, const int32_t kw,
+                            int32_t row, int32_t depth, int32_t *acc) {
+    for (int32_t ch = 0; ch < 2; ch++, acc += NML_BLOCK_PIXELS) {
+        const int8_t *s = p, *w = w0 + ch * depth;
+        int32_t a0 = acc[0], a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        for (int32_t ky = 0; ky < kh; ky++, s += row, w += kw) {
+            int32_t t0 = s[0], t1 = s[1], t2 = s[2], t3 = s[3], t4 = s[4], t5 = s[5];
+            int32_t t6 = s[6], t7 = s[7];
+            const int8_t *q = s + 8, *v = w;
+            for (int32_t n = kw;; q += 8, v += 8) { /* tap j: pixel k's value in t[(k+j) % 8] */
+                NML_C1_TAP(0, t0, t1, t2, t3, t4, t5, t6, t7);
+                if (--n == 0) break;
+                t0 = q[0];
+                NML_C1_TAP(1, t1, t2, t3, t4, t5, t6, t7, t0);
+                if (--n == 0) break;
+                t1 = q[1];
+                NML_C1_TAP(2, t2, t3, t4, t5, t6, t7, t0, t1);
+                if (--n == 0) break;
+                t2 = q[2];
+                NML_C1_TAP(3, t3, t4, t5, t6, t7, t0, t1, t2);
+                if (--n == 0) break;
+                t3 = q[3];
+                NML_C1_TAP(4, t4, t5, t6, t7, t0, t1, t2, t3);
+                if (--n == 0) break;
+                t4 = q[4];
+                NML_C1_TAP(5, t5, t6, t7, t0, t1, t2, t3, t4);
+                if (--n == 0) break;
+                t5 = q[5];
+                NML_C1_TAP(6, t6, t7, t0, t1, t2, t3, t4, t5);
+                if (--n == 0) break;
+                t6 = q[6];
+                NML_C1_TAP(7, t7, t0, t1, t2, t3, t4, t5, t6);
+                if (--n == 0) break;
+                t7 = q[7];
+            }
+        }
+        acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+        acc[4] = a4, acc[5] = a5, acc[6] = a6, acc[7] = a7;
+    }
+}
+
+NML_NOINLINE static void c1_pair_5(const int8_t *p, const int8_t *w0, int32_t kh, int32_t row,
+                                   int32_t depth, int32_t *acc) {
+    c1_pair(p, w0, kh, 5, row, depth, acc);
+}
+#undef NML_C1_TAP
+
+/* The block of the eight pixels from a on through c1_channel, two channels at a time into q's
+ * accumulators, requantized by emit_pair (q->o: the block's output), when the pixels lie in
+ * one output row and their windows inside the input; 0 (nothing done) otherwise. */
+static int c1_block(const geom *g, pairs *q, const pixel *a, int8_t *o) {
+    const nml_window *win = g->win;
+    const int32_t iy0 = a->y * win->stride_h - win->pad_h, ix0 = a->x - win->pad_w;
+    if (a->x + NML_BLOCK_PIXELS > g->out_w || iy0 < 0 ||
+        iy0 + (g->kh - 1) * win->dilation_h >= g->h || ix0 < 0 ||
+        ix0 + NML_BLOCK_PIXELS - 1 + g->kw > g->w)
+        return 0;
+    const int8_t *p = g->in + (size_t)(a->b * g->h + iy0) * g->w + ix0;
+    const int32_t row = win->dilation_h * g->w;
+    int32_t *acc = q->acc;
+    q->o = o;
+    for (q->oc = 0; q->oc < g->out_c; q->oc += 2) {
+        const int32_t c0 = pair_first(q);
+        acc[0] = g->fb[c0]; /* fast: nml_rq_finish bounds every partial sum, bias included */
+        acc[8] = g->fb[c0 + 1];
+        c1_pair_5(p, g->filter + c0 * g->depth, g->kh, row, g->depth, acc);
+        emit_pair(q);
+    }
+    return 1;
+}
+
 /* Blocks of eight output pixels from pixel 0 on (total / 8 of them): the windows interleaved
  * into col (the input pixels themselves for a 1x1 layer, amortized over all output channels),
  * then two channels at a time (an odd last channel is redone with the one before it; a
  * one-channel layer computes its channel twice). */
+/* rows: a c1_block layer (the lean variant refuses those: constant 0 there) */
 NML_OPT_INLINE void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total, pixel *a,
-                                 int fast_only) {
+                                 int fast_only, int rows) {
     int32_t acc[16];
     pairs q;
     q.x = g->col;
@@ -477,6 +584,11 @@ NML_OPT_INLINE void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total,
     q.c1 = 1u + 2u * (uint32_t)rq->out_zp;
     const int32_t last = g->out_c > 1 ? g->out_c - 2 : 0;
     for (int32_t i = 0; i + NML_BLOCK_PIXELS <= total; i += NML_BLOCK_PIXELS) {
+        if (rows && c1_block(g, &q, a, g->out + i * g->out_c)) {
+            for (int32_t k = 0; k < NML_BLOCK_PIXELS; k++)
+                next_pixel(g, a);
+            continue;
+        }
         if (g->pointwise) { /* the windows are the input pixels i..i+7 */
             const int8_t *px[NML_BLOCK_PIXELS];
             for (int32_t k = 0; k < NML_BLOCK_PIXELS; k++)
@@ -708,8 +820,9 @@ static void shallow_pairs(const geom *g, const nml_rq *rq, int32_t total) {
     }
 }
 
-/* lean: the lean variant's evaluation (constant per caller) */
-NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int lean) {
+/* variant: constant per caller; the lean variants skip the paths their prepare refused */
+NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int variant) {
+    const int lean = variant == VARIANT_LEAN || variant == VARIANT_LEAN_C1;
     const opt_conv *d = node->data;
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
@@ -744,18 +857,22 @@ NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int lean) {
         else if (g.out_c == 1)
             one_channel_blocks(&g, &d->rq, total, &a);
         else
-            pixel_blocks(&g, &d->rq, total, &a, lean);
+            pixel_blocks(&g, &d->rq, total, &a, lean, variant != VARIANT_LEAN && d->c1);
     }
     single_pixels(&g, &d->rq, b, d->blocks ? total - total % NML_BLOCK_PIXELS : 0, total, a, lean);
     return NML_OK;
 }
 
 static nml_status opt_conv_eval_int8(nml_ctx *ctx, nml_node *node) {
-    return eval_variant(ctx, node, 0);
+    return eval_variant(ctx, node, VARIANT_INT8);
 }
 
 static nml_status opt_conv_eval_lean(nml_ctx *ctx, nml_node *node) {
-    return eval_variant(ctx, node, 1);
+    return eval_variant(ctx, node, VARIANT_LEAN);
+}
+
+static nml_status opt_conv_eval_lean_c1(nml_ctx *ctx, nml_node *node) {
+    return eval_variant(ctx, node, VARIANT_LEAN_C1);
 }
 
 static nml_status opt_conv_eval(nml_ctx *ctx, nml_node *node) {
@@ -773,3 +890,5 @@ const nml_kernel nml_kernel_conv_2d_opt_int8 = {NML_OP_CONV_2D, "CONV_2D", opt_c
                                                 opt_conv_eval_int8};
 const nml_kernel nml_kernel_conv_2d_opt_lean = {NML_OP_CONV_2D, "CONV_2D", opt_conv_prepare_lean,
                                                 opt_conv_eval_lean};
+const nml_kernel nml_kernel_conv_2d_opt_lean_c1 = {NML_OP_CONV_2D, "CONV_2D",
+                                                   opt_conv_prepare_lean_c1, opt_conv_eval_lean_c1};
