@@ -2,6 +2,15 @@
  * the registers to themselves; the depth loop is unrolled by four with pointer increments. */
 #include "opt_dot.h"
 
+/* A compiler barrier (no instruction): keeps gcc from hoisting a step's weight loads ahead of
+ * the previous ones, which at -Os needed registers the loop then lacked (the loop end and the
+ * zero point went to the stack). */
+#if defined(__GNUC__)
+#define NML_DOT_BARRIER() __asm__ volatile("" ::: "memory")
+#else
+#define NML_DOT_BARRIER() ((void)0)
+#endif
+
 void nml_dot_8x1(const int8_t *x, int32_t zp, const int8_t *w0, int32_t stride, int32_t len,
                  int32_t *acc) {
     const int8_t *w1 = w0 + stride, *w2 = w1 + stride, *w3 = w2 + stride, *w4 = w3 + stride;
@@ -11,16 +20,18 @@ void nml_dot_8x1(const int8_t *x, int32_t zp, const int8_t *w0, int32_t stride, 
     do {                                                                                           \
         const int32_t v = x[i] - zp;                                                               \
         a0 += w0[i] * v, a1 += w1[i] * v, a2 += w2[i] * v, a3 += w3[i] * v;                        \
+        NML_DOT_BARRIER();                                                                         \
         a4 += w4[i] * v, a5 += w5[i] * v, a6 += w6[i] * v, a7 += w7[i] * v;                        \
+        NML_DOT_BARRIER();                                                                         \
     } while (0)
     const int8_t *end = x + (len & ~3);
-    for (; x != end;
-         x += 4, w0 += 4, w1 += 4, w2 += 4, w3 += 4, w4 += 4, w5 += 4, w6 += 4, w7 += 4) {
-        NML_MAC_8X1(0);
-        NML_MAC_8X1(1);
-        NML_MAC_8X1(2);
-        NML_MAC_8X1(3);
-    }
+    if (x != end) do { /* bottom-tested: no jump back to a test per iteration */
+            NML_MAC_8X1(0);
+            NML_MAC_8X1(1);
+            NML_MAC_8X1(2);
+            NML_MAC_8X1(3);
+            x += 4, w0 += 4, w1 += 4, w2 += 4, w3 += 4, w4 += 4, w5 += 4, w6 += 4, w7 += 4;
+        } while (x != end);
     for (int32_t i = 0; i < (len & 3); i++)
         NML_MAC_8X1(i);
 #undef NML_MAC_8X1
