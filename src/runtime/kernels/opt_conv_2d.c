@@ -566,9 +566,8 @@ static int c1_block(const geom *g, pairs *q, const pixel *a, int8_t *o) {
  * into col (the input pixels themselves for a 1x1 layer, amortized over all output channels),
  * then two channels at a time (an odd last channel is redone with the one before it; a
  * one-channel layer computes its channel twice). */
-/* rows: a c1_block layer (the lean variant refuses those: constant 0 there) */
 NML_OPT_INLINE void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total, pixel *a,
-                                 int fast_only, int rows) {
+                                 int fast_only) {
     int32_t acc[16];
     pairs q;
     q.x = g->col;
@@ -584,11 +583,6 @@ NML_OPT_INLINE void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total,
     q.c1 = 1u + 2u * (uint32_t)rq->out_zp;
     const int32_t last = g->out_c > 1 ? g->out_c - 2 : 0;
     for (int32_t i = 0; i + NML_BLOCK_PIXELS <= total; i += NML_BLOCK_PIXELS) {
-        if (rows && c1_block(g, &q, a, g->out + i * g->out_c)) {
-            for (int32_t k = 0; k < NML_BLOCK_PIXELS; k++)
-                next_pixel(g, a);
-            continue;
-        }
         if (g->pointwise) { /* the windows are the input pixels i..i+7 */
             const int8_t *px[NML_BLOCK_PIXELS];
             for (int32_t k = 0; k < NML_BLOCK_PIXELS; k++)
@@ -612,6 +606,35 @@ NML_OPT_INLINE void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total,
                 requant_one(rq, j < 8 ? c0 : c1, nml_add_wrap(acc[j], g->fb[j < 8 ? c0 : c1]),
                             q.o + (j & 7) * g->out_c);
         }
+    }
+}
+
+/* A c1_block layer's blocks of eight pixels (its own loop: the other layers' blocks pay no
+ * test for it): c1_block, else the 2x8 blocks over gathered windows. Such a layer has the
+ * fast requantization (prepare_variant). */
+NML_NOINLINE static void c1_blocks(const geom *g, const nml_rq *rq, int32_t total, pixel *a) {
+    int32_t acc[16];
+    pairs q;
+    q.x = g->col;
+    q.filter = g->filter;
+    q.depth = g->depth;
+    q.out_c = g->out_c;
+    q.fb = g->fb;
+    q.rq = rq;
+    q.lo = rq->act_min;
+    q.hi = rq->act_max;
+    q.acc = acc;
+    q.slow = 0;
+    q.c1 = 1u + 2u * (uint32_t)rq->out_zp;
+    for (int32_t i = 0; i + NML_BLOCK_PIXELS <= total; i += NML_BLOCK_PIXELS) {
+        int8_t *o = g->out + i * g->out_c;
+        if (!c1_block(g, &q, a, o)) {
+            gather_block(g, *a, g->col);
+            q.o = o, q.oc = 0, q.end = g->out_c;
+            gemm_2x8(&q);
+        }
+        for (int32_t k = 0; k < NML_BLOCK_PIXELS; k++)
+            next_pixel(g, a);
     }
 }
 
@@ -812,7 +835,7 @@ static void shallow_channel(const nml_rq *rq, int32_t c, uint32_t *m, uint32_t *
 
 /* A shallow pointwise layer's blocks of eight pixels (total / 8 of them), pair by pair (an odd
  * last channel is redone with the one before it). */
-static void shallow_pairs(const geom *g, const nml_rq *rq, int32_t total) {
+NML_NOINLINE static void shallow_pairs(const geom *g, const nml_rq *rq, int32_t total) {
     const int32_t D = g->depth, blocks = total / NML_BLOCK_PIXELS;
     shallow_pair s;
     s.stride = g->out_c;
@@ -871,8 +894,10 @@ NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int variant
             shallow_pairs(&g, &d->rq, total);
         else if (g.out_c == 1)
             one_channel_blocks(&g, &d->rq, total, &a);
+        else if (variant != VARIANT_LEAN && d->c1) /* the lean variant refused such layers */
+            c1_blocks(&g, &d->rq, total, &a);
         else
-            pixel_blocks(&g, &d->rq, total, &a, lean, variant != VARIANT_LEAN && d->c1);
+            pixel_blocks(&g, &d->rq, total, &a, lean);
     }
     single_pixels(&g, &d->rq, b, d->blocks ? total - total % NML_BLOCK_PIXELS : 0, total, a, lean);
     return NML_OK;
