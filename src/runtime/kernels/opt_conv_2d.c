@@ -87,10 +87,11 @@ static int is_pointwise(const nml_tensor *filter, const nml_tensor *input, const
            w->pad_h == 0 && w->pad_w == 0;
 }
 
-/* The kernel variants: all of CONV_2D; int8 only (no reference fallback, conv_ref.h); lean:
- * int8 with the fast requantization, single pixels only in layers of at least eight channels
- * (no reference arithmetic after the blocks, no two-channel dot: less code for models whose
- * layers all qualify). Constant per caller. */
+/* The kernel variants: all of CONV_2D; int8 only (no reference fallback, conv_ref.h, and no
+ * c1_block rows); lean: int8 with the fast requantization, single pixels only in layers of at
+ * least eight channels (no reference arithmetic after the blocks, no two-channel dot, no
+ * shallow_pairs: less code for models whose layers all qualify), refusing c1_block's layers;
+ * lean c1: the lean one with the rows. Constant per caller. */
 enum { VARIANT_FULL, VARIANT_INT8, VARIANT_LEAN, VARIANT_LEAN_C1 };
 
 NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
@@ -684,7 +685,8 @@ static void one_channel_blocks(const geom *g, const nml_rq *rq, int32_t total, p
     int32_t acc[8];
     const int32_t fb = g->fb[0], lo = rq->act_min, hi = rq->act_max;
     /* the doubled form's constants (emit_pair); slow tables: unused, r kept a valid shift */
-    const int32_t r = rq->fast ? rq->shift[0] : 0;
+    const int fast = rq->fast;
+    const int32_t r = fast ? rq->shift[0] : 0;
     const uint32_t mult = (uint32_t)rq->mult[0], nz = (uint32_t)(r != 0);
     const uint32_t k2 = ((1u + 2u * (uint32_t)rq->out_zp) << r) + nz, neg2 = (0u - nz) << 1;
     for (int32_t i = 0; i + NML_BLOCK_PIXELS <= total; i += NML_BLOCK_PIXELS) {
@@ -697,13 +699,14 @@ static void one_channel_blocks(const geom *g, const nml_rq *rq, int32_t total, p
             }
         }
         nml_dot_8x1(g->filter, 0, x, g->depth, g->depth, acc);
+        int8_t *o = g->out + i;
         for (int32_t k = 0; k < NML_BLOCK_PIXELS; k++) {
             const int32_t v = nml_add_wrap(acc[k], fb);
-            if (!rq->fast) {
-                requant_one(rq, 0, v, g->out + i + k);
+            if (!fast) {
+                requant_one(rq, 0, v, o + k);
                 continue;
             }
-            g->out[i + k] = nml_rq_clamp(nml_rq_apply_doubled(v, mult, k2, neg2, r + 1), lo, hi);
+            o[k] = nml_rq_clamp(nml_rq_apply_doubled(v, mult, k2, neg2, r + 1), lo, hi);
         }
     }
 }
@@ -894,7 +897,7 @@ NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int variant
             shallow_pairs(&g, &d->rq, total);
         else if (g.out_c == 1)
             one_channel_blocks(&g, &d->rq, total, &a);
-        else if (variant != VARIANT_LEAN && d->c1) /* the lean variant refused such layers */
+        else if ((variant == VARIANT_FULL || variant == VARIANT_LEAN_C1) && d->c1)
             c1_blocks(&g, &d->rq, total, &a);
         else
             pixel_blocks(&g, &d->rq, total, &a, lean);
