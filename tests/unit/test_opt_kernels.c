@@ -1073,12 +1073,13 @@ static run_result run_fc(const nml_kernel *k, const layer *L, int32_t units, int
 static void fully_connected_matches_reference(void **state) {
     (void)state;
     rng_state = 0xFC01u;
-    int ran = 0, narrow = 0;
+    int ran = 0, narrow = 0, zero_zp = 0;
     const int cases = 1500;
     for (int iter = 0; iter < cases; iter++) {
         layer L;
         memset(&L, 0, sizeof L);
         random_common(&L);
+        if (rnd() % 4 == 0) L.in_zp = 0; /* symmetric inputs (after TANH): nml_dot_8x1_raw */
         L.batches = rnd_in(1, 3);
         const int32_t units = rnd_in(1, 21), depth = rnd() % 4 ? rnd_in(1, 70) : rnd_in(1, 700);
         const int32_t w_zp = L.per_channel || rnd() % 2 ? 0 : rnd_in(-128, 127);
@@ -1109,6 +1110,7 @@ static void fully_connected_matches_reference(void **state) {
                              iter, i, ref[i], opt[i], (int)L.batches, (int)units, (int)depth,
                              (int)w_zp, (int)L.in_zp, (int)L.per_channel);
             ran++;
+            zero_zp += L.in_zp == 0 && units >= 8;
         }
         memset(opt, 0x2a, n_out);
         run_result c = run_fc(&nml_kernel_fully_connected_opt_int8, &L, units, depth, in, w, w_zp,
@@ -1132,9 +1134,11 @@ static void fully_connected_matches_reference(void **state) {
         }
         free(in), free(w), free(ref), free(opt), free(scales), free(bias);
     }
-    printf("FULLY_CONNECTED: %d of %d random layers compared (%d by the narrow variant)\n", ran,
-           cases, narrow);
+    printf("FULLY_CONNECTED: %d of %d random layers compared (%d by the narrow variant, %d of 8 "
+           "units or more with input zero point 0)\n",
+           ran, cases, narrow, zero_zp);
     assert_true(narrow > cases / 5);
+    assert_true(zero_zp > 100);
     assert_true(ran > cases * 7 / 10);
 }
 

@@ -151,7 +151,9 @@ NML_OPT_INLINE void fc_int8_opt(const opt_fc *d, const int8_t *in, const int8_t 
         for (; u < units; u += n) {
             const int32_t left = units - u;
             n = left >= 8 && !narrow ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
-            if (n == 8)
+            if (n == 8 && zp == 0) /* e.g. after TANH: no offset to subtract */
+                nml_dot_8x1_raw(x, w + u * depth, depth, depth, acc);
+            else if (n == 8)
                 nml_dot_8x1(x, zp, w + u * depth, depth, depth, acc);
             else if (n == 4)
                 run_4x1(x, w + u * depth, depth, depth, zp, acc);
