@@ -446,8 +446,8 @@ static int compare_random_conv(const layer *Lp, int iter) {
     const nml_kernel *leans[2] = {&nml_kernel_conv_2d_opt_lean, &nml_kernel_conv_2d_opt_lean_c1};
     for (int v = 0; v < 2; v++) {
         memset(opt, 0x2a, n_out);
-        run_result e = run_conv_like(leans[v], &L, &p, in_dims, in, w_dims, w, 0, scales, bias,
-                                     out_dims, opt);
+        run_result e =
+            run_conv_like(leans[v], &L, &p, in_dims, in, w_dims, w, 0, scales, bias, out_dims, opt);
         if (a.st == NML_OK && (L.groups > 1 || !whole)) {
             assert_int_equal(e.st, NML_E_UNSUPPORTED);
         } else if (e.st == NML_E_UNSUPPORTED && a.st == NML_OK) {

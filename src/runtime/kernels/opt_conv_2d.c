@@ -131,8 +131,8 @@ NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nm
             bytes = (size_t)out_ch * sizeof(int32_t) +
                     (pointwise && out_ch == 1 ? 0 : NML_BLOCK_PIXELS * depth);
         NML_TRY(requant_tables(ctx, node, d, (int64_t)depth));
-        if (!lean && d->blocks && pointwise && out_ch > 1 &&
-            (depth == 8 || depth == 16) && d->rq.fast && d->rq.act_min >= d->rq.out_zp) {
+        if (!lean && d->blocks && pointwise && out_ch > 1 && (depth == 8 || depth == 16) &&
+            d->rq.fast && d->rq.act_min >= d->rq.out_zp) {
             d->shallow = (uint8_t)depth;
             bytes = (size_t)out_ch * sizeof(int32_t); /* the folded biases: no windows */
         }
@@ -142,9 +142,8 @@ NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nm
         const nml_window *w = &d->ref.w;
         d->c1 = (uint8_t)(d->blocks && d->rq.fast && input->dims[3] == 1 && filter->dims[2] == 5 &&
                           w->stride_w == 1 && w->dilation_w == 1);
-        if (lean &&
-            (((pixels % NML_BLOCK_PIXELS != 0 || !d->blocks) && out_ch < 8) || !d->rq.fast ||
-             (variant == VARIANT_LEAN && d->c1)))
+        if (lean && (((pixels % NML_BLOCK_PIXELS != 0 || !d->blocks) && out_ch < 8) ||
+                     !d->rq.fast || (variant == VARIANT_LEAN && d->c1)))
             return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
                                    "the lean kernel needs the fast requantization and, with %d "
                                    "output pixels, at least 8 channels (%d), and takes no 5-wide "
@@ -167,8 +166,7 @@ static nml_status opt_conv_prepare_lean(nml_ctx *ctx, nml_node *node, const nml_
     return prepare_variant(ctx, node, p, VARIANT_LEAN);
 }
 
-static nml_status opt_conv_prepare_lean_c1(nml_ctx *ctx, nml_node *node,
-                                           const nml_op_params *p) {
+static nml_status opt_conv_prepare_lean_c1(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     return prepare_variant(ctx, node, p, VARIANT_LEAN_C1);
 }
 
@@ -401,8 +399,8 @@ NML_OPT_INLINE void emit_pair(const pairs *q) {
  * accumulators each; every accumulator sums the same products in the same order. */
 #if defined(__x86_64__) || defined(__i386__) || defined(__arm__)
 #define NML_FEW_REGISTERS 1
-static void mac_2x4(const int8_t *p, const int8_t *w0, const int8_t *w1, int32_t depth,
-                    int32_t i0, int32_t i1, int32_t acc[8]) {
+static void mac_2x4(const int8_t *p, const int8_t *w0, const int8_t *w1, int32_t depth, int32_t i0,
+                    int32_t i1, int32_t acc[8]) {
     int32_t a0 = i0, a1 = i0, a2 = i0, a3 = i0, b0 = i1, b1 = i1, b2 = i1, b3 = i1;
     for (int32_t n = 0; n < depth; n++, p += 8) {
         const int32_t u = w0[n], v = w1[n];
@@ -482,7 +480,7 @@ static void requant_one(const nml_rq *rq, int32_t c, int32_t v, int8_t *o) {
  * 2x8 blocks. The width is a constant (no test after each tap, ~0.25 instructions per MAC);
  * other widths take the 2x8 blocks: a model links this only for such a layer (the lean
  * variant refuses it, nml_kernel_conv_2d_opt_lean_c1 takes it). */
-#define NML_C1_TAP(j, r0, r1, r2, r3, r4, r5, r6, r7)                                             \
+#define NML_C1_TAP(j, r0, r1, r2, r3, r4, r5, r6, r7)                                              \
     do {                                                                                           \
         const int32_t u = v[j];                                                                    \
         a0 += u * r0, a1 += u * r1, a2 += u * r2, a3 += u * r3;                                    \
@@ -681,7 +679,8 @@ NML_OPT_INLINE void single_pixels(const geom *g, const nml_rq *rq, const int32_t
  * eight windows one after another (the input itself for a 1x1 layer: no window calls), the
  * filter as the shared operand of nml_dot_8x1, the folded bias and the channel's constants
  * read once (through requant_one, ~50 instructions per output). */
-static void one_channel_blocks(const geom *g, const nml_rq *rq, int32_t total, pixel *a) {
+NML_NOINLINE static void one_channel_blocks(const geom *g, const nml_rq *rq, int32_t total,
+                                            pixel *a) {
     int32_t acc[8];
     const int32_t fb = g->fb[0], lo = rq->act_min, hi = rq->act_max;
     /* the doubled form's constants (emit_pair); slow tables: unused, r kept a valid shift */
@@ -739,11 +738,11 @@ static void fold_biases(const geom *g, const int32_t *bias, int32_t *fb) {
  * most the zero point (opt_common.h: both roundings keep a negative sum at or below 0), so the
  * rounding correction of negative sums and the lower clamp are skipped: a sign test instead. */
 typedef struct shallow_pair {
-    const int8_t *x, *end; /* the next block's pixels; past the last block */
-    int8_t *o;             /* the next block's output at the pair's first channel */
-    const int8_t *w;       /* the pair's weights (2 x depth) */
-    int32_t stride;        /* output channels: pixel k's outputs at o[k * stride] */
-    int32_t f0, f1;        /* folded biases */
+    const int8_t *x, *end;   /* the next block's pixels; past the last block */
+    int8_t *o;               /* the next block's output at the pair's first channel */
+    const int8_t *w;         /* the pair's weights (2 x depth) */
+    int32_t stride;          /* output channels: pixel k's outputs at o[k * stride] */
+    int32_t f0, f1;          /* folded biases */
     uint32_t m0, m1, k0, k1; /* doubled multipliers and rounding constants (opt_common.h) */
     int32_t s0, s1;          /* shifts r + 1 */
     int32_t lo, hi;
@@ -753,10 +752,10 @@ typedef struct shallow_pair {
  * a negative acc, else without the negative-sum correction and the lower clamp. */
 #define NML_SHALLOW_OUT(acc, mult, k2, r1, o)                                                      \
     do {                                                                                           \
-        int32_t y_ = lo_; /* (int32: an int8 here costs a sign extension per output) */           \
+        int32_t y_ = lo_; /* (int32: an int8 here costs a sign extension per output) */            \
         if ((acc) >= 0) {                                                                          \
             const int32_t x2_ = (int32_t)((uint32_t)(acc) << 1);                                   \
-            y_ = (int32_t)((uint32_t)(((int64_t)x2_ * (int64_t)(mult)) >> 32) + (k2)) >> (r1);    \
+            y_ = (int32_t)((uint32_t)(((int64_t)x2_ * (int64_t)(mult)) >> 32) + (k2)) >> (r1);     \
             if (y_ > hi_) y_ = hi_;                                                                \
         }                                                                                          \
         *(o) = (int8_t)y_;                                                                         \

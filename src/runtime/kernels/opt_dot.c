@@ -11,10 +11,16 @@
 #define NML_DOT_BARRIER() ((void)0)
 #endif
 
-/* The eight-row dot; offset: whether x is offset by zp (constant per caller). */
-static inline __attribute__((always_inline)) void
-dot_8x1(const int8_t *x, int32_t zp, const int8_t *w0, int32_t stride, int32_t len, int32_t *acc,
-        const int offset) {
+/* Both eight-row dots' body, inlined into each (offset: constant per caller). */
+#if defined(__GNUC__)
+#define NML_DOT_INLINE static inline __attribute__((always_inline))
+#else
+#define NML_DOT_INLINE static inline
+#endif
+
+/* The eight-row dot; offset: whether x is offset by zp. */
+NML_DOT_INLINE void dot_8x1(const int8_t *x, int32_t zp, const int8_t *w0, int32_t stride,
+                            int32_t len, int32_t *acc, const int offset) {
     const int8_t *w1 = w0 + stride, *w2 = w1 + stride, *w3 = w2 + stride, *w4 = w3 + stride;
     const int8_t *w5 = w4 + stride, *w6 = w5 + stride, *w7 = w6 + stride;
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
@@ -46,8 +52,7 @@ void nml_dot_8x1(const int8_t *x, int32_t zp, const int8_t *w0, int32_t stride, 
     dot_8x1(x, zp, w0, stride, len, acc, 1);
 }
 
-void nml_dot_8x1_raw(const int8_t *x, const int8_t *w0, int32_t stride, int32_t len,
-                     int32_t *acc) {
+void nml_dot_8x1_raw(const int8_t *x, const int8_t *w0, int32_t stride, int32_t len, int32_t *acc) {
     dot_8x1(x, 0, w0, stride, len, acc, 0);
 }
 
