@@ -31,7 +31,11 @@
  * map) and layers over the cap go pixel by pixel: the window (in place for a 1x1 layer), eight
  * channels per activation load and zero-point subtraction (opt_dot.h), fewer than eight two at
  * a time, with the layer's own bias (a folded bias would cost such a layer one more pass over
- * all its weights: as many loads as its MACs). */
+ * all its weights: as many loads as its MACs).
+ *
+ * Two kinds of layers have block loops of their own, where the 2x8 blocks' fixed costs weighed
+ * as much as their MACs: shallow 1x1 layers (depth 8 or 16) under ReLU-like activations
+ * (shallow_pairs) and 5-wide filters over one input channel (c1_blocks); see there. */
 #include <stddef.h>
 
 #include "conv_ref.h"
