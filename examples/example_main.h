@@ -59,9 +59,9 @@ static inline nml_layer *example_classifier(void) {
         &(nml_dense_opts){.name = "output", .units = 10, .activation = NML_AFN_SOFTMAX});
 }
 
-/* LeNet-5 from C1 to Flatten, appended in sequence: the part the sequential and custom-layer
- * examples share (they differ in F6). Building errors are sticky, so the caller checks only
- * nml_net_build. */
+/* LeNet-5 from C1 to Flatten, appended in sequence, for the custom-layer example (whose point
+ * is F6; the sequential example spells the whole list out). Building errors are sticky, so the
+ * caller checks only nml_net_build. */
 static inline void example_add_features(nml_net *net, nml_error *err) {
     nml_net_add(net, example_conv("c1", 6), err);
     nml_net_add(net, example_pool("s2"), err);

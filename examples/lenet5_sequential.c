@@ -13,8 +13,14 @@ static nml_status define_model(nml_net **out, nml_error *err) {
     NML_TRY(nml_net_create(&net, "lenet5", 1, err));
     int image;
     nml_net_input(net, "image", nml_shape_3d(32, 32, 1), &image, err);
-    /* C1 .. Flatten: nml_net_add of convolution, pooling and sigmoid layers (example_main.h) */
-    example_add_features(net, err);
+    nml_net_add(net, example_conv("c1", 6), err);
+    nml_net_add(net, example_pool("s2"), err);
+    nml_net_add(net, nml_activation_layer("s2_sigmoid", NML_AFN_SIGMOID), err);
+    nml_net_add(net, example_conv("c3", 16), err);
+    nml_net_add(net, example_pool("s4"), err);
+    nml_net_add(net, nml_activation_layer("s4_sigmoid", NML_AFN_SIGMOID), err);
+    nml_net_add(net, example_conv("c5", 120), err);
+    nml_net_add(net, nml_flatten("flatten"), err);
     nml_net_add(net,
                 nml_dense(&(nml_dense_opts){.name = "f6", .units = 84, .activation = NML_AFN_TANH}),
                 err);
