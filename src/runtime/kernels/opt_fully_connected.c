@@ -107,8 +107,8 @@ run_4x1(const int8_t *x, const int8_t *w0, int32_t depth, int32_t len, int32_t z
  * then the fast form (or the reference arithmetic). The tables and the clamp range are held in
  * locals: through d, gcc reloaded them for every unit (int8 stores may alias anything), about
  * twenty instructions per unit. */
-static void finish_units(const opt_fc *d, const int32_t *bias, int32_t u, int32_t n,
-                         const int32_t *acc, int32_t correction, int8_t *o) {
+NML_OPT_INLINE void finish_units(const opt_fc *d, const int32_t *bias, int32_t u, int32_t n,
+                                 const int32_t *acc, int32_t correction, int8_t *o) {
     const nml_rq *rq = &d->rq;
     if (!rq->fast) {
         for (int32_t j = 0; j < n; j++) {
