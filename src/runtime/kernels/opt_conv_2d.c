@@ -7,8 +7,8 @@
  * one pointer with immediate offsets reaches all eight; then, for each pair of channels, 16
  * accumulators stay in registers over the filter depth: each loaded weight serves eight pixels
  * and each loaded activation two channels (10 loads per 16 multiply-accumulates, 172
- * instructions per 64 MACs with gcc's priority register allocator, -fira-algorithm=priority,
- * which the firmware build passes for this file). The pair's accumulators then go to memory and
+ * instructions per 64 MACs with gcc's priority register allocator, which this file selects
+ * for itself on RV32). The pair's accumulators then go to memory and
  * are requantized in the doubled fast form (opt_common.h, ~13 instructions per output) with
  * constants from the fast tables. Gathering is tap-major with eight source pointers when the
  * eight windows lie inside the input (a 1x1 layer's pixels, or any block away from the padding;
@@ -42,6 +42,16 @@
 #include "kernels.h"
 #include "opt_common.h"
 #include "opt_dot.h"
+
+/* The 2x8 block's MAC loop holds 21 values: gcc's default (Chaitin-Briggs) register allocator
+ * spills four of them per iteration on RV32, the priority allocator none (3.8% fewer
+ * instructions on FastestDet's and person_detect's CONV_2D, measured). Chosen here rather than
+ * by a per-file flag so that every build of this file has it: the nanoml firmware, X-HEEP's
+ * own CMake build of an exported application, LTO links (the same code as with
+ * -fira-algorithm=priority, compared object for object). */
+#if defined(__riscv) && defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("ira-algorithm=priority")
+#endif
 
 /* Output pixels per block of the GEMM (gemm_2x8) */
 #define NML_BLOCK_PIXELS 8
@@ -395,8 +405,8 @@ NML_OPT_INLINE void emit_pair(const pairs *q) {
  * bounds every sum of up to depth products). Out of line and over all pairs: small depths pay
  * the call once per block. gcc's default register allocator spills four of the 21 live values
  * per iteration here (3.8% more instructions on FastestDet's and person_detect's CONV_2D): the
- * firmware compiles this file with -fira-algorithm=priority (src/deploy/firmware.c, the X-HEEP
- * fragment of xheep_app.c), which keeps them all in registers. */
+ * pragma at the top of this file selects the priority allocator, which keeps them all in
+ * registers. */
 /* Hosts with 16 general registers (x86-64, 32-bit Arm) cannot hold the block's 16
  * accumulators with its pointers and weights: gcc spills them in every step (FastestDet on
  * x86-64: 4.6 instructions per MAC). There the block runs as two halves of four pixels, eight
