@@ -277,12 +277,6 @@ static int cold_code(const char *src) {
     return 1;
 }
 
-/* 1 for the sources whose inner loops need gcc's priority register allocator. */
-static int hot_registers(const char *src) {
-    const char *base = strrchr(src, '/');
-    return strcmp(base ? base + 1 : src, "opt_conv_2d.c") == 0;
-}
-
 /* 1 for the harness's own sources (firmware/). */
 static int harness_source(const nml_fw_options *o, const char *src) {
     size_t n = strlen(o->source_dir);
@@ -309,10 +303,6 @@ static void compile_args(const nml_fw_options *o, const char *src, const char *o
         arg(a, "%s", "-mtune=size");
         arg(a, "%s", "-fno-if-conversion");
     }
-    /* CONV_2D's 2x8 MAC loop holds 21 values: gcc's default (Chaitin-Briggs) allocator spills
-     * four of them per iteration, the priority allocator none (3.8% fewer instructions on
-     * FastestDet's and person_detect's CONV_2D, measured) */
-    if (hot_registers(src)) arg(a, "%s", "-fira-algorithm=priority");
     if (o->compact_errors) arg(a, "%s", "-DNML_COMPACT_ERRORS");
     /* the harness's inline assembly needs zicsr, which an LTO link would not pass on */
     if (o->lto && !harness_source(o, src)) arg(a, "%s", "-flto");

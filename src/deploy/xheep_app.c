@@ -273,11 +273,6 @@ static char *make_fragment(const char *name, const nml_model_info *info, size_t 
         "    -I$(NANOML_APP_DIR)nanoml/src/runtime\n"
         "NANOML_CFLAGS := -std=c11 -Os -ffunction-sections -fdata-sections%s "
         "$(NANOML_INCLUDES)\n"
-        "# CONV_2D's MAC loop needs gcc's priority register allocator (no spills): compile\n"
-        "# NANOML_HOT_SRCS with $(NANOML_CFLAGS) $(NANOML_HOT_CFLAGS)\n"
-        "NANOML_HOT_SRCS := $(NANOML_APP_DIR)nanoml/src/runtime/kernels/opt_conv_2d.c\n"
-        "NANOML_HOT_CFLAGS := -fira-algorithm=priority\n"
-        "$(NANOML_HOT_SRCS:.c=.o): NANOML_CFLAGS += $(NANOML_HOT_CFLAGS)\n"
         "NANOML_LDFLAGS := -Wl,--gc-sections\n"
         "NANOML_LDLIBS := -lm\n",
         name, compact_errors ? " -DNML_COMPACT_ERRORS" : "");

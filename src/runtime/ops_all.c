@@ -95,6 +95,7 @@ static const variant variants[] = {
     {&nml_kernel_padv2_opt_int8, "nml_kernel_padv2_opt_int8"},
     {&nml_kernel_quantize_opt_int8, "nml_kernel_quantize_opt_int8"},
     {&nml_kernel_conv_2d_opt_lean, "nml_kernel_conv_2d_opt_lean"},
+    {&nml_kernel_conv_2d_opt_lean_c1, "nml_kernel_conv_2d_opt_lean_c1"},
     {&nml_kernel_conv_2d_opt_int8, "nml_kernel_conv_2d_opt_int8"},
     {&nml_kernel_depthwise_conv_2d_opt_rows, "nml_kernel_depthwise_conv_2d_opt_rows"},
     {&nml_kernel_depthwise_conv_2d_opt_rows5, "nml_kernel_depthwise_conv_2d_opt_rows5"},

@@ -322,7 +322,7 @@ static void test_nanoml_sources(void **state) {
     free(h);
     free(c);
     /* operators the analysis found all-int8 name their int8-only variant */
-    uint8_t variants[2] = {2, 0}; /* CONV_2D: its second variant (the first is _opt_lean) */
+    uint8_t variants[2] = {3, 0}; /* CONV_2D: its third variant (_opt_lean, _opt_lean_c1 first) */
     info.op_variants = variants;
     assert_int_equal(nml_export_sources(&info, data, 4, "net", &o, &h, &c, &err), NML_OK);
     assert_non_null(

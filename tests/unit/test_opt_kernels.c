@@ -384,7 +384,8 @@ static int random_conv(layer *L) {
 /* One layer L (random inputs, weights and quantization): the optimized kernel and its
  * int8-only variant against the reference. Returns 1 when the reference ran (some fused
  * activation ranges are empty for random output quantizations and are rejected by all). */
-static int lean_compared; /* layers the lean variant evaluated (compared) */
+static int lean_compared; /* layers the lean variants evaluated (compared) */
+static int c1_compared;   /* 5-wide one-channel layers the lean c1 variant evaluated */
 
 static int compare_random_conv(const layer *Lp, int iter) {
     layer L = *Lp;
@@ -435,22 +436,35 @@ static int compare_random_conv(const layer *Lp, int iter) {
     /* the lean variant: the same where it accepts the layer (int8, not grouped, fast
      * requantization, at least 8 channels or a multiple of 8 output pixels), else it rejects
      * it at prepare */
-    memset(opt, 0x2a, n_out);
-    run_result e = run_conv_like(&nml_kernel_conv_2d_opt_lean, &L, &p, in_dims, in, w_dims, w, 0,
-                                 scales, bias, out_dims, opt);
     /* blocks: a multiple of 8 pixels whose 8 windows fit the 8 KB cap of opt_conv_2d.c */
     const int32_t depth = L.kh * L.kw * (L.c / L.groups);
     const int whole = ((L.batches * oh * ow) % 8 == 0 && 8 * depth <= 8192) || L.out_c >= 8;
-    if (a.st == NML_OK && (L.groups > 1 || !whole)) {
-        assert_int_equal(e.st, NML_E_UNSUPPORTED);
-    } else if (e.st == NML_E_UNSUPPORTED && a.st == NML_OK) {
-        assert_non_null(strstr(e.msg, "fast requantization"));
-    } else {
-        if (a.st != e.st || strcmp(a.msg, e.msg) != 0)
-            fail_msg("case %d: reference '%s', lean '%s'", iter, a.msg, e.msg);
-        if (a.st == NML_OK) {
-            compare_outputs("CONV_2D lean", iter, &L, ref, opt, n_out);
-            lean_compared++;
+    /* 5-wide filters over one input channel at stride 1 (blocks: at least 8 pixels): the lean
+     * variant refuses them, its c1 variant takes them */
+    const int c1 = L.c == 1 && L.kw == 5 && L.stride_w == 1 && L.dil_w == 1 && L.groups == 1 &&
+                   L.batches * oh * ow >= 8;
+    const nml_kernel *leans[2] = {&nml_kernel_conv_2d_opt_lean, &nml_kernel_conv_2d_opt_lean_c1};
+    for (int v = 0; v < 2; v++) {
+        memset(opt, 0x2a, n_out);
+        run_result e =
+            run_conv_like(leans[v], &L, &p, in_dims, in, w_dims, w, 0, scales, bias, out_dims, opt);
+        if (a.st == NML_OK && (L.groups > 1 || !whole)) {
+            assert_int_equal(e.st, NML_E_UNSUPPORTED);
+        } else if (e.st == NML_E_UNSUPPORTED && a.st == NML_OK) {
+            /* the c1 variant takes every layer the lean one does */
+            assert_non_null(strstr(e.msg, "fast requantization"));
+            if (v == 0 && !c1 && strstr(e.msg, "CONV_2D") == NULL)
+                fail_msg("case %d: lean refusal without the operator: '%s'", iter, e.msg);
+        } else {
+            if (a.st != e.st || strcmp(a.msg, e.msg) != 0)
+                fail_msg("case %d: reference '%s', lean variant %d '%s'", iter, a.msg, v, e.msg);
+            if (v == 0 && c1 && a.st == NML_OK)
+                fail_msg("case %d: the lean variant took a 5-wide one-channel layer", iter);
+            if (a.st == NML_OK) {
+                compare_outputs(v ? "CONV_2D lean c1" : "CONV_2D lean", iter, &L, ref, opt, n_out);
+                lean_compared++;
+                c1_compared += v && c1;
+            }
         }
     }
     free(in), free(w), free(ref), free(opt), free(scales), free(bias);
@@ -517,6 +531,80 @@ static void conv_shallow_matches_reference(void **state) {
     assert_true(lean_compared > 50);
     assert_true(ran > cases * 8 / 10);
     assert_true(few > 50 && tails > 200 && inside > 50);
+}
+
+/* Shallow pointwise layers (1x1, stride 1, depth 8 or 16: opt_conv_2d.c's shallow_pairs under
+ * ReLU and ReLU6, pair by pair over blocks of 8 pixels read in place, requantized with a sign
+ * test), with the other activations (the blocks), odd and even channel counts, tails of 1..7
+ * pixels, two batches and every kind of requantization random_weights draws. */
+static void conv_shallow_pointwise_matches_reference(void **state) {
+    (void)state;
+    rng_state = 0x5A1F0u;
+    int cases = 0, ran = 0, shallow = 0;
+    for (int iter = 0; cases < 400; iter++) {
+        layer L;
+        memset(&L, 0, sizeof L);
+        L.batches = rnd_in(1, 2);
+        L.kh = L.kw = 1;
+        L.stride_h = L.stride_w = 1;
+        L.dil_h = L.dil_w = 1;
+        L.h = rnd_in(1, 9);
+        L.w = rnd_in(1, 13);
+        L.groups = 1;
+        L.c = rnd() % 2 ? 8 : 16;
+        L.out_c = rnd() % 4 == 0 ? rnd_in(1, 3) : rnd_in(2, 40);
+        L.depth_multiplier = 1;
+        random_common(&L);
+        if (rnd() % 3 != 0) L.activation = rnd() % 2 ? NML_ACT_RELU : NML_ACT_RELU6;
+        cases++;
+        const int r = compare_random_conv(&L, iter);
+        ran += r;
+        shallow += r && L.out_c > 1 && L.batches * L.h * L.w >= 8 &&
+                   (L.activation == NML_ACT_RELU || L.activation == NML_ACT_RELU6);
+    }
+    printf("CONV_2D shallow pointwise: %d of %d compared (%d ReLU-like of at least 8 pixels and "
+           "2 channels)\n",
+           ran, cases, shallow);
+    assert_true(ran > cases * 8 / 10);
+    assert_true(shallow > 150);
+}
+
+/* 5-wide filters over one input channel at stride 1 along x (opt_conv_2d.c's c1_block: the
+ * blocks inside one output row, windows read in place with rotating registers), with blocks
+ * that span two rows or meet the padding, vertical strides and dilation, both paddings, widths
+ * from 5 and channel counts from 2. */
+static void conv_c1_rows_match_reference(void **state) {
+    (void)state;
+    rng_state = 0xC1C1u;
+    int cases = 0, ran = 0;
+    c1_compared = 0;
+    for (int iter = 0; cases < 300; iter++) {
+        layer L;
+        memset(&L, 0, sizeof L);
+        L.batches = rnd_in(1, 2);
+        L.kh = rnd_in(1, 6);
+        L.kw = 5;
+        L.stride_h = rnd_in(1, 2);
+        L.stride_w = 1;
+        L.dil_h = rnd() % 4 == 0 ? 2 : 1;
+        L.dil_w = 1;
+        L.h = rnd_in(4, 20);
+        L.w = rnd_in(5, 40);
+        L.groups = 1;
+        L.c = 1;
+        L.out_c = rnd_in(2, 9);
+        L.depth_multiplier = 1;
+        random_common(&L);
+        const int32_t oh = out_size(L.h, L.kh, L.stride_h, L.dil_h, L.padding);
+        const int32_t ow = out_size(L.w, L.kw, L.stride_w, L.dil_w, L.padding);
+        if (oh <= 0 || ow <= 0) continue;
+        cases++;
+        ran += compare_random_conv(&L, iter);
+    }
+    printf("CONV_2D 5-wide one-channel: %d of %d compared (%d by the lean c1 variant)\n", ran,
+           cases, c1_compared);
+    assert_true(ran > cases * 8 / 10);
+    assert_true(c1_compared > 100);
 }
 
 /* Deep layers (depth around the 8 KB cap of a block's eight windows, 1024 bytes each): above
@@ -848,7 +936,8 @@ static void depthwise_wide_match_reference(void **state) {
         L.dil_w = 1;
         L.groups = 1;
         L.c = 1;
-        L.depth_multiplier = rnd_in(2, 9);
+        /* multiples of 8 also take the eight-channel loop around the wide region */
+        L.depth_multiplier = rnd() % 2 ? 8 * rnd_in(1, 2) : rnd_in(2, 9);
         L.out_c = L.depth_multiplier;
         random_common(&L);
         if (out_size(L.h, L.kh, L.stride_h, L.dil_h, L.padding) <= 0 ||
@@ -935,6 +1024,8 @@ static void model_shapes_match_reference(void **state) {
         {1, 14, 14, 6, 16, 5, 5, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0}, /* C3 */
         {1, 5, 5, 16, 120, 5, 5, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0}, /* C5 */
         {1, 48, 48, 8, 16, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0}, /* person #2 */
+        {1, 24, 24, 16, 32, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0}, /* person #4 */
+        {1, 1, 1, 256, 2, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0}, /* person #28 */
     };
     const layer dws[] = {
         {1, 23, 33, 24, 24, 3, 3, 1, 2, 2, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0}, /* FastestDet #5 */
@@ -1020,12 +1111,13 @@ static run_result run_fc(const nml_kernel *k, const layer *L, int32_t units, int
 static void fully_connected_matches_reference(void **state) {
     (void)state;
     rng_state = 0xFC01u;
-    int ran = 0, narrow = 0;
+    int ran = 0, narrow = 0, zero_zp = 0;
     const int cases = 1500;
     for (int iter = 0; iter < cases; iter++) {
         layer L;
         memset(&L, 0, sizeof L);
         random_common(&L);
+        if (rnd() % 4 == 0) L.in_zp = 0; /* symmetric inputs (after TANH): nml_dot_8x1_raw */
         L.batches = rnd_in(1, 3);
         const int32_t units = rnd_in(1, 21), depth = rnd() % 4 ? rnd_in(1, 70) : rnd_in(1, 700);
         const int32_t w_zp = L.per_channel || rnd() % 2 ? 0 : rnd_in(-128, 127);
@@ -1056,6 +1148,7 @@ static void fully_connected_matches_reference(void **state) {
                              iter, i, ref[i], opt[i], (int)L.batches, (int)units, (int)depth,
                              (int)w_zp, (int)L.in_zp, (int)L.per_channel);
             ran++;
+            zero_zp += L.in_zp == 0 && units >= 8;
         }
         memset(opt, 0x2a, n_out);
         run_result c = run_fc(&nml_kernel_fully_connected_opt_int8, &L, units, depth, in, w, w_zp,
@@ -1079,9 +1172,11 @@ static void fully_connected_matches_reference(void **state) {
         }
         free(in), free(w), free(ref), free(opt), free(scales), free(bias);
     }
-    printf("FULLY_CONNECTED: %d of %d random layers compared (%d by the narrow variant)\n", ran,
-           cases, narrow);
+    printf("FULLY_CONNECTED: %d of %d random layers compared (%d by the narrow variant, %d of 8 "
+           "units or more with input zero point 0)\n",
+           ran, cases, narrow, zero_zp);
     assert_true(narrow > cases / 5);
+    assert_true(zero_zp > 100);
     assert_true(ran > cases * 7 / 10);
 }
 
@@ -1268,9 +1363,11 @@ static void int8_only_variants_reject_float(void **state) {
     const char *sym = NULL;
     assert_ptr_equal(nml_kernel_variant(NML_OP_CONV_2D, 0, &sym), &nml_kernel_conv_2d_opt_lean);
     assert_string_equal(sym, "nml_kernel_conv_2d_opt_lean");
-    assert_ptr_equal(nml_kernel_variant(NML_OP_CONV_2D, 1, &sym), &nml_kernel_conv_2d_opt_int8);
+    assert_ptr_equal(nml_kernel_variant(NML_OP_CONV_2D, 1, &sym), &nml_kernel_conv_2d_opt_lean_c1);
+    assert_string_equal(sym, "nml_kernel_conv_2d_opt_lean_c1");
+    assert_ptr_equal(nml_kernel_variant(NML_OP_CONV_2D, 2, &sym), &nml_kernel_conv_2d_opt_int8);
     assert_string_equal(sym, "nml_kernel_conv_2d_opt_int8");
-    assert_null(nml_kernel_variant(NML_OP_CONV_2D, 2, NULL));
+    assert_null(nml_kernel_variant(NML_OP_CONV_2D, 3, NULL));
     assert_ptr_equal(nml_kernel_variant(NML_OP_DEPTHWISE_CONV_2D, 0, &sym),
                      &nml_kernel_depthwise_conv_2d_opt_rows);
     assert_string_equal(sym, "nml_kernel_depthwise_conv_2d_opt_rows");
@@ -1300,6 +1397,8 @@ int main(void) {
         cmocka_unit_test(fast_requant_range_is_decided_per_layer),
         cmocka_unit_test(conv_matches_reference),
         cmocka_unit_test(conv_shallow_matches_reference),
+        cmocka_unit_test(conv_shallow_pointwise_matches_reference),
+        cmocka_unit_test(conv_c1_rows_match_reference),
         cmocka_unit_test(conv_deep_matches_reference),
         cmocka_unit_test(depthwise_matches_reference),
         cmocka_unit_test(depthwise_3x3_rows_match_reference),

@@ -98,6 +98,7 @@ extern const nml_kernel nml_kernel_depthwise_conv_2d_opt_planes;
 /* int8-only, the fast requantization only, layers of fewer than 8 channels only in whole blocks
  * of 8 output pixels (rejects other nodes at prepare) */
 extern const nml_kernel nml_kernel_conv_2d_opt_lean;
+extern const nml_kernel nml_kernel_conv_2d_opt_lean_c1;
 /* int8-only, layers of fewer than 8 units only (rejects other nodes at prepare) */
 extern const nml_kernel nml_kernel_fully_connected_opt_narrow;
 /* int8-only and only the depth multiplier path (rejects other nodes at prepare) */

@@ -7,8 +7,8 @@
  * one pointer with immediate offsets reaches all eight; then, for each pair of channels, 16
  * accumulators stay in registers over the filter depth: each loaded weight serves eight pixels
  * and each loaded activation two channels (10 loads per 16 multiply-accumulates, 172
- * instructions per 64 MACs with gcc's priority register allocator, -fira-algorithm=priority,
- * which the firmware build passes for this file). The pair's accumulators then go to memory and
+ * instructions per 64 MACs with gcc's priority register allocator, which this file selects
+ * for itself on RV32). The pair's accumulators then go to memory and
  * are requantized in the doubled fast form (opt_common.h, ~13 instructions per output) with
  * constants from the fast tables. Gathering is tap-major with eight source pointers when the
  * eight windows lie inside the input (a 1x1 layer's pixels, or any block away from the padding;
@@ -31,13 +31,27 @@
  * map) and layers over the cap go pixel by pixel: the window (in place for a 1x1 layer), eight
  * channels per activation load and zero-point subtraction (opt_dot.h), fewer than eight two at
  * a time, with the layer's own bias (a folded bias would cost such a layer one more pass over
- * all its weights: as many loads as its MACs). */
+ * all its weights: as many loads as its MACs).
+ *
+ * Two kinds of layers have block loops of their own, where the 2x8 blocks' fixed costs weighed
+ * as much as their MACs: shallow 1x1 layers (depth 8 or 16) under ReLU-like activations
+ * (shallow_pairs) and 5-wide filters over one input channel (c1_blocks); see there. */
 #include <stddef.h>
 
 #include "conv_ref.h"
 #include "kernels.h"
 #include "opt_common.h"
 #include "opt_dot.h"
+
+/* The 2x8 block's MAC loop holds 21 values: gcc's default (Chaitin-Briggs) register allocator
+ * spills four of them per iteration on RV32, the priority allocator none (3.8% fewer
+ * instructions on FastestDet's and person_detect's CONV_2D, measured). Chosen here rather than
+ * by a per-file flag so that every build of this file has it: the nanoml firmware, X-HEEP's
+ * own CMake build of an exported application, LTO links (the same code as with
+ * -fira-algorithm=priority, compared object for object). */
+#if defined(__riscv) && defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("ira-algorithm=priority")
+#endif
 
 /* Output pixels per block of the GEMM (gemm_2x8) */
 #define NML_BLOCK_PIXELS 8
@@ -52,6 +66,8 @@ typedef struct opt_conv {
     nml_rq rq;
     uint8_t use_ref; /* not plain int8 (float32, hybrid, int4) or grouped: the reference */
     uint8_t blocks;  /* the 8-pixel blocks (at least 8 pixels, windows within the cap) */
+    uint8_t shallow; /* 8 or 16: a shallow pointwise layer of that depth (shallow_pairs) */
+    uint8_t c1;      /* a one-channel input at stride 1 along x: its rows (c1_blocks) */
 } opt_conv;
 
 /* The requantization tables. The blocks requantize in the doubled fast form: a layer it does
@@ -85,15 +101,17 @@ static int is_pointwise(const nml_tensor *filter, const nml_tensor *input, const
            w->pad_h == 0 && w->pad_w == 0;
 }
 
-/* The kernel variants: all of CONV_2D; int8 only (no reference fallback, conv_ref.h); lean:
- * int8 with the fast requantization, single pixels only in layers of at least eight channels
- * (no reference arithmetic after the blocks, no two-channel dot: less code for models whose
- * layers all qualify). Constant per caller. */
-enum { VARIANT_FULL, VARIANT_INT8, VARIANT_LEAN };
+/* The kernel variants: all of CONV_2D; int8 only (no reference fallback, conv_ref.h, and no
+ * c1_block rows); lean: int8 with the fast requantization, single pixels only in layers of at
+ * least eight channels (no reference arithmetic after the blocks, no two-channel dot, no
+ * shallow_pairs: less code for models whose layers all qualify), refusing c1_block's layers;
+ * lean c1: the lean one with the rows. Constant per caller. */
+enum { VARIANT_FULL, VARIANT_INT8, VARIANT_LEAN, VARIANT_LEAN_C1 };
 
 NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
                                           int variant) {
     const int int8_only = variant != VARIANT_FULL;
+    const int lean = variant == VARIANT_LEAN || variant == VARIANT_LEAN_C1; /* no shallow path */
     opt_conv *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
     if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
     if (int8_only)
@@ -126,13 +144,24 @@ NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nm
         if (d->blocks)
             bytes = (size_t)out_ch * sizeof(int32_t) +
                     (pointwise && out_ch == 1 ? 0 : NML_BLOCK_PIXELS * depth);
-        NML_TRY(nml_ctx_request_scratch(ctx, node, bytes));
         NML_TRY(requant_tables(ctx, node, d, (int64_t)depth));
-        if (variant == VARIANT_LEAN &&
-            (((pixels % NML_BLOCK_PIXELS != 0 || !d->blocks) && out_ch < 8) || !d->rq.fast))
+        if (!lean && d->blocks && pointwise && out_ch > 1 && (depth == 8 || depth == 16) &&
+            d->rq.fast && d->rq.act_min >= d->rq.out_zp) {
+            d->shallow = (uint8_t)depth;
+            bytes = (size_t)out_ch * sizeof(int32_t); /* the folded biases: no windows */
+        }
+        NML_TRY(nml_ctx_request_scratch(ctx, node, bytes));
+        /* c1_block's layers; the lean variant refuses them: a model with one links the variant
+         * that has the rows (export takes the leanest variant every node accepts) */
+        const nml_window *w = &d->ref.w;
+        d->c1 = (uint8_t)(d->blocks && d->rq.fast && input->dims[3] == 1 && filter->dims[2] == 5 &&
+                          w->stride_w == 1 && w->dilation_w == 1);
+        if (lean && (((pixels % NML_BLOCK_PIXELS != 0 || !d->blocks) && out_ch < 8) ||
+                     !d->rq.fast || (variant == VARIANT_LEAN && d->c1)))
             return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
                                    "the lean kernel needs the fast requantization and, with %d "
-                                   "output pixels, at least 8 channels (%d)",
+                                   "output pixels, at least 8 channels (%d), and takes no 5-wide "
+                                   "filter over one input channel at stride 1",
                                    (int)pixels, (int)out_ch);
     }
     node->data = d;
@@ -149,6 +178,10 @@ static nml_status opt_conv_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_
 
 static nml_status opt_conv_prepare_lean(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     return prepare_variant(ctx, node, p, VARIANT_LEAN);
+}
+
+static nml_status opt_conv_prepare_lean_c1(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    return prepare_variant(ctx, node, p, VARIANT_LEAN_C1);
 }
 
 typedef struct geom {
@@ -328,7 +361,7 @@ static inline int32_t pair_first(const pairs *q) {
  * (opt_common.h) into its two channels of the eight pixels. From memory: requantized from
  * registers, the constants' extra live values made gcc spill in the MAC loop (3.6% more
  * instructions), and one loop is a third of the code of sixteen inlined outputs. */
-static void emit_pair(const pairs *q) {
+NML_OPT_INLINE void emit_pair(const pairs *q) {
     const int32_t d0 = pair_first(q), stride = q->out_c, lo = q->lo, hi = q->hi;
     const int32_t *acc = q->acc;
     for (int32_t j = 0; j < 2; j++, acc += NML_BLOCK_PIXELS) {
@@ -372,16 +405,16 @@ static void emit_pair(const pairs *q) {
  * bounds every sum of up to depth products). Out of line and over all pairs: small depths pay
  * the call once per block. gcc's default register allocator spills four of the 21 live values
  * per iteration here (3.8% more instructions on FastestDet's and person_detect's CONV_2D): the
- * firmware compiles this file with -fira-algorithm=priority (src/deploy/firmware.c, the X-HEEP
- * fragment of xheep_app.c), which keeps them all in registers. */
+ * pragma at the top of this file selects the priority allocator, which keeps them all in
+ * registers. */
 /* Hosts with 16 general registers (x86-64, 32-bit Arm) cannot hold the block's 16
  * accumulators with its pointers and weights: gcc spills them in every step (FastestDet on
  * x86-64: 4.6 instructions per MAC). There the block runs as two halves of four pixels, eight
  * accumulators each; every accumulator sums the same products in the same order. */
 #if defined(__x86_64__) || defined(__i386__) || defined(__arm__)
 #define NML_FEW_REGISTERS 1
-static void mac_2x4(const int8_t *p, const int8_t *w0, const int8_t *w1, int32_t depth,
-                    int32_t i0, int32_t i1, int32_t acc[8]) {
+static void mac_2x4(const int8_t *p, const int8_t *w0, const int8_t *w1, int32_t depth, int32_t i0,
+                    int32_t i1, int32_t acc[8]) {
     int32_t a0 = i0, a1 = i0, a2 = i0, a3 = i0, b0 = i1, b1 = i1, b2 = i1, b3 = i1;
     for (int32_t n = 0; n < depth; n++, p += 8) {
         const int32_t u = w0[n], v = w1[n];
@@ -450,6 +483,98 @@ static void requant_one(const nml_rq *rq, int32_t c, int32_t v, int8_t *o) {
     o[c] = nml_rq_clamp(y, rq->act_min, rq->act_max);
 }
 
+/* 5-wide filters over one-channel inputs at stride 1 along x (a grayscale image's first layer,
+ * LeNet-5's C1): the eight windows of a block inside one output row start at consecutive
+ * bytes, so within a filter row pixel k's tap j is p[k + j], and the block's eight values of a
+ * tap are the previous tap's shifted by one byte. One channel at a time, eight accumulators and
+ * eight activations in registers: each tap loads one weight and one new activation for eight
+ * multiply-accumulates (the registers rotate), and nothing is gathered (the tap-major copy of
+ * a block's 8 x 25 bytes cost ~0.8 instructions per MAC of LeNet-5's C1). The window rows are
+ * read again for every channel. Blocks that span two output rows or meet the padding take the
+ * 2x8 blocks. The width is a constant (no test after each tap, ~0.25 instructions per MAC);
+ * other widths take the 2x8 blocks: a model links this only for such a layer (the lean
+ * variant refuses it, nml_kernel_conv_2d_opt_lean_c1 takes it). */
+#define NML_C1_TAP(j, r0, r1, r2, r3, r4, r5, r6, r7)                                              \
+    do {                                                                                           \
+        const int32_t u = v[j];                                                                    \
+        a0 += u * r0, a1 += u * r1, a2 += u * r2, a3 += u * r3;                                    \
+        a4 += u * r4, a5 += u * r5, a6 += u * r6, a7 += u * r7;                                    \
+    } while (0)
+
+/* The sums of two channels (filters w0 and w0 + depth) over the windows at p, into acc[0..7]
+ * and acc[8..15] (each holding its starting value in acc[0], acc[8]); kw: the filter width,
+ * at most 8 taps per turn of the rotation (constant per caller). */
+NML_OPT_INLINE void c1_pair(const int8_t *p, const int8_t *w0, int32_t kh, const int32_t kw,
+                            int32_t row, int32_t depth, int32_t *acc) {
+    for (int32_t ch = 0; ch < 2; ch++, acc += NML_BLOCK_PIXELS) {
+        const int8_t *s = p, *w = w0 + ch * depth;
+        int32_t a0 = acc[0], a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        for (int32_t ky = 0; ky < kh; ky++, s += row, w += kw) {
+            int32_t t0 = s[0], t1 = s[1], t2 = s[2], t3 = s[3], t4 = s[4], t5 = s[5];
+            int32_t t6 = s[6], t7 = s[7];
+            const int8_t *q = s + 8, *v = w;
+            for (int32_t n = kw;; q += 8, v += 8) { /* tap j: pixel k's value in t[(k+j) % 8] */
+                NML_C1_TAP(0, t0, t1, t2, t3, t4, t5, t6, t7);
+                if (--n == 0) break;
+                t0 = q[0];
+                NML_C1_TAP(1, t1, t2, t3, t4, t5, t6, t7, t0);
+                if (--n == 0) break;
+                t1 = q[1];
+                NML_C1_TAP(2, t2, t3, t4, t5, t6, t7, t0, t1);
+                if (--n == 0) break;
+                t2 = q[2];
+                NML_C1_TAP(3, t3, t4, t5, t6, t7, t0, t1, t2);
+                if (--n == 0) break;
+                t3 = q[3];
+                NML_C1_TAP(4, t4, t5, t6, t7, t0, t1, t2, t3);
+                if (--n == 0) break;
+                t4 = q[4];
+                NML_C1_TAP(5, t5, t6, t7, t0, t1, t2, t3, t4);
+                if (--n == 0) break;
+                t5 = q[5];
+                NML_C1_TAP(6, t6, t7, t0, t1, t2, t3, t4, t5);
+                if (--n == 0) break;
+                t6 = q[6];
+                NML_C1_TAP(7, t7, t0, t1, t2, t3, t4, t5, t6);
+                if (--n == 0) break;
+                t7 = q[7];
+            }
+        }
+        acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+        acc[4] = a4, acc[5] = a5, acc[6] = a6, acc[7] = a7;
+    }
+}
+
+NML_NOINLINE static void c1_pair_5(const int8_t *p, const int8_t *w0, int32_t kh, int32_t row,
+                                   int32_t depth, int32_t *acc) {
+    c1_pair(p, w0, kh, 5, row, depth, acc);
+}
+#undef NML_C1_TAP
+
+/* The block of the eight pixels from a on through c1_channel, two channels at a time into q's
+ * accumulators, requantized by emit_pair (q->o: the block's output), when the pixels lie in
+ * one output row and their windows inside the input; 0 (nothing done) otherwise. */
+static int c1_block(const geom *g, pairs *q, const pixel *a, int8_t *o) {
+    const nml_window *win = g->win;
+    const int32_t iy0 = a->y * win->stride_h - win->pad_h, ix0 = a->x - win->pad_w;
+    if (a->x + NML_BLOCK_PIXELS > g->out_w || iy0 < 0 ||
+        iy0 + (g->kh - 1) * win->dilation_h >= g->h || ix0 < 0 ||
+        ix0 + NML_BLOCK_PIXELS - 1 + g->kw > g->w)
+        return 0;
+    const int8_t *p = g->in + (size_t)(a->b * g->h + iy0) * g->w + ix0;
+    const int32_t row = win->dilation_h * g->w;
+    int32_t *acc = q->acc;
+    q->o = o;
+    for (q->oc = 0; q->oc < g->out_c; q->oc += 2) {
+        const int32_t c0 = pair_first(q);
+        acc[0] = g->fb[c0]; /* fast: nml_rq_finish bounds every partial sum, bias included */
+        acc[8] = g->fb[c0 + 1];
+        c1_pair_5(p, g->filter + c0 * g->depth, g->kh, row, g->depth, acc);
+        emit_pair(q);
+    }
+    return 1;
+}
+
 /* Blocks of eight output pixels from pixel 0 on (total / 8 of them): the windows interleaved
  * into col (the input pixels themselves for a 1x1 layer, amortized over all output channels),
  * then two channels at a time (an odd last channel is redone with the one before it; a
@@ -497,6 +622,35 @@ NML_OPT_INLINE void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total,
     }
 }
 
+/* A c1_block layer's blocks of eight pixels (its own loop: the other layers' blocks pay no
+ * test for it): c1_block, else the 2x8 blocks over gathered windows. Such a layer has the
+ * fast requantization (prepare_variant). */
+NML_NOINLINE static void c1_blocks(const geom *g, const nml_rq *rq, int32_t total, pixel *a) {
+    int32_t acc[16];
+    pairs q;
+    q.x = g->col;
+    q.filter = g->filter;
+    q.depth = g->depth;
+    q.out_c = g->out_c;
+    q.fb = g->fb;
+    q.rq = rq;
+    q.lo = rq->act_min;
+    q.hi = rq->act_max;
+    q.acc = acc;
+    q.slow = 0;
+    q.c1 = 1u + 2u * (uint32_t)rq->out_zp;
+    for (int32_t i = 0; i + NML_BLOCK_PIXELS <= total; i += NML_BLOCK_PIXELS) {
+        int8_t *o = g->out + i * g->out_c;
+        if (!c1_block(g, &q, a, o)) {
+            gather_block(g, *a, g->col);
+            q.o = o, q.oc = 0, q.end = g->out_c;
+            gemm_2x8(&q);
+        }
+        for (int32_t k = 0; k < NML_BLOCK_PIXELS; k++)
+            next_pixel(g, a);
+    }
+}
+
 /* The window of output pixel i (at a): the input pixel itself for a 1x1 layer, else copied
  * into dst (padding taps set to the zero point). */
 static const int8_t *window(const geom *g, const pixel *a, int32_t i, int8_t *dst) {
@@ -536,19 +690,37 @@ NML_OPT_INLINE void single_pixels(const geom *g, const nml_rq *rq, const int32_t
 }
 
 /* A one-channel layer's blocks of eight pixels (a pair would compute the channel twice): the
- * eight windows one after another (the input itself for a 1x1 layer), the filter as the shared
- * operand of nml_dot_8x1, the folded bias from the channel record. */
-static void one_channel_blocks(const geom *g, const nml_rq *rq, int32_t total, pixel *a) {
+ * eight windows one after another (the input itself for a 1x1 layer: no window calls), the
+ * filter as the shared operand of nml_dot_8x1, the folded bias and the channel's constants
+ * read once (through requant_one, ~50 instructions per output). */
+NML_NOINLINE static void one_channel_blocks(const geom *g, const nml_rq *rq, int32_t total,
+                                            pixel *a) {
     int32_t acc[8];
+    const int32_t fb = g->fb[0], lo = rq->act_min, hi = rq->act_max;
+    /* the doubled form's constants (emit_pair); slow tables: unused, r kept a valid shift */
+    const int fast = rq->fast;
+    const int32_t r = fast ? rq->shift[0] : 0;
+    const uint32_t mult = (uint32_t)rq->mult[0], nz = (uint32_t)(r != 0);
+    const uint32_t k2 = ((1u + 2u * (uint32_t)rq->out_zp) << r) + nz, neg2 = (0u - nz) << 1;
     for (int32_t i = 0; i + NML_BLOCK_PIXELS <= total; i += NML_BLOCK_PIXELS) {
-        const int8_t *x = window(g, a, i, g->col);
-        for (int32_t k = 0; k < NML_BLOCK_PIXELS; k++) {
-            if (k) (void)window(g, a, i + k, g->col + k * g->depth);
-            next_pixel(g, a);
+        const int8_t *x = g->in + (size_t)i * g->depth;
+        if (!g->pointwise) {
+            x = window(g, a, i, g->col);
+            for (int32_t k = 0; k < NML_BLOCK_PIXELS; k++) {
+                if (k) (void)window(g, a, i + k, g->col + k * g->depth);
+                next_pixel(g, a);
+            }
         }
         nml_dot_8x1(g->filter, 0, x, g->depth, g->depth, acc);
-        for (int32_t k = 0; k < NML_BLOCK_PIXELS; k++)
-            requant_one(rq, 0, nml_add_wrap(acc[k], g->fb[0]), g->out + i + k);
+        int8_t *o = g->out + i;
+        for (int32_t k = 0; k < NML_BLOCK_PIXELS; k++) {
+            const int32_t v = nml_add_wrap(acc[k], fb);
+            if (!fast) {
+                requant_one(rq, 0, v, o + k);
+                continue;
+            }
+            o[k] = nml_rq_clamp(nml_rq_apply_doubled(v, mult, k2, neg2, r + 1), lo, hi);
+        }
     }
 }
 
@@ -568,8 +740,143 @@ static void fold_biases(const geom *g, const int32_t *bias, int32_t *fb) {
     }
 }
 
-/* lean: the lean variant's evaluation (constant per caller) */
-NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int lean) {
+/* Shallow pointwise layers (1x1, depth 8 or 16, e.g. the first pointwise layers of a
+ * MobileNet) under a ReLU-like activation (act_min >= the output zero point). With 8 or 16
+ * products per output, the blocks' per-output costs (the accumulators through memory, the
+ * requantization's rounding of negative sums, the gathering and the per-block setup) weigh
+ * as much as the MACs, so these layers get their own loop: channel pair outer, blocks of eight
+ * pixels inner, the pixels read in place (pixel k's byte i at x[k * depth + i], the depth a
+ * compile-time constant: immediate offsets, no gathering), the pair's constants in memory,
+ * read once per block, and the sixteen outputs requantized from registers. Under such an
+ * activation a negative accumulator (bias included) gives act_min: its requantized value is at
+ * most the zero point (opt_common.h: both roundings keep a negative sum at or below 0), so the
+ * rounding correction of negative sums and the lower clamp are skipped: a sign test instead. */
+typedef struct shallow_pair {
+    const int8_t *x, *end;   /* the next block's pixels; past the last block */
+    int8_t *o;               /* the next block's output at the pair's first channel */
+    const int8_t *w;         /* the pair's weights (2 x depth) */
+    int32_t stride;          /* output channels: pixel k's outputs at o[k * stride] */
+    int32_t f0, f1;          /* folded biases */
+    uint32_t m0, m1, k0, k1; /* doubled multipliers and rounding constants (opt_common.h) */
+    int32_t s0, s1;          /* shifts r + 1 */
+    int32_t lo, hi;
+} shallow_pair;
+
+/* acc (a ReLU-like layer's, bias included) requantized in the doubled form into o: act_min for
+ * a negative acc, else without the negative-sum correction and the lower clamp. */
+#define NML_SHALLOW_OUT(acc, mult, k2, r1, o)                                                      \
+    do {                                                                                           \
+        int32_t y_ = lo_; /* (int32: an int8 here costs a sign extension per output) */            \
+        if ((acc) >= 0) {                                                                          \
+            const int32_t x2_ = (int32_t)((uint32_t)(acc) << 1);                                   \
+            y_ = (int32_t)((uint32_t)(((int64_t)x2_ * (int64_t)(mult)) >> 32) + (k2)) >> (r1);     \
+            if (y_ > hi_) y_ = hi_;                                                                \
+        }                                                                                          \
+        *(o) = (int8_t)y_;                                                                         \
+    } while (0)
+
+/* Step i of the depth: weight i of both channels times byte i of the eight pixels. */
+#define NML_SHALLOW_STEP(i)                                                                        \
+    do {                                                                                           \
+        const int32_t u = w[i], v = w[D + (i)];                                                    \
+        int32_t t = p[i];                                                                          \
+        a0 += u * t, b0 += v * t, t = p[D + (i)];                                                  \
+        a1 += u * t, b1 += v * t, t = p[2 * D + (i)];                                              \
+        a2 += u * t, b2 += v * t, t = p[3 * D + (i)];                                              \
+        a3 += u * t, b3 += v * t, t = p[4 * D + (i)];                                              \
+        a4 += u * t, b4 += v * t, t = p[5 * D + (i)];                                              \
+        a5 += u * t, b5 += v * t, t = p[6 * D + (i)];                                              \
+        a6 += u * t, b6 += v * t, t = p[7 * D + (i)];                                              \
+        a7 += u * t, b7 += v * t;                                                                  \
+    } while (0)
+
+/* The blocks of one channel pair (D: the depth, 8 or 16, constant per caller). */
+NML_OPT_INLINE void shallow_blocks(shallow_pair *s, const int D) {
+    do {
+        const int8_t *p = s->x, *w = s->w;
+        int32_t a0 = s->f0, a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        int32_t b0 = s->f1, b1 = b0, b2 = b0, b3 = b0, b4 = b0, b5 = b0, b6 = b0, b7 = b0;
+        for (int32_t h = 0; h < D; h += 8, p += 8, w += 8) {
+            NML_SHALLOW_STEP(0);
+            NML_SHALLOW_STEP(1);
+            NML_SHALLOW_STEP(2);
+            NML_SHALLOW_STEP(3);
+            NML_SHALLOW_STEP(4);
+            NML_SHALLOW_STEP(5);
+            NML_SHALLOW_STEP(6);
+            NML_SHALLOW_STEP(7);
+        }
+        NML_REGISTER_BARRIER(); /* the pair's constants: read now, not held across the MACs */
+        const int32_t stride = s->stride, lo_ = s->lo, hi_ = s->hi;
+        const uint32_t m0 = s->m0, k0 = s->k0, m1 = s->m1, k1 = s->k1;
+        const int32_t r0 = s->s0, r1 = s->s1;
+        int8_t *o = s->o;
+#define NML_SHALLOW_PIXEL(a, b)                                                                    \
+    do {                                                                                           \
+        NML_SHALLOW_OUT(a, m0, k0, r0, o);                                                         \
+        NML_SHALLOW_OUT(b, m1, k1, r1, o + 1);                                                     \
+        o += stride;                                                                               \
+    } while (0)
+        NML_SHALLOW_PIXEL(a0, b0);
+        NML_SHALLOW_PIXEL(a1, b1);
+        NML_SHALLOW_PIXEL(a2, b2);
+        NML_SHALLOW_PIXEL(a3, b3);
+        NML_SHALLOW_PIXEL(a4, b4);
+        NML_SHALLOW_PIXEL(a5, b5);
+        NML_SHALLOW_PIXEL(a6, b6);
+        NML_SHALLOW_PIXEL(a7, b7);
+#undef NML_SHALLOW_PIXEL
+        s->o = o;
+        s->x += 8 * D;
+    } while (s->x != s->end);
+}
+#undef NML_SHALLOW_STEP
+#undef NML_SHALLOW_OUT
+
+NML_NOINLINE static void shallow_blocks_8(shallow_pair *s) {
+    shallow_blocks(s, 8);
+}
+
+NML_NOINLINE static void shallow_blocks_16(shallow_pair *s) {
+    shallow_blocks(s, 16);
+}
+
+/* The doubled form's constants of channel c (emit_pair). */
+static void shallow_channel(const nml_rq *rq, int32_t c, uint32_t *m, uint32_t *k, int32_t *r1) {
+    const int32_t i = c * rq->step, r = rq->shift[i];
+    *m = (uint32_t)rq->mult[i];
+    *k = ((1u + 2u * (uint32_t)rq->out_zp) << r) + (uint32_t)(r != 0);
+    *r1 = r + 1;
+}
+
+/* A shallow pointwise layer's blocks of eight pixels (total / 8 of them), pair by pair (an odd
+ * last channel is redone with the one before it). */
+NML_NOINLINE static void shallow_pairs(const geom *g, const nml_rq *rq, int32_t total) {
+    const int32_t D = g->depth, blocks = total / NML_BLOCK_PIXELS;
+    shallow_pair s;
+    s.stride = g->out_c;
+    s.lo = rq->act_min;
+    s.hi = rq->act_max;
+    for (int32_t oc = 0; oc < g->out_c; oc += 2) {
+        const int32_t c0 = oc + 1 < g->out_c ? oc : oc - 1;
+        s.x = g->in;
+        s.end = g->in + (size_t)blocks * NML_BLOCK_PIXELS * D;
+        s.o = g->out + c0;
+        s.w = g->filter + c0 * D;
+        s.f0 = g->fb[c0];
+        s.f1 = g->fb[c0 + 1];
+        shallow_channel(rq, c0, &s.m0, &s.k0, &s.s0);
+        shallow_channel(rq, c0 + 1, &s.m1, &s.k1, &s.s1);
+        if (D == 8)
+            shallow_blocks_8(&s);
+        else
+            shallow_blocks_16(&s);
+    }
+}
+
+/* variant: constant per caller; the lean variants skip the paths their prepare refused */
+NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int variant) {
+    const int lean = variant == VARIANT_LEAN || variant == VARIANT_LEAN_C1;
     const opt_conv *d = node->data;
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
@@ -599,8 +906,12 @@ NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int lean) {
     if (d->blocks) { /* pixel by pixel: no folded biases */
         g.col = (int8_t *)(g.fb + g.out_c);
         fold_biases(&g, b, g.fb);
-        if (g.out_c == 1)
+        if (!lean && d->shallow)
+            shallow_pairs(&g, &d->rq, total);
+        else if (g.out_c == 1)
             one_channel_blocks(&g, &d->rq, total, &a);
+        else if ((variant == VARIANT_FULL || variant == VARIANT_LEAN_C1) && d->c1)
+            c1_blocks(&g, &d->rq, total, &a);
         else
             pixel_blocks(&g, &d->rq, total, &a, lean);
     }
@@ -609,11 +920,15 @@ NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int lean) {
 }
 
 static nml_status opt_conv_eval_int8(nml_ctx *ctx, nml_node *node) {
-    return eval_variant(ctx, node, 0);
+    return eval_variant(ctx, node, VARIANT_INT8);
 }
 
 static nml_status opt_conv_eval_lean(nml_ctx *ctx, nml_node *node) {
-    return eval_variant(ctx, node, 1);
+    return eval_variant(ctx, node, VARIANT_LEAN);
+}
+
+static nml_status opt_conv_eval_lean_c1(nml_ctx *ctx, nml_node *node) {
+    return eval_variant(ctx, node, VARIANT_LEAN_C1);
 }
 
 static nml_status opt_conv_eval(nml_ctx *ctx, nml_node *node) {
@@ -631,3 +946,5 @@ const nml_kernel nml_kernel_conv_2d_opt_int8 = {NML_OP_CONV_2D, "CONV_2D", opt_c
                                                 opt_conv_eval_int8};
 const nml_kernel nml_kernel_conv_2d_opt_lean = {NML_OP_CONV_2D, "CONV_2D", opt_conv_prepare_lean,
                                                 opt_conv_eval_lean};
+const nml_kernel nml_kernel_conv_2d_opt_lean_c1 = {NML_OP_CONV_2D, "CONV_2D",
+                                                   opt_conv_prepare_lean_c1, opt_conv_eval_lean_c1};

@@ -108,8 +108,8 @@ static nml_status rq_tables_doubled(nml_ctx *ctx, nml_node *node, opt_dw *d, int
         nml_rq_set(&d->rq, c, m, e);
     }
     d->doubled = (uint8_t)nml_rq_doubled_fits(&d->rq, n, output->zero_point, bias, bound);
-    return nml_rq_finish(ctx, node, &d->rq, n, output->zero_point, d->ref.act_min,
-                         d->ref.act_max, bias, bound);
+    return nml_rq_finish(ctx, node, &d->rq, n, output->zero_point, d->ref.act_min, d->ref.act_max,
+                         bias, bound);
 }
 
 /* int8_only: the variant without the reference fallback (conv_ref.h); with_rows: a variant
@@ -161,8 +161,8 @@ typedef struct geom {
     const nml_window *win;
     const nml_rq *rq;
     int32_t plane_h, plane_w; /* the plane path: the padded plane in scratch */
-    const int32_t *folded; /* block path: bias - zp * sum of the channel's weights (scratch) */
-    uint8_t doubled;       /* the doubled fast form fits (plane_5wide requantizes in it) */
+    const int32_t *folded;    /* block path: bias - zp * sum of the channel's weights (scratch) */
+    uint8_t doubled;          /* the doubled fast form fits (plane_5wide requantizes in it) */
 } geom;
 
 NML_OPT_INLINE int8_t requant(const nml_rq *rq, nml_rq_ch ch, int32_t oc, int32_t acc) {
@@ -229,7 +229,7 @@ typedef struct rows3 {
     const int8_t *in;   /* the channel's first input byte (batch b, channel ic) */
     const int8_t *zrow; /* w * c bytes of the input zero point */
     const geom *g;
-    int32_t oc, batch; /* the channel loop */
+    int32_t oc, batch;                      /* the channel loop */
     int32_t h, row_bytes, c, stride_h, top; /* top: first window row of the next output row */
     int32_t full, full_bytes; /* outputs per row whose windows lie inside the input; * out_step */
     int8_t *out_end;          /* the channel's output past its last row */
@@ -360,7 +360,7 @@ NML_OPT_INLINE void rows_3x3_body(rows3 *arg, int c1) {
      * weight (it would keep pp in one for the outputs' rare branches and spill two weights) */
     rows3 *volatile slot = arg;
     rows3 *pp;
-  next_channel:
+next_channel:
     pp = slot;
     const int8_t *f = rows_channel(pp);
     if (!f) return;
@@ -971,6 +971,52 @@ static void dw_pixels(const geom *g, const win_part *pa, const win_part *pb, int
     }
 }
 
+/* One pixel, eight adjacent output channels (acc[j]): a tap's activation is loaded once for
+ * eight multiply-adds whose weights lie side by side. The pixels of one input channel that the
+ * wide region leaves (windows clipped by the padding along x). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static void
+taps_8x1(const int8_t *x0, const int8_t *w, const tap_walk *t, int32_t zp, int32_t acc[8]) {
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+    const int32_t x_step = t->x_step, w_step = t->w_step;
+    int32_t r = t->rows;
+    if (r > 0 && t->taps > 0) do {
+            const int8_t *q = x0, *wk = w;
+            int32_t n = t->taps;
+            do {
+                const int32_t xa = *q - zp;
+                a0 += wk[0] * xa, a1 += wk[1] * xa, a2 += wk[2] * xa, a3 += wk[3] * xa;
+                a4 += wk[4] * xa, a5 += wk[5] * xa, a6 += wk[6] * xa, a7 += wk[7] * xa;
+                q += x_step, wk += w_step;
+            } while (--n);
+            x0 += t->x_row, w += t->w_row;
+        } while (--r);
+    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+    acc[4] = a4, acc[5] = a5, acc[6] = a6, acc[7] = a7;
+}
+
+/* Every output channel of pixel a, eight at a time (one input channel, out_c a multiple of 8). */
+static void dw_edge(const geom *g, const win_part *pa, int8_t *oa) {
+    tap_walk t;
+    t.rows = pa->ky1 - pa->ky0;
+    t.taps = pa->kx1 - pa->kx0;
+    t.x_step = g->win->dilation_w;
+    t.x_row = g->win->dilation_h * g->w;
+    t.w_step = g->out_c;
+    t.w_row = g->kw * g->out_c;
+    const int8_t *w0 = g->filter + (pa->ky0 * g->kw + pa->kx0) * g->out_c;
+    int32_t acc[8];
+    for (int32_t oc = 0; oc < g->out_c; oc += 8) {
+        taps_8x1(pa->x, w0 + oc, &t, g->zp, acc);
+        for (int32_t j = 0; j < 8; j++) {
+            const int32_t v = g->bias ? nml_add_wrap(acc[j], g->bias[oc + j]) : acc[j];
+            oa[oc + j] = requant(g->rq, nml_rq_channel(g->rq, oc + j), oc + j, v);
+        }
+    }
+}
+
 static void next_pixel(const geom *g, int32_t *b, int32_t *y, int32_t *x) {
     if (++*x == g->out_w) {
         *x = 0;
@@ -997,6 +1043,9 @@ static void fold_biases(const geom *g, int32_t *folded) {
  * per filter row its eight weights are loaded once and 22 activations feed 64 multiply-adds
  * (the blocks below load a weight per two multiply-adds). The other pixels (windows clipped by
  * the padding, the columns left over) take the blocks. */
+/* the tallest filter whose clipped rows dw_wide sums from a table on the stack */
+#define WIDE_MAX_KH 16
+
 typedef struct wide8 {
     const int8_t *x; /* the first window's top-left input byte */
     int32_t kh, row_step;
@@ -1055,21 +1104,38 @@ wide_8x2(const wide8 *pp, const int8_t *wk, const nml_rq_ch *chp) {
 }
 
 /* Output pixels [y0, y1) x [x0, x0 + 8 * octs) of every batch whose windows lie inside the input
- * (wide_region), or octs = 0. */
+ * along x and have at least one filter row inside it (rows clipped by the top or bottom padding
+ * read only their filter rows inside), or octs = 0. */
 typedef struct wide_region {
     int32_t y0, y1, x0, octs;
 } wide_region;
 
+/* Filter rows [*ky0, *ky1) of output row y lie inside the input. */
+static void wide_rows(const geom *g, int32_t y, int32_t *ky0, int32_t *ky1) {
+    const nml_window *win = g->win;
+    const int32_t iy = y * win->stride_h - win->pad_h, dil = win->dilation_h;
+    *ky0 = iy < 0 ? (-iy + dil - 1) / dil : 0;
+    *ky1 = iy >= g->h ? 0 : (g->h - 1 - iy) / dil + 1;
+    if (*ky1 > g->kh) *ky1 = g->kh;
+}
+
 static void wide_region_of(const geom *g, wide_region *r) {
     const nml_window *win = g->win;
     r->y0 = r->y1 = r->x0 = r->octs = 0;
-    if (g->c != 1 || g->kw != 8 || win->stride_w != 2 || win->dilation_w != 1 || !g->rq->fast)
+    if (g->c != 1 || g->kw != 8 || win->stride_w != 2 || win->dilation_w != 1 || !g->rq->fast ||
+        g->kh > WIDE_MAX_KH)
         return;
-    /* first and last+1 output rows/columns whose windows start at >= 0 and end inside */
-    const int32_t span_h = (g->kh - 1) * win->dilation_h + 1;
-    r->y0 = (win->pad_h + win->stride_h - 1) / win->stride_h;
-    r->y1 = g->h - span_h + win->pad_h < 0 ? 0 : (g->h - span_h + win->pad_h) / win->stride_h + 1;
-    if (r->y1 > g->out_h) r->y1 = g->out_h;
+    /* the output rows with a filter row inside the input; a dilated filter over a shorter input
+     * may have none in between (no wide region then) */
+    int32_t y0 = 0, y1 = g->out_h, a, b;
+    while (y0 < y1 && (wide_rows(g, y0, &a, &b), a >= b))
+        y0++;
+    while (y1 > y0 && (wide_rows(g, y1 - 1, &a, &b), a >= b))
+        y1--;
+    for (int32_t y = y0; y < y1; y++)
+        if (wide_rows(g, y, &a, &b), a >= b) return;
+    r->y0 = y0, r->y1 = y1;
+    /* first and last+1 output columns whose windows start at >= 0 and end inside */
     r->x0 = (win->pad_w + 1) / 2;
     int32_t x1 = g->w - 8 + win->pad_w < 0 ? 0 : (g->w - 8 + win->pad_w) / 2 + 1;
     if (x1 > g->out_w) x1 = g->out_w;
@@ -1080,30 +1146,40 @@ static int in_wide(const wide_region *r, int32_t y, int32_t x) {
     return r->octs && y >= r->y0 && y < r->y1 && x >= r->x0 && x < r->x0 + 8 * r->octs;
 }
 
-/* The wide region, channel by channel (weights copied to scratch once per channel). */
+/* The wide region, channel by channel (weights copied to scratch once per channel). A row
+ * clipped by the padding sums its filter rows inside the input only; its bias then gives back
+ * the zero point's share of the rows left out (folded[] holds it for the whole window). */
 static void dw_wide(const geom *g, const wide_region *r, int8_t *wk) {
     const nml_window *win = g->win;
     const int32_t taps = g->kh * 8, out_c = g->out_c;
+    int32_t row_sum[WIDE_MAX_KH + 1]; /* row_sum[k]: sum of filter rows [0, k) */
     wide8 pp;
-    pp.kh = g->kh;
     pp.row_step = win->dilation_h * g->w;
     pp.out_step = out_c;
     pp.lo = g->rq->act_min;
     pp.hi = g->rq->act_max;
     for (int32_t oc = 0; oc < out_c; oc++) {
         const int8_t *f = g->filter + oc;
-        for (int32_t t = 0; t < taps; t++, f += out_c)
+        row_sum[0] = 0;
+        for (int32_t t = 0; t < taps; t++, f += out_c) {
             wk[t] = *f;
-        pp.bias = g->folded[oc];
+            if (t % 8 == 0) row_sum[t / 8 + 1] = row_sum[t / 8];
+            row_sum[t / 8 + 1] += *f;
+        }
         const nml_rq_ch ch = nml_rq_channel(g->rq, oc);
         for (int32_t b = 0; b < g->batches; b++) {
             for (int32_t y = r->y0; y < r->y1; y++) {
-                const int32_t iy = y * win->stride_h - win->pad_h;
+                int32_t ky0, ky1;
+                wide_rows(g, y, &ky0, &ky1);
+                const int32_t outside = row_sum[g->kh] - (row_sum[ky1] - row_sum[ky0]);
+                pp.bias = nml_add_wrap(g->folded[oc], g->zp * outside);
+                pp.kh = ky1 - ky0;
+                const int32_t iy = y * win->stride_h - win->pad_h + ky0 * win->dilation_h;
                 const int32_t ix = r->x0 * 2 - win->pad_w;
                 pp.x = g->in + ((size_t)b * g->h + iy) * g->w + ix;
                 pp.out = g->out + (((size_t)b * g->out_h + y) * g->out_w + r->x0) * out_c + oc;
                 for (int32_t q = 0; q < r->octs; q++, pp.x += 16, pp.out += 8 * out_c)
-                    wide_8x2(&pp, wk, &ch);
+                    wide_8x2(&pp, wk + ky0 * 8, &ch);
             }
         }
     }
@@ -1114,6 +1190,8 @@ static void dw_multiplier(const geom *g, int8_t *wk) {
     const int32_t total = g->batches * g->out_h * g->out_w;
     wide_region r;
     wide_region_of(g, &r);
+    /* the pixels around the wide region, eight channels per activation load */
+    const int edges = r.octs && g->out_c % 8 == 0;
     int32_t b = 0, y = 0, x = 0;
     for (int32_t i = 0; i < total; i += 2) {
         int32_t b2 = b, y2 = y, x2 = x;
@@ -1124,7 +1202,10 @@ static void dw_multiplier(const geom *g, int8_t *wk) {
         int8_t *oa = g->out + i * g->out_c;
         int8_t *ob = i + 1 < total ? oa + g->out_c : oa;
         const int wa = in_wide(&r, y, x), wb = i + 1 < total && in_wide(&r, y2, x2);
-        if (!wa && !wb && same_part(&pa, &pb)) {
+        if (edges) {
+            if (!wa) dw_edge(g, &pa, oa);
+            if (!wb && i + 1 < total) dw_edge(g, &pb, ob);
+        } else if (!wa && !wb && same_part(&pa, &pb)) {
             dw_pixels(g, &pa, &pb, oa, ob);
         } else {
             if (!wa) dw_pixels(g, &pa, NULL, oa, NULL);

@@ -103,14 +103,30 @@ run_4x1(const int8_t *x, const int8_t *w0, int32_t depth, int32_t len, int32_t z
     acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
 }
 
-NML_OPT_INLINE int8_t finish(const opt_fc *d, const int32_t *bias, int32_t u, int32_t acc,
-                     int32_t correction) {
-    acc -= correction;
-    if (bias) acc = nml_add_wrap(acc, bias[u]);
+/* Requantizes units u..u+n-1 from acc (dot products) into o[u..]: correction and bias applied,
+ * then the fast form (or the reference arithmetic). The tables and the clamp range are held in
+ * locals: through d, gcc reloaded them for every unit (int8 stores may alias anything), about
+ * twenty instructions per unit. */
+NML_OPT_INLINE void finish_units(const opt_fc *d, const int32_t *bias, int32_t u, int32_t n,
+                                 const int32_t *acc, int32_t correction, int8_t *o) {
     const nml_rq *rq = &d->rq;
-    if (rq->fast)
-        return nml_rq_clamp(nml_rq_apply(acc, nml_rq_channel(rq, u)), rq->act_min, rq->act_max);
-    return nml_rq_slow(rq, u, acc);
+    if (!rq->fast) {
+        for (int32_t j = 0; j < n; j++) {
+            int32_t a = acc[j] - correction;
+            if (bias) a = nml_add_wrap(a, bias[u + j]);
+            o[u + j] = nml_rq_slow(rq, u + j, a);
+        }
+        return;
+    }
+    const int32_t *mult = rq->mult;
+    const int8_t *shift = rq->shift;
+    const int32_t step = rq->step, zp = rq->out_zp, lo = rq->act_min, hi = rq->act_max;
+    for (int32_t j = 0; j < n; j++) {
+        int32_t a = acc[j] - correction;
+        if (bias) a = nml_add_wrap(a, bias[u + j]);
+        const nml_rq_ch e = nml_rq_entry(mult, shift, (u + j) * step, zp);
+        o[u + j] = nml_rq_clamp(nml_rq_apply(a, e), lo, hi);
+    }
 }
 
 /* narrow: the narrow variant (layers of fewer than eight units: no eight-unit dot linked),
@@ -135,14 +151,15 @@ NML_OPT_INLINE void fc_int8_opt(const opt_fc *d, const int8_t *in, const int8_t 
         for (; u < units; u += n) {
             const int32_t left = units - u;
             n = left >= 8 && !narrow ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1;
-            if (n == 8)
+            if (n == 8 && zp == 0) /* e.g. after TANH: no offset to subtract */
+                nml_dot_8x1_raw(x, w + u * depth, depth, depth, acc);
+            else if (n == 8)
                 nml_dot_8x1(x, zp, w + u * depth, depth, depth, acc);
             else if (n == 4)
                 run_4x1(x, w + u * depth, depth, depth, zp, acc);
             else /* one unit: its row twice */
                 nml_dot_2x1(x, zp, w + u * depth, w + (u + n - 1) * depth, depth, acc);
-            for (int32_t j = 0; j < n; j++)
-                o[u + j] = finish(d, bias, u + j, acc[j], correction);
+            finish_units(d, bias, u, n, acc, correction, o);
         }
     }
 }
