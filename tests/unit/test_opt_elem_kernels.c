@@ -300,6 +300,12 @@ static void gather_matches_reference(void **state) {
             idx_vals[i] =
                 kind < 3 ? start + (int64_t)(i % per_batch) * step : rnd_in(0, axis_size - 1);
         if (rnd() % 50 == 0) idx_vals[rnd() % n_idx] = axis_size; /* out of range */
+        /* negative, and (int64) out of range by the high word alone: the lean prepare compares
+         * the two 32-bit halves */
+        const uint32_t odd = rnd() % 60;
+        if (odd == 0) idx_vals[rnd() % n_idx] = -1;
+        if (odd == 1 && itype == NML_INT64) idx_vals[rnd() % n_idx] = ((int64_t)1 << 32) + start;
+        if (odd == 2 && itype == NML_INT64) idx_vals[rnd() % n_idx] = INT64_MIN + start;
         /* what the strided copy must take: every batch's indices one progression */
         int is_ap = 1;
         const int64_t ap_step = per_batch > 1 ? idx_vals[1] - idx_vals[0] : 0;
