@@ -83,6 +83,15 @@ nml_status nml_check_io_count(nml_ctx *ctx, const nml_node *node, uint32_t min_i
     return NML_OK;
 }
 
+nml_status nml_node_io(nml_ctx *ctx, const nml_node *node, uint32_t min_in, uint32_t max_in,
+                       nml_tensor **t) {
+    NML_TRY(nml_check_io_count(ctx, node, min_in, max_in, 1));
+    for (uint32_t i = 0; i < max_in; i++)
+        t[i] = nml_node_input(ctx, node, i);
+    t[max_in] = nml_node_output(ctx, node, 0);
+    return NML_OK;
+}
+
 /* (name)(...): compact-error builds define a macro of the same name (kernel.h) */
 nml_status(nml_check_type)(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
                           const char *what, int expected_type) {

@@ -119,9 +119,9 @@ static uint32_t const_index(const nml_tensor *idx, uint32_t i, int32_t *high) {
  * Everything else the reference would reject is rejected here too. */
 static nml_status opt_gather_prepare_strided(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     static const char takes[] = "constant indices in arithmetic progression, batch_dims 0";
-    NML_TRY(nml_check_io_count(ctx, node, 2, 2, 1));
-    const nml_tensor *in = nml_node_input(ctx, node, 0), *idx = nml_node_input(ctx, node, 1);
-    const nml_tensor *out = nml_node_output(ctx, node, 0);
+    nml_tensor *t[3];
+    NML_TRY(nml_node_io(ctx, node, 2, 2, t));
+    const nml_tensor *in = t[0], *idx = t[1], *out = t[2];
     if (!in || !idx) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "an input is missing");
     size_t esize;
     NML_TRY(nml_elem_size(ctx, node, in, "params", &esize));

@@ -86,9 +86,10 @@ static nml_status opt_pad_prepare(nml_ctx *ctx, nml_node *node, const nml_op_par
  * wider elements are refused. */
 static nml_status opt_pad_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     (void)p;
-    NML_TRY(nml_check_io_count(ctx, node, 2, node->builtin == NML_OP_PADV2 ? 3 : 2, 1));
-    const nml_tensor *in = nml_node_input(ctx, node, 0), *pads = nml_node_input(ctx, node, 1);
-    const nml_tensor *value = nml_node_input(ctx, node, 2), *out = nml_node_output(ctx, node, 0);
+    const uint32_t max_in = node->builtin == NML_OP_PADV2 ? 3 : 2;
+    nml_tensor *t[4];
+    NML_TRY(nml_node_io(ctx, node, 2, max_in, t));
+    const nml_tensor *in = t[0], *pads = t[1], *value = max_in == 3 ? t[2] : NULL, *out = t[max_in];
     if (!in) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "input is missing");
     size_t esize;
     NML_TRY(nml_elem_size(ctx, node, in, "input", &esize));

@@ -68,8 +68,9 @@ static nml_status opt_quantize_prepare(nml_ctx *ctx, nml_node *node, const nml_o
  * rejected here too; other types are refused. */
 static nml_status opt_quantize_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     (void)p;
-    NML_TRY(nml_check_io_count(ctx, node, 1, 1, 1));
-    const nml_tensor *in = nml_node_input(ctx, node, 0), *out = nml_node_output(ctx, node, 0);
+    nml_tensor *t[2];
+    NML_TRY(nml_node_io(ctx, node, 1, 1, t));
+    const nml_tensor *in = t[0], *out = t[1];
     if (!in) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "input is missing");
     if (in->type != NML_INT8 || out->type != NML_INT8)
         return nml_lean_refuse(ctx, node, "int8 input and output");

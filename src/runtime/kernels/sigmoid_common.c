@@ -27,9 +27,9 @@ static void input_rescaling(float input_scale, nml_sigmoid_data *d) {
 
 nml_status nml_sigmoid_prepare(nml_ctx *ctx, nml_node *node, float out_scale,
                                int32_t out_zero_point, const char *out_scale_text) {
-    NML_TRY(nml_check_io_count(ctx, node, 1, 1, 1));
-    const nml_tensor *input = nml_node_input(ctx, node, 0);
-    const nml_tensor *output = nml_node_output(ctx, node, 0);
+    nml_tensor *t[2];
+    NML_TRY(nml_node_io(ctx, node, 1, 1, t));
+    const nml_tensor *input = t[0], *output = t[1];
     if (!input) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "input is missing");
     const int type = input->type;
     if (type != NML_FLOAT32 && type != NML_INT8)
