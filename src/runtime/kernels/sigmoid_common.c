@@ -9,8 +9,8 @@
  * |x - zp| whose rescaled value still fits Q4.27. */
 static void input_rescaling(float input_scale, nml_sigmoid_data *d) {
     const double m = (double)input_scale * (double)(1 << (31 - NML_SIGMOID_INPUT_INTEGER_BITS));
-    const int64_t fifteen_q27 = (int64_t)((1 << NML_SIGMOID_INPUT_INTEGER_BITS) - 1)
-                                << (31 - NML_SIGMOID_INPUT_INTEGER_BITS);
+    const uint32_t fifteen_q27 = ((1u << NML_SIGMOID_INPUT_INTEGER_BITS) - 1)
+                                 << (31 - NML_SIGMOID_INPUT_INTEGER_BITS);
     if (m >= 1073741824.0) {
         /* exponent >= 31: the radius floors to 0 and every input saturates */
         d->input_multiplier = 0;
@@ -21,8 +21,10 @@ static void input_rescaling(float input_scale, nml_sigmoid_data *d) {
     int exponent;
     nml_quantize_multiplier(m, &d->input_multiplier, &exponent);
     d->input_shift = exponent;
-    int64_t radius = exponent >= 0 ? fifteen_q27 >> exponent : fifteen_q27 << -exponent;
-    d->input_range_radius = radius > INT32_MAX ? INT32_MAX : (int32_t)radius;
+    /* 15 * 2^27 < 2^31 and exponent <= 30: a 32-bit shift; a negative exponent doubles it at
+     * least, past INT32_MAX */
+    d->input_range_radius =
+        exponent >= 0 ? (int32_t)(fifteen_q27 >> exponent) : INT32_MAX;
 }
 
 nml_status nml_sigmoid_prepare(nml_ctx *ctx, nml_node *node, float out_scale,

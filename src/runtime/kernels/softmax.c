@@ -49,8 +49,9 @@ static nml_status prepare_int8(nml_ctx *ctx, const nml_node *node, const nml_op_
     d->input_left_shift = exponent;
     /* CalculateInputRadius: the largest diff whose rescaled value still fits Q5.26, i.e.
      * floor((2^5 - 1) * 2^26 / 2^exponent) */
-    const int64_t max_scaled_diff = (int64_t)((1 << SCALED_DIFF_INTEGER_BITS) - 1)
-                                    << (31 - SCALED_DIFF_INTEGER_BITS);
+    const uint32_t max_scaled_diff = ((1u << SCALED_DIFF_INTEGER_BITS) - 1)
+                                     << (31 - SCALED_DIFF_INTEGER_BITS); /* < 2^31 */
+    /* real > 1 and below 2^31: exponent in [1, 31], a 32-bit shift */
     d->diff_min = -(int32_t)(max_scaled_diff >> exponent);
     return NML_OK;
 }
