@@ -6,6 +6,7 @@
 #include <float.h>
 #include <limits.h>
 
+#include "elem_common.h"
 #include "qmath.h"
 
 /* Index arithmetic in eval is plain int32; keep every window coordinate far below the limit. */
@@ -162,18 +163,8 @@ static int scale_ok(float s) {
 /* (name)(...): compact-error builds define a macro of the same name (kernel.h) */
 nml_status(nml_check_int8_quant)(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
                                 const char *what) {
-    if (t->n_q == 0 || !scale_ok(t->scale))
-        return nml_kernel_fail(ctx, node, NML_E_FORMAT,
-                               "%s is int8 but has no valid quantization scale", what);
-    if (t->n_q > 1)
-        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
-                               "%s must be quantized per tensor (has %u scales)", what,
-                               (unsigned)t->n_q);
-    if (t->zero_point < -128 || t->zero_point > 127)
-        return nml_kernel_fail(ctx, node, NML_E_FORMAT,
-                               "%s zero point %d is outside the int8 range", what,
-                               (int)t->zero_point);
-    return NML_OK;
+    (void)what; /* compact errors: unused */
+    return nml_check_quant(ctx, node, t, what);
 }
 
 nml_status nml_conv_filter_layout(nml_ctx *ctx, const nml_node *node, const nml_tensor *filter,
