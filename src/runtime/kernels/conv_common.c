@@ -7,6 +7,7 @@
 #include <limits.h>
 
 #include "elem_common.h"
+#include "opt_common.h"
 #include "qmath.h"
 
 /* Index arithmetic in eval is plain int32; keep every window coordinate far below the limit. */
@@ -253,10 +254,8 @@ nml_status nml_check_bias(nml_ctx *ctx, const nml_node *node, const nml_tensor *
 
 nml_status nml_check_accumulator(nml_ctx *ctx, const nml_node *node, int64_t depth,
                                  int32_t input_zero_point, int32_t max_abs_weight) {
-    const int64_t max_x = 127 - input_zero_point > input_zero_point + 128
-                              ? 127 - (int64_t)input_zero_point
-                              : (int64_t)input_zero_point + 128;
-    if (depth > 0 && depth * max_x * max_abs_weight > INT32_MAX)
+    /* the optimized kernels' bound (opt_common.h), one body for both */
+    if (depth > 0 && nml_rq_dot_bound(depth, input_zero_point, max_abs_weight) > INT32_MAX)
         return nml_kernel_fail(ctx, node, NML_E_LIMIT,
                                "accumulation depth %lld could overflow the int32 accumulator",
                                (long long)depth);
