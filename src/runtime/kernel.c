@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "outline.h"
+
 static nml_tensor *tensor_at(nml_ctx *ctx, int32_t index) {
     if (index < 0 || (uint32_t)index >= ctx->n_tensors) return NULL;
     return &ctx->tensors[index];
@@ -111,8 +113,10 @@ nml_status(nml_check_rank)(nml_ctx *ctx, const nml_node *node, const nml_tensor 
     return NML_OK;
 }
 
-nml_status(nml_check_same_shape)(nml_ctx *ctx, const nml_node *node, const nml_tensor *a,
-                                const nml_tensor *b, const char *what_a, const char *what_b) {
+/* not inlined: LTO would copy it into every prepare (FastestDet: 44 B more) */
+NML_OUTLINE nml_status(nml_check_same_shape)(nml_ctx *ctx, const nml_node *node,
+                                             const nml_tensor *a, const nml_tensor *b,
+                                             const char *what_a, const char *what_b) {
     int same = a->rank == b->rank;
     for (uint32_t i = 0; same && i < a->rank; i++) same = a->dims[i] == b->dims[i];
     if (same) return NML_OK;

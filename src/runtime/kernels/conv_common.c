@@ -8,6 +8,7 @@
 
 #include "elem_common.h"
 #include "opt_common.h"
+#include "outline.h"
 #include "qmath.h"
 
 /* Index arithmetic in eval is plain int32; keep every window coordinate far below the limit. */
@@ -64,8 +65,10 @@ nml_status nml_window_init(nml_ctx *ctx, const nml_node *node, const nml_op_para
     return NML_OK;
 }
 
-nml_status nml_check_nhwc(nml_ctx *ctx, const nml_node *node, const nml_tensor *output,
-                          int32_t batches, int32_t out_h, int32_t out_w, int32_t channels) {
+/* not inlined (LTO would copy it into each caller) */
+NML_OUTLINE nml_status nml_check_nhwc(nml_ctx *ctx, const nml_node *node,
+                                      const nml_tensor *output, int32_t batches, int32_t out_h,
+                                      int32_t out_w, int32_t channels) {
     if (output->rank == 4 && output->dims[0] == batches && output->dims[1] == out_h &&
         output->dims[2] == out_w && output->dims[3] == channels)
         return NML_OK;
