@@ -310,11 +310,15 @@ static void gather_matches_reference(void **state) {
         if (odd == 0) idx_vals[rnd() % n_idx] = -1;
         if (odd == 1 && itype == NML_INT64) idx_vals[rnd() % n_idx] = ((int64_t)1 << 32) + start;
         if (odd == 2 && itype == NML_INT64) idx_vals[rnd() % n_idx] = INT64_MIN + start;
-        /* what the strided copy must take: every batch's indices one progression */
+        /* what the strided copy must take: every batch's indices one progression (modulo 2^64,
+         * which the hostile values above need; nodes with them are rejected anyway) */
         int is_ap = 1;
-        const int64_t ap_step = per_batch > 1 ? idx_vals[1] - idx_vals[0] : 0;
-        for (size_t i = 0; i < n_idx; i++)
-            if (idx_vals[i] != idx_vals[0] + (int64_t)(i % per_batch) * ap_step) is_ap = 0;
+        const uint64_t ap_step =
+            per_batch > 1 ? (uint64_t)idx_vals[1] - (uint64_t)idx_vals[0] : 0;
+        for (size_t i = 0; i < n_idx; i++) {
+            const uint64_t expect = (uint64_t)idx_vals[0] + (uint64_t)(i % per_batch) * ap_step;
+            if ((uint64_t)idx_vals[i] != expect) is_ap = 0;
+        }
         void *idx = nml_test_alloc16(n_idx * 8);
         for (size_t i = 0; i < n_idx; i++) {
             if (itype == NML_INT64) {
