@@ -1,5 +1,6 @@
 /* The part the LeNet-5 examples share: command line, Fashion-MNIST, training, evaluation and
- * export. Each example only defines the model (its define_model function).
+ * export, and the LeNet-5 layers all three definitions use. Each example only defines the model
+ * (its define_model function), in its own style.
  *
  * The training recipe is the one `nanoml train lenet5` uses (docs/training.md): inputs
  * standardized with the training images' pixel statistics (folded back into C1 at export, so
@@ -19,6 +20,7 @@
 #include "nanoml/train_data.h"
 #include "nanoml/train_export.h"
 #include "nanoml/train_fit.h"
+#include "nanoml/train_layers.h"
 #include "nanoml/train_lenet5.h"
 #include "nanoml/train_net.h"
 #include "nanoml/train_param.h"
@@ -33,6 +35,58 @@ static nml_status example_center_filters(nml_net *net, const char *layer, nml_er
     nml_param *k = l ? nml_layer_find_param(l, "kernel") : NULL;
     if (!k) return nml_fail(err, NML_E_ARG, "the model has no layer '%s' with a kernel", layer);
     return nml_param_center_rows(k, NML_LENET5_CENTERED_GAIN, err);
+}
+
+/* ---- LeNet-5's layers, as all three examples define them ---- */
+
+/* C1, C3, C5: 5x5 convolutions with tanh, He-uniform initialized. */
+static inline nml_layer *example_conv(const char *name, int32_t filters) {
+    return nml_conv2d(&(nml_conv2d_opts){.name = name,
+                                         .filters = filters,
+                                         .kernel = 5,
+                                         .activation = NML_AFN_TANH,
+                                         .kernel_init = NML_INIT_HE_UNIFORM});
+}
+
+/* S2, S4: 2x2 average pooling (each followed by a sigmoid layer). */
+static inline nml_layer *example_pool(const char *name) {
+    return nml_average_pooling2d(&(nml_pool2d_opts){.name = name, .pool = 2});
+}
+
+/* The 10-way softmax classifier after F6. */
+static inline nml_layer *example_classifier(void) {
+    return nml_dense(
+        &(nml_dense_opts){.name = "output", .units = 10, .activation = NML_AFN_SOFTMAX});
+}
+
+/* LeNet-5 from C1 to Flatten, appended in sequence, for the custom-layer example (whose point
+ * is F6; the sequential example spells the whole list out). Building errors are sticky, so the
+ * caller checks only nml_net_build. */
+static inline void example_add_features(nml_net *net, nml_error *err) {
+    nml_net_add(net, example_conv("c1", 6), err);
+    nml_net_add(net, example_pool("s2"), err);
+    nml_net_add(net, nml_activation_layer("s2_sigmoid", NML_AFN_SIGMOID), err);
+    nml_net_add(net, example_conv("c3", 16), err);
+    nml_net_add(net, example_pool("s4"), err);
+    nml_net_add(net, nml_activation_layer("s4_sigmoid", NML_AFN_SIGMOID), err);
+    nml_net_add(net, example_conv("c5", 120), err);
+    nml_net_add(net, nml_flatten("flatten"), err);
+}
+
+/* Builds the network (n_outputs/outputs as nml_net_build takes them), gives C3 and C5 their
+ * centered start (they read sigmoid outputs, see example_center_filters) and hands it to *out;
+ * frees it on failure. */
+static inline nml_status example_build(nml_net *net, int n_outputs, const int *outputs,
+                                       nml_net **out, nml_error *err) {
+    nml_status st = nml_net_build(net, n_outputs, outputs, err);
+    if (st == NML_OK) st = example_center_filters(net, "c3", err);
+    if (st == NML_OK) st = example_center_filters(net, "c5", err);
+    if (st != NML_OK) {
+        nml_net_free(net);
+        return st;
+    }
+    *out = net;
+    return NML_OK;
 }
 
 static int example_fail(const char *prog, const nml_error *err) {

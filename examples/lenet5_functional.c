@@ -7,51 +7,27 @@
 #include "example_main.h"
 #include "nanoml/train_layers.h"
 
-static nml_layer *conv(const char *name, int32_t filters) {
-    return nml_conv2d(&(nml_conv2d_opts){.name = name,
-                                         .filters = filters,
-                                         .kernel = 5,
-                                         .activation = NML_AFN_TANH,
-                                         .kernel_init = NML_INIT_HE_UNIFORM});
-}
-
-static nml_layer *pool(const char *name) {
-    return nml_average_pooling2d(&(nml_pool2d_opts){.name = name, .pool = 2});
-}
-
 static nml_status define_model(nml_net **out, nml_error *err) {
     nml_net *net;
     NML_TRY(nml_net_create(&net, "lenet5", 1, err));
     int image, c1, s2, a2, c3, s4, a4, c5, flat, f6, probs;
     nml_net_input(net, "image", nml_shape_3d(32, 32, 1), &image, err);
-    nml_net_call1(net, conv("c1", 6), image, &c1, err);
-    nml_net_call1(net, pool("s2"), c1, &s2, err);
+    nml_net_call1(net, example_conv("c1", 6), image, &c1, err);
+    nml_net_call1(net, example_pool("s2"), c1, &s2, err);
     nml_net_call1(net, nml_activation_layer("s2_sigmoid", NML_AFN_SIGMOID), s2, &a2, err);
-    nml_net_call1(net, conv("c3", 16), a2, &c3, err);
-    nml_net_call1(net, pool("s4"), c3, &s4, err);
+    nml_net_call1(net, example_conv("c3", 16), a2, &c3, err);
+    nml_net_call1(net, example_pool("s4"), c3, &s4, err);
     nml_net_call1(net, nml_activation_layer("s4_sigmoid", NML_AFN_SIGMOID), s4, &a4, err);
-    nml_net_call1(net, conv("c5", 120), a4, &c5, err);
+    nml_net_call1(net, example_conv("c5", 120), a4, &c5, err);
     nml_net_call1(net, nml_flatten("flatten"), c5, &flat, err);
     nml_net_call1(
         net, nml_dense(&(nml_dense_opts){.name = "f6", .units = 84, .activation = NML_AFN_TANH}),
         flat, &f6, err);
-    nml_net_call1(
-        net,
-        nml_dense(&(nml_dense_opts){.name = "output", .units = 10, .activation = NML_AFN_SOFTMAX}),
-        f6, &probs, err);
+    nml_net_call1(net, example_classifier(), f6, &probs, err);
     /* A residual block instead of c3 would read:
      *     nml_net_call1(net, nml_conv2d(...same_padding = 1...), a2, &r1, err);
      *     nml_net_call(net, nml_add("residual"), 2, (int[]){a2, r1}, &sum, err);      */
-    nml_status st = nml_net_build(net, 1, &probs, err);
-    /* C3 and C5 read sigmoid outputs: start them centered (see example_main.h) */
-    if (st == NML_OK) st = example_center_filters(net, "c3", err);
-    if (st == NML_OK) st = example_center_filters(net, "c5", err);
-    if (st != NML_OK) {
-        nml_net_free(net);
-        return st;
-    }
-    *out = net;
-    return NML_OK;
+    return example_build(net, 1, &probs, out, err);
 }
 
 int main(int argc, char **argv) {

@@ -19,18 +19,23 @@ static int clamp_int(int v, int lo, int hi) {
     return v < lo ? lo : v > hi ? hi : v;
 }
 
+/* Swaps the corners' coordinates as needed so that (x1, y1) is the top-left one. */
+static void order_corners(int *x1, int *y1, int *x2, int *y2) {
+    if (*x1 > *x2) {
+        const int t = *x1;
+        *x1 = *x2;
+        *x2 = t;
+    }
+    if (*y1 > *y2) {
+        const int t = *y1;
+        *y1 = *y2;
+        *y2 = t;
+    }
+}
+
 void nml_draw_fill_rect(nml_image *img, int x1, int y1, int x2, int y2, nml_rgb color) {
     if (!img || !img->data) return;
-    if (x1 > x2) {
-        int t = x1;
-        x1 = x2;
-        x2 = t;
-    }
-    if (y1 > y2) {
-        int t = y1;
-        y1 = y2;
-        y2 = t;
-    }
+    order_corners(&x1, &y1, &x2, &y2);
     if (x2 < 0 || y2 < 0 || x1 >= img->w || y1 >= img->h) return;
     x1 = clamp_int(x1, 0, img->w - 1);
     x2 = clamp_int(x2, 0, img->w - 1);
@@ -51,16 +56,7 @@ void nml_draw_rect(nml_image *img, int x1, int y1, int x2, int y2, int thickness
     y1 = clamp_int(y1, -COORD_LIMIT, COORD_LIMIT);
     y2 = clamp_int(y2, -COORD_LIMIT, COORD_LIMIT);
     thickness = clamp_int(thickness, 1, COORD_LIMIT);
-    if (x1 > x2) {
-        int t = x1;
-        x1 = x2;
-        x2 = t;
-    }
-    if (y1 > y2) {
-        int t = y1;
-        y1 = y2;
-        y2 = t;
-    }
+    order_corners(&x1, &y1, &x2, &y2);
     int t = thickness - 1;
     if (2 * t >= x2 - x1 || 2 * t >= y2 - y1) { /* the outline covers the whole box */
         nml_draw_fill_rect(img, x1, y1, x2, y2, color);

@@ -267,6 +267,28 @@ static void unflatten(uint64_t flat, int rank, const int64_t *dims, int64_t *idx
     }
 }
 
+/* The dimensions of src in its stored order (its layout). */
+static void stored_dims(const imp_value *src, int64_t *sd) {
+    for (int i = 0; i < src->t.rank; i++)
+        sd[i] = src->t.dims[src->layout[i]];
+}
+
+/* compute_map of v turned into stored offsets: element k of v (ONNX order) is stored at
+ * map[k] of its source src. */
+static nml_status stored_map(imp_ctx *c, int v, const imp_value *src, imp_tensor *map,
+                             nml_error *err) {
+    NML_TRY(compute_map(c, v, map, err));
+    int64_t sd[IMP_MAX_RANK], ss[IMP_MAX_RANK], nat[IMP_MAX_RANK];
+    stored_dims(src, sd);
+    imp_strides(src->t.rank, sd, ss);
+    int64_t *g = map->data;
+    for (uint64_t k = 0; k < map->count; k++) {
+        unflatten((uint64_t)g[k], src->t.rank, src->t.dims, nat);
+        g[k] = stored_offset(src->t.rank, nat, src->layout, ss);
+    }
+    return NML_OK;
+}
+
 /* Finds perm with out stored axis i = source stored axis perm[i], such that
  * g[k] = sum idx_i * src_strides[perm[i]] for every out multi-index. */
 static int match_permutation(const int64_t *g, int rank, const int64_t *odims, const int64_t *sdims,
@@ -449,8 +471,7 @@ static nml_status try_forms(imp_ctx *c, imp_value *x, const imp_value *src, cons
     int64_t sd[IMP_MAX_RANK], vd[IMP_MAX_RANK], vs[IMP_MAX_RANK], idx[IMP_MAX_RANK] = {0};
     int8_t lay[IMP_MAX_RANK];
     *done = 0;
-    for (int i = 0; i < sr; i++)
-        sd[i] = src->t.dims[src->layout[i]];
+    stored_dims(src, sd);
     int32_t perm[IMP_MAX_RANK];
     /* 1. the source seen through another layout */
     if (r == sr && match_permutation(g0, r, x->t.dims, sd, sr, perm)) {
@@ -527,17 +548,8 @@ static nml_status materialize_virtual(imp_ctx *c, int v, nml_error *err) {
     const imp_value *src = &c->vals[si];
     x->nonneg = src->nonneg; /* moving data keeps its sign */
     imp_tensor map = {0};
-    NML_TRY(compute_map(c, v, &map, err));
-    /* g0[k]: stored offset in the source of v's element k (ONNX order) */
-    int64_t sd[IMP_MAX_RANK], ss[IMP_MAX_RANK], nat[IMP_MAX_RANK];
-    for (int i = 0; i < src->t.rank; i++)
-        sd[i] = src->t.dims[src->layout[i]];
-    imp_strides(src->t.rank, sd, ss);
-    int64_t *g0 = map.data;
-    for (uint64_t k = 0; k < map.count; k++) {
-        unflatten((uint64_t)g0[k], src->t.rank, src->t.dims, nat);
-        g0[k] = stored_offset(src->t.rank, nat, src->layout, ss);
-    }
+    NML_TRY(stored_map(c, v, src, &map, err));
+    const int64_t *g0 = map.data;
     int done, save = c->cur_node;
     c->cur_node = x->producer; /* operators emitted here are named after the movement node */
     nml_status s = try_forms(c, x, src, g0, &done, err);
@@ -564,12 +576,8 @@ nml_status imp_row_permutation(imp_ctx *c, int v, int32_t **perm, int *src_lt, i
     int64_t m = x->t.dims[0], k = x->t.dims[1];
     if (src->t.count != x->t.count || k <= 0 || k > NML_MAX_DIM) return NML_OK;
     imp_tensor map = {0};
-    NML_TRY(compute_map(c, v, &map, err));
-    int64_t sd[IMP_MAX_RANK], ss[IMP_MAX_RANK], nat[IMP_MAX_RANK];
-    for (int i = 0; i < src->t.rank; i++)
-        sd[i] = src->t.dims[src->layout[i]];
-    imp_strides(src->t.rank, sd, ss);
-    int64_t *g = map.data;
+    NML_TRY(stored_map(c, v, src, &map, err));
+    const int64_t *g = map.data;
     int32_t *p = malloc((size_t)k * sizeof *p);
     uint8_t *seen = calloc((size_t)k, 1);
     if (!p || !seen) {
@@ -580,8 +588,7 @@ nml_status imp_row_permutation(imp_ctx *c, int v, int32_t **perm, int *src_lt, i
     }
     int ok = 1;
     for (uint64_t i = 0; ok && i < map.count; i++) {
-        unflatten((uint64_t)g[i], src->t.rank, src->t.dims, nat);
-        int64_t off = stored_offset(src->t.rank, nat, src->layout, ss);
+        int64_t off = g[i];
         int64_t row = (int64_t)i / k, col = (int64_t)i % k, scol = off - row * k;
         if (scol < 0 || scol >= k)
             ok = 0;

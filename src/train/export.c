@@ -22,37 +22,36 @@ static nml_status ir_add_op(nml_ir *ir, int32_t builtin, const nml_op_params *pa
                             const int32_t *in, int32_t out, int *index, nml_error *err) {
     return nml_ir_add_op(ir, builtin, params, n_in, in, 1, &out, index, err);
 }
-static nml_status ir_set_io(nml_ir *ir, int n_in, const int32_t *in, int n_out,
-                            const int32_t *out, nml_error *err) {
+static nml_status ir_set_io(nml_ir *ir, int n_in, const int32_t *in, int n_out, const int32_t *out,
+                            nml_error *err) {
     return nml_ir_set_io(ir, n_in, in, n_out, out, err);
+}
+
+/* A constant tensor named "LAYER/suffix" with `rank` dims of esize-byte elements. */
+static nml_status export_const(nml_export_ctx *x, const nml_layer *l, const char *suffix, int type,
+                               size_t esize, int rank, const int32_t *dims, const void *data,
+                               int32_t *index, nml_error *err) {
+    char name[NML_LAYER_NAME_MAX + 32];
+    snprintf(name, sizeof name, "%s/%s", l->name, suffix);
+    size_t count = 1;
+    for (int i = 0; i < rank; i++)
+        count *= (size_t)dims[i];
+    int idx;
+    NML_TRY(ir_add_tensor(x->ir, name, type, rank, dims, data, count * esize, &idx, err));
+    *index = idx;
+    return NML_OK;
 }
 
 nml_status nml_export_const(nml_export_ctx *x, const nml_layer *l, const char *suffix, int rank,
                             const int32_t *dims, const float *data, int32_t *index,
                             nml_error *err) {
-    char name[NML_LAYER_NAME_MAX + 32];
-    snprintf(name, sizeof name, "%s/%s", l->name, suffix);
-    size_t count = 1;
-    for (int i = 0; i < rank; i++) count *= (size_t)dims[i];
-    int idx;
-    NML_TRY(ir_add_tensor(x->ir, name, NML_FLOAT32, rank, dims, data, count * sizeof(float),
-                          &idx, err));
-    *index = idx;
-    return NML_OK;
+    return export_const(x, l, suffix, NML_FLOAT32, sizeof(float), rank, dims, data, index, err);
 }
 
-nml_status nml_export_const_i32(nml_export_ctx *x, const nml_layer *l, const char *suffix,
-                                int rank, const int32_t *dims, const int32_t *data,
-                                int32_t *index, nml_error *err) {
-    char name[NML_LAYER_NAME_MAX + 32];
-    snprintf(name, sizeof name, "%s/%s", l->name, suffix);
-    size_t count = 1;
-    for (int i = 0; i < rank; i++) count *= (size_t)dims[i];
-    int idx;
-    NML_TRY(ir_add_tensor(x->ir, name, NML_INT32, rank, dims, data, count * sizeof(int32_t),
-                          &idx, err));
-    *index = idx;
-    return NML_OK;
+nml_status nml_export_const_i32(nml_export_ctx *x, const nml_layer *l, const char *suffix, int rank,
+                                const int32_t *dims, const int32_t *data, int32_t *index,
+                                nml_error *err) {
+    return export_const(x, l, suffix, NML_INT32, sizeof(int32_t), rank, dims, data, index, err);
 }
 
 nml_status nml_export_activation(nml_export_ctx *x, const char *name, const nml_shape *shape,
@@ -62,7 +61,8 @@ nml_status nml_export_activation(nml_export_ctx *x, const char *name, const nml_
         return nml_fail(err, NML_E_SHAPE, "%s: cannot export a rank-%d tensor", name,
                         (int)shape->rank);
     dims[0] = 1;
-    for (int32_t i = 0; i < shape->rank; i++) dims[i + 1] = shape->dims[i];
+    for (int32_t i = 0; i < shape->rank; i++)
+        dims[i + 1] = shape->dims[i];
     int idx;
     NML_TRY(ir_add_tensor(x->ir, name, NML_FLOAT32, shape->rank + 1, dims, NULL, 0, &idx, err));
     *index = idx;
@@ -92,34 +92,42 @@ static int sole_consumer(const nml_net *net, int k) {
 
 static int32_t tflite_activation(nml_afn a) {
     switch (a) {
-    case NML_AFN_RELU: return NML_ACT_RELU;
-    case NML_AFN_RELU6: return NML_ACT_RELU6;
-    default: return -1;
+    case NML_AFN_RELU:
+        return NML_ACT_RELU;
+    case NML_AFN_RELU6:
+        return NML_ACT_RELU6;
+    default:
+        return -1;
     }
 }
 
 static int32_t activation_op(nml_afn a) {
     switch (a) {
-    case NML_AFN_RELU: return NML_OP_RELU;
-    case NML_AFN_RELU6: return NML_OP_RELU6;
-    case NML_AFN_TANH: return NML_OP_TANH;
-    case NML_AFN_SIGMOID: return NML_OP_LOGISTIC;
-    case NML_AFN_SOFTMAX: return NML_OP_SOFTMAX;
-    case NML_AFN_LINEAR: break;
+    case NML_AFN_RELU:
+        return NML_OP_RELU;
+    case NML_AFN_RELU6:
+        return NML_OP_RELU6;
+    case NML_AFN_TANH:
+        return NML_OP_TANH;
+    case NML_AFN_SIGMOID:
+        return NML_OP_LOGISTIC;
+    case NML_AFN_SOFTMAX:
+        return NML_OP_SOFTMAX;
+    case NML_AFN_LINEAR:
+        break;
     }
     return -1;
 }
 
 typedef struct chain {
     int members[3], n_members; /* node k and the nodes it absorbs, in order */
-    int last;                 /* the last node the exported operators stand for */
-    nml_afn act;              /* activation at the end of the chain */
+    int last;                  /* the last node the exported operators stand for */
+    nml_afn act;               /* activation at the end of the chain */
     float *fold_scale, *fold_shift;
 } chain;
 
 /* Decides which following nodes node k absorbs (see the file comment). */
-static nml_status plan_chain(const nml_net *net, int k, char *absorbed, chain *ch,
-                             nml_error *err) {
+static nml_status plan_chain(const nml_net *net, int k, char *absorbed, chain *ch, nml_error *err) {
     const nml_layer *l = net->nodes[k].layer;
     memset(ch, 0, sizeof *ch);
     ch->last = k;
@@ -149,12 +157,14 @@ static nml_status export_node(const nml_net *net, nml_ir *ir, int k, int32_t *te
     const nml_node *n = &net->nodes[k];
     nml_layer *l = n->layer;
     if (nml_layer_is_batch_norm(l))
-        return nml_fail(err, NML_E_UNSUPPORTED, "%s (BatchNormalization): cannot fold: it must "
+        return nml_fail(err, NML_E_UNSUPPORTED,
+                        "%s (BatchNormalization): cannot fold: it must "
                         "directly follow a Conv2D, DepthwiseConv2D or Dense without activation "
-                        "whose output only it reads", l->name);
+                        "whose output only it reads",
+                        l->name);
     if (!l->ops->export_ir)
-        return nml_fail(err, NML_E_UNSUPPORTED, "%s (%s): layer has no export_ir callback",
-                        l->name, l->ops->kind);
+        return nml_fail(err, NML_E_UNSUPPORTED, "%s (%s): layer has no export_ir callback", l->name,
+                        l->ops->kind);
     chain ch;
     NML_TRY(plan_chain(net, k, absorbed, &ch, err));
     int32_t in[NML_MAX_OP_INPUTS];
@@ -198,7 +208,8 @@ static nml_status export_node(const nml_net *net, nml_ir *ir, int k, int32_t *te
         p.beta = 1.0f;
         NML_TRY(nml_export_op(&x, last, activation_op(ch.act), &p, 1, &x.out, result, err));
     }
-    for (int i = 0; i < ch.n_members; i++) tensor_of[ch.members[i]] = result;
+    for (int i = 0; i < ch.n_members; i++)
+        tensor_of[ch.members[i]] = result;
     return NML_OK;
 }
 
@@ -221,8 +232,10 @@ nml_status nml_net_export(const nml_net *net, nml_ir *ir, nml_error *err) {
     }
     if (st == NML_OK) {
         int32_t ins[NML_NET_MAX_IO], outs[NML_NET_MAX_IO];
-        for (int i = 0; i < net->n_inputs; i++) ins[i] = tensor_of[net->inputs[i]];
-        for (int i = 0; i < net->n_outputs; i++) outs[i] = tensor_of[net->outputs[i]];
+        for (int i = 0; i < net->n_inputs; i++)
+            ins[i] = tensor_of[net->inputs[i]];
+        for (int i = 0; i < net->n_outputs; i++)
+            outs[i] = tensor_of[net->outputs[i]];
         st = ir_set_io(ir, net->n_inputs, ins, net->n_outputs, outs, err);
     }
     free(tensor_of);

@@ -38,6 +38,14 @@ static inline void kh_expect_i32(const int32_t *got, const int32_t *want, int n)
         if (got[i] != want[i]) fail_msg("element %d: got %d, want %d", i, got[i], want[i]);
 }
 
+/* Float comparison within 1e-5 (hand computations written with rounded decimals); NaN never
+ * matches. */
+static inline void kh_expect_f32_near(const float *got, const float *want, int n) {
+    for (int i = 0; i < n; i++)
+        if (!(got[i] > want[i] - 1e-5f && got[i] < want[i] + 1e-5f))
+            fail_msg("element %d: got %f, want %f", i, (double)got[i], (double)want[i]);
+}
+
 /* Exact float comparison (bit-exact kernels); NaN equals NaN. */
 static inline void kh_expect_f32(const float *got, const float *want, int n) {
     for (int i = 0; i < n; i++) {

@@ -108,3 +108,75 @@ nml_status kh_run(nml_kh *h, const nml_kernel *k, const nml_op_params *p) {
     nml_status st = kh_prepare(h, k, p);
     return st != NML_OK ? st : kh_eval(h);
 }
+
+static int spec_tensor(nml_kh *h, const kh_spec *s) {
+    return kh_tensor(h, s->type, s->rank, s->dims, s->data, s->scale, s->zero_point);
+}
+
+int kh_unary_node(nml_kh *h, kh_spec in, kh_spec out) {
+    const int ti = spec_tensor(h, &in), to = spec_tensor(h, &out);
+    kh_inputs(h, 1, ti);
+    kh_outputs(h, 1, to);
+    return to;
+}
+
+int kh_operand_node(nml_kh *h, kh_spec in, kh_spec operand, kh_spec out) {
+    const int ti = spec_tensor(h, &in), tc = spec_tensor(h, &operand);
+    kh_const(h, tc);
+    const int to = spec_tensor(h, &out);
+    kh_inputs(h, 2, ti, tc);
+    kh_outputs(h, 1, to);
+    return to;
+}
+
+int kh_binary_node(nml_kh *h, kh_spec a, kh_spec b, kh_spec out) {
+    const int ta = spec_tensor(h, &a), tb = spec_tensor(h, &b), to = spec_tensor(h, &out);
+    kh_inputs(h, 2, ta, tb);
+    kh_outputs(h, 1, to);
+    return to;
+}
+
+int kh_weighted_node(nml_kh *h, kh_spec in, kh_spec weights, kh_spec bias, kh_spec out) {
+    const int ti = spec_tensor(h, &in), tw = spec_tensor(h, &weights);
+    kh_const(h, tw);
+    if (bias.data) {
+        const int tb = spec_tensor(h, &bias);
+        kh_const(h, tb);
+        kh_inputs(h, 3, ti, tw, tb);
+    } else {
+        kh_inputs(h, 2, ti, tw);
+    }
+    const int to = spec_tensor(h, &out);
+    kh_outputs(h, 1, to);
+    return to;
+}
+
+nml_op_params kh_pool_params(int padding, int32_t filter_h, int32_t filter_w, int32_t stride_h,
+                             int32_t stride_w, int activation) {
+    nml_op_params p;
+    nml_op_params_default(&p);
+    p.padding = (uint8_t)padding;
+    p.filter_h = filter_h;
+    p.filter_w = filter_w;
+    p.stride_h = stride_h;
+    p.stride_w = stride_w;
+    p.activation = (uint8_t)activation;
+    return p;
+}
+
+void kh_pool_node(nml_kh *h, int type, const int32_t *in_dims, void *in, const int32_t *out_dims,
+                  void *out, float scale, int32_t zp) {
+    kh_unary_node(h, (kh_spec){type, 4, in_dims, in, scale, zp},
+                  (kh_spec){type, 4, out_dims, out, scale, zp});
+}
+
+nml_status kh_run_pool(const nml_kernel *k, int type, const int32_t *in_dims, void *in,
+                       const int32_t *out_dims, void *out, float scale, int32_t zp,
+                       const nml_op_params *p) {
+    nml_kh h;
+    kh_init(&h);
+    kh_pool_node(&h, type, in_dims, in, out_dims, out, scale, zp);
+    const nml_status st = kh_run(&h, k, p);
+    kh_free(&h);
+    return st;
+}

@@ -23,11 +23,9 @@ static void float_broadcast_small(void **state) {
     float a[6] = {1, 2, 3, 4, 5, 6}, b[2] = {10, 20}, out[12];
     nml_kh h;
     kh_init(&h);
-    int ta = kh_tensor(&h, NML_FLOAT32, 3, (int32_t[]){2, 1, 3}, a, 0, 0);
-    int tb = kh_tensor(&h, NML_FLOAT32, 2, (int32_t[]){2, 1}, b, 0, 0);
-    int to = kh_tensor(&h, NML_FLOAT32, 3, (int32_t[]){2, 2, 3}, out, 0, 0);
-    kh_inputs(&h, 2, ta, tb);
-    kh_outputs(&h, 1, to);
+    kh_binary_node(&h, (kh_spec){NML_FLOAT32, 3, (int32_t[]){2, 1, 3}, a, 0, 0},
+                   (kh_spec){NML_FLOAT32, 2, (int32_t[]){2, 1}, b, 0, 0},
+                   (kh_spec){NML_FLOAT32, 3, (int32_t[]){2, 2, 3}, out, 0, 0});
     nml_op_params p = params(NML_ACT_NONE);
     KH_EXPECT_OK(&h, &nml_kernel_add, &p);
     const float want[12] = {11, 12, 13, 21, 22, 23, 14, 15, 16, 24, 25, 26};
@@ -44,11 +42,9 @@ static void float_broadcast_rank6(void **state) {
         a[i] = (float)(i * 100), b[i] = (float)i;
     nml_kh h;
     kh_init(&h);
-    int ta = kh_tensor(&h, NML_FLOAT32, 6, (int32_t[]){2, 1, 2, 1, 2, 1}, a, 0, 0);
-    int tb = kh_tensor(&h, NML_FLOAT32, 6, (int32_t[]){1, 2, 1, 2, 1, 2}, b, 0, 0);
-    int to = kh_tensor(&h, NML_FLOAT32, 6, (int32_t[]){2, 2, 2, 2, 2, 2}, out, 0, 0);
-    kh_inputs(&h, 2, ta, tb);
-    kh_outputs(&h, 1, to);
+    kh_binary_node(&h, (kh_spec){NML_FLOAT32, 6, (int32_t[]){2, 1, 2, 1, 2, 1}, a, 0, 0},
+                   (kh_spec){NML_FLOAT32, 6, (int32_t[]){1, 2, 1, 2, 1, 2}, b, 0, 0},
+                   (kh_spec){NML_FLOAT32, 6, (int32_t[]){2, 2, 2, 2, 2, 2}, out, 0, 0});
     nml_op_params p = params(NML_ACT_NONE);
     KH_EXPECT_OK(&h, &nml_kernel_add, &p);
     for (int i0 = 0; i0 < 2; i0++)
@@ -70,11 +66,9 @@ static void float_scalar_and_activations(void **state) {
     float a[4] = {-3, 1, 5, 100}, s = 2, out[4];
     nml_kh h;
     kh_init(&h);
-    int ta = kh_tensor(&h, NML_FLOAT32, 2, (int32_t[]){2, 2}, a, 0, 0);
-    int ts = kh_tensor(&h, NML_FLOAT32, 0, NULL, &s, 0, 0);
-    int to = kh_tensor(&h, NML_FLOAT32, 2, (int32_t[]){2, 2}, out, 0, 0);
-    kh_inputs(&h, 2, ta, ts);
-    kh_outputs(&h, 1, to);
+    kh_binary_node(&h, (kh_spec){NML_FLOAT32, 2, (int32_t[]){2, 2}, a, 0, 0},
+                   (kh_spec){NML_FLOAT32, 0, NULL, &s, 0, 0},
+                   (kh_spec){NML_FLOAT32, 2, (int32_t[]){2, 2}, out, 0, 0});
     nml_op_params p = params(NML_ACT_RELU6);
     KH_EXPECT_OK(&h, &nml_kernel_add, &p);
     kh_expect_f32(out, (const float[]){0, 3, 6, 6}, 4);
@@ -104,11 +98,9 @@ static void int8_hand_computed(void **state) {
     int8_t out[6];
     nml_kh h;
     kh_init(&h);
-    int ta = kh_tensor(&h, NML_INT8, 1, (int32_t[]){6}, a, 0.5f, 10);
-    int tb = kh_tensor(&h, NML_INT8, 1, (int32_t[]){6}, b, 0.25f, -5);
-    int to = kh_tensor(&h, NML_INT8, 1, (int32_t[]){6}, out, 1.0f, 3);
-    kh_inputs(&h, 2, ta, tb);
-    kh_outputs(&h, 1, to);
+    kh_binary_node(&h, (kh_spec){NML_INT8, 1, (int32_t[]){6}, a, 0.5f, 10},
+                   (kh_spec){NML_INT8, 1, (int32_t[]){6}, b, 0.25f, -5},
+                   (kh_spec){NML_INT8, 1, (int32_t[]){6}, out, 1.0f, 3});
     nml_op_params p = params(NML_ACT_NONE);
     KH_EXPECT_OK(&h, &nml_kernel_add, &p);
     /* 13,-1: 1.5 + 1.0 = 2.5 -> 3 (+3) = 6
@@ -127,11 +119,9 @@ static void int8_saturation_and_fused_activation(void **state) {
     int8_t a[4] = {127, -128, 20, -4}, b[4] = {127, -128, 0, 0}, out[4];
     nml_kh h;
     kh_init(&h);
-    int ta = kh_tensor(&h, NML_INT8, 1, (int32_t[]){4}, a, 0.5f, 0);
-    int tb = kh_tensor(&h, NML_INT8, 1, (int32_t[]){4}, b, 0.25f, 0);
-    int to = kh_tensor(&h, NML_INT8, 1, (int32_t[]){4}, out, 0.5f, 0);
-    kh_inputs(&h, 2, ta, tb);
-    kh_outputs(&h, 1, to);
+    const int to = kh_binary_node(&h, (kh_spec){NML_INT8, 1, (int32_t[]){4}, a, 0.5f, 0},
+                                  (kh_spec){NML_INT8, 1, (int32_t[]){4}, b, 0.25f, 0},
+                                  (kh_spec){NML_INT8, 1, (int32_t[]){4}, out, 0.5f, 0});
     nml_op_params p = params(NML_ACT_NONE);
     KH_EXPECT_OK(&h, &nml_kernel_add, &p);
     /* 63.5 + 31.75 = 95.25 / 0.5 = 190.5 -> 127; -64 - 32 = -96 / 0.5 = -192 -> -128;
@@ -157,11 +147,9 @@ static void int8_broadcast_scalar(void **state) {
     int8_t a[6] = {-3, -2, -1, 0, 1, 2}, b[1] = {5}, out[6];
     nml_kh h;
     kh_init(&h);
-    int ta = kh_tensor(&h, NML_INT8, 3, (int32_t[]){1, 2, 3}, a, 1.0f, 0);
-    int tb = kh_tensor(&h, NML_INT8, 3, (int32_t[]){1, 1, 1}, b, 1.0f, 0);
-    int to = kh_tensor(&h, NML_INT8, 3, (int32_t[]){1, 2, 3}, out, 1.0f, 0);
-    kh_inputs(&h, 2, ta, tb);
-    kh_outputs(&h, 1, to);
+    kh_binary_node(&h, (kh_spec){NML_INT8, 3, (int32_t[]){1, 2, 3}, a, 1.0f, 0},
+                   (kh_spec){NML_INT8, 3, (int32_t[]){1, 1, 1}, b, 1.0f, 0},
+                   (kh_spec){NML_INT8, 3, (int32_t[]){1, 2, 3}, out, 1.0f, 0});
     nml_op_params p = params(NML_ACT_NONE);
     KH_EXPECT_OK(&h, &nml_kernel_add, &p);
     kh_expect_i8(out, (const int8_t[]){2, 3, 4, 5, 6, 7}, 6);
@@ -189,11 +177,9 @@ static void int8_matches_tflm_simple_add(void **state) {
         int32_t dims[4] = {1, 128, 128, 1};
         nml_kh h;
         kh_init(&h);
-        int ta = kh_tensor(&h, NML_INT8, 4, dims, in0, 0x1.4d9f48p-5f, -2);
-        int tb = kh_tensor(&h, NML_INT8, 4, dims, in1, 0x1.51e252p-5f, -1);
-        int to = kh_tensor(&h, NML_INT8, 4, dims, out, 0x1.de3a4ep-5f, -3);
-        kh_inputs(&h, 2, ta, tb);
-        kh_outputs(&h, 1, to);
+        kh_binary_node(&h, (kh_spec){NML_INT8, 4, dims, in0, 0x1.4d9f48p-5f, -2},
+                       (kh_spec){NML_INT8, 4, dims, in1, 0x1.51e252p-5f, -1},
+                       (kh_spec){NML_INT8, 4, dims, out, 0x1.de3a4ep-5f, -3});
         nml_op_params p = params(NML_ACT_NONE);
         KH_EXPECT_OK(&h, &nml_kernel_add, &p);
         kh_expect_i8(out, (const int8_t *)want, 16384);
@@ -210,11 +196,9 @@ static void int32_with_relu(void **state) {
     int32_t a[3] = {-5, 7, 2147483647}, b[3] = {2, 3, 1}, out[3];
     nml_kh h;
     kh_init(&h);
-    int ta = kh_tensor(&h, NML_INT32, 1, (int32_t[]){3}, a, 0, 0);
-    int tb = kh_tensor(&h, NML_INT32, 1, (int32_t[]){3}, b, 0, 0);
-    int to = kh_tensor(&h, NML_INT32, 1, (int32_t[]){3}, out, 0, 0);
-    kh_inputs(&h, 2, ta, tb);
-    kh_outputs(&h, 1, to);
+    kh_binary_node(&h, (kh_spec){NML_INT32, 1, (int32_t[]){3}, a, 0, 0},
+                   (kh_spec){NML_INT32, 1, (int32_t[]){3}, b, 0, 0},
+                   (kh_spec){NML_INT32, 1, (int32_t[]){3}, out, 0, 0});
     nml_op_params p = params(NML_ACT_RELU);
     KH_EXPECT_OK(&h, &nml_kernel_add, &p);
     /* -3 -> 0; 10; INT32_MAX + 1 wraps to INT32_MIN -> 0 */

@@ -109,16 +109,13 @@ static void int4_vs_int8(const int4_case *c, uint32_t seed) {
         int8_t *y = opt ? y_opt : (pass ? y4 : y8);
         nml_kh h;
         kh_init(&h);
-        int ti = kh_tensor(&h, NML_INT8, c->rank_in, c->in_dims, x, 0.05f, 3);
-        int tw = kh_tensor(&h, pass ? NML_INT4 : NML_INT8, w_rank, c->w_dims,
-                           pass ? (void *)packed : (void *)w, 1.0f, 0);
+        kh_weighted_node(&h, (kh_spec){NML_INT8, c->rank_in, c->in_dims, x, 0.05f, 3},
+                         (kh_spec){pass ? NML_INT4 : NML_INT8, w_rank, c->w_dims,
+                                   pass ? (void *)packed : (void *)w, 1.0f, 0},
+                         (kh_spec){NML_INT32, 1, DIMS(c->channels), bias, 0.0005f, 0},
+                         (kh_spec){NML_INT8, c->rank_in, c->out_dims, y, 0.02f, -5});
+        const int tw = KH_WEIGHTS;
         kh_per_channel(&h, tw, scales, NULL, (uint32_t)c->channels, c->q_dim);
-        int tb = kh_tensor(&h, NML_INT32, 1, DIMS(c->channels), bias, 0.0005f, 0);
-        int to = kh_tensor(&h, NML_INT8, c->rank_in, c->out_dims, y, 0.02f, -5);
-        kh_const(&h, tw);
-        kh_const(&h, tb);
-        kh_inputs(&h, 3, ti, tw, tb);
-        kh_outputs(&h, 1, to);
         const nml_kernel *k = opt ? optimized_of(c->kernel) : c->kernel;
         if (kh_run(&h, k, &c->p) != NML_OK) fail_msg("run %d: %s", run, h.err.msg);
         if (!opt) scratch_ref = h.node.scratch_bytes;
@@ -422,13 +419,10 @@ static void hybrid_zero_input_gives_bias(void **state) {
     int8_t w[8] = {1, 2, 3, 4, -1, -2, -3, -4};
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_FLOAT32, 2, DIMS(1, 4), x, 0, 0);
-    int tw = kh_tensor(&h, NML_INT8, 2, DIMS(2, 4), w, 0.5f, 0);
-    int tb = kh_tensor(&h, NML_FLOAT32, 1, DIMS(2), bias, 0, 0);
-    int to = kh_tensor(&h, NML_FLOAT32, 2, DIMS(1, 2), y, 0, 0);
-    kh_const(&h, tw);
-    kh_inputs(&h, 3, ti, tw, tb);
-    kh_outputs(&h, 1, to);
+    kh_weighted_node(&h, (kh_spec){NML_FLOAT32, 2, DIMS(1, 4), x, 0, 0},
+                     (kh_spec){NML_INT8, 2, DIMS(2, 4), w, 0.5f, 0},
+                     (kh_spec){NML_FLOAT32, 1, DIMS(2), bias, 0, 0},
+                     (kh_spec){NML_FLOAT32, 2, DIMS(1, 2), y, 0, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     p.activation = NML_ACT_RELU;
@@ -446,12 +440,10 @@ static void hybrid_rejects_bad_weights(void **state) {
     float scales[3] = {0.1f, 0.2f, 0.3f};
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_FLOAT32, 2, DIMS(1, 4), x, 0, 0);
-    int tw = kh_tensor(&h, NML_INT8, 2, DIMS(2, 4), w, 0.5f, 3);
-    int to = kh_tensor(&h, NML_FLOAT32, 2, DIMS(1, 2), y, 0, 0);
-    kh_const(&h, tw);
-    kh_inputs(&h, 2, ti, tw);
-    kh_outputs(&h, 1, to);
+    kh_weighted_node(&h, (kh_spec){NML_FLOAT32, 2, DIMS(1, 4), x, 0, 0},
+                     (kh_spec){NML_INT8, 2, DIMS(2, 4), w, 0.5f, 3}, KH_NO_BIAS,
+                     (kh_spec){NML_FLOAT32, 2, DIMS(1, 2), y, 0, 0});
+    const int tw = KH_WEIGHTS;
     nml_op_params p;
     nml_op_params_default(&p);
     assert_int_equal(kh_run(&h, &nml_kernel_fully_connected, &p), NML_E_UNSUPPORTED);

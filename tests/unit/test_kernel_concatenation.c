@@ -17,11 +17,10 @@ static void float_axes(void **state) {
     float a[4] = {1, 2, 3, 4}, b[2] = {5, 6}, y[6];
     nml_kh h;
     kh_init(&h);
-    int ta = kh_tensor(&h, NML_FLOAT32, 2, (int32_t[]){2, 2}, a, 0, 0);
-    int tb = kh_tensor(&h, NML_FLOAT32, 2, (int32_t[]){2, 1}, b, 0, 0);
-    int to = kh_tensor(&h, NML_FLOAT32, 2, (int32_t[]){2, 3}, y, 0, 0);
-    kh_inputs(&h, 2, ta, tb);
-    kh_outputs(&h, 1, to);
+    kh_binary_node(&h, (kh_spec){NML_FLOAT32, 2, (int32_t[]){2, 2}, a, 0, 0},
+                   (kh_spec){NML_FLOAT32, 2, (int32_t[]){2, 1}, b, 0, 0},
+                   (kh_spec){NML_FLOAT32, 2, (int32_t[]){2, 3}, y, 0, 0});
+    const int ta = KH_INPUT;
     nml_op_params p = axis(1);
     KH_EXPECT_OK(&h, &nml_kernel_concatenation, &p);
     kh_expect_f32(y, (const float[]){1, 2, 5, 3, 4, 6}, 6);
@@ -64,11 +63,9 @@ static void int8_requantizes_mismatched_input(void **state) {
     int8_t a[3] = {4, 2, 127}, b[2] = {100, -100}, y[5];
     nml_kh h;
     kh_init(&h);
-    int ta = kh_tensor(&h, NML_INT8, 1, (int32_t[]){3}, a, 0.5f, 1);
-    int tb = kh_tensor(&h, NML_INT8, 1, (int32_t[]){2}, b, 0.75f, -3);
-    int to = kh_tensor(&h, NML_INT8, 1, (int32_t[]){5}, y, 0.75f, -3);
-    kh_inputs(&h, 2, ta, tb);
-    kh_outputs(&h, 1, to);
+    kh_binary_node(&h, (kh_spec){NML_INT8, 1, (int32_t[]){3}, a, 0.5f, 1},
+                   (kh_spec){NML_INT8, 1, (int32_t[]){2}, b, 0.75f, -3},
+                   (kh_spec){NML_INT8, 1, (int32_t[]){5}, y, 0.75f, -3});
     nml_op_params p = axis(0);
     KH_EXPECT_OK(&h, &nml_kernel_concatenation, &p);
     /* 3 -> 2.4999999995 -> 2 - 3 = -1; 1 -> 1.17 -> 1 - 3 = -2; 126 -> 84 - 3 = 81 */

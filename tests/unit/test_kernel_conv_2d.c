@@ -5,22 +5,11 @@
 
 #include "test_util.h"
 
+#include "kernel_expect.h"
 #include "kernel_harness.h"
 #include "kernels/kernels.h"
 
 #define DIMS(...) ((const int32_t[]){__VA_ARGS__})
-
-static void assert_f32_near(const float *got, const float *want, int n) {
-    for (int i = 0; i < n; i++) {
-        if (!(got[i] > want[i] - 1e-5f && got[i] < want[i] + 1e-5f))
-            fail_msg("element %d: got %f, want %f", i, (double)got[i], (double)want[i]);
-    }
-}
-
-static void assert_i8_equal(const int8_t *got, const int8_t *want, int n) {
-    for (int i = 0; i < n; i++)
-        if (got[i] != want[i]) fail_msg("element %d: got %d, want %d", i, got[i], want[i]);
-}
 
 static void float_valid_with_bias(void **state) {
     (void)state;
@@ -30,19 +19,15 @@ static void float_valid_with_bias(void **state) {
     float in[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, w[4] = {1, 2, 3, 4}, b[1] = {0.5f}, out[4];
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_FLOAT32, 4, DIMS(1, 3, 3, 1), in, 0, 0);
-    int tw = kh_tensor(&h, NML_FLOAT32, 4, DIMS(1, 2, 2, 1), w, 0, 0);
-    int tb = kh_tensor(&h, NML_FLOAT32, 1, DIMS(1), b, 0, 0);
-    int to = kh_tensor(&h, NML_FLOAT32, 4, DIMS(1, 2, 2, 1), out, 0, 0);
-    kh_const(&h, tw);
-    kh_const(&h, tb);
-    kh_inputs(&h, 3, ti, tw, tb);
-    kh_outputs(&h, 1, to);
+    kh_weighted_node(&h, (kh_spec){NML_FLOAT32, 4, DIMS(1, 3, 3, 1), in, 0, 0},
+                     (kh_spec){NML_FLOAT32, 4, DIMS(1, 2, 2, 1), w, 0, 0},
+                     (kh_spec){NML_FLOAT32, 1, DIMS(1), b, 0, 0},
+                     (kh_spec){NML_FLOAT32, 4, DIMS(1, 2, 2, 1), out, 0, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     p.padding = NML_PAD_VALID;
     assert_int_equal(kh_run(&h, &nml_kernel_conv_2d, &p), NML_OK);
-    assert_f32_near(out, (const float[]){37.5f, 47.5f, 67.5f, 77.5f}, 4);
+    kh_expect_f32_near(out, (const float[]){37.5f, 47.5f, 67.5f, 77.5f}, 4);
     kh_free(&h);
 }
 
@@ -63,18 +48,15 @@ static void float_same_stride2_pads_after(void **state) {
     w[9 + 4] = 1.0f; /* channel 1: centre tap (1,1) */
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_FLOAT32, 4, DIMS(1, 4, 4, 1), in, 0, 0);
-    int tw = kh_tensor(&h, NML_FLOAT32, 4, DIMS(2, 3, 3, 1), w, 0, 0);
-    int to = kh_tensor(&h, NML_FLOAT32, 4, DIMS(1, 2, 2, 2), out, 0, 0);
-    kh_const(&h, tw);
-    kh_inputs(&h, 2, ti, tw);
-    kh_outputs(&h, 1, to);
+    kh_weighted_node(&h, (kh_spec){NML_FLOAT32, 4, DIMS(1, 4, 4, 1), in, 0, 0},
+                     (kh_spec){NML_FLOAT32, 4, DIMS(2, 3, 3, 1), w, 0, 0}, KH_NO_BIAS,
+                     (kh_spec){NML_FLOAT32, 4, DIMS(1, 2, 2, 2), out, 0, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     p.padding = NML_PAD_SAME;
     p.stride_h = p.stride_w = 2;
     assert_int_equal(kh_run(&h, &nml_kernel_conv_2d, &p), NML_OK);
-    assert_f32_near(out, (const float[]){54, 6, 45, 8, 72, 14, 54, 16}, 8);
+    kh_expect_f32_near(out, (const float[]){54, 6, 45, 8, 72, 14, 54, 16}, 8);
     kh_free(&h);
 }
 
@@ -89,19 +71,17 @@ static void float_dilation2_relu6(void **state) {
         in[i] = (float)(i + 1);
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_FLOAT32, 4, DIMS(1, 5, 5, 1), in, 0, 0);
-    int tw = kh_tensor(&h, NML_FLOAT32, 4, DIMS(1, 2, 2, 1), w, 0, 0);
-    int tb = kh_tensor(&h, NML_FLOAT32, 1, DIMS(1), b, 0, 0);
-    int to = kh_tensor(&h, NML_FLOAT32, 4, DIMS(1, 3, 3, 1), out, 0, 0);
-    kh_inputs(&h, 3, ti, tw, tb);
-    kh_outputs(&h, 1, to);
+    kh_weighted_node(&h, (kh_spec){NML_FLOAT32, 4, DIMS(1, 5, 5, 1), in, 0, 0},
+                     (kh_spec){NML_FLOAT32, 4, DIMS(1, 2, 2, 1), w, 0, 0},
+                     (kh_spec){NML_FLOAT32, 1, DIMS(1), b, 0, 0},
+                     (kh_spec){NML_FLOAT32, 4, DIMS(1, 3, 3, 1), out, 0, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     p.padding = NML_PAD_VALID;
     p.dilation_h = p.dilation_w = 2;
     p.activation = NML_ACT_RELU6;
     assert_int_equal(kh_run(&h, &nml_kernel_conv_2d, &p), NML_OK);
-    assert_f32_near(out, (const float[]){0, 2, 6, 6, 6, 6, 6, 6, 6}, 9);
+    kh_expect_f32_near(out, (const float[]){0, 2, 6, 6, 6, 6, 6, 6, 6}, 9);
     kh_free(&h);
 }
 
@@ -112,15 +92,13 @@ static void float_grouped(void **state) {
     float in[4] = {1, 2, 3, 4}, w[4] = {1, 1, 1, -1}, out[2];
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_FLOAT32, 4, DIMS(1, 1, 1, 4), in, 0, 0);
-    int tw = kh_tensor(&h, NML_FLOAT32, 4, DIMS(2, 1, 1, 2), w, 0, 0);
-    int to = kh_tensor(&h, NML_FLOAT32, 4, DIMS(1, 1, 1, 2), out, 0, 0);
-    kh_inputs(&h, 2, ti, tw);
-    kh_outputs(&h, 1, to);
+    kh_weighted_node(&h, (kh_spec){NML_FLOAT32, 4, DIMS(1, 1, 1, 4), in, 0, 0},
+                     (kh_spec){NML_FLOAT32, 4, DIMS(2, 1, 1, 2), w, 0, 0}, KH_NO_BIAS,
+                     (kh_spec){NML_FLOAT32, 4, DIMS(1, 1, 1, 2), out, 0, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     assert_int_equal(kh_run(&h, &nml_kernel_conv_2d, &p), NML_OK);
-    assert_f32_near(out, (const float[]){3, -1}, 2);
+    kh_expect_f32_near(out, (const float[]){3, -1}, 2);
     kh_free(&h);
 }
 
@@ -146,15 +124,12 @@ static nml_status run_int8_per_channel(int activation, int8_t *out) {
     static const int64_t zps[2] = {0, 0};
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 4, DIMS(1, 1, 3, 2), in, 0.5f, -1);
-    int tw = kh_tensor(&h, NML_INT8, 4, DIMS(2, 1, 1, 2), w, 0.5f, 0);
+    kh_weighted_node(&h, (kh_spec){NML_INT8, 4, DIMS(1, 1, 3, 2), in, 0.5f, -1},
+                     (kh_spec){NML_INT8, 4, DIMS(2, 1, 1, 2), w, 0.5f, 0},
+                     (kh_spec){NML_INT32, 1, DIMS(2), b, 0, 0},
+                     (kh_spec){NML_INT8, 4, DIMS(1, 1, 3, 2), out, 1.0f, 20});
+    const int tw = KH_WEIGHTS;
     kh_per_channel(&h, tw, scales, zps, 2, 0);
-    int tb = kh_tensor(&h, NML_INT32, 1, DIMS(2), b, 0, 0);
-    int to = kh_tensor(&h, NML_INT8, 4, DIMS(1, 1, 3, 2), out, 1.0f, 20);
-    kh_const(&h, tw);
-    kh_const(&h, tb);
-    kh_inputs(&h, 3, ti, tw, tb);
-    kh_outputs(&h, 1, to);
     nml_op_params p;
     nml_op_params_default(&p);
     p.activation = (uint8_t)activation;
@@ -167,7 +142,7 @@ static void int8_per_channel_zero_points_bias_saturation(void **state) {
     (void)state;
     int8_t out[6];
     assert_int_equal(run_int8_per_channel(NML_ACT_NONE, out), NML_OK);
-    assert_i8_equal(out, (const int8_t[]){26, 19, 55, 127, -73, 2}, 6);
+    kh_expect_i8(out, (const int8_t[]){26, 19, 55, 127, -73, 2}, 6);
 }
 
 static void int8_fused_relu_and_relu6(void **state) {
@@ -175,10 +150,10 @@ static void int8_fused_relu_and_relu6(void **state) {
     int8_t out[6];
     /* RELU: lower bound = zp + round(0 / 1) = 20 */
     assert_int_equal(run_int8_per_channel(NML_ACT_RELU, out), NML_OK);
-    assert_i8_equal(out, (const int8_t[]){26, 20, 55, 127, 20, 20}, 6);
+    kh_expect_i8(out, (const int8_t[]){26, 20, 55, 127, 20, 20}, 6);
     /* RELU6: upper bound = zp + round(6 / 1) = 26 */
     assert_int_equal(run_int8_per_channel(NML_ACT_RELU6, out), NML_OK);
-    assert_i8_equal(out, (const int8_t[]){26, 20, 26, 26, 20, 20}, 6);
+    kh_expect_i8(out, (const int8_t[]){26, 20, 26, 26, 20, 20}, 6);
 }
 
 static void int8_same_padding_skips_padded_taps(void **state) {
@@ -190,11 +165,9 @@ static void int8_same_padding_skips_padded_taps(void **state) {
     int8_t in[1] = {14}, w[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1}, out[1];
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 4, DIMS(1, 1, 1, 1), in, 0.5f, 10);
-    int tw = kh_tensor(&h, NML_INT8, 4, DIMS(1, 3, 3, 1), w, 0.5f, 0);
-    int to = kh_tensor(&h, NML_INT8, 4, DIMS(1, 1, 1, 1), out, 1.0f, 0);
-    kh_inputs(&h, 2, ti, tw);
-    kh_outputs(&h, 1, to);
+    kh_weighted_node(&h, (kh_spec){NML_INT8, 4, DIMS(1, 1, 1, 1), in, 0.5f, 10},
+                     (kh_spec){NML_INT8, 4, DIMS(1, 3, 3, 1), w, 0.5f, 0}, KH_NO_BIAS,
+                     (kh_spec){NML_INT8, 4, DIMS(1, 1, 1, 1), out, 1.0f, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     p.padding = NML_PAD_SAME;
@@ -212,19 +185,17 @@ static void int8_double_rounding(void **state) {
     int8_t in[2] = {5, 127}, w[1] = {1}, out[2];
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 4, DIMS(1, 1, 2, 1), in, 0.5f, 0);
-    int tw = kh_tensor(&h, NML_INT8, 4, DIMS(1, 1, 1, 1), w, 0.5f, 0);
-    int to = kh_tensor(&h, NML_INT8, 4, DIMS(1, 1, 2, 1), out, 1.0f, 0);
-    kh_inputs(&h, 2, ti, tw);
-    kh_outputs(&h, 1, to);
+    kh_weighted_node(&h, (kh_spec){NML_INT8, 4, DIMS(1, 1, 2, 1), in, 0.5f, 0},
+                     (kh_spec){NML_INT8, 4, DIMS(1, 1, 1, 1), w, 0.5f, 0}, KH_NO_BIAS,
+                     (kh_spec){NML_INT8, 4, DIMS(1, 1, 2, 1), out, 1.0f, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     assert_int_equal(kh_run(&h, &nml_kernel_conv_2d, &p), NML_OK);
-    assert_i8_equal(out, (const int8_t[]){2, 32}, 2);
+    kh_expect_i8(out, (const int8_t[]){2, 32}, 2);
     /* weight -128: acc = -640 -> -160 and acc = -16256 -> -4064, both saturate at -128 */
     w[0] = -128;
     assert_int_equal(kh_run(&h, &nml_kernel_conv_2d, &p), NML_OK);
-    assert_i8_equal(out, (const int8_t[]){-128, -128}, 2);
+    kh_expect_i8(out, (const int8_t[]){-128, -128}, 2);
     kh_free(&h);
 }
 
@@ -305,11 +276,11 @@ static void prepare_rejects_bad_int8_quantization(void **state) {
     static const int64_t zps_nonzero[2] = {0, 3};
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 4, DIMS(1, 1, 2, 1), in, 0.5f, 0);
-    int tw = kh_tensor(&h, NML_INT8, 4, DIMS(2, 1, 1, 1), w, 0.5f, 0);
-    int to = kh_tensor(&h, NML_INT8, 4, DIMS(1, 1, 2, 2), out, 1.0f, 0);
-    kh_inputs(&h, 2, ti, tw);
-    kh_outputs(&h, 1, to);
+    kh_weighted_node(&h, (kh_spec){NML_INT8, 4, DIMS(1, 1, 2, 1), in, 0.5f, 0},
+                     (kh_spec){NML_INT8, 4, DIMS(2, 1, 1, 1), w, 0.5f, 0}, KH_NO_BIAS,
+                     (kh_spec){NML_INT8, 4, DIMS(1, 1, 2, 2), out, 1.0f, 0});
+    const int ti = KH_INPUT;
+    const int tw = KH_WEIGHTS;
     nml_op_params p;
     nml_op_params_default(&p);
     assert_int_equal(kh_prepare(&h, &nml_kernel_conv_2d, &p), NML_OK);

@@ -4,21 +4,11 @@
 
 #include "test_util.h"
 
+#include "kernel_expect.h"
 #include "kernel_harness.h"
 #include "kernels/kernels.h"
 
 #define DIMS(...) ((const int32_t[]){__VA_ARGS__})
-
-static void assert_f32_near(const float *got, const float *want, int n) {
-    for (int i = 0; i < n; i++)
-        if (!(got[i] > want[i] - 1e-5f && got[i] < want[i] + 1e-5f))
-            fail_msg("element %d: got %f, want %f", i, (double)got[i], (double)want[i]);
-}
-
-static void assert_i8_equal(const int8_t *got, const int8_t *want, int n) {
-    for (int i = 0; i < n; i++)
-        if (got[i] != want[i]) fail_msg("element %d: got %d, want %d", i, got[i], want[i]);
-}
 
 static void float_depth_multiplier2_same(void **state) {
     (void)state;
@@ -35,18 +25,17 @@ static void float_depth_multiplier2_same(void **state) {
     float b[4] = {0.5f, 0, 0, -100}, out[12];
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_FLOAT32, 4, DIMS(1, 1, 3, 2), in, 0, 0);
-    int tw = kh_tensor(&h, NML_FLOAT32, 4, DIMS(1, 1, 3, 4), w, 0, 0);
-    int tb = kh_tensor(&h, NML_FLOAT32, 1, DIMS(4), b, 0, 0);
-    int to = kh_tensor(&h, NML_FLOAT32, 4, DIMS(1, 1, 3, 4), out, 0, 0);
-    kh_inputs(&h, 3, ti, tw, tb);
-    kh_outputs(&h, 1, to);
+    kh_weighted_node(&h, (kh_spec){NML_FLOAT32, 4, DIMS(1, 1, 3, 2), in, 0, 0},
+                     (kh_spec){NML_FLOAT32, 4, DIMS(1, 1, 3, 4), w, 0, 0},
+                     (kh_spec){NML_FLOAT32, 1, DIMS(4), b, 0, 0},
+                     (kh_spec){NML_FLOAT32, 4, DIMS(1, 1, 3, 4), out, 0, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     p.padding = NML_PAD_SAME;
     p.depth_multiplier = 2;
     assert_int_equal(kh_run(&h, &nml_kernel_depthwise_conv_2d, &p), NML_OK);
-    assert_f32_near(out, (const float[]){0.5f, 2, 30, -80, 1.5f, 3, 60, -60, 2.5f, 0, 50, -40}, 12);
+    kh_expect_f32_near(out, (const float[]){0.5f, 2, 30, -80, 1.5f, 3, 60, -60, 2.5f, 0, 50, -40},
+                       12);
     kh_free(&h);
 }
 
@@ -56,17 +45,15 @@ static void float_dilation2(void **state) {
     float in[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, w[4] = {1, 1, 1, 1}, out[1];
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_FLOAT32, 4, DIMS(1, 3, 3, 1), in, 0, 0);
-    int tw = kh_tensor(&h, NML_FLOAT32, 4, DIMS(1, 2, 2, 1), w, 0, 0);
-    int to = kh_tensor(&h, NML_FLOAT32, 4, DIMS(1, 1, 1, 1), out, 0, 0);
-    kh_inputs(&h, 2, ti, tw);
-    kh_outputs(&h, 1, to);
+    kh_weighted_node(&h, (kh_spec){NML_FLOAT32, 4, DIMS(1, 3, 3, 1), in, 0, 0},
+                     (kh_spec){NML_FLOAT32, 4, DIMS(1, 2, 2, 1), w, 0, 0}, KH_NO_BIAS,
+                     (kh_spec){NML_FLOAT32, 4, DIMS(1, 1, 1, 1), out, 0, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     p.padding = NML_PAD_VALID;
     p.dilation_h = p.dilation_w = 2;
     assert_int_equal(kh_run(&h, &nml_kernel_depthwise_conv_2d, &p), NML_OK);
-    assert_f32_near(out, (const float[]){20}, 1);
+    kh_expect_f32_near(out, (const float[]){20}, 1);
     kh_free(&h);
 }
 
@@ -87,31 +74,28 @@ static void int8_per_channel_stride2_zero_points(void **state) {
     static const float scales[2] = {1.0f, 0.5f};
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 4, DIMS(1, 4, 4, 1), in, 1.0f, -5);
-    int tw = kh_tensor(&h, NML_INT8, 4, DIMS(1, 2, 2, 2), w, 1.0f, 0);
+    kh_weighted_node(&h, (kh_spec){NML_INT8, 4, DIMS(1, 4, 4, 1), in, 1.0f, -5},
+                     (kh_spec){NML_INT8, 4, DIMS(1, 2, 2, 2), w, 1.0f, 0},
+                     (kh_spec){NML_INT32, 1, DIMS(2), b, 0, 0},
+                     (kh_spec){NML_INT8, 4, DIMS(1, 2, 2, 2), out, 2.0f, -10});
+    const int tw = KH_WEIGHTS;
     kh_per_channel(&h, tw, scales, NULL, 2, 3);
-    int tb = kh_tensor(&h, NML_INT32, 1, DIMS(2), b, 0, 0);
-    int to = kh_tensor(&h, NML_INT8, 4, DIMS(1, 2, 2, 2), out, 2.0f, -10);
-    kh_const(&h, tw);
-    kh_const(&h, tb);
-    kh_inputs(&h, 3, ti, tw, tb);
-    kh_outputs(&h, 1, to);
     nml_op_params p;
     nml_op_params_default(&p);
     p.padding = NML_PAD_VALID;
     p.stride_h = p.stride_w = 2;
     p.depth_multiplier = 2;
     assert_int_equal(kh_run(&h, &nml_kernel_depthwise_conv_2d, &p), NML_OK);
-    assert_i8_equal(out, (const int8_t[]){-2, -12, 2, -12, 14, -12, 18, -12}, 8);
+    kh_expect_i8(out, (const int8_t[]){-2, -12, 2, -12, 14, -12, 18, -12}, 8);
 
     /* RELU6 with output scale 2, zp -10: [zp + round(0/2), zp + round(6/2)] = [-10, -7] */
     p.activation = NML_ACT_RELU6;
     assert_int_equal(kh_run(&h, &nml_kernel_depthwise_conv_2d, &p), NML_OK);
-    assert_i8_equal(out, (const int8_t[]){-7, -10, -7, -10, -7, -10, -7, -10}, 8);
+    kh_expect_i8(out, (const int8_t[]){-7, -10, -7, -10, -7, -10, -7, -10}, 8);
     /* RELU_N1_TO_1: [zp + round(-1/2), zp + round(1/2)] = [-11, -9] (0.5 rounds away) */
     p.activation = NML_ACT_RELU_N1_TO_1;
     assert_int_equal(kh_run(&h, &nml_kernel_depthwise_conv_2d, &p), NML_OK);
-    assert_i8_equal(out, (const int8_t[]){-9, -11, -9, -11, -9, -11, -9, -11}, 8);
+    kh_expect_i8(out, (const int8_t[]){-9, -11, -9, -11, -9, -11, -9, -11}, 8);
     kh_free(&h);
 }
 
@@ -121,11 +105,11 @@ static void prepare_rejects_bad_nodes(void **state) {
     static const float scales[2] = {0.5f, 0.5f};
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 4, DIMS(1, 1, 2, 2), in, 0.5f, 0);
-    int tw = kh_tensor(&h, NML_INT8, 4, DIMS(1, 1, 1, 2), w, 0.5f, 0);
-    int to = kh_tensor(&h, NML_INT8, 4, DIMS(1, 1, 2, 2), out, 1.0f, 0);
-    kh_inputs(&h, 2, ti, tw);
-    kh_outputs(&h, 1, to);
+    const int to =
+        kh_weighted_node(&h, (kh_spec){NML_INT8, 4, DIMS(1, 1, 2, 2), in, 0.5f, 0},
+                         (kh_spec){NML_INT8, 4, DIMS(1, 1, 1, 2), w, 0.5f, 0}, KH_NO_BIAS,
+                         (kh_spec){NML_INT8, 4, DIMS(1, 1, 2, 2), out, 1.0f, 0});
+    const int tw = KH_WEIGHTS;
     nml_op_params p;
     nml_op_params_default(&p);
     assert_int_equal(kh_prepare(&h, &nml_kernel_depthwise_conv_2d, &p), NML_OK);

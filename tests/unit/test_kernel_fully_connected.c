@@ -3,22 +3,12 @@
 
 #include "test_util.h"
 
+#include "kernel_expect.h"
 #include "kernel_harness.h"
 #include "kernels/kernels.h"
 #include "qmath.h"
 
 #define DIMS(...) ((const int32_t[]){__VA_ARGS__})
-
-static void assert_f32_near(const float *got, const float *want, int n) {
-    for (int i = 0; i < n; i++)
-        if (!(got[i] > want[i] - 1e-5f && got[i] < want[i] + 1e-5f))
-            fail_msg("element %d: got %f, want %f", i, (double)got[i], (double)want[i]);
-}
-
-static void assert_i8_equal(const int8_t *got, const int8_t *want, int n) {
-    for (int i = 0; i < n; i++)
-        if (got[i] != want[i]) fail_msg("element %d: got %d, want %d", i, got[i], want[i]);
-}
 
 static void float_batches_bias_relu(void **state) {
     (void)state;
@@ -29,17 +19,15 @@ static void float_batches_bias_relu(void **state) {
     float out[4];
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_FLOAT32, 2, DIMS(2, 3), in, 0, 0);
-    int tw = kh_tensor(&h, NML_FLOAT32, 2, DIMS(2, 3), w, 0, 0);
-    int tb = kh_tensor(&h, NML_FLOAT32, 1, DIMS(2), b, 0, 0);
-    int to = kh_tensor(&h, NML_FLOAT32, 2, DIMS(2, 2), out, 0, 0);
-    kh_inputs(&h, 3, ti, tw, tb);
-    kh_outputs(&h, 1, to);
+    kh_weighted_node(&h, (kh_spec){NML_FLOAT32, 2, DIMS(2, 3), in, 0, 0},
+                     (kh_spec){NML_FLOAT32, 2, DIMS(2, 3), w, 0, 0},
+                     (kh_spec){NML_FLOAT32, 1, DIMS(2), b, 0, 0},
+                     (kh_spec){NML_FLOAT32, 2, DIMS(2, 2), out, 0, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     p.activation = NML_ACT_RELU;
     assert_int_equal(kh_run(&h, &nml_kernel_fully_connected, &p), NML_OK);
-    assert_f32_near(out, (const float[]){0, 3, 3, 0}, 4);
+    kh_expect_f32_near(out, (const float[]){0, 3, 3, 0}, 4);
     kh_free(&h);
 }
 
@@ -59,7 +47,7 @@ static void output_shape_follows_keep_num_dims(void **state) {
     nml_op_params_default(&p);
     p.keep_num_dims = 1;
     assert_int_equal(kh_run(&h, &nml_kernel_fully_connected, &p), NML_OK);
-    assert_f32_near(out, (const float[]){6, 15}, 2);
+    kh_expect_f32_near(out, (const float[]){6, 15}, 2);
 
     p.keep_num_dims = 0; /* now [2, 1] is required */
     assert_int_equal(kh_prepare(&h, &nml_kernel_fully_connected, &p), NML_E_SHAPE);
@@ -68,7 +56,7 @@ static void output_shape_follows_keep_num_dims(void **state) {
     h.tensors[to].dims[0] = 2;
     h.tensors[to].dims[1] = 1;
     assert_int_equal(kh_run(&h, &nml_kernel_fully_connected, &p), NML_OK);
-    assert_f32_near(out, (const float[]){6, 15}, 2);
+    kh_expect_f32_near(out, (const float[]){6, 15}, 2);
     kh_free(&h);
 }
 
@@ -82,14 +70,11 @@ static void int8_per_tensor_zero_points(void **state) {
     int32_t b[1] = {10};
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 2, DIMS(1, 2), in, 0.5f, 2);
-    int tw = kh_tensor(&h, NML_INT8, 2, DIMS(1, 2), w, 0.5f, -1);
-    int tb = kh_tensor(&h, NML_INT32, 1, DIMS(1), b, 0.25f, 0);
-    int to = kh_tensor(&h, NML_INT8, 2, DIMS(1, 1), out, 1.0f, -3);
-    kh_const(&h, tw);
-    kh_const(&h, tb);
-    kh_inputs(&h, 3, ti, tw, tb);
-    kh_outputs(&h, 1, to);
+    kh_weighted_node(&h, (kh_spec){NML_INT8, 2, DIMS(1, 2), in, 0.5f, 2},
+                     (kh_spec){NML_INT8, 2, DIMS(1, 2), w, 0.5f, -1},
+                     (kh_spec){NML_INT32, 1, DIMS(1), b, 0.25f, 0},
+                     (kh_spec){NML_INT8, 2, DIMS(1, 1), out, 1.0f, -3});
+    const int tb = KH_BIAS;
     nml_op_params p;
     nml_op_params_default(&p);
     assert_int_equal(kh_run(&h, &nml_kernel_fully_connected, &p), NML_OK);
@@ -131,11 +116,9 @@ static void int8_per_tensor_multiplier_uses_float_product(void **state) {
     w[181] = 111;
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 2, DIMS(1, DEPTH), in, in_scale, 0);
-    int tw = kh_tensor(&h, NML_INT8, 2, DIMS(1, DEPTH), w, w_scale, 0);
-    int to = kh_tensor(&h, NML_INT8, 2, DIMS(1, 1), out, out_scale, 0);
-    kh_inputs(&h, 2, ti, tw);
-    kh_outputs(&h, 1, to);
+    kh_weighted_node(&h, (kh_spec){NML_INT8, 2, DIMS(1, DEPTH), in, in_scale, 0},
+                     (kh_spec){NML_INT8, 2, DIMS(1, DEPTH), w, w_scale, 0}, KH_NO_BIAS,
+                     (kh_spec){NML_INT8, 2, DIMS(1, 1), out, out_scale, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     assert_int_equal(kh_run(&h, &nml_kernel_fully_connected, &p), NML_OK);
@@ -152,23 +135,22 @@ static void int8_per_channel_saturation_relu6(void **state) {
     static const float scales[2] = {1.0f, 0.25f};
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 2, DIMS(2, 2), in, 1.0f, 0);
-    int tw = kh_tensor(&h, NML_INT8, 2, DIMS(2, 2), w, 1.0f, 0);
+    const int to = kh_weighted_node(&h, (kh_spec){NML_INT8, 2, DIMS(2, 2), in, 1.0f, 0},
+                                    (kh_spec){NML_INT8, 2, DIMS(2, 2), w, 1.0f, 0}, KH_NO_BIAS,
+                                    (kh_spec){NML_INT8, 2, DIMS(2, 2), out, 1.0f, 0});
+    const int tw = KH_WEIGHTS;
     kh_per_channel(&h, tw, scales, NULL, 2, 0);
-    int to = kh_tensor(&h, NML_INT8, 2, DIMS(2, 2), out, 1.0f, 0);
-    kh_inputs(&h, 2, ti, tw);
-    kh_outputs(&h, 1, to);
     nml_op_params p;
     nml_op_params_default(&p);
     assert_int_equal(kh_run(&h, &nml_kernel_fully_connected, &p), NML_OK);
-    assert_i8_equal(out, (const int8_t[]){127, 125, -128, -115}, 4);
+    kh_expect_i8(out, (const int8_t[]){127, 125, -128, -115}, 4);
 
     /* RELU6 with output scale 0.5: upper bound round(6 / 0.5) = 12, lower 0; the outputs are
      * now 400, 250, -320, -230 before clamping */
     h.tensors[to].scale = 0.5f;
     p.activation = NML_ACT_RELU6;
     assert_int_equal(kh_run(&h, &nml_kernel_fully_connected, &p), NML_OK);
-    assert_i8_equal(out, (const int8_t[]){12, 12, 0, 0}, 4);
+    kh_expect_i8(out, (const int8_t[]){12, 12, 0, 0}, 4);
     kh_free(&h);
 }
 

@@ -45,12 +45,9 @@ static void scalar_index_int8_int64(void **state) {
     int64_t idx = 3;
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 2, (int32_t[]){4, 2}, x, 0.5f, 1);
-    int tx = kh_tensor(&h, NML_INT64, 0, NULL, &idx, 0, 0);
-    kh_const(&h, tx);
-    int to = kh_tensor(&h, NML_INT8, 1, (int32_t[]){2}, y, 0.5f, 1);
-    kh_inputs(&h, 2, ti, tx);
-    kh_outputs(&h, 1, to);
+    kh_operand_node(&h, (kh_spec){NML_INT8, 2, (int32_t[]){4, 2}, x, 0.5f, 1},
+                    (kh_spec){NML_INT64, 0, NULL, &idx, 0, 0},
+                    (kh_spec){NML_INT8, 1, (int32_t[]){2}, y, 0.5f, 1});
     nml_op_params p = gp(0, 0);
     KH_EXPECT_OK(&h, &nml_kernel_gather, &p);
     kh_expect_i8(y, (const int8_t[]){7, 8}, 2);
@@ -65,11 +62,9 @@ static void batch_dims(void **state) {
     int32_t idx[4] = {0, 2, 1, 1};
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_FLOAT32, 2, (int32_t[]){2, 3}, x, 0, 0);
-    int tx = kh_tensor(&h, NML_INT32, 2, (int32_t[]){2, 2}, idx, 0, 0);
-    int to = kh_tensor(&h, NML_FLOAT32, 2, (int32_t[]){2, 2}, y, 0, 0);
-    kh_inputs(&h, 2, ti, tx);
-    kh_outputs(&h, 1, to);
+    kh_binary_node(&h, (kh_spec){NML_FLOAT32, 2, (int32_t[]){2, 3}, x, 0, 0},
+                   (kh_spec){NML_INT32, 2, (int32_t[]){2, 2}, idx, 0, 0},
+                   (kh_spec){NML_FLOAT32, 2, (int32_t[]){2, 2}, y, 0, 0});
     nml_op_params p = gp(1, 1);
     KH_EXPECT_OK(&h, &nml_kernel_gather, &p);
     kh_expect_f32(y, (const float[]){10, 12, 21, 21}, 4);
@@ -85,11 +80,10 @@ static void out_of_range_indices(void **state) {
     int32_t idx[2] = {1, 3};
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_FLOAT32, 2, (int32_t[]){3, 2}, x, 0, 0);
-    int tx = kh_tensor(&h, NML_INT32, 1, (int32_t[]){2}, idx, 0, 0);
-    int to = kh_tensor(&h, NML_FLOAT32, 2, (int32_t[]){2, 2}, y, 0, 0);
-    kh_inputs(&h, 2, ti, tx);
-    kh_outputs(&h, 1, to);
+    kh_binary_node(&h, (kh_spec){NML_FLOAT32, 2, (int32_t[]){3, 2}, x, 0, 0},
+                   (kh_spec){NML_INT32, 1, (int32_t[]){2}, idx, 0, 0},
+                   (kh_spec){NML_FLOAT32, 2, (int32_t[]){2, 2}, y, 0, 0});
+    const int tx = KH_INPUT2;
     nml_op_params p = gp(0, 0);
     /* computed indices: prepare passes, eval refuses before copying anything */
     assert_int_equal(kh_prepare(&h, &nml_kernel_gather, &p), NML_OK);

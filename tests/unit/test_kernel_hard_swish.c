@@ -16,10 +16,8 @@ static void float_values(void **state) {
     float x[6] = {-4, -3, -1, 0, 1, 4}, y[6];
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_FLOAT32, 1, (int32_t[]){6}, x, 0, 0);
-    int to = kh_tensor(&h, NML_FLOAT32, 1, (int32_t[]){6}, y, 0, 0);
-    kh_inputs(&h, 1, ti);
-    kh_outputs(&h, 1, to);
+    kh_unary_node(&h, (kh_spec){NML_FLOAT32, 1, (int32_t[]){6}, x, 0, 0},
+                  (kh_spec){NML_FLOAT32, 1, (int32_t[]){6}, y, 0, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     KH_EXPECT_OK(&h, &nml_kernel_hard_swish, &p);
@@ -34,10 +32,8 @@ static void int8_pipeline(void **state) {
     int8_t x[8] = {16, 8, -16, 24, 48, -48, 127, -128}, y[8];
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 1, (int32_t[]){8}, x, 1.0f / 16, 0);
-    int to = kh_tensor(&h, NML_INT8, 1, (int32_t[]){8}, y, 1.0f / 16, 0);
-    kh_inputs(&h, 1, ti);
-    kh_outputs(&h, 1, to);
+    kh_unary_node(&h, (kh_spec){NML_INT8, 1, (int32_t[]){8}, x, 1.0f / 16, 0},
+                  (kh_spec){NML_INT8, 1, (int32_t[]){8}, y, 1.0f / 16, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     KH_EXPECT_OK(&h, &nml_kernel_hard_swish, &p);
@@ -62,10 +58,8 @@ static void errors(void **state) {
     int8_t x[2] = {0}, y[2];
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 1, (int32_t[]){2}, x, 1.0f, 0);
-    int to = kh_tensor(&h, NML_INT8, 1, (int32_t[]){2}, y, 1e-6f, 0);
-    kh_inputs(&h, 1, ti);
-    kh_outputs(&h, 1, to);
+    kh_unary_node(&h, (kh_spec){NML_INT8, 1, (int32_t[]){2}, x, 1.0f, 0},
+                  (kh_spec){NML_INT8, 1, (int32_t[]){2}, y, 1e-6f, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     /* (1/128) / 1e-6 > 1: TFLite refuses output multipliers above one */

@@ -11,10 +11,8 @@ static void float_alpha(void **state) {
     float x[4] = {-2, 0, 3, -0.5f}, y[4];
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_FLOAT32, 2, (int32_t[]){2, 2}, x, 0, 0);
-    int to = kh_tensor(&h, NML_FLOAT32, 2, (int32_t[]){2, 2}, y, 0, 0);
-    kh_inputs(&h, 1, ti);
-    kh_outputs(&h, 1, to);
+    kh_unary_node(&h, (kh_spec){NML_FLOAT32, 2, (int32_t[]){2, 2}, x, 0, 0},
+                  (kh_spec){NML_FLOAT32, 2, (int32_t[]){2, 2}, y, 0, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     p.alpha = 0.1f;
@@ -30,10 +28,9 @@ static void int8_two_multipliers(void **state) {
     int8_t x[6] = {10, -10, -3, -5, 100, -128}, y[6];
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 1, (int32_t[]){6}, x, 0.5f, 0);
-    int to = kh_tensor(&h, NML_INT8, 1, (int32_t[]){6}, y, 0.25f, 0);
-    kh_inputs(&h, 1, ti);
-    kh_outputs(&h, 1, to);
+    const int to = kh_unary_node(&h, (kh_spec){NML_INT8, 1, (int32_t[]){6}, x, 0.5f, 0},
+                                 (kh_spec){NML_INT8, 1, (int32_t[]){6}, y, 0.25f, 0});
+    const int ti = KH_INPUT;
     nml_op_params p;
     nml_op_params_default(&p);
     p.alpha = 0.25f;
@@ -58,10 +55,8 @@ static void int8_negative_alpha(void **state) {
     int8_t x[3] = {-10, -128, 6}, y[3];
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 1, (int32_t[]){3}, x, 0.5f, 0);
-    int to = kh_tensor(&h, NML_INT8, 1, (int32_t[]){3}, y, 0.25f, 0);
-    kh_inputs(&h, 1, ti);
-    kh_outputs(&h, 1, to);
+    kh_unary_node(&h, (kh_spec){NML_INT8, 1, (int32_t[]){3}, x, 0.5f, 0},
+                  (kh_spec){NML_INT8, 1, (int32_t[]){3}, y, 0.25f, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     p.alpha = -0.5f;
@@ -75,10 +70,8 @@ static void errors(void **state) {
     int8_t q[2] = {0};
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 1, (int32_t[]){2}, q, 0.5f, 0);
-    int to = kh_tensor(&h, NML_INT8, 1, (int32_t[]){2}, q, 0, 0);
-    kh_inputs(&h, 1, ti);
-    kh_outputs(&h, 1, to);
+    kh_unary_node(&h, (kh_spec){NML_INT8, 1, (int32_t[]){2}, q, 0.5f, 0},
+                  (kh_spec){NML_INT8, 1, (int32_t[]){2}, q, 0, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     p.alpha = 0.2f;

@@ -5,6 +5,7 @@
 
 #include "test_util.h"
 
+#include "kernel_expect.h"
 #include "kernel_harness.h"
 #include "kernels/kernels.h"
 
@@ -18,10 +19,8 @@ static void float_values_and_cutoffs(void **state) {
     float in[5] = {0, 1, -1, 20, -10}, out[5];
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_FLOAT32, 1, DIMS(5), in, 0, 0);
-    int to = kh_tensor(&h, NML_FLOAT32, 1, DIMS(5), out, 0, 0);
-    kh_inputs(&h, 1, ti);
-    kh_outputs(&h, 1, to);
+    kh_unary_node(&h, (kh_spec){NML_FLOAT32, 1, DIMS(5), in, 0, 0},
+                  (kh_spec){NML_FLOAT32, 1, DIMS(5), out, 0, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     assert_int_equal(kh_run(&h, &nml_kernel_logistic, &p), NML_OK);
@@ -50,16 +49,13 @@ static void int8_values_and_saturation(void **state) {
     int8_t in[10] = {3, 19, -13, -5, 35, 67, 115, -109, 127, -128}, out[10];
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 1, DIMS(10), in, 1.0f / 16.0f, 3);
-    int to = kh_tensor(&h, NML_INT8, 1, DIMS(10), out, 1.0f / 256.0f, -128);
-    kh_inputs(&h, 1, ti);
-    kh_outputs(&h, 1, to);
+    kh_unary_node(&h, (kh_spec){NML_INT8, 1, DIMS(10), in, 1.0f / 16.0f, 3},
+                  (kh_spec){NML_INT8, 1, DIMS(10), out, 1.0f / 256.0f, -128});
     nml_op_params p;
     nml_op_params_default(&p);
     assert_int_equal(kh_run(&h, &nml_kernel_logistic, &p), NML_OK);
     const int8_t want[10] = {0, 59, -59, -31, 97, 123, 127, -128, 127, -128};
-    for (int i = 0; i < 10; i++)
-        if (out[i] != want[i]) fail_msg("element %d: got %d, want %d", i, out[i], want[i]);
+    kh_expect_i8(out, want, 10);
     kh_free(&h);
 }
 
@@ -68,10 +64,8 @@ static void prepare_rejects_other_output_quantization(void **state) {
     int8_t in[2] = {0}, out[2];
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 1, DIMS(2), in, 0.1f, 0);
-    int to = kh_tensor(&h, NML_INT8, 1, DIMS(2), out, 1.0f / 256.0f, 0);
-    kh_inputs(&h, 1, ti);
-    kh_outputs(&h, 1, to);
+    const int to = kh_unary_node(&h, (kh_spec){NML_INT8, 1, DIMS(2), in, 0.1f, 0},
+                                 (kh_spec){NML_INT8, 1, DIMS(2), out, 1.0f / 256.0f, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     assert_int_equal(kh_prepare(&h, &nml_kernel_logistic, &p), NML_E_UNSUPPORTED);

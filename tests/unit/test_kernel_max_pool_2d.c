@@ -3,54 +3,50 @@
 
 #include "test_util.h"
 
+#include "kernel_expect.h"
 #include "kernel_harness.h"
 #include "kernels/kernels.h"
 
 #define DIMS(...) ((const int32_t[]){__VA_ARGS__})
 
-static void assert_f32_near(const float *got, const float *want, int n) {
-    for (int i = 0; i < n; i++)
-        if (!(got[i] > want[i] - 1e-5f && got[i] < want[i] + 1e-5f))
-            fail_msg("element %d: got %f, want %f", i, (double)got[i], (double)want[i]);
-}
-
-static void assert_i8_equal(const int8_t *got, const int8_t *want, int n) {
-    for (int i = 0; i < n; i++)
-        if (got[i] != want[i]) fail_msg("element %d: got %d, want %d", i, got[i], want[i]);
-}
-
 /* 3x3 input, 2x2 window, stride 2, SAME: out = ceil(3/2) = 2, total padding (2-1)*2 + 2 - 3 = 1,
  * all after. Windows: (0,0) = {x00 x01 x10 x11}, (0,1) = {x02 x12} (+ padding column),
  * (1,0) = {x20 x21} (+ padding row), (1,1) = {x22}. */
-static nml_status run_pool(const nml_kernel *k, int type, void *in, void *out, float scale,
-                           int32_t zp, int activation) {
-    nml_kh h;
-    kh_init(&h);
-    int ti = kh_tensor(&h, type, 4, DIMS(1, 3, 3, 1), in, scale, zp);
-    int to = kh_tensor(&h, type, 4, DIMS(1, 2, 2, 1), out, scale, zp);
-    kh_inputs(&h, 1, ti);
-    kh_outputs(&h, 1, to);
-    nml_op_params p;
-    nml_op_params_default(&p);
-    p.padding = NML_PAD_SAME;
-    p.stride_h = p.stride_w = 2;
-    p.filter_h = p.filter_w = 2;
-    p.activation = (uint8_t)activation;
-    nml_status st = kh_run(&h, k, &p);
-    kh_free(&h);
-    return st;
+static nml_status run_pool(int type, void *in, void *out, float scale, int activation) {
+    const nml_op_params p = kh_pool_params(NML_PAD_SAME, 2, 2, 2, 2, activation);
+    return kh_run_pool(&nml_kernel_max_pool_2d, type, DIMS(1, 3, 3, 1), in, DIMS(1, 2, 2, 1), out,
+                       scale, 0, &p);
 }
 
 static void max_float_ignores_padding(void **state) {
     (void)state;
     float in[9] = {1, 2, 3, 4, 5, 6, 7, 8, 9}, out[4];
-    assert_int_equal(run_pool(&nml_kernel_max_pool_2d, NML_FLOAT32, in, out, 0, 0, 0), NML_OK);
-    assert_f32_near(out, (const float[]){5, 6, 8, 9}, 4);
+    assert_int_equal(run_pool(NML_FLOAT32, in, out, 0, 0), NML_OK);
+    kh_expect_f32_near(out, (const float[]){5, 6, 8, 9}, 4);
     /* all negative: padding taps must not act as zeros: -1, max(-3, -6) = -3, -7, -9 */
     for (int i = 0; i < 9; i++)
         in[i] = -in[i];
-    assert_int_equal(run_pool(&nml_kernel_max_pool_2d, NML_FLOAT32, in, out, 0, 0, 0), NML_OK);
-    assert_f32_near(out, (const float[]){-1, -3, -7, -9}, 4);
+    assert_int_equal(run_pool(NML_FLOAT32, in, out, 0, 0), NML_OK);
+    kh_expect_f32_near(out, (const float[]){-1, -3, -7, -9}, 4);
+}
+
+static void max_same_3x3_leading_padding(void **state) {
+    (void)state;
+    /* x = -(1..9) (3x3), 3x3 window, stride 1, SAME: one padding row/column before and after;
+     * padding taps must not act as zeros. Maxima of the taps inside:
+     * (0,0) {-1 -2 -4 -5} -1; (0,1) {-1..-6} -1; (0,2) {-2 -3 -5 -6} -2;
+     * (1,0) -1; (1,1) -1; (1,2) -2; (2,0) {-4 -5 -7 -8} -4; (2,1) -4; (2,2) {-5 -6 -8 -9} -5. */
+    const nml_op_params p = kh_pool_params(NML_PAD_SAME, 3, 3, 1, 1, NML_ACT_NONE);
+    float in[9] = {-1, -2, -3, -4, -5, -6, -7, -8, -9}, out[9];
+    assert_int_equal(kh_run_pool(&nml_kernel_max_pool_2d, NML_FLOAT32, DIMS(1, 3, 3, 1), in,
+                                 DIMS(1, 3, 3, 1), out, 0, 0, &p),
+                     NML_OK);
+    kh_expect_f32_near(out, (const float[]){-1, -1, -2, -1, -1, -2, -4, -4, -5}, 9);
+    int8_t in8[9] = {-1, -2, -3, -4, -5, -6, -7, -8, -9}, out8[9];
+    assert_int_equal(kh_run_pool(&nml_kernel_max_pool_2d, NML_INT8, DIMS(1, 3, 3, 1), in8,
+                                 DIMS(1, 3, 3, 1), out8, 0.5f, 0, &p),
+                     NML_OK);
+    kh_expect_i8(out8, (const int8_t[]){-1, -1, -2, -1, -1, -2, -4, -4, -5}, 9);
 }
 
 static void max_int8_relu6(void **state) {
@@ -60,12 +56,10 @@ static void max_int8_relu6(void **state) {
     int8_t in[9], out[4];
     for (int i = 0; i < 9; i++)
         in[i] = (int8_t)(2 * (i + 1));
-    assert_int_equal(run_pool(&nml_kernel_max_pool_2d, NML_INT8, in, out, 0.5f, 0, NML_ACT_NONE),
-                     NML_OK);
-    assert_i8_equal(out, (const int8_t[]){10, 12, 16, 18}, 4);
-    assert_int_equal(run_pool(&nml_kernel_max_pool_2d, NML_INT8, in, out, 0.5f, 0, NML_ACT_RELU6),
-                     NML_OK);
-    assert_i8_equal(out, (const int8_t[]){10, 12, 12, 12}, 4);
+    assert_int_equal(run_pool(NML_INT8, in, out, 0.5f, NML_ACT_NONE), NML_OK);
+    kh_expect_i8(out, (const int8_t[]){10, 12, 16, 18}, 4);
+    assert_int_equal(run_pool(NML_INT8, in, out, 0.5f, NML_ACT_RELU6), NML_OK);
+    kh_expect_i8(out, (const int8_t[]){10, 12, 12, 12}, 4);
 }
 
 static void prepare_rejects_bad_nodes(void **state) {
@@ -73,14 +67,9 @@ static void prepare_rejects_bad_nodes(void **state) {
     int8_t in[9] = {0}, out[4];
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 4, DIMS(1, 3, 3, 1), in, 0.5f, 0);
-    int to = kh_tensor(&h, NML_INT8, 4, DIMS(1, 2, 2, 1), out, 0.5f, 0);
-    kh_inputs(&h, 1, ti);
-    kh_outputs(&h, 1, to);
-    nml_op_params p;
-    nml_op_params_default(&p);
-    p.stride_h = p.stride_w = 2;
-    p.filter_h = p.filter_w = 2;
+    kh_pool_node(&h, NML_INT8, DIMS(1, 3, 3, 1), in, DIMS(1, 2, 2, 1), out, 0.5f, 0);
+    const int ti = 0; /* kh_pool_node: input 0, output 1 */
+    nml_op_params p = kh_pool_params(NML_PAD_SAME, 2, 2, 2, 2, NML_ACT_NONE);
     assert_int_equal(kh_prepare(&h, &nml_kernel_max_pool_2d, &p), NML_OK);
 
     p.padding = NML_PAD_VALID; /* VALID 2x2 stride 2 over 3x3 gives 1x1 */
@@ -103,6 +92,7 @@ static void prepare_rejects_bad_nodes(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(max_float_ignores_padding),
+        cmocka_unit_test(max_same_3x3_leading_padding),
         cmocka_unit_test(max_int8_relu6),
         cmocka_unit_test(prepare_rejects_bad_nodes),
     };

@@ -9,11 +9,9 @@ static void float_broadcast(void **state) {
     float a[4] = {-1, 5, 2, 8}, b[2] = {3, 4}, y[4];
     nml_kh h;
     kh_init(&h);
-    int ta = kh_tensor(&h, NML_FLOAT32, 2, (int32_t[]){2, 2}, a, 0, 0);
-    int tb = kh_tensor(&h, NML_FLOAT32, 1, (int32_t[]){2}, b, 0, 0);
-    int to = kh_tensor(&h, NML_FLOAT32, 2, (int32_t[]){2, 2}, y, 0, 0);
-    kh_inputs(&h, 2, ta, tb);
-    kh_outputs(&h, 1, to);
+    kh_binary_node(&h, (kh_spec){NML_FLOAT32, 2, (int32_t[]){2, 2}, a, 0, 0},
+                   (kh_spec){NML_FLOAT32, 1, (int32_t[]){2}, b, 0, 0},
+                   (kh_spec){NML_FLOAT32, 2, (int32_t[]){2, 2}, y, 0, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     KH_EXPECT_OK(&h, &nml_kernel_maximum, &p);
@@ -28,11 +26,10 @@ static void int8_and_errors(void **state) {
     int8_t a[3] = {-128, 0, 127}, b = 1, y[3];
     nml_kh h;
     kh_init(&h);
-    int ta = kh_tensor(&h, NML_INT8, 1, (int32_t[]){3}, a, 0.5f, 1);
-    int tb = kh_tensor(&h, NML_INT8, 0, NULL, &b, 0.5f, 1);
-    int to = kh_tensor(&h, NML_INT8, 1, (int32_t[]){3}, y, 0.5f, 1);
-    kh_inputs(&h, 2, ta, tb);
-    kh_outputs(&h, 1, to);
+    kh_binary_node(&h, (kh_spec){NML_INT8, 1, (int32_t[]){3}, a, 0.5f, 1},
+                   (kh_spec){NML_INT8, 0, NULL, &b, 0.5f, 1},
+                   (kh_spec){NML_INT8, 1, (int32_t[]){3}, y, 0.5f, 1});
+    const int tb = KH_INPUT2;
     nml_op_params p;
     nml_op_params_default(&p);
     KH_EXPECT_OK(&h, &nml_kernel_maximum, &p);

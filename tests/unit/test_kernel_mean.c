@@ -19,12 +19,9 @@ static void float_axes(void **state) {
     int32_t axis[1] = {1};
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_FLOAT32, 2, (int32_t[]){2, 3}, x, 0, 0);
-    int ta = kh_tensor(&h, NML_INT32, 1, (int32_t[]){1}, axis, 0, 0);
-    kh_const(&h, ta);
-    int to = kh_tensor(&h, NML_FLOAT32, 1, (int32_t[]){2}, y, 0, 0);
-    kh_inputs(&h, 2, ti, ta);
-    kh_outputs(&h, 1, to);
+    kh_operand_node(&h, (kh_spec){NML_FLOAT32, 2, (int32_t[]){2, 3}, x, 0, 0},
+                    (kh_spec){NML_INT32, 1, (int32_t[]){1}, axis, 0, 0},
+                    (kh_spec){NML_FLOAT32, 1, (int32_t[]){2}, y, 0, 0});
     nml_op_params p = keep(0);
     KH_EXPECT_OK(&h, &nml_kernel_mean, &p);
     kh_expect_f32(y, (const float[]){2, 16.0f / 3.0f}, 2);
@@ -45,12 +42,9 @@ static void float_global_pool(void **state) {
     int32_t axis[2] = {1, 2};
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_FLOAT32, 4, (int32_t[]){1, 2, 2, 2}, x, 0, 0);
-    int ta = kh_tensor(&h, NML_INT32, 1, (int32_t[]){2}, axis, 0, 0);
-    kh_const(&h, ta);
-    int to = kh_tensor(&h, NML_FLOAT32, 4, (int32_t[]){1, 1, 1, 2}, y, 0, 0);
-    kh_inputs(&h, 2, ti, ta);
-    kh_outputs(&h, 1, to);
+    kh_operand_node(&h, (kh_spec){NML_FLOAT32, 4, (int32_t[]){1, 2, 2, 2}, x, 0, 0},
+                    (kh_spec){NML_INT32, 1, (int32_t[]){2}, axis, 0, 0},
+                    (kh_spec){NML_FLOAT32, 4, (int32_t[]){1, 1, 1, 2}, y, 0, 0});
     nml_op_params p = keep(1);
     KH_EXPECT_OK(&h, &nml_kernel_mean, &p);
     kh_expect_f32(y, (const float[]){2.75f, 27.5f}, 2);
@@ -117,12 +111,9 @@ static void int8_rescaling_path(void **state) {
     int32_t axis[1] = {0};
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 1, (int32_t[]){3}, x, 0.5f, 1);
-    int ta = kh_tensor(&h, NML_INT32, 1, (int32_t[]){1}, axis, 0, 0);
-    kh_const(&h, ta);
-    int to = kh_tensor(&h, NML_INT8, 0, NULL, y, 0.25f, -2);
-    kh_inputs(&h, 2, ti, ta);
-    kh_outputs(&h, 1, to);
+    kh_operand_node(&h, (kh_spec){NML_INT8, 1, (int32_t[]){3}, x, 0.5f, 1},
+                    (kh_spec){NML_INT32, 1, (int32_t[]){1}, axis, 0, 0},
+                    (kh_spec){NML_INT8, 0, NULL, y, 0.25f, -2});
     nml_op_params p = keep(0);
     x[0] = 3, x[1] = 4, x[2] = 8; /* 12 -> 24: (24 * 715827882 + 2^30) / 2^31 = 8.4999 -> 8 */
     KH_EXPECT_OK(&h, &nml_kernel_mean, &p);
@@ -142,11 +133,10 @@ static void duplicate_axes_and_errors(void **state) {
     int32_t axis[2] = {1, -1};
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_FLOAT32, 2, (int32_t[]){2, 3}, x, 0, 0);
-    int ta = kh_tensor(&h, NML_INT32, 1, (int32_t[]){2}, axis, 0, 0);
-    int to = kh_tensor(&h, NML_FLOAT32, 1, (int32_t[]){2}, y, 0, 0);
-    kh_inputs(&h, 2, ti, ta);
-    kh_outputs(&h, 1, to);
+    kh_binary_node(&h, (kh_spec){NML_FLOAT32, 2, (int32_t[]){2, 3}, x, 0, 0},
+                   (kh_spec){NML_INT32, 1, (int32_t[]){2}, axis, 0, 0},
+                   (kh_spec){NML_FLOAT32, 1, (int32_t[]){2}, y, 0, 0});
+    const int ta = KH_INPUT2;
     nml_op_params p = keep(0);
     KH_EXPECT_FAIL(&h, &nml_kernel_mean, &p, NML_E_UNSUPPORTED,
                    "MEAN: axis must be a constant tensor");

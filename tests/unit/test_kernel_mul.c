@@ -11,11 +11,9 @@ static void float_broadcast(void **state) {
     float a[4] = {1, 2, 3, 4}, b[3] = {1, 10, -1}, out[12];
     nml_kh h;
     kh_init(&h);
-    int ta = kh_tensor(&h, NML_FLOAT32, 3, (int32_t[]){2, 1, 2}, a, 0, 0);
-    int tb = kh_tensor(&h, NML_FLOAT32, 3, (int32_t[]){1, 3, 1}, b, 0, 0);
-    int to = kh_tensor(&h, NML_FLOAT32, 3, (int32_t[]){2, 3, 2}, out, 0, 0);
-    kh_inputs(&h, 2, ta, tb);
-    kh_outputs(&h, 1, to);
+    kh_binary_node(&h, (kh_spec){NML_FLOAT32, 3, (int32_t[]){2, 1, 2}, a, 0, 0},
+                   (kh_spec){NML_FLOAT32, 3, (int32_t[]){1, 3, 1}, b, 0, 0},
+                   (kh_spec){NML_FLOAT32, 3, (int32_t[]){2, 3, 2}, out, 0, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     KH_EXPECT_OK(&h, &nml_kernel_mul, &p);
@@ -31,11 +29,11 @@ static void int8_double_rounding(void **state) {
     int8_t a[7] = {3, 1, 2, 3, -1, 127, -128}, b[7] = {5, 1, 1, 1, 1, 127, 127}, out[7];
     nml_kh h;
     kh_init(&h);
-    int ta = kh_tensor(&h, NML_INT8, 1, (int32_t[]){7}, a, 0.5f, 0);
-    int tb = kh_tensor(&h, NML_INT8, 1, (int32_t[]){7}, b, 0.5f, 0);
-    int to = kh_tensor(&h, NML_INT8, 1, (int32_t[]){7}, out, 0.75f, 0);
-    kh_inputs(&h, 2, ta, tb);
-    kh_outputs(&h, 1, to);
+    const int to = kh_binary_node(&h, (kh_spec){NML_INT8, 1, (int32_t[]){7}, a, 0.5f, 0},
+                                  (kh_spec){NML_INT8, 1, (int32_t[]){7}, b, 0.5f, 0},
+                                  (kh_spec){NML_INT8, 1, (int32_t[]){7}, out, 0.75f, 0});
+    const int ta = KH_INPUT;
+    const int tb = KH_INPUT2;
     nml_op_params p;
     nml_op_params_default(&p);
     KH_EXPECT_OK(&h, &nml_kernel_mul, &p);
@@ -92,11 +90,9 @@ static void int32_mul(void **state) {
     int32_t a[3] = {-3, 4, 65536}, b[3] = {5, 2, 65536}, out[3];
     nml_kh h;
     kh_init(&h);
-    int ta = kh_tensor(&h, NML_INT32, 1, (int32_t[]){3}, a, 0, 0);
-    int tb = kh_tensor(&h, NML_INT32, 1, (int32_t[]){3}, b, 0, 0);
-    int to = kh_tensor(&h, NML_INT32, 1, (int32_t[]){3}, out, 0, 0);
-    kh_inputs(&h, 2, ta, tb);
-    kh_outputs(&h, 1, to);
+    kh_binary_node(&h, (kh_spec){NML_INT32, 1, (int32_t[]){3}, a, 0, 0},
+                   (kh_spec){NML_INT32, 1, (int32_t[]){3}, b, 0, 0},
+                   (kh_spec){NML_INT32, 1, (int32_t[]){3}, out, 0, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     p.activation = NML_ACT_RELU6;
@@ -111,11 +107,10 @@ static void errors(void **state) {
     int8_t q[4] = {0};
     nml_kh h;
     kh_init(&h);
-    int ta = kh_tensor(&h, NML_INT8, 1, (int32_t[]){4}, q, 0.5f, 0);
-    int tb = kh_tensor(&h, NML_INT8, 1, (int32_t[]){4}, q, 0.0f, 0);
-    int to = kh_tensor(&h, NML_INT8, 1, (int32_t[]){4}, q, 0.5f, 0);
-    kh_inputs(&h, 2, ta, tb);
-    kh_outputs(&h, 1, to);
+    kh_binary_node(&h, (kh_spec){NML_INT8, 1, (int32_t[]){4}, q, 0.5f, 0},
+                   (kh_spec){NML_INT8, 1, (int32_t[]){4}, q, 0.0f, 0},
+                   (kh_spec){NML_INT8, 1, (int32_t[]){4}, q, 0.5f, 0});
+    const int ta = KH_INPUT;
     nml_op_params p;
     nml_op_params_default(&p);
     KH_EXPECT_FAIL(&h, &nml_kernel_mul, &p, NML_E_FORMAT,

@@ -18,12 +18,11 @@ static void float_2d(void **state) {
     int32_t pads[4] = {1, 0, 0, 2};
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_FLOAT32, 2, (int32_t[]){2, 3}, x, 0, 0);
-    int tp = kh_tensor(&h, NML_INT32, 2, (int32_t[]){2, 2}, pads, 0, 0);
-    kh_const(&h, tp);
-    int to = kh_tensor(&h, NML_FLOAT32, 2, (int32_t[]){3, 5}, y, 0, 0);
-    kh_inputs(&h, 2, ti, tp);
-    kh_outputs(&h, 1, to);
+    kh_operand_node(&h, (kh_spec){NML_FLOAT32, 2, (int32_t[]){2, 3}, x, 0, 0},
+                    (kh_spec){NML_INT32, 2, (int32_t[]){2, 2}, pads, 0, 0},
+                    (kh_spec){NML_FLOAT32, 2, (int32_t[]){3, 5}, y, 0, 0});
+    const int ti = KH_INPUT;
+    const int tp = KH_OPERAND;
     nml_op_params p = none();
     KH_EXPECT_OK(&h, &nml_kernel_pad, &p);
     kh_expect_f32(y, (const float[]){0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 4, 5, 6, 0, 0}, 15);
@@ -47,12 +46,11 @@ static void int8_image_style(void **state) {
     int64_t pads[8] = {0, 0, 1, 1, 1, 1, 0, 0};
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 4, (int32_t[]){1, 2, 2, 1}, x, 0.1f, -5);
-    int tp = kh_tensor(&h, NML_INT64, 2, (int32_t[]){4, 2}, pads, 0, 0);
-    kh_const(&h, tp);
-    int to = kh_tensor(&h, NML_INT8, 4, (int32_t[]){1, 4, 4, 1}, y, 0.1f, -5);
-    kh_inputs(&h, 2, ti, tp);
-    kh_outputs(&h, 1, to);
+    kh_operand_node(&h, (kh_spec){NML_INT8, 4, (int32_t[]){1, 2, 2, 1}, x, 0.1f, -5},
+                    (kh_spec){NML_INT64, 2, (int32_t[]){4, 2}, pads, 0, 0},
+                    (kh_spec){NML_INT8, 4, (int32_t[]){1, 4, 4, 1}, y, 0.1f, -5});
+    const int ti = KH_INPUT;
+    const int tp = KH_OPERAND;
     nml_op_params p = none();
     KH_EXPECT_OK(&h, &nml_kernel_pad, &p);
     kh_expect_i8(y, (const int8_t[]){-5, -5, -5, -5, -5, 1, 2, -5, -5, 3, 4, -5, -5, -5, -5, -5},
@@ -72,12 +70,9 @@ static void int32_and_rank1(void **state) {
     int32_t x[2] = {-7, 8}, y[5], pads[2] = {2, 1};
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT32, 1, (int32_t[]){2}, x, 0, 0);
-    int tp = kh_tensor(&h, NML_INT32, 2, (int32_t[]){1, 2}, pads, 0, 0);
-    kh_const(&h, tp);
-    int to = kh_tensor(&h, NML_INT32, 1, (int32_t[]){5}, y, 0, 0);
-    kh_inputs(&h, 2, ti, tp);
-    kh_outputs(&h, 1, to);
+    kh_operand_node(&h, (kh_spec){NML_INT32, 1, (int32_t[]){2}, x, 0, 0},
+                    (kh_spec){NML_INT32, 2, (int32_t[]){1, 2}, pads, 0, 0},
+                    (kh_spec){NML_INT32, 1, (int32_t[]){5}, y, 0, 0});
     nml_op_params p = none();
     KH_EXPECT_OK(&h, &nml_kernel_pad, &p);
     kh_expect_i32(y, (const int32_t[]){0, 0, -7, 8, 0}, 5);

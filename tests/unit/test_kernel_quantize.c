@@ -21,10 +21,8 @@ static void float_to_int8_uint8_int16(void **state) {
     int16_t q16[2];
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_FLOAT32, 1, (int32_t[]){6}, x, 0, 0);
-    int to = kh_tensor(&h, NML_INT8, 1, (int32_t[]){6}, q8, 0.5f, -1);
-    kh_inputs(&h, 1, ti);
-    kh_outputs(&h, 1, to);
+    kh_unary_node(&h, (kh_spec){NML_FLOAT32, 1, (int32_t[]){6}, x, 0, 0},
+                  (kh_spec){NML_INT8, 1, (int32_t[]){6}, q8, 0.5f, -1});
     nml_op_params p = no_params();
     KH_EXPECT_OK(&h, &nml_kernel_quantize, &p);
     /* 2.5 -> 3 - 1 = 2; -2.5 -> -3 - 1 = -4; 200 -> 127; -200 -> -128; 0.48 -> 0 - 1;
@@ -57,10 +55,8 @@ static void requantize_int8(void **state) {
     int8_t x[4] = {4, 2, -128, 127}, y[4];
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 1, (int32_t[]){4}, x, 0.5f, 1);
-    int to = kh_tensor(&h, NML_INT8, 1, (int32_t[]){4}, y, 0.75f, -3);
-    kh_inputs(&h, 1, ti);
-    kh_outputs(&h, 1, to);
+    kh_unary_node(&h, (kh_spec){NML_INT8, 1, (int32_t[]){4}, x, 0.5f, 1},
+                  (kh_spec){NML_INT8, 1, (int32_t[]){4}, y, 0.75f, -3});
     nml_op_params p = no_params();
     KH_EXPECT_OK(&h, &nml_kernel_quantize, &p);
     /* 3: (3 * 1431655765 + 2^30) / 2^31 = 2.4999999995 -> 2, -3 -> -1
@@ -130,10 +126,8 @@ static void dequantize_float16(void **state) {
     float y[10];
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_FLOAT16, 1, (int32_t[]){10}, x, 0, 0);
-    int to = kh_tensor(&h, NML_FLOAT32, 1, (int32_t[]){10}, y, 0, 0);
-    kh_inputs(&h, 1, ti);
-    kh_outputs(&h, 1, to);
+    kh_unary_node(&h, (kh_spec){NML_FLOAT16, 1, (int32_t[]){10}, x, 0, 0},
+                  (kh_spec){NML_FLOAT32, 1, (int32_t[]){10}, y, 0, 0});
     nml_op_params p = no_params();
     KH_EXPECT_OK(&h, &nml_kernel_dequantize, &p);
     /* 1, -2, largest half 65504, smallest subnormal 2^-24, smallest normal 2^-14, +inf, -inf,

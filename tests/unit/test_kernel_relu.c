@@ -17,10 +17,8 @@ static void relu_float(void **state) {
     float x[5] = {-2, -0.0f, 0.5f, 3, NAN}, y[5];
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_FLOAT32, 1, (int32_t[]){5}, x, 0, 0);
-    int to = kh_tensor(&h, NML_FLOAT32, 1, (int32_t[]){5}, y, 0, 0);
-    kh_inputs(&h, 1, ti);
-    kh_outputs(&h, 1, to);
+    kh_unary_node(&h, (kh_spec){NML_FLOAT32, 1, (int32_t[]){5}, x, 0, 0},
+                  (kh_spec){NML_FLOAT32, 1, (int32_t[]){5}, y, 0, 0});
     nml_op_params p = no_params();
     KH_EXPECT_OK(&h, &nml_kernel_relu, &p);
     kh_expect_f32(y, (const float[]){0, -0.0f, 0.5f, 3, NAN}, 5);
@@ -38,10 +36,8 @@ static void relu_int8_requantizes(void **state) {
     int8_t x[5] = {-20, -10, -9, 0, 60}, y[5];
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 1, (int32_t[]){5}, x, 0.5f, -10);
-    int to = kh_tensor(&h, NML_INT8, 1, (int32_t[]){5}, y, 0.25f, 5);
-    kh_inputs(&h, 1, ti);
-    kh_outputs(&h, 1, to);
+    const int to = kh_unary_node(&h, (kh_spec){NML_INT8, 1, (int32_t[]){5}, x, 0.5f, -10},
+                                 (kh_spec){NML_INT8, 1, (int32_t[]){5}, y, 0.25f, 5});
     nml_op_params p = no_params();
     KH_EXPECT_OK(&h, &nml_kernel_relu, &p);
     /* -20: 5 - 20 -> 5; -10: 5; -9: 7; 0: 25; 60: 145 -> 127 */
@@ -59,10 +55,9 @@ static void relu6_int8(void **state) {
     int8_t x[4] = {-3, 5, 20, 127}, y[4];
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 1, (int32_t[]){4}, x, 0.5f, 0);
-    int to = kh_tensor(&h, NML_INT8, 1, (int32_t[]){4}, y, 0.5f, 0);
-    kh_inputs(&h, 1, ti);
-    kh_outputs(&h, 1, to);
+    const int to = kh_unary_node(&h, (kh_spec){NML_INT8, 1, (int32_t[]){4}, x, 0.5f, 0},
+                                 (kh_spec){NML_INT8, 1, (int32_t[]){4}, y, 0.5f, 0});
+    const int ti = KH_INPUT;
     nml_op_params p = no_params();
     /* same quantization (TFLM): clamp to [0, round(6 / 0.5) = 12] */
     KH_EXPECT_OK(&h, &nml_kernel_relu6, &p);

@@ -11,12 +11,10 @@ static void shape_input_with_wildcard(void **state) {
     int32_t shape[2] = {3, -1};
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_FLOAT32, 2, (int32_t[]){2, 3}, x, 0, 0);
-    int ts = kh_tensor(&h, NML_INT32, 1, (int32_t[]){2}, shape, 0, 0);
-    kh_const(&h, ts);
-    int to = kh_tensor(&h, NML_FLOAT32, 2, (int32_t[]){3, 2}, y, 0, 0);
-    kh_inputs(&h, 2, ti, ts);
-    kh_outputs(&h, 1, to);
+    kh_operand_node(&h, (kh_spec){NML_FLOAT32, 2, (int32_t[]){2, 3}, x, 0, 0},
+                    (kh_spec){NML_INT32, 1, (int32_t[]){2}, shape, 0, 0},
+                    (kh_spec){NML_FLOAT32, 2, (int32_t[]){3, 2}, y, 0, 0});
+    const int ti = KH_INPUT;
     nml_op_params p;
     nml_op_params_default(&p);
     KH_EXPECT_OK(&h, &nml_kernel_reshape, &p);
@@ -36,10 +34,8 @@ static void option_and_output_shape(void **state) {
     int8_t x[4] = {1, -2, 3, -4}, y[4] = {0};
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 1, (int32_t[]){4}, x, 0.5f, 3);
-    int to = kh_tensor(&h, NML_INT8, 3, (int32_t[]){1, 2, 2}, y, 0.5f, 3);
-    kh_inputs(&h, 1, ti);
-    kh_outputs(&h, 1, to);
+    const int to = kh_unary_node(&h, (kh_spec){NML_INT8, 1, (int32_t[]){4}, x, 0.5f, 3},
+                                 (kh_spec){NML_INT8, 3, (int32_t[]){1, 2, 2}, y, 0.5f, 3});
     nml_op_params p;
     nml_op_params_default(&p); /* no option: the output shape is taken as is */
     KH_EXPECT_OK(&h, &nml_kernel_reshape, &p);

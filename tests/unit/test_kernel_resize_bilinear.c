@@ -15,12 +15,9 @@ static void int8_2x2_to_3x3(void **state) {
     int32_t size[2] = {3, 3};
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 4, (int32_t[]){1, 2, 2, 1}, x, 0.5f, 0);
-    int ts = kh_tensor(&h, NML_INT32, 1, (int32_t[]){2}, size, 0, 0);
-    kh_const(&h, ts);
-    int to = kh_tensor(&h, NML_INT8, 4, (int32_t[]){1, 3, 3, 1}, y, 0.5f, 0);
-    kh_inputs(&h, 2, ti, ts);
-    kh_outputs(&h, 1, to);
+    kh_operand_node(&h, (kh_spec){NML_INT8, 4, (int32_t[]){1, 2, 2, 1}, x, 0.5f, 0},
+                    (kh_spec){NML_INT32, 1, (int32_t[]){2}, size, 0, 0},
+                    (kh_spec){NML_INT8, 4, (int32_t[]){1, 3, 3, 1}, y, 0.5f, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     KH_EXPECT_OK(&h, &nml_kernel_resize_bilinear, &p);
@@ -47,12 +44,10 @@ static void half_pixel_int8_and_float(void **state) {
     int32_t size[2] = {1, 4};
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 4, (int32_t[]){1, 1, 2, 1}, x, 0.5f, 0);
-    int ts = kh_tensor(&h, NML_INT32, 1, (int32_t[]){2}, size, 0, 0);
-    kh_const(&h, ts);
-    int to = kh_tensor(&h, NML_INT8, 4, (int32_t[]){1, 1, 4, 1}, y, 0.5f, 0);
-    kh_inputs(&h, 2, ti, ts);
-    kh_outputs(&h, 1, to);
+    kh_operand_node(&h, (kh_spec){NML_INT8, 4, (int32_t[]){1, 1, 2, 1}, x, 0.5f, 0},
+                    (kh_spec){NML_INT32, 1, (int32_t[]){2}, size, 0, 0},
+                    (kh_spec){NML_INT8, 4, (int32_t[]){1, 1, 4, 1}, y, 0.5f, 0});
+    const int ts = KH_OPERAND;
     nml_op_params p;
     nml_op_params_default(&p);
     p.half_pixel_centers = 1;

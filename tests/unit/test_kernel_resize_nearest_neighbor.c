@@ -42,12 +42,9 @@ static void upsample_2x_like_yolo(void **state) {
     int32_t size[2] = {4, 4};
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 4, (int32_t[]){1, 2, 2, 2}, x, 0.5f, -3);
-    int ts = kh_tensor(&h, NML_INT32, 1, (int32_t[]){2}, size, 0, 0);
-    kh_const(&h, ts);
-    int to = kh_tensor(&h, NML_INT8, 4, (int32_t[]){1, 4, 4, 2}, y, 0.5f, -3);
-    kh_inputs(&h, 2, ti, ts);
-    kh_outputs(&h, 1, to);
+    kh_operand_node(&h, (kh_spec){NML_INT8, 4, (int32_t[]){1, 2, 2, 2}, x, 0.5f, -3},
+                    (kh_spec){NML_INT32, 1, (int32_t[]){2}, size, 0, 0},
+                    (kh_spec){NML_INT8, 4, (int32_t[]){1, 4, 4, 2}, y, 0.5f, -3});
     nml_op_params p = modes(0, 0);
     KH_EXPECT_OK(&h, &nml_kernel_resize_nearest_neighbor, &p);
     for (int r = 0; r < 4; r++)
@@ -145,8 +142,8 @@ static void index_formula_sweep(void **state) {
                     int32_t src = (int32_t)(align ? roundf(pos) : floorf(pos));
                     if (src > in_w - 1) src = in_w - 1;
                     if (y[i] != src)
-                        fail_msg("mode %d, %d -> %d, column %d: %d, expected %d", mode, in_w,
-                                 out_w, i, (int)y[i], (int)src);
+                        fail_msg("mode %d, %d -> %d, column %d: %d, expected %d", mode, in_w, out_w,
+                                 i, (int)y[i], (int)src);
                 }
                 kh_free(&f.h);
             }
@@ -155,10 +152,8 @@ static void index_formula_sweep(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(upsample_2x_like_yolo),
-        cmocka_unit_test(align_corners),
-        cmocka_unit_test(half_pixel_centers),
-        cmocka_unit_test(errors),
+        cmocka_unit_test(upsample_2x_like_yolo), cmocka_unit_test(align_corners),
+        cmocka_unit_test(half_pixel_centers),    cmocka_unit_test(errors),
         cmocka_unit_test(index_formula_sweep),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,15 +6,11 @@
 
 #include "test_util.h"
 
+#include "kernel_expect.h"
 #include "kernel_harness.h"
 #include "kernels/kernels.h"
 
 #define DIMS(...) ((const int32_t[]){__VA_ARGS__})
-
-static void assert_i8_equal(const int8_t *got, const int8_t *want, int n) {
-    for (int i = 0; i < n; i++)
-        if (got[i] != want[i]) fail_msg("element %d: got %d, want %d", i, got[i], want[i]);
-}
 
 static void float_rows_and_beta(void **state) {
     (void)state;
@@ -24,10 +20,8 @@ static void float_rows_and_beta(void **state) {
     float in[6] = {1, 2, 3, 11, 12, 13}, out[6];
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_FLOAT32, 2, DIMS(2, 3), in, 0, 0);
-    int to = kh_tensor(&h, NML_FLOAT32, 2, DIMS(2, 3), out, 0, 0);
-    kh_inputs(&h, 1, ti);
-    kh_outputs(&h, 1, to);
+    kh_unary_node(&h, (kh_spec){NML_FLOAT32, 2, DIMS(2, 3), in, 0, 0},
+                  (kh_spec){NML_FLOAT32, 2, DIMS(2, 3), out, 0, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     assert_int_equal(kh_run(&h, &nml_kernel_softmax, &p), NML_OK);
@@ -46,10 +40,8 @@ static void float_rows_and_beta(void **state) {
 static nml_status run_int8(const int8_t *in, int8_t *out, int n, float scale, float beta) {
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 2, DIMS(1, n), (void *)in, scale, 0);
-    int to = kh_tensor(&h, NML_INT8, 2, DIMS(1, n), out, 1.0f / 256.0f, -128);
-    kh_inputs(&h, 1, ti);
-    kh_outputs(&h, 1, to);
+    kh_unary_node(&h, (kh_spec){NML_INT8, 2, DIMS(1, n), (void *)in, scale, 0},
+                  (kh_spec){NML_INT8, 2, DIMS(1, n), out, 1.0f / 256.0f, -128});
     nml_op_params p;
     nml_op_params_default(&p);
     p.beta = beta;
@@ -63,14 +55,14 @@ static void int8_exact_fractions(void **state) {
     int8_t out[4];
     /* four equal inputs: p = 1/4 -> 64 - 128 = -64 each */
     assert_int_equal(run_int8((const int8_t[]){7, 7, 7, 7}, out, 4, 0.1f, 1.0f), NML_OK);
-    assert_i8_equal(out, (const int8_t[]){-64, -64, -64, -64}, 4);
+    kh_expect_i8(out, (const int8_t[]){-64, -64, -64, -64}, 4);
     /* scale ln(3)/16 and inputs [0 16]: the inputs differ by ln 3, so p = [1/4, 3/4]
      * -> [64 - 128, 192 - 128] = [-64, 64] */
     assert_int_equal(run_int8((const int8_t[]){0, 16}, out, 2, 0.068663268f, 1.0f), NML_OK);
-    assert_i8_equal(out, (const int8_t[]){-64, 64}, 2);
+    kh_expect_i8(out, (const int8_t[]){-64, 64}, 2);
     /* beta 2 with half the scale is the same distribution */
     assert_int_equal(run_int8((const int8_t[]){0, 16}, out, 2, 0.034331634f, 2.0f), NML_OK);
-    assert_i8_equal(out, (const int8_t[]){-64, 64}, 2);
+    kh_expect_i8(out, (const int8_t[]){-64, 64}, 2);
 }
 
 static void int8_saturates_and_cuts_small_terms(void **state) {
@@ -80,7 +72,7 @@ static void int8_saturates_and_cuts_small_terms(void **state) {
      * diff_min = -floor(31 * 2^26 / 2^27) = -15. The diff -255 is below it: output -128.
      * The maximum alone has p = 1 -> 256 - 128 = 128, saturating at 127. */
     assert_int_equal(run_int8((const int8_t[]){127, -128}, out, 2, 1.0f, 1.0f), NML_OK);
-    assert_i8_equal(out, (const int8_t[]){127, -128}, 2);
+    kh_expect_i8(out, (const int8_t[]){127, -128}, 2);
 }
 
 static void int8_close_to_real_softmax(void **state) {
@@ -120,10 +112,8 @@ static void prepare_rejects_bad_nodes(void **state) {
     int8_t in[4] = {0}, out[4];
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 2, DIMS(1, 4), in, 0.1f, 0);
-    int to = kh_tensor(&h, NML_INT8, 2, DIMS(1, 4), out, 1.0f / 256.0f, -128);
-    kh_inputs(&h, 1, ti);
-    kh_outputs(&h, 1, to);
+    const int to = kh_unary_node(&h, (kh_spec){NML_INT8, 2, DIMS(1, 4), in, 0.1f, 0},
+                                 (kh_spec){NML_INT8, 2, DIMS(1, 4), out, 1.0f / 256.0f, -128});
     nml_op_params p;
     nml_op_params_default(&p);
     assert_int_equal(kh_prepare(&h, &nml_kernel_softmax, &p), NML_OK);

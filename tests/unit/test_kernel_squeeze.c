@@ -39,12 +39,9 @@ static void expand_dims(void **state) {
     int32_t axis = -1;
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 2, (int32_t[]){2, 3}, x, 0.5f, 0);
-    int ta = kh_tensor(&h, NML_INT32, 0, NULL, &axis, 0, 0);
-    kh_const(&h, ta);
-    int to = kh_tensor(&h, NML_INT8, 3, (int32_t[]){2, 3, 1}, y, 0.5f, 0);
-    kh_inputs(&h, 2, ti, ta);
-    kh_outputs(&h, 1, to);
+    kh_operand_node(&h, (kh_spec){NML_INT8, 2, (int32_t[]){2, 3}, x, 0.5f, 0},
+                    (kh_spec){NML_INT32, 0, NULL, &axis, 0, 0},
+                    (kh_spec){NML_INT8, 3, (int32_t[]){2, 3, 1}, y, 0.5f, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     KH_EXPECT_OK(&h, &nml_kernel_expand_dims, &p); /* -1 appends */

@@ -12,11 +12,11 @@ static void float_broadcast(void **state) {
     float a[6] = {1, 2, 3, 10, 20, 30}, b[3] = {2, 2, 2}, out[6];
     nml_kh h;
     kh_init(&h);
-    int ta = kh_tensor(&h, NML_FLOAT32, 2, (int32_t[]){2, 3}, a, 0, 0);
-    int tb = kh_tensor(&h, NML_FLOAT32, 1, (int32_t[]){3}, b, 0, 0);
-    int to = kh_tensor(&h, NML_FLOAT32, 2, (int32_t[]){2, 3}, out, 0, 0);
-    kh_inputs(&h, 2, ta, tb);
-    kh_outputs(&h, 1, to);
+    kh_binary_node(&h, (kh_spec){NML_FLOAT32, 2, (int32_t[]){2, 3}, a, 0, 0},
+                   (kh_spec){NML_FLOAT32, 1, (int32_t[]){3}, b, 0, 0},
+                   (kh_spec){NML_FLOAT32, 2, (int32_t[]){2, 3}, out, 0, 0});
+    const int ta = KH_INPUT;
+    const int tb = KH_INPUT2;
     nml_op_params p;
     nml_op_params_default(&p);
     KH_EXPECT_OK(&h, &nml_kernel_sub, &p);
@@ -40,11 +40,9 @@ static void int8_hand_computed(void **state) {
     int8_t a[5] = {3, 1, 0, -128, 127}, b[5] = {5, 0, 2, 127, -128}, out[5];
     nml_kh h;
     kh_init(&h);
-    int ta = kh_tensor(&h, NML_INT8, 1, (int32_t[]){5}, a, 0.5f, 0);
-    int tb = kh_tensor(&h, NML_INT8, 1, (int32_t[]){5}, b, 0.25f, 0);
-    int to = kh_tensor(&h, NML_INT8, 1, (int32_t[]){5}, out, 1.0f, 0);
-    kh_inputs(&h, 2, ta, tb);
-    kh_outputs(&h, 1, to);
+    const int to = kh_binary_node(&h, (kh_spec){NML_INT8, 1, (int32_t[]){5}, a, 0.5f, 0},
+                                  (kh_spec){NML_INT8, 1, (int32_t[]){5}, b, 0.25f, 0},
+                                  (kh_spec){NML_INT8, 1, (int32_t[]){5}, out, 1.0f, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     KH_EXPECT_OK(&h, &nml_kernel_sub, &p);
@@ -65,11 +63,10 @@ static void errors(void **state) {
     float fa[4] = {0}, fo[4];
     nml_kh h;
     kh_init(&h);
-    int ta = kh_tensor(&h, NML_FLOAT32, 1, (int32_t[]){4}, fa, 0, 0);
-    int tb = kh_tensor(&h, NML_FLOAT32, 1, (int32_t[]){3}, fa, 0, 0);
-    int to = kh_tensor(&h, NML_FLOAT32, 1, (int32_t[]){4}, fo, 0, 0);
-    kh_inputs(&h, 2, ta, tb);
-    kh_outputs(&h, 1, to);
+    kh_binary_node(&h, (kh_spec){NML_FLOAT32, 1, (int32_t[]){4}, fa, 0, 0},
+                   (kh_spec){NML_FLOAT32, 1, (int32_t[]){3}, fa, 0, 0},
+                   (kh_spec){NML_FLOAT32, 1, (int32_t[]){4}, fo, 0, 0});
+    const int ta = KH_INPUT;
     nml_op_params p;
     nml_op_params_default(&p);
     KH_EXPECT_FAIL(&h, &nml_kernel_sub, &p, NML_E_SHAPE,

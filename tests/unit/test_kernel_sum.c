@@ -20,12 +20,9 @@ static void sum_float_and_int8(void **state) {
     int32_t axis[1] = {1};
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_FLOAT32, 2, (int32_t[]){2, 3}, x, 0, 0);
-    int ta = kh_tensor(&h, NML_INT32, 1, (int32_t[]){1}, axis, 0, 0);
-    kh_const(&h, ta);
-    int to = kh_tensor(&h, NML_FLOAT32, 2, (int32_t[]){2, 1}, y, 0, 0);
-    kh_inputs(&h, 2, ti, ta);
-    kh_outputs(&h, 1, to);
+    kh_operand_node(&h, (kh_spec){NML_FLOAT32, 2, (int32_t[]){2, 3}, x, 0, 0},
+                    (kh_spec){NML_INT32, 1, (int32_t[]){1}, axis, 0, 0},
+                    (kh_spec){NML_FLOAT32, 2, (int32_t[]){2, 1}, y, 0, 0});
     nml_op_params p = keep(1);
     KH_EXPECT_OK(&h, &nml_kernel_sum, &p);
     kh_expect_f32(y, (const float[]){6, 15}, 2);
@@ -35,12 +32,9 @@ static void sum_float_and_int8(void **state) {
      * (2^30, exponent -1); q = rdbpot(srdhm(sum - 3, 2^30), 1) - 3 */
     int8_t q[6] = {3, 5, 7, 1, 2, 1}, qy[2];
     kh_init(&h);
-    ti = kh_tensor(&h, NML_INT8, 2, (int32_t[]){2, 3}, q, 0.5f, 1);
-    ta = kh_tensor(&h, NML_INT32, 1, (int32_t[]){1}, axis, 0, 0);
-    kh_const(&h, ta);
-    to = kh_tensor(&h, NML_INT8, 1, (int32_t[]){2}, qy, 2.0f, -3);
-    kh_inputs(&h, 2, ti, ta);
-    kh_outputs(&h, 1, to);
+    kh_operand_node(&h, (kh_spec){NML_INT8, 2, (int32_t[]){2, 3}, q, 0.5f, 1},
+                    (kh_spec){NML_INT32, 1, (int32_t[]){1}, axis, 0, 0},
+                    (kh_spec){NML_INT8, 1, (int32_t[]){2}, qy, 2.0f, -3});
     p = keep(0);
     KH_EXPECT_OK(&h, &nml_kernel_sum, &p);
     /* row 0: 15 - 3 = 12 -> srdhm(12, 2^30) = 6 -> 6 / 2 = 3 -> 0   (real 6.0 / 2 = 3)
@@ -55,12 +49,10 @@ static void reduce_max(void **state) {
     int32_t axis[1] = {0};
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_FLOAT32, 2, (int32_t[]){2, 3}, x, 0, 0);
-    int ta = kh_tensor(&h, NML_INT32, 1, (int32_t[]){1}, axis, 0, 0);
-    kh_const(&h, ta);
-    int to = kh_tensor(&h, NML_FLOAT32, 1, (int32_t[]){3}, y, 0, 0);
-    kh_inputs(&h, 2, ti, ta);
-    kh_outputs(&h, 1, to);
+    kh_operand_node(&h, (kh_spec){NML_FLOAT32, 2, (int32_t[]){2, 3}, x, 0, 0},
+                    (kh_spec){NML_INT32, 1, (int32_t[]){1}, axis, 0, 0},
+                    (kh_spec){NML_FLOAT32, 1, (int32_t[]){3}, y, 0, 0});
+    const int ta = KH_OPERAND;
     nml_op_params p = keep(0);
     KH_EXPECT_OK(&h, &nml_kernel_reduce_max, &p);
     kh_expect_f32(y, (const float[]){1, 9, 3}, 3);

@@ -5,6 +5,7 @@
 
 #include "test_util.h"
 
+#include "kernel_expect.h"
 #include "kernel_harness.h"
 #include "kernels/kernels.h"
 
@@ -16,10 +17,8 @@ static void float_values(void **state) {
     float in[3] = {0, 1, -2}, out[3];
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_FLOAT32, 1, DIMS(3), in, 0, 0);
-    int to = kh_tensor(&h, NML_FLOAT32, 1, DIMS(3), out, 0, 0);
-    kh_inputs(&h, 1, ti);
-    kh_outputs(&h, 1, to);
+    kh_unary_node(&h, (kh_spec){NML_FLOAT32, 1, DIMS(3), in, 0, 0},
+                  (kh_spec){NML_FLOAT32, 1, DIMS(3), out, 0, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     assert_int_equal(kh_run(&h, &nml_kernel_tanh, &p), NML_OK);
@@ -42,16 +41,13 @@ static void int8_values_and_saturation(void **state) {
     int8_t in[12] = {0, 8, -8, 16, -16, 24, 48, 64, -64, 127, -128, 120}, out[12];
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 1, DIMS(12), in, 1.0f / 16.0f, 0);
-    int to = kh_tensor(&h, NML_INT8, 1, DIMS(12), out, 1.0f / 128.0f, 0);
-    kh_inputs(&h, 1, ti);
-    kh_outputs(&h, 1, to);
+    kh_unary_node(&h, (kh_spec){NML_INT8, 1, DIMS(12), in, 1.0f / 16.0f, 0},
+                  (kh_spec){NML_INT8, 1, DIMS(12), out, 1.0f / 128.0f, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     assert_int_equal(kh_run(&h, &nml_kernel_tanh, &p), NML_OK);
     const int8_t want[12] = {0, 59, -59, 97, -97, 116, 127, 127, -128, 127, -128, 127};
-    for (int i = 0; i < 12; i++)
-        if (out[i] != want[i]) fail_msg("element %d: got %d, want %d", i, out[i], want[i]);
+    kh_expect_i8(out, want, 12);
     kh_free(&h);
 }
 
@@ -60,10 +56,8 @@ static void prepare_rejects_other_output_quantization(void **state) {
     int8_t in[2] = {0}, out[2];
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 1, DIMS(2), in, 0.1f, 0);
-    int to = kh_tensor(&h, NML_INT8, 1, DIMS(2), out, 1.0f / 256.0f, 0);
-    kh_inputs(&h, 1, ti);
-    kh_outputs(&h, 1, to);
+    const int to = kh_unary_node(&h, (kh_spec){NML_INT8, 1, DIMS(2), in, 0.1f, 0},
+                                 (kh_spec){NML_INT8, 1, DIMS(2), out, 1.0f / 256.0f, 0});
     nml_op_params p;
     nml_op_params_default(&p);
     assert_int_equal(kh_prepare(&h, &nml_kernel_tanh, &p), NML_E_UNSUPPORTED);

@@ -18,12 +18,9 @@ static void two_d(void **state) {
     int32_t perm[2] = {1, 0};
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_FLOAT32, 2, (int32_t[]){2, 3}, x, 0, 0);
-    int tp = kh_tensor(&h, NML_INT32, 1, (int32_t[]){2}, perm, 0, 0);
-    kh_const(&h, tp);
-    int to = kh_tensor(&h, NML_FLOAT32, 2, (int32_t[]){3, 2}, y, 0, 0);
-    kh_inputs(&h, 2, ti, tp);
-    kh_outputs(&h, 1, to);
+    kh_operand_node(&h, (kh_spec){NML_FLOAT32, 2, (int32_t[]){2, 3}, x, 0, 0},
+                    (kh_spec){NML_INT32, 1, (int32_t[]){2}, perm, 0, 0},
+                    (kh_spec){NML_FLOAT32, 2, (int32_t[]){3, 2}, y, 0, 0});
     nml_op_params p = none();
     KH_EXPECT_OK(&h, &nml_kernel_transpose, &p);
     kh_expect_f32(y, (const float[]){1, 4, 2, 5, 3, 6}, 6);
@@ -41,12 +38,9 @@ static void nhwc_to_nchw_int8(void **state) {
     int64_t perm[4] = {0, 3, 1, 2};
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT8, 4, (int32_t[]){1, 2, 3, 4}, x, 0.5f, 0);
-    int tp = kh_tensor(&h, NML_INT64, 1, (int32_t[]){4}, perm, 0, 0);
-    kh_const(&h, tp);
-    int to = kh_tensor(&h, NML_INT8, 4, (int32_t[]){1, 4, 2, 3}, y, 0.5f, 0);
-    kh_inputs(&h, 2, ti, tp);
-    kh_outputs(&h, 1, to);
+    kh_operand_node(&h, (kh_spec){NML_INT8, 4, (int32_t[]){1, 2, 3, 4}, x, 0.5f, 0},
+                    (kh_spec){NML_INT64, 1, (int32_t[]){4}, perm, 0, 0},
+                    (kh_spec){NML_INT8, 4, (int32_t[]){1, 4, 2, 3}, y, 0.5f, 0});
     nml_op_params p = none();
     KH_EXPECT_OK(&h, &nml_kernel_transpose, &p);
     for (int c = 0; c < 4; c++)
@@ -65,12 +59,9 @@ static void rank6_reverse_int16(void **state) {
     int32_t perm[6] = {5, 4, 3, 2, 1, 0};
     nml_kh h;
     kh_init(&h);
-    int ti = kh_tensor(&h, NML_INT16, 6, (int32_t[]){2, 1, 3, 1, 2, 2}, x, 0, 0);
-    int tp = kh_tensor(&h, NML_INT32, 1, (int32_t[]){6}, perm, 0, 0);
-    kh_const(&h, tp);
-    int to = kh_tensor(&h, NML_INT16, 6, (int32_t[]){2, 2, 1, 3, 1, 2}, y, 0, 0);
-    kh_inputs(&h, 2, ti, tp);
-    kh_outputs(&h, 1, to);
+    kh_operand_node(&h, (kh_spec){NML_INT16, 6, (int32_t[]){2, 1, 3, 1, 2, 2}, x, 0, 0},
+                    (kh_spec){NML_INT32, 1, (int32_t[]){6}, perm, 0, 0},
+                    (kh_spec){NML_INT16, 6, (int32_t[]){2, 2, 1, 3, 1, 2}, y, 0, 0});
     nml_op_params p = none();
     KH_EXPECT_OK(&h, &nml_kernel_transpose, &p);
     /* input index (a,0,c,0,e,f) has offset ((a*3 + c)*2 + e)*2 + f; output index (f,e,0,c,0,a)

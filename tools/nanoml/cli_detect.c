@@ -56,21 +56,28 @@ int cli_det_common_option(const char *cmd, int argc, char **argv, int *i, cli_de
 
 nml_status cli_det_open(const cli_det_common *c, nml_class_names *names, nml_detector *d,
                         nml_error *err) {
+    *names = (nml_class_names){NULL, 0, 0};
     if (c->names_path)
         NML_TRY(nml_class_names_load(c->names_path, names, err));
     else
         *names = nml_class_names_coco();
-    NML_TRY(nml_detector_open(d, c->model, c->kind, names->count, err));
-    if (c->size) {
-        nml_status st = nml_detector_check_size(d, c->width, c->height, err);
-        if (st != NML_OK) {
-            nml_detector_close(d);
-            return st;
-        }
+    nml_status st = nml_detector_open(d, c->model, c->kind, names->count, err);
+    if (st != NML_OK) {
+        nml_class_names_free(names);
+        return st;
+    }
+    if (c->size && (st = nml_detector_check_size(d, c->width, c->height, err)) != NML_OK) {
+        cli_det_close(names, d);
+        return st;
     }
     if (c->train_w > 0) {
         d->fastestdet.train_w = c->train_w;
         d->fastestdet.train_h = c->train_h;
     }
     return NML_OK;
+}
+
+void cli_det_close(nml_class_names *names, nml_detector *d) {
+    nml_detector_close(d);
+    nml_class_names_free(names);
 }

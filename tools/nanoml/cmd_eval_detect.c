@@ -223,14 +223,10 @@ int cmd_eval_detect(int argc, char **argv) {
     if (rc >= 0) return rc;
     nml_error err;
     nml_error_clear(&err);
-    nml_class_names names = {NULL, 0, 0};
+    nml_class_names names;
     nml_detector d;
-    if (cli_det_open(&a.c, &names, &d, &err) != NML_OK) {
-        nml_class_names_free(&names);
-        return cli_error(CMD, &err);
-    }
+    if (cli_det_open(&a.c, &names, &d, &err) != NML_OK) return cli_error(CMD, &err);
     rc = evaluate(&a, &d, &err) == NML_OK ? 0 : cli_error(CMD, &err);
-    nml_detector_close(&d);
-    nml_class_names_free(&names);
+    cli_det_close(&names, &d);
     return rc;
 }

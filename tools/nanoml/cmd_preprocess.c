@@ -159,10 +159,9 @@ int cmd_preprocess(int argc, char **argv) {
     }
     nml_error err;
     nml_error_clear(&err);
-    nml_class_names names = {NULL, 0, 0};
+    nml_class_names names;
     nml_detector d;
     if (cli_det_open(&a.c, &names, &d, &err) != NML_OK) {
-        nml_class_names_free(&names);
         free(a.images);
         return cli_error(CMD, &err);
     }
@@ -174,8 +173,7 @@ int cmd_preprocess(int argc, char **argv) {
         printf("wrote %zu tensor%s (%s, %s preprocessing) to %s\n", written,
                written == 1 ? "" : "s", desc, nml_det_kind_name(d.kind), a.out);
     }
-    nml_detector_close(&d);
-    nml_class_names_free(&names);
+    cli_det_close(&names, &d);
     free(a.images);
     return rc;
 }

@@ -11,68 +11,39 @@ static nml_status avgpool_prepare(nml_ctx *ctx, nml_node *node, const nml_op_par
     return nml_pool_prepare(ctx, node, p, 1, &d);
 }
 
+/* Only the taps inside the input are averaged: the window's count excludes the padding. */
 static void avgpool_f32(const nml_pool_data *d, const nml_tensor *input, const float *in,
                         float *out) {
-    const nml_window *w = &d->w;
-    const int32_t batches = input->dims[0], in_h = input->dims[1], in_w = input->dims[2];
     const int32_t depth = input->dims[3];
-    for (int32_t b = 0; b < batches; b++) {
-        for (int32_t oy = 0; oy < w->out_h; oy++) {
-            const int32_t iy0 = oy * w->stride_h - w->pad_h;
-            int32_t y0, y1;
-            nml_pool_range(iy0, w->filter_h, in_h, &y0, &y1);
-            for (int32_t ox = 0; ox < w->out_w; ox++) {
-                const int32_t ix0 = ox * w->stride_w - w->pad_w;
-                int32_t x0, x1;
-                nml_pool_range(ix0, w->filter_w, in_w, &x0, &x1);
-                for (int32_t c = 0; c < depth; c++) {
-                    float sum = 0.0f;
-                    int32_t count = 0;
-                    for (int32_t ky = y0; ky < y1; ky++) {
-                        for (int32_t kx = x0; kx < x1; kx++) {
-                            sum += in[((b * in_h + iy0 + ky) * in_w + ix0 + kx) * depth + c];
-                            count++;
-                        }
-                    }
-                    float avg = sum / (float)count;
-                    avg = avg < d->f_min ? d->f_min : avg;
-                    avg = avg > d->f_max ? d->f_max : avg;
-                    out[((b * w->out_h + oy) * w->out_w + ox) * depth + c] = avg;
-                }
-            }
+    nml_pixel_walk p;
+    for (nml_pool_walk(&p, d, input); nml_walk_more(&p); nml_walk_next(&p)) {
+        const nml_window_taps t = nml_walk_taps(&p, depth);
+        const int32_t count = (t.ky1 - t.ky0) * (t.kx1 - t.kx0);
+        for (int32_t c = 0; c < depth; c++) {
+            float sum = 0.0f;
+            for (int32_t ky = t.ky0; ky < t.ky1; ky++)
+                for (int32_t kx = t.kx0; kx < t.kx1; kx++)
+                    sum += in[t.at + ky * t.row + kx * t.col + c];
+            out[p.out + (uint32_t)c] = nml_pool_clamp_f32(d, sum / (float)count);
         }
     }
 }
 
 static void avgpool_int8(const nml_pool_data *d, const nml_tensor *input, const int8_t *in,
                          int8_t *out) {
-    const nml_window *w = &d->w;
-    const int32_t batches = input->dims[0], in_h = input->dims[1], in_w = input->dims[2];
     const int32_t depth = input->dims[3];
-    for (int32_t b = 0; b < batches; b++) {
-        for (int32_t oy = 0; oy < w->out_h; oy++) {
-            const int32_t iy0 = oy * w->stride_h - w->pad_h;
-            int32_t y0, y1;
-            nml_pool_range(iy0, w->filter_h, in_h, &y0, &y1);
-            for (int32_t ox = 0; ox < w->out_w; ox++) {
-                const int32_t ix0 = ox * w->stride_w - w->pad_w;
-                int32_t x0, x1;
-                nml_pool_range(ix0, w->filter_w, in_w, &x0, &x1);
-                for (int32_t c = 0; c < depth; c++) {
-                    int32_t sum = 0;
-                    int32_t count = 0;
-                    for (int32_t ky = y0; ky < y1; ky++) {
-                        for (int32_t kx = x0; kx < x1; kx++) {
-                            sum += in[((b * in_h + iy0 + ky) * in_w + ix0 + kx) * depth + c];
-                            count++;
-                        }
-                    }
-                    /* C division truncates toward zero, so +-count/2 rounds half away */
-                    int32_t avg = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
-                    avg = nml_clamp_i32(avg, d->act_min, d->act_max);
-                    out[((b * w->out_h + oy) * w->out_w + ox) * depth + c] = (int8_t)avg;
-                }
-            }
+    nml_pixel_walk p;
+    for (nml_pool_walk(&p, d, input); nml_walk_more(&p); nml_walk_next(&p)) {
+        const nml_window_taps t = nml_walk_taps(&p, depth);
+        const int32_t count = (t.ky1 - t.ky0) * (t.kx1 - t.kx0);
+        for (int32_t c = 0; c < depth; c++) {
+            int32_t sum = 0;
+            for (int32_t ky = t.ky0; ky < t.ky1; ky++)
+                for (int32_t kx = t.kx0; kx < t.kx1; kx++)
+                    sum += in[t.at + ky * t.row + kx * t.col + c];
+            /* C division truncates toward zero, so +-count/2 rounds half away */
+            const int32_t avg = sum > 0 ? (sum + count / 2) / count : (sum - count / 2) / count;
+            out[p.out + (uint32_t)c] = (int8_t)nml_clamp_i32(avg, d->act_min, d->act_max);
         }
     }
 }

@@ -17,8 +17,7 @@
  *     channel and grouped by filter tap so that padding is still skipped tap by tap. */
 #include <stddef.h>
 
-#include "conv_ref.h"
-#include "hybrid_common.h"
+#include "conv_eval.h"
 #include "int4.h"
 #include "kernels.h"
 #include "packed_filter.h"
@@ -54,8 +53,8 @@ nml_status nml_conv_2d_ref_finish(nml_ctx *ctx, nml_node *node, conv_data *d) {
                                         (size_t)nml_tensor_count(input) / (size_t)input->dims[0]));
     /* packed: one channel's stored weights and its tap table */
     if (d->mode == NML_CONV_PACKED) {
-        const uint32_t window = (uint32_t)filter->dims[1] * (uint32_t)filter->dims[2] *
-                                (uint32_t)filter->dims[3];
+        const uint32_t window =
+            (uint32_t)filter->dims[1] * (uint32_t)filter->dims[2] * (uint32_t)filter->dims[3];
         NML_TRY(nml_ctx_request_scratch(ctx, node,
                                         packed_taps_offset(window) + tap_table_bytes(filter)));
     }
@@ -71,136 +70,86 @@ static nml_status conv_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params
     return NML_OK;
 }
 
-/* Geometry of one evaluation, read from the tensors checked in prepare. */
-typedef struct conv_dims {
-    int32_t batches, in_h, in_w, in_ch;
-    int32_t out_h, out_w, out_ch;
-    int32_t filter_h, filter_w, filter_in_ch, filters_per_group;
-} conv_dims;
-
-static conv_dims dims_of(const nml_tensor *input, const nml_tensor *filter,
-                         const nml_tensor *output) {
-    conv_dims g;
-    g.batches = input->dims[0];
-    g.in_h = input->dims[1];
-    g.in_w = input->dims[2];
-    g.in_ch = input->dims[3];
-    g.out_h = output->dims[1];
-    g.out_w = output->dims[2];
-    g.out_ch = output->dims[3];
-    g.filter_h = filter->dims[1];
-    g.filter_w = filter->dims[2];
-    g.filter_in_ch = filter->dims[3];
-    g.filters_per_group = g.out_ch / (g.in_ch / g.filter_in_ch);
-    return g;
+/* The input channels an output channel's group reads start at this one. */
+static inline int32_t group_input(const nml_conv_dims *g, int32_t oc) {
+    return (oc / g->filters_per_group) * g->filter_in_ch;
 }
 
-static void conv_f32(const conv_data *d, const conv_dims *g, const float *in, const float *filter,
-                     const float *bias, float *out) {
-    const nml_window *w = &d->w;
-    for (int32_t b = 0; b < g->batches; b++) {
-        for (int32_t oy = 0; oy < g->out_h; oy++) {
-            const int32_t iy0 = oy * w->stride_h - w->pad_h;
-            for (int32_t ox = 0; ox < g->out_w; ox++) {
-                const int32_t ix0 = ox * w->stride_w - w->pad_w;
-                for (int32_t oc = 0; oc < g->out_ch; oc++) {
-                    const int32_t ic0 = (oc / g->filters_per_group) * g->filter_in_ch;
-                    float acc = 0.0f;
-                    for (int32_t ky = 0; ky < g->filter_h; ky++) {
-                        const int32_t iy = iy0 + w->dilation_h * ky;
-                        if (iy < 0 || iy >= g->in_h) continue;
-                        for (int32_t kx = 0; kx < g->filter_w; kx++) {
-                            const int32_t ix = ix0 + w->dilation_w * kx;
-                            if (ix < 0 || ix >= g->in_w) continue;
-                            const float *x =
-                                in + ((b * g->in_h + iy) * g->in_w + ix) * g->in_ch + ic0;
-                            const float *k = filter + ((oc * g->filter_h + ky) * g->filter_w + kx) *
-                                                          g->filter_in_ch;
-                            for (int32_t ic = 0; ic < g->filter_in_ch; ic++)
-                                acc += x[ic] * k[ic];
-                        }
-                    }
-                    if (bias) acc += bias[oc];
-                    acc = acc < d->f_min ? d->f_min : acc;
-                    acc = acc > d->f_max ? d->f_max : acc;
-                    out[((b * g->out_h + oy) * g->out_w + ox) * g->out_ch + oc] = acc;
-                }
-            }
+/* The weights of output channel oc: its filter [KH, KW, C / groups]. */
+static inline int32_t filter_of(const nml_conv_dims *g, int32_t oc) {
+    return oc * g->filter_h * g->filter_w * g->filter_in_ch;
+}
+
+/* Sum over the current pixel's window of k * x for one output channel: `in` is the input at
+ * the first input channel of the channel's group, `k` the channel's filter. */
+NML_WALK_INLINE float dot_f32(const nml_conv_dims *g, const nml_window_taps *t, const float *in,
+                              const float *k) {
+    float acc = 0.0f;
+    for (int32_t ky = t->ky0; ky < t->ky1; ky++) {
+        for (int32_t kx = t->kx0; kx < t->kx1; kx++) {
+            const float *x = in + (t->at + ky * t->row + kx * t->col);
+            const float *kk = k + (ky * g->filter_w + kx) * g->filter_in_ch;
+            for (int32_t ic = 0; ic < g->filter_in_ch; ic++)
+                acc += x[ic] * kk[ic];
+        }
+    }
+    return acc;
+}
+
+/* The same in int8: the sum of k * (x + input_offset). */
+NML_WALK_INLINE int32_t dot_i8(const nml_conv_dims *g, const nml_window_taps *t, const int8_t *in,
+                               const int8_t *k, int32_t input_offset) {
+    int32_t acc = 0;
+    for (int32_t ky = t->ky0; ky < t->ky1; ky++) {
+        for (int32_t kx = t->kx0; kx < t->kx1; kx++) {
+            const int8_t *x = in + (t->at + ky * t->row + kx * t->col);
+            const int8_t *kk = k + (ky * g->filter_w + kx) * g->filter_in_ch;
+            for (int32_t ic = 0; ic < g->filter_in_ch; ic++)
+                acc += (int32_t)kk[ic] * ((int32_t)x[ic] + input_offset);
+        }
+    }
+    return acc;
+}
+
+static void conv_f32(const conv_data *d, const nml_conv_dims *g, const float *in,
+                     const float *filter, const float *bias, float *out) {
+    nml_pixel_walk p;
+    for (nml_conv_walk(&p, d, g); nml_walk_more(&p); nml_walk_next(&p)) {
+        const nml_window_taps t = nml_walk_taps(&p, g->in_ch);
+        for (int32_t oc = 0; oc < g->out_ch; oc++) {
+            const float acc = dot_f32(g, &t, in + group_input(g, oc), filter + filter_of(g, oc));
+            out[p.out + (uint32_t)oc] = nml_conv_out_f32(d, acc, bias, oc);
         }
     }
 }
 
-static void conv_int8(const conv_data *d, const conv_dims *g, const int8_t *in,
+static void conv_int8(const conv_data *d, const nml_conv_dims *g, const int8_t *in,
                       const int8_t *filter, const int32_t *bias, int8_t *out) {
-    const nml_window *w = &d->w;
-    for (int32_t b = 0; b < g->batches; b++) {
-        for (int32_t oy = 0; oy < g->out_h; oy++) {
-            const int32_t iy0 = oy * w->stride_h - w->pad_h;
-            for (int32_t ox = 0; ox < g->out_w; ox++) {
-                const int32_t ix0 = ox * w->stride_w - w->pad_w;
-                for (int32_t oc = 0; oc < g->out_ch; oc++) {
-                    const int32_t ic0 = (oc / g->filters_per_group) * g->filter_in_ch;
-                    int32_t acc = 0;
-                    for (int32_t ky = 0; ky < g->filter_h; ky++) {
-                        const int32_t iy = iy0 + w->dilation_h * ky;
-                        if (iy < 0 || iy >= g->in_h) continue;
-                        for (int32_t kx = 0; kx < g->filter_w; kx++) {
-                            const int32_t ix = ix0 + w->dilation_w * kx;
-                            if (ix < 0 || ix >= g->in_w) continue;
-                            const int8_t *x =
-                                in + ((b * g->in_h + iy) * g->in_w + ix) * g->in_ch + ic0;
-                            const int8_t *k =
-                                filter +
-                                ((oc * g->filter_h + ky) * g->filter_w + kx) * g->filter_in_ch;
-                            for (int32_t ic = 0; ic < g->filter_in_ch; ic++)
-                                acc += (int32_t)k[ic] * ((int32_t)x[ic] + d->input_offset);
-                        }
-                    }
-                    if (bias) acc = nml_add_wrap(acc, bias[oc]);
-                    acc = nml_add_wrap(nml_mul_by_qm(acc, d->mult[oc], d->shift[oc]),
-                                       d->output_offset);
-                    acc = nml_clamp_i32(acc, d->act_min, d->act_max);
-                    out[((b * g->out_h + oy) * g->out_w + ox) * g->out_ch + oc] = (int8_t)acc;
-                }
-            }
+    nml_pixel_walk p;
+    for (nml_conv_walk(&p, d, g); nml_walk_more(&p); nml_walk_next(&p)) {
+        const nml_window_taps t = nml_walk_taps(&p, g->in_ch);
+        for (int32_t oc = 0; oc < g->out_ch; oc++) {
+            const int32_t acc =
+                dot_i8(g, &t, in + group_input(g, oc), filter + filter_of(g, oc), d->input_offset);
+            out[p.out + (uint32_t)oc] = nml_conv_out_i8(d, acc, bias, oc);
         }
     }
 }
 
 /* Output channel oc of every output pixel, from its filter unpacked into `k`. */
-static void conv_channel(const conv_data *d, const conv_dims *g, const int8_t *in, const int8_t *k,
-                         int32_t oc, const int32_t *bias, int8_t *out) {
-    const nml_window *w = &d->w;
-    const int32_t ic0 = (oc / g->filters_per_group) * g->filter_in_ch;
-    for (int32_t b = 0; b < g->batches; b++) {
-        for (int32_t oy = 0; oy < g->out_h; oy++) {
-            const int32_t iy0 = oy * w->stride_h - w->pad_h;
-            for (int32_t ox = 0; ox < g->out_w; ox++) {
-                const int32_t ix0 = ox * w->stride_w - w->pad_w;
-                int32_t acc = 0;
-                for (int32_t ky = 0; ky < g->filter_h; ky++) {
-                    const int32_t iy = iy0 + w->dilation_h * ky;
-                    if (iy < 0 || iy >= g->in_h) continue;
-                    for (int32_t kx = 0; kx < g->filter_w; kx++) {
-                        const int32_t ix = ix0 + w->dilation_w * kx;
-                        if (ix < 0 || ix >= g->in_w) continue;
-                        const int8_t *x = in + ((b * g->in_h + iy) * g->in_w + ix) * g->in_ch + ic0;
-                        const int8_t *kk = k + (ky * g->filter_w + kx) * g->filter_in_ch;
-                        for (int32_t ic = 0; ic < g->filter_in_ch; ic++)
-                            acc += (int32_t)kk[ic] * ((int32_t)x[ic] + d->input_offset);
-                    }
-                }
-                if (bias) acc = nml_add_wrap(acc, bias[oc]);
-                acc = nml_add_wrap(nml_mul_by_qm(acc, d->mult[oc], d->shift[oc]), d->output_offset);
-                acc = nml_clamp_i32(acc, d->act_min, d->act_max);
-                out[((b * g->out_h + oy) * g->out_w + ox) * g->out_ch + oc] = (int8_t)acc;
-            }
-        }
+static void conv_channel(const conv_data *d, const nml_conv_dims *g, const int8_t *in,
+                         const int8_t *k, int32_t oc, const int32_t *bias, int8_t *out) {
+    in += group_input(g, oc);
+    nml_pixel_walk p;
+    for (nml_conv_walk(&p, d, g); nml_walk_more(&p); nml_walk_next(&p)) {
+        const nml_window_taps t = nml_walk_taps(&p, g->in_ch);
+        out[p.out + (uint32_t)oc] =
+            nml_conv_out_i8(d, dot_i8(g, &t, in, k, d->input_offset), bias, oc);
     }
 }
 
 /* Output-channel-major so that each packed filter is unpacked once into `k`. */
-static void conv_int4(const conv_data *d, const conv_dims *g, const int8_t *in,
+static void conv_int4(const conv_data *d, const nml_conv_dims *g, const int8_t *in,
                       const uint8_t *filter, const int32_t *bias, int8_t *k, int8_t *out) {
     const uint32_t slice = (uint32_t)(g->filter_h * g->filter_w * g->filter_in_ch);
     for (int32_t oc = 0; oc < g->out_ch; oc++) {
@@ -227,12 +176,28 @@ static void group_by_tap(uint16_t *pos, uint32_t n, uint32_t depth, uint32_t tap
         first[++t] = (uint16_t)n;
 }
 
+/* The sum over the current pixel's window of a sparse filter's stored weights k[j] times
+ * (x[ic_of[j]] + input_offset), tap n's weights being first[n] .. first[n + 1] - 1. */
+NML_WALK_INLINE int32_t dot_sparse(const nml_conv_dims *g, const nml_window_taps *t,
+                                   const int8_t *in, const int8_t *k, const uint16_t *ic_of,
+                                   const uint16_t *first, int32_t input_offset) {
+    int32_t acc = 0;
+    for (int32_t ky = t->ky0; ky < t->ky1; ky++) {
+        for (int32_t kx = t->kx0; kx < t->kx1; kx++) {
+            const int8_t *x = in + (t->at + ky * t->row + kx * t->col);
+            const uint32_t n = (uint32_t)(ky * g->filter_w + kx);
+            for (uint32_t j = first[n]; j < first[n + 1]; j++)
+                acc += (int32_t)k[j] * ((int32_t)x[ic_of[j]] + input_offset);
+        }
+    }
+    return acc;
+}
+
 /* Output-channel-major so that each packed filter is decoded once: filters that store every
  * weight (clustered, not sparse) into a plain filter, sparse ones into the list of their stored
  * weights, and only those are multiplied. */
-static void conv_packed(const conv_data *d, const conv_dims *g, const int8_t *in,
+static void conv_packed(const conv_data *d, const nml_conv_dims *g, const int8_t *in,
                         const int32_t *bias, uint8_t *scratch, int8_t *out) {
-    const nml_window *w = &d->w;
     const uint32_t window = (uint32_t)(g->filter_h * g->filter_w * g->filter_in_ch);
     nml_packed_cursor c;
     nml_packed_begin(&c);
@@ -250,85 +215,31 @@ static void conv_packed(const conv_data *d, const conv_dims *g, const int8_t *in
         const uint32_t n = nml_packed_next_sparse(d->packed, &c, ic_of, k);
         group_by_tap(ic_of, n, (uint32_t)g->filter_in_ch, (uint32_t)(g->filter_h * g->filter_w),
                      first);
-        const int32_t ic0 = (oc / g->filters_per_group) * g->filter_in_ch;
-        for (int32_t b = 0; b < g->batches; b++) {
-            for (int32_t oy = 0; oy < g->out_h; oy++) {
-                const int32_t iy0 = oy * w->stride_h - w->pad_h;
-                for (int32_t ox = 0; ox < g->out_w; ox++) {
-                    const int32_t ix0 = ox * w->stride_w - w->pad_w;
-                    int32_t acc = 0;
-                    for (int32_t ky = 0; ky < g->filter_h; ky++) {
-                        const int32_t iy = iy0 + w->dilation_h * ky;
-                        if (iy < 0 || iy >= g->in_h) continue;
-                        for (int32_t kx = 0; kx < g->filter_w; kx++) {
-                            const int32_t ix = ix0 + w->dilation_w * kx;
-                            if (ix < 0 || ix >= g->in_w) continue;
-                            const int8_t *x =
-                                in + ((b * g->in_h + iy) * g->in_w + ix) * g->in_ch + ic0;
-                            const uint32_t t = (uint32_t)(ky * g->filter_w + kx);
-                            for (uint32_t j = first[t]; j < first[t + 1]; j++)
-                                acc += (int32_t)k[j] * ((int32_t)x[ic_of[j]] + d->input_offset);
-                        }
-                    }
-                    if (bias) acc = nml_add_wrap(acc, bias[oc]);
-                    acc = nml_add_wrap(nml_mul_by_qm(acc, d->mult[oc], d->shift[oc]),
-                                       d->output_offset);
-                    acc = nml_clamp_i32(acc, d->act_min, d->act_max);
-                    out[((b * g->out_h + oy) * g->out_w + ox) * g->out_ch + oc] = (int8_t)acc;
-                }
-            }
+        const int8_t *x = in + group_input(g, oc);
+        nml_pixel_walk p;
+        for (nml_conv_walk(&p, d, g); nml_walk_more(&p); nml_walk_next(&p)) {
+            const nml_window_taps t = nml_walk_taps(&p, g->in_ch);
+            const int32_t acc = dot_sparse(g, &t, x, k, ic_of, first, d->input_offset);
+            out[p.out + (uint32_t)oc] = nml_conv_out_i8(d, acc, bias, oc);
         }
     }
 }
 
 /* One batch of the hybrid convolution on its quantized input xq (offset subtracted). */
-static void conv_hybrid_batch(const conv_data *d, const conv_dims *g, const int8_t *xq,
+static void conv_hybrid_batch(const conv_data *d, const nml_conv_dims *g, const int8_t *xq,
                               int32_t offset, float in_scale, const int8_t *filter,
                               const float *bias, float *out) {
-    const nml_window *w = &d->w;
-    for (int32_t oy = 0; oy < g->out_h; oy++) {
-        const int32_t iy0 = oy * w->stride_h - w->pad_h;
-        for (int32_t ox = 0; ox < g->out_w; ox++) {
-            const int32_t ix0 = ox * w->stride_w - w->pad_w;
-            for (int32_t oc = 0; oc < g->out_ch; oc++) {
-                const int32_t ic0 = (oc / g->filters_per_group) * g->filter_in_ch;
-                int32_t acc = 0;
-                for (int32_t ky = 0; ky < g->filter_h; ky++) {
-                    const int32_t iy = iy0 + w->dilation_h * ky;
-                    if (iy < 0 || iy >= g->in_h) continue;
-                    for (int32_t kx = 0; kx < g->filter_w; kx++) {
-                        const int32_t ix = ix0 + w->dilation_w * kx;
-                        if (ix < 0 || ix >= g->in_w) continue;
-                        const int8_t *x = xq + (iy * g->in_w + ix) * g->in_ch + ic0;
-                        const int8_t *k =
-                            filter + ((oc * g->filter_h + ky) * g->filter_w + kx) * g->filter_in_ch;
-                        for (int32_t ic = 0; ic < g->filter_in_ch; ic++)
-                            acc += (int32_t)k[ic] * ((int32_t)x[ic] - offset);
-                    }
-                }
-                float y = d->per_channel ? (float)acc * d->w_scale[oc] * in_scale
-                                         : (float)acc * (in_scale * d->w_scale[oc]);
-                if (bias) y += bias[oc];
-                y = y < d->f_min ? d->f_min : y;
-                y = y > d->f_max ? d->f_max : y;
-                out[(oy * g->out_w + ox) * g->out_ch + oc] = y;
-            }
+    nml_pixel_walk p;
+    for (nml_walk_start(&p, &d->w, 1, g->in_h, g->in_w, g->out_ch); nml_walk_more(&p);
+         nml_walk_next(&p)) {
+        const nml_window_taps t = nml_walk_taps(&p, g->in_ch);
+        for (int32_t oc = 0; oc < g->out_ch; oc++) {
+            const int32_t acc =
+                dot_i8(g, &t, xq + group_input(g, oc), filter + filter_of(g, oc), -offset);
+            const float y = d->per_channel ? (float)acc * d->w_scale[oc] * in_scale
+                                           : (float)acc * (in_scale * d->w_scale[oc]);
+            out[p.out + (uint32_t)oc] = nml_conv_out_f32(d, y, bias, oc);
         }
-    }
-}
-
-static void conv_hybrid(const conv_data *d, const conv_dims *g, const float *in,
-                        const int8_t *filter, const float *bias, int8_t *xq, float *out) {
-    const uint32_t in_size = (uint32_t)(g->in_h * g->in_w * g->in_ch);
-    const uint32_t out_size = (uint32_t)(g->out_h * g->out_w * g->out_ch);
-    for (int32_t b = 0; b < g->batches; b++) {
-        float scale;
-        int32_t offset = 0;
-        if (d->per_channel)
-            nml_hybrid_quantize_asymmetric(in + b * in_size, in_size, xq, &scale, &offset);
-        else
-            nml_hybrid_quantize_symmetric(in + b * in_size, in_size, xq, &scale);
-        conv_hybrid_batch(d, g, xq, offset, scale, filter, bias, out + b * out_size);
     }
 }
 
@@ -337,7 +248,8 @@ void nml_conv_2d_eval_ref(nml_ctx *ctx, const nml_node *node, const conv_data *d
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
     const nml_tensor *bias = nml_node_input(ctx, node, 2);
     nml_tensor *output = nml_node_output(ctx, node, 0);
-    const conv_dims g = dims_of(input, filter, output);
+    nml_conv_dims g = nml_conv_dims_of(input, filter, output);
+    g.filters_per_group = g.out_ch / (g.in_ch / g.filter_in_ch);
     const void *b = bias ? bias->data : NULL;
     switch (d->mode) {
     case NML_CONV_FLOAT:
@@ -353,7 +265,9 @@ void nml_conv_2d_eval_ref(nml_ctx *ctx, const nml_node *node, const conv_data *d
         conv_packed(d, &g, input->data, b, nml_ctx_scratch(ctx, node), output->data);
         break;
     default:
-        conv_hybrid(d, &g, input->data, filter->data, b, nml_ctx_scratch(ctx, node), output->data);
+        /* per-tensor filters: each batch quantized symmetrically (TFLite's EvalHybrid) */
+        nml_conv_hybrid(d, &g, input->data, filter->data, b, nml_ctx_scratch(ctx, node),
+                        output->data, !d->per_channel, conv_hybrid_batch);
         break;
     }
 }

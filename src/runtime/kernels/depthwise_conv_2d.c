@@ -10,8 +10,7 @@
  * taps decoded into scratch once, the int8 arithmetic over them only. */
 #include <stddef.h>
 
-#include "conv_ref.h"
-#include "hybrid_common.h"
+#include "conv_eval.h"
 #include "int4.h"
 #include "kernels.h"
 #include "packed_filter.h"
@@ -56,138 +55,82 @@ static nml_status dwconv_prepare(nml_ctx *ctx, nml_node *node, const nml_op_para
     return NML_OK;
 }
 
-typedef struct dw_dims {
-    int32_t batches, in_h, in_w, in_ch;
-    int32_t out_h, out_w, out_ch;
-    int32_t filter_h, filter_w;
-} dw_dims;
-
-static dw_dims dims_of(const nml_tensor *input, const nml_tensor *filter,
-                       const nml_tensor *output) {
-    dw_dims g;
-    g.batches = input->dims[0];
-    g.in_h = input->dims[1];
-    g.in_w = input->dims[2];
-    g.in_ch = input->dims[3];
-    g.out_h = output->dims[1];
-    g.out_w = output->dims[2];
-    g.out_ch = output->dims[3];
-    g.filter_h = filter->dims[1];
-    g.filter_w = filter->dims[2];
-    return g;
+/* Sum over the current pixel's window of k * x for output channel oc, which reads one input
+ * channel: `in` is the input at that channel, `filter` [1, KH, KW, C * M]. */
+NML_WALK_INLINE float dot_f32(const nml_conv_dims *g, const nml_window_taps *t, const float *in,
+                              const float *filter, int32_t oc) {
+    float acc = 0.0f;
+    for (int32_t ky = t->ky0; ky < t->ky1; ky++)
+        for (int32_t kx = t->kx0; kx < t->kx1; kx++)
+            acc += in[t->at + ky * t->row + kx * t->col] *
+                   filter[(ky * g->filter_w + kx) * g->out_ch + oc];
+    return acc;
 }
 
-static void dwconv_f32(const dwconv_data *d, const dw_dims *g, const float *in, const float *filter,
-                       const float *bias, float *out) {
-    const nml_window *w = &d->w;
-    for (int32_t b = 0; b < g->batches; b++) {
-        for (int32_t oy = 0; oy < g->out_h; oy++) {
-            const int32_t iy0 = oy * w->stride_h - w->pad_h;
-            for (int32_t ox = 0; ox < g->out_w; ox++) {
-                const int32_t ix0 = ox * w->stride_w - w->pad_w;
-                for (int32_t ic = 0; ic < g->in_ch; ic++) {
-                    for (int32_t m = 0; m < d->depth_multiplier; m++) {
-                        const int32_t oc = ic * d->depth_multiplier + m;
-                        float acc = 0.0f;
-                        for (int32_t ky = 0; ky < g->filter_h; ky++) {
-                            const int32_t iy = iy0 + w->dilation_h * ky;
-                            if (iy < 0 || iy >= g->in_h) continue;
-                            for (int32_t kx = 0; kx < g->filter_w; kx++) {
-                                const int32_t ix = ix0 + w->dilation_w * kx;
-                                if (ix < 0 || ix >= g->in_w) continue;
-                                acc += in[((b * g->in_h + iy) * g->in_w + ix) * g->in_ch + ic] *
-                                       filter[(ky * g->filter_w + kx) * g->out_ch + oc];
-                            }
-                        }
-                        if (bias) acc += bias[oc];
-                        acc = acc < d->f_min ? d->f_min : acc;
-                        acc = acc > d->f_max ? d->f_max : acc;
-                        out[((b * g->out_h + oy) * g->out_w + ox) * g->out_ch + oc] = acc;
-                    }
-                }
+/* The same in int8, the sum of k * (x + input_offset), with the weights read from an int8
+ * filter or, when filter4 is set, straight from a packed int4 one (depthwise filters are small,
+ * KH x KW per channel, so they are not unpacked into scratch). Always inlined, so each caller's
+ * choice of filter folds away. */
+NML_WALK_INLINE int32_t dot_i8(const nml_conv_dims *g, const nml_window_taps *t, const int8_t *in,
+                               const int8_t *filter, const uint8_t *filter4, int32_t oc,
+                               int32_t input_offset) {
+    int32_t acc = 0;
+    for (int32_t ky = t->ky0; ky < t->ky1; ky++) {
+        for (int32_t kx = t->kx0; kx < t->kx1; kx++) {
+            const int32_t x = in[t->at + ky * t->row + kx * t->col];
+            const uint32_t at = (uint32_t)((ky * g->filter_w + kx) * g->out_ch + oc);
+            const int32_t k = filter4 ? nml_int4_get(filter4, at) : filter[at];
+            acc += k * (x + input_offset);
+        }
+    }
+    return acc;
+}
+
+static void dwconv_f32(const dwconv_data *d, const nml_conv_dims *g, const float *in,
+                       const float *filter, const float *bias, float *out) {
+    nml_pixel_walk p;
+    for (nml_conv_walk(&p, d, g); nml_walk_more(&p); nml_walk_next(&p)) {
+        const nml_window_taps t = nml_walk_taps(&p, g->in_ch);
+        for (int32_t ic = 0; ic < g->in_ch; ic++) {
+            for (int32_t m = 0; m < d->depth_multiplier; m++) {
+                const int32_t oc = ic * d->depth_multiplier + m;
+                const float acc = dot_f32(g, &t, in + ic, filter, oc);
+                out[p.out + (uint32_t)oc] = nml_conv_out_f32(d, acc, bias, oc);
             }
         }
     }
 }
 
-static void dwconv_int8(const dwconv_data *d, const dw_dims *g, const int8_t *in,
+/* int8 activations with an int8 filter, or with an int4 one (filter4). */
+NML_WALK_INLINE void dwconv_q(const dwconv_data *d, const nml_conv_dims *g, const int8_t *in,
+                              const int8_t *filter, const uint8_t *filter4, const int32_t *bias,
+                              int8_t *out) {
+    nml_pixel_walk p;
+    for (nml_conv_walk(&p, d, g); nml_walk_more(&p); nml_walk_next(&p)) {
+        const nml_window_taps t = nml_walk_taps(&p, g->in_ch);
+        for (int32_t ic = 0; ic < g->in_ch; ic++) {
+            for (int32_t m = 0; m < d->depth_multiplier; m++) {
+                const int32_t oc = ic * d->depth_multiplier + m;
+                const int32_t acc = dot_i8(g, &t, in + ic, filter, filter4, oc, d->input_offset);
+                out[p.out + (uint32_t)oc] = nml_conv_out_i8(d, acc, bias, oc);
+            }
+        }
+    }
+}
+
+static void dwconv_int8(const dwconv_data *d, const nml_conv_dims *g, const int8_t *in,
                         const int8_t *filter, const int32_t *bias, int8_t *out) {
-    const nml_window *w = &d->w;
-    for (int32_t b = 0; b < g->batches; b++) {
-        for (int32_t oy = 0; oy < g->out_h; oy++) {
-            const int32_t iy0 = oy * w->stride_h - w->pad_h;
-            for (int32_t ox = 0; ox < g->out_w; ox++) {
-                const int32_t ix0 = ox * w->stride_w - w->pad_w;
-                for (int32_t ic = 0; ic < g->in_ch; ic++) {
-                    for (int32_t m = 0; m < d->depth_multiplier; m++) {
-                        const int32_t oc = ic * d->depth_multiplier + m;
-                        int32_t acc = 0;
-                        for (int32_t ky = 0; ky < g->filter_h; ky++) {
-                            const int32_t iy = iy0 + w->dilation_h * ky;
-                            if (iy < 0 || iy >= g->in_h) continue;
-                            for (int32_t kx = 0; kx < g->filter_w; kx++) {
-                                const int32_t ix = ix0 + w->dilation_w * kx;
-                                if (ix < 0 || ix >= g->in_w) continue;
-                                const int32_t x =
-                                    in[((b * g->in_h + iy) * g->in_w + ix) * g->in_ch + ic];
-                                const int32_t k = filter[(ky * g->filter_w + kx) * g->out_ch + oc];
-                                acc += k * (x + d->input_offset);
-                            }
-                        }
-                        if (bias) acc = nml_add_wrap(acc, bias[oc]);
-                        acc = nml_add_wrap(nml_mul_by_qm(acc, d->mult[oc], d->shift[oc]),
-                                           d->output_offset);
-                        acc = nml_clamp_i32(acc, d->act_min, d->act_max);
-                        out[((b * g->out_h + oy) * g->out_w + ox) * g->out_ch + oc] = (int8_t)acc;
-                    }
-                }
-            }
-        }
-    }
+    dwconv_q(d, g, in, filter, NULL, bias, out);
 }
 
-/* Depthwise filters are small (KH x KW per channel), so weights are read straight from the
- * packed buffer instead of being unpacked into scratch. */
-static void dwconv_int4(const dwconv_data *d, const dw_dims *g, const int8_t *in,
+static void dwconv_int4(const dwconv_data *d, const nml_conv_dims *g, const int8_t *in,
                         const uint8_t *filter, const int32_t *bias, int8_t *out) {
-    const nml_window *w = &d->w;
-    for (int32_t b = 0; b < g->batches; b++) {
-        for (int32_t oy = 0; oy < g->out_h; oy++) {
-            const int32_t iy0 = oy * w->stride_h - w->pad_h;
-            for (int32_t ox = 0; ox < g->out_w; ox++) {
-                const int32_t ix0 = ox * w->stride_w - w->pad_w;
-                for (int32_t ic = 0; ic < g->in_ch; ic++) {
-                    for (int32_t m = 0; m < d->depth_multiplier; m++) {
-                        const int32_t oc = ic * d->depth_multiplier + m;
-                        int32_t acc = 0;
-                        for (int32_t ky = 0; ky < g->filter_h; ky++) {
-                            const int32_t iy = iy0 + w->dilation_h * ky;
-                            if (iy < 0 || iy >= g->in_h) continue;
-                            for (int32_t kx = 0; kx < g->filter_w; kx++) {
-                                const int32_t ix = ix0 + w->dilation_w * kx;
-                                if (ix < 0 || ix >= g->in_w) continue;
-                                const int32_t x =
-                                    in[((b * g->in_h + iy) * g->in_w + ix) * g->in_ch + ic];
-                                const int32_t k = nml_int4_get(
-                                    filter, (uint32_t)((ky * g->filter_w + kx) * g->out_ch + oc));
-                                acc += k * (x + d->input_offset);
-                            }
-                        }
-                        if (bias) acc = nml_add_wrap(acc, bias[oc]);
-                        acc = nml_add_wrap(nml_mul_by_qm(acc, d->mult[oc], d->shift[oc]),
-                                           d->output_offset);
-                        acc = nml_clamp_i32(acc, d->act_min, d->act_max);
-                        out[((b * g->out_h + oy) * g->out_w + ox) * g->out_ch + oc] = (int8_t)acc;
-                    }
-                }
-            }
-        }
-    }
+    dwconv_q(d, g, in, NULL, filter, bias, out);
 }
 
 /* Output-channel-major so that each packed channel is decoded once; its non-zero taps become
  * (dy, dx) offsets into the input window. */
-static void dwconv_packed(const dwconv_data *d, const dw_dims *g, const int8_t *in,
+static void dwconv_packed(const dwconv_data *d, const nml_conv_dims *g, const int8_t *in,
                           const int32_t *bias, uint8_t *scratch, int8_t *out) {
     const nml_window *w = &d->w;
     const uint32_t taps = (uint32_t)(g->filter_h * g->filter_w);
@@ -204,73 +147,36 @@ static void dwconv_packed(const dwconv_data *d, const dw_dims *g, const int8_t *
             dx[j] = (int32_t)(tap[j] % (uint32_t)g->filter_w) * w->dilation_w;
         }
         const int32_t ic = oc / d->depth_multiplier;
-        for (int32_t b = 0; b < g->batches; b++) {
-            for (int32_t oy = 0; oy < g->out_h; oy++) {
-                const int32_t iy0 = oy * w->stride_h - w->pad_h;
-                for (int32_t ox = 0; ox < g->out_w; ox++) {
-                    const int32_t ix0 = ox * w->stride_w - w->pad_w;
-                    int32_t acc = 0;
-                    for (uint32_t j = 0; j < n; j++) {
-                        const int32_t iy = iy0 + dy[j], ix = ix0 + dx[j];
-                        if (iy < 0 || iy >= g->in_h || ix < 0 || ix >= g->in_w) continue;
-                        const int32_t x = in[((b * g->in_h + iy) * g->in_w + ix) * g->in_ch + ic];
-                        acc += (int32_t)k[j] * (x + d->input_offset);
-                    }
-                    if (bias) acc = nml_add_wrap(acc, bias[oc]);
-                    acc = nml_add_wrap(nml_mul_by_qm(acc, d->mult[oc], d->shift[oc]),
-                                       d->output_offset);
-                    acc = nml_clamp_i32(acc, d->act_min, d->act_max);
-                    out[((b * g->out_h + oy) * g->out_w + ox) * g->out_ch + oc] = (int8_t)acc;
-                }
+        nml_pixel_walk p;
+        for (nml_conv_walk(&p, d, g); nml_walk_more(&p); nml_walk_next(&p)) {
+            int32_t acc = 0;
+            for (uint32_t j = 0; j < n; j++) {
+                const int32_t iy = p.iy0 + dy[j], ix = p.ix0 + dx[j];
+                if (iy < 0 || iy >= g->in_h || ix < 0 || ix >= g->in_w) continue;
+                const int32_t x = in[((p.b * g->in_h + iy) * g->in_w + ix) * g->in_ch + ic];
+                acc += (int32_t)k[j] * (x + d->input_offset);
             }
+            out[p.out + (uint32_t)oc] = nml_conv_out_i8(d, acc, bias, oc);
         }
     }
 }
 
 /* One batch of the hybrid depthwise convolution on its quantized input xq. */
-static void dwconv_hybrid_batch(const dwconv_data *d, const dw_dims *g, const int8_t *xq,
+static void dwconv_hybrid_batch(const dwconv_data *d, const nml_conv_dims *g, const int8_t *xq,
                                 int32_t offset, float in_scale, const int8_t *filter,
                                 const float *bias, float *out) {
-    const nml_window *w = &d->w;
-    for (int32_t oy = 0; oy < g->out_h; oy++) {
-        const int32_t iy0 = oy * w->stride_h - w->pad_h;
-        for (int32_t ox = 0; ox < g->out_w; ox++) {
-            const int32_t ix0 = ox * w->stride_w - w->pad_w;
-            for (int32_t ic = 0; ic < g->in_ch; ic++) {
-                for (int32_t m = 0; m < d->depth_multiplier; m++) {
-                    const int32_t oc = ic * d->depth_multiplier + m;
-                    int32_t acc = 0;
-                    for (int32_t ky = 0; ky < g->filter_h; ky++) {
-                        const int32_t iy = iy0 + w->dilation_h * ky;
-                        if (iy < 0 || iy >= g->in_h) continue;
-                        for (int32_t kx = 0; kx < g->filter_w; kx++) {
-                            const int32_t ix = ix0 + w->dilation_w * kx;
-                            if (ix < 0 || ix >= g->in_w) continue;
-                            const int32_t x = xq[(iy * g->in_w + ix) * g->in_ch + ic];
-                            const int32_t k = filter[(ky * g->filter_w + kx) * g->out_ch + oc];
-                            acc += k * (x - offset);
-                        }
-                    }
-                    float y = (float)acc * (d->w_scale[oc] * in_scale);
-                    if (bias) y += bias[oc];
-                    y = y < d->f_min ? d->f_min : y;
-                    y = y > d->f_max ? d->f_max : y;
-                    out[(oy * g->out_w + ox) * g->out_ch + oc] = y;
-                }
+    nml_pixel_walk p;
+    for (nml_walk_start(&p, &d->w, 1, g->in_h, g->in_w, g->out_ch); nml_walk_more(&p);
+         nml_walk_next(&p)) {
+        const nml_window_taps t = nml_walk_taps(&p, g->in_ch);
+        for (int32_t ic = 0; ic < g->in_ch; ic++) {
+            for (int32_t m = 0; m < d->depth_multiplier; m++) {
+                const int32_t oc = ic * d->depth_multiplier + m;
+                const int32_t acc = dot_i8(g, &t, xq + ic, filter, NULL, oc, -offset);
+                const float y = (float)acc * (d->w_scale[oc] * in_scale);
+                out[p.out + (uint32_t)oc] = nml_conv_out_f32(d, y, bias, oc);
             }
         }
-    }
-}
-
-static void dwconv_hybrid(const dwconv_data *d, const dw_dims *g, const float *in,
-                          const int8_t *filter, const float *bias, int8_t *xq, float *out) {
-    const uint32_t in_size = (uint32_t)(g->in_h * g->in_w * g->in_ch);
-    const uint32_t out_size = (uint32_t)(g->out_h * g->out_w * g->out_ch);
-    for (int32_t b = 0; b < g->batches; b++) {
-        float scale;
-        int32_t offset;
-        nml_hybrid_quantize_asymmetric(in + b * in_size, in_size, xq, &scale, &offset);
-        dwconv_hybrid_batch(d, g, xq, offset, scale, filter, bias, out + b * out_size);
     }
 }
 
@@ -279,7 +185,7 @@ void nml_dwconv_eval_ref(nml_ctx *ctx, const nml_node *node, const dwconv_data *
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
     const nml_tensor *bias = nml_node_input(ctx, node, 2);
     nml_tensor *output = nml_node_output(ctx, node, 0);
-    const dw_dims g = dims_of(input, filter, output);
+    const nml_conv_dims g = nml_conv_dims_of(input, filter, output);
     const void *b = bias ? bias->data : NULL;
     switch (d->mode) {
     case NML_CONV_FLOAT:
@@ -295,8 +201,8 @@ void nml_dwconv_eval_ref(nml_ctx *ctx, const nml_node *node, const dwconv_data *
         dwconv_packed(d, &g, input->data, b, nml_ctx_scratch(ctx, node), output->data);
         break;
     default:
-        dwconv_hybrid(d, &g, input->data, filter->data, b, nml_ctx_scratch(ctx, node),
-                      output->data);
+        nml_conv_hybrid(d, &g, input->data, filter->data, b, nml_ctx_scratch(ctx, node),
+                        output->data, 0, dwconv_hybrid_batch);
         break;
     }
 }

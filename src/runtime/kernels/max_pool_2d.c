@@ -12,63 +12,41 @@ static nml_status maxpool_prepare(nml_ctx *ctx, nml_node *node, const nml_op_par
     return nml_pool_prepare(ctx, node, p, 0, &d);
 }
 
+/* A window with no tap inside the input (allowed here) gives the type's lowest value. */
 static void maxpool_f32(const nml_pool_data *d, const nml_tensor *input, const float *in,
                         float *out) {
-    const nml_window *w = &d->w;
-    const int32_t batches = input->dims[0], in_h = input->dims[1], in_w = input->dims[2];
     const int32_t depth = input->dims[3];
-    for (int32_t b = 0; b < batches; b++) {
-        for (int32_t oy = 0; oy < w->out_h; oy++) {
-            const int32_t iy0 = oy * w->stride_h - w->pad_h;
-            int32_t y0, y1;
-            nml_pool_range(iy0, w->filter_h, in_h, &y0, &y1);
-            for (int32_t ox = 0; ox < w->out_w; ox++) {
-                const int32_t ix0 = ox * w->stride_w - w->pad_w;
-                int32_t x0, x1;
-                nml_pool_range(ix0, w->filter_w, in_w, &x0, &x1);
-                for (int32_t c = 0; c < depth; c++) {
-                    float max = -FLT_MAX;
-                    for (int32_t ky = y0; ky < y1; ky++) {
-                        for (int32_t kx = x0; kx < x1; kx++) {
-                            float v = in[((b * in_h + iy0 + ky) * in_w + ix0 + kx) * depth + c];
-                            if (v > max) max = v;
-                        }
-                    }
-                    max = max < d->f_min ? d->f_min : max;
-                    max = max > d->f_max ? d->f_max : max;
-                    out[((b * w->out_h + oy) * w->out_w + ox) * depth + c] = max;
+    nml_pixel_walk p;
+    for (nml_pool_walk(&p, d, input); nml_walk_more(&p); nml_walk_next(&p)) {
+        const nml_window_taps t = nml_walk_taps(&p, depth);
+        for (int32_t c = 0; c < depth; c++) {
+            float max = -FLT_MAX;
+            for (int32_t ky = t.ky0; ky < t.ky1; ky++) {
+                for (int32_t kx = t.kx0; kx < t.kx1; kx++) {
+                    const float v = in[t.at + ky * t.row + kx * t.col + c];
+                    if (v > max) max = v;
                 }
             }
+            out[p.out + (uint32_t)c] = nml_pool_clamp_f32(d, max);
         }
     }
 }
 
 static void maxpool_int8(const nml_pool_data *d, const nml_tensor *input, const int8_t *in,
                          int8_t *out) {
-    const nml_window *w = &d->w;
-    const int32_t batches = input->dims[0], in_h = input->dims[1], in_w = input->dims[2];
     const int32_t depth = input->dims[3];
-    for (int32_t b = 0; b < batches; b++) {
-        for (int32_t oy = 0; oy < w->out_h; oy++) {
-            const int32_t iy0 = oy * w->stride_h - w->pad_h;
-            int32_t y0, y1;
-            nml_pool_range(iy0, w->filter_h, in_h, &y0, &y1);
-            for (int32_t ox = 0; ox < w->out_w; ox++) {
-                const int32_t ix0 = ox * w->stride_w - w->pad_w;
-                int32_t x0, x1;
-                nml_pool_range(ix0, w->filter_w, in_w, &x0, &x1);
-                for (int32_t c = 0; c < depth; c++) {
-                    int32_t max = -128;
-                    for (int32_t ky = y0; ky < y1; ky++) {
-                        for (int32_t kx = x0; kx < x1; kx++) {
-                            int32_t v = in[((b * in_h + iy0 + ky) * in_w + ix0 + kx) * depth + c];
-                            if (v > max) max = v;
-                        }
-                    }
-                    max = nml_clamp_i32(max, d->act_min, d->act_max);
-                    out[((b * w->out_h + oy) * w->out_w + ox) * depth + c] = (int8_t)max;
+    nml_pixel_walk p;
+    for (nml_pool_walk(&p, d, input); nml_walk_more(&p); nml_walk_next(&p)) {
+        const nml_window_taps t = nml_walk_taps(&p, depth);
+        for (int32_t c = 0; c < depth; c++) {
+            int32_t max = -128;
+            for (int32_t ky = t.ky0; ky < t.ky1; ky++) {
+                for (int32_t kx = t.kx0; kx < t.kx1; kx++) {
+                    const int32_t v = in[t.at + ky * t.row + kx * t.col + c];
+                    if (v > max) max = v;
                 }
             }
+            out[p.out + (uint32_t)c] = (int8_t)nml_clamp_i32(max, d->act_min, d->act_max);
         }
     }
 }

@@ -5,6 +5,7 @@
 #define NANOML_KERNELS_POOL_COMMON_H
 
 #include "conv_common.h"
+#include "window_walk.h"
 
 typedef struct nml_pool_data {
     nml_window w;
@@ -27,6 +28,18 @@ static inline void nml_pool_range(int32_t origin, int32_t filter, int32_t size, 
                                   int32_t *end) {
     *start = origin < 0 ? -origin : 0;
     *end = size - origin < filter ? size - origin : filter;
+}
+
+/* The walk over the output pixels of a pooling node (window_walk.h). */
+NML_WALK_INLINE void nml_pool_walk(nml_pixel_walk *p, const nml_pool_data *d,
+                                   const nml_tensor *input) {
+    nml_walk_start(p, &d->w, input->dims[0], input->dims[1], input->dims[2], input->dims[3]);
+}
+
+/* float32: clamped to the fused activation range. */
+NML_WALK_INLINE float nml_pool_clamp_f32(const nml_pool_data *d, float x) {
+    x = x < d->f_min ? d->f_min : x;
+    return x > d->f_max ? d->f_max : x;
 }
 
 #endif
