@@ -87,6 +87,23 @@ void *nml_ctx_scratch(nml_ctx *ctx, const nml_node *node);
  * "CONV_2D: input 0 has type float32, expected int8". */
 nml_status nml_check_io_count(nml_ctx *ctx, const nml_node *node, uint32_t min_in, uint32_t max_in,
                               uint32_t n_out);
+/* nml_check_io_count(min_in..max_in inputs, one output), then the node's tensors in one call:
+ * t[0 .. max_in - 1] its inputs (NULL when absent or past its inputs), t[max_in] its output
+ * (present and not constant: checked). Prepares are most of the runtime's once-per-model
+ * code, and one call costs less than a lookup per tensor. */
+nml_status nml_node_io(nml_ctx *ctx, const nml_node *node, uint32_t min_in, uint32_t max_in,
+                       nml_tensor **t);
+
+/* A prepare body compiled into each of its callers (a reference kernel's prepare and an
+ * optimized kernel's lean variant), so that arguments constant there fold away the branches
+ * that caller does not take, and both accept and reject the same nodes. */
+#ifndef NML_SETUP_INLINE
+#if defined(__GNUC__)
+#define NML_SETUP_INLINE static inline __attribute__((always_inline))
+#else
+#define NML_SETUP_INLINE static inline
+#endif
+#endif
 nml_status nml_check_type(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
                           const char *what, int expected_type);
 nml_status nml_check_rank(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,

@@ -174,15 +174,14 @@ static nml_status read_quantization(const nml_fb *fb, const nml_fb_table *q, nml
 }
 
 static nml_status read_shape(const nml_fb *fb, const nml_fb_table *tt, nml_tensor *t,
-                             uint64_t *count, nml_error *err) {
+                             uint32_t *count, nml_error *err) {
     nml_fb_vec shape;
     NML_TRY(nml_fb_vec_field(fb, tt, TFL_TENSOR_SHAPE, 4, &shape, err));
     if (shape.len > NML_MAX_RANK)
         return nml_fail(err, NML_E_LIMIT, "rank %lu exceeds the limit of %d",
                         (unsigned long)shape.len, NML_MAX_RANK);
     t->rank = (uint8_t)shape.len;
-    /* each dim < 2^31 and the count saturates at 2^32 (past any limit), so the product never
-     * overflows; a zero dimension still gives 0 */
+    /* the count saturates at UINT32_MAX, past any limit (a zero dimension still gives 0) */
     *count = 1;
     for (uint32_t d = 0; d < shape.len; d++) {
         t->dims[d] = nml_fb_vec_i32(fb, shape, d);
@@ -191,8 +190,8 @@ static nml_status read_shape(const nml_fb *fb, const nml_fb_table *tt, nml_tenso
                             "dimension %lu is %d (dynamic shapes are not "
                             "supported)",
                             (unsigned long)d, (int)t->dims[d]);
-        *count *= (uint64_t)t->dims[d];
-        if (*count > (uint64_t)UINT32_MAX + 1) *count = (uint64_t)UINT32_MAX + 1;
+        const uint64_t product = (uint64_t)*count * (uint32_t)t->dims[d];
+        *count = product > UINT32_MAX ? UINT32_MAX : (uint32_t)product;
     }
     return NML_OK;
 }
@@ -214,7 +213,7 @@ static nml_status read_tensor(const nml_model *m, uint32_t i, nml_tensor *t, nml
     uint8_t type_bits;
     uint32_t buffer, name_len;
     uint8_t is_variable;
-    uint64_t count = 0;
+    uint32_t count = 0;
     int present, ok;
     nml_fb_table q, sparsity;
     char shape[64];
@@ -228,7 +227,7 @@ static nml_status read_tensor(const nml_model *m, uint32_t i, nml_tensor *t, nml
         return nml_fail(err, NML_E_UNSUPPORTED, "type %s (%d) is not supported",
                         nml_dtype_name(type), (int)type);
     size_t bytes = nml_dtype_bytes_for(type, count, &ok);
-    if (!ok || count > UINT32_MAX) {
+    if (!ok) { /* a saturated count is past the limit too */
         if (NML_ERROR_DETAIL) nml_format_shape(shape, sizeof shape, t);
         return nml_fail(err, NML_E_LIMIT,
                         "%s tensor of shape %s exceeds the size limit of %lu "

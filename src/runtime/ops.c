@@ -69,16 +69,25 @@ const char *nml_op_name(int32_t code) {
     }
 }
 
+/* One constant copied rather than a store per field: this runs for every operator at load
+ * and init, and a table in flash costs no code. Members not named here are 0. */
+static const nml_op_params op_params_default = {
+    .padding = NML_PAD_SAME,
+    .activation = NML_ACT_NONE,
+    .stride_w = 1,
+    .stride_h = 1,
+    .dilation_w = 1,
+    .dilation_h = 1,
+    .filter_w = 1,
+    .filter_h = 1,
+    .depth_multiplier = 1,
+    .beta = 1.0f,
+    .pot_scale_int16 = 1,
+    .new_shape_len = -1,
+    .in_type = -1,
+    .out_type = -1,
+};
+
 void nml_op_params_default(nml_op_params *p) {
-    memset(p, 0, sizeof *p);
-    p->padding = NML_PAD_SAME;
-    p->activation = NML_ACT_NONE;
-    p->stride_w = p->stride_h = 1;
-    p->dilation_w = p->dilation_h = 1;
-    p->filter_w = p->filter_h = 1;
-    p->depth_multiplier = 1;
-    p->beta = 1.0f;
-    p->pot_scale_int16 = 1;
-    p->new_shape_len = -1;
-    p->in_type = p->out_type = -1;
+    memcpy(p, &op_params_default, sizeof *p);
 }

@@ -31,42 +31,42 @@ size_t nml_vformat(char *buf, size_t cap, const char *fmt, va_list ap) {
     va_copy(args, ap);
     for (const char *p = fmt; *p; p++) {
         char c = *p;
-        if (c != '%') {
-            put_char(&o, c);
-            continue;
+        if (c == '%') {
+            int longs = 0;
+            while ((c = *++p) == 'l' || c == 'z') longs++;
+            if (c == '\0') break;
+            if (c == 's') {
+                put_str(&o, va_arg(args, const char *));
+                continue;
+            }
+            if (c != '%') { /* every other conversion takes one argument */
+                unsigned long v;
+                if (c == 'p') {
+                    (void)va_arg(args, void *);
+                    c = '?';
+                } else if (longs > 1) {
+                    (void)va_arg(args, unsigned long long);
+                    c = '?';
+                } else {
+                    v = longs ? va_arg(args, unsigned long) : va_arg(args, unsigned);
+                    if (c == 'd' || c == 'i') {
+                        const long sv = longs ? (long)v : (long)(int)v;
+                        if (sv < 0) put_char(&o, '-');
+                        v = sv < 0 ? 0UL - (unsigned long)sv : (unsigned long)sv;
+                        c = 'u';
+                    }
+                    if (c == 'u') {
+                        char tmp[24];
+                        int n = 0;
+                        do tmp[n++] = (char)('0' + v % 10); while (v /= 10);
+                        while (n > 0) put_char(&o, tmp[--n]);
+                        continue;
+                    }
+                    c = '?';
+                }
+            }
         }
-        int longs = 0;
-        while (*++p == 'l' || *p == 'z') longs++;
-        c = *p;
-        if (c == '\0') break;
-        if (c == 's') {
-            put_str(&o, va_arg(args, const char *));
-            continue;
-        }
-        if (longs > 1 || c == 'p') {
-            if (c == 'p')
-                (void)va_arg(args, void *);
-            else
-                (void)va_arg(args, unsigned long long);
-            c = '?';
-        }
-        if (c == '%' || c == '?') {
-            put_char(&o, c);
-            continue;
-        }
-        unsigned long v = longs ? va_arg(args, unsigned long) : va_arg(args, unsigned);
-        if (c == 'd' || c == 'i') {
-            long s = longs ? (long)v : (long)(int)v;
-            if (s < 0) put_char(&o, '-');
-            v = s < 0 ? 0UL - (unsigned long)s : (unsigned long)s;
-        } else if (c != 'u') {
-            put_char(&o, '?');
-            continue;
-        }
-        char tmp[24];
-        int n = 0;
-        do tmp[n++] = (char)('0' + v % 10); while (v /= 10);
-        while (n > 0) put_char(&o, tmp[--n]);
+        put_char(&o, c);
     }
     va_end(args);
     if (cap > 0) buf[o.len < cap ? o.len : cap - 1] = '\0';

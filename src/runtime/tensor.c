@@ -3,15 +3,18 @@
 #include <string.h>
 
 #include "nanoml/runtime.h"
+#include "outline.h"
 
-float nml_tensor_channel_scale(const nml_tensor *t, uint32_t channel) {
+/* these two not inlined: LTO copied them into every requantization setup (FastestDet --lto:
+ * 16 B less) */
+NML_OUTLINE float nml_tensor_channel_scale(const nml_tensor *t, uint32_t channel) {
     if (!t->q_scales || channel >= t->n_q) return t->scale;
     float v;
     memcpy(&v, t->q_scales + 4u * channel, sizeof v);
     return v;
 }
 
-int32_t nml_tensor_channel_zero_point(const nml_tensor *t, uint32_t channel) {
+NML_OUTLINE int32_t nml_tensor_channel_zero_point(const nml_tensor *t, uint32_t channel) {
     if (!t->q_zero_points || channel >= t->n_q) return t->zero_point;
     int64_t v;
     memcpy(&v, t->q_zero_points + 8u * channel, sizeof v);

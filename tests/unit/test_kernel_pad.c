@@ -119,6 +119,23 @@ static void errors(void **state) {
     kh_inputs(&h, 3, ti, tp, tci);
     KH_EXPECT_FAIL(&h, &nml_kernel_padv2, &p, NML_E_UNSUPPORTED,
                    "PADV2: constant_values has type int32, expected float32");
+    /* padded dimensions past 2^31 - 1: 2 + (2^31 - 1), and 2 + 2^30 + 2^30 (neither padding
+     * alone too large); 2 + (2^31 - 3) is the largest (then the output shape is wrong) */
+    int32_t big1[4] = {0x7fffffff, 0, 0, 0}, big2[4] = {0x40000000, 0x40000000, 0, 0};
+    int32_t edge[4] = {0x7ffffffd, 0, 0, 0};
+    int tb1 = kh_tensor(&h, NML_INT32, 2, (int32_t[]){2, 2}, big1, 0, 0);
+    int tb2 = kh_tensor(&h, NML_INT32, 2, (int32_t[]){2, 2}, big2, 0, 0);
+    int te = kh_tensor(&h, NML_INT32, 2, (int32_t[]){2, 2}, edge, 0, 0);
+    kh_const(&h, tb1);
+    kh_const(&h, tb2);
+    kh_const(&h, te);
+    kh_inputs(&h, 2, ti, tb1);
+    KH_EXPECT_FAIL(&h, &nml_kernel_pad, &p, NML_E_LIMIT, "PAD: padded dimension 0 is too large");
+    kh_inputs(&h, 2, ti, tb2);
+    KH_EXPECT_FAIL(&h, &nml_kernel_pad, &p, NML_E_LIMIT, "PAD: padded dimension 0 is too large");
+    kh_inputs(&h, 2, ti, te);
+    KH_EXPECT_FAIL(&h, &nml_kernel_pad, &p, NML_E_SHAPE,
+                   "PAD: output shape 4x4 does not match computed 2147483647x2");
     kh_free(&h);
 
     int8_t q[4] = {0}, qo[16], c = 0;

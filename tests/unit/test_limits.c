@@ -85,6 +85,17 @@ static void tensor_size_limits(void **state) {
     m = with_tensor(NML_FLOAT32, 3, (int32_t[]){0x7fffffff, 0, 0x7fffffff});
     expect_load(m, NML_OK, NULL);
     free(m);
+    /* ... also after the count has passed 2^32 */
+    m = with_tensor(NML_FLOAT32, 3, (int32_t[]){65536, 65536, 0});
+    expect_load(m, NML_OK, NULL);
+    free(m);
+    /* int4: 65535 x 65537 = 2^32 - 1 elements, 2^31 bytes (packed two per byte, rounded up) */
+    m = with_tensor(NML_INT4, 2, (int32_t[]){65535, 65537});
+    expect_load(m, NML_E_LIMIT, "exceeds the size limit");
+    free(m);
+    m = with_tensor(NML_INT4, 2, (int32_t[]){65535, 65535}); /* 2^32 - 2^17 + 1 elements: fits */
+    expect_load(m, NML_OK, NULL);
+    free(m);
     /* dimensions are signed 32-bit in the file: a negative one is a dynamic shape */
     m = with_tensor(NML_INT8, 2, (int32_t[]){1, -1});
     expect_load(m, NML_E_SHAPE, "dimension 1 is -1");

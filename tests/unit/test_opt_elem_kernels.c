@@ -158,6 +158,10 @@ static int compare_kernels(const char *what, int iter, const node_case *c, const
     } else if (v.st == NML_OK) {
         fail_msg("%s case %d: variant accepted a node the reference rejects ('%s')", what, iter,
                  a.msg);
+    } else if (v.st != a.st && v.st != NML_E_UNSUPPORTED) {
+        /* rejected for the same reason, unless the variant refused the node first */
+        fail_msg("%s case %d: variant status %d ('%s'), reference %d ('%s')", what, iter, v.st,
+                 v.msg, a.st, a.msg);
     }
     free(a.out);
     free(b.out);
@@ -300,11 +304,21 @@ static void gather_matches_reference(void **state) {
             idx_vals[i] =
                 kind < 3 ? start + (int64_t)(i % per_batch) * step : rnd_in(0, axis_size - 1);
         if (rnd() % 50 == 0) idx_vals[rnd() % n_idx] = axis_size; /* out of range */
-        /* what the strided copy must take: every batch's indices one progression */
+        /* negative, and (int64) out of range by the high word alone: the lean prepare compares
+         * the two 32-bit halves */
+        const uint32_t odd = rnd() % 60;
+        if (odd == 0) idx_vals[rnd() % n_idx] = -1;
+        if (odd == 1 && itype == NML_INT64) idx_vals[rnd() % n_idx] = ((int64_t)1 << 32) + start;
+        if (odd == 2 && itype == NML_INT64) idx_vals[rnd() % n_idx] = INT64_MIN + start;
+        /* what the strided copy must take: every batch's indices one progression (modulo 2^64,
+         * which the hostile values above need; nodes with them are rejected anyway) */
         int is_ap = 1;
-        const int64_t ap_step = per_batch > 1 ? idx_vals[1] - idx_vals[0] : 0;
-        for (size_t i = 0; i < n_idx; i++)
-            if (idx_vals[i] != idx_vals[0] + (int64_t)(i % per_batch) * ap_step) is_ap = 0;
+        const uint64_t ap_step =
+            per_batch > 1 ? (uint64_t)idx_vals[1] - (uint64_t)idx_vals[0] : 0;
+        for (size_t i = 0; i < n_idx; i++) {
+            const uint64_t expect = (uint64_t)idx_vals[0] + (uint64_t)(i % per_batch) * ap_step;
+            if ((uint64_t)idx_vals[i] != expect) is_ap = 0;
+        }
         void *idx = nml_test_alloc16(n_idx * 8);
         for (size_t i = 0; i < n_idx; i++) {
             if (itype == NML_INT64) {
@@ -457,10 +471,15 @@ static void pad_matches_reference(void **state) {
         if (bad == 3 && quant) c.out.scale = -1.0f, c.in[0].scale = -1.0f;
         if (bad == 4 && v2) c.in[2].rank = 1, c.in[2].dims[0] = 2;
         if (bad == 5 && v2) c.in[2].zp = zp == 0 ? 1 : 0;
+        if (bad == 6 && v2) { /* constant_values of another type than the output's */
+            free(c.in[2].data);
+            c.in[2] = tensor(NML_INT32, 0, dims, 0.0f, 0);
+            c.in[2].data = random_data(&c.in[2]);
+        }
         compare_kernels(v2 ? "PADV2" : "PAD", iter, &c, v2 ? &nml_kernel_padv2 : &nml_kernel_pad,
                         v2 ? &nml_kernel_padv2_opt : &nml_kernel_pad_opt,
                         v2 ? &nml_kernel_padv2_opt_int8 : &nml_kernel_pad_opt_int8,
-                        bad > 5 ? esize_of(type) == 1 : -1);
+                        bad > 6 ? esize_of(type) == 1 : -1);
         free_inputs(&c);
     }
 }

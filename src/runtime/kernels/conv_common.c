@@ -6,6 +6,9 @@
 #include <float.h>
 #include <limits.h>
 
+#include "elem_common.h"
+#include "opt_common.h"
+#include "outline.h"
 #include "qmath.h"
 
 /* Index arithmetic in eval is plain int32; keep every window coordinate far below the limit. */
@@ -62,8 +65,10 @@ nml_status nml_window_init(nml_ctx *ctx, const nml_node *node, const nml_op_para
     return NML_OK;
 }
 
-nml_status nml_check_nhwc(nml_ctx *ctx, const nml_node *node, const nml_tensor *output,
-                          int32_t batches, int32_t out_h, int32_t out_w, int32_t channels) {
+/* not inlined (LTO would copy it into each caller) */
+NML_OUTLINE nml_status nml_check_nhwc(nml_ctx *ctx, const nml_node *node,
+                                      const nml_tensor *output, int32_t batches, int32_t out_h,
+                                      int32_t out_w, int32_t channels) {
     if (output->rank == 4 && output->dims[0] == batches && output->dims[1] == out_h &&
         output->dims[2] == out_w && output->dims[3] == channels)
         return NML_OK;
@@ -162,18 +167,8 @@ static int scale_ok(float s) {
 /* (name)(...): compact-error builds define a macro of the same name (kernel.h) */
 nml_status(nml_check_int8_quant)(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
                                 const char *what) {
-    if (t->n_q == 0 || !scale_ok(t->scale))
-        return nml_kernel_fail(ctx, node, NML_E_FORMAT,
-                               "%s is int8 but has no valid quantization scale", what);
-    if (t->n_q > 1)
-        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
-                               "%s must be quantized per tensor (has %u scales)", what,
-                               (unsigned)t->n_q);
-    if (t->zero_point < -128 || t->zero_point > 127)
-        return nml_kernel_fail(ctx, node, NML_E_FORMAT,
-                               "%s zero point %d is outside the int8 range", what,
-                               (int)t->zero_point);
-    return NML_OK;
+    (void)what; /* compact errors: unused */
+    return nml_check_quant(ctx, node, t, what);
 }
 
 nml_status nml_conv_filter_layout(nml_ctx *ctx, const nml_node *node, const nml_tensor *filter,
@@ -262,10 +257,8 @@ nml_status nml_check_bias(nml_ctx *ctx, const nml_node *node, const nml_tensor *
 
 nml_status nml_check_accumulator(nml_ctx *ctx, const nml_node *node, int64_t depth,
                                  int32_t input_zero_point, int32_t max_abs_weight) {
-    const int64_t max_x = 127 - input_zero_point > input_zero_point + 128
-                              ? 127 - (int64_t)input_zero_point
-                              : (int64_t)input_zero_point + 128;
-    if (depth > 0 && depth * max_x * max_abs_weight > INT32_MAX)
+    /* the optimized kernels' bound (opt_common.h), one body for both */
+    if (depth > 0 && nml_rq_dot_bound(depth, input_zero_point, max_abs_weight) > INT32_MAX)
         return nml_kernel_fail(ctx, node, NML_E_LIMIT,
                                "accumulation depth %lld could overflow the int32 accumulator",
                                (long long)depth);

@@ -51,7 +51,8 @@ nml_status nml_activation_range_q(nml_ctx *ctx, const nml_node *node, int activa
                                   int32_t *hi);
 
 /* Checks that an int8 tensor has a usable per-tensor quantization (finite scale > 0, zero point
- * in [-128, 127]). */
+ * in [-128, 127]): nml_check_quant (elem_common.h) on an int8 tensor, with its statuses and
+ * messages (one body for both). */
 nml_status nml_check_int8_quant(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
                                 const char *what);
 #ifdef NML_COMPACT_ERRORS /* as in kernel.h */

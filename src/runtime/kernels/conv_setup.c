@@ -15,11 +15,9 @@
 NML_SETUP_INLINE nml_status setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
                                   nml_conv_data *d, int with_multipliers, int int8_only,
                                   int depthwise) {
-    NML_TRY(nml_check_io_count(ctx, node, 2, 3, 1));
-    const nml_tensor *input = nml_node_input(ctx, node, 0);
-    const nml_tensor *filter = nml_node_input(ctx, node, 1);
-    const nml_tensor *bias = nml_node_input(ctx, node, 2);
-    const nml_tensor *output = nml_node_output(ctx, node, 0);
+    nml_tensor *t[4];
+    NML_TRY(nml_node_io(ctx, node, 2, 3, t));
+    const nml_tensor *input = t[0], *filter = t[1], *bias = t[2], *output = t[3];
     if (!input || !filter)
         return nml_kernel_fail(ctx, node, NML_E_FORMAT, "input or filter is missing");
     const int type = input->type;

@@ -1,5 +1,7 @@
 #include "opt_copy.h"
 
+#include "outline.h"
+
 #define HAVE_WORDS NML_OPT_WORDS
 #if HAVE_WORDS
 typedef nml_opt_word word;
@@ -35,7 +37,9 @@ void nml_opt_copy(void *dst, const void *src, uint32_t n) {
         *d++ = *s++;
 }
 
-void nml_opt_fill(void *dst, uint8_t value, uint32_t n) {
+/* not inlined: PAD evaluation calls it per row from two places, and LTO would copy it into
+ * both (FastestDet --lto: 42 B less, and 440 fewer instructions) */
+NML_OUTLINE void nml_opt_fill(void *dst, uint8_t value, uint32_t n) {
     uint8_t *d = dst;
 #if HAVE_WORDS
     for (; n > 0 && ((uintptr_t)d & 3u) != 0; n--)

@@ -100,10 +100,18 @@ static nml_status opt_gather_prepare(nml_ctx *ctx, nml_node *node, const nml_op_
 }
 
 /* Index i of constant int32 or int64 indices (the loader aligns constant data to its element
- * size). */
-static int64_t const_index(const nml_tensor *idx, uint32_t i) {
-    return idx->type == NML_INT32 ? (int64_t)((const int32_t *)idx->data)[i]
-                                  : ((const int64_t *)idx->data)[i];
+ * size; the target is little-endian), as its low 32 bits and the sign-extended rest: an index
+ * is in [0, n) exactly when the rest is 0 and the low bits are below n (32-bit compares only:
+ * this runs once per model). */
+static uint32_t const_index(const nml_tensor *idx, uint32_t i, int32_t *high) {
+    if (idx->type == NML_INT32) {
+        const int32_t v = ((const int32_t *)idx->data)[i];
+        *high = v < 0 ? -1 : 0;
+        return (uint32_t)v;
+    }
+    const uint32_t *w = (const uint32_t *)idx->data + 2 * (size_t)i;
+    *high = (int32_t)w[1];
+    return w[0];
 }
 
 /* The lean variant's prepare: the reference's checks, only for the nodes the strided copy takes
@@ -111,9 +119,9 @@ static int64_t const_index(const nml_tensor *idx, uint32_t i) {
  * Everything else the reference would reject is rejected here too. */
 static nml_status opt_gather_prepare_strided(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     static const char takes[] = "constant indices in arithmetic progression, batch_dims 0";
-    NML_TRY(nml_check_io_count(ctx, node, 2, 2, 1));
-    const nml_tensor *in = nml_node_input(ctx, node, 0), *idx = nml_node_input(ctx, node, 1);
-    const nml_tensor *out = nml_node_output(ctx, node, 0);
+    nml_tensor *t[3];
+    NML_TRY(nml_node_io(ctx, node, 2, 2, t));
+    const nml_tensor *in = t[0], *idx = t[1], *out = t[2];
     if (!in || !idx) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "an input is missing");
     size_t esize;
     NML_TRY(nml_elem_size(ctx, node, in, "params", &esize));
@@ -150,19 +158,24 @@ static nml_status opt_gather_prepare_strided(nml_ctx *ctx, nml_node *node, const
                                NML_MAX_RANK);
     NML_TRY(nml_check_shape(ctx, node, out, "output", dims, rank));
     /* every index in range (else an error, as in the reference), all one progression (else
-     * refused); the range check bounds start and step, so the expected value cannot overflow */
+     * refused). In 32-bit arithmetic modulo 2^32: with indices in [0, n), n < 2^31, the previous
+     * index plus the step lies in (-2^31, 2^32), so it equals the next index modulo 2^32 only
+     * when it equals it exactly. */
     const int32_t axis_size = in->dims[axis];
     int progression = coords > 0;
-    int64_t start = 0, step = 0;
+    uint32_t start = 0, step = 0, prev = 0;
     for (uint32_t c = 0; c < coords; c++) {
-        const int64_t v = const_index(idx, c);
-        if (v < 0 || v >= axis_size)
+        int32_t high;
+        const uint32_t v = const_index(idx, c, &high);
+        if (high != 0 || v >= (uint32_t)axis_size)
             return nml_kernel_fail(ctx, node, NML_E_ARG,
                                    "index %lld at position %u is out of range [0, %d)",
-                                   (long long)v, (unsigned)c, (int)axis_size);
+                                   (long long)(((uint64_t)(uint32_t)high << 32) | v), (unsigned)c,
+                                   (int)axis_size);
         if (c == 0) start = v;
         if (c == 1) step = v - start;
-        if (v != start + (int64_t)c * step) progression = 0;
+        if (c > 1 && v != prev + step) progression = 0;
+        prev = v;
     }
     if (!progression) return nml_lean_refuse(ctx, node, takes);
     opt_gather *d;

@@ -37,10 +37,20 @@ nml_status nml_lut8_eval(nml_ctx *ctx, nml_node *node) {
         d->ref->eval_f32(d->ref_data, input->data, output->data);
         return NML_OK;
     }
-    const int8_t *in = input->data;
-    int8_t *out = output->data;
-    const int8_t *table = d->table + 128;
-    for (int32_t i = 0; i < d->ref_data->count; i++)
-        out[i] = table[in[i]];
+    nml_lut8_apply(d->table + 128, input->data, output->data, (uint32_t)d->ref_data->count);
     return NML_OK;
+}
+
+void nml_lut8_apply(const int8_t *table, const int8_t *in, int8_t *out, uint32_t n) {
+    uint32_t i = 0;
+    for (; i + 4 <= n; i += 4) { /* four loads before the stores: in place stays safe */
+        const int8_t a = table[in[i]], b = table[in[i + 1]];
+        const int8_t c = table[in[i + 2]], e = table[in[i + 3]];
+        out[i] = a;
+        out[i + 1] = b;
+        out[i + 2] = c;
+        out[i + 3] = e;
+    }
+    for (; i < n; i++)
+        out[i] = table[in[i]];
 }

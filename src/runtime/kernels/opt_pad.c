@@ -80,53 +80,18 @@ static nml_status opt_pad_prepare(nml_ctx *ctx, nml_node *node, const nml_op_par
     return NML_OK;
 }
 
-/* The lean variant's prepare: the reference's checks for the nodes it takes (one-byte
- * elements), so that the reference prepare is not linked; its parameters stay on the stack
- * (no persistent arena but the levels). Whatever the reference rejects is rejected here too;
- * wider elements are refused. */
+/* The lean variant's prepare: the reference's checks (nml_pad_check, pad_ref.h) compiled here,
+ * so that the reference prepare is not linked; its parameters stay on the stack (no persistent
+ * arena but the levels). Whatever the reference rejects is rejected here too; wider elements
+ * are refused. */
 static nml_status opt_pad_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     (void)p;
-    NML_TRY(nml_check_io_count(ctx, node, 2, node->builtin == NML_OP_PADV2 ? 3 : 2, 1));
-    const nml_tensor *in = nml_node_input(ctx, node, 0), *pads = nml_node_input(ctx, node, 1);
-    const nml_tensor *value = nml_node_input(ctx, node, 2), *out = nml_node_output(ctx, node, 0);
-    if (!in) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "input is missing");
-    size_t esize;
-    NML_TRY(nml_elem_size(ctx, node, in, "input", &esize));
-    NML_TRY(nml_check_same_quant(ctx, node, in, out, "input", "output"));
-    if (esize != 1) return nml_lean_refuse(ctx, node, "one-byte elements (int8, uint8)");
     nml_pad_data ref;
-    const int rank = in->rank;
-    int32_t pv[2 * NML_MAX_RANK];
-    uint32_t n;
-    NML_TRY(nml_read_const_ints(ctx, node, pads, "paddings", pv, 2 * NML_MAX_RANK, &n));
-    if (n != 2u * (uint32_t)rank || (pads->rank != 2 && rank > 0))
-        return nml_kernel_fail(ctx, node, NML_E_SHAPE, "paddings do not have shape [rank, 2]");
-    int32_t dims[NML_MAX_RANK];
-    ref.rank = rank;
-    for (int i = 0; i < rank; i++) {
-        if (pv[2 * i] < 0 || pv[2 * i + 1] < 0)
-            return nml_kernel_fail(ctx, node, NML_E_FORMAT, "negative padding");
-        const int64_t dim = (int64_t)in->dims[i] + pv[2 * i] + pv[2 * i + 1];
-        if (dim > NML_MAX_DIM)
-            return nml_kernel_fail(ctx, node, NML_E_LIMIT, "padded dimension %d is too large", i);
-        dims[i] = (int32_t)dim;
-        ref.before[i] = pv[2 * i];
-    }
-    NML_TRY(nml_check_shape(ctx, node, out, "output", dims, rank));
-    uint8_t pad_byte = 0;
-    if (value) { /* PADV2's constant_values: one element, typed and quantized as the output */
-        if (value->type != out->type || nml_tensor_count(value) != 1)
-            return nml_kernel_fail(ctx, node, NML_E_SHAPE,
-                                   "constant_values must be one element of the output's type");
-        NML_TRY(nml_check_same_quant(ctx, node, value, out, "constant_values", "output"));
-    } else if (out->type == NML_INT8 || out->type == NML_UINT8) { /* the zero point; bool: 0 */
-        NML_TRY(nml_check_quant(ctx, node, out, "output"));
-        pad_byte = (uint8_t)out->zero_point;
-    }
+    NML_TRY(nml_pad_check(ctx, node, &ref, 1));
     opt_pad *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
     if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
-    plan_levels(d, &ref, in, out);
-    d->value = pad_byte;
+    plan_levels(d, &ref, nml_node_input(ctx, node, 0), nml_node_output(ctx, node, 0));
+    d->value = ref.value[0];
     node->data = d;
     return NML_OK;
 }

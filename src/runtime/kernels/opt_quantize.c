@@ -10,6 +10,7 @@
 #include "elem_common.h"
 #include "kernels.h"
 #include "lean.h"
+#include "opt_lut8.h"
 #include "quantize_ref.h"
 
 #define TABLE_MIN_ELEMENTS 256
@@ -68,8 +69,9 @@ static nml_status opt_quantize_prepare(nml_ctx *ctx, nml_node *node, const nml_o
  * rejected here too; other types are refused. */
 static nml_status opt_quantize_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     (void)p;
-    NML_TRY(nml_check_io_count(ctx, node, 1, 1, 1));
-    const nml_tensor *in = nml_node_input(ctx, node, 0), *out = nml_node_output(ctx, node, 0);
+    nml_tensor *t[2];
+    NML_TRY(nml_node_io(ctx, node, 1, 1, t));
+    const nml_tensor *in = t[0], *out = t[1];
     if (!in) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "input is missing");
     if (in->type != NML_INT8 || out->type != NML_INT8)
         return nml_lean_refuse(ctx, node, "int8 input and output");
@@ -108,18 +110,7 @@ static nml_status opt_quantize_eval(nml_ctx *ctx, nml_node *node) {
     int8_t *out = nml_node_output(ctx, node, 0)->data;
     const uint32_t n = d->count;
     if (d->table) {
-        const int8_t *table = d->table + 128;
-        uint32_t i = 0;
-        for (; i + 4 <= n; i += 4) { /* four loads before the stores: in place stays safe */
-            const int8_t a = table[in[i]], b = table[in[i + 1]];
-            const int8_t c = table[in[i + 2]], e = table[in[i + 3]];
-            out[i] = a;
-            out[i + 1] = b;
-            out[i + 2] = c;
-            out[i + 3] = e;
-        }
-        for (; i < n; i++)
-            out[i] = table[in[i]];
+        nml_lut8_apply(d->table + 128, in, out, n);
     } else {
         for (uint32_t i = 0; i < n; i++)
             out[i] = requantize(d->ref, in[i]);

@@ -9,59 +9,9 @@
 
 typedef nml_pad_data pad_data;
 
-static nml_status pad_value_check(nml_ctx *ctx, const nml_node *node, const nml_tensor *v,
-                                  const nml_tensor *out) {
-    if (v->type != out->type)
-        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
-                               "constant_values has type %s, expected %s", nml_dtype_name(v->type),
-                               nml_dtype_name(out->type));
-    if (nml_tensor_count(v) != 1)
-        return nml_kernel_fail(ctx, node, NML_E_SHAPE,
-                               "constant_values has %u elements, expected 1",
-                               (unsigned)nml_tensor_count(v));
-    return nml_check_same_quant(ctx, node, v, out, "constant_values", "output");
-}
-
 nml_status nml_pad_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     (void)p;
-    int v2 = node->builtin == NML_OP_PADV2;
-    NML_TRY(nml_check_io_count(ctx, node, 2, v2 ? 3 : 2, 1));
-    nml_tensor *in = nml_node_input(ctx, node, 0), *pads = nml_node_input(ctx, node, 1);
-    nml_tensor *value = nml_node_input(ctx, node, 2), *out = nml_node_output(ctx, node, 0);
-    if (!in) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "input is missing");
-    pad_data *d;
-    NML_TRY(nml_alloc_node_data(ctx, node, sizeof *d, (void **)&d));
-    NML_TRY(nml_elem_size(ctx, node, in, "input", &d->esize));
-    NML_TRY(nml_check_same_quant(ctx, node, in, out, "input", "output"));
-    int rank = in->rank;
-    int32_t pv[2 * NML_MAX_RANK];
-    uint32_t n;
-    NML_TRY(nml_read_const_ints(ctx, node, pads, "paddings", pv, 2 * NML_MAX_RANK, &n));
-    if (n != 2u * (uint32_t)rank || (pads->rank != 2 && rank > 0))
-        return nml_kernel_fail(ctx, node, NML_E_SHAPE,
-                               "paddings has %u values (rank %u), expected shape %dx2", (unsigned)n,
-                               (unsigned)pads->rank, rank);
-    int32_t dims[NML_MAX_RANK];
-    d->rank = rank;
-    for (int i = 0; i < rank; i++) {
-        if (pv[2 * i] < 0 || pv[2 * i + 1] < 0)
-            return nml_kernel_fail(ctx, node, NML_E_FORMAT,
-                                   "negative padding %d,%d on dimension %d", (int)pv[2 * i],
-                                   (int)pv[2 * i + 1], i);
-        int64_t dim = (int64_t)in->dims[i] + pv[2 * i] + pv[2 * i + 1];
-        if (dim > NML_MAX_DIM)
-            return nml_kernel_fail(ctx, node, NML_E_LIMIT, "padded dimension %d is too large", i);
-        dims[i] = (int32_t)dim;
-        d->before[i] = pv[2 * i];
-    }
-    NML_TRY(nml_check_shape(ctx, node, out, "output", dims, rank));
-    if (value) return pad_value_check(ctx, node, value, out);
-    memset(d->value, 0, sizeof d->value);
-    if (out->type == NML_INT8 || out->type == NML_UINT8) {
-        NML_TRY(nml_check_quant(ctx, node, out, "output"));
-        d->value[0] = (uint8_t)out->zero_point;
-    }
-    return NML_OK;
+    return nml_pad_check(ctx, node, NULL, 0); /* the data go to the persistent arena */
 }
 
 /* Copies each innermost input row to its place in the padded output. */

@@ -29,13 +29,14 @@ static int32_t nearest(int32_t out_i, int32_t in_size, int32_t out_size, int ali
 }
 
 static nml_status resize_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
-    NML_TRY(nml_check_io_count(ctx, node, 2, 2, 1));
-    nml_tensor *in = nml_node_input(ctx, node, 0), *out = nml_node_output(ctx, node, 0);
+    nml_tensor *t[3];
+    NML_TRY(nml_node_io(ctx, node, 2, 2, t));
+    nml_tensor *in = t[0], *out = t[2];
     NML_TRY(nml_check_rank(ctx, node, in, "input", 4));
     size_t esize;
     NML_TRY(nml_elem_size(ctx, node, in, "input", &esize));
     NML_TRY(nml_check_same_quant(ctx, node, in, out, "input", "output"));
-    nml_tensor *size_t_ = nml_node_input(ctx, node, 1);
+    nml_tensor *size_t_ = t[1];
     if (size_t_ && size_t_->type != NML_INT32)
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED, "size has type %s, expected int32",
                                nml_dtype_name(size_t_->type));

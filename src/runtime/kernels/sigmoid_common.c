@@ -9,8 +9,8 @@
  * |x - zp| whose rescaled value still fits Q4.27. */
 static void input_rescaling(float input_scale, nml_sigmoid_data *d) {
     const double m = (double)input_scale * (double)(1 << (31 - NML_SIGMOID_INPUT_INTEGER_BITS));
-    const int64_t fifteen_q27 = (int64_t)((1 << NML_SIGMOID_INPUT_INTEGER_BITS) - 1)
-                                << (31 - NML_SIGMOID_INPUT_INTEGER_BITS);
+    const uint32_t fifteen_q27 = ((1u << NML_SIGMOID_INPUT_INTEGER_BITS) - 1)
+                                 << (31 - NML_SIGMOID_INPUT_INTEGER_BITS);
     if (m >= 1073741824.0) {
         /* exponent >= 31: the radius floors to 0 and every input saturates */
         d->input_multiplier = 0;
@@ -21,15 +21,17 @@ static void input_rescaling(float input_scale, nml_sigmoid_data *d) {
     int exponent;
     nml_quantize_multiplier(m, &d->input_multiplier, &exponent);
     d->input_shift = exponent;
-    int64_t radius = exponent >= 0 ? fifteen_q27 >> exponent : fifteen_q27 << -exponent;
-    d->input_range_radius = radius > INT32_MAX ? INT32_MAX : (int32_t)radius;
+    /* 15 * 2^27 < 2^31 and exponent <= 30: a 32-bit shift; a negative exponent doubles it at
+     * least, past INT32_MAX */
+    d->input_range_radius =
+        exponent >= 0 ? (int32_t)(fifteen_q27 >> exponent) : INT32_MAX;
 }
 
 nml_status nml_sigmoid_prepare(nml_ctx *ctx, nml_node *node, float out_scale,
                                int32_t out_zero_point, const char *out_scale_text) {
-    NML_TRY(nml_check_io_count(ctx, node, 1, 1, 1));
-    const nml_tensor *input = nml_node_input(ctx, node, 0);
-    const nml_tensor *output = nml_node_output(ctx, node, 0);
+    nml_tensor *t[2];
+    NML_TRY(nml_node_io(ctx, node, 1, 1, t));
+    const nml_tensor *input = t[0], *output = t[1];
     if (!input) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "input is missing");
     const int type = input->type;
     if (type != NML_FLOAT32 && type != NML_INT8)

@@ -49,16 +49,17 @@ static nml_status prepare_int8(nml_ctx *ctx, const nml_node *node, const nml_op_
     d->input_left_shift = exponent;
     /* CalculateInputRadius: the largest diff whose rescaled value still fits Q5.26, i.e.
      * floor((2^5 - 1) * 2^26 / 2^exponent) */
-    const int64_t max_scaled_diff = (int64_t)((1 << SCALED_DIFF_INTEGER_BITS) - 1)
-                                    << (31 - SCALED_DIFF_INTEGER_BITS);
+    const uint32_t max_scaled_diff = ((1u << SCALED_DIFF_INTEGER_BITS) - 1)
+                                     << (31 - SCALED_DIFF_INTEGER_BITS); /* < 2^31 */
+    /* real > 1 and below 2^31: exponent in [1, 31], a 32-bit shift */
     d->diff_min = -(int32_t)(max_scaled_diff >> exponent);
     return NML_OK;
 }
 
 nml_status nml_softmax_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
-    NML_TRY(nml_check_io_count(ctx, node, 1, 1, 1));
-    const nml_tensor *input = nml_node_input(ctx, node, 0);
-    const nml_tensor *output = nml_node_output(ctx, node, 0);
+    nml_tensor *t[2];
+    NML_TRY(nml_node_io(ctx, node, 1, 1, t));
+    const nml_tensor *input = t[0], *output = t[1];
     if (!input) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "input is missing");
     const int type = input->type;
     if (type != NML_FLOAT32 && type != NML_INT8)
