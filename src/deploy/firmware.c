@@ -297,15 +297,14 @@ static void compile_args(const nml_fw_options *o, const char *src, const char *o
     arg(a, "%s", o->opt);
     /* cold code also tuned for size (fewer, shorter instructions; no if-conversion, which
      * trades branches for longer straight-line code): FastestDet, measured: 0.26 KB less, no
-     * instructions per inference more. No caller-saves either (values live across a call go
-     * to callee-saved registers, saved once by -msave-restore's routines, instead of being
-     * stored and reloaded around each call): FastestDet 90 B less (default build; 40 B with
-     * --lto) for +0.01% instructions per inference. */
+     * instructions per inference more. Not -fno-caller-saves: 90 B less for FastestDet (40 B
+     * with --lto), but the reference kernels, cold code beside the optimized ones and hot in a
+     * --kernels reference build, lost 9% on micro_speech's DEPTHWISE_CONV_2D (the window walk
+     * is a call per output pixel), which would flatter the optimized kernels' speed-up. */
     if (cold_code(src)) {
         arg(a, "%s", "-msave-restore");
         arg(a, "%s", "-mtune=size");
         arg(a, "%s", "-fno-if-conversion");
-        arg(a, "%s", "-fno-caller-saves");
     }
     if (o->compact_errors) arg(a, "%s", "-DNML_COMPACT_ERRORS");
     /* the harness's inline assembly needs zicsr, which an LTO link would not pass on */
