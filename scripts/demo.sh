@@ -267,7 +267,8 @@ step_deploy() {
   : >"$out/lenet5_host.bin"
   local i
   for i in 0 1 2 3 4; do
-    tail -c +$((i * 1024 + 1)) "$out/lenet5_in.bin" | head -c 1024 >"$out/one.bin"
+    # one image without a pipe (a reader that stops early may fail its writer under pipefail)
+    dd if="$out/lenet5_in.bin" of="$out/one.bin" bs=1024 skip="$i" count=1 status=none
     "$nanoml" run "$out/lenet5_int8.tflite" --input "$out/one.bin" --output "$out/one_out.bin" >/dev/null
     cat "$out/one_out.bin" >>"$out/lenet5_host.bin"
   done
