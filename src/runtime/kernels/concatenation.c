@@ -11,75 +11,8 @@
 typedef nml_concat_input concat_input;
 typedef nml_concat_data concat_data;
 
-static int is_q(int t) {
-    return t == NML_INT8 || t == NML_UINT8 || t == NML_INT16;
-}
-
-static nml_status check_input(nml_ctx *ctx, const nml_node *node, concat_data *d, uint32_t i,
-                              const nml_tensor *t, const nml_tensor *out) {
-    char what[32] = "input";
-    if (NML_ERROR_DETAIL) nml_format(what, sizeof what, "input %u", (unsigned)i);
-    if (!t) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "%s is missing", what);
-    NML_TRY(nml_check_type(ctx, node, t, what, out->type));
-    if (t->rank != out->rank)
-        return nml_kernel_fail(ctx, node, NML_E_SHAPE, "%s has rank %u, output has rank %u", what,
-                               (unsigned)t->rank, (unsigned)out->rank);
-    for (int k = 0; k < out->rank; k++) {
-        if (k != d->axis && t->dims[k] != out->dims[k]) {
-            char st[80], so[80];
-            if (NML_ERROR_DETAIL) {
-                nml_format_dims(st, sizeof st, t->dims, t->rank);
-                nml_format_dims(so, sizeof so, out->dims, out->rank);
-            }
-            return nml_kernel_fail(ctx, node, NML_E_SHAPE,
-                                   "%s shape %s does not fit output %s outside axis %d", what, st,
-                                   so, (int)d->axis);
-        }
-    }
-    concat_input *ci = &d->in[i];
-    ci->axis_dim = t->dims[d->axis];
-    if (!is_q(out->type)) return NML_OK;
-    NML_TRY(nml_check_quant(ctx, node, t, what));
-    ci->requant = t->scale != out->scale || t->zero_point != out->zero_point;
-    ci->in_zp = t->zero_point;
-    nml_quantize_multiplier((double)t->scale / (double)out->scale, &ci->mult, &ci->shift);
-    return NML_OK;
-}
-
 nml_status nml_concat_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
-    NML_TRY(nml_check_io_count(ctx, node, 1, NML_MAX_OP_INPUTS, 1));
-    nml_tensor *out = nml_node_output(ctx, node, 0);
-    concat_data *d;
-    NML_TRY(
-        nml_alloc_node_data(ctx, node, sizeof *d + node->n_inputs * sizeof d->in[0], (void **)&d));
-    NML_TRY(nml_elem_size(ctx, node, out, "output", &d->esize));
-    if (out->rank == 0)
-        return nml_kernel_fail(ctx, node, NML_E_SHAPE, "cannot concatenate scalars");
-    NML_TRY(nml_resolve_axis(ctx, node, p->axis, out->rank, &d->axis));
-    if (p->activation != NML_ACT_NONE)
-        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
-                               "fused activation %d is not supported (TFLite allows none)",
-                               (int)p->activation);
-    if (is_q(out->type)) {
-        NML_TRY(nml_check_quant(ctx, node, out, "output"));
-        d->out_zp = out->zero_point;
-        nml_int_range(out->type, &d->lo, &d->hi);
-    }
-    int64_t sum = 0;
-    for (uint32_t i = 0; i < node->n_inputs; i++) {
-        NML_TRY(check_input(ctx, node, d, i, nml_node_input(ctx, node, i), out));
-        sum += d->in[i].axis_dim;
-    }
-    if (sum != out->dims[d->axis])
-        return nml_kernel_fail(ctx, node, NML_E_SHAPE,
-                               "inputs add up to %lld along axis %d, output has %d", (long long)sum,
-                               (int)d->axis, (int)out->dims[d->axis]);
-    d->outer = d->inner = 1;
-    for (int k = 0; k < d->axis; k++)
-        d->outer *= (uint32_t)out->dims[k];
-    for (int k = d->axis + 1; k < out->rank; k++)
-        d->inner *= (uint32_t)out->dims[k];
-    return NML_OK;
+    return nml_concat_check(ctx, node, p, 0);
 }
 
 static void requant_chunk(const concat_data *d, const concat_input *ci, int type, const void *src,

@@ -31,50 +31,11 @@ static nml_status opt_concat_prepare(nml_ctx *ctx, nml_node *node, const nml_op_
     return NML_OK;
 }
 
-/* The lean variant's prepare: the reference's checks for the nodes it takes (every input
- * quantized like the output; they are copied), so that the reference prepare, with its
- * requantization multipliers, is not linked. Whatever the reference rejects is rejected here
- * too; an input that would need requantization is refused. */
+/* The lean variant's prepare: the reference's checks (nml_concat_check, concatenation_ref.h)
+ * compiled here, so that the reference prepare, with its requantization multipliers, is not
+ * linked; an input that would need requantization is refused. */
 static nml_status opt_concat_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
-    NML_TRY(nml_check_io_count(ctx, node, 1, NML_MAX_OP_INPUTS, 1));
-    const nml_tensor *out = nml_node_output(ctx, node, 0);
-    nml_concat_data *d;
-    NML_TRY(
-        nml_alloc_node_data(ctx, node, sizeof *d + node->n_inputs * sizeof d->in[0], (void **)&d));
-    NML_TRY(nml_elem_size(ctx, node, out, "output", &d->esize));
-    if (out->rank == 0)
-        return nml_kernel_fail(ctx, node, NML_E_SHAPE, "cannot concatenate scalars");
-    NML_TRY(nml_resolve_axis(ctx, node, p->axis, out->rank, &d->axis));
-    if (p->activation != NML_ACT_NONE)
-        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED, "fused activations are not supported");
-    const int quantized = out->type == NML_INT8 || out->type == NML_UINT8 || out->type == NML_INT16;
-    if (quantized) NML_TRY(nml_check_quant(ctx, node, out, "output"));
-    int64_t sum = 0;
-    for (uint32_t i = 0; i < node->n_inputs; i++) {
-        const nml_tensor *t = nml_node_input(ctx, node, i);
-        if (!t) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "an input is missing");
-        if (t->rank != out->rank)
-            return nml_kernel_fail(ctx, node, NML_E_SHAPE, "input rank differs from the output's");
-        for (int k = 0; k < out->rank; k++)
-            if (k != d->axis && t->dims[k] != out->dims[k])
-                return nml_kernel_fail(ctx, node, NML_E_SHAPE,
-                                       "input shape does not fit the output outside the axis");
-        if (quantized) NML_TRY(nml_check_quant(ctx, node, t, "input"));
-        /* the type, and the scale and zero point of quantized types: else refused */
-        if (nml_check_same_quant(ctx, node, t, out, "input", "output") != NML_OK)
-            return nml_lean_refuse(ctx, node,
-                                   "inputs quantized like the output (no requantization)");
-        d->in[i].axis_dim = t->dims[d->axis];
-        sum += d->in[i].axis_dim;
-    }
-    if (sum != out->dims[d->axis])
-        return nml_kernel_fail(ctx, node, NML_E_SHAPE, "inputs do not add up to the output");
-    d->outer = d->inner = 1;
-    for (int k = 0; k < d->axis; k++)
-        d->outer *= (uint32_t)out->dims[k];
-    for (int k = d->axis + 1; k < out->rank; k++)
-        d->inner *= (uint32_t)out->dims[k];
-    return NML_OK;
+    return nml_concat_check(ctx, node, p, 1);
 }
 
 /* n bytes of each of `rows` rows, src rows n apart, dst rows stride apart. */
