@@ -1196,12 +1196,13 @@ static void dw_multiplier(const geom *g, int8_t *wk) {
     for (int32_t i = 0; i < total; i += 2) {
         int32_t b2 = b, y2 = y, x2 = x;
         if (i + 1 < total) next_pixel(g, &b2, &y2, &x2);
-        win_part pa, pb;
-        window_at(g, b, y, x, &pa);
-        window_at(g, b2, y2, x2, &pb);
         int8_t *oa = g->out + i * g->out_c;
         int8_t *ob = i + 1 < total ? oa + g->out_c : oa;
         const int wa = in_wide(&r, y, x), wb = i + 1 < total && in_wide(&r, y2, x2);
+        /* windows only for the pixels evaluated here (dw_wide takes the others) */
+        win_part pa = {0}, pb = {0};
+        if (!wa) window_at(g, b, y, x, &pa);
+        if (!wb) window_at(g, b2, y2, x2, &pb);
         if (edges) {
             if (!wa) dw_edge(g, &pa, oa);
             if (!wb && i + 1 < total) dw_edge(g, &pb, ob);
