@@ -9,6 +9,13 @@
 
 #include "nanoml/runtime.h"
 
+/* runtime_load reads every operator's options as the host does; runtime_load_lean is built
+ * without this, as firmware whose kernels need no list or type options (options_extra.h) */
+#ifdef NML_LOAD_ALL_OPTIONS
+#include "options_extra.h"
+NML_LINK_OPTIONS_EXTRA(runtime_load_options_extra);
+#endif
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: runtime_load MODEL.tflite\n");
@@ -35,10 +42,11 @@ int main(int argc, char **argv) {
     nml_error err;
     nml_error_clear(&err);
     int rc = 0;
-    if (nml_model_load(&m, data, (size_t)size, &err) == NML_OK) {
+    const nml_status st = nml_model_load(&m, data, (size_t)size, &err);
+    if (st == NML_OK) {
         printf("loaded: %lu tensors\n", (unsigned long)m.n_tensors);
     } else {
-        printf("error: %s\n", err.msg);
+        printf("error: %s [%s]\n", err.msg, nml_status_str(st));
         rc = 1;
     }
     free(data);
