@@ -70,23 +70,18 @@ typedef struct opt_conv {
     uint8_t c1;      /* a one-channel input at stride 1 along x: its rows (c1_blocks) */
 } opt_conv;
 
-/* The requantization tables. The blocks requantize in the doubled fast form: a layer it does
- * not fit (|acc| near 2^30, shifts of 31) takes the reference arithmetic (a bound that rules
- * out the fast form). Out of line: both prepare variants call it. */
-static nml_status requant_tables(nml_ctx *ctx, nml_node *node, opt_conv *d, int64_t depth) {
+/* The requantization tables (filled here, or by the int8-only setup already: fill 0). The
+ * blocks requantize in the doubled fast form: a layer it does not fit (|acc| near 2^30, shifts
+ * of 31) takes the reference arithmetic (a bound that rules out the fast form). */
+NML_OPT_INLINE nml_status requant_tables(nml_ctx *ctx, nml_node *node, opt_conv *d, int64_t depth,
+                                         int fill) {
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
     const nml_tensor *bias = nml_node_input(ctx, node, 2);
     const nml_tensor *output = nml_node_output(ctx, node, 0);
     const int32_t out_ch = filter->dims[0];
     int64_t bound = nml_rq_dot_bound(depth, input->zero_point, 128);
-    NML_TRY(nml_rq_alloc(ctx, node, &d->rq, out_ch));
-    for (int32_t c = 0; c < out_ch; c++) {
-        int32_t m;
-        int e;
-        NML_TRY(nml_conv_channel_multiplier(ctx, node, input, filter, output, c, &m, &e));
-        nml_rq_set(&d->rq, c, m, e);
-    }
+    if (fill) NML_TRY(nml_rq_conv_fill(ctx, node, input, filter, output, out_ch, &d->rq));
     if (!nml_rq_doubled_fits(&d->rq, out_ch, output->zero_point, bias, bound))
         bound = INT64_MAX / 2;
     return nml_rq_finish(ctx, node, &d->rq, out_ch, output->zero_point, d->ref.act_min,
@@ -115,7 +110,7 @@ NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nm
     opt_conv *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
     if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
     if (int8_only)
-        NML_TRY(nml_conv_2d_setup_int8(ctx, node, p, &d->ref));
+        NML_TRY(nml_conv_2d_setup_int8(ctx, node, p, &d->ref, &d->rq));
     else
         NML_TRY(nml_conv_2d_setup(ctx, node, p, &d->ref, 0));
     const nml_tensor *input = nml_node_input(ctx, node, 0);
@@ -144,7 +139,7 @@ NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nm
         if (d->blocks)
             bytes = (size_t)out_ch * sizeof(int32_t) +
                     (pointwise && out_ch == 1 ? 0 : NML_BLOCK_PIXELS * depth);
-        NML_TRY(requant_tables(ctx, node, d, (int64_t)depth));
+        NML_TRY(requant_tables(ctx, node, d, (int64_t)depth, !int8_only));
         if (!lean && d->blocks && pointwise && out_ch > 1 && (depth == 8 || depth == 16) &&
             d->rq.fast && d->rq.act_min >= d->rq.out_zp) {
             d->shallow = (uint8_t)depth;

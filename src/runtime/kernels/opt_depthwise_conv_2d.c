@@ -93,20 +93,15 @@ static nml_status plan_planes(nml_ctx *ctx, nml_node *node, opt_dw *d, const nml
     return nml_ctx_request_scratch(ctx, node, (size_t)(taps * 4 + ph * pw + 4));
 }
 
-/* nml_rq_conv, and whether the doubled fast form fits too (checked on the tables before
- * nml_rq_finish rewrites them). Here rather than in opt_common.c: models without these paths
- * do not pay for it. */
-static nml_status rq_tables_doubled(nml_ctx *ctx, nml_node *node, opt_dw *d, int64_t bound,
-                                    const nml_tensor *input, const nml_tensor *filter,
-                                    const nml_tensor *bias, const nml_tensor *output) {
+/* The requantization tables (filled here, or by the int8-only setup already: fill 0), and
+ * whether the doubled fast form fits too (checked on the tables before nml_rq_finish rewrites
+ * them). Here rather than in opt_common.c: models without these paths do not pay for it. */
+NML_OPT_INLINE nml_status rq_tables_doubled(nml_ctx *ctx, nml_node *node, opt_dw *d, int64_t bound,
+                                            const nml_tensor *input, const nml_tensor *filter,
+                                            const nml_tensor *bias, const nml_tensor *output,
+                                            int fill) {
     const int32_t n = filter->dims[3];
-    NML_TRY(nml_rq_alloc(ctx, node, &d->rq, n));
-    for (int32_t c = 0; c < n; c++) {
-        int32_t m;
-        int e;
-        NML_TRY(nml_conv_channel_multiplier(ctx, node, input, filter, output, c, &m, &e));
-        nml_rq_set(&d->rq, c, m, e);
-    }
+    if (fill) NML_TRY(nml_rq_conv_fill(ctx, node, input, filter, output, n, &d->rq));
     d->doubled = (uint8_t)nml_rq_doubled_fits(&d->rq, n, output->zero_point, bias, bound);
     return nml_rq_finish(ctx, node, &d->rq, n, output->zero_point, d->ref.act_min, d->ref.act_max,
                          bias, bound);
@@ -119,7 +114,7 @@ NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nm
     opt_dw *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
     if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
     if (int8_only)
-        NML_TRY(nml_dwconv_setup_int8(ctx, node, p, &d->ref));
+        NML_TRY(nml_dwconv_setup_int8(ctx, node, p, &d->ref, &d->rq));
     else
         NML_TRY(nml_dwconv_setup(ctx, node, p, &d->ref, 0));
     const nml_tensor *input = nml_node_input(ctx, node, 0);
@@ -134,10 +129,12 @@ NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nm
         const int64_t bound =
             nml_rq_dot_bound((int64_t)filter->dims[1] * filter->dims[2], input->zero_point, 128);
         if (with_rows)
-            NML_TRY(rq_tables_doubled(ctx, node, d, bound, input, filter, bias, output));
-        else /* the blocks variant: the doubled form's check not linked */
-            NML_TRY(nml_rq_conv(ctx, node, input, filter, output, filter->dims[3], d->ref.act_min,
-                                d->ref.act_max, bias, bound, &d->rq));
+            NML_TRY(rq_tables_doubled(ctx, node, d, bound, input, filter, bias, output,
+                                      !int8_only));
+        else /* the blocks variant (int8-only, tables filled): the doubled form's check not
+              * linked */
+            NML_TRY(nml_rq_finish(ctx, node, &d->rq, filter->dims[3], output->zero_point,
+                                  d->ref.act_min, d->ref.act_max, bias, bound));
         NML_TRY(plan_planes(ctx, node, d, input, output));
     }
     node->data = d;
