@@ -62,9 +62,10 @@ nml_status nml_conv_2d_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *
                              int with_multipliers);
 /* The int8-only setup also fills rq with the reference multipliers (nml_rq_channels,
  * opt_common.h) where the full one only validates them: the optimized kernels then finish the
- * table (nml_rq_finish) without computing every channel's multiplier a second time. */
+ * table (nml_rq_finish) without computing every channel's multiplier a second time; io[0..3]
+ * get the node's input, filter, bias (NULL when absent) and output. */
 nml_status nml_conv_2d_setup_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
-                                  nml_conv_data *d, struct nml_rq *rq);
+                                  nml_conv_data *d, struct nml_rq *rq, nml_tensor **io);
 /* After setup, what the reference evaluation still needs: the per-channel tables (int8, int4)
  * when setup did not allocate them, and its scratch (int4, hybrid). */
 nml_status nml_conv_2d_ref_finish(nml_ctx *ctx, nml_node *node, nml_conv_data *d);
@@ -75,7 +76,7 @@ void nml_conv_2d_eval_ref(nml_ctx *ctx, const nml_node *node, const nml_conv_dat
 nml_status nml_dwconv_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
                             nml_dwconv_data *d, int with_multipliers);
 nml_status nml_dwconv_setup_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
-                                 nml_dwconv_data *d, struct nml_rq *rq);
+                                 nml_dwconv_data *d, struct nml_rq *rq, nml_tensor **io);
 nml_status nml_dwconv_ref_finish(nml_ctx *ctx, nml_node *node, nml_dwconv_data *d);
 void nml_dwconv_eval_ref(nml_ctx *ctx, const nml_node *node, const nml_dwconv_data *d);
 

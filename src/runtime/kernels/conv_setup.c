@@ -15,8 +15,9 @@
  * none of their helpers. */
 NML_SETUP_INLINE nml_status setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
                                   nml_conv_data *d, int with_multipliers, int int8_only,
-                                  int depthwise, nml_rq *rq) {
-    nml_tensor *t[4];
+                                  int depthwise, nml_rq *rq, nml_tensor **io) {
+    nml_tensor *own[4];
+    nml_tensor **t = io ? io : own;
     NML_TRY(nml_node_io(ctx, node, 2, 3, t));
     const nml_tensor *input = t[0], *filter = t[1], *bias = t[2], *output = t[3];
     if (!input || !filter)
@@ -105,26 +106,26 @@ NML_SETUP_INLINE nml_status setup(nml_ctx *ctx, nml_node *node, const nml_op_par
 
 nml_status nml_conv_2d_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p, nml_conv_data *d,
                              int with_multipliers) {
-    return setup(ctx, node, p, d, with_multipliers, 0, 0, NULL);
+    return setup(ctx, node, p, d, with_multipliers, 0, 0, NULL, NULL);
 }
 
 nml_status nml_dwconv_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
                             nml_dwconv_data *d, int with_multipliers) {
-    return setup(ctx, node, p, d, with_multipliers, 0, 1, NULL);
+    return setup(ctx, node, p, d, with_multipliers, 0, 1, NULL, NULL);
 }
 
 /* the one int8-only instance, for both operators */
 static nml_status setup_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p, nml_conv_data *d,
-                             int depthwise, nml_rq *rq) {
-    return setup(ctx, node, p, d, 0, 1, depthwise, rq);
+                             int depthwise, nml_rq *rq, nml_tensor **io) {
+    return setup(ctx, node, p, d, 0, 1, depthwise, rq, io);
 }
 
 nml_status nml_conv_2d_setup_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
-                                  nml_conv_data *d, nml_rq *rq) {
-    return setup_int8(ctx, node, p, d, 0, rq);
+                                  nml_conv_data *d, nml_rq *rq, nml_tensor **io) {
+    return setup_int8(ctx, node, p, d, 0, rq, io);
 }
 
 nml_status nml_dwconv_setup_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
-                                 nml_dwconv_data *d, nml_rq *rq) {
-    return setup_int8(ctx, node, p, d, 1, rq);
+                                 nml_dwconv_data *d, nml_rq *rq, nml_tensor **io) {
+    return setup_int8(ctx, node, p, d, 1, rq, io);
 }

@@ -75,6 +75,15 @@ nml_status nml_rq_channels(nml_ctx *ctx, const nml_node *node, const nml_tensor 
 int nml_rq_doubled_fits(const nml_rq *rq, int32_t n, int32_t out_zp, const nml_tensor *bias,
                         int64_t acc_bound);
 
+/* nml_rq_finish after checking the doubled form on the reference tables (nml_rq_doubled_fits,
+ * stored in *doubled); with doubled_only, a layer the doubled form does not fit takes the
+ * reference arithmetic (the kernels whose fast paths all requantize in the doubled form). One
+ * body for CONV_2D and DEPTHWISE_CONV_2D. */
+nml_status nml_rq_finish_doubled(nml_ctx *ctx, const nml_node *node, nml_rq *rq, int32_t n,
+                                 int32_t out_zp, int32_t act_min, int32_t act_max,
+                                 const nml_tensor *bias, int64_t acc_bound, int doubled_only,
+                                 uint8_t *doubled);
+
 /* The largest |sum of depth products w * (x - input_zp)| with |w| <= max_abs_weight. */
 int64_t nml_rq_dot_bound(int64_t depth, int32_t input_zp, int32_t max_abs_weight);
 
