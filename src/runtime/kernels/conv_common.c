@@ -114,16 +114,19 @@ nml_status nml_activation_range_f32(nml_ctx *ctx, const nml_node *node, int acti
  * and rounded half away from zero (TfLiteRound). Returns 0 when out of int32 range. */
 static int quantize_bound(float bound, float scale, int32_t zero_point, int64_t *q) {
     const float v = bound / scale;
-    if (!(v >= -2147483648.0f && v < 2147483648.0f)) return 0;
+    /* -2^31 <= v < 2^31 (not NaN) on the bits: |v| below 2^31 (0x4f000000), or exactly -2^31 */
+    const uint32_t bits = nml_f32_bits(v);
+    if (!((bits & 0x7fffffffu) < 0x4f000000u || bits == 0xcf000000u)) return 0;
     /* round half away from zero in float alone (no double arithmetic linked for it): t =
      * trunc(v) fits int32 and is a float, and v - t is exact (below 2^24 by Sterbenz's lemma,
      * above it v is an integer); equal to the rounding in double for all 2^32 floats (compared
      * exhaustively when this was written) */
     const int32_t t = (int32_t)v;
-    const float frac = v - (float)t;
+    /* frac in (-1, 1): frac >= 0.5 and frac <= -0.5 on its bits (0.5f is 0x3f000000) */
+    const uint32_t frac = nml_f32_bits(v - (float)t);
     int64_t r = t;
-    if (frac >= 0.5f) r++;
-    if (frac <= -0.5f) r--;
+    if (frac >= 0x3f000000u && frac < 0x80000000u) r++;
+    if (frac >= 0xbf000000u) r--;
     *q = r + zero_point;
     return 1;
 }
@@ -160,8 +163,10 @@ nml_status nml_activation_range_q(nml_ctx *ctx, const nml_node *node, int activa
     return NML_OK;
 }
 
+/* s > 0 && s <= FLT_MAX (not NaN) on the bits: the positive finite floats are exactly the
+ * patterns 0x00000001 .. 0x7f7fffff. */
 static int scale_ok(float s) {
-    return s > 0.0f && s <= FLT_MAX;
+    return nml_f32_bits(s) - 1u < 0x7f7fffffu;
 }
 
 /* (name)(...): compact-error builds define a macro of the same name (kernel.h) */

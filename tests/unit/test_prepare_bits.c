@@ -1,0 +1,171 @@
+/* Prepare-time checks that the runtime does in integer arithmetic (float comparisons on the
+ * bits, 32-bit window sizes), against the float / 64-bit formulation they replace, written out
+ * here as the oracle:
+ *  - nml_activation_range_q: TFLite's CalculateActivationRangeQuantized, each bound
+ *    zero_point + round-half-away(bound / scale) with the division in float, refused when the
+ *    quotient is outside [-2^31, 2^31) or the range ends up empty;
+ *  - a filter scale is accepted iff s > 0 && s <= FLT_MAX (nml_conv_channel_multiplier);
+ *  - the depthwise plane path is taken iff filter_h * filter_w <= 64 and the padded plane
+ *    ph * pw <= 65536 bytes (the planes-only kernel refuses every other layer). */
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "test_util.h"
+#include "kernel_harness.h"
+#include "kernels/conv_common.h"
+#include "kernels/kernels.h"
+#include "qmath.h"
+
+#define DIMS(...) ((const int32_t[]){__VA_ARGS__})
+
+static float from_bits(uint32_t b) {
+    float f;
+    memcpy(&f, &b, sizeof f);
+    return f;
+}
+
+/* The oracle: the float arithmetic of TFLite's reference, int64 for the sums. */
+static nml_status ref_range(int act, float scale, int32_t zp, int64_t *lo, int64_t *hi) {
+    static const int has[4][2] = {{0, 0}, {1, 0}, {1, 1}, {1, 1}};
+    static const float val[4][2] = {{0, 0}, {0, 0}, {-1, 1}, {0, 6}};
+    if (act < 0 || act > 3) return NML_E_UNSUPPORTED;
+    *lo = -128;
+    *hi = 127;
+    for (int i = 0; i < 2; i++) {
+        if (!has[act][i]) continue;
+        const float v = val[act][i] / scale;
+        if (!(v >= -2147483648.0f && v < 2147483648.0f)) return NML_E_FORMAT;
+        const int64_t q = (int64_t)roundf(v) + zp;
+        if (i == 0 && q > *lo) *lo = q;
+        if (i == 1 && q < *hi) *hi = q;
+    }
+    return *lo > *hi ? NML_E_FORMAT : NML_OK;
+}
+
+static void check_range(nml_kh *h, nml_tensor *out, int act, float scale, int32_t zp) {
+    out->scale = scale;
+    out->zero_point = zp;
+    int64_t rlo = 0, rhi = 0;
+    const nml_status want = ref_range(act, scale, zp, &rlo, &rhi);
+    int32_t lo = 0, hi = 0;
+    const nml_status got = nml_activation_range_q(&h->ctx, &h->node, act, out, -128, 127, &lo, &hi);
+    if (got != want || (want == NML_OK && (lo != rlo || hi != rhi)))
+        fail_msg("activation %d, scale %a (0x%08x), zero point %d: got %d [%d, %d], want %d "
+                 "[%lld, %lld]",
+                 act, (double)scale, (unsigned)nml_f32_bits(scale), (int)zp, (int)got, (int)lo,
+                 (int)hi, (int)want, (long long)rlo, (long long)rhi);
+}
+
+static void activation_range_matches_float_rounding(void **state) {
+    (void)state;
+    nml_kh h;
+    kh_init(&h);
+    const int to = kh_unary_node(&h, (kh_spec){NML_INT8, 1, DIMS(1), NULL, 1.0f, 0},
+                                 (kh_spec){NML_INT8, 1, DIMS(1), NULL, 1.0f, 0});
+    h.node.kernel = &nml_kernel_conv_2d;
+    h.node.builtin = NML_OP_CONV_2D;
+    nml_tensor *out = &h.tensors[to];
+    static const int32_t zps[] = {INT32_MIN, INT32_MIN + 5, -129, -128, -3, 0, 1,
+                                  100,       127,           128,  INT32_MAX - 5, INT32_MAX};
+    /* every 2^11-th bit pattern (both signs, subnormals, infinities, NaNs) and its neighbours */
+    for (uint64_t b = 0; b <= 0xffffffffu; b += 1u << 11)
+        for (uint32_t d = 0; d < 2; d++)
+            for (int act = 0; act < 4; act++)
+                for (size_t z = 0; z < sizeof zps / sizeof zps[0]; z += 3)
+                    check_range(&h, out, act, from_bits((uint32_t)b + d), zps[z]);
+    /* quotients that are exactly x.5 (ties round away from zero), near x.5, and near 2^31 */
+    static const float scales[] = {2.0f,        4.0f,        12.0f,        8.0f,
+                                   1.6f,        0.4f,        1.0f / 3.0f,  2.0f / 3.0f,
+                                   0x1p-31f,    0x1.000002p-31f, 0x1.fffffep-32f, 3.0f * 0x1p-32f,
+                                   6.0f / 2147483648.0f, 1.5f, 0.75f, 0.1f};
+    for (size_t s = 0; s < sizeof scales / sizeof scales[0]; s++)
+        for (int32_t k = -2; k <= 2; k++)
+            for (int act = -1; act < 5; act++)
+                for (size_t z = 0; z < sizeof zps / sizeof zps[0]; z++) {
+                    const float sc = from_bits(nml_f32_bits(scales[s]) + (uint32_t)k);
+                    check_range(&h, out, act, sc, zps[z]);
+                    check_range(&h, out, act, -sc, zps[z]);
+                }
+    kh_free(&h);
+}
+
+static void filter_scale_accepted_iff_positive_finite(void **state) {
+    (void)state;
+    int8_t in[1] = {0}, w[1] = {0}, o[1];
+    nml_kh h;
+    kh_init(&h);
+    const int to =
+        kh_weighted_node(&h, (kh_spec){NML_INT8, 4, DIMS(1, 1, 1, 1), in, 0.5f, 0},
+                         (kh_spec){NML_INT8, 4, DIMS(1, 1, 1, 1), w, 0.5f, 0}, KH_NO_BIAS,
+                         (kh_spec){NML_INT8, 4, DIMS(1, 1, 1, 1), o, 1.0f, 0});
+    h.node.kernel = &nml_kernel_conv_2d;
+    h.node.builtin = NML_OP_CONV_2D;
+    nml_tensor *filter = &h.tensors[KH_WEIGHTS];
+    static const uint32_t edges[] = {0x00000000u, 0x00000001u, 0x007fffffu, 0x00800000u,
+                                     0x3f800000u, 0x7f7ffffeu, 0x7f7fffffu, 0x7f800000u,
+                                     0x7f800001u, 0x7fc00000u, 0x7fffffffu, 0x80000000u,
+                                     0x80000001u, 0xbf800000u, 0xff7fffffu, 0xff800000u,
+                                     0xffc00000u, 0xffffffffu};
+    for (uint64_t i = 0; i < sizeof edges / sizeof edges[0] + (1u << 16); i++) {
+        const uint32_t b = i < sizeof edges / sizeof edges[0]
+                               ? edges[i]
+                               : (uint32_t)((i - sizeof edges / sizeof edges[0]) << 16) + 0x1234u;
+        const float s = from_bits(b);
+        filter->scale = s;
+        int32_t m;
+        int e;
+        const nml_status got = nml_conv_channel_multiplier(
+            &h.ctx, &h.node, &h.tensors[KH_INPUT], filter, &h.tensors[to], 0, &m, &e);
+        const nml_status want = s > 0.0f && s <= FLT_MAX ? NML_OK : NML_E_FORMAT;
+        if (got != want) fail_msg("filter scale 0x%08x: got %d, want %d", (unsigned)b, got, want);
+    }
+    kh_free(&h);
+}
+
+/* One DEPTHWISE_CONV_2D node, one channel, VALID, stride 1, through the planes-only kernel. */
+static nml_status planes_prepare(int32_t in_h, int32_t in_w, int32_t kh, int32_t kw) {
+    const int32_t out_h = in_h - kh + 1, out_w = in_w - kw + 1;
+    int8_t *w = calloc((size_t)(kh * kw), 1);
+    nml_kh h;
+    kh_init(&h);
+    kh_weighted_node(&h, (kh_spec){NML_INT8, 4, DIMS(1, in_h, in_w, 1), NULL, 0.5f, 0},
+                     (kh_spec){NML_INT8, 4, DIMS(1, kh, kw, 1), w, 0.5f, 0}, KH_NO_BIAS,
+                     (kh_spec){NML_INT8, 4, DIMS(1, out_h, out_w, 1), NULL, 1.0f, 0});
+    nml_op_params p;
+    nml_op_params_default(&p);
+    p.padding = NML_PAD_VALID;
+    p.stride_h = p.stride_w = 1;
+    p.depth_multiplier = 1;
+    const nml_status st = kh_prepare(&h, &nml_kernel_depthwise_conv_2d_opt_planes, &p);
+    kh_free(&h);
+    free(w);
+    return st;
+}
+
+static void plane_limits_in_32_bits(void **state) {
+    (void)state;
+    /* the padded plane of a VALID layer is the input: 256 x 256 = 65536 bytes is the limit */
+    assert_int_equal(planes_prepare(256, 256, 5, 5), NML_OK);
+    assert_int_equal(planes_prepare(256, 257, 5, 5), NML_E_UNSUPPORTED);
+    assert_int_equal(planes_prepare(257, 256, 5, 5), NML_E_UNSUPPORTED);
+    assert_int_equal(planes_prepare(65536, 1, 1, 1), NML_OK);
+    assert_int_equal(planes_prepare(65537, 1, 1, 1), NML_E_UNSUPPORTED);
+    assert_int_equal(planes_prepare(1, 65537, 1, 1), NML_E_UNSUPPORTED);
+    /* taps: 8 x 8 = 64 is the limit; a side over 64 alone is over it too */
+    assert_int_equal(planes_prepare(16, 16, 8, 8), NML_OK);
+    assert_int_equal(planes_prepare(16, 16, 8, 9), NML_E_UNSUPPORTED);
+    assert_int_equal(planes_prepare(64, 2, 64, 1), NML_OK);
+    assert_int_equal(planes_prepare(70, 2, 65, 1), NML_E_UNSUPPORTED);
+    assert_int_equal(planes_prepare(2, 70, 1, 65), NML_E_UNSUPPORTED);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(activation_range_matches_float_rounding),
+        cmocka_unit_test(filter_scale_accepted_iff_positive_finite),
+        cmocka_unit_test(plane_limits_in_32_bits),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
