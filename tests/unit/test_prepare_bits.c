@@ -6,8 +6,12 @@
  *    quotient is outside [-2^31, 2^31) or the range ends up empty;
  *  - a filter scale is accepted iff s > 0 && s <= FLT_MAX (nml_conv_channel_multiplier);
  *  - the depthwise plane path is taken iff filter_h * filter_w <= 64 and the padded plane
- *    ph * pw <= 65536 bytes (the planes-only kernel refuses every other layer). */
+ *    ph * pw <= 65536 bytes (the planes-only kernel refuses every other layer);
+ *  - LOGISTIC / TANH accept an int8 output scale s iff |s - 2^-8| (2^-7) <= 1e-3 * 2^-8 (2^-7)
+ *    in double (TFLite Micro's check), and rescale the input by TFLite's QuantizeMultiplier of
+ *    input_scale * 2^27 (frexp, round half away from zero) with CalculateInputRadius. */
 #include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +20,7 @@
 #include "kernel_harness.h"
 #include "kernels/conv_common.h"
 #include "kernels/kernels.h"
+#include "kernels/sigmoid_common.h"
 #include "qmath.h"
 
 #define DIMS(...) ((const int32_t[]){__VA_ARGS__})
@@ -161,11 +166,106 @@ static void plane_limits_in_32_bits(void **state) {
     assert_int_equal(planes_prepare(2, 70, 1, 65), NML_E_UNSUPPORTED);
 }
 
+/* A LOGISTIC (out_scale 2^-8, zero point -128) or TANH (2^-7, 0) node in h with these scales
+ * (one harness for all: its persistent data is reset before each prepare). */
+static void sigmoid_node(nml_kh *h, int tanh) {
+    kh_init(h);
+    kh_unary_node(h, (kh_spec){NML_INT8, 1, DIMS(4), NULL, 0.1f, 3},
+                  (kh_spec){NML_INT8, 1, DIMS(4), NULL, 1.0f, tanh ? 0 : -128});
+}
+
+static nml_status sigmoid_prepare(nml_kh *h, int tanh, float in_scale, float out_scale,
+                                  nml_sigmoid_data *d) {
+    h->tensors[0].scale = in_scale;
+    h->tensors[1].scale = out_scale;
+    h->ctx.persist_used = h->ctx.persist_needed = 0;
+    nml_op_params p;
+    nml_op_params_default(&p);
+    const nml_status st = kh_prepare(h, tanh ? &nml_kernel_tanh : &nml_kernel_logistic, &p);
+    if (st == NML_OK) *d = *(const nml_sigmoid_data *)h->node.data;
+    return st;
+}
+
+static void sigmoid_output_scale_within_a_thousandth(void **state) {
+    (void)state;
+    for (int tanh = 0; tanh < 2; tanh++) {
+        const float want_scale = tanh ? 1.0f / 128.0f : 1.0f / 256.0f;
+        const uint32_t c = nml_f32_bits(want_scale);
+        nml_kh h;
+        sigmoid_node(&h, tanh);
+        for (uint64_t i = 0; i < (1u << 17) + (1u << 20); i++) {
+            /* every pattern within 2^16 of the scale's, then every 2^12-th one */
+            const uint32_t b = i < (1u << 17) ? c - (1u << 16) + (uint32_t)i
+                                              : (uint32_t)(i - (1u << 17)) << 12;
+            const float s = from_bits(b);
+            double diff = (double)s - (double)want_scale;
+            if (diff < 0) diff = -diff;
+            const nml_status want = diff <= 1e-3 * (double)want_scale ? NML_OK : NML_E_UNSUPPORTED;
+            nml_sigmoid_data d;
+            const nml_status got = sigmoid_prepare(&h, tanh, 0.1f, s, &d);
+            if (got != want)
+                fail_msg("%s output scale 0x%08x: got %d, want %d", tanh ? "TANH" : "LOGISTIC",
+                         (unsigned)b, got, want);
+        }
+        kh_free(&h);
+    }
+}
+
+/* TFLite's QuantizeMultiplier(input_scale * 2^27) and CalculateInputRadius(4, shift, 31);
+ * from 2^30 on nanoml saturates every input (radius 0). */
+static void ref_rescaling(float s, int32_t *mult, int32_t *shift, int32_t *radius) {
+    const double m = (double)s * 134217728.0;
+    *mult = *shift = *radius = 0;
+    if (m >= 1073741824.0) return;
+    int sh;
+    const double q = frexp(m, &sh);
+    long long qf = llround(q * 2147483648.0);
+    if (qf == 2147483648LL) {
+        qf /= 2;
+        sh++;
+    }
+    if (sh < -31) qf = 0, sh = 0;
+    *mult = (int32_t)qf;
+    *shift = sh;
+    *radius = sh >= 0 ? (int32_t)floor(15.0 * 134217728.0 / ldexp(1.0, sh)) : INT32_MAX;
+}
+
+static void sigmoid_input_rescaling_as_tflite(void **state) {
+    (void)state;
+    nml_kh h[2];
+    sigmoid_node(&h[0], 0);
+    sigmoid_node(&h[1], 1);
+    for (uint64_t b = 0; b <= 0xffffffffu; b += 0x1001u) {
+        const float s = from_bits((uint32_t)b);
+        for (int tanh = 0; tanh < 2; tanh++) {
+            nml_sigmoid_data d;
+            const nml_status got =
+                sigmoid_prepare(&h[tanh], tanh, s, tanh ? 1.0f / 128 : 1.0f / 256, &d);
+            if (!(s > 0.0f && s <= FLT_MAX)) {
+                if (got != NML_E_FORMAT) fail_msg("input scale 0x%08x accepted", (unsigned)b);
+                continue;
+            }
+            assert_int_equal(got, NML_OK);
+            int32_t mult, shift, radius;
+            ref_rescaling(s, &mult, &shift, &radius);
+            if (d.input_multiplier != mult || d.input_shift != shift ||
+                d.input_range_radius != radius)
+                fail_msg("input scale 0x%08x: (%d, %d, %d), want (%d, %d, %d)", (unsigned)b,
+                         d.input_multiplier, d.input_shift, d.input_range_radius, mult, shift,
+                         radius);
+        }
+    }
+    kh_free(&h[0]);
+    kh_free(&h[1]);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(activation_range_matches_float_rounding),
         cmocka_unit_test(filter_scale_accepted_iff_positive_finite),
         cmocka_unit_test(plane_limits_in_32_bits),
+        cmocka_unit_test(sigmoid_output_scale_within_a_thousandth),
+        cmocka_unit_test(sigmoid_input_rescaling_as_tflite),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
