@@ -9,7 +9,9 @@
  *    ph * pw <= 65536 bytes (the planes-only kernel refuses every other layer);
  *  - LOGISTIC / TANH accept an int8 output scale s iff |s - 2^-8| (2^-7) <= 1e-3 * 2^-8 (2^-7)
  *    in double (TFLite Micro's check), and rescale the input by TFLite's QuantizeMultiplier of
- *    input_scale * 2^27 (frexp, round half away from zero) with CalculateInputRadius. */
+ *    input_scale * 2^27 (frexp, round half away from zero) with CalculateInputRadius;
+ *  - SOFTMAX accepts only the int8 output scale 1/256 and computes PreprocessSoftmaxScaling's
+ *    capped beta * input_scale * 2^26 and QuantizeMultiplierGreaterThanOne of it in double. */
 #include <float.h>
 #include <limits.h>
 #include <math.h>
@@ -21,6 +23,7 @@
 #include "kernels/conv_common.h"
 #include "kernels/kernels.h"
 #include "kernels/sigmoid_common.h"
+#include "kernels/softmax_ref.h"
 #include "qmath.h"
 
 #define DIMS(...) ((const int32_t[]){__VA_ARGS__})
@@ -259,6 +262,77 @@ static void sigmoid_input_rescaling_as_tflite(void **state) {
     kh_free(&h[1]);
 }
 
+/* TFLite's softmax scaling (reference softmax prepare) for int8: status, multiplier, left
+ * shift and diff_min = -CalculateInputRadius(5, shift, 31). */
+static nml_status ref_softmax(float beta, float scale, int32_t *mult, int32_t *shift,
+                              int32_t *diff_min) {
+    double real = (double)beta * (double)scale * 67108864.0;
+    if (real > 2147483647.0) real = 2147483647.0;
+    if (!(real > 1.0)) return NML_E_UNSUPPORTED;
+    int sh;
+    const double q = frexp(real, &sh);
+    long long qf = llround(q * 2147483648.0);
+    if (qf == 2147483648LL) {
+        qf /= 2;
+        sh++;
+    }
+    *mult = (int32_t)qf;
+    *shift = sh;
+    *diff_min = -(int32_t)floor(31.0 * 67108864.0 / ldexp(1.0, sh));
+    return NML_OK;
+}
+
+static void softmax_scaling_as_tflite(void **state) {
+    (void)state;
+    nml_kh h;
+    kh_init(&h);
+    kh_unary_node(&h, (kh_spec){NML_INT8, 2, DIMS(1, 4), NULL, 0.1f, 3},
+                  (kh_spec){NML_INT8, 2, DIMS(1, 4), NULL, 1.0f / 256.0f, -128});
+    static const float betas[] = {1.0f, 0.5f, 2.0f, 1e-3f, 1e10f, 3.0e38f, 0x1p-149f,
+                                  0.0f, -0.0f, -1.0f, INFINITY, -INFINITY, NAN, 0.7f};
+    /* with beta 1: real exactly 1 (2^-26), 2^30, 2^31 (the cap), and their neighbours */
+    static const uint32_t edges[] = {0x32800000u, 0x32800001u, 0x327fffffu, 0x41800000u,
+                                     0x41ffffffu, 0x42000000u, 0x42000001u, 0x417fffffu};
+    const uint64_t n_edges = sizeof edges / sizeof edges[0];
+    for (size_t k = 0; k < sizeof betas / sizeof betas[0]; k++)
+        for (uint64_t i = 0; i < n_edges + 0x100000000u / 0x2003u; i++) {
+            const uint64_t b = i < n_edges ? edges[i] : (i - n_edges) * 0x2003u;
+            const float s = from_bits((uint32_t)b);
+            if (!(s > 0.0f && s <= FLT_MAX)) continue; /* refused by the quantization check */
+            nml_op_params p;
+            nml_op_params_default(&p);
+            p.beta = betas[k];
+            h.tensors[0].scale = s;
+            h.ctx.persist_used = h.ctx.persist_needed = 0;
+            int32_t mult = 0, shift = 0, diff_min = 0;
+            const nml_status want = ref_softmax(betas[k], s, &mult, &shift, &diff_min);
+            const nml_status got = kh_prepare(&h, &nml_kernel_softmax, &p);
+            if (got != want)
+                fail_msg("beta %a, input scale 0x%08x: got %d, want %d", (double)betas[k],
+                         (unsigned)b, got, want);
+            if (got != NML_OK) continue;
+            const nml_softmax_data *d = h.node.data;
+            if (d->input_multiplier != mult || d->input_left_shift != shift ||
+                d->diff_min != diff_min)
+                fail_msg("beta %a, input scale 0x%08x: (%d, %d, %d), want (%d, %d, %d)",
+                         (double)betas[k], (unsigned)b, d->input_multiplier,
+                         d->input_left_shift, d->diff_min, mult, shift, diff_min);
+        }
+    /* the output scale must be 1/256 exactly */
+    h.tensors[0].scale = 0.1f;
+    nml_op_params p;
+    nml_op_params_default(&p);
+    p.beta = 1.0f;
+    for (int32_t k = -2; k <= 2; k++) {
+        h.tensors[1].scale = from_bits(0x3b800000u + (uint32_t)k);
+        h.ctx.persist_used = h.ctx.persist_needed = 0;
+        assert_int_equal(kh_prepare(&h, &nml_kernel_softmax, &p), k ? NML_E_UNSUPPORTED : NML_OK);
+    }
+    h.tensors[1].scale = NAN;
+    assert_int_equal(kh_prepare(&h, &nml_kernel_softmax, &p), NML_E_UNSUPPORTED);
+    kh_free(&h);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(activation_range_matches_float_rounding),
@@ -266,6 +340,7 @@ int main(void) {
         cmocka_unit_test(plane_limits_in_32_bits),
         cmocka_unit_test(sigmoid_output_scale_within_a_thousandth),
         cmocka_unit_test(sigmoid_input_rescaling_as_tflite),
+        cmocka_unit_test(softmax_scaling_as_tflite),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
