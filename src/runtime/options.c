@@ -254,7 +254,6 @@ nml_status nml_decode_options(const nml_fb *fb, const nml_fb_table *op, int32_t 
                               nml_op_params *p, nml_error *err) {
     uint8_t type;
     nml_fb_table opts;
-    nml_op_params_default(p);
     NML_TRY(nml_fb_union_field(fb, op, TFL_OP_BUILTIN_OPTIONS_TYPE, &type, &opts, err));
     const option_kind *k = kind_of(builtin);
     if (!k) return NML_OK; /* CUSTOM or an operator nanoml has no kernel for: nothing to decode */

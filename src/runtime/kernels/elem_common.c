@@ -2,7 +2,6 @@
 
 #include "conv_common.h"
 
-#include <float.h>
 #include <string.h>
 
 #include "outline.h"
@@ -79,7 +78,7 @@ static int is_quant_int(int type) {
 
 nml_status(nml_check_quant)(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
                            const char *what) {
-    if (!(t->scale > 0.0f) || t->scale > FLT_MAX)
+    if (nml_f32_bits(t->scale) - 1u >= 0x7f7fffffu) /* !(0 < scale <= FLT_MAX), on the bits */
         return nml_kernel_fail(ctx, node, NML_E_FORMAT,
                                "%s (%s) needs a positive finite quantization scale", what,
                                nml_dtype_name(t->type));
