@@ -10,11 +10,15 @@
  *  - LOGISTIC / TANH accept an int8 output scale s iff |s - 2^-8| (2^-7) <= 1e-3 * 2^-8 (2^-7)
  *    in double (TFLite Micro's check), and rescale the input by TFLite's QuantizeMultiplier of
  *    input_scale * 2^27 (frexp, round half away from zero) with CalculateInputRadius;
+ *  - the convolution window (nml_window_init) against TFLite's ComputeOutSize and
+ *    ComputePaddingWithOffset in 64-bit arithmetic, with nanoml's bounds (every operand >= 1,
+ *    window and input within 2^30) and error order;
  *  - SOFTMAX accepts only the int8 output scale 1/256 and computes PreprocessSoftmaxScaling's
  *    capped beta * input_scale * 2^26 and QuantizeMultiplierGreaterThanOne of it in double. */
 #include <float.h>
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -339,6 +343,64 @@ static void softmax_scaling_as_tflite(void **state) {
     kh_free(&h);
 }
 
+/* The oracle of one axis: status, output size and padding, in 64-bit arithmetic. */
+static nml_status ref_window(int same, int64_t in, int64_t filter, int64_t stride,
+                             int64_t dilation, int64_t *out, int64_t *pad) {
+    if (stride < 1 || dilation < 1) return NML_E_FORMAT;
+    if (filter < 1 || in < 1) return NML_E_SHAPE;
+    const int64_t effective = (filter - 1) * dilation + 1;
+    *out = same ? (in + stride - 1) / stride : (in - effective + stride) / stride;
+    if (*out < 1) return NML_E_SHAPE;
+    if ((*out - 1) * stride + effective > (1 << 30) || in > (1 << 30)) return NML_E_LIMIT;
+    int64_t total = (*out - 1) * stride + effective - in;
+    *pad = total > 0 ? total / 2 : 0;
+    return NML_OK;
+}
+
+static void window_as_64_bit_formulas(void **state) {
+    (void)state;
+    nml_kh h;
+    kh_init(&h);
+    h.node.kernel = &nml_kernel_conv_2d;
+    h.node.builtin = NML_OP_CONV_2D;
+    static const int32_t v[] = {-1,      0,         1,          2,          3,
+                                5,       7,         8,          100,        32768,
+                                46341,   (1 << 30) - 1, 1 << 30, (1 << 30) + 1, 0x40000003,
+                                0x7ffffffe, INT32_MAX};
+    const size_t n = sizeof v / sizeof v[0];
+    for (int same = 0; same < 2; same++)
+        for (size_t a = 0; a < n; a++)
+            for (size_t b = 0; b < n; b++)
+                for (size_t c = 0; c < n; c++)
+                    for (size_t e = 0; e < n; e++) {
+                        const int32_t in = v[a], filter = v[b], stride = v[c], dilation = v[e];
+                        nml_op_params p;
+                        nml_op_params_default(&p);
+                        p.padding = same ? NML_PAD_SAME : NML_PAD_VALID;
+                        p.stride_h = stride, p.stride_w = 1;
+                        p.dilation_h = dilation, p.dilation_w = 1;
+                        nml_window w;
+                        memset(&w, 0, sizeof w);
+                        const nml_status got =
+                            nml_window_init(&h.ctx, &h.node, &p, in, 1, filter, 1, &w);
+                        int64_t out = 0, pad = 0;
+                        const nml_status want =
+                            ref_window(same, in, filter, stride, dilation, &out, &pad);
+                        if (got != want || (want == NML_OK && (w.out_h != out || w.pad_h != pad)))
+                            fail_msg("%s in %d filter %d stride %d dilation %d: got %d (%d, %d), "
+                                     "want %d (%lld, %lld)",
+                                     same ? "SAME" : "VALID", in, filter, stride, dilation, got,
+                                     w.out_h, w.pad_h, want, (long long)out, (long long)pad);
+                        if (want == NML_E_SHAPE && filter >= 1 && in >= 1) {
+                            char text[64];
+                            snprintf(text, sizeof text, "VALID window of %lld height",
+                                     (long long)(filter - 1) * dilation + 1);
+                            if (!strstr(h.err.msg, text)) fail_msg("message: %s", h.err.msg);
+                        }
+                    }
+    kh_free(&h);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(activation_range_matches_float_rounding),
@@ -347,6 +409,7 @@ int main(void) {
         cmocka_unit_test(sigmoid_output_scale_within_a_thousandth),
         cmocka_unit_test(sigmoid_input_rescaling_as_tflite),
         cmocka_unit_test(softmax_scaling_as_tflite),
+        cmocka_unit_test(window_as_64_bit_formulas),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
