@@ -307,6 +307,8 @@ static void compile_args(const nml_fw_options *o, const char *src, const char *o
         arg(a, "%s", "-fno-if-conversion");
     }
     if (o->compact_errors) arg(a, "%s", "-DNML_COMPACT_ERRORS");
+    /* option readers linked by the kernels that need them (src/runtime/options_extra.h) */
+    arg(a, "%s", "-DNML_OPTIONS_BY_KERNELS");
     /* the harness's inline assembly needs zicsr, which an LTO link would not pass on */
     if (o->lto && !harness_source(o, src)) arg(a, "%s", "-flto");
     arg(a, "-I%s/include", o->source_dir);

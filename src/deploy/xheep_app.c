@@ -271,7 +271,8 @@ static char *make_fragment(const char *name, const nml_model_info *info, size_t 
         "    $(NANOML_APP_DIR)%s_model.c $(NANOML_APP_DIR)input.c\n"
         "NANOML_INCLUDES := -I$(NANOML_APP_DIR) -I$(NANOML_APP_DIR)nanoml/include \\\n"
         "    -I$(NANOML_APP_DIR)nanoml/src/runtime\n"
-        "NANOML_CFLAGS := -std=c11 -Os -ffunction-sections -fdata-sections%s "
+        "NANOML_CFLAGS := -std=c11 -Os -ffunction-sections -fdata-sections "
+        "-DNML_OPTIONS_BY_KERNELS%s "
         "$(NANOML_INCLUDES)\n"
         "NANOML_LDFLAGS := -Wl,--gc-sections\n"
         "NANOML_LDLIBS := -lm\n",

@@ -4,13 +4,10 @@
  * is not linked. */
 #include "kernels/kernels.h"
 #include "packed.h"
-#include "options_extra.h"
 
 /* every kernel includes the packed-weights paths of CONV_2D, DEPTHWISE_CONV_2D and
  * FULLY_CONNECTED, so these tables link packed.c (packed_weak.h) */
 NML_LINK_PACKED_WEIGHTS(nml_ops_all_packed_weights);
-/* and every options reader (CAST, ARG_MAX and SHAPE have no kernel but are read) */
-NML_LINK_OPTIONS_EXTRA(nml_ops_all_options_extra);
 
 /* nml_ops_all(): the N_OPTIMIZED optimized kernels are found first */
 #define N_OPTIMIZED 14

@@ -9,7 +9,9 @@
 #include "options_extra.h"
 #include "schema.h"
 
-#if defined(__GNUC__) && defined(__ELF__)
+/* firmware builds (NML_OPTIONS_BY_KERNELS, options_extra.h) reach the list and type reader
+ * through a weak reference; every other build links it */
+#if defined(NML_OPTIONS_BY_KERNELS) && defined(__GNUC__) && defined(__ELF__)
 #pragma weak nml_options_read_extra
 #define EXTRA_LINKED() (nml_options_read_extra != NULL)
 #else

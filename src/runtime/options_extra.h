@@ -1,11 +1,12 @@
 /* The options fields that only a few operators have: int lists (RESHAPE's new_shape, SQUEEZE's
- * squeeze_dims) and TensorType bytes (CAST, ARG_MAX, SHAPE). Their reader (options_extra.c) is
- * reached from the options decoder (options.c) through a weak reference, so a static link
- * takes it only where something references it strongly: the kernels whose operators have such
- * fields (NML_LINK_OPTIONS_EXTRA in reshape.c, squeeze.c) and the host code that reads every
- * operator (ops_all.c, the .tflite reader). Firmware whose resolver has none of those kernels
- * carries no code for these fields, and its loader refuses an operator with them as
- * unsupported: it is one the resolver could not run either. */
+ * squeeze_dims) and TensorType bytes (CAST, ARG_MAX, SHAPE). In firmware builds (compile
+ * definition NML_OPTIONS_BY_KERNELS: `nanoml deploy`, the X-HEEP application's nanoml.mk) the
+ * options decoder (options.c) reaches their reader (options_extra.c) through a weak reference,
+ * so a static link takes it only where something references it strongly: the kernels whose
+ * operators have such fields (NML_LINK_OPTIONS_EXTRA in reshape.c, squeeze.c). Firmware whose
+ * resolver has none of those kernels carries no code for these fields, and its loader refuses
+ * an operator with them as unsupported: it is one the resolver could not run either. Every
+ * other build (the host library and tools) reads every operator's options. */
 #ifndef NANOML_RUNTIME_OPTIONS_EXTRA_H
 #define NANOML_RUNTIME_OPTIONS_EXTRA_H
 

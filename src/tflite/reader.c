@@ -12,11 +12,7 @@
 #include "nanoml/ir.h"
 #include "nanoml/runtime.h"
 #include "runtime/fb.h"
-#include "runtime/options_extra.h"
 #include "runtime/schema.h"
-
-/* the host reads the options of every operator (options_extra.h) */
-NML_LINK_OPTIONS_EXTRA(nml_tflite_reader_options_extra);
 
 /* Metadata table fields (schema.fbs: table Metadata { name: string; buffer: uint; }). */
 enum { TFL_METADATA_NAME = 0, TFL_METADATA_BUFFER = 1 };

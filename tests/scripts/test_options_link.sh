@@ -1,11 +1,11 @@
 #!/bin/bash
-# The reader of list and type options (src/runtime/options_extra.c) is linked only through a
-# strong reference (the kernels with such options, RESHAPE and SQUEEZE; the host tools), so
-# firmware without those kernels carries no code for them. The loader linked with the runtime
-# library alone (tests/tools/runtime_load.c built as runtime_load_lean) then refuses a model
-# with RESHAPE as unsupported, naming the operator (the resolver could not run it either),
-# and still loads models without such options; with the reader linked (runtime_load) the
-# RESHAPE model loads.
+# In firmware (NML_OPTIONS_BY_KERNELS) the reader of list and type options
+# (src/runtime/options_extra.c) is linked only through a strong reference (the kernels with
+# such options, RESHAPE and SQUEEZE), so firmware without those kernels carries no code for
+# them. The loader with the options decoder compiled so and linked with the runtime library
+# alone (tests/tools/runtime_load.c built as runtime_load_lean) then refuses a model with
+# RESHAPE as unsupported, naming the operator (the resolver could not run it either), and still
+# loads models without such options; the host's loader (runtime_load) reads them all.
 set -euo pipefail
 : "${NML_BINARY_DIR:?}"
 : "${NML_SHARED_DIR:?}"

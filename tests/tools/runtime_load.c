@@ -9,12 +9,9 @@
 
 #include "nanoml/runtime.h"
 
-/* runtime_load reads every operator's options as the host does; runtime_load_lean is built
- * without this, as firmware whose kernels need no list or type options (options_extra.h) */
-#ifdef NML_LOAD_ALL_OPTIONS
-#include "options_extra.h"
-NML_LINK_OPTIONS_EXTRA(runtime_load_options_extra);
-#endif
+/* runtime_load_lean: the same with the options decoder compiled as in firmware
+ * (NML_OPTIONS_BY_KERNELS, src/runtime/options_extra.h): nothing here links the reader of list
+ * and type options, so the loader must refuse operators that have them */
 
 int main(int argc, char **argv) {
     if (argc != 2) {

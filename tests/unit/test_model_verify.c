@@ -12,10 +12,6 @@
 #include "nanoml/runtime_host.h"
 #include "test_util.h"
 #include "tfl_builder.h"
-#include "options_extra.h"
-
-/* this test reads every operator's options, as the host tools do (options_extra.h) */
-NML_LINK_OPTIONS_EXTRA(test_model_verify_options_extra);
 
 /* ---- helpers ---- */
 
