@@ -73,6 +73,14 @@ NML_OUTLINE nml_status(nml_elem_size)(nml_ctx *ctx, const nml_node *node, const 
 
 /* ---- quantization ---- */
 
+/* The bits of a float: positive finite floats compare as their bits do, without a soft-float
+ * call on targets without an FPU. */
+static uint32_t float_bits(float f) {
+    uint32_t b;
+    memcpy(&b, &f, sizeof b);
+    return b;
+}
+
 static int is_quant_int(int type) {
     return type == NML_INT8 || type == NML_UINT8 || type == NML_INT16;
 }
@@ -395,21 +403,36 @@ nml_status nml_addsub_prepare_q(nml_ctx *ctx, const nml_node *node, const nml_te
     q->in1_offset = -in1->zero_point;
     q->in2_offset = -in2->zero_point;
     q->out_offset = out->zero_point;
+    /* TFLite computes the multipliers in double from the float scales: s1 / (2 max), s2 / (2 max)
+     * and 2 max / (2^20 s_out). The input with the larger scale gets s / 2s = 0.5 exactly
+     * (significand 2^30, exponent 0), so only the other one's is computed. The scales are
+     * positive and finite (checked above), so their bits order them as the floats do. */
+    float big = in1->scale, small = in2->scale;
+    int32_t *small_mult = &q->in2_mult;
+    int *small_shift = &q->in2_shift;
+    if (float_bits(small) > float_bits(big)) {
+        big = in2->scale;
+        small = in1->scale;
+        small_mult = &q->in1_mult;
+        small_shift = &q->in1_shift;
+    }
+    const double twice_max = 2.0 * (double)big;
+    q->in1_mult = q->in2_mult = 1 << 30;
+    q->in1_shift = q->in2_shift = 0;
+    nml_quantize_multiplier((double)small / twice_max, small_mult, small_shift);
+    nml_quantize_multiplier(twice_max / ((double)(1 << 20) * (double)out->scale), &q->out_mult,
+                            &q->out_shift);
     q->left_shift = 20;
-    /* TFLite computes these in double from the float scales */
-    double twice_max = 2.0 * (double)(in1->scale > in2->scale ? in1->scale : in2->scale);
-    double m1 = (double)in1->scale / twice_max;
-    double m2 = (double)in2->scale / twice_max;
-    double mo = twice_max / ((double)(1 << q->left_shift) * (double)out->scale);
-    nml_quantize_multiplier(m1, &q->in1_mult, &q->in1_shift);
-    nml_quantize_multiplier(m2, &q->in2_mult, &q->in2_shift);
-    nml_quantize_multiplier(mo, &q->out_mult, &q->out_shift);
-    /* TFLite requires every multiplier below one (QuantizeMultiplierSmallerThanOneExp) */
-    if (!(mo < 1.0) || q->out_shift > 0 || q->in1_shift > 0 || q->in2_shift > 0)
+    /* TFLite requires every multiplier below one (QuantizeMultiplierSmallerThanOneExp): the
+     * inputs' are at most 0.5; the output's (finite, from finite scales) is 1 or more, or rounds
+     * up to 1, exactly when its exponent is positive */
+    if (q->out_shift > 0)
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
                                "output scale is too small for the input scales (rescale "
                                "multiplier >= 1)");
-    return nml_act_range_quant(ctx, node, activation, out, &q->act_min, &q->act_max);
+    /* int8 output: the only type callers pass */
+    return nml_activation_range_q(ctx, node, activation, out, INT8_MIN, INT8_MAX, &q->act_min,
+                                  &q->act_max);
 }
 
 /* ---- RELU-style requantizing clamp ---- */

@@ -145,6 +145,7 @@ typedef struct nml_addsub_q {
     int32_t act_min, act_max;
 } nml_addsub_q;
 
+/* The parameters of int8 inputs and output (TFLite's PrepareGeneralSubAdd / ADD int8). */
 nml_status nml_addsub_prepare_q(nml_ctx *ctx, const nml_node *node, const nml_tensor *in1,
                                 const nml_tensor *in2, const nml_tensor *out, int activation,
                                 nml_addsub_q *q);

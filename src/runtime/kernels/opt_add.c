@@ -10,6 +10,8 @@
  * so the output may share either input's buffer (NML_KERNEL_IN_PLACE).
  * Broadcasting, other types and shifts beyond 23 are handed to the reference kernel by
  * nml_kernel_add_opt and rejected at prepare by nml_kernel_add_opt_int8. */
+#include <string.h>
+
 #include "elem_common.h"
 #include "kernels.h"
 #include "lean.h"
@@ -31,15 +33,16 @@ NML_RS_NOINLINE int rs_set(nml_rs *f, int32_t mult, int exponent, int32_t zp) {
     return 1;
 }
 
-/* Two int8 inputs of the int8 output's shape. */
-static int is_plain_int8(nml_ctx *ctx, const nml_node *node) {
+/* Two int8 inputs of the int8 output's shape: t[0], t[1] the inputs, t[2] the output. */
+static int plain_int8(nml_ctx *ctx, const nml_node *node, const nml_tensor **t) {
+    if (node->n_inputs != 2 || node->n_outputs != 1) return 0;
     const nml_tensor *out = nml_node_output(ctx, node, 0);
-    if (node->n_inputs != 2 || node->n_outputs != 1 || !out || out->type != NML_INT8) return 0;
-    for (uint32_t i = 0; i < 2; i++) {
-        const nml_tensor *t = nml_node_input(ctx, node, i);
-        if (!t || t->type != NML_INT8 || t->rank != out->rank) return 0;
-        for (int k = 0; k < out->rank; k++)
-            if (t->dims[k] != out->dims[k]) return 0;
+    for (int i = 2; i >= 0; i--) { /* the output first: the inputs are compared with it */
+        const nml_tensor *x = i == 2 ? out : nml_node_input(ctx, node, (uint32_t)i);
+        if (!x || x->type != NML_INT8 || x->rank != out->rank ||
+            memcmp(x->dims, out->dims, sizeof(int32_t) * out->rank) != 0)
+            return 0;
+        t[i] = x;
     }
     return 1;
 }
@@ -47,11 +50,10 @@ static int is_plain_int8(nml_ctx *ctx, const nml_node *node) {
 /* The node is plain int8 with shifts the fast rescaling covers: its data in node->data. */
 static nml_status prepare_fast(nml_ctx *ctx, nml_node *node, const nml_op_params *p, int *fast) {
     *fast = 0;
-    if (!is_plain_int8(ctx, node)) return NML_OK;
-    const nml_tensor *out = nml_node_output(ctx, node, 0);
+    const nml_tensor *t[3];
+    if (!plain_int8(ctx, node, t)) return NML_OK;
     nml_addsub_q q;
-    NML_TRY(nml_addsub_prepare_q(ctx, node, nml_node_input(ctx, node, 0),
-                                 nml_node_input(ctx, node, 1), out, p->activation, &q));
+    NML_TRY(nml_addsub_prepare_q(ctx, node, t[0], t[1], t[2], p->activation, &q));
     opt_add *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
     if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
     if (q.left_shift != 20 || !rs_set(&d->in1, q.in1_mult, q.in1_shift, 0) ||
@@ -62,7 +64,7 @@ static nml_status prepare_fast(nml_ctx *ctx, nml_node *node, const nml_op_params
     d->off2 = q.in2_offset;
     d->act_min = q.act_min;
     d->act_max = q.act_max;
-    d->count = nml_tensor_count(out);
+    d->count = nml_tensor_count(t[2]);
     node->data = d;
     *fast = 1;
     return NML_OK;
