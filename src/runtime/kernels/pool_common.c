@@ -1,26 +1,32 @@
 #include "pool_common.h"
 
 #include "lean.h"
+#include "outline.h"
+
+/* The first of n outputs along an axis whose window holds no input element, or -1. (Not
+ * inlined: one copy for both axes.) */
+static NML_OUTLINE int32_t first_empty(int32_t n, int32_t stride, int32_t pad, int32_t filter, int32_t size) {
+    for (int32_t o = 0; o < n; o++) {
+        int32_t start, end;
+        nml_pool_range(o * stride - pad, filter, size, &start, &end);
+        if (end <= start) return o;
+    }
+    return -1;
+}
 
 /* Every output row/column must see at least one input element. */
 static nml_status check_nonempty(nml_ctx *ctx, const nml_node *node, const nml_window *w,
                                  int32_t in_h, int32_t in_w) {
-    for (int32_t oy = 0; oy < w->out_h; oy++) {
-        int32_t start, end;
-        nml_pool_range(oy * w->stride_h - w->pad_h, w->filter_h, in_h, &start, &end);
-        if (end <= start)
-            return nml_kernel_fail(ctx, node, NML_E_SHAPE,
-                                   "pooling window of output row %d lies entirely in the padding",
-                                   (int)oy);
-    }
-    for (int32_t ox = 0; ox < w->out_w; ox++) {
-        int32_t start, end;
-        nml_pool_range(ox * w->stride_w - w->pad_w, w->filter_w, in_w, &start, &end);
-        if (end <= start)
-            return nml_kernel_fail(
-                ctx, node, NML_E_SHAPE,
-                "pooling window of output column %d lies entirely in the padding", (int)ox);
-    }
+    int32_t o = first_empty(w->out_h, w->stride_h, w->pad_h, w->filter_h, in_h);
+    if (o >= 0)
+        return nml_kernel_fail(ctx, node, NML_E_SHAPE,
+                               "pooling window of output row %d lies entirely in the padding",
+                               (int)o);
+    o = first_empty(w->out_w, w->stride_w, w->pad_w, w->filter_w, in_w);
+    if (o >= 0)
+        return nml_kernel_fail(ctx, node, NML_E_SHAPE,
+                               "pooling window of output column %d lies entirely in the padding",
+                               (int)o);
     return NML_OK;
 }
 
@@ -46,7 +52,8 @@ NML_SETUP_INLINE nml_status pool_prepare(nml_ctx *ctx, nml_node *node, const nml
     window.dilation_h = window.dilation_w = 1; /* pooling options have no dilation */
     NML_TRY(nml_window_init(ctx, node, &window, input->dims[1], input->dims[2], p->filter_h,
                             p->filter_w, &d->w));
-    if ((int64_t)p->filter_h * p->filter_w > (1 << 23))
+    /* filter_h * filter_w > 2^23 in 32 bits (nml_window_init has checked both >= 1) */
+    if ((uint32_t)p->filter_h > (1u << 23) / (uint32_t)p->filter_w)
         return nml_kernel_fail(ctx, node, NML_E_LIMIT, "pooling window %dx%d is too large",
                                (int)p->filter_h, (int)p->filter_w);
     NML_TRY(
@@ -79,7 +86,9 @@ nml_status nml_pool_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p
     return pool_prepare(ctx, node, p, require_nonempty, out, 0);
 }
 
-nml_status nml_pool_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
-                                 int require_nonempty, nml_pool_data **out) {
-    return pool_prepare(ctx, node, p, require_nonempty, out, 1);
+/* The lean kernels' prepare: AVERAGE_POOL_2D's windows must hold an input element. One function
+ * for both kernels, which need nothing else from it. */
+nml_status nml_pool_prepare_lean(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    nml_pool_data *d;
+    return pool_prepare(ctx, node, p, node->builtin == NML_OP_AVERAGE_POOL_2D, &d, 1);
 }
