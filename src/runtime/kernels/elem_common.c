@@ -2,7 +2,6 @@
 
 #include "conv_common.h"
 
-#include <float.h>
 #include <string.h>
 
 #include "outline.h"
@@ -87,7 +86,9 @@ static int is_quant_int(int type) {
 
 nml_status(nml_check_quant)(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
                            const char *what) {
-    if (!(t->scale > 0.0f) || t->scale > FLT_MAX)
+    /* scale in (0, FLT_MAX]: the bits of positive finite floats are 1 .. 0x7f7fffff (zero, sign,
+     * infinity and NaN fall outside) */
+    if (float_bits(t->scale) - 1u >= 0x7f7fffffu)
         return nml_kernel_fail(ctx, node, NML_E_FORMAT,
                                "%s (%s) needs a positive finite quantization scale", what,
                                nml_dtype_name(t->type));
@@ -194,17 +195,18 @@ nml_status(nml_read_const_ints)(nml_ctx *ctx, const nml_node *node, const nml_te
     if (count > max)
         return nml_kernel_fail(ctx, node, NML_E_LIMIT, "%s has %u values, at most %u supported",
                                what, (unsigned)count, (unsigned)max);
+    /* int64: little-endian words, low then high; the value fits int32 when the high word is
+     * the low word's sign (32-bit compares only) */
+    const int wide = t->type == NML_INT64;
     for (uint32_t i = 0; i < count; i++) {
-        if (t->type == NML_INT32) {
-            memcpy(&dst[i], (const uint8_t *)data + 4u * i, 4);
-        } else {
-            int64_t v;
-            memcpy(&v, (const uint8_t *)data + 8u * i, 8);
-            if (v < INT32_MIN || v > INT32_MAX)
-                return nml_kernel_fail(ctx, node, NML_E_LIMIT, "%s value %u does not fit int32",
-                                       what, (unsigned)i);
-            dst[i] = (int32_t)v;
-        }
+        const uint8_t *v = (const uint8_t *)data + ((size_t)i << (2 + wide));
+        int32_t low, high;
+        memcpy(&low, v, 4);
+        memcpy(&high, v + 4 * wide, 4);
+        if (wide && high != (low < 0 ? -1 : 0))
+            return nml_kernel_fail(ctx, node, NML_E_LIMIT, "%s value %u does not fit int32", what,
+                                   (unsigned)i);
+        dst[i] = low;
     }
     *n = count;
     return NML_OK;
