@@ -72,15 +72,8 @@ NML_OUTLINE nml_status(nml_elem_size)(nml_ctx *ctx, const nml_node *node, const 
 
 /* ---- quantization ---- */
 
-/* The bits of a float: positive finite floats compare as their bits do, without a soft-float
- * call on targets without an FPU. */
-static uint32_t float_bits(float f) {
-    uint32_t b;
-    memcpy(&b, &f, sizeof b);
-    return b;
-}
 
-static int is_quant_int(int type) {
+int nml_is_quant_int(int type) {
     return type == NML_INT8 || type == NML_UINT8 || type == NML_INT16;
 }
 
@@ -88,7 +81,7 @@ nml_status(nml_check_quant)(nml_ctx *ctx, const nml_node *node, const nml_tensor
                            const char *what) {
     /* scale in (0, FLT_MAX]: the bits of positive finite floats are 1 .. 0x7f7fffff (zero, sign,
      * infinity and NaN fall outside) */
-    if (float_bits(t->scale) - 1u >= 0x7f7fffffu)
+    if (nml_float_bits(t->scale) - 1u >= 0x7f7fffffu)
         return nml_kernel_fail(ctx, node, NML_E_FORMAT,
                                "%s (%s) needs a positive finite quantization scale", what,
                                nml_dtype_name(t->type));
@@ -109,7 +102,7 @@ nml_status(nml_check_same_quant)(nml_ctx *ctx, const nml_node *node, const nml_t
     if (a->type != b->type)
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED, "%s type %s differs from %s type %s",
                                what_a, nml_dtype_name(a->type), what_b, nml_dtype_name(b->type));
-    if (!is_quant_int(a->type)) return NML_OK;
+    if (!nml_is_quant_int(a->type)) return NML_OK;
     if (a->scale != b->scale || a->zero_point != b->zero_point)
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
                                "%s and %s have different quantization (zero point %d vs %d%s); "
@@ -412,7 +405,7 @@ nml_status nml_addsub_prepare_q(nml_ctx *ctx, const nml_node *node, const nml_te
     float big = in1->scale, small = in2->scale;
     int32_t *small_mult = &q->in2_mult;
     int *small_shift = &q->in2_shift;
-    if (float_bits(small) > float_bits(big)) {
+    if (nml_float_bits(small) > nml_float_bits(big)) {
         big = in2->scale;
         small = in1->scale;
         small_mult = &q->in1_mult;

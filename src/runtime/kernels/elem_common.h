@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "kernel.h"
 #include "qmath.h"
@@ -60,6 +61,16 @@ static inline void nml_store_int(void *p, int type, uint32_t i, int32_t v) {
 }
 
 /* ---- quantization ---- */
+
+/* int8, uint8 or int16: the types with a scale and zero point. */
+int nml_is_quant_int(int type);
+/* The bits of a float: positive finite floats (checked scales) order and compare as their bits
+ * do, without a soft-float call on targets without an FPU. */
+static inline uint32_t nml_float_bits(float f) {
+    uint32_t b;
+    memcpy(&b, &f, sizeof b);
+    return b;
+}
 
 /* The tensor carries a usable per-tensor quantization: finite scale > 0, zero point in the
  * type's range, and no per-channel parameters. */

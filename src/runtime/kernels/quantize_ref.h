@@ -21,10 +21,6 @@ typedef struct nml_quantize_data {
 /* Checks the node and stores nml_quantize_data in node->data. */
 nml_status nml_quantize_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p);
 
-static inline int nml_quantize_is_q(int t) {
-    return t == NML_INT8 || t == NML_UINT8 || t == NML_INT16;
-}
-
 /* The checks and parameters of nml_quantize_prepare, in one body for it and for the optimized
  * kernel's lean variant. lean 0: the parameters go to node data in the persistent arena (d is
  * not read). lean 1: they go to *d, on the caller's stack, and nodes other than int8 -> int8
@@ -40,11 +36,11 @@ NML_SETUP_INLINE nml_status nml_quantize_check(nml_ctx *ctx, nml_node *node,
     io[0] = in, io[1] = out;
     if (lean && (in->type != NML_INT8 || out->type != NML_INT8))
         return nml_lean_refuse(ctx, node, "int8 input and output");
-    if (in->type != NML_FLOAT32 && !nml_quantize_is_q(in->type))
+    if (in->type != NML_FLOAT32 && !nml_is_quant_int(in->type))
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
                                "input type %s is not supported (float32, int8, uint8, int16)",
                                nml_dtype_name(in->type));
-    if (!nml_quantize_is_q(out->type))
+    if (!nml_is_quant_int(out->type))
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
                                "output type %s is not supported (int8, uint8, int16)",
                                nml_dtype_name(out->type));
