@@ -73,9 +73,6 @@ NML_OUTLINE nml_status(nml_elem_size)(nml_ctx *ctx, const nml_node *node, const 
 /* ---- quantization ---- */
 
 
-int nml_is_quant_int(int type) {
-    return type == NML_INT8 || type == NML_UINT8 || type == NML_INT16;
-}
 
 nml_status(nml_check_quant)(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
                            const char *what) {

@@ -63,7 +63,9 @@ static inline void nml_store_int(void *p, int type, uint32_t i, int32_t v) {
 /* ---- quantization ---- */
 
 /* int8, uint8 or int16: the types with a scale and zero point. */
-int nml_is_quant_int(int type);
+static inline int nml_is_quant_int(int type) {
+    return type == NML_INT8 || type == NML_UINT8 || type == NML_INT16;
+}
 /* The bits of a float: positive finite floats (checked scales) order and compare as their bits
  * do, without a soft-float call on targets without an FPU. */
 static inline uint32_t nml_float_bits(float f) {

@@ -33,9 +33,9 @@ static nml_status check_nonempty(nml_ctx *ctx, const nml_node *node, const nml_w
 /* int8_only: the lean kernels' instance, without the float32 branch */
 NML_SETUP_INLINE nml_status pool_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
                                          int require_nonempty, nml_pool_data **out, int int8_only) {
-    NML_TRY(nml_check_io_count(ctx, node, 1, 1, 1));
-    const nml_tensor *input = nml_node_input(ctx, node, 0);
-    const nml_tensor *output = nml_node_output(ctx, node, 0);
+    nml_tensor *t[2];
+    NML_TRY(nml_node_io(ctx, node, 1, 1, t));
+    const nml_tensor *input = t[0], *output = t[1];
     if (!input) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "input is missing");
     const int type = input->type;
     if (type != NML_FLOAT32 && type != NML_INT8)
