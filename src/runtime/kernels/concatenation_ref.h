@@ -57,10 +57,11 @@ NML_SETUP_INLINE nml_status nml_concat_check_input(nml_ctx *ctx, const nml_node 
     if (!nml_is_quant_int(out->type)) return NML_OK;
     NML_TRY(nml_check_quant(ctx, node, t, what));
     /* both scales positive and finite (checked): equal exactly when their bits are */
-    ci->requant =
+    const int requant =
         nml_float_bits(t->scale) != nml_float_bits(out->scale) || t->zero_point != out->zero_point;
-    if (lean && ci->requant)
+    if (lean && requant)
         return nml_lean_refuse(ctx, node, "inputs quantized like the output (no requantization)");
+    ci->requant = requant;
     if (lean) return NML_OK;
     ci->in_zp = t->zero_point;
     nml_quantize_multiplier((double)t->scale / (double)out->scale, &ci->mult, &ci->shift);
@@ -81,7 +82,9 @@ NML_SETUP_INLINE nml_status nml_concat_check(nml_ctx *ctx, nml_node *node, const
     NML_TRY(nml_elem_size(ctx, node, out, "output", &d->esize));
     if (out->rank == 0)
         return nml_kernel_fail(ctx, node, NML_E_SHAPE, "cannot concatenate scalars");
-    NML_TRY(nml_resolve_axis(ctx, node, p->axis, out->rank, &d->axis));
+    int32_t axis; /* d->axis, kept in a register */
+    NML_TRY(nml_resolve_axis(ctx, node, p->axis, out->rank, &axis));
+    d->axis = axis;
     if (p->activation != NML_ACT_NONE)
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
                                "fused activation %d is not supported (TFLite allows none)",
@@ -96,15 +99,17 @@ NML_SETUP_INLINE nml_status nml_concat_check(nml_ctx *ctx, nml_node *node, const
         NML_TRY(nml_concat_check_input(ctx, node, d, i, t[i], out, lean));
         sum += d->in[i].axis_dim;
     }
-    if (sum != out->dims[d->axis])
+    if (sum != out->dims[axis])
         return nml_kernel_fail(ctx, node, NML_E_SHAPE,
                                "inputs add up to %lld along axis %d, output has %d", (long long)sum,
-                               (int)d->axis, (int)out->dims[d->axis]);
-    d->outer = d->inner = 1;
-    for (int k = 0; k < d->axis; k++)
-        d->outer *= (uint32_t)out->dims[k];
-    for (int k = d->axis + 1; k < out->rank; k++)
-        d->inner *= (uint32_t)out->dims[k];
+                               (int)axis, (int)out->dims[axis]);
+    uint32_t outer = 1, inner = 1; /* in registers, stored once */
+    for (int k = 0; k < out->rank; k++) {
+        if (k < axis) outer *= (uint32_t)out->dims[k];
+        if (k > axis) inner *= (uint32_t)out->dims[k];
+    }
+    d->outer = outer;
+    d->inner = inner;
     return NML_OK;
 }
 
