@@ -400,25 +400,25 @@ nml_status nml_addsub_prepare_q(nml_ctx *ctx, const nml_node *node, const nml_te
      * (significand 2^30, exponent 0), so only the other one's is computed. The scales are
      * positive and finite (checked above), so their bits order them as the floats do. */
     float big = in1->scale, small = in2->scale;
-    int32_t *small_mult = &q->in2_mult;
-    int *small_shift = &q->in2_shift;
+    int32_t *small_mult = &q->mult[1];
+    int *small_shift = &q->shift[1];
     if (nml_float_bits(small) > nml_float_bits(big)) {
         big = in2->scale;
         small = in1->scale;
-        small_mult = &q->in1_mult;
-        small_shift = &q->in1_shift;
+        small_mult = &q->mult[0];
+        small_shift = &q->shift[0];
     }
     const double twice_max = 2.0 * (double)big;
-    q->in1_mult = q->in2_mult = 1 << 30;
-    q->in1_shift = q->in2_shift = 0;
+    q->mult[0] = q->mult[1] = 1 << 30;
+    q->shift[0] = q->shift[1] = 0;
     nml_quantize_multiplier((double)small / twice_max, small_mult, small_shift);
-    nml_quantize_multiplier(twice_max / ((double)(1 << 20) * (double)out->scale), &q->out_mult,
-                            &q->out_shift);
+    nml_quantize_multiplier(twice_max / ((double)(1 << 20) * (double)out->scale), &q->mult[2],
+                            &q->shift[2]);
     q->left_shift = 20;
     /* TFLite requires every multiplier below one (QuantizeMultiplierSmallerThanOneExp): the
      * inputs' are at most 0.5; the output's (finite, from finite scales) is 1 or more, or rounds
      * up to 1, exactly when its exponent is positive */
-    if (q->out_shift > 0)
+    if (q->shift[2] > 0)
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
                                "output scale is too small for the input scales (rescale "
                                "multiplier >= 1)");

@@ -152,8 +152,8 @@ void nml_bcast_run(const nml_bcast *bc, nml_bcast_row row, void *user);
 
 typedef struct nml_addsub_q {
     int32_t in1_offset, in2_offset, out_offset; /* -zp1, -zp2, +zp_out */
-    int32_t in1_mult, in2_mult, out_mult;
-    int in1_shift, in2_shift, out_shift; /* <= 0 */
+    int32_t mult[3]; /* input 1, input 2, output */
+    int shift[3];    /* the same order; <= 0 */
     int left_shift;
     int32_t act_min, act_max;
 } nml_addsub_q;
@@ -167,10 +167,10 @@ nml_status nml_addsub_prepare_q(nml_ctx *ctx, const nml_node *node, const nml_te
 static inline int32_t nml_addsub_q_elem(const nml_addsub_q *q, int32_t x, int32_t y, int sign) {
     int32_t a = (int32_t)((uint32_t)(x + q->in1_offset) << q->left_shift);
     int32_t b = (int32_t)((uint32_t)(y + q->in2_offset) << q->left_shift);
-    int32_t sa = nml_mul_by_qm(a, q->in1_mult, q->in1_shift);
-    int32_t sb = nml_mul_by_qm(b, q->in2_mult, q->in2_shift);
+    int32_t sa = nml_mul_by_qm(a, q->mult[0], q->shift[0]);
+    int32_t sb = nml_mul_by_qm(b, q->mult[1], q->shift[1]);
     int32_t raw = sign > 0 ? sa + sb : sa - sb;
-    int32_t r = nml_mul_by_qm(raw, q->out_mult, q->out_shift) + q->out_offset;
+    int32_t r = nml_mul_by_qm(raw, q->mult[2], q->shift[2]) + q->out_offset;
     return r < q->act_min ? q->act_min : (r > q->act_max ? q->act_max : r);
 }
 
