@@ -17,19 +17,18 @@ typedef struct resize_data {
  * position, at most in - 1, with the float scale computed once per axis as there. The position
  * is never negative (i, offset and scale are not), so floor is truncation and rounding adds
  * one for a fraction of at least 0.5 (exact in float: pos - trunc(pos) is representable);
- * positions of 2^31 and more clamp before the conversion, which would overflow (compared on
- * the bits, which order non-negative floats: no soft-float call). */
+ * positions of 2^31 and more clamp before the conversion, which would overflow. Non-negative
+ * floats are compared on their bits, which order them: no soft-float call. */
 static void nearest_table(int32_t *table, int32_t n, int32_t in, int align, int half) {
     const float scale = (align && n > 1) ? (float)(in - 1) / (float)(n - 1) : (float)in / (float)n;
     const float offset = half ? 0.5f : 0.0f;
     for (int32_t i = 0; i < n; i++) {
         const float pos = ((float)i + offset) * scale;
-        uint32_t bits;
-        memcpy(&bits, &pos, sizeof bits);
         int32_t v = in - 1;
-        if (bits < 0x4f000000u) { /* 2^31 */
+        if (nml_float_bits(pos) < 0x4f000000u) { /* 2^31 */
             v = (int32_t)pos;
-            if (align && pos - (float)v >= 0.5f) v++;
+            /* the fraction, in [0, 1), at least 0.5 */
+            if (align && nml_float_bits(pos - (float)v) >= 0x3f000000u) v++;
             v = v > in - 1 ? in - 1 : v;
         }
         table[i] = v;
