@@ -64,7 +64,7 @@ NML_SETUP_INLINE nml_status nml_concat_check_input(nml_ctx *ctx, const nml_node 
     ci->requant = requant;
     if (lean) return NML_OK;
     ci->in_zp = t->zero_point;
-    nml_quantize_multiplier((double)t->scale / (double)out->scale, &ci->mult, &ci->shift);
+    nml_quantize_ratio(t->scale, out->scale, 0, &ci->mult, &ci->shift);
     return NML_OK;
 }
 

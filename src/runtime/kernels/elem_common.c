@@ -109,6 +109,20 @@ nml_status(nml_check_same_quant)(nml_ctx *ctx, const nml_node *node, const nml_t
     return NML_OK;
 }
 
+/* Not inlined: one copy of the double arithmetic for every caller. */
+NML_OUTLINE void nml_quantize_ratio(float a, float b, int pow2, int32_t *significand,
+                                    int *exponent) {
+    double r = (double)a / (double)b;
+    /* times 2^pow2: the quotient of positive finite floats is a normal double of at least
+     * 2^-277, far above the subnormals, so the scaling is exact and adds pow2 to the exponent
+     * field (the high word's bits 20..30 on a 32-bit target) */
+    uint64_t bits;
+    memcpy(&bits, &r, sizeof bits);
+    bits += (uint64_t)(int64_t)pow2 << 52;
+    memcpy(&r, &bits, sizeof r);
+    nml_quantize_multiplier(r, significand, exponent);
+}
+
 void nml_quantize_multiplier_signed(double m, int32_t *significand, int *exponent) {
     if (m < 0.0) {
         nml_quantize_multiplier(-m, significand, exponent);
@@ -408,12 +422,10 @@ nml_status nml_addsub_prepare_q(nml_ctx *ctx, const nml_node *node, const nml_te
         small_mult = &q->mult[0];
         small_shift = &q->shift[0];
     }
-    const double twice_max = 2.0 * (double)big;
     q->mult[0] = q->mult[1] = 1 << 30;
     q->shift[0] = q->shift[1] = 0;
-    nml_quantize_multiplier((double)small / twice_max, small_mult, small_shift);
-    nml_quantize_multiplier(twice_max / ((double)(1 << 20) * (double)out->scale), &q->mult[2],
-                            &q->shift[2]);
+    nml_quantize_ratio(small, big, -1, small_mult, small_shift);          /* s / 2 max */
+    nml_quantize_ratio(big, out->scale, -19, &q->mult[2], &q->shift[2]); /* 2 max / 2^20 s_out */
     q->left_shift = 20;
     /* TFLite requires every multiplier below one (QuantizeMultiplierSmallerThanOneExp): the
      * inputs' are at most 0.5; the output's (finite, from finite scales) is 1 or more, or rounds
@@ -435,7 +447,7 @@ nml_status nml_relu_prepare_q(nml_ctx *ctx, const nml_node *node, const nml_tens
     NML_TRY(nml_check_quant(ctx, node, out, "output"));
     int32_t qmin, qmax;
     nml_int_range(out->type, &qmin, &qmax);
-    nml_quantize_multiplier((double)in->scale / (double)out->scale, &q->mult, &q->shift);
+    nml_quantize_ratio(in->scale, out->scale, 0, &q->mult, &q->shift);
     q->in_zp = in->zero_point;
     q->out_zp = out->zero_point;
     /* zero point + roundf(0 / scale) for the lower bound, as TFLM computes it */

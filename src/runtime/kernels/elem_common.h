@@ -82,6 +82,10 @@ nml_status nml_check_quant(nml_ctx *ctx, const nml_node *node, const nml_tensor 
  * same scale and zero point (the kernel copies raw values). */
 nml_status nml_check_same_quant(nml_ctx *ctx, const nml_node *node, const nml_tensor *a,
                                 const nml_tensor *b, const char *what_a, const char *what_b);
+/* nml_quantize_multiplier of (a / b) * 2^pow2 computed in double from the float scales, as
+ * TFLite computes its rescaling multipliers: the same bits as that expression. a and b positive
+ * and finite (checked quantization), pow2 <= 0. */
+void nml_quantize_ratio(float a, float b, int pow2, int32_t *significand, int *exponent);
 /* Like nml_quantize_multiplier, but also for negative multipliers (the sign goes to the
  * significand, as TFLite's QuantizeMultiplier does with frexp). */
 void nml_quantize_multiplier_signed(double m, int32_t *significand, int *exponent);

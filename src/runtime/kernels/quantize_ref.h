@@ -58,7 +58,7 @@ NML_SETUP_INLINE nml_status nml_quantize_check(nml_ctx *ctx, nml_node *node,
     }
     NML_TRY(nml_check_quant(ctx, node, in, "input"));
     d->in_zp = in->zero_point;
-    nml_quantize_multiplier((double)in->scale / (double)out->scale, &d->mult, &d->shift);
+    nml_quantize_ratio(in->scale, out->scale, 0, &d->mult, &d->shift);
     return NML_OK;
 }
 
