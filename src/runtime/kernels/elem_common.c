@@ -72,10 +72,8 @@ NML_OUTLINE nml_status(nml_elem_size)(nml_ctx *ctx, const nml_node *node, const 
 
 /* ---- quantization ---- */
 
-
-
 nml_status(nml_check_quant)(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
-                           const char *what) {
+                            const char *what) {
     /* scale in (0, FLT_MAX]: the bits of positive finite floats are 1 .. 0x7f7fffff (zero, sign,
      * infinity and NaN fall outside) */
     if (nml_float_bits(t->scale) - 1u >= 0x7f7fffffu)
@@ -94,8 +92,10 @@ nml_status(nml_check_quant)(nml_ctx *ctx, const nml_node *node, const nml_tensor
     return NML_OK;
 }
 
-nml_status(nml_check_same_quant)(nml_ctx *ctx, const nml_node *node, const nml_tensor *a,
-                                const nml_tensor *b, const char *what_a, const char *what_b) {
+/* not inlined: LTO would copy it into every prepare */
+NML_OUTLINE nml_status(nml_check_same_quant)(nml_ctx *ctx, const nml_node *node,
+                                             const nml_tensor *a, const nml_tensor *b,
+                                             const char *what_a, const char *what_b) {
     if (a->type != b->type)
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED, "%s type %s differs from %s type %s",
                                what_a, nml_dtype_name(a->type), what_b, nml_dtype_name(b->type));
@@ -171,8 +171,8 @@ nml_status nml_act_range_quant(nml_ctx *ctx, const nml_node *node, int activatio
 
 /* ---- constant tensors ---- */
 
-nml_status(nml_const_data)(nml_ctx *ctx, const nml_node *node, const nml_tensor *t, const char *what,
-                          const void **data) {
+nml_status(nml_const_data)(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
+                           const char *what, const void **data) {
     if (!t) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "%s is missing", what);
     if (t->alloc != NML_ALLOC_CONST || !t->data)
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
@@ -188,7 +188,7 @@ nml_status(nml_const_data)(nml_ctx *ctx, const nml_node *node, const nml_tensor 
 }
 
 nml_status(nml_read_const_ints)(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
-                               const char *what, int32_t *dst, uint32_t max, uint32_t *n) {
+                                const char *what, int32_t *dst, uint32_t max, uint32_t *n) {
     const void *data;
     NML_TRY(nml_const_data(ctx, node, t, what, &data));
     if (t->type != NML_INT32 && t->type != NML_INT64)
@@ -219,9 +219,8 @@ nml_status(nml_read_const_ints)(nml_ctx *ctx, const nml_node *node, const nml_te
 /* ---- shapes ---- */
 
 /* not inlined: LTO would copy it into every prepare (FastestDet: 44 B more) */
-NML_OUTLINE nml_status(nml_check_shape)(nml_ctx *ctx, const nml_node *node,
-                                        const nml_tensor *t, const char *what,
-                                        const int32_t *dims, int rank) {
+NML_OUTLINE nml_status(nml_check_shape)(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
+                                        const char *what, const int32_t *dims, int rank) {
     int same = t->rank == rank;
     for (int i = 0; same && i < rank; i++)
         same = t->dims[i] == dims[i];
@@ -424,7 +423,7 @@ nml_status nml_addsub_prepare_q(nml_ctx *ctx, const nml_node *node, const nml_te
     }
     q->mult[0] = q->mult[1] = 1 << 30;
     q->shift[0] = q->shift[1] = 0;
-    nml_quantize_ratio(small, big, -1, small_mult, small_shift);          /* s / 2 max */
+    nml_quantize_ratio(small, big, -1, small_mult, small_shift);         /* s / 2 max */
     nml_quantize_ratio(big, out->scale, -19, &q->mult[2], &q->shift[2]); /* 2 max / 2^20 s_out */
     q->left_shift = 20;
     /* TFLite requires every multiplier below one (QuantizeMultiplierSmallerThanOneExp): the

@@ -76,21 +76,30 @@ static nml_status opt_pad_prepare(nml_ctx *ctx, nml_node *node, const nml_op_par
     return NML_OK;
 }
 
-/* The lean variant's prepare: the reference's checks (nml_pad_check, pad_ref.h) compiled here,
+/* The lean variants' prepare: the reference's checks (nml_pad_check, pad_ref.h) compiled here,
  * so that the reference prepare is not linked; its parameters stay on the stack (no persistent
  * arena but the levels). Whatever the reference rejects is rejected here too; wider elements
- * are refused. */
-static nml_status opt_pad_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
-    (void)p;
+ * are refused. One instance per operator (v2 constant): a PAD firmware has no PADV2 code. */
+NML_SETUP_INLINE nml_status lean_prepare(nml_ctx *ctx, nml_node *node, int v2) {
     nml_pad_data ref;
     const nml_tensor *io[2] = {NULL, NULL}; /* set by the check when it succeeds */
-    NML_TRY(nml_pad_check(ctx, node, &ref, 1, io));
+    NML_TRY(nml_pad_check(ctx, node, &ref, 1, v2, io));
     opt_pad *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
     if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
     plan_levels(d, &ref, io[0], io[1]);
     d->value = ref.value[0];
     node->data = d;
     return NML_OK;
+}
+
+static nml_status opt_pad_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    (void)p;
+    return lean_prepare(ctx, node, 0);
+}
+
+static nml_status opt_padv2_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    (void)p;
+    return lean_prepare(ctx, node, 1);
 }
 
 typedef struct cursor {
@@ -135,5 +144,5 @@ static nml_status opt_pad_eval(nml_ctx *ctx, nml_node *node) {
 const nml_kernel nml_kernel_pad_opt = {NML_OP_PAD, "PAD", opt_pad_prepare, opt_pad_eval};
 const nml_kernel nml_kernel_padv2_opt = {NML_OP_PADV2, "PADV2", opt_pad_prepare, opt_pad_eval};
 const nml_kernel nml_kernel_pad_opt_int8 = {NML_OP_PAD, "PAD", opt_pad_prepare_int8, opt_pad_eval};
-const nml_kernel nml_kernel_padv2_opt_int8 = {NML_OP_PADV2, "PADV2", opt_pad_prepare_int8,
+const nml_kernel nml_kernel_padv2_opt_int8 = {NML_OP_PADV2, "PADV2", opt_padv2_prepare_int8,
                                               opt_pad_eval};
