@@ -1,5 +1,7 @@
 #include "pool_common.h"
 
+#include <string.h>
+
 #include "lean.h"
 #include "outline.h"
 
@@ -65,10 +67,16 @@ NML_SETUP_INLINE nml_status pool_prepare(nml_ctx *ctx, nml_node *node, const nml
     } else {
         NML_TRY(nml_check_int8_quant(ctx, node, input, "input"));
         NML_TRY(nml_check_int8_quant(ctx, node, output, "output"));
-        /* the int8 kernels work on raw values, so input and output must share quantization */
-        double diff = (double)input->scale - (double)output->scale;
-        if (diff < 0) diff = -diff;
-        if (diff > 1.0e-6 || input->zero_point != output->zero_point)
+        /* the int8 kernels work on raw values, so input and output must share quantization:
+         * scales at most 1e-6 apart (the difference in double). The difference is finite (the
+         * scales are), so its magnitude compares as its bits do: no soft-float calls for the
+         * absolute value and the comparison. */
+        const double diff = (double)input->scale - (double)output->scale, tolerance = 1.0e-6;
+        uint64_t diff_bits, tolerance_bits;
+        memcpy(&diff_bits, &diff, sizeof diff_bits);
+        memcpy(&tolerance_bits, &tolerance, sizeof tolerance_bits);
+        diff_bits &= ~(1ull << 63); /* |diff| */
+        if (diff_bits > tolerance_bits || input->zero_point != output->zero_point)
             return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
                                    "input and output quantization differ (zero points %d, %d); "
                                    "int8 pooling needs them equal",
