@@ -71,8 +71,9 @@ static nml_status resize_prepare(nml_ctx *ctx, nml_node *node, const nml_op_para
     d->esize = esize;
     d->rows = (int32_t *)(void *)(d + 1);
     d->cols = d->rows + size[0];
-    nearest_table(d->rows, size[0], in->dims[1], p->align_corners, p->half_pixel_centers);
-    nearest_table(d->cols, size[1], in->dims[2], p->align_corners, p->half_pixel_centers);
+    for (int a = 0; a < 2; a++) /* rows from the input's height, then columns from its width */
+        nearest_table(a ? d->cols : d->rows, size[a], in->dims[1 + a], p->align_corners,
+                      p->half_pixel_centers);
     return NML_OK;
 }
 
