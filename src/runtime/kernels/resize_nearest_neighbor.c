@@ -20,7 +20,8 @@ typedef struct resize_data {
  * positions of 2^31 and more clamp before the conversion, which would overflow. Non-negative
  * floats are compared on their bits, which order them: no soft-float call. */
 static void nearest_table(int32_t *table, int32_t n, int32_t in, int align, int half) {
-    const float scale = (align && n > 1) ? (float)(in - 1) / (float)(n - 1) : (float)in / (float)n;
+    const int32_t corner = align && n > 1; /* align_corners: (in - 1) / (n - 1) */
+    const float scale = (float)(in - corner) / (float)(n - corner);
     const float offset = half ? 0.5f : 0.0f;
     for (int32_t i = 0; i < n; i++) {
         const float pos = ((float)i + offset) * scale;
