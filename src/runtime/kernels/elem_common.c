@@ -86,7 +86,7 @@ nml_status(nml_check_quant)(nml_ctx *ctx, const nml_node *node, const nml_tensor
                                (unsigned)t->n_q);
     int32_t lo, hi;
     nml_int_range(t->type, &lo, &hi);
-    if (t->zero_point < lo || t->zero_point > hi)
+    if ((uint32_t)t->zero_point - (uint32_t)lo > (uint32_t)hi - (uint32_t)lo) /* one compare */
         return nml_kernel_fail(ctx, node, NML_E_FORMAT, "%s zero point %d is outside %s range",
                                what, (int)t->zero_point, nml_dtype_name(t->type));
     return NML_OK;
