@@ -156,8 +156,8 @@ void nml_bcast_run(const nml_bcast *bc, nml_bcast_row row, void *user);
 
 typedef struct nml_addsub_q {
     int32_t in1_offset, in2_offset, out_offset; /* -zp1, -zp2, +zp_out */
-    int32_t mult[3]; /* input 1, input 2, output */
-    int shift[3];    /* the same order; <= 0 */
+    int32_t mult[3];                            /* input 1, input 2, output */
+    int shift[3];                               /* the same order; <= 0 */
     int left_shift;
     int32_t act_min, act_max;
 } nml_addsub_q;
@@ -205,7 +205,8 @@ static inline int32_t nml_relu_q_elem(const nml_relu_q *q, int32_t x) {
 #define nml_const_data(ctx, node, t, what, data) nml_const_data(ctx, node, t, NULL, data)
 #define nml_read_const_ints(ctx, node, t, what, dst, max, n)                                       \
     nml_read_const_ints(ctx, node, t, NULL, dst, max, n)
-#define nml_check_shape(ctx, node, t, what, dims, rank) nml_check_shape(ctx, node, t, NULL, dims, rank)
+#define nml_check_shape(ctx, node, t, what, dims, rank)                                            \
+    nml_check_shape(ctx, node, t, NULL, dims, rank)
 #endif
 
 #endif

@@ -32,9 +32,8 @@ nml_status nml_gather_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params 
  * does not take is refused as soon as that is known (batch_dims other than 0, indices that are
  * not a constant tensor: checked present and complete, as the reference checks them later);
  * the caller then checks the index values. io gets params, indices and the output. */
-NML_SETUP_INLINE nml_status nml_gather_check(nml_ctx *ctx, nml_node *node,
-                                             const nml_op_params *p, nml_gather_data *d,
-                                             int lean, const nml_tensor **io) {
+NML_SETUP_INLINE nml_status nml_gather_check(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
+                                             nml_gather_data *d, int lean, const nml_tensor **io) {
     nml_tensor *t[3];
     NML_TRY(nml_node_io(ctx, node, 2, 2, t));
     const nml_tensor *in = t[0], *idx = t[1], *out = t[2];

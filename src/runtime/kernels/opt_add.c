@@ -20,7 +20,7 @@
 #define MAX_RIGHT 23
 
 typedef struct opt_add {
-    nml_rs rs[3]; /* input 1, input 2, output */
+    nml_rs rs[3];       /* input 1, input 2, output */
     int32_t off1, off2; /* minus the input zero points */
     int32_t act_min, act_max;
     uint32_t count;

@@ -29,8 +29,8 @@ nml_status nml_pad_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p)
  * (a constant in the lean variants, one for each operator, so that PAD's carries no
  * constant_values code). io (NULL: not wanted) gets the input and the output, which the lean
  * variant plans with. */
-NML_SETUP_INLINE nml_status nml_pad_check(nml_ctx *ctx, nml_node *node, nml_pad_data *d,
-                                          int lean, int v2, const nml_tensor **io) {
+NML_SETUP_INLINE nml_status nml_pad_check(nml_ctx *ctx, nml_node *node, nml_pad_data *d, int lean,
+                                          int v2, const nml_tensor **io) {
     const uint32_t max_in = v2 ? 3 : 2;
     nml_tensor *t[4];
     NML_TRY(nml_node_io(ctx, node, 2, max_in, t));

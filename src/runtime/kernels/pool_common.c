@@ -7,7 +7,8 @@
 
 /* The first of n outputs along an axis whose window holds no input element, or -1. (Not
  * inlined: one copy for both axes.) */
-static NML_OUTLINE int32_t first_empty(int32_t n, int32_t stride, int32_t pad, int32_t filter, int32_t size) {
+static NML_OUTLINE int32_t first_empty(int32_t n, int32_t stride, int32_t pad, int32_t filter,
+                                       int32_t size) {
     for (int32_t o = 0; o < n; o++) {
         int32_t start, end;
         nml_pool_range(o * stride - pad, filter, size, &start, &end);

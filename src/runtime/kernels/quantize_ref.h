@@ -26,9 +26,8 @@ nml_status nml_quantize_prepare(nml_ctx *ctx, nml_node *node, const nml_op_param
  * not read). lean 1: they go to *d, on the caller's stack, and nodes other than int8 -> int8
  * are refused once the input is known to be present (so the float path, with its double
  * output scale, is not compiled in). io gets the input and the output. */
-NML_SETUP_INLINE nml_status nml_quantize_check(nml_ctx *ctx, nml_node *node,
-                                               nml_quantize_data *d, int lean,
-                                               const nml_tensor **io) {
+NML_SETUP_INLINE nml_status nml_quantize_check(nml_ctx *ctx, nml_node *node, nml_quantize_data *d,
+                                               int lean, const nml_tensor **io) {
     nml_tensor *t[2];
     NML_TRY(nml_node_io(ctx, node, 1, 1, t));
     const nml_tensor *in = t[0], *out = t[1];
