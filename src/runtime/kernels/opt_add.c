@@ -10,8 +10,6 @@
  * so the output may share either input's buffer (NML_KERNEL_IN_PLACE).
  * Broadcasting, other types and shifts beyond 23 are handed to the reference kernel by
  * nml_kernel_add_opt and rejected at prepare by nml_kernel_add_opt_int8. */
-#include <string.h>
-
 #include "elem_common.h"
 #include "kernels.h"
 #include "lean.h"
@@ -39,9 +37,9 @@ static int plain_int8(nml_ctx *ctx, const nml_node *node, const nml_tensor **t) 
     const nml_tensor *out = nml_node_output(ctx, node, 0);
     for (int i = 2; i >= 0; i--) { /* the output first: the inputs are compared with it */
         const nml_tensor *x = i == 2 ? out : nml_node_input(ctx, node, (uint32_t)i);
-        if (!x || x->type != NML_INT8 || x->rank != out->rank ||
-            memcmp(x->dims, out->dims, sizeof(int32_t) * out->rank) != 0)
-            return 0;
+        if (!x || x->type != NML_INT8 || x->rank != out->rank) return 0;
+        for (int k = 0; k < out->rank; k++)
+            if (x->dims[k] != out->dims[k]) return 0;
         t[i] = x;
     }
     return 1;
