@@ -197,13 +197,19 @@ static char *main_source(const char *name, const char *NAME, const char *model_f
         "    /* the counters may start inhibited (mcountinhibit) */\n"
         "    __asm__ volatile(\"csrw 0x320, zero\");\n"
         "    if (nml_model_load(&model, %s_model, %s_MODEL_BYTES, &err) != NML_OK ||\n"
+        "#ifdef %s_PLAN_ACTIVATION_BYTES /* the export's arena plan: no planner linked */\n"
+        "        nml_interpreter_init_planned(&it, &model, &%s_op_resolver, &%s_arena_plan, "
+        "arena,\n"
+        "                                     sizeof arena, &err) != NML_OK) {\n"
+        "#else\n"
         "        nml_interpreter_init(&it, &model, &%s_op_resolver, arena, sizeof arena, &err) != "
         "NML_OK) {\n"
+        "#endif\n"
         "        printf(\"nanoml: %%s\\n\", err.msg);\n        return 1;\n    }\n"
         "    printf(\"nanoml: %s, %%lu operators, arena %%lu of %%lu bytes\\n\",\n"
         "           (unsigned long)it.n_nodes, (unsigned long)it.arena_used, (unsigned long)sizeof "
         "arena);\n",
-        name, NAME, name, name);
+        name, NAME, NAME, name, name, name, name);
     nml_sb_puts(
         &sb,
         "    const uint8_t *src = nanoml_app_input;\n"

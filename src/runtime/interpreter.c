@@ -1,4 +1,5 @@
-/* The interpreter: arena layout, kernel lookup and prepare, planning, invoke.
+/* The interpreter: arena layout, kernel lookup and prepare, planning (or an export-time plan),
+ * invoke.
  *
  * Arena layout (every part 16-byte aligned):
  *   [tensor table][node table][kernel context][variable tensors][kernel persistent data]
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "kernel.h"
+#include "nanoml/arena_plan.h"
 #include "outline.h"
 #include "planner.h"
 
@@ -63,8 +65,7 @@ static nml_status arena_too_small(nml_interpreter *it, size_t need, int exact, c
         return nml_fail(err, NML_E_ARENA,
                         "arena of %zu bytes is too small: the model needs %zu bytes (%zu "
                         "persistent + %zu activations)",
-                        it->arena_size, need, it->persistent_bytes,
-                        it->activation_bytes);
+                        it->arena_size, need, it->persistent_bytes, it->activation_bytes);
     return nml_fail(err, NML_E_ARENA,
                     "arena of %zu bytes is too small: needs at least %zu "
                     "bytes (%s)",
@@ -72,8 +73,8 @@ static nml_status arena_too_small(nml_interpreter *it, size_t need, int exact, c
 }
 
 /* Node i: operator i of the model and its kernel, which it must have. */
-static nml_status read_node(const nml_model *m, const nml_op_resolver *ops, uint32_t i,
-                            nml_node *n, nml_error *err) {
+static nml_status read_node(const nml_model *m, const nml_op_resolver *ops, uint32_t i, nml_node *n,
+                            nml_error *err) {
     nml_model_op op;
     char label[64];
     NML_TRY(nml_model_operator(m, i, &op, err));
@@ -101,20 +102,20 @@ static nml_status check_supported(const nml_model *m, const nml_op_resolver *ops
     return NML_OK;
 }
 
-static nml_status build_tensors(nml_interpreter *it, nml_error *err) {
+NML_SETUP_INLINE nml_status build_tensors(nml_interpreter *it, nml_error *err) {
     for (uint32_t i = 0; i < it->n_tensors; i++)
         NML_TRY(nml_model_tensor(it->model, i, &it->tensors[i], err));
     return NML_OK;
 }
 
-static nml_status build_nodes(nml_interpreter *it, nml_error *err) {
+NML_SETUP_INLINE nml_status build_nodes(nml_interpreter *it, nml_error *err) {
     for (uint32_t i = 0; i < it->n_nodes; i++)
         NML_TRY(read_node(it->model, it->ops, i, &it->nodes[i], err));
     return NML_OK;
 }
 
 /* Variable tensors get their own region right after the tables. */
-static size_t place_variables(nml_interpreter *it, size_t off) {
+NML_SETUP_INLINE size_t place_variables(nml_interpreter *it, size_t off) {
     for (uint32_t i = 0; i < it->n_tensors; i++) {
         nml_tensor *t = &it->tensors[i];
         if (t->alloc != NML_ALLOC_PERSIST) continue;
@@ -127,7 +128,7 @@ static size_t place_variables(nml_interpreter *it, size_t off) {
 }
 
 /* Variables start at the zero point like TFLite Micro's reset (int8), zero otherwise. */
-static void reset_variables(nml_interpreter *it) {
+NML_SETUP_INLINE void reset_variables(nml_interpreter *it) {
     for (uint32_t i = 0; i < it->n_tensors; i++) {
         nml_tensor *t = &it->tensors[i];
         if (t->alloc != NML_ALLOC_PERSIST || !t->data) continue;
@@ -147,8 +148,8 @@ static nml_status failed_in_node(nml_error *err, nml_status st, const nml_node *
     return st;
 }
 
-static nml_status prepare_nodes(nml_interpreter *it, nml_ctx *ctx, size_t persist_start,
-                                nml_error *err) {
+NML_SETUP_INLINE nml_status prepare_nodes(nml_interpreter *it, nml_ctx *ctx, size_t persist_start,
+                                          nml_error *err) {
     char why[96];
     for (uint32_t i = 0; i < it->n_nodes; i++) {
         nml_node *n = &it->nodes[i];
@@ -167,8 +168,8 @@ static nml_status prepare_nodes(nml_interpreter *it, nml_ctx *ctx, size_t persis
     return NML_OK;
 }
 
-static nml_status check_args(nml_interpreter *it, const nml_model *model,
-                             const nml_op_resolver *ops, void *arena, nml_error *err) {
+NML_SETUP_INLINE nml_status check_args(nml_interpreter *it, const nml_model *model,
+                                       const nml_op_resolver *ops, void *arena, nml_error *err) {
     if (!it) return nml_fail(err, NML_E_ARG, "no interpreter");
     if (!model || !model->data || !model->model_table)
         return nml_fail(err, NML_E_ARG, "model is not loaded (call nml_model_load first)");
@@ -179,7 +180,13 @@ static nml_status check_args(nml_interpreter *it, const nml_model *model,
     return NML_OK;
 }
 
-static nml_status init(nml_interpreter *it, nml_error *err) {
+/* The steps of init shared by nml_interpreter_init and nml_interpreter_init_planned are
+ * compiled into each (NML_SETUP_INLINE), so that firmware using one has the same code as if
+ * the other did not exist. */
+
+/* Kernel lookup and the tensor and node tables at the start of the arena. While init lays out
+ * the persistent part, it->persistent_bytes is where it ends so far: here the tables' end. */
+NML_SETUP_INLINE nml_status init_tables(nml_interpreter *it, nml_error *err) {
     const nml_model *m = it->model;
     NML_TRY(check_supported(m, it->ops, err));
 
@@ -190,16 +197,20 @@ static nml_status init(nml_interpreter *it, nml_error *err) {
     size_t tables_end = align16(ctx_at + sizeof(nml_ctx));
     if (tables_end > it->arena_size)
         return arena_too_small(it, tables_end, 0, "tensor and node tables alone", err);
+    it->persistent_bytes = tables_end;
     it->tensors = (nml_tensor *)(void *)(it->arena + tensors_at);
     it->nodes = (nml_node *)(void *)(it->arena + nodes_at);
     it->ctx = (nml_ctx *)(void *)(it->arena + ctx_at);
     it->n_tensors = m->n_tensors;
     it->n_nodes = m->n_operators;
     NML_TRY(build_tensors(it, err));
-    NML_TRY(build_nodes(it, err));
-    NML_TRY(nml_plan_lifetimes(m, it->tensors, it->n_tensors, it->nodes, it->n_nodes, err));
+    return build_nodes(it, err);
+}
 
-    size_t persist_start = align16(place_variables(it, tables_end));
+/* Every kernel's prepare and persistent data after the tables and variable tensors (which end
+ * at vars_end); it->persistent_bytes then is where the activation region begins. */
+NML_SETUP_INLINE nml_status init_persistent(nml_interpreter *it, size_t vars_end, nml_error *err) {
+    size_t persist_start = align16(vars_end);
     if (persist_start > it->arena_size)
         return arena_too_small(it, persist_start, 0, "tables and variable tensors", err);
     nml_ctx *ctx = it->ctx;
@@ -210,8 +221,36 @@ static nml_status init(nml_interpreter *it, nml_error *err) {
     ctx->persist_base = it->arena + persist_start;
     ctx->persist_cap = it->arena_size - persist_start;
     NML_TRY(prepare_nodes(it, ctx, persist_start, err));
+    it->persistent_bytes = align16(persist_start + ctx->persist_used); /* within the arena */
+    return NML_OK;
+}
 
-    size_t act_start = align16(persist_start + ctx->persist_used); /* both within the arena */
+/* The activation region of act_bytes after the persistent part, with every planned tensor's
+ * data pointing into it. */
+NML_SETUP_INLINE nml_status init_activations(nml_interpreter *it, uint32_t act_bytes,
+                                             uint32_t act_min, nml_error *err) {
+    const size_t act_start = it->persistent_bytes;
+    it->activation_bytes = act_bytes;
+    it->activation_min_bytes = act_min;
+    size_t need = add_sat(act_start, act_bytes);
+    if (need > it->arena_size) return arena_too_small(it, need, 1, NULL, err);
+    it->arena_used = need;
+
+    uint8_t *act = it->arena + act_start;
+    for (uint32_t i = 0; i < it->n_tensors; i++)
+        if (it->tensors[i].alloc == NML_ALLOC_ARENA)
+            it->tensors[i].data = act + it->tensors[i].arena_offset;
+    it->ctx->scratch_base = act;
+    it->ctx->err = NULL;
+    return NML_OK;
+}
+
+static nml_status init(nml_interpreter *it, nml_error *err) {
+    NML_TRY(init_tables(it, err));
+    NML_TRY(nml_plan_lifetimes(it->model, it->tensors, it->n_tensors, it->nodes, it->n_nodes, err));
+    NML_TRY(init_persistent(it, place_variables(it, it->persistent_bytes), err));
+    const size_t act_start = it->persistent_bytes;
+
     uint32_t act_bytes, act_min; /* the planner's offsets are 32-bit */
     /* views share their input's buffer: marked first, so that neither the work memory nor the
      * plan counts them, and placed after planning */
@@ -228,26 +267,126 @@ static nml_status init(nml_interpreter *it, nml_error *err) {
     /* tiny activations: the list still had to fit */
     if (act_bytes < work) act_bytes = (uint32_t)work;
     nml_plan_resolve_aliases(it->tensors, it->n_tensors);
-    it->persistent_bytes = act_start;
-    it->activation_bytes = act_bytes;
-    it->activation_min_bytes = act_min;
-    size_t need = add_sat(act_start, act_bytes);
-    if (need > it->arena_size) return arena_too_small(it, need, 1, NULL, err);
-    it->arena_used = need;
-
-    uint8_t *act = it->arena + act_start;
-    for (uint32_t i = 0; i < it->n_tensors; i++)
-        if (it->tensors[i].alloc == NML_ALLOC_ARENA)
-            it->tensors[i].data = act + it->tensors[i].arena_offset;
-    ctx->scratch_base = act;
-    ctx->err = NULL;
+    NML_TRY(init_activations(it, act_bytes, act_min, err));
     reset_variables(it);
     return NML_OK;
 }
 
-nml_status nml_interpreter_init(nml_interpreter *it, const nml_model *model,
-                                const nml_op_resolver *ops, void *arena, size_t arena_size,
-                                nml_error *err) {
+/* ---- init with an export-time plan (nanoml/arena_plan.h): nothing here reaches the planner */
+
+struct nml_plan_vars {
+    size_t (*place)(nml_interpreter *it, size_t off);
+    void (*reset)(nml_interpreter *it);
+};
+const nml_plan_vars nml_plan_variables = {place_variables, reset_variables};
+
+/* A plan exported for a model without variable tensors links no code for them. */
+static nml_status check_no_variables(const nml_interpreter *it, nml_error *err) {
+    for (uint32_t i = 0; i < it->n_tensors; i++)
+        if (it->tensors[i].alloc == NML_ALLOC_PERSIST)
+            return nml_fail(err, NML_E_UNSUPPORTED,
+                            "tensor %lu is a variable tensor, and the arena plan was exported "
+                            "for a model without any",
+                            (unsigned long)i);
+    return NML_OK;
+}
+
+/* NML_E_PLAN for `what` i (compact errors: the message is the status's name; say where). */
+static nml_status plan_mismatch_at(nml_error *err, const char *what, unsigned long i) {
+    if (!NML_ERROR_DETAIL && err) nml_error_prefix(err, "%s %lu: ", what, i);
+    return NML_E_PLAN;
+}
+
+/* Buffer `what` i of `bytes` fits its planned place inside the activation region. */
+static nml_status check_fits(nml_plan_buffer b, uint32_t bytes, uint32_t act_bytes,
+                             const char *what, uint32_t i, nml_error *err) {
+    if (b.offset != NML_PLAN_NONE && b.offset % ALIGN == 0 && bytes <= b.bytes &&
+        b.bytes <= act_bytes && b.offset <= act_bytes - b.bytes)
+        return NML_OK;
+    nml_fail(err, NML_E_PLAN,
+             "%s %lu: %lu bytes do not fit the plan's %lu at offset %lu (activations %lu)", what,
+             (unsigned long)i, (unsigned long)bytes, (unsigned long)b.bytes,
+             (unsigned long)b.offset, (unsigned long)act_bytes);
+    return plan_mismatch_at(err, what, i);
+}
+
+/* Every tensor an operator reads or writes, and every subgraph input and output, has a place
+ * (an input must be an activation, as the planner requires). */
+static nml_status check_used_placed(const nml_interpreter *it, nml_error *err) {
+    const nml_model *m = it->model;
+    for (uint32_t i = 0; i < it->n_nodes; i++) {
+        const nml_node *n = &it->nodes[i];
+        for (uint32_t k = 0; k < (uint32_t)n->n_inputs + n->n_outputs; k++) {
+            int32_t idx = k < n->n_inputs ? n->inputs[k] : n->outputs[k - n->n_inputs];
+            if (idx >= 0 && it->tensors[idx].alloc == NML_ALLOC_NONE) {
+                nml_fail(err, NML_E_PLAN, "tensor %ld: used by operator %lu, no place in the plan",
+                         (long)idx, (unsigned long)i);
+                return plan_mismatch_at(err, "tensor", (unsigned long)idx);
+            }
+        }
+    }
+    for (uint32_t i = 0; i < m->n_inputs + m->n_outputs; i++) {
+        int32_t idx =
+            i < m->n_inputs ? nml_model_input(m, i) : nml_model_output(m, i - m->n_inputs);
+        uint8_t alloc = it->tensors[idx].alloc;
+        if (alloc == NML_ALLOC_NONE || (i < m->n_inputs && alloc != NML_ALLOC_ARENA)) {
+            nml_fail(err, NML_E_PLAN,
+                     "tensor %ld: a subgraph input or output, no place in the plan", (long)idx);
+            return plan_mismatch_at(err, "tensor", (unsigned long)idx);
+        }
+    }
+    return NML_OK;
+}
+
+static nml_status apply_plan(nml_interpreter *it, const nml_arena_plan *p, nml_error *err) {
+    const nml_plan_buffer *b = p->buffers;
+    for (uint32_t i = 0; i < it->n_tensors; i++) {
+        nml_tensor *t = &it->tensors[i];
+        if (b[i].offset == NML_PLAN_NONE) continue; /* unused: keeps NML_ALLOC_NONE */
+        if (t->alloc != NML_ALLOC_NONE) {
+            nml_fail(err, NML_E_PLAN, "tensor %lu: constant or variable, but the plan places it",
+                     (unsigned long)i);
+            return plan_mismatch_at(err, "tensor", i);
+        }
+        NML_TRY(check_fits(b[i], t->bytes, p->activation_bytes, "tensor", i, err));
+        t->alloc = NML_ALLOC_ARENA;
+        t->arena_offset = b[i].offset;
+    }
+    for (uint32_t i = 0; i < it->n_nodes; i++) {
+        nml_node *n = &it->nodes[i];
+        if (!n->scratch_bytes) continue;
+        nml_plan_buffer s = b[it->n_tensors + i];
+        NML_TRY(check_fits(s, n->scratch_bytes, p->activation_bytes, "operator", i, err));
+        n->scratch_offset = s.offset;
+    }
+    return check_used_placed(it, err);
+}
+
+static nml_status init_planned(nml_interpreter *it, const nml_arena_plan *p, nml_error *err) {
+    const nml_model *m = it->model;
+    if (!p->buffers || p->n_tensors != m->n_tensors || p->n_nodes != m->n_operators)
+        return nml_fail(err, NML_E_PLAN,
+                        "the plan is for %lu tensors and %lu operators, the model has %lu and "
+                        "%lu",
+                        (unsigned long)p->n_tensors, (unsigned long)p->n_nodes,
+                        (unsigned long)m->n_tensors, (unsigned long)m->n_operators);
+    NML_TRY(init_tables(it, err));
+    size_t vars_end = it->persistent_bytes;
+    if (p->variables)
+        vars_end = p->variables->place(it, vars_end);
+    else
+        NML_TRY(check_no_variables(it, err));
+    NML_TRY(init_persistent(it, vars_end, err));
+    NML_TRY(apply_plan(it, p, err));
+    NML_TRY(init_activations(it, p->activation_bytes, p->activation_min_bytes, err));
+    if (p->variables) p->variables->reset(it);
+    return NML_OK;
+}
+
+/* Checks the arguments and resets *it for an init. */
+NML_SETUP_INLINE nml_status start(nml_interpreter *it, const nml_model *model,
+                                  const nml_op_resolver *ops, void *arena, size_t arena_size,
+                                  nml_error *err) {
     NML_TRY(check_args(it, model, ops, arena, err));
     /* everything is reset, the hook too: interpreters usually live uninitialized on the stack,
      * so nothing in *it may be trusted before init. Set on_node_done after init. */
@@ -256,7 +395,11 @@ nml_status nml_interpreter_init(nml_interpreter *it, const nml_model *model,
     it->ops = ops;
     it->arena = arena;
     it->arena_size = arena_size;
-    nml_status st = init(it, err);
+    return NML_OK;
+}
+
+/* After init: ready, or the tables forgotten. */
+NML_SETUP_INLINE nml_status finish(nml_interpreter *it, nml_status st) {
     if (st != NML_OK) {
         it->tensors = NULL;
         it->nodes = NULL;
@@ -265,6 +408,21 @@ nml_status nml_interpreter_init(nml_interpreter *it, const nml_model *model,
     }
     it->ready = 1;
     return NML_OK;
+}
+
+nml_status nml_interpreter_init(nml_interpreter *it, const nml_model *model,
+                                const nml_op_resolver *ops, void *arena, size_t arena_size,
+                                nml_error *err) {
+    NML_TRY(start(it, model, ops, arena, arena_size, err));
+    return finish(it, init(it, err));
+}
+
+nml_status nml_interpreter_init_planned(nml_interpreter *it, const nml_model *model,
+                                        const nml_op_resolver *ops, const nml_arena_plan *plan,
+                                        void *arena, size_t arena_size, nml_error *err) {
+    if (!plan) return nml_fail(err, NML_E_ARG, "no arena plan");
+    NML_TRY(start(it, model, ops, arena, arena_size, err));
+    return finish(it, init_planned(it, plan, err));
 }
 
 nml_status nml_invoke(nml_interpreter *it, nml_error *err) {

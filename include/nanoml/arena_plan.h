@@ -1,0 +1,69 @@
+/* An arena plan made at export time: where every activation tensor and every operator's
+ * scratch lives in the activation region, written into the generated model C file by
+ * `nanoml deploy --plan-at-export` (docs/deploy.md). An interpreter initialized with one does
+ * not run the memory planner, so firmware that only uses nml_interpreter_init_planned() links
+ * none of it.
+ *
+ * Trade (as TensorFlow Lite Micro's offline-planned memory): the device checks that every
+ * buffer fits where the table puts it (a tensor's bytes and the scratch its kernel requests in
+ * prepare are at most the planned size; offset + planned size is within the activation
+ * region; the region fits the arena), so a wrong table is refused, never a write out of the
+ * arena. That buffers live at the same time do not overlap is the host planner's guarantee:
+ * the table must come from the same model (same operator order) and the same kernels. */
+#ifndef NANOML_ARENA_PLAN_H
+#define NANOML_ARENA_PLAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nanoml/runtime.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Offset of a buffer that has no place in the activation region (constant, variable or unused
+ * tensors; operators without scratch). */
+#define NML_PLAN_NONE 0xffffffffu
+
+/* One buffer: its offset inside the activation region (16-byte aligned) and its planned size. */
+typedef struct nml_plan_buffer {
+    uint32_t offset, bytes;
+} nml_plan_buffer;
+
+/* Variable tensors (TFLite's stateful tensors) need code to place and reset them; a plan made
+ * for a model without any leaves this NULL, and that code is then not linked.
+ * nml_plan_variables is that code; an interpreter refuses a model with variable tensors when
+ * the plan has none. */
+struct nml_plan_vars;
+typedef struct nml_plan_vars nml_plan_vars;
+extern const nml_plan_vars nml_plan_variables;
+
+typedef struct nml_arena_plan {
+    uint32_t n_tensors, n_nodes;   /* the model's: a table for another model is refused */
+    uint32_t activation_bytes;     /* size of the activation region */
+    uint32_t activation_min_bytes; /* the lower bound of any plan (see nml_interpreter) */
+    /* n_tensors entries for the tensors, then n_nodes for the operators' scratch */
+    const nml_plan_buffer *buffers;
+    const nml_plan_vars *variables; /* &nml_plan_variables, or NULL: the model has none */
+} nml_arena_plan;
+
+/* nml_interpreter_init() with the activation offsets taken from plan instead of planned. Fails
+ * with NML_E_PLAN (the message names the tensor or operator and the numbers) when the plan is
+ * for a different model or a buffer does not fit its planned place, NML_E_ARENA when the arena
+ * is too small (the exact need, as nml_interpreter_init), NML_E_UNSUPPORTED when the model has
+ * variable tensors and plan->variables is NULL. */
+nml_status nml_interpreter_init_planned(nml_interpreter *it, const nml_model *model,
+                                        const nml_op_resolver *ops, const nml_arena_plan *plan,
+                                        void *arena, size_t arena_size, nml_error *err);
+
+/* The plan of an initialized interpreter: n_tensors + n_nodes entries into buffers (cap of
+ * them; NML_E_ARG when fewer), the counts, activation_bytes and activation_min_bytes into
+ * *plan (buffers and variables left alone). Host side of the export. */
+nml_status nml_arena_plan_read(const nml_interpreter *it, nml_arena_plan *plan,
+                               nml_plan_buffer *buffers, uint32_t cap, nml_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
