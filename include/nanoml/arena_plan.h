@@ -43,23 +43,29 @@ typedef struct nml_arena_plan {
     uint32_t n_tensors, n_nodes;   /* the model's: a table for another model is refused */
     uint32_t activation_bytes;     /* size of the activation region */
     uint32_t activation_min_bytes; /* the lower bound of any plan (see nml_interpreter) */
-    /* n_tensors entries for the tensors, then n_nodes for the operators' scratch */
+    /* n_buffers entries: one per activation tensor (neither constant nor variable), in tensor
+     * order, offset NML_PLAN_NONE when no operator uses it; then one per operator whose kernel
+     * requests scratch, in operator order. Constants and variables have none, which keeps the
+     * table small (8 bytes a buffer). */
+    uint32_t n_buffers;
     const nml_plan_buffer *buffers;
     const nml_plan_vars *variables; /* &nml_plan_variables, or NULL: the model has none */
 } nml_arena_plan;
 
 /* nml_interpreter_init() with the activation offsets taken from plan instead of planned. Fails
  * with NML_E_PLAN (the message names the tensor or operator and the numbers) when the plan is
- * for a different model or a buffer does not fit its planned place, NML_E_ARENA when the arena
- * is too small (the exact need, as nml_interpreter_init), NML_E_UNSUPPORTED when the model has
- * variable tensors and plan->variables is NULL. */
+ * for a different model (counts), has another number of buffers than the model's activations
+ * and scratch requests, a buffer does not fit its planned place, or a tensor an operator uses
+ * has none; NML_E_ARENA when the arena is too small (the exact need, as
+ * nml_interpreter_init); NML_E_UNSUPPORTED when the model has variable tensors and
+ * plan->variables is NULL. */
 nml_status nml_interpreter_init_planned(nml_interpreter *it, const nml_model *model,
                                         const nml_op_resolver *ops, const nml_arena_plan *plan,
                                         void *arena, size_t arena_size, nml_error *err);
 
-/* The plan of an initialized interpreter: n_tensors + n_nodes entries into buffers (cap of
- * them; NML_E_ARG when fewer), the counts, activation_bytes and activation_min_bytes into
- * *plan (buffers and variables left alone). Host side of the export. */
+/* The plan of an initialized interpreter: its entries into buffers (at most cap of them, and
+ * n_tensors + n_nodes always suffice; NML_E_ARG when they do not fit) and the counts and
+ * figures into *plan (buffers and variables left alone). Host side of the export. */
 nml_status nml_arena_plan_read(const nml_interpreter *it, nml_arena_plan *plan,
                                nml_plan_buffer *buffers, uint32_t cap, nml_error *err);
 

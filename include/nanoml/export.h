@@ -57,13 +57,13 @@ typedef struct nml_model_info {
      * runtime's packed-weights code (src/runtime/packed.c), which it otherwise leaves out */
     uint32_t n_packed;
     /* The arena plan of the runtime on this host with exactly the export's resolver (what
-     * `--plan-at-export` writes, nanoml/arena_plan.h): for plan_tensors tensors then n_nodes
-     * operators' scratch, offset and planned bytes (2 entries per buffer; offset 0xffffffff:
-     * no place). Offsets are relative to the activation region, so they hold on RV32 too (the
-     * scratch sizes kernels request do not depend on the pointer width). NULL when the host
-     * could not plan with that resolver (owned). */
+     * `--plan-at-export` writes): plan_buffers entries as nml_arena_plan's buffers
+     * (nanoml/arena_plan.h), offset then planned bytes (offset 0xffffffff: no place). Offsets
+     * are relative to the activation region, so they hold on RV32 too (the scratch sizes
+     * kernels request do not depend on the pointer width). NULL when the host could not plan
+     * with that resolver (owned). */
     uint32_t *plan;
-    uint32_t plan_tensors, plan_activation_bytes, plan_min_bytes;
+    uint32_t plan_tensors, plan_buffers, plan_activation_bytes, plan_min_bytes;
     uint32_t n_variables; /* variable (stateful) tensors */
 } nml_model_info;
 

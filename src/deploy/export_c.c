@@ -335,13 +335,12 @@ static void plan_entry(nml_sb *sb, const uint32_t *entry, uint32_t i) {
         nml_sb_printf(sb, "{%uu, %uu},", (unsigned)entry[0], (unsigned)entry[1]);
 }
 
-/* The plan's table: {offset, planned bytes} of every tensor, then of every operator's
- * scratch. Variable support is linked only when the model has variable tensors. */
+/* The plan's table: {offset, planned bytes} of every activation tensor, then of every scratch
+ * request. Variable support is linked only when the model has variable tensors. */
 static void plan_definition(nml_sb *sb, const nml_model_info *info, const char *name) {
-    uint32_t nt = info->plan_tensors, n = nt + info->n_nodes;
-    nml_sb_printf(sb,
-                  "\n/* {offset, bytes}: tensors 0..%u, then the scratch of operators 0..%u */\n",
-                  (unsigned)(nt ? nt - 1 : 0), (unsigned)(info->n_nodes ? info->n_nodes - 1 : 0));
+    uint32_t n = info->plan_buffers;
+    nml_sb_puts(sb, "\n/* {offset, bytes}: the activation tensors in tensor order, then the "
+                    "scratch\n * requests in operator order */\n");
     nml_sb_printf(sb, "static const nml_plan_buffer %s_plan_buffers[%u] = {", name,
                   (unsigned)(n ? n : 1));
     for (uint32_t i = 0; i < n; i++)
@@ -349,10 +348,11 @@ static void plan_definition(nml_sb *sb, const nml_model_info *info, const char *
     if (n == 0) nml_sb_puts(sb, "{NML_PLAN_NONE, 0}");
     nml_sb_puts(sb, "\n};\n");
     nml_sb_printf(sb,
-                  "const nml_arena_plan %s_arena_plan = {%uu, %uu, %uu, %uu, %s_plan_buffers,\n"
-                  "                                      %s};\n",
-                  name, (unsigned)nt, (unsigned)info->n_nodes,
-                  (unsigned)info->plan_activation_bytes, (unsigned)info->plan_min_bytes, name,
+                  "const nml_arena_plan %s_arena_plan = {%uu, %uu, %uu, %uu, %uu,\n"
+                  "                                      %s_plan_buffers, %s};\n",
+                  name, (unsigned)info->plan_tensors, (unsigned)info->n_nodes,
+                  (unsigned)info->plan_activation_bytes, (unsigned)info->plan_min_bytes,
+                  (unsigned)n, name,
                   info->n_variables ? "&nml_plan_variables" : "0 /* no variable tensors */");
 }
 

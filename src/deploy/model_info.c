@@ -193,12 +193,13 @@ static nml_status record_plan(nml_model_info *info, const nml_model *model, nml_
         st = nml_arena_plan_read(&it, &plan, buffers, n, err);
     else if (st == NML_OK)
         st = NML_E_UNSUPPORTED; /* no plan; not an error of the analysis */
-    for (uint32_t i = 0; st == NML_OK && i < n; i++) {
+    for (uint32_t i = 0; st == NML_OK && i < plan.n_buffers; i++) {
         info->plan[2 * i] = buffers[i].offset;
         info->plan[2 * i + 1] = buffers[i].bytes;
     }
     if (st == NML_OK) {
         info->plan_tensors = plan.n_tensors;
+        info->plan_buffers = plan.n_buffers;
         info->plan_activation_bytes = plan.activation_bytes;
         info->plan_min_bytes = plan.activation_min_bytes;
     } else {

@@ -180,13 +180,82 @@ NML_SETUP_INLINE nml_status check_args(nml_interpreter *it, const nml_model *mod
     return NML_OK;
 }
 
-/* The steps of init shared by nml_interpreter_init and nml_interpreter_init_planned are
- * compiled into each (NML_SETUP_INLINE), so that firmware using one has the same code as if
- * the other did not exist. */
+static nml_status init(nml_interpreter *it, nml_error *err) {
+    const nml_model *m = it->model;
+    NML_TRY(check_supported(m, it->ops, err));
+
+    /* at most NML_MAX_TENSORS and NML_MAX_OPERATORS entries: a few MiB, no overflow */
+    size_t tensors_at = 0;
+    size_t nodes_at = align16(tensors_at + (size_t)m->n_tensors * sizeof(nml_tensor));
+    size_t ctx_at = align16(nodes_at + (size_t)m->n_operators * sizeof(nml_node));
+    size_t tables_end = align16(ctx_at + sizeof(nml_ctx));
+    if (tables_end > it->arena_size)
+        return arena_too_small(it, tables_end, 0, "tensor and node tables alone", err);
+    it->tensors = (nml_tensor *)(void *)(it->arena + tensors_at);
+    it->nodes = (nml_node *)(void *)(it->arena + nodes_at);
+    it->ctx = (nml_ctx *)(void *)(it->arena + ctx_at);
+    it->n_tensors = m->n_tensors;
+    it->n_nodes = m->n_operators;
+    NML_TRY(build_tensors(it, err));
+    NML_TRY(build_nodes(it, err));
+    NML_TRY(nml_plan_lifetimes(m, it->tensors, it->n_tensors, it->nodes, it->n_nodes, err));
+
+    size_t persist_start = align16(place_variables(it, tables_end));
+    if (persist_start > it->arena_size)
+        return arena_too_small(it, persist_start, 0, "tables and variable tensors", err);
+    nml_ctx *ctx = it->ctx;
+    memset(ctx, 0, sizeof *ctx);
+    ctx->tensors = it->tensors;
+    ctx->n_tensors = it->n_tensors;
+    ctx->err = err;
+    ctx->persist_base = it->arena + persist_start;
+    ctx->persist_cap = it->arena_size - persist_start;
+    NML_TRY(prepare_nodes(it, ctx, persist_start, err));
+
+    size_t act_start = align16(persist_start + ctx->persist_used); /* both within the arena */
+    uint32_t act_bytes, act_min; /* the planner's offsets are 32-bit */
+    /* views share their input's buffer: marked first, so that neither the work memory nor the
+     * plan counts them, and placed after planning */
+    nml_plan_aliases(it->tensors, it->n_tensors, it->nodes, it->n_nodes);
+    /* the planner borrows the start of the (still unused) activation region for its list */
+    size_t work_end =
+        add_sat(act_start, nml_plan_work_bytes(it->tensors, it->n_tensors, it->nodes, it->n_nodes));
+    if (work_end > it->arena_size)
+        return arena_too_small(it, work_end, 0, "temporary space for planning", err);
+    const size_t work = work_end - act_start;
+    NML_TRY(nml_plan_offsets(it->tensors, it->n_tensors, it->nodes, it->n_nodes,
+                             (uint32_t *)(void *)(it->arena + act_start), &act_bytes, &act_min,
+                             err));
+    /* tiny activations: the list still had to fit */
+    if (act_bytes < work) act_bytes = (uint32_t)work;
+    nml_plan_resolve_aliases(it->tensors, it->n_tensors);
+    it->persistent_bytes = act_start;
+    it->activation_bytes = act_bytes;
+    it->activation_min_bytes = act_min;
+    size_t need = add_sat(act_start, act_bytes);
+    if (need > it->arena_size) return arena_too_small(it, need, 1, NULL, err);
+    it->arena_used = need;
+
+    uint8_t *act = it->arena + act_start;
+    for (uint32_t i = 0; i < it->n_tensors; i++)
+        if (it->tensors[i].alloc == NML_ALLOC_ARENA)
+            it->tensors[i].data = act + it->tensors[i].arena_offset;
+    ctx->scratch_base = act;
+    ctx->err = NULL;
+    reset_variables(it);
+    return NML_OK;
+}
+
+/* ---- init with an export-time plan (nanoml/arena_plan.h): nothing here reaches the planner */
+
+/* The steps of init() without its planning. init() keeps them in one body: split into these
+ * functions it costs the firmware ~50 bytes more (measured, RV32 -Os), and firmware without
+ * an export-time plan should not pay for it. The helpers both paths call are NML_SETUP_INLINE,
+ * so that each has the code it would have alone. */
 
 /* Kernel lookup and the tensor and node tables at the start of the arena. While init lays out
  * the persistent part, it->persistent_bytes is where it ends so far: here the tables' end. */
-NML_SETUP_INLINE nml_status init_tables(nml_interpreter *it, nml_error *err) {
+static nml_status init_tables(nml_interpreter *it, nml_error *err) {
     const nml_model *m = it->model;
     NML_TRY(check_supported(m, it->ops, err));
 
@@ -209,7 +278,7 @@ NML_SETUP_INLINE nml_status init_tables(nml_interpreter *it, nml_error *err) {
 
 /* Every kernel's prepare and persistent data after the tables and variable tensors (which end
  * at vars_end); it->persistent_bytes then is where the activation region begins. */
-NML_SETUP_INLINE nml_status init_persistent(nml_interpreter *it, size_t vars_end, nml_error *err) {
+static nml_status init_persistent(nml_interpreter *it, size_t vars_end, nml_error *err) {
     size_t persist_start = align16(vars_end);
     if (persist_start > it->arena_size)
         return arena_too_small(it, persist_start, 0, "tables and variable tensors", err);
@@ -227,8 +296,8 @@ NML_SETUP_INLINE nml_status init_persistent(nml_interpreter *it, size_t vars_end
 
 /* The activation region of act_bytes after the persistent part, with every planned tensor's
  * data pointing into it. */
-NML_SETUP_INLINE nml_status init_activations(nml_interpreter *it, uint32_t act_bytes,
-                                             uint32_t act_min, nml_error *err) {
+static nml_status init_activations(nml_interpreter *it, uint32_t act_bytes, uint32_t act_min,
+                                   nml_error *err) {
     const size_t act_start = it->persistent_bytes;
     it->activation_bytes = act_bytes;
     it->activation_min_bytes = act_min;
@@ -244,35 +313,6 @@ NML_SETUP_INLINE nml_status init_activations(nml_interpreter *it, uint32_t act_b
     it->ctx->err = NULL;
     return NML_OK;
 }
-
-static nml_status init(nml_interpreter *it, nml_error *err) {
-    NML_TRY(init_tables(it, err));
-    NML_TRY(nml_plan_lifetimes(it->model, it->tensors, it->n_tensors, it->nodes, it->n_nodes, err));
-    NML_TRY(init_persistent(it, place_variables(it, it->persistent_bytes), err));
-    const size_t act_start = it->persistent_bytes;
-
-    uint32_t act_bytes, act_min; /* the planner's offsets are 32-bit */
-    /* views share their input's buffer: marked first, so that neither the work memory nor the
-     * plan counts them, and placed after planning */
-    nml_plan_aliases(it->tensors, it->n_tensors, it->nodes, it->n_nodes);
-    /* the planner borrows the start of the (still unused) activation region for its list */
-    size_t work_end =
-        add_sat(act_start, nml_plan_work_bytes(it->tensors, it->n_tensors, it->nodes, it->n_nodes));
-    if (work_end > it->arena_size)
-        return arena_too_small(it, work_end, 0, "temporary space for planning", err);
-    const size_t work = work_end - act_start;
-    NML_TRY(nml_plan_offsets(it->tensors, it->n_tensors, it->nodes, it->n_nodes,
-                             (uint32_t *)(void *)(it->arena + act_start), &act_bytes, &act_min,
-                             err));
-    /* tiny activations: the list still had to fit */
-    if (act_bytes < work) act_bytes = (uint32_t)work;
-    nml_plan_resolve_aliases(it->tensors, it->n_tensors);
-    NML_TRY(init_activations(it, act_bytes, act_min, err));
-    reset_variables(it);
-    return NML_OK;
-}
-
-/* ---- init with an export-time plan (nanoml/arena_plan.h): nothing here reaches the planner */
 
 struct nml_plan_vars {
     size_t (*place)(nml_interpreter *it, size_t off);
@@ -338,26 +378,39 @@ static nml_status check_used_placed(const nml_interpreter *it, nml_error *err) {
     return NML_OK;
 }
 
+/* Activation tensors (not constant, not variable) and scratch requests: the plan's entries. */
+static uint32_t plan_entries(const nml_interpreter *it) {
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < it->n_tensors; i++)
+        n += it->tensors[i].alloc == NML_ALLOC_NONE;
+    for (uint32_t i = 0; i < it->n_nodes; i++)
+        n += it->nodes[i].scratch_bytes != 0;
+    return n;
+}
+
 static nml_status apply_plan(nml_interpreter *it, const nml_arena_plan *p, nml_error *err) {
+    uint32_t n = plan_entries(it);
+    if (n != p->n_buffers)
+        return nml_fail(err, NML_E_PLAN,
+                        "the plan has %lu buffers, the model %lu (activation tensors and "
+                        "scratch requests)",
+                        (unsigned long)p->n_buffers, (unsigned long)n);
     const nml_plan_buffer *b = p->buffers;
     for (uint32_t i = 0; i < it->n_tensors; i++) {
         nml_tensor *t = &it->tensors[i];
-        if (b[i].offset == NML_PLAN_NONE) continue; /* unused: keeps NML_ALLOC_NONE */
-        if (t->alloc != NML_ALLOC_NONE) {
-            nml_fail(err, NML_E_PLAN, "tensor %lu: constant or variable, but the plan places it",
-                     (unsigned long)i);
-            return plan_mismatch_at(err, "tensor", i);
-        }
-        NML_TRY(check_fits(b[i], t->bytes, p->activation_bytes, "tensor", i, err));
+        if (t->alloc != NML_ALLOC_NONE) continue; /* constant or variable: no entry */
+        nml_plan_buffer e = *b++;
+        if (e.offset == NML_PLAN_NONE) continue; /* unused: keeps NML_ALLOC_NONE */
+        NML_TRY(check_fits(e, t->bytes, p->activation_bytes, "tensor", i, err));
         t->alloc = NML_ALLOC_ARENA;
-        t->arena_offset = b[i].offset;
+        t->arena_offset = e.offset;
     }
     for (uint32_t i = 0; i < it->n_nodes; i++) {
-        nml_node *n = &it->nodes[i];
-        if (!n->scratch_bytes) continue;
-        nml_plan_buffer s = b[it->n_tensors + i];
-        NML_TRY(check_fits(s, n->scratch_bytes, p->activation_bytes, "operator", i, err));
-        n->scratch_offset = s.offset;
+        nml_node *node = &it->nodes[i];
+        if (!node->scratch_bytes) continue;
+        nml_plan_buffer e = *b++;
+        NML_TRY(check_fits(e, node->scratch_bytes, p->activation_bytes, "operator", i, err));
+        node->scratch_offset = e.offset;
     }
     return check_used_placed(it, err);
 }

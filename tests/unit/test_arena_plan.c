@@ -53,7 +53,7 @@ static void open_pair(pair *p, const char *name) {
                              p->need, &err) != NML_OK)
         fail_msg("%s: %s", name, err.msg);
     uint32_t n = p->model.n_tensors + p->model.n_operators;
-    p->buffers = calloc(n, sizeof *p->buffers);
+    p->buffers = calloc(n, sizeof *p->buffers); /* always enough */
     assert_non_null(p->buffers);
     assert_int_equal(nml_arena_plan_read(&p->planner.it, &p->plan, p->buffers, n, &err), NML_OK);
     p->plan.buffers = p->buffers;
@@ -214,7 +214,7 @@ static void simple_add(void **state) {
 
 /* A copy of p's plan to corrupt (buffers in *copy, freed by the caller). */
 static nml_arena_plan copy_plan(const pair *p, nml_plan_buffer **copy) {
-    uint32_t n = p->model.n_tensors + p->model.n_operators;
+    uint32_t n = p->plan.n_buffers;
     *copy = malloc(n * sizeof **copy);
     assert_non_null(*copy);
     memcpy(*copy, p->buffers, n * sizeof **copy);
@@ -237,20 +237,28 @@ static void expect_refused(pair *p, const nml_arena_plan *plan, nml_status statu
     assert_null(nml_input(&p->planned.it, 0));
 }
 
-/* The first tensor (or node scratch) matching the predicate, or -1. */
-static int64_t first_tensor(const pair *p, int alloc, int graph_io_ok) {
+/* The first planned tensor that is no subgraph input or output, and its plan entry. */
+static int64_t first_tensor(const pair *p, uint32_t *entry) {
     const nml_interpreter *it = &p->planner.it;
+    *entry = 0;
     for (uint32_t i = 0; i < it->n_tensors; i++) {
-        if (it->tensors[i].alloc != alloc) continue;
-        int io = (int32_t)i == nml_input_index(it, 0) || (int32_t)i == nml_output_index(it, 0);
-        if (graph_io_ok || !io) return i;
+        uint8_t alloc = it->tensors[i].alloc;
+        if (alloc == NML_ALLOC_ARENA && (int32_t)i != nml_input_index(it, 0) &&
+            (int32_t)i != nml_output_index(it, 0))
+            return i;
+        *entry += alloc == NML_ALLOC_ARENA || alloc == NML_ALLOC_NONE;
     }
     return -1;
 }
 
-static int64_t first_scratch(const pair *p) {
-    for (uint32_t i = 0; i < p->planner.it.n_nodes; i++)
-        if (p->planner.it.nodes[i].scratch_bytes) return i;
+/* The first operator with scratch, and its plan entry (after every activation tensor's). */
+static int64_t first_scratch(const pair *p, uint32_t *entry) {
+    const nml_interpreter *it = &p->planner.it;
+    *entry = 0;
+    for (uint32_t i = 0; i < it->n_tensors; i++)
+        *entry += it->tensors[i].alloc == NML_ALLOC_ARENA || it->tensors[i].alloc == NML_ALLOC_NONE;
+    for (uint32_t i = 0; i < it->n_nodes; i++)
+        if (it->nodes[i].scratch_bytes) return i;
     return -1;
 }
 
@@ -262,11 +270,13 @@ static void corrupted_plans_are_refused(void **state) {
     nml_plan_buffer *b;
     nml_arena_plan plan = copy_plan(&p, &b);
     const uint32_t nt = p.model.n_tensors, act = p.plan.activation_bytes;
-    int64_t t = first_tensor(&p, NML_ALLOC_ARENA, 0), c = first_tensor(&p, NML_ALLOC_CONST, 1);
-    int64_t s = first_scratch(&p);
-    assert_true(t >= 0 && c >= 0 && s >= 0);
-    const nml_plan_buffer good_t = b[t], good_s = b[nt + s];
+    uint32_t te, se; /* the plan entries of tensor t and of operator s's scratch */
+    int64_t t = first_tensor(&p, &te), s = first_scratch(&p, &se);
+    assert_true(t >= 0 && s >= 0);
+    const nml_plan_buffer good_t = b[te], good_s = b[se];
     const uint32_t t_bytes = p.planner.it.tensors[t].bytes;
+    assert_int_equal(good_t.bytes, t_bytes);
+    assert_int_equal(good_s.bytes, p.planner.it.nodes[s].scratch_bytes);
 
     /* a table for another model */
     plan.n_tensors++;
@@ -283,51 +293,50 @@ static void corrupted_plans_are_refused(void **state) {
     expect_refused(&p, NULL, NML_E_ARG, "no arena plan");
 
     /* a tensor past the end of the activations */
-    b[t].offset = act;
+    b[te].offset = act;
     snprintf(want, sizeof want, "tensor %u: %u bytes do not fit the plan's %u at offset %u",
              (unsigned)t, (unsigned)t_bytes, (unsigned)good_t.bytes, (unsigned)act);
     expect_refused(&p, &plan, NML_E_PLAN, want);
     /* ending one 16-byte step past them */
-    b[t].offset = (act - good_t.bytes + 15u) & ~15u;
-    if (b[t].offset + good_t.bytes > act) expect_refused(&p, &plan, NML_E_PLAN, "do not fit");
+    b[te].offset = (act - good_t.bytes + 15u) & ~15u;
+    if (b[te].offset + good_t.bytes > act) expect_refused(&p, &plan, NML_E_PLAN, "do not fit");
     /* an offset whose end wraps around 32 bits */
-    b[t].offset = 0xfffffff0u;
+    b[te].offset = 0xfffffff0u;
     expect_refused(&p, &plan, NML_E_PLAN, "do not fit");
     /* planned smaller than the tensor */
-    b[t] = good_t;
-    b[t].bytes = t_bytes - 1;
+    b[te] = good_t;
+    b[te].bytes = t_bytes - 1;
     snprintf(want, sizeof want, "tensor %u: %u bytes do not fit the plan's %u", (unsigned)t,
              (unsigned)t_bytes, (unsigned)t_bytes - 1);
     expect_refused(&p, &plan, NML_E_PLAN, want);
     /* planned larger than all activations */
-    b[t].bytes = act + 16;
+    b[te].bytes = act + 16;
     expect_refused(&p, &plan, NML_E_PLAN, "do not fit");
     /* not 16-byte aligned */
-    b[t] = good_t;
-    b[t].offset += 1;
+    b[te] = good_t;
+    b[te].offset += 1;
     expect_refused(&p, &plan, NML_E_PLAN, "do not fit");
     /* a tensor an operator uses without a place */
-    b[t].offset = NML_PLAN_NONE;
+    b[te].offset = NML_PLAN_NONE;
     snprintf(want, sizeof want, "tensor %u: used by operator", (unsigned)t);
     expect_refused(&p, &plan, NML_E_PLAN, want);
-    b[t] = good_t;
-    /* a constant tensor in the plan */
-    b[c].offset = 0;
-    b[c].bytes = p.planner.it.tensors[c].bytes;
-    snprintf(want, sizeof want, "tensor %u: constant or variable, but the plan places it",
-             (unsigned)c);
+    b[te] = good_t;
+    /* one buffer more or fewer than the model's activations and scratch requests */
+    plan.n_buffers--;
+    snprintf(want, sizeof want, "the plan has %u buffers, the model %u",
+             (unsigned)p.plan.n_buffers - 1, (unsigned)p.plan.n_buffers);
     expect_refused(&p, &plan, NML_E_PLAN, want);
-    b[c] = p.buffers[c];
+    plan.n_buffers = p.plan.n_buffers;
 
     /* scratch smaller than the kernel asked for, or missing */
-    b[nt + s].bytes = good_s.bytes - 1;
+    b[se].bytes = good_s.bytes - 1;
     snprintf(want, sizeof want, "operator %u: %u bytes do not fit the plan's %u", (unsigned)s,
              (unsigned)good_s.bytes, (unsigned)good_s.bytes - 1);
     expect_refused(&p, &plan, NML_E_PLAN, want);
-    b[nt + s].offset = NML_PLAN_NONE;
-    b[nt + s].bytes = good_s.bytes;
+    b[se].offset = NML_PLAN_NONE;
+    b[se].bytes = good_s.bytes;
     expect_refused(&p, &plan, NML_E_PLAN, "do not fit");
-    b[nt + s] = good_s;
+    b[se] = good_s;
 
     /* activations smaller than a buffer's end */
     plan.activation_bytes = good_t.offset + good_t.bytes - 1;
@@ -423,7 +432,7 @@ static void variable_tensors_need_their_code(void **state) {
     nml_arena_plan plan;
     assert_int_equal(nml_arena_plan_read(&planner, &plan, buffers, 4, &err), NML_OK);
     plan.buffers = buffers;
-    assert_int_equal(buffers[var].offset, NML_PLAN_NONE); /* not an activation */
+    assert_int_equal(plan.n_buffers, 2); /* in and out: the variable tensor has no entry */
 
     plan.variables = NULL; /* a plan exported for a model without variables */
     assert_int_equal(
