@@ -22,13 +22,18 @@
 extern "C" {
 #endif
 
-/* Offset of a buffer that has no place in the activation region (constant, variable or unused
- * tensors; operators without scratch). */
-#define NML_PLAN_NONE 0xffffffffu
+/* Offsets and sizes are in units of NML_PLAN_UNIT bytes, the planner's alignment: every
+ * buffer starts on one, and the next buffer the planner places above it starts at or past its
+ * size rounded up to one, so a planned size rounded up is still clear of it. 16 bits of units
+ * reach offsets and sizes below 1 MiB (X-HEEP has at most 512 KiB of RAM); the export
+ * refuses more. */
+#define NML_PLAN_UNIT 16u
+/* Offset of an unused activation tensor: it has no place in the activation region. */
+#define NML_PLAN_NONE 0xffffu
 
-/* One buffer: its offset inside the activation region (16-byte aligned) and its planned size. */
+/* One buffer: its offset inside the activation region and its planned size, in units. */
 typedef struct nml_plan_buffer {
-    uint32_t offset, bytes;
+    uint16_t offset, size;
 } nml_plan_buffer;
 
 /* Variable tensors (TFLite's stateful tensors) need code to place and reset them; a plan made
@@ -46,7 +51,7 @@ typedef struct nml_arena_plan {
     /* n_buffers entries: one per activation tensor (neither constant nor variable), in tensor
      * order, offset NML_PLAN_NONE when no operator uses it; then one per operator whose kernel
      * requests scratch, in operator order. Constants and variables have none, which keeps the
-     * table small (8 bytes a buffer). */
+     * table small (4 bytes a buffer). */
     uint32_t n_buffers;
     const nml_plan_buffer *buffers;
     const nml_plan_vars *variables; /* &nml_plan_variables, or NULL: the model has none */
@@ -65,7 +70,8 @@ nml_status nml_interpreter_init_planned(nml_interpreter *it, const nml_model *mo
 
 /* The plan of an initialized interpreter: its entries into buffers (at most cap of them, and
  * n_tensors + n_nodes always suffice; NML_E_ARG when they do not fit) and the counts and
- * figures into *plan (buffers and variables left alone). Host side of the export. */
+ * figures into *plan (buffers and variables left alone). NML_E_LIMIT when the activations
+ * exceed what 16-bit units reach. Host side of the export. */
 nml_status nml_arena_plan_read(const nml_interpreter *it, nml_arena_plan *plan,
                                nml_plan_buffer *buffers, uint32_t cap, nml_error *err);
 

@@ -58,7 +58,8 @@ typedef struct nml_model_info {
     uint32_t n_packed;
     /* The arena plan of the runtime on this host with exactly the export's resolver (what
      * `--plan-at-export` writes): plan_buffers entries as nml_arena_plan's buffers
-     * (nanoml/arena_plan.h), offset then planned bytes (offset 0xffffffff: no place). Offsets
+     * (nanoml/arena_plan.h), offset then planned size in 16-byte units (offset 0xffff: no
+     * place). Offsets
      * are relative to the activation region, so they hold on RV32 too (the scratch sizes
      * kernels request do not depend on the pointer width). NULL when the host could not plan
      * with that resolver (owned). */

@@ -328,19 +328,19 @@ static void node_tables(nml_sb *sb, const nml_model_info *info, const char *name
 }
 
 static void plan_entry(nml_sb *sb, const uint32_t *entry, uint32_t i) {
-    nml_sb_puts(sb, i % 4 ? " " : "\n    ");
+    nml_sb_puts(sb, i % 8 ? " " : "\n    ");
     if (entry[0] == NML_PLAN_NONE)
         nml_sb_printf(sb, "{NML_PLAN_NONE, %uu},", (unsigned)entry[1]);
     else
         nml_sb_printf(sb, "{%uu, %uu},", (unsigned)entry[0], (unsigned)entry[1]);
 }
 
-/* The plan's table: {offset, planned bytes} of every activation tensor, then of every scratch
+/* The plan's table: {offset, planned size} of every activation tensor, then of every scratch
  * request. Variable support is linked only when the model has variable tensors. */
 static void plan_definition(nml_sb *sb, const nml_model_info *info, const char *name) {
     uint32_t n = info->plan_buffers;
-    nml_sb_puts(sb, "\n/* {offset, bytes}: the activation tensors in tensor order, then the "
-                    "scratch\n * requests in operator order */\n");
+    nml_sb_puts(sb, "\n/* {offset, size} in 16-byte units: the activation tensors in tensor\n"
+                    " * order, then the scratch requests in operator order */\n");
     nml_sb_printf(sb, "static const nml_plan_buffer %s_plan_buffers[%u] = {", name,
                   (unsigned)(n ? n : 1));
     for (uint32_t i = 0; i < n; i++)
@@ -399,7 +399,8 @@ nml_status nml_export_sources(const nml_model_info *info, const uint8_t *data, s
                         o->format == NML_EXPORT_XXD
                             ? "the xxd format has no arena plan (use the nanoml format)"
                             : "no arena plan: the host could not plan the model with the "
-                              "export's kernels");
+                              "export's kernels, or a buffer lies beyond the 1 MiB a plan "
+                              "reaches");
     char NAME[NML_EXPORT_NAME_MAX];
     upper(name, NAME, sizeof NAME);
 

@@ -174,7 +174,8 @@ static const struct nml_kernel **export_kernels(const nml_model_info *info) {
 }
 
 /* The host plan with the export's resolver, as nml_arena_plan_read gives it. A model the host
- * cannot plan so (a CUSTOM operator: the export has no kernel for it) gets no plan. */
+ * cannot plan so (a CUSTOM operator: the export has no kernel for it) or with a buffer beyond
+ * what a plan's 16-bit units reach (1 MiB) gets no plan; only the export asks for one. */
 static nml_status record_plan(nml_model_info *info, const nml_model *model, nml_error *err) {
     size_t size = info->arena_bytes;
     uint32_t n = model->n_tensors + model->n_operators;
@@ -189,13 +190,12 @@ static nml_status record_plan(nml_model_info *info, const nml_model *model, nml_
     nml_interpreter it;
     nml_arena_plan plan;
     memset(&it, 0, sizeof it);
-    if (st == NML_OK && nml_interpreter_init(&it, model, &ops, arena, size, NULL) == NML_OK)
-        st = nml_arena_plan_read(&it, &plan, buffers, n, err);
-    else if (st == NML_OK)
+    if (st == NML_OK && (nml_interpreter_init(&it, model, &ops, arena, size, NULL) != NML_OK ||
+                         nml_arena_plan_read(&it, &plan, buffers, n, NULL) != NML_OK))
         st = NML_E_UNSUPPORTED; /* no plan; not an error of the analysis */
     for (uint32_t i = 0; st == NML_OK && i < plan.n_buffers; i++) {
         info->plan[2 * i] = buffers[i].offset;
-        info->plan[2 * i + 1] = buffers[i].bytes;
+        info->plan[2 * i + 1] = buffers[i].size;
     }
     if (st == NML_OK) {
         info->plan_tensors = plan.n_tensors;

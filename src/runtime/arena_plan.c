@@ -3,6 +3,17 @@
 #include "nanoml/arena_plan.h"
 #include "kernel.h"
 
+#define MAX_UNITS 0xfffeu /* NML_PLAN_NONE excluded */
+
+/* bytes at offset in units (the offset is aligned: the planner's), 0 when they do not fit. */
+static int to_units(uint32_t offset, uint32_t bytes, nml_plan_buffer *b) {
+    uint32_t size = bytes / NML_PLAN_UNIT + (bytes % NML_PLAN_UNIT != 0);
+    if (offset % NML_PLAN_UNIT || offset / NML_PLAN_UNIT > MAX_UNITS || size > MAX_UNITS) return 0;
+    b->offset = (uint16_t)(offset / NML_PLAN_UNIT);
+    b->size = (uint16_t)size;
+    return 1;
+}
+
 nml_status nml_arena_plan_read(const nml_interpreter *it, nml_arena_plan *plan,
                                nml_plan_buffer *buffers, uint32_t cap, nml_error *err) {
     if (!it || it->ready != 1 || !plan || !buffers)
@@ -13,15 +24,21 @@ nml_status nml_arena_plan_read(const nml_interpreter *it, nml_arena_plan *plan,
     uint32_t n = 0;
     for (uint32_t i = 0; i < it->n_tensors + it->n_nodes; i++) {
         nml_plan_buffer b = {NML_PLAN_NONE, 0};
+        int fits = 1;
         if (i < it->n_tensors) {
             const nml_tensor *t = &it->tensors[i];
             if (t->alloc == NML_ALLOC_CONST || t->alloc == NML_ALLOC_PERSIST) continue;
-            if (t->alloc == NML_ALLOC_ARENA) b = (nml_plan_buffer){t->arena_offset, t->bytes};
+            if (t->alloc == NML_ALLOC_ARENA) fits = to_units(t->arena_offset, t->bytes, &b);
         } else {
             const nml_node *node = &it->nodes[i - it->n_tensors];
             if (!node->scratch_bytes) continue;
-            b = (nml_plan_buffer){node->scratch_offset, node->scratch_bytes};
+            fits = to_units(node->scratch_offset, node->scratch_bytes, &b);
         }
+        if (!fits)
+            return nml_fail(err, NML_E_LIMIT,
+                            "activations of %zu bytes: an export-time plan's offsets and sizes "
+                            "reach %lu bytes",
+                            it->activation_bytes, (unsigned long)MAX_UNITS * NML_PLAN_UNIT);
         if (n == cap)
             return nml_fail(err, NML_E_ARG, "the plan has more than %lu buffers",
                             (unsigned long)cap);

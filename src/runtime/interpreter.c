@@ -337,16 +337,19 @@ static nml_status plan_mismatch_at(nml_error *err, const char *what, unsigned lo
     return NML_E_PLAN;
 }
 
-/* Buffer `what` i of `bytes` fits its planned place inside the activation region. */
+/* Buffer `what` i of `bytes` fits its planned place: within its planned size (the planner
+ * keeps the size rounded up to a unit clear of other buffers) and the activation region.
+ * Offsets and sizes are 16-bit units: no overflow. */
 static nml_status check_fits(nml_plan_buffer b, uint32_t bytes, uint32_t act_bytes,
                              const char *what, uint32_t i, nml_error *err) {
-    if (b.offset != NML_PLAN_NONE && b.offset % ALIGN == 0 && bytes <= b.bytes &&
-        b.bytes <= act_bytes && b.offset <= act_bytes - b.bytes)
+    uint32_t offset = (uint32_t)b.offset * NML_PLAN_UNIT, size = (uint32_t)b.size * NML_PLAN_UNIT;
+    if (b.offset != NML_PLAN_NONE && bytes <= size && bytes <= act_bytes &&
+        offset <= act_bytes - bytes)
         return NML_OK;
     nml_fail(err, NML_E_PLAN,
              "%s %lu: %lu bytes do not fit the plan's %lu at offset %lu (activations %lu)", what,
-             (unsigned long)i, (unsigned long)bytes, (unsigned long)b.bytes,
-             (unsigned long)b.offset, (unsigned long)act_bytes);
+             (unsigned long)i, (unsigned long)bytes, (unsigned long)size, (unsigned long)offset,
+             (unsigned long)act_bytes);
     return plan_mismatch_at(err, what, i);
 }
 
@@ -403,14 +406,14 @@ static nml_status apply_plan(nml_interpreter *it, const nml_arena_plan *p, nml_e
         if (e.offset == NML_PLAN_NONE) continue; /* unused: keeps NML_ALLOC_NONE */
         NML_TRY(check_fits(e, t->bytes, p->activation_bytes, "tensor", i, err));
         t->alloc = NML_ALLOC_ARENA;
-        t->arena_offset = e.offset;
+        t->arena_offset = (uint32_t)e.offset * NML_PLAN_UNIT;
     }
     for (uint32_t i = 0; i < it->n_nodes; i++) {
         nml_node *node = &it->nodes[i];
         if (!node->scratch_bytes) continue;
         nml_plan_buffer e = *b++;
         NML_TRY(check_fits(e, node->scratch_bytes, p->activation_bytes, "operator", i, err));
-        node->scratch_offset = e.offset;
+        node->scratch_offset = (uint32_t)e.offset * NML_PLAN_UNIT;
     }
     return check_used_placed(it, err);
 }

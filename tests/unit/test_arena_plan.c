@@ -274,9 +274,14 @@ static void corrupted_plans_are_refused(void **state) {
     int64_t t = first_tensor(&p, &te), s = first_scratch(&p, &se);
     assert_true(t >= 0 && s >= 0);
     const nml_plan_buffer good_t = b[te], good_s = b[se];
-    const uint32_t t_bytes = p.planner.it.tensors[t].bytes;
-    assert_int_equal(good_t.bytes, t_bytes);
-    assert_int_equal(good_s.bytes, p.planner.it.nodes[s].scratch_bytes);
+    const uint32_t t_bytes = p.planner.it.tensors[t].bytes,
+                   s_bytes = p.planner.it.nodes[s].scratch_bytes;
+    const uint32_t U = NML_PLAN_UNIT, t_off = good_t.offset * U;
+    /* the planner's offsets and sizes, in units (sizes rounded up) */
+    assert_int_equal(t_off, p.planner.it.tensors[t].arena_offset);
+    assert_int_equal(good_t.size, (t_bytes + U - 1) / U);
+    assert_int_equal(good_s.offset * U, p.planner.it.nodes[s].scratch_offset);
+    assert_int_equal(good_s.size, (s_bytes + U - 1) / U);
 
     /* a table for another model */
     plan.n_tensors++;
@@ -293,29 +298,25 @@ static void corrupted_plans_are_refused(void **state) {
     expect_refused(&p, NULL, NML_E_ARG, "no arena plan");
 
     /* a tensor past the end of the activations */
-    b[te].offset = act;
+    b[te].offset = (uint16_t)((act + U - 1) / U);
     snprintf(want, sizeof want, "tensor %u: %u bytes do not fit the plan's %u at offset %u",
-             (unsigned)t, (unsigned)t_bytes, (unsigned)good_t.bytes, (unsigned)act);
+             (unsigned)t, (unsigned)t_bytes, (unsigned)good_t.size * U, (unsigned)b[te].offset * U);
     expect_refused(&p, &plan, NML_E_PLAN, want);
-    /* ending one 16-byte step past them */
-    b[te].offset = (act - good_t.bytes + 15u) & ~15u;
-    if (b[te].offset + good_t.bytes > act) expect_refused(&p, &plan, NML_E_PLAN, "do not fit");
-    /* an offset whose end wraps around 32 bits */
-    b[te].offset = 0xfffffff0u;
+    /* ending past them by less than a unit */
+    b[te].offset = (uint16_t)((act - t_bytes) / U + 1);
+    expect_refused(&p, &plan, NML_E_PLAN, "do not fit");
+    /* the highest offset there is */
+    b[te].offset = NML_PLAN_NONE - 1;
     expect_refused(&p, &plan, NML_E_PLAN, "do not fit");
     /* planned smaller than the tensor */
     b[te] = good_t;
-    b[te].bytes = t_bytes - 1;
-    snprintf(want, sizeof want, "tensor %u: %u bytes do not fit the plan's %u", (unsigned)t,
-             (unsigned)t_bytes, (unsigned)t_bytes - 1);
+    b[te].size = (uint16_t)(good_t.size - 1);
+    snprintf(want, sizeof want, "tensor %u: %u bytes do not fit the plan's %u at offset %u",
+             (unsigned)t, (unsigned)t_bytes, (unsigned)(good_t.size - 1) * U, (unsigned)t_off);
     expect_refused(&p, &plan, NML_E_PLAN, want);
-    /* planned larger than all activations */
-    b[te].bytes = act + 16;
+    b[te].size = 0;
     expect_refused(&p, &plan, NML_E_PLAN, "do not fit");
-    /* not 16-byte aligned */
     b[te] = good_t;
-    b[te].offset += 1;
-    expect_refused(&p, &plan, NML_E_PLAN, "do not fit");
     /* a tensor an operator uses without a place */
     b[te].offset = NML_PLAN_NONE;
     snprintf(want, sizeof want, "tensor %u: used by operator", (unsigned)t);
@@ -329,17 +330,17 @@ static void corrupted_plans_are_refused(void **state) {
     plan.n_buffers = p.plan.n_buffers;
 
     /* scratch smaller than the kernel asked for, or missing */
-    b[se].bytes = good_s.bytes - 1;
+    b[se].size = (uint16_t)(good_s.size - 1);
     snprintf(want, sizeof want, "operator %u: %u bytes do not fit the plan's %u", (unsigned)s,
-             (unsigned)good_s.bytes, (unsigned)good_s.bytes - 1);
+             (unsigned)s_bytes, (unsigned)(good_s.size - 1) * U);
     expect_refused(&p, &plan, NML_E_PLAN, want);
     b[se].offset = NML_PLAN_NONE;
-    b[se].bytes = good_s.bytes;
+    b[se].size = good_s.size;
     expect_refused(&p, &plan, NML_E_PLAN, "do not fit");
     b[se] = good_s;
 
     /* activations smaller than a buffer's end */
-    plan.activation_bytes = good_t.offset + good_t.bytes - 1;
+    plan.activation_bytes = t_off + t_bytes - 1;
     expect_refused(&p, &plan, NML_E_PLAN, "do not fit");
     /* more activations than the arena holds: the exact need, as with the planner */
     plan.activation_bytes = act + 64;
@@ -383,6 +384,43 @@ static void plan_read_arguments(void **state) {
     memset(&fresh, 0, sizeof fresh);
     assert_int_equal(nml_arena_plan_read(&fresh, &plan, one, 1, &err), NML_E_ARG);
     close_pair(&p);
+}
+
+static nml_status copy_eval(nml_ctx *ctx, nml_node *node) {
+    nml_tensor *in = nml_node_input(ctx, node, 0), *out = nml_node_output(ctx, node, 0);
+    memcpy(out->data, in->data, out->bytes);
+    return NML_OK;
+}
+
+/* A buffer past what 16-bit units of 16 bytes reach (1 MiB) has no export-time plan. */
+static void plans_reach_one_mib(void **state) {
+    (void)state;
+    static nml_status (*const prepare)(nml_ctx *, nml_node *, const nml_op_params *) = NULL;
+    nml_kernel k = {NML_OP_ADD, "ADD", prepare, copy_eval, 0};
+    const nml_kernel *slot = &k;
+    nml_op_resolver ops = {&slot, 1};
+    tb_model *m = tb_new();
+    int32_t dims[2] = {1, 1100000}; /* a buffer past 1 MiB */
+    tb_opcode(m, NML_OP_ADD);
+    tb_add_tensor(m, NML_INT8, 2, dims, 0, "in");
+    tb_add_tensor(m, NML_INT8, 2, dims, 0, "out");
+    tb_add_op(m, 0, 1, (int32_t[]){0}, 1, (int32_t[]){1});
+    tb_io(m, 1, (int32_t[]){0}, 1, (int32_t[]){1});
+    size_t size;
+    uint8_t *data = tb_build(m, &size), *arena;
+    nml_model model;
+    nml_interpreter it;
+    nml_error err;
+    assert_int_equal(nml_model_load(&model, data, size, &err), NML_OK);
+    assert_int_equal(nml_interpreter_init_alloc(&it, &model, &ops, &arena, &err), NML_OK);
+    assert_true(it.activation_bytes >= 2200000);
+    nml_plan_buffer buffers[3];
+    nml_arena_plan plan;
+    assert_int_equal(nml_arena_plan_read(&it, &plan, buffers, 3, &err), NML_E_LIMIT);
+    assert_non_null(strstr(err.msg, "offsets and sizes reach 1048544 bytes"));
+    free(arena);
+    free(data);
+    free(m);
 }
 
 /* ---- variable tensors ---- */
@@ -516,6 +554,7 @@ int main(void) {
         cmocka_unit_test(corrupted_plans_are_refused),
         cmocka_unit_test(arena_too_small_for_tables),
         cmocka_unit_test(plan_read_arguments),
+        cmocka_unit_test(plans_reach_one_mib),
         cmocka_unit_test(variable_tensors_need_their_code),
         cmocka_unit_test(export_writes_the_plan),
     };
