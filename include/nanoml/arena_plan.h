@@ -6,10 +6,11 @@
  *
  * Trade (as TensorFlow Lite Micro's offline-planned memory): the device checks that every
  * buffer fits where the table puts it (a tensor's bytes and the scratch its kernel requests in
- * prepare are at most the planned size; offset + planned size is within the activation
- * region; the region fits the arena), so a wrong table is refused, never a write out of the
- * arena. That buffers live at the same time do not overlap is the host planner's guarantee:
- * the table must come from the same model (same operator order) and the same kernels. */
+ * prepare are at most the planned size and end within the activation region; the region fits
+ * the arena; every tensor an operator uses has a place), so a wrong table is refused, never a
+ * write out of the arena. That buffers live at the same time do not overlap is the host
+ * planner's guarantee: the table must come from the same model (same operator order) and the
+ * same kernels. */
 #ifndef NANOML_ARENA_PLAN_H
 #define NANOML_ARENA_PLAN_H
 

@@ -348,8 +348,10 @@ static void plan_definition(nml_sb *sb, const nml_model_info *info, const char *
     if (n == 0) nml_sb_puts(sb, "{NML_PLAN_NONE, 0}");
     nml_sb_puts(sb, "\n};\n");
     nml_sb_printf(sb,
-                  "const nml_arena_plan %s_arena_plan = {%uu, %uu, %uu, %uu, %uu,\n"
-                  "                                      %s_plan_buffers, %s};\n",
+                  "const nml_arena_plan %s_arena_plan = {\n"
+                  "    .n_tensors = %uu, .n_nodes = %uu, .activation_bytes = %uu,\n"
+                  "    .activation_min_bytes = %uu, .n_buffers = %uu, .buffers = %s_plan_buffers,\n"
+                  "    .variables = %s};\n",
                   name, (unsigned)info->plan_tensors, (unsigned)info->n_nodes,
                   (unsigned)info->plan_activation_bytes, (unsigned)info->plan_min_bytes,
                   (unsigned)n, name,

@@ -514,16 +514,20 @@ static void export_writes_the_plan(void **state) {
     assert_int_equal(info.plan_activation_bytes, info.activation_bytes);
     nml_export_options o = {0};
     o.plan_at_export = 1;
-    char *h, *c, line[160];
+    char *h, *c, line[256];
     assert_int_equal(nml_export_sources(&info, data, size, "ms", &o, &h, &c, &err), NML_OK);
     snprintf(line, sizeof line, "#define MS_PLAN_ACTIVATION_BYTES %uu\n",
              (unsigned)info.plan_activation_bytes);
     assert_non_null(strstr(h, line));
     assert_non_null(strstr(h, "#include \"nanoml/arena_plan.h\""));
     assert_non_null(strstr(h, "extern const nml_arena_plan ms_arena_plan;"));
-    snprintf(line, sizeof line, "const nml_arena_plan ms_arena_plan = {%uu, %uu, %uu, %uu,",
+    snprintf(line, sizeof line,
+             "const nml_arena_plan ms_arena_plan = {\n"
+             "    .n_tensors = %uu, .n_nodes = %uu, .activation_bytes = %uu,\n"
+             "    .activation_min_bytes = %uu, .n_buffers = %uu,",
              (unsigned)info.plan_tensors, (unsigned)info.n_nodes,
-             (unsigned)info.plan_activation_bytes, (unsigned)info.plan_min_bytes);
+             (unsigned)info.plan_activation_bytes, (unsigned)info.plan_min_bytes,
+             (unsigned)info.plan_buffers);
     assert_non_null(strstr(c, line));
     assert_non_null(strstr(c, "0 /* no variable tensors */"));
     free(h);
