@@ -65,7 +65,8 @@ static nml_status arena_too_small(nml_interpreter *it, size_t need, int exact, c
         return nml_fail(err, NML_E_ARENA,
                         "arena of %zu bytes is too small: the model needs %zu bytes (%zu "
                         "persistent + %zu activations)",
-                        it->arena_size, need, it->persistent_bytes, it->activation_bytes);
+                        it->arena_size, need, it->persistent_bytes,
+                        it->activation_bytes);
     return nml_fail(err, NML_E_ARENA,
                     "arena of %zu bytes is too small: needs at least %zu "
                     "bytes (%s)",
@@ -73,8 +74,8 @@ static nml_status arena_too_small(nml_interpreter *it, size_t need, int exact, c
 }
 
 /* Node i: operator i of the model and its kernel, which it must have. */
-static nml_status read_node(const nml_model *m, const nml_op_resolver *ops, uint32_t i, nml_node *n,
-                            nml_error *err) {
+static nml_status read_node(const nml_model *m, const nml_op_resolver *ops, uint32_t i,
+                            nml_node *n, nml_error *err) {
     nml_model_op op;
     char label[64];
     NML_TRY(nml_model_operator(m, i, &op, err));
@@ -476,8 +477,8 @@ nml_status nml_interpreter_init(nml_interpreter *it, const nml_model *model,
 nml_status nml_interpreter_init_planned(nml_interpreter *it, const nml_model *model,
                                         const nml_op_resolver *ops, const nml_arena_plan *plan,
                                         void *arena, size_t arena_size, nml_error *err) {
-    if (!plan) return nml_fail(err, NML_E_ARG, "no arena plan");
     NML_TRY(start(it, model, ops, arena, arena_size, err));
+    if (!plan) return finish(it, nml_fail(err, NML_E_ARG, "no arena plan"));
     return finish(it, init_planned(it, plan, err));
 }
 
