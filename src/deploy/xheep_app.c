@@ -285,7 +285,8 @@ static char *make_fragment(const char *name, const nml_model_info *info, size_t 
     return nml_sb_take(&sb);
 }
 
-static char *readme_text(const nml_xheep_app *app, const nml_model_info *info, size_t arena) {
+static char *readme_text(const nml_xheep_app *app, const nml_model_info *info, size_t arena,
+                         int plan) {
     const char *base = strrchr(app->dir, '/');
     base = base && base[1] ? base + 1 : app->dir;
     nml_sb sb;
@@ -334,6 +335,12 @@ static char *readme_text(const nml_xheep_app *app, const nml_model_info *info, s
                          "`-DNML_COMPACT_ERRORS` (`nanoml.mk` does; in X-HEEP's own build add it to\n"
                          "the application's compiler flags). Errors then keep their status and\n"
                          "where (\"operator 12: malformed input\") without the detail text.\n\n");
+    if (plan)
+        nml_sb_puts(&sb, "Arena plan (`--plan-at-export`): the model sources hold the memory plan\n"
+                         "made on the host and `main.c` initializes with it\n"
+                         "(`nml_interpreter_init_planned`), which checks that every buffer fits\n"
+                         "but does not plan, so the memory planner is not linked. The plan belongs\n"
+                         "to this model: export again after changing it.\n\n");
     nml_sb_puts(
         &sb,
         "## Files\n\n"
@@ -391,7 +398,8 @@ nml_status nml_xheep_write_app(const nml_xheep_app *app, const nml_model_info *i
                          input_source(app->input, app->input ? app->input_size : 0), err);
     if (st == NML_OK)
         st = write_owned(app->dir, "nanoml.mk", make_fragment(app->name, info, arena, app->compact_errors), err);
-    if (st == NML_OK) st = write_owned(app->dir, "README.md", readme_text(app, info, arena), err);
+    if (st == NML_OK) st = write_owned(app->dir, "README.md", readme_text(app, info, arena, export_opts && export_opts->plan_at_export),
+                         err);
     if (st == NML_OK) st = copy_runtime(app->source_dir, app->dir, err);
     return st;
 }

@@ -71,6 +71,7 @@ app="$work/sw/applications/nanoml_hello"
   { cat "$work/xheep.log"; exit 1; }
 grep -q 'nml_interpreter_init_planned' "$app/main.c"
 grep -q 'const nml_arena_plan hello_arena_plan' "$app/hello_model.c"
+grep -q 'Arena plan (`--plan-at-export`)' "$app/README.md"
 mapfile -t sources < <(find "$app" -name '*.c' | sort)
 mapfile -t incdirs < <(find "$app" -name '*.h' -printf '%h\n' | sort -u)
 cflags=(--specs=picolibc.specs -march=rv32imc_zicsr -mabi=ilp32 -O2 -w -ffunction-sections
