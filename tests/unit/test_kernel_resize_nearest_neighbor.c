@@ -150,11 +150,63 @@ static void index_formula_sweep(void **state) {
     }
 }
 
+/* TFLite's source index (the formula above, in float, with floorf and roundf). */
+static int32_t nearest_source(int32_t i, int32_t in, int32_t out, int align, int half) {
+    const float scale =
+        align && out > 1 ? (float)(in - 1) / (float)(out - 1) : (float)in / (float)out;
+    const float pos = ((float)i + (half ? 0.5f : 0.0f)) * scale;
+    const int32_t src = (int32_t)(align ? roundf(pos) : floorf(pos));
+    return src > in - 1 ? in - 1 : src;
+}
+
+/* Rows and columns together (the kernel tabulates both axes in one loop): heights 1..12 ->
+ * 1..24 with widths 1..5 -> 1..7, every mode; each input pixel holds 64 * row + column. */
+static void index_formula_sweep_2d(void **state) {
+    (void)state;
+    int32_t x[12 * 5], y[24 * 7];
+    for (int mode = 0; mode < 3; mode++) {
+        const int align = mode == 1, half = mode == 2;
+        for (int in_h = 1; in_h <= 12; in_h++)
+            for (int out_h = 1; out_h <= 24; out_h++)
+                for (int in_w = 1; in_w <= 5; in_w++)
+                    for (int out_w = 1; out_w <= 7; out_w += 3) {
+                        for (int r = 0; r < in_h; r++)
+                            for (int c = 0; c < in_w; c++)
+                                x[r * in_w + c] = 64 * r + c;
+                        nml_kh h;
+                        kh_init(&h);
+                        int32_t size[2] = {out_h, out_w};
+                        int ti =
+                            kh_tensor(&h, NML_INT32, 4, (int32_t[]){1, in_h, in_w, 1}, x, 0, 0);
+                        int ts = kh_tensor(&h, NML_INT32, 1, (int32_t[]){2}, size, 0, 0);
+                        kh_const(&h, ts);
+                        int to =
+                            kh_tensor(&h, NML_INT32, 4, (int32_t[]){1, out_h, out_w, 1}, y, 0, 0);
+                        kh_inputs(&h, 2, ti, ts);
+                        kh_outputs(&h, 1, to);
+                        nml_op_params p = modes(align, half);
+                        KH_EXPECT_OK(&h, &nml_kernel_resize_nearest_neighbor, &p);
+                        for (int r = 0; r < out_h; r++)
+                            for (int c = 0; c < out_w; c++) {
+                                const int32_t want =
+                                    64 * nearest_source(r, in_h, out_h, align, half) +
+                                    nearest_source(c, in_w, out_w, align, half);
+                                if (y[r * out_w + c] != want)
+                                    fail_msg(
+                                        "mode %d, %dx%d -> %dx%d, pixel %d,%d: %d, expected %d",
+                                        mode, in_h, in_w, out_h, out_w, r, c, (int)y[r * out_w + c],
+                                        (int)want);
+                            }
+                        kh_free(&h);
+                    }
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(upsample_2x_like_yolo), cmocka_unit_test(align_corners),
         cmocka_unit_test(half_pixel_centers),    cmocka_unit_test(errors),
-        cmocka_unit_test(index_formula_sweep),
+        cmocka_unit_test(index_formula_sweep),   cmocka_unit_test(index_formula_sweep_2d),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,10 +28,6 @@ typedef struct nml_concat_data {
 /* Checks the node and stores nml_concat_data in node->data. */
 nml_status nml_concat_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p);
 
-static inline int nml_concat_is_q(int t) {
-    return t == NML_INT8 || t == NML_UINT8 || t == NML_INT16;
-}
-
 /* Input i of nml_concat_check: its shape and quantization against the output's. */
 NML_SETUP_INLINE nml_status nml_concat_check_input(nml_ctx *ctx, const nml_node *node,
                                                    nml_concat_data *d, uint32_t i,
@@ -58,14 +54,17 @@ NML_SETUP_INLINE nml_status nml_concat_check_input(nml_ctx *ctx, const nml_node 
     }
     nml_concat_input *ci = &d->in[i];
     ci->axis_dim = t->dims[d->axis];
-    if (!nml_concat_is_q(out->type)) return NML_OK;
+    if (!nml_is_quant_int(out->type)) return NML_OK;
     NML_TRY(nml_check_quant(ctx, node, t, what));
-    ci->requant = t->scale != out->scale || t->zero_point != out->zero_point;
-    if (lean && ci->requant)
+    /* both scales positive and finite (checked): equal exactly when their bits are */
+    const int requant =
+        nml_float_bits(t->scale) != nml_float_bits(out->scale) || t->zero_point != out->zero_point;
+    if (lean && requant)
         return nml_lean_refuse(ctx, node, "inputs quantized like the output (no requantization)");
+    ci->requant = requant;
     if (lean) return NML_OK;
     ci->in_zp = t->zero_point;
-    nml_quantize_multiplier((double)t->scale / (double)out->scale, &ci->mult, &ci->shift);
+    nml_quantize_ratio(t->scale, out->scale, 0, &ci->mult, &ci->shift);
     return NML_OK;
 }
 
@@ -74,38 +73,43 @@ NML_SETUP_INLINE nml_status nml_concat_check_input(nml_ctx *ctx, const nml_node 
  * is not linked). Stores nml_concat_data in node->data. */
 NML_SETUP_INLINE nml_status nml_concat_check(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
                                              int lean) {
-    NML_TRY(nml_check_io_count(ctx, node, 1, NML_MAX_OP_INPUTS, 1));
-    nml_tensor *out = nml_node_output(ctx, node, 0);
+    nml_tensor *t[NML_MAX_OP_INPUTS + 1];
+    NML_TRY(nml_node_io(ctx, node, 1, NML_MAX_OP_INPUTS, t));
+    const nml_tensor *out = t[NML_MAX_OP_INPUTS];
     nml_concat_data *d;
     NML_TRY(
         nml_alloc_node_data(ctx, node, sizeof *d + node->n_inputs * sizeof d->in[0], (void **)&d));
     NML_TRY(nml_elem_size(ctx, node, out, "output", &d->esize));
     if (out->rank == 0)
         return nml_kernel_fail(ctx, node, NML_E_SHAPE, "cannot concatenate scalars");
-    NML_TRY(nml_resolve_axis(ctx, node, p->axis, out->rank, &d->axis));
+    int32_t axis; /* d->axis, kept in a register */
+    NML_TRY(nml_resolve_axis(ctx, node, p->axis, out->rank, &axis));
+    d->axis = axis;
     if (p->activation != NML_ACT_NONE)
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
                                "fused activation %d is not supported (TFLite allows none)",
                                (int)p->activation);
-    if (nml_concat_is_q(out->type)) {
+    if (nml_is_quant_int(out->type)) {
         NML_TRY(nml_check_quant(ctx, node, out, "output"));
         d->out_zp = out->zero_point;
         if (!lean) nml_int_range(out->type, &d->lo, &d->hi); /* for requantization only */
     }
     int64_t sum = 0;
     for (uint32_t i = 0; i < node->n_inputs; i++) {
-        NML_TRY(nml_concat_check_input(ctx, node, d, i, nml_node_input(ctx, node, i), out, lean));
+        NML_TRY(nml_concat_check_input(ctx, node, d, i, t[i], out, lean));
         sum += d->in[i].axis_dim;
     }
-    if (sum != out->dims[d->axis])
+    if (sum != out->dims[axis])
         return nml_kernel_fail(ctx, node, NML_E_SHAPE,
                                "inputs add up to %lld along axis %d, output has %d", (long long)sum,
-                               (int)d->axis, (int)out->dims[d->axis]);
-    d->outer = d->inner = 1;
-    for (int k = 0; k < d->axis; k++)
-        d->outer *= (uint32_t)out->dims[k];
-    for (int k = d->axis + 1; k < out->rank; k++)
-        d->inner *= (uint32_t)out->dims[k];
+                               (int)axis, (int)out->dims[axis]);
+    uint32_t outer = 1, inner = 1; /* in registers, stored once */
+    for (int k = 0; k < out->rank; k++) {
+        if (k < axis) outer *= (uint32_t)out->dims[k];
+        if (k > axis) inner *= (uint32_t)out->dims[k];
+    }
+    d->outer = outer;
+    d->inner = inner;
     return NML_OK;
 }
 

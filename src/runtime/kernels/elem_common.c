@@ -2,7 +2,6 @@
 
 #include "conv_common.h"
 
-#include <float.h>
 #include <string.h>
 
 #include "outline.h"
@@ -73,13 +72,11 @@ NML_OUTLINE nml_status(nml_elem_size)(nml_ctx *ctx, const nml_node *node, const 
 
 /* ---- quantization ---- */
 
-static int is_quant_int(int type) {
-    return type == NML_INT8 || type == NML_UINT8 || type == NML_INT16;
-}
-
 nml_status(nml_check_quant)(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
-                           const char *what) {
-    if (!(t->scale > 0.0f) || t->scale > FLT_MAX)
+                            const char *what) {
+    /* scale in (0, FLT_MAX]: the bits of positive finite floats are 1 .. 0x7f7fffff (zero, sign,
+     * infinity and NaN fall outside) */
+    if (nml_float_bits(t->scale) - 1u >= 0x7f7fffffu)
         return nml_kernel_fail(ctx, node, NML_E_FORMAT,
                                "%s (%s) needs a positive finite quantization scale", what,
                                nml_dtype_name(t->type));
@@ -89,18 +86,20 @@ nml_status(nml_check_quant)(nml_ctx *ctx, const nml_node *node, const nml_tensor
                                (unsigned)t->n_q);
     int32_t lo, hi;
     nml_int_range(t->type, &lo, &hi);
-    if (t->zero_point < lo || t->zero_point > hi)
+    if ((uint32_t)t->zero_point - (uint32_t)lo > (uint32_t)hi - (uint32_t)lo) /* one compare */
         return nml_kernel_fail(ctx, node, NML_E_FORMAT, "%s zero point %d is outside %s range",
                                what, (int)t->zero_point, nml_dtype_name(t->type));
     return NML_OK;
 }
 
-nml_status(nml_check_same_quant)(nml_ctx *ctx, const nml_node *node, const nml_tensor *a,
-                                const nml_tensor *b, const char *what_a, const char *what_b) {
+/* not inlined: LTO would copy it into every prepare */
+NML_OUTLINE nml_status(nml_check_same_quant)(nml_ctx *ctx, const nml_node *node,
+                                             const nml_tensor *a, const nml_tensor *b,
+                                             const char *what_a, const char *what_b) {
     if (a->type != b->type)
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED, "%s type %s differs from %s type %s",
                                what_a, nml_dtype_name(a->type), what_b, nml_dtype_name(b->type));
-    if (!is_quant_int(a->type)) return NML_OK;
+    if (!nml_is_quant_int(a->type)) return NML_OK;
     if (a->scale != b->scale || a->zero_point != b->zero_point)
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
                                "%s and %s have different quantization (zero point %d vs %d%s); "
@@ -108,6 +107,20 @@ nml_status(nml_check_same_quant)(nml_ctx *ctx, const nml_node *node, const nml_t
                                what_a, what_b, (int)a->zero_point, (int)b->zero_point,
                                a->scale == b->scale ? "" : ", different scales");
     return NML_OK;
+}
+
+/* Not inlined: one copy of the double arithmetic for every caller. */
+NML_OUTLINE void nml_quantize_ratio(float a, float b, int pow2, int32_t *significand,
+                                    int *exponent) {
+    double r = (double)a / (double)b;
+    /* times 2^pow2: the quotient of positive finite floats is a normal double of at least
+     * 2^-277, far above the subnormals, so the scaling is exact and adds pow2 to the exponent
+     * field (the high word's bits 20..30 on a 32-bit target) */
+    uint64_t bits;
+    memcpy(&bits, &r, sizeof bits);
+    bits += (uint64_t)(int64_t)pow2 << 52;
+    memcpy(&r, &bits, sizeof r);
+    nml_quantize_multiplier(r, significand, exponent);
 }
 
 void nml_quantize_multiplier_signed(double m, int32_t *significand, int *exponent) {
@@ -158,8 +171,8 @@ nml_status nml_act_range_quant(nml_ctx *ctx, const nml_node *node, int activatio
 
 /* ---- constant tensors ---- */
 
-nml_status(nml_const_data)(nml_ctx *ctx, const nml_node *node, const nml_tensor *t, const char *what,
-                          const void **data) {
+nml_status(nml_const_data)(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
+                           const char *what, const void **data) {
     if (!t) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "%s is missing", what);
     if (t->alloc != NML_ALLOC_CONST || !t->data)
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
@@ -175,7 +188,7 @@ nml_status(nml_const_data)(nml_ctx *ctx, const nml_node *node, const nml_tensor 
 }
 
 nml_status(nml_read_const_ints)(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
-                               const char *what, int32_t *dst, uint32_t max, uint32_t *n) {
+                                const char *what, int32_t *dst, uint32_t max, uint32_t *n) {
     const void *data;
     NML_TRY(nml_const_data(ctx, node, t, what, &data));
     if (t->type != NML_INT32 && t->type != NML_INT64)
@@ -186,17 +199,18 @@ nml_status(nml_read_const_ints)(nml_ctx *ctx, const nml_node *node, const nml_te
     if (count > max)
         return nml_kernel_fail(ctx, node, NML_E_LIMIT, "%s has %u values, at most %u supported",
                                what, (unsigned)count, (unsigned)max);
+    /* int64: little-endian words, low then high; the value fits int32 when the high word is
+     * the low word's sign (32-bit compares only) */
+    const int wide = t->type == NML_INT64;
     for (uint32_t i = 0; i < count; i++) {
-        if (t->type == NML_INT32) {
-            memcpy(&dst[i], (const uint8_t *)data + 4u * i, 4);
-        } else {
-            int64_t v;
-            memcpy(&v, (const uint8_t *)data + 8u * i, 8);
-            if (v < INT32_MIN || v > INT32_MAX)
-                return nml_kernel_fail(ctx, node, NML_E_LIMIT, "%s value %u does not fit int32",
-                                       what, (unsigned)i);
-            dst[i] = (int32_t)v;
-        }
+        const uint8_t *v = (const uint8_t *)data + ((size_t)i << (2 + wide));
+        int32_t low, high;
+        memcpy(&low, v, 4);
+        memcpy(&high, v + 4 * wide, 4);
+        if (wide && high != (low < 0 ? -1 : 0))
+            return nml_kernel_fail(ctx, node, NML_E_LIMIT, "%s value %u does not fit int32", what,
+                                   (unsigned)i);
+        dst[i] = low;
     }
     *n = count;
     return NML_OK;
@@ -205,9 +219,8 @@ nml_status(nml_read_const_ints)(nml_ctx *ctx, const nml_node *node, const nml_te
 /* ---- shapes ---- */
 
 /* not inlined: LTO would copy it into every prepare (FastestDet: 44 B more) */
-NML_OUTLINE nml_status(nml_check_shape)(nml_ctx *ctx, const nml_node *node,
-                                        const nml_tensor *t, const char *what,
-                                        const int32_t *dims, int rank) {
+NML_OUTLINE nml_status(nml_check_shape)(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
+                                        const char *what, const int32_t *dims, int rank) {
     int same = t->rank == rank;
     for (int i = 0; same && i < rank; i++)
         same = t->dims[i] == dims[i];
@@ -395,21 +408,34 @@ nml_status nml_addsub_prepare_q(nml_ctx *ctx, const nml_node *node, const nml_te
     q->in1_offset = -in1->zero_point;
     q->in2_offset = -in2->zero_point;
     q->out_offset = out->zero_point;
+    /* TFLite computes the multipliers in double from the float scales: s1 / (2 max), s2 / (2 max)
+     * and 2 max / (2^20 s_out). The input with the larger scale gets s / 2s = 0.5 exactly
+     * (significand 2^30, exponent 0), so only the other one's is computed. The scales are
+     * positive and finite (checked above), so their bits order them as the floats do. */
+    float big = in1->scale, small = in2->scale;
+    int32_t *small_mult = &q->mult[1];
+    int *small_shift = &q->shift[1];
+    if (nml_float_bits(small) > nml_float_bits(big)) {
+        big = in2->scale;
+        small = in1->scale;
+        small_mult = &q->mult[0];
+        small_shift = &q->shift[0];
+    }
+    q->mult[0] = q->mult[1] = 1 << 30;
+    q->shift[0] = q->shift[1] = 0;
+    nml_quantize_ratio(small, big, -1, small_mult, small_shift);         /* s / 2 max */
+    nml_quantize_ratio(big, out->scale, -19, &q->mult[2], &q->shift[2]); /* 2 max / 2^20 s_out */
     q->left_shift = 20;
-    /* TFLite computes these in double from the float scales */
-    double twice_max = 2.0 * (double)(in1->scale > in2->scale ? in1->scale : in2->scale);
-    double m1 = (double)in1->scale / twice_max;
-    double m2 = (double)in2->scale / twice_max;
-    double mo = twice_max / ((double)(1 << q->left_shift) * (double)out->scale);
-    nml_quantize_multiplier(m1, &q->in1_mult, &q->in1_shift);
-    nml_quantize_multiplier(m2, &q->in2_mult, &q->in2_shift);
-    nml_quantize_multiplier(mo, &q->out_mult, &q->out_shift);
-    /* TFLite requires every multiplier below one (QuantizeMultiplierSmallerThanOneExp) */
-    if (!(mo < 1.0) || q->out_shift > 0 || q->in1_shift > 0 || q->in2_shift > 0)
+    /* TFLite requires every multiplier below one (QuantizeMultiplierSmallerThanOneExp): the
+     * inputs' are at most 0.5; the output's (finite, from finite scales) is 1 or more, or rounds
+     * up to 1, exactly when its exponent is positive */
+    if (q->shift[2] > 0)
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
                                "output scale is too small for the input scales (rescale "
                                "multiplier >= 1)");
-    return nml_act_range_quant(ctx, node, activation, out, &q->act_min, &q->act_max);
+    /* int8 output: the only type callers pass */
+    return nml_activation_range_q(ctx, node, activation, out, INT8_MIN, INT8_MAX, &q->act_min,
+                                  &q->act_max);
 }
 
 /* ---- RELU-style requantizing clamp ---- */
@@ -420,7 +446,7 @@ nml_status nml_relu_prepare_q(nml_ctx *ctx, const nml_node *node, const nml_tens
     NML_TRY(nml_check_quant(ctx, node, out, "output"));
     int32_t qmin, qmax;
     nml_int_range(out->type, &qmin, &qmax);
-    nml_quantize_multiplier((double)in->scale / (double)out->scale, &q->mult, &q->shift);
+    nml_quantize_ratio(in->scale, out->scale, 0, &q->mult, &q->shift);
     q->in_zp = in->zero_point;
     q->out_zp = out->zero_point;
     /* zero point + roundf(0 / scale) for the lower bound, as TFLM computes it */

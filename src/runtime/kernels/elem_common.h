@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "kernel.h"
 #include "qmath.h"
@@ -61,6 +62,18 @@ static inline void nml_store_int(void *p, int type, uint32_t i, int32_t v) {
 
 /* ---- quantization ---- */
 
+/* int8, uint8 or int16: the types with a scale and zero point. */
+static inline int nml_is_quant_int(int type) {
+    return type == NML_INT8 || type == NML_UINT8 || type == NML_INT16;
+}
+/* The bits of a float: positive finite floats (checked scales) order and compare as their bits
+ * do, without a soft-float call on targets without an FPU. */
+static inline uint32_t nml_float_bits(float f) {
+    uint32_t b;
+    memcpy(&b, &f, sizeof b);
+    return b;
+}
+
 /* The tensor carries a usable per-tensor quantization: finite scale > 0, zero point in the
  * type's range, and no per-channel parameters. */
 nml_status nml_check_quant(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
@@ -69,6 +82,10 @@ nml_status nml_check_quant(nml_ctx *ctx, const nml_node *node, const nml_tensor 
  * same scale and zero point (the kernel copies raw values). */
 nml_status nml_check_same_quant(nml_ctx *ctx, const nml_node *node, const nml_tensor *a,
                                 const nml_tensor *b, const char *what_a, const char *what_b);
+/* nml_quantize_multiplier of (a / b) * 2^pow2 computed in double from the float scales, as
+ * TFLite computes its rescaling multipliers: the same bits as that expression. a and b positive
+ * and finite (checked quantization), pow2 <= 0. */
+void nml_quantize_ratio(float a, float b, int pow2, int32_t *significand, int *exponent);
 /* Like nml_quantize_multiplier, but also for negative multipliers (the sign goes to the
  * significand, as TFLite's QuantizeMultiplier does with frexp). */
 void nml_quantize_multiplier_signed(double m, int32_t *significand, int *exponent);
@@ -139,12 +156,13 @@ void nml_bcast_run(const nml_bcast *bc, nml_bcast_row row, void *user);
 
 typedef struct nml_addsub_q {
     int32_t in1_offset, in2_offset, out_offset; /* -zp1, -zp2, +zp_out */
-    int32_t in1_mult, in2_mult, out_mult;
-    int in1_shift, in2_shift, out_shift; /* <= 0 */
+    int32_t mult[3];                            /* input 1, input 2, output */
+    int shift[3];                               /* the same order; <= 0 */
     int left_shift;
     int32_t act_min, act_max;
 } nml_addsub_q;
 
+/* The parameters of int8 inputs and output (TFLite's PrepareGeneralSubAdd / ADD int8). */
 nml_status nml_addsub_prepare_q(nml_ctx *ctx, const nml_node *node, const nml_tensor *in1,
                                 const nml_tensor *in2, const nml_tensor *out, int activation,
                                 nml_addsub_q *q);
@@ -153,10 +171,10 @@ nml_status nml_addsub_prepare_q(nml_ctx *ctx, const nml_node *node, const nml_te
 static inline int32_t nml_addsub_q_elem(const nml_addsub_q *q, int32_t x, int32_t y, int sign) {
     int32_t a = (int32_t)((uint32_t)(x + q->in1_offset) << q->left_shift);
     int32_t b = (int32_t)((uint32_t)(y + q->in2_offset) << q->left_shift);
-    int32_t sa = nml_mul_by_qm(a, q->in1_mult, q->in1_shift);
-    int32_t sb = nml_mul_by_qm(b, q->in2_mult, q->in2_shift);
+    int32_t sa = nml_mul_by_qm(a, q->mult[0], q->shift[0]);
+    int32_t sb = nml_mul_by_qm(b, q->mult[1], q->shift[1]);
     int32_t raw = sign > 0 ? sa + sb : sa - sb;
-    int32_t r = nml_mul_by_qm(raw, q->out_mult, q->out_shift) + q->out_offset;
+    int32_t r = nml_mul_by_qm(raw, q->mult[2], q->shift[2]) + q->out_offset;
     return r < q->act_min ? q->act_min : (r > q->act_max ? q->act_max : r);
 }
 
@@ -187,7 +205,8 @@ static inline int32_t nml_relu_q_elem(const nml_relu_q *q, int32_t x) {
 #define nml_const_data(ctx, node, t, what, data) nml_const_data(ctx, node, t, NULL, data)
 #define nml_read_const_ints(ctx, node, t, what, dst, max, n)                                       \
     nml_read_const_ints(ctx, node, t, NULL, dst, max, n)
-#define nml_check_shape(ctx, node, t, what, dims, rank) nml_check_shape(ctx, node, t, NULL, dims, rank)
+#define nml_check_shape(ctx, node, t, what, dims, rank)                                            \
+    nml_check_shape(ctx, node, t, NULL, dims, rank)
 #endif
 
 #endif

@@ -18,28 +18,29 @@
 #define MAX_RIGHT 23
 
 typedef struct opt_add {
-    nml_rs in1, in2, out;
+    nml_rs rs[3];       /* input 1, input 2, output */
     int32_t off1, off2; /* minus the input zero points */
     int32_t act_min, act_max;
     uint32_t count;
 } opt_add;
 
-/* not inlined: three calls are smaller than three copies */
-NML_RS_NOINLINE int rs_set(nml_rs *f, int32_t mult, int exponent, int32_t zp) {
+/* called in a loop: inlined once */
+static int rs_set(nml_rs *f, int32_t mult, int exponent, int32_t zp) {
     if (-exponent > MAX_RIGHT) return 0; /* exponent <= 0: nml_addsub_prepare_q rejects others */
     *f = nml_rs_make(mult, -exponent, zp);
     return 1;
 }
 
-/* Two int8 inputs of the int8 output's shape. */
-static int is_plain_int8(nml_ctx *ctx, const nml_node *node) {
+/* Two int8 inputs of the int8 output's shape: t[0], t[1] the inputs, t[2] the output. */
+static int plain_int8(nml_ctx *ctx, const nml_node *node, const nml_tensor **t) {
+    if (node->n_inputs != 2 || node->n_outputs != 1) return 0;
     const nml_tensor *out = nml_node_output(ctx, node, 0);
-    if (node->n_inputs != 2 || node->n_outputs != 1 || !out || out->type != NML_INT8) return 0;
-    for (uint32_t i = 0; i < 2; i++) {
-        const nml_tensor *t = nml_node_input(ctx, node, i);
-        if (!t || t->type != NML_INT8 || t->rank != out->rank) return 0;
+    for (int i = 2; i >= 0; i--) { /* the output first: the inputs are compared with it */
+        const nml_tensor *x = i == 2 ? out : nml_node_input(ctx, node, (uint32_t)i);
+        if (!x || x->type != NML_INT8 || x->rank != out->rank) return 0;
         for (int k = 0; k < out->rank; k++)
-            if (t->dims[k] != out->dims[k]) return 0;
+            if (x->dims[k] != out->dims[k]) return 0;
+        t[i] = x;
     }
     return 1;
 }
@@ -47,22 +48,20 @@ static int is_plain_int8(nml_ctx *ctx, const nml_node *node) {
 /* The node is plain int8 with shifts the fast rescaling covers: its data in node->data. */
 static nml_status prepare_fast(nml_ctx *ctx, nml_node *node, const nml_op_params *p, int *fast) {
     *fast = 0;
-    if (!is_plain_int8(ctx, node)) return NML_OK;
-    const nml_tensor *out = nml_node_output(ctx, node, 0);
+    const nml_tensor *t[3];
+    if (!plain_int8(ctx, node, t)) return NML_OK;
     nml_addsub_q q;
-    NML_TRY(nml_addsub_prepare_q(ctx, node, nml_node_input(ctx, node, 0),
-                                 nml_node_input(ctx, node, 1), out, p->activation, &q));
+    NML_TRY(nml_addsub_prepare_q(ctx, node, t[0], t[1], t[2], p->activation, &q));
     opt_add *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
     if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
-    if (q.left_shift != 20 || !rs_set(&d->in1, q.in1_mult, q.in1_shift, 0) ||
-        !rs_set(&d->in2, q.in2_mult, q.in2_shift, 0) ||
-        !rs_set(&d->out, q.out_mult, q.out_shift, q.out_offset))
-        return NML_OK;
+    if (q.left_shift != 20) return NML_OK;
+    for (int k = 0; k < 3; k++)
+        if (!rs_set(&d->rs[k], q.mult[k], q.shift[k], k == 2 ? q.out_offset : 0)) return NML_OK;
     d->off1 = q.in1_offset;
     d->off2 = q.in2_offset;
     d->act_min = q.act_min;
     d->act_max = q.act_max;
-    d->count = nml_tensor_count(out);
+    d->count = nml_tensor_count(t[2]);
     node->data = d;
     *fast = 1;
     return NML_OK;
@@ -91,10 +90,10 @@ static nml_status opt_add_eval(nml_ctx *ctx, nml_node *node) {
     int8_t *out = nml_node_output(ctx, node, 0)->data;
     /* parameters in locals: int8 stores may alias the struct, gcc would reload it */
     const int32_t off1 = d->off1, off2 = d->off2;
-    const uint32_t m1 = d->in1.m2, k1 = d->in1.k, n1 = d->in1.neg;
-    const uint32_t m2 = d->in2.m2, k2 = d->in2.k, n2 = d->in2.neg;
-    const uint32_t mo = d->out.m2, ko = d->out.k, no = d->out.neg;
-    const int32_t r1 = d->in1.r, r2 = d->in2.r, ro = d->out.r;
+    const uint32_t m1 = d->rs[0].m2, k1 = d->rs[0].k, n1 = d->rs[0].neg;
+    const uint32_t m2 = d->rs[1].m2, k2 = d->rs[1].k, n2 = d->rs[1].neg;
+    const uint32_t mo = d->rs[2].m2, ko = d->rs[2].k, no = d->rs[2].neg;
+    const int32_t r1 = d->rs[0].r, r2 = d->rs[1].r, ro = d->rs[2].r;
     const int32_t lo = d->act_min, hi = d->act_max;
     const uint32_t n = d->count;
     for (uint32_t i = 0; i < n; i++) {

@@ -18,11 +18,6 @@ static nml_status opt_avgpool_prepare(nml_ctx *ctx, nml_node *node, const nml_op
     return NML_OK;
 }
 
-static nml_status opt_avgpool_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
-    nml_pool_data *d;
-    return nml_pool_prepare_int8(ctx, node, p, 1, &d);
-}
-
 typedef struct window {
     int32_t rows, cols;         /* taps inside the input (at least one: checked at prepare) */
     int32_t row_step, col_step; /* bytes */
@@ -84,4 +79,4 @@ static nml_status opt_avgpool_eval(nml_ctx *ctx, nml_node *node) {
 const nml_kernel nml_kernel_average_pool_2d_opt = {NML_OP_AVERAGE_POOL_2D, "AVERAGE_POOL_2D",
                                                    opt_avgpool_prepare, opt_avgpool_eval};
 const nml_kernel nml_kernel_average_pool_2d_opt_int8 = {NML_OP_AVERAGE_POOL_2D, "AVERAGE_POOL_2D",
-                                                        opt_avgpool_prepare_int8, opt_avgpool_eval};
+                                                        nml_pool_prepare_lean, opt_avgpool_eval};

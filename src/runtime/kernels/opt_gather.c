@@ -114,60 +114,26 @@ static uint32_t const_index(const nml_tensor *idx, uint32_t i, int32_t *high) {
     return w[0];
 }
 
-/* The lean variant's prepare: the reference's checks, only for the nodes the strided copy takes
- * (constant indices, batch_dims 0), so that the reference's general prepare is not linked.
- * Everything else the reference would reject is rejected here too. */
+/* The lean variant's prepare: the reference's checks (nml_gather_check, gather_ref.h) compiled
+ * here, so that the reference's general prepare is not linked; nodes other than those the
+ * strided copy takes (constant indices in arithmetic progression, batch_dims 0) are refused.
+ * Every index is checked to be in range (else an error, as in the reference) while the
+ * progression is looked for. */
 static nml_status opt_gather_prepare_strided(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
-    static const char takes[] = "constant indices in arithmetic progression, batch_dims 0";
-    nml_tensor *t[3];
-    NML_TRY(nml_node_io(ctx, node, 2, 2, t));
-    const nml_tensor *in = t[0], *idx = t[1], *out = t[2];
-    if (!in || !idx) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "an input is missing");
-    size_t esize;
-    NML_TRY(nml_elem_size(ctx, node, in, "params", &esize));
-    NML_TRY(nml_check_same_quant(ctx, node, in, out, "params", "output"));
-    if (idx->type != NML_INT32 && idx->type != NML_INT64)
-        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED, "indices must be int32 or int64");
-    if (in->rank == 0) return nml_kernel_fail(ctx, node, NML_E_SHAPE, "params is a scalar");
-    int32_t axis;
-    NML_TRY(nml_resolve_axis(ctx, node, p->axis, in->rank, &axis));
-    if (batch_dims_of(p, idx) != 0 || idx->alloc != NML_ALLOC_CONST)
-        return nml_lean_refuse(ctx, node, takes);
-    const void *data;
-    NML_TRY(nml_const_data(ctx, node, idx, "indices", &data));
-    /* output shape: params' dimensions with the axis replaced by the indices' */
-    int32_t dims[2 * NML_MAX_RANK];
-    int rank = 0;
-    uint32_t outer = 1, inner = 1, coords = 1;
-    for (int i = 0; i < in->rank; i++) {
-        if (i == axis) {
-            for (int k = 0; k < idx->rank; k++) {
-                dims[rank++] = idx->dims[k];
-                coords *= (uint32_t)idx->dims[k];
-            }
-            continue;
-        }
-        dims[rank++] = in->dims[i];
-        if (i < axis)
-            outer *= (uint32_t)in->dims[i];
-        else
-            inner *= (uint32_t)in->dims[i];
-    }
-    if (rank > NML_MAX_RANK)
-        return nml_kernel_fail(ctx, node, NML_E_LIMIT, "output rank %d exceeds %d", rank,
-                               NML_MAX_RANK);
-    NML_TRY(nml_check_shape(ctx, node, out, "output", dims, rank));
-    /* every index in range (else an error, as in the reference), all one progression (else
-     * refused). In 32-bit arithmetic modulo 2^32: with indices in [0, n), n < 2^31, the previous
-     * index plus the step lies in (-2^31, 2^32), so it equals the next index modulo 2^32 only
-     * when it equals it exactly. */
-    const int32_t axis_size = in->dims[axis];
+    nml_gather_data g = {0}; /* (set by the check; zeroed for compilers that cannot tell) */
+    const nml_tensor *io[3] = {NULL, NULL, NULL}; /* set by the check when it succeeds */
+    NML_TRY(nml_gather_check(ctx, node, p, &g, 1, io));
+    const nml_tensor *idx = io[1];
+    /* In 32-bit arithmetic modulo 2^32: with indices in [0, n), n < 2^31, the previous index
+     * plus the step lies in (-2^31, 2^32), so it equals the next index modulo 2^32 only when it
+     * equals it exactly. */
+    const uint32_t coords = g.coords, axis_size = (uint32_t)g.axis_size;
     int progression = coords > 0;
     uint32_t start = 0, step = 0, prev = 0;
     for (uint32_t c = 0; c < coords; c++) {
         int32_t high;
         const uint32_t v = const_index(idx, c, &high);
-        if (high != 0 || v >= (uint32_t)axis_size)
+        if (high != 0 || v >= axis_size)
             return nml_kernel_fail(ctx, node, NML_E_ARG,
                                    "index %lld at position %u is out of range [0, %d)",
                                    (long long)(((uint64_t)(uint32_t)high << 32) | v), (unsigned)c,
@@ -177,11 +143,11 @@ static nml_status opt_gather_prepare_strided(nml_ctx *ctx, nml_node *node, const
         if (c > 1 && v != prev + step) progression = 0;
         prev = v;
     }
-    if (!progression) return nml_lean_refuse(ctx, node, takes);
+    if (!progression) return nml_lean_refuse(ctx, node, NML_GATHER_LEAN_TAKES);
     opt_gather *d;
     NML_TRY(nml_alloc_node_data(ctx, node, sizeof *d, (void **)&d));
-    plan_copy(d, outer, (uint32_t)axis_size, inner * (uint32_t)esize, (int32_t)start,
-              (int32_t)step, coords);
+    plan_copy(d, g.outer, axis_size, g.inner * (uint32_t)g.esize, (int32_t)start, (int32_t)step,
+              coords);
     return NML_OK;
 }
 

@@ -26,11 +26,6 @@ static nml_status opt_maxpool_prepare(nml_ctx *ctx, nml_node *node, const nml_op
     return NML_OK;
 }
 
-static nml_status opt_maxpool_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
-    nml_pool_data *d;
-    return nml_pool_prepare_int8(ctx, node, p, 0, &d);
-}
-
 /* The reference's maximum starts at -128 and is then clamped to [act_min, act_max]; starting
  * at act_min instead gives the same, so only act_max needs a clamp. */
 typedef struct window {
@@ -132,4 +127,4 @@ static nml_status opt_maxpool_eval(nml_ctx *ctx, nml_node *node) {
 const nml_kernel nml_kernel_max_pool_2d_opt = {NML_OP_MAX_POOL_2D, "MAX_POOL_2D",
                                                opt_maxpool_prepare, opt_maxpool_eval};
 const nml_kernel nml_kernel_max_pool_2d_opt_int8 = {NML_OP_MAX_POOL_2D, "MAX_POOL_2D",
-                                                    opt_maxpool_prepare_int8, opt_maxpool_eval};
+                                                    nml_pool_prepare_lean, opt_maxpool_eval};

@@ -14,42 +14,38 @@
 
 typedef struct opt_pad {
     int32_t rank;                /* after merging, >= 1 */
-    uint32_t dims[NML_MAX_RANK]; /* input extent per level (bytes at the last level) */
+    uint32_t dims[NML_MAX_RANK]; /* level 0: input bytes per row; level k > 0: blocks */
     uint32_t before[NML_MAX_RANK], after[NML_MAX_RANK]; /* fill bytes around a level's block */
     uint8_t value; /* pad byte when there is no constant_values input */
 } opt_pad;
 
-/* The merged levels: level k repeats dims[k] blocks of the level below (input rows at the
- * last level), with before[k] / after[k] fill bytes around them. */
+/* The merged levels, innermost first, planned in one pass from the last dimension: level 0
+ * copies input rows of dims[0] bytes (the innermost dimensions without padding merged into the
+ * first padded one: an NHWC pad of H and W copies whole W*C rows), level k > 0 repeats dims[k]
+ * blocks of level k - 1; before[k] / after[k] fill bytes surround each block. Dimensions of
+ * size 1 without padding are dropped: nothing to iterate or fill. */
 static void plan_levels(opt_pad *d, const nml_pad_data *ref, const nml_tensor *in,
                         const nml_tensor *out) {
+    uint32_t run = 1;   /* input bytes of the merged innermost dimensions */
+    uint32_t slice = 0; /* output bytes of one block of the last planned level */
     int32_t r = 0;
-    for (int32_t k = 0; k < ref->rank; k++) {
-        const uint32_t b = (uint32_t)ref->before[k];
-        const uint32_t a = (uint32_t)(out->dims[k] - in->dims[k]) - b;
-        if (in->dims[k] == 1 && a == 0 && b == 0) continue; /* nothing to iterate or fill */
-        d->dims[r] = (uint32_t)in->dims[k];
-        d->before[r] = b;
-        d->after[r] = a;
+    for (int32_t k = ref->rank - 1; k >= 0; k--) {
+        const uint32_t n = (uint32_t)in->dims[k], b = (uint32_t)ref->before[k];
+        const uint32_t a = (uint32_t)out->dims[k] - n - b;
+        if ((a | b) == 0 && (r == 0 || n == 1)) {
+            run *= r == 0 ? n : 1; /* merged into the rows, or dropped */
+            continue;
+        }
+        const uint32_t unit = r == 0 ? run : slice; /* output bytes per step of dimension k */
+        d->dims[r] = r == 0 ? n * run : n;
+        d->before[r] = b * unit;
+        d->after[r] = a * unit;
+        slice = (b + n + a) * unit;
         r++;
     }
-    if (r == 0) { /* all dimensions 1 and unpadded: one element */
-        d->dims[0] = 1;
-        d->before[0] = d->after[0] = 0;
+    if (r == 0) { /* nothing padded: one row of everything (the arena is zeroed: no fills) */
+        d->dims[0] = run;
         r = 1;
-    }
-    while (r > 1 && d->before[r - 1] == 0 && d->after[r - 1] == 0) {
-        d->dims[r - 2] *= d->dims[r - 1];
-        d->before[r - 2] *= d->dims[r - 1];
-        d->after[r - 2] *= d->dims[r - 1];
-        r--;
-    }
-    /* fills in bytes: level k's padding is before/after slices of the output below it */
-    uint32_t slice = 1;
-    for (int32_t k = r - 1; k >= 0; k--) {
-        d->before[k] *= slice;
-        d->after[k] *= slice;
-        slice = d->before[k] + d->dims[k] * slice + d->after[k];
     }
     d->rank = r; /* an empty input needs no case of its own: its levels are all fill */
 }
@@ -80,20 +76,30 @@ static nml_status opt_pad_prepare(nml_ctx *ctx, nml_node *node, const nml_op_par
     return NML_OK;
 }
 
-/* The lean variant's prepare: the reference's checks (nml_pad_check, pad_ref.h) compiled here,
+/* The lean variants' prepare: the reference's checks (nml_pad_check, pad_ref.h) compiled here,
  * so that the reference prepare is not linked; its parameters stay on the stack (no persistent
  * arena but the levels). Whatever the reference rejects is rejected here too; wider elements
- * are refused. */
-static nml_status opt_pad_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
-    (void)p;
+ * are refused. One instance per operator (v2 constant): a PAD firmware has no PADV2 code. */
+NML_SETUP_INLINE nml_status lean_prepare(nml_ctx *ctx, nml_node *node, int v2) {
     nml_pad_data ref;
-    NML_TRY(nml_pad_check(ctx, node, &ref, 1));
+    const nml_tensor *io[2] = {NULL, NULL}; /* set by the check when it succeeds */
+    NML_TRY(nml_pad_check(ctx, node, &ref, 1, v2, io));
     opt_pad *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
     if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
-    plan_levels(d, &ref, nml_node_input(ctx, node, 0), nml_node_output(ctx, node, 0));
+    plan_levels(d, &ref, io[0], io[1]);
     d->value = ref.value[0];
     node->data = d;
     return NML_OK;
+}
+
+static nml_status opt_pad_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    (void)p;
+    return lean_prepare(ctx, node, 0);
+}
+
+static nml_status opt_padv2_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    (void)p;
+    return lean_prepare(ctx, node, 1);
 }
 
 typedef struct cursor {
@@ -113,14 +119,14 @@ static void flush(cursor *c) {
 static void write_level(const opt_pad *d, int32_t k, cursor *c) {
     c->pending += d->before[k];
     const uint32_t n = d->dims[k];
-    if (k == d->rank - 1) {
+    if (k == 0) {
         flush(c);
         nml_opt_copy(c->dst, c->src, n);
         c->dst += n;
         c->src += n;
     } else {
         for (uint32_t i = 0; i < n; i++)
-            write_level(d, k + 1, c);
+            write_level(d, k - 1, c);
     }
     c->pending += d->after[k];
 }
@@ -130,7 +136,7 @@ static nml_status opt_pad_eval(nml_ctx *ctx, nml_node *node) {
     const nml_tensor *value = nml_node_input(ctx, node, 2);
     cursor c = {nml_node_output(ctx, node, 0)->data, nml_node_input(ctx, node, 0)->data, 0,
                 value ? *(const uint8_t *)value->data : d->value};
-    write_level(d, 0, &c);
+    write_level(d, d->rank - 1, &c);
     flush(&c);
     return NML_OK;
 }
@@ -138,5 +144,5 @@ static nml_status opt_pad_eval(nml_ctx *ctx, nml_node *node) {
 const nml_kernel nml_kernel_pad_opt = {NML_OP_PAD, "PAD", opt_pad_prepare, opt_pad_eval};
 const nml_kernel nml_kernel_padv2_opt = {NML_OP_PADV2, "PADV2", opt_pad_prepare, opt_pad_eval};
 const nml_kernel nml_kernel_pad_opt_int8 = {NML_OP_PAD, "PAD", opt_pad_prepare_int8, opt_pad_eval};
-const nml_kernel nml_kernel_padv2_opt_int8 = {NML_OP_PADV2, "PADV2", opt_pad_prepare_int8,
+const nml_kernel nml_kernel_padv2_opt_int8 = {NML_OP_PADV2, "PADV2", opt_padv2_prepare_int8,
                                               opt_pad_eval};

@@ -63,22 +63,16 @@ static nml_status opt_quantize_prepare(nml_ctx *ctx, nml_node *node, const nml_o
     return NML_OK;
 }
 
-/* The lean variant's prepare: the reference's checks and parameters for the nodes it takes
- * (int8 -> int8), so that the reference prepare, with its other types, is not linked; its
- * nml_quantize_data and the table in one allocation. Whatever the reference rejects is
- * rejected here too; other types are refused. */
+/* The lean variant's prepare: the reference's checks and parameters (nml_quantize_check,
+ * quantize_ref.h) compiled here for the nodes it takes (int8 -> int8), so that the reference
+ * prepare, with its other types, is not linked; its nml_quantize_data and the table in one
+ * allocation. Whatever the reference rejects is rejected here too; other types are refused. */
 static nml_status opt_quantize_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     (void)p;
-    nml_tensor *t[2];
-    NML_TRY(nml_node_io(ctx, node, 1, 1, t));
-    const nml_tensor *in = t[0], *out = t[1];
-    if (!in) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "input is missing");
-    if (in->type != NML_INT8 || out->type != NML_INT8)
-        return nml_lean_refuse(ctx, node, "int8 input and output");
-    NML_TRY(nml_check_same_shape(ctx, node, in, out, "input", "output"));
-    NML_TRY(nml_check_quant(ctx, node, out, "output"));
-    NML_TRY(nml_check_quant(ctx, node, in, "input"));
-    const uint32_t count = nml_tensor_count(in);
+    nml_quantize_data q;
+    const nml_tensor *io[2] = {NULL, NULL}; /* set by the check when it succeeds */
+    NML_TRY(nml_quantize_check(ctx, node, &q, 1, io));
+    const uint32_t count = nml_tensor_count(io[0]);
     const int table = count >= TABLE_MIN_ELEMENTS;
     typedef struct lean_quantize {
         opt_quantize d;
@@ -86,19 +80,14 @@ static nml_status opt_quantize_prepare_int8(nml_ctx *ctx, nml_node *node, const 
     } lean_quantize;
     lean_quantize *l = nml_ctx_alloc_persistent(ctx, sizeof *l + (table ? 256u : 0u));
     if (!l) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
-    nml_quantize_data *q = &l->q;
-    q->in_zp = in->zero_point;
-    q->out_zp = out->zero_point;
-    q->lo = -128;
-    q->hi = 127;
-    nml_quantize_multiplier((double)in->scale / (double)out->scale, &q->mult, &q->shift);
-    l->d.ref = q;
+    l->q = q;
+    l->d.ref = &l->q;
     l->d.count = count;
     l->d.table = NULL;
     if (table) {
         l->d.table = (int8_t *)(l + 1);
         for (int32_t i = 0; i < 256; i++)
-            l->d.table[i] = requantize(q, i - 128);
+            l->d.table[i] = requantize(&l->q, i - 128);
     }
     node->data = &l->d;
     return NML_OK;

@@ -11,7 +11,8 @@ typedef nml_pad_data pad_data;
 
 nml_status nml_pad_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     (void)p;
-    return nml_pad_check(ctx, node, NULL, 0); /* the data go to the persistent arena */
+    /* the data go to the persistent arena */
+    return nml_pad_check(ctx, node, NULL, 0, node->builtin == NML_OP_PADV2, NULL);
 }
 
 /* Copies each innermost input row to its place in the padded output. */

@@ -25,14 +25,18 @@ nml_status nml_pad_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p)
 
 /* The checks of nml_pad_prepare, in one body for it and for the optimized kernel's lean variant
  * (lean 1: the parameters go to *d, on the caller's stack, instead of the persistent arena, and
- * elements of more than one byte are refused once their size is known). */
-NML_SETUP_INLINE nml_status nml_pad_check(nml_ctx *ctx, nml_node *node, nml_pad_data *d,
-                                          int lean) {
-    const uint32_t max_in = node->builtin == NML_OP_PADV2 ? 3 : 2;
+ * elements of more than one byte are refused once their size is known). v2: the node is PADV2
+ * (a constant in the lean variants, one for each operator, so that PAD's carries no
+ * constant_values code). io (NULL: not wanted) gets the input and the output, which the lean
+ * variant plans with. */
+NML_SETUP_INLINE nml_status nml_pad_check(nml_ctx *ctx, nml_node *node, nml_pad_data *d, int lean,
+                                          int v2, const nml_tensor **io) {
+    const uint32_t max_in = v2 ? 3 : 2;
     nml_tensor *t[4];
     NML_TRY(nml_node_io(ctx, node, 2, max_in, t));
     const nml_tensor *in = t[0], *pads = t[1], *value = max_in == 3 ? t[2] : NULL, *out = t[max_in];
     if (!in) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "input is missing");
+    if (io) io[0] = in, io[1] = out;
     if (!lean) NML_TRY(nml_alloc_node_data(ctx, node, sizeof *d, (void **)&d));
     NML_TRY(nml_elem_size(ctx, node, in, "input", &d->esize));
     NML_TRY(nml_check_same_quant(ctx, node, in, out, "input", "output"));

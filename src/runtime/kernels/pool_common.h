@@ -17,10 +17,11 @@ typedef struct nml_pool_data {
  * windows that contain no input element at all (an average would divide by zero). */
 nml_status nml_pool_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
                             int require_nonempty, nml_pool_data **out);
-/* The same for the lean (int8-only) kernels: a float32 node is refused (nml_lean_refuse) right
- * after the type checks, and the float32 branch is not compiled in. */
-nml_status nml_pool_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
-                                 int require_nonempty, nml_pool_data **out);
+/* The prepare of the lean (int8-only) kernels nml_kernel_max_pool_2d_opt_int8 and
+ * nml_kernel_average_pool_2d_opt_int8: nml_pool_prepare (require_nonempty for AVERAGE_POOL_2D
+ * nodes), but a float32 node is refused (nml_lean_refuse) right after the type checks, and the
+ * float32 branch is not compiled in. */
+nml_status nml_pool_prepare_lean(nml_ctx *ctx, nml_node *node, const nml_op_params *p);
 
 /* First and one-past-last window offsets along one axis that fall inside the input, for a
  * window starting at `origin` (may be negative) of `filter` taps over `size` elements. */

@@ -7,35 +7,10 @@
 
 typedef nml_quantize_data quantize_data;
 
-static int is_q_type(int t) {
-    return t == NML_INT8 || t == NML_UINT8 || t == NML_INT16;
-}
-
 nml_status nml_quantize_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     (void)p;
-    NML_TRY(nml_check_io_count(ctx, node, 1, 1, 1));
-    nml_tensor *in = nml_node_input(ctx, node, 0), *out = nml_node_output(ctx, node, 0);
-    if (!in) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "input is missing");
-    if (in->type != NML_FLOAT32 && !is_q_type(in->type))
-        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
-                               "input type %s is not supported (float32, int8, uint8, int16)",
-                               nml_dtype_name(in->type));
-    if (!is_q_type(out->type))
-        return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
-                               "output type %s is not supported (int8, uint8, int16)",
-                               nml_dtype_name(out->type));
-    NML_TRY(nml_check_same_shape(ctx, node, in, out, "input", "output"));
-    NML_TRY(nml_check_quant(ctx, node, out, "output"));
-    quantize_data *d;
-    NML_TRY(nml_alloc_node_data(ctx, node, sizeof *d, (void **)&d));
-    d->scale = (double)out->scale;
-    d->out_zp = out->zero_point;
-    nml_int_range(out->type, &d->lo, &d->hi);
-    if (in->type == NML_FLOAT32) return NML_OK;
-    NML_TRY(nml_check_quant(ctx, node, in, "input"));
-    d->in_zp = in->zero_point;
-    nml_quantize_multiplier((double)in->scale / (double)out->scale, &d->mult, &d->shift);
-    return NML_OK;
+    const nml_tensor *io[2];
+    return nml_quantize_check(ctx, node, NULL, 0, io);
 }
 
 static nml_status quantize_eval(nml_ctx *ctx, nml_node *node) {

@@ -12,20 +12,28 @@ typedef struct resize_data {
     int32_t *rows, *cols; /* source index per output row / column */
 } resize_data;
 
-/* TFLite's GetNearestNeighbor: floor (round half away from zero with align_corners) of the
- * float position, at most in_size - 1. The position is never negative (out_i, offset and scale
- * are not), so floor is truncation and rounding adds one for a fraction of at least 0.5 (exact
- * in float: pos - trunc(pos) is representable); positions of 2^31 and more clamp before the
- * conversion, which would overflow. */
-static int32_t nearest(int32_t out_i, int32_t in_size, int32_t out_size, int align, int half) {
-    float scale = (align && out_size > 1) ? (float)(in_size - 1) / (float)(out_size - 1)
-                                          : (float)in_size / (float)out_size;
-    float offset = half ? 0.5f : 0.0f;
-    float pos = ((float)out_i + offset) * scale;
-    if (!(pos < 2147483648.0f)) return in_size - 1;
-    int32_t v = (int32_t)pos;
-    if (align && pos - (float)v >= 0.5f) v++;
-    return v > in_size - 1 ? in_size - 1 : v;
+/* The source index of each of the n outputs along an axis of `in` inputs, TFLite's
+ * GetNearestNeighbor: floor (round half away from zero with align_corners) of the float
+ * position, at most in - 1, with the float scale computed once per axis as there. The position
+ * is never negative (i, offset and scale are not), so floor is truncation and rounding adds
+ * one for a fraction of at least 0.5 (exact in float: pos - trunc(pos) is representable);
+ * positions of 2^31 and more clamp before the conversion, which would overflow. Non-negative
+ * floats are compared on their bits, which order them: no soft-float call. */
+static void nearest_table(int32_t *table, int32_t n, int32_t in, int align, int half) {
+    const int32_t corner = align && n > 1; /* align_corners: (in - 1) / (n - 1) */
+    const float scale = (float)(in - corner) / (float)(n - corner);
+    const float offset = half ? 0.5f : 0.0f;
+    for (int32_t i = 0; i < n; i++) {
+        const float pos = ((float)i + offset) * scale;
+        int32_t v = in - 1;
+        if (nml_float_bits(pos) < 0x4f000000u) { /* 2^31 */
+            v = (int32_t)pos;
+            /* the fraction, in [0, 1), at least 0.5 */
+            if (align && nml_float_bits(pos - (float)v) >= 0x3f000000u) v++;
+            v = v > in - 1 ? in - 1 : v;
+        }
+        table[i] = v;
+    }
 }
 
 static nml_status resize_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
@@ -56,17 +64,17 @@ static nml_status resize_prepare(nml_ctx *ctx, nml_node *node, const nml_op_para
         return nml_kernel_fail(ctx, node, NML_E_SHAPE, "input has no pixels");
     int32_t dims[4] = {in->dims[0], size[0], size[1], in->dims[3]};
     NML_TRY(nml_check_shape(ctx, node, out, "output", dims, 4));
+    /* the data and both index tables in one allocation (the output's shape, checked at load,
+     * bounds size[0] + size[1]) */
     resize_data *d;
-    NML_TRY(nml_alloc_node_data(ctx, node, sizeof *d, (void **)&d));
+    NML_TRY(nml_alloc_node_data(
+        ctx, node, sizeof *d + (size_t)(size[0] + size[1]) * sizeof(int32_t), (void **)&d));
     d->esize = esize;
-    d->rows = nml_ctx_alloc_persistent(ctx, (size_t)(size[0] + size[1]) * sizeof(int32_t));
-    if (!d->rows)
-        return nml_kernel_fail(ctx, node, NML_E_ARENA, "no room for the index tables in the arena");
+    d->rows = (int32_t *)(void *)(d + 1);
     d->cols = d->rows + size[0];
-    for (int32_t y = 0; y < size[0]; y++)
-        d->rows[y] = nearest(y, in->dims[1], size[0], p->align_corners, p->half_pixel_centers);
-    for (int32_t x = 0; x < size[1]; x++)
-        d->cols[x] = nearest(x, in->dims[2], size[1], p->align_corners, p->half_pixel_centers);
+    for (int a = 0; a < 2; a++) /* rows from the input's height, then columns from its width */
+        nearest_table(a ? d->cols : d->rows, size[a], in->dims[1 + a], p->align_corners,
+                      p->half_pixel_centers);
     return NML_OK;
 }
 
