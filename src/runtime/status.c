@@ -236,6 +236,7 @@ const char *nml_status_str(nml_status status) {
     case NML_E_NOMEM: return "out of memory";
     case NML_E_STATE: return "bad state";
     case NML_E_INTERNAL: return "internal error";
+    case NML_E_PLAN: return "arena plan mismatch";
     }
     return "unknown status";
 }
