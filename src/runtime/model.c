@@ -66,18 +66,17 @@ static nml_status read_buffer(const nml_model *m, uint32_t i, const uint8_t **da
     nml_fb fb = nml_model_fb(m);
     nml_fb_table t;
     nml_fb_vec v;
-    uint64_t offset, size;
-    *data = NULL;
-    *bytes = 0;
+    uint64_t ext[2]; /* offset, size: one read loop for both fields */
     NML_TRY(nml_fb_vec_table(&fb, vec_of(m->buffers_vec, m->n_buffers), i, &t, err));
     NML_TRY(nml_fb_vec_field(&fb, &t, TFL_BUFFER_DATA, 1, &v, err));
-    NML_TRY(nml_fb_u64(&fb, &t, TFL_BUFFER_OFFSET, 0, &offset, err));
-    NML_TRY(nml_fb_u64(&fb, &t, TFL_BUFFER_SIZE, 0, &size, err));
-    if (offset > 1 || size > 0)
+    _Static_assert(TFL_BUFFER_SIZE == TFL_BUFFER_OFFSET + 1, "offset and size are adjacent");
+    for (unsigned k = 0; k < 2; k++)
+        NML_TRY(nml_fb_u64(&fb, &t, TFL_BUFFER_OFFSET + k, 0, &ext[k], err));
+    if (ext[0] > 1 || ext[1] > 0)
         return nml_fail(err, NML_E_UNSUPPORTED,
                         "data stored outside the flatbuffer (offset %llu, size %llu): models "
                         "over 2 GB are not supported",
-                        (unsigned long long)offset, (unsigned long long)size);
+                        (unsigned long long)ext[0], (unsigned long long)ext[1]);
     if (v.len) {
         *data = m->data + v.pos;
         *bytes = v.len;
@@ -85,8 +84,8 @@ static nml_status read_buffer(const nml_model *m, uint32_t i, const uint8_t **da
     return NML_OK;
 }
 
-/* Buffer i, checked against the buffer count (out of range: status range_st) and read with
- * its index as the context of any error. */
+/* Buffer i (data NULL and 0 bytes when it has none, or on failure), checked against the buffer
+ * count (out of range: status range_st) and read with its index as the context of any error. */
 static nml_status buffer_at(const nml_model *m, uint32_t i, nml_status range_st,
                             const uint8_t **data, uint32_t *bytes, nml_error *err) {
     *data = NULL;
@@ -384,7 +383,7 @@ typedef struct model_vec {
 } model_vec;
 
 #define MODEL_VEC(sub, field, pos, len, what)                                                      \
-    {sub, field, (uint8_t)offsetof(nml_model, pos), (uint8_t)offsetof(nml_model, len), what}
+    { sub, field, (uint8_t)offsetof(nml_model, pos), (uint8_t)offsetof(nml_model, len), what }
 
 static const model_vec model_vecs[] = {
     MODEL_VEC(0, TFL_MODEL_OPERATOR_CODES, opcodes_vec, n_opcodes, "operator codes: "),
