@@ -388,6 +388,8 @@ typedef struct model_vec {
 static const model_vec model_vecs[] = {
     MODEL_VEC(0, TFL_MODEL_OPERATOR_CODES, opcodes_vec, n_opcodes, "operator codes: "),
     MODEL_VEC(0, TFL_MODEL_BUFFERS, buffers_vec, n_buffers, "buffers: "),
+    /* the subgraphs vector's position, until load_tables replaces it with subgraph 0's */
+    MODEL_VEC(0, TFL_MODEL_SUBGRAPHS, subgraph_table, n_subgraphs, "subgraphs: "),
     MODEL_VEC(1, TFL_SUBGRAPH_TENSORS, tensors_vec, n_tensors, "subgraph 0: tensors: "),
     MODEL_VEC(1, TFL_SUBGRAPH_INPUTS, inputs_vec, n_inputs, "subgraph 0: inputs: "),
     MODEL_VEC(1, TFL_SUBGRAPH_OUTPUTS, outputs_vec, n_outputs, "subgraph 0: outputs: "),
@@ -409,7 +411,6 @@ static nml_status load_vecs(nml_model *m, const nml_fb *fb, const nml_fb_table *
 
 static nml_status load_tables(nml_model *m, const nml_fb *fb, nml_error *err) {
     nml_fb_table root, sub;
-    nml_fb_vec subgraphs;
     NML_TRY(nml_fb_root(fb, TFL_IDENTIFIER, &root, err));
     m->model_table = root.pos;
     NML_TRY(nml_fb_u32(fb, &root, TFL_MODEL_VERSION, 0, &m->version, err));
@@ -419,10 +420,9 @@ static nml_status load_tables(nml_model *m, const nml_fb *fb, nml_error *err) {
                         "%d)",
                         (unsigned long)m->version, TFL_SCHEMA_VERSION);
     NML_TRY(load_vecs(m, fb, &root, 0, err));
-    TRY_CTX(nml_fb_vec_field(fb, &root, TFL_MODEL_SUBGRAPHS, 4, &subgraphs, err), "subgraphs: ");
-    m->n_subgraphs = subgraphs.len;
-    if (subgraphs.len == 0) return nml_fail(err, NML_E_FORMAT, "model has no subgraphs");
-    TRY_CTX(nml_fb_vec_table(fb, subgraphs, 0, &sub, err), "subgraph 0: ");
+    if (m->n_subgraphs == 0) return nml_fail(err, NML_E_FORMAT, "model has no subgraphs");
+    TRY_CTX(nml_fb_vec_table(fb, vec_of(m->subgraph_table, m->n_subgraphs), 0, &sub, err),
+            "subgraph 0: ");
     m->subgraph_table = sub.pos;
     NML_TRY(load_vecs(m, fb, &sub, 1, err));
     if (m->n_tensors > NML_MAX_TENSORS)
