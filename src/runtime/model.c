@@ -222,7 +222,8 @@ static nml_status read_tensor(const nml_model *m, uint32_t i, nml_tensor *t, nml
     NML_TRY(nml_fb_u8(fb, tt, TFL_TENSOR_TYPE, NML_FLOAT32, &type_bits, err));
     const int8_t type = (int8_t)type_bits; /* TensorType is a byte */
     t->type = type_bits;
-    if (type != NML_INT4 && nml_dtype_size(type) == 0)
+    const size_t esize = nml_dtype_size(type); /* 0 for int4 (packed nibbles) */
+    if (type != NML_INT4 && esize == 0)
         return nml_fail(err, NML_E_UNSUPPORTED, "type %s (%d) is not supported",
                         nml_dtype_name(type), (int)type);
     size_t bytes = nml_dtype_bytes_for(type, count, &ok);
@@ -262,7 +263,7 @@ static nml_status read_tensor(const nml_model *m, uint32_t i, nml_tensor *t, nml
                             (unsigned long)buffer, (unsigned long)data_bytes, nml_dtype_name(type),
                             shape, (unsigned long)t->bytes);
         }
-        size_t align = type == NML_INT4 ? 1 : nml_dtype_size(type);
+        size_t align = esize ? esize : 1; /* int4: bytes */
         if (align > 8) align = 8;
         if ((size_t)(data - m->data) % align)
             return nml_fail(err, NML_E_FORMAT,
