@@ -13,6 +13,10 @@ extern const char fw_model_name[];
 extern const uint8_t *const fw_model_data;
 extern const uint32_t fw_model_size;
 extern const nml_op_resolver *const fw_resolver;
+/* nml_interpreter_init of the model in fw_arena with fw_resolver, or, when the export wrote an
+ * arena plan (`nanoml deploy --plan-at-export`), nml_interpreter_init_planned with it: that
+ * firmware then links no memory planner. */
+nml_status fw_interpreter_init(nml_interpreter *it, const nml_model *model, nml_error *err);
 /* fw_arena_block is [NML_GUARD_BYTES guard][fw_arena_size arena][NML_GUARD_BYTES guard]
  * (nanoml/guard.h) and fw_arena points at its middle: the harness checks that the runtime
  * wrote nothing outside the arena after every invoke. */

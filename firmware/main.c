@@ -217,8 +217,7 @@ int main(void) {
     uint64_t t0 = fw_instret();
     if (nml_model_load(&model, fw_model_data, fw_model_size, &err) != NML_OK) fail_with("load");
     nml_guard_setup(fw_arena_block, fw_arena_size);
-    if (nml_interpreter_init(&interp, &model, fw_resolver, fw_arena, fw_arena_size, &err) != NML_OK)
-        fail_with("init");
+    if (fw_interpreter_init(&interp, &model, &err) != NML_OK) fail_with("init");
     fill_arena_tail();
     check_guards("init");
     fw_printf("nml: setup instret %llu\n", (unsigned long long)(fw_instret() - t0));

@@ -102,6 +102,9 @@ typedef struct nml_fw_options {
     /* compile with NML_COMPACT_ERRORS (include/nanoml/status.h): errors keep their status and
      * where, not the detail text; smaller code */
     int compact_errors;
+    /* write the host's arena plan into the model sources (nanoml/arena_plan.h) and init with
+     * it: the firmware links no memory planner */
+    int plan_at_export;
 } nml_fw_options;
 
 /* Fills defaults: NANOML_SOURCE_DIR or the compiled-in source dir, NANOML_RISCV_PREFIX,
@@ -184,6 +187,8 @@ typedef struct nml_xheep_app {
     const nml_mem_need *measured; /* sizes measured in the QEMU harness, or NULL */
     int compact_errors;           /* nanoml.mk compiles with -DNML_COMPACT_ERRORS */
 } nml_xheep_app;
+/* With export_opts->plan_at_export, main.c initializes with the exported arena plan
+ * (nml_interpreter_init_planned). */
 
 /* Writes main.c, NAME_model.h/.c, input.c, nanoml.mk, README.md and nanoml/ (the runtime
  * sources) into app->dir, laid out like X-HEEP's sw/applications/<app>/. */

@@ -56,6 +56,16 @@ typedef struct nml_model_info {
     /* tensors holding packed weights (docs/packed-weights.md): the export then links the
      * runtime's packed-weights code (src/runtime/packed.c), which it otherwise leaves out */
     uint32_t n_packed;
+    /* The arena plan of the runtime on this host with exactly the export's resolver (what
+     * `--plan-at-export` writes): plan_buffers entries as nml_arena_plan's buffers
+     * (nanoml/arena_plan.h), offset then planned size in 16-byte units (offset 0xffff: no
+     * place). Offsets
+     * are relative to the activation region, so they hold on RV32 too (the scratch sizes
+     * kernels request do not depend on the pointer width). NULL when the host could not plan
+     * with that resolver (owned). */
+    uint32_t *plan;
+    uint32_t plan_tensors, plan_buffers, plan_activation_bytes, plan_min_bytes;
+    uint32_t n_variables; /* variable (stateful) tensors */
 } nml_model_info;
 
 typedef enum nml_kernel_set {
@@ -100,6 +110,9 @@ typedef struct nml_export_options {
      * measured on the target). */
     size_t arena_bytes_override;
     const char *arena_note; /* comment on where the arena figure comes from (or NULL) */
+    /* write info->plan into the sources (NAME_arena_plan, nanoml/arena_plan.h), for
+     * nml_interpreter_init_planned(): firmware then needs no memory planner */
+    int plan_at_export;
 } nml_export_options;
 
 /* Generates NAME_model.h and NAME_model.c (both malloc'd, NUL-terminated). info may be NULL

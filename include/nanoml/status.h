@@ -22,7 +22,8 @@ typedef enum nml_status {
     NML_E_IO,          /* file system or device error */
     NML_E_NOMEM,       /* host memory allocation failed */
     NML_E_STATE,       /* call made in the wrong state (e.g. invoke before init) */
-    NML_E_INTERNAL     /* a bug in nanoml */
+    NML_E_INTERNAL,    /* a bug in nanoml */
+    NML_E_PLAN         /* an export-time arena plan does not fit the model (arena_plan.h) */
 } nml_status;
 
 #define NML_ERROR_MSG_MAX 256

@@ -31,6 +31,7 @@ static nml_status generate(const nml_fw_options *o, const nml_model_info *info, 
     NML_TRY(nml_make_dirs(gen, err));
     nml_export_options eo = {0};
     eo.source_name = model_file;
+    eo.plan_at_export = o->plan_at_export;
     char *h, *c, *data;
     NML_TRY(nml_export_sources(info, model, model_size, name, &eo, &h, &c, err));
     size_t n = strlen(name); /* a valid export name: shorter than NML_EXPORT_NAME_MAX */

@@ -2,6 +2,7 @@
  * and the generated model compiled with the cross compiler, linked with picolibc (memcpy,
  * memset, libm) against firmware/link.ld, then run on QEMU virt with exact instruction
  * counting (-icount shift=0 makes minstret deterministic). */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -116,6 +117,11 @@ nml_status nml_fw_data_source(const nml_model_info *info, const char *name, size
     if (in_sets > 0xffffffffu || arena_bytes == 0 || arena_bytes > 0x7fffffffu)
         return nml_fail(err, NML_E_LIMIT, "arena of %zu bytes or %zu input sets out of range",
                         arena_bytes, in_sets);
+    char NAME[NML_EXPORT_NAME_MAX]; /* the export's macro prefix */
+    size_t n = 0;
+    for (; name[n] && n + 1 < sizeof NAME; n++)
+        NAME[n] = (char)toupper((unsigned char)name[n]);
+    NAME[n] = '\0';
     nml_sb sb;
     nml_sb_init(&sb);
     nml_sb_printf(&sb,
@@ -133,6 +139,20 @@ nml_status nml_fw_data_source(const nml_model_info *info, const char *name, size
                   "uint8_t *const fw_arena = fw_arena_block + NML_GUARD_BYTES;\n"
                   "const uint32_t fw_arena_size = %zuu;\n\n",
                   arena_bytes, arena_bytes);
+    nml_sb_printf(&sb,
+                  "/* the export's arena plan when it wrote one (--plan-at-export): then the\n"
+                  " * memory planner is not linked */\n"
+                  "nml_status fw_interpreter_init(nml_interpreter *it, const nml_model *model,\n"
+                  "                               nml_error *err) {\n"
+                  "#ifdef %s_PLAN_ACTIVATION_BYTES\n"
+                  "    return nml_interpreter_init_planned(it, model, fw_resolver, "
+                  "&%s_arena_plan, fw_arena,\n"
+                  "                                        fw_arena_size, err);\n"
+                  "#else\n"
+                  "    return nml_interpreter_init(it, model, fw_resolver, fw_arena, "
+                  "fw_arena_size, err);\n"
+                  "#endif\n}\n\n",
+                  NAME, name);
     byte_array(&sb,
                "_Alignas(16) const uint8_t fw_inputs[] __attribute__((section(\".nml_testdata\")))",
                inputs, in_sets ? inputs_size : 0);
@@ -307,6 +327,8 @@ static void compile_args(const nml_fw_options *o, const char *src, const char *o
         arg(a, "%s", "-fno-if-conversion");
     }
     if (o->compact_errors) arg(a, "%s", "-DNML_COMPACT_ERRORS");
+    /* option readers linked by the kernels that need them (src/runtime/options_extra.h) */
+    arg(a, "%s", "-DNML_OPTIONS_BY_KERNELS");
     /* the harness's inline assembly needs zicsr, which an LTO link would not pass on */
     if (o->lto && !harness_source(o, src)) arg(a, "%s", "-flto");
     arg(a, "-I%s/include", o->source_dir);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nanoml/arena_plan.h"
 #include "nanoml/export.h"
 #include "nanoml/macs.h"
 #include "nanoml/runtime.h"
@@ -13,6 +14,7 @@ void nml_model_info_free(nml_model_info *info) {
     free(info->node_macs);
     free(info->ops);
     free(info->op_variants);
+    free(info->plan);
     memset(info, 0, sizeof *info);
 }
 
@@ -157,6 +159,59 @@ static nml_status plan(nml_model_info *info, const nml_model *model, nml_error *
     return choose_variants(info, model, size, err);
 }
 
+/* The resolver the export writes: every distinct operator's kernel, its chosen variant where
+ * there is one (resolver_text in export_c.c names the same kernels). */
+static const struct nml_kernel **export_kernels(const nml_model_info *info) {
+    const nml_op_resolver *set =
+        info->kernels == NML_KERNELS_REFERENCE ? nml_ops_reference() : nml_ops_all();
+    const struct nml_kernel **table = calloc(info->n_ops ? info->n_ops : 1, sizeof *table);
+    for (uint32_t i = 0; table && i < info->n_ops; i++) {
+        uint8_t v = info->op_variants ? info->op_variants[i] : 0;
+        table[i] = v ? nml_kernel_variant(info->ops[i], v - 1u, NULL)
+                     : nml_resolver_find(set, info->ops[i], NULL);
+    }
+    return table;
+}
+
+/* The host plan with the export's resolver, as nml_arena_plan_read gives it. A model the host
+ * cannot plan so (a CUSTOM operator: the export has no kernel for it) or with a buffer beyond
+ * what a plan's 16-bit units reach (1 MiB) gets no plan; only the export asks for one. */
+static nml_status record_plan(nml_model_info *info, const nml_model *model, nml_error *err) {
+    size_t size = info->arena_bytes;
+    uint32_t n = model->n_tensors + model->n_operators;
+    const struct nml_kernel **table = export_kernels(info);
+    uint8_t *arena = aligned_alloc(16, (size + 15) & ~(size_t)15);
+    info->plan = calloc(2 * (size_t)n + 2, sizeof *info->plan);
+    nml_plan_buffer *buffers = calloc(n + 1, sizeof *buffers);
+    nml_status st = table && arena && info->plan && buffers
+                        ? NML_OK
+                        : nml_fail(err, NML_E_NOMEM, "out of memory recording the arena plan");
+    nml_op_resolver ops = {table, info->n_ops};
+    nml_interpreter it;
+    nml_arena_plan plan;
+    memset(&it, 0, sizeof it);
+    if (st == NML_OK && (nml_interpreter_init(&it, model, &ops, arena, size, NULL) != NML_OK ||
+                         nml_arena_plan_read(&it, &plan, buffers, n, NULL) != NML_OK))
+        st = NML_E_UNSUPPORTED; /* no plan; not an error of the analysis */
+    for (uint32_t i = 0; st == NML_OK && i < plan.n_buffers; i++) {
+        info->plan[2 * i] = buffers[i].offset;
+        info->plan[2 * i + 1] = buffers[i].size;
+    }
+    if (st == NML_OK) {
+        info->plan_tensors = plan.n_tensors;
+        info->plan_buffers = plan.n_buffers;
+        info->plan_activation_bytes = plan.activation_bytes;
+        info->plan_min_bytes = plan.activation_min_bytes;
+    } else {
+        free(info->plan);
+        info->plan = NULL;
+    }
+    free(buffers);
+    free(arena);
+    free(table);
+    return st == NML_E_UNSUPPORTED ? NML_OK : st;
+}
+
 nml_status nml_kernel_set_parse(const char *name, int *kernels, nml_error *err) {
     if (name && strcmp(name, "optimized") == 0)
         *kernels = NML_KERNELS_OPTIMIZED;
@@ -184,8 +239,10 @@ nml_status nml_model_info_analyze_kernels(nml_model_info *info, const uint8_t *d
         nml_tensor t;
         st = nml_model_tensor(&model, i, &t, err);
         if (st == NML_OK && t.pack) info->n_packed++;
+        if (st == NML_OK && t.alloc == NML_ALLOC_PERSIST) info->n_variables++;
     }
     if (st == NML_OK) st = plan(info, &model, err);
+    if (st == NML_OK) st = record_plan(info, &model, err);
     if (st != NML_OK) nml_model_info_free(info);
     return st;
 }

@@ -197,13 +197,19 @@ static char *main_source(const char *name, const char *NAME, const char *model_f
         "    /* the counters may start inhibited (mcountinhibit) */\n"
         "    __asm__ volatile(\"csrw 0x320, zero\");\n"
         "    if (nml_model_load(&model, %s_model, %s_MODEL_BYTES, &err) != NML_OK ||\n"
+        "#ifdef %s_PLAN_ACTIVATION_BYTES /* the export's arena plan: no planner linked */\n"
+        "        nml_interpreter_init_planned(&it, &model, &%s_op_resolver, &%s_arena_plan, "
+        "arena,\n"
+        "                                     sizeof arena, &err) != NML_OK) {\n"
+        "#else\n"
         "        nml_interpreter_init(&it, &model, &%s_op_resolver, arena, sizeof arena, &err) != "
         "NML_OK) {\n"
+        "#endif\n"
         "        printf(\"nanoml: %%s\\n\", err.msg);\n        return 1;\n    }\n"
         "    printf(\"nanoml: %s, %%lu operators, arena %%lu of %%lu bytes\\n\",\n"
         "           (unsigned long)it.n_nodes, (unsigned long)it.arena_used, (unsigned long)sizeof "
         "arena);\n",
-        name, NAME, name, name);
+        name, NAME, NAME, name, name, name, name);
     nml_sb_puts(
         &sb,
         "    const uint8_t *src = nanoml_app_input;\n"
@@ -271,7 +277,8 @@ static char *make_fragment(const char *name, const nml_model_info *info, size_t 
         "    $(NANOML_APP_DIR)%s_model.c $(NANOML_APP_DIR)input.c\n"
         "NANOML_INCLUDES := -I$(NANOML_APP_DIR) -I$(NANOML_APP_DIR)nanoml/include \\\n"
         "    -I$(NANOML_APP_DIR)nanoml/src/runtime\n"
-        "NANOML_CFLAGS := -std=c11 -Os -ffunction-sections -fdata-sections%s "
+        "NANOML_CFLAGS := -std=c11 -Os -ffunction-sections -fdata-sections "
+        "-DNML_OPTIONS_BY_KERNELS%s "
         "$(NANOML_INCLUDES)\n"
         "NANOML_LDFLAGS := -Wl,--gc-sections\n"
         "NANOML_LDLIBS := -lm\n",
@@ -279,7 +286,8 @@ static char *make_fragment(const char *name, const nml_model_info *info, size_t 
     return nml_sb_take(&sb);
 }
 
-static char *readme_text(const nml_xheep_app *app, const nml_model_info *info, size_t arena) {
+static char *readme_text(const nml_xheep_app *app, const nml_model_info *info, size_t arena,
+                         int plan) {
     const char *base = strrchr(app->dir, '/');
     base = base && base[1] ? base + 1 : app->dir;
     nml_sb sb;
@@ -328,6 +336,12 @@ static char *readme_text(const nml_xheep_app *app, const nml_model_info *info, s
                          "`-DNML_COMPACT_ERRORS` (`nanoml.mk` does; in X-HEEP's own build add it to\n"
                          "the application's compiler flags). Errors then keep their status and\n"
                          "where (\"operator 12: malformed input\") without the detail text.\n\n");
+    if (plan)
+        nml_sb_puts(&sb, "Arena plan (`--plan-at-export`): the model sources hold the memory plan\n"
+                         "made on the host and `main.c` initializes with it\n"
+                         "(`nml_interpreter_init_planned`), which checks that every buffer fits\n"
+                         "but does not plan, so the memory planner is not linked. The plan belongs\n"
+                         "to this model: export again after changing it.\n\n");
     nml_sb_puts(
         &sb,
         "## Files\n\n"
@@ -385,7 +399,8 @@ nml_status nml_xheep_write_app(const nml_xheep_app *app, const nml_model_info *i
                          input_source(app->input, app->input ? app->input_size : 0), err);
     if (st == NML_OK)
         st = write_owned(app->dir, "nanoml.mk", make_fragment(app->name, info, arena, app->compact_errors), err);
-    if (st == NML_OK) st = write_owned(app->dir, "README.md", readme_text(app, info, arena), err);
+    if (st == NML_OK) st = write_owned(app->dir, "README.md", readme_text(app, info, arena, export_opts && export_opts->plan_at_export),
+                         err);
     if (st == NML_OK) st = copy_runtime(app->source_dir, app->dir, err);
     return st;
 }

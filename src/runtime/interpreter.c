@@ -1,4 +1,5 @@
-/* The interpreter: arena layout, kernel lookup and prepare, planning, invoke.
+/* The interpreter: arena layout, kernel lookup and prepare, planning (or an export-time plan),
+ * invoke.
  *
  * Arena layout (every part 16-byte aligned):
  *   [tensor table][node table][kernel context][variable tensors][kernel persistent data]
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "kernel.h"
+#include "nanoml/arena_plan.h"
 #include "outline.h"
 #include "planner.h"
 
@@ -101,20 +103,20 @@ static nml_status check_supported(const nml_model *m, const nml_op_resolver *ops
     return NML_OK;
 }
 
-static nml_status build_tensors(nml_interpreter *it, nml_error *err) {
+NML_SETUP_INLINE nml_status build_tensors(nml_interpreter *it, nml_error *err) {
     for (uint32_t i = 0; i < it->n_tensors; i++)
         NML_TRY(nml_model_tensor(it->model, i, &it->tensors[i], err));
     return NML_OK;
 }
 
-static nml_status build_nodes(nml_interpreter *it, nml_error *err) {
+NML_SETUP_INLINE nml_status build_nodes(nml_interpreter *it, nml_error *err) {
     for (uint32_t i = 0; i < it->n_nodes; i++)
         NML_TRY(read_node(it->model, it->ops, i, &it->nodes[i], err));
     return NML_OK;
 }
 
 /* Variable tensors get their own region right after the tables. */
-static size_t place_variables(nml_interpreter *it, size_t off) {
+NML_SETUP_INLINE size_t place_variables(nml_interpreter *it, size_t off) {
     for (uint32_t i = 0; i < it->n_tensors; i++) {
         nml_tensor *t = &it->tensors[i];
         if (t->alloc != NML_ALLOC_PERSIST) continue;
@@ -127,7 +129,7 @@ static size_t place_variables(nml_interpreter *it, size_t off) {
 }
 
 /* Variables start at the zero point like TFLite Micro's reset (int8), zero otherwise. */
-static void reset_variables(nml_interpreter *it) {
+NML_SETUP_INLINE void reset_variables(nml_interpreter *it) {
     for (uint32_t i = 0; i < it->n_tensors; i++) {
         nml_tensor *t = &it->tensors[i];
         if (t->alloc != NML_ALLOC_PERSIST || !t->data) continue;
@@ -147,8 +149,8 @@ static nml_status failed_in_node(nml_error *err, nml_status st, const nml_node *
     return st;
 }
 
-static nml_status prepare_nodes(nml_interpreter *it, nml_ctx *ctx, size_t persist_start,
-                                nml_error *err) {
+NML_SETUP_INLINE nml_status prepare_nodes(nml_interpreter *it, nml_ctx *ctx, size_t persist_start,
+                                          nml_error *err) {
     char why[96];
     for (uint32_t i = 0; i < it->n_nodes; i++) {
         nml_node *n = &it->nodes[i];
@@ -167,8 +169,8 @@ static nml_status prepare_nodes(nml_interpreter *it, nml_ctx *ctx, size_t persis
     return NML_OK;
 }
 
-static nml_status check_args(nml_interpreter *it, const nml_model *model,
-                             const nml_op_resolver *ops, void *arena, nml_error *err) {
+NML_SETUP_INLINE nml_status check_args(nml_interpreter *it, const nml_model *model,
+                                       const nml_op_resolver *ops, void *arena, nml_error *err) {
     if (!it) return nml_fail(err, NML_E_ARG, "no interpreter");
     if (!model || !model->data || !model->model_table)
         return nml_fail(err, NML_E_ARG, "model is not loaded (call nml_model_load first)");
@@ -245,9 +247,203 @@ static nml_status init(nml_interpreter *it, nml_error *err) {
     return NML_OK;
 }
 
-nml_status nml_interpreter_init(nml_interpreter *it, const nml_model *model,
-                                const nml_op_resolver *ops, void *arena, size_t arena_size,
-                                nml_error *err) {
+/* ---- init with an export-time plan (nanoml/arena_plan.h): nothing here reaches the planner */
+
+/* The steps of init() without its planning. init() keeps them in one body: split into these
+ * functions it costs the firmware ~50 bytes more (measured, RV32 -Os), and firmware without
+ * an export-time plan should not pay for it. The helpers both paths call are NML_SETUP_INLINE,
+ * so that each has the code it would have alone. */
+
+/* Kernel lookup and the tensor and node tables at the start of the arena. While init lays out
+ * the persistent part, it->persistent_bytes is where it ends so far: here the tables' end. */
+static nml_status init_tables(nml_interpreter *it, nml_error *err) {
+    const nml_model *m = it->model;
+    NML_TRY(check_supported(m, it->ops, err));
+
+    /* at most NML_MAX_TENSORS and NML_MAX_OPERATORS entries: a few MiB, no overflow */
+    size_t tensors_at = 0;
+    size_t nodes_at = align16(tensors_at + (size_t)m->n_tensors * sizeof(nml_tensor));
+    size_t ctx_at = align16(nodes_at + (size_t)m->n_operators * sizeof(nml_node));
+    size_t tables_end = align16(ctx_at + sizeof(nml_ctx));
+    if (tables_end > it->arena_size)
+        return arena_too_small(it, tables_end, 0, "tensor and node tables alone", err);
+    it->persistent_bytes = tables_end;
+    it->tensors = (nml_tensor *)(void *)(it->arena + tensors_at);
+    it->nodes = (nml_node *)(void *)(it->arena + nodes_at);
+    it->ctx = (nml_ctx *)(void *)(it->arena + ctx_at);
+    it->n_tensors = m->n_tensors;
+    it->n_nodes = m->n_operators;
+    NML_TRY(build_tensors(it, err));
+    return build_nodes(it, err);
+}
+
+/* Every kernel's prepare and persistent data after the tables and variable tensors (which end
+ * at vars_end); it->persistent_bytes then is where the activation region begins. */
+static nml_status init_persistent(nml_interpreter *it, size_t vars_end, nml_error *err) {
+    size_t persist_start = align16(vars_end);
+    if (persist_start > it->arena_size)
+        return arena_too_small(it, persist_start, 0, "tables and variable tensors", err);
+    nml_ctx *ctx = it->ctx;
+    memset(ctx, 0, sizeof *ctx);
+    ctx->tensors = it->tensors;
+    ctx->n_tensors = it->n_tensors;
+    ctx->err = err;
+    ctx->persist_base = it->arena + persist_start;
+    ctx->persist_cap = it->arena_size - persist_start;
+    NML_TRY(prepare_nodes(it, ctx, persist_start, err));
+    it->persistent_bytes = align16(persist_start + ctx->persist_used); /* within the arena */
+    return NML_OK;
+}
+
+/* The activation region of act_bytes after the persistent part, with every planned tensor's
+ * data pointing into it. */
+static nml_status init_activations(nml_interpreter *it, uint32_t act_bytes, uint32_t act_min,
+                                   nml_error *err) {
+    const size_t act_start = it->persistent_bytes;
+    it->activation_bytes = act_bytes;
+    it->activation_min_bytes = act_min;
+    size_t need = add_sat(act_start, act_bytes);
+    if (need > it->arena_size) return arena_too_small(it, need, 1, NULL, err);
+    it->arena_used = need;
+
+    uint8_t *act = it->arena + act_start;
+    for (uint32_t i = 0; i < it->n_tensors; i++)
+        if (it->tensors[i].alloc == NML_ALLOC_ARENA)
+            it->tensors[i].data = act + it->tensors[i].arena_offset;
+    it->ctx->scratch_base = act;
+    it->ctx->err = NULL;
+    return NML_OK;
+}
+
+struct nml_plan_vars {
+    size_t (*place)(nml_interpreter *it, size_t off);
+    void (*reset)(nml_interpreter *it);
+};
+const nml_plan_vars nml_plan_variables = {place_variables, reset_variables};
+
+/* A plan exported for a model without variable tensors links no code for them. */
+static nml_status check_no_variables(const nml_interpreter *it, nml_error *err) {
+    for (uint32_t i = 0; i < it->n_tensors; i++)
+        if (it->tensors[i].alloc == NML_ALLOC_PERSIST)
+            return nml_fail(err, NML_E_UNSUPPORTED,
+                            "tensor %lu is a variable tensor, and the arena plan was exported "
+                            "for a model without any",
+                            (unsigned long)i);
+    return NML_OK;
+}
+
+/* NML_E_PLAN for `what` i (compact errors: the message is the status's name; say where). */
+static nml_status plan_mismatch_at(nml_error *err, const char *what, unsigned long i) {
+    if (!NML_ERROR_DETAIL && err) nml_error_prefix(err, "%s %lu: ", what, i);
+    return NML_E_PLAN;
+}
+
+/* Buffer `what` i of `bytes` fits its planned place: within its planned size (the planner
+ * keeps the size rounded up to a unit clear of other buffers) and the activation region.
+ * Offsets and sizes are 16-bit units: no overflow. */
+static nml_status check_fits(nml_plan_buffer b, uint32_t bytes, uint32_t act_bytes,
+                             const char *what, uint32_t i, nml_error *err) {
+    uint32_t offset = (uint32_t)b.offset * NML_PLAN_UNIT, size = (uint32_t)b.size * NML_PLAN_UNIT;
+    if (b.offset != NML_PLAN_NONE && bytes <= size && bytes <= act_bytes &&
+        offset <= act_bytes - bytes)
+        return NML_OK;
+    nml_fail(err, NML_E_PLAN,
+             "%s %lu: %lu bytes do not fit the plan's %lu at offset %lu (activations %lu)", what,
+             (unsigned long)i, (unsigned long)bytes, (unsigned long)size, (unsigned long)offset,
+             (unsigned long)act_bytes);
+    return plan_mismatch_at(err, what, i);
+}
+
+/* Every tensor an operator reads or writes, and every subgraph input and output, has a place
+ * (an input must be an activation, as the planner requires). */
+static nml_status check_used_placed(const nml_interpreter *it, nml_error *err) {
+    const nml_model *m = it->model;
+    for (uint32_t i = 0; i < it->n_nodes; i++) {
+        const nml_node *n = &it->nodes[i];
+        for (uint32_t k = 0; k < (uint32_t)n->n_inputs + n->n_outputs; k++) {
+            int32_t idx = k < n->n_inputs ? n->inputs[k] : n->outputs[k - n->n_inputs];
+            if (idx >= 0 && it->tensors[idx].alloc == NML_ALLOC_NONE) {
+                nml_fail(err, NML_E_PLAN, "tensor %ld: used by operator %lu, no place in the plan",
+                         (long)idx, (unsigned long)i);
+                return plan_mismatch_at(err, "tensor", (unsigned long)idx);
+            }
+        }
+    }
+    for (uint32_t i = 0; i < m->n_inputs + m->n_outputs; i++) {
+        int32_t idx =
+            i < m->n_inputs ? nml_model_input(m, i) : nml_model_output(m, i - m->n_inputs);
+        uint8_t alloc = it->tensors[idx].alloc;
+        if (alloc == NML_ALLOC_NONE || (i < m->n_inputs && alloc != NML_ALLOC_ARENA)) {
+            nml_fail(err, NML_E_PLAN,
+                     "tensor %ld: a subgraph input or output, no place in the plan", (long)idx);
+            return plan_mismatch_at(err, "tensor", (unsigned long)idx);
+        }
+    }
+    return NML_OK;
+}
+
+/* Activation tensors (not constant, not variable) and scratch requests: the plan's entries. */
+static uint32_t plan_entries(const nml_interpreter *it) {
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < it->n_tensors; i++)
+        n += it->tensors[i].alloc == NML_ALLOC_NONE;
+    for (uint32_t i = 0; i < it->n_nodes; i++)
+        n += it->nodes[i].scratch_bytes != 0;
+    return n;
+}
+
+static nml_status apply_plan(nml_interpreter *it, const nml_arena_plan *p, nml_error *err) {
+    uint32_t n = plan_entries(it);
+    if (n != p->n_buffers)
+        return nml_fail(err, NML_E_PLAN,
+                        "the plan has %lu buffers, the model %lu (activation tensors and "
+                        "scratch requests)",
+                        (unsigned long)p->n_buffers, (unsigned long)n);
+    const nml_plan_buffer *b = p->buffers;
+    for (uint32_t i = 0; i < it->n_tensors; i++) {
+        nml_tensor *t = &it->tensors[i];
+        if (t->alloc != NML_ALLOC_NONE) continue; /* constant or variable: no entry */
+        nml_plan_buffer e = *b++;
+        if (e.offset == NML_PLAN_NONE) continue; /* unused: keeps NML_ALLOC_NONE */
+        NML_TRY(check_fits(e, t->bytes, p->activation_bytes, "tensor", i, err));
+        t->alloc = NML_ALLOC_ARENA;
+        t->arena_offset = (uint32_t)e.offset * NML_PLAN_UNIT;
+    }
+    for (uint32_t i = 0; i < it->n_nodes; i++) {
+        nml_node *node = &it->nodes[i];
+        if (!node->scratch_bytes) continue;
+        nml_plan_buffer e = *b++;
+        NML_TRY(check_fits(e, node->scratch_bytes, p->activation_bytes, "operator", i, err));
+        node->scratch_offset = (uint32_t)e.offset * NML_PLAN_UNIT;
+    }
+    return check_used_placed(it, err);
+}
+
+static nml_status init_planned(nml_interpreter *it, const nml_arena_plan *p, nml_error *err) {
+    const nml_model *m = it->model;
+    if (!p->buffers || p->n_tensors != m->n_tensors || p->n_nodes != m->n_operators)
+        return nml_fail(err, NML_E_PLAN,
+                        "the plan is for %lu tensors and %lu operators, the model has %lu and "
+                        "%lu",
+                        (unsigned long)p->n_tensors, (unsigned long)p->n_nodes,
+                        (unsigned long)m->n_tensors, (unsigned long)m->n_operators);
+    NML_TRY(init_tables(it, err));
+    size_t vars_end = it->persistent_bytes;
+    if (p->variables)
+        vars_end = p->variables->place(it, vars_end);
+    else
+        NML_TRY(check_no_variables(it, err));
+    NML_TRY(init_persistent(it, vars_end, err));
+    NML_TRY(apply_plan(it, p, err));
+    NML_TRY(init_activations(it, p->activation_bytes, p->activation_min_bytes, err));
+    if (p->variables) p->variables->reset(it);
+    return NML_OK;
+}
+
+/* Checks the arguments and resets *it for an init. */
+NML_SETUP_INLINE nml_status start(nml_interpreter *it, const nml_model *model,
+                                  const nml_op_resolver *ops, void *arena, size_t arena_size,
+                                  nml_error *err) {
     NML_TRY(check_args(it, model, ops, arena, err));
     /* everything is reset, the hook too: interpreters usually live uninitialized on the stack,
      * so nothing in *it may be trusted before init. Set on_node_done after init. */
@@ -256,7 +452,11 @@ nml_status nml_interpreter_init(nml_interpreter *it, const nml_model *model,
     it->ops = ops;
     it->arena = arena;
     it->arena_size = arena_size;
-    nml_status st = init(it, err);
+    return NML_OK;
+}
+
+/* After init: ready, or the tables forgotten. */
+NML_SETUP_INLINE nml_status finish(nml_interpreter *it, nml_status st) {
     if (st != NML_OK) {
         it->tensors = NULL;
         it->nodes = NULL;
@@ -265,6 +465,21 @@ nml_status nml_interpreter_init(nml_interpreter *it, const nml_model *model,
     }
     it->ready = 1;
     return NML_OK;
+}
+
+nml_status nml_interpreter_init(nml_interpreter *it, const nml_model *model,
+                                const nml_op_resolver *ops, void *arena, size_t arena_size,
+                                nml_error *err) {
+    NML_TRY(start(it, model, ops, arena, arena_size, err));
+    return finish(it, init(it, err));
+}
+
+nml_status nml_interpreter_init_planned(nml_interpreter *it, const nml_model *model,
+                                        const nml_op_resolver *ops, const nml_arena_plan *plan,
+                                        void *arena, size_t arena_size, nml_error *err) {
+    NML_TRY(start(it, model, ops, arena, arena_size, err));
+    if (!plan) return finish(it, nml_fail(err, NML_E_ARG, "no arena plan"));
+    return finish(it, init_planned(it, plan, err));
 }
 
 nml_status nml_invoke(nml_interpreter *it, nml_error *err) {

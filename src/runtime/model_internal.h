@@ -13,7 +13,8 @@ static inline nml_fb nml_model_fb(const nml_model *m) {
 }
 
 /* Decodes the builtin options of the Operator table op of an operator with the given builtin
- * code into *p (schema defaults for what is absent). Errors are not prefixed. */
+ * code into *p, which holds the defaults (nml_op_params_default) and keeps them for what is
+ * absent. Errors are not prefixed. */
 nml_status nml_decode_options(const nml_fb *fb, const nml_fb_table *op, int32_t builtin,
                               nml_op_params *p, nml_error *err);
 

@@ -6,7 +6,17 @@
  * one exception is the type fields of CAST, ARG_MAX and SHAPE: without a table they stay -1
  * ("not given") instead of the schema's FLOAT32, so kernels can fall back to the tensor types. */
 #include "model_internal.h"
+#include "options_extra.h"
 #include "schema.h"
+
+/* firmware builds (NML_OPTIONS_BY_KERNELS, options_extra.h) reach the list and type reader
+ * through a weak reference; every other build links it */
+#if defined(NML_OPTIONS_BY_KERNELS) && defined(__GNUC__) && defined(__ELF__)
+#pragma weak nml_options_read_extra
+#define EXTRA_LINKED() (nml_options_read_extra != NULL)
+#else
+#define EXTRA_LINKED() 1
+#endif
 
 #include <stddef.h>
 #include <string.h>
@@ -14,22 +24,15 @@
 /* The options are read by one loop over a table of field descriptions rather than by a
  * function per table: the runtime carries this decoder in every firmware, and a few bytes of
  * table per field cost much less code than a call sequence per field. */
-enum field_kind {
-    F_U8,         /* bool / ubyte */
-    F_PADDING,    /* ubyte, SAME or VALID */
-    F_ACTIVATION, /* ubyte, a fused activation */
-    F_MIRROR,     /* ubyte, REFLECT or SYMMETRIC */
-    F_I32,        /* int, or float bits (the float defaults are 0.0) */
-    F_TYPE,       /* byte TensorType into an int32; without a table it stays -1 */
-    F_LIST        /* [int] of at most NML_MAX_RANK into an int32 count and the array after it */
-};
+typedef nml_option_field field;
 
-typedef struct field {
-    uint8_t id;     /* field id in the options table */
-    uint8_t kind;   /* enum field_kind */
-    uint8_t offset; /* inside nml_op_params (F_LIST: of the count) */
-    int8_t def;     /* schema default */
-} field;
+#define F_U8 NML_F_U8
+#define F_PADDING NML_F_PADDING
+#define F_ACTIVATION NML_F_ACTIVATION
+#define F_MIRROR NML_F_MIRROR
+#define F_I32 NML_F_I32
+#define F_TYPE NML_F_TYPE
+#define F_LIST NML_F_LIST
 
 _Static_assert(sizeof(nml_op_params) <= 255, "field offsets are 8-bit");
 
@@ -135,24 +138,6 @@ static const char *const u8_name[] = {
     [F_U8] = "", [F_PADDING] = "padding", [F_ACTIVATION] = "fused activation",
     [F_MIRROR] = "mirror pad mode"};
 
-static nml_status int_list(const nml_fb *fb, const nml_fb_table *t, const field *f,
-                           uint8_t *params, nml_error *err) {
-    nml_fb_vec v;
-    if (!nml_fb_has(fb, t, f->id)) return NML_OK; /* absent: the default count stays */
-    NML_TRY(nml_fb_vec_field(fb, t, f->id, 4, &v, err));
-    if (v.len > NML_MAX_RANK)
-        return nml_fail(err, NML_E_LIMIT, "%s has %lu entries (limit %d)",
-                        f->offset == P(new_shape_len) ? "new_shape" : "squeeze_dims",
-                        (unsigned long)v.len, NML_MAX_RANK);
-    int32_t n = (int32_t)v.len;
-    memcpy(params + f->offset, &n, 4);
-    for (uint32_t i = 0; i < v.len; i++) {
-        int32_t x = nml_fb_vec_i32(fb, v, i);
-        memcpy(params + f->offset + 4 + 4 * i, &x, 4);
-    }
-    return NML_OK;
-}
-
 /* Fields first .. first + n - 1 of the table above, from the options table t. */
 static nml_status decode_fields(const nml_fb *fb, const nml_fb_table *t, uint32_t first,
                                 uint32_t n, nml_op_params *p, nml_error *err) {
@@ -165,12 +150,12 @@ static nml_status decode_fields(const nml_fb *fb, const nml_fb_table *t, uint32_
             NML_TRY(nml_fb_u32(fb, t, f->id, (uint32_t)(int32_t)f->def, &w, err));
             break;
         case F_TYPE:
-            if (t->n_fields == 0 && t->pos == 0) continue; /* no table: keep -1 */
-            NML_TRY(nml_fb_u8(fb, t, f->id, (uint8_t)f->def, &b, err));
-            w = (uint32_t)(int32_t)(int8_t)b;
-            break;
         case F_LIST:
-            NML_TRY(int_list(fb, t, f, params, err));
+            if (!EXTRA_LINKED())
+                return nml_fail(err, NML_E_UNSUPPORTED,
+                                "not supported: no kernel of this operator is linked, nor the "
+                                "reader of its list or type options");
+            NML_TRY(nml_options_read_extra(fb, t, f, params, err));
             continue;
         default: /* the ubyte kinds */
             NML_TRY(nml_fb_u8(fb, t, f->id, (uint8_t)f->def, &b, err));
@@ -271,7 +256,6 @@ nml_status nml_decode_options(const nml_fb *fb, const nml_fb_table *op, int32_t 
                               nml_op_params *p, nml_error *err) {
     uint8_t type;
     nml_fb_table opts;
-    nml_op_params_default(p);
     NML_TRY(nml_fb_union_field(fb, op, TFL_OP_BUILTIN_OPTIONS_TYPE, &type, &opts, err));
     const option_kind *k = kind_of(builtin);
     if (!k) return NML_OK; /* CUSTOM or an operator nanoml has no kernel for: nothing to decode */

@@ -6,6 +6,7 @@
 #define NANOML_RUNTIME_QMATH_H
 
 #include <stdint.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -25,6 +26,15 @@ int32_t nml_rdbpot(int32_t x, int exponent);
 /* x * M where M = significand * 2^(exponent - 31): TFLite's MultiplyByQuantizedMultiplier
  * (left shift before the high multiply, rounding right shift after). */
 int32_t nml_mul_by_qm(int32_t x, int32_t significand, int exponent);
+
+/* The IEEE-754 bits of f: prepare-time float comparisons done on them link no soft-float
+ * comparison on targets without an FPU (RV32IMC); positive finite floats (checked scales)
+ * order and compare as their bits do. */
+static inline uint32_t nml_f32_bits(float f) {
+    uint32_t bits;
+    memcpy(&bits, &f, sizeof bits);
+    return bits;
+}
 
 /* Clamps to [lo, hi]. */
 static inline int32_t nml_clamp_i32(int32_t x, int32_t lo, int32_t hi) {

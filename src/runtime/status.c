@@ -16,8 +16,7 @@ static void put_char(out_buf *o, char c) {
 
 static void put_str(out_buf *o, const char *s) {
     if (!s) s = "(null)";
-    while (*s)
-        put_char(o, *s++);
+    while (*s) put_char(o, *s++);
 }
 
 #ifdef NML_COMPACT_ERRORS
@@ -34,8 +33,7 @@ size_t nml_vformat(char *buf, size_t cap, const char *fmt, va_list ap) {
         char c = *p;
         if (c == '%') {
             int longs = 0;
-            while ((c = *++p) == 'l' || c == 'z')
-                longs++;
+            while ((c = *++p) == 'l' || c == 'z') longs++;
             if (c == '\0') break;
             if (c == 's') {
                 put_str(&o, va_arg(args, const char *));
@@ -60,11 +58,8 @@ size_t nml_vformat(char *buf, size_t cap, const char *fmt, va_list ap) {
                     if (c == 'u') {
                         char tmp[24];
                         int n = 0;
-                        do
-                            tmp[n++] = (char)('0' + v % 10);
-                        while (v /= 10);
-                        while (n > 0)
-                            put_char(&o, tmp[--n]);
+                        do tmp[n++] = (char)('0' + v % 10); while (v /= 10);
+                        while (n > 0) put_char(&o, tmp[--n]);
                         continue;
                     }
                     c = '?';
@@ -104,11 +99,9 @@ static void put_number(out_buf *o, unsigned long long v, unsigned base, int nega
         if (pad == '0') put_char(o, '-');
         width--;
     }
-    for (; width > n; width--)
-        put_char(o, pad);
+    for (; width > n; width--) put_char(o, pad);
     if (negative && pad != '0') put_char(o, '-');
-    while (n > 0)
-        put_char(o, tmp[--n]);
+    while (n > 0) put_char(o, tmp[--n]);
 }
 
 /* The next integer argument as 64 bits: `longs` 'l's, or a size_t, or an int; signed
@@ -147,10 +140,8 @@ size_t nml_vformat(char *buf, size_t cap, const char *fmt, va_list ap) {
         char pad = ' ';
         int width = 0, longs = 0, size_t_arg = 0;
         if (*p == '0') pad = *p++;
-        while (*p >= '0' && *p <= '9')
-            width = width * 10 + (*p++ - '0');
-        while (*p == 'l')
-            longs++, p++;
+        while (*p >= '0' && *p <= '9') width = width * 10 + (*p++ - '0');
+        while (*p == 'l') longs++, p++;
         if (*p == 'z') size_t_arg = 1, p++;
         char c = *p;
         if (c == 'd' || c == 'i') {
@@ -158,7 +149,8 @@ size_t nml_vformat(char *buf, size_t cap, const char *fmt, va_list ap) {
             int negative = (long long)v < 0;
             put_number(&o, negative ? 0ULL - v : v, 10, negative, width, pad);
         } else if (c == 'u' || c == 'x') {
-            put_number(&o, int_arg(&args, longs, size_t_arg, 0), c == 'x' ? 16 : 10, 0, width, pad);
+            put_number(&o, int_arg(&args, longs, size_t_arg, 0), c == 'x' ? 16 : 10, 0, width,
+                       pad);
         } else if (c == 'p') {
             put_str(&o, "0x");
             put_number(&o, (uintptr_t)va_arg(args, void *), 16, 0, 0, ' ');
@@ -192,8 +184,7 @@ nml_status nml_fail_status(nml_error *err, nml_status status) {
     if (err) {
         const char *s = nml_status_str(status);
         size_t i = 0;
-        for (; s[i] && i + 1 < sizeof err->msg; i++)
-            err->msg[i] = s[i];
+        for (; s[i] && i + 1 < sizeof err->msg; i++) err->msg[i] = s[i];
         err->msg[i] = '\0';
         err->status = status;
     }
@@ -223,14 +214,11 @@ nml_status nml_error_prefix(nml_error *err, const char *fmt, ...) {
     const size_t n = nml_vformat(pre, sizeof pre, fmt, ap); /* <= sizeof pre - 1 */
     va_end(ap);
     size_t len = 0;
-    while (len + 1 < sizeof err->msg && err->msg[len])
-        len++;
+    while (len + 1 < sizeof err->msg && err->msg[len]) len++;
     if (len > sizeof err->msg - 1 - n) len = sizeof err->msg - 1 - n;
     err->msg[n + len] = '\0';
-    while (len--)
-        err->msg[n + len] = err->msg[len]; /* backwards: the ranges overlap */
-    for (size_t i = 0; i < n; i++)
-        err->msg[i] = pre[i];
+    while (len--) err->msg[n + len] = err->msg[len]; /* backwards: the ranges overlap */
+    for (size_t i = 0; i < n; i++) err->msg[i] = pre[i];
     return err->status;
 }
 
@@ -242,28 +230,18 @@ void nml_error_clear(nml_error *err) {
 
 const char *nml_status_str(nml_status status) {
     switch (status) {
-    case NML_OK:
-        return "ok";
-    case NML_E_ARG:
-        return "bad argument";
-    case NML_E_FORMAT:
-        return "malformed input";
-    case NML_E_UNSUPPORTED:
-        return "unsupported";
-    case NML_E_SHAPE:
-        return "shape mismatch";
-    case NML_E_ARENA:
-        return "arena too small";
-    case NML_E_LIMIT:
-        return "limit exceeded";
-    case NML_E_IO:
-        return "i/o error";
-    case NML_E_NOMEM:
-        return "out of memory";
-    case NML_E_STATE:
-        return "bad state";
-    case NML_E_INTERNAL:
-        return "internal error";
+    case NML_OK: return "ok";
+    case NML_E_ARG: return "bad argument";
+    case NML_E_FORMAT: return "malformed input";
+    case NML_E_UNSUPPORTED: return "unsupported";
+    case NML_E_SHAPE: return "shape mismatch";
+    case NML_E_ARENA: return "arena too small";
+    case NML_E_LIMIT: return "limit exceeded";
+    case NML_E_IO: return "i/o error";
+    case NML_E_NOMEM: return "out of memory";
+    case NML_E_STATE: return "bad state";
+    case NML_E_INTERNAL: return "internal error";
+    case NML_E_PLAN: return "arena plan mismatch";
     }
     return "unknown status";
 }

@@ -70,6 +70,13 @@ cat >"$work/check.c" <<'C'
 #include "hw_model.h"
 #include "kernel.h"
 
+#ifdef HW_PLAN_ACTIVATION_BYTES /* exported with --plan-at-export: init with its arena plan */
+#define INIT(arena, bytes) \
+    nml_interpreter_init_planned(&it, &m, &hw_op_resolver, &hw_arena_plan, arena, bytes, &err)
+#else
+#define INIT(arena, bytes) nml_interpreter_init(&it, &m, &hw_op_resolver, arena, bytes, &err)
+#endif
+
 /* argv: out.bin, golden inputs file, golden outputs file */
 int main(int argc, char **argv) {
     if (argc != 4) return 2;
@@ -86,11 +93,11 @@ int main(int argc, char **argv) {
     static _Alignas(16) uint8_t arena[HW_ARENA_BYTES];
     nml_interpreter it;
     memset(&it, 0, sizeof it);
-    if (nml_interpreter_init(&it, &m, &hw_op_resolver, arena, HW_ARENA_BYTES - 1, &err) != NML_E_ARENA) {
+    if (INIT(arena, HW_ARENA_BYTES - 1) != NML_E_ARENA) {
         puts("the arena constant is not tight: init succeeded with one byte less"); return 1;
     }
     memset(&it, 0, sizeof it);
-    if (nml_interpreter_init(&it, &m, &hw_op_resolver, arena, HW_ARENA_BYTES, &err) != NML_OK) {
+    if (INIT(arena, HW_ARENA_BYTES) != NML_OK) {
         printf("init with HW_ARENA_BYTES failed: %s\n", err.msg); return 1;
     }
     FILE *in = fopen(argv[2], "rb"), *out = fopen(argv[3], "rb");
@@ -118,6 +125,15 @@ ${CC:-cc} -std=c11 -Wall -Wextra -Werror "${san[@]}" -I"$work/c" -I"$src/include
   "$work/check.c" "$work/c/hw_model.c" "$bin/libnanoml_runtime.a" -lm -o "$work/check"
 "$work/check" "$work/roundtrip.bin" "$work/in.bin" "$work/out.bin"
 cmp "$work/roundtrip.bin" "$models/hello_world_int8.tflite"
+# the same with the arena plan written at export: same exact arena, same golden outputs
+"$cli" export "$models/hello_world_int8.tflite" --name hw --out "$work/cp" --plan-at-export >/dev/null
+grep -q '^#define HW_PLAN_ACTIVATION_BYTES [0-9]*u$' "$work/cp/hw_model.h"
+${CC:-cc} -std=c11 -Wall -Wextra -Werror "${san[@]}" -I"$work/cp" -I"$src/include" -I"$src/src/runtime" \
+  "$work/check.c" "$work/cp/hw_model.c" "$bin/libnanoml_runtime.a" -lm -o "$work/check_plan"
+"$work/check_plan" "$work/roundtrip.bin" "$work/in.bin" "$work/out.bin"
+expect_status 1 "$cli" export "$models/hello_world_int8.tflite" --format xxd --plan-at-export \
+  --out "$work/xp"
+grep -q 'the xxd format has no arena plan' "$work/out.log"
 echo "ok: the exported array is the file, aligned; resolver, exact arena and golden outputs check"
 
 # --- targets: refused with the numbers, accepted when it fits

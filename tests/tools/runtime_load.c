@@ -9,6 +9,10 @@
 
 #include "nanoml/runtime.h"
 
+/* runtime_load_lean: the same with the options decoder compiled as in firmware
+ * (NML_OPTIONS_BY_KERNELS, src/runtime/options_extra.h): nothing here links the reader of list
+ * and type options, so the loader must refuse operators that have them */
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: runtime_load MODEL.tflite\n");
@@ -35,10 +39,11 @@ int main(int argc, char **argv) {
     nml_error err;
     nml_error_clear(&err);
     int rc = 0;
-    if (nml_model_load(&m, data, (size_t)size, &err) == NML_OK) {
+    const nml_status st = nml_model_load(&m, data, (size_t)size, &err);
+    if (st == NML_OK) {
         printf("loaded: %lu tensors\n", (unsigned long)m.n_tensors);
     } else {
-        printf("error: %s\n", err.msg);
+        printf("error: %s [%s]\n", err.msg, nml_status_str(st));
         rc = 1;
     }
     free(data);

@@ -5,6 +5,9 @@
 
 #include "qmath.h"
 
+#include <math.h>
+#include <string.h>
+
 static void quantize_multiplier_splits_like_frexp(void **state) {
     (void)state;
     int32_t q;
@@ -66,9 +69,44 @@ static void multiply_by_quantized_multiplier(void **state) {
     assert_int_equal(nml_mul_by_qm(7, q, e), 21);
 }
 
+/* TFLite's QuantizeMultiplier (frexp, round half away from zero, shifts below -31 give zero)
+ * with nanoml's saturation above exponent 30, against nml_quantize_multiplier over 2^22
+ * double patterns (a xorshift sequence, every exponent and the rounding bit 21 both ways). */
+static void quantize_multiplier_matches_frexp_everywhere(void **state) {
+    (void)state;
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    for (uint32_t i = 0; i < (1u << 22); i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        /* biased exponents 0 .. 2047 (subnormals, infinities, NaNs); half of them near 1 */
+        uint64_t bits = x & ~(0x7ffull << 52);
+        const uint64_t e = i & 1 ? (x >> 52) & 0x7ff : 1023 - 40 + ((x >> 52) % 80);
+        bits |= e << 52;
+        if (i & 2) bits &= ~(1ull << 63);
+        if (i & 4) bits |= 0x3fffffull; /* bit 21 set, ties and carries into bit 22 */
+        double m;
+        memcpy(&m, &bits, sizeof m);
+        int32_t want_q = 0;
+        int want_e = 0;
+        if (m > 0.0 && !isinf(m)) {
+            int sh;
+            long long qf = llround(frexp(m, &sh) * 2147483648.0);
+            if (qf == 2147483648LL) qf /= 2, sh++;
+            if (sh > 30) qf = INT32_MAX, sh = 30;
+            if (sh >= -31) want_q = (int32_t)qf, want_e = sh;
+        }
+        int32_t q;
+        int ex;
+        nml_quantize_multiplier(m, &q, &ex);
+        if (q != want_q || ex != want_e)
+            fail_msg("%a (0x%016llx): (%d, %d), want (%d, %d)", m, (unsigned long long)bits, q,
+                     ex, want_q, want_e);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(quantize_multiplier_splits_like_frexp),
+        cmocka_unit_test(quantize_multiplier_matches_frexp_everywhere),
         cmocka_unit_test(high_mul_rounds_half_up_and_saturates),
         cmocka_unit_test(rounding_shift_rounds_half_away_from_zero),
         cmocka_unit_test(multiply_by_quantized_multiplier),

@@ -58,6 +58,10 @@ static void usage(FILE *out) {
         "  --compact-errors     smaller runtime code: an error keeps its status and where\n"
         "                       (\"operator 12: tensor 3: malformed input\"), not the detail\n"
         "                       text; every check still runs (xheep: nanoml.mk builds so)\n"
+        "  --plan-at-export     write the host's arena plan (every buffer's offset and size)\n"
+        "                       into the model sources and initialize with it: the firmware\n"
+        "                       links no memory planner (smaller code); it still checks that\n"
+        "                       every buffer fits its planned place (docs/deploy.md)\n"
         "  --jobs N             parallel compiles (default 2)\n"
         "  --timeout S          QEMU time limit in seconds (default 120)\n"
         "  --verbose            print every compiler and QEMU command\n\n"
@@ -68,6 +72,7 @@ static void usage(FILE *out) {
 typedef struct deploy_args {
     const char *model, *target, *input, *expect, *save, *name, *out, *linker, *opt, *kernels_name;
     int jobs, timeout_s, verbose, no_measure, kernels, keep_order, lto, compact_errors;
+    int plan_at_export;
 } deploy_args;
 
 static int take_all(int argc, char **argv, int *i, deploy_args *a, const char **jobs,
@@ -107,6 +112,8 @@ static int parse(int argc, char **argv, deploy_args *a) {
             a->lto = 1;
         else if (strcmp(argv[i], "--compact-errors") == 0)
             a->compact_errors = 1;
+        else if (strcmp(argv[i], "--plan-at-export") == 0)
+            a->plan_at_export = 1;
         else if (argv[i][0] == '-')
             return cli_usage_error("deploy", "unknown option '%s'", argv[i]);
         else if (a->model)
@@ -372,6 +379,7 @@ static void fw_options(const deploy_args *a, const char *work, nml_fw_options *o
     o->verbose = a->verbose;
     o->lto = a->lto;
     o->compact_errors = a->compact_errors;
+    o->plan_at_export = a->plan_at_export;
     if (a->opt) o->opt = a->opt;
 }
 
@@ -454,6 +462,7 @@ static int deploy_xheep(const deploy_args *a, const loaded *l, nml_target *t) {
     nml_error err;
     nml_export_options eo = {0};
     eo.source_name = l->model_file;
+    eo.plan_at_export = a->plan_at_export;
     char note[200];
     nml_fw_options o;
     fw_options(a, "", &o);

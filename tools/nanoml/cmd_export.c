@@ -18,7 +18,7 @@ static void usage(FILE *out) {
         out,
         "usage: nanoml export MODEL.tflite [--name NAME] [--out DIR] [--format nanoml|xxd]\n"
         "                     [--target TARGET] [--linker MODE] [--kernels SET]\n"
-        "                     [--keep-order] [--save-tflite FILE]\n\n"
+        "                     [--keep-order] [--save-tflite FILE] [--plan-at-export]\n\n"
         "Writes DIR/NAME_model.h and DIR/NAME_model.c for firmware: the model bytes as a 16-byte\n"
         "aligned const array, its length, the exact tensor arena\n"
         "size, the operators it uses with an op resolver (NAME_op_resolver) that links only\n"
@@ -42,14 +42,18 @@ static void usage(FILE *out) {
         "                   operators vector changes; outputs are bit-identical); the line\n"
         "                   \"activation peak: ...\" says what was chosen. xxd format: the\n"
         "                   file's bytes, always\n"
-        "  --save-tflite F  also write the embedded model (reordered or not) to F\n\n"
+        "  --save-tflite F  also write the embedded model (reordered or not) to F\n"
+        "  --plan-at-export also write the arena plan (NAME_arena_plan: every activation's and\n"
+        "                   scratch's offset and size) for nml_interpreter_init_planned(), which\n"
+        "                   checks it instead of planning: no memory planner linked\n"
+        "                   (nanoml/arena_plan.h, docs/deploy.md)\n\n"
         "The target check counts the model and the arena; code, stack and buffers come on top\n"
         "(`nanoml deploy` measures them).\n");
 }
 
 typedef struct export_args {
     const char *model, *name, *out, *format, *target, *linker, *kernels_name, *save_tflite;
-    int keep_order;
+    int keep_order, plan_at_export;
     nml_target t; /* parsed --target/--linker */
     int kernels;  /* nml_kernel_set */
 } export_args;
@@ -76,6 +80,10 @@ static int parse(int argc, char **argv, export_args *a) {
         }
         if (strcmp(argv[i], "--keep-order") == 0) {
             a->keep_order = 1;
+            continue;
+        }
+        if (strcmp(argv[i], "--plan-at-export") == 0) {
+            a->plan_at_export = 1;
             continue;
         }
         if (argv[i][0] == '-') return cli_usage_error("export", "unknown option '%s'", argv[i]);
@@ -199,6 +207,7 @@ int cmd_export(int argc, char **argv) {
     eo.format = xxd ? NML_EXPORT_XXD : NML_EXPORT_NANOML;
     const char *slash = strrchr(a.model, '/');
     eo.source_name = slash ? slash + 1 : a.model;
+    eo.plan_at_export = a.plan_at_export;
     if (!rc &&
         nml_export_sources(have_info ? &info : NULL, data, size, name, &eo, &h, &c, &err) != NML_OK)
         rc = cli_error("export", &err);

@@ -58,7 +58,7 @@ NML_SETUP_INLINE nml_status nml_concat_check_input(nml_ctx *ctx, const nml_node 
     NML_TRY(nml_check_quant(ctx, node, t, what));
     /* both scales positive and finite (checked): equal exactly when their bits are */
     const int requant =
-        nml_float_bits(t->scale) != nml_float_bits(out->scale) || t->zero_point != out->zero_point;
+        nml_f32_bits(t->scale) != nml_f32_bits(out->scale) || t->zero_point != out->zero_point;
     if (lean && requant)
         return nml_lean_refuse(ctx, node, "inputs quantized like the output (no requantization)");
     ci->requant = requant;

@@ -25,25 +25,30 @@ static nml_status window_dim(nml_ctx *ctx, const nml_node *node, int padding, co
         if (value[k] < 1)
             return nml_kernel_fail(ctx, node, k < 2 ? NML_E_FORMAT : NML_E_SHAPE,
                                    "%s %s is %d, must be >= 1", what[k], axis, (int)value[k]);
-    const int64_t effective = (int64_t)(filter - 1) * dilation + 1;
-    /* a numerator that is not negative is at most in + stride - 1 < 2^32, so the division is
-     * 32-bit (RV32 has no 64-bit divide: that would link libgcc's __divdi3); a negative one
-     * means an empty VALID output, as the truncating 64-bit division gave */
-    const int64_t num = padding == NML_PAD_SAME ? (int64_t)in + stride - 1
-                                                : (int64_t)in + stride - effective;
-    const int64_t out = num < 0 ? 0 : (int64_t)((uint32_t)num / (uint32_t)stride);
-    if (out < 1)
+    /* 32-bit arithmetic throughout (as the 64-bit formulas it replaces gave, see
+     * tests/unit/test_prepare_bits.c): the window's extent (filter - 1) * dilation + 1 saturated
+     * at 2^31 compares with in (< 2^31) and the limit as the exact one does; past the limit
+     * checks every term is at most 2^30 */
+    const uint32_t reach = (uint32_t)(filter - 1);
+    const uint32_t effective = reach > (uint32_t)INT32_MAX / (uint32_t)dilation
+                                   ? 0x80000000u
+                                   : reach * (uint32_t)dilation + 1u;
+    /* an empty VALID output: the window is longer than the input */
+    if (padding != NML_PAD_SAME && effective > (uint32_t)in)
         return nml_kernel_fail(ctx, node, NML_E_SHAPE,
                                "VALID window of %lld %s does not fit the input %s %d",
-                               (long long)effective, axis, axis, (int)in);
-    int64_t total_pad = (out - 1) * stride + effective - in;
-    if (total_pad < 0) total_pad = 0;
-    if ((out - 1) * stride + effective > WINDOW_COORD_LIMIT || in > WINDOW_COORD_LIMIT)
+                               (long long)(filter - 1) * dilation + 1, axis, axis, (int)in);
+    const uint32_t num = padding == NML_PAD_SAME ? (uint32_t)in + (uint32_t)stride - 1u
+                                                 : (uint32_t)in + (uint32_t)stride - effective;
+    const uint32_t out = num / (uint32_t)stride; /* >= 1 */
+    /* (out - 1) * stride <= in - 1 (SAME) or in - effective (VALID) */
+    const uint32_t span = (out - 1u) * (uint32_t)stride + effective;
+    if (in > WINDOW_COORD_LIMIT || effective > WINDOW_COORD_LIMIT || span > WINDOW_COORD_LIMIT)
         return nml_kernel_fail(ctx, node, NML_E_LIMIT,
                                "window along %s too large (stride %d, dilation %d, filter %d)",
                                axis, (int)stride, (int)dilation, (int)filter);
     *out_size = (int32_t)out;
-    *pad = (int32_t)(total_pad / 2);
+    *pad = span > (uint32_t)in ? (int32_t)((span - (uint32_t)in) / 2u) : 0;
     return NML_OK;
 }
 
@@ -114,16 +119,19 @@ nml_status nml_activation_range_f32(nml_ctx *ctx, const nml_node *node, int acti
  * and rounded half away from zero (TfLiteRound). Returns 0 when out of int32 range. */
 static int quantize_bound(float bound, float scale, int32_t zero_point, int64_t *q) {
     const float v = bound / scale;
-    if (!(v >= -2147483648.0f && v < 2147483648.0f)) return 0;
+    /* -2^31 <= v < 2^31 (not NaN) on the bits: |v| below 2^31 (0x4f000000), or exactly -2^31 */
+    const uint32_t bits = nml_f32_bits(v);
+    if (!((bits & 0x7fffffffu) < 0x4f000000u || bits == 0xcf000000u)) return 0;
     /* round half away from zero in float alone (no double arithmetic linked for it): t =
      * trunc(v) fits int32 and is a float, and v - t is exact (below 2^24 by Sterbenz's lemma,
      * above it v is an integer); equal to the rounding in double for all 2^32 floats (compared
      * exhaustively when this was written) */
     const int32_t t = (int32_t)v;
-    const float frac = v - (float)t;
+    /* frac in (-1, 1): frac >= 0.5 and frac <= -0.5 on its bits (0.5f is 0x3f000000) */
+    const uint32_t frac = nml_f32_bits(v - (float)t);
     int64_t r = t;
-    if (frac >= 0.5f) r++;
-    if (frac <= -0.5f) r--;
+    if (frac >= 0x3f000000u && frac < 0x80000000u) r++;
+    if (frac >= 0xbf000000u) r--;
     *q = r + zero_point;
     return 1;
 }
@@ -160,8 +168,10 @@ nml_status nml_activation_range_q(nml_ctx *ctx, const nml_node *node, int activa
     return NML_OK;
 }
 
+/* s > 0 && s <= FLT_MAX (not NaN) on the bits: the positive finite floats are exactly the
+ * patterns 0x00000001 .. 0x7f7fffff. */
 static int scale_ok(float s) {
-    return s > 0.0f && s <= FLT_MAX;
+    return nml_f32_bits(s) - 1u < 0x7f7fffffu;
 }
 
 /* (name)(...): compact-error builds define a macro of the same name (kernel.h) */

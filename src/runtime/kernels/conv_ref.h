@@ -19,6 +19,7 @@
 enum nml_conv_mode { NML_CONV_FLOAT, NML_CONV_INT8, NML_CONV_INT4, NML_CONV_HYBRID, NML_CONV_PACKED };
 
 struct nml_packed;
+struct nml_rq;
 
 /* Each setup below exists twice: the full one, and an int8-only one (the *_setup_int8
  * functions) that rejects every other mode with nml_conv_not_int8() and is compiled without the
@@ -59,8 +60,12 @@ typedef nml_conv_data nml_dwconv_data;
  * caller requests what the path it chose needs (a node has one scratch region). */
 nml_status nml_conv_2d_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p, nml_conv_data *d,
                              int with_multipliers);
+/* The int8-only setup also fills rq with the reference multipliers (nml_rq_channels,
+ * opt_common.h) where the full one only validates them: the optimized kernels then finish the
+ * table (nml_rq_finish) without computing every channel's multiplier a second time; io[0..3]
+ * get the node's input, filter, bias (NULL when absent) and output. */
 nml_status nml_conv_2d_setup_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
-                                  nml_conv_data *d);
+                                  nml_conv_data *d, struct nml_rq *rq, nml_tensor **io);
 /* After setup, what the reference evaluation still needs: the per-channel tables (int8, int4)
  * when setup did not allocate them, and its scratch (int4, hybrid). */
 nml_status nml_conv_2d_ref_finish(nml_ctx *ctx, nml_node *node, nml_conv_data *d);
@@ -71,7 +76,7 @@ void nml_conv_2d_eval_ref(nml_ctx *ctx, const nml_node *node, const nml_conv_dat
 nml_status nml_dwconv_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
                             nml_dwconv_data *d, int with_multipliers);
 nml_status nml_dwconv_setup_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
-                                 nml_dwconv_data *d);
+                                 nml_dwconv_data *d, struct nml_rq *rq, nml_tensor **io);
 nml_status nml_dwconv_ref_finish(nml_ctx *ctx, nml_node *node, nml_dwconv_data *d);
 void nml_dwconv_eval_ref(nml_ctx *ctx, const nml_node *node, const nml_dwconv_data *d);
 
@@ -93,7 +98,9 @@ typedef struct nml_fc_data {
 
 nml_status nml_fc_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p, nml_fc_data *d,
                         int with_multipliers);
-nml_status nml_fc_setup_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p, nml_fc_data *d);
+/* rq: as the convolutions' int8-only setups, filled with per-channel weights' multipliers */
+nml_status nml_fc_setup_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p, nml_fc_data *d,
+                             struct nml_rq *rq);
 nml_status nml_fc_ref_finish(nml_ctx *ctx, nml_node *node, nml_fc_data *d);
 void nml_fc_eval_ref(nml_ctx *ctx, const nml_node *node, const nml_fc_data *d);
 

@@ -7,6 +7,7 @@
 #include "conv_ref.h"
 #include "hybrid_common.h"
 #include "kernels.h"
+#include "opt_common.h"
 #include "packed_filter.h"
 
 /* int8_only and depthwise are constants in the full setups: the int8-only instance is compiled
@@ -14,8 +15,9 @@
  * none of their helpers. */
 NML_SETUP_INLINE nml_status setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
                                   nml_conv_data *d, int with_multipliers, int int8_only,
-                                  int depthwise) {
-    nml_tensor *t[4];
+                                  int depthwise, nml_rq *rq, nml_tensor **io) {
+    nml_tensor *own[4];
+    nml_tensor **t = io ? io : own;
     NML_TRY(nml_node_io(ctx, node, 2, 3, t));
     const nml_tensor *input = t[0], *filter = t[1], *bias = t[2], *output = t[3];
     if (!input || !filter)
@@ -90,6 +92,8 @@ NML_SETUP_INLINE nml_status setup(nml_ctx *ctx, nml_node *node, const nml_op_par
         if (with_multipliers)
             NML_TRY(nml_conv_multipliers(ctx, node, input, filter, output, out_ch, q_dim, &d->mult,
                                          &d->shift));
+        else if (int8_only)
+            NML_TRY(nml_rq_channels(ctx, node, input, filter, output, out_ch, q_dim, rq));
         else
             NML_TRY(nml_conv_multipliers_check(ctx, node, input, filter, output, out_ch, q_dim));
         NML_TRY(nml_activation_range_q(ctx, node, p->activation, output, -128, 127, &d->act_min,
@@ -102,26 +106,26 @@ NML_SETUP_INLINE nml_status setup(nml_ctx *ctx, nml_node *node, const nml_op_par
 
 nml_status nml_conv_2d_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p, nml_conv_data *d,
                              int with_multipliers) {
-    return setup(ctx, node, p, d, with_multipliers, 0, 0);
+    return setup(ctx, node, p, d, with_multipliers, 0, 0, NULL, NULL);
 }
 
 nml_status nml_dwconv_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
                             nml_dwconv_data *d, int with_multipliers) {
-    return setup(ctx, node, p, d, with_multipliers, 0, 1);
+    return setup(ctx, node, p, d, with_multipliers, 0, 1, NULL, NULL);
 }
 
 /* the one int8-only instance, for both operators */
 static nml_status setup_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p, nml_conv_data *d,
-                             int depthwise) {
-    return setup(ctx, node, p, d, 0, 1, depthwise);
+                             int depthwise, nml_rq *rq, nml_tensor **io) {
+    return setup(ctx, node, p, d, 0, 1, depthwise, rq, io);
 }
 
 nml_status nml_conv_2d_setup_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
-                                  nml_conv_data *d) {
-    return setup_int8(ctx, node, p, d, 0);
+                                  nml_conv_data *d, nml_rq *rq, nml_tensor **io) {
+    return setup_int8(ctx, node, p, d, 0, rq, io);
 }
 
 nml_status nml_dwconv_setup_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
-                                 nml_dwconv_data *d) {
-    return setup_int8(ctx, node, p, d, 1);
+                                 nml_dwconv_data *d, nml_rq *rq, nml_tensor **io) {
+    return setup_int8(ctx, node, p, d, 1, rq, io);
 }

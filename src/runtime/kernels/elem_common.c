@@ -76,7 +76,7 @@ nml_status(nml_check_quant)(nml_ctx *ctx, const nml_node *node, const nml_tensor
                             const char *what) {
     /* scale in (0, FLT_MAX]: the bits of positive finite floats are 1 .. 0x7f7fffff (zero, sign,
      * infinity and NaN fall outside) */
-    if (nml_float_bits(t->scale) - 1u >= 0x7f7fffffu)
+    if (nml_f32_bits(t->scale) - 1u >= 0x7f7fffffu)
         return nml_kernel_fail(ctx, node, NML_E_FORMAT,
                                "%s (%s) needs a positive finite quantization scale", what,
                                nml_dtype_name(t->type));
@@ -415,7 +415,7 @@ nml_status nml_addsub_prepare_q(nml_ctx *ctx, const nml_node *node, const nml_te
     float big = in1->scale, small = in2->scale;
     int32_t *small_mult = &q->mult[1];
     int *small_shift = &q->shift[1];
-    if (nml_float_bits(small) > nml_float_bits(big)) {
+    if (nml_f32_bits(small) > nml_f32_bits(big)) {
         big = in2->scale;
         small = in1->scale;
         small_mult = &q->mult[0];

@@ -6,7 +6,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
 #include "kernel.h"
 #include "qmath.h"
@@ -66,14 +65,6 @@ static inline void nml_store_int(void *p, int type, uint32_t i, int32_t v) {
 static inline int nml_is_quant_int(int type) {
     return type == NML_INT8 || type == NML_UINT8 || type == NML_INT16;
 }
-/* The bits of a float: positive finite floats (checked scales) order and compare as their bits
- * do, without a soft-float call on targets without an FPU. */
-static inline uint32_t nml_float_bits(float f) {
-    uint32_t b;
-    memcpy(&b, &f, sizeof b);
-    return b;
-}
-
 /* The tensor carries a usable per-tensor quantization: finite scale > 0, zero point in the
  * type's range, and no per-channel parameters. */
 nml_status nml_check_quant(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,

@@ -17,6 +17,7 @@
 #include "hybrid_common.h"
 #include "int4.h"
 #include "kernels.h"
+#include "opt_common.h"
 #include "packed_filter.h"
 #include "qmath.h"
 
@@ -94,10 +95,13 @@ static nml_status broadcast_multiplier(nml_ctx *ctx, const nml_node *node, fc_da
     return NML_OK;
 }
 
-static nml_status prepare_int8(nml_ctx *ctx, const nml_node *node, const nml_op_params *p,
-                               const nml_tensor *input, const nml_tensor *filter,
-                               const nml_tensor *bias, const nml_tensor *output, fc_data *d,
-                               int with_multipliers) {
+/* rq: the int8-only setup's, filled with per-channel multipliers (nml_rq_channels) instead of
+ * only validating them (inlined into both setups, so each links only its own branch) */
+NML_SETUP_INLINE nml_status prepare_int8(nml_ctx *ctx, const nml_node *node,
+                                         const nml_op_params *p, const nml_tensor *input,
+                                         const nml_tensor *filter, const nml_tensor *bias,
+                                         const nml_tensor *output, fc_data *d,
+                                         int with_multipliers, nml_rq *rq) {
     NML_TRY(nml_check_int8_quant(ctx, node, input, "input"));
     NML_TRY(nml_check_int8_quant(ctx, node, output, "output"));
     d->per_channel = (uint8_t)(filter->n_q > 1);
@@ -105,6 +109,8 @@ static nml_status prepare_int8(nml_ctx *ctx, const nml_node *node, const nml_op_
         if (with_multipliers)
             NML_TRY(nml_conv_multipliers(ctx, node, input, filter, output, d->units, 0, &d->mult,
                                          &d->shift));
+        else if (rq)
+            NML_TRY(nml_rq_channels(ctx, node, input, filter, output, d->units, 0, rq));
         else
             NML_TRY(nml_conv_multipliers_check(ctx, node, input, filter, output, d->units, 0));
         d->weights_offset = 0;
@@ -131,7 +137,8 @@ static size_t packed_scratch(const fc_data *d) {
 
 /* int8_only: as conv_setup (conv_2d.c) */
 NML_SETUP_INLINE nml_status fc_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
-                                     fc_data *d, int with_multipliers, int int8_only) {
+                                     fc_data *d, int with_multipliers, int int8_only,
+                                     nml_rq *rq) {
     NML_TRY(nml_check_io_count(ctx, node, 2, 3, 1));
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const nml_tensor *filter = nml_node_input(ctx, node, 1);
@@ -180,7 +187,8 @@ NML_SETUP_INLINE nml_status fc_setup(nml_ctx *ctx, nml_node *node, const nml_op_
     if (!int8_only && type == NML_FLOAT32)
         NML_TRY(nml_activation_range_f32(ctx, node, p->activation, &d->f_min, &d->f_max));
     else
-        NML_TRY(prepare_int8(ctx, node, p, input, filter, bias, output, d, with_multipliers));
+        NML_TRY(
+            prepare_int8(ctx, node, p, input, filter, bias, output, d, with_multipliers, rq));
     if (!int8_only && mode == NML_CONV_HYBRID) {
         NML_TRY(nml_hybrid_weight_scales(ctx, node, filter, units, 0, &d->w_scale));
         NML_TRY(nml_check_accumulator(ctx, node, depth, 0, 127));
@@ -190,11 +198,12 @@ NML_SETUP_INLINE nml_status fc_setup(nml_ctx *ctx, nml_node *node, const nml_op_
 
 nml_status nml_fc_setup(nml_ctx *ctx, nml_node *node, const nml_op_params *p, fc_data *d,
                         int with_multipliers) {
-    return fc_setup(ctx, node, p, d, with_multipliers, 0);
+    return fc_setup(ctx, node, p, d, with_multipliers, 0, NULL);
 }
 
-nml_status nml_fc_setup_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p, fc_data *d) {
-    return fc_setup(ctx, node, p, d, 0, 1);
+nml_status nml_fc_setup_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p, fc_data *d,
+                             nml_rq *rq) {
+    return fc_setup(ctx, node, p, d, 0, 1, rq);
 }
 
 nml_status nml_fc_ref_finish(nml_ctx *ctx, nml_node *node, fc_data *d) {

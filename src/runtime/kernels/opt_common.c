@@ -103,10 +103,20 @@ nml_status nml_rq_finish(nml_ctx *ctx, const nml_node *node, nml_rq *rq, int32_t
     return NML_OK;
 }
 
-nml_status nml_rq_conv(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
-                       const nml_tensor *filter, const nml_tensor *output, int32_t channels,
-                       int32_t act_min, int32_t act_max, const nml_tensor *bias, int64_t acc_bound,
-                       nml_rq *rq) {
+NML_OUTLINE nml_status nml_rq_finish_doubled(nml_ctx *ctx, const nml_node *node, nml_rq *rq,
+                                             int32_t n, int32_t out_zp, int32_t act_min,
+                                             int32_t act_max, const nml_tensor *bias,
+                                             int64_t acc_bound, int doubled_only,
+                                             uint8_t *doubled) {
+    const int fits = nml_rq_doubled_fits(rq, n, out_zp, bias, acc_bound);
+    *doubled = (uint8_t)fits;
+    if (!fits && doubled_only) acc_bound = INT64_MAX / 2; /* rules the fast form out */
+    return nml_rq_finish(ctx, node, rq, n, out_zp, act_min, act_max, bias, acc_bound);
+}
+
+nml_status nml_rq_conv_fill(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
+                            const nml_tensor *filter, const nml_tensor *output, int32_t channels,
+                            nml_rq *rq) {
     NML_TRY(nml_rq_alloc(ctx, node, rq, channels));
     for (int32_t c = 0; c < channels; c++) {
         int32_t m;
@@ -114,8 +124,14 @@ nml_status nml_rq_conv(nml_ctx *ctx, const nml_node *node, const nml_tensor *inp
         NML_TRY(nml_conv_channel_multiplier(ctx, node, input, filter, output, c, &m, &e));
         nml_rq_set(rq, c, m, e);
     }
-    return nml_rq_finish(ctx, node, rq, channels, output->zero_point, act_min, act_max, bias,
-                         acc_bound);
+    return NML_OK;
+}
+
+nml_status nml_rq_channels(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
+                           const nml_tensor *filter, const nml_tensor *output, int32_t channels,
+                           int32_t q_dim, nml_rq *rq) {
+    NML_TRY(nml_conv_filter_layout(ctx, node, filter, channels, q_dim));
+    return nml_rq_conv_fill(ctx, node, input, filter, output, channels, rq);
 }
 
 int8_t nml_rq_slow(const nml_rq *rq, int32_t c, int32_t acc) {

@@ -53,11 +53,17 @@ void nml_rq_set(nml_rq *rq, int32_t i, int32_t mult, int exponent);
 nml_status nml_rq_finish(nml_ctx *ctx, const nml_node *node, nml_rq *rq, int32_t n, int32_t out_zp,
                          int32_t act_min, int32_t act_max, const nml_tensor *bias,
                          int64_t acc_bound);
-/* The table of a convolution-like operator: entry c = nml_conv_channel_multiplier(c). */
-nml_status nml_rq_conv(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
-                       const nml_tensor *filter, const nml_tensor *output, int32_t channels,
-                       int32_t act_min, int32_t act_max, const nml_tensor *bias, int64_t acc_bound,
-                       nml_rq *rq);
+/* A new table of a convolution-like operator (nml_rq_alloc): entry c =
+ * nml_conv_channel_multiplier(c) (an error for a channel whose quantization it refuses). */
+nml_status nml_rq_conv_fill(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
+                            const nml_tensor *filter, const nml_tensor *output, int32_t channels,
+                            nml_rq *rq);
+/* The same after nml_conv_filter_layout's checks (q_dim: the filter's output-channel
+ * dimension): every channel's quantization validated as nml_conv_multipliers_check does, in
+ * the same order. The int8-only setups (conv_ref.h) fill the optimized kernels' tables so. */
+nml_status nml_rq_channels(nml_ctx *ctx, const nml_node *node, const nml_tensor *input,
+                           const nml_tensor *filter, const nml_tensor *output, int32_t channels,
+                           int32_t q_dim, nml_rq *rq);
 /* The doubled fast form, for kernels that requantize from registers (opt_conv_2d.c): with
  * X = hi(2 * acc * M2) = floor(acc * M2 / 2^31), the fast form's phi + carry is (X + 1) >> 1,
  * and the nested floors merge into
@@ -68,6 +74,15 @@ nml_status nml_rq_conv(nml_ctx *ctx, const nml_node *node, const nml_tensor *inp
  * acc_bound + |bias[c]|. */
 int nml_rq_doubled_fits(const nml_rq *rq, int32_t n, int32_t out_zp, const nml_tensor *bias,
                         int64_t acc_bound);
+
+/* nml_rq_finish after checking the doubled form on the reference tables (nml_rq_doubled_fits,
+ * stored in *doubled); with doubled_only, a layer the doubled form does not fit takes the
+ * reference arithmetic (the kernels whose fast paths all requantize in the doubled form). One
+ * body for CONV_2D and DEPTHWISE_CONV_2D. */
+nml_status nml_rq_finish_doubled(nml_ctx *ctx, const nml_node *node, nml_rq *rq, int32_t n,
+                                 int32_t out_zp, int32_t act_min, int32_t act_max,
+                                 const nml_tensor *bias, int64_t acc_bound, int doubled_only,
+                                 uint8_t *doubled);
 
 /* The largest |sum of depth products w * (x - input_zp)| with |w| <= max_abs_weight. */
 int64_t nml_rq_dot_bound(int64_t depth, int32_t input_zp, int32_t max_abs_weight);

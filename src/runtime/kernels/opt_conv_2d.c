@@ -70,27 +70,25 @@ typedef struct opt_conv {
     uint8_t c1;      /* a one-channel input at stride 1 along x: its rows (c1_blocks) */
 } opt_conv;
 
-/* The requantization tables. The blocks requantize in the doubled fast form: a layer it does
- * not fit (|acc| near 2^30, shifts of 31) takes the reference arithmetic (a bound that rules
- * out the fast form). Out of line: both prepare variants call it. */
-static nml_status requant_tables(nml_ctx *ctx, nml_node *node, opt_conv *d, int64_t depth) {
-    const nml_tensor *input = nml_node_input(ctx, node, 0);
-    const nml_tensor *filter = nml_node_input(ctx, node, 1);
-    const nml_tensor *bias = nml_node_input(ctx, node, 2);
-    const nml_tensor *output = nml_node_output(ctx, node, 0);
+/* The requantization tables (filled here, or by the int8-only setup already: fill 0). The
+ * blocks requantize in the doubled fast form: a layer it does not fit (|acc| near 2^30, shifts
+ * of 31) takes the reference arithmetic (a bound that rules out the fast form). */
+NML_OPT_INLINE nml_status requant_tables(nml_ctx *ctx, nml_node *node, opt_conv *d, int64_t depth,
+                                         nml_tensor *const *t, int fill) {
+    const nml_tensor *input = t[0], *filter = t[1], *bias = t[2], *output = t[3];
     const int32_t out_ch = filter->dims[0];
-    int64_t bound = nml_rq_dot_bound(depth, input->zero_point, 128);
-    NML_TRY(nml_rq_alloc(ctx, node, &d->rq, out_ch));
-    for (int32_t c = 0; c < out_ch; c++) {
-        int32_t m;
-        int e;
-        NML_TRY(nml_conv_channel_multiplier(ctx, node, input, filter, output, c, &m, &e));
-        nml_rq_set(&d->rq, c, m, e);
-    }
-    if (!nml_rq_doubled_fits(&d->rq, out_ch, output->zero_point, bias, bound))
-        bound = INT64_MAX / 2;
-    return nml_rq_finish(ctx, node, &d->rq, out_ch, output->zero_point, d->ref.act_min,
-                         d->ref.act_max, bias, bound);
+    const int64_t bound = nml_rq_dot_bound(depth, input->zero_point, 128);
+    uint8_t doubled;
+    if (fill) NML_TRY(nml_rq_conv_fill(ctx, node, input, filter, output, out_ch, &d->rq));
+    return nml_rq_finish_doubled(ctx, node, &d->rq, out_ch, output->zero_point, d->ref.act_min,
+                                 d->ref.act_max, bias, bound, 1, &doubled);
+}
+
+/* The node's input, filter, bias and output (the int8-only setup gives them). */
+static void node_tensors(nml_ctx *ctx, const nml_node *node, nml_tensor **t) {
+    for (uint32_t i = 0; i < 3; i++)
+        t[i] = nml_node_input(ctx, node, i);
+    t[3] = nml_node_output(ctx, node, 0);
 }
 
 /* A 1x1 filter at stride 1 without padding: every window is one input pixel. */
@@ -114,13 +112,14 @@ NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nm
     const int lean = variant == VARIANT_LEAN || variant == VARIANT_LEAN_C1; /* no shallow path */
     opt_conv *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
     if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
-    if (int8_only)
-        NML_TRY(nml_conv_2d_setup_int8(ctx, node, p, &d->ref));
-    else
+    nml_tensor *t[4];
+    if (int8_only) {
+        NML_TRY(nml_conv_2d_setup_int8(ctx, node, p, &d->ref, &d->rq, t));
+    } else {
         NML_TRY(nml_conv_2d_setup(ctx, node, p, &d->ref, 0));
-    const nml_tensor *input = nml_node_input(ctx, node, 0);
-    const nml_tensor *filter = nml_node_input(ctx, node, 1);
-    const nml_tensor *output = nml_node_output(ctx, node, 0);
+        node_tensors(ctx, node, t);
+    }
+    const nml_tensor *input = t[0], *filter = t[1], *output = t[3];
     const int32_t out_ch = filter->dims[0];
     /* the reference path gets its tables and its scratch, the optimized one its own scratch:
      * a node has one scratch region, sized for the path chosen here */
@@ -144,7 +143,7 @@ NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nm
         if (d->blocks)
             bytes = (size_t)out_ch * sizeof(int32_t) +
                     (pointwise && out_ch == 1 ? 0 : NML_BLOCK_PIXELS * depth);
-        NML_TRY(requant_tables(ctx, node, d, (int64_t)depth));
+        NML_TRY(requant_tables(ctx, node, d, (int64_t)depth, t, !int8_only));
         if (!lean && d->blocks && pointwise && out_ch > 1 && (depth == 8 || depth == 16) &&
             d->rq.fast && d->rq.act_min >= d->rq.out_zp) {
             d->shallow = (uint8_t)depth;

@@ -62,12 +62,14 @@ static int rows_3x3_fit(const opt_dw *d, int32_t in_w) {
     const nml_window *w = &d->ref.w;
     return fast_3x3(w) && d->rq.fast && d->doubled && d->rq.act_min <= d->rq.out_zp &&
            d->rq.act_max >= d->rq.out_zp && w->pad_w <= 1 &&
-           (int64_t)(w->out_w - 1) * w->stride_w - w->pad_w + 3 <= (int64_t)in_w + 1;
+           (w->out_w - 1) * w->stride_w - w->pad_w + 3 <= in_w + 1;
 }
 
 /* The rows path (a row of input zero points in scratch), or the plane path: a scratch plane
  * holding every window of one input channel, padding included, and an output channel's weights
- * as int32. */
+ * as int32. 32-bit arithmetic: the setup's window (nml_window_init) keeps (out - 1) * stride +
+ * (filter - 1) * dilation + 1 <= 2^30 along both axes, in_w too, and output->dims[1..2] are
+ * out_h, out_w. */
 static nml_status plan_planes(nml_ctx *ctx, nml_node *node, opt_dw *d, const nml_tensor *input,
                               const nml_tensor *output) {
     const nml_window *w = &d->ref.w;
@@ -75,41 +77,35 @@ static nml_status plan_planes(nml_ctx *ctx, nml_node *node, opt_dw *d, const nml
         d->rows = 1;
         return nml_ctx_request_scratch(ctx, node, (size_t)input->dims[2] * input->dims[3]);
     }
-    const int64_t ph = (int64_t)(output->dims[1] - 1) * w->stride_h +
-                       (int64_t)(w->filter_h - 1) * w->dilation_h + 1;
-    const int64_t pw = (int64_t)(output->dims[2] - 1) * w->stride_w +
-                       (int64_t)(w->filter_w - 1) * w->dilation_w + 1;
-    const int64_t taps = (int64_t)w->filter_h * w->filter_w;
+    const int32_t ph = (w->out_h - 1) * w->stride_h + (w->filter_h - 1) * w->dilation_h + 1;
+    const int32_t pw = (w->out_w - 1) * w->stride_w + (w->filter_w - 1) * w->dilation_w + 1;
+    /* the filter's taps as a size (the block path's scratch): each side is below 2^30 */
+    const size_t taps = (size_t)w->filter_h * (size_t)w->filter_w;
     /* depth multipliers > 1 only where the plane serves them well: 3x3 windows with stride 1
      * or 2 along x (the block path is better for large windows); the block path's scratch is
-     * the folded biases */
-    if ((d->ref.depth_multiplier != 1 && !fast_3x3(w)) || taps > PLANE_MAX_TAPS ||
-        ph * pw > PLANE_MAX_BYTES)
+     * the folded biases. ph * pw > PLANE_MAX_BYTES without a 64-bit product: ph >= 1. */
+    if ((d->ref.depth_multiplier != 1 && !fast_3x3(w)) || w->filter_h > PLANE_MAX_TAPS ||
+        w->filter_w > PLANE_MAX_TAPS || w->filter_h * w->filter_w > PLANE_MAX_TAPS ||
+        pw > PLANE_MAX_BYTES / ph)
         return nml_ctx_request_scratch(ctx, node, /* + dw_wide's weights (int8) */
-                                       (size_t)output->dims[3] * sizeof(int32_t) + (size_t)taps);
-    d->plane_h = (int32_t)ph;
-    d->plane_w = (int32_t)pw;
+                                       (size_t)output->dims[3] * sizeof(int32_t) + taps);
+    d->plane_h = ph;
+    d->plane_w = pw;
     /* + 4: plane_5wide's last quad of a row reads up to four bytes past the row */
-    return nml_ctx_request_scratch(ctx, node, (size_t)(taps * 4 + ph * pw + 4));
+    return nml_ctx_request_scratch(ctx, node, taps * 4 + (size_t)(ph * pw) + 4);
 }
 
-/* nml_rq_conv, and whether the doubled fast form fits too (checked on the tables before
- * nml_rq_finish rewrites them). Here rather than in opt_common.c: models without these paths
- * do not pay for it. */
-static nml_status rq_tables_doubled(nml_ctx *ctx, nml_node *node, opt_dw *d, int64_t bound,
-                                    const nml_tensor *input, const nml_tensor *filter,
-                                    const nml_tensor *bias, const nml_tensor *output) {
+/* The requantization tables (filled here, or by the int8-only setup already: fill 0), and
+ * whether the doubled fast form fits too (checked on the tables before nml_rq_finish rewrites
+ * them). Here rather than in opt_common.c: models without these paths do not pay for it. */
+NML_OPT_INLINE nml_status rq_tables_doubled(nml_ctx *ctx, nml_node *node, opt_dw *d, int64_t bound,
+                                            const nml_tensor *input, const nml_tensor *filter,
+                                            const nml_tensor *bias, const nml_tensor *output,
+                                            int fill) {
     const int32_t n = filter->dims[3];
-    NML_TRY(nml_rq_alloc(ctx, node, &d->rq, n));
-    for (int32_t c = 0; c < n; c++) {
-        int32_t m;
-        int e;
-        NML_TRY(nml_conv_channel_multiplier(ctx, node, input, filter, output, c, &m, &e));
-        nml_rq_set(&d->rq, c, m, e);
-    }
-    d->doubled = (uint8_t)nml_rq_doubled_fits(&d->rq, n, output->zero_point, bias, bound);
-    return nml_rq_finish(ctx, node, &d->rq, n, output->zero_point, d->ref.act_min, d->ref.act_max,
-                         bias, bound);
+    if (fill) NML_TRY(nml_rq_conv_fill(ctx, node, input, filter, output, n, &d->rq));
+    return nml_rq_finish_doubled(ctx, node, &d->rq, n, output->zero_point, d->ref.act_min,
+                                 d->ref.act_max, bias, bound, 0, &d->doubled);
 }
 
 /* int8_only: the variant without the reference fallback (conv_ref.h); with_rows: a variant
@@ -118,26 +114,31 @@ NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nm
                                           int int8_only, int with_rows) {
     opt_dw *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
     if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
-    if (int8_only)
-        NML_TRY(nml_dwconv_setup_int8(ctx, node, p, &d->ref));
-    else
+    nml_tensor *t[4];
+    if (int8_only) {
+        NML_TRY(nml_dwconv_setup_int8(ctx, node, p, &d->ref, &d->rq, t));
+    } else {
         NML_TRY(nml_dwconv_setup(ctx, node, p, &d->ref, 0));
-    const nml_tensor *input = nml_node_input(ctx, node, 0);
-    const nml_tensor *filter = nml_node_input(ctx, node, 1);
-    const nml_tensor *output = nml_node_output(ctx, node, 0);
+        for (uint32_t i = 0; i < 3; i++)
+            t[i] = nml_node_input(ctx, node, i);
+        t[3] = nml_node_output(ctx, node, 0);
+    }
+    const nml_tensor *input = t[0], *filter = t[1], *output = t[3];
     /* one scratch region per node: the reference path's or the optimized path's */
     d->use_ref = d->ref.mode != NML_CONV_INT8;
     if (!int8_only && d->use_ref) {
         NML_TRY(nml_dwconv_ref_finish(ctx, node, &d->ref));
     } else {
-        const nml_tensor *bias = nml_node_input(ctx, node, 2);
+        const nml_tensor *bias = t[2];
         const int64_t bound =
             nml_rq_dot_bound((int64_t)filter->dims[1] * filter->dims[2], input->zero_point, 128);
         if (with_rows)
-            NML_TRY(rq_tables_doubled(ctx, node, d, bound, input, filter, bias, output));
-        else /* the blocks variant: the doubled form's check not linked */
-            NML_TRY(nml_rq_conv(ctx, node, input, filter, output, filter->dims[3], d->ref.act_min,
-                                d->ref.act_max, bias, bound, &d->rq));
+            NML_TRY(rq_tables_doubled(ctx, node, d, bound, input, filter, bias, output,
+                                      !int8_only));
+        else /* the blocks variant (int8-only, tables filled): the doubled form's check not
+              * linked */
+            NML_TRY(nml_rq_finish(ctx, node, &d->rq, filter->dims[3], output->zero_point,
+                                  d->ref.act_min, d->ref.act_max, bias, bound));
         NML_TRY(plan_planes(ctx, node, d, input, output));
     }
     node->data = d;

@@ -27,7 +27,7 @@ NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nm
     opt_fc *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
     if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
     if (int8_only)
-        NML_TRY(nml_fc_setup_int8(ctx, node, p, &d->ref));
+        NML_TRY(nml_fc_setup_int8(ctx, node, p, &d->ref, &d->rq));
     else
         NML_TRY(nml_fc_setup(ctx, node, p, &d->ref, 0));
     const nml_tensor *input = nml_node_input(ctx, node, 0);
@@ -41,14 +41,14 @@ NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nm
         const int64_t bound =
             nml_rq_dot_bound(d->ref.depth, input->zero_point, d->ref.weights_offset ? 255 : 128);
         if (d->ref.per_channel) {
-            NML_TRY(nml_rq_conv(ctx, node, input, filter, output, d->ref.units, d->ref.act_min,
-                                d->ref.act_max, bias, bound, &d->rq));
+            if (!int8_only) /* the int8-only setup filled the table */
+                NML_TRY(nml_rq_conv_fill(ctx, node, input, filter, output, d->ref.units, &d->rq));
         } else {
             NML_TRY(nml_rq_alloc(ctx, node, &d->rq, 1));
             nml_rq_set(&d->rq, 0, d->ref.tensor_mult, d->ref.tensor_shift);
-            NML_TRY(nml_rq_finish(ctx, node, &d->rq, d->ref.units, output->zero_point,
-                                  d->ref.act_min, d->ref.act_max, bias, bound));
         }
+        NML_TRY(nml_rq_finish(ctx, node, &d->rq, d->ref.units, output->zero_point, d->ref.act_min,
+                              d->ref.act_max, bias, bound));
     }
     node->data = d;
     return NML_OK;

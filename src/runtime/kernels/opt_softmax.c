@@ -21,15 +21,17 @@ typedef struct opt_softmax {
  * evaluations it saves are worth (a classifier's 2-10 outputs). */
 #define TABLE_MIN_ELEMENTS 256
 
-static nml_status opt_softmax_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+/* int8_only: the int8-only variant, which refuses float32 input last (constant per caller) */
+NML_RS_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nml_op_params *p,
+                                         int int8_only) {
     NML_TRY(nml_softmax_prepare(ctx, node, p));
     const nml_softmax_data *ref = node->data;
+    const int int8 = nml_node_input(ctx, node, 0)->type == NML_INT8;
     opt_softmax *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
     if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
     d->ref = ref;
     d->exp_table = NULL;
-    if (nml_node_input(ctx, node, 0)->type == NML_INT8 &&
-        (int64_t)ref->outer * ref->depth >= TABLE_MIN_ELEMENTS) {
+    if (int8 && (int64_t)ref->outer * ref->depth >= TABLE_MIN_ELEMENTS) {
         d->exp_table = nml_ctx_alloc_persistent(ctx, 256 * sizeof *d->exp_table);
         if (!d->exp_table)
             return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for the exp table");
@@ -38,7 +40,11 @@ static nml_status opt_softmax_prepare(nml_ctx *ctx, nml_node *node, const nml_op
                 d->exp_table[255 + diff] = nml_softmax_exp_of_diff(ref, diff);
     }
     node->data = d;
-    return NML_OK;
+    return int8_only && !int8 ? nml_lean_refuse(ctx, node, "int8 input") : NML_OK;
+}
+
+static nml_status opt_softmax_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
+    return prepare_variant(ctx, node, p, 0);
 }
 
 /* exp of diff = x - max(row) in Q0.31, 0 below diff_min, computed (tensors without a table;
@@ -98,10 +104,7 @@ static nml_status opt_softmax_eval(nml_ctx *ctx, nml_node *node) {
 /* The int8-only variant (chosen by `nanoml export` when every SOFTMAX is int8): without the
  * float32 evaluation and the C library's expf it brings. */
 static nml_status opt_softmax_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
-    NML_TRY(opt_softmax_prepare(ctx, node, p));
-    return nml_node_input(ctx, node, 0)->type == NML_INT8
-               ? NML_OK
-               : nml_lean_refuse(ctx, node, "int8 input");
+    return prepare_variant(ctx, node, p, 1);
 }
 
 static nml_status opt_softmax_eval_int8(nml_ctx *ctx, nml_node *node) {

@@ -5,6 +5,10 @@
 
 #include "elem_common.h"
 #include "kernels.h"
+#include "options_extra.h"
+
+/* new_shape is a list option */
+NML_LINK_OPTIONS_EXTRA(nml_reshape_options_extra);
 
 /* Resolves one -1 entry so that the product equals `count`. */
 static nml_status resolve_shape(nml_ctx *ctx, const nml_node *node, int32_t *shape, uint32_t n,

@@ -26,10 +26,10 @@ static void nearest_table(int32_t *table, int32_t n, int32_t in, int align, int 
     for (int32_t i = 0; i < n; i++) {
         const float pos = ((float)i + offset) * scale;
         int32_t v = in - 1;
-        if (nml_float_bits(pos) < 0x4f000000u) { /* 2^31 */
+        if (nml_f32_bits(pos) < 0x4f000000u) { /* 2^31 */
             v = (int32_t)pos;
             /* the fraction, in [0, 1), at least 0.5 */
-            if (align && nml_float_bits(pos - (float)v) >= 0x3f000000u) v++;
+            if (align && nml_f32_bits(pos - (float)v) >= 0x3f000000u) v++;
             v = v > in - 1 ? in - 1 : v;
         }
         table[i] = v;

@@ -16,7 +16,8 @@ typedef struct nml_sigmoid_data {
     int32_t input_shift;        /* power-of-two exponent, left when positive */
 } nml_sigmoid_data;
 
-/* Checks types/shape; for int8 checks the output quantization (scale out_scale within 0.1%,
+/* Checks types/shape; for int8 checks the output quantization (scale out_scale, a power of two,
+ * within 0.1%,
  * zero point out_zero_point; the fixed-point kernel hard-codes both) and computes the input
  * rescaling. */
 nml_status nml_sigmoid_prepare(nml_ctx *ctx, nml_node *node, float out_scale,

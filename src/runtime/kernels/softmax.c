@@ -18,34 +18,30 @@
 
 typedef nml_softmax_data softmax_data;
 
-/* nml_quantize_multiplier for 1 < m < 2^31 without its saturation at exponent 30: softmax
- * multipliers may reach exponent 31 (TFLite's QuantizeMultiplierGreaterThanOne). */
-static void split_multiplier_up_to_2_31(double m, int32_t *significand, int *exponent) {
-    if (m >= 1073741824.0) {
-        nml_quantize_multiplier(m * 0.5, significand, exponent);
-        *exponent += 1;
-    } else {
-        nml_quantize_multiplier(m, significand, exponent);
-    }
-}
-
 static nml_status prepare_int8(nml_ctx *ctx, const nml_node *node, const nml_op_params *p,
                                const nml_tensor *input, const nml_tensor *output, softmax_data *d) {
     NML_TRY(nml_check_int8_quant(ctx, node, input, "input"));
-    if (output->n_q == 0 || output->zero_point != -128 || output->scale != 1.0f / 256.0f)
+    /* the scale compared on its bits (1/256 is 0x3b800000): no float comparison linked */
+    if (output->n_q == 0 || output->zero_point != -128 || nml_f32_bits(output->scale) != 0x3b800000u)
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
                                "int8 output must have scale 1/256 and zero point -128 (has zero "
                                "point %d)",
                                (int)output->zero_point);
-    /* TFLite's PreprocessSoftmaxScaling: beta * input_scale in Q5.26 units, capped */
-    double real =
-        (double)p->beta * (double)input->scale * (double)(1 << (31 - SCALED_DIFF_INTEGER_BITS));
-    if (real > 2147483647.0) real = 2147483647.0;
-    if (!(real > 1.0))
+    /* TFLite's PreprocessSoftmaxScaling: real = beta * input_scale in Q5.26 units, capped at
+     * 2^31 - 1, and QuantizeMultiplierGreaterThanOne(real), whose exponent may reach 31 where
+     * nml_quantize_multiplier saturates at 30. Both are done on half = real / 2 (every step
+     * exact: the product of two floats fits a double, the rest are powers of two), which
+     * nml_quantize_multiplier takes without saturating: real's significand and exponent are
+     * half's and half's exponent + 1 (half > 1/2: no exponent below -31 either). */
+    double half =
+        (double)p->beta * (double)input->scale * (double)(1 << (30 - SCALED_DIFF_INTEGER_BITS));
+    if (half > 2147483647.0 / 2) half = 2147483647.0 / 2;
+    if (!(half > 0.5))
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
                                "beta x input scale is too small (must exceed 2^-26)");
     int exponent;
-    split_multiplier_up_to_2_31(real, &d->input_multiplier, &exponent);
+    nml_quantize_multiplier(half, &d->input_multiplier, &exponent);
+    exponent += 1;
     d->input_left_shift = exponent;
     /* CalculateInputRadius: the largest diff whose rescaled value still fits Q5.26, i.e.
      * floor((2^5 - 1) * 2^26 / 2^exponent) */

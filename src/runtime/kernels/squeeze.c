@@ -4,6 +4,10 @@
 
 #include "elem_common.h"
 #include "kernels.h"
+#include "options_extra.h"
+
+/* squeeze_dims is a list option */
+NML_LINK_OPTIONS_EXTRA(nml_squeeze_options_extra);
 
 static nml_status squeeze_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p) {
     NML_TRY(nml_check_io_count(ctx, node, 1, 1, 1));
