@@ -384,7 +384,7 @@ typedef struct model_vec {
 } model_vec;
 
 #define MODEL_VEC(sub, field, pos, len, what)                                                      \
-    { sub, field, (uint8_t)offsetof(nml_model, pos), (uint8_t)offsetof(nml_model, len), what }
+    {sub, field, (uint8_t)offsetof(nml_model, pos), (uint8_t)offsetof(nml_model, len), what}
 
 static const model_vec model_vecs[] = {
     MODEL_VEC(0, TFL_MODEL_OPERATOR_CODES, opcodes_vec, n_opcodes, "operator codes: "),

@@ -13,8 +13,8 @@ static void formats_integers_and_strings(void **state) {
     nml_format(buf, sizeof buf, "%05d|%x|%zu|%lld|%c%%", 42, 255u, (size_t)7, -9000000000LL, 'z');
     assert_string_equal(buf, "00042|ff|7|-9000000000|z%");
     /* 64-bit values through the 32-bit-division digit loop: the extremes, written out */
-    nml_format(buf, sizeof buf, "%llu|%llx|%lld", 18446744073709551615ULL, 0xfedcba9876543210ULL,
-               -9223372036854775807LL - 1);
+    nml_format(buf, sizeof buf, "%llu|%llx|%lld", 18446744073709551615ULL,
+               0xfedcba9876543210ULL, -9223372036854775807LL - 1);
     assert_string_equal(buf, "18446744073709551615|fedcba9876543210|-9223372036854775808");
     nml_format(buf, sizeof buf, "%llu|%llu", 4294967296ULL, 10000000000000000000ULL);
     assert_string_equal(buf, "4294967296|10000000000000000000");
