@@ -66,18 +66,17 @@ static nml_status read_buffer(const nml_model *m, uint32_t i, const uint8_t **da
     nml_fb fb = nml_model_fb(m);
     nml_fb_table t;
     nml_fb_vec v;
-    uint64_t offset, size;
-    *data = NULL;
-    *bytes = 0;
+    uint64_t ext[2]; /* offset, size: one read loop for both fields */
     NML_TRY(nml_fb_vec_table(&fb, vec_of(m->buffers_vec, m->n_buffers), i, &t, err));
     NML_TRY(nml_fb_vec_field(&fb, &t, TFL_BUFFER_DATA, 1, &v, err));
-    NML_TRY(nml_fb_u64(&fb, &t, TFL_BUFFER_OFFSET, 0, &offset, err));
-    NML_TRY(nml_fb_u64(&fb, &t, TFL_BUFFER_SIZE, 0, &size, err));
-    if (offset > 1 || size > 0)
+    _Static_assert(TFL_BUFFER_SIZE == TFL_BUFFER_OFFSET + 1, "offset and size are adjacent");
+    for (unsigned k = 0; k < 2; k++)
+        NML_TRY(nml_fb_u64(&fb, &t, TFL_BUFFER_OFFSET + k, 0, &ext[k], err));
+    if (ext[0] > 1 || ext[1] > 0)
         return nml_fail(err, NML_E_UNSUPPORTED,
                         "data stored outside the flatbuffer (offset %llu, size %llu): models "
                         "over 2 GB are not supported",
-                        (unsigned long long)offset, (unsigned long long)size);
+                        (unsigned long long)ext[0], (unsigned long long)ext[1]);
     if (v.len) {
         *data = m->data + v.pos;
         *bytes = v.len;
@@ -85,8 +84,8 @@ static nml_status read_buffer(const nml_model *m, uint32_t i, const uint8_t **da
     return NML_OK;
 }
 
-/* Buffer i, checked against the buffer count (out of range: status range_st) and read with
- * its index as the context of any error. */
+/* Buffer i (data NULL and 0 bytes when it has none, or on failure), checked against the buffer
+ * count (out of range: status range_st) and read with its index as the context of any error. */
 static nml_status buffer_at(const nml_model *m, uint32_t i, nml_status range_st,
                             const uint8_t **data, uint32_t *bytes, nml_error *err) {
     *data = NULL;
@@ -223,7 +222,8 @@ static nml_status read_tensor(const nml_model *m, uint32_t i, nml_tensor *t, nml
     NML_TRY(nml_fb_u8(fb, tt, TFL_TENSOR_TYPE, NML_FLOAT32, &type_bits, err));
     const int8_t type = (int8_t)type_bits; /* TensorType is a byte */
     t->type = type_bits;
-    if (type != NML_INT4 && nml_dtype_size(type) == 0)
+    const size_t esize = nml_dtype_size(type); /* 0 for int4 (packed nibbles) */
+    if (type != NML_INT4 && esize == 0)
         return nml_fail(err, NML_E_UNSUPPORTED, "type %s (%d) is not supported",
                         nml_dtype_name(type), (int)type);
     size_t bytes = nml_dtype_bytes_for(type, count, &ok);
@@ -263,7 +263,7 @@ static nml_status read_tensor(const nml_model *m, uint32_t i, nml_tensor *t, nml
                             (unsigned long)buffer, (unsigned long)data_bytes, nml_dtype_name(type),
                             shape, (unsigned long)t->bytes);
         }
-        size_t align = type == NML_INT4 ? 1 : nml_dtype_size(type);
+        size_t align = esize ? esize : 1; /* int4: bytes */
         if (align > 8) align = 8;
         if ((size_t)(data - m->data) % align)
             return nml_fail(err, NML_E_FORMAT,
@@ -389,6 +389,8 @@ typedef struct model_vec {
 static const model_vec model_vecs[] = {
     MODEL_VEC(0, TFL_MODEL_OPERATOR_CODES, opcodes_vec, n_opcodes, "operator codes: "),
     MODEL_VEC(0, TFL_MODEL_BUFFERS, buffers_vec, n_buffers, "buffers: "),
+    /* the subgraphs vector's position, until load_tables replaces it with subgraph 0's */
+    MODEL_VEC(0, TFL_MODEL_SUBGRAPHS, subgraph_table, n_subgraphs, "subgraphs: "),
     MODEL_VEC(1, TFL_SUBGRAPH_TENSORS, tensors_vec, n_tensors, "subgraph 0: tensors: "),
     MODEL_VEC(1, TFL_SUBGRAPH_INPUTS, inputs_vec, n_inputs, "subgraph 0: inputs: "),
     MODEL_VEC(1, TFL_SUBGRAPH_OUTPUTS, outputs_vec, n_outputs, "subgraph 0: outputs: "),
@@ -410,7 +412,6 @@ static nml_status load_vecs(nml_model *m, const nml_fb *fb, const nml_fb_table *
 
 static nml_status load_tables(nml_model *m, const nml_fb *fb, nml_error *err) {
     nml_fb_table root, sub;
-    nml_fb_vec subgraphs;
     NML_TRY(nml_fb_root(fb, TFL_IDENTIFIER, &root, err));
     m->model_table = root.pos;
     NML_TRY(nml_fb_u32(fb, &root, TFL_MODEL_VERSION, 0, &m->version, err));
@@ -420,10 +421,9 @@ static nml_status load_tables(nml_model *m, const nml_fb *fb, nml_error *err) {
                         "%d)",
                         (unsigned long)m->version, TFL_SCHEMA_VERSION);
     NML_TRY(load_vecs(m, fb, &root, 0, err));
-    TRY_CTX(nml_fb_vec_field(fb, &root, TFL_MODEL_SUBGRAPHS, 4, &subgraphs, err), "subgraphs: ");
-    m->n_subgraphs = subgraphs.len;
-    if (subgraphs.len == 0) return nml_fail(err, NML_E_FORMAT, "model has no subgraphs");
-    TRY_CTX(nml_fb_vec_table(fb, subgraphs, 0, &sub, err), "subgraph 0: ");
+    if (m->n_subgraphs == 0) return nml_fail(err, NML_E_FORMAT, "model has no subgraphs");
+    TRY_CTX(nml_fb_vec_table(fb, vec_of(m->subgraph_table, m->n_subgraphs), 0, &sub, err),
+            "subgraph 0: ");
     m->subgraph_table = sub.pos;
     NML_TRY(load_vecs(m, fb, &sub, 1, err));
     if (m->n_tensors > NML_MAX_TENSORS)

@@ -41,6 +41,15 @@ static inline int32_t nml_clamp_i32(int32_t x, int32_t lo, int32_t hi) {
     return x < lo ? lo : (x > hi ? hi : x);
 }
 
+/* nml_clamp_i32(v + zp, lo, hi) for a requantized value v, an output zero point zp and clamp
+ * bounds lo, hi of the output type (all |.| < 2^30, so lo - zp and hi - zp fit): the sum is
+ * compared before it is formed, so a v near the int32 limits (a malformed model's huge scale
+ * ratio saturates the multiplier) gives the bound the sum lies beyond, as if it had saturated,
+ * instead of an int32 overflow. Identical to the clamped sum whenever that sum fits in int32. */
+static inline int32_t nml_add_zp_clamp(int32_t v, int32_t zp, int32_t lo, int32_t hi) {
+    return v < lo - zp ? lo : (v > hi - zp ? hi : v + zp);
+}
+
 #ifdef __cplusplus
 }
 #endif

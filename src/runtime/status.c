@@ -205,15 +205,20 @@ nml_status nml_fail(nml_error *err, nml_status status, const char *fmt, ...) {
 
 nml_status nml_error_prefix(nml_error *err, const char *fmt, ...) {
     if (!err) return NML_E_INTERNAL;
-    char old[NML_ERROR_MSG_MAX];
-    size_t i = 0;
-    for (; i + 1 < sizeof old && err->msg[i]; i++) old[i] = err->msg[i];
-    old[i] = '\0';
+    /* the context is formatted aside, the message moved right by its length (as much as still
+     * fits) and the context copied in front: no second formatting pass (byte loops: memmove
+     * would be linked for this alone) */
+    char pre[NML_ERROR_MSG_MAX];
     va_list ap;
     va_start(ap, fmt);
-    size_t n = nml_vformat(err->msg, sizeof err->msg, fmt, ap);
+    const size_t n = nml_vformat(pre, sizeof pre, fmt, ap); /* <= sizeof pre - 1 */
     va_end(ap);
-    nml_format(err->msg + n, sizeof err->msg - n, "%s", old); /* as much as fits */
+    size_t len = 0;
+    while (len + 1 < sizeof err->msg && err->msg[len]) len++;
+    if (len > sizeof err->msg - 1 - n) len = sizeof err->msg - 1 - n;
+    err->msg[n + len] = '\0';
+    while (len--) err->msg[n + len] = err->msg[len]; /* backwards: the ranges overlap */
+    for (size_t i = 0; i < n; i++) err->msg[i] = pre[i];
     return err->status;
 }
 

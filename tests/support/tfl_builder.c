@@ -217,11 +217,12 @@ static fbb_field offset(int id, uint32_t target) {
 static uint32_t build_buffers(fbb *b, const tb_model *m) {
     uint32_t tables[TB_MAX_TENSORS];
     for (int i = m->n_buffers - 1; i >= 0; i--) {
-        fbb_field f[2];
+        fbb_field f[3];
         int n = 0;
         if (m->buf_data[i])
             f[n++] = offset(0, fbb_vector(b, m->buf_data[i], m->buf_size[i], 1, m->buf_phase[i]));
         if (m->buf_offset[i]) f[n++] = scalar(1, 8, m->buf_offset[i]);
+        if (m->buf_ext_size[i]) f[n++] = scalar(2, 8, m->buf_ext_size[i]);
         tables[i] = fbb_table(b, f, n);
     }
     return fbb_offsets(b, tables, (uint32_t)m->n_buffers);

@@ -69,8 +69,9 @@ typedef struct tb_model {
     int n_buffers;
     const void *buf_data[TB_MAX_TENSORS];
     uint32_t buf_size[TB_MAX_TENSORS];
-    uint32_t buf_phase[TB_MAX_TENSORS];  /* data offset modulo 16 (0 = aligned) */
-    uint64_t buf_offset[TB_MAX_TENSORS]; /* Buffer.offset field, 0 = absent */
+    uint32_t buf_phase[TB_MAX_TENSORS];    /* data offset modulo 16 (0 = aligned) */
+    uint64_t buf_offset[TB_MAX_TENSORS];   /* Buffer.offset field, 0 = absent */
+    uint64_t buf_ext_size[TB_MAX_TENSORS]; /* Buffer.size field, 0 = absent */
     int n_tensors;
     tb_tensor tensors[TB_MAX_TENSORS];
     int n_ops;

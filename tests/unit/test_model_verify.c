@@ -495,6 +495,84 @@ static void broken_tensors(void **state) {
     free(m);
 }
 
+/* Buffer.offset and Buffer.size (data outside the flatbuffer, u64 fields: both 32-bit words
+ * matter): offset 0 or 1 with no size is in-file data; anything else is refused, the message
+ * giving both values. */
+static void buffers_outside_the_file(void **state) {
+    (void)state;
+    static const int32_t four_ints[4] = {1, 2, 3, 4};
+    const struct {
+        uint64_t offset, size;
+        const char *text; /* NULL: loads */
+    } c[] = {
+        {1, 0, NULL},
+        {2, 0, "buffer 1: data stored outside the flatbuffer (offset 2, size 0)"},
+        {0, 1, "buffer 1: data stored outside the flatbuffer (offset 0, size 1)"},
+        {1, 16, "(offset 1, size 16)"},
+        {(uint64_t)1 << 32, 0, "(offset 4294967296, size 0)"},
+        {((uint64_t)1 << 32) + 1, 0, "(offset 4294967297, size 0)"},
+        {0, (uint64_t)1 << 32, "(offset 0, size 4294967296)"},
+        {UINT64_MAX, UINT64_MAX, "(offset 18446744073709551615, size 18446744073709551615)"},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+        tb_model *m = base_model();
+        int32_t dims4[1] = {4};
+        int b = tb_buffer(m, four_ints, 16);
+        tb_add_tensor(m, NML_INT32, 1, dims4, (uint32_t)b, "bias");
+        m->buf_offset[b] = c[i].offset;
+        m->buf_ext_size[b] = c[i].size;
+        if (c[i].text)
+            expect_error(m, NML_E_UNSUPPORTED, c[i].text);
+        else
+            assert_int_equal(load_built(m, &(nml_error){0}), NML_OK);
+        free(m);
+    }
+}
+
+/* The root table's vector field id: the position of its u32 offset. */
+static uint32_t root_field(const uint8_t *d, unsigned id) {
+    uint32_t root = d[0] | d[1] << 8 | d[2] << 16 | (uint32_t)d[3] << 24;
+    int32_t soff =
+        (int32_t)(d[root] | d[root + 1] << 8 | d[root + 2] << 16 | (uint32_t)d[root + 3] << 24);
+    uint32_t vt = (uint32_t)((int64_t)root - soff);
+    return root + (uint32_t)(d[vt + 4 + 2 * id] | d[vt + 5 + 2 * id] << 8);
+}
+
+static void broken_subgraphs(void **state) {
+    (void)state;
+    tb_model *m = base_model();
+    size_t size;
+    uint8_t *data = tb_build(m, &size);
+    free(m);
+    uint8_t *copy = exact_copy(data, size);
+    nml_model model;
+    nml_error err;
+    assert_int_equal(nml_model_load(&model, copy, size, &err), NML_OK);
+    const uint32_t field = root_field(copy, 2); /* Model.subgraphs */
+    const uint32_t target = field + (copy[field] | copy[field + 1] << 8 | copy[field + 2] << 16 |
+                                     (uint32_t)copy[field + 3] << 24);
+    /* an empty subgraphs vector */
+    memset(copy + target, 0, 4);
+    assert_int_equal(nml_model_load(&model, copy, size, &err), NML_E_FORMAT);
+    assert_string_equal(err.msg, "model has no subgraphs");
+    /* the vector's offset past the end, then its length past the end */
+    memcpy(copy, data, size);
+    copy[field + 3] = 0x7f;
+    assert_int_equal(nml_model_load(&model, copy, size, &err), NML_E_FORMAT);
+    assert_non_null(strstr(err.msg, "subgraphs: offset "));
+    memcpy(copy, data, size);
+    copy[target + 3] = 0x01;
+    assert_int_equal(nml_model_load(&model, copy, size, &err), NML_E_FORMAT);
+    assert_non_null(strstr(err.msg, "subgraphs: vector at "));
+    /* subgraph 0's table offset past the end */
+    memcpy(copy, data, size);
+    copy[target + 4 + 3] = 0x7f;
+    assert_int_equal(nml_model_load(&model, copy, size, &err), NML_E_FORMAT);
+    assert_non_null(strstr(err.msg, "subgraph 0: offset "));
+    free(copy);
+    free(data);
+}
+
 static void broken_quantization(void **state) {
     (void)state;
     static const float scales[4] = {0.5f, 0.25f, 0.125f, 1.0f};
@@ -725,6 +803,8 @@ int main(void) {
         cmocka_unit_test(damaged_headers),
         cmocka_unit_test(model_file_errors),
         cmocka_unit_test(broken_tensors),
+        cmocka_unit_test(buffers_outside_the_file),
+        cmocka_unit_test(broken_subgraphs),
         cmocka_unit_test(broken_quantization),
         cmocka_unit_test(broken_graph),
         cmocka_unit_test(decoded_options),

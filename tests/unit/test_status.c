@@ -41,11 +41,40 @@ static void fail_and_prefix_build_messages(void **state) {
     assert_string_equal(nml_status_str(NML_E_ARENA), "arena too small");
 }
 
+/* A prefix keeps as much of the old message as still fits after it (255 characters in all),
+ * and a prefix that fills the buffer on its own leaves nothing of the old one. */
+static void prefix_truncates_the_old_message(void **state) {
+    (void)state;
+    char want[NML_ERROR_MSG_MAX], long_text[400];
+    memset(long_text, 'm', sizeof long_text - 1);
+    long_text[sizeof long_text - 1] = '\0';
+    nml_error err;
+    nml_fail(&err, NML_E_LIMIT, "%s", long_text + 400 - 1 - 250); /* 250 characters */
+    assert_int_equal(nml_error_prefix(&err, "op %d: ", 7), NML_E_LIMIT);
+    memset(want, 'm', sizeof want);
+    memcpy(want, "op 7: ", 6);
+    want[NML_ERROR_MSG_MAX - 1] = '\0'; /* 6 + 249 characters */
+    assert_string_equal(err.msg, want);
+    assert_int_equal(err.status, NML_E_LIMIT);
+
+    nml_fail(&err, NML_E_FORMAT, "old");
+    assert_int_equal(nml_error_prefix(&err, "%s", long_text), NML_E_FORMAT);
+    memset(want, 'm', sizeof want);
+    want[NML_ERROR_MSG_MAX - 1] = '\0';
+    assert_string_equal(err.msg, want);
+
+    nml_error_clear(&err); /* an empty old message: the prefix alone */
+    assert_int_equal(nml_error_prefix(&err, "where: "), NML_OK);
+    assert_string_equal(err.msg, "where: ");
+    assert_int_equal(nml_error_prefix(NULL, "x"), NML_E_INTERNAL);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(formats_integers_and_strings),
         cmocka_unit_test(truncates_without_overflow),
         cmocka_unit_test(fail_and_prefix_build_messages),
+        cmocka_unit_test(prefix_truncates_the_old_message),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -20,7 +20,7 @@ static void requant_chunk(const concat_data *d, const concat_input *ci, int type
     for (uint32_t k = 0; k < n; k++) {
         int32_t v =
             nml_mul_by_qm(nml_load_int(src, type, src_i + k) - ci->in_zp, ci->mult, ci->shift);
-        nml_store_int(dst, type, dst_i + k, nml_clamp_i32(v + d->out_zp, d->lo, d->hi));
+        nml_store_int(dst, type, dst_i + k, nml_add_zp_clamp(v, d->out_zp, d->lo, d->hi));
     }
 }
 

@@ -48,8 +48,8 @@ NML_WALK_INLINE void nml_conv_walk(nml_pixel_walk *p, const nml_conv_data *d,
 NML_WALK_INLINE int8_t nml_conv_out_i8(const nml_conv_data *d, int32_t acc, const int32_t *bias,
                                        int32_t oc) {
     if (bias) acc = nml_add_wrap(acc, bias[oc]);
-    acc = nml_add_wrap(nml_mul_by_qm(acc, d->mult[oc], d->shift[oc]), d->output_offset);
-    return (int8_t)nml_clamp_i32(acc, d->act_min, d->act_max);
+    acc = nml_mul_by_qm(acc, d->mult[oc], d->shift[oc]);
+    return (int8_t)nml_add_zp_clamp(acc, d->output_offset, d->act_min, d->act_max);
 }
 
 /* float32 (and hybrid): acc [+ bias], clamped to the activation range. */

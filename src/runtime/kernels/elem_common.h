@@ -184,8 +184,8 @@ nml_status nml_relu_prepare_q(nml_ctx *ctx, const nml_node *node, const nml_tens
                               const nml_tensor *out, float act_max, nml_relu_q *q);
 
 static inline int32_t nml_relu_q_elem(const nml_relu_q *q, int32_t x) {
-    int32_t v = q->out_zp + nml_mul_by_qm(x - q->in_zp, q->mult, q->shift);
-    return v < q->lo ? q->lo : (v > q->hi ? q->hi : v);
+    return nml_add_zp_clamp(nml_mul_by_qm(x - q->in_zp, q->mult, q->shift), q->out_zp, q->lo,
+                            q->hi);
 }
 
 #ifdef NML_COMPACT_ERRORS /* tensor names only errors use are not passed (kernel.h) */

@@ -263,8 +263,9 @@ static void fc_int8(const fc_data *d, const int8_t *in, const int8_t *w, const i
             for (int32_t i = 0; i < d->depth; i++)
                 acc += ((int32_t)wu[i] + d->weights_offset) * ((int32_t)x[i] + d->input_offset);
             if (bias) acc = nml_add_wrap(acc, bias[u]);
-            acc = nml_add_wrap(nml_mul_by_qm(acc, d->mult[u], d->shift[u]), d->output_offset);
-            out[b * d->units + u] = (int8_t)nml_clamp_i32(acc, d->act_min, d->act_max);
+            acc = nml_mul_by_qm(acc, d->mult[u], d->shift[u]);
+            out[b * d->units + u] =
+                (int8_t)nml_add_zp_clamp(acc, d->output_offset, d->act_min, d->act_max);
         }
     }
 }
@@ -278,8 +279,9 @@ static void fc_unit(const fc_data *d, const int8_t *in, const int8_t *row, int32
         for (int32_t i = 0; i < d->depth; i++)
             acc += ((int32_t)row[i] + d->weights_offset) * ((int32_t)x[i] + d->input_offset);
         if (bias) acc = nml_add_wrap(acc, bias[u]);
-        acc = nml_add_wrap(nml_mul_by_qm(acc, d->mult[u], d->shift[u]), d->output_offset);
-        out[b * d->units + u] = (int8_t)nml_clamp_i32(acc, d->act_min, d->act_max);
+        acc = nml_mul_by_qm(acc, d->mult[u], d->shift[u]);
+        out[b * d->units + u] =
+            (int8_t)nml_add_zp_clamp(acc, d->output_offset, d->act_min, d->act_max);
     }
 }
 
@@ -336,8 +338,9 @@ static void fc_packed(const fc_data *d, const int8_t *in, const int32_t *bias, u
                 acc += (int32_t)value[k] * ((int32_t)x[index[k]] + d->input_offset);
             if (sums) acc += d->weights_offset * sums[b];
             if (bias) acc = nml_add_wrap(acc, bias[u]);
-            acc = nml_add_wrap(nml_mul_by_qm(acc, d->mult[u], d->shift[u]), d->output_offset);
-            out[b * d->units + u] = (int8_t)nml_clamp_i32(acc, d->act_min, d->act_max);
+            acc = nml_mul_by_qm(acc, d->mult[u], d->shift[u]);
+            out[b * d->units + u] =
+                (int8_t)nml_add_zp_clamp(acc, d->output_offset, d->act_min, d->act_max);
         }
     }
 }

@@ -57,7 +57,7 @@ static nml_status leaky_eval(nml_ctx *ctx, nml_node *node) {
         int32_t v = x[i] - d->in_zp;
         int32_t r = v >= 0 ? nml_mul_by_qm(v, d->mult_id, d->shift_id)
                            : nml_mul_by_qm(v, d->mult_alpha, d->shift_alpha);
-        y[i] = (int8_t)nml_clamp_i32(d->out_zp + r, INT8_MIN, INT8_MAX);
+        y[i] = (int8_t)nml_add_zp_clamp(r, d->out_zp, INT8_MIN, INT8_MAX);
     }
     return NML_OK;
 }

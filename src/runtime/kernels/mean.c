@@ -73,6 +73,15 @@ static nml_status mean_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params
     return NML_OK;
 }
 
+/* acc / n rounded half away from zero, as the reference's (acc +- n / 2) / n (n >= 1), with
+ * the magnitude in uint32 so that acc near the int32 limits does not overflow: |acc| + n / 2 <=
+ * 2^31 + 2^30, and the quotient's two's complement is the int32 result (2^31 only for n == 1,
+ * acc == INT32_MIN, which stays INT32_MIN). */
+static int32_t div_round(int32_t acc, uint32_t n) {
+    if (acc > 0) return (int32_t)(((uint32_t)acc + n / 2) / n);
+    return (int32_t)(0u - ((0u - (uint32_t)acc) + n / 2) / n);
+}
+
 static int32_t mean_int(const mean_data *d, const void *data, int type, int32_t base) {
     int32_t n = (int32_t)d->plan.n_red;
     int32_t sum = nml_reduce_sum_int(&d->plan, data, type, base);
@@ -81,15 +90,13 @@ static int32_t mean_int(const mean_data *d, const void *data, int type, int32_t 
     case MEAN_HW: {
         int32_t acc = (int32_t)((uint32_t)sum - (uint32_t)d->in_zp * (uint32_t)n);
         acc = nml_mul_by_qm(acc, d->mult, d->shift);
-        acc = acc > 0 ? (acc + n / 2) / n : (acc - n / 2) / n;
-        return nml_clamp_i32(acc + d->out_zp, d->lo, d->hi);
+        return nml_add_zp_clamp(div_round(acc, (uint32_t)n), d->out_zp, d->lo, d->hi);
     }
     case MEAN_SAME:
         return sum / n;
     default: {
         int32_t shifted = (int32_t)((uint32_t)sum - (uint32_t)d->in_zp * (uint32_t)n);
-        int32_t v = nml_mul_by_qm(shifted, d->mult, d->shift) + d->out_zp;
-        return nml_clamp_i32(v, d->lo, d->hi);
+        return nml_add_zp_clamp(nml_mul_by_qm(shifted, d->mult, d->shift), d->out_zp, d->lo, d->hi);
     }
     }
 }

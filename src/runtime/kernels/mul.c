@@ -42,8 +42,8 @@ static void row_i8(void *user, uint32_t ia, uint32_t ib, uint32_t io, uint32_t n
     int8_t *o = (int8_t *)r->out + io;
     for (uint32_t k = 0; k < n; k++, a += sa, b += sb) {
         int32_t prod = (*a - d->zp1) * (*b - d->zp2);
-        int32_t v = d->zp_out + nml_mul_by_qm(prod, d->mult, d->shift);
-        o[k] = (int8_t)nml_clamp_i32(v, d->i_min, d->i_max);
+        int32_t v = nml_mul_by_qm(prod, d->mult, d->shift);
+        o[k] = (int8_t)nml_add_zp_clamp(v, d->zp_out, d->i_min, d->i_max);
     }
 }
 

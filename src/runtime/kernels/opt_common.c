@@ -136,6 +136,6 @@ nml_status nml_rq_channels(nml_ctx *ctx, const nml_node *node, const nml_tensor 
 
 int8_t nml_rq_slow(const nml_rq *rq, int32_t c, int32_t acc) {
     const int32_t i = c * rq->step;
-    const int32_t v = nml_add_wrap(nml_mul_by_qm(acc, rq->mult[i], rq->shift[i]), rq->out_zp);
-    return (int8_t)nml_clamp_i32(v, rq->act_min, rq->act_max);
+    const int32_t v = nml_mul_by_qm(acc, rq->mult[i], rq->shift[i]);
+    return (int8_t)nml_add_zp_clamp(v, rq->out_zp, rq->act_min, rq->act_max);
 }

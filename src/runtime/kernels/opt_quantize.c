@@ -28,7 +28,7 @@ __attribute__((noinline))
 static int8_t
 requantize(const nml_quantize_data *q, int32_t x) {
     const int32_t v = nml_mul_by_qm(x - q->in_zp, q->mult, q->shift);
-    return (int8_t)nml_clamp_i32(v + q->out_zp, q->lo, q->hi);
+    return (int8_t)nml_add_zp_clamp(v, q->out_zp, q->lo, q->hi);
 }
 
 /* The reference prepare, then the table; *int8 = 0 (and the reference's data left in place)

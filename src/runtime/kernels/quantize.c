@@ -30,7 +30,7 @@ static nml_status quantize_eval(nml_ctx *ctx, nml_node *node) {
     for (uint32_t i = 0; i < n; i++) {
         int32_t v =
             nml_mul_by_qm(nml_load_int(in->data, in->type, i) - d->in_zp, d->mult, d->shift);
-        nml_store_int(out->data, out->type, i, nml_clamp_i32(v + d->out_zp, d->lo, d->hi));
+        nml_store_int(out->data, out->type, i, nml_add_zp_clamp(v, d->out_zp, d->lo, d->hi));
     }
     return NML_OK;
 }

@@ -48,8 +48,9 @@ static nml_status sum_eval(nml_ctx *ctx, nml_node *node) {
         } else {
             uint32_t s = (uint32_t)nml_reduce_sum_int(&d->plan, in->data, in->type, w.off);
             int32_t shifted = (int32_t)(s - (uint32_t)d->in_zp * n);
-            int32_t v = nml_mul_by_qm(shifted, d->mult, d->shift) + d->out_zp;
-            nml_store_int(out->data, out->type, i, n ? nml_clamp_i32(v, d->lo, d->hi) : 0);
+            int32_t v = nml_mul_by_qm(shifted, d->mult, d->shift);
+            nml_store_int(out->data, out->type, i,
+                          n ? nml_add_zp_clamp(v, d->out_zp, d->lo, d->hi) : 0);
         }
         i++;
     } while (nml_walk_next(&w));
