@@ -290,8 +290,8 @@ static nml_status init_persistent(nml_interpreter *it, size_t vars_end, nml_erro
     return NML_OK;
 }
 
-/* The activation region of act_bytes after the persistent part, with every planned tensor's
- * data pointing into it. */
+/* The activation region of act_bytes after the persistent part (apply_plan pointed the planned
+ * tensors' data into it when it fits). */
 static nml_status init_activations(nml_interpreter *it, uint32_t act_bytes, uint32_t act_min,
                                    nml_error *err) {
     const size_t act_start = it->persistent_bytes;
@@ -300,12 +300,7 @@ static nml_status init_activations(nml_interpreter *it, uint32_t act_bytes, uint
     size_t need = add_sat(act_start, act_bytes);
     if (need > it->arena_size) return arena_too_small(it, need, 1, NULL, err);
     it->arena_used = need;
-
-    uint8_t *act = it->arena + act_start;
-    for (uint32_t i = 0; i < it->n_tensors; i++)
-        if (it->tensors[i].alloc == NML_ALLOC_ARENA)
-            it->tensors[i].data = act + it->tensors[i].arena_offset;
-    it->ctx->scratch_base = act;
+    it->ctx->scratch_base = it->arena + act_start;
     it->ctx->err = NULL;
     return NML_OK;
 }
@@ -349,21 +344,25 @@ static nml_status check_fits(nml_plan_buffer b, uint32_t bytes, uint32_t act_byt
     return plan_mismatch_at(err, what, i);
 }
 
-/* Every tensor an operator reads or writes, and every subgraph input and output, has a place
- * (an input must be an activation, as the planner requires). */
-static nml_status check_used_placed(const nml_interpreter *it, nml_error *err) {
-    const nml_model *m = it->model;
-    for (uint32_t i = 0; i < it->n_nodes; i++) {
-        const nml_node *n = &it->nodes[i];
-        for (uint32_t k = 0; k < (uint32_t)n->n_inputs + n->n_outputs; k++) {
-            int32_t idx = k < n->n_inputs ? n->inputs[k] : n->outputs[k - n->n_inputs];
-            if (idx >= 0 && it->tensors[idx].alloc == NML_ALLOC_NONE) {
-                nml_fail(err, NML_E_PLAN, "tensor %ld: used by operator %lu, no place in the plan",
-                         (long)idx, (unsigned long)i);
-                return plan_mismatch_at(err, "tensor", (unsigned long)idx);
-            }
+/* Every tensor operator i (node n) reads or writes has a place (apply_plan's node loop calls
+ * this after placing the tensors). */
+NML_SETUP_INLINE nml_status check_node_placed(const nml_interpreter *it, const nml_node *n,
+                                              uint32_t i, nml_error *err) {
+    for (uint32_t k = 0; k < (uint32_t)n->n_inputs + n->n_outputs; k++) {
+        int32_t idx = k < n->n_inputs ? n->inputs[k] : n->outputs[k - n->n_inputs];
+        if (idx >= 0 && it->tensors[idx].alloc == NML_ALLOC_NONE) {
+            nml_fail(err, NML_E_PLAN, "tensor %ld: used by operator %lu, no place in the plan",
+                     (long)idx, (unsigned long)i);
+            return plan_mismatch_at(err, "tensor", (unsigned long)idx);
         }
     }
+    return NML_OK;
+}
+
+/* Every subgraph input and output has a place (an input must be an activation, as the planner
+ * requires). */
+static nml_status check_io_placed(const nml_interpreter *it, nml_error *err) {
+    const nml_model *m = it->model;
     for (uint32_t i = 0; i < m->n_inputs + m->n_outputs; i++) {
         int32_t idx =
             i < m->n_inputs ? nml_model_input(m, i) : nml_model_output(m, i - m->n_inputs);
@@ -387,7 +386,13 @@ static uint32_t plan_entries(const nml_interpreter *it) {
     return n;
 }
 
+/* Places every activation tensor and scratch request as the plan says, once checked. A planned
+ * tensor's data points into the activation region only when that fits the arena (else
+ * init_activations refuses it next): the data pointer is set in this loop rather than in one
+ * more over the tensors. */
 static nml_status apply_plan(nml_interpreter *it, const nml_arena_plan *p, nml_error *err) {
+    const size_t act_start = it->persistent_bytes; /* within the arena */
+    uint8_t *act = it->arena_size - act_start >= p->activation_bytes ? it->arena + act_start : NULL;
     uint32_t n = plan_entries(it);
     if (n != p->n_buffers)
         return nml_fail(err, NML_E_PLAN,
@@ -403,15 +408,19 @@ static nml_status apply_plan(nml_interpreter *it, const nml_arena_plan *p, nml_e
         NML_TRY(check_fits(e, t->bytes, p->activation_bytes, "tensor", i, err));
         t->alloc = NML_ALLOC_ARENA;
         t->arena_offset = (uint32_t)e.offset * NML_PLAN_UNIT;
+        if (act) t->data = act + t->arena_offset;
     }
+    /* one loop over the nodes: scratch placed, and every tensor they use placed */
     for (uint32_t i = 0; i < it->n_nodes; i++) {
         nml_node *node = &it->nodes[i];
-        if (!node->scratch_bytes) continue;
-        nml_plan_buffer e = *b++;
-        NML_TRY(check_fits(e, node->scratch_bytes, p->activation_bytes, "operator", i, err));
-        node->scratch_offset = (uint32_t)e.offset * NML_PLAN_UNIT;
+        if (node->scratch_bytes) {
+            nml_plan_buffer e = *b++;
+            NML_TRY(check_fits(e, node->scratch_bytes, p->activation_bytes, "operator", i, err));
+            node->scratch_offset = (uint32_t)e.offset * NML_PLAN_UNIT;
+        }
+        NML_TRY(check_node_placed(it, node, i, err));
     }
-    return check_used_placed(it, err);
+    return check_io_placed(it, err);
 }
 
 static nml_status init_planned(nml_interpreter *it, const nml_arena_plan *p, nml_error *err) {
