@@ -5,8 +5,9 @@
 
 #include "outline.h"
 
+/* a negative index (an absent optional tensor) is past n_tensors as unsigned: one compare */
 static nml_tensor *tensor_at(nml_ctx *ctx, int32_t index) {
-    if (index < 0 || (uint32_t)index >= ctx->n_tensors) return NULL;
+    if ((uint32_t)index >= ctx->n_tensors) return NULL;
     return &ctx->tensors[index];
 }
 
