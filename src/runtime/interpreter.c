@@ -400,8 +400,8 @@ static nml_status apply_plan(nml_interpreter *it, const nml_arena_plan *p, nml_e
                         "scratch requests)",
                         (unsigned long)p->n_buffers, (unsigned long)n);
     const nml_plan_buffer *b = p->buffers;
-    for (uint32_t i = 0; i < it->n_tensors; i++) {
-        nml_tensor *t = &it->tensors[i];
+    nml_tensor *t = it->tensors; /* = &it->tensors[i]: no multiply per tensor */
+    for (uint32_t i = 0; i < it->n_tensors; i++, t++) {
         if (t->alloc != NML_ALLOC_NONE) continue; /* constant or variable: no entry */
         nml_plan_buffer e = *b++;
         if (e.offset == NML_PLAN_NONE) continue; /* unused: keeps NML_ALLOC_NONE */
@@ -411,8 +411,8 @@ static nml_status apply_plan(nml_interpreter *it, const nml_arena_plan *p, nml_e
         if (act) t->data = act + t->arena_offset;
     }
     /* one loop over the nodes: scratch placed, and every tensor they use placed */
-    for (uint32_t i = 0; i < it->n_nodes; i++) {
-        nml_node *node = &it->nodes[i];
+    nml_node *node = it->nodes;
+    for (uint32_t i = 0; i < it->n_nodes; i++, node++) {
         if (node->scratch_bytes) {
             nml_plan_buffer e = *b++;
             NML_TRY(check_fits(e, node->scratch_bytes, p->activation_bytes, "operator", i, err));
