@@ -372,6 +372,29 @@ static void arena_too_small_for_tables(void **state) {
     close_pair(&p);
 }
 
+/* An operator without a kernel is refused as unsupported, naming it, before the plan or the
+ * arena size matter: init reads every operator once, into the node table when the tables fit
+ * and into a scratch node when they do not. */
+static void unsupported_operator_before_the_arena(void **state) {
+    (void)state;
+    static const nml_kernel add_only = {NML_OP_ADD, "ADD", NULL, NULL, 0};
+    const nml_kernel *const kernels[] = {&add_only};
+    const nml_op_resolver ops = {kernels, 1};
+    pair p;
+    nml_error err;
+    open_pair(&p, "hello_world_int8"); /* FULLY_CONNECTED only */
+    const size_t sizes[] = {p.need, 64};
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(nml_interpreter_init_planned(&p.planned.it, &p.model, &ops, &p.plan,
+                                                      p.planned.arena.arena, sizes[i], &err),
+                         NML_E_UNSUPPORTED);
+        assert_string_equal(err.msg, "operator 0 (FULLY_CONNECTED): not supported");
+        assert_int_equal(nml_invoke(&p.planned.it, &err), NML_E_STATE);
+        check_guards(&p.planned, "unsupported operator");
+    }
+    close_pair(&p);
+}
+
 static void plan_read_arguments(void **state) {
     (void)state;
     pair p;
@@ -557,6 +580,7 @@ int main(void) {
         cmocka_unit_test(simple_add),
         cmocka_unit_test(corrupted_plans_are_refused),
         cmocka_unit_test(arena_too_small_for_tables),
+        cmocka_unit_test(unsupported_operator_before_the_arena),
         cmocka_unit_test(plan_read_arguments),
         cmocka_unit_test(plans_reach_one_mib),
         cmocka_unit_test(variable_tensors_need_their_code),
