@@ -165,8 +165,8 @@ static nml_status failed_in_node(nml_error *err, nml_status st, const nml_node *
 NML_SETUP_INLINE nml_status prepare_nodes(nml_interpreter *it, nml_ctx *ctx, size_t persist_start,
                                           nml_error *err) {
     char why[96];
-    for (uint32_t i = 0; i < it->n_nodes; i++) {
-        nml_node *n = &it->nodes[i];
+    nml_node *n = it->nodes; /* = &it->nodes[i]: no multiply per node */
+    for (uint32_t i = 0; i < it->n_nodes; i++, n++) {
         nml_op_params params;
         NML_TRY(nml_model_op_params(it->model, i, &params, err));
         nml_error_clear(err);
