@@ -20,10 +20,11 @@ nml_status nml_lut8_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p
     d->ref_data = node->data;
     d->ref = ref;
     if (input->type == NML_INT8) {
-        int8_t x[256];
+        /* the inputs -128..127 written into the table and evaluated in place (the evaluations
+         * are element-wise, as the kernels' NML_KERNEL_IN_PLACE says): no 256-byte stack array */
         for (int32_t i = 0; i < 256; i++)
-            x[i] = (int8_t)(i - 128);
-        ref->eval_int8(d->ref_data, x, d->table, 256);
+            d->table[i] = (int8_t)(i - 128);
+        ref->eval_int8(d->ref_data, d->table, d->table, 256);
     }
     node->data = d;
     return NML_OK;

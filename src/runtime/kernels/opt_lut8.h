@@ -10,6 +10,7 @@
 
 typedef struct nml_lut8_ref {
     nml_status (*prepare)(nml_ctx *ctx, nml_node *node, const nml_op_params *p);
+    /* element-wise (in[i] read before out[i] is written): the table is evaluated in place */
     void (*eval_int8)(const nml_sigmoid_data *d, const int8_t *in, int8_t *out, int32_t count);
     /* NULL for the int8-only variants, so that the float path (and the C library function it
      * calls) is not linked into int8 firmware. */
