@@ -42,6 +42,13 @@ nml_status nml_lut8_eval(nml_ctx *ctx, nml_node *node) {
     return NML_OK;
 }
 
+nml_status nml_lut8_eval_int8(nml_ctx *ctx, nml_node *node) {
+    const nml_lut8 *d = node->data;
+    nml_lut8_apply(d->table + 128, nml_node_input(ctx, node, 0)->data,
+                   nml_node_output(ctx, node, 0)->data, (uint32_t)d->ref_data->count);
+    return NML_OK;
+}
+
 void nml_lut8_apply(const int8_t *table, const int8_t *in, int8_t *out, uint32_t n) {
     uint32_t i = 0;
     for (; i + 4 <= n; i += 4) { /* four loads before the stores: in place stays safe */
