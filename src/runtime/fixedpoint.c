@@ -43,9 +43,10 @@ int32_t nml_fp_mul_pot(int32_t x, int exponent) {
 }
 
 int32_t nml_fp_rounding_half_sum(int32_t a, int32_t b) {
-    int64_t sum = (int64_t)a + (int64_t)b;
-    int64_t sign = sum >= 0 ? 1 : -1;
-    return (int32_t)((sum + sign) / 2);
+    /* gemmlowp: (sum + sign(sum)) / 2 truncating; for sum < 0 that is floor(sum / 2), for
+     * sum >= 0 floor((sum + 1) / 2): one arithmetic shift (no 64-bit division) */
+    const int64_t sum = (int64_t)a + (int64_t)b;
+    return (int32_t)((sum + (sum >= 0)) >> 1);
 }
 
 int32_t nml_fp_exp_on_interval_neg_quarter(int32_t a) {

@@ -34,6 +34,31 @@ static void rounding_half_sum_rounds_away(void **state) {
     assert_int_equal(nml_fp_rounding_half_sum(INT32_MAX, INT32_MAX), INT32_MAX); /* no overflow */
 }
 
+/* gemmlowp's RoundingHalfSum for int32 as written there: (sum + sign(sum)) / 2 in 64 bits,
+ * truncating; the shift form in fixedpoint.c must agree on edges and random pairs. */
+static void rounding_half_sum_matches_its_definition(void **state) {
+    (void)state;
+    const int32_t edge[] = {INT32_MIN, INT32_MIN + 1, -3, -2, -1, 0, 1, 2, 3, INT32_MAX - 1,
+                            INT32_MAX};
+    const size_t n = sizeof edge / sizeof edge[0];
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            const int64_t sum = (int64_t)edge[i] + edge[j];
+            const int32_t want = (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2);
+            assert_int_equal(nml_fp_rounding_half_sum(edge[i], edge[j]), want);
+        }
+    uint32_t s = 12345u;
+    for (int k = 0; k < 200000; k++) {
+        s = s * 1664525u + 1013904223u;
+        const int32_t a = (int32_t)s;
+        s = s * 1664525u + 1013904223u;
+        const int32_t b = (int32_t)(s >> (k % 32));
+        const int64_t sum = (int64_t)a + b;
+        assert_int_equal(nml_fp_rounding_half_sum(a, b),
+                         (int32_t)((sum + (sum >= 0 ? 1 : -1)) / 2));
+    }
+}
+
 static void exp_interval_at_minus_one_eighth_is_the_constant(void **state) {
     (void)state;
     /* a = -1/8 makes the Taylor variable x = a + 1/8 zero, so the result is the constant term
@@ -162,6 +187,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(mul_pot_saturates_and_rounds),
         cmocka_unit_test(rounding_half_sum_rounds_away),
+        cmocka_unit_test(rounding_half_sum_matches_its_definition),
         cmocka_unit_test(exp_interval_at_minus_one_eighth_is_the_constant),
         cmocka_unit_test(exp_of_zero_is_one),
         cmocka_unit_test(exp_of_whole_quarters_uses_barrel_constants),

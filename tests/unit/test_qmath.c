@@ -56,6 +56,55 @@ static void rounding_shift_rounds_half_away_from_zero(void **state) {
     assert_int_equal(nml_rdbpot(7, 0), 7);
 }
 
+/* gemmlowp's SaturatingRoundingDoublingHighMul and RoundingDivideByPOT written out in 64-bit
+ * arithmetic as the reference defines them (nudge, truncating division; mask, threshold). */
+static int32_t srdhm_definition(int32_t a, int32_t b) {
+    if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
+    const int64_t ab = (int64_t)a * (int64_t)b;
+    const int64_t nudge = ab >= 0 ? (1LL << 30) : (1 - (1LL << 30));
+    return (int32_t)((ab + nudge) / (1LL << 31));
+}
+
+static int32_t rdbpot_definition(int32_t x, int e) {
+    const int64_t mask = (1LL << e) - 1, remainder = (int64_t)x & mask;
+    const int64_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    /* floor division by 2^e, then the rounding increment */
+    const int64_t floor_q = ((int64_t)x - remainder) / (1LL << e);
+    return (int32_t)(floor_q + (remainder > threshold ? 1 : 0));
+}
+
+static uint32_t next_random(uint32_t *s) {
+    *s ^= *s << 13;
+    *s ^= *s >> 17;
+    *s ^= *s << 5;
+    return *s;
+}
+
+/* The 32-bit-word forms of nml_srdhm and nml_rdbpot agree with the definitions on edge values
+ * (every pair of them) and on a million random operands, every exponent 0..31. */
+static void srdhm_and_rdbpot_match_their_definitions(void **state) {
+    (void)state;
+    const int32_t edge[] = {INT32_MIN, INT32_MIN + 1, -(1 << 30) - 1, -(1 << 30), -3, -2, -1, 0,
+                            1,         2,             3,              1 << 30,    (1 << 30) + 1,
+                            INT32_MAX - 1, INT32_MAX};
+    const size_t n = sizeof edge / sizeof edge[0];
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < n; j++)
+            assert_int_equal(nml_srdhm(edge[i], edge[j]), srdhm_definition(edge[i], edge[j]));
+        for (int e = 0; e < 32; e++)
+            assert_int_equal(nml_rdbpot(edge[i], e), rdbpot_definition(edge[i], e));
+    }
+    uint32_t s = 0x9e3779b9u;
+    for (int k = 0; k < 1000000; k++) {
+        const int32_t a = (int32_t)next_random(&s), b = (int32_t)next_random(&s);
+        /* small operands too, where the rounding of the low half decides */
+        const int32_t c = (int32_t)(next_random(&s) >> (k % 31)) * (k & 1 ? -1 : 1);
+        assert_int_equal(nml_srdhm(a, b), srdhm_definition(a, b));
+        assert_int_equal(nml_srdhm(a, c), srdhm_definition(a, c));
+        assert_int_equal(nml_rdbpot(a, k & 31), rdbpot_definition(a, k & 31));
+    }
+}
+
 static void multiply_by_quantized_multiplier(void **state) {
     (void)state;
     int32_t q;
@@ -109,6 +158,7 @@ int main(void) {
         cmocka_unit_test(quantize_multiplier_matches_frexp_everywhere),
         cmocka_unit_test(high_mul_rounds_half_up_and_saturates),
         cmocka_unit_test(rounding_shift_rounds_half_away_from_zero),
+        cmocka_unit_test(srdhm_and_rdbpot_match_their_definitions),
         cmocka_unit_test(multiply_by_quantized_multiplier),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

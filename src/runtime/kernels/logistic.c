@@ -38,8 +38,10 @@ void nml_logistic_int8(const nml_sigmoid_data *d, const int8_t *in, int8_t *out,
         } else {
             const int32_t x_q4 = nml_mul_by_qm(x, d->input_multiplier, d->input_shift);
             const int32_t y_q0 = nml_fp_logistic(x_q4, NML_SIGMOID_INPUT_INTEGER_BITS);
-            const int32_t y_q8 = nml_rdbpot(y_q0, 31 - 8); /* 256 steps for [0, 1) */
-            out[i] = (int8_t)nml_clamp_i32(y_q8 - 128, -128, 127);
+            /* 256 steps for [0, 1); the logistic in Q0.31 lies in [0, 2^31), so y_q8 in
+             * [0, 256] and only its top needs the reference's clamp to 127 */
+            const int32_t y_q8 = nml_rdbpot(y_q0, 31 - 8);
+            out[i] = (int8_t)(y_q8 > 255 ? 127 : y_q8 - 128);
         }
     }
 }

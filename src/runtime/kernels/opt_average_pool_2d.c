@@ -18,18 +18,12 @@ static nml_status opt_avgpool_prepare(nml_ctx *ctx, nml_node *node, const nml_op
     return NML_OK;
 }
 
-typedef struct window {
-    int32_t rows, cols;         /* taps inside the input (at least one: checked at prepare) */
-    int32_t row_step, col_step; /* bytes */
-    int32_t lo, hi;             /* activation range */
-} window;
-
 /* One output pixel, all channels (not inlined: on its own it keeps everything in registers). */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
 static void
-average_pixel(int8_t *o, const int8_t *first, uint32_t depth, const window *w) {
+average_pixel(int8_t *o, const int8_t *first, uint32_t depth, const nml_pool_pixel *w) {
     const int32_t rows = w->rows, cols = w->cols, row_step = w->row_step, col_step = w->col_step;
     const int32_t count = rows * cols, half = count / 2, lo = w->lo, hi = w->hi;
     for (uint32_t c = 0; c < depth; c++, first++) {
@@ -48,31 +42,10 @@ average_pixel(int8_t *o, const int8_t *first, uint32_t depth, const window *w) {
 
 static nml_status opt_avgpool_eval(nml_ctx *ctx, nml_node *node) {
     const nml_pool_data *d = node->data;
-    const nml_window *win = &d->w;
     const nml_tensor *input = nml_node_input(ctx, node, 0);
-    const int8_t *in = input->data;
-    int8_t *o = nml_node_output(ctx, node, 0)->data;
-    const int32_t batches = input->dims[0], in_h = input->dims[1], in_w = input->dims[2];
-    const uint32_t depth = (uint32_t)input->dims[3];
-    const int32_t row = in_w * (int32_t)depth;
-    window w = {0, 0, row, (int32_t)depth, d->act_min, d->act_max};
-    for (int32_t b = 0; b < batches; b++) {
-        const int8_t *image = in + (size_t)b * (size_t)in_h * (size_t)row;
-        for (int32_t oy = 0; oy < win->out_h; oy++) {
-            const int32_t iy0 = oy * win->stride_h - win->pad_h;
-            int32_t y0, y1;
-            nml_pool_range(iy0, win->filter_h, in_h, &y0, &y1);
-            w.rows = y1 - y0;
-            for (int32_t ox = 0; ox < win->out_w; ox++, o += depth) {
-                const int32_t ix0 = ox * win->stride_w - win->pad_w;
-                int32_t x0, x1;
-                nml_pool_range(ix0, win->filter_w, in_w, &x0, &x1);
-                w.cols = x1 - x0;
-                average_pixel(o, image + ((iy0 + y0) * in_w + ix0 + x0) * (int32_t)depth, depth,
-                              &w);
-            }
-        }
-    }
+    const int32_t depth = input->dims[3];
+    nml_pool_pixel w = {0, 0, input->dims[2] * depth, depth, d->act_min, d->act_max};
+    nml_pool_walk_int8(d, input, nml_node_output(ctx, node, 0)->data, &w, average_pixel);
     return NML_OK;
 }
 

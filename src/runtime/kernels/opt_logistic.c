@@ -19,4 +19,4 @@ static nml_status opt_logistic_prepare_int8(nml_ctx *ctx, nml_node *node, const 
 const nml_kernel nml_kernel_logistic_opt = {NML_OP_LOGISTIC, "LOGISTIC", opt_logistic_prepare,
                                             nml_lut8_eval, NML_KERNEL_IN_PLACE};
 const nml_kernel nml_kernel_logistic_opt_int8 = {
-    NML_OP_LOGISTIC, "LOGISTIC", opt_logistic_prepare_int8, nml_lut8_eval, NML_KERNEL_IN_PLACE};
+    NML_OP_LOGISTIC, "LOGISTIC", opt_logistic_prepare_int8, nml_lut8_eval_int8, NML_KERNEL_IN_PLACE};

@@ -20,10 +20,11 @@ nml_status nml_lut8_prepare(nml_ctx *ctx, nml_node *node, const nml_op_params *p
     d->ref_data = node->data;
     d->ref = ref;
     if (input->type == NML_INT8) {
-        int8_t x[256];
+        /* the inputs -128..127 written into the table and evaluated in place (the evaluations
+         * are element-wise, as the kernels' NML_KERNEL_IN_PLACE says): no 256-byte stack array */
         for (int32_t i = 0; i < 256; i++)
-            x[i] = (int8_t)(i - 128);
-        ref->eval_int8(d->ref_data, x, d->table, 256);
+            d->table[i] = (int8_t)(i - 128);
+        ref->eval_int8(d->ref_data, d->table, d->table, 256);
     }
     node->data = d;
     return NML_OK;
@@ -38,6 +39,13 @@ nml_status nml_lut8_eval(nml_ctx *ctx, nml_node *node) {
         return NML_OK;
     }
     nml_lut8_apply(d->table + 128, input->data, output->data, (uint32_t)d->ref_data->count);
+    return NML_OK;
+}
+
+nml_status nml_lut8_eval_int8(nml_ctx *ctx, nml_node *node) {
+    const nml_lut8 *d = node->data;
+    nml_lut8_apply(d->table + 128, nml_node_input(ctx, node, 0)->data,
+                   nml_node_output(ctx, node, 0)->data, (uint32_t)d->ref_data->count);
     return NML_OK;
 }
 

@@ -28,13 +28,7 @@ static nml_status opt_maxpool_prepare(nml_ctx *ctx, nml_node *node, const nml_op
 
 /* The reference's maximum starts at -128 and is then clamped to [act_min, act_max]; starting
  * at act_min instead gives the same, so only act_max needs a clamp. */
-typedef struct window {
-    int32_t rows, cols;         /* taps inside the input */
-    int32_t row_step, col_step; /* in elements of the loop's type */
-    int32_t lo, hi;             /* activation range */
-} window;
-
-static void window_bytes(int8_t *o, const int8_t *first, uint32_t n, const window *w) {
+static void window_bytes(int8_t *o, const int8_t *first, uint32_t n, const nml_pool_pixel *w) {
     for (uint32_t c = 0; c < n; c++, first++) {
         int32_t m = w->lo;
         const int8_t *r = first;
@@ -61,9 +55,13 @@ __attribute__((always_inline)) static inline uint32_t smax8(uint32_t a, uint32_t
     return b ^ (x & m);
 }
 
-/* not inlined: on its own it keeps every constant in a register */
-__attribute__((noinline)) static void window_words(word *o, const word *first, uint32_t n,
-                                                   const window *w) {
+/* A pixel function of nml_pool_walk_int8 (depth in bytes, first word-aligned); called through
+ * a pointer, so on its own, keeping every constant in a register. */
+static void window_words(int8_t *out, const int8_t *first_byte, uint32_t depth,
+                         const nml_pool_pixel *w) {
+    word *o = (word *)(void *)out;
+    const word *first = (const word *)(const void *)first_byte;
+    const uint32_t n = depth / 4;
     const uint32_t lo = (uint8_t)w->lo * 0x01010101u, hi = (uint8_t)w->hi * 0x01010101u;
     const int32_t rows = w->rows, cols = w->cols, row_step = w->row_step, col_step = w->col_step;
     for (uint32_t c = 0; c < n; c++, first++) {
@@ -82,45 +80,20 @@ __attribute__((noinline)) static void window_words(word *o, const word *first, u
 
 static nml_status opt_maxpool_eval(nml_ctx *ctx, nml_node *node) {
     const nml_pool_data *d = node->data;
-    const nml_window *win = &d->w;
     const nml_tensor *input = nml_node_input(ctx, node, 0);
     const int8_t *in = input->data;
     int8_t *o = nml_node_output(ctx, node, 0)->data;
-    const int32_t batches = input->dims[0], in_h = input->dims[1], in_w = input->dims[2];
-    const uint32_t depth = (uint32_t)input->dims[3];
-    const int32_t row = in_w * (int32_t)depth;
-    window w = {0, 0, row, (int32_t)depth, d->act_min, d->act_max};
+    const int32_t depth = input->dims[3];
+    nml_pool_pixel w = {0, 0, input->dims[2] * depth, depth, d->act_min, d->act_max};
+    nml_pool_pixel_fn fn = window_bytes;
 #if HAVE_WORDS
-    const int words = depth % 4 == 0 && ((uintptr_t)in & 3u) == 0 && ((uintptr_t)o & 3u) == 0;
-    if (words) {
+    if (depth % 4 == 0 && ((uintptr_t)in & 3u) == 0 && ((uintptr_t)o & 3u) == 0) {
         w.row_step /= 4;
         w.col_step /= 4;
+        fn = window_words;
     }
 #endif
-    for (int32_t b = 0; b < batches; b++) {
-        const int8_t *image = in + (size_t)b * (size_t)in_h * (size_t)row;
-        for (int32_t oy = 0; oy < win->out_h; oy++) {
-            const int32_t iy0 = oy * win->stride_h - win->pad_h;
-            int32_t y0, y1;
-            nml_pool_range(iy0, win->filter_h, in_h, &y0, &y1);
-            w.rows = y1 - y0;
-            for (int32_t ox = 0; ox < win->out_w; ox++, o += depth) {
-                const int32_t ix0 = ox * win->stride_w - win->pad_w;
-                int32_t x0, x1;
-                nml_pool_range(ix0, win->filter_w, in_w, &x0, &x1);
-                w.cols = x1 - x0;
-                const int8_t *first = image + ((iy0 + y0) * in_w + ix0 + x0) * (int32_t)depth;
-#if HAVE_WORDS
-                if (words) {
-                    window_words((word *)(void *)o, (const word *)(const void *)first, depth / 4,
-                                 &w);
-                    continue;
-                }
-#endif
-                window_bytes(o, first, depth, &w);
-            }
-        }
-    }
+    nml_pool_walk_int8(d, input, o, &w, fn);
     return NML_OK;
 }
 

@@ -31,7 +31,8 @@ NML_RS_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nml
     if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
     d->ref = ref;
     d->exp_table = NULL;
-    if (int8 && (int64_t)ref->outer * ref->depth >= TABLE_MIN_ELEMENTS) {
+    /* outer * depth is the element count, which fits 32 bits (nml_tensor_count) */
+    if (int8 && (uint32_t)ref->outer * (uint32_t)ref->depth >= TABLE_MIN_ELEMENTS) {
         d->exp_table = nml_ctx_alloc_persistent(ctx, 256 * sizeof *d->exp_table);
         if (!d->exp_table)
             return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for the exp table");

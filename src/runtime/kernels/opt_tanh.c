@@ -18,4 +18,4 @@ static nml_status opt_tanh_prepare_int8(nml_ctx *ctx, nml_node *node, const nml_
 const nml_kernel nml_kernel_tanh_opt = {NML_OP_TANH, "TANH", opt_tanh_prepare, nml_lut8_eval,
                                         NML_KERNEL_IN_PLACE};
 const nml_kernel nml_kernel_tanh_opt_int8 = {NML_OP_TANH, "TANH", opt_tanh_prepare_int8,
-                                             nml_lut8_eval, NML_KERNEL_IN_PLACE};
+                                             nml_lut8_eval_int8, NML_KERNEL_IN_PLACE};
