@@ -56,7 +56,8 @@ void nml_error_clear(nml_error *err);
 const char *nml_status_str(nml_status status);
 
 /* Bounded formatting used by nml_fail; always NUL-terminates when cap > 0.
- * Returns the number of characters written (excluding the NUL). */
+ * Returns the number of characters written (excluding the NUL). With NML_COMPACT_ERRORS only
+ * %s and unsigned decimals (%u %lu %zu) are supported (status.c). */
 size_t nml_vformat(char *buf, size_t cap, const char *fmt, va_list ap);
 size_t nml_format(char *buf, size_t cap, const char *fmt, ...)
 #if defined(__GNUC__)

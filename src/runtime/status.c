@@ -20,9 +20,10 @@ static void put_str(out_buf *o, const char *s) {
 }
 
 #ifdef NML_COMPACT_ERRORS
-/* The compact build's formatter: only what context prefixes need. %s, and %d %i %u (with l, z)
- * in decimal; other conversions (%x %c %p, %ll: no 64-bit arithmetic is linked on a 32-bit
- * target) consume their argument and print '?'. No width. */
+/* The compact build's formatter: only what its context prefixes need ("operator %lu: ", "%s").
+ * %s, and every other conversion reads an unsigned int (unsigned long with l or z) and prints it
+ * in decimal, %x and %c too. The compact runtime formats only indices and counts: no negative
+ * numbers (%d of one would print its bits), no width, no %p or %ll. "%%" is a percent sign. */
 _Static_assert(sizeof(size_t) == sizeof(unsigned long), "%z reads an unsigned long");
 
 size_t nml_vformat(char *buf, size_t cap, const char *fmt, va_list ap) {
@@ -31,40 +32,20 @@ size_t nml_vformat(char *buf, size_t cap, const char *fmt, va_list ap) {
     va_copy(args, ap);
     for (const char *p = fmt; *p; p++) {
         char c = *p;
-        if (c == '%') {
+        if (c == '%' && (c = *++p) != '%') {
             int longs = 0;
-            while ((c = *++p) == 'l' || c == 'z') longs++;
+            for (; c == 'l' || c == 'z'; c = *++p) longs = 1;
             if (c == '\0') break;
             if (c == 's') {
                 put_str(&o, va_arg(args, const char *));
                 continue;
             }
-            if (c != '%') { /* every other conversion takes one argument */
-                unsigned long v;
-                if (c == 'p') {
-                    (void)va_arg(args, void *);
-                    c = '?';
-                } else if (longs > 1) {
-                    (void)va_arg(args, unsigned long long);
-                    c = '?';
-                } else {
-                    v = longs ? va_arg(args, unsigned long) : va_arg(args, unsigned);
-                    if (c == 'd' || c == 'i') {
-                        const long sv = longs ? (long)v : (long)(int)v;
-                        if (sv < 0) put_char(&o, '-');
-                        v = sv < 0 ? 0UL - (unsigned long)sv : (unsigned long)sv;
-                        c = 'u';
-                    }
-                    if (c == 'u') {
-                        char tmp[24];
-                        int n = 0;
-                        do tmp[n++] = (char)('0' + v % 10); while (v /= 10);
-                        while (n > 0) put_char(&o, tmp[--n]);
-                        continue;
-                    }
-                    c = '?';
-                }
-            }
+            unsigned long v = longs ? va_arg(args, unsigned long) : va_arg(args, unsigned);
+            char tmp[24];
+            int n = 0;
+            do tmp[n++] = (char)('0' + v % 10); while (v /= 10);
+            while (n > 0) put_char(&o, tmp[--n]);
+            continue;
         }
         put_char(&o, c);
     }
