@@ -2,8 +2,9 @@
  * bits, 32-bit window sizes), against the float / 64-bit formulation they replace, written out
  * here as the oracle:
  *  - nml_activation_range_q: TFLite's CalculateActivationRangeQuantized, each bound
- *    zero_point + round-half-away(bound / scale) with the division in float, refused when the
- *    quotient is outside [-2^31, 2^31) or the range ends up empty;
+ *    zero_point + round-half-away(bound / scale) with the division in float and the sum in 64
+ *    bits, refused when the quotient is outside [-2^31, 2^31) or the range ends up empty (int8's
+ *    range and int32's, where the sum can pass int32);
  *  - a filter scale is accepted iff s > 0 && s <= FLT_MAX (nml_conv_channel_multiplier);
  *  - the depthwise plane path is taken iff filter_h * filter_w <= 64 and the padded plane
  *    ph * pw <= 65536 bytes (the planes-only kernel refuses every other layer);
@@ -39,12 +40,13 @@ static float from_bits(uint32_t b) {
 }
 
 /* The oracle: the float arithmetic of TFLite's reference, int64 for the sums. */
-static nml_status ref_range(int act, float scale, int32_t zp, int64_t *lo, int64_t *hi) {
+static nml_status ref_range(int act, float scale, int32_t zp, int32_t qmin, int32_t qmax,
+                            int64_t *lo, int64_t *hi) {
     static const int has[4][2] = {{0, 0}, {1, 0}, {1, 1}, {1, 1}};
     static const float val[4][2] = {{0, 0}, {0, 0}, {-1, 1}, {0, 6}};
     if (act < 0 || act > 3) return NML_E_UNSUPPORTED;
-    *lo = -128;
-    *hi = 127;
+    *lo = qmin;
+    *hi = qmax;
     for (int i = 0; i < 2; i++) {
         if (!has[act][i]) continue;
         const float v = val[act][i] / scale;
@@ -56,18 +58,28 @@ static nml_status ref_range(int act, float scale, int32_t zp, int64_t *lo, int64
     return *lo > *hi ? NML_E_FORMAT : NML_OK;
 }
 
+/* the output type's ranges: int8, and int32's, where the bound plus the zero point can pass
+ * int32 on either side */
+static const int32_t qranges[][2] = {{-128, 127}, {INT32_MIN, INT32_MAX}, {-5, INT32_MAX},
+                                     {INT32_MIN, 5}};
+
 static void check_range(nml_kh *h, nml_tensor *out, int act, float scale, int32_t zp) {
     out->scale = scale;
     out->zero_point = zp;
-    int64_t rlo = 0, rhi = 0;
-    const nml_status want = ref_range(act, scale, zp, &rlo, &rhi);
-    int32_t lo = 0, hi = 0;
-    const nml_status got = nml_activation_range_q(&h->ctx, &h->node, act, out, -128, 127, &lo, &hi);
-    if (got != want || (want == NML_OK && (lo != rlo || hi != rhi)))
-        fail_msg("activation %d, scale %a (0x%08x), zero point %d: got %d [%d, %d], want %d "
-                 "[%lld, %lld]",
-                 act, (double)scale, (unsigned)nml_f32_bits(scale), (int)zp, (int)got, (int)lo,
-                 (int)hi, (int)want, (long long)rlo, (long long)rhi);
+    for (size_t k = 0; k < sizeof qranges / sizeof qranges[0]; k++) {
+        const int32_t qmin = qranges[k][0], qmax = qranges[k][1];
+        int64_t rlo = 0, rhi = 0;
+        const nml_status want = ref_range(act, scale, zp, qmin, qmax, &rlo, &rhi);
+        int32_t lo = 0, hi = 0;
+        const nml_status got =
+            nml_activation_range_q(&h->ctx, &h->node, act, out, qmin, qmax, &lo, &hi);
+        if (got != want || (want == NML_OK && (lo != rlo || hi != rhi)))
+            fail_msg("activation %d, scale %a (0x%08x), zero point %d, range [%d, %d]: got %d "
+                     "[%d, %d], want %d [%lld, %lld]",
+                     act, (double)scale, (unsigned)nml_f32_bits(scale), (int)zp, (int)qmin,
+                     (int)qmax, (int)got, (int)lo, (int)hi, (int)want, (long long)rlo,
+                     (long long)rhi);
+    }
 }
 
 static void activation_range_matches_float_rounding(void **state) {

@@ -115,24 +115,24 @@ nml_status nml_activation_range_f32(nml_ctx *ctx, const nml_node *node, int acti
     }
 }
 
-/* TFLite's Quantize() inside CalculateActivationRangeQuantized: the division is done in float
- * and rounded half away from zero (TfLiteRound). Returns 0 when out of int32 range. */
-static int quantize_bound(float bound, float scale, int32_t zero_point, int64_t *q) {
+/* TFLite's Quantize() inside CalculateActivationRangeQuantized, without the zero point: the
+ * division is done in float and rounded half away from zero (TfLiteRound). Returns 0 when out of
+ * int32 range. */
+static int quantize_bound(float bound, float scale, int32_t *q) {
     const float v = bound / scale;
     /* -2^31 <= v < 2^31 (not NaN) on the bits: |v| below 2^31 (0x4f000000), or exactly -2^31 */
     const uint32_t bits = nml_f32_bits(v);
     if (!((bits & 0x7fffffffu) < 0x4f000000u || bits == 0xcf000000u)) return 0;
     /* round half away from zero in float alone (no double arithmetic linked for it): t =
      * trunc(v) fits int32 and is a float, and v - t is exact (below 2^24 by Sterbenz's lemma,
-     * above it v is an integer); equal to the rounding in double for all 2^32 floats (compared
-     * exhaustively when this was written) */
-    const int32_t t = (int32_t)v;
+     * above it v is an integer, so t +- 1 below stays in int32); equal to the rounding in double
+     * for all 2^32 floats (compared exhaustively when this was written) */
+    int32_t t = (int32_t)v;
     /* frac in (-1, 1): frac >= 0.5 and frac <= -0.5 on its bits (0.5f is 0x3f000000) */
     const uint32_t frac = nml_f32_bits(v - (float)t);
-    int64_t r = t;
-    if (frac >= 0x3f000000u && frac < 0x80000000u) r++;
-    if (frac >= 0xbf000000u) r--;
-    *q = r + zero_point;
+    if (frac >= 0x3f000000u && frac < 0x80000000u) t++;
+    if (frac >= 0xbf000000u) t--;
+    *q = t;
     return 1;
 }
 
@@ -150,21 +150,28 @@ nml_status nml_activation_range_q(nml_ctx *ctx, const nml_node *node, int activa
     };
     if (activation < 0 || activation > NML_ACT_RELU6)
         return unsupported_activation(ctx, node, activation);
-    int64_t q[2] = {qmin, qmax};
+    int32_t q[2] = {qmin, qmax};
+    int empty = 0;
     for (int i = 0; i < 2; i++) {
-        int64_t b;
+        int32_t r;
         if (bounds[activation][i] == NO_BOUND) continue;
-        if (!quantize_bound((float)bounds[activation][i], output->scale, output->zero_point, &b))
+        if (!quantize_bound((float)bounds[activation][i], output->scale, &r))
             return nml_kernel_fail(ctx, node, NML_E_FORMAT,
                                    "activation bound does not fit the output quantization");
-        if (i == 0 ? b > q[0] : b < q[1]) q[i] = b;
+        /* with the zero point the bound may pass int32: then, when it narrows the range, it lies
+         * beyond the other end too (the range is empty) */
+        const int64_t b = (int64_t)r + output->zero_point;
+        if (i == 0 ? b > q[0] : b < q[1]) {
+            if (b != (int32_t)b) empty = 1;
+            q[i] = (int32_t)b;
+        }
     }
-    if (q[0] > q[1])
+    if (empty || q[0] > q[1])
         return nml_kernel_fail(ctx, node, NML_E_FORMAT,
-                               "fused activation leaves an empty output range [%lld, %lld]",
-                               (long long)q[0], (long long)q[1]);
-    *lo = (int32_t)q[0];
-    *hi = (int32_t)q[1];
+                               "fused activation leaves an empty output range (%ld to %ld)",
+                               (long)q[0], (long)q[1]);
+    *lo = q[0];
+    *hi = q[1];
     return NML_OK;
 }
 
