@@ -105,6 +105,10 @@ typedef struct nml_fw_options {
     /* write the host's arena plan into the model sources (nanoml/arena_plan.h) and init with
      * it: the firmware links no memory planner */
     int plan_at_export;
+    /* compile with NML_NO_PACKED_WEIGHTS (src/runtime/packed_weak.h): the model has no packed
+     * tensors, so the runtime carries no code to reach the packed-weights code and refuses such
+     * tensors at load; nml_deploy_qemu sets it from the model */
+    int no_packed_weights;
 } nml_fw_options;
 
 /* Fills defaults: NANOML_SOURCE_DIR or the compiled-in source dir, NANOML_RISCV_PREFIX,

@@ -23,6 +23,15 @@
 #pragma weak nml_packed_begin
 #pragma weak nml_packed_next_dense
 #pragma weak nml_packed_next_sparse
+#endif
+
+#if defined(NML_NO_PACKED_WEIGHTS)
+/* Firmware for a model without packed tensors (`nanoml deploy` compiles the runtime so when the
+ * exported model has none): the same as a link without packed.c, known at compile time, so the
+ * loader and kernels carry no code for the calls either. A packed tensor is refused at load. */
+#define NML_PACKED_LINKED() 0
+#define NML_PACKED_DECODERS_LINKED() 0
+#elif defined(__GNUC__) && defined(__ELF__)
 /* 1 when the loader's checks (and so packed.c) are part of the link. */
 #define NML_PACKED_LINKED() (&nml_packed_support != NULL)
 /* 1 when packed.c's decoders are (kernels driven without the loader, e.g. by unit tests,

@@ -4,7 +4,9 @@
 #    runtime's outputs byte for byte, and its firmware links packed.c;
 #  - the same model unpacked (plain int8 weights) runs too, and its firmware has no packed.c code;
 #  - the loader linked with the runtime library alone (tests/tools/runtime_load.c: no strong
-#    reference to packed.c) refuses the packed model by name and loads the plain one.
+#    reference to packed.c) refuses the packed model by name and loads the plain one, and so does
+#    the loader compiled as `nanoml deploy` compiles it for a model without packed tensors
+#    (NML_NO_PACKED_WEIGHTS: no code reaches packed.c).
 set -euo pipefail
 cli="${NML_CLI:?}"
 : "${NML_BINARY_DIR:?}"
@@ -27,11 +29,13 @@ fail() { echo "FAIL: $*"; exit 1; }
 "$cli" pack "$work/packed.tflite" --unpack --quiet --out "$work/plain.tflite"
 
 # the loader alone: refuses packed weights by name, loads the plain twin
-if out="$("$loader" "$work/packed.tflite")"; then fail "loaded a packed model without packed.c: $out"; fi
-[[ "$out" == *"packed weights, but this runtime was linked without their code"* ]] ||
-  fail "unexpected refusal: $out"
-[[ "$out" == "error: tensor "* ]] || fail "the refusal does not name the tensor: $out"
-"$loader" "$work/plain.tflite" | grep -q "^loaded: " || fail "the plain model does not load"
+for l in "$loader" "${loader}_nopacked"; do
+  if out="$("$l" "$work/packed.tflite")"; then fail "$l loaded a packed model without packed.c: $out"; fi
+  [[ "$out" == *"packed weights, but this runtime was linked without their code"* ]] ||
+    fail "unexpected refusal by $l: $out"
+  [[ "$out" == "error: tensor "* ]] || fail "the refusal by $l does not name the tensor: $out"
+  "$l" "$work/plain.tflite" | grep -q "^loaded: " || fail "the plain model does not load with $l"
+done
 
 # RV32: both run with the host's outputs; only the packed one links packed.c
 fw_require_tools
