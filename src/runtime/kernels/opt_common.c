@@ -59,18 +59,6 @@ static int fits_doubled(int32_t mult, int exponent, int32_t out_zp, int64_t boun
     return fits_sum(mult, exponent, out_zp, mult ? bound : 0, ((int64_t)1 << 30) - 1);
 }
 
-static int64_t bias_magnitude(const nml_tensor *bias, int32_t c);
-
-int nml_rq_doubled_fits(const nml_rq *rq, int32_t n, int32_t out_zp, const nml_tensor *bias,
-                        int64_t acc_bound) {
-    for (int32_t c = 0; c < n; c++) {
-        const int64_t b = bias_magnitude(bias, c);
-        const int32_t i = c * rq->step;
-        if (b < 0 || !fits_doubled(rq->mult[i], rq->shift[i], out_zp, acc_bound + b)) return 0;
-    }
-    return 1;
-}
-
 /* |bias[c]| of a constant int32 bias (0 without bias); -1 when the bias is not constant. */
 static int64_t bias_magnitude(const nml_tensor *bias, int32_t c) {
     if (!bias) return 0;
@@ -80,16 +68,33 @@ static int64_t bias_magnitude(const nml_tensor *bias, int32_t c) {
     return v < 0 ? -(int64_t)v : v;
 }
 
+/* Every channel's bias is constant and its accumulator bound passes fits_doubled (doubled) or
+ * fits_fast: one loop for both forms. */
+static int all_fit(const nml_rq *rq, int32_t n, int32_t out_zp, const nml_tensor *bias,
+                   int64_t acc_bound, int doubled) {
+    for (int32_t c = 0; c < n; c++) {
+        const int64_t b = bias_magnitude(bias, c);
+        const int32_t i = c * rq->step;
+        if (b < 0) return 0;
+        const int32_t m = rq->mult[i];
+        const int e = rq->shift[i];
+        if (!(doubled ? fits_doubled(m, e, out_zp, acc_bound + b)
+                      : fits_fast(m, e, out_zp, acc_bound + b)))
+            return 0;
+    }
+    return 1;
+}
+
+int nml_rq_doubled_fits(const nml_rq *rq, int32_t n, int32_t out_zp, const nml_tensor *bias,
+                        int64_t acc_bound) {
+    return all_fit(rq, n, out_zp, bias, acc_bound, 1);
+}
+
 nml_status nml_rq_finish(nml_ctx *ctx, const nml_node *node, nml_rq *rq, int32_t n, int32_t out_zp,
                          int32_t act_min, int32_t act_max, const nml_tensor *bias,
                          int64_t acc_bound) {
     const int32_t entries = rq->step ? n : 1;
-    int fast = 1;
-    for (int32_t c = 0; c < n && fast; c++) {
-        const int64_t b = bias_magnitude(bias, c);
-        const int32_t i = c * rq->step;
-        fast = b >= 0 && fits_fast(rq->mult[i], rq->shift[i], out_zp, acc_bound + b);
-    }
+    const int fast = all_fit(rq, n, out_zp, bias, acc_bound, 0);
     rq->out_zp = out_zp;
     rq->act_min = act_min;
     rq->act_max = act_max;
