@@ -124,6 +124,14 @@ static nml_status read_details(const nml_fb *fb, const nml_fb_table *q, nml_tens
     if (type != TFL_QUANT_DETAILS_CUSTOM)
         return nml_fail(err, NML_E_UNSUPPORTED, "quantization details of type %u are not supported",
                         (unsigned)type);
+#ifdef NML_NO_PACKED_WEIGHTS
+    /* compiled without packed weights (packed_weak.h): the only custom details nanoml reads are
+     * a packed-weights record, which this runtime refuses anyway, so it reads no further */
+    (void)t;
+    return nml_fail(err, NML_E_UNSUPPORTED,
+                    "custom quantization details (packed weights?), but this runtime was compiled "
+                    "without packed weights (NML_NO_PACKED_WEIGHTS: the exported model had none)");
+#endif
     NML_TRY(nml_fb_vec_field(fb, &details, TFL_CUSTOM_QUANT_CUSTOM, 1, &custom, err));
     if (!nml_packed_magic(fb->data + custom.pos, custom.len))
         return nml_fail(err, NML_E_UNSUPPORTED,
