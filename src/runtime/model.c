@@ -455,7 +455,8 @@ static nml_status verify_all(const nml_model *m, nml_error *err) {
         NML_TRY(nml_model_buffer(m, i, &data, &bytes, err));
     for (uint32_t i = 0; i < m->n_tensors; i++) {
         NML_TRY(nml_model_tensor(m, i, &t, err));
-        if (t.pack) NML_TRY(nml_packed_verify_tensor(&t, i, err)); /* packed.c is linked */
+        /* packed.c is linked (else the tensor was refused) */
+        if (NML_PACKED_LINKED() && t.pack) NML_TRY(nml_packed_verify_tensor(&t, i, err));
     }
     NML_TRY(check_indices(m, vec_of(m->inputs_vec, m->n_inputs), 0, "subgraph input", err));
     NML_TRY(check_indices(m, vec_of(m->outputs_vec, m->n_outputs), 0, "subgraph output", err));
