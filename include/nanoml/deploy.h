@@ -109,6 +109,10 @@ typedef struct nml_fw_options {
      * tensors, so the runtime carries no code to reach the packed-weights code and refuses such
      * tensors at load; nml_deploy_qemu sets it from the model */
     int no_packed_weights;
+    /* compile with NML_NO_OPTIONS_EXTRA (src/runtime/options.c): no operator of the model has
+     * list or type options (RESHAPE, SQUEEZE, CAST, ARG_MAX, SHAPE), so the options decoder has
+     * no code for them and refuses them; nml_deploy_qemu sets it from the model */
+    int no_options_extra;
 } nml_fw_options;
 
 /* Fills defaults: NANOML_SOURCE_DIR or the compiled-in source dir, NANOML_RISCV_PREFIX,

@@ -84,6 +84,10 @@ nml_status nml_model_info_analyze_kernels(nml_model_info *info, const uint8_t *d
 /* "optimized" / "reference" -> *kernels; NML_E_ARG otherwise. */
 nml_status nml_kernel_set_parse(const char *name, int *kernels, nml_error *err);
 void nml_model_info_free(nml_model_info *info);
+/* 1 when an operator of the model has list or type builtin options (RESHAPE, SQUEEZE, CAST,
+ * ARG_MAX, SHAPE): firmware for any other model compiles the runtime with NML_NO_OPTIONS_EXTRA
+ * (src/runtime/options.c). */
+int nml_model_info_has_options_extra(const nml_model_info *info);
 
 /* The kernel symbol for a builtin operator code: "nml_kernel_fully_connected". Writes at most
  * cap bytes (NUL-terminated); returns 0 when the code has no name. */

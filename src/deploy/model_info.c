@@ -21,6 +21,15 @@ void nml_model_info_free(nml_model_info *info) {
 #define ARENA_FIRST_TRY ((size_t)64 << 10)
 #define ARENA_LIMIT ((size_t)1 << 30)
 
+int nml_model_info_has_options_extra(const nml_model_info *info) {
+    static const int32_t ops[] = {NML_OP_RESHAPE, NML_OP_SQUEEZE, NML_OP_CAST, NML_OP_ARG_MAX,
+                                  NML_OP_SHAPE};
+    for (uint32_t i = 0; i < info->n_ops; i++)
+        for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++)
+            if (info->ops[i] == ops[k]) return 1;
+    return 0;
+}
+
 static void copy_io(nml_io_info *io, const nml_tensor *t) {
     memset(io, 0, sizeof *io);
     snprintf(io->name, sizeof io->name, "%s", t->name ? t->name : "");

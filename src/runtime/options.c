@@ -13,6 +13,12 @@
  * through a weak reference; every other build links it */
 #if defined(NML_OPTIONS_BY_KERNELS) && defined(__GNUC__) && defined(__ELF__)
 #pragma weak nml_options_read_extra
+#endif
+#if defined(NML_OPTIONS_BY_KERNELS) && defined(NML_NO_OPTIONS_EXTRA)
+/* firmware whose model has no operator with such fields (`nanoml deploy`): known at compile
+ * time, so the call is not compiled either */
+#define EXTRA_LINKED() 0
+#elif defined(NML_OPTIONS_BY_KERNELS) && defined(__GNUC__) && defined(__ELF__)
 #define EXTRA_LINKED() (nml_options_read_extra != NULL)
 #else
 #define EXTRA_LINKED() 1
