@@ -1,6 +1,5 @@
 #include "qmath.h"
 
-
 int32_t nml_srdhm(int32_t a, int32_t b) {
     if (a == INT32_MIN && b == INT32_MIN) return INT32_MAX;
     /* The reference adds a nudge of 2^30 (1 - 2^30 for a negative product) and divides by 2^31
