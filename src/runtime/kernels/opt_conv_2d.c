@@ -343,11 +343,14 @@ typedef struct pairs {
     const int8_t *filter; /* the whole filter */
     int8_t *o;            /* pixel k's channel c at o[k * out_c + c] */
     const int32_t *fb;    /* the layer's folded biases */
-    const nml_rq *rq;     /* its requantization tables */
+    const int32_t *mult;  /* its requantization tables (fast) */
+    const int8_t *shift;
+    int32_t step;
     int32_t depth, oc, end, out_c, lo, hi;
     int32_t *acc; /* a pair's 16 accumulators (channel-major) */
     int32_t slow; /* the reference requantization: the caller requantizes acc */
     uint32_t c1;  /* 1 + 2 * the output zero point */
+    int32_t ch[2]; /* the pair's channels (emit_pair) */
     int32_t relu; /* act_min == the output zero point: emit_pair's short form */
 } pairs;
 
@@ -366,14 +369,14 @@ static inline int32_t pair_first(const pairs *q) {
  * clamp: about half the instructions per output. Loops, not unrolled: the two forms take less
  * code than one unrolled form did. */
 NML_OPT_INLINE void emit_pair(const pairs *q) {
-    const int32_t d0 = pair_first(q), stride = q->out_c, lo = q->lo, hi = q->hi;
+    const int32_t stride = q->out_c, lo = q->lo, hi = q->hi;
     const int32_t *acc = q->acc;
     for (int32_t j = 0; j < 2; j++) {
-        const int32_t c = q->out_c > 1 ? d0 + j : d0;
+        const int32_t c = q->ch[j];
         /* the doubled form's constants (opt_common.h) from the fast tables: with
          * c1 = 1 + 2 * zp, K2 = 1 + 2 * khi = (c1 << r) + [r > 0] */
-        const int32_t i = c * q->rq->step, r = q->rq->shift[i];
-        const uint32_t mult = (uint32_t)q->rq->mult[i], nz = (uint32_t)(r != 0);
+        const int32_t i = c * q->step, r = q->shift[i];
+        const uint32_t mult = (uint32_t)q->mult[i], nz = (uint32_t)(r != 0);
         const uint32_t k2 = (q->c1 << r) + nz, neg2 = (0u - nz) << 1;
         const int32_t r1 = r + 1;
         const int32_t *end = acc + NML_BLOCK_PIXELS;
@@ -457,6 +460,7 @@ NML_NOINLINE static void gemm_2x8(pairs *block) {
     pairs *volatile held = block; /* on the stack while the MAC loop needs every register */
     for (pairs *q = block; q->oc < q->end; q->oc += 2) {
         const int32_t c0 = pair_first(q), c1 = q->out_c > 1 ? c0 + 1 : c0, depth = q->depth;
+        q->ch[0] = c0, q->ch[1] = c1;
         const int8_t *p = q->x, *w0 = q->filter + c0 * depth, *w1 = q->filter + c1 * depth;
         const int32_t i0 = q->slow ? 0 : q->fb[c0], i1 = q->slow ? 0 : q->fb[c1];
         int32_t a0 = i0, a1 = i0, a2 = i0, a3 = i0, a4 = i0, a5 = i0, a6 = i0, a7 = i0;
@@ -589,6 +593,7 @@ static int c1_block(const geom *g, pairs *q, const pixel *a, int8_t *o) {
     q->o = o;
     for (q->oc = 0; q->oc < g->out_c; q->oc += 2) {
         const int32_t c0 = pair_first(q);
+        q->ch[0] = c0, q->ch[1] = c0 + 1;
         acc[0] = g->fb[c0]; /* fast: nml_rq_finish bounds every partial sum, bias included */
         acc[8] = g->fb[c0 + 1];
         c1_pair_5(p, g->filter + c0 * g->depth, g->kh, row, g->depth, acc);
@@ -610,7 +615,9 @@ NML_OPT_INLINE void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total,
     q.depth = g->depth;
     q.out_c = g->out_c;
     q.fb = g->fb;
-    q.rq = rq;
+    q.mult = rq->mult;
+    q.shift = rq->shift;
+    q.step = rq->step;
     q.lo = rq->act_min;
     q.hi = rq->act_max;
     q.acc = acc;
@@ -656,7 +663,9 @@ NML_NOINLINE static void c1_blocks(const geom *g, const nml_rq *rq, int32_t tota
     q.depth = g->depth;
     q.out_c = g->out_c;
     q.fb = g->fb;
-    q.rq = rq;
+    q.mult = rq->mult;
+    q.shift = rq->shift;
+    q.step = rq->step;
     q.lo = rq->act_min;
     q.hi = rq->act_max;
     q.acc = acc;
