@@ -476,12 +476,13 @@ NML_NOINLINE static void gemm_2x8(pairs *block) {
         const int8_t *stop = p + 8 * depth;
         for (int32_t n = depth & 3; n > 0; n--, p += 8, w0++, w1++)
             NML_MAC_2X8(0);
-        for (; p != stop; p += 32, w0 += 4, w1 += 4) {
-            NML_MAC_2X8(0);
-            NML_MAC_2X8(1);
-            NML_MAC_2X8(2);
-            NML_MAC_2X8(3);
-        }
+        if (p != stop) do { /* tested at the bottom: no jump back to a test at the top */
+                NML_MAC_2X8(0);
+                NML_MAC_2X8(1);
+                NML_MAC_2X8(2);
+                NML_MAC_2X8(3);
+                p += 32, w0 += 4, w1 += 4;
+            } while (p != stop);
 #endif
         NML_REGISTER_BARRIER(); /* c0, c1, depth: read again, not held across the loop */
         q = held;
