@@ -41,6 +41,7 @@
 #include "conv_ref.h"
 #include "kernels.h"
 #include "opt_common.h"
+#include "opt_copy.h"
 #include "opt_dot.h"
 
 /* The 2x8 block's MAC loop holds 21 values: gcc's default (Chaitin-Briggs) register allocator
@@ -759,15 +760,36 @@ NML_NOINLINE static void one_channel_blocks(const geom *g, const nml_rq *rq, int
 }
 
 /* The folded biases: bias - zp * the sum of the channel's weights, in locals: the stores may
- * alias the geometry, gcc would reload it for every weight. */
+ * alias the geometry, gcc would reload it for every weight. This pass over all weights runs at
+ * every evaluation (the scratch is shared), so where the channels are whole aligned pairs of
+ * words (depth a multiple of 8, at most 512) it reads words: each byte offset by 128 (the xor)
+ * is an unsigned 0..255, and two 16-bit lanes sum alternate bytes (at most 128 words of
+ * 2 x 255 per lane: no carry between the lanes); 16 instructions per 8 weights instead of 22. */
 static void fold_biases(const geom *g, const int32_t *bias, int32_t *fb) {
     const int8_t *w = g->filter;
     const int32_t depth = g->depth, zp = g->zp, out_c = g->out_c;
+#if NML_OPT_WORDS
+    const int words = ((uint32_t)depth & 7u) == 0 && depth <= 512 && ((uintptr_t)w & 3u) == 0;
+#endif
     for (int32_t c = 0; c < out_c; c++) {
         int32_t sum = 0; /* |sum| <= depth * 128: the accumulator check bounds zp * sum */
         int32_t i = depth;
-        for (; i >= 4; i -= 4, w += 4)
-            sum += w[0] + w[1] + w[2] + w[3];
+#if NML_OPT_WORDS
+        if (words) {
+            const nml_opt_word *p = (const nml_opt_word *)(const void *)w;
+            const nml_opt_word *end = p + depth / 4;
+            const uint32_t m = 0x00ff00ffu, x = 0x80808080u;
+            uint32_t lanes = 0;
+            do {
+                const uint32_t v = p[0] ^ x, u = p[1] ^ x;
+                lanes += (v & m) + ((v >> 8) & m) + (u & m) + ((u >> 8) & m);
+                p += 2;
+            } while (p != end);
+            w = (const int8_t *)end;
+            i = 0;
+            sum = (int32_t)((lanes & 0xffffu) + (lanes >> 16)) - 128 * depth;
+        }
+#endif
         for (; i > 0; i--)
             sum += *w++;
         fb[c] = nml_add_wrap(bias ? bias[c] : 0, -zp * sum);
