@@ -353,12 +353,33 @@ typedef struct pairs {
     uint32_t c1;  /* 1 + 2 * the output zero point */
     int32_t ch[2]; /* the pair's channels (emit_pair) */
     int32_t relu; /* act_min == the output zero point: emit_pair's short form */
+    int32_t last; /* the last pair's first channel: out_c - 2, 0 for one channel */
+    int32_t next; /* the second channel's offset: 1, 0 for one channel */
 } pairs;
 
 /* The first channel of the pair of q->oc. */
 static inline int32_t pair_first(const pairs *q) {
-    const int32_t last = q->out_c > 1 ? q->out_c - 2 : 0;
-    return q->oc < last ? q->oc : last;
+    return q->oc < q->last ? q->oc : q->last;
+}
+
+/* The per-layer fields of a block state (pixel_blocks, c1_blocks). */
+static void pairs_init(pairs *q, const geom *g, const nml_rq *rq, int32_t *acc) {
+    q->x = g->col;
+    q->filter = g->filter;
+    q->depth = g->depth;
+    q->out_c = g->out_c;
+    q->fb = g->fb;
+    q->mult = rq->mult;
+    q->shift = rq->shift;
+    q->step = rq->step;
+    q->lo = rq->act_min;
+    q->hi = rq->act_max;
+    q->acc = acc;
+    q->slow = !rq->fast;
+    q->c1 = 1u + 2u * (uint32_t)rq->out_zp;
+    q->relu = rq->act_min == rq->out_zp;
+    q->next = g->out_c > 1;
+    q->last = g->out_c - 2 * q->next;
 }
 
 /* The pair's 16 accumulators (folded biases included) requantized in the doubled fast form
@@ -460,7 +481,7 @@ static void mac_2x4(const int8_t *p, const int8_t *w0, const int8_t *w1, int32_t
 NML_NOINLINE static void gemm_2x8(pairs *block) {
     pairs *volatile held = block; /* on the stack while the MAC loop needs every register */
     for (pairs *q = block; q->oc < q->end; q->oc += 2) {
-        const int32_t c0 = pair_first(q), c1 = q->out_c > 1 ? c0 + 1 : c0, depth = q->depth;
+        const int32_t c0 = pair_first(q), c1 = c0 + q->next, depth = q->depth;
         q->ch[0] = c0, q->ch[1] = c1;
         const int8_t *p = q->x, *w0 = q->filter + c0 * depth, *w1 = q->filter + c1 * depth;
         const int32_t i0 = q->slow ? 0 : q->fb[c0], i1 = q->slow ? 0 : q->fb[c1];
@@ -612,21 +633,7 @@ NML_OPT_INLINE void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total,
                                  int fast_only) {
     int32_t acc[16];
     pairs q;
-    q.x = g->col;
-    q.filter = g->filter;
-    q.depth = g->depth;
-    q.out_c = g->out_c;
-    q.fb = g->fb;
-    q.mult = rq->mult;
-    q.shift = rq->shift;
-    q.step = rq->step;
-    q.lo = rq->act_min;
-    q.hi = rq->act_max;
-    q.acc = acc;
-    q.slow = !rq->fast;
-    q.c1 = 1u + 2u * (uint32_t)rq->out_zp;
-    q.relu = rq->act_min == rq->out_zp;
-    const int32_t last = g->out_c > 1 ? g->out_c - 2 : 0;
+    pairs_init(&q, g, rq, acc);
     for (int32_t i = 0; i + NML_BLOCK_PIXELS <= total; i += NML_BLOCK_PIXELS) {
         if (g->pointwise) { /* the windows are the input pixels i..i+7 */
             const int8_t *px[NML_BLOCK_PIXELS];
@@ -646,7 +653,7 @@ NML_OPT_INLINE void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total,
         for (int32_t oc = 0; oc < g->out_c; oc += 2) { /* slow: pair by pair */
             q.oc = oc, q.end = oc + 1;
             gemm_2x8(&q);
-            const int32_t c0 = oc < last ? oc : last, c1 = g->out_c > 1 ? c0 + 1 : c0;
+            const int32_t c0 = oc < q.last ? oc : q.last, c1 = c0 + q.next;
             for (int32_t j = 0; j < 16; j++)
                 requant_one(rq, j < 8 ? c0 : c1, nml_add_wrap(acc[j], g->fb[j < 8 ? c0 : c1]),
                             q.o + (j & 7) * g->out_c);
@@ -660,20 +667,7 @@ NML_OPT_INLINE void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total,
 NML_NOINLINE static void c1_blocks(const geom *g, const nml_rq *rq, int32_t total, pixel *a) {
     int32_t acc[16];
     pairs q;
-    q.x = g->col;
-    q.filter = g->filter;
-    q.depth = g->depth;
-    q.out_c = g->out_c;
-    q.fb = g->fb;
-    q.mult = rq->mult;
-    q.shift = rq->shift;
-    q.step = rq->step;
-    q.lo = rq->act_min;
-    q.hi = rq->act_max;
-    q.acc = acc;
-    q.slow = 0;
-    q.c1 = 1u + 2u * (uint32_t)rq->out_zp;
-    q.relu = rq->act_min == rq->out_zp;
+    pairs_init(&q, g, rq, acc);
     for (int32_t i = 0; i + NML_BLOCK_PIXELS <= total; i += NML_BLOCK_PIXELS) {
         int8_t *o = g->out + i * g->out_c;
         if (!c1_block(g, &q, a, o)) {
