@@ -418,8 +418,10 @@ NML_OPT_INLINE void emit_pair(const pairs *q) {
             do {
                 NML_EMIT_RELU(0);
                 NML_EMIT_RELU(1);
-                o += 2 * stride;
-            } while ((acc += 2) != end);
+                NML_EMIT_RELU(2);
+                NML_EMIT_RELU(3);
+                o += 4 * stride;
+            } while ((acc += 4) != end);
 #undef NML_EMIT_RELU
         } else {
 #define NML_EMIT(k)                                                                                \
