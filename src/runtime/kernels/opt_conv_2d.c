@@ -529,8 +529,10 @@ static void requant_one(const nml_rq *rq, int32_t c, int32_t v, int8_t *o) {
         o[c] = nml_rq_slow(rq, c, v);
         return;
     }
-    const nml_rq_ch e = nml_rq_channel(rq, c);
-    const int32_t y = nml_rq_apply_doubled(v, e.mult, 1u + 2u * e.khi, e.neg_mask << 1, e.r + 1);
+    /* the doubled form's constants as emit_pair builds them (no branch on r) */
+    const int32_t i = c * rq->step, r = rq->shift[i];
+    const uint32_t nz = (uint32_t)(r != 0), k2 = ((1u + 2u * (uint32_t)rq->out_zp) << r) + nz;
+    const int32_t y = nml_rq_apply_doubled(v, (uint32_t)rq->mult[i], k2, (0u - nz) << 1, r + 1);
     o[c] = nml_rq_clamp(y, rq->act_min, rq->act_max);
 }
 
