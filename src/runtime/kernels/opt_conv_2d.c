@@ -391,19 +391,25 @@ static void pairs_init(pairs *q, const geom *g, const nml_rq *rq, int32_t *acc) 
  * clamp: about half the instructions per output. Loops, not unrolled: the two forms take less
  * code than one unrolled form did. */
 NML_OPT_INLINE void emit_pair(const pairs *q) {
-    const int32_t stride = q->out_c, lo = q->lo, hi = q->hi;
-    const int32_t *acc = q->acc;
+    /* in locals: the int8 stores may alias q, gcc would reload its fields for the second
+     * channel */
+    const int32_t stride = q->out_c, lo = q->lo, hi = q->hi, step = q->step, relu = q->relu;
+    const int32_t ch[2] = {q->ch[0], q->ch[1]};
+    const int32_t *acc = q->acc, *mults = q->mult;
+    const int8_t *shifts = q->shift;
+    int8_t *const out = q->o;
+    const uint32_t c1 = q->c1;
     for (int32_t j = 0; j < 2; j++) {
-        const int32_t c = q->ch[j];
+        const int32_t c = ch[j];
         /* the doubled form's constants (opt_common.h) from the fast tables: with
          * c1 = 1 + 2 * zp, K2 = 1 + 2 * khi = (c1 << r) + [r > 0] */
-        const int32_t i = c * q->step, r = q->shift[i];
-        const uint32_t mult = (uint32_t)q->mult[i], nz = (uint32_t)(r != 0);
-        const uint32_t k2 = (q->c1 << r) + nz, neg2 = (0u - nz) << 1;
+        const int32_t i = c * step, r = shifts[i];
+        const uint32_t mult = (uint32_t)mults[i], nz = (uint32_t)(r != 0);
+        const uint32_t k2 = (c1 << r) + nz, neg2 = (0u - nz) << 1;
         const int32_t r1 = r + 1;
         const int32_t *end = acc + NML_BLOCK_PIXELS;
-        int8_t *o = q->o + c;
-        if (q->relu) {
+        int8_t *o = out + c;
+        if (relu) {
 #define NML_EMIT_RELU(k)                                                                           \
     do {                                                                                           \
         const int32_t v = acc[k];                                                                  \
