@@ -200,6 +200,17 @@ typedef struct pixel {
     int32_t b, y, x;
 } pixel;
 
+/* Output pixel i (the blocks start each block here: two divisions instead of eight
+ * next_pixel calls). */
+static pixel pixel_at(const geom *g, int32_t i) {
+    pixel p;
+    const int32_t row = i / g->out_w;
+    p.x = i - row * g->out_w;
+    p.b = row / g->out_h;
+    p.y = row - p.b * g->out_h;
+    return p;
+}
+
 static void next_pixel(const geom *g, pixel *p) {
     if (++p->x == g->out_w) {
         p->x = 0;
@@ -336,7 +347,7 @@ static void gather_block(const geom *g, pixel a, int8_t *col) {
     } while (0)
 
 /* A block's channel pairs: the pair of oc is oc and oc + 1 (an odd last channel is redone with
- * the one before it, a one-channel layer computes its channel twice). Kept in memory and read
+ * the one before it; one-channel layers take one_channel_blocks). Kept in memory and read
  * through one pointer: gcc would otherwise hold the loop's state in the registers the inner
  * loop needs. */
 typedef struct pairs {
@@ -351,10 +362,9 @@ typedef struct pairs {
     int32_t *acc; /* a pair's 16 accumulators (channel-major) */
     int32_t slow; /* the reference requantization: the caller requantizes acc */
     uint32_t c1;  /* 1 + 2 * the output zero point */
-    int32_t ch[2]; /* the pair's channels (emit_pair) */
+    int32_t ch;    /* the pair's first channel (emit_pair) */
     int32_t relu; /* act_min == the output zero point: emit_pair's short form */
-    int32_t last; /* the last pair's first channel: out_c - 2, 0 for one channel */
-    int32_t next; /* the second channel's offset: 1, 0 for one channel */
+    int32_t last; /* the last pair's first channel: out_c - 2 */
 } pairs;
 
 /* The first channel of the pair of q->oc. */
@@ -378,8 +388,7 @@ static void pairs_init(pairs *q, const geom *g, const nml_rq *rq, int32_t *acc) 
     q->slow = !rq->fast;
     q->c1 = 1u + 2u * (uint32_t)rq->out_zp;
     q->relu = rq->act_min == rq->out_zp;
-    q->next = g->out_c > 1;
-    q->last = g->out_c - 2 * q->next;
+    q->last = g->out_c - 2; /* at least 2 channels (eval_variant) */
 }
 
 /* The pair's 16 accumulators (folded biases included) requantized in the doubled fast form
@@ -394,13 +403,13 @@ NML_OPT_INLINE void emit_pair(const pairs *q) {
     /* in locals: the int8 stores may alias q, gcc would reload its fields for the second
      * channel */
     const int32_t stride = q->out_c, lo = q->lo, hi = q->hi, step = q->step, relu = q->relu;
-    const int32_t ch[2] = {q->ch[0], q->ch[1]};
+    const int32_t ch = q->ch;
     const int32_t *acc = q->acc, *mults = q->mult;
     const int8_t *shifts = q->shift;
     int8_t *const out = q->o;
     const uint32_t c1 = q->c1;
     for (int32_t j = 0; j < 2; j++) {
-        const int32_t c = ch[j];
+        const int32_t c = ch + j;
         /* the doubled form's constants (opt_common.h) from the fast tables: with
          * c1 = 1 + 2 * zp, K2 = 1 + 2 * khi = (c1 << r) + [r > 0] */
         const int32_t i = c * step, r = shifts[i];
@@ -489,10 +498,10 @@ static void mac_2x4(const int8_t *p, const int8_t *w0, const int8_t *w1, int32_t
 NML_NOINLINE static void gemm_2x8(pairs *block) {
     pairs *volatile held = block; /* on the stack while the MAC loop needs every register */
     for (pairs *q = block; q->oc < q->end; q->oc += 2) {
-        const int32_t c0 = pair_first(q), c1 = c0 + q->next, depth = q->depth;
-        q->ch[0] = c0, q->ch[1] = c1;
-        const int8_t *p = q->x, *w0 = q->filter + c0 * depth, *w1 = q->filter + c1 * depth;
-        const int32_t i0 = q->slow ? 0 : q->fb[c0], i1 = q->slow ? 0 : q->fb[c1];
+        const int32_t c0 = pair_first(q), depth = q->depth;
+        q->ch = c0;
+        const int8_t *p = q->x, *w0 = q->filter + c0 * depth, *w1 = w0 + depth;
+        const int32_t i0 = q->slow ? 0 : q->fb[c0], i1 = q->slow ? 0 : q->fb[c0 + 1];
         int32_t a0 = i0, a1 = i0, a2 = i0, a3 = i0, a4 = i0, a5 = i0, a6 = i0, a7 = i0;
         int32_t b0 = i1, b1 = i1, b2 = i1, b3 = i1, b4 = i1, b5 = i1, b6 = i1, b7 = i1;
 #if NML_FEW_REGISTERS
@@ -626,7 +635,7 @@ static int c1_block(const geom *g, pairs *q, const pixel *a, int8_t *o) {
     q->o = o;
     for (q->oc = 0; q->oc < g->out_c; q->oc += 2) {
         const int32_t c0 = pair_first(q);
-        q->ch[0] = c0, q->ch[1] = c0 + 1;
+        q->ch = c0;
         acc[0] = g->fb[c0]; /* fast: nml_rq_finish bounds every partial sum, bias included */
         acc[8] = g->fb[c0 + 1];
         c1_pair_5(p, g->filter + c0 * g->depth, g->kh, row, g->depth, acc);
@@ -637,10 +646,9 @@ static int c1_block(const geom *g, pairs *q, const pixel *a, int8_t *o) {
 
 /* Blocks of eight output pixels from pixel 0 on (total / 8 of them): the windows interleaved
  * into col (the input pixels themselves for a 1x1 layer, amortized over all output channels),
- * then two channels at a time (an odd last channel is redone with the one before it; a
- * one-channel layer computes its channel twice). */
-NML_OPT_INLINE void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total, pixel *a,
-                                 int fast_only) {
+ * then two channels at a time (an odd last channel is redone with the one before it; at
+ * least two channels: one-channel layers take one_channel_blocks). */
+NML_OPT_INLINE void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total, int fast_only) {
     int32_t acc[16];
     pairs q;
     pairs_init(&q, g, rq, acc);
@@ -651,9 +659,7 @@ NML_OPT_INLINE void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total,
                 px[k] = g->in + (i + k) * g->c;
             gather_taps(g->col, px, 0, g->c);
         } else
-            gather_block(g, *a, g->col);
-        for (int32_t k = 0; k < NML_BLOCK_PIXELS; k++)
-            next_pixel(g, a);
+            gather_block(g, pixel_at(g, i), g->col);
         q.o = g->out + i * g->out_c;
         if (fast_only || rq->fast) {
             q.oc = 0, q.end = g->out_c;
@@ -663,7 +669,7 @@ NML_OPT_INLINE void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total,
         for (int32_t oc = 0; oc < g->out_c; oc += 2) { /* slow: pair by pair */
             q.oc = oc, q.end = oc + 1;
             gemm_2x8(&q);
-            const int32_t c0 = oc < q.last ? oc : q.last, c1 = c0 + q.next;
+            const int32_t c0 = oc < q.last ? oc : q.last, c1 = c0 + 1;
             for (int32_t j = 0; j < 16; j++)
                 requant_one(rq, j < 8 ? c0 : c1, nml_add_wrap(acc[j], g->fb[j < 8 ? c0 : c1]),
                             q.o + (j & 7) * g->out_c);
@@ -674,19 +680,18 @@ NML_OPT_INLINE void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total,
 /* A c1_block layer's blocks of eight pixels (its own loop: the other layers' blocks pay no
  * test for it): c1_block, else the 2x8 blocks over gathered windows. Such a layer has the
  * fast requantization (prepare_variant). */
-NML_NOINLINE static void c1_blocks(const geom *g, const nml_rq *rq, int32_t total, pixel *a) {
+NML_NOINLINE static void c1_blocks(const geom *g, const nml_rq *rq, int32_t total) {
     int32_t acc[16];
     pairs q;
     pairs_init(&q, g, rq, acc);
     for (int32_t i = 0; i + NML_BLOCK_PIXELS <= total; i += NML_BLOCK_PIXELS) {
         int8_t *o = g->out + i * g->out_c;
-        if (!c1_block(g, &q, a, o)) {
-            gather_block(g, *a, g->col);
+        const pixel a = pixel_at(g, i);
+        if (!c1_block(g, &q, &a, o)) {
+            gather_block(g, a, g->col);
             q.o = o, q.oc = 0, q.end = g->out_c;
             gemm_2x8(&q);
         }
-        for (int32_t k = 0; k < NML_BLOCK_PIXELS; k++)
-            next_pixel(g, a);
     }
 }
 
@@ -965,6 +970,7 @@ NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int variant
     const int32_t *b = bias ? (const int32_t *)bias->data : NULL;
     const int32_t total = input->dims[0] * g.out_h * g.out_w;
     pixel a = {0, 0, 0};
+    int32_t start = 0; /* the first pixel left to single_pixels */
     g.pointwise = is_pointwise(filter, input, output, &d->ref.w);
     if (d->blocks) { /* pixel by pixel: no folded biases */
         g.col = (int8_t *)(g.fb + g.out_c);
@@ -974,11 +980,13 @@ NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int variant
         else if (g.out_c == 1)
             one_channel_blocks(&g, &d->rq, total, &a);
         else if ((variant == VARIANT_FULL || variant == VARIANT_LEAN_C1) && d->c1)
-            c1_blocks(&g, &d->rq, total, &a);
+            c1_blocks(&g, &d->rq, total);
         else
-            pixel_blocks(&g, &d->rq, total, &a, lean);
+            pixel_blocks(&g, &d->rq, total, lean);
+        start = total - total % NML_BLOCK_PIXELS;
+        a = pixel_at(&g, start);
     }
-    single_pixels(&g, &d->rq, b, d->blocks ? total - total % NML_BLOCK_PIXELS : 0, total, a, lean);
+    single_pixels(&g, &d->rq, b, start, total, a, lean);
     return NML_OK;
 }
 
