@@ -354,13 +354,13 @@ typedef struct pairs {
     const int8_t *x;      /* the eight interleaved windows */
     const int8_t *filter; /* the whole filter */
     int8_t *o;            /* pixel k's channel c at o[k * out_c + c] */
-    const int32_t *fb;    /* the layer's folded biases */
+    const int32_t *fb;    /* the layer's folded biases; NULL for the reference requantization:
+                           * the caller requantizes the 16 sums in acc (without the bias) */
     const int32_t *mult;  /* its requantization tables (fast) */
     const int8_t *shift;
     int32_t step;
     int32_t depth, oc, end, out_c, lo, hi;
     int32_t *acc; /* a pair's 16 accumulators (channel-major) */
-    int32_t slow; /* the reference requantization: the caller requantizes acc */
     uint32_t c1;  /* 1 + 2 * the output zero point */
     int32_t ch;    /* the pair's first channel (emit_pair) */
     int32_t relu; /* act_min == the output zero point: emit_pair's short form */
@@ -378,14 +378,13 @@ static void pairs_init(pairs *q, const geom *g, const nml_rq *rq, int32_t *acc) 
     q->filter = g->filter;
     q->depth = g->depth;
     q->out_c = g->out_c;
-    q->fb = g->fb;
+    q->fb = rq->fast ? g->fb : NULL; /* slow: the caller requantizes unbiased sums */
     q->mult = rq->mult;
     q->shift = rq->shift;
     q->step = rq->step;
     q->lo = rq->act_min;
     q->hi = rq->act_max;
     q->acc = acc;
-    q->slow = !rq->fast;
     q->c1 = 1u + 2u * (uint32_t)rq->out_zp;
     q->relu = rq->act_min == rq->out_zp;
     q->last = g->out_c - 2; /* at least 2 channels (eval_variant) */
@@ -501,7 +500,9 @@ NML_NOINLINE static void gemm_2x8(pairs *block) {
         const int32_t c0 = pair_first(q), depth = q->depth;
         q->ch = c0;
         const int8_t *p = q->x, *w0 = q->filter + c0 * depth, *w1 = w0 + depth;
-        const int32_t i0 = q->slow ? 0 : q->fb[c0], i1 = q->slow ? 0 : q->fb[c0 + 1];
+        const int32_t *fb = q->fb;
+        int32_t i0 = 0, i1 = 0;
+        if (fb) i0 = fb[c0], i1 = fb[c0 + 1];
         int32_t a0 = i0, a1 = i0, a2 = i0, a3 = i0, a4 = i0, a5 = i0, a6 = i0, a7 = i0;
         int32_t b0 = i1, b1 = i1, b2 = i1, b3 = i1, b4 = i1, b5 = i1, b6 = i1, b7 = i1;
 #if NML_FEW_REGISTERS
@@ -530,7 +531,7 @@ NML_NOINLINE static void gemm_2x8(pairs *block) {
         acc[4] = a4, acc[5] = a5, acc[6] = a6, acc[7] = a7;
         acc[8] = b0, acc[9] = b1, acc[10] = b2, acc[11] = b3;
         acc[12] = b4, acc[13] = b5, acc[14] = b6, acc[15] = b7;
-        if (q->slow) return;
+        if (!q->fb) return;
         emit_pair(q);
     }
 }
