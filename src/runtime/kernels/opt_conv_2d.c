@@ -9,7 +9,8 @@
  * and each loaded activation two channels (10 loads per 16 multiply-accumulates, 172
  * instructions per 64 MACs with gcc's priority register allocator, which this file selects
  * for itself on RV32). The pair's accumulators then go to memory and
- * are requantized in the doubled fast form (opt_common.h, ~13 instructions per output) with
+ * are requantized in the doubled fast form (opt_common.h, ~13 instructions per output; under a
+ * ReLU-like activation ~9 for a nonnegative sum and ~5 for a negative one, emit_pair) with
  * constants from the fast tables. Gathering is tap-major with eight source pointers when the
  * eight windows lie inside the input (a 1x1 layer's pixels, or any block away from the padding;
  * a block may span two output rows), so a 1-channel 5x5 layer pays about 2.4 instructions per
