@@ -385,6 +385,7 @@ static int random_conv(layer *L) {
  * int8-only variant against the reference. Returns 1 when the reference ran (some fused
  * activation ranges are empty for random output quantizations and are rejected by all). */
 static int lean_compared; /* layers the lean variants evaluated (compared) */
+static int conv_w_fill;   /* nonzero: every weight of the next layers this value */
 static int c1_compared;   /* 5-wide one-channel layers the lean c1 variant evaluated */
 
 static int compare_random_conv(const layer *Lp, int iter) {
@@ -403,6 +404,7 @@ static int compare_random_conv(const layer *Lp, int iter) {
     int32_t *bias = malloc((size_t)L.out_c * sizeof *bias);
     fill_i8(in, n_in);
     random_weights(&L, w, n_w, scales, L.out_c, bias, L.kh * L.kw * (L.c / L.groups));
+    if (conv_w_fill) memset(w, (uint8_t)conv_w_fill, n_w);
     nml_op_params p;
     nml_op_params_default(&p);
     p.padding = (uint8_t)L.padding;
@@ -640,6 +642,37 @@ static void conv_deep_matches_reference(void **state) {
            cases, capped);
     assert_true(ran > cases * 7 / 10);
     assert_true(capped > 10);
+}
+
+/* The blocks' folded biases sum each channel's weights in two 16-bit lanes of unsigned bytes
+ * (w + 128) where the depth is a multiple of 8 up to 512, bytes one by one otherwise: layers
+ * of at least 8 pixels whose weights are all 127 (255 per byte: the largest lane sums) or all
+ * -128 (0), depths on both sides of 512, up to the blocks' 1024, and ones not a multiple of 8. */
+static void conv_weight_sums_match_reference(void **state) {
+    (void)state;
+    rng_state = 0x5E135u;
+    const int32_t depths[] = {8, 16, 24, 96, 336, 504, 512, 520, 768, 1016, 1024, 100, 513, 1020};
+    int cases = 0, ran = 0;
+    for (int iter = 0; iter < 3 * (int)(sizeof depths / sizeof depths[0]); iter++) {
+        layer L;
+        memset(&L, 0, sizeof L);
+        L.batches = 1;
+        L.kh = L.kw = 1;
+        L.stride_h = L.stride_w = L.dil_h = L.dil_w = 1;
+        L.h = rnd_in(1, 3);
+        L.w = 8;
+        L.groups = 1;
+        L.c = depths[iter / 3];
+        L.out_c = rnd_in(1, 6);
+        L.depth_multiplier = 1;
+        random_common(&L);
+        conv_w_fill = iter % 3 == 0 ? 127 : iter % 3 == 1 ? -128 : 0;
+        cases++;
+        ran += compare_random_conv(&L, iter);
+    }
+    conv_w_fill = 0;
+    printf("CONV_2D weight sums: %d of %d compared\n", ran, cases);
+    assert_true(ran > cases * 7 / 10);
 }
 
 static int random_dw(layer *L) {
@@ -1400,6 +1433,7 @@ int main(void) {
         cmocka_unit_test(conv_shallow_pointwise_matches_reference),
         cmocka_unit_test(conv_c1_rows_match_reference),
         cmocka_unit_test(conv_deep_matches_reference),
+        cmocka_unit_test(conv_weight_sums_match_reference),
         cmocka_unit_test(depthwise_matches_reference),
         cmocka_unit_test(depthwise_3x3_rows_match_reference),
         cmocka_unit_test(depthwise_3x3_pairs_match_reference),

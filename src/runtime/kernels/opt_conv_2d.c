@@ -9,7 +9,8 @@
  * and each loaded activation two channels (10 loads per 16 multiply-accumulates, 172
  * instructions per 64 MACs with gcc's priority register allocator, which this file selects
  * for itself on RV32). The pair's accumulators then go to memory and
- * are requantized in the doubled fast form (opt_common.h, ~13 instructions per output) with
+ * are requantized in the doubled fast form (opt_common.h, ~13 instructions per output; under a
+ * ReLU-like activation ~9 for a nonnegative sum and ~5 for a negative one, emit_pair) with
  * constants from the fast tables. Gathering is tap-major with eight source pointers when the
  * eight windows lie inside the input (a 1x1 layer's pixels, or any block away from the padding;
  * a block may span two output rows), so a 1-channel 5x5 layer pays about 2.4 instructions per
@@ -41,6 +42,7 @@
 #include "conv_ref.h"
 #include "kernels.h"
 #include "opt_common.h"
+#include "opt_copy.h"
 #include "opt_dot.h"
 
 /* The 2x8 block's MAC loop holds 21 values: gcc's default (Chaitin-Briggs) register allocator
@@ -199,6 +201,17 @@ typedef struct pixel {
     int32_t b, y, x;
 } pixel;
 
+/* Output pixel i (the blocks start each block here: two divisions instead of eight
+ * next_pixel calls). */
+static pixel pixel_at(const geom *g, int32_t i) {
+    pixel p;
+    const int32_t row = i / g->out_w;
+    p.x = i - row * g->out_w;
+    p.b = row / g->out_h;
+    p.y = row - p.b * g->out_h;
+    return p;
+}
+
 static void next_pixel(const geom *g, pixel *p) {
     if (++p->x == g->out_w) {
         p->x = 0;
@@ -335,54 +348,106 @@ static void gather_block(const geom *g, pixel a, int8_t *col) {
     } while (0)
 
 /* A block's channel pairs: the pair of oc is oc and oc + 1 (an odd last channel is redone with
- * the one before it, a one-channel layer computes its channel twice). Kept in memory and read
+ * the one before it; one-channel layers take one_channel_blocks). Kept in memory and read
  * through one pointer: gcc would otherwise hold the loop's state in the registers the inner
  * loop needs. */
 typedef struct pairs {
     const int8_t *x;      /* the eight interleaved windows */
     const int8_t *filter; /* the whole filter */
     int8_t *o;            /* pixel k's channel c at o[k * out_c + c] */
-    const int32_t *fb;    /* the layer's folded biases */
-    const nml_rq *rq;     /* its requantization tables */
+    const int32_t *fb;    /* the layer's folded biases; NULL for the reference requantization:
+                           * the caller requantizes the 16 sums in acc (without the bias) */
+    const int32_t *mult;  /* its requantization tables (fast) */
+    const int8_t *shift;
+    int32_t step;
     int32_t depth, oc, end, out_c, lo, hi;
     int32_t *acc; /* a pair's 16 accumulators (channel-major) */
-    int32_t slow; /* the reference requantization: the caller requantizes acc */
     uint32_t c1;  /* 1 + 2 * the output zero point */
+    int32_t ch;    /* the pair's first channel (emit_pair) */
+    int32_t relu; /* act_min == the output zero point: emit_pair's short form */
+    int32_t last; /* the last pair's first channel: out_c - 2 */
 } pairs;
 
 /* The first channel of the pair of q->oc. */
 static inline int32_t pair_first(const pairs *q) {
-    const int32_t last = q->out_c > 1 ? q->out_c - 2 : 0;
-    return q->oc < last ? q->oc : last;
+    return q->oc < q->last ? q->oc : q->last;
+}
+
+/* The per-layer fields of a block state (pixel_blocks, c1_blocks). */
+static void pairs_init(pairs *q, const geom *g, const nml_rq *rq, int32_t *acc) {
+    q->x = g->col;
+    q->filter = g->filter;
+    q->depth = g->depth;
+    q->out_c = g->out_c;
+    q->fb = rq->fast ? g->fb : NULL; /* slow: the caller requantizes unbiased sums */
+    q->mult = rq->mult;
+    q->shift = rq->shift;
+    q->step = rq->step;
+    q->lo = rq->act_min;
+    q->hi = rq->act_max;
+    q->acc = acc;
+    q->c1 = 1u + 2u * (uint32_t)rq->out_zp;
+    q->relu = rq->act_min == rq->out_zp;
+    q->last = g->out_c - 2; /* at least 2 channels (eval_variant) */
 }
 
 /* The pair's 16 accumulators (folded biases included) requantized in the doubled fast form
  * (opt_common.h) into its two channels of the eight pixels. From memory: requantized from
  * registers, the constants' extra live values made gcc spill in the MAC loop (3.6% more
- * instructions), and one loop is a third of the code of sixteen inlined outputs. */
+ * instructions). Under a ReLU-like activation (act_min == the output zero point, q->relu) a
+ * negative accumulator gives act_min (both roundings keep a negative sum at or below 0, see
+ * shallow_pairs), and a nonnegative one needs neither the negative-sum correction nor the lower
+ * clamp: about half the instructions per output. Loops, not unrolled: the two forms take less
+ * code than one unrolled form did. */
 NML_OPT_INLINE void emit_pair(const pairs *q) {
-    const int32_t d0 = pair_first(q), stride = q->out_c, lo = q->lo, hi = q->hi;
-    const int32_t *acc = q->acc;
-    for (int32_t j = 0; j < 2; j++, acc += NML_BLOCK_PIXELS) {
-        const int32_t c = q->out_c > 1 ? d0 + j : d0;
+    /* in locals: the int8 stores may alias q, gcc would reload its fields for the second
+     * channel */
+    const int32_t stride = q->out_c, lo = q->lo, hi = q->hi, step = q->step, relu = q->relu;
+    const int32_t ch = q->ch;
+    const int32_t *acc = q->acc, *mults = q->mult;
+    const int8_t *shifts = q->shift;
+    int8_t *const out = q->o;
+    const uint32_t c1 = q->c1;
+    for (int32_t j = 0; j < 2; j++) {
+        const int32_t c = ch + j;
         /* the doubled form's constants (opt_common.h) from the fast tables: with
          * c1 = 1 + 2 * zp, K2 = 1 + 2 * khi = (c1 << r) + [r > 0] */
-        const int32_t i = c * q->rq->step, r = q->rq->shift[i];
-        const uint32_t mult = (uint32_t)q->rq->mult[i], nz = (uint32_t)(r != 0);
-        const uint32_t k2 = (q->c1 << r) + nz, neg2 = (0u - nz) << 1;
+        const int32_t i = c * step, r = shifts[i];
+        const uint32_t mult = (uint32_t)mults[i], nz = (uint32_t)(r != 0);
+        const uint32_t k2 = (c1 << r) + nz, neg2 = (0u - nz) << 1;
         const int32_t r1 = r + 1;
-        int8_t *o = q->o + c;
+        const int32_t *end = acc + NML_BLOCK_PIXELS;
+        int8_t *o = out + c;
+        if (relu) {
+#define NML_EMIT_RELU(k)                                                                           \
+    do {                                                                                           \
+        const int32_t v = acc[k];                                                                  \
+        int32_t y = lo;                                                                            \
+        if (v >= 0) {                                                                              \
+            const int32_t x2 = (int32_t)((uint32_t)v << 1);                                        \
+            y = (int32_t)((uint32_t)(((int64_t)x2 * (int64_t)mult) >> 32) + k2) >> r1;             \
+            if (y > hi) y = hi;                                                                    \
+        }                                                                                          \
+        o[(k)*stride] = (int8_t)y;                                                                 \
+    } while (0)
+            do {
+                NML_EMIT_RELU(0);
+                NML_EMIT_RELU(1);
+                NML_EMIT_RELU(2);
+                NML_EMIT_RELU(3);
+                o += 4 * stride;
+            } while ((acc += 4) != end);
+#undef NML_EMIT_RELU
+        } else {
 #define NML_EMIT(k)                                                                                \
     o[(k)*stride] = nml_rq_clamp(nml_rq_apply_doubled(acc[k], mult, k2, neg2, r1), lo, hi)
-        NML_EMIT(0);
-        NML_EMIT(1);
-        NML_EMIT(2);
-        NML_EMIT(3);
-        NML_EMIT(4);
-        NML_EMIT(5);
-        NML_EMIT(6);
-        NML_EMIT(7);
+            do {
+                NML_EMIT(0);
+                NML_EMIT(1);
+                o += 2 * stride;
+            } while ((acc += 2) != end);
 #undef NML_EMIT
+        }
     }
 }
 
@@ -433,9 +498,12 @@ static void mac_2x4(const int8_t *p, const int8_t *w0, const int8_t *w1, int32_t
 NML_NOINLINE static void gemm_2x8(pairs *block) {
     pairs *volatile held = block; /* on the stack while the MAC loop needs every register */
     for (pairs *q = block; q->oc < q->end; q->oc += 2) {
-        const int32_t c0 = pair_first(q), c1 = q->out_c > 1 ? c0 + 1 : c0, depth = q->depth;
-        const int8_t *p = q->x, *w0 = q->filter + c0 * depth, *w1 = q->filter + c1 * depth;
-        const int32_t i0 = q->slow ? 0 : q->fb[c0], i1 = q->slow ? 0 : q->fb[c1];
+        const int32_t c0 = pair_first(q), depth = q->depth;
+        q->ch = c0;
+        const int8_t *p = q->x, *w0 = q->filter + c0 * depth, *w1 = w0 + depth;
+        const int32_t *fb = q->fb;
+        int32_t i0 = 0, i1 = 0;
+        if (fb) i0 = fb[c0], i1 = fb[c0 + 1];
         int32_t a0 = i0, a1 = i0, a2 = i0, a3 = i0, a4 = i0, a5 = i0, a6 = i0, a7 = i0;
         int32_t b0 = i1, b1 = i1, b2 = i1, b3 = i1, b4 = i1, b5 = i1, b6 = i1, b7 = i1;
 #if NML_FEW_REGISTERS
@@ -449,12 +517,13 @@ NML_NOINLINE static void gemm_2x8(pairs *block) {
         const int8_t *stop = p + 8 * depth;
         for (int32_t n = depth & 3; n > 0; n--, p += 8, w0++, w1++)
             NML_MAC_2X8(0);
-        for (; p != stop; p += 32, w0 += 4, w1 += 4) {
-            NML_MAC_2X8(0);
-            NML_MAC_2X8(1);
-            NML_MAC_2X8(2);
-            NML_MAC_2X8(3);
-        }
+        if (p != stop) do { /* tested at the bottom: no jump back to a test at the top */
+                NML_MAC_2X8(0);
+                NML_MAC_2X8(1);
+                NML_MAC_2X8(2);
+                NML_MAC_2X8(3);
+                p += 32, w0 += 4, w1 += 4;
+            } while (p != stop);
 #endif
         NML_REGISTER_BARRIER(); /* c0, c1, depth: read again, not held across the loop */
         q = held;
@@ -463,7 +532,7 @@ NML_NOINLINE static void gemm_2x8(pairs *block) {
         acc[4] = a4, acc[5] = a5, acc[6] = a6, acc[7] = a7;
         acc[8] = b0, acc[9] = b1, acc[10] = b2, acc[11] = b3;
         acc[12] = b4, acc[13] = b5, acc[14] = b6, acc[15] = b7;
-        if (q->slow) return;
+        if (!q->fb) return;
         emit_pair(q);
     }
 }
@@ -477,8 +546,10 @@ static void requant_one(const nml_rq *rq, int32_t c, int32_t v, int8_t *o) {
         o[c] = nml_rq_slow(rq, c, v);
         return;
     }
-    const nml_rq_ch e = nml_rq_channel(rq, c);
-    const int32_t y = nml_rq_apply_doubled(v, e.mult, 1u + 2u * e.khi, e.neg_mask << 1, e.r + 1);
+    /* the doubled form's constants as emit_pair builds them (no branch on r) */
+    const int32_t i = c * rq->step, r = rq->shift[i];
+    const uint32_t nz = (uint32_t)(r != 0), k2 = ((1u + 2u * (uint32_t)rq->out_zp) << r) + nz;
+    const int32_t y = nml_rq_apply_doubled(v, (uint32_t)rq->mult[i], k2, (0u - nz) << 1, r + 1);
     o[c] = nml_rq_clamp(y, rq->act_min, rq->act_max);
 }
 
@@ -566,6 +637,7 @@ static int c1_block(const geom *g, pairs *q, const pixel *a, int8_t *o) {
     q->o = o;
     for (q->oc = 0; q->oc < g->out_c; q->oc += 2) {
         const int32_t c0 = pair_first(q);
+        q->ch = c0;
         acc[0] = g->fb[c0]; /* fast: nml_rq_finish bounds every partial sum, bias included */
         acc[8] = g->fb[c0 + 1];
         c1_pair_5(p, g->filter + c0 * g->depth, g->kh, row, g->depth, acc);
@@ -576,24 +648,12 @@ static int c1_block(const geom *g, pairs *q, const pixel *a, int8_t *o) {
 
 /* Blocks of eight output pixels from pixel 0 on (total / 8 of them): the windows interleaved
  * into col (the input pixels themselves for a 1x1 layer, amortized over all output channels),
- * then two channels at a time (an odd last channel is redone with the one before it; a
- * one-channel layer computes its channel twice). */
-NML_OPT_INLINE void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total, pixel *a,
-                                 int fast_only) {
+ * then two channels at a time (an odd last channel is redone with the one before it; at
+ * least two channels: one-channel layers take one_channel_blocks). */
+NML_OPT_INLINE void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total, int fast_only) {
     int32_t acc[16];
     pairs q;
-    q.x = g->col;
-    q.filter = g->filter;
-    q.depth = g->depth;
-    q.out_c = g->out_c;
-    q.fb = g->fb;
-    q.rq = rq;
-    q.lo = rq->act_min;
-    q.hi = rq->act_max;
-    q.acc = acc;
-    q.slow = !rq->fast;
-    q.c1 = 1u + 2u * (uint32_t)rq->out_zp;
-    const int32_t last = g->out_c > 1 ? g->out_c - 2 : 0;
+    pairs_init(&q, g, rq, acc);
     for (int32_t i = 0; i + NML_BLOCK_PIXELS <= total; i += NML_BLOCK_PIXELS) {
         if (g->pointwise) { /* the windows are the input pixels i..i+7 */
             const int8_t *px[NML_BLOCK_PIXELS];
@@ -601,9 +661,7 @@ NML_OPT_INLINE void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total,
                 px[k] = g->in + (i + k) * g->c;
             gather_taps(g->col, px, 0, g->c);
         } else
-            gather_block(g, *a, g->col);
-        for (int32_t k = 0; k < NML_BLOCK_PIXELS; k++)
-            next_pixel(g, a);
+            gather_block(g, pixel_at(g, i), g->col);
         q.o = g->out + i * g->out_c;
         if (fast_only || rq->fast) {
             q.oc = 0, q.end = g->out_c;
@@ -613,7 +671,7 @@ NML_OPT_INLINE void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total,
         for (int32_t oc = 0; oc < g->out_c; oc += 2) { /* slow: pair by pair */
             q.oc = oc, q.end = oc + 1;
             gemm_2x8(&q);
-            const int32_t c0 = oc < last ? oc : last, c1 = g->out_c > 1 ? c0 + 1 : c0;
+            const int32_t c0 = oc < q.last ? oc : q.last, c1 = c0 + 1;
             for (int32_t j = 0; j < 16; j++)
                 requant_one(rq, j < 8 ? c0 : c1, nml_add_wrap(acc[j], g->fb[j < 8 ? c0 : c1]),
                             q.o + (j & 7) * g->out_c);
@@ -624,29 +682,18 @@ NML_OPT_INLINE void pixel_blocks(const geom *g, const nml_rq *rq, int32_t total,
 /* A c1_block layer's blocks of eight pixels (its own loop: the other layers' blocks pay no
  * test for it): c1_block, else the 2x8 blocks over gathered windows. Such a layer has the
  * fast requantization (prepare_variant). */
-NML_NOINLINE static void c1_blocks(const geom *g, const nml_rq *rq, int32_t total, pixel *a) {
+NML_NOINLINE static void c1_blocks(const geom *g, const nml_rq *rq, int32_t total) {
     int32_t acc[16];
     pairs q;
-    q.x = g->col;
-    q.filter = g->filter;
-    q.depth = g->depth;
-    q.out_c = g->out_c;
-    q.fb = g->fb;
-    q.rq = rq;
-    q.lo = rq->act_min;
-    q.hi = rq->act_max;
-    q.acc = acc;
-    q.slow = 0;
-    q.c1 = 1u + 2u * (uint32_t)rq->out_zp;
+    pairs_init(&q, g, rq, acc);
     for (int32_t i = 0; i + NML_BLOCK_PIXELS <= total; i += NML_BLOCK_PIXELS) {
         int8_t *o = g->out + i * g->out_c;
-        if (!c1_block(g, &q, a, o)) {
-            gather_block(g, *a, g->col);
+        const pixel a = pixel_at(g, i);
+        if (!c1_block(g, &q, &a, o)) {
+            gather_block(g, a, g->col);
             q.o = o, q.oc = 0, q.end = g->out_c;
             gemm_2x8(&q);
         }
-        for (int32_t k = 0; k < NML_BLOCK_PIXELS; k++)
-            next_pixel(g, a);
     }
 }
 
@@ -724,13 +771,37 @@ NML_NOINLINE static void one_channel_blocks(const geom *g, const nml_rq *rq, int
 }
 
 /* The folded biases: bias - zp * the sum of the channel's weights, in locals: the stores may
- * alias the geometry, gcc would reload it for every weight. */
+ * alias the geometry, gcc would reload it for every weight. This pass over all weights runs at
+ * every evaluation (the scratch is shared), so where the channels are whole aligned pairs of
+ * words (depth a multiple of 8, at most 512) it reads words: each byte offset by 128 (the xor)
+ * is an unsigned 0..255, and two 16-bit lanes sum alternate bytes (at most 128 words of
+ * 2 x 255 per lane: no carry between the lanes); 16 instructions per 8 weights instead of 22;
+ * other depths four bytes per turn (LeNet-5's C3, depth 150). */
 static void fold_biases(const geom *g, const int32_t *bias, int32_t *fb) {
     const int8_t *w = g->filter;
     const int32_t depth = g->depth, zp = g->zp, out_c = g->out_c;
+#if NML_OPT_WORDS
+    const int words = ((uint32_t)depth & 7u) == 0 && depth <= 512 && ((uintptr_t)w & 3u) == 0;
+#endif
     for (int32_t c = 0; c < out_c; c++) {
         int32_t sum = 0; /* |sum| <= depth * 128: the accumulator check bounds zp * sum */
         int32_t i = depth;
+#if NML_OPT_WORDS
+        if (words) {
+            const nml_opt_word *p = (const nml_opt_word *)(const void *)w;
+            const nml_opt_word *end = p + depth / 4;
+            const uint32_t m = 0x00ff00ffu, x = 0x80808080u;
+            uint32_t lanes = 0;
+            do {
+                const uint32_t v = p[0] ^ x, u = p[1] ^ x;
+                lanes += (v & m) + ((v >> 8) & m) + (u & m) + ((u >> 8) & m);
+                p += 2;
+            } while (p != end);
+            w = (const int8_t *)end;
+            i = 0;
+            sum = (int32_t)((lanes & 0xffffu) + (lanes >> 16)) - 128 * depth;
+        }
+#endif
         for (; i >= 4; i -= 4, w += 4)
             sum += w[0] + w[1] + w[2] + w[3];
         for (; i > 0; i--)
@@ -901,6 +972,7 @@ NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int variant
     const int32_t *b = bias ? (const int32_t *)bias->data : NULL;
     const int32_t total = input->dims[0] * g.out_h * g.out_w;
     pixel a = {0, 0, 0};
+    int32_t start = 0; /* the first pixel left to single_pixels */
     g.pointwise = is_pointwise(filter, input, output, &d->ref.w);
     if (d->blocks) { /* pixel by pixel: no folded biases */
         g.col = (int8_t *)(g.fb + g.out_c);
@@ -910,11 +982,13 @@ NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int variant
         else if (g.out_c == 1)
             one_channel_blocks(&g, &d->rq, total, &a);
         else if ((variant == VARIANT_FULL || variant == VARIANT_LEAN_C1) && d->c1)
-            c1_blocks(&g, &d->rq, total, &a);
+            c1_blocks(&g, &d->rq, total);
         else
-            pixel_blocks(&g, &d->rq, total, &a, lean);
+            pixel_blocks(&g, &d->rq, total, lean);
+        start = total - total % NML_BLOCK_PIXELS;
+        a = pixel_at(&g, start);
     }
-    single_pixels(&g, &d->rq, b, d->blocks ? total - total % NML_BLOCK_PIXELS : 0, total, a, lean);
+    single_pixels(&g, &d->rq, b, start, total, a, lean);
     return NML_OK;
 }
 
