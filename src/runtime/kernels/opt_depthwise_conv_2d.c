@@ -288,15 +288,20 @@ NML_OPT_INLINE void put_hi(int8_t *o, int32_t y, int32_t hi) {
  * term (in k2n) and only the clamp at lo, and give lo outright when lo is the zero point (ReLU,
  * ReLU6). 2 * acc may wrap only for a channel with a zero multiplier (nml_rq_doubled_fits),
  * whose output is the zero point on either branch. */
-NML_OPT_INLINE void rq_store(int8_t *o, rows3 *volatile const *slot, uint32_t acc2,
+typedef struct neg_rq {
+    uint32_t k2n; /* the doubled form's constant with the [acc < 0] term, 0 for ReLU */
+    int32_t lo;
+} neg_rq;
+
+NML_OPT_INLINE void rq_store(int8_t *o, const volatile neg_rq *nq, uint32_t acc2,
                              uint32_t mult, uint32_t k2, int32_t sh, int32_t hi) {
     if (LIKELY((int32_t)acc2 >= 0)) {
         put_hi(o, (int32_t)(mul_hi(acc2, mult) + k2) >> sh, hi);
         return;
     }
-    const rows3 *pp = *slot; /* volatile: loaded here, not kept in a register in the loop */
-    const uint32_t k2n = pp->k2n;
-    int32_t y = pp->lo;
+    /* volatile, on the stack: loaded here (one load each), not kept in registers */
+    const uint32_t k2n = nq->k2n;
+    int32_t y = nq->lo;
     if (k2n) { /* 0: ReLU-like, every negative sum gives lo */
         const int32_t v = (int32_t)(mul_hi(acc2, mult) + k2n) >> sh;
         if (v > y) y = v;
@@ -368,6 +373,9 @@ next_channel:
     ROWS_WEIGHTS(pp, f);
     const uint32_t mult = pp->mult, k2 = pp->k2;
     const int32_t sh = pp->sh;
+    volatile neg_rq nq;
+    nq.k2n = pp->k2n;
+    nq.lo = pp->lo;
     const int32_t hi = pp->hi, c = pp->c;
     /* the row loop's state lives in *pp (top, out): registers are short in the loops below */
     for (;; pp = slot) {
@@ -410,8 +418,8 @@ next_channel:
                 ab = bb + w01 * x1 + w11 * x2 + w21 * x3;
                 ba = bias + w00 * x0 + w10 * x1 + w20 * x2;
                 bb = bias + w00 * x1 + w10 * x2 + w20 * x3;
-                rq_store(o, &slot, acc_a, mult, k2, sh, hi);
-                rq_store(o + rb, &slot, acc_b, mult, k2, sh, hi);
+                rq_store(o, &nq, acc_a, mult, k2, sh, hi);
+                rq_store(o + rb, &nq, acc_b, mult, k2, sh, hi);
                 o += c;
             } while (o != end);
 #undef LOAD_COLUMN
@@ -450,7 +458,7 @@ next_channel:
                 const uint32_t acc = a + u02 * x0 + u12 * x1;                                    \
                 a = b + u01 * x0 + u11 * x1;                                                     \
                 b = be + u00 * x0 + u10 * x1;                                                    \
-                rq_store(o, &slot, acc, mult, k2, sh, hi);                                       \
+                rq_store(o, &nq, acc, mult, k2, sh, hi);                                       \
                 o += c;                                                                          \
             } while (o != end);                                                                  \
         a += (uint32_t)zp * (uint32_t)(u02 + u12); /* the padded last column */                  \
@@ -492,7 +500,7 @@ next_channel:
                     const uint32_t acc = a + w02 * x0 + w12 * x1 + w22 * x2;
                     a = b + w01 * x0 + w11 * x1 + w21 * x2;
                     b = bias + w00 * x0 + w10 * x1 + w20 * x2;
-                    rq_store(o, &slot, acc, mult, k2, sh, hi);
+                    rq_store(o, &nq, acc, mult, k2, sh, hi);
                     o += s;
                 } while (o != end);
             b = a; /* the last window, if its third column is padding */
@@ -511,7 +519,7 @@ next_channel:
             OPAQUE(r2);                                                                          \
             const uint32_t acc = b + w02 * x0 + w12 * x1 + w22 * x2;                             \
             b = bias + w00 * x0 + w10 * x1 + w20 * x2;                                           \
-            rq_store(o, &slot, acc, mult, k2, sh, hi);                                           \
+            rq_store(o, &nq, acc, mult, k2, sh, hi);                                           \
             o += s;                                                                              \
         } while (o != end)
             if (c1 && c == 1) {
@@ -528,7 +536,7 @@ next_channel:
       right_edge: /* the last window of the row (and of the pair's second row, next bytes on) */
         for (;;) {
             pp = slot;
-            rq_store(o, &slot, e0 + pp->rcol, mult, k2, sh, hi);
+            rq_store(o, &nq, e0 + pp->rcol, mult, k2, sh, hi);
             if (!next) break;
             o += next, e0 = e1, next = 0;
         }
