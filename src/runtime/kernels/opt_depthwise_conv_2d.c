@@ -612,7 +612,7 @@ __attribute__((noinline, optimize("no-tree-reassoc")))
 __attribute__((noinline))
 #endif
 static void
-plane_5wide(const plane5 *pp, const int32_t *wk) {
+plane_5wide(plane5 *pp, const int32_t *wk) {
     const int8_t *base = pp->plane;
     int8_t *orow = pp->out;
     for (int32_t oy = pp->out_h; oy > 0; oy--, base += pp->row_step, orow += pp->out_row) {
@@ -721,28 +721,24 @@ static int32_t load_weights(const geom *g, int32_t *wk, int32_t oc, int dbl) {
 
 /* Output channel oc (input channel oc / mult) over the plane in scratch; tap_loop (constant per
  * caller): plane_any is linked (0: the variant that only takes 5-wide planes of 4k columns). */
-NML_OPT_INLINE void plane_channel(const geom *g, const int8_t *plane, int32_t *wk, int32_t b,
-                                  int32_t oc, int tap_loop) {
+NML_OPT_INLINE void plane_channel(const geom *g, plane5 *pp, int32_t *wk, int32_t b, int32_t oc,
+                                  int tap_loop) {
     const int five = !tap_loop || five_wide(g); /* without the tap loop: 5-wide (rows5) */
     const int32_t bias = load_weights(g, wk, oc, five), out_c = g->out_c;
     int8_t *out = g->out + (size_t)b * g->out_h * g->out_w * out_c + oc;
     const nml_rq_ch ch = g->rq->fast ? nml_rq_channel(g->rq, oc) : (nml_rq_ch){0, 0, 0, 0};
+    const int8_t *plane = pp->plane;
     int32_t first_col = 0;
     if (five) {
+        /* the channel's fields (planes_body set the layer's) */
         const uint32_t k2 = 1 + 2 * ch.khi;
-        const plane5 pp = {plane,
-                           g->win->stride_h * g->plane_w,
-                           g->win->dilation_h * g->plane_w,
-                           g->kh,
-                           g->out_h,
-                           g->out_w >> 2,
-                           out,
-                           g->out_w * out_c,
-                           out_c,
-                           (uint32_t)bias << 1,
-                           {ch.mult, k2, k2 + (ch.neg_mask & ~1u), ch.r + 1, g->rq->act_min,
-                            g->rq->act_max}};
-        plane_5wide(&pp, wk);
+        pp->out = out;
+        pp->bias2 = (uint32_t)bias << 1;
+        pp->q.mult = ch.mult;
+        pp->q.k2 = k2;
+        pp->q.k2n = k2 + (ch.neg_mask & ~1u);
+        pp->q.sh = ch.r + 1;
+        plane_5wide(pp, wk);
         first_col = g->out_w & ~3;
         /* the columns left over: plane_any takes the weights as they are */
         if (tap_loop && first_col < g->out_w) load_weights(g, wk, oc, 0);
@@ -756,11 +752,23 @@ NML_OPT_INLINE void planes_body(const geom *g, int8_t *scratch, int tap_loop) {
     int32_t *wk = (int32_t *)(void *)scratch;
     int8_t *plane = scratch + (size_t)taps * sizeof *wk;
     memset(plane, (int)(uint8_t)(int8_t)g->zp, (size_t)g->plane_h * g->plane_w + 4);
+    /* plane_5wide's parameters that hold for the layer, set once */
+    plane5 pp;
+    pp.plane = plane;
+    pp.row_step = g->win->stride_h * g->plane_w;
+    pp.y_tap = g->win->dilation_h * g->plane_w;
+    pp.kh = g->kh;
+    pp.out_h = g->out_h;
+    pp.quads = g->out_w >> 2;
+    pp.out_row = g->out_w * g->out_c;
+    pp.out_step = g->out_c;
+    pp.q.lo = g->rq->act_min;
+    pp.q.hi = g->rq->act_max;
     for (int32_t b = 0; b < g->batches; b++) {
         for (int32_t c = 0; c < g->c; c++) {
             fill_plane(g, plane, b, c);
             for (int32_t m = 0; m < g->mult; m++)
-                plane_channel(g, plane, wk, b, c * g->mult + m, tap_loop);
+                plane_channel(g, &pp, wk, b, c * g->mult + m, tap_loop);
         }
     }
 }
