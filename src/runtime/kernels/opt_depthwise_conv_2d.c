@@ -706,10 +706,13 @@ static int32_t load_weights(const geom *g, int32_t *wk, int32_t oc, int dbl) {
     int32_t sum = 0;
     const int8_t *f = g->filter + oc;
     int32_t t = 0;
-    for (; t + 3 <= taps; t += 3, f += 3 * out_c) { /* a filter row of 3x3, 3 per step */
-        const int32_t v0 = f[0], v1 = f[out_c], v2 = f[2 * out_c];
+    for (; t + 5 <= taps; t += 5, f += 5 * out_c) { /* a filter row of 5x5, 5 per step */
+        const int8_t *q = f;
+        const int32_t v0 = *q, v1 = *(q += out_c), v2 = *(q += out_c), v3 = *(q += out_c),
+                      v4 = *(q += out_c);
         wk[t] = v0 * scale, wk[t + 1] = v1 * scale, wk[t + 2] = v2 * scale;
-        sum += v0 + v1 + v2;
+        wk[t + 3] = v3 * scale, wk[t + 4] = v4 * scale;
+        sum += v0 + v1 + v2 + v3 + v4;
     }
     for (; t < taps; t++, f += out_c) {
         const int32_t v = *f;
