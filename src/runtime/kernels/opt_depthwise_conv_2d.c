@@ -193,21 +193,29 @@ static void tap_range(int32_t i0, int32_t k, int32_t dil, int32_t n, int32_t *lo
  * zp * sum w, because padding now contributes w * zp - w * zp = 0 like in the reference. */
 static void fill_plane(const geom *g, int8_t *plane, int32_t b, int32_t c) {
     /* locals: the int8 stores may alias the geometry, gcc would reload it for every byte */
-    const int32_t step = g->c, pw = g->plane_w, pad_w = g->win->pad_w, dx = 1, dy = pw;
+    const int32_t step = g->c, pw = g->plane_w, pad_w = g->win->pad_w;
     const int32_t width = pad_w + g->w > pw ? pw - pad_w : g->w;
     int32_t rows = g->plane_h - g->win->pad_h < g->h ? g->plane_h - g->win->pad_h : g->h;
-    const int8_t *src = g->in + (size_t)b * g->h * g->w * step + c;
-    const int32_t src_row = g->w * step;
-    int8_t *row = plane + g->win->pad_h * dy + pad_w * dx;
-    for (; rows > 0; rows--, src += src_row, row += dy) {
-        int8_t *dst = row;
-        const int8_t *s = src;
-        int32_t n = width;
-        for (; n >= 4; n -= 4, dst += 4 * dx, s += 4 * step) /* strided gather, unrolled */
-            dst[0] = s[0], dst[dx] = s[step], dst[2 * dx] = s[2 * step], dst[3 * dx] = s[3 * step];
-        for (; n > 0; n--, s += step, dst += dx)
-            *dst = *s;
-    }
+    const int8_t *s = g->in + (size_t)b * g->h * g->w * step + c;
+    int8_t *dst = plane + g->win->pad_h * pw + pad_w;
+    /* one pass over the rows' bytes: at a row's end both pointers jump to the next row;
+     * bottom-tested loops (gcc -Os would test at the top and jump back) */
+    const int32_t s_gap = (g->w - width) * step, d_gap = pw - width, quads = width >> 2;
+    if (rows > 0 && width > 0) do {
+            int8_t *const e4 = dst + 4 * quads, *const e = dst + width;
+            if (dst != e4) do { /* strided gather, unrolled */
+                    const int8_t x0 = *s, x1 = *(s += step), x2 = *(s += step),
+                                 x3 = *(s += step);
+                    s += step;
+                    dst[0] = x0, dst[1] = x1, dst[2] = x2, dst[3] = x3;
+                    dst += 4;
+                } while (dst != e4);
+            if (dst != e) do {
+                    *dst++ = *s;
+                    s += step;
+                } while (dst != e);
+            s += s_gap, dst += d_gap;
+        } while (--rows);
 }
 
 /* ---- 3x3 windows read in place ---- */
