@@ -302,7 +302,7 @@ typedef struct neg_rq {
 } neg_rq;
 
 NML_OPT_INLINE void rq_store(int8_t *o, const volatile neg_rq *nq, uint32_t acc2,
-                             uint32_t mult, uint32_t k2, int32_t sh, int32_t hi) {
+                             uint32_t mult, uint32_t k2, int32_t sh, int32_t hi, int relu_test) {
     if (LIKELY((int32_t)acc2 >= 0)) {
         put_hi(o, (int32_t)(mul_hi(acc2, mult) + k2) >> sh, hi);
         return;
@@ -310,7 +310,9 @@ NML_OPT_INLINE void rq_store(int8_t *o, const volatile neg_rq *nq, uint32_t acc2
     /* volatile, on the stack: loaded here (one load each), not kept in registers */
     const uint32_t k2n = nq->k2n;
     int32_t y = nq->lo;
-    if (k2n) { /* 0: ReLU-like, every negative sum gives lo */
+    /* relu_test (constant per caller): k2n = 0 marks ReLU-like ranges, where every negative
+     * sum gives lo; without it the sum is requantized, and ReLU's lo is still the result */
+    if (!relu_test || k2n) {
         const int32_t v = (int32_t)(mul_hi(acc2, mult) + k2n) >> sh;
         if (v > y) y = v;
     }
@@ -382,7 +384,8 @@ next_channel:
     const uint32_t mult = pp->mult, k2 = pp->k2;
     const int32_t sh = pp->sh;
     volatile neg_rq nq;
-    nq.k2n = pp->k2n;
+    /* the rows-and-5-wide variant (c1 = 0) tests no ReLU shortcut: k2n as requantized */
+    nq.k2n = c1 ? pp->k2n : k2 - (sh > 1 ? 2u : 0u);
     nq.lo = pp->lo;
     const int32_t hi = pp->hi, c = pp->c;
     /* the row loop's state lives in *pp (top, out): registers are short in the loops below */
@@ -426,8 +429,8 @@ next_channel:
                 ab = bb + w01 * x1 + w11 * x2 + w21 * x3;
                 ba = bias + w00 * x0 + w10 * x1 + w20 * x2;
                 bb = bias + w00 * x1 + w10 * x2 + w20 * x3;
-                rq_store(o, &nq, acc_a, mult, k2, sh, hi);
-                rq_store(o + rb, &nq, acc_b, mult, k2, sh, hi);
+                rq_store(o, &nq, acc_a, mult, k2, sh, hi, c1);
+                rq_store(o + rb, &nq, acc_b, mult, k2, sh, hi, c1);
                 o += c;
             } while (o != end);
 #undef LOAD_COLUMN
@@ -466,7 +469,7 @@ next_channel:
                 const uint32_t acc = a + u02 * x0 + u12 * x1;                                    \
                 a = b + u01 * x0 + u11 * x1;                                                     \
                 b = be + u00 * x0 + u10 * x1;                                                    \
-                rq_store(o, &nq, acc, mult, k2, sh, hi);                                       \
+                rq_store(o, &nq, acc, mult, k2, sh, hi, c1);                                       \
                 o += c;                                                                          \
             } while (o != end);                                                                  \
         a += (uint32_t)zp * (uint32_t)(u02 + u12); /* the padded last column */                  \
@@ -508,7 +511,7 @@ next_channel:
                     const uint32_t acc = a + w02 * x0 + w12 * x1 + w22 * x2;
                     a = b + w01 * x0 + w11 * x1 + w21 * x2;
                     b = bias + w00 * x0 + w10 * x1 + w20 * x2;
-                    rq_store(o, &nq, acc, mult, k2, sh, hi);
+                    rq_store(o, &nq, acc, mult, k2, sh, hi, c1);
                     o += s;
                 } while (o != end);
             b = a; /* the last window, if its third column is padding */
@@ -527,7 +530,7 @@ next_channel:
             OPAQUE(r2);                                                                          \
             const uint32_t acc = b + w02 * x0 + w12 * x1 + w22 * x2;                             \
             b = bias + w00 * x0 + w10 * x1 + w20 * x2;                                           \
-            rq_store(o, &nq, acc, mult, k2, sh, hi);                                           \
+            rq_store(o, &nq, acc, mult, k2, sh, hi, c1);                                           \
             o += s;                                                                              \
         } while (o != end)
             if (c1 && c == 1) {
@@ -544,7 +547,7 @@ next_channel:
       right_edge: /* the last window of the row (and of the pair's second row, next bytes on) */
         for (;;) {
             pp = slot;
-            rq_store(o, &nq, e0 + pp->rcol, mult, k2, sh, hi);
+            rq_store(o, &nq, e0 + pp->rcol, mult, k2, sh, hi, c1);
             if (!next) break;
             o += next, e0 = e1, next = 0;
         }
