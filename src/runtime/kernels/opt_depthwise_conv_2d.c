@@ -30,11 +30,11 @@
  * zero point per tap. With one input channel and 8-wide windows of stride 2 (micro_speech),
  * windows inside the input are computed eight outputs of one channel at a time (wide_8x2). */
 #include <stddef.h>
-#include <string.h>
 
 #include "conv_ref.h"
 #include "kernels.h"
 #include "opt_common.h"
+#include "opt_copy.h" /* nml_opt_fill: words, not picolibc's byte-per-iteration memset */
 
 typedef struct opt_dw {
     nml_dwconv_data ref;
@@ -765,7 +765,7 @@ NML_OPT_INLINE void planes_body(const geom *g, int8_t *scratch, int tap_loop) {
     const int32_t taps = g->kh * g->kw;
     int32_t *wk = (int32_t *)(void *)scratch;
     int8_t *plane = scratch + (size_t)taps * sizeof *wk;
-    memset(plane, (int)(uint8_t)(int8_t)g->zp, (size_t)g->plane_h * g->plane_w + 4);
+    nml_opt_fill(plane, (uint8_t)(int8_t)g->zp, (uint32_t)(g->plane_h * g->plane_w + 4));
     /* plane_5wide's parameters that hold for the layer, set once */
     plane5 pp;
     pp.plane = plane;
@@ -833,7 +833,7 @@ NML_OPT_INLINE void dw_rows(const geom *g, int8_t *zrow, int c1) {
     /* the row of zero points, read (row_at) only where a window row is padding: VALID layers
      * over a padded input (FastestDet's stride-2 layers) skip it */
     if (win->pad_h > 0 || (g->out_h - 1) * win->stride_h - win->pad_h + 3 > g->h)
-        memset(zrow, (int)(uint8_t)(int8_t)g->zp, (size_t)row_bytes);
+        nml_opt_fill(zrow, (uint8_t)(int8_t)g->zp, (uint32_t)row_bytes);
     if (c1)
         rows_3x3_c1(&pp);
     else
