@@ -831,8 +831,9 @@ NML_OPT_INLINE void dw_rows(const geom *g, int8_t *zrow, int c1) {
     pp.out_plane = g->out_h * pp.out_row;
     pp.top0 = -win->pad_h;
     /* the row of zero points, read (row_at) only where a window row is padding: VALID layers
-     * over a padded input (FastestDet's stride-2 layers) skip it */
-    if (win->pad_h > 0 || (g->out_h - 1) * win->stride_h - win->pad_h + 3 > g->h)
+     * over a padded input (FastestDet's stride-2 layers) skip it. SAME pads the bottom at least
+     * as much as the top (nml_window_init), so a padded top row implies a padded bottom one. */
+    if ((g->out_h - 1) * win->stride_h - win->pad_h + 3 > g->h)
         nml_opt_fill(zrow, (uint8_t)(int8_t)g->zp, (uint32_t)row_bytes);
     if (c1)
         rows_3x3_c1(&pp);
