@@ -30,11 +30,11 @@
  * zero point per tap. With one input channel and 8-wide windows of stride 2 (micro_speech),
  * windows inside the input are computed eight outputs of one channel at a time (wide_8x2). */
 #include <stddef.h>
-#include <string.h>
 
 #include "conv_ref.h"
 #include "kernels.h"
 #include "opt_common.h"
+#include "opt_copy.h" /* nml_opt_fill: words, not picolibc's byte-per-iteration memset */
 
 typedef struct opt_dw {
     nml_dwconv_data ref;
@@ -193,21 +193,29 @@ static void tap_range(int32_t i0, int32_t k, int32_t dil, int32_t n, int32_t *lo
  * zp * sum w, because padding now contributes w * zp - w * zp = 0 like in the reference. */
 static void fill_plane(const geom *g, int8_t *plane, int32_t b, int32_t c) {
     /* locals: the int8 stores may alias the geometry, gcc would reload it for every byte */
-    const int32_t step = g->c, pw = g->plane_w, pad_w = g->win->pad_w, dx = 1, dy = pw;
+    const int32_t step = g->c, pw = g->plane_w, pad_w = g->win->pad_w;
     const int32_t width = pad_w + g->w > pw ? pw - pad_w : g->w;
     int32_t rows = g->plane_h - g->win->pad_h < g->h ? g->plane_h - g->win->pad_h : g->h;
-    const int8_t *src = g->in + (size_t)b * g->h * g->w * step + c;
-    const int32_t src_row = g->w * step;
-    int8_t *row = plane + g->win->pad_h * dy + pad_w * dx;
-    for (; rows > 0; rows--, src += src_row, row += dy) {
-        int8_t *dst = row;
-        const int8_t *s = src;
-        int32_t n = width;
-        for (; n >= 4; n -= 4, dst += 4 * dx, s += 4 * step) /* strided gather, unrolled */
-            dst[0] = s[0], dst[dx] = s[step], dst[2 * dx] = s[2 * step], dst[3 * dx] = s[3 * step];
-        for (; n > 0; n--, s += step, dst += dx)
-            *dst = *s;
-    }
+    const int8_t *s = g->in + (size_t)b * g->h * g->w * step + c;
+    int8_t *dst = plane + g->win->pad_h * pw + pad_w;
+    /* one pass over the rows' bytes: at a row's end both pointers jump to the next row;
+     * bottom-tested loops (gcc -Os would test at the top and jump back) */
+    const int32_t s_gap = (g->w - width) * step, d_gap = pw - width, quads = width >> 2;
+    if (rows > 0 && width > 0) do {
+            int8_t *const e4 = dst + 4 * quads, *const e = dst + width;
+            if (dst != e4) do { /* strided gather, unrolled */
+                    const int8_t x0 = *s, x1 = *(s += step), x2 = *(s += step),
+                                 x3 = *(s += step);
+                    s += step;
+                    dst[0] = x0, dst[1] = x1, dst[2] = x2, dst[3] = x3;
+                    dst += 4;
+                } while (dst != e4);
+            if (dst != e) do {
+                    *dst++ = *s;
+                    s += step;
+                } while (dst != e);
+            s += s_gap, dst += d_gap;
+        } while (--rows);
 }
 
 /* ---- 3x3 windows read in place ---- */
@@ -288,16 +296,23 @@ NML_OPT_INLINE void put_hi(int8_t *o, int32_t y, int32_t hi) {
  * term (in k2n) and only the clamp at lo, and give lo outright when lo is the zero point (ReLU,
  * ReLU6). 2 * acc may wrap only for a channel with a zero multiplier (nml_rq_doubled_fits),
  * whose output is the zero point on either branch. */
-NML_OPT_INLINE void rq_store(int8_t *o, rows3 *volatile const *slot, uint32_t acc2,
-                             uint32_t mult, uint32_t k2, int32_t sh, int32_t hi) {
+typedef struct neg_rq {
+    uint32_t k2n; /* the doubled form's constant with the [acc < 0] term, 0 for ReLU */
+    int32_t lo;
+} neg_rq;
+
+NML_OPT_INLINE void rq_store(int8_t *o, const volatile neg_rq *nq, uint32_t acc2,
+                             uint32_t mult, uint32_t k2, int32_t sh, int32_t hi, int relu_test) {
     if (LIKELY((int32_t)acc2 >= 0)) {
         put_hi(o, (int32_t)(mul_hi(acc2, mult) + k2) >> sh, hi);
         return;
     }
-    const rows3 *pp = *slot; /* volatile: loaded here, not kept in a register in the loop */
-    const uint32_t k2n = pp->k2n;
-    int32_t y = pp->lo;
-    if (k2n) { /* 0: ReLU-like, every negative sum gives lo */
+    /* volatile, on the stack: loaded here (one load each), not kept in registers */
+    const uint32_t k2n = nq->k2n;
+    int32_t y = nq->lo;
+    /* relu_test (constant per caller): k2n = 0 marks ReLU-like ranges, where every negative
+     * sum gives lo; without it the sum is requantized, and ReLU's lo is still the result */
+    if (!relu_test || k2n) {
         const int32_t v = (int32_t)(mul_hi(acc2, mult) + k2n) >> sh;
         if (v > y) y = v;
     }
@@ -368,6 +383,10 @@ next_channel:
     ROWS_WEIGHTS(pp, f);
     const uint32_t mult = pp->mult, k2 = pp->k2;
     const int32_t sh = pp->sh;
+    volatile neg_rq nq;
+    /* the rows-and-5-wide variant (c1 = 0) tests no ReLU shortcut: k2n as requantized */
+    nq.k2n = c1 ? pp->k2n : k2 - (sh > 1 ? 2u : 0u);
+    nq.lo = pp->lo;
     const int32_t hi = pp->hi, c = pp->c;
     /* the row loop's state lives in *pp (top, out): registers are short in the loops below */
     for (;; pp = slot) {
@@ -410,8 +429,8 @@ next_channel:
                 ab = bb + w01 * x1 + w11 * x2 + w21 * x3;
                 ba = bias + w00 * x0 + w10 * x1 + w20 * x2;
                 bb = bias + w00 * x1 + w10 * x2 + w20 * x3;
-                rq_store(o, &slot, acc_a, mult, k2, sh, hi);
-                rq_store(o + rb, &slot, acc_b, mult, k2, sh, hi);
+                rq_store(o, &nq, acc_a, mult, k2, sh, hi, c1);
+                rq_store(o + rb, &nq, acc_b, mult, k2, sh, hi, c1);
                 o += c;
             } while (o != end);
 #undef LOAD_COLUMN
@@ -450,7 +469,7 @@ next_channel:
                 const uint32_t acc = a + u02 * x0 + u12 * x1;                                    \
                 a = b + u01 * x0 + u11 * x1;                                                     \
                 b = be + u00 * x0 + u10 * x1;                                                    \
-                rq_store(o, &slot, acc, mult, k2, sh, hi);                                       \
+                rq_store(o, &nq, acc, mult, k2, sh, hi, c1);                                       \
                 o += c;                                                                          \
             } while (o != end);                                                                  \
         a += (uint32_t)zp * (uint32_t)(u02 + u12); /* the padded last column */                  \
@@ -492,7 +511,7 @@ next_channel:
                     const uint32_t acc = a + w02 * x0 + w12 * x1 + w22 * x2;
                     a = b + w01 * x0 + w11 * x1 + w21 * x2;
                     b = bias + w00 * x0 + w10 * x1 + w20 * x2;
-                    rq_store(o, &slot, acc, mult, k2, sh, hi);
+                    rq_store(o, &nq, acc, mult, k2, sh, hi, c1);
                     o += s;
                 } while (o != end);
             b = a; /* the last window, if its third column is padding */
@@ -511,7 +530,7 @@ next_channel:
             OPAQUE(r2);                                                                          \
             const uint32_t acc = b + w02 * x0 + w12 * x1 + w22 * x2;                             \
             b = bias + w00 * x0 + w10 * x1 + w20 * x2;                                           \
-            rq_store(o, &slot, acc, mult, k2, sh, hi);                                           \
+            rq_store(o, &nq, acc, mult, k2, sh, hi, c1);                                           \
             o += s;                                                                              \
         } while (o != end)
             if (c1 && c == 1) {
@@ -528,7 +547,7 @@ next_channel:
       right_edge: /* the last window of the row (and of the pair's second row, next bytes on) */
         for (;;) {
             pp = slot;
-            rq_store(o, &slot, e0 + pp->rcol, mult, k2, sh, hi);
+            rq_store(o, &nq, e0 + pp->rcol, mult, k2, sh, hi, c1);
             if (!next) break;
             o += next, e0 = e1, next = 0;
         }
@@ -604,7 +623,7 @@ __attribute__((noinline, optimize("no-tree-reassoc")))
 __attribute__((noinline))
 #endif
 static void
-plane_5wide(const plane5 *pp, const int32_t *wk) {
+plane_5wide(plane5 *pp, const int32_t *wk) {
     const int8_t *base = pp->plane;
     int8_t *orow = pp->out;
     for (int32_t oy = pp->out_h; oy > 0; oy--, base += pp->row_step, orow += pp->out_row) {
@@ -698,10 +717,13 @@ static int32_t load_weights(const geom *g, int32_t *wk, int32_t oc, int dbl) {
     int32_t sum = 0;
     const int8_t *f = g->filter + oc;
     int32_t t = 0;
-    for (; t + 3 <= taps; t += 3, f += 3 * out_c) { /* a filter row of 3x3, 3 per step */
-        const int32_t v0 = f[0], v1 = f[out_c], v2 = f[2 * out_c];
+    for (; t + 5 <= taps; t += 5, f += 5 * out_c) { /* a filter row of 5x5, 5 per step */
+        const int8_t *q = f;
+        const int32_t v0 = *q, v1 = *(q += out_c), v2 = *(q += out_c), v3 = *(q += out_c),
+                      v4 = *(q += out_c);
         wk[t] = v0 * scale, wk[t + 1] = v1 * scale, wk[t + 2] = v2 * scale;
-        sum += v0 + v1 + v2;
+        wk[t + 3] = v3 * scale, wk[t + 4] = v4 * scale;
+        sum += v0 + v1 + v2 + v3 + v4;
     }
     for (; t < taps; t++, f += out_c) {
         const int32_t v = *f;
@@ -713,28 +735,24 @@ static int32_t load_weights(const geom *g, int32_t *wk, int32_t oc, int dbl) {
 
 /* Output channel oc (input channel oc / mult) over the plane in scratch; tap_loop (constant per
  * caller): plane_any is linked (0: the variant that only takes 5-wide planes of 4k columns). */
-NML_OPT_INLINE void plane_channel(const geom *g, const int8_t *plane, int32_t *wk, int32_t b,
-                                  int32_t oc, int tap_loop) {
+NML_OPT_INLINE void plane_channel(const geom *g, plane5 *pp, int32_t *wk, int32_t b, int32_t oc,
+                                  int tap_loop) {
     const int five = !tap_loop || five_wide(g); /* without the tap loop: 5-wide (rows5) */
     const int32_t bias = load_weights(g, wk, oc, five), out_c = g->out_c;
     int8_t *out = g->out + (size_t)b * g->out_h * g->out_w * out_c + oc;
     const nml_rq_ch ch = g->rq->fast ? nml_rq_channel(g->rq, oc) : (nml_rq_ch){0, 0, 0, 0};
+    const int8_t *plane = pp->plane;
     int32_t first_col = 0;
     if (five) {
+        /* the channel's fields (planes_body set the layer's) */
         const uint32_t k2 = 1 + 2 * ch.khi;
-        const plane5 pp = {plane,
-                           g->win->stride_h * g->plane_w,
-                           g->win->dilation_h * g->plane_w,
-                           g->kh,
-                           g->out_h,
-                           g->out_w >> 2,
-                           out,
-                           g->out_w * out_c,
-                           out_c,
-                           (uint32_t)bias << 1,
-                           {ch.mult, k2, k2 + (ch.neg_mask & ~1u), ch.r + 1, g->rq->act_min,
-                            g->rq->act_max}};
-        plane_5wide(&pp, wk);
+        pp->out = out;
+        pp->bias2 = (uint32_t)bias << 1;
+        pp->q.mult = ch.mult;
+        pp->q.k2 = k2;
+        pp->q.k2n = k2 + (ch.neg_mask & ~1u);
+        pp->q.sh = ch.r + 1;
+        plane_5wide(pp, wk);
         first_col = g->out_w & ~3;
         /* the columns left over: plane_any takes the weights as they are */
         if (tap_loop && first_col < g->out_w) load_weights(g, wk, oc, 0);
@@ -747,12 +765,24 @@ NML_OPT_INLINE void planes_body(const geom *g, int8_t *scratch, int tap_loop) {
     const int32_t taps = g->kh * g->kw;
     int32_t *wk = (int32_t *)(void *)scratch;
     int8_t *plane = scratch + (size_t)taps * sizeof *wk;
-    memset(plane, (int)(uint8_t)(int8_t)g->zp, (size_t)g->plane_h * g->plane_w + 4);
+    nml_opt_fill(plane, (uint8_t)(int8_t)g->zp, (uint32_t)(g->plane_h * g->plane_w + 4));
+    /* plane_5wide's parameters that hold for the layer, set once */
+    plane5 pp;
+    pp.plane = plane;
+    pp.row_step = g->win->stride_h * g->plane_w;
+    pp.y_tap = g->win->dilation_h * g->plane_w;
+    pp.kh = g->kh;
+    pp.out_h = g->out_h;
+    pp.quads = g->out_w >> 2;
+    pp.out_row = g->out_w * g->out_c;
+    pp.out_step = g->out_c;
+    pp.q.lo = g->rq->act_min;
+    pp.q.hi = g->rq->act_max;
     for (int32_t b = 0; b < g->batches; b++) {
         for (int32_t c = 0; c < g->c; c++) {
             fill_plane(g, plane, b, c);
             for (int32_t m = 0; m < g->mult; m++)
-                plane_channel(g, plane, wk, b, c * g->mult + m, tap_loop);
+                plane_channel(g, &pp, wk, b, c * g->mult + m, tap_loop);
         }
     }
 }
@@ -800,7 +830,11 @@ NML_OPT_INLINE void dw_rows(const geom *g, int8_t *zrow, int c1) {
     pp.out_b = g->out;
     pp.out_plane = g->out_h * pp.out_row;
     pp.top0 = -win->pad_h;
-    memset(zrow, (int)(uint8_t)(int8_t)g->zp, (size_t)row_bytes);
+    /* the row of zero points, read (row_at) only where a window row is padding: VALID layers
+     * over a padded input (FastestDet's stride-2 layers) skip it. SAME pads the bottom at least
+     * as much as the top (nml_window_init), so a padded top row implies a padded bottom one. */
+    if ((g->out_h - 1) * win->stride_h - win->pad_h + 3 > g->h)
+        nml_opt_fill(zrow, (uint8_t)(int8_t)g->zp, (uint32_t)row_bytes);
     if (c1)
         rows_3x3_c1(&pp);
     else
