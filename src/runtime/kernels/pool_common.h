@@ -42,8 +42,7 @@ typedef struct nml_pool_pixel {
 typedef void (*nml_pool_pixel_fn)(int8_t *o, const int8_t *first, uint32_t depth,
                                   const nml_pool_pixel *w);
 
-/* The optimized int8 MAX_POOL_2D and AVERAGE_POOL_2D walk over the output pixels (one copy for
- * both): sets w's rows and cols per pixel and calls fn with the output pixel and the byte
+/* The optimized int8 AVERAGE_POOL_2D's walk over the output pixels: sets w's rows and cols per pixel and calls fn with the output pixel and the byte
  * address of its window's first tap inside the input; w's steps and range come set. */
 void nml_pool_walk_int8(const nml_pool_data *d, const nml_tensor *input, int8_t *o,
                         nml_pool_pixel *w, nml_pool_pixel_fn fn);
