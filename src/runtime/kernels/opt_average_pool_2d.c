@@ -26,14 +26,18 @@ static void
 average_pixel(int8_t *o, const int8_t *first, uint32_t depth, const nml_pool_pixel *w) {
     const int32_t rows = w->rows, cols = w->cols, row_step = w->row_step, col_step = w->col_step;
     const int32_t count = rows * cols, half = count / 2, lo = w->lo, hi = w->hi;
+    /* pointers compared with the taps' ends, no counters; every window has a tap (the
+     * prepare's require_nonempty), so the loops test at their ends */
+    const int32_t row_span = rows * row_step, col_span = cols * col_step;
     for (uint32_t c = 0; c < depth; c++, first++) {
         int32_t sum = 0;
-        const int8_t *r = first;
-        for (int32_t y = 0; y < rows; y++, r += row_step) {
-            const int8_t *q = r;
-            for (int32_t x = 0; x < cols; x++, q += col_step)
+        const int8_t *r = first, *const r_end = first + row_span;
+        do {
+            const int8_t *q = r, *const q_end = r + col_span;
+            do
                 sum += *q;
-        }
+            while ((q += col_step) != q_end);
+        } while ((r += row_step) != r_end);
         int32_t avg = (sum > 0 ? sum + half : sum - half) / count;
         avg = avg < lo ? lo : avg;
         o[c] = (int8_t)(avg > hi ? hi : avg);
