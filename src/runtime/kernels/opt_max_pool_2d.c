@@ -64,7 +64,8 @@ typedef struct sweep {
  * at -128 as the reference's do; a window without taps leaves -128. Not inlined: on its own
  * every parameter stays in a register. */
 __attribute__((noinline)) static void max_row(int8_t *o, const int8_t *top, const sweep *s) {
-    const int32_t rows = s->rows, row_step = s->row_step, depth = s->depth, in_w = s->in_w;
+    const int32_t row_step = s->row_step, span = (s->rows - 1) * row_step;
+    const int32_t depth = s->depth, in_w = s->in_w;
     const int32_t out_w = s->out_w, stride = s->stride, cols = s->cols, wide = s->wide;
     int32_t last = -1; /* the column whose maximum is in carry */
     uint32_t carry = 0;
@@ -76,14 +77,18 @@ __attribute__((noinline)) static void max_row(int8_t *o, const int8_t *top, cons
             m = carry;
             x++;
         }
-        for (const int8_t *q = top + x * depth; x < x1; x++, q += depth) {
-            const int8_t *r = q, *end = q + rows * row_step;
-            carry = load(r, wide);
-            while ((r += row_step) != end)
-                carry = smax8(carry, load(r, wide));
-            m = smax8(m, carry);
-        }
-        last = x - 1; /* unchanged when nothing was read: x did not move past it */
+        if (x < x1) { /* the loops test at their ends (gcc -Os does not rotate them) */
+            const int8_t *q = top + x * depth, *const q_end = top + x1 * depth;
+            do {
+                const int8_t *r = q, *const r_end = q + span;
+                carry = load(r, wide);
+                if (span) do
+                        carry = smax8(carry, load(r += row_step, wide));
+                    while (r != r_end);
+                m = smax8(m, carry);
+            } while ((q += depth) != q_end);
+            last = x1 - 1;
+        } /* else last stays: x did not move past it */
 #if HAVE_WORDS
         if (wide) {
             *(word *)(void *)o = m;
