@@ -101,13 +101,15 @@ static nml_status opt_add_eval(nml_ctx *ctx, nml_node *node) {
     const uint32_t mo = d->out.m2, ko = d->out.k, no = d->out.neg;
     const int32_t ro = d->out.r;
     const int32_t lo = d->act_min, hi = d->act_max;
-    const uint32_t n = d->count;
-    for (uint32_t i = 0; i < n; i++) {
-        const int32_t sum = t1[(uint8_t)a[i]] + t2[(uint8_t)b[i]];
+    /* pointers to the end, the loop testing there; the clamped value stored as its low byte */
+    if (d->count == 0) return NML_OK;
+    const int8_t *const end = a + d->count;
+    do {
+        const int32_t sum = t1[(uint8_t)*a++] + t2[(uint8_t)*b++];
         int32_t v = nml_rs_apply(sum, mo, ko, no, ro);
         v = v < lo ? lo : v;
-        out[i] = (int8_t)(v > hi ? hi : v);
-    }
+        *out++ = (int8_t)(uint8_t)(v > hi ? hi : v);
+    } while (a != end);
     return NML_OK;
 }
 
