@@ -548,14 +548,14 @@ static void concatenation_matches_reference(void **state) {
 
 /* ---- nml_opt_copy ---- */
 
-/* Every source and destination alignment and lengths 0..100 (the word path, the joined words
- * of different alignments, the byte tails) against memcpy: the bytes copied, none written
+/* Every source and destination alignment and lengths 0..100 (the word path, different
+ * alignments, the byte tails) against memcpy: the bytes copied, none written
  * around them. The source ends where its allocation ends, so that a read past it shows under
  * ASan. */
 static void copy_matches_memcpy(void **state) {
     (void)state;
     rng_state = 0xC0B1u;
-    int joined = 0;
+    int mixed = 0;
     for (uint32_t so = 0; so < 4; so++)
         for (uint32_t dof = 0; dof < 4; dof++)
             for (uint32_t n = 0; n <= 100; n++) {
@@ -570,11 +570,11 @@ static void copy_matches_memcpy(void **state) {
                     assert_int_equal(dst[i], 0xA5);
                 for (uint32_t i = dof + n; i < dof + n + 8; i++)
                     assert_int_equal(dst[i], 0xA5);
-                joined += n >= 16 && ((uintptr_t)(src + so) & 3u) != ((uintptr_t)(dst + dof) & 3u);
+                mixed += n >= 16 && ((uintptr_t)(src + so) & 3u) != ((uintptr_t)(dst + dof) & 3u);
                 free(src);
                 free(dst);
             }
-    assert_true(joined > 1000);
+    assert_true(mixed > 1000);
 }
 
 /* ---- MAX_POOL_2D ---- */
