@@ -20,7 +20,7 @@
 #define MAX_RIGHT 23
 
 typedef struct opt_add {
-    int32_t scaled[2][256]; /* input k's rescaled value for each raw byte (as uint8) */
+    int32_t scaled[2 * 256]; /* input k's rescaled value for byte b at [256 * k + b] */
     nml_rs out;
     int32_t act_min, act_max;
     uint32_t count;
@@ -54,18 +54,20 @@ static nml_status prepare_fast(nml_ctx *ctx, nml_node *node, const nml_op_params
     if (!plain_int8(ctx, node, t)) return NML_OK;
     nml_addsub_q q;
     NML_TRY(nml_addsub_prepare_q(ctx, node, t[0], t[1], t[2], p->activation, &q));
-    opt_add *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
-    if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
     if (q.left_shift != 20) return NML_OK;
     nml_rs rs[3];
     for (int k = 0; k < 3; k++)
         if (!rs_set(&rs[k], q.mult[k], q.shift[k], k == 2 ? q.out_offset : 0)) return NML_OK;
-    /* an input's rescaling depends on its byte only: 256 values per input, computed once */
-    for (int k = 0; k < 2; k++)
-        for (int32_t v = -128; v < 128; v++) {
-            const int32_t x = (int32_t)((uint32_t)(v + (k ? q.in2_offset : q.in1_offset)) << 20);
-            d->scaled[k][(uint8_t)v] = nml_rs_apply(x, rs[k].m2, rs[k].k, rs[k].neg, rs[k].r);
-        }
+    /* allocated once the node is known to be fast: the reference takes the others over */
+    opt_add *d = nml_ctx_alloc_persistent(ctx, sizeof *d);
+    if (!d) return nml_kernel_fail(ctx, node, NML_E_ARENA, "no arena left for kernel data");
+    /* an input's rescaling depends on its byte only: 256 values per input, computed once;
+     * entry i of the 512 is input i / 256's, for the byte i % 256 */
+    for (uint32_t i = 0; i < 512; i++) {
+        const nml_rs *f = &rs[i >> 8];
+        const int32_t v = (int8_t)(uint8_t)i + (i >> 8 ? q.in2_offset : q.in1_offset);
+        d->scaled[i] = nml_rs_apply((int32_t)((uint32_t)v << 20), f->m2, f->k, f->neg, f->r);
+    }
     d->out = rs[2];
     d->act_min = q.act_min;
     d->act_max = q.act_max;
@@ -97,7 +99,7 @@ static nml_status opt_add_eval(nml_ctx *ctx, nml_node *node) {
     const int8_t *a = nml_node_input(ctx, node, 0)->data, *b = nml_node_input(ctx, node, 1)->data;
     int8_t *out = nml_node_output(ctx, node, 0)->data;
     /* parameters in locals: int8 stores may alias the struct, gcc would reload it */
-    const int32_t *t1 = d->scaled[0], *t2 = d->scaled[1];
+    const int32_t *t1 = d->scaled, *t2 = d->scaled + 256;
     const uint32_t mo = d->out.m2, ko = d->out.k, no = d->out.neg;
     const int32_t ro = d->out.r;
     const int32_t lo = d->act_min, hi = d->act_max;
