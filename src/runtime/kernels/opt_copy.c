@@ -30,14 +30,14 @@ void nml_opt_copy(void *dst, const void *src, uint32_t n) {
     }
 #endif
     /* different alignment (or the tail): four bytes per iteration */
-    for (; n >= 4; n -= 4, d += 4, s += 4) {
+    for (const uint8_t *end = s + (n & ~3u); s != end; d += 4, s += 4) {
         const uint8_t a = s[0], b = s[1], c = s[2], e = s[3];
         d[0] = a;
         d[1] = b;
         d[2] = c;
         d[3] = e;
     }
-    for (; n > 0; n--)
+    for (n &= 3u; n > 0; n--)
         *d++ = *s++;
 }
 
