@@ -19,6 +19,7 @@
 
 #include "kernel_harness.h"
 #include "kernels/kernels.h"
+#include "kernels/opt_copy.h"
 #include "kernels/opt_rescale.h"
 #include "qmath.h"
 #include "test_rng.h"
@@ -545,6 +546,37 @@ static void concatenation_matches_reference(void **state) {
     assert_true(copied > 500);
 }
 
+/* ---- nml_opt_copy ---- */
+
+/* Every source and destination alignment and lengths 0..100 (the word path, different
+ * alignments, the byte tails) against memcpy: the bytes copied, none written
+ * around them. The source ends where its allocation ends, so that a read past it shows under
+ * ASan. */
+static void copy_matches_memcpy(void **state) {
+    (void)state;
+    rng_state = 0xC0B1u;
+    int mixed = 0;
+    for (uint32_t so = 0; so < 4; so++)
+        for (uint32_t dof = 0; dof < 4; dof++)
+            for (uint32_t n = 0; n <= 100; n++) {
+                uint8_t *src = malloc(so + n > 0 ? so + n : 1), *dst = malloc(dof + n + 8);
+                assert_non_null(src);
+                assert_non_null(dst);
+                fill_bytes(src, so + n);
+                memset(dst, 0xA5, dof + n + 8);
+                nml_opt_copy(dst + dof, src + so, n);
+                assert_memory_equal(dst + dof, src + so, n);
+                for (uint32_t i = 0; i < dof; i++)
+                    assert_int_equal(dst[i], 0xA5);
+                for (uint32_t i = dof + n; i < dof + n + 8; i++)
+                    assert_int_equal(dst[i], 0xA5);
+                mixed += n >= 16 && ((uintptr_t)(src + so) & 3u) != ((uintptr_t)(dst + dof) & 3u);
+                free(src);
+                free(dst);
+            }
+    assert_true(mixed > 1000);
+}
+
 /* ---- MAX_POOL_2D ---- */
 
 static int32_t pool_out(int32_t in, int32_t k, int32_t stride, int32_t padding) {
@@ -761,6 +793,7 @@ int main(void) {
         cmocka_unit_test(quantize_matches_reference),
         cmocka_unit_test(pad_matches_reference),
         cmocka_unit_test(concatenation_matches_reference),
+        cmocka_unit_test(copy_matches_memcpy),
         cmocka_unit_test(max_pool_matches_reference),
         cmocka_unit_test(max_pool_all_pairs),
         cmocka_unit_test(average_pool_matches_reference),

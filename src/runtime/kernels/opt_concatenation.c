@@ -43,12 +43,18 @@ static void copy_rows(uint8_t *dst, const uint8_t *src, uint32_t n, uint32_t str
                       uint32_t rows) {
 #if NML_OPT_WORDS
     if ((((uintptr_t)dst | (uintptr_t)src | n | stride) & 3u) == 0) {
-        /* the usual channel concatenation: whole words, no call per row */
+        /* the usual channel concatenation: whole words, two per iteration (an odd one
+         * first), no call per row */
         const nml_opt_word *s = (const nml_opt_word *)(const void *)src;
         for (uint32_t r = 0; r < rows; r++, dst += stride) {
             nml_opt_word *d = (nml_opt_word *)(void *)dst;
-            for (uint32_t k = 0; k < n / 4; k++)
-                *d++ = *s++;
+            const nml_opt_word *end = s + n / 4;
+            if (n & 4u) *d++ = *s++;
+            for (; s != end; s += 2, d += 2) {
+                const uint32_t a = s[0], b = s[1];
+                d[0] = a;
+                d[1] = b;
+            }
         }
         return;
     }

@@ -16,24 +16,28 @@ void nml_opt_copy(void *dst, const void *src, uint32_t n) {
     if ((((uintptr_t)d | (uintptr_t)s) & 3u) == 0) {
         word *dw = (word *)(void *)d;
         const word *sw = (const word *)(const void *)s;
-        for (; n >= 8; n -= 8, dw += 2, sw += 2) {
-            const uint32_t a = sw[0], b = sw[1];
+        /* 16 bytes per iteration, the pointer compared with its end */
+        for (const word *end = sw + n / 16 * 4; sw != end; dw += 4, sw += 4) {
+            const uint32_t a = sw[0], b = sw[1], c = sw[2], e = sw[3];
             dw[0] = a;
             dw[1] = b;
+            dw[2] = c;
+            dw[3] = e;
         }
+        n &= 15u;
         d = (uint8_t *)dw;
         s = (const uint8_t *)sw;
     }
 #endif
     /* different alignment (or the tail): four bytes per iteration */
-    for (; n >= 4; n -= 4, d += 4, s += 4) {
+    for (const uint8_t *end = s + (n & ~3u); s != end; d += 4, s += 4) {
         const uint8_t a = s[0], b = s[1], c = s[2], e = s[3];
         d[0] = a;
         d[1] = b;
         d[2] = c;
         d[3] = e;
     }
-    for (; n > 0; n--)
+    for (n &= 3u; n > 0; n--)
         *d++ = *s++;
 }
 

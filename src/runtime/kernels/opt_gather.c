@@ -152,15 +152,22 @@ static nml_status opt_gather_prepare_strided(nml_ctx *ctx, nml_node *node, const
 }
 
 /* One byte per slice, slices two bytes apart: the channel shuffle, unrolled by four. */
+/* Every other byte (a channel shuffle), eight per iteration, the pointer compared with its
+ * end. */
 static void gather_bytes_step2(uint8_t *dst, const uint8_t *src, uint32_t n) {
-    for (; n >= 4; n -= 4, dst += 4, src += 8) {
+    for (const uint8_t *end = dst + (n & ~7u); dst != end; dst += 8, src += 16) {
         const uint8_t a = src[0], b = src[2], c = src[4], e = src[6];
+        const uint8_t f = src[8], g = src[10], h = src[12], k = src[14];
         dst[0] = a;
         dst[1] = b;
         dst[2] = c;
         dst[3] = e;
+        dst[4] = f;
+        dst[5] = g;
+        dst[6] = h;
+        dst[7] = k;
     }
-    for (; n > 0; n--, src += 2)
+    for (n &= 7u; n > 0; n--, src += 2)
         *dst++ = *src;
 }
 

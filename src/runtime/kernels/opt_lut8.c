@@ -50,15 +50,16 @@ nml_status nml_lut8_eval_int8(nml_ctx *ctx, nml_node *node) {
 }
 
 void nml_lut8_apply(const int8_t *table, const int8_t *in, int8_t *out, uint32_t n) {
-    uint32_t i = 0;
-    for (; i + 4 <= n; i += 4) { /* four loads before the stores: in place stays safe */
-        const int8_t a = table[in[i]], b = table[in[i + 1]];
-        const int8_t c = table[in[i + 2]], e = table[in[i + 3]];
-        out[i] = a;
-        out[i + 1] = b;
-        out[i + 2] = c;
-        out[i + 3] = e;
+    /* four loads before the stores: in place stays safe; pointers compared with the end: no
+     * count to keep */
+    for (const int8_t *end = in + (n & ~3u); in != end; in += 4, out += 4) {
+        const int8_t a = table[in[0]], b = table[in[1]];
+        const int8_t c = table[in[2]], e = table[in[3]];
+        out[0] = a;
+        out[1] = b;
+        out[2] = c;
+        out[3] = e;
     }
-    for (; i < n; i++)
-        out[i] = table[in[i]];
+    for (n &= 3u; n > 0; n--)
+        *out++ = table[*in++];
 }

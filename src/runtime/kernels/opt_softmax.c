@@ -54,10 +54,11 @@ NML_RS_NOINLINE uint32_t exp_computed(const nml_softmax_data *d, int32_t diff) {
     return diff >= d->diff_min ? (uint32_t)nml_softmax_exp_of_diff(d, diff) : 0u;
 }
 
-/* The same from the table when there is one (its entries below diff_min are 0, the arena being
- * zeroed). */
-NML_RS_INLINE uint32_t exp_at(const uint32_t *table, const nml_softmax_data *d, int32_t diff) {
-    return table ? table[255 + diff] : exp_computed(d, diff);
+/* The same from the table when there is one, t pointing at the entry of diff 0 minus max, so
+ * that x's entry is t[x] (the table's entries below diff_min are 0, the arena being zeroed). */
+NML_RS_INLINE uint32_t exp_at(const uint32_t *t, const nml_softmax_data *d, int32_t x,
+                              int32_t max) {
+    return t ? t[x] : exp_computed(d, x - max);
 }
 
 /* The reference's int8 rows (nml_softmax_int8), where the reference skips diffs below
@@ -65,28 +66,34 @@ NML_RS_INLINE uint32_t exp_at(const uint32_t *table, const nml_softmax_data *d, 
  * -128, exactly as skipping does. Every exp e is in [0, 2^31), so
  *   sum term: RDBPOT(e, 12) = floor((e + 2^11) / 2^12);
  *   output: RDBPOT(SRDHM(e, R), r) with the reciprocal R in (0, 2^31): nml_rs_apply_unsigned
- *     (opt_rescale.h). */
+ *     (opt_rescale.h). The loops walk pointers to the row's end. */
 static void softmax_int8(const opt_softmax *od, const int8_t *in, int8_t *out) {
     const nml_softmax_data *d = od->ref;
     const int32_t depth = d->depth;
     const uint32_t *table = (const uint32_t *)od->exp_table;
-    for (int32_t r = 0; r < d->outer; r++, in += depth, out += depth) {
+    for (int32_t r = 0; r < d->outer; r++) {
+        const int8_t *const end = in + depth;
         int32_t max = -128;
-        for (int32_t c = 0; c < depth; c++)
-            max = in[c] > max ? in[c] : max;
+        for (const int8_t *p = in; p != end; p++)
+            max = *p > max ? *p : max;
+        /* x's entry is table[255 + x - max]; the base is formed as an address (for max < 0 it
+         * lies past the table, where only t + x with x <= max is ever read) */
+        const uint32_t *t =
+            table ? (const uint32_t *)((uintptr_t)table + 4u * (uint32_t)(255 - max)) : NULL;
         uint32_t sum = 0; /* wraps like the reference's */
-        for (int32_t c = 0; c < depth; c++)
-            sum += (exp_at(table, d, in[c] - max) + 2048u) >> ACCUM_INTEGER_BITS;
+        for (const int8_t *p = in; p != end; p++)
+            sum += (exp_at(t, d, *p, max) + 2048u) >> ACCUM_INTEGER_BITS;
         int bits_over_unit;
         const uint32_t twice_recip =
             2u * (uint32_t)nml_fp_reciprocal((int32_t)sum, ACCUM_INTEGER_BITS, &bits_over_unit);
         int shift = bits_over_unit + 31 - 8;
         shift = shift < 0 ? 0 : (shift > 31 ? 31 : shift);
         const uint32_t round = shift ? 1u << (shift - 1) : 0u;
-        for (int32_t c = 0; c < depth; c++) {
+        for (; in != end; in++) {
             const uint32_t prob =
-                nml_rs_apply_unsigned(exp_at(table, d, in[c] - max), twice_recip, round, shift);
-            out[c] = (int8_t)(prob > 255u ? 127 : (int32_t)prob - 128);
+                nml_rs_apply_unsigned(exp_at(t, d, *in, max), twice_recip, round, shift);
+            /* prob - 128 saturated at 127: for prob in [0, 255] the low byte of prob ^ 0x80 */
+            *out++ = (int8_t)(uint8_t)((prob > 255u ? 255u : prob) ^ 0x80u);
         }
     }
 }

@@ -101,28 +101,3 @@ nml_status nml_pool_prepare_lean(nml_ctx *ctx, nml_node *node, const nml_op_para
     nml_pool_data *d;
     return pool_prepare(ctx, node, p, node->builtin == NML_OP_AVERAGE_POOL_2D, &d, 1);
 }
-
-void nml_pool_walk_int8(const nml_pool_data *d, const nml_tensor *input, int8_t *o,
-                        nml_pool_pixel *w, nml_pool_pixel_fn fn) {
-    const nml_window *win = &d->w;
-    const int8_t *in = input->data;
-    const int32_t batches = input->dims[0], in_h = input->dims[1], in_w = input->dims[2];
-    const uint32_t depth = (uint32_t)input->dims[3];
-    const int32_t row = in_w * (int32_t)depth;
-    for (int32_t b = 0; b < batches; b++) {
-        const int8_t *image = in + (size_t)b * (size_t)in_h * (size_t)row;
-        for (int32_t oy = 0; oy < win->out_h; oy++) {
-            const int32_t iy0 = oy * win->stride_h - win->pad_h;
-            int32_t y0, y1;
-            nml_pool_range(iy0, win->filter_h, in_h, &y0, &y1);
-            w->rows = y1 - y0;
-            for (int32_t ox = 0; ox < win->out_w; ox++, o += depth) {
-                const int32_t ix0 = ox * win->stride_w - win->pad_w;
-                int32_t x0, x1;
-                nml_pool_range(ix0, win->filter_w, in_w, &x0, &x1);
-                w->cols = x1 - x0;
-                fn(o, image + ((iy0 + y0) * in_w + ix0 + x0) * (int32_t)depth, depth, w);
-            }
-        }
-    }
-}

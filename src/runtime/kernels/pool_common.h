@@ -31,23 +31,6 @@ static inline void nml_pool_range(int32_t origin, int32_t filter, int32_t size, 
     *end = size - origin < filter ? size - origin : filter;
 }
 
-/* One output pixel of the optimized int8 pooling kernels: the taps inside the input of its
- * window, all channels. */
-typedef struct nml_pool_pixel {
-    int32_t rows, cols;         /* taps inside the input */
-    int32_t row_step, col_step; /* in elements of the kernel's loop type (bytes or words) */
-    int32_t lo, hi;             /* activation range */
-} nml_pool_pixel;
-
-typedef void (*nml_pool_pixel_fn)(int8_t *o, const int8_t *first, uint32_t depth,
-                                  const nml_pool_pixel *w);
-
-/* The optimized int8 MAX_POOL_2D and AVERAGE_POOL_2D walk over the output pixels (one copy for
- * both): sets w's rows and cols per pixel and calls fn with the output pixel and the byte
- * address of its window's first tap inside the input; w's steps and range come set. */
-void nml_pool_walk_int8(const nml_pool_data *d, const nml_tensor *input, int8_t *o,
-                        nml_pool_pixel *w, nml_pool_pixel_fn fn);
-
 /* The walk over the output pixels of a pooling node (window_walk.h). */
 NML_WALK_INLINE void nml_pool_walk(nml_pixel_walk *p, const nml_pool_data *d,
                                    const nml_tensor *input) {

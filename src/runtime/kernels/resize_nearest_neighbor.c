@@ -2,10 +2,9 @@
  * (int32 [2]: height, width). The source row/column of every output row/column follows
  * TFLite's GetNearestNeighbor (float scale, floor or round, align_corners, half_pixel_centers)
  * and is tabulated at prepare, so eval has no floating point. */
-#include <string.h>
-
 #include "elem_common.h"
 #include "kernels.h"
+#include "opt_copy.h"
 
 typedef struct resize_data {
     size_t esize;
@@ -90,7 +89,7 @@ static nml_status resize_eval(nml_ctx *ctx, nml_node *node) {
         for (int32_t y = 0; y < out->dims[1]; y++) {
             const uint8_t *src_row = src + (size_t)d->rows[y] * row;
             for (int32_t x = 0; x < out->dims[2]; x++, dst += pixel)
-                memcpy(dst, src_row + (size_t)d->cols[x] * pixel, pixel);
+                nml_opt_copy(dst, src_row + (size_t)d->cols[x] * pixel, (uint32_t)pixel);
         }
     return NML_OK;
 }
