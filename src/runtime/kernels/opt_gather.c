@@ -151,9 +151,8 @@ static nml_status opt_gather_prepare_strided(nml_ctx *ctx, nml_node *node, const
     return NML_OK;
 }
 
-/* One byte per slice, slices two bytes apart: the channel shuffle, unrolled by four. */
-/* Every other byte (a channel shuffle), eight per iteration, the pointer compared with its
- * end. */
+/* One byte per slice, slices two bytes apart (a channel shuffle): eight per iteration, the
+ * pointer compared with its end. */
 static void gather_bytes_step2(uint8_t *dst, const uint8_t *src, uint32_t n) {
     for (const uint8_t *end = dst + (n & ~7u); dst != end; dst += 8, src += 16) {
         const uint8_t a = src[0], b = src[2], c = src[4], e = src[6];
