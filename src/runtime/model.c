@@ -271,9 +271,9 @@ static nml_status read_tensor(const nml_model *m, uint32_t i, nml_tensor *t, nml
                             (unsigned long)buffer, (unsigned long)data_bytes, nml_dtype_name(type),
                             shape, (unsigned long)t->bytes);
         }
+        /* element sizes are 1, 2, 4 or 8 (nml_dtype_size): a mask, not a division */
         size_t align = esize ? esize : 1; /* int4: bytes */
-        if (align > 8) align = 8;
-        if ((size_t)(data - m->data) % align)
+        if ((size_t)(data - m->data) & (align - 1))
             return nml_fail(err, NML_E_FORMAT,
                             "constant data at offset %lu is not aligned to "
                             "%lu bytes for %s",
