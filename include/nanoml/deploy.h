@@ -113,6 +113,10 @@ typedef struct nml_fw_options {
      * list or type options (RESHAPE, SQUEEZE, CAST, ARG_MAX, SHAPE), so the options decoder has
      * no code for them and refuses them; nml_deploy_qemu sets it from the model */
     int no_options_extra;
+    /* compile with NML_NO_CUSTOM_OPS (src/runtime/interpreter.c): the model has no custom
+     * operator, so the kernel lookup has no code to match custom names and refuses custom
+     * operators as unsupported; nml_deploy_qemu sets it from the model */
+    int no_custom_ops;
 } nml_fw_options;
 
 /* Fills defaults: NANOML_SOURCE_DIR or the compiled-in source dir, NANOML_RISCV_PREFIX,

@@ -88,6 +88,9 @@ void nml_model_info_free(nml_model_info *info);
  * ARG_MAX, SHAPE): firmware for any other model compiles the runtime with NML_NO_OPTIONS_EXTRA
  * (src/runtime/options.c). */
 int nml_model_info_has_options_extra(const nml_model_info *info);
+/* 1 when an operator of the model is a custom one: firmware for any other model compiles the
+ * runtime with NML_NO_CUSTOM_OPS (src/runtime/interpreter.c: no custom-name matching). */
+int nml_model_info_has_custom_ops(const nml_model_info *info);
 
 /* The kernel symbol for a builtin operator code: "nml_kernel_fully_connected". Writes at most
  * cap bytes (NUL-terminated); returns 0 when the code has no name. */

@@ -30,6 +30,12 @@ int nml_model_info_has_options_extra(const nml_model_info *info) {
     return 0;
 }
 
+int nml_model_info_has_custom_ops(const nml_model_info *info) {
+    for (uint32_t i = 0; i < info->n_ops; i++)
+        if (info->ops[i] == NML_OP_CUSTOM) return 1;
+    return 0;
+}
+
 static void copy_io(nml_io_info *io, const nml_tensor *t) {
     memset(io, 0, sizeof *io);
     snprintf(io->name, sizeof io->name, "%s", t->name ? t->name : "");

@@ -40,7 +40,15 @@ const struct nml_kernel *nml_resolver_find(const nml_op_resolver *ops, int32_t b
     for (uint32_t i = 0; i < ops->count; i++) {
         const nml_kernel *k = ops->kernels[i];
         if (!k || k->builtin != builtin) continue;
+#ifdef NML_NO_CUSTOM_OPS
+        /* firmware for a model without custom operators (`nanoml deploy`): no name matching is
+         * compiled, and a custom operator finds no kernel, so read_node refuses it as not
+         * supported (as a resolver without custom kernels does) */
+        (void)custom_code;
+        if (builtin == NML_OP_CUSTOM) return NULL;
+#else
         if (builtin == NML_OP_CUSTOM && !same_str(k->name, custom_code)) continue;
+#endif
         return k;
     }
     return NULL;
