@@ -203,6 +203,7 @@ static nml_status read_shape(const nml_fb *fb, const nml_fb_table *tt, nml_tenso
     return NML_OK;
 }
 
+#ifndef NML_NO_PACKED_WEIGHTS
 /* A packed weight tensor: nml_packed_read_tensor (packed_verify.c), when it is linked. */
 static nml_status read_packed(nml_tensor *t, uint8_t is_variable, const uint8_t *data,
                               uint32_t data_bytes, nml_error *err) {
@@ -213,6 +214,7 @@ static nml_status read_packed(nml_tensor *t, uint8_t is_variable, const uint8_t 
                         "as `nanoml export` does for packed models)");
     return nml_packed_read_tensor(t, is_variable, data, data_bytes, err);
 }
+#endif
 
 static nml_status read_tensor(const nml_model *m, uint32_t i, nml_tensor *t, nml_error *err) {
     nml_fb fb_ = nml_model_fb(m), *fb = &fb_;
@@ -258,7 +260,9 @@ static nml_status read_tensor(const nml_model *m, uint32_t i, nml_tensor *t, nml
     /* buffer 0 of a model without buffers: no data */
     if (buffer || m->n_buffers)
         NML_TRY(buffer_at(m, buffer, NML_E_FORMAT, &data, &data_bytes, err));
+#ifndef NML_NO_PACKED_WEIGHTS /* else read_details refused any packed-weights record */
     if (t->pack) return read_packed(t, is_variable, data, data_bytes, err);
+#endif
     if (data_bytes) {
         if (is_variable)
             return nml_fail(err, NML_E_UNSUPPORTED,
