@@ -117,6 +117,10 @@ typedef struct nml_fw_options {
      * operator, so the kernel lookup has no code to match custom names and refuses custom
      * operators as unsupported; nml_deploy_qemu sets it from the model */
     int no_custom_ops;
+    /* compile with NML_NO_VARIABLES (src/runtime/model.c, interpreter.c): the model has no
+     * variable tensor, so the interpreter has no code to place or reset them and the loader
+     * refuses them; nml_deploy_qemu sets it from the model */
+    int no_variables;
 } nml_fw_options;
 
 /* Fills defaults: NANOML_SOURCE_DIR or the compiled-in source dir, NANOML_RISCV_PREFIX,

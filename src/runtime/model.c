@@ -255,6 +255,14 @@ static nml_status read_tensor(const nml_model *m, uint32_t i, nml_tensor *t, nml
 
     NML_TRY(nml_fb_u32(fb, tt, TFL_TENSOR_BUFFER, 0, &buffer, err));
     NML_TRY(nml_fb_u8(fb, tt, TFL_TENSOR_IS_VARIABLE, 0, &is_variable, err));
+#ifdef NML_NO_VARIABLES
+    /* firmware for a model without variable tensors (`nanoml deploy`): the interpreter has no
+     * code to place or reset them */
+    if (is_variable)
+        return nml_fail(err, NML_E_UNSUPPORTED,
+                        "variable tensor, but this runtime was compiled without variable tensors "
+                        "(NML_NO_VARIABLES: the exported model had none)");
+#endif
     const uint8_t *data = NULL;
     uint32_t data_bytes = 0;
     /* buffer 0 of a model without buffers: no data */
