@@ -121,6 +121,10 @@ typedef struct nml_fw_options {
      * variable tensor, so the interpreter has no code to place or reset them and the loader
      * refuses them; nml_deploy_qemu sets it from the model */
     int no_variables;
+    /* compile with NML_NO_INT4 (src/runtime/model.c, types.c, kernels/conv_setup.c): the model
+     * has no int4 tensor, so nothing sizes or reads int4 and the loader refuses such tensors;
+     * nml_deploy_qemu sets it from the model */
+    int no_int4;
 } nml_fw_options;
 
 /* Fills defaults: NANOML_SOURCE_DIR or the compiled-in source dir, NANOML_RISCV_PREFIX,

@@ -66,6 +66,7 @@ typedef struct nml_model_info {
     uint32_t *plan;
     uint32_t plan_tensors, plan_buffers, plan_activation_bytes, plan_min_bytes;
     uint32_t n_variables; /* variable (stateful) tensors */
+    uint32_t n_int4;      /* int4 tensors (packed or not): none, and firmware has NML_NO_INT4 */
 } nml_model_info;
 
 typedef enum nml_kernel_set {

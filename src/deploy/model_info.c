@@ -255,6 +255,7 @@ nml_status nml_model_info_analyze_kernels(nml_model_info *info, const uint8_t *d
         st = nml_model_tensor(&model, i, &t, err);
         if (st == NML_OK && t.pack) info->n_packed++;
         if (st == NML_OK && t.alloc == NML_ALLOC_PERSIST) info->n_variables++;
+        if (st == NML_OK && t.type == NML_INT4) info->n_int4++;
     }
     if (st == NML_OK) st = plan(info, &model, err);
     if (st == NML_OK) st = record_plan(info, &model, err);

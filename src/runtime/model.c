@@ -233,6 +233,13 @@ static nml_status read_tensor(const nml_model *m, uint32_t i, nml_tensor *t, nml
     const int8_t type = (int8_t)type_bits; /* TensorType is a byte */
     t->type = type_bits;
     const size_t esize = nml_dtype_size(type); /* 0 for int4 (packed nibbles) */
+#ifdef NML_NO_INT4
+    /* firmware for a model without int4 tensors (`nanoml deploy`): no code sizes or reads them */
+    if (type == NML_INT4)
+        return nml_fail(err, NML_E_UNSUPPORTED,
+                        "int4 tensor, but this runtime was compiled without int4 (NML_NO_INT4: the "
+                        "exported model had none)");
+#endif
     if (type != NML_INT4 && esize == 0)
         return nml_fail(err, NML_E_UNSUPPORTED, "type %s (%d) is not supported",
                         nml_dtype_name(type), (int)type);
