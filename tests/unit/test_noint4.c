@@ -69,8 +69,21 @@ static void int4_tensor(void **state) {
     free(data);
 }
 
+/* the schema's element sizes; 0 (no fixed size) for string and int4, which nml_elem_size
+ * relies on to refuse them */
+static void element_sizes(void **state) {
+    (void)state;
+    assert_int_equal(nml_dtype_size(NML_INT8), 1);
+    assert_int_equal(nml_dtype_size(NML_INT16), 2);
+    assert_int_equal(nml_dtype_size(NML_FLOAT32), 4);
+    assert_int_equal(nml_dtype_size(NML_FLOAT64), 8);
+    assert_int_equal(nml_dtype_size(NML_STRING), 0);
+    assert_int_equal(nml_dtype_size(NML_INT4), 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(element_sizes),
         cmocka_unit_test(int8_loads),
         cmocka_unit_test(int4_tensor),
     };
