@@ -113,6 +113,18 @@ typedef struct nml_fw_options {
      * list or type options (RESHAPE, SQUEEZE, CAST, ARG_MAX, SHAPE), so the options decoder has
      * no code for them and refuses them; nml_deploy_qemu sets it from the model */
     int no_options_extra;
+    /* compile with NML_NO_CUSTOM_OPS (src/runtime/interpreter.c): the model has no custom
+     * operator, so the kernel lookup has no code to match custom names and refuses custom
+     * operators as unsupported; nml_deploy_qemu sets it from the model */
+    int no_custom_ops;
+    /* compile with NML_NO_VARIABLES (src/runtime/model.c, interpreter.c): the model has no
+     * variable tensor, so the interpreter has no code to place or reset them and the loader
+     * refuses them; nml_deploy_qemu sets it from the model */
+    int no_variables;
+    /* compile with NML_NO_INT4 (src/runtime/model.c, types.c, kernels/conv_setup.c): the model
+     * has no int4 tensor, so nothing sizes or reads int4 and the loader refuses such tensors;
+     * nml_deploy_qemu sets it from the model */
+    int no_int4;
 } nml_fw_options;
 
 /* Fills defaults: NANOML_SOURCE_DIR or the compiled-in source dir, NANOML_RISCV_PREFIX,

@@ -66,6 +66,7 @@ typedef struct nml_model_info {
     uint32_t *plan;
     uint32_t plan_tensors, plan_buffers, plan_activation_bytes, plan_min_bytes;
     uint32_t n_variables; /* variable (stateful) tensors */
+    uint32_t n_int4;      /* int4 tensors (packed or not): none, and firmware has NML_NO_INT4 */
 } nml_model_info;
 
 typedef enum nml_kernel_set {
@@ -88,6 +89,9 @@ void nml_model_info_free(nml_model_info *info);
  * ARG_MAX, SHAPE): firmware for any other model compiles the runtime with NML_NO_OPTIONS_EXTRA
  * (src/runtime/options.c). */
 int nml_model_info_has_options_extra(const nml_model_info *info);
+/* 1 when an operator of the model is a custom one: firmware for any other model compiles the
+ * runtime with NML_NO_CUSTOM_OPS (src/runtime/interpreter.c: no custom-name matching). */
+int nml_model_info_has_custom_ops(const nml_model_info *info);
 
 /* The kernel symbol for a builtin operator code: "nml_kernel_fully_connected". Writes at most
  * cap bytes (NUL-terminated); returns 0 when the code has no name. */

@@ -30,6 +30,12 @@ int nml_model_info_has_options_extra(const nml_model_info *info) {
     return 0;
 }
 
+int nml_model_info_has_custom_ops(const nml_model_info *info) {
+    for (uint32_t i = 0; i < info->n_ops; i++)
+        if (info->ops[i] == NML_OP_CUSTOM) return 1;
+    return 0;
+}
+
 static void copy_io(nml_io_info *io, const nml_tensor *t) {
     memset(io, 0, sizeof *io);
     snprintf(io->name, sizeof io->name, "%s", t->name ? t->name : "");
@@ -249,6 +255,7 @@ nml_status nml_model_info_analyze_kernels(nml_model_info *info, const uint8_t *d
         st = nml_model_tensor(&model, i, &t, err);
         if (st == NML_OK && t.pack) info->n_packed++;
         if (st == NML_OK && t.alloc == NML_ALLOC_PERSIST) info->n_variables++;
+        if (st == NML_OK && t.type == NML_INT4) info->n_int4++;
     }
     if (st == NML_OK) st = plan(info, &model, err);
     if (st == NML_OK) st = record_plan(info, &model, err);

@@ -40,7 +40,15 @@ const struct nml_kernel *nml_resolver_find(const nml_op_resolver *ops, int32_t b
     for (uint32_t i = 0; i < ops->count; i++) {
         const nml_kernel *k = ops->kernels[i];
         if (!k || k->builtin != builtin) continue;
+#ifdef NML_NO_CUSTOM_OPS
+        /* firmware for a model without custom operators (`nanoml deploy`): no name matching is
+         * compiled, and a custom operator finds no kernel, so read_node refuses it as not
+         * supported (as a resolver without custom kernels does) */
+        (void)custom_code;
+        if (builtin == NML_OP_CUSTOM) return NULL;
+#else
         if (builtin == NML_OP_CUSTOM && !same_str(k->name, custom_code)) continue;
+#endif
         return k;
     }
     return NULL;
@@ -130,6 +138,10 @@ NML_SETUP_INLINE nml_status read_nodes(const nml_model *m, const nml_op_resolver
 
 /* Variable tensors get their own region right after the tables. */
 NML_SETUP_INLINE size_t place_variables(nml_interpreter *it, size_t off) {
+#ifdef NML_NO_VARIABLES /* the loader refused variable tensors: none to place */
+    (void)it;
+    return off;
+#endif
     for (uint32_t i = 0; i < it->n_tensors; i++) {
         nml_tensor *t = &it->tensors[i];
         if (t->alloc != NML_ALLOC_PERSIST) continue;
@@ -143,6 +155,10 @@ NML_SETUP_INLINE size_t place_variables(nml_interpreter *it, size_t off) {
 
 /* Variables start at the zero point like TFLite Micro's reset (int8), zero otherwise. */
 NML_SETUP_INLINE void reset_variables(nml_interpreter *it) {
+#ifdef NML_NO_VARIABLES /* the loader refused variable tensors: none to reset */
+    (void)it;
+    return;
+#endif
     for (uint32_t i = 0; i < it->n_tensors; i++) {
         nml_tensor *t = &it->tensors[i];
         if (t->alloc != NML_ALLOC_PERSIST || !t->data) continue;
@@ -332,6 +348,11 @@ const nml_plan_vars nml_plan_variables = {place_variables, reset_variables};
 
 /* A plan exported for a model without variable tensors links no code for them. */
 static nml_status check_no_variables(const nml_interpreter *it, nml_error *err) {
+#ifdef NML_NO_VARIABLES /* the loader refused variable tensors */
+    (void)it;
+    (void)err;
+    return NML_OK;
+#endif
     for (uint32_t i = 0; i < it->n_tensors; i++)
         if (it->tensors[i].alloc == NML_ALLOC_PERSIST)
             return nml_fail(err, NML_E_UNSUPPORTED,

@@ -203,6 +203,7 @@ static nml_status read_shape(const nml_fb *fb, const nml_fb_table *tt, nml_tenso
     return NML_OK;
 }
 
+#ifndef NML_NO_PACKED_WEIGHTS
 /* A packed weight tensor: nml_packed_read_tensor (packed_verify.c), when it is linked. */
 static nml_status read_packed(nml_tensor *t, uint8_t is_variable, const uint8_t *data,
                               uint32_t data_bytes, nml_error *err) {
@@ -213,6 +214,7 @@ static nml_status read_packed(nml_tensor *t, uint8_t is_variable, const uint8_t 
                         "as `nanoml export` does for packed models)");
     return nml_packed_read_tensor(t, is_variable, data, data_bytes, err);
 }
+#endif
 
 static nml_status read_tensor(const nml_model *m, uint32_t i, nml_tensor *t, nml_error *err) {
     nml_fb fb_ = nml_model_fb(m), *fb = &fb_;
@@ -231,6 +233,13 @@ static nml_status read_tensor(const nml_model *m, uint32_t i, nml_tensor *t, nml
     const int8_t type = (int8_t)type_bits; /* TensorType is a byte */
     t->type = type_bits;
     const size_t esize = nml_dtype_size(type); /* 0 for int4 (packed nibbles) */
+#ifdef NML_NO_INT4
+    /* firmware for a model without int4 tensors (`nanoml deploy`): no code sizes or reads them */
+    if (type == NML_INT4)
+        return nml_fail(err, NML_E_UNSUPPORTED,
+                        "int4 tensor, but this runtime was compiled without int4 (NML_NO_INT4: the "
+                        "exported model had none)");
+#endif
     if (type != NML_INT4 && esize == 0)
         return nml_fail(err, NML_E_UNSUPPORTED, "type %s (%d) is not supported",
                         nml_dtype_name(type), (int)type);
@@ -253,12 +262,22 @@ static nml_status read_tensor(const nml_model *m, uint32_t i, nml_tensor *t, nml
 
     NML_TRY(nml_fb_u32(fb, tt, TFL_TENSOR_BUFFER, 0, &buffer, err));
     NML_TRY(nml_fb_u8(fb, tt, TFL_TENSOR_IS_VARIABLE, 0, &is_variable, err));
+#ifdef NML_NO_VARIABLES
+    /* firmware for a model without variable tensors (`nanoml deploy`): the interpreter has no
+     * code to place or reset them */
+    if (is_variable)
+        return nml_fail(err, NML_E_UNSUPPORTED,
+                        "variable tensor, but this runtime was compiled without variable tensors "
+                        "(NML_NO_VARIABLES: the exported model had none)");
+#endif
     const uint8_t *data = NULL;
     uint32_t data_bytes = 0;
     /* buffer 0 of a model without buffers: no data */
     if (buffer || m->n_buffers)
         NML_TRY(buffer_at(m, buffer, NML_E_FORMAT, &data, &data_bytes, err));
+#ifndef NML_NO_PACKED_WEIGHTS /* else read_details refused any packed-weights record */
     if (t->pack) return read_packed(t, is_variable, data, data_bytes, err);
+#endif
     if (data_bytes) {
         if (is_variable)
             return nml_fail(err, NML_E_UNSUPPORTED,
@@ -271,9 +290,9 @@ static nml_status read_tensor(const nml_model *m, uint32_t i, nml_tensor *t, nml
                             (unsigned long)buffer, (unsigned long)data_bytes, nml_dtype_name(type),
                             shape, (unsigned long)t->bytes);
         }
+        /* element sizes are 1, 2, 4 or 8 (nml_dtype_size): a mask, not a division */
         size_t align = esize ? esize : 1; /* int4: bytes */
-        if (align > 8) align = 8;
-        if ((size_t)(data - m->data) % align)
+        if ((size_t)(data - m->data) & (align - 1))
             return nml_fail(err, NML_E_FORMAT,
                             "constant data at offset %lu is not aligned to "
                             "%lu bytes for %s",

@@ -21,11 +21,13 @@ NML_OUTLINE size_t nml_dtype_size(int dtype) {
 
 size_t nml_dtype_bytes_for(int dtype, uint64_t count, int *ok) {
     *ok = 1;
+#ifndef NML_NO_INT4 /* else the loader refused int4 tensors, and nothing sizes them */
     if (dtype == NML_INT4) {
         uint64_t bytes = count / 2 + (count & 1);
         if (bytes > NML_MAX_TENSOR_BYTES) *ok = 0;
         return *ok ? (size_t)bytes : 0;
     }
+#endif
     size_t es = nml_dtype_size(dtype);
     if (es == 0 || count > NML_MAX_TENSOR_BYTES / es) {
         *ok = 0;

@@ -30,8 +30,12 @@ NML_SETUP_INLINE nml_status setup(nml_ctx *ctx, nml_node *node, const nml_op_par
     if (!output) return nml_kernel_fail(ctx, node, NML_E_FORMAT, "output is missing");
     int mode = type == NML_FLOAT32 ? NML_CONV_FLOAT : NML_CONV_INT8;
     if (type == NML_FLOAT32 && filter->type == NML_INT8 && filter->n_q > 0) mode = NML_CONV_HYBRID;
+#ifndef NML_NO_INT4 /* else the loader refused int4 tensors */
     if (type == NML_INT8 && filter->type == NML_INT4) mode = NML_CONV_INT4;
+#endif
+#ifndef NML_NO_PACKED_WEIGHTS /* else the loader refused packed tensors */
     if (filter->pack) mode = NML_CONV_PACKED;
+#endif
     if (mode == NML_CONV_FLOAT || mode == NML_CONV_INT8)
         NML_TRY(nml_check_type(ctx, node, filter, "filter", type));
     NML_TRY(nml_check_type(ctx, node, output, "output", type));

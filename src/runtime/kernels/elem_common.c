@@ -63,7 +63,7 @@ void nml_int_range(int type, int32_t *lo, int32_t *hi) {
  * LTO would copy it into every prepare. */
 NML_OUTLINE nml_status(nml_elem_size)(nml_ctx *ctx, const nml_node *node, const nml_tensor *t,
                                       const char *what, size_t *size) {
-    *size = t->type == NML_STRING ? 0 : nml_dtype_size(t->type);
+    *size = nml_dtype_size(t->type); /* 0 for string, int4 and unknown types */
     if (*size == 0)
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED, "%s has unsupported type %s", what,
                                nml_dtype_name(t->type));

@@ -138,9 +138,12 @@ static nml_status opt_gather_prepare_strided(nml_ctx *ctx, nml_node *node, const
                                    "index %lld at position %u is out of range [0, %d)",
                                    (long long)(((uint64_t)(uint32_t)high << 32) | v), (unsigned)c,
                                    (int)axis_size);
-        if (c == 0) start = v;
-        if (c == 1) step = v - start;
-        if (c > 1 && v != prev + step) progression = 0;
+        if (c == 0)
+            start = v;
+        else if (c == 1)
+            step = v - start;
+        else if (v != prev + step)
+            progression = 0;
         prev = v;
     }
     if (!progression) return nml_lean_refuse(ctx, node, NML_GATHER_LEAN_TAKES);
