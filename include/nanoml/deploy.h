@@ -127,6 +127,13 @@ typedef struct nml_fw_options {
     int no_int4;
 } nml_fw_options;
 
+/* Sets o's no_* trims to every one the model allows (no packed, int4 or variable tensor, no
+ * custom operator, no list or type options). */
+void nml_fw_options_trim_for(nml_fw_options *o, const nml_model_info *info);
+/* The -D flags of o's trims, into out; returns how many. */
+#define NML_FW_TRIMS 5
+size_t nml_fw_trim_defines(const nml_fw_options *o, const char *out[NML_FW_TRIMS]);
+
 /* Fills defaults: NANOML_SOURCE_DIR or the compiled-in source dir, NANOML_RISCV_PREFIX,
  * NANOML_QEMU, -Os, 2 jobs, 120 s. */
 void nml_fw_options_default(nml_fw_options *o);

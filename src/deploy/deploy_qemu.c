@@ -90,11 +90,7 @@ nml_status nml_deploy_qemu(const nml_fw_options *o, const nml_model_info *info, 
     r->model_bytes = model_size;
     /* a model without packed tensors: no code for them (FastestDet: 100 B less runtime code) */
     nml_fw_options own = *o;
-    own.no_packed_weights = info->n_packed == 0;
-    own.no_options_extra = !nml_model_info_has_options_extra(info);
-    own.no_custom_ops = !nml_model_info_has_custom_ops(info);
-    own.no_variables = info->n_variables == 0;
-    own.no_int4 = info->n_int4 == 0;
+    nml_fw_options_trim_for(&own, info);
     o = &own;
     NML_TRY(nml_fw_check_setup(o, 1, err));
     NML_TRY(generate(o, info, name, model_file, model, model_size, inputs, inputs_size, expected,

@@ -338,11 +338,8 @@ static void compile_args(const nml_fw_options *o, const char *src, const char *o
         }
     }
     if (o->compact_errors) arg(a, "%s", "-DNML_COMPACT_ERRORS");
-    if (o->no_packed_weights) arg(a, "%s", "-DNML_NO_PACKED_WEIGHTS");
-    if (o->no_options_extra) arg(a, "%s", "-DNML_NO_OPTIONS_EXTRA");
-    if (o->no_custom_ops) arg(a, "%s", "-DNML_NO_CUSTOM_OPS");
-    if (o->no_variables) arg(a, "%s", "-DNML_NO_VARIABLES");
-    if (o->no_int4) arg(a, "%s", "-DNML_NO_INT4");
+    const char *trims[NML_FW_TRIMS];
+    for (size_t i = 0, n = nml_fw_trim_defines(o, trims); i < n; i++) arg(a, "%s", trims[i]);
     /* option readers linked by the kernels that need them (src/runtime/options_extra.h) */
     arg(a, "%s", "-DNML_OPTIONS_BY_KERNELS");
     /* the harness's inline assembly needs zicsr, which an LTO link would not pass on */

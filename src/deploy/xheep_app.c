@@ -278,16 +278,17 @@ static char *make_fragment(const char *name, const nml_model_info *info, size_t 
         "NANOML_INCLUDES := -I$(NANOML_APP_DIR) -I$(NANOML_APP_DIR)nanoml/include \\\n"
         "    -I$(NANOML_APP_DIR)nanoml/src/runtime\n"
         "NANOML_CFLAGS := -std=c11 -Os -ffunction-sections -fdata-sections "
-        "-DNML_OPTIONS_BY_KERNELS%s%s%s%s%s%s "
-        "$(NANOML_INCLUDES)\n"
-        "NANOML_LDFLAGS := -Wl,--gc-sections\n"
-        "NANOML_LDLIBS := -lm\n",
-        name, compact_errors ? " -DNML_COMPACT_ERRORS" : "",
-        info->n_packed ? "" : " -DNML_NO_PACKED_WEIGHTS", /* src/runtime/packed_weak.h */
-        nml_model_info_has_options_extra(info) ? "" : " -DNML_NO_OPTIONS_EXTRA", /* options.c */
-        nml_model_info_has_custom_ops(info) ? "" : " -DNML_NO_CUSTOM_OPS", /* interpreter.c */
-        info->n_variables ? "" : " -DNML_NO_VARIABLES", /* model.c, interpreter.c */
-        info->n_int4 ? "" : " -DNML_NO_INT4"); /* model.c, types.c, conv_setup.c */
+        "-DNML_OPTIONS_BY_KERNELS%s",
+        name, compact_errors ? " -DNML_COMPACT_ERRORS" : "");
+    /* the same trims nanoml deploy compiles its firmware with */
+    nml_fw_options trim = {0};
+    nml_fw_options_trim_for(&trim, info);
+    const char *trims[NML_FW_TRIMS];
+    for (size_t i = 0, n = nml_fw_trim_defines(&trim, trims); i < n; i++)
+        nml_sb_printf(&sb, " %s", trims[i]);
+    nml_sb_printf(&sb, " $(NANOML_INCLUDES)\n"
+                       "NANOML_LDFLAGS := -Wl,--gc-sections\n"
+                       "NANOML_LDLIBS := -lm\n");
     return nml_sb_take(&sb);
 }
 

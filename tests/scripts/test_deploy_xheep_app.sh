@@ -33,11 +33,21 @@ done
 # the arena written for X-HEEP is the exact RV32 figure measured under QEMU, below the 64-bit plan
 grep -q 'measured by running the model' "$app/hello_model.h"
 
-# the X-HEEP build, as sw/CMakeLists.txt does it
+# nanoml.mk carries the runtime trims hello_world allows (FULLY_CONNECTED alone: no packed, int4
+# or variable tensor, no custom operator, no list options), the ones nanoml deploy compiles with
+mkflags="$(grep '^NANOML_CFLAGS' "$app/nanoml.mk")"
+for d in NML_OPTIONS_BY_KERNELS NML_NO_PACKED_WEIGHTS NML_NO_OPTIONS_EXTRA NML_NO_CUSTOM_OPS \
+         NML_NO_VARIABLES NML_NO_INT4; do
+  grep -q -- "-D$d " <<<"$mkflags" || { echo "nanoml.mk lacks -D$d: $mkflags"; exit 1; }
+done
+mapfile -t mkdefs < <(grep -o -- '-DNML_[A-Z0-9_]*' <<<"$mkflags")
+
+# the X-HEEP build, as sw/CMakeLists.txt does it (with nanoml.mk's defines, as an application
+# including the fragment gets them)
 mapfile -t sources < <(find "$app" -name '*.c' | sort)
 mapfile -t incdirs < <(find "$app" -name '*.h' -printf '%h\n' | sort -u)
 cflags=(--specs=picolibc.specs -march=rv32imc_zicsr -mabi=ilp32 -O2 -w -ffunction-sections
-        -fdata-sections -I"$app" -I"$src/firmware")
+        -fdata-sections -I"$app" -I"$src/firmware" "${mkdefs[@]}")
 for d in "${incdirs[@]}"; do cflags+=(-I"$d"); done
 objs=()
 for f in "${sources[@]}" "$src/firmware/stdio_uart.c" "$src/firmware/fw_platform.c" \
