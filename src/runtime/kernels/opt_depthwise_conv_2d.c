@@ -244,7 +244,8 @@ typedef struct rows3 {
     int8_t *out_end;          /* the channel's output past its last row */
     uint8_t stride2;     /* stride 2 along x (else 1) */
     uint8_t left, right; /* the first/last window has a padded column */
-    int32_t pair_top; /* output rows whose first window row iy is in [0, pair_top) go in pairs */
+    int32_t pair_top; /* output rows whose first window row iy is in [0, pair_top) go in pairs
+                       * (stride 2: s2_pairs) */
     uint8_t edge2;    /* the pairs' layers with two rows or more: the first and last row with two
                        * window rows (rows_3x3_c1) */
     int8_t *out;
@@ -368,6 +369,78 @@ rows_channel(rows3 *pp) {
     (pp)->lcol = (uint32_t)(zp_ * left_);                                                       \
     (pp)->rcol = (uint32_t)(zp_ * right_)
 
+/* Two output rows of a stride-2 layer (both ways, depth multiplier 1) whose five window rows
+ * iy .. iy + 4 lie inside the input: the middle one is both rows' window row, so a column pair
+ * takes ten loads for two outputs (twelve one row at a time), and one pointer reaches them,
+ * walking up the middle column of a window and down its last one (the next window's first),
+ * rb bytes per row and c per column: an add per load, one pointer in registers. The rows'
+ * setup is paid once. Returns the output pointer at the rows' last window when it has a padded
+ * column (pp->right), its sums without that column in *e0 (first row) and *e1 (second). */
+NML_OPT_INLINE int8_t *s2_pairs(rows3 *pp, int32_t iy, int32_t w00, int32_t w01, int32_t w02,
+                                int32_t w10, int32_t w11, int32_t w12, int32_t w20, int32_t w21,
+                                int32_t w22, uint32_t bias, const volatile neg_rq *nq,
+                                uint32_t mult, uint32_t k2, int32_t sh, int32_t hi, int c1,
+                                uint32_t *e0, uint32_t *e1) {
+    const int32_t rb = pp->row_bytes, c = pp->c, orow = pp->out_row;
+    const int8_t *q = pp->in + iy * rb;
+    int8_t *o = pp->out;
+    int8_t *const end = o + pp->full_bytes;
+    pp->top = iy + 4;
+    pp->out = o + 2 * orow;
+    uint32_t ba, bb; /* the two rows' sums of the window's columns loaded so far */
+    int32_t x;
+    if (pp->left) {
+        ba = bb = bias + pp->lcol;
+        q += 4 * rb;
+    } else { /* the first column, down: the first windows' first column */
+        x = *q, q += rb, ba = bias + w00 * x;
+        OPAQUE(q);
+        x = *q, q += rb, ba += w10 * x;
+        OPAQUE(q);
+        x = *q, q += rb, ba += w20 * x, bb = bias + w00 * x;
+        OPAQUE(q);
+        x = *q, q += rb, bb += w10 * x;
+        OPAQUE(q);
+        x = *q, q += c, bb += w20 * x;
+    }
+    /* a window's middle column, up from the fifth row to the first */
+#define S2_MIDDLE()                                                                              \
+    do {                                                                                         \
+        OPAQUE(q);                                                                               \
+        x = *q, q -= rb, bb += w21 * x;                                                          \
+        OPAQUE(q);                                                                               \
+        x = *q, q -= rb, bb += w11 * x;                                                          \
+        OPAQUE(q);                                                                               \
+        x = *q, q -= rb, bb += w01 * x, ba += w21 * x;                                           \
+        OPAQUE(q);                                                                               \
+        x = *q, q -= rb, ba += w11 * x;                                                          \
+        OPAQUE(q);                                                                               \
+        x = *q, q += c, ba += w01 * x;                                                           \
+    } while (0)
+    while (o != end) {
+        S2_MIDDLE();
+        /* the last column, down: the windows' sums, and the next windows' first column */
+        uint32_t a, b;
+        OPAQUE(q);
+        x = *q, q += rb, a = ba + w02 * x, ba = bias + w00 * x;
+        OPAQUE(q);
+        x = *q, q += rb, a += w12 * x, ba += w10 * x;
+        OPAQUE(q);
+        x = *q, q += rb, a += w22 * x, ba += w20 * x, b = bb + w02 * x, bb = bias + w00 * x;
+        OPAQUE(q);
+        x = *q, q += rb, b += w12 * x, bb += w10 * x;
+        OPAQUE(q);
+        x = *q, q += c, b += w22 * x, bb += w20 * x;
+        rq_store(o, nq, a, mult, k2, sh, hi, c1);
+        rq_store(o + orow, nq, b, mult, k2, sh, hi, c1);
+        o += c;
+    }
+    if (pp->right) S2_MIDDLE(); /* the last windows' middle column (the last is padding) */
+#undef S2_MIDDLE
+    *e0 = ba, *e1 = bb;
+    return o;
+}
+
 /* c1 (constant per caller): the loops for one input channel with stride 2 and for the first
  * and last rows of SAME stride-1 layers are linked (not in the rows-and-5-wide variant:
  * FastestDet's code stays smaller, its boundary rows take the three-row loop) */
@@ -396,6 +469,14 @@ next_channel:
         uint32_t e0, e1 = 0; /* the right edges' sums */
         int32_t next;
         if ((uint32_t)iy < (uint32_t)pp->pair_top) {
+            if (c1 && pp->stride2) { /* stride-2 pairs (s2_pairs) */
+                o = s2_pairs(pp, iy, w00, w01, w02, w10, w11, w12, w20, w21, w22, bias, &nq,
+                             mult, k2, sh, hi, c1, &e0, &e1);
+                pp = slot;
+                if (!pp->right) continue;
+                next = pp->out_row;
+                goto right_edge;
+            }
             /* two output rows whose four window rows lie inside the input, rb bytes apart;
              * input and output pixels are c bytes apart, input and output rows rb */
             const int8_t *r = pp->in + iy * rb, *q;
@@ -822,6 +903,12 @@ NML_OPT_INLINE void dw_rows(const geom *g, int8_t *zrow, int c1) {
     const int same1 = win->stride_h == 1 && win->stride_w == 1 && win->pad_h == 1 &&
                       g->mult == 1 && pp.out_row == row_bytes;
     pp.pair_top = same1 && g->h > 3 ? g->h - 3 : 0;
+    /* stride 2 both ways and depth multiplier 1 (not in the rows-and-5-wide variant: code
+     * size): pairs where the five window rows lie inside the input, a second output row below */
+    int32_t s2_top = (g->out_h - 1) * 2 - win->pad_h;
+    if (s2_top > g->h - 4) s2_top = g->h - 4;
+    if (c1 && win->stride_h == 2 && win->stride_w == 2 && g->mult == 1 && s2_top > 0)
+        pp.pair_top = s2_top;
     pp.edge2 = (uint8_t)(same1 && g->h >= 2);
     pp.g = g;
     pp.oc = 0;
