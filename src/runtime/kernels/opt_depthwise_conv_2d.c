@@ -406,15 +406,10 @@ NML_OPT_INLINE int8_t *s2_pairs(rows3 *pp, int32_t iy, int32_t w00, int32_t w01,
     /* a window's middle column, up from the fifth row to the first */
 #define S2_MIDDLE()                                                                              \
     do {                                                                                         \
-        OPAQUE(q);                                                                               \
         x = *q, q -= rb, bb += w21 * x;                                                          \
-        OPAQUE(q);                                                                               \
         x = *q, q -= rb, bb += w11 * x;                                                          \
-        OPAQUE(q);                                                                               \
         x = *q, q -= rb, bb += w01 * x, ba += w21 * x;                                           \
-        OPAQUE(q);                                                                               \
         x = *q, q -= rb, ba += w11 * x;                                                          \
-        OPAQUE(q);                                                                               \
         x = *q, q += c, ba += w01 * x;                                                           \
     } while (0)
     while (o != end) {
