@@ -900,10 +900,11 @@ NML_OPT_INLINE void dw_rows(const geom *g, int8_t *zrow, int c1) {
     pp.pair_top = same1 && g->h > 3 ? g->h - 3 : 0;
     /* stride 2 both ways and depth multiplier 1 (not in the rows-and-5-wide variant: code
      * size): pairs where the five window rows lie inside the input, a second output row below */
-    int32_t s2_top = (g->out_h - 1) * 2 - win->pad_h;
-    if (s2_top > g->h - 4) s2_top = g->h - 4;
-    if (c1 && win->stride_h == 2 && win->stride_w == 2 && g->mult == 1 && s2_top > 0)
-        pp.pair_top = s2_top;
+    if (c1 && win->stride_h == 2 && win->stride_w == 2 && g->mult == 1) {
+        int32_t s2_top = (g->out_h - 1) * 2 - win->pad_h;
+        if (s2_top > g->h - 4) s2_top = g->h - 4;
+        if (s2_top > 0) pp.pair_top = s2_top;
+    }
     pp.edge2 = (uint8_t)(same1 && g->h >= 2);
     pp.g = g;
     pp.oc = 0;
