@@ -616,7 +616,8 @@ next_channel:
             }
 #undef STRIDE2_LOOP
             pp = slot;
-            if (pp->right) b += w01 * *r0 + w11 * *r1 + w21 * *r2;
+            if (!pp->right) continue; /* one test of right per row */
+            b += w01 * *r0 + w11 * *r1 + w21 * *r2;
         }
         if (!pp->right) continue;
         e0 = b, next = 0;
