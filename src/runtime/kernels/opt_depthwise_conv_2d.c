@@ -12,7 +12,9 @@
  * input rows and six weights (the padded row is a constant) and stride 2 over one input channel
  * loads its column pairs at immediate offsets. The weights and bias are doubled, so the sums are
  * the doubled fast form's 2 * acc (opt_common.h): sums >= 0 requantize without the [acc < 0]
- * term or the clamp at lo, negative ones out of line.
+ * term or the clamp at lo, negative ones out of line. With stride 2 both ways and depth
+ * multiplier 1 two output rows share their middle window row where their five window rows lie
+ * inside the input (s2_pairs; not in the rows-and-5-wide variant: code size).
  *
  * Planes (depth multiplier 1, other filters): an input channel is copied into a scratch plane
  * with its padding made explicit, then each output channel it feeds runs over it with its
