@@ -361,7 +361,7 @@ rows_channel(rows3 *pp) {
     f += 3 * out_c;                                                                              \
     const int32_t w10 = 2 * f[0], w11 = 2 * f[out_c], w12 = 2 * f[2 * out_c];                  \
     f += 3 * out_c;                                                                              \
-    const int32_t w20 = 2 * f[0], w21 = 2 * f[out_c], w22 = 2 * f[2 * out_c];                  \
+    int32_t w20 = 2 * f[0], w21 = 2 * f[out_c], w22 = 2 * f[2 * out_c];                        \
     const int32_t zp_ = (pp)->g->zp, left_ = w00 + w10 + w20, right_ = w02 + w12 + w22;        \
     const uint32_t bias =                                                                       \
         (pp)->bias - (uint32_t)zp_ * (uint32_t)(left_ + right_ + w01 + w11 + w21);              \
@@ -440,45 +440,43 @@ next_channel:
         const int8_t *r0, *r1, *r2;
         if (iy >= 0 && iy <= pp->h - 3) { /* the window rows inside the input: most rows */
             r0 = pp->in + iy * rb, r1 = r0 + rb, r2 = r1 + rb;
-        } else if (c1 && pp->edge2) {
+        } else if (pp->edge2) {
             /* the first or last output row of a SAME stride-1 layer (depth multiplier 1, at
              * least two rows): one window row is padding, whose products are the constant zp
-             * times its weights (folded into be), so two input rows and six weights remain */
-            const int top = iy < 0;
-            const int8_t *ra = pp->in + (top ? 0 : iy * rb), *rz = ra + rb;
+             * times its weights (folded into be), so two input rows and six weights remain: the
+             * middle window row (ra, weights w1*) and the other one inside (rz, weights w2*).
+             * The last row's top window row takes the bottom weights' place: w2* are not used
+             * again for the channel (its last row), so no registers are needed for the swap */
+            const int8_t *ra = pp->in + (iy + 1) * rb, *rz = ra + rb;
+            int32_t pad_sum = w00 + w01 + w02;
+            if (iy >= 0) {
+                rz = ra - rb;
+                pad_sum = w20 + w21 + w22;
+                w20 = w00, w21 = w01, w22 = w02;
+            }
             const int32_t zp = pp->g->zp;
             o = pp->out;
             int8_t *const end = o + pp->full_bytes; /* c == out_step, as for the pairs */
             pp->top = iy + 1;
             pp->out = o + pp->out_row;
-            uint32_t a, b, be; /* be: bias and the padded row's sum */
-            int32_t x0, x1;
-            /* the weights of window rows 1, 2 (top) or 0, 1 (bottom), straight from registers */
-#define EDGE_ROW(u00, u01, u02, u10, u11, u12, pad_sum)                                          \
-    do {                                                                                         \
-        be = bias + (uint32_t)zp * (uint32_t)(pad_sum);                                          \
-        x0 = *ra, x1 = *rz;                                                                      \
-        a = be + (uint32_t)zp * (uint32_t)(u00 + u10) + u01 * x0 + u11 * x1;                     \
-        b = be + u00 * x0 + u10 * x1;                                                            \
-        ra += c, rz += c;                                                                        \
-        if (o != end) do {                                                                       \
-                x0 = *ra, x1 = *rz;                                                              \
-                ra += c, rz += c;                                                                \
-                OPAQUE(ra);                                                                      \
-                OPAQUE(rz);                                                                      \
-                const uint32_t acc = a + u02 * x0 + u12 * x1;                                    \
-                a = b + u01 * x0 + u11 * x1;                                                     \
-                b = be + u00 * x0 + u10 * x1;                                                    \
-                rq_store(o, &nq, acc, mult, k2, sh, hi, c1);                                       \
-                o += c;                                                                          \
-            } while (o != end);                                                                  \
-        a += (uint32_t)zp * (uint32_t)(u02 + u12); /* the padded last column */                  \
-    } while (0)
-            if (top)
-                EDGE_ROW(w10, w11, w12, w20, w21, w22, w00 + w01 + w02);
-            else
-                EDGE_ROW(w00, w01, w02, w10, w11, w12, w20 + w21 + w22);
-#undef EDGE_ROW
+            /* be: bias and the padded row's sum */
+            const uint32_t be = bias + (uint32_t)zp * (uint32_t)pad_sum;
+            int32_t x0 = *ra, x1 = *rz;
+            uint32_t a = be + (uint32_t)zp * (uint32_t)(w10 + w20) + w11 * x0 + w21 * x1;
+            uint32_t b = be + w10 * x0 + w20 * x1;
+            ra += c, rz += c;
+            if (o != end) do {
+                    x0 = *ra, x1 = *rz;
+                    ra += c, rz += c;
+                    OPAQUE(ra);
+                    OPAQUE(rz);
+                    const uint32_t acc = a + w12 * x0 + w22 * x1;
+                    a = b + w11 * x0 + w21 * x1;
+                    b = be + w10 * x0 + w20 * x1;
+                    rq_store(o, &nq, acc, mult, k2, sh, hi, c1);
+                    o += c;
+                } while (o != end);
+            a += (uint32_t)zp * (uint32_t)(w12 + w22); /* the padded last column */
             pp = slot;
             e0 = a - pp->rcol, next = 0; /* right_edge adds rcol */
             goto right_edge;
