@@ -124,8 +124,9 @@ NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nm
         t[3] = nml_node_output(ctx, node, 0);
     }
     const nml_tensor *input = t[0], *filter = t[1], *output = t[3];
-    /* one scratch region per node: the reference path's or the optimized path's */
-    d->use_ref = d->ref.mode != NML_CONV_INT8;
+    /* one scratch region per node: the reference path's or the optimized path's (only the
+     * kernel with the reference fallback reads use_ref) */
+    if (!int8_only) d->use_ref = d->ref.mode != NML_CONV_INT8;
     if (!int8_only && d->use_ref) {
         NML_TRY(nml_dwconv_ref_finish(ctx, node, &d->ref));
     } else {
@@ -384,8 +385,9 @@ next_channel:
     const uint32_t mult = pp->mult, k2 = pp->k2;
     const int32_t sh = pp->sh;
     volatile neg_rq nq;
-    /* the rows-and-5-wide variant (c1 = 0) tests no ReLU shortcut: k2n as requantized */
-    nq.k2n = c1 ? pp->k2n : k2 - (sh > 1 ? 2u : 0u);
+    /* the rows-and-5-wide variant (c1 = 0) tests no ReLU shortcut: k2n as requantized
+     * (dw_rows clears relu) */
+    nq.k2n = pp->k2n;
     nq.lo = pp->lo;
     const int32_t hi = pp->hi, c = pp->c;
     /* the row loop's state lives in *pp (top, out): registers are short in the loops below */
@@ -709,8 +711,9 @@ static void plane_any(const geom *g, const int8_t *plane, const int32_t *wk, int
 }
 
 /* The weights of output channel oc as int32 (wk), times 2^dbl, and its bias with the input zero
- * point folded in: bias - zp * sum w, wrapping like the reference's int32 arithmetic. */
-static int32_t load_weights(const geom *g, int32_t *wk, int32_t oc, int dbl) {
+ * point folded in: bias - zp * sum w, wrapping like the reference's int32 arithmetic. rows5
+ * (constant per caller): 5-wide filters only, no taps past the rows of five. */
+static int32_t load_weights(const geom *g, int32_t *wk, int32_t oc, int dbl, int rows5) {
     const int32_t taps = g->kh * g->kw, out_c = g->out_c, scale = 1 << dbl;
     int32_t sum = 0;
     const int8_t *f = g->filter + oc;
@@ -723,7 +726,7 @@ static int32_t load_weights(const geom *g, int32_t *wk, int32_t oc, int dbl) {
         wk[t + 3] = v3 * scale, wk[t + 4] = v4 * scale;
         sum += v0 + v1 + v2 + v3 + v4;
     }
-    for (; t < taps; t++, f += out_c) {
+    for (; !rows5 && t < taps; t++, f += out_c) {
         const int32_t v = *f;
         wk[t] = v * scale;
         sum += v;
@@ -736,9 +739,11 @@ static int32_t load_weights(const geom *g, int32_t *wk, int32_t oc, int dbl) {
 NML_OPT_INLINE void plane_channel(const geom *g, plane5 *pp, int32_t *wk, int32_t b, int32_t oc,
                                   int tap_loop) {
     const int five = !tap_loop || five_wide(g); /* without the tap loop: 5-wide (rows5) */
-    const int32_t bias = load_weights(g, wk, oc, five), out_c = g->out_c;
+    const int32_t bias = load_weights(g, wk, oc, five, !tap_loop), out_c = g->out_c;
     int8_t *out = g->out + (size_t)b * g->out_h * g->out_w * out_c + oc;
-    const nml_rq_ch ch = g->rq->fast ? nml_rq_channel(g->rq, oc) : (nml_rq_ch){0, 0, 0, 0};
+    /* without the tap loop the requantization is fast (five_rq) */
+    const nml_rq_ch ch =
+        !tap_loop || g->rq->fast ? nml_rq_channel(g->rq, oc) : (nml_rq_ch){0, 0, 0, 0};
     const int8_t *plane = pp->plane;
     int32_t first_col = 0;
     if (five) {
@@ -753,7 +758,7 @@ NML_OPT_INLINE void plane_channel(const geom *g, plane5 *pp, int32_t *wk, int32_
         plane_5wide(pp, wk);
         first_col = g->out_w & ~3;
         /* the columns left over: plane_any takes the weights as they are */
-        if (tap_loop && first_col < g->out_w) load_weights(g, wk, oc, 0);
+        if (tap_loop && first_col < g->out_w) load_weights(g, wk, oc, 0, 0);
     }
     if (tap_loop && first_col < g->out_w) plane_any(g, plane, wk, bias, ch, oc, out, first_col);
 }
@@ -813,7 +818,7 @@ NML_OPT_INLINE void dw_rows(const geom *g, int8_t *zrow, int c1) {
     pp.out_step = g->out_c;
     pp.lo = g->rq->act_min;
     pp.hi = g->rq->act_max;
-    pp.relu = (uint8_t)(pp.lo == g->rq->out_zp);
+    pp.relu = (uint8_t)(c1 && pp.lo == g->rq->out_zp); /* rq_store's ReLU test is c1's */
     /* pairs: stride 1, depth multiplier 1 and output rows as long as input rows (SAME: one
      * padded row and column on every side, so the second row of a pair whose four window rows
      * lie inside the input exists) */
