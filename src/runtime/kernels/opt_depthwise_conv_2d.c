@@ -239,7 +239,7 @@ typedef struct rows3 {
     const int8_t *in;   /* the channel's first input byte (batch b, channel ic) */
     const int8_t *zrow; /* w * c bytes of the input zero point */
     const geom *g;
-    int32_t oc, batch;                      /* the channel loop */
+    int32_t oc;                             /* the channel loop */
     int32_t h, row_bytes, c, stride_h, top; /* top: first window row of the next output row */
     int32_t full, full_bytes; /* outputs per row whose windows lie inside the input; * out_step */
     int8_t *out_end;          /* the channel's output past its last row */
@@ -320,21 +320,16 @@ NML_OPT_INLINE void rq_store(int8_t *o, const volatile neg_rq *nq, uint32_t acc2
     *o = (int8_t)y; /* not as put_hi stores: gcc would merge the stores and zero-extend first */
 }
 
-/* The next output channel's parameters into *pp (oc, batch: the channel loop) but its weights
- * and bias (rows_weights); NULL when every channel of every batch is done, else the channel's
- * first weight. Out of line: rows_3x3 and rows2_3x3 share it. */
+/* The next output channel's parameters into *pp (oc: the channel loop) but its weights and bias
+ * (rows_weights); NULL when every channel of the batch is done, else the channel's first
+ * weight. Out of line: rows_3x3 and rows2_3x3 share it. */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
 static const int8_t *
 rows_channel(rows3 *pp) {
     const geom *g = pp->g;
-    if (pp->oc == g->out_c) {
-        if (++pp->batch == g->batches) return NULL;
-        pp->oc = 0;
-        pp->in_b += g->h * pp->row_bytes;
-        pp->out_b += pp->out_plane;
-    }
+    if (pp->oc == g->out_c) return NULL;
     const int32_t oc = pp->oc++;
     pp->in = pp->in_b + oc / g->mult;
     int8_t *out = pp->out_b + oc;
@@ -827,10 +822,6 @@ NML_OPT_INLINE void dw_rows(const geom *g, int8_t *zrow, int c1) {
     pp.pair_top = same1 && g->h > 3 ? g->h - 3 : 0;
     pp.edge2 = (uint8_t)(same1 && g->h >= 2);
     pp.g = g;
-    pp.oc = 0;
-    pp.batch = 0;
-    pp.in_b = g->in;
-    pp.out_b = g->out;
     pp.out_plane = g->out_h * pp.out_row;
     pp.top0 = -win->pad_h;
     /* the row of zero points, read (row_at) only where a window row is padding: VALID layers
@@ -838,10 +829,17 @@ NML_OPT_INLINE void dw_rows(const geom *g, int8_t *zrow, int c1) {
      * as much as the top (nml_window_init), so a padded top row implies a padded bottom one. */
     if ((g->out_h - 1) * win->stride_h - win->pad_h + 3 > g->h)
         nml_opt_fill(zrow, (uint8_t)(int8_t)g->zp, (uint32_t)row_bytes);
-    if (c1)
-        rows_3x3_c1(&pp);
-    else
-        rows_3x3(&pp);
+    pp.in_b = g->in;
+    pp.out_b = g->out;
+    for (int32_t b = g->batches; b > 0; b--) { /* rows_3x3 per batch: its channel loop is simpler */
+        pp.oc = 0;
+        if (c1)
+            rows_3x3_c1(&pp);
+        else
+            rows_3x3(&pp);
+        pp.in_b += g->h * row_bytes;
+        pp.out_b += pp.out_plane;
+    }
 }
 
 /* ---- depth multiplier > 1 ---- */
@@ -1288,14 +1286,15 @@ NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int paths) 
     g.plane_w = d->plane_w;
     g.folded = NULL;
     g.doubled = d->doubled;
+    void *scratch = nml_ctx_scratch(ctx, node); /* every path's (once: less code) */
     if (paths == ROWS_ONLY || (paths != BLOCKS_ONLY && d->rows)) {
-        dw_rows(&g, nml_ctx_scratch(ctx, node), paths != ROWS_FIVE);
+        dw_rows(&g, scratch, paths != ROWS_FIVE);
     } else if (paths == ROWS_FIVE) {
-        dw_planes_five(&g, nml_ctx_scratch(ctx, node));
+        dw_planes_five(&g, scratch);
     } else if (paths == PLANES_ONLY || (paths == ALL_PATHS && d->plane_h > 0)) {
-        dw_planes(&g, nml_ctx_scratch(ctx, node));
+        dw_planes(&g, scratch);
     } else {
-        int32_t *folded = nml_ctx_scratch(ctx, node);
+        int32_t *folded = scratch;
         fold_biases(&g, folded);
         g.folded = folded;
         dw_multiplier(&g, (int8_t *)(folded + g.out_c));
