@@ -241,7 +241,8 @@ typedef struct rows3 {
     const geom *g;
     int32_t oc;                             /* the channel loop */
     int32_t h, row_bytes, c, stride_h, top; /* top: first window row of the next output row */
-    int32_t full, full_bytes; /* outputs per row whose windows lie inside the input; * out_step */
+    int32_t zp;                             /* the input zero point */
+    int32_t full_bytes; /* out_step * the outputs per row whose windows lie inside the input */
     int8_t *out_end;          /* the channel's output past its last row */
     uint8_t stride2;     /* stride 2 along x (else 1) */
     uint8_t left, right; /* the first/last window has a padded column */
@@ -358,7 +359,7 @@ rows_channel(rows3 *pp) {
     const int32_t w10 = 2 * f[0], w11 = 2 * f[out_c], w12 = 2 * f[2 * out_c];                  \
     f += 3 * out_c;                                                                              \
     int32_t w20 = 2 * f[0], w21 = 2 * f[out_c], w22 = 2 * f[2 * out_c];                        \
-    const int32_t zp_ = (pp)->g->zp, left_ = w00 + w10 + w20, right_ = w02 + w12 + w22;        \
+    const int32_t zp_ = (pp)->zp, left_ = w00 + w10 + w20, right_ = w02 + w12 + w22;           \
     const uint32_t bias =                                                                       \
         (pp)->bias - (uint32_t)zp_ * (uint32_t)(left_ + right_ + w01 + w11 + w21);              \
     (pp)->lcol = (uint32_t)(zp_ * left_);                                                       \
@@ -451,7 +452,7 @@ next_channel:
                 pad_sum = w20 + w21 + w22;
                 w20 = w00, w21 = w01, w22 = w02;
             }
-            const int32_t zp = pp->g->zp;
+            const int32_t zp = pp->zp;
             o = pp->out;
             int8_t *const end = o + pp->full_bytes; /* c == out_step, as for the pairs */
             pp->top = iy + 1;
@@ -801,14 +802,14 @@ NML_OPT_INLINE void dw_rows(const geom *g, int8_t *zrow, int c1) {
     rows3 pp;
     pp.zrow = zrow;
     pp.h = g->h;
+    pp.zp = g->zp;
     pp.row_bytes = row_bytes;
     pp.c = g->c;
     pp.stride_h = win->stride_h;
     pp.stride2 = (uint8_t)(win->stride_w == 2);
     pp.left = (uint8_t)(win->pad_w > 0);
     pp.right = (uint8_t)((g->out_w - 1) * win->stride_w - win->pad_w + 3 > g->w);
-    pp.full = g->out_w - pp.right;
-    pp.full_bytes = pp.full * g->out_c;
+    pp.full_bytes = (g->out_w - pp.right) * g->out_c;
     pp.out_row = g->out_w * g->out_c;
     pp.out_step = g->out_c;
     pp.lo = g->rq->act_min;
@@ -1284,7 +1285,6 @@ NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int paths) 
     g.rq = &d->rq;
     g.plane_h = d->plane_h;
     g.plane_w = d->plane_w;
-    g.folded = NULL;
     g.doubled = d->doubled;
     void *scratch = nml_ctx_scratch(ctx, node); /* every path's (once: less code) */
     if (paths == ROWS_ONLY || (paths != BLOCKS_ONLY && d->rows)) {
