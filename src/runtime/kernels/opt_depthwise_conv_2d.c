@@ -436,7 +436,9 @@ next_channel:
             goto right_edge;
         }
         const int8_t *r0, *r1, *r2;
-        if (iy >= 0 && iy <= pp->h - 3) { /* the window rows inside the input: most rows */
+        /* the window rows inside the input (most rows): 0 <= iy < h - 2 (an input of one row
+         * has no iy >= 0: a 3x3 window over it is padded, iy = -1) */
+        if ((uint32_t)iy < (uint32_t)(pp->h - 2)) {
             r0 = pp->in + iy * rb, r1 = r0 + rb, r2 = r1 + rb;
         } else if (pp->edge2) {
             /* the first or last output row of a SAME stride-1 layer (depth multiplier 1, at
