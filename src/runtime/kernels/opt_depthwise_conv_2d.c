@@ -341,11 +341,11 @@ rows_channel(rows3 *pp) {
     const nml_rq *rq = g->rq;
     const int32_t i = oc * rq->step, r = rq->shift[i], shifted = r != 0;
     pp->mult = (uint32_t)rq->mult[i];
-    /* k2 = 1 + 2 * khi (nml_rq_entry), odd: k2n = 0 marks ReLU-like ranges (rq_store) */
+    /* k2 = 1 + 2 * khi (nml_rq_entry), odd; k2n with the [acc < 0] term */
     const uint32_t k2 = ((uint32_t)(1 + 2 * rq->out_zp) << r) + (uint32_t)shifted;
     pp->k2 = k2;
     pp->sh = r + 1;
-    pp->k2n = pp->relu ? 0 : k2 - 2 * (uint32_t)shifted;
+    pp->k2n = k2 - 2 * (uint32_t)shifted;
     return g->filter + oc;
 }
 
@@ -381,9 +381,9 @@ next_channel:
     const uint32_t mult = pp->mult, k2 = pp->k2;
     const int32_t sh = pp->sh;
     volatile neg_rq nq;
-    /* the rows-and-5-wide variant (c1 = 0) tests no ReLU shortcut: k2n as requantized
-     * (dw_rows clears relu) */
-    nq.k2n = pp->k2n;
+    /* k2n = 0 marks ReLU-like ranges (rq_store; k2n is odd otherwise); the rows-and-5-wide
+     * variant (c1 = 0) tests no ReLU shortcut */
+    nq.k2n = c1 && pp->relu ? 0 : pp->k2n;
     nq.lo = pp->lo;
     const int32_t hi = pp->hi, c = pp->c;
     /* the row loop's state lives in *pp (top, out): registers are short in the loops below */
@@ -816,7 +816,7 @@ NML_OPT_INLINE void dw_rows(const geom *g, int8_t *zrow, int c1) {
     pp.out_step = g->out_c;
     pp.lo = g->rq->act_min;
     pp.hi = g->rq->act_max;
-    pp.relu = (uint8_t)(c1 && pp.lo == g->rq->out_zp); /* rq_store's ReLU test is c1's */
+    if (c1) pp.relu = (uint8_t)(pp.lo == g->rq->out_zp); /* rq_store's ReLU test is c1's */
     /* pairs: stride 1, depth multiplier 1 and output rows as long as input rows (SAME: one
      * padded row and column on every side, so the second row of a pair whose four window rows
      * lie inside the input exists) */
