@@ -330,7 +330,7 @@ __attribute__((noinline))
 static const int8_t *
 rows_channel(rows3 *pp) {
     const geom *g = pp->g;
-    if (pp->oc == g->out_c) return NULL;
+    if (pp->oc == pp->out_step) return NULL; /* out_step: out_c */
     const int32_t oc = pp->oc++;
     pp->in = pp->in_b + oc / g->mult;
     int8_t *out = pp->out_b + oc;
@@ -353,7 +353,7 @@ rows_channel(rows3 *pp) {
  * zero point folded in, 2 * (bias - zp * sum w), wrapping like the reference's int32
  * arithmetic; the padded columns' sums into *pp. */
 #define ROWS_WEIGHTS(pp, f)                                                                      \
-    const int32_t out_c = (pp)->g->out_c;                                                       \
+    const int32_t out_c = (pp)->out_step;                                                       \
     const int32_t w00 = 2 * f[0], w01 = 2 * f[out_c], w02 = 2 * f[2 * out_c];                  \
     f += 3 * out_c;                                                                              \
     const int32_t w10 = 2 * f[0], w11 = 2 * f[out_c], w12 = 2 * f[2 * out_c];                  \
