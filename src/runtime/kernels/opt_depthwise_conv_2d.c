@@ -448,10 +448,10 @@ next_channel:
              * The last row's top window row takes the bottom weights' place: w2* are not used
              * again for the channel (its last row), so no registers are needed for the swap */
             const int8_t *ra = pp->in + (iy + 1) * rb, *rz = ra + rb;
-            int32_t pad_sum = w00 + w01 + w02;
+            int32_t pad_sum = w00 + w01 + w02, pad_r = w02; /* pad_r: its last column's */
             if (iy >= 0) {
                 rz = ra - rb;
-                pad_sum = w20 + w21 + w22;
+                pad_sum = w20 + w21 + w22, pad_r = w22;
                 w20 = w00, w21 = w01, w22 = w02;
             }
             const int32_t zp = pp->zp;
@@ -476,9 +476,9 @@ next_channel:
                     rq_store(o, &nq, acc, mult, k2, sh, hi, c1);
                     o += c;
                 } while (o != end);
-            a += (uint32_t)zp * (uint32_t)(w12 + w22); /* the padded last column */
-            pp = slot;
-            e0 = a - pp->rcol, next = 0; /* right_edge adds rcol */
+            /* the padded last column: right_edge adds rcol, zp times the column's weights, of
+             * which the padded row's is in be already */
+            e0 = a - (uint32_t)zp * (uint32_t)pad_r, next = 0;
             goto right_edge;
         } else {
             r0 = row_at(pp, iy), r1 = row_at(pp, iy + 1), r2 = row_at(pp, iy + 2);
