@@ -8,9 +8,9 @@
  * zero points, padded columns as per-channel constants; a window slides along the row keeping
  * the partial sums of the columns already loaded (rows_3x3). With stride 1, depth multiplier 1
  * and SAME padding, two output rows share each loaded column where their four window rows lie
- * inside the input; outside the rows-and-5-wide variant also the first and last rows take two
- * input rows and six weights (the padded row is a constant) and stride 2 over one input channel
- * loads its column pairs at immediate offsets. The weights and bias are doubled, so the sums are
+ * inside the input, and the first and last rows take two input rows and six weights (the padded
+ * row is a constant); outside the rows-and-5-wide variant stride 2 over one input channel loads
+ * its column pairs at immediate offsets. The weights and bias are doubled, so the sums are
  * the doubled fast form's 2 * acc (opt_common.h): sums >= 0 requantize without the [acc < 0]
  * term or the clamp at lo, negative ones out of line.
  *
@@ -248,7 +248,7 @@ typedef struct rows3 {
     uint8_t left, right; /* the first/last window has a padded column */
     int32_t pair_top; /* output rows whose first window row iy is in [0, pair_top) go in pairs */
     uint8_t edge2;    /* the pairs' layers with two rows or more: the first and last row with two
-                       * window rows (rows_3x3_c1) */
+                       * window rows */
     int8_t *out;
     int32_t out_row, out_step; /* output pointer steps: per row, per pixel */
     uint32_t bias, lcol, rcol; /* 2 * bias (rows_channel); the padded columns' sums */
@@ -365,14 +365,15 @@ rows_channel(rows3 *pp) {
     (pp)->lcol = (uint32_t)(zp_ * left_);                                                       \
     (pp)->rcol = (uint32_t)(zp_ * right_)
 
-/* c1 (constant per caller): the loops for one input channel with stride 2 and for the first
- * and last rows of SAME stride-1 layers are linked (not in the rows-and-5-wide variant:
- * FastestDet's code stays smaller, its boundary rows take the three-row loop) */
+/* c1 (constant per caller): the loop for one input channel with stride 2 and the ReLU shortcut
+ * of rq_store are linked (not in the rows-and-5-wide variant: FastestDet's code stays smaller) */
 NML_OPT_INLINE void rows_3x3_body(rows3 *arg, int c1) {
     /* *pp is reached through a volatile slot in the loops, so that gcc gives the register to a
      * weight (it would keep pp in one for the outputs' rare branches and spill two weights) */
     rows3 *volatile slot = arg;
-    rows3 *pp;
+    rows3 *pp = arg;
+    volatile neg_rq nq;
+    nq.lo = pp->lo;
 next_channel:
     pp = slot;
     const int8_t *f = rows_channel(pp);
@@ -380,11 +381,9 @@ next_channel:
     ROWS_WEIGHTS(pp, f);
     const uint32_t mult = pp->mult, k2 = pp->k2;
     const int32_t sh = pp->sh;
-    volatile neg_rq nq;
     /* k2n = 0 marks ReLU-like ranges (rq_store; k2n is odd otherwise); the rows-and-5-wide
      * variant (c1 = 0) tests no ReLU shortcut */
     nq.k2n = c1 && pp->relu ? 0 : pp->k2n;
-    nq.lo = pp->lo;
     const int32_t hi = pp->hi, c = pp->c;
     /* the row loop's state lives in *pp (top, out): registers are short in the loops below */
     for (;; pp = slot) {
