@@ -1336,8 +1336,8 @@ static nml_status opt_dw_prepare_rows5(nml_ctx *ctx, nml_node *node, const nml_o
     const opt_dw *d = node->data;
     const nml_window *w = &d->ref.w;
     /* out_w >= 1 (nml_window_init): a multiple of 4 is at least 4 */
-    const int five = d->plane_h > 0 && w->filter_w == 5 && w->dilation_w == 1 &&
-                     w->stride_w == 1 && w->out_w % 4 == 0 && five_rq(&d->rq, d->doubled);
+    const int five = d->plane_h > 0 && w->filter_w == 5 && w->dilation_w == 1 && w->stride_w == 1 &&
+                     w->out_w % 4 == 0 && five_rq(&d->rq, d->doubled);
     if (!d->rows && !five)
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
                                "the rows-and-5-wide kernel needs 3x3 windows the rows path reads "
