@@ -964,6 +964,42 @@ static void depthwise_3x3_stride2_pairs_match_reference(void **state) {
     assert_true(rows_accepted > ran / 2);
 }
 
+/* Small SAME stride-1 planes with many channels (FastestDet's 6x8 and 3x4, person_detect's 3x3
+ * layers), whose first and last rows take rows_3x3's two-row loop (the last one with the top
+ * window row's weights in the bottom ones' place) in every rows variant: heights 2..6 (no pair
+ * below 4), widths down to one pixel (no column between the padded ones), up to 3 batches (one
+ * rows_3x3 run each), every kind of requantization (ReLU ranges: rows_3x3_c1's shortcut). */
+static void depthwise_3x3_edge_rows_match_reference(void **state) {
+    (void)state;
+    rng_state = 0xED6E2u;
+    rows_accepted = 0;
+    int cases = 0, ran = 0;
+    for (int iter = 0; cases < 200; iter++) {
+        layer L;
+        L.batches = rnd_in(1, 3);
+        L.h = rnd_in(2, 6);
+        L.w = rnd_in(1, 8);
+        L.kh = L.kw = 3;
+        L.stride_h = L.stride_w = 1;
+        L.dil_h = L.dil_w = 1;
+        L.groups = 1;
+        L.c = rnd_in(1, 40);
+        L.depth_multiplier = 1;
+        L.out_c = L.c;
+        random_common(&L);
+        L.padding = NML_PAD_SAME;
+        cases++;
+        ran += compare_dw_case(&L, iter, iter & 1) > 0;
+    }
+    printf("DEPTHWISE_CONV_2D 3x3 small SAME stride 1: %d of %d random layers compared (%d by the "
+           "rows variant)\n",
+           ran, cases, rows_accepted);
+    assert_true(ran > cases * 8 / 10);
+    /* the others: a channel's multiplier outside the doubled fast form (more channels, more
+     * layers with one) */
+    assert_true(rows_accepted > ran / 3);
+}
+
 /* 5-wide windows with stride 1 along x over output widths of multiples of 4 (FastestDet's 5x5
  * layers), which the rows-and-5-wide variant takes without the tap loop: filter heights 1..5,
  * vertical strides and dilations, both paddings, every kind of requantization. */
@@ -1489,6 +1525,7 @@ int main(void) {
         cmocka_unit_test(depthwise_3x3_rows_match_reference),
         cmocka_unit_test(depthwise_3x3_pairs_match_reference),
         cmocka_unit_test(depthwise_3x3_stride2_pairs_match_reference),
+        cmocka_unit_test(depthwise_3x3_edge_rows_match_reference),
         cmocka_unit_test(depthwise_rows5_match_reference),
         cmocka_unit_test(depthwise_wide_match_reference),
         cmocka_unit_test(model_shapes_match_reference),
