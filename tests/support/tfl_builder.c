@@ -3,6 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nanoml/ops.h"
+#include "nanoml/types.h"
+
 static void put_u16(uint8_t *p, uint16_t v) {
     p[0] = (uint8_t)v;
     p[1] = (uint8_t)(v >> 8);
@@ -130,6 +133,19 @@ tb_model *tb_new(void) {
     tb_model *m = calloc(1, sizeof *m);
     m->version = 3;
     m->n_buffers = 1;
+    return m;
+}
+
+tb_model *tb_new_add_int8(void) {
+    tb_model *m = tb_new();
+    int32_t dims[2] = {1, 4};
+    tb_opcode(m, NML_OP_ADD);
+    tb_add_tensor(m, NML_INT8, 2, dims, 0, "in0");
+    tb_add_tensor(m, NML_INT8, 2, dims, 0, "in1");
+    tb_add_tensor(m, NML_INT8, 2, dims, 0, "out");
+    int32_t in[2] = {0, 1}, out[1] = {2};
+    tb_add_op(m, 0, 2, in, 1, out);
+    tb_io(m, 2, in, 1, out);
     return m;
 }
 

@@ -82,6 +82,9 @@ typedef struct tb_model {
 
 /* calloc'd, version 3, buffer 0 empty. free() it. */
 tb_model *tb_new(void);
+/* tb_new with ADD(in0, in1) -> out, all int8 1x4, as the model's inputs and output (tensors
+ * 0, 1, 2; operator 0): the smallest valid model, to add to. */
+tb_model *tb_new_add_int8(void);
 int tb_buffer(tb_model *m, const void *data, uint32_t size);
 int tb_add_tensor(tb_model *m, int type, int rank, const int32_t *dims, uint32_t buffer,
                   const char *name);

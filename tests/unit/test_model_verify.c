@@ -48,20 +48,6 @@ static void expect_error(tb_model *m, nml_status want, const char *text) {
                  nml_status_str(st), err.msg);
 }
 
-/* ADD(in0, in1) -> out, all int8 1x4: the smallest valid model. */
-static tb_model *base_model(void) {
-    tb_model *m = tb_new();
-    int32_t dims[2] = {1, 4};
-    tb_opcode(m, NML_OP_ADD);
-    tb_add_tensor(m, NML_INT8, 2, dims, 0, "in0");
-    tb_add_tensor(m, NML_INT8, 2, dims, 0, "in1");
-    tb_add_tensor(m, NML_INT8, 2, dims, 0, "out");
-    int32_t in[2] = {0, 1}, out[1] = {2};
-    tb_add_op(m, 0, 2, in, 1, out);
-    tb_io(m, 2, in, 1, out);
-    return m;
-}
-
 /* ---- the shared models ---- */
 
 typedef struct model_facts {
@@ -434,7 +420,7 @@ static void model_file_errors(void **state) {
 
 static void broken_tensors(void **state) {
     (void)state;
-    tb_model *m = base_model();
+    tb_model *m = tb_new_add_int8();
     assert_int_equal(load_built(m, &(nml_error){0}), NML_OK);
 
     int32_t huge[3] = {65536, 65536, 65536};
@@ -456,7 +442,7 @@ static void broken_tensors(void **state) {
     expect_error(m, NML_E_LIMIT, "tensor 0: rank 7 exceeds the limit of 6");
     free(m);
 
-    m = base_model();
+    m = tb_new_add_int8();
     m->tensors[1].type = NML_STRING;
     expect_error(m, NML_E_UNSUPPORTED, "tensor 1: type string (5) is not supported");
     m->tensors[1].type = 13;
@@ -465,7 +451,7 @@ static void broken_tensors(void **state) {
 
     /* constant data */
     static const int32_t four_ints[4] = {1, 2, 3, 4};
-    m = base_model();
+    m = tb_new_add_int8();
     int32_t dims4[1] = {4};
     int b = tb_buffer(m, four_ints, 12);
     int t = tb_add_tensor(m, NML_INT32, 1, dims4, (uint32_t)b, "bias");
@@ -483,7 +469,7 @@ static void broken_tensors(void **state) {
     free(m);
 
     static const int64_t two_longs[2] = {1, 2};
-    m = base_model();
+    m = tb_new_add_int8();
     int32_t dims2[1] = {2};
     b = tb_buffer(m, two_longs, 16);
     tb_add_tensor(m, NML_INT64, 1, dims2, (uint32_t)b, "longs");
@@ -498,13 +484,13 @@ static void broken_tensors(void **state) {
      * mod 16 loads, int64 there (4 mod 8) is refused. (Vectors are 4-byte aligned, so only
      * 8-byte elements can be misaligned in a well-formed flatbuffer.) */
     static const int32_t two_ints[2] = {1, 2};
-    m = base_model();
+    m = tb_new_add_int8();
     b = tb_buffer(m, two_ints, 8);
     tb_add_tensor(m, NML_INT32, 1, dims2, (uint32_t)b, "ints");
     m->buf_phase[b] = 12;
     assert_int_equal(load_built(m, &(nml_error){0}), NML_OK);
     free(m);
-    m = base_model();
+    m = tb_new_add_int8();
     b = tb_buffer(m, two_longs, 16);
     tb_add_tensor(m, NML_INT64, 1, dims2, (uint32_t)b, "longs");
     m->buf_phase[b] = 12;
@@ -532,7 +518,7 @@ static void buffers_outside_the_file(void **state) {
         {UINT64_MAX, UINT64_MAX, "(offset 18446744073709551615, size 18446744073709551615)"},
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
-        tb_model *m = base_model();
+        tb_model *m = tb_new_add_int8();
         int32_t dims4[1] = {4};
         int b = tb_buffer(m, four_ints, 16);
         tb_add_tensor(m, NML_INT32, 1, dims4, (uint32_t)b, "bias");
@@ -557,7 +543,7 @@ static uint32_t root_field(const uint8_t *d, unsigned id) {
 
 static void broken_subgraphs(void **state) {
     (void)state;
-    tb_model *m = base_model();
+    tb_model *m = tb_new_add_int8();
     size_t size;
     uint8_t *data = tb_build(m, &size);
     free(m);
@@ -596,7 +582,7 @@ static void broken_quantization(void **state) {
     static const int64_t zps[4] = {0, 0, 0, 0};
     static const float bad_scale[1] = {-1.0f};
     static const int64_t big_zp[1] = {(int64_t)1 << 40};
-    tb_model *m = base_model();
+    tb_model *m = tb_new_add_int8();
     int32_t dims[2] = {4, 2};
     int t = tb_add_tensor(m, NML_INT8, 2, dims, 0, "w");
     tb_quant(m, t, 3, scales, zps, 0);
@@ -616,7 +602,7 @@ static void broken_quantization(void **state) {
     free(m);
 
     /* scale and zero point counts disagree: built by hand with 2 scales and 1 zero point */
-    m = base_model();
+    m = tb_new_add_int8();
     t = tb_add_tensor(m, NML_INT8, 2, dims, 0, "w");
     tb_quant(m, t, 2, scales, zps, 1);
     size_t size;
@@ -637,7 +623,7 @@ static void broken_quantization(void **state) {
     free(m);
 
     /* legacy quantized_dimension values TFLite converters write, accepted */
-    m = base_model();
+    m = tb_new_add_int8();
     tb_quant(m, 0, 1, scales, zps, 3); /* per-tensor with a meaningless dimension */
     int32_t bias_dims[1] = {4};
     t = tb_add_tensor(m, NML_INT32, 1, bias_dims, 0, "bias");
@@ -656,7 +642,7 @@ static void broken_quantization(void **state) {
 
 static void broken_graph(void **state) {
     (void)state;
-    tb_model *m = base_model();
+    tb_model *m = tb_new_add_int8();
     m->ops[0].in[1] = 99;
     expect_error(m, NML_E_FORMAT,
                  "operator 0: input 1 refers to tensor 99 (subgraph has 3 tensors)");
@@ -693,7 +679,7 @@ static void broken_graph(void **state) {
 /* Options tables built with the field ids of schema.fbs (declaration order, 0-based). */
 static void decoded_options(void **state) {
     (void)state;
-    tb_model *m = base_model();
+    tb_model *m = tb_new_add_int8();
     nml_error err;
     m->opcodes[0] = NML_OP_CONV_2D;
     size_t size;
@@ -744,7 +730,7 @@ static void decoded_options(void **state) {
     free(m);
 
     /* ReshapeOptions (17): new_shape 0; absent -> -1 (shape from the second input) */
-    m = base_model();
+    m = tb_new_add_int8();
     m->opcodes[0] = NML_OP_RESHAPE;
     tb_option(m, 0, 17, 1, 4, 0); /* an empty ReshapeOptions table (field dropped below) */
     m->ops[0].n_opt = 0;
@@ -770,7 +756,7 @@ static void decoded_options(void **state) {
     free(m);
 
     /* CAST: no table -> types not given (-1); CastOptions (37) in 0 / out 1 */
-    m = base_model();
+    m = tb_new_add_int8();
     m->opcodes[0] = NML_OP_CAST;
     data = tb_build(m, &size);
     assert_int_equal(nml_model_load(&model, data, size, &err), NML_OK);
@@ -788,7 +774,7 @@ static void decoded_options(void **state) {
     free(m);
 
     /* SoftmaxOptions (9): beta 0 as float; ADD: AddOptions (11) pot_scale_int16 default true */
-    m = base_model();
+    m = tb_new_add_int8();
     m->opcodes[0] = NML_OP_SOFTMAX;
     uint32_t half = 0x3f000000u; /* 0.5f */
     tb_option(m, 0, 9, 0, 4, half);

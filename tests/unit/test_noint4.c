@@ -11,16 +11,8 @@
 
 /* ADD(in0, in1) -> out, int8 1x4, and an unused tensor of `type` and n elements */
 static nml_status load_with(int type, int32_t n, nml_model *model, uint8_t **copy, nml_error *err) {
-    tb_model *m = tb_new();
-    int32_t dims[2] = {1, 4};
-    tb_opcode(m, NML_OP_ADD);
-    tb_add_tensor(m, NML_INT8, 2, dims, 0, "in0");
-    tb_add_tensor(m, NML_INT8, 2, dims, 0, "in1");
-    tb_add_tensor(m, NML_INT8, 2, dims, 0, "out");
+    tb_model *m = tb_new_add_int8();
     tb_add_tensor(m, type, 1, &n, 0, "extra");
-    int32_t in[2] = {0, 1}, out[1] = {2};
-    tb_add_op(m, 0, 2, in, 1, out);
-    tb_io(m, 2, in, 1, out);
     size_t size;
     uint8_t *data = tb_build(m, &size);
     free(m);

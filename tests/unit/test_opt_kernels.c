@@ -913,6 +913,93 @@ static void depthwise_3x3_pairs_match_reference(void **state) {
     assert_true(rows_accepted > ran / 2);
 }
 
+/* 3x3 windows with stride 2 both ways and depth multiplier 1, which the rows path takes two
+ * output rows at a time where the five window rows lie inside the input (s2_pairs; a row left
+ * over, or with a padded window row, one at a time): heights for 1..7 output rows (odd and even
+ * counts, padding at the top with odd SAME heights, at the bottom with even ones), widths down
+ * to one pixel with and without a padded last column, a padded first column (SAME with an
+ * input width of 3 mod 4 ... any odd width), channels 1..9, batches, every kind of
+ * requantization, a channel without a right shift on every other layer. */
+static void depthwise_3x3_stride2_pairs_match_reference(void **state) {
+    (void)state;
+    rng_state = 0x52A175u;
+    rows_accepted = 0;
+    int cases = 0, ran = 0, paired = 0, right = 0, left = 0;
+    for (int iter = 0; cases < 500; iter++) {
+        layer L;
+        L.batches = rnd_in(1, 2);
+        L.h = rnd_in(1, 15);
+        L.w = rnd_in(1, 13);
+        L.kh = L.kw = 3;
+        L.stride_h = L.stride_w = 2;
+        L.dil_h = L.dil_w = 1;
+        L.groups = 1;
+        L.c = rnd_in(1, 9);
+        L.depth_multiplier = 1;
+        L.out_c = L.c;
+        random_common(&L);
+        const int32_t oh = out_size(L.h, 3, 2, 1, L.padding);
+        const int32_t ow = out_size(L.w, 3, 2, 1, L.padding);
+        if (oh <= 0 || ow <= 0) continue;
+        cases++;
+        const int r = compare_dw_case(&L, iter, iter & 1) > 0;
+        ran += r;
+        /* a pair: output rows oy, oy + 1 whose window rows 2 * oy - pad_h .. + 4 lie inside the
+         * input (the first such row is 0 or, with a padded top row, 1) */
+        const int32_t pad_h = L.padding == NML_PAD_SAME ? ((oh - 1) * 2 + 3 - L.h) / 2 : 0;
+        const int32_t pad_w = L.padding == NML_PAD_SAME ? ((ow - 1) * 2 + 3 - L.w) / 2 : 0;
+        const int pairs = pad_h + 4 <= L.h - 1 && (oh - 1) * 2 - pad_h > pad_h;
+        paired += r && pairs;
+        right += r && pairs && (ow - 1) * 2 - pad_w + 3 > L.w;
+        left += r && pairs && pad_w > 0;
+    }
+    printf("DEPTHWISE_CONV_2D 3x3 stride 2: %d of %d random layers compared (%d with row pairs, "
+           "%d of them with a padded last column, %d with a padded first one; %d by the rows "
+           "variant)\n",
+           ran, cases, paired, right, left, rows_accepted);
+    assert_true(ran > cases * 8 / 10);
+    assert_true(paired > cases / 3);
+    assert_true(right > paired / 4);
+    assert_true(left > paired / 8);
+    assert_true(rows_accepted > ran / 2);
+}
+
+/* Small SAME stride-1 planes with many channels (FastestDet's 6x8 and 3x4, person_detect's 3x3
+ * layers), whose first and last rows take rows_3x3's two-row loop (the last one with the top
+ * window row's weights in the bottom ones' place) in every rows variant: heights 2..6 (no pair
+ * below 4), widths down to one pixel (no column between the padded ones), up to 3 batches (one
+ * rows_3x3 run each), every kind of requantization (ReLU ranges: rows_3x3_c1's shortcut). */
+static void depthwise_3x3_edge_rows_match_reference(void **state) {
+    (void)state;
+    rng_state = 0xED6E2u;
+    rows_accepted = 0;
+    int cases = 0, ran = 0;
+    for (int iter = 0; cases < 200; iter++) {
+        layer L;
+        L.batches = rnd_in(1, 3);
+        L.h = rnd_in(2, 6);
+        L.w = rnd_in(1, 8);
+        L.kh = L.kw = 3;
+        L.stride_h = L.stride_w = 1;
+        L.dil_h = L.dil_w = 1;
+        L.groups = 1;
+        L.c = rnd_in(1, 40);
+        L.depth_multiplier = 1;
+        L.out_c = L.c;
+        random_common(&L);
+        L.padding = NML_PAD_SAME;
+        cases++;
+        ran += compare_dw_case(&L, iter, iter & 1) > 0;
+    }
+    printf("DEPTHWISE_CONV_2D 3x3 small SAME stride 1: %d of %d random layers compared (%d by the "
+           "rows variant)\n",
+           ran, cases, rows_accepted);
+    assert_true(ran > cases * 8 / 10);
+    /* the others: a channel's multiplier outside the doubled fast form (more channels, more
+     * layers with one) */
+    assert_true(rows_accepted > ran / 3);
+}
+
 /* 5-wide windows with stride 1 along x over output widths of multiples of 4 (FastestDet's 5x5
  * layers), which the rows-and-5-wide variant takes without the tap loop: filter heights 1..5,
  * vertical strides and dilations, both paddings, every kind of requantization. */
@@ -1437,6 +1524,8 @@ int main(void) {
         cmocka_unit_test(depthwise_matches_reference),
         cmocka_unit_test(depthwise_3x3_rows_match_reference),
         cmocka_unit_test(depthwise_3x3_pairs_match_reference),
+        cmocka_unit_test(depthwise_3x3_stride2_pairs_match_reference),
+        cmocka_unit_test(depthwise_3x3_edge_rows_match_reference),
         cmocka_unit_test(depthwise_rows5_match_reference),
         cmocka_unit_test(depthwise_wide_match_reference),
         cmocka_unit_test(model_shapes_match_reference),

@@ -8,11 +8,13 @@
  * zero points, padded columns as per-channel constants; a window slides along the row keeping
  * the partial sums of the columns already loaded (rows_3x3). With stride 1, depth multiplier 1
  * and SAME padding, two output rows share each loaded column where their four window rows lie
- * inside the input; outside the rows-and-5-wide variant also the first and last rows take two
- * input rows and six weights (the padded row is a constant) and stride 2 over one input channel
- * loads its column pairs at immediate offsets. The weights and bias are doubled, so the sums are
+ * inside the input, and the first and last rows take two input rows and six weights (the padded
+ * row is a constant); outside the rows-and-5-wide variant stride 2 over one input channel loads
+ * its column pairs at immediate offsets. The weights and bias are doubled, so the sums are
  * the doubled fast form's 2 * acc (opt_common.h): sums >= 0 requantize without the [acc < 0]
- * term or the clamp at lo, negative ones out of line.
+ * term or the clamp at lo, negative ones out of line. With stride 2 both ways and depth
+ * multiplier 1 two output rows share their middle window row where their five window rows lie
+ * inside the input (s2_pairs; not in the rows-and-5-wide variant: code size).
  *
  * Planes (depth multiplier 1, other filters): an input channel is copied into a scratch plane
  * with its padding made explicit, then each output channel it feeds runs over it with its
@@ -124,8 +126,9 @@ NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nm
         t[3] = nml_node_output(ctx, node, 0);
     }
     const nml_tensor *input = t[0], *filter = t[1], *output = t[3];
-    /* one scratch region per node: the reference path's or the optimized path's */
-    d->use_ref = d->ref.mode != NML_CONV_INT8;
+    /* one scratch region per node: the reference path's or the optimized path's (only the
+     * kernel with the reference fallback reads use_ref) */
+    if (!int8_only) d->use_ref = d->ref.mode != NML_CONV_INT8;
     if (!int8_only && d->use_ref) {
         NML_TRY(nml_dwconv_ref_finish(ctx, node, &d->ref));
     } else {
@@ -238,15 +241,17 @@ typedef struct rows3 {
     const int8_t *in;   /* the channel's first input byte (batch b, channel ic) */
     const int8_t *zrow; /* w * c bytes of the input zero point */
     const geom *g;
-    int32_t oc, batch;                      /* the channel loop */
+    int32_t oc;                             /* the channel loop */
     int32_t h, row_bytes, c, stride_h, top; /* top: first window row of the next output row */
-    int32_t full, full_bytes; /* outputs per row whose windows lie inside the input; * out_step */
+    int32_t zp;                             /* the input zero point */
+    int32_t full_bytes; /* out_step * the outputs per row whose windows lie inside the input */
     int8_t *out_end;          /* the channel's output past its last row */
     uint8_t stride2;     /* stride 2 along x (else 1) */
     uint8_t left, right; /* the first/last window has a padded column */
-    int32_t pair_top; /* output rows whose first window row iy is in [0, pair_top) go in pairs */
+    int32_t pair_top; /* output rows whose first window row iy is in [0, pair_top) go in pairs
+                       * (stride 2: s2_pairs) */
     uint8_t edge2;    /* the pairs' layers with two rows or more: the first and last row with two
-                       * window rows (rows_3x3_c1) */
+                       * window rows */
     int8_t *out;
     int32_t out_row, out_step; /* output pointer steps: per row, per pixel */
     uint32_t bias, lcol, rcol; /* 2 * bias (rows_channel); the padded columns' sums */
@@ -319,21 +324,16 @@ NML_OPT_INLINE void rq_store(int8_t *o, const volatile neg_rq *nq, uint32_t acc2
     *o = (int8_t)y; /* not as put_hi stores: gcc would merge the stores and zero-extend first */
 }
 
-/* The next output channel's parameters into *pp (oc, batch: the channel loop) but its weights
- * and bias (rows_weights); NULL when every channel of every batch is done, else the channel's
- * first weight. Out of line: rows_3x3 and rows2_3x3 share it. */
+/* The next output channel's parameters into *pp (oc: the channel loop) but its weights and bias
+ * (rows_weights); NULL when every channel of the batch is done, else the channel's first
+ * weight. Out of line: rows_3x3 and rows2_3x3 share it. */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
 static const int8_t *
 rows_channel(rows3 *pp) {
     const geom *g = pp->g;
-    if (pp->oc == g->out_c) {
-        if (++pp->batch == g->batches) return NULL;
-        pp->oc = 0;
-        pp->in_b += g->h * pp->row_bytes;
-        pp->out_b += pp->out_plane;
-    }
+    if (pp->oc == pp->out_step) return NULL; /* out_step: out_c */
     const int32_t oc = pp->oc++;
     pp->in = pp->in_b + oc / g->mult;
     int8_t *out = pp->out_b + oc;
@@ -344,11 +344,11 @@ rows_channel(rows3 *pp) {
     const nml_rq *rq = g->rq;
     const int32_t i = oc * rq->step, r = rq->shift[i], shifted = r != 0;
     pp->mult = (uint32_t)rq->mult[i];
-    /* k2 = 1 + 2 * khi (nml_rq_entry), odd: k2n = 0 marks ReLU-like ranges (rq_store) */
+    /* k2 = 1 + 2 * khi (nml_rq_entry), odd; k2n with the [acc < 0] term */
     const uint32_t k2 = ((uint32_t)(1 + 2 * rq->out_zp) << r) + (uint32_t)shifted;
     pp->k2 = k2;
     pp->sh = r + 1;
-    pp->k2n = pp->relu ? 0 : k2 - 2 * (uint32_t)shifted;
+    pp->k2n = k2 - 2 * (uint32_t)shifted;
     return g->filter + oc;
 }
 
@@ -356,26 +356,95 @@ rows_channel(rows3 *pp) {
  * zero point folded in, 2 * (bias - zp * sum w), wrapping like the reference's int32
  * arithmetic; the padded columns' sums into *pp. */
 #define ROWS_WEIGHTS(pp, f)                                                                      \
-    const int32_t out_c = (pp)->g->out_c;                                                       \
+    const int32_t out_c = (pp)->out_step;                                                       \
     const int32_t w00 = 2 * f[0], w01 = 2 * f[out_c], w02 = 2 * f[2 * out_c];                  \
     f += 3 * out_c;                                                                              \
     const int32_t w10 = 2 * f[0], w11 = 2 * f[out_c], w12 = 2 * f[2 * out_c];                  \
     f += 3 * out_c;                                                                              \
-    const int32_t w20 = 2 * f[0], w21 = 2 * f[out_c], w22 = 2 * f[2 * out_c];                  \
-    const int32_t zp_ = (pp)->g->zp, left_ = w00 + w10 + w20, right_ = w02 + w12 + w22;        \
+    int32_t w20 = 2 * f[0], w21 = 2 * f[out_c], w22 = 2 * f[2 * out_c];                        \
+    const int32_t zp_ = (pp)->zp, left_ = w00 + w10 + w20, right_ = w02 + w12 + w22;           \
     const uint32_t bias =                                                                       \
         (pp)->bias - (uint32_t)zp_ * (uint32_t)(left_ + right_ + w01 + w11 + w21);              \
     (pp)->lcol = (uint32_t)(zp_ * left_);                                                       \
     (pp)->rcol = (uint32_t)(zp_ * right_)
 
-/* c1 (constant per caller): the loops for one input channel with stride 2 and for the first
- * and last rows of SAME stride-1 layers are linked (not in the rows-and-5-wide variant:
- * FastestDet's code stays smaller, its boundary rows take the three-row loop) */
+/* Two output rows of a stride-2 layer (both ways, depth multiplier 1) whose five window rows
+ * iy .. iy + 4 lie inside the input: the middle one is both rows' window row, so a column pair
+ * takes ten loads for two outputs (twelve one row at a time), and one pointer reaches them,
+ * walking up the middle column of a window and down its last one (the next window's first),
+ * rb bytes per row and c per column: an add per load, one pointer in registers. The rows'
+ * setup is paid once. Returns the output pointer at the rows' last window when it has a padded
+ * column (pp->right), its sums without that column in *e0 (first row) and *e1 (second). */
+NML_OPT_INLINE int8_t *s2_pairs(rows3 *pp, int32_t iy, int32_t w00, int32_t w01, int32_t w02,
+                                int32_t w10, int32_t w11, int32_t w12, int32_t w20, int32_t w21,
+                                int32_t w22, uint32_t bias, const volatile neg_rq *nq,
+                                uint32_t mult, uint32_t k2, int32_t sh, int32_t hi, int c1,
+                                uint32_t *e0, uint32_t *e1) {
+    const int32_t rb = pp->row_bytes, c = pp->c, orow = pp->out_row;
+    const int8_t *q = pp->in + iy * rb;
+    int8_t *o = pp->out;
+    int8_t *const end = o + pp->full_bytes;
+    pp->top = iy + 4;
+    pp->out = o + 2 * orow;
+    uint32_t ba, bb; /* the two rows' sums of the window's columns loaded so far */
+    int32_t x;
+    if (pp->left) {
+        ba = bb = bias + pp->lcol;
+        q += 4 * rb;
+    } else { /* the first column, down: the first windows' first column */
+        x = *q, q += rb, ba = bias + w00 * x;
+        OPAQUE(q);
+        x = *q, q += rb, ba += w10 * x;
+        OPAQUE(q);
+        x = *q, q += rb, ba += w20 * x, bb = bias + w00 * x;
+        OPAQUE(q);
+        x = *q, q += rb, bb += w10 * x;
+        OPAQUE(q);
+        x = *q, q += c, bb += w20 * x;
+    }
+    /* a window's middle column, up from the fifth row to the first */
+#define S2_MIDDLE()                                                                              \
+    do {                                                                                         \
+        x = *q, q -= rb, bb += w21 * x;                                                          \
+        x = *q, q -= rb, bb += w11 * x;                                                          \
+        x = *q, q -= rb, bb += w01 * x, ba += w21 * x;                                           \
+        x = *q, q -= rb, ba += w11 * x;                                                          \
+        x = *q, q += c, ba += w01 * x;                                                           \
+    } while (0)
+    while (o != end) {
+        S2_MIDDLE();
+        /* the last column, down: the windows' sums, and the next windows' first column */
+        uint32_t a, b;
+        OPAQUE(q);
+        x = *q, q += rb, a = ba + w02 * x, ba = bias + w00 * x;
+        OPAQUE(q);
+        x = *q, q += rb, a += w12 * x, ba += w10 * x;
+        OPAQUE(q);
+        x = *q, q += rb, a += w22 * x, ba += w20 * x, b = bb + w02 * x, bb = bias + w00 * x;
+        OPAQUE(q);
+        x = *q, q += rb, b += w12 * x, bb += w10 * x;
+        OPAQUE(q);
+        x = *q, q += c, b += w22 * x, bb += w20 * x;
+        rq_store(o, nq, a, mult, k2, sh, hi, c1);
+        rq_store(o + orow, nq, b, mult, k2, sh, hi, c1);
+        o += c;
+    }
+    if (pp->right) S2_MIDDLE(); /* the last windows' middle column (the last is padding) */
+#undef S2_MIDDLE
+    *e0 = ba, *e1 = bb;
+    return o;
+}
+
+/* c1 (constant per caller): the loop for one input channel with stride 2, the stride-2 row
+ * pairs (s2_pairs) and the ReLU shortcut of rq_store are linked (not in the rows-and-5-wide
+ * variant: FastestDet's code stays smaller) */
 NML_OPT_INLINE void rows_3x3_body(rows3 *arg, int c1) {
     /* *pp is reached through a volatile slot in the loops, so that gcc gives the register to a
      * weight (it would keep pp in one for the outputs' rare branches and spill two weights) */
     rows3 *volatile slot = arg;
-    rows3 *pp;
+    rows3 *pp = arg;
+    volatile neg_rq nq;
+    nq.lo = pp->lo;
 next_channel:
     pp = slot;
     const int8_t *f = rows_channel(pp);
@@ -383,10 +452,9 @@ next_channel:
     ROWS_WEIGHTS(pp, f);
     const uint32_t mult = pp->mult, k2 = pp->k2;
     const int32_t sh = pp->sh;
-    volatile neg_rq nq;
-    /* the rows-and-5-wide variant (c1 = 0) tests no ReLU shortcut: k2n as requantized */
-    nq.k2n = c1 ? pp->k2n : k2 - (sh > 1 ? 2u : 0u);
-    nq.lo = pp->lo;
+    /* k2n = 0 marks ReLU-like ranges (rq_store; k2n is odd otherwise); the rows-and-5-wide
+     * variant (c1 = 0) tests no ReLU shortcut */
+    nq.k2n = c1 && pp->relu ? 0 : pp->k2n;
     const int32_t hi = pp->hi, c = pp->c;
     /* the row loop's state lives in *pp (top, out): registers are short in the loops below */
     for (;; pp = slot) {
@@ -396,6 +464,14 @@ next_channel:
         uint32_t e0, e1 = 0; /* the right edges' sums */
         int32_t next;
         if ((uint32_t)iy < (uint32_t)pp->pair_top) {
+            if (c1 && pp->stride2) { /* stride-2 pairs (s2_pairs) */
+                o = s2_pairs(pp, iy, w00, w01, w02, w10, w11, w12, w20, w21, w22, bias, &nq,
+                             mult, k2, sh, hi, c1, &e0, &e1);
+                pp = slot;
+                if (!pp->right) continue;
+                next = pp->out_row;
+                goto right_edge;
+            }
             /* two output rows whose four window rows lie inside the input, rb bytes apart;
              * input and output pixels are c bytes apart, input and output rows rb */
             const int8_t *r = pp->in + iy * rb, *q;
@@ -438,49 +514,49 @@ next_channel:
             goto right_edge;
         }
         const int8_t *r0, *r1, *r2;
-        if (iy >= 0 && iy <= pp->h - 3) { /* the window rows inside the input: most rows */
+        /* the window rows inside the input (most rows): 0 <= iy < h - 2 (an input of one row
+         * has no iy >= 0: a 3x3 window over it is padded, iy = -1) */
+        if ((uint32_t)iy < (uint32_t)(pp->h - 2)) {
             r0 = pp->in + iy * rb, r1 = r0 + rb, r2 = r1 + rb;
-        } else if (c1 && pp->edge2) {
+        } else if (pp->edge2) {
             /* the first or last output row of a SAME stride-1 layer (depth multiplier 1, at
              * least two rows): one window row is padding, whose products are the constant zp
-             * times its weights (folded into be), so two input rows and six weights remain */
-            const int top = iy < 0;
-            const int8_t *ra = pp->in + (top ? 0 : iy * rb), *rz = ra + rb;
-            const int32_t zp = pp->g->zp;
+             * times its weights (folded into be), so two input rows and six weights remain: the
+             * middle window row (ra, weights w1*) and the other one inside (rz, weights w2*).
+             * The last row's top window row takes the bottom weights' place: w2* are not used
+             * again for the channel (its last row), so no registers are needed for the swap */
+            const int8_t *ra = pp->in + (iy + 1) * rb, *rz = ra + rb;
+            int32_t pad_sum = w00 + w01 + w02, pad_r = w02; /* pad_r: its last column's */
+            if (iy >= 0) {
+                rz = ra - rb;
+                pad_sum = w20 + w21 + w22, pad_r = w22;
+                w20 = w00, w21 = w01, w22 = w02;
+            }
+            const int32_t zp = pp->zp;
             o = pp->out;
             int8_t *const end = o + pp->full_bytes; /* c == out_step, as for the pairs */
             pp->top = iy + 1;
             pp->out = o + pp->out_row;
-            uint32_t a, b, be; /* be: bias and the padded row's sum */
-            int32_t x0, x1;
-            /* the weights of window rows 1, 2 (top) or 0, 1 (bottom), straight from registers */
-#define EDGE_ROW(u00, u01, u02, u10, u11, u12, pad_sum)                                          \
-    do {                                                                                         \
-        be = bias + (uint32_t)zp * (uint32_t)(pad_sum);                                          \
-        x0 = *ra, x1 = *rz;                                                                      \
-        a = be + (uint32_t)zp * (uint32_t)(u00 + u10) + u01 * x0 + u11 * x1;                     \
-        b = be + u00 * x0 + u10 * x1;                                                            \
-        ra += c, rz += c;                                                                        \
-        if (o != end) do {                                                                       \
-                x0 = *ra, x1 = *rz;                                                              \
-                ra += c, rz += c;                                                                \
-                OPAQUE(ra);                                                                      \
-                OPAQUE(rz);                                                                      \
-                const uint32_t acc = a + u02 * x0 + u12 * x1;                                    \
-                a = b + u01 * x0 + u11 * x1;                                                     \
-                b = be + u00 * x0 + u10 * x1;                                                    \
-                rq_store(o, &nq, acc, mult, k2, sh, hi, c1);                                       \
-                o += c;                                                                          \
-            } while (o != end);                                                                  \
-        a += (uint32_t)zp * (uint32_t)(u02 + u12); /* the padded last column */                  \
-    } while (0)
-            if (top)
-                EDGE_ROW(w10, w11, w12, w20, w21, w22, w00 + w01 + w02);
-            else
-                EDGE_ROW(w00, w01, w02, w10, w11, w12, w20 + w21 + w22);
-#undef EDGE_ROW
-            pp = slot;
-            e0 = a - pp->rcol, next = 0; /* right_edge adds rcol */
+            /* be: bias and the padded row's sum */
+            const uint32_t be = bias + (uint32_t)zp * (uint32_t)pad_sum;
+            int32_t x0 = *ra, x1 = *rz;
+            uint32_t a = be + (uint32_t)zp * (uint32_t)(w10 + w20) + w11 * x0 + w21 * x1;
+            uint32_t b = be + w10 * x0 + w20 * x1;
+            ra += c, rz += c;
+            if (o != end) do {
+                    x0 = *ra, x1 = *rz;
+                    ra += c, rz += c;
+                    OPAQUE(ra);
+                    OPAQUE(rz);
+                    const uint32_t acc = a + w12 * x0 + w22 * x1;
+                    a = b + w11 * x0 + w21 * x1;
+                    b = be + w10 * x0 + w20 * x1;
+                    rq_store(o, &nq, acc, mult, k2, sh, hi, c1);
+                    o += c;
+                } while (o != end);
+            /* the padded last column: right_edge adds rcol, zp times the column's weights, of
+             * which the padded row's is in be already */
+            e0 = a - (uint32_t)zp * (uint32_t)pad_r, next = 0;
             goto right_edge;
         } else {
             r0 = row_at(pp, iy), r1 = row_at(pp, iy + 1), r2 = row_at(pp, iy + 2);
@@ -540,7 +616,8 @@ next_channel:
             }
 #undef STRIDE2_LOOP
             pp = slot;
-            if (pp->right) b += w01 * *r0 + w11 * *r1 + w21 * *r2;
+            if (!pp->right) continue; /* one test of right per row */
+            b += w01 * *r0 + w11 * *r1 + w21 * *r2;
         }
         if (!pp->right) continue;
         e0 = b, next = 0;
@@ -711,8 +788,9 @@ static void plane_any(const geom *g, const int8_t *plane, const int32_t *wk, int
 }
 
 /* The weights of output channel oc as int32 (wk), times 2^dbl, and its bias with the input zero
- * point folded in: bias - zp * sum w, wrapping like the reference's int32 arithmetic. */
-static int32_t load_weights(const geom *g, int32_t *wk, int32_t oc, int dbl) {
+ * point folded in: bias - zp * sum w, wrapping like the reference's int32 arithmetic. rows5
+ * (constant per caller): 5-wide filters only, no taps past the rows of five. */
+static int32_t load_weights(const geom *g, int32_t *wk, int32_t oc, int dbl, int rows5) {
     const int32_t taps = g->kh * g->kw, out_c = g->out_c, scale = 1 << dbl;
     int32_t sum = 0;
     const int8_t *f = g->filter + oc;
@@ -725,7 +803,7 @@ static int32_t load_weights(const geom *g, int32_t *wk, int32_t oc, int dbl) {
         wk[t + 3] = v3 * scale, wk[t + 4] = v4 * scale;
         sum += v0 + v1 + v2 + v3 + v4;
     }
-    for (; t < taps; t++, f += out_c) {
+    for (; !rows5 && t < taps; t++, f += out_c) {
         const int32_t v = *f;
         wk[t] = v * scale;
         sum += v;
@@ -738,9 +816,11 @@ static int32_t load_weights(const geom *g, int32_t *wk, int32_t oc, int dbl) {
 NML_OPT_INLINE void plane_channel(const geom *g, plane5 *pp, int32_t *wk, int32_t b, int32_t oc,
                                   int tap_loop) {
     const int five = !tap_loop || five_wide(g); /* without the tap loop: 5-wide (rows5) */
-    const int32_t bias = load_weights(g, wk, oc, five), out_c = g->out_c;
+    const int32_t bias = load_weights(g, wk, oc, five, !tap_loop), out_c = g->out_c;
     int8_t *out = g->out + (size_t)b * g->out_h * g->out_w * out_c + oc;
-    const nml_rq_ch ch = g->rq->fast ? nml_rq_channel(g->rq, oc) : (nml_rq_ch){0, 0, 0, 0};
+    /* without the tap loop the requantization is fast (five_rq) */
+    const nml_rq_ch ch =
+        !tap_loop || g->rq->fast ? nml_rq_channel(g->rq, oc) : (nml_rq_ch){0, 0, 0, 0};
     const int8_t *plane = pp->plane;
     int32_t first_col = 0;
     if (five) {
@@ -755,7 +835,7 @@ NML_OPT_INLINE void plane_channel(const geom *g, plane5 *pp, int32_t *wk, int32_
         plane_5wide(pp, wk);
         first_col = g->out_w & ~3;
         /* the columns left over: plane_any takes the weights as they are */
-        if (tap_loop && first_col < g->out_w) load_weights(g, wk, oc, 0);
+        if (tap_loop && first_col < g->out_w) load_weights(g, wk, oc, 0, 0);
     }
     if (tap_loop && first_col < g->out_w) plane_any(g, plane, wk, bias, ch, oc, out, first_col);
 }
@@ -803,31 +883,34 @@ NML_OPT_INLINE void dw_rows(const geom *g, int8_t *zrow, int c1) {
     rows3 pp;
     pp.zrow = zrow;
     pp.h = g->h;
+    pp.zp = g->zp;
     pp.row_bytes = row_bytes;
     pp.c = g->c;
     pp.stride_h = win->stride_h;
     pp.stride2 = (uint8_t)(win->stride_w == 2);
     pp.left = (uint8_t)(win->pad_w > 0);
     pp.right = (uint8_t)((g->out_w - 1) * win->stride_w - win->pad_w + 3 > g->w);
-    pp.full = g->out_w - pp.right;
-    pp.full_bytes = pp.full * g->out_c;
+    pp.full_bytes = (g->out_w - pp.right) * g->out_c;
     pp.out_row = g->out_w * g->out_c;
     pp.out_step = g->out_c;
     pp.lo = g->rq->act_min;
     pp.hi = g->rq->act_max;
-    pp.relu = (uint8_t)(pp.lo == g->rq->out_zp);
+    if (c1) pp.relu = (uint8_t)(pp.lo == g->rq->out_zp); /* rq_store's ReLU test is c1's */
     /* pairs: stride 1, depth multiplier 1 and output rows as long as input rows (SAME: one
      * padded row and column on every side, so the second row of a pair whose four window rows
      * lie inside the input exists) */
     const int same1 = win->stride_h == 1 && win->stride_w == 1 && win->pad_h == 1 &&
                       g->mult == 1 && pp.out_row == row_bytes;
     pp.pair_top = same1 && g->h > 3 ? g->h - 3 : 0;
+    /* stride 2 both ways and depth multiplier 1 (not in the rows-and-5-wide variant: code
+     * size): pairs where the five window rows lie inside the input, a second output row below */
+    if (c1 && win->stride_h == 2 && win->stride_w == 2 && g->mult == 1) {
+        int32_t s2_top = (g->out_h - 1) * 2 - win->pad_h;
+        if (s2_top > g->h - 4) s2_top = g->h - 4;
+        if (s2_top > 0) pp.pair_top = s2_top;
+    }
     pp.edge2 = (uint8_t)(same1 && g->h >= 2);
     pp.g = g;
-    pp.oc = 0;
-    pp.batch = 0;
-    pp.in_b = g->in;
-    pp.out_b = g->out;
     pp.out_plane = g->out_h * pp.out_row;
     pp.top0 = -win->pad_h;
     /* the row of zero points, read (row_at) only where a window row is padding: VALID layers
@@ -835,10 +918,17 @@ NML_OPT_INLINE void dw_rows(const geom *g, int8_t *zrow, int c1) {
      * as much as the top (nml_window_init), so a padded top row implies a padded bottom one. */
     if ((g->out_h - 1) * win->stride_h - win->pad_h + 3 > g->h)
         nml_opt_fill(zrow, (uint8_t)(int8_t)g->zp, (uint32_t)row_bytes);
-    if (c1)
-        rows_3x3_c1(&pp);
-    else
-        rows_3x3(&pp);
+    pp.in_b = g->in;
+    pp.out_b = g->out;
+    for (int32_t b = g->batches; b > 0; b--) { /* rows_3x3 per batch: its channel loop is simpler */
+        pp.oc = 0;
+        if (c1)
+            rows_3x3_c1(&pp);
+        else
+            rows_3x3(&pp);
+        pp.in_b += g->h * row_bytes;
+        pp.out_b += pp.out_plane;
+    }
 }
 
 /* ---- depth multiplier > 1 ---- */
@@ -1283,16 +1373,16 @@ NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int paths) 
     g.rq = &d->rq;
     g.plane_h = d->plane_h;
     g.plane_w = d->plane_w;
-    g.folded = NULL;
     g.doubled = d->doubled;
+    void *scratch = nml_ctx_scratch(ctx, node); /* every path's (once: less code) */
     if (paths == ROWS_ONLY || (paths != BLOCKS_ONLY && d->rows)) {
-        dw_rows(&g, nml_ctx_scratch(ctx, node), paths != ROWS_FIVE);
+        dw_rows(&g, scratch, paths != ROWS_FIVE);
     } else if (paths == ROWS_FIVE) {
-        dw_planes_five(&g, nml_ctx_scratch(ctx, node));
+        dw_planes_five(&g, scratch);
     } else if (paths == PLANES_ONLY || (paths == ALL_PATHS && d->plane_h > 0)) {
-        dw_planes(&g, nml_ctx_scratch(ctx, node));
+        dw_planes(&g, scratch);
     } else {
-        int32_t *folded = nml_ctx_scratch(ctx, node);
+        int32_t *folded = scratch;
         fold_biases(&g, folded);
         g.folded = folded;
         dw_multiplier(&g, (int8_t *)(folded + g.out_c));
@@ -1332,10 +1422,9 @@ static nml_status opt_dw_prepare_rows5(nml_ctx *ctx, nml_node *node, const nml_o
     NML_TRY(prepare_variant(ctx, node, p, 1, 1));
     const opt_dw *d = node->data;
     const nml_window *w = &d->ref.w;
-    const int32_t out_w = w->out_w;
-    const int five = d->plane_h > 0 && w->filter_w == 5 &&
-                     w->dilation_w == 1 && w->stride_w == 1 && out_w >= 4 && out_w % 4 == 0 &&
-                     five_rq(&d->rq, d->doubled);
+    /* out_w >= 1 (nml_window_init): a multiple of 4 is at least 4 */
+    const int five = d->plane_h > 0 && w->filter_w == 5 && w->dilation_w == 1 && w->stride_w == 1 &&
+                     w->out_w % 4 == 0 && five_rq(&d->rq, d->doubled);
     if (!d->rows && !five)
         return nml_kernel_fail(ctx, node, NML_E_UNSUPPORTED,
                                "the rows-and-5-wide kernel needs 3x3 windows the rows path reads "
