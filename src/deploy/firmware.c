@@ -278,6 +278,15 @@ arg(argv_buf *a, const char *fmt, ...) {
     a->argv[a->n] = NULL;
 }
 
+/* 1 when src's file name (without its folder) is one of names. */
+static int named(const char *src, const char *const *names, size_t n) {
+    const char *base = strrchr(src, '/');
+    base = base ? base + 1 : src;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(base, names[i]) == 0) return 1;
+    return 0;
+}
+
 /* Everything but the inner loops of the optimized kernels and the helpers they call per element
  * or per row runs once per operator or per invoke: there, register saves and restores become
  * calls to libgcc's shared routines (-msave-restore), about 12% less runtime code for a few
@@ -287,14 +296,32 @@ arg(argv_buf *a, const char *fmt, ...) {
  * logistic: per row or per table entry in the optimized kernels) are cold as well: FastestDet
  * 148 B less code for +3,190 instructions per inference (+0.008%). */
 static int cold_code(const char *src) {
-    const char *base = strrchr(src, '/');
-    base = base ? base + 1 : src;
     static const char *const hot[] = {"opt_conv_2d.c", "opt_depthwise_conv_2d.c",
                                       "opt_fully_connected.c", "opt_max_pool_2d.c",
                                       "opt_copy.c", "qmath.c", "opt_dot.c"};
-    for (size_t i = 0; i < sizeof hot / sizeof hot[0]; i++)
-        if (strcmp(base, hot[i]) == 0) return 0;
-    return 1;
+    return !named(src, hot, sizeof hot / sizeof hot[0]);
+}
+
+/* Cold sources whose per-element loops (CONCATENATION's copies, SOFTMAX's rows and the
+ * reference's exp per element, the interpreter's dispatch, the fixed-point exp) run slower
+ * without loop-invariant motion, and those whose per-channel loops at prepare would then cost
+ * the setup most (requantization tables, QUANTIZE): they keep it. */
+static int warm_code(const char *src) {
+    static const char *const warm[] = {"opt_concatenation.c", "opt_softmax.c", "softmax.c",
+                                       "interpreter.c",       "fixedpoint.c",  "opt_common.c",
+                                       "conv_setup.c",        "opt_quantize.c"};
+    return named(src, warm, sizeof warm / sizeof warm[0]);
+}
+
+/* Cold sources that gcc's priority register allocator (-fira-algorithm=priority) makes smaller
+ * than its default one, measured file by file on FastestDet (--lto --compact-errors
+ * --plan-at-export): the loader 30 B, GATHER's and ADD's prepares, the pools' shared prepare and
+ * RESIZE_NEAREST_NEIGHBOR, together 60 B less (4 B by default) with the same instructions per
+ * inference in every bench model. Elsewhere it made the code larger (68 B for all cold code). */
+static int priority_code(const char *src) {
+    static const char *const prio[] = {"model.c", "opt_gather.c", "opt_add.c", "pool_common.c",
+                                       "resize_nearest_neighbor.c"};
+    return named(src, prio, sizeof prio / sizeof prio[0]);
 }
 
 /* 1 for the harness's own sources (firmware/). */
@@ -329,12 +356,23 @@ static void compile_args(const nml_fw_options *o, const char *src, const char *o
          * saved registers there (measured, FastestDet: 98 B less by default, 104 B with --lto
          * --compact-errors --plan-at-export, a few thousand instructions per inference less) */
         arg(a, "%s", "-fno-tree-coalesce-vars");
+        if (priority_code(src)) arg(a, "%s", "-fira-algorithm=priority");
         /* with --lto also no conditional-store elimination and loop-aware register pressure:
          * measured, 18 B less in each bench model's smallest build (FastestDet 4,600
          * instructions per inference less); without LTO they cost 10-14 B */
         if (o->lto) {
             arg(a, "%s", "-fno-tree-cselim");
             arg(a, "%s", "-fira-loop-pressure");
+            /* and, in the runtime (not the harness, whose guard checks run in the setup), no
+             * (RTL) loop-invariant motion nor final-value replacement of induction variables
+             * (scev-cprop), except in the warm sources: measured, FastestDet 90 B and 360
+             * instructions per inference less, LeNet-5 245 and person_detect 10 less,
+             * micro_speech equal, FastestDet's setup (load + init) 0.1% more; in the warm ones
+             * they cost 7,700 instructions per inference (FastestDet), and without LTO 25,000 */
+            if (!warm_code(src) && !harness_source(o, src)) {
+                arg(a, "%s", "-fno-move-loop-invariants");
+                arg(a, "%s", "-fno-tree-scev-cprop");
+            }
         }
     }
     if (o->compact_errors) arg(a, "%s", "-DNML_COMPACT_ERRORS");

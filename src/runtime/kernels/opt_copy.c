@@ -2,6 +2,14 @@
 
 #include "outline.h"
 
+/* No final-value replacement of the loops' pointers (gcc's scev-cprop): it recomputed each end
+ * pointer from the counts (a multiply in nml_opt_fill) instead of keeping the pointer the loop
+ * left. Measured on RV32 (FastestDet, --lto --compact-errors --plan-at-export): 42 B less and
+ * 2,924 instructions per inference less. A pragma, so that every build of this file has it. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-tree-scev-cprop")
+#endif
+
 #define HAVE_WORDS NML_OPT_WORDS
 #if HAVE_WORDS
 typedef nml_opt_word word;

@@ -56,6 +56,9 @@ void nml_dot_8x1_raw(const int8_t *x, const int8_t *w0, int32_t stride, int32_t 
     dot_8x1(x, 0, w0, stride, len, acc, 0);
 }
 
+/* Eight steps per turn and the loop tested at its end (gcc -Os does not rotate it): 68
+ * instructions per 16 MACs instead of 37 per 8 (person_detect's last CONV_2D, one pixel of
+ * depth 256 into two channels: 2,898 -> 2,706 instructions). */
 void nml_dot_2x1(const int8_t *x, int32_t zp, const int8_t *w0, const int8_t *w1, int32_t len,
                  int32_t *acc) {
     int32_t a0 = 0, a1 = 0;
@@ -64,14 +67,19 @@ void nml_dot_2x1(const int8_t *x, int32_t zp, const int8_t *w0, const int8_t *w1
         const int32_t v = x[i] - zp;                                                               \
         a0 += w0[i] * v, a1 += w1[i] * v;                                                          \
     } while (0)
-    const int8_t *end = x + (len & ~3);
-    for (; x != end; x += 4, w0 += 4, w1 += 4) {
-        NML_MAC_2X1(0);
-        NML_MAC_2X1(1);
-        NML_MAC_2X1(2);
-        NML_MAC_2X1(3);
-    }
-    for (int32_t i = 0; i < (len & 3); i++)
+    const int8_t *end = x + (len & ~7);
+    if (x != end) do {
+            NML_MAC_2X1(0);
+            NML_MAC_2X1(1);
+            NML_MAC_2X1(2);
+            NML_MAC_2X1(3);
+            NML_MAC_2X1(4);
+            NML_MAC_2X1(5);
+            NML_MAC_2X1(6);
+            NML_MAC_2X1(7);
+            x += 8, w0 += 8, w1 += 8;
+        } while (x != end);
+    for (int32_t i = 0; i < (len & 7); i++)
         NML_MAC_2X1(i);
 #undef NML_MAC_2X1
     acc[0] = a0, acc[1] = a1;

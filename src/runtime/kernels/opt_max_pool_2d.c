@@ -14,6 +14,13 @@
 #include "opt_copy.h"
 #include "pool_common.h"
 
+/* Without gcc's mod/ref summaries max_pool spills and reloads fewer values around its calls of
+ * max_row (measured on RV32, FastestDet --lto: 12 B less, 374 instructions per
+ * inference less). A pragma, so that every build of this file has it. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-ipa-modref")
+#endif
+
 #define HAVE_WORDS NML_OPT_WORDS
 #if HAVE_WORDS
 typedef nml_opt_word word;
