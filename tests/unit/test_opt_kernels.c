@@ -695,6 +695,19 @@ static int random_dw(layer *L) {
            out_size(L->w, L->kw, L->stride_w, L->dil_w, L->padding) > 0;
 }
 
+
+/* A 3x3 depthwise layer of depth multiplier 1 without dilation, the rows path's shape (the
+ * quantization and padding from random_common). */
+static layer dw3x3_layer(int32_t batches, int32_t h, int32_t w, int32_t stride, int32_t c) {
+    layer L;
+    L.batches = batches, L.h = h, L.w = w, L.c = L.out_c = c;
+    L.kh = L.kw = 3;
+    L.stride_h = L.stride_w = stride;
+    L.dil_h = L.dil_w = 1;
+    L.groups = 1;
+    L.depth_multiplier = 1;
+    return L;
+}
 /* One random depthwise layer: the optimized kernel, its int8-only and its planes variants
  * against the reference. Forces a multiplier in [1/2, 1) (no right shift) on one channel when
  * half_mult. Returns 1 when the layer ran (2 when the planes variant also accepted it). */
@@ -887,17 +900,8 @@ static void depthwise_3x3_pairs_match_reference(void **state) {
     rows_accepted = 0;
     int cases = 0, ran = 0, paired = 0;
     for (int iter = 0; cases < 400; iter++) {
-        layer L;
-        L.batches = rnd_in(1, 2);
-        L.h = rnd_in(1, 16);
-        L.w = rnd_in(1, 16);
-        L.kh = L.kw = 3;
-        L.stride_h = L.stride_w = 1;
-        L.dil_h = L.dil_w = 1;
-        L.groups = 1;
-        L.c = rnd_in(1, 9);
-        L.depth_multiplier = 1;
-        L.out_c = L.c;
+        const int32_t batches = rnd_in(1, 2), h = rnd_in(1, 16), w = rnd_in(1, 16);
+        layer L = dw3x3_layer(batches, h, w, 1, rnd_in(1, 9));
         random_common(&L);
         L.padding = NML_PAD_SAME;
         cases++;
@@ -926,17 +930,8 @@ static void depthwise_3x3_stride2_pairs_match_reference(void **state) {
     rows_accepted = 0;
     int cases = 0, ran = 0, paired = 0, right = 0, left = 0;
     for (int iter = 0; cases < 500; iter++) {
-        layer L;
-        L.batches = rnd_in(1, 2);
-        L.h = rnd_in(1, 15);
-        L.w = rnd_in(1, 13);
-        L.kh = L.kw = 3;
-        L.stride_h = L.stride_w = 2;
-        L.dil_h = L.dil_w = 1;
-        L.groups = 1;
-        L.c = rnd_in(1, 9);
-        L.depth_multiplier = 1;
-        L.out_c = L.c;
+        const int32_t batches = rnd_in(1, 2), h = rnd_in(1, 15), w = rnd_in(1, 13);
+        layer L = dw3x3_layer(batches, h, w, 2, rnd_in(1, 9));
         random_common(&L);
         const int32_t oh = out_size(L.h, 3, 2, 1, L.padding);
         const int32_t ow = out_size(L.w, 3, 2, 1, L.padding);
@@ -975,17 +970,8 @@ static void depthwise_3x3_edge_rows_match_reference(void **state) {
     rows_accepted = 0;
     int cases = 0, ran = 0;
     for (int iter = 0; cases < 200; iter++) {
-        layer L;
-        L.batches = rnd_in(1, 3);
-        L.h = rnd_in(2, 6);
-        L.w = rnd_in(1, 8);
-        L.kh = L.kw = 3;
-        L.stride_h = L.stride_w = 1;
-        L.dil_h = L.dil_w = 1;
-        L.groups = 1;
-        L.c = rnd_in(1, 40);
-        L.depth_multiplier = 1;
-        L.out_c = L.c;
+        const int32_t batches = rnd_in(1, 3), h = rnd_in(2, 6), w = rnd_in(1, 8);
+        layer L = dw3x3_layer(batches, h, w, 1, rnd_in(1, 40));
         random_common(&L);
         L.padding = NML_PAD_SAME;
         cases++;
