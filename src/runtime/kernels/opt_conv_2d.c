@@ -70,13 +70,7 @@ typedef struct opt_conv {
     uint8_t blocks;  /* the 8-pixel blocks (at least 8 pixels, windows within the cap) */
     uint8_t shallow; /* 8 or 16: a shallow pointwise layer of that depth (shallow_pairs) */
     uint8_t c1;      /* a one-channel input at stride 1 along x: its rows (c1_blocks) */
-    uint8_t fb_const; /* a one-channel layer with constant weights and bias: fb0 holds its
-                       * folded bias, computed once here instead of at every evaluation */
-    int32_t fb0;
 } opt_conv;
-
-static void fold_const(opt_conv *d, const nml_tensor *filter, const nml_tensor *bias,
-                       int32_t depth);
 
 /* The requantization tables (filled here, or by the int8-only setup already: fill 0). The
  * blocks requantize in the doubled fast form: a layer it does not fit (|acc| near 2^30, shifts
@@ -170,7 +164,6 @@ NML_OPT_INLINE nml_status prepare_variant(nml_ctx *ctx, nml_node *node, const nm
                                    "output pixels, at least 8 channels (%d), and takes no 5-wide "
                                    "filter over one input channel at stride 1",
                                    (int)pixels, (int)out_ch);
-        if (d->blocks && out_ch == 1) fold_const(d, filter, t[2], (int32_t)depth);
     }
     node->data = d;
     return NML_OK;
@@ -817,22 +810,6 @@ static void fold_biases(const geom *g, const int32_t *bias, int32_t *fb) {
     }
 }
 
-/* A one-channel layer's folded bias into d->fb0 when its weights and bias are constants (the
- * model's), so that evaluations skip the pass over its weights (one_channel_blocks' layers of
- * few pixels: FastestDet's last 1x1 layer, 96 weights for 48 outputs). */
-static void fold_const(opt_conv *d, const nml_tensor *filter, const nml_tensor *bias,
-                       int32_t depth) {
-    /* the fast requantization implies a constant int32 bias or none (nml_rq_finish) */
-    if (!d->rq.fast || filter->alloc != NML_ALLOC_CONST) return;
-    /* a byte at a time, not by fold_biases: its one call stays inlined in the evaluation */
-    const int8_t *w = filter->data;
-    int32_t sum = 0; /* |sum| <= depth * 128, as in fold_biases */
-    while (depth--)
-        sum += *w++;
-    d->fb0 = nml_add_wrap(bias ? *(const int32_t *)bias->data : 0, d->ref.input_offset * sum);
-    d->fb_const = 1;
-}
-
 /* Shallow pointwise layers (1x1, depth 8 or 16, e.g. the first pointwise layers of a
  * MobileNet) under a ReLU-like activation (act_min >= the output zero point). With 8 or 16
  * products per output, the blocks' per-output costs (the accumulators through memory, the
@@ -999,10 +976,7 @@ NML_OPT_INLINE nml_status eval_variant(nml_ctx *ctx, nml_node *node, int variant
     g.pointwise = is_pointwise(filter, input, output, &d->ref.w);
     if (d->blocks) { /* pixel by pixel: no folded biases */
         g.col = (int8_t *)(g.fb + g.out_c);
-        if (d->fb_const) /* only one-channel layers */
-            g.fb = (int32_t *)&d->fb0;
-        else
-            fold_biases(&g, b, g.fb);
+        fold_biases(&g, b, g.fb);
         if (!lean && d->shallow)
             shallow_pairs(&g, &d->rq, total);
         else if (g.out_c == 1)
