@@ -10,19 +10,15 @@
 #include "tfl_builder.h"
 
 /* ADD(in0, in1) -> out, int8 1x4, and an unused tensor of `type` and n elements */
-static nml_status load_with(int type, int32_t n, nml_model *model, uint8_t **copy, nml_error *err) {
+static nml_status load_with(int type, int32_t n, nml_model *model, uint8_t **data, nml_error *err) {
     tb_model *m = tb_new_add_int8();
     tb_add_tensor(m, type, 1, &n, 0, "extra");
     size_t size;
-    uint8_t *data = tb_build(m, &size);
+    *data = tb_build(m, &size); /* 16-byte aligned, exactly size bytes */
     free(m);
-    void *p = NULL;
-    assert_int_equal(posix_memalign(&p, 16, size), 0);
-    memcpy(p, data, size);
-    free(data);
-    *copy = p;
+    assert_non_null(*data);
     nml_error_clear(err);
-    return nml_model_load(model, p, size, err);
+    return nml_model_load(model, *data, size, err);
 }
 
 static void int8_loads(void **state) {

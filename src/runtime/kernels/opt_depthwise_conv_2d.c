@@ -326,7 +326,7 @@ NML_OPT_INLINE void rq_store(int8_t *o, const volatile neg_rq *nq, uint32_t acc2
 
 /* The next output channel's parameters into *pp (oc: the channel loop) but its weights and bias
  * (rows_weights); NULL when every channel of the batch is done, else the channel's first
- * weight. Out of line: rows_3x3 and rows2_3x3 share it. */
+ * weight. Out of line: rows_3x3 and rows_3x3_c1 share it. */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
